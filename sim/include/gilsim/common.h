@@ -1,0 +1,55 @@
+/* common.h - export macro, version and the error table shared by every module.
+ *
+ * Errors: functions return 0 or a negative GS_E* code. The codes come from one
+ * X-macro table that also feeds gs_strerror() (libuv's UV_ERRNO_MAP). Input
+ * errors carry a gs_error_t with file:line:col or a JSON path. */
+#ifndef GILSIM_COMMON_H
+#define GILSIM_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define GS_API __attribute__((visibility("default")))
+#else
+#define GS_API
+#endif
+
+#define GS_VERSION "0.1.0"
+
+#define GS_ERRNO_MAP(X)                                                      \
+    X(EINVAL, -1, "invalid argument")                                        \
+    X(ENOMEM, -2, "out of memory")                                           \
+    X(ESYNTAX, -3, "JSON syntax error")                                      \
+    X(ESCENARIO, -4, "invalid scenario")                                     \
+    X(EIO, -5, "input/output error")                                         \
+    X(ELIMIT, -6, "simulation limit reached")                                \
+    X(EDEADLOCK, -7, "deadlock")                                             \
+    X(ETHREAD, -8, "cannot create a worker thread")                          \
+    X(ERUNTIME, -9, "runtime error in a thread body")                        \
+    X(ESTOPPED, -10, "simulation stopped")
+
+typedef enum gs_errno {
+    GS_OK = 0,
+#define GS_ERR_ENUM_(name, val, text) GS_##name = (val),
+    GS_ERRNO_MAP(GS_ERR_ENUM_)
+#undef GS_ERR_ENUM_
+} gs_errno_t;
+
+/* "invalid argument" for GS_EINVAL, "unknown error" for anything else. */
+GS_API const char *gs_strerror(int code);
+
+/* One diagnostic. file/line/col for syntax errors, path for semantic ones. */
+typedef struct gs_error {
+    int code;       /* GS_E*; 0 if none */
+    char file[256]; /* scenario file, may be empty */
+    int line, col;  /* 1-based; 0 if unknown (semantic errors) */
+    char path[128]; /* "threads[1].program[4].io"; empty if none */
+    char msg[384];  /* what was found and what would be valid */
+} gs_error_t;
+
+/* Writes "file:line:col: path: msg" (parts that are empty are left out).
+ * Returns what snprintf returns. */
+GS_API int gs_error_format(const gs_error_t *e, char *buf, size_t n);
+
+#endif

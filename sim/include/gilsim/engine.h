@@ -1,0 +1,67 @@
+/* engine.h - run a model; the primitives a thread body calls.
+ *
+ * Every simulated thread is a real pthread (a worker) running its body. A
+ * primitive records a request, passes the baton and returns when the engine
+ * has completed the request in virtual time. Exactly one of the engine and the
+ * workers runs at any moment, so a body needs no locks of its own.
+ *
+ * If the run stops early (deadlock, limit, runtime error) a body is abandoned
+ * inside the primitive it was blocked in: it never returns from that call.
+ * Keep resources in the thread's user pointer and free them in user_free. */
+#ifndef GILSIM_ENGINE_H
+#define GILSIM_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "model.h"
+#include "trace.h"
+
+typedef struct gs_run_opts {
+    int cpu;             /* GS_CPU_AUTO (the caller's current CPU), GS_CPU_NONE
+                            (no pinning) or a CPU number to pin every thread of
+                            this run to */
+    size_t stack_bytes;  /* worker stack; 0 = 64 KiB */
+    int64_t max_events;  /* 0 = the model's */
+    int64_t until_ns;    /* 0 = the model's */
+    int spin;            /* iterations to spin before sleeping on the baton;
+                            -1 = automatic (0 when pinned) */
+} gs_run_opts_t;
+
+#define GS_CPU_AUTO (-1)
+#define GS_CPU_NONE (-2)
+
+GS_API void gs_run_opts_init(gs_run_opts_t *o);
+
+/* Runs the model to its end and returns the trace in *out (also when the run
+ * stopped early: see gs_trace_outcome). Returns 0 when the run completed, or
+ * GS_EDEADLOCK, GS_ELIMIT, GS_ERUNTIME (a trace is returned for these three),
+ * GS_ESCENARIO (model check failed), GS_ETHREAD, GS_ENOMEM (no trace). err
+ * (may be NULL) receives the reason. opts may be NULL. */
+GS_API int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
+                      gs_error_t *err);
+
+/* ---- thread-body primitives: call only from inside a body --------------- */
+
+GS_API int gs_cpu(gs_ctx_t *c, int64_t ns);   /* Python bytecode */
+GS_API int gs_io(gs_ctx_t *c, int64_t ns);    /* blocking I/O */
+GS_API int gs_sleep(gs_ctx_t *c, int64_t ns); /* time.sleep */
+GS_API int gs_c_call(gs_ctx_t *c, int64_t ns, bool releases_gil);
+GS_API int gs_acquire(gs_ctx_t *c, int lock);
+GS_API int gs_release(gs_ctx_t *c, int lock);
+GS_API int gs_event_wait(gs_ctx_t *c, int event);
+GS_API int gs_event_set(gs_ctx_t *c, int event);
+GS_API int gs_event_clear(gs_ctx_t *c, int event);
+GS_API int gs_queue_put(gs_ctx_t *c, int queue);
+GS_API int gs_queue_get(gs_ctx_t *c, int queue);
+GS_API int gs_thread_start(gs_ctx_t *c, int thread);
+GS_API int gs_thread_join(gs_ctx_t *c, int thread);
+
+GS_API int64_t gs_now(const gs_ctx_t *c);    /* virtual time, ns */
+GS_API int gs_self(const gs_ctx_t *c);       /* this thread's index */
+GS_API uint64_t gs_rand(gs_ctx_t *c);        /* this thread's own stream */
+GS_API int64_t gs_draw(gs_ctx_t *c, const gs_dur_t *d); /* a duration, >= 0 */
+GS_API void gs_set_op(gs_ctx_t *c, uint32_t op); /* label the next requests */
+
+#endif

@@ -1,0 +1,12 @@
+/* gilsim.h - the whole public API. */
+#ifndef GILSIM_GILSIM_H
+#define GILSIM_GILSIM_H
+
+#include "common.h"
+#include "engine.h"
+#include "model.h"
+#include "scenario.h"
+#include "stats.h"
+#include "trace.h"
+
+#endif

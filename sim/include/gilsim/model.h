@@ -1,0 +1,184 @@
+/* model.h - a validated simulation model: machine, Python runtimes, threads.
+ *
+ * The scenario loader builds one from JSON; a library user may build one in C
+ * with the gs_model_add_* helpers (see docs/embedding.md). A model is plain
+ * data, owned by whoever called gs_model_new(), and is only read by a run, so
+ * one model can be run many times (the viewer does, on every knob change).
+ * All times are int64 nanoseconds. */
+#ifndef GILSIM_MODEL_H
+#define GILSIM_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+
+typedef enum gs_policy {
+    GS_POLICY_FIFO,     /* run until it blocks */
+    GS_POLICY_RR,       /* time slice, round robin */
+    GS_POLICY_PRIORITY, /* static levels (higher first), rr within a level */
+    GS_POLICY_CFS       /* least virtual runtime first (Linux CFS) */
+} gs_policy_t;
+
+typedef enum gs_gil_kind {
+    GS_GIL_CPYTHON3, /* 3.2+: switch interval, drop request, forced switching */
+    GS_GIL_CPYTHON2, /* legacy: release and re-take every check_interval ticks */
+    GS_GIL_NONE      /* free-threaded 3.13t+ */
+} gs_gil_kind_t;
+
+typedef enum gs_waker {
+    GS_WAKE_FIFO,  /* a GIL signal wakes the longest waiter */
+    GS_WAKE_RANDOM /* a seeded random waiter */
+} gs_waker_t;
+
+typedef struct gs_machine {
+    int cores;                        /* >= 1 */
+    gs_policy_t policy;               /* default cfs */
+    int64_t timeslice_ns;             /* rr and priority; default 4 ms */
+    int64_t cfs_latency_ns;           /* cfs target latency; default 6 ms */
+    int64_t cfs_min_granularity_ns;   /* cfs minimum slice; default 750 us */
+    int64_t cfs_wakeup_granularity_ns; /* cfs wake-up preemption; default 1 ms */
+    int64_t context_switch_ns;        /* a core changing thread; default 2 us */
+    int64_t wakeup_latency_ns;        /* waking a thread onto an idle core; 20 us */
+} gs_machine_t;
+
+typedef struct gs_python {
+    gs_gil_kind_t gil;          /* default cpython3 */
+    int64_t switch_interval_ns; /* cpython3; default 5 ms */
+    gs_waker_t waker;           /* cpython3/2: which waiter a signal wakes */
+    int check_interval;         /* cpython2: ticks between releases; 100 */
+    int64_t tick_ns;            /* cpython2: duration of one tick; 100 ns */
+    int slowdown_pct;           /* none: Python runs this % of the time; 100 */
+    int64_t thread_create_ns;   /* cost to the starter of a start op; 50 us */
+} gs_python_t;
+
+/* A duration: fixed, or drawn from the thread's own seeded stream. */
+typedef enum gs_dist {
+    GS_DIST_FIXED,   /* a */
+    GS_DIST_UNIFORM, /* in [a, b] */
+    GS_DIST_EXP,     /* mean a */
+    GS_DIST_NORMAL   /* mean a, standard deviation b, clamped at 0 */
+} gs_dist_t;
+
+typedef struct gs_dur {
+    gs_dist_t dist;
+    int64_t a_ns, b_ns;
+} gs_dur_t;
+
+typedef enum gs_op_kind {
+    GS_OP_CPU,     /* Python bytecode: needs the GIL and a core */
+    GS_OP_IO,      /* blocking I/O: releases the GIL */
+    GS_OP_SLEEP,   /* time.sleep: releases the GIL */
+    GS_OP_C_CALL,  /* C code: releases the GIL or keeps it */
+    GS_OP_ACQUIRE, /* Lock/RLock acquire (blocking) */
+    GS_OP_RELEASE,
+    GS_OP_WAIT, /* Event.wait */
+    GS_OP_SET,
+    GS_OP_CLEAR,
+    GS_OP_PUT, /* bounded Queue */
+    GS_OP_GET,
+    GS_OP_START, /* start a thread declared with autostart false */
+    GS_OP_JOIN,
+    GS_OP_REPEAT /* count times body */
+} gs_op_kind_t;
+
+typedef struct gs_op {
+    gs_op_kind_t kind;
+    uint32_t id;       /* index into gs_model_t.op_labels; set by gs_model_add_op */
+    gs_dur_t dur;      /* cpu, io, sleep, c_call */
+    bool releases_gil; /* c_call */
+    int target;        /* lock, event, queue or thread index */
+    int64_t count;     /* repeat: >= 1 */
+    struct gs_op *body; /* repeat: owned array of n_body ops */
+    int n_body;
+} gs_op_t;
+
+typedef struct gs_ctx gs_ctx_t;
+/* A thread body: plain sequential C that calls gs_cpu(), gs_io()... */
+typedef void (*gs_body_fn)(gs_ctx_t *ctx, void *user);
+
+typedef struct gs_thread_spec {
+    char *name;          /* owned; unique */
+    int process;         /* index into processes */
+    int64_t start_at_ns; /* when it starts if autostart */
+    bool autostart;      /* false: started by another thread's start op */
+    int priority;        /* priority policy: higher runs first; cfs: nice = -priority */
+    gs_op_t *program;    /* owned; run by the op interpreter when body is NULL */
+    int n_program;
+    gs_body_fn body;     /* C body, or NULL */
+    void *user;          /* passed to body; not owned unless user_free is set */
+    void (*user_free)(void *user);
+} gs_thread_spec_t;
+
+typedef struct gs_process_spec {
+    char *name;          /* owned */
+    gs_python_t python;  /* this process's own runtime and GIL */
+    int64_t start_at_ns; /* when the process exists */
+    int64_t create_ns;   /* start-up cost before its threads may run; 0 for the implicit one */
+} gs_process_spec_t;
+
+typedef struct gs_sync_spec {
+    char *name;   /* owned */
+    bool reentrant; /* locks: RLock */
+    int maxsize;  /* queues: capacity >= 1 (0 = unbounded) */
+    int initial;  /* queues: items already in it */
+} gs_sync_spec_t;
+
+typedef struct gs_annotation {
+    int64_t at_ns;
+    char *text; /* owned */
+} gs_annotation_t;
+
+typedef struct gs_model {
+    char *name;        /* owned; may be NULL */
+    char *description; /* owned; may be NULL */
+    char *source;      /* owned; the file it came from, may be NULL */
+    uint64_t seed;
+    int64_t until_ns;  /* horizon; default 60 s */
+    int64_t max_events; /* default 50 000 000 */
+    gs_machine_t machine;
+    gs_process_spec_t *processes; /* at least one after gs_model_new */
+    int n_processes;
+    gs_thread_spec_t *threads;
+    int n_threads;
+    gs_sync_spec_t *locks, *events, *queues;
+    int n_locks, n_events, n_queues;
+    gs_annotation_t *annotations;
+    int n_annotations;
+    char **op_labels; /* owned; op_labels[op.id], e.g. "threads[1].program[0] io" */
+    uint32_t n_op_labels;
+} gs_model_t;
+
+/* Defaults as documented in docs/scenarios.md. */
+GS_API void gs_machine_defaults(gs_machine_t *m);
+GS_API void gs_python_defaults(gs_python_t *p);
+
+/* A model with default machine and one process named "main"; NULL on OOM. */
+GS_API gs_model_t *gs_model_new(void);
+GS_API void gs_model_free(gs_model_t *m);
+/* Deep copy (C bodies' user pointers are shared, not copied; the copy does not
+ * own them). NULL on OOM. */
+GS_API gs_model_t *gs_model_clone(const gs_model_t *m);
+
+/* Builders; each returns the new index, or a negative GS_E* code. Strings are
+ * copied. */
+GS_API int gs_model_add_process(gs_model_t *m, const char *name, const gs_python_t *py);
+GS_API int gs_model_add_thread(gs_model_t *m, const char *name, int process);
+GS_API int gs_model_add_lock(gs_model_t *m, const char *name, bool reentrant);
+GS_API int gs_model_add_event(gs_model_t *m, const char *name);
+GS_API int gs_model_add_queue(gs_model_t *m, const char *name, int maxsize);
+GS_API int gs_model_add_annotation(gs_model_t *m, int64_t at_ns, const char *text);
+/* Registers a label for an op and returns its id (>= 0) or a GS_E* code. */
+GS_API int gs_model_add_op_label(gs_model_t *m, const char *label);
+/* Sets thread t's body to a C function (program is ignored then). */
+GS_API void gs_model_set_body(gs_model_t *m, int t, gs_body_fn body, void *user,
+                              void (*user_free)(void *));
+
+/* Checks indices and ranges; fills err with the first problem. 0 or
+ * GS_ESCENARIO. gs_sim_run calls it too. */
+GS_API int gs_model_check(const gs_model_t *m, gs_error_t *err);
+
+GS_API const char *gs_policy_name(gs_policy_t p);
+GS_API const char *gs_gil_name(gs_gil_kind_t g);
+
+#endif

@@ -1,0 +1,158 @@
+/* trace.h - what happened: per-lane interval arrays and instant events.
+ *
+ * A trace is self-contained: it carries the names of threads, processes and
+ * cores, the annotations and the outcome, so exporters and the viewer need
+ * nothing else. Lanes come in this order: for each process, its GIL lane
+ * (when it has a GIL) then its threads' lanes; then one lane per core.
+ * Intervals in a lane are sorted, never overlap, and adjacent ones with equal
+ * fields are merged. Queues at time t are derived from the intervals. */
+#ifndef GILSIM_TRACE_H
+#define GILSIM_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "common.h"
+
+typedef struct gs_trace gs_trace_t;
+
+/* Thread states. One colour each everywhere (gs_state_color). */
+#define GS_STATE_MAP(X)                                                            \
+    X(PY, "python", "running Python (holds the GIL)", 0x0072B2)                   \
+    X(C_GIL, "c_gil", "running C, holding the GIL", 0xD55E00)                     \
+    X(C_NOGIL, "c_nogil", "running C without the GIL", 0x009E73)                  \
+    X(WAIT_GIL, "wait_gil", "waiting for the GIL", 0xE69F00)                      \
+    X(READY, "ready", "ready, waiting for a core", 0xF0E442)                      \
+    X(IO, "io", "blocked on I/O", 0x56B4E9)                                       \
+    X(SLEEP, "sleep", "sleeping", 0xBBBBBB)                                       \
+    X(WAIT_LOCK, "wait_lock", "waiting for a lock", 0x999999)                     \
+    X(WAIT_EVENT, "wait_event", "waiting for an event", 0x999999)                 \
+    X(WAIT_QUEUE, "wait_queue", "waiting on a queue", 0x999999)                   \
+    X(WAIT_JOIN, "wait_join", "waiting to join a thread", 0x999999)               \
+    X(SWITCH, "switch", "context switch", 0x555555)                               \
+    X(DONE, "done", "finished", 0xFFFFFF)
+
+typedef enum gs_state {
+#define GS_STATE_ENUM_(name, key, text, rgb) GS_ST_##name,
+    GS_STATE_MAP(GS_STATE_ENUM_)
+#undef GS_STATE_ENUM_
+        GS_ST_COUNT
+} gs_state_t;
+
+GS_API const char *gs_state_key(gs_state_t s);  /* "wait_gil" */
+GS_API const char *gs_state_text(gs_state_t s); /* "waiting for the GIL" */
+GS_API uint32_t gs_state_color(gs_state_t s);   /* 0xRRGGBB */
+
+/* Interval flags. */
+#define GS_IV_HOLDS_GIL 0x01u /* READY or SWITCH while holding the GIL */
+
+typedef enum gs_lane_kind {
+    GS_LANE_GIL,    /* intervals: state PY, who = holder thread */
+    GS_LANE_THREAD, /* intervals: the thread's state */
+    GS_LANE_CORE    /* intervals: state = the running thread's state or SWITCH,
+                       who = thread */
+} gs_lane_kind_t;
+
+typedef struct gs_interval {
+    int64_t start_ns, end_ns; /* [start, end) */
+    int32_t who;   /* thread lanes: core when on one, else the lock/event/queue/
+                      thread waited on, else -1; core and GIL lanes: thread */
+    uint32_t op;   /* op label id (gs_trace_op_label), or GS_NO_OP */
+    uint8_t state; /* gs_state_t */
+    uint8_t flags; /* GS_IV_* */
+} gs_interval_t;
+
+#define GS_NO_OP UINT32_MAX
+
+typedef struct gs_lane {
+    gs_lane_kind_t kind;
+    const char *name;   /* "cruncher", "core 0", "GIL" */
+    int process;        /* process index, -1 for cores */
+    int index;          /* thread index for thread lanes, core index, process
+                           index for GIL lanes */
+    const gs_interval_t *iv; /* sorted by start */
+    size_t n;
+} gs_lane_t;
+
+typedef enum gs_instant_kind {
+    GS_IN_DROP_REQUEST,  /* a waiter asked the holder to drop the GIL */
+    GS_IN_FORCED_SWITCH, /* the holder dropped on request and waits for a switch */
+    GS_IN_TIMEOUT,       /* a GIL wait timed out */
+    GS_IN_SIGNAL,        /* a GIL drop signalled a waiter */
+    GS_IN_FUTILE_WAKEUP, /* woke for the GIL but found it taken */
+    GS_IN_PREEMPT,       /* the OS took the core from a thread (arg: 1 if it held the GIL) */
+    GS_IN_DEADLOCK,      /* the run stopped here */
+    GS_IN_ANNOTATION,    /* from the scenario (arg: annotation index) */
+    GS_IN_COUNT
+} gs_instant_kind_t;
+
+typedef struct gs_instant {
+    int64_t t_ns;
+    uint8_t kind;   /* gs_instant_kind_t */
+    int32_t thread; /* who did it, -1 if none */
+    int32_t process;
+    int64_t arg;
+} gs_instant_t;
+
+GS_API const char *gs_instant_key(gs_instant_kind_t k);  /* "drop_request" */
+GS_API const char *gs_instant_text(gs_instant_kind_t k); /* "drop request" */
+
+typedef enum gs_outcome {
+    GS_OUT_DONE,       /* every thread finished */
+    GS_OUT_DEADLOCK,   /* a cycle of waiters, or blocked threads and nothing to wake them */
+    GS_OUT_HORIZON,    /* reached until */
+    GS_OUT_MAX_EVENTS, /* reached max_events */
+    GS_OUT_ERROR       /* a body did something invalid (e.g. released a lock it does not hold) */
+} gs_outcome_t;
+
+GS_API const char *gs_outcome_key(gs_outcome_t o); /* "done", "deadlock"... */
+
+GS_API void gs_trace_free(gs_trace_t *t);
+
+GS_API gs_outcome_t gs_trace_outcome(const gs_trace_t *t);
+/* Human-readable reason for the outcome; "" when done. For a deadlock: the
+ * cycle, who holds what and who waits for what. */
+GS_API const char *gs_trace_message(const gs_trace_t *t);
+GS_API int64_t gs_trace_end_ns(const gs_trace_t *t);   /* the last event's time */
+GS_API int64_t gs_trace_events(const gs_trace_t *t);   /* events processed */
+GS_API uint64_t gs_trace_seed(const gs_trace_t *t);
+GS_API const char *gs_trace_name(const gs_trace_t *t);        /* scenario name or "" */
+GS_API const char *gs_trace_description(const gs_trace_t *t); /* or "" */
+
+GS_API int gs_trace_n_lanes(const gs_trace_t *t);
+GS_API const gs_lane_t *gs_trace_lane(const gs_trace_t *t, int i);
+GS_API int gs_trace_n_threads(const gs_trace_t *t);
+GS_API int gs_trace_thread_lane(const gs_trace_t *t, int thread); /* lane index */
+GS_API int gs_trace_n_cores(const gs_trace_t *t);
+GS_API int gs_trace_core_lane(const gs_trace_t *t, int core);
+GS_API int gs_trace_n_processes(const gs_trace_t *t);
+GS_API const char *gs_trace_process_name(const gs_trace_t *t, int p);
+GS_API int gs_trace_process_gil(const gs_trace_t *t, int p); /* gs_gil_kind_t */
+GS_API int gs_trace_gil_lane(const gs_trace_t *t, int p);   /* -1 if no GIL */
+GS_API int64_t gs_trace_switch_interval_ns(const gs_trace_t *t, int p);
+GS_API const char *gs_trace_sync_name(const gs_trace_t *t, gs_state_t wait_state, int who);
+GS_API const char *gs_trace_op_label(const gs_trace_t *t, uint32_t op); /* "" if none */
+
+GS_API size_t gs_trace_n_instants(const gs_trace_t *t);
+GS_API const gs_instant_t *gs_trace_instants(const gs_trace_t *t); /* sorted by time */
+GS_API int gs_trace_n_annotations(const gs_trace_t *t);
+GS_API int64_t gs_trace_annotation_at(const gs_trace_t *t, int i);
+GS_API const char *gs_trace_annotation_text(const gs_trace_t *t, int i);
+
+/* Index of the interval of lane that covers t_ns, or of the first one that
+ * starts after it when none covers it (n when none does). O(log n). */
+GS_API size_t gs_lane_find(const gs_lane_t *lane, int64_t t_ns);
+
+/* Checks the trace's invariants: intervals sorted and disjoint; a core runs at
+ * most one thread and that thread's lane says it is on that core; a GIL has at
+ * most one holder, and the holder is never waiting for it. 0, or GS_EINVAL with
+ * the first violation in err. Every model test calls it. */
+GS_API int gs_trace_check(const gs_trace_t *t, gs_error_t *err);
+
+/* Serialises the whole trace in a fixed text form; the same trace gives the
+ * same bytes. For determinism tests and diffs. Returns 0 or GS_EIO. */
+GS_API int gs_trace_dump(const gs_trace_t *t, FILE *out);
+
+#endif

@@ -1,0 +1,34 @@
+/* trace_int.h - how the engine records a trace (library-private).
+ *
+ * Recording is a log of state changes: "from now on, thread 3 is READY". The
+ * trace closes the lane's open interval at now and opens the new one; an equal
+ * state continues the open interval, and a zero-length interval is dropped.
+ * Tests and tools may use this to fabricate traces. */
+#ifndef GILSIM_TRACE_INT_H
+#define GILSIM_TRACE_INT_H
+
+#include "gilsim/model.h"
+#include "gilsim/trace.h"
+
+/* A trace with one lane per thread, per core and per GIL of m (copies every
+ * name it needs; m may be freed afterwards). NULL on OOM. */
+gs_trace_t *gs__trace_new(const gs_model_t *m);
+
+/* Thread lane: from now on in state st (GS_ST_COUNT = no interval, e.g. not
+ * started or finished). */
+void gs__trace_thread(gs_trace_t *t, int thread, int64_t now, gs_state_t st, int32_t who,
+                      uint32_t op, uint8_t flags);
+/* Core lane: from now on running thread (-1 = idle) in state st. */
+void gs__trace_core(gs_trace_t *t, int core, int64_t now, int32_t thread, gs_state_t st,
+                    uint8_t flags);
+/* GIL lane of process p: from now on held by holder (-1 = free). */
+void gs__trace_gil(gs_trace_t *t, int p, int64_t now, int32_t holder);
+void gs__trace_instant(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thread, int process,
+                       int64_t arg);
+/* Closes every open interval at now and records the outcome. */
+void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *msg,
+                      int64_t events);
+/* True once an allocation failed; the trace is then incomplete. */
+bool gs__trace_oom(const gs_trace_t *t);
+
+#endif
