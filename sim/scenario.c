@@ -1,37 +1,498 @@
-/* scenario.c - placeholder until the loader lands (issue 5). */
+/* scenario.c - JSON scenario files -> validated gs_model_t: the entry points.
+ *
+ * Loading is: read (size limit) -> copy into a NUL-terminated buffer (the
+ * input may come from a fuzzer without one) -> depth pre-scan -> cJSON parse
+ * (syntax errors with line, column and a guess at the cause) -> overrides
+ * applied to the tree -> scenario_build.c reads the tree into a model. Any
+ * error anywhere frees the model: the caller gets a whole model or none.
+ * The format: docs/scenarios.md and docs/scenario.schema.json. */
 #include "gilsim/scenario.h"
 
+#include "scenario_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- syntax errors ------------------------------------------------------ */
+
+static void line_col(const char *text, size_t pos, int *line, int *col, size_t *line_start)
+{
+    int l = 1;
+    size_t ls = 0;
+    for (size_t i = 0; i < pos; i++)
+        if (text[i] == '\n') {
+            l++;
+            ls = i + 1;
+        }
+    *line = l;
+    *col = (int)(pos - ls) + 1;
+    *line_start = ls;
+}
+
+/* Keeps the offending line (up to the excerpt size) for gs_diag_print. */
+static void keep_excerpt(gs_diag_t *d, const char *text, size_t len, size_t line_start,
+                         size_t pos)
+{
+    size_t end = line_start;
+    while (end < len && text[end] != '\n' && text[end] != '\r')
+        end++;
+    size_t from = line_start, room = sizeof d->excerpt - 1;
+    if (pos - from > room - 20 && pos > 40) /* keep the caret in view on a long line */
+        from = pos - 40;
+    if (end - from > room)
+        end = from + room;
+    memcpy(d->excerpt, text + from, end - from);
+    d->excerpt[end - from] = '\0';
+    d->excerpt_col = (int)(pos - from);
+}
+
+static void syntax_error(gs_diag_t *d, const char *file, const char *text, size_t len, size_t pos,
+                         const char *msg)
+{
+    int line, col;
+    size_t ls;
+    if (pos > len)
+        pos = len;
+    line_col(text, pos, &line, &col, &ls);
+    gs__scen_diag_add(d, GS_ESYNTAX, file, line, col, "", msg);
+    keep_excerpt(d, text, len, ls, pos);
+}
+
+static bool is_value_end(char c)
+{
+    return c == '"' || c == '}' || c == ']' || isdigit((unsigned char)c) || c == 'e' ||
+           c == 'l'; /* true, false, null */
+}
+
+/* cJSON says where it stopped, not why: look at the text around that place
+ * and say what is most likely wrong. */
+static void explain_syntax(gs_diag_t *d, const char *file, const char *text, size_t len,
+                           size_t pos)
+{
+    size_t p = pos < len ? pos : len;
+    while (p < len && isspace((unsigned char)text[p]))
+        p++;
+    size_t b = p; /* the previous non-space character is text[b - 1] */
+    while (b > 0 && isspace((unsigned char)text[b - 1]))
+        b--;
+    char prev = b > 0 ? text[b - 1] : '\0';
+    char c = p < len ? text[p] : '\0';
+    char msg[160];
+    if (p >= len) {
+        syntax_error(d, file, text, len, len,
+                     "unexpected end of the file: a string, [ or { is not closed");
+        return;
+    }
+    if (c == '/' && p + 1 < len && (text[p + 1] == '/' || text[p + 1] == '*')) {
+        syntax_error(d, file, text, len, p, "comments are not allowed in JSON");
+        return;
+    }
+    if ((c == '}' || c == ']') && prev == ',') {
+        snprintf(msg, sizeof msg, "a comma before '%c' is not allowed in JSON: remove it", c);
+        syntax_error(d, file, text, len, b - 1, msg);
+        return;
+    }
+    if (c == '\'' || prev == '\'') {
+        syntax_error(d, file, text, len, c == '\'' ? p : b - 1,
+                     "strings and keys need double quotes (\"), not single quotes");
+        return;
+    }
+    /* inside a string: a bad escape or a raw line break */
+    for (size_t q = p; q > 0 && q + 8 > p; q--)
+        if (text[q - 1] == '\\') {
+            syntax_error(d, file, text, len, q - 1,
+                         "invalid escape in a string: use \\\\ \\\" \\/ \\b \\f \\n \\r \\t or "
+                         "\\uXXXX");
+            return;
+        }
+    /* a word: back up to its start */
+    size_t w = p;
+    while (w > 0 && (isalnum((unsigned char)text[w - 1]) || text[w - 1] == '_'))
+        w--;
+    if (isalpha((unsigned char)text[w]) || text[w] == '_') {
+        size_t e = w;
+        while (e < len && (isalnum((unsigned char)text[e]) || text[e] == '_') && e - w < 40)
+            e++;
+        if (w > 0 && text[w - 1] == '"') {
+            syntax_error(d, file, text, len, w - 1,
+                         "a string is not closed: its closing \" is missing on this line");
+            return;
+        }
+        snprintf(msg, sizeof msg,
+                 "unexpected word \"%.*s\": strings and keys need double quotes; the only bare "
+                 "words are true, false and null",
+                 (int)(e - w), text + w);
+        syntax_error(d, file, text, len, w, msg);
+        return;
+    }
+    if (c == '"' && is_value_end(prev) && b > 0) {
+        syntax_error(d, file, text, len, p, "missing comma before this");
+        return;
+    }
+    if (prev == '"' && (c == '{' || c == '[' || isdigit((unsigned char)c) || c == '-')) {
+        syntax_error(d, file, text, len, p, "missing ':' or ',' before this");
+        return;
+    }
+    if (c == '"' && prev != '"') {
+        syntax_error(d, file, text, len, p,
+                     "a string is not closed, or holds a raw line break or control character "
+                     "(write \\n)");
+        return;
+    }
+    if (isprint((unsigned char)c))
+        snprintf(msg, sizeof msg, "unexpected '%c'", c);
+    else
+        snprintf(msg, sizeof msg, "unexpected byte 0x%02x", (unsigned char)c);
+    syntax_error(d, file, text, len, p, msg);
+}
+
+/* Depth limit before cJSON recurses: cJSON's own limit (1000) is far above
+ * anything a scenario needs and its error would not say why. */
+static bool check_depth(gs_diag_t *d, const char *file, const char *text, size_t len)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > GS_SCEN_MAX_JSON_DEPTH) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "nested more than %d levels deep",
+                         GS_SCEN_MAX_JSON_DEPTH);
+                syntax_error(d, file, text, len, i, msg);
+                return false;
+            }
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return true;
+}
+
+/* ---- overrides ---------------------------------------------------------- */
 
 int gs_override_parse(char *s, gs_override_t *o)
 {
-    (void)s;
-    (void)o;
-    return GS_EINVAL;
+    if (!s || !o)
+        return GS_EINVAL;
+    char *eq = strchr(s, '=');
+    if (!eq || eq == s)
+        return GS_EINVAL;
+    *eq = '\0';
+    o->key = s;
+    o->value = eq + 1;
+    return 0;
 }
 
-int gs_scenario_load_file(const char *path, const gs_override_t *ov, int n_ov, gs_model_t **out,
-                          gs_diag_t *diag)
+static cJSON *override_value(const char *s)
 {
-    (void)path;
-    (void)ov;
-    (void)n_ov;
-    *out = NULL;
-    memset(diag, 0, sizeof *diag);
-    return GS_EINVAL;
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(s, strlen(s), &end, 0);
+    if (v) {
+        while (end && isspace((unsigned char)*end))
+            end++;
+        if (end && *end == '\0')
+            return v;
+        cJSON_Delete(v);
+    }
+    return cJSON_CreateString(s);
+}
+
+/* One segment of a path: a key, or an index [i]. */
+typedef struct seg {
+    bool is_index;
+    int index;
+    char key[128];
+} seg_t;
+
+/* Reads the segment at *pp; advances *pp. 0, or -1 with why. */
+static int next_seg(const char **pp, seg_t *s, char *why, size_t n)
+{
+    const char *p = *pp;
+    memset(s, 0, sizeof *s);
+    if (*p == '[') {
+        char *e;
+        errno = 0;
+        long v = strtol(p + 1, &e, 10);
+        if (e == p + 1 || *e != ']' || v < 0 || v > 1000000 || errno) {
+            snprintf(why, n, "expected an index like [0] at \"%.40s\"", p);
+            return -1;
+        }
+        s->is_index = true;
+        s->index = (int)v;
+        *pp = e + 1;
+        return 0;
+    }
+    size_t l = strcspn(p, ".[]");
+    if (l == 0 || l >= sizeof s->key) {
+        snprintf(why, n, "expected a key at \"%.40s\"", p);
+        return -1;
+    }
+    memcpy(s->key, p, l);
+    *pp = p + l;
+    return 0;
+}
+
+int gs__scen_apply_override(cJSON *root, const gs_override_t *o, char *why, size_t n)
+{
+    const char *p = o->key;
+    cJSON *cur = root;
+    seg_t s;
+    char walked[256] = "";
+    if (!*p) {
+        snprintf(why, n, "empty key");
+        return -1;
+    }
+    for (;;) {
+        if (next_seg(&p, &s, why, n) < 0)
+            return -1;
+        bool last = *p == '\0';
+        if (!last && *p == '.')
+            p++;
+        else if (!last && *p != '[') {
+            snprintf(why, n, "unexpected \"%.20s\"", p);
+            return -1;
+        }
+        cJSON *child;
+        if (s.is_index) {
+            if (!cJSON_IsArray(cur)) {
+                snprintf(why, n, "%s is not a list, so [%d] does not apply",
+                         walked[0] ? walked : "the top level", s.index);
+                return -1;
+            }
+            int size = cJSON_GetArraySize(cur);
+            if (s.index >= size) {
+                snprintf(why, n, "index %d is out of range: %s has %d entr%s", s.index, walked,
+                         size, size == 1 ? "y" : "ies");
+                return -1;
+            }
+            if (last) {
+                cJSON *v = override_value(o->value);
+                if (!v || !cJSON_ReplaceItemInArray(cur, s.index, v)) {
+                    cJSON_Delete(v);
+                    snprintf(why, n, "out of memory");
+                    return -1;
+                }
+                return 0;
+            }
+            child = cJSON_GetArrayItem(cur, s.index);
+            size_t wl = strlen(walked);
+            snprintf(walked + wl, sizeof walked - wl, "[%d]", s.index);
+        } else {
+            if (!cJSON_IsObject(cur)) {
+                snprintf(why, n, "%s is not an object, so it has no key \"%s\"",
+                         walked[0] ? walked : "the top level", s.key);
+                return -1;
+            }
+            child = cJSON_GetObjectItemCaseSensitive(cur, s.key);
+            if (last) {
+                cJSON *v = override_value(o->value);
+                bool ok = v && (child ? cJSON_ReplaceItemViaPointer(cur, child, v)
+                                      : cJSON_AddItemToObject(cur, s.key, v));
+                if (!ok) {
+                    cJSON_Delete(v);
+                    snprintf(why, n, "out of memory");
+                    return -1;
+                }
+                return 0;
+            }
+            if (!child) {
+                if (*p == '[' || p[-1] != '.') {
+                    snprintf(why, n, "%s%s%s does not exist, so it has no entries", walked,
+                             walked[0] ? "." : "", s.key);
+                    return -1;
+                }
+                child = cJSON_AddObjectToObject(cur, s.key); /* python.x on a file without python */
+                if (!child) {
+                    snprintf(why, n, "out of memory");
+                    return -1;
+                }
+            }
+            size_t wl = strlen(walked);
+            snprintf(walked + wl, sizeof walked - wl, "%s%s", wl ? "." : "", s.key);
+        }
+        cur = child;
+    }
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static int load_tree(const char *file, const char *text, size_t len, const gs_override_t *ov,
+                     int n_ov, gs_model_t **out, gs_diag_t *diag)
+{
+    const char *end = NULL;
+    size_t s = 0;
+    while (s < len && isspace((unsigned char)text[s]))
+        s++;
+    if (s == len) {
+        gs__scen_diag_add(diag, GS_ESYNTAX, file, 1, 1, "",
+                          "the file is empty; a scenario is a JSON object like {\"threads\": "
+                          "[{\"name\": \"t\", \"program\": [{\"cpu\": \"5ms\"}]}]}");
+        return GS_ESYNTAX;
+    }
+    if (!check_depth(diag, file, text, len))
+        return GS_ESYNTAX;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        explain_syntax(diag, file, text, len, end ? (size_t)(end - text) : 0);
+        return GS_ESYNTAX;
+    }
+    size_t rest = (size_t)(end - text);
+    while (rest < len && isspace((unsigned char)text[rest]))
+        rest++;
+    if (rest < len) {
+        syntax_error(diag, file, text, len, rest,
+                     "unexpected text after the end of the JSON document");
+        cJSON_Delete(root);
+        return GS_ESYNTAX;
+    }
+    for (int i = 0; i < n_ov; i++) {
+        char why[200];
+        if (!ov[i].key || !ov[i].value) {
+            gs__scen_diag_add(diag, GS_ESCENARIO, file, 0, 0, "", "an override without a key");
+            continue;
+        }
+        if (gs__scen_apply_override(root, &ov[i], why, sizeof why) < 0) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "cannot set %s=%.40s: %s", ov[i].key, ov[i].value, why);
+            gs__scen_diag_add(diag, GS_ESCENARIO, file, 0, 0, ov[i].key, msg);
+        }
+    }
+    int rc = GS_ESCENARIO;
+    gs__scen_t ld = {0};
+    ld.file = file;
+    ld.diag = diag;
+    if (diag->n_total == 0 && (ld.m = gs_model_new()) != NULL) {
+        gs__scen_build(&ld, root);
+        if (!ld.nomem && !(ld.m->source = strdup(file)))
+            ld.nomem = true;
+    }
+    if (!ld.m || ld.nomem) {
+        gs__scen_diag_add(diag, GS_ENOMEM, file, 0, 0, "", "out of memory");
+        rc = GS_ENOMEM;
+    }
+    if (diag->n_total == 0) {
+        *out = ld.m;
+        ld.m = NULL;
+        rc = 0;
+    }
+    gs_model_free(ld.m);
+    gs__names_destroy(&ld.locks);
+    gs__names_destroy(&ld.events);
+    gs__names_destroy(&ld.queues);
+    gs__names_destroy(&ld.threads);
+    gs__names_destroy(&ld.procs);
+    gs__names_destroy(&ld.bases);
+    free(ld.decls);
+    free(ld.started);
+    cJSON_Delete(root);
+    return rc;
 }
 
 int gs_scenario_load_string(const char *name, const char *text, size_t len,
                             const gs_override_t *ov, int n_ov, gs_model_t **out, gs_diag_t *diag)
 {
-    (void)name;
-    (void)text;
-    (void)len;
-    return gs_scenario_load_file("", ov, n_ov, out, diag);
+    gs_diag_t local;
+    if (!diag)
+        diag = &local;
+    memset(diag, 0, sizeof *diag);
+    if (!name)
+        name = "<string>";
+    if (!out || (!text && len > 0) || n_ov < 0 || (n_ov > 0 && !ov)) {
+        gs__scen_diag_add(diag, GS_EINVAL, name, 0, 0, "", "invalid argument");
+        return GS_EINVAL;
+    }
+    *out = NULL;
+    if (len > GS_SCEN_MAX_BYTES) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the file is %zu bytes; the limit is %d bytes (4 MiB)", len,
+                 GS_SCEN_MAX_BYTES);
+        gs__scen_diag_add(diag, GS_ESCENARIO, name, 0, 0, "", msg);
+        return GS_ESCENARIO;
+    }
+    char *copy = malloc(len + 1); /* cJSON and our scanners want a terminator */
+    if (!copy) {
+        gs__scen_diag_add(diag, GS_ENOMEM, name, 0, 0, "", "out of memory");
+        return GS_ENOMEM;
+    }
+    if (len)
+        memcpy(copy, text, len);
+    copy[len] = '\0';
+    int rc = load_tree(name, copy, len, ov, n_ov, out, diag);
+    free(copy);
+    return rc;
 }
+
+int gs_scenario_load_file(const char *path, const gs_override_t *ov, int n_ov, gs_model_t **out,
+                          gs_diag_t *diag)
+{
+    gs_diag_t local;
+    if (!diag)
+        diag = &local;
+    memset(diag, 0, sizeof *diag);
+    if (out)
+        *out = NULL;
+    if (!path || !out) {
+        gs__scen_diag_add(diag, GS_EINVAL, path ? path : "", 0, 0, "", "invalid argument");
+        return GS_EINVAL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        gs__scen_diag_add(diag, GS_EIO, path, 0, 0, "", strerror(errno));
+        return GS_EIO;
+    }
+    char *buf = malloc(GS_SCEN_MAX_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        gs__scen_diag_add(diag, GS_ENOMEM, path, 0, 0, "", "out of memory");
+        return GS_ENOMEM;
+    }
+    size_t len = fread(buf, 1, GS_SCEN_MAX_BYTES + 1, f);
+    int rc;
+    if (ferror(f)) {
+        gs__scen_diag_add(diag, GS_EIO, path, 0, 0, "", "read error");
+        rc = GS_EIO;
+    } else if (len > GS_SCEN_MAX_BYTES) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the file is larger than the limit of %d bytes (4 MiB)",
+                 GS_SCEN_MAX_BYTES);
+        gs__scen_diag_add(diag, GS_ESCENARIO, path, 0, 0, "", msg);
+        rc = GS_ESCENARIO;
+    } else {
+        buf[len] = '\0';
+        rc = load_tree(path, buf, len, ov, n_ov, out, diag);
+    }
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* ---- printing ----------------------------------------------------------- */
 
 void gs_diag_print(const gs_diag_t *d, FILE *out)
 {
-    (void)d;
-    (void)out;
+    char buf[1024];
+    for (int i = 0; i < d->n; i++) {
+        const gs_error_t *e = &d->e[i];
+        gs_error_format(e, buf, sizeof buf);
+        fprintf(out, "%s\n", buf);
+        if (e->code == GS_ESYNTAX && e->line > 0 && d->excerpt[0]) {
+            fprintf(out, "    %s\n    ", d->excerpt);
+            for (int k = 0; k < d->excerpt_col && d->excerpt[k]; k++)
+                fputc(d->excerpt[k] == '\t' ? '\t' : ' ', out);
+            fputs("^\n", out);
+        }
+    }
+    if (d->n_total > d->n)
+        fprintf(out, "... and %d more error%s\n", d->n_total - d->n,
+                d->n_total - d->n == 1 ? "" : "s");
 }

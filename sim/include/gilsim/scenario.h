@@ -19,6 +19,8 @@ typedef struct gs_diag {
     int n;            /* errors stored in e */
     int n_total;      /* errors found (may exceed n) */
     gs_error_t e[GS_DIAG_MAX];
+    char excerpt[160]; /* the source line of a syntax error (for the caret), or "" */
+    int excerpt_col;   /* 0-based byte offset of the error in excerpt */
 } gs_diag_t;
 
 /* An override "python.switch_interval=1ms": a dotted path (with [i] for

@@ -1,0 +1,867 @@
+/* scenario_build.c - the scenario format: a cJSON tree -> a gs_model_t.
+ *
+ * Reading order: top-level settings, machine, python, locks/rlocks/events/
+ * queues, processes, then threads in two passes. Pass 1 declares every thread
+ * (count expanded to name-1..name-N) so that a start or join can name a
+ * thread declared later; pass 2 reads each declaration's program once and
+ * gives every copy its own deep copy (the model owns one program per thread).
+ * Copies share op ids: the label names the declaration, not the copy.
+ * A repeat is kept as one node with a body, never unrolled.
+ * Every problem is reported and reading goes on, so one pass lists them all;
+ * the caller throws the model away if any error was found.
+ * The format is documented in docs/scenarios.md and docs/scenario.schema.json:
+ * change them together. */
+#include "scenario_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const top_keys[] = {
+    "name",  "description", "seed",   "until",  "max_events", "machine",   "python",
+    "locks", "rlocks",      "events", "queues", "threads",    "processes", "annotations",
+    NULL};
+static const char *const machine_keys[] = {
+    "cores",       "policy",      "timeslice",           "context_switch",
+    "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
+    NULL};
+static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", NULL};
+static const char *const python_keys[] = {"gil",  "switch_interval", "waker",         "check_interval",
+                                          "tick", "slowdown",        "thread_create", NULL};
+static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
+static const char *const waker_names[] = {"fifo", "random", NULL};
+static const char *const queue_keys[] = {"maxsize", "initial", NULL};
+static const char *const thread_keys[] = {"name",     "count",   "start_at", "autostart",
+                                          "priority", "program", NULL};
+static const char *const process_keys[] = {"name", "start_at", "create", "python", "threads",
+                                           NULL};
+static const char *const annotation_keys[] = {"at", "text", NULL};
+
+enum arg { ARG_DUR, ARG_LOCK, ARG_EVENT, ARG_QUEUE, ARG_THREAD, ARG_COUNT };
+static const struct verb {
+    const char *name;
+    gs_op_kind_t kind;
+    enum arg arg;
+} verbs[] = {
+    {"cpu", GS_OP_CPU, ARG_DUR},           {"io", GS_OP_IO, ARG_DUR},
+    {"sleep", GS_OP_SLEEP, ARG_DUR},       {"c_call", GS_OP_C_CALL, ARG_DUR},
+    {"acquire", GS_OP_ACQUIRE, ARG_LOCK},  {"release", GS_OP_RELEASE, ARG_LOCK},
+    {"wait", GS_OP_WAIT, ARG_EVENT},       {"set", GS_OP_SET, ARG_EVENT},
+    {"clear", GS_OP_CLEAR, ARG_EVENT},     {"put", GS_OP_PUT, ARG_QUEUE},
+    {"get", GS_OP_GET, ARG_QUEUE},         {"start", GS_OP_START, ARG_THREAD},
+    {"join", GS_OP_JOIN, ARG_THREAD},      {"repeat", GS_OP_REPEAT, ARG_COUNT},
+};
+#define N_VERBS ((int)(sizeof verbs / sizeof verbs[0]))
+static const char *const op_keys[] = {"cpu",   "io",  "sleep", "c_call", "acquire",
+                                      "release", "wait", "set",  "clear",  "put",
+                                      "get",   "start", "join", "repeat", "releases_gil",
+                                      "do",    NULL};
+#define VERB_LIST "cpu, io, sleep, c_call, acquire, release, wait, set, clear, put, get, start, join, repeat"
+
+static char *dup_str(gs__scen_t *ld, const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        ld->nomem = true;
+    return d;
+}
+
+/* ---- settings ----------------------------------------------------------- */
+
+static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
+{
+    if (!gs__scen_expect_object(ld, v, "{\"cores\": 2, \"policy\": \"cfs\"}"))
+        return;
+    gs__scen_check_keys(ld, v, machine_keys);
+    int64_t i;
+    int e;
+    if (gs__scen_get_int(ld, v, "cores", 1, 1024, &i) > 0)
+        mc->cores = (int)i;
+    if (gs__scen_get_enum(ld, v, "policy", policy_names, &e) > 0)
+        mc->policy = (gs_policy_t)e;
+    gs__scen_get_fixed(ld, v, "timeslice", 1, &mc->timeslice_ns);
+    gs__scen_get_fixed(ld, v, "context_switch", 0, &mc->context_switch_ns);
+    gs__scen_get_fixed(ld, v, "wakeup_latency", 0, &mc->wakeup_latency_ns);
+    gs__scen_get_fixed(ld, v, "cfs_latency", 1, &mc->cfs_latency_ns);
+    gs__scen_get_fixed(ld, v, "cfs_min_granularity", 1, &mc->cfs_min_granularity_ns);
+    gs__scen_get_fixed(ld, v, "cfs_wakeup_granularity", 0, &mc->cfs_wakeup_granularity_ns);
+}
+
+/* Applies the keys present in v onto py (a copy of the defaults or of the
+ * top-level python). */
+static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
+{
+    if (!gs__scen_expect_object(ld, v, "{\"gil\": \"cpython3\", \"switch_interval\": \"5ms\"}"))
+        return;
+    gs__scen_check_keys(ld, v, python_keys);
+    int e;
+    int64_t i;
+    if (gs__scen_get_enum(ld, v, "gil", gil_names, &e) > 0)
+        py->gil = (gs_gil_kind_t)e;
+    gs__scen_get_fixed(ld, v, "switch_interval", 1, &py->switch_interval_ns);
+    if (gs__scen_get_enum(ld, v, "waker", waker_names, &e) > 0)
+        py->waker = (gs_waker_t)e;
+    if (gs__scen_get_int(ld, v, "check_interval", 1, 1000000, &i) > 0)
+        py->check_interval = (int)i;
+    gs__scen_get_fixed(ld, v, "tick", 1, &py->tick_ns);
+    gs__scen_get_fixed(ld, v, "thread_create", 0, &py->thread_create_ns);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(v, "slowdown");
+    if (s) {
+        size_t mark = gs__scen_push_key(ld, "slowdown");
+        char got[64];
+        gs__scen_describe(s, got, sizeof got);
+        if (!cJSON_IsNumber(s) || !(s->valuedouble >= 1.0 && s->valuedouble <= 100.0))
+            gs__scen_err(ld, "must be a number from 1 to 100 (1.3 = Python runs 30%% slower "
+                             "than with a GIL), got %s",
+                         got);
+        else
+            py->slowdown_pct = (int)lround(s->valuedouble * 100.0);
+        gs__scen_pop(ld, mark);
+    }
+}
+
+/* ---- locks, events, queues ---------------------------------------------- */
+
+static void list_names(char *buf, size_t n, const char *const *names, int count)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < count && used < n; i++) {
+        if (i == 8 && count > 9) {
+            snprintf(buf + used, n - used, ", ... (%d in all)", count);
+            return;
+        }
+        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
+        if (w < 0)
+            return;
+        used += (size_t)w;
+    }
+}
+
+static void read_name_list(gs__scen_t *ld, const cJSON *root, const char *key, int kind)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v)
+        return;
+    size_t mark = gs__scen_push_key(ld, key);
+    if (!gs__scen_expect_array(ld, v, "[\"db\", \"cache\"]"))
+        goto done;
+    int i = 0;
+    for (const cJSON *c = v->child; c; c = c->next, i++) {
+        size_t m2 = gs__scen_push_index(ld, i);
+        if (gs__scen_check_name(ld, c)) {
+            gs__names_t *t = kind == 2 ? &ld->events : &ld->locks;
+            if (gs__names_get(t, c->valuestring) >= 0) {
+                gs__scen_err(ld, "\"%s\" is declared twice%s", c->valuestring,
+                             kind == 2 ? "" : " (locks and rlocks share one set of names)");
+            } else {
+                int idx = kind == 2 ? gs_model_add_event(ld->m, c->valuestring)
+                                    : gs_model_add_lock(ld->m, c->valuestring, kind == 1);
+                if (idx < 0)
+                    ld->nomem = true;
+                else if (gs__names_put(t, kind == 2 ? ld->m->events[idx].name
+                                                    : ld->m->locks[idx].name,
+                                       idx) < 0)
+                    ld->nomem = true;
+            }
+        }
+        gs__scen_pop(ld, m2);
+    }
+done:
+    gs__scen_pop(ld, mark);
+}
+
+static void read_queues(gs__scen_t *ld, const cJSON *root)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "queues");
+    if (!v)
+        return;
+    size_t mark = gs__scen_push_key(ld, "queues");
+    if (!gs__scen_expect_object(ld, v, "{\"jobs\": {\"maxsize\": 4}}"))
+        goto done;
+    for (const cJSON *c = v->child; c; c = c->next) {
+        size_t m2 = gs__scen_push_key(ld, c->string);
+        cJSON key = {0};
+        key.type = cJSON_String;
+        key.valuestring = c->string;
+        int64_t maxsize = 0, initial = 0;
+        if (!gs__scen_check_name(ld, &key))
+            goto next;
+        if (gs__names_get(&ld->queues, c->string) >= 0) {
+            gs__scen_err(ld, "queue \"%s\" is declared twice", c->string);
+            goto next;
+        }
+        if (!gs__scen_expect_object(ld, c, "{\"maxsize\": 4, \"initial\": 0}"))
+            goto next;
+        gs__scen_check_keys(ld, c, queue_keys);
+        gs__scen_get_int(ld, c, "maxsize", 0, 1000000000, &maxsize);
+        if (gs__scen_get_int(ld, c, "initial", 0, 1000000000, &initial) > 0 && maxsize > 0 &&
+            initial > maxsize) {
+            size_t m3 = gs__scen_push_key(ld, "initial");
+            gs__scen_err(ld, "%lld items do not fit in a queue of maxsize %lld",
+                         (long long)initial, (long long)maxsize);
+            gs__scen_pop(ld, m3);
+        }
+        int idx = gs_model_add_queue(ld->m, c->string, (int)maxsize);
+        if (idx < 0 || gs__names_put(&ld->queues, ld->m->queues[idx].name, idx) < 0) {
+            ld->nomem = true;
+            goto next;
+        }
+        ld->m->queues[idx].initial = (int)initial;
+    next:
+        gs__scen_pop(ld, m2);
+    }
+done:
+    gs__scen_pop(ld, mark);
+}
+
+/* ---- ops ---------------------------------------------------------------- */
+
+static void undeclared(gs__scen_t *ld, const char *kind, const char *name, const char *decl_key,
+                       const gs_sync_spec_t *specs, int n)
+{
+    const char **names = malloc(sizeof *names * (size_t)(n > 0 ? n : 1));
+    if (!names) {
+        ld->nomem = true;
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        names[i] = specs[i].name;
+    const char *dym = n <= 1000 ? gs__scen_did_you_mean(name, names, n) : NULL;
+    char list[200];
+    list_names(list, sizeof list, names, n);
+    if (n == 0)
+        gs__scen_err(ld, "undeclared %s \"%.64s\": no %ss are declared; add \"%s\": [\"%.64s\"]",
+                     kind, name, kind, decl_key, name);
+    else if (dym)
+        gs__scen_err(ld, "undeclared %s \"%.64s\" \xE2\x80\x94 did you mean \"%s\"? (declared: %s)",
+                     kind, name, dym, list);
+    else
+        gs__scen_err(ld, "undeclared %s \"%.64s\"; declared %ss: %s", kind, name, kind, list);
+    free(names);
+}
+
+static int resolve_sync(gs__scen_t *ld, const cJSON *v, enum arg a)
+{
+    if (!cJSON_IsString(v)) {
+        char got[64];
+        gs__scen_describe(v, got, sizeof got);
+        gs__scen_err(ld, "expected the name of a %s, got %s",
+                     a == ARG_LOCK ? "lock" : a == ARG_EVENT ? "event" : "queue", got);
+        return -1;
+    }
+    const char *s = v->valuestring;
+    gs_model_t *m = ld->m;
+    int idx;
+    switch (a) {
+    case ARG_LOCK:
+        if ((idx = gs__names_get(&ld->locks, s)) < 0)
+            undeclared(ld, "lock", s, "locks", m->locks, m->n_locks);
+        return idx;
+    case ARG_EVENT:
+        if ((idx = gs__names_get(&ld->events, s)) < 0)
+            undeclared(ld, "event", s, "events", m->events, m->n_events);
+        return idx;
+    default:
+        if ((idx = gs__names_get(&ld->queues, s)) < 0) {
+            if (m->n_queues == 0)
+                gs__scen_err(ld, "undeclared queue \"%.64s\": no queues are declared; add "
+                                 "\"queues\": {\"%.64s\": {\"maxsize\": 4}}",
+                             s, s);
+            else
+                undeclared(ld, "queue", s, "queues", m->queues, m->n_queues);
+        }
+        return idx;
+    }
+}
+
+static int resolve_thread(gs__scen_t *ld, const cJSON *v, gs_op_kind_t kind)
+{
+    const char *verb = kind == GS_OP_START ? "start" : "join";
+    if (!cJSON_IsString(v)) {
+        char got[64];
+        gs__scen_describe(v, got, sizeof got);
+        gs__scen_err(ld, "expected the name of a thread, got %s", got);
+        return -1;
+    }
+    const char *s = v->valuestring;
+    gs_model_t *m = ld->m;
+    int t = gs__names_get(&ld->threads, s);
+    if (t < 0) {
+        int d = gs__names_get(&ld->bases, s);
+        if (d >= 0) {
+            const gs__decl_t *dc = &ld->decls[d];
+            char list[200];
+            const char *names[9];
+            int k = dc->count < 9 ? dc->count : 9;
+            for (int i = 0; i < k; i++)
+                names[i] = m->threads[dc->first + i].name;
+            list_names(list, sizeof list, names, k);
+            gs__scen_err(ld, "\"%s\" has count %d, so no thread has that name: %s one of %s%s",
+                         s, dc->count, verb, list, dc->count > 9 ? ", ..." : "");
+            return -1;
+        }
+        const char **names = malloc(sizeof *names * (size_t)(m->n_threads ? m->n_threads : 1));
+        if (!names) {
+            ld->nomem = true;
+            return -1;
+        }
+        for (int i = 0; i < m->n_threads; i++)
+            names[i] = m->threads[i].name;
+        const char *dym = m->n_threads <= 1000 ? gs__scen_did_you_mean(s, names, m->n_threads)
+                                               : NULL;
+        char list[200];
+        list_names(list, sizeof list, names, m->n_threads);
+        if (dym)
+            gs__scen_err(ld, "no thread is named \"%.64s\" \xE2\x80\x94 did you mean \"%s\"? "
+                             "(threads: %s)",
+                         s, dym, list);
+        else
+            gs__scen_err(ld, "no thread is named \"%.64s\"; threads: %s", s, list);
+        free(names);
+        return -1;
+    }
+    const gs__decl_t *own = &ld->decls[ld->cur_decl];
+    if (t >= own->first && t < own->first + own->count) {
+        if (own->count > 1)
+            gs__scen_err(ld, "\"%s\" runs this very program (count %d): a thread cannot %s "
+                         "itself",
+                         s, own->count, verb);
+        else
+            gs__scen_err(ld, "a thread cannot %s itself", verb);
+        return -1;
+    }
+    if (kind == GS_OP_START) {
+        if (m->threads[t].autostart) {
+            gs__scen_err(ld, "\"%s\" starts on its own; to start it with an op, declare it "
+                             "with \"autostart\": false",
+                         s);
+            return -1;
+        }
+        ld->started[t] = true;
+    }
+    return t;
+}
+
+static bool read_ops(gs__scen_t *ld, const cJSON *arr, gs_op_t **out, int *n_out);
+
+static void op_label(gs__scen_t *ld, const struct verb *vb, const cJSON *arg, gs_op_t *op)
+{
+    const gs__decl_t *dc = &ld->decls[ld->cur_decl];
+    const char *rel = ld->path + strlen(dc->path);
+    if (*rel == '.')
+        rel++;
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(dc->item, "name");
+    char what[96], label[200];
+    switch (vb->arg) {
+    case ARG_DUR:
+        gs__scen_fmt_dur(&op->dur, what, sizeof what);
+        if (op->kind == GS_OP_C_CALL && op->releases_gil)
+            strcat(what, " releasing the GIL");
+        break;
+    case ARG_COUNT:
+        snprintf(what, sizeof what, "%lld", (long long)op->count);
+        break;
+    default:
+        snprintf(what, sizeof what, "%.64s", arg->valuestring);
+    }
+    snprintf(label, sizeof label, "%.64s: %s %s %s", nm->valuestring, rel, vb->name, what);
+    int id = gs_model_add_op_label(ld->m, label);
+    if (id < 0)
+        ld->nomem = true;
+    else
+        op->id = (uint32_t)id;
+}
+
+static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
+{
+    if (!gs__scen_expect_object(ld, v, "{\"cpu\": \"5ms\"}"))
+        return false;
+    if (gs__scen_check_keys(ld, v, op_keys) > 0)
+        return false;
+    const struct verb *vb = NULL;
+    const cJSON *arg = NULL;
+    for (const cJSON *c = v->child; c; c = c->next)
+        for (int i = 0; i < N_VERBS; i++)
+            if (strcmp(c->string, verbs[i].name) == 0) {
+                if (vb) {
+                    gs__scen_err(ld, "an op has exactly one verb, this one has \"%s\" and "
+                                     "\"%s\": split it into two ops",
+                                 vb->name, verbs[i].name);
+                    return false;
+                }
+                vb = &verbs[i];
+                arg = c;
+            }
+    if (!vb) {
+        gs__scen_err(ld, "an op needs a verb: one of " VERB_LIST);
+        return false;
+    }
+    op->kind = vb->kind;
+    const cJSON *rg = cJSON_GetObjectItemCaseSensitive(v, "releases_gil");
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(v, "do");
+    if (rg && vb->kind != GS_OP_C_CALL) {
+        gs__scen_err(ld, "\"releases_gil\" belongs to a c_call op, not to %s", vb->name);
+        return false;
+    }
+    if (body && vb->kind != GS_OP_REPEAT) {
+        gs__scen_err(ld, "\"do\" belongs to a repeat op, not to %s", vb->name);
+        return false;
+    }
+    bool ok = true;
+    size_t mark = gs__scen_push_key(ld, vb->name);
+    switch (vb->arg) {
+    case ARG_DUR:
+        ok = gs__scen_read_dur(ld, arg, &op->dur);
+        break;
+    case ARG_LOCK:
+    case ARG_EVENT:
+    case ARG_QUEUE:
+        ok = (op->target = resolve_sync(ld, arg, vb->arg)) >= 0;
+        break;
+    case ARG_THREAD:
+        ok = (op->target = resolve_thread(ld, arg, vb->kind)) >= 0;
+        break;
+    case ARG_COUNT: {
+        double d = cJSON_IsNumber(arg) ? arg->valuedouble : 0;
+        if (!cJSON_IsNumber(arg) || d != floor(d) || d < 1 || d > (double)GS_SCEN_MAX_REPEAT) {
+            char got[64];
+            gs__scen_describe(arg, got, sizeof got);
+            gs__scen_err(ld, "must be a whole number >= 1, got %s", got);
+            ok = false;
+        } else {
+            op->count = (int64_t)d;
+        }
+    }
+    }
+    gs__scen_pop(ld, mark);
+    if (rg) {
+        mark = gs__scen_push_key(ld, "releases_gil");
+        if (!cJSON_IsBool(rg)) {
+            char got[64];
+            gs__scen_describe(rg, got, sizeof got);
+            gs__scen_err(ld, "expected true or false, got %s", got);
+            ok = false;
+        }
+        op->releases_gil = cJSON_IsTrue(rg);
+        gs__scen_pop(ld, mark);
+    }
+    if (vb->kind == GS_OP_REPEAT) {
+        if (!body) {
+            gs__scen_err(ld, "a repeat needs \"do\": the list of ops to repeat");
+            return false;
+        }
+        if (ld->repeat_depth >= GS_SCEN_MAX_REPEAT_DEPTH) {
+            gs__scen_err(ld, "repeats are nested more than %d deep", GS_SCEN_MAX_REPEAT_DEPTH);
+            return false;
+        }
+        mark = gs__scen_push_key(ld, "do");
+        ld->repeat_depth++;
+        ok &= read_ops(ld, body, &op->body, &op->n_body);
+        ld->repeat_depth--;
+        if (ok && op->n_body == 0) {
+            gs__scen_err(ld, "must list at least one op");
+            ok = false;
+        }
+        gs__scen_pop(ld, mark);
+    }
+    if (ok)
+        op_label(ld, vb, arg, op);
+    return ok;
+}
+
+/* Reads a list of ops into a new array (also on error: the caller owns it). */
+static bool read_ops(gs__scen_t *ld, const cJSON *arr, gs_op_t **out, int *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (!gs__scen_expect_array(ld, arr, "[{\"cpu\": \"5ms\"}, {\"io\": \"1ms\"}]"))
+        return false;
+    int n = cJSON_GetArraySize(arr);
+    if (ld->n_op_nodes + n > GS_SCEN_MAX_OP_NODES) {
+        gs__scen_err(ld, "more than %d ops in all; use repeat rather than copies",
+                     GS_SCEN_MAX_OP_NODES);
+        ld->n_op_nodes = GS_SCEN_MAX_OP_NODES + 1; /* report it once */
+        return false;
+    }
+    ld->n_op_nodes += n;
+    gs_op_t *ops = calloc((size_t)(n > 0 ? n : 1), sizeof *ops);
+    if (!ops) {
+        ld->nomem = true;
+        return false;
+    }
+    *out = ops;
+    *n_out = n;
+    bool ok = true;
+    int i = 0;
+    for (const cJSON *c = arr->child; c; c = c->next, i++) {
+        size_t mark = gs__scen_push_index(ld, i);
+        ok &= read_op(ld, c, &ops[i]);
+        gs__scen_pop(ld, mark);
+    }
+    return ok;
+}
+
+static int64_t count_nodes(const gs_op_t *ops, int n)
+{
+    int64_t k = n;
+    for (int i = 0; i < n; i++)
+        k += count_nodes(ops[i].body, ops[i].n_body);
+    return k;
+}
+
+static void free_ops(gs_op_t *ops, int n)
+{
+    for (int i = 0; ops && i < n; i++)
+        free_ops(ops[i].body, ops[i].n_body);
+    free(ops);
+}
+
+static gs_op_t *copy_ops(const gs_op_t *src, int n)
+{
+    gs_op_t *d = calloc((size_t)(n > 0 ? n : 1), sizeof *d);
+    if (!d)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        d[i] = src[i];
+        d[i].body = NULL;
+        if (src[i].body && !(d[i].body = copy_ops(src[i].body, src[i].n_body))) {
+            free_ops(d, i);
+            return NULL;
+        }
+    }
+    return d;
+}
+
+/* ---- threads and processes ---------------------------------------------- */
+
+static bool add_thread_name(gs__scen_t *ld, const char *name, int process)
+{
+    if (gs__names_get(&ld->threads, name) >= 0 || gs__names_get(&ld->bases, name) >= 0) {
+        size_t mark = gs__scen_push_key(ld, "name");
+        gs__scen_err(ld, "a thread named \"%s\" is already declared", name);
+        gs__scen_pop(ld, mark);
+        return false;
+    }
+    int idx = gs_model_add_thread(ld->m, name, process);
+    if (idx < 0 || gs__names_put(&ld->threads, ld->m->threads[idx].name, idx) < 0) {
+        ld->nomem = true;
+        return false;
+    }
+    return true;
+}
+
+/* Pass 1: one entry of a threads list. */
+static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
+{
+    if (!gs__scen_expect_object(ld, v, "{\"name\": \"worker\", \"program\": [{\"cpu\": \"5ms\"}]}"))
+        return;
+    gs__scen_check_keys(ld, v, thread_keys);
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(v, "name");
+    const char *name;
+    int64_t count = 1, start_at = 0, prio = 0;
+    bool autostart = true;
+    int has_count = gs__scen_get_int(ld, v, "count", 1, GS_SCEN_MAX_THREADS, &count);
+    int has_start = gs__scen_get_fixed(ld, v, "start_at", 0, &start_at);
+    gs__scen_get_bool(ld, v, "autostart", &autostart);
+    gs__scen_get_int(ld, v, "priority", -99, 99, &prio);
+    if (!autostart && has_start > 0) {
+        size_t mark = gs__scen_push_key(ld, "start_at");
+        gs__scen_err(ld, "has no effect with \"autostart\": false (the start op decides when)");
+        gs__scen_pop(ld, mark);
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(v, "program"))
+        gs__scen_err(ld, "missing \"program\": the list of ops this thread runs, e.g. "
+                         "[{\"cpu\": \"5ms\"}]");
+    if (!nm) {
+        gs__scen_err(ld, "missing \"name\"");
+        return;
+    }
+    size_t mark = gs__scen_push_key(ld, "name");
+    bool name_ok = gs__scen_check_name(ld, nm);
+    gs__scen_pop(ld, mark);
+    if (!name_ok || has_count < 0)
+        return;
+    name = nm->valuestring;
+    if (ld->m->n_threads + count > GS_SCEN_MAX_THREADS) {
+        gs__scen_err(ld, "more than %d threads in all (after count); that is the limit",
+                     GS_SCEN_MAX_THREADS);
+        return;
+    }
+    gs__decl_t *dc = &ld->decls[ld->n_decls];
+    dc->item = v;
+    dc->first = ld->m->n_threads;
+    dc->count = (int)count;
+    dc->has_count = has_count > 0;
+    size_t pl = ld->path_len < sizeof dc->path ? ld->path_len : sizeof dc->path - 1;
+    memcpy(dc->path, ld->path, pl); /* "processes[i].threads[j]" always fits */
+    dc->path[pl] = '\0';
+    if (dc->has_count) {
+        if (gs__names_get(&ld->threads, name) >= 0 || gs__names_get(&ld->bases, name) >= 0) {
+            mark = gs__scen_push_key(ld, "name");
+            gs__scen_err(ld, "a thread named \"%s\" is already declared", name);
+            gs__scen_pop(ld, mark);
+            return;
+        }
+        if (gs__names_put(&ld->bases, name, ld->n_decls) < 0) {
+            ld->nomem = true;
+            return;
+        }
+        char buf[GS_SCEN_MAX_NAME + 16];
+        for (int k = 1; k <= count; k++) {
+            snprintf(buf, sizeof buf, "%s-%d", name, k);
+            if (!add_thread_name(ld, buf, process))
+                return;
+        }
+    } else if (!add_thread_name(ld, name, process)) {
+        return;
+    }
+    for (int k = 0; k < count; k++) {
+        gs_thread_spec_t *t = &ld->m->threads[dc->first + k];
+        t->start_at_ns = start_at;
+        t->autostart = autostart;
+        t->priority = (int)prio;
+    }
+    ld->n_decls++;
+}
+
+static void declare_threads(gs__scen_t *ld, const cJSON *obj, int process)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "threads");
+    if (!arr)
+        return;
+    size_t mark = gs__scen_push_key(ld, "threads");
+    if (gs__scen_expect_array(ld, arr, "[{\"name\": \"worker\", \"program\": [...]}]")) {
+        int i = 0;
+        for (const cJSON *c = arr->child; c; c = c->next, i++) {
+            size_t m2 = gs__scen_push_index(ld, i);
+            declare_thread(ld, c, process);
+            gs__scen_pop(ld, m2);
+        }
+    }
+    gs__scen_pop(ld, mark);
+}
+
+/* Pass 2: a declaration's program, copied into each of its threads. */
+static void read_program(gs__scen_t *ld, int d)
+{
+    const gs__decl_t *dc = &ld->decls[d];
+    const cJSON *prog = cJSON_GetObjectItemCaseSensitive(dc->item, "program");
+    if (!prog)
+        return; /* reported in pass 1 */
+    ld->cur_decl = d;
+    gs__scen_pop(ld, 0);
+    size_t mark = gs__scen_push_key(ld, dc->path);
+    gs__scen_push_key(ld, "program");
+    gs_op_t *ops;
+    int n;
+    bool ok = read_ops(ld, prog, &ops, &n);
+    gs__scen_pop(ld, mark);
+    gs_model_t *m = ld->m;
+    m->threads[dc->first].program = ops;
+    m->threads[dc->first].n_program = n;
+    if (!ok || dc->count == 1)
+        return;
+    int64_t nodes = count_nodes(ops, n);
+    if (ld->n_op_nodes + nodes * (dc->count - 1) > GS_SCEN_MAX_OP_NODES) {
+        mark = gs__scen_push_key(ld, dc->path);
+        gs__scen_err(ld, "%lld ops times count %d is more than %d ops in all; use repeat "
+                         "inside one program rather than copies",
+                     (long long)nodes, dc->count, GS_SCEN_MAX_OP_NODES);
+        gs__scen_pop(ld, mark);
+        ld->n_op_nodes = GS_SCEN_MAX_OP_NODES + 1;
+        return;
+    }
+    ld->n_op_nodes += nodes * (dc->count - 1);
+    for (int k = 1; k < dc->count; k++) {
+        gs_op_t *c = copy_ops(ops, n);
+        if (!c) {
+            ld->nomem = true;
+            return;
+        }
+        m->threads[dc->first + k].program = c;
+        m->threads[dc->first + k].n_program = n;
+    }
+}
+
+static void read_processes(gs__scen_t *ld, const cJSON *arr, const gs_python_t *top)
+{
+    size_t mark = gs__scen_push_key(ld, "processes");
+    if (!gs__scen_expect_array(ld, arr, "[{\"name\": \"worker\", \"threads\": [...]}]"))
+        goto done;
+    int i = 0;
+    for (const cJSON *c = arr->child; c; c = c->next, i++) {
+        size_t m2 = gs__scen_push_index(ld, i);
+        if (!gs__scen_expect_object(ld, c, "{\"name\": \"worker\", \"threads\": [...]}"))
+            goto next;
+        gs__scen_check_keys(ld, c, process_keys);
+        gs_python_t py = *top;
+        int64_t start_at = 0, create = GS_SCEN_PROCESS_CREATE_NS;
+        const cJSON *pv = cJSON_GetObjectItemCaseSensitive(c, "python");
+        if (pv) {
+            size_t m3 = gs__scen_push_key(ld, "python");
+            read_python(ld, pv, &py);
+            gs__scen_pop(ld, m3);
+        }
+        gs__scen_get_fixed(ld, c, "start_at", 0, &start_at);
+        gs__scen_get_fixed(ld, c, "create", 0, &create);
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, "name");
+        if (!nm) {
+            gs__scen_err(ld, "missing \"name\"");
+            goto next;
+        }
+        size_t m3 = gs__scen_push_key(ld, "name");
+        bool nm_ok = gs__scen_check_name(ld, nm);
+        if (nm_ok && gs__names_get(&ld->procs, nm->valuestring) >= 0) {
+            gs__scen_err(ld, "a process named \"%s\" is already declared%s", nm->valuestring,
+                         strcmp(nm->valuestring, "main") == 0
+                             ? " (\"main\" holds the top-level threads)"
+                             : "");
+            nm_ok = false;
+        }
+        gs__scen_pop(ld, m3);
+        if (!nm_ok)
+            goto next;
+        int p = gs_model_add_process(ld->m, nm->valuestring, &py);
+        if (p < 0 || gs__names_put(&ld->procs, ld->m->processes[p].name, p) < 0) {
+            ld->nomem = true;
+            goto next;
+        }
+        ld->m->processes[p].start_at_ns = start_at;
+        ld->m->processes[p].create_ns = create;
+        declare_threads(ld, c, p);
+    next:
+        gs__scen_pop(ld, m2);
+    }
+done:
+    gs__scen_pop(ld, mark);
+}
+
+static int count_decls(const cJSON *root)
+{
+    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "threads"));
+    const cJSON *ps = cJSON_GetObjectItemCaseSensitive(root, "processes");
+    if (cJSON_IsArray(ps))
+        for (const cJSON *c = ps->child; c; c = c->next)
+            if (cJSON_IsObject(c))
+                n += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c, "threads"));
+    return n;
+}
+
+/* ---- annotations and the top level -------------------------------------- */
+
+static void read_annotations(gs__scen_t *ld, const cJSON *arr)
+{
+    size_t mark = gs__scen_push_key(ld, "annotations");
+    if (!gs__scen_expect_array(ld, arr, "[{\"at\": \"20ms\", \"text\": \"look here\"}]"))
+        goto done;
+    int i = 0;
+    for (const cJSON *c = arr->child; c; c = c->next, i++) {
+        size_t m2 = gs__scen_push_index(ld, i);
+        if (gs__scen_expect_object(ld, c, "{\"at\": \"20ms\", \"text\": \"look here\"}")) {
+            gs__scen_check_keys(ld, c, annotation_keys);
+            int64_t at = 0;
+            const char *text = NULL;
+            int ra = gs__scen_get_fixed(ld, c, "at", 0, &at);
+            int rt = gs__scen_get_string(ld, c, "text", GS_SCEN_MAX_TEXT, &text);
+            if (ra == 0)
+                gs__scen_err(ld, "missing \"at\": when, e.g. \"20ms\"");
+            if (rt == 0)
+                gs__scen_err(ld, "missing \"text\"");
+            if (ra > 0 && rt > 0 && gs_model_add_annotation(ld->m, at, text) < 0)
+                ld->nomem = true;
+        }
+        gs__scen_pop(ld, m2);
+    }
+done:
+    gs__scen_pop(ld, mark);
+}
+
+static void read_top(gs__scen_t *ld, const cJSON *root, gs_python_t *py)
+{
+    gs_model_t *m = ld->m;
+    const char *s;
+    int64_t i;
+    if (gs__scen_get_string(ld, root, "name", GS_SCEN_MAX_TITLE, &s) > 0)
+        m->name = dup_str(ld, s);
+    if (gs__scen_get_string(ld, root, "description", GS_SCEN_MAX_TEXT, &s) > 0)
+        m->description = dup_str(ld, s);
+    if (gs__scen_get_int(ld, root, "seed", 0, INT64_C(9007199254740992), &i) > 0)
+        m->seed = (uint64_t)i;
+    gs__scen_get_fixed(ld, root, "until", 1, &m->until_ns);
+    gs__scen_get_int(ld, root, "max_events", 1, INT64_C(1000000000000), &m->max_events);
+    const cJSON *v;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "machine"))) {
+        size_t mark = gs__scen_push_key(ld, "machine");
+        read_machine(ld, v, &m->machine);
+        gs__scen_pop(ld, mark);
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "python"))) {
+        size_t mark = gs__scen_push_key(ld, "python");
+        read_python(ld, v, py);
+        gs__scen_pop(ld, mark);
+    }
+    m->processes[0].python = *py;
+}
+
+void gs__scen_build(gs__scen_t *ld, const cJSON *root)
+{
+    gs_model_t *m = ld->m;
+    if (!cJSON_IsObject(root)) {
+        char got[64];
+        gs__scen_describe(root, got, sizeof got);
+        gs__scen_err(ld, "a scenario is a JSON object like {\"threads\": [{\"name\": \"t\", "
+                         "\"program\": [{\"cpu\": \"5ms\"}]}]}, got %s",
+                     got);
+        return;
+    }
+    gs__scen_check_keys(ld, root, top_keys);
+    gs_python_t py = m->processes[0].python;
+    read_top(ld, root, &py);
+    if (gs__names_put(&ld->procs, m->processes[0].name, 0) < 0)
+        ld->nomem = true;
+    read_name_list(ld, root, "locks", 0);
+    read_name_list(ld, root, "rlocks", 1);
+    read_name_list(ld, root, "events", 2);
+    read_queues(ld, root);
+
+    ld->decls = calloc((size_t)count_decls(root) + 1, sizeof *ld->decls);
+    if (!ld->decls) {
+        ld->nomem = true;
+        return;
+    }
+    declare_threads(ld, root, 0);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "processes");
+    if (v)
+        read_processes(ld, v, &py);
+    if (m->n_threads == 0 && ld->diag->n_total == 0)
+        gs__scen_err(ld, "no threads: add \"threads\": [{\"name\": \"main\", \"program\": "
+                         "[{\"cpu\": \"10ms\"}]}]");
+
+    ld->started = calloc((size_t)m->n_threads + 1, sizeof *ld->started);
+    if (!ld->started) {
+        ld->nomem = true;
+        return;
+    }
+    for (int d = 0; d < ld->n_decls && !ld->nomem; d++)
+        read_program(ld, d);
+    gs__scen_pop(ld, 0);
+    for (int d = 0; d < ld->n_decls; d++) {
+        const gs__decl_t *dc = &ld->decls[d];
+        if (m->threads[dc->first].autostart)
+            continue;
+        for (int k = 0; k < dc->count; k++) {
+            if (ld->started[dc->first + k])
+                continue;
+            size_t mark = gs__scen_push_key(ld, dc->path);
+            gs__scen_err(ld, "\"%s\" has \"autostart\": false but no start op names it, so "
+                             "it would never run",
+                         m->threads[dc->first + k].name);
+            gs__scen_pop(ld, mark);
+            break;
+        }
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "annotations")))
+        read_annotations(ld, v);
+}

@@ -1,0 +1,122 @@
+/* scenario_int.h - the scenario loader's private interface (library-private).
+ *
+ * The loader is split by concept: scenario.c (entry points, syntax errors,
+ * overrides, printing), scenario_util.c (paths, errors, names, durations,
+ * typed getters), scenario_build.c (the format: settings, sync objects,
+ * threads, ops, processes). Tests include this header to check the pieces. */
+#ifndef GILSIM_SCENARIO_INT_H
+#define GILSIM_SCENARIO_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "gilsim/model.h"
+#include "gilsim/scenario.h"
+
+/* ---- limits (docs/scenarios.md "Limits") -------------------------------- */
+#define GS_SCEN_MAX_BYTES (4 * 1024 * 1024) /* file size */
+#define GS_SCEN_MAX_JSON_DEPTH 64           /* nested [ and { */
+#define GS_SCEN_MAX_REPEAT_DEPTH 16         /* repeat inside repeat */
+#define GS_SCEN_MAX_THREADS 50000           /* after count expansion */
+#define GS_SCEN_MAX_OP_NODES 1000000        /* ops in memory, all copies */
+#define GS_SCEN_MAX_NAME 64                 /* bytes in a thread/lock/... name */
+#define GS_SCEN_MAX_TITLE 200               /* name of the scenario */
+#define GS_SCEN_MAX_TEXT 4000               /* description, annotation text */
+#define GS_SCEN_MAX_NS INT64_C(86400000000000) /* 1 day: the longest duration */
+#define GS_SCEN_MAX_REPEAT INT64_C(1000000000000)
+#define GS_SCEN_PROCESS_CREATE_NS INT64_C(10000000) /* default process start-up: 10 ms */
+
+/* ---- names: string -> index, open addressing ---------------------------- */
+typedef struct gs__names {
+    const char **key; /* not owned: the model's strings */
+    int *val;
+    size_t cap, n;
+} gs__names_t;
+
+void gs__names_destroy(gs__names_t *t);
+/* -1 if absent. */
+int gs__names_get(const gs__names_t *t, const char *key);
+/* 0, 1 if already present (not replaced), GS_ENOMEM. */
+int gs__names_put(gs__names_t *t, const char *key, int val);
+
+/* ---- the loader's state ------------------------------------------------- */
+typedef struct gs__decl { /* one entry of a "threads" array */
+    const cJSON *item;
+    int first, count; /* threads[first .. first+count) */
+    bool has_count;   /* names are name-1..name-N */
+    char path[64];    /* "threads[1]" or "processes[0].threads[2]" */
+} gs__decl_t;
+
+typedef struct gs__scen {
+    const char *file; /* for messages */
+    gs_diag_t *diag;
+    gs_model_t *m;
+    char path[512]; /* JSON path of what is being read */
+    size_t path_len;
+    bool nomem;
+    int64_t n_op_nodes; /* ops in memory so far */
+    gs__names_t locks, events, queues, threads, procs;
+    gs__names_t bases;  /* base names of declarations with count -> decl index */
+    gs__decl_t *decls;
+    int n_decls;
+    bool *started;      /* per thread: some start op names it */
+    int cur_decl;       /* declaration whose program is being read */
+    int repeat_depth;
+} gs__scen_t;
+
+/* ---- paths and errors --------------------------------------------------- */
+size_t gs__scen_push_key(gs__scen_t *ld, const char *key); /* returns the mark */
+size_t gs__scen_push_index(gs__scen_t *ld, int i);
+void gs__scen_pop(gs__scen_t *ld, size_t mark);
+void gs__scen_diag_add(gs_diag_t *d, int code, const char *file, int line, int col,
+                       const char *path, const char *msg);
+/* A semantic error at the current path. */
+void gs__scen_err(gs__scen_t *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- small helpers ------------------------------------------------------ */
+/* Levenshtein distance, ASCII case folded; large if either is long. */
+int gs__scen_edit_distance(const char *a, const char *b);
+/* The closest of cands (NULL-terminated, or n >= 0 entries) if close enough. */
+const char *gs__scen_did_you_mean(const char *word, const char *const *cands, int n);
+/* "a string \"x\"", "the number 5", "an array"... for "got ..." messages. */
+void gs__scen_describe(const cJSON *v, char *buf, size_t n);
+
+/* Parses "1.5ms" into ns exactly. 0, or -1 with the reason in why. */
+int gs__scen_parse_ns(const char *s, int64_t *ns, char *why, size_t n);
+/* Formats ns with the largest unit that keeps it short and exact: "1.5ms". */
+void gs__scen_fmt_ns(int64_t ns, char *buf, size_t n);
+void gs__scen_fmt_dur(const gs_dur_t *d, char *buf, size_t n);
+
+/* ---- typed getters: 1 present and valid, 0 absent, -1 error reported ----- */
+/* Checks that every key of obj is in valid (NULL-terminated); reports unknown
+ * keys (with a did-you-mean) and duplicates. Returns the number of errors. */
+int gs__scen_check_keys(gs__scen_t *ld, const cJSON *obj, const char *const *valid);
+bool gs__scen_expect_object(gs__scen_t *ld, const cJSON *v, const char *example);
+bool gs__scen_expect_array(gs__scen_t *ld, const cJSON *v, const char *example);
+int gs__scen_get_string(gs__scen_t *ld, const cJSON *obj, const char *key, size_t max,
+                        const char **out);
+int gs__scen_get_int(gs__scen_t *ld, const cJSON *obj, const char *key, int64_t lo, int64_t hi,
+                     int64_t *out);
+int gs__scen_get_bool(gs__scen_t *ld, const cJSON *obj, const char *key, bool *out);
+int gs__scen_get_enum(gs__scen_t *ld, const cJSON *obj, const char *key,
+                      const char *const *names, int *out);
+/* A fixed duration >= lo (distributions are refused). */
+int gs__scen_get_fixed(gs__scen_t *ld, const cJSON *obj, const char *key, int64_t lo,
+                       int64_t *out);
+/* A duration value v (string or distribution) at the current path. */
+bool gs__scen_read_dur(gs__scen_t *ld, const cJSON *v, gs_dur_t *d);
+/* A name (non-empty, <= GS_SCEN_MAX_NAME bytes, no control characters). */
+bool gs__scen_check_name(gs__scen_t *ld, const cJSON *v);
+
+/* ---- the format (scenario_build.c) -------------------------------------- */
+/* Validates root and fills ld->m; errors go to ld->diag. */
+void gs__scen_build(gs__scen_t *ld, const cJSON *root);
+
+/* ---- overrides (scenario.c) --------------------------------------------- */
+/* Applies one override to the tree; 0 or -1 with the reason in why. */
+int gs__scen_apply_override(cJSON *root, const gs_override_t *o, char *why, size_t n);
+
+#endif
