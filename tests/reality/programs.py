@@ -1,0 +1,328 @@
+"""The measured programs: small real-CPython thread programs, one per experiment.
+
+Each function runs threads on the interpreter that imports it and returns what
+it measured (seconds from time.perf_counter, counts).  Nothing here knows about
+gilsim: reality.py turns the calibrations into scenarios and compares.
+
+Every multi-thread program starts its threads behind a start gate (an Event the
+threads wait on, GIL released), so all threads begin together, the way the
+scenario's threads all start at t = 0.  Times are taken from the gate opening.
+"""
+import os
+import socket
+import sys
+import threading
+import time
+
+perf = time.perf_counter
+
+
+# --- building blocks --------------------------------------------------------
+
+def spin(n):
+    """The CPU-bound unit: n turns of a pure-Python loop (no C call, so the
+    eval breaker is checked on every backward jump)."""
+    while n:
+        n -= 1
+
+
+def gated(fns):
+    """Runs each fn in its own thread, all released at once by one gate.
+
+    Returns (elapsed, results): elapsed from the gate opening to the last
+    thread's end; results[i] is fns[i]()'s return value."""
+    gate = threading.Event()
+    results = [None] * len(fns)
+    ends = [0.0] * len(fns)
+
+    def body(i, fn):
+        gate.wait()
+        results[i] = fn()
+        ends[i] = perf()
+
+    threads = [threading.Thread(target=body, args=(i, fn)) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    t0 = perf()
+    gate.set()
+    for t in threads:
+        t.join()
+    return max(ends) - t0, results
+
+
+def with_interval(seconds):
+    """Context manager: sys.setswitchinterval for the duration of a block."""
+    class _Ctx:
+        def __enter__(self):
+            self.old = sys.getswitchinterval()
+            sys.setswitchinterval(seconds)
+
+        def __exit__(self, *exc):
+            sys.setswitchinterval(self.old)
+    return _Ctx()
+
+
+def best_time(fn, repeat=5):
+    """Shortest of `repeat` runs of fn(): other processes only ever add time."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = perf()
+        fn()
+        best = min(best, perf() - t)
+    return best
+
+
+# --- calibrations -----------------------------------------------------------
+
+def cal_spin_ns(n=200_000):
+    """Nanoseconds per turn of spin()."""
+    return best_time(lambda: spin(n)) / n * 1e9
+
+
+def switch_counter(me, n, cell):
+    """The switch-counting loop: n turns; each turn notices whether another
+    thread wrote the shared cell since this one last did (a change of GIL
+    holder that ran Python in between) and claims it.  Returns the count."""
+    seen = 0
+    while n:
+        if cell[0] != me:
+            cell[0] = me
+            seen += 1
+        n -= 1
+    return seen
+
+
+def cal_switch_counter_ns(n=200_000):
+    return best_time(lambda: switch_counter(1, n, [1])) / n * 1e9
+
+
+def pipe_pingpong(n, cpu=None):
+    """Round trip of one byte between two threads over two pipes, in seconds.
+    With cpu set, both threads are pinned to that CPU (Linux only)."""
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+
+    def pin():
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})  # 0 = the calling thread
+
+    def a():
+        pin()
+        for _ in range(n):
+            os.write(w1, b"x")
+            os.read(r2, 1)
+
+    def b():
+        pin()
+        for _ in range(n):
+            os.read(r1, 1)
+            os.write(w2, b"x")
+
+    try:
+        elapsed, _ = gated([a, b])
+    finally:
+        for fd in (r1, w1, r2, w2):
+            os.close(fd)
+    return elapsed / n
+
+
+def pipe_self_cost(n=20_000):
+    """One write + one read on a pipe by one thread (no wake-up), seconds."""
+    r, w = os.pipe()
+    try:
+        t = perf()
+        for _ in range(n):
+            os.write(w, b"x")
+            os.read(r, 1)
+        return (perf() - t) / n
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def lock_self_cost(n=50_000):
+    """One uncontended Lock acquire + release, seconds."""
+    lk = threading.Lock()
+    t = perf()
+    for _ in range(n):
+        lk.acquire()
+        lk.release()
+    return (perf() - t) / n
+
+
+# --- (1) CPU-bound threads ----------------------------------------------------
+
+def cpu_sequential(k, n):
+    """k chunks of n turns, one after the other, in one thread."""
+    elapsed, _ = gated([lambda: [spin(n) for _ in range(k)]])
+    return elapsed
+
+
+def cpu_threads(k, n):
+    """k threads, each n turns."""
+    elapsed, _ = gated([lambda: spin(n)] * k)
+    return elapsed
+
+
+# --- (2) switches per second --------------------------------------------------
+
+def switch_rate(interval_s, n):
+    """Two threads run switch_counter(n); returns (switches, elapsed)."""
+    cell = [0]
+    with with_interval(interval_s):
+        elapsed, seen = gated([lambda: switch_counter(1, n, cell),
+                               lambda: switch_counter(2, n, cell)])
+    return sum(seen), elapsed
+
+
+# --- (3) I/O latency beside CPU-bound threads (the convoy) ------------------
+
+class EchoPeer:
+    """A forked child process that echoes whatever arrives on a socketpair: a
+    blocking round trip that leaves the GIL free and needs no thread of ours.
+    Fork it before starting any thread."""
+
+    def __init__(self):
+        self.sock, child = socket.socketpair()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: echo until EOF, never return
+            self.sock.close()
+            try:
+                while True:
+                    data = child.recv(64)
+                    if not data:
+                        break
+                    child.sendall(data)
+            finally:
+                os._exit(0)
+        child.close()
+
+    def round_trip(self):
+        self.sock.send(b"x")
+        self.sock.recv(64)
+
+    def close(self):
+        self.sock.close()
+        os.waitpid(self.pid, 0)
+
+
+def io_self_cost(n=20_000):
+    """A send + recv on a local socketpair with the data already there, seconds:
+    the Python and syscall part of one round trip, without any waiting."""
+    a, b = socket.socketpair()
+    try:
+        t = perf()
+        for _ in range(n):
+            a.send(b"x")
+            b.recv(64)
+        return (perf() - t) / n
+    finally:
+        a.close()
+        b.close()
+
+
+def convoy(io, n_cpu, interval_s, n_ops):
+    """One I/O thread does n_ops io.round_trip() while n_cpu threads spin.
+    Returns the I/O thread's per-operation latencies (seconds)."""
+    stop = [False]
+    lat = []
+
+    def io_thread():
+        for _ in range(n_ops):
+            t = perf()
+            io.round_trip()
+            lat.append(perf() - t)
+        stop[0] = True
+
+    def cpu_thread():
+        while not stop[0]:
+            pass
+
+    with with_interval(interval_s):
+        gated([io_thread] + [cpu_thread] * n_cpu)
+    return lat
+
+
+# --- (4) C code that releases the GIL ----------------------------------------
+
+def c_calls(fn, buf, k, n_threads):
+    """n_threads threads each call fn(buf) k times; returns elapsed seconds."""
+    def work():
+        for _ in range(k):
+            fn(buf)
+    elapsed, _ = gated([work] * n_threads)
+    return elapsed
+
+
+# --- (5) a long C call that keeps the GIL ------------------------------------
+
+def starve(data, tick_turns, n_ticks, delay_s, interval_s):
+    """A ticker thread stamps the time every tick_turns spin turns; another
+    thread sleeps delay_s, then calls sorted(data) (C that keeps the GIL).
+    Returns (longest gap between ticks, the sort's own duration)."""
+    stamps = []
+    sort_time = [0.0]
+
+    def ticker():
+        for _ in range(n_ticks):
+            spin(tick_turns)
+            stamps.append(perf())
+
+    def sorter():
+        time.sleep(delay_s)
+        t = perf()
+        sorted(data)
+        sort_time[0] = perf() - t
+
+    with with_interval(interval_s):
+        gated([ticker, sorter])
+    gap = max(b - a for a, b in zip(stamps, stamps[1:]))
+    return gap, sort_time[0]
+
+
+# --- (6) overlapping sleeps ----------------------------------------------------
+
+def sleepers(n_threads, sleep_s):
+    elapsed, _ = gated([lambda: time.sleep(sleep_s)] * n_threads)
+    return elapsed
+
+
+# --- (7) lock hand-off ---------------------------------------------------------
+
+def lock_pingpong(n):
+    """Two threads pass the turn back and forth through two Locks (a Lock may
+    be released by any thread): 2n hand-offs.  Returns elapsed seconds."""
+    a, b = threading.Lock(), threading.Lock()
+    a.acquire()
+    b.acquire()
+
+    def ping():
+        for _ in range(n):
+            a.acquire()
+            b.release()
+
+    def pong():
+        for _ in range(n):
+            a.release()
+            b.acquire()
+
+    elapsed, _ = gated([ping, pong])
+    return elapsed
+
+
+def oversleep(seconds):
+    """How late time.sleep(seconds) returns, seconds."""
+    t = perf()
+    time.sleep(seconds)
+    return perf() - t - seconds
+
+
+class TimerIO:
+    """The I/O op of the convoy experiment: a blocking wait of fixed length
+    (time.sleep releases the GIL like any blocking call)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def round_trip(self):
+        time.sleep(self.seconds)

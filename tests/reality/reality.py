@@ -1,0 +1,631 @@
+#!/usr/bin/env python3
+"""Reality check: does gilsim predict what the real CPython of this machine does?
+
+For each experiment this script (1) calibrates the costs it needs on this
+machine, (2) runs a small threaded program on the real interpreter
+(programs.py), (3) writes the scenario that describes that program with the
+calibrated costs (scenarios.py), runs it with `gilsim run FILE --summary`, and
+(4) compares measured and predicted figures.
+
+  reality.py                     short mode (ctest, label reality): checks only
+                                 the direction of each effect, never exact
+                                 numbers; exit 0 pass, 1 fail, 77 skipped
+                                 because the machine is too busy to tell
+  reality.py --full --gilsim BIN --write docs/validation.md
+                                 the full comparison (./run.sh reality)
+
+Options: --gilsim BIN (the gilsim CLI; without it only the real side runs),
+--only NAME[,NAME] (experiments by id), --json FILE (raw figures),
+--require-model (fail when gilsim cannot be run instead of skipping the model).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import noise  # noqa: E402
+import programs as P  # noqa: E402
+import scenarios as S  # noqa: E402
+
+SKIP = 77          # ctest SKIP_RETURN_CODE
+TARGET = 0.25      # a key ratio is "within target" when |pred/meas - 1| <= 25%
+BUSY = 0.25        # others used more than this share of the machine: too busy to judge
+MS, US = 1e-3, 1e-6
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+# --- results ------------------------------------------------------------------
+
+class Row:
+    """One figure, measured and predicted.  key rows count against the 25%
+    target; the others are context."""
+
+    def __init__(self, label, measured, predicted, unit, key=True, why=None):
+        self.label, self.measured, self.predicted = label, measured, predicted
+        self.unit, self.key, self.why = unit, key, why
+
+    @property
+    def ratio(self):
+        if self.predicted is None or not self.measured:
+            return None
+        return self.predicted / self.measured
+
+    @property
+    def within(self):
+        r = self.ratio
+        return None if r is None else abs(r - 1) <= TARGET
+
+
+class Check:
+    """A direction the effect must have, on the measured figures and on the
+    model's: e.g. "2 threads are not faster than 1"."""
+
+    def __init__(self, text, measured, predicted):
+        self.text, self.measured, self.predicted = text, measured, predicted
+
+
+class Result:
+    def __init__(self, eid, title, program):
+        self.id, self.title, self.program = eid, title, program
+        self.rows, self.checks, self.notes = [], [], []
+        self.calibration = {}
+        self.others = None
+        self.seconds = 0.0
+
+    def row(self, *a, **k):
+        self.rows.append(Row(*a, **k))
+
+    def check(self, text, fn, meas, pred):
+        """fn(values) -> bool, applied to the measured and predicted dicts."""
+        self.checks.append(Check(text, bool(fn(meas)),
+                                 None if pred is None else bool(fn(pred))))
+
+
+# --- the simulator ------------------------------------------------------------
+
+class Gilsim:
+    """Runs scenarios through `gilsim run FILE --summary out.json --quiet`."""
+
+    def __init__(self, path, workdir):
+        self.path, self.workdir, self.error, self.n = path, workdir, None, 0
+        if not path:
+            self.error = "no --gilsim given"
+        elif not os.access(path, os.X_OK):
+            self.error = "%s is not an executable" % path
+        else:
+            probe = S.base("probe", "", Machine.default(), 0.005,
+                           [{"name": "t", "program": [{"cpu": "1ms"}]}])
+            try:
+                s = self.run(probe, "probe")
+                if get(s, "makespan_ns") is None:
+                    self.error = "its summary has no makespan_ns"
+            except RuntimeError as e:
+                self.error = str(e)
+
+    @property
+    def ok(self):
+        return self.error is None
+
+    def run(self, scenario, name, csv=False):
+        """Returns the summary dict, with the CSV rows under "_csv" if asked."""
+        self.n += 1
+        stem = os.path.join(self.workdir, "%02d-%s" % (self.n, name))
+        with open(stem + ".json", "w") as f:
+            json.dump(scenario, f, indent=1)
+        cmd = [self.path, "run", stem + ".json", "--summary", stem + ".summary.json", "--quiet"]
+        if csv:
+            cmd += ["--csv", stem + ".csv"]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        if p.returncode != 0:
+            msg = (p.stderr.strip() or p.stdout.strip() or "no message").splitlines()[:3]
+            raise RuntimeError("gilsim run %s.json exited %d: %s"
+                               % (stem, p.returncode, " / ".join(msg)))
+        with open(stem + ".summary.json") as f:
+            summary = json.load(f)
+        if csv:
+            summary["_csv"] = read_csv(stem + ".csv")
+        return summary
+
+
+def read_csv(path):
+    import csv
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def get(summary, dotted):
+    """summary["gil"]["switches"], or summary["gil.switches"], or None."""
+    if summary is None:
+        return None
+    node = summary
+    for part in dotted.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            node = None
+            break
+    if node is None and isinstance(summary, dict):
+        node = summary.get(dotted, summary.get(dotted.replace(".", "_")))
+    return node
+
+
+def thread(summary, name):
+    """The per-thread summary named name (or name-1 for a counted thread)."""
+    for t in (summary or {}).get("threads", []):
+        if t.get("name") in (name, name + "-1"):
+            return t
+    return None
+
+
+def ns(summary, dotted):
+    v = get(summary, dotted)
+    return None if v is None else v * 1e-9
+
+
+# --- the machine ------------------------------------------------------------
+
+class Machine:
+    """The machine parameters of every generated scenario: 2 cores (or what we
+    have), cfs, and costs measured here:
+    - wake_hot_s: waking a thread blocked for a few microseconds on another
+      CPU (a pipe ping-pong): the CPUs never get to idle;
+    - wake_cold_s: how late a thread whose CPU idled for a millisecond runs
+      after its timer expired (time.sleep(1 ms) overshoot: the kernel's 50 us
+      timer slack plus waking an idle vCPU).  GIL waits are timed waits of a
+      whole switch interval, so every GIL experiment uses this one;
+    - context_switch_s: the same ping-pong with both threads on one CPU."""
+
+    def __init__(self, cores, wake_hot_s, wake_cold_s, context_switch_s, notes=None):
+        self.cores, self.context_switch_s = cores, context_switch_s
+        self.wake_hot_s, self.wake_cold_s = wake_hot_s, wake_cold_s
+        self.wakeup_s = wake_cold_s  # what S.base writes unless told otherwise
+        self.notes = notes or {}
+
+    @staticmethod
+    def default():
+        return Machine(2, 20 * US, 20 * US, 2 * US)
+
+    def hot(self):
+        """A copy whose scenarios use the hot wake-up latency."""
+        m = Machine(self.cores, self.wake_hot_s, self.wake_cold_s, self.context_switch_s,
+                    self.notes)
+        m.wakeup_s = self.wake_hot_s
+        return m
+
+    @staticmethod
+    def calibrate(plan):
+        n = plan.pick(4000, 1500)
+        self_s = min(P.pipe_self_cost() for _ in range(3))
+        rt = median([P.pipe_pingpong(n) for _ in range(3)])
+        hot = max(1 * US, rt / 2 - self_s)
+        cold = max(1 * US, median([P.oversleep(1 * MS) for _ in range(plan.pick(60, 30))]))
+        cs = 2 * US
+        notes = {"pipe write+read alone": self_s, "pipe ping-pong round trip, 2 CPUs": rt,
+                 "time.sleep(1 ms) overshoot": cold}
+        if hasattr(os, "sched_setaffinity"):
+            cpu = sorted(os.sched_getaffinity(0))[0]
+            rt1 = median([P.pipe_pingpong(n, cpu) for _ in range(3)])
+            cs = max(0.5 * US, rt1 / 2 - self_s)
+            notes["pipe ping-pong round trip, 1 CPU"] = rt1
+        return Machine(2 if noise.ncpu() >= 2 else 1, hot, cold, cs, notes)
+
+
+class Plan:
+    """Sizes and repeats: the full run aims at ~3 minutes, the short at < 60 s."""
+
+    def __init__(self, full):
+        self.full = full
+
+    def pick(self, full, short):
+        return full if self.full else short
+
+
+# --- the experiments ------------------------------------------------------------
+
+def exp_cpu(plan, machine, sim):
+    r = Result("cpu", "CPU-bound threads vs the same work in one thread",
+               "`spin(n)` (a `while n: n -= 1` loop) in k threads, each n turns, against "
+               "one thread running k chunks of n turns. Best of %d." % plan.pick(3, 2))
+    spin_ns = P.cal_spin_ns()
+    work_s = plan.pick(0.15, 0.06)
+    n = int(work_s / (spin_ns * 1e-9))
+    work_s = n * spin_ns * 1e-9
+    r.calibration = {"spin turn": spin_ns * 1e-9, "work per thread": work_s}
+    meas, pred = {}, ({} if sim.ok else None)
+    for k in (2, 4):
+        seq, par = [], []
+        for _ in range(plan.pick(3, 2)):
+            seq.append(P.cpu_sequential(k, n))
+            par.append(P.cpu_threads(k, n))
+        meas["seq%d" % k], meas["par%d" % k] = min(seq), min(par)
+        if sim.ok:
+            pred["seq%d" % k] = ns(sim.run(S.cpu_sequential(machine, k, work_s), "cpu-seq%d" % k),
+                                   "makespan_ns")
+            pred["par%d" % k] = ns(sim.run(S.cpu_threads(machine, k, work_s), "cpu-par%d" % k),
+                                   "makespan_ns")
+        for d in (meas, pred):
+            if d is not None:
+                d["ratio%d" % k] = d["par%d" % k] / d["seq%d" % k]
+        r.row("%d threads: time / sequential time" % k, meas["ratio%d" % k],
+              pred and pred["ratio%d" % k], "x")
+        r.row("%d threads: elapsed" % k, meas["par%d" % k], pred and pred["par%d" % k], "s",
+              key=False)
+        r.row("sequential, %d chunks: elapsed" % k, meas["seq%d" % k],
+              pred and pred["seq%d" % k], "s", key=False)
+    r.check("2 threads are no faster than 1 (time ratio > 0.85)",
+            lambda d: d["ratio2"] > 0.85, meas, pred)
+    r.check("4 threads are no faster than 1 (time ratio > 0.85)",
+            lambda d: d["ratio4"] > 0.85, meas, pred)
+    return r
+
+
+def exp_switches(plan, machine, sim):
+    intervals = plan.pick([0.1 * MS, 1 * MS, 5 * MS, 50 * MS], [0.1 * MS, 5 * MS, 50 * MS])
+    reps = plan.pick(3, 1)
+    r = Result("switches", "GIL switches per second against sys.setswitchinterval",
+               "Two threads run a loop that writes its id into a shared cell and counts "
+               "the turns where it finds the other's id: each is a change of GIL holder. "
+               "Median of %d." % reps)
+    per_ns = P.cal_switch_counter_ns()
+    r.calibration = {"counter loop turn": per_ns * 1e-9}
+    meas, pred = {}, ({} if sim.ok else None)
+    for iv in intervals:
+        run_s = max(plan.pick(0.5, 0.25), plan.pick(20, 8) * iv)
+        n = int(run_s / 2 / (per_ns * 1e-9))
+        rates = []
+        for _ in range(reps):
+            sw, el = P.switch_rate(iv, n)
+            rates.append(sw / el)
+        meas[iv] = median(rates)
+        if sim.ok:
+            s = sim.run(S.switch_rate(machine, n * per_ns * 1e-9, iv), "switch-%gms" % (iv / MS))
+            pred[iv] = get(s, "gil.switches") / ns(s, "makespan_ns")
+        r.row("interval %g ms: switches/s" % (iv / MS), meas[iv], pred and pred[iv], "/s")
+    lo, mid, hi = intervals[0], 5 * MS, 50 * MS
+    r.check("switches/s at %g ms > 3x those at 5 ms" % (lo / MS),
+            lambda d: d[lo] > 3 * d[mid], meas, pred)
+    r.check("switches/s at 5 ms > 3x those at 50 ms", lambda d: d[mid] > 3 * d[hi], meas, pred)
+    return r
+
+
+def exp_convoy(plan, machine, sim):
+    cases = plan.pick([(1, 0.5 * MS), (1, 1 * MS), (1, 5 * MS), (2, 1 * MS), (2, 5 * MS)],
+                      [(1, 1 * MS), (1, 5 * MS)])
+    reps = plan.pick(2, 1)
+    io_req = 200 * US
+    r = Result("convoy", "An I/O-bound thread beside CPU-bound threads (the convoy effect)",
+               "One thread repeats a blocking wait of 200 us (`time.sleep(0.0002)`, which "
+               "releases the GIL like any blocking I/O call) while 0, 1 or 2 threads run a "
+               "pure-Python loop. The figure is the median time per I/O operation, at several "
+               "switch intervals. The scenario's I/O op lasts the 200 us asked for; the "
+               "timer's lateness is the calibrated cold wake-up latency.%s"
+               % plan.pick(" A last row makes the I/O a round trip to an echo process over a "
+                           "socketpair (~25 us) instead.", ""))
+    py_s = 2 * US
+    timer = P.TimerIO(io_req)
+    n0 = plan.pick(300, 150)
+    base = median(sum((P.convoy(timer, 0, 5 * MS, n0) for _ in range(reps)), []))
+    r.calibration = {"I/O op alone": base}
+    meas, pred = {"0": base}, ({} if sim.ok else None)
+
+    def predict(m, n_cpu, iv, n_ops, io_s, name):
+        cpu_s = n_ops * (4 * iv + io_s + m.wakeup_s) + 0.05
+        s = sim.run(S.convoy(m, n_cpu, iv, n_ops, io_s, py_s, cpu_s), name)
+        return io_s + py_s + ns(thread(s, "io"), "io_to_gil_ns.p50")
+
+    if sim.ok:
+        pred["0"] = predict(machine, 0, 5 * MS, n0, io_req, "convoy-0")
+    r.row("no CPU thread", base, pred and pred["0"], "s")
+    for n_cpu, iv in cases:
+        n_ops = int(min(400, max(20, plan.pick(0.3, 0.15) / (iv + base))))
+        lat = sum((P.convoy(timer, n_cpu, iv, n_ops) for _ in range(reps)), [])
+        k = "%d@%g" % (n_cpu, iv / MS)
+        meas[k] = median(lat)
+        if sim.ok:
+            pred[k] = predict(machine, n_cpu, iv, n_ops, io_req, "convoy-" + k.replace("@", "-"))
+        r.row("%d CPU thread%s, interval %g ms" % (n_cpu, "s" if n_cpu > 1 else "", iv / MS),
+              meas[k], pred and pred[k], "s")
+    if plan.full:
+        peer = P.EchoPeer()
+        try:
+            ebase = median(P.convoy(peer, 0, 5 * MS, 300))
+            lat = sum((P.convoy(peer, 1, 5 * MS, 60) for _ in range(3)), [])
+        finally:
+            peer.close()
+        r.calibration["echo round trip alone"] = ebase
+        hot = machine.hot()
+        io_s = max(1 * US, ebase - py_s - hot.wakeup_s)
+        r.row("echo round trip, alone", ebase,
+              pred and predict(hot, 0, 5 * MS, 300, io_s, "convoy-echo-0"), "s", key=False)
+        r.row("echo round trip, 1 CPU thread, 5 ms", median(lat),
+              pred and predict(hot, 1, 5 * MS, 180, io_s, "convoy-echo-1"), "s", key=False)
+    r.check("beside 1 CPU thread at 5 ms, an I/O op waits > 0.4 interval more than alone",
+            lambda d: d["1@5"] > d["0"] + 2 * MS, meas, pred)
+    r.check("the wait shrinks with the interval (1 ms < 0.6 x 5 ms)",
+            lambda d: d["1@1"] < 0.6 * d["1@5"], meas, pred)
+    return r
+
+
+def exp_crelease(plan, machine, sim):
+    import hashlib
+    import zlib
+    reps = plan.pick(3, 2)
+    r = Result("crelease", "C code that releases the GIL: hashlib and zlib in 2 threads vs 1",
+               "`hashlib.sha256(buf)` on a 4 MiB buffer and `zlib.compress(buf, 6)` on 1 MiB "
+               "of text-like bytes: 2 threads doing k calls each against 1 thread doing 2k. "
+               "Both release the GIL around the C work (hashlib above 2047 bytes). Best of %d."
+               % reps)
+    rnd = random.Random(1)
+    kinds = [("sha256", lambda b: hashlib.sha256(b).digest(), rnd.randbytes(4 << 20)),
+             ("zlib", lambda b: zlib.compress(b, 6),
+              bytes(rnd.choices(b"abcdefghijklmnop \n", k=1 << 20)))]
+    meas, pred = {}, ({} if sim.ok else None)
+    py_s = 2 * US
+    for name, fn, buf in kinds:
+        call_s = P.best_time(lambda: fn(buf), 3)
+        k = max(2, int(plan.pick(0.2, 0.08) / call_s))
+        r.calibration["%s call" % name] = call_s
+        one = min(P.c_calls(fn, buf, 2 * k, 1) for _ in range(reps))
+        two = min(P.c_calls(fn, buf, k, 2) for _ in range(reps))
+        meas[name] = one / two
+        if sim.ok:
+            m1 = ns(sim.run(S.c_release(machine, 1, 2 * k, call_s, py_s), name + "-1"),
+                    "makespan_ns")
+            m2 = ns(sim.run(S.c_release(machine, 2, k, call_s, py_s), name + "-2"),
+                    "makespan_ns")
+            pred[name] = m1 / m2
+        r.row("%s: speed-up of 2 threads" % name, meas[name], pred and pred[name], "x")
+    r.check("sha256 in 2 threads is faster than in 1 (speed-up > 1.3)",
+            lambda d: d["sha256"] > 1.3, meas, pred)
+    r.check("zlib in 2 threads is faster than in 1 (speed-up > 1.3)",
+            lambda d: d["zlib"] > 1.3, meas, pred)
+    return r
+
+
+def exp_starve(plan, machine, sim):
+    iv = 5 * MS
+    reps = plan.pick(3, 2)
+    r = Result("starve", "A long C call that keeps the GIL starves a Python thread",
+               "A ticker thread stamps the time after every ~50 us of Python; another thread "
+               "sleeps 20 ms, then calls `sorted()` on a list of random floats (C code that "
+               "never releases the GIL and never checks the eval breaker). The figure is the "
+               "ticker's longest gap. Median of %d." % reps)
+    rnd = random.Random(2)
+    probe = [rnd.random() for _ in range(100_000)]
+    t100k = P.best_time(lambda: sorted(probe), 3)
+    target = plan.pick(0.1, 0.05)
+    data = [rnd.random() for _ in range(int(100_000 * target / t100k))]
+    call_s = P.best_time(lambda: sorted(data), 3)
+    spin_ns = P.cal_spin_ns()
+    tick_turns = int(50 * US / (spin_ns * 1e-9))
+    tick_s = tick_turns * spin_ns * 1e-9
+    delay = 20 * MS
+    n_ticks = int((delay + call_s + 4 * iv + 20 * MS) / tick_s)
+    r.calibration = {"sorted() alone": call_s, "tick": tick_s, "list length": len(data)}
+    gaps, inside = [], []
+    for _ in range(reps):
+        g, c = P.starve(data, tick_turns, n_ticks, delay, iv)
+        gaps.append(g)
+        inside.append(c)
+    meas = {"gap": median(gaps), "call": call_s}
+    pred = None
+    if sim.ok:
+        s = sim.run(S.starve(machine, tick_s, n_ticks, delay, call_s, iv), "starve", csv=True)
+        pred = {"gap": longest_gap(s["_csv"], "ticker") + tick_s, "call": call_s}
+    r.row("ticker's longest gap", meas["gap"], pred and pred["gap"], "s")
+    r.row("sorted() inside the run", median(inside), None, "s", key=False)
+    r.check("the ticker is starved for the whole C call (gap > 0.8 x call)",
+            lambda d: d["gap"] > 0.8 * d["call"], meas, pred)
+    return r
+
+
+def longest_gap(rows, name):
+    """Longest stretch in which thread `name` is not running Python, from the
+    --csv intervals (thread, state, start_ns, end_ns, ...)."""
+    mine = sorted(((int(x["start_ns"]), int(x["end_ns"]), x["state"]) for x in rows
+                   if x.get("thread") == name), key=lambda v: v[0])
+    runs = [(a, b) for a, b, st in mine if st == "python"]
+    if len(runs) < 2:
+        return float("nan")
+    return max(b[0] - a[1] for a, b in zip(runs, runs[1:])) * 1e-9
+
+
+def exp_sleeps(plan, machine, sim):
+    n, sleep_s = 8, 50 * MS
+    reps = plan.pick(5, 3)
+    r = Result("sleeps", "8 threads sleeping at the same time",
+               "8 threads each call `time.sleep(0.05)`; the figure is the time until the last "
+               "one is done, divided by one sleep. Median of %d." % reps)
+    meas = {"ratio": median([P.sleepers(n, sleep_s) for _ in range(reps)]) / sleep_s}
+    pred = None
+    if sim.ok:
+        s = sim.run(S.sleepers(machine, n, sleep_s, 5 * US), "sleeps")
+        pred = {"ratio": ns(s, "makespan_ns") / sleep_s}
+    r.row("elapsed / one sleep", meas["ratio"], pred and pred["ratio"], "x")
+    r.check("the sleeps overlap (elapsed < 2 sleeps, not 8)", lambda d: d["ratio"] < 2, meas, pred)
+    return r
+
+
+def exp_locks(plan, machine, sim):
+    rounds = plan.pick(20_000, 5_000)
+    reps = plan.pick(3, 2)
+    r = Result("locks", "Lock hand-off between two threads",
+               "Two threads pass the turn back and forth through two `threading.Lock`s "
+               "(ping-pong, %d rounds = %d hand-offs). A blocked `acquire` releases the GIL, "
+               "so a hand-off costs a wake-up, not a switch interval. Median of %d."
+               % (rounds, 2 * rounds, reps))
+    py_s = min(P.lock_self_cost() for _ in range(3)) / 2
+    r.calibration = {"acquire or release alone": py_s}
+    meas = {"rate": median([2 * rounds / P.lock_pingpong(rounds) for _ in range(reps)])}
+    pred = None
+    if sim.ok:
+        setup = 100 * US
+        s = sim.run(S.lock_pingpong(machine.hot(), rounds, py_s, setup), "locks")
+        pred = {"rate": 2 * rounds / (ns(s, "makespan_ns") - setup)}
+    r.row("hand-offs per second", meas["rate"], pred and pred["rate"], "/s")
+    r.check("a hand-off takes far less than a switch interval (< 0.5 ms)",
+            lambda d: 1 / d["rate"] < 0.5 * MS, meas, pred)
+    return r
+
+
+EXPERIMENTS = [exp_cpu, exp_switches, exp_convoy, exp_crelease, exp_starve, exp_sleeps,
+               exp_locks]
+IDS = ["cpu", "switches", "convoy", "crelease", "starve", "sleeps", "locks"]
+
+
+# --- running -----------------------------------------------------------------
+
+def run_one(fn, plan, machine, sim):
+    t = time.perf_counter()
+    with noise.Meter() as m:
+        res = fn(plan, machine, sim)
+    res.others = m.others
+    res.seconds = time.perf_counter() - t
+    return res
+
+
+def busy(res):
+    la = noise.loadavg()[0]
+    return (res.others is not None and res.others > BUSY) or la > 1.5 * noise.ncpu()
+
+
+def fmt(v, unit):
+    if v is None:
+        return "n/a"
+    if v != v:  # nan
+        return "nan"
+    if unit == "s":
+        return "%.3f ms" % (v * 1e3) if v >= 1e-3 else "%.1f us" % (v * 1e6)
+    if unit == "/s":
+        return "%.0f/s" % v if v >= 100 else "%.1f/s" % v
+    return "%.2f%s" % (v, unit)
+
+
+def describe(res):
+    lines = ["%s (%s, %.1f s, others used %s of the machine)"
+             % (res.id, res.title, res.seconds,
+                "?" if res.others is None else "%.0f%%" % (100 * res.others))]
+    for row in res.rows:
+        ratio = "" if row.ratio is None else "  pred/meas %.2f%s" % (
+            row.ratio, "" if row.within else "  MISS" if row.key else "")
+        lines.append("  %-42s meas %-12s pred %-12s%s" % (
+            row.label, fmt(row.measured, row.unit), fmt(row.predicted, row.unit), ratio))
+    for c in res.checks:
+        lines.append("  [%s|%s] %s" % ("ok" if c.measured else "NO",
+                                       "--" if c.predicted is None else
+                                       "ok" if c.predicted else "NO", c.text))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--full", action="store_true", help="the full comparison (~3 minutes)")
+    ap.add_argument("--gilsim", help="path of the gilsim CLI")
+    ap.add_argument("--write", help="write the comparison as Markdown to this file")
+    ap.add_argument("--json", help="write the raw figures as JSON to this file")
+    ap.add_argument("--only", help="comma-separated experiment ids: " + ",".join(IDS))
+    ap.add_argument("--require-model", action="store_true",
+                    help="fail (not skip the model side) when gilsim cannot run")
+    ap.add_argument("--keep", help="keep the generated scenarios in this folder")
+    args = ap.parse_args(argv)
+
+    chosen = IDS if not args.only else args.only.split(",")
+    bad = [x for x in chosen if x not in IDS]
+    if bad:
+        ap.error("unknown experiment %s; valid: %s" % (", ".join(bad), ", ".join(IDS)))
+    if not sys.platform.startswith("linux"):
+        print("reality: SKIP: the measurements need Linux (/proc, fork, sched_setaffinity)")
+        return SKIP
+
+    plan = Plan(args.full)
+    started = time.perf_counter()
+    load0 = noise.loadavg()
+    workdir = args.keep or tempfile.mkdtemp(prefix="gilsim-reality-")
+    os.makedirs(workdir, exist_ok=True)
+    sim = Gilsim(args.gilsim, workdir)
+    if not sim.ok:
+        print("reality: model side skipped: %s" % sim.error)
+        if args.require_model:
+            return 1
+    machine = Machine.calibrate(plan)
+    print("reality: %s mode, python %s, load %.2f %.2f %.2f, %d CPUs"
+          % ("full" if args.full else "short", platform.python_version(), *load0, noise.ncpu()))
+    print("reality: wake-up latency %s hot, %s cold; context switch %s (calibrated)"
+          % (fmt(machine.wake_hot_s, "s"), fmt(machine.wake_cold_s, "s"),
+             fmt(machine.context_switch_s, "s")))
+
+    results, verdict = [], 0
+    for eid in chosen:
+        fn = EXPERIMENTS[IDS.index(eid)]
+        attempts = 1 if args.full else 3
+        for attempt in range(attempts):
+            res = run_one(fn, plan, machine, sim)
+            print(describe(res), flush=True)
+            real_ok = all(c.measured for c in res.checks)
+            if real_ok or not busy(res) or attempt == attempts - 1:
+                break
+            print("  (the machine is busy; trying again)")
+        results.append(res)
+        if any(c.predicted is False for c in res.checks):
+            print("reality: FAIL: the model does not show the effect of %s" % eid)
+            verdict = 1
+        if not all(c.measured for c in res.checks):
+            if busy(res):
+                print("reality: %s: real CPython did not show the effect, but the machine "
+                      "is too busy to tell (others used %s, load %.2f)"
+                      % (eid, "?" if res.others is None else "%.0f%%" % (100 * res.others),
+                         noise.loadavg()[0]))
+                verdict = verdict or SKIP
+            else:
+                print("reality: FAIL: real CPython did not show the effect of %s on a quiet "
+                      "machine; the measured program is wrong" % eid)
+                verdict = 1
+
+    meta = {
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "python": sys.version.replace("\n", " "),
+        "executable": sys.executable,
+        "command": "python3 tests/reality/reality.py " + " ".join(
+            a for a in (argv if argv is not None else sys.argv[1:])),
+        "load_before": load0, "load_after": noise.loadavg(),
+        "seconds": time.perf_counter() - started,
+        "machine": machine, "gilsim": sim,
+    }
+    if args.json:
+        dump_json(args.json, results, meta)
+    if args.write:
+        import report
+        report.write(args.write, results, meta)
+        print("reality: wrote %s" % args.write)
+    print("reality: %.0f s; %s" % (meta["seconds"], {0: "PASS", 1: "FAIL", SKIP: "SKIP"}[verdict]))
+    return verdict
+
+
+def dump_json(path, results, meta):
+    out = {"meta": {k: v for k, v in meta.items() if k not in ("machine", "gilsim")},
+           "machine": vars(meta["machine"]), "experiments": []}
+    for r in results:
+        out["experiments"].append({
+            "id": r.id, "others": r.others, "calibration": r.calibration,
+            "rows": [{"label": x.label, "measured": x.measured, "predicted": x.predicted,
+                      "unit": x.unit, "key": x.key} for x in r.rows],
+            "checks": [vars(c) for c in r.checks]})
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Scenario generators: for each measured program, the gilsim scenario that
+describes it, with the costs calibrated on this machine in the same run.
+
+Every function returns a plain dict in the scenario format of issue 5
+(docs/scenarios.md).  Durations are written as whole nanoseconds ("12345ns"),
+so nothing is lost to rounding.
+"""
+
+
+def dur(seconds):
+    """A duration string in whole nanoseconds (at least 1 ns)."""
+    return "%dns" % max(1, round(seconds * 1e9))
+
+
+def base(name, description, machine, interval_s, threads, **extra):
+    """A scenario on the calibrated machine (see reality.py: Machine)."""
+    sc = {
+        "name": name,
+        "description": description,
+        "seed": 1,
+        "until": "120s",
+        "machine": {
+            "cores": machine.cores,
+            "policy": "cfs",
+            "timeslice": "4ms",
+            "context_switch": dur(machine.context_switch_s),
+            "wakeup_latency": dur(machine.wakeup_s),
+        },
+        "python": {"gil": "cpython3", "switch_interval": dur(interval_s)},
+        "threads": threads,
+    }
+    sc.update(extra)
+    return sc
+
+
+# (1) CPU-bound threads vs the same work in one thread.
+def cpu_threads(machine, k, work_s, interval_s=0.005):
+    return base("reality: %d CPU-bound threads" % k,
+                "%d threads each run %s of pure-Python loop." % (k, dur(work_s)),
+                machine, interval_s,
+                [{"name": "spin", "count": k, "program": [{"cpu": dur(work_s)}]}])
+
+
+def cpu_sequential(machine, k, work_s, interval_s=0.005):
+    return base("reality: the same work in one thread",
+                "One thread runs %d chunks of %s, one after the other." % (k, dur(work_s)),
+                machine, interval_s,
+                [{"name": "spin", "program": [{"repeat": k, "do": [{"cpu": dur(work_s)}]}]}])
+
+
+# (2) Two CPU-bound threads sharing the GIL at a given switch interval.
+def switch_rate(machine, work_s, interval_s):
+    return base("reality: switches at %s" % dur(interval_s),
+                "Two CPU-bound threads; count the changes of GIL holder.",
+                machine, interval_s,
+                [{"name": "counter", "count": 2, "program": [{"cpu": dur(work_s)}]}])
+
+
+# (3) An I/O-bound thread beside n_cpu CPU-bound ones.
+def convoy(machine, n_cpu, interval_s, n_ops, io_s, py_s, cpu_s):
+    threads = [{"name": "io",
+                "program": [{"repeat": n_ops,
+                             "do": [{"io": dur(io_s)}, {"cpu": dur(py_s)}]}]}]
+    if n_cpu:
+        threads.append({"name": "cpu", "count": n_cpu, "program": [{"cpu": dur(cpu_s)}]})
+    return base("reality: I/O beside %d CPU-bound threads" % n_cpu,
+                "An echo round trip (I/O) then a little Python, %d times." % n_ops,
+                machine, interval_s, threads)
+
+
+# (4) C calls that release the GIL (hashlib, zlib).
+def c_release(machine, n_threads, k, call_s, py_s, interval_s=0.005):
+    return base("reality: GIL-releasing C calls in %d threads" % n_threads,
+                "Each thread makes %d C calls of %s that release the GIL." % (k, dur(call_s)),
+                machine, interval_s,
+                [{"name": "hasher", "count": n_threads,
+                  "program": [{"repeat": k, "do": [
+                      {"c_call": dur(call_s), "releases_gil": True},
+                      {"cpu": dur(py_s)}]}]}])
+
+
+# (5) A long C call that keeps the GIL, beside a ticking Python thread.
+def starve(machine, tick_s, n_ticks, delay_s, call_s, interval_s):
+    return base("reality: a long C call keeps the GIL",
+                "A ticker runs short Python chunks; the sorter sleeps, then "
+                "makes one C call of %s that keeps the GIL." % dur(call_s),
+                machine, interval_s,
+                [{"name": "ticker", "program": [{"repeat": n_ticks,
+                                                  "do": [{"cpu": dur(tick_s)}]}]},
+                 {"name": "sorter", "program": [{"sleep": dur(delay_s)},
+                                                 {"c_call": dur(call_s),
+                                                  "releases_gil": False}]}])
+
+
+# (6) Overlapping sleeps.
+def sleepers(machine, n_threads, sleep_s, py_s, interval_s=0.005):
+    return base("reality: %d overlapping sleeps" % n_threads,
+                "Each thread sleeps %s, then runs a little Python." % dur(sleep_s),
+                machine, interval_s,
+                [{"name": "sleeper", "count": n_threads,
+                  "program": [{"sleep": dur(sleep_s)}, {"cpu": dur(py_s)}]}])
+
+
+# (7) Lock ping-pong: two locks held by a set-up thread, then passed back and
+# forth (a Python Lock may be released by any thread).
+def lock_pingpong(machine, n, py_s, setup_s, interval_s=0.005):
+    return base("reality: lock ping-pong",
+                "Two threads pass the turn through two Locks, %d rounds." % n,
+                machine, interval_s,
+                [{"name": "setup", "program": [{"acquire": "a"}, {"acquire": "b"}]},
+                 {"name": "ping", "start_at": dur(setup_s),
+                  "program": [{"repeat": n, "do": [{"acquire": "a"}, {"cpu": dur(py_s)},
+                                                   {"release": "b"}, {"cpu": dur(py_s)}]}]},
+                 {"name": "pong", "start_at": dur(setup_s),
+                  "program": [{"repeat": n, "do": [{"release": "a"}, {"cpu": dur(py_s)},
+                                                   {"acquire": "b"}, {"cpu": dur(py_s)}]}]}],
+                locks=["a", "b"])
