@@ -32,6 +32,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # ctest must not leave __pycache__ in the source tree
 
 import noise  # noqa: E402
 import programs as P  # noqa: E402
