@@ -1,8 +1,203 @@
-/* main.c - placeholder until the CLI lands (issue 6). */
-#include <stdio.h>
+/* main.c - `gilsim`: dispatch, help and version.
+ *
+ * Every command's help text lives here so that `gilsim help CMD`, the usage
+ * line printed on a usage error and docs/cli.md (which quotes them) agree. */
+#include "cli.h"
 
-int main(void)
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *usage; /* one line, after "usage: " */
+    const char *help;  /* the rest of `gilsim help NAME` */
+} command_t;
+
+static const command_t commands[] = {
+    {"run", cmd_run,
+     "gilsim run [FILE] [--set KEY=VALUE]... [--seed N] [--summary OUT.json]\n"
+     "                  [--trace OUT.json] [--csv OUT.csv] [--svg OUT.svg] [--quiet]",
+     "Simulate one scenario and print what happened: a table with a row per\n"
+     "thread (CPU time, time holding and waiting for the GIL, waiting for a core,\n"
+     "I/O, the delay from the end of an I/O call to holding the GIL again, GIL\n"
+     "releases) and the totals, then a text timeline, one line per thread.\n"
+     "Without FILE it runs the built-in convoy-effect lesson.\n"
+     "\n"
+     "  --set KEY=VALUE   change one setting before the run, as a dotted path into\n"
+     "                    the scenario: --set python.switch_interval=1ms,\n"
+     "                    --set machine.cores=4, --set threads[0].name=main\n"
+     "                    (repeatable; checked like the file itself)\n"
+     "  --seed N          random seed for this run (default: the scenario's)\n"
+     "  --summary F       the metrics as JSON (names in docs/metrics.md)\n"
+     "  --trace F         Chrome Trace Event JSON; open it at ui.perfetto.dev\n"
+     "                    or chrome://tracing\n"
+     "  --csv F           every interval as CSV: lane_kind,lane,process,thread,\n"
+     "                    state,start_ns,end_ns,op\n"
+     "  --svg F           the timeline as a standalone SVG picture\n"
+     "  --quiet           print nothing on success (files are still written)\n"
+     "\n"
+     "F may be - for standard output (then the table is not printed). Files are\n"
+     "written to a temporary name and renamed, so they are complete or absent.\n"
+     "\n"
+     "Exit status: 0 every thread finished; 1 invalid scenario or usage;\n"
+     "2 the simulation stopped early (deadlock, time or event limit; the outputs\n"
+     "are still written and say why); 3 a file could not be read or written.\n"
+     "\n"
+     "Examples:\n"
+     "  gilsim run\n"
+     "  gilsim run scenarios/03-convoy.json --set python.switch_interval=1ms\n"
+     "  gilsim run lesson.json --trace lesson.trace.json --svg lesson.svg --quiet"},
+    {"validate", cmd_validate, "gilsim validate FILE...",
+     "Check scenario files without running them. Prints \"FILE: ok\" for each\n"
+     "good file; for a bad one, every error with its place (file:line:column for\n"
+     "syntax errors, the JSON path such as threads[1].program[0].io otherwise)\n"
+     "and what would be valid.\n"
+     "\n"
+     "Exit status: 0 all files are valid; 1 at least one is invalid (or usage\n"
+     "error); 3 a file could not be read.\n"
+     "\n"
+     "Example:\n"
+     "  gilsim validate scenarios/*.json"},
+    {"sweep", cmd_sweep,
+     "gilsim sweep FILE --set KEY=V1,V2,... [--set ...] --out RESULTS.csv\n"
+     "                  [--repeat N] [--seed N] [--jobs N] [--shard K/N]\n"
+     "                  [--plot CHART.svg] [--metric NAME] [--resume]",
+     "Run every combination of the values given with --set (the cartesian\n"
+     "product), in parallel, and write one CSV row per run: run number, the\n"
+     "parameters, the seed, the outcome and the summary metrics.\n"
+     "\n"
+     "  --set KEY=V1,V2   values of one setting (a dotted path as for run);\n"
+     "                    commas inside [...], {...} or quotes do not split\n"
+     "  --out F           the results (required); written atomically\n"
+     "  --repeat N        run each combination N times with seeds S, S+1, ...\n"
+     "                    where S is --seed or the scenario's seed (default 1)\n"
+     "  --jobs N          simulations at once (default: the number of CPUs)\n"
+     "  --shard K/N       run only combinations K, K+N, K+2N, ... (0 <= K < N),\n"
+     "                    to spread one sweep over N machines or array jobs;\n"
+     "                    concatenating the shards' rows sorted by run gives\n"
+     "                    the unsharded file (see docs/batch.md)\n"
+     "  --plot F          an SVG line chart of --metric against the first\n"
+     "                    parameter, one line per value of the second (the\n"
+     "                    mean over repeats and other parameters)\n"
+     "  --metric NAME     a CSV column to plot (default makespan_ns)\n"
+     "  --resume          keep the rows already in --out and run only the\n"
+     "                    missing ones (after Ctrl-C, or to extend a sweep)\n"
+     "\n"
+     "Rows are in run order whatever --jobs is. A progress bar with the time\n"
+     "left is shown on standard error when it is a terminal. Ctrl-C stops\n"
+     "starting new runs, waits for the running ones, writes the finished rows\n"
+     "and prints the command that resumes.\n"
+     "\n"
+     "Exit status: 0 all runs finished; 1 invalid scenario, values or usage;\n"
+     "2 some simulations stopped early (their rows say which); 3 I/O error;\n"
+     "130 interrupted (finished rows were kept).\n"
+     "\n"
+     "Example:\n"
+     "  gilsim sweep scenarios/03-convoy.json --set python.switch_interval=1ms,5ms \\\n"
+     "      --set machine.cores=1,2 --repeat 3 --out results.csv --plot chart.svg"},
+};
+#define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static const char *general_help =
+    "gilsim - simulate Python threads, the OS scheduler and CPython's GIL\n"
+    "\n"
+    "usage: gilsim COMMAND [ARGS...]\n"
+    "\n"
+    "Commands:\n"
+    "  run [FILE]        simulate a scenario, print a summary and a timeline,\n"
+    "                    and export the trace (Perfetto JSON, CSV, SVG)\n"
+    "  validate FILE...  check scenario files and explain every error\n"
+    "  sweep FILE        run the combinations of several settings in parallel\n"
+    "                    and collect the metrics in a CSV file and a chart\n"
+    "  help [COMMAND]    show this text, or a command's options\n"
+    "\n"
+    "Options: --help, --version.\n"
+    "\n"
+    "A scenario is a JSON file describing the machine, the Python runtime and\n"
+    "what each thread does (see docs/scenarios.md and scenarios/). Run\n"
+    "`gilsim run` with no file to see the convoy effect, then\n"
+    "`gilsim help run` for the outputs.\n"
+    "\n"
+    "Exit status: 0 ok, 1 invalid scenario or usage, 2 simulation stopped early\n"
+    "(deadlock or limit), 3 I/O error, 130 sweep interrupted.\n";
+
+static const command_t *find(const char *name)
 {
-    fputs("gilsim: the command line is not built yet\n", stderr);
-    return 1;
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+void cli_print_usage(const char *cmd, FILE *out)
+{
+    const command_t *c = cmd ? find(cmd) : NULL;
+    if (c)
+        fprintf(out, "usage: %s\n", c->usage);
+    else
+        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, help)\n", out);
+}
+
+int cli_help(const char *cmd, FILE *out)
+{
+    if (!cmd) {
+        fputs(general_help, out);
+        return 0;
+    }
+    const command_t *c = find(cmd);
+    if (!c) {
+        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep)\n",
+                cmd);
+        return EXIT_USAGE;
+    }
+    fprintf(out, "usage: %s\n\n%s\n", c->usage, c->help);
+    return 0;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "gilsim%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    cli_print_usage(cmd, stderr);
+    fprintf(stderr, "Try 'gilsim help%s%s' for more.\n", cmd ? " " : "", cmd ? cmd : "");
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error(NULL, "no command given");
+    const char *a = argv[1];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+        return cli_help(NULL, stdout);
+    if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+        printf("gilsim %s\n", GS_VERSION);
+        return 0;
+    }
+    if (strcmp(a, "help") == 0) {
+        if (argc > 3)
+            return cli_usage_error(NULL, "help takes at most one command name");
+        return cli_help(argc == 3 ? argv[2] : NULL, stdout);
+    }
+    const command_t *c = find(a);
+    if (!c) {
+        if (a[0] == '-')
+            return cli_usage_error(NULL, "unknown option '%s'", a);
+        return cli_usage_error(NULL, "unknown command '%s'", a);
+    }
+    /* "gilsim run --help" works too. */
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return cli_help(c->name, stdout);
+    }
+    return c->fn(argc - 1, argv + 1);
 }

@@ -4,6 +4,7 @@
 
 #include "common.h"
 #include "engine.h"
+#include "export.h"
 #include "model.h"
 #include "scenario.h"
 #include "stats.h"

@@ -23,7 +23,7 @@ typedef struct gs_thread_stats {
     int64_t py_ns, c_gil_ns, c_nogil_ns;
     int64_t gil_held_ns; /* holding the GIL, on a core or not */
     int64_t gil_wait_ns; /* WAIT_GIL */
-    int64_t core_wait_ns; /* READY */
+    int64_t core_wait_ns; /* READY + SWITCH (waiting for a core, being switched in) */
     int64_t io_ns, sleep_ns, sync_wait_ns;
     int64_t started_ns, finished_ns; /* -1 if it never started / finished */
     int64_t voluntary_switches; /* gave up the GIL on its own (I/O, sleep, C, lock, done) */
@@ -49,6 +49,12 @@ typedef struct gs_stats {
     gs_outcome_t outcome;
     int n_threads;
     gs_thread_stats_t *threads; /* owned */
+    /* added for the CLI and sweeps (issue 6) */
+    gs_latency_t io_to_gil;   /* every thread's samples together */
+    int n_cores;
+    int n_gil_processes;      /* processes that have a GIL */
+    int64_t gil_held_ns;      /* GIL-lane time held, all processes, up to makespan */
+    int64_t core_busy_ns;     /* core-lane time running a thread, up to makespan */
 } gs_stats_t;
 
 /* Fills s (caller-owned) from t. 0 or GS_ENOMEM. Free with gs_stats_destroy. */

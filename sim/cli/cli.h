@@ -1,0 +1,70 @@
+/* cli.h - the gilsim command's shared pieces (private to sim/cli).
+ *
+ * main.c dispatches to one cmd_* per subcommand. Each returns an exit code:
+ * 0 ok, 1 invalid scenario or usage, 2 simulation stopped (deadlock, limit,
+ * error in a thread body), 3 I/O error, 130 interrupted (sweep). Results go
+ * to stdout, errors and progress to stderr. */
+#ifndef GILSIM_CLI_H
+#define GILSIM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "gilsim/gilsim.h"
+#include "gilsim/export.h"
+
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_STOPPED = 2, EXIT_IO = 3, EXIT_INTERRUPTED = 130 };
+
+/* ---- options ------------------------------------------------------------ */
+typedef struct cli_opt {
+    const char *name; /* "--seed" */
+    bool has_arg;
+} cli_opt_t;
+
+typedef struct cli_args {
+    const char *cmd;          /* "run" */
+    const cli_opt_t *opts;
+    int n_opts;
+    int argc;
+    char **argv;
+    int i;                    /* next argv index */
+    bool no_more_opts;        /* after "--" */
+} cli_args_t;
+
+/* Next item: returns 1 with *opt set (and *val for options taking one), 2
+ * with *val for a positional argument, 0 at the end, -1 after printing a
+ * usage error that names the bad flag. */
+int cli_next(cli_args_t *a, const cli_opt_t **opt, const char **val);
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_print_usage(const char *cmd, FILE *out);
+int cli_help(const char *cmd, FILE *out); /* 0, or 1 for an unknown command */
+
+bool cli_parse_i64(const char *s, long long min, long long max, long long *out);
+bool cli_color(FILE *f);  /* a terminal, and NO_COLOR not set */
+
+/* ---- scenario loading shared by run and sweep --------------------------- */
+/* Loads FILE (or the built-in default when file is NULL) with overrides.
+ * On failure prints the diagnostics and returns 1 (invalid) or 3 (I/O). */
+int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **out);
+const char *cli_source_name(const char *file);
+
+/* ---- reports ------------------------------------------------------------ */
+void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool color);
+void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color);
+
+/* ---- commands ----------------------------------------------------------- */
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+
+/* ---- sweep chart (plot.c) ----------------------------------------------- */
+typedef struct plot_point {
+    const char *x;      /* first parameter's value as written */
+    const char *series; /* second parameter's value, or NULL */
+    double y;
+} plot_point_t;
+
+int cli_plot_svg(FILE *out, const char *title, const char *xname, const char *sname,
+                 const char *yname, const plot_point_t *pts, int n);
+
+#endif

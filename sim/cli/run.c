@@ -1,0 +1,212 @@
+/* run.c - `gilsim run` and `gilsim validate`.
+ *
+ * run: load (file or built-in default) with --set overrides, optionally
+ * change the seed, simulate, compute the metrics, write every requested file
+ * (each atomically), then print the table and the timeline unless --quiet or
+ * an output went to stdout. The exit status reflects the worst thing that
+ * happened: 3 if a file could not be written, else 2 if the run stopped
+ * early, else 0. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SET 64
+
+typedef struct out_ctx {
+    const gs_trace_t *t;
+    const gs_stats_t *s;
+} out_ctx_t;
+
+static int w_summary(FILE *f, void *c)
+{
+    out_ctx_t *o = c;
+    return gs_export_summary(o->t, o->s, f);
+}
+
+static int w_trace(FILE *f, void *c)
+{
+    return gs_export_chrome(((out_ctx_t *)c)->t, f);
+}
+
+static int w_csv(FILE *f, void *c)
+{
+    return gs_export_csv(((out_ctx_t *)c)->t, f);
+}
+
+static int w_svg(FILE *f, void *c)
+{
+    return gs_export_svg(((out_ctx_t *)c)->t, NULL, f);
+}
+
+static const cli_opt_t run_opts[] = {
+    {"--set", true},  {"--seed", true}, {"--summary", true}, {"--trace", true},
+    {"--csv", true},  {"--svg", true},  {"--quiet", false},
+};
+
+int cmd_run(int argc, char **argv)
+{
+    cli_args_t a = {"run", run_opts, (int)(sizeof run_opts / sizeof run_opts[0]), argc, argv, 1,
+                    false};
+    const char *file = NULL, *outs[4] = {NULL, NULL, NULL, NULL};
+    static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
+    gs_export_fn fns[4] = {w_summary, w_trace, w_csv, w_svg};
+    gs_override_t ov[MAX_SET];
+    int n_ov = 0;
+    bool quiet = false, have_seed = false;
+    long long seed = 0;
+    const cli_opt_t *o;
+    const char *v;
+    int r;
+    while ((r = cli_next(&a, &o, &v)) != 0) {
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 2) {
+            if (file)
+                return cli_usage_error("run", "only one FILE, got '%s' and '%s'", file, v);
+            file = v;
+            continue;
+        }
+        if (strcmp(o->name, "--set") == 0) {
+            if (n_ov == MAX_SET)
+                return cli_usage_error("run", "at most %d --set options", MAX_SET);
+            if (gs_override_parse((char *)v, &ov[n_ov]) != 0)
+                return cli_usage_error("run", "--set wants KEY=VALUE, got '%s'", v);
+            n_ov++;
+        } else if (strcmp(o->name, "--seed") == 0) {
+            if (!cli_parse_i64(v, 0, INT64_MAX, &seed))
+                return cli_usage_error("run", "--seed wants a whole number >= 0, got '%s'", v);
+            have_seed = true;
+        } else if (strcmp(o->name, "--quiet") == 0) {
+            quiet = true;
+        } else {
+            for (int k = 0; k < 4; k++)
+                if (strcmp(o->name, out_names[k]) == 0)
+                    outs[k] = v;
+        }
+    }
+    int n_stdout = 0;
+    for (int k = 0; k < 4; k++) {
+        if (outs[k] && !*outs[k])
+            return cli_usage_error("run", "%s wants a file name (or - for stdout)", out_names[k]);
+        if (outs[k] && strcmp(outs[k], "-") == 0)
+            n_stdout++;
+    }
+    if (n_stdout > 1)
+        return cli_usage_error("run", "only one output can go to stdout (-)");
+
+    gs_model_t *m = NULL;
+    int rc = cli_load(file, ov, n_ov, &m);
+    if (rc)
+        return rc;
+    if (have_seed)
+        m->seed = (uint64_t)seed;
+
+    gs_run_opts_t opts;
+    gs_run_opts_init(&opts);
+    gs_trace_t *t = NULL;
+    gs_error_t err;
+    memset(&err, 0, sizeof err);
+    int sim = gs_sim_run(m, &opts, &t, &err);
+    gs_model_free(m);
+    if (!t) {
+        char buf[1024];
+        if (err.code)
+            gs_error_format(&err, buf, sizeof buf);
+        else
+            snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
+        fprintf(stderr, "gilsim run: %s: the simulation could not run: %s\n",
+                cli_source_name(file), buf);
+        return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
+    }
+    gs_stats_t s;
+    if (gs_stats_compute(t, &s) != 0) {
+        fprintf(stderr, "gilsim run: out of memory computing the metrics\n");
+        gs_trace_free(t);
+        return EXIT_STOPPED;
+    }
+    int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
+    out_ctx_t ctx = {t, &s};
+    for (int k = 0; k < 4; k++) {
+        if (!outs[k])
+            continue;
+        gs_error_t we;
+        if (gs_export_file(outs[k], fns[k], &ctx, &we) != 0) {
+            char buf[1024];
+            gs_error_format(&we, buf, sizeof buf);
+            fprintf(stderr, "gilsim run: %s %s\n", out_names[k], buf);
+            status = EXIT_IO;
+        }
+    }
+    if (!quiet && n_stdout == 0) {
+        bool color = cli_color(stdout);
+        cli_print_summary(stdout, t, &s, color);
+        cli_print_timeline(stdout, t, 72, color);
+    }
+    if (s.outcome != GS_OUT_DONE) {
+        const char *msg = gs_trace_message(t);
+        fprintf(stderr, "gilsim run: %s: simulation stopped (%s)%s%s\n", cli_source_name(file),
+                gs_outcome_key(s.outcome), *msg ? ": " : "", msg);
+    }
+    if (fflush(stdout) != 0 && status == EXIT_OK)
+        status = EXIT_IO;
+    gs_stats_destroy(&s);
+    gs_trace_free(t);
+    return status;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    static const cli_opt_t none[] = {{"--quiet", false}};
+    cli_args_t a = {"validate", none, 1, argc, argv, 1, false};
+    const cli_opt_t *o;
+    const char *v;
+    int r, n_files = 0, status = EXIT_OK;
+    bool quiet = false;
+    char **files = calloc((size_t)argc, sizeof *files);
+    if (!files)
+        return EXIT_IO;
+    while ((r = cli_next(&a, &o, &v)) != 0) {
+        if (r < 0) {
+            free(files);
+            return EXIT_USAGE;
+        }
+        if (r == 1)
+            quiet = true;
+        else
+            files[n_files++] = (char *)v;
+    }
+    if (n_files == 0) {
+        free(files);
+        return cli_usage_error("validate", "no FILE given");
+    }
+    bool any_invalid = false, any_io = false;
+    for (int i = 0; i < n_files; i++) {
+        gs_model_t *m = NULL;
+        gs_diag_t d;
+        memset(&d, 0, sizeof d);
+        int rc = gs_scenario_load_file(files[i], NULL, 0, &m, &d);
+        if (rc == 0) {
+            if (!quiet)
+                printf("%s: ok\n", files[i]);
+            gs_model_free(m);
+            continue;
+        }
+        if (d.n > 0)
+            gs_diag_print(&d, stderr);
+        else
+            fprintf(stderr, "%s: %s\n", files[i], gs_strerror(rc));
+        if (rc == GS_EIO)
+            any_io = true;
+        else
+            any_invalid = true;
+    }
+    free(files);
+    if (any_io)
+        status = EXIT_IO;
+    else if (any_invalid)
+        status = EXIT_USAGE;
+    if (fflush(stdout) != 0)
+        status = EXIT_IO;
+    return status;
+}

@@ -1,0 +1,121 @@
+/* export_file.c - all-or-nothing output files, and durations for people.
+ *
+ * gs_export_file() writes into "<dir>/.<name>.XXXXXX" (mkstemp, so in the
+ * same folder and on the same file system), flushes, fsyncs, closes and only
+ * then renames over the target: a reader sees the old file or the complete
+ * new one, never a truncated one. Any failure unlinks the temporary file. */
+#include "gilsim/export.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail(gs_error_t *err, const char *path, const char *what, int e)
+{
+    if (err) {
+        memset(err, 0, sizeof *err);
+        err->code = GS_EIO;
+        snprintf(err->file, sizeof err->file, "%s", path);
+        snprintf(err->msg, sizeof err->msg, "cannot %s: %s", what,
+                 e ? strerror(e) : "write error");
+    }
+    return GS_EIO;
+}
+
+int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err)
+{
+    if (strcmp(path, "-") == 0) {
+        int rc = fn(stdout, ctx);
+        if (rc == 0 && fflush(stdout) != 0)
+            rc = GS_EIO;
+        if (rc != 0)
+            return fail(err, "<stdout>", "write", errno);
+        return 0;
+    }
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    if (!tmp)
+        return fail(err, path, "allocate memory", ENOMEM);
+    const char *slash = strrchr(path, '/');
+    size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+    memcpy(tmp, path, dir);
+    snprintf(tmp + dir, n + 16 - dir, ".%s.XXXXXX", path + dir);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return fail(err, path, "create a file in its folder", e);
+    }
+    /* mkstemp makes the file 0600; give it the usual mode for new files. */
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return fail(err, path, "open", e);
+    }
+    errno = 0;
+    int rc = fn(f, ctx);
+    int e = errno;
+    if (rc == 0 && (fflush(f) != 0 || ferror(f))) {
+        rc = GS_EIO;
+        e = errno;
+    }
+    if (rc == 0 && fsync(fileno(f)) != 0 && errno != EINVAL) {
+        rc = GS_EIO;
+        e = errno;
+    }
+    if (fclose(f) != 0 && rc == 0) {
+        rc = GS_EIO;
+        e = errno;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        rc = GS_EIO;
+        e = errno;
+    }
+    if (rc != 0) {
+        unlink(tmp);
+        free(tmp);
+        if (rc == GS_ENOMEM)
+            e = ENOMEM;
+        return fail(err, path, "write", e);
+    }
+    free(tmp);
+    return 0;
+}
+
+/* v with three significant digits at most, trailing zeros trimmed. */
+static void fmt3(char *buf, size_t n, double v, const char *unit)
+{
+    double a = v < 0 ? -v : v;
+    int prec = a >= 100 ? 0 : a >= 10 ? 1 : 2;
+    int len = snprintf(buf, n, "%.*f", prec, v);
+    if (len > 0 && (size_t)len < n && prec > 0) {
+        while (len > 0 && buf[len - 1] == '0')
+            buf[--len] = '\0';
+        if (len > 0 && buf[len - 1] == '.')
+            buf[--len] = '\0';
+    }
+    if (len >= 0 && (size_t)len < n)
+        snprintf(buf + len, n - (size_t)len, " %s", unit);
+}
+
+char *gs_format_ns(int64_t ns, char *buf, size_t n)
+{
+    int64_t a = ns < 0 ? -ns : ns;
+    if (a < 1000)
+        snprintf(buf, n, "%lld ns", (long long)ns);
+    else if (a < 1000000)
+        fmt3(buf, n, (double)ns / 1e3, "us");
+    else if (a < 1000000000)
+        fmt3(buf, n, (double)ns / 1e6, "ms");
+    else
+        fmt3(buf, n, (double)ns / 1e9, "s");
+    return buf;
+}

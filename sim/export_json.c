@@ -1,0 +1,398 @@
+/* export_json.c - the JSON summary and the Chrome Trace Event export.
+ *
+ * The summary is one small cJSON tree. The trace export streams: each event
+ * is a small cJSON object printed into a reused buffer and written at once,
+ * so a million intervals never sit in memory as a tree.
+ *
+ * Track layout for the trace (Perfetto and chrome://tracing group tracks by
+ * pid and name them from "M" metadata events):
+ *   pid p+1            simulated process p ("main"): its GIL track first,
+ *                      then its threads in model order
+ *   pid n_processes+1  "cores": one track per core
+ *   tid                thread i -> i+1; GIL of process p -> n_threads+1+p;
+ *                      core c -> n_threads+n_processes+1+c (unique across
+ *                      pids, which both viewers accept)
+ * Events: states as "X" with the readable state text as name, the state key
+ * in args.state and a chrome colour name (cname) close to gs_state_color();
+ * instants as "i" on the track of the thread they concern. Times are
+ * microseconds (ts, dur) with the nanoseconds as the fractional part. */
+#include "gilsim/export.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- summary ------------------------------------------------------------ */
+
+static void add_i64(cJSON *o, const char *k, int64_t v)
+{
+    cJSON_AddNumberToObject(o, k, (double)v);
+}
+
+static void add_opt_ns(cJSON *o, const char *k, int64_t v)
+{
+    if (v < 0)
+        cJSON_AddNullToObject(o, k);
+    else
+        add_i64(o, k, v);
+}
+
+static cJSON *latency_json(const gs_latency_t *l)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    add_i64(o, "n", l->n);
+    add_i64(o, "p50", l->p50);
+    add_i64(o, "p90", l->p90);
+    add_i64(o, "p99", l->p99);
+    add_i64(o, "max", l->max);
+    return o;
+}
+
+static cJSON *summary_tree(const gs_trace_t *t, const gs_stats_t *s)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    cJSON_AddStringToObject(root, "scenario", gs_trace_name(t));
+    add_i64(root, "seed", (int64_t)gs_trace_seed(t));
+    cJSON_AddStringToObject(root, "outcome", gs_outcome_key(s->outcome));
+    cJSON_AddStringToObject(root, "message", gs_trace_message(t));
+    add_i64(root, "makespan_ns", s->makespan_ns);
+    add_i64(root, "end_ns", gs_trace_end_ns(t));
+    add_i64(root, "events", s->events);
+
+    cJSON *gil = cJSON_AddObjectToObject(root, "gil");
+    if (gil) {
+        add_i64(gil, "switches", s->gil_switches);
+        add_i64(gil, "forced_switches", s->gil_forced_switches);
+        add_i64(gil, "drop_requests", s->gil_drop_requests);
+        add_i64(gil, "futile_wakeups", s->futile_wakeups);
+        add_i64(gil, "held_ns", s->gil_held_ns);
+        cJSON_AddNumberToObject(gil, "utilisation", s->gil_utilisation);
+    }
+    cJSON *cores = cJSON_AddObjectToObject(root, "cores");
+    if (cores) {
+        add_i64(cores, "count", s->n_cores);
+        add_i64(cores, "busy_ns", s->core_busy_ns);
+        cJSON_AddNumberToObject(cores, "utilisation", s->cores_utilisation);
+        add_i64(cores, "preemptions", s->preemptions);
+        add_i64(cores, "preemptions_of_gil_holder", s->preemptions_of_gil_holder);
+    }
+    cJSON_AddNumberToObject(root, "speedup_vs_serial", s->speedup_vs_serial);
+    cJSON_AddNumberToObject(root, "fairness_jain", s->fairness_jain);
+    add_i64(root, "ops_completed", s->ops_completed);
+    cJSON_AddNumberToObject(root, "throughput_ops_per_s", s->throughput_ops_per_s);
+    cJSON_AddItemToObject(root, "io_to_gil_ns", latency_json(&s->io_to_gil));
+
+    cJSON *arr = cJSON_AddArrayToObject(root, "threads");
+    for (int i = 0; arr && i < s->n_threads; i++) {
+        const gs_thread_stats_t *ts = &s->threads[i];
+        cJSON *o = cJSON_CreateObject();
+        if (!o)
+            break;
+        cJSON_AddItemToArray(arr, o);
+        cJSON_AddStringToObject(o, "name", ts->name ? ts->name : "");
+        cJSON_AddStringToObject(o, "process",
+                                ts->process >= 0 ? gs_trace_process_name(t, ts->process) : "");
+        add_i64(o, "cpu_ns", ts->cpu_ns);
+        add_i64(o, "python_ns", ts->py_ns);
+        add_i64(o, "c_gil_ns", ts->c_gil_ns);
+        add_i64(o, "c_nogil_ns", ts->c_nogil_ns);
+        add_i64(o, "gil_held_ns", ts->gil_held_ns);
+        add_i64(o, "gil_wait_ns", ts->gil_wait_ns);
+        add_i64(o, "core_wait_ns", ts->core_wait_ns);
+        add_i64(o, "io_ns", ts->io_ns);
+        add_i64(o, "sleep_ns", ts->sleep_ns);
+        add_i64(o, "sync_wait_ns", ts->sync_wait_ns);
+        add_opt_ns(o, "started_ns", ts->started_ns);
+        add_opt_ns(o, "finished_ns", ts->finished_ns);
+        add_i64(o, "voluntary_switches", ts->voluntary_switches);
+        add_i64(o, "forced_switches", ts->forced_switches);
+        cJSON_AddItemToObject(o, "io_to_gil_ns", latency_json(&ts->io_to_gil));
+    }
+    return root;
+}
+
+char *gs_summary_json(const gs_trace_t *t, const gs_stats_t *s)
+{
+    cJSON *root = summary_tree(t, s);
+    if (!root)
+        return NULL;
+    char *txt = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!txt)
+        return NULL;
+    size_t n = strlen(txt);
+    char *out = malloc(n + 2);
+    if (out) {
+        memcpy(out, txt, n);
+        out[n] = '\n';
+        out[n + 1] = '\0';
+    }
+    cJSON_free(txt);
+    return out;
+}
+
+int gs_export_summary(const gs_trace_t *t, const gs_stats_t *s, FILE *out)
+{
+    char *txt = gs_summary_json(t, s);
+    if (!txt)
+        return GS_ENOMEM;
+    int rc = fputs(txt, out) < 0 ? GS_EIO : 0;
+    free(txt);
+    return rc;
+}
+
+/* ---- Chrome Trace Event format ------------------------------------------ */
+
+/* The reserved colour names of chrome://tracing nearest to each state's
+ * Okabe-Ito colour (Perfetto picks its own colours by name). */
+static const char *state_cname(int st)
+{
+    switch (st) {
+    case GS_ST_PY: return "rail_response";        /* blue */
+    case GS_ST_C_GIL: return "rail_animation";    /* red */
+    case GS_ST_C_NOGIL: return "rail_load";       /* green */
+    case GS_ST_WAIT_GIL: return "rail_idle";      /* orange */
+    case GS_ST_READY: return "yellow";
+    case GS_ST_IO: return "thread_state_runnable"; /* light blue */
+    case GS_ST_SLEEP: return "grey";
+    case GS_ST_SWITCH: return "black";
+    case GS_ST_DONE: return "white";
+    default: return "generic_work";               /* mid grey: sync waits */
+    }
+}
+
+typedef struct emitter {
+    FILE *out;
+    char *buf;
+    int cap;
+    bool first;
+    int rc;
+} emitter_t;
+
+static void emit(emitter_t *em, cJSON *ev)
+{
+    if (!ev) {
+        em->rc = GS_ENOMEM;
+        return;
+    }
+    if (em->rc == 0) {
+        const char *sep = em->first ? "\n" : ",\n";
+        em->first = false;
+        if (cJSON_PrintPreallocated(ev, em->buf, em->cap, false)) {
+            if (fputs(sep, em->out) < 0 || fputs(em->buf, em->out) < 0)
+                em->rc = GS_EIO;
+        } else {
+            char *p = cJSON_PrintUnformatted(ev);
+            if (!p)
+                em->rc = GS_ENOMEM;
+            else if (fputs(sep, em->out) < 0 || fputs(p, em->out) < 0)
+                em->rc = GS_EIO;
+            cJSON_free(p);
+        }
+    }
+    cJSON_Delete(ev);
+}
+
+static cJSON *meta(const char *what, int pid, int tid, const char *key, const char *sval,
+                   double nval)
+{
+    cJSON *ev = cJSON_CreateObject();
+    if (!ev)
+        return NULL;
+    cJSON_AddStringToObject(ev, "name", what);
+    cJSON_AddStringToObject(ev, "ph", "M");
+    cJSON_AddNumberToObject(ev, "pid", pid);
+    cJSON_AddNumberToObject(ev, "tid", tid);
+    cJSON *args = cJSON_AddObjectToObject(ev, "args");
+    if (args && sval)
+        cJSON_AddStringToObject(args, key, sval);
+    else if (args)
+        cJSON_AddNumberToObject(args, key, nval);
+    return ev;
+}
+
+static cJSON *span(const char *name, const char *cat, int pid, int tid, int64_t a, int64_t b,
+                   int state)
+{
+    cJSON *ev = cJSON_CreateObject();
+    if (!ev)
+        return NULL;
+    cJSON_AddStringToObject(ev, "name", name);
+    cJSON_AddStringToObject(ev, "cat", cat);
+    cJSON_AddStringToObject(ev, "ph", "X");
+    cJSON_AddNumberToObject(ev, "ts", (double)a / 1000.0);
+    cJSON_AddNumberToObject(ev, "dur", (double)(b - a) / 1000.0);
+    cJSON_AddNumberToObject(ev, "pid", pid);
+    cJSON_AddNumberToObject(ev, "tid", tid);
+    cJSON_AddStringToObject(ev, "cname", state_cname(state));
+    return ev;
+}
+
+static const char *thread_name(const gs_trace_t *t, int i)
+{
+    int nt = gs_trace_n_threads(t);
+    if (i < 0 || i >= nt)
+        return "";
+    return gs_trace_lane(t, gs_trace_thread_lane(t, i))->name;
+}
+
+static void emit_lane(emitter_t *em, const gs_trace_t *t, const gs_lane_t *l, int pid, int tid)
+{
+    for (size_t k = 0; k < l->n && em->rc == 0; k++) {
+        const gs_interval_t *iv = &l->iv[k];
+        int st = iv->state < GS_ST_COUNT ? iv->state : GS_ST_DONE;
+        cJSON *ev;
+        cJSON *args;
+        if (l->kind == GS_LANE_THREAD) {
+            ev = span(gs_state_text((gs_state_t)st), "state", pid, tid, iv->start_ns, iv->end_ns,
+                      st);
+            args = ev ? cJSON_AddObjectToObject(ev, "args") : NULL;
+            if (args) {
+                cJSON_AddStringToObject(args, "state", gs_state_key((gs_state_t)st));
+                if (iv->flags & GS_IV_HOLDS_GIL)
+                    cJSON_AddTrueToObject(args, "holds_gil");
+                bool on_core = st == GS_ST_PY || st == GS_ST_C_GIL || st == GS_ST_C_NOGIL;
+                if (iv->who >= 0 && on_core)
+                    cJSON_AddNumberToObject(args, "core", iv->who);
+                else if (iv->who >= 0) {
+                    const char *w = gs_trace_sync_name(t, (gs_state_t)st, iv->who);
+                    if (w && *w)
+                        cJSON_AddStringToObject(args, "on", w);
+                }
+            }
+        } else {
+            const char *who = thread_name(t, iv->who);
+            ev = span(*who ? who : gs_state_text((gs_state_t)st),
+                      l->kind == GS_LANE_GIL ? "gil" : "core", pid, tid, iv->start_ns,
+                      iv->end_ns, st);
+            args = ev ? cJSON_AddObjectToObject(ev, "args") : NULL;
+            if (args) {
+                cJSON_AddStringToObject(args, "state", l->kind == GS_LANE_GIL
+                                                           ? "gil_held"
+                                                           : gs_state_key((gs_state_t)st));
+                cJSON_AddStringToObject(args, "thread", who);
+            }
+        }
+        if (args && iv->op != GS_NO_OP) {
+            const char *op = gs_trace_op_label(t, iv->op);
+            if (op && *op)
+                cJSON_AddStringToObject(args, "op", op);
+        }
+        emit(em, ev);
+    }
+}
+
+static void emit_instants(emitter_t *em, const gs_trace_t *t, const int *thread_pid)
+{
+    size_t n = gs_trace_n_instants(t);
+    const gs_instant_t *in = gs_trace_instants(t);
+    int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t);
+    for (size_t k = 0; k < n && em->rc == 0; k++) {
+        const gs_instant_t *x = &in[k];
+        cJSON *ev = cJSON_CreateObject();
+        if (!ev) {
+            em->rc = GS_ENOMEM;
+            return;
+        }
+        const char *name = gs_instant_text((gs_instant_kind_t)x->kind);
+        if (x->kind == GS_IN_ANNOTATION && x->arg >= 0 && x->arg < gs_trace_n_annotations(t))
+            name = gs_trace_annotation_text(t, (int)x->arg);
+        cJSON_AddStringToObject(ev, "name", name);
+        cJSON_AddStringToObject(ev, "cat", "instant");
+        cJSON_AddStringToObject(ev, "ph", "i");
+        cJSON_AddNumberToObject(ev, "ts", (double)x->t_ns / 1000.0);
+        if (x->thread >= 0 && x->thread < nt) {
+            cJSON_AddStringToObject(ev, "s", "t");
+            cJSON_AddNumberToObject(ev, "pid", thread_pid[x->thread]);
+            cJSON_AddNumberToObject(ev, "tid", x->thread + 1);
+        } else if (x->process >= 0 && x->process < np) {
+            cJSON_AddStringToObject(ev, "s", "p");
+            cJSON_AddNumberToObject(ev, "pid", x->process + 1);
+            cJSON_AddNumberToObject(ev, "tid", nt + 1 + x->process);
+        } else {
+            cJSON_AddStringToObject(ev, "s", "g");
+            cJSON_AddNumberToObject(ev, "pid", 1);
+            cJSON_AddNumberToObject(ev, "tid", 0);
+        }
+        cJSON *args = cJSON_AddObjectToObject(ev, "args");
+        if (args) {
+            cJSON_AddStringToObject(args, "kind", gs_instant_key((gs_instant_kind_t)x->kind));
+            cJSON_AddNumberToObject(args, "arg", (double)x->arg);
+            if (x->kind == GS_IN_DEADLOCK)
+                cJSON_AddStringToObject(args, "message", gs_trace_message(t));
+        }
+        emit(em, ev);
+    }
+}
+
+int gs_export_chrome(const gs_trace_t *t, FILE *out)
+{
+    int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t), nc = gs_trace_n_cores(t);
+    emitter_t em = {out, malloc(1 << 14), 1 << 14, true, 0};
+    int *thread_pid = calloc(nt > 0 ? (size_t)nt : 1, sizeof *thread_pid);
+    cJSON *other = cJSON_CreateObject();
+    if (!em.buf || !thread_pid || !other) {
+        free(em.buf);
+        free(thread_pid);
+        cJSON_Delete(other);
+        return GS_ENOMEM;
+    }
+    cJSON_AddStringToObject(other, "generator", "gilsim " GS_VERSION);
+    cJSON_AddStringToObject(other, "scenario", gs_trace_name(t));
+    cJSON_AddNumberToObject(other, "seed", (double)gs_trace_seed(t));
+    cJSON_AddStringToObject(other, "outcome", gs_outcome_key(gs_trace_outcome(t)));
+    cJSON_AddStringToObject(other, "message", gs_trace_message(t));
+    char *hdr = cJSON_PrintUnformatted(other);
+    cJSON_Delete(other);
+    if (!hdr || fprintf(out, "{\"displayTimeUnit\":\"ns\",\"otherData\":%s,\"traceEvents\":[",
+                        hdr) < 0)
+        em.rc = hdr ? GS_EIO : GS_ENOMEM;
+    cJSON_free(hdr);
+
+    for (int i = 0; i < nt; i++)
+        thread_pid[i] = gs_trace_lane(t, gs_trace_thread_lane(t, i))->process + 1;
+    /* Metadata: names and order of processes and tracks. */
+    for (int p = 0; p < np && em.rc == 0; p++) {
+        emit(&em, meta("process_name", p + 1, 0, "name", gs_trace_process_name(t, p), 0));
+        emit(&em, meta("process_sort_index", p + 1, 0, "sort_index", NULL, p));
+        if (gs_trace_gil_lane(t, p) >= 0) {
+            emit(&em, meta("thread_name", p + 1, nt + 1 + p, "name", "GIL", 0));
+            emit(&em, meta("thread_sort_index", p + 1, nt + 1 + p, "sort_index", NULL, -1));
+        }
+    }
+    for (int i = 0; i < nt && em.rc == 0; i++) {
+        emit(&em, meta("thread_name", thread_pid[i], i + 1, "name", thread_name(t, i), 0));
+        emit(&em, meta("thread_sort_index", thread_pid[i], i + 1, "sort_index", NULL, i));
+    }
+    if (em.rc == 0) {
+        emit(&em, meta("process_name", np + 1, 0, "name", "cores", 0));
+        emit(&em, meta("process_sort_index", np + 1, 0, "sort_index", NULL, np));
+    }
+    for (int c = 0; c < nc && em.rc == 0; c++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, c));
+        emit(&em, meta("thread_name", np + 1, nt + np + 1 + c, "name", l->name, 0));
+        emit(&em, meta("thread_sort_index", np + 1, nt + np + 1 + c, "sort_index", NULL, c));
+    }
+
+    /* Lanes, then instants. */
+    for (int p = 0; p < np && em.rc == 0; p++) {
+        int li = gs_trace_gil_lane(t, p);
+        if (li >= 0)
+            emit_lane(&em, t, gs_trace_lane(t, li), p + 1, nt + 1 + p);
+    }
+    for (int i = 0; i < nt && em.rc == 0; i++)
+        emit_lane(&em, t, gs_trace_lane(t, gs_trace_thread_lane(t, i)), thread_pid[i], i + 1);
+    for (int c = 0; c < nc && em.rc == 0; c++)
+        emit_lane(&em, t, gs_trace_lane(t, gs_trace_core_lane(t, c)), np + 1, nt + np + 1 + c);
+    if (em.rc == 0)
+        emit_instants(&em, t, thread_pid);
+    if (em.rc == 0 && fputs("\n]}\n", out) < 0)
+        em.rc = GS_EIO;
+    free(em.buf);
+    free(thread_pid);
+    return em.rc;
+}

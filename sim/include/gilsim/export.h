@@ -1,0 +1,60 @@
+/* export.h - a trace and its metrics as files: JSON summary, Chrome/Perfetto
+ * trace events, CSV intervals and a standalone SVG timeline.
+ *
+ * Every exporter writes to a stdio stream and returns 0, GS_EIO (the stream
+ * reported an error) or GS_ENOMEM. gs_export_file() wraps any of them so
+ * that the file appears complete or not at all: it writes a temporary file in
+ * the same folder and renames it over the target. The formats are described
+ * in docs/cli.md and the metric names in docs/metrics.md. This module uses
+ * cJSON for everything JSON. */
+#ifndef GILSIM_EXPORT_H
+#define GILSIM_EXPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common.h"
+#include "stats.h"
+#include "trace.h"
+
+/* The JSON summary (docs/metrics.md) as a malloc'ed, pretty-printed string
+ * ending in a newline; NULL on OOM. */
+GS_API char *gs_summary_json(const gs_trace_t *t, const gs_stats_t *s);
+GS_API int gs_export_summary(const gs_trace_t *t, const gs_stats_t *s, FILE *out);
+
+/* Chrome Trace Event JSON (object form) for ui.perfetto.dev and
+ * chrome://tracing: one process per simulated process holding its GIL track
+ * and its threads' tracks, one process "cores" holding a track per core;
+ * states as complete ("X") events, instants as "i" events. Times are
+ * microseconds with a fractional part. */
+GS_API int gs_export_chrome(const gs_trace_t *t, FILE *out);
+
+/* CSV, one interval per row after a header line:
+ * lane_kind,lane,process,thread,state,start_ns,end_ns,op */
+GS_API int gs_export_csv(const gs_trace_t *t, FILE *out);
+
+typedef struct gs_svg_opts {
+    int width_px;       /* whole picture; 0 = 1200 */
+    int64_t from_ns;    /* visible range; from = to = 0 means the whole trace */
+    int64_t to_ns;
+    const char *title;  /* NULL = the scenario's name */
+} gs_svg_opts_t;
+
+GS_API void gs_svg_opts_init(gs_svg_opts_t *o);
+/* A standalone SVG timeline: title, per process a GIL lane and its threads'
+ * lanes, then the cores, a time axis and a legend, in gs_state_color()s.
+ * Intervals narrower than a pixel are merged (the state covering most of the
+ * pixel wins), so a million intervals still give a small file. o may be NULL. */
+GS_API int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out);
+
+/* Writes path through fn(out, ctx): to a temporary file next to path, then
+ * renamed over it, so path is either complete or untouched. "-" writes to
+ * stdout. Returns 0, or GS_EIO with err (may be NULL) naming the file and the
+ * system's reason; a failing fn leaves no file behind. */
+typedef int (*gs_export_fn)(FILE *out, void *ctx);
+GS_API int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err);
+
+/* A duration for people: "950 ns", "12.5 us", "3.25 ms", "1.5 s". Returns buf. */
+GS_API char *gs_format_ns(int64_t ns, char *buf, size_t n);
+
+#endif
