@@ -1,0 +1,416 @@
+/* input.c - keyboard, mouse, touch and file-drop events; playback and file
+ * watching. Everything here changes gv_view_t only: drawing happens later,
+ * so tests can push events and check the state without a window.
+ *
+ * Mouse coordinates arrive in window points; they are scaled by px_per_pt to
+ * output pixels (HiDPI) before any hit test. */
+#include "view.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Playback rates, simulated time per real second (1-2-5 steps). */
+static const int64_t rates[] = {
+    1000,      2000,      5000,       10000,      20000,      50000,      100000,
+    200000,    500000,    1000000,    2000000,    5000000,    10000000,   20000000,
+    50000000,  100000000, 200000000,  500000000,  1000000000, 2000000000, 5000000000};
+#define N_RATES ((int)(sizeof rates / sizeof rates[0]))
+
+static const int64_t intervals[] = {100000,  200000,   500000,   1000000,  2000000,
+                                    5000000, 10000000, 20000000, 50000000, 100000000};
+#define N_INTERVALS ((int)(sizeof intervals / sizeof intervals[0]))
+
+int64_t gv_view_play_rate(const gv_view_t *v)
+{
+    if (v->speed_idx >= 0 && v->speed_idx < N_RATES)
+        return rates[v->speed_idx];
+    /* automatic: the visible range plays in about 10 seconds */
+    int64_t want = (v->t1 - v->t0) / 10;
+    int i = 0;
+    while (i + 1 < N_RATES && rates[i + 1] <= want)
+        i++;
+    return rates[i];
+}
+
+static int rate_index(const gv_view_t *v)
+{
+    int64_t r = gv_view_play_rate(v);
+    for (int i = 0; i < N_RATES; i++)
+        if (rates[i] == r)
+            return i;
+    return 0;
+}
+
+/* ---- knobs ------------------------------------------------------------------ */
+
+static void knob_changed(gv_view_t *v, const char *what)
+{
+    if (v->n_runs == 0)
+        return;
+    gv_knobs_t old = v->knobs;
+    if (gv_view_reload(v) != 0)
+        v->knobs = old; /* the banner says why; the picture stays */
+    else
+        gv_view_notice(v, false, "%s: %s", what, v->run[0].label);
+}
+
+static void step_interval(gv_view_t *v, int dir)
+{
+    int i = 0;
+    while (i < N_INTERVALS && intervals[i] < v->knobs.interval_ns)
+        i++;
+    /* i: first preset >= current */
+    if (dir > 0)
+        i = (i < N_INTERVALS && intervals[i] == v->knobs.interval_ns) ? i + 1 : i;
+    else
+        i = i - 1;
+    if (i < 0 || i >= N_INTERVALS)
+        return;
+    v->knobs.interval_ns = intervals[i];
+    v->knobs.set_interval = true;
+    knob_changed(v, "switch interval");
+}
+
+static void step_cores(gv_view_t *v, int dir)
+{
+    int c = v->knobs.cores + dir;
+    if (c < 1 || c > 64)
+        return;
+    v->knobs.cores = c;
+    v->knobs.set_cores = true;
+    knob_changed(v, "cores");
+}
+
+static void cycle_gil(gv_view_t *v)
+{
+    static const int order[] = {GS_GIL_CPYTHON3, GS_GIL_NONE, GS_GIL_CPYTHON2};
+    int i = 0;
+    while (i < 3 && order[i] != v->knobs.gil)
+        i++;
+    v->knobs.gil = order[(i + 1) % 3];
+    v->knobs.set_gil = true;
+    knob_changed(v, "GIL");
+}
+
+static void cycle_policy(gv_view_t *v)
+{
+    v->knobs.policy = (v->knobs.policy + 1) % (GS_POLICY_CFS + 1);
+    v->knobs.set_policy = true;
+    knob_changed(v, "OS policy");
+}
+
+/* ---- actions shared by keys and buttons ------------------------------------ */
+
+static void toggle_play(gv_view_t *v)
+{
+    if (v->n_runs == 0)
+        return;
+    if (!v->playing && v->playhead >= v->end_ns) {
+        v->playhead = v->t0 < v->end_ns ? v->t0 : 0; /* replay the visible range */
+    }
+    v->playing = !v->playing;
+    v->last_tick_ms = SDL_GetTicks();
+}
+
+static void press(gv_view_t *v, gv_button_t b)
+{
+    switch (b) {
+    case GV_BTN_INTERVAL_DOWN: step_interval(v, -1); break;
+    case GV_BTN_INTERVAL_UP: step_interval(v, +1); break;
+    case GV_BTN_CORES_DOWN: step_cores(v, -1); break;
+    case GV_BTN_CORES_UP: step_cores(v, +1); break;
+    case GV_BTN_GIL: cycle_gil(v); break;
+    case GV_BTN_POLICY: cycle_policy(v); break;
+    case GV_BTN_COMPARE: gv_view_set_compare(v, !v->compare); break;
+    case GV_BTN_OPEN: gv_picker_open(v); break;
+    case GV_BTN_RELOAD: gv_view_reload(v); break;
+    case GV_BTN_PLAY: toggle_play(v); break;
+    case GV_BTN_HELP: v->help = !v->help; break;
+    default: break;
+    }
+}
+
+static int64_t zoom_center(const gv_view_t *v)
+{
+    if (v->playhead >= v->t0 && v->playhead <= v->t1 && v->playhead < v->end_ns)
+        return v->playhead;
+    return v->t0 + (v->t1 - v->t0) / 2;
+}
+
+static void step_event(gv_view_t *v, int dir)
+{
+    v->playing = false;
+    gv_view_set_playhead(v, dir > 0 ? gv_view_next_event(v, v->playhead)
+                                    : gv_view_prev_event(v, v->playhead));
+}
+
+static void text_size(gv_view_t *v, int dir)
+{
+    if (dir == 0)
+        v->text_scale = 1.0;
+    else
+        v->text_scale *= dir > 0 ? 1.15 : 1 / 1.15;
+    if (v->text_scale < 0.6)
+        v->text_scale = 0.6;
+    if (v->text_scale > 3.0)
+        v->text_scale = 3.0;
+}
+
+static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
+{
+    SDL_Keycode sym = k->keysym.sym;
+    bool ctrl = (k->keysym.mod & KMOD_CTRL) != 0;
+    bool shift = (k->keysym.mod & KMOD_SHIFT) != 0;
+    int64_t span = v->t1 - v->t0;
+    if (v->help && sym != SDLK_h && sym != SDLK_F1) {
+        v->help = false;
+        return true;
+    }
+    switch (sym) {
+    case SDLK_q: v->quit = true; return false;
+    case SDLK_ESCAPE:
+        if (v->banner[0]) {
+            v->banner[0] = 0;
+            return true;
+        }
+        return false;
+    case SDLK_SPACE: toggle_play(v); return true;
+    case SDLK_PERIOD: step_event(v, +1); return true;
+    case SDLK_COMMA: step_event(v, -1); return true;
+    case SDLK_HOME:
+        v->playing = false;
+        gv_view_set_playhead(v, 0);
+        return true;
+    case SDLK_END:
+        v->playing = false;
+        gv_view_set_playhead(v, v->end_ns);
+        return true;
+    case SDLK_LEFT: gv_view_pan(v, -span / (shift ? 2 : 8)); return true;
+    case SDLK_RIGHT: gv_view_pan(v, span / (shift ? 2 : 8)); return true;
+    case SDLK_UP:
+    case SDLK_DOWN: {
+        int n = v->n_runs ? gs_trace_n_threads(v->run[0].trace) : 0;
+        if (n == 0)
+            return false;
+        v->selected = sym == SDLK_DOWN ? (v->selected + 1) % n : (v->selected + n - 1) % n;
+        if (v->selected < 0)
+            v->selected += n;
+        return true;
+    }
+    case SDLK_PLUS:
+    case SDLK_EQUALS:
+    case SDLK_KP_PLUS:
+        if (ctrl)
+            text_size(v, +1);
+        else
+            gv_view_zoom(v, 0.5, zoom_center(v));
+        return true;
+    case SDLK_MINUS:
+    case SDLK_KP_MINUS:
+        if (ctrl)
+            text_size(v, -1);
+        else
+            gv_view_zoom(v, 2.0, zoom_center(v));
+        return true;
+    case SDLK_0:
+        if (ctrl)
+            text_size(v, 0);
+        return ctrl;
+    case SDLK_f: gv_view_fit(v); return true;
+    case SDLK_LEFTBRACKET:
+        v->speed_idx = rate_index(v) > 0 ? rate_index(v) - 1 : 0;
+        return true;
+    case SDLK_RIGHTBRACKET:
+        v->speed_idx = rate_index(v) + 1 < N_RATES ? rate_index(v) + 1 : N_RATES - 1;
+        return true;
+    case SDLK_i: step_interval(v, shift ? -1 : +1); return true;
+    case SDLK_k: step_cores(v, shift ? -1 : +1); return true;
+    case SDLK_g: cycle_gil(v); return true;
+    case SDLK_p: cycle_policy(v); return true;
+    case SDLK_c: press(v, GV_BTN_COMPARE); return true;
+    case SDLK_o: gv_picker_open(v); return true;
+    case SDLK_r: gv_view_reload(v); return true;
+    case SDLK_s: v->want_screenshot = true; return true;
+    case SDLK_h:
+    case SDLK_F1: v->help = !v->help; return true;
+    default: return false;
+    }
+}
+
+/* ---- mouse -------------------------------------------------------------------- */
+
+static bool in_rect(SDL_Rect r, int x, int y)
+{
+    return x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h;
+}
+
+static void select_at(gv_view_t *v, int x, int y)
+{
+    const gv_row_t *row = gv_row_at(v, y);
+    if (!row || row->kind != GV_ROW_LANE) {
+        v->selected = -1;
+        return;
+    }
+    const gs_lane_t *lane = gs_trace_lane(v->run[row->run].trace, row->lane);
+    if (lane->kind == GS_LANE_THREAD) {
+        v->selected = lane->index;
+        return;
+    }
+    const gs_interval_t *iv = in_rect(v->lay.lanes, x, y) ? gv_lane_at(lane, gv_x_to_t(v, x))
+                                                           : NULL;
+    v->selected = iv && iv->who >= 0 ? iv->who : -1;
+}
+
+static bool mouse_down(gv_view_t *v, int x, int y, bool shift)
+{
+    for (int b = 0; b < GV_N_BUTTONS; b++)
+        if (v->lay.btn[b].w > 0 && in_rect(v->lay.btn[b], x, y)) {
+            press(v, (gv_button_t)b);
+            return true;
+        }
+    if (in_rect(v->lay.axis, x, y)) {
+        v->drag = 3;
+        v->playing = false;
+        gv_view_set_playhead(v, gv_x_to_t(v, x));
+        return true;
+    }
+    if (in_rect(v->lay.lanes, x, y) || in_rect(v->lay.labels, x, y)) {
+        v->drag = shift && in_rect(v->lay.lanes, x, y) ? 2 : 1;
+        v->drag_x0 = x;
+        v->drag_t0 = v->t0;
+        v->drag_t1 = v->t1;
+        return true;
+    }
+    return false;
+}
+
+static bool mouse_up(gv_view_t *v, int x, int y)
+{
+    int d = v->drag;
+    v->drag = 0;
+    if (d == 2 && abs(x - v->drag_x0) >= 4) {
+        gv_view_set_range(v, gv_x_to_t(v, v->drag_x0), gv_x_to_t(v, x));
+    } else if ((d == 1 || d == 2) && abs(x - v->drag_x0) < 4) {
+        select_at(v, x, y);
+    }
+    return d != 0;
+}
+
+static bool mouse_move(gv_view_t *v, int x, int y)
+{
+    v->mouse_x = x;
+    v->mouse_y = y;
+    v->mouse_in = true;
+    if (v->drag == 1 && v->lay.lanes.w > 0) {
+        double nspp = (double)(v->drag_t1 - v->drag_t0) / v->lay.lanes.w;
+        int64_t dt = (int64_t)((x - v->drag_x0) * nspp);
+        gv_view_set_range(v, v->drag_t0 - dt, v->drag_t1 - dt);
+    } else if (v->drag == 3) {
+        gv_view_set_playhead(v, gv_x_to_t(v, x));
+    }
+    return true;
+}
+
+bool gv_view_event(gv_view_t *v, const SDL_Event *e)
+{
+    if (v->picker.open && gv_picker_event(v, e))
+        return true;
+    int x, y;
+    switch (e->type) {
+    case SDL_QUIT: v->quit = true; return false;
+    case SDL_WINDOWEVENT:
+        if (e->window.event == SDL_WINDOWEVENT_LEAVE)
+            v->mouse_in = false;
+        return true;
+    case SDL_DROPFILE:
+        /* the caller frees e->drop.file */
+        if (e->drop.file && gv_view_load(v, e->drop.file) == 0)
+            gv_view_notice(v, false, "loaded %s", e->drop.file);
+        return true;
+    case SDL_KEYDOWN: return key(v, &e->key);
+    case SDL_MOUSEWHEEL: {
+        int wy = e->wheel.y, wx = e->wheel.x;
+        if (e->wheel.direction == SDL_MOUSEWHEEL_FLIPPED) {
+            wy = -wy;
+            wx = -wx;
+        }
+        int64_t at = in_rect(v->lay.lanes, v->mouse_x, v->mouse_y) ? gv_x_to_t(v, v->mouse_x)
+                                                                   : zoom_center(v);
+        if (wy)
+            gv_view_zoom(v, pow(0.8, wy), at);
+        if (wx)
+            gv_view_pan(v, (v->t1 - v->t0) * wx / 10);
+        return true;
+    }
+    case SDL_MULTIGESTURE: {
+        if (fabsf(e->mgesture.dDist) < 1e-4f)
+            return false;
+        int px = (int)(e->mgesture.x * (float)v->lay.w);
+        int64_t at = in_rect(v->lay.lanes, px, v->lay.lanes.y) ? gv_x_to_t(v, px) : zoom_center(v);
+        gv_view_zoom(v, exp(-4.0 * e->mgesture.dDist), at);
+        return true;
+    }
+    case SDL_MOUSEBUTTONDOWN:
+        if (e->button.button != SDL_BUTTON_LEFT)
+            return false;
+        x = (int)(e->button.x * v->px_per_pt);
+        y = (int)(e->button.y * v->px_per_pt);
+        v->mouse_x = x;
+        v->mouse_y = y;
+        return mouse_down(v, x, y, (SDL_GetModState() & KMOD_SHIFT) != 0);
+    case SDL_MOUSEBUTTONUP:
+        if (e->button.button != SDL_BUTTON_LEFT)
+            return false;
+        return mouse_up(v, (int)(e->button.x * v->px_per_pt), (int)(e->button.y * v->px_per_pt));
+    case SDL_MOUSEMOTION:
+        return mouse_move(v, (int)(e->motion.x * v->px_per_pt), (int)(e->motion.y * v->px_per_pt));
+    default: return false;
+    }
+}
+
+/* ---- time passing -------------------------------------------------------------- */
+
+static bool watch(gv_view_t *v, uint32_t now_ms)
+{
+    if (!v->path || now_ms - v->last_watch_ms < 500)
+        return false;
+    v->last_watch_ms = now_ms;
+    struct stat st;
+    if (stat(v->path, &st) != 0)
+        return false;
+    if (st.st_mtim.tv_sec == v->mtime.tv_sec && st.st_mtim.tv_nsec == v->mtime.tv_nsec)
+        return false;
+    v->mtime = st.st_mtim; /* once per change, even when the new text is broken */
+    if (gv_view_reload(v) == 0)
+        gv_view_notice(v, false, "%s changed on disk: reloaded", v->path);
+    return true;
+}
+
+bool gv_view_tick(gv_view_t *v, uint32_t now_ms)
+{
+    bool redraw = watch(v, now_ms);
+    if (v->banner[0] && v->banner_until_ms && (int32_t)(now_ms - v->banner_until_ms) > 0) {
+        v->banner[0] = 0;
+        redraw = true;
+    }
+    if (v->playing) {
+        uint32_t dt = now_ms - v->last_tick_ms;
+        int64_t adv = gv_view_play_rate(v) * (int64_t)dt / 1000;
+        if (adv > 0 || dt > 100) {
+            v->last_tick_ms = now_ms;
+            int64_t t = v->playhead + adv;
+            if (t >= v->end_ns) {
+                t = v->end_ns;
+                v->playing = false;
+            }
+            v->playhead = t;
+            int64_t span = v->t1 - v->t0;
+            if (t > v->t0 + span * 9 / 10 && v->t1 < v->end_ns)
+                gv_view_set_range(v, t - span * 9 / 10, t + span / 10);
+            redraw = true;
+        }
+    }
+    return redraw;
+}

@@ -1,0 +1,187 @@
+/* layout.c - where everything goes, from the output size and the text size.
+ *
+ *  +------------------------------------------------------------------+
+ *  | title: scenario name, description (2 lines at most)              |
+ *  | knob bar: GIL, interval [-][+], cores [-][+], policy, compare ... |
+ *  +--------+---------------------------------------------+-----------+
+ *  | labels | lanes (one row per lane, headers between)   | panel:    |
+ *  |        |                                             | queues,   |
+ *  |        | axis: ticks, annotation flags, playhead     | stats     |
+ *  +--------+---------------------------------------------+-----------+
+ *  | footer: playback, legend                                         |
+ *  +------------------------------------------------------------------+ */
+#include "view.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int gv_legend_height(gv_view_t *v, SDL_Renderer *r, int x, int y, int w, int draw);
+int gv_title_height(gv_view_t *v, int w);
+
+static gv_row_t *add_row(gv_layout_t *l, gv_row_kind_t k, int run, int lane, const char *text)
+{
+    if (l->n_rows == l->cap_rows) {
+        int cap = l->cap_rows ? l->cap_rows * 2 : 64;
+        gv_row_t *rows = realloc(l->rows, (size_t)cap * sizeof *rows);
+        if (!rows)
+            return NULL;
+        l->rows = rows;
+        l->cap_rows = cap;
+    }
+    gv_row_t *row = &l->rows[l->n_rows++];
+    memset(row, 0, sizeof *row);
+    row->kind = k;
+    row->run = run;
+    row->lane = lane;
+    if (text)
+        snprintf(row->text, sizeof row->text, "%s", text);
+    return row;
+}
+
+/* Rows in trace order: per process its GIL lane and threads, then cores. */
+static void make_rows(gv_view_t *v)
+{
+    gv_layout_t *l = &v->lay;
+    l->n_rows = 0;
+    char buf[96];
+    for (int r = 0; r < v->n_runs; r++) {
+        const gs_trace_t *t = v->run[r].trace;
+        if (v->n_runs > 1) {
+            snprintf(buf, sizeof buf, "%c: %s", 'A' + r, v->run[r].label);
+            add_row(l, GV_ROW_HEADER, r, -1, buf);
+        }
+        int np = gs_trace_n_processes(t);
+        for (int p = 0; p < np; p++) {
+            snprintf(buf, sizeof buf, "process %s", gs_trace_process_name(t, p));
+            add_row(l, GV_ROW_HEADER, r, -1, buf);
+            int gl = gs_trace_gil_lane(t, p);
+            if (gl >= 0)
+                add_row(l, GV_ROW_LANE, r, gl, NULL);
+            for (int i = 0; i < gs_trace_n_lanes(t); i++) {
+                const gs_lane_t *lane = gs_trace_lane(t, i);
+                if (lane->kind == GS_LANE_THREAD && lane->process == p)
+                    add_row(l, GV_ROW_LANE, r, i, NULL);
+            }
+        }
+        add_row(l, GV_ROW_HEADER, r, -1, "cores");
+        for (int c = 0; c < gs_trace_n_cores(t); c++)
+            add_row(l, GV_ROW_LANE, r, gs_trace_core_lane(t, c), NULL);
+    }
+}
+
+/* Heights: lanes share what is left after the headers, between a minimum
+ * that still shows colour and a maximum that keeps the picture compact. */
+static void place_rows(gv_view_t *v)
+{
+    gv_layout_t *l = &v->lay;
+    int n_lanes = 0, n_head = 0;
+    for (int i = 0; i < l->n_rows; i++)
+        if (l->rows[i].kind == GV_ROW_LANE)
+            n_lanes++;
+        else
+            n_head++;
+    int head_h = l->line;
+    int gap = l->px >= 16 ? 3 : 2;
+    int avail = l->lanes.h - n_head * head_h;
+    if (avail < n_lanes * 4) { /* too many rows: shrink the headers first */
+        head_h = l->line / 2;
+        avail = l->lanes.h - n_head * head_h;
+    }
+    int lane_h = n_lanes ? avail / n_lanes : 0;
+    if (lane_h > l->line * 3)
+        lane_h = l->line * 3;
+    if (lane_h < 3)
+        lane_h = 3;
+    if (lane_h < 12)
+        gap = lane_h >= 6 ? 1 : 0;
+    int y = l->lanes.y;
+    for (int i = 0; i < l->n_rows; i++) {
+        gv_row_t *row = &l->rows[i];
+        row->y = y;
+        row->h = row->kind == GV_ROW_LANE ? lane_h - gap : head_h;
+        y += row->kind == GV_ROW_LANE ? lane_h : head_h;
+    }
+}
+
+static int label_width(gv_view_t *v)
+{
+    int w = gv_text_width(v->text, GV_BOLD, "core 00");
+    for (int r = 0; r < v->n_runs; r++) {
+        const gs_trace_t *t = v->run[r].trace;
+        int n = gs_trace_n_lanes(t);
+        for (int i = 0; i < n && i < 400; i++) {
+            int lw = gv_text_width(v->text, GV_BOLD, gs_trace_lane(t, i)->name);
+            if (lw > w)
+                w = lw;
+        }
+    }
+    return w + v->lay.px * 3 / 2;
+}
+
+void gv_layout(gv_view_t *v, int w, int h)
+{
+    gv_layout_t *l = &v->lay;
+    l->w = w;
+    l->h = h;
+    l->px = gv_text_px(v->text);
+    l->line = gv_text_line(v->text, GV_REGULAR);
+    int pad = l->px / 2;
+    memset(l->btn, 0, sizeof l->btn);
+
+    int title_h = gv_title_height(v, w);
+    l->title = (SDL_Rect){0, 0, w, title_h};
+    l->knobs = (SDL_Rect){0, title_h, w, l->line + pad};
+    int top = l->knobs.y + l->knobs.h;
+
+    int legend_h = gv_legend_height(v, NULL, pad, 0, w - 2 * pad, 0);
+    l->footer = (SDL_Rect){0, h - legend_h - pad, w, legend_h + pad};
+
+    int panel_w = w * 24 / 100;
+    if (panel_w < l->px * 16)
+        panel_w = l->px * 16;
+    if (panel_w > w * 2 / 5)
+        panel_w = w * 2 / 5;
+    l->panel = (SDL_Rect){w - panel_w, top, panel_w, l->footer.y - top};
+
+    int label_w = label_width(v);
+    if (label_w > w / 5)
+        label_w = w / 5;
+    int axis_h = 2 * l->line + pad;
+    int lanes_y = top + pad / 2;
+    int lanes_h = l->footer.y - axis_h - lanes_y;
+    if (lanes_h < 10)
+        lanes_h = 10;
+    l->labels = (SDL_Rect){0, lanes_y, label_w, lanes_h};
+    l->lanes = (SDL_Rect){label_w, lanes_y, l->panel.x - label_w - pad, lanes_h};
+    if (l->lanes.w < 10)
+        l->lanes.w = 10;
+    l->axis = (SDL_Rect){l->lanes.x, lanes_y + lanes_h, l->lanes.w, axis_h};
+    make_rows(v);
+    place_rows(v);
+}
+
+int64_t gv_x_to_t(const gv_view_t *v, int x)
+{
+    const SDL_Rect *r = &v->lay.lanes;
+    if (r->w <= 0)
+        return v->t0;
+    double f = (double)(x - r->x) / r->w;
+    return v->t0 + (int64_t)(f * (double)(v->t1 - v->t0));
+}
+
+double gv_t_to_x(const gv_view_t *v, int64_t t)
+{
+    const SDL_Rect *r = &v->lay.lanes;
+    return r->x + (double)(t - v->t0) * r->w / (double)(v->t1 - v->t0);
+}
+
+const gv_row_t *gv_row_at(const gv_view_t *v, int y)
+{
+    for (int i = 0; i < v->lay.n_rows; i++) {
+        const gv_row_t *row = &v->lay.rows[i];
+        int end = i + 1 < v->lay.n_rows ? v->lay.rows[i + 1].y : row->y + row->h;
+        if (y >= row->y && y < end)
+            return row;
+    }
+    return NULL;
+}

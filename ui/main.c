@@ -1,0 +1,353 @@
+/* main.c - gilsim-view: command line, the window loop, and --render.
+ *
+ * Exit codes (as the gilsim CLI): 0 ok; 1 usage error or a scenario that does
+ * not load; 3 I/O error (cannot write the PNG, no font, no display). */
+#include <SDL.h>
+#include <SDL_image.h>
+#include <SDL_ttf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "view.h"
+
+#define EXIT_USAGE 1
+#define EXIT_IO 3
+
+typedef struct args {
+    const char *file, *render, *at, *range, *select;
+    int w, h;
+    bool compare, timing;
+    double text_scale;
+    long quit_after_ms; /* window mode, for tests; -1 = never */
+} args_t;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: gilsim-view [options] [FILE]\n"
+            "  Shows a gilsim scenario as a timeline; without FILE the built-in default\n"
+            "  scenario (the convoy effect lesson).\n"
+            "options:\n"
+            "  --render OUT.png  draw the picture without a display, write OUT.png, exit\n"
+            "  --size WxH        picture size in pixels (default 1920x1080)\n"
+            "  --at TIME         playhead at TIME, e.g. 12ms (queues panel at that time)\n"
+            "  --range A:B       visible time range, e.g. 0:20ms\n"
+            "  --set KEY=VALUE   override a scenario setting, e.g. machine.cores=4 (repeatable)\n"
+            "  --compare         also run the other GIL model, stacked on one time axis\n"
+            "  --select NAME     select the thread NAME (its metrics in the panel)\n"
+            "  --text-scale F    text size factor (default 1; Ctrl +/- in the window)\n"
+            "  --quit-after MS   close the window after MS milliseconds (tests)\n"
+            "  --timing          print the time to the first frame on stderr\n"
+            "  --help, --version\n"
+            "keys: press H in the window. exit codes: 0 ok, 1 usage or invalid scenario,\n"
+            "3 I/O error (PNG not written, font or display missing).\n");
+}
+
+static int parse_size(const char *s, int *w, int *h)
+{
+    char x;
+    if (sscanf(s, "%d%c%d", w, &x, h) != 3 || (x != 'x' && x != 'X') || *w < 320 || *h < 240 ||
+        *w > 16384 || *h > 16384)
+        return -1;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
+{
+    memset(a, 0, sizeof *a);
+    a->w = 1920;
+    a->h = 1080;
+    a->text_scale = 1.0;
+    a->quit_after_ms = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = true;
+        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(o, "--version") == 0) {
+            printf("gilsim-view %s\n", GS_VERSION);
+            exit(0);
+        } else if (strcmp(o, "--compare") == 0) {
+            a->compare = true;
+            takes = false;
+        } else if (strcmp(o, "--timing") == 0) {
+            a->timing = true;
+            takes = false;
+        } else if (o[0] == '-' && o[1] == '-') {
+            if (!val) {
+                fprintf(stderr, "gilsim-view: %s needs a value (see --help)\n", o);
+                return -1;
+            }
+            if (strcmp(o, "--render") == 0)
+                a->render = val;
+            else if (strcmp(o, "--size") == 0) {
+                if (parse_size(val, &a->w, &a->h) != 0) {
+                    fprintf(stderr, "gilsim-view: --size %s: expected WxH between 320x240 and "
+                                    "16384x16384, e.g. 1920x1080\n", val);
+                    return -1;
+                }
+            } else if (strcmp(o, "--at") == 0)
+                a->at = val;
+            else if (strcmp(o, "--range") == 0)
+                a->range = val;
+            else if (strcmp(o, "--select") == 0)
+                a->select = val;
+            else if (strcmp(o, "--set") == 0) {
+                if (gv_view_add_set(v, val) != 0) {
+                    fprintf(stderr, "gilsim-view: --set %s: expected KEY=VALUE, e.g. "
+                                    "python.switch_interval=1ms (at most %d)\n", val, GV_MAX_SET);
+                    return -1;
+                }
+            } else if (strcmp(o, "--text-scale") == 0) {
+                char *end;
+                a->text_scale = strtod(val, &end);
+                if (*end || a->text_scale < 0.5 || a->text_scale > 4) {
+                    fprintf(stderr, "gilsim-view: --text-scale %s: expected a number from 0.5 "
+                                    "to 4\n", val);
+                    return -1;
+                }
+            } else if (strcmp(o, "--quit-after") == 0) {
+                char *end;
+                a->quit_after_ms = strtol(val, &end, 10);
+                if (*end || a->quit_after_ms < 0) {
+                    fprintf(stderr, "gilsim-view: --quit-after %s: expected milliseconds\n", val);
+                    return -1;
+                }
+            } else {
+                fprintf(stderr, "gilsim-view: unknown option %s (see --help)\n", o);
+                return -1;
+            }
+        } else if (o[0] == '-' && o[1]) {
+            fprintf(stderr, "gilsim-view: unknown option %s (see --help)\n", o);
+            return -1;
+        } else {
+            if (a->file) {
+                fprintf(stderr, "gilsim-view: one FILE only (got %s and %s)\n", a->file, o);
+                return -1;
+            }
+            a->file = o;
+            takes = false;
+        }
+        if (takes)
+            i++;
+    }
+    return 0;
+}
+
+/* --at, --range and --select, once the scenario is loaded. */
+static int apply_view_args(const args_t *a, gv_view_t *v)
+{
+    int64_t t, t2;
+    if (a->range) {
+        const char *colon = strchr(a->range, ':');
+        char first[64];
+        if (!colon || (size_t)(colon - a->range) >= sizeof first) {
+            fprintf(stderr, "gilsim-view: --range %s: expected A:B, e.g. 0:20ms\n", a->range);
+            return -1;
+        }
+        memcpy(first, a->range, (size_t)(colon - a->range));
+        first[colon - a->range] = 0;
+        if (gv_parse_time(first, &t) != 0 || gv_parse_time(colon + 1, &t2) != 0 || t2 <= t) {
+            fprintf(stderr, "gilsim-view: --range %s: expected A:B with times like 5ms and "
+                            "A < B\n", a->range);
+            return -1;
+        }
+        gv_view_set_range(v, t, t2);
+    }
+    if (a->at) {
+        if (gv_parse_time(a->at, &t) != 0) {
+            fprintf(stderr, "gilsim-view: --at %s: expected a time such as 12ms, 1.5s or 300us\n",
+                    a->at);
+            return -1;
+        }
+        int64_t t0 = v->t0, t1 = v->t1;
+        gv_view_set_playhead(v, t);
+        if (a->range)
+            gv_view_set_range(v, t0, t1); /* an explicit range wins over following */
+    }
+    if (a->select) {
+        const gs_trace_t *tr = v->run[0].trace;
+        for (int i = 0; i < gs_trace_n_threads(tr); i++)
+            if (strcmp(gs_trace_lane(tr, gs_trace_thread_lane(tr, i))->name, a->select) == 0)
+                v->selected = i;
+        if (v->selected < 0) {
+            fprintf(stderr, "gilsim-view: --select %s: no thread of that name\n", a->select);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int render(const args_t *a, gv_view_t *v)
+{
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, a->w, a->h, 32, SDL_PIXELFORMAT_ARGB8888);
+    SDL_Renderer *r = s ? SDL_CreateSoftwareRenderer(s) : NULL;
+    if (!r) {
+        fprintf(stderr, "gilsim-view: cannot create a %dx%d picture: %s\n", a->w, a->h,
+                SDL_GetError());
+        if (s)
+            SDL_FreeSurface(s);
+        return EXIT_IO;
+    }
+    int rc = 0;
+    if (gv_view_draw(v, r, a->w, a->h) != 0) {
+        fprintf(stderr, "gilsim-view: %s\n", v->font_err);
+        rc = EXIT_IO;
+    } else {
+        SDL_RenderPresent(r);
+        char err[512];
+        if (gv_save_png(s, a->render, err, sizeof err) != 0) {
+            fprintf(stderr, "gilsim-view: %s\n", err);
+            rc = EXIT_IO;
+        }
+    }
+    gv_view_destroy(v); /* its textures belong to r */
+    SDL_DestroyRenderer(r);
+    SDL_FreeSurface(s);
+    return rc;
+}
+
+static void screenshot(gv_view_t *v, SDL_Renderer *r, int w, int h)
+{
+    v->want_screenshot = false;
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
+    if (!s || SDL_RenderReadPixels(r, NULL, SDL_PIXELFORMAT_ARGB8888, s->pixels, s->pitch) != 0) {
+        gv_view_notice(v, true, "screenshot failed: %s", SDL_GetError());
+        if (s)
+            SDL_FreeSurface(s);
+        return;
+    }
+    char path[1200], err[512];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    snprintf(path, sizeof path, "%s/gilsim-%04d%02d%02d-%02d%02d%02d.png", v->shot_dir,
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (gv_save_png(s, path, err, sizeof err) == 0)
+        gv_view_notice(v, false, "screenshot saved to %s", path);
+    else
+        gv_view_notice(v, true, "%s", err);
+    SDL_FreeSurface(s);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_start)
+{
+    SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
+    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
+        fprintf(stderr, "gilsim-view: no display (%s); use --render OUT.png to draw headless\n",
+                SDL_GetError());
+        return EXIT_IO;
+    }
+    SDL_EventState(SDL_DROPFILE, SDL_ENABLE);
+    SDL_Rect disp = {0, 0, 1600, 900};
+    SDL_GetDisplayUsableBounds(0, &disp);
+    int ww = disp.w * 9 / 10, wh = disp.h * 9 / 10;
+    SDL_Window *win = SDL_CreateWindow("gilsim-view", SDL_WINDOWPOS_CENTERED,
+                                       SDL_WINDOWPOS_CENTERED, ww > 640 ? ww : 640,
+                                       wh > 480 ? wh : 480,
+                                       SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, 0) : NULL;
+    if (!r) {
+        fprintf(stderr, "gilsim-view: cannot open a window: %s\n", SDL_GetError());
+        if (win)
+            SDL_DestroyWindow(win);
+        SDL_Quit();
+        return EXIT_IO;
+    }
+    int rc = 0;
+    bool dirty = true, first = true;
+    uint32_t first_ms = 0;
+    while (!v->quit) {
+        SDL_Event e;
+        int timeout = v->playing ? 10 : 100;
+        if (SDL_WaitEventTimeout(&e, dirty ? 0 : timeout)) {
+            do {
+                if (gv_view_event(v, &e))
+                    dirty = true;
+                if (e.type == SDL_DROPFILE)
+                    SDL_free(e.drop.file);
+            } while (SDL_PollEvent(&e));
+        }
+        uint32_t now = SDL_GetTicks();
+        if (gv_view_tick(v, now))
+            dirty = true;
+        if (a->quit_after_ms >= 0 && !first && now - first_ms >= (uint32_t)a->quit_after_ms)
+            v->quit = true;
+        if (!dirty)
+            continue;
+        int w, h, pw, ph;
+        SDL_GetWindowSize(win, &w, &h);
+        SDL_GetRendererOutputSize(r, &pw, &ph);
+        v->px_per_pt = w > 0 ? (float)pw / (float)w : 1.0f;
+        if (gv_view_draw(v, r, pw, ph) != 0) {
+            fprintf(stderr, "gilsim-view: %s\n", v->font_err);
+            rc = EXIT_IO;
+            break;
+        }
+        if (v->want_screenshot)
+            screenshot(v, r, pw, ph);
+        SDL_RenderPresent(r);
+        dirty = false;
+        if (first) {
+            first = false;
+            first_ms = SDL_GetTicks();
+            if (a->timing)
+                fprintf(stderr, "gilsim-view: first frame %.1f ms after start\n",
+                        ms_since(t_start));
+        }
+    }
+    gv_view_destroy(v);
+    SDL_DestroyRenderer(r);
+    SDL_DestroyWindow(win);
+    SDL_Quit();
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct timespec ts0;
+    clock_gettime(CLOCK_MONOTONIC, &ts0);
+    static gv_view_t view;
+    gv_view_init(&view);
+    args_t a;
+    if (parse_args(argc, argv, &a, &view) != 0) {
+        gv_view_destroy(&view);
+        return EXIT_USAGE;
+    }
+    view.text_scale = a.text_scale;
+    if (a.render) {
+        /* no display needed: a software renderer on a surface */
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
+    }
+    if (gv_view_load(&view, a.file) != 0) {
+        if (a.render || !a.file) {
+            fprintf(stderr, "gilsim-view: %s\n", view.banner);
+            gv_view_destroy(&view);
+            return EXIT_USAGE;
+        }
+        /* in a window: show the errors, let the user pick another file */
+    }
+    view.compare = false;
+    if (a.compare && view.n_runs)
+        gv_view_set_compare(&view, true);
+    if (view.n_runs && apply_view_args(&a, &view) != 0) {
+        gv_view_destroy(&view);
+        return EXIT_USAGE;
+    }
+    if (a.render)
+        return render(&a, &view);
+    if (a.timing)
+        fprintf(stderr, "gilsim-view: loaded and simulated %.1f ms after start\n", ms_since(&ts0));
+    return window_loop(&a, &view, &ts0);
+}

@@ -1,0 +1,282 @@
+/* panels.c - title and knob bar, footer with playback and legend, the error
+ * banner and the help overlay. The queues and stats panel is in queues.c. */
+#include "view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "run.h"
+
+int gv_title_height(gv_view_t *v, int w);
+int gv_legend_height(gv_view_t *v, SDL_Renderer *r, int x, int y, int w, int draw);
+
+static const char *scenario_name(const gv_view_t *v)
+{
+    const char *n = v->n_runs ? gs_trace_name(v->run[0].trace) : "";
+    return *n ? n : v->n_runs ? "(unnamed scenario)" : "gilsim-view";
+}
+
+static const char *scenario_desc(const gv_view_t *v)
+{
+    return v->n_runs ? gs_trace_description(v->run[0].trace)
+                     : "No scenario loaded: press O to pick one, or drop a file here.";
+}
+
+int gv_title_height(gv_view_t *v, int w)
+{
+    int pad = gv_text_px(v->text) / 2;
+    int lines = gv_text_wrap(v->text, GV_REGULAR, GV_MUTED, 0, 0, w - 2 * pad, scenario_desc(v), 2,
+                             0);
+    return pad / 2 + gv_text_line(v->text, GV_TITLE) + lines * gv_text_line(v->text, GV_REGULAR) +
+           pad / 2;
+}
+
+/* ---- knob bar ------------------------------------------------------------------ */
+
+static int button(gv_view_t *v, SDL_Renderer *r, int x, int y, const char *label, bool on,
+                  gv_button_t id)
+{
+    int px = v->lay.px, tw = gv_text_width(v->text, GV_BOLD, label);
+    SDL_Rect b = {x, y, tw + px, v->lay.line};
+    gv_fill(r, b, on ? 0x0072B2u : 0xFFFFFFu, 255);
+    gv_frame(r, b, on ? 0x0072B2u : 0x8A8A8Au, 1);
+    gv_text_draw(v->text, GV_BOLD, on ? 0xFFFFFFu : GV_INK, x + px / 2, y, label);
+    v->lay.btn[id] = b;
+    return b.w;
+}
+
+static int label(gv_view_t *v, int x, int y, uint32_t rgb, const char *s)
+{
+    return gv_text_draw(v->text, GV_REGULAR, rgb, x, y, s);
+}
+
+static void knob_bar(gv_view_t *v, SDL_Renderer *r)
+{
+    gv_layout_t *l = &v->lay;
+    SDL_Rect k = l->knobs;
+    gv_fill(r, k, GV_PANEL, 255);
+    gv_fill(r, (SDL_Rect){0, k.y + k.h - 1, k.w, 1}, 0xCCCCCCu, 255);
+    int px = l->px, y = k.y + (k.h - l->line) / 2, x = px / 2, gap = px / 3;
+    const gv_knobs_t *kn = &v->knobs;
+    char buf[64], d[32];
+    if (v->n_runs) {
+        x += label(v, x, y, GV_MUTED, "GIL ") + gap;
+        x += button(v, r, x, y, kn->gil == GS_GIL_NONE ? "none (free-threaded)"
+                                                       : gs_gil_name((gs_gil_kind_t)kn->gil),
+                    false, GV_BTN_GIL) + px;
+        uint32_t c = kn->gil == GS_GIL_CPYTHON3 ? GV_INK : 0xA0A0A0u;
+        gv_interval_name(d, sizeof d, kn->interval_ns);
+        snprintf(buf, sizeof buf, "switch interval %s", d);
+        x += label(v, x, y, c, buf) + gap;
+        x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_INTERVAL_DOWN) + 2;
+        x += button(v, r, x, y, "+", false, GV_BTN_INTERVAL_UP) + px;
+        snprintf(buf, sizeof buf, "cores %d", kn->cores);
+        x += label(v, x, y, GV_INK, buf) + gap;
+        x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_CORES_DOWN) + 2;
+        x += button(v, r, x, y, "+", false, GV_BTN_CORES_UP) + px;
+        x += label(v, x, y, GV_MUTED, "OS ") + gap;
+        x += button(v, r, x, y, gs_policy_name((gs_policy_t)kn->policy), false, GV_BTN_POLICY) + px;
+        x += button(v, r, x, y, "compare (C)", v->compare, GV_BTN_COMPARE) + px;
+    }
+    /* right side, right-aligned */
+    const char *right[] = {"help (H)", "reload (R)", "open (O)"};
+    gv_button_t ids[] = {GV_BTN_HELP, GV_BTN_RELOAD, GV_BTN_OPEN};
+    int rx = k.w - px / 2;
+    for (int i = 0; i < 3; i++) {
+        int bw = gv_text_width(v->text, GV_BOLD, right[i]) + px;
+        rx -= bw;
+        if (rx < x)
+            break;
+        button(v, r, rx, y, right[i], false, ids[i]);
+        rx -= gap;
+    }
+}
+
+void gv_draw_title(gv_view_t *v, SDL_Renderer *r)
+{
+    gv_layout_t *l = &v->lay;
+    int pad = l->px / 2;
+    gv_fill(r, l->title, GV_BG, 255);
+    int y = pad / 2;
+    gv_text_draw_fit(v->text, GV_TITLE, GV_INK, pad, y, l->w - 2 * pad, scenario_name(v));
+    y += gv_text_line(v->text, GV_TITLE);
+    gv_text_wrap(v->text, GV_REGULAR, GV_MUTED, pad, y, l->w - 2 * pad, scenario_desc(v), 2, 1);
+    knob_bar(v, r);
+}
+
+/* ---- footer: playback and legend ---------------------------------------------- */
+
+static void play_text(const gv_view_t *v, char *buf, size_t n)
+{
+    char rate[32];
+    gv_fmt_dur(rate, sizeof rate, gv_view_play_rate(v));
+    snprintf(buf, n, "%s  %s per second  [ ]", v->playing ? "pause (space)" : "play (space)",
+             rate);
+}
+
+/* A marker or swatch in the legend, s pixels square. */
+static void legend_mark(SDL_Renderer *r, int kind, int x, int y, int s)
+{
+    switch (kind) {
+    case 0: case 1: /* drop request (down), forced switch (up) */
+        for (int k = 0; k < s; k++) {
+            int half = kind == 0 ? (s - 1 - k) * 2 / 3 : k * 2 / 3;
+            gv_fill(r, (SDL_Rect){x + s / 2 - half - 1, y + k, 2 * half + 3, 1}, GV_INK, 255);
+            if (k > 0 && k < s - 1)
+                gv_fill(r, (SDL_Rect){x + s / 2 - half, y + k, 2 * half + 1, 1}, GV_ACCENT, 255);
+        }
+        break;
+    case 2: /* futile wake-up */
+        for (int k = -s / 2; k <= s / 2; k++) {
+            int half = s / 2 - (k < 0 ? -k : k);
+            gv_fill(r, (SDL_Rect){x + s / 2 - half - 1, y + s / 2 + k, 2 * half + 3, 1}, GV_INK, 255);
+            gv_fill(r, (SDL_Rect){x + s / 2 - half, y + s / 2 + k, 2 * half + 1, 1}, GV_ACCENT, 255);
+        }
+        break;
+    case 3: /* deadlock */
+        gv_fill(r, (SDL_Rect){x + s / 2 - 1, y, 3, s}, GV_ERROR, 255);
+        break;
+    default: /* annotation */
+        gv_fill(r, (SDL_Rect){x + 1, y, 2, s}, GV_INK, 255);
+        gv_fill(r, (SDL_Rect){x + 3, y, s - 3, s / 2}, 0xFCE9B8u, 255);
+        gv_frame(r, (SDL_Rect){x + 3, y, s - 3, s / 2}, GV_INK, 1);
+    }
+}
+
+/* Lays out (and with draw, paints) the play control and the legend items;
+ * returns the height used. */
+int gv_legend_height(gv_view_t *v, SDL_Renderer *r, int x0, int y0, int w, int draw)
+{
+    static const struct {
+        int state; /* gs_state_t, -1 for the stripe, -2.. markers */
+        const char *text;
+    } items[] = {
+        {GS_ST_PY, NULL},       {GS_ST_C_GIL, NULL},    {GS_ST_C_NOGIL, NULL},
+        {GS_ST_WAIT_GIL, NULL}, {GS_ST_READY, NULL},    {-1, "ready, still holding the GIL"},
+        {GS_ST_IO, NULL},       {GS_ST_SLEEP, NULL},    {GS_ST_WAIT_LOCK, "waiting on a lock, event, queue or join"},
+        {GS_ST_SWITCH, NULL},   {-2, "drop request"},   {-3, "forced switch"},
+        {-4, "futile wake-up"}, {-5, "deadlock"},       {-6, "annotation"},
+    };
+    int px = gv_text_px(v->text), line = gv_text_line(v->text, GV_REGULAR);
+    int s = px * 4 / 5, x = x0, y = y0 + px / 4;
+    char play[96];
+    play_text(v, play, sizeof play);
+    int pw = gv_text_width(v->text, GV_BOLD, play) + px;
+    if (draw) {
+        SDL_Rect b = {x, y, pw, line};
+        gv_fill(r, b, 0x0072B2u, 255);
+        gv_text_draw(v->text, GV_BOLD, 0xFFFFFFu, x + px / 2, y, play);
+        v->lay.btn[GV_BTN_PLAY] = b;
+    }
+    x += pw + px;
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        const char *t = items[i].text ? items[i].text : gs_state_text((gs_state_t)items[i].state);
+        int iw = s + px / 3 + gv_text_width(v->text, GV_REGULAR, t) + px;
+        if (x + iw > x0 + w && x > x0) {
+            x = x0;
+            y += line + px / 4;
+        }
+        if (draw) {
+            int sy = y + (line - s) / 2;
+            if (items[i].state >= 0) {
+                gv_fill(r, (SDL_Rect){x, sy, s, s}, gs_state_color((gs_state_t)items[i].state), 255);
+                gv_frame(r, (SDL_Rect){x, sy, s, s}, 0x777777u, 1);
+            } else if (items[i].state == -1) {
+                gv_fill(r, (SDL_Rect){x, sy, s, s}, gs_state_color(GS_ST_READY), 255);
+                gv_fill(r, (SDL_Rect){x, sy + s * 2 / 3, s, s - s * 2 / 3}, gs_state_color(GS_ST_PY),
+                        255);
+                gv_frame(r, (SDL_Rect){x, sy, s, s}, 0x777777u, 1);
+            } else {
+                legend_mark(r, -items[i].state - 2, x, sy, s);
+            }
+            gv_text_draw(v->text, GV_REGULAR, GV_INK, x + s + px / 3, y, t);
+        }
+        x += iw;
+    }
+    return y + line + px / 4 - y0;
+}
+
+void gv_draw_footer(gv_view_t *v, SDL_Renderer *r)
+{
+    gv_layout_t *l = &v->lay;
+    gv_fill(r, l->footer, GV_PANEL, 255);
+    gv_fill(r, (SDL_Rect){0, l->footer.y, l->w, 1}, 0xCCCCCCu, 255);
+    gv_legend_height(v, r, l->px / 2, l->footer.y + l->px / 4, l->w - l->px, 1);
+}
+
+/* ---- banner and help ------------------------------------------------------------- */
+
+void gv_draw_banner(gv_view_t *v, SDL_Renderer *r)
+{
+    if (!v->banner[0])
+        return;
+    gv_layout_t *l = &v->lay;
+    int pad = l->px / 2, w = l->w - 4 * pad;
+    const char *head = v->banner_error ? "Could not load: the previous picture stays. "
+                                         "Fix the file (it is reloaded when saved) or press Esc."
+                                       : NULL;
+    int n = gv_text_wrap(v->text, GV_REGULAR, GV_INK, 0, 0, w - 2 * pad, v->banner, 8, 0);
+    int h = (n + (head ? 1 : 0)) * l->line + pad * 2;
+    SDL_Rect b = {2 * pad, l->knobs.y + l->knobs.h + pad, w, h};
+    gv_fill(r, b, v->banner_error ? 0xFBE3E6u : 0xE6F2EAu, 245);
+    gv_frame(r, b, v->banner_error ? GV_ERROR : 0x009E73u, 3);
+    int y = b.y + pad;
+    if (head) {
+        gv_text_draw_fit(v->text, GV_BOLD, GV_ERROR, b.x + pad, y, w - 2 * pad, head);
+        y += l->line;
+    }
+    gv_text_wrap(v->text, GV_REGULAR, GV_INK, b.x + pad, y, w - 2 * pad, v->banner, 8, 1);
+}
+
+static const char *const help_keys[][2] = {
+    {"space", "play / pause the playhead"},
+    {". and ,", "step to the next / previous event"},
+    {"Home, End", "playhead to the start / end"},
+    {"[ and ]", "play slower / faster"},
+    {"wheel, + and -", "zoom around the cursor (pinch too)"},
+    {"drag, arrows", "pan through time"},
+    {"shift + drag", "zoom to the selection"},
+    {"F", "fit the whole run"},
+    {"click", "select a thread (up/down too); click the axis to move the playhead"},
+    {"I, shift + I", "longer / shorter switch interval"},
+    {"K, shift + K", "more / fewer cores"},
+    {"G", "GIL model: cpython3, none, cpython2"},
+    {"P", "OS policy: fifo, rr, priority, cfs"},
+    {"C", "compare with the other GIL model, stacked"},
+    {"O", "open a scenario from scenarios/ (or drop a file)"},
+    {"R", "reload the file (it is also watched)"},
+    {"S", "save a screenshot (PNG)"},
+    {"ctrl + / ctrl -", "bigger / smaller text (ctrl 0 resets)"},
+    {"H, F1", "this help"},
+    {"Q", "quit"},
+};
+
+void gv_draw_help(gv_view_t *v, SDL_Renderer *r)
+{
+    gv_layout_t *l = &v->lay;
+    int n = (int)(sizeof help_keys / sizeof help_keys[0]);
+    int pad = l->px, kw = 0, dw = 0;
+    for (int i = 0; i < n; i++) {
+        int a = gv_text_width(v->text, GV_BOLD, help_keys[i][0]);
+        int b = gv_text_width(v->text, GV_REGULAR, help_keys[i][1]);
+        kw = a > kw ? a : kw;
+        dw = b > dw ? b : dw;
+    }
+    int w = kw + dw + 3 * pad, h = (n + 2) * l->line + 2 * pad;
+    if (w > l->w - 20)
+        w = l->w - 20;
+    SDL_Rect b = {(l->w - w) / 2, (l->h - h) / 2, w, h};
+    if (b.y < 0)
+        b.y = 0;
+    gv_fill(r, (SDL_Rect){0, 0, l->w, l->h}, 0x000000u, 90);
+    gv_fill(r, b, GV_BG, 255);
+    gv_frame(r, b, GV_INK, 2);
+    int y = b.y + pad;
+    gv_text_draw(v->text, GV_TITLE, GV_INK, b.x + pad, y, "Keys");
+    y += l->line * 2;
+    for (int i = 0; i < n; i++, y += l->line) {
+        gv_text_draw(v->text, GV_BOLD, GV_INK, b.x + pad, y, help_keys[i][0]);
+        gv_text_draw_fit(v->text, GV_REGULAR, GV_INK, b.x + 2 * pad + kw, y, w - kw - 3 * pad,
+                         help_keys[i][1]);
+    }
+}

@@ -1,0 +1,372 @@
+/* queues.c - the side panel (queues at the playhead, metrics) and the hover
+ * tooltip. Queues are derived from the trace intervals: the threads in state
+ * X at time t, ordered by when that state began; nothing is stored twice. */
+#include "view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct waiter {
+    int thread;
+    int64_t since;
+    const gs_interval_t *iv;
+} waiter_t;
+
+static int by_since(const void *a, const void *b)
+{
+    const waiter_t *x = a, *y = b;
+    if (x->since != y->since)
+        return x->since < y->since ? -1 : 1;
+    return x->thread - y->thread;
+}
+
+typedef struct pen {
+    gv_view_t *v;
+    SDL_Renderer *r;
+    int x, y, w, bottom;
+} pen_t;
+
+static bool room(const pen_t *p)
+{
+    return p->y + p->v->lay.line <= p->bottom;
+}
+
+static void heading(pen_t *p, const char *s)
+{
+    if (!room(p))
+        return;
+    p->y += p->v->lay.px / 4;
+    gv_text_draw_fit(p->v->text, GV_BOLD, GV_INK, p->x, p->y, p->w, s);
+    p->y += p->v->lay.line;
+}
+
+/* "name ...... value", value right-aligned; swatch when rgb != 0. */
+static void kv(pen_t *p, uint32_t swatch, const char *k, const char *val)
+{
+    if (!room(p))
+        return;
+    int px = p->v->lay.px, x = p->x + px / 2;
+    if (swatch) {
+        int s = px * 3 / 4;
+        gv_fill(p->r, (SDL_Rect){x, p->y + (p->v->lay.line - s) / 2, s, s}, swatch, 255);
+        gv_frame(p->r, (SDL_Rect){x, p->y + (p->v->lay.line - s) / 2, s, s}, 0x777777u, 1);
+        x += s + px / 3;
+    }
+    int vw = gv_text_width(p->v->text, GV_REGULAR, val);
+    int kw = p->x + p->w - vw - px / 2 - x;
+    gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, kw, k);
+    gv_text_draw(p->v->text, GV_REGULAR, GV_INK, p->x + p->w - vw, p->y, val);
+    p->y += p->v->lay.line;
+}
+
+static const char *thread_name(const gs_trace_t *t, int th)
+{
+    if (th < 0 || th >= gs_trace_n_threads(t))
+        return "?";
+    return gs_trace_lane(t, gs_trace_thread_lane(t, th))->name;
+}
+
+/* What a blocked thread waits for: "I/O", "lock db", "join worker-2". */
+static void blocked_what(const gs_trace_t *t, const gs_interval_t *iv, char *buf, size_t n)
+{
+    const char *sync = "";
+    switch (iv->state) {
+    case GS_ST_IO: snprintf(buf, n, "I/O"); return;
+    case GS_ST_SLEEP: snprintf(buf, n, "sleep"); return;
+    case GS_ST_WAIT_LOCK: snprintf(buf, n, "lock "); break;
+    case GS_ST_WAIT_EVENT: snprintf(buf, n, "event "); break;
+    case GS_ST_WAIT_QUEUE: snprintf(buf, n, "queue "); break;
+    case GS_ST_WAIT_JOIN: snprintf(buf, n, "join "); break;
+    default: snprintf(buf, n, "%s", gs_state_text((gs_state_t)iv->state)); return;
+    }
+    if (iv->who >= 0)
+        sync = gs_trace_sync_name(t, (gs_state_t)iv->state, iv->who);
+    size_t used = strlen(buf);
+    snprintf(buf + used, n - used, "%s", sync && *sync ? sync : "?");
+}
+
+static void list(pen_t *p, const gs_trace_t *t, waiter_t *w, int n, int64_t at, bool blocked)
+{
+    char k[160], val[32], what[96];
+    if (n == 0 && room(p)) {
+        gv_text_draw(p->v->text, GV_REGULAR, GV_MUTED, p->x + p->v->lay.px / 2, p->y,
+                     "\xE2\x80\x94 nobody");
+        p->y += p->v->lay.line;
+    }
+    for (int i = 0; i < n; i++) {
+        if (p->y + 2 * p->v->lay.line > p->bottom && i + 1 < n) {
+            snprintf(k, sizeof k, "\xE2\x80\xA6 and %d more", n - i);
+            kv(p, 0, k, "");
+            return;
+        }
+        gv_fmt_dur(val, sizeof val, at - w[i].since);
+        if (blocked) {
+            blocked_what(t, w[i].iv, what, sizeof what);
+            snprintf(k, sizeof k, "%s \xC2\xB7 %s", thread_name(t, w[i].thread), what);
+        } else {
+            snprintf(k, sizeof k, "%d. %s%s", i + 1, thread_name(t, w[i].thread),
+                     (w[i].iv->flags & GS_IV_HOLDS_GIL) ? " (holds GIL)" : "");
+        }
+        kv(p, gs_state_color((gs_state_t)w[i].iv->state), k, val);
+    }
+}
+
+static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
+{
+    char k[160], val[64];
+    int nt = gs_trace_n_threads(t);
+    waiter_t *w = malloc((size_t)(nt ? nt : 1) * sizeof *w);
+    if (!w)
+        return;
+    for (int c = 0; c < gs_trace_n_cores(t); c++) {
+        const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gs_trace_core_lane(t, c)), at);
+        snprintf(k, sizeof k, "core %d", c);
+        if (iv && iv->who >= 0)
+            snprintf(val, sizeof val, "%s", thread_name(t, iv->who));
+        else
+            snprintf(val, sizeof val, "idle");
+        kv(p, iv ? gs_state_color((gs_state_t)iv->state) : 0, k, val);
+    }
+    for (int pr = 0; pr < gs_trace_n_processes(t); pr++) {
+        int gl = gs_trace_gil_lane(t, pr);
+        if (gl < 0)
+            continue;
+        const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gl), at);
+        snprintf(k, sizeof k, "GIL of %s held by", gs_trace_process_name(t, pr));
+        kv(p, iv ? gs_state_color(GS_ST_PY) : 0, k, iv && iv->who >= 0 ? thread_name(t, iv->who)
+                                                                        : "nobody");
+        int n = 0;
+        for (int th = 0; th < nt; th++) {
+            const gs_lane_t *lane = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+            const gs_interval_t *x = lane->process == pr ? gv_lane_at(lane, at) : NULL;
+            if (x && x->state == GS_ST_WAIT_GIL)
+                w[n++] = (waiter_t){th, x->start_ns, x};
+        }
+        qsort(w, (size_t)n, sizeof *w, by_since);
+        snprintf(k, sizeof k, "Waiting for the GIL (%d)", n);
+        heading(p, k);
+        list(p, t, w, n, at, false);
+    }
+    int n = 0, nb = 0;
+    for (int th = 0; th < nt; th++) {
+        const gs_interval_t *x = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
+        if (x && x->state == GS_ST_READY)
+            w[n++] = (waiter_t){th, x->start_ns, x};
+    }
+    qsort(w, (size_t)n, sizeof *w, by_since);
+    snprintf(k, sizeof k, "Ready, waiting for a core (%d)", n);
+    heading(p, k);
+    list(p, t, w, n, at, false);
+    for (int th = 0; th < nt; th++) {
+        const gs_interval_t *x = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
+        if (x && (x->state == GS_ST_IO || x->state == GS_ST_SLEEP || x->state == GS_ST_WAIT_LOCK ||
+                  x->state == GS_ST_WAIT_EVENT || x->state == GS_ST_WAIT_QUEUE ||
+                  x->state == GS_ST_WAIT_JOIN))
+            w[nb++] = (waiter_t){th, x->start_ns, x};
+    }
+    qsort(w, (size_t)nb, sizeof *w, by_since);
+    snprintf(k, sizeof k, "Blocked (%d)", nb);
+    heading(p, k);
+    list(p, t, w, nb, at, true);
+    free(w);
+}
+
+/* ---- metrics ---------------------------------------------------------------------- */
+
+static void pct(char *b, size_t n, double f)
+{
+    snprintf(b, n, "%.0f %%", f * 100);
+}
+
+static void summary(pen_t *p, gv_view_t *v)
+{
+    char a[64], b[64], k[96];
+    int nr = v->n_runs;
+    for (int row = 0; row < 6; row++) {
+        const char *name = NULL;
+        a[0] = b[0] = 0;
+        for (int r = 0; r < nr; r++) {
+            const gs_stats_t *s = &v->run[r].stats;
+            char *o = r == 0 ? a : b;
+            if (!v->run[r].has_stats) {
+                snprintf(o, 64, "\xE2\x80\x94");
+                continue;
+            }
+            switch (row) {
+            case 0: name = "run time"; gv_fmt_dur(o, 64, s->makespan_ns); break;
+            case 1: name = "speed-up vs serial"; snprintf(o, 64, "%.2fx", s->speedup_vs_serial); break;
+            case 2: name = "GIL switches (forced)";
+                snprintf(o, 64, "%lld (%lld)", (long long)s->gil_switches,
+                         (long long)s->gil_forced_switches);
+                break;
+            case 3: name = "GIL busy"; pct(o, 64, s->gil_utilisation); break;
+            case 4: name = "cores busy"; pct(o, 64, s->cores_utilisation); break;
+            default: name = "fairness (Jain)"; snprintf(o, 64, "%.2f", s->fairness_jain); break;
+            }
+        }
+        if (!name)
+            return;
+        if (nr > 1) {
+            snprintf(k, sizeof k, "%s", name);
+            char ab[140];
+            snprintf(ab, sizeof ab, "%s | %s", a, b);
+            kv(p, 0, k, ab);
+        } else {
+            kv(p, 0, name, a);
+        }
+    }
+}
+
+static void thread_stats(pen_t *p, gv_view_t *v)
+{
+    const gv_run_t *run = &v->run[0];
+    if (!run->has_stats || v->selected < 0 || v->selected >= run->stats.n_threads) {
+        if (room(p)) {
+            gv_text_draw_fit(v->text, GV_REGULAR, GV_MUTED, p->x, p->y + v->lay.px / 4, p->w,
+                             "Click a thread for its own figures.");
+            p->y += v->lay.line;
+        }
+        return;
+    }
+    const gs_thread_stats_t *s = &run->stats.threads[v->selected];
+    char buf[96];
+    snprintf(buf, sizeof buf, "Thread %s", s->name ? s->name : "?");
+    heading(p, buf);
+    struct {
+        uint32_t c;
+        const char *k;
+        int64_t ns;
+    } rows[] = {
+        {gs_state_color(GS_ST_PY), "on a core", s->cpu_ns},
+        {0, "holding the GIL", s->gil_held_ns},
+        {gs_state_color(GS_ST_WAIT_GIL), "waiting for the GIL", s->gil_wait_ns},
+        {gs_state_color(GS_ST_READY), "waiting for a core", s->core_wait_ns},
+        {gs_state_color(GS_ST_IO), "I/O", s->io_ns},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        gv_fmt_dur(buf, sizeof buf, rows[i].ns);
+        kv(p, rows[i].c, rows[i].k, buf);
+    }
+    if (s->io_to_gil.n > 0) {
+        char a[32], b[32];
+        gv_fmt_dur(a, sizeof a, s->io_to_gil.p50);
+        gv_fmt_dur(b, sizeof b, s->io_to_gil.p99);
+        snprintf(buf, sizeof buf, "%s / %s", a, b);
+        kv(p, 0, "I/O \xE2\x86\x92 GIL p50 / p99", buf);
+    }
+    snprintf(buf, sizeof buf, "%lld / %lld", (long long)s->voluntary_switches,
+             (long long)s->forced_switches);
+    kv(p, 0, "gave up GIL: own / forced", buf);
+}
+
+void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
+{
+    gv_layout_t *l = &v->lay;
+    SDL_Rect P = l->panel;
+    gv_fill(r, P, GV_PANEL, 255);
+    gv_fill(r, (SDL_Rect){P.x, P.y, 1, P.h}, 0xCCCCCCu, 255);
+    pen_t p = {v, r, P.x + l->px / 2, P.y + l->px / 4, P.w - l->px, P.y + P.h};
+    const gs_trace_t *t = v->run[0].trace;
+    int64_t at = v->playhead < v->end_ns ? v->playhead : v->end_ns - 1;
+    char buf[96], d[48];
+    gv_fmt_at(d, sizeof d, at < 0 ? 0 : at, 1000);
+    snprintf(buf, sizeof buf, "At t = %s%s", d, v->n_runs > 1 ? " (A)" : "");
+    gv_text_draw_fit(v->text, GV_TITLE, GV_INK, p.x, p.y, p.w, buf);
+    p.y += gv_text_line(v->text, GV_TITLE);
+    queues(&p, t, at < 0 ? 0 : at);
+    /* metrics in the lower part, whatever the queues took */
+    int stats_h = (v->n_runs > 1 ? 9 : 17) * l->line;
+    if (p.y < P.y + P.h - stats_h)
+        p.y = P.y + P.h - stats_h;
+    p.y += l->px / 4;
+    gv_fill(r, (SDL_Rect){P.x + l->px / 2, p.y, P.w - l->px, 1}, 0xBBBBBBu, 255);
+    heading(&p, v->n_runs > 1 ? "Summary: A | B" : "Summary");
+    gs_outcome_t o = gs_trace_outcome(t);
+    if (o != GS_OUT_DONE && room(&p)) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "stopped: %s. %s", gs_outcome_key(o), gs_trace_message(t));
+        int n = gv_text_wrap(v->text, GV_BOLD, GV_ERROR, p.x, p.y, p.w, msg, 3, 1);
+        p.y += n * l->line;
+    }
+    summary(&p, v);
+    if (v->n_runs == 1)
+        thread_stats(&p, v);
+}
+
+/* ---- tooltip ---------------------------------------------------------------------- */
+
+/* The interval under x in lane, or one within 3 pixels when zoomed out. */
+static const gs_interval_t *hovered(const gv_view_t *v, const gs_lane_t *lane, int x)
+{
+    int64_t t = gv_x_to_t(v, x);
+    const gs_interval_t *iv = gv_lane_at(lane, t);
+    if (iv && iv->state != GS_ST_DONE)
+        return iv;
+    int64_t slack = (v->t1 - v->t0) * 3 / (v->lay.lanes.w > 0 ? v->lay.lanes.w : 1);
+    size_t i = gs_lane_find(lane, t > slack ? t - slack : 0);
+    if (i < lane->n && lane->iv[i].start_ns <= t + slack && lane->iv[i].state != GS_ST_DONE)
+        return &lane->iv[i];
+    return NULL;
+}
+
+void gv_draw_tooltip(gv_view_t *v, SDL_Renderer *r)
+{
+    gv_layout_t *l = &v->lay;
+    SDL_Rect L = l->lanes;
+    if (!v->mouse_in || v->drag || v->help || v->picker.open || v->mouse_x < L.x ||
+        v->mouse_x >= L.x + L.w || v->mouse_y < L.y || v->mouse_y >= L.y + L.h)
+        return;
+    const gv_row_t *row = gv_row_at(v, v->mouse_y);
+    if (!row || row->kind != GV_ROW_LANE)
+        return;
+    const gs_trace_t *t = v->run[row->run].trace;
+    const gs_lane_t *lane = gs_trace_lane(t, row->lane);
+    const gs_interval_t *iv = hovered(v, lane, v->mouse_x);
+    if (!iv || iv->start_ns > v->playhead)
+        return;
+    char lines[5][192];
+    int n = 0;
+    const char *who = iv->who >= 0 ? thread_name(t, iv->who) : "?";
+    if (lane->kind == GS_LANE_GIL)
+        snprintf(lines[n++], sizeof lines[0], "GIL of %s: held by %s",
+                 gs_trace_process_name(t, lane->process), who);
+    else if (lane->kind == GS_LANE_CORE)
+        snprintf(lines[n++], sizeof lines[0], "%s runs %s", lane->name, who);
+    else
+        snprintf(lines[n++], sizeof lines[0], "%s", lane->name);
+    char what[96] = "";
+    if (lane->kind == GS_LANE_THREAD && iv->state >= GS_ST_IO && iv->state <= GS_ST_WAIT_JOIN &&
+        iv->state != GS_ST_SLEEP && iv->state != GS_ST_IO)
+        blocked_what(t, iv, what, sizeof what);
+    snprintf(lines[n++], sizeof lines[0], "%s%s%s%s", gs_state_text((gs_state_t)iv->state),
+             what[0] ? " (" : "", what, what[0] ? ")" : "");
+    if (iv->flags & GS_IV_HOLDS_GIL)
+        snprintf(lines[n++], sizeof lines[0], "still holding the GIL");
+    char a[32], b[32], d[32];
+    gv_fmt_at(a, sizeof a, iv->start_ns, 1000);
+    gv_fmt_at(b, sizeof b, iv->end_ns, 1000);
+    gv_fmt_dur(d, sizeof d, iv->end_ns - iv->start_ns);
+    snprintf(lines[n++], sizeof lines[0], "%s \xE2\x86\x92 %s  (%s)", a, b, d);
+    const char *op = iv->op != GS_NO_OP ? gs_trace_op_label(t, iv->op) : "";
+    if (op && *op)
+        snprintf(lines[n++], sizeof lines[0], "op: %s", op);
+    int w = 0;
+    for (int i = 0; i < n; i++) {
+        int lw = gv_text_width(v->text, i ? GV_REGULAR : GV_BOLD, lines[i]);
+        w = lw > w ? lw : w;
+    }
+    int pad = l->px / 2;
+    SDL_Rect box = {v->mouse_x + l->px, v->mouse_y + l->px, w + 2 * pad, n * l->line + pad};
+    if (box.x + box.w > l->w)
+        box.x = v->mouse_x - box.w - l->px / 2;
+    if (box.y + box.h > l->h)
+        box.y = v->mouse_y - box.h - l->px / 2;
+    if (box.x < 0)
+        box.x = 0;
+    gv_fill(r, box, 0xFFFFF4u, 250);
+    gv_frame(r, box, GV_INK, 2);
+    for (int i = 0; i < n; i++)
+        gv_text_draw(v->text, i ? GV_REGULAR : GV_BOLD, i == 1 ? 0x000000u : GV_INK, box.x + pad,
+                     box.y + pad / 2 + i * l->line, lines[i]);
+}

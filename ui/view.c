@@ -1,0 +1,336 @@
+/* view.c - the view's state: loading, knobs, compare mode, time range,
+ * playhead and stepping between events. Input handling is in input.c.
+ *
+ * Invariants: 0 <= t0 < t1; t1 - t0 >= MIN_SPAN_NS; 0 <= playhead <= end_ns;
+ * n_runs is 0 (nothing loaded yet), 1, or 2 exactly when compare is on. */
+#include "view.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "run.h"
+
+#define MIN_SPAN_NS 100
+
+void gv_view_init(gv_view_t *v)
+{
+    memset(v, 0, sizeof *v);
+    v->selected = -1;
+    v->text_scale = 1.0;
+    v->px_per_pt = 1.0f;
+    v->speed_idx = -1;
+    v->t1 = 1000000;
+    snprintf(v->shot_dir, sizeof v->shot_dir, ".");
+}
+
+void gv_view_destroy(gv_view_t *v)
+{
+    for (int i = 0; i < 2; i++)
+        gv_run_clear(&v->run[i]);
+    for (int i = 0; i < v->n_set; i++)
+        free(v->set[i]);
+    free(v->path);
+    free(v->lay.rows);
+    gv_picker_close(&v->picker);
+    if (v->lanes_tex)
+        SDL_DestroyTexture(v->lanes_tex);
+    free(v->pixels);
+    gv_text_free(v->text);
+    memset(v, 0, sizeof *v);
+}
+
+void gv_view_notice(gv_view_t *v, bool error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->banner, sizeof v->banner, fmt, ap);
+    va_end(ap);
+    v->banner_error = error;
+    v->banner_until_ms = error ? 0 : SDL_GetTicks() + 4000;
+}
+
+int gv_view_add_set(gv_view_t *v, const char *kv)
+{
+    if (v->n_set >= GV_MAX_SET || !strchr(kv, '='))
+        return GS_EINVAL;
+    if (!(v->set[v->n_set] = strdup(kv)))
+        return GS_ENOMEM;
+    v->n_set++;
+    return 0;
+}
+
+/* The knobs as overrides; strings live in store (n_store bytes). */
+static int knob_overrides(const gv_knobs_t *k, gs_override_t *ov, char *store, size_t n_store,
+                          bool flip_gil)
+{
+    int n = 0;
+    if (k->set_interval) {
+        snprintf(store, n_store, "%lldns", (long long)k->interval_ns);
+        ov[n++] = (gs_override_t){"python.switch_interval", store};
+    }
+    if (k->set_cores) {
+        snprintf(store + 32, n_store - 32, "%d", k->cores);
+        ov[n++] = (gs_override_t){"machine.cores", store + 32};
+    }
+    if (k->set_gil || flip_gil) {
+        int g = k->gil;
+        if (flip_gil)
+            g = g == GS_GIL_NONE ? GS_GIL_CPYTHON3 : GS_GIL_NONE;
+        ov[n++] = (gs_override_t){"python.gil", gs_gil_name((gs_gil_kind_t)g)};
+    }
+    if (k->set_policy)
+        ov[n++] = (gs_override_t){"machine.policy", gs_policy_name((gs_policy_t)k->policy)};
+    return n;
+}
+
+static int64_t runs_end(const gv_view_t *v)
+{
+    int64_t end = 0;
+    for (int i = 0; i < v->n_runs; i++) {
+        int64_t e = gs_trace_end_ns(v->run[i].trace);
+        if (e > end)
+            end = e;
+    }
+    return end > 0 ? end : 1000;
+}
+
+/* Loads into fresh runs; swaps them in only when everything succeeded. */
+static int load(gv_view_t *v, const char *path, bool same_file)
+{
+    gs_override_t ov[GV_MAX_SET + 8];
+    char *copies[GV_MAX_SET] = {0};
+    char store[128];
+    int n = 0, rc = 0;
+    char *err = malloc(GV_BANNER_MAX);
+    if (!err)
+        return GS_ENOMEM;
+    for (int i = 0; i < v->n_set; i++) {
+        copies[i] = strdup(v->set[i]);
+        if (!copies[i] || gs_override_parse(copies[i], &ov[n]) != 0) {
+            snprintf(err, GV_BANNER_MAX, "--set %s: expected key=value, e.g. machine.cores=4",
+                     v->set[i]);
+            rc = GS_EINVAL;
+            goto out;
+        }
+        n++;
+    }
+    gv_knobs_t k = v->knobs;
+    if (!same_file)
+        memset(&k, 0, sizeof k);
+    gv_run_t fresh[2];
+    memset(fresh, 0, sizeof fresh);
+    int nk = knob_overrides(&k, ov + n, store, sizeof store, false);
+    rc = gv_run_make(&fresh[0], path, ov, n + nk, err, GV_BANNER_MAX);
+    if (rc == 0 && v->compare) {
+        nk = knob_overrides(&k, ov + n, store, sizeof store, true);
+        rc = gv_run_make(&fresh[1], path, ov, n + nk, err, GV_BANNER_MAX);
+        if (rc != 0)
+            gv_run_clear(&fresh[0]);
+    }
+    if (rc != 0)
+        goto out;
+    for (int i = 0; i < 2; i++) {
+        gv_run_clear(&v->run[i]);
+        v->run[i] = fresh[i];
+    }
+    v->n_runs = v->compare ? 2 : 1;
+    /* the knobs show what the model says, overridden or not */
+    const gs_model_t *m = v->run[0].model;
+    k.interval_ns = m->processes[0].python.switch_interval_ns;
+    k.cores = m->machine.cores;
+    k.gil = m->processes[0].python.gil;
+    k.policy = m->machine.policy;
+    v->knobs = k;
+    if (!same_file || path != v->path) {
+        char *p = path ? strdup(path) : NULL;
+        free(v->path);
+        v->path = p;
+    }
+    struct stat st;
+    if (v->path && stat(v->path, &st) == 0)
+        v->mtime = st.st_mtim;
+    int64_t old_end = v->end_ns;
+    v->end_ns = runs_end(v);
+    if (!same_file || old_end == 0) {
+        v->selected = -1;
+        gv_view_fit(v);
+        v->playhead = v->end_ns;
+        v->playing = false;
+    } else {
+        gv_view_set_range(v, v->t0, v->t1);
+        if (v->playhead == old_end || v->playhead > v->end_ns)
+            v->playhead = v->end_ns;
+        if (v->selected >= gs_trace_n_threads(v->run[0].trace))
+            v->selected = -1;
+    }
+    if (v->banner_error)
+        v->banner[0] = 0;
+    v->banner_error = false;
+out:
+    if (rc != 0) {
+        snprintf(v->banner, sizeof v->banner, "%s", err);
+        v->banner_error = true;
+        v->banner_until_ms = 0;
+    }
+    for (int i = 0; i < v->n_set; i++)
+        free(copies[i]);
+    free(err);
+    return rc;
+}
+
+int gv_view_load(gv_view_t *v, const char *path)
+{
+    return load(v, path, false);
+}
+
+int gv_view_reload(gv_view_t *v)
+{
+    return load(v, v->path, true);
+}
+
+void gv_view_set_compare(gv_view_t *v, bool on)
+{
+    if (v->compare == on)
+        return;
+    v->compare = on;
+    if (v->n_runs == 0)
+        return;
+    if (load(v, v->path, true) != 0)
+        v->compare = !on;
+}
+
+/* ---- time range ----------------------------------------------------------- */
+
+void gv_view_set_range(gv_view_t *v, int64_t a, int64_t b)
+{
+    if (b < a) {
+        int64_t t = a;
+        a = b;
+        b = t;
+    }
+    int64_t limit = v->end_ns + v->end_ns / 10 + MIN_SPAN_NS;
+    if (b - a < MIN_SPAN_NS)
+        b = a + MIN_SPAN_NS;
+    if (b - a > limit) {
+        a = 0;
+        b = limit;
+    }
+    if (a < 0) {
+        b -= a;
+        a = 0;
+    }
+    if (b > limit) {
+        a -= b - limit;
+        b = limit;
+    }
+    v->t0 = a;
+    v->t1 = b;
+}
+
+void gv_view_fit(gv_view_t *v)
+{
+    v->t0 = 0;
+    v->t1 = v->end_ns + v->end_ns / 50 + 1;
+    gv_view_set_range(v, v->t0, v->t1);
+}
+
+void gv_view_zoom(gv_view_t *v, double factor, int64_t around)
+{
+    if (around < v->t0 || around > v->t1)
+        around = v->t0 + (v->t1 - v->t0) / 2;
+    double a = (double)around - (double)(around - v->t0) * factor;
+    double b = (double)around + (double)(v->t1 - around) * factor;
+    if (b - a < MIN_SPAN_NS) {
+        a = (double)around - MIN_SPAN_NS / 2.0;
+        b = a + MIN_SPAN_NS;
+    }
+    gv_view_set_range(v, (int64_t)a, (int64_t)b);
+}
+
+void gv_view_pan(gv_view_t *v, int64_t dt)
+{
+    gv_view_set_range(v, v->t0 + dt, v->t1 + dt);
+}
+
+/* Keeps the playhead on screen, paging forward (or back) when it leaves. */
+static void follow(gv_view_t *v)
+{
+    int64_t span = v->t1 - v->t0;
+    if (v->playhead > v->t1 || v->playhead < v->t0)
+        gv_view_set_range(v, v->playhead - span / 10, v->playhead - span / 10 + span);
+}
+
+void gv_view_set_playhead(gv_view_t *v, int64_t t)
+{
+    v->playhead = t < 0 ? 0 : t > v->end_ns ? v->end_ns : t;
+    follow(v);
+}
+
+/* ---- stepping between events ---------------------------------------------- */
+
+int64_t gv_view_next_event(const gv_view_t *v, int64_t t)
+{
+    int64_t best = v->end_ns;
+    for (int r = 0; r < v->n_runs; r++) {
+        const gs_trace_t *tr = v->run[r].trace;
+        for (int l = 0; l < gs_trace_n_lanes(tr); l++) {
+            const gs_lane_t *lane = gs_trace_lane(tr, l);
+            size_t i = gs_lane_find(lane, t);
+            if (i >= lane->n)
+                continue;
+            int64_t c = lane->iv[i].start_ns > t ? lane->iv[i].start_ns : lane->iv[i].end_ns;
+            if (c > t && c < best)
+                best = c;
+        }
+        size_t n = gs_trace_n_instants(tr);
+        const gs_instant_t *in = gs_trace_instants(tr);
+        size_t lo = 0, hi = n; /* first instant after t */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (in[mid].t_ns <= t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < n && in[lo].t_ns < best)
+            best = in[lo].t_ns;
+    }
+    return best;
+}
+
+int64_t gv_view_prev_event(const gv_view_t *v, int64_t t)
+{
+    int64_t best = 0;
+    if (t <= 0)
+        return 0;
+    for (int r = 0; r < v->n_runs; r++) {
+        const gs_trace_t *tr = v->run[r].trace;
+        for (int l = 0; l < gs_trace_n_lanes(tr); l++) {
+            const gs_lane_t *lane = gs_trace_lane(tr, l);
+            size_t i = gs_lane_find(lane, t - 1);
+            int64_t c = -1;
+            if (i < lane->n && lane->iv[i].start_ns <= t - 1)
+                c = lane->iv[i].start_ns;
+            else if (i > 0)
+                c = lane->iv[i - 1].end_ns;
+            if (c >= 0 && c < t && c > best)
+                best = c;
+        }
+        size_t n = gs_trace_n_instants(tr);
+        const gs_instant_t *in = gs_trace_instants(tr);
+        size_t lo = 0, hi = n; /* first instant at or after t */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (in[mid].t_ns < t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo > 0 && in[lo - 1].t_ns > best)
+            best = in[lo - 1].t_ns;
+    }
+    return best;
+}

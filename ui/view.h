@@ -1,0 +1,212 @@
+/* view.h - gilsim-view's state, layout and input, independent of any window.
+ *
+ * A gv_view_t holds the loaded scenario (one run, or two in compare mode), the
+ * visible time range, the playhead, the selection and the overlays. Input is
+ * fed as SDL_Events (gv_view_event) and time as milliseconds (gv_view_tick),
+ * so tests drive it without a display. gv_view_draw paints everything with
+ * any SDL_Renderer: a window's, or a software one on a surface (--render). */
+#ifndef GV_VIEW_H
+#define GV_VIEW_H
+
+#include <SDL.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "gilsim/gilsim.h"
+#include "text.h"
+
+#define GV_MAX_SET 32     /* --set overrides from the command line */
+#define GV_BANNER_MAX 2048
+
+/* One simulation of the scenario: model, trace and its metrics. */
+typedef struct gv_run {
+    gs_model_t *model; /* owned */
+    gs_trace_t *trace; /* owned; NULL when the run produced none */
+    gs_stats_t stats;  /* valid when has_stats */
+    bool has_stats;
+    char label[160];   /* "cpython3 · interval 5 ms · 2 cores · cfs" */
+} gv_run_t;
+
+/* The what-if knobs. A knob the user changed becomes an override. */
+typedef struct gv_knobs {
+    int64_t interval_ns;
+    int cores;
+    int gil;    /* gs_gil_kind_t */
+    int policy; /* gs_policy_t */
+    bool set_interval, set_cores, set_gil, set_policy;
+} gv_knobs_t;
+
+typedef enum gv_button {
+    GV_BTN_INTERVAL_DOWN,
+    GV_BTN_INTERVAL_UP,
+    GV_BTN_CORES_DOWN,
+    GV_BTN_CORES_UP,
+    GV_BTN_GIL,
+    GV_BTN_POLICY,
+    GV_BTN_COMPARE,
+    GV_BTN_OPEN,
+    GV_BTN_RELOAD,
+    GV_BTN_PLAY,
+    GV_BTN_HELP,
+    GV_N_BUTTONS
+} gv_button_t;
+
+typedef enum gv_row_kind {
+    GV_ROW_HEADER, /* "process main", "cores", "A: cpython3 ..." */
+    GV_ROW_LANE
+} gv_row_kind_t;
+
+typedef struct gv_row {
+    gv_row_kind_t kind;
+    int run;  /* 0 or 1 */
+    int lane; /* trace lane index for GV_ROW_LANE */
+    int y, h; /* pixels */
+    char text[96];
+} gv_row_t;
+
+typedef struct gv_layout {
+    int w, h;          /* output pixels */
+    int px;            /* body text size */
+    int line;          /* body line height */
+    SDL_Rect title, knobs, labels, lanes, axis, panel, footer;
+    SDL_Rect btn[GV_N_BUTTONS];
+    gv_row_t *rows;    /* owned */
+    int n_rows, cap_rows;
+} gv_layout_t;
+
+typedef struct gv_picker {
+    bool open;
+    char dir[1024];
+    char **files, **names, **descs; /* owned, n entries each */
+    int n, sel, top;
+    SDL_Rect box;      /* from the last draw, for clicks */
+    int list_y, row_h, visible;
+} gv_picker_t;
+
+typedef struct gv_view {
+    /* document */
+    char *path;                 /* owned; NULL = the built-in default scenario */
+    char *set[GV_MAX_SET];      /* owned "key=value" from --set */
+    int n_set;
+    gv_knobs_t knobs;
+    gv_run_t run[2];            /* run[1] only in compare mode */
+    bool compare;
+    int n_runs;                 /* 0 before the first successful load */
+    struct timespec mtime;      /* of path when last loaded */
+    uint32_t last_watch_ms;
+    char banner[GV_BANNER_MAX]; /* errors, or a notice */
+    bool banner_error;
+    uint32_t banner_until_ms;   /* 0 = until dismissed (errors) */
+    /* time */
+    int64_t end_ns;             /* latest end over the runs */
+    int64_t t0, t1;             /* visible range [t0, t1) */
+    int64_t playhead;
+    bool playing;
+    int speed_idx;              /* index into the playback rates */
+    uint32_t last_tick_ms;
+    /* interaction */
+    int selected;               /* thread index, -1 = none */
+    int mouse_x, mouse_y;       /* output pixels */
+    bool mouse_in;
+    int drag;                   /* 0 none, 1 pan, 2 selection, 3 playhead */
+    int drag_x0;
+    int64_t drag_t0, drag_t1;
+    bool help;
+    gv_picker_t picker;
+    double text_scale;          /* Ctrl +/- */
+    float px_per_pt;            /* HiDPI: output pixels per window coordinate */
+    bool quit;
+    bool want_screenshot;
+    char shot_dir[1024];
+    /* drawing */
+    gv_layout_t lay;
+    gv_text_t *text;            /* owned; created by gv_view_draw on first use */
+    SDL_Renderer *text_r;       /* the renderer text belongs to */
+    SDL_Texture *lanes_tex;     /* owned streaming texture of the lanes */
+    int tex_w, tex_h;
+    uint32_t *pixels;           /* owned, tex_w * tex_h */
+    char font_err[256];
+} gv_view_t;
+
+/* ---- view.c: state -------------------------------------------------------- */
+void gv_view_init(gv_view_t *v);
+void gv_view_destroy(gv_view_t *v);
+/* Loads path (NULL = built-in default) with the --set overrides and the
+ * knobs; on failure keeps what was shown and puts the errors in the banner.
+ * Returns 0 or a GS_E* code. */
+int gv_view_load(gv_view_t *v, const char *path);
+int gv_view_reload(gv_view_t *v);
+int gv_view_add_set(gv_view_t *v, const char *kv);
+void gv_view_set_compare(gv_view_t *v, bool on);
+void gv_view_fit(gv_view_t *v);
+void gv_view_zoom(gv_view_t *v, double factor, int64_t around);
+void gv_view_pan(gv_view_t *v, int64_t dt);
+void gv_view_set_range(gv_view_t *v, int64_t a, int64_t b);
+void gv_view_set_playhead(gv_view_t *v, int64_t t);
+int64_t gv_view_next_event(const gv_view_t *v, int64_t t);
+int64_t gv_view_prev_event(const gv_view_t *v, int64_t t);
+void gv_view_notice(gv_view_t *v, bool error, const char *fmt, ...);
+
+/* ---- view.c: input --------------------------------------------------------- */
+/* Handles one event; returns true when the picture changed. */
+bool gv_view_event(gv_view_t *v, const SDL_Event *e);
+/* Advances playback and watches the file; returns true to redraw. */
+bool gv_view_tick(gv_view_t *v, uint32_t now_ms);
+int64_t gv_view_play_rate(const gv_view_t *v); /* simulated ns per second */
+
+/* ---- layout.c ---------------------------------------------------------------- */
+/* Computes the layout for an output of w x h pixels (text must exist). */
+void gv_layout(gv_view_t *v, int w, int h);
+int64_t gv_x_to_t(const gv_view_t *v, int x);
+double gv_t_to_x(const gv_view_t *v, int64_t t);
+const gv_row_t *gv_row_at(const gv_view_t *v, int y);
+
+/* ---- draw.c ------------------------------------------------------------------- */
+/* Draws the whole picture into r's target at w x h pixels. 0, or -1 when no
+ * font could be loaded (message in v->font_err). */
+int gv_view_draw(gv_view_t *v, SDL_Renderer *r, int w, int h);
+void gv_draw_lanes(gv_view_t *v, SDL_Renderer *r);
+
+/* ---- panels.c ----------------------------------------------------------------- */
+void gv_draw_title(gv_view_t *v, SDL_Renderer *r);
+void gv_draw_panel(gv_view_t *v, SDL_Renderer *r);
+void gv_draw_footer(gv_view_t *v, SDL_Renderer *r);
+void gv_draw_tooltip(gv_view_t *v, SDL_Renderer *r);
+void gv_draw_banner(gv_view_t *v, SDL_Renderer *r);
+void gv_draw_help(gv_view_t *v, SDL_Renderer *r);
+
+/* ---- picker.c ------------------------------------------------------------------ */
+void gv_picker_open(gv_view_t *v);
+void gv_picker_close(gv_picker_t *p);
+bool gv_picker_event(gv_view_t *v, const SDL_Event *e);
+void gv_draw_picker(gv_view_t *v, SDL_Renderer *r);
+
+/* ---- util.c --------------------------------------------------------------------- */
+/* "12.5 ms", with as many decimals as step (the resolution) needs. */
+void gv_fmt_time(char *buf, size_t n, int64_t t, int64_t step);
+/* A point in time in the unit of its magnitude, resolved to res:
+ * "201.978 ms" for res = 1 us. */
+void gv_fmt_at(char *buf, size_t n, int64_t t, int64_t res);
+/* "4.95 ms" with three significant digits. */
+void gv_fmt_dur(char *buf, size_t n, int64_t d);
+/* Parses "12ms", "1.5s", "300us", "42ns" or a bare ns count. 0 or -1. */
+int gv_parse_time(const char *s, int64_t *out);
+void gv_set_color(SDL_Renderer *r, uint32_t rgb, uint8_t a);
+void gv_fill(SDL_Renderer *r, SDL_Rect rc, uint32_t rgb, uint8_t a);
+void gv_frame(SDL_Renderer *r, SDL_Rect rc, uint32_t rgb, int thick);
+/* State at t of a lane: the interval covering t, or NULL. */
+const gs_interval_t *gv_lane_at(const gs_lane_t *lane, int64_t t);
+/* Writes a PNG atomically (temporary file, then rename). 0 or -1 + message. */
+int gv_save_png(SDL_Surface *s, const char *path, char *err, size_t n);
+
+/* Colours of the picture (not states: those come from gs_state_color). */
+#define GV_BG 0xFFFFFFu
+#define GV_INK 0x1A1A1Au
+#define GV_MUTED 0x555555u
+#define GV_GRID 0xE4E4E4u
+#define GV_PANEL 0xF4F4F2u
+#define GV_ACCENT 0xCC79A7u /* reddish purple: instants */
+#define GV_ERROR 0xB00020u
+
+#endif
