@@ -25,6 +25,9 @@ void gs__trace_core(gs_trace_t *t, int core, int64_t now, int32_t thread, gs_sta
 void gs__trace_gil(gs_trace_t *t, int p, int64_t now, int32_t holder);
 void gs__trace_instant(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thread, int process,
                        int64_t arg);
+/* The same for an instant about a lock, event or queue obj. */
+void gs__trace_instant_obj(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thread, int obj,
+                           int64_t arg);
 /* Closes every open interval at now and records the outcome. */
 void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *msg,
                       int64_t events);

@@ -85,6 +85,7 @@ typedef enum gs_instant_kind {
     GS_IN_PREEMPT,       /* the OS took the core from a thread (arg: 1 if it held the GIL) */
     GS_IN_DEADLOCK,      /* the run stopped here */
     GS_IN_ANNOTATION,    /* from the scenario (arg: annotation index) */
+    GS_IN_QUEUE_LEN,     /* a put or get changed queue obj's length to arg */
     GS_IN_COUNT
 } gs_instant_kind_t;
 
@@ -93,6 +94,7 @@ typedef struct gs_instant {
     uint8_t kind;   /* gs_instant_kind_t */
     int32_t thread; /* who did it, -1 if none */
     int32_t process;
+    int32_t obj;    /* lock, event or queue index for sync instants, else -1 */
     int64_t arg;
 } gs_instant_t;
 

@@ -1,0 +1,301 @@
+/* engine_int.h - the engine's state, shared by engine.c, worker.c, os.c,
+ * gil.c, sync.c and program.c (library-private).
+ *
+ * Ownership: gs_engine_t owns every array here; one engine is one run and is
+ * thrown away after it. Concurrency: every field is touched only by the
+ * current baton holder (the main thread inside gs_sim_run, or one worker);
+ * the semaphore hand-off orders all accesses. Only gs_worker_t.kill is atomic.
+ *
+ * A thread's life is two layers:
+ *   os layer  (os.c):  OFF -> WAKING|READY -> SWITCHING -> ON -> READY|OFF
+ *   logic     (engine.c): a request (gs_cpu, gs_io...) is a short list of
+ *             micro-steps (take the GIL, drop it, execute, block...) run by
+ *             advance() while the thread is ON a core. */
+#ifndef GILSIM_ENGINE_INT_H
+#define GILSIM_ENGINE_INT_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <assert.h>
+
+#include "gilsim/engine.h"
+#include "rand.h"
+#include "trace_int.h"
+
+#define GS_ASSERT(x) assert(x)
+
+typedef struct gs_engine gs_engine_t;
+typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
+
+/* ---- events ---------------------------------------------------------- */
+
+typedef enum ev_kind {
+    EV_TIMER, /* thread: exec segment end, I/O or sleep end, GIL wait timeout */
+    EV_BREAK, /* thread: eval breaker (a drop request to look at) */
+    EV_CORE,  /* core: wake-up or context switch finished, time slice over */
+    EV_START  /* thread: starts */
+} ev_kind_t;
+
+typedef struct gs_event {
+    int64_t t_ns;
+    uint64_t seq;  /* insertion order: the last tie-breaker */
+    uint64_t gen;  /* must equal the target's gen, else the event is stale */
+    int32_t id;    /* thread or core index */
+    uint8_t kind;  /* ev_kind_t; also the rank among equal times */
+} gs_event_t;
+
+/* ---- workers ----------------------------------------------------------- */
+
+typedef struct gs_worker {
+    pthread_t tid;    /* written once by the creator */
+    bool created;     /* baton */
+    sem_t go;         /* posted by whoever passes the baton to this worker */
+    jmp_buf exit_jb;  /* the trampoline's frame: a killed body unwinds here */
+    _Atomic int kill; /* set by the main thread at teardown */
+} gs_worker_t;
+
+/* ---- threads ----------------------------------------------------------- */
+
+typedef enum os_state { OS_OFF, OS_WAKING, OS_READY, OS_SWITCHING, OS_ON } os_state_t;
+
+/* Why an OFF thread is off (its trace state). */
+typedef enum blk { BLK_NONE, BLK_IO, BLK_SLEEP, BLK_GIL, BLK_SWITCH, BLK_LOCK, BLK_EVENT,
+                   BLK_QUEUE, BLK_JOIN } blk_t;
+
+/* Where a GIL wait stands (gil.c). */
+typedef enum gil_wait { GW_NONE, GW_COND, GW_TIMEDOUT, GW_SIGNALED, GW_SWITCH,
+                        GW_SWITCHED } gil_wait_t;
+
+/* Micro-steps of a request. */
+typedef enum micro {
+    M_GIL,        /* hold the GIL (no-op without one) */
+    M_DROP,       /* release the GIL (voluntary) */
+    M_EXEC,       /* execute t->req.ns on a core (kind in t->req.exec) */
+    M_BLOCK,      /* blocked for t->req.ns (I/O or sleep) */
+    M_LOCK,       /* try the lock; on failure the next steps block for it */
+    M_LOCK_WAIT,  /* blocked until the lock can be tried again */
+    M_UNLOCK,
+    M_EV_CHECK,   /* Event.wait: return at once if set */
+    M_EV_WAIT,
+    M_EV_SET,
+    M_EV_CLEAR,
+    M_Q_TRY,      /* put or get if possible */
+    M_Q_WAIT,
+    M_START,
+    M_JOIN_CHECK,
+    M_JOIN_WAIT,
+    M_EXIT,
+    M_END
+} micro_t;
+
+typedef enum req_kind { RQ_BOOT, RQ_CPU, RQ_IO, RQ_SLEEP, RQ_C_CALL, RQ_ACQUIRE, RQ_RELEASE,
+                        RQ_EV_WAIT, RQ_EV_SET, RQ_EV_CLEAR, RQ_PUT, RQ_GET, RQ_START,
+                        RQ_JOIN, RQ_EXIT } req_kind_t;
+
+typedef struct gs_req {
+    req_kind_t kind;
+    int64_t ns;       /* cpu/io/sleep/c_call duration (already drawn) */
+    gs_state_t exec;  /* M_EXEC: GS_ST_PY, GS_ST_C_GIL or GS_ST_C_NOGIL */
+    int target;       /* lock/event/queue/thread */
+    const micro_t *prog; /* the micro-steps, ending with M_END */
+    int pc;
+} gs_req_t;
+
+struct gs_ctx {
+    int id;
+    int process;
+    const gs_thread_spec_t *spec;
+    gs_engine_t *e;
+    gs_worker_t w;
+    gs_rng_t rng;     /* this thread's own stream */
+    uint32_t op;      /* label of the current request */
+    gs_req_t req;     /* baton: written by the worker, then read by the engine */
+
+    bool started, finished, start_pending;
+    os_state_t os;
+    struct gs_core *core; /* when WAKING, SWITCHING or ON */
+    int last_core;        /* -1 before it ever ran */
+    blk_t blk;            /* when OFF */
+    int32_t blk_obj;      /* what it waits on (lock, event...) */
+    bool in_wait;         /* a blocking micro-step is waiting / was woken */
+
+    /* execution */
+    bool exec_active;
+    int64_t remaining_ns; /* of the current M_EXEC */
+    int64_t seg_start_ns; /* when the current ON stretch was last accounted */
+    int64_t tick_left_ns; /* cpython2: Python time until the next release */
+
+    /* GIL */
+    bool holds_gil;
+    gil_wait_t gw;
+    uint64_t saved_switch;
+    uint64_t wait_seq;    /* FIFO position among the GIL's waiters */
+
+    /* scheduler */
+    uint64_t tgen;        /* timer generation: bump to cancel EV_TIMER */
+    uint64_t ready_seq;   /* FIFO order in the ready queue */
+    int64_t vruntime;     /* cfs, weighted ns */
+    int weight;           /* cfs weight from priority (nice = -priority) */
+    int ready_idx;        /* position in e->ready, -1 if not there */
+
+};
+
+/* ---- cores, GILs, sync objects --------------------------------------- */
+
+typedef enum core_mode { CORE_IDLE, CORE_WAKING, CORE_SWITCHING, CORE_ON } core_mode_t;
+
+typedef struct gs_core {
+    int id;
+    core_mode_t mode;
+    gs_thr_t *cur;     /* WAKING, SWITCHING or ON */
+    int last_thread;   /* last thread that ran here, -1 none */
+    uint64_t gen;      /* bump to cancel EV_CORE */
+    int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
+} gs_core_t;
+
+/* A list of waiting threads in FIFO order (by the seq they were added with). */
+typedef struct gs_waitq {
+    gs_thr_t **v;
+    int n, cap;
+} gs_waitq_t;
+
+typedef struct gs_gil {
+    int process;
+    const gs_python_t *py;
+    bool locked;
+    gs_thr_t *holder;
+    gs_thr_t *last_holder;
+    uint64_t switch_number;
+    bool drop_request;
+    gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
+    gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
+    gs_rng_t rng;           /* waker = random */
+} gs_gil_t;
+
+typedef struct gs_lock {
+    gs_thr_t *owner;
+    int count;          /* RLock depth */
+    gs_waitq_t waiters;
+} gs_lock_t;
+
+typedef struct gs_event_obj {
+    bool flag;
+    gs_waitq_t waiters;
+} gs_event_obj_t;
+
+typedef struct gs_queue {
+    int64_t len;
+    gs_waitq_t putters, getters;
+} gs_queue_t;
+
+/* ---- the engine ---------------------------------------------------------- */
+
+struct gs_engine {
+    const gs_model_t *m;
+    gs_trace_t *trace;
+    int64_t now;
+    int64_t until_ns, max_events, n_events;
+    uint64_t seq;
+
+    gs_event_t *heap; /* binary min-heap by (t, kind, seq) */
+    size_t n_heap, cap_heap;
+
+    gs_thr_t *thr;
+    int n_thr;
+    gs_core_t *cores;
+    int n_cores;
+    gs_gil_t *gils; /* one per process; gil->py->gil says which kind */
+    gs_lock_t *locks;
+    gs_event_obj_t *events;
+    gs_queue_t *queues;
+    gs_waitq_t *joiners; /* per thread */
+
+    gs_thr_t **ready; /* the OS ready queue (unordered; picked by scan) */
+    int n_ready, cap_ready;
+    uint64_t ready_seq, wait_seq;
+    int64_t min_vruntime;
+    int64_t cfs_weight_sum; /* weights of runnable threads */
+    int cfs_nr;             /* runnable threads */
+
+    int n_started, n_finished, n_start_pending;
+    gs_thr_t *resume; /* a thread whose request completed: its body goes on */
+
+    bool stopped;
+    gs_outcome_t outcome;
+    int fatal;      /* GS_ETHREAD, GS_ENOMEM: no usable trace */
+    char msg[2048]; /* the outcome's message */
+
+    /* workers */
+    sem_t main_go;
+    size_t stack_bytes;
+    int cpu;  /* pinned CPU or -1 */
+    int spin; /* sem_trywait attempts before sem_wait */
+};
+
+/* engine.c */
+void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen);
+void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at); /* replaces its timer */
+void gs__thr_cancel_timer(gs_thr_t *t);
+void gs__thr_trace(gs_engine_t *e, gs_thr_t *t); /* record t's current state */
+void gs__go_on(gs_engine_t *e, gs_thr_t *t);     /* t is ON: continue its request */
+void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...);
+const char *gs__thr_name(const gs_thr_t *t);
+
+/* os.c */
+void gs__os_init(gs_engine_t *e);
+void gs__os_wake(gs_engine_t *e, gs_thr_t *t);   /* OFF -> runnable */
+void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON -> OFF */
+void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
+void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */
+void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
+
+/* gil.c */
+void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);
+bool gs__gil_has(const gs_engine_t *e, const gs_thr_t *t); /* process has a GIL */
+gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t);
+bool gs__gil_take(gs_engine_t *e, gs_thr_t *t);      /* true: held now */
+bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final); /* false: waits for switch */
+void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t);   /* a GIL waiter got a core */
+void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t);
+void gs__gil_break(gs_engine_t *e, gs_thr_t *t);     /* EV_BREAK */
+bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t); /* before Python runs: false = dropped */
+int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segment */
+void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
+
+/* waitq (sync.c) */
+void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t);
+gs_thr_t *gs__waitq_pop(gs_waitq_t *q);       /* oldest, or NULL */
+gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i);
+bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t);
+void gs__waitq_free(gs_waitq_t *q);
+
+/* sync.c: micro-steps on locks, events, queues and joins. Each returns true
+ * when the step is finished (t still ON) and false when t now waits. */
+typedef enum step_res { STEP_NEXT, STEP_WAIT, STEP_END, STEP_BACK } step_res_t;
+step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m);
+void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t);
+bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t); /* a lock/join cycle through t */
+void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what */
+
+/* worker.c */
+int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* create its pthread */
+void gs__worker_pass(gs_engine_t *e, gs_thr_t *self); /* after a request */
+void gs__worker_teardown(gs_engine_t *e);
+int gs__pin_begin(gs_engine_t *e, int cpu, void *saved, size_t saved_size);
+void gs__pin_end(gs_engine_t *e, const void *saved, size_t saved_size);
+
+/* engine.c: the loop */
+gs_thr_t *gs__engine_next(gs_engine_t *e);
+void gs__submit(gs_engine_t *e, gs_thr_t *t);
+void gs__resume_other(gs_engine_t *e, gs_thr_t *next);
+void gs__schedule_start(gs_engine_t *e, gs_thr_t *t, int64_t at);
+
+/* program.c */
+void gs__program_body(gs_ctx_t *c, void *user);
+
+#endif

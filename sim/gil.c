@@ -1,0 +1,200 @@
+/* gil.c - the Global Interpreter Lock, one per process.
+ *
+ * cpython3 (3.2 and later; Python/ceval_gil.c):
+ *   take: if the GIL is free, take it. Otherwise wait on the GIL condition
+ *     for at most switch_interval. On a timeout, if the GIL is still held and
+ *     switch_number has not moved since the wait began, set drop_request.
+ *     Wait again. Waking up (by timeout or signal) needs a core, like any
+ *     execution: the waiter becomes runnable and goes through the OS.
+ *   the holder looks at drop_request between bytecodes (eval breaker): a
+ *     Python segment is interrupted at once (EV_BREAK); a C call that keeps
+ *     the GIL looks at nothing until it returns.
+ *   drop: release, signal one waiter (FIFO, or seeded random). If the drop
+ *     was requested (drop_request set) the dropper then waits until another
+ *     thread has taken the GIL (FORCE_SWITCHING), so it cannot win it back at
+ *     once; the drop request is reset there and by the next taker.
+ *   switch_number grows only when the new holder differs from the last one.
+ * cpython2 (legacy): every check_interval ticks of Python the holder releases
+ *   the lock (signalling a waiter) and re-takes it at once. A signalled
+ *   waiter needs wake-up latency and a core; by then the GIL is usually taken
+ *   again (a futile wake-up): on several cores the holder keeps winning.
+ *   No timeouts, no drop requests.
+ * none: no GIL at all (see gs__gil_has).
+ * Transitions: FREE -> HELD [take], HELD -> FREE [drop].
+ * Invariants: at most one holder; holder->holds_gil; a waiter is OFF with
+ * gw == GW_COND and is in `waiters`, a forced dropper is in `switch_wait`. */
+#include "engine_int.h"
+
+gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t)
+{
+    return &e->gils[t->process];
+}
+
+bool gs__gil_has(const gs_engine_t *e, const gs_thr_t *t)
+{
+    return e->gils[t->process].py->gil != GS_GIL_NONE;
+}
+
+void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process)
+{
+    g->process = process;
+    g->py = &e->m->processes[process].python;
+    gs__rng_seed(&g->rng, e->m->seed, (UINT64_C(1) << 32) + (uint64_t)process);
+}
+
+static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
+{
+    GS_ASSERT(!g->locked);
+    g->locked = true;
+    g->holder = t;
+    t->holds_gil = true;
+    if (g->last_holder != t)
+        g->switch_number++;
+    g->last_holder = t;
+    t->tick_left_ns = (int64_t)g->py->check_interval * g->py->tick_ns;
+    if (g->py->gil == GS_GIL_CPYTHON3) {
+        g->drop_request = false; /* the new holder resets it */
+        gs_thr_t *w;
+        while ((w = gs__waitq_pop(&g->switch_wait)) != NULL) {
+            w->gw = GW_SWITCHED;
+            gs__os_wake(e, w);
+        }
+    }
+    gs__trace_gil(e->trace, g->process, e->now, t->id);
+    gs__thr_trace(e, t);
+}
+
+static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
+{
+    t->gw = GW_COND;
+    t->saved_switch = g->switch_number;
+    gs__waitq_push(e, &g->waiters, t);
+    gs__os_block(e, t, BLK_GIL, -1);
+    if (g->py->gil == GS_GIL_CPYTHON3)
+        gs__thr_timer(e, t, e->now + g->py->switch_interval_ns);
+}
+
+bool gs__gil_take(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_gil_t *g = gs__gil_of(e, t);
+    if (!g->locked) {
+        acquire(e, g, t);
+        return true;
+    }
+    wait_cond(e, g, t);
+    return false;
+}
+
+void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_gil_t *g = gs__gil_of(e, t);
+    gs__waitq_remove(&g->waiters, t);
+    t->gw = GW_TIMEDOUT;
+    gs__trace_instant(e->trace, e->now, GS_IN_TIMEOUT, t->id, t->process, 0);
+    gs__os_wake(e, t);
+}
+
+static void signal_one(gs_engine_t *e, gs_gil_t *g)
+{
+    if (g->waiters.n == 0)
+        return;
+    int i = 0;
+    if (g->py->waker == GS_WAKE_RANDOM)
+        i = (int)(gs__rng_next(&g->rng) % (uint64_t)g->waiters.n);
+    gs_thr_t *w = gs__waitq_take(&g->waiters, i);
+    gs__thr_cancel_timer(w);
+    w->gw = GW_SIGNALED;
+    gs__trace_instant(e->trace, e->now, GS_IN_SIGNAL, w->id, w->process, 0);
+    gs__os_wake(e, w);
+}
+
+void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_gil_t *g = gs__gil_of(e, t);
+    if (!g->locked) {
+        t->gw = GW_NONE;
+        acquire(e, g, t);
+        gs__go_on(e, t);
+        return;
+    }
+    if (t->gw == GW_TIMEDOUT && g->py->gil == GS_GIL_CPYTHON3 &&
+        g->switch_number == t->saved_switch) {
+        if (!g->drop_request) {
+            g->drop_request = true;
+            gs__trace_instant(e->trace, e->now, GS_IN_DROP_REQUEST, t->id, t->process,
+                              g->holder->id);
+            gs__ev_push(e, e->now, EV_BREAK, g->holder->id, 0);
+        }
+    } else if (t->gw == GW_SIGNALED) {
+        gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
+    }
+    wait_cond(e, g, t);
+}
+
+bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
+{
+    gs_gil_t *g = gs__gil_of(e, t);
+    GS_ASSERT(g->holder == t);
+    bool forced = !final && g->py->gil == GS_GIL_CPYTHON3 && g->drop_request;
+    g->locked = false;
+    g->holder = NULL;
+    t->holds_gil = false;
+    gs__trace_gil(e->trace, g->process, e->now, -1);
+    gs__thr_trace(e, t);
+    if (forced && g->last_holder == t) {
+        /* FORCE_SWITCHING: wait on switch_cond until someone else took it. The
+         * wait starts before the signal so the dropper's core is free for the
+         * signalled waiter (CPython signals first; the order changes nothing
+         * but which core the waiter lands on). */
+        g->drop_request = false;
+        gs__trace_instant(e->trace, e->now, GS_IN_FORCED_SWITCH, t->id, t->process, 0);
+        t->gw = GW_SWITCH;
+        gs__waitq_push(e, &g->switch_wait, t);
+        gs__os_block(e, t, BLK_SWITCH, -1);
+        signal_one(e, g);
+        return false;
+    }
+    signal_one(e, g);
+    return true;
+}
+
+bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_gil_t *g = gs__gil_of(e, t);
+    if (g->py->gil == GS_GIL_CPYTHON3 && g->drop_request && g->holder == t)
+        return gs__gil_drop(e, t, false);
+    return true;
+}
+
+int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_gil_t *g = gs__gil_of(e, t);
+    if (g->py->gil != GS_GIL_CPYTHON2 || t->req.exec != GS_ST_PY || !t->holds_gil)
+        return INT64_MAX;
+    if (t->tick_left_ns <= 0)
+        t->tick_left_ns = (int64_t)g->py->check_interval * g->py->tick_ns;
+    return t->tick_left_ns;
+}
+
+void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_gil_t *g = gs__gil_of(e, t);
+    if (g->py->gil != GS_GIL_CPYTHON2 || !t->holds_gil || t->tick_left_ns > 0)
+        return;
+    /* Release and re-take at once (Python 2 ceval.c, _Py_Ticker). A waiter
+     * woken by the release may preempt us on this very core first. */
+    gs__gil_drop(e, t, false);
+    if (t->os == OS_ON && !g->locked)
+        acquire(e, g, t);
+}
+
+void gs__gil_break(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_gil_t *g = gs__gil_of(e, t);
+    if (t->os != OS_ON || !t->exec_active || t->req.exec != GS_ST_PY || g->holder != t ||
+        !g->drop_request)
+        return;
+    gs__os_account(e, t);
+    gs__thr_cancel_timer(t);
+    gs__gil_drop(e, t, false);
+}

@@ -1,0 +1,422 @@
+/* model.c - defaults, builders, deep copy and checks of gs_model_t.
+ *
+ * Defaults resemble a Linux desktop and CPython 3.x; docs/scenarios.md lists
+ * them and must change with them. */
+#include "gilsim/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void gs_machine_defaults(gs_machine_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->cores = 2;
+    m->policy = GS_POLICY_CFS;
+    m->timeslice_ns = 4000000;               /* CONFIG_HZ=250 tick */
+    m->cfs_latency_ns = 6000000;             /* sysctl_sched_latency */
+    m->cfs_min_granularity_ns = 750000;      /* sysctl_sched_min_granularity */
+    m->cfs_wakeup_granularity_ns = 1000000;  /* sysctl_sched_wakeup_granularity */
+    m->context_switch_ns = 2000;
+    m->wakeup_latency_ns = 20000;
+}
+
+void gs_python_defaults(gs_python_t *p)
+{
+    memset(p, 0, sizeof *p);
+    p->gil = GS_GIL_CPYTHON3;
+    p->switch_interval_ns = 5000000; /* sys.getswitchinterval() == 0.005 */
+    p->waker = GS_WAKE_FIFO;
+    p->check_interval = 100; /* sys.getcheckinterval() in 2.x */
+    p->tick_ns = 100;
+    p->slowdown_pct = 100;
+    p->thread_create_ns = 50000;
+}
+
+static char *dup_str(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+/* Grows *arr (of elem-sized items, count *n) by one zeroed item. */
+static void *grow(void *arr, int n, size_t elem)
+{
+    char *p = realloc(arr, (size_t)(n + 1) * elem);
+    if (p)
+        memset(p + (size_t)n * elem, 0, elem);
+    return p;
+}
+
+gs_model_t *gs_model_new(void)
+{
+    gs_model_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    gs_machine_defaults(&m->machine);
+    m->until_ns = INT64_C(60000000000);
+    m->max_events = 50000000;
+    gs_python_t py;
+    gs_python_defaults(&py);
+    if (gs_model_add_process(m, "main", &py) < 0) {
+        gs_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void free_ops(gs_op_t *ops, int n)
+{
+    for (int i = 0; i < n; i++)
+        free_ops(ops[i].body, ops[i].n_body);
+    free(ops);
+}
+
+static void free_syncs(gs_sync_spec_t *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(s[i].name);
+    free(s);
+}
+
+void gs_model_free(gs_model_t *m)
+{
+    if (!m)
+        return;
+    free(m->name);
+    free(m->description);
+    free(m->source);
+    for (int i = 0; i < m->n_processes; i++)
+        free(m->processes[i].name);
+    free(m->processes);
+    for (int i = 0; i < m->n_threads; i++) {
+        gs_thread_spec_t *t = &m->threads[i];
+        free(t->name);
+        free_ops(t->program, t->n_program);
+        if (t->user_free)
+            t->user_free(t->user);
+    }
+    free(m->threads);
+    free_syncs(m->locks, m->n_locks);
+    free_syncs(m->events, m->n_events);
+    free_syncs(m->queues, m->n_queues);
+    for (int i = 0; i < m->n_annotations; i++)
+        free(m->annotations[i].text);
+    free(m->annotations);
+    for (uint32_t i = 0; i < m->n_op_labels; i++)
+        free(m->op_labels[i]);
+    free(m->op_labels);
+    free(m);
+}
+
+int gs_model_add_process(gs_model_t *m, const char *name, const gs_python_t *py)
+{
+    gs_process_spec_t *p = grow(m->processes, m->n_processes, sizeof *p);
+    if (!p)
+        return GS_ENOMEM;
+    m->processes = p;
+    p += m->n_processes;
+    p->name = dup_str(name ? name : "");
+    if (!p->name)
+        return GS_ENOMEM;
+    if (py)
+        p->python = *py;
+    else
+        gs_python_defaults(&p->python);
+    return m->n_processes++;
+}
+
+int gs_model_add_thread(gs_model_t *m, const char *name, int process)
+{
+    if (process < 0 || process >= m->n_processes)
+        return GS_EINVAL;
+    gs_thread_spec_t *t = grow(m->threads, m->n_threads, sizeof *t);
+    if (!t)
+        return GS_ENOMEM;
+    m->threads = t;
+    t += m->n_threads;
+    t->name = dup_str(name ? name : "");
+    if (!t->name)
+        return GS_ENOMEM;
+    t->process = process;
+    t->autostart = true;
+    return m->n_threads++;
+}
+
+static int add_sync(gs_sync_spec_t **arr, int *n, const char *name)
+{
+    gs_sync_spec_t *s = grow(*arr, *n, sizeof *s);
+    if (!s)
+        return GS_ENOMEM;
+    *arr = s;
+    s += *n;
+    s->name = dup_str(name ? name : "");
+    if (!s->name)
+        return GS_ENOMEM;
+    return (*n)++;
+}
+
+int gs_model_add_lock(gs_model_t *m, const char *name, bool reentrant)
+{
+    int i = add_sync(&m->locks, &m->n_locks, name);
+    if (i >= 0)
+        m->locks[i].reentrant = reentrant;
+    return i;
+}
+
+int gs_model_add_event(gs_model_t *m, const char *name)
+{
+    return add_sync(&m->events, &m->n_events, name);
+}
+
+int gs_model_add_queue(gs_model_t *m, const char *name, int maxsize)
+{
+    int i = add_sync(&m->queues, &m->n_queues, name);
+    if (i >= 0)
+        m->queues[i].maxsize = maxsize;
+    return i;
+}
+
+int gs_model_add_annotation(gs_model_t *m, int64_t at_ns, const char *text)
+{
+    gs_annotation_t *a = grow(m->annotations, m->n_annotations, sizeof *a);
+    if (!a)
+        return GS_ENOMEM;
+    m->annotations = a;
+    a += m->n_annotations;
+    a->at_ns = at_ns;
+    a->text = dup_str(text ? text : "");
+    if (!a->text)
+        return GS_ENOMEM;
+    return m->n_annotations++;
+}
+
+int gs_model_add_op_label(gs_model_t *m, const char *label)
+{
+    if (m->n_op_labels >= UINT32_MAX - 1)
+        return GS_ELIMIT;
+    char **l = realloc(m->op_labels, (m->n_op_labels + 1) * sizeof *l);
+    if (!l)
+        return GS_ENOMEM;
+    m->op_labels = l;
+    l[m->n_op_labels] = dup_str(label ? label : "");
+    if (!l[m->n_op_labels])
+        return GS_ENOMEM;
+    return (int)m->n_op_labels++;
+}
+
+void gs_model_set_body(gs_model_t *m, int t, gs_body_fn body, void *user, void (*user_free)(void *))
+{
+    gs_thread_spec_t *s = &m->threads[t];
+    if (s->user_free)
+        s->user_free(s->user);
+    s->body = body;
+    s->user = user;
+    s->user_free = user_free;
+}
+
+/* ---- deep copy ---------------------------------------------------------- */
+
+static gs_op_t *clone_ops(const gs_op_t *ops, int n, bool *ok)
+{
+    if (n == 0)
+        return NULL;
+    gs_op_t *c = calloc((size_t)n, sizeof *c);
+    if (!c) {
+        *ok = false;
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        c[i] = ops[i];
+        c[i].body = clone_ops(ops[i].body, ops[i].n_body, ok);
+    }
+    return c;
+}
+
+static gs_sync_spec_t *clone_syncs(const gs_sync_spec_t *s, int n, bool *ok)
+{
+    if (n == 0)
+        return NULL;
+    gs_sync_spec_t *c = calloc((size_t)n, sizeof *c);
+    if (!c) {
+        *ok = false;
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        c[i] = s[i];
+        c[i].name = dup_str(s[i].name);
+        *ok = *ok && c[i].name;
+    }
+    return c;
+}
+
+gs_model_t *gs_model_clone(const gs_model_t *m)
+{
+    gs_model_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    bool ok = true;
+    *c = *m;
+    c->name = dup_str(m->name);
+    c->description = dup_str(m->description);
+    c->source = dup_str(m->source);
+    c->processes = calloc((size_t)m->n_processes + 1, sizeof *c->processes);
+    c->threads = calloc((size_t)m->n_threads + 1, sizeof *c->threads);
+    c->annotations = calloc((size_t)m->n_annotations + 1, sizeof *c->annotations);
+    c->op_labels = calloc((size_t)m->n_op_labels + 1, sizeof *c->op_labels);
+    c->locks = clone_syncs(m->locks, m->n_locks, &ok);
+    c->events = clone_syncs(m->events, m->n_events, &ok);
+    c->queues = clone_syncs(m->queues, m->n_queues, &ok);
+    if (!c->processes || !c->threads || !c->annotations || !c->op_labels || !ok) {
+        /* counts must describe what is allocated for gs_model_free */
+        c->n_processes = c->n_threads = c->n_annotations = 0;
+        c->n_op_labels = 0;
+        gs_model_free(c);
+        return NULL;
+    }
+    for (int i = 0; i < m->n_processes; i++) {
+        c->processes[i] = m->processes[i];
+        c->processes[i].name = dup_str(m->processes[i].name);
+        ok = ok && c->processes[i].name;
+    }
+    for (int i = 0; i < m->n_threads; i++) {
+        c->threads[i] = m->threads[i];
+        c->threads[i].name = dup_str(m->threads[i].name);
+        c->threads[i].program = clone_ops(m->threads[i].program, m->threads[i].n_program, &ok);
+        c->threads[i].user_free = NULL; /* the original owns user */
+        ok = ok && c->threads[i].name;
+    }
+    for (int i = 0; i < m->n_annotations; i++) {
+        c->annotations[i] = m->annotations[i];
+        c->annotations[i].text = dup_str(m->annotations[i].text);
+        ok = ok && c->annotations[i].text;
+    }
+    for (uint32_t i = 0; i < m->n_op_labels; i++) {
+        c->op_labels[i] = dup_str(m->op_labels[i]);
+        ok = ok && c->op_labels[i];
+    }
+    if (!ok) {
+        gs_model_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- checks ------------------------------------------------------------- */
+
+static int fail(gs_error_t *err, const char *path, const char *msg)
+{
+    if (err) {
+        memset(err, 0, sizeof *err);
+        err->code = GS_ESCENARIO;
+        snprintf(err->path, sizeof err->path, "%s", path);
+        snprintf(err->msg, sizeof err->msg, "%s", msg);
+    }
+    return GS_ESCENARIO;
+}
+
+static int check_ops(const gs_model_t *m, const gs_op_t *ops, int n, int self, int depth,
+                     gs_error_t *err)
+{
+    char path[64];
+    if (depth > 64)
+        return fail(err, m->threads[self].name, "repeat nested deeper than 64");
+    for (int i = 0; i < n; i++) {
+        const gs_op_t *o = &ops[i];
+        snprintf(path, sizeof path, "%s.program", m->threads[self].name);
+        int lim = -1;
+        switch (o->kind) {
+        case GS_OP_ACQUIRE:
+        case GS_OP_RELEASE:
+            lim = m->n_locks;
+            break;
+        case GS_OP_WAIT:
+        case GS_OP_SET:
+        case GS_OP_CLEAR:
+            lim = m->n_events;
+            break;
+        case GS_OP_PUT:
+        case GS_OP_GET:
+            lim = m->n_queues;
+            break;
+        case GS_OP_START:
+        case GS_OP_JOIN:
+            lim = m->n_threads;
+            break;
+        case GS_OP_REPEAT:
+            if (o->count < 1)
+                return fail(err, path, "repeat count must be >= 1");
+            if (check_ops(m, o->body, o->n_body, self, depth + 1, err))
+                return GS_ESCENARIO;
+            break;
+        default:
+            if (o->dur.a_ns < 0 || o->dur.b_ns < 0)
+                return fail(err, path, "durations must be >= 0");
+        }
+        if (lim >= 0 && (o->target < 0 || o->target >= lim))
+            return fail(err, path, "op names an object that does not exist");
+    }
+    return 0;
+}
+
+int gs_model_check(const gs_model_t *m, gs_error_t *err)
+{
+    if (!m)
+        return fail(err, "", "no model");
+    if (m->machine.cores < 1 || m->machine.cores > 1024)
+        return fail(err, "machine.cores", "must be between 1 and 1024");
+    if (m->machine.timeslice_ns <= 0 || m->machine.cfs_latency_ns <= 0 ||
+        m->machine.cfs_min_granularity_ns <= 0)
+        return fail(err, "machine", "time slices must be > 0");
+    if (m->machine.context_switch_ns < 0 || m->machine.wakeup_latency_ns < 0 ||
+        m->machine.cfs_wakeup_granularity_ns < 0)
+        return fail(err, "machine", "costs and latencies must be >= 0");
+    if (m->n_processes < 1)
+        return fail(err, "processes", "a model needs at least one process");
+    for (int i = 0; i < m->n_processes; i++) {
+        const gs_python_t *p = &m->processes[i].python;
+        if (p->switch_interval_ns <= 0)
+            return fail(err, "python.switch_interval", "must be > 0");
+        if (p->check_interval < 1 || p->tick_ns <= 0)
+            return fail(err, "python", "check_interval and tick must be > 0");
+        if (p->slowdown_pct < 1)
+            return fail(err, "python.slowdown", "must be >= 1.0");
+        if (p->thread_create_ns < 0)
+            return fail(err, "python.thread_create", "must be >= 0");
+    }
+    for (int i = 0; i < m->n_threads; i++) {
+        const gs_thread_spec_t *t = &m->threads[i];
+        if (t->process < 0 || t->process >= m->n_processes)
+            return fail(err, t->name, "thread belongs to no process");
+        if (t->start_at_ns < 0)
+            return fail(err, t->name, "start_at must be >= 0");
+        if (!t->body && check_ops(m, t->program, t->n_program, i, 0, err))
+            return GS_ESCENARIO;
+    }
+    for (int i = 0; i < m->n_queues; i++)
+        if (m->queues[i].maxsize < 0 || m->queues[i].initial < 0 ||
+            (m->queues[i].maxsize > 0 && m->queues[i].initial > m->queues[i].maxsize))
+            return fail(err, m->queues[i].name, "queue maxsize/initial out of range");
+    if (m->until_ns <= 0)
+        return fail(err, "until", "must be > 0");
+    if (m->max_events <= 0)
+        return fail(err, "max_events", "must be > 0");
+    return 0;
+}
+
+const char *gs_policy_name(gs_policy_t p)
+{
+    static const char *const names[] = {"fifo", "rr", "priority", "cfs"};
+    return (unsigned)p < 4 ? names[p] : "?";
+}
+
+const char *gs_gil_name(gs_gil_kind_t g)
+{
+    static const char *const names[] = {"cpython3", "cpython2", "none"};
+    return (unsigned)g < 3 ? names[g] : "?";
+}

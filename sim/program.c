@@ -1,0 +1,65 @@
+/* program.c - the op interpreter: the body of every scenario thread.
+ *
+ * It walks the thread's ops and calls the same primitives a C body would. A
+ * repeat runs its body `count` times without expanding it in memory. Each
+ * duration is drawn from the thread's own stream when the op runs. */
+#include "engine_int.h"
+
+static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const gs_op_t *o = &ops[i];
+        gs_set_op(c, o->id);
+        switch (o->kind) {
+        case GS_OP_CPU:
+            gs_cpu(c, gs_draw(c, &o->dur));
+            break;
+        case GS_OP_IO:
+            gs_io(c, gs_draw(c, &o->dur));
+            break;
+        case GS_OP_SLEEP:
+            gs_sleep(c, gs_draw(c, &o->dur));
+            break;
+        case GS_OP_C_CALL:
+            gs_c_call(c, gs_draw(c, &o->dur), o->releases_gil);
+            break;
+        case GS_OP_ACQUIRE:
+            gs_acquire(c, o->target);
+            break;
+        case GS_OP_RELEASE:
+            gs_release(c, o->target);
+            break;
+        case GS_OP_WAIT:
+            gs_event_wait(c, o->target);
+            break;
+        case GS_OP_SET:
+            gs_event_set(c, o->target);
+            break;
+        case GS_OP_CLEAR:
+            gs_event_clear(c, o->target);
+            break;
+        case GS_OP_PUT:
+            gs_queue_put(c, o->target);
+            break;
+        case GS_OP_GET:
+            gs_queue_get(c, o->target);
+            break;
+        case GS_OP_START:
+            gs_thread_start(c, o->target);
+            break;
+        case GS_OP_JOIN:
+            gs_thread_join(c, o->target);
+            break;
+        case GS_OP_REPEAT:
+            for (int64_t k = 0; k < o->count; k++)
+                run_ops(c, o->body, o->n_body);
+            break;
+        }
+    }
+}
+
+void gs__program_body(gs_ctx_t *c, void *user)
+{
+    const gs_thread_spec_t *s = user;
+    run_ops(c, s->program, s->n_program);
+}

@@ -1,0 +1,367 @@
+/* sync.c - Python-level Lock/RLock, Event, bounded Queue, start and join.
+ *
+ * Every blocking operation first tries without releasing the GIL; if it must
+ * wait, it drops the GIL, blocks (no core), and takes the GIL again after it
+ * is woken (CPython acquire_timed: Py_BEGIN/END_ALLOW_THREADS).
+ *   Lock: release frees the lock and wakes the oldest waiter, without handing
+ *     it over (sem_post semantics): a running thread may take it first, and
+ *     the woken waiter then waits again.
+ *   RLock: an owner and a depth. Event: set wakes every waiter; waiters
+ *     that were notified return even if the event is cleared before they run.
+ *   Queue (queue.Queue over a Condition): put waits while full, get while
+ *     empty; a woken waiter re-checks with the GIL held.
+ *   join: waits until the thread has finished.
+ * Deadlock: when a thread blocks on a lock or a join, the chain of owners is
+ * followed; a cycle back to the thread stops the run and names who holds and
+ * waits for what. Waiters on events and queues are reported when nothing is
+ * left to happen (gs__sync_report). */
+#include "engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- wait queues ------------------------------------------------------- */
+
+void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t)
+{
+    if (q->n == q->cap) {
+        int cap = q->cap ? q->cap * 2 : 8;
+        gs_thr_t **v = realloc(q->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            e->fatal = GS_ENOMEM;
+            gs__stop(e, GS_OUT_ERROR, "out of memory for a wait queue");
+            return;
+        }
+        q->v = v;
+        q->cap = cap;
+    }
+    t->wait_seq = e->wait_seq++;
+    q->v[q->n++] = t;
+}
+
+gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i)
+{
+    if (i < 0 || i >= q->n)
+        return NULL;
+    gs_thr_t *t = q->v[i];
+    memmove(&q->v[i], &q->v[i + 1], (size_t)(q->n - i - 1) * sizeof *q->v);
+    q->n--;
+    return t;
+}
+
+gs_thr_t *gs__waitq_pop(gs_waitq_t *q)
+{
+    return gs__waitq_take(q, 0);
+}
+
+bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t)
+{
+    for (int i = 0; i < q->n; i++)
+        if (q->v[i] == t) {
+            gs__waitq_take(q, i);
+            return true;
+        }
+    return false;
+}
+
+void gs__waitq_free(gs_waitq_t *q)
+{
+    free(q->v);
+    q->v = NULL;
+    q->n = q->cap = 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static const char *lock_name(const gs_engine_t *e, int i)
+{
+    return e->m->locks[i].name;
+}
+
+static void block_on(gs_engine_t *e, gs_thr_t *t, gs_waitq_t *q, blk_t why, int obj)
+{
+    t->in_wait = true;
+    gs__waitq_push(e, q, t);
+    gs__os_block(e, t, why, obj);
+}
+
+static step_res_t runtime_error(gs_engine_t *e, gs_thr_t *t, const char *what)
+{
+    gs__stop(e, GS_OUT_ERROR, "%s: %s", gs__thr_name(t), what);
+    return STEP_WAIT;
+}
+
+/* Appends "lock 'a', lock 'b'" for the locks t owns. */
+static void held_locks(const gs_engine_t *e, const gs_thr_t *t, char *buf, size_t n)
+{
+    size_t len = strlen(buf);
+    bool any = false;
+    for (int i = 0; i < e->m->n_locks && len + 1 < n; i++) {
+        if (e->locks[i].owner != t)
+            continue;
+        len += (size_t)snprintf(buf + len, n - len, "%slock '%s'", any ? ", " : "",
+                                lock_name(e, i));
+        any = true;
+        if (len >= n)
+            len = n - 1;
+    }
+    if (!any && len + 1 < n)
+        snprintf(buf + len, n - len, "nothing");
+}
+
+static void append(char *buf, size_t n, const char *s)
+{
+    size_t len = strlen(buf);
+    if (len + 1 < n)
+        snprintf(buf + len, n - len, "%s", s);
+}
+
+/* One line on what OFF thread t waits for. */
+static void describe_wait(const gs_engine_t *e, const gs_thr_t *t, char *buf, size_t n)
+{
+    char what[256];
+    const gs_model_t *m = e->m;
+    switch (t->blk) {
+    case BLK_LOCK: {
+        const gs_thr_t *o = e->locks[t->blk_obj].owner;
+        snprintf(what, sizeof what, "lock '%s' held by %s%s", lock_name(e, t->blk_obj),
+                 o ? gs__thr_name(o) : "nobody", o && o->finished ? " (finished)" : "");
+        break;
+    }
+    case BLK_JOIN:
+        snprintf(what, sizeof what, "%s to finish", m->threads[t->blk_obj].name);
+        break;
+    case BLK_EVENT:
+        snprintf(what, sizeof what, "event '%s', which nobody sets any more",
+                 m->events[t->blk_obj].name);
+        break;
+    case BLK_QUEUE: {
+        const gs_queue_t *q = &e->queues[t->blk_obj];
+        snprintf(what, sizeof what, "queue '%s' (%s; length %lld, maxsize %d)",
+                 m->queues[t->blk_obj].name, t->req.kind == RQ_PUT ? "to put" : "to get",
+                 (long long)q->len, m->queues[t->blk_obj].maxsize);
+        break;
+    }
+    default:
+        snprintf(what, sizeof what, "%s", "the GIL");
+    }
+    char line[600] = "";
+    snprintf(line, sizeof line, "  %s holds ", gs__thr_name(t));
+    held_locks(e, t, line, sizeof line);
+    append(line, sizeof line, " and waits for ");
+    append(line, sizeof line, what);
+    append(line, sizeof line, "\n");
+    append(buf, n, line);
+}
+
+void gs__sync_report(gs_engine_t *e, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (int i = 0; i < e->n_thr; i++) {
+        const gs_thr_t *t = &e->thr[i];
+        if (t->started && !t->finished && t->os == OS_OFF)
+            describe_wait(e, t, buf, n);
+    }
+}
+
+/* The thread that t's wait depends on (lock owner, join target), or NULL. */
+static gs_thr_t *waits_for(gs_engine_t *e, const gs_thr_t *t)
+{
+    if (t->os != OS_OFF || t->finished)
+        return NULL;
+    if (t->blk == BLK_LOCK)
+        return e->locks[t->blk_obj].owner;
+    if (t->blk == BLK_JOIN) {
+        gs_thr_t *j = &e->thr[t->blk_obj];
+        return j->finished ? NULL : j;
+    }
+    return NULL;
+}
+
+bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_thr_t *cur = t;
+    for (int steps = 0; steps <= e->n_thr; steps++) {
+        cur = waits_for(e, cur);
+        if (!cur)
+            return false;
+        if (cur == t)
+            break;
+    }
+    if (cur != t)
+        return false;
+    char buf[1800] = "";
+    cur = t;
+    do {
+        describe_wait(e, cur, buf, sizeof buf);
+        cur = waits_for(e, cur);
+    } while (cur && cur != t);
+    gs__stop(e, GS_OUT_DEADLOCK, "deadlock: a cycle of waiters:\n%s", buf);
+    return true;
+}
+
+/* ---- micro-steps -------------------------------------------------------------- */
+
+static bool lock_try(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_lock_t *l = &e->locks[i];
+    if (!l->owner) {
+        l->owner = t;
+        l->count = 1;
+        return true;
+    }
+    if (l->owner == t && e->m->locks[i].reentrant) {
+        l->count++;
+        return true;
+    }
+    return false;
+}
+
+static step_res_t step_lock_wait(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    if (t->in_wait) {
+        t->in_wait = false;
+        if (lock_try(e, t, i))
+            return STEP_NEXT;
+    }
+    block_on(e, t, &e->locks[i].waiters, BLK_LOCK, i);
+    gs__sync_cycle(e, t);
+    return STEP_WAIT;
+}
+
+static step_res_t step_unlock(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_lock_t *l = &e->locks[i];
+    if (l->owner != t) {
+        char what[200];
+        snprintf(what, sizeof what,
+                 "released lock '%s' that it does not hold (Python raises RuntimeError)",
+                 lock_name(e, i));
+        return runtime_error(e, t, what);
+    }
+    if (--l->count > 0)
+        return STEP_NEXT;
+    l->owner = NULL;
+    gs_thr_t *w = gs__waitq_pop(&l->waiters);
+    if (w)
+        gs__os_wake(e, w);
+    return STEP_NEXT;
+}
+
+static step_res_t step_wait(gs_engine_t *e, gs_thr_t *t, gs_waitq_t *q, blk_t why, int obj)
+{
+    if (t->in_wait) {
+        t->in_wait = false;
+        return STEP_NEXT;
+    }
+    block_on(e, t, q, why, obj);
+    if (why == BLK_JOIN)
+        gs__sync_cycle(e, t);
+    return STEP_WAIT;
+}
+
+static step_res_t step_queue_try(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_queue_t *q = &e->queues[i];
+    int max = e->m->queues[i].maxsize;
+    gs_thr_t *w = NULL;
+    if (t->req.kind == RQ_PUT) {
+        if (max > 0 && q->len >= max)
+            return t->req.pc == 1 ? STEP_NEXT : STEP_BACK;
+        q->len++;
+        w = gs__waitq_pop(&q->getters);
+    } else {
+        if (q->len == 0)
+            return t->req.pc == 1 ? STEP_NEXT : STEP_BACK;
+        q->len--;
+        w = gs__waitq_pop(&q->putters);
+    }
+    gs__trace_instant_obj(e->trace, e->now, GS_IN_QUEUE_LEN, t->id, i, q->len);
+    if (w)
+        gs__os_wake(e, w);
+    return STEP_END;
+}
+
+static step_res_t step_start(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_thr_t *s = &e->thr[i];
+    if (s->started || s->start_pending)
+        return runtime_error(e, t, "started a thread twice (threads can only be started once)");
+    const gs_process_spec_t *p = &e->m->processes[s->process];
+    int64_t at = e->now;
+    if (at < p->start_at_ns + p->create_ns)
+        at = p->start_at_ns + p->create_ns;
+    gs__schedule_start(e, s, at);
+    return STEP_NEXT;
+}
+
+static step_res_t step_join_check(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_thr_t *j = &e->thr[i];
+    if (j == t)
+        return runtime_error(e, t, "joined itself (Python raises RuntimeError: cannot join "
+                                   "current thread)");
+    if (!j->started && !j->start_pending)
+        return runtime_error(e, t, "joined a thread that was never started (Python raises "
+                                   "RuntimeError)");
+    return j->finished ? STEP_END : STEP_NEXT;
+}
+
+step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
+{
+    int i = t->req.target;
+    switch (m) {
+    case M_LOCK:
+        if (lock_try(e, t, i))
+            return STEP_END;
+        if (e->locks[i].owner == t) {
+            gs__stop(e, GS_OUT_DEADLOCK,
+                     "deadlock: %s acquires lock '%s' that it already holds (a Lock is not "
+                     "re-entrant; declare it in \"rlocks\" to make it an RLock)",
+                     gs__thr_name(t), lock_name(e, i));
+            return STEP_WAIT;
+        }
+        return STEP_NEXT;
+    case M_LOCK_WAIT:
+        return step_lock_wait(e, t, i);
+    case M_UNLOCK:
+        return step_unlock(e, t, i);
+    case M_EV_CHECK:
+        return e->events[i].flag ? STEP_END : STEP_NEXT;
+    case M_EV_WAIT:
+        return step_wait(e, t, &e->events[i].waiters, BLK_EVENT, i);
+    case M_EV_SET: {
+        e->events[i].flag = true;
+        gs_thr_t *w;
+        while ((w = gs__waitq_pop(&e->events[i].waiters)) != NULL)
+            gs__os_wake(e, w);
+        return STEP_NEXT;
+    }
+    case M_EV_CLEAR:
+        e->events[i].flag = false;
+        return STEP_NEXT;
+    case M_Q_TRY:
+        return step_queue_try(e, t, i);
+    case M_Q_WAIT:
+        return step_wait(e, t,
+                         t->req.kind == RQ_PUT ? &e->queues[i].putters : &e->queues[i].getters,
+                         BLK_QUEUE, i);
+    case M_START:
+        return step_start(e, t, i);
+    case M_JOIN_CHECK:
+        return step_join_check(e, t, i);
+    case M_JOIN_WAIT:
+        return step_wait(e, t, &e->joiners[i], BLK_JOIN, i);
+    default:
+        GS_ASSERT(!"not a sync step");
+        return STEP_WAIT;
+    }
+}
+
+void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_thr_t *w;
+    while ((w = gs__waitq_pop(&e->joiners[t->id])) != NULL)
+        gs__os_wake(e, w);
+}

@@ -1,0 +1,648 @@
+/* trace.c - recording and reading a trace.
+ *
+ * Each lane keeps its closed intervals in a growing array plus one open
+ * interval. A state change at `now` closes the open interval (dropped if it
+ * has zero length, merged into the previous one if that one is adjacent and
+ * equal) and opens the new one. Invariant (checked by gs_trace_check): a
+ * lane's intervals are sorted, disjoint and have positive length.
+ * Allocation failure sets a flag and stops recording; gs_sim_run then reports
+ * GS_ENOMEM rather than handing out a partial trace. */
+#include "trace_int.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct lane_buf {
+    gs_lane_t pub;
+    gs_interval_t *iv; /* owned; pub.iv points here after finish */
+    size_t n, cap;
+    bool open;
+    gs_interval_t cur;
+} lane_buf_t;
+
+struct gs_trace {
+    char *name, *description;
+    uint64_t seed;
+    lane_buf_t *lanes;
+    int n_lanes;
+    int n_threads, n_cores, n_processes;
+    int *thread_lane;  /* per thread */
+    int core_lane0;    /* lane of core 0 */
+    char **process_names;
+    int *process_gil;  /* gs_gil_kind_t */
+    int *gil_lane;     /* -1 without a GIL */
+    int64_t *switch_interval;
+    char **names[4];   /* locks, events, queues, threads (borrowed from lanes for threads) */
+    int n_names[4];
+    char **op_labels;
+    uint32_t n_op_labels;
+    gs_instant_t *inst;
+    size_t n_inst, cap_inst;
+    int64_t *ann_at;
+    char **ann_text;
+    int n_ann;
+    gs_outcome_t outcome;
+    char *msg;
+    int64_t end_ns, events;
+    bool oom;
+};
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s ? s : "") + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s ? s : "", n);
+    return d;
+}
+
+static char **dup_names(const gs_sync_spec_t *s, int n, bool *ok)
+{
+    char **v = calloc((size_t)n + 1, sizeof *v);
+    if (!v) {
+        *ok = false;
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        v[i] = dup_str(s[i].name);
+        *ok = *ok && v[i];
+    }
+    return v;
+}
+
+static void free_names(char **v, int n)
+{
+    if (!v)
+        return;
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+static bool add_lane(gs_trace_t *t, gs_lane_kind_t kind, const char *name, int process, int index)
+{
+    lane_buf_t *l = &t->lanes[t->n_lanes++];
+    l->pub.kind = kind;
+    l->pub.name = dup_str(name);
+    l->pub.process = process;
+    l->pub.index = index;
+    return l->pub.name != NULL;
+}
+
+gs_trace_t *gs__trace_new(const gs_model_t *m)
+{
+    gs_trace_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    bool ok = true;
+    t->name = dup_str(m->name);
+    t->description = dup_str(m->description);
+    t->seed = m->seed;
+    t->n_threads = m->n_threads;
+    t->n_cores = m->machine.cores;
+    t->n_processes = m->n_processes;
+    int max_lanes = m->n_processes + m->n_threads + m->machine.cores;
+    t->lanes = calloc((size_t)max_lanes, sizeof *t->lanes);
+    t->thread_lane = calloc((size_t)m->n_threads + 1, sizeof *t->thread_lane);
+    t->process_names = calloc((size_t)m->n_processes, sizeof *t->process_names);
+    t->process_gil = calloc((size_t)m->n_processes, sizeof *t->process_gil);
+    t->gil_lane = calloc((size_t)m->n_processes, sizeof *t->gil_lane);
+    t->switch_interval = calloc((size_t)m->n_processes, sizeof *t->switch_interval);
+    if (!t->name || !t->description || !t->lanes || !t->thread_lane || !t->process_names ||
+        !t->process_gil || !t->gil_lane || !t->switch_interval) {
+        gs_trace_free(t);
+        return NULL;
+    }
+    for (int p = 0; p < m->n_processes; p++) {
+        const gs_process_spec_t *ps = &m->processes[p];
+        t->process_names[p] = dup_str(ps->name);
+        ok = ok && t->process_names[p];
+        t->process_gil[p] = ps->python.gil;
+        t->switch_interval[p] = ps->python.switch_interval_ns;
+        t->gil_lane[p] = -1;
+        if (ps->python.gil != GS_GIL_NONE) {
+            t->gil_lane[p] = t->n_lanes;
+            ok = ok && add_lane(t, GS_LANE_GIL, "GIL", p, p);
+        }
+        for (int i = 0; i < m->n_threads; i++) {
+            if (m->threads[i].process != p)
+                continue;
+            t->thread_lane[i] = t->n_lanes;
+            ok = ok && add_lane(t, GS_LANE_THREAD, m->threads[i].name, p, i);
+        }
+    }
+    t->core_lane0 = t->n_lanes;
+    for (int c = 0; c < m->machine.cores; c++) {
+        char name[32];
+        snprintf(name, sizeof name, "core %d", c);
+        ok = ok && add_lane(t, GS_LANE_CORE, name, -1, c);
+    }
+    t->names[0] = dup_names(m->locks, m->n_locks, &ok);
+    t->n_names[0] = m->n_locks;
+    t->names[1] = dup_names(m->events, m->n_events, &ok);
+    t->n_names[1] = m->n_events;
+    t->names[2] = dup_names(m->queues, m->n_queues, &ok);
+    t->n_names[2] = m->n_queues;
+    t->op_labels = calloc((size_t)m->n_op_labels + 1, sizeof *t->op_labels);
+    ok = ok && t->op_labels;
+    if (t->op_labels) {
+        t->n_op_labels = m->n_op_labels;
+        for (uint32_t i = 0; i < m->n_op_labels; i++) {
+            t->op_labels[i] = dup_str(m->op_labels[i]);
+            ok = ok && t->op_labels[i];
+        }
+    }
+    t->ann_at = calloc((size_t)m->n_annotations + 1, sizeof *t->ann_at);
+    t->ann_text = calloc((size_t)m->n_annotations + 1, sizeof *t->ann_text);
+    ok = ok && t->ann_at && t->ann_text;
+    if (ok) {
+        t->n_ann = m->n_annotations;
+        for (int i = 0; i < m->n_annotations; i++) {
+            t->ann_at[i] = m->annotations[i].at_ns;
+            t->ann_text[i] = dup_str(m->annotations[i].text);
+            ok = ok && t->ann_text[i];
+        }
+    }
+    t->msg = dup_str("");
+    if (!ok || !t->msg) {
+        gs_trace_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void gs_trace_free(gs_trace_t *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < t->n_lanes; i++) {
+        free((char *)t->lanes[i].pub.name);
+        free(t->lanes[i].iv);
+    }
+    free(t->lanes);
+    free(t->thread_lane);
+    if (t->process_names)
+        for (int p = 0; p < t->n_processes; p++)
+            free(t->process_names[p]);
+    free(t->process_names);
+    free(t->process_gil);
+    free(t->gil_lane);
+    free(t->switch_interval);
+    for (int k = 0; k < 3; k++)
+        free_names(t->names[k], t->n_names[k]);
+    free_names(t->op_labels, (int)t->n_op_labels);
+    free(t->inst);
+    free(t->ann_at);
+    free_names(t->ann_text, t->n_ann);
+    free(t->name);
+    free(t->description);
+    free(t->msg);
+    free(t);
+}
+
+/* ---- recording ----------------------------------------------------------- */
+
+static bool same(const gs_interval_t *a, const gs_interval_t *b)
+{
+    return a->state == b->state && a->who == b->who && a->op == b->op && a->flags == b->flags;
+}
+
+static void append(gs_trace_t *t, lane_buf_t *l, const gs_interval_t *iv)
+{
+    if (l->n > 0) {
+        gs_interval_t *last = &l->iv[l->n - 1];
+        if (last->end_ns == iv->start_ns && same(last, iv)) {
+            last->end_ns = iv->end_ns;
+            return;
+        }
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        gs_interval_t *v = realloc(l->iv, cap * sizeof *v);
+        if (!v) {
+            t->oom = true;
+            return;
+        }
+        l->iv = v;
+        l->cap = cap;
+    }
+    l->iv[l->n++] = *iv;
+}
+
+static void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_t who, uint32_t op,
+                     uint8_t flags)
+{
+    lane_buf_t *l = &t->lanes[lane];
+    gs_interval_t next = {.start_ns = now, .end_ns = now, .who = who, .op = op,
+                          .state = (uint8_t)st, .flags = flags};
+    if (l->open) {
+        if (st != GS_ST_COUNT && same(&l->cur, &next))
+            return;
+        if (now > l->cur.start_ns) {
+            l->cur.end_ns = now;
+            append(t, l, &l->cur);
+        }
+    }
+    l->open = st != GS_ST_COUNT;
+    l->cur = next;
+}
+
+void gs__trace_thread(gs_trace_t *t, int thread, int64_t now, gs_state_t st, int32_t who,
+                      uint32_t op, uint8_t flags)
+{
+    lane_set(t, t->thread_lane[thread], now, st, who, op, flags);
+}
+
+void gs__trace_core(gs_trace_t *t, int core, int64_t now, int32_t thread, gs_state_t st,
+                    uint8_t flags)
+{
+    lane_set(t, t->core_lane0 + core, now, thread < 0 ? GS_ST_COUNT : st, thread, GS_NO_OP,
+             flags);
+}
+
+void gs__trace_gil(gs_trace_t *t, int p, int64_t now, int32_t holder)
+{
+    if (t->gil_lane[p] >= 0)
+        lane_set(t, t->gil_lane[p], now, holder < 0 ? GS_ST_COUNT : GS_ST_PY, holder, GS_NO_OP,
+                 0);
+}
+
+static void push_instant(gs_trace_t *t, const gs_instant_t *in)
+{
+    if (t->n_inst == t->cap_inst) {
+        size_t cap = t->cap_inst ? t->cap_inst * 2 : 64;
+        gs_instant_t *v = realloc(t->inst, cap * sizeof *v);
+        if (!v) {
+            t->oom = true;
+            return;
+        }
+        t->inst = v;
+        t->cap_inst = cap;
+    }
+    t->inst[t->n_inst++] = *in;
+}
+
+void gs__trace_instant(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thread, int process,
+                       int64_t arg)
+{
+    gs_instant_t in = {.t_ns = now, .kind = (uint8_t)k, .thread = thread, .process = process,
+                       .obj = -1, .arg = arg};
+    push_instant(t, &in);
+}
+
+void gs__trace_instant_obj(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thread, int obj,
+                           int64_t arg)
+{
+    gs_instant_t in = {.t_ns = now, .kind = (uint8_t)k, .thread = thread, .process = -1,
+                       .obj = obj, .arg = arg};
+    push_instant(t, &in);
+}
+
+void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *msg,
+                      int64_t events)
+{
+    for (int i = 0; i < t->n_lanes; i++) {
+        lane_set(t, i, now, GS_ST_COUNT, -1, GS_NO_OP, 0);
+        t->lanes[i].pub.iv = t->lanes[i].iv;
+        t->lanes[i].pub.n = t->lanes[i].n;
+    }
+    t->outcome = o;
+    t->end_ns = now;
+    t->events = events;
+    char *m = dup_str(msg);
+    if (m) {
+        free(t->msg);
+        t->msg = m;
+    }
+}
+
+bool gs__trace_oom(const gs_trace_t *t)
+{
+    return t->oom;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+gs_outcome_t gs_trace_outcome(const gs_trace_t *t)
+{
+    return t->outcome;
+}
+const char *gs_trace_message(const gs_trace_t *t)
+{
+    return t->msg;
+}
+int64_t gs_trace_end_ns(const gs_trace_t *t)
+{
+    return t->end_ns;
+}
+int64_t gs_trace_events(const gs_trace_t *t)
+{
+    return t->events;
+}
+uint64_t gs_trace_seed(const gs_trace_t *t)
+{
+    return t->seed;
+}
+const char *gs_trace_name(const gs_trace_t *t)
+{
+    return t->name;
+}
+const char *gs_trace_description(const gs_trace_t *t)
+{
+    return t->description;
+}
+int gs_trace_n_lanes(const gs_trace_t *t)
+{
+    return t->n_lanes;
+}
+const gs_lane_t *gs_trace_lane(const gs_trace_t *t, int i)
+{
+    return (i >= 0 && i < t->n_lanes) ? &t->lanes[i].pub : NULL;
+}
+int gs_trace_n_threads(const gs_trace_t *t)
+{
+    return t->n_threads;
+}
+int gs_trace_thread_lane(const gs_trace_t *t, int thread)
+{
+    return (thread >= 0 && thread < t->n_threads) ? t->thread_lane[thread] : -1;
+}
+int gs_trace_n_cores(const gs_trace_t *t)
+{
+    return t->n_cores;
+}
+int gs_trace_core_lane(const gs_trace_t *t, int core)
+{
+    return (core >= 0 && core < t->n_cores) ? t->core_lane0 + core : -1;
+}
+int gs_trace_n_processes(const gs_trace_t *t)
+{
+    return t->n_processes;
+}
+const char *gs_trace_process_name(const gs_trace_t *t, int p)
+{
+    return (p >= 0 && p < t->n_processes) ? t->process_names[p] : "";
+}
+int gs_trace_process_gil(const gs_trace_t *t, int p)
+{
+    return (p >= 0 && p < t->n_processes) ? t->process_gil[p] : GS_GIL_NONE;
+}
+int gs_trace_gil_lane(const gs_trace_t *t, int p)
+{
+    return (p >= 0 && p < t->n_processes) ? t->gil_lane[p] : -1;
+}
+int64_t gs_trace_switch_interval_ns(const gs_trace_t *t, int p)
+{
+    return (p >= 0 && p < t->n_processes) ? t->switch_interval[p] : 0;
+}
+
+const char *gs_trace_sync_name(const gs_trace_t *t, gs_state_t wait_state, int who)
+{
+    int k;
+    switch (wait_state) {
+    case GS_ST_WAIT_LOCK:
+        k = 0;
+        break;
+    case GS_ST_WAIT_EVENT:
+        k = 1;
+        break;
+    case GS_ST_WAIT_QUEUE:
+        k = 2;
+        break;
+    case GS_ST_WAIT_JOIN:
+        return (who >= 0 && who < t->n_threads) ? t->lanes[t->thread_lane[who]].pub.name : "";
+    default:
+        return "";
+    }
+    return (who >= 0 && who < t->n_names[k]) ? t->names[k][who] : "";
+}
+
+const char *gs_trace_op_label(const gs_trace_t *t, uint32_t op)
+{
+    return op < t->n_op_labels ? t->op_labels[op] : "";
+}
+
+size_t gs_trace_n_instants(const gs_trace_t *t)
+{
+    return t->n_inst;
+}
+const gs_instant_t *gs_trace_instants(const gs_trace_t *t)
+{
+    return t->inst;
+}
+int gs_trace_n_annotations(const gs_trace_t *t)
+{
+    return t->n_ann;
+}
+int64_t gs_trace_annotation_at(const gs_trace_t *t, int i)
+{
+    return (i >= 0 && i < t->n_ann) ? t->ann_at[i] : 0;
+}
+const char *gs_trace_annotation_text(const gs_trace_t *t, int i)
+{
+    return (i >= 0 && i < t->n_ann) ? t->ann_text[i] : "";
+}
+
+size_t gs_lane_find(const gs_lane_t *lane, int64_t t_ns)
+{
+    size_t lo = 0, hi = lane->n; /* first interval with end > t */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lane->iv[mid].end_ns <= t_ns)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ---- names and colours -------------------------------------------------- */
+
+const char *gs_state_key(gs_state_t s)
+{
+    static const char *const k[] = {
+#define GS_KEY_(name, key, text, rgb) key,
+        GS_STATE_MAP(GS_KEY_)
+#undef GS_KEY_
+    };
+    return (unsigned)s < GS_ST_COUNT ? k[s] : "none";
+}
+
+const char *gs_state_text(gs_state_t s)
+{
+    static const char *const k[] = {
+#define GS_TEXT_(name, key, text, rgb) text,
+        GS_STATE_MAP(GS_TEXT_)
+#undef GS_TEXT_
+    };
+    return (unsigned)s < GS_ST_COUNT ? k[s] : "none";
+}
+
+uint32_t gs_state_color(gs_state_t s)
+{
+    static const uint32_t k[] = {
+#define GS_RGB_(name, key, text, rgb) rgb,
+        GS_STATE_MAP(GS_RGB_)
+#undef GS_RGB_
+    };
+    return (unsigned)s < GS_ST_COUNT ? k[s] : 0xFFFFFF;
+}
+
+const char *gs_instant_key(gs_instant_kind_t k)
+{
+    static const char *const n[] = {"drop_request", "forced_switch", "timeout", "signal",
+                                    "futile_wakeup", "preempt", "deadlock", "annotation",
+                                    "queue_len"};
+    return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
+}
+
+const char *gs_instant_text(gs_instant_kind_t k)
+{
+    static const char *const n[] = {"drop request", "forced switch", "GIL wait timed out",
+                                    "GIL signal", "futile wake-up", "preempted by the OS",
+                                    "deadlock", "annotation", "queue length"};
+    return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
+}
+
+const char *gs_outcome_key(gs_outcome_t o)
+{
+    static const char *const n[] = {"done", "deadlock", "horizon", "max_events", "error"};
+    return (unsigned)o < 5 ? n[o] : "?";
+}
+
+/* ---- dump and invariants -------------------------------------------------- */
+
+int gs_trace_dump(const gs_trace_t *t, FILE *out)
+{
+    fprintf(out, "gilsim-trace 1\nname %s\nseed %" PRIu64 "\noutcome %s\nend %" PRId64
+                 "\nevents %" PRId64 "\nmessage %s\n",
+            t->name, t->seed, gs_outcome_key(t->outcome), t->end_ns, t->events, t->msg);
+    for (int i = 0; i < t->n_lanes; i++) {
+        const gs_lane_t *l = &t->lanes[i].pub;
+        fprintf(out, "lane %d %d %d %d %s %zu\n", i, (int)l->kind, l->process, l->index, l->name,
+                l->n);
+        for (size_t j = 0; j < l->n; j++) {
+            const gs_interval_t *v = &l->iv[j];
+            fprintf(out, "%" PRId64 " %" PRId64 " %s %d %u %u\n", v->start_ns, v->end_ns,
+                    gs_state_key((gs_state_t)v->state), v->who, v->op, v->flags);
+        }
+    }
+    for (size_t i = 0; i < t->n_inst; i++) {
+        const gs_instant_t *in = &t->inst[i];
+        fprintf(out, "instant %" PRId64 " %s %d %d %d %" PRId64 "\n", in->t_ns,
+                gs_instant_key((gs_instant_kind_t)in->kind), in->thread, in->process, in->obj,
+                in->arg);
+    }
+    return ferror(out) ? GS_EIO : 0;
+}
+
+static int violation(gs_error_t *err, const char *fmt, ...)
+{
+    if (err) {
+        memset(err, 0, sizeof *err);
+        err->code = GS_EINVAL;
+        snprintf(err->path, sizeof err->path, "trace");
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return GS_EINVAL;
+}
+
+static bool running_state(int st)
+{
+    return st == GS_ST_PY || st == GS_ST_C_GIL || st == GS_ST_C_NOGIL || st == GS_ST_SWITCH;
+}
+
+static bool holds_gil(const gs_interval_t *v)
+{
+    return v->state == GS_ST_PY || v->state == GS_ST_C_GIL || (v->flags & GS_IV_HOLDS_GIL);
+}
+
+/* Every point of [a, b) of `lane` satisfies pred. O(log n + k). */
+static bool covered(const gs_lane_t *lane, int64_t a, int64_t b, int32_t who, int mode)
+{
+    int64_t at = a;
+    for (size_t j = gs_lane_find(lane, a); j < lane->n && at < b; j++) {
+        const gs_interval_t *v = &lane->iv[j];
+        if (v->start_ns > at)
+            return false;
+        bool ok = mode == 0 ? (running_state(v->state) && v->who == who)
+                            : (holds_gil(v) && v->state != GS_ST_WAIT_GIL);
+        if (!ok)
+            return false;
+        at = v->end_ns;
+    }
+    return at >= b;
+}
+
+int gs_trace_check(const gs_trace_t *t, gs_error_t *err)
+{
+    for (int i = 0; i < t->n_lanes; i++) {
+        const gs_lane_t *l = &t->lanes[i].pub;
+        for (size_t j = 0; j < l->n; j++) {
+            if (l->iv[j].end_ns <= l->iv[j].start_ns)
+                return violation(err, "lane %s: empty interval at %" PRId64, l->name,
+                                 l->iv[j].start_ns);
+            if (j > 0 && l->iv[j].start_ns < l->iv[j - 1].end_ns)
+                return violation(err, "lane %s: overlapping intervals at %" PRId64, l->name,
+                                 l->iv[j].start_ns);
+            if (l->kind != GS_LANE_THREAD && l->iv[j].who >= t->n_threads)
+                return violation(err, "lane %s: unknown thread %d", l->name, l->iv[j].who);
+        }
+    }
+    /* A core runs at most one thread (one lane, disjoint) and that thread says
+     * it is on that core; a GIL holder holds it in its own lane. */
+    for (int c = 0; c < t->n_cores; c++) {
+        const gs_lane_t *l = &t->lanes[t->core_lane0 + c].pub;
+        for (size_t j = 0; j < l->n; j++) {
+            const gs_interval_t *v = &l->iv[j];
+            const gs_lane_t *tl = &t->lanes[t->thread_lane[v->who]].pub;
+            if (!covered(tl, v->start_ns, v->end_ns, c, 0))
+                return violation(err, "core %d runs %s at %" PRId64 " but its lane disagrees", c,
+                                 tl->name, v->start_ns);
+        }
+    }
+    for (int p = 0; p < t->n_processes; p++) {
+        if (t->gil_lane[p] < 0)
+            continue;
+        const gs_lane_t *l = &t->lanes[t->gil_lane[p]].pub;
+        for (size_t j = 0; j < l->n; j++) {
+            const gs_interval_t *v = &l->iv[j];
+            const gs_lane_t *tl = &t->lanes[t->thread_lane[v->who]].pub;
+            if (tl->process != p)
+                return violation(err, "GIL of %s held by %s of another process",
+                                 t->process_names[p], tl->name);
+            if (!covered(tl, v->start_ns, v->end_ns, v->who, 1))
+                return violation(err, "GIL of %s: holder %s at %" PRId64
+                                      " is not holding it in its own lane",
+                                 t->process_names[p], tl->name, v->start_ns);
+        }
+    }
+    /* Per thread: a state that holds the GIL only while the GIL lane says so. */
+    for (int th = 0; th < t->n_threads; th++) {
+        const gs_lane_t *tl = &t->lanes[t->thread_lane[th]].pub;
+        int gl = t->gil_lane[tl->process];
+        for (size_t j = 0; j < tl->n; j++) {
+            const gs_interval_t *v = &tl->iv[j];
+            if (gl < 0 || !holds_gil(v))
+                continue;
+            const gs_lane_t *g = &t->lanes[gl].pub;
+            int64_t at = v->start_ns;
+            for (size_t k = gs_lane_find(g, at); k < g->n && at < v->end_ns; k++) {
+                if (g->iv[k].start_ns > at || g->iv[k].who != th)
+                    break;
+                at = g->iv[k].end_ns;
+            }
+            if (at < v->end_ns)
+                return violation(err, "%s is %s at %" PRId64 " without holding the GIL",
+                                 tl->name, gs_state_key((gs_state_t)v->state), at);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,43 @@
+/* testutil.h - building models in C and measuring traces, for the suites. */
+#ifndef GILSIM_TESTUTIL_H
+#define GILSIM_TESTUTIL_H
+
+#include <stdarg.h>
+
+#include "gilsim/gilsim.h"
+
+#define MS(x) ((int64_t)((x) * 1000000.0))
+#define US(x) ((int64_t)((x) * 1000.0))
+
+gs_op_t tu_cpu(int64_t ns);
+gs_op_t tu_io(int64_t ns);
+gs_op_t tu_sleep(int64_t ns);
+gs_op_t tu_c(int64_t ns, bool releases_gil);
+gs_op_t tu_sync(gs_op_kind_t k, int target);
+/* repeat count times the n ops that follow (copied) */
+gs_op_t tu_repeat(int64_t count, int n, ...);
+
+/* A model with `cores` cores, policy, and one process with `gil`. */
+gs_model_t *tu_model(int cores, gs_policy_t policy, gs_gil_kind_t gil);
+/* Adds a thread running the n ops that follow; returns its index. */
+int tu_thread(gs_model_t *m, const char *name, int n, ...);
+int tu_thread_in(gs_model_t *m, int process, const char *name, int n, ...);
+
+/* Runs m, asserts (with check's ck_assert) that the invariants hold, and
+ * returns the trace. rc_out may be NULL (then the run must end as done). */
+gs_trace_t *tu_run(const gs_model_t *m, int *rc_out);
+
+/* Measures over a thread's lane. */
+int64_t tu_time_in(const gs_trace_t *t, int thread, gs_state_t st);
+int64_t tu_finish(const gs_trace_t *t, int thread); /* end of its last interval */
+int64_t tu_count(const gs_trace_t *t, gs_instant_kind_t k, int thread); /* thread -1: any */
+/* I/O-or-sleep end -> GIL held again, per completion; returns count, fills
+ * out (up to max) */
+int tu_io_to_gil(const gs_trace_t *t, int thread, int64_t *out, int max);
+int64_t tu_median(int64_t *v, int n);
+/* Longest stretch a thread spent in WAIT_GIL/READY without running. */
+int64_t tu_longest_gil_wait(const gs_trace_t *t, int thread);
+/* Whole trace as text, malloc'd. */
+char *tu_dump(const gs_trace_t *t, size_t *len);
+
+#endif
