@@ -157,6 +157,14 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
             who = t->core->id;
             break;
         case OS_WAKING:
+            /* an idle core is waking up for it: a GIL waiter still waits for
+             * the GIL, anyone else is ready */
+            st = (t->gw == GW_TIMEDOUT || t->gw == GW_SIGNALED || t->gw == GW_SWITCHED)
+                     ? GS_ST_WAIT_GIL
+                     : GS_ST_READY;
+            if (st == GS_ST_WAIT_GIL)
+                flags = 0;
+            break;
         case OS_READY:
             st = GS_ST_READY;
             break;
@@ -282,12 +290,14 @@ static step_res_t step_gil(gs_engine_t *e, gs_thr_t *t)
 
 static step_res_t step_exit(gs_engine_t *e, gs_thr_t *t)
 {
-    if (t->holds_gil)
-        gs__gil_drop(e, t, true);
+    /* Leave the core first: the final drop signals a waiter, and a waking
+     * waiter may preempt the core it runs on. */
     t->finished = true;
     e->n_finished++;
-    gs__sync_thread_done(e, t);
     gs__os_exit(e, t);
+    if (t->holds_gil)
+        gs__gil_drop(e, t, true);
+    gs__sync_thread_done(e, t);
     gs__thr_trace(e, t);
     return STEP_WAIT;
 }

@@ -1,8 +1,458 @@
-/* check_models.c - placeholder, filled next. */
+/* check_models.c - the OS, GIL and sync models, stated as properties.
+ *
+ * None of these effects is coded anywhere: each must emerge from the
+ * algorithms in os.c, gil.c and sync.c. Every run also passes the trace
+ * invariant checker (tu_run). */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static int64_t makespan(const gs_trace_t *t)
+{
+    int64_t end = 0;
+    for (int i = 0; i < gs_trace_n_threads(t); i++)
+        if (tu_finish(t, i) > end)
+            end = tu_finish(t, i);
+    return end;
+}
+
+static int64_t run_makespan(gs_model_t *m)
+{
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t ms = makespan(t);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return ms;
+}
+
+/* ---- core: the GIL ------------------------------------------------------------ */
+
+START_TEST(test_gil_two_cpu_threads_are_not_faster_than_one)
+{
+    for (int cores = 1; cores <= 4; cores *= 2) {
+        gs_model_t *m = tu_model(cores, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+        tu_thread(m, "a", 1, tu_cpu(MS(100)));
+        tu_thread(m, "b", 1, tu_cpu(MS(100)));
+        int64_t two = run_makespan(m);
+        ck_assert_int_ge(two, MS(200)); /* serial: 2 x 100 ms */
+        ck_assert_int_le(two, MS(210));
+    }
+}
+END_TEST
+
+static int64_t convoy_p50(int64_t interval, int cpu_threads)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->processes[0].python.switch_interval_ns = interval;
+    for (int i = 0; i < cpu_threads; i++)
+        tu_thread(m, "cpu", 1, tu_cpu(MS(400)));
+    int s = tu_thread(m, "server", 1, tu_repeat(30, 2, tu_io(US(100)), tu_cpu(US(50))));
+    m->threads[s].start_at_ns = MS(1);
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t lat[64];
+    int n = tu_io_to_gil(t, s, lat, 64);
+    ck_assert_int_eq(n, 30);
+    int64_t p50 = tu_median(lat, n);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return p50;
+}
+
+START_TEST(test_gil_convoy_io_waits_about_one_interval)
+{
+    int64_t alone = convoy_p50(MS(5), 0);
+    ck_assert_int_lt(alone, US(100)); /* no competitor: just the wake-up */
+    int64_t p5 = convoy_p50(MS(5), 1);
+    ck_assert_int_ge(p5, MS(5) * 8 / 10);
+    ck_assert_int_le(p5, MS(5) * 15 / 10);
+    int64_t p1 = convoy_p50(MS(1), 1);
+    ck_assert_int_ge(p1, MS(1) * 8 / 10);
+    ck_assert_int_le(p1, MS(1) * 15 / 10);
+    ck_assert_int_lt(p1, p5); /* and it shrinks with the interval */
+}
+END_TEST
+
+START_TEST(test_gil_releasing_c_calls_scale_with_cores)
+{
+    for (int cores = 1; cores <= 4; cores *= 2) {
+        gs_model_t *m = tu_model(cores, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+        for (int i = 0; i < 4; i++)
+            tu_thread(m, "hash", 1, tu_repeat(10, 2, tu_cpu(US(20)), tu_c(MS(10), true)));
+        int64_t ms = run_makespan(m);
+        int64_t ideal = MS(400) / cores;
+        ck_assert_int_ge(ms, ideal);
+        ck_assert_int_le(ms, ideal * 12 / 10);
+    }
+}
+END_TEST
+
+START_TEST(test_gil_keeping_c_call_starves_everyone)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    int py = tu_thread(m, "ticker", 1, tu_repeat(100, 1, tu_cpu(US(500))));
+    int c = tu_thread(m, "regex", 2, tu_sleep(MS(2)), tu_c(MS(40), false));
+    gs_trace_t *t = tu_run(m, NULL);
+    ck_assert_int_ge(tu_longest_gil_wait(t, py), MS(40));
+    ck_assert_int_eq(tu_time_in(t, c, GS_ST_C_GIL), MS(40));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_gil_forced_switch_follows_each_drop_request)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    tu_thread(m, "a", 1, tu_cpu(MS(100)));
+    tu_thread(m, "b", 1, tu_cpu(MS(100)));
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t drops = tu_count(t, GS_IN_DROP_REQUEST, -1);
+    int64_t forced = tu_count(t, GS_IN_FORCED_SWITCH, -1);
+    /* ~200 ms of contention / 5 ms */
+    ck_assert_int_ge(drops, 30);
+    ck_assert_int_le(drops, 45);
+    ck_assert_int_eq(forced, drops);
+    /* the GIL changes hands at every forced switch */
+    const gs_lane_t *g = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
+    int64_t changes = 0;
+    for (size_t i = 1; i < g->n; i++)
+        changes += g->iv[i].who != g->iv[i - 1].who;
+    ck_assert_int_ge(changes, forced);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_gil_none_runs_threads_in_parallel_up_to_cores)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_NONE);
+    for (int i = 0; i < 4; i++)
+        tu_thread(m, "w", 1, tu_cpu(MS(50)));
+    int64_t ms = run_makespan(m);
+    ck_assert_int_ge(ms, MS(100));
+    ck_assert_int_le(ms, MS(110));
+    m = tu_model(2, GS_POLICY_CFS, GS_GIL_NONE);
+    m->processes[0].python.slowdown_pct = 150;
+    tu_thread(m, "w", 1, tu_cpu(MS(50)));
+    ck_assert_int_ge(run_makespan(m), MS(75));
+}
+END_TEST
+
+START_TEST(test_processes_have_their_own_gil)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    int p = gs_model_add_process(m, "worker", &m->processes[0].python);
+    m->processes[p].create_ns = MS(5);
+    tu_thread(m, "a", 1, tu_cpu(MS(100)));
+    int b = tu_thread_in(m, p, "b", 1, tu_cpu(MS(100)));
+    gs_trace_t *t = tu_run(m, NULL);
+    ck_assert_int_le(makespan(t), MS(110));
+    ck_assert_int_ge(tu_finish(t, b), MS(105)); /* paid the start-up */
+    ck_assert_int_eq(tu_count(t, GS_IN_DROP_REQUEST, -1), 0);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_gil2_holder_keeps_winning_on_two_cores)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON2);
+    int a = tu_thread(m, "a", 1, tu_cpu(MS(20)));
+    int b = tu_thread(m, "b", 1, tu_cpu(MS(20)));
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t futile = tu_count(t, GS_IN_FUTILE_WAKEUP, -1);
+    ck_assert_int_ge(futile, 100); /* one per check interval, roughly */
+    /* whoever holds it first finishes first, nearly uninterrupted */
+    int64_t first = tu_finish(t, a) < tu_finish(t, b) ? tu_finish(t, a) : tu_finish(t, b);
+    ck_assert_int_le(first, MS(25));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+/* ---- core: the OS --------------------------------------------------------------- */
+
+START_TEST(test_os_more_threads_than_cores_preempts_the_gil_holder)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    for (int i = 0; i < 4; i++)
+        tu_thread(m, "cpu", 1, tu_cpu(MS(50)));
+    gs_trace_t *t = tu_run(m, NULL);
+    const gs_instant_t *in = gs_trace_instants(t);
+    int64_t holder_preempted = 0;
+    for (size_t i = 0; i < gs_trace_n_instants(t); i++)
+        holder_preempted += in[i].kind == GS_IN_PREEMPT && in[i].arg == 1;
+    ck_assert_int_gt(holder_preempted, 0);
+    /* and it shows: ready while holding the GIL */
+    int64_t ready_with_gil = 0;
+    for (int th = 0; th < 4; th++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+        for (size_t i = 0; i < l->n; i++)
+            if (l->iv[i].state == GS_ST_READY && (l->iv[i].flags & GS_IV_HOLDS_GIL))
+                ready_with_gil += l->iv[i].end_ns - l->iv[i].start_ns;
+    }
+    ck_assert_int_gt(ready_with_gil, 0);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+/* Three CPU-bound jobs on one core without a GIL: fifo runs each to the end,
+ * rr and cfs interleave them. */
+static gs_trace_t *three_jobs(gs_policy_t p)
+{
+    gs_model_t *m = tu_model(1, p, GS_GIL_NONE);
+    m->machine.timeslice_ns = MS(2);
+    tu_thread(m, "long", 1, tu_cpu(MS(30)));
+    tu_thread(m, "mid", 1, tu_cpu(MS(20)));
+    tu_thread(m, "short", 1, tu_cpu(MS(5)));
+    gs_trace_t *t = tu_run(m, NULL);
+    gs_model_free(m);
+    return t;
+}
+
+START_TEST(test_os_fifo_runs_each_job_to_the_end)
+{
+    gs_trace_t *t = three_jobs(GS_POLICY_FIFO);
+    ck_assert_int_le(tu_finish(t, 0), MS(31));
+    ck_assert_int_le(tu_finish(t, 1), MS(51));
+    ck_assert_int_eq(tu_count(t, GS_IN_PREEMPT, -1), 0);
+    gs_trace_free(t);
+}
+END_TEST
+
+START_TEST(test_os_rr_and_cfs_let_the_short_job_finish_first)
+{
+    gs_policy_t ps[] = {GS_POLICY_RR, GS_POLICY_CFS};
+    for (int i = 0; i < 2; i++) {
+        gs_trace_t *t = three_jobs(ps[i]);
+        ck_assert_int_lt(tu_finish(t, 2), tu_finish(t, 1));
+        ck_assert_int_lt(tu_finish(t, 1), tu_finish(t, 0));
+        ck_assert_int_le(tu_finish(t, 2), MS(20));
+        ck_assert_int_gt(tu_count(t, GS_IN_PREEMPT, -1), 5);
+        gs_trace_free(t);
+    }
+}
+END_TEST
+
+START_TEST(test_os_priority_runs_the_higher_level_first)
+{
+    gs_model_t *m = tu_model(1, GS_POLICY_PRIORITY, GS_GIL_NONE);
+    int lo = tu_thread(m, "low", 1, tu_cpu(MS(10)));
+    int hi = tu_thread(m, "high", 1, tu_cpu(MS(10)));
+    m->threads[hi].priority = 5;
+    m->threads[hi].start_at_ns = MS(1);
+    gs_trace_t *t = tu_run(m, NULL);
+    ck_assert_int_lt(tu_finish(t, hi), tu_finish(t, lo)); /* preempted low on wake-up */
+    ck_assert_int_le(tu_finish(t, hi), MS(12));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_os_context_switches_cost_core_time)
+{
+    gs_model_t *m = tu_model(1, GS_POLICY_RR, GS_GIL_NONE);
+    m->machine.timeslice_ns = MS(1);
+    m->machine.context_switch_ns = US(100);
+    tu_thread(m, "a", 1, tu_cpu(MS(10)));
+    tu_thread(m, "b", 1, tu_cpu(MS(10)));
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t sw = tu_time_in(t, 0, GS_ST_SWITCH) + tu_time_in(t, 1, GS_ST_SWITCH);
+    ck_assert_int_ge(sw, US(100) * 15);
+    ck_assert_int_eq(makespan(t), MS(20) + sw + m->machine.wakeup_latency_ns);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+/* ---- core: Python-level sync ------------------------------------------------------- */
+
+static int inside, worst_inside;
+static void critical(gs_ctx_t *c, void *user)
+{
+    (void)user;
+    for (int i = 0; i < 20; i++) {
+        gs_acquire(c, 0);
+        inside++;
+        if (inside > worst_inside)
+            worst_inside = inside;
+        gs_cpu(c, US(300));
+        gs_io(c, US(50)); /* blocks while holding the lock */
+        inside--;
+        gs_release(c, 0);
+        gs_cpu(c, US(10));
+    }
+}
+
+START_TEST(test_sync_lock_excludes_and_releases_the_gil_while_waiting)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    gs_model_add_lock(m, "db", false);
+    for (int i = 0; i < 3; i++) {
+        int t = gs_model_add_thread(m, "w", 0);
+        gs_model_set_body(m, t, critical, NULL, NULL);
+    }
+    inside = worst_inside = 0;
+    gs_trace_t *t = tu_run(m, NULL);
+    ck_assert_int_eq(worst_inside, 1);
+    int64_t waited = 0;
+    for (int th = 0; th < 3; th++)
+        waited += tu_time_in(t, th, GS_ST_WAIT_LOCK);
+    ck_assert_int_gt(waited, 0);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_sync_deadlock_cycle_is_named)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    int a = gs_model_add_lock(m, "accounts", false), b = gs_model_add_lock(m, "audit", false);
+    tu_thread(m, "alice", 3, tu_sync(GS_OP_ACQUIRE, a), tu_sleep(MS(1)), tu_sync(GS_OP_ACQUIRE, b));
+    tu_thread(m, "bob", 3, tu_sync(GS_OP_ACQUIRE, b), tu_sleep(MS(1)), tu_sync(GS_OP_ACQUIRE, a));
+    tu_thread(m, "bystander", 1, tu_cpu(MS(500))); /* the cycle is found while it runs */
+    int rc;
+    gs_trace_t *t = tu_run(m, &rc);
+    ck_assert_int_eq(rc, GS_EDEADLOCK);
+    const char *msg = gs_trace_message(t);
+    ck_assert_ptr_nonnull(strstr(msg, "alice holds lock 'accounts' and waits for lock 'audit'"));
+    ck_assert_ptr_nonnull(strstr(msg, "bob holds lock 'audit' and waits for lock 'accounts'"));
+    /* found when the cycle closes, long before the bystander ends */
+    ck_assert_int_lt(gs_trace_end_ns(t), MS(50));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_sync_rlock_reenters_and_lock_self_deadlocks)
+{
+    gs_model_t *m = tu_model(1, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    int r = gs_model_add_lock(m, "r", true);
+    tu_thread(m, "t", 4, tu_sync(GS_OP_ACQUIRE, r), tu_sync(GS_OP_ACQUIRE, r),
+              tu_sync(GS_OP_RELEASE, r), tu_sync(GS_OP_RELEASE, r));
+    gs_trace_free(tu_run(m, NULL));
+    m->locks[r].reentrant = false;
+    int rc;
+    gs_trace_t *t = tu_run(m, &rc);
+    ck_assert_int_eq(rc, GS_EDEADLOCK);
+    ck_assert_ptr_nonnull(strstr(gs_trace_message(t), "RLock"));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_sync_queue_never_exceeds_maxsize)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    int q = gs_model_add_queue(m, "jobs", 3);
+    tu_thread(m, "producer", 1, tu_repeat(30, 2, tu_cpu(US(100)), tu_sync(GS_OP_PUT, q)));
+    tu_thread(m, "consumer", 1, tu_repeat(30, 2, tu_sync(GS_OP_GET, q), tu_io(US(500))));
+    gs_trace_t *t = tu_run(m, NULL);
+    const gs_instant_t *in = gs_trace_instants(t);
+    int64_t max = 0, n = 0;
+    for (size_t i = 0; i < gs_trace_n_instants(t); i++)
+        if (in[i].kind == GS_IN_QUEUE_LEN) {
+            n++;
+            ck_assert_int_ge(in[i].arg, 0);
+            if (in[i].arg > max)
+                max = in[i].arg;
+        }
+    ck_assert_int_eq(n, 60);
+    ck_assert_int_eq(max, 3); /* the producer is faster: the queue fills */
+    ck_assert_int_gt(tu_time_in(t, 0, GS_ST_WAIT_QUEUE), 0);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_sync_event_wakes_every_waiter_and_join_waits)
+{
+    gs_model_t *m = tu_model(4, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    int ev = gs_model_add_event(m, "go");
+    int w1 = tu_thread(m, "w1", 2, tu_sync(GS_OP_WAIT, ev), tu_cpu(MS(1)));
+    int w2 = tu_thread(m, "w2", 2, tu_sync(GS_OP_WAIT, ev), tu_cpu(MS(1)));
+    int late = tu_thread(m, "late", 1, tu_cpu(MS(3)));
+    m->threads[late].autostart = false;
+    tu_thread(m, "boss", 5, tu_sleep(MS(5)), tu_sync(GS_OP_SET, ev), tu_sync(GS_OP_START, late),
+              tu_sync(GS_OP_JOIN, late), tu_cpu(US(10)));
+    gs_trace_t *t = tu_run(m, NULL);
+    ck_assert_int_ge(tu_time_in(t, w1, GS_ST_WAIT_EVENT), MS(5) - US(100));
+    ck_assert_int_ge(tu_time_in(t, w2, GS_ST_WAIT_EVENT), MS(5) - US(100));
+    ck_assert_int_ge(tu_finish(t, 3), tu_finish(t, late));
+    ck_assert_int_gt(tu_time_in(t, 3, GS_ST_WAIT_JOIN), MS(2));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+/* ---- props ----------------------------------------------------------------------- */
+
+START_TEST(test_gil_at_most_one_holder_over_many_seeds)
+{
+    for (uint64_t seed = 1; seed <= 30; seed++) {
+        gs_model_t *m = tu_model((int)(seed % 4) + 1, (gs_policy_t)(seed % 4), GS_GIL_CPYTHON3);
+        m->seed = seed;
+        m->processes[0].python.waker = seed % 2 ? GS_WAKE_RANDOM : GS_WAKE_FIFO;
+        m->processes[0].python.switch_interval_ns = US(200) * (int64_t)(seed % 7 + 1);
+        gs_op_t r = tu_cpu(0);
+        r.dur.dist = GS_DIST_EXP;
+        r.dur.a_ns = US(700);
+        gs_op_t x = tu_io(0);
+        x.dur.dist = GS_DIST_NORMAL;
+        x.dur.a_ns = US(300);
+        x.dur.b_ns = US(200);
+        for (int i = 0; i < 5; i++)
+            tu_thread(m, "t", 1, tu_repeat(8, 3, r, x, tu_c(US(150), i % 2 == 0)));
+        gs_trace_t *t = tu_run(m, NULL); /* the checker: one holder, never waiting */
+        ck_assert_int_eq(gs_trace_outcome(t), GS_OUT_DONE);
+        /* work is conserved: every thread ran exactly what it was given */
+        for (int th = 0; th < 5; th++)
+            ck_assert_int_eq(tu_time_in(t, th, GS_ST_C_GIL) + tu_time_in(t, th, GS_ST_C_NOGIL),
+                             8 * US(150));
+        gs_trace_free(t);
+        gs_model_free(m);
+    }
+}
+END_TEST
+
+static Suite *models_suite(void)
+{
+    Suite *s = suite_create("models");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_gil_two_cpu_threads_are_not_faster_than_one);
+    tcase_add_test(tc, test_gil_convoy_io_waits_about_one_interval);
+    tcase_add_test(tc, test_gil_releasing_c_calls_scale_with_cores);
+    tcase_add_test(tc, test_gil_keeping_c_call_starves_everyone);
+    tcase_add_test(tc, test_gil_forced_switch_follows_each_drop_request);
+    tcase_add_test(tc, test_gil_none_runs_threads_in_parallel_up_to_cores);
+    tcase_add_test(tc, test_processes_have_their_own_gil);
+    tcase_add_test(tc, test_gil2_holder_keeps_winning_on_two_cores);
+    tcase_add_test(tc, test_os_more_threads_than_cores_preempts_the_gil_holder);
+    tcase_add_test(tc, test_os_fifo_runs_each_job_to_the_end);
+    tcase_add_test(tc, test_os_rr_and_cfs_let_the_short_job_finish_first);
+    tcase_add_test(tc, test_os_priority_runs_the_higher_level_first);
+    tcase_add_test(tc, test_os_context_switches_cost_core_time);
+    tcase_add_test(tc, test_sync_lock_excludes_and_releases_the_gil_while_waiting);
+    tcase_add_test(tc, test_sync_deadlock_cycle_is_named);
+    tcase_add_test(tc, test_sync_rlock_reenters_and_lock_self_deadlocks);
+    tcase_add_test(tc, test_sync_queue_never_exceeds_maxsize);
+    tcase_add_test(tc, test_sync_event_wakes_every_waiter_and_join_waits);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("props");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_gil_at_most_one_holder_over_many_seeds);
+    suite_add_tcase(s, tc);
+    return s;
+}
 
 int main(void)
 {
-    return EXIT_SUCCESS;
+    SRunner *sr = srunner_create(models_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
