@@ -312,8 +312,13 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
      * lane, at most one per pixel column and kind. */
     size_t ni = gs_trace_n_instants(t);
     const gs_instant_t *in = gs_trace_instants(t);
-    int last_col[GS_IN_COUNT];
-    for (int k = 0; k < GS_IN_COUNT; k++)
+    /* last column drawn per (thread, kind), so markers stay one per pixel */
+    int *last_col = malloc((size_t)(nt > 0 ? nt : 1) * GS_IN_COUNT * sizeof *last_col);
+    if (!last_col) {
+        free(thread_y);
+        return GS_ENOMEM;
+    }
+    for (int k = 0; k < (nt > 0 ? nt : 1) * GS_IN_COUNT; k++)
         last_col[k] = -1;
     fputs("<g class=\"instants\" fill=\"#CC79A7\">\n", out);
     for (size_t k = 0; k < ni; k++) {
@@ -334,10 +339,10 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
         }
         if (!marked(x->kind) || x->thread < 0 || x->thread >= nt)
             continue;
-        int col = (int)xx + 10000 * x->thread;
-        if (col == last_col[x->kind])
+        int col = (int)xx, *last = &last_col[x->thread * GS_IN_COUNT + x->kind];
+        if (col == *last)
             continue;
-        last_col[x->kind] = col;
+        *last = col;
         double ty = thread_y[x->thread];
         fprintf(out, "<path d=\"M%.2f %.1f l-3 -5 h6 z\"><title>", xx, ty);
         esc(out, gs_instant_text((gs_instant_kind_t)x->kind));
@@ -387,5 +392,6 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
             lx + 7, y + 13, lx + 19, y + 12);
     fputs("</g>\n</svg>\n", out);
     free(thread_y);
+    free(last_col);
     return ferror(out) ? GS_EIO : 0;
 }
