@@ -1,19 +1,88 @@
-"""Why a prediction misses: one paragraph per experiment, chosen by the
-direction of the miss.  Written from what the runs showed (see
-docs/validation.md); keep it true when the model changes."""
+"""Why a prediction misses: for each miss, the known cause and what would fix
+it, chosen by experiment, figure and direction of the miss.  The causes were
+found by reading the traces and CPython's Python/ceval_gil.c (3.11); keep the
+text true when the model changes."""
 
-# experiment id -> (text when the model predicts too high, ... too low)
-WHY = {}
+BUSY = 0.25
+
+# (experiment id, text in the figure's label, "hi" when the model predicts too
+# much / "lo" too little / "any", explanation)
+WHY = [
+    ("cpu", "", "any",
+     "Two CPU-bound threads cost the same as one thread doing the work twice, in the "
+     "model and in reality; a miss here comes from the real run, whose two halves were "
+     "disturbed differently by other processes (see the share they used above)."),
+    ("switches", "0.1 ms", "any",
+     "At 0.1 ms the cost of a switch is mostly wake-ups, not the interval. The waiter's "
+     "timed wait fires late (the kernel's 50 us timer slack plus waking an idle vCPU), then "
+     "the holder drops and signals, and the waiter must wake again. The model charges the "
+     "one calibrated wake-up latency (the cold one, measured as the lateness of a 1 ms "
+     "sleep) to every wake-up; in reality the second wake-up, microseconds after the waiter "
+     "went back to sleep, is much cheaper (a hot vCPU), while the first one may be dearer "
+     "when the CPUs are busy. Fix: a wake-up latency that depends on how long the core has "
+     "been idle (the model has one figure for both), and timer slack as a separate "
+     "parameter for timed waits."),
+    ("switches", "", "any",
+     "Switches per second are about 1 / (interval + the wake-ups of one switch); at long "
+     "intervals a miss comes from the few switches counted (about 20 per second at 50 ms) "
+     "and from other processes delaying the waiter's wake-up by up to a 4 ms tick."),
+    ("convoy", "2 CPU threads, interval 5", "lo",
+     "Real CPython makes the I/O thread wait about three intervals, the model one. In "
+     "take_gil (Python/ceval_gil.c) a waiter whose timed wait expires sets the drop request "
+     "only if switch_number did not move during its wait. With two CPU-bound threads the "
+     "other CPU thread times out first, sets the drop request, and is still awake and on a "
+     "core when the holder drops the GIL, while the I/O thread sleeps on the condition "
+     "variable and needs a wake-up: the awake CPU thread usually takes the GIL, the switch "
+     "voids the I/O thread's next timeout, and it waits again. The model hands the GIL to "
+     "the signalled waiter in FIFO order, which is the I/O thread. Fix: let a waiter that "
+     "is already running (just timed out) race the signalled one for a free GIL instead of "
+     "reserving it for the FIFO head."),
+    ("convoy", "", "hi",
+     "The model charges the cold wake-up latency (timer slack plus waking an idle vCPU, "
+     "about 0.1 ms) three times per I/O op: after the I/O, after the GIL wait's timeout and "
+     "after the holder's signal. In reality the last one is a hot wake-up (the waiter went "
+     "back to sleep microseconds before), so the model is about 0.1-0.2 ms high; the "
+     "shorter the interval, the more it shows. Fix: an idle-dependent wake-up latency."),
+    ("convoy", "", "lo",
+     "Reality waited longer than the model: other processes held the second core, so the "
+     "woken thread waited for the next 4 ms tick before it ran (the model gives the machine "
+     "to our threads only)."),
+    ("crelease", "", "hi",
+     "The model scales GIL-releasing C calls perfectly with cores. In reality both threads "
+     "also share the memory bandwidth and caches, and any other process on the machine "
+     "takes one of the two cores away from them (see the share they used above)."),
+    ("starve", "", "any",
+     "The ticker starves for the whole C call in both; the gap also contains the time the "
+     "sorter needs to take the GIL from the ticker (up to one interval), which depends on "
+     "where in the interval the sorter's sleep ends."),
+    ("sleeps", "", "any",
+     "The sleeps overlap in both; what remains is the timer slack and the wake-ups of 8 "
+     "threads that take the GIL one after the other."),
+    ("locks", "", "any",
+     "A hand-off costs one wake-up of the blocked thread plus the kernel work of the "
+     "release and the blocking acquire; both are calibrated on a pipe ping-pong, a "
+     "different program, so the difference is what separates a futex-based Lock from a "
+     "pipe (fewer copies, no file descriptor), plus noise."),
+]
 
 
 def explain(r):
+    """Markdown lines explaining each key miss of result r."""
     misses = [x for x in r.rows if x.key and x.within is False]
+    out = []
+    if r.others is not None and r.others > BUSY:
+        out.append("*Other processes used %.0f%% of the machine during this experiment, "
+                   "so its figures are not trustworthy; re-run on a quiet machine.*"
+                   % (100 * r.others))
+        out.append("")
     if not misses:
-        return []
-    out = ["**Misses.**"]
+        return out
+    out.append("**Why the misses.**")
+    out.append("")
     for x in misses:
-        hi, lo = WHY.get(r.id, ("", ""))
-        text = hi if x.ratio > 1 else lo
-        out.append("- %s: predicted %.2fx the measurement. %s"
-                   % (x.label, x.ratio, text or "Not yet explained."))
+        way = "hi" if x.ratio > 1 else "lo"
+        text = next((t for eid, lab, d, t in WHY
+                     if eid == r.id and lab in x.label and d in (way, "any")), None)
+        out.append("- %s: the model predicts %.2fx the measurement. %s"
+                   % (x.label, x.ratio, text or "Not explained yet."))
     return out

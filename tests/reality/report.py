@@ -103,6 +103,8 @@ def _experiment(r):
             "%s %s" % (k, v if isinstance(v, int) else fmt(v, "s"))
             for k, v in r.calibration.items()) + ".")
         out.append("")
+    if r.model_error:
+        out += ["**The model failed on this experiment:** `%s`" % r.model_error, ""]
     out.append("Other processes used %s of the machine during this experiment (%.1f s)."
                % ("an unknown share" if r.others is None else "%.0f%%" % (100 * r.others),
                   r.seconds))
@@ -120,6 +122,8 @@ def _experiment(r):
             c.text, "yes" if c.measured else "**no**",
             "not run" if c.predicted is None else "yes" if c.predicted else "**no**"))
     out.append("")
+    for note in r.notes:
+        out += [note, ""]
     text = explain.explain(r)
     if text:
         out += text + [""]

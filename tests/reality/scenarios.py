@@ -115,3 +115,18 @@ def lock_pingpong(machine, n, py_s, setup_s, interval_s=0.005):
                   "program": [{"repeat": n, "do": [{"release": "a"}, {"cpu": dur(py_s)},
                                                    {"acquire": "b"}, {"cpu": dur(py_s)}]}]}],
                 locks=["a", "b"])
+
+
+# (7b) The same ping-pong through two bounded queues of one slot, for a model
+# that does not let a thread release a Lock another thread acquired.
+def queue_pingpong(machine, n, py_s, interval_s=0.005):
+    return base("reality: queue ping-pong",
+                "Two threads pass the turn through two one-slot queues, %d rounds." % n,
+                machine, interval_s,
+                [{"name": "ping",
+                  "program": [{"repeat": n, "do": [{"put": "q1"}, {"cpu": dur(py_s)},
+                                                   {"get": "q2"}, {"cpu": dur(py_s)}]}]},
+                 {"name": "pong",
+                  "program": [{"repeat": n, "do": [{"get": "q1"}, {"cpu": dur(py_s)},
+                                                   {"put": "q2"}, {"cpu": dur(py_s)}]}]}],
+                queues={"q1": {"maxsize": 1}, "q2": {"maxsize": 1}})
