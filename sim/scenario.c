@@ -66,6 +66,44 @@ static bool is_value_end(char c)
            c == 'l'; /* true, false, null */
 }
 
+/* cJSON points at the opening quote of a string it could not read: find
+ * why in the string itself. */
+static bool explain_string(gs_diag_t *d, const char *file, const char *text, size_t len, size_t p)
+{
+    for (size_t q = p + 1; q < len; q++) {
+        unsigned char ch = (unsigned char)text[q];
+        if (ch == '"')
+            return false; /* the string is fine: something else is wrong */
+        if (ch < 0x20) {
+            syntax_error(d, file, text, len, q,
+                         ch == '\n' ? "a string is not closed on this line (or holds a raw line "
+                                      "break: write \\n)"
+                                    : "a raw control character in a string: escape it");
+            return true;
+        }
+        if (ch == '\\') {
+            char e = q + 1 < len ? text[q + 1] : '\0';
+            if (!strchr("\"\\/bfnrtu", e) || e == '\0') {
+                syntax_error(d, file, text, len, q,
+                             "invalid escape in a string: use \\\\ \\\" \\/ \\b \\f \\n "
+                             "\\r \\t or \\uXXXX");
+                return true;
+            }
+            if (e == 'u') {
+                for (int k = 2; k < 6; k++)
+                    if (q + (size_t)k >= len || !isxdigit((unsigned char)text[q + (size_t)k])) {
+                        syntax_error(d, file, text, len, q,
+                                     "invalid \\u escape: write four hex digits, as \\u00e9");
+                        return true;
+                    }
+            }
+            q++;
+        }
+    }
+    syntax_error(d, file, text, len, p, "a string is not closed: its closing \" is missing");
+    return true;
+}
+
 /* cJSON says where it stopped, not why: look at the text around that place
  * and say what is most likely wrong. */
 static void explain_syntax(gs_diag_t *d, const char *file, const char *text, size_t len,
@@ -85,8 +123,9 @@ static void explain_syntax(gs_diag_t *d, const char *file, const char *text, siz
                      "unexpected end of the file: a string, [ or { is not closed");
         return;
     }
-    if (c == '/' && p + 1 < len && (text[p + 1] == '/' || text[p + 1] == '*')) {
-        syntax_error(d, file, text, len, p, "comments are not allowed in JSON");
+    if (c == '/' || prev == '/') {
+        syntax_error(d, file, text, len, c == '/' && prev != '/' ? p : b - 1,
+                     "comments are not allowed in JSON");
         return;
     }
     if ((c == '}' || c == ']') && prev == ',') {
@@ -99,14 +138,10 @@ static void explain_syntax(gs_diag_t *d, const char *file, const char *text, siz
                      "strings and keys need double quotes (\"), not single quotes");
         return;
     }
-    /* inside a string: a bad escape or a raw line break */
-    for (size_t q = p; q > 0 && q + 8 > p; q--)
-        if (text[q - 1] == '\\') {
-            syntax_error(d, file, text, len, q - 1,
-                         "invalid escape in a string: use \\\\ \\\" \\/ \\b \\f \\n \\r \\t or "
-                         "\\uXXXX");
+    if (c == '"' && !(is_value_end(prev) && b > 0 && prev != '"')) {
+        if (explain_string(d, file, text, len, p))
             return;
-        }
+    }
     /* a word: back up to its start */
     size_t w = p;
     while (w > 0 && (isalnum((unsigned char)text[w - 1]) || text[w - 1] == '_'))
@@ -115,11 +150,8 @@ static void explain_syntax(gs_diag_t *d, const char *file, const char *text, siz
         size_t e = w;
         while (e < len && (isalnum((unsigned char)text[e]) || text[e] == '_') && e - w < 40)
             e++;
-        if (w > 0 && text[w - 1] == '"') {
-            syntax_error(d, file, text, len, w - 1,
-                         "a string is not closed: its closing \" is missing on this line");
+        if (w > 0 && text[w - 1] == '"' && explain_string(d, file, text, len, w - 1))
             return;
-        }
         snprintf(msg, sizeof msg,
                  "unexpected word \"%.*s\": strings and keys need double quotes; the only bare "
                  "words are true, false and null",
@@ -296,7 +328,7 @@ int gs__scen_apply_override(cJSON *root, const gs_override_t *o, char *why, size
             child = cJSON_GetObjectItemCaseSensitive(cur, s.key);
             if (last) {
                 cJSON *v = override_value(o->value);
-                bool ok = v && (child ? cJSON_ReplaceItemViaPointer(cur, child, v)
+                bool ok = v && (child ? cJSON_ReplaceItemInObjectCaseSensitive(cur, s.key, v)
                                       : cJSON_AddItemToObject(cur, s.key, v));
                 if (!ok) {
                     cJSON_Delete(v);
@@ -379,6 +411,13 @@ static int load_tree(const char *file, const char *text, size_t len, const gs_ov
     if (!ld.m || ld.nomem) {
         gs__scen_diag_add(diag, GS_ENOMEM, file, 0, 0, "", "out of memory");
         rc = GS_ENOMEM;
+    }
+    gs_error_t chk;
+    if (diag->n_total == 0 && gs_model_check(ld.m, &chk) < 0) {
+        /* the loader let through what the engine refuses: a loader bug */
+        char msg[300];
+        snprintf(msg, sizeof msg, "internal: the model check refused it: %.250s", chk.msg);
+        gs__scen_diag_add(diag, GS_ESCENARIO, file, 0, 0, chk.path, msg);
     }
     if (diag->n_total == 0) {
         *out = ld.m;

@@ -221,7 +221,7 @@ done:
 static void undeclared(gs__scen_t *ld, const char *kind, const char *name, const char *decl_key,
                        const gs_sync_spec_t *specs, int n)
 {
-    const char **names = malloc(sizeof *names * (size_t)(n > 0 ? n : 1));
+    const char **names = calloc((size_t)(n > 0 ? n : 1), sizeof *names);
     if (!names) {
         ld->nomem = true;
         return;
@@ -302,7 +302,7 @@ static int resolve_thread(gs__scen_t *ld, const cJSON *v, gs_op_kind_t kind)
                          s, dc->count, verb, list, dc->count > 9 ? ", ..." : "");
             return -1;
         }
-        const char **names = malloc(sizeof *names * (size_t)(m->n_threads ? m->n_threads : 1));
+        const char **names = calloc((size_t)(m->n_threads ? m->n_threads : 1), sizeof *names);
         if (!names) {
             ld->nomem = true;
             return -1;
