@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PER_COLUMN 24
+#define MAX_PER_COLUMN 16
 #define NO_STATE 255
 #define TRACK 0xF0F0F0u   /* a lane before the playhead, where nothing happens */
 #define UNREVEALED GV_BG  /* after the playhead */
@@ -31,15 +31,40 @@ static uint32_t argb(uint32_t rgb)
     return 0xFF000000u | rgb;
 }
 
+/* First interval at or after index lo whose end is after t (the one covering
+ * t, or the next one): galloping from lo, because successive columns look a
+ * little further each time. O(log distance), and it stays in cache. */
+static size_t find_from(const gs_lane_t *lane, size_t lo, int64_t t)
+{
+    size_t n = lane->n;
+    if (lo >= n || lane->iv[lo].end_ns > t)
+        return lo;
+    size_t step = 1, prev = lo;
+    while (lo + step < n && lane->iv[lo + step].end_ns <= t) {
+        prev = lo + step;
+        step *= 2;
+    }
+    size_t a = prev + 1, b = lo + step < n ? lo + step : n; /* answer in [a, b] */
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (lane->iv[mid].end_ns <= t)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a;
+}
+
 /* The dominant state of each column of lane in [t0, t0 + w * nspp). */
 static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, int64_t reveal,
                          bool edges, col_t *out)
 {
     int64_t acc[GS_ST_COUNT];
+    size_t from = gs_lane_find(lane, t0);
+    for (int x = 0; x < w; x++)
+        out[x] = (col_t){NO_STATE, 0, 0};
     for (int x = 0; x < w; x++) {
         col_t *c = &out[x];
-        c->state = NO_STATE;
-        c->stripe = c->edge = 0;
         int64_t ta = t0 + (int64_t)(x * nspp), tb = t0 + (int64_t)((x + 1) * nspp);
         if (tb <= ta)
             tb = ta + 1;
@@ -47,10 +72,12 @@ static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, 
             continue;
         if (tb > reveal)
             tb = reveal;
-        size_t i0 = gs_lane_find(lane, ta);
-        if (i0 >= lane->n || lane->iv[i0].start_ns >= tb)
+        size_t i0 = from = find_from(lane, from, ta);
+        if (i0 >= lane->n)
+            break;
+        if (lane->iv[i0].start_ns >= tb)
             continue;
-        size_t i1 = gs_lane_find(lane, tb - 1);
+        size_t i1 = find_from(lane, i0, tb - 1);
         if (i1 >= lane->n || lane->iv[i1].start_ns >= tb)
             i1--;
         size_t cnt = i1 - i0 + 1, stride = cnt > MAX_PER_COLUMN ? cnt / MAX_PER_COLUMN : 1;
@@ -130,8 +157,8 @@ static void vline(canvas_t *cv, int x, int y0, int y1, uint32_t c)
 static void draw_instants(gv_view_t *v, canvas_t *cv, int run, const int *row_of_lane)
 {
     const gs_trace_t *t = v->run[run].trace;
-    const gs_instant_t *in = gs_trace_instants(t);
-    size_t n = gs_trace_n_instants(t), lo = 0, hi = n;
+    const gs_instant_t *in = v->run[run].instants;
+    size_t n = v->run[run].n_instants, lo = 0, hi = n;
     while (lo < hi) { /* first instant at or after t0 */
         size_t mid = (lo + hi) / 2;
         if (in[mid].t_ns < v->t0)

@@ -1,7 +1,9 @@
 /* run.c - one simulation of the loaded scenario (public API only). */
 #include "run.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void diag_text(const gs_diag_t *d, const char *what, int rc, char *err, size_t n)
@@ -53,6 +55,43 @@ static void make_label(gv_run_t *r)
              m->machine.cores == 1 ? "" : "s", gs_policy_name(m->machine.policy));
 }
 
+typedef struct keyed {
+    gs_instant_t in;
+    size_t pos; /* position in the trace: breaks ties, so the sort is stable */
+} keyed_t;
+
+static int by_time(const void *a, const void *b)
+{
+    const keyed_t *x = a, *y = b;
+    if (x->in.t_ns != y->in.t_ns)
+        return x->in.t_ns < y->in.t_ns ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The view steps and draws by binary search over time, so it keeps its own
+ * time-sorted copy of the instants without the annotations (those are drawn
+ * from the annotation list). */
+static int sort_instants(gv_run_t *r)
+{
+    size_t n = gs_trace_n_instants(r->trace), k = 0;
+    const gs_instant_t *in = gs_trace_instants(r->trace);
+    keyed_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    r->instants = malloc((n ? n : 1) * sizeof *r->instants);
+    if (!tmp || !r->instants) {
+        free(tmp);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (in[i].kind != GS_IN_ANNOTATION)
+            tmp[k++] = (keyed_t){in[i], i};
+    qsort(tmp, k, sizeof *tmp, by_time);
+    for (size_t i = 0; i < k; i++)
+        r->instants[i] = tmp[i].in;
+    r->n_instants = k;
+    free(tmp);
+    return 0;
+}
+
 int gv_run_make(gv_run_t *r, const char *path, const gs_override_t *ov, int n_ov, char *err,
                 size_t n_err)
 {
@@ -90,6 +129,11 @@ int gv_run_make(gv_run_t *r, const char *path, const gs_override_t *ov, int n_ov
         return rc ? rc : GS_EINVAL;
     }
     r->has_stats = gs_stats_compute(r->trace, &r->stats) == 0;
+    if (sort_instants(r) != 0) {
+        snprintf(err, n_err, "out of memory");
+        gv_run_clear(r);
+        return GS_ENOMEM;
+    }
     make_label(r);
     return 0;
 }
@@ -98,6 +142,7 @@ void gv_run_clear(gv_run_t *r)
 {
     if (r->has_stats)
         gs_stats_destroy(&r->stats);
+    free(r->instants);
     if (r->trace)
         gs_trace_free(r->trace);
     if (r->model)

@@ -285,8 +285,8 @@ int64_t gv_view_next_event(const gv_view_t *v, int64_t t)
             if (c > t && c < best)
                 best = c;
         }
-        size_t n = gs_trace_n_instants(tr);
-        const gs_instant_t *in = gs_trace_instants(tr);
+        size_t n = v->run[r].n_instants;
+        const gs_instant_t *in = v->run[r].instants;
         size_t lo = 0, hi = n; /* first instant after t */
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
@@ -319,8 +319,8 @@ int64_t gv_view_prev_event(const gv_view_t *v, int64_t t)
             if (c >= 0 && c < t && c > best)
                 best = c;
         }
-        size_t n = gs_trace_n_instants(tr);
-        const gs_instant_t *in = gs_trace_instants(tr);
+        size_t n = v->run[r].n_instants;
+        const gs_instant_t *in = v->run[r].instants;
         size_t lo = 0, hi = n; /* first instant at or after t */
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;

@@ -26,6 +26,9 @@ typedef struct gv_run {
     gs_stats_t stats;  /* valid when has_stats */
     bool has_stats;
     char label[160];   /* "cpython3 · interval 5 ms · 2 cores · cfs" */
+    gs_instant_t *instants; /* owned: the trace's instants but annotations,
+                               sorted by time (stable), for binary search */
+    size_t n_instants;
 } gv_run_t;
 
 /* The what-if knobs. A knob the user changed becomes an override. */

@@ -1,0 +1,183 @@
+/* bench_view.c - gilsim-view's speed with the software renderer at 1920x1080:
+ *   1. frame time for a fabricated trace of about 1 000 000 intervals at
+ *      several zooms (target < 16 ms);
+ *   2. a knob change (re-load, re-simulate, redraw) on a lesson (< 100 ms);
+ *   3. start-up to the first frame in this process: fonts, load, simulate,
+ *      layout and draw (< 300 ms; process start and the window are extra).
+ * Usage: bench_view [--quick] [LESSON.json]. Prints one line per figure. */
+#include <SDL.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gilsim/gilsim.h"
+#include "trace_int.h"
+#include "view.h"
+
+#define W 1920
+#define H 1080
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return v[n / 2];
+}
+
+/* n_threads threads in one process with a GIL, on n_cores cores; each thread
+ * alternates states with random lengths until the lanes hold ~target
+ * intervals in all. Only the shape matters here, not the model's rules. */
+static gs_trace_t *fabricate(int n_threads, int n_cores, long target, int64_t *end_out)
+{
+    gs_model_t *m = gs_model_new();
+    m->machine.cores = n_cores;
+    char name[32];
+    for (int i = 0; i < n_threads; i++) {
+        snprintf(name, sizeof name, "worker-%d", i + 1);
+        gs_model_add_thread(m, name, 0);
+    }
+    gs_trace_t *t = gs__trace_new(m);
+    static const gs_state_t cycle[] = {GS_ST_PY, GS_ST_WAIT_GIL, GS_ST_IO, GS_ST_READY, GS_ST_PY,
+                                       GS_ST_C_NOGIL, GS_ST_SLEEP};
+    uint64_t x = 42;
+    int64_t now = 0;
+    long per_step = n_threads + n_cores + 1, steps = target / per_step;
+    for (long s = 0; s < steps; s++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        now += 1000 + (int64_t)((x >> 33) % 50000);
+        int holder = (int)(s % n_threads);
+        for (int th = 0; th < n_threads; th++) {
+            gs_state_t st = th == holder ? GS_ST_PY : cycle[(s + (uint64_t)th * 3) % 7];
+            if (th != holder && st == GS_ST_PY)
+                st = GS_ST_WAIT_GIL;
+            gs__trace_thread(t, th, now, st, th < n_cores ? th : -1, GS_NO_OP,
+                             st == GS_ST_READY ? GS_IV_HOLDS_GIL : 0);
+        }
+        for (int c = 0; c < n_cores; c++)
+            gs__trace_core(t, c, now, (int)((s + c) % n_threads), GS_ST_PY, 0);
+        gs__trace_gil(t, 0, now, holder);
+        if (s % 64 == 0)
+            gs__trace_instant(t, now, GS_IN_DROP_REQUEST, (holder + 1) % n_threads, 0, 0);
+    }
+    now += 1000;
+    gs__trace_finish(t, now, GS_OUT_DONE, "", steps);
+    *end_out = now;
+    gs_model_free(m);
+    return t;
+}
+
+static long count_intervals(const gs_trace_t *t)
+{
+    long n = 0;
+    for (int l = 0; l < gs_trace_n_lanes(t); l++)
+        n += (long)gs_trace_lane(t, l)->n;
+    return n;
+}
+
+static double frame(gv_view_t *v, SDL_Renderer *r)
+{
+    double a = now_ms();
+    gv_view_draw(v, r, W, H);
+    SDL_RenderPresent(r);
+    return now_ms() - a;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    const char *lesson = argc > (quick ? 2 : 1) ? argv[quick ? 2 : 1] : NULL;
+    int reps = quick ? 5 : 20;
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
+    SDL_Renderer *r = SDL_CreateSoftwareRenderer(s);
+    if (!r) {
+        fprintf(stderr, "bench_view: %s\n", SDL_GetError());
+        return 1;
+    }
+
+    /* 3. start-up to the first frame (cold: fonts, cache, simulation) */
+    static gv_view_t v;
+    double t0 = now_ms();
+    gv_view_init(&v);
+    if (gv_view_load(&v, lesson) != 0) {
+        fprintf(stderr, "bench_view: %s\n", v.banner);
+        return 1;
+    }
+    if (gv_view_draw(&v, r, W, H) != 0) {
+        fprintf(stderr, "bench_view: %s\n", v.font_err);
+        return 1;
+    }
+    SDL_RenderPresent(r);
+    printf("startup to first frame: %.1f ms (target < 300 ms)\n", now_ms() - t0);
+
+    /* 1. frames of a ~1 000 000-interval trace */
+    int64_t end;
+    double f0 = now_ms();
+    gs_trace_t *big = fabricate(16, 4, 1150000, &end);
+    printf("fabricated %ld intervals in %.0f ms\n", count_intervals(big), now_ms() - f0);
+    /* a view showing the fabricated trace: the view draws only the trace */
+    static gv_view_t v2;
+    gv_view_init(&v2);
+    v2.n_runs = 1;
+    v2.run[0].trace = big;
+    v2.run[0].has_stats = gs_stats_compute(big, &v2.run[0].stats) == 0;
+    v2.end_ns = end;
+    gv_view_fit(&v2);
+    v2.playhead = end;
+    static const struct {
+        const char *name;
+        int64_t div;
+    } zooms[] = {{"whole run", 1}, {"1/10", 10}, {"1/100", 100}, {"1/10 000", 10000},
+                 {"1/1 000 000", 1000000}};
+    double worst = 0;
+    for (size_t z = 0; z < sizeof zooms / sizeof zooms[0]; z++) {
+        int64_t span = end / zooms[z].div, mid = end / 3;
+        gv_view_set_range(&v2, mid - span / 2, mid + span / 2);
+        double ft[40];
+        for (int i = 0; i < reps; i++)
+            ft[i] = frame(&v2, r);
+        double md = median(ft, reps);
+        worst = md > worst ? md : worst;
+        printf("frame, 1920x1080, 1M intervals, zoom %-12s median %5.1f ms\n", zooms[z].name, md);
+    }
+    printf("worst zoom: %.1f ms (target < 16 ms)\n", worst);
+    /* 2. knob change: cores +1 / -1 alternately, re-simulate and redraw */
+    double kt[40];
+    for (int i = 0; i < reps; i++) {
+        SDL_Event e;
+        memset(&e, 0, sizeof e);
+        e.type = SDL_KEYDOWN;
+        e.key.keysym.sym = SDLK_k;
+        e.key.keysym.mod = i % 2 ? KMOD_LSHIFT : 0;
+        double a = now_ms();
+        gv_view_event(&v, &e);
+        gv_view_draw(&v, r, W, H);
+        SDL_RenderPresent(r);
+        kt[i] = now_ms() - a;
+        if (v.banner_error) {
+            fprintf(stderr, "bench_view: knob change failed: %s\n", v.banner);
+            break;
+        }
+    }
+    printf("knob change, re-simulate + redraw (%s): median %.1f ms (target < 100 ms)\n",
+           lesson ? lesson : "default scenario", median(kt, reps));
+
+    gv_view_destroy(&v2);
+    gv_view_destroy(&v);
+    SDL_DestroyRenderer(r);
+    SDL_FreeSurface(s);
+    return 0;
+}

@@ -1,0 +1,586 @@
+/* check_view.c - gilsim-view without a window: pixels of the rendered picture
+ * against the trace, and SDL events pushed through SDL's queue into the view
+ * (zoom, pan, step, knobs, compare, reload of a broken file, file watching).
+ * Runs under SDL's dummy video driver with a software renderer on a surface. */
+#include <SDL.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "view.h"
+
+#define W 1600
+#define H 900
+
+static gv_view_t V;
+static SDL_Surface *S;
+static SDL_Renderer *R;
+static char tmp_path[256];
+
+static void setup(void)
+{
+    SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
+    ck_assert_int_eq(SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS), 0);
+    gv_view_init(&V);
+    S = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
+    ck_assert_ptr_nonnull(S);
+    R = SDL_CreateSoftwareRenderer(S);
+    ck_assert_ptr_nonnull(R);
+    tmp_path[0] = 0;
+}
+
+static void teardown(void)
+{
+    gv_view_destroy(&V);
+    SDL_DestroyRenderer(R);
+    SDL_FreeSurface(S);
+    if (tmp_path[0])
+        remove(tmp_path);
+    SDL_Quit();
+}
+
+static void draw(void)
+{
+    ck_assert_msg(gv_view_draw(&V, R, W, H) == 0, "draw failed: %s", V.font_err);
+    SDL_RenderPresent(R);
+}
+
+static uint32_t pixel(int x, int y)
+{
+    const uint32_t *row = (const uint32_t *)((const uint8_t *)S->pixels + (size_t)y * S->pitch);
+    return row[x] & 0xFFFFFFu;
+}
+
+/* Pushes e through SDL's event queue and hands what comes out to the view. */
+static void send(SDL_Event e)
+{
+    ck_assert_int_eq(SDL_PushEvent(&e), 1);
+    SDL_Event got;
+    while (SDL_PollEvent(&got))
+        gv_view_event(&V, &got);
+}
+
+static void key(SDL_Keycode k, uint16_t mod)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_KEYDOWN;
+    e.key.state = SDL_PRESSED;
+    e.key.keysym.sym = k;
+    e.key.keysym.mod = mod;
+    send(e);
+}
+
+static void write_file(const char *text)
+{
+    if (!tmp_path[0]) {
+        snprintf(tmp_path, sizeof tmp_path, "/tmp/gilsim-view-test-XXXXXX.json");
+        int fd = mkstemps(tmp_path, 5);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+    }
+    FILE *f = fopen(tmp_path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void load_default(void)
+{
+    ck_assert_int_eq(gv_view_load(&V, NULL), 0);
+    ck_assert_int_eq(V.n_runs, 1);
+}
+
+/* Is x within a few pixels of something drawn over the lanes (an instant
+ * marker, an annotation line, the playhead)? */
+static bool near_overlay(const gs_trace_t *t, int x)
+{
+    int slack = V.lay.px + 4;
+    for (size_t i = 0; i < gs_trace_n_instants(t); i++) {
+        int64_t at = gs_trace_instants(t)[i].t_ns;
+        if (at >= V.t0 && at <= V.t1 && abs((int)gv_t_to_x(&V, at) - x) <= slack)
+            return true;
+    }
+    for (int i = 0; i < gs_trace_n_annotations(t); i++)
+        if (abs((int)gv_t_to_x(&V, gs_trace_annotation_at(t, i)) - x) <= 4)
+            return true;
+    return abs((int)gv_t_to_x(&V, V.playhead) - x) <= 4;
+}
+
+/* For every thread-lane column that lies inside one interval, the pixel in
+ * the top half of the bar has that state's colour. Returns the number of
+ * columns checked; *n_states gets how many different states were seen. */
+static int check_lane_colours(int *n_states)
+{
+    const gs_trace_t *t = V.run[0].trace;
+    bool seen[GS_ST_COUNT] = {0};
+    int checked = 0;
+    double nspp = (double)(V.t1 - V.t0) / V.lay.lanes.w;
+    for (int i = 0; i < V.lay.n_rows; i++) {
+        const gv_row_t *row = &V.lay.rows[i];
+        if (row->kind != GV_ROW_LANE || row->run != 0)
+            continue;
+        const gs_lane_t *lane = gs_trace_lane(t, row->lane);
+        if (lane->kind != GS_LANE_THREAD)
+            continue;
+        int y = row->y + row->h / 4;
+        for (int x = 0; x < V.lay.lanes.w; x += 3) {
+            int64_t ta = V.t0 + (int64_t)(x * nspp), tb = V.t0 + (int64_t)((x + 1) * nspp);
+            const gs_interval_t *a = gv_lane_at(lane, ta), *b = gv_lane_at(lane, tb - 1);
+            if (!a || a != b || a->state == GS_ST_DONE || tb > V.playhead)
+                continue;
+            if (near_overlay(t, V.lay.lanes.x + x))
+                continue;
+            uint32_t want = gs_state_color((gs_state_t)a->state);
+            uint32_t got = pixel(V.lay.lanes.x + x, y);
+            ck_assert_msg(got == want, "lane %s at %lld ns: pixel %06x, state %s is %06x",
+                          lane->name, (long long)ta, got, gs_state_key((gs_state_t)a->state), want);
+            seen[a->state] = true;
+            checked++;
+        }
+    }
+    *n_states = 0;
+    for (int s = 0; s < GS_ST_COUNT; s++)
+        *n_states += seen[s];
+    return checked;
+}
+
+static bool region_has(SDL_Rect r, uint32_t rgb)
+{
+    for (int y = r.y; y < r.y + r.h && y < H; y++)
+        for (int x = r.x; x < r.x + r.w && x < W; x++)
+            if (pixel(x, y) == rgb)
+                return true;
+    return false;
+}
+
+/* ---- core ------------------------------------------------------------------ */
+
+START_TEST(test_lane_colour_is_the_state_in_the_trace)
+{
+    load_default();
+    gv_view_set_range(&V, 0, 30000000);
+    draw();
+    int n_states;
+    int checked = check_lane_colours(&n_states);
+    ck_assert_int_gt(checked, 200);
+    ck_assert_int_ge(n_states, 2);
+}
+END_TEST
+
+START_TEST(test_legend_shows_every_state_colour_and_axis_is_drawn)
+{
+    load_default();
+    draw();
+    for (int s = 0; s < GS_ST_COUNT; s++)
+        if (s != GS_ST_DONE)
+            ck_assert_msg(region_has(V.lay.footer, gs_state_color((gs_state_t)s)),
+                          "legend lacks the colour of %s", gs_state_key((gs_state_t)s));
+    /* the axis baseline: ink across the whole width of the lanes */
+    int y = V.lay.axis.y;
+    for (int x = V.lay.axis.x; x < V.lay.axis.x + V.lay.axis.w; x += 7)
+        ck_assert_uint_eq(pixel(x, y), GV_INK);
+    /* tick labels: some dark text pixels under the baseline */
+    SDL_Rect under = {V.lay.axis.x, y + 4, V.lay.axis.w, V.lay.line};
+    ck_assert(region_has(under, GV_INK));
+}
+END_TEST
+
+START_TEST(test_wheel_zooms_around_the_cursor)
+{
+    load_default();
+    draw();
+    int x = V.lay.lanes.x + V.lay.lanes.w / 3;
+    SDL_Event m;
+    memset(&m, 0, sizeof m);
+    m.type = SDL_MOUSEMOTION;
+    m.motion.x = x;
+    m.motion.y = V.lay.lanes.y + 10;
+    send(m);
+    int64_t before = gv_x_to_t(&V, x), span = V.t1 - V.t0;
+    SDL_Event w;
+    memset(&w, 0, sizeof w);
+    w.type = SDL_MOUSEWHEEL;
+    w.wheel.y = 3;
+    send(w);
+    ck_assert_int_lt(V.t1 - V.t0, span * 6 / 10);
+    int64_t after = gv_x_to_t(&V, x);
+    ck_assert_int_le(llabs(after - before), (V.t1 - V.t0) / V.lay.lanes.w * 2 + 1);
+}
+END_TEST
+
+START_TEST(test_drag_and_arrows_pan)
+{
+    load_default();
+    gv_view_set_range(&V, 20000000, 40000000);
+    draw();
+    int64_t t0 = V.t0, span = V.t1 - V.t0;
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_MOUSEBUTTONDOWN;
+    e.button.button = SDL_BUTTON_LEFT;
+    e.button.x = V.lay.lanes.x + 400;
+    e.button.y = V.lay.lanes.y + 20;
+    send(e);
+    e.type = SDL_MOUSEMOTION;
+    e.motion.x = V.lay.lanes.x + 200;
+    e.motion.y = V.lay.lanes.y + 20;
+    send(e);
+    e.type = SDL_MOUSEBUTTONUP;
+    e.button.x = V.lay.lanes.x + 200;
+    send(e);
+    /* dragging 200 px left shows later times by 200 px worth */
+    int64_t want = t0 + span * 200 / V.lay.lanes.w;
+    ck_assert_int_le(llabs(V.t0 - want), span / V.lay.lanes.w + 1);
+    ck_assert_int_eq(V.t1 - V.t0, span);
+    int64_t t1 = V.t0;
+    key(SDLK_LEFT, 0);
+    ck_assert_int_lt(V.t0, t1);
+    key(SDLK_RIGHT, 0);
+    ck_assert_int_eq(V.t0, t1);
+}
+END_TEST
+
+START_TEST(test_shift_drag_zooms_to_the_selection)
+{
+    load_default();
+    draw();
+    int xa = V.lay.lanes.x + 100, xb = V.lay.lanes.x + 300;
+    int64_t ta = gv_x_to_t(&V, xa), tb = gv_x_to_t(&V, xb);
+    SDL_SetModState(KMOD_LSHIFT);
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_MOUSEBUTTONDOWN;
+    e.button.button = SDL_BUTTON_LEFT;
+    e.button.x = xa;
+    e.button.y = V.lay.lanes.y + 20;
+    send(e);
+    e.type = SDL_MOUSEBUTTONUP;
+    e.button.x = xb;
+    send(e);
+    SDL_SetModState(KMOD_NONE);
+    ck_assert_int_eq(V.t0, ta);
+    ck_assert_int_eq(V.t1, tb);
+}
+END_TEST
+
+/* true when some lane of the trace has an interval boundary or an instant at t */
+static bool is_event_time(const gs_trace_t *t, int64_t at)
+{
+    for (int l = 0; l < gs_trace_n_lanes(t); l++) {
+        const gs_lane_t *lane = gs_trace_lane(t, l);
+        for (size_t i = 0; i < lane->n; i++)
+            if (lane->iv[i].start_ns == at || lane->iv[i].end_ns == at)
+                return true;
+    }
+    for (size_t i = 0; i < gs_trace_n_instants(t); i++)
+        if (gs_trace_instants(t)[i].t_ns == at)
+            return true;
+    return false;
+}
+
+START_TEST(test_step_keys_land_on_events_in_order)
+{
+    load_default();
+    draw();
+    key(SDLK_HOME, 0);
+    ck_assert_int_eq(V.playhead, 0);
+    int64_t seen[40];
+    for (int i = 0; i < 40; i++) {
+        int64_t before = V.playhead;
+        key(SDLK_PERIOD, 0);
+        ck_assert_int_gt(V.playhead, before);
+        ck_assert_msg(is_event_time(V.run[0].trace, V.playhead), "%lld is no event",
+                      (long long)V.playhead);
+        seen[i] = V.playhead;
+    }
+    for (int i = 38; i >= 0; i--) {
+        key(SDLK_COMMA, 0);
+        ck_assert_int_eq(V.playhead, seen[i]);
+    }
+    key(SDLK_END, 0);
+    ck_assert_int_eq(V.playhead, V.end_ns);
+}
+END_TEST
+
+START_TEST(test_reload_of_broken_file_keeps_picture_and_shows_banner)
+{
+    write_file(gs_scenario_default_json());
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    draw();
+    const gs_trace_t *before = V.run[0].trace;
+    SDL_Rect L = V.lay.lanes;
+    uint32_t *copy = malloc((size_t)L.w * L.h * 4);
+    for (int y = 0; y < L.h; y++)
+        for (int x = 0; x < L.w; x++)
+            copy[(size_t)y * L.w + x] = pixel(L.x + x, L.y + y);
+    write_file("{\n  \"name\": \"broken\",\n  \"threads\": [ { \"name\": \"a\" \n");
+    key(SDLK_r, 0);
+    ck_assert(V.banner_error);
+    ck_assert_msg(strstr(V.banner, tmp_path) != NULL, "banner names no file: %s", V.banner);
+    ck_assert_ptr_eq(V.run[0].trace, before);
+    /* the lanes below the banner are the same pixels as before */
+    draw();
+    ck_assert(region_has(V.lay.lanes, GV_ERROR)); /* the banner's frame */
+    int banner_bottom = 0;
+    for (int y = L.y; y < L.y + L.h; y++)
+        if (pixel(V.lay.w / 2, y) == GV_ERROR)
+            banner_bottom = y;
+    int same = 0, total = 0;
+    for (int y = banner_bottom + 2; y < L.y + L.h; y += 2)
+        for (int x = 0; x < L.w; x += 5, total++)
+            same += pixel(L.x + x, y) == copy[(size_t)(y - L.y) * L.w + x];
+    ck_assert_int_gt(total, 100);
+    ck_assert_int_eq(same, total);
+    free(copy);
+}
+END_TEST
+
+START_TEST(test_watched_file_reloads_when_it_changes)
+{
+    write_file(gs_scenario_default_json());
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    ck_assert_int_eq(gs_trace_n_cores(V.run[0].trace), 2);
+    char *text = strdup(gs_scenario_default_json());
+    char *c = strstr(text, "\"cores\": 2");
+    ck_assert_ptr_nonnull(c);
+    c[9] = '3';
+    sleep(1); /* a new mtime even on coarse file systems */
+    write_file(text);
+    free(text);
+    gv_view_tick(&V, 100000);
+    ck_assert_int_eq(gs_trace_n_cores(V.run[0].trace), 3);
+    ck_assert(!V.banner_error);
+}
+END_TEST
+
+START_TEST(test_knobs_resimulate_with_the_new_setting)
+{
+    load_default();
+    draw();
+    key(SDLK_k, 0);
+    ck_assert_int_eq(V.knobs.cores, 3);
+    ck_assert_int_eq(gs_trace_n_cores(V.run[0].trace), 3);
+    int64_t iv = V.knobs.interval_ns;
+    key(SDLK_i, KMOD_LSHIFT);
+    ck_assert_int_lt(V.knobs.interval_ns, iv);
+    ck_assert_int_eq(gs_trace_switch_interval_ns(V.run[0].trace, 0), V.knobs.interval_ns);
+    key(SDLK_g, 0);
+    ck_assert_int_eq(V.knobs.gil, GS_GIL_NONE);
+    ck_assert_int_lt(gs_trace_gil_lane(V.run[0].trace, 0), 0);
+    int pol = V.knobs.policy;
+    key(SDLK_p, 0);
+    ck_assert_int_ne(V.knobs.policy, pol);
+    /* on-screen button: cores minus */
+    draw();
+    SDL_Rect b = V.lay.btn[GV_BTN_CORES_DOWN];
+    ck_assert_int_gt(b.w, 0);
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_MOUSEBUTTONDOWN;
+    e.button.button = SDL_BUTTON_LEFT;
+    e.button.x = b.x + b.w / 2;
+    e.button.y = b.y + b.h / 2;
+    send(e);
+    ck_assert_int_eq(gs_trace_n_cores(V.run[0].trace), 2);
+}
+END_TEST
+
+START_TEST(test_compare_stacks_the_other_gil_model)
+{
+    load_default();
+    key(SDLK_c, 0);
+    ck_assert_int_eq(V.n_runs, 2);
+    ck_assert_int_ge(gs_trace_gil_lane(V.run[0].trace, 0), 0);
+    ck_assert_int_lt(gs_trace_gil_lane(V.run[1].trace, 0), 0);
+    draw();
+    int rows_b = 0;
+    for (int i = 0; i < V.lay.n_rows; i++)
+        rows_b += V.lay.rows[i].run == 1 && V.lay.rows[i].kind == GV_ROW_LANE;
+    ck_assert_int_eq(rows_b, gs_trace_n_lanes(V.run[1].trace));
+    key(SDLK_c, 0);
+    ck_assert_int_eq(V.n_runs, 1);
+}
+END_TEST
+
+START_TEST(test_queues_panel_lists_gil_waiters_only_when_there_are_some)
+{
+    load_default();
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_lane_t *server = gs_trace_lane(t, gs_trace_thread_lane(t, 1));
+    int64_t waiting = -1, idle = -1;
+    for (size_t i = 0; i < server->n; i++)
+        if (server->iv[i].state == GS_ST_WAIT_GIL && waiting < 0)
+            waiting = (server->iv[i].start_ns + server->iv[i].end_ns) / 2;
+    idle = V.end_ns - 1000; /* the server is done long before the cruncher */
+    ck_assert_int_ge(waiting, 0);
+    SDL_Rect queues;
+    gv_view_set_playhead(&V, waiting);
+    draw();
+    queues = (SDL_Rect){V.lay.panel.x, V.lay.panel.y, V.lay.panel.w, V.lay.panel.h / 2};
+    ck_assert(region_has(queues, gs_state_color(GS_ST_WAIT_GIL)));
+    gv_view_set_playhead(&V, idle);
+    draw();
+    ck_assert(!region_has(queues, gs_state_color(GS_ST_WAIT_GIL)));
+}
+END_TEST
+
+START_TEST(test_click_selects_the_thread_of_a_lane)
+{
+    load_default();
+    draw();
+    int y = -1;
+    for (int i = 0; i < V.lay.n_rows; i++) {
+        const gv_row_t *row = &V.lay.rows[i];
+        if (row->kind == GV_ROW_LANE &&
+            gs_trace_lane(V.run[0].trace, row->lane)->kind == GS_LANE_THREAD &&
+            gs_trace_lane(V.run[0].trace, row->lane)->index == 1)
+            y = row->y + row->h / 2;
+    }
+    ck_assert_int_ge(y, 0);
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_MOUSEBUTTONDOWN;
+    e.button.button = SDL_BUTTON_LEFT;
+    e.button.x = V.lay.lanes.x + 50;
+    e.button.y = y;
+    send(e);
+    e.type = SDL_MOUSEBUTTONUP;
+    send(e);
+    ck_assert_int_eq(V.selected, 1);
+}
+END_TEST
+
+START_TEST(test_dropped_file_is_loaded)
+{
+    write_file(gs_scenario_default_json());
+    load_default();
+    ck_assert_ptr_null(V.path);
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_DROPFILE;
+    e.drop.file = SDL_strdup(tmp_path);
+    send(e); /* the view does not own the string: free it as the loop does */
+    ck_assert_ptr_nonnull(V.path);
+    ck_assert_str_eq(V.path, tmp_path);
+}
+END_TEST
+
+/* ---- limits ------------------------------------------------------------------ */
+
+START_TEST(test_small_window_still_draws)
+{
+    load_default();
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, 320, 240, 32, SDL_PIXELFORMAT_ARGB8888);
+    gv_view_t v2;
+    gv_view_init(&v2);
+    ck_assert_int_eq(gv_view_load(&v2, NULL), 0);
+    SDL_Renderer *r = SDL_CreateSoftwareRenderer(s);
+    ck_assert_int_eq(gv_view_draw(&v2, r, 320, 240), 0);
+    gv_view_destroy(&v2);
+    SDL_DestroyRenderer(r);
+    SDL_FreeSurface(s);
+}
+END_TEST
+
+START_TEST(test_zoom_stops_at_the_minimum_span_and_the_whole_run)
+{
+    load_default();
+    draw();
+    for (int i = 0; i < 60; i++)
+        key(SDLK_PLUS, 0);
+    ck_assert_int_ge(V.t1 - V.t0, 100);
+    ck_assert_int_ge(V.t0, 0);
+    for (int i = 0; i < 80; i++)
+        key(SDLK_MINUS, 0);
+    ck_assert_int_eq(V.t0, 0);
+    ck_assert_int_le(V.t1, V.end_ns + V.end_ns / 10 + 100);
+    draw();
+}
+END_TEST
+
+START_TEST(test_missing_file_is_reported_and_nothing_is_loaded)
+{
+    ck_assert_int_ne(gv_view_load(&V, "/nonexistent/lesson.json"), 0);
+    ck_assert_int_eq(V.n_runs, 0);
+    ck_assert(V.banner_error);
+    ck_assert_ptr_nonnull(strstr(V.banner, "/nonexistent/lesson.json"));
+    draw(); /* an empty picture with the banner, no crash */
+}
+END_TEST
+
+START_TEST(test_bad_override_is_reported_and_keeps_the_picture)
+{
+    load_default();
+    const gs_trace_t *t = V.run[0].trace;
+    ck_assert_int_eq(gv_view_add_set(&V, "machine.cores=zero"), 0);
+    ck_assert_int_ne(gv_view_reload(&V), 0);
+    ck_assert(V.banner_error);
+    ck_assert_ptr_eq(V.run[0].trace, t);
+}
+END_TEST
+
+/* ---- props -------------------------------------------------------------------- */
+
+START_TEST(test_lane_colours_match_at_every_zoom)
+{
+    load_default();
+    uint64_t x = 12345 + (uint64_t)_i * 7919;
+    for (int k = 0; k < 5; k++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        int64_t span = 200000 + (int64_t)((x >> 20) % 40000000);
+        int64_t a = (int64_t)((x >> 8) % (uint64_t)(V.end_ns > span ? V.end_ns - span : 1));
+        gv_view_set_range(&V, a, a + span);
+        draw();
+        int n_states;
+        check_lane_colours(&n_states);
+    }
+}
+END_TEST
+
+static Suite *view_suite(void)
+{
+    Suite *s = suite_create("view");
+    TCase *core = tcase_create("core");
+    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_lane_colour_is_the_state_in_the_trace);
+    tcase_add_test(core, test_legend_shows_every_state_colour_and_axis_is_drawn);
+    tcase_add_test(core, test_wheel_zooms_around_the_cursor);
+    tcase_add_test(core, test_drag_and_arrows_pan);
+    tcase_add_test(core, test_shift_drag_zooms_to_the_selection);
+    tcase_add_test(core, test_step_keys_land_on_events_in_order);
+    tcase_add_test(core, test_reload_of_broken_file_keeps_picture_and_shows_banner);
+    tcase_add_test(core, test_watched_file_reloads_when_it_changes);
+    tcase_add_test(core, test_knobs_resimulate_with_the_new_setting);
+    tcase_add_test(core, test_compare_stacks_the_other_gil_model);
+    tcase_add_test(core, test_queues_panel_lists_gil_waiters_only_when_there_are_some);
+    tcase_add_test(core, test_click_selects_the_thread_of_a_lane);
+    tcase_add_test(core, test_dropped_file_is_loaded);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_add_checked_fixture(limits, setup, teardown);
+    tcase_set_timeout(limits, 60);
+    tcase_add_test(limits, test_small_window_still_draws);
+    tcase_add_test(limits, test_zoom_stops_at_the_minimum_span_and_the_whole_run);
+    tcase_add_test(limits, test_missing_file_is_reported_and_nothing_is_loaded);
+    tcase_add_test(limits, test_bad_override_is_reported_and_keeps_the_picture);
+    suite_add_tcase(s, limits);
+    TCase *props = tcase_create("props");
+    tcase_add_checked_fixture(props, setup, teardown);
+    tcase_set_timeout(props, 120);
+    tcase_add_loop_test(props, test_lane_colours_match_at_every_zoom, 0, 4);
+    suite_add_tcase(s, props);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(view_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

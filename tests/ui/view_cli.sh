@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# view_cli.sh VIEW - gilsim-view's command line: --render writes a PNG (and
+# nothing when it fails), errors have clear messages and exit codes.
+set -u
+VIEW=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{print $3*256+$4 "x" $7*256+$8}'; }
+
+# the built-in default scenario, default size
+"$VIEW" --render "$dir/default.png" || fail "default render exited $?"
+is_png "$dir/default.png" || fail "default.png is not a PNG"
+[ "$(png_size "$dir/default.png")" = 1920x1080 ] || fail "default size is $(png_size "$dir/default.png")"
+
+# a size, a time, a range, an override, compare
+"$VIEW" --render "$dir/a.png" --size 1280x720 --at 12ms --range 0:30ms \
+    --set machine.cores=4 --compare || fail "render with options exited $?"
+[ "$(png_size "$dir/a.png")" = 1280x720 ] || fail "--size ignored"
+
+# a broken scenario: exit 1, the location in the message, no PNG, no temp file
+printf '{\n  "name": "x",\n  "threads": [ { "name": "a", }\n' > "$dir/bad.json"
+out=$("$VIEW" --render "$dir/bad.png" "$dir/bad.json" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "broken scenario exited $rc"
+echo "$out" | grep -q "bad.json:[0-9]*:[0-9]*" || fail "no file:line:col in: $out"
+[ ! -e "$dir/bad.png" ] || fail "a PNG was written for a broken scenario"
+
+# bad flags and values: exit 1 with a hint
+for args in "--size big" "--at soon" "--range 5ms" "--bogus" "--set nokey" "--render"; do
+    out=$("$VIEW" $args 2>&1); rc=$?
+    [ $rc -eq 1 ] || fail "'$args' exited $rc"
+    [ -n "$out" ] || fail "'$args' printed nothing"
+done
+out=$("$VIEW" --render "$dir/s.png" --select nobody 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q nobody || fail "--select of an unknown thread: $rc $out"
+
+# an unwritable destination: exit 3, nothing left behind
+out=$("$VIEW" --render "$dir/missing/dir/x.png" 2>&1); rc=$?
+[ $rc -eq 3 ] || fail "unwritable destination exited $rc ($out)"
+ls "$dir" | grep -q tmp && fail "a temporary file was left behind"
+
+"$VIEW" --help | grep -q -- "--render" || fail "--help does not list --render"
+echo ok
