@@ -116,6 +116,11 @@ void gs_model_free(gs_model_t *m)
 
 int gs_model_add_process(gs_model_t *m, const char *name, const gs_python_t *py)
 {
+    gs_python_t settings; /* py may point into m->processes, which moves */
+    if (py)
+        settings = *py;
+    else
+        gs_python_defaults(&settings);
     gs_process_spec_t *p = grow(m->processes, m->n_processes, sizeof *p);
     if (!p)
         return GS_ENOMEM;
@@ -124,10 +129,7 @@ int gs_model_add_process(gs_model_t *m, const char *name, const gs_python_t *py)
     p->name = dup_str(name ? name : "");
     if (!p->name)
         return GS_ENOMEM;
-    if (py)
-        p->python = *py;
-    else
-        gs_python_defaults(&p->python);
+    p->python = settings;
     return m->n_processes++;
 }
 
