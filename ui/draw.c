@@ -440,8 +440,10 @@ static void annotations(gv_view_t *v, SDL_Renderer *r)
         int fy = l->axis.y + l->line + 2;
         int fx = x > next_free ? x : next_free;
         const char *text = gs_trace_annotation_text(t, i);
-        int maxw = l->axis.x + l->axis.w - fx - 8;
         int tw = gv_text_width(v->text, GV_REGULAR, text);
+        if (fx + tw + 20 > l->axis.x + l->axis.w && x - tw - 14 >= next_free)
+            fx = x - tw - 14; /* near the right edge: the flag points left */
+        int maxw = l->axis.x + l->axis.w - fx - 8;
         if (tw > maxw)
             tw = maxw;
         if (tw <= l->px)

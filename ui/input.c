@@ -85,7 +85,7 @@ static void step_cores(gv_view_t *v, int dir)
 
 static void cycle_gil(gv_view_t *v)
 {
-    static const int order[] = {GS_GIL_CPYTHON3, GS_GIL_NONE, GS_GIL_CPYTHON2};
+    static const int order[] = {GS_GIL_CPYTHON3, GS_GIL_CPYTHON2, GS_GIL_NONE};
     int i = 0;
     while (i < 3 && order[i] != v->knobs.gil)
         i++;

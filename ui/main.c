@@ -241,6 +241,12 @@ static double ms_since(const struct timespec *t0)
     return (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+static const char *renderer_name(SDL_Renderer *r)
+{
+    SDL_RendererInfo info;
+    return SDL_GetRendererInfo(r, &info) == 0 ? info.name : "?";
+}
+
 static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_start)
 {
     SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
@@ -249,6 +255,8 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
                 SDL_GetError());
         return EXIT_IO;
     }
+    if (a->timing)
+        fprintf(stderr, "gilsim-view: video initialised %.1f ms after start\n", ms_since(t_start));
     SDL_EventState(SDL_DROPFILE, SDL_ENABLE);
     SDL_Rect disp = {0, 0, 1600, 900};
     SDL_GetDisplayUsableBounds(0, &disp);
@@ -265,6 +273,9 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
         SDL_Quit();
         return EXIT_IO;
     }
+    if (a->timing)
+        fprintf(stderr, "gilsim-view: window and renderer (%s) %.1f ms after start\n",
+                renderer_name(r), ms_since(t_start));
     int rc = 0;
     bool dirty = true, first = true;
     uint32_t first_ms = 0;

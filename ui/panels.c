@@ -240,7 +240,7 @@ static const char *const help_keys[][2] = {
     {"click", "select a thread (up/down too); click the axis to move the playhead"},
     {"I, shift + I", "longer / shorter switch interval"},
     {"K, shift + K", "more / fewer cores"},
-    {"G", "GIL model: cpython3, none, cpython2"},
+    {"G", "GIL model: cpython3, cpython2, none"},
     {"P", "OS policy: fifo, rr, priority, cfs"},
     {"C", "compare with the other GIL model, stacked"},
     {"O", "open a scenario from scenarios/ (or drop a file)"},

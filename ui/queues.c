@@ -112,6 +112,14 @@ static void list(pen_t *p, const gs_trace_t *t, waiter_t *w, int n, int64_t at, 
     }
 }
 
+static bool has_threads(const gs_trace_t *t, int pr)
+{
+    for (int th = 0; th < gs_trace_n_threads(t); th++)
+        if (gs_trace_lane(t, gs_trace_thread_lane(t, th))->process == pr)
+            return true;
+    return false;
+}
+
 static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
 {
     char k[160], val[64];
@@ -128,9 +136,12 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
             snprintf(val, sizeof val, "idle");
         kv(p, iv ? gs_state_color((gs_state_t)iv->state) : 0, k, val);
     }
+    int n_gils = 0;
+    for (int pr = 0; pr < gs_trace_n_processes(t); pr++)
+        n_gils += gs_trace_gil_lane(t, pr) >= 0 && has_threads(t, pr);
     for (int pr = 0; pr < gs_trace_n_processes(t); pr++) {
         int gl = gs_trace_gil_lane(t, pr);
-        if (gl < 0)
+        if (gl < 0 || !has_threads(t, pr))
             continue;
         const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gl), at);
         snprintf(k, sizeof k, "GIL of %s held by", gs_trace_process_name(t, pr));
@@ -143,8 +154,10 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
             if (x && x->state == GS_ST_WAIT_GIL)
                 w[n++] = (waiter_t){th, x->start_ns, x};
         }
+        if (n == 0 && n_gils > 1)
+            continue; /* several processes: list only the GILs someone waits for */
         qsort(w, (size_t)n, sizeof *w, by_since);
-        snprintf(k, sizeof k, "Waiting for the GIL (%d)", n);
+        snprintf(k, sizeof k, "Waiting for the GIL of %s (%d)", gs_trace_process_name(t, pr), n);
         heading(p, k);
         list(p, t, w, n, at, false);
     }
@@ -277,6 +290,8 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
     queues(&p, t, at < 0 ? 0 : at);
     /* metrics in the lower part, whatever the queues took */
     int stats_h = (v->n_runs > 1 ? 9 : 17) * l->line;
+    if (gs_trace_outcome(t) != GS_OUT_DONE)
+        stats_h += 5 * l->line;
     if (p.y < P.y + P.h - stats_h)
         p.y = P.y + P.h - stats_h;
     p.y += l->px / 4;
@@ -286,7 +301,7 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
     if (o != GS_OUT_DONE && room(&p)) {
         char msg[512];
         snprintf(msg, sizeof msg, "stopped: %s. %s", gs_outcome_key(o), gs_trace_message(t));
-        int n = gv_text_wrap(v->text, GV_BOLD, GV_ERROR, p.x, p.y, p.w, msg, 3, 1);
+        int n = gv_text_wrap(v->text, GV_REGULAR, GV_ERROR, p.x, p.y, p.w, msg, 6, 1);
         p.y += n * l->line;
     }
     summary(&p, v);

@@ -368,6 +368,9 @@ START_TEST(test_knobs_resimulate_with_the_new_setting)
     ck_assert_int_lt(V.knobs.interval_ns, iv);
     ck_assert_int_eq(gs_trace_switch_interval_ns(V.run[0].trace, 0), V.knobs.interval_ns);
     key(SDLK_g, 0);
+    ck_assert_int_eq(V.knobs.gil, GS_GIL_CPYTHON2);
+    ck_assert_int_eq(gs_trace_process_gil(V.run[0].trace, 0), GS_GIL_CPYTHON2);
+    key(SDLK_g, 0);
     ck_assert_int_eq(V.knobs.gil, GS_GIL_NONE);
     ck_assert_int_lt(gs_trace_gil_lane(V.run[0].trace, 0), 0);
     int pol = V.knobs.policy;
