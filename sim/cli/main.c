@@ -50,11 +50,11 @@ static const command_t commands[] = {
      "  gilsim run\n"
      "  gilsim run scenarios/03-convoy.json --set python.switch_interval=1ms\n"
      "  gilsim run lesson.json --trace lesson.trace.json --svg lesson.svg --quiet"},
-    {"validate", cmd_validate, "gilsim validate FILE...",
+    {"validate", cmd_validate, "gilsim validate [--quiet] FILE...",
      "Check scenario files without running them. Prints \"FILE: ok\" for each\n"
      "good file; for a bad one, every error with its place (file:line:column for\n"
      "syntax errors, the JSON path such as threads[1].program[0].io otherwise)\n"
-     "and what would be valid.\n"
+     "and what would be valid. --quiet prints nothing for good files.\n"
      "\n"
      "Exit status: 0 all files are valid; 1 at least one is invalid (or usage\n"
      "error); 3 a file could not be read.\n"
