@@ -656,9 +656,15 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
         engine_free(e);
         return rc;
     }
-    if (e->outcome == GS_OUT_DEADLOCK)
+    int64_t end = e->now;
+    if (e->outcome == GS_OUT_DEADLOCK) {
+        /* Deadlocked threads wait forever: show a stretch of it (5% of the
+         * run, at least 1 ms), or a cycle found the moment it closes would
+         * leave their waits zero-length and invisible. */
         gs__trace_instant(e->trace, e->now, GS_IN_DEADLOCK, -1, -1, 0);
-    gs__trace_finish(e->trace, e->now, e->outcome, e->outcome == GS_OUT_DONE ? "" : e->msg,
+        end += e->now / 20 > 1000000 ? e->now / 20 : 1000000;
+    }
+    gs__trace_finish(e->trace, end, e->outcome, e->outcome == GS_OUT_DONE ? "" : e->msg,
                      e->n_events);
     if (gs__trace_oom(e->trace))
         goto oom;

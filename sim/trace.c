@@ -302,9 +302,50 @@ void gs__trace_instant_obj(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int 
     push_instant(t, &in);
 }
 
+static _Thread_local const gs_instant_t *sort_base; /* parallel sweeps sort at once */
+
+static int by_time(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int64_t x = sort_base[i].t_ns, y = sort_base[j].t_ns;
+    if (x != y)
+        return x < y ? -1 : 1;
+    return (i > j) - (i < j); /* stable: equal times keep their order */
+}
+
+/* Instants are recorded in time order except the annotations, pushed at the
+ * start with their own times: a stable sort restores the promised order. */
+static void sort_instants(gs_trace_t *t)
+{
+    bool sorted = true;
+    for (size_t i = 1; i < t->n_inst && sorted; i++)
+        sorted = t->inst[i - 1].t_ns <= t->inst[i].t_ns;
+    if (sorted)
+        return;
+    size_t *idx = malloc(t->n_inst * sizeof *idx);
+    gs_instant_t *out = malloc(t->n_inst * sizeof *out);
+    if (!idx || !out) {
+        free(idx);
+        free(out);
+        t->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < t->n_inst; i++)
+        idx[i] = i;
+    sort_base = t->inst; /* qsort has no context argument in C11 */
+    qsort(idx, t->n_inst, sizeof *idx, by_time);
+    for (size_t i = 0; i < t->n_inst; i++)
+        out[i] = t->inst[idx[i]];
+    free(idx);
+    free(t->inst);
+    t->inst = out;
+    t->cap_inst = t->n_inst;
+}
+
 void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *msg,
                       int64_t events)
 {
+    sort_instants(t);
     for (int i = 0; i < t->n_lanes; i++) {
         lane_set(t, i, now, GS_ST_COUNT, -1, GS_NO_OP, 0);
         t->lanes[i].pub.iv = t->lanes[i].iv;
