@@ -26,17 +26,26 @@ WHY = [
      "Switches per second are about 1 / (interval + the wake-ups of one switch); at long "
      "intervals a miss comes from the few switches counted (about 20 per second at 50 ms) "
      "and from other processes delaying the waiter's wake-up by up to a 4 ms tick."),
-    ("convoy", "2 CPU threads, interval 5", "lo",
-     "Real CPython makes the I/O thread wait about three intervals, the model one. In "
-     "take_gil (Python/ceval_gil.c) a waiter whose timed wait expires sets the drop request "
-     "only if switch_number did not move during its wait. With two CPU-bound threads the "
-     "other CPU thread times out first, sets the drop request, and is still awake and on a "
-     "core when the holder drops the GIL, while the I/O thread sleeps on the condition "
-     "variable and needs a wake-up: the awake CPU thread usually takes the GIL, the switch "
-     "voids the I/O thread's next timeout, and it waits again. The model hands the GIL to "
-     "the signalled waiter in FIFO order, which is the I/O thread. Fix: let a waiter that "
-     "is already running (just timed out) race the signalled one for a free GIL instead of "
-     "reserving it for the FIFO head."),
+    ("convoy", "2 CPU threads", "lo",
+     "Real CPython makes the I/O thread wait several intervals (about three at 5 ms, "
+     "fewer at 1 ms), the model about one. In take_gil (Python/ceval_gil.c, 3.11) a waiter "
+     "whose timed wait expires sets the drop request only if switch_number did not move "
+     "during its wait, then waits again. Our reading of the traces: with two CPU-bound "
+     "threads, the waiting CPU thread times out, sets the drop request and re-enters "
+     "pthread_cond_timedwait while still on its core; the holder drops at once and "
+     "signals, and glibc lets a waiter that has not gone to sleep yet consume the signal, "
+     "so the CPU thread that asked takes the GIL while the I/O thread, asleep, wakes to "
+     "find nothing. That switch voids the I/O thread's own next timeout (switch_number "
+     "moved), and so on, until the drift between the I/O thread's timeouts and the CPU "
+     "threads' switches (timer slack, wake-ups) gives it a window with no switch; the "
+     "shorter the interval, the faster the drift, hence fewer intervals at 1 ms. The model "
+     "gives the GIL to the FIFO head (the I/O thread) and its timeouts fire exactly on "
+     "time. Fix in the model: let the waiter that set the drop request take the GIL when "
+     "the holder drops if it is still on a core (signal stealing), and add timer slack to "
+     "timed waits."),
+    ("convoy", "2 CPU threads", "hi",
+     "With two CPU-bound threads the model can also predict too long a wait: see the "
+     "signal-stealing note on the 5 ms row."),
     ("convoy", "", "hi",
      "The model charges the cold wake-up latency (timer slack plus waking an idle vCPU, "
      "about 0.1 ms) three times per I/O op: after the I/O, after the GIL wait's timeout and "
