@@ -422,7 +422,7 @@ static void stall(gs_engine_t *e)
 {
     char buf[1900];
     gs__sync_report(e, buf, sizeof buf);
-    gs__stop(e, GS_OUT_DEADLOCK, "deadlock: nothing left to happen, but %d thread%s still wait%s:\n%s",
+    gs__stop(e, GS_OUT_DEADLOCK, "nothing left to happen, but %d thread%s still wait%s:\n%s",
              e->n_started - e->n_finished, e->n_started - e->n_finished == 1 ? "" : "s",
              e->n_started - e->n_finished == 1 ? "s" : "", buf);
 }

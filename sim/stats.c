@@ -198,11 +198,16 @@ int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
         else if (s->threads[i].finished_ns > last_finish)
             last_finish = s->threads[i].finished_ns;
     }
+    /* A deadlocked trace goes on a little past the deadlock to show the
+     * waits; the run itself stopped at the deadlock instant. */
+    size_t ni = gs_trace_n_instants(t);
+    const gs_instant_t *in = gs_trace_instants(t);
+    for (size_t i = 0; i < ni; i++)
+        if (in[i].kind == GS_IN_DEADLOCK && in[i].t_ns < end_ns)
+            end_ns = in[i].t_ns;
     s->makespan_ns = all_finished ? last_finish : end_ns;
 
     /* Instants. */
-    size_t ni = gs_trace_n_instants(t);
-    const gs_instant_t *in = gs_trace_instants(t);
     for (size_t k = 0; k < ni; k++) {
         switch (in[k].kind) {
         case GS_IN_DROP_REQUEST: s->gil_drop_requests++; break;

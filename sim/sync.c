@@ -197,7 +197,7 @@ bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t)
         describe_wait(e, cur, buf, sizeof buf);
         cur = waits_for(e, cur);
     } while (cur && cur != t);
-    gs__stop(e, GS_OUT_DEADLOCK, "deadlock: a cycle of waiters:\n%s", buf);
+    gs__stop(e, GS_OUT_DEADLOCK, "a cycle of waiters:\n%s", buf);
     return true;
 }
 
@@ -317,7 +317,7 @@ step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
             return STEP_END;
         if (e->locks[i].owner == t) {
             gs__stop(e, GS_OUT_DEADLOCK,
-                     "deadlock: %s acquires lock '%s' that it already holds (a Lock is not "
+                     "%s acquires lock '%s' that it already holds (a Lock is not "
                      "re-entrant; declare it in \"rlocks\" to make it an RLock)",
                      gs__thr_name(t), lock_name(e, i));
             return STEP_WAIT;
