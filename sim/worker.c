@@ -81,7 +81,7 @@ static void thread_error(gs_engine_t *e, gs_thr_t *t, int err)
     gs__stop(e, GS_OUT_ERROR,
              "cannot create the worker pthread of thread %d (%s): %s. Each simulated thread "
              "needs one pthread; the limits are `ulimit -u` (max user processes, now %s), "
-             "/proc/sys/kernel/threads-max and memory for %zu-byte stacks",
+             "/proc/sys/kernel/threads-max and memory for %zu-byte stacks (`ulimit -v`)",
              t->id, gs__thr_name(t), strerror(err), lim, e->stack_bytes);
 }
 
