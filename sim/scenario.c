@@ -35,15 +35,20 @@ static void line_col(const char *text, size_t pos, int *line, int *col, size_t *
 static void keep_excerpt(gs_diag_t *d, const char *text, size_t len, size_t line_start,
                          size_t pos)
 {
-    size_t end = line_start;
-    while (end < len && text[end] != '\n' && text[end] != '\r')
+    size_t end = line_start; /* lines end at \n only, as line_col counts them */
+    while (end < len && text[end] != '\n')
         end++;
     size_t from = line_start, room = sizeof d->excerpt - 1;
     if (pos - from > room - 20 && pos > 40) /* keep the caret in view on a long line */
         from = pos - 40;
+    if (end < from)
+        end = from;
     if (end - from > room)
         end = from + room;
-    memcpy(d->excerpt, text + from, end - from);
+    for (size_t i = from; i < end; i++) { /* control bytes would garble the terminal */
+        unsigned char c = (unsigned char)text[i];
+        d->excerpt[i - from] = c == '\t' || c >= 0x20 ? (char)c : ' ';
+    }
     d->excerpt[end - from] = '\0';
     d->excerpt_col = (int)(pos - from);
 }

@@ -67,6 +67,47 @@ static char *dup_str(gs__scen_t *ld, const char *s)
     return d;
 }
 
+/* Threads and op labels are added here rather than through
+ * gs_model_add_thread/gs_model_add_op_label, which grow their arrays by one
+ * item per call: with 50 000 threads or 1 000 000 ops that is quadratic, and
+ * under ASan (whose realloc always copies) it takes minutes. These keep a
+ * capacity and double it; the result is the same model. */
+static int add_thread(gs__scen_t *ld, const char *name, int process)
+{
+    gs_model_t *m = ld->m;
+    if ((size_t)m->n_threads == ld->cap_threads) {
+        size_t cap = ld->cap_threads ? ld->cap_threads * 2 : 16;
+        gs_thread_spec_t *t = realloc(m->threads, cap * sizeof *t);
+        if (!t)
+            return GS_ENOMEM;
+        m->threads = t;
+        ld->cap_threads = cap;
+    }
+    gs_thread_spec_t *t = &m->threads[m->n_threads];
+    memset(t, 0, sizeof *t);
+    if (!(t->name = strdup(name)))
+        return GS_ENOMEM;
+    t->process = process;
+    t->autostart = true;
+    return m->n_threads++;
+}
+
+static int add_op_label(gs__scen_t *ld, const char *label)
+{
+    gs_model_t *m = ld->m;
+    if (m->n_op_labels == ld->cap_labels) {
+        size_t cap = ld->cap_labels ? ld->cap_labels * 2 : 16;
+        char **l = realloc(m->op_labels, cap * sizeof *l);
+        if (!l)
+            return GS_ENOMEM;
+        m->op_labels = l;
+        ld->cap_labels = cap;
+    }
+    if (!(m->op_labels[m->n_op_labels] = strdup(label)))
+        return GS_ENOMEM;
+    return (int)m->n_op_labels++;
+}
+
 /* ---- settings ----------------------------------------------------------- */
 
 static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
@@ -139,13 +180,22 @@ static void list_names(char *buf, size_t n, const char *const *names, int count)
     }
 }
 
+static bool check_items(gs__scen_t *ld, const cJSON *v)
+{
+    int n = cJSON_GetArraySize(v);
+    if (n <= GS_SCEN_MAX_ITEMS)
+        return true;
+    gs__scen_err(ld, "has %d entries; at most %d are allowed", n, GS_SCEN_MAX_ITEMS);
+    return false;
+}
+
 static void read_name_list(gs__scen_t *ld, const cJSON *root, const char *key, int kind)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!v)
         return;
     size_t mark = gs__scen_push_key(ld, key);
-    if (!gs__scen_expect_array(ld, v, "[\"db\", \"cache\"]"))
+    if (!gs__scen_expect_array(ld, v, "[\"db\", \"cache\"]") || !check_items(ld, v))
         goto done;
     int i = 0;
     for (const cJSON *c = v->child; c; c = c->next, i++) {
@@ -178,7 +228,7 @@ static void read_queues(gs__scen_t *ld, const cJSON *root)
     if (!v)
         return;
     size_t mark = gs__scen_push_key(ld, "queues");
-    if (!gs__scen_expect_object(ld, v, "{\"jobs\": {\"maxsize\": 4}}"))
+    if (!gs__scen_expect_object(ld, v, "{\"jobs\": {\"maxsize\": 4}}") || !check_items(ld, v))
         goto done;
     for (const cJSON *c = v->child; c; c = c->next) {
         size_t m2 = gs__scen_push_key(ld, c->string);
@@ -367,7 +417,7 @@ static void op_label(gs__scen_t *ld, const struct verb *vb, const cJSON *arg, gs
         snprintf(what, sizeof what, "%.64s", arg->valuestring);
     }
     snprintf(label, sizeof label, "%.64s: %s %s %s", nm->valuestring, rel, vb->name, what);
-    int id = gs_model_add_op_label(ld->m, label);
+    int id = add_op_label(ld, label);
     if (id < 0)
         ld->nomem = true;
     else
@@ -544,7 +594,7 @@ static bool add_thread_name(gs__scen_t *ld, const char *name, int process)
         gs__scen_pop(ld, mark);
         return false;
     }
-    int idx = gs_model_add_thread(ld->m, name, process);
+    int idx = add_thread(ld, name, process);
     if (idx < 0 || gs__names_put(&ld->threads, ld->m->threads[idx].name, idx) < 0) {
         ld->nomem = true;
         return false;
@@ -754,7 +804,8 @@ static int count_decls(const cJSON *root)
 static void read_annotations(gs__scen_t *ld, const cJSON *arr)
 {
     size_t mark = gs__scen_push_key(ld, "annotations");
-    if (!gs__scen_expect_array(ld, arr, "[{\"at\": \"20ms\", \"text\": \"look here\"}]"))
+    if (!gs__scen_expect_array(ld, arr, "[{\"at\": \"20ms\", \"text\": \"look here\"}]") ||
+        !check_items(ld, arr))
         goto done;
     int i = 0;
     for (const cJSON *c = arr->child; c; c = c->next, i++) {

@@ -22,6 +22,7 @@
 #define GS_SCEN_MAX_REPEAT_DEPTH 16         /* repeat inside repeat */
 #define GS_SCEN_MAX_THREADS 50000           /* after count expansion */
 #define GS_SCEN_MAX_OP_NODES 1000000        /* ops in memory, all copies */
+#define GS_SCEN_MAX_ITEMS 10000             /* locks, events, queues, annotations: each */
 #define GS_SCEN_MAX_NAME 64                 /* bytes in a thread/lock/... name */
 #define GS_SCEN_MAX_TITLE 200               /* name of the scenario */
 #define GS_SCEN_MAX_TEXT 4000               /* description, annotation text */
@@ -65,6 +66,7 @@ typedef struct gs__scen {
     bool *started;      /* per thread: some start op names it */
     int cur_decl;       /* declaration whose program is being read */
     int repeat_depth;
+    size_t cap_threads, cap_labels; /* allocated items of m->threads, m->op_labels */
 } gs__scen_t;
 
 /* ---- paths and errors --------------------------------------------------- */
