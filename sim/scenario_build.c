@@ -21,7 +21,7 @@
 static const char *const top_keys[] = {
     "name",  "description", "seed",   "until",  "max_events", "machine",   "python",
     "locks", "rlocks",      "events", "queues", "threads",    "processes", "annotations",
-    NULL};
+    "$schema", NULL};
 static const char *const machine_keys[] = {
     "cores",       "policy",      "timeslice",           "context_switch",
     "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
@@ -868,6 +868,8 @@ void gs__scen_build(gs__scen_t *ld, const cJSON *root)
         return;
     }
     gs__scen_check_keys(ld, root, top_keys);
+    const char *ignored;
+    gs__scen_get_string(ld, root, "$schema", 4096, &ignored); /* for editors */
     gs_python_t py = m->processes[0].python;
     read_top(ld, root, &py);
     if (gs__names_put(&ld->procs, m->processes[0].name, 0) < 0)
