@@ -3,7 +3,7 @@
  * The loader is split by concept: scenario.c (entry points, syntax errors,
  * overrides, printing), scenario_util.c (paths, errors, names, durations,
  * typed getters), scenario_build.c (the format: settings, sync objects,
- * threads, ops, processes). Tests include this header to check the pieces. */
+ * threads, processes), scenario_ops.c (programs). Tests include this header to check the pieces. */
 #ifndef GILSIM_SCENARIO_INT_H
 #define GILSIM_SCENARIO_INT_H
 
@@ -116,6 +116,12 @@ bool gs__scen_check_name(gs__scen_t *ld, const cJSON *v);
 /* ---- the format (scenario_build.c) -------------------------------------- */
 /* Validates root and fills ld->m; errors go to ld->diag. */
 void gs__scen_build(gs__scen_t *ld, const cJSON *root);
+
+/* ---- ops (scenario_ops.c) ---------------------------------------------- */
+/* Reads a list of ops into a new array (also on error: the caller owns it). */
+bool gs__scen_read_ops(gs__scen_t *ld, const cJSON *arr, gs_op_t **out, int *n_out);
+int64_t gs__scen_count_nodes(const gs_op_t *ops, int n);
+gs_op_t *gs__scen_copy_ops(const gs_op_t *src, int n); /* deep; NULL on OOM */
 
 /* ---- overrides (scenario.c) --------------------------------------------- */
 /* Applies one override to the tree; 0 or -1 with the reason in why. */
