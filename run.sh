@@ -68,7 +68,8 @@ test)
 asan)
     install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_TEST[@]}"
     build asan
-    ASAN_OPTIONS=detect_leaks=1 ctest --preset asan -j"$(jobs)" -LE 'bench|reality' "$@"
+    ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
+        ctest --preset asan -j"$(jobs)" -LE 'bench|reality' "$@"
     ;;
 tsan)
     install_missing "${PKGS_BUILD[@]}" "${PKGS_TEST[@]}"

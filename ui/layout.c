@@ -47,7 +47,7 @@ static void make_rows(gv_view_t *v)
     for (int r = 0; r < v->n_runs; r++) {
         const gs_trace_t *t = v->run[r].trace;
         if (v->n_runs > 1) {
-            snprintf(buf, sizeof buf, "%c: %s", 'A' + r, v->run[r].label);
+            snprintf(buf, sizeof buf, "%c: %.90s", 'A' + r, v->run[r].label);
             add_row(l, GV_ROW_HEADER, r, -1, buf);
         }
         int np = gs_trace_n_processes(t);
