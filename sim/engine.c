@@ -637,7 +637,7 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
     if (!e->trace)
         goto oom;
     char saved[256];
-    gs__pin_begin(e, o.cpu, saved, sizeof saved);
+    gs__pin_begin(e, o.cpu, o.spin, saved, sizeof saved);
     schedule_autostarts(e);
 
     gs_thr_t *next = gs__engine_next(e);

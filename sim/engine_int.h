@@ -286,7 +286,7 @@ void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what
 int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* create its pthread */
 void gs__worker_pass(gs_engine_t *e, gs_thr_t *self); /* after a request */
 void gs__worker_teardown(gs_engine_t *e);
-int gs__pin_begin(gs_engine_t *e, int cpu, void *saved, size_t saved_size);
+int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size);
 void gs__pin_end(gs_engine_t *e, const void *saved, size_t saved_size);
 
 /* engine.c: the loop */

@@ -181,13 +181,17 @@ static void size_futex_hash(int n_threads)
         atomic_store(&slots_set, slots);
 }
 
-int gs__pin_begin(gs_engine_t *e, int cpu, void *saved, size_t saved_size)
+int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size)
 {
     e->cpu = -1;
     e->stack_bytes = e->stack_bytes ? e->stack_bytes : DEFAULT_STACK;
     if (e->stack_bytes < (size_t)PTHREAD_STACK_MIN)
         e->stack_bytes = PTHREAD_STACK_MIN;
-    e->spin = 0;
+    /* Spinning pays only when the waker runs on another CPU at that moment:
+     * pinned to one CPU it would only delay the thread we wait for, and with
+     * more threads than cores it collapses to the 4 ms tick (DESIGN.md). So
+     * none unless asked for. */
+    e->spin = spin > 0 ? spin : 0;
     size_futex_hash(e->n_thr);
     if (cpu == GS_CPU_NONE || saved_size < sizeof(cpu_set_t))
         return 0;

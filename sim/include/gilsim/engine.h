@@ -25,8 +25,9 @@ typedef struct gs_run_opts {
     size_t stack_bytes;  /* worker stack; 0 = 64 KiB */
     int64_t max_events;  /* 0 = the model's */
     int64_t until_ns;    /* 0 = the model's */
-    int spin;            /* iterations to spin before sleeping on the baton;
-                            -1 = automatic (0 when pinned) */
+    int spin;            /* sem_trywait attempts before sleeping on the baton;
+                            <= 0: none (spinning only delays the thread we
+                            wait for when the run is pinned to one CPU) */
 } gs_run_opts_t;
 
 #define GS_CPU_AUTO (-1)
