@@ -607,7 +607,16 @@ def main(argv=None):
     ap.add_argument("--require-model", action="store_true",
                     help="fail (not skip the model side) when gilsim cannot run")
     ap.add_argument("--keep", help="keep the generated scenarios in this folder")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="add this to our nice value (negative needs root): on a busy "
+                         "machine, -10 makes the kernel favour our threads over the other "
+                         "processes' without leaving CFS; the report says so")
     args = ap.parse_args(argv)
+    if args.nice:
+        try:
+            os.nice(args.nice)
+        except OSError as e:
+            ap.error("--nice %d: %s" % (args.nice, e))
 
     chosen = IDS if not args.only else args.only.split(",")
     bad = [x for x in chosen if x not in IDS]
@@ -685,6 +694,7 @@ def run_all(args, chosen, workdir):
         "command": "python3 tests/reality/reality.py " + " ".join(sys.argv[1:]),
         "load_before": load0, "load_after": noise.loadavg(),
         "seconds": time.perf_counter() - started,
+        "nice": os.nice(0),
         "machine": machine, "gilsim": sim,
     }
     if args.json:

@@ -69,6 +69,9 @@ def _header(meta):
         "| load average before / after | %.2f %.2f %.2f / %.2f %.2f %.2f |"
         % (*meta["load_before"], *meta["load_after"]),
         "| run time | %.0f s |" % meta["seconds"],
+        "| nice value | %d%s |" % (meta["nice"], " (raised priority: the kernel favoured "
+                                   "these measurements over other processes)"
+                                   if meta["nice"] < 0 else ""),
         "| gilsim | %s |" % ("`%s`, %d scenarios run" % (meta["gilsim"].path, meta["gilsim"].n - 1)
                              if meta["gilsim"].ok else "not run: %s" % meta["gilsim"].error),
         "",
