@@ -575,7 +575,9 @@ def fmt(v, unit):
     if v != v:  # nan
         return "nan"
     if unit == "s":
-        return "%.3f ms" % (v * 1e3) if v >= 1e-3 else "%.1f us" % (v * 1e6)
+        if v >= 1e-3:
+            return "%.3f ms" % (v * 1e3)
+        return "%.1f us" % (v * 1e6) if v >= 1e-6 else "%.1f ns" % (v * 1e9)
     if unit == "/s":
         return "%.0f/s" % v if v >= 100 else "%.1f/s" % v
     return "%.2f%s" % (v, unit)
