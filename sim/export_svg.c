@@ -30,7 +30,7 @@ void gs_svg_opts_init(gs_svg_opts_t *o)
     o->width_px = 1200;
 }
 
-static void esc(FILE *out, const char *s)
+void gs_xml_escape(FILE *out, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -149,15 +149,15 @@ static void draw_lane(const view_t *v, const gs_lane_t *l, double y)
         fprintf(out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"#%06X\">",
                 xa, y, xb - xa, LANE_H, (unsigned)rgb);
         fputs("<title>", out);
-        esc(out, l->kind == GS_LANE_THREAD ? l->name : who);
+        gs_xml_escape(out, l->kind == GS_LANE_THREAD ? l->name : who);
         fputs(": ", out);
-        esc(out, l->kind == GS_LANE_GIL ? "holds the GIL" : gs_state_text((gs_state_t)iv->state));
+        gs_xml_escape(out, l->kind == GS_LANE_GIL ? "holds the GIL" : gs_state_text((gs_state_t)iv->state));
         fprintf(out, ", %s to %s (%s)", gs_format_ns(iv->start_ns, b1, sizeof b1),
                 gs_format_ns(iv->end_ns, b2, sizeof b2),
                 gs_format_ns(iv->end_ns - iv->start_ns, b3, sizeof b3));
         if (iv->op != GS_NO_OP && *gs_trace_op_label(v->t, iv->op)) {
             fputs(", ", out);
-            esc(out, gs_trace_op_label(v->t, iv->op));
+            gs_xml_escape(out, gs_trace_op_label(v->t, iv->op));
         }
         fputs("</title></rect>\n", out);
         /* Names on wide GIL and core bars, as in the viewer. */
@@ -166,7 +166,7 @@ static void draw_lane(const view_t *v, const gs_lane_t *l, double y)
                     "<text x=\"%.2f\" y=\"%.1f\" font-size=\"12\" fill=\"%s\" "
                     "pointer-events=\"none\">",
                     xa + 4, y + LANE_H - 5, dark(rgb) ? "#FFFFFF" : "#000000");
-            esc(out, who);
+            gs_xml_escape(out, who);
             fputs("</text>\n", out);
         }
     }
@@ -178,7 +178,7 @@ static void lane_label(FILE *out, double y, const char *name, bool bold)
 {
     fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"end\"%s>",
             LABEL_W - 10, y + LANE_H - 5, bold ? " font-weight=\"bold\"" : "");
-    esc(out, name);
+    gs_xml_escape(out, name);
     fputs("</text>\n", out);
 }
 
@@ -244,14 +244,14 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
             W, H, W, H, FONT);
     const char *title = o->title ? o->title : gs_trace_name(t);
     fputs("<text x=\"16\" y=\"28\" font-size=\"20\" font-weight=\"bold\">", out);
-    esc(out, *title ? title : "gilsim timeline");
+    gs_xml_escape(out, *title ? title : "gilsim timeline");
     fputs("</text>\n", out);
     char b1[32], b2[32];
     fprintf(out, "<text x=\"16\" y=\"50\" font-size=\"13\" fill=\"#333333\">%d thread%s, %d core%s, "
                  "seed %llu, %s: ",
             nt, nt == 1 ? "" : "s", nc, nc == 1 ? "" : "s", (unsigned long long)gs_trace_seed(t),
             gs_outcome_key(gs_trace_outcome(t)));
-    esc(out, gs_trace_message(t));
+    gs_xml_escape(out, gs_trace_message(t));
     fprintf(out, " (shown: %s to %s)</text>\n", gs_format_ns(v.from, b1, sizeof b1),
             gs_format_ns(v.to, b2, sizeof b2));
 
@@ -260,7 +260,7 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
     for (int p = 0; p < np; p++) {
         fprintf(out, "<text x=\"16\" y=\"%.1f\" font-size=\"14\" font-weight=\"bold\">process ",
                 y + 15);
-        esc(out, gs_trace_process_name(t, p));
+        gs_xml_escape(out, gs_trace_process_name(t, p));
         int gl = gs_trace_gil_lane(t, p);
         if (gl >= 0) {
             int64_t si = gs_trace_switch_interval_ns(t, p);
@@ -333,7 +333,7 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
             fprintf(out, "<text x=\"%.2f\" y=\"%.1f\" font-size=\"12\" fill=\"#7A3B64\">", xx + 3,
                     top - 4);
             if (x->arg >= 0 && x->arg < gs_trace_n_annotations(t))
-                esc(out, gs_trace_annotation_text(t, (int)x->arg));
+                gs_xml_escape(out, gs_trace_annotation_text(t, (int)x->arg));
             fputs("</text>\n", out);
             continue;
         }
@@ -345,7 +345,7 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
         *last = col;
         double ty = thread_y[x->thread];
         fprintf(out, "<path d=\"M%.2f %.1f l-3 -5 h6 z\"><title>", xx, ty);
-        esc(out, gs_instant_text((gs_instant_kind_t)x->kind));
+        gs_xml_escape(out, gs_instant_text((gs_instant_kind_t)x->kind));
         fprintf(out, " at %s</title></path>\n", gs_format_ns(x->t_ns, b1, sizeof b1));
     }
     fputs("</g>\n", out);
@@ -379,7 +379,7 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
         fprintf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"14\" height=\"14\" fill=\"#%06X\" "
                      "stroke=\"#666666\" stroke-width=\"0.5\"/><text x=\"%.0f\" y=\"%.1f\">",
                 lx, y, (unsigned)gs_state_color((gs_state_t)s), lx + 19, y + 12);
-        esc(out, gs_state_text((gs_state_t)s));
+        gs_xml_escape(out, gs_state_text((gs_state_t)s));
         fputs("</text>\n", out);
         lx += 230;
     }

@@ -16,20 +16,6 @@
 static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#E69F00",
                                       "#CC79A7", "#56B4E9", "#F0E442", "#000000"};
 
-static void esc(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default:
-            if ((unsigned char)*s >= 0x20)
-                putc(*s, out);
-        }
-    }
-}
 
 static bool number(const char *s, double *v)
 {
@@ -146,12 +132,12 @@ int cli_plot_svg(FILE *out, const char *title, const char *xname, const char *sn
             "<rect width=\"100%%\" height=\"100%%\" fill=\"#FFFFFF\"/>\n"
             "<text x=\"16\" y=\"30\" font-size=\"18\" font-weight=\"bold\">",
             W, H, W, H);
-    esc(out, yname);
+    gs_xml_escape(out, yname);
     fputs(" against ", out);
-    esc(out, xname);
+    gs_xml_escape(out, xname);
     if (title && *title) {
         fputs(" - ", out);
-        esc(out, title);
+        gs_xml_escape(out, title);
     }
     fputs("</text>\n", out);
     /* Axes and grid. */
@@ -169,7 +155,7 @@ int cli_plot_svg(FILE *out, const char *title, const char *xname, const char *sn
                 PX(xv[i]), T + ph, PX(xv[i]), T + ph + 5);
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", PX(xv[i]),
                 T + ph + 20);
-        esc(out, xs[i]);
+        gs_xml_escape(out, xs[i]);
         fputs("</text>\n", out);
     }
     fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333333\"/>\n"
@@ -177,12 +163,12 @@ int cli_plot_svg(FILE *out, const char *title, const char *xname, const char *sn
             L, T + ph, L + pw, T + ph, L, T, L, T + ph);
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"14\">",
             L + pw / 2, H - 20);
-    esc(out, xname);
+    gs_xml_escape(out, xname);
     fputs(logx ? " (log scale)" : "", out);
     fprintf(out, "</text>\n<text transform=\"translate(22 %.1f) rotate(-90)\" "
                  "text-anchor=\"middle\" font-size=\"14\">",
             T + ph / 2);
-    esc(out, yname);
+    gs_xml_escape(out, yname);
     fputs(yns ? " (mean)" : " (mean)", out);
     fputs("</text>\n</g>\n", out);
     /* Lines, markers and legend. */
@@ -200,7 +186,7 @@ int cli_plot_svg(FILE *out, const char *title, const char *xname, const char *sn
                 double y = sum[i * ns + s] / cnt[i * ns + s];
                 ylabel(buf, sizeof buf, y, yns);
                 fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>", PX(xv[i]), PY(y));
-                esc(out, xs[i]);
+                gs_xml_escape(out, xs[i]);
                 fprintf(out, ": %s</title></circle>\n", buf);
             }
         double ly = T + 10 + 24 * s;
@@ -208,10 +194,10 @@ int cli_plot_svg(FILE *out, const char *title, const char *xname, const char *sn
                      "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" stroke=\"none\" fill=\"#000000\">",
                 L + pw + 20, ly, L + pw + 44, ly, L + pw + 50, ly + 4);
         if (sname) {
-            esc(out, sname);
+            gs_xml_escape(out, sname);
             fputs(" = ", out);
         }
-        esc(out, ss[s] ? ss[s] : yname);
+        gs_xml_escape(out, ss[s] ? ss[s] : yname);
         fputs("</text>\n</g>\n", out);
     }
     fputs("</svg>\n", out);

@@ -41,6 +41,9 @@ typedef struct gs_svg_opts {
 } gs_svg_opts_t;
 
 GS_API void gs_svg_opts_init(gs_svg_opts_t *o);
+/* Writes s as XML text or attribute content (&<>"' escaped, control
+ * characters that XML 1.0 forbids dropped). */
+GS_API void gs_xml_escape(FILE *out, const char *s);
 /* A standalone SVG timeline: title, per process a GIL lane and its threads'
  * lanes, then the cores, a time axis and a legend, in gs_state_color()s.
  * Intervals narrower than a pixel are merged (the state covering most of the
