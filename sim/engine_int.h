@@ -243,7 +243,8 @@ void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at); /* replaces its tim
 void gs__thr_cancel_timer(gs_thr_t *t);
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t); /* record t's current state */
 void gs__go_on(gs_engine_t *e, gs_thr_t *t);     /* t is ON: continue its request */
-void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...);
+void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 const char *gs__thr_name(const gs_thr_t *t);
 
 /* os.c */

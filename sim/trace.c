@@ -581,7 +581,7 @@ int gs_trace_dump(const gs_trace_t *t, FILE *out)
     return ferror(out) ? GS_EIO : 0;
 }
 
-static int violation(gs_error_t *err, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int violation(gs_error_t *err, const char *fmt, ...)
 {
     if (err) {
         memset(err, 0, sizeof *err);
