@@ -326,3 +326,30 @@ class TimerIO:
 
     def round_trip(self):
         time.sleep(self.seconds)
+
+
+def wake_after_idle(idle_s, n=30):
+    """Median delay from a pipe write to the blocked reader running again,
+    when both threads (and so both CPUs) idled for idle_s before the write:
+    the cost of waking a CPU grows with how deeply it went to sleep."""
+    r, w = os.pipe()
+    lat, t0 = [], [0.0]
+
+    def reader():
+        for _ in range(n):
+            os.read(r, 1)
+            lat.append(perf() - t0[0])
+
+    th = threading.Thread(target=reader)
+    th.start()
+    try:
+        for _ in range(n):
+            time.sleep(idle_s)
+            t0[0] = perf()
+            os.write(w, b"x")
+        th.join()
+    finally:
+        os.close(r)
+        os.close(w)
+    lat.sort()
+    return lat[len(lat) // 2]

@@ -223,6 +223,9 @@ class Machine:
             rt1 = median([P.pipe_pingpong(n, cpu) for _ in range(3)])
             cs = max(0.5 * US, rt1 / 2 - self_s)
             notes["pipe ping-pong round trip, 1 CPU"] = rt1
+        if plan.full:
+            for idle in (0.05 * MS, 0.5 * MS, 2 * MS, 10 * MS):
+                notes["pipe wake-up after %g ms idle" % (idle / MS)] = P.wake_after_idle(idle)
         return Machine(2 if noise.ncpu() >= 2 else 1, hot, cold, cs, notes)
 
 

@@ -102,18 +102,20 @@ def sleepers(machine, n_threads, sleep_s, py_s, interval_s=0.005):
 
 
 # (7) Lock ping-pong: two locks held by a set-up thread, then passed back and
-# forth (a Python Lock may be released by any thread).
+# forth (a Python Lock may be released by any thread).  py_s is one syscall:
+# the return from a blocking acquire and the entry of a waking release are
+# both on the hand-off's critical path, before the release wakes the other.
 def lock_pingpong(machine, n, py_s, setup_s, interval_s=0.005):
     return base("reality: lock ping-pong",
                 "Two threads pass the turn through two Locks, %d rounds." % n,
                 machine, interval_s,
                 [{"name": "setup", "program": [{"acquire": "a"}, {"acquire": "b"}]},
                  {"name": "ping", "start_at": dur(setup_s),
-                  "program": [{"repeat": n, "do": [{"acquire": "a"}, {"cpu": dur(py_s)},
-                                                   {"release": "b"}, {"cpu": dur(py_s)}]}]},
+                  "program": [{"repeat": n, "do": [{"acquire": "a"}, {"cpu": dur(2 * py_s)},
+                                                   {"release": "b"}]}]},
                  {"name": "pong", "start_at": dur(setup_s),
-                  "program": [{"repeat": n, "do": [{"release": "a"}, {"cpu": dur(py_s)},
-                                                   {"acquire": "b"}, {"cpu": dur(py_s)}]}]}],
+                  "program": [{"repeat": n, "do": [{"cpu": dur(2 * py_s)}, {"release": "a"},
+                                                   {"acquire": "b"}]}]}],
                 locks=["a", "b"])
 
 
@@ -124,9 +126,9 @@ def queue_pingpong(machine, n, py_s, interval_s=0.005):
                 "Two threads pass the turn through two one-slot queues, %d rounds." % n,
                 machine, interval_s,
                 [{"name": "ping",
-                  "program": [{"repeat": n, "do": [{"put": "q1"}, {"cpu": dur(py_s)},
-                                                   {"get": "q2"}, {"cpu": dur(py_s)}]}]},
+                  "program": [{"repeat": n, "do": [{"cpu": dur(2 * py_s)}, {"put": "q1"},
+                                                   {"get": "q2"}]}]},
                  {"name": "pong",
-                  "program": [{"repeat": n, "do": [{"get": "q1"}, {"cpu": dur(py_s)},
-                                                   {"put": "q2"}, {"cpu": dur(py_s)}]}]}],
+                  "program": [{"repeat": n, "do": [{"get": "q1"}, {"cpu": dur(2 * py_s)},
+                                                   {"put": "q2"}]}]}],
                 queues={"q1": {"maxsize": 1}, "q2": {"maxsize": 1}})
