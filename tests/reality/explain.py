@@ -12,16 +12,20 @@ WHY = [
      "Two CPU-bound threads cost the same as one thread doing the work twice, in the "
      "model and in reality; a miss here comes from the real run, whose two halves were "
      "disturbed differently by other processes (see the share they used above)."),
-    ("switches", "0.1 ms", "any",
-     "At 0.1 ms the cost of a switch is mostly wake-ups, not the interval. The waiter's "
-     "timed wait fires late (the kernel's 50 us timer slack plus waking an idle vCPU), then "
-     "the holder drops and signals, and the waiter must wake again. The model charges the "
-     "one calibrated wake-up latency (the cold one, measured as the lateness of a 1 ms "
-     "sleep) to every wake-up; in reality the second wake-up, microseconds after the waiter "
-     "went back to sleep, is much cheaper (a hot vCPU), while the first one may be dearer "
-     "when the CPUs are busy. Fix: a wake-up latency that depends on how long the core has "
-     "been idle (the model has one figure for both), and timer slack as a separate "
-     "parameter for timed waits."),
+    ("switches", "0.1 ms", "lo",
+     "At 0.1 ms a switch costs mostly wake-ups, not the interval, and the model charges "
+     "too much for them: the cold wake-up latency (how late a 1 ms timer fires on an idle "
+     "machine, timer slack included) once when the waiter's timed wait expires and once "
+     "when the holder's signal wakes it. In reality the waiter's CPU idled only 0.1 ms, "
+     "and waking a vCPU costs less the shorter it idled (see the pipe wake-up after 0.05, "
+     "0.5, 2 and 10 ms idle in the calibration line above); the signal's wake-up comes "
+     "microseconds after the waiter went back to sleep, so it is hot. Fix in the model: a "
+     "wake-up latency that grows with the time the core has been idle, and the timer "
+     "slack (50 us on Linux) as a separate cost of timed waits."),
+    ("switches", "0.1 ms", "hi",
+     "At 0.1 ms reality switched less than the model: other processes kept the waiter "
+     "from a core, and a waiter without a core cannot set the drop request; with the CPUs "
+     "busy the switches fall back to the 4 ms scheduler tick."),
     ("switches", "", "any",
      "Switches per second are about 1 / (interval + the wake-ups of one switch); at long "
      "intervals a miss comes from the few switches counted (about 20 per second at 50 ms) "
@@ -69,9 +73,12 @@ WHY = [
      "threads that take the GIL one after the other."),
     ("locks", "", "any",
      "A hand-off costs one wake-up of the blocked thread plus the kernel work of the "
-     "release and the blocking acquire; both are calibrated on a pipe ping-pong, a "
-     "different program, so the difference is what separates a futex-based Lock from a "
-     "pipe (fewer copies, no file descriptor), plus noise."),
+     "release and of the blocking acquire's return; the model gets both from a pipe "
+     "ping-pong between two threads (a different program: the prediction is about one "
+     "pipe leg). Real Lock ping-pong rates vary by 1.5x from run to run on this VM "
+     "(10 to 16 us a hand-off), as the two threads land on vCPUs that are or are not "
+     "already awake; the pipe calibration varies the same way but not at the same "
+     "moments. Under load both are meaningless."),
 ]
 
 
