@@ -516,11 +516,9 @@ static void engine_free(gs_engine_t *e)
 {
     if (!e)
         return;
-    for (int i = 0; i < e->n_thr; i++) {
+    for (int i = 0; i < e->n_thr; i++)
         if (e->joiners)
             gs__waitq_free(&e->joiners[i]);
-        sem_destroy(&e->thr[i].w.go);
-    }
     if (e->gils)
         for (int p = 0; p < e->m->n_processes; p++) {
             gs__waitq_free(&e->gils[p].waiters);
@@ -547,6 +545,7 @@ static void engine_free(gs_engine_t *e)
     free(e->queues);
     free(e->ready);
     sem_destroy(&e->main_go);
+    sem_destroy(&e->parked);
     free(e);
 }
 
@@ -560,6 +559,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->max_events = o->max_events > 0 ? o->max_events : m->max_events;
     e->stack_bytes = o->stack_bytes;
     sem_init(&e->main_go, 0, 0);
+    sem_init(&e->parked, 0, 0);
     e->n_thr = m->n_threads;
     e->n_cores = m->machine.cores;
     e->thr = calloc((size_t)m->n_threads + 1, sizeof *e->thr);
@@ -587,7 +587,6 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
         t->last_core = -1;
         t->ready_idx = -1;
         t->weight = cfs_weight(t->spec->priority);
-        sem_init(&t->w.go, 0, 0);
         gs__rng_seed(&t->rng, m->seed, (uint64_t)i);
     }
     for (int p = 0; p < m->n_processes; p++)

@@ -5,6 +5,7 @@
  * thrown away after it. Concurrency: every field is touched only by the
  * current baton holder (the main thread inside gs_sim_run, or one worker);
  * the semaphore hand-off orders all accesses. Only gs_worker_t.kill is atomic.
+ * Lock order: none is needed; the worker pool has its own mutex, taken alone.
  *
  * A thread's life is two layers:
  *   os layer  (os.c):  OFF -> WAKING|READY -> SWITCHING -> ON -> READY|OFF
@@ -15,6 +16,7 @@
 #define GILSIM_ENGINE_INT_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -51,12 +53,17 @@ typedef struct gs_event {
 
 /* ---- workers ----------------------------------------------------------- */
 
+/* A pthread that runs thread bodies, one run's thread at a time, and between
+ * runs waits in a process-wide pool (worker.c). */
 typedef struct gs_worker {
-    pthread_t tid;    /* written once by the creator */
-    bool created;     /* baton */
+    pthread_t tid;    /* written once by the creator, under the pool mutex */
     sem_t go;         /* posted by whoever passes the baton to this worker */
     jmp_buf exit_jb;  /* the trampoline's frame: a killed body unwinds here */
     _Atomic int kill; /* set by the main thread at teardown */
+    gs_thr_t *t;      /* the simulated thread it runs now (baton) */
+    int cpu;          /* the CPU it is pinned to, -1 if none */
+    bool quit;        /* pool mutex: leave instead of running */
+    struct gs_worker *next; /* pool mutex: the idle list */
 } gs_worker_t;
 
 /* ---- threads ----------------------------------------------------------- */
@@ -111,7 +118,7 @@ struct gs_ctx {
     int process;
     const gs_thread_spec_t *spec;
     gs_engine_t *e;
-    gs_worker_t w;
+    gs_worker_t *w;       /* its worker, once its body has run */
     gs_rng_t rng;     /* this thread's own stream */
     uint32_t op;      /* label of the current request */
     gs_req_t req;     /* baton: written by the worker, then read by the engine */
@@ -232,6 +239,9 @@ struct gs_engine {
 
     /* workers */
     sem_t main_go;
+    sem_t parked;   /* posted by each worker as its last touch of this run */
+    int n_workers;  /* workers this run took from the pool or created */
+    cpu_set_t allowed; /* the caller's CPUs, for unpinning pooled workers */
     size_t stack_bytes;
     int cpu;  /* pinned CPU or -1 */
     int spin; /* sem_trywait attempts before sem_wait */
@@ -284,7 +294,7 @@ bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t); /* a lock/join cycle through t
 void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what */
 
 /* worker.c */
-int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* create its pthread */
+int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* give it a pthread */
 void gs__worker_pass(gs_engine_t *e, gs_thr_t *self); /* after a request */
 void gs__worker_teardown(gs_engine_t *e);
 int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size);

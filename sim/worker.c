@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -37,36 +38,137 @@
 #define DEFAULT_STACK (64 * 1024)
 #endif
 
-static void baton_wait(gs_engine_t *e, sem_t *s)
+static void baton_wait(int spin, sem_t *s)
 {
-    for (int i = 0; i < e->spin; i++)
+    for (int i = 0; i < spin; i++)
         if (sem_trywait(s) == 0)
             return;
     while (sem_wait(s) != 0 && errno == EINTR)
         ;
 }
 
+/* ---- the pool --------------------------------------------------------------
+ * Idle workers wait on their `go` semaphore in a LIFO list, so a sweep or the
+ * viewer, running simulation after simulation, creates pthreads only once.
+ * Only workers with the default stack are pooled. After fork() the child has
+ * none of the parent's threads: the child forgets the list (check forks per
+ * test). */
+
+#define POOL_MAX 1024 /* idle workers kept; more exit */
+#define POOL_LISTS 64  /* idle lists by pinned CPU (+1 for unpinned) */
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+/* pool_mu: idle workers, one list per CPU they are pinned to (list 0 for
+ * unpinned ones), so parallel sweep jobs pinned to different CPUs do not
+ * trade workers and re-pin them at every run. */
+static gs_worker_t *pool_idle[POOL_LISTS];
+static int pool_n; /* pool_mu */
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_forget_after_fork(void)
+{
+    for (int i = 0; i < POOL_LISTS; i++)
+        pool_idle[i] = NULL; /* those threads do not exist here */
+    pool_n = 0;
+    pthread_mutex_init(&pool_mu, NULL);
+}
+
+static void pool_init(void)
+{
+    pthread_atfork(NULL, NULL, pool_forget_after_fork);
+}
+
+static int pool_list(int cpu)
+{
+    return (cpu + 1) % POOL_LISTS;
+}
+
+/* Parks w; false if the pool is full (w must then end). */
+static bool pool_put(gs_worker_t *w)
+{
+    pthread_mutex_lock(&pool_mu);
+    bool kept = pool_n < POOL_MAX;
+    if (kept) {
+        int l = pool_list(w->cpu);
+        w->next = pool_idle[l];
+        pool_idle[l] = w;
+        pool_n++;
+    }
+    pthread_mutex_unlock(&pool_mu);
+    return kept;
+}
+
+/* An idle worker, preferably one pinned to cpu already; NULL if none. */
+static gs_worker_t *pool_get(int cpu)
+{
+    pthread_mutex_lock(&pool_mu);
+    gs_worker_t *w = NULL;
+    for (int i = 0; i < POOL_LISTS && !w; i++) {
+        int l = (pool_list(cpu) + i) % POOL_LISTS;
+        if ((w = pool_idle[l]) != NULL) {
+            pool_idle[l] = w->next;
+            pool_n--;
+        }
+    }
+    pthread_mutex_unlock(&pool_mu);
+    return w;
+}
+
+void gs_worker_pool_drain(void)
+{
+    gs_worker_t *w;
+    while ((w = pool_get(-1)) != NULL) {
+        w->quit = true;
+        sem_post(&w->go);
+        pthread_join(w->tid, NULL);
+        sem_destroy(&w->go);
+        free(w);
+    }
+}
+
+/* Runs t's body on w; returns when the body is done or abandoned. */
+static void run_body(gs_worker_t *w, gs_thr_t *t)
+{
+    gs_engine_t *e = t->e;
+    if (atomic_load(&w->kill))
+        return;
+    if (setjmp(w->exit_jb) != 0)
+        return; /* abandoned: gs__worker_pass longjmp'd here */
+    const gs_thread_spec_t *s = t->spec;
+    if (s->body)
+        s->body(t, s->user);
+    else
+        gs__program_body(t, (void *)s);
+    memset(&t->req, 0, sizeof t->req);
+    t->req.kind = RQ_EXIT;
+    gs__submit(e, t);
+    /* Finished: hand the baton on and leave without waiting. */
+    gs__resume_other(e, gs__engine_next(e));
+}
+
 static void *trampoline(void *arg)
 {
-    gs_thr_t *t = arg;
-    gs_engine_t *e = t->e;
-    baton_wait(e, &t->w.go);
-    t->w.tid = pthread_self(); /* under the baton; read by the teardown */
-    if (atomic_load(&t->w.kill))
-        return NULL;
-    if (setjmp(t->w.exit_jb) == 0) {
-        const gs_thread_spec_t *s = t->spec;
-        if (s->body)
-            s->body(t, s->user);
-        else
-            gs__program_body(t, (void *)s);
-        memset(&t->req, 0, sizeof t->req);
-        t->req.kind = RQ_EXIT;
-        gs__submit(e, t);
-        /* Finished: hand the baton on and leave without waiting. */
-        gs__resume_other(e, gs__engine_next(e));
+    gs_worker_t *w = arg;
+    for (;;) {
+        baton_wait(0, &w->go);
+        if (w->quit)
+            return NULL;
+        gs_thr_t *t = w->t;
+        gs_engine_t *e = t->e;
+        run_body(w, t);
+        w->t = NULL;
+        /* Back in the pool before this run's teardown ends, so that the next
+         * run finds it; a new run may assign it at once, which only posts
+         * `go` for the next turn of this loop. */
+        bool kept = pool_put(w);
+        sem_post(&e->parked); /* the last touch of this run's memory */
+        if (!kept) {
+            pthread_detach(pthread_self());
+            sem_destroy(&w->go);
+            free(w);
+            return NULL;
+        }
     }
-    return NULL;
 }
 
 static void thread_error(gs_engine_t *e, gs_thr_t *t, int err)
@@ -85,8 +187,15 @@ static void thread_error(gs_engine_t *e, gs_thr_t *t, int err)
              t->id, gs__thr_name(t), strerror(err), lim, e->stack_bytes);
 }
 
-int gs__worker_start(gs_engine_t *e, gs_thr_t *t)
+static gs_worker_t *worker_new(gs_engine_t *e, int *err)
 {
+    gs_worker_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        *err = ENOMEM;
+        return NULL;
+    }
+    sem_init(&w->go, 0, 0);
+    w->cpu = -1;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, e->stack_bytes);
@@ -95,32 +204,63 @@ int gs__worker_start(gs_engine_t *e, gs_thr_t *t)
         CPU_ZERO(&set);
         CPU_SET(e->cpu, &set);
         pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+        w->cpu = e->cpu;
     }
-    /* Mark it before it exists: the new worker holds the baton as soon as it
-     * runs, possibly before pthread_create returns here, and must be seen as
-     * created by whoever resumes it next. */
-    t->w.created = true;
-    sem_post(&t->w.go);
-    pthread_t tid;
-    int rc = pthread_create(&tid, &attr, trampoline, t);
+    *err = pthread_create(&w->tid, &attr, trampoline, w);
     pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        t->w.created = false;
-        sem_wait(&t->w.go);
-        thread_error(e, t, rc);
+    if (*err) {
+        sem_destroy(&w->go);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* A pooled worker may be pinned for another run. */
+static void repin(gs_engine_t *e, gs_worker_t *w)
+{
+    if (w->cpu == e->cpu)
+        return;
+    if (e->cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(e->cpu, &set);
+        pthread_setaffinity_np(w->tid, sizeof set, &set);
+    } else {
+        pthread_setaffinity_np(w->tid, sizeof e->allowed, &e->allowed);
+    }
+    w->cpu = e->cpu;
+}
+
+int gs__worker_start(gs_engine_t *e, gs_thr_t *t)
+{
+    pthread_once(&pool_once, pool_init);
+    gs_worker_t *w = e->stack_bytes == DEFAULT_STACK ? pool_get(e->cpu) : NULL;
+    int err = 0;
+    if (w)
+        repin(e, w);
+    else
+        w = worker_new(e, &err);
+    if (!w) {
+        thread_error(e, t, err);
         return GS_ETHREAD;
     }
+    atomic_store(&w->kill, 0);
+    w->t = t;
+    t->w = w;
+    e->n_workers++;
+    sem_post(&w->go); /* it holds the baton from now on */
     return 0;
 }
 
 void gs__resume_other(gs_engine_t *e, gs_thr_t *next)
 {
-    if (next && !next->w.created) {
+    if (next && !next->w) {
         if (gs__worker_start(e, next) == 0)
             return;
         next = NULL; /* could not: end the run */
     }
-    sem_post(next ? &next->w.go : &e->main_go);
+    sem_post(next ? &next->w->go : &e->main_go);
 }
 
 void gs__worker_pass(gs_engine_t *e, gs_thr_t *self)
@@ -128,25 +268,29 @@ void gs__worker_pass(gs_engine_t *e, gs_thr_t *self)
     gs_thr_t *next = gs__engine_next(e);
     if (next == self)
         return; /* completed at once: no hand-off at all */
+    gs_worker_t *w = self->w;
     gs__resume_other(e, next);
-    baton_wait(e, &self->w.go);
-    if (atomic_load(&self->w.kill))
-        longjmp(self->w.exit_jb, 1);
+    baton_wait(e->spin, &w->go);
+    if (atomic_load(&w->kill))
+        longjmp(w->exit_jb, 1);
 }
 
 void gs__worker_teardown(gs_engine_t *e)
 {
+    /* Wake the workers still inside a body; every worker of the run then
+     * posts `parked` once, as its last touch of the engine. */
     for (int i = 0; i < e->n_thr; i++) {
         gs_thr_t *t = &e->thr[i];
-        if (!t->w.created)
-            continue;
-        if (!t->finished) {
-            atomic_store(&t->w.kill, 1);
-            sem_post(&t->w.go);
+        if (t->w && !t->finished) {
+            atomic_store(&t->w->kill, 1);
+            sem_post(&t->w->go);
         }
-        pthread_join(t->w.tid, NULL);
-        t->w.created = false;
     }
+    for (int i = 0; i < e->n_workers; i++)
+        while (sem_wait(&e->parked) != 0 && errno == EINTR)
+            ;
+    for (int i = 0; i < e->n_thr; i++)
+        e->thr[i].w = NULL;
 }
 
 /* ---- pinning ------------------------------------------------------------------ */
@@ -181,6 +325,19 @@ static void size_futex_hash(int n_threads)
         atomic_store(&slots_set, slots);
 }
 
+int gs_pin_current_thread(int k)
+{
+    cpu_set_t allowed, one;
+    if (pthread_getaffinity_np(pthread_self(), sizeof allowed, &allowed) != 0)
+        return -1;
+    int c = nth_allowed_cpu(&allowed, k < 0 ? 0 : k);
+    if (c < 0)
+        return -1;
+    CPU_ZERO(&one);
+    CPU_SET(c, &one);
+    return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0 ? c : -1;
+}
+
 int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size)
 {
     e->cpu = -1;
@@ -193,24 +350,29 @@ int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_s
      * none unless asked for. */
     e->spin = spin > 0 ? spin : 0;
     size_futex_hash(e->n_thr);
-    if (cpu == GS_CPU_NONE || saved_size < sizeof(cpu_set_t))
-        return 0;
     cpu_set_t *allowed = saved;
-    if (pthread_getaffinity_np(pthread_self(), sizeof *allowed, allowed) != 0)
+    if (saved_size < sizeof(cpu_set_t) ||
+        pthread_getaffinity_np(pthread_self(), sizeof *allowed, allowed) != 0)
+        return 0;
+    e->allowed = *allowed;
+    if (cpu == GS_CPU_NONE)
         return 0;
     int c = cpu == GS_CPU_AUTO ? sched_getcpu() : nth_allowed_cpu(allowed, cpu);
     if (c < 0 || !CPU_ISSET(c, allowed))
         return 0;
+    e->cpu = c;
+    if (CPU_COUNT(allowed) == 1)
+        return 0; /* already there (a sweep job's second run): no syscall */
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(c, &one);
-    if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0)
-        e->cpu = c;
+    if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0)
+        e->cpu = -1;
     return 0;
 }
 
 void gs__pin_end(gs_engine_t *e, const void *saved, size_t saved_size)
 {
-    if (e->cpu >= 0 && saved_size >= sizeof(cpu_set_t))
+    if (e->cpu >= 0 && saved_size >= sizeof(cpu_set_t) && CPU_COUNT((const cpu_set_t *)saved) > 1)
         pthread_setaffinity_np(pthread_self(), sizeof(cpu_set_t), saved);
 }

@@ -1,6 +1,8 @@
 /* check_engine.c - the engine: clock, workers, baton, determinism, limits. */
 #include <check.h>
 #include <dirent.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,14 +74,18 @@ static int tasks_at_rest(const gs_model_t *m)
     return count_tasks();
 }
 
-static int seen_max;
+static pid_t tids[64];
+static int n_tids, n_missing;
 static void body_count(gs_ctx_t *c, void *user)
 {
     (void)user;
-    gs_sleep(c, MS(1)); /* everyone is alive after this */
-    int n = count_tasks();
-    if (n > seen_max)
-        seen_max = n;
+    gs_sleep(c, MS(1)); /* every body is inside this call at the same time */
+    tids[n_tids++] = (pid_t)syscall(SYS_gettid);
+    for (int i = 0; i < n_tids; i++) { /* and every earlier one still lives */
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%d", (int)tids[i]);
+        n_missing += access(path, F_OK) != 0;
+    }
     gs_cpu(c, US(10));
 }
 
@@ -90,13 +96,20 @@ START_TEST(test_engine_n_threads_are_n_live_pthreads)
         int th = gs_model_add_thread(m, "w", 0);
         gs_model_set_body(m, th, body_count, NULL, NULL);
     }
-    int before = tasks_at_rest(m);
-    seen_max = 0;
-    gs_trace_t *t = tu_run(m, NULL);
-    /* 50 workers plus the test's own thread(s) */
-    ck_assert_int_ge(seen_max, before + 50);
-    ck_assert_int_eq(count_tasks(), before); /* all joined */
-    gs_trace_free(t);
+    for (int round = 0; round < 2; round++) { /* fresh workers, then pooled ones */
+        n_tids = n_missing = 0;
+        gs_trace_t *t = tu_run(m, NULL);
+        ck_assert_int_eq(n_tids, 50);
+        ck_assert_int_eq(n_missing, 0);
+        for (int i = 0; i < n_tids; i++)
+            for (int j = i + 1; j < n_tids; j++)
+                ck_assert_int_ne(tids[i], tids[j]);
+        gs_trace_free(t);
+    }
+    /* between runs the workers wait in the pool; draining joins them */
+    int rest = count_tasks();
+    gs_worker_pool_drain();
+    ck_assert_int_le(count_tasks(), rest - 50);
     gs_model_free(m);
 }
 END_TEST

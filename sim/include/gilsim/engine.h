@@ -43,6 +43,17 @@ GS_API void gs_run_opts_init(gs_run_opts_t *o);
 GS_API int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
                       gs_error_t *err);
 
+/* Worker pthreads are pooled between runs (a sweep or the viewer creates
+ * them once). Ends and joins the idle ones; optional, e.g. before exit so
+ * that valgrind sees every thread joined. Call when no run is under way. */
+GS_API void gs_worker_pool_drain(void);
+
+/* Pins the calling thread to the k-th CPU (mod count) it may run on and
+ * returns that CPU, or -1. A thread that runs many simulations (a sweep job)
+ * calls it once and then runs with opts.cpu = GS_CPU_AUTO: gs_sim_run then
+ * finds it pinned already and makes no affinity calls at all. */
+GS_API int gs_pin_current_thread(int k);
+
 /* ---- thread-body primitives: call only from inside a body --------------- */
 
 GS_API int gs_cpu(gs_ctx_t *c, int64_t ns);   /* Python bytecode */
