@@ -346,10 +346,15 @@ def exp_convoy(plan, machine, sim):
     r.calibration = {"I/O op alone": base}
     meas, pred = {"0": base}, ({} if sim.ok else None)
 
+    spread = {}
+
     def predict(m, n_cpu, iv, n_ops, io_s, name):
         cpu_s = n_ops * (4 * iv + io_s + m.wakeup_s) + 0.05
         s = sim.run(S.convoy(m, n_cpu, iv, n_ops, io_s, py_s, cpu_s), name)
-        return io_s + py_s + ns(thread(s, "io"), "io_to_gil_ns.p50")
+        t = thread(s, "io")
+        spread[name] = (io_s + py_s + ns(t, "io_to_gil_ns.p50"),
+                        io_s + py_s + ns(t, "io_to_gil_ns.p90"))
+        return spread[name][0]
 
     if sim.ok:
         pred["0"] = predict(machine, 0, 5 * MS, n0, io_req, "convoy-0")
@@ -363,6 +368,15 @@ def exp_convoy(plan, machine, sim):
             pred[k] = predict(machine, n_cpu, iv, n_ops, io_req, "convoy-" + k.replace("@", "-"))
         r.row("%d CPU thread%s, interval %g ms" % (n_cpu, "s" if n_cpu > 1 else "", iv / MS),
               meas[k], pred and pred[k], "s")
+        if n_cpu == 2:
+            q = statistics.quantiles(lat, n=10)
+            model = spread.get("convoy-" + k.replace("@", "-"))
+            r.notes.append(
+                "With 2 CPU threads at %g ms, the real time per I/O op ranged from %.1f "
+                "(10th percentile) to %.1f intervals (90th)%s." % (
+                    iv / MS, q[0] / iv, q[-1] / iv,
+                    "; the model's median is %.1f and its 90th percentile %.1f intervals"
+                    % (model[0] / iv, model[1] / iv) if model else ""))
     if plan.full:
         peer = P.EchoPeer()
         try:
