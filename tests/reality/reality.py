@@ -339,7 +339,7 @@ def exp_convoy(plan, machine, sim):
                "pure-Python loop. The figure is the median time per I/O operation, at several "
                "switch intervals. The scenario's I/O op lasts the 200 us asked for; the "
                "timer's lateness is the calibrated cold wake-up latency.%s"
-               % plan.pick(" A last row makes the I/O a round trip to an echo process over a "
+               % plan.pick(" The last two rows make the I/O a round trip to an echo process over a "
                            "socketpair (~25 us) instead.", ""))
     py_s = 2 * US
     timer = P.TimerIO(io_req)
@@ -395,17 +395,18 @@ def exp_convoy(plan, machine, sim):
         r.row("echo round trip, 1 CPU thread, 5 ms", median(lat), e_pred, "s", key=False)
         slow = sum(1 for x in lat if x > 2.5 * MS) / len(lat)
         r.notes.append(
-            "The echo rows (context, not counted): with a ~25 us round trip, %.0f%% of the "
-            "real operations waited more than half an interval. The I/O thread gives the GIL "
-            "up for the send and the recv; the CPU thread, asleep on the GIL condition for "
-            "milliseconds, needs longer to wake than the echo needs to answer, so the I/O "
-            "thread usually takes the GIL back first and the convoy does not form (it is "
-            "metastable: once the CPU thread holds the GIL, every op waits an interval, and a "
-            "run sometimes stays there). %s"
+            "The echo rows (context, not counted) show a race. With a ~25 us round trip the "
+            "I/O thread gives the GIL up twice per op (send, recv); the CPU thread, asleep on "
+            "the GIL condition, is signalled, and whether it has woken and taken the GIL "
+            "before the echo answers decides the op: if not, the I/O thread takes the GIL "
+            "back at once; if so, the op waits a whole interval. The race is metastable (a "
+            "run tends to stay on one side): in this run %.0f%% of the real ops waited more "
+            "than half an interval. %s"
             % (100 * slow,
-               "The model wakes the CPU thread with the hot latency, before the echo "
-               "answers, so it predicts the convoy every time." if e_pred and e_pred > 2.5 * MS
-               else ""))
+               "The model wakes the CPU thread with the hot latency (%s), well before the "
+               "echo answers, so it always predicts the convoy." % fmt(hot.wakeup_s, "s")
+               if e_pred and e_pred > 2.5 * MS else
+               "The model does not predict the convoy here."))
     r.check("beside 1 CPU thread at 5 ms, an I/O op waits > 0.4 interval more than alone",
             lambda d: d["1@5"] > d["0"] + 2 * MS, meas, pred)
     r.check("the wait shrinks with the interval (1 ms < 0.6 x 5 ms)",
@@ -551,8 +552,10 @@ def exp_locks(plan, machine, sim):
             # The model refuses a Lock released by a thread that did not
             # acquire it (CPython allows it; only RLock refuses).  Two
             # one-slot queues pass the turn the same way in the model.
-            r.notes.append("The model refused the Lock scenario (%s); the prediction "
-                           "comes from the same ping-pong through two one-slot queues." % e)
+            r.notes.append("The model refused the Lock scenario (\"%s\"): CPython lets any "
+                           "thread release a Lock (only an RLock must be released by its "
+                           "owner), so the prediction comes from the same ping-pong through "
+                           "two one-slot queues." % str(e).split("(error): ")[-1])
             s = sim.run(S.queue_pingpong(machine.hot(), rounds, py_s), "locks-queues")
             pred = {"rate": 2 * rounds / ns(s, "makespan_ns")}
     r.row("hand-offs per second", meas["rate"], pred and pred["rate"], "/s")

@@ -50,7 +50,9 @@ def _header(meta):
         "scenario generators in `tests/reality/scenarios.py`; pass `--keep DIR` to keep the "
         "generated scenario files." % round(TARGET * 100),
         "",
-        "Regenerate with `./run.sh reality` on a quiet machine (it takes about 3 minutes). "
+        "Regenerate with `./run.sh reality` on a quiet machine (about a minute; an "
+        "experiment that other processes disturbed is run again, up to three times, and "
+        "the least disturbed attempt is kept). "
         "The short version that ctest runs (`ctest -L reality`) checks only the direction "
         "of each effect, on the real interpreter and on the model, never these numbers.",
         "",
