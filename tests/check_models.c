@@ -198,6 +198,28 @@ START_TEST(test_os_more_threads_than_cores_preempts_the_gil_holder)
 }
 END_TEST
 
+START_TEST(test_os_recently_idle_core_wakes_faster)
+{
+    gs_model_t *m = tu_model(1, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->machine.wakeup_latency_ns = US(150);
+    m->machine.wakeup_latency_hot_ns = US(5);
+    m->machine.hot_window_ns = US(200);
+    int th = tu_thread(m, "io", 4, tu_io(US(50)), tu_cpu(US(10)), tu_io(MS(1)), tu_cpu(US(10)));
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t lat[2];
+    ck_assert_int_eq(tu_io_to_gil(t, th, lat, 2), 2);
+    ck_assert_int_eq(lat[0], US(5));   /* the core went idle 50 us ago: hot */
+    ck_assert_int_eq(lat[1], US(150)); /* 1 ms ago: cold */
+    gs_trace_free(t);
+    m->machine.hot_window_ns = 0; /* the default: one latency for all */
+    t = tu_run(m, NULL);
+    ck_assert_int_eq(tu_io_to_gil(t, th, lat, 2), 2);
+    ck_assert_int_eq(lat[0], US(150));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
 /* Three CPU-bound jobs on one core without a GIL: fifo runs each to the end,
  * rr and cfs interleave them. */
 static gs_trace_t *three_jobs(gs_policy_t p)
@@ -435,6 +457,7 @@ static Suite *models_suite(void)
     tcase_add_test(tc, test_os_rr_and_cfs_let_the_short_job_finish_first);
     tcase_add_test(tc, test_os_priority_runs_the_higher_level_first);
     tcase_add_test(tc, test_os_context_switches_cost_core_time);
+    tcase_add_test(tc, test_os_recently_idle_core_wakes_faster);
     tcase_add_test(tc, test_sync_lock_excludes_and_releases_the_gil_while_waiting);
     tcase_add_test(tc, test_sync_deadlock_cycle_is_named);
     tcase_add_test(tc, test_sync_rlock_reenters_and_lock_self_deadlocks);
