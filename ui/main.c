@@ -250,6 +250,14 @@ static const char *renderer_name(SDL_Renderer *r)
 static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_start)
 {
     SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
+    /* The lanes are drawn into our own pixel buffer, so the software renderer
+     * keeps a frame well under 16 ms, and it starts at once: creating an
+     * OpenGL context (also behind the software renderer's window surface,
+     * unless framebuffer acceleration is off) took 250-400 ms under Xvfb and
+     * Mesa, most of the 300 ms start-up budget. SDL_RENDER_DRIVER and
+     * SDL_FRAMEBUFFER_ACCELERATION in the environment still win. */
+    SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, "software", SDL_HINT_DEFAULT);
+    SDL_SetHintWithPriority(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0", SDL_HINT_DEFAULT);
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
         fprintf(stderr, "gilsim-view: no display (%s); use --render OUT.png to draw headless\n",
                 SDL_GetError());
