@@ -679,7 +679,18 @@ def run_all(args, chosen, workdir):
         print("reality: model side skipped: %s" % sim.error)
         if args.require_model:
             return 1
-    machine = Machine.calibrate(plan)
+    # The calibration feeds every scenario: redo it while other processes
+    # disturb it (up to three times), keeping the least disturbed one.
+    machine, others = None, None
+    for _ in range(3):
+        with noise.Meter() as m:
+            cand = Machine.calibrate(plan)
+        if machine is None or (m.others or 0) < others:
+            machine, others = cand, m.others or 0
+        if others <= BUSY / 2:
+            break
+        print("reality: calibration disturbed (others used %.0f%%); again" % (100 * others))
+    machine.others = others
     print("reality: %s mode, python %s, load %.2f %.2f %.2f, %d CPUs"
           % ("full" if args.full else "short", platform.python_version(), *load0, noise.ncpu()))
     print("reality: wake-up latency %s hot, %s cold; context switch %s (calibrated)"

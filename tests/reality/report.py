@@ -87,7 +87,9 @@ def _header(meta):
         "the lock hand-off and the echo round trip. Raw calibration figures: %s."
         % (m.cores, fmt(m.context_switch_s, "s"), fmt(m.wake_cold_s, "s"),
            fmt(m.wake_hot_s, "s"),
-           "; ".join("%s %s" % (k, fmt(v, "s")) for k, v in m.notes.items())),
+           "; ".join("%s %s" % (k, fmt(v, "s")) for k, v in m.notes.items())
+           + " (other processes used %.0f%% of the machine meanwhile)"
+           % (100 * getattr(m, "others", 0))),
         "",
     ]
     return out
