@@ -152,9 +152,27 @@ def lock_self_cost(n=50_000):
 
 # --- (1) CPU-bound threads ----------------------------------------------------
 
+def alternating(jobs):
+    """Runs the callables one after the other in the calling thread, each
+    pinned to the next CPU in turn, then unpins.  The vCPUs of a shared VM can
+    differ in speed by 30% at a given moment; threads that share the GIL run
+    on all of them, so a one-thread baseline must too, or it measures one
+    vCPU against the average of all."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    try:
+        for i, job in enumerate(jobs):
+            if len(cpus) > 1:
+                os.sched_setaffinity(0, {cpus[i % len(cpus)]})
+            job()
+    finally:
+        if len(cpus) > 1:
+            os.sched_setaffinity(0, set(cpus))
+
+
 def cpu_sequential(k, n):
-    """k chunks of n turns, one after the other, in one thread."""
-    elapsed, _ = gated([lambda: [spin(n) for _ in range(k)]])
+    """k chunks of n turns, one after the other, in one thread (each chunk on
+    the next CPU: see alternating)."""
+    elapsed, _ = gated([lambda: alternating([lambda: spin(n)] * k)])
     return elapsed
 
 
@@ -246,7 +264,12 @@ def convoy(io, n_cpu, interval_s, n_ops):
 # --- (4) C code that releases the GIL ----------------------------------------
 
 def c_calls(fn, buf, k, n_threads):
-    """n_threads threads each call fn(buf) k times; returns elapsed seconds."""
+    """n_threads threads each call fn(buf) k times; returns elapsed seconds.
+    One thread alone alternates its calls between the CPUs (see alternating)."""
+    if n_threads == 1:
+        elapsed, _ = gated([lambda: alternating([lambda: fn(buf)] * k)])
+        return elapsed
+
     def work():
         for _ in range(k):
             fn(buf)
