@@ -14,14 +14,16 @@ WHY = [
      "disturbed differently by other processes (see the share they used above)."),
     ("switches", "0.1 ms", "lo",
      "At 0.1 ms a switch costs mostly wake-ups, not the interval, and the model charges "
-     "too much for them: the cold wake-up latency (how late a 1 ms timer fires on an idle "
-     "machine, timer slack included) once when the waiter's timed wait expires and once "
-     "when the holder's signal wakes it. In reality the waiter's CPU idled only 0.1 ms, "
-     "and waking a vCPU costs less the shorter it idled (see the pipe wake-up after 0.05, "
-     "0.5, 2 and 10 ms idle in the calibration line above); the signal's wake-up comes "
-     "microseconds after the waiter went back to sleep, so it is hot. Fix in the model: a "
-     "wake-up latency that grows with the time the core has been idle, and the timer "
-     "slack (50 us on Linux) as a separate cost of timed waits."),
+     "too much for them. A switch cycle has three wake-ups on its critical path: the "
+     "waiter's timed wait expiring, the holder's signal waking it, and the forced dropper "
+     "waking on switch_cond before its own timed wait can start. The model charges each "
+     "the one calibrated wake-up latency, the cold one (how late a 1 ms timer fires, timer "
+     "slack included), so a cycle costs the interval plus three cold wake-ups. In reality "
+     "only the timeout is that late; the other two wake a thread that went to sleep "
+     "microseconds before, on a vCPU that had no time to idle deeply, and cost a few "
+     "microseconds (the hot figure). Fix in the model: a wake-up latency that depends on "
+     "how long the core has been idle (or a separate hot figure for short sleeps), and "
+     "the timer slack (50 us on Linux) as a cost of timed waits only."),
     ("switches", "0.1 ms", "hi",
      "At 0.1 ms reality switched less than the model: other processes kept the waiter "
      "from a core, and a waiter without a core cannot set the drop request; with the CPUs "
