@@ -33,9 +33,9 @@ WHY = [
      "intervals a miss comes from the few switches counted (about 20 per second at 50 ms) "
      "and from other processes delaying the waiter's wake-up by up to a 4 ms tick."),
     ("convoy", "2 CPU threads", "lo",
-     "Real CPython makes the I/O thread wait several intervals (medians of 2 to 7 "
-     "intervals from run to run at 5 ms, fewer at 1 ms, and a wide spread within a run), "
-     "the model about one. In take_gil (Python/ceval_gil.c, 3.11) a waiter "
+     "Real CPython makes the I/O thread wait several intervals (medians of 1.5 to 7 "
+     "intervals from run to run, at 1 ms as at 5 ms, and a wide spread within a run: "
+     "see the percentiles above), the model about one. In take_gil (Python/ceval_gil.c, 3.11) a waiter "
      "whose timed wait expires sets the drop request only if switch_number did not move "
      "during its wait, then waits again. Our reading of the traces: with two CPU-bound "
      "threads, the waiting CPU thread times out, sets the drop request and re-enters "
@@ -44,8 +44,7 @@ WHY = [
      "so the CPU thread that asked takes the GIL while the I/O thread, asleep, wakes to "
      "find nothing. That switch voids the I/O thread's own next timeout (switch_number "
      "moved), and so on, until the drift between the I/O thread's timeouts and the CPU "
-     "threads' switches (timer slack, wake-ups) gives it a window with no switch; the "
-     "shorter the interval, the faster the drift, hence fewer intervals at 1 ms. The model "
+     "threads' switches (timer slack, wake-ups) gives it a window with no switch. The model "
      "gives the GIL to the FIFO head (the I/O thread) and its timeouts fire exactly on "
      "time. Fix in the model: let the waiter that set the drop request take the GIL when "
      "the holder drops if it is still on a core (signal stealing), and add timer slack to "
