@@ -57,10 +57,13 @@ def switch_rate(machine, work_s, interval_s):
 
 
 # (3) An I/O-bound thread beside n_cpu CPU-bound ones.
-def convoy(machine, n_cpu, interval_s, n_ops, io_s, py_s, cpu_s):
-    threads = [{"name": "io",
-                "program": [{"repeat": n_ops,
-                             "do": [{"io": dur(io_s)}, {"cpu": dur(py_s)}]}]}]
+def convoy(machine, n_cpu, interval_s, n_ops, io_s, py_s, cpu_s, send_s=None):
+    """With send_s, each op is two blocking calls, as a socket round trip is: a
+    send of send_s, then the wait for the answer (io_s); each gives the GIL up."""
+    ops = [{"io": dur(io_s)}, {"cpu": dur(py_s)}]
+    if send_s is not None:
+        ops.insert(0, {"io": dur(send_s)})
+    threads = [{"name": "io", "program": [{"repeat": n_ops, "do": ops}]}]
     if n_cpu:
         threads.append({"name": "cpu", "count": n_cpu, "program": [{"cpu": dur(cpu_s)}]})
     return base("reality: I/O beside %d CPU-bound threads" % n_cpu,
