@@ -80,11 +80,10 @@ WHY = [
     ("locks", "", "any",
      "A hand-off costs one wake-up of the blocked thread plus the kernel work of the "
      "release and of the blocking acquire's return; the model gets both from a pipe "
-     "ping-pong between two threads (a different program: the prediction is about one "
-     "pipe leg). Real Lock ping-pong rates vary by 1.5x from run to run on this VM "
-     "(10 to 16 us a hand-off), as the two threads land on vCPUs that are or are not "
-     "already awake; the pipe calibration varies the same way but not at the same "
-     "moments. Under load both are meaningless."),
+     "ping-pong run back to back with each lock run (a different program: the prediction "
+     "is about one pipe leg). What remains is what separates a futex-based Lock from a "
+     "pipe, and the noise of a VM whose hand-off costs vary by 1.5x from one second to "
+     "the next."),
 ]
 
 
