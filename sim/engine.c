@@ -421,6 +421,10 @@ void gs__schedule_start(gs_engine_t *e, gs_thr_t *t, int64_t at)
 static void stall(gs_engine_t *e)
 {
     char buf[1900];
+    if (gs__sync_stall_cycle(e, buf, sizeof buf)) {
+        gs__stop(e, GS_OUT_DEADLOCK, "a cycle of waiters:\n%s", buf);
+        return;
+    }
     gs__sync_report(e, buf, sizeof buf);
     gs__stop(e, GS_OUT_DEADLOCK, "nothing left to happen, but %d thread%s still wait%s:\n%s",
              e->n_started - e->n_finished, e->n_started - e->n_finished == 1 ? "" : "s",

@@ -291,7 +291,8 @@ void gs__waitq_free(gs_waitq_t *q);
 typedef enum step_res { STEP_NEXT, STEP_WAIT, STEP_END, STEP_BACK } step_res_t;
 step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m);
 void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t);
-bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t); /* a lock/join cycle through t */
+bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t); /* a sure RLock/join cycle: stops */
+bool gs__sync_stall_cycle(gs_engine_t *e, char *buf, size_t n); /* any cycle, at a stall */
 void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what */
 
 /* worker.c */

@@ -5,16 +5,19 @@
  * is woken (CPython acquire_timed: Py_BEGIN/END_ALLOW_THREADS).
  *   Lock: release frees the lock and wakes the oldest waiter, without handing
  *     it over (sem_post semantics): a running thread may take it first, and
- *     the woken waiter then waits again.
+ *     the woken waiter then waits again. Any thread may release a Lock; the
+ *     "owner" kept here is its last acquirer, for deadlock reports.
  *   RLock: an owner and a depth. Event: set wakes every waiter; waiters
  *     that were notified return even if the event is cleared before they run.
  *   Queue (queue.Queue over a Condition): put waits while full, get while
  *     empty; a woken waiter re-checks with the GIL held.
  *   join: waits until the thread has finished.
- * Deadlock: when a thread blocks on a lock or a join, the chain of owners is
- * followed; a cycle back to the thread stops the run and names who holds and
- * waits for what. Waiters on events and queues are reported when nothing is
- * left to happen (gs__sync_report). */
+ * Deadlock: when a thread blocks on an RLock or a join, the chain of owners
+ * is followed; a cycle back to the thread stops the run at once and names who
+ * holds and waits for what. A plain Lock has no owner (any thread may
+ * release it), so a cycle through one is only certain when nothing is left
+ * to happen: the stall report then names the cycle, taking each Lock's last
+ * acquirer as its holder, or else every waiter (gs__sync_report). */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -165,13 +168,19 @@ void gs__sync_report(gs_engine_t *e, char *buf, size_t n)
     }
 }
 
-/* The thread that t's wait depends on (lock owner, join target), or NULL. */
-static gs_thr_t *waits_for(gs_engine_t *e, const gs_thr_t *t)
+/* The thread that t's wait depends on (lock holder, join target), or NULL.
+ * With sure_only, only edges that nobody else can break: an RLock's owner
+ * and a join target. A plain Lock may be released by any thread, so its
+ * last acquirer is only the likely releaser. */
+static gs_thr_t *waits_for(gs_engine_t *e, const gs_thr_t *t, bool sure_only)
 {
     if (t->os != OS_OFF || t->finished)
         return NULL;
-    if (t->blk == BLK_LOCK)
+    if (t->blk == BLK_LOCK) {
+        if (sure_only && !e->m->locks[t->blk_obj].reentrant)
+            return NULL;
         return e->locks[t->blk_obj].owner;
+    }
     if (t->blk == BLK_JOIN) {
         gs_thr_t *j = &e->thr[t->blk_obj];
         return j->finished ? NULL : j;
@@ -179,26 +188,43 @@ static gs_thr_t *waits_for(gs_engine_t *e, const gs_thr_t *t)
     return NULL;
 }
 
-bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t)
+/* If following t's waits comes back to t, writes the cycle into buf. */
+static bool find_cycle(gs_engine_t *e, gs_thr_t *t, bool sure_only, char *buf, size_t n)
 {
     gs_thr_t *cur = t;
     for (int steps = 0; steps <= e->n_thr; steps++) {
-        cur = waits_for(e, cur);
-        if (!cur)
-            return false;
-        if (cur == t)
+        cur = waits_for(e, cur, sure_only);
+        if (!cur || cur == t)
             break;
     }
     if (cur != t)
         return false;
-    char buf[1800] = "";
-    cur = t;
+    buf[0] = '\0';
     do {
-        describe_wait(e, cur, buf, sizeof buf);
-        cur = waits_for(e, cur);
+        describe_wait(e, cur, buf, n);
+        cur = waits_for(e, cur, sure_only);
     } while (cur && cur != t);
+    if (waits_for(e, t, sure_only) == t) /* waits for a Lock it took itself */
+        append(buf, n, "  (a Lock is not re-entrant and nobody else releases it; declare it "
+                       "in \"rlocks\" to make it an RLock)\n");
+    return true;
+}
+
+bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t)
+{
+    char buf[1800];
+    if (!find_cycle(e, t, true, buf, sizeof buf))
+        return false;
     gs__stop(e, GS_OUT_DEADLOCK, "a cycle of waiters:\n%s", buf);
     return true;
+}
+
+bool gs__sync_stall_cycle(gs_engine_t *e, char *buf, size_t n)
+{
+    for (int i = 0; i < e->n_thr; i++)
+        if (e->thr[i].started && find_cycle(e, &e->thr[i], false, buf, n))
+            return true;
+    return false;
 }
 
 /* ---- micro-steps -------------------------------------------------------------- */
@@ -233,10 +259,16 @@ static step_res_t step_lock_wait(gs_engine_t *e, gs_thr_t *t, int i)
 static step_res_t step_unlock(gs_engine_t *e, gs_thr_t *t, int i)
 {
     gs_lock_t *l = &e->locks[i];
-    if (l->owner != t) {
+    bool rlock = e->m->locks[i].reentrant;
+    /* Any thread may release a Lock (threading.Lock has no owner); only an
+     * RLock must be released by the thread that holds it. */
+    if (!l->owner || (rlock && l->owner != t)) {
         char what[200];
         snprintf(what, sizeof what,
-                 "released lock '%s' that it does not hold (Python raises RuntimeError)",
+                 rlock ? "released RLock '%s' that it does not hold (Python raises "
+                         "RuntimeError: cannot release un-acquired lock)"
+                       : "released lock '%s', which is not locked (Python raises "
+                         "RuntimeError: release unlocked lock)",
                  lock_name(e, i));
         return runtime_error(e, t, what);
     }
@@ -315,14 +347,7 @@ step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
     case M_LOCK:
         if (lock_try(e, t, i))
             return STEP_END;
-        if (e->locks[i].owner == t) {
-            gs__stop(e, GS_OUT_DEADLOCK,
-                     "%s acquires lock '%s' that it already holds (a Lock is not "
-                     "re-entrant; declare it in \"rlocks\" to make it an RLock)",
-                     gs__thr_name(t), lock_name(e, i));
-            return STEP_WAIT;
-        }
-        return STEP_NEXT;
+        return STEP_NEXT; /* a Lock it took itself too: another may release it */
     case M_LOCK_WAIT:
         return step_lock_wait(e, t, i);
     case M_UNLOCK:

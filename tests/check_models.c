@@ -328,23 +328,41 @@ START_TEST(test_sync_lock_excludes_and_releases_the_gil_while_waiting)
 }
 END_TEST
 
-START_TEST(test_sync_deadlock_cycle_is_named)
+static gs_trace_t *crossed_transfers(bool rlocks, int *rc)
 {
     gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
-    int a = gs_model_add_lock(m, "accounts", false), b = gs_model_add_lock(m, "audit", false);
+    int a = gs_model_add_lock(m, "accounts", rlocks), b = gs_model_add_lock(m, "audit", rlocks);
     tu_thread(m, "alice", 3, tu_sync(GS_OP_ACQUIRE, a), tu_sleep(MS(1)), tu_sync(GS_OP_ACQUIRE, b));
     tu_thread(m, "bob", 3, tu_sync(GS_OP_ACQUIRE, b), tu_sleep(MS(1)), tu_sync(GS_OP_ACQUIRE, a));
-    tu_thread(m, "bystander", 1, tu_cpu(MS(500))); /* the cycle is found while it runs */
+    tu_thread(m, "bystander", 1, tu_cpu(MS(500)));
+    gs_trace_t *t = tu_run(m, rc);
+    gs_model_free(m);
+    return t;
+}
+
+START_TEST(test_sync_deadlock_cycle_is_named)
+{
+    /* RLocks have owners: the cycle is certain the moment it closes, found
+     * while the bystander still runs. */
     int rc;
-    gs_trace_t *t = tu_run(m, &rc);
+    gs_trace_t *t = crossed_transfers(true, &rc);
     ck_assert_int_eq(rc, GS_EDEADLOCK);
     const char *msg = gs_trace_message(t);
     ck_assert_ptr_nonnull(strstr(msg, "alice holds lock 'accounts' and waits for lock 'audit'"));
     ck_assert_ptr_nonnull(strstr(msg, "bob holds lock 'audit' and waits for lock 'accounts'"));
-    /* found when the cycle closes, long before the bystander ends */
     ck_assert_int_lt(gs_trace_end_ns(t), MS(50));
     gs_trace_free(t);
-    gs_model_free(m);
+    /* Any thread may release a plain Lock, so the same cycle is certain only
+     * when nothing is left to happen: after the bystander, with the same
+     * report. */
+    t = crossed_transfers(false, &rc);
+    ck_assert_int_eq(rc, GS_EDEADLOCK);
+    msg = gs_trace_message(t);
+    ck_assert_ptr_nonnull(strstr(msg, "a cycle of waiters"));
+    ck_assert_ptr_nonnull(strstr(msg, "alice holds lock 'accounts' and waits for lock 'audit'"));
+    ck_assert_ptr_nonnull(strstr(msg, "bob holds lock 'audit' and waits for lock 'accounts'"));
+    ck_assert_int_ge(gs_trace_end_ns(t), MS(500));
+    gs_trace_free(t);
 }
 END_TEST
 
@@ -360,6 +378,26 @@ START_TEST(test_sync_rlock_reenters_and_lock_self_deadlocks)
     gs_trace_t *t = tu_run(m, &rc);
     ck_assert_int_eq(rc, GS_EDEADLOCK);
     ck_assert_ptr_nonnull(strstr(gs_trace_message(t), "RLock"));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_sync_any_thread_may_release_a_lock_but_not_an_rlock)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    int l = gs_model_add_lock(m, "turn", false);
+    tu_thread(m, "taker", 2, tu_sync(GS_OP_ACQUIRE, l), tu_sync(GS_OP_ACQUIRE, l));
+    int g = tu_thread(m, "giver", 2, tu_sleep(MS(1)), tu_sync(GS_OP_RELEASE, l));
+    (void)g;
+    gs_trace_t *t = tu_run(m, NULL); /* the taker's second acquire gets it */
+    ck_assert_int_ge(tu_finish(t, 0), MS(1));
+    gs_trace_free(t);
+    m->locks[l].reentrant = true; /* an RLock has an owner */
+    int rc;
+    t = tu_run(m, &rc);
+    ck_assert_int_eq(rc, GS_ERUNTIME);
+    ck_assert_ptr_nonnull(strstr(gs_trace_message(t), "giver: released RLock 'turn'"));
     gs_trace_free(t);
     gs_model_free(m);
 }
@@ -461,6 +499,7 @@ static Suite *models_suite(void)
     tcase_add_test(tc, test_sync_lock_excludes_and_releases_the_gil_while_waiting);
     tcase_add_test(tc, test_sync_deadlock_cycle_is_named);
     tcase_add_test(tc, test_sync_rlock_reenters_and_lock_self_deadlocks);
+    tcase_add_test(tc, test_sync_any_thread_may_release_a_lock_but_not_an_rlock);
     tcase_add_test(tc, test_sync_queue_never_exceeds_maxsize);
     tcase_add_test(tc, test_sync_event_wakes_every_waiter_and_join_waits);
     suite_add_tcase(s, tc);
