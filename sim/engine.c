@@ -272,7 +272,10 @@ static step_res_t step_block(gs_engine_t *e, gs_thr_t *t)
     }
     t->in_wait = true;
     gs__os_block(e, t, t->req.kind == RQ_SLEEP ? BLK_SLEEP : BLK_IO, -1);
-    gs__thr_timer(e, t, e->now + t->req.ns);
+    /* a sleep is a timer and ends late by the timer slack; I/O completes
+     * when the device says so */
+    int64_t slack = t->req.kind == RQ_SLEEP ? e->m->machine.timer_slack_ns : 0;
+    gs__thr_timer(e, t, e->now + t->req.ns + slack);
     return STEP_WAIT;
 }
 

@@ -163,7 +163,6 @@ typedef struct gs_core {
     int last_thread;   /* last thread that ran here, -1 none */
     uint64_t gen;      /* bump to cancel EV_CORE */
     int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
-    int64_t idle_since_ns; /* IDLE: since when (INT64_MIN: never ran) */
 } gs_core_t;
 
 /* A list of waiting threads in FIFO order (by the seq they were added with). */

@@ -71,7 +71,7 @@ static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     gs__waitq_push(e, &g->waiters, t);
     gs__os_block(e, t, BLK_GIL, -1);
     if (g->py->gil == GS_GIL_CPYTHON3)
-        gs__thr_timer(e, t, e->now + g->py->switch_interval_ns);
+        gs__thr_timer(e, t, e->now + g->py->switch_interval_ns + e->m->machine.timer_slack_ns);
 }
 
 bool gs__gil_take(gs_engine_t *e, gs_thr_t *t)

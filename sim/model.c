@@ -19,8 +19,7 @@ void gs_machine_defaults(gs_machine_t *m)
     m->cfs_wakeup_granularity_ns = 1000000;  /* sysctl_sched_wakeup_granularity */
     m->context_switch_ns = 2000;
     m->wakeup_latency_ns = 20000;
-    m->wakeup_latency_hot_ns = 20000;
-    m->hot_window_ns = 0; /* every idle core is cold: one wake-up latency */
+    m->timer_slack_ns = 0;
 }
 
 void gs_python_defaults(gs_python_t *p)
@@ -378,8 +377,8 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
         m->machine.cfs_min_granularity_ns <= 0)
         return fail(err, "machine", "time slices must be > 0");
     if (m->machine.context_switch_ns < 0 || m->machine.wakeup_latency_ns < 0 ||
-        m->machine.cfs_wakeup_granularity_ns < 0 || m->machine.wakeup_latency_hot_ns < 0 ||
-        m->machine.hot_window_ns < 0)
+        m->machine.cfs_wakeup_granularity_ns < 0 ||
+        m->machine.timer_slack_ns < 0)
         return fail(err, "machine", "costs and latencies must be >= 0");
     if (m->n_processes < 1)
         return fail(err, "processes", "a model needs at least one process");

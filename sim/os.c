@@ -5,8 +5,7 @@
  * blocked on the GIL condition, I/O, a timer, a lock or a join holds none.
  *
  * Thread states: OFF -> (wake) -> WAKING on an idle core (after
- * wakeup_latency: the idle core has to be woken; wakeup_latency_hot when it
- * went idle less than hot_window ago) or READY in the ready queue
+ * wakeup_latency: the idle core has to be woken) or READY in the ready queue
  * -> SWITCHING (context_switch, when the core last ran another thread) -> ON.
  * ON -> READY on preemption (slice over, or a waking thread preempts it),
  * ON -> OFF when it blocks. A preempted GIL holder keeps the GIL while READY.
@@ -38,7 +37,6 @@ void gs__os_init(gs_engine_t *e)
         e->cores[i].id = i;
         e->cores[i].mode = CORE_IDLE;
         e->cores[i].last_thread = -1;
-        e->cores[i].idle_since_ns = INT64_MIN;
     }
 }
 
@@ -168,7 +166,6 @@ static void core_idle(gs_engine_t *e, gs_core_t *c)
 {
     c->cur = NULL;
     c->mode = CORE_IDLE;
-    c->idle_since_ns = e->now;
     c->gen++;
     gs__trace_core(e->trace, c->id, e->now, -1, GS_ST_COUNT, 0);
 }
@@ -282,18 +279,6 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
     return NULL;
 }
 
-/* Waking a thread onto idle core c: quick if c went idle less than
- * hot_window ago (the vCPU still polls, or sits in a shallow C-state), slow
- * once it has really gone to sleep. */
-static int64_t wakeup_latency(const gs_engine_t *e, const gs_core_t *c)
-{
-    const gs_machine_t *m = mach(e);
-    if (m->hot_window_ns > 0 && c->idle_since_ns != INT64_MIN &&
-        e->now - c->idle_since_ns < m->hot_window_ns)
-        return m->wakeup_latency_hot_ns;
-    return m->wakeup_latency_ns;
-}
-
 /* The core a waking thread t should preempt, or NULL. */
 static gs_core_t *victim(gs_engine_t *e, const gs_thr_t *t)
 {
@@ -341,7 +326,7 @@ void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
         c->gen++;
         t->core = c;
         set_os(e, t, OS_WAKING);
-        gs__ev_push(e, e->now + wakeup_latency(e, c), EV_CORE, c->id, c->gen);
+        gs__ev_push(e, e->now + mach(e)->wakeup_latency_ns, EV_CORE, c->id, c->gen);
         gs__thr_trace(e, t);
         return;
     }

@@ -26,7 +26,7 @@ static const char *const top_keys[] = {
 static const char *const machine_keys[] = {
     "cores",       "policy",      "timeslice",           "context_switch",
     "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
-    "wakeup_latency_hot", "hot_window", NULL};
+    "timer_slack", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", NULL};
 static const char *const python_keys[] = {"gil",  "switch_interval", "waker",         "check_interval",
                                           "tick", "slowdown",        "thread_create", NULL};
@@ -88,10 +88,7 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     gs__scen_get_fixed(ld, v, "timeslice", 1, &mc->timeslice_ns);
     gs__scen_get_fixed(ld, v, "context_switch", 0, &mc->context_switch_ns);
     gs__scen_get_fixed(ld, v, "wakeup_latency", 0, &mc->wakeup_latency_ns);
-    /* hot wake-ups cost the same as cold ones unless said otherwise */
-    mc->wakeup_latency_hot_ns = mc->wakeup_latency_ns;
-    gs__scen_get_fixed(ld, v, "wakeup_latency_hot", 0, &mc->wakeup_latency_hot_ns);
-    gs__scen_get_fixed(ld, v, "hot_window", 0, &mc->hot_window_ns);
+    gs__scen_get_fixed(ld, v, "timer_slack", 0, &mc->timer_slack_ns);
     gs__scen_get_fixed(ld, v, "cfs_latency", 1, &mc->cfs_latency_ns);
     gs__scen_get_fixed(ld, v, "cfs_min_granularity", 1, &mc->cfs_min_granularity_ns);
     gs__scen_get_fixed(ld, v, "cfs_wakeup_granularity", 0, &mc->cfs_wakeup_granularity_ns);

@@ -198,23 +198,27 @@ START_TEST(test_os_more_threads_than_cores_preempts_the_gil_holder)
 }
 END_TEST
 
-START_TEST(test_os_recently_idle_core_wakes_faster)
+START_TEST(test_os_timer_slack_delays_sleeps_and_gil_timeouts_not_io)
 {
     gs_model_t *m = tu_model(1, GS_POLICY_CFS, GS_GIL_CPYTHON3);
-    m->machine.wakeup_latency_ns = US(150);
-    m->machine.wakeup_latency_hot_ns = US(5);
-    m->machine.hot_window_ns = US(200);
-    int th = tu_thread(m, "io", 4, tu_io(US(50)), tu_cpu(US(10)), tu_io(MS(1)), tu_cpu(US(10)));
+    m->machine.timer_slack_ns = US(50);
+    int th = tu_thread(m, "t", 4, tu_sleep(MS(1)), tu_cpu(US(10)), tu_io(MS(1)), tu_cpu(US(10)));
     gs_trace_t *t = tu_run(m, NULL);
-    int64_t lat[2];
-    ck_assert_int_eq(tu_io_to_gil(t, th, lat, 2), 2);
-    ck_assert_int_eq(lat[0], US(5));   /* the core went idle 50 us ago: hot */
-    ck_assert_int_eq(lat[1], US(150)); /* 1 ms ago: cold */
+    ck_assert_int_eq(tu_time_in(t, th, GS_ST_SLEEP), MS(1) + US(50));
+    ck_assert_int_eq(tu_time_in(t, th, GS_ST_IO), MS(1));
     gs_trace_free(t);
-    m->machine.hot_window_ns = 0; /* the default: one latency for all */
+    gs_model_free(m);
+    /* and the convoy waits an interval plus the slack */
+    m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->machine.timer_slack_ns = US(300);
+    tu_thread(m, "cpu", 1, tu_cpu(MS(100)));
+    int io = tu_thread(m, "io", 1, tu_repeat(10, 2, tu_io(US(100)), tu_cpu(US(10))));
+    m->threads[io].start_at_ns = MS(1);
     t = tu_run(m, NULL);
-    ck_assert_int_eq(tu_io_to_gil(t, th, lat, 2), 2);
-    ck_assert_int_eq(lat[0], US(150));
+    int64_t lat[16];
+    int n = tu_io_to_gil(t, io, lat, 16);
+    ck_assert_int_ge(tu_median(lat, n), MS(5) + US(300));
+    ck_assert_int_le(tu_median(lat, n), MS(5) + US(400));
     gs_trace_free(t);
     gs_model_free(m);
 }
@@ -495,7 +499,7 @@ static Suite *models_suite(void)
     tcase_add_test(tc, test_os_rr_and_cfs_let_the_short_job_finish_first);
     tcase_add_test(tc, test_os_priority_runs_the_higher_level_first);
     tcase_add_test(tc, test_os_context_switches_cost_core_time);
-    tcase_add_test(tc, test_os_recently_idle_core_wakes_faster);
+    tcase_add_test(tc, test_os_timer_slack_delays_sleeps_and_gil_timeouts_not_io);
     tcase_add_test(tc, test_sync_lock_excludes_and_releases_the_gil_while_waiting);
     tcase_add_test(tc, test_sync_deadlock_cycle_is_named);
     tcase_add_test(tc, test_sync_rlock_reenters_and_lock_self_deadlocks);

@@ -49,10 +49,13 @@ WHY = [
      "I/O thread, asleep in the kernel, wakes to find nothing. That switch voids the I/O thread's own next timeout (switch_number "
      "moved), and so on, until the drift between the I/O thread's timeouts and the CPU "
      "threads' switches (timer slack, wake-ups) gives it a window with no switch. The model "
-     "gives the GIL to the FIFO head (the I/O thread) and its timeouts fire exactly on "
-     "time. Fix in the model: let the waiter that set the drop request take the GIL when "
-     "the holder drops if it is still on a core (signal stealing), and add timer slack to "
-     "timed waits."),
+     "gives the GIL to the FIFO head (the I/O thread), and its timeouts all end late by "
+     "the same timer slack, so nothing drifts. Signal stealing alone was tried (the "
+     "waiter that set the drop request first in line): the deterministic model then "
+     "starved the I/O thread until the CPU threads finished, since its timeouts never "
+     "drift out of step. What would fix it: stealing together with a seeded jitter on "
+     "timer expiry (real timer slack varies), so that the I/O thread finds a window "
+     "after a few intervals, as it does here."),
     ("convoy", "2 CPU threads", "hi",
      "With two CPU-bound threads the model can also predict too long a wait: see the "
      "signal-stealing note on the 5 ms row."),

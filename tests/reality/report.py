@@ -78,15 +78,16 @@ def _header(meta):
                              if meta["gilsim"].ok else "not run: %s" % meta["gilsim"].error),
         "",
         "Machine model in every generated scenario: %d cores, policy cfs, time slice 4 ms, "
-        "context switch %s (pipe ping-pong with both threads on one CPU). The model has one "
-        "wake-up latency; this machine has two: a *cold* one, %s, how late a thread runs "
-        "after a 1 ms timer (the kernel's 50 us timer slack plus waking an idle vCPU), used "
-        "by every experiment whose threads wait on the GIL or a timer for a switch interval "
-        "or longer; and a *hot* one, %s, a wake-up on a CPU that was busy microseconds ago "
-        "(pipe ping-pong between two CPUs, minus the write and read themselves), used for "
-        "the lock hand-off and the echo round trip. Raw calibration figures: %s."
-        % (m.cores, fmt(m.context_switch_s, "s"), fmt(m.wake_cold_s, "s"),
-           fmt(m.wake_hot_s, "s"),
+        "context switch %s (pipe ping-pong with both threads on one CPU). Two wake-up "
+        "figures are measured: a *hot* one, %s, a wake-up on a CPU that was busy "
+        "microseconds ago (pipe ping-pong between two CPUs, minus the write and read "
+        "themselves), which is the scenarios' `wakeup_latency`; and a *cold* one, %s, how "
+        "late a thread runs after a 1 ms timer. A timer ends late by more than a wake-up "
+        "(the kernel's 50 us timer slack, the hrtimer's own delay), so the difference, %s, "
+        "is the scenarios' `timer_slack`, which the model adds to every `sleep` and to "
+        "CPython's timed wait for the GIL. Raw calibration figures: %s."
+        % (m.cores, fmt(m.context_switch_s, "s"), fmt(min(m.wake_hot_s, m.wake_cold_s), "s"),
+           fmt(m.wake_cold_s, "s"), fmt(max(0.0, m.wake_cold_s - m.wake_hot_s), "s"),
            "; ".join("%s %s" % (k, fmt(v, "s")) for k, v in m.notes.items())
            + " (other processes used %.0f%% of the machine meanwhile)"
            % (100 * getattr(m, "others", 0))),

@@ -40,10 +40,8 @@ typedef struct gs_machine {
     int64_t cfs_wakeup_granularity_ns; /* cfs wake-up preemption; default 1 ms */
     int64_t context_switch_ns;        /* a core changing thread; default 2 us */
     int64_t wakeup_latency_ns;        /* waking a thread onto an idle core; 20 us */
-    int64_t wakeup_latency_hot_ns;    /* the same onto a core idle for less than
-                                         hot_window_ns; default = wakeup_latency */
-    int64_t hot_window_ns;            /* how long an idle core stays quick to wake
-                                         (KVM halt polling, shallow C-states); 0 */
+    int64_t timer_slack_ns;           /* how late a timed wait ends (sleep, the GIL's
+                                         timed wait): Linux timer slack; 0 */
 } gs_machine_t;
 
 typedef struct gs_python {
