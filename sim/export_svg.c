@@ -182,6 +182,17 @@ static void lane_label(FILE *out, double y, const char *name, bool bold)
     fputs("</text>\n", out);
 }
 
+/* A thread or core lane's label, background and intervals; closes its <g>. */
+static void lane_row(const view_t *v, const gs_lane_t *l, double y)
+{
+    FILE *out = v->out;
+    lane_label(out, y, l->name, false);
+    fprintf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"#F4F4F4\"/>\n",
+            v->x0, y, v->pw, LANE_H);
+    draw_lane(v, l, y);
+    fputs("</g>\n", out);
+}
+
 static int64_t nice_step(int64_t span, int want)
 {
     int64_t raw = span / (want > 0 ? want : 1);
@@ -285,11 +296,7 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
                 continue;
             thread_y[i] = y;
             fprintf(out, "<g class=\"lane thread\" data-thread=\"%d\">\n", i);
-            lane_label(out, y, l->name, false);
-            fprintf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"#F4F4F4\"/>\n",
-                    v.x0, y, v.pw, LANE_H);
-            draw_lane(&v, l, y);
-            fputs("</g>\n", out);
+            lane_row(&v, l, y);
             y += LANE_H + LANE_GAP;
         }
     }
@@ -299,11 +306,7 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
     for (int c = 0; c < nc; c++) {
         const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, c));
         fprintf(out, "<g class=\"lane core\" data-core=\"%d\">\n", c);
-        lane_label(out, y, l->name, false);
-        fprintf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"#F4F4F4\"/>\n",
-                v.x0, y, v.pw, LANE_H);
-        draw_lane(&v, l, y);
-        fputs("</g>\n", out);
+        lane_row(&v, l, y);
         y += LANE_H + LANE_GAP;
     }
     double bottom = y;
