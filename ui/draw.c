@@ -180,7 +180,7 @@ static void draw_instants(gv_view_t *v, canvas_t *cv, int run, const int *row_of
             continue;
         }
         if (e->kind != GS_IN_DROP_REQUEST && e->kind != GS_IN_FORCED_SWITCH &&
-            e->kind != GS_IN_FUTILE_WAKEUP)
+            e->kind != GS_IN_FUTILE_WAKEUP && e->kind != GS_IN_PREEMPT)
             continue;
         if (e->thread < 0)
             continue;
@@ -205,6 +205,9 @@ static void draw_instants(gv_view_t *v, canvas_t *cv, int run, const int *row_of
             triangle(cv, x, y, s, 1, c);
         else if (e->kind == GS_IN_FORCED_SWITCH)
             triangle(cv, x, y + (hgt - s) / 2, s, 0, c);
+        else if (e->kind == GS_IN_PREEMPT) /* a notch up from the lane's bottom */
+            for (int d = -1; d <= 1; d++)
+                vline(cv, x + d, y + hgt - s, y + hgt - 1, argb(GV_INK));
         else
             diamond(cv, x, y + hgt / 2, s / 2, c);
     }

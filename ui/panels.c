@@ -136,6 +136,9 @@ static void legend_mark(SDL_Renderer *r, int kind, int x, int y, int s)
     case 3: /* deadlock */
         gv_fill(r, (SDL_Rect){x + s / 2 - 1, y, 3, s}, GV_ERROR, 255);
         break;
+    case 5: /* OS preemption: a notch up from the lane's bottom */
+        gv_fill(r, (SDL_Rect){x + s / 2 - 1, y + s / 2, 3, s - s / 2}, GV_INK, 255);
+        break;
     default: /* annotation */
         gv_fill(r, (SDL_Rect){x + 1, y, 2, s}, GV_INK, 255);
         gv_fill(r, (SDL_Rect){x + 3, y, s - 3, s / 2}, 0xFCE9B8u, 255);
@@ -155,7 +158,8 @@ int gv_legend_height(gv_view_t *v, SDL_Renderer *r, int x0, int y0, int w, int d
         {GS_ST_WAIT_GIL, NULL}, {GS_ST_READY, NULL},    {-1, "ready, still holding the GIL"},
         {GS_ST_IO, NULL},       {GS_ST_SLEEP, NULL},    {GS_ST_WAIT_LOCK, "waiting on a lock, event, queue or join"},
         {GS_ST_SWITCH, NULL},   {-2, "drop request"},   {-3, "forced switch"},
-        {-4, "futile wake-up"}, {-5, "deadlock"},       {-6, "annotation"},
+        {-4, "futile wake-up"}, {-7, "preempted by the OS"}, {-5, "deadlock"},
+        {-6, "annotation"},
     };
     int px = gv_text_px(v->text), line = gv_text_line(v->text, GV_REGULAR);
     int s = px * 4 / 5, x = x0, y = y0 + px / 4;
