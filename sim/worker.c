@@ -76,6 +76,9 @@ static void pool_forget_after_fork(void)
 static void pool_init(void)
 {
     pthread_atfork(NULL, NULL, pool_forget_after_fork);
+    /* Join the idle workers at exit, so that valgrind and LSan see every
+     * thread ended; workers still inside a run are left to exit(). */
+    atexit(gs_worker_pool_drain);
 }
 
 static int pool_list(int cpu)
