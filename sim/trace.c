@@ -600,7 +600,7 @@ static bool running_state(int st)
     return st == GS_ST_PY || st == GS_ST_C_GIL || st == GS_ST_C_NOGIL || st == GS_ST_SWITCH;
 }
 
-static bool holds_gil(const gs_interval_t *v)
+bool gs_interval_holds_gil(const gs_interval_t *v)
 {
     return v->state == GS_ST_PY || v->state == GS_ST_C_GIL || (v->flags & GS_IV_HOLDS_GIL);
 }
@@ -614,7 +614,7 @@ static bool covered(const gs_lane_t *lane, int64_t a, int64_t b, int32_t who, in
         if (v->start_ns > at)
             return false;
         bool ok = mode == 0 ? (running_state(v->state) && v->who == who)
-                            : (holds_gil(v) && v->state != GS_ST_WAIT_GIL);
+                            : (gs_interval_holds_gil(v) && v->state != GS_ST_WAIT_GIL);
         if (!ok)
             return false;
         at = v->end_ns;
@@ -671,7 +671,7 @@ int gs_trace_check(const gs_trace_t *t, gs_error_t *err)
         int gl = t->gil_lane[tl->process];
         for (size_t j = 0; j < tl->n; j++) {
             const gs_interval_t *v = &tl->iv[j];
-            if (gl < 0 || !holds_gil(v))
+            if (gl < 0 || !gs_interval_holds_gil(v))
                 continue;
             const gs_lane_t *g = &t->lanes[gl].pub;
             int64_t at = v->start_ns;

@@ -149,11 +149,6 @@ int64_t tu_count(const gs_trace_t *t, gs_instant_kind_t k, int thread)
     return n;
 }
 
-static bool holds(const gs_interval_t *v)
-{
-    return v->state == GS_ST_PY || v->state == GS_ST_C_GIL || (v->flags & GS_IV_HOLDS_GIL);
-}
-
 int tu_io_to_gil(const gs_trace_t *t, int thread, int64_t *out, int max)
 {
     const gs_lane_t *l = tlane(t, thread);
@@ -163,7 +158,7 @@ int tu_io_to_gil(const gs_trace_t *t, int thread, int64_t *out, int max)
             continue;
         int64_t end = l->iv[i].end_ns;
         for (size_t j = i + 1; j < l->n; j++)
-            if (holds(&l->iv[j])) {
+            if (gs_interval_holds_gil(&l->iv[j])) {
                 out[n++] = l->iv[j].start_ns - end;
                 break;
             }

@@ -66,6 +66,10 @@ typedef struct gs_interval {
 
 #define GS_NO_OP UINT32_MAX
 
+/* True if a thread in this interval holds its process's GIL: running Python
+ * or C with the GIL, or ready (or switching in) while holding it. */
+GS_API bool gs_interval_holds_gil(const gs_interval_t *v);
+
 typedef struct gs_lane {
     gs_lane_kind_t kind;
     const char *name;   /* "cruncher", "core 0", "GIL" */
