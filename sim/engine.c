@@ -617,8 +617,6 @@ static void schedule_autostarts(gs_engine_t *e)
             at = p->start_at_ns + p->create_ns;
         gs__schedule_start(e, &e->thr[i], at);
     }
-    for (int i = 0; i < m->n_annotations; i++)
-        gs__trace_instant(e->trace, m->annotations[i].at_ns, GS_IN_ANNOTATION, -1, -1, i);
 }
 
 int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out, gs_error_t *err)

@@ -313,8 +313,45 @@ static int by_time(const void *a, const void *b)
     return (i > j) - (i < j); /* stable: equal times keep their order */
 }
 
-/* Instants are recorded in time order except the annotations, pushed at the
- * start with their own times: a stable sort restores the promised order. */
+/* The engine records instants in time order; the annotations, known from the
+ * start, are merged in at the end (an annotation goes after the instants of
+ * its own time). A stable sort is kept for traces fabricated out of order. */
+static void merge_annotations(gs_trace_t *t)
+{
+    if (t->n_ann == 0)
+        return;
+    gs_instant_t *out = malloc((t->n_inst + (size_t)t->n_ann) * sizeof *out);
+    int *order = malloc((size_t)t->n_ann * sizeof *order);
+    if (!out || !order) {
+        free(out);
+        free(order);
+        t->oom = true;
+        return;
+    }
+    for (int i = 0; i < t->n_ann; i++) { /* insertion sort: a lesson has a few */
+        int j = i;
+        while (j > 0 && t->ann_at[order[j - 1]] > t->ann_at[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    size_t n = 0, k = 0;
+    for (int a = 0; a < t->n_ann; a++) {
+        int i = order[a];
+        while (k < t->n_inst && t->inst[k].t_ns <= t->ann_at[i])
+            out[n++] = t->inst[k++];
+        out[n++] = (gs_instant_t){.t_ns = t->ann_at[i], .kind = GS_IN_ANNOTATION,
+                                  .thread = -1, .process = -1, .obj = -1, .arg = i};
+    }
+    while (k < t->n_inst)
+        out[n++] = t->inst[k++];
+    free(order);
+    free(t->inst);
+    t->inst = out;
+    t->n_inst = t->cap_inst = n;
+}
+
 static void sort_instants(gs_trace_t *t)
 {
     bool sorted = true;
@@ -346,6 +383,7 @@ void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *ms
                       int64_t events)
 {
     sort_instants(t);
+    merge_annotations(t);
     for (int i = 0; i < t->n_lanes; i++) {
         lane_set(t, i, now, GS_ST_COUNT, -1, GS_NO_OP, 0);
         t->lanes[i].pub.iv = t->lanes[i].iv;
