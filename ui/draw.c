@@ -298,7 +298,7 @@ void gv_draw_lanes(gv_view_t *v, SDL_Renderer *r)
     }
     for (int i = 0; i < v->lay.n_rows; i++) {
         const gv_row_t *row = &v->lay.rows[i];
-        if (row->kind != GV_ROW_LANE || row->y >= L.y + L.h)
+        if (row->kind != GV_ROW_LANE || row->y >= L.y + L.h || row->y + row->h <= L.y)
             continue;
         row_of_lane[row->run][row->lane] = i;
         const gs_lane_t *lane = gs_trace_lane(v->run[row->run].trace, row->lane);
@@ -376,10 +376,14 @@ static void row_labels(gv_view_t *v, SDL_Renderer *r)
 {
     gv_layout_t *l = &v->lay;
     int pad = l->px / 2;
+    /* scrolled rows must not spill over the knob bar or the axis */
+    SDL_RenderSetClipRect(r, &(SDL_Rect){0, l->lanes.y, l->lanes.x + l->lanes.w + 2, l->lanes.h});
     for (int i = 0; i < l->n_rows; i++) {
         const gv_row_t *row = &l->rows[i];
         if (row->y >= l->lanes.y + l->lanes.h)
             break;
+        if (row->y + row->h <= l->lanes.y)
+            continue;
         if (row->kind == GV_ROW_HEADER) {
             if (row->h >= l->line * 3 / 4)
                 gv_text_draw_fit(v->text, v->n_runs > 1 && row->text[1] == ':' ? GV_BOLD : GV_SMALL,
@@ -399,6 +403,15 @@ static void row_labels(gv_view_t *v, SDL_Renderer *r)
             gv_text_draw_fit(v->text, st, lane->kind == GS_LANE_THREAD ? GV_INK : GV_MUTED, pad,
                              row->y + (row->h - lh) / 2, l->labels.w - pad * 3 / 2, lane->name);
         bar_labels(v, row);
+    }
+    SDL_RenderSetClipRect(r, NULL);
+    /* say that lanes are hidden, under the names, where the axis leaves room */
+    if (l->content_h > l->lanes.h) {
+        const char *hint = l->scroll + l->lanes.h < l->content_h
+                               ? (l->scroll > 0 ? "\u25B2\u25BC PgUp/Dn" : "\u25BC PgDn")
+                               : "\u25B2 PgUp";
+        gv_text_draw_fit(v->text, GV_SMALL, GV_MUTED, pad, l->lanes.y + l->lanes.h + l->line,
+                         l->labels.w - pad, hint);
     }
 }
 

@@ -219,6 +219,10 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
             text_size(v, 0);
         return ctrl;
     case SDLK_f: gv_view_fit(v); return true;
+    case SDLK_PAGEUP:
+    case SDLK_PAGEDOWN: /* scroll the lanes; place_rows clamps */
+        v->lay.scroll += (sym == SDLK_PAGEDOWN ? 1 : -1) * v->lay.lanes.h * 4 / 5;
+        return true;
     case SDLK_LEFTBRACKET:
         v->speed_idx = rate_index(v) > 0 ? rate_index(v) - 1 : 0;
         return true;
@@ -335,6 +339,10 @@ bool gv_view_event(gv_view_t *v, const SDL_Event *e)
         if (e->wheel.direction == SDL_MOUSEWHEEL_FLIPPED) {
             wy = -wy;
             wx = -wx;
+        }
+        if (in_rect(v->lay.labels, v->mouse_x, v->mouse_y)) { /* over the names: scroll */
+            v->lay.scroll -= wy * v->lay.line * 2;
+            return true;
         }
         int64_t at = in_rect(v->lay.lanes, v->mouse_x, v->mouse_y) ? gv_x_to_t(v, v->mouse_x)
                                                                    : zoom_center(v);

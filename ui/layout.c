@@ -90,11 +90,22 @@ static void place_rows(gv_view_t *v)
     int lane_h = n_lanes ? avail / n_lanes : 0;
     if (lane_h > l->line * 3)
         lane_h = l->line * 3;
-    if (lane_h < 3)
-        lane_h = 3;
+    /* Below this a lane loses its name: scroll instead (PgUp/PgDn, the wheel
+     * over the names). */
+    int min_lane = l->line * 2 / 3;
+    if (lane_h < min_lane) {
+        lane_h = min_lane;
+        head_h = l->line / 2;
+    }
     if (lane_h < 12)
         gap = lane_h >= 6 ? 1 : 0;
-    int y = l->lanes.y;
+    l->content_h = n_head * head_h + n_lanes * lane_h;
+    int max_scroll = l->content_h > l->lanes.h ? l->content_h - l->lanes.h : 0;
+    if (l->scroll > max_scroll)
+        l->scroll = max_scroll;
+    if (l->scroll < 0)
+        l->scroll = 0;
+    int y = l->lanes.y - l->scroll;
     for (int i = 0; i < l->n_rows; i++) {
         gv_row_t *row = &l->rows[i];
         row->y = y;

@@ -241,6 +241,7 @@ static const char *const help_keys[][2] = {
     {"drag, arrows", "pan through time"},
     {"shift + drag", "zoom to the selection"},
     {"F", "fit the whole run"},
+    {"PgUp, PgDn", "scroll the lanes when they do not fit (or the wheel over the names)"},
     {"click", "select a thread (up/down too); click the axis to move the playhead"},
     {"I, shift + I", "longer / shorter switch interval"},
     {"K, shift + K", "more / fewer cores"},

@@ -76,6 +76,8 @@ typedef struct gv_layout {
     SDL_Rect btn[GV_N_BUTTONS];
     gv_row_t *rows;    /* owned */
     int n_rows, cap_rows;
+    int scroll;        /* lanes scrolled up by this many pixels (kept across layouts) */
+    int content_h;     /* height of all rows; scrolls when above lanes.h */
 } gv_layout_t;
 
 typedef struct gv_picker {

@@ -471,6 +471,35 @@ START_TEST(test_dropped_file_is_loaded)
 }
 END_TEST
 
+/* Sixty lanes do not fit with their names: the view scrolls instead of
+ * shrinking them, PgDn brings the last lane into view, PgUp goes back. */
+START_TEST(test_many_lanes_scroll_with_page_keys)
+{
+    write_file("{\"threads\": [{\"name\": \"w\", \"count\": 60,"
+               " \"program\": [{\"io\": \"1ms\"}, {\"cpu\": \"100us\"}]}]}");
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    draw();
+    const gv_layout_t *l = &V.lay;
+    ck_assert_int_gt(l->content_h, l->lanes.h);
+    ck_assert_int_eq(l->scroll, 0);
+    const gv_row_t *last = &l->rows[l->n_rows - 1];
+    ck_assert_int_ge(last->h, l->line / 2);       /* still tall enough for a name */
+    ck_assert_int_ge(last->y, l->lanes.y + l->lanes.h); /* so below the fold */
+    for (int i = 0; i < 20; i++)
+        key(SDLK_PAGEDOWN, 0);
+    draw();
+    ck_assert_int_eq(l->scroll, l->content_h - l->lanes.h); /* clamped at the end */
+    last = &l->rows[l->n_rows - 1];
+    ck_assert_int_le(last->y + last->h, l->lanes.y + l->lanes.h);
+    ck_assert_int_ge(last->y, l->lanes.y);
+    for (int i = 0; i < 20; i++)
+        key(SDLK_PAGEUP, 0);
+    draw();
+    ck_assert_int_eq(l->scroll, 0);
+    ck_assert_int_eq(l->rows[0].y, l->lanes.y);
+}
+END_TEST
+
 /* ---- limits ------------------------------------------------------------------ */
 
 START_TEST(test_small_window_still_draws)
@@ -562,6 +591,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_queues_panel_lists_gil_waiters_only_when_there_are_some);
     tcase_add_test(core, test_click_selects_the_thread_of_a_lane);
     tcase_add_test(core, test_dropped_file_is_loaded);
+    tcase_add_test(core, test_many_lanes_scroll_with_page_keys);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
