@@ -158,6 +158,24 @@ static void text_size(gv_view_t *v, int dir)
         v->text_scale = 3.0;
 }
 
+/* Scrolls the lanes so that thread th's row (of the first run) is in view;
+ * the next layout clamps the scroll. */
+static void scroll_to_thread(gv_view_t *v, int th)
+{
+    gv_layout_t *l = &v->lay;
+    int lane = gs_trace_thread_lane(v->run[0].trace, th);
+    for (int i = 0; i < l->n_rows; i++) {
+        const gv_row_t *row = &l->rows[i];
+        if (row->kind != GV_ROW_LANE || row->run != 0 || row->lane != lane)
+            continue;
+        if (row->y < l->lanes.y)
+            l->scroll -= l->lanes.y - row->y;
+        else if (row->y + row->h > l->lanes.y + l->lanes.h)
+            l->scroll += row->y + row->h - (l->lanes.y + l->lanes.h);
+        return;
+    }
+}
+
 static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
 {
     SDL_Keycode sym = k->keysym.sym;
@@ -197,6 +215,7 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
         v->selected = sym == SDLK_DOWN ? (v->selected + 1) % n : (v->selected + n - 1) % n;
         if (v->selected < 0)
             v->selected += n;
+        scroll_to_thread(v, v->selected);
         return true;
     }
     case SDLK_PLUS:

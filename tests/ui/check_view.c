@@ -497,6 +497,17 @@ START_TEST(test_many_lanes_scroll_with_page_keys)
     draw();
     ck_assert_int_eq(l->scroll, 0);
     ck_assert_int_eq(l->rows[0].y, l->lanes.y);
+    /* selecting with the arrows brings the selected lane into view */
+    key(SDLK_UP, 0); /* from no selection or the first thread, up to the last ones */
+    draw();
+    ck_assert_int_ge(V.selected, 50); /* a lane below the fold */
+    ck_assert_int_gt(l->scroll, 0);
+    int lane = gs_trace_thread_lane(V.run[0].trace, V.selected);
+    for (int i = 0; i < l->n_rows; i++)
+        if (l->rows[i].kind == GV_ROW_LANE && l->rows[i].lane == lane) {
+            ck_assert_int_ge(l->rows[i].y, l->lanes.y);
+            ck_assert_int_le(l->rows[i].y + l->rows[i].h, l->lanes.y + l->lanes.h);
+        }
 }
 END_TEST
 
