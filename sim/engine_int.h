@@ -141,7 +141,6 @@ struct gs_ctx {
     bool holds_gil;
     gil_wait_t gw;
     uint64_t saved_switch;
-    uint64_t wait_seq;    /* FIFO position among the GIL's waiters */
 
     /* scheduler */
     uint64_t tgen;        /* timer generation: bump to cancel EV_TIMER */
@@ -224,7 +223,7 @@ struct gs_engine {
 
     gs_thr_t **ready; /* the OS ready queue (unordered; picked by scan) */
     int n_ready, cap_ready;
-    uint64_t ready_seq, wait_seq;
+    uint64_t ready_seq;
     int64_t min_vruntime;
     int64_t cfs_weight_sum; /* weights of runnable threads */
     int cfs_nr;             /* runnable threads */

@@ -326,12 +326,14 @@ static int fail(gs_error_t *err, const char *path, const char *msg)
 static int check_ops(const gs_model_t *m, const gs_op_t *ops, int n, int self, int depth,
                      gs_error_t *err)
 {
+    /* gs_sim_run checks every model it runs: format the path once per op
+     * list, not once per op. */
     char path[64];
+    snprintf(path, sizeof path, "%.50s.program", m->threads[self].name);
     if (depth > 64)
         return fail(err, m->threads[self].name, "repeat nested deeper than 64");
     for (int i = 0; i < n; i++) {
         const gs_op_t *o = &ops[i];
-        snprintf(path, sizeof path, "%s.program", m->threads[self].name);
         int lim = -1;
         switch (o->kind) {
         case GS_OP_ACQUIRE:

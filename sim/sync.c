@@ -39,7 +39,6 @@ void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t)
         q->v = v;
         q->cap = cap;
     }
-    t->wait_seq = e->wait_seq++;
     q->v[q->n++] = t;
 }
 
