@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- syntax errors ------------------------------------------------------ */
 
@@ -494,13 +495,36 @@ int gs_scenario_load_file(const char *path, const gs_override_t *ov, int n_ov, g
         gs__scen_diag_add(diag, GS_EIO, path, 0, 0, "", strerror(errno));
         return GS_EIO;
     }
-    char *buf = malloc(GS_SCEN_MAX_BYTES + 1);
+    /* A buffer the size of the file (grown for pipes and /dev/stdin), not
+     * of the 4 MiB limit: mapping and unmapping that cost more than parsing
+     * a lesson. One byte more than the limit is read to tell "too large". */
+    struct stat st;
+    size_t cap = 4096;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        cap = (size_t)st.st_size < GS_SCEN_MAX_BYTES ? (size_t)st.st_size + 1
+                                                     : (size_t)GS_SCEN_MAX_BYTES + 1;
+    char *buf = malloc(cap + 1);
+    size_t len = 0;
+    while (buf) {
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap || cap > GS_SCEN_MAX_BYTES || ferror(f))
+            break;
+        size_t grown = cap * 2 > (size_t)GS_SCEN_MAX_BYTES + 1 ? (size_t)GS_SCEN_MAX_BYTES + 1
+                                                               : cap * 2;
+        char *nb = realloc(buf, grown + 1);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap = grown;
+    }
     if (!buf) {
         fclose(f);
         gs__scen_diag_add(diag, GS_ENOMEM, path, 0, 0, "", "out of memory");
         return GS_ENOMEM;
     }
-    size_t len = fread(buf, 1, GS_SCEN_MAX_BYTES + 1, f);
     int rc;
     if (ferror(f)) {
         gs__scen_diag_add(diag, GS_EIO, path, 0, 0, "", "read error");

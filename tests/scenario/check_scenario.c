@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "gilsim/scenario.h"
 #include "scenario_int.h"
@@ -507,6 +509,48 @@ START_TEST(test_limit_file_size)
 }
 END_TEST
 
+/* The loader sizes its buffer from the file, or grows it for a pipe: a
+ * file one byte over the limit is refused, and a scenario longer than one
+ * read through a pipe loads whole. */
+START_TEST(test_limit_file_size_on_disk_and_through_a_pipe)
+{
+    char path[] = "/tmp/gilsim-check-big-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, GS_SCEN_MAX_BYTES + 1), 0);
+    close(fd);
+    gs_model_t *m = NULL;
+    gs_diag_t d;
+    ck_assert_int_eq(gs_scenario_load_file(path, NULL, 0, &m, &d), GS_ESCENARIO);
+    ck_assert_msg(strstr(d.e[0].msg, "limit") != NULL, "%s", d.e[0].msg);
+    unlink(path);
+
+    /* 20 KB: the threads, then spaces, through a pipe written by a child. */
+    const char *head = "{\"threads\": [{\"name\": \"piped\", \"program\": [{\"cpu\": \"1ms\"}]}]}";
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        FILE *w = fdopen(p[1], "w");
+        fputs(head, w);
+        for (int i = 0; i < 20000; i++)
+            fputc(' ', w);
+        fclose(w);
+        _exit(0);
+    }
+    close(p[1]);
+    char dev[64];
+    snprintf(dev, sizeof dev, "/dev/fd/%d", p[0]);
+    int rc = gs_scenario_load_file(dev, NULL, 0, &m, &d);
+    close(p[0]);
+    waitpid(pid, NULL, 0);
+    ck_assert_msg(rc == 0, "%s", d.n ? d.e[0].msg : "");
+    ck_assert_str_eq(m->threads[0].name, "piped");
+    gs_model_free(m);
+}
+END_TEST
+
 START_TEST(test_limit_missing_file_is_an_io_error)
 {
     gs_model_t *m = NULL;
@@ -605,6 +649,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(limits, test_limit_20000_threads_load);
     tcase_add_test(limits, test_limit_file_size);
     tcase_add_test(limits, test_limit_missing_file_is_an_io_error);
+    tcase_add_test(limits, test_limit_file_size_on_disk_and_through_a_pipe);
     suite_add_tcase(s, limits);
     TCase *props = tcase_create("props");
     tcase_set_timeout(props, 120);
