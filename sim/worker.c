@@ -57,72 +57,98 @@ static void baton_wait(int spin, sem_t *s)
 #define POOL_MAX 1024 /* idle workers kept; more exit */
 #define POOL_LISTS 64  /* idle lists by pinned CPU (+1 for unpinned) */
 
-static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-/* pool_mu: idle workers, one list per CPU they are pinned to (list 0 for
- * unpinned ones), so parallel sweep jobs pinned to different CPUs do not
- * trade workers and re-pin them at every run. */
-static gs_worker_t *pool_idle[POOL_LISTS];
-static int pool_n; /* pool_mu */
+/* Idle workers, one list per CPU they are pinned to (list 0 for unpinned
+ * ones), each with its own lock: parallel sweep jobs pinned to different
+ * CPUs neither trade workers (re-pinning them at every run) nor wait for
+ * each other's lock. `n` lets a search skip empty lists without locking. */
+typedef struct pool_list {
+    _Alignas(64) pthread_mutex_t mu; /* a cache line each */
+    gs_worker_t *head; /* mu */
+    _Atomic int n;
+} pool_list_t;
+
+static pool_list_t pool[POOL_LISTS];
+static _Atomic int pool_n; /* idle workers in all lists */
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
-static void pool_forget_after_fork(void)
+static void pool_reset(void)
 {
-    for (int i = 0; i < POOL_LISTS; i++)
-        pool_idle[i] = NULL; /* those threads do not exist here */
-    pool_n = 0;
-    pthread_mutex_init(&pool_mu, NULL);
+    for (int i = 0; i < POOL_LISTS; i++) {
+        pthread_mutex_init(&pool[i].mu, NULL);
+        pool[i].head = NULL; /* after fork: those threads do not exist here */
+        atomic_store(&pool[i].n, 0);
+    }
+    atomic_store(&pool_n, 0);
 }
 
 static void pool_init(void)
 {
-    pthread_atfork(NULL, NULL, pool_forget_after_fork);
+    pool_reset();
+    pthread_atfork(NULL, NULL, pool_reset);
     /* Join the idle workers at exit, so that valgrind and LSan see every
      * thread ended; workers still inside a run are left to exit(). */
     atexit(gs_worker_pool_drain);
 }
 
-static int pool_list(int cpu)
+static pool_list_t *pool_list(int cpu)
 {
-    return (cpu + 1) % POOL_LISTS;
+    return &pool[(cpu + 1) % POOL_LISTS];
 }
 
 /* Parks w; false if the pool is full (w must then end). */
 static bool pool_put(gs_worker_t *w)
 {
-    pthread_mutex_lock(&pool_mu);
-    bool kept = pool_n < POOL_MAX;
-    if (kept) {
-        int l = pool_list(w->cpu);
-        w->next = pool_idle[l];
-        pool_idle[l] = w;
-        pool_n++;
+    if (atomic_fetch_add(&pool_n, 1) >= POOL_MAX) {
+        atomic_fetch_sub(&pool_n, 1);
+        return false;
     }
-    pthread_mutex_unlock(&pool_mu);
-    return kept;
+    pool_list_t *l = pool_list(w->cpu);
+    pthread_mutex_lock(&l->mu);
+    w->next = l->head;
+    l->head = w;
+    atomic_fetch_add(&l->n, 1);
+    pthread_mutex_unlock(&l->mu);
+    return true;
+}
+
+static gs_worker_t *pool_take(pool_list_t *l)
+{
+    if (atomic_load(&l->n) == 0)
+        return NULL;
+    pthread_mutex_lock(&l->mu);
+    gs_worker_t *w = l->head;
+    if (w) {
+        l->head = w->next;
+        atomic_fetch_sub(&l->n, 1);
+        atomic_fetch_sub(&pool_n, 1);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return w;
 }
 
 /* An idle worker, preferably one pinned to cpu already; NULL if none. */
 static gs_worker_t *pool_get(int cpu)
 {
-    pthread_mutex_lock(&pool_mu);
-    gs_worker_t *w = NULL;
-    for (int i = 0; i < POOL_LISTS && !w; i++) {
-        int l = (pool_list(cpu) + i) % POOL_LISTS;
-        if ((w = pool_idle[l]) != NULL) {
-            pool_idle[l] = w->next;
-            pool_n--;
-        }
-    }
-    pthread_mutex_unlock(&pool_mu);
+    pool_list_t *own = pool_list(cpu);
+    gs_worker_t *w = pool_take(own);
+    for (int i = 1; i < POOL_LISTS && !w && atomic_load(&pool_n) > 0; i++)
+        w = pool_take(&pool[(own - pool + i) % POOL_LISTS]);
     return w;
 }
 
 void gs_worker_pool_drain(void)
 {
-    gs_worker_t *w;
+    pthread_once(&pool_once, pool_init);
+    /* Tell them all first, then join: they end side by side. */
+    gs_worker_t *all = NULL, *w;
     while ((w = pool_get(-1)) != NULL) {
         w->quit = true;
         sem_post(&w->go);
+        w->next = all;
+        all = w;
+    }
+    while ((w = all) != NULL) {
+        all = w->next;
         pthread_join(w->tid, NULL);
         sem_destroy(&w->go);
         free(w);
@@ -328,9 +354,14 @@ static void size_futex_hash(int n_threads)
         atomic_store(&slots_set, slots);
 }
 
+/* The CPU gs_pin_current_thread() pinned this thread to, or -1: a sweep job's
+ * runs then find their CPU without asking the kernel (a syscall per run). */
+static _Thread_local int tl_pinned = -1;
+
 int gs_pin_current_thread(int k)
 {
     cpu_set_t allowed, one;
+    tl_pinned = -1;
     if (pthread_getaffinity_np(pthread_self(), sizeof allowed, &allowed) != 0)
         return -1;
     int c = nth_allowed_cpu(&allowed, k < 0 ? 0 : k);
@@ -338,7 +369,10 @@ int gs_pin_current_thread(int k)
         return -1;
     CPU_ZERO(&one);
     CPU_SET(c, &one);
-    return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0 ? c : -1;
+    if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0)
+        return -1;
+    tl_pinned = c;
+    return c;
 }
 
 int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size)
@@ -354,8 +388,17 @@ int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_s
     e->spin = spin > 0 ? spin : 0;
     size_futex_hash(e->n_thr);
     cpu_set_t *allowed = saved;
-    if (saved_size < sizeof(cpu_set_t) ||
-        pthread_getaffinity_np(pthread_self(), sizeof *allowed, allowed) != 0)
+    if (saved_size < sizeof(cpu_set_t))
+        return 0;
+    if (cpu == GS_CPU_AUTO && tl_pinned >= 0) {
+        /* Pinned by gs_pin_current_thread: stay there, no syscall. */
+        CPU_ZERO(allowed);
+        CPU_SET(tl_pinned, allowed);
+        e->allowed = *allowed;
+        e->cpu = tl_pinned;
+        return 0;
+    }
+    if (pthread_getaffinity_np(pthread_self(), sizeof *allowed, allowed) != 0)
         return 0;
     e->allowed = *allowed;
     if (cpu == GS_CPU_NONE)

@@ -51,7 +51,8 @@ GS_API void gs_worker_pool_drain(void);
 /* Pins the calling thread to the k-th CPU (mod count) it may run on and
  * returns that CPU, or -1. A thread that runs many simulations (a sweep job)
  * calls it once and then runs with opts.cpu = GS_CPU_AUTO: gs_sim_run then
- * finds it pinned already and makes no affinity calls at all. */
+ * uses that CPU without any system call (the thread remembers it; a thread
+ * that changes its own affinity afterwards calls this again). */
 GS_API int gs_pin_current_thread(int k);
 
 /* ---- thread-body primitives: call only from inside a body --------------- */
