@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,19 +45,24 @@ typedef struct sweep {
     int64_t n_combos, total;
     gs_model_t **models; /* per combination, only those in the shard */
     row_t *rows;         /* per run */
-    int64_t *todo, n_todo, next, n_done_now;
-    pthread_mutex_t mu;
+    int64_t *todo, n_todo;
+    _Atomic int64_t next; /* index into todo of the next run to hand out */
+    int n_jobs;
+    pthread_mutex_t mu;   /* with cv: a job tells the main thread it ended */
     pthread_cond_t cv;
+    int jobs_left;        /* mu */
     int n_cpus;
 } sweep_t;
 
-static volatile sig_atomic_t g_stop;
+/* Set by the SIGINT/SIGTERM handler, read by the jobs: a lock-free atomic,
+ * which is safe in a signal handler and race-free across threads. */
+static _Atomic int g_stop;
 
 static void on_signal(int sig)
 {
-    if (g_stop)
+    if (atomic_load(&g_stop))
         _exit(EXIT_INTERRUPTED); /* second Ctrl-C: abandon; outputs stay intact */
-    g_stop = sig;
+    atomic_store(&g_stop, sig);
 }
 
 /* The metric columns after the parameters: keep in step with docs/batch.md. */
@@ -276,11 +282,14 @@ static char *run_one(sweep_t *w, int64_t run, int job, bool *stopped)
     return buf;
 }
 
+/* A job's own counters sit on their own cache line: jobs on two cores then
+ * share nothing they write after each run. */
 typedef struct job {
+    _Alignas(64) _Atomic int64_t done; /* runs finished, for the progress bar */
+    _Atomic bool failed;
     sweep_t *w;
     int index;
     pthread_t th;
-    bool failed;
 } job_t;
 
 static void *job_main(void *arg)
@@ -291,33 +300,47 @@ static void *job_main(void *arg)
      * parallel jobs never share a CPU and no run pays for re-pinning. */
     if (w->n_cpus > 0)
         gs_pin_current_thread(j->index % w->n_cpus);
-    for (;;) {
-        pthread_mutex_lock(&w->mu);
-        if (g_stop || w->next >= w->n_todo) {
-            pthread_mutex_unlock(&w->mu);
+    /* Runs are handed out in chunks through one atomic counter, a share of
+     * what is left that shrinks towards one run at the end (so no job waits
+     * long for the other's last chunk); each row has its own slot. Jobs
+     * never wait for each other, and rarely touch a shared cache line. */
+    bool failed = false;
+    while (!failed && !atomic_load(&g_stop)) {
+        int64_t left = w->n_todo - atomic_load_explicit(&w->next, memory_order_relaxed);
+        int64_t chunk = left / (8 * (int64_t)w->n_jobs);
+        chunk = chunk < 1 ? 1 : chunk > 64 ? 64 : chunk;
+        int64_t i = atomic_fetch_add(&w->next, chunk);
+        int64_t end = i + chunk < w->n_todo ? i + chunk : w->n_todo;
+        if (i >= end)
             break;
-        }
-        int64_t run = w->todo[w->next++];
-        pthread_mutex_unlock(&w->mu);
-        bool stopped = false;
-        char *line = run_one(w, run, j->index, &stopped);
-        pthread_mutex_lock(&w->mu);
-        if (line) {
+        for (; i < end && !atomic_load(&g_stop); i++) {
+            int64_t run = w->todo[i];
+            bool stopped = false;
+            char *line = run_one(w, run, j->index, &stopped);
+            if (!line) {
+                failed = true; /* out of memory: stop this job */
+                break;
+            }
             w->rows[run].line = line;
             w->rows[run].stopped = stopped;
-        } else
-            j->failed = true;
-        w->n_done_now++;
-        /* The main thread wakes every 200 ms for the progress bar anyway:
-         * wake it early only for the end, not after every run (a wake-up per
-         * run cost more than a short run itself). */
-        if (w->n_done_now == w->n_todo || !line)
-            pthread_cond_signal(&w->cv);
-        pthread_mutex_unlock(&w->mu);
-        if (!line)
-            break;
+            atomic_store_explicit(&j->done, atomic_load_explicit(&j->done, memory_order_relaxed) + 1,
+                                  memory_order_relaxed);
+        }
     }
+    atomic_store(&j->failed, failed);
+    pthread_mutex_lock(&w->mu);
+    w->jobs_left--;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
     return NULL;
+}
+
+static int64_t jobs_done(job_t *jobs, int n)
+{
+    int64_t d = 0;
+    for (int j = 0; j < n; j++)
+        d += atomic_load_explicit(&jobs[j].done, memory_order_relaxed);
+    return d;
 }
 
 static double now_s(void)
@@ -718,15 +741,20 @@ int cmd_sweep(int argc, char **argv)
     sigaddset(&block, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &block, &prev);
     int n_jobs = (int)(w.jobs < w.n_todo ? w.jobs : w.n_todo);
-    job_t *jobs = calloc((size_t)(n_jobs > 0 ? n_jobs : 1), sizeof *jobs);
+    job_t *jobs = aligned_alloc(_Alignof(job_t), (size_t)(n_jobs > 0 ? n_jobs : 1) * sizeof *jobs);
     int started = 0;
+    w.n_jobs = n_jobs > 0 ? n_jobs : 1;
+    pthread_mutex_lock(&w.mu);
     for (int j = 0; jobs && j < n_jobs; j++) {
+        memset(&jobs[j], 0, sizeof jobs[j]);
         jobs[j].w = &w;
         jobs[j].index = j;
         if (pthread_create(&jobs[j].th, NULL, job_main, &jobs[j]) != 0)
             break;
         started++;
+        w.jobs_left++;
     }
+    pthread_mutex_unlock(&w.mu);
     pthread_sigmask(SIG_SETMASK, &prev, NULL);
     if (started == 0 && w.n_todo > 0) {
         fprintf(stderr, "gilsim sweep: cannot start a job thread\n");
@@ -735,7 +763,7 @@ int cmd_sweep(int argc, char **argv)
     bool bar = cli_color(stderr) || isatty(STDERR_FILENO);
     double t0 = now_s();
     pthread_mutex_lock(&w.mu);
-    while (started > 0 && w.n_done_now < w.n_todo && !g_stop) {
+    while (w.jobs_left > 0 && !atomic_load(&g_stop)) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 200000000;
@@ -744,31 +772,24 @@ int cmd_sweep(int argc, char **argv)
             ts.tv_nsec -= 1000000000;
         }
         pthread_cond_timedwait(&w.cv, &w.mu, &ts);
-        /* A job that failed (out of memory) stops early: do not wait for
-         * runs nobody will do. */
-        bool all_gone = true;
-        for (int j = 0; j < started; j++)
-            all_gone &= jobs[j].failed;
-        if (all_gone)
-            break;
-        if (bar) {
-            int64_t d = w.n_done_now;
+        if (bar && w.jobs_left > 0) {
             pthread_mutex_unlock(&w.mu);
-            progress(d, w.n_todo, t0, false);
+            progress(jobs_done(jobs, started), w.n_todo, t0, false);
             pthread_mutex_lock(&w.mu);
         }
     }
     pthread_mutex_unlock(&w.mu);
     for (int j = 0; j < started; j++) {
         pthread_join(jobs[j].th, NULL);
-        if (jobs[j].failed)
+        if (atomic_load(&jobs[j].failed))
             status = EXIT_IO;
     }
+    int64_t n_done_now = jobs_done(jobs, started);
     free(jobs);
     if (bar)
-        progress(w.n_done_now, w.n_todo, t0, true);
+        progress(n_done_now, w.n_todo, t0, true);
 
-    bool interrupted = g_stop != 0;
+    bool interrupted = atomic_load(&g_stop) != 0;
     int64_t n_rows = 0, n_stopped = 0, n_missing = 0;
     for (int64_t run = w.shard_k; run < w.total; run += w.shard_n) {
         if (w.rows[run].line)
