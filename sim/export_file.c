@@ -60,6 +60,12 @@ int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err
         free(tmp);
         return fail(err, path, "open", e);
     }
+    /* 64 KiB writes rather than the file system's 4 KiB blocks: a sweep's
+     * CSV or a big trace goes out in a few system calls. (glibc ignores the
+     * size unless it is given the buffer.) */
+    char *iobuf = malloc(64 * 1024);
+    if (iobuf)
+        setvbuf(f, iobuf, _IOFBF, 64 * 1024);
     errno = 0;
     int rc = fn(f, ctx);
     int e = errno;
@@ -75,6 +81,7 @@ int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err
         rc = GS_EIO;
         e = errno;
     }
+    free(iobuf);
     if (rc == 0 && rename(tmp, path) != 0) {
         rc = GS_EIO;
         e = errno;
