@@ -178,6 +178,8 @@ typedef struct gs_gil {
     gs_thr_t *last_holder;
     uint64_t switch_number;
     bool drop_request;
+    gs_thr_t *requester;    /* cpython3: who set drop_request, and when */
+    int64_t request_ns;
     gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
     gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
     gs_rng_t rng;           /* waker = random */

@@ -13,6 +13,17 @@
  *     was requested (drop_request set) the dropper then waits until another
  *     thread has taken the GIL (FORCE_SWITCHING), so it cannot win it back at
  *     once; the drop request is reset there and by the next taker.
+ *   signal stealing: the waiter that set drop_request re-enters its wait at
+ *     once, and a holder running on another core drops at once; glibc's
+ *     condition variable lets a waiter that has not gone to sleep yet take a
+ *     signal that is available ("If there is an available signal, don't
+ *     block", nptl/pthread_cond_wait.c), ahead of older sleeping waiters. So
+ *     a drop in the same instant as its request goes to the requester with
+ *     chance signal_steal (seeded), otherwise to the waiter the waker picks.
+ *     This is what makes an I/O thread beside two CPU-bound threads wait
+ *     several intervals (docs/validation.md); a holder that drops later (a C
+ *     call that keeps the GIL, a holder that had to get a core back) finds
+ *     the requester asleep: no stealing.
  *   switch_number grows only when the new holder differs from the last one.
  * cpython2 (legacy): every check_interval ticks of Python the holder releases
  *   the lock (signalling a waiter) and re-takes it at once. A signalled
@@ -54,6 +65,7 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     t->tick_left_ns = (int64_t)g->py->check_interval * g->py->tick_ns;
     if (g->py->gil == GS_GIL_CPYTHON3) {
         g->drop_request = false; /* the new holder resets it */
+        g->requester = NULL;
         gs_thr_t *w;
         while ((w = gs__waitq_pop(&g->switch_wait)) != NULL) {
             w->gw = GW_SWITCHED;
@@ -94,13 +106,28 @@ void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t)
     gs__os_wake(e, t);
 }
 
-static void signal_one(gs_engine_t *e, gs_gil_t *g)
+/* The requester's index in the waiters if it steals this drop's signal. */
+static int stealer(gs_engine_t *e, gs_gil_t *g, const gs_thr_t *requester)
+{
+    if (!requester || g->request_ns != e->now || g->py->signal_steal_pct <= 0)
+        return -1;
+    int i = 0;
+    while (i < g->waiters.n && g->waiters.v[i] != requester)
+        i++;
+    if (i == g->waiters.n)
+        return -1;
+    return (int)(gs__rng_next(&g->rng) % 100) < g->py->signal_steal_pct ? i : -1;
+}
+
+static void signal_one(gs_engine_t *e, gs_gil_t *g, const gs_thr_t *requester)
 {
     if (g->waiters.n == 0)
         return;
-    int i = 0;
-    if (g->py->waker == GS_WAKE_RANDOM)
+    int i = stealer(e, g, requester);
+    if (i < 0 && g->py->waker == GS_WAKE_RANDOM)
         i = (int)(gs__rng_next(&g->rng) % (uint64_t)g->waiters.n);
+    if (i < 0)
+        i = 0;
     gs_thr_t *w = gs__waitq_take(&g->waiters, i);
     gs__thr_cancel_timer(w);
     w->gw = GW_SIGNALED;
@@ -121,6 +148,8 @@ void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
         g->switch_number == t->saved_switch) {
         if (!g->drop_request) {
             g->drop_request = true;
+            g->requester = t;
+            g->request_ns = e->now;
             gs__trace_instant(e->trace, e->now, GS_IN_DROP_REQUEST, t->id, t->process,
                               g->holder->id);
             gs__ev_push(e, e->now, EV_BREAK, g->holder->id, 0);
@@ -136,6 +165,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
     gs_gil_t *g = gs__gil_of(e, t);
     GS_ASSERT(g->holder == t);
     bool forced = !final && g->py->gil == GS_GIL_CPYTHON3 && g->drop_request;
+    const gs_thr_t *requester = forced ? g->requester : NULL;
     g->locked = false;
     g->holder = NULL;
     t->holds_gil = false;
@@ -151,10 +181,10 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
         t->gw = GW_SWITCH;
         gs__waitq_push(e, &g->switch_wait, t);
         gs__os_block(e, t, BLK_SWITCH, -1);
-        signal_one(e, g);
+        signal_one(e, g, requester);
         return false;
     }
-    signal_one(e, g);
+    signal_one(e, g, requester);
     return true;
 }
 

@@ -28,6 +28,7 @@ void gs_python_defaults(gs_python_t *p)
     p->gil = GS_GIL_CPYTHON3;
     p->switch_interval_ns = 5000000; /* sys.getswitchinterval() == 0.005 */
     p->waker = GS_WAKE_FIFO;
+    p->signal_steal_pct = 83; /* calibrated: docs/model.md, docs/validation.md */
     p->check_interval = 100; /* sys.getcheckinterval() in 2.x */
     p->tick_ns = 100;
     p->slowdown_pct = 100;
@@ -390,6 +391,8 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
             return fail(err, "python.switch_interval", "must be > 0");
         if (p->check_interval < 1 || p->tick_ns <= 0)
             return fail(err, "python", "check_interval and tick must be > 0");
+        if (p->signal_steal_pct < 0 || p->signal_steal_pct > 100)
+            return fail(err, "python.signal_steal", "must be from 0 to 1");
         if (p->slowdown_pct < 1)
             return fail(err, "python.slowdown", "must be >= 1.0");
         if (p->thread_create_ns < 0)

@@ -28,8 +28,9 @@ static const char *const machine_keys[] = {
     "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
     "timer_slack", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", NULL};
-static const char *const python_keys[] = {"gil",  "switch_interval", "waker",         "check_interval",
-                                          "tick", "slowdown",        "thread_create", NULL};
+static const char *const python_keys[] = {"gil",           "switch_interval", "waker",
+                                          "signal_steal",  "check_interval",  "tick",
+                                          "slowdown",      "thread_create",   NULL};
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
 static const char *const queue_keys[] = {"maxsize", "initial", NULL};
@@ -112,6 +113,19 @@ static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
         py->check_interval = (int)i;
     gs__scen_get_fixed(ld, v, "tick", 1, &py->tick_ns);
     gs__scen_get_fixed(ld, v, "thread_create", 0, &py->thread_create_ns);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(v, "signal_steal");
+    if (st) {
+        size_t mark = gs__scen_push_key(ld, "signal_steal");
+        char got[64];
+        gs__scen_describe(st, got, sizeof got);
+        if (!cJSON_IsNumber(st) || !(st->valuedouble >= 0.0 && st->valuedouble <= 1.0))
+            gs__scen_err(ld, "must be a chance from 0 to 1 (0.8 = the waiter that asked for "
+                             "the drop takes the GIL 8 times in 10), got %s",
+                         got);
+        else
+            py->signal_steal_pct = (int)lround(st->valuedouble * 100.0);
+        gs__scen_pop(ld, mark);
+    }
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(v, "slowdown");
     if (s) {
         size_t mark = gs__scen_push_key(ld, "slowdown");

@@ -362,8 +362,14 @@ def exp_convoy(plan, machine, sim):
 
     def predict(m, n_cpu, iv, n_ops, io_s, name, send_s=None):
         """The model's median time per op: from the I/O thread's span when an op
-        has two blocking calls, else the I/O op plus its median wait."""
-        cpu_s = n_ops * (4 * iv + io_s + m.wakeup_s) + 0.05
+        has two blocking calls, else the I/O op plus its median wait. The model
+        is cheap, so it runs at least 400 ops (its median is then its own, not
+        a small sample's: with two CPU threads an op waits a random number of
+        intervals), and its CPU threads outlast the I/O thread, as the real
+        ones do (they spin until it is done)."""
+        if send_s is None:
+            n_ops = max(n_ops, 400)
+        cpu_s = n_ops * (10 * iv + io_s + m.wakeup_s) + 0.05
         s = sim.run(S.convoy(m, n_cpu, iv, n_ops, io_s, py_s, cpu_s, send_s), name)
         t = thread(s, "io")
         if send_s is not None:

@@ -48,6 +48,9 @@ typedef struct gs_python {
     gs_gil_kind_t gil;          /* default cpython3 */
     int64_t switch_interval_ns; /* cpython3; default 5 ms */
     gs_waker_t waker;           /* cpython3/2: which waiter a signal wakes */
+    int signal_steal_pct;       /* cpython3: chance in % that the waiter which
+                                   asked for the drop takes the GIL ahead of
+                                   the others (glibc condvar); default 83 */
     int check_interval;         /* cpython2: ticks between releases; 100 */
     int64_t tick_ns;            /* cpython2: duration of one tick; 100 ns */
     int slowdown_pct;           /* none: Python runs this % of the time; 100 */
