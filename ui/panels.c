@@ -243,6 +243,7 @@ static const char *const help_keys[][2] = {
     {"F", "fit the whole run"},
     {"PgUp, PgDn", "scroll the lanes when they do not fit (or the wheel over the names)"},
     {"click", "select a thread (up/down too); click the axis to move the playhead"},
+    {"hover", "a bar or a marker: what it is, when, and who was involved"},
     {"I, shift + I", "longer / shorter switch interval"},
     {"K, shift + K", "more / fewer cores"},
     {"G", "GIL model: cpython3, cpython2, none"},

@@ -325,47 +325,133 @@ static const gs_interval_t *hovered(const gv_view_t *v, const gs_lane_t *lane, i
     return NULL;
 }
 
-void gv_draw_tooltip(gv_view_t *v, SDL_Renderer *r)
+/* The marker of thread lane `lane` nearest to x within a few pixels (the
+ * kinds draw_instants paints, up to the playhead), or NULL. */
+static const gs_instant_t *hovered_marker(const gv_view_t *v, int run, const gs_lane_t *lane,
+                                          int x)
 {
-    gv_layout_t *l = &v->lay;
+    const gs_instant_t *in = v->run[run].instants;
+    size_t n = v->run[run].n_instants, lo = 0, hi = n;
+    int reach = v->lay.px / 2 + 3;
+    int64_t t_lo = gv_x_to_t(v, x - reach), t_hi = gv_x_to_t(v, x + reach);
+    while (lo < hi) { /* first instant at or after t_lo */
+        size_t mid = (lo + hi) / 2;
+        if (in[mid].t_ns < t_lo)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const gs_instant_t *best = NULL;
+    int best_d = reach + 1;
+    for (size_t i = lo; i < n && in[i].t_ns <= t_hi && in[i].t_ns <= v->playhead; i++) {
+        const gs_instant_t *e = &in[i];
+        if (e->thread != lane->index ||
+            (e->kind != GS_IN_DROP_REQUEST && e->kind != GS_IN_FORCED_SWITCH &&
+             e->kind != GS_IN_FUTILE_WAKEUP && e->kind != GS_IN_PREEMPT))
+            continue;
+        int d = abs((int)gv_t_to_x(v, e->t_ns) - x);
+        if (d < best_d) {
+            best = e;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* What a marker means, in two lines after its title. */
+static int marker_text(const gs_trace_t *t, const gs_instant_t *e, char lines[][GV_TIP_WIDTH])
+{
+    const char *who = thread_name(t, e->thread);
+    char at[32];
+    gv_fmt_at(at, sizeof at, e->t_ns, 1000);
+    int n = 0;
+    switch ((gs_instant_kind_t)e->kind) {
+    case GS_IN_DROP_REQUEST:
+        snprintf(lines[n++], GV_TIP_WIDTH, "Drop request at %s", at);
+        snprintf(lines[n++], GV_TIP_WIDTH, "%s waited a switch interval with no switch,",
+                 who);
+        snprintf(lines[n++], GV_TIP_WIDTH, "so it asks %s to drop the GIL",
+                 e->arg >= 0 ? thread_name(t, (int)e->arg) : "the holder");
+        break;
+    case GS_IN_FORCED_SWITCH:
+        snprintf(lines[n++], GV_TIP_WIDTH, "Forced switch at %s", at);
+        snprintf(lines[n++], GV_TIP_WIDTH, "%s drops the GIL on request and waits", who);
+        snprintf(lines[n++], GV_TIP_WIDTH, "until another thread has taken it");
+        break;
+    case GS_IN_FUTILE_WAKEUP:
+        snprintf(lines[n++], GV_TIP_WIDTH, "Futile wake-up at %s", at);
+        snprintf(lines[n++], GV_TIP_WIDTH, "%s was woken for the GIL, but by the time", who);
+        snprintf(lines[n++], GV_TIP_WIDTH, "it ran another thread had taken it again");
+        break;
+    case GS_IN_PREEMPT:
+        snprintf(lines[n++], GV_TIP_WIDTH, "Preempted by the OS at %s", at);
+        snprintf(lines[n++], GV_TIP_WIDTH, "the OS gives %s's core to another thread", who);
+        if (e->arg)
+            snprintf(lines[n++], GV_TIP_WIDTH,
+                     "while it holds the GIL: no Python runs until it is back");
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+int gv_tooltip_text(const gv_view_t *v, int x, int y, char lines[][GV_TIP_WIDTH])
+{
+    const gv_layout_t *l = &v->lay;
     SDL_Rect L = l->lanes;
-    if (!v->mouse_in || v->drag || v->help || v->picker.open || v->mouse_x < L.x ||
-        v->mouse_x >= L.x + L.w || v->mouse_y < L.y || v->mouse_y >= L.y + L.h)
-        return;
-    const gv_row_t *row = gv_row_at(v, v->mouse_y);
+    if (x < L.x || x >= L.x + L.w || y < L.y || y >= L.y + L.h)
+        return 0;
+    const gv_row_t *row = gv_row_at(v, y);
     if (!row || row->kind != GV_ROW_LANE)
-        return;
+        return 0;
     const gs_trace_t *t = v->run[row->run].trace;
     const gs_lane_t *lane = gs_trace_lane(t, row->lane);
-    const gs_interval_t *iv = hovered(v, lane, v->mouse_x);
+    if (lane->kind == GS_LANE_THREAD) {
+        const gs_instant_t *e = hovered_marker(v, row->run, lane, x);
+        if (e)
+            return marker_text(t, e, lines);
+    }
+    const gs_interval_t *iv = hovered(v, lane, x);
     if (!iv || iv->start_ns > v->playhead)
-        return;
-    char lines[5][192];
+        return 0;
     int n = 0;
     const char *who = iv->who >= 0 ? thread_name(t, iv->who) : "?";
     if (lane->kind == GS_LANE_GIL)
-        snprintf(lines[n++], sizeof lines[0], "GIL of %s: held by %s",
+        snprintf(lines[n++], GV_TIP_WIDTH, "GIL of %s: held by %s",
                  gs_trace_process_name(t, lane->process), who);
     else if (lane->kind == GS_LANE_CORE)
-        snprintf(lines[n++], sizeof lines[0], "%s runs %s", lane->name, who);
+        snprintf(lines[n++], GV_TIP_WIDTH, "%s runs %s", lane->name, who);
     else
-        snprintf(lines[n++], sizeof lines[0], "%s", lane->name);
+        snprintf(lines[n++], GV_TIP_WIDTH, "%s", lane->name);
     char what[96] = "";
     if (lane->kind == GS_LANE_THREAD && iv->state >= GS_ST_IO && iv->state <= GS_ST_WAIT_JOIN &&
         iv->state != GS_ST_SLEEP && iv->state != GS_ST_IO)
         blocked_what(t, iv, what, sizeof what);
-    snprintf(lines[n++], sizeof lines[0], "%s%s%s%s", gs_state_text((gs_state_t)iv->state),
+    snprintf(lines[n++], GV_TIP_WIDTH, "%s%s%s%s", gs_state_text((gs_state_t)iv->state),
              what[0] ? " (" : "", what, what[0] ? ")" : "");
     if (iv->flags & GS_IV_HOLDS_GIL)
-        snprintf(lines[n++], sizeof lines[0], "still holding the GIL");
+        snprintf(lines[n++], GV_TIP_WIDTH, "still holding the GIL");
     char a[32], b[32], d[32];
     gv_fmt_at(a, sizeof a, iv->start_ns, 1000);
     gv_fmt_at(b, sizeof b, iv->end_ns, 1000);
     gv_fmt_dur(d, sizeof d, iv->end_ns - iv->start_ns);
-    snprintf(lines[n++], sizeof lines[0], "%s \xE2\x86\x92 %s  (%s)", a, b, d);
+    snprintf(lines[n++], GV_TIP_WIDTH, "%s \xE2\x86\x92 %s  (%s)", a, b, d);
     const char *op = iv->op != GS_NO_OP ? gs_trace_op_label(t, iv->op) : "";
     if (op && *op)
-        snprintf(lines[n++], sizeof lines[0], "op: %s", op);
+        snprintf(lines[n++], GV_TIP_WIDTH, "op: %s", op);
+    return n;
+}
+
+void gv_draw_tooltip(gv_view_t *v, SDL_Renderer *r)
+{
+    gv_layout_t *l = &v->lay;
+    if (!v->mouse_in || v->drag || v->help || v->picker.open)
+        return;
+    char lines[GV_TIP_LINES][GV_TIP_WIDTH];
+    int n = gv_tooltip_text(v, v->mouse_x, v->mouse_y, lines);
+    if (n == 0)
+        return;
     int w = 0;
     for (int i = 0; i < n; i++) {
         int lw = gv_text_width(v->text, i ? GV_REGULAR : GV_BOLD, lines[i]);

@@ -178,6 +178,13 @@ void gv_draw_title(gv_view_t *v, SDL_Renderer *r);
 void gv_draw_panel(gv_view_t *v, SDL_Renderer *r);
 void gv_draw_footer(gv_view_t *v, SDL_Renderer *r);
 void gv_draw_tooltip(gv_view_t *v, SDL_Renderer *r);
+/* The tooltip for the mouse at (x, y): a marker (drop request, forced
+ * switch, futile wake-up, preemption) within a few pixels, else the bar
+ * under it. Fills up to GV_TIP_LINES lines, the first one the title;
+ * returns how many (0: no tooltip there). */
+#define GV_TIP_LINES 6
+#define GV_TIP_WIDTH 192
+int gv_tooltip_text(const gv_view_t *v, int x, int y, char lines[][GV_TIP_WIDTH]);
 void gv_draw_banner(gv_view_t *v, SDL_Renderer *r);
 void gv_draw_help(gv_view_t *v, SDL_Renderer *r);
 

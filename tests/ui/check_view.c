@@ -456,6 +456,86 @@ START_TEST(test_click_selects_the_thread_of_a_lane)
 }
 END_TEST
 
+static const char *thread_name(int th)
+{
+    const gs_trace_t *t = V.run[0].trace;
+    return gs_trace_lane(t, gs_trace_thread_lane(t, th))->name;
+}
+
+/* The middle of the row of a thread's lane, or -1. */
+static int lane_row_y(int thread)
+{
+    const gs_trace_t *t = V.run[0].trace;
+    for (int i = 0; i < V.lay.n_rows; i++) {
+        const gv_row_t *row = &V.lay.rows[i];
+        if (row->kind == GV_ROW_LANE && row->run == 0 &&
+            gs_trace_lane(t, row->lane)->kind == GS_LANE_THREAD &&
+            gs_trace_lane(t, row->lane)->index == thread)
+            return row->y + row->h / 2;
+    }
+    return -1;
+}
+
+/* Is x within a few pixels of a marker on thread th's lane? */
+static bool near_marker_of(int th, int x)
+{
+    for (size_t i = 0; i < V.run[0].n_instants; i++) {
+        const gs_instant_t *e = &V.run[0].instants[i];
+        if (e->thread == th && abs((int)gv_t_to_x(&V, e->t_ns) - x) <= V.lay.px / 2 + 4)
+            return true;
+    }
+    return false;
+}
+
+/* Hovering a marker explains it (who asked whom, what happens next); a bar
+ * away from markers still gives the bar's state and times. */
+START_TEST(test_tooltip_explains_markers_and_bars)
+{
+    load_default();
+    draw();
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_instant_t *req = NULL, *forced = NULL;
+    for (size_t i = 0; i < V.run[0].n_instants; i++) {
+        const gs_instant_t *e = &V.run[0].instants[i];
+        if (!req && e->kind == GS_IN_DROP_REQUEST)
+            req = e;
+        if (!forced && e->kind == GS_IN_FORCED_SWITCH)
+            forced = e;
+    }
+    ck_assert_ptr_nonnull(req);
+    ck_assert_ptr_nonnull(forced);
+    char lines[GV_TIP_LINES][GV_TIP_WIDTH];
+
+    int n = gv_tooltip_text(&V, (int)gv_t_to_x(&V, req->t_ns) + 2, lane_row_y(req->thread), lines);
+    ck_assert_int_ge(n, 3);
+    ck_assert_msg(strncmp(lines[0], "Drop request at ", 16) == 0, "%s", lines[0]);
+    ck_assert_msg(strstr(lines[1], thread_name(req->thread)) != NULL, "%s", lines[1]);
+    ck_assert_msg(strstr(lines[2], thread_name((int)req->arg)) != NULL, "%s", lines[2]);
+
+    n = gv_tooltip_text(&V, (int)gv_t_to_x(&V, forced->t_ns) - 1, lane_row_y(forced->thread),
+                        lines);
+    ck_assert_int_ge(n, 2);
+    ck_assert_msg(strncmp(lines[0], "Forced switch at ", 17) == 0, "%s", lines[0]);
+
+    /* A column of the server's lane with no marker near: its bar. */
+    int th = req->thread, y = lane_row_y(th);
+    for (int x = V.lay.lanes.x + 5; x < V.lay.lanes.x + V.lay.lanes.w; x += 7) {
+        const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)),
+                                             gv_x_to_t(&V, x));
+        if (near_marker_of(th, x) || !iv || iv->state == GS_ST_DONE)
+            continue;
+        n = gv_tooltip_text(&V, x, y, lines);
+        ck_assert_int_ge(n, 3);
+        ck_assert_str_eq(lines[0], thread_name(th));
+        ck_assert_msg(strncmp(lines[1], gs_state_text((gs_state_t)iv->state),
+                              strlen(gs_state_text((gs_state_t)iv->state))) == 0,
+                      "%s", lines[1]);
+        return;
+    }
+    ck_abort_msg("no column of the lane without a marker");
+}
+END_TEST
+
 START_TEST(test_dropped_file_is_loaded)
 {
     write_file(gs_scenario_default_json());
@@ -602,6 +682,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_queues_panel_lists_gil_waiters_only_when_there_are_some);
     tcase_add_test(core, test_click_selects_the_thread_of_a_lane);
     tcase_add_test(core, test_dropped_file_is_loaded);
+    tcase_add_test(core, test_tooltip_explains_markers_and_bars);
     tcase_add_test(core, test_many_lanes_scroll_with_page_keys);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
