@@ -95,6 +95,24 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     gs__scen_get_fixed(ld, v, "cfs_wakeup_granularity", 0, &mc->cfs_wakeup_granularity_ns);
 }
 
+/* A number from lo to hi at key, kept in hundredths (1.3 -> 130) in *out;
+ * `what` says what is valid, for the error. */
+static void get_hundredths(gs__scen_t *ld, const cJSON *obj, const char *key, double lo,
+                           double hi, const char *what, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return;
+    size_t mark = gs__scen_push_key(ld, key);
+    char got[64];
+    gs__scen_describe(v, got, sizeof got);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi))
+        gs__scen_err(ld, "must be %s, got %s", what, got);
+    else
+        *out = (int)lround(v->valuedouble * 100.0);
+    gs__scen_pop(ld, mark);
+}
+
 /* Applies the keys present in v onto py (a copy of the defaults or of the
  * top-level python). */
 static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
@@ -113,32 +131,13 @@ static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
         py->check_interval = (int)i;
     gs__scen_get_fixed(ld, v, "tick", 1, &py->tick_ns);
     gs__scen_get_fixed(ld, v, "thread_create", 0, &py->thread_create_ns);
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(v, "signal_steal");
-    if (st) {
-        size_t mark = gs__scen_push_key(ld, "signal_steal");
-        char got[64];
-        gs__scen_describe(st, got, sizeof got);
-        if (!cJSON_IsNumber(st) || !(st->valuedouble >= 0.0 && st->valuedouble <= 1.0))
-            gs__scen_err(ld, "must be a chance from 0 to 1 (0.8 = the waiter that asked for "
-                             "the drop takes the GIL 8 times in 10), got %s",
-                         got);
-        else
-            py->signal_steal_pct = (int)lround(st->valuedouble * 100.0);
-        gs__scen_pop(ld, mark);
-    }
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(v, "slowdown");
-    if (s) {
-        size_t mark = gs__scen_push_key(ld, "slowdown");
-        char got[64];
-        gs__scen_describe(s, got, sizeof got);
-        if (!cJSON_IsNumber(s) || !(s->valuedouble >= 1.0 && s->valuedouble <= 100.0))
-            gs__scen_err(ld, "must be a number from 1 to 100 (1.3 = Python runs 30%% slower "
-                             "than with a GIL), got %s",
-                         got);
-        else
-            py->slowdown_pct = (int)lround(s->valuedouble * 100.0);
-        gs__scen_pop(ld, mark);
-    }
+    get_hundredths(ld, v, "signal_steal", 0.0, 1.0,
+                   "a chance from 0 to 1 (0.8 = the waiter that asked for the drop takes the "
+                   "GIL 8 times in 10)",
+                   &py->signal_steal_pct);
+    get_hundredths(ld, v, "slowdown", 1.0, 100.0,
+                   "a number from 1 to 100 (1.3 = Python runs 30% slower than with a GIL)",
+                   &py->slowdown_pct);
 }
 
 /* ---- locks, events, queues ---------------------------------------------- */
