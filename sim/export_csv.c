@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-static void field(FILE *out, const char *s)
+void gs_csv_field(FILE *out, const char *s)
 {
     if (!s)
         s = "";
@@ -49,13 +49,13 @@ int gs_export_csv(const gs_trace_t *t, FILE *out)
                                                        : "unknown";
             fputs(kind, out);
             putc(',', out);
-            field(out, l->name);
+            gs_csv_field(out, l->name);
             putc(',', out);
-            field(out, proc);
+            gs_csv_field(out, proc);
             putc(',', out);
-            field(out, who);
+            gs_csv_field(out, who);
             fprintf(out, ",%s,%lld,%lld,", st, (long long)iv->start_ns, (long long)iv->end_ns);
-            field(out, iv->op != GS_NO_OP ? gs_trace_op_label(t, iv->op) : "");
+            gs_csv_field(out, iv->op != GS_NO_OP ? gs_trace_op_label(t, iv->op) : "");
             putc('\n', out);
         }
     }

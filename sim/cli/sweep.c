@@ -74,21 +74,6 @@ static const char *const metric_cols[] = {
     "io_to_gil.max"};
 #define N_METRICS ((int)(sizeof metric_cols / sizeof metric_cols[0]))
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    putc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            putc('"', f);
-        putc(*s, f);
-    }
-    putc('"', f);
-}
-
 /* Splits a CSV line into at most max fields (in place). Returns the count. */
 static int csv_split(char *line, char **fields, int max)
 {
@@ -192,7 +177,7 @@ static void row_prefix(const sweep_t *w, int64_t run, FILE *f)
     fprintf(f, "%lld", (long long)run);
     for (int k = 0; k < w->n_params; k++) {
         putc(',', f);
-        csv_field(f, w->params[k].vals[value_index(w, combo, k)]);
+        gs_csv_field(f, w->params[k].vals[value_index(w, combo, k)]);
     }
     fprintf(f, ",%lld,%llu", (long long)(run % w->repeat), (unsigned long long)seed_of(w, run));
 }
@@ -202,7 +187,7 @@ static void header(const sweep_t *w, FILE *f)
     fputs("run", f);
     for (int k = 0; k < w->n_params; k++) {
         putc(',', f);
-        csv_field(f, w->params[k].key);
+        gs_csv_field(f, w->params[k].key);
     }
     fputs(",repeat,seed", f);
     for (int k = 0; k < N_METRICS; k++)

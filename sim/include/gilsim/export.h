@@ -32,6 +32,9 @@ GS_API int gs_export_chrome(const gs_trace_t *t, FILE *out);
 /* CSV, one interval per row after a header line:
  * lane_kind,lane,process,thread,state,start_ns,end_ns,op */
 GS_API int gs_export_csv(const gs_trace_t *t, FILE *out);
+/* Writes one CSV field: as it is, or in double quotes (quotes doubled) when
+ * it holds a comma, a quote or a line break (RFC 4180). NULL is empty. */
+GS_API void gs_csv_field(FILE *out, const char *s);
 
 typedef struct gs_svg_opts {
     int width_px;       /* whole picture; 0 = 1200 */
