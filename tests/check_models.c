@@ -42,18 +42,22 @@ START_TEST(test_gil_two_cpu_threads_are_not_faster_than_one)
 }
 END_TEST
 
-static int64_t convoy_p50(int64_t interval, int cpu_threads)
+/* A server doing 60 I/O calls, each followed by a little Python, beside
+ * cpu_threads CPU-bound threads on two cores (which outlast it); the median
+ * of its I/O-to-GIL waits. */
+static int64_t convoy_p50(int64_t interval, int cpu_threads, int steal_pct)
 {
     gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
     m->processes[0].python.switch_interval_ns = interval;
+    m->processes[0].python.signal_steal_pct = steal_pct;
     for (int i = 0; i < cpu_threads; i++)
-        tu_thread(m, "cpu", 1, tu_cpu(MS(400)));
-    int s = tu_thread(m, "server", 1, tu_repeat(30, 2, tu_io(US(100)), tu_cpu(US(50))));
+        tu_thread(m, "cpu", 1, tu_cpu(MS(2000)));
+    int s = tu_thread(m, "server", 1, tu_repeat(60, 2, tu_io(US(200)), tu_cpu(US(2))));
     m->threads[s].start_at_ns = MS(1);
     gs_trace_t *t = tu_run(m, NULL);
     int64_t lat[64];
     int n = tu_io_to_gil(t, s, lat, 64);
-    ck_assert_int_eq(n, 30);
+    ck_assert_int_eq(n, 60);
     int64_t p50 = tu_median(lat, n);
     gs_trace_free(t);
     gs_model_free(m);
@@ -62,12 +66,12 @@ static int64_t convoy_p50(int64_t interval, int cpu_threads)
 
 START_TEST(test_gil_convoy_io_waits_about_one_interval)
 {
-    int64_t alone = convoy_p50(MS(5), 0);
+    int64_t alone = convoy_p50(MS(5), 0, 83);
     ck_assert_int_lt(alone, US(100)); /* no competitor: just the wake-up */
-    int64_t p5 = convoy_p50(MS(5), 1);
+    int64_t p5 = convoy_p50(MS(5), 1, 83);
     ck_assert_int_ge(p5, MS(5) * 8 / 10);
     ck_assert_int_le(p5, MS(5) * 15 / 10);
-    int64_t p1 = convoy_p50(MS(1), 1);
+    int64_t p1 = convoy_p50(MS(1), 1, 83);
     ck_assert_int_ge(p1, MS(1) * 8 / 10);
     ck_assert_int_le(p1, MS(1) * 15 / 10);
     ck_assert_int_lt(p1, p5); /* and it shrinks with the interval */
@@ -481,34 +485,14 @@ START_TEST(test_gil_at_most_one_holder_over_many_seeds)
 }
 END_TEST
 
-/* An I/O thread beside two CPU-bound threads on `cores` cores; the median of
- * its I/O-to-GIL waits. */
-static int64_t convoy2_p50(int cores, int steal_pct)
-{
-    gs_model_t *m = tu_model(cores, GS_POLICY_CFS, GS_GIL_CPYTHON3);
-    m->processes[0].python.signal_steal_pct = steal_pct;
-    tu_thread(m, "cpu-1", 1, tu_cpu(MS(2000)));
-    tu_thread(m, "cpu-2", 1, tu_cpu(MS(2000)));
-    int s = tu_thread(m, "server", 1, tu_repeat(60, 2, tu_io(US(200)), tu_cpu(US(2))));
-    m->threads[s].start_at_ns = MS(1);
-    gs_trace_t *t = tu_run(m, NULL);
-    int64_t lat[64];
-    int n = tu_io_to_gil(t, s, lat, 64);
-    ck_assert_int_eq(n, 60);
-    int64_t p50 = tu_median(lat, n);
-    gs_trace_free(t);
-    gs_model_free(m);
-    return p50;
-}
-
 /* The waiter that asked for the drop re-enters its wait on its own core and
  * takes the signal before the sleeping I/O thread (glibc's condvar): beside
  * two CPU-bound threads the I/O thread waits several intervals, as in
  * CPython (docs/validation.md), and one without stealing. */
 START_TEST(test_gil_stolen_signals_make_an_io_thread_wait_several_intervals)
 {
-    int64_t stolen = convoy2_p50(2, 83);
-    int64_t fifo = convoy2_p50(2, 0);
+    int64_t stolen = convoy_p50(MS(5), 2, 83);
+    int64_t fifo = convoy_p50(MS(5), 2, 0);
     ck_assert_int_le(fifo, MS(5) * 15 / 10);
     ck_assert_int_ge(stolen, MS(5) * 2);
     ck_assert_int_le(stolen, MS(5) * 10);
