@@ -21,7 +21,6 @@ SRC=${GILSIM_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 SCEN=$SRC/scenarios/03-convoy.json
 W=$(mktemp -d /tmp/gilsim-bench-cli-XXXXXX)
 trap 'rm -rf "$W"' EXIT
-secs() { local a b; a=$(date +%s.%N); "$@" >/dev/null 2>&1; b=$(date +%s.%N); echo "$a $b" | awk '{printf "%.3f", $2 - $1}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b / a}'; }
 
 # scaling LABEL ROUNDS SWEEP-ARGS...: --jobs 1 and --jobs 2, interleaved.
@@ -56,14 +55,11 @@ scaling "$RUNS runs (5 switch intervals x 4 core counts x $((RUNS / 20)))" "$ROU
 scaling "$((RUNS * 10)) runs (--repeat)" 3 "$SCEN" --set machine.cores=2 --repeat $((RUNS * 10))
 
 echo "== gilsim run on the convoy lesson (best of 5)"
-best=9
-for _ in 1 2 3 4 5; do
-    t=$(secs "$GILSIM" run "$SCEN" --quiet)
-    best=$(echo "$best $t" | awk '{print ($2 < $1) ? $2 : $1}')
-done
-echo "gilsim run: $best s (target well under 0.1 s)"
-t=$(secs "$GILSIM" run "$SCEN" --quiet --summary "$W/s.json" --trace "$W/t.json" --csv "$W/t.csv" --svg "$W/t.svg")
-echo "gilsim run with all four exports: $t s"
+runs=$("$TIMEIT" 5 "$GILSIM" run "$SCEN" --quiet ";;" \
+    "$GILSIM" run "$SCEN" --quiet --summary "$W/s.json" --trace "$W/t.json" --csv "$W/t.csv" \
+    --svg "$W/t.svg")
+echo "gilsim run: $(echo "$runs" | sed -n 1p | cut -d' ' -f2) ms (target well under 100 ms)"
+echo "gilsim run with all four exports: $(echo "$runs" | sed -n 2p | cut -d' ' -f2) ms"
 
 echo "== exports of a fabricated trace"
 if [ "${3:-}" = --quick ]; then "$EXPORT" --quick; else "$EXPORT"; fi
