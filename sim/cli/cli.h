@@ -46,6 +46,9 @@ bool cli_color(FILE *f);  /* a terminal, and NO_COLOR not set */
 /* Loads FILE (or the built-in default when file is NULL) with overrides.
  * On failure prints the diagnostics and returns 1 (invalid) or 3 (I/O). */
 int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **out);
+/* gs_export_file(path, fn, ctx); on failure prints "gilsim CMD: FLAG <why>"
+ * and returns EXIT_IO, else EXIT_OK. */
+int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn fn, void *ctx);
 const char *cli_source_name(const char *file);
 
 /* ---- reports ------------------------------------------------------------ */

@@ -130,13 +130,8 @@ int cmd_run(int argc, char **argv)
     for (int k = 0; k < 4; k++) {
         if (!outs[k])
             continue;
-        gs_error_t we;
-        if (gs_export_file(outs[k], fns[k], &ctx, &we) != 0) {
-            char buf[1024];
-            gs_error_format(&we, buf, sizeof buf);
-            fprintf(stderr, "gilsim run: %s %s\n", out_names[k], buf);
+        if (cli_write("run", out_names[k], outs[k], fns[k], &ctx) != EXIT_OK)
             status = EXIT_IO;
-        }
     }
     if (!quiet && n_stdout == 0) {
         bool color = cli_color(stdout);

@@ -555,13 +555,7 @@ out:
             }
         plot_ctx_t pc = {title, w->params[0].key, w->n_params > 1 ? w->params[1].key : NULL,
                          metric, pts, n};
-        gs_error_t err;
-        if (gs_export_file(path, write_plot_fn, &pc, &err) != 0) {
-            char buf[1024];
-            gs_error_format(&err, buf, sizeof buf);
-            fprintf(stderr, "gilsim sweep: --plot %s\n", buf);
-            rc = EXIT_IO;
-        }
+        rc = cli_write("sweep", "--plot", path, write_plot_fn, &pc);
     }
     if (copies)
         for (int64_t r = 0; r < w->total; r++)
@@ -784,11 +778,7 @@ int cmd_sweep(int argc, char **argv)
         n_stopped += w.rows[run].stopped;
     }
     write_ctx_t wc = {&w};
-    gs_error_t err;
-    if (gs_export_file(out, write_rows, &wc, &err) != 0) {
-        char buf[1024];
-        gs_error_format(&err, buf, sizeof buf);
-        fprintf(stderr, "gilsim sweep: --out %s\n", buf);
+    if (cli_write("sweep", "--out", out, write_rows, &wc) != EXIT_OK) {
         status = EXIT_IO;
     } else if (plot && n_rows > 0) {
         int prc = write_plot(&w, plot, metric);

@@ -82,6 +82,17 @@ const char *cli_source_name(const char *file)
     return file ? file : "<built-in convoy scenario>";
 }
 
+int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn fn, void *ctx)
+{
+    gs_error_t err;
+    if (gs_export_file(path, fn, ctx, &err) == 0)
+        return EXIT_OK;
+    char buf[1024];
+    gs_error_format(&err, buf, sizeof buf);
+    fprintf(stderr, "gilsim %s: %s %s\n", cmd, flag, buf);
+    return EXIT_IO;
+}
+
 int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **out)
 {
     gs_diag_t diag;
