@@ -159,7 +159,8 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
         case OS_WAKING:
             /* an idle core is waking up for it: a GIL waiter still waits for
              * the GIL, anyone else is ready */
-            st = (t->gw == GW_TIMEDOUT || t->gw == GW_SIGNALED || t->gw == GW_SWITCHED)
+            st = (t->gw == GW_TIMEDOUT || t->gw == GW_SIGNALED || t->gw == GW_SWITCHED ||
+                  t->gw == GW_LEFT)
                      ? GS_ST_WAIT_GIL
                      : GS_ST_READY;
             if (st == GS_ST_WAIT_GIL)
@@ -274,7 +275,7 @@ static step_res_t step_block(gs_engine_t *e, gs_thr_t *t)
     gs__os_block(e, t, t->req.kind == RQ_SLEEP ? BLK_SLEEP : BLK_IO, -1);
     /* a sleep is a timer and ends late by the timer slack; I/O completes
      * when the device says so */
-    int64_t slack = t->req.kind == RQ_SLEEP ? e->m->machine.timer_slack_ns : 0;
+    int64_t slack = t->req.kind == RQ_SLEEP ? gs__timer_late(e, &gs__gil_of(e, t)->rng) : 0;
     gs__thr_timer(e, t, e->now + t->req.ns + slack);
     return STEP_WAIT;
 }
@@ -358,7 +359,7 @@ void gs__go_on(gs_engine_t *e, gs_thr_t *t)
 {
     if (t->os != OS_ON || e->stopped)
         return;
-    if (t->gw == GW_TIMEDOUT || t->gw == GW_SIGNALED) {
+    if (t->gw == GW_TIMEDOUT || t->gw == GW_SIGNALED || t->gw == GW_LEFT) {
         gs__gil_on_core(e, t);
         return;
     }

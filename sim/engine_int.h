@@ -76,7 +76,8 @@ typedef enum blk { BLK_NONE, BLK_IO, BLK_SLEEP, BLK_GIL, BLK_SWITCH, BLK_LOCK, B
 
 /* Where a GIL wait stands (gil.c). */
 typedef enum gil_wait { GW_NONE, GW_COND, GW_TIMEDOUT, GW_SIGNALED, GW_SWITCH,
-                        GW_SWITCHED } gil_wait_t;
+                        GW_SWITCHED, GW_LEFT /* left the condvar, preempted before it
+                        could look at the GIL */ } gil_wait_t;
 
 /* Micro-steps of a request. */
 typedef enum micro {
@@ -141,6 +142,14 @@ struct gs_ctx {
     bool holds_gil;
     gil_wait_t gw;
     uint64_t saved_switch;
+    /* cpython3: its place in the GIL's glibc condition variable (gil.c) */
+    uint64_t cv_group;    /* the group (G2 when it began to wait) */
+    uint64_t cv_sleep_seq; /* its place in the futex queue (FIFO) */
+    int64_t cv_asleep_ns; /* when it is asleep in the futex: before that a
+                             signal for its group is taken without sleeping */
+    int64_t cv_deadline_ns; /* its timed wait ends here */
+    bool cv_consumed;     /* it took a signal; on a core it tries the GIL */
+    bool cv_timed_out;    /* GW_LEFT: it left by a timeout */
 
     /* scheduler */
     uint64_t tgen;        /* timer generation: bump to cancel EV_TIMER */
@@ -179,8 +188,11 @@ typedef struct gs_gil {
     uint64_t switch_number;
     bool drop_request;
     gs_thr_t *requester;    /* cpython3: who set drop_request, and when */
-    int64_t request_ns;
     gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
+    uint64_t g1, g2;        /* cpython3: glibc's two waiter groups (ids) */
+    int g1_size;            /* G1 waiters not signalled yet */
+    int g1_signals;         /* signals posted to G1, not taken yet */
+    uint64_t sleep_seq;     /* futex queue order */
     gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
     gs_rng_t rng;           /* waker = random */
 } gs_gil_t;
@@ -261,10 +273,16 @@ const char *gs__thr_name(const gs_thr_t *t);
 /* os.c */
 void gs__os_init(gs_engine_t *e);
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t);   /* OFF -> runnable */
+/* OFF -> runnable, a thread that never really left its core (it was still
+ * entering a futex wait): no wake-up latency if that core is still idle */
+void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t);
 void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON -> OFF */
 void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
 void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */
 void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
+/* How late a timed wait ends: the timer slack, plus a draw from rng in
+ * [0, timer_jitter] when there is jitter (nothing is drawn otherwise). */
+int64_t gs__timer_late(gs_engine_t *e, gs_rng_t *rng);
 
 /* gil.c */
 void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);

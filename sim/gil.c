@@ -9,21 +9,23 @@
  *   the holder looks at drop_request between bytecodes (eval breaker): a
  *     Python segment is interrupted at once (EV_BREAK); a C call that keeps
  *     the GIL looks at nothing until it returns.
- *   drop: release, signal one waiter (FIFO, or seeded random). If the drop
+ *   drop: release and signal the condition variable (below). If the drop
  *     was requested (drop_request set) the dropper then waits until another
  *     thread has taken the GIL (FORCE_SWITCHING), so it cannot win it back at
  *     once; the drop request is reset there and by the next taker.
- *   signal stealing: the waiter that set drop_request re-enters its wait at
- *     once, and a holder running on another core drops at once; glibc's
- *     condition variable lets a waiter that has not gone to sleep yet take a
- *     signal that is available ("If there is an available signal, don't
- *     block", nptl/pthread_cond_wait.c), ahead of older sleeping waiters. So
- *     a drop in the same instant as its request goes to the requester with
- *     chance signal_steal (seeded), otherwise to the waiter the waker picks.
- *     This is what makes an I/O thread beside two CPU-bound threads wait
- *     several intervals (docs/validation.md); a holder that drops later (a C
- *     call that keeps the GIL, a holder that had to get a core back) finds
- *     the requester asleep: no stealing.
+ *   the condition variable is glibc's (nptl/pthread_cond_wait.c): a waiter
+ *     joins G2; a signal goes to G1 (turning G2 into G1 first when G1 is all
+ *     signalled) and may be taken by any G1 waiter. A waiter still within
+ *     `futex` of entering its wait takes it without sleeping (no wake-up
+ *     latency); the futex wake goes to the longest sleeper of G1 all the same
+ *     and, if the signal is gone, is futile (back to sleep, end of queue). A
+ *     timed-out waiter leaves its group when it runs (cancel); if its signal
+ *     was already posted it sends a replacement.
+ *   the race: the requester holds the GIL mutex until it is back in its wait,
+ *     the holder locks it to drop; a seeded draw (requester_first) says who
+ *     is first. Holder first: it drops at once (the requester is still in its
+ *     futex window). Requester first: the holder drops one futex call and one
+ *     wake-up later, when the requester sleeps.
  *   switch_number grows only when the new holder differs from the last one.
  * cpython2 (legacy): every check_interval ticks of Python the holder releases
  *   the lock (signalling a waiter) and re-takes it at once. A signalled
@@ -32,8 +34,10 @@
  *   No timeouts, no drop requests.
  * none: no GIL at all (see gs__gil_has).
  * Transitions: FREE -> HELD [take], HELD -> FREE [drop].
- * Invariants: at most one holder; holder->holds_gil; a waiter is OFF with
- * gw == GW_COND and is in `waiters`, a forced dropper is in `switch_wait`. */
+ * Invariants: at most one holder; holder->holds_gil; a waiter asleep or
+ * entering is OFF with gw == GW_COND and is in `waiters`; a timed-out cpython3
+ * waiter stays in `waiters` until it cancels on a core; g1_size + g1_signals
+ * never exceeds the G1 waiters; a forced dropper is in `switch_wait`. */
 #include "engine_int.h"
 
 gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t)
@@ -50,6 +54,8 @@ void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process)
 {
     g->process = process;
     g->py = &e->m->processes[process].python;
+    g->g1 = 0; /* a fresh condvar: G1 closed and empty, G2 open */
+    g->g2 = 1;
     gs__rng_seed(&g->rng, e->m->seed, (UINT64_C(1) << 32) + (uint64_t)process);
 }
 
@@ -76,14 +82,28 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     gs__thr_trace(e, t);
 }
 
+static bool cv(const gs_gil_t *g)
+{
+    return g->py->gil == GS_GIL_CPYTHON3;
+}
+
 static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
 {
     t->gw = GW_COND;
     t->saved_switch = g->switch_number;
     gs__waitq_push(e, &g->waiters, t);
+    if (cv(g)) {
+        /* pthread_cond_timedwait: a place in G2, release the mutex, then one
+         * futex call until it is asleep */
+        t->cv_group = g->g2;
+        t->cv_consumed = false;
+        t->cv_asleep_ns = e->now + e->m->machine.futex_ns;
+        t->cv_sleep_seq = g->sleep_seq++;
+        t->cv_deadline_ns = e->now + g->py->switch_interval_ns + gs__timer_late(e, &g->rng);
+    }
     gs__os_block(e, t, BLK_GIL, -1);
-    if (g->py->gil == GS_GIL_CPYTHON3)
-        gs__thr_timer(e, t, e->now + g->py->switch_interval_ns + e->m->machine.timer_slack_ns);
+    if (cv(g))
+        gs__thr_timer(e, t, t->cv_deadline_ns);
 }
 
 bool gs__gil_take(gs_engine_t *e, gs_thr_t *t)
@@ -100,34 +120,23 @@ bool gs__gil_take(gs_engine_t *e, gs_thr_t *t)
 void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    gs__waitq_remove(&g->waiters, t);
+    /* The futex wait timed out; the waiter leaves the condvar (cancels) when
+     * it runs again, so until then it still counts in its group. */
+    if (!cv(g))
+        gs__waitq_remove(&g->waiters, t);
     t->gw = GW_TIMEDOUT;
     gs__trace_instant(e->trace, e->now, GS_IN_TIMEOUT, t->id, t->process, 0);
     gs__os_wake(e, t);
 }
 
-/* The requester's index in the waiters if it steals this drop's signal. */
-static int stealer(gs_engine_t *e, gs_gil_t *g, const gs_thr_t *requester)
-{
-    if (!requester || g->request_ns != e->now || g->py->signal_steal_pct <= 0)
-        return -1;
-    int i = 0;
-    while (i < g->waiters.n && g->waiters.v[i] != requester)
-        i++;
-    if (i == g->waiters.n)
-        return -1;
-    return (int)(gs__rng_next(&g->rng) % 100) < g->py->signal_steal_pct ? i : -1;
-}
-
-static void signal_one(gs_engine_t *e, gs_gil_t *g, const gs_thr_t *requester)
+/* cpython2: the lock's waiters, FIFO or seeded random. */
+static void signal_one(gs_engine_t *e, gs_gil_t *g)
 {
     if (g->waiters.n == 0)
         return;
-    int i = stealer(e, g, requester);
-    if (i < 0 && g->py->waker == GS_WAKE_RANDOM)
+    int i = 0;
+    if (g->py->waker == GS_WAKE_RANDOM)
         i = (int)(gs__rng_next(&g->rng) % (uint64_t)g->waiters.n);
-    if (i < 0)
-        i = 0;
     gs_thr_t *w = gs__waitq_take(&g->waiters, i);
     gs__thr_cancel_timer(w);
     w->gw = GW_SIGNALED;
@@ -135,29 +144,209 @@ static void signal_one(gs_engine_t *e, gs_gil_t *g, const gs_thr_t *requester)
     gs__os_wake(e, w);
 }
 
+/* ---- cpython3: glibc's condition variable (nptl/pthread_cond_wait.c) ---- */
+
+static void cv_take_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *w)
+{
+    gs__waitq_remove(&g->waiters, w);
+    w->cv_consumed = true;
+    (void)e;
+}
+
+/* A futex wake-up of w: it runs, then looks for a signal (cv_on_core). */
+static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept)
+{
+    gs__thr_cancel_timer(w);
+    w->gw = GW_SIGNALED;
+    gs__trace_instant(e->trace, e->now, GS_IN_SIGNAL, w->id, w->process, 0);
+    if (unslept)
+        gs__os_wake_unslept(e, w);
+    else
+        gs__os_wake(e, w);
+}
+
+/* pthread_cond_signal. */
+static void cv_signal(gs_engine_t *e, gs_gil_t *g)
+{
+    if (g->g1_size == 0) {
+        /* G1 is all signalled: G2 becomes G1 (__condvar_quiesce_and_switch_g1),
+         * if it has anyone in it */
+        int n = 0;
+        for (int i = 0; i < g->waiters.n; i++)
+            n += g->waiters.v[i]->cv_group == g->g2;
+        if (n == 0)
+            return;
+        /* what is left of the old G1 finds its group closed: it returns as if
+         * signalled */
+        for (int i = 0; i < g->waiters.n;) {
+            gs_thr_t *w = g->waiters.v[i];
+            if (w->cv_group == g->g1 && w->gw == GW_COND) {
+                cv_take_signal(e, g, w);
+                cv_wake(e, w, w->cv_asleep_ns > e->now);
+            } else {
+                i++;
+            }
+        }
+        g->g1 = g->g2++;
+        g->g1_size = n;
+        g->g1_signals = 0;
+    }
+    g->g1_size--;
+    g->g1_signals++;
+    /* A G1 waiter still on its way into the futex sees the signal and does not
+     * block ("If there is an available signal, don't block"); the futex wake
+     * (one waiter, FIFO) goes to the longest sleeper all the same, which then
+     * finds no signal left: a futile wake-up. */
+    gs_thr_t *taker = NULL, *sleeper = NULL;
+    int n_asleep = 0;
+    for (int i = 0; i < g->waiters.n; i++) {
+        gs_thr_t *w = g->waiters.v[i];
+        if (w->gw != GW_COND || w->cv_group != g->g1)
+            continue;
+        if (w->cv_asleep_ns > e->now) {
+            if (!taker || w->cv_asleep_ns < taker->cv_asleep_ns)
+                taker = w;
+        } else {
+            n_asleep++;
+            if (!sleeper || w->cv_sleep_seq < sleeper->cv_sleep_seq)
+                sleeper = w;
+        }
+    }
+    if (sleeper && g->py->waker == GS_WAKE_RANDOM) {
+        int k = (int)(gs__rng_next(&g->rng) % (uint64_t)n_asleep);
+        for (int i = 0; i < g->waiters.n; i++) {
+            gs_thr_t *w = g->waiters.v[i];
+            if (w->gw == GW_COND && w->cv_group == g->g1 && w->cv_asleep_ns <= e->now &&
+                k-- == 0) {
+                sleeper = w;
+                break;
+            }
+        }
+    }
+    if (taker) {
+        g->g1_signals--;
+        cv_take_signal(e, g, taker);
+        cv_wake(e, taker, true);
+    }
+    if (sleeper)
+        cv_wake(e, sleeper, false);
+}
+
+/* The waiter leaves the condvar after its timed wait ran out
+ * (__condvar_cancel_waiting). */
+static void cv_cancel(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
+{
+    gs__waitq_remove(&g->waiters, t);
+    bool replace = false;
+    if (t->cv_group == g->g1) {
+        if (g->g1_size == 0) {
+            /* a signal was meant for it: pass one on */
+            if (g->g1_signals > 0)
+                g->g1_signals--;
+            replace = true;
+        } else {
+            g->g1_size--;
+        }
+    } else if (t->cv_group != g->g2) {
+        replace = true; /* its group was closed: it had a signal */
+    }
+    if (replace)
+        cv_signal(e, g);
+}
+
+/* A woken waiter on a core: true if it leaves the condvar (a signal taken, or
+ * timed out), false if it went back to sleep. *timed_out says which. */
+static bool cv_on_core(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, bool *timed_out)
+{
+    if (t->gw == GW_LEFT) {
+        *timed_out = t->cv_timed_out;
+        return true;
+    }
+    *timed_out = t->gw == GW_TIMEDOUT;
+    if (*timed_out) {
+        cv_cancel(e, g, t);
+        return true;
+    }
+    if (t->cv_consumed)
+        return true;
+    if (t->cv_group != g->g1 && t->cv_group != g->g2) {
+        cv_take_signal(e, g, t); /* closed group */
+        return true;
+    }
+    if (t->cv_group == g->g1 && g->g1_signals > 0) {
+        g->g1_signals--;
+        cv_take_signal(e, g, t);
+        return true;
+    }
+    gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
+    if (e->now >= t->cv_deadline_ns) {
+        *timed_out = true;
+        cv_cancel(e, g, t);
+        return true;
+    }
+    /* no signal left: back into the futex, at the end of its queue */
+    t->gw = GW_COND;
+    t->cv_asleep_ns = e->now + e->m->machine.futex_ns;
+    t->cv_sleep_seq = g->sleep_seq++;
+    gs__os_block(e, t, BLK_GIL, -1);
+    gs__thr_timer(e, t, t->cv_deadline_ns);
+    return false;
+}
+
+/* The holder sees the drop request and drops. Who reaches the GIL mutex first
+ * is a race of a few hundred nanoseconds of user code on either side (the
+ * requester still holds the mutex until it is inside pthread_cond_timedwait;
+ * the holder reaches its next eval-breaker check): the model tosses a seeded
+ * coin. The holder first: it drops at once, while the requester is still
+ * entering its futex wait. The requester first: the holder blocks on the
+ * mutex, is woken by the requester's unlock (a futex call and a wake-up), and
+ * drops when the requester is asleep. */
+static void request_drop(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
+{
+    g->drop_request = true;
+    g->requester = t;
+    gs__trace_instant(e->trace, e->now, GS_IN_DROP_REQUEST, t->id, t->process, g->holder->id);
+    int64_t d = 0;
+    if ((int)(gs__rng_next(&g->rng) % 100) < e->m->machine.requester_first_pct)
+        d = e->m->machine.futex_ns + e->m->machine.wakeup_latency_ns;
+    gs__ev_push(e, e->now + d, EV_BREAK, g->holder->id, 0);
+}
+
 void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
+    bool timed_out = t->gw == GW_TIMEDOUT;
+    if (cv(g)) {
+        if (!cv_on_core(e, g, t, &timed_out))
+            return;
+        if (t->os != OS_ON) {
+            /* the replacement signal woke a thread that preempted this one */
+            t->gw = GW_LEFT;
+            t->cv_timed_out = timed_out;
+            return;
+        }
+    }
     if (!g->locked) {
         t->gw = GW_NONE;
         acquire(e, g, t);
         gs__go_on(e, t);
         return;
     }
-    if (t->gw == GW_TIMEDOUT && g->py->gil == GS_GIL_CPYTHON3 &&
-        g->switch_number == t->saved_switch) {
-        if (!g->drop_request) {
-            g->drop_request = true;
-            g->requester = t;
-            g->request_ns = e->now;
-            gs__trace_instant(e->trace, e->now, GS_IN_DROP_REQUEST, t->id, t->process,
-                              g->holder->id);
-            gs__ev_push(e, e->now, EV_BREAK, g->holder->id, 0);
-        }
-    } else if (t->gw == GW_SIGNALED) {
+    if (timed_out && cv(g) && g->switch_number == t->saved_switch) {
+        if (!g->drop_request)
+            request_drop(e, g, t);
+    } else if (!timed_out) {
         gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
     }
     wait_cond(e, g, t);
+}
+
+static void signal(gs_engine_t *e, gs_gil_t *g)
+{
+    if (cv(g))
+        cv_signal(e, g);
+    else
+        signal_one(e, g);
 }
 
 bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
@@ -165,7 +354,6 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
     gs_gil_t *g = gs__gil_of(e, t);
     GS_ASSERT(g->holder == t);
     bool forced = !final && g->py->gil == GS_GIL_CPYTHON3 && g->drop_request;
-    const gs_thr_t *requester = forced ? g->requester : NULL;
     g->locked = false;
     g->holder = NULL;
     t->holds_gil = false;
@@ -181,10 +369,10 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
         t->gw = GW_SWITCH;
         gs__waitq_push(e, &g->switch_wait, t);
         gs__os_block(e, t, BLK_SWITCH, -1);
-        signal_one(e, g, requester);
+        signal(e, g);
         return false;
     }
-    signal_one(e, g, requester);
+    signal(e, g);
     return true;
 }
 

@@ -20,6 +20,8 @@ void gs_machine_defaults(gs_machine_t *m)
     m->context_switch_ns = 2000;
     m->wakeup_latency_ns = 20000;
     m->timer_slack_ns = 0;
+    m->futex_ns = 1000;
+    m->requester_first_pct = 50;
 }
 
 void gs_python_defaults(gs_python_t *p)
@@ -28,7 +30,6 @@ void gs_python_defaults(gs_python_t *p)
     p->gil = GS_GIL_CPYTHON3;
     p->switch_interval_ns = 5000000; /* sys.getswitchinterval() == 0.005 */
     p->waker = GS_WAKE_FIFO;
-    p->signal_steal_pct = 83; /* calibrated: docs/model.md, docs/validation.md */
     p->check_interval = 100; /* sys.getcheckinterval() in 2.x */
     p->tick_ns = 100;
     p->slowdown_pct = 100;
@@ -381,8 +382,11 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
         return fail(err, "machine", "time slices must be > 0");
     if (m->machine.context_switch_ns < 0 || m->machine.wakeup_latency_ns < 0 ||
         m->machine.cfs_wakeup_granularity_ns < 0 ||
-        m->machine.timer_slack_ns < 0)
+        m->machine.timer_slack_ns < 0 || m->machine.futex_ns < 0 ||
+        m->machine.timer_jitter_ns < 0)
         return fail(err, "machine", "costs and latencies must be >= 0");
+    if (m->machine.requester_first_pct < 0 || m->machine.requester_first_pct > 100)
+        return fail(err, "machine.requester_first", "must be from 0 to 1");
     if (m->n_processes < 1)
         return fail(err, "processes", "a model needs at least one process");
     for (int i = 0; i < m->n_processes; i++) {
@@ -391,8 +395,6 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
             return fail(err, "python.switch_interval", "must be > 0");
         if (p->check_interval < 1 || p->tick_ns <= 0)
             return fail(err, "python", "check_interval and tick must be > 0");
-        if (p->signal_steal_pct < 0 || p->signal_steal_pct > 100)
-            return fail(err, "python.signal_steal", "must be from 0 to 1");
         if (p->slowdown_pct < 1)
             return fail(err, "python.slowdown", "must be >= 1.0");
         if (p->thread_create_ns < 0)

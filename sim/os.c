@@ -307,7 +307,19 @@ static gs_core_t *victim(gs_engine_t *e, const gs_thr_t *t)
     return v;
 }
 
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept);
+
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
+{
+    wake(e, t, false);
+}
+
+void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
+{
+    wake(e, t, true);
+}
+
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
 {
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
@@ -321,12 +333,14 @@ void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
     }
     gs_core_t *c = idle_core(e, t);
     if (c) {
+        bool own = unslept && c->id == t->last_core && c->last_thread == t->id;
         c->cur = t;
         c->mode = CORE_WAKING;
         c->gen++;
         t->core = c;
         set_os(e, t, OS_WAKING);
-        gs__ev_push(e, e->now + mach(e)->wakeup_latency_ns, EV_CORE, c->id, c->gen);
+        gs__ev_push(e, e->now + (own ? 0 : mach(e)->wakeup_latency_ns), EV_CORE, c->id,
+                    c->gen);
         gs__thr_trace(e, t);
         return;
     }
@@ -336,6 +350,14 @@ void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
     gs_core_t *v = victim(e, t);
     if (v)
         preempt(e, v);
+}
+
+int64_t gs__timer_late(gs_engine_t *e, gs_rng_t *rng)
+{
+    int64_t late = mach(e)->timer_slack_ns, j = mach(e)->timer_jitter_ns;
+    if (j > 0)
+        late += (int64_t)(gs__rng_next(rng) % ((uint64_t)j + 1));
+    return late;
 }
 
 static void leave_core(gs_engine_t *e, gs_thr_t *t)

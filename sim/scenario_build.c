@@ -26,7 +26,7 @@ static const char *const top_keys[] = {
 static const char *const machine_keys[] = {
     "cores",       "policy",      "timeslice",           "context_switch",
     "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
-    "timer_slack", NULL};
+    "timer_slack", "timer_jitter", "futex", "requester_first", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", NULL};
 static const char *const python_keys[] = {"gil",           "switch_interval", "waker",
                                           "signal_steal",  "check_interval",  "tick",
@@ -39,6 +39,9 @@ static const char *const thread_keys[] = {"name",     "count",   "start_at", "au
 static const char *const process_keys[] = {"name", "start_at", "create", "python", "threads",
                                            NULL};
 static const char *const annotation_keys[] = {"at", "text", NULL};
+
+static void get_hundredths(gs__scen_t *ld, const cJSON *obj, const char *key, double lo,
+                           double hi, const char *what, int *out);
 
 static char *dup_str(gs__scen_t *ld, const char *s)
 {
@@ -90,6 +93,12 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     gs__scen_get_fixed(ld, v, "context_switch", 0, &mc->context_switch_ns);
     gs__scen_get_fixed(ld, v, "wakeup_latency", 0, &mc->wakeup_latency_ns);
     gs__scen_get_fixed(ld, v, "timer_slack", 0, &mc->timer_slack_ns);
+    gs__scen_get_fixed(ld, v, "timer_jitter", 0, &mc->timer_jitter_ns);
+    gs__scen_get_fixed(ld, v, "futex", 0, &mc->futex_ns);
+    get_hundredths(ld, v, "requester_first", 0.0, 1.0,
+                   "a chance from 0 to 1 (0.5 = the thread that asked for the GIL drop still "
+                   "holds the GIL's mutex when the holder comes to drop, half of the time)",
+                   &mc->requester_first_pct);
     gs__scen_get_fixed(ld, v, "cfs_latency", 1, &mc->cfs_latency_ns);
     gs__scen_get_fixed(ld, v, "cfs_min_granularity", 1, &mc->cfs_min_granularity_ns);
     gs__scen_get_fixed(ld, v, "cfs_wakeup_granularity", 0, &mc->cfs_wakeup_granularity_ns);
@@ -131,10 +140,14 @@ static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
         py->check_interval = (int)i;
     gs__scen_get_fixed(ld, v, "tick", 1, &py->tick_ns);
     gs__scen_get_fixed(ld, v, "thread_create", 0, &py->thread_create_ns);
-    get_hundredths(ld, v, "signal_steal", 0.0, 1.0,
-                   "a chance from 0 to 1 (0.8 = the waiter that asked for the drop takes the "
-                   "GIL 8 times in 10)",
-                   &py->signal_steal_pct);
+    const cJSON *steal = cJSON_GetObjectItemCaseSensitive(v, "signal_steal");
+    if (steal) {
+        size_t mark = gs__scen_push_key(ld, "signal_steal");
+        gs__scen_err(ld, "\"signal_steal\" is retired: which waiter gets the GIL now follows "
+                         "glibc's condition variable (docs/model.md); remove the key, and set "
+                         "machine.futex to change how long a waiter takes to go to sleep");
+        gs__scen_pop(ld, mark);
+    }
     get_hundredths(ld, v, "slowdown", 1.0, 100.0,
                    "a number from 1 to 100 (1.3 = Python runs 30% slower than with a GIL)",
                    &py->slowdown_pct);

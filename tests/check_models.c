@@ -45,11 +45,10 @@ END_TEST
 /* A server doing 60 I/O calls, each followed by a little Python, beside
  * cpu_threads CPU-bound threads on two cores (which outlast it); the median
  * of its I/O-to-GIL waits. */
-static int64_t convoy_p50(int64_t interval, int cpu_threads, int steal_pct)
+static int64_t convoy_p50(int64_t interval, int cpu_threads)
 {
     gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
     m->processes[0].python.switch_interval_ns = interval;
-    m->processes[0].python.signal_steal_pct = steal_pct;
     for (int i = 0; i < cpu_threads; i++)
         tu_thread(m, "cpu", 1, tu_cpu(MS(2000)));
     int s = tu_thread(m, "server", 1, tu_repeat(60, 2, tu_io(US(200)), tu_cpu(US(2))));
@@ -66,12 +65,12 @@ static int64_t convoy_p50(int64_t interval, int cpu_threads, int steal_pct)
 
 START_TEST(test_gil_convoy_io_waits_about_one_interval)
 {
-    int64_t alone = convoy_p50(MS(5), 0, 83);
+    int64_t alone = convoy_p50(MS(5), 0);
     ck_assert_int_lt(alone, US(100)); /* no competitor: just the wake-up */
-    int64_t p5 = convoy_p50(MS(5), 1, 83);
+    int64_t p5 = convoy_p50(MS(5), 1);
     ck_assert_int_ge(p5, MS(5) * 8 / 10);
     ck_assert_int_le(p5, MS(5) * 15 / 10);
-    int64_t p1 = convoy_p50(MS(1), 1, 83);
+    int64_t p1 = convoy_p50(MS(1), 1);
     ck_assert_int_ge(p1, MS(1) * 8 / 10);
     ck_assert_int_le(p1, MS(1) * 15 / 10);
     ck_assert_int_lt(p1, p5); /* and it shrinks with the interval */
@@ -485,51 +484,6 @@ START_TEST(test_gil_at_most_one_holder_over_many_seeds)
 }
 END_TEST
 
-/* The waiter that asked for the drop re-enters its wait on its own core and
- * takes the signal before the sleeping I/O thread (glibc's condvar): beside
- * two CPU-bound threads the I/O thread waits several intervals, as in
- * CPython (docs/validation.md), and one without stealing. */
-START_TEST(test_gil_stolen_signals_make_an_io_thread_wait_several_intervals)
-{
-    int64_t stolen = convoy_p50(MS(5), 2, 83);
-    int64_t fifo = convoy_p50(MS(5), 2, 0);
-    ck_assert_int_le(fifo, MS(5) * 15 / 10);
-    ck_assert_int_ge(stolen, MS(5) * 2);
-    ck_assert_int_le(stolen, MS(5) * 10);
-}
-END_TEST
-
-/* Stealing needs the holder to drop in the instant of the request (it runs
- * on another core and reaches its eval breaker at once). A holder inside a
- * C call that keeps the GIL drops only when the call returns; by then the
- * requester sleeps in the kernel like the other waiters, and the chance
- * changes nothing at all. */
-static gs_trace_t *c_holders(int steal_pct)
-{
-    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
-    m->processes[0].python.signal_steal_pct = steal_pct;
-    for (int i = 0; i < 3; i++)
-        tu_thread(m, "c", 1, tu_repeat(10, 2, tu_c(MS(8), false), tu_cpu(US(10))));
-    gs_trace_t *t = tu_run(m, NULL);
-    gs_model_free(m);
-    return t;
-}
-
-START_TEST(test_gil_a_drop_after_a_c_call_is_not_stolen)
-{
-    gs_trace_t *a = c_holders(83), *b = c_holders(0);
-    size_t la, lb;
-    char *da = tu_dump(a, &la), *db = tu_dump(b, &lb);
-    ck_assert_uint_eq(la, lb);
-    ck_assert_int_eq(memcmp(da, db, la), 0);
-    ck_assert_int_gt(tu_count(a, GS_IN_FORCED_SWITCH, -1), 10); /* drops were requested */
-    free(da);
-    free(db);
-    gs_trace_free(a);
-    gs_trace_free(b);
-}
-END_TEST
-
 static Suite *models_suite(void)
 {
     Suite *s = suite_create("models");
@@ -537,8 +491,6 @@ static Suite *models_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_gil_two_cpu_threads_are_not_faster_than_one);
     tcase_add_test(tc, test_gil_convoy_io_waits_about_one_interval);
-    tcase_add_test(tc, test_gil_stolen_signals_make_an_io_thread_wait_several_intervals);
-    tcase_add_test(tc, test_gil_a_drop_after_a_c_call_is_not_stolen);
     tcase_add_test(tc, test_gil_releasing_c_calls_scale_with_cores);
     tcase_add_test(tc, test_gil_keeping_c_call_starves_everyone);
     tcase_add_test(tc, test_gil_forced_switch_follows_each_drop_request);

@@ -92,6 +92,32 @@ def switch_counter(me, n, cell):
     return seen
 
 
+def holder_sequence(k, interval_s, n):
+    """k threads each run n turns of a loop that, on finding another thread's
+    id in a shared cell, claims it and logs its own id: the log is the order
+    in which the threads held the GIL (and ran Python).  Returns that list."""
+    cell, log = [0], []
+
+    def body(me):
+        seen_n = n
+        while seen_n:
+            if cell[0] != me:
+                cell[0] = me
+                log.append(me)
+            seen_n -= 1
+    with with_interval(interval_s):
+        gated([(lambda i=i: body(i)) for i in range(1, k + 1)])
+    return log
+
+
+def back_to_second_last(seq):
+    """Share of the holder changes in seq that go back to the holder before the
+    last one (A B A) rather than to a third thread (A B C)."""
+    if len(seq) < 3:
+        return float("nan")
+    return sum(1 for i in range(2, len(seq)) if seq[i] == seq[i - 2]) / (len(seq) - 2)
+
+
 def cal_switch_counter_ns(n=200_000):
     return best_time(lambda: switch_counter(1, n, [1])) / n * 1e9
 

@@ -387,7 +387,7 @@ END_TEST
 START_TEST(test_processes_inherit_top_python_and_override_per_key)
 {
     gs_model_t *m = load_ok(
-        "{\"python\": {\"switch_interval\": \"2ms\", \"waker\": \"random\", \"signal_steal\": 0.25},"
+        "{\"python\": {\"switch_interval\": \"2ms\", \"waker\": \"random\", \"check_interval\": 25},"
         "\"threads\": [{\"name\": \"a\", \"program\": []}],"
         "\"processes\": [{\"name\": \"p1\", \"start_at\": \"3ms\", \"create\": \"1ms\","
         "  \"python\": {\"gil\": \"none\", \"slowdown\": 1.25},"
@@ -400,8 +400,8 @@ START_TEST(test_processes_inherit_top_python_and_override_per_key)
     ck_assert_int_eq(m->processes[1].python.slowdown_pct, 125);
     ck_assert_int_eq(m->processes[1].python.switch_interval_ns, 2000000);
     ck_assert_int_eq(m->processes[1].python.waker, GS_WAKE_RANDOM);
-    ck_assert_int_eq(m->processes[1].python.signal_steal_pct, 25);
-    ck_assert_int_eq(m->processes[2].python.signal_steal_pct, 25);
+    ck_assert_int_eq(m->processes[1].python.check_interval, 25);
+    ck_assert_int_eq(m->processes[2].python.check_interval, 25);
     ck_assert_int_eq(m->processes[1].start_at_ns, 3000000);
     ck_assert_int_eq(m->processes[1].create_ns, 1000000);
     ck_assert_int_eq(m->processes[2].create_ns, GS_SCEN_PROCESS_CREATE_NS);

@@ -42,15 +42,21 @@ typedef struct gs_machine {
     int64_t wakeup_latency_ns;        /* waking a thread onto an idle core; 20 us */
     int64_t timer_slack_ns;           /* how late a timed wait ends (sleep, the GIL's
                                          timed wait): Linux timer slack; 0 */
+    int64_t timer_jitter_ns;          /* a timed wait ends late by timer_slack plus
+                                         a seeded random part in [0, this]; 0 */
+    int64_t futex_ns;                 /* one futex system call: how long a condvar
+                                         waiter takes to go to sleep after it
+                                         released the mutex (glibc); 1 us */
+    int requester_first_pct;          /* cpython3: chance in % that the thread
+                                         asking for a GIL drop still holds the
+                                         GIL's mutex when the holder comes to
+                                         drop (a race of user code); 50 */
 } gs_machine_t;
 
 typedef struct gs_python {
     gs_gil_kind_t gil;          /* default cpython3 */
     int64_t switch_interval_ns; /* cpython3; default 5 ms */
     gs_waker_t waker;           /* cpython3/2: which waiter a signal wakes */
-    int signal_steal_pct;       /* cpython3: chance in % that the waiter which
-                                   asked for the drop takes the GIL ahead of
-                                   the others (glibc condvar); default 83 */
     int check_interval;         /* cpython2: ticks between releases; 100 */
     int64_t tick_ns;            /* cpython2: duration of one tick; 100 ns */
     int slowdown_pct;           /* none: Python runs this % of the time; 100 */

@@ -1,0 +1,234 @@
+/* check_mechanisms.c - the mechanisms under the GIL's hand-offs, stated as
+ * properties: glibc's condition variable (which waiter a signal wakes), the
+ * race between a drop request and the holder's drop, and timer jitter.
+ *
+ * Each test changes one machine setting that the mechanism depends on and
+ * checks the direction the mechanism predicts; none names a figure that was
+ * fitted to a measurement. Every run also passes the trace invariant checker
+ * (tu_run). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* The GIL lane's holders, in order, as thread indices (up to max). */
+static int holders(const gs_trace_t *t, int *out, int max)
+{
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
+    int n = 0;
+    for (size_t i = 0; i < l->n && n < max; i++)
+        if (l->iv[i].who >= 0 && (n == 0 || out[n - 1] != l->iv[i].who))
+            out[n++] = l->iv[i].who;
+    return n;
+}
+
+/* An I/O thread (200 us sleeps, then 2 us of Python) beside cpu CPU-bound
+ * threads on two cores; the median of its sleep-end-to-GIL waits, in
+ * switch intervals x 10. */
+static int convoy_tenths(int cpu, int64_t futex_ns, int requester_first_pct,
+                         int64_t jitter_ns, uint64_t seed)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->seed = seed;
+    m->machine.futex_ns = futex_ns;
+    m->machine.requester_first_pct = requester_first_pct;
+    m->machine.timer_jitter_ns = jitter_ns;
+    m->machine.timer_slack_ns = US(50);
+    m->machine.wakeup_latency_ns = US(10);
+    for (int i = 0; i < cpu; i++)
+        tu_thread(m, "cpu", 1, tu_cpu(MS(3000)));
+    int s = tu_thread(m, "io", 1, tu_repeat(60, 2, tu_sleep(US(200)), tu_cpu(US(2))));
+    m->threads[s].start_at_ns = MS(1);
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t lat[64];
+    int n = tu_io_to_gil(t, s, lat, 64);
+    int tenths = n < 60 ? 10000 : (int)(tu_median(lat, n) * 10 / MS(5));
+    gs_trace_free(t);
+    gs_model_free(m);
+    return tenths;
+}
+
+/* glibc: a waiter that has not gone to sleep yet takes an available signal
+ * ahead of older waiters asleep in the futex. With two CPU-bound threads,
+ * the one that asked for the drop is still entering its wait when the holder
+ * drops (requester_first = 0): it takes the GIL every time, and each such
+ * switch voids the I/O thread's own timeout. The I/O thread waits far longer
+ * than without that window (futex = 0: every waiter is asleep at once, the
+ * futex wakes the longest sleeper). */
+START_TEST(test_cv_a_waiter_not_yet_asleep_takes_the_signal)
+{
+    int window = convoy_tenths(2, US(1), 0, 0, 1);
+    int none = convoy_tenths(2, 0, 0, 0, 1);
+    ck_assert_int_le(none, 15);      /* about one interval */
+    ck_assert_int_ge(window, 4 * 10); /* starved for many intervals */
+}
+END_TEST
+
+/* The race decides: when the requester always reaches the GIL mutex first
+ * (requester_first = 1), the holder drops only once the requester sleeps, and
+ * the signal goes to the longest sleeper, as if there were no window. */
+START_TEST(test_cv_requester_first_means_the_longest_sleeper_wins)
+{
+    int first = convoy_tenths(2, US(1), 100, 0, 1);
+    int none = convoy_tenths(2, 0, 100, 0, 1);
+    ck_assert_int_le(first, 15);
+    ck_assert_int_eq(first, none);
+}
+END_TEST
+
+/* Between the two, the I/O thread's wait grows as the race goes more often
+ * to the holder (more switches are taken by the requester). Medians over
+ * seeds, with timer jitter so that the waiters' timeouts do not lock into a
+ * fixed phase. */
+START_TEST(test_cv_wait_grows_as_the_holder_wins_the_race_more_often)
+{
+    int prev = -1;
+    for (int pct = 100; pct >= 20; pct -= 40) {
+        int v[5];
+        for (int s = 0; s < 5; s++)
+            v[s] = convoy_tenths(2, US(1), pct, US(50), (uint64_t)s + 1);
+        int64_t w[5];
+        for (int s = 0; s < 5; s++)
+            w[s] = v[s];
+        int med = (int)tu_median(w, 5);
+        ck_assert_int_ge(med, prev);
+        prev = med;
+    }
+    ck_assert_int_ge(prev, 20); /* at 0.2, several intervals */
+}
+END_TEST
+
+/* With three CPU-bound threads, the thread that was forced off (A, in A B)
+ * enters its wait first, so it is the next to time out and ask for a drop.
+ * If it wins the race it takes the GIL back (A B A); if not, the signal goes
+ * to the longest sleeper, the third thread (A B C). The share of A B A
+ * switches falls as the requester reaches the mutex first more often. This
+ * is the pattern tests/reality measures on real CPython to calibrate
+ * requester_first. */
+static int back_to_second_last_pct(int requester_first_pct)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->machine.requester_first_pct = requester_first_pct;
+    m->machine.timer_slack_ns = US(50);
+    m->processes[0].python.switch_interval_ns = MS(1);
+    for (int i = 0; i < 3; i++)
+        tu_thread(m, "cpu", 1, tu_cpu(MS(200)));
+    gs_trace_t *t = tu_run(m, NULL);
+    int seq[2048];
+    int n = holders(t, seq, 2048);
+    ck_assert_int_gt(n, 100);
+    int back = 0;
+    for (int i = 2; i < n; i++)
+        back += seq[i] == seq[i - 2];
+    gs_trace_free(t);
+    gs_model_free(m);
+    return back * 100 / (n - 2);
+}
+
+START_TEST(test_cv_three_threads_go_back_when_the_requester_wins)
+{
+    int wins = back_to_second_last_pct(0), half = back_to_second_last_pct(50),
+        loses = back_to_second_last_pct(100);
+    ck_assert_int_ge(wins, 90);
+    ck_assert_int_le(loses, 10);
+    ck_assert_int_gt(half, loses);
+    ck_assert_int_lt(half, wins);
+}
+END_TEST
+
+/* A holder inside a C call that keeps the GIL drops only when the call
+ * returns; by then the requester sleeps in the futex like the others, so the
+ * race cannot matter: the same trace whoever reaches the mutex first. */
+static gs_trace_t *c_holders(int requester_first_pct)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->machine.requester_first_pct = requester_first_pct;
+    for (int i = 0; i < 3; i++)
+        tu_thread(m, "c", 1, tu_repeat(10, 2, tu_c(MS(8), false), tu_cpu(US(10))));
+    gs_trace_t *t = tu_run(m, NULL);
+    gs_model_free(m);
+    return t;
+}
+
+START_TEST(test_cv_a_drop_after_a_c_call_is_not_raced)
+{
+    gs_trace_t *a = c_holders(0), *b = c_holders(100);
+    size_t la, lb;
+    char *da = tu_dump(a, &la), *db = tu_dump(b, &lb);
+    ck_assert_uint_eq(la, lb);
+    ck_assert_int_eq(memcmp(da, db, la), 0);
+    ck_assert_int_gt(tu_count(a, GS_IN_FORCED_SWITCH, -1), 10); /* drops were requested */
+    free(da);
+    free(db);
+    gs_trace_free(a);
+    gs_trace_free(b);
+}
+END_TEST
+
+/* A futex wake that finds the signal already taken is a futile wake-up: the
+ * woken thread runs, finds nothing and sleeps again. With the window, every
+ * stolen signal costs the longest sleeper one. */
+START_TEST(test_cv_a_stolen_signal_leaves_a_futile_wakeup)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->machine.requester_first_pct = 0;
+    for (int i = 0; i < 3; i++)
+        tu_thread(m, "cpu", 1, tu_cpu(MS(100)));
+    gs_trace_t *t = tu_run(m, NULL);
+    ck_assert_int_gt(tu_count(t, GS_IN_FUTILE_WAKEUP, -1), 5);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+/* Timer jitter: each timed wait ends late by the slack plus a draw in
+ * [0, jitter]; so sleeps spread out, and never end early. */
+START_TEST(test_timer_jitter_spreads_sleeps_never_shortens_them)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->machine.timer_slack_ns = US(50);
+    m->machine.timer_jitter_ns = US(100);
+    int s = tu_thread(m, "s", 1, tu_repeat(50, 1, tu_sleep(US(500))));
+    gs_trace_t *t = tu_run(m, NULL);
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, s));
+    int64_t lo = INT64_MAX, hi = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->iv[i].state != GS_ST_SLEEP)
+            continue;
+        int64_t d = l->iv[i].end_ns - l->iv[i].start_ns;
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+    }
+    ck_assert_int_ge(lo, US(550));
+    ck_assert_int_le(hi, US(650));
+    ck_assert_int_gt(hi - lo, US(50)); /* spread */
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+static Suite *mechanisms_suite(void)
+{
+    Suite *s = suite_create("mechanisms");
+    TCase *tc = tcase_create("condvar");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_cv_a_waiter_not_yet_asleep_takes_the_signal);
+    tcase_add_test(tc, test_cv_requester_first_means_the_longest_sleeper_wins);
+    tcase_add_test(tc, test_cv_wait_grows_as_the_holder_wins_the_race_more_often);
+    tcase_add_test(tc, test_cv_three_threads_go_back_when_the_requester_wins);
+    tcase_add_test(tc, test_cv_a_drop_after_a_c_call_is_not_raced);
+    tcase_add_test(tc, test_cv_a_stolen_signal_leaves_a_futile_wakeup);
+    tcase_add_test(tc, test_timer_jitter_spreads_sleeps_never_shortens_them);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(mechanisms_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
