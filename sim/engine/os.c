@@ -113,7 +113,7 @@ void gs__os_account(gs_engine_t *e, gs_thr_t *t)
     if (t->exec_active) {
         t->remaining_ns -= d;
         if (t->req.exec == GS_ST_PY)
-            t->tick_left_ns -= d;
+            t->py_exec_ns += d;
     }
     t->vruntime += d * 1024 / t->weight;
     t->seg_start_ns = e->now;
@@ -352,11 +352,11 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
         preempt(e, v);
 }
 
-int64_t gs__timer_late(gs_engine_t *e, gs_rng_t *rng)
+int64_t gs__timer_late(gs_engine_t *e)
 {
     int64_t late = mach(e)->timer_slack_ns, j = mach(e)->timer_jitter_ns;
     if (j > 0)
-        late += (int64_t)(gs__rng_next(rng) % ((uint64_t)j + 1));
+        late += (int64_t)(gs__rng_next(&e->timer_rng) % ((uint64_t)j + 1));
     return late;
 }
 

@@ -68,7 +68,7 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     if (g->last_holder != t)
         g->switch_number++;
     g->last_holder = t;
-    t->tick_left_ns = (int64_t)g->py->check_interval * g->py->tick_ns;
+    t->tick_end_ns = t->py_exec_ns + (int64_t)g->py->check_interval * g->py->tick_ns;
     if (g->py->gil == GS_GIL_CPYTHON3) {
         g->drop_request = false; /* the new holder resets it */
         g->requester = NULL;
@@ -99,7 +99,7 @@ static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
         t->cv_consumed = false;
         t->cv_asleep_ns = e->now + e->m->machine.futex_ns;
         t->cv_sleep_seq = g->sleep_seq++;
-        t->cv_deadline_ns = e->now + g->py->switch_interval_ns + gs__timer_late(e, &g->rng);
+        t->cv_deadline_ns = e->now + g->py->switch_interval_ns + gs__timer_late(e);
     }
     gs__os_block(e, t, BLK_GIL, -1);
     if (cv(g))
@@ -312,7 +312,7 @@ static void request_drop(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     gs__ev_push(e, e->now + d, EV_BREAK, g->holder->id, 0);
 }
 
-void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
+static void on_core(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     bool timed_out = t->gw == GW_TIMEDOUT;
@@ -339,6 +339,17 @@ void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
         gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
     }
     wait_cond(e, g, t);
+}
+
+bool gs__gil_resume(gs_engine_t *e, gs_thr_t *t)
+{
+    if (t->gw == GW_TIMEDOUT || t->gw == GW_SIGNALED || t->gw == GW_LEFT) {
+        on_core(e, t);
+        return true;
+    }
+    if (t->gw == GW_SWITCHED)
+        t->gw = GW_NONE;
+    return false;
 }
 
 static void signal(gs_engine_t *e, gs_gil_t *g)
@@ -389,15 +400,15 @@ int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t)
     gs_gil_t *g = gs__gil_of(e, t);
     if (g->py->gil != GS_GIL_CPYTHON2 || t->req.exec != GS_ST_PY || !t->holds_gil)
         return INT64_MAX;
-    if (t->tick_left_ns <= 0)
-        t->tick_left_ns = (int64_t)g->py->check_interval * g->py->tick_ns;
-    return t->tick_left_ns;
+    if (t->tick_end_ns - t->py_exec_ns <= 0)
+        t->tick_end_ns = t->py_exec_ns + (int64_t)g->py->check_interval * g->py->tick_ns;
+    return t->tick_end_ns - t->py_exec_ns;
 }
 
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    if (g->py->gil != GS_GIL_CPYTHON2 || !t->holds_gil || t->tick_left_ns > 0)
+    if (g->py->gil != GS_GIL_CPYTHON2 || !t->holds_gil || t->tick_end_ns - t->py_exec_ns > 0)
         return;
     /* Release and re-take at once (Python 2 ceval.c, _Py_Ticker). A waiter
      * woken by the release may preempt us on this very core first. */
