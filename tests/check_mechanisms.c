@@ -208,6 +208,49 @@ START_TEST(test_timer_jitter_spreads_sleeps_never_shortens_them)
 }
 END_TEST
 
+/* The GIL's machinery: a release that wakes a blocked thread is a futex call,
+ * paid by the releaser as C time (with or without the GIL) after the wake
+ * began, so the woken thread gets a head start. Two threads passing a Lock
+ * back and forth: each pays about one call per hand-off, and none without. */
+static gs_trace_t *lock_pingpong(int64_t futex_ns)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->machine.futex_ns = futex_ns;
+    int a = gs_model_add_lock(m, "a", false);
+    int b = gs_model_add_lock(m, "b", false);
+    tu_thread(m, "setup", 2, tu_sync(GS_OP_ACQUIRE, a), tu_sync(GS_OP_ACQUIRE, b));
+    int p = tu_thread(m, "ping", 1,
+                      tu_repeat(50, 3, tu_sync(GS_OP_ACQUIRE, a), tu_cpu(US(2)),
+                                tu_sync(GS_OP_RELEASE, b)));
+    int q = tu_thread(m, "pong", 1,
+                      tu_repeat(50, 3, tu_cpu(US(2)), tu_sync(GS_OP_RELEASE, a),
+                                tu_sync(GS_OP_ACQUIRE, b)));
+    m->threads[p].start_at_ns = US(100);
+    m->threads[q].start_at_ns = US(100);
+    gs_trace_t *t = tu_run(m, NULL);
+    gs_model_free(m);
+    return t;
+}
+
+static int64_t c_time(const gs_trace_t *t, int th)
+{
+    return tu_time_in(t, th, GS_ST_C_GIL) + tu_time_in(t, th, GS_ST_C_NOGIL);
+}
+
+START_TEST(test_machinery_a_waking_release_costs_one_futex_call)
+{
+    gs_trace_t *none = lock_pingpong(0), *some = lock_pingpong(US(3));
+    ck_assert_int_eq(c_time(none, 1) + c_time(none, 2), 0);
+    int64_t paid = c_time(some, 1) + c_time(some, 2);
+    ck_assert_int_eq(paid % US(3), 0);
+    ck_assert_int_ge(paid, 90 * US(3));  /* about one per hand-off (100) */
+    ck_assert_int_le(paid, 300 * US(3)); /* plus the GIL signals' futex wakes */
+    ck_assert_int_gt(tu_finish(some, 1), tu_finish(none, 1));
+    gs_trace_free(none);
+    gs_trace_free(some);
+}
+END_TEST
+
 static Suite *mechanisms_suite(void)
 {
     Suite *s = suite_create("mechanisms");
@@ -220,6 +263,7 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_cv_a_drop_after_a_c_call_is_not_raced);
     tcase_add_test(tc, test_cv_a_stolen_signal_leaves_a_futile_wakeup);
     tcase_add_test(tc, test_timer_jitter_spreads_sleeps_never_shortens_them);
+    tcase_add_test(tc, test_machinery_a_waking_release_costs_one_futex_call);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -156,6 +156,14 @@ static step_res_t step_exit(gs_engine_t *e, gs_thr_t *t)
 static void advance(gs_engine_t *e, gs_thr_t *t)
 {
     while (!e->stopped && t->os == OS_ON) {
+        if (t->debt_ns > 0) {
+            /* finish the futex call that woke another thread first */
+            t->paying = true;
+            gs__thr_timer(e, t, e->now + t->debt_ns);
+            t->debt_ns = 0;
+            gs__thr_trace(e, t);
+            return;
+        }
         micro_t m = t->req.prog[t->req.pc];
         step_res_t r;
         switch (m) {
@@ -205,6 +213,7 @@ void gs__go_on(gs_engine_t *e, gs_thr_t *t)
 {
     if (t->os != OS_ON || e->stopped)
         return;
+    t->paying = false;
     if (gs__gil_resume(e, t))
         return; /* a GIL wait goes on first */
     if (t->exec_active)
@@ -235,6 +244,10 @@ static void on_timer(gs_engine_t *e, gs_thr_t *t)
             gs__gil_exec_tick(e, t); /* a cpython2 check interval ended */
             gs__go_on(e, t);
         }
+    } else if (t->paying && t->os == OS_ON) {
+        t->paying = false;
+        gs__thr_trace(e, t);
+        advance(e, t);
     } else if (t->os == OS_OFF && (t->blk == BLK_IO || t->blk == BLK_SLEEP)) {
         gs__os_wake(e, t);
     } else if (t->os == OS_OFF && t->gw == GW_COND) {

@@ -160,6 +160,8 @@ struct gs_ctx {
     int64_t cv_deadline_ns; /* its timed wait ends here */
     bool cv_consumed;     /* it took a signal; on a core it tries the GIL */
     bool cv_timed_out;    /* GW_LEFT: it left by a timeout */
+    int64_t debt_ns;      /* core time owed for futex wakes it made (os.c) */
+    bool paying;          /* ON, paying debt_ns before its next step */
 
     /* scheduler */
     uint64_t tgen;        /* timer generation: bump to cancel EV_TIMER */
@@ -299,6 +301,10 @@ void gs__os_wake(gs_engine_t *e, gs_thr_t *t);   /* OFF -> runnable */
 /* OFF -> runnable, a thread that never really left its core (it was still
  * entering a futex wait): no wake-up latency if that core is still idle */
 void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t);
+/* waker, on a core, wakes w with a futex call (a lock release, an event set,
+ * a condvar signal): w starts waking now, and waker spends `futex` of core
+ * time in the call before its next step */
+void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w);
 void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON -> OFF */
 void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
 void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */

@@ -166,7 +166,7 @@ static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept)
 }
 
 /* pthread_cond_signal. */
-static void cv_signal(gs_engine_t *e, gs_gil_t *g)
+static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
 {
     if (g->g1_size == 0) {
         /* G1 is all signalled: G2 becomes G1 (__condvar_quiesce_and_switch_g1),
@@ -228,8 +228,12 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g)
         cv_take_signal(e, g, taker);
         cv_wake(e, taker, true);
     }
-    if (sleeper)
+    if (sleeper) {
+        /* the signaller's futex wake: it pays the call */
         cv_wake(e, sleeper, false);
+        if (by && by->os == OS_ON)
+            by->debt_ns += e->m->machine.futex_ns;
+    }
 }
 
 /* The waiter leaves the condvar after its timed wait ran out
@@ -251,7 +255,7 @@ static void cv_cancel(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
         replace = true; /* its group was closed: it had a signal */
     }
     if (replace)
-        cv_signal(e, g);
+        cv_signal(e, g, t);
 }
 
 /* A woken waiter on a core: true if it leaves the condvar (a signal taken, or
@@ -352,10 +356,10 @@ bool gs__gil_resume(gs_engine_t *e, gs_thr_t *t)
     return false;
 }
 
-static void signal(gs_engine_t *e, gs_gil_t *g)
+static void signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
 {
     if (cv(g))
-        cv_signal(e, g);
+        cv_signal(e, g, by);
     else
         signal_one(e, g);
 }
@@ -380,10 +384,10 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
         t->gw = GW_SWITCH;
         gs__waitq_push(e, &g->switch_wait, t);
         gs__os_block(e, t, BLK_SWITCH, -1);
-        signal(e, g);
+        signal(e, g, t);
         return false;
     }
-    signal(e, g);
+    signal(e, g, t);
     return true;
 }
 

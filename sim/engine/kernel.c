@@ -143,6 +143,8 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
         switch (t->os) {
         case OS_ON:
             st = t->exec_active ? t->req.exec : GS_ST_PY;
+            if (t->paying) /* in a futex call: C, with the GIL or without */
+                st = t->holds_gil ? GS_ST_C_GIL : GS_ST_C_NOGIL;
             who = t->core->id;
             flags = 0;
             break;

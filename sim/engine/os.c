@@ -319,6 +319,13 @@ void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
     wake(e, t, true);
 }
 
+void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
+{
+    wake(e, w, false);
+    if (waker && waker->os == OS_ON)
+        waker->debt_ns += mach(e)->futex_ns;
+}
+
 static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
 {
     GS_ASSERT(t->os == OS_OFF);
@@ -362,6 +369,7 @@ int64_t gs__timer_late(gs_engine_t *e)
 
 static void leave_core(gs_engine_t *e, gs_thr_t *t)
 {
+    t->debt_ns = 0; /* a futex call it had still to finish ends as it blocks */
     GS_ASSERT(t->os == OS_ON);
     gs__os_account(e, t);
     gs_core_t *c = t->core;

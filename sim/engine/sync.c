@@ -226,7 +226,7 @@ static step_res_t step_unlock(gs_engine_t *e, gs_thr_t *t, int i)
     l->owner = NULL;
     gs_thr_t *w = gs__waitq_pop(&l->waiters);
     if (w)
-        gs__os_wake(e, w);
+        gs__os_wake_by(e, t, w);
     return STEP_NEXT;
 }
 
@@ -260,7 +260,7 @@ static step_res_t step_queue_try(gs_engine_t *e, gs_thr_t *t, int i)
     }
     gs__trace_instant_obj(e->trace, e->now, GS_IN_QUEUE_LEN, t->id, i, q->len);
     if (w)
-        gs__os_wake(e, w);
+        gs__os_wake_by(e, t, w);
     return STEP_END;
 }
 
@@ -309,7 +309,7 @@ step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
         e->events[i].flag = true;
         gs_thr_t *w;
         while ((w = gs__waitq_pop(&e->events[i].waiters)) != NULL)
-            gs__os_wake(e, w);
+            gs__os_wake_by(e, t, w);
         return STEP_NEXT;
     }
     case M_EV_CLEAR:

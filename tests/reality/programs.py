@@ -359,6 +359,96 @@ def lock_pingpong(n):
     return elapsed
 
 
+def lock_pingpong_beside_cpu(n, interval_s):
+    """lock_pingpong with a third thread spinning in pure Python meanwhile.
+    Each hand-off now needs the GIL back from the spinner, which gives it up
+    only when asked (one switch interval) or when the passing thread blocks
+    first.  Returns the ping-pong's elapsed seconds."""
+    a, b = threading.Lock(), threading.Lock()
+    a.acquire()
+    b.acquire()
+    stop = [False]
+
+    def ping():
+        for _ in range(n):
+            a.acquire()
+            b.release()
+        stop[0] = True
+
+    def pong():
+        for _ in range(n):
+            a.release()
+            b.acquire()
+
+    def spinner():
+        while not stop[0]:
+            pass
+
+    t0 = [0.0]
+
+    def timed_ping():
+        t0[0] = perf()
+        ping()
+        return perf() - t0[0]
+
+    with with_interval(interval_s):
+        _, res = gated([timed_ping, pong, spinner])
+    return res[0]
+
+
+def queue_consumers(k, n_items, work_turns):
+    """One producer puts n_items on a queue.Queue(); k consumers get them, each
+    item followed by work_turns spin turns.  Returns (elapsed, the share of
+    the items the busiest consumer took)."""
+    import queue
+    q = queue.Queue()
+    done = [0] * k
+
+    def producer():
+        for i in range(n_items):
+            q.put(i)
+        for _ in range(k):
+            q.put(None)
+
+    def consumer(i):
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            spin(work_turns)
+            done[i] += 1
+
+    elapsed, _ = gated([producer] + [(lambda i=i: consumer(i)) for i in range(k)])
+    return elapsed, max(done) / n_items
+
+
+def sleep0_rate(n, with_cpu, interval_s=0.005):
+    """Calls per second of time.sleep(0) in a loop, alone or beside a thread
+    spinning in pure Python (sleep(0) gives the GIL up and takes it back)."""
+    stop = [False]
+    t = [0.0]
+
+    def sleeper():
+        t0 = perf()
+        for _ in range(n):
+            time.sleep(0)
+        t[0] = perf() - t0
+        stop[0] = True
+
+    def spinner():
+        while not stop[0]:
+            pass
+
+    with with_interval(interval_s):
+        gated([sleeper] + ([spinner] if with_cpu else []))
+    return n / t[0]
+
+
+def oversleeps(seconds, n):
+    """n overshoots of time.sleep(seconds), sorted."""
+    return sorted(oversleep(seconds) for _ in range(n))
+
+
 def oversleep(seconds):
     """How late time.sleep(seconds) returns, seconds."""
     t = perf()

@@ -84,11 +84,21 @@ def _header(meta):
         "themselves), which is the scenarios' `wakeup_latency`; and a *cold* one, %s, how "
         "late a thread runs after a 1 ms timer. A timer ends late by more than a wake-up "
         "(the kernel's 50 us timer slack, the hrtimer's own delay), so the difference, %s, "
-        "is the scenarios' `timer_slack`, which the model adds to every `sleep` and to "
-        "CPython's timed wait for the GIL. Raw calibration figures: %s."
+        "is what the model adds to every `sleep` and to CPython's timed wait for the GIL: "
+        "`timer_slack` %s plus a seeded draw from 0 to `timer_jitter` %s (the spread of the "
+        "overshoots, 90th minus 10th percentile). glibc's condition variable: `futex` %s "
+        "(one system call, half a pipe write+read) and `requester_first` %.2f, the chance "
+        "that a thread asking for a GIL drop reaches the GIL's mutex before the holder, "
+        "measured with real threads: with three CPU-bound threads, the share of GIL "
+        "switches that go back to the thread before the last one (A B A) is the share of "
+        "races the holder won, and the model's `requester_first` is set so that the model "
+        "shows the same share (docs/model.md). Raw calibration figures: %s."
         % (m.cores, fmt(m.context_switch_s, "s"), fmt(min(m.wake_hot_s, m.wake_cold_s), "s"),
            fmt(m.wake_cold_s, "s"), fmt(max(0.0, m.wake_cold_s - m.wake_hot_s), "s"),
-           "; ".join("%s %s" % (k, fmt(v, "s")) for k, v in m.notes.items())
+           fmt(max(0.0, m.wake_cold_s - m.wake_hot_s - m.timer_jitter_s / 2), "s"),
+           fmt(m.timer_jitter_s, "s"), fmt(m.futex_s, "s"), m.requester_first,
+           "; ".join("%s %s" % (k, fmt(v, "" if "share" in k or "requester_first" in k
+                                          else "s")) for k, v in m.notes.items())
            + " (other processes used %.0f%% of the machine meanwhile)"
            % (100 * getattr(m, "others", 0))),
         "",
@@ -145,11 +155,36 @@ def _experiment(r):
     return out
 
 
+# What follows this line in the file is not reality.py's: it is kept as it is
+# (other generators, e.g. the recordings section, own it).
+END = "<!-- end of the part tests/reality/reality.py writes; what follows is kept -->"
+OTHERS = ("## Recordings",)
+
+
+def _kept(path):
+    """The part of the old file that another generator owns."""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except OSError:
+        return ""
+    if END in old:
+        return old.split(END, 1)[1].lstrip("\n")
+    for head in OTHERS:
+        i = old.find("\n" + head)
+        if i >= 0:
+            return old[i + 1:]
+    return ""
+
+
 def write(path, results, meta):
     lines = _header(meta) + _summary(results)
     for r in results:
         lines += _experiment(r)
+    kept = _kept(path)
     tmp = "%s.tmp.%d" % (path, os.getpid())
     with open(tmp, "w") as f:
-        f.write("\n".join(lines).rstrip() + "\n")
+        f.write("\n".join(lines).rstrip() + "\n\n" + END + "\n")
+        if kept:
+            f.write("\n" + kept)
     os.replace(tmp, path)

@@ -13,8 +13,14 @@ def dur(seconds):
 
 
 def timer_slack_s(machine):
-    """How much later than a wake-up a timer ends (see report.py)."""
-    return max(0.0, machine.wake_cold_s - machine.wake_hot_s)
+    """How much later than a wake-up a timer ends at the least (see
+    report.py): the cold figure is a median, and the jitter's draw adds half
+    of it on average."""
+    return max(0.0, machine.wake_cold_s - machine.wake_hot_s - timer_jitter_s(machine) / 2)
+
+
+def timer_jitter_s(machine):
+    return getattr(machine, "timer_jitter_s", 0.0)
 
 
 def base(name, description, machine, interval_s, threads, **extra):
@@ -34,6 +40,11 @@ def base(name, description, machine, interval_s, threads, **extra):
             # timer slack and the hrtimer's own delay.
             "wakeup_latency": dur(min(machine.wake_hot_s, machine.wakeup_s)),
             "timer_slack": dur(timer_slack_s(machine)),
+            "timer_jitter": dur(timer_jitter_s(machine)),
+            # glibc's condvar: one futex call to fall asleep; who reaches the
+            # GIL mutex first on a drop request (both calibrated, reality.py)
+            "futex": dur(getattr(machine, "futex_s", 1e-6)),
+            "requester_first": round(getattr(machine, "requester_first", 0.5), 2),
         },
         "python": {"gil": "cpython3", "switch_interval": dur(interval_s)},
         "threads": threads,
@@ -132,3 +143,34 @@ def lock_pingpong(machine, n, py_s, setup_s, interval_s=0.005):
                                                    {"acquire": "b"}]}]}],
                 locks=["a", "b"])
 
+
+
+# (8) Lock ping-pong beside a CPU-bound thread.
+def lock_pingpong_cpu(machine, n, py_s, setup_s, interval_s, cpu_s):
+    sc = lock_pingpong(machine, n, py_s, setup_s, interval_s)
+    sc["name"] = "reality: lock ping-pong beside a CPU-bound thread"
+    sc["threads"].append({"name": "spinner", "program": [{"cpu": dur(cpu_s)}]})
+    return sc
+
+
+# (9) Several consumers on one queue.Queue.
+def queue_consumers(machine, k, n_items, py_put_s, py_get_s, work_s, interval_s=0.005):
+    return base("reality: %d consumers on one queue" % k,
+                "A producer puts %d items; %d consumers get them and work %s on each."
+                % (n_items, k, dur(work_s)),
+                machine, interval_s,
+                [{"name": "producer", "program": [{"repeat": n_items, "do": [
+                    {"cpu": dur(py_put_s)}, {"put": "q"}]}]},
+                 {"name": "consumer", "count": k, "program": [{"repeat": n_items, "do": [
+                     {"get": "q"}, {"cpu": dur(py_get_s + work_s)}]}]}],
+                queues={"q": {"maxsize": 0}})
+
+
+# (10) time.sleep(0) in a loop, alone or beside a CPU-bound thread.
+def sleep0(machine, n, py_s, with_cpu, cpu_s, interval_s=0.005):
+    threads = [{"name": "sleeper", "program": [{"repeat": n, "do": [
+        {"sleep": "0ns"}, {"cpu": dur(py_s)}]}]}]
+    if with_cpu:
+        threads.append({"name": "spinner", "program": [{"cpu": dur(cpu_s)}]})
+    return base("reality: time.sleep(0)%s" % (" beside a CPU-bound thread" if with_cpu else ""),
+                "A thread calls time.sleep(0) %d times." % n, machine, interval_s, threads)
