@@ -36,17 +36,16 @@ WHY = [
      "This figure is metastable in CPython: the median wait of the I/O thread ranges "
      "from 1.5 to 7 intervals from one run to the next, with a wide spread within a run "
      "(see the percentiles above), so a single run can land far from any one prediction. "
-     "The mechanism is in the model: with two CPU-bound threads, the waiting CPU thread "
-     "times out, sets the drop request and re-enters pthread_cond_timedwait on its own "
-     "core; the holder drops at once and signals, and glibc's condition variable lets "
-     "the requester, not yet asleep, take that signal (nptl/pthread_cond_wait.c: \"If "
-     "there is an available signal, don't block\") while the I/O thread sleeps on; that "
-     "switch also voids the I/O thread's own timeout (switch_number moved). The model "
-     "steals with the chance signal_steal (0.83, calibrated here) and so waits a random "
-     "number of intervals, about four at the median at any interval. What it leaves out "
-     "is why a real run stays on one side for a while (which of glibc's two waiter "
-     "groups each thread sits in, which decides whether a steal can happen, changes "
-     "slowly) and why real waits tend to be longer at 5 ms than at 1 ms."),
+     "In the model it comes from glibc's condition variable: a requester that loses the "
+     "race to the GIL's mutex lets the holder drop while it is still entering its futex "
+     "wait, and takes the signal ahead of the sleeping I/O thread when "
+     "a group switch has just put both in G1; each such switch also voids the I/O "
+     "thread's own timeout. How often the race goes each way is the one calibrated "
+     "chance (requester_first, from the 3-thread hand-off pattern); the rest is the "
+     "order of the waiters' timeouts, which the timer jitter reshuffles. What would fix "
+     "a remaining miss: a distribution of the race's two path lengths (user code of "
+     "take_gil and of the eval breaker, a cache-line transfer) instead of one chance; "
+     "they cannot be measured from Python, only through the hand-off pattern."),
     ("convoy", "", "hi",
      "The model charges the cold wake-up latency (timer slack plus waking an idle vCPU, "
      "about 0.1 ms) three times per I/O op: after the I/O, after the GIL wait's timeout and "
@@ -75,6 +74,45 @@ WHY = [
      "is about one pipe leg). What remains is what separates a futex-based Lock from a "
      "pipe, and the noise of a VM whose hand-off costs vary by 1.5x from one second to "
      "the next."),
+    ("convoy-many", "", "any",
+     "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
+     "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
+     "hand-off pattern, not on this figure) and the order of the timeouts (timer jitter). "
+     "With more runnable threads than cores the real CPU threads are also preempted by "
+     "the kernel's tick (4 ms; the model preempts at exact slice ends) and other "
+     "processes take cores from them; a tick-driven scheduler (EEVDF, not modelled yet) "
+     "is what would move the 5 ms figures."),
+    ("pingpong-cpu", "", "hi",
+     "The model hands the GIL to the woken ping-pong thread almost every time (it has a "
+     "head start of one futex call on the signalled spinner) and charges a hand-off two "
+     "wake-ups and two futex calls. Real hand-offs beside a spinner cost 3-4x more than "
+     "alone: each drop also wakes the spinner, whose futile wake-ups take one of the two "
+     "cores and delay the next wake-up, and the GIL mutex is contended by three threads. "
+     "What would fix it: charge the futile wake-up's core time to the core (the model "
+     "wakes it on an idle core at no cost to the others), and a wake-up latency that "
+     "depends on what the core was doing."),
+    ("pingpong-cpu", "", "lo",
+     "The spinner took the GIL at a hand-off and kept it for a whole interval: in the "
+     "model that happens when the woken thread's head start (one futex call) is shorter "
+     "than the difference of the two wake-ups, which the calibrated figures of this run "
+     "decide all at once (the model has no spread of wake-up latencies); reality mixes "
+     "both outcomes."),
+    ("queue", "items per second", "any",
+     "The model's queue is a counter with waiters; the real queue.Queue is a Condition on "
+     "a Lock in Python, whose waits and notifies each cost bytecodes and, when a consumer "
+     "blocks, a semaphore acquire and a futex wake. Items per second depend on how often "
+     "a consumer finds the queue empty and blocks, which the GIL's hand-offs decide."),
+    ("queue", "share", "any",
+     "Which consumer gets the GIL after a voluntary drop is decided by glibc's condvar "
+     "(the longest sleeper, unless one is still entering its wait); the real share also "
+     "depends on when each consumer's Condition wait times out in Python, which the model "
+     "does not have."),
+    ("sleep0", "", "any",
+     "time.sleep(0) asks the kernel for a timer of length 0; it still ends late by the "
+     "timer slack and the wake-up of an idle CPU, which the model takes from the 1 ms "
+     "sleep's overshoot (slack and jitter). What would fix it: calibrate the slack per "
+     "timer length (0, 50 us, 1 ms), as the kernel's hrtimer slack rounds each to its own "
+     "expiry range."),
 ]
 
 
