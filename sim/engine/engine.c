@@ -205,6 +205,7 @@ void gs__go_on(gs_engine_t *e, gs_thr_t *t)
 {
     if (t->os != OS_ON || e->stopped)
         return;
+    gs__thr_check(e, t, "gs__go_on");
     if (gs__gil_resume(e, t))
         return; /* a GIL wait goes on first */
     if (t->exec_active)
@@ -400,6 +401,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->until_ns = o->until_ns > 0 ? o->until_ns : m->until_ns;
     e->max_events = o->max_events > 0 ? o->max_events : m->max_events;
     e->stack_bytes = o->stack_bytes;
+    e->check_state = gs__check_state_wanted();
     sem_init(&e->main_go, 0, 0);
     sem_init(&e->parked, 0, 0);
     e->n_thr = m->n_threads;

@@ -168,6 +168,7 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
             flags = 0;
         }
     }
+    gs__thr_check(e, t, "a state change (gs__thr_trace)");
     gs__trace_thread(e->trace, t->id, e->now, st, who, t->op, flags);
     if (t->core && (t->os == OS_ON || t->os == OS_SWITCHING))
         gs__trace_core(e->trace, t->core->id, e->now, t->id, st, flags);
