@@ -4,7 +4,8 @@
  * invariants.c checks them at every transition. Every other suite runs with
  * the check on and must never see it fire; here a C body corrupts its own
  * thread's state on purpose, in a child process, and the check must abort
- * the run at the next transition, naming the broken invariant. */
+ * the run at the next transition, naming the broken invariant. A failed OS
+ * call the run depends on (GS_PTHREAD_OK, GS_ERRNO_OK) aborts loudly too. */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,9 +41,9 @@ static void body_corrupts(gs_ctx_t *c, void *user)
     gs_cpu(c, US(100));
 }
 
-/* Runs a two-thread model in a child whose body applies `what`; returns the
- * child's wait status and its stderr in err. */
-static int run_child(corruption_t what, char *err, size_t n)
+/* Runs fn(arg) in a child process with its stderr in err; returns the
+ * child's wait status. */
+static int in_child(void (*fn)(void *), void *arg, char *err, size_t n)
 {
     int fd[2];
     ck_assert_int_eq(pipe(fd), 0);
@@ -52,18 +53,8 @@ static int run_child(corruption_t what, char *err, size_t n)
     if (pid == 0) {
         dup2(fd[1], 2);
         close(fd[0]);
-        setenv("GILSIM_CHECK_STATE", "1", 1);
-        gs_model_t *m = tu_model(1, GS_POLICY_CFS, GS_GIL_CPYTHON3);
-        static corruption_t w;
-        w = what;
-        int th = gs_model_add_thread(m, "victim", 0);
-        gs_model_set_body(m, th, body_corrupts, &w, NULL);
-        tu_thread(m, "other", 1, tu_cpu(MS(1)));
-        gs_trace_t *t = NULL;
-        int rc = gs_sim_run(m, NULL, &t, NULL);
-        gs_trace_free(t);
-        gs_model_free(m);
-        _exit(rc == 0 ? 0 : 3);
+        fn(arg);
+        _exit(0);
     }
     close(fd[1]);
     size_t got = 0;
@@ -75,6 +66,26 @@ static int run_child(corruption_t what, char *err, size_t n)
     int status = 0;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     return status;
+}
+
+/* A two-thread model whose first body applies the corruption *arg. */
+static void run_corrupted(void *arg)
+{
+    setenv("GILSIM_CHECK_STATE", "1", 1);
+    gs_model_t *m = tu_model(1, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    int th = gs_model_add_thread(m, "victim", 0);
+    gs_model_set_body(m, th, body_corrupts, arg, NULL);
+    tu_thread(m, "other", 1, tu_cpu(MS(1)));
+    gs_trace_t *t = NULL;
+    int rc = gs_sim_run(m, NULL, &t, NULL);
+    gs_trace_free(t);
+    gs_model_free(m);
+    _exit(rc == 0 ? 0 : 3);
+}
+
+static int run_child(corruption_t what, char *err, size_t n)
+{
+    return in_child(run_corrupted, &what, err, n);
 }
 
 static void expect_abort_naming(corruption_t what, const char *invariant)
@@ -114,6 +125,24 @@ START_TEST(test_state_check_fires_when_a_running_thread_claims_a_gil_wait)
 }
 END_TEST
 
+static void fail_an_os_call(void *arg)
+{
+    GS_PTHREAD_OK(0); /* succeeds: nothing happens */
+    GS_PTHREAD_OK(EAGAIN);
+}
+
+/* A failed OS call the run depends on aborts, naming the call and why. */
+START_TEST(test_failed_os_call_aborts_naming_the_call)
+{
+    char err[1024];
+    int status = in_child(fail_an_os_call, NULL, err, sizeof err);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %d", status);
+    ck_assert_msg(strstr(err, "gilsim: fatal: EAGAIN failed") && strstr(err, "check_state.c:") &&
+                      strstr(err, strerror(EAGAIN)),
+                  "unclear message: %s", err);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
     Suite *s = suite_create("state");
@@ -123,6 +152,7 @@ static Suite *state_suite(void)
     tcase_add_test(tc, test_state_check_fires_when_holds_gil_disagrees_with_the_gil);
     tcase_add_test(tc, test_state_check_fires_when_a_running_thread_claims_the_ready_queue);
     tcase_add_test(tc, test_state_check_fires_when_a_running_thread_claims_a_gil_wait);
+    tcase_add_test(tc, test_failed_os_call_aborts_naming_the_call);
     suite_add_tcase(s, tc);
     return s;
 }

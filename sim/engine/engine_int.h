@@ -27,12 +27,20 @@
 #include <stdint.h>
 
 #include <assert.h>
+#include <errno.h>
 
 #include "gilsim/engine.h"
 #include "rand.h"
 #include "trace_int.h"
 
 #define GS_ASSERT(x) assert(x)
+
+/* OS calls whose failure would corrupt the run (a semaphore, a mutex, a stack
+ * size, an affinity we computed) are checked and, failing, abort with the
+ * call, the place and the reason, as CPython's MUTEX_LOCK does. pthread_*
+ * calls return an error number; sem_* calls return -1 and set errno. */
+#define GS_PTHREAD_OK(call) gs__os_ok((call), #call, __FILE__, __LINE__)
+#define GS_ERRNO_OK(call) gs__os_ok((call) == 0 ? 0 : errno, #call, __FILE__, __LINE__)
 
 typedef struct gs_engine gs_engine_t;
 typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
@@ -301,6 +309,7 @@ struct gs_engine {
     sem_t parked;   /* posted by each worker as its last touch of this run */
     int n_workers;  /* workers this run took from the pool or created */
     cpu_set_t allowed; /* the caller's CPUs, for unpinning pooled workers */
+    cpu_set_t saved_affinity; /* the caller's affinity before gs__pin_begin */
     size_t stack_bytes;
     int cpu;  /* pinned CPU or -1 */
     int spin; /* sem_trywait attempts before sem_wait */
@@ -321,6 +330,9 @@ gs_thr_t *gs__waitq_pop(gs_waitq_t *q);       /* oldest, or NULL */
 gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i);
 bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t);
 void gs__waitq_free(gs_waitq_t *q);
+
+void gs__os_ok(int err, const char *call, const char *file, int line); /* aborts on err */
+_Noreturn void gs__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* invariants.c: the state machine's invariants (above), for t. */
 const char *gs__thr_invariant(const gs_engine_t *e, const gs_thr_t *t); /* NULL: all hold */
@@ -370,8 +382,9 @@ void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what
 int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* give it a pthread */
 void gs__worker_pass(gs_engine_t *e, gs_thr_t *self); /* after a request */
 void gs__worker_teardown(gs_engine_t *e);
-int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size);
-void gs__pin_end(gs_engine_t *e, const void *saved, size_t saved_size);
+void gs__run_setup(gs_engine_t *e, int spin); /* stacks, spin, futex hash */
+void gs__pin_begin(gs_engine_t *e, int cpu);  /* pin as asked; keeps the old affinity */
+void gs__pin_end(gs_engine_t *e);             /* restores it */
 
 void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
 

@@ -232,3 +232,22 @@ void gs__waitq_free(gs_waitq_t *q)
     q->n = q->cap = 0;
 }
 
+
+/* ---- fatal errors ------------------------------------------------------- */
+
+void gs__fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gilsim: fatal: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+void gs__os_ok(int err, const char *call, const char *file, int line)
+{
+    if (err != 0)
+        gs__fatal("%s failed (%s:%d): %s", call, file, line, strerror(err));
+}
