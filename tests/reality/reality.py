@@ -239,13 +239,16 @@ class Machine:
         hot = max(1 * US, rt / 2 - self_s)
         over = P.oversleeps(1 * MS, plan.pick(60, 30))
         cold = max(1 * US, median(over))
-        # how much one timer's lateness varies: the middle 80% of the overshoots
-        q = statistics.quantiles(over, n=10)
-        jitter = max(0.0, q[-1] - q[0])
+        # how much one timer's lateness varies: the model draws it uniformly
+        # from 0 to the jitter, whose middle half is half of it; the
+        # interquartile range keeps the few sleeps that other processes
+        # delayed by milliseconds out of it
+        q = statistics.quantiles(over, n=4)
+        jitter = max(0.0, 2 * (q[2] - q[0]))
         cs = 2 * US
         notes = {"pipe write+read alone": self_s, "pipe ping-pong round trip, 2 CPUs": rt,
                  "time.sleep(1 ms) overshoot": cold,
-                 "its spread (90th - 10th percentile)": jitter}
+                 "its spread (2 x the interquartile range)": jitter}
         if hasattr(os, "sched_setaffinity"):
             cpu = sorted(os.sched_getaffinity(0))[0]
             rt1 = median([P.pipe_pingpong(n, cpu) for _ in range(3)])
