@@ -153,8 +153,10 @@ static void cv_take_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *w)
     (void)e;
 }
 
-/* A futex wake-up of w: it runs, then looks for a signal (cv_on_core). */
-static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept)
+/* A futex wake-up of w: it runs, then looks for a signal (cv_on_core). A
+ * waiter not yet asleep was never off its core; a sleeper is woken by the
+ * signaller `by`, which pays the futex call (NULL: nobody pays). */
+static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept, gs_thr_t *by)
 {
     gs__thr_cancel_timer(w);
     w->gw = GW_SIGNALED;
@@ -162,7 +164,7 @@ static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept)
     if (unslept)
         gs__os_wake_unslept(e, w);
     else
-        gs__os_wake(e, w);
+        gs__os_wake_by(e, by, w);
 }
 
 /* pthread_cond_signal. */
@@ -182,7 +184,7 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
             gs_thr_t *w = g->waiters.v[i];
             if (w->cv_group == g->g1 && w->gw == GW_COND) {
                 cv_take_signal(e, g, w);
-                cv_wake(e, w, w->cv_asleep_ns > e->now);
+                cv_wake(e, w, w->cv_asleep_ns > e->now, NULL);
             } else {
                 i++;
             }
@@ -226,14 +228,10 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
     if (taker) {
         g->g1_signals--;
         cv_take_signal(e, g, taker);
-        cv_wake(e, taker, true);
+        cv_wake(e, taker, true, NULL);
     }
-    if (sleeper) {
-        /* the signaller's futex wake: it pays the call */
-        cv_wake(e, sleeper, false);
-        if (by && by->os == OS_ON)
-            by->debt_ns += e->m->machine.futex_ns;
-    }
+    if (sleeper)
+        cv_wake(e, sleeper, false, by); /* the signaller's futex wake */
 }
 
 /* The waiter leaves the condvar after its timed wait ran out
