@@ -713,8 +713,8 @@ def exp_pingpong_cpu(plan, machine, sim):
               pred and pred[k], "/s")
     r.calibration = {"acquire or release, contended (one syscall)": py_s}
     last = "%g" % (intervals[-1] / MS)
-    r.check("beside a CPU thread a hand-off is slower than 20 us (rate < 50000/s)",
-            lambda d: d[last] < 50000, meas, pred)
+    r.check("beside a CPU thread a hand-off still takes far less than an interval "
+            "(rate > 4 per interval)", lambda d: d[last] > 4 / intervals[-1], meas, pred)
     return r
 
 
@@ -752,8 +752,8 @@ def exp_queue(plan, machine, sim):
               pred and pred["rate%d" % k], "/s")
         r.row("%d consumers: the busiest one's share" % k, meas["share%d" % k],
               pred and pred["share%d" % k], "")
-    r.check("one consumer takes more than its fair share with 2 (> 0.6)",
-            lambda d: d["share2"] > 0.6, meas, pred)
+    r.check("a third consumer does not make the queue faster (3 < 1.5 x 2 consumers' rate)",
+            lambda d: d["rate3"] < 1.5 * d["rate2"], meas, pred)
     return r
 
 

@@ -149,7 +149,10 @@ def lock_pingpong(machine, n, py_s, setup_s, interval_s=0.005):
 def lock_pingpong_cpu(machine, n, py_s, setup_s, interval_s, cpu_s):
     sc = lock_pingpong(machine, n, py_s, setup_s, interval_s)
     sc["name"] = "reality: lock ping-pong beside a CPU-bound thread"
-    sc["threads"].append({"name": "spinner", "program": [{"cpu": dur(cpu_s)}]})
+    # the spinner starts with the ping-pong, after the set-up thread has both
+    # locks (the real threads all start at the gate, after the locks are set)
+    sc["threads"].append({"name": "spinner", "start_at": dur(setup_s),
+                          "program": [{"cpu": dur(cpu_s)}]})
     return sc
 
 
