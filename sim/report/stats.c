@@ -16,6 +16,8 @@
 #include "gilsim/stats.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +155,7 @@ int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
     int64_t end_ns = gs_trace_end_ns(t);
     gs_outcome_t outcome = gs_trace_outcome(t);
     s->outcome = outcome;
+    s->end_ns = end_ns;
     s->events = gs_trace_events(t);
     s->n_threads = nt;
     s->n_cores = nc;
@@ -294,4 +297,75 @@ void gs_stats_destroy(gs_stats_t *s)
     free(s->threads);
     s->threads = NULL;
     s->n_threads = 0;
+}
+
+/* ---- the metric tables -------------------------------------------------- */
+
+#define GS_METRIC_ROW_(key, field, kind) {key, GS_METRIC_##kind, offsetof(gs_stats_t, field)},
+static const gs_metric_t run_metrics[] = {GS_METRIC_MAP(GS_METRIC_ROW_)};
+#undef GS_METRIC_ROW_
+#define GS_METRIC_ROW_(key, field, kind)                                                         \
+    {key, GS_METRIC_##kind, offsetof(gs_thread_stats_t, field)},
+static const gs_metric_t thread_metrics[] = {GS_THREAD_METRIC_MAP(GS_METRIC_ROW_)};
+#undef GS_METRIC_ROW_
+
+const gs_metric_t *gs_metrics_run(int *n)
+{
+    *n = (int)(sizeof run_metrics / sizeof run_metrics[0]);
+    return run_metrics;
+}
+
+const gs_metric_t *gs_metrics_thread(int *n)
+{
+    *n = (int)(sizeof thread_metrics / sizeof thread_metrics[0]);
+    return thread_metrics;
+}
+
+const gs_metric_t *gs_metric_find(const char *key)
+{
+    for (size_t i = 0; i < sizeof run_metrics / sizeof run_metrics[0]; i++)
+        if (strcmp(run_metrics[i].key, key) == 0)
+            return &run_metrics[i];
+    return NULL;
+}
+
+int64_t gs_metric_i64(const gs_metric_t *m, const void *rec)
+{
+    const char *p = (const char *)rec + m->offset;
+    switch (m->kind) {
+    case GS_METRIC_INT: {
+        int v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    case GS_METRIC_F64: {
+        double v;
+        memcpy(&v, p, sizeof v);
+        return (int64_t)v;
+    }
+    default: {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    }
+}
+
+double gs_metric_f64(const gs_metric_t *m, const void *rec)
+{
+    if (m->kind != GS_METRIC_F64)
+        return (double)gs_metric_i64(m, rec);
+    double v;
+    memcpy(&v, (const char *)rec + m->offset, sizeof v);
+    return v;
+}
+
+int gs_metric_format(const gs_metric_t *m, const void *rec, char *buf, size_t n)
+{
+    if (m->kind == GS_METRIC_F64)
+        return snprintf(buf, n, "%.6g", gs_metric_f64(m, rec));
+    int64_t v = gs_metric_i64(m, rec);
+    if (m->kind == GS_METRIC_OPT_NS && v < 0)
+        return snprintf(buf, n, "%s", "");
+    return snprintf(buf, n, "%lld", (long long)v);
 }
