@@ -5,6 +5,7 @@
  * built in C. Exports are parsed back (cJSON for the Chrome trace, a CSV
  * reader for the intervals) and compared with the trace and the metrics. */
 #include <check.h>
+#include <math.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -603,9 +604,13 @@ static void expect_same_value(const cJSON *v, const gs_metric_t *m, const void *
         ck_assert_msg(cJSON_IsNull(v), "%s: absent but not null", m->key);
         return;
     }
-    ck_assert_msg(cJSON_IsNumber(v) && v->valuedouble == gs_metric_f64(m, rec),
-                  "%s: %g in the summary, %g in the table", m->key, v->valuedouble,
-                  gs_metric_f64(m, rec));
+    /* cJSON prints 15 significant digits when they read back to within an
+     * epsilon of the value (print_number), so the parsed number may be one
+     * unit in the last place away */
+    double want = gs_metric_f64(m, rec);
+    ck_assert_msg(cJSON_IsNumber(v) && fabs(v->valuedouble - want) <= 1e-12 * fabs(want),
+                  "%s: %.17g in the summary, %.17g in the table", m->key, v->valuedouble,
+                  want);
 }
 
 /* The summary JSON, the sweep header and the table name the same metrics,
