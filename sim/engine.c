@@ -434,9 +434,39 @@ static void stall(gs_engine_t *e)
              e->n_started - e->n_finished == 1 ? "s" : "", buf);
 }
 
+/* The memory bound, after every event: the trace and the heap within the
+ * budget, and no allocation failed. */
+static bool over_budget(gs_engine_t *e)
+{
+    if (gs__trace_oom(e->trace)) {
+        e->fatal = GS_ENOMEM;
+        gs__stop(e, GS_OUT_ERROR,
+                 "out of memory after %lld events (the trace held %zu MiB); lower the memory "
+                 "budget (--memory-budget, GILSIM_MEMORY_BUDGET) below what this machine can "
+                 "give, or shorten until / max_events",
+                 (long long)e->n_events, gs__trace_bytes(e->trace) >> 20);
+        return true;
+    }
+    size_t used = gs__trace_bytes(e->trace) + e->cap_heap * sizeof *e->heap;
+    if (used <= e->mem_budget)
+        return false;
+    char b[32];
+    gs__format_bytes(e->mem_budget, b, sizeof b);
+    gs__stop(e, GS_OUT_LIMIT,
+             "stopped at the memory budget of %s (the trace and event queue) after %lld events "
+             "at %.6g s; raise it with --memory-budget SIZE (or GILSIM_MEMORY_BUDGET=SIZE), or "
+             "shorten until / max_events",
+             b, (long long)e->n_events, (double)e->now / 1e9);
+    return true;
+}
+
 gs_thr_t *gs__engine_next(gs_engine_t *e)
 {
     for (;;) {
+        if (!e->stopped && over_budget(e)) {
+            e->resume = NULL;
+            return NULL;
+        }
         if (!e->stopped && e->n_events >= e->max_events) {
             e->resume = NULL;
             gs__stop(e, GS_OUT_MAX_EVENTS, "stopped after max_events = %lld events and requests",
@@ -501,6 +531,7 @@ void gs_run_opts_init(gs_run_opts_t *o)
     memset(o, 0, sizeof *o);
     o->cpu = GS_CPU_AUTO;
     o->spin = -1;
+    o->memory_budget = gs__budget_default();
 }
 
 static int cfs_weight(int priority)
@@ -565,6 +596,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->until_ns = o->until_ns > 0 ? o->until_ns : m->until_ns;
     e->max_events = o->max_events > 0 ? o->max_events : m->max_events;
     e->stack_bytes = o->stack_bytes;
+    e->mem_budget = o->memory_budget ? o->memory_budget : gs__budget_default();
     sem_init(&e->main_go, 0, 0);
     sem_init(&e->parked, 0, 0);
     e->n_thr = m->n_threads;
@@ -642,9 +674,14 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
         goto oom;
     char saved[256];
     gs__pin_begin(e, o.cpu, o.spin, saved, sizeof saved);
+    gs_error_t pre;
+    if (gs__preflight_threads(m->n_threads, e->stack_bytes, &pre) != 0) {
+        e->fatal = GS_ETHREAD;
+        gs__stop(e, GS_OUT_ERROR, "%s", pre.msg);
+    }
     schedule_autostarts(e);
 
-    gs_thr_t *next = gs__engine_next(e);
+    gs_thr_t *next = e->stopped ? NULL : gs__engine_next(e);
     if (next) {
         gs__resume_other(e, next);
         sem_wait(&e->main_go);
@@ -672,7 +709,7 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
                      e->n_events);
     if (gs__trace_oom(e->trace))
         goto oom;
-    static const int codes[] = {0, GS_EDEADLOCK, GS_ELIMIT, GS_ELIMIT, GS_ERUNTIME};
+    static const int codes[] = {0, GS_EDEADLOCK, GS_ELIMIT, GS_ELIMIT, GS_ERUNTIME, GS_ELIMIT};
     rc = codes[e->outcome];
     if (rc) {
         err->code = rc;

@@ -236,6 +236,7 @@ struct gs_engine {
     bool stopped;
     gs_outcome_t outcome;
     int fatal;      /* GS_ETHREAD, GS_ENOMEM: no usable trace */
+    size_t mem_budget; /* bytes for the trace and the heap (limits.c) */
     char msg[2048]; /* the outcome's message */
 
     /* workers */
@@ -247,6 +248,13 @@ struct gs_engine {
     int cpu;  /* pinned CPU or -1 */
     int spin; /* sem_trywait attempts before sem_wait */
 };
+
+/* limits.c */
+size_t gs__budget_default(void); /* GILSIM_MEMORY_BUDGET, else the default */
+void gs__format_bytes(size_t n, char *buf, size_t len); /* "1 GiB", "12 MiB" */
+/* 0, or GS_ETHREAD with err->msg naming the kernel limit that cannot hold n
+ * threads with stacks of stack_bytes. */
+int gs__preflight_threads(int n, size_t stack_bytes, gs_error_t *err);
 
 /* engine.c */
 void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen);

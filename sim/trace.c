@@ -47,6 +47,7 @@ struct gs_trace {
     char *msg;
     int64_t end_ns, events;
     bool oom;
+    size_t bytes; /* allocated for intervals and instants (gs__trace_bytes) */
 };
 
 static char *dup_str(const char *s)
@@ -227,6 +228,7 @@ static void append(gs_trace_t *t, lane_buf_t *l, const gs_interval_t *iv)
             t->oom = true;
             return;
         }
+        t->bytes += (cap - l->cap) * sizeof *v;
         l->iv = v;
         l->cap = cap;
     }
@@ -280,6 +282,7 @@ static void push_instant(gs_trace_t *t, const gs_instant_t *in)
             t->oom = true;
             return;
         }
+        t->bytes += 2 * (cap - t->cap_inst) * sizeof *v;
         t->inst = v;
         t->cap_inst = cap;
     }
@@ -397,6 +400,11 @@ void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *ms
         free(t->msg);
         t->msg = m;
     }
+}
+
+size_t gs__trace_bytes(const gs_trace_t *t)
+{
+    return t->bytes;
 }
 
 bool gs__trace_oom(const gs_trace_t *t)
@@ -589,8 +597,8 @@ const char *gs_instant_text(gs_instant_kind_t k)
 
 const char *gs_outcome_key(gs_outcome_t o)
 {
-    static const char *const n[] = {"done", "deadlock", "horizon", "max_events", "error"};
-    return (unsigned)o < 5 ? n[o] : "?";
+    static const char *const n[] = {"done", "deadlock", "horizon", "max_events", "error", "limit"};
+    return (unsigned)o < sizeof n / sizeof n[0] ? n[o] : "?";
 }
 
 /* ---- dump and invariants -------------------------------------------------- */

@@ -31,6 +31,9 @@ void gs__trace_instant_obj(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int 
 /* Closes every open interval at now and records the outcome. */
 void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *msg,
                       int64_t events);
+/* Bytes the recording holds (interval and instant arrays, counted twice for
+ * the instants: finishing copies them once). */
+size_t gs__trace_bytes(const gs_trace_t *t);
 /* True once an allocation failed; the trace is then incomplete. */
 bool gs__trace_oom(const gs_trace_t *t);
 

@@ -40,6 +40,8 @@ void cli_print_usage(const char *cmd, FILE *out);
 int cli_help(const char *cmd, FILE *out); /* 0, or 1 for an unknown command */
 
 bool cli_parse_i64(const char *s, long long min, long long max, long long *out);
+/* --memory-budget SIZE into *out, or a usage error (returns EXIT_USAGE). */
+int cli_parse_budget(const char *cmd, const char *v, size_t *out);
 bool cli_color(FILE *f);  /* a terminal, and NO_COLOR not set */
 
 /* ---- scenario loading shared by run and sweep --------------------------- */

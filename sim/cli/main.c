@@ -19,7 +19,8 @@ typedef struct command {
 static const command_t commands[] = {
     {"run", cmd_run,
      "gilsim run [FILE] [--set KEY=VALUE]... [--seed N] [--summary OUT.json]\n"
-     "                  [--trace OUT.json] [--csv OUT.csv] [--svg OUT.svg] [--quiet]",
+     "                  [--trace OUT.json] [--csv OUT.csv] [--svg OUT.svg] [--quiet]\n"
+     "                  [--memory-budget SIZE]",
      "Simulate one scenario and print what happened: a table with a row per\n"
      "thread (CPU time, time holding and waiting for the GIL, waiting for a core,\n"
      "I/O, the delay from the end of an I/O call to holding the GIL again, GIL\n"
@@ -38,12 +39,15 @@ static const command_t commands[] = {
      "                    state,start_ns,end_ns,op\n"
      "  --svg F           the timeline as a standalone SVG picture\n"
      "  --quiet           print nothing on success (files are still written)\n"
+     "  --memory-budget SIZE  the most the trace may take (e.g. 512M, 4G; default\n"
+     "                    GILSIM_MEMORY_BUDGET or 1G): at the bound the run stops\n"
+     "                    with the outcome limit and its outputs are still written\n"
      "\n"
      "F may be - for standard output (then the table is not printed). Files are\n"
      "written to a temporary name and renamed, so they are complete or absent.\n"
      "\n"
      "Exit status: 0 every thread finished; 1 invalid scenario or usage;\n"
-     "2 the simulation stopped early (deadlock, time or event limit; the outputs\n"
+     "2 the simulation stopped early (deadlock, time, event or memory limit; the outputs\n"
      "are still written and say why); 3 a file could not be read or written.\n"
      "\n"
      "Examples:\n"
@@ -64,7 +68,8 @@ static const command_t commands[] = {
     {"sweep", cmd_sweep,
      "gilsim sweep FILE --set KEY=V1,V2,... [--set ...] --out RESULTS.csv\n"
      "                  [--repeat N] [--seed N] [--jobs N] [--shard K/N]\n"
-     "                  [--plot CHART.svg] [--metric NAME] [--resume]",
+     "                  [--plot CHART.svg] [--metric NAME] [--resume]\n"
+     "                  [--memory-budget SIZE]",
      "Run every combination of the values given with --set (the cartesian\n"
      "product), in parallel, and write one CSV row per run: run number, the\n"
      "parameters, the seed, the outcome and the summary metrics.\n"
@@ -85,6 +90,8 @@ static const command_t commands[] = {
      "  --metric NAME     a CSV column to plot (default makespan_ns)\n"
      "  --resume          keep the rows already in --out and run only the\n"
      "                    missing ones (after Ctrl-C, or to extend a sweep)\n"
+     "  --memory-budget SIZE  the most each run's trace may take (default\n"
+     "                    GILSIM_MEMORY_BUDGET or 1G; --jobs runs at once)\n"
      "\n"
      "Rows are in run order whatever --jobs is. A progress bar with the time\n"
      "left is shown on standard error when it is a terminal. Ctrl-C stops\n"

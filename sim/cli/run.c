@@ -41,7 +41,7 @@ static int w_svg(FILE *f, void *c)
 
 static const cli_opt_t run_opts[] = {
     {"--set", true},  {"--seed", true}, {"--summary", true}, {"--trace", true},
-    {"--csv", true},  {"--svg", true},  {"--quiet", false},
+    {"--csv", true},  {"--svg", true},  {"--quiet", false}, {"--memory-budget", true},
 };
 
 int cmd_run(int argc, char **argv)
@@ -54,6 +54,7 @@ int cmd_run(int argc, char **argv)
     gs_override_t ov[MAX_SET];
     int n_ov = 0;
     bool quiet = false, have_seed = false;
+    size_t budget = 0;
     long long seed = 0;
     const cli_opt_t *o;
     const char *v;
@@ -77,6 +78,9 @@ int cmd_run(int argc, char **argv)
             if (!cli_parse_i64(v, 0, INT64_MAX, &seed))
                 return cli_usage_error("run", "--seed wants a whole number >= 0, got '%s'", v);
             have_seed = true;
+        } else if (strcmp(o->name, "--memory-budget") == 0) {
+            if (cli_parse_budget("run", v, &budget) != EXIT_OK)
+                return EXIT_USAGE;
         } else if (strcmp(o->name, "--quiet") == 0) {
             quiet = true;
         } else {
@@ -104,6 +108,8 @@ int cmd_run(int argc, char **argv)
 
     gs_run_opts_t opts;
     gs_run_opts_init(&opts);
+    if (budget)
+        opts.memory_budget = budget;
     gs_trace_t *t = NULL;
     gs_error_t err;
     memset(&err, 0, sizeof err);

@@ -47,6 +47,8 @@ static char *run_one(sweep_t *w, int64_t run, int job, bool *stopped)
     gs_run_opts_init(&o);
     (void)job;
     o.cpu = w->n_cpus > 0 ? GS_CPU_AUTO : GS_CPU_NONE; /* job_main pinned us */
+    if (w->budget)
+        o.memory_budget = w->budget;
     gs_trace_t *t = NULL;
     gs_error_t err;
     int rc = gs_sim_run(m, &o, &t, &err);
@@ -302,7 +304,7 @@ out:
 static const cli_opt_t sweep_opts[] = {
     {"--set", true},   {"--repeat", true}, {"--jobs", true},   {"--shard", true},
     {"--out", true},   {"--plot", true},   {"--metric", true}, {"--seed", true},
-    {"--resume", false},
+    {"--resume", false}, {"--memory-budget", true},
 };
 
 /* What the command line asked for, besides what sweep_t holds. */
@@ -359,6 +361,8 @@ static int parse_opt(sweep_t *w, sweep_cli_t *c, const char *name, const char *v
         c->resume = true;
     } else if (strcmp(name, "--set") == 0) {
         return parse_set(w, v);
+    } else if (strcmp(name, "--memory-budget") == 0) {
+        return cli_parse_budget("sweep", v, &w->budget);
     }
     return EXIT_OK;
 }

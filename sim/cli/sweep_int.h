@@ -28,6 +28,7 @@ typedef struct sweep {
     int n_params;
     long long repeat, shard_k, shard_n, jobs, seed;
     bool have_seed;
+    size_t budget; /* --memory-budget, 0 = the default */
     int64_t n_combos, total;
     gs_model_t **models; /* per combination, only those in the shard */
     row_t *rows;         /* per run */

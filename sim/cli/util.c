@@ -66,6 +66,16 @@ bool cli_parse_i64(const char *s, long long min, long long max, long long *out)
     return true;
 }
 
+int cli_parse_budget(const char *cmd, const char *v, size_t *out)
+{
+    if (gs_parse_bytes(v, out) == 0 && *out >= 1024 * 1024)
+        return EXIT_OK;
+    return cli_usage_error(cmd,
+                           "--memory-budget wants a size of at least 1M, a whole number with K, "
+                           "M, G or T (e.g. 512M, 4G), got '%s'",
+                           v);
+}
+
 bool cli_color(FILE *f)
 {
     const char *nc = getenv("NO_COLOR");

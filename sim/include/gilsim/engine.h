@@ -28,7 +28,18 @@ typedef struct gs_run_opts {
     int spin;            /* sem_trywait attempts before sleeping on the baton;
                             <= 0: none (spinning only delays the thread we
                             wait for when the run is pinned to one CPU) */
+    size_t memory_budget; /* bytes the trace and the event queue may take; at
+                             the bound the run stops with the outcome
+                             GS_OUT_LIMIT. gs_run_opts_init sets the default:
+                             GILSIM_MEMORY_BUDGET if set, else 1 GiB */
 } gs_run_opts_t;
+
+#define GS_MEMORY_BUDGET_DEFAULT ((size_t)1 << 30)
+
+/* Parses a size: a whole number of bytes with an optional K, M, G or T
+ * (binary: 1K = 1024; "KiB", "MB" and the like are read the same way).
+ * 0 or GS_EINVAL (also for 0 and overflow). */
+GS_API int gs_parse_bytes(const char *s, size_t *out);
 
 #define GS_CPU_AUTO (-1)
 #define GS_CPU_NONE (-2)
