@@ -377,6 +377,12 @@ static int load_tree(const char *file, const char *text, size_t len, const gs_ov
                           "[{\"name\": \"t\", \"program\": [{\"cpu\": \"5ms\"}]}]}");
         return GS_ESYNTAX;
     }
+    char strict[256];
+    size_t bad = gs__scen_check_strict(text, len, strict, sizeof strict);
+    if (bad != SIZE_MAX) {
+        syntax_error(diag, file, text, len, bad, strict);
+        return GS_ESYNTAX;
+    }
     if (!check_depth(diag, file, text, len))
         return GS_ESYNTAX;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
@@ -490,57 +496,23 @@ int gs_scenario_load_file(const char *path, const gs_override_t *ov, int n_ov, g
         gs__scen_diag_add(diag, GS_EINVAL, path ? path : "", 0, 0, "", "invalid argument");
         return GS_EINVAL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        gs__scen_diag_add(diag, GS_EIO, path, 0, 0, "", strerror(errno));
-        return GS_EIO;
-    }
-    /* A buffer the size of the file (grown for pipes and /dev/stdin), not
-     * of the 4 MiB limit: mapping and unmapping that cost more than parsing
-     * a lesson. One byte more than the limit is read to tell "too large". */
-    struct stat st;
-    size_t cap = 4096;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        cap = (size_t)st.st_size < GS_SCEN_MAX_BYTES ? (size_t)st.st_size + 1
-                                                     : (size_t)GS_SCEN_MAX_BYTES + 1;
-    char *buf = malloc(cap + 1);
+    char *buf = NULL, why[256];
     size_t len = 0;
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap || cap > GS_SCEN_MAX_BYTES || ferror(f))
-            break;
-        size_t grown = cap * 2 > (size_t)GS_SCEN_MAX_BYTES + 1 ? (size_t)GS_SCEN_MAX_BYTES + 1
-                                                               : cap * 2;
-        char *nb = realloc(buf, grown + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap = grown;
+    int rc = gs__scen_read_input(path, &buf, &len, why, sizeof why);
+    if (rc) {
+        gs__scen_diag_add(diag, rc, path, 0, 0, "", why);
+        return rc;
     }
-    if (!buf) {
-        fclose(f);
-        gs__scen_diag_add(diag, GS_ENOMEM, path, 0, 0, "", "out of memory");
-        return GS_ENOMEM;
-    }
-    int rc;
-    if (ferror(f)) {
-        gs__scen_diag_add(diag, GS_EIO, path, 0, 0, "", "read error");
-        rc = GS_EIO;
-    } else if (len > GS_SCEN_MAX_BYTES) {
+    if (len > GS_SCEN_MAX_BYTES) {
         char msg[96];
         snprintf(msg, sizeof msg, "the file is larger than the limit of %d bytes (4 MiB)",
                  GS_SCEN_MAX_BYTES);
         gs__scen_diag_add(diag, GS_ESCENARIO, path, 0, 0, "", msg);
         rc = GS_ESCENARIO;
     } else {
-        buf[len] = '\0';
-        rc = load_tree(path, buf, len, ov, n_ov, out, diag);
+        rc = load_tree(strcmp(path, "-") == 0 ? "<stdin>" : path, buf, len, ov, n_ov, out, diag);
     }
     free(buf);
-    fclose(f);
     return rc;
 }
 

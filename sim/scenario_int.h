@@ -30,6 +30,19 @@
 #define GS_SCEN_MAX_REPEAT INT64_C(1000000000000)
 #define GS_SCEN_PROCESS_CREATE_NS INT64_C(10000000) /* default process start-up: 10 ms */
 
+/* ---- input and strict JSON (scenario_strict.c) --------------------------- */
+/* Reads a regular file, or standard input for "-", into a NUL-terminated
+ * buffer (at most GS_SCEN_MAX_BYTES + 1 bytes). 0, or GS_EIO/GS_ENOMEM with
+ * why ("this is a directory; a scenario must be a regular file ..."). */
+int gs__scen_read_input(const char *path, char **out, size_t *len, char *why, size_t n);
+/* The descriptor "-", /dev/stdin, /dev/stdout, /dev/stderr, /dev/fd/N or
+ * /proc/self/fd/N name (read or written in place, never opened), else -1. */
+int gs__inherited_fd(const char *path);
+/* The offset of the first thing RFC 8259 forbids that cJSON accepts (leading
+ * zeros, raw control characters, NUL, invalid UTF-8, lone surrogates,
+ * \u0000, UTF-16, a lone BOM), with msg; SIZE_MAX when there is none. */
+size_t gs__scen_check_strict(const char *text, size_t len, char *msg, size_t n);
+
 /* ---- names: string -> index, open addressing ---------------------------- */
 typedef struct gs__names {
     const char **key; /* not owned: the model's strings */

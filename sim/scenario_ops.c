@@ -96,8 +96,8 @@ static int resolve_sync(gs__scen_t *ld, const cJSON *v, enum arg a)
     if (!cJSON_IsString(v)) {
         char got[64];
         gs__scen_describe(v, got, sizeof got);
-        gs__scen_err(ld, "expected the name of a %s, got %s",
-                     a == ARG_LOCK ? "lock" : a == ARG_EVENT ? "event" : "queue", got);
+        gs__scen_err(ld, "expected the name of %s, got %s",
+                     a == ARG_LOCK ? "a lock" : a == ARG_EVENT ? "an event" : "a queue", got);
         return -1;
     }
     const char *s = v->valuestring;

@@ -62,5 +62,55 @@ else
     check "  saying out of memory or limit" grep -Eq "out of memory|memory budget" err.txt
 fi
 
+# ---- strict input: what RFC 8259 forbids and cJSON accepts ----------------
+bad_input() { # bad_input NAME FILE EXPECTED-MESSAGE
+    expect 1 "$1 is refused" "$GILSIM" validate "$2"
+    check "  with a precise message" has "$3" err.txt
+}
+T='"threads":[{"name":"a","program":[{"cpu":"1ms"}]}]'
+printf '{"seed": 02, %s}' "$T" >lz.json
+bad_input "a leading zero" lz.json "lz.json:1:10: a number with a leading zero (02)"
+printf '{"name": "a\tb", %s}' "$T" >ctl.json
+bad_input "a raw control character in a string" ctl.json "raw control character (U+0009)"
+printf '{"name": "a\0b", %s}' "$T" >nul.json
+bad_input "a NUL byte in a string" nul.json "a NUL byte"
+printf '\0{%s}' "$T" >lead.json
+bad_input "a leading NUL byte" lead.json "lead.json:1:1: a NUL byte"
+printf '{"threads":[{"name":"a\\u0000b","program":[{"cpu":"1ms"}]},{"name":"a","program":[{"cpu":"1ms"}]}]}' >alias.json
+bad_input "\\u0000 in a name (two names would alias)" alias.json "u0000 (the NUL character)"
+printf '{"name": "caf\xe9", %s}' "$T" >latin1.json
+bad_input "invalid UTF-8 (Latin-1)" latin1.json "invalid UTF-8 (byte 0xE9)"
+printf '{"name": "\xed\xa0\x80", %s}' "$T" >cesu.json
+bad_input "UTF-8 of a surrogate" cesu.json "invalid UTF-8 (byte 0xED)"
+printf '{"name": "x\\udc00", %s}' "$T" >lone.json
+bad_input "a lone low surrogate" lone.json "lone UTF-16 low surrogate"
+printf '{"name": "x\\ud83dy", %s}' "$T" >lone2.json
+bad_input "a lone high surrogate" lone2.json "lone UTF-16 high surrogate"
+printf '\xef\xbb\xbf\n' >bom.json
+bad_input "a file of only a BOM" bom.json "only a UTF-8 byte order mark"
+printf '{%s}' "$T" | iconv -f UTF-8 -t UTF-16 >u16.json
+bad_input "a UTF-16 file" u16.json "UTF-16"
+printf '{%s}' "$T" | iconv -f UTF-8 -t UTF-16BE >u16be.json
+bad_input "a UTF-16 file without a BOM" u16be.json "looks like UTF-16"
+printf '{"name": "caf\xc3\xa9 \\ud83d\\ude00", %s}' "$T" >good.json
+expect 0 "UTF-8 and an escaped surrogate pair are fine" "$GILSIM" validate good.json
+printf '\xef\xbb\xbf{%s}' "$T" >bomjson.json
+expect 0 "a BOM before the JSON is fine (RFC 8259 8.1)" "$GILSIM" validate bomjson.json
+printf '{"events": ["e"], "threads":[{"name":"a","program":[{"wait": 3}]}]}' >ev.json
+expect 1 "a wrong event reference" "$GILSIM" validate ev.json
+check "  says 'the name of an event'" has "the name of an event" err.txt
+
+# ---- what an input may be -------------------------------------------------
+mkdir dir.json
+expect 3 "a directory as input" "$GILSIM" run dir.json
+check "  says it is a directory" has "dir.json: this is a directory; a scenario must be a regular file" err.txt
+mkfifo fifo.json
+expect 3 "a FIFO as input does not block" timeout 20 "$GILSIM" run fifo.json
+check "  and says what it is" has "named pipe (FIFO)" err.txt
+expect 3 "a character device as input" "$GILSIM" validate /dev/zero
+check "  says what it is" has "character device" err.txt
+expect 0 "- reads standard input" "$GILSIM" run - --quiet <ok.json
+expect 0 "a pipe the shell passes as /dev/fd/N (<(...)) is read" "$GILSIM" run <(cat ok.json) --quiet
+
 echo "1..$n"
 exit $((failed > 0))
