@@ -597,7 +597,7 @@ const char *gs_instant_text(gs_instant_kind_t k)
 
 const char *gs_outcome_key(gs_outcome_t o)
 {
-    static const char *const n[] = {"done", "deadlock", "horizon", "max_events", "error", "limit"};
+    static const char *const n[] = {"done", "deadlock", "horizon", "max_events", "error", "limit", "interrupted"};
     return (unsigned)o < sizeof n / sizeof n[0] ? n[o] : "?";
 }
 

@@ -53,6 +53,26 @@ int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **o
 int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn fn, void *ctx);
 const char *cli_source_name(const char *file);
 
+/* An output flag and its path, for cli_check_paths. */
+typedef struct cli_path {
+    const char *flag; /* "--csv" */
+    const char *path; /* NULL when not given */
+} cli_path_t;
+/* Refuses, before anything runs, an output that is the input file and two
+ * outputs on one file (compared by device and inode when they exist, by
+ * their folder's real path and name when not; several outputs may share a
+ * character device such as /dev/null). EXIT_OK, or EXIT_USAGE after saying
+ * which flags collide. */
+int cli_check_paths(const char *cmd, const char *input, const cli_path_t *outs, int n);
+
+/* SIGINT/SIGTERM for a command that must stop cleanly: the first sets
+ * *cli_stop_flag() (runs check it through gs_run_opts.cancel); a second one
+ * removes the outputs' temporary files and exits 130 at once. */
+void cli_signals_begin(void);
+void cli_signals_end(void);
+const _Atomic int *cli_stop_flag(void);
+int cli_stop_signal(void); /* the signal that came, or 0 */
+
 /* ---- reports ------------------------------------------------------------ */
 void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool color);
 void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color);

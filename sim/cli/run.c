@@ -1,15 +1,22 @@
 /* run.c - `gilsim run` and `gilsim validate`.
  *
- * run: load (file or built-in default) with --set overrides, optionally
- * change the seed, simulate, compute the metrics, write every requested file
- * (each atomically), then print the table and the timeline unless --quiet or
- * an output went to stdout. The exit status reflects the worst thing that
- * happened: 3 if a file could not be written, else 2 if the run stopped
- * early, else 0. */
+ * run: check the output paths (none is the input, no two are one file),
+ * load (file or built-in default) with --set overrides, optionally change
+ * the seed, open every output (so a path that cannot be written fails before
+ * the run), simulate, compute the metrics, write the outputs and commit them
+ * together (all new files or none), then print the table and the timeline
+ * unless --quiet or an output went to stdout. SIGINT/SIGTERM stop the
+ * simulation at its next event; what it did so far is still written (exit
+ * 130); a second signal removes the temporary files and exits at once. The
+ * exit status reflects the worst thing that happened: 3 if a file could not
+ * be written, else 130 if interrupted, else 2 if the run stopped early, else
+ * 0. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_SET 64
 
@@ -39,6 +46,104 @@ static int w_svg(FILE *f, void *c)
     return gs_export_svg(((out_ctx_t *)c)->t, NULL, f);
 }
 
+/* Opens every requested output before the run: a path that cannot be
+ * written is found before any work. EXIT_OK or EXIT_IO. */
+static int open_outputs(const char *const outs[4], const char *const names[4],
+                        gs_output_t *o[4])
+{
+    for (int k = 0; k < 4; k++) {
+        gs_error_t err;
+        if (outs[k] && gs_output_open(outs[k], &o[k], &err) != 0) {
+            char buf[1024];
+            gs_error_format(&err, buf, sizeof buf);
+            fprintf(stderr, "gilsim run: %s %s\n", names[k], buf);
+            return EXIT_IO;
+        }
+    }
+    return EXIT_OK;
+}
+
+/* Writes every output, then commits them together: all new files, or (if
+ * one failed) none. EXIT_OK or EXIT_IO. */
+static int write_outputs(const char *const outs[4], const char *const names[4],
+                         gs_output_t *o[4], out_ctx_t *ctx)
+{
+    static const gs_export_fn fns[4] = {w_summary, w_trace, w_csv, w_svg};
+    for (int k = 0; k < 4; k++) {
+        if (!o[k])
+            continue;
+        errno = 0;
+        int rc = fns[k](gs_output_stream(o[k]), ctx);
+        if (rc != 0) {
+            fprintf(stderr, "gilsim run: %s %s: cannot write: %s; no output was written\n",
+                    names[k], outs[k], rc == GS_ENOMEM ? "out of memory"
+                                                : errno ? strerror(errno) : "write error");
+            return EXIT_IO;
+        }
+    }
+    gs_error_t err;
+    if (gs_output_commit(o, 4, &err) != 0) {
+        char buf[1024];
+        gs_error_format(&err, buf, sizeof buf);
+        fprintf(stderr, "gilsim run: %s; no output was replaced\n", buf);
+        return EXIT_IO;
+    }
+    return EXIT_OK;
+}
+
+/* The run itself, its outputs and what it prints. */
+static int simulate(const char *file, const gs_model_t *m, size_t budget, bool quiet,
+                    int n_stdout, const char *const outs[4], const char *const names[4],
+                    gs_output_t *o[4])
+{
+    gs_run_opts_t opts;
+    gs_run_opts_init(&opts);
+    if (budget)
+        opts.memory_budget = budget;
+    opts.cancel = cli_stop_flag();
+    gs_trace_t *t = NULL;
+    gs_error_t err;
+    memset(&err, 0, sizeof err);
+    int sim = gs_sim_run(m, &opts, &t, &err);
+    if (!t) {
+        char buf[1024];
+        if (err.code)
+            gs_error_format(&err, buf, sizeof buf);
+        else
+            snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
+        fprintf(stderr, "gilsim run: %s: the simulation could not run: %s\n",
+                cli_source_name(file), buf);
+        return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
+    }
+    gs_stats_t s;
+    if (gs_stats_compute(t, &s) != 0) {
+        fprintf(stderr, "gilsim run: out of memory computing the metrics\n");
+        gs_trace_free(t);
+        return EXIT_STOPPED;
+    }
+    int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
+    out_ctx_t ctx = {t, &s};
+    if (write_outputs(outs, names, o, &ctx) != EXIT_OK)
+        status = EXIT_IO;
+    if (!quiet && n_stdout == 0) {
+        bool color = cli_color(stdout);
+        cli_print_summary(stdout, t, &s, color);
+        cli_print_timeline(stdout, t, 72, color);
+    }
+    if (s.outcome != GS_OUT_DONE) {
+        const char *msg = gs_trace_message(t);
+        fprintf(stderr, "gilsim run: %s: simulation stopped (%s)%s%s\n", cli_source_name(file),
+                gs_outcome_key(s.outcome), *msg ? ": " : "", msg);
+    }
+    if (s.outcome == GS_OUT_INTERRUPTED && status != EXIT_IO)
+        status = EXIT_INTERRUPTED;
+    if (fflush(stdout) != 0 && status == EXIT_OK)
+        status = EXIT_IO;
+    gs_stats_destroy(&s);
+    gs_trace_free(t);
+    return status;
+}
+
 static const cli_opt_t run_opts[] = {
     {"--set", true},  {"--seed", true}, {"--summary", true}, {"--trace", true},
     {"--csv", true},  {"--svg", true},  {"--quiet", false}, {"--memory-budget", true},
@@ -50,7 +155,6 @@ int cmd_run(int argc, char **argv)
                     false};
     const char *file = NULL, *outs[4] = {NULL, NULL, NULL, NULL};
     static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
-    gs_export_fn fns[4] = {w_summary, w_trace, w_csv, w_svg};
     gs_override_t ov[MAX_SET];
     int n_ov = 0;
     bool quiet = false, have_seed = false;
@@ -90,70 +194,36 @@ int cmd_run(int argc, char **argv)
         }
     }
     int n_stdout = 0;
+    cli_path_t paths[4];
     for (int k = 0; k < 4; k++) {
         if (outs[k] && !*outs[k])
             return cli_usage_error("run", "%s wants a file name (or - for stdout)", out_names[k]);
-        if (outs[k] && strcmp(outs[k], "-") == 0)
+        if (outs[k] && gs_path_fd(outs[k], STDOUT_FILENO) == STDOUT_FILENO)
             n_stdout++;
+        paths[k] = (cli_path_t){out_names[k], outs[k]};
     }
     if (n_stdout > 1)
         return cli_usage_error("run", "only one output can go to stdout (-)");
+    int rc = cli_check_paths("run", file, paths, 4);
+    if (rc)
+        return rc;
 
     gs_model_t *m = NULL;
-    int rc = cli_load(file, ov, n_ov, &m);
+    rc = cli_load(file, ov, n_ov, &m);
     if (rc)
         return rc;
     if (have_seed)
         m->seed = (uint64_t)seed;
-
-    gs_run_opts_t opts;
-    gs_run_opts_init(&opts);
-    if (budget)
-        opts.memory_budget = budget;
-    gs_trace_t *t = NULL;
-    gs_error_t err;
-    memset(&err, 0, sizeof err);
-    int sim = gs_sim_run(m, &opts, &t, &err);
+    cli_signals_begin();
+    gs_output_t *o_files[4] = {NULL, NULL, NULL, NULL};
+    rc = open_outputs(outs, out_names, o_files);
+    if (rc == EXIT_OK)
+        rc = simulate(file, m, budget, quiet, n_stdout, outs, out_names, o_files);
     gs_model_free(m);
-    if (!t) {
-        char buf[1024];
-        if (err.code)
-            gs_error_format(&err, buf, sizeof buf);
-        else
-            snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
-        fprintf(stderr, "gilsim run: %s: the simulation could not run: %s\n",
-                cli_source_name(file), buf);
-        return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
-    }
-    gs_stats_t s;
-    if (gs_stats_compute(t, &s) != 0) {
-        fprintf(stderr, "gilsim run: out of memory computing the metrics\n");
-        gs_trace_free(t);
-        return EXIT_STOPPED;
-    }
-    int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
-    out_ctx_t ctx = {t, &s};
-    for (int k = 0; k < 4; k++) {
-        if (!outs[k])
-            continue;
-        if (cli_write("run", out_names[k], outs[k], fns[k], &ctx) != EXIT_OK)
-            status = EXIT_IO;
-    }
-    if (!quiet && n_stdout == 0) {
-        bool color = cli_color(stdout);
-        cli_print_summary(stdout, t, &s, color);
-        cli_print_timeline(stdout, t, 72, color);
-    }
-    if (s.outcome != GS_OUT_DONE) {
-        const char *msg = gs_trace_message(t);
-        fprintf(stderr, "gilsim run: %s: simulation stopped (%s)%s%s\n", cli_source_name(file),
-                gs_outcome_key(s.outcome), *msg ? ": " : "", msg);
-    }
-    if (fflush(stdout) != 0 && status == EXIT_OK)
-        status = EXIT_IO;
-    gs_stats_destroy(&s);
-    gs_trace_free(t);
-    return status;
+    for (int k = 0; k < 4; k++)
+        gs_output_abort(o_files[k]);
+    cli_signals_end();
+    return rc;
 }
 
 int cmd_validate(int argc, char **argv)

@@ -6,8 +6,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_next(cli_args_t *a, const cli_opt_t **opt, const char **val)
@@ -122,4 +126,106 @@ int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **o
     else
         fprintf(stderr, "gilsim: %s: %s\n", cli_source_name(file), gs_strerror(rc));
     return rc == GS_EIO ? EXIT_IO : EXIT_USAGE;
+}
+
+/* ---- paths ---------------------------------------------------------------- */
+
+typedef struct ident {
+    bool exists, chr;
+    dev_t dev;
+    ino_t ino;
+    char name[PATH_MAX + 256]; /* real folder + "/" + base name, or "" */
+} ident_t;
+
+static void identify(const char *path, int dash_fd, ident_t *id)
+{
+    memset(id, 0, sizeof *id);
+    struct stat st;
+    int fd = gs_path_fd(path, dash_fd);
+    if ((fd >= 0 && fstat(fd, &st) == 0) || (fd < 0 && stat(path, &st) == 0)) {
+        id->exists = true;
+        id->chr = S_ISCHR(st.st_mode);
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        return;
+    }
+    if (fd >= 0)
+        return;
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX], real[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+    if (realpath(dir, real))
+        snprintf(id->name, sizeof id->name, "%s/%s", real, slash ? slash + 1 : path);
+}
+
+static bool same_file(const ident_t *a, const ident_t *b)
+{
+    if (a->exists && b->exists)
+        return a->dev == b->dev && a->ino == b->ino;
+    return !a->exists && !b->exists && a->name[0] && strcmp(a->name, b->name) == 0;
+}
+
+int cli_check_paths(const char *cmd, const char *input, const cli_path_t *outs, int n)
+{
+    ident_t in, *ids = calloc((size_t)(n > 0 ? n : 1), sizeof *ids);
+    if (!ids)
+        return EXIT_IO;
+    if (input)
+        identify(input, STDIN_FILENO, &in);
+    int rc = EXIT_OK;
+    for (int i = 0; i < n && rc == EXIT_OK; i++) {
+        if (!outs[i].path)
+            continue;
+        identify(outs[i].path, STDOUT_FILENO, &ids[i]);
+        if (input && in.exists && !in.chr && same_file(&in, &ids[i]))
+            rc = cli_usage_error(cmd, "%s %s is the scenario file it reads: give the output "
+                                 "another name", outs[i].flag, outs[i].path);
+        for (int j = 0; j < i && rc == EXIT_OK; j++)
+            if (outs[j].path && !ids[i].chr && same_file(&ids[i], &ids[j]))
+                rc = cli_usage_error(cmd, "%s %s and %s %s are one file: give each output "
+                                     "its own", outs[j].flag, outs[j].path, outs[i].flag,
+                                     outs[i].path);
+    }
+    free(ids);
+    return rc;
+}
+
+/* ---- signals ---------------------------------------------------------------- */
+
+static _Atomic int g_stop;
+static struct sigaction g_old_int, g_old_term;
+
+static void on_stop_signal(int sig)
+{
+    if (atomic_load(&g_stop)) {
+        gs_output_remove_temps(); /* second signal: abandon, leave nothing */
+        _exit(EXIT_INTERRUPTED);
+    }
+    atomic_store(&g_stop, sig);
+}
+
+void cli_signals_begin(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &g_old_int);
+    sigaction(SIGTERM, &sa, &g_old_term);
+}
+
+void cli_signals_end(void)
+{
+    sigaction(SIGINT, &g_old_int, NULL);
+    sigaction(SIGTERM, &g_old_term, NULL);
+}
+
+const _Atomic int *cli_stop_flag(void)
+{
+    return &g_stop;
+}
+
+int cli_stop_signal(void)
+{
+    return atomic_load(&g_stop);
 }

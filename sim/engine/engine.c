@@ -22,6 +22,7 @@
 #include "engine_int.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,10 +435,15 @@ static void stall(gs_engine_t *e)
              e->n_started - e->n_finished == 1 ? "s" : "", buf);
 }
 
-/* The memory bound, after every event: the trace and the heap within the
- * budget, and no allocation failed. */
-static bool over_budget(gs_engine_t *e)
+/* After every event: not cancelled, the trace and the heap within the
+ * memory budget, and no allocation failed. */
+static bool must_stop(gs_engine_t *e)
 {
+    if (e->cancel && atomic_load_explicit(e->cancel, memory_order_relaxed)) {
+        gs__stop(e, GS_OUT_INTERRUPTED, "interrupted after %lld events at %.6g s",
+                 (long long)e->n_events, (double)e->now / 1e9);
+        return true;
+    }
     if (gs__trace_oom(e->trace)) {
         e->fatal = GS_ENOMEM;
         gs__stop(e, GS_OUT_ERROR,
@@ -463,7 +469,7 @@ static bool over_budget(gs_engine_t *e)
 gs_thr_t *gs__engine_next(gs_engine_t *e)
 {
     for (;;) {
-        if (!e->stopped && over_budget(e)) {
+        if (!e->stopped && must_stop(e)) {
             e->resume = NULL;
             return NULL;
         }
@@ -597,6 +603,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->max_events = o->max_events > 0 ? o->max_events : m->max_events;
     e->stack_bytes = o->stack_bytes;
     e->mem_budget = o->memory_budget ? o->memory_budget : gs__budget_default();
+    e->cancel = o->cancel;
     sem_init(&e->main_go, 0, 0);
     sem_init(&e->parked, 0, 0);
     e->n_thr = m->n_threads;
@@ -709,7 +716,7 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
                      e->n_events);
     if (gs__trace_oom(e->trace))
         goto oom;
-    static const int codes[] = {0, GS_EDEADLOCK, GS_ELIMIT, GS_ELIMIT, GS_ERUNTIME, GS_ELIMIT};
+    static const int codes[] = {0, GS_EDEADLOCK, GS_ELIMIT, GS_ELIMIT, GS_ERUNTIME, GS_ELIMIT, GS_ESTOPPED};
     rc = codes[e->outcome];
     if (rc) {
         err->code = rc;

@@ -237,6 +237,7 @@ struct gs_engine {
     gs_outcome_t outcome;
     int fatal;      /* GS_ETHREAD, GS_ENOMEM: no usable trace */
     size_t mem_budget; /* bytes for the trace and the heap (limits.c) */
+    const _Atomic int *cancel; /* gs_run_opts.cancel */
     char msg[2048]; /* the outcome's message */
 
     /* workers */

@@ -35,9 +35,6 @@
  * buffer (at most GS_SCEN_MAX_BYTES + 1 bytes). 0, or GS_EIO/GS_ENOMEM with
  * why ("this is a directory; a scenario must be a regular file ..."). */
 int gs__scen_read_input(const char *path, char **out, size_t *len, char *why, size_t n);
-/* The descriptor "-", /dev/stdin, /dev/stdout, /dev/stderr, /dev/fd/N or
- * /proc/self/fd/N name (read or written in place, never opened), else -1. */
-int gs__inherited_fd(const char *path);
 /* The offset of the first thing RFC 8259 forbids that cJSON accepts (leading
  * zeros, raw control characters, NUL, invalid UTF-8, lone surrogates,
  * \u0000, UTF-16, a lone BOM), with msg; SIZE_MAX when there is none. */

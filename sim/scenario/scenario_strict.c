@@ -42,30 +42,9 @@ static const char *what_it_is(mode_t m)
     return "not a regular file";
 }
 
-/* The descriptor number of "-", /dev/stdin, /dev/fd/N, /proc/self/fd/N; -1
- * for any other path. */
-int gs__inherited_fd(const char *path)
-{
-    if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdin") == 0)
-        return STDIN_FILENO;
-    if (strcmp(path, "/dev/stdout") == 0)
-        return STDOUT_FILENO;
-    if (strcmp(path, "/dev/stderr") == 0)
-        return STDERR_FILENO;
-    const char *num = strncmp(path, "/dev/fd/", 8) == 0          ? path + 8
-                      : strncmp(path, "/proc/self/fd/", 14) == 0 ? path + 14
-                                                                 : NULL;
-    if (!num || !isdigit((unsigned char)*num))
-        return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(num, &end, 10);
-    return *end || errno || v > 1000000 ? -1 : (int)v;
-}
-
 int gs__scen_read_input(const char *path, char **out, size_t *out_len, char *why, size_t n)
 {
-    int inherited = gs__inherited_fd(path);
+    int inherited = gs_path_fd(path, STDIN_FILENO);
     bool std_in = inherited >= 0;
     int fd = std_in ? inherited : open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {

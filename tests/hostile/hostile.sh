@@ -112,5 +112,66 @@ check "  says what it is" has "character device" err.txt
 expect 0 "- reads standard input" "$GILSIM" run - --quiet <ok.json
 expect 0 "a pipe the shell passes as /dev/fd/N (<(...)) is read" "$GILSIM" run <(cat ok.json) --quiet
 
+# ---- outputs: what a path is decides how it is written --------------------
+expect 0 "two outputs to /dev/null" "$GILSIM" run ok.json --summary /dev/null --csv /dev/null --quiet
+check "  leave /dev/null a character device" test -c /dev/null
+expect 0 "--csv >(gzip > x.gz) streams into the pipe" "$GILSIM" run ok.json --csv >(gzip >x.gz) --quiet
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s x.gz ] && gzip -t x.gz 2>/dev/null && break; sleep 0.3; done
+check "  and gzip got the whole CSV" sh -c 'gzip -dc x.gz | head -1 | grep -q lane_kind'
+"$GILSIM" run ok.json --summary /dev/stdout --quiet >so.json 2>err.txt
+check "--summary /dev/stdout writes into the file the shell opened" has '"outcome"' so.json
+ln -s real.json link.json
+expect 0 "a symlink output" "$GILSIM" run ok.json --summary link.json --quiet
+check "  is followed: the link stays a link" test -L link.json
+check "  and its target gets the summary" has '"outcome"' real.json
+chmod 600 real.json
+"$GILSIM" run ok.json --summary real.json --quiet 2>err.txt
+check "a replaced file keeps its permissions" test "$(stat -c %a real.json)" = 600
+mkfifo out.fifo
+expect 3 "a FIFO output without a reader fails at once" timeout 20 "$GILSIM" run ok.json --summary out.fifo
+check "  saying so" has "FIFO with no reader" err.txt
+(cat out.fifo >fromfifo.txt &)
+sleep 0.3
+expect 0 "a FIFO output with a reader is streamed" timeout 20 "$GILSIM" run ok.json --summary out.fifo --quiet
+sleep 0.3
+check "  in place (it is still a FIFO)" test -p out.fifo
+check "  and the reader got the summary" has '"outcome"' fromfifo.txt
+mkdir outdir
+expect 3 "a directory as output" "$GILSIM" run ok.json --csv outdir
+check "  says what it is" has "it is a directory" err.txt
+cp ok.json in.json
+expect 1 "an output equal to the input is refused" "$GILSIM" run in.json --csv in.json
+check "  before anything runs" has "is the scenario file it reads" err.txt
+expect 1 "the input through another name too" "$GILSIM" run in.json --csv ./in.json
+expect 1 "two outputs on one path are refused" "$GILSIM" run ok.json --summary a.json --trace a.json
+check "  naming both flags" has "summary a.json and --trace a.json are one file" err.txt
+ln -s a.json b.json
+echo '{}' >a.json
+expect 1 "  also through a symlink (device and inode)" "$GILSIM" run ok.json --summary a.json --trace b.json
+check "no temporary file is left behind" no_temp_files
+# several outputs commit together: one that cannot be written leaves the
+# others untouched (old content), and no temporary files.
+echo old >keep.json
+mkdir ro && chmod 555 ro
+if [ "$(id -u)" -eq 0 ]; then
+    expect 3 "an output in a missing folder" "$GILSIM" run ok.json --summary keep.json --csv nodir/x.csv
+else
+    expect 3 "an output in a read-only folder" "$GILSIM" run ok.json --summary keep.json --csv ro/x.csv
+fi
+check "  leaves the other outputs as they were" test "$(cat keep.json)" = old
+check "  and no temporary file" no_temp_files
+cat >long.json <<'JSON'
+{"until":"1000s","python":{"switch_interval":"5us"},"threads":[{"name":"a","program":[{"cpu":"100s"}]},{"name":"b","program":[{"cpu":"100s"}]}]}
+JSON
+"$GILSIM" run long.json --summary long.sum.json --csv long.csv --quiet 2>err.txt &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+check "SIGINT stops gilsim run with 130 (got $rc)" test "$rc" -eq 130
+check "  and the outputs say interrupted" has '"outcome":.*"interrupted"' long.sum.json
+check "  with no temporary file left" no_temp_files
+
 echo "1..$n"
 exit $((failed > 0))

@@ -52,4 +52,10 @@ typedef struct gs_error {
  * Returns what snprintf returns. */
 GS_API int gs_error_format(const gs_error_t *e, char *buf, size_t n);
 
+/* The descriptor a path names without being a file to open: dash_fd for "-",
+ * 0, 1, 2 for /dev/stdin, /dev/stdout, /dev/stderr, N for /dev/fd/N and
+ * /proc/self/fd/N (a shell's <(...) and >(...)); -1 for any other path. Such
+ * paths are read or written in place, never opened or replaced. */
+GS_API int gs_path_fd(const char *path, int dash_fd);
+
 #endif

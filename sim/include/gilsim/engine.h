@@ -32,6 +32,10 @@ typedef struct gs_run_opts {
                              the bound the run stops with the outcome
                              GS_OUT_LIMIT. gs_run_opts_init sets the default:
                              GILSIM_MEMORY_BUDGET if set, else 1 GiB */
+    const _Atomic int *cancel; /* when non-NULL and it becomes non-zero, the run
+                                  stops at the next event with the outcome
+                                  GS_OUT_INTERRUPTED (a signal handler or
+                                  another thread sets it) */
 } gs_run_opts_t;
 
 #define GS_MEMORY_BUDGET_DEFAULT ((size_t)1 << 30)

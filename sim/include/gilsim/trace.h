@@ -111,7 +111,8 @@ typedef enum gs_outcome {
     GS_OUT_HORIZON,    /* reached until */
     GS_OUT_MAX_EVENTS, /* reached max_events */
     GS_OUT_ERROR,      /* a body did something invalid (e.g. released a lock it does not hold) */
-    GS_OUT_LIMIT       /* the trace reached the memory budget (gs_run_opts.memory_budget) */
+    GS_OUT_LIMIT,      /* the trace reached the memory budget (gs_run_opts.memory_budget) */
+    GS_OUT_INTERRUPTED /* gs_run_opts.cancel was set (Ctrl-C) */
 } gs_outcome_t;
 
 GS_API const char *gs_outcome_key(gs_outcome_t o); /* "done", "deadlock"... */
