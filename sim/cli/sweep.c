@@ -6,12 +6,16 @@
  * whatever --jobs is, what --shard K/N selects (run % N == K) and what
  * --resume matches against the rows already in the output.
  *
- * Every model is loaded (and validated) by the main thread before anything
- * runs, so a bad value fails fast and cJSON is never used concurrently. Job
- * threads take run numbers from a shared cursor; each clones the model of
- * its combination, sets the seed and runs it pinned to CPU (job % cores).
- * Results land in rows[run]; the main thread shows progress and, at the end
- * or on SIGINT/SIGTERM, writes the finished rows in run order, atomically. */
+ * The scenario file is read once. Each value of each --set is checked by the
+ * main thread before anything runs, so a bad value fails fast; each run then
+ * builds its combination's model from that text when it starts and frees it
+ * after (a model per combination held at once cost 3 KB each: hundreds of GB
+ * at the documented ceiling). Job threads take run numbers from a shared
+ * cursor and run pinned to CPU (job % cores); results land in rows[run]. The
+ * main thread shows progress and checkpoints the finished rows to --out
+ * (sweep_out.c). SIGINT/SIGTERM stop the running simulations at their next
+ * event (their rows are dropped, --resume runs them again), and the finished
+ * rows are written. */
 #include "sweep_int.h"
 
 #include <errno.h>
@@ -23,42 +27,82 @@
 #include <time.h>
 #include <unistd.h>
 
-
-/* Set by the SIGINT/SIGTERM handler, read by the jobs: a lock-free atomic,
- * which is safe in a signal handler and race-free across threads. */
-static _Atomic int g_stop;
-
-static void on_signal(int sig)
+/* Jobs stop on a signal (cli_signals_begin) or when a combination failed. */
+static bool stopping(sweep_t *w)
 {
-    if (atomic_load(&g_stop))
-        _exit(EXIT_INTERRUPTED); /* second Ctrl-C: abandon; outputs stay intact */
-    atomic_store(&g_stop, sig);
+    return cli_stop_signal() != 0 || atomic_load(&w->abort);
+}
+
+static void fill_overrides(const sweep_t *w, int64_t combo, gs_override_t *ov)
+{
+    for (int k = 0; k < w->n_params; k++) {
+        ov[k].key = w->params[k].key;
+        ov[k].value = w->params[k].vals[sweep_value_index(w, combo, k)];
+    }
+}
+
+/* The model of a run's combination, from the text read once. NULL if it
+ * failed: out of memory (*oom), or invalid (the first is kept in w->bad). */
+static gs_model_t *build_model(sweep_t *w, int64_t run, bool *oom)
+{
+    gs_override_t ov[MAX_PARAMS];
+    fill_overrides(w, sweep_combo_of(w, run), ov);
+    gs_diag_t *d = malloc(sizeof *d);
+    gs_model_t *m = NULL;
+    *oom = !d;
+    if (!d)
+        return NULL;
+    pthread_mutex_lock(&w->load_mu);
+    int rc = gs_scenario_load_string(cli_source_name(w->file), w->text, w->text_len, ov,
+                                     w->n_params, &m, d);
+    if (rc == GS_ENOMEM) {
+        *oom = true;
+    } else if (rc && !w->bad) {
+        w->bad = d;
+        w->bad_run = run;
+        d = NULL;
+    }
+    pthread_mutex_unlock(&w->load_mu);
+    free(d);
+    if (rc && !*oom)
+        atomic_store(&w->abort, true);
+    return rc ? NULL : m;
 }
 
 
-/* One simulation; returns the complete row. */
-static char *run_one(sweep_t *w, int64_t run, int job, bool *stopped)
+typedef enum run_res { RUN_ROW, RUN_NONE, RUN_OOM } run_res_t;
+
+/* One simulation: RUN_ROW with *line the complete row; RUN_NONE when there is
+ * no row to keep (interrupted, or its combination is invalid); RUN_OOM. */
+static run_res_t run_one(sweep_t *w, int64_t run, char **line, bool *stopped)
 {
-    gs_model_t *m = gs_model_clone(w->models[sweep_combo_of(w, run)]);
+    bool oom = false;
+    gs_model_t *m = build_model(w, run, &oom);
     if (!m)
-        return NULL;
+        return oom ? RUN_OOM : RUN_NONE;
     m->seed = sweep_seed_of(w, run);
     gs_run_opts_t o;
     gs_run_opts_init(&o);
-    (void)job;
     o.cpu = w->n_cpus > 0 ? GS_CPU_AUTO : GS_CPU_NONE; /* job_main pinned us */
     if (w->budget)
         o.memory_budget = w->budget;
+    o.cancel = cli_stop_flag();
     gs_trace_t *t = NULL;
     gs_error_t err;
     int rc = gs_sim_run(m, &o, &t, &err);
     gs_model_free(m);
+    if (rc == GS_ENOMEM)
+        return RUN_OOM;
+    if (t && gs_trace_outcome(t) == GS_OUT_INTERRUPTED) {
+        gs_trace_free(t); /* not a result: --resume runs it again */
+        return RUN_NONE;
+    }
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) {
         gs_trace_free(t);
-        return NULL;
+        return RUN_OOM;
     }
     sweep_row_prefix(w, run, f);
     gs_stats_t s;
@@ -84,9 +128,10 @@ static char *run_one(sweep_t *w, int64_t run, int job, bool *stopped)
     gs_trace_free(t);
     if (fclose(f) != 0) {
         free(buf);
-        return NULL;
+        return RUN_OOM;
     }
-    return buf;
+    *line = buf;
+    return RUN_ROW;
 }
 
 /* A job's own counters sit on their own cache line: jobs on two cores then
@@ -112,7 +157,7 @@ static void *job_main(void *arg)
      * long for the other's last chunk); each row has its own slot. Jobs
      * never wait for each other, and rarely touch a shared cache line. */
     bool failed = false;
-    while (!failed && !atomic_load(&g_stop)) {
+    while (!failed && !stopping(w)) {
         int64_t left = w->n_todo - atomic_load_explicit(&w->next, memory_order_relaxed);
         int64_t chunk = left / (8 * (int64_t)w->n_jobs);
         chunk = chunk < 1 ? 1 : chunk > 64 ? 64 : chunk;
@@ -120,16 +165,20 @@ static void *job_main(void *arg)
         int64_t end = i + chunk < w->n_todo ? i + chunk : w->n_todo;
         if (i >= end)
             break;
-        for (; i < end && !atomic_load(&g_stop); i++) {
+        for (; i < end && !stopping(w); i++) {
             int64_t run = w->todo[i];
             bool stopped = false;
-            char *line = run_one(w, run, j->index, &stopped);
-            if (!line) {
+            char *line = NULL;
+            run_res_t res = run_one(w, run, &line, &stopped);
+            if (res == RUN_OOM) {
                 failed = true; /* out of memory: stop this job */
                 break;
             }
+            if (res == RUN_NONE)
+                continue;
             w->rows[run].line = line;
             w->rows[run].stopped = stopped;
+            atomic_store_explicit(&w->rows[run].ready, true, memory_order_release);
             atomic_store_explicit(&j->done, atomic_load_explicit(&j->done, memory_order_relaxed) + 1,
                                   memory_order_relaxed);
         }
@@ -150,18 +199,11 @@ static int64_t jobs_done(job_t *jobs, int n)
     return d;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void progress(int64_t done, int64_t all, double t0, bool final)
 {
     int width = 30;
     int fill = all > 0 ? (int)(done * width / all) : width;
-    double el = now_s() - t0;
+    double el = sweep_now_s() - t0;
     char eta[32] = "";
     if (done > 0 && done < all) {
         double left = el / (double)done * (double)(all - done);
@@ -174,23 +216,6 @@ static void progress(int64_t done, int64_t all, double t0, bool final)
     if (final)
         fputs("\r\033[K", stderr);
     fflush(stderr);
-}
-
-typedef struct write_ctx {
-    sweep_t *w;
-} write_ctx_t;
-
-static int write_rows(FILE *f, void *c)
-{
-    sweep_t *w = ((write_ctx_t *)c)->w;
-    sweep_header(w, f);
-    putc('\n', f);
-    for (int64_t r = 0; r < w->total; r++)
-        if (w->rows[r].line) {
-            fputs(w->rows[r].line, f);
-            putc('\n', f);
-        }
-    return ferror(f) ? GS_EIO : 0;
 }
 
 
@@ -248,7 +273,7 @@ static int write_plot(sweep_t *w, const char *path, const char *metric)
     int col = -1;
     for (int k = 0; k < N_METRICS; k++)
         if (strcmp(sweep_metric_cols[k], metric) == 0)
-            col = 1 + w->n_params + 2 + k;
+            col = 1 + w->n_params - (w->seed_param >= 0) + 2 + k;
     int n_fields = 1 + w->n_params + 2 + N_METRICS;
     plot_point_t *pts = calloc((size_t)(w->total > 0 ? w->total : 1), sizeof *pts);
     char **fields = calloc((size_t)n_fields, sizeof *fields);
@@ -282,13 +307,7 @@ static int write_plot(sweep_t *w, const char *path, const char *metric)
     }
 out:
     if (rc == 0) {
-        const char *title = "";
-        for (int64_t c = 0; c < w->n_combos; c++)
-            if (w->models[c]) {
-                title = w->models[c]->name ? w->models[c]->name : "";
-                break;
-            }
-        plot_ctx_t pc = {title, w->params[0].key, w->n_params > 1 ? w->params[1].key : NULL,
+        plot_ctx_t pc = {w->title ? w->title : "", w->params[0].key, w->n_params > 1 ? w->params[1].key : NULL,
                          metric, pts, n};
         rc = cli_write("sweep", "--plot", path, write_plot_fn, &pc);
     }
@@ -394,6 +413,17 @@ static int parse_args(sweep_t *w, sweep_cli_t *c, int argc, char **argv)
         return cli_usage_error("sweep", "--resume needs --out to be a file, not -");
     if (w->n_params == 0)
         return cli_usage_error("sweep", "give at least one --set KEY=V1,V2,...");
+    w->seed_param = -1;
+    for (int k = 0; k < w->n_params; k++) {
+        if (strcmp(w->params[k].key, "seed") != 0)
+            continue;
+        if (w->seed_param >= 0 || w->have_seed)
+            return cli_usage_error("sweep", "give the seed once: --seed N, or one --set seed=...");
+        w->seed_param = k;
+    }
+    cli_path_t paths[2] = {{"--out", c->out}, {"--plot", c->plot}};
+    if (cli_check_paths("sweep", w->file, paths, 2) != EXIT_OK)
+        return EXIT_USAGE;
     for (int k = 1; k < N_METRICS; k++)
         if (strcmp(sweep_metric_cols[k], c->metric) == 0)
             return EXIT_OK;
@@ -417,36 +447,79 @@ static int plan(sweep_t *w)
     if (w->n_combos > 100000000 / w->repeat)
         return cli_usage_error("sweep", "too many runs (more than 100 000 000)");
     w->total = w->n_combos * w->repeat;
-    w->models = calloc((size_t)w->n_combos, sizeof *w->models);
     w->rows = calloc((size_t)w->total, sizeof *w->rows);
     w->todo = calloc((size_t)w->total, sizeof *w->todo);
-    return w->models && w->rows && w->todo ? EXIT_OK : EXIT_IO;
+    if (w->rows && w->todo)
+        return EXIT_OK;
+    fprintf(stderr, "gilsim sweep: out of memory for %lld runs\n", (long long)w->total);
+    return EXIT_IO;
 }
 
-/* Loads every combination this shard needs; stops at the first bad one. */
-static int load_models(sweep_t *w)
+/* Prints a load failure: the diagnostics and the values that were set. */
+static int load_failed(const sweep_t *w, int rc, const gs_diag_t *d, const gs_override_t *ov,
+                       int n_ov)
 {
-    gs_override_t ov[MAX_PARAMS];
-    for (int64_t c = 0; c < w->n_combos; c++) {
-        bool needed = false;
-        for (int64_t rr = 0; rr < w->repeat && !needed; rr++)
-            needed = (c * w->repeat + rr) % w->shard_n == w->shard_k;
-        if (!needed)
-            continue;
-        for (int k = 0; k < w->n_params; k++) {
-            ov[k].key = w->params[k].key;
-            ov[k].value = w->params[k].vals[sweep_value_index(w, c, k)];
-        }
-        int rc = cli_load(w->file, ov, w->n_params, &w->models[c]);
-        if (rc) {
-            fprintf(stderr, "gilsim sweep: in the combination");
-            for (int k = 0; k < w->n_params; k++)
-                fprintf(stderr, " %s=%s", ov[k].key, ov[k].value);
-            fputc('\n', stderr);
-            return rc;
-        }
+    if (rc == GS_ENOMEM) {
+        fprintf(stderr, "gilsim sweep: out of memory loading the scenario\n");
+        return EXIT_IO;
     }
-    return EXIT_OK;
+    if (d->n > 0)
+        gs_diag_print(d, stderr);
+    else
+        fprintf(stderr, "gilsim sweep: %s: %s\n", cli_source_name(w->file), gs_strerror(rc));
+    if (n_ov > 0) {
+        fprintf(stderr, "gilsim sweep: with");
+        for (int k = 0; k < n_ov; k++)
+            fprintf(stderr, " %s=%s", ov[k].key, ov[k].value);
+        fputc('\n', stderr);
+    }
+    return rc == GS_EIO ? EXIT_IO : EXIT_USAGE;
+}
+
+/* Reads the scenario once, loads it as it is (its seed and name) and with
+ * each --set value alone, so that a bad value fails before any run. */
+static int read_and_check(sweep_t *w)
+{
+    gs_diag_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return EXIT_IO;
+    int rc = 0;
+    if (w->file) {
+        rc = gs_scenario_read_file(w->file, &w->text, &w->text_len, d);
+    } else {
+        w->text = strdup(gs_scenario_default_json());
+        w->text_len = w->text ? strlen(w->text) : 0;
+        rc = w->text ? 0 : GS_ENOMEM;
+    }
+    const char *name = cli_source_name(w->file);
+    gs_model_t *m = NULL;
+    if (rc == 0)
+        rc = gs_scenario_load_string(name, w->text, w->text_len, NULL, 0, &m, d);
+    int status = rc ? load_failed(w, rc, d, NULL, 0) : EXIT_OK;
+    if (m) {
+        w->base_seed = m->seed;
+        w->title = strdup(m->name ? m->name : "");
+        gs_model_free(m);
+    }
+    if (w->seed_param >= 0 && status == EXIT_OK) {
+        w->seed_vals = calloc((size_t)w->params[w->seed_param].n, sizeof *w->seed_vals);
+        if (!w->seed_vals)
+            status = EXIT_IO;
+    }
+    for (int k = 0; k < w->n_params && status == EXIT_OK; k++)
+        for (int i = 0; i < w->params[k].n && status == EXIT_OK; i++) {
+            gs_override_t ov = {w->params[k].key, w->params[k].vals[i]};
+            rc = gs_scenario_load_string(name, w->text, w->text_len, &ov, 1, &m, d);
+            if (rc) {
+                status = load_failed(w, rc, d, &ov, 1);
+                break;
+            }
+            if (k == w->seed_param)
+                w->seed_vals[i] = m->seed;
+            gs_model_free(m);
+        }
+    free(d);
+    return status;
 }
 
 /* The runs of this shard that --resume did not find. */
@@ -490,9 +563,9 @@ static int start_jobs(sweep_t *w, job_t *jobs, int n_jobs)
 static void wait_jobs(sweep_t *w, job_t *jobs, int started)
 {
     bool bar = cli_color(stderr) || isatty(STDERR_FILENO);
-    double t0 = now_s();
+    double t0 = sweep_now_s();
     pthread_mutex_lock(&w->mu);
-    while (w->jobs_left > 0 && !atomic_load(&g_stop)) {
+    while (w->jobs_left > 0 && !cli_stop_signal()) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 200000000;
@@ -501,9 +574,11 @@ static void wait_jobs(sweep_t *w, job_t *jobs, int started)
             ts.tv_nsec -= 1000000000;
         }
         pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-        if (bar && w->jobs_left > 0) {
+        if (w->jobs_left > 0) {
             pthread_mutex_unlock(&w->mu);
-            progress(jobs_done(jobs, started), w->n_todo, t0, false);
+            if (bar)
+                progress(jobs_done(jobs, started), w->n_todo, t0, false);
+            (void)sweep_out_checkpoint(w, false); /* a failure shows at the end */
             pthread_mutex_lock(&w->mu);
         }
     }
@@ -537,7 +612,12 @@ static int run_all(sweep_t *w)
 /* Writes the CSV (and the chart), then says how it went. */
 static int finish(sweep_t *w, const sweep_cli_t *c, int status, int argc, char **argv)
 {
-    bool interrupted = atomic_load(&g_stop) != 0;
+    bool interrupted = cli_stop_signal() != 0;
+    if (w->bad) {
+        gs_override_t ov[MAX_PARAMS];
+        fill_overrides(w, sweep_combo_of(w, w->bad_run), ov);
+        status = load_failed(w, GS_ESCENARIO, w->bad, ov, w->n_params);
+    }
     int64_t n_rows = 0, n_stopped = 0, n_missing = 0;
     for (int64_t run = w->shard_k; run < w->total; run += w->shard_n) {
         if (w->rows[run].line)
@@ -546,8 +626,9 @@ static int finish(sweep_t *w, const sweep_cli_t *c, int status, int argc, char *
             n_missing++;
         n_stopped += w->rows[run].stopped;
     }
-    write_ctx_t wc = {w};
-    if (cli_write("sweep", "--out", c->out, write_rows, &wc) != EXIT_OK) {
+    int wrc = w->out.files ? sweep_out_checkpoint(w, true)
+                           : cli_write("sweep", "--out", c->out, sweep_write_rows, w);
+    if (wrc != EXIT_OK) {
         status = EXIT_IO;
     } else if (c->plot && n_rows > 0) {
         int prc = write_plot(w, c->plot, c->metric);
@@ -572,8 +653,7 @@ static int finish(sweep_t *w, const sweep_cli_t *c, int status, int argc, char *
 
 static void sweep_free(sweep_t *w)
 {
-    for (int64_t c = 0; w->models && c < w->n_combos; c++)
-        gs_model_free(w->models[c]);
+    sweep_out_end(w);
     for (int64_t run = 0; w->rows && run < w->total; run++)
         free(w->rows[run].line);
     for (int k = 0; k < w->n_params; k++) {
@@ -582,7 +662,10 @@ static void sweep_free(sweep_t *w)
         free(w->params[k].vals);
         free(w->params[k].key);
     }
-    free(w->models);
+    free(w->text);
+    free(w->title);
+    free(w->seed_vals);
+    free(w->bad);
     free(w->rows);
     free(w->todo);
 }
@@ -591,6 +674,7 @@ int cmd_sweep(int argc, char **argv)
 {
     sweep_t w;
     memset(&w, 0, sizeof w);
+    w.out.lock_fd = -1;
     w.repeat = 1;
     w.shard_n = 1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -602,9 +686,13 @@ int cmd_sweep(int argc, char **argv)
     if (status == EXIT_OK)
         status = plan(&w);
     if (status == EXIT_OK)
-        status = load_models(&w);
+        status = read_and_check(&w);
+    if (status == EXIT_OK)
+        status = sweep_out_begin(&w, c.out); /* the lock */
     if (status == EXIT_OK && c.resume)
         status = sweep_load_existing(&w, c.out, &n_kept);
+    if (status == EXIT_OK) /* an unwritable --out fails here, before any run */
+        status = sweep_out_checkpoint(&w, true);
     if (status != EXIT_OK) {
         sweep_free(&w);
         return status;
@@ -613,18 +701,14 @@ int cmd_sweep(int argc, char **argv)
 
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    pthread_mutex_init(&w.load_mu, NULL);
+    cli_signals_begin();
     status = run_all(&w);
     status = finish(&w, &c, status, argc, argv);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    cli_signals_end();
     pthread_mutex_destroy(&w.mu);
     pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.load_mu);
     sweep_free(&w);
     return status;
 }

@@ -483,6 +483,31 @@ int gs_scenario_load_string(const char *name, const char *text, size_t len,
     return rc;
 }
 
+int gs_scenario_read_file(const char *path, char **text, size_t *len, gs_diag_t *diag)
+{
+    gs_diag_t local;
+    if (!diag)
+        diag = &local;
+    memset(diag, 0, sizeof *diag);
+    *text = NULL;
+    char why[256];
+    int rc = gs__scen_read_input(path, text, len, why, sizeof why);
+    if (rc) {
+        gs__scen_diag_add(diag, rc, path, 0, 0, "", why);
+        return rc;
+    }
+    if (*len > GS_SCEN_MAX_BYTES) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the file is larger than the limit of %d bytes (4 MiB)",
+                 GS_SCEN_MAX_BYTES);
+        gs__scen_diag_add(diag, GS_ESCENARIO, path, 0, 0, "", msg);
+        free(*text);
+        *text = NULL;
+        return GS_ESCENARIO;
+    }
+    return 0;
+}
+
 int gs_scenario_load_file(const char *path, const gs_override_t *ov, int n_ov, gs_model_t **out,
                           gs_diag_t *diag)
 {
@@ -496,22 +521,11 @@ int gs_scenario_load_file(const char *path, const gs_override_t *ov, int n_ov, g
         gs__scen_diag_add(diag, GS_EINVAL, path ? path : "", 0, 0, "", "invalid argument");
         return GS_EINVAL;
     }
-    char *buf = NULL, why[256];
+    char *buf = NULL;
     size_t len = 0;
-    int rc = gs__scen_read_input(path, &buf, &len, why, sizeof why);
-    if (rc) {
-        gs__scen_diag_add(diag, rc, path, 0, 0, "", why);
-        return rc;
-    }
-    if (len > GS_SCEN_MAX_BYTES) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "the file is larger than the limit of %d bytes (4 MiB)",
-                 GS_SCEN_MAX_BYTES);
-        gs__scen_diag_add(diag, GS_ESCENARIO, path, 0, 0, "", msg);
-        rc = GS_ESCENARIO;
-    } else {
+    int rc = gs_scenario_read_file(path, &buf, &len, diag);
+    if (rc == 0)
         rc = load_tree(strcmp(path, "-") == 0 ? "<stdin>" : path, buf, len, ov, n_ov, out, diag);
-    }
     free(buf);
     return rc;
 }

@@ -173,5 +173,59 @@ check "SIGINT stops gilsim run with 130 (got $rc)" test "$rc" -eq 130
 check "  and the outputs say interrupted" has '"outcome":.*"interrupted"' long.sum.json
 check "  with no temporary file left" no_temp_files
 
+# ---- sweeps ----------------------------------------------------------------
+cat >s1.json <<'JSON'
+{"python":{"switch_interval":"5us"},"threads":[{"name":"a","program":[{"cpu":"1s"}]},{"name":"b","program":[{"cpu":"1s"}]}]}
+JSON
+expect 0 "--set seed=1,2" "$GILSIM" sweep s1.json --set seed=1,2 --out seed.csv
+check "  has one seed column" test "$(head -1 seed.csv | tr ',' '\n' | grep -c '^seed$')" -eq 1
+check "  holding the values" test "$(cut -d, -f3 seed.csv | tr '\n' ' ')" = "seed 1 2 "
+expect 1 "--set seed with --seed is refused" "$GILSIM" sweep s1.json --set seed=1 --seed 3 --out x.csv
+expect 3 "an unwritable --out fails before the first run" timeout 20 "$GILSIM" sweep s1.json --set seed=1,2,3 --out nodir/x.csv
+check "  quickly, naming it" has "nodir/" err.txt
+expect 1 "--out equal to the scenario is refused" "$GILSIM" sweep s1.json --set seed=1 --out s1.json
+expect 1 "--plot equal to --out is refused" "$GILSIM" sweep s1.json --set seed=1 --out p.csv --plot p.csv
+SW=(sweep s1.json --set seed=1,2,3,4,5,6,7,8,9,10,11,12 --repeat 4 --jobs 2)
+"$GILSIM" "${SW[@]}" --out long.csv 2>/dev/null &
+pid=$!
+sleep 2
+expect 3 "a second sweep on the same --out is refused" "$GILSIM" sweep s1.json --set seed=1 --out long.csv
+check "  naming the first one's pid" has "another sweep (pid $pid)" err.txt
+sleep 2
+kill -KILL $pid
+wait $pid 2>/dev/null
+kept=$(($(wc -l <long.csv) - 1))
+check "SIGKILL keeps the rows checkpointed before it ($kept rows)" test "$kept" -ge 1
+check "  as a complete CSV (every row has every column)" \
+    awk -F, 'NR==1{n=NF} NF!=n{exit 1}' long.csv
+"$GILSIM" "${SW[@]}" --out long.csv --resume >out.txt 2>err.txt &
+pid=$!
+sleep 2
+t0=$(date +%s%N)
+kill -TERM $pid
+wait $pid
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "after a resume, SIGTERM exits 130 (got $rc)" test "$rc" -eq 130
+check "  promptly ($ms ms; runs take seconds here)" test "$ms" -lt 3000
+check "  and says how to resume" has "resume with" err.txt
+expect 0 "--resume after SIGKILL and SIGTERM completes the sweep" "$GILSIM" "${SW[@]}" --out long.csv --resume
+"$GILSIM" "${SW[@]}" --jobs 1 --out whole.csv 2>/dev/null
+check "  equal to an uninterrupted sweep" cmp -s long.csv whole.csv
+check "  and no lock or temporary file is left" test -z "$(find . -name '.long.csv*' -print -quit)"
+cp seed.csv foreign.csv
+sed -i 's/^1,0,2,/1,0,21,/' foreign.csv
+expect 1 "--resume refuses a row whose seed differs (21 for 2)" "$GILSIM" sweep s1.json --set seed=1,2 --out foreign.csv --resume
+check "  with its line number" has "foreign.csv:3: this row does not belong" err.txt
+cp seed.csv garbage.csv
+echo "garbage" >>garbage.csv
+expect 1 "--resume refuses a garbage line" "$GILSIM" sweep s1.json --set seed=1,2 --out garbage.csv --resume
+check "  with its line number" has "garbage.csv:4:" err.txt
+"$GILSIM" sweep s1.json --set 'name="x
+y",z' --out nl.csv 2>/dev/null
+expect 0 "--resume takes its own rows holding a newline" "$GILSIM" sweep s1.json --set 'name="x
+y",z' --out nl.csv --resume
+check "  and runs nothing again" has "2 runs already in nl.csv, 0 to go" err.txt
+
 echo "1..$n"
 exit $((failed > 0))
