@@ -16,6 +16,7 @@
 #include "common.h"
 #include "stats.h"
 #include "trace.h"
+#include "units.h" /* gs_format_ns, declared here before */
 
 /* The JSON summary (docs/metrics.md) as a malloc'ed, pretty-printed string
  * ending in a newline; NULL on OOM. */
@@ -79,8 +80,5 @@ GS_API void gs_output_fail(gs_output_t *o);
 GS_API int gs_output_commit(gs_output_t **list, int n, gs_error_t *err);
 GS_API void gs_output_abort(gs_output_t *o);
 GS_API void gs_output_remove_temps(void);
-
-/* A duration for people: "950 ns", "12.5 us", "3.25 ms", "1.5 s". Returns buf. */
-GS_API char *gs_format_ns(int64_t ns, char *buf, size_t n);
 
 #endif
