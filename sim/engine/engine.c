@@ -271,6 +271,30 @@ static void stall(gs_engine_t *e)
              e->n_started - e->n_finished == 1 ? "s" : "", buf);
 }
 
+/* Every started thread finished and no start is pending, but some threads
+ * never started: each waits for a `start` op of a thread that never ran
+ * (two threads that only start each other). Nothing ran for them: a stall. */
+static void never_started(gs_engine_t *e)
+{
+    char names[1500] = "";
+    size_t len = 0;
+    int n = 0;
+    for (int i = 0; i < e->n_thr; i++) {
+        if (e->thr[i].started)
+            continue;
+        if (n++ < 20 && len < sizeof names - 80)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", n > 1 ? ", " : "",
+                                    gs__thr_name(&e->thr[i]));
+    }
+    if (n > 20)
+        snprintf(names + len, sizeof names - len, " and %d more", n - 20);
+    gs__stop(e, GS_OUT_DEADLOCK,
+             "nothing left to happen, but %d thread%s never started (%s): %s started only by a "
+             "start op of a thread that never ran; let one of them start on its own (remove "
+             "\"autostart\": false)",
+             n, n == 1 ? "" : "s", names, n == 1 ? "it is" : "each is");
+}
+
 /* After every event: not cancelled, the trace and the heap within the
  * memory budget, and no allocation failed. */
 static bool must_stop(gs_engine_t *e)
@@ -322,6 +346,11 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
         }
         if (e->stopped)
             return NULL;
+        if (e->n_finished == e->n_started && e->n_start_pending == 0 &&
+            e->n_started < e->n_thr) {
+            never_started(e);
+            return NULL;
+        }
         if (e->n_finished == e->n_started && e->n_start_pending == 0) {
             e->stopped = true;
             e->outcome = GS_OUT_DONE;

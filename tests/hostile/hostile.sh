@@ -227,5 +227,13 @@ expect 0 "--resume takes its own rows holding a newline" "$GILSIM" sweep s1.json
 y",z' --out nl.csv --resume
 check "  and runs nothing again" has "2 runs already in nl.csv, 0 to go" err.txt
 
+# ---- stalls ----------------------------------------------------------------
+cat >mutual.json <<'JSON'
+{"threads":[{"name":"a","autostart":false,"program":[{"start":"b"},{"cpu":"1ms"}]},
+            {"name":"b","autostart":false,"program":[{"start":"a"},{"cpu":"1ms"}]}]}
+JSON
+expect 2 "two threads that only start each other are a stall" "$GILSIM" run mutual.json --quiet
+check "  explained" has "2 threads never started (a, b)" err.txt
+
 echo "1..$n"
 exit $((failed > 0))
