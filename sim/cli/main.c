@@ -4,6 +4,8 @@
  * line printed on a usage error and docs/cli.md (which quotes them) agree. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +179,57 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-int main(int argc, char **argv)
+/* ---- standard output ------------------------------------------------------ */
+
+/* A closed standard output (`gilsim run >&-`): descriptor 1 must not be
+ * reused by the next file opened (an output's temporary file would then
+ * receive the table), so /dev/null takes it, and stdout becomes a stream
+ * whose writes fail with EBADF: the command notices, and main says why. */
+static ssize_t closed_write(void *c, const char *buf, size_t n)
+{
+    (void)c;
+    (void)buf;
+    (void)n;
+    errno = EBADF;
+    return -1;
+}
+
+static void guard_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
+        }
+        if (fd == 1) {
+            cookie_io_functions_t io = {NULL, closed_write, NULL, NULL};
+            FILE *f = fopencookie(NULL, "w", io);
+            if (f)
+                stdout = f;
+        }
+    }
+}
+
+/* The command's status, or 3 with a message when standard output could not
+ * take what was written to it (closed, a full disk, a closed pipe). */
+static int finish_stdout(int rc)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    int e = errno;
+    if (e == EBADF)
+        fprintf(stderr, "gilsim: standard output is closed; redirect it (> FILE, or > /dev/null "
+                        "to discard it)\n");
+    else
+        fprintf(stderr, "gilsim: cannot write to standard output: %s\n",
+                e ? strerror(e) : "write error");
+    return rc == EXIT_OK || rc == EXIT_STOPPED ? EXIT_IO : rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage_error(NULL, "no command given");
@@ -207,4 +259,10 @@ int main(int argc, char **argv)
             return cli_help(c->name, stdout);
     }
     return c->fn(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+    guard_std_fds();
+    return finish_stdout(dispatch(argc, argv));
 }

@@ -111,8 +111,9 @@ static int simulate(const char *file, const gs_model_t *m, size_t budget, bool q
             gs_error_format(&err, buf, sizeof buf);
         else
             snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
-        fprintf(stderr, "gilsim run: %s: the simulation could not run: %s\n",
-                cli_source_name(file), buf);
+        fprintf(stderr, "gilsim run: %s: the simulation could not run: ", cli_source_name(file));
+        gs_fput_escaped(stderr, buf, true);
+        fputc('\n', stderr);
         return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
     }
     gs_stats_t s;
@@ -132,8 +133,10 @@ static int simulate(const char *file, const gs_model_t *m, size_t budget, bool q
     }
     if (s.outcome != GS_OUT_DONE) {
         const char *msg = gs_trace_message(t);
-        fprintf(stderr, "gilsim run: %s: simulation stopped (%s)%s%s\n", cli_source_name(file),
-                gs_outcome_key(s.outcome), *msg ? ": " : "", msg);
+        fprintf(stderr, "gilsim run: %s: simulation stopped (%s)%s", cli_source_name(file),
+                gs_outcome_key(s.outcome), *msg ? ": " : "");
+        gs_fput_escaped(stderr, msg, true);
+        fputc('\n', stderr);
     }
     if (s.outcome == GS_OUT_INTERRUPTED && status != EXIT_IO)
         status = EXIT_INTERRUPTED;

@@ -538,11 +538,22 @@ void gs_diag_print(const gs_diag_t *d, FILE *out)
     for (int i = 0; i < d->n; i++) {
         const gs_error_t *e = &d->e[i];
         gs_error_format(e, buf, sizeof buf);
-        fprintf(out, "%s\n", buf);
+        gs_fput_escaped(out, buf, true); /* messages quote names from the file */
+        fputc('\n', out);
         if (e->code == GS_ESYNTAX && e->line > 0 && d->excerpt[0]) {
-            fprintf(out, "    %s\n    ", d->excerpt);
-            for (int k = 0; k < d->excerpt_col && d->excerpt[k]; k++)
-                fputc(d->excerpt[k] == '\t' ? '\t' : ' ', out);
+            /* The line as it is, but with controls made visible; the caret
+             * goes under the same character. */
+            fputs("    ", out);
+            gs_fput_escaped(out, d->excerpt, false);
+            fputs("\n    ", out);
+            for (int k = 0; k < d->excerpt_col && d->excerpt[k]; k++) {
+                char one[2] = {d->excerpt[k], '\0'}, esc[8];
+                size_t wide = strlen(gs_escape_controls(one, esc, sizeof esc, false));
+                if ((d->excerpt[k] & 0xC0) == 0x80)
+                    continue; /* a UTF-8 continuation byte: no column of its own */
+                for (size_t c = 0; c < wide; c++)
+                    fputc(' ', out);
+            }
             fputs("^\n", out);
         }
     }

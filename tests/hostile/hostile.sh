@@ -235,5 +235,24 @@ JSON
 expect 2 "two threads that only start each other are a stall" "$GILSIM" run mutual.json --quiet
 check "  explained" has "2 threads never started (a, b)" err.txt
 
+# ---- terminal output -------------------------------------------------------
+printf '{"name":"evil\\u001b[2J\\u001b]0;pwned\\u0007 \\u009b","threads":[{"name":"x","program":[{"cpu":"2ms"}]}]}' >esc.json
+"$GILSIM" run esc.json >out.txt 2>err.txt
+check "escape sequences in a scenario's name are not printed raw" sh -c '! LC_ALL=C grep -q "$(printf "\033")" out.txt'
+check "  but shown escaped" has 'evil\\x1b\[2J\\x1b\]0;pwned\\x07 \\u009b' out.txt
+printf '{"locks":["l"],"threads":[{"name":"x","program":[{"acquire":"l\\u001b[2J"}]}]}' >escref.json
+"$GILSIM" validate escref.json >out.txt 2>err.txt
+check "  nor in the loader's messages" sh -c '! LC_ALL=C grep -q "$(printf "\033")" err.txt'
+"$GILSIM" run ok.json >&- 2>err.txt
+rc=$?
+check "a closed standard output is exit 3 (got $rc)" test "$rc" -eq 3
+check "  with a message" has "standard output is closed" err.txt
+"$GILSIM" run ok.json --quiet >&- 2>err.txt
+check "  but nothing to print (--quiet) is fine" test $? -eq 0
+if [ -w /dev/full ]; then
+    "$GILSIM" run ok.json >/dev/full 2>err.txt
+    check "a full standard output is exit 3 with a message" has "No space left" err.txt
+fi
+
 echo "1..$n"
 exit $((failed > 0))
