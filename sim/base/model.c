@@ -46,12 +46,31 @@ static char *dup_str(const char *s)
     return d;
 }
 
-/* Grows *arr (of elem-sized items, count *n) by one zeroed item. */
+/* The capacity of a model array of n items: the next power of two (0 for
+ * none). Arrays grow by doubling, so adding 10 000 locks costs 14 reallocs,
+ * not 10 000 (quadratic, and minutes under ASan whose realloc always
+ * copies). The capacity is not stored: every array of a model, built here or
+ * cloned, holds at least cap_for(n) items. */
+static size_t cap_for(size_t n)
+{
+    size_t c = 1;
+    if (n == 0)
+        return 0;
+    while (c < n)
+        c *= 2;
+    return c;
+}
+
+/* Makes room in arr (of elem-sized items, count n) for one more, zeroed. */
 static void *grow(void *arr, int n, size_t elem)
 {
-    char *p = realloc(arr, (size_t)(n + 1) * elem);
-    if (p)
-        memset(p + (size_t)n * elem, 0, elem);
+    char *p = arr;
+    if ((size_t)n == cap_for((size_t)n)) { /* full */
+        p = realloc(arr, (n ? 2 * (size_t)n : 1) * elem);
+        if (!p)
+            return NULL;
+    }
+    memset(p + (size_t)n * elem, 0, elem);
     return p;
 }
 
@@ -204,7 +223,7 @@ int gs_model_add_op_label(gs_model_t *m, const char *label)
 {
     if (m->n_op_labels >= UINT32_MAX - 1)
         return GS_ELIMIT;
-    char **l = realloc(m->op_labels, (m->n_op_labels + 1) * sizeof *l);
+    char **l = grow(m->op_labels, (int)m->n_op_labels, sizeof *l);
     if (!l)
         return GS_ENOMEM;
     m->op_labels = l;
@@ -246,7 +265,7 @@ static gs_sync_spec_t *clone_syncs(const gs_sync_spec_t *s, int n, bool *ok)
 {
     if (n == 0)
         return NULL;
-    gs_sync_spec_t *c = calloc((size_t)n, sizeof *c);
+    gs_sync_spec_t *c = calloc(cap_for((size_t)n), sizeof *c);
     if (!c) {
         *ok = false;
         return NULL;
@@ -269,10 +288,10 @@ gs_model_t *gs_model_clone(const gs_model_t *m)
     c->name = dup_str(m->name);
     c->description = dup_str(m->description);
     c->source = dup_str(m->source);
-    c->processes = calloc((size_t)m->n_processes + 1, sizeof *c->processes);
-    c->threads = calloc((size_t)m->n_threads + 1, sizeof *c->threads);
-    c->annotations = calloc((size_t)m->n_annotations + 1, sizeof *c->annotations);
-    c->op_labels = calloc((size_t)m->n_op_labels + 1, sizeof *c->op_labels);
+    c->processes = calloc(cap_for((size_t)m->n_processes) + 1, sizeof *c->processes);
+    c->threads = calloc(cap_for((size_t)m->n_threads) + 1, sizeof *c->threads);
+    c->annotations = calloc(cap_for((size_t)m->n_annotations) + 1, sizeof *c->annotations);
+    c->op_labels = calloc(cap_for((size_t)m->n_op_labels) + 1, sizeof *c->op_labels);
     c->locks = clone_syncs(m->locks, m->n_locks, &ok);
     c->events = clone_syncs(m->events, m->n_events, &ok);
     c->queues = clone_syncs(m->queues, m->n_queues, &ok);
