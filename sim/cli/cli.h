@@ -46,7 +46,8 @@ bool cli_color(FILE *f);  /* a terminal, and NO_COLOR not set */
 
 /* ---- scenario loading shared by run and sweep --------------------------- */
 /* Loads FILE (or the built-in default when file is NULL) with overrides.
- * On failure prints the diagnostics and returns 1 (invalid) or 3 (I/O). */
+ * On failure prints the diagnostics and returns 1 (invalid) or 3 (I/O, out
+ * of memory). */
 int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **out);
 /* gs_export_file(path, fn, ctx); on failure prints "gilsim CMD: FLAG <why>"
  * and returns EXIT_IO, else EXIT_OK. */

@@ -270,7 +270,7 @@ int cmd_validate(int argc, char **argv)
             gs_diag_print(&d, stderr);
         else
             fprintf(stderr, "%s: %s\n", files[i], gs_strerror(rc));
-        if (rc == GS_EIO)
+        if (rc == GS_EIO || rc == GS_ENOMEM)
             any_io = true;
         else
             any_invalid = true;

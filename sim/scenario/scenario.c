@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -364,6 +365,27 @@ int gs__scen_apply_override(cJSON *root, const gs_override_t *o, char *why, size
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* cJSON returns NULL both for bad JSON and when an allocation fails; its
+ * allocations go through these hooks so that the loader can tell them apart
+ * (out of memory is not an invalid file). */
+static _Thread_local bool tl_cjson_oom;
+
+static void *cjson_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        tl_cjson_oom = true;
+    return p;
+}
+
+static void cjson_hooks(void)
+{
+    cJSON_Hooks h = {cjson_malloc, free};
+    cJSON_InitHooks(&h);
+}
+
+static pthread_once_t cjson_once = PTHREAD_ONCE_INIT;
+
 static int load_tree(const char *file, const char *text, size_t len, const gs_override_t *ov,
                      int n_ov, gs_model_t **out, gs_diag_t *diag)
 {
@@ -385,7 +407,13 @@ static int load_tree(const char *file, const char *text, size_t len, const gs_ov
     }
     if (!check_depth(diag, file, text, len))
         return GS_ESYNTAX;
+    pthread_once(&cjson_once, cjson_hooks);
+    tl_cjson_oom = false;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root && tl_cjson_oom) {
+        gs__scen_diag_add(diag, GS_ENOMEM, file, 0, 0, "", "out of memory reading the JSON");
+        return GS_ENOMEM;
+    }
     if (!root) {
         explain_syntax(diag, file, text, len, end ? (size_t)(end - text) : 0);
         return GS_ESYNTAX;

@@ -254,5 +254,32 @@ if [ -w /dev/full ]; then
     check "a full standard output is exit 3 with a message" has "No space left" err.txt
 fi
 
+# ---- out of memory while loading is not an invalid file -------------------
+if [ -n "$SAN" ]; then
+    skip "loading under ulimit -v: sanitizers reserve terabytes of address space"
+else
+    python3 -c "
+import json
+n = 10000
+json.dump({'locks': ['l%d' % i for i in range(n)], 'queues': {'q%d' % i: {} for i in range(n)},
+           'threads': [{'name': 't', 'program': [{'cpu': '1ms'}]}]}, open('big.json', 'w'))"
+    # Whatever the cap, loading ends in success or "out of memory" (exit 3),
+    # never in a syntax error about a valid file (exit 1).
+    wrong=""
+    oom=0
+    for v in 5000 6000 7000 8000 9000 10000 11000 12000 14000 16000; do
+        for cmd in validate sweep; do
+            if [ $cmd = sweep ]; then args=(sweep big.json --set seed=1,2 --jobs 1 --out big.csv); else args=(validate big.json); fi
+            (ulimit -v $v; exec "$GILSIM" "${args[@]}") >out.txt 2>err.txt
+            rc=$?
+            grep -q "out of memory" err.txt && oom=$((oom + 1))
+            case $rc in 0 | 3) ;; *) wrong="$wrong $cmd@${v}k:exit$rc" ;; esac
+            grep -Eq "unexpected|missing" err.txt && wrong="$wrong $cmd@${v}k:syntax"
+        done
+    done
+    check "out of memory while loading is never reported as an invalid file${wrong}" test -z "$wrong"
+    check "  (and some of those caps did run out while loading: $oom)" test "$oom" -gt 0
+fi
+
 echo "1..$n"
 exit $((failed > 0))
