@@ -1,9 +1,9 @@
 /* run.c - `gilsim run` and `gilsim validate`.
  *
  * run: check the output paths (none is the input, no two are one file),
+ * open every output (so a path that cannot be written fails before the run),
  * load (file or built-in default) with --set overrides, optionally change
- * the seed, open every output (so a path that cannot be written fails before
- * the run), simulate, compute the metrics, write the outputs and commit them
+ * the seed, simulate, compute the metrics, write the outputs and commit them
  * together (all new files or none), then print the table and the timeline
  * unless --quiet or an output went to stdout. SIGINT/SIGTERM stop the
  * simulation at its next event; what it did so far is still written (exit
@@ -46,27 +46,94 @@ static int w_svg(FILE *f, void *c)
     return gs_export_svg(((out_ctx_t *)c)->t, NULL, f);
 }
 
+static const cli_opt_t run_opts[] = {
+    {"--set", true},  {"--seed", true}, {"--summary", true}, {"--trace", true},
+    {"--csv", true},  {"--svg", true},  {"--quiet", false}, {"--memory-budget", true},
+};
+
+/* What `gilsim run` was asked for. */
+typedef struct run_args {
+    const char *file;    /* NULL: the built-in default */
+    const char *outs[4]; /* per out_names[k]: a path, "-" or NULL */
+    gs_override_t ov[MAX_SET];
+    int n_ov;
+    bool quiet, have_seed;
+    long long seed;
+    int n_stdout; /* outputs that go to stdout */
+    size_t budget; /* --memory-budget, 0 = the default */
+} run_args_t;
+
+static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
+
+/* Reads the command line into ra. 0, or the exit status of a usage error
+ * (already reported). */
+static int parse_run(int argc, char **argv, run_args_t *ra)
+{
+    cli_args_t a = {"run", run_opts, (int)(sizeof run_opts / sizeof run_opts[0]), argc, argv, 1,
+                    false};
+    const cli_opt_t *o;
+    const char *v;
+    int r;
+    while ((r = cli_next(&a, &o, &v)) != 0) {
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 2) {
+            if (ra->file)
+                return cli_usage_error("run", "only one FILE, got '%s' and '%s'", ra->file, v);
+            ra->file = v;
+        } else if (strcmp(o->name, "--set") == 0) {
+            if (ra->n_ov == MAX_SET)
+                return cli_usage_error("run", "at most %d --set options", MAX_SET);
+            if (gs_override_parse((char *)v, &ra->ov[ra->n_ov]) != 0)
+                return cli_usage_error("run", "--set wants KEY=VALUE, got '%s'", v);
+            ra->n_ov++;
+        } else if (strcmp(o->name, "--seed") == 0) {
+            if (!cli_parse_i64(v, 0, INT64_MAX, &ra->seed))
+                return cli_usage_error("run", "--seed wants a whole number >= 0, got '%s'", v);
+            ra->have_seed = true;
+        } else if (strcmp(o->name, "--quiet") == 0) {
+            ra->quiet = true;
+        } else if (strcmp(o->name, "--memory-budget") == 0) {
+            if (cli_parse_budget("run", v, &ra->budget) != EXIT_OK)
+                return EXIT_USAGE;
+        } else {
+            for (int k = 0; k < 4; k++)
+                if (strcmp(o->name, out_names[k]) == 0)
+                    ra->outs[k] = v;
+        }
+    }
+    cli_path_t paths[4];
+    for (int k = 0; k < 4; k++) {
+        if (ra->outs[k] && !*ra->outs[k])
+            return cli_usage_error("run", "%s wants a file name (or - for stdout)", out_names[k]);
+        if (ra->outs[k] && gs_path_fd(ra->outs[k], STDOUT_FILENO) == STDOUT_FILENO)
+            ra->n_stdout++;
+        paths[k] = (cli_path_t){out_names[k], ra->outs[k]};
+    }
+    if (ra->n_stdout > 1)
+        return cli_usage_error("run", "only one output can go to stdout (-)");
+    return cli_check_paths("run", ra->file, paths, 4);
+}
+
 /* Opens every requested output before the run: a path that cannot be
- * written is found before any work. EXIT_OK or EXIT_IO. */
-static int open_outputs(const char *const outs[4], const char *const names[4],
-                        gs_output_t *o[4])
+ * written is found before any work. 0 or EXIT_IO (reported). */
+static int open_outputs(const run_args_t *ra, gs_output_t *o[4])
 {
     for (int k = 0; k < 4; k++) {
         gs_error_t err;
-        if (outs[k] && gs_output_open(outs[k], &o[k], &err) != 0) {
+        if (ra->outs[k] && gs_output_open(ra->outs[k], &o[k], &err) != 0) {
             char buf[1024];
             gs_error_format(&err, buf, sizeof buf);
-            fprintf(stderr, "gilsim run: %s %s\n", names[k], buf);
+            fprintf(stderr, "gilsim run: %s %s\n", out_names[k], buf);
             return EXIT_IO;
         }
     }
-    return EXIT_OK;
+    return 0;
 }
 
 /* Writes every output, then commits them together: all new files, or (if
- * one failed) none. EXIT_OK or EXIT_IO. */
-static int write_outputs(const char *const outs[4], const char *const names[4],
-                         gs_output_t *o[4], out_ctx_t *ctx)
+ * one failed) none. EXIT_OK or EXIT_IO (reported). */
+static int write_outputs(const run_args_t *ra, gs_output_t *o[4], out_ctx_t *ctx)
 {
     static const gs_export_fn fns[4] = {w_summary, w_trace, w_csv, w_svg};
     for (int k = 0; k < 4; k++) {
@@ -76,8 +143,8 @@ static int write_outputs(const char *const outs[4], const char *const names[4],
         int rc = fns[k](gs_output_stream(o[k]), ctx);
         if (rc != 0) {
             fprintf(stderr, "gilsim run: %s %s: cannot write: %s; no output was written\n",
-                    names[k], outs[k], rc == GS_ENOMEM ? "out of memory"
-                                                : errno ? strerror(errno) : "write error");
+                    out_names[k], ra->outs[k], rc == GS_ENOMEM ? "out of memory"
+                                               : errno ? strerror(errno) : "write error");
             return EXIT_IO;
         }
     }
@@ -91,140 +158,98 @@ static int write_outputs(const char *const outs[4], const char *const names[4],
     return EXIT_OK;
 }
 
-/* The run itself, its outputs and what it prints. */
-static int simulate(const char *file, const gs_model_t *m, size_t budget, bool quiet,
-                    int n_stdout, const char *const outs[4], const char *const names[4],
-                    gs_output_t *o[4])
+/* Loads and simulates. 0 with *t, or the exit status (already reported). */
+static int simulate(const run_args_t *ra, gs_trace_t **t)
 {
+    gs_model_t *m = NULL;
+    int rc = cli_load(ra->file, ra->ov, ra->n_ov, &m);
+    if (rc)
+        return rc;
+    if (ra->have_seed)
+        m->seed = (uint64_t)ra->seed;
     gs_run_opts_t opts;
     gs_run_opts_init(&opts);
-    if (budget)
-        opts.memory_budget = budget;
+    if (ra->budget)
+        opts.memory_budget = ra->budget;
     opts.cancel = cli_stop_flag();
-    gs_trace_t *t = NULL;
     gs_error_t err;
     memset(&err, 0, sizeof err);
-    int sim = gs_sim_run(m, &opts, &t, &err);
-    if (!t) {
-        char buf[1024];
-        if (err.code)
-            gs_error_format(&err, buf, sizeof buf);
-        else
-            snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
-        fprintf(stderr, "gilsim run: %s: the simulation could not run: ", cli_source_name(file));
-        gs_fput_escaped(stderr, buf, true);
-        fputc('\n', stderr);
-        return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
+    int sim = gs_sim_run(m, &opts, t, &err);
+    gs_model_free(m);
+    if (*t)
+        return 0;
+    char buf[1024];
+    if (err.code)
+        gs_error_format(&err, buf, sizeof buf);
+    else
+        snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
+    fprintf(stderr, "gilsim run: %s: the simulation could not run: ", cli_source_name(ra->file));
+    gs_fput_escaped(stderr, buf, true); /* it may quote names from the scenario */
+    fputc('\n', stderr);
+    return gs_exit_status(sim);
+}
+
+/* Writes the outputs, prints the table and timeline, says why a run stopped.
+ * Returns the exit status. */
+static int report(const run_args_t *ra, const gs_trace_t *t, const gs_stats_t *s,
+                  gs_output_t *o[4])
+{
+    int status = s->outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
+    out_ctx_t ctx = {t, s};
+    if (write_outputs(ra, o, &ctx) != EXIT_OK)
+        status = EXIT_IO;
+    if (!ra->quiet && ra->n_stdout == 0) {
+        bool color = cli_color(stdout);
+        cli_print_summary(stdout, t, s, color);
+        cli_print_timeline(stdout, t, 72, color);
     }
+    if (s->outcome != GS_OUT_DONE) {
+        const char *msg = gs_trace_message(t);
+        fprintf(stderr, "gilsim run: %s: simulation stopped (%s)%s", cli_source_name(ra->file),
+                gs_outcome_key(s->outcome), *msg ? ": " : "");
+        gs_fput_escaped(stderr, msg, true);
+        fputc('\n', stderr);
+    }
+    if (s->outcome == GS_OUT_INTERRUPTED && status != EXIT_IO)
+        status = EXIT_INTERRUPTED;
+    if (fflush(stdout) != 0 && status == EXIT_OK)
+        status = EXIT_IO;
+    return status;
+}
+
+/* Simulates, computes the metrics and reports. The exit status. */
+static int run_and_report(const run_args_t *ra, gs_output_t *o[4])
+{
+    gs_trace_t *t = NULL;
+    int rc = simulate(ra, &t);
+    if (rc)
+        return rc;
     gs_stats_t s;
     if (gs_stats_compute(t, &s) != 0) {
         fprintf(stderr, "gilsim run: out of memory computing the metrics\n");
         gs_trace_free(t);
-        return EXIT_STOPPED;
+        return gs_exit_status(GS_ENOMEM);
     }
-    int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
-    out_ctx_t ctx = {t, &s};
-    if (write_outputs(outs, names, o, &ctx) != EXIT_OK)
-        status = EXIT_IO;
-    if (!quiet && n_stdout == 0) {
-        bool color = cli_color(stdout);
-        cli_print_summary(stdout, t, &s, color);
-        cli_print_timeline(stdout, t, 72, color);
-    }
-    if (s.outcome != GS_OUT_DONE) {
-        const char *msg = gs_trace_message(t);
-        fprintf(stderr, "gilsim run: %s: simulation stopped (%s)%s", cli_source_name(file),
-                gs_outcome_key(s.outcome), *msg ? ": " : "");
-        gs_fput_escaped(stderr, msg, true);
-        fputc('\n', stderr);
-    }
-    if (s.outcome == GS_OUT_INTERRUPTED && status != EXIT_IO)
-        status = EXIT_INTERRUPTED;
-    if (fflush(stdout) != 0 && status == EXIT_OK)
-        status = EXIT_IO;
+    rc = report(ra, t, &s, o);
     gs_stats_destroy(&s);
     gs_trace_free(t);
-    return status;
+    return rc;
 }
-
-static const cli_opt_t run_opts[] = {
-    {"--set", true},  {"--seed", true}, {"--summary", true}, {"--trace", true},
-    {"--csv", true},  {"--svg", true},  {"--quiet", false}, {"--memory-budget", true},
-};
 
 int cmd_run(int argc, char **argv)
 {
-    cli_args_t a = {"run", run_opts, (int)(sizeof run_opts / sizeof run_opts[0]), argc, argv, 1,
-                    false};
-    const char *file = NULL, *outs[4] = {NULL, NULL, NULL, NULL};
-    static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
-    gs_override_t ov[MAX_SET];
-    int n_ov = 0;
-    bool quiet = false, have_seed = false;
-    size_t budget = 0;
-    long long seed = 0;
-    const cli_opt_t *o;
-    const char *v;
-    int r;
-    while ((r = cli_next(&a, &o, &v)) != 0) {
-        if (r < 0)
-            return EXIT_USAGE;
-        if (r == 2) {
-            if (file)
-                return cli_usage_error("run", "only one FILE, got '%s' and '%s'", file, v);
-            file = v;
-            continue;
-        }
-        if (strcmp(o->name, "--set") == 0) {
-            if (n_ov == MAX_SET)
-                return cli_usage_error("run", "at most %d --set options", MAX_SET);
-            if (gs_override_parse((char *)v, &ov[n_ov]) != 0)
-                return cli_usage_error("run", "--set wants KEY=VALUE, got '%s'", v);
-            n_ov++;
-        } else if (strcmp(o->name, "--seed") == 0) {
-            if (!cli_parse_i64(v, 0, INT64_MAX, &seed))
-                return cli_usage_error("run", "--seed wants a whole number >= 0, got '%s'", v);
-            have_seed = true;
-        } else if (strcmp(o->name, "--memory-budget") == 0) {
-            if (cli_parse_budget("run", v, &budget) != EXIT_OK)
-                return EXIT_USAGE;
-        } else if (strcmp(o->name, "--quiet") == 0) {
-            quiet = true;
-        } else {
-            for (int k = 0; k < 4; k++)
-                if (strcmp(o->name, out_names[k]) == 0)
-                    outs[k] = v;
-        }
-    }
-    int n_stdout = 0;
-    cli_path_t paths[4];
-    for (int k = 0; k < 4; k++) {
-        if (outs[k] && !*outs[k])
-            return cli_usage_error("run", "%s wants a file name (or - for stdout)", out_names[k]);
-        if (outs[k] && gs_path_fd(outs[k], STDOUT_FILENO) == STDOUT_FILENO)
-            n_stdout++;
-        paths[k] = (cli_path_t){out_names[k], outs[k]};
-    }
-    if (n_stdout > 1)
-        return cli_usage_error("run", "only one output can go to stdout (-)");
-    int rc = cli_check_paths("run", file, paths, 4);
+    run_args_t ra;
+    memset(&ra, 0, sizeof ra);
+    int rc = parse_run(argc, argv, &ra);
     if (rc)
         return rc;
-
-    gs_model_t *m = NULL;
-    rc = cli_load(file, ov, n_ov, &m);
-    if (rc)
-        return rc;
-    if (have_seed)
-        m->seed = (uint64_t)seed;
+    gs_output_t *o[4] = {NULL, NULL, NULL, NULL};
     cli_signals_begin();
-    gs_output_t *o_files[4] = {NULL, NULL, NULL, NULL};
-    rc = open_outputs(outs, out_names, o_files);
-    if (rc == EXIT_OK)
-        rc = simulate(file, m, budget, quiet, n_stdout, outs, out_names, o_files);
-    gs_model_free(m);
+    rc = open_outputs(&ra, o);
+    if (rc == 0)
+        rc = run_and_report(&ra, o);
     for (int k = 0; k < 4; k++)
-        gs_output_abort(o_files[k]);
+        gs_output_abort(o[k]); /* what was not committed */
     cli_signals_end();
     return rc;
 }
@@ -254,7 +279,7 @@ int cmd_validate(int argc, char **argv)
         free(files);
         return cli_usage_error("validate", "no FILE given");
     }
-    bool any_invalid = false, any_io = false;
+    bool any_invalid = false, any_io = false, any_oom = false;
     for (int i = 0; i < n_files; i++) {
         gs_model_t *m = NULL;
         gs_diag_t d;
@@ -270,14 +295,18 @@ int cmd_validate(int argc, char **argv)
             gs_diag_print(&d, stderr);
         else
             fprintf(stderr, "%s: %s\n", files[i], gs_strerror(rc));
-        if (rc == GS_EIO || rc == GS_ENOMEM)
+        if (gs_exit_status(rc) == EXIT_IO)
             any_io = true;
+        else if (rc == GS_ENOMEM)
+            any_oom = true; /* not an invalid file */
         else
             any_invalid = true;
     }
     free(files);
     if (any_io)
         status = EXIT_IO;
+    else if (any_oom)
+        status = gs_exit_status(GS_ENOMEM);
     else if (any_invalid)
         status = EXIT_USAGE;
     if (fflush(stdout) != 0)

@@ -107,21 +107,11 @@ static run_res_t run_one(sweep_t *w, int64_t run, char **line, bool *stopped)
     sweep_row_prefix(w, run, f);
     gs_stats_t s;
     if (!t || gs_stats_compute(t, &s) != 0) {
-        /* No trace: an outcome of "error" and empty metrics. */
-        fprintf(f, ",error");
-        for (int k = 1; k < N_METRICS; k++)
-            putc(',', f);
+        gs_metrics_csv_row(f, NULL); /* no trace: outcome "error", empty metrics */
         *stopped = true;
         (void)rc;
     } else {
-        fprintf(f, ",%s,%lld,%lld,%lld,%lld,%lld,%lld,%.6g,%.6g,%lld,%.6g,%.6g,%.6g,%lld,%lld,%lld,%lld",
-                gs_outcome_key(s.outcome), (long long)s.makespan_ns, (long long)s.events,
-                (long long)s.gil_switches, (long long)s.gil_forced_switches,
-                (long long)s.gil_drop_requests, (long long)s.futile_wakeups, s.gil_utilisation,
-                s.cores_utilisation, (long long)s.preemptions, s.speedup_vs_serial,
-                s.fairness_jain, s.throughput_ops_per_s, (long long)s.io_to_gil.p50,
-                (long long)s.io_to_gil.p90, (long long)s.io_to_gil.p99,
-                (long long)s.io_to_gil.max);
+        gs_metrics_csv_row(f, &s);
         *stopped = s.outcome != GS_OUT_DONE;
         gs_stats_destroy(&s);
     }
@@ -272,7 +262,7 @@ static int write_plot(sweep_t *w, const char *path, const char *metric)
 {
     int col = -1;
     for (int k = 0; k < N_METRICS; k++)
-        if (strcmp(sweep_metric_cols[k], metric) == 0)
+        if (strcmp(sweep_metric_col(k), metric) == 0)
             col = 1 + w->n_params - (w->seed_param >= 0) + 2 + k;
     int n_fields = 1 + w->n_params + 2 + N_METRICS;
     plot_point_t *pts = calloc((size_t)(w->total > 0 ? w->total : 1), sizeof *pts);
@@ -425,11 +415,11 @@ static int parse_args(sweep_t *w, sweep_cli_t *c, int argc, char **argv)
     if (cli_check_paths("sweep", w->file, paths, 2) != EXIT_OK)
         return EXIT_USAGE;
     for (int k = 1; k < N_METRICS; k++)
-        if (strcmp(sweep_metric_cols[k], c->metric) == 0)
+        if (strcmp(sweep_metric_col(k), c->metric) == 0)
             return EXIT_OK;
     fprintf(stderr, "gilsim sweep: --metric: no metric named '%s'; choose one of:", c->metric);
     for (int k = 1; k < N_METRICS; k++)
-        fprintf(stderr, " %s", sweep_metric_cols[k]);
+        fprintf(stderr, " %s", sweep_metric_col(k));
     fputc('\n', stderr);
     cli_print_usage("sweep", stderr);
     return EXIT_USAGE;

@@ -61,10 +61,11 @@ typedef struct sweep {
     sweep_out_t out;
 } sweep_t;
 
-/* The metric columns after the parameters: keep in step with docs/batch.md. */
-extern const char *const sweep_metric_cols[];
-extern const int sweep_n_metrics;
-#define N_METRICS sweep_n_metrics
+/* The metric columns after the parameters (sweep_rows.c): "outcome", then
+ * the run metrics of GS_METRIC_MAP (gilsim/stats.h). */
+int sweep_n_metrics(void);
+const char *sweep_metric_col(int k);
+#define N_METRICS sweep_n_metrics()
 
 int sweep_split_values(const char *s, param_t *p);
 int sweep_csv_record(char **p, char **fields, int max, int *lines);

@@ -6,14 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The metric columns after the parameters: keep in step with docs/batch.md. */
-const char *const sweep_metric_cols[] = {
-    "outcome",          "makespan_ns",       "events",          "gil.switches",
-    "gil.forced_switches", "gil.drop_requests", "gil.futile_wakeups", "gil.utilisation",
-    "cores.utilisation", "cores.preemptions", "speedup_vs_serial", "fairness_jain",
-    "throughput_ops_per_s", "io_to_gil.p50",   "io_to_gil.p90",   "io_to_gil.p99",
-    "io_to_gil.max"};
-const int sweep_n_metrics = (int)(sizeof sweep_metric_cols / sizeof sweep_metric_cols[0]);
+/* The metric columns after the parameters: "outcome", then the run metrics
+ * of GS_METRIC_MAP (gilsim/stats.h), whose keys are the column names. */
+int sweep_n_metrics(void)
+{
+    int n;
+    gs_metrics_run(&n);
+    return n + 1;
+}
+
+const char *sweep_metric_col(int k)
+{
+    int n;
+    return k == 0 ? "outcome" : gs_metrics_run(&n)[k - 1].key;
+}
 
 /* Parses one CSV record (RFC 4180) in place from *p: fields split at
  * commas, the record ends at a newline (\n or \r\n) outside quotes or at
@@ -162,8 +168,7 @@ void sweep_header(const sweep_t *w, FILE *f)
         gs_csv_field(f, w->params[k].key);
     }
     fputs(",repeat,seed", f);
-    for (int k = 0; k < N_METRICS; k++)
-        fprintf(f, ",%s", sweep_metric_cols[k]);
+    gs_metrics_csv_header(f);
 }
 
 static char *mem_string(void (*fn)(const sweep_t *, int64_t, FILE *), const sweep_t *w,

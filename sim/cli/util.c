@@ -125,8 +125,7 @@ int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **o
         gs_diag_print(&diag, stderr);
     else
         fprintf(stderr, "gilsim: %s: %s\n", cli_source_name(file), gs_strerror(rc));
-    /* Out of memory is not an invalid file: exit 3 like other I/O failures. */
-    return rc == GS_EIO || rc == GS_ENOMEM ? EXIT_IO : EXIT_USAGE;
+    return gs_exit_status(rc); /* out of memory is not an invalid file */
 }
 
 /* ---- paths ---------------------------------------------------------------- */
