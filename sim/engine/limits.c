@@ -172,30 +172,38 @@ static int refuse(gs_error_t *err, int n, const char *fmt, ...)
     return GS_ETHREAD;
 }
 
+/* A sysctl (kernel.pid_max: /proc/sys/kernel/pid_max) that must hold used +
+ * need; in_use says what used counts. 0, or GS_ETHREAD naming it. */
+static int sysctl_holds(const char *name, long long used, long long need, const char *in_use,
+                        int n, gs_error_t *err)
+{
+    char path[96] = "/proc/sys/";
+    size_t k = strlen(path);
+    for (const char *c = name; *c && k + 1 < sizeof path; c++)
+        path[k++] = *c == '.' ? '/' : *c;
+    path[k] = '\0';
+    long long limit = read_ll(path);
+    if (limit <= 0 || used < 0 || used + need <= limit)
+        return 0;
+    return refuse(err, n, "%s is %lld and %s %lld (raise it: sysctl -w %s=%lld)", name, limit,
+                  in_use, used, name, used + need + 1024);
+}
+
 int gs__preflight_threads(int n, size_t stack_bytes, gs_error_t *err)
 {
     if (n < 64)
         return 0; /* what any system allows: no files to read */
     long long sys = system_threads();
-    long long threads_max = read_ll("/proc/sys/kernel/threads-max");
-    if (threads_max > 0 && sys >= 0 && sys + n > threads_max)
-        return refuse(err, n,
-                      "kernel.threads-max is %lld and %lld threads already run on this system "
-                      "(raise it: sysctl -w kernel.threads-max=%lld)",
-                      threads_max, sys, sys + n + 1024);
-    long long pid_max = read_ll("/proc/sys/kernel/pid_max");
-    if (pid_max > 0 && sys >= 0 && sys + n > pid_max)
-        return refuse(err, n,
-                      "kernel.pid_max is %lld and %lld threads already run on this system "
-                      "(every thread needs an id; raise it: sysctl -w kernel.pid_max=%lld)",
-                      pid_max, sys, sys + n + 1024);
-    long long map_max = read_ll("/proc/sys/vm/max_map_count");
-    long long maps = count_lines("/proc/self/maps");
-    if (map_max > 0 && maps >= 0 && maps + 2LL * n > map_max)
-        return refuse(err, n,
-                      "vm.max_map_count is %lld and this process has %lld mappings, while each "
-                      "thread's stack takes two (raise it: sysctl -w vm.max_map_count=%lld)",
-                      map_max, maps, maps + 2LL * n + 1024);
+    int rc = sysctl_holds("kernel.threads-max", sys, n, "the threads already running number", n,
+                          err);
+    if (!rc)
+        rc = sysctl_holds("kernel.pid_max", sys, n,
+                          "every thread needs an id; the threads already running number", n, err);
+    if (!rc)
+        rc = sysctl_holds("vm.max_map_count", count_lines("/proc/self/maps"), 2LL * n,
+                          "each thread's stack takes two mappings; this process has", n, err);
+    if (rc)
+        return rc;
     struct rlimit rl;
     long long mine = status_field("Threads:");
     if (geteuid() != 0 && getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&

@@ -80,18 +80,7 @@ void gs_output_remove_temps(void)
             unlink(g_temp_name[i]);
 }
 
-static int fail(gs_error_t *err, const char *path, const char *what, int e)
-{
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->code = GS_EIO;
-        snprintf(err->file, sizeof err->file, "%s", path);
-        snprintf(err->msg, sizeof err->msg, "cannot %s: %s", what,
-                 e ? strerror(e) : "write error");
-    }
-    return GS_EIO;
-}
-
+/* GS_EIO with err (may be NULL) naming path and saying msg. */
 static int refuse(gs_error_t *err, const char *path, const char *msg)
 {
     if (err) {
@@ -101,6 +90,14 @@ static int refuse(gs_error_t *err, const char *path, const char *msg)
         snprintf(err->msg, sizeof err->msg, "%s", msg);
     }
     return GS_EIO;
+}
+
+/* "cannot WHAT: strerror(e)". */
+static int fail(gs_error_t *err, const char *path, const char *what, int e)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "cannot %s: %s", what, e ? strerror(e) : "write error");
+    return refuse(err, path, msg);
 }
 
 /* Where a name that is, or may become, a regular file ends up: symlinks
