@@ -173,7 +173,11 @@ pid=$!
 sleep 2
 expect 3 "a second sweep on the same --out is refused" "$GILSIM" sweep s1.json --set seed=1 --out long.csv
 check "  naming the first one's pid" has "another sweep (pid $pid)" err.txt
-sleep 2
+# SIGKILL once a checkpoint holds rows (seconds here, longer under TSan).
+for _ in $(seq 1 120); do
+    [ "$(wc -l <long.csv)" -ge 3 ] && break
+    sleep 0.5
+done
 kill -KILL $pid
 wait $pid 2>/dev/null
 kept=$(($(wc -l <long.csv) - 1))
