@@ -17,6 +17,7 @@
  * instants as "i" on the track of the thread they concern. Times are
  * microseconds (ts, dur) with the nanoseconds as the fractional part. */
 #include "gilsim/export.h"
+#include "gilsim/explain.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -47,6 +48,33 @@ static cJSON *latency_json(const gs_latency_t *l)
     add_i64(o, "p90", l->p90);
     add_i64(o, "p99", l->p99);
     add_i64(o, "max", l->max);
+    return o;
+}
+
+/* Where thread th's waiting went (explain.h), every kind present, zeros too,
+ * so a script can add them up; "by" objects name only non-zero holders. */
+static cJSON *blame_json(const gs_trace_t *t, int th)
+{
+    gs_blame_t b;
+    if (gs_blame_compute(t, th, &b) != 0)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; o && k < GS_BLAME_COUNT; k++) {
+        char key[48];
+        snprintf(key, sizeof key, "%s_ns", gs_blame_key((gs_blame_kind_t)k));
+        add_i64(o, key, b.ns[k]);
+        int64_t *by = k == GS_BLAME_GIL_HELD ? b.gil_by : k == GS_BLAME_LOCK_HELD ? b.lock_by : NULL;
+        if (!by)
+            continue;
+        snprintf(key, sizeof key, "%s_by", gs_blame_key((gs_blame_kind_t)k));
+        cJSON *who = cJSON_AddObjectToObject(o, key);
+        for (int i = 0; who && i < gs_trace_n_threads(t); i++)
+            if (by[i])
+                add_i64(who, gs_trace_lane(t, gs_trace_thread_lane(t, i))->name, by[i]);
+    }
+    if (o)
+        add_i64(o, "total_ns", b.total_ns);
+    gs_blame_destroy(&b);
     return o;
 }
 
@@ -111,6 +139,7 @@ static cJSON *summary_tree(const gs_trace_t *t, const gs_stats_t *s)
         add_i64(o, "voluntary_switches", ts->voluntary_switches);
         add_i64(o, "forced_switches", ts->forced_switches);
         cJSON_AddItemToObject(o, "io_to_gil_ns", latency_json(&ts->io_to_gil));
+        cJSON_AddItemToObject(o, "blame", blame_json(t, i));
     }
     return root;
 }

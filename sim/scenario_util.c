@@ -324,6 +324,11 @@ int gs__scen_parse_ns(const char *s, int64_t *ns, char *why, size_t n)
     return 0;
 }
 
+int gs_parse_duration(const char *s, int64_t *ns, char *why, size_t n)
+{
+    return gs__scen_parse_ns(s, ns, why, n);
+}
+
 void gs__scen_fmt_ns(int64_t ns, char *buf, size_t n)
 {
     int u = 0;

@@ -47,6 +47,13 @@ struct gs_trace {
     char *msg;
     int64_t end_ns, events;
     bool oom;
+    /* facts (trace.h): n_processes drop-request tracks, then a track per lock */
+    lane_buf_t *facts;
+    int n_facts;
+    unsigned fact_mask;
+    int policy;
+    int *queue_max;
+    int *queue_init;
 };
 
 static char *dup_str(const char *s)
@@ -167,6 +174,26 @@ gs_trace_t *gs__trace_new(const gs_model_t *m)
             ok = ok && t->ann_text[i];
         }
     }
+    t->policy = (int)m->machine.policy;
+    t->fact_mask = GS_FACT_DROP_REQUEST | GS_FACT_LOCK_OWNER | GS_FACT_CORES;
+    t->n_facts = m->n_processes + m->n_locks;
+    t->facts = calloc((size_t)t->n_facts, sizeof *t->facts);
+    t->queue_max = calloc((size_t)m->n_queues + 1, sizeof *t->queue_max);
+    t->queue_init = calloc((size_t)m->n_queues + 1, sizeof *t->queue_init);
+    ok = ok && t->facts && t->queue_max && t->queue_init;
+    for (int q = 0; ok && q < m->n_queues; q++) {
+        t->queue_max[q] = m->queues[q].maxsize;
+        t->queue_init[q] = m->queues[q].initial;
+    }
+    for (int i = 0; t->facts && i < t->n_facts; i++) {
+        bool drop = i < m->n_processes;
+        lane_buf_t *l = &t->facts[i];
+        l->pub.kind = drop ? GS_LANE_DROP_REQUEST : GS_LANE_LOCK_OWNER;
+        l->pub.name = dup_str(drop ? "drop request" : m->locks[i - m->n_processes].name);
+        l->pub.process = drop ? i : -1;
+        l->pub.index = drop ? i : i - m->n_processes;
+        ok = ok && l->pub.name;
+    }
     t->msg = dup_str("");
     if (!ok || !t->msg) {
         gs_trace_free(t);
@@ -184,6 +211,13 @@ void gs_trace_free(gs_trace_t *t)
         free(t->lanes[i].iv);
     }
     free(t->lanes);
+    for (int i = 0; t->facts && i < t->n_facts; i++) {
+        free((char *)t->facts[i].pub.name);
+        free(t->facts[i].iv);
+    }
+    free(t->facts);
+    free(t->queue_max);
+    free(t->queue_init);
     free(t->thread_lane);
     if (t->process_names)
         for (int p = 0; p < t->n_processes; p++)
@@ -233,10 +267,9 @@ static void append(gs_trace_t *t, lane_buf_t *l, const gs_interval_t *iv)
     l->iv[l->n++] = *iv;
 }
 
-static void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_t who, uint32_t op,
-                     uint8_t flags)
+static void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, int32_t who,
+                    uint32_t op, uint8_t flags)
 {
-    lane_buf_t *l = &t->lanes[lane];
     gs_interval_t next = {.start_ns = now, .end_ns = now, .who = who, .op = op,
                           .state = (uint8_t)st, .flags = flags};
     if (l->open) {
@@ -249,6 +282,31 @@ static void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_
     }
     l->open = st != GS_ST_COUNT;
     l->cur = next;
+}
+
+static void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_t who, uint32_t op,
+                     uint8_t flags)
+{
+    buf_set(t, &t->lanes[lane], now, st, who, op, flags);
+}
+
+void gs__trace_drop_request(gs_trace_t *t, int p, int64_t now, int32_t requester)
+{
+    if (p >= 0 && p < t->n_processes)
+        buf_set(t, &t->facts[p], now, requester < 0 ? GS_ST_COUNT : GS_ST_WAIT_GIL, requester,
+                GS_NO_OP, 0);
+}
+
+void gs__trace_lock_owner(gs_trace_t *t, int lock, int64_t now, int32_t owner)
+{
+    if (lock >= 0 && lock < t->n_facts - t->n_processes)
+        buf_set(t, &t->facts[t->n_processes + lock], now,
+                owner < 0 ? GS_ST_COUNT : GS_ST_WAIT_LOCK, owner, GS_NO_OP, 0);
+}
+
+void gs__trace_set_facts(gs_trace_t *t, unsigned facts)
+{
+    t->fact_mask = facts;
 }
 
 void gs__trace_thread(gs_trace_t *t, int thread, int64_t now, gs_state_t st, int32_t who,
@@ -389,6 +447,11 @@ void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *ms
         t->lanes[i].pub.iv = t->lanes[i].iv;
         t->lanes[i].pub.n = t->lanes[i].n;
     }
+    for (int i = 0; i < t->n_facts; i++) {
+        buf_set(t, &t->facts[i], now, GS_ST_COUNT, -1, GS_NO_OP, 0);
+        t->facts[i].pub.iv = t->facts[i].iv;
+        t->facts[i].pub.n = t->facts[i].n;
+    }
     t->outcome = o;
     t->end_ns = now;
     t->events = events;
@@ -498,6 +561,44 @@ const char *gs_trace_sync_name(const gs_trace_t *t, gs_state_t wait_state, int w
         return "";
     }
     return (who >= 0 && who < t->n_names[k]) ? t->names[k][who] : "";
+}
+
+unsigned gs_trace_facts(const gs_trace_t *t)
+{
+    return t->fact_mask;
+}
+const gs_lane_t *gs_trace_drop_request_track(const gs_trace_t *t, int p)
+{
+    return (p >= 0 && p < t->n_processes) ? &t->facts[p].pub : NULL;
+}
+const gs_lane_t *gs_trace_lock_owner_track(const gs_trace_t *t, int lock)
+{
+    return (lock >= 0 && lock < t->n_names[0]) ? &t->facts[t->n_processes + lock].pub : NULL;
+}
+int gs_trace_n_syncs(const gs_trace_t *t, gs_state_t wait_state)
+{
+    switch (wait_state) {
+    case GS_ST_WAIT_LOCK:
+        return t->n_names[0];
+    case GS_ST_WAIT_EVENT:
+        return t->n_names[1];
+    case GS_ST_WAIT_QUEUE:
+        return t->n_names[2];
+    default:
+        return 0;
+    }
+}
+int gs_trace_queue_maxsize(const gs_trace_t *t, int q)
+{
+    return (q >= 0 && q < t->n_names[2]) ? t->queue_max[q] : 0;
+}
+int gs_trace_queue_initial(const gs_trace_t *t, int q)
+{
+    return (q >= 0 && q < t->n_names[2]) ? t->queue_init[q] : 0;
+}
+int gs_trace_policy(const gs_trace_t *t)
+{
+    return t->policy;
 }
 
 const char *gs_trace_op_label(const gs_trace_t *t, uint32_t op)
@@ -615,6 +716,17 @@ int gs_trace_dump(const gs_trace_t *t, FILE *out)
         fprintf(out, "instant %" PRId64 " %s %d %d %d %" PRId64 "\n", in->t_ns,
                 gs_instant_key((gs_instant_kind_t)in->kind), in->thread, in->process, in->obj,
                 in->arg);
+    }
+    for (int i = 0; i < t->n_facts; i++) {
+        const gs_lane_t *l = &t->facts[i].pub;
+        if (l->n == 0)
+            continue;
+        fprintf(out, "track %s %d %s %zu\n",
+                l->kind == GS_LANE_DROP_REQUEST ? "drop_request" : "lock_owner", l->index,
+                l->name, l->n);
+        for (size_t j = 0; j < l->n; j++)
+            fprintf(out, "%" PRId64 " %" PRId64 " %d\n", l->iv[j].start_ns, l->iv[j].end_ns,
+                    l->iv[j].who);
     }
     return ferror(out) ? GS_EIO : 0;
 }

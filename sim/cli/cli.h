@@ -50,6 +50,11 @@ int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **o
  * and returns EXIT_IO, else EXIT_OK. */
 int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn fn, void *ctx);
 const char *cli_source_name(const char *file);
+/* cli_load, then the run with seed (when seed >= 0), then its metrics. 0 with
+ * *t and *s set (also for a run that stopped early: see s->outcome), or an
+ * exit status after printing why. */
+int cli_simulate(const char *cmd, const char *file, const gs_override_t *ov, int n_ov,
+                 long long seed, gs_trace_t **t, gs_stats_t *s);
 
 /* ---- reports ------------------------------------------------------------ */
 void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool color);
@@ -59,6 +64,7 @@ void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color);
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 /* ---- sweep chart (plot.c) ----------------------------------------------- */
 typedef struct plot_point {

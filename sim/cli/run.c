@@ -95,36 +95,11 @@ int cmd_run(int argc, char **argv)
     if (n_stdout > 1)
         return cli_usage_error("run", "only one output can go to stdout (-)");
 
-    gs_model_t *m = NULL;
-    int rc = cli_load(file, ov, n_ov, &m);
+    gs_trace_t *t = NULL;
+    gs_stats_t s;
+    int rc = cli_simulate("run", file, ov, n_ov, have_seed ? seed : -1, &t, &s);
     if (rc)
         return rc;
-    if (have_seed)
-        m->seed = (uint64_t)seed;
-
-    gs_run_opts_t opts;
-    gs_run_opts_init(&opts);
-    gs_trace_t *t = NULL;
-    gs_error_t err;
-    memset(&err, 0, sizeof err);
-    int sim = gs_sim_run(m, &opts, &t, &err);
-    gs_model_free(m);
-    if (!t) {
-        char buf[1024];
-        if (err.code)
-            gs_error_format(&err, buf, sizeof buf);
-        else
-            snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
-        fprintf(stderr, "gilsim run: %s: the simulation could not run: %s\n",
-                cli_source_name(file), buf);
-        return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
-    }
-    gs_stats_t s;
-    if (gs_stats_compute(t, &s) != 0) {
-        fprintf(stderr, "gilsim run: out of memory computing the metrics\n");
-        gs_trace_free(t);
-        return EXIT_STOPPED;
-    }
     int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
     out_ctx_t ctx = {t, &s};
     for (int k = 0; k < 4; k++) {

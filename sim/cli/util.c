@@ -93,6 +93,41 @@ int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn 
     return EXIT_IO;
 }
 
+int cli_simulate(const char *cmd, const char *file, const gs_override_t *ov, int n_ov,
+                 long long seed, gs_trace_t **out, gs_stats_t *s)
+{
+    gs_model_t *m = NULL;
+    int rc = cli_load(file, ov, n_ov, &m);
+    if (rc)
+        return rc;
+    if (seed >= 0)
+        m->seed = (uint64_t)seed;
+    gs_run_opts_t opts;
+    gs_run_opts_init(&opts);
+    gs_trace_t *t = NULL;
+    gs_error_t err;
+    memset(&err, 0, sizeof err);
+    int sim = gs_sim_run(m, &opts, &t, &err);
+    gs_model_free(m);
+    if (!t) {
+        char buf[1024];
+        if (err.code)
+            gs_error_format(&err, buf, sizeof buf);
+        else
+            snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
+        fprintf(stderr, "gilsim %s: %s: the simulation could not run: %s\n", cmd,
+                cli_source_name(file), buf);
+        return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
+    }
+    if (gs_stats_compute(t, s) != 0) {
+        fprintf(stderr, "gilsim %s: out of memory computing the metrics\n", cmd);
+        gs_trace_free(t);
+        return EXIT_STOPPED;
+    }
+    *out = t;
+    return 0;
+}
+
 int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **out)
 {
     gs_diag_t diag;
