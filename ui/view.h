@@ -188,6 +188,15 @@ int gv_tooltip_text(const gv_view_t *v, int x, int y, char lines[][GV_TIP_WIDTH]
 void gv_draw_banner(gv_view_t *v, SDL_Renderer *r);
 void gv_draw_help(gv_view_t *v, SDL_Renderer *r);
 
+/* ---- why.c --------------------------------------------------------------------- */
+/* The causal chain of thread th in run at t as text (gs_explain_text),
+ * malloc'ed; NULL for no thread or OOM. */
+char *gv_why_text(const gv_view_t *v, int run, int th, int64_t t);
+/* Draws "Why? NAME" and the selected thread's chain, word-wrapped in w pixels,
+ * at most max_lines lines and not below bottom; returns the next y. */
+int gv_draw_why(gv_view_t *v, SDL_Renderer *r, int run, int64_t t, int x, int y, int w,
+                int bottom, int max_lines);
+
 /* ---- picker.c ------------------------------------------------------------------ */
 void gv_picker_open(gv_view_t *v);
 void gv_picker_close(gv_picker_t *p);
