@@ -102,6 +102,26 @@ static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, 
                 best = acc[s];
                 c->state = (uint8_t)s;
             }
+        /* An interval shorter than a column can lose every column it touches
+         * to its neighbours (the convoy's 0.1 ms I/O split over two columns):
+         * in a sparse column won by a long interval, the longest short one
+         * whose middle falls here takes it, so short events stay visible at
+         * any zoom (two short ones in one column: the longer shows). */
+        int64_t short_best = 0;
+        /* the winner spans two columns or more, so it keeps a whole one */
+        bool dom_long = false;
+        for (size_t i = i0; cnt <= 8 && i <= i1; i++)
+            dom_long |= lane->iv[i].state == c->state &&
+                        (double)(lane->iv[i].end_ns - lane->iv[i].start_ns) >= 2 * nspp;
+        for (size_t i = i0; dom_long && i <= i1; i++) {
+            const gs_interval_t *iv = &lane->iv[i];
+            int64_t len = iv->end_ns - iv->start_ns, mid = iv->start_ns + len / 2;
+            if (iv->state >= GS_ST_COUNT || iv->state == GS_ST_DONE || iv->state == c->state ||
+                (double)len >= nspp || mid < ta || mid >= tb || len <= short_best)
+                continue;
+            short_best = len;
+            c->state = iv->state;
+        }
         c->stripe = hold > 0 && (c->state == GS_ST_READY || c->state == GS_ST_SWITCH);
     }
 }
@@ -171,7 +191,7 @@ static void draw_instants(gv_view_t *v, canvas_t *cv, int run, const int *row_of
     for (int k = 0; k < GS_IN_COUNT; k++)
         last_x[k] = -1000;
     int last_row[GS_IN_COUNT] = {0};
-    for (size_t i = lo; i < n && in[i].t_ns < v->t1 && in[i].t_ns <= v->playhead; i++) {
+    for (size_t i = lo; i < n && in[i].t_ns < v->t1 && in[i].t_ns <= gv_reveal(v); i++) {
         const gs_instant_t *e = &in[i];
         int x = (int)((double)(e->t_ns - v->t0) / nspp);
         if (e->kind == GS_IN_DEADLOCK) {
@@ -214,6 +234,18 @@ static void draw_instants(gv_view_t *v, canvas_t *cv, int run, const int *row_of
 }
 
 /* ---- lanes ------------------------------------------------------------------------ */
+
+/* Halfway to white right of column x0: the future, seen but set back. */
+static void dim_after(canvas_t *cv, int x0)
+{
+    if (x0 < 0)
+        x0 = 0;
+    for (int y = 0; y < cv->h; y++) {
+        uint32_t *row = cv->px + (size_t)y * cv->w;
+        for (int x = x0; x < cv->w; x++)
+            row[x] = 0xFF000000u | (((row[x] & 0xFEFEFEu) >> 1) + 0x7F7F7Fu);
+    }
+}
 
 /* Columns of the axis ticks, for the grid lines in empty track. */
 int64_t gv_tick_step(const gv_view_t *v);
@@ -287,7 +319,8 @@ void gv_draw_lanes(gv_view_t *v, SDL_Renderer *r)
         if (x >= 0 && x < L.w)
             grid[x] = 1;
     }
-    int64_t reveal_x = v->playhead >= v->t1 ? L.w : (int64_t)((double)(v->playhead - v->t0) / nspp);
+    int64_t reveal = gv_reveal(v);
+    int64_t reveal_x = reveal >= v->t1 ? L.w : (int64_t)((double)(reveal - v->t0) / nspp);
     for (int run = 0; run < v->n_runs; run++) {
         int nl = gs_trace_n_lanes(v->run[run].trace);
         row_of_lane[run] = malloc((size_t)(nl ? nl : 1) * sizeof(int));
@@ -302,11 +335,13 @@ void gv_draw_lanes(gv_view_t *v, SDL_Renderer *r)
             continue;
         row_of_lane[row->run][row->lane] = i;
         const gs_lane_t *lane = gs_trace_lane(v->run[row->run].trace, row->lane);
-        lane_columns(lane, v->t0, nspp, L.w, v->playhead, lane->kind != GS_LANE_THREAD, cols);
+        lane_columns(lane, v->t0, nspp, L.w, reveal, lane->kind != GS_LANE_THREAD, cols);
         paint_lane(v, &cv, row, cols, line, line + L.w, grid, reveal_x);
     }
     for (int run = 0; run < v->n_runs; run++)
         draw_instants(v, &cv, run, row_of_lane[run]);
+    if (v->future == GV_FUTURE_DIM && v->playhead < v->t1 && v->playhead < v->end_ns)
+        dim_after(&cv, (int)((double)(v->playhead - v->t0) / nspp) + 1);
     SDL_UpdateTexture(v->lanes_tex, NULL, v->pixels, L.w * (int)sizeof *v->pixels);
     SDL_RenderCopy(r, v->lanes_tex, NULL, &L);
 out:
@@ -354,7 +389,7 @@ static void bar_labels(gv_view_t *v, const gv_row_t *row)
     size_t i = gs_lane_find(lane, v->t0), end = gs_lane_find(lane, v->t1);
     if (end - i > 2000) /* far too many to fit any name */
         return;
-    int64_t lim = v->playhead < v->t1 ? v->playhead : v->t1;
+    int64_t lim = gv_reveal(v) < v->t1 ? gv_reveal(v) : v->t1;
     for (; i < lane->n && lane->iv[i].start_ns < lim; i++) {
         const gs_interval_t *iv = &lane->iv[i];
         if (iv->who < 0 || iv->who >= gs_trace_n_threads(t) || iv->state == GS_ST_SWITCH)

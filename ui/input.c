@@ -238,6 +238,13 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
             text_size(v, 0);
         return ctrl;
     case SDLK_f: gv_view_fit(v); return true;
+    case SDLK_v:
+        v->future = (v->future + 1) % GV_FUTURE_MODES;
+        gv_view_notice(v, false, "after the playhead: %s",
+                       v->future == GV_FUTURE_DIM    ? "the run is drawn dimmed"
+                       : v->future == GV_FUTURE_SHOW ? "the run is drawn in full"
+                                                     : "hidden, revealed as it plays");
+        return true;
     case SDLK_PAGEUP:
     case SDLK_PAGEDOWN: /* scroll the lanes; place_rows clamps */
         v->lay.scroll += (sym == SDLK_PAGEDOWN ? 1 : -1) * v->lay.lanes.h * 4 / 5;

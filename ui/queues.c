@@ -400,7 +400,7 @@ static const gs_instant_t *hovered_marker(const gv_view_t *v, int run, const gs_
     }
     const gs_instant_t *best = NULL;
     int best_d = reach + 1;
-    for (size_t i = lo; i < n && in[i].t_ns <= t_hi && in[i].t_ns <= v->playhead; i++) {
+    for (size_t i = lo; i < n && in[i].t_ns <= t_hi && in[i].t_ns <= gv_reveal(v); i++) {
         const gs_instant_t *e = &in[i];
         if (e->thread != lane->index ||
             (e->kind != GS_IN_DROP_REQUEST && e->kind != GS_IN_FORCED_SWITCH &&
@@ -470,7 +470,7 @@ int gv_tooltip_text(const gv_view_t *v, int x, int y, char lines[][GV_TIP_WIDTH]
             return marker_text(t, e, lines);
     }
     const gs_interval_t *iv = hovered(v, lane, x);
-    if (!iv || iv->start_ns > v->playhead)
+    if (!iv || iv->start_ns > gv_reveal(v))
         return 0;
     int n = 0;
     const char *who = iv->who >= 0 ? thread_name(t, iv->who) : "?";

@@ -263,6 +263,11 @@ static void follow(gv_view_t *v)
         gv_view_set_range(v, v->playhead - span / 10, v->playhead - span / 10 + span);
 }
 
+int64_t gv_reveal(const gv_view_t *v)
+{
+    return v->future == GV_FUTURE_HIDE ? v->playhead : INT64_MAX;
+}
+
 void gv_view_set_playhead(gv_view_t *v, int64_t t)
 {
     v->playhead = t < 0 ? 0 : t > v->end_ns ? v->end_ns : t;

@@ -107,6 +107,7 @@ typedef struct gv_view {
     int64_t end_ns;             /* latest end over the runs */
     int64_t t0, t1;             /* visible range [t0, t1) */
     int64_t playhead;
+    int future;                 /* GV_FUTURE_*: how the run after the playhead is drawn */
     bool playing;
     int speed_idx;              /* index into the playback rates */
     uint32_t last_tick_ms;
@@ -133,6 +134,13 @@ typedef struct gv_view {
     uint32_t *pixels;           /* owned, tex_w * tex_h */
     char font_err[256];
 } gv_view_t;
+
+/* What lies after the playhead (V cycles): the whole run is drawn, the
+ * future dimmed (the default) or in full; or hidden, revealed as it plays. */
+enum { GV_FUTURE_DIM, GV_FUTURE_SHOW, GV_FUTURE_HIDE, GV_FUTURE_MODES };
+/* The time up to which the trace is drawn: the playhead when the future is
+ * hidden, else the end. */
+int64_t gv_reveal(const gv_view_t *v);
 
 /* ---- view.c: state -------------------------------------------------------- */
 void gv_view_init(gv_view_t *v);

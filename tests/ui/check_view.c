@@ -663,6 +663,126 @@ START_TEST(test_lane_colours_match_at_every_zoom)
 }
 END_TEST
 
+/* ---- issue 17: why, the whole run, short events ------------------------------- */
+
+/* Row of thread th's lane in run 0. */
+static const gv_row_t *thread_row(int th)
+{
+    for (int i = 0; i < V.lay.n_rows; i++) {
+        const gv_row_t *row = &V.lay.rows[i];
+        const gs_lane_t *l = row->kind == GV_ROW_LANE ? gs_trace_lane(V.run[row->run].trace, row->lane) : NULL;
+        if (l && row->run == 0 && l->kind == GS_LANE_THREAD && l->index == th)
+            return row;
+    }
+    return NULL;
+}
+
+/* Every I/O call of the convoy's server (0.1 ms) shows at least one pixel
+ * column in the I/O colour, at the whole run and at random zooms. */
+START_TEST(test_short_events_stay_visible_at_any_zoom)
+{
+    load_default();
+    V.future = GV_FUTURE_SHOW;
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_lane_t *server = gs_trace_lane(t, gs_trace_thread_lane(t, 1));
+    uint64_t x = 99;
+    for (int k = 0; k < 6; k++) {
+        if (k == 0) {
+            gv_view_fit(&V);
+        } else {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            int64_t span = 2000000 + (int64_t)((x >> 20) % 100000000);
+            int64_t a = (int64_t)((x >> 8) % (uint64_t)(V.end_ns - span));
+            gv_view_set_range(&V, a, a + span);
+        }
+        draw();
+        const gv_row_t *row = thread_row(1);
+        ck_assert_ptr_nonnull(row);
+        int y = row->y + row->h * 3 / 4, n_io = 0;
+        for (size_t i = 0; i < server->n; i++) {
+            const gs_interval_t *iv = &server->iv[i];
+            if (iv->state != GS_ST_IO || iv->start_ns < V.t0 || iv->end_ns > V.t1)
+                continue;
+            int x0 = (int)gv_t_to_x(&V, iv->start_ns) - 1, x1 = (int)gv_t_to_x(&V, iv->end_ns) + 1;
+            bool seen = false, dashed = false; /* an annotation's line may cover it */
+            for (int a = 0; a < gs_trace_n_annotations(t); a++)
+                dashed |= abs((int)gv_t_to_x(&V, gs_trace_annotation_at(t, a)) - x0) <= 4;
+            if (dashed)
+                continue;
+            for (int px = x0; px <= x1 && !seen; px++)
+                seen = px >= V.lay.lanes.x && pixel(px, y) == gs_state_color(GS_ST_IO);
+            ck_assert_msg(seen, "I/O at %lld ns not drawn over %lld..%lld ns",
+                          (long long)iv->start_ns, (long long)V.t0, (long long)V.t1);
+            n_io++;
+        }
+        if (k == 0)
+            ck_assert_int_ge(n_io, 15);
+    }
+}
+END_TEST
+
+/* The whole run is drawn: after the playhead dimmed (halfway to white), in
+ * full, or hidden, as V cycles. */
+START_TEST(test_future_is_drawn_dimmed_in_full_or_hidden)
+{
+    load_default();
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_lane_t *cr = gs_trace_lane(t, gs_trace_thread_lane(t, 0));
+    gv_view_fit(&V);
+    gv_view_set_playhead(&V, 20000000);
+    int64_t later = 150000000; /* the cruncher runs Python alone there */
+    const gs_interval_t *iv = gv_lane_at(cr, later);
+    ck_assert(iv && iv->state == GS_ST_PY);
+    uint32_t c = gs_state_color(GS_ST_PY), dim = ((c & 0xFEFEFEu) >> 1) + 0x7F7F7Fu;
+    uint32_t want[3] = {dim, c, GV_BG};
+    ck_assert_int_eq(V.future, GV_FUTURE_DIM);
+    for (int mode = 0; mode < 3; mode++) {
+        draw();
+        const gv_row_t *row = thread_row(0);
+        uint32_t got = pixel((int)gv_t_to_x(&V, later), row->y + row->h * 3 / 4);
+        ck_assert_msg(got == want[mode], "mode %d: pixel %06x, want %06x", mode, got, want[mode]);
+        /* before the playhead, always the state's own colour */
+        ck_assert_int_eq(pixel((int)gv_t_to_x(&V, 1000000), row->y + row->h * 3 / 4), c);
+        key(SDLK_v, 0);
+    }
+    ck_assert_int_eq(V.future, GV_FUTURE_DIM);
+}
+END_TEST
+
+/* The panel's chain for the selected thread is gs_explain's, for both runs
+ * in compare mode, and names the GIL holder; the panel shows it. */
+START_TEST(test_why_panel_explains_the_selected_thread)
+{
+    load_default();
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_lane_t *server = gs_trace_lane(t, gs_trace_thread_lane(t, 1));
+    int64_t waiting = -1;
+    for (size_t i = 0; i < server->n && waiting < 0; i++)
+        if (server->iv[i].state == GS_ST_WAIT_GIL && server->iv[i].end_ns - server->iv[i].start_ns > 1000000)
+            waiting = server->iv[i].start_ns + 500000;
+    ck_assert_int_ge(waiting, 0);
+    gv_view_set_playhead(&V, waiting);
+    V.selected = 1;
+    char *txt = gv_why_text(&V, 0, 1, waiting);
+    ck_assert_ptr_nonnull(txt);
+    ck_assert_ptr_nonnull(strstr(txt, "server is waiting for the GIL"));
+    ck_assert_ptr_nonnull(strstr(txt, "held by cruncher"));
+    ck_assert_ptr_nonnull(strstr(txt, "-> cruncher is running Python"));
+    free(txt);
+    draw();
+    /* the chain is drawn at the top of the panel: ink below the title */
+    SDL_Rect top = {V.lay.panel.x, V.lay.panel.y + 2 * V.lay.line, V.lay.panel.w, 3 * V.lay.line};
+    ck_assert(region_has(top, GV_INK));
+    key(SDLK_c, 0);
+    ck_assert_int_eq(V.n_runs, 2);
+    txt = gv_why_text(&V, 1, 1, waiting);
+    ck_assert_ptr_nonnull(txt); /* no GIL in run B: the server is running or in I/O */
+    ck_assert_ptr_null(strstr(txt, "waiting for the GIL"));
+    free(txt);
+    draw();
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -684,6 +804,9 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_dropped_file_is_loaded);
     tcase_add_test(core, test_tooltip_explains_markers_and_bars);
     tcase_add_test(core, test_many_lanes_scroll_with_page_keys);
+    tcase_add_test(core, test_short_events_stay_visible_at_any_zoom);
+    tcase_add_test(core, test_future_is_drawn_dimmed_in_full_or_hidden);
+    tcase_add_test(core, test_why_panel_explains_the_selected_thread);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
