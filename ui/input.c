@@ -141,9 +141,7 @@ static int64_t zoom_center(const gv_view_t *v)
 
 static void step_event(gv_view_t *v, int dir)
 {
-    v->playing = false;
-    gv_view_set_playhead(v, dir > 0 ? gv_view_next_event(v, v->playhead)
-                                    : gv_view_prev_event(v, v->playhead));
+    gv_step(v, dir);
 }
 
 static void text_size(gv_view_t *v, int dir)

@@ -336,7 +336,12 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
     p.y += gv_text_line(v->text, GV_TITLE);
     if (at < 0)
         at = 0;
-    /* the selected thread's causal chain first: the panel's question */
+    char step[400];
+    if (gv_step_text(v, step, sizeof step)) { /* what the last step landed on */
+        int k = gv_text_wrap(v->text, GV_REGULAR, GV_INK, p.x, p.y, p.w, step, 4, 1);
+        p.y += k * l->line;
+    }
+    /* the selected thread's causal chain: the panel's question */
     p.y = gv_draw_why(v, r, 0, at, p.x, p.y, p.w, P.y + P.h, v->n_runs > 1 ? 6 : 10);
     if (v->n_runs > 1)
         p.y = gv_draw_why(v, r, 1, at, p.x, p.y, p.w, P.y + P.h, 6);

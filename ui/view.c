@@ -19,6 +19,7 @@ void gv_view_init(gv_view_t *v)
 {
     memset(v, 0, sizeof *v);
     v->selected = -1;
+    v->step_at = -1;
     v->text_scale = 1.0;
     v->px_per_pt = 1.0f;
     v->speed_idx = -1;
@@ -30,6 +31,7 @@ void gv_view_destroy(gv_view_t *v)
 {
     for (int i = 0; i < 2; i++)
         gv_run_clear(&v->run[i]);
+    gv_steps_clear(v);
     for (int i = 0; i < v->n_set; i++)
         free(v->set[i]);
     free(v->path);
@@ -154,6 +156,7 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         v->mtime = st.st_mtim;
     int64_t old_end = v->end_ns;
     v->end_ns = runs_end(v);
+    gv_steps_clear(v);
     if (!same_file || old_end == 0) {
         v->selected = -1;
         gv_view_fit(v);

@@ -108,6 +108,9 @@ typedef struct gv_view {
     int64_t t0, t1;             /* visible range [t0, t1) */
     int64_t playhead;
     int future;                 /* GV_FUTURE_*: how the run after the playhead is drawn */
+    struct gv_step *steps;      /* owned: every event in engine order (steps.c) */
+    size_t n_steps;
+    long step_at;               /* the step the playhead stands on, -1 none */
     bool playing;
     int speed_idx;              /* index into the playback rates */
     uint32_t last_tick_ms;
@@ -204,6 +207,15 @@ char *gv_why_text(const gv_view_t *v, int run, int th, int64_t t);
  * at most max_lines lines and not below bottom; returns the next y. */
 int gv_draw_why(gv_view_t *v, SDL_Renderer *r, int run, int64_t t, int x, int y, int w,
                 int bottom, int max_lines);
+
+/* ---- steps.c -------------------------------------------------------------------- */
+/* Moves the playhead to the next (dir > 0) or previous event, one at a time
+ * in engine order, also among the events of one instant. */
+bool gv_step(gv_view_t *v, int dir);
+/* "6.020 ms (2 of 3): server's wait for the GIL timed out..." when the
+ * playhead stands on a step; false otherwise. */
+bool gv_step_text(const gv_view_t *v, char *buf, size_t n);
+void gv_steps_clear(gv_view_t *v); /* after a load: the runs changed */
 
 /* ---- picker.c ------------------------------------------------------------------ */
 void gv_picker_open(gv_view_t *v);

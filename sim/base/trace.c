@@ -39,7 +39,9 @@ struct gs_trace {
     char **op_labels;
     uint32_t n_op_labels;
     gs_instant_t *inst;
+    uint32_t *inst_seq; /* parallel to inst */
     size_t n_inst, cap_inst;
+    uint32_t seq;       /* the next change's engine order */
     int64_t *ann_at;
     char **ann_text;
     int n_ann;
@@ -230,6 +232,7 @@ void gs_trace_free(gs_trace_t *t)
         free_names(t->names[k], t->n_names[k]);
     free_names(t->op_labels, (int)t->n_op_labels);
     free(t->inst);
+    free(t->inst_seq);
     free(t->ann_at);
     free_names(t->ann_text, t->n_ann);
     free(t->name);
@@ -282,6 +285,7 @@ static void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, in
     }
     l->open = st != GS_ST_COUNT;
     l->cur = next;
+    l->cur.seq = t->seq++;
 }
 
 static void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_t who, uint32_t op,
@@ -334,13 +338,17 @@ static void push_instant(gs_trace_t *t, const gs_instant_t *in)
     if (t->n_inst == t->cap_inst) {
         size_t cap = t->cap_inst ? t->cap_inst * 2 : 64;
         gs_instant_t *v = realloc(t->inst, cap * sizeof *v);
-        if (!v) {
+        if (v)
+            t->inst = v;
+        uint32_t *s = v ? realloc(t->inst_seq, cap * sizeof *s) : NULL;
+        if (!v || !s) {
             t->oom = true;
             return;
         }
-        t->inst = v;
+        t->inst_seq = s;
         t->cap_inst = cap;
     }
+    t->inst_seq[t->n_inst] = t->seq++;
     t->inst[t->n_inst++] = *in;
 }
 
@@ -379,9 +387,11 @@ static void merge_annotations(gs_trace_t *t)
     if (t->n_ann == 0)
         return;
     gs_instant_t *out = malloc((t->n_inst + (size_t)t->n_ann) * sizeof *out);
+    uint32_t *oseq = malloc((t->n_inst + (size_t)t->n_ann) * sizeof *oseq);
     int *order = malloc((size_t)t->n_ann * sizeof *order);
-    if (!out || !order) {
+    if (!out || !order || !oseq) {
         free(out);
+        free(oseq);
         free(order);
         t->oom = true;
         return;
@@ -397,16 +407,23 @@ static void merge_annotations(gs_trace_t *t)
     size_t n = 0, k = 0;
     for (int a = 0; a < t->n_ann; a++) {
         int i = order[a];
-        while (k < t->n_inst && t->inst[k].t_ns <= t->ann_at[i])
+        while (k < t->n_inst && t->inst[k].t_ns <= t->ann_at[i]) {
+            oseq[n] = t->inst_seq[k];
             out[n++] = t->inst[k++];
+        }
+        oseq[n] = UINT32_MAX;
         out[n++] = (gs_instant_t){.t_ns = t->ann_at[i], .kind = GS_IN_ANNOTATION,
                                   .thread = -1, .process = -1, .obj = -1, .arg = i};
     }
-    while (k < t->n_inst)
+    while (k < t->n_inst) {
+        oseq[n] = t->inst_seq[k];
         out[n++] = t->inst[k++];
+    }
     free(order);
     free(t->inst);
+    free(t->inst_seq);
     t->inst = out;
+    t->inst_seq = oseq;
     t->n_inst = t->cap_inst = n;
 }
 
@@ -419,9 +436,11 @@ static void sort_instants(gs_trace_t *t)
         return;
     size_t *idx = malloc(t->n_inst * sizeof *idx);
     gs_instant_t *out = malloc(t->n_inst * sizeof *out);
-    if (!idx || !out) {
+    uint32_t *oseq = malloc(t->n_inst * sizeof *oseq);
+    if (!idx || !out || !oseq) {
         free(idx);
         free(out);
+        free(oseq);
         t->oom = true;
         return;
     }
@@ -429,11 +448,15 @@ static void sort_instants(gs_trace_t *t)
         idx[i] = i;
     sort_base = t->inst; /* qsort has no context argument in C11 */
     qsort(idx, t->n_inst, sizeof *idx, by_time);
-    for (size_t i = 0; i < t->n_inst; i++)
+    for (size_t i = 0; i < t->n_inst; i++) {
         out[i] = t->inst[idx[i]];
+        oseq[i] = t->inst_seq[idx[i]];
+    }
     free(idx);
     free(t->inst);
+    free(t->inst_seq);
     t->inst = out;
+    t->inst_seq = oseq;
     t->cap_inst = t->n_inst;
 }
 
@@ -613,6 +636,10 @@ size_t gs_trace_n_instants(const gs_trace_t *t)
 const gs_instant_t *gs_trace_instants(const gs_trace_t *t)
 {
     return t->inst;
+}
+uint32_t gs_trace_instant_seq(const gs_trace_t *t, size_t i)
+{
+    return i < t->n_inst && t->inst_seq ? t->inst_seq[i] : UINT32_MAX;
 }
 int gs_trace_n_annotations(const gs_trace_t *t)
 {

@@ -287,18 +287,30 @@ START_TEST(test_step_keys_land_on_events_in_order)
     draw();
     key(SDLK_HOME, 0);
     ck_assert_int_eq(V.playhead, 0);
-    int64_t seen[40];
-    for (int i = 0; i < 40; i++) {
+    /* one event per press, in engine order: the events of one instant one
+     * by one (the playhead stays), each named in the panel; back the same way */
+    int64_t seen[60];
+    char said[60][400];
+    int same_instant = 0;
+    for (int i = 0; i < 60; i++) {
         int64_t before = V.playhead;
         key(SDLK_PERIOD, 0);
-        ck_assert_int_gt(V.playhead, before);
+        ck_assert_int_ge(V.playhead, before);
+        same_instant += i > 0 && V.playhead == before;
         ck_assert_msg(is_event_time(V.run[0].trace, V.playhead), "%lld is no event",
                       (long long)V.playhead);
+        ck_assert(gv_step_text(&V, said[i], sizeof said[i]));
+        for (int j = 0; j < i; j++) /* never the same event twice */
+            ck_assert(seen[j] != V.playhead || strcmp(said[j], said[i]) != 0);
         seen[i] = V.playhead;
     }
-    for (int i = 38; i >= 0; i--) {
+    ck_assert_int_gt(same_instant, 5); /* the convoy's hand-offs: several events at once */
+    for (int i = 58; i >= 0; i--) {
         key(SDLK_COMMA, 0);
         ck_assert_int_eq(V.playhead, seen[i]);
+        char now[400];
+        ck_assert(gv_step_text(&V, now, sizeof now));
+        ck_assert_str_eq(now, said[i]);
     }
     key(SDLK_END, 0);
     ck_assert_int_eq(V.playhead, V.end_ns);
@@ -783,6 +795,35 @@ START_TEST(test_why_panel_explains_the_selected_thread)
 }
 END_TEST
 
+/* At the convoy's first drop request the steps name the timeout and the
+ * request, in the engine's order: the request before the forced switch. */
+START_TEST(test_steps_name_events_in_engine_order)
+{
+    load_default();
+    const gs_trace_t *t = V.run[0].trace;
+    int64_t req = -1;
+    for (size_t i = 0; i < gs_trace_n_instants(t) && req < 0; i++)
+        if (gs_trace_instants(t)[i].kind == GS_IN_DROP_REQUEST)
+            req = gs_trace_instants(t)[i].t_ns;
+    ck_assert_int_gt(req, 0);
+    gv_view_set_playhead(&V, req - 1);
+    char txt[400];
+    int k_req = -1, k_forced = -1;
+    for (int k = 0; k < 12; k++) {
+        gv_step(&V, +1);
+        if (V.playhead != req)
+            break;
+        ck_assert(gv_step_text(&V, txt, sizeof txt));
+        if (strstr(txt, "sets the drop request"))
+            k_req = k;
+        if (strstr(txt, "drops the GIL on the drop request"))
+            k_forced = k;
+    }
+    ck_assert_int_ge(k_req, 0);
+    ck_assert_int_gt(k_forced, k_req);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -807,6 +848,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_short_events_stay_visible_at_any_zoom);
     tcase_add_test(core, test_future_is_drawn_dimmed_in_full_or_hidden);
     tcase_add_test(core, test_why_panel_explains_the_selected_thread);
+    tcase_add_test(core, test_steps_name_events_in_engine_order);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);

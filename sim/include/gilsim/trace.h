@@ -66,6 +66,9 @@ typedef struct gs_interval {
     uint32_t op;   /* op label id (gs_trace_op_label), or GS_NO_OP */
     uint8_t state; /* gs_state_t */
     uint8_t flags; /* GS_IV_* */
+    uint32_t seq;  /* engine order: when the change that opened it was recorded,
+                      on one counter with the instants (gs_trace_instant_seq);
+                      sorts the changes of one instant as the engine made them */
 } gs_interval_t;
 
 #define GS_NO_OP UINT32_MAX
@@ -147,6 +150,9 @@ GS_API const char *gs_trace_op_label(const gs_trace_t *t, uint32_t op); /* "" if
 
 GS_API size_t gs_trace_n_instants(const gs_trace_t *t);
 GS_API const gs_instant_t *gs_trace_instants(const gs_trace_t *t); /* sorted by time */
+/* Engine order of instant i, comparable with gs_interval_t.seq; annotations,
+ * which the engine does not make, have UINT32_MAX (after their instant). */
+GS_API uint32_t gs_trace_instant_seq(const gs_trace_t *t, size_t i);
 GS_API int gs_trace_n_annotations(const gs_trace_t *t);
 GS_API int64_t gs_trace_annotation_at(const gs_trace_t *t, int i);
 GS_API const char *gs_trace_annotation_text(const gs_trace_t *t, int i);
