@@ -160,7 +160,7 @@ static int load(gv_view_t *v, const char *path, bool same_file)
     if (!same_file || old_end == 0) {
         v->selected = -1;
         gv_view_fit(v);
-        v->playhead = v->end_ns;
+        v->playhead = gv_view_opening(v);
         v->playing = false;
     } else {
         gv_view_set_range(v, v->t0, v->t1);
@@ -264,6 +264,37 @@ static void follow(gv_view_t *v)
     int64_t span = v->t1 - v->t0;
     if (v->playhead > v->t1 || v->playhead < v->t0)
         gv_view_set_range(v, v->playhead - span / 10, v->playhead - span / 10 + span);
+}
+
+/* The longest interval in state st on any thread lane of t: its middle, or -1. */
+static int64_t longest_mid(const gs_trace_t *t, gs_state_t st)
+{
+    int64_t best = 0, at = -1;
+    for (int th = 0; th < gs_trace_n_threads(t); th++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+        for (size_t i = 0; i < l->n; i++)
+            if (l->iv[i].state == st && l->iv[i].end_ns - l->iv[i].start_ns > best) {
+                best = l->iv[i].end_ns - l->iv[i].start_ns;
+                at = l->iv[i].start_ns + best / 2;
+            }
+    }
+    return at;
+}
+
+int64_t gv_view_opening(const gv_view_t *v)
+{
+    const gs_trace_t *t = v->run[0].trace;
+    const gs_model_t *m = v->run[0].model;
+    int64_t at = -1;
+    if (m && m->open_at_ns >= 0)
+        at = m->open_at_ns;
+    else if (t && gs_trace_n_annotations(t) > 0)
+        at = gs_trace_annotation_at(t, 0);
+    else if (t && (at = longest_mid(t, GS_ST_WAIT_GIL)) < 0)
+        at = longest_mid(t, GS_ST_READY);
+    if (at < 0)
+        at = v->end_ns / 2;
+    return at > v->end_ns ? v->end_ns : at;
 }
 
 int64_t gv_reveal(const gv_view_t *v)

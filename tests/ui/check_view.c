@@ -129,11 +129,17 @@ static int check_lane_colours(int *n_states)
         for (int x = 0; x < V.lay.lanes.w; x += 3) {
             int64_t ta = V.t0 + (int64_t)(x * nspp), tb = V.t0 + (int64_t)((x + 1) * nspp);
             const gs_interval_t *a = gv_lane_at(lane, ta), *b = gv_lane_at(lane, tb - 1);
-            if (!a || a != b || a->state == GS_ST_DONE || tb > V.playhead)
+            if (!a || a != b || a->state == GS_ST_DONE)
                 continue;
             if (near_overlay(t, V.lay.lanes.x + x))
                 continue;
             uint32_t want = gs_state_color((gs_state_t)a->state);
+            if (ta > V.playhead && V.future == GV_FUTURE_DIM) /* the future, dimmed */
+                want = ((want & 0xFEFEFEu) >> 1) + 0x7F7F7Fu;
+            else if (tb > V.playhead && V.future == GV_FUTURE_HIDE)
+                continue;
+            else if (tb > V.playhead && ta <= V.playhead)
+                continue;
             uint32_t got = pixel(V.lay.lanes.x + x, y);
             ck_assert_msg(got == want, "lane %s at %lld ns: pixel %06x, state %s is %06x",
                           lane->name, (long long)ta, got, gs_state_key((gs_state_t)a->state), want);
@@ -824,6 +830,30 @@ START_TEST(test_steps_name_events_in_engine_order)
 }
 END_TEST
 
+/* A new file opens with the playhead where the lesson's point is: open_at,
+ * else the first annotation, else the middle of the longest GIL wait. */
+START_TEST(test_opening_playhead_shows_the_lesson_point)
+{
+    load_default();
+    ck_assert_int_eq(V.playhead, gs_trace_annotation_at(V.run[0].trace, 0));
+    write_file("{ \"open_at\": \"3ms\", \"threads\": [ { \"name\": \"a\", \"program\": "
+               "[ { \"cpu\": \"10ms\" } ] } ] }");
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    ck_assert_int_eq(V.playhead, 3000000);
+    write_file("{ \"threads\": [ { \"name\": \"a\", \"program\": [ { \"cpu\": \"10ms\" } ] },"
+               " { \"name\": \"b\", \"program\": [ { \"cpu\": \"10ms\" } ] } ] }");
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    const gs_trace_t *t = V.run[0].trace;
+    bool waiting = false;
+    for (int th = 0; th < 2; th++) {
+        const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), V.playhead);
+        waiting |= iv && iv->state == GS_ST_WAIT_GIL;
+    }
+    ck_assert(waiting);
+    ck_assert_int_lt(V.playhead, V.end_ns);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -849,6 +879,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_future_is_drawn_dimmed_in_full_or_hidden);
     tcase_add_test(core, test_why_panel_explains_the_selected_thread);
     tcase_add_test(core, test_steps_name_events_in_engine_order);
+    tcase_add_test(core, test_opening_playhead_shows_the_lesson_point);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
