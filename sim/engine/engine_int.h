@@ -1,11 +1,14 @@
-/* engine_int.h - the engine's state, shared by engine.c, worker.c, os.c,
- * gil.c, sync.c and program.c (library-private).
+/* engine_int.h - the engine's state, shared by kernel.c, engine.c, worker.c,
+ * os.c, gil.c, sync.c and program.c (library-private).
  *
  * Ownership: gs_engine_t owns every array here; one engine is one run and is
  * thrown away after it. Concurrency: every field is touched only by the
  * current baton holder (the main thread inside gs_sim_run, or one worker);
  * the semaphore hand-off orders all accesses. Only gs_worker_t.kill is atomic.
- * Lock order: none is needed; the worker pool has its own mutex, taken alone.
+ * Lock order: none is needed; each list of the worker pool has its own
+ * mutex, taken alone (worker.c).
+ * Owners: a field changed by one file only names it in its comment
+ * ("gil.c"); the engine's call graph is in docs/internals.md.
  *
  * A thread's life is two layers:
  *   os layer  (os.c):  OFF -> WAKING|READY -> SWITCHING -> ON -> READY|OFF
@@ -24,12 +27,20 @@
 #include <stdint.h>
 
 #include <assert.h>
+#include <errno.h>
 
 #include "gilsim/engine.h"
 #include "rand.h"
 #include "trace_int.h"
 
 #define GS_ASSERT(x) assert(x)
+
+/* OS calls whose failure would corrupt the run (a semaphore, a mutex, a stack
+ * size, an affinity we computed) are checked and, failing, abort with the
+ * call, the place and the reason, as CPython's MUTEX_LOCK does. pthread_*
+ * calls return an error number; sem_* calls return -1 and set errno. */
+#define GS_PTHREAD_OK(call) gs__os_ok((call), #call, __FILE__, __LINE__)
+#define GS_ERRNO_OK(call) gs__os_ok((call) == 0 ? 0 : errno, #call, __FILE__, __LINE__)
 
 typedef struct gs_engine gs_engine_t;
 typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
@@ -56,17 +67,66 @@ typedef struct gs_event {
 /* A pthread that runs thread bodies, one run's thread at a time, and between
  * runs waits in a process-wide pool (worker.c). */
 typedef struct gs_worker {
-    pthread_t tid;    /* written once by the creator, under the pool mutex */
+    pthread_t tid;    /* written once by pthread_create (worker_new); read by
+                         whoever later takes w from the pool, ordered by the
+                         pool list's mutex */
     sem_t go;         /* posted by whoever passes the baton to this worker */
     jmp_buf exit_jb;  /* the trampoline's frame: a killed body unwinds here */
     _Atomic int kill; /* set by the main thread at teardown */
     gs_thr_t *t;      /* the simulated thread it runs now (baton) */
     int cpu;          /* the CPU it is pinned to, -1 if none */
-    bool quit;        /* pool mutex: leave instead of running */
-    struct gs_worker *next; /* pool mutex: the idle list */
+    bool quit;        /* leave instead of running: written by
+                         gs_worker_pool_drain after taking w out of the pool,
+                         read by w after its wait on `go` (the post orders it) */
+    struct gs_worker *next; /* the idle list: its pool list's mutex */
 } gs_worker_t;
 
 /* ---- threads ----------------------------------------------------------- */
+
+/* A THREAD'S STATE MACHINE
+ *
+ * A thread's state is the product of where the OS has it (os, os.c), why it
+ * is off a core (blk), where a GIL wait stands (gw, gil.c), and the flags
+ * started, finished, holds_gil, in_wait and exec_active. Transitions, with
+ * the function that performs each:
+ *
+ *   life     not started -> started, OFF           [on_start, engine.c]
+ *            ON -> finished, OFF                   [step_exit, engine.c]
+ *   os       OFF -> WAKING (an idle core wakes) | READY  [gs__os_wake]
+ *            READY -> SWITCHING                    [dispatch via core_pick]
+ *            WAKING | SWITCHING -> ON              [start_on, then gs__go_on]
+ *            ON -> READY (slice over, preempted)   [preempt]
+ *            ON -> OFF (blocks, or exits)          [gs__os_block, gs__os_exit]
+ *   gil      NONE -> COND (waits on the condition) [wait_cond via gs__gil_take]
+ *            COND -> TIMEDOUT (interval passed)    [gs__gil_timeout]
+ *            COND -> SIGNALED (a drop woke it)     [signal_one]
+ *            TIMEDOUT|SIGNALED -> NONE (took it) | COND (waits again)
+ *                                                  [on_core via gs__gil_resume]
+ *            NONE -> SWITCH (forced drop, waits for a switch) [gs__gil_drop]
+ *            SWITCH -> SWITCHED (another took it)  [acquire]
+ *            SWITCHED -> NONE (back on a core)     [gs__gil_resume]
+ *            !holds_gil <-> holds_gil              [acquire / gs__gil_drop]
+ *   waits    in_wait set when a blocking micro-step blocks (step_block,
+ *            block_on), cleared when the step runs again after the wake-up.
+ *
+ * Invariants, checked by gs__thr_check (invariants.c) at every recorded
+ * transition (gs__thr_trace) and every continuation (gs__go_on) in debug and
+ * sanitizer builds, and wherever GILSIM_CHECK_STATE=1 (every ctest):
+ *   (1) os == READY <=> ready_idx >= 0, and then e->ready[ready_idx] == t.
+ *   (2) core != NULL <=> os is WAKING, SWITCHING or ON; then core->cur == t.
+ *   (3) not started, or finished => os == OFF (no core, not ready).
+ *   (4) os != OFF => blk == BLK_NONE.
+ *   (5) gw == COND <=> in its GIL's waiter list; then OFF and blk == BLK_GIL.
+ *   (6) gw == SWITCH <=> in its GIL's switch_wait list; then OFF and
+ *       blk == BLK_SWITCH.
+ *   (7) gw is TIMEDOUT, SIGNALED or SWITCHED => os != OFF (woken, on its
+ *       way to a core).
+ *   (8) holds_gil <=> its process's GIL is locked with holder == t; never
+ *       without a GIL.
+ *   (9) OFF for I/O, sleep, a lock, an event, a queue or a join => in_wait,
+ *       and for a lock, event, queue or join: in that object's wait list.
+ *  (10) exec_active => started and not finished.
+ */
 
 typedef enum os_state { OS_OFF, OS_WAKING, OS_READY, OS_SWITCHING, OS_ON } os_state_t;
 
@@ -123,24 +183,29 @@ struct gs_ctx {
     uint32_t op;      /* label of the current request */
     gs_req_t req;     /* baton: written by the worker, then read by the engine */
 
-    bool started, finished, start_pending;
-    os_state_t os;
+    bool started, finished; /* engine.c: on_start, step_exit */
+    bool start_pending;   /* kernel.c: an EV_START is queued */
+    os_state_t os;        /* os.c only */
     struct gs_core *core; /* when WAKING, SWITCHING or ON */
     int last_core;        /* -1 before it ever ran */
-    blk_t blk;            /* when OFF */
+    blk_t blk;            /* when OFF (os.c, set by gs__os_block) */
     int32_t blk_obj;      /* what it waits on (lock, event...) */
-    bool in_wait;         /* a blocking micro-step is waiting / was woken */
+    bool in_wait;         /* a blocking micro-step (engine.c step_block, sync.c)
+                             blocked and has not yet run again since */
 
     /* execution */
     bool exec_active;
     int64_t remaining_ns; /* of the current M_EXEC */
     int64_t seg_start_ns; /* when the current ON stretch was last accounted */
-    int64_t tick_left_ns; /* cpython2: Python time until the next release */
+    int64_t py_exec_ns;   /* os.c: Python execution time so far (charged by
+                             gs__os_account) */
+    int64_t tick_end_ns;  /* gil.c: cpython2, the py_exec_ns at which the
+                             holder's check interval ends */
 
     /* GIL */
-    bool holds_gil;
-    gil_wait_t gw;
-    uint64_t saved_switch;
+    bool holds_gil;       /* gil.c: the GIL of its process names it holder */
+    gil_wait_t gw;        /* gil.c only: where its GIL wait stands */
+    uint64_t saved_switch; /* gil.c: switch_number when its timed wait began */
 
     /* scheduler */
     uint64_t tgen;        /* timer generation: bump to cancel EV_TIMER */
@@ -236,6 +301,7 @@ struct gs_engine {
     bool stopped;
     gs_outcome_t outcome;
     int fatal;      /* GS_ETHREAD, GS_ENOMEM: no usable trace */
+    bool check_state; /* gs__thr_check runs (debug builds, GILSIM_CHECK_STATE) */
     char msg[2048]; /* the outcome's message */
 
     /* workers */
@@ -243,20 +309,41 @@ struct gs_engine {
     sem_t parked;   /* posted by each worker as its last touch of this run */
     int n_workers;  /* workers this run took from the pool or created */
     cpu_set_t allowed; /* the caller's CPUs, for unpinning pooled workers */
+    cpu_set_t saved_affinity; /* the caller's affinity before gs__pin_begin */
     size_t stack_bytes;
     int cpu;  /* pinned CPU or -1 */
     int spin; /* sem_trywait attempts before sem_wait */
 };
 
-/* engine.c */
+/* kernel.c: services below every model; calls nothing above it. */
 void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen);
+gs_event_t gs__ev_pop(gs_engine_t *e); /* the earliest; the heap must not be empty */
 void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at); /* replaces its timer */
 void gs__thr_cancel_timer(gs_thr_t *t);
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t); /* record t's current state */
-void gs__go_on(gs_engine_t *e, gs_thr_t *t);     /* t is ON: continue its request */
 void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *gs__thr_name(const gs_thr_t *t);
+void gs__schedule_start(gs_engine_t *e, gs_thr_t *t, int64_t at); /* an EV_START */
+void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t);
+gs_thr_t *gs__waitq_pop(gs_waitq_t *q);       /* oldest, or NULL */
+gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i);
+bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t);
+void gs__waitq_free(gs_waitq_t *q);
+
+void gs__os_ok(int err, const char *call, const char *file, int line); /* aborts on err */
+_Noreturn void gs__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* invariants.c: the state machine's invariants (above), for t. */
+const char *gs__thr_invariant(const gs_engine_t *e, const gs_thr_t *t); /* NULL: all hold */
+void gs__thr_check(const gs_engine_t *e, const gs_thr_t *t, const char *where); /* aborts */
+bool gs__check_state_wanted(void); /* debug build, or GILSIM_CHECK_STATE set (not "0") */
+
+/* engine.c: THE upcall. os.c and gil.c call it when t is ON a core again
+ * (a wake-up or switch finished; the GIL was taken for a waiter): t's request
+ * continues from its current micro-step. It is the only call from a model
+ * back up into the request interpreter. */
+void gs__go_on(gs_engine_t *e, gs_thr_t *t);
 
 /* os.c */
 void gs__os_init(gs_engine_t *e);
@@ -272,22 +359,18 @@ bool gs__gil_has(const gs_engine_t *e, const gs_thr_t *t); /* process has a GIL 
 gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t);
 bool gs__gil_take(gs_engine_t *e, gs_thr_t *t);      /* true: held now */
 bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final); /* false: waits for switch */
-void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t);   /* a GIL waiter got a core */
+bool gs__gil_resume(gs_engine_t *e, gs_thr_t *t);   /* t got a core: true if its
+                                                       GIL wait takes it from here */
 void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t);
 void gs__gil_break(gs_engine_t *e, gs_thr_t *t);     /* EV_BREAK */
 bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t); /* before Python runs: false = dropped */
 int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segment */
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
 
-/* waitq (sync.c) */
-void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t);
-gs_thr_t *gs__waitq_pop(gs_waitq_t *q);       /* oldest, or NULL */
-gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i);
-bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t);
-void gs__waitq_free(gs_waitq_t *q);
-
-/* sync.c: micro-steps on locks, events, queues and joins. Each returns true
- * when the step is finished (t still ON) and false when t now waits. */
+/* sync.c: micro-steps on locks, events, queues and joins. Each returns
+ * STEP_NEXT (done, t still ON: the next step), STEP_WAIT (t now waits; it
+ * goes on from this step), STEP_END (the request is complete) or STEP_BACK
+ * (queue: wait again, from the drop of the GIL). */
 typedef enum step_res { STEP_NEXT, STEP_WAIT, STEP_END, STEP_BACK } step_res_t;
 step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m);
 void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t);
@@ -299,14 +382,15 @@ void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what
 int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* give it a pthread */
 void gs__worker_pass(gs_engine_t *e, gs_thr_t *self); /* after a request */
 void gs__worker_teardown(gs_engine_t *e);
-int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size);
-void gs__pin_end(gs_engine_t *e, const void *saved, size_t saved_size);
+void gs__run_setup(gs_engine_t *e, int spin); /* stacks, spin, futex hash */
+void gs__pin_begin(gs_engine_t *e, int cpu);  /* pin as asked; keeps the old affinity */
+void gs__pin_end(gs_engine_t *e);             /* restores it */
 
-/* engine.c: the loop */
+void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
+
+/* engine.c: requests and the loop (called by worker.c, the baton) */
 gs_thr_t *gs__engine_next(gs_engine_t *e);
 void gs__submit(gs_engine_t *e, gs_thr_t *t);
-void gs__resume_other(gs_engine_t *e, gs_thr_t *next);
-void gs__schedule_start(gs_engine_t *e, gs_thr_t *t, int64_t at);
 
 /* program.c */
 void gs__program_body(gs_ctx_t *c, void *user);

@@ -14,7 +14,10 @@ target, public headers, may use) and checks, printing one line per breach:
      public header of a layer it may reach, or an internal header of a layer
      it uses directly; <cjson/...> and <SDL...> only where the table allows;
   4. the objects given with --objects leave no cJSON_/SDL_/TTF_/IMG_/Fc
-     symbol undefined unless the layer may use that library.
+     symbol undefined unless the layer may use that library;
+  5. inside the engine, each file (kernel.c, os.c, ...) calls functions of
+     only the files the "<!-- engine-units:" table lets it call, and the one
+     upcall, gs__go_on, only from the files marked "upcall".
 --selftest feeds the checks a forbidden edge, include, symbol and cycle and
 fails unless each is caught. Exit 0 when clean, 1 on a breach, 2 on bad usage.
 """
@@ -204,6 +207,68 @@ def check_symbols(layers, name, undefined, out):
                            f"may not use")
 
 
+def read_units(path):
+    """The engine-units table: {file: set of files it may call (+ 'upcall')}."""
+    lines = open(path, encoding="utf-8").read().splitlines()
+    start = next((i for i, l in enumerate(lines) if l.startswith("<!-- engine-units:")), None)
+    if start is None:
+        sys.exit(f"{path}: no '<!-- engine-units:' table")
+    units = {}
+    for line in lines[start + 1:]:
+        if not line.startswith("|"):
+            if units:
+                break
+            continue
+        cols = [cell(c) for c in line.strip().strip("|").split("|")]
+        if len(cols) < 2 or cols[0] in ("file",) or set(cols[0]) <= set("-: "):
+            continue
+        units[cols[0]] = {cell(u) for u in cols[1].split(",") if cell(u) not in ("", "-")}
+    return units
+
+
+UPCALL = "gs__go_on"
+
+
+def check_units(units, defined, undefined, out):
+    """defined/undefined: {file: set of symbols} for the engine's objects."""
+    owner = {sym: f for f, syms in defined.items() for sym in syms}
+    for f, syms in sorted(undefined.items()):
+        if f not in units:
+            out.append(f"units: sim/engine/{f} is not in the engine-units table")
+            continue
+        for sym in sorted(syms):
+            g = owner.get(sym)
+            if g is None or g == f:
+                continue
+            if sym == UPCALL:
+                if "upcall" not in units[f]:
+                    out.append(f"units: {f} calls the upcall {UPCALL}, which the table "
+                               f"allows only from the files marked upcall")
+            elif g not in units[f]:
+                out.append(f"units: {f} calls {sym} of {g}, which the table does not let "
+                           f"{f} call")
+
+
+def object_symbols(objects):
+    """({file: defined}, {file: undefined}) per object, keyed by source name."""
+    defined, undefined = {}, {}
+    for o in objects:
+        name = os.path.basename(o)
+        name = name[:-2] if name.endswith(".o") else name
+        r = subprocess.run(["nm", o], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"nm {o}: {r.stderr.strip()}")
+        d, u = set(), set()
+        for line in r.stdout.splitlines():
+            p = line.split()
+            if len(p) == 3 and p[1] in "TDBR":
+                d.add(p[2])
+            elif len(p) == 2 and p[0] == "U":
+                u.add(p[1])
+        defined[name], undefined[name] = d, u
+    return defined, undefined
+
+
 def undefined_symbols(objects):
     syms = set()
     for o in objects:
@@ -231,8 +296,10 @@ def source_files(layers, source):
     return files
 
 
-def run(layers, graph_lines, source, files, symbols):
+def run(layers, graph_lines, source, files, symbols, units=None, unit_syms=None):
     out = []
+    if units is not None and unit_syms:
+        check_units(units, unit_syms[0], unit_syms[1], out)
     check_table(layers, out)
     check_graph(layers, graph_lines, source, out)
     check_includes(layers, files, out)
@@ -241,11 +308,11 @@ def run(layers, graph_lines, source, files, symbols):
     return out
 
 
-def selftest(layers, graph_lines, source, files, symbols):
+def selftest(layers, graph_lines, source, files, symbols, units, unit_syms):
     """Every kind of breach must be caught; and the real tree must be clean."""
     import copy
     failures = []
-    base = run(layers, graph_lines, source, files, symbols)
+    base = run(layers, graph_lines, source, files, symbols, units, unit_syms)
     if base:
         failures.append("the real tree is not clean:\n  " + "\n  ".join(base))
     engine = next(l for l in layers if l.name == "engine")
@@ -280,6 +347,25 @@ def selftest(layers, graph_lines, source, files, symbols):
             failures.append(f"not caught: {what}")
         else:
             print(f"caught: {what}: {got[0]}")
+    # Inside the engine: the kernel calling a model, a model calling the loop.
+    ucases = []
+    if unit_syms:
+        for f, sym, what in (("kernel.c", "gs__os_wake", "kernel.c calls os.c"),
+                             ("os.c", "gs__gil_take", "os.c calls gil.c"),
+                             ("sync.c", UPCALL, "sync.c calls the upcall"),
+                             ("gil.c", "gs__submit", "gil.c calls the request interpreter")):
+            und = {k: set(v) for k, v in unit_syms[1].items()}
+            und.setdefault(f, set()).add(sym)
+            ucases.append((what, (unit_syms[0], und)))
+    else:
+        failures.append("no engine objects given: the engine-units check was not exercised")
+    for what, us in ucases:
+        got = [x for x in run(layers, graph_lines, source, files, symbols, units, us)
+               if x not in base]
+        if not got:
+            failures.append(f"not caught: {what}")
+        else:
+            print(f"caught: {what}: {got[0]}")
     for f in failures:
         print("FAIL " + f)
     return 1 if failures else 0
@@ -295,15 +381,18 @@ def main():
     layers = read_table(os.path.join(a.source, "docs", "internals.md"))
     graph_lines = open(a.graph, encoding="utf-8").read().splitlines()
     files = source_files(layers, a.source)
-    symbols = {}
+    units = read_units(os.path.join(a.source, "docs", "internals.md"))
+    symbols, unit_syms = {}, None
     for spec in a.objects:
         name, _, objs = spec.partition("=")
         if name not in {l.name for l in layers} or not objs:
             ap.error(f"--objects {spec}: expected LAYER=A.o:B.o with a layer of the table")
         symbols[name] = undefined_symbols(objs.split(":"))
+        if name == "engine":
+            unit_syms = object_symbols(objs.split(":"))
     if a.selftest:
-        return selftest(layers, graph_lines, a.source, files, symbols)
-    out = run(layers, graph_lines, a.source, files, symbols)
+        return selftest(layers, graph_lines, a.source, files, symbols, units, unit_syms)
+    out = run(layers, graph_lines, a.source, files, symbols, units, unit_syms)
     for line in out:
         print(line)
     n = sum(len(v) for v in files.values())
