@@ -151,17 +151,23 @@ static int apply_view_args(const args_t *a, gv_view_t *v)
         }
         memcpy(first, a->range, (size_t)(colon - a->range));
         first[colon - a->range] = 0;
-        if (gv_parse_time(first, &t) != 0 || gv_parse_time(colon + 1, &t2) != 0 || t2 <= t) {
-            fprintf(stderr, "gilsim-view: --range %s: expected A:B with times like 5ms and "
-                            "A < B\n", a->range);
+        char why[200] = "";
+        if (gv_parse_time(first, &t) != 0)
+            gs_parse_duration(first, &t, why, sizeof why);
+        else if (gv_parse_time(colon + 1, &t2) != 0)
+            gs_parse_duration(colon + 1, &t2, why, sizeof why);
+        if (why[0] || t2 <= t) {
+            fprintf(stderr, "gilsim-view: --range %s: %s%sexpected A:B with times like 5ms and "
+                            "A < B\n", a->range, why, why[0] ? "; " : "");
             return -1;
         }
         gv_view_set_range(v, t, t2);
     }
     if (a->at) {
         if (gv_parse_time(a->at, &t) != 0) {
-            fprintf(stderr, "gilsim-view: --at %s: expected a time such as 12ms, 1.5s or 300us\n",
-                    a->at);
+            char why[200] = "expected a time such as 12ms, 1.5s or 300us";
+            gs_parse_duration(a->at, &t, why, sizeof why);
+            fprintf(stderr, "gilsim-view: --at %s: %s\n", a->at, why);
             return -1;
         }
         int64_t t0 = v->t0, t1 = v->t1;

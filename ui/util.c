@@ -65,6 +65,8 @@ int gv_parse_time(const char *s, int64_t *out)
     if (end == s || errno || !isfinite(v) || v < 0)
         return -1;
     int64_t mul = 1;
+    if (!*end && v != 0)
+        return -1; /* a bare number: which unit? refused, as by gilsim (0 is 0 in any) */
     if (*end) {
         int u;
         for (u = 0; u < 4; u++)

@@ -33,6 +33,13 @@ for args in "--size big" "--at soon" "--range 5ms" "--bogus" "--set nokey" "--re
     [ $rc -eq 1 ] || fail "'$args' exited $rc"
     [ -n "$out" ] || fail "'$args' printed nothing"
 done
+# bare numbers have no unit: refused with the fix, as by gilsim (0 is fine)
+out=$("$VIEW" --render "$dir/n.png" --at 12 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q 'write "12ms"' || fail "--at 12 (bare): $rc $out"
+out=$("$VIEW" --render "$dir/n.png" --range 0:20 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q 'write "20ms"' || fail "--range 0:20 (bare): $rc $out"
+[ ! -e "$dir/n.png" ] || fail "a PNG was written for a refused --at"
+"$VIEW" --render "$dir/z.png" --range 0:20ms --at 0 >/dev/null 2>&1 || fail "--at 0 refused"
 out=$("$VIEW" --render "$dir/s.png" --select nobody 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q nobody || fail "--select of an unknown thread: $rc $out"
 
