@@ -173,6 +173,18 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         v->banner[0] = 0;
     v->banner_error = false;
 out:
+    if (rc != 0 && v->n_runs == 0 && path && (!v->path || strcmp(v->path, path) != 0)) {
+        /* broken from the start: still the file being edited, so it is
+         * watched and R reloads it (not the built-in scenario) */
+        char *p = strdup(path);
+        if (p) {
+            free(v->path);
+            v->path = p;
+            struct stat st0;
+            if (stat(p, &st0) == 0)
+                v->mtime = st0.st_mtim;
+        }
+    }
     if (rc != 0) {
         snprintf(v->banner, sizeof v->banner, "%s", err);
         v->banner_error = true;

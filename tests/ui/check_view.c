@@ -854,6 +854,38 @@ START_TEST(test_opening_playhead_shows_the_lesson_point)
 }
 END_TEST
 
+/* A file broken when the viewer starts is still watched, and R reloads it
+ * rather than the built-in scenario. */
+START_TEST(test_file_broken_at_start_is_watched_and_reloaded)
+{
+    write_file("{ \"name\": \"Mine\", \"threads\": [ oops ] }");
+    ck_assert_int_ne(gv_view_load(&V, tmp_path), 0);
+    ck_assert_int_eq(V.n_runs, 0);
+    ck_assert_ptr_nonnull(V.path);
+    ck_assert_str_eq(V.path, tmp_path);
+    ck_assert(V.banner_error);
+    write_file("{ \"name\": \"Mine\", \"threads\": [ { \"name\": \"a\", \"program\": "
+               "[ { \"cpu\": \"1ms\" } ] } ] }");
+    key(SDLK_r, 0);
+    ck_assert_int_eq(V.n_runs, 1);
+    ck_assert_str_eq(gs_trace_name(V.run[0].trace), "Mine");
+    /* and again from scratch, this time fixed on disk while watched */
+    gv_view_destroy(&V);
+    gv_view_init(&V);
+    write_file("{ \"name\": \"Mine\", \"threads\": [ oops ] }");
+    ck_assert_int_ne(gv_view_load(&V, tmp_path), 0);
+    struct timespec old = V.mtime;
+    for (int i = 0; i < 100 && V.mtime.tv_sec == old.tv_sec && V.mtime.tv_nsec == old.tv_nsec; i++) {
+        SDL_Delay(10); /* a new mtime, even on coarse file systems */
+        write_file("{ \"name\": \"Fixed\", \"threads\": [ { \"name\": \"a\", \"program\": "
+                   "[ { \"cpu\": \"1ms\" } ] } ] }");
+        gv_view_tick(&V, 100000 + 1000 * (uint32_t)i);
+    }
+    ck_assert_int_eq(V.n_runs, 1);
+    ck_assert_str_eq(gs_trace_name(V.run[0].trace), "Fixed");
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -880,6 +912,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_why_panel_explains_the_selected_thread);
     tcase_add_test(core, test_steps_name_events_in_engine_order);
     tcase_add_test(core, test_opening_playhead_shows_the_lesson_point);
+    tcase_add_test(core, test_file_broken_at_start_is_watched_and_reloaded);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
