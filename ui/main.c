@@ -217,29 +217,6 @@ static int render(const args_t *a, gv_view_t *v)
     return rc;
 }
 
-static void screenshot(gv_view_t *v, SDL_Renderer *r, int w, int h)
-{
-    v->want_screenshot = false;
-    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
-    if (!s || SDL_RenderReadPixels(r, NULL, SDL_PIXELFORMAT_ARGB8888, s->pixels, s->pitch) != 0) {
-        gv_view_notice(v, true, "screenshot failed: %s", SDL_GetError());
-        if (s)
-            SDL_FreeSurface(s);
-        return;
-    }
-    char path[1200], err[512];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    snprintf(path, sizeof path, "%s/gilsim-%04d%02d%02d-%02d%02d%02d.png", v->shot_dir,
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    if (gv_save_png(s, path, err, sizeof err) == 0)
-        gv_view_notice(v, false, "screenshot saved to %s", path);
-    else
-        gv_view_notice(v, true, "%s", err);
-    SDL_FreeSurface(s);
-}
-
 static double ms_since(const struct timespec *t0)
 {
     struct timespec t;
@@ -267,6 +244,18 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
         fprintf(stderr, "gilsim-view: no display (%s); use --render OUT.png to draw headless\n",
                 SDL_GetError());
+        return EXIT_IO;
+    }
+    /* Without X11 or Wayland, SDL falls back to its "offscreen" driver: a
+     * window nobody sees, and the loop would wait for ever. Unless asked for
+     * by name (SDL_VIDEODRIVER), that is no display. */
+    const char *drv = SDL_GetCurrentVideoDriver(), *asked = getenv("SDL_VIDEODRIVER");
+    if (drv && (strcmp(drv, "offscreen") == 0 || strcmp(drv, "dummy") == 0) &&
+        !(asked && strcmp(asked, drv) == 0)) {
+        fprintf(stderr, "gilsim-view: no display (no X11 or Wayland: DISPLAY and "
+                        "WAYLAND_DISPLAY are unset or unusable); use --render OUT.png to draw "
+                        "headless\n");
+        SDL_Quit();
         return EXIT_IO;
     }
     if (a->timing)
@@ -320,10 +309,10 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
             rc = EXIT_IO;
             break;
         }
-        if (v->want_screenshot)
-            screenshot(v, r, pw, ph);
+        /* after a screenshot, draw again at once: the notice says where it went */
+        bool shot = v->want_screenshot && gv_view_screenshot(v, r, pw, ph);
         SDL_RenderPresent(r);
-        dirty = false;
+        dirty = shot;
         if (first) {
             first = false;
             first_ms = SDL_GetTicks();

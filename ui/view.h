@@ -128,6 +128,7 @@ typedef struct gv_view {
     bool quit;
     bool want_screenshot;
     char shot_dir[1024];
+    char shot_last[4200];       /* where the last screenshot went */
     /* drawing */
     gv_layout_t lay;
     gv_text_t *text;            /* owned; created by gv_view_draw on first use */
@@ -243,6 +244,9 @@ void gv_fill(SDL_Renderer *r, SDL_Rect rc, uint32_t rgb, uint8_t a);
 void gv_frame(SDL_Renderer *r, SDL_Rect rc, uint32_t rgb, int thick);
 /* State at t of a lane: the interval covering t, or NULL. */
 const gs_interval_t *gv_lane_at(const gs_lane_t *lane, int64_t t);
+/* S: reads back what r shows, saves it as a dated PNG in shot_dir and says
+ * where (absolute path) in a notice. Returns true: draw again to show it. */
+bool gv_view_screenshot(gv_view_t *v, SDL_Renderer *r, int w, int h);
 /* Writes a PNG atomically (temporary file, then rename). 0 or -1 + message. */
 int gv_save_png(SDL_Surface *s, const char *path, char *err, size_t n);
 

@@ -886,6 +886,31 @@ START_TEST(test_file_broken_at_start_is_watched_and_reloaded)
 }
 END_TEST
 
+/* S saves what is shown, says where (an absolute path) and asks for a redraw
+ * so that the notice shows without waiting for the mouse. */
+START_TEST(test_screenshot_says_where_the_file_went)
+{
+    load_default();
+    char dir[] = "/tmp/gilsim-shot-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(chdir(dir), 0);
+    snprintf(V.shot_dir, sizeof V.shot_dir, ".");
+    key(SDLK_s, 0);
+    ck_assert(V.want_screenshot);
+    draw();
+    ck_assert(gv_view_screenshot(&V, R, W, H)); /* true: draw again */
+    ck_assert(!V.want_screenshot);
+    ck_assert_int_eq(V.shot_last[0], '/');
+    ck_assert_int_eq(strncmp(V.shot_last, dir, strlen(dir)), 0);
+    ck_assert_int_eq(access(V.shot_last, R_OK), 0);
+    ck_assert_ptr_nonnull(strstr(V.banner, V.shot_last));
+    ck_assert(!V.banner_error);
+    remove(V.shot_last);
+    ck_assert_int_eq(chdir("/"), 0);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -913,6 +938,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_steps_name_events_in_engine_order);
     tcase_add_test(core, test_opening_playhead_shows_the_lesson_point);
     tcase_add_test(core, test_file_broken_at_start_is_watched_and_reloaded);
+    tcase_add_test(core, test_screenshot_says_where_the_file_went);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);

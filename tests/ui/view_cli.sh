@@ -33,6 +33,10 @@ for args in "--size big" "--at soon" "--range 5ms" "--bogus" "--set nokey" "--re
     [ $rc -eq 1 ] || fail "'$args' exited $rc"
     [ -n "$out" ] || fail "'$args' printed nothing"
 done
+# no display: exit 3 with the message at once, not a window nobody sees
+out=$(env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER timeout 30 "$VIEW" --quit-after 5000 2>&1); rc=$?
+[ $rc -eq 3 ] && echo "$out" | grep -q "no display" || fail "no display: exit $rc, $out"
+
 # bare numbers have no unit: refused with the fix, as by gilsim (0 is fine)
 out=$("$VIEW" --render "$dir/n.png" --at 12 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q 'write "12ms"' || fail "--at 12 (bare): $rc $out"
