@@ -799,6 +799,10 @@ int cmd_sweep(int argc, char **argv)
                 (long long)n_stopped, n_stopped == 1 ? "" : "s");
         status = EXIT_STOPPED;
     }
+    if (!interrupted && status != EXIT_IO && strcmp(out, "-") != 0) /* say what was done */
+        fprintf(stderr, "gilsim sweep: %lld row%s written to %s%s%s in %.1f s\n", (long long)n_rows,
+                n_rows == 1 ? "" : "s", out, plot && n_rows > 0 ? ", chart in " : "",
+                plot && n_rows > 0 ? plot : "", now_s() - t0);
     pthread_mutex_destroy(&w.mu);
     pthread_cond_destroy(&w.cv);
 done:
