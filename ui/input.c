@@ -259,6 +259,7 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
     case SDLK_p: cycle_policy(v); return true;
     case SDLK_c: press(v, GV_BTN_COMPARE); return true;
     case SDLK_o: gv_picker_open(v); return true;
+    case SDLK_l: gv_picker_lessons(v); return true;
     case SDLK_r: gv_view_reload(v); return true;
     case SDLK_s: v->want_screenshot = true; return true;
     case SDLK_h:

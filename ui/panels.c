@@ -235,6 +235,7 @@ void gv_draw_banner(gv_view_t *v, SDL_Renderer *r)
 static const char *const help_keys[][2] = {
     {"space", "play / pause the playhead"},
     {"V", "after the playhead: dimmed / in full / hidden (revealed as it plays)"},
+    {"L", "the lessons (O: the current file's folder; Backspace goes up)"},
     {". and ,", "step to the next / previous event"},
     {"Home, End", "playhead to the start / end"},
     {"[ and ]", "play slower / faster"},

@@ -84,6 +84,7 @@ typedef struct gv_picker {
     bool open;
     char dir[1024];
     char **files, **names, **descs; /* owned, n entries each */
+    bool *is_dir;      /* owned: entry i is a folder (its parent first) */
     int n, sel, top;
     SDL_Rect box;      /* from the last draw, for clicks */
     int list_y, row_h, visible;
@@ -223,7 +224,8 @@ bool gv_step_text(const gv_view_t *v, char *buf, size_t n);
 void gv_steps_clear(gv_view_t *v); /* after a load: the runs changed */
 
 /* ---- picker.c ------------------------------------------------------------------ */
-void gv_picker_open(gv_view_t *v);
+void gv_picker_open(gv_view_t *v);   /* the current file's folder, else the lessons */
+void gv_picker_lessons(gv_view_t *v); /* the lessons' folder (L) */
 void gv_picker_close(gv_picker_t *p);
 bool gv_picker_event(gv_view_t *v, const SDL_Event *e);
 void gv_draw_picker(gv_view_t *v, SDL_Renderer *r);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "view.h"
@@ -911,6 +912,68 @@ START_TEST(test_screenshot_says_where_the_file_went)
 }
 END_TEST
 
+/* O browses folders (parent first, Enter opens, Backspace goes up) and L
+ * brings back the lessons from anywhere. */
+START_TEST(test_open_browses_folders_and_lessons_are_one_key_away)
+{
+    char dir[] = "/tmp/gilsim-pick-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char sub[64], a[96], b[96];
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(b, sizeof b, "%s/b.json", sub);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    const char *json = "{ \"name\": \"A\", \"threads\": [ { \"name\": \"t\", \"program\": "
+                       "[ { \"cpu\": \"1ms\" } ] } ] }";
+    for (int k = 0; k < 2; k++) {
+        FILE *f = fopen(k ? b : a, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(json, f);
+        fclose(f);
+    }
+    ck_assert_int_eq(gv_view_load(&V, a), 0);
+    key(SDLK_o, 0);
+    ck_assert(V.picker.open);
+    ck_assert_str_eq(V.picker.dir, dir);
+    ck_assert(V.picker.is_dir[0]); /* the parent first */
+    int isub = -1;
+    for (int i = 0; i < V.picker.n; i++)
+        if (V.picker.is_dir[i] && strstr(V.picker.files[i], "/sub/"))
+            isub = i;
+    ck_assert_int_ge(isub, 0);
+    V.picker.sel = isub;
+    key(SDLK_RETURN, 0);
+    ck_assert(V.picker.open);
+    ck_assert_str_eq(V.picker.dir, sub);
+    bool has_b = false;
+    for (int i = 0; i < V.picker.n; i++)
+        has_b |= strcmp(V.picker.files[i], b) == 0 || strstr(V.picker.files[i], "/b.json") != NULL;
+    ck_assert(has_b);
+    key(SDLK_BACKSPACE, 0);
+    ck_assert_str_eq(V.picker.dir, dir);
+    key(SDLK_l, 0); /* the lessons, from a folder far away */
+    ck_assert(V.picker.open);
+    int convoy = -1;
+    for (int i = 0; i < V.picker.n; i++)
+        if (strstr(V.picker.files[i], "03-convoy.json"))
+            convoy = i;
+    ck_assert_int_ge(convoy, 0);
+    draw(); /* the list is drawn */
+    V.picker.sel = convoy;
+    key(SDLK_RETURN, 0);
+    ck_assert(!V.picker.open);
+    ck_assert_str_eq(gs_trace_name(V.run[0].trace), "Convoy effect");
+    key(SDLK_ESCAPE, 0);
+    key(SDLK_l, 0); /* and L from the main view */
+    ck_assert(V.picker.open);
+    key(SDLK_ESCAPE, 0);
+    remove(b);
+    remove(a);
+    rmdir(sub);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -939,6 +1002,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_opening_playhead_shows_the_lesson_point);
     tcase_add_test(core, test_file_broken_at_start_is_watched_and_reloaded);
     tcase_add_test(core, test_screenshot_says_where_the_file_went);
+    tcase_add_test(core, test_open_browses_folders_and_lessons_are_one_key_away);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
