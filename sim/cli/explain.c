@@ -97,7 +97,7 @@ int cmd_explain(int argc, char **argv)
     int64_t at = 0;
     if (at_s) {
         char why[200];
-        if (gs_parse_duration(at_s, &at, why, sizeof why) != 0)
+        if (gs_parse_ns(at_s, &at, why, sizeof why) != 0)
             return cli_usage_error("explain", "--at %s: %s", at_s, why);
     }
     gs_trace_t *t = NULL;

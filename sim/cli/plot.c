@@ -57,11 +57,12 @@ static double nice(double span)
 }
 
 /* A metric in nanoseconds: "makespan_ns", and the latency percentiles
- * "io_to_gil.p50" .. "io_to_gil.max" of the sweep's CSV. */
+ * "io_to_gil_ns.p50" .. ".max" of the sweep's CSV (but ".n", a count). */
 static bool ns_metric(const char *y)
 {
     size_t n = strlen(y);
-    return (n > 3 && strcmp(y + n - 3, "_ns") == 0) || strncmp(y, "io_to_gil.", 10) == 0;
+    const char *dot = strstr(y, "_ns.");
+    return (n > 3 && strcmp(y + n - 3, "_ns") == 0) || (dot && strcmp(dot, "_ns.n") != 0);
 }
 
 /* Writes s as SVG text lines of at most cols characters (broken at spaces),

@@ -117,12 +117,12 @@ int cli_simulate(const char *cmd, const char *file, const gs_override_t *ov, int
             snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
         fprintf(stderr, "gilsim %s: %s: the simulation could not run: %s\n", cmd,
                 cli_source_name(file), buf);
-        return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
+        return gs_exit_status(sim);
     }
     if (gs_stats_compute(t, s) != 0) {
         fprintf(stderr, "gilsim %s: out of memory computing the metrics\n", cmd);
         gs_trace_free(t);
-        return EXIT_STOPPED;
+        return gs_exit_status(GS_ENOMEM);
     }
     *out = t;
     return 0;
@@ -146,5 +146,5 @@ int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **o
         gs_diag_print(&diag, stderr);
     else
         fprintf(stderr, "gilsim: %s: %s\n", cli_source_name(file), gs_strerror(rc));
-    return rc == GS_EIO ? EXIT_IO : EXIT_USAGE;
+    return gs_exit_status(rc);
 }

@@ -34,7 +34,7 @@ check "a thread ready while holding the GIL is striped" grep -q 'height="[0-9.]*
 # Sweep: times in ms, not 5e+06; a long series legend fits; a closing line.
 "$GILSIM" sweep "$SRC/scenarios/03-convoy.json" --set python.switch_interval=1ms,5ms,20ms \
     --set 'threads[0].name=a-rather-long-thread-name-for-a-legend,b' --out s.csv \
-    --plot s.svg --metric io_to_gil.p50 2>err.txt
+    --plot s.svg --metric io_to_gil_ns.p50 2>err.txt
 check "sweep says how many rows, where, how long" grep -q '6 rows written to s.csv, chart in s.svg in [0-9.]* s' err.txt
 check "no raw exponent on the chart" sh -c '! grep -q "e+0" s.svg'
 check "the y axis is in time units" grep -q 'text-anchor="end">[0-9.]* ms<' s.svg

@@ -16,7 +16,7 @@ is_png "$dir/default.png" || fail "default.png is not a PNG"
 [ "$(png_size "$dir/default.png")" = 1920x1080 ] || fail "default size is $(png_size "$dir/default.png")"
 
 # a size, a time, a range, an override, compare
-"$VIEW" --render "$dir/a.png" --size 1280x720 --at 12ms --range 0:30ms \
+"$VIEW" --render "$dir/a.png" --size 1280x720 --at 12ms --range 0ms:30ms \
     --set machine.cores=4 --compare || fail "render with options exited $?"
 [ "$(png_size "$dir/a.png")" = 1280x720 ] || fail "--size ignored"
 
@@ -37,13 +37,22 @@ done
 out=$(env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER timeout 30 "$VIEW" --quit-after 5000 2>&1); rc=$?
 [ $rc -eq 3 ] && echo "$out" | grep -q "no display" || fail "no display: exit $rc, $out"
 
-# bare numbers have no unit: refused with the fix, as by gilsim (0 is fine)
+# bare numbers have no unit: refused with the fix, as by gilsim
 out=$("$VIEW" --render "$dir/n.png" --at 12 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q 'write "12ms"' || fail "--at 12 (bare): $rc $out"
-out=$("$VIEW" --render "$dir/n.png" --range 0:20 2>&1); rc=$?
-[ $rc -eq 1 ] && echo "$out" | grep -q 'write "20ms"' || fail "--range 0:20 (bare): $rc $out"
+out=$("$VIEW" --render "$dir/n.png" --range 0ms:20 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q 'write "20ms"' || fail "--range 0ms:20 (bare): $rc $out"
 [ ! -e "$dir/n.png" ] || fail "a PNG was written for a refused --at"
-"$VIEW" --render "$dir/z.png" --range 0:20ms --at 0 >/dev/null 2>&1 || fail "--at 0 refused"
+"$VIEW" --render "$dir/z.png" --range 0ms:20ms --at 0ms >/dev/null 2>&1 || fail "--at 0ms refused"
+# times are read as everywhere in gilsim (gilsim/units.h): a bare number is
+# refused, as in a scenario or `gilsim run --set`
+for args in "--at 15" "--range 0:15ms" "--at 1.5e3ms"; do
+    out=$("$VIEW" --render "$dir/u.png" $args 2>&1); rc=$?
+    [ $rc -eq 1 ] || fail "'$args' exited $rc"
+    [ ! -e "$dir/u.png" ] || fail "'$args' wrote a PNG"
+done
+out=$("$VIEW" --render "$dir/u.png" --at 15 2>&1)
+echo "$out" | grep -q 'has no unit: write "15ms"' || fail "--at 15 does not say why: $out"
 out=$("$VIEW" --render "$dir/s.png" --select nobody 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q nobody || fail "--select of an unknown thread: $rc $out"
 

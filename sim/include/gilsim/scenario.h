@@ -45,11 +45,6 @@ GS_API int gs_scenario_load_string(const char *name, const char *text, size_t le
                                    const gs_override_t *ov, int n_ov, gs_model_t **out,
                                    gs_diag_t *diag);
 
-/* A duration as the scenario files write it: "5ms", "1.5us", "0s" (a number
- * and a unit of ns, us, ms or s; a bare number is refused). 0, or -1 with the
- * reason and what would be valid in why. */
-GS_API int gs_parse_duration(const char *s, int64_t *ns, char *why, size_t n);
-
 /* The built-in default scenario (the convoy effect lesson), as JSON text. */
 GS_API const char *gs_scenario_default_json(void);
 
