@@ -35,7 +35,9 @@ static void usage(FILE *f)
             "  --at TIME         playhead at TIME, e.g. 12ms (queues panel at that time)\n"
             "  --range A:B       visible time range, e.g. 0ms:20ms\n"
             "  --set KEY=VALUE   override a scenario setting, e.g. machine.cores=4 (repeatable)\n"
-            "  --compare         also run the other GIL model, stacked on one time axis\n"
+            "  --compare [K=V,...]  also run B, stacked on one time axis: the file with\n"
+            "                    these settings (e.g. python.switch_interval=1ms), or\n"
+            "                    without them the other GIL model\n"
             "  --select NAME     select the thread NAME (its metrics in the panel)\n"
             "  --text-scale F    text size factor (default 1; Ctrl +/- in the window)\n"
             "  --quit-after MS   close the window after MS milliseconds (tests)\n"
@@ -72,9 +74,17 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
         } else if (strcmp(o, "--version") == 0) {
             printf("gilsim-view %s\n", GS_VERSION);
             exit(0);
-        } else if (strcmp(o, "--compare") == 0) {
+        } else if (strcmp(o, "--compare") == 0 || strncmp(o, "--compare=", 10) == 0) {
+            /* --compare alone: B has the other GIL model; --compare K=V[,K=V]
+             * (or --compare=K=V...): B is the file with those settings */
             a->compare = true;
-            takes = false;
+            const char *spec = o[9] == '=' ? o + 10 : (val && strchr(val, '=') && val[0] != '-') ? val : NULL;
+            takes = spec == val && spec != NULL;
+            if (spec && gv_view_set_compare_spec(v, spec) != 0) {
+                fprintf(stderr, "gilsim-view: --compare %s: expected KEY=VALUE[,KEY=VALUE...], e.g. "
+                                "python.switch_interval=1ms,machine.cores=8\n", spec);
+                return -1;
+            }
         } else if (strcmp(o, "--timing") == 0) {
             a->timing = true;
             takes = false;

@@ -34,6 +34,8 @@ void gv_view_destroy(gv_view_t *v)
     gv_steps_clear(v);
     for (int i = 0; i < v->n_set; i++)
         free(v->set[i]);
+    for (int i = 0; i < v->n_cmp_set; i++)
+        free(v->cmp_set[i]);
     free(v->path);
     free(v->lay.rows);
     gv_picker_close(&v->picker);
@@ -62,6 +64,66 @@ int gv_view_add_set(gv_view_t *v, const char *kv)
         return GS_ENOMEM;
     v->n_set++;
     return 0;
+}
+
+int gv_view_set_compare_spec(gv_view_t *v, const char *spec)
+{
+    char *copy = strdup(spec), *save = NULL;
+    char *parts[GV_MAX_SET];
+    int n = 0;
+    if (!copy)
+        return GS_ENOMEM;
+    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        if (n == GV_MAX_SET || !strchr(s, '=') || s[0] == '=') {
+            free(copy);
+            return GS_EINVAL;
+        }
+        parts[n++] = s;
+    }
+    if (n == 0) {
+        free(copy);
+        return GS_EINVAL;
+    }
+    for (int i = 0; i < v->n_cmp_set; i++)
+        free(v->cmp_set[i]);
+    v->n_cmp_set = 0;
+    for (int i = 0; i < n; i++)
+        if ((v->cmp_set[v->n_cmp_set] = strdup(parts[i])))
+            v->n_cmp_set++;
+    free(copy);
+    return 0;
+}
+
+gv_knobs_t *gv_view_knobs(gv_view_t *v)
+{
+    return v->compare && v->target == 1 ? &v->knobs_b : &v->knobs;
+}
+
+void gv_knobs_text(const gv_knobs_t *k, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+#define GV_ADD_(...)                                                                           \
+    do {                                                                                      \
+        int w_ = snprintf(buf + used, used < n ? n - used : 0, "%s", used ? ", " : "");      \
+        used += w_ > 0 ? (size_t)w_ : 0;                                                      \
+        w_ = snprintf(buf + used, used < n ? n - used : 0, __VA_ARGS__);                      \
+        used += w_ > 0 ? (size_t)w_ : 0;                                                      \
+    } while (0)
+    char d[32];
+    if (k->set_interval) {
+        gv_interval_name(d, sizeof d, k->interval_ns);
+        GV_ADD_("interval %s", d);
+    }
+    if (k->set_cores)
+        GV_ADD_("cores %d", k->cores);
+    if (k->set_gil)
+        GV_ADD_("GIL %s", gs_gil_name((gs_gil_kind_t)k->gil));
+    if (k->set_policy)
+        GV_ADD_("policy %s", gs_policy_name((gs_policy_t)k->policy));
+#undef GV_ADD_
+    if (used >= n && n > 0)
+        buf[n - 1] = '\0';
 }
 
 /* The knobs as overrides; strings live in store (n_store bytes). */
@@ -119,16 +181,39 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         }
         n++;
     }
-    gv_knobs_t k = v->knobs;
-    if (!same_file)
+    gv_knobs_t k = v->knobs, kb = v->knobs_b;
+    if (!same_file) {
         memset(&k, 0, sizeof k);
+        memset(&kb, 0, sizeof kb);
+    }
     gv_run_t fresh[2];
     memset(fresh, 0, sizeof fresh);
     int nk = knob_overrides(&k, ov + n, store, sizeof store, false);
     rc = gv_run_make(&fresh[0], path, ov, n + nk, err, GV_BANNER_MAX);
     if (rc == 0 && v->compare) {
-        nk = knob_overrides(&k, ov + n, store, sizeof store, true);
-        rc = gv_run_make(&fresh[1], path, ov, n + nk, err, GV_BANNER_MAX);
+        /* B: the file, --set, then what makes B differ (--compare, or the
+         * other GIL model), then B's own knobs */
+        gs_override_t ovb[2 * GV_MAX_SET + 8];
+        char *cmp[GV_MAX_SET] = {0};
+        int nb = n;
+        memcpy(ovb, ov, (size_t)n * sizeof *ov);
+        for (int i = 0; i < v->n_cmp_set && rc == 0; i++) {
+            cmp[i] = strdup(v->cmp_set[i]);
+            if (!cmp[i] || gs_override_parse(cmp[i], &ovb[nb]) != 0) {
+                snprintf(err, GV_BANNER_MAX, "--compare %s: expected key=value", v->cmp_set[i]);
+                rc = GS_EINVAL;
+            }
+            nb++;
+        }
+        char store_b[128];
+        bool flip = v->n_cmp_set == 0 && !kb.set_gil;
+        if (flip && !kb.set_gil)
+            kb.gil = fresh[0].model ? fresh[0].model->processes[0].python.gil : GS_GIL_CPYTHON3;
+        nb += knob_overrides(&kb, ovb + nb, store_b, sizeof store_b, flip);
+        if (rc == 0)
+            rc = gv_run_make(&fresh[1], path, ovb, nb, err, GV_BANNER_MAX);
+        for (int i = 0; i < v->n_cmp_set; i++)
+            free(cmp[i]);
         if (rc != 0)
             gv_run_clear(&fresh[0]);
     }
@@ -146,6 +231,14 @@ static int load(gv_view_t *v, const char *path, bool same_file)
     k.gil = m->processes[0].python.gil;
     k.policy = m->machine.policy;
     v->knobs = k;
+    if (v->n_runs > 1) { /* B's knobs show B's model */
+        const gs_model_t *mb = v->run[1].model;
+        kb.interval_ns = mb->processes[0].python.switch_interval_ns;
+        kb.cores = mb->machine.cores;
+        kb.gil = mb->processes[0].python.gil;
+        kb.policy = mb->machine.policy;
+        v->knobs_b = kb;
+    }
     if (!same_file || path != v->path) {
         char *p = path ? strdup(path) : NULL;
         free(v->path);
@@ -162,6 +255,12 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         gv_view_fit(v);
         v->playhead = gv_view_opening(v);
         v->playing = false;
+    } else if (v->t0 == 0 && v->t1 == old_end + old_end / 50 + 1) {
+        gv_view_fit(v); /* it was fitted: fit the new length */
+        if (v->playhead == old_end || v->playhead > v->end_ns)
+            v->playhead = v->end_ns;
+        if (v->selected >= gs_trace_n_threads(v->run[0].trace))
+            v->selected = -1;
     } else {
         gv_view_set_range(v, v->t0, v->t1);
         if (v->playhead == old_end || v->playhead > v->end_ns)
@@ -204,6 +303,17 @@ int gv_view_load(gv_view_t *v, const char *path)
 int gv_view_reload(gv_view_t *v)
 {
     return load(v, v->path, true);
+}
+
+void gv_view_reset_knobs(gv_view_t *v)
+{
+    gv_knobs_t *k = gv_view_knobs(v), old = *k;
+    k->set_interval = k->set_cores = k->set_gil = k->set_policy = false;
+    if (v->n_runs && gv_view_reload(v) != 0)
+        *k = old;
+    else
+        gv_view_notice(v, false, "run %s: knob overrides reset to the file's settings",
+                       v->compare && v->target ? "B" : "A");
 }
 
 void gv_view_set_compare(gv_view_t *v, bool on)

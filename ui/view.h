@@ -95,7 +95,12 @@ typedef struct gv_view {
     char *path;                 /* owned; NULL = the built-in default scenario */
     char *set[GV_MAX_SET];      /* owned "key=value" from --set */
     int n_set;
-    gv_knobs_t knobs;
+    gv_knobs_t knobs;           /* run A's (and the only run's) knob overrides */
+    gv_knobs_t knobs_b;         /* run B's, in compare mode */
+    char *cmp_set[GV_MAX_SET];  /* owned "key=value": what makes run B differ
+                                   (--compare); none: B has the other GIL model */
+    int n_cmp_set;
+    int target;                 /* 0: the knobs act on run A, 1: on run B (Tab) */
     gv_run_t run[2];            /* run[1] only in compare mode */
     bool compare;
     int n_runs;                 /* 0 before the first successful load */
@@ -160,6 +165,15 @@ void gv_view_destroy(gv_view_t *v);
 int gv_view_load(gv_view_t *v, const char *path);
 int gv_view_reload(gv_view_t *v);
 int gv_view_add_set(gv_view_t *v, const char *kv);
+/* B's settings for compare mode: "KEY=VALUE[,KEY=VALUE]..." (--compare). 0,
+ * or GS_EINVAL with nothing changed. */
+int gv_view_set_compare_spec(gv_view_t *v, const char *spec);
+/* The knobs of the run they act on (A, or B in compare mode after Tab). */
+gv_knobs_t *gv_view_knobs(gv_view_t *v);
+/* Drops the knob overrides of the run they act on and reloads (U). */
+void gv_view_reset_knobs(gv_view_t *v);
+/* "interval 1 ms, cores 4": the knob overrides of k, "" when none. */
+void gv_knobs_text(const gv_knobs_t *k, char *buf, size_t n);
 void gv_view_set_compare(gv_view_t *v, bool on);
 void gv_view_fit(gv_view_t *v);
 void gv_view_zoom(gv_view_t *v, double factor, int64_t around);

@@ -974,6 +974,70 @@ START_TEST(test_open_browses_folders_and_lessons_are_one_key_away)
 }
 END_TEST
 
+/* Compare anything: B from KEY=VALUE settings; the knobs act on A or B
+ * (Tab); U resets the target's overrides; titles say each run's settings. */
+START_TEST(test_compare_any_settings_and_knobs_on_a_or_b)
+{
+    load_default();
+    ck_assert_int_eq(gv_view_set_compare_spec(&V, "python.switch_interval=1ms,machine.cores=4"), 0);
+    ck_assert_int_ne(gv_view_set_compare_spec(&V, "nonsense"), 0);
+    key(SDLK_c, 0);
+    ck_assert_int_eq(V.n_runs, 2);
+    const gs_model_t *a = V.run[0].model, *b = V.run[1].model;
+    ck_assert_int_eq(a->processes[0].python.switch_interval_ns, 5000000);
+    ck_assert_int_eq(b->processes[0].python.switch_interval_ns, 1000000);
+    ck_assert_int_eq(b->machine.cores, 4);
+    ck_assert_int_eq(b->processes[0].python.gil, GS_GIL_CPYTHON3); /* not flipped */
+    ck_assert_ptr_nonnull(strstr(V.run[1].label, "interval 1 ms"));
+    ck_assert_ptr_nonnull(strstr(V.run[1].label, "4 cores"));
+    draw();
+    key(SDLK_TAB, 0); /* knobs on B */
+    ck_assert_int_eq(V.target, 1);
+    key(SDLK_k, 0); /* one core more, on B only */
+    ck_assert_int_eq(V.run[1].model->machine.cores, 5);
+    ck_assert_int_eq(V.run[0].model->machine.cores, 2);
+    ck_assert(V.knobs_b.set_cores);
+    ck_assert(!V.knobs.set_cores);
+    key(SDLK_u, 0); /* B's override dropped: back to --compare's 4 cores */
+    ck_assert(!V.knobs_b.set_cores);
+    ck_assert_int_eq(V.run[1].model->machine.cores, 4);
+    key(SDLK_TAB, 0);
+    key(SDLK_i, 0); /* A's interval */
+    ck_assert(V.knobs.set_interval);
+    ck_assert_int_ne(V.run[0].model->processes[0].python.switch_interval_ns, 5000000);
+    ck_assert_int_eq(V.run[1].model->processes[0].python.switch_interval_ns, 1000000);
+    draw();
+}
+END_TEST
+
+/* A fitted view is refitted when a knob changes the run's length; an
+ * edited file is reloaded, and the knobs that still override it are named. */
+START_TEST(test_refit_after_length_change_and_overrides_named_on_reload)
+{
+    write_file(gs_scenario_default_json());
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    gv_view_fit(&V);
+    int64_t end0 = V.end_ns;
+    key(SDLK_g, 0); /* another GIL model: another length */
+    ck_assert_int_ne(V.end_ns, end0);
+    ck_assert_int_eq(V.t0, 0);
+    ck_assert_int_eq(V.t1, V.end_ns + V.end_ns / 50 + 1);
+    key(SDLK_u, 0);
+    key(SDLK_i, 0); /* an override the file does not know */
+    ck_assert(V.knobs.set_interval);
+    struct timespec old = V.mtime;
+    for (int i = 0; i < 100 && V.mtime.tv_sec == old.tv_sec && V.mtime.tv_nsec == old.tv_nsec; i++) {
+        SDL_Delay(10);
+        write_file(gs_scenario_default_json());
+        V.last_watch_ms = 0; /* a real clock: the notice lasts 4 s from now */
+        gv_view_tick(&V, SDL_GetTicks() + 600);
+    }
+    ck_assert_msg(strstr(V.banner, "changed on disk"), "banner: %s", V.banner);
+    ck_assert_ptr_nonnull(strstr(V.banner, "still override"));
+    ck_assert_ptr_nonnull(strstr(V.banner, "interval"));
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -1003,6 +1067,8 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_file_broken_at_start_is_watched_and_reloaded);
     tcase_add_test(core, test_screenshot_says_where_the_file_went);
     tcase_add_test(core, test_open_browses_folders_and_lessons_are_one_key_away);
+    tcase_add_test(core, test_compare_any_settings_and_knobs_on_a_or_b);
+    tcase_add_test(core, test_refit_after_length_change_and_overrides_named_on_reload);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
