@@ -75,6 +75,29 @@ static void step_interval(gv_view_t *v, int dir)
     knob_changed(v, "switch interval");
 }
 
+/* T: the OS time slice (rr and priority), 1 ms .. 100 ms. */
+static void step_timeslice(gv_view_t *v, int dir)
+{
+    static const int64_t slices[] = {1000000, 2000000, 4000000, 10000000, 20000000, 50000000,
+                                     100000000};
+    gv_knobs_t *k = gv_view_knobs(v);
+    int i = 0;
+    while (i < 7 && slices[i] < k->timeslice_ns)
+        i++;
+    if (dir > 0)
+        i = (i < 7 && slices[i] == k->timeslice_ns) ? i + 1 : i;
+    else
+        i--;
+    if (i < 0 || i >= 7) {
+        gv_view_notice(v, false, "time slice: %s is the %s", i < 0 ? "1 ms" : "100 ms",
+                       i < 0 ? "shortest" : "longest");
+        return;
+    }
+    k->timeslice_ns = slices[i];
+    k->set_timeslice = true;
+    knob_changed(v, "time slice");
+}
+
 static void step_cores(gv_view_t *v, int dir)
 {
     int c = gv_view_knobs(v)->cores + dir;
@@ -257,6 +280,7 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
         return true;
     case SDLK_i: step_interval(v, shift ? -1 : +1); return true;
     case SDLK_k: step_cores(v, shift ? -1 : +1); return true;
+    case SDLK_t: step_timeslice(v, shift ? -1 : +1); return true;
     case SDLK_g: cycle_gil(v); return true;
     case SDLK_p: cycle_policy(v); return true;
     case SDLK_c: press(v, GV_BTN_COMPARE); return true;

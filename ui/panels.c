@@ -78,7 +78,13 @@ static void knob_bar(gv_view_t *v, SDL_Renderer *r)
         x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_CORES_DOWN) + 2;
         x += button(v, r, x, y, "+", false, GV_BTN_CORES_UP) + px;
         x += label(v, x, y, GV_MUTED, kn->set_policy ? "OS* " : "OS ") + gap;
-        x += button(v, r, x, y, gs_policy_name((gs_policy_t)kn->policy), false, GV_BTN_POLICY) + px;
+        x += button(v, r, x, y, gs_policy_name((gs_policy_t)kn->policy), false, GV_BTN_POLICY) + gap;
+        if (kn->policy == GS_POLICY_RR || kn->policy == GS_POLICY_PRIORITY) {
+            gv_interval_name(d, sizeof d, kn->timeslice_ns);
+            snprintf(buf, sizeof buf, "slice%s %s (T)", kn->set_timeslice ? "*" : "", d);
+            x += label(v, x, y, GV_INK, buf) + gap;
+        }
+        x += px - gap;
         x += button(v, r, x, y, "compare (C)", v->compare, GV_BTN_COMPARE) + px;
     }
     /* right side, right-aligned */
@@ -239,6 +245,7 @@ static const char *const help_keys[][2] = {
     {"space", "play / pause the playhead"},
     {"V", "after the playhead: dimmed / in full / hidden (revealed as it plays)"},
     {"L", "the lessons (O: the current file's folder; Backspace goes up)"},
+    {"T, shift + T", "longer / shorter OS time slice (rr, priority)"},
     {"Tab", "compare mode: the knobs act on run A or on run B"},
     {"U", "reset the knob overrides (marked *) to the file's settings"},
     {". and ,", "step to the next / previous event"},

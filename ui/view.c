@@ -121,6 +121,10 @@ void gv_knobs_text(const gv_knobs_t *k, char *buf, size_t n)
         GV_ADD_("GIL %s", gs_gil_name((gs_gil_kind_t)k->gil));
     if (k->set_policy)
         GV_ADD_("policy %s", gs_policy_name((gs_policy_t)k->policy));
+    if (k->set_timeslice) {
+        gv_interval_name(d, sizeof d, k->timeslice_ns);
+        GV_ADD_("time slice %s", d);
+    }
 #undef GV_ADD_
     if (used >= n && n > 0)
         buf[n - 1] = '\0';
@@ -147,6 +151,10 @@ static int knob_overrides(const gv_knobs_t *k, gs_override_t *ov, char *store, s
     }
     if (k->set_policy)
         ov[n++] = (gs_override_t){"machine.policy", gs_policy_name((gs_policy_t)k->policy)};
+    if (k->set_timeslice) {
+        snprintf(store + 64, n_store - 64, "%lldns", (long long)k->timeslice_ns);
+        ov[n++] = (gs_override_t){"machine.timeslice", store + 64};
+    }
     return n;
 }
 
@@ -230,6 +238,7 @@ static int load(gv_view_t *v, const char *path, bool same_file)
     k.cores = m->machine.cores;
     k.gil = m->processes[0].python.gil;
     k.policy = m->machine.policy;
+    k.timeslice_ns = m->machine.timeslice_ns;
     v->knobs = k;
     if (v->n_runs > 1) { /* B's knobs show B's model */
         const gs_model_t *mb = v->run[1].model;
@@ -237,6 +246,7 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         kb.cores = mb->machine.cores;
         kb.gil = mb->processes[0].python.gil;
         kb.policy = mb->machine.policy;
+        kb.timeslice_ns = mb->machine.timeslice_ns;
         v->knobs_b = kb;
     }
     if (!same_file || path != v->path) {
@@ -308,7 +318,7 @@ int gv_view_reload(gv_view_t *v)
 void gv_view_reset_knobs(gv_view_t *v)
 {
     gv_knobs_t *k = gv_view_knobs(v), old = *k;
-    k->set_interval = k->set_cores = k->set_gil = k->set_policy = false;
+    k->set_interval = k->set_cores = k->set_gil = k->set_policy = k->set_timeslice = false;
     if (v->n_runs && gv_view_reload(v) != 0)
         *k = old;
     else

@@ -37,7 +37,8 @@ typedef struct gv_knobs {
     int cores;
     int gil;    /* gs_gil_kind_t */
     int policy; /* gs_policy_t */
-    bool set_interval, set_cores, set_gil, set_policy;
+    int64_t timeslice_ns; /* rr and priority */
+    bool set_interval, set_cores, set_gil, set_policy, set_timeslice;
 } gv_knobs_t;
 
 typedef enum gv_button {

@@ -1038,6 +1038,24 @@ START_TEST(test_refit_after_length_change_and_overrides_named_on_reload)
 }
 END_TEST
 
+/* T changes the OS time slice, an override like the other knobs. */
+START_TEST(test_timeslice_knob)
+{
+    ck_assert_int_eq(gv_view_add_set(&V, "machine.policy=rr"), 0);
+    load_default();
+    int64_t before = V.run[0].model->machine.timeslice_ns;
+    key(SDLK_t, 0);
+    ck_assert(V.knobs.set_timeslice);
+    ck_assert_int_gt(V.run[0].model->machine.timeslice_ns, before);
+    key(SDLK_t, KMOD_LSHIFT);
+    key(SDLK_t, KMOD_LSHIFT);
+    ck_assert_int_lt(V.run[0].model->machine.timeslice_ns, before);
+    draw();
+    key(SDLK_u, 0);
+    ck_assert_int_eq(V.run[0].model->machine.timeslice_ns, before);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -1069,6 +1087,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_open_browses_folders_and_lessons_are_one_key_away);
     tcase_add_test(core, test_compare_any_settings_and_knobs_on_a_or_b);
     tcase_add_test(core, test_refit_after_length_change_and_overrides_named_on_reload);
+    tcase_add_test(core, test_timeslice_knob);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
