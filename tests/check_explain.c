@@ -332,9 +332,5 @@ static Suite *explain_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(explain_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_main(explain_suite());
 }
