@@ -73,6 +73,7 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_exercise(int argc, char **argv);
 
 /* ---- sweep chart (plot.c) ----------------------------------------------- */
 typedef struct plot_point {

@@ -74,5 +74,36 @@ for f in 03-convoy 06-c-keeps-gil 11-lock-contention 12-producer-consumer; do
     done
 done
 
+# gilsim exercise: seeded, hidden until asked, the same answer for a seed.
+for topic in convoy switch-interval c-calls cores locks; do
+    expect 0 "exercise $topic asks" "$GILSIM" exercise --topic "$topic" --seed 5 </dev/null
+    if grep -q "^Answer:" out.txt; then fail "exercise $topic hides the answer"; else pass "exercise $topic hides the answer"; fi
+    has "exercise $topic says how to reveal" "--guess YOUR-PREDICTION" out.txt
+    "$GILSIM" exercise --topic "$topic" --seed 5 --answer >a1.txt 2>&1
+    "$GILSIM" exercise --topic "$topic" --seed 5 --answer >a2.txt 2>&1
+    if cmp -s a1.txt a2.txt && grep -q "^Answer: " a1.txt; then pass "exercise $topic: same seed, same answer"
+    else fail "exercise $topic: same seed, same answer" "$(diff a1.txt a2.txt | head -5)"; fi
+done
+answers=$(for s in 1 2 3 4 5 6 7 8; do "$GILSIM" exercise --topic convoy --seed $s --answer | grep '^Answer'; done | sort -u | wc -l)
+if [ "$answers" -ge 3 ]; then pass "seeds give different variants ($answers answers)"; else fail "seeds vary the exercise" "$answers"; fi
+expect 0 "a prediction is scored" "$GILSIM" exercise --topic c-calls --seed 2 --guess 10ms
+has "the score says by how much" "You predicted 10 ms: too [a-z]* by [0-9]*%" out.txt
+has "the answer comes with its chain" "C call that keeps the GIL" out.txt
+has "and the viewer command" "See it: gilsim-view .*--at [0-9.]*ms" out.txt
+# the answer is the simulation's: the same figure as gilsim run's summary
+"$GILSIM" exercise --topic convoy --seed 4 --answer >a.txt
+set4=$(grep '^See it' a.txt | grep -o -- '--set [^ ]*' | grep -v seed= | sed 's/--set //' | tr '\n' ' ')
+args=(); for s in $set4; do args+=(--set "$s"); done
+"$GILSIM" run "$SRC/scenarios/03-convoy.json" "${args[@]}" --seed 4 --quiet --summary s4.json
+p50=$("$JC" get s4.json threads.1.io_to_gil_ns.p50)
+want=$(awk -v ns="$p50" 'BEGIN { if (ns >= 1e6) printf "%.3g ms", ns / 1e6; else printf "%.3g us", ns / 1e3 }')
+ans=$(grep '^Answer' a.txt | sed 's/Answer: //')
+if [ -n "$p50" ] && [ "$ans" = "$want" ] || [ "$ans" = "$(printf '%s' "$want" | sed 's/\.0* / /')" ]; then
+    pass "exercise answer = the run's io_to_gil p50 ($ans)"
+else fail "exercise answer = the run's p50" "answer '$ans', summary $p50 ns ('$want')"; fi
+expect 1 "an unknown topic lists the topics" "$GILSIM" exercise --topic nope
+has "the topics are named" "convoy switch-interval c-calls cores locks" err.txt
+expect 1 "a guess that is not a figure" "$GILSIM" exercise --topic convoy --guess soon
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
