@@ -21,6 +21,7 @@
 #define UNREVEALED GV_BG  /* after the playhead */
 
 typedef struct col {
+    int32_t who;    /* the dominant state's thread (GIL and core lanes) */
     uint8_t state;  /* dominant state, NO_STATE if none */
     uint8_t stripe; /* ready/switch while holding the GIL */
     uint8_t edge;   /* a new holder/runner starts in this column */
@@ -62,7 +63,8 @@ static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, 
     int64_t acc[GS_ST_COUNT];
     size_t from = gs_lane_find(lane, t0);
     for (int x = 0; x < w; x++)
-        out[x] = (col_t){NO_STATE, 0, 0};
+        out[x] = (col_t){-1, NO_STATE, 0, 0};
+    int32_t who_of[GS_ST_COUNT];
     for (int x = 0; x < w; x++) {
         col_t *c = &out[x];
         int64_t ta = t0 + (int64_t)(x * nspp), tb = t0 + (int64_t)((x + 1) * nspp);
@@ -90,6 +92,7 @@ static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, 
             if (b <= a || iv->state >= GS_ST_COUNT || iv->state == GS_ST_DONE)
                 continue;
             acc[iv->state] += b - a;
+            who_of[iv->state] = iv->who;
             if (iv->flags & GS_IV_HOLDS_GIL)
                 hold += b - a;
             if (edges && cnt <= 2 && i > 0 && iv->start_ns >= ta && lane->iv[i - 1].end_ns == iv->start_ns &&
@@ -123,6 +126,8 @@ static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, 
             c->state = iv->state;
         }
         c->stripe = hold > 0 && (c->state == GS_ST_READY || c->state == GS_ST_SWITCH);
+        if (c->state != NO_STATE && acc[c->state] > 0)
+            c->who = who_of[c->state];
     }
 }
 
@@ -272,16 +277,36 @@ static int ensure_buffer(gv_view_t *v, SDL_Renderer *r, int w, int h)
     return 0;
 }
 
+uint32_t gv_thread_color(int thread)
+{
+    /* Okabe-Ito, then darker and lighter variants: 24 before a repeat */
+    static const uint32_t base[8] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7,
+                                     0xE69F00, 0x56B4E9, 0x000000, 0xF0E442};
+    uint32_t c = base[(unsigned)thread % 8];
+    int shade = (int)((unsigned)thread / 8 % 3);
+    if (shade == 1)
+        c = (c & 0xFEFEFEu) >> 1;
+    else if (shade == 2)
+        c = ((c & 0xFEFEFEu) >> 1) + 0x7F7F7Fu;
+    return c;
+}
+
 static void paint_lane(gv_view_t *v, canvas_t *cv, const gv_row_t *row, const col_t *cols,
                        uint32_t *line, uint32_t *sline, const uint8_t *grid, int64_t reveal_x)
 {
+    const gs_lane_t *lane = gs_trace_lane(v->run[row->run].trace, row->lane);
     for (int x = 0; x < cv->w; x++) {
         const col_t *c = &cols[x];
         uint32_t rgb;
+        bool on_core = c->state == GS_ST_PY || c->state == GS_ST_C_GIL || c->state == GS_ST_C_NOGIL;
         if (c->state == NO_STATE)
             rgb = x >= reveal_x ? UNREVEALED : grid[x] ? GV_GRID - 0x080808u : TRACK;
         else if (c->edge)
             rgb = GV_BG;
+        else if (v->color_by_thread && lane->kind != GS_LANE_THREAD && c->who >= 0)
+            rgb = gv_thread_color(c->who); /* the GIL's holder, the core's thread */
+        else if (v->color_by_thread && lane->kind == GS_LANE_THREAD && on_core)
+            rgb = gv_thread_color(lane->index); /* the thread runs: its own colour */
         else
             rgb = gs_state_color((gs_state_t)c->state);
         line[x] = argb(rgb);
@@ -434,6 +459,9 @@ static void row_labels(gv_view_t *v, SDL_Renderer *r)
         }
         gv_style_t st = row->h >= l->line * 4 / 5 ? (sel ? GV_BOLD : GV_REGULAR) : GV_SMALL;
         int lh = gv_text_line(v->text, st);
+        if (v->color_by_thread && lane->kind == GS_LANE_THREAD) /* the thread's colour key */
+            gv_fill(r, (SDL_Rect){2, row->y + row->h / 4, pad * 2 / 3, row->h / 2},
+                    gv_thread_color(lane->index), 255);
         if (row->h >= lh * 3 / 5)
             gv_text_draw_fit(v->text, st, lane->kind == GS_LANE_THREAD ? GV_INK : GV_MUTED, pad,
                              row->y + (row->h - lh) / 2, l->labels.w - pad * 3 / 2, lane->name);

@@ -296,6 +296,13 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
                        v->run[v->target].label);
         return true;
     case SDLK_u: gv_view_reset_knobs(v); return true;
+    case SDLK_m:
+        v->color_by_thread = !v->color_by_thread;
+        gv_view_notice(v, false, "colours: %s", v->color_by_thread
+                                                   ? "by thread (running bars, the GIL's holder, "
+                                                     "the cores' threads; waits keep theirs)"
+                                                   : "by state");
+        return true;
     case SDLK_r: gv_view_reload(v); return true;
     case SDLK_s: v->want_screenshot = true; return true;
     case SDLK_h:

@@ -39,6 +39,7 @@ static void usage(FILE *f)
             "                    these settings (e.g. python.switch_interval=1ms), or\n"
             "                    without them the other GIL model\n"
             "  --select NAME     select the thread NAME (its metrics in the panel)\n"
+            "  --colour MODE     state (default) or thread: bars in each thread's colour (M)\n"
             "  --text-scale F    text size factor (default 1; Ctrl +/- in the window)\n"
             "  --quit-after MS   close the window after MS milliseconds (tests)\n"
             "  --timing          print the time to the first frame on stderr\n"
@@ -107,6 +108,13 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
                 a->range = val;
             else if (strcmp(o, "--select") == 0)
                 a->select = val;
+            else if (strcmp(o, "--colour") == 0 || strcmp(o, "--color") == 0) {
+                if (strcmp(val, "thread") != 0 && strcmp(val, "state") != 0) {
+                    fprintf(stderr, "gilsim-view: %s %s: expected thread or state\n", o, val);
+                    return -1;
+                }
+                v->color_by_thread = strcmp(val, "thread") == 0;
+            }
             else if (strcmp(o, "--set") == 0) {
                 if (gv_view_add_set(v, val) != 0) {
                     fprintf(stderr, "gilsim-view: --set %s: expected KEY=VALUE, e.g. "

@@ -247,6 +247,7 @@ static const char *const help_keys[][2] = {
     {"L", "the lessons (O: the current file's folder; Backspace goes up)"},
     {"T, shift + T", "longer / shorter OS time slice (rr, priority)"},
     {"Tab", "compare mode: the knobs act on run A or on run B"},
+    {"M", "colours by state / by thread (Gantt style: who runs, who holds the GIL)"},
     {"U", "reset the knob overrides (marked *) to the file's settings"},
     {". and ,", "step to the next / previous event"},
     {"Home, End", "playhead to the start / end"},

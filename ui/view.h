@@ -115,6 +115,7 @@ typedef struct gv_view {
     int64_t t0, t1;             /* visible range [t0, t1) */
     int64_t playhead;
     int future;                 /* GV_FUTURE_*: how the run after the playhead is drawn */
+    bool color_by_thread;       /* M: running bars, GIL and cores in each thread's colour */
     struct gv_step *steps;      /* owned: every event in engine order (steps.c) */
     size_t n_steps;
     long step_at;               /* the step the playhead stands on, -1 none */
@@ -204,6 +205,9 @@ const gv_row_t *gv_row_at(const gv_view_t *v, int y);
  * font could be loaded (message in v->font_err). */
 int gv_view_draw(gv_view_t *v, SDL_Renderer *r, int w, int h);
 void gv_draw_lanes(gv_view_t *v, SDL_Renderer *r);
+
+/* A thread's own colour in thread-colour mode (M). */
+uint32_t gv_thread_color(int thread);
 
 /* ---- panels.c ----------------------------------------------------------------- */
 void gv_draw_title(gv_view_t *v, SDL_Renderer *r);

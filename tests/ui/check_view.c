@@ -1056,6 +1056,51 @@ START_TEST(test_timeslice_knob)
 }
 END_TEST
 
+/* M: the GIL lane in its holder's colour, running bars in their thread's,
+ * waits in their state's. */
+START_TEST(test_thread_colour_mode)
+{
+    load_default();
+    V.future = GV_FUTURE_SHOW;
+    gv_view_set_range(&V, 0, 30000000);
+    key(SDLK_m, 0);
+    ck_assert(V.color_by_thread);
+    ck_assert_ptr_nonnull(strstr(V.banner, "by thread"));
+    V.banner[0] = '\0'; /* the notice would cover the top lanes */
+    draw();
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_lane_t *gil = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
+    int checked = 0;
+    for (int i = 0; i < V.lay.n_rows; i++) {
+        const gv_row_t *row = &V.lay.rows[i];
+        if (row->kind != GV_ROW_LANE)
+            continue;
+        const gs_lane_t *l = gs_trace_lane(t, row->lane);
+        int y = row->y + row->h / 8; /* above the holder names on the bars */
+        for (int x = V.lay.lanes.x + 6; x < V.lay.lanes.x + V.lay.lanes.w - 4; x += 7) {
+            int64_t ta = gv_x_to_t(&V, x), tb = gv_x_to_t(&V, x + 1);
+            const gs_interval_t *a = gv_lane_at(l, ta), *b = gv_lane_at(l, tb);
+            if (!a || a != b || near_overlay(t, x))
+                continue;
+            uint32_t want;
+            if (l == gil || l->kind == GS_LANE_CORE)
+                want = gv_thread_color(a->who);
+            else if (a->state == GS_ST_PY || a->state == GS_ST_C_GIL || a->state == GS_ST_C_NOGIL)
+                want = gv_thread_color(l->index);
+            else
+                want = gs_state_color((gs_state_t)a->state);
+            ck_assert_msg(pixel(x, y) == want, "%s at %lld: %06x, want %06x", l->name,
+                          (long long)ta, pixel(x, y), want);
+            checked++;
+        }
+    }
+    ck_assert_int_gt(checked, 100);
+    ck_assert_uint_ne(gv_thread_color(0), gv_thread_color(1));
+    key(SDLK_m, 0);
+    ck_assert(!V.color_by_thread);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -1088,6 +1133,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_compare_any_settings_and_knobs_on_a_or_b);
     tcase_add_test(core, test_refit_after_length_change_and_overrides_named_on_reload);
     tcase_add_test(core, test_timeslice_knob);
+    tcase_add_test(core, test_thread_colour_mode);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
