@@ -158,6 +158,16 @@ static int knob_overrides(const gv_knobs_t *k, gs_override_t *ov, char *store, s
     return n;
 }
 
+/* The knob values of model m (which overrides are set stays as it is). */
+static void knobs_show(gv_knobs_t *k, const gs_model_t *m)
+{
+    k->interval_ns = m->processes[0].python.switch_interval_ns;
+    k->cores = m->machine.cores;
+    k->gil = m->processes[0].python.gil;
+    k->policy = m->machine.policy;
+    k->timeslice_ns = m->machine.timeslice_ns;
+}
+
 static int64_t runs_end(const gv_view_t *v)
 {
     int64_t end = 0;
@@ -232,21 +242,11 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         v->run[i] = fresh[i];
     }
     v->n_runs = v->compare ? 2 : 1;
-    /* the knobs show what the model says, overridden or not */
-    const gs_model_t *m = v->run[0].model;
-    k.interval_ns = m->processes[0].python.switch_interval_ns;
-    k.cores = m->machine.cores;
-    k.gil = m->processes[0].python.gil;
-    k.policy = m->machine.policy;
-    k.timeslice_ns = m->machine.timeslice_ns;
+    /* the knobs show what the model says, overridden or not; B's, B's */
+    knobs_show(&k, v->run[0].model);
     v->knobs = k;
-    if (v->n_runs > 1) { /* B's knobs show B's model */
-        const gs_model_t *mb = v->run[1].model;
-        kb.interval_ns = mb->processes[0].python.switch_interval_ns;
-        kb.cores = mb->machine.cores;
-        kb.gil = mb->processes[0].python.gil;
-        kb.policy = mb->machine.policy;
-        kb.timeslice_ns = mb->machine.timeslice_ns;
+    if (v->n_runs > 1) {
+        knobs_show(&kb, v->run[1].model);
         v->knobs_b = kb;
     }
     if (!same_file || path != v->path) {

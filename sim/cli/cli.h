@@ -48,6 +48,13 @@ void cli_print_usage(const char *cmd, FILE *out);
 int cli_help(const char *cmd, FILE *out); /* 0, or 1 for an unknown command */
 
 bool cli_parse_i64(const char *s, long long min, long long max, long long *out);
+
+/* The options run and explain share. --set: v parsed into ov[*n] (at most
+ * CLI_MAX_SET); FILE: the one positional argument. 0, or the usage error's
+ * exit status (reported). */
+#define CLI_MAX_SET 64
+int cli_add_set(const char *cmd, const char *v, gs_override_t *ov, int *n);
+int cli_set_file(const char *cmd, const char **file, const char *v);
 bool cli_color(FILE *f);  /* a terminal, and NO_COLOR not set */
 
 /* ---- scenario loading shared by run and sweep --------------------------- */

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SET 64
 
 static const cli_opt_t explain_opts[] = {
     {"--at", true}, {"--thread", true}, {"--set", true}, {"--seed", true},
@@ -67,7 +66,7 @@ int cmd_explain(int argc, char **argv)
     cli_args_t a = {"explain", explain_opts, (int)(sizeof explain_opts / sizeof explain_opts[0]),
                     argc, argv, 1, false};
     const char *file = NULL, *at_s = NULL, *thread = NULL;
-    gs_override_t ov[MAX_SET];
+    gs_override_t ov[CLI_MAX_SET];
     int n_ov = 0;
     long long seed = -1;
     const cli_opt_t *o;
@@ -76,20 +75,17 @@ int cmd_explain(int argc, char **argv)
     while ((r = cli_next(&a, &o, &v)) != 0) {
         if (r < 0)
             return EXIT_USAGE;
-        if (r == 2) {
-            if (file)
-                return cli_usage_error("explain", "only one FILE, got '%s' and '%s'", file, v);
-            file = v;
-        } else if (strcmp(o->name, "--at") == 0) {
+        int bad = r == 2 ? cli_set_file("explain", &file, v)
+                  : strcmp(o->name, "--set") == 0 ? cli_add_set("explain", v, ov, &n_ov)
+                                                   : 0;
+        if (bad)
+            return bad;
+        if (r == 2 || strcmp(o->name, "--set") == 0)
+            continue;
+        if (strcmp(o->name, "--at") == 0) {
             at_s = v;
         } else if (strcmp(o->name, "--thread") == 0) {
             thread = v;
-        } else if (strcmp(o->name, "--set") == 0) {
-            if (n_ov == MAX_SET)
-                return cli_usage_error("explain", "at most %d --set options", MAX_SET);
-            if (gs_override_parse((char *)v, &ov[n_ov]) != 0)
-                return cli_usage_error("explain", "--set wants KEY=VALUE, got '%s'", v);
-            n_ov++;
         } else if (!cli_parse_i64(v, 0, INT64_MAX, &seed)) {
             return cli_usage_error("explain", "--seed wants a whole number >= 0, got '%s'", v);
         }

@@ -66,6 +66,24 @@ bool cli_parse_i64(const char *s, long long min, long long max, long long *out)
     return true;
 }
 
+int cli_add_set(const char *cmd, const char *v, gs_override_t *ov, int *n)
+{
+    if (*n == CLI_MAX_SET)
+        return cli_usage_error(cmd, "at most %d --set options", CLI_MAX_SET);
+    if (gs_override_parse((char *)v, &ov[*n]) != 0)
+        return cli_usage_error(cmd, "--set wants KEY=VALUE, got '%s'", v);
+    (*n)++;
+    return 0;
+}
+
+int cli_set_file(const char *cmd, const char **file, const char *v)
+{
+    if (*file)
+        return cli_usage_error(cmd, "only one FILE, got '%s' and '%s'", *file, v);
+    *file = v;
+    return 0;
+}
+
 bool cli_color(FILE *f)
 {
     const char *nc = getenv("NO_COLOR");

@@ -3,19 +3,8 @@
 # in the exports: SVG subtitle and legend, the sweep chart's units, clipping
 # and closing message, the Perfetto counter tracks and hand-off flows.
 set -u
-GILSIM=${1:?usage: test_classroom.sh GILSIM JSONCHECK}
-JC=${2:?usage: test_classroom.sh GILSIM JSONCHECK}
-GILSIM=$(cd "$(dirname "$GILSIM")" && pwd)/$(basename "$GILSIM")
-JC=$(cd "$(dirname "$JC")" && pwd)/$(basename "$JC")
-SRC=${GILSIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-W=$(mktemp -d /tmp/gilsim-classroom-XXXXXX)
-trap 'rm -rf "$W"' EXIT
-cd "$W" || exit 2
-n=0
-failed=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi; }
+. "$(dirname "$0")/tap.sh"
+tap_begin "${1:?usage: test_classroom.sh GILSIM JSONCHECK}" "${2:?usage: test_classroom.sh GILSIM JSONCHECK}" classroom
 
 # SVG: "done (shown: ...)", not "done:  (shown"; a deadlock's reason on lines
 # of its own that fit; the legend has the striped "ready, still holding".
@@ -54,5 +43,4 @@ for f in 03-convoy 12-producer-consumer; do
 done
 check "producer-consumer has a queue depth track" grep -q '"name":"queue [^"]*","ph":"C"' t.json
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -18,25 +18,9 @@ W=$(mktemp -d /tmp/gilsim-cli-XXXXXX)
 trap 'rm -rf "$W"' EXIT
 cd "$W" || exit 2
 
+. "$SRC/tests/cli/tap.sh"
 n=0
 failed=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; }
-check() { # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
-}
-# expect CODE NAME CMD...: runs CMD with stdout/stderr in out.txt/err.txt
-expect() {
-    local want=$1 name=$2; shift 2
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" -eq "$want" ]; then pass "$name (exit $want)"; else
-        fail "$name" "exit $got, wanted $want: $*" "stderr: $(head -c 600 err.txt)"
-    fi
-}
-has() { grep -q -- "$1" "$2"; }
-lacks() { ! grep -q -- "$1" "$2"; }
 
 cat >ok.json <<'EOF'
 { "name": "two workers", "seed": 3,

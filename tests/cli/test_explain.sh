@@ -2,56 +2,37 @@
 # test_explain.sh GILSIM JSONCHECK - `gilsim explain` end to end, and the
 # summary JSON's blame totals added up against the thread's own figures.
 set -u
-GILSIM=${1:?usage: test_explain.sh GILSIM JSONCHECK}
-JC=${2:?usage: test_explain.sh GILSIM JSONCHECK}
-GILSIM=$(cd "$(dirname "$GILSIM")" && pwd)/$(basename "$GILSIM")
-JC=$(cd "$(dirname "$JC")" && pwd)/$(basename "$JC")
-SRC=${GILSIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-W=$(mktemp -d /tmp/gilsim-explain-XXXXXX)
-trap 'rm -rf "$W"' EXIT
-cd "$W" || exit 2
-n=0
-failed=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; }
-expect() { # expect CODE NAME CMD...: stdout/stderr in out.txt/err.txt
-    local want=$1 name=$2; shift 2
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" -eq "$want" ]; then pass "$name (exit $want)"; else
-        fail "$name" "exit $got, wanted $want: $*" "stderr: $(head -c 600 err.txt)"
-    fi
-}
-has() { if grep -q -- "$2" "$3"; then pass "$1"; else fail "$1" "no '$2' in $3:" "$(head -c 800 "$3")"; fi; }
+. "$(dirname "$0")/tap.sh"
+tap_begin "${1:?usage: test_explain.sh GILSIM JSONCHECK}" "${2:?usage: test_explain.sh GILSIM JSONCHECK}" explain
 
 expect 0 "help lists explain" "$GILSIM" help
-has "general help names explain" "explain \[FILE\]" out.txt
+finds "general help names explain" "explain \[FILE\]" out.txt
 expect 0 "explain --help" "$GILSIM" explain --help
-has "explain help shows --at" "--at TIME" out.txt
+finds "explain help shows --at" "--at TIME" out.txt
 
 # The issue's own example: a C call that keeps the GIL ignores the request.
 C=$SRC/scenarios/06-c-keeps-gil.json
 expect 0 "explain the C-call lesson at 20ms" "$GILSIM" explain "$C" --at 20ms --thread heartbeat
-has "the waiter waits for the GIL held by worker" "heartbeat is waiting for the GIL.*held by worker" out.txt
-has "the drop request is pending, with its age" "Drop request set by heartbeat at .* pending for" out.txt
-has "the reason it is not honoured" "C call that keeps the GIL: no eval-breaker check" out.txt
-has "the chain goes on to the holder" "-> worker is running C that keeps the GIL on core" out.txt
-has "the machine state names the GIL holder" "GIL of main: held by worker" out.txt
+finds "the waiter waits for the GIL held by worker" "heartbeat is waiting for the GIL.*held by worker" out.txt
+finds "the drop request is pending, with its age" "Drop request set by heartbeat at .* pending for" out.txt
+finds "the reason it is not honoured" "C call that keeps the GIL: no eval-breaker check" out.txt
+finds "the chain goes on to the holder" "-> worker is running C that keeps the GIL on core" out.txt
+finds "the machine state names the GIL holder" "GIL of main: held by worker" out.txt
 
 # Lock chain: the lesson with a lock.
 expect 0 "explain the convoy without --at" "$GILSIM" explain "$SRC/scenarios/03-convoy.json"
-has "blame names the holder" "by cruncher" out.txt
-has "blame names I/O" "I/O" out.txt
+finds "blame names the holder" "by cruncher" out.txt
+finds "blame names I/O" "I/O" out.txt
 
 # Bad input.
 expect 1 "a bare number for --at is refused" "$GILSIM" explain "$C" --at 20
-has "it says which unit to add" "has no unit" err.txt
+finds "it says which unit to add" "has no unit" err.txt
 expect 1 "an unknown thread is refused" "$GILSIM" explain "$C" --at 1ms --thread nobody
-has "it lists the threads" "the threads are: heartbeat, worker" err.txt
+finds "it lists the threads" "the threads are: heartbeat, worker" err.txt
 expect 3 "a missing file" "$GILSIM" explain nowhere.json --at 1ms
 expect 1 "an unknown option" "$GILSIM" explain "$C" --when 1ms
 expect 0 "--at after the end shows the end" "$GILSIM" explain "$C" --at 10s
-has "and says so" "after the run's end" err.txt
+finds "and says so" "after the run's end" err.txt
 
 # The summary's blame adds up to the time each thread was not running.
 for f in 03-convoy 06-c-keeps-gil 11-lock-contention 12-producer-consumer; do
@@ -78,7 +59,7 @@ done
 for topic in convoy switch-interval c-calls cores locks; do
     expect 0 "exercise $topic asks" "$GILSIM" exercise --topic "$topic" --seed 5 </dev/null
     if grep -q "^Answer:" out.txt; then fail "exercise $topic hides the answer"; else pass "exercise $topic hides the answer"; fi
-    has "exercise $topic says how to reveal" "--guess YOUR-PREDICTION" out.txt
+    finds "exercise $topic says how to reveal" "--guess YOUR-PREDICTION" out.txt
     "$GILSIM" exercise --topic "$topic" --seed 5 --answer >a1.txt 2>&1
     "$GILSIM" exercise --topic "$topic" --seed 5 --answer >a2.txt 2>&1
     if cmp -s a1.txt a2.txt && grep -q "^Answer: " a1.txt; then pass "exercise $topic: same seed, same answer"
@@ -87,9 +68,9 @@ done
 answers=$(for s in 1 2 3 4 5 6 7 8; do "$GILSIM" exercise --topic convoy --seed $s --answer | grep '^Answer'; done | sort -u | wc -l)
 if [ "$answers" -ge 3 ]; then pass "seeds give different variants ($answers answers)"; else fail "seeds vary the exercise" "$answers"; fi
 expect 0 "a prediction is scored" "$GILSIM" exercise --topic c-calls --seed 2 --guess 10ms
-has "the score says by how much" "You predicted 10 ms: too [a-z]* by [0-9]*%" out.txt
-has "the answer comes with its chain" "C call that keeps the GIL" out.txt
-has "and the viewer command" "See it: gilsim-view .*--at [0-9.]*ms" out.txt
+finds "the score says by how much" "You predicted 10 ms: too [a-z]* by [0-9]*%" out.txt
+finds "the answer comes with its chain" "C call that keeps the GIL" out.txt
+finds "and the viewer command" "See it: gilsim-view .*--at [0-9.]*ms" out.txt
 # the answer is the simulation's: the same figure as gilsim run's summary
 "$GILSIM" exercise --topic convoy --seed 4 --answer >a.txt
 set4=$(grep '^See it' a.txt | grep -o -- '--set [^ ]*' | grep -v seed= | sed 's/--set //' | tr '\n' ' ')
@@ -102,8 +83,7 @@ if [ -n "$p50" ] && [ "$ans" = "$want" ] || [ "$ans" = "$(printf '%s' "$want" | 
     pass "exercise answer = the run's io_to_gil p50 ($ans)"
 else fail "exercise answer = the run's p50" "answer '$ans', summary $p50 ns ('$want')"; fi
 expect 1 "an unknown topic lists the topics" "$GILSIM" exercise --topic nope
-has "the topics are named" "convoy switch-interval c-calls cores locks" err.txt
+finds "the topics are named" "convoy switch-interval c-calls cores locks" err.txt
 expect 1 "a guess that is not a figure" "$GILSIM" exercise --topic convoy --guess soon
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end
