@@ -37,8 +37,9 @@ static void heading(pen_t *p, const char *s)
     if (!room(p))
         return;
     p->y += p->v->lay.px / 4;
-    gv_text_draw_fit(p->v->text, GV_BOLD, GV_INK, p->x, p->y, p->w, s);
-    p->y += p->v->lay.line;
+    /* wrapped, not cut, when the text is large (projectors, Ctrl +) */
+    int n = gv_text_wrap(p->v->text, GV_BOLD, GV_INK, p->x, p->y, p->w, s, 2, 1);
+    p->y += (n > 0 ? n : 1) * p->v->lay.line;
 }
 
 /* "name ...... value", value right-aligned; swatch when rgb != 0. */
@@ -55,7 +56,14 @@ static void kv(pen_t *p, uint32_t swatch, const char *k, const char *val)
     }
     int vw = gv_text_width(p->v->text, GV_REGULAR, val);
     int kw = p->x + p->w - vw - px / 2 - x;
-    gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, kw, k);
+    if (gv_text_width(p->v->text, GV_REGULAR, k) > kw && p->y + 2 * p->v->lay.line <= p->bottom) {
+        /* the key does not fit beside the value: the value goes below it */
+        gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, p->x + p->w - x, k);
+        p->y += p->v->lay.line;
+        kw = 0;
+    } else {
+        gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, kw, k);
+    }
     gv_text_draw(p->v->text, GV_REGULAR, GV_INK, p->x + p->w - vw, p->y, val);
     p->y += p->v->lay.line;
 }
