@@ -835,8 +835,12 @@ END_TEST
  * else the first annotation, else the middle of the longest GIL wait. */
 START_TEST(test_opening_playhead_shows_the_lesson_point)
 {
-    load_default();
-    ck_assert_int_eq(V.playhead, gs_trace_annotation_at(V.run[0].trace, 0));
+    load_default(); /* the convoy names its instant: the server waiting */
+    ck_assert_int_eq(V.playhead, 14000000);
+    write_file("{ \"annotations\": [ { \"at\": \"4ms\", \"text\": \"look\" } ], \"threads\": "
+               "[ { \"name\": \"a\", \"program\": [ { \"cpu\": \"10ms\" } ] } ] }");
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    ck_assert_int_eq(V.playhead, 4000000); /* else the first annotation */
     write_file("{ \"open_at\": \"3ms\", \"threads\": [ { \"name\": \"a\", \"program\": "
                "[ { \"cpu\": \"10ms\" } ] } ] }");
     ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
