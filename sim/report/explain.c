@@ -372,9 +372,15 @@ static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, in
         break;
     case GS_WHY_QUEUE: {
         int max = gs_trace_queue_maxsize(t, k->obj);
-        put(s, ": queue '%s'%s.", gs_trace_sync_name(t, GS_ST_WAIT_QUEUE, k->obj),
-            max ? " is full or empty (a put waits while it is full, a get while it is empty)"
-                : " is empty");
+        int64_t len = gs_trace_queue_len_at(t, k->obj, ns);
+        const char *q = gs_trace_sync_name(t, GS_ST_WAIT_QUEUE, k->obj);
+        if (max && len >= max)
+            put(s, ": queue '%s' is full (%lld of %d items): its put waits for a get.", q,
+                (long long)len, max);
+        else if (len == 0)
+            put(s, ": queue '%s' is empty: its get waits for a put.", q);
+        else
+            put(s, ": queue '%s' holds %lld items.", q, (long long)len);
         break;
     }
     case GS_WHY_JOIN:

@@ -24,6 +24,14 @@ expect 0 "explain the convoy without --at" "$GILSIM" explain "$SRC/scenarios/03-
 finds "blame names the holder" "by cruncher" out.txt
 finds "blame names I/O" "I/O" out.txt
 
+# A deadlock: the chain ends in the cycle; a full queue is named as full.
+expect 0 "explain the deadlock lesson" "$GILSIM" explain "$SRC/scenarios/11-deadlock.json" --at 2ms --thread transfer-1
+finds "the lock chain names the holder" "lock 'bob' is held by transfer-2" out.txt
+finds "and the holder's own wait" "-> transfer-2 is waiting for a lock" out.txt
+finds "and says it is a cycle" "This is a cycle: transfer-2 waits on transfer-1" out.txt
+expect 0 "explain the producer at 10ms" "$GILSIM" explain "$SRC/scenarios/12-producer-consumer.json" --at 10ms --thread producer
+finds "a put on a full queue" "queue 'jobs' is full (3 of 3 items): its put waits for a get" out.txt
+
 # Bad input.
 expect 1 "a bare number for --at is refused" "$GILSIM" explain "$C" --at 20
 finds "it says which unit to add" "has no unit" err.txt
