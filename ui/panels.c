@@ -87,9 +87,16 @@ static void knob_bar(gv_view_t *v, SDL_Renderer *r)
         x += px - gap;
         x += button(v, r, x, y, "compare (C)", v->compare, GV_BTN_COMPARE) + px;
     }
-    /* right side, right-aligned */
-    const char *right[] = {"help (H)", "reload (R)", "open (O)"};
+    /* right side, right-aligned; at large text only the keys, so that they
+     * stay on screen (clicks still work) */
+    const char *full[] = {"help (H)", "reload (R)", "open (O)"}, *keys[] = {"H", "R", "O"};
+    const char *const *right = full;
     gv_button_t ids[] = {GV_BTN_HELP, GV_BTN_RELOAD, GV_BTN_OPEN};
+    int need = px / 2;
+    for (int i = 0; i < 3; i++)
+        need += gv_text_width(v->text, GV_BOLD, full[i]) + px + gap;
+    if (k.w - need < x)
+        right = keys;
     int rx = k.w - px / 2;
     for (int i = 0; i < 3; i++) {
         int bw = gv_text_width(v->text, GV_BOLD, right[i]) + px;
