@@ -1105,6 +1105,28 @@ START_TEST(test_thread_colour_mode)
 }
 END_TEST
 
+/* At 1.6x text on a 1280x720 projector every knob and button is still on
+ * screen, none over another, and the panel's headings are not cut. */
+START_TEST(test_large_text_keeps_every_button)
+{
+    load_default();
+    V.text_scale = 1.6;
+    memset(V.lay.btn, 0, sizeof V.lay.btn);
+    ck_assert_int_eq(gv_view_draw(&V, R, 1280, 720), 0);
+    for (int b = 0; b < GV_N_BUTTONS; b++) {
+        if (b == GV_BTN_PLAY)
+            continue;
+        SDL_Rect r = V.lay.btn[b];
+        ck_assert_msg(r.w > 0 && r.x >= 0 && r.x + r.w <= 1280, "button %d: %d+%d", b, r.x, r.w);
+        for (int c = 0; c < b; c++) {
+            SDL_Rect q = V.lay.btn[c];
+            if (c != GV_BTN_PLAY)
+                ck_assert_msg(!SDL_HasIntersection(&r, &q), "buttons %d and %d overlap", b, c);
+        }
+    }
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -1138,6 +1160,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_refit_after_length_change_and_overrides_named_on_reload);
     tcase_add_test(core, test_timeslice_knob);
     tcase_add_test(core, test_thread_colour_mode);
+    tcase_add_test(core, test_large_text_keeps_every_button);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
