@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 # Debian packages, by what needs them.
 PKGS_BUILD=(cmake make gcc pkg-config libcjson-dev check)
 PKGS_UI=(libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core fontconfig)
-PKGS_TEST=(xvfb xauth libxml2-utils python3 python3-jsonschema clang libclang-rt-14-dev valgrind)
+PKGS_TEST=(xvfb xauth libxml2-utils python3 python3-jsonschema clang libclang-rt-14-dev valgrind man-db)
 
 say() { printf '%s\n' "run.sh: $*" >&2; }
 

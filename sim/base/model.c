@@ -82,6 +82,7 @@ gs_model_t *gs_model_new(void)
     gs_machine_defaults(&m->machine);
     m->until_ns = INT64_C(60000000000);
     m->max_events = 50000000;
+    m->open_at_ns = -1;
     gs_python_t py;
     gs_python_defaults(&py);
     if (gs_model_add_process(m, "main", &py) < 0) {

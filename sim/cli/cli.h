@@ -50,6 +50,13 @@ int cli_help(const char *cmd, FILE *out); /* 0, or 1 for an unknown command */
 bool cli_parse_i64(const char *s, long long min, long long max, long long *out);
 /* --memory-budget SIZE into *out, or a usage error (returns EXIT_USAGE). */
 int cli_parse_budget(const char *cmd, const char *v, size_t *out);
+
+/* The options run and explain share. --set: v parsed into ov[*n] (at most
+ * CLI_MAX_SET); FILE: the one positional argument. 0, or the usage error's
+ * exit status (reported). */
+#define CLI_MAX_SET 64
+int cli_add_set(const char *cmd, const char *v, gs_override_t *ov, int *n);
+int cli_set_file(const char *cmd, const char **file, const char *v);
 bool cli_color(FILE *f);  /* a terminal, and NO_COLOR not set */
 
 /* ---- scenario loading shared by run and sweep --------------------------- */
@@ -61,6 +68,11 @@ int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **o
  * and returns EXIT_IO, else EXIT_OK. */
 int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn fn, void *ctx);
 const char *cli_source_name(const char *file);
+/* cli_load, then the run with seed (when seed >= 0), then its metrics. 0 with
+ * *t and *s set (also for a run that stopped early: see s->outcome), or an
+ * exit status after printing why. */
+int cli_simulate(const char *cmd, const char *file, const gs_override_t *ov, int n_ov,
+                 long long seed, gs_trace_t **t, gs_stats_t *s);
 
 /* An output flag and its path, for cli_check_paths. */
 typedef struct cli_path {
@@ -90,6 +102,8 @@ void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color);
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_exercise(int argc, char **argv);
 
 /* ---- sweep chart (plot.c) ----------------------------------------------- */
 typedef struct plot_point {

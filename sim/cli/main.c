@@ -111,6 +111,50 @@ static const command_t commands[] = {
      "Example:\n"
      "  gilsim sweep scenarios/03-convoy.json --set python.switch_interval=1ms,5ms \\\n"
      "      --set machine.cores=1,2 --repeat 3 --out results.csv --plot chart.svg"},
+    {"exercise", cmd_exercise,
+     "gilsim exercise [--topic TOPIC] [--seed N] [--guess PREDICTION | --answer]",
+     "Predict, then reveal. Picks a lesson (--topic convoy, switch-interval,\n"
+     "c-calls, cores or locks; without it the seed picks one), varies its settings\n"
+     "with the seed, asks for the key figure (an I/O-to-GIL median, a longest\n"
+     "wait, a speed-up or a run time) and hides the answer. On a terminal it asks\n"
+     "for your prediction; --guess gives it at once; --answer shows the answer\n"
+     "without one (for the teacher). The answer comes with the run's figures, the\n"
+     "chain of causes at the worst moment and the gilsim-view command that shows\n"
+     "it. The same topic and seed always give the same exercise and answer.\n"
+     "\n"
+     "  --topic TOPIC     convoy, switch-interval, c-calls, cores, locks\n"
+     "  --seed N          which variant (default 1)\n"
+     "  --guess P         your prediction: 5ms, 1.5x, or a bare number of ms\n"
+     "  --answer          reveal without a prediction\n"
+     "\n"
+     "Exit status: 0 ok; 1 usage; 3 the lessons could not be found.\n"
+     "\n"
+     "Examples:\n"
+     "  gilsim exercise --topic convoy --seed 3\n"
+     "  gilsim exercise --topic convoy --seed 3 --guess 5ms"},
+    {"explain", cmd_explain,
+     "gilsim explain [FILE] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]",
+     "Say why a thread is not running. With --at TIME (a duration such as 6ms):\n"
+     "the state of every GIL (holder, drop request pending since when and why it\n"
+     "is not honoured yet, waiters), the ready queue, each lock's holder and each\n"
+     "queue's fill; then for every thread (or the one named by --thread) its chain\n"
+     "of causes: what it waits for, who holds that, and what that thread is doing,\n"
+     "until one runs. Without --at: where each thread's waiting went over the\n"
+     "whole run (GIL held by whom, GIL hand-over, no core, context switches, lock\n"
+     "held by whom, I/O, sleep), the same figures as the \"blame\" of the summary\n"
+     "JSON; they add up to the time the thread was not running.\n"
+     "\n"
+     "  --at TIME         the instant; a number with a unit (ns, us, ms, s)\n"
+     "  --thread NAME     only this thread's chain or totals\n"
+     "  --set KEY=VALUE   change a setting as for run (repeatable)\n"
+     "  --seed N          random seed for this run\n"
+     "\n"
+     "Exit status: 0 ok (also when the run stopped early: the chain explains the\n"
+     "deadlock); 1 invalid scenario or usage; 3 a file could not be read.\n"
+     "\n"
+     "Examples:\n"
+     "  gilsim explain scenarios/03-convoy.json --at 12ms --thread server\n"
+     "  gilsim explain scenarios/03-convoy.json"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -125,6 +169,9 @@ static const char *general_help =
     "  validate FILE...  check scenario files and explain every error\n"
     "  sweep FILE        run the combinations of several settings in parallel\n"
     "                    and collect the metrics in a CSV file and a chart\n"
+    "  exercise          predict a lesson's key figure, then see the answer and why\n"
+    "  explain [FILE]    why a thread is not running at an instant (--at), or\n"
+    "                    where each thread's waiting went over the whole run\n"
     "  help [COMMAND]    show this text, or a command's options\n"
     "\n"
     "Options: --help, --version.\n"
@@ -151,7 +198,7 @@ void cli_print_usage(const char *cmd, FILE *out)
     if (c)
         fprintf(out, "usage: %s\n", c->usage);
     else
-        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, help)\n", out);
+        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, explain, exercise, help)\n", out);
 }
 
 int cli_help(const char *cmd, FILE *out)
@@ -162,7 +209,7 @@ int cli_help(const char *cmd, FILE *out)
     }
     const command_t *c = find(cmd);
     if (!c) {
-        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep)\n",
+        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep, explain, exercise)\n",
                 cmd);
         return EXIT_USAGE;
     }

@@ -55,6 +55,22 @@ void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool
                  "events %lld\n",
             (long long)s->gil_switches, (long long)s->gil_forced_switches,
             (long long)s->gil_drop_requests, (long long)s->preemptions, (long long)s->events);
+    /* The OS textbook's view: from arrival (start) to finish, to first
+     * running, and the time runnable but not running (core + GIL waits). */
+    int wo = w > 7 ? w : 7;
+    fprintf(out, "\n%-*s %10s %9s %9s\n", wo, "OS view", "turnaround", "response", "waiting");
+    for (int i = 0; i < s->n_threads; i++) {
+        const gs_thread_stats_t *ts = &s->threads[i];
+        fprintf(out, "%-*.*s %10s %9s %9s\n", wo, wo, ts->name,
+                ts->turnaround_ns >= 0 ? fmt(ts->turnaround_ns, b[0], 32) : "-",
+                ts->response_ns >= 0 ? fmt(ts->response_ns, b[1], 32) : "-",
+                ts->started_ns >= 0 ? fmt(ts->waiting_ns, b[2], 32) : "-");
+    }
+    if (s->n_threads > 1)
+        fprintf(out, "%-*s %10s %9s %9s\n", wo, "mean",
+                s->turnaround_mean_ns >= 0 ? fmt(s->turnaround_mean_ns, b[0], 32) : "-",
+                s->response_mean_ns >= 0 ? fmt(s->response_mean_ns, b[1], 32) : "-",
+                s->waiting_mean_ns >= 0 ? fmt(s->waiting_mean_ns, b[2], 32) : "-");
     const char *msg = gs_trace_message(t);
     bool ok = s->outcome == GS_OUT_DONE;
     fprintf(out, "outcome: %s%s%s%s", color ? (ok ? "\033[32m" : "\033[1;31m") : "",

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_SET 64
 
 typedef struct out_ctx {
     const gs_trace_t *t;
@@ -55,7 +54,7 @@ static const cli_opt_t run_opts[] = {
 typedef struct run_args {
     const char *file;    /* NULL: the built-in default */
     const char *outs[4]; /* per out_names[k]: a path, "-" or NULL */
-    gs_override_t ov[MAX_SET];
+    gs_override_t ov[CLI_MAX_SET];
     int n_ov;
     bool quiet, have_seed;
     long long seed;
@@ -77,17 +76,14 @@ static int parse_run(int argc, char **argv, run_args_t *ra)
     while ((r = cli_next(&a, &o, &v)) != 0) {
         if (r < 0)
             return EXIT_USAGE;
-        if (r == 2) {
-            if (ra->file)
-                return cli_usage_error("run", "only one FILE, got '%s' and '%s'", ra->file, v);
-            ra->file = v;
-        } else if (strcmp(o->name, "--set") == 0) {
-            if (ra->n_ov == MAX_SET)
-                return cli_usage_error("run", "at most %d --set options", MAX_SET);
-            if (gs_override_parse((char *)v, &ra->ov[ra->n_ov]) != 0)
-                return cli_usage_error("run", "--set wants KEY=VALUE, got '%s'", v);
-            ra->n_ov++;
-        } else if (strcmp(o->name, "--seed") == 0) {
+        int bad = r == 2 ? cli_set_file("run", &ra->file, v)
+                  : strcmp(o->name, "--set") == 0 ? cli_add_set("run", v, ra->ov, &ra->n_ov)
+                                                   : 0;
+        if (bad)
+            return bad;
+        if (r == 2 || strcmp(o->name, "--set") == 0)
+            continue;
+        if (strcmp(o->name, "--seed") == 0) {
             if (!cli_parse_i64(v, 0, INT64_MAX, &ra->seed))
                 return cli_usage_error("run", "--seed wants a whole number >= 0, got '%s'", v);
             ra->have_seed = true;

@@ -638,6 +638,11 @@ static int finish(sweep_t *w, const sweep_cli_t *c, int status, int argc, char *
                 (long long)n_stopped, n_stopped == 1 ? "" : "s");
         return EXIT_STOPPED;
     }
+    if (status == EXIT_OK && strcmp(c->out, "-") != 0) /* say what was done */
+        fprintf(stderr, "gilsim sweep: %lld row%s written to %s%s%s in %.1f s\n",
+                (long long)n_rows, n_rows == 1 ? "" : "s", c->out,
+                c->plot && n_rows > 0 ? ", chart in " : "", c->plot && n_rows > 0 ? c->plot : "",
+                sweep_now_s() - w->t_start);
     return status;
 }
 
@@ -665,6 +670,7 @@ int cmd_sweep(int argc, char **argv)
     sweep_t w;
     memset(&w, 0, sizeof w);
     w.out.lock_fd = -1;
+    w.t_start = sweep_now_s();
     w.repeat = 1;
     w.shard_n = 1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

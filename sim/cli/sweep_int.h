@@ -48,6 +48,7 @@ typedef struct sweep {
     int64_t n_combos, total;
     row_t *rows;         /* per run */
     int64_t *todo, n_todo;
+    double t_start; /* sweep_now_s() when cmd_sweep began, for the closing line */
     _Atomic int64_t next; /* index into todo of the next run to hand out */
     _Atomic bool abort;   /* a combination failed to load: stop every job */
     pthread_mutex_t load_mu; /* cJSON writes a global on every parse */

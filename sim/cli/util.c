@@ -80,6 +80,24 @@ int cli_parse_budget(const char *cmd, const char *v, size_t *out)
                            v);
 }
 
+int cli_add_set(const char *cmd, const char *v, gs_override_t *ov, int *n)
+{
+    if (*n == CLI_MAX_SET)
+        return cli_usage_error(cmd, "at most %d --set options", CLI_MAX_SET);
+    if (gs_override_parse((char *)v, &ov[*n]) != 0)
+        return cli_usage_error(cmd, "--set wants KEY=VALUE, got '%s'", v);
+    (*n)++;
+    return 0;
+}
+
+int cli_set_file(const char *cmd, const char **file, const char *v)
+{
+    if (*file)
+        return cli_usage_error(cmd, "only one FILE, got '%s' and '%s'", *file, v);
+    *file = v;
+    return 0;
+}
+
 bool cli_color(FILE *f)
 {
     const char *nc = getenv("NO_COLOR");
@@ -105,6 +123,41 @@ int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn 
     gs_error_format(&err, buf, sizeof buf);
     fprintf(stderr, "gilsim %s: %s %s\n", cmd, flag, buf);
     return EXIT_IO;
+}
+
+int cli_simulate(const char *cmd, const char *file, const gs_override_t *ov, int n_ov,
+                 long long seed, gs_trace_t **out, gs_stats_t *s)
+{
+    gs_model_t *m = NULL;
+    int rc = cli_load(file, ov, n_ov, &m);
+    if (rc)
+        return rc;
+    if (seed >= 0)
+        m->seed = (uint64_t)seed;
+    gs_run_opts_t opts;
+    gs_run_opts_init(&opts);
+    gs_trace_t *t = NULL;
+    gs_error_t err;
+    memset(&err, 0, sizeof err);
+    int sim = gs_sim_run(m, &opts, &t, &err);
+    gs_model_free(m);
+    if (!t) {
+        char buf[1024];
+        if (err.code)
+            gs_error_format(&err, buf, sizeof buf);
+        else
+            snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
+        fprintf(stderr, "gilsim %s: %s: the simulation could not run: %s\n", cmd,
+                cli_source_name(file), buf);
+        return gs_exit_status(sim);
+    }
+    if (gs_stats_compute(t, s) != 0) {
+        fprintf(stderr, "gilsim %s: out of memory computing the metrics\n", cmd);
+        gs_trace_free(t);
+        return gs_exit_status(GS_ENOMEM);
+    }
+    *out = t;
+    return 0;
 }
 
 int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **out)

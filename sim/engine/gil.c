@@ -64,6 +64,8 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     g->last_holder = t;
     t->tick_end_ns = t->py_exec_ns + (int64_t)g->py->check_interval * g->py->tick_ns;
     if (g->py->gil == GS_GIL_CPYTHON3) {
+        if (g->drop_request)
+            gs__trace_drop_request(e->trace, g->process, e->now, -1);
         g->drop_request = false; /* the new holder resets it */
         g->requester = NULL;
         gs_thr_t *w;
@@ -150,6 +152,7 @@ static void on_core(gs_engine_t *e, gs_thr_t *t)
             g->drop_request = true;
             g->requester = t;
             g->request_ns = e->now;
+            gs__trace_drop_request(e->trace, g->process, e->now, t->id);
             gs__trace_instant(e->trace, e->now, GS_IN_DROP_REQUEST, t->id, t->process,
                               g->holder->id);
             gs__ev_push(e, e->now, EV_BREAK, g->holder->id, 0);
@@ -188,6 +191,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
          * signalled waiter (CPython signals first; the order changes nothing
          * but which core the waiter lands on). */
         g->drop_request = false;
+        gs__trace_drop_request(e->trace, g->process, e->now, -1);
         gs__trace_instant(e->trace, e->now, GS_IN_FORCED_SWITCH, t->id, t->process, 0);
         t->gw = GW_SWITCH;
         gs__waitq_push(e, &g->switch_wait, t);

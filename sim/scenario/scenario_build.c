@@ -22,7 +22,7 @@
 static const char *const top_keys[] = {
     "name",  "description", "seed",   "until",  "max_events", "machine",   "python",
     "locks", "rlocks",      "events", "queues", "threads",    "processes", "annotations",
-    "$schema", NULL};
+    "open_at", "$schema", NULL};
 static const char *const machine_keys[] = {
     "cores",       "policy",      "timeslice",           "context_switch",
     "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
@@ -485,6 +485,7 @@ static void read_top(gs__scen_t *ld, const cJSON *root, gs_python_t *py)
     if (gs__scen_get_int(ld, root, "seed", 0, INT64_C(9007199254740992), &i) > 0)
         m->seed = (uint64_t)i;
     gs__scen_get_fixed(ld, root, "until", 1, &m->until_ns);
+    gs__scen_get_fixed(ld, root, "open_at", 0, &m->open_at_ns);
     gs__scen_get_int(ld, root, "max_events", 1, INT64_C(1000000000000), &m->max_events);
     const cJSON *v;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "machine"))) {

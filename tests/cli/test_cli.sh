@@ -19,7 +19,7 @@ W=$(mktemp -d /tmp/gilsim-cli-XXXXXX)
 trap 'rm -rf "$W"' EXIT
 cd "$W" || exit 2
 
-. "$TESTLIB"
+. "$SRC/tests/cli/tap.sh"
 
 cat >ok.json <<'EOF'
 { "name": "two workers", "seed": 3,

@@ -142,6 +142,8 @@ typedef struct gs_model {
     uint64_t seed;
     int64_t until_ns;  /* horizon; default 60 s */
     int64_t max_events; /* default 50 000 000 */
+    int64_t open_at_ns; /* where a viewer opens its playhead: the instant that
+                           shows the lesson's point; -1 = not given */
     gs_machine_t machine;
     gs_process_spec_t *processes; /* at least one after gs_model_new */
     int n_processes;
