@@ -52,6 +52,8 @@ int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn 
 const char *cli_source_name(const char *file);
 
 /* ---- reports ------------------------------------------------------------ */
+int cli_report(const char *cmd, const char *src, gs_trace_t *t, const char *const outs[4],
+               bool quiet);
 void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool color);
 void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color);
 
@@ -59,6 +61,10 @@ void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color);
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+/* `gilsim run REC`: the report of a recording (record.c). */
+int cli_show_recording(const char *cmd, const char *file, bool has_settings,
+                       const char *const outs[4], bool quiet);
 
 /* ---- sweep chart (plot.c) ----------------------------------------------- */
 typedef struct plot_point {

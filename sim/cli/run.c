@@ -8,6 +8,8 @@
  * early, else 0. */
 #include "cli.h"
 
+#include "gilsim/record.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,50 @@ static int w_svg(FILE *f, void *c)
     return gs_export_svg(((out_ctx_t *)c)->t, NULL, f);
 }
 
+
+/* The metrics, the requested files and (unless quiet or a file went to
+ * stdout) the table and timeline of trace t, which this frees. Shared by run
+ * and record. Returns 0, 2 (the run stopped early) or 3 (a file failed). */
+int cli_report(const char *cmd, const char *src, gs_trace_t *t, const char *const outs[4],
+               bool quiet)
+{
+    static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
+    gs_export_fn fns[4] = {w_summary, w_trace, w_csv, w_svg};
+    int n_stdout = 0;
+    for (int k = 0; k < 4; k++)
+        n_stdout += outs[k] && strcmp(outs[k], "-") == 0;
+    gs_stats_t s;
+    if (gs_stats_compute(t, &s) != 0) {
+        fprintf(stderr, "gilsim %s: out of memory computing the metrics\n", cmd);
+        gs_trace_free(t);
+        return EXIT_STOPPED;
+    }
+    int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
+    out_ctx_t ctx = {t, &s};
+    for (int k = 0; k < 4; k++) {
+        if (!outs[k])
+            continue;
+        if (cli_write(cmd, out_names[k], outs[k], fns[k], &ctx) != EXIT_OK)
+            status = EXIT_IO;
+    }
+    if (!quiet && n_stdout == 0) {
+        bool color = cli_color(stdout);
+        cli_print_summary(stdout, t, &s, color);
+        cli_print_timeline(stdout, t, 72, color);
+    }
+    if (s.outcome != GS_OUT_DONE) {
+        const char *msg = gs_trace_message(t);
+        fprintf(stderr, "gilsim %s: %s: %s (%s)%s%s\n", cmd, src,
+                strcmp(cmd, "run") == 0 ? "simulation stopped" : "stopped early",
+                gs_outcome_key(s.outcome), *msg ? ": " : "", msg);
+    }
+    if (fflush(stdout) != 0 && status == EXIT_OK)
+        status = EXIT_IO;
+    gs_stats_destroy(&s);
+    gs_trace_free(t);
+    return status;
+}
+
 static const cli_opt_t run_opts[] = {
     {"--set", true},  {"--seed", true}, {"--summary", true}, {"--trace", true},
     {"--csv", true},  {"--svg", true},  {"--quiet", false},
@@ -50,7 +96,6 @@ int cmd_run(int argc, char **argv)
                     false};
     const char *file = NULL, *outs[4] = {NULL, NULL, NULL, NULL};
     static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
-    gs_export_fn fns[4] = {w_summary, w_trace, w_csv, w_svg};
     gs_override_t ov[MAX_SET];
     int n_ov = 0;
     bool quiet = false, have_seed = false;
@@ -95,6 +140,8 @@ int cmd_run(int argc, char **argv)
     if (n_stdout > 1)
         return cli_usage_error("run", "only one output can go to stdout (-)");
 
+    if (file && gs_recording_sniff(file))
+        return cli_show_recording("run", file, n_ov > 0 || have_seed, outs, quiet);
     gs_model_t *m = NULL;
     int rc = cli_load(file, ov, n_ov, &m);
     if (rc)
@@ -119,35 +166,7 @@ int cmd_run(int argc, char **argv)
                 cli_source_name(file), buf);
         return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
     }
-    gs_stats_t s;
-    if (gs_stats_compute(t, &s) != 0) {
-        fprintf(stderr, "gilsim run: out of memory computing the metrics\n");
-        gs_trace_free(t);
-        return EXIT_STOPPED;
-    }
-    int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
-    out_ctx_t ctx = {t, &s};
-    for (int k = 0; k < 4; k++) {
-        if (!outs[k])
-            continue;
-        if (cli_write("run", out_names[k], outs[k], fns[k], &ctx) != EXIT_OK)
-            status = EXIT_IO;
-    }
-    if (!quiet && n_stdout == 0) {
-        bool color = cli_color(stdout);
-        cli_print_summary(stdout, t, &s, color);
-        cli_print_timeline(stdout, t, 72, color);
-    }
-    if (s.outcome != GS_OUT_DONE) {
-        const char *msg = gs_trace_message(t);
-        fprintf(stderr, "gilsim run: %s: simulation stopped (%s)%s%s\n", cli_source_name(file),
-                gs_outcome_key(s.outcome), *msg ? ": " : "", msg);
-    }
-    if (fflush(stdout) != 0 && status == EXIT_OK)
-        status = EXIT_IO;
-    gs_stats_destroy(&s);
-    gs_trace_free(t);
-    return status;
+    return cli_report("run", cli_source_name(file), t, outs, quiet);
 }
 
 int cmd_validate(int argc, char **argv)

@@ -1,0 +1,287 @@
+/* probe.c - the _gilsim_probe extension module, compiled by `gilsim record`
+ * against the recorded interpreter's own headers (internal ones included,
+ * hence Py_BUILD_CORE_MODULE) and loaded by boot.py before the program.
+ *
+ * It finds the GIL exactly: &_PyRuntime.ceval.gil on 3.8 to 3.11,
+ * PyInterpreterState_Get()->ceval.gil on 3.12+, and hands the addresses of
+ * its mutex, conditions, `locked` and `switch_number` to the shim. It also
+ * installs a C profile function (PyEval_SetProfile) that names the C calls
+ * a thread makes and the Python-level blocking APIs it is inside (Queue.get,
+ * Event.wait, Thread.join...). The profile function runs while its thread
+ * holds the GIL, so the name cache needs no lock. */
+#define PY_SSIZE_T_CLEAN
+#ifndef Py_BUILD_CORE_MODULE
+#define Py_BUILD_CORE_MODULE
+#endif
+#include <Python.h>
+#include <frameobject.h>
+#include <dlfcn.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x03080000
+#error "gilsim record supports CPython 3.8 and later"
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+#include "internal/pycore_interp.h"
+#elif PY_VERSION_HEX >= 0x03090000
+#include "internal/pycore_runtime.h"
+#else
+#include "internal/pycore_pystate.h"
+#endif
+
+#include "spool.h"
+
+static const gsr_api_t *api;
+
+/* ---- naming C calls ----------------------------------------------------- */
+
+typedef struct slot {
+    const void *key; /* a PyMethodDef */
+    uint32_t name;
+    uint8_t cat;
+} slot_t;
+
+#define CACHE 4096 /* power of two */
+static slot_t cache[CACHE];
+static int cache_n;
+
+static int in_list(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
+static int starts(const char *s, const char *p)
+{
+    return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* owner is a module name or a type's tp_name; meth the method's name. */
+static int classify(const char *owner, const char *meth)
+{
+    static const char *const sock[] = {"recv", "recv_into", "recvfrom", "recvfrom_into",
+                                       "recvmsg", "send", "sendall", "sendto", "sendmsg",
+                                       "accept", "_accept", "connect", "connect_ex", NULL};
+    static const char *const fileio[] = {"read", "readinto", "readline", "readlines", "readall",
+                                         "write", "writelines", "flush", "read1", "readinto1",
+                                         NULL};
+    static const char *const osio[] = {"read", "write", "readv", "writev", "pread", "pwrite",
+                                       "waitpid", "wait", "wait3", "wait4", "system", "fsync",
+                                       "sendfile", "open", NULL};
+    static const char *const lock[] = {"acquire", "acquire_lock", "__enter__", NULL};
+    if (strcmp(owner, "time") == 0 && strcmp(meth, "sleep") == 0)
+        return GSR_CAT_SLEEP;
+    if (strstr(owner, "socket") && in_list(meth, sock))
+        return GSR_CAT_IO;
+    if (strcmp(owner, "_socket") == 0 && starts(meth, "get"))
+        return GSR_CAT_IO; /* getaddrinfo, gethostbyname */
+    if (starts(owner, "select") || starts(owner, "_ssl."))
+        return GSR_CAT_IO;
+    if (starts(owner, "_io.") && in_list(meth, fileio))
+        return GSR_CAT_IO;
+    if (strcmp(owner, "posix") == 0 && in_list(meth, osio))
+        return GSR_CAT_IO;
+    if (strcmp(owner, "_thread.lock") == 0 || strcmp(owner, "_thread.RLock") == 0 ||
+        strcmp(owner, "_thread.Semaphore") == 0)
+        return in_list(meth, lock) ? GSR_CAT_LOCK : GSR_CAT_C;
+    if (strcmp(owner, "_queue.SimpleQueue") == 0 && (starts(meth, "get") || starts(meth, "put")))
+        return GSR_CAT_QUEUE;
+    if (starts(owner, "_hashlib") || starts(owner, "_sha") || starts(owner, "_md5") ||
+        starts(owner, "_blake2") || starts(owner, "zlib") || starts(owner, "_bz2") ||
+        starts(owner, "_lzma"))
+        return GSR_CAT_NOGIL;
+    return GSR_CAT_C;
+}
+
+static slot_t *lookup(const void *key, PyObject *self, PyTypeObject *type, const char *meth)
+{
+    size_t h = ((uintptr_t)key >> 4) * 2654435761u;
+    for (size_t i = 0; i < CACHE; i++) {
+        slot_t *s = &cache[(h + i) & (CACHE - 1)];
+        if (s->key == key)
+            return s;
+        if (s->key)
+            continue;
+        if (cache_n >= CACHE / 2)
+            return NULL; /* full enough: leave the rest unnamed */
+        const char *owner = "";
+        if (type)
+            owner = type->tp_name;
+        else if (self && PyModule_Check(self))
+            owner = PyModule_GetName(self);
+        else if (self)
+            owner = Py_TYPE(self)->tp_name;
+        if (!owner) {
+            PyErr_Clear();
+            owner = "";
+        }
+        char buf[256];
+        int n = snprintf(buf, sizeof buf, "%s%s%s", owner, *owner ? "." : "", meth);
+        s->key = key;
+        s->cat = (uint8_t)classify(owner, meth);
+        s->name = api->intern(buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+        cache_n++;
+        return s;
+    }
+    return NULL;
+}
+
+static void c_call(PyObject *fn)
+{
+    slot_t *s = NULL;
+    if (PyCFunction_Check(fn)) {
+        PyCFunctionObject *f = (PyCFunctionObject *)fn;
+        s = lookup(f->m_ml, f->m_self, NULL, f->m_ml->ml_name);
+    } else if (Py_TYPE(fn) == &PyMethodDescr_Type) {
+        PyMethodDescrObject *d = (PyMethodDescrObject *)fn;
+        s = lookup(d->d_method, NULL, PyDescr_TYPE(d), d->d_method->ml_name);
+    }
+    api->call_begin(s ? s->name : 0, s ? s->cat : GSR_CAT_C);
+}
+
+/* ---- Python-level blocking APIs ----------------------------------------- */
+
+typedef struct ctx {
+    PyObject *code; /* strong reference */
+    uint32_t name;
+    int cat;
+} ctx_t;
+
+#define MAX_CTX 16
+static ctx_t ctxs[MAX_CTX];
+static int n_ctx;
+
+static PyObject *frame_code(PyFrameObject *f)
+{
+#if PY_VERSION_HEX >= 0x03090000
+    PyCodeObject *c = PyFrame_GetCode(f);
+    Py_DECREF(c); /* the frame keeps it alive */
+    return (PyObject *)c;
+#else
+    return (PyObject *)f->f_code;
+#endif
+}
+
+static int find_ctx(PyFrameObject *f)
+{
+    PyObject *c = frame_code(f);
+    for (int i = 0; i < n_ctx; i++)
+        if (ctxs[i].code == c)
+            return i;
+    return -1;
+}
+
+static int profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    (void)obj;
+    int i;
+    switch (what) {
+    case PyTrace_CALL:
+        if (n_ctx && (i = find_ctx(frame)) >= 0)
+            api->ctx_begin(ctxs[i].name, ctxs[i].cat);
+        break;
+    case PyTrace_RETURN:
+        if (n_ctx && find_ctx(frame) >= 0)
+            api->ctx_end();
+        break;
+    case PyTrace_C_CALL:
+        c_call(arg);
+        break;
+    case PyTrace_C_RETURN:
+    case PyTrace_C_EXCEPTION:
+        api->call_end();
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* ---- module functions --------------------------------------------------- */
+
+static void name_thread(PyObject *name)
+{
+    Py_ssize_t n = 0;
+    const char *s = name && PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, &n) : NULL;
+    if (!s) {
+        PyErr_Clear();
+        return;
+    }
+    api->thread_name(api->intern(s, (size_t)n));
+}
+
+/* install(contexts): contexts is a list of (code, name, category). Called
+ * once, from the main thread, before the program runs. */
+static PyObject *probe_install(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *list, *main_name;
+    if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &list, &main_name))
+        return NULL;
+    api = dlsym(RTLD_DEFAULT, "gsr_api");
+    if (!api || api->version != GSR_API_VERSION) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the gilsim shim is not loaded (run the program with gilsim record)");
+        return NULL;
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    struct _gil_runtime_state *gil = PyInterpreterState_Get()->ceval.gil;
+#else
+    struct _gil_runtime_state *gil = &_PyRuntime.ceval.gil;
+#endif
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(list) && n_ctx < MAX_CTX; k++) {
+        PyObject *code;
+        const char *name;
+        int cat;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, k), "Osi", &code, &name, &cat))
+            return NULL;
+        Py_INCREF(code);
+        ctxs[n_ctx].code = code;
+        ctxs[n_ctx].name = api->intern(name, strlen(name));
+        ctxs[n_ctx].cat = cat;
+        n_ctx++;
+    }
+    gsr_gil_t g = {
+        .mutex = &gil->mutex,
+        .cond = &gil->cond,
+        .switch_mutex = &gil->switch_mutex,
+        .switch_cond = &gil->switch_cond,
+        .locked = (const volatile int *)&gil->locked,
+        .switch_number = &gil->switch_number,
+        .interval_ns = (int64_t)gil->interval * 1000,
+        .py_version = Py_GetVersion(),
+    };
+    if (api->register_gil(&g) != 0)
+        Py_RETURN_FALSE;
+    name_thread(main_name);
+    PyEval_SetProfile(profile, NULL);
+    Py_RETURN_TRUE;
+}
+
+/* thread_start(name): the first profile event of a thread started through
+ * threading; replaces the Python-level hook with the C one. */
+static PyObject *probe_thread_start(PyObject *self, PyObject *name)
+{
+    (void)self;
+    if (!api)
+        Py_RETURN_NONE;
+    name_thread(name);
+    PyEval_SetProfile(profile, NULL);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"install", probe_install, METH_VARARGS, "install(contexts, main_name)"},
+    {"thread_start", probe_thread_start, METH_O, "thread_start(name)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_gilsim_probe", NULL, -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__gilsim_probe(void)
+{
+    return PyModule_Create(&module);
+}
