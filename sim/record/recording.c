@@ -5,6 +5,8 @@
  * everything is swept in time order. The thread's state at any moment:
  *   holding the GIL   -> c_gil inside a recorded call, else python
  *   asked, not holding -> wait_gil
+ *   dropped on request, not asked again -> ready (CPython runs only its own
+ *                         code between the two: a gap there is no core)
  *   otherwise          -> from the innermost open span: a blocking API
  *                         (Queue.get, Event.wait, Thread.join) wins over the
  *                         lock wait it is built on; time.sleep -> sleep;
@@ -123,6 +125,7 @@ static char *slurp(const char *path, size_t *n, gs_error_t *err)
 typedef struct tstate {
     int gil; /* 0 none, 1 waiting, 2 holding */
     bool started, done;
+    bool after_forced; /* dropped on request and not asked again yet */
     int open[3]; /* open spans per kind */
     uint8_t stack_kind[32], stack_cat[32];
     uint32_t stack_label[32];
@@ -156,6 +159,9 @@ static gs_state_t state_of(const tstate_t *s, uint32_t *label)
         return s->open[S_CALL] > 0 ? GS_ST_C_GIL : GS_ST_PY;
     if (s->gil == 1)
         return GS_ST_WAIT_GIL;
+    if (s->after_forced && d == 0)
+        return GS_ST_READY; /* only CPython's own code runs between a forced
+                               drop and the next request: a gap is no core */
     for (int j = d - 1; j >= 0; j--) /* a blocking API names what it waits for */
         if (s->stack_kind[j] == S_WAIT) {
             *label = s->stack_label[j];
@@ -492,6 +498,7 @@ int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_err
             case P_ASK:
                 if (s.gil == 0)
                     s.gil = 1;
+                s.after_forced = false;
                 break;
             case P_HOLD:
                 s.gil = 2;
@@ -504,6 +511,7 @@ int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_err
                         gs__trace_instant(t, p->t, GS_IN_FORCED_SWITCH, i, 0, 0);
                 }
                 s.gil = 0;
+                s.after_forced = p->forced;
                 break;
             case P_REQUEST: gs__trace_instant(t, p->t, GS_IN_DROP_REQUEST, i, 0, 0); break;
             case P_TIMEOUT: gs__trace_instant(t, p->t, GS_IN_TIMEOUT, i, 0, 0); break;
