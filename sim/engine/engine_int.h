@@ -1,11 +1,14 @@
-/* engine_int.h - the engine's state, shared by engine.c, worker.c, os.c,
- * gil.c, sync.c and program.c (library-private).
+/* engine_int.h - the engine's state, shared by kernel.c, engine.c, worker.c,
+ * os.c, gil.c, sync.c and program.c (library-private).
  *
  * Ownership: gs_engine_t owns every array here; one engine is one run and is
  * thrown away after it. Concurrency: every field is touched only by the
  * current baton holder (the main thread inside gs_sim_run, or one worker);
  * the semaphore hand-off orders all accesses. Only gs_worker_t.kill is atomic.
- * Lock order: none is needed; the worker pool has its own mutex, taken alone.
+ * Lock order: none is needed; each list of the worker pool has its own
+ * mutex, taken alone (worker.c).
+ * Owners: a field changed by one file only names it in its comment
+ * ("gil.c"); the engine's call graph is in docs/internals.md.
  *
  * A thread's life is two layers:
  *   os layer  (os.c):  OFF -> WAKING|READY -> SWITCHING -> ON -> READY|OFF
@@ -56,14 +59,18 @@ typedef struct gs_event {
 /* A pthread that runs thread bodies, one run's thread at a time, and between
  * runs waits in a process-wide pool (worker.c). */
 typedef struct gs_worker {
-    pthread_t tid;    /* written once by the creator, under the pool mutex */
+    pthread_t tid;    /* written once by pthread_create (worker_new); read by
+                         whoever later takes w from the pool, ordered by the
+                         pool list's mutex */
     sem_t go;         /* posted by whoever passes the baton to this worker */
     jmp_buf exit_jb;  /* the trampoline's frame: a killed body unwinds here */
     _Atomic int kill; /* set by the main thread at teardown */
     gs_thr_t *t;      /* the simulated thread it runs now (baton) */
     int cpu;          /* the CPU it is pinned to, -1 if none */
-    bool quit;        /* pool mutex: leave instead of running */
-    struct gs_worker *next; /* pool mutex: the idle list */
+    bool quit;        /* leave instead of running: written by
+                         gs_worker_pool_drain after taking w out of the pool,
+                         read by w after its wait on `go` (the post orders it) */
+    struct gs_worker *next; /* the idle list: its pool list's mutex */
 } gs_worker_t;
 
 /* ---- threads ----------------------------------------------------------- */
@@ -135,12 +142,15 @@ struct gs_ctx {
     bool exec_active;
     int64_t remaining_ns; /* of the current M_EXEC */
     int64_t seg_start_ns; /* when the current ON stretch was last accounted */
-    int64_t tick_left_ns; /* cpython2: Python time until the next release */
+    int64_t py_exec_ns;   /* os.c: Python execution time so far (charged by
+                             gs__os_account) */
+    int64_t tick_end_ns;  /* gil.c: cpython2, the py_exec_ns at which the
+                             holder's check interval ends */
 
     /* GIL */
-    bool holds_gil;
-    gil_wait_t gw;
-    uint64_t saved_switch;
+    bool holds_gil;       /* gil.c: the GIL of its process names it holder */
+    gil_wait_t gw;        /* gil.c only: where its GIL wait stands */
+    uint64_t saved_switch; /* gil.c: switch_number when its timed wait began */
 
     /* scheduler */
     uint64_t tgen;        /* timer generation: bump to cancel EV_TIMER */
@@ -248,15 +258,27 @@ struct gs_engine {
     int spin; /* sem_trywait attempts before sem_wait */
 };
 
-/* engine.c */
+/* kernel.c: services below every model; calls nothing above it. */
 void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen);
+gs_event_t gs__ev_pop(gs_engine_t *e); /* the earliest; the heap must not be empty */
 void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at); /* replaces its timer */
 void gs__thr_cancel_timer(gs_thr_t *t);
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t); /* record t's current state */
-void gs__go_on(gs_engine_t *e, gs_thr_t *t);     /* t is ON: continue its request */
 void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *gs__thr_name(const gs_thr_t *t);
+void gs__schedule_start(gs_engine_t *e, gs_thr_t *t, int64_t at); /* an EV_START */
+void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t);
+gs_thr_t *gs__waitq_pop(gs_waitq_t *q);       /* oldest, or NULL */
+gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i);
+bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t);
+void gs__waitq_free(gs_waitq_t *q);
+
+/* engine.c: THE upcall. os.c and gil.c call it when t is ON a core again
+ * (a wake-up or switch finished; the GIL was taken for a waiter): t's request
+ * continues from its current micro-step. It is the only call from a model
+ * back up into the request interpreter. */
+void gs__go_on(gs_engine_t *e, gs_thr_t *t);
 
 /* os.c */
 void gs__os_init(gs_engine_t *e);
@@ -272,22 +294,18 @@ bool gs__gil_has(const gs_engine_t *e, const gs_thr_t *t); /* process has a GIL 
 gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t);
 bool gs__gil_take(gs_engine_t *e, gs_thr_t *t);      /* true: held now */
 bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final); /* false: waits for switch */
-void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t);   /* a GIL waiter got a core */
+bool gs__gil_resume(gs_engine_t *e, gs_thr_t *t);   /* t got a core: true if its
+                                                       GIL wait takes it from here */
 void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t);
 void gs__gil_break(gs_engine_t *e, gs_thr_t *t);     /* EV_BREAK */
 bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t); /* before Python runs: false = dropped */
 int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segment */
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
 
-/* waitq (sync.c) */
-void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t);
-gs_thr_t *gs__waitq_pop(gs_waitq_t *q);       /* oldest, or NULL */
-gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i);
-bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t);
-void gs__waitq_free(gs_waitq_t *q);
-
-/* sync.c: micro-steps on locks, events, queues and joins. Each returns true
- * when the step is finished (t still ON) and false when t now waits. */
+/* sync.c: micro-steps on locks, events, queues and joins. Each returns
+ * STEP_NEXT (done, t still ON: the next step), STEP_WAIT (t now waits; it
+ * goes on from this step), STEP_END (the request is complete) or STEP_BACK
+ * (queue: wait again, from the drop of the GIL). */
 typedef enum step_res { STEP_NEXT, STEP_WAIT, STEP_END, STEP_BACK } step_res_t;
 step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m);
 void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t);
@@ -302,11 +320,11 @@ void gs__worker_teardown(gs_engine_t *e);
 int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size);
 void gs__pin_end(gs_engine_t *e, const void *saved, size_t saved_size);
 
-/* engine.c: the loop */
+void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
+
+/* engine.c: requests and the loop (called by worker.c, the baton) */
 gs_thr_t *gs__engine_next(gs_engine_t *e);
 void gs__submit(gs_engine_t *e, gs_thr_t *t);
-void gs__resume_other(gs_engine_t *e, gs_thr_t *next);
-void gs__schedule_start(gs_engine_t *e, gs_thr_t *t, int64_t at);
 
 /* program.c */
 void gs__program_body(gs_ctx_t *c, void *user);

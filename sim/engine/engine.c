@@ -1,183 +1,30 @@
-/* engine.c - the clock, the event queue, requests and the run loop.
- *
- * Time is int64 ns. Events are ordered by (time, kind, seq): a thread's own
- * timer before an eval-breaker poke, before core events, before starts; seq
- * (insertion order) breaks the remaining ties, so the order never depends on
- * pointers or on which pthread woke first.
+/* engine.c - requests and the run loop, above the kernel and the models.
  *
  * Requests. A body's call (gs_cpu, gs_io...) becomes a request: a short fixed
  * list of micro-steps (hold the GIL, drop it, execute, block, try a lock...).
  * advance() runs the steps while the thread is ON a core; a step that must
  * wait (for the GIL, a core, a timer, a lock) returns, and the thread goes on
- * from the same step when it is ON again (gs__go_on). When the list ends the
- * request is complete: e->resume names the thread whose body may continue.
+ * from the same step when it is ON again. When the list ends the request is
+ * complete: e->resume names the thread whose body may continue.
+ *
+ * The one upcall. The models below (os.c, gil.c) call back into this file
+ * through gs__go_on() only: "t has its core (and, if it waited for it, the
+ * GIL) again: continue its request". Every other call goes downwards, to the
+ * kernel (kernel.c) and to base.
  *
  * The loop. Whoever holds the baton (main thread or a worker) runs
- * gs__engine_next(): it pops events until some thread must resume, and hands
- * the baton straight to that thread's worker (one hand-off per request).
+ * gs__engine_next(): it pops events (kernel.c orders them) until some thread
+ * must resume, and hands the baton straight to that thread's worker (one
+ * hand-off per request).
  *
  * Stops: every thread finished (done); no event left while threads wait
  * (deadlock, with who-waits-for-what); a lock or join cycle (deadlock, found
  * when the cycle closes); the horizon; max_events; a body error. */
 #include "engine_int.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- event heap ------------------------------------------------------ */
-
-static bool ev_less(const gs_event_t *a, const gs_event_t *b)
-{
-    if (a->t_ns != b->t_ns)
-        return a->t_ns < b->t_ns;
-    if (a->kind != b->kind)
-        return a->kind < b->kind;
-    return a->seq < b->seq;
-}
-
-void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen)
-{
-    if (e->n_heap == e->cap_heap) {
-        size_t cap = e->cap_heap ? e->cap_heap * 2 : 256;
-        gs_event_t *h = realloc(e->heap, cap * sizeof *h);
-        if (!h) {
-            e->fatal = GS_ENOMEM;
-            gs__stop(e, GS_OUT_ERROR, "out of memory for the event queue");
-            return;
-        }
-        e->heap = h;
-        e->cap_heap = cap;
-    }
-    gs_event_t ev = {.t_ns = t, .seq = e->seq++, .gen = gen, .id = id, .kind = (uint8_t)k};
-    size_t i = e->n_heap++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!ev_less(&ev, &e->heap[parent]))
-            break;
-        e->heap[i] = e->heap[parent];
-        i = parent;
-    }
-    e->heap[i] = ev;
-}
-
-static gs_event_t ev_pop(gs_engine_t *e)
-{
-    gs_event_t top = e->heap[0];
-    gs_event_t last = e->heap[--e->n_heap];
-    size_t i = 0, n = e->n_heap;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        const gs_event_t *best = &last;
-        if (l < n && ev_less(&e->heap[l], best)) {
-            m = l;
-            best = &e->heap[l];
-        }
-        if (r < n && ev_less(&e->heap[r], best))
-            m = r;
-        if (m == i)
-            break;
-        e->heap[i] = e->heap[m];
-        i = m;
-    }
-    if (n > 0)
-        e->heap[i] = last;
-    return top;
-}
-
-void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at)
-{
-    t->tgen++;
-    gs__ev_push(e, at, EV_TIMER, t->id, t->tgen);
-}
-
-void gs__thr_cancel_timer(gs_thr_t *t)
-{
-    t->tgen++;
-}
-
-/* ---- stopping ------------------------------------------------------------ */
-
-void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
-{
-    if (e->stopped)
-        return;
-    e->stopped = true;
-    e->outcome = o;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-    va_end(ap);
-}
-
-const char *gs__thr_name(const gs_thr_t *t)
-{
-    return t->spec->name;
-}
-
-/* ---- trace state of a thread ----------------------------------------------- */
-
-static gs_state_t blk_state(blk_t b)
-{
-    switch (b) {
-    case BLK_IO:
-        return GS_ST_IO;
-    case BLK_SLEEP:
-        return GS_ST_SLEEP;
-    case BLK_LOCK:
-        return GS_ST_WAIT_LOCK;
-    case BLK_EVENT:
-        return GS_ST_WAIT_EVENT;
-    case BLK_QUEUE:
-        return GS_ST_WAIT_QUEUE;
-    case BLK_JOIN:
-        return GS_ST_WAIT_JOIN;
-    default:
-        return GS_ST_WAIT_GIL;
-    }
-}
-
-void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
-{
-    gs_state_t st;
-    int32_t who = -1;
-    uint8_t flags = t->holds_gil ? GS_IV_HOLDS_GIL : 0;
-    if (t->finished || !t->started) {
-        st = GS_ST_COUNT;
-    } else {
-        switch (t->os) {
-        case OS_ON:
-            st = t->exec_active ? t->req.exec : GS_ST_PY;
-            who = t->core->id;
-            flags = 0;
-            break;
-        case OS_SWITCHING:
-            st = GS_ST_SWITCH;
-            who = t->core->id;
-            break;
-        case OS_WAKING:
-            /* an idle core is waking up for it: a GIL waiter still waits for
-             * the GIL, anyone else is ready */
-            st = (t->gw == GW_TIMEDOUT || t->gw == GW_SIGNALED || t->gw == GW_SWITCHED)
-                     ? GS_ST_WAIT_GIL
-                     : GS_ST_READY;
-            if (st == GS_ST_WAIT_GIL)
-                flags = 0;
-            break;
-        case OS_READY:
-            st = GS_ST_READY;
-            break;
-        default:
-            st = blk_state(t->blk);
-            who = t->blk_obj;
-            flags = 0;
-        }
-    }
-    gs__trace_thread(e->trace, t->id, e->now, st, who, t->op, flags);
-    if (t->core && (t->os == OS_ON || t->os == OS_SWITCHING))
-        gs__trace_core(e->trace, t->core->id, e->now, t->id, st, flags);
-}
 
 /* ---- requests ----------------------------------------------------------------- */
 
@@ -358,12 +205,8 @@ void gs__go_on(gs_engine_t *e, gs_thr_t *t)
 {
     if (t->os != OS_ON || e->stopped)
         return;
-    if (t->gw == GW_TIMEDOUT || t->gw == GW_SIGNALED) {
-        gs__gil_on_core(e, t);
-        return;
-    }
-    if (t->gw == GW_SWITCHED)
-        t->gw = GW_NONE;
+    if (gs__gil_resume(e, t))
+        return; /* a GIL wait goes on first */
     if (t->exec_active)
         exec_resume(e, t);
     else
@@ -413,14 +256,6 @@ static void on_start(gs_engine_t *e, gs_thr_t *t)
     gs__os_wake(e, t);
 }
 
-/* Schedules t's start at `at` (a start op, or autostart). */
-void gs__schedule_start(gs_engine_t *e, gs_thr_t *t, int64_t at)
-{
-    t->start_pending = true;
-    e->n_start_pending++;
-    gs__ev_push(e, at, EV_START, t->id, 0);
-}
-
 static void stall(gs_engine_t *e)
 {
     char buf[1900];
@@ -467,7 +302,7 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
                      e->n_started - e->n_finished + e->n_start_pending == 1 ? "" : "s");
             return NULL;
         }
-        gs_event_t ev = ev_pop(e);
+        gs_event_t ev = gs__ev_pop(e);
         switch ((ev_kind_t)ev.kind) {
         case EV_TIMER:
             if (ev.gen != e->thr[ev.id].tgen)

@@ -62,7 +62,7 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     if (g->last_holder != t)
         g->switch_number++;
     g->last_holder = t;
-    t->tick_left_ns = (int64_t)g->py->check_interval * g->py->tick_ns;
+    t->tick_end_ns = t->py_exec_ns + (int64_t)g->py->check_interval * g->py->tick_ns;
     if (g->py->gil == GS_GIL_CPYTHON3) {
         g->drop_request = false; /* the new holder resets it */
         g->requester = NULL;
@@ -135,7 +135,7 @@ static void signal_one(gs_engine_t *e, gs_gil_t *g, const gs_thr_t *requester)
     gs__os_wake(e, w);
 }
 
-void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
+static void on_core(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     if (!g->locked) {
@@ -158,6 +158,17 @@ void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
         gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
     }
     wait_cond(e, g, t);
+}
+
+bool gs__gil_resume(gs_engine_t *e, gs_thr_t *t)
+{
+    if (t->gw == GW_TIMEDOUT || t->gw == GW_SIGNALED) {
+        on_core(e, t);
+        return true;
+    }
+    if (t->gw == GW_SWITCHED)
+        t->gw = GW_NONE;
+    return false;
 }
 
 bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
@@ -201,15 +212,15 @@ int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t)
     gs_gil_t *g = gs__gil_of(e, t);
     if (g->py->gil != GS_GIL_CPYTHON2 || t->req.exec != GS_ST_PY || !t->holds_gil)
         return INT64_MAX;
-    if (t->tick_left_ns <= 0)
-        t->tick_left_ns = (int64_t)g->py->check_interval * g->py->tick_ns;
-    return t->tick_left_ns;
+    if (t->tick_end_ns - t->py_exec_ns <= 0)
+        t->tick_end_ns = t->py_exec_ns + (int64_t)g->py->check_interval * g->py->tick_ns;
+    return t->tick_end_ns - t->py_exec_ns;
 }
 
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    if (g->py->gil != GS_GIL_CPYTHON2 || !t->holds_gil || t->tick_left_ns > 0)
+    if (g->py->gil != GS_GIL_CPYTHON2 || !t->holds_gil || t->tick_end_ns - t->py_exec_ns > 0)
         return;
     /* Release and re-take at once (Python 2 ceval.c, _Py_Ticker). A waiter
      * woken by the release may preempt us on this very core first. */

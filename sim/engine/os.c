@@ -113,7 +113,7 @@ void gs__os_account(gs_engine_t *e, gs_thr_t *t)
     if (t->exec_active) {
         t->remaining_ns -= d;
         if (t->req.exec == GS_ST_PY)
-            t->tick_left_ns -= d;
+            t->py_exec_ns += d;
     }
     t->vruntime += d * 1024 / t->weight;
     t->seg_start_ns = e->now;

@@ -24,56 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- wait queues ------------------------------------------------------- */
-
-void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t)
-{
-    if (q->n == q->cap) {
-        int cap = q->cap ? q->cap * 2 : 8;
-        gs_thr_t **v = realloc(q->v, (size_t)cap * sizeof *v);
-        if (!v) {
-            e->fatal = GS_ENOMEM;
-            gs__stop(e, GS_OUT_ERROR, "out of memory for a wait queue");
-            return;
-        }
-        q->v = v;
-        q->cap = cap;
-    }
-    q->v[q->n++] = t;
-}
-
-gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i)
-{
-    if (i < 0 || i >= q->n)
-        return NULL;
-    gs_thr_t *t = q->v[i];
-    memmove(&q->v[i], &q->v[i + 1], (size_t)(q->n - i - 1) * sizeof *q->v);
-    q->n--;
-    return t;
-}
-
-gs_thr_t *gs__waitq_pop(gs_waitq_t *q)
-{
-    return gs__waitq_take(q, 0);
-}
-
-bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t)
-{
-    for (int i = 0; i < q->n; i++)
-        if (q->v[i] == t) {
-            gs__waitq_take(q, i);
-            return true;
-        }
-    return false;
-}
-
-void gs__waitq_free(gs_waitq_t *q)
-{
-    free(q->v);
-    q->v = NULL;
-    q->n = q->cap = 0;
-}
-
 /* ---- helpers ---------------------------------------------------------------- */
 
 static const char *lock_name(const gs_engine_t *e, int i)
