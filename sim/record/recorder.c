@@ -288,7 +288,9 @@ static int build_probe(const pyinfo_t *pi, bool verbose, char *out, size_t n_out
     const char *dd = data_dir();
     char src[4096], hdr[4096], py_h[4096], dir[2048];
     snprintf(src, sizeof src, "%s/probe.c", dd);
-    snprintf(hdr, sizeof hdr, "%s/spool.h", dd);
+    snprintf(hdr, sizeof hdr, "%s/spool.h", dd); /* installed: beside probe.c */
+    if (!readable(hdr))
+        snprintf(hdr, sizeof hdr, "%s/../spool.h", dd); /* source tree: the layer's */
     if (!readable(src) || !readable(hdr))
         return fail(err, GS_RECORD_EFAIL,
                     "the probe sources are missing (looked for %s); set GILSIM_RECORD_DATA to "
@@ -321,17 +323,18 @@ static int build_probe(const pyinfo_t *pi, bool verbose, char *out, size_t n_out
              (unsigned long long)h);
     if (readable(out))
         return 0;
-    char tmp[4200], log[4200], inc1[4200], inc2[4200];
+    char tmp[4200], log[4200], inc1[4200], inc2[4200], inc3[4200];
     snprintf(tmp, sizeof tmp, "%s.%d.tmp", out, (int)getpid());
     snprintf(log, sizeof log, "%s.%d.log", out, (int)getpid());
     snprintf(inc1, sizeof inc1, "-I%s", pi->include);
     snprintf(inc2, sizeof inc2, "-I%s", dd);
+    snprintf(inc3, sizeof inc3, "-I%s/..", dd);
     const char *cc = getenv("CC");
     if (!cc || !*cc)
         cc = "cc";
     if (verbose)
         fprintf(stderr, "gilsim record: compiling the probe for %s with %s\n", pi->exe, cc);
-    char *argv[] = {(char *)cc, "-std=gnu11", "-O2", "-shared", "-fPIC", "-w", inc1, inc2, src,
+    char *argv[] = {(char *)cc, "-std=gnu11", "-O2", "-shared", "-fPIC", "-w", inc1, inc2, inc3, src,
                     "-o", tmp, NULL};
     int status = 0, eno = 0;
     char *o = capture(argv, log, &status, &eno);

@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "export.h"
 #include "model.h"
+#include "record.h"
 #include "scenario.h"
 #include "stats.h"
 #include "trace.h"
