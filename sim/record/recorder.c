@@ -593,7 +593,7 @@ static bool request_between(const writer_t *w, int64_t a, int64_t b)
 
 typedef struct open_span {
     int64_t t0;
-    int kind; /* GSR_EV_CALL, GSR_EV_CTX, GSR_EV_SEM_WAIT */
+    int kind; /* GSR_EV_CALL, GSR_EV_CTX, GSR_EV_SEM_WAIT, GSR_EV_PY */
     int cat;
     uint32_t name;
 } open_span_t;
@@ -605,8 +605,9 @@ static void write_span(FILE *f, const writer_t *w, const open_span_t *sp, int64_
     const char *name = sp->name < s->n_str && s->str[sp->name] ? s->str[sp->name] : "";
     fprintf(f, "%s\n      [%lld, ", *first ? "" : ",", (long long)(sp->t0 - w->t0));
     *first = false;
-    if (sp->kind == GSR_EV_SEM_WAIT) {
-        fprintf(f, "\"lock_wait\", %lld]", (long long)(t1 - w->t0));
+    if (sp->kind == GSR_EV_SEM_WAIT || sp->kind == GSR_EV_PY) {
+        fprintf(f, "\"%s\", %lld]", sp->kind == GSR_EV_PY ? "py" : "lock_wait",
+                (long long)(t1 - w->t0));
         return;
     }
     fprintf(f, "\"%s\", %lld, ", sp->kind == GSR_EV_CALL ? "call" : "wait",
@@ -668,7 +669,8 @@ static void write_thread(FILE *f, const writer_t *w, uint32_t i)
                     break;
                 }
             bool sem_next = k + 1 < th->n && th->ev[k + 1].e.kind == GSR_EV_SEM_WAIT;
-            if (depth > 0 || sem_next)
+            bool in_call = depth > 0 && (depth > 64 || stack[depth - 1].kind != GSR_EV_PY);
+            if (in_call || sem_next)
                 why = "call";
             else if (hold_t >= 0 && request_between(w, hold_t, e->t))
                 why = "forced";
@@ -681,15 +683,18 @@ static void write_thread(FILE *f, const writer_t *w, uint32_t i)
         case GSR_EV_CALL:
         case GSR_EV_CTX:
         case GSR_EV_SEM_WAIT:
+        case GSR_EV_PY:
             if (depth < 64)
                 stack[depth] = (open_span_t){e->t, e->kind, e->cat, e->arg};
             depth++;
             break;
         case GSR_EV_CALL_END:
         case GSR_EV_CTX_END:
-        case GSR_EV_SEM_DONE: {
+        case GSR_EV_SEM_DONE:
+        case GSR_EV_PY_END: {
             int want = e->kind == GSR_EV_CALL_END  ? GSR_EV_CALL
                        : e->kind == GSR_EV_CTX_END ? GSR_EV_CTX
+                       : e->kind == GSR_EV_PY_END  ? GSR_EV_PY
                                                    : GSR_EV_SEM_WAIT;
             /* close the innermost span of that kind (they nest) */
             int d = depth < 64 ? depth : 64;

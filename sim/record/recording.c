@@ -40,7 +40,7 @@ enum pk { /* point kinds, in the order they apply at equal times */
     P_SKIP
 };
 
-enum sk { S_CALL, S_WAIT, S_LOCK };
+enum sk { S_CALL, S_WAIT, S_LOCK, S_PY };
 
 typedef struct point {
     int64_t t;
@@ -126,7 +126,7 @@ typedef struct tstate {
     int gil; /* 0 none, 1 waiting, 2 holding */
     bool started, done;
     bool after_forced; /* dropped on request and not asked again yet */
-    int open[3]; /* open spans per kind */
+    int open[4]; /* open spans per kind */
     uint8_t stack_kind[32], stack_cat[32];
     uint32_t stack_label[32];
     int depth;
@@ -155,8 +155,15 @@ static gs_state_t state_of(const tstate_t *s, uint32_t *label)
     int d = s->depth < 32 ? s->depth : 32;
     if (d > 0)
         *label = s->stack_label[d - 1];
-    if (s->gil == 2)
-        return s->open[S_CALL] > 0 ? GS_ST_C_GIL : GS_ST_PY;
+    if (s->gil == 2) { /* the innermost of a C call and Python inside one */
+        for (int j = d - 1; j >= 0; j--) {
+            if (s->stack_kind[j] == S_PY)
+                return GS_ST_PY;
+            if (s->stack_kind[j] == S_CALL)
+                return GS_ST_C_GIL;
+        }
+        return GS_ST_PY;
+    }
     if (s->gil == 1)
         return GS_ST_WAIT_GIL;
     if (s->after_forced && d == 0)
@@ -288,11 +295,11 @@ static int thread_points(const cJSON *evs, const char *tpath, int n_threads, gs_
         else if (strcmp(kind, "end") == 0)
             pt.kind = P_END;
         else if (strcmp(kind, "call") == 0 || strcmp(kind, "wait") == 0 ||
-                 strcmp(kind, "lock_wait") == 0) {
-            int sk = kind[0] == 'c' ? S_CALL : kind[0] == 'w' ? S_WAIT : S_LOCK;
+                 strcmp(kind, "lock_wait") == 0 || strcmp(kind, "py") == 0) {
+            int sk = kind[0] == 'c' ? S_CALL : kind[0] == 'w' ? S_WAIT : kind[0] == 'p' ? S_PY : S_LOCK;
             int cat = 3;
-            const char *name = "lock wait";
-            if (sk != S_LOCK) {
+            const char *name = sk == S_PY ? "" : "lock wait";
+            if (sk == S_CALL || sk == S_WAIT) {
                 name = cJSON_GetStringValue(cJSON_GetArrayItem(e, 3));
                 cat = cat_of(cJSON_GetStringValue(cJSON_GetArrayItem(e, 4)));
             }
@@ -301,8 +308,8 @@ static int thread_points(const cJSON *evs, const char *tpath, int n_threads, gs_
                 return bad(err, GS_ESCENARIO, path,
                            "a span is [start_ns, \"call\"|\"wait\", end_ns, name, category"
                            "(, released)] with end_ns >= start_ns and category one of c, sleep, "
-                           "io, lock, event, queue, join, c_nogil; or [start_ns, \"lock_wait\", "
-                           "end_ns]");
+                           "io, lock, event, queue, join, c_nogil; or [start_ns, \"lock_wait\" "
+                           "or \"py\", end_ns]");
             }
             pt.kind = P_BEGIN_SPAN;
             pt.span_kind = (uint8_t)sk;

@@ -24,7 +24,7 @@
 #define GSR_HDR_SIZE 4096u
 #define GSR_STR_SIZE (4u << 20)
 #define GSR_CHUNK_SIZE (64u << 10)
-#define GSR_API_VERSION 1
+#define GSR_API_VERSION 2
 
 /* Raw event kinds written by the shim. */
 enum gsr_ev {
@@ -48,6 +48,9 @@ enum gsr_ev {
     GSR_EV_START,        /* the thread registered (arg = name id) */
     GSR_EV_END,          /* the OS thread exited */
     GSR_EV_NAME,         /* the thread's Python name is now arg */
+    GSR_EV_PY,           /* Python code ran inside an open C call from t (exec,
+                            __import__, a callback), if it lasted >= 20 us */
+    GSR_EV_PY_END,
     GSR_EV_DROP_PENDING, /* drop_gil found the drop request set (locked the
                             switch mutex): a forced drop unless inside a C call */
 };
@@ -137,6 +140,8 @@ typedef struct gsr_api {
     void (*call_end)(void);
     void (*ctx_begin)(uint32_t name_id, int cat);
     void (*ctx_end)(void);
+    void (*py_enter)(void); /* a Python frame starts (PyTrace_CALL) */
+    void (*py_exit)(void);  /* it returns */
 } gsr_api_t;
 
 #endif

@@ -179,12 +179,14 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     int i;
     switch (what) {
     case PyTrace_CALL:
+        api->py_enter();
         if (n_ctx && (i = find_ctx(frame)) >= 0)
             api->ctx_begin(ctxs[i].name, ctxs[i].cat);
         break;
     case PyTrace_RETURN:
         if (n_ctx && find_ctx(frame) >= 0)
             api->ctx_end();
+        api->py_exit();
         break;
     case PyTrace_C_CALL:
         c_call(arg);

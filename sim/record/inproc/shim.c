@@ -64,6 +64,8 @@ typedef struct call {
     int64_t t0;
     uint32_t name, releases;
     uint8_t cat;
+    uint8_t py;    /* 1: Python running inside the call below */
+    uint32_t nest; /* py: Python frames nested in the first one */
 } call_t;
 
 typedef struct tls {
@@ -333,12 +335,18 @@ static void api_thread_name(uint32_t id)
 static void api_call_begin(uint32_t name, int cat)
 {
     if (T.depth < MAX_CALLS)
-        T.calls[T.depth] = (call_t){now_ns(), name, T.releases, (uint8_t)cat};
+        T.calls[T.depth] = (call_t){now_ns(), name, T.releases, (uint8_t)cat, 0, 0};
     T.depth++;
 }
 
+static void api_py_exit(void);
+
 static void api_call_end(void)
 {
+    while (T.depth > 0 && T.depth <= MAX_CALLS && T.calls[T.depth - 1].py) {
+        T.calls[T.depth - 1].nest = 0; /* unbalanced: close the Python part */
+        api_py_exit();
+    }
     if (T.depth == 0)
         return;
     if (--T.depth >= MAX_CALLS)
@@ -349,6 +357,41 @@ static void api_call_end(void)
     if (active() && (released || c->cat != GSR_CAT_C || t1 - c->t0 >= LONG_CALL_NS)) {
         emit_at(c->t0, GSR_EV_CALL, c->cat, 0, c->name);
         emit_at(t1, GSR_EV_CALL_END, 0, released, 0);
+    }
+}
+
+/* Python frames inside a C call (the program itself runs inside exec):
+ * only the outermost one is tracked, the ones it calls only count. */
+static void api_py_enter(void)
+{
+    if (T.depth == 0 || T.depth > MAX_CALLS)
+        return;
+    call_t *top = &T.calls[T.depth - 1];
+    if (top->py) {
+        top->nest++;
+        return;
+    }
+    if (T.depth == MAX_CALLS)
+        return;
+    T.calls[T.depth++] = (call_t){now_ns(), 0, T.releases, 0, 1, 0};
+}
+
+static void api_py_exit(void)
+{
+    if (T.depth == 0 || T.depth > MAX_CALLS)
+        return;
+    call_t *top = &T.calls[T.depth - 1];
+    if (!top->py)
+        return;
+    if (top->nest) {
+        top->nest--;
+        return;
+    }
+    T.depth--;
+    int64_t t1 = now_ns();
+    if (active() && t1 - top->t0 >= LONG_CALL_NS) {
+        emit_at(top->t0, GSR_EV_PY, 0, 0, 0);
+        emit_at(t1, GSR_EV_PY_END, 0, 0, 0);
     }
 }
 
@@ -366,7 +409,7 @@ static void api_ctx_end(void)
 
 EXPORT const gsr_api_t gsr_api = {
     GSR_API_VERSION, api_register, api_intern, api_thread_name, api_call_begin,
-    api_call_end,    api_ctx_begin, api_ctx_end,
+    api_call_end,    api_ctx_begin, api_ctx_end, api_py_enter, api_py_exit,
 };
 
 /* ---- set-up ------------------------------------------------------------- */
