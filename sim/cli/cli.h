@@ -52,8 +52,8 @@ int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn 
 const char *cli_source_name(const char *file);
 
 /* ---- reports ------------------------------------------------------------ */
-int cli_report(const char *cmd, const char *src, gs_trace_t *t, const char *const outs[4],
-               bool quiet);
+int cli_report(const char *cmd, const char *src, const char *stopped, gs_trace_t *t,
+               const char *const outs[4], bool quiet);
 void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool color);
 void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color);
 

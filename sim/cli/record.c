@@ -42,7 +42,7 @@ int cli_show_recording(const char *cmd, const char *file, bool has_settings,
         fprintf(stderr, "gilsim %s: %s: warning: the recording breaks an invariant: %s\n", cmd,
                 file, buf);
     }
-    return cli_report(cmd, file, t, outs, quiet);
+    return cli_report(cmd, file, "recording ended early", t, outs, quiet);
 }
 
 /* python3, python3.12, /usr/bin/python3, pypy3: an interpreter, not a script. */

@@ -44,9 +44,10 @@ static int w_svg(FILE *f, void *c)
 
 /* The metrics, the requested files and (unless quiet or a file went to
  * stdout) the table and timeline of trace t, which this frees. Shared by run
- * and record. Returns 0, 2 (the run stopped early) or 3 (a file failed). */
-int cli_report(const char *cmd, const char *src, gs_trace_t *t, const char *const outs[4],
-               bool quiet)
+ * and record; `stopped` words an outcome other than done ("simulation
+ * stopped"). Returns 0, 2 (the run stopped early) or 3 (a file failed). */
+int cli_report(const char *cmd, const char *src, const char *stopped, gs_trace_t *t,
+               const char *const outs[4], bool quiet)
 {
     static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
     gs_export_fn fns[4] = {w_summary, w_trace, w_csv, w_svg};
@@ -75,7 +76,7 @@ int cli_report(const char *cmd, const char *src, gs_trace_t *t, const char *cons
     if (s.outcome != GS_OUT_DONE) {
         const char *msg = gs_trace_message(t);
         fprintf(stderr, "gilsim %s: %s: %s (%s)%s%s\n", cmd, src,
-                strcmp(cmd, "run") == 0 ? "simulation stopped" : "stopped early",
+                stopped,
                 gs_outcome_key(s.outcome), *msg ? ": " : "", msg);
     }
     if (fflush(stdout) != 0 && status == EXIT_OK)
@@ -166,7 +167,7 @@ int cmd_run(int argc, char **argv)
                 cli_source_name(file), buf);
         return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
     }
-    return cli_report("run", cli_source_name(file), t, outs, quiet);
+    return cli_report("run", cli_source_name(file), "simulation stopped", t, outs, quiet);
 }
 
 int cmd_validate(int argc, char **argv)

@@ -856,29 +856,32 @@ int gs_record_run(const gs_record_opts_t *o, gs_record_result_t *res, gs_error_t
     const char *python = o->python ? o->python : "python3";
     if (!o->target || !*o->target)
         return fail(err, GS_RECORD_EFAIL, "no program given");
-    if (!o->module) {
+    pyinfo_t pi;
+    memset(&pi, 0, sizeof pi);
+    int rc = query_python(python, &pi, err);
+    if (!rc && !o->module) {
         struct stat st;
         if (stat(o->target, &st) != 0)
-            return fail(err, GS_RECORD_EFAIL, "cannot run %s: %s", o->target, strerror(errno));
-        if (S_ISDIR(st.st_mode) || access(o->target, R_OK) != 0)
-            return fail(err, GS_RECORD_EFAIL, "cannot run %s: %s", o->target,
-                        S_ISDIR(st.st_mode) ? "it is a folder (use -m for a package)"
-                                            : strerror(errno));
+            rc = fail(err, GS_RECORD_EFAIL, "cannot run %s: %s", o->target, strerror(errno));
+        else if (S_ISDIR(st.st_mode) || access(o->target, R_OK) != 0)
+            rc = fail(err, GS_RECORD_EFAIL, "cannot run %s: %s", o->target,
+                      S_ISDIR(st.st_mode) ? "it is a folder (use -m for a package)"
+                                          : strerror(errno));
     }
-    int rc = check_writable(o->out, err);
-    if (rc)
+    if (!rc)
+        rc = check_writable(o->out, err);
+    if (rc) {
+        cJSON_Delete(pi.json);
         return rc;
+    }
     const char *shim = shim_path();
     char boot[4096];
     snprintf(boot, sizeof boot, "%s/boot.py", data_dir());
     if (!readable(shim) || !readable(boot))
-        return fail(err, GS_RECORD_EFAIL,
-                    "the recorder's files are missing (shim %s, boot %s); set GILSIM_RECORD_SHIM "
-                    "and GILSIM_RECORD_DATA",
-                    shim, boot);
-    pyinfo_t pi;
-    memset(&pi, 0, sizeof pi);
-    rc = query_python(python, &pi, err);
+        rc = fail(err, GS_RECORD_EFAIL,
+                  "the recorder's files are missing (shim %s, boot %s); set GILSIM_RECORD_SHIM "
+                  "and GILSIM_RECORD_DATA",
+                  shim, boot);
     char probe[4096];
     if (!rc)
         rc = build_probe(&pi, o->verbose, probe, sizeof probe, err);
@@ -994,11 +997,11 @@ int gs_record_run(const gs_record_opts_t *o, gs_record_result_t *res, gs_error_t
     else if (g_forwarded)
         snprintf(why, sizeof why, "gilsim record received signal %d (%s) and stopped the program",
                  (int)g_forwarded, strsignal(g_forwarded));
+    else if (w.exit_signal == SIGINT || w.exit_status == 130)
+        snprintf(why, sizeof why, "the program was interrupted (Ctrl-C)");
     else if (w.exit_signal)
         snprintf(why, sizeof why, "the program was killed by signal %d (%s)", w.exit_signal,
                  strsignal(w.exit_signal));
-    else if (w.exit_status == 130)
-        snprintf(why, sizeof why, "the program was interrupted (Ctrl-C)");
     w.partial = why[0] ? why : NULL;
     res->partial = w.partial != NULL;
     res->n_events = s.n_events;

@@ -7,9 +7,9 @@
  *   asked, not holding -> wait_gil
  *   dropped on request, not asked again -> ready (CPython runs only its own
  *                         code between the two: a gap there is no core)
- *   otherwise          -> from the innermost open span: a blocking API
+ *   otherwise          -> from the open spans: the outermost blocking API
  *                         (Queue.get, Event.wait, Thread.join) wins over the
- *                         lock wait it is built on; time.sleep -> sleep;
+ *                         Condition.wait and lock wait it is built on; time.sleep -> sleep;
  *                         I/O -> io; lock -> wait_lock; other C -> c_nogil;
  *                         nothing named -> c_nogil (C code the profiler did
  *                         not see released the GIL).
@@ -169,7 +169,8 @@ static gs_state_t state_of(const tstate_t *s, uint32_t *label)
     if (s->after_forced && d == 0)
         return GS_ST_READY; /* only CPython's own code runs between a forced
                                drop and the next request: a gap is no core */
-    for (int j = d - 1; j >= 0; j--) /* a blocking API names what it waits for */
+    for (int j = 0; j < d; j++) /* the outermost blocking API names the wait
+                                     (Queue.get, not the Condition.wait in it) */
         if (s->stack_kind[j] == S_WAIT) {
             *label = s->stack_label[j];
             return cat_state(s->stack_cat[j]);
