@@ -52,7 +52,8 @@ static const command_t commands[] = {
      "  gilsim run lesson.json --trace lesson.trace.json --svg lesson.svg --quiet"},
     {"record", cmd_record,
      "gilsim record [-o REC] [--python PY] [--summary F] [--trace F] [--csv F]\n"
-     "                     [--svg F] [--max-mb N] [--quiet] -- SCRIPT [ARGS...]\n"
+     "                     [--svg F] [--calls all|blocking] [--max-mb N] [--quiet]\n"
+     "                     -- SCRIPT [ARGS...]\n"
      "       gilsim record [OPTIONS] -m MODULE [ARGS...]",
      "Run a real, unmodified Python program and record its GIL: when each thread\n"
      "asked for it, got it and gave it back and why (a blocking call, a C call,\n"
@@ -68,6 +69,12 @@ static const command_t commands[] = {
      "                  or later with the GIL\n"
      "  --summary F, --trace F, --csv F, --svg F\n"
      "                  the same exports as gilsim run, from the recording\n"
+     "  --calls MODE    blocking (default): name the known blocking and\n"
+     "                  GIL-releasing calls (sleep, sockets, select, files,\n"
+     "                  locks, queues, hashlib, zlib...), nearly free; all: name\n"
+     "                  every C call with a profile function, e.g. a long\n"
+     "                  sorted() holding the GIL, but call-heavy code runs 2-4x\n"
+     "                  slower (see docs/recording.md)\n"
      "  --max-mb N      memory for events (default 256); when it runs out the\n"
      "                  recording stops there and says so\n"
      "  --quiet         print nothing (the program's own output still appears)\n"

@@ -114,7 +114,8 @@ int cmd_record(int argc, char **argv)
             if (strcmp(a, out_names[k]) == 0)
                 break;
         known = k < 4 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-                strcmp(a, "--python") == 0 || strcmp(a, "--max-mb") == 0;
+                strcmp(a, "--python") == 0 || strcmp(a, "--max-mb") == 0 ||
+                strcmp(a, "--calls") == 0;
         if (!known)
             return cli_usage_error("record",
                                    "unknown option '%s' (options go before the program; put "
@@ -127,6 +128,11 @@ int cmd_record(int argc, char **argv)
             outs[k] = val;
         else if (strcmp(a, "--python") == 0)
             o.python = val;
+        else if (strcmp(a, "--calls") == 0) {
+            if (strcmp(val, "all") != 0 && strcmp(val, "blocking") != 0)
+                return cli_usage_error("record", "--calls wants all or blocking, got '%s'", val);
+            o.calls_all = strcmp(val, "all") == 0;
+        }
         else if (strcmp(a, "--max-mb") == 0) {
             long long mb;
             if (!cli_parse_i64(val, 1, 1 << 20, &mb))

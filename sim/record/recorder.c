@@ -630,6 +630,10 @@ static void write_thread(FILE *f, const writer_t *w, uint32_t i)
     int depth = 0;
     int64_t hold_t = -1;
     bool ended = false;
+    size_t last_take = 0; /* the thread's last ask or hold: releases after it are its last */
+    for (size_t k = 0; k < th->n; k++)
+        if (th->ev[k].e.kind == GSR_EV_ASK || th->ev[k].e.kind == GSR_EV_HOLD)
+            last_take = k;
     for (size_t k = 0; k < th->n; k++) {
         const gsr_event_t *e = &th->ev[k].e;
         long long t = (long long)(e->t - w->t0);
@@ -662,12 +666,7 @@ static void write_thread(FILE *f, const writer_t *w, uint32_t i)
              * thread's last release -> "exit"; otherwise C code the
              * profiler did not see released it -> "unnamed". */
             const char *why = "unnamed";
-            bool last = true;
-            for (size_t j = k + 1; j < th->n; j++)
-                if (th->ev[j].e.kind == GSR_EV_ASK || th->ev[j].e.kind == GSR_EV_HOLD) {
-                    last = false;
-                    break;
-                }
+            bool last = k > last_take;
             bool sem_next = k + 1 < th->n && th->ev[k + 1].e.kind == GSR_EV_SEM_WAIT;
             bool in_call = depth > 0 && (depth > 64 || stack[depth - 1].kind != GSR_EV_PY);
             if (in_call || sem_next)
@@ -754,6 +753,7 @@ static int write_recording(FILE *f, void *ctx)
     fprintf(f, "  \"interpreter\": %s,\n", py ? py : "{}");
     free(py);
     fprintf(f, "  \"switch_interval_ns\": %lld,\n", (long long)h->switch_interval_ns);
+    fprintf(f, "  \"calls\": \"%s\",\n", w->o->calls_all ? "all" : "blocking");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     fprintf(f, "  \"host\": {\"cores\": %ld, \"kernel\": ", cores > 0 ? cores : 1);
     jstr(f, u.release);
@@ -937,6 +937,7 @@ int gs_record_run(const gs_record_opts_t *o, gs_record_result_t *res, gs_error_t
         setenv("GILSIM_REC_PID", pidbuf, 1);
         setenv("GILSIM_REC_SPOOL", spool, 1);
         setenv("LD_PRELOAD", preload, 1);
+        setenv("GILSIM_REC_PROFILE", o->calls_all ? "1" : "0", 1);
         execv(pi.exe, argv);
         fprintf(stderr, "gilsim record: cannot run %s: %s\n", pi.exe, strerror(errno));
         _exit(GS_RECORD_ENOEXEC);

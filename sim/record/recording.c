@@ -261,8 +261,10 @@ static int thread_points(const cJSON *evs, const char *tpath, int n_threads, gs_
         return bad(err, GS_ENOMEM, tpath, "out of memory");
     size_t k = 0;
     char path[128];
-    for (int i = 0; i < n; i++) {
-        const cJSON *e = cJSON_GetArrayItem(evs, i);
+    int i = -1;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, evs) { /* cJSON arrays are lists: never index them */
+        i++;
         snprintf(path, sizeof path, "%s.events[%d]", tpath, i);
         int64_t t = 0, t1 = 0;
         const char *kind = cJSON_GetStringValue(cJSON_GetArrayItem(e, 1));
@@ -330,6 +332,78 @@ static int thread_points(const cJSON *evs, const char *tpath, int n_threads, gs_
     qsort(p, k, sizeof *p, cmp_point);
     *out = p;
     *n_out = k;
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A holder that leaves a drop request unanswered for LATE_NS is not in the
+ * eval loop (which checks at every jump and call): it is in C code keeping
+ * the GIL, or without a core. Without a profile function that C call has no
+ * span; this adds one from the first unanswered request to the release. */
+#define LATE_NS 1000000
+
+/* The first drop request in the hold [h, r) if r came LATE_NS or more after
+ * it, else -1. req is sorted. */
+static int64_t late_request(const int64_t *req, size_t n_req, int64_t h, int64_t r)
+{
+    size_t lo = 0, hi = n_req;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (req[mid] <= h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n_req && req[lo] < r && r - req[lo] >= LATE_NS ? req[lo] : -1;
+}
+
+static int infer_c_holds(point_t **pp, size_t *np, const int64_t *req, size_t n_req,
+                         uint32_t label)
+{
+    point_t *p = *pp;
+    size_t n = *np, extra = 0;
+    int64_t h = -1;
+    for (size_t k = 0; k < n; k++) {
+        if (p[k].kind == P_HOLD)
+            h = p[k].t;
+        if (p[k].kind != P_RELEASE || h < 0)
+            continue;
+        extra += late_request(req, n_req, h, p[k].t) >= 0;
+        h = -1;
+    }
+    if (!extra)
+        return 0;
+    point_t *q = realloc(p, (n + 2 * extra) * sizeof *q);
+    if (!q)
+        return GS_ENOMEM;
+    p = q;
+    size_t m = n;
+    h = -1;
+    for (size_t k = 0; k < n; k++) {
+        if (p[k].kind == P_HOLD)
+            h = p[k].t;
+        if (p[k].kind != P_RELEASE || h < 0)
+            continue;
+        int64_t q0 = late_request(req, n_req, h, p[k].t);
+        if (q0 >= 0) {
+            point_t b = {.t = q0, .kind = P_BEGIN_SPAN, .span_kind = S_CALL, .cat = 0,
+                         .label = label, .arg = -1, .seq = (uint32_t)m};
+            p[m++] = b;
+            b.kind = P_END_SPAN;
+            b.t = p[k].t;
+            b.seq = (uint32_t)m;
+            p[m++] = b;
+        }
+        h = -1;
+    }
+    qsort(p, m, sizeof *p, cmp_point);
+    *pp = p;
+    *np = m;
     return 0;
 }
 
@@ -450,8 +524,10 @@ int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_err
         rc = bad(err, GS_ENOMEM, NULL, "out of memory");
         goto out;
     }
-    for (int i = 0; i < nt; i++) {
-        const cJSON *th = cJSON_GetArrayItem(threads, i);
+    const cJSON *th;
+    int ti = -1;
+    cJSON_ArrayForEach(th, threads) {
+        int i = ++ti;
         char tpath[64];
         snprintf(tpath, sizeof tpath, "threads[%d]", i);
         const char *tn = cJSON_GetStringValue(cJSON_GetObjectItem(th, "name"));
@@ -476,6 +552,37 @@ int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_err
         rc = thread_points(evs, tpath, nt, m, &lm, &pts[i], &npts[i], err);
         if (rc)
             goto out;
+    }
+    const char *calls = cJSON_GetStringValue(cJSON_GetObjectItem(root, "calls"));
+    if (!calls || strcmp(calls, "all") != 0) {
+        size_t n_req = 0, cap = 0;
+        int64_t *req = NULL;
+        for (int i = 0; i < nt; i++)
+            for (size_t k = 0; k < npts[i]; k++) {
+                if (pts[i][k].kind != P_REQUEST)
+                    continue;
+                if (n_req == cap) {
+                    cap = cap ? cap * 2 : 256;
+                    int64_t *nr = realloc(req, cap * sizeof *nr);
+                    if (!nr) {
+                        free(req);
+                        rc = bad(err, GS_ENOMEM, NULL, "out of memory");
+                        goto out;
+                    }
+                    req = nr;
+                }
+                req[n_req++] = pts[i][k].t;
+            }
+        qsort(req, n_req, sizeof *req, cmp_i64);
+        uint32_t label = label_for(m, &lm, "C code keeping the GIL (inferred: drop requests "
+                                           "unanswered)");
+        for (int i = 0; i < nt && !rc; i++)
+            rc = infer_c_holds(&pts[i], &npts[i], req, n_req, label);
+        free(req);
+        if (rc) {
+            rc = bad(err, GS_ENOMEM, NULL, "out of memory");
+            goto out;
+        }
     }
     t = gs__trace_new(m);
     if (!t) {

@@ -233,7 +233,7 @@ def do_examples(a, py):
     invariants(rec, "hash_pool")
     me = self_check(r.stdout)
     calls = [e for t in rec.j["threads"] if t["name"].startswith("hasher")
-             for e in t["events"] if e[1] == "call" and e[3].endswith("openssl_sha256")]
+             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
     check(len(calls) == 48 and all(e[4] == "c_nogil" and e[5] for e in calls),
           f"hash_pool: 48 sha256 calls, each releasing the GIL ({len(calls)})")
     med = statistics.median(e[2] - e[0] for e in calls) if calls else 0
@@ -246,6 +246,16 @@ def do_examples(a, py):
     r, out = record(a, py, ex("c_call_ticker.py"), "0.5")
     rec = Rec(out, a.gilsim)
     invariants(rec, "c_call_ticker")
+    me = self_check(r.stdout)
+    inferred = [row for row in rec.csv if row[0] == "thread" and row[1] == "MainThread"
+                and row[4] == "c_gil" and "inferred" in row[7]]
+    d = sum(int(row[6]) - int(row[5]) for row in inferred)
+    check(0.5 * me["c_call_median_ns"] <= d <= 1.1 * me["c_call_median_ns"],
+          f"c_call_ticker: without --calls all the sort is inferred as C keeping the GIL "
+          f"({d / 1e6:.1f} ms of {me['c_call_median_ns'] / 1e6:.1f} ms)")
+    r, out = record(a, py, ex("c_call_ticker.py"), "0.5", extra=["--calls", "all"])
+    rec = Rec(out, a.gilsim)
+    invariants(rec, "c_call_ticker --calls all")
     me = self_check(r.stdout)
     sorts = rec.calls("MainThread", "list.sort")
     check(len(sorts) == 1 and not sorts[0][5], "c_call_ticker: one list.sort, keeping the GIL")

@@ -30,6 +30,9 @@ typedef struct gs_record_opts {
     int n_args;
     int64_t max_bytes;    /* event memory budget; 0 = 256 MiB */
     bool verbose;         /* say what is being done on stderr */
+    bool calls_all;       /* name every C call with a profile function (slows
+                             call-heavy code 2-4x); default: wrap the known
+                             blocking and GIL-releasing calls only */
 } gs_record_opts_t;
 
 /* Outcome of gs_record_run. */

@@ -16,6 +16,7 @@
 #include <Python.h>
 #include <frameobject.h>
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if PY_VERSION_HEX < 0x03080000
@@ -31,7 +32,17 @@
 
 #include "spool.h"
 
+#ifdef Py_TPFLAGS_HAVE_VECTORCALL
+#define GS_TPFLAGS_VECTORCALL Py_TPFLAGS_HAVE_VECTORCALL
+#else
+#define GS_TPFLAGS_VECTORCALL _Py_TPFLAGS_HAVE_VECTORCALL /* 3.8 */
+#endif
+#if PY_VERSION_HEX < 0x03090000
+#define PyObject_Vectorcall _PyObject_Vectorcall
+#endif
+
 static const gsr_api_t *api;
+static int use_profile; /* --calls all: name every C call (costly before 3.12) */
 
 /* ---- naming C calls ----------------------------------------------------- */
 
@@ -201,6 +212,112 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     return 0;
 }
 
+/* ---- wrappers: naming chosen callables without a profile function ------- */
+
+/* A callable that reports its calls to the shim and forwards them: what
+ * boot.py puts in place of time.sleep, socket methods, select, hashlib...
+ * when every call is not profiled. It binds like a function when it is a
+ * class attribute, so wrapped methods keep working. */
+typedef struct wrap {
+    PyObject_HEAD
+    PyObject *fn;
+    uint32_t name;
+    int cat;
+    int ctx; /* a Python-level blocking API: reported as a wait, not a call */
+    vectorcallfunc vectorcall;
+} wrap_t;
+
+static PyObject *wrap_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
+                                 PyObject *kwnames)
+{
+    wrap_t *w = (wrap_t *)self;
+    if (w->ctx)
+        api->ctx_begin(w->name, w->cat);
+    else
+        api->call_begin(w->name, w->cat);
+    PyObject *r = PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
+    if (w->ctx)
+        api->ctx_end();
+    else
+        api->call_end();
+    return r;
+}
+
+static PyObject *wrap_descr_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    (void)type;
+    if (!obj) {
+        Py_INCREF(self);
+        return self;
+    }
+    return PyMethod_New(self, obj);
+}
+
+static void wrap_dealloc(PyObject *self)
+{
+    Py_XDECREF(((wrap_t *)self)->fn);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyObject *wrap_getattr(PyObject *self, PyObject *name)
+{
+    PyObject *r = PyObject_GenericGetAttr(self, name);
+    if (r || !PyErr_ExceptionMatches(PyExc_AttributeError))
+        return r;
+    PyErr_Clear(); /* __name__, __doc__...: the wrapped callable's */
+    return PyObject_GetAttr(((wrap_t *)self)->fn, name);
+}
+
+static PyObject *wrap_repr(PyObject *self)
+{
+    return PyObject_Repr(((wrap_t *)self)->fn); /* the program sees its callable */
+}
+
+static PyTypeObject wrap_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_gilsim_probe.wrapped",
+    .tp_basicsize = sizeof(wrap_t),
+    .tp_dealloc = wrap_dealloc,
+    .tp_vectorcall_offset = offsetof(wrap_t, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_getattro = wrap_getattr,
+    .tp_repr = wrap_repr,
+    .tp_descr_get = wrap_descr_get,
+    .tp_flags = Py_TPFLAGS_DEFAULT | GS_TPFLAGS_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+};
+
+static PyObject *probe_profiling(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    const char *pr = getenv("GILSIM_REC_PROFILE");
+    return PyBool_FromLong(pr && strcmp(pr, "1") == 0);
+}
+
+/* wrap(callable, name, category, is_wait) */
+static PyObject *probe_wrap(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *fn;
+    const char *name;
+    int cat, ctx;
+    if (!PyArg_ParseTuple(args, "Osip", &fn, &name, &cat, &ctx))
+        return NULL;
+    if (!api) {
+        Py_INCREF(fn);
+        return fn;
+    }
+    wrap_t *w = PyObject_New(wrap_t, &wrap_type);
+    if (!w)
+        return NULL;
+    Py_INCREF(fn);
+    w->fn = fn;
+    w->name = api->intern(name, strlen(name));
+    w->cat = cat;
+    w->ctx = ctx;
+    w->vectorcall = wrap_vectorcall;
+    return (PyObject *)w;
+}
+
 /* ---- module functions --------------------------------------------------- */
 
 static void name_thread(PyObject *name)
@@ -258,7 +375,10 @@ static PyObject *probe_install(PyObject *self, PyObject *args)
     if (api->register_gil(&g) != 0)
         Py_RETURN_FALSE;
     name_thread(main_name);
-    PyEval_SetProfile(profile, NULL);
+    const char *pr = getenv("GILSIM_REC_PROFILE");
+    use_profile = pr && strcmp(pr, "1") == 0;
+    if (use_profile)
+        PyEval_SetProfile(profile, NULL);
     Py_RETURN_TRUE;
 }
 
@@ -270,13 +390,18 @@ static PyObject *probe_thread_start(PyObject *self, PyObject *name)
     if (!api)
         Py_RETURN_NONE;
     name_thread(name);
-    PyEval_SetProfile(profile, NULL);
+    if (use_profile)
+        PyEval_SetProfile(profile, NULL);
+    else
+        PyEval_SetProfile(NULL, NULL); /* remove threading's Python-level hook */
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
     {"install", probe_install, METH_VARARGS, "install(contexts, main_name)"},
     {"thread_start", probe_thread_start, METH_O, "thread_start(name)"},
+    {"wrap", probe_wrap, METH_VARARGS, "wrap(callable, name, category, is_wait)"},
+    {"profiling", probe_profiling, METH_NOARGS, "True with --calls all"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -285,5 +410,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_gilsim_probe", NULL
 
 PyMODINIT_FUNC PyInit__gilsim_probe(void)
 {
+    if (PyType_Ready(&wrap_type) < 0)
+        return NULL;
     return PyModule_Create(&module);
 }
