@@ -10,6 +10,7 @@
  * release reasons and who was signalled; write the JSON atomically. */
 #include "gilsim/export.h"
 #include "gilsim/record.h"
+#include "record_int.h"
 #include "spool.h"
 
 #include <errno.h>
@@ -103,29 +104,8 @@ static char *capture(char *const argv[], const char *errfile, int *status, int *
     }
     close(pfd[1]);
     close(efd[1]);
-    size_t n = 0, cap = 4096;
-    char *buf = malloc(cap);
-    ssize_t r;
-    while (buf && (r = read(pfd[0], buf + n, cap - n - 1)) != 0) {
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        n += (size_t)r;
-        if (cap - n < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (buf)
-        buf[n] = 0;
+    size_t n = 0;
+    char *buf = gsr_read_all(pfd[0], &n);
     close(pfd[0]);
     *exec_errno = 0;
     if (read(efd[0], exec_errno, sizeof *exec_errno) != (ssize_t)sizeof *exec_errno)

@@ -15,9 +15,12 @@
  *                         not see released the GIL).
  * The GIL lane is every thread's holds merged in time. */
 #include "gilsim/record.h"
+#include "record_int.h"
 #include "trace_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,38 +89,49 @@ bool gs_recording_sniff(const char *path)
     return strstr(buf, "\"format\": \"" GS_RECORDING_FORMAT "\"") != NULL;
 }
 
-static char *slurp(const char *path, size_t *n, gs_error_t *err)
+char *gsr_read_all(int fd, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        bad(err, GS_EIO, NULL, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
     size_t cap = 1 << 16, len = 0;
     char *b = malloc(cap);
-    size_t r;
-    while (b && (r = fread(b + len, 1, cap - len - 1, f)) > 0) {
-        len += r;
+    while (b) {
+        ssize_t r = read(fd, b + len, cap - len - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            free(b);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
         if (cap - len < 2) {
             char *nb = realloc(b, cap * 2);
             if (!nb) {
                 free(b);
-                b = NULL;
-                break;
+                return NULL;
             }
             b = nb;
             cap *= 2;
         }
     }
-    bool e = ferror(f);
-    fclose(f);
-    if (!b || e) {
-        free(b);
-        bad(err, b ? GS_EIO : GS_ENOMEM, NULL, e ? "read error" : "out of memory");
+    if (b)
+        b[len] = 0;
+    *n = len;
+    return b;
+}
+
+static char *slurp(const char *path, size_t *n, gs_error_t *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        bad(err, GS_EIO, NULL, "cannot open: %s", strerror(errno));
         return NULL;
     }
-    b[len] = 0;
-    *n = len;
+    char *b = gsr_read_all(fd, n);
+    int e = errno;
+    close(fd);
+    if (!b)
+        bad(err, GS_EIO, NULL, "cannot read: %s", strerror(e));
     return b;
 }
 
