@@ -32,7 +32,7 @@ int cli_show_recording(const char *cmd, const char *file, bool has_settings,
         char buf[1024];
         gs_error_format(&err, buf, sizeof buf);
         fprintf(stderr, "gilsim %s: %s\n", cmd, buf);
-        return rc == GS_EIO ? EXIT_IO : EXIT_USAGE;
+        return gs_exit_status(rc);
     }
     gs_model_free(m);
     gs_error_t chk;

@@ -58,7 +58,7 @@ int cli_report(const char *cmd, const char *src, const char *stopped, gs_trace_t
     if (gs_stats_compute(t, &s) != 0) {
         fprintf(stderr, "gilsim %s: out of memory computing the metrics\n", cmd);
         gs_trace_free(t);
-        return EXIT_STOPPED;
+        return gs_exit_status(GS_ENOMEM);
     }
     int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
     out_ctx_t ctx = {t, &s};
@@ -165,7 +165,7 @@ int cmd_run(int argc, char **argv)
             snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
         fprintf(stderr, "gilsim run: %s: the simulation could not run: %s\n",
                 cli_source_name(file), buf);
-        return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
+        return gs_exit_status(sim);
     }
     return cli_report("run", cli_source_name(file), "simulation stopped", t, outs, quiet);
 }

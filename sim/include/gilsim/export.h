@@ -16,6 +16,7 @@
 #include "common.h"
 #include "stats.h"
 #include "trace.h"
+#include "units.h" /* gs_format_ns, declared here before */
 
 /* The JSON summary (docs/metrics.md) as a malloc'ed, pretty-printed string
  * ending in a newline; NULL on OOM. */
@@ -35,6 +36,13 @@ GS_API int gs_export_csv(const gs_trace_t *t, FILE *out);
 /* Writes one CSV field: as it is, or in double quotes (quotes doubled) when
  * it holds a comma, a quote or a line break (RFC 4180). NULL is empty. */
 GS_API void gs_csv_field(FILE *out, const char *s);
+
+/* The run metrics as CSV columns after the caller's own: the header
+ * ",outcome,makespan_ns,..." (the keys of GS_METRIC_MAP, gilsim/stats.h) and
+ * a row of s in the same order; with s NULL, a run that has no metrics:
+ * outcome "error" and empty fields. No newline. */
+GS_API void gs_metrics_csv_header(FILE *out);
+GS_API void gs_metrics_csv_row(FILE *out, const gs_stats_t *s);
 
 typedef struct gs_svg_opts {
     int width_px;       /* whole picture; 0 = 1200 */
@@ -59,8 +67,5 @@ GS_API int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
  * system's reason; a failing fn leaves no file behind. */
 typedef int (*gs_export_fn)(FILE *out, void *ctx);
 GS_API int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err);
-
-/* A duration for people: "950 ns", "12.5 us", "3.25 ms", "1.5 s". Returns buf. */
-GS_API char *gs_format_ns(int64_t ns, char *buf, size_t n);
 
 #endif
