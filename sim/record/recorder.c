@@ -790,8 +790,14 @@ static int write_recording(FILE *f, void *ctx)
         }
         fprintf(f, "%s\n    {\"index\": %u, \"name\": ", i ? "," : "", i);
         jstr(f, nm);
-        fprintf(f, ", \"tid\": %d, \"from_threading\": %s, \"events\": [", (int)th->tid,
+        fprintf(f, ", \"tid\": %d, \"from_threading\": %s", (int)th->tid,
                 th->name ? "true" : "false");
+        /* the kernel's totals, for threads that ended before the process */
+        for (size_t k = 0; k < th->n; k++)
+            if (th->ev[k].e.kind == GSR_EV_SCHED)
+                fprintf(f, ", \"%s\": %lld", th->ev[k].e.x ? "os_run_delay_ns" : "os_cpu_ns",
+                        (long long)th->ev[k].e.arg * 1000);
+        fputs(", \"events\": [", f);
         write_thread(f, w, i);
         fputs("\n    ]}", f);
     }

@@ -51,6 +51,9 @@ enum gsr_ev {
     GSR_EV_PY,           /* Python code ran inside an open C call from t (exec,
                             __import__, a callback), if it lasted >= 20 us */
     GSR_EV_PY_END,
+    GSR_EV_SCHED,        /* at thread exit, from /proc/thread-self/schedstat:
+                            arg = CPU time, x = 0; or arg = run delay
+                            (runnable, no core), x = 1; both in microseconds */
     GSR_EV_DROP_PENDING, /* drop_gil found the drop request set (locked the
                             switch mutex): a forced drop unless inside a C call */
 };

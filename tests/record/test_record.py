@@ -185,6 +185,10 @@ def do_interpreters(a, pys):
         check(g["drop_requests"] >= 15 and g["forced_switches"] >= 15,
               f"{label}: drop requests ({g['drop_requests']}) and forced switches "
               f"({g['forced_switches']}) of the CPU thread")
+        th = rec.threads
+        check(th["cpu"].get("os_cpu_ns", 0) > 5 * th["io"].get("os_cpu_ns", 1e18),
+              f"{label}: the kernel's CPU time of the threads is in the recording, the CPU "
+              f"thread's far above the I/O thread's")
         cpu = rec.thread_stats("cpu")
         check(cpu["forced_switches"] >= 15 and rec.thread_stats("io")["forced_switches"] == 0,
               f"{label}: the CPU thread is the one forced ({cpu['forced_switches']})")

@@ -106,11 +106,36 @@ static inline int64_t now_ns(void)
 
 static void emit_at(int64_t t, int kind, int cat, int x, uint32_t arg);
 
+/* The kernel's own account of the thread: time on a core and time runnable
+ * without one (run delay), read once, when it ends. */
+static void sched_totals(void)
+{
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char buf[128];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = 0;
+    unsigned long long cpu = 0, delay = 0;
+    char *end;
+    cpu = strtoull(buf, &end, 10);
+    delay = strtoull(end, NULL, 10);
+    int64_t t = now_ns();
+    emit_at(t, GSR_EV_SCHED, 0, 0, (uint32_t)(cpu / 1000 > UINT32_MAX ? UINT32_MAX : cpu / 1000));
+    emit_at(t, GSR_EV_SCHED, 0, 1,
+            (uint32_t)(delay / 1000 > UINT32_MAX ? UINT32_MAX : delay / 1000));
+}
+
 static void thread_gone(void *unused)
 {
     (void)unused;
-    if (atomic_load_explicit(&g_active, memory_order_relaxed) && T.slot >= 0)
+    if (atomic_load_explicit(&g_active, memory_order_relaxed) && T.slot >= 0) {
+        sched_totals();
         emit_at(now_ns(), GSR_EV_END, 0, 0, 0);
+    }
 }
 
 static void make_key(void)
