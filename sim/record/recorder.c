@@ -472,7 +472,8 @@ static int read_spool(const char *path, spool_t *s, gs_error_t *err)
     }
     for (uint32_t i = 0; i < slots; i++) {
         rthread_t *t = &s->th[i];
-        qsort(t->ev, t->n, sizeof *t->ev, by_time);
+        if (t->n)
+            qsort(t->ev, t->n, sizeof *t->ev, by_time);
         for (size_t k = 0; k < t->n; k++)
             if (t->ev[k].e.kind == GSR_EV_NAME && t->ev[k].e.arg < s->n_str)
                 t->name = t->ev[k].e.arg;

@@ -587,7 +587,8 @@ int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_err
                 }
                 req[n_req++] = pts[i][k].t;
             }
-        qsort(req, n_req, sizeof *req, cmp_i64);
+        if (n_req) /* qsort wants an array, even of 0 */
+            qsort(req, n_req, sizeof *req, cmp_i64);
         uint32_t label = label_for(m, &lm, "C code keeping the GIL (inferred: drop requests "
                                            "unanswered)");
         for (int i = 0; i < nt && !rc; i++)
