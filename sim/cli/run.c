@@ -41,6 +41,95 @@ static int w_svg(FILE *f, void *c)
     return gs_export_svg(((out_ctx_t *)c)->t, NULL, f);
 }
 
+static const cli_opt_t run_opts[] = {
+    {"--set", true},  {"--seed", true}, {"--summary", true}, {"--trace", true},
+    {"--csv", true},  {"--svg", true},  {"--quiet", false},
+};
+
+/* What `gilsim run` was asked for. */
+typedef struct run_args {
+    const char *file;    /* NULL: the built-in default */
+    const char *outs[4]; /* per out_names[k]: a path, "-" or NULL */
+    gs_override_t ov[MAX_SET];
+    int n_ov;
+    bool quiet, have_seed;
+    long long seed;
+    int n_stdout; /* outputs that go to stdout */
+} run_args_t;
+
+static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
+
+/* Reads the command line into ra. 0, or the exit status of a usage error
+ * (already reported). */
+static int parse_run(int argc, char **argv, run_args_t *ra)
+{
+    cli_args_t a = {"run", run_opts, (int)(sizeof run_opts / sizeof run_opts[0]), argc, argv, 1,
+                    false};
+    const cli_opt_t *o;
+    const char *v;
+    int r;
+    while ((r = cli_next(&a, &o, &v)) != 0) {
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 2) {
+            if (ra->file)
+                return cli_usage_error("run", "only one FILE, got '%s' and '%s'", ra->file, v);
+            ra->file = v;
+        } else if (strcmp(o->name, "--set") == 0) {
+            if (ra->n_ov == MAX_SET)
+                return cli_usage_error("run", "at most %d --set options", MAX_SET);
+            if (gs_override_parse((char *)v, &ra->ov[ra->n_ov]) != 0)
+                return cli_usage_error("run", "--set wants KEY=VALUE, got '%s'", v);
+            ra->n_ov++;
+        } else if (strcmp(o->name, "--seed") == 0) {
+            if (!cli_parse_i64(v, 0, INT64_MAX, &ra->seed))
+                return cli_usage_error("run", "--seed wants a whole number >= 0, got '%s'", v);
+            ra->have_seed = true;
+        } else if (strcmp(o->name, "--quiet") == 0) {
+            ra->quiet = true;
+        } else {
+            for (int k = 0; k < 4; k++)
+                if (strcmp(o->name, out_names[k]) == 0)
+                    ra->outs[k] = v;
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        if (ra->outs[k] && !*ra->outs[k])
+            return cli_usage_error("run", "%s wants a file name (or - for stdout)", out_names[k]);
+        if (ra->outs[k] && strcmp(ra->outs[k], "-") == 0)
+            ra->n_stdout++;
+    }
+    if (ra->n_stdout > 1)
+        return cli_usage_error("run", "only one output can go to stdout (-)");
+    return 0;
+}
+
+/* Loads and simulates. 0 with *t, or the exit status (already reported). */
+static int simulate(const run_args_t *ra, gs_trace_t **t)
+{
+    gs_model_t *m = NULL;
+    int rc = cli_load(ra->file, ra->ov, ra->n_ov, &m);
+    if (rc)
+        return rc;
+    if (ra->have_seed)
+        m->seed = (uint64_t)ra->seed;
+    gs_run_opts_t opts;
+    gs_run_opts_init(&opts);
+    gs_error_t err;
+    memset(&err, 0, sizeof err);
+    int sim = gs_sim_run(m, &opts, t, &err);
+    gs_model_free(m);
+    if (*t)
+        return 0;
+    char buf[1024];
+    if (err.code)
+        gs_error_format(&err, buf, sizeof buf);
+    else
+        snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
+    fprintf(stderr, "gilsim run: %s: the simulation could not run: %s\n",
+            cli_source_name(ra->file), buf);
+    return gs_exit_status(sim);
+}
 
 /* The metrics, the requested files and (unless quiet or a file went to
  * stdout) the table and timeline of trace t, which this frees. Shared by run
@@ -49,22 +138,19 @@ static int w_svg(FILE *f, void *c)
 int cli_report(const char *cmd, const char *src, const char *stopped, gs_trace_t *t,
                const char *const outs[4], bool quiet)
 {
-    static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
-    gs_export_fn fns[4] = {w_summary, w_trace, w_csv, w_svg};
-    int n_stdout = 0;
-    for (int k = 0; k < 4; k++)
-        n_stdout += outs[k] && strcmp(outs[k], "-") == 0;
+    static const gs_export_fn fns[4] = {w_summary, w_trace, w_csv, w_svg};
     gs_stats_t s;
     if (gs_stats_compute(t, &s) != 0) {
         fprintf(stderr, "gilsim %s: out of memory computing the metrics\n", cmd);
         gs_trace_free(t);
         return gs_exit_status(GS_ENOMEM);
     }
-    int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
+    int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED, n_stdout = 0;
     out_ctx_t ctx = {t, &s};
     for (int k = 0; k < 4; k++) {
         if (!outs[k])
             continue;
+        n_stdout += strcmp(outs[k], "-") == 0;
         if (cli_write(cmd, out_names[k], outs[k], fns[k], &ctx) != EXIT_OK)
             status = EXIT_IO;
     }
@@ -75,8 +161,7 @@ int cli_report(const char *cmd, const char *src, const char *stopped, gs_trace_t
     }
     if (s.outcome != GS_OUT_DONE) {
         const char *msg = gs_trace_message(t);
-        fprintf(stderr, "gilsim %s: %s: %s (%s)%s%s\n", cmd, src,
-                stopped,
+        fprintf(stderr, "gilsim %s: %s: %s (%s)%s%s\n", cmd, src, stopped,
                 gs_outcome_key(s.outcome), *msg ? ": " : "", msg);
     }
     if (fflush(stdout) != 0 && status == EXIT_OK)
@@ -86,88 +171,21 @@ int cli_report(const char *cmd, const char *src, const char *stopped, gs_trace_t
     return status;
 }
 
-static const cli_opt_t run_opts[] = {
-    {"--set", true},  {"--seed", true}, {"--summary", true}, {"--trace", true},
-    {"--csv", true},  {"--svg", true},  {"--quiet", false},
-};
-
 int cmd_run(int argc, char **argv)
 {
-    cli_args_t a = {"run", run_opts, (int)(sizeof run_opts / sizeof run_opts[0]), argc, argv, 1,
-                    false};
-    const char *file = NULL, *outs[4] = {NULL, NULL, NULL, NULL};
-    static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
-    gs_override_t ov[MAX_SET];
-    int n_ov = 0;
-    bool quiet = false, have_seed = false;
-    long long seed = 0;
-    const cli_opt_t *o;
-    const char *v;
-    int r;
-    while ((r = cli_next(&a, &o, &v)) != 0) {
-        if (r < 0)
-            return EXIT_USAGE;
-        if (r == 2) {
-            if (file)
-                return cli_usage_error("run", "only one FILE, got '%s' and '%s'", file, v);
-            file = v;
-            continue;
-        }
-        if (strcmp(o->name, "--set") == 0) {
-            if (n_ov == MAX_SET)
-                return cli_usage_error("run", "at most %d --set options", MAX_SET);
-            if (gs_override_parse((char *)v, &ov[n_ov]) != 0)
-                return cli_usage_error("run", "--set wants KEY=VALUE, got '%s'", v);
-            n_ov++;
-        } else if (strcmp(o->name, "--seed") == 0) {
-            if (!cli_parse_i64(v, 0, INT64_MAX, &seed))
-                return cli_usage_error("run", "--seed wants a whole number >= 0, got '%s'", v);
-            have_seed = true;
-        } else if (strcmp(o->name, "--quiet") == 0) {
-            quiet = true;
-        } else {
-            for (int k = 0; k < 4; k++)
-                if (strcmp(o->name, out_names[k]) == 0)
-                    outs[k] = v;
-        }
-    }
-    int n_stdout = 0;
-    for (int k = 0; k < 4; k++) {
-        if (outs[k] && !*outs[k])
-            return cli_usage_error("run", "%s wants a file name (or - for stdout)", out_names[k]);
-        if (outs[k] && strcmp(outs[k], "-") == 0)
-            n_stdout++;
-    }
-    if (n_stdout > 1)
-        return cli_usage_error("run", "only one output can go to stdout (-)");
-
-    if (file && gs_recording_sniff(file))
-        return cli_show_recording("run", file, n_ov > 0 || have_seed, outs, quiet);
-    gs_model_t *m = NULL;
-    int rc = cli_load(file, ov, n_ov, &m);
+    run_args_t ra;
+    memset(&ra, 0, sizeof ra);
+    int rc = parse_run(argc, argv, &ra);
     if (rc)
         return rc;
-    if (have_seed)
-        m->seed = (uint64_t)seed;
-
-    gs_run_opts_t opts;
-    gs_run_opts_init(&opts);
+    if (ra.file && gs_recording_sniff(ra.file))
+        return cli_show_recording("run", ra.file, ra.n_ov > 0 || ra.have_seed, ra.outs, ra.quiet);
     gs_trace_t *t = NULL;
-    gs_error_t err;
-    memset(&err, 0, sizeof err);
-    int sim = gs_sim_run(m, &opts, &t, &err);
-    gs_model_free(m);
-    if (!t) {
-        char buf[1024];
-        if (err.code)
-            gs_error_format(&err, buf, sizeof buf);
-        else
-            snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
-        fprintf(stderr, "gilsim run: %s: the simulation could not run: %s\n",
-                cli_source_name(file), buf);
-        return gs_exit_status(sim);
-    }
-    return cli_report("run", cli_source_name(file), "simulation stopped", t, outs, quiet);
+    rc = simulate(&ra, &t);
+    if (rc)
+        return rc;
+    return cli_report("run", cli_source_name(ra.file), "simulation stopped", t, ra.outs,
+                      ra.quiet);
 }
 
 int cmd_validate(int argc, char **argv)
