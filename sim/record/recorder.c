@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -349,15 +350,29 @@ static int build_probe(const pyinfo_t *pi, bool verbose, char *out, size_t n_out
 
 /* ---- the spool ------------------------------------------------------------ */
 
-static int make_spool(int64_t budget, char *path, size_t n_path, gs_error_t *err)
+/* The spool lives in memory (/dev/shm) unless TMPDIR says otherwise, so the
+ * kernel never writes it back to a disk while the program runs. It is a
+ * sparse file: a write into a hole that the file system cannot fill would
+ * kill the program with SIGBUS, so the budget is cut to half the free space. */
+static int make_spool(int64_t *budget, char *path, size_t n_path, gs_error_t *err)
 {
     const char *tmpdir = getenv("TMPDIR");
-    snprintf(path, n_path, "%s/gilsim-spool-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    const char *dir = tmpdir && *tmpdir ? tmpdir : access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) == 0) {
+        int64_t room = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize / 2 - GSR_STR_SIZE;
+        if (room < *budget)
+            *budget = room;
+        if (*budget < (int64_t)GSR_CHUNK_SIZE * 16)
+            return fail(err, GS_RECORD_EFAIL, "no room for the event spool in %s (free: %lld MiB)",
+                        dir, (long long)((int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize >> 20));
+    }
+    snprintf(path, n_path, "%s/gilsim-spool-XXXXXX", dir);
     int fd = mkstemp(path);
     if (fd < 0)
         return fail(err, GS_RECORD_EFAIL, "cannot create the event spool %s: %s", path,
                     strerror(errno));
-    uint64_t cap = GSR_HDR_SIZE + GSR_STR_SIZE + (uint64_t)budget;
+    uint64_t cap = GSR_HDR_SIZE + GSR_STR_SIZE + (uint64_t)*budget;
     cap -= (cap - GSR_HDR_SIZE - GSR_STR_SIZE) % GSR_CHUNK_SIZE;
     gsr_hdr_t h;
     memset(&h, 0, sizeof h);
@@ -875,7 +890,7 @@ int gs_record_run(const gs_record_opts_t *o, gs_record_result_t *res, gs_error_t
     char spool[4096] = "";
     int64_t budget = o->max_bytes > 0 ? o->max_bytes : (int64_t)256 << 20;
     if (!rc)
-        rc = make_spool(budget, spool, sizeof spool, err);
+        rc = make_spool(&budget, spool, sizeof spool, err);
     if (rc) {
         cJSON_Delete(pi.json);
         return rc;

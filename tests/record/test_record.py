@@ -229,9 +229,13 @@ def do_examples(a, py):
     invariants(rec, "io_two_cpu")
     iv = rec.j["switch_interval_ns"]
     io = rec.thread_stats("io")
-    p50 = io["io_to_gil_ns"]["p50"]
-    if not check(p50 >= 0.5 * iv, f"io_two_cpu: the I/O thread waits at least about one "
-                 f"interval ({p50 / 1e6:.2f} ms)"):
+    # The mean, not the median: on a loaded machine the GIL often sits free
+    # while a signalled CPU thread waits for a core, and an I/O thread that
+    # wakes then takes it at once; the mean still shows the convoy.
+    mean = io["gil_wait_ns"] / 30
+    if not check(mean >= 0.5 * iv, f"io_two_cpu: the I/O thread waits at least about one "
+                 f"interval per I/O on average ({mean / 1e6:.2f} ms, p50 "
+                 f"{io['io_to_gil_ns']['p50'] / 1e6:.2f} ms)"):
         print("     io thread:", json.dumps(io), "\n     calls:",
               [e for e in rec.threads["io"]["events"] if e[1] == "call"][:5])
 
