@@ -52,18 +52,22 @@ def interpreters(all_versions=False):
             continue
         seen.add(real)
         try:
-            out = subprocess.run([c, "-c", "import sys, sysconfig; print('%s %d %d %d %d' % ("
+            out = subprocess.run([c, "-c", "import sys, sysconfig, os; print('%s %d %d %d %d %d' % ("
                                   "sys.implementation.name if hasattr(sys, 'implementation') else"
                                   " 'cpython', sys.version_info[0], sys.version_info[1],"
                                   " sys.version_info[2], bool(sysconfig.get_config_var("
-                                  "'Py_GIL_DISABLED'))))"],
+                                  "'Py_GIL_DISABLED')), os.path.exists(os.path.join("
+                                  "sysconfig.get_paths()['include'], 'Python.h'))))"],
                                  capture_output=True, text=True, timeout=30).stdout.split()
         except (OSError, subprocess.SubprocessError):
             continue
-        if len(out) != 5 or out[0] != "cpython":
+        if len(out) != 6 or out[0] != "cpython":
             continue
         v = tuple(int(x) for x in out[1:4])
         ok = v >= (3, 8) and out[4] == "0"
+        if ok and out[5] != "1":
+            print(f"skip {c}: no C headers (python3-dev), it cannot be recorded here")
+            continue
         if ok or all_versions:
             found.append((c, v, ok))
     return found
