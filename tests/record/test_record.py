@@ -153,6 +153,23 @@ def invariants(rec, label):
           f"{unanswered[:3]}")
 
 
+def handoff_ms(rec, frm, to):
+    """Median time from frm's releases inside a call (its I/O) to the next
+    hold by a thread in `to`, in ms: how fast a CPU thread got the GIL back.
+    The convoy needs that to be shorter than the I/O call; on a machine too
+    busy to give the CPU thread a core in time, the GIL sits free when the
+    I/O ends and the I/O thread takes it at once: a real effect of the
+    load, not of the recorder, so the direction is not checked then."""
+    rel = [e[0] for e in rec.threads[frm]["events"] if e[1] == "release" and e[2] == "call"]
+    holds = sorted(h for h in rec.holds() if h[2] in to)
+    lat = []
+    for r in rel:
+        nxt = next((h[0] for h in holds if h[0] >= r), None)
+        if nxt is not None:
+            lat.append((nxt - r) / 1e6)
+    return statistics.median(lat) if lat else 0.0
+
+
 def record(a, py, script, *args, out=None, extra=(), timeout=300):
     out = out or os.path.join(a.tmp, os.path.basename(script) + ".rec.json")
     cmd = [a.gilsim, "record", "--quiet", "-o", out, *extra, "--", py, script, *args]
@@ -182,6 +199,11 @@ def do_interpreters(a, pys):
         invariants(rec, label)
         iv = rec.j["switch_interval_ns"]
         io = rec.thread_stats("io")["io_to_gil_ns"]
+        hand = handoff_ms(rec, "io", ("cpu",))
+        if hand > 0.5:
+            print(f"skip {label}: the CPU thread took {hand:.2f} ms (median) to get the GIL "
+                  f"back after an I/O began: the machine is too busy to show the convoy")
+            continue
         check(0.5 * iv <= io["p50"] <= 4 * iv,
               f"{label}: the I/O thread waits about one switch interval after each I/O "
               f"(p50 {io['p50'] / 1e6:.2f} ms, interval {iv / 1e6:g} ms)")
@@ -237,7 +259,11 @@ def do_examples(a, py):
     # while a signalled CPU thread waits for a core, and an I/O thread that
     # wakes then takes it at once; the mean still shows the convoy.
     mean = io["gil_wait_ns"] / 30
-    if not check(mean >= 0.5 * iv, f"io_two_cpu: the I/O thread waits at least about one "
+    hand = handoff_ms(rec, "io", ("cpu0", "cpu1"))
+    if hand > 0.5:
+        print(f"skip io_two_cpu: the CPU threads took {hand:.2f} ms (median) to get the GIL "
+              f"back: the machine is too busy to show the convoy")
+    elif not check(mean >= 0.5 * iv, f"io_two_cpu: the I/O thread waits at least about one "
                  f"interval per I/O on average ({mean / 1e6:.2f} ms, p50 "
                  f"{io['io_to_gil_ns']['p50'] / 1e6:.2f} ms)"):
         print("     io thread:", json.dumps(io), "\n     calls:",
