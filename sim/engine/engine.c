@@ -192,8 +192,9 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
             while (t->req.prog[t->req.pc] != M_END)
                 t->req.pc++;
             break;
-        case STEP_BACK: /* P_Q: wait again from the drop */
-            t->req.pc = 2;
+        case STEP_BACK: /* wait again: back to the step's M_DROP */
+            while (t->req.pc > 0 && t->req.prog[t->req.pc] != M_DROP)
+                t->req.pc--;
             break;
         case STEP_WAIT:
             return;
