@@ -424,6 +424,12 @@ def do_faults(a, py, others):
     r = subprocess.run([a.gilsim, "run", bad], capture_output=True, text=True)
     check(r.returncode == 1 and "version 99" in r.stderr, f"a newer format: named "
           f"({r.stderr.strip()[:200]})")
+    j["version"] = 1
+    j["threads"][0]["events"].insert(1, [5, "call", 1, "x"])
+    bad = script(a, "badevent.rec.json", json.dumps(j))
+    r = subprocess.run([a.gilsim, "run", bad], capture_output=True, text=True)
+    check(r.returncode == 1 and "threads[0].events[1]" in r.stderr and "category" in r.stderr,
+          f"a bad event: its JSON path and what would be valid ({r.stderr.strip()[:200]})")
     r = subprocess.run([a.gilsim, "run", out, "--set", "machine.cores=4"], capture_output=True,
                        text=True)
     check(r.returncode == 1 and "recording" in r.stderr,
