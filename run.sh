@@ -16,6 +16,9 @@ cd "$(dirname "$0")"
 PKGS_BUILD=(cmake make gcc pkg-config libcjson-dev check)
 PKGS_UI=(libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core fontconfig)
 PKGS_TEST=(xvfb xauth libxml2-utils python3 python3-jsonschema clang libclang-rt-14-dev valgrind man-db)
+# gilsim record compiles its probe against the interpreter's headers (python3-dev
+# for Debian's python3; gcc comes with PKGS_BUILD).
+PKGS_RECORD=(python3-dev)
 
 say() { printf '%s\n' "run.sh: $*" >&2; }
 
@@ -53,7 +56,7 @@ cmd=${1:-run}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 run)
-    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}"
+    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_RECORD[@]}"
     build default
     if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x build/ui/gilsim-view ]; then
         exec build/ui/gilsim-view "$@"
@@ -61,12 +64,12 @@ run)
     exec build/sim/cli/gilsim run "$@"
     ;;
 test)
-    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_TEST[@]}"
+    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_TEST[@]}" "${PKGS_RECORD[@]}"
     build default
     ctest --preset default -j"$(jobs)" -LE bench "$@"
     ;;
 asan)
-    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_TEST[@]}"
+    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_TEST[@]}" "${PKGS_RECORD[@]}"
     build asan
     ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
         ctest --preset asan -j"$(jobs)" -LE 'bench|reality' "$@"

@@ -95,6 +95,8 @@ const _Atomic int *cli_stop_flag(void);
 int cli_stop_signal(void); /* the signal that came, or 0 */
 
 /* ---- reports ------------------------------------------------------------ */
+int cli_report(const char *cmd, const char *src, const char *stopped, gs_trace_t *t,
+               const char *const outs[4], bool quiet);
 void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool color);
 void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color);
 
@@ -104,6 +106,10 @@ int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_exercise(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+/* `gilsim run REC`: the report of a recording (record.c). */
+int cli_show_recording(const char *cmd, const char *file, bool has_settings,
+                       const char *const outs[4], bool quiet);
 
 /* ---- sweep chart (plot.c) ----------------------------------------------- */
 typedef struct plot_point {

@@ -59,6 +59,48 @@ static const command_t commands[] = {
      "  gilsim run\n"
      "  gilsim run scenarios/03-convoy.json --set python.switch_interval=1ms\n"
      "  gilsim run lesson.json --trace lesson.trace.json --svg lesson.svg --quiet"},
+    {"record", cmd_record,
+     "gilsim record [-o REC] [--python PY] [--summary F] [--trace F] [--csv F]\n"
+     "                     [--svg F] [--calls all|blocking] [--max-mb N] [--quiet]\n"
+     "                     -- SCRIPT [ARGS...]\n"
+     "       gilsim record [OPTIONS] -m MODULE [ARGS...]",
+     "Run a real, unmodified Python program and record its GIL: when each thread\n"
+     "asked for it, got it and gave it back and why (a blocking call, a C call,\n"
+     "a drop request), the drop requests, and what each thread was doing without\n"
+     "it (time.sleep, socket and file I/O, Lock.acquire, Event.wait, Queue.get,\n"
+     "Thread.join, hashlib and other C code). No root and no debug symbols: a\n"
+     "shim is preloaded into the interpreter and a small probe is compiled\n"
+     "against its headers (see docs/recording.md). Then prints the same table\n"
+     "and timeline as `gilsim run`; `gilsim-view REC` opens the recording.\n"
+     "\n"
+     "  -o REC          the recording (default: SCRIPT.rec.json, MODULE.rec.json)\n"
+     "  --python PY     the interpreter (default: python3 on PATH); CPython 3.8\n"
+     "                  or later with the GIL\n"
+     "  --summary F, --trace F, --csv F, --svg F\n"
+     "                  the same exports as gilsim run, from the recording\n"
+     "  --calls MODE    blocking (default): name the known blocking and\n"
+     "                  GIL-releasing calls (sleep, sockets, select, files,\n"
+     "                  locks, queues, hashlib, zlib...), nearly free; all: name\n"
+     "                  every C call with a profile function, e.g. a long\n"
+     "                  sorted() holding the GIL, but call-heavy code runs 2-4x\n"
+     "                  slower (see docs/recording.md)\n"
+     "  --max-mb N      memory for events (default 256); when it runs out the\n"
+     "                  recording stops there and says so\n"
+     "  --quiet         print nothing (the program's own output still appears)\n"
+     "  --verbose       say what the recorder does (e.g. compiling the probe)\n"
+     "\n"
+     "Options go before the program; everything after SCRIPT (or -m MODULE) is\n"
+     "the program's. Ctrl-C reaches the program; the recording is then kept and\n"
+     "marked partial. `gilsim run REC` shows a recording again.\n"
+     "\n"
+     "Exit status: the program's own (128+N if signal N killed it); 125 the\n"
+     "recorder failed, 126 the interpreter cannot be recorded (not CPython,\n"
+     "older than 3.8, free-threaded, no headers), 127 no such interpreter.\n"
+     "\n"
+     "Examples:\n"
+     "  gilsim record -- python3 examples/convoy.py   (python3 is the default)\n"
+     "  gilsim record -o convoy.rec.json examples/convoy.py\n"
+     "  gilsim record --python python3.12 --svg pool.svg -- examples/hash_pool.py 8"},
     {"validate", cmd_validate, "gilsim validate [--quiet] FILE...",
      "Check scenario files without running them. Prints \"FILE: ok\" for each\n"
      "good file; for a bad one, every error with its place (file:line:column for\n"
@@ -172,6 +214,8 @@ static const char *general_help =
     "  exercise          predict a lesson's key figure, then see the answer and why\n"
     "  explain [FILE]    why a thread is not running at an instant (--at), or\n"
     "                    where each thread's waiting went over the whole run\n"
+    "  record SCRIPT     run a real Python program and record its GIL; the\n"
+    "                    recording shows like a simulation (gilsim run REC)\n"
     "  help [COMMAND]    show this text, or a command's options\n"
     "\n"
     "Options: --help, --version.\n"
@@ -198,7 +242,7 @@ void cli_print_usage(const char *cmd, FILE *out)
     if (c)
         fprintf(out, "usage: %s\n", c->usage);
     else
-        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, explain, exercise, help)\n", out);
+        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, explain, exercise, record, help)\n", out);
 }
 
 int cli_help(const char *cmd, FILE *out)
@@ -209,7 +253,7 @@ int cli_help(const char *cmd, FILE *out)
     }
     const command_t *c = find(cmd);
     if (!c) {
-        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep, explain, exercise)\n",
+        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep, explain, exercise, record)\n",
                 cmd);
         return EXIT_USAGE;
     }
@@ -305,6 +349,9 @@ static int dispatch(int argc, char **argv)
     /* "gilsim run --help" works too. */
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
+            break;
+        /* record: the program's own arguments start at its first word */
+        if (c->fn == cmd_record && argv[i][0] != '-')
             break;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return cli_help(c->name, stdout);

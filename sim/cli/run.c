@@ -13,6 +13,8 @@
  * 0. */
 #include "cli.h"
 
+#include "gilsim/record.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,16 +113,16 @@ static int parse_run(int argc, char **argv, run_args_t *ra)
     return cli_check_paths("run", ra->file, paths, 4);
 }
 
-/* Opens every requested output before the run: a path that cannot be
- * written is found before any work. 0 or EXIT_IO (reported). */
-static int open_outputs(const run_args_t *ra, gs_output_t *o[4])
+/* Opens every requested output before the work: a path that cannot be
+ * written is found before any of it. 0 or EXIT_IO (reported). */
+static int open_outputs(const char *cmd, const char *const outs[4], gs_output_t *o[4])
 {
     for (int k = 0; k < 4; k++) {
         gs_error_t err;
-        if (ra->outs[k] && gs_output_open(ra->outs[k], &o[k], &err) != 0) {
+        if (outs[k] && gs_output_open(outs[k], &o[k], &err) != 0) {
             char buf[1024];
             gs_error_format(&err, buf, sizeof buf);
-            fprintf(stderr, "gilsim run: %s %s\n", out_names[k], buf);
+            fprintf(stderr, "gilsim %s: %s %s\n", cmd, out_names[k], buf);
             return EXIT_IO;
         }
     }
@@ -129,7 +131,8 @@ static int open_outputs(const run_args_t *ra, gs_output_t *o[4])
 
 /* Writes every output, then commits them together: all new files, or (if
  * one failed) none. EXIT_OK or EXIT_IO (reported). */
-static int write_outputs(const run_args_t *ra, gs_output_t *o[4], out_ctx_t *ctx)
+static int write_outputs(const char *cmd, const char *const outs[4], gs_output_t *o[4],
+                         out_ctx_t *ctx)
 {
     static const gs_export_fn fns[4] = {w_summary, w_trace, w_csv, w_svg};
     for (int k = 0; k < 4; k++) {
@@ -138,9 +141,9 @@ static int write_outputs(const run_args_t *ra, gs_output_t *o[4], out_ctx_t *ctx
         errno = 0;
         int rc = fns[k](gs_output_stream(o[k]), ctx);
         if (rc != 0) {
-            fprintf(stderr, "gilsim run: %s %s: cannot write: %s; no output was written\n",
-                    out_names[k], ra->outs[k], rc == GS_ENOMEM ? "out of memory"
-                                               : errno ? strerror(errno) : "write error");
+            fprintf(stderr, "gilsim %s: %s %s: cannot write: %s; no output was written\n", cmd,
+                    out_names[k], outs[k], rc == GS_ENOMEM ? "out of memory"
+                                           : errno ? strerror(errno) : "write error");
             return EXIT_IO;
         }
     }
@@ -148,7 +151,7 @@ static int write_outputs(const run_args_t *ra, gs_output_t *o[4], out_ctx_t *ctx
     if (gs_output_commit(o, 4, &err) != 0) {
         char buf[1024];
         gs_error_format(&err, buf, sizeof buf);
-        fprintf(stderr, "gilsim run: %s; no output was replaced\n", buf);
+        fprintf(stderr, "gilsim %s: %s; no output was replaced\n", cmd, buf);
         return EXIT_IO;
     }
     return EXIT_OK;
@@ -185,50 +188,57 @@ static int simulate(const run_args_t *ra, gs_trace_t **t)
     return gs_exit_status(sim);
 }
 
-/* Writes the outputs, prints the table and timeline, says why a run stopped.
+/* The metrics of trace t (which this frees), written into the opened
+ * outputs o and committed together, then (unless quiet or an output went to
+ * stdout) the table and timeline; `stopped` words an outcome other than done.
  * Returns the exit status. */
-static int report(const run_args_t *ra, const gs_trace_t *t, const gs_stats_t *s,
-                  gs_output_t *o[4])
+static int report(const char *cmd, const char *src, const char *stopped, gs_trace_t *t,
+                  const char *const outs[4], gs_output_t *o[4], bool quiet)
 {
-    int status = s->outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
-    out_ctx_t ctx = {t, s};
-    if (write_outputs(ra, o, &ctx) != EXIT_OK)
-        status = EXIT_IO;
-    if (!ra->quiet && ra->n_stdout == 0) {
-        bool color = cli_color(stdout);
-        cli_print_summary(stdout, t, s, color);
-        cli_print_timeline(stdout, t, 72, color);
-    }
-    if (s->outcome != GS_OUT_DONE) {
-        const char *msg = gs_trace_message(t);
-        fprintf(stderr, "gilsim run: %s: simulation stopped (%s)%s", cli_source_name(ra->file),
-                gs_outcome_key(s->outcome), *msg ? ": " : "");
-        gs_fput_escaped(stderr, msg, true);
-        fputc('\n', stderr);
-    }
-    if (s->outcome == GS_OUT_INTERRUPTED && status != EXIT_IO)
-        status = EXIT_INTERRUPTED;
-    if (fflush(stdout) != 0 && status == EXIT_OK)
-        status = EXIT_IO;
-    return status;
-}
-
-/* Simulates, computes the metrics and reports. The exit status. */
-static int run_and_report(const run_args_t *ra, gs_output_t *o[4])
-{
-    gs_trace_t *t = NULL;
-    int rc = simulate(ra, &t);
-    if (rc)
-        return rc;
     gs_stats_t s;
     if (gs_stats_compute(t, &s) != 0) {
-        fprintf(stderr, "gilsim run: out of memory computing the metrics\n");
+        fprintf(stderr, "gilsim %s: out of memory computing the metrics\n", cmd);
         gs_trace_free(t);
         return gs_exit_status(GS_ENOMEM);
     }
-    rc = report(ra, t, &s, o);
+    int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED, n_stdout = 0;
+    for (int k = 0; k < 4; k++)
+        n_stdout += outs[k] && gs_path_fd(outs[k], STDOUT_FILENO) == STDOUT_FILENO;
+    out_ctx_t ctx = {t, &s};
+    if (write_outputs(cmd, outs, o, &ctx) != EXIT_OK)
+        status = EXIT_IO;
+    if (!quiet && n_stdout == 0) {
+        bool color = cli_color(stdout);
+        cli_print_summary(stdout, t, &s, color);
+        cli_print_timeline(stdout, t, 72, color);
+    }
+    if (s.outcome != GS_OUT_DONE) {
+        const char *msg = gs_trace_message(t);
+        fprintf(stderr, "gilsim %s: %s: %s (%s)%s", cmd, src, stopped, gs_outcome_key(s.outcome),
+                *msg ? ": " : "");
+        gs_fput_escaped(stderr, msg, true);
+        fputc('\n', stderr);
+    }
+    if (s.outcome == GS_OUT_INTERRUPTED && status != EXIT_IO)
+        status = EXIT_INTERRUPTED;
+    if (fflush(stdout) != 0 && status == EXIT_OK)
+        status = EXIT_IO;
     gs_stats_destroy(&s);
     gs_trace_free(t);
+    return status;
+}
+
+int cli_report(const char *cmd, const char *src, const char *stopped, gs_trace_t *t,
+               const char *const outs[4], bool quiet)
+{
+    gs_output_t *o[4] = {NULL, NULL, NULL, NULL};
+    int rc = open_outputs(cmd, outs, o);
+    if (rc == 0)
+        rc = report(cmd, src, stopped, t, outs, o, quiet);
+    else
+        gs_trace_free(t);
+    for (int k = 0; k < 4; k++)
+        gs_output_abort(o[k]); /* what was not committed */
     return rc;
 }
 
@@ -239,11 +249,17 @@ int cmd_run(int argc, char **argv)
     int rc = parse_run(argc, argv, &ra);
     if (rc)
         return rc;
+    if (ra.file && gs_recording_sniff(ra.file))
+        return cli_show_recording("run", ra.file, ra.n_ov > 0 || ra.have_seed, ra.outs, ra.quiet);
     gs_output_t *o[4] = {NULL, NULL, NULL, NULL};
     cli_signals_begin();
-    rc = open_outputs(&ra, o);
+    rc = open_outputs("run", ra.outs, o);
+    gs_trace_t *t = NULL;
     if (rc == 0)
-        rc = run_and_report(&ra, o);
+        rc = simulate(&ra, &t);
+    if (rc == 0)
+        rc = report("run", cli_source_name(ra.file), "simulation stopped", t, ra.outs, o,
+                    ra.quiet);
     for (int k = 0; k < 4; k++)
         gs_output_abort(o[k]); /* what was not committed */
     cli_signals_end();

@@ -145,10 +145,21 @@ def _experiment(r):
     return out
 
 
+KEPT = "<!-- recordings: begin -->"  # written by bench/bench_record.py, kept here
+
+
 def write(path, results, meta):
     lines = _header(meta) + _summary(results)
     for r in results:
         lines += _experiment(r)
+    try:
+        with open(path) as f:
+            old = f.read()
+    except OSError:
+        old = ""
+    if KEPT in old:
+        start = old.rfind("\n## ", 0, old.index(KEPT))
+        lines += ["", old[start + 1:].rstrip()]
     tmp = "%s.tmp.%d" % (path, os.getpid())
     with open(tmp, "w") as f:
         f.write("\n".join(lines).rstrip() + "\n")

@@ -7,6 +7,7 @@
 #include "explain.h"
 #include "export.h"
 #include "model.h"
+#include "record.h"
 #include "scenario.h"
 #include "stats.h"
 #include "trace.h"
