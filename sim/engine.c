@@ -149,6 +149,8 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
         switch (t->os) {
         case OS_ON:
             st = t->exec_active ? t->req.exec : GS_ST_PY;
+            if (t->in_sys) /* cpython2: a futex call on the GIL: GIL business on a core */
+                st = GS_ST_WAIT_GIL;
             who = t->core->id;
             flags = 0;
             break;
@@ -235,6 +237,8 @@ static const micro_t *req_prog(const gs_req_t *r)
 /* Starts or resumes the current M_EXEC segment. t is ON. */
 static void exec_resume(gs_engine_t *e, gs_thr_t *t)
 {
+    if (gs__gil_sys_resume(e, t))
+        return; /* cpython2: still in the release's futex call */
     bool needs_gil = t->req.exec != GS_ST_C_NOGIL && gs__gil_has(e, t);
     if (needs_gil && !t->holds_gil && !gs__gil_take(e, t))
         return; /* waits; gs__go_on brings it back here */
@@ -382,6 +386,8 @@ void gs__submit(gs_engine_t *e, gs_thr_t *t)
 
 static void on_timer(gs_engine_t *e, gs_thr_t *t)
 {
+    if (gs__gil_on_timer(e, t))
+        return;
     if (t->exec_active && t->os == OS_ON) {
         gs__os_account(e, t);
         if (t->remaining_ns <= 0) {

@@ -136,6 +136,10 @@ struct gs_ctx {
     int64_t remaining_ns; /* of the current M_EXEC */
     int64_t seg_start_ns; /* when the current ON stretch was last accounted */
     int64_t tick_left_ns; /* cpython2: Python time until the next release */
+    bool in_sys;          /* cpython2: on its core in a futex call on the GIL
+                             semaphore (gil.c), for sys_ns more */
+    int64_t sys_ns;
+    bool sem_waiting;     /* cpython2: registered as a waiter on the semaphore */
 
     /* GIL */
     bool holds_gil;
@@ -181,6 +185,8 @@ typedef struct gs_gil {
     gs_thr_t *requester;    /* cpython3: who set drop_request, and when */
     int64_t request_ns;
     gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
+    int sem_waiters;        /* cpython2: threads registered on the semaphore,
+                               asleep in `waiters` or woken and not yet back */
     gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
     gs_rng_t rng;           /* waker = random */
 } gs_gil_t;
@@ -278,6 +284,8 @@ void gs__gil_break(gs_engine_t *e, gs_thr_t *t);     /* EV_BREAK */
 bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t); /* before Python runs: false = dropped */
 int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segment */
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
+bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t); /* true: in a futex call, timer set */
+bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t);   /* true: a futex call ended */
 
 /* waitq (sync.c) */
 void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t);

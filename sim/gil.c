@@ -25,15 +25,24 @@
  *     call that keeps the GIL, a holder that had to get a core back) finds
  *     the requester asleep: no stealing.
  *   switch_number grows only when the new holder differs from the last one.
- * cpython2 (legacy): every check_interval ticks of Python the holder releases
- *   the lock (signalling a waiter) and re-takes it at once. A signalled
- *   waiter needs wake-up latency and a core; by then the GIL is usually taken
- *   again (a futile wake-up): on several cores the holder keeps winning.
- *   No timeouts, no drop requests.
+ * cpython2 (Python 2.7 ceval.c _Py_Ticker; the lock is a POSIX semaphore,
+ *   Python/thread_pthread.h USE_SEMAPHORES, on glibc's nptl sem_post.c and
+ *   sem_waitcommon.c): every check_interval ticks of Python the holder
+ *   releases the lock (sem_post) and re-takes it (sem_wait). A thread that
+ *   finds it taken registers as a semaphore waiter and sleeps; it stays
+ *   registered until it gets the lock. While anyone is registered, every
+ *   sem_post makes a futex wake system call (futex_ns on the holder's core,
+ *   the lock free meanwhile) that wakes one sleeper. The woken waiter needs
+ *   wake-up latency and a core; if the lock is free it takes it, otherwise
+ *   (a futile wake-up) it pays its own futex call to sleep again. On several
+ *   cores the holder keeps winning and pays a system call per release: the
+ *   GIL battle costs time. No timeouts, no drop requests.
  * none: no GIL at all (see gs__gil_has).
  * Transitions: FREE -> HELD [take], HELD -> FREE [drop].
  * Invariants: at most one holder; holder->holds_gil; a waiter is OFF with
- * gw == GW_COND and is in `waiters`, a forced dropper is in `switch_wait`. */
+ * gw == GW_COND and is in `waiters`, a forced dropper is in `switch_wait`;
+ * sem_waiters counts the threads with sem_waiting (cpython2); a thread with
+ * in_sys is ON and does not hold the GIL. */
 #include "engine_int.h"
 
 gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t)
@@ -59,6 +68,10 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     g->locked = true;
     g->holder = t;
     t->holds_gil = true;
+    if (t->sem_waiting) {
+        t->sem_waiting = false;
+        g->sem_waiters--;
+    }
     if (g->last_holder != t)
         g->switch_number++;
     g->last_holder = t;
@@ -80,6 +93,10 @@ static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
 {
     t->gw = GW_COND;
     t->saved_switch = g->switch_number;
+    if (g->py->gil == GS_GIL_CPYTHON2 && !t->sem_waiting) {
+        t->sem_waiting = true;
+        g->sem_waiters++;
+    }
     gs__waitq_push(e, &g->waiters, t);
     gs__os_block(e, t, BLK_GIL, -1);
     if (g->py->gil == GS_GIL_CPYTHON3)
@@ -135,9 +152,52 @@ static void signal_one(gs_engine_t *e, gs_gil_t *g, const gs_thr_t *requester)
     gs__os_wake(e, w);
 }
 
+/* cpython2: t stays on its core for sys_ns in a futex call (in_sys). */
+static void sys_call(gs_thr_t *t, int64_t ns)
+{
+    t->in_sys = true;
+    t->sys_ns = ns;
+}
+
+bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t)
+{
+    if (!t->in_sys)
+        return false;
+    t->seg_start_ns = e->now;
+    gs__thr_timer(e, t, e->now + (t->sys_ns > 0 ? t->sys_ns : 0));
+    gs__thr_trace(e, t);
+    return true;
+}
+
+bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t)
+{
+    if (!t->in_sys || t->os != OS_ON)
+        return false;
+    gs__os_account(e, t);
+    t->in_sys = false;
+    t->sys_ns = 0;
+    gs_gil_t *g = gs__gil_of(e, t);
+    if (t->gw == GW_SIGNALED) {
+        /* the futile waiter's futex wait: it returns at once if the lock was
+         * posted meanwhile (the value changed), otherwise it sleeps */
+        if (!g->locked) {
+            t->gw = GW_NONE;
+            acquire(e, g, t);
+            gs__go_on(e, t);
+        } else {
+            wait_cond(e, g, t);
+        }
+        return true;
+    }
+    gs__go_on(e, t); /* the holder's release is over: take the lock again */
+    return true;
+}
+
 void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
+    if (gs__gil_sys_resume(e, t))
+        return;
     if (!g->locked) {
         t->gw = GW_NONE;
         acquire(e, g, t);
@@ -156,6 +216,11 @@ void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
         }
     } else if (t->gw == GW_SIGNALED) {
         gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
+        if (g->py->gil == GS_GIL_CPYTHON2 && g->py->futex_ns > 0) {
+            sys_call(t, g->py->futex_ns);
+            gs__gil_sys_resume(e, t);
+            return;
+        }
     }
     wait_cond(e, g, t);
 }
@@ -211,10 +276,16 @@ void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
     gs_gil_t *g = gs__gil_of(e, t);
     if (g->py->gil != GS_GIL_CPYTHON2 || !t->holds_gil || t->tick_left_ns > 0)
         return;
-    /* Release and re-take at once (Python 2 ceval.c, _Py_Ticker). A waiter
-     * woken by the release may preempt us on this very core first. */
+    /* Release and re-take (Python 2 ceval.c, _Py_Ticker). With a registered
+     * waiter the release is a futex wake system call, the lock free
+     * meanwhile; the caller's gs__go_on starts it and exec_resume re-takes
+     * (or waits) after. A waiter woken by the release may preempt us on this
+     * very core first. */
+    bool registered = g->sem_waiters > 0;
     gs__gil_drop(e, t, false);
-    if (t->os == OS_ON && !g->locked)
+    if (registered && g->py->futex_ns > 0)
+        sys_call(t, g->py->futex_ns);
+    else if (t->os == OS_ON && !g->locked)
         acquire(e, g, t);
 }
 

@@ -31,6 +31,7 @@ void gs_python_defaults(gs_python_t *p)
     p->signal_steal_pct = 83; /* calibrated: docs/model.md, docs/validation.md */
     p->check_interval = 100; /* sys.getcheckinterval() in 2.x */
     p->tick_ns = 100;
+    p->futex_ns = 1000; /* docs/validation-versions.md: a futex_wake here */
     p->slowdown_pct = 100;
     p->thread_create_ns = 50000;
 }

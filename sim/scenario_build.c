@@ -28,9 +28,10 @@ static const char *const machine_keys[] = {
     "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
     "timer_slack", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", NULL};
-static const char *const python_keys[] = {"gil",           "switch_interval", "waker",
-                                          "signal_steal",  "check_interval",  "tick",
-                                          "slowdown",      "thread_create",   NULL};
+static const char *const python_keys[] = {"version",      "gil",            "switch_interval",
+                                          "waker",        "signal_steal",   "check_interval",
+                                          "tick",         "futex",          "slowdown",
+                                          "thread_create", NULL};
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
 static const char *const queue_keys[] = {"maxsize", "initial", NULL};
@@ -113,15 +114,49 @@ static void get_hundredths(gs__scen_t *ld, const cJSON *obj, const char *key, do
     gs__scen_pop(ld, mark);
 }
 
+/* python.version: a preset name, as a string ("3.10") or, where that reads
+ * the same, a number (2.7). Fills py from the preset; false if invalid. */
+static bool read_version(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
+{
+    size_t mark = gs__scen_push_key(ld, "version");
+    char name[32] = "";
+    bool ok = false;
+    if (cJSON_IsString(v))
+        snprintf(name, sizeof name, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(name, sizeof name, "%g", v->valuedouble);
+    if (name[0] && gs_python_preset(name, py) == 0) {
+        ok = true;
+    } else if (cJSON_IsNumber(v) && strcmp(name, "3.1") == 0) {
+        gs__scen_err(ld, "3.1 is not a preset (3.1 had the old GIL); for 3.10 write it as a "
+                         "string, \"3.10\" (on the command line: --set "
+                         "'python.version=\"3.10\"')");
+    } else {
+        char got[64];
+        if (cJSON_IsNumber(v))
+            snprintf(got, sizeof got, "%s", name);
+        else
+            gs__scen_describe(v, got, sizeof got);
+        gs__scen_err(ld, "unknown version %s; expected one of %s", got,
+                     gs_python_preset_names());
+    }
+    gs__scen_pop(ld, mark);
+    return ok;
+}
+
 /* Applies the keys present in v onto py (a copy of the defaults or of the
- * top-level python). */
+ * top-level python). A version starts from its preset (dropping what the
+ * top level set); the other keys win over it. */
 static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
 {
-    if (!gs__scen_expect_object(ld, v, "{\"gil\": \"cpython3\", \"switch_interval\": \"5ms\"}"))
+    if (!gs__scen_expect_object(ld, v, "{\"version\": \"3.12\", \"switch_interval\": \"5ms\"}"))
         return;
     gs__scen_check_keys(ld, v, python_keys);
     int e;
     int64_t i;
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(v, "version");
+    if (ver)
+        read_version(ld, ver, py);
     if (gs__scen_get_enum(ld, v, "gil", gil_names, &e) > 0)
         py->gil = (gs_gil_kind_t)e;
     gs__scen_get_fixed(ld, v, "switch_interval", 1, &py->switch_interval_ns);
@@ -130,6 +165,7 @@ static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
     if (gs__scen_get_int(ld, v, "check_interval", 1, 1000000, &i) > 0)
         py->check_interval = (int)i;
     gs__scen_get_fixed(ld, v, "tick", 1, &py->tick_ns);
+    gs__scen_get_fixed(ld, v, "futex", 0, &py->futex_ns);
     gs__scen_get_fixed(ld, v, "thread_create", 0, &py->thread_create_ns);
     get_hundredths(ld, v, "signal_steal", 0.0, 1.0,
                    "a chance from 0 to 1 (0.8 = the waiter that asked for the drop takes the "

@@ -651,7 +651,9 @@ static bool covered(const gs_lane_t *lane, int64_t a, int64_t b, int32_t who, in
         const gs_interval_t *v = &lane->iv[j];
         if (v->start_ns > at)
             return false;
-        bool ok = mode == 0 ? (running_state(v->state) && v->who == who)
+        /* on a core: running, or (cpython2) in a futex call on the GIL */
+        bool ok = mode == 0 ? ((running_state(v->state) || v->state == GS_ST_WAIT_GIL) &&
+                               v->who == who)
                             : (gs_interval_holds_gil(v) && v->state != GS_ST_WAIT_GIL);
         if (!ok)
             return false;

@@ -9,6 +9,7 @@
 #define GILSIM_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -45,6 +46,9 @@ typedef struct gs_machine {
 } gs_machine_t;
 
 typedef struct gs_python {
+    int version;                /* python.version preset, major*100+minor (3.13 ->
+                                   313); 0 when none was given */
+    bool free_threaded;         /* a free-threaded build (3.13t...) */
     gs_gil_kind_t gil;          /* default cpython3 */
     int64_t switch_interval_ns; /* cpython3; default 5 ms */
     gs_waker_t waker;           /* cpython3/2: which waiter a signal wakes */
@@ -53,6 +57,9 @@ typedef struct gs_python {
                                    the others (glibc condvar); default 83 */
     int check_interval;         /* cpython2: ticks between releases; 100 */
     int64_t tick_ns;            /* cpython2: duration of one tick; 100 ns */
+    int64_t futex_ns;           /* cpython2: one futex system call on the GIL's
+                                   semaphore (glibc sem_post's wake, sem_wait's
+                                   sleep); 1 us, measured on this machine */
     int slowdown_pct;           /* none: Python runs this % of the time; 100 */
     int64_t thread_create_ns;   /* cost to the starter of a start op; 50 us */
 } gs_python_t;
@@ -182,6 +189,13 @@ GS_API void gs_model_set_body(gs_model_t *m, int t, gs_body_fn body, void *user,
 /* Checks indices and ranges; fills err with the first problem. 0 or
  * GS_ESCENARIO. gs_sim_run calls it too. */
 GS_API int gs_model_check(const gs_model_t *m, gs_error_t *err);
+
+/* python.version presets (sim/versions.c): fills py from the defaults and the
+ * preset `name` ("2.7", "3.13t"...); GS_EINVAL for an unknown name. */
+GS_API int gs_python_preset(const char *name, gs_python_t *py);
+GS_API const char *gs_python_preset_names(void); /* for error messages */
+/* The preset name of py ("3.13t"), "" when it has none; buf for the rest. */
+GS_API const char *gs_python_version_name(const gs_python_t *py, char *buf, size_t n);
 
 GS_API const char *gs_policy_name(gs_policy_t p);
 GS_API const char *gs_gil_name(gs_gil_kind_t g);
