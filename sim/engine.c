@@ -140,6 +140,7 @@ static gs_state_t blk_state(blk_t b)
 
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
 {
+    gs__ft_note(e, t);
     gs_state_t st;
     int32_t who = -1;
     uint8_t flags = t->holds_gil ? GS_IV_HOLDS_GIL : 0;
@@ -198,6 +199,7 @@ static const micro_t P_Q[] = {M_GIL, M_Q_TRY, M_DROP, M_Q_WAIT, M_GIL, M_Q_TRY, 
 static const micro_t P_START[] = {M_GIL, M_EXEC, M_START, M_END};
 static const micro_t P_JOIN[] = {M_GIL, M_JOIN_CHECK, M_DROP, M_JOIN_WAIT, M_GIL, M_END};
 static const micro_t P_EXIT[] = {M_EXIT, M_END};
+static const micro_t P_FT[] = {M_GIL, M_FT, M_EXEC, M_END};
 
 static const micro_t *req_prog(const gs_req_t *r)
 {
@@ -230,6 +232,9 @@ static const micro_t *req_prog(const gs_req_t *r)
         return P_JOIN;
     case RQ_EXIT:
         return P_EXIT;
+    case RQ_GC:
+    case RQ_IMPORT:
+        return P_FT;
     }
     return P_EXIT;
 }
@@ -249,15 +254,16 @@ static void exec_resume(gs_engine_t *e, gs_thr_t *t)
     if (cap < span)
         span = cap;
     t->seg_start_ns = e->now;
-    gs__thr_timer(e, t, e->now + span);
-    gs__thr_trace(e, t);
+    gs__thr_trace(e, t); /* first: it may change how fast t runs (ft.c) */
+    gs__thr_timer(e, t, e->now + gs__ft_wall(t, span));
 }
 
 static step_res_t step_exec(gs_engine_t *e, gs_thr_t *t)
 {
     int64_t ns = t->req.ns;
-    if (t->req.exec == GS_ST_PY && !gs__gil_has(e, t)) {
-        int pct = e->m->processes[t->process].python.slowdown_pct;
+    const gs_python_t *py = &e->m->processes[t->process].python;
+    if (t->req.exec == GS_ST_PY && (py->free_threaded || !gs__gil_has(e, t))) {
+        int pct = py->slowdown_pct;
         ns = ns / 100 * pct + ns % 100 * pct / 100;
     }
     if (ns <= 0)
@@ -337,6 +343,10 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
             break;
         case M_EXIT:
             r = step_exit(e, t);
+            break;
+        case M_FT:
+            gs__ft_step(e, t);
+            r = STEP_NEXT;
             break;
         default:
             r = gs__sync_step(e, t, m);
@@ -548,6 +558,7 @@ static void engine_free(gs_engine_t *e)
             gs__waitq_free(&e->queues[i].putters);
             gs__waitq_free(&e->queues[i].getters);
         }
+    gs__ft_destroy(e);
     free(e->joiners);
     free(e->heap);
     free(e->thr);
@@ -585,7 +596,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->ready = calloc((size_t)m->n_threads + 1, sizeof *e->ready);
     e->cap_ready = m->n_threads + 1;
     if (!e->thr || !e->joiners || !e->cores || !e->gils || !e->locks || !e->events ||
-        !e->queues || !e->ready) {
+        !e->queues || !e->ready || gs__ft_init(e) < 0) {
         e->n_thr = 0;
         engine_free(e);
         return NULL;
@@ -600,6 +611,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
         t->last_core = -1;
         t->ready_idx = -1;
         t->weight = cfs_weight(t->spec->priority);
+        t->stretch_ppm = 1000000;
         gs__rng_seed(&t->rng, m->seed, (uint64_t)i);
     }
     for (int p = 0; p < m->n_processes; p++)
@@ -702,6 +714,8 @@ oom:
 static int request(gs_ctx_t *c, req_kind_t k, int64_t ns, gs_state_t exec, int target)
 {
     memset(&c->req, 0, sizeof c->req);
+    if (k != RQ_CPU) /* a shared access (gs_touch) is for cpu requests only */
+        c->acc_obj = 0;
     c->req.kind = k;
     c->req.ns = ns < 0 ? 0 : ns;
     c->req.exec = exec;
@@ -714,6 +728,25 @@ static int request(gs_ctx_t *c, req_kind_t k, int64_t ns, gs_state_t exec, int t
 int gs_cpu(gs_ctx_t *c, int64_t ns)
 {
     return request(c, RQ_CPU, ns, GS_ST_PY, -1);
+}
+int gs_touch_cpu(gs_ctx_t *c, int64_t ns, int object, bool writes, int64_t every_ns)
+{
+    if (object < 0 || object >= c->e->m->n_objects || every_ns <= 0)
+        return gs_cpu(c, ns);
+    c->acc_obj = object + 1;
+    c->acc_writes = writes;
+    c->acc_every = every_ns;
+    int r = request(c, RQ_CPU, ns, GS_ST_PY, -1);
+    c->acc_obj = 0;
+    return r;
+}
+int gs_gc(gs_ctx_t *c, int64_t ns)
+{
+    return request(c, RQ_GC, ns, GS_ST_C_GIL, 0);
+}
+int gs_import(gs_ctx_t *c, int64_t ns, bool free_threading)
+{
+    return request(c, RQ_IMPORT, ns, GS_ST_C_GIL, free_threading);
 }
 int gs_io(gs_ctx_t *c, int64_t ns)
 {

@@ -97,12 +97,13 @@ typedef enum micro {
     M_JOIN_CHECK,
     M_JOIN_WAIT,
     M_EXIT,
+    M_FT,         /* gc / import: stop the world, maybe switch the GIL on (ft.c) */
     M_END
 } micro_t;
 
 typedef enum req_kind { RQ_BOOT, RQ_CPU, RQ_IO, RQ_SLEEP, RQ_C_CALL, RQ_ACQUIRE, RQ_RELEASE,
                         RQ_EV_WAIT, RQ_EV_SET, RQ_EV_CLEAR, RQ_PUT, RQ_GET, RQ_START,
-                        RQ_JOIN, RQ_EXIT } req_kind_t;
+                        RQ_JOIN, RQ_EXIT, RQ_GC, RQ_IMPORT } req_kind_t;
 
 typedef struct gs_req {
     req_kind_t kind;
@@ -141,6 +142,13 @@ struct gs_ctx {
     int64_t sys_ns;
     bool sem_waiting;     /* cpython2: registered as a waiter on the semaphore */
 
+    /* shared-object access of the current cpu request (ft.c) */
+    int acc_obj;          /* 1 + object index, 0 none */
+    bool acc_writes;
+    int64_t acc_every;
+    bool accessing;       /* counted in obj_k now */
+    int64_t stretch_ppm;  /* wall time per Python time, in millionths */
+
     /* GIL */
     bool holds_gil;
     gil_wait_t gw;
@@ -177,6 +185,7 @@ typedef struct gs_waitq {
 typedef struct gs_gil {
     int process;
     const gs_python_t *py;
+    gs_gil_kind_t kind;     /* py->gil, until an import switches it on (ft.c) */
     bool locked;
     gs_thr_t *holder;
     gs_thr_t *last_holder;
@@ -228,6 +237,7 @@ struct gs_engine {
     gs_event_obj_t *events;
     gs_queue_t *queues;
     gs_waitq_t *joiners; /* per thread */
+    int *obj_k, *obj_kw; /* per shared object: threads running on it, writers */
 
     gs_thr_t **ready; /* the OS ready queue (unordered; picked by scan) */
     int n_ready, cap_ready;
@@ -286,6 +296,14 @@ int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segm
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
 bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t); /* true: in a futex call, timer set */
 bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t);   /* true: a futex call ended */
+
+/* ft.c */
+int gs__ft_init(gs_engine_t *e);
+void gs__ft_destroy(gs_engine_t *e);
+void gs__ft_note(gs_engine_t *e, gs_thr_t *t);        /* t may start/stop accessing */
+int64_t gs__ft_wall(const gs_thr_t *t, int64_t python_ns);
+int64_t gs__ft_progress(const gs_thr_t *t, int64_t wall_ns);
+void gs__ft_step(gs_engine_t *e, gs_thr_t *t);        /* M_FT */
 
 /* waitq (sync.c) */
 void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t);

@@ -52,13 +52,14 @@ gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t)
 
 bool gs__gil_has(const gs_engine_t *e, const gs_thr_t *t)
 {
-    return e->gils[t->process].py->gil != GS_GIL_NONE;
+    return e->gils[t->process].kind != GS_GIL_NONE;
 }
 
 void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process)
 {
     g->process = process;
     g->py = &e->m->processes[process].python;
+    g->kind = g->py->gil;
     gs__rng_seed(&g->rng, e->m->seed, (UINT64_C(1) << 32) + (uint64_t)process);
 }
 
@@ -76,7 +77,7 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
         g->switch_number++;
     g->last_holder = t;
     t->tick_left_ns = (int64_t)g->py->check_interval * g->py->tick_ns;
-    if (g->py->gil == GS_GIL_CPYTHON3) {
+    if (g->kind == GS_GIL_CPYTHON3) {
         g->drop_request = false; /* the new holder resets it */
         g->requester = NULL;
         gs_thr_t *w;
@@ -93,13 +94,13 @@ static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
 {
     t->gw = GW_COND;
     t->saved_switch = g->switch_number;
-    if (g->py->gil == GS_GIL_CPYTHON2 && !t->sem_waiting) {
+    if (g->kind == GS_GIL_CPYTHON2 && !t->sem_waiting) {
         t->sem_waiting = true;
         g->sem_waiters++;
     }
     gs__waitq_push(e, &g->waiters, t);
     gs__os_block(e, t, BLK_GIL, -1);
-    if (g->py->gil == GS_GIL_CPYTHON3)
+    if (g->kind == GS_GIL_CPYTHON3)
         gs__thr_timer(e, t, e->now + g->py->switch_interval_ns + e->m->machine.timer_slack_ns);
 }
 
@@ -204,7 +205,7 @@ void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
         gs__go_on(e, t);
         return;
     }
-    if (t->gw == GW_TIMEDOUT && g->py->gil == GS_GIL_CPYTHON3 &&
+    if (t->gw == GW_TIMEDOUT && g->kind == GS_GIL_CPYTHON3 &&
         g->switch_number == t->saved_switch) {
         if (!g->drop_request) {
             g->drop_request = true;
@@ -216,7 +217,7 @@ void gs__gil_on_core(gs_engine_t *e, gs_thr_t *t)
         }
     } else if (t->gw == GW_SIGNALED) {
         gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
-        if (g->py->gil == GS_GIL_CPYTHON2 && g->py->futex_ns > 0) {
+        if (g->kind == GS_GIL_CPYTHON2 && g->py->futex_ns > 0) {
             sys_call(t, g->py->futex_ns);
             gs__gil_sys_resume(e, t);
             return;
@@ -229,7 +230,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     GS_ASSERT(g->holder == t);
-    bool forced = !final && g->py->gil == GS_GIL_CPYTHON3 && g->drop_request;
+    bool forced = !final && g->kind == GS_GIL_CPYTHON3 && g->drop_request;
     const gs_thr_t *requester = forced ? g->requester : NULL;
     g->locked = false;
     g->holder = NULL;
@@ -256,7 +257,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
 bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    if (g->py->gil == GS_GIL_CPYTHON3 && g->drop_request && g->holder == t)
+    if (g->kind == GS_GIL_CPYTHON3 && g->drop_request && g->holder == t)
         return gs__gil_drop(e, t, false);
     return true;
 }
@@ -264,7 +265,7 @@ bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t)
 int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    if (g->py->gil != GS_GIL_CPYTHON2 || t->req.exec != GS_ST_PY || !t->holds_gil)
+    if (g->kind != GS_GIL_CPYTHON2 || t->req.exec != GS_ST_PY || !t->holds_gil)
         return INT64_MAX;
     if (t->tick_left_ns <= 0)
         t->tick_left_ns = (int64_t)g->py->check_interval * g->py->tick_ns;
@@ -274,7 +275,7 @@ int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t)
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    if (g->py->gil != GS_GIL_CPYTHON2 || !t->holds_gil || t->tick_left_ns > 0)
+    if (g->kind != GS_GIL_CPYTHON2 || !t->holds_gil || t->tick_left_ns > 0)
         return;
     /* Release and re-take (Python 2 ceval.c, _Py_Ticker). With a registered
      * waiter the release is a futex wake system call, the lock free

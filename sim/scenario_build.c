@@ -22,7 +22,7 @@
 static const char *const top_keys[] = {
     "name",  "description", "seed",   "until",  "max_events", "machine",   "python",
     "locks", "rlocks",      "events", "queues", "threads",    "processes", "annotations",
-    "$schema", NULL};
+    "objects", "$schema", NULL};
 static const char *const machine_keys[] = {
     "cores",       "policy",      "timeslice",           "context_switch",
     "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
@@ -31,7 +31,9 @@ static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", NULL
 static const char *const python_keys[] = {"version",      "gil",            "switch_interval",
                                           "waker",        "signal_steal",   "check_interval",
                                           "tick",         "futex",          "slowdown",
-                                          "thread_create", NULL};
+                                          "thread_create", "PYTHON_GIL",    "refcount",
+                                          "pymutex_hold", "pymutex_park",   "stop_the_world",
+                                          NULL};
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
 static const char *const queue_keys[] = {"maxsize", "initial", NULL};
@@ -166,6 +168,15 @@ static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
         py->check_interval = (int)i;
     gs__scen_get_fixed(ld, v, "tick", 1, &py->tick_ns);
     gs__scen_get_fixed(ld, v, "futex", 0, &py->futex_ns);
+    gs__scen_get_fixed(ld, v, "refcount", 0, &py->refcount_ns);
+    gs__scen_get_fixed(ld, v, "pymutex_hold", 0, &py->pymutex_hold_ns);
+    gs__scen_get_fixed(ld, v, "pymutex_park", 0, &py->pymutex_park_ns);
+    gs__scen_get_fixed(ld, v, "stop_the_world", 0, &py->stw_ns);
+    if (gs__scen_get_int(ld, v, "PYTHON_GIL", 0, 1, &i) > 0) {
+        py->python_gil = (int)i;
+        if (i == 1 && py->gil == GS_GIL_NONE)
+            py->gil = GS_GIL_CPYTHON3; /* the same binary with its GIL on */
+    }
     gs__scen_get_fixed(ld, v, "thread_create", 0, &py->thread_create_ns);
     get_hundredths(ld, v, "signal_steal", 0.0, 1.0,
                    "a chance from 0 to 1 (0.8 = the waiter that asked for the drop takes the "
@@ -558,6 +569,7 @@ void gs__scen_build(gs__scen_t *ld, const cJSON *root)
     read_name_list(ld, root, "rlocks", 1);
     read_name_list(ld, root, "events", 2);
     read_queues(ld, root);
+    gs__scen_read_objects(ld, root);
 
     ld->decls = calloc((size_t)count_decls(root) + 1, sizeof *ld->decls);
     if (!ld->decls) {

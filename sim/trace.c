@@ -124,7 +124,7 @@ gs_trace_t *gs__trace_new(const gs_model_t *m)
         t->process_gil[p] = ps->python.gil;
         t->switch_interval[p] = ps->python.switch_interval_ns;
         t->gil_lane[p] = -1;
-        if (ps->python.gil != GS_GIL_NONE) {
+        if (ps->python.gil != GS_GIL_NONE || ps->python.free_threaded) { /* an import may switch it on */
             t->gil_lane[p] = t->n_lanes;
             ok = ok && add_lane(t, GS_LANE_GIL, "GIL", p, p);
         }
@@ -575,7 +575,7 @@ const char *gs_instant_key(gs_instant_kind_t k)
 {
     static const char *const n[] = {"drop_request", "forced_switch", "timeout", "signal",
                                     "futile_wakeup", "preempt", "deadlock", "annotation",
-                                    "queue_len"};
+                                    "queue_len", "stop_the_world", "gil_enabled"};
     return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
 }
 
