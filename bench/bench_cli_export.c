@@ -1,5 +1,5 @@
 /* bench_cli_export.c - time the exporters and the metrics on a fabricated
- * trace of about 1 000 000 intervals (through sim/trace_int.h).
+ * trace of about 1 000 000 intervals (through sim/base/trace_int.h).
  *
  *   bench_cli_export [--intervals N] [--dir DIR]
  *

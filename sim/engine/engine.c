@@ -1,0 +1,656 @@
+/* engine.c - requests and the run loop, above the kernel and the models.
+ *
+ * Requests. A body's call (gs_cpu, gs_io...) becomes a request: a short fixed
+ * list of micro-steps (hold the GIL, drop it, execute, block, try a lock...).
+ * advance() runs the steps while the thread is ON a core; a step that must
+ * wait (for the GIL, a core, a timer, a lock) returns, and the thread goes on
+ * from the same step when it is ON again. When the list ends the request is
+ * complete: e->resume names the thread whose body may continue.
+ *
+ * The one upcall. The models below (os.c, gil.c) call back into this file
+ * through gs__go_on() only: "t has its core (and, if it waited for it, the
+ * GIL) again: continue its request". Every other call goes downwards, to the
+ * kernel (kernel.c) and to base.
+ *
+ * The loop. Whoever holds the baton (main thread or a worker) runs
+ * gs__engine_next(): it pops events (kernel.c orders them) until some thread
+ * must resume, and hands the baton straight to that thread's worker (one
+ * hand-off per request).
+ *
+ * Stops: every thread finished (done); no event left while threads wait
+ * (deadlock, with who-waits-for-what); a lock or join cycle (deadlock, found
+ * when the cycle closes); the horizon; max_events; a body error. */
+#include "engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- requests ----------------------------------------------------------------- */
+
+static const micro_t P_BOOT[] = {M_GIL, M_END};
+static const micro_t P_EXEC[] = {M_GIL, M_EXEC, M_END};
+static const micro_t P_C_REL[] = {M_GIL, M_DROP, M_EXEC, M_GIL, M_END};
+static const micro_t P_BLOCK[] = {M_GIL, M_DROP, M_BLOCK, M_GIL, M_END};
+static const micro_t P_ACQ[] = {M_GIL, M_LOCK, M_DROP, M_LOCK_WAIT, M_GIL, M_END};
+static const micro_t P_REL[] = {M_GIL, M_UNLOCK, M_END};
+static const micro_t P_EVW[] = {M_GIL, M_EV_CHECK, M_DROP, M_EV_WAIT, M_GIL, M_END};
+static const micro_t P_EVS[] = {M_GIL, M_EV_SET, M_END};
+static const micro_t P_EVC[] = {M_GIL, M_EV_CLEAR, M_END};
+/* queue.Queue waits on a Condition: after a wake-up it re-checks with the
+ * GIL held, and waits again if it lost the race (M_Q_WAIT jumps back). */
+static const micro_t P_Q[] = {M_GIL, M_Q_TRY, M_DROP, M_Q_WAIT, M_GIL, M_Q_TRY, M_END};
+static const micro_t P_START[] = {M_GIL, M_EXEC, M_START, M_END};
+static const micro_t P_JOIN[] = {M_GIL, M_JOIN_CHECK, M_DROP, M_JOIN_WAIT, M_GIL, M_END};
+static const micro_t P_EXIT[] = {M_EXIT, M_END};
+static const micro_t P_FT[] = {M_GIL, M_FT, M_EXEC, M_END};
+
+static const micro_t *req_prog(const gs_req_t *r)
+{
+    switch (r->kind) {
+    case RQ_BOOT:
+        return P_BOOT;
+    case RQ_CPU:
+        return P_EXEC;
+    case RQ_C_CALL:
+        return r->exec == GS_ST_C_NOGIL ? P_C_REL : P_EXEC;
+    case RQ_IO:
+    case RQ_SLEEP:
+        return P_BLOCK;
+    case RQ_ACQUIRE:
+        return P_ACQ;
+    case RQ_RELEASE:
+        return P_REL;
+    case RQ_EV_WAIT:
+        return P_EVW;
+    case RQ_EV_SET:
+        return P_EVS;
+    case RQ_EV_CLEAR:
+        return P_EVC;
+    case RQ_PUT:
+    case RQ_GET:
+        return P_Q;
+    case RQ_START:
+        return P_START;
+    case RQ_JOIN:
+        return P_JOIN;
+    case RQ_EXIT:
+        return P_EXIT;
+    case RQ_GC:
+    case RQ_IMPORT:
+        return P_FT;
+    }
+    return P_EXIT;
+}
+
+/* Starts or resumes the current M_EXEC segment. t is ON. */
+static void exec_resume(gs_engine_t *e, gs_thr_t *t)
+{
+    if (gs__gil_sys_resume(e, t))
+        return; /* cpython2: still in the release's futex call */
+    bool needs_gil = t->req.exec != GS_ST_C_NOGIL && gs__gil_has(e, t);
+    if (needs_gil && !t->holds_gil && !gs__gil_take(e, t))
+        return; /* waits; gs__go_on brings it back here */
+    if (t->req.exec == GS_ST_PY && needs_gil && !gs__gil_exec_check(e, t))
+        return; /* dropped on request */
+    int64_t span = t->remaining_ns;
+    int64_t cap = gs__gil_exec_limit(e, t);
+    if (cap < span)
+        span = cap;
+    t->seg_start_ns = e->now;
+    gs__thr_trace(e, t); /* first: it may change how fast t runs (ft.c) */
+    gs__thr_timer(e, t, e->now + gs__ft_wall(t, span));
+}
+
+static step_res_t step_exec(gs_engine_t *e, gs_thr_t *t)
+{
+    int64_t ns = t->req.ns;
+    const gs_python_t *py = &e->m->processes[t->process].python;
+    if (t->req.exec == GS_ST_PY && (py->free_threaded || !gs__gil_has(e, t))) {
+        int pct = py->slowdown_pct;
+        ns = ns / 100 * pct + ns % 100 * pct / 100;
+    }
+    if (ns <= 0)
+        return STEP_NEXT;
+    t->exec_active = true;
+    t->remaining_ns = ns;
+    exec_resume(e, t);
+    return STEP_WAIT;
+}
+
+static step_res_t step_block(gs_engine_t *e, gs_thr_t *t)
+{
+    if (t->in_wait) {
+        t->in_wait = false;
+        return STEP_NEXT;
+    }
+    t->in_wait = true;
+    gs__os_block(e, t, t->req.kind == RQ_SLEEP ? BLK_SLEEP : BLK_IO, -1);
+    /* a sleep is a timer and ends late by the timer slack; I/O completes
+     * when the device says so */
+    int64_t slack = t->req.kind == RQ_SLEEP ? e->m->machine.timer_slack_ns : 0;
+    gs__thr_timer(e, t, e->now + t->req.ns + slack);
+    return STEP_WAIT;
+}
+
+static step_res_t step_gil(gs_engine_t *e, gs_thr_t *t)
+{
+    if (!gs__gil_has(e, t))
+        return STEP_NEXT;
+    if (t->holds_gil) {
+        /* The eval breaker between bytecodes: a pending drop request is
+         * honoured before the thread goes on (CPython _Py_HandlePending). */
+        return gs__gil_exec_check(e, t) ? STEP_NEXT : STEP_WAIT;
+    }
+    return gs__gil_take(e, t) ? STEP_NEXT : STEP_WAIT;
+}
+
+static step_res_t step_exit(gs_engine_t *e, gs_thr_t *t)
+{
+    /* Leave the core first: the final drop signals a waiter, and a waking
+     * waiter may preempt the core it runs on. */
+    t->finished = true;
+    e->n_finished++;
+    gs__os_exit(e, t);
+    if (t->holds_gil)
+        gs__gil_drop(e, t, true);
+    gs__sync_thread_done(e, t);
+    gs__thr_trace(e, t);
+    return STEP_WAIT;
+}
+
+/* Runs t's request from its current step until it waits or completes. */
+static void advance(gs_engine_t *e, gs_thr_t *t)
+{
+    while (!e->stopped && t->os == OS_ON) {
+        micro_t m = t->req.prog[t->req.pc];
+        step_res_t r;
+        switch (m) {
+        case M_END:
+            GS_ASSERT(e->resume == NULL);
+            e->resume = t;
+            gs__thr_trace(e, t);
+            return;
+        case M_GIL:
+            r = step_gil(e, t);
+            break;
+        case M_DROP:
+            t->req.pc++; /* the drop happens now even if a switch wait follows */
+            if (gs__gil_has(e, t) && t->holds_gil && !gs__gil_drop(e, t, false))
+                return;
+            continue;
+        case M_EXEC:
+            r = step_exec(e, t);
+            break;
+        case M_BLOCK:
+            r = step_block(e, t);
+            break;
+        case M_EXIT:
+            r = step_exit(e, t);
+            break;
+        case M_FT:
+            gs__ft_step(e, t);
+            r = STEP_NEXT;
+            break;
+        default:
+            r = gs__sync_step(e, t, m);
+        }
+        switch (r) {
+        case STEP_NEXT:
+            t->req.pc++;
+            break;
+        case STEP_END:
+            while (t->req.prog[t->req.pc] != M_END)
+                t->req.pc++;
+            break;
+        case STEP_BACK: /* P_Q: wait again from the drop */
+            t->req.pc = 2;
+            break;
+        case STEP_WAIT:
+            return;
+        }
+    }
+}
+
+void gs__go_on(gs_engine_t *e, gs_thr_t *t)
+{
+    if (t->os != OS_ON || e->stopped)
+        return;
+    if (gs__gil_resume(e, t))
+        return; /* a GIL wait goes on first */
+    if (t->exec_active)
+        exec_resume(e, t);
+    else
+        advance(e, t);
+}
+
+void gs__submit(gs_engine_t *e, gs_thr_t *t)
+{
+    t->req.prog = req_prog(&t->req);
+    t->req.pc = 0;
+    e->n_events++; /* a request counts against max_events: zero-time loops end */
+    advance(e, t);
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+static void on_timer(gs_engine_t *e, gs_thr_t *t)
+{
+    if (gs__gil_on_timer(e, t))
+        return;
+    if (t->exec_active && t->os == OS_ON) {
+        gs__os_account(e, t);
+        if (t->remaining_ns <= 0) {
+            t->exec_active = false;
+            t->req.pc++;
+            advance(e, t);
+        } else {
+            gs__gil_exec_tick(e, t); /* a cpython2 check interval ended */
+            gs__go_on(e, t);
+        }
+    } else if (t->os == OS_OFF && (t->blk == BLK_IO || t->blk == BLK_SLEEP)) {
+        gs__os_wake(e, t);
+    } else if (t->os == OS_OFF && t->gw == GW_COND) {
+        gs__gil_timeout(e, t);
+    }
+}
+
+static void on_start(gs_engine_t *e, gs_thr_t *t)
+{
+    e->n_start_pending--;
+    t->start_pending = false;
+    t->started = true;
+    e->n_started++;
+    memset(&t->req, 0, sizeof t->req);
+    t->req.kind = RQ_BOOT;
+    t->req.prog = P_BOOT;
+    t->os = OS_OFF;
+    t->blk = BLK_NONE;
+    gs__os_wake(e, t);
+}
+
+static void stall(gs_engine_t *e)
+{
+    char buf[1900];
+    if (gs__sync_stall_cycle(e, buf, sizeof buf)) {
+        gs__stop(e, GS_OUT_DEADLOCK, "a cycle of waiters:\n%s", buf);
+        return;
+    }
+    gs__sync_report(e, buf, sizeof buf);
+    gs__stop(e, GS_OUT_DEADLOCK, "nothing left to happen, but %d thread%s still wait%s:\n%s",
+             e->n_started - e->n_finished, e->n_started - e->n_finished == 1 ? "" : "s",
+             e->n_started - e->n_finished == 1 ? "s" : "", buf);
+}
+
+gs_thr_t *gs__engine_next(gs_engine_t *e)
+{
+    for (;;) {
+        if (!e->stopped && e->n_events >= e->max_events) {
+            e->resume = NULL;
+            gs__stop(e, GS_OUT_MAX_EVENTS, "stopped after max_events = %lld events and requests",
+                     (long long)e->max_events);
+            return NULL;
+        }
+        if (e->resume) {
+            gs_thr_t *t = e->resume;
+            e->resume = NULL;
+            return t;
+        }
+        if (e->stopped)
+            return NULL;
+        if (e->n_finished == e->n_started && e->n_start_pending == 0) {
+            e->stopped = true;
+            e->outcome = GS_OUT_DONE;
+            return NULL;
+        }
+        if (e->n_heap == 0) {
+            stall(e);
+            return NULL;
+        }
+        if (e->heap[0].t_ns > e->until_ns) {
+            e->now = e->until_ns;
+            gs__stop(e, GS_OUT_HORIZON,
+                     "stopped at the horizon (until = %.6g s) with %d thread%s not finished",
+                     (double)e->until_ns / 1e9, e->n_started - e->n_finished + e->n_start_pending,
+                     e->n_started - e->n_finished + e->n_start_pending == 1 ? "" : "s");
+            return NULL;
+        }
+        gs_event_t ev = gs__ev_pop(e);
+        switch ((ev_kind_t)ev.kind) {
+        case EV_TIMER:
+            if (ev.gen != e->thr[ev.id].tgen)
+                continue; /* cancelled: not counted */
+            e->now = ev.t_ns;
+            on_timer(e, &e->thr[ev.id]);
+            break;
+        case EV_BREAK:
+            e->now = ev.t_ns;
+            gs__gil_break(e, &e->thr[ev.id]);
+            break;
+        case EV_CORE:
+            if (ev.gen != e->cores[ev.id].gen)
+                continue;
+            e->now = ev.t_ns;
+            gs__os_core_event(e, &e->cores[ev.id]);
+            break;
+        case EV_START:
+            e->now = ev.t_ns;
+            on_start(e, &e->thr[ev.id]);
+            break;
+        case EV_FT:
+            e->now = ev.t_ns;
+            gs__ft_retime(e, ev.id);
+            break;
+        }
+        e->n_events++;
+    }
+}
+
+/* ---- setup and teardown ---------------------------------------------------------- */
+
+void gs_run_opts_init(gs_run_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->cpu = GS_CPU_AUTO;
+    o->spin = -1;
+}
+
+static int cfs_weight(int priority)
+{
+    /* Linux sched_prio_to_weight for nice -20..19; nice = -priority. */
+    static const int w[40] = {88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949,
+                              11916, 9548,  7620,  6100,  4904,  3906,  3121,  2501,  1991,
+                              1586,  1277,  1024,  820,   655,   526,   423,   335,   272,
+                              215,   172,   137,   110,   87,    70,    56,    45,    36,
+                              29,    23,    18,    15};
+    int nice = -priority;
+    if (nice < -20)
+        nice = -20;
+    if (nice > 19)
+        nice = 19;
+    return w[nice + 20];
+}
+
+static void engine_free(gs_engine_t *e)
+{
+    if (!e)
+        return;
+    for (int i = 0; i < e->n_thr; i++)
+        if (e->joiners)
+            gs__waitq_free(&e->joiners[i]);
+    if (e->gils)
+        for (int p = 0; p < e->m->n_processes; p++) {
+            gs__waitq_free(&e->gils[p].waiters);
+            gs__waitq_free(&e->gils[p].switch_wait);
+        }
+    if (e->locks)
+        for (int i = 0; i < e->m->n_locks; i++)
+            gs__waitq_free(&e->locks[i].waiters);
+    if (e->events)
+        for (int i = 0; i < e->m->n_events; i++)
+            gs__waitq_free(&e->events[i].waiters);
+    if (e->queues)
+        for (int i = 0; i < e->m->n_queues; i++) {
+            gs__waitq_free(&e->queues[i].putters);
+            gs__waitq_free(&e->queues[i].getters);
+        }
+    gs__ft_destroy(e);
+    free(e->joiners);
+    free(e->heap);
+    free(e->thr);
+    free(e->cores);
+    free(e->gils);
+    free(e->locks);
+    free(e->events);
+    free(e->queues);
+    free(e->ready);
+    sem_destroy(&e->main_go);
+    sem_destroy(&e->parked);
+    free(e);
+}
+
+static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
+{
+    gs_engine_t *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->m = m;
+    e->until_ns = o->until_ns > 0 ? o->until_ns : m->until_ns;
+    e->max_events = o->max_events > 0 ? o->max_events : m->max_events;
+    e->stack_bytes = o->stack_bytes;
+    sem_init(&e->main_go, 0, 0);
+    sem_init(&e->parked, 0, 0);
+    e->n_thr = m->n_threads;
+    e->n_cores = m->machine.cores;
+    e->thr = calloc((size_t)m->n_threads + 1, sizeof *e->thr);
+    e->joiners = calloc((size_t)m->n_threads + 1, sizeof *e->joiners);
+    e->cores = calloc((size_t)m->machine.cores, sizeof *e->cores);
+    e->gils = calloc((size_t)m->n_processes, sizeof *e->gils);
+    e->locks = calloc((size_t)m->n_locks + 1, sizeof *e->locks);
+    e->events = calloc((size_t)m->n_events + 1, sizeof *e->events);
+    e->queues = calloc((size_t)m->n_queues + 1, sizeof *e->queues);
+    e->ready = calloc((size_t)m->n_threads + 1, sizeof *e->ready);
+    e->cap_ready = m->n_threads + 1;
+    if (!e->thr || !e->joiners || !e->cores || !e->gils || !e->locks || !e->events ||
+        !e->queues || !e->ready || gs__ft_init(e) < 0) {
+        e->n_thr = 0;
+        engine_free(e);
+        return NULL;
+    }
+    for (int i = 0; i < m->n_threads; i++) {
+        gs_thr_t *t = &e->thr[i];
+        t->id = i;
+        t->e = e;
+        t->spec = &m->threads[i];
+        t->process = t->spec->process;
+        t->op = GS_NO_OP;
+        t->last_core = -1;
+        t->ready_idx = -1;
+        t->weight = cfs_weight(t->spec->priority);
+        t->stretch_ppm = 1000000;
+        gs__rng_seed(&t->rng, m->seed, (uint64_t)i);
+    }
+    for (int p = 0; p < m->n_processes; p++)
+        gs__gil_init(e, &e->gils[p], p);
+    for (int i = 0; i < m->n_queues; i++)
+        e->queues[i].len = m->queues[i].initial;
+    gs__os_init(e);
+    return e;
+}
+
+static void schedule_autostarts(gs_engine_t *e)
+{
+    const gs_model_t *m = e->m;
+    for (int i = 0; i < m->n_threads; i++) {
+        const gs_thread_spec_t *s = &m->threads[i];
+        if (!s->autostart)
+            continue;
+        const gs_process_spec_t *p = &m->processes[s->process];
+        int64_t at = s->start_at_ns;
+        if (at < p->start_at_ns + p->create_ns)
+            at = p->start_at_ns + p->create_ns;
+        gs__schedule_start(e, &e->thr[i], at);
+    }
+}
+
+int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out, gs_error_t *err)
+{
+    gs_run_opts_t o;
+    gs_error_t local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    if (opts)
+        o = *opts;
+    else
+        gs_run_opts_init(&o);
+    *out = NULL;
+    int rc = gs_model_check(m, err);
+    if (rc)
+        return rc;
+    gs_engine_t *e = engine_new(m, &o);
+    if (!e)
+        goto oom;
+    e->trace = gs__trace_new(m);
+    if (!e->trace)
+        goto oom;
+    char saved[256];
+    gs__pin_begin(e, o.cpu, o.spin, saved, sizeof saved);
+    schedule_autostarts(e);
+
+    gs_thr_t *next = gs__engine_next(e);
+    if (next) {
+        gs__resume_other(e, next);
+        sem_wait(&e->main_go);
+    }
+    gs__worker_teardown(e);
+    gs__pin_end(e, saved, sizeof saved);
+
+    if (e->fatal) {
+        rc = e->fatal;
+        err->code = rc;
+        snprintf(err->msg, sizeof err->msg, "%.*s", (int)sizeof err->msg - 1, e->msg);
+        gs_trace_free(e->trace);
+        engine_free(e);
+        return rc;
+    }
+    int64_t end = e->now;
+    if (e->outcome == GS_OUT_DEADLOCK) {
+        /* Deadlocked threads wait forever: show a stretch of it (5% of the
+         * run, at least 1 ms), or a cycle found the moment it closes would
+         * leave their waits zero-length and invisible. */
+        gs__trace_instant(e->trace, e->now, GS_IN_DEADLOCK, -1, -1, 0);
+        end += e->now / 20 > 1000000 ? e->now / 20 : 1000000;
+    }
+    gs__trace_finish(e->trace, end, e->outcome, e->outcome == GS_OUT_DONE ? "" : e->msg,
+                     e->n_events);
+    if (gs__trace_oom(e->trace))
+        goto oom;
+    static const int codes[] = {0, GS_EDEADLOCK, GS_ELIMIT, GS_ELIMIT, GS_ERUNTIME};
+    rc = codes[e->outcome];
+    if (rc) {
+        err->code = rc;
+        snprintf(err->msg, sizeof err->msg, "%.*s", (int)sizeof err->msg - 1, e->msg);
+    }
+    *out = e->trace;
+    engine_free(e);
+    return rc;
+oom:
+    if (e) {
+        gs_trace_free(e->trace);
+        engine_free(e);
+    }
+    err->code = GS_ENOMEM;
+    snprintf(err->msg, sizeof err->msg, "out of memory");
+    return GS_ENOMEM;
+}
+
+/* ---- primitives --------------------------------------------------------------- */
+
+static int request(gs_ctx_t *c, req_kind_t k, int64_t ns, gs_state_t exec, int target)
+{
+    memset(&c->req, 0, sizeof c->req);
+    if (k != RQ_CPU) /* a shared access (gs_touch) is for cpu requests only */
+        c->acc_obj = 0;
+    c->req.kind = k;
+    c->req.ns = ns < 0 ? 0 : ns;
+    c->req.exec = exec;
+    c->req.target = target;
+    gs__submit(c->e, c);
+    gs__worker_pass(c->e, c);
+    return 0;
+}
+
+int gs_cpu(gs_ctx_t *c, int64_t ns)
+{
+    return request(c, RQ_CPU, ns, GS_ST_PY, -1);
+}
+int gs_touch_cpu(gs_ctx_t *c, int64_t ns, int object, bool writes, int64_t every_ns)
+{
+    if (object < 0 || object >= c->e->m->n_objects || every_ns <= 0)
+        return gs_cpu(c, ns);
+    c->acc_obj = object + 1;
+    c->acc_writes = writes;
+    c->acc_every = every_ns;
+    int r = request(c, RQ_CPU, ns, GS_ST_PY, -1);
+    c->acc_obj = 0;
+    return r;
+}
+int gs_gc(gs_ctx_t *c, int64_t ns)
+{
+    return request(c, RQ_GC, ns, GS_ST_C_GIL, 0);
+}
+int gs_import(gs_ctx_t *c, int64_t ns, bool free_threading)
+{
+    return request(c, RQ_IMPORT, ns, GS_ST_C_GIL, free_threading);
+}
+int gs_io(gs_ctx_t *c, int64_t ns)
+{
+    return request(c, RQ_IO, ns, GS_ST_PY, -1);
+}
+int gs_sleep(gs_ctx_t *c, int64_t ns)
+{
+    return request(c, RQ_SLEEP, ns, GS_ST_PY, -1);
+}
+int gs_c_call(gs_ctx_t *c, int64_t ns, bool releases_gil)
+{
+    return request(c, RQ_C_CALL, ns, releases_gil ? GS_ST_C_NOGIL : GS_ST_C_GIL, -1);
+}
+int gs_acquire(gs_ctx_t *c, int lock)
+{
+    return request(c, RQ_ACQUIRE, 0, GS_ST_PY, lock);
+}
+int gs_release(gs_ctx_t *c, int lock)
+{
+    return request(c, RQ_RELEASE, 0, GS_ST_PY, lock);
+}
+int gs_event_wait(gs_ctx_t *c, int event)
+{
+    return request(c, RQ_EV_WAIT, 0, GS_ST_PY, event);
+}
+int gs_event_set(gs_ctx_t *c, int event)
+{
+    return request(c, RQ_EV_SET, 0, GS_ST_PY, event);
+}
+int gs_event_clear(gs_ctx_t *c, int event)
+{
+    return request(c, RQ_EV_CLEAR, 0, GS_ST_PY, event);
+}
+int gs_queue_put(gs_ctx_t *c, int queue)
+{
+    return request(c, RQ_PUT, 0, GS_ST_PY, queue);
+}
+int gs_queue_get(gs_ctx_t *c, int queue)
+{
+    return request(c, RQ_GET, 0, GS_ST_PY, queue);
+}
+int gs_thread_start(gs_ctx_t *c, int thread)
+{
+    int64_t cost = c->e->m->processes[c->process].python.thread_create_ns;
+    return request(c, RQ_START, cost, GS_ST_C_GIL, thread);
+}
+int gs_thread_join(gs_ctx_t *c, int thread)
+{
+    return request(c, RQ_JOIN, 0, GS_ST_PY, thread);
+}
+
+int64_t gs_now(const gs_ctx_t *c)
+{
+    return c->e->now;
+}
+int gs_self(const gs_ctx_t *c)
+{
+    return c->id;
+}
+uint64_t gs_rand(gs_ctx_t *c)
+{
+    return gs__rng_next(&c->rng);
+}
+int64_t gs_draw(gs_ctx_t *c, const gs_dur_t *d)
+{
+    return gs__rng_draw(&c->rng, d);
+}
+void gs_set_op(gs_ctx_t *c, uint32_t op)
+{
+    c->op = op;
+}

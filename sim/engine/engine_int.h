@@ -1,0 +1,374 @@
+/* engine_int.h - the engine's state, shared by kernel.c, engine.c, worker.c,
+ * os.c, gil.c, sync.c and program.c (library-private).
+ *
+ * Ownership: gs_engine_t owns every array here; one engine is one run and is
+ * thrown away after it. Concurrency: every field is touched only by the
+ * current baton holder (the main thread inside gs_sim_run, or one worker);
+ * the semaphore hand-off orders all accesses. Only gs_worker_t.kill is atomic.
+ * Lock order: none is needed; each list of the worker pool has its own
+ * mutex, taken alone (worker.c).
+ * Owners: a field changed by one file only names it in its comment
+ * ("gil.c"); the engine's call graph is in docs/internals.md.
+ *
+ * A thread's life is two layers:
+ *   os layer  (os.c):  OFF -> WAKING|READY -> SWITCHING -> ON -> READY|OFF
+ *   logic     (engine.c): a request (gs_cpu, gs_io...) is a short list of
+ *             micro-steps (take the GIL, drop it, execute, block...) run by
+ *             advance() while the thread is ON a core. */
+#ifndef GILSIM_ENGINE_INT_H
+#define GILSIM_ENGINE_INT_H
+
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <assert.h>
+
+#include "gilsim/engine.h"
+#include "rand.h"
+#include "trace_int.h"
+
+#define GS_ASSERT(x) assert(x)
+
+typedef struct gs_engine gs_engine_t;
+typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
+
+/* ---- events ---------------------------------------------------------- */
+
+typedef enum ev_kind {
+    EV_TIMER, /* thread: exec segment end, I/O or sleep end, GIL wait timeout */
+    EV_BREAK, /* thread: eval breaker (a drop request to look at) */
+    EV_CORE,  /* core: wake-up or context switch finished, time slice over */
+    EV_START, /* thread: starts */
+    EV_FT     /* shared object id: its sharers changed, re-time them (ft.c) */
+} ev_kind_t;
+
+typedef struct gs_event {
+    int64_t t_ns;
+    uint64_t seq;  /* insertion order: the last tie-breaker */
+    uint64_t gen;  /* must equal the target's gen, else the event is stale */
+    int32_t id;    /* thread or core index */
+    uint8_t kind;  /* ev_kind_t; also the rank among equal times */
+} gs_event_t;
+
+/* ---- workers ----------------------------------------------------------- */
+
+/* A pthread that runs thread bodies, one run's thread at a time, and between
+ * runs waits in a process-wide pool (worker.c). */
+typedef struct gs_worker {
+    pthread_t tid;    /* written once by pthread_create (worker_new); read by
+                         whoever later takes w from the pool, ordered by the
+                         pool list's mutex */
+    sem_t go;         /* posted by whoever passes the baton to this worker */
+    jmp_buf exit_jb;  /* the trampoline's frame: a killed body unwinds here */
+    _Atomic int kill; /* set by the main thread at teardown */
+    gs_thr_t *t;      /* the simulated thread it runs now (baton) */
+    int cpu;          /* the CPU it is pinned to, -1 if none */
+    bool quit;        /* leave instead of running: written by
+                         gs_worker_pool_drain after taking w out of the pool,
+                         read by w after its wait on `go` (the post orders it) */
+    struct gs_worker *next; /* the idle list: its pool list's mutex */
+} gs_worker_t;
+
+/* ---- threads ----------------------------------------------------------- */
+
+typedef enum os_state { OS_OFF, OS_WAKING, OS_READY, OS_SWITCHING, OS_ON } os_state_t;
+
+/* Why an OFF thread is off (its trace state). */
+typedef enum blk { BLK_NONE, BLK_IO, BLK_SLEEP, BLK_GIL, BLK_SWITCH, BLK_LOCK, BLK_EVENT,
+                   BLK_QUEUE, BLK_JOIN } blk_t;
+
+/* Where a GIL wait stands (gil.c). */
+typedef enum gil_wait { GW_NONE, GW_COND, GW_TIMEDOUT, GW_SIGNALED, GW_SWITCH,
+                        GW_SWITCHED } gil_wait_t;
+
+/* Micro-steps of a request. */
+typedef enum micro {
+    M_GIL,        /* hold the GIL (no-op without one) */
+    M_DROP,       /* release the GIL (voluntary) */
+    M_EXEC,       /* execute t->req.ns on a core (kind in t->req.exec) */
+    M_BLOCK,      /* blocked for t->req.ns (I/O or sleep) */
+    M_LOCK,       /* try the lock; on failure the next steps block for it */
+    M_LOCK_WAIT,  /* blocked until the lock can be tried again */
+    M_UNLOCK,
+    M_EV_CHECK,   /* Event.wait: return at once if set */
+    M_EV_WAIT,
+    M_EV_SET,
+    M_EV_CLEAR,
+    M_Q_TRY,      /* put or get if possible */
+    M_Q_WAIT,
+    M_START,
+    M_JOIN_CHECK,
+    M_JOIN_WAIT,
+    M_EXIT,
+    M_FT,         /* gc / import: stop the world, maybe switch the GIL on (ft.c) */
+    M_END
+} micro_t;
+
+typedef enum req_kind { RQ_BOOT, RQ_CPU, RQ_IO, RQ_SLEEP, RQ_C_CALL, RQ_ACQUIRE, RQ_RELEASE,
+                        RQ_EV_WAIT, RQ_EV_SET, RQ_EV_CLEAR, RQ_PUT, RQ_GET, RQ_START,
+                        RQ_JOIN, RQ_EXIT, RQ_GC, RQ_IMPORT } req_kind_t;
+
+typedef struct gs_req {
+    req_kind_t kind;
+    int64_t ns;       /* cpu/io/sleep/c_call duration (already drawn) */
+    gs_state_t exec;  /* M_EXEC: GS_ST_PY, GS_ST_C_GIL or GS_ST_C_NOGIL */
+    int target;       /* lock/event/queue/thread */
+    const micro_t *prog; /* the micro-steps, ending with M_END */
+    int pc;
+} gs_req_t;
+
+struct gs_ctx {
+    int id;
+    int process;
+    const gs_thread_spec_t *spec;
+    gs_engine_t *e;
+    gs_worker_t *w;       /* its worker, once its body has run */
+    gs_rng_t rng;     /* this thread's own stream */
+    uint32_t op;      /* label of the current request */
+    gs_req_t req;     /* baton: written by the worker, then read by the engine */
+
+    bool started, finished, start_pending;
+    os_state_t os;
+    struct gs_core *core; /* when WAKING, SWITCHING or ON */
+    int last_core;        /* -1 before it ever ran */
+    blk_t blk;            /* when OFF */
+    int32_t blk_obj;      /* what it waits on (lock, event...) */
+    bool in_wait;         /* a blocking micro-step is waiting / was woken */
+
+    /* execution */
+    bool exec_active;
+    int64_t remaining_ns; /* of the current M_EXEC */
+    int64_t seg_start_ns; /* when the current ON stretch was last accounted */
+    int64_t py_exec_ns;   /* os.c: Python execution time so far (charged by
+                             gs__os_account) */
+    int64_t tick_end_ns;  /* gil.c: cpython2, the py_exec_ns at which the
+                             holder's check interval ends */
+    bool in_sys;          /* cpython2: on its core in a futex call on the GIL
+                             semaphore (gil.c), for sys_ns more */
+    int64_t sys_ns;
+    bool sem_waiting;     /* cpython2: registered as a waiter on the semaphore */
+
+    /* shared-object access of the current cpu request (ft.c) */
+    int acc_obj;          /* 1 + object index, 0 none */
+    bool acc_writes;
+    int64_t acc_every;
+    bool accessing;       /* counted in obj_k now */
+    int64_t stretch_ppm;  /* wall time per Python time, in millionths */
+
+    /* GIL */
+    bool holds_gil;       /* gil.c: the GIL of its process names it holder */
+    gil_wait_t gw;        /* gil.c only: where its GIL wait stands */
+    uint64_t saved_switch; /* gil.c: switch_number when its timed wait began */
+
+    /* scheduler */
+    uint64_t tgen;        /* timer generation: bump to cancel EV_TIMER */
+    uint64_t ready_seq;   /* FIFO order in the ready queue */
+    int64_t vruntime;     /* cfs, weighted ns */
+    int weight;           /* cfs weight from priority (nice = -priority) */
+    int ready_idx;        /* position in e->ready, -1 if not there */
+
+};
+
+/* ---- cores, GILs, sync objects --------------------------------------- */
+
+typedef enum core_mode { CORE_IDLE, CORE_WAKING, CORE_SWITCHING, CORE_ON } core_mode_t;
+
+typedef struct gs_core {
+    int id;
+    core_mode_t mode;
+    gs_thr_t *cur;     /* WAKING, SWITCHING or ON */
+    int last_thread;   /* last thread that ran here, -1 none */
+    uint64_t gen;      /* bump to cancel EV_CORE */
+    int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
+} gs_core_t;
+
+/* A list of waiting threads in FIFO order (by the seq they were added with). */
+typedef struct gs_waitq {
+    gs_thr_t **v;
+    int n, cap;
+} gs_waitq_t;
+
+typedef struct gs_gil {
+    int process;
+    const gs_python_t *py;
+    gs_gil_kind_t kind;     /* py->gil, until an import switches it on (ft.c) */
+    bool locked;
+    gs_thr_t *holder;
+    gs_thr_t *last_holder;
+    uint64_t switch_number;
+    bool drop_request;
+    gs_thr_t *requester;    /* cpython3: who set drop_request, and when */
+    int64_t request_ns;
+    gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
+    int sem_waiters;        /* cpython2: threads registered on the semaphore,
+                               asleep in `waiters` or woken and not yet back */
+    gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
+    gs_rng_t rng;           /* waker = random */
+} gs_gil_t;
+
+typedef struct gs_lock {
+    gs_thr_t *owner;
+    int count;          /* RLock depth */
+    gs_waitq_t waiters;
+} gs_lock_t;
+
+typedef struct gs_event_obj {
+    bool flag;
+    gs_waitq_t waiters;
+} gs_event_obj_t;
+
+typedef struct gs_queue {
+    int64_t len;
+    gs_waitq_t putters, getters;
+} gs_queue_t;
+
+/* ---- the engine ---------------------------------------------------------- */
+
+struct gs_engine {
+    const gs_model_t *m;
+    gs_trace_t *trace;
+    int64_t now;
+    int64_t until_ns, max_events, n_events;
+    uint64_t seq;
+
+    gs_event_t *heap; /* binary min-heap by (t, kind, seq) */
+    size_t n_heap, cap_heap;
+
+    gs_thr_t *thr;
+    int n_thr;
+    gs_core_t *cores;
+    int n_cores;
+    gs_gil_t *gils; /* one per process; gil->py->gil says which kind */
+    gs_lock_t *locks;
+    gs_event_obj_t *events;
+    gs_queue_t *queues;
+    gs_waitq_t *joiners; /* per thread */
+    int *obj_k, *obj_kw; /* per shared object: threads running on it, writers */
+
+    gs_thr_t **ready; /* the OS ready queue (unordered; picked by scan) */
+    int n_ready, cap_ready;
+    uint64_t ready_seq;
+    int64_t min_vruntime;
+    int64_t cfs_weight_sum; /* weights of runnable threads */
+    int cfs_nr;             /* runnable threads */
+
+    int n_started, n_finished, n_start_pending;
+    gs_thr_t *resume; /* a thread whose request completed: its body goes on */
+
+    bool stopped;
+    gs_outcome_t outcome;
+    int fatal;      /* GS_ETHREAD, GS_ENOMEM: no usable trace */
+    char msg[2048]; /* the outcome's message */
+
+    /* workers */
+    sem_t main_go;
+    sem_t parked;   /* posted by each worker as its last touch of this run */
+    int n_workers;  /* workers this run took from the pool or created */
+    cpu_set_t allowed; /* the caller's CPUs, for unpinning pooled workers */
+    size_t stack_bytes;
+    int cpu;  /* pinned CPU or -1 */
+    int spin; /* sem_trywait attempts before sem_wait */
+};
+
+/* kernel.c: services below every model; calls nothing above it. */
+void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen);
+gs_event_t gs__ev_pop(gs_engine_t *e); /* the earliest; the heap must not be empty */
+void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at); /* replaces its timer */
+void gs__thr_cancel_timer(gs_thr_t *t);
+void gs__thr_trace(gs_engine_t *e, gs_thr_t *t); /* record t's current state */
+void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *gs__thr_name(const gs_thr_t *t);
+void gs__schedule_start(gs_engine_t *e, gs_thr_t *t, int64_t at); /* an EV_START */
+void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t);
+gs_thr_t *gs__waitq_pop(gs_waitq_t *q);       /* oldest, or NULL */
+gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i);
+bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t);
+void gs__waitq_free(gs_waitq_t *q);
+
+/* engine.c: THE upcall. os.c and gil.c call it when t is ON a core again
+ * (a wake-up or switch finished; the GIL was taken for a waiter): t's request
+ * continues from its current micro-step. It is the only call from a model
+ * back up into the request interpreter. */
+void gs__go_on(gs_engine_t *e, gs_thr_t *t);
+
+/* os.c */
+void gs__os_init(gs_engine_t *e);
+void gs__os_wake(gs_engine_t *e, gs_thr_t *t);   /* OFF -> runnable */
+void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON -> OFF */
+void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
+void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */
+void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
+
+/* gil.c */
+void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);
+bool gs__gil_has(const gs_engine_t *e, const gs_thr_t *t); /* process has a GIL */
+gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t);
+bool gs__gil_take(gs_engine_t *e, gs_thr_t *t);      /* true: held now */
+bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final); /* false: waits for switch */
+bool gs__gil_resume(gs_engine_t *e, gs_thr_t *t);   /* t got a core: true if its
+                                                       GIL wait takes it from here */
+void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t);
+void gs__gil_break(gs_engine_t *e, gs_thr_t *t);     /* EV_BREAK */
+bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t); /* before Python runs: false = dropped */
+int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segment */
+void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
+bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t); /* true: in a futex call, timer set */
+bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t);   /* true: a futex call ended */
+
+/* ft.c */
+int gs__ft_init(gs_engine_t *e);
+void gs__ft_destroy(gs_engine_t *e);
+void gs__ft_retime(gs_engine_t *e, int object);      /* EV_FT */
+void gs__ft_step(gs_engine_t *e, gs_thr_t *t);        /* M_FT */
+void gs__gil_switch_on(gs_engine_t *e, gs_thr_t *t); /* gil.c: an import enables it */
+
+/* Wall time for python_ns of t's Python at its current speed, and Python
+ * progress in wall_ns (ft.c: a thread on a shared object runs slower). */
+static inline int64_t gs__ft_wall(const gs_thr_t *t, int64_t python_ns)
+{
+    if (t->stretch_ppm <= 1000000 || python_ns <= 0)
+        return python_ns;
+    return (python_ns * t->stretch_ppm + 999999) / 1000000;
+}
+
+static inline int64_t gs__ft_progress(const gs_thr_t *t, int64_t wall_ns)
+{
+    if (t->stretch_ppm <= 1000000 || !t->accessing)
+        return wall_ns;
+    return (wall_ns * 1000000 + t->stretch_ppm - 1) / t->stretch_ppm;
+}
+
+/* sync.c: micro-steps on locks, events, queues and joins. Each returns
+ * STEP_NEXT (done, t still ON: the next step), STEP_WAIT (t now waits; it
+ * goes on from this step), STEP_END (the request is complete) or STEP_BACK
+ * (queue: wait again, from the drop of the GIL). */
+typedef enum step_res { STEP_NEXT, STEP_WAIT, STEP_END, STEP_BACK } step_res_t;
+step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m);
+void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t);
+bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t); /* a sure RLock/join cycle: stops */
+bool gs__sync_stall_cycle(gs_engine_t *e, char *buf, size_t n); /* any cycle, at a stall */
+void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what */
+
+/* worker.c */
+int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* give it a pthread */
+void gs__worker_pass(gs_engine_t *e, gs_thr_t *self); /* after a request */
+void gs__worker_teardown(gs_engine_t *e);
+int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size);
+void gs__pin_end(gs_engine_t *e, const void *saved, size_t saved_size);
+
+void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
+
+/* engine.c: requests and the loop (called by worker.c, the baton) */
+gs_thr_t *gs__engine_next(gs_engine_t *e);
+void gs__submit(gs_engine_t *e, gs_thr_t *t);
+
+/* program.c */
+void gs__program_body(gs_ctx_t *c, void *user);
+
+#endif

@@ -1,0 +1,257 @@
+/* kernel.c - the services every model uses: the event heap, thread timers,
+ * stopping the run, a thread's state as the trace records it, scheduled
+ * starts, and FIFO wait queues.
+ *
+ * The kernel sits below the models (os.c, gil.c, sync.c) and the request
+ * interpreter (engine.c): it calls nothing in them, only base (the trace).
+ * Events are ordered by (time, kind, seq): a thread's own timer before an
+ * eval-breaker poke, before core events, before starts; seq (insertion
+ * order) breaks the remaining ties, so the order never depends on pointers
+ * or on which pthread woke first. An event carries the generation of its
+ * target; bumping the thread's tgen (or the core's gen) cancels it, and the
+ * loop drops it unseen.
+ * Costs: push and pop are O(log n) in pending events; a wait queue's removal
+ * and its take from the middle are O(waiters) (a memmove), fine for the
+ * hundreds of threads a scenario has. */
+#include "engine_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- event heap ------------------------------------------------------ */
+
+static bool ev_less(const gs_event_t *a, const gs_event_t *b)
+{
+    if (a->t_ns != b->t_ns)
+        return a->t_ns < b->t_ns;
+    if (a->kind != b->kind)
+        return a->kind < b->kind;
+    return a->seq < b->seq;
+}
+
+void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen)
+{
+    if (e->n_heap == e->cap_heap) {
+        size_t cap = e->cap_heap ? e->cap_heap * 2 : 256;
+        gs_event_t *h = realloc(e->heap, cap * sizeof *h);
+        if (!h) {
+            e->fatal = GS_ENOMEM;
+            gs__stop(e, GS_OUT_ERROR, "out of memory for the event queue");
+            return;
+        }
+        e->heap = h;
+        e->cap_heap = cap;
+    }
+    gs_event_t ev = {.t_ns = t, .seq = e->seq++, .gen = gen, .id = id, .kind = (uint8_t)k};
+    size_t i = e->n_heap++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!ev_less(&ev, &e->heap[parent]))
+            break;
+        e->heap[i] = e->heap[parent];
+        i = parent;
+    }
+    e->heap[i] = ev;
+}
+
+gs_event_t gs__ev_pop(gs_engine_t *e)
+{
+    gs_event_t top = e->heap[0];
+    gs_event_t last = e->heap[--e->n_heap];
+    size_t i = 0, n = e->n_heap;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        const gs_event_t *best = &last;
+        if (l < n && ev_less(&e->heap[l], best)) {
+            m = l;
+            best = &e->heap[l];
+        }
+        if (r < n && ev_less(&e->heap[r], best))
+            m = r;
+        if (m == i)
+            break;
+        e->heap[i] = e->heap[m];
+        i = m;
+    }
+    if (n > 0)
+        e->heap[i] = last;
+    return top;
+}
+
+void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at)
+{
+    t->tgen++;
+    gs__ev_push(e, at, EV_TIMER, t->id, t->tgen);
+}
+
+void gs__thr_cancel_timer(gs_thr_t *t)
+{
+    t->tgen++;
+}
+
+/* ---- stopping ------------------------------------------------------------ */
+
+void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
+{
+    if (e->stopped)
+        return;
+    e->stopped = true;
+    e->outcome = o;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+}
+
+const char *gs__thr_name(const gs_thr_t *t)
+{
+    return t->spec->name;
+}
+
+/* ---- trace state of a thread ----------------------------------------------- */
+
+static gs_state_t blk_state(blk_t b)
+{
+    switch (b) {
+    case BLK_IO:
+        return GS_ST_IO;
+    case BLK_SLEEP:
+        return GS_ST_SLEEP;
+    case BLK_LOCK:
+        return GS_ST_WAIT_LOCK;
+    case BLK_EVENT:
+        return GS_ST_WAIT_EVENT;
+    case BLK_QUEUE:
+        return GS_ST_WAIT_QUEUE;
+    case BLK_JOIN:
+        return GS_ST_WAIT_JOIN;
+    default:
+        return GS_ST_WAIT_GIL;
+    }
+}
+
+/* Shared objects (ft.c): whether t runs Python on its object now. A change
+ * is counted here, where every change of a thread's state passes, and ft.c
+ * re-times the object's sharers at the same instant (EV_FT). The caller has
+ * accounted t's progress at its old speed. */
+static void ft_count(gs_engine_t *e, gs_thr_t *t)
+{
+    bool now = t->os == OS_ON && t->exec_active && t->req.exec == GS_ST_PY && !t->in_sys &&
+               !t->finished;
+    if (now == t->accessing)
+        return;
+    int o = t->acc_obj - 1;
+    t->accessing = now;
+    e->obj_k[o] += now ? 1 : -1;
+    if (t->acc_writes)
+        e->obj_kw[o] += now ? 1 : -1;
+    if (!now)
+        t->stretch_ppm = 1000000;
+    gs__ev_push(e, e->now, EV_FT, o, 0);
+}
+
+void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
+{
+    if (t->acc_obj)
+        ft_count(e, t);
+    gs_state_t st;
+    int32_t who = -1;
+    uint8_t flags = t->holds_gil ? GS_IV_HOLDS_GIL : 0;
+    if (t->finished || !t->started) {
+        st = GS_ST_COUNT;
+    } else {
+        switch (t->os) {
+        case OS_ON:
+            st = t->exec_active ? t->req.exec : GS_ST_PY;
+            if (t->in_sys) /* cpython2: a futex call on the GIL: GIL business on a core */
+                st = GS_ST_WAIT_GIL;
+            who = t->core->id;
+            flags = 0;
+            break;
+        case OS_SWITCHING:
+            st = GS_ST_SWITCH;
+            who = t->core->id;
+            break;
+        case OS_WAKING:
+            /* an idle core is waking up for it: a GIL waiter still waits for
+             * the GIL, anyone else is ready */
+            st = (t->gw == GW_TIMEDOUT || t->gw == GW_SIGNALED || t->gw == GW_SWITCHED)
+                     ? GS_ST_WAIT_GIL
+                     : GS_ST_READY;
+            if (st == GS_ST_WAIT_GIL)
+                flags = 0;
+            break;
+        case OS_READY:
+            st = GS_ST_READY;
+            break;
+        default:
+            st = blk_state(t->blk);
+            who = t->blk_obj;
+            flags = 0;
+        }
+    }
+    gs__trace_thread(e->trace, t->id, e->now, st, who, t->op, flags);
+    if (t->core && (t->os == OS_ON || t->os == OS_SWITCHING))
+        gs__trace_core(e->trace, t->core->id, e->now, t->id, st, flags);
+}
+
+/* Schedules t's start at `at` (a start op, or autostart). */
+void gs__schedule_start(gs_engine_t *e, gs_thr_t *t, int64_t at)
+{
+    t->start_pending = true;
+    e->n_start_pending++;
+    gs__ev_push(e, at, EV_START, t->id, 0);
+}
+
+/* ---- wait queues ------------------------------------------------------- */
+
+void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t)
+{
+    if (q->n == q->cap) {
+        int cap = q->cap ? q->cap * 2 : 8;
+        gs_thr_t **v = realloc(q->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            e->fatal = GS_ENOMEM;
+            gs__stop(e, GS_OUT_ERROR, "out of memory for a wait queue");
+            return;
+        }
+        q->v = v;
+        q->cap = cap;
+    }
+    q->v[q->n++] = t;
+}
+
+gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i)
+{
+    if (i < 0 || i >= q->n)
+        return NULL;
+    gs_thr_t *t = q->v[i];
+    memmove(&q->v[i], &q->v[i + 1], (size_t)(q->n - i - 1) * sizeof *q->v);
+    q->n--;
+    return t;
+}
+
+gs_thr_t *gs__waitq_pop(gs_waitq_t *q)
+{
+    return gs__waitq_take(q, 0);
+}
+
+bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t)
+{
+    for (int i = 0; i < q->n; i++)
+        if (q->v[i] == t) {
+            gs__waitq_take(q, i);
+            return true;
+        }
+    return false;
+}
+
+void gs__waitq_free(gs_waitq_t *q)
+{
+    free(q->v);
+    q->v = NULL;
+    q->n = q->cap = 0;
+}
+

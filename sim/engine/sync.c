@@ -1,0 +1,341 @@
+/* sync.c - Python-level Lock/RLock, Event, bounded Queue, start and join.
+ *
+ * Every blocking operation first tries without releasing the GIL; if it must
+ * wait, it drops the GIL, blocks (no core), and takes the GIL again after it
+ * is woken (CPython acquire_timed: Py_BEGIN/END_ALLOW_THREADS).
+ *   Lock: release frees the lock and wakes the oldest waiter, without handing
+ *     it over (sem_post semantics): a running thread may take it first, and
+ *     the woken waiter then waits again. Any thread may release a Lock; the
+ *     "owner" kept here is its last acquirer, for deadlock reports.
+ *   RLock: an owner and a depth. Event: set wakes every waiter; waiters
+ *     that were notified return even if the event is cleared before they run.
+ *   Queue (queue.Queue over a Condition): put waits while full, get while
+ *     empty; a woken waiter re-checks with the GIL held.
+ *   join: waits until the thread has finished.
+ * Deadlock: when a thread blocks on an RLock or a join, the chain of owners
+ * is followed; a cycle back to the thread stops the run at once and names who
+ * holds and waits for what. A plain Lock has no owner (any thread may
+ * release it), so a cycle through one is only certain when nothing is left
+ * to happen: the stall report then names the cycle, taking each Lock's last
+ * acquirer as its holder, or else every waiter (gs__sync_report). */
+#include "engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static const char *lock_name(const gs_engine_t *e, int i)
+{
+    return e->m->locks[i].name;
+}
+
+static void block_on(gs_engine_t *e, gs_thr_t *t, gs_waitq_t *q, blk_t why, int obj)
+{
+    t->in_wait = true;
+    gs__waitq_push(e, q, t);
+    gs__os_block(e, t, why, obj);
+}
+
+static step_res_t runtime_error(gs_engine_t *e, gs_thr_t *t, const char *what)
+{
+    gs__stop(e, GS_OUT_ERROR, "%s: %s", gs__thr_name(t), what);
+    return STEP_WAIT;
+}
+
+/* Appends "lock 'a', lock 'b'" for the locks t owns. */
+static void held_locks(const gs_engine_t *e, const gs_thr_t *t, char *buf, size_t n)
+{
+    size_t len = strlen(buf);
+    bool any = false;
+    for (int i = 0; i < e->m->n_locks && len + 1 < n; i++) {
+        if (e->locks[i].owner != t)
+            continue;
+        len += (size_t)snprintf(buf + len, n - len, "%slock '%s'", any ? ", " : "",
+                                lock_name(e, i));
+        any = true;
+        if (len >= n)
+            len = n - 1;
+    }
+    if (!any && len + 1 < n)
+        snprintf(buf + len, n - len, "nothing");
+}
+
+static void append(char *buf, size_t n, const char *s)
+{
+    size_t len = strlen(buf);
+    if (len + 1 < n)
+        snprintf(buf + len, n - len, "%s", s);
+}
+
+/* One line on what OFF thread t waits for. */
+static void describe_wait(const gs_engine_t *e, const gs_thr_t *t, char *buf, size_t n)
+{
+    char what[256];
+    const gs_model_t *m = e->m;
+    switch (t->blk) {
+    case BLK_LOCK: {
+        const gs_thr_t *o = e->locks[t->blk_obj].owner;
+        snprintf(what, sizeof what, "lock '%s' held by %s%s", lock_name(e, t->blk_obj),
+                 o ? gs__thr_name(o) : "nobody", o && o->finished ? " (finished)" : "");
+        break;
+    }
+    case BLK_JOIN:
+        snprintf(what, sizeof what, "%s to finish", m->threads[t->blk_obj].name);
+        break;
+    case BLK_EVENT:
+        snprintf(what, sizeof what, "event '%s', which nobody sets any more",
+                 m->events[t->blk_obj].name);
+        break;
+    case BLK_QUEUE: {
+        const gs_queue_t *q = &e->queues[t->blk_obj];
+        snprintf(what, sizeof what, "queue '%s' (%s; length %lld, maxsize %d)",
+                 m->queues[t->blk_obj].name, t->req.kind == RQ_PUT ? "to put" : "to get",
+                 (long long)q->len, m->queues[t->blk_obj].maxsize);
+        break;
+    }
+    default:
+        snprintf(what, sizeof what, "%s", "the GIL");
+    }
+    char line[600] = "";
+    snprintf(line, sizeof line, "  %s holds ", gs__thr_name(t));
+    held_locks(e, t, line, sizeof line);
+    append(line, sizeof line, " and waits for ");
+    append(line, sizeof line, what);
+    append(line, sizeof line, "\n");
+    append(buf, n, line);
+}
+
+void gs__sync_report(gs_engine_t *e, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (int i = 0; i < e->n_thr; i++) {
+        const gs_thr_t *t = &e->thr[i];
+        if (t->started && !t->finished && t->os == OS_OFF)
+            describe_wait(e, t, buf, n);
+    }
+}
+
+/* The thread that t's wait depends on (lock holder, join target), or NULL.
+ * With sure_only, only edges that nobody else can break: an RLock's owner
+ * and a join target. A plain Lock may be released by any thread, so its
+ * last acquirer is only the likely releaser. */
+static gs_thr_t *waits_for(gs_engine_t *e, const gs_thr_t *t, bool sure_only)
+{
+    if (t->os != OS_OFF || t->finished)
+        return NULL;
+    if (t->blk == BLK_LOCK) {
+        if (sure_only && !e->m->locks[t->blk_obj].reentrant)
+            return NULL;
+        return e->locks[t->blk_obj].owner;
+    }
+    if (t->blk == BLK_JOIN) {
+        gs_thr_t *j = &e->thr[t->blk_obj];
+        return j->finished ? NULL : j;
+    }
+    return NULL;
+}
+
+/* If following t's waits comes back to t, writes the cycle into buf. */
+static bool find_cycle(gs_engine_t *e, gs_thr_t *t, bool sure_only, char *buf, size_t n)
+{
+    gs_thr_t *cur = t;
+    for (int steps = 0; steps <= e->n_thr; steps++) {
+        cur = waits_for(e, cur, sure_only);
+        if (!cur || cur == t)
+            break;
+    }
+    if (cur != t)
+        return false;
+    buf[0] = '\0';
+    do {
+        describe_wait(e, cur, buf, n);
+        cur = waits_for(e, cur, sure_only);
+    } while (cur && cur != t);
+    if (waits_for(e, t, sure_only) == t) /* waits for a Lock it took itself */
+        append(buf, n, "  (a Lock is not re-entrant and nobody else releases it; declare it "
+                       "in \"rlocks\" to make it an RLock)\n");
+    return true;
+}
+
+bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t)
+{
+    char buf[1800];
+    if (!find_cycle(e, t, true, buf, sizeof buf))
+        return false;
+    gs__stop(e, GS_OUT_DEADLOCK, "a cycle of waiters:\n%s", buf);
+    return true;
+}
+
+bool gs__sync_stall_cycle(gs_engine_t *e, char *buf, size_t n)
+{
+    for (int i = 0; i < e->n_thr; i++)
+        if (e->thr[i].started && find_cycle(e, &e->thr[i], false, buf, n))
+            return true;
+    return false;
+}
+
+/* ---- micro-steps -------------------------------------------------------------- */
+
+static bool lock_try(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_lock_t *l = &e->locks[i];
+    if (!l->owner) {
+        l->owner = t;
+        l->count = 1;
+        return true;
+    }
+    if (l->owner == t && e->m->locks[i].reentrant) {
+        l->count++;
+        return true;
+    }
+    return false;
+}
+
+static step_res_t step_lock_wait(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    if (t->in_wait) {
+        t->in_wait = false;
+        if (lock_try(e, t, i))
+            return STEP_NEXT;
+    }
+    block_on(e, t, &e->locks[i].waiters, BLK_LOCK, i);
+    gs__sync_cycle(e, t);
+    return STEP_WAIT;
+}
+
+static step_res_t step_unlock(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_lock_t *l = &e->locks[i];
+    bool rlock = e->m->locks[i].reentrant;
+    /* Any thread may release a Lock (threading.Lock has no owner); only an
+     * RLock must be released by the thread that holds it. */
+    if (!l->owner || (rlock && l->owner != t)) {
+        char what[200];
+        snprintf(what, sizeof what,
+                 rlock ? "released RLock '%s' that it does not hold (Python raises "
+                         "RuntimeError: cannot release un-acquired lock)"
+                       : "released lock '%s', which is not locked (Python raises "
+                         "RuntimeError: release unlocked lock)",
+                 lock_name(e, i));
+        return runtime_error(e, t, what);
+    }
+    if (--l->count > 0)
+        return STEP_NEXT;
+    l->owner = NULL;
+    gs_thr_t *w = gs__waitq_pop(&l->waiters);
+    if (w)
+        gs__os_wake(e, w);
+    return STEP_NEXT;
+}
+
+static step_res_t step_wait(gs_engine_t *e, gs_thr_t *t, gs_waitq_t *q, blk_t why, int obj)
+{
+    if (t->in_wait) {
+        t->in_wait = false;
+        return STEP_NEXT;
+    }
+    block_on(e, t, q, why, obj);
+    if (why == BLK_JOIN)
+        gs__sync_cycle(e, t);
+    return STEP_WAIT;
+}
+
+static step_res_t step_queue_try(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_queue_t *q = &e->queues[i];
+    int max = e->m->queues[i].maxsize;
+    gs_thr_t *w = NULL;
+    if (t->req.kind == RQ_PUT) {
+        if (max > 0 && q->len >= max)
+            return t->req.pc == 1 ? STEP_NEXT : STEP_BACK;
+        q->len++;
+        w = gs__waitq_pop(&q->getters);
+    } else {
+        if (q->len == 0)
+            return t->req.pc == 1 ? STEP_NEXT : STEP_BACK;
+        q->len--;
+        w = gs__waitq_pop(&q->putters);
+    }
+    gs__trace_instant_obj(e->trace, e->now, GS_IN_QUEUE_LEN, t->id, i, q->len);
+    if (w)
+        gs__os_wake(e, w);
+    return STEP_END;
+}
+
+static step_res_t step_start(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_thr_t *s = &e->thr[i];
+    if (s->started || s->start_pending)
+        return runtime_error(e, t, "started a thread twice (threads can only be started once)");
+    const gs_process_spec_t *p = &e->m->processes[s->process];
+    int64_t at = e->now;
+    if (at < p->start_at_ns + p->create_ns)
+        at = p->start_at_ns + p->create_ns;
+    gs__schedule_start(e, s, at);
+    return STEP_NEXT;
+}
+
+static step_res_t step_join_check(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_thr_t *j = &e->thr[i];
+    if (j == t)
+        return runtime_error(e, t, "joined itself (Python raises RuntimeError: cannot join "
+                                   "current thread)");
+    if (!j->started && !j->start_pending)
+        return runtime_error(e, t, "joined a thread that was never started (Python raises "
+                                   "RuntimeError)");
+    return j->finished ? STEP_END : STEP_NEXT;
+}
+
+step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
+{
+    int i = t->req.target;
+    switch (m) {
+    case M_LOCK:
+        if (lock_try(e, t, i))
+            return STEP_END;
+        return STEP_NEXT; /* a Lock it took itself too: another may release it */
+    case M_LOCK_WAIT:
+        return step_lock_wait(e, t, i);
+    case M_UNLOCK:
+        return step_unlock(e, t, i);
+    case M_EV_CHECK:
+        return e->events[i].flag ? STEP_END : STEP_NEXT;
+    case M_EV_WAIT:
+        return step_wait(e, t, &e->events[i].waiters, BLK_EVENT, i);
+    case M_EV_SET: {
+        e->events[i].flag = true;
+        gs_thr_t *w;
+        while ((w = gs__waitq_pop(&e->events[i].waiters)) != NULL)
+            gs__os_wake(e, w);
+        return STEP_NEXT;
+    }
+    case M_EV_CLEAR:
+        e->events[i].flag = false;
+        return STEP_NEXT;
+    case M_Q_TRY:
+        return step_queue_try(e, t, i);
+    case M_Q_WAIT:
+        return step_wait(e, t,
+                         t->req.kind == RQ_PUT ? &e->queues[i].putters : &e->queues[i].getters,
+                         BLK_QUEUE, i);
+    case M_START:
+        return step_start(e, t, i);
+    case M_JOIN_CHECK:
+        return step_join_check(e, t, i);
+    case M_JOIN_WAIT:
+        return step_wait(e, t, &e->joiners[i], BLK_JOIN, i);
+    default:
+        GS_ASSERT(!"not a sync step");
+        return STEP_WAIT;
+    }
+}
+
+void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_thr_t *w;
+    while ((w = gs__waitq_pop(&e->joiners[t->id])) != NULL)
+        gs__os_wake(e, w);
+}

@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""check_layers.py - the layer rules of docs/internals.md, checked.
+
+    check_layers.py --source DIR --graph LAYERS.txt [--objects LAYER=A.o:B.o]...
+    check_layers.py --selftest --source DIR --graph LAYERS.txt [--objects ...]
+
+Reads the table under "<!-- layers:" in docs/internals.md (layer, folder, CMake
+target, public headers, may use) and checks, printing one line per breach:
+  1. the table's "may use" graph has no cycle;
+  2. each target's link libraries in LAYERS.txt (written by CMake, see
+     tests/layers/CMakeLists.txt) are exactly the table's "may use" entries,
+     so neither the build nor the page can gain an edge alone;
+  3. every #include in a layer's folder names a header of its own layer, a
+     public header of a layer it may reach, or an internal header of a layer
+     it uses directly; <cjson/...> and <SDL...> only where the table allows;
+  4. the objects given with --objects leave no cJSON_/SDL_/TTF_/IMG_/Fc
+     symbol undefined unless the layer may use that library;
+  5. inside the engine, each file (kernel.c, os.c, ...) calls functions of
+     only the files the "<!-- engine-units:" table lets it call, and the one
+     upcall, gs__go_on, only from the files marked "upcall".
+--selftest feeds the checks a forbidden edge, include, symbol and cycle and
+fails unless each is caught. Exit 0 when clean, 1 on a breach, 2 on bad usage.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+# External libraries: the table's name -> CMake link items and symbol prefixes.
+EXTERNAL = {
+    "libm": (["m"], []),
+    "pthreads": (["Threads::Threads"], []),
+    "cJSON": (["PkgConfig::CJSON"], ["cJSON_"]),
+    "SDL2": (["SDL2::SDL2"], ["SDL_"]),
+    "SDL2_ttf": (["PkgConfig::SDL2_TTF"], ["TTF_"]),
+    "SDL2_image": (["PkgConfig::SDL2_IMAGE"], ["IMG_"]),
+    "fontconfig": (["PkgConfig::FONTCONFIG"], ["Fc"]),
+}
+SYSTEM_INCLUDE = {"cjson/": "cJSON", "SDL": "SDL2"}
+
+
+class Layer:
+    def __init__(self, name, folder, target, headers, uses, reserved):
+        self.name, self.folder, self.target = name, folder, target
+        self.headers, self.uses, self.reserved = headers, uses, reserved
+
+
+def cell(s):
+    return s.strip().strip("`").strip()
+
+
+def read_table(path):
+    """The layer table of docs/internals.md, in order."""
+    lines = open(path, encoding="utf-8").read().splitlines()
+    start = next((i for i, l in enumerate(lines) if l.startswith("<!-- layers:")), None)
+    if start is None:
+        sys.exit(f"{path}: no '<!-- layers:' table")
+    layers = []
+    for lineno, line in enumerate(lines[start + 1:], start + 2):
+        if not line.startswith("|"):
+            if layers:
+                break
+            continue
+        cols = [c for c in line.strip().strip("|").split("|")]
+        if len(cols) != 5:
+            sys.exit(f"{path}:{lineno}: expected 5 columns, got {len(cols)}")
+        name, folder, target, headers, uses = (cell(c) for c in cols)
+        if name in ("layer",) or set(name) <= set("-: "):
+            continue
+        reserved = uses.startswith("(reserved")
+        heads = [cell(h) for h in headers.split(",") if cell(h) not in ("", "-")]
+        use = [] if reserved else [cell(u) for u in uses.split(",") if cell(u) not in ("", "-")]
+        layers.append(Layer(name, folder.rstrip("/"), target, heads, use, reserved))
+    return layers
+
+
+def check_table(layers, out):
+    names = {l.name for l in layers}
+    for l in layers:
+        for u in l.uses:
+            if u not in names and u not in EXTERNAL:
+                out.append(f"table: {l.name} uses '{u}', neither a layer nor one of "
+                           f"{', '.join(EXTERNAL)}")
+    graph = {l.name: [u for u in l.uses if u in names] for l in layers}
+    state = {}
+
+    def visit(n, stack):
+        state[n] = 1
+        for m in graph[n]:
+            if state.get(m) == 1:
+                out.append("table: cycle " + " -> ".join(stack + [n, m]))
+            elif m not in state:
+                visit(m, stack + [n])
+        state[n] = 2
+
+    for n in graph:
+        if n not in state:
+            visit(n, [])
+
+
+def reach(layers, name):
+    """Layers reachable from name through 'may use' (name included)."""
+    by = {l.name: l for l in layers}
+    seen, todo = set(), [name]
+    while todo:
+        n = todo.pop()
+        if n in seen or n not in by:
+            continue
+        seen.add(n)
+        todo.extend(by[n].uses)
+    return seen
+
+
+def check_graph(layers, graph_lines, source, out):
+    cmake = {}
+    for line in graph_lines:
+        if ":" in line:
+            t, deps = line.split(":", 1)
+            cmake[t.strip()] = deps.split()
+    by_target = {l.target: l for l in layers}
+    for l in layers:
+        present = os.path.isdir(os.path.join(source, l.folder))
+        if l.reserved:
+            if l.target in cmake:
+                out.append(f"graph: {l.target} exists but the table marks {l.name} reserved")
+            continue
+        if l.target not in cmake:
+            if present:
+                out.append(f"graph: {l.folder}/ exists but CMake has no target {l.target}")
+            continue
+        if cmake[l.target] == ["(not", "built)"]:
+            continue  # an optional client left out of this build (GILSIM_WITH_UI=OFF)
+        want = set()
+        for u in l.uses:
+            if u in EXTERNAL:
+                want.update(EXTERNAL[u][0])
+            else:
+                want.update(x.target for x in layers if x.name == u)
+        got = set(cmake[l.target])
+        for d in sorted(got - want):
+            what = by_target[d].name if d in by_target else d
+            out.append(f"graph: {l.target} links {d}, but docs/internals.md does not let "
+                       f"{l.name} use {what}")
+        for d in sorted(want - got):
+            out.append(f"graph: docs/internals.md lets {l.name} use {d}, but CMake does not "
+                       f"link it to {l.target}; drop the edge from the table or add the link")
+    for t in cmake:
+        if t not in by_target:
+            out.append(f"graph: CMake target {t} is not in the table of docs/internals.md")
+
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+
+
+def check_includes(layers, files, out):
+    """files: {layer name: [(path, text)]}."""
+    owner = {}  # header path relative to its include root -> layer
+    for l in layers:
+        for h in l.headers:
+            owner["gilsim/" + h] = l.name
+    local = {}
+    for name, items in files.items():
+        for path, _ in items:
+            if path.endswith(".h") and "/include/" not in path:
+                local[os.path.basename(path)] = name
+    by = {l.name: l for l in layers}
+    for name, items in files.items():
+        reachable = reach(layers, name)
+        direct = set(by[name].uses) | {name}
+        for path, text in items:
+            for lineno, line in enumerate(text.splitlines(), 1):
+                m = INCLUDE.match(line)
+                if not m:
+                    continue
+                kind, inc = m.groups()
+                where = f"{path}:{lineno}"
+                if kind == "<":
+                    for prefix, lib in SYSTEM_INCLUDE.items():
+                        if inc.startswith(prefix) and lib not in direct:
+                            out.append(f"include: {where}: <{inc}> but {name} may not use {lib}")
+                    continue
+                if "/include/gilsim/" in path and "/" not in inc:
+                    inc = "gilsim/" + inc
+                if inc in owner:
+                    if owner[inc] not in reachable:
+                        out.append(f"include: {where}: \"{inc}\" belongs to {owner[inc]}, "
+                                   f"which {name} may not use")
+                elif inc.startswith("gilsim/"):
+                    out.append(f"include: {where}: \"{inc}\" is in no layer's public headers")
+                elif inc in local:
+                    if local[inc] not in direct:
+                        out.append(f"include: {where}: \"{inc}\" is internal to {local[inc]}, "
+                                   f"which {name} does not use directly")
+                elif not inc.endswith(".inc"):
+                    out.append(f"include: {where}: \"{inc}\" is no header of any layer")
+
+
+def check_symbols(layers, name, undefined, out):
+    allowed = set(next(l for l in layers if l.name == name).uses)
+    for lib, (_, prefixes) in EXTERNAL.items():
+        if lib in allowed:
+            continue
+        for sym in undefined:
+            if any(sym.startswith(p) for p in prefixes):
+                out.append(f"symbols: {name} objects call {sym} ({lib}), which {name} "
+                           f"may not use")
+
+
+def read_units(path):
+    """The engine-units table: {file: set of files it may call (+ 'upcall')}."""
+    lines = open(path, encoding="utf-8").read().splitlines()
+    start = next((i for i, l in enumerate(lines) if l.startswith("<!-- engine-units:")), None)
+    if start is None:
+        sys.exit(f"{path}: no '<!-- engine-units:' table")
+    units = {}
+    for line in lines[start + 1:]:
+        if not line.startswith("|"):
+            if units:
+                break
+            continue
+        cols = [cell(c) for c in line.strip().strip("|").split("|")]
+        if len(cols) < 2 or cols[0] in ("file",) or set(cols[0]) <= set("-: "):
+            continue
+        units[cols[0]] = {cell(u) for u in cols[1].split(",") if cell(u) not in ("", "-")}
+    return units
+
+
+UPCALL = "gs__go_on"
+
+
+def check_units(units, defined, undefined, out):
+    """defined/undefined: {file: set of symbols} for the engine's objects."""
+    owner = {sym: f for f, syms in defined.items() for sym in syms}
+    for f, syms in sorted(undefined.items()):
+        if f not in units:
+            out.append(f"units: sim/engine/{f} is not in the engine-units table")
+            continue
+        for sym in sorted(syms):
+            g = owner.get(sym)
+            if g is None or g == f:
+                continue
+            if sym == UPCALL:
+                if "upcall" not in units[f]:
+                    out.append(f"units: {f} calls the upcall {UPCALL}, which the table "
+                               f"allows only from the files marked upcall")
+            elif g not in units[f]:
+                out.append(f"units: {f} calls {sym} of {g}, which the table does not let "
+                           f"{f} call")
+
+
+def object_symbols(objects):
+    """({file: defined}, {file: undefined}) per object, keyed by source name."""
+    defined, undefined = {}, {}
+    for o in objects:
+        name = os.path.basename(o)
+        name = name[:-2] if name.endswith(".o") else name
+        r = subprocess.run(["nm", o], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"nm {o}: {r.stderr.strip()}")
+        d, u = set(), set()
+        for line in r.stdout.splitlines():
+            p = line.split()
+            if len(p) == 3 and p[1] in "TDBR":
+                d.add(p[2])
+            elif len(p) == 2 and p[0] == "U":
+                u.add(p[1])
+        defined[name], undefined[name] = d, u
+    return defined, undefined
+
+
+def undefined_symbols(objects):
+    syms = set()
+    for o in objects:
+        r = subprocess.run(["nm", "-u", o], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"nm {o}: {r.stderr.strip()}")
+        syms.update(line.split()[-1] for line in r.stdout.splitlines() if line.strip())
+    return syms
+
+
+def source_files(layers, source):
+    files = {}
+    for l in layers:
+        if l.reserved:
+            continue
+        d = os.path.join(source, l.folder)
+        if not os.path.isdir(d):
+            continue
+        items = []
+        for f in sorted(os.listdir(d)):
+            if f.endswith((".c", ".h")):
+                p = os.path.join(d, f)
+                items.append((os.path.relpath(p, source), open(p, encoding="utf-8").read()))
+        files[l.name] = items
+    return files
+
+
+def run(layers, graph_lines, source, files, symbols, units=None, unit_syms=None):
+    out = []
+    if units is not None and unit_syms:
+        check_units(units, unit_syms[0], unit_syms[1], out)
+    check_table(layers, out)
+    check_graph(layers, graph_lines, source, out)
+    check_includes(layers, files, out)
+    for name, syms in symbols.items():
+        check_symbols(layers, name, syms, out)
+    return out
+
+
+def selftest(layers, graph_lines, source, files, symbols, units, unit_syms):
+    """Every kind of breach must be caught; and the real tree must be clean."""
+    import copy
+    failures = []
+    base = run(layers, graph_lines, source, files, symbols, units, unit_syms)
+    if base:
+        failures.append("the real tree is not clean:\n  " + "\n  ".join(base))
+    engine = next(l for l in layers if l.name == "engine")
+    cases = []
+    # A forbidden link edge.
+    g = [line + " PkgConfig::CJSON" if line.startswith(engine.target + ":") else line
+         for line in graph_lines]
+    cases.append(("link edge engine -> cJSON", layers, g, files, symbols))
+    # An edge in the table that CMake lacks.
+    t = copy.deepcopy(layers)
+    next(l for l in t if l.name == "engine").uses.append("scenario")
+    cases.append(("table edge engine -> scenario", t, graph_lines, files, symbols))
+    # A cycle.
+    t = copy.deepcopy(layers)
+    next(l for l in t if l.name == "base").uses.append("engine")
+    cases.append(("cycle base <-> engine", t, graph_lines, files, symbols))
+    # Includes: another layer's internal header, a public header out of reach, cJSON.
+    for inc in ('"scenario_int.h"', '"gilsim/scenario.h"', '<cjson/cJSON.h>'):
+        f = dict(files)
+        f["engine"] = files["engine"] + [("sim/engine/probe.c", f"#include {inc}\n")]
+        cases.append((f"engine includes {inc}", layers, graph_lines, f, symbols))
+    f = dict(files)
+    f["viewer"] = files.get("viewer", []) + [("ui/probe.c", '#include "trace_int.h"\n')]
+    cases.append(("viewer includes trace_int.h", layers, graph_lines, f, symbols))
+    # An undefined cJSON symbol in the engine's objects.
+    s = dict(symbols)
+    s["engine"] = set(symbols.get("engine", set())) | {"cJSON_Parse"}
+    cases.append(("engine object calls cJSON_Parse", layers, graph_lines, files, s))
+    for what, *args in cases:
+        got = [x for x in run(args[0], args[1], source, args[2], args[3]) if x not in base]
+        if not got:
+            failures.append(f"not caught: {what}")
+        else:
+            print(f"caught: {what}: {got[0]}")
+    # Inside the engine: the kernel calling a model, a model calling the loop.
+    ucases = []
+    if unit_syms:
+        for f, sym, what in (("kernel.c", "gs__os_wake", "kernel.c calls os.c"),
+                             ("os.c", "gs__gil_take", "os.c calls gil.c"),
+                             ("sync.c", UPCALL, "sync.c calls the upcall"),
+                             ("gil.c", "gs__submit", "gil.c calls the request interpreter")):
+            und = {k: set(v) for k, v in unit_syms[1].items()}
+            und.setdefault(f, set()).add(sym)
+            ucases.append((what, (unit_syms[0], und)))
+    else:
+        failures.append("no engine objects given: the engine-units check was not exercised")
+    for what, us in ucases:
+        got = [x for x in run(layers, graph_lines, source, files, symbols, units, us)
+               if x not in base]
+        if not got:
+            failures.append(f"not caught: {what}")
+        else:
+            print(f"caught: {what}: {got[0]}")
+    for f in failures:
+        print("FAIL " + f)
+    return 1 if failures else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--graph", required=True)
+    ap.add_argument("--objects", action="append", default=[], metavar="LAYER=A.o:B.o")
+    ap.add_argument("--selftest", action="store_true")
+    a = ap.parse_args()
+    layers = read_table(os.path.join(a.source, "docs", "internals.md"))
+    graph_lines = open(a.graph, encoding="utf-8").read().splitlines()
+    files = source_files(layers, a.source)
+    units = read_units(os.path.join(a.source, "docs", "internals.md"))
+    symbols, unit_syms = {}, None
+    for spec in a.objects:
+        name, _, objs = spec.partition("=")
+        if name not in {l.name for l in layers} or not objs:
+            ap.error(f"--objects {spec}: expected LAYER=A.o:B.o with a layer of the table")
+        symbols[name] = undefined_symbols(objs.split(":"))
+        if name == "engine":
+            unit_syms = object_symbols(objs.split(":"))
+    if a.selftest:
+        return selftest(layers, graph_lines, a.source, files, symbols, units, unit_syms)
+    out = run(layers, graph_lines, a.source, files, symbols, units, unit_syms)
+    for line in out:
+        print(line)
+    n = sum(len(v) for v in files.values())
+    if out:
+        print(f"check_layers: {len(out)} breach(es) of the layer rules in docs/internals.md")
+        return 1
+    print(f"check_layers: {len(layers)} layers, {n} files, every edge allowed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
