@@ -705,13 +705,23 @@ int gs_trace_check(const gs_trace_t *t, gs_error_t *err)
                                  t->process_names[p], tl->name, v->start_ns);
         }
     }
-    /* Per thread: a state that holds the GIL only while the GIL lane says so. */
+    /* Per thread: a state that holds the GIL only while the GIL lane says so
+     * (in a free-threaded process, from when an import switched it on). */
     for (int th = 0; th < t->n_threads; th++) {
         const gs_lane_t *tl = &t->lanes[t->thread_lane[th]].pub;
         int gl = t->gil_lane[tl->process];
+        int64_t from = 0;
+        if (gl >= 0 && t->process_gil[tl->process] == GS_GIL_NONE) {
+            from = INT64_MAX;
+            for (size_t k = 0; k < gs_trace_n_instants(t); k++) {
+                const gs_instant_t *x = &gs_trace_instants(t)[k];
+                if (x->kind == GS_IN_GIL_ENABLED && x->process == tl->process && x->t_ns < from)
+                    from = x->t_ns;
+            }
+        }
         for (size_t j = 0; j < tl->n; j++) {
             const gs_interval_t *v = &tl->iv[j];
-            if (gl < 0 || !gs_interval_holds_gil(v))
+            if (gl < 0 || !gs_interval_holds_gil(v) || v->start_ns < from)
                 continue;
             const gs_lane_t *g = &t->lanes[gl].pub;
             int64_t at = v->start_ns;
