@@ -33,7 +33,7 @@ static void usage(FILE *f)
             "  --render OUT.png  draw the picture without a display, write OUT.png, exit\n"
             "  --size WxH        picture size in pixels (default 1920x1080)\n"
             "  --at TIME         playhead at TIME, e.g. 12ms (queues panel at that time)\n"
-            "  --range A:B       visible time range, e.g. 0:20ms\n"
+            "  --range A:B       visible time range, e.g. 0ms:20ms\n"
             "  --set KEY=VALUE   override a scenario setting, e.g. machine.cores=4 (repeatable)\n"
             "  --compare         also run the other GIL model, stacked on one time axis\n"
             "  --select NAME     select the thread NAME (its metrics in the panel)\n"
@@ -146,22 +146,28 @@ static int apply_view_args(const args_t *a, gv_view_t *v)
         const char *colon = strchr(a->range, ':');
         char first[64];
         if (!colon || (size_t)(colon - a->range) >= sizeof first) {
-            fprintf(stderr, "gilsim-view: --range %s: expected A:B, e.g. 0:20ms\n", a->range);
+            fprintf(stderr, "gilsim-view: --range %s: expected A:B, e.g. 0ms:20ms\n", a->range);
             return -1;
         }
         memcpy(first, a->range, (size_t)(colon - a->range));
         first[colon - a->range] = 0;
-        if (gv_parse_time(first, &t) != 0 || gv_parse_time(colon + 1, &t2) != 0 || t2 <= t) {
-            fprintf(stderr, "gilsim-view: --range %s: expected A:B with times like 5ms and "
-                            "A < B\n", a->range);
+        char why[160];
+        if (gs_parse_ns(first, &t, why, sizeof why) != 0 ||
+            gs_parse_ns(colon + 1, &t2, why, sizeof why) != 0) {
+            fprintf(stderr, "gilsim-view: --range %s: %s\n", a->range, why);
+            return -1;
+        }
+        if (t2 <= t) {
+            fprintf(stderr, "gilsim-view: --range %s: expected A:B with A < B, e.g. 0ms:20ms\n",
+                    a->range);
             return -1;
         }
         gv_view_set_range(v, t, t2);
     }
     if (a->at) {
-        if (gv_parse_time(a->at, &t) != 0) {
-            fprintf(stderr, "gilsim-view: --at %s: expected a time such as 12ms, 1.5s or 300us\n",
-                    a->at);
+        char why[160];
+        if (gs_parse_ns(a->at, &t, why, sizeof why) != 0) {
+            fprintf(stderr, "gilsim-view: --at %s: %s\n", a->at, why);
             return -1;
         }
         int64_t t0 = v->t0, t1 = v->t1;

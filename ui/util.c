@@ -1,4 +1,5 @@
-/* util.c - time formatting and parsing, colours, PNG output. */
+/* util.c - time formatting for the screen, colours, PNG output. Times typed
+ * by the user are read by gs_parse_ns (gilsim/units.h), as everywhere. */
 #include "view.h"
 
 #include <SDL_image.h>
@@ -55,30 +56,6 @@ void gv_fmt_dur(char *buf, size_t n, int64_t d)
     if (u == 3)
         dec = 0;
     snprintf(buf, n, "%.*f %s", dec, v, shown[u]);
-}
-
-int gv_parse_time(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || !isfinite(v) || v < 0)
-        return -1;
-    int64_t mul = 1;
-    if (*end) {
-        int u;
-        for (u = 0; u < 4; u++)
-            if (strcmp(end, units[u].name) == 0 || strcmp(end, shown[u]) == 0)
-                break;
-        if (u == 4)
-            return -1;
-        mul = units[u].ns;
-    }
-    double ns = v * (double)mul;
-    if (ns > 9.0e18)
-        return -1;
-    *out = (int64_t)llround(ns);
-    return 0;
 }
 
 void gv_set_color(SDL_Renderer *r, uint32_t rgb, uint8_t a)

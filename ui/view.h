@@ -202,8 +202,6 @@ void gv_fmt_time(char *buf, size_t n, int64_t t, int64_t step);
 void gv_fmt_at(char *buf, size_t n, int64_t t, int64_t res);
 /* "4.95 ms" with three significant digits. */
 void gv_fmt_dur(char *buf, size_t n, int64_t d);
-/* Parses "12ms", "1.5s", "300us", "42ns" or a bare ns count. 0 or -1. */
-int gv_parse_time(const char *s, int64_t *out);
 void gv_set_color(SDL_Renderer *r, uint32_t rgb, uint8_t a);
 void gv_fill(SDL_Renderer *r, SDL_Rect rc, uint32_t rgb, uint8_t a);
 void gv_frame(SDL_Renderer *r, SDL_Rect rc, uint32_t rgb, int thick);

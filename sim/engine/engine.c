@@ -216,6 +216,7 @@ void gs__go_on(gs_engine_t *e, gs_thr_t *t)
 {
     if (t->os != OS_ON || e->stopped)
         return;
+    gs__thr_check(e, t, "gs__go_on");
     if (gs__gil_resume(e, t))
         return; /* a GIL wait goes on first */
     if (t->exec_active)
@@ -418,8 +419,9 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->until_ns = o->until_ns > 0 ? o->until_ns : m->until_ns;
     e->max_events = o->max_events > 0 ? o->max_events : m->max_events;
     e->stack_bytes = o->stack_bytes;
-    sem_init(&e->main_go, 0, 0);
-    sem_init(&e->parked, 0, 0);
+    e->check_state = gs__check_state_wanted();
+    GS_ERRNO_OK(sem_init(&e->main_go, 0, 0));
+    GS_ERRNO_OK(sem_init(&e->parked, 0, 0));
     e->n_thr = m->n_threads;
     e->n_cores = m->machine.cores;
     e->thr = calloc((size_t)m->n_threads + 1, sizeof *e->thr);
@@ -494,8 +496,8 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
     e->trace = gs__trace_new(m);
     if (!e->trace)
         goto oom;
-    char saved[256];
-    gs__pin_begin(e, o.cpu, o.spin, saved, sizeof saved);
+    gs__run_setup(e, o.spin);
+    gs__pin_begin(e, o.cpu);
     schedule_autostarts(e);
 
     gs_thr_t *next = gs__engine_next(e);
@@ -504,7 +506,7 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
         sem_wait(&e->main_go);
     }
     gs__worker_teardown(e);
-    gs__pin_end(e, saved, sizeof saved);
+    gs__pin_end(e);
 
     if (e->fatal) {
         rc = e->fatal;

@@ -27,12 +27,20 @@
 #include <stdint.h>
 
 #include <assert.h>
+#include <errno.h>
 
 #include "gilsim/engine.h"
 #include "rand.h"
 #include "trace_int.h"
 
 #define GS_ASSERT(x) assert(x)
+
+/* OS calls whose failure would corrupt the run (a semaphore, a mutex, a stack
+ * size, an affinity we computed) are checked and, failing, abort with the
+ * call, the place and the reason, as CPython's MUTEX_LOCK does. pthread_*
+ * calls return an error number; sem_* calls return -1 and set errno. */
+#define GS_PTHREAD_OK(call) gs__os_ok((call), #call, __FILE__, __LINE__)
+#define GS_ERRNO_OK(call) gs__os_ok((call) == 0 ? 0 : errno, #call, __FILE__, __LINE__)
 
 typedef struct gs_engine gs_engine_t;
 typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
@@ -75,6 +83,57 @@ typedef struct gs_worker {
 } gs_worker_t;
 
 /* ---- threads ----------------------------------------------------------- */
+
+/* A THREAD'S STATE MACHINE
+ *
+ * A thread's state is the product of where the OS has it (os, os.c), why it
+ * is off a core (blk), where a GIL wait stands (gw, gil.c), and the flags
+ * started, finished, holds_gil, in_wait and exec_active. Transitions, with
+ * the function that performs each:
+ *
+ *   life     not started -> started, OFF           [on_start, engine.c]
+ *            ON -> finished, OFF                   [step_exit, engine.c]
+ *   os       OFF -> WAKING (an idle core wakes) | READY  [gs__os_wake]
+ *            READY -> SWITCHING                    [dispatch via core_pick]
+ *            WAKING | SWITCHING -> ON              [start_on, then gs__go_on]
+ *            ON -> READY (slice over, preempted)   [preempt]
+ *            ON -> OFF (blocks, or exits)          [gs__os_block, gs__os_exit]
+ *   gil      NONE -> COND (waits on the condition) [wait_cond via gs__gil_take]
+ *            COND -> TIMEDOUT (interval passed)    [gs__gil_timeout]
+ *            COND -> SIGNALED (a drop woke it)     [signal_one]
+ *            TIMEDOUT|SIGNALED -> NONE (took it) | COND (waits again)
+ *                                                  [on_core via gs__gil_resume]
+ *            NONE -> SWITCH (forced drop, waits for a switch) [gs__gil_drop]
+ *            SWITCH -> SWITCHED (another took it)  [acquire]
+ *            SWITCHED -> NONE (back on a core)     [gs__gil_resume]
+ *            !holds_gil <-> holds_gil              [acquire / gs__gil_drop]
+ *   waits    in_wait set when a blocking micro-step blocks (step_block,
+ *            block_on), cleared when the step runs again after the wake-up.
+ *
+ * Invariants, checked by gs__thr_check (invariants.c) at every recorded
+ * transition (gs__thr_trace) and every continuation (gs__go_on) in debug and
+ * sanitizer builds, and wherever GILSIM_CHECK_STATE=1 (every ctest):
+ *   (1) os == READY <=> ready_idx >= 0, and then e->ready[ready_idx] == t.
+ *   (2) core != NULL <=> os is WAKING, SWITCHING or ON; then core->cur == t.
+ *   (3) not started, or finished => os == OFF (no core, not ready).
+ *   (4) os != OFF => blk == BLK_NONE.
+ *   (5) gw == COND <=> in its GIL's waiter list; then OFF and blk == BLK_GIL.
+ *   (6) gw == SWITCH <=> in its GIL's switch_wait list; then OFF and
+ *       blk == BLK_SWITCH.
+ *   (7) gw is TIMEDOUT, SIGNALED or SWITCHED => os != OFF (woken, on its
+ *       way to a core).
+ *   (8) holds_gil <=> its process's GIL is locked with holder == t; never
+ *       without a GIL (gil->kind NONE: a free-threaded process until an
+ *       import switches the GIL on).
+ *   (9) OFF for I/O, sleep, a lock, an event, a queue or a join => in_wait,
+ *       and for a lock, event, queue or join: in that object's wait list.
+ *  (10) exec_active => started and not finished.
+ *  (11) in_sys (cpython2: in a futex call on the GIL's semaphore) => not
+ *       holding the GIL, and either releasing it (gw NONE) or a woken
+ *       waiter going back to sleep (gw SIGNALED).
+ *  (12) accessing (counted as a sharer of its object, ft.c) => ON and
+ *       executing, with an object.
+ */
 
 typedef enum os_state { OS_OFF, OS_WAKING, OS_READY, OS_SWITCHING, OS_ON } os_state_t;
 
@@ -132,13 +191,15 @@ struct gs_ctx {
     uint32_t op;      /* label of the current request */
     gs_req_t req;     /* baton: written by the worker, then read by the engine */
 
-    bool started, finished, start_pending;
-    os_state_t os;
+    bool started, finished; /* engine.c: on_start, step_exit */
+    bool start_pending;   /* kernel.c: an EV_START is queued */
+    os_state_t os;        /* os.c only */
     struct gs_core *core; /* when WAKING, SWITCHING or ON */
     int last_core;        /* -1 before it ever ran */
-    blk_t blk;            /* when OFF */
+    blk_t blk;            /* when OFF (os.c, set by gs__os_block) */
     int32_t blk_obj;      /* what it waits on (lock, event...) */
-    bool in_wait;         /* a blocking micro-step is waiting / was woken */
+    bool in_wait;         /* a blocking micro-step (engine.c step_block, sync.c)
+                             blocked and has not yet run again since */
 
     /* execution */
     bool exec_active;
@@ -263,6 +324,7 @@ struct gs_engine {
     bool stopped;
     gs_outcome_t outcome;
     int fatal;      /* GS_ETHREAD, GS_ENOMEM: no usable trace */
+    bool check_state; /* gs__thr_check runs (debug builds, GILSIM_CHECK_STATE) */
     char msg[2048]; /* the outcome's message */
 
     /* workers */
@@ -270,6 +332,7 @@ struct gs_engine {
     sem_t parked;   /* posted by each worker as its last touch of this run */
     int n_workers;  /* workers this run took from the pool or created */
     cpu_set_t allowed; /* the caller's CPUs, for unpinning pooled workers */
+    cpu_set_t saved_affinity; /* the caller's affinity before gs__pin_begin */
     size_t stack_bytes;
     int cpu;  /* pinned CPU or -1 */
     int spin; /* sem_trywait attempts before sem_wait */
@@ -290,6 +353,14 @@ gs_thr_t *gs__waitq_pop(gs_waitq_t *q);       /* oldest, or NULL */
 gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i);
 bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t);
 void gs__waitq_free(gs_waitq_t *q);
+
+void gs__os_ok(int err, const char *call, const char *file, int line); /* aborts on err */
+_Noreturn void gs__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* invariants.c: the state machine's invariants (above), for t. */
+const char *gs__thr_invariant(const gs_engine_t *e, const gs_thr_t *t); /* NULL: all hold */
+void gs__thr_check(const gs_engine_t *e, const gs_thr_t *t, const char *where); /* aborts */
+bool gs__check_state_wanted(void); /* debug build, or GILSIM_CHECK_STATE set (not "0") */
 
 /* engine.c: THE upcall. os.c and gil.c call it when t is ON a core again
  * (a wake-up or switch finished; the GIL was taken for a waiter): t's request
@@ -359,8 +430,9 @@ void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what
 int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* give it a pthread */
 void gs__worker_pass(gs_engine_t *e, gs_thr_t *self); /* after a request */
 void gs__worker_teardown(gs_engine_t *e);
-int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size);
-void gs__pin_end(gs_engine_t *e, const void *saved, size_t saved_size);
+void gs__run_setup(gs_engine_t *e, int spin); /* stacks, spin, futex hash */
+void gs__pin_begin(gs_engine_t *e, int cpu);  /* pin as asked; keeps the old affinity */
+void gs__pin_end(gs_engine_t *e);             /* restores it */
 
 void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
 

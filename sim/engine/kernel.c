@@ -192,6 +192,7 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
             flags = 0;
         }
     }
+    gs__thr_check(e, t, "a state change (gs__thr_trace)");
     gs__trace_thread(e->trace, t->id, e->now, st, who, t->op, flags);
     if (t->core && (t->os == OS_ON || t->os == OS_SWITCHING))
         gs__trace_core(e->trace, t->core->id, e->now, t->id, st, flags);
@@ -255,3 +256,22 @@ void gs__waitq_free(gs_waitq_t *q)
     q->n = q->cap = 0;
 }
 
+
+/* ---- fatal errors ------------------------------------------------------- */
+
+void gs__fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gilsim: fatal: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+void gs__os_ok(int err, const char *call, const char *file, int line)
+{
+    if (err != 0)
+        gs__fatal("%s failed (%s:%d): %s", call, file, line, strerror(err));
+}

@@ -74,7 +74,7 @@ static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static void pool_reset(void)
 {
     for (int i = 0; i < POOL_LISTS; i++) {
-        pthread_mutex_init(&pool[i].mu, NULL);
+        GS_PTHREAD_OK(pthread_mutex_init(&pool[i].mu, NULL));
         pool[i].head = NULL; /* after fork: those threads do not exist here */
         atomic_store(&pool[i].n, 0);
     }
@@ -103,11 +103,11 @@ static bool pool_put(gs_worker_t *w)
         return false;
     }
     pool_list_t *l = pool_list(w->cpu);
-    pthread_mutex_lock(&l->mu);
+    GS_PTHREAD_OK(pthread_mutex_lock(&l->mu));
     w->next = l->head;
     l->head = w;
     atomic_fetch_add(&l->n, 1);
-    pthread_mutex_unlock(&l->mu);
+    GS_PTHREAD_OK(pthread_mutex_unlock(&l->mu));
     return true;
 }
 
@@ -115,14 +115,14 @@ static gs_worker_t *pool_take(pool_list_t *l)
 {
     if (atomic_load(&l->n) == 0)
         return NULL;
-    pthread_mutex_lock(&l->mu);
+    GS_PTHREAD_OK(pthread_mutex_lock(&l->mu));
     gs_worker_t *w = l->head;
     if (w) {
         l->head = w->next;
         atomic_fetch_sub(&l->n, 1);
         atomic_fetch_sub(&pool_n, 1);
     }
-    pthread_mutex_unlock(&l->mu);
+    GS_PTHREAD_OK(pthread_mutex_unlock(&l->mu));
     return w;
 }
 
@@ -143,7 +143,7 @@ void gs_worker_pool_drain(void)
     gs_worker_t *all = NULL, *w;
     while ((w = pool_get(-1)) != NULL) {
         w->quit = true;
-        sem_post(&w->go);
+        GS_ERRNO_OK(sem_post(&w->go));
         w->next = all;
         all = w;
     }
@@ -190,7 +190,7 @@ static void *trampoline(void *arg)
          * run finds it; a new run may assign it at once, which only posts
          * `go` for the next turn of this loop. */
         bool kept = pool_put(w);
-        sem_post(&e->parked); /* the last touch of this run's memory */
+        GS_ERRNO_OK(sem_post(&e->parked)); /* the last touch of this run's memory */
         if (!kept) {
             pthread_detach(pthread_self());
             sem_destroy(&w->go);
@@ -223,16 +223,16 @@ static gs_worker_t *worker_new(gs_engine_t *e, int *err)
         *err = ENOMEM;
         return NULL;
     }
-    sem_init(&w->go, 0, 0);
+    GS_ERRNO_OK(sem_init(&w->go, 0, 0));
     w->cpu = -1;
     pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, e->stack_bytes);
+    GS_PTHREAD_OK(pthread_attr_init(&attr));
+    GS_PTHREAD_OK(pthread_attr_setstacksize(&attr, e->stack_bytes)); /* >= PTHREAD_STACK_MIN */
     if (e->cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
         CPU_SET(e->cpu, &set);
-        pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+        GS_PTHREAD_OK(pthread_attr_setaffinity_np(&attr, sizeof set, &set));
         w->cpu = e->cpu;
     }
     *err = pthread_create(&w->tid, &attr, trampoline, w);
@@ -254,9 +254,9 @@ static void repin(gs_engine_t *e, gs_worker_t *w)
         cpu_set_t set;
         CPU_ZERO(&set);
         CPU_SET(e->cpu, &set);
-        pthread_setaffinity_np(w->tid, sizeof set, &set);
+        GS_PTHREAD_OK(pthread_setaffinity_np(w->tid, sizeof set, &set));
     } else {
-        pthread_setaffinity_np(w->tid, sizeof e->allowed, &e->allowed);
+        GS_PTHREAD_OK(pthread_setaffinity_np(w->tid, sizeof e->allowed, &e->allowed));
     }
     w->cpu = e->cpu;
 }
@@ -278,7 +278,7 @@ int gs__worker_start(gs_engine_t *e, gs_thr_t *t)
     w->t = t;
     t->w = w;
     e->n_workers++;
-    sem_post(&w->go); /* it holds the baton from now on */
+    GS_ERRNO_OK(sem_post(&w->go)); /* it holds the baton from now on */
     return 0;
 }
 
@@ -289,7 +289,7 @@ void gs__resume_other(gs_engine_t *e, gs_thr_t *next)
             return;
         next = NULL; /* could not: end the run */
     }
-    sem_post(next ? &next->w->go : &e->main_go);
+    GS_ERRNO_OK(sem_post(next ? &next->w->go : &e->main_go));
 }
 
 void gs__worker_pass(gs_engine_t *e, gs_thr_t *self)
@@ -312,7 +312,7 @@ void gs__worker_teardown(gs_engine_t *e)
         gs_thr_t *t = &e->thr[i];
         if (t->w && !t->finished) {
             atomic_store(&t->w->kill, 1);
-            sem_post(&t->w->go);
+            GS_ERRNO_OK(sem_post(&t->w->go));
         }
     }
     for (int i = 0; i < e->n_workers; i++)
@@ -375,9 +375,9 @@ int gs_pin_current_thread(int k)
     return c;
 }
 
-int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_size)
+/* The run's worker stacks, baton spin and futex hash. */
+void gs__run_setup(gs_engine_t *e, int spin)
 {
-    e->cpu = -1;
     e->stack_bytes = e->stack_bytes ? e->stack_bytes : DEFAULT_STACK;
     if (e->stack_bytes < (size_t)PTHREAD_STACK_MIN)
         e->stack_bytes = PTHREAD_STACK_MIN;
@@ -387,38 +387,47 @@ int gs__pin_begin(gs_engine_t *e, int cpu, int spin, void *saved, size_t saved_s
      * none unless asked for. */
     e->spin = spin > 0 ? spin : 0;
     size_futex_hash(e->n_thr);
-    cpu_set_t *allowed = saved;
-    if (saved_size < sizeof(cpu_set_t))
-        return 0;
+}
+
+/* Pins the calling thread (and so the run's workers) to one CPU as asked;
+ * keeps the caller's affinity in e->saved_affinity for gs__pin_end. Pinning
+ * is an optimisation: when the kernel refuses it (a restricted container),
+ * the run goes on unpinned (e->cpu = -1). */
+void gs__pin_begin(gs_engine_t *e, int cpu)
+{
+    e->cpu = -1;
+    cpu_set_t *allowed = &e->saved_affinity;
     if (cpu == GS_CPU_AUTO && tl_pinned >= 0) {
         /* Pinned by gs_pin_current_thread: stay there, no syscall. */
         CPU_ZERO(allowed);
         CPU_SET(tl_pinned, allowed);
         e->allowed = *allowed;
         e->cpu = tl_pinned;
-        return 0;
+        return;
     }
-    if (pthread_getaffinity_np(pthread_self(), sizeof *allowed, allowed) != 0)
-        return 0;
+    if (pthread_getaffinity_np(pthread_self(), sizeof *allowed, allowed) != 0) {
+        CPU_ZERO(allowed);
+        return;
+    }
     e->allowed = *allowed;
     if (cpu == GS_CPU_NONE)
-        return 0;
+        return;
     int c = cpu == GS_CPU_AUTO ? sched_getcpu() : nth_allowed_cpu(allowed, cpu);
     if (c < 0 || !CPU_ISSET(c, allowed))
-        return 0;
+        return;
     e->cpu = c;
     if (CPU_COUNT(allowed) == 1)
-        return 0; /* already there (a sweep job's second run): no syscall */
+        return; /* already there (a sweep job's second run): no syscall */
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(c, &one);
     if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0)
         e->cpu = -1;
-    return 0;
 }
 
-void gs__pin_end(gs_engine_t *e, const void *saved, size_t saved_size)
+void gs__pin_end(gs_engine_t *e)
 {
-    if (e->cpu >= 0 && saved_size >= sizeof(cpu_set_t) && CPU_COUNT((const cpu_set_t *)saved) > 1)
-        pthread_setaffinity_np(pthread_self(), sizeof(cpu_set_t), saved);
+    if (e->cpu >= 0 && CPU_COUNT(&e->saved_affinity) > 1)
+        GS_PTHREAD_OK(pthread_setaffinity_np(pthread_self(), sizeof e->saved_affinity,
+                                             &e->saved_affinity));
 }

@@ -96,33 +96,3 @@ int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err
     free(tmp);
     return 0;
 }
-
-/* v with three significant digits at most, trailing zeros trimmed. */
-static void fmt3(char *buf, size_t n, double v, const char *unit)
-{
-    double a = v < 0 ? -v : v;
-    int prec = a >= 100 ? 0 : a >= 10 ? 1 : 2;
-    int len = snprintf(buf, n, "%.*f", prec, v);
-    if (len > 0 && (size_t)len < n && prec > 0) {
-        while (len > 0 && buf[len - 1] == '0')
-            buf[--len] = '\0';
-        if (len > 0 && buf[len - 1] == '.')
-            buf[--len] = '\0';
-    }
-    if (len >= 0 && (size_t)len < n)
-        snprintf(buf + len, n - (size_t)len, " %s", unit);
-}
-
-char *gs_format_ns(int64_t ns, char *buf, size_t n)
-{
-    int64_t a = ns < 0 ? -ns : ns;
-    if (a < 1000)
-        snprintf(buf, n, "%lld ns", (long long)ns);
-    else if (a < 1000000)
-        fmt3(buf, n, (double)ns / 1e3, "us");
-    else if (a < 1000000000)
-        fmt3(buf, n, (double)ns / 1e6, "ms");
-    else
-        fmt3(buf, n, (double)ns / 1e9, "s");
-    return buf;
-}

@@ -15,6 +15,7 @@
 
 #include "gilsim/model.h"
 #include "gilsim/scenario.h"
+#include "gilsim/units.h"
 
 /* ---- limits (docs/scenarios.md "Limits") -------------------------------- */
 #define GS_SCEN_MAX_BYTES (4 * 1024 * 1024) /* file size */
@@ -26,7 +27,6 @@
 #define GS_SCEN_MAX_NAME 64                 /* bytes in a thread/lock/... name */
 #define GS_SCEN_MAX_TITLE 200               /* name of the scenario */
 #define GS_SCEN_MAX_TEXT 4000               /* description, annotation text */
-#define GS_SCEN_MAX_NS INT64_C(86400000000000) /* 1 day: the longest duration */
 #define GS_SCEN_MAX_REPEAT INT64_C(1000000000000)
 #define GS_SCEN_PROCESS_CREATE_NS INT64_C(10000000) /* default process start-up: 10 ms */
 
@@ -86,10 +86,8 @@ const char *gs__scen_did_you_mean(const char *word, const char *const *cands, in
 /* "a string \"x\"", "the number 5", "an array"... for "got ..." messages. */
 void gs__scen_describe(const cJSON *v, char *buf, size_t n);
 
-/* Parses "1.5ms" into ns exactly. 0, or -1 with the reason in why. */
-int gs__scen_parse_ns(const char *s, int64_t *ns, char *why, size_t n);
-/* Formats ns with the largest unit that keeps it short and exact: "1.5ms". */
-void gs__scen_fmt_ns(int64_t ns, char *buf, size_t n);
+/* Durations are read by gs_parse_ns and written by gs_format_ns_exact
+ * (gilsim/units.h, sim/base/units.c). A gs_dur_t (fixed or a range) as text: */
 void gs__scen_fmt_dur(const gs_dur_t *d, char *buf, size_t n);
 
 /* ---- typed getters: 1 present and valid, 0 absent, -1 error reported ----- */

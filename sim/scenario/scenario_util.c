@@ -241,115 +241,11 @@ void gs__scen_describe(const cJSON *v, char *buf, size_t n)
         snprintf(buf, n, "an invalid value");
 }
 
-/* ---- durations ---------------------------------------------------------- */
-
-static const struct unit {
-    const char *name;
-    int64_t scale;
-    int digits; /* fraction digits that are still whole nanoseconds */
-} units[] = {
-    {"ns", 1, 0},
-    {"us", 1000, 3},
-    {"ms", 1000000, 6},
-    {"s", 1000000000, 9},
-};
-
-int gs__scen_parse_ns(const char *s, int64_t *ns, char *why, size_t n)
-{
-    const char *p = s;
-    if (*p == '-') {
-        snprintf(why, n, "must not be negative, got \"%.40s\"", s);
-        return -1;
-    }
-    const char *int_start = p;
-    while (isdigit((unsigned char)*p))
-        p++;
-    size_t n_int = (size_t)(p - int_start);
-    const char *frac = NULL;
-    size_t n_frac = 0;
-    if (*p == '.') {
-        frac = ++p;
-        while (isdigit((unsigned char)*p))
-            p++;
-        n_frac = (size_t)(p - frac);
-    }
-    if (n_int == 0 || (frac && n_frac == 0)) {
-        snprintf(why, n,
-                 "expected a duration like \"5ms\" or \"1.5us\" (a number, then ns, us, ms "
-                 "or s), got \"%.40s\"",
-                 s);
-        return -1;
-    }
-    const struct unit *u = NULL;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(p, units[i].name) == 0)
-            u = &units[i];
-    if (!u) {
-        if (*p == '\0')
-            snprintf(why, n, "\"%.40s\" has no unit: write \"%.40sms\" (units: ns, us, ms, s)",
-                     s, s);
-        else
-            snprintf(why, n, "unknown unit \"%.20s\" in \"%.40s\": use ns, us, ms or s", p, s);
-        return -1;
-    }
-    /* whole part: at most 1 day, checked digit by digit so nothing overflows */
-    int64_t whole = 0;
-    for (size_t i = 0; i < n_int; i++) {
-        whole = whole * 10 + (int_start[i] - '0');
-        if (whole > GS_SCEN_MAX_NS / u->scale) {
-            snprintf(why, n, "\"%.40s\" is longer than 1 day, the longest duration", s);
-            return -1;
-        }
-    }
-    int64_t total = whole * u->scale, f = 0;
-    for (size_t i = 0; i < n_frac; i++) {
-        int dgt = frac[i] - '0';
-        if ((int)i >= u->digits) {
-            if (dgt != 0) {
-                snprintf(why, n, "\"%.40s\" is finer than 1 ns, the clock's resolution", s);
-                return -1;
-            }
-            continue;
-        }
-        f = f * 10 + dgt;
-    }
-    for (size_t i = n_frac; (int)i < u->digits; i++)
-        f *= 10;
-    total += f;
-    if (total > GS_SCEN_MAX_NS) {
-        snprintf(why, n, "\"%.40s\" is longer than 1 day, the longest duration", s);
-        return -1;
-    }
-    *ns = total;
-    return 0;
-}
-
-void gs__scen_fmt_ns(int64_t ns, char *buf, size_t n)
-{
-    int u = 0;
-    for (int i = 3; i > 0; i--)
-        if (ns >= units[i].scale) {
-            u = i;
-            break;
-        }
-    int64_t whole = ns / units[u].scale, rest = ns % units[u].scale;
-    if (rest == 0) {
-        snprintf(buf, n, "%" PRId64 "%s", whole, units[u].name);
-        return;
-    }
-    char frac[16];
-    snprintf(frac, sizeof frac, "%0*" PRId64, units[u].digits, rest);
-    size_t l = strlen(frac);
-    while (l > 0 && frac[l - 1] == '0')
-        frac[--l] = '\0';
-    snprintf(buf, n, "%" PRId64 ".%s%s", whole, frac, units[u].name);
-}
-
 void gs__scen_fmt_dur(const gs_dur_t *d, char *buf, size_t n)
 {
     char a[32], b[32];
-    gs__scen_fmt_ns(d->a_ns, a, sizeof a);
-    gs__scen_fmt_ns(d->b_ns, b, sizeof b);
+    gs_format_ns_exact(d->a_ns, a, sizeof a);
+    gs_format_ns_exact(d->b_ns, b, sizeof b);
     switch (d->dist) {
     case GS_DIST_UNIFORM:
         snprintf(buf, n, "uniform(%s, %s)", a, b);
@@ -550,7 +446,7 @@ static bool read_ns(gs__scen_t *ld, const cJSON *v, int64_t *ns)
         gs__scen_err(ld, "expected a duration like \"5ms\", got %s", got);
         return false;
     }
-    if (gs__scen_parse_ns(v->valuestring, ns, why, sizeof why) < 0) {
+    if (gs_parse_ns(v->valuestring, ns, why, sizeof why) < 0) {
         gs__scen_err(ld, "%s", why);
         return false;
     }
@@ -575,7 +471,7 @@ int gs__scen_get_fixed(gs__scen_t *ld, const cJSON *obj, const char *key, int64_
         goto done;
     if (ns < lo) {
         char b[32];
-        gs__scen_fmt_ns(lo, b, sizeof b);
+        gs_format_ns_exact(lo, b, sizeof b);
         gs__scen_err(ld, "must be at least %s, got \"%s\"", b, v->valuestring);
         goto done;
     }

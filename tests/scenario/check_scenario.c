@@ -214,7 +214,7 @@ START_TEST(test_duration_parse_is_exact)
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         int64_t ns = -1;
         char why[200];
-        ck_assert_msg(gs__scen_parse_ns(ok[i].s, &ns, why, sizeof why) == 0, "%s: %s", ok[i].s,
+        ck_assert_msg(gs_parse_ns(ok[i].s, &ns, why, sizeof why) == 0, "%s: %s", ok[i].s,
                       why);
         ck_assert_int_eq(ns, ok[i].ns);
     }
@@ -224,7 +224,7 @@ START_TEST(test_duration_parse_is_exact)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t ns = 0;
         char why[200] = "";
-        ck_assert_msg(gs__scen_parse_ns(bad[i], &ns, why, sizeof why) < 0, "%s accepted", bad[i]);
+        ck_assert_msg(gs_parse_ns(bad[i], &ns, why, sizeof why) < 0, "%s accepted", bad[i]);
         ck_assert_msg(why[0] != '\0', "%s: no reason", bad[i]);
     }
 }
@@ -237,12 +237,12 @@ START_TEST(test_duration_format_parses_back_to_the_same_ns)
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         char b[40], why[200];
         int64_t back = -1;
-        gs__scen_fmt_ns(v[i], b, sizeof b);
-        ck_assert_msg(gs__scen_parse_ns(b, &back, why, sizeof why) == 0, "%s: %s", b, why);
+        gs_format_ns_exact(v[i], b, sizeof b);
+        ck_assert_msg(gs_parse_ns(b, &back, why, sizeof why) == 0, "%s: %s", b, why);
         ck_assert_int_eq(back, v[i]);
     }
     char b[40];
-    gs__scen_fmt_ns(1500000, b, sizeof b);
+    gs_format_ns_exact(1500000, b, sizeof b);
     ck_assert_str_eq(b, "1.5ms");
 }
 END_TEST

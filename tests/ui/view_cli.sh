@@ -16,7 +16,7 @@ is_png "$dir/default.png" || fail "default.png is not a PNG"
 [ "$(png_size "$dir/default.png")" = 1920x1080 ] || fail "default size is $(png_size "$dir/default.png")"
 
 # a size, a time, a range, an override, compare
-"$VIEW" --render "$dir/a.png" --size 1280x720 --at 12ms --range 0:30ms \
+"$VIEW" --render "$dir/a.png" --size 1280x720 --at 12ms --range 0ms:30ms \
     --set machine.cores=4 --compare || fail "render with options exited $?"
 [ "$(png_size "$dir/a.png")" = 1280x720 ] || fail "--size ignored"
 
@@ -33,6 +33,15 @@ for args in "--size big" "--at soon" "--range 5ms" "--bogus" "--set nokey" "--re
     [ $rc -eq 1 ] || fail "'$args' exited $rc"
     [ -n "$out" ] || fail "'$args' printed nothing"
 done
+# times are read as everywhere in gilsim (gilsim/units.h): a bare number is
+# refused, as in a scenario or `gilsim run --set`
+for args in "--at 15" "--range 0:15ms" "--at 1.5e3ms"; do
+    out=$("$VIEW" --render "$dir/u.png" $args 2>&1); rc=$?
+    [ $rc -eq 1 ] || fail "'$args' exited $rc"
+    [ ! -e "$dir/u.png" ] || fail "'$args' wrote a PNG"
+done
+out=$("$VIEW" --render "$dir/u.png" --at 15 2>&1)
+echo "$out" | grep -q 'has no unit: write "15ms"' || fail "--at 15 does not say why: $out"
 out=$("$VIEW" --render "$dir/s.png" --select nobody 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q nobody || fail "--select of an unknown thread: $rc $out"
 

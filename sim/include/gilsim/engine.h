@@ -22,7 +22,8 @@ typedef struct gs_run_opts {
     int cpu;             /* GS_CPU_AUTO (the caller's current CPU), GS_CPU_NONE
                             (no pinning) or a CPU number to pin every thread of
                             this run to */
-    size_t stack_bytes;  /* worker stack; 0 = 64 KiB */
+    size_t stack_bytes;  /* worker stack; 0 = 64 KiB (1 MiB in sanitizer builds,
+                            which need deeper stacks) */
     int64_t max_events;  /* 0 = the model's */
     int64_t until_ns;    /* 0 = the model's */
     int spin;            /* sem_trywait attempts before sleeping on the baton;

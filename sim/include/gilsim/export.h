@@ -16,6 +16,7 @@
 #include "common.h"
 #include "stats.h"
 #include "trace.h"
+#include "units.h" /* gs_format_ns, declared here before */
 
 /* The JSON summary (docs/metrics.md) as a malloc'ed, pretty-printed string
  * ending in a newline; NULL on OOM. */
@@ -59,8 +60,5 @@ GS_API int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
  * system's reason; a failing fn leaves no file behind. */
 typedef int (*gs_export_fn)(FILE *out, void *ctx);
 GS_API int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err);
-
-/* A duration for people: "950 ns", "12.5 us", "3.25 ms", "1.5 s". Returns buf. */
-GS_API char *gs_format_ns(int64_t ns, char *buf, size_t n);
 
 #endif

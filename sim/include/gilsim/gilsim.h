@@ -9,5 +9,6 @@
 #include "scenario.h"
 #include "stats.h"
 #include "trace.h"
+#include "units.h"
 
 #endif

@@ -108,7 +108,8 @@ typedef enum gs_op_kind {
 
 typedef struct gs_op {
     gs_op_kind_t kind;
-    uint32_t id;       /* index into gs_model_t.op_labels; set by gs_model_add_op */
+    uint32_t id;       /* index into gs_model_t.op_labels, as returned by
+                          gs_model_add_op_label (the loader sets it) */
     gs_dur_t dur;      /* cpu, io, sleep, c_call */
     bool releases_gil; /* c_call */
     int target;        /* lock, event, queue or thread index */
