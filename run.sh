@@ -102,7 +102,7 @@ reality)
         --write docs/validation-versions.md
     ;;
 -h | --help | help)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     ;;
 *)
     say "unknown command '$cmd' (try ./run.sh help)"
