@@ -22,6 +22,16 @@ static gs_model_t *load(const char *text, const char *set, gs_diag_t *d)
     return m;
 }
 
+/* When the last of the first n threads finished. */
+static int64_t last_finish(const gs_trace_t *t, int n)
+{
+    int64_t end = 0;
+    for (int i = 0; i < n; i++)
+        if (tu_finish(t, i) > end)
+            end = tu_finish(t, i);
+    return end;
+}
+
 static const char *two_cpu = "{\"machine\": {\"cores\": 2}, \"python\": {\"switch_interval\": "
                              "\"5ms\"}, \"threads\": [{\"name\": \"w\", \"count\": 2, "
                              "\"program\": [{\"cpu\": \"20ms\"}]}]}";
@@ -82,7 +92,7 @@ static double battle_ratio(int cores, int64_t futex_ns)
     m->machine.cores = cores;
     m->processes[0].python.futex_ns = futex_ns;
     gs_trace_t *t = tu_run(m, NULL);
-    int64_t end = tu_finish(t, 0) > tu_finish(t, 1) ? tu_finish(t, 0) : tu_finish(t, 1);
+    int64_t end = last_finish(t, 2);
     gs_trace_free(t);
     gs_model_free(m);
     return (double)end / (double)MS(40); /* against one thread doing both */
@@ -119,10 +129,7 @@ static int64_t ft_makespan(int n, const char *op, const char *objects)
     gs_model_t *m = load(text, NULL, &d);
     ck_assert_msg(m != NULL, "%s", d.n ? d.e[0].msg : "?");
     gs_trace_t *t = tu_run(m, NULL);
-    int64_t end = 0;
-    for (int i = 0; i < n; i++)
-        if (tu_finish(t, i) > end)
-            end = tu_finish(t, i);
+    int64_t end = last_finish(t, n);
     gs_trace_free(t);
     gs_model_free(m);
     return end;
@@ -183,10 +190,7 @@ START_TEST(test_ft_import_switches_the_gil_on_unless_python_gil_0)
                              &d);
         ck_assert_ptr_nonnull(m);
         gs_trace_t *t = tu_run(m, NULL);
-        end[k] = 0;
-        for (int i = 0; i < 4; i++)
-            if (tu_finish(t, i) > end[k])
-                end[k] = tu_finish(t, i);
+        end[k] = last_finish(t, 4);
         if (k == 0) /* one stop-the-world pause, and the GIL changes hands after */
             ck_assert_int_ge(tu_count(t, GS_IN_GIL_ENABLED, -1), 1);
         gs_trace_free(t);

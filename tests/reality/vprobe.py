@@ -1,6 +1,7 @@
 """The per-version measuring program: runs UNDER the interpreter being
 measured (Python 2.7 and 3.6 onwards, so no f-strings, no 1_000 literals) and
-prints one JSON object.  versions.py starts it once per interpreter.
+prints one JSON object.  versions.py starts it once per interpreter.  It
+cannot import programs.py (3.6+ syntax), hence its own spin() and gate.
 
   vprobe.py REPEATS EXPERIMENT[,EXPERIMENT...]
 
