@@ -292,12 +292,39 @@ START_TEST(test_engine_random_programs_keep_invariants)
 }
 END_TEST
 
+/* One table maps every library error to its message and to the exit status
+ * the programs end with (docs/cli.md). */
+START_TEST(test_errors_every_code_has_a_text_and_an_exit_status)
+{
+    static const int documented[] = {GS_EXIT_OK, GS_EXIT_USAGE, GS_EXIT_STOPPED, GS_EXIT_IO};
+    static const int codes[] = {
+#define CODE_(name, val, text, exit) val,
+        GS_ERRNO_MAP(CODE_)
+#undef CODE_
+    };
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
+        int code = codes[k];
+        ck_assert_str_ne(gs_strerror(code), "unknown error");
+        int st = gs_exit_status(code), ok = 0;
+        for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++)
+            ok |= st == documented[i] && st != GS_EXIT_OK;
+        ck_assert_msg(ok, "%s -> exit %d", gs_strerror(code), st);
+    }
+    ck_assert_int_eq(gs_exit_status(0), GS_EXIT_OK);
+    ck_assert_int_eq(gs_exit_status(GS_EIO), GS_EXIT_IO);
+    ck_assert_int_eq(gs_exit_status(GS_ESYNTAX), GS_EXIT_USAGE);
+    ck_assert_int_eq(gs_exit_status(GS_EDEADLOCK), GS_EXIT_STOPPED);
+    ck_assert_int_eq(gs_exit_status(-9999), GS_EXIT_USAGE); /* not ours: a usage error */
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_engine_one_thread_runs_its_cpu_time);
+    tcase_add_test(tc, test_errors_every_code_has_a_text_and_an_exit_status);
     tcase_add_test(tc, test_engine_c_body_loops_on_virtual_time);
     tcase_add_test(tc, test_engine_n_threads_are_n_live_pthreads);
     tcase_add_test(tc, test_engine_same_seed_same_bytes_20_runs);

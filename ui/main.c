@@ -1,7 +1,9 @@
 /* main.c - gilsim-view: command line, the window loop, and --render.
  *
- * Exit codes (as the gilsim CLI): 0 ok; 1 usage error or a scenario that does
- * not load; 3 I/O error (cannot write the PNG, no font, no display). */
+ * Exit codes, as the gilsim CLI's (gs_exit_status, gilsim/common.h): 0 ok;
+ * 1 usage error or a scenario that does not load; 2 the simulation could not
+ * run (out of memory or threads); 3 I/O error (the scenario cannot be read,
+ * the PNG cannot be written, no font, no display). */
 #include <SDL.h>
 #include <SDL_image.h>
 #include <SDL_ttf.h>
@@ -12,8 +14,6 @@
 
 #include "view.h"
 
-#define EXIT_USAGE 1
-#define EXIT_IO 3
 
 typedef struct args {
     const char *file, *render, *at, *range, *select;
@@ -42,7 +42,8 @@ static void usage(FILE *f)
             "  --timing          print the time to the first frame on stderr\n"
             "  --help, --version\n"
             "keys: press H in the window. exit codes: 0 ok, 1 usage or invalid scenario,\n"
-            "3 I/O error (PNG not written, font or display missing).\n");
+            "2 the simulation could not run, 3 I/O error (scenario not read, PNG not\n"
+            "written, font or display missing).\n");
 }
 
 static int parse_size(const char *s, int *w, int *h)
@@ -197,18 +198,18 @@ static int render(const args_t *a, gv_view_t *v)
                 SDL_GetError());
         if (s)
             SDL_FreeSurface(s);
-        return EXIT_IO;
+        return GS_EXIT_IO;
     }
     int rc = 0;
     if (gv_view_draw(v, r, a->w, a->h) != 0) {
         fprintf(stderr, "gilsim-view: %s\n", v->font_err);
-        rc = EXIT_IO;
+        rc = GS_EXIT_IO;
     } else {
         SDL_RenderPresent(r);
         char err[512];
         if (gv_save_png(s, a->render, err, sizeof err) != 0) {
             fprintf(stderr, "gilsim-view: %s\n", err);
-            rc = EXIT_IO;
+            rc = GS_EXIT_IO;
         }
     }
     gv_view_destroy(v); /* its textures belong to r */
@@ -267,7 +268,7 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
         fprintf(stderr, "gilsim-view: no display (%s); use --render OUT.png to draw headless\n",
                 SDL_GetError());
-        return EXIT_IO;
+        return GS_EXIT_IO;
     }
     if (a->timing)
         fprintf(stderr, "gilsim-view: video initialised %.1f ms after start\n", ms_since(t_start));
@@ -285,7 +286,7 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
         if (win)
             SDL_DestroyWindow(win);
         SDL_Quit();
-        return EXIT_IO;
+        return GS_EXIT_IO;
     }
     if (a->timing)
         fprintf(stderr, "gilsim-view: window and renderer (%s) %.1f ms after start\n",
@@ -317,7 +318,7 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
         v->px_per_pt = w > 0 ? (float)pw / (float)w : 1.0f;
         if (gv_view_draw(v, r, pw, ph) != 0) {
             fprintf(stderr, "gilsim-view: %s\n", v->font_err);
-            rc = EXIT_IO;
+            rc = GS_EXIT_IO;
             break;
         }
         if (v->want_screenshot)
@@ -348,18 +349,19 @@ int main(int argc, char **argv)
     args_t a;
     if (parse_args(argc, argv, &a, &view) != 0) {
         gv_view_destroy(&view);
-        return EXIT_USAGE;
+        return GS_EXIT_USAGE;
     }
     view.text_scale = a.text_scale;
     if (a.render) {
         /* no display needed: a software renderer on a surface */
         SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
     }
-    if (gv_view_load(&view, a.file) != 0) {
+    int load_rc = gv_view_load(&view, a.file);
+    if (load_rc != 0) {
         if (a.render || !a.file) {
             fprintf(stderr, "gilsim-view: %s\n", view.banner);
             gv_view_destroy(&view);
-            return EXIT_USAGE;
+            return gs_exit_status(load_rc);
         }
         /* in a window: show the errors, let the user pick another file */
     }
@@ -368,7 +370,7 @@ int main(int argc, char **argv)
         gv_view_set_compare(&view, true);
     if (view.n_runs && apply_view_args(&a, &view) != 0) {
         gv_view_destroy(&view);
-        return EXIT_USAGE;
+        return GS_EXIT_USAGE;
     }
     if (a.render)
         return render(&a, &view);

@@ -13,7 +13,15 @@
 #include "gilsim/gilsim.h"
 #include "gilsim/export.h"
 
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_STOPPED = 2, EXIT_IO = 3, EXIT_INTERRUPTED = 130 };
+/* The exit statuses, by their short names here; the values and the mapping
+ * from library errors are gs_exit_t and gs_exit_status (gilsim/common.h). */
+enum {
+    EXIT_OK = GS_EXIT_OK,
+    EXIT_USAGE = GS_EXIT_USAGE,
+    EXIT_STOPPED = GS_EXIT_STOPPED,
+    EXIT_IO = GS_EXIT_IO,
+    EXIT_INTERRUPTED = GS_EXIT_INTERRUPTED
+};
 
 /* ---- options ------------------------------------------------------------ */
 typedef struct cli_opt {

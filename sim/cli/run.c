@@ -117,13 +117,13 @@ int cmd_run(int argc, char **argv)
             snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
         fprintf(stderr, "gilsim run: %s: the simulation could not run: %s\n",
                 cli_source_name(file), buf);
-        return sim == GS_ESCENARIO ? EXIT_USAGE : EXIT_STOPPED;
+        return gs_exit_status(sim);
     }
     gs_stats_t s;
     if (gs_stats_compute(t, &s) != 0) {
         fprintf(stderr, "gilsim run: out of memory computing the metrics\n");
         gs_trace_free(t);
-        return EXIT_STOPPED;
+        return gs_exit_status(GS_ENOMEM);
     }
     int status = s.outcome == GS_OUT_DONE ? EXIT_OK : EXIT_STOPPED;
     out_ctx_t ctx = {t, &s};

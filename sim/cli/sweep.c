@@ -65,14 +65,21 @@ static void on_signal(int sig)
     atomic_store(&g_stop, sig);
 }
 
-/* The metric columns after the parameters: keep in step with docs/batch.md. */
-static const char *const metric_cols[] = {
-    "outcome",          "makespan_ns",       "events",          "gil.switches",
-    "gil.forced_switches", "gil.drop_requests", "gil.futile_wakeups", "gil.utilisation",
-    "cores.utilisation", "cores.preemptions", "speedup_vs_serial", "fairness_jain",
-    "throughput_ops_per_s", "io_to_gil.p50",   "io_to_gil.p90",   "io_to_gil.p99",
-    "io_to_gil.max"};
-#define N_METRICS ((int)(sizeof metric_cols / sizeof metric_cols[0]))
+/* The metric columns after the parameters: "outcome", then the run metrics
+ * of GS_METRIC_MAP (gilsim/stats.h), whose keys are the column names. */
+static int n_metric_cols(void)
+{
+    int n;
+    gs_metrics_run(&n);
+    return n + 1;
+}
+
+static const char *metric_col(int k)
+{
+    int n;
+    return k == 0 ? "outcome" : gs_metrics_run(&n)[k - 1].key;
+}
+#define N_METRICS n_metric_cols()
 
 /* Splits a CSV line into at most max fields (in place). Returns the count. */
 static int csv_split(char *line, char **fields, int max)
@@ -190,8 +197,7 @@ static void header(const sweep_t *w, FILE *f)
         gs_csv_field(f, w->params[k].key);
     }
     fputs(",repeat,seed", f);
-    for (int k = 0; k < N_METRICS; k++)
-        fprintf(f, ",%s", metric_cols[k]);
+    gs_metrics_csv_header(f);
 }
 
 static char *mem_string(void (*fn)(const sweep_t *, int64_t, FILE *), const sweep_t *w,
@@ -241,21 +247,11 @@ static char *run_one(sweep_t *w, int64_t run, int job, bool *stopped)
     row_prefix(w, run, f);
     gs_stats_t s;
     if (!t || gs_stats_compute(t, &s) != 0) {
-        /* No trace: an outcome of "error" and empty metrics. */
-        fprintf(f, ",error");
-        for (int k = 1; k < N_METRICS; k++)
-            putc(',', f);
+        gs_metrics_csv_row(f, NULL); /* no trace: outcome "error", empty metrics */
         *stopped = true;
         (void)rc;
     } else {
-        fprintf(f, ",%s,%lld,%lld,%lld,%lld,%lld,%lld,%.6g,%.6g,%lld,%.6g,%.6g,%.6g,%lld,%lld,%lld,%lld",
-                gs_outcome_key(s.outcome), (long long)s.makespan_ns, (long long)s.events,
-                (long long)s.gil_switches, (long long)s.gil_forced_switches,
-                (long long)s.gil_drop_requests, (long long)s.futile_wakeups, s.gil_utilisation,
-                s.cores_utilisation, (long long)s.preemptions, s.speedup_vs_serial,
-                s.fairness_jain, s.throughput_ops_per_s, (long long)s.io_to_gil.p50,
-                (long long)s.io_to_gil.p90, (long long)s.io_to_gil.p99,
-                (long long)s.io_to_gil.max);
+        gs_metrics_csv_row(f, &s);
         *stopped = s.outcome != GS_OUT_DONE;
         gs_stats_destroy(&s);
     }
@@ -512,7 +508,7 @@ static int write_plot(sweep_t *w, const char *path, const char *metric)
 {
     int col = -1;
     for (int k = 0; k < N_METRICS; k++)
-        if (strcmp(metric_cols[k], metric) == 0)
+        if (strcmp(metric_col(k), metric) == 0)
             col = 1 + w->n_params + 2 + k;
     int n_fields = 1 + w->n_params + 2 + N_METRICS;
     plot_point_t *pts = calloc((size_t)(w->total > 0 ? w->total : 1), sizeof *pts);
@@ -645,11 +641,11 @@ int cmd_sweep(int argc, char **argv)
         return cli_usage_error("sweep", "give at least one --set KEY=V1,V2,...");
     bool known = false;
     for (int k = 1; k < N_METRICS; k++)
-        known |= strcmp(metric_cols[k], metric) == 0;
+        known |= strcmp(metric_col(k), metric) == 0;
     if (!known) {
         fprintf(stderr, "gilsim sweep: --metric: no metric named '%s'; choose one of:", metric);
         for (int k = 1; k < N_METRICS; k++)
-            fprintf(stderr, " %s", metric_cols[k]);
+            fprintf(stderr, " %s", metric_col(k));
         fputc('\n', stderr);
         cli_print_usage("sweep", stderr);
         return EXIT_USAGE;

@@ -111,5 +111,5 @@ int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **o
         gs_diag_print(&diag, stderr);
     else
         fprintf(stderr, "gilsim: %s: %s\n", cli_source_name(file), gs_strerror(rc));
-    return rc == GS_EIO ? EXIT_IO : EXIT_USAGE;
+    return gs_exit_status(rc);
 }

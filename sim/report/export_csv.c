@@ -61,3 +61,27 @@ int gs_export_csv(const gs_trace_t *t, FILE *out)
     }
     return ferror(out) ? GS_EIO : 0;
 }
+
+void gs_metrics_csv_header(FILE *out)
+{
+    int n;
+    const gs_metric_t *ms = gs_metrics_run(&n);
+    fputs(",outcome", out);
+    for (int i = 0; i < n; i++) {
+        putc(',', out);
+        gs_csv_field(out, ms[i].key);
+    }
+}
+
+void gs_metrics_csv_row(FILE *out, const gs_stats_t *s)
+{
+    int n;
+    const gs_metric_t *ms = gs_metrics_run(&n);
+    fprintf(out, ",%s", s ? gs_outcome_key(s->outcome) : "error");
+    for (int i = 0; i < n; i++) {
+        char v[64] = "";
+        if (s)
+            gs_metric_format(&ms[i], s, v, sizeof v);
+        fprintf(out, ",%s", v);
+    }
+}

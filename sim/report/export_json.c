@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- summary ------------------------------------------------------------ */
+/* ---- summary ------------------------------------------------------------
+ * The run's identity (scenario, seed, outcome, message), then the metric
+ * tables of stats.h in their order: the names are written nowhere else. */
 
 static void add_i64(cJSON *o, const char *k, int64_t v)
 {
@@ -37,17 +39,41 @@ static void add_opt_ns(cJSON *o, const char *k, int64_t v)
         add_i64(o, k, v);
 }
 
-static cJSON *latency_json(const gs_latency_t *l)
+/* The object a dotted key goes in ("gil.switches": o's "gil", created on
+ * first use) and, in *leaf, the key's last part. Keys have one dot at most. */
+static cJSON *parent_of(cJSON *o, const char *key, const char **leaf)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
+    const char *dot = strchr(key, '.');
+    if (!dot) {
+        *leaf = key;
+        return o;
+    }
+    char head[64];
+    size_t n = (size_t)(dot - key);
+    if (n >= sizeof head)
         return NULL;
-    add_i64(o, "n", l->n);
-    add_i64(o, "p50", l->p50);
-    add_i64(o, "p90", l->p90);
-    add_i64(o, "p99", l->p99);
-    add_i64(o, "max", l->max);
-    return o;
+    memcpy(head, key, n);
+    head[n] = '\0';
+    *leaf = dot + 1;
+    cJSON *sub = cJSON_GetObjectItemCaseSensitive(o, head);
+    return sub ? sub : cJSON_AddObjectToObject(o, head);
+}
+
+/* Every metric of a table (GS_METRIC_MAP, GS_THREAD_METRIC_MAP) of rec. */
+static void add_metrics(cJSON *o, const gs_metric_t *ms, int n, const void *rec)
+{
+    for (int i = 0; i < n; i++) {
+        const char *leaf;
+        cJSON *p = parent_of(o, ms[i].key, &leaf);
+        if (!p)
+            continue;
+        if (ms[i].kind == GS_METRIC_F64)
+            cJSON_AddNumberToObject(p, leaf, gs_metric_f64(&ms[i], rec));
+        else if (ms[i].kind == GS_METRIC_OPT_NS)
+            add_opt_ns(p, leaf, gs_metric_i64(&ms[i], rec));
+        else
+            add_i64(p, leaf, gs_metric_i64(&ms[i], rec));
+    }
 }
 
 static cJSON *summary_tree(const gs_trace_t *t, const gs_stats_t *s)
@@ -59,33 +85,9 @@ static cJSON *summary_tree(const gs_trace_t *t, const gs_stats_t *s)
     add_i64(root, "seed", (int64_t)gs_trace_seed(t));
     cJSON_AddStringToObject(root, "outcome", gs_outcome_key(s->outcome));
     cJSON_AddStringToObject(root, "message", gs_trace_message(t));
-    add_i64(root, "makespan_ns", s->makespan_ns);
-    add_i64(root, "end_ns", gs_trace_end_ns(t));
-    add_i64(root, "events", s->events);
-
-    cJSON *gil = cJSON_AddObjectToObject(root, "gil");
-    if (gil) {
-        add_i64(gil, "switches", s->gil_switches);
-        add_i64(gil, "forced_switches", s->gil_forced_switches);
-        add_i64(gil, "drop_requests", s->gil_drop_requests);
-        add_i64(gil, "futile_wakeups", s->futile_wakeups);
-        add_i64(gil, "held_ns", s->gil_held_ns);
-        cJSON_AddNumberToObject(gil, "utilisation", s->gil_utilisation);
-    }
-    cJSON *cores = cJSON_AddObjectToObject(root, "cores");
-    if (cores) {
-        add_i64(cores, "count", s->n_cores);
-        add_i64(cores, "busy_ns", s->core_busy_ns);
-        cJSON_AddNumberToObject(cores, "utilisation", s->cores_utilisation);
-        add_i64(cores, "preemptions", s->preemptions);
-        add_i64(cores, "preemptions_of_gil_holder", s->preemptions_of_gil_holder);
-    }
-    cJSON_AddNumberToObject(root, "speedup_vs_serial", s->speedup_vs_serial);
-    cJSON_AddNumberToObject(root, "fairness_jain", s->fairness_jain);
-    add_i64(root, "ops_completed", s->ops_completed);
-    cJSON_AddNumberToObject(root, "throughput_ops_per_s", s->throughput_ops_per_s);
-    cJSON_AddItemToObject(root, "io_to_gil_ns", latency_json(&s->io_to_gil));
-
+    int n_run, n_thread;
+    const gs_metric_t *run = gs_metrics_run(&n_run), *thread = gs_metrics_thread(&n_thread);
+    add_metrics(root, run, n_run, s);
     cJSON *arr = cJSON_AddArrayToObject(root, "threads");
     for (int i = 0; arr && i < s->n_threads; i++) {
         const gs_thread_stats_t *ts = &s->threads[i];
@@ -96,21 +98,7 @@ static cJSON *summary_tree(const gs_trace_t *t, const gs_stats_t *s)
         cJSON_AddStringToObject(o, "name", ts->name ? ts->name : "");
         cJSON_AddStringToObject(o, "process",
                                 ts->process >= 0 ? gs_trace_process_name(t, ts->process) : "");
-        add_i64(o, "cpu_ns", ts->cpu_ns);
-        add_i64(o, "python_ns", ts->py_ns);
-        add_i64(o, "c_gil_ns", ts->c_gil_ns);
-        add_i64(o, "c_nogil_ns", ts->c_nogil_ns);
-        add_i64(o, "gil_held_ns", ts->gil_held_ns);
-        add_i64(o, "gil_wait_ns", ts->gil_wait_ns);
-        add_i64(o, "core_wait_ns", ts->core_wait_ns);
-        add_i64(o, "io_ns", ts->io_ns);
-        add_i64(o, "sleep_ns", ts->sleep_ns);
-        add_i64(o, "sync_wait_ns", ts->sync_wait_ns);
-        add_opt_ns(o, "started_ns", ts->started_ns);
-        add_opt_ns(o, "finished_ns", ts->finished_ns);
-        add_i64(o, "voluntary_switches", ts->voluntary_switches);
-        add_i64(o, "forced_switches", ts->forced_switches);
-        cJSON_AddItemToObject(o, "io_to_gil_ns", latency_json(&ts->io_to_gil));
+        add_metrics(o, thread, n_thread, ts);
     }
     return root;
 }

@@ -215,26 +215,10 @@ static bool marked(int kind)
            kind == GS_IN_FUTILE_WAKEUP || kind == GS_IN_DEADLOCK;
 }
 
-int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
+/* The picture's height: title block, lanes with headings, axis, legend. */
+static double svg_height(const gs_trace_t *t, int W)
 {
-    gs_svg_opts_t def;
-    if (!o) {
-        gs_svg_opts_init(&def);
-        o = &def;
-    }
-    int W = o->width_px > 400 ? o->width_px : 1200;
-    view_t v = {out, t, o->from_ns, o->to_ns, LABEL_W, W - LABEL_W - RIGHT_PAD};
-    if (v.from == 0 && v.to == 0)
-        v.to = gs_trace_end_ns(t);
-    if (v.to <= v.from)
-        v.to = v.from + 1;
     int np = gs_trace_n_processes(t), nt = gs_trace_n_threads(t), nc = gs_trace_n_cores(t);
-    double *thread_y = calloc(nt > 0 ? (size_t)nt : 1, sizeof *thread_y);
-    if (!thread_y)
-        return GS_ENOMEM;
-
-    /* Height: title block, lanes with headings, axis, legend. */
-    double y = 64;
     int n_lanes = 0, n_heads = 0;
     for (int p = 0; p < np; p++) {
         n_heads++;
@@ -245,8 +229,15 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
     n_heads += 1;
     int per_row = (W - 16) / 230 > 0 ? (W - 16) / 230 : 1;
     int legend_rows = (GS_ST_COUNT + per_row - 1) / per_row; /* states but done, + markers */
-    double H = y + n_heads * HEAD_H + n_lanes * (LANE_H + LANE_GAP) + 40 + legend_rows * 22 + 20;
+    return 64 + n_heads * HEAD_H + n_lanes * (LANE_H + LANE_GAP) + 40 + legend_rows * 22 + 20;
+}
 
+/* The SVG header, the title and the line of facts. */
+static void svg_title(const view_t *v, const gs_svg_opts_t *o, int W, double H)
+{
+    FILE *out = v->out;
+    const gs_trace_t *t = v->t;
+    int nt = gs_trace_n_threads(t), nc = gs_trace_n_cores(t);
     fprintf(out,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
@@ -263,85 +254,112 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
             nt, nt == 1 ? "" : "s", nc, nc == 1 ? "" : "s", (unsigned long long)gs_trace_seed(t),
             gs_outcome_key(gs_trace_outcome(t)));
     gs_xml_escape(out, gs_trace_message(t));
-    fprintf(out, " (shown: %s to %s)</text>\n", gs_format_ns(v.from, b1, sizeof b1),
-            gs_format_ns(v.to, b2, sizeof b2));
+    fprintf(out, " (shown: %s to %s)</text>\n", gs_format_ns(v->from, b1, sizeof b1),
+            gs_format_ns(v->to, b2, sizeof b2));
+}
 
-    /* Lanes. */
-    double top = y;
-    for (int p = 0; p < np; p++) {
-        fprintf(out, "<text x=\"16\" y=\"%.1f\" font-size=\"14\" font-weight=\"bold\">process ",
-                y + 15);
-        gs_xml_escape(out, gs_trace_process_name(t, p));
-        int gl = gs_trace_gil_lane(t, p);
-        if (gl >= 0) {
-            int64_t si = gs_trace_switch_interval_ns(t, p);
-            if (si > 0)
-                fprintf(out, " (switch interval %s)", gs_format_ns(si, b1, sizeof b1));
-        } else
-            fputs(" (no GIL)", out);
-        fputs("</text>\n", out);
-        y += HEAD_H;
-        if (gl >= 0) {
-            fprintf(out, "<g class=\"lane gil\" data-process=\"%d\">\n", p);
-            lane_label(out, y, "GIL", true);
-            fprintf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"#F4F4F4\"/>\n",
-                    v.x0, y, v.pw, LANE_H);
-            draw_lane(&v, gs_trace_lane(t, gl), y);
-            fputs("</g>\n", out);
-            y += LANE_H + LANE_GAP;
-        }
-        for (int i = 0; i < nt; i++) {
-            const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
-            if (l->process != p)
-                continue;
-            thread_y[i] = y;
-            fprintf(out, "<g class=\"lane thread\" data-thread=\"%d\">\n", i);
-            lane_row(&v, l, y);
-            y += LANE_H + LANE_GAP;
-        }
+/* A process's heading, its GIL lane and its threads' lanes from y; returns
+ * the y below them and fills thread_y for its threads. */
+static double svg_process(const view_t *v, int p, double y, double *thread_y)
+{
+    FILE *out = v->out;
+    const gs_trace_t *t = v->t;
+    char b1[32];
+    fprintf(out, "<text x=\"16\" y=\"%.1f\" font-size=\"14\" font-weight=\"bold\">process ",
+            y + 15);
+    gs_xml_escape(out, gs_trace_process_name(t, p));
+    int gl = gs_trace_gil_lane(t, p);
+    if (gl >= 0) {
+        int64_t si = gs_trace_switch_interval_ns(t, p);
+        if (si > 0)
+            fprintf(out, " (switch interval %s)", gs_format_ns(si, b1, sizeof b1));
+    } else
+        fputs(" (no GIL)", out);
+    fputs("</text>\n", out);
+    y += HEAD_H;
+    if (gl >= 0) {
+        fprintf(out, "<g class=\"lane gil\" data-process=\"%d\">\n", p);
+        lane_label(out, y, "GIL", true);
+        fprintf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"#F4F4F4\"/>\n",
+                v->x0, y, v->pw, LANE_H);
+        draw_lane(v, gs_trace_lane(t, gl), y);
+        fputs("</g>\n", out);
+        y += LANE_H + LANE_GAP;
     }
+    for (int i = 0; i < gs_trace_n_threads(t); i++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
+        if (l->process != p)
+            continue;
+        thread_y[i] = y;
+        fprintf(out, "<g class=\"lane thread\" data-thread=\"%d\">\n", i);
+        lane_row(v, l, y);
+        y += LANE_H + LANE_GAP;
+    }
+    return y;
+}
+
+/* Every lane from y: the processes, then the cores. Returns the bottom. */
+static double svg_lanes(const view_t *v, double y, double *thread_y)
+{
+    FILE *out = v->out;
+    const gs_trace_t *t = v->t;
+    for (int p = 0; p < gs_trace_n_processes(t); p++)
+        y = svg_process(v, p, y, thread_y);
     fprintf(out, "<text x=\"16\" y=\"%.1f\" font-size=\"14\" font-weight=\"bold\">cores</text>\n",
             y + 15);
     y += HEAD_H;
-    for (int c = 0; c < nc; c++) {
+    for (int c = 0; c < gs_trace_n_cores(t); c++) {
         const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, c));
         fprintf(out, "<g class=\"lane core\" data-core=\"%d\">\n", c);
-        lane_row(&v, l, y);
+        lane_row(v, l, y);
         y += LANE_H + LANE_GAP;
     }
-    double bottom = y;
+    return y;
+}
 
-    /* Instant markers: a small reddish-purple triangle above the thread's
-     * lane, at most one per pixel column and kind. */
+/* An annotation: a dashed line across the lanes, its text at the top. */
+static void svg_annotation(const view_t *v, const gs_instant_t *x, double top, double bottom)
+{
+    FILE *out = v->out;
+    double xx = xof(v, x->t_ns);
+    fprintf(out, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#CC79A7\" "
+                 "stroke-dasharray=\"4 3\"/>\n",
+            xx, top, xx, bottom);
+    fprintf(out, "<text x=\"%.2f\" y=\"%.1f\" font-size=\"12\" fill=\"#7A3B64\">", xx + 3,
+            top - 4);
+    if (x->arg >= 0 && x->arg < gs_trace_n_annotations(v->t))
+        gs_xml_escape(out, gs_trace_annotation_text(v->t, (int)x->arg));
+    fputs("</text>\n", out);
+}
+
+/* Instant markers: a small reddish-purple triangle above the thread's lane,
+ * at most one per pixel column and kind; annotations across the lanes. */
+static int svg_instants(const view_t *v, const double *thread_y, double top, double bottom)
+{
+    FILE *out = v->out;
+    const gs_trace_t *t = v->t;
+    int nt = gs_trace_n_threads(t);
     size_t ni = gs_trace_n_instants(t);
     const gs_instant_t *in = gs_trace_instants(t);
     /* last column drawn per (thread, kind), so markers stay one per pixel */
     int *last_col = malloc((size_t)(nt > 0 ? nt : 1) * GS_IN_COUNT * sizeof *last_col);
-    if (!last_col) {
-        free(thread_y);
+    if (!last_col)
         return GS_ENOMEM;
-    }
     for (int k = 0; k < (nt > 0 ? nt : 1) * GS_IN_COUNT; k++)
         last_col[k] = -1;
+    char b1[32];
     fputs("<g class=\"instants\" fill=\"#CC79A7\">\n", out);
     for (size_t k = 0; k < ni; k++) {
         const gs_instant_t *x = &in[k];
-        if (x->t_ns < v.from || x->t_ns > v.to || x->kind >= GS_IN_COUNT)
+        if (x->t_ns < v->from || x->t_ns > v->to || x->kind >= GS_IN_COUNT)
             continue;
-        double xx = xof(&v, x->t_ns);
         if (x->kind == GS_IN_ANNOTATION) {
-            fprintf(out, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#CC79A7\" "
-                         "stroke-dasharray=\"4 3\"/>\n",
-                    xx, top, xx, bottom);
-            fprintf(out, "<text x=\"%.2f\" y=\"%.1f\" font-size=\"12\" fill=\"#7A3B64\">", xx + 3,
-                    top - 4);
-            if (x->arg >= 0 && x->arg < gs_trace_n_annotations(t))
-                gs_xml_escape(out, gs_trace_annotation_text(t, (int)x->arg));
-            fputs("</text>\n", out);
+            svg_annotation(v, x, top, bottom);
             continue;
         }
         if (!marked(x->kind) || x->thread < 0 || x->thread >= nt)
             continue;
+        double xx = xof(v, x->t_ns);
         int col = (int)xx, *last = &last_col[x->thread * GS_IN_COUNT + x->kind];
         if (col == *last)
             continue;
@@ -352,24 +370,32 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
         fprintf(out, " at %s</title></path>\n", gs_format_ns(x->t_ns, b1, sizeof b1));
     }
     fputs("</g>\n", out);
+    free(last_col);
+    return 0;
+}
 
-    /* Time axis. */
-    y = bottom + 4;
+/* The time axis under the lanes, at y. */
+static void svg_axis(const view_t *v, double y)
+{
+    FILE *out = v->out;
+    char b1[32];
     fprintf(out, "<g class=\"axis\" font-size=\"12\" fill=\"#333333\">\n"
                  "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#333333\"/>\n",
-            v.x0, y, v.x0 + v.pw, y);
-    int64_t step = nice_step(v.to - v.from, (int)(v.pw / 110));
-    for (int64_t tk = (v.from + step - 1) / step * step; tk <= v.to; tk += step) {
-        double xx = xof(&v, tk);
+            v->x0, y, v->x0 + v->pw, y);
+    int64_t step = nice_step(v->to - v->from, (int)(v->pw / 110));
+    for (int64_t tk = (v->from + step - 1) / step * step; tk <= v->to; tk += step) {
+        double xx = xof(v, tk);
         fprintf(out, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#333333\"/>",
                 xx, y, xx, y + 5);
         fprintf(out, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", xx, y + 18,
                 gs_format_ns(tk, b1, sizeof b1));
     }
     fputs("</g>\n", out);
+}
 
-    /* Legend. */
-    y += 36;
+/* The legend from y: every state but done, then the markers. */
+static void svg_legend(FILE *out, double y, int W)
+{
     double lx = 16;
     fputs("<g class=\"legend\" font-size=\"12\">\n", out);
     for (int s = 0; s < GS_ST_COUNT; s++) {
@@ -394,7 +420,33 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
                  "y=\"%.1f\">drop request, forced switch, futile wake-up</text>\n",
             lx + 7, y + 13, lx + 19, y + 12);
     fputs("</g>\n</svg>\n", out);
+}
+
+int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
+{
+    gs_svg_opts_t def;
+    if (!o) {
+        gs_svg_opts_init(&def);
+        o = &def;
+    }
+    int W = o->width_px > 400 ? o->width_px : 1200;
+    view_t v = {out, t, o->from_ns, o->to_ns, LABEL_W, W - LABEL_W - RIGHT_PAD};
+    if (v.from == 0 && v.to == 0)
+        v.to = gs_trace_end_ns(t);
+    if (v.to <= v.from)
+        v.to = v.from + 1;
+    int nt = gs_trace_n_threads(t);
+    double *thread_y = calloc(nt > 0 ? (size_t)nt : 1, sizeof *thread_y);
+    if (!thread_y)
+        return GS_ENOMEM;
+    svg_title(&v, o, W, svg_height(t, W));
+    double top = 64;
+    double bottom = svg_lanes(&v, top, thread_y);
+    int rc = svg_instants(&v, thread_y, top, bottom);
     free(thread_y);
-    free(last_col);
+    if (rc)
+        return rc;
+    svg_axis(&v, bottom + 4);
+    svg_legend(out, bottom + 4 + 36, W);
     return ferror(out) ? GS_EIO : 0;
 }

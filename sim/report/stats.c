@@ -16,6 +16,8 @@
 #include "gilsim/stats.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,33 +146,18 @@ static void thread_pass(const gs_lane_t *lane, bool has_gil, int64_t end_ns, boo
     }
 }
 
-int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
+/* Every thread's own figures and I/O-to-GIL samples, then the pooled
+ * latency. 0 or GS_ENOMEM. */
+static int threads_pass(const gs_trace_t *t, gs_stats_t *s)
 {
-    memset(s, 0, sizeof *s);
-    if (!t)
-        return GS_EINVAL;
-    int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t), nc = gs_trace_n_cores(t);
-    int64_t end_ns = gs_trace_end_ns(t);
-    gs_outcome_t outcome = gs_trace_outcome(t);
-    s->outcome = outcome;
-    s->events = gs_trace_events(t);
-    s->n_threads = nt;
-    s->n_cores = nc;
-
+    int nt = s->n_threads;
     size_t total_iv = 0;
     for (int i = 0; i < nt; i++)
         total_iv += gs_trace_lane(t, gs_trace_thread_lane(t, i))->n;
-    s->threads = calloc(nt > 0 ? (size_t)nt : 1, sizeof *s->threads);
     int64_t *samples = malloc((total_iv > 0 ? total_iv : 1) * sizeof *samples);
-    int64_t *releases = calloc(nt > 0 ? (size_t)nt : 1, sizeof *releases);
-    if (!s->threads || !samples || !releases) {
-        free(samples);
-        free(releases);
-        gs_stats_destroy(s);
+    if (!samples)
         return GS_ENOMEM;
-    }
-
-    /* Threads. Samples of thread i sit at samples[first[i] .. first[i+1]). */
+    /* Samples of thread i sit at samples[first[i] .. first[i+1]). */
     int64_t n_samples = 0;
     for (int i = 0; i < nt; i++) {
         gs_thread_stats_t *ts = &s->threads[i];
@@ -180,40 +167,50 @@ int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
         ts->started_ns = ts->finished_ns = -1;
         bool has_gil = l->process >= 0 && gs_trace_gil_lane(t, l->process) >= 0;
         int64_t first = n_samples;
-        thread_pass(l, has_gil, end_ns, outcome == GS_OUT_DONE, ts, samples, &n_samples, &s->ops_completed);
+        thread_pass(l, has_gil, s->end_ns, s->outcome == GS_OUT_DONE, ts, samples, &n_samples,
+                    &s->ops_completed);
         /* latency_from sorts in place; the pooled figure is computed after
          * all threads, from the same (then per-thread sorted) buffer. */
         latency_from(samples + first, n_samples - first, &ts->io_to_gil);
     }
     latency_from(samples, n_samples, &s->io_to_gil);
     free(samples);
+    return 0;
+}
 
-    /* Makespan: the last thread's finish when every thread finished,
-     * otherwise the end of the trace (the run stopped). */
-    int64_t last_finish = -1;
-    bool all_finished = nt > 0;
-    for (int i = 0; i < nt; i++) {
+/* When the run ended: the last thread's finish when every thread finished,
+ * otherwise the end of the trace (the run stopped) or, for a deadlock, the
+ * instant it was found (the trace goes on a little past it to show the
+ * waits). Returns that end of the run. */
+static int64_t makespan_pass(const gs_trace_t *t, gs_stats_t *s)
+{
+    int64_t last_finish = -1, end_ns = s->end_ns;
+    bool all_finished = s->n_threads > 0;
+    for (int i = 0; i < s->n_threads; i++) {
         if (s->threads[i].finished_ns < 0)
             all_finished = false;
         else if (s->threads[i].finished_ns > last_finish)
             last_finish = s->threads[i].finished_ns;
     }
-    /* A deadlocked trace goes on a little past the deadlock to show the
-     * waits; the run itself stopped at the deadlock instant. */
     size_t ni = gs_trace_n_instants(t);
     const gs_instant_t *in = gs_trace_instants(t);
     for (size_t i = 0; i < ni; i++)
         if (in[i].kind == GS_IN_DEADLOCK && in[i].t_ns < end_ns)
             end_ns = in[i].t_ns;
     s->makespan_ns = all_finished ? last_finish : end_ns;
+    return end_ns;
+}
 
-    /* Instants. */
+static void instants_pass(const gs_trace_t *t, gs_stats_t *s)
+{
+    size_t ni = gs_trace_n_instants(t);
+    const gs_instant_t *in = gs_trace_instants(t);
     for (size_t k = 0; k < ni; k++) {
         switch (in[k].kind) {
         case GS_IN_DROP_REQUEST: s->gil_drop_requests++; break;
         case GS_IN_FORCED_SWITCH:
             s->gil_forced_switches++;
-            if (in[k].thread >= 0 && in[k].thread < nt)
+            if (in[k].thread >= 0 && in[k].thread < s->n_threads)
                 s->threads[in[k].thread].forced_switches++;
             break;
         case GS_IN_FUTILE_WAKEUP: s->futile_wakeups++; break;
@@ -225,9 +222,17 @@ int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
         default: break;
         }
     }
+}
 
-    /* GIL lanes: holds, releases, changes of holder. */
-    for (int p = 0; p < np; p++) {
+/* GIL lanes: holds, releases, changes of holder, up to run_end. 0 or
+ * GS_ENOMEM. */
+static int gil_pass(const gs_trace_t *t, gs_stats_t *s, int64_t run_end)
+{
+    int nt = s->n_threads;
+    int64_t *releases = calloc(nt > 0 ? (size_t)nt : 1, sizeof *releases);
+    if (!releases)
+        return GS_ENOMEM;
+    for (int p = 0; p < gs_trace_n_processes(t); p++) {
         int li = gs_trace_gil_lane(t, p);
         if (li < 0)
             continue;
@@ -244,7 +249,7 @@ int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
                 s->gil_switches++;
             prev = who;
             /* A hold cut by the end of a stopped run is not a release. */
-            if (iv->end_ns < end_ns || s->threads[who].finished_ns >= 0)
+            if (iv->end_ns < run_end || s->threads[who].finished_ns >= 0)
                 releases[who]++;
         }
     }
@@ -253,9 +258,12 @@ int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
         s->threads[i].voluntary_switches = v > 0 ? v : 0;
     }
     free(releases);
+    return 0;
+}
 
-    /* Cores. */
-    for (int c = 0; c < nc; c++) {
+static void cores_pass(const gs_trace_t *t, gs_stats_t *s)
+{
+    for (int c = 0; c < s->n_cores; c++) {
         const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, c));
         for (size_t k = 0; k < l->n; k++) {
             const gs_interval_t *iv = &l->iv[k];
@@ -263,14 +271,17 @@ int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
                 s->core_busy_ns += clipped(iv->start_ns, iv->end_ns, s->makespan_ns);
         }
     }
+}
 
-    /* Ratios. */
+static void ratios(gs_stats_t *s)
+{
+    int nt = s->n_threads;
     double mk = (double)s->makespan_ns;
     if (mk > 0) {
         if (s->n_gil_processes > 0)
             s->gil_utilisation = (double)s->gil_held_ns / (mk * s->n_gil_processes);
-        if (nc > 0)
-            s->cores_utilisation = (double)s->core_busy_ns / (mk * nc);
+        if (s->n_cores > 0)
+            s->cores_utilisation = (double)s->core_busy_ns / (mk * s->n_cores);
         double work = 0;
         for (int i = 0; i < nt; i++)
             work += (double)(s->threads[i].cpu_ns + s->threads[i].io_ns + s->threads[i].sleep_ns);
@@ -284,7 +295,31 @@ int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
         sum2 += x * x;
     }
     s->fairness_jain = (nt > 0 && sum2 > 0) ? sum * sum / (nt * sum2) : 1.0;
+}
+
+int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
+{
+    memset(s, 0, sizeof *s);
+    if (!t)
+        return GS_EINVAL;
+    s->outcome = gs_trace_outcome(t);
+    s->end_ns = gs_trace_end_ns(t);
+    s->events = gs_trace_events(t);
+    s->n_threads = gs_trace_n_threads(t);
+    s->n_cores = gs_trace_n_cores(t);
+    s->threads = calloc(s->n_threads > 0 ? (size_t)s->n_threads : 1, sizeof *s->threads);
+    if (!s->threads || threads_pass(t, s) != 0)
+        goto oom;
+    int64_t run_end = makespan_pass(t, s);
+    instants_pass(t, s);
+    if (gil_pass(t, s, run_end) != 0)
+        goto oom;
+    cores_pass(t, s);
+    ratios(s);
     return 0;
+oom:
+    gs_stats_destroy(s);
+    return GS_ENOMEM;
 }
 
 void gs_stats_destroy(gs_stats_t *s)
@@ -294,4 +329,75 @@ void gs_stats_destroy(gs_stats_t *s)
     free(s->threads);
     s->threads = NULL;
     s->n_threads = 0;
+}
+
+/* ---- the metric tables -------------------------------------------------- */
+
+#define GS_METRIC_ROW_(key, field, kind) {key, GS_METRIC_##kind, offsetof(gs_stats_t, field)},
+static const gs_metric_t run_metrics[] = {GS_METRIC_MAP(GS_METRIC_ROW_)};
+#undef GS_METRIC_ROW_
+#define GS_METRIC_ROW_(key, field, kind)                                                         \
+    {key, GS_METRIC_##kind, offsetof(gs_thread_stats_t, field)},
+static const gs_metric_t thread_metrics[] = {GS_THREAD_METRIC_MAP(GS_METRIC_ROW_)};
+#undef GS_METRIC_ROW_
+
+const gs_metric_t *gs_metrics_run(int *n)
+{
+    *n = (int)(sizeof run_metrics / sizeof run_metrics[0]);
+    return run_metrics;
+}
+
+const gs_metric_t *gs_metrics_thread(int *n)
+{
+    *n = (int)(sizeof thread_metrics / sizeof thread_metrics[0]);
+    return thread_metrics;
+}
+
+const gs_metric_t *gs_metric_find(const char *key)
+{
+    for (size_t i = 0; i < sizeof run_metrics / sizeof run_metrics[0]; i++)
+        if (strcmp(run_metrics[i].key, key) == 0)
+            return &run_metrics[i];
+    return NULL;
+}
+
+int64_t gs_metric_i64(const gs_metric_t *m, const void *rec)
+{
+    const char *p = (const char *)rec + m->offset;
+    switch (m->kind) {
+    case GS_METRIC_INT: {
+        int v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    case GS_METRIC_F64: {
+        double v;
+        memcpy(&v, p, sizeof v);
+        return (int64_t)v;
+    }
+    default: {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    }
+}
+
+double gs_metric_f64(const gs_metric_t *m, const void *rec)
+{
+    if (m->kind != GS_METRIC_F64)
+        return (double)gs_metric_i64(m, rec);
+    double v;
+    memcpy(&v, (const char *)rec + m->offset, sizeof v);
+    return v;
+}
+
+int gs_metric_format(const gs_metric_t *m, const void *rec, char *buf, size_t n)
+{
+    if (m->kind == GS_METRIC_F64)
+        return snprintf(buf, n, "%.6g", gs_metric_f64(m, rec));
+    int64_t v = gs_metric_i64(m, rec);
+    if (m->kind == GS_METRIC_OPT_NS && v < 0)
+        return snprintf(buf, n, "%s", "");
+    return snprintf(buf, n, "%lld", (long long)v);
 }

@@ -6,6 +6,7 @@
  * reader for the intervals) and compared with the trace and the metrics. */
 #include <check.h>
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -582,6 +583,124 @@ START_TEST(no_gil_threads_speed_up_with_cores)
 }
 END_TEST
 
+/* ---- one metric table --------------------------------------------------- */
+
+/* The value at a dotted key ("gil.switches") of a summary object, or NULL. */
+static const cJSON *at_key(const cJSON *o, const char *key)
+{
+    const char *dot = strchr(key, '.');
+    if (!dot)
+        return cJSON_GetObjectItemCaseSensitive(o, key);
+    char head[64];
+    snprintf(head, sizeof head, "%.*s", (int)(dot - key), key);
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, head), dot + 1);
+}
+
+static void expect_same_value(const cJSON *v, const gs_metric_t *m, const void *rec)
+{
+    ck_assert_msg(v != NULL, "%s is missing from the summary", m->key);
+    if (m->kind == GS_METRIC_OPT_NS && gs_metric_i64(m, rec) < 0) {
+        ck_assert_msg(cJSON_IsNull(v), "%s: absent but not null", m->key);
+        return;
+    }
+    ck_assert_msg(cJSON_IsNumber(v) && v->valuedouble == gs_metric_f64(m, rec),
+                  "%s: %g in the summary, %g in the table", m->key, v->valuedouble,
+                  gs_metric_f64(m, rec));
+}
+
+/* The summary JSON, the sweep header and the table name the same metrics,
+ * and the summary holds the values the table reads. */
+START_TEST(summary_and_sweep_columns_come_from_the_metric_table)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    tu_thread(m, "a", 2, tu_cpu(MS(3)), tu_io(MS(1)));
+    tu_thread(m, "b", 1, tu_cpu(MS(2)));
+    gs_trace_t *t = tu_run(m, NULL);
+    gs_stats_t s;
+    ck_assert_int_eq(gs_stats_compute(t, &s), 0);
+    char *json = gs_summary_json(t, &s);
+    cJSON *root = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(root);
+    int n_run, n_thread;
+    const gs_metric_t *run = gs_metrics_run(&n_run), *thr = gs_metrics_thread(&n_thread);
+    for (int i = 0; i < n_run; i++)
+        expect_same_value(at_key(root, run[i].key), &run[i], &s);
+    const cJSON *threads = cJSON_GetObjectItemCaseSensitive(root, "threads");
+    ck_assert_int_eq(cJSON_GetArraySize(threads), s.n_threads);
+    for (int k = 0; k < s.n_threads; k++)
+        for (int i = 0; i < n_thread; i++)
+            expect_same_value(at_key(cJSON_GetArrayItem(threads, k), thr[i].key), &thr[i],
+                              &s.threads[k]);
+
+    char *hdr = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&hdr, &len);
+    gs_metrics_csv_header(f);
+    fclose(f);
+    char want[4096] = ",outcome";
+    for (int i = 0; i < n_run; i++) {
+        strcat(want, ",");
+        strcat(want, run[i].key);
+    }
+    ck_assert_str_eq(hdr, want);
+    ck_assert_ptr_eq(gs_metric_find("io_to_gil_ns.p50"), &run[n_run - 4]);
+    ck_assert_ptr_null(gs_metric_find("io_to_gil.p50"));
+    free(hdr);
+    cJSON_Delete(root);
+    free(json);
+    gs_stats_destroy(&s);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+/* "`a.b`", or "`a`" and "`b`" on one line of the page. */
+static bool documented(const char *page, const char *key)
+{
+    char q[96];
+    snprintf(q, sizeof q, "`%s`", key);
+    if (strstr(page, q))
+        return true;
+    const char *dot = strchr(key, '.');
+    if (!dot)
+        return false;
+    char head[64], leaf[64];
+    snprintf(head, sizeof head, "`%.*s`", (int)(dot - key), key);
+    snprintf(leaf, sizeof leaf, "`%s`", dot + 1);
+    for (const char *l = page; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *end = strchr(l, '\n');
+        size_t n = end ? (size_t)(end - l) : strlen(l);
+        char line[2048];
+        snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), l);
+        if (strstr(line, head) && strstr(line, leaf))
+            return true;
+    }
+    return false;
+}
+
+/* docs/metrics.md describes every key of both tables. */
+START_TEST(every_metric_key_is_described_in_docs_metrics_md)
+{
+    const char *src = getenv("GILSIM_SOURCE_DIR");
+    ck_assert_msg(src != NULL, "GILSIM_SOURCE_DIR is not set");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/metrics.md", src);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    static char page[1 << 17];
+    size_t n = fread(page, 1, sizeof page - 1, f);
+    page[n] = '\0';
+    fclose(f);
+    int n_run, n_thread;
+    const gs_metric_t *run = gs_metrics_run(&n_run), *thr = gs_metrics_thread(&n_thread);
+    for (int i = 0; i < n_run; i++)
+        ck_assert_msg(documented(page, run[i].key), "%s: %s is not described", path, run[i].key);
+    for (int i = 0; i < n_thread; i++)
+        ck_assert_msg(documented(page, thr[i].key), "%s: %s is not described", path, thr[i].key);
+    ck_assert(!documented(page, "no_such_metric.p42"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("stats_export");
@@ -597,6 +716,8 @@ static Suite *suite(void)
     tcase_add_test(core, svg_has_a_lane_per_thread_core_and_gil_and_escapes_text);
     tcase_add_test(core, a_failing_export_leaves_the_old_file_and_no_temporary);
     tcase_add_test(core, durations_print_with_readable_units);
+    tcase_add_test(core, summary_and_sweep_columns_come_from_the_metric_table);
+    tcase_add_test(core, every_metric_key_is_described_in_docs_metrics_md);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_test(limits, an_empty_trace_gives_zero_metrics_not_a_crash);

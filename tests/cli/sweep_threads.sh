@@ -41,7 +41,7 @@ check "an interrupted 3-job sweep exits 130 (got $rc)" test $rc -eq 130
 check "it says how to resume" grep -q -- "--resume" err.txt
 rows=$(($(wc -l <int.csv) - 1))
 check "it kept some finished rows, not all ($rows of 400)" test "$rows" -gt 0 -a "$rows" -lt 400
-check "every kept row is complete" awk -F, 'NR>1 && NF!=22 {exit 1}' int.csv
+check "every kept row is complete" awk -F, 'NR==1 {n=NF} NR>1 && NF!=n {exit 1}' int.csv
 "$GILSIM" "${BIG[@]}" --jobs 3 --out int.csv --resume 2>/dev/null
 check "--resume with 3 jobs exits 0" test $? -eq 0
 "$GILSIM" "${BIG[@]}" --jobs 2 --out all.csv

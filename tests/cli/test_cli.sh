@@ -177,7 +177,7 @@ check "no temporary file is left behind" sh -c '[ -z "$(ls -A | grep "^\.")" ]'
 
 # ---- sweep ---------------------------------------------------------------
 SW=(sweep "$SCEN" --set python.switch_interval=0.1ms,1ms,5ms --set machine.cores=1,2 --repeat 2)
-expect 0 "sweep with 1 job" "$GILSIM" "${SW[@]}" --jobs 1 --out j1.csv --plot chart.svg --metric io_to_gil.p50
+expect 0 "sweep with 1 job" "$GILSIM" "${SW[@]}" --jobs 1 --out j1.csv --plot chart.svg --metric io_to_gil_ns.p50
 check "one row per run plus a header" test "$(wc -l <j1.csv)" -eq 13
 check "the header names parameters and metrics" \
     grep -q '^run,python.switch_interval,machine.cores,repeat,seed,outcome,makespan_ns,' j1.csv
@@ -231,7 +231,7 @@ check "an interrupted sweep prints how to resume" has "resume" err.txt
 check "the resume command has --resume" has "--resume" err.txt
 rows=$(($(wc -l <int.csv) - 1))
 check "the interrupted sweep kept its finished rows" test "$rows" -gt 0 -a "$rows" -lt 50000
-check "every kept row is complete" awk -F, 'NR>1 && NF!=21 {exit 1}' int.csv
+check "every kept row is complete" awk -F, 'NR==1 {n=NF} NR>1 && NF!=n {exit 1}' int.csv
 
 echo "1..$n"
 [ "$failed" -eq 0 ] || { echo "# $failed of $n checks failed" >&2; exit 1; }

@@ -17,27 +17,42 @@
 
 #define GS_VERSION "0.1.0"
 
+/* Exit statuses of the gilsim and gilsim-view programs (docs/cli.md). */
+typedef enum gs_exit {
+    GS_EXIT_OK = 0,
+    GS_EXIT_USAGE = 1,     /* invalid scenario or usage */
+    GS_EXIT_STOPPED = 2,   /* the simulation could not run or stopped early */
+    GS_EXIT_IO = 3,        /* a file could not be read or written */
+    GS_EXIT_INTERRUPTED = 130 /* interrupted (a sweep) */
+} gs_exit_t;
+
+/* The error table: name, code, message, and the exit status a program ends
+ * with when this error ends it (the one mapping, gs_exit_status). */
 #define GS_ERRNO_MAP(X)                                                      \
-    X(EINVAL, -1, "invalid argument")                                        \
-    X(ENOMEM, -2, "out of memory")                                           \
-    X(ESYNTAX, -3, "JSON syntax error")                                      \
-    X(ESCENARIO, -4, "invalid scenario")                                     \
-    X(EIO, -5, "input/output error")                                         \
-    X(ELIMIT, -6, "simulation limit reached")                                \
-    X(EDEADLOCK, -7, "deadlock")                                             \
-    X(ETHREAD, -8, "cannot create a worker thread")                          \
-    X(ERUNTIME, -9, "runtime error in a thread body")                        \
-    X(ESTOPPED, -10, "simulation stopped")
+    X(EINVAL, -1, "invalid argument", GS_EXIT_USAGE)                         \
+    X(ENOMEM, -2, "out of memory", GS_EXIT_STOPPED)                          \
+    X(ESYNTAX, -3, "JSON syntax error", GS_EXIT_USAGE)                       \
+    X(ESCENARIO, -4, "invalid scenario", GS_EXIT_USAGE)                      \
+    X(EIO, -5, "input/output error", GS_EXIT_IO)                             \
+    X(ELIMIT, -6, "simulation limit reached", GS_EXIT_STOPPED)               \
+    X(EDEADLOCK, -7, "deadlock", GS_EXIT_STOPPED)                            \
+    X(ETHREAD, -8, "cannot create a worker thread", GS_EXIT_STOPPED)         \
+    X(ERUNTIME, -9, "runtime error in a thread body", GS_EXIT_STOPPED)       \
+    X(ESTOPPED, -10, "simulation stopped", GS_EXIT_STOPPED)
 
 typedef enum gs_errno {
     GS_OK = 0,
-#define GS_ERR_ENUM_(name, val, text) GS_##name = (val),
+#define GS_ERR_ENUM_(name, val, text, exit) GS_##name = (val),
     GS_ERRNO_MAP(GS_ERR_ENUM_)
 #undef GS_ERR_ENUM_
 } gs_errno_t;
 
 /* "invalid argument" for GS_EINVAL, "unknown error" for anything else. */
 GS_API const char *gs_strerror(int code);
+
+/* The exit status for a result: GS_EXIT_OK for 0, the table's for a GS_E*
+ * code, GS_EXIT_USAGE for anything else. */
+GS_API int gs_exit_status(int code);
 
 /* One diagnostic. file/line/col for syntax errors, path for semantic ones. */
 typedef struct gs_error {

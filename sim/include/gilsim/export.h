@@ -37,6 +37,13 @@ GS_API int gs_export_csv(const gs_trace_t *t, FILE *out);
  * it holds a comma, a quote or a line break (RFC 4180). NULL is empty. */
 GS_API void gs_csv_field(FILE *out, const char *s);
 
+/* The run metrics as CSV columns after the caller's own: the header
+ * ",outcome,makespan_ns,..." (the keys of GS_METRIC_MAP, gilsim/stats.h) and
+ * a row of s in the same order; with s NULL, a run that has no metrics:
+ * outcome "error" and empty fields. No newline. */
+GS_API void gs_metrics_csv_header(FILE *out);
+GS_API void gs_metrics_csv_row(FILE *out, const gs_stats_t *s);
+
 typedef struct gs_svg_opts {
     int width_px;       /* whole picture; 0 = 1200 */
     int64_t from_ns;    /* visible range; from = to = 0 means the whole trace */
