@@ -137,6 +137,8 @@ static bool read_version(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
         char got[64];
         if (cJSON_IsNumber(v))
             snprintf(got, sizeof got, "%s", name);
+        else if (cJSON_IsString(v))
+            snprintf(got, sizeof got, "\"%.40s\"", v->valuestring);
         else
             gs__scen_describe(v, got, sizeof got);
         gs__scen_err(ld, "unknown version %s; expected one of %s", got,
@@ -173,6 +175,15 @@ static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
     gs__scen_get_fixed(ld, v, "pymutex_park", 0, &py->pymutex_park_ns);
     gs__scen_get_fixed(ld, v, "stop_the_world", 0, &py->stw_ns);
     if (gs__scen_get_int(ld, v, "PYTHON_GIL", 0, 1, &i) > 0) {
+        if (i == 0 && py->version > 0 && !py->free_threaded) {
+            size_t mark = gs__scen_push_key(ld, "PYTHON_GIL");
+            char buf[16];
+            gs__scen_err(ld, "0 needs a free-threaded build (CPython %s says \"Disabling the "
+                             "GIL is not supported by this build\"); pick a version such as "
+                             "\"3.14t\"",
+                         gs_python_version_name(py, buf, sizeof buf));
+            gs__scen_pop(ld, mark);
+        }
         py->python_gil = (int)i;
         if (i == 1 && py->gil == GS_GIL_NONE)
             py->gil = GS_GIL_CPYTHON3; /* the same binary with its GIL on */

@@ -9,6 +9,14 @@
 
 static const char *const kind_names[] = {"dict", "list", "object", "function", "immortal", NULL};
 
+static int find_object(const gs_model_t *m, const char *name)
+{
+    for (int i = 0; i < m->n_objects; i++)
+        if (strcmp(m->objects[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
 void gs__scen_read_objects(gs__scen_t *ld, const cJSON *root)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "objects");
@@ -26,19 +34,17 @@ void gs__scen_read_objects(gs__scen_t *ld, const cJSON *root)
         int e;
         if (gs__scen_get_enum(ld, v, c->string, kind_names, &e) <= 0)
             continue;
+        if (find_object(ld->m, c->string) >= 0) {
+            size_t m2 = gs__scen_push_key(ld, c->string);
+            gs__scen_err(ld, "is declared twice");
+            gs__scen_pop(ld, m2);
+            continue;
+        }
         if (gs_model_add_object(ld->m, c->string, (gs_obj_kind_t)e) < 0)
             ld->nomem = true;
     }
 done:
     gs__scen_pop(ld, mark);
-}
-
-static int find_object(const gs_model_t *m, const char *name)
-{
-    for (int i = 0; i < m->n_objects; i++)
-        if (strcmp(m->objects[i].name, name) == 0)
-            return i;
-    return -1;
 }
 
 bool gs__scen_read_access(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
