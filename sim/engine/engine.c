@@ -151,6 +151,8 @@ static step_res_t step_exit(gs_engine_t *e, gs_thr_t *t)
      * waiter may preempt the core it runs on. */
     t->finished = true;
     e->n_finished++;
+    if (!t->spec->daemon)
+        e->n_lasting_finished++;
     gs__os_exit(e, t);
     if (t->holds_gil)
         gs__gil_drop(e, t, true);
@@ -283,6 +285,24 @@ static void stall(gs_engine_t *e)
              e->n_started - e->n_finished == 1 ? "s" : "", buf);
 }
 
+/* Every thread but daemon threads finished: the interpreter finalizes
+ * (threading._shutdown has joined the others) and the run ends there. What a
+ * daemon thread does next depends on the version (Python/ceval_gil.c): until
+ * 3.13 it exits when it next takes the GIL (PyThread_exit_thread); from 3.14
+ * it hangs there for ever (_PyThreadState_HangThread, gh-87135). */
+static void finalize(gs_engine_t *e)
+{
+    int left = e->n_started - e->n_finished, v = e->m->processes[0].python.version;
+    gs__stop(e, GS_OUT_DONE,
+             "every non-daemon thread finished: the interpreter finalized with %d daemon "
+             "thread%s still running; %s",
+             left, left == 1 ? "" : "s",
+             v >= 314 ? "from Python 3.14 a daemon thread that then tries to take the GIL "
+                        "hangs for ever (gh-87135): its work is lost, and C code waiting "
+                        "for it waits for ever"
+                      : "it exits when it next tries to take the GIL: its work is lost");
+}
+
 gs_thr_t *gs__engine_next(gs_engine_t *e)
 {
     for (;;) {
@@ -299,6 +319,11 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
         }
         if (e->stopped)
             return NULL;
+        if (e->n_daemon > 0 && e->n_lasting_finished == e->n_thr - e->n_daemon &&
+            e->n_finished < e->n_started) {
+            finalize(e);
+            return NULL;
+        }
         if (e->n_finished == e->n_started && e->n_start_pending == 0) {
             e->stopped = true;
             e->outcome = GS_OUT_DONE;
@@ -450,6 +475,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
         t->ready_idx = -1;
         t->weight = cfs_weight(t->spec->priority);
         t->stretch_ppm = 1000000;
+        e->n_daemon += t->spec->daemon;
         gs__rng_seed(&t->rng, m->seed, (uint64_t)i);
     }
     for (int p = 0; p < m->n_processes; p++)
@@ -524,7 +550,7 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
         gs__trace_instant(e->trace, e->now, GS_IN_DEADLOCK, -1, -1, 0);
         end += e->now / 20 > 1000000 ? e->now / 20 : 1000000;
     }
-    gs__trace_finish(e->trace, end, e->outcome, e->outcome == GS_OUT_DONE ? "" : e->msg,
+    gs__trace_finish(e->trace, end, e->outcome, e->msg, /* "" for a plain done */
                      e->n_events);
     if (gs__trace_oom(e->trace))
         goto oom;

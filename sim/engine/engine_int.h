@@ -319,6 +319,7 @@ struct gs_engine {
     int cfs_nr;             /* runnable threads */
 
     int n_started, n_finished, n_start_pending;
+    int n_daemon, n_lasting_finished; /* daemon threads; others that finished */
     gs_thr_t *resume; /* a thread whose request completed: its body goes on */
 
     bool stopped;

@@ -985,6 +985,25 @@ START_TEST(test_subinterpreters_run_in_parallel_with_their_own_gil)
 }
 END_TEST
 
+START_TEST(test_daemon_thread_is_stopped_when_main_returns)
+{
+    lesson_t l, v313;
+    run_lesson(&l, "19-daemon-thread-at-exit.json", NULL, NULL);
+    run_lesson(&v313, "19-daemon-thread-at-exit.json", set_preset, "3.13");
+    ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
+    /* the run ends with main; the logger never finishes its ten records */
+    const gs_thread_stats_t *main_t = &l.s.threads[0], *logger = &l.s.threads[1];
+    ck_assert_int_ge(main_t->finished_ns, 30 * MS);
+    ck_assert_int_le(l.s.makespan_ns, main_t->finished_ns);
+    ck_assert_int_lt(logger->cpu_ns, 10 * MS);
+    /* what happens to it next is the version's: hang (3.14) or exit (3.13) */
+    ck_assert_ptr_nonnull(strstr(gs_trace_message(l.t), "hangs"));
+    ck_assert_ptr_nonnull(strstr(gs_trace_message(v313.t), "exits"));
+    done(&l);
+    done(&v313);
+}
+END_TEST
+
 static Suite *lessons_suite(void)
 {
     Suite *s = suite_create("lessons");
@@ -1032,6 +1051,7 @@ static Suite *lessons_suite(void)
     tcase_add_test(versions, test_free_threaded_one_shared_dict_stops_the_scaling);
     tcase_add_test(versions, test_free_threaded_import_turns_the_gil_back_on);
     tcase_add_test(versions, test_subinterpreters_run_in_parallel_with_their_own_gil);
+    tcase_add_test(versions, test_daemon_thread_is_stopped_when_main_returns);
     suite_add_tcase(s, versions);
 
     TCase *props = tcase_create("props");
