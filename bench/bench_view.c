@@ -95,35 +95,9 @@ static double frame(gv_view_t *v, SDL_Renderer *r)
     return now_ms() - a;
 }
 
-int main(int argc, char **argv)
+/* 1. frames of a ~1 000 000-interval trace at several zooms. */
+static void bench_big_trace(SDL_Renderer *r, int reps)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-    const char *lesson = argc > (quick ? 2 : 1) ? argv[quick ? 2 : 1] : NULL;
-    int reps = quick ? 5 : 20;
-    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
-    SDL_Renderer *r = SDL_CreateSoftwareRenderer(s);
-    if (!r) {
-        fprintf(stderr, "bench_view: %s\n", SDL_GetError());
-        return 1;
-    }
-
-    /* 3. start-up to the first frame (cold: fonts, cache, simulation) */
-    static gv_view_t v;
-    double t0 = now_ms();
-    gv_view_init(&v);
-    if (gv_view_load(&v, lesson) != 0) {
-        fprintf(stderr, "bench_view: %s\n", v.banner);
-        return 1;
-    }
-    if (gv_view_draw(&v, r, W, H) != 0) {
-        fprintf(stderr, "bench_view: %s\n", v.font_err);
-        return 1;
-    }
-    SDL_RenderPresent(r);
-    printf("startup to first frame: %.1f ms (target < 300 ms)\n", now_ms() - t0);
-
-    /* 1. frames of a ~1 000 000-interval trace */
     int64_t end;
     double f0 = now_ms();
     gs_trace_t *big = fabricate(16, 4, 1150000, &end);
@@ -154,7 +128,12 @@ int main(int argc, char **argv)
         printf("frame, 1920x1080, 1M intervals, zoom %-12s median %5.1f ms\n", zooms[z].name, md);
     }
     printf("worst zoom: %.1f ms (target < 16 ms)\n", worst);
-    /* 2. knob change: cores +1 / -1 alternately, re-simulate and redraw */
+    gv_view_destroy(&v2);
+}
+
+/* 2. knob change: cores +1 / -1 alternately, re-simulate and redraw. */
+static void bench_knob(gv_view_t *v, SDL_Renderer *r, int reps, const char *lesson)
+{
     double kt[40];
     for (int i = 0; i < reps; i++) {
         SDL_Event e;
@@ -163,19 +142,50 @@ int main(int argc, char **argv)
         e.key.keysym.sym = SDLK_k;
         e.key.keysym.mod = i % 2 ? KMOD_LSHIFT : 0;
         double a = now_ms();
-        gv_view_event(&v, &e);
-        gv_view_draw(&v, r, W, H);
+        gv_view_event(v, &e);
+        gv_view_draw(v, r, W, H);
         SDL_RenderPresent(r);
         kt[i] = now_ms() - a;
-        if (v.banner_error) {
-            fprintf(stderr, "bench_view: knob change failed: %s\n", v.banner);
+        if (v->banner_error) {
+            fprintf(stderr, "bench_view: knob change failed: %s\n", v->banner);
             break;
         }
     }
     printf("knob change, re-simulate + redraw (%s): median %.1f ms (target < 100 ms)\n",
            lesson ? lesson : "default scenario", median(kt, reps));
+}
 
-    gv_view_destroy(&v2);
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    const char *lesson = argc > (quick ? 2 : 1) ? argv[quick ? 2 : 1] : NULL;
+    int reps = quick ? 5 : 20;
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
+    SDL_Renderer *r = SDL_CreateSoftwareRenderer(s);
+    if (!r) {
+        fprintf(stderr, "bench_view: %s\n", SDL_GetError());
+        return 1;
+    }
+
+    /* 3. start-up to the first frame (cold: fonts, cache, simulation) */
+    static gv_view_t v;
+    double t0 = now_ms();
+    gv_view_init(&v);
+    if (gv_view_load(&v, lesson) != 0) {
+        fprintf(stderr, "bench_view: %s\n", v.banner);
+        return 1;
+    }
+    if (gv_view_draw(&v, r, W, H) != 0) {
+        fprintf(stderr, "bench_view: %s\n", v.font_err);
+        return 1;
+    }
+    SDL_RenderPresent(r);
+    printf("startup to first frame: %.1f ms (target < 300 ms)\n", now_ms() - t0);
+
+    bench_big_trace(r, reps);
+    bench_knob(&v, r, reps, lesson);
+
     gv_view_destroy(&v);
     SDL_DestroyRenderer(r);
     SDL_FreeSurface(s);

@@ -2,6 +2,7 @@
 #ifndef GILSIM_TESTUTIL_H
 #define GILSIM_TESTUTIL_H
 
+#include <check.h>
 #include <stdarg.h>
 
 #include "gilsim/gilsim.h"
@@ -37,6 +38,9 @@ int tu_io_to_gil(const gs_trace_t *t, int thread, int64_t *out, int max);
 int64_t tu_median(int64_t *v, int n);
 /* Longest stretch a thread spent in WAIT_GIL/READY without running. */
 int64_t tu_longest_gil_wait(const gs_trace_t *t, int thread);
+/* Runs every test of s and frees it: main()'s body for a suite. Returns
+ * EXIT_SUCCESS or EXIT_FAILURE. */
+int tu_main(Suite *s);
 /* Whole trace as text, malloc'd. */
 char *tu_dump(const gs_trace_t *t, size_t *len);
 

@@ -93,30 +93,11 @@ static bool add_lane(gs_trace_t *t, gs_lane_kind_t kind, const char *name, int p
     return l->pub.name != NULL;
 }
 
-gs_trace_t *gs__trace_new(const gs_model_t *m)
+/* Lanes in order: per process its GIL lane (if it has a GIL) and its
+ * threads' lanes, then the cores. false when out of memory. */
+static bool add_lanes(gs_trace_t *t, const gs_model_t *m)
 {
-    gs_trace_t *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
     bool ok = true;
-    t->name = dup_str(m->name);
-    t->description = dup_str(m->description);
-    t->seed = m->seed;
-    t->n_threads = m->n_threads;
-    t->n_cores = m->machine.cores;
-    t->n_processes = m->n_processes;
-    int max_lanes = m->n_processes + m->n_threads + m->machine.cores;
-    t->lanes = calloc((size_t)max_lanes, sizeof *t->lanes);
-    t->thread_lane = calloc((size_t)m->n_threads + 1, sizeof *t->thread_lane);
-    t->process_names = calloc((size_t)m->n_processes, sizeof *t->process_names);
-    t->process_gil = calloc((size_t)m->n_processes, sizeof *t->process_gil);
-    t->gil_lane = calloc((size_t)m->n_processes, sizeof *t->gil_lane);
-    t->switch_interval = calloc((size_t)m->n_processes, sizeof *t->switch_interval);
-    if (!t->name || !t->description || !t->lanes || !t->thread_lane || !t->process_names ||
-        !t->process_gil || !t->gil_lane || !t->switch_interval) {
-        gs_trace_free(t);
-        return NULL;
-    }
     for (int p = 0; p < m->n_processes; p++) {
         const gs_process_spec_t *ps = &m->processes[p];
         t->process_names[p] = dup_str(ps->name);
@@ -141,6 +122,14 @@ gs_trace_t *gs__trace_new(const gs_model_t *m)
         snprintf(name, sizeof name, "core %d", c);
         ok = ok && add_lane(t, GS_LANE_CORE, name, -1, c);
     }
+    return ok;
+}
+
+/* Copies of the model's names, op labels and annotations, so the trace
+ * outlives the model. false when out of memory. */
+static bool copy_texts(gs_trace_t *t, const gs_model_t *m)
+{
+    bool ok = true;
     t->names[0] = dup_names(m->locks, m->n_locks, &ok);
     t->n_names[0] = m->n_locks;
     t->names[1] = dup_names(m->events, m->n_events, &ok);
@@ -167,12 +156,39 @@ gs_trace_t *gs__trace_new(const gs_model_t *m)
             ok = ok && t->ann_text[i];
         }
     }
-    t->msg = dup_str("");
-    if (!ok || !t->msg) {
-        gs_trace_free(t);
+    return ok;
+}
+
+gs_trace_t *gs__trace_new(const gs_model_t *m)
+{
+    gs_trace_t *t = calloc(1, sizeof *t);
+    if (!t)
         return NULL;
-    }
+    t->name = dup_str(m->name);
+    t->description = dup_str(m->description);
+    t->seed = m->seed;
+    t->n_threads = m->n_threads;
+    t->n_cores = m->machine.cores;
+    t->n_processes = m->n_processes;
+    int max_lanes = m->n_processes + m->n_threads + m->machine.cores;
+    t->lanes = calloc((size_t)max_lanes, sizeof *t->lanes);
+    t->thread_lane = calloc((size_t)m->n_threads + 1, sizeof *t->thread_lane);
+    t->process_names = calloc((size_t)m->n_processes, sizeof *t->process_names);
+    t->process_gil = calloc((size_t)m->n_processes, sizeof *t->process_gil);
+    t->gil_lane = calloc((size_t)m->n_processes, sizeof *t->gil_lane);
+    t->switch_interval = calloc((size_t)m->n_processes, sizeof *t->switch_interval);
+    if (!t->name || !t->description || !t->lanes || !t->thread_lane || !t->process_names ||
+        !t->process_gil || !t->gil_lane || !t->switch_interval)
+        goto fail;
+    bool lanes_ok = add_lanes(t, m);
+    bool texts_ok = copy_texts(t, m); /* also after a failure: gs_trace_free frees both */
+    t->msg = dup_str("");
+    if (!lanes_ok || !texts_ok || !t->msg)
+        goto fail;
     return t;
+fail:
+    gs_trace_free(t);
+    return NULL;
 }
 
 void gs_trace_free(gs_trace_t *t)

@@ -205,8 +205,9 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
             while (t->req.prog[t->req.pc] != M_END)
                 t->req.pc++;
             break;
-        case STEP_BACK: /* P_Q: wait again from the drop */
-            t->req.pc = 2;
+        case STEP_BACK: /* wait again: back to the step's M_DROP */
+            while (t->req.pc > 0 && t->req.prog[t->req.pc] != M_DROP)
+                t->req.pc--;
             break;
         case STEP_WAIT:
             return;
@@ -501,6 +502,55 @@ static void schedule_autostarts(gs_engine_t *e)
     }
 }
 
+/* The error code a run's outcome returns (0: done). */
+static int outcome_code(gs_outcome_t o)
+{
+    static const int codes[] = {
+        [GS_OUT_DONE] = 0,
+        [GS_OUT_DEADLOCK] = GS_EDEADLOCK,
+        [GS_OUT_HORIZON] = GS_ELIMIT,
+        [GS_OUT_MAX_EVENTS] = GS_ELIMIT,
+        [GS_OUT_ERROR] = GS_ERUNTIME,
+    };
+    _Static_assert(sizeof codes / sizeof codes[0] == GS_OUT_ERROR + 1,
+                   "an outcome without an error code");
+    return codes[o];
+}
+
+/* Runs the loop until it stops, then ends every worker and unpins. */
+static void run_loop(gs_engine_t *e, const gs_run_opts_t *o)
+{
+    gs__run_setup(e, o->spin);
+    gs__pin_begin(e, o->cpu);
+    schedule_autostarts(e);
+    gs_thr_t *next = gs__engine_next(e);
+    if (next) {
+        gs__resume_other(e, next);
+        while (sem_wait(&e->main_go) != 0)
+            if (errno != EINTR)
+                gs__os_ok(errno, "sem_wait(&e->main_go)", __FILE__, __LINE__);
+    }
+    gs__worker_teardown(e);
+    gs__pin_end(e);
+}
+
+/* Closes the trace: a deadlock is shown a little past the moment it was
+ * found. false when the trace ran out of memory. */
+static bool finish_trace(gs_engine_t *e)
+{
+    int64_t end = e->now;
+    if (e->outcome == GS_OUT_DEADLOCK) {
+        /* Deadlocked threads wait forever: show a stretch of it (5% of the
+         * run, at least 1 ms), or a cycle found the moment it closes would
+         * leave their waits zero-length and invisible. */
+        gs__trace_instant(e->trace, e->now, GS_IN_DEADLOCK, -1, -1, 0);
+        end += e->now / 20 > 1000000 ? e->now / 20 : 1000000;
+    }
+    gs__trace_finish(e->trace, end, e->outcome, e->msg, /* "" for a plain done */
+                     e->n_events);
+    return !gs__trace_oom(e->trace);
+}
+
 int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out, gs_error_t *err)
 {
     gs_run_opts_t o;
@@ -517,60 +567,31 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
     if (rc)
         return rc;
     gs_engine_t *e = engine_new(m, &o);
-    if (!e)
-        goto oom;
-    e->trace = gs__trace_new(m);
-    if (!e->trace)
-        goto oom;
-    gs__run_setup(e, o.spin);
-    gs__pin_begin(e, o.cpu);
-    schedule_autostarts(e);
-
-    gs_thr_t *next = gs__engine_next(e);
-    if (next) {
-        gs__resume_other(e, next);
-        sem_wait(&e->main_go);
+    if (!e || !(e->trace = gs__trace_new(m))) {
+        rc = GS_ENOMEM;
+        goto done;
     }
-    gs__worker_teardown(e);
-    gs__pin_end(e);
-
+    run_loop(e, &o);
     if (e->fatal) {
-        rc = e->fatal;
-        err->code = rc;
-        snprintf(err->msg, sizeof err->msg, "%.*s", (int)sizeof err->msg - 1, e->msg);
-        gs_trace_free(e->trace);
-        engine_free(e);
-        return rc;
+        rc = e->fatal; /* no usable trace */
+    } else if (!finish_trace(e)) {
+        rc = GS_ENOMEM;
+    } else {
+        rc = outcome_code(e->outcome);
+        *out = e->trace; /* also when stopped early: the trace says why */
     }
-    int64_t end = e->now;
-    if (e->outcome == GS_OUT_DEADLOCK) {
-        /* Deadlocked threads wait forever: show a stretch of it (5% of the
-         * run, at least 1 ms), or a cycle found the moment it closes would
-         * leave their waits zero-length and invisible. */
-        gs__trace_instant(e->trace, e->now, GS_IN_DEADLOCK, -1, -1, 0);
-        end += e->now / 20 > 1000000 ? e->now / 20 : 1000000;
-    }
-    gs__trace_finish(e->trace, end, e->outcome, e->msg, /* "" for a plain done */
-                     e->n_events);
-    if (gs__trace_oom(e->trace))
-        goto oom;
-    static const int codes[] = {0, GS_EDEADLOCK, GS_ELIMIT, GS_ELIMIT, GS_ERUNTIME};
-    rc = codes[e->outcome];
+done:
     if (rc) {
         err->code = rc;
-        snprintf(err->msg, sizeof err->msg, "%.*s", (int)sizeof err->msg - 1, e->msg);
+        snprintf(err->msg, sizeof err->msg, "%.*s", (int)sizeof err->msg - 1,
+                 rc == GS_ENOMEM && !(e && e->fatal) ? "out of memory" : e->msg);
     }
-    *out = e->trace;
-    engine_free(e);
-    return rc;
-oom:
     if (e) {
-        gs_trace_free(e->trace);
+        if (!*out)
+            gs_trace_free(e->trace);
         engine_free(e);
     }
-    err->code = GS_ENOMEM;
-    snprintf(err->msg, sizeof err->msg, "out of memory");
-    return GS_ENOMEM;
+    return rc;
 }
 
 /* ---- primitives --------------------------------------------------------------- */

@@ -181,30 +181,35 @@ typedef struct gs_req {
     int pc;
 } gs_req_t;
 
+/* A simulated thread. Like every engine field, touched only by the baton
+ * holder; the trailing comments name the file(s) that change each field
+ * (the one that owns it first). */
 struct gs_ctx {
     int id;
     int process;
     const gs_thread_spec_t *spec;
     gs_engine_t *e;
-    gs_worker_t *w;       /* its worker, once its body has run */
+    gs_worker_t *w;       /* worker.c: its worker, once its body has run */
     gs_rng_t rng;     /* this thread's own stream */
-    uint32_t op;      /* label of the current request */
-    gs_req_t req;     /* baton: written by the worker, then read by the engine */
+    uint32_t op;      /* label of the current request (gs_set_op, from its body) */
+    gs_req_t req;     /* written by its body's worker (request), then read and
+                         advanced by the engine (engine.c, sync.c) */
 
     bool started, finished; /* engine.c: on_start, step_exit */
     bool start_pending;   /* kernel.c: an EV_START is queued */
     os_state_t os;        /* os.c only */
-    struct gs_core *core; /* when WAKING, SWITCHING or ON */
-    int last_core;        /* -1 before it ever ran */
+    struct gs_core *core; /* os.c: when WAKING, SWITCHING or ON */
+    int last_core;        /* os.c: -1 before it ever ran */
     blk_t blk;            /* when OFF (os.c, set by gs__os_block) */
-    int32_t blk_obj;      /* what it waits on (lock, event...) */
+    int32_t blk_obj;      /* os.c (gs__os_block): what it waits on (lock, event...) */
     bool in_wait;         /* a blocking micro-step (engine.c step_block, sync.c)
                              blocked and has not yet run again since */
 
     /* execution */
-    bool exec_active;
-    int64_t remaining_ns; /* of the current M_EXEC */
-    int64_t seg_start_ns; /* when the current ON stretch was last accounted */
+    bool exec_active;     /* engine.c: an M_EXEC step is under way */
+    int64_t remaining_ns; /* engine.c, os.c (account): of the current M_EXEC */
+    int64_t seg_start_ns; /* engine.c, os.c: when the current ON stretch was last
+                             accounted */
     int64_t py_exec_ns;   /* os.c: Python execution time so far (charged by
                              gs__os_account) */
     int64_t tick_end_ns;  /* gil.c: cpython2, the py_exec_ns at which the
@@ -227,11 +232,11 @@ struct gs_ctx {
     uint64_t saved_switch; /* gil.c: switch_number when its timed wait began */
 
     /* scheduler */
-    uint64_t tgen;        /* timer generation: bump to cancel EV_TIMER */
-    uint64_t ready_seq;   /* FIFO order in the ready queue */
-    int64_t vruntime;     /* cfs, weighted ns */
-    int weight;           /* cfs weight from priority (nice = -priority) */
-    int ready_idx;        /* position in e->ready, -1 if not there */
+    uint64_t tgen;        /* kernel.c: timer generation; bump to cancel EV_TIMER */
+    uint64_t ready_seq;   /* os.c: FIFO order in the ready queue */
+    int64_t vruntime;     /* os.c: cfs, weighted ns */
+    int weight;           /* engine_new: cfs weight from priority (nice = -priority) */
+    int ready_idx;        /* os.c: position in e->ready, -1 if not there */
 
 };
 

@@ -242,6 +242,13 @@ static step_res_t step_wait(gs_engine_t *e, gs_thr_t *t, gs_waitq_t *q, blk_t wh
     return STEP_WAIT;
 }
 
+/* The first try of P_Q is followed by the drop and the wait; the re-check
+ * after a wake-up is not, and goes back to wait again (STEP_BACK). */
+static bool waits_next(const gs_thr_t *t)
+{
+    return t->req.prog[t->req.pc + 1] == M_DROP;
+}
+
 static step_res_t step_queue_try(gs_engine_t *e, gs_thr_t *t, int i)
 {
     gs_queue_t *q = &e->queues[i];
@@ -249,12 +256,12 @@ static step_res_t step_queue_try(gs_engine_t *e, gs_thr_t *t, int i)
     gs_thr_t *w = NULL;
     if (t->req.kind == RQ_PUT) {
         if (max > 0 && q->len >= max)
-            return t->req.pc == 1 ? STEP_NEXT : STEP_BACK;
+            return waits_next(t) ? STEP_NEXT : STEP_BACK;
         q->len++;
         w = gs__waitq_pop(&q->getters);
     } else {
         if (q->len == 0)
-            return t->req.pc == 1 ? STEP_NEXT : STEP_BACK;
+            return waits_next(t) ? STEP_NEXT : STEP_BACK;
         q->len--;
         w = gs__waitq_pop(&q->putters);
     }

@@ -280,12 +280,93 @@ static int next_seg(const char **pp, seg_t *s, char *why, size_t n)
     return 0;
 }
 
+/* One step of an override's path. */
+typedef struct walk {
+    const gs_override_t *o;
+    char walked[256]; /* the path so far, for messages */
+    char *why;
+    size_t n;
+} walk_t;
+
+/* Sets the value at the end of the path; 1, or -1 when out of memory. */
+static int set_value(walk_t *w, cJSON *cur, const seg_t *s, cJSON *child)
+{
+    cJSON *v = override_value(w->o->value);
+    bool ok = v != NULL;
+    if (ok && s->is_index)
+        ok = cJSON_ReplaceItemInArray(cur, s->index, v);
+    else if (ok)
+        ok = child ? cJSON_ReplaceItemInObjectCaseSensitive(cur, s->key, v)
+                   : cJSON_AddItemToObject(cur, s->key, v);
+    if (!ok) {
+        cJSON_Delete(v);
+        snprintf(w->why, w->n, "out of memory");
+        return -1;
+    }
+    return 1;
+}
+
+/* Steps into list entry [s->index] of cur: 0 with *next, 1 when set (last),
+ * -1 with the reason. */
+static int step_index(walk_t *w, cJSON *cur, const seg_t *s, bool last, cJSON **next)
+{
+    if (!cJSON_IsArray(cur)) {
+        snprintf(w->why, w->n, "%s is not a list, so [%d] does not apply",
+                 w->walked[0] ? w->walked : "the top level", s->index);
+        return -1;
+    }
+    int size = cJSON_GetArraySize(cur);
+    if (s->index >= size) {
+        snprintf(w->why, w->n, "index %d is out of range: %s has %d entr%s", s->index, w->walked,
+                 size, size == 1 ? "y" : "ies");
+        return -1;
+    }
+    if (last)
+        return set_value(w, cur, s, NULL);
+    *next = cJSON_GetArrayItem(cur, s->index);
+    size_t wl = strlen(w->walked);
+    snprintf(w->walked + wl, sizeof w->walked - wl, "[%d]", s->index);
+    return 0;
+}
+
+/* Steps into key s->key of cur (creating an object for "python.x" on a file
+ * without "python"); as step_index. dotted: the key came after a '.', and
+ * rest is what follows it in the path. */
+static int step_key(walk_t *w, cJSON *cur, const seg_t *s, bool last, bool dotted,
+                    const char *rest, cJSON **next)
+{
+    if (!cJSON_IsObject(cur)) {
+        snprintf(w->why, w->n, "%s is not an object, so it has no key \"%s\"",
+                 w->walked[0] ? w->walked : "the top level", s->key);
+        return -1;
+    }
+    cJSON *child = cJSON_GetObjectItemCaseSensitive(cur, s->key);
+    if (last)
+        return set_value(w, cur, s, child);
+    if (!child) {
+        if (*rest == '[' || !dotted) {
+            snprintf(w->why, w->n, "%s%s%s does not exist, so it has no entries", w->walked,
+                     w->walked[0] ? "." : "", s->key);
+            return -1;
+        }
+        child = cJSON_AddObjectToObject(cur, s->key); /* python.x on a file without python */
+        if (!child) {
+            snprintf(w->why, w->n, "out of memory");
+            return -1;
+        }
+    }
+    *next = child;
+    size_t wl = strlen(w->walked);
+    snprintf(w->walked + wl, sizeof w->walked - wl, "%s%s", wl ? "." : "", s->key);
+    return 0;
+}
+
 int gs__scen_apply_override(cJSON *root, const gs_override_t *o, char *why, size_t n)
 {
     const char *p = o->key;
     cJSON *cur = root;
     seg_t s;
-    char walked[256] = "";
+    walk_t w = {.o = o, .walked = "", .why = why, .n = n};
     if (!*p) {
         snprintf(why, n, "empty key");
         return -1;
@@ -300,65 +381,12 @@ int gs__scen_apply_override(cJSON *root, const gs_override_t *o, char *why, size
             snprintf(why, n, "unexpected \"%.20s\"", p);
             return -1;
         }
-        cJSON *child;
-        if (s.is_index) {
-            if (!cJSON_IsArray(cur)) {
-                snprintf(why, n, "%s is not a list, so [%d] does not apply",
-                         walked[0] ? walked : "the top level", s.index);
-                return -1;
-            }
-            int size = cJSON_GetArraySize(cur);
-            if (s.index >= size) {
-                snprintf(why, n, "index %d is out of range: %s has %d entr%s", s.index, walked,
-                         size, size == 1 ? "y" : "ies");
-                return -1;
-            }
-            if (last) {
-                cJSON *v = override_value(o->value);
-                if (!v || !cJSON_ReplaceItemInArray(cur, s.index, v)) {
-                    cJSON_Delete(v);
-                    snprintf(why, n, "out of memory");
-                    return -1;
-                }
-                return 0;
-            }
-            child = cJSON_GetArrayItem(cur, s.index);
-            size_t wl = strlen(walked);
-            snprintf(walked + wl, sizeof walked - wl, "[%d]", s.index);
-        } else {
-            if (!cJSON_IsObject(cur)) {
-                snprintf(why, n, "%s is not an object, so it has no key \"%s\"",
-                         walked[0] ? walked : "the top level", s.key);
-                return -1;
-            }
-            child = cJSON_GetObjectItemCaseSensitive(cur, s.key);
-            if (last) {
-                cJSON *v = override_value(o->value);
-                bool ok = v && (child ? cJSON_ReplaceItemInObjectCaseSensitive(cur, s.key, v)
-                                      : cJSON_AddItemToObject(cur, s.key, v));
-                if (!ok) {
-                    cJSON_Delete(v);
-                    snprintf(why, n, "out of memory");
-                    return -1;
-                }
-                return 0;
-            }
-            if (!child) {
-                if (*p == '[' || p[-1] != '.') {
-                    snprintf(why, n, "%s%s%s does not exist, so it has no entries", walked,
-                             walked[0] ? "." : "", s.key);
-                    return -1;
-                }
-                child = cJSON_AddObjectToObject(cur, s.key); /* python.x on a file without python */
-                if (!child) {
-                    snprintf(why, n, "out of memory");
-                    return -1;
-                }
-            }
-            size_t wl = strlen(walked);
-            snprintf(walked + wl, sizeof walked - wl, "%s%s", wl ? "." : "", s.key);
-        }
-        cur = child;
+        cJSON *next = NULL;
+        int r = s.is_index ? step_index(&w, cur, &s, last, &next)
+                           : step_key(&w, cur, &s, last, !last && p[-1] == '.', p, &next);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+        cur = next;
     }
 }
 

@@ -224,14 +224,10 @@ static void op_label(gs__scen_t *ld, const struct verb *vb, const cJSON *arg, gs
         op->id = (uint32_t)id;
 }
 
-static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
+/* The op's one verb and its value; NULL (reported) when it has none or two. */
+static const struct verb *find_verb(gs__scen_t *ld, const cJSON *v, const cJSON **arg)
 {
-    if (!gs__scen_expect_object(ld, v, "{\"cpu\": \"5ms\"}"))
-        return false;
-    if (gs__scen_check_keys(ld, v, op_keys) > 0)
-        return false;
     const struct verb *vb = NULL;
-    const cJSON *arg = NULL;
     for (const cJSON *c = v->child; c; c = c->next)
         for (int i = 0; i < N_VERBS; i++)
             if (strcmp(c->string, verbs[i].name) == 0) {
@@ -239,26 +235,19 @@ static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
                     gs__scen_err(ld, "an op has exactly one verb, this one has \"%s\" and "
                                      "\"%s\": split it into two ops",
                                  vb->name, verbs[i].name);
-                    return false;
+                    return NULL;
                 }
                 vb = &verbs[i];
-                arg = c;
+                *arg = c;
             }
-    if (!vb) {
+    if (!vb)
         gs__scen_err(ld, "an op needs a verb: one of " VERB_LIST);
-        return false;
-    }
-    op->kind = vb->kind;
-    const cJSON *rg = cJSON_GetObjectItemCaseSensitive(v, "releases_gil");
-    const cJSON *body = cJSON_GetObjectItemCaseSensitive(v, "do");
-    if (rg && vb->kind != GS_OP_C_CALL) {
-        gs__scen_err(ld, "\"releases_gil\" belongs to a c_call op, not to %s", vb->name);
-        return false;
-    }
-    if (body && vb->kind != GS_OP_REPEAT) {
-        gs__scen_err(ld, "\"do\" belongs to a repeat op, not to %s", vb->name);
-        return false;
-    }
+    return vb;
+}
+
+/* The verb's value into op, by the kind of argument the verb takes. */
+static bool read_verb_arg(gs__scen_t *ld, const struct verb *vb, const cJSON *arg, gs_op_t *op)
+{
     bool ok = true;
     size_t mark = gs__scen_push_key(ld, vb->name);
     switch (vb->arg) {
@@ -286,36 +275,76 @@ static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
     }
     }
     gs__scen_pop(ld, mark);
-    if (rg) {
-        mark = gs__scen_push_key(ld, "releases_gil");
-        if (!cJSON_IsBool(rg)) {
-            char got[64];
-            gs__scen_describe(rg, got, sizeof got);
-            gs__scen_err(ld, "expected true or false, got %s", got);
-            ok = false;
-        }
-        op->releases_gil = cJSON_IsTrue(rg);
-        gs__scen_pop(ld, mark);
+    return ok;
+}
+
+/* A c_call's "releases_gil". */
+static bool read_releases_gil(gs__scen_t *ld, const cJSON *rg, gs_op_t *op)
+{
+    bool ok = true;
+    size_t mark = gs__scen_push_key(ld, "releases_gil");
+    if (!cJSON_IsBool(rg)) {
+        char got[64];
+        gs__scen_describe(rg, got, sizeof got);
+        gs__scen_err(ld, "expected true or false, got %s", got);
+        ok = false;
     }
+    op->releases_gil = cJSON_IsTrue(rg);
+    gs__scen_pop(ld, mark);
+    return ok;
+}
+
+/* A repeat's "do": the ops to repeat, nested at most so deep. */
+static bool read_repeat_body(gs__scen_t *ld, const cJSON *body, gs_op_t *op)
+{
+    if (!body) {
+        gs__scen_err(ld, "a repeat needs \"do\": the list of ops to repeat");
+        return false;
+    }
+    if (ld->repeat_depth >= GS_SCEN_MAX_REPEAT_DEPTH) {
+        gs__scen_err(ld, "repeats are nested more than %d deep", GS_SCEN_MAX_REPEAT_DEPTH);
+        return false;
+    }
+    size_t mark = gs__scen_push_key(ld, "do");
+    ld->repeat_depth++;
+    bool ok = gs__scen_read_ops(ld, body, &op->body, &op->n_body);
+    ld->repeat_depth--;
+    if (ok && op->n_body == 0) {
+        gs__scen_err(ld, "must list at least one op");
+        ok = false;
+    }
+    gs__scen_pop(ld, mark);
+    return ok;
+}
+
+static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
+{
+    if (!gs__scen_expect_object(ld, v, "{\"cpu\": \"5ms\"}"))
+        return false;
+    if (gs__scen_check_keys(ld, v, op_keys) > 0)
+        return false;
+    const cJSON *arg = NULL;
+    const struct verb *vb = find_verb(ld, v, &arg);
+    if (!vb)
+        return false;
+    op->kind = vb->kind;
+    const cJSON *rg = cJSON_GetObjectItemCaseSensitive(v, "releases_gil");
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(v, "do");
+    if (rg && vb->kind != GS_OP_C_CALL) {
+        gs__scen_err(ld, "\"releases_gil\" belongs to a c_call op, not to %s", vb->name);
+        return false;
+    }
+    if (body && vb->kind != GS_OP_REPEAT) {
+        gs__scen_err(ld, "\"do\" belongs to a repeat op, not to %s", vb->name);
+        return false;
+    }
+    bool ok = read_verb_arg(ld, vb, arg, op);
+    if (rg)
+        ok &= read_releases_gil(ld, rg, op);
     ok = ok && gs__scen_read_access(ld, v, op);
     if (vb->kind == GS_OP_REPEAT) {
-        if (!body) {
-            gs__scen_err(ld, "a repeat needs \"do\": the list of ops to repeat");
+        if (!read_repeat_body(ld, body, op))
             return false;
-        }
-        if (ld->repeat_depth >= GS_SCEN_MAX_REPEAT_DEPTH) {
-            gs__scen_err(ld, "repeats are nested more than %d deep", GS_SCEN_MAX_REPEAT_DEPTH);
-            return false;
-        }
-        mark = gs__scen_push_key(ld, "do");
-        ld->repeat_depth++;
-        ok &= gs__scen_read_ops(ld, body, &op->body, &op->n_body);
-        ld->repeat_depth--;
-        if (ok && op->n_body == 0) {
-            gs__scen_err(ld, "must list at least one op");
-            ok = false;
-        }
-        gs__scen_pop(ld, mark);
     }
     if (ok)
         op_label(ld, vb, arg, op);

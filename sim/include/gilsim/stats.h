@@ -64,6 +64,14 @@ typedef struct gs_stats {
  * INT (int), F64 (double), OPT_NS (int64_t ns, -1 = absent: JSON null, CSV
  * empty). Order is the order of the summary and of the CSV columns. Every
  * key is described in docs/metrics.md (check_stats checks it). */
+/* The rows of a gs_latency_t: KEY.n, KEY.p50, ... of FIELD.n, FIELD.p50, ... */
+#define GS_LATENCY_METRICS_(X, key, field)                                               \
+    X(key ".n", field.n, I64)                                                            \
+    X(key ".p50", field.p50, I64)                                                        \
+    X(key ".p90", field.p90, I64)                                                        \
+    X(key ".p99", field.p99, I64)                                                        \
+    X(key ".max", field.max, I64)
+
 #define GS_METRIC_MAP(X)                                                                 \
     X("makespan_ns", makespan_ns, I64)                                                   \
     X("end_ns", end_ns, I64)                                                             \
@@ -83,11 +91,7 @@ typedef struct gs_stats {
     X("fairness_jain", fairness_jain, F64)                                               \
     X("ops_completed", ops_completed, I64)                                               \
     X("throughput_ops_per_s", throughput_ops_per_s, F64)                                 \
-    X("io_to_gil_ns.n", io_to_gil.n, I64)                                                \
-    X("io_to_gil_ns.p50", io_to_gil.p50, I64)                                            \
-    X("io_to_gil_ns.p90", io_to_gil.p90, I64)                                            \
-    X("io_to_gil_ns.p99", io_to_gil.p99, I64)                                            \
-    X("io_to_gil_ns.max", io_to_gil.max, I64)
+    GS_LATENCY_METRICS_(X, "io_to_gil_ns", io_to_gil)
 
 #define GS_THREAD_METRIC_MAP(X)                                                          \
     X("cpu_ns", cpu_ns, I64)                                                             \
@@ -104,11 +108,7 @@ typedef struct gs_stats {
     X("finished_ns", finished_ns, OPT_NS)                                                \
     X("voluntary_switches", voluntary_switches, I64)                                     \
     X("forced_switches", forced_switches, I64)                                           \
-    X("io_to_gil_ns.n", io_to_gil.n, I64)                                                \
-    X("io_to_gil_ns.p50", io_to_gil.p50, I64)                                            \
-    X("io_to_gil_ns.p90", io_to_gil.p90, I64)                                            \
-    X("io_to_gil_ns.p99", io_to_gil.p99, I64)                                            \
-    X("io_to_gil_ns.max", io_to_gil.max, I64)
+    GS_LATENCY_METRICS_(X, "io_to_gil_ns", io_to_gil)
 
 typedef enum gs_metric_kind {
     GS_METRIC_I64,
