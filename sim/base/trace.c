@@ -592,6 +592,7 @@ const char *gs_instant_key(gs_instant_kind_t k)
     static const char *const n[] = {"drop_request", "forced_switch", "timeout", "signal",
                                     "futile_wakeup", "preempt", "deadlock", "annotation",
                                     "queue_len", "stop_the_world", "gil_enabled"};
+    _Static_assert(sizeof n / sizeof n[0] == GS_IN_COUNT, "one key per instant kind");
     return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
 }
 
@@ -599,7 +600,9 @@ const char *gs_instant_text(gs_instant_kind_t k)
 {
     static const char *const n[] = {"drop request", "forced switch", "GIL wait timed out",
                                     "GIL signal", "futile wake-up", "preempted by the OS",
-                                    "deadlock", "annotation", "queue length"};
+                                    "deadlock", "annotation", "queue length",
+                                    "stop-the-world pause", "GIL switched on by an import"};
+    _Static_assert(sizeof n / sizeof n[0] == GS_IN_COUNT, "one text per instant kind");
     return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
 }
 
