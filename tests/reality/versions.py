@@ -316,6 +316,11 @@ def write(path, tables, pub, over, meta):
           "a futex call per release until its slice ends. Linux 6.6 and later "
           "schedule with EEVDF, whose wake-up placement lets the waiter run at once: "
           "the EEVDF policy of issue 15 is what would fix this row.",
+          "- **Python 2.7 has no convoy**: its holder releases the GIL every 100 "
+          "ticks, so a thread back from a sleep gets it within microseconds, in the "
+          "model and in reality alike. What the real row shows beyond that is the "
+          "sleep ending late because the two threads share a vCPU with other work "
+          "(the model's 1 ms sleeps end on time on an idle core).",
           "- **The convoy beside a CPU thread** (3.x): real CPython waits longer than "
           "one switch interval per sleep. docs/validation.md measures and explains "
           "this on 3.11 (glibc's condition variable lets the requester steal the "
