@@ -264,7 +264,11 @@ def write(path, tables, pub, over, meta):
          "of runs taken back to back, with the quartiles in brackets, and the load is "
          "given per table." % (meta["date"], meta["host"], meta["kernel"], meta["took"]), "",
          "A key figure is within target when the prediction is within 25% of the "
-         "measured median.", ""]
+         "measured median. Regenerate with `./run.sh reality` (this page takes about a "
+         "minute after docs/validation.md); `./run.sh reality --python 2.7,3.12` measures "
+         "and prints only those versions. The model side of Python 2.7 uses the tick "
+         "measured in the same run (a third of a spin-loop turn: three counted "
+         "bytecodes a turn).", ""]
     for t in tables:
         L += ["## Python %s (`python.version: \"%s\"`)" % (t.version, preset(t.version)), "",
               "`%s`; %s." % (t.path, "; ".join(t.notes)), "",
