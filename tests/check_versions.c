@@ -203,12 +203,41 @@ START_TEST(test_ft_import_switches_the_gil_on_unless_python_gil_0)
 }
 END_TEST
 
+/* ---- 3.12 against 3.13: who sees the drop request ---------------------------------- */
+
+START_TEST(test_312_legacy_subinterpreter_waits_for_a_holder_that_never_sees_its_request)
+{
+    const char *text = "{\"machine\": {\"cores\": 2}, \"threads\": [{\"name\": \"main\", "
+                       "\"program\": [{\"cpu\": \"50ms\"}]}, {\"name\": \"sub\", "
+                       "\"interpreter\": 1, \"program\": [{\"cpu\": \"50ms\"}]}]}";
+    int64_t longest[2];
+    const char *v[2] = {"python.version=3.12", "python.version=3.13"};
+    for (int k = 0; k < 2; k++) {
+        gs_diag_t d;
+        gs_model_t *m = load(text, v[k], &d);
+        ck_assert_ptr_nonnull(m);
+        gs_trace_t *t = tu_run(m, NULL);
+        longest[k] = tu_longest_gil_wait(t, 1) > tu_longest_gil_wait(t, 0)
+                         ? tu_longest_gil_wait(t, 1)
+                         : tu_longest_gil_wait(t, 0);
+        gs_trace_free(t);
+        gs_model_free(m);
+    }
+    /* 3.12: the request goes to the waiter's own interpreter; the holder in
+     * the other one runs on to its end */
+    ck_assert_int_ge(longest[0], MS(45));
+    /* 3.13: it reaches the holder's thread; they take turns every interval */
+    ck_assert_int_le(longest[1], MS(12));
+}
+END_TEST
+
 static Suite *versions_suite(void)
 {
     Suite *s = suite_create("versions");
     TCase *tc = tcase_create("presets");
     tcase_add_test(tc, test_preset_sets_the_gil_and_explicit_keys_win);
     tcase_add_test(tc, test_unknown_versions_say_what_is_valid);
+    tcase_add_test(tc, test_312_legacy_subinterpreter_waits_for_a_holder_that_never_sees_its_request);
     suite_add_tcase(s, tc);
     tc = tcase_create("py27");
     tcase_set_timeout(tc, 120);

@@ -269,6 +269,7 @@ typedef struct gs_gil {
     uint64_t switch_number;
     bool drop_request;
     gs_thr_t *requester;    /* cpython3: who set drop_request, and when */
+    int request_interp;     /* the interpreter whose eval breaker has it */
     int64_t request_ns;
     gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
     int sem_waiters;        /* cpython2: threads registered on the semaphore,

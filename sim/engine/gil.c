@@ -25,6 +25,9 @@
  *     call that keeps the GIL, a holder that had to get a core back) finds
  *     the requester asleep: no stealing.
  *   switch_number grows only when the new holder differs from the last one.
+ *   3.12 and legacy subinterpreters sharing the GIL: the drop request goes
+ *     on the waiter's interpreter, so a holder of another interpreter does
+ *     not see it (sees_request); 3.13 puts it on the holder's thread.
  * cpython2 (Python 2.7 ceval.c _Py_Ticker; the lock is a POSIX semaphore,
  *   Python/thread_pthread.h USE_SEMAPHORES, on glibc's nptl sem_post.c and
  *   sem_waitcommon.c): every check_interval ticks of Python the holder
@@ -63,6 +66,16 @@ void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process)
     gs__rng_seed(&g->rng, e->m->seed, (UINT64_C(1) << 32) + (uint64_t)process);
 }
 
+/* Whether t's eval breaker shows the pending drop request. 3.12 sets it on
+ * the waiter's interpreter (SET_GIL_DROP_REQUEST(interp)), so a holder in
+ * another interpreter sharing the GIL (a legacy subinterpreter) never sees
+ * it; 3.13 sets it on the holder's thread state (gh-112175). Other versions:
+ * one interpreter per GIL here, so the question does not arise. */
+static bool sees_request(const gs_gil_t *g, const gs_thr_t *t)
+{
+    return g->py->version != 312 || t->spec->interpreter == g->request_interp;
+}
+
 static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
 {
     GS_ASSERT(!g->locked);
@@ -78,8 +91,10 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     g->last_holder = t;
     t->tick_end_ns = t->py_exec_ns + (int64_t)g->py->check_interval * g->py->tick_ns;
     if (g->kind == GS_GIL_CPYTHON3) {
-        g->drop_request = false; /* the new holder resets it */
-        g->requester = NULL;
+        if (sees_request(g, t)) { /* the new holder resets its own */
+            g->drop_request = false;
+            g->requester = NULL;
+        }
         gs_thr_t *w;
         while ((w = gs__waitq_pop(&g->switch_wait)) != NULL) {
             w->gw = GW_SWITCHED;
@@ -211,9 +226,11 @@ static void on_core(gs_engine_t *e, gs_thr_t *t)
             g->drop_request = true;
             g->requester = t;
             g->request_ns = e->now;
+            g->request_interp = t->spec->interpreter;
             gs__trace_instant(e->trace, e->now, GS_IN_DROP_REQUEST, t->id, t->process,
                               g->holder->id);
-            gs__ev_push(e, e->now, EV_BREAK, g->holder->id, 0);
+            if (sees_request(g, g->holder))
+                gs__ev_push(e, e->now, EV_BREAK, g->holder->id, 0);
         }
     } else if (t->gw == GW_SIGNALED) {
         gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
@@ -241,7 +258,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     GS_ASSERT(g->holder == t);
-    bool forced = !final && g->kind == GS_GIL_CPYTHON3 && g->drop_request;
+    bool forced = !final && g->kind == GS_GIL_CPYTHON3 && g->drop_request && sees_request(g, t);
     const gs_thr_t *requester = forced ? g->requester : NULL;
     g->locked = false;
     g->holder = NULL;
@@ -268,7 +285,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
 bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    if (g->kind == GS_GIL_CPYTHON3 && g->drop_request && g->holder == t)
+    if (g->kind == GS_GIL_CPYTHON3 && g->drop_request && g->holder == t && sees_request(g, t))
         return gs__gil_drop(e, t, false);
     return true;
 }
@@ -305,7 +322,7 @@ void gs__gil_break(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     if (t->os != OS_ON || !t->exec_active || t->req.exec != GS_ST_PY || g->holder != t ||
-        !g->drop_request)
+        !g->drop_request || !sees_request(g, t))
         return;
     gs__os_account(e, t);
     gs__thr_cancel_timer(t);

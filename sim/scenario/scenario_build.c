@@ -37,7 +37,7 @@ static const char *const python_keys[] = {"version",      "gil",            "swi
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
 static const char *const queue_keys[] = {"maxsize", "initial", NULL};
-static const char *const thread_keys[] = {"name",     "count",   "start_at", "autostart", "daemon",
+static const char *const thread_keys[] = {"name",     "count",   "start_at", "autostart", "daemon", "interpreter",
                                           "priority", "program", NULL};
 static const char *const process_keys[] = {"name", "start_at", "create", "python", "threads",
                                            NULL};
@@ -314,7 +314,9 @@ static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
     const char *name;
     int64_t count = 1, start_at = 0, prio = 0;
     bool autostart = true, daemon = false;
+    int64_t interp = 0;
     gs__scen_get_bool(ld, v, "daemon", &daemon);
+    gs__scen_get_int(ld, v, "interpreter", 0, 1000, &interp);
     int has_count = gs__scen_get_int(ld, v, "count", 1, GS_SCEN_MAX_THREADS, &count);
     int has_start = gs__scen_get_fixed(ld, v, "start_at", 0, &start_at);
     gs__scen_get_bool(ld, v, "autostart", &autostart);
@@ -375,6 +377,7 @@ static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
         t->start_at_ns = start_at;
         t->autostart = autostart;
         t->daemon = daemon;
+        t->interpreter = (int)interp;
         t->priority = (int)prio;
     }
     ld->n_decls++;

@@ -132,6 +132,8 @@ typedef struct gs_thread_spec {
     int process;         /* index into processes */
     int64_t start_at_ns; /* when it starts if autostart */
     bool autostart;      /* false: started by another thread's start op */
+    int interpreter;     /* 0 the process's main interpreter; n > 0 a legacy
+                            subinterpreter sharing the process's GIL */
     bool daemon;         /* threading.Thread(daemon=True): stopped when every
                             other thread of the run has finished */
     int priority;        /* priority policy: higher runs first; cfs: nice = -priority */
