@@ -8,7 +8,10 @@
 #   ./run.sh fuzz [S]  the scenario loader fuzzer for S seconds (default 60)
 #   ./run.sh bench     the benchmarks (figures for docs/performance.md)
 #   ./run.sh reality   measures real CPython against the model and rewrites
-#                      docs/validation.md
+#                      docs/validation.md, then every CPython found (pyenv,
+#                      Debian) against its version preset into
+#                      docs/validation-versions.md; --python 2.7,3.12 (or a
+#                      path) measures only those and prints their tables
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -91,11 +94,17 @@ bench)
 reality)
     install_missing "${PKGS_BUILD[@]}" python3
     build release
-    exec python3 tests/reality/reality.py --full --gilsim build-release/sim/cli/gilsim \
+    if [ "${1:-}" = "--python" ]; then
+        # only the interpreters named, printed (the page keeps every version)
+        exec python3 tests/reality/versions.py --gilsim build-release/sim/cli/gilsim "$@"
+    fi
+    python3 tests/reality/reality.py --full --gilsim build-release/sim/cli/gilsim \
         --write docs/validation.md "$@"
+    exec python3 tests/reality/versions.py --gilsim build-release/sim/cli/gilsim \
+        --write docs/validation-versions.md
     ;;
 -h | --help | help)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     ;;
 *)
     say "unknown command '$cmd' (try ./run.sh help)"

@@ -31,8 +31,16 @@ void gs_python_defaults(gs_python_t *p)
     p->signal_steal_pct = 83; /* calibrated: docs/model.md, docs/validation.md */
     p->check_interval = 100; /* sys.getcheckinterval() in 2.x */
     p->tick_ns = 100;
+    p->futex_ns = 1000; /* docs/validation-versions.md: a futex_wake here */
     p->slowdown_pct = 100;
     p->thread_create_ns = 50000;
+    p->python_gil = -1;
+    /* free-threaded contention (docs/model.md; fitted in
+     * docs/validation-versions.md) */
+    p->refcount_ns = 220;
+    p->pymutex_hold_ns = 50;
+    p->pymutex_park_ns = 2000;
+    p->stw_ns = 100000;
 }
 
 static char *dup_str(const char *s)
@@ -130,6 +138,9 @@ void gs_model_free(gs_model_t *m)
     for (int i = 0; i < m->n_annotations; i++)
         free(m->annotations[i].text);
     free(m->annotations);
+    for (int i = 0; i < m->n_objects; i++)
+        free(m->objects[i].name);
+    free(m->objects);
     for (uint32_t i = 0; i < m->n_op_labels; i++)
         free(m->op_labels[i]);
     free(m->op_labels);
@@ -220,6 +231,20 @@ int gs_model_add_annotation(gs_model_t *m, int64_t at_ns, const char *text)
     return m->n_annotations++;
 }
 
+int gs_model_add_object(gs_model_t *m, const char *name, gs_obj_kind_t kind)
+{
+    gs_object_spec_t *o = grow(m->objects, m->n_objects, sizeof *o);
+    if (!o)
+        return GS_ENOMEM;
+    m->objects = o;
+    o += m->n_objects;
+    o->kind = kind;
+    o->name = dup_str(name ? name : "");
+    if (!o->name)
+        return GS_ENOMEM;
+    return m->n_objects++;
+}
+
 int gs_model_add_op_label(gs_model_t *m, const char *label)
 {
     if (m->n_op_labels >= UINT32_MAX - 1)
@@ -292,13 +317,15 @@ gs_model_t *gs_model_clone(const gs_model_t *m)
     c->processes = calloc(cap_for((size_t)m->n_processes) + 1, sizeof *c->processes);
     c->threads = calloc(cap_for((size_t)m->n_threads) + 1, sizeof *c->threads);
     c->annotations = calloc(cap_for((size_t)m->n_annotations) + 1, sizeof *c->annotations);
+    c->objects = calloc(cap_for((size_t)m->n_objects) + 1, sizeof *c->objects);
     c->op_labels = calloc(cap_for((size_t)m->n_op_labels) + 1, sizeof *c->op_labels);
     c->locks = clone_syncs(m->locks, m->n_locks, &ok);
     c->events = clone_syncs(m->events, m->n_events, &ok);
     c->queues = clone_syncs(m->queues, m->n_queues, &ok);
-    if (!c->processes || !c->threads || !c->annotations || !c->op_labels || !ok) {
+    if (!c->processes || !c->threads || !c->annotations || !c->op_labels || !c->objects ||
+        !ok) {
         /* counts must describe what is allocated for gs_model_free */
-        c->n_processes = c->n_threads = c->n_annotations = 0;
+        c->n_processes = c->n_threads = c->n_annotations = c->n_objects = 0;
         c->n_op_labels = 0;
         gs_model_free(c);
         return NULL;
@@ -314,6 +341,11 @@ gs_model_t *gs_model_clone(const gs_model_t *m)
         c->threads[i].program = clone_ops(m->threads[i].program, m->threads[i].n_program, &ok);
         c->threads[i].user_free = NULL; /* the original owns user */
         ok = ok && c->threads[i].name;
+    }
+    for (int i = 0; i < m->n_objects; i++) {
+        c->objects[i] = m->objects[i];
+        c->objects[i].name = dup_str(m->objects[i].name);
+        ok = ok && c->objects[i].name;
     }
     for (int i = 0; i < m->n_annotations; i++) {
         c->annotations[i] = m->annotations[i];
@@ -383,6 +415,9 @@ static int check_ops(const gs_model_t *m, const gs_op_t *ops, int n, int self, i
         default:
             if (o->dur.a_ns < 0 || o->dur.b_ns < 0)
                 return fail(err, path, "durations must be >= 0");
+            if (o->kind == GS_OP_CPU && o->shared &&
+                (o->shared > m->n_objects || o->shared < 0 || o->every_ns <= 0))
+                return fail(err, path, "a shared access needs an object and every > 0");
         }
         if (lim >= 0 && (o->target < 0 || o->target >= lim))
             return fail(err, path, "op names an object that does not exist");
@@ -411,6 +446,9 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
             return fail(err, "python.switch_interval", "must be > 0");
         if (p->check_interval < 1 || p->tick_ns <= 0)
             return fail(err, "python", "check_interval and tick must be > 0");
+        if (p->futex_ns < 0 || p->refcount_ns < 0 || p->pymutex_hold_ns < 0 ||
+            p->pymutex_park_ns < 0 || p->stw_ns < 0)
+            return fail(err, "python", "costs must be >= 0");
         if (p->signal_steal_pct < 0 || p->signal_steal_pct > 100)
             return fail(err, "python.signal_steal", "must be from 0 to 1");
         if (p->slowdown_pct < 1)

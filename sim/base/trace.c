@@ -115,7 +115,7 @@ static bool add_lanes(gs_trace_t *t, const gs_model_t *m)
         t->process_gil[p] = ps->python.gil;
         t->switch_interval[p] = ps->python.switch_interval_ns;
         t->gil_lane[p] = -1;
-        if (ps->python.gil != GS_GIL_NONE) {
+        if (ps->python.gil != GS_GIL_NONE || ps->python.free_threaded) { /* an import may switch it on */
             t->gil_lane[p] = t->n_lanes;
             ok = ok && add_lane(t, GS_LANE_GIL, "GIL", p, p);
         }
@@ -736,7 +736,8 @@ const char *gs_instant_key(gs_instant_kind_t k)
 {
     static const char *const n[] = {"drop_request", "forced_switch", "timeout", "signal",
                                     "futile_wakeup", "preempt", "deadlock", "annotation",
-                                    "queue_len"};
+                                    "queue_len", "stop_the_world", "gil_enabled"};
+    _Static_assert(sizeof n / sizeof n[0] == GS_IN_COUNT, "one key per instant kind");
     return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
 }
 
@@ -744,7 +745,9 @@ const char *gs_instant_text(gs_instant_kind_t k)
 {
     static const char *const n[] = {"drop request", "forced switch", "GIL wait timed out",
                                     "GIL signal", "futile wake-up", "preempted by the OS",
-                                    "deadlock", "annotation", "queue length"};
+                                    "deadlock", "annotation", "queue length",
+                                    "stop-the-world pause", "GIL switched on by an import"};
+    _Static_assert(sizeof n / sizeof n[0] == GS_IN_COUNT, "one text per instant kind");
     return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
 }
 
@@ -823,7 +826,9 @@ static bool covered(const gs_lane_t *lane, int64_t a, int64_t b, int32_t who, in
         const gs_interval_t *v = &lane->iv[j];
         if (v->start_ns > at)
             return false;
-        bool ok = mode == 0 ? (running_state(v->state) && v->who == who)
+        /* on a core: running, or (cpython2) in a futex call on the GIL */
+        bool ok = mode == 0 ? ((running_state(v->state) || v->state == GS_ST_WAIT_GIL) &&
+                               v->who == who)
                             : (gs_interval_holds_gil(v) && v->state != GS_ST_WAIT_GIL);
         if (!ok)
             return false;
@@ -875,13 +880,23 @@ int gs_trace_check(const gs_trace_t *t, gs_error_t *err)
                                  t->process_names[p], tl->name, v->start_ns);
         }
     }
-    /* Per thread: a state that holds the GIL only while the GIL lane says so. */
+    /* Per thread: a state that holds the GIL only while the GIL lane says so
+     * (in a free-threaded process, from when an import switched it on). */
     for (int th = 0; th < t->n_threads; th++) {
         const gs_lane_t *tl = &t->lanes[t->thread_lane[th]].pub;
         int gl = t->gil_lane[tl->process];
+        int64_t from = 0;
+        if (gl >= 0 && t->process_gil[tl->process] == GS_GIL_NONE) {
+            from = INT64_MAX;
+            for (size_t k = 0; k < gs_trace_n_instants(t); k++) {
+                const gs_instant_t *x = &gs_trace_instants(t)[k];
+                if (x->kind == GS_IN_GIL_ENABLED && x->process == tl->process && x->t_ns < from)
+                    from = x->t_ns;
+            }
+        }
         for (size_t j = 0; j < tl->n; j++) {
             const gs_interval_t *v = &tl->iv[j];
-            if (gl < 0 || !gs_interval_holds_gil(v))
+            if (gl < 0 || !gs_interval_holds_gil(v) || v->start_ns < from)
                 continue;
             const gs_lane_t *g = &t->lanes[gl].pub;
             int64_t at = v->start_ns;

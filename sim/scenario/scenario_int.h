@@ -128,6 +128,10 @@ void gs__scen_build(gs__scen_t *ld, const cJSON *root);
 /* ---- ops (scenario_ops.c) ---------------------------------------------- */
 /* Reads a list of ops into a new array (also on error: the caller owns it). */
 bool gs__scen_read_ops(gs__scen_t *ld, const cJSON *arr, gs_op_t **out, int *n_out);
+/* scenario_ft.c: top-level "objects"; a cpu op's reads/writes/every and an
+ * import's free_threading (false on error, reported). */
+void gs__scen_read_objects(gs__scen_t *ld, const cJSON *root);
+bool gs__scen_read_access(gs__scen_t *ld, const cJSON *v, gs_op_t *op);
 int64_t gs__scen_count_nodes(const gs_op_t *ops, int n);
 gs_op_t *gs__scen_copy_ops(const gs_op_t *src, int n); /* deep; NULL on OOM */
 

@@ -56,6 +56,10 @@ def _header(meta):
         "The short version that ctest runs (`ctest -L reality`) checks only the direction "
         "of each effect, on the real interpreter and on the model, never these numbers.",
         "",
+        "Every other CPython on the machine (2.7, 3.6 to 3.13), each against its "
+        "`python.version` preset, and the free-threaded builds against published figures: "
+        "[validation-versions.md](validation-versions.md).",
+        "",
         "## This run",
         "",
         "| | |",

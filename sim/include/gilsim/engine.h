@@ -74,6 +74,13 @@ GS_API int gs_pin_current_thread(int k);
 /* ---- thread-body primitives: call only from inside a body --------------- */
 
 GS_API int gs_cpu(gs_ctx_t *c, int64_t ns);   /* Python bytecode */
+/* Python bytecode that reads (or writes) shared object `object` once every
+ * every_ns of its own time; free-threaded contention, docs/model.md. */
+GS_API int gs_touch_cpu(gs_ctx_t *c, int64_t ns, int object, bool writes, int64_t every_ns);
+GS_API int gs_gc(gs_ctx_t *c, int64_t ns);    /* gc.collect(): stops the world (no GIL) */
+/* import of a C extension taking ns; on a free-threaded build one without
+ * free_threading support switches the GIL on (PYTHON_GIL=0 prevents it). */
+GS_API int gs_import(gs_ctx_t *c, int64_t ns, bool free_threading);
 GS_API int gs_io(gs_ctx_t *c, int64_t ns);    /* blocking I/O */
 GS_API int gs_sleep(gs_ctx_t *c, int64_t ns); /* time.sleep */
 GS_API int gs_c_call(gs_ctx_t *c, int64_t ns, bool releases_gil);

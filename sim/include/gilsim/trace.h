@@ -97,6 +97,8 @@ typedef enum gs_instant_kind {
     GS_IN_DEADLOCK,      /* the run stopped here */
     GS_IN_ANNOTATION,    /* from the scenario (arg: annotation index) */
     GS_IN_QUEUE_LEN,     /* a put or get changed queue obj's length to arg */
+    GS_IN_STOP_THE_WORLD, /* free-threaded: the thread stopped the world (arg: ns) */
+    GS_IN_GIL_ENABLED,   /* free-threaded: an import switched the GIL on */
     GS_IN_COUNT
 } gs_instant_kind_t;
 
