@@ -8,14 +8,20 @@
 #   ./run.sh fuzz [S]  the scenario loader fuzzer for S seconds (default 60)
 #   ./run.sh bench     the benchmarks (figures for docs/performance.md)
 #   ./run.sh reality   measures real CPython against the model and rewrites
-#                      docs/validation.md
+#                      docs/validation.md, then every CPython found (pyenv,
+#                      Debian) against its version preset into
+#                      docs/validation-versions.md; --python 2.7,3.12 (or a
+#                      path) measures only those and prints their tables
 set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages, by what needs them.
 PKGS_BUILD=(cmake make gcc pkg-config libcjson-dev check)
 PKGS_UI=(libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core fontconfig)
-PKGS_TEST=(xvfb xauth libxml2-utils python3 python3-jsonschema clang libclang-rt-14-dev valgrind)
+PKGS_TEST=(xvfb xauth libxml2-utils python3 python3-jsonschema clang libclang-rt-14-dev valgrind man-db)
+# gilsim record compiles its probe against the interpreter's headers (python3-dev
+# for Debian's python3; gcc comes with PKGS_BUILD).
+PKGS_RECORD=(python3-dev)
 
 say() { printf '%s\n' "run.sh: $*" >&2; }
 
@@ -53,7 +59,7 @@ cmd=${1:-run}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 run)
-    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}"
+    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_RECORD[@]}"
     build default
     if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x build/ui/gilsim-view ]; then
         exec build/ui/gilsim-view "$@"
@@ -61,12 +67,12 @@ run)
     exec build/sim/cli/gilsim run "$@"
     ;;
 test)
-    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_TEST[@]}"
+    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_TEST[@]}" "${PKGS_RECORD[@]}"
     build default
     ctest --preset default -j"$(jobs)" -LE bench "$@"
     ;;
 asan)
-    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_TEST[@]}"
+    install_missing "${PKGS_BUILD[@]}" "${PKGS_UI[@]}" "${PKGS_TEST[@]}" "${PKGS_RECORD[@]}"
     build asan
     ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
         ctest --preset asan -j"$(jobs)" -LE 'bench|reality' "$@"
@@ -88,11 +94,17 @@ bench)
 reality)
     install_missing "${PKGS_BUILD[@]}" python3
     build release
-    exec python3 tests/reality/reality.py --full --gilsim build-release/sim/cli/gilsim \
+    if [ "${1:-}" = "--python" ]; then
+        # only the interpreters named, printed (the page keeps every version)
+        exec python3 tests/reality/versions.py --gilsim build-release/sim/cli/gilsim "$@"
+    fi
+    python3 tests/reality/reality.py --full --gilsim build-release/sim/cli/gilsim \
         --write docs/validation.md "$@"
+    exec python3 tests/reality/versions.py --gilsim build-release/sim/cli/gilsim \
+        --write docs/validation-versions.md
     ;;
 -h | --help | help)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     ;;
 *)
     say "unknown command '$cmd' (try ./run.sh help)"

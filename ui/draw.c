@@ -21,6 +21,7 @@
 #define UNREVEALED GV_BG  /* after the playhead */
 
 typedef struct col {
+    int32_t who;    /* the dominant state's thread (GIL and core lanes) */
     uint8_t state;  /* dominant state, NO_STATE if none */
     uint8_t stripe; /* ready/switch while holding the GIL */
     uint8_t edge;   /* a new holder/runner starts in this column */
@@ -62,7 +63,8 @@ static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, 
     int64_t acc[GS_ST_COUNT];
     size_t from = gs_lane_find(lane, t0);
     for (int x = 0; x < w; x++)
-        out[x] = (col_t){NO_STATE, 0, 0};
+        out[x] = (col_t){-1, NO_STATE, 0, 0};
+    int32_t who_of[GS_ST_COUNT];
     for (int x = 0; x < w; x++) {
         col_t *c = &out[x];
         int64_t ta = t0 + (int64_t)(x * nspp), tb = t0 + (int64_t)((x + 1) * nspp);
@@ -90,6 +92,7 @@ static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, 
             if (b <= a || iv->state >= GS_ST_COUNT || iv->state == GS_ST_DONE)
                 continue;
             acc[iv->state] += b - a;
+            who_of[iv->state] = iv->who;
             if (iv->flags & GS_IV_HOLDS_GIL)
                 hold += b - a;
             if (edges && cnt <= 2 && i > 0 && iv->start_ns >= ta && lane->iv[i - 1].end_ns == iv->start_ns &&
@@ -102,7 +105,29 @@ static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, 
                 best = acc[s];
                 c->state = (uint8_t)s;
             }
+        /* An interval shorter than a column can lose every column it touches
+         * to its neighbours (the convoy's 0.1 ms I/O split over two columns):
+         * in a sparse column won by a long interval, the longest short one
+         * whose middle falls here takes it, so short events stay visible at
+         * any zoom (two short ones in one column: the longer shows). */
+        int64_t short_best = 0;
+        /* the winner spans two columns or more, so it keeps a whole one */
+        bool dom_long = false;
+        for (size_t i = i0; cnt <= 8 && i <= i1; i++)
+            dom_long |= lane->iv[i].state == c->state &&
+                        (double)(lane->iv[i].end_ns - lane->iv[i].start_ns) >= 2 * nspp;
+        for (size_t i = i0; dom_long && i <= i1; i++) {
+            const gs_interval_t *iv = &lane->iv[i];
+            int64_t len = iv->end_ns - iv->start_ns, mid = iv->start_ns + len / 2;
+            if (iv->state >= GS_ST_COUNT || iv->state == GS_ST_DONE || iv->state == c->state ||
+                (double)len >= nspp || mid < ta || mid >= tb || len <= short_best)
+                continue;
+            short_best = len;
+            c->state = iv->state;
+        }
         c->stripe = hold > 0 && (c->state == GS_ST_READY || c->state == GS_ST_SWITCH);
+        if (c->state != NO_STATE && acc[c->state] > 0)
+            c->who = who_of[c->state];
     }
 }
 
@@ -171,7 +196,7 @@ static void draw_instants(gv_view_t *v, canvas_t *cv, int run, const int *row_of
     for (int k = 0; k < GS_IN_COUNT; k++)
         last_x[k] = -1000;
     int last_row[GS_IN_COUNT] = {0};
-    for (size_t i = lo; i < n && in[i].t_ns < v->t1 && in[i].t_ns <= v->playhead; i++) {
+    for (size_t i = lo; i < n && in[i].t_ns < v->t1 && in[i].t_ns <= gv_reveal(v); i++) {
         const gs_instant_t *e = &in[i];
         int x = (int)((double)(e->t_ns - v->t0) / nspp);
         if (e->kind == GS_IN_DEADLOCK) {
@@ -215,6 +240,18 @@ static void draw_instants(gv_view_t *v, canvas_t *cv, int run, const int *row_of
 
 /* ---- lanes ------------------------------------------------------------------------ */
 
+/* Halfway to white right of column x0: the future, seen but set back. */
+static void dim_after(canvas_t *cv, int x0)
+{
+    if (x0 < 0)
+        x0 = 0;
+    for (int y = 0; y < cv->h; y++) {
+        uint32_t *row = cv->px + (size_t)y * cv->w;
+        for (int x = x0; x < cv->w; x++)
+            row[x] = 0xFF000000u | (((row[x] & 0xFEFEFEu) >> 1) + 0x7F7F7Fu);
+    }
+}
+
 /* Columns of the axis ticks, for the grid lines in empty track. */
 int64_t gv_tick_step(const gv_view_t *v);
 
@@ -240,16 +277,36 @@ static int ensure_buffer(gv_view_t *v, SDL_Renderer *r, int w, int h)
     return 0;
 }
 
+uint32_t gv_thread_color(int thread)
+{
+    /* Okabe-Ito, then darker and lighter variants: 24 before a repeat */
+    static const uint32_t base[8] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7,
+                                     0xE69F00, 0x56B4E9, 0x000000, 0xF0E442};
+    uint32_t c = base[(unsigned)thread % 8];
+    int shade = (int)((unsigned)thread / 8 % 3);
+    if (shade == 1)
+        c = (c & 0xFEFEFEu) >> 1;
+    else if (shade == 2)
+        c = ((c & 0xFEFEFEu) >> 1) + 0x7F7F7Fu;
+    return c;
+}
+
 static void paint_lane(gv_view_t *v, canvas_t *cv, const gv_row_t *row, const col_t *cols,
                        uint32_t *line, uint32_t *sline, const uint8_t *grid, int64_t reveal_x)
 {
+    const gs_lane_t *lane = gs_trace_lane(v->run[row->run].trace, row->lane);
     for (int x = 0; x < cv->w; x++) {
         const col_t *c = &cols[x];
         uint32_t rgb;
+        bool on_core = c->state == GS_ST_PY || c->state == GS_ST_C_GIL || c->state == GS_ST_C_NOGIL;
         if (c->state == NO_STATE)
             rgb = x >= reveal_x ? UNREVEALED : grid[x] ? GV_GRID - 0x080808u : TRACK;
         else if (c->edge)
             rgb = GV_BG;
+        else if (v->color_by_thread && lane->kind != GS_LANE_THREAD && c->who >= 0)
+            rgb = gv_thread_color(c->who); /* the GIL's holder, the core's thread */
+        else if (v->color_by_thread && lane->kind == GS_LANE_THREAD && on_core)
+            rgb = gv_thread_color(lane->index); /* the thread runs: its own colour */
         else
             rgb = gs_state_color((gs_state_t)c->state);
         line[x] = argb(rgb);
@@ -287,7 +344,8 @@ void gv_draw_lanes(gv_view_t *v, SDL_Renderer *r)
         if (x >= 0 && x < L.w)
             grid[x] = 1;
     }
-    int64_t reveal_x = v->playhead >= v->t1 ? L.w : (int64_t)((double)(v->playhead - v->t0) / nspp);
+    int64_t reveal = gv_reveal(v);
+    int64_t reveal_x = reveal >= v->t1 ? L.w : (int64_t)((double)(reveal - v->t0) / nspp);
     for (int run = 0; run < v->n_runs; run++) {
         int nl = gs_trace_n_lanes(v->run[run].trace);
         row_of_lane[run] = malloc((size_t)(nl ? nl : 1) * sizeof(int));
@@ -302,11 +360,13 @@ void gv_draw_lanes(gv_view_t *v, SDL_Renderer *r)
             continue;
         row_of_lane[row->run][row->lane] = i;
         const gs_lane_t *lane = gs_trace_lane(v->run[row->run].trace, row->lane);
-        lane_columns(lane, v->t0, nspp, L.w, v->playhead, lane->kind != GS_LANE_THREAD, cols);
+        lane_columns(lane, v->t0, nspp, L.w, reveal, lane->kind != GS_LANE_THREAD, cols);
         paint_lane(v, &cv, row, cols, line, line + L.w, grid, reveal_x);
     }
     for (int run = 0; run < v->n_runs; run++)
         draw_instants(v, &cv, run, row_of_lane[run]);
+    if (v->future == GV_FUTURE_DIM && v->playhead < v->t1 && v->playhead < v->end_ns)
+        dim_after(&cv, (int)((double)(v->playhead - v->t0) / nspp) + 1);
     SDL_UpdateTexture(v->lanes_tex, NULL, v->pixels, L.w * (int)sizeof *v->pixels);
     SDL_RenderCopy(r, v->lanes_tex, NULL, &L);
 out:
@@ -354,7 +414,7 @@ static void bar_labels(gv_view_t *v, const gv_row_t *row)
     size_t i = gs_lane_find(lane, v->t0), end = gs_lane_find(lane, v->t1);
     if (end - i > 2000) /* far too many to fit any name */
         return;
-    int64_t lim = v->playhead < v->t1 ? v->playhead : v->t1;
+    int64_t lim = gv_reveal(v) < v->t1 ? gv_reveal(v) : v->t1;
     for (; i < lane->n && lane->iv[i].start_ns < lim; i++) {
         const gs_interval_t *iv = &lane->iv[i];
         if (iv->who < 0 || iv->who >= gs_trace_n_threads(t) || iv->state == GS_ST_SWITCH)
@@ -399,6 +459,9 @@ static void row_labels(gv_view_t *v, SDL_Renderer *r)
         }
         gv_style_t st = row->h >= l->line * 4 / 5 ? (sel ? GV_BOLD : GV_REGULAR) : GV_SMALL;
         int lh = gv_text_line(v->text, st);
+        if (v->color_by_thread && lane->kind == GS_LANE_THREAD) /* the thread's colour key */
+            gv_fill(r, (SDL_Rect){2, row->y + row->h / 4, pad * 2 / 3, row->h / 2},
+                    gv_thread_color(lane->index), 255);
         if (row->h >= lh * 3 / 5)
             gv_text_draw_fit(v->text, st, lane->kind == GS_LANE_THREAD ? GV_INK : GV_MUTED, pad,
                              row->y + (row->h - lh) / 2, l->labels.w - pad * 3 / 2, lane->name);

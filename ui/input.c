@@ -49,37 +49,62 @@ static void knob_changed(gv_view_t *v, const char *what)
 {
     if (v->n_runs == 0)
         return;
-    gv_knobs_t old = v->knobs;
+    gv_knobs_t *k = gv_view_knobs(v), old = *k;
+    int run = v->compare && v->target == 1 ? 1 : 0;
     if (gv_view_reload(v) != 0)
-        v->knobs = old; /* the banner says why; the picture stays */
+        *k = old; /* the banner says why; the picture stays */
     else
-        gv_view_notice(v, false, "%s: %s", what, v->run[0].label);
+        gv_view_notice(v, false, "%s%s: %s (U resets)", v->n_runs > 1 ? (run ? "B: " : "A: ") : "",
+                       what, v->run[run].label);
 }
 
 static void step_interval(gv_view_t *v, int dir)
 {
     int i = 0;
-    while (i < N_INTERVALS && intervals[i] < v->knobs.interval_ns)
+    while (i < N_INTERVALS && intervals[i] < gv_view_knobs(v)->interval_ns)
         i++;
     /* i: first preset >= current */
     if (dir > 0)
-        i = (i < N_INTERVALS && intervals[i] == v->knobs.interval_ns) ? i + 1 : i;
+        i = (i < N_INTERVALS && intervals[i] == gv_view_knobs(v)->interval_ns) ? i + 1 : i;
     else
         i = i - 1;
     if (i < 0 || i >= N_INTERVALS)
         return;
-    v->knobs.interval_ns = intervals[i];
-    v->knobs.set_interval = true;
+    gv_view_knobs(v)->interval_ns = intervals[i];
+    gv_view_knobs(v)->set_interval = true;
     knob_changed(v, "switch interval");
+}
+
+/* T: the OS time slice (rr and priority), 1 ms .. 100 ms. */
+static void step_timeslice(gv_view_t *v, int dir)
+{
+    static const int64_t slices[] = {1000000, 2000000, 4000000, 10000000, 20000000, 50000000,
+                                     100000000};
+    gv_knobs_t *k = gv_view_knobs(v);
+    int i = 0;
+    while (i < 7 && slices[i] < k->timeslice_ns)
+        i++;
+    if (dir > 0)
+        i = (i < 7 && slices[i] == k->timeslice_ns) ? i + 1 : i;
+    else
+        i--;
+    if (i < 0 || i >= 7) {
+        gv_view_notice(v, false, "time slice: %s is the %s", i < 0 ? "1 ms" : "100 ms",
+                       i < 0 ? "shortest" : "longest");
+        return;
+    }
+    k->timeslice_ns = slices[i];
+    k->set_timeslice = true;
+    knob_changed(v, "time slice");
 }
 
 static void step_cores(gv_view_t *v, int dir)
 {
-    int c = v->knobs.cores + dir;
+    int c = gv_view_knobs(v)->cores + dir;
     if (c < 1 || c > 64)
         return;
-    v->knobs.cores = c;
-    v->knobs.set_cores = true;
+    gv_view_knobs(v)->cores = c;
+    gv_view_knobs(v)->set_cores = true;
     knob_changed(v, "cores");
 }
 
@@ -87,17 +112,17 @@ static void cycle_gil(gv_view_t *v)
 {
     static const int order[] = {GS_GIL_CPYTHON3, GS_GIL_CPYTHON2, GS_GIL_NONE};
     int i = 0;
-    while (i < 3 && order[i] != v->knobs.gil)
+    while (i < 3 && order[i] != gv_view_knobs(v)->gil)
         i++;
-    v->knobs.gil = order[(i + 1) % 3];
-    v->knobs.set_gil = true;
+    gv_view_knobs(v)->gil = order[(i + 1) % 3];
+    gv_view_knobs(v)->set_gil = true;
     knob_changed(v, "GIL");
 }
 
 static void cycle_policy(gv_view_t *v)
 {
-    v->knobs.policy = (v->knobs.policy + 1) % (GS_POLICY_CFS + 1);
-    v->knobs.set_policy = true;
+    gv_view_knobs(v)->policy = (gv_view_knobs(v)->policy + 1) % (GS_POLICY_CFS + 1);
+    gv_view_knobs(v)->set_policy = true;
     knob_changed(v, "OS policy");
 }
 
@@ -141,9 +166,7 @@ static int64_t zoom_center(const gv_view_t *v)
 
 static void step_event(gv_view_t *v, int dir)
 {
-    v->playing = false;
-    gv_view_set_playhead(v, dir > 0 ? gv_view_next_event(v, v->playhead)
-                                    : gv_view_prev_event(v, v->playhead));
+    gv_step(v, dir);
 }
 
 static void text_size(gv_view_t *v, int dir)
@@ -238,6 +261,13 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
             text_size(v, 0);
         return ctrl;
     case SDLK_f: gv_view_fit(v); return true;
+    case SDLK_v:
+        v->future = (v->future + 1) % GV_FUTURE_MODES;
+        gv_view_notice(v, false, "after the playhead: %s",
+                       v->future == GV_FUTURE_DIM    ? "the run is drawn dimmed"
+                       : v->future == GV_FUTURE_SHOW ? "the run is drawn in full"
+                                                     : "hidden, revealed as it plays");
+        return true;
     case SDLK_PAGEUP:
     case SDLK_PAGEDOWN: /* scroll the lanes; place_rows clamps */
         v->lay.scroll += (sym == SDLK_PAGEDOWN ? 1 : -1) * v->lay.lanes.h * 4 / 5;
@@ -250,10 +280,29 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
         return true;
     case SDLK_i: step_interval(v, shift ? -1 : +1); return true;
     case SDLK_k: step_cores(v, shift ? -1 : +1); return true;
+    case SDLK_t: step_timeslice(v, shift ? -1 : +1); return true;
     case SDLK_g: cycle_gil(v); return true;
     case SDLK_p: cycle_policy(v); return true;
     case SDLK_c: press(v, GV_BTN_COMPARE); return true;
     case SDLK_o: gv_picker_open(v); return true;
+    case SDLK_l: gv_picker_lessons(v); return true;
+    case SDLK_TAB: /* the knobs act on run A or run B */
+        if (!v->compare) {
+            gv_view_notice(v, false, "one run: the knobs act on it (C compares two)");
+            return true;
+        }
+        v->target = !v->target;
+        gv_view_notice(v, false, "the knobs act on run %s: %s", v->target ? "B" : "A",
+                       v->run[v->target].label);
+        return true;
+    case SDLK_u: gv_view_reset_knobs(v); return true;
+    case SDLK_m:
+        v->color_by_thread = !v->color_by_thread;
+        gv_view_notice(v, false, "colours: %s", v->color_by_thread
+                                                   ? "by thread (running bars, the GIL's holder, "
+                                                     "the cores' threads; waits keep theirs)"
+                                                   : "by state");
+        return true;
     case SDLK_r: gv_view_reload(v); return true;
     case SDLK_s: v->want_screenshot = true; return true;
     case SDLK_h:
@@ -410,8 +459,19 @@ static bool watch(gv_view_t *v, uint32_t now_ms)
     if (st.st_mtim.tv_sec == v->mtime.tv_sec && st.st_mtim.tv_nsec == v->mtime.tv_nsec)
         return false;
     v->mtime = st.st_mtim; /* once per change, even when the new text is broken */
-    if (gv_view_reload(v) == 0)
-        gv_view_notice(v, false, "%s changed on disk: reloaded", v->path);
+    if (gv_view_reload(v) == 0) {
+        /* an edit is not silently overridden by an old knob: say which stay */
+        char a[160], b[160];
+        gv_knobs_text(&v->knobs, a, sizeof a);
+        gv_knobs_text(&v->knobs_b, b, sizeof b);
+        if (a[0] || (v->compare && b[0]))
+            gv_view_notice(v, false, "%s changed on disk: reloaded, but your knobs still override "
+                                     "it: %s%s%s%s (U resets)",
+                           v->path, a[0] ? a : "", a[0] && v->compare && b[0] ? "; B: " : "",
+                           v->compare && b[0] && !a[0] ? "B: " : "", v->compare ? b : "");
+        else
+            gv_view_notice(v, false, "%s changed on disk: reloaded", v->path);
+    }
     return true;
 }
 

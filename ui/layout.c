@@ -70,7 +70,8 @@ static void make_rows(gv_view_t *v)
 }
 
 /* Heights: lanes share what is left after the headers, between a minimum
- * that still shows colour and a maximum that keeps the picture compact. */
+ * that still shows colour and a maximum of five text lines: a few lanes
+ * fill a projector's height and read from the back of the room. */
 static void place_rows(gv_view_t *v)
 {
     gv_layout_t *l = &v->lay;
@@ -88,8 +89,8 @@ static void place_rows(gv_view_t *v)
         avail = l->lanes.h - n_head * head_h;
     }
     int lane_h = n_lanes ? avail / n_lanes : 0;
-    if (lane_h > l->line * 3)
-        lane_h = l->line * 3;
+    if (lane_h > l->line * 5)
+        lane_h = l->line * 5;
     /* Below this a lane loses its name: scroll instead (PgUp/PgDn, the wheel
      * over the names). */
     int min_lane = l->line * 2 / 3;

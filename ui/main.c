@@ -35,8 +35,11 @@ static void usage(FILE *f)
             "  --at TIME         playhead at TIME, e.g. 12ms (queues panel at that time)\n"
             "  --range A:B       visible time range, e.g. 0ms:20ms\n"
             "  --set KEY=VALUE   override a scenario setting, e.g. machine.cores=4 (repeatable)\n"
-            "  --compare         also run the other GIL model, stacked on one time axis\n"
+            "  --compare [K=V,...]  also run B, stacked on one time axis: the file with\n"
+            "                    these settings (e.g. python.switch_interval=1ms), or\n"
+            "                    without them the other GIL model\n"
             "  --select NAME     select the thread NAME (its metrics in the panel)\n"
+            "  --colour MODE     state (default) or thread: bars in each thread's colour (M)\n"
             "  --text-scale F    text size factor (default 1; Ctrl +/- in the window)\n"
             "  --quit-after MS   close the window after MS milliseconds (tests)\n"
             "  --timing          print the time to the first frame on stderr\n"
@@ -72,9 +75,17 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
         } else if (strcmp(o, "--version") == 0) {
             printf("gilsim-view %s\n", GS_VERSION);
             exit(0);
-        } else if (strcmp(o, "--compare") == 0) {
+        } else if (strcmp(o, "--compare") == 0 || strncmp(o, "--compare=", 10) == 0) {
+            /* --compare alone: B has the other GIL model; --compare K=V[,K=V]
+             * (or --compare=K=V...): B is the file with those settings */
             a->compare = true;
-            takes = false;
+            const char *spec = o[9] == '=' ? o + 10 : (val && strchr(val, '=') && val[0] != '-') ? val : NULL;
+            takes = spec == val && spec != NULL;
+            if (spec && gv_view_set_compare_spec(v, spec) != 0) {
+                fprintf(stderr, "gilsim-view: --compare %s: expected KEY=VALUE[,KEY=VALUE...], e.g. "
+                                "python.switch_interval=1ms,machine.cores=8\n", spec);
+                return -1;
+            }
         } else if (strcmp(o, "--timing") == 0) {
             a->timing = true;
             takes = false;
@@ -97,6 +108,13 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
                 a->range = val;
             else if (strcmp(o, "--select") == 0)
                 a->select = val;
+            else if (strcmp(o, "--colour") == 0 || strcmp(o, "--color") == 0) {
+                if (strcmp(val, "thread") != 0 && strcmp(val, "state") != 0) {
+                    fprintf(stderr, "gilsim-view: %s %s: expected thread or state\n", o, val);
+                    return -1;
+                }
+                v->color_by_thread = strcmp(val, "thread") == 0;
+            }
             else if (strcmp(o, "--set") == 0) {
                 if (gv_view_add_set(v, val) != 0) {
                     fprintf(stderr, "gilsim-view: --set %s: expected KEY=VALUE, e.g. "
@@ -218,29 +236,6 @@ static int render(const args_t *a, gv_view_t *v)
     return rc;
 }
 
-static void screenshot(gv_view_t *v, SDL_Renderer *r, int w, int h)
-{
-    v->want_screenshot = false;
-    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
-    if (!s || SDL_RenderReadPixels(r, NULL, SDL_PIXELFORMAT_ARGB8888, s->pixels, s->pitch) != 0) {
-        gv_view_notice(v, true, "screenshot failed: %s", SDL_GetError());
-        if (s)
-            SDL_FreeSurface(s);
-        return;
-    }
-    char path[1200], err[512];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    snprintf(path, sizeof path, "%s/gilsim-%04d%02d%02d-%02d%02d%02d.png", v->shot_dir,
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    if (gv_save_png(s, path, err, sizeof err) == 0)
-        gv_view_notice(v, false, "screenshot saved to %s", path);
-    else
-        gv_view_notice(v, true, "%s", err);
-    SDL_FreeSurface(s);
-}
-
 static double ms_since(const struct timespec *t0)
 {
     struct timespec t;
@@ -268,6 +263,18 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
         fprintf(stderr, "gilsim-view: no display (%s); use --render OUT.png to draw headless\n",
                 SDL_GetError());
+        return GS_EXIT_IO;
+    }
+    /* Without X11 or Wayland, SDL falls back to its "offscreen" driver: a
+     * window nobody sees, and the loop would wait for ever. Unless asked for
+     * by name (SDL_VIDEODRIVER), that is no display. */
+    const char *drv = SDL_GetCurrentVideoDriver(), *asked = getenv("SDL_VIDEODRIVER");
+    if (drv && (strcmp(drv, "offscreen") == 0 || strcmp(drv, "dummy") == 0) &&
+        !(asked && strcmp(asked, drv) == 0)) {
+        fprintf(stderr, "gilsim-view: no display (no X11 or Wayland: DISPLAY and "
+                        "WAYLAND_DISPLAY are unset or unusable); use --render OUT.png to draw "
+                        "headless\n");
+        SDL_Quit();
         return GS_EXIT_IO;
     }
     if (a->timing)
@@ -321,10 +328,10 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
             rc = GS_EXIT_IO;
             break;
         }
-        if (v->want_screenshot)
-            screenshot(v, r, pw, ph);
+        /* after a screenshot, draw again at once: the notice says where it went */
+        bool shot = v->want_screenshot && gv_view_screenshot(v, r, pw, ph);
         SDL_RenderPresent(r);
-        dirty = false;
+        dirty = shot;
         if (first) {
             first = false;
             first_ms = SDL_GetTicks();

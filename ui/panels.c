@@ -57,30 +57,46 @@ static void knob_bar(gv_view_t *v, SDL_Renderer *r)
     gv_fill(r, k, GV_PANEL, 255);
     gv_fill(r, (SDL_Rect){0, k.y + k.h - 1, k.w, 1}, 0xCCCCCCu, 255);
     int px = l->px, y = k.y + (k.h - l->line) / 2, x = px / 2, gap = px / 3;
-    const gv_knobs_t *kn = &v->knobs;
+    const gv_knobs_t *kn = gv_view_knobs(v);
     char buf[64], d[32];
     if (v->n_runs) {
-        x += label(v, x, y, GV_MUTED, "GIL ") + gap;
+        if (v->compare) { /* which run the knobs act on */
+            x += label(v, x, y, GV_ACCENT, v->target ? "B:" : "A:") + gap;
+        }
+        x += label(v, x, y, GV_MUTED, kn->set_gil ? "GIL* " : "GIL ") + gap;
         x += button(v, r, x, y, kn->gil == GS_GIL_NONE ? "none (free-threaded)"
                                                        : gs_gil_name((gs_gil_kind_t)kn->gil),
                     false, GV_BTN_GIL) + px;
         uint32_t c = kn->gil == GS_GIL_CPYTHON3 ? GV_INK : 0xA0A0A0u;
         gv_interval_name(d, sizeof d, kn->interval_ns);
-        snprintf(buf, sizeof buf, "switch interval %s", d);
+        snprintf(buf, sizeof buf, "switch interval%s %s", kn->set_interval ? "*" : "", d);
         x += label(v, x, y, c, buf) + gap;
         x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_INTERVAL_DOWN) + 2;
         x += button(v, r, x, y, "+", false, GV_BTN_INTERVAL_UP) + px;
-        snprintf(buf, sizeof buf, "cores %d", kn->cores);
+        snprintf(buf, sizeof buf, "cores%s %d", kn->set_cores ? "*" : "", kn->cores);
         x += label(v, x, y, GV_INK, buf) + gap;
         x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_CORES_DOWN) + 2;
         x += button(v, r, x, y, "+", false, GV_BTN_CORES_UP) + px;
-        x += label(v, x, y, GV_MUTED, "OS ") + gap;
-        x += button(v, r, x, y, gs_policy_name((gs_policy_t)kn->policy), false, GV_BTN_POLICY) + px;
+        x += label(v, x, y, GV_MUTED, kn->set_policy ? "OS* " : "OS ") + gap;
+        x += button(v, r, x, y, gs_policy_name((gs_policy_t)kn->policy), false, GV_BTN_POLICY) + gap;
+        if (kn->policy == GS_POLICY_RR || kn->policy == GS_POLICY_PRIORITY) {
+            gv_interval_name(d, sizeof d, kn->timeslice_ns);
+            snprintf(buf, sizeof buf, "slice%s %s (T)", kn->set_timeslice ? "*" : "", d);
+            x += label(v, x, y, GV_INK, buf) + gap;
+        }
+        x += px - gap;
         x += button(v, r, x, y, "compare (C)", v->compare, GV_BTN_COMPARE) + px;
     }
-    /* right side, right-aligned */
-    const char *right[] = {"help (H)", "reload (R)", "open (O)"};
+    /* right side, right-aligned; at large text only the keys, so that they
+     * stay on screen (clicks still work) */
+    const char *full[] = {"help (H)", "reload (R)", "open (O)"}, *keys[] = {"H", "R", "O"};
+    const char *const *right = full;
     gv_button_t ids[] = {GV_BTN_HELP, GV_BTN_RELOAD, GV_BTN_OPEN};
+    int need = px / 2;
+    for (int i = 0; i < 3; i++)
+        need += gv_text_width(v->text, GV_BOLD, full[i]) + px + gap;
+    if (k.w - need < x)
+        right = keys;
     int rx = k.w - px / 2;
     for (int i = 0; i < 3; i++) {
         int bw = gv_text_width(v->text, GV_BOLD, right[i]) + px;
@@ -234,6 +250,12 @@ void gv_draw_banner(gv_view_t *v, SDL_Renderer *r)
 
 static const char *const help_keys[][2] = {
     {"space", "play / pause the playhead"},
+    {"V", "after the playhead: dimmed / in full / hidden (revealed as it plays)"},
+    {"L", "the lessons (O: the current file's folder; Backspace goes up)"},
+    {"T, shift + T", "longer / shorter OS time slice (rr, priority)"},
+    {"Tab", "compare mode: the knobs act on run A or on run B"},
+    {"M", "colours by state / by thread (Gantt style: who runs, who holds the GIL)"},
+    {"U", "reset the knob overrides (marked *) to the file's settings"},
     {". and ,", "step to the next / previous event"},
     {"Home, End", "playhead to the start / end"},
     {"[ and ]", "play slower / faster"},

@@ -37,8 +37,9 @@ static void heading(pen_t *p, const char *s)
     if (!room(p))
         return;
     p->y += p->v->lay.px / 4;
-    gv_text_draw_fit(p->v->text, GV_BOLD, GV_INK, p->x, p->y, p->w, s);
-    p->y += p->v->lay.line;
+    /* wrapped, not cut, when the text is large (projectors, Ctrl +) */
+    int n = gv_text_wrap(p->v->text, GV_BOLD, GV_INK, p->x, p->y, p->w, s, 2, 1);
+    p->y += (n > 0 ? n : 1) * p->v->lay.line;
 }
 
 /* "name ...... value", value right-aligned; swatch when rgb != 0. */
@@ -55,7 +56,14 @@ static void kv(pen_t *p, uint32_t swatch, const char *k, const char *val)
     }
     int vw = gv_text_width(p->v->text, GV_REGULAR, val);
     int kw = p->x + p->w - vw - px / 2 - x;
-    gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, kw, k);
+    if (gv_text_width(p->v->text, GV_REGULAR, k) > kw && p->y + 2 * p->v->lay.line <= p->bottom) {
+        /* the key does not fit beside the value: the value goes below it */
+        gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, p->x + p->w - x, k);
+        p->y += p->v->lay.line;
+        kw = 0;
+    } else {
+        gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, kw, k);
+    }
     gv_text_draw(p->v->text, GV_REGULAR, GV_INK, p->x + p->w - vw, p->y, val);
     p->y += p->v->lay.line;
 }
@@ -112,6 +120,51 @@ static void list(pen_t *p, const gs_trace_t *t, waiter_t *w, int n, int64_t at, 
     }
 }
 
+/* The GIL's drop request from the trace's fact track: pending since when and
+ * who set it, or not set. */
+static void drop_request_row(pen_t *p, const gs_trace_t *t, int pr, int64_t at)
+{
+    if (gs_trace_process_gil(t, pr) != GS_GIL_CPYTHON3)
+        return;
+    char val[96], d[32];
+    const gs_interval_t *dr = gv_lane_at(gs_trace_drop_request_track(t, pr), at);
+    if (!(gs_trace_facts(t) & GS_FACT_DROP_REQUEST)) {
+        snprintf(val, sizeof val, "not recorded");
+    } else if (dr) {
+        gv_fmt_dur(d, sizeof d, at - dr->start_ns);
+        snprintf(val, sizeof val, "%s, by %s", d, thread_name(t, dr->who));
+    } else {
+        snprintf(val, sizeof val, "not set");
+    }
+    kv(p, dr ? GV_ACCENT : 0, dr ? "drop request for" : "drop request", val);
+}
+
+/* Each lock's holder and each queue's fill at `at`. */
+static void sync_rows(pen_t *p, const gs_trace_t *t, int64_t at)
+{
+    char k[96], val[96];
+    int nl = gs_trace_n_syncs(t, GS_ST_WAIT_LOCK), nq = gs_trace_n_syncs(t, GS_ST_WAIT_QUEUE);
+    if (nl + nq == 0)
+        return;
+    heading(p, "Locks and queues");
+    for (int i = 0; i < nl; i++) {
+        const gs_interval_t *o = gv_lane_at(gs_trace_lock_owner_track(t, i), at);
+        snprintf(k, sizeof k, "lock %s", gs_trace_sync_name(t, GS_ST_WAIT_LOCK, i));
+        snprintf(val, sizeof val, "%s%s", o ? "held by " : "free", o ? thread_name(t, o->who) : "");
+        kv(p, o ? gs_state_color(GS_ST_WAIT_LOCK) : 0, k, val);
+    }
+    for (int q = 0; q < nq; q++) {
+        int max = gs_trace_queue_maxsize(t, q);
+        snprintf(k, sizeof k, "queue %s", gs_trace_sync_name(t, GS_ST_WAIT_QUEUE, q));
+        long long len = (long long)gs_trace_queue_len_at(t, q, at);
+        if (max)
+            snprintf(val, sizeof val, "%lld / %d items", len, max);
+        else
+            snprintf(val, sizeof val, "%lld items", len);
+        kv(p, 0, k, val);
+    }
+}
+
 static bool has_threads(const gs_trace_t *t, int pr)
 {
     for (int th = 0; th < gs_trace_n_threads(t); th++)
@@ -147,6 +200,7 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
         snprintf(k, sizeof k, "GIL of %s held by", gs_trace_process_name(t, pr));
         kv(p, iv ? gs_state_color(GS_ST_PY) : 0, k, iv && iv->who >= 0 ? thread_name(t, iv->who)
                                                                         : "nobody");
+        drop_request_row(p, t, pr, at);
         int n = 0;
         for (int th = 0; th < nt; th++) {
             const gs_lane_t *lane = gs_trace_lane(t, gs_trace_thread_lane(t, th));
@@ -182,6 +236,7 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
     snprintf(k, sizeof k, "Blocked (%d)", nb);
     heading(p, k);
     list(p, t, w, nb, at, true);
+    sync_rows(p, t, at);
     free(w);
 }
 
@@ -287,7 +342,22 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
     snprintf(buf, sizeof buf, "At t = %s%s", d, v->n_runs > 1 ? " (A)" : "");
     gv_text_draw_fit(v->text, GV_TITLE, GV_INK, p.x, p.y, p.w, buf);
     p.y += gv_text_line(v->text, GV_TITLE);
-    queues(&p, t, at < 0 ? 0 : at);
+    if (at < 0)
+        at = 0;
+    char step[400];
+    if (gv_step_text(v, step, sizeof step)) { /* what the last step landed on */
+        int k = gv_text_wrap(v->text, GV_REGULAR, GV_INK, p.x, p.y, p.w, step, 4, 1);
+        p.y += k * l->line;
+    }
+    /* the selected thread's causal chain: the panel's question */
+    p.y = gv_draw_why(v, r, 0, at, p.x, p.y, p.w, P.y + P.h, v->n_runs > 1 ? 6 : 10);
+    if (v->n_runs > 1)
+        p.y = gv_draw_why(v, r, 1, at, p.x, p.y, p.w, P.y + P.h, 6);
+    queues(&p, t, at);
+    if (v->n_runs > 1 && v->run[1].trace) {
+        heading(&p, "Run B");
+        queues(&p, v->run[1].trace, at);
+    }
     /* metrics in the lower part, whatever the queues took */
     int stats_h = (v->n_runs > 1 ? 9 : 17) * l->line;
     if (gs_trace_outcome(t) != GS_OUT_DONE)
@@ -343,7 +413,7 @@ static const gs_instant_t *hovered_marker(const gv_view_t *v, int run, const gs_
     }
     const gs_instant_t *best = NULL;
     int best_d = reach + 1;
-    for (size_t i = lo; i < n && in[i].t_ns <= t_hi && in[i].t_ns <= v->playhead; i++) {
+    for (size_t i = lo; i < n && in[i].t_ns <= t_hi && in[i].t_ns <= gv_reveal(v); i++) {
         const gs_instant_t *e = &in[i];
         if (e->thread != lane->index ||
             (e->kind != GS_IN_DROP_REQUEST && e->kind != GS_IN_FORCED_SWITCH &&
@@ -413,7 +483,7 @@ int gv_tooltip_text(const gv_view_t *v, int x, int y, char lines[][GV_TIP_WIDTH]
             return marker_text(t, e, lines);
     }
     const gs_interval_t *iv = hovered(v, lane, x);
-    if (!iv || iv->start_ns > v->playhead)
+    if (!iv || iv->start_ns > gv_reveal(v))
         return 0;
     int n = 0;
     const char *who = iv->who >= 0 ? thread_name(t, iv->who) : "?";

@@ -1,6 +1,8 @@
 /* run.c - one simulation of the loaded scenario (public API only). */
 #include "run.h"
 
+#include "gilsim/record.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +94,28 @@ static int sort_instants(gv_run_t *r)
     return 0;
 }
 
+static int load_recording(gv_run_t *r, const char *path, char *err, size_t n_err)
+{
+    gs_error_t e;
+    int rc = gs_recording_load(path, &r->model, &r->trace, &e);
+    if (rc != 0) {
+        gs_error_format(&e, err, n_err);
+        gv_run_clear(r);
+        return rc;
+    }
+    r->has_stats = gs_stats_compute(r->trace, &r->stats) == 0;
+    if (sort_instants(r) != 0) {
+        snprintf(err, n_err, "out of memory");
+        gv_run_clear(r);
+        return GS_ENOMEM;
+    }
+    char iv[24];
+    gv_interval_name(iv, sizeof iv, r->model->processes[0].python.switch_interval_ns);
+    snprintf(r->label, sizeof r->label, "recorded run \xC2\xB7 interval %s \xC2\xB7 %d core%s", iv,
+             r->model->machine.cores, r->model->machine.cores == 1 ? "" : "s");
+    return 0;
+}
+
 int gv_run_make(gv_run_t *r, const char *path, const gs_override_t *ov, int n_ov, char *err,
                 size_t n_err)
 {
@@ -99,6 +123,8 @@ int gv_run_make(gv_run_t *r, const char *path, const gs_override_t *ov, int n_ov
     memset(r, 0, sizeof *r);
     memset(&diag, 0, sizeof diag);
     int rc;
+    if (path && gs_recording_sniff(path)) /* a real run: nothing to simulate */
+        return load_recording(r, path, err, n_err);
     if (path) {
         rc = gs_scenario_load_file(path, ov, n_ov, &r->model, &diag);
     } else {

@@ -4,6 +4,8 @@
 
 #include <SDL_image.h>
 #include <errno.h>
+#include <limits.h>
+#include <time.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,4 +114,32 @@ int gv_save_png(SDL_Surface *s, const char *path, char *err, size_t n)
     }
     free(tmp);
     return 0;
+}
+
+bool gv_view_screenshot(gv_view_t *v, SDL_Renderer *r, int w, int h)
+{
+    v->want_screenshot = false;
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
+    if (!s || SDL_RenderReadPixels(r, NULL, SDL_PIXELFORMAT_ARGB8888, s->pixels, s->pitch) != 0) {
+        gv_view_notice(v, true, "screenshot failed: %s", SDL_GetError());
+        if (s)
+            SDL_FreeSurface(s);
+        return true;
+    }
+    char dir[4096], path[4160], err[512];
+    if (!realpath(v->shot_dir, dir))
+        snprintf(dir, sizeof dir, "%s", v->shot_dir);
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    snprintf(path, sizeof path, "%s/gilsim-%04d%02d%02d-%02d%02d%02d.png", dir,
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (gv_save_png(s, path, err, sizeof err) == 0) {
+        gv_view_notice(v, false, "screenshot saved to %s", path);
+        snprintf(v->shot_last, sizeof v->shot_last, "%s", path);
+    } else {
+        gv_view_notice(v, true, "screenshot not saved: %s", err);
+    }
+    SDL_FreeSurface(s);
+    return true;
 }

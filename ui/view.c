@@ -19,6 +19,7 @@ void gv_view_init(gv_view_t *v)
 {
     memset(v, 0, sizeof *v);
     v->selected = -1;
+    v->step_at = -1;
     v->text_scale = 1.0;
     v->px_per_pt = 1.0f;
     v->speed_idx = -1;
@@ -30,8 +31,11 @@ void gv_view_destroy(gv_view_t *v)
 {
     for (int i = 0; i < 2; i++)
         gv_run_clear(&v->run[i]);
+    gv_steps_clear(v);
     for (int i = 0; i < v->n_set; i++)
         free(v->set[i]);
+    for (int i = 0; i < v->n_cmp_set; i++)
+        free(v->cmp_set[i]);
     free(v->path);
     free(v->lay.rows);
     gv_picker_close(&v->picker);
@@ -62,6 +66,70 @@ int gv_view_add_set(gv_view_t *v, const char *kv)
     return 0;
 }
 
+int gv_view_set_compare_spec(gv_view_t *v, const char *spec)
+{
+    char *copy = strdup(spec), *save = NULL;
+    char *parts[GV_MAX_SET];
+    int n = 0;
+    if (!copy)
+        return GS_ENOMEM;
+    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        if (n == GV_MAX_SET || !strchr(s, '=') || s[0] == '=') {
+            free(copy);
+            return GS_EINVAL;
+        }
+        parts[n++] = s;
+    }
+    if (n == 0) {
+        free(copy);
+        return GS_EINVAL;
+    }
+    for (int i = 0; i < v->n_cmp_set; i++)
+        free(v->cmp_set[i]);
+    v->n_cmp_set = 0;
+    for (int i = 0; i < n; i++)
+        if ((v->cmp_set[v->n_cmp_set] = strdup(parts[i])))
+            v->n_cmp_set++;
+    free(copy);
+    return 0;
+}
+
+gv_knobs_t *gv_view_knobs(gv_view_t *v)
+{
+    return v->compare && v->target == 1 ? &v->knobs_b : &v->knobs;
+}
+
+void gv_knobs_text(const gv_knobs_t *k, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+#define GV_ADD_(...)                                                                           \
+    do {                                                                                      \
+        int w_ = snprintf(buf + used, used < n ? n - used : 0, "%s", used ? ", " : "");      \
+        used += w_ > 0 ? (size_t)w_ : 0;                                                      \
+        w_ = snprintf(buf + used, used < n ? n - used : 0, __VA_ARGS__);                      \
+        used += w_ > 0 ? (size_t)w_ : 0;                                                      \
+    } while (0)
+    char d[32];
+    if (k->set_interval) {
+        gv_interval_name(d, sizeof d, k->interval_ns);
+        GV_ADD_("interval %s", d);
+    }
+    if (k->set_cores)
+        GV_ADD_("cores %d", k->cores);
+    if (k->set_gil)
+        GV_ADD_("GIL %s", gs_gil_name((gs_gil_kind_t)k->gil));
+    if (k->set_policy)
+        GV_ADD_("policy %s", gs_policy_name((gs_policy_t)k->policy));
+    if (k->set_timeslice) {
+        gv_interval_name(d, sizeof d, k->timeslice_ns);
+        GV_ADD_("time slice %s", d);
+    }
+#undef GV_ADD_
+    if (used >= n && n > 0)
+        buf[n - 1] = '\0';
+}
+
 /* The knobs as overrides; strings live in store (n_store bytes). */
 static int knob_overrides(const gv_knobs_t *k, gs_override_t *ov, char *store, size_t n_store,
                           bool flip_gil)
@@ -83,7 +151,21 @@ static int knob_overrides(const gv_knobs_t *k, gs_override_t *ov, char *store, s
     }
     if (k->set_policy)
         ov[n++] = (gs_override_t){"machine.policy", gs_policy_name((gs_policy_t)k->policy)};
+    if (k->set_timeslice) {
+        snprintf(store + 64, n_store - 64, "%lldns", (long long)k->timeslice_ns);
+        ov[n++] = (gs_override_t){"machine.timeslice", store + 64};
+    }
     return n;
+}
+
+/* The knob values of model m (which overrides are set stays as it is). */
+static void knobs_show(gv_knobs_t *k, const gs_model_t *m)
+{
+    k->interval_ns = m->processes[0].python.switch_interval_ns;
+    k->cores = m->machine.cores;
+    k->gil = m->processes[0].python.gil;
+    k->policy = m->machine.policy;
+    k->timeslice_ns = m->machine.timeslice_ns;
 }
 
 static int64_t runs_end(const gv_view_t *v)
@@ -117,16 +199,39 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         }
         n++;
     }
-    gv_knobs_t k = v->knobs;
-    if (!same_file)
+    gv_knobs_t k = v->knobs, kb = v->knobs_b;
+    if (!same_file) {
         memset(&k, 0, sizeof k);
+        memset(&kb, 0, sizeof kb);
+    }
     gv_run_t fresh[2];
     memset(fresh, 0, sizeof fresh);
     int nk = knob_overrides(&k, ov + n, store, sizeof store, false);
     rc = gv_run_make(&fresh[0], path, ov, n + nk, err, GV_BANNER_MAX);
     if (rc == 0 && v->compare) {
-        nk = knob_overrides(&k, ov + n, store, sizeof store, true);
-        rc = gv_run_make(&fresh[1], path, ov, n + nk, err, GV_BANNER_MAX);
+        /* B: the file, --set, then what makes B differ (--compare, or the
+         * other GIL model), then B's own knobs */
+        gs_override_t ovb[2 * GV_MAX_SET + 8];
+        char *cmp[GV_MAX_SET] = {0};
+        int nb = n;
+        memcpy(ovb, ov, (size_t)n * sizeof *ov);
+        for (int i = 0; i < v->n_cmp_set && rc == 0; i++) {
+            cmp[i] = strdup(v->cmp_set[i]);
+            if (!cmp[i] || gs_override_parse(cmp[i], &ovb[nb]) != 0) {
+                snprintf(err, GV_BANNER_MAX, "--compare %s: expected key=value", v->cmp_set[i]);
+                rc = GS_EINVAL;
+            }
+            nb++;
+        }
+        char store_b[128];
+        bool flip = v->n_cmp_set == 0 && !kb.set_gil;
+        if (flip && !kb.set_gil)
+            kb.gil = fresh[0].model ? fresh[0].model->processes[0].python.gil : GS_GIL_CPYTHON3;
+        nb += knob_overrides(&kb, ovb + nb, store_b, sizeof store_b, flip);
+        if (rc == 0)
+            rc = gv_run_make(&fresh[1], path, ovb, nb, err, GV_BANNER_MAX);
+        for (int i = 0; i < v->n_cmp_set; i++)
+            free(cmp[i]);
         if (rc != 0)
             gv_run_clear(&fresh[0]);
     }
@@ -137,13 +242,13 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         v->run[i] = fresh[i];
     }
     v->n_runs = v->compare ? 2 : 1;
-    /* the knobs show what the model says, overridden or not */
-    const gs_model_t *m = v->run[0].model;
-    k.interval_ns = m->processes[0].python.switch_interval_ns;
-    k.cores = m->machine.cores;
-    k.gil = m->processes[0].python.gil;
-    k.policy = m->machine.policy;
+    /* the knobs show what the model says, overridden or not; B's, B's */
+    knobs_show(&k, v->run[0].model);
     v->knobs = k;
+    if (v->n_runs > 1) {
+        knobs_show(&kb, v->run[1].model);
+        v->knobs_b = kb;
+    }
     if (!same_file || path != v->path) {
         char *p = path ? strdup(path) : NULL;
         free(v->path);
@@ -154,11 +259,18 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         v->mtime = st.st_mtim;
     int64_t old_end = v->end_ns;
     v->end_ns = runs_end(v);
+    gv_steps_clear(v);
     if (!same_file || old_end == 0) {
         v->selected = -1;
         gv_view_fit(v);
-        v->playhead = v->end_ns;
+        v->playhead = gv_view_opening(v);
         v->playing = false;
+    } else if (v->t0 == 0 && v->t1 == old_end + old_end / 50 + 1) {
+        gv_view_fit(v); /* it was fitted: fit the new length */
+        if (v->playhead == old_end || v->playhead > v->end_ns)
+            v->playhead = v->end_ns;
+        if (v->selected >= gs_trace_n_threads(v->run[0].trace))
+            v->selected = -1;
     } else {
         gv_view_set_range(v, v->t0, v->t1);
         if (v->playhead == old_end || v->playhead > v->end_ns)
@@ -170,6 +282,18 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         v->banner[0] = 0;
     v->banner_error = false;
 out:
+    if (rc != 0 && v->n_runs == 0 && path && (!v->path || strcmp(v->path, path) != 0)) {
+        /* broken from the start: still the file being edited, so it is
+         * watched and R reloads it (not the built-in scenario) */
+        char *p = strdup(path);
+        if (p) {
+            free(v->path);
+            v->path = p;
+            struct stat st0;
+            if (stat(p, &st0) == 0)
+                v->mtime = st0.st_mtim;
+        }
+    }
     if (rc != 0) {
         snprintf(v->banner, sizeof v->banner, "%s", err);
         v->banner_error = true;
@@ -189,6 +313,17 @@ int gv_view_load(gv_view_t *v, const char *path)
 int gv_view_reload(gv_view_t *v)
 {
     return load(v, v->path, true);
+}
+
+void gv_view_reset_knobs(gv_view_t *v)
+{
+    gv_knobs_t *k = gv_view_knobs(v), old = *k;
+    k->set_interval = k->set_cores = k->set_gil = k->set_policy = k->set_timeslice = false;
+    if (v->n_runs && gv_view_reload(v) != 0)
+        *k = old;
+    else
+        gv_view_notice(v, false, "run %s: knob overrides reset to the file's settings",
+                       v->compare && v->target ? "B" : "A");
 }
 
 void gv_view_set_compare(gv_view_t *v, bool on)
@@ -261,6 +396,42 @@ static void follow(gv_view_t *v)
     int64_t span = v->t1 - v->t0;
     if (v->playhead > v->t1 || v->playhead < v->t0)
         gv_view_set_range(v, v->playhead - span / 10, v->playhead - span / 10 + span);
+}
+
+/* The longest interval in state st on any thread lane of t: its middle, or -1. */
+static int64_t longest_mid(const gs_trace_t *t, gs_state_t st)
+{
+    int64_t best = 0, at = -1;
+    for (int th = 0; th < gs_trace_n_threads(t); th++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+        for (size_t i = 0; i < l->n; i++)
+            if (l->iv[i].state == st && l->iv[i].end_ns - l->iv[i].start_ns > best) {
+                best = l->iv[i].end_ns - l->iv[i].start_ns;
+                at = l->iv[i].start_ns + best / 2;
+            }
+    }
+    return at;
+}
+
+int64_t gv_view_opening(const gv_view_t *v)
+{
+    const gs_trace_t *t = v->run[0].trace;
+    const gs_model_t *m = v->run[0].model;
+    int64_t at = -1;
+    if (m && m->open_at_ns >= 0)
+        at = m->open_at_ns;
+    else if (t && gs_trace_n_annotations(t) > 0)
+        at = gs_trace_annotation_at(t, 0);
+    else if (t && (at = longest_mid(t, GS_ST_WAIT_GIL)) < 0)
+        at = longest_mid(t, GS_ST_READY);
+    if (at < 0)
+        at = v->end_ns / 2;
+    return at > v->end_ns ? v->end_ns : at;
+}
+
+int64_t gv_reveal(const gv_view_t *v)
+{
+    return v->future == GV_FUTURE_HIDE ? v->playhead : INT64_MAX;
 }
 
 void gv_view_set_playhead(gv_view_t *v, int64_t t)

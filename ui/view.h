@@ -37,7 +37,8 @@ typedef struct gv_knobs {
     int cores;
     int gil;    /* gs_gil_kind_t */
     int policy; /* gs_policy_t */
-    bool set_interval, set_cores, set_gil, set_policy;
+    int64_t timeslice_ns; /* rr and priority */
+    bool set_interval, set_cores, set_gil, set_policy, set_timeslice;
 } gv_knobs_t;
 
 typedef enum gv_button {
@@ -84,6 +85,7 @@ typedef struct gv_picker {
     bool open;
     char dir[1024];
     char **files, **names, **descs; /* owned, n entries each */
+    bool *is_dir;      /* owned: entry i is a folder (its parent first) */
     int n, sel, top;
     SDL_Rect box;      /* from the last draw, for clicks */
     int list_y, row_h, visible;
@@ -94,7 +96,12 @@ typedef struct gv_view {
     char *path;                 /* owned; NULL = the built-in default scenario */
     char *set[GV_MAX_SET];      /* owned "key=value" from --set */
     int n_set;
-    gv_knobs_t knobs;
+    gv_knobs_t knobs;           /* run A's (and the only run's) knob overrides */
+    gv_knobs_t knobs_b;         /* run B's, in compare mode */
+    char *cmp_set[GV_MAX_SET];  /* owned "key=value": what makes run B differ
+                                   (--compare); none: B has the other GIL model */
+    int n_cmp_set;
+    int target;                 /* 0: the knobs act on run A, 1: on run B (Tab) */
     gv_run_t run[2];            /* run[1] only in compare mode */
     bool compare;
     int n_runs;                 /* 0 before the first successful load */
@@ -107,6 +114,11 @@ typedef struct gv_view {
     int64_t end_ns;             /* latest end over the runs */
     int64_t t0, t1;             /* visible range [t0, t1) */
     int64_t playhead;
+    int future;                 /* GV_FUTURE_*: how the run after the playhead is drawn */
+    bool color_by_thread;       /* M: running bars, GIL and cores in each thread's colour */
+    struct gv_step *steps;      /* owned: every event in engine order (steps.c) */
+    size_t n_steps;
+    long step_at;               /* the step the playhead stands on, -1 none */
     bool playing;
     int speed_idx;              /* index into the playback rates */
     uint32_t last_tick_ms;
@@ -124,6 +136,7 @@ typedef struct gv_view {
     bool quit;
     bool want_screenshot;
     char shot_dir[1024];
+    char shot_last[4200];       /* where the last screenshot went */
     /* drawing */
     gv_layout_t lay;
     gv_text_t *text;            /* owned; created by gv_view_draw on first use */
@@ -134,6 +147,17 @@ typedef struct gv_view {
     char font_err[256];
 } gv_view_t;
 
+/* What lies after the playhead (V cycles): the whole run is drawn, the
+ * future dimmed (the default) or in full; or hidden, revealed as it plays. */
+enum { GV_FUTURE_DIM, GV_FUTURE_SHOW, GV_FUTURE_HIDE, GV_FUTURE_MODES };
+/* The time up to which the trace is drawn: the playhead when the future is
+ * hidden, else the end. */
+int64_t gv_reveal(const gv_view_t *v);
+/* Where a newly opened run puts its playhead: the scenario's open_at, else its
+ * first annotation, else the middle of the longest GIL wait (or core wait),
+ * else the middle of the run. */
+int64_t gv_view_opening(const gv_view_t *v);
+
 /* ---- view.c: state -------------------------------------------------------- */
 void gv_view_init(gv_view_t *v);
 void gv_view_destroy(gv_view_t *v);
@@ -143,6 +167,15 @@ void gv_view_destroy(gv_view_t *v);
 int gv_view_load(gv_view_t *v, const char *path);
 int gv_view_reload(gv_view_t *v);
 int gv_view_add_set(gv_view_t *v, const char *kv);
+/* B's settings for compare mode: "KEY=VALUE[,KEY=VALUE]..." (--compare). 0,
+ * or GS_EINVAL with nothing changed. */
+int gv_view_set_compare_spec(gv_view_t *v, const char *spec);
+/* The knobs of the run they act on (A, or B in compare mode after Tab). */
+gv_knobs_t *gv_view_knobs(gv_view_t *v);
+/* Drops the knob overrides of the run they act on and reloads (U). */
+void gv_view_reset_knobs(gv_view_t *v);
+/* "interval 1 ms, cores 4": the knob overrides of k, "" when none. */
+void gv_knobs_text(const gv_knobs_t *k, char *buf, size_t n);
 void gv_view_set_compare(gv_view_t *v, bool on);
 void gv_view_fit(gv_view_t *v);
 void gv_view_zoom(gv_view_t *v, double factor, int64_t around);
@@ -173,6 +206,9 @@ const gv_row_t *gv_row_at(const gv_view_t *v, int y);
 int gv_view_draw(gv_view_t *v, SDL_Renderer *r, int w, int h);
 void gv_draw_lanes(gv_view_t *v, SDL_Renderer *r);
 
+/* A thread's own colour in thread-colour mode (M). */
+uint32_t gv_thread_color(int thread);
+
 /* ---- panels.c ----------------------------------------------------------------- */
 void gv_draw_title(gv_view_t *v, SDL_Renderer *r);
 void gv_draw_panel(gv_view_t *v, SDL_Renderer *r);
@@ -188,8 +224,27 @@ int gv_tooltip_text(const gv_view_t *v, int x, int y, char lines[][GV_TIP_WIDTH]
 void gv_draw_banner(gv_view_t *v, SDL_Renderer *r);
 void gv_draw_help(gv_view_t *v, SDL_Renderer *r);
 
+/* ---- why.c --------------------------------------------------------------------- */
+/* The causal chain of thread th in run at t as text (gs_explain_text),
+ * malloc'ed; NULL for no thread or OOM. */
+char *gv_why_text(const gv_view_t *v, int run, int th, int64_t t);
+/* Draws "Why? NAME" and the selected thread's chain, word-wrapped in w pixels,
+ * at most max_lines lines and not below bottom; returns the next y. */
+int gv_draw_why(gv_view_t *v, SDL_Renderer *r, int run, int64_t t, int x, int y, int w,
+                int bottom, int max_lines);
+
+/* ---- steps.c -------------------------------------------------------------------- */
+/* Moves the playhead to the next (dir > 0) or previous event, one at a time
+ * in engine order, also among the events of one instant. */
+bool gv_step(gv_view_t *v, int dir);
+/* "6.020 ms (2 of 3): server's wait for the GIL timed out..." when the
+ * playhead stands on a step; false otherwise. */
+bool gv_step_text(const gv_view_t *v, char *buf, size_t n);
+void gv_steps_clear(gv_view_t *v); /* after a load: the runs changed */
+
 /* ---- picker.c ------------------------------------------------------------------ */
-void gv_picker_open(gv_view_t *v);
+void gv_picker_open(gv_view_t *v);   /* the current file's folder, else the lessons */
+void gv_picker_lessons(gv_view_t *v); /* the lessons' folder (L) */
 void gv_picker_close(gv_picker_t *p);
 bool gv_picker_event(gv_view_t *v, const SDL_Event *e);
 void gv_draw_picker(gv_view_t *v, SDL_Renderer *r);
@@ -207,6 +262,9 @@ void gv_fill(SDL_Renderer *r, SDL_Rect rc, uint32_t rgb, uint8_t a);
 void gv_frame(SDL_Renderer *r, SDL_Rect rc, uint32_t rgb, int thick);
 /* State at t of a lane: the interval covering t, or NULL. */
 const gs_interval_t *gv_lane_at(const gs_lane_t *lane, int64_t t);
+/* S: reads back what r shows, saves it as a dated PNG in shot_dir and says
+ * where (absolute path) in a notice. Returns true: draw again to show it. */
+bool gv_view_screenshot(gv_view_t *v, SDL_Renderer *r, int w, int h);
 /* Writes a PNG atomically (temporary file, then rename). 0 or -1 + message. */
 int gv_save_png(SDL_Surface *s, const char *path, char *err, size_t n);
 

@@ -32,8 +32,16 @@ void gs_python_defaults(gs_python_t *p)
     p->waker = GS_WAKE_FIFO;
     p->check_interval = 100; /* sys.getcheckinterval() in 2.x */
     p->tick_ns = 100;
+    p->futex_ns = 1000; /* docs/validation-versions.md: a futex_wake here */
     p->slowdown_pct = 100;
     p->thread_create_ns = 50000;
+    p->python_gil = -1;
+    /* free-threaded contention (docs/model.md; fitted in
+     * docs/validation-versions.md) */
+    p->refcount_ns = 220;
+    p->pymutex_hold_ns = 50;
+    p->pymutex_park_ns = 2000;
+    p->stw_ns = 100000;
 }
 
 static char *dup_str(const char *s)
@@ -47,12 +55,31 @@ static char *dup_str(const char *s)
     return d;
 }
 
-/* Grows *arr (of elem-sized items, count *n) by one zeroed item. */
+/* The capacity of a model array of n items: the next power of two (0 for
+ * none). Arrays grow by doubling, so adding 10 000 locks costs 14 reallocs,
+ * not 10 000 (quadratic, and minutes under ASan whose realloc always
+ * copies). The capacity is not stored: every array of a model, built here or
+ * cloned, holds at least cap_for(n) items. */
+static size_t cap_for(size_t n)
+{
+    size_t c = 1;
+    if (n == 0)
+        return 0;
+    while (c < n)
+        c *= 2;
+    return c;
+}
+
+/* Makes room in arr (of elem-sized items, count n) for one more, zeroed. */
 static void *grow(void *arr, int n, size_t elem)
 {
-    char *p = realloc(arr, (size_t)(n + 1) * elem);
-    if (p)
-        memset(p + (size_t)n * elem, 0, elem);
+    char *p = arr;
+    if ((size_t)n == cap_for((size_t)n)) { /* full */
+        p = realloc(arr, (n ? 2 * (size_t)n : 1) * elem);
+        if (!p)
+            return NULL;
+    }
+    memset(p + (size_t)n * elem, 0, elem);
     return p;
 }
 
@@ -64,6 +91,7 @@ gs_model_t *gs_model_new(void)
     gs_machine_defaults(&m->machine);
     m->until_ns = INT64_C(60000000000);
     m->max_events = 50000000;
+    m->open_at_ns = -1;
     gs_python_t py;
     gs_python_defaults(&py);
     if (gs_model_add_process(m, "main", &py) < 0) {
@@ -111,6 +139,9 @@ void gs_model_free(gs_model_t *m)
     for (int i = 0; i < m->n_annotations; i++)
         free(m->annotations[i].text);
     free(m->annotations);
+    for (int i = 0; i < m->n_objects; i++)
+        free(m->objects[i].name);
+    free(m->objects);
     for (uint32_t i = 0; i < m->n_op_labels; i++)
         free(m->op_labels[i]);
     free(m->op_labels);
@@ -201,11 +232,25 @@ int gs_model_add_annotation(gs_model_t *m, int64_t at_ns, const char *text)
     return m->n_annotations++;
 }
 
+int gs_model_add_object(gs_model_t *m, const char *name, gs_obj_kind_t kind)
+{
+    gs_object_spec_t *o = grow(m->objects, m->n_objects, sizeof *o);
+    if (!o)
+        return GS_ENOMEM;
+    m->objects = o;
+    o += m->n_objects;
+    o->kind = kind;
+    o->name = dup_str(name ? name : "");
+    if (!o->name)
+        return GS_ENOMEM;
+    return m->n_objects++;
+}
+
 int gs_model_add_op_label(gs_model_t *m, const char *label)
 {
     if (m->n_op_labels >= UINT32_MAX - 1)
         return GS_ELIMIT;
-    char **l = realloc(m->op_labels, (m->n_op_labels + 1) * sizeof *l);
+    char **l = grow(m->op_labels, (int)m->n_op_labels, sizeof *l);
     if (!l)
         return GS_ENOMEM;
     m->op_labels = l;
@@ -247,7 +292,7 @@ static gs_sync_spec_t *clone_syncs(const gs_sync_spec_t *s, int n, bool *ok)
 {
     if (n == 0)
         return NULL;
-    gs_sync_spec_t *c = calloc((size_t)n, sizeof *c);
+    gs_sync_spec_t *c = calloc(cap_for((size_t)n), sizeof *c);
     if (!c) {
         *ok = false;
         return NULL;
@@ -270,16 +315,18 @@ gs_model_t *gs_model_clone(const gs_model_t *m)
     c->name = dup_str(m->name);
     c->description = dup_str(m->description);
     c->source = dup_str(m->source);
-    c->processes = calloc((size_t)m->n_processes + 1, sizeof *c->processes);
-    c->threads = calloc((size_t)m->n_threads + 1, sizeof *c->threads);
-    c->annotations = calloc((size_t)m->n_annotations + 1, sizeof *c->annotations);
-    c->op_labels = calloc((size_t)m->n_op_labels + 1, sizeof *c->op_labels);
+    c->processes = calloc(cap_for((size_t)m->n_processes) + 1, sizeof *c->processes);
+    c->threads = calloc(cap_for((size_t)m->n_threads) + 1, sizeof *c->threads);
+    c->annotations = calloc(cap_for((size_t)m->n_annotations) + 1, sizeof *c->annotations);
+    c->objects = calloc(cap_for((size_t)m->n_objects) + 1, sizeof *c->objects);
+    c->op_labels = calloc(cap_for((size_t)m->n_op_labels) + 1, sizeof *c->op_labels);
     c->locks = clone_syncs(m->locks, m->n_locks, &ok);
     c->events = clone_syncs(m->events, m->n_events, &ok);
     c->queues = clone_syncs(m->queues, m->n_queues, &ok);
-    if (!c->processes || !c->threads || !c->annotations || !c->op_labels || !ok) {
+    if (!c->processes || !c->threads || !c->annotations || !c->op_labels || !c->objects ||
+        !ok) {
         /* counts must describe what is allocated for gs_model_free */
-        c->n_processes = c->n_threads = c->n_annotations = 0;
+        c->n_processes = c->n_threads = c->n_annotations = c->n_objects = 0;
         c->n_op_labels = 0;
         gs_model_free(c);
         return NULL;
@@ -295,6 +342,11 @@ gs_model_t *gs_model_clone(const gs_model_t *m)
         c->threads[i].program = clone_ops(m->threads[i].program, m->threads[i].n_program, &ok);
         c->threads[i].user_free = NULL; /* the original owns user */
         ok = ok && c->threads[i].name;
+    }
+    for (int i = 0; i < m->n_objects; i++) {
+        c->objects[i] = m->objects[i];
+        c->objects[i].name = dup_str(m->objects[i].name);
+        ok = ok && c->objects[i].name;
     }
     for (int i = 0; i < m->n_annotations; i++) {
         c->annotations[i] = m->annotations[i];
@@ -364,6 +416,9 @@ static int check_ops(const gs_model_t *m, const gs_op_t *ops, int n, int self, i
         default:
             if (o->dur.a_ns < 0 || o->dur.b_ns < 0)
                 return fail(err, path, "durations must be >= 0");
+            if (o->kind == GS_OP_CPU && o->shared &&
+                (o->shared > m->n_objects || o->shared < 0 || o->every_ns <= 0))
+                return fail(err, path, "a shared access needs an object and every > 0");
         }
         if (lim >= 0 && (o->target < 0 || o->target >= lim))
             return fail(err, path, "op names an object that does not exist");
@@ -395,6 +450,9 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
             return fail(err, "python.switch_interval", "must be > 0");
         if (p->check_interval < 1 || p->tick_ns <= 0)
             return fail(err, "python", "check_interval and tick must be > 0");
+        if (p->futex_ns < 0 || p->refcount_ns < 0 || p->pymutex_hold_ns < 0 ||
+            p->pymutex_park_ns < 0 || p->stw_ns < 0)
+            return fail(err, "python", "costs must be >= 0");
         if (p->slowdown_pct < 1)
             return fail(err, "python.slowdown", "must be >= 1.0");
         if (p->thread_create_ns < 0)

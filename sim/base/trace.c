@@ -39,7 +39,9 @@ struct gs_trace {
     char **op_labels;
     uint32_t n_op_labels;
     gs_instant_t *inst;
+    uint32_t *inst_seq; /* parallel to inst */
     size_t n_inst, cap_inst;
+    uint32_t seq;       /* the next change's engine order */
     int64_t *ann_at;
     char **ann_text;
     int n_ann;
@@ -47,6 +49,14 @@ struct gs_trace {
     char *msg;
     int64_t end_ns, events;
     bool oom;
+    size_t bytes; /* allocated for intervals and instants (gs__trace_bytes) */
+    /* facts (trace.h): n_processes drop-request tracks, then a track per lock */
+    lane_buf_t *facts;
+    int n_facts;
+    unsigned fact_mask;
+    int policy;
+    int *queue_max;
+    int *queue_init;
 };
 
 static char *dup_str(const char *s)
@@ -105,7 +115,7 @@ static bool add_lanes(gs_trace_t *t, const gs_model_t *m)
         t->process_gil[p] = ps->python.gil;
         t->switch_interval[p] = ps->python.switch_interval_ns;
         t->gil_lane[p] = -1;
-        if (ps->python.gil != GS_GIL_NONE) {
+        if (ps->python.gil != GS_GIL_NONE || ps->python.free_threaded) { /* an import may switch it on */
             t->gil_lane[p] = t->n_lanes;
             ok = ok && add_lane(t, GS_LANE_GIL, "GIL", p, p);
         }
@@ -159,6 +169,34 @@ static bool copy_texts(gs_trace_t *t, const gs_model_t *m)
     return ok;
 }
 
+/* The fact tracks (trace.h): a drop-request track per process, a holder
+ * track per lock; and what explaining needs of the model (policy, queues). */
+static bool add_facts(gs_trace_t *t, const gs_model_t *m)
+{
+    bool ok = true;
+    t->policy = (int)m->machine.policy;
+    t->fact_mask = GS_FACT_DROP_REQUEST | GS_FACT_LOCK_OWNER | GS_FACT_CORES;
+    t->n_facts = m->n_processes + m->n_locks;
+    t->facts = calloc((size_t)t->n_facts + 1, sizeof *t->facts);
+    t->queue_max = calloc((size_t)m->n_queues + 1, sizeof *t->queue_max);
+    t->queue_init = calloc((size_t)m->n_queues + 1, sizeof *t->queue_init);
+    ok = t->facts && t->queue_max && t->queue_init;
+    for (int q = 0; ok && q < m->n_queues; q++) {
+        t->queue_max[q] = m->queues[q].maxsize;
+        t->queue_init[q] = m->queues[q].initial;
+    }
+    for (int i = 0; t->facts && i < t->n_facts; i++) {
+        bool drop = i < m->n_processes;
+        lane_buf_t *l = &t->facts[i];
+        l->pub.kind = drop ? GS_LANE_DROP_REQUEST : GS_LANE_LOCK_OWNER;
+        l->pub.name = dup_str(drop ? "drop request" : m->locks[i - m->n_processes].name);
+        l->pub.process = drop ? i : -1;
+        l->pub.index = drop ? i : i - m->n_processes;
+        ok = ok && l->pub.name;
+    }
+    return ok;
+}
+
 gs_trace_t *gs__trace_new(const gs_model_t *m)
 {
     gs_trace_t *t = calloc(1, sizeof *t);
@@ -182,8 +220,9 @@ gs_trace_t *gs__trace_new(const gs_model_t *m)
         goto fail;
     bool lanes_ok = add_lanes(t, m);
     bool texts_ok = copy_texts(t, m); /* also after a failure: gs_trace_free frees both */
+    bool facts_ok = add_facts(t, m);
     t->msg = dup_str("");
-    if (!lanes_ok || !texts_ok || !t->msg)
+    if (!lanes_ok || !texts_ok || !facts_ok || !t->msg)
         goto fail;
     return t;
 fail:
@@ -200,6 +239,13 @@ void gs_trace_free(gs_trace_t *t)
         free(t->lanes[i].iv);
     }
     free(t->lanes);
+    for (int i = 0; t->facts && i < t->n_facts; i++) {
+        free((char *)t->facts[i].pub.name);
+        free(t->facts[i].iv);
+    }
+    free(t->facts);
+    free(t->queue_max);
+    free(t->queue_init);
     free(t->thread_lane);
     if (t->process_names)
         for (int p = 0; p < t->n_processes; p++)
@@ -212,6 +258,7 @@ void gs_trace_free(gs_trace_t *t)
         free_names(t->names[k], t->n_names[k]);
     free_names(t->op_labels, (int)t->n_op_labels);
     free(t->inst);
+    free(t->inst_seq);
     free(t->ann_at);
     free_names(t->ann_text, t->n_ann);
     free(t->name);
@@ -243,16 +290,16 @@ static void append(gs_trace_t *t, lane_buf_t *l, const gs_interval_t *iv)
             t->oom = true;
             return;
         }
+        t->bytes += (cap - l->cap) * sizeof *v;
         l->iv = v;
         l->cap = cap;
     }
     l->iv[l->n++] = *iv;
 }
 
-static void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_t who, uint32_t op,
-                     uint8_t flags)
+static void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, int32_t who,
+                    uint32_t op, uint8_t flags)
 {
-    lane_buf_t *l = &t->lanes[lane];
     gs_interval_t next = {.start_ns = now, .end_ns = now, .who = who, .op = op,
                           .state = (uint8_t)st, .flags = flags};
     if (l->open) {
@@ -265,6 +312,32 @@ static void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_
     }
     l->open = st != GS_ST_COUNT;
     l->cur = next;
+    l->cur.seq = t->seq++;
+}
+
+static void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_t who, uint32_t op,
+                     uint8_t flags)
+{
+    buf_set(t, &t->lanes[lane], now, st, who, op, flags);
+}
+
+void gs__trace_drop_request(gs_trace_t *t, int p, int64_t now, int32_t requester)
+{
+    if (p >= 0 && p < t->n_processes)
+        buf_set(t, &t->facts[p], now, requester < 0 ? GS_ST_COUNT : GS_ST_WAIT_GIL, requester,
+                GS_NO_OP, 0);
+}
+
+void gs__trace_lock_owner(gs_trace_t *t, int lock, int64_t now, int32_t owner)
+{
+    if (lock >= 0 && lock < t->n_facts - t->n_processes)
+        buf_set(t, &t->facts[t->n_processes + lock], now,
+                owner < 0 ? GS_ST_COUNT : GS_ST_WAIT_LOCK, owner, GS_NO_OP, 0);
+}
+
+void gs__trace_set_facts(gs_trace_t *t, unsigned facts)
+{
+    t->fact_mask = facts;
 }
 
 void gs__trace_thread(gs_trace_t *t, int thread, int64_t now, gs_state_t st, int32_t who,
@@ -292,13 +365,18 @@ static void push_instant(gs_trace_t *t, const gs_instant_t *in)
     if (t->n_inst == t->cap_inst) {
         size_t cap = t->cap_inst ? t->cap_inst * 2 : 64;
         gs_instant_t *v = realloc(t->inst, cap * sizeof *v);
-        if (!v) {
+        if (v)
+            t->inst = v;
+        uint32_t *s = v ? realloc(t->inst_seq, cap * sizeof *s) : NULL;
+        if (!v || !s) {
             t->oom = true;
             return;
         }
-        t->inst = v;
+        t->bytes += (cap - t->cap_inst) * (sizeof *v + sizeof *s);
+        t->inst_seq = s;
         t->cap_inst = cap;
     }
+    t->inst_seq[t->n_inst] = t->seq++;
     t->inst[t->n_inst++] = *in;
 }
 
@@ -337,9 +415,11 @@ static void merge_annotations(gs_trace_t *t)
     if (t->n_ann == 0)
         return;
     gs_instant_t *out = malloc((t->n_inst + (size_t)t->n_ann) * sizeof *out);
+    uint32_t *oseq = malloc((t->n_inst + (size_t)t->n_ann) * sizeof *oseq);
     int *order = malloc((size_t)t->n_ann * sizeof *order);
-    if (!out || !order) {
+    if (!out || !order || !oseq) {
         free(out);
+        free(oseq);
         free(order);
         t->oom = true;
         return;
@@ -355,16 +435,23 @@ static void merge_annotations(gs_trace_t *t)
     size_t n = 0, k = 0;
     for (int a = 0; a < t->n_ann; a++) {
         int i = order[a];
-        while (k < t->n_inst && t->inst[k].t_ns <= t->ann_at[i])
+        while (k < t->n_inst && t->inst[k].t_ns <= t->ann_at[i]) {
+            oseq[n] = t->inst_seq[k];
             out[n++] = t->inst[k++];
+        }
+        oseq[n] = UINT32_MAX;
         out[n++] = (gs_instant_t){.t_ns = t->ann_at[i], .kind = GS_IN_ANNOTATION,
                                   .thread = -1, .process = -1, .obj = -1, .arg = i};
     }
-    while (k < t->n_inst)
+    while (k < t->n_inst) {
+        oseq[n] = t->inst_seq[k];
         out[n++] = t->inst[k++];
+    }
     free(order);
     free(t->inst);
+    free(t->inst_seq);
     t->inst = out;
+    t->inst_seq = oseq;
     t->n_inst = t->cap_inst = n;
 }
 
@@ -377,9 +464,11 @@ static void sort_instants(gs_trace_t *t)
         return;
     size_t *idx = malloc(t->n_inst * sizeof *idx);
     gs_instant_t *out = malloc(t->n_inst * sizeof *out);
-    if (!idx || !out) {
+    uint32_t *oseq = malloc(t->n_inst * sizeof *oseq);
+    if (!idx || !out || !oseq) {
         free(idx);
         free(out);
+        free(oseq);
         t->oom = true;
         return;
     }
@@ -387,11 +476,15 @@ static void sort_instants(gs_trace_t *t)
         idx[i] = i;
     sort_base = t->inst; /* qsort has no context argument in C11 */
     qsort(idx, t->n_inst, sizeof *idx, by_time);
-    for (size_t i = 0; i < t->n_inst; i++)
+    for (size_t i = 0; i < t->n_inst; i++) {
         out[i] = t->inst[idx[i]];
+        oseq[i] = t->inst_seq[idx[i]];
+    }
     free(idx);
     free(t->inst);
+    free(t->inst_seq);
     t->inst = out;
+    t->inst_seq = oseq;
     t->cap_inst = t->n_inst;
 }
 
@@ -405,6 +498,11 @@ void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *ms
         t->lanes[i].pub.iv = t->lanes[i].iv;
         t->lanes[i].pub.n = t->lanes[i].n;
     }
+    for (int i = 0; i < t->n_facts; i++) {
+        buf_set(t, &t->facts[i], now, GS_ST_COUNT, -1, GS_NO_OP, 0);
+        t->facts[i].pub.iv = t->facts[i].iv;
+        t->facts[i].pub.n = t->facts[i].n;
+    }
     t->outcome = o;
     t->end_ns = now;
     t->events = events;
@@ -413,6 +511,11 @@ void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *ms
         free(t->msg);
         t->msg = m;
     }
+}
+
+size_t gs__trace_bytes(const gs_trace_t *t)
+{
+    return t->bytes;
 }
 
 bool gs__trace_oom(const gs_trace_t *t)
@@ -516,6 +619,44 @@ const char *gs_trace_sync_name(const gs_trace_t *t, gs_state_t wait_state, int w
     return (who >= 0 && who < t->n_names[k]) ? t->names[k][who] : "";
 }
 
+unsigned gs_trace_facts(const gs_trace_t *t)
+{
+    return t->fact_mask;
+}
+const gs_lane_t *gs_trace_drop_request_track(const gs_trace_t *t, int p)
+{
+    return (p >= 0 && p < t->n_processes) ? &t->facts[p].pub : NULL;
+}
+const gs_lane_t *gs_trace_lock_owner_track(const gs_trace_t *t, int lock)
+{
+    return (lock >= 0 && lock < t->n_names[0]) ? &t->facts[t->n_processes + lock].pub : NULL;
+}
+int gs_trace_n_syncs(const gs_trace_t *t, gs_state_t wait_state)
+{
+    switch (wait_state) {
+    case GS_ST_WAIT_LOCK:
+        return t->n_names[0];
+    case GS_ST_WAIT_EVENT:
+        return t->n_names[1];
+    case GS_ST_WAIT_QUEUE:
+        return t->n_names[2];
+    default:
+        return 0;
+    }
+}
+int gs_trace_queue_maxsize(const gs_trace_t *t, int q)
+{
+    return (q >= 0 && q < t->n_names[2]) ? t->queue_max[q] : 0;
+}
+int gs_trace_queue_initial(const gs_trace_t *t, int q)
+{
+    return (q >= 0 && q < t->n_names[2]) ? t->queue_init[q] : 0;
+}
+int gs_trace_policy(const gs_trace_t *t)
+{
+    return t->policy;
+}
+
 const char *gs_trace_op_label(const gs_trace_t *t, uint32_t op)
 {
     return op < t->n_op_labels ? t->op_labels[op] : "";
@@ -528,6 +669,10 @@ size_t gs_trace_n_instants(const gs_trace_t *t)
 const gs_instant_t *gs_trace_instants(const gs_trace_t *t)
 {
     return t->inst;
+}
+uint32_t gs_trace_instant_seq(const gs_trace_t *t, size_t i)
+{
+    return i < t->n_inst && t->inst_seq ? t->inst_seq[i] : UINT32_MAX;
 }
 int gs_trace_n_annotations(const gs_trace_t *t)
 {
@@ -591,7 +736,8 @@ const char *gs_instant_key(gs_instant_kind_t k)
 {
     static const char *const n[] = {"drop_request", "forced_switch", "timeout", "signal",
                                     "futile_wakeup", "preempt", "deadlock", "annotation",
-                                    "queue_len"};
+                                    "queue_len", "stop_the_world", "gil_enabled"};
+    _Static_assert(sizeof n / sizeof n[0] == GS_IN_COUNT, "one key per instant kind");
     return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
 }
 
@@ -599,14 +745,16 @@ const char *gs_instant_text(gs_instant_kind_t k)
 {
     static const char *const n[] = {"drop request", "forced switch", "GIL wait timed out",
                                     "GIL signal", "futile wake-up", "preempted by the OS",
-                                    "deadlock", "annotation", "queue length"};
+                                    "deadlock", "annotation", "queue length",
+                                    "stop-the-world pause", "GIL switched on by an import"};
+    _Static_assert(sizeof n / sizeof n[0] == GS_IN_COUNT, "one text per instant kind");
     return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
 }
 
 const char *gs_outcome_key(gs_outcome_t o)
 {
-    static const char *const n[] = {"done", "deadlock", "horizon", "max_events", "error"};
-    return (unsigned)o < 5 ? n[o] : "?";
+    static const char *const n[] = {"done", "deadlock", "horizon", "max_events", "error", "limit", "interrupted"};
+    return (unsigned)o < sizeof n / sizeof n[0] ? n[o] : "?";
 }
 
 /* ---- dump and invariants -------------------------------------------------- */
@@ -631,6 +779,17 @@ int gs_trace_dump(const gs_trace_t *t, FILE *out)
         fprintf(out, "instant %" PRId64 " %s %d %d %d %" PRId64 "\n", in->t_ns,
                 gs_instant_key((gs_instant_kind_t)in->kind), in->thread, in->process, in->obj,
                 in->arg);
+    }
+    for (int i = 0; i < t->n_facts; i++) {
+        const gs_lane_t *l = &t->facts[i].pub;
+        if (l->n == 0)
+            continue;
+        fprintf(out, "track %s %d %s %zu\n",
+                l->kind == GS_LANE_DROP_REQUEST ? "drop_request" : "lock_owner", l->index,
+                l->name, l->n);
+        for (size_t j = 0; j < l->n; j++)
+            fprintf(out, "%" PRId64 " %" PRId64 " %d\n", l->iv[j].start_ns, l->iv[j].end_ns,
+                    l->iv[j].who);
     }
     return ferror(out) ? GS_EIO : 0;
 }
@@ -667,7 +826,9 @@ static bool covered(const gs_lane_t *lane, int64_t a, int64_t b, int32_t who, in
         const gs_interval_t *v = &lane->iv[j];
         if (v->start_ns > at)
             return false;
-        bool ok = mode == 0 ? (running_state(v->state) && v->who == who)
+        /* on a core: running, or (cpython2) in a futex call on the GIL */
+        bool ok = mode == 0 ? ((running_state(v->state) || v->state == GS_ST_WAIT_GIL) &&
+                               v->who == who)
                             : (gs_interval_holds_gil(v) && v->state != GS_ST_WAIT_GIL);
         if (!ok)
             return false;
@@ -719,13 +880,23 @@ int gs_trace_check(const gs_trace_t *t, gs_error_t *err)
                                  t->process_names[p], tl->name, v->start_ns);
         }
     }
-    /* Per thread: a state that holds the GIL only while the GIL lane says so. */
+    /* Per thread: a state that holds the GIL only while the GIL lane says so
+     * (in a free-threaded process, from when an import switched it on). */
     for (int th = 0; th < t->n_threads; th++) {
         const gs_lane_t *tl = &t->lanes[t->thread_lane[th]].pub;
         int gl = t->gil_lane[tl->process];
+        int64_t from = 0;
+        if (gl >= 0 && t->process_gil[tl->process] == GS_GIL_NONE) {
+            from = INT64_MAX;
+            for (size_t k = 0; k < gs_trace_n_instants(t); k++) {
+                const gs_instant_t *x = &gs_trace_instants(t)[k];
+                if (x->kind == GS_IN_GIL_ENABLED && x->process == tl->process && x->t_ns < from)
+                    from = x->t_ns;
+            }
+        }
         for (size_t j = 0; j < tl->n; j++) {
             const gs_interval_t *v = &tl->iv[j];
-            if (gl < 0 || !gs_interval_holds_gil(v))
+            if (gl < 0 || !gs_interval_holds_gil(v) || v->start_ns < from)
                 continue;
             const gs_lane_t *g = &t->lanes[gl].pub;
             int64_t at = v->start_ns;

@@ -28,9 +28,18 @@ void gs__trace_instant(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thre
 /* The same for an instant about a lock, event or queue obj. */
 void gs__trace_instant_obj(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thread, int obj,
                            int64_t arg);
+/* Fact tracks: the drop request of process p's GIL is set by requester from
+ * now on (-1: cleared); lock is held by owner from now on (-1: free). */
+void gs__trace_drop_request(gs_trace_t *t, int p, int64_t now, int32_t requester);
+void gs__trace_lock_owner(gs_trace_t *t, int lock, int64_t now, int32_t owner);
+/* Which facts are complete (GS_FACT_*); a new trace has all of them. */
+void gs__trace_set_facts(gs_trace_t *t, unsigned facts);
 /* Closes every open interval at now and records the outcome. */
 void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *msg,
                       int64_t events);
+/* Bytes the recording holds (interval and instant arrays, counted twice for
+ * the instants: finishing copies them once). */
+size_t gs__trace_bytes(const gs_trace_t *t);
 /* True once an allocation failed; the trace is then incomplete. */
 bool gs__trace_oom(const gs_trace_t *t);
 

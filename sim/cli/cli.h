@@ -48,18 +48,55 @@ void cli_print_usage(const char *cmd, FILE *out);
 int cli_help(const char *cmd, FILE *out); /* 0, or 1 for an unknown command */
 
 bool cli_parse_i64(const char *s, long long min, long long max, long long *out);
+/* --memory-budget SIZE into *out, or a usage error (returns EXIT_USAGE). */
+int cli_parse_budget(const char *cmd, const char *v, size_t *out);
+
+/* The options run and explain share. --set: v parsed into ov[*n] (at most
+ * CLI_MAX_SET); FILE: the one positional argument. 0, or the usage error's
+ * exit status (reported). */
+#define CLI_MAX_SET 64
+int cli_add_set(const char *cmd, const char *v, gs_override_t *ov, int *n);
+int cli_set_file(const char *cmd, const char **file, const char *v);
 bool cli_color(FILE *f);  /* a terminal, and NO_COLOR not set */
 
 /* ---- scenario loading shared by run and sweep --------------------------- */
 /* Loads FILE (or the built-in default when file is NULL) with overrides.
- * On failure prints the diagnostics and returns 1 (invalid) or 3 (I/O). */
+ * On failure prints the diagnostics and returns 1 (invalid) or 3 (I/O, out
+ * of memory). */
 int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **out);
 /* gs_export_file(path, fn, ctx); on failure prints "gilsim CMD: FLAG <why>"
  * and returns EXIT_IO, else EXIT_OK. */
 int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn fn, void *ctx);
 const char *cli_source_name(const char *file);
+/* cli_load, then the run with seed (when seed >= 0), then its metrics. 0 with
+ * *t and *s set (also for a run that stopped early: see s->outcome), or an
+ * exit status after printing why. */
+int cli_simulate(const char *cmd, const char *file, const gs_override_t *ov, int n_ov,
+                 long long seed, gs_trace_t **t, gs_stats_t *s);
+
+/* An output flag and its path, for cli_check_paths. */
+typedef struct cli_path {
+    const char *flag; /* "--csv" */
+    const char *path; /* NULL when not given */
+} cli_path_t;
+/* Refuses, before anything runs, an output that is the input file and two
+ * outputs on one file (compared by device and inode when they exist, by
+ * their folder's real path and name when not; several outputs may share a
+ * character device such as /dev/null). EXIT_OK, or EXIT_USAGE after saying
+ * which flags collide. */
+int cli_check_paths(const char *cmd, const char *input, const cli_path_t *outs, int n);
+
+/* SIGINT/SIGTERM for a command that must stop cleanly: the first sets
+ * *cli_stop_flag() (runs check it through gs_run_opts.cancel); a second one
+ * removes the outputs' temporary files and exits 130 at once. */
+void cli_signals_begin(void);
+void cli_signals_end(void);
+const _Atomic int *cli_stop_flag(void);
+int cli_stop_signal(void); /* the signal that came, or 0 */
 
 /* ---- reports ------------------------------------------------------------ */
+int cli_report(const char *cmd, const char *src, const char *stopped, gs_trace_t *t,
+               const char *const outs[4], bool quiet);
 void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool color);
 void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color);
 
@@ -67,6 +104,12 @@ void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color);
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_exercise(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+/* `gilsim run REC`: the report of a recording (record.c). */
+int cli_show_recording(const char *cmd, const char *file, bool has_settings,
+                       const char *const outs[4], bool quiet);
 
 /* ---- sweep chart (plot.c) ----------------------------------------------- */
 typedef struct plot_point {

@@ -4,6 +4,8 @@
  * line printed on a usage error and docs/cli.md (which quotes them) agree. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,8 @@ typedef struct command {
 static const command_t commands[] = {
     {"run", cmd_run,
      "gilsim run [FILE] [--set KEY=VALUE]... [--seed N] [--summary OUT.json]\n"
-     "                  [--trace OUT.json] [--csv OUT.csv] [--svg OUT.svg] [--quiet]",
+     "                  [--trace OUT.json] [--csv OUT.csv] [--svg OUT.svg] [--quiet]\n"
+     "                  [--memory-budget SIZE]",
      "Simulate one scenario and print what happened: a table with a row per\n"
      "thread (CPU time, time holding and waiting for the GIL, waiting for a core,\n"
      "I/O, the delay from the end of an I/O call to holding the GIL again, GIL\n"
@@ -38,18 +41,66 @@ static const command_t commands[] = {
      "                    state,start_ns,end_ns,op\n"
      "  --svg F           the timeline as a standalone SVG picture\n"
      "  --quiet           print nothing on success (files are still written)\n"
+     "  --memory-budget SIZE  the most the trace may take (e.g. 512M, 4G; default\n"
+     "                    GILSIM_MEMORY_BUDGET or 1G): at the bound the run stops\n"
+     "                    with the outcome limit and its outputs are still written\n"
      "\n"
      "F may be - for standard output (then the table is not printed). Files are\n"
-     "written to a temporary name and renamed, so they are complete or absent.\n"
+     "written to a temporary name and renamed together at the end, so they are\n"
+     "complete or absent; devices, FIFOs and /dev/fd/N are written in place.\n"
+     "Ctrl-C (or SIGTERM) stops the simulation and writes what it did so far.\n"
      "\n"
      "Exit status: 0 every thread finished; 1 invalid scenario or usage;\n"
-     "2 the simulation stopped early (deadlock, time or event limit; the outputs\n"
-     "are still written and say why); 3 a file could not be read or written.\n"
+     "2 the simulation stopped early (deadlock, time, event or memory limit; the outputs\n"
+     "are still written and say why); 3 a file could not be read or written;\n"
+     "130 interrupted (the outputs say so).\n"
      "\n"
      "Examples:\n"
      "  gilsim run\n"
      "  gilsim run scenarios/03-convoy.json --set python.switch_interval=1ms\n"
      "  gilsim run lesson.json --trace lesson.trace.json --svg lesson.svg --quiet"},
+    {"record", cmd_record,
+     "gilsim record [-o REC] [--python PY] [--summary F] [--trace F] [--csv F]\n"
+     "                     [--svg F] [--calls all|blocking] [--max-mb N] [--quiet]\n"
+     "                     -- SCRIPT [ARGS...]\n"
+     "       gilsim record [OPTIONS] -m MODULE [ARGS...]",
+     "Run a real, unmodified Python program and record its GIL: when each thread\n"
+     "asked for it, got it and gave it back and why (a blocking call, a C call,\n"
+     "a drop request), the drop requests, and what each thread was doing without\n"
+     "it (time.sleep, socket and file I/O, Lock.acquire, Event.wait, Queue.get,\n"
+     "Thread.join, hashlib and other C code). No root and no debug symbols: a\n"
+     "shim is preloaded into the interpreter and a small probe is compiled\n"
+     "against its headers (see docs/recording.md). Then prints the same table\n"
+     "and timeline as `gilsim run`; `gilsim-view REC` opens the recording.\n"
+     "\n"
+     "  -o REC          the recording (default: SCRIPT.rec.json, MODULE.rec.json)\n"
+     "  --python PY     the interpreter (default: python3 on PATH); CPython 3.8\n"
+     "                  or later with the GIL\n"
+     "  --summary F, --trace F, --csv F, --svg F\n"
+     "                  the same exports as gilsim run, from the recording\n"
+     "  --calls MODE    blocking (default): name the known blocking and\n"
+     "                  GIL-releasing calls (sleep, sockets, select, files,\n"
+     "                  locks, queues, hashlib, zlib...), nearly free; all: name\n"
+     "                  every C call with a profile function, e.g. a long\n"
+     "                  sorted() holding the GIL, but call-heavy code runs 2-4x\n"
+     "                  slower (see docs/recording.md)\n"
+     "  --max-mb N      memory for events (default 256); when it runs out the\n"
+     "                  recording stops there and says so\n"
+     "  --quiet         print nothing (the program's own output still appears)\n"
+     "  --verbose       say what the recorder does (e.g. compiling the probe)\n"
+     "\n"
+     "Options go before the program; everything after SCRIPT (or -m MODULE) is\n"
+     "the program's. Ctrl-C reaches the program; the recording is then kept and\n"
+     "marked partial. `gilsim run REC` shows a recording again.\n"
+     "\n"
+     "Exit status: the program's own (128+N if signal N killed it); 125 the\n"
+     "recorder failed, 126 the interpreter cannot be recorded (not CPython,\n"
+     "older than 3.8, free-threaded, no headers), 127 no such interpreter.\n"
+     "\n"
+     "Examples:\n"
+     "  gilsim record -- python3 examples/convoy.py   (python3 is the default)\n"
+     "  gilsim record -o convoy.rec.json examples/convoy.py\n"
+     "  gilsim record --python python3.12 --svg pool.svg -- examples/hash_pool.py 8"},
     {"validate", cmd_validate, "gilsim validate [--quiet] FILE...",
      "Check scenario files without running them. Prints \"FILE: ok\" for each\n"
      "good file; for a bad one, every error with its place (file:line:column for\n"
@@ -64,14 +115,16 @@ static const command_t commands[] = {
     {"sweep", cmd_sweep,
      "gilsim sweep FILE --set KEY=V1,V2,... [--set ...] --out RESULTS.csv\n"
      "                  [--repeat N] [--seed N] [--jobs N] [--shard K/N]\n"
-     "                  [--plot CHART.svg] [--metric NAME] [--resume]",
+     "                  [--plot CHART.svg] [--metric NAME] [--resume]\n"
+     "                  [--memory-budget SIZE]",
      "Run every combination of the values given with --set (the cartesian\n"
      "product), in parallel, and write one CSV row per run: run number, the\n"
      "parameters, the seed, the outcome and the summary metrics.\n"
      "\n"
      "  --set KEY=V1,V2   values of one setting (a dotted path as for run);\n"
      "                    commas inside [...], {...} or quotes do not split\n"
-     "  --out F           the results (required); written atomically\n"
+     "  --out F           the results (required); rewritten atomically as runs\n"
+     "                    finish, and locked against a second sweep\n"
      "  --repeat N        run each combination N times with seeds S, S+1, ...\n"
      "                    where S is --seed or the scenario's seed (default 1)\n"
      "  --jobs N          simulations at once (default: the number of CPUs)\n"
@@ -85,10 +138,12 @@ static const command_t commands[] = {
      "  --metric NAME     a CSV column to plot (default makespan_ns)\n"
      "  --resume          keep the rows already in --out and run only the\n"
      "                    missing ones (after Ctrl-C, or to extend a sweep)\n"
+     "  --memory-budget SIZE  the most each run's trace may take (default\n"
+     "                    GILSIM_MEMORY_BUDGET or 1G; --jobs runs at once)\n"
      "\n"
      "Rows are in run order whatever --jobs is. A progress bar with the time\n"
-     "left is shown on standard error when it is a terminal. Ctrl-C stops\n"
-     "starting new runs, waits for the running ones, writes the finished rows\n"
+     "left is shown on standard error when it is a terminal. Ctrl-C (or\n"
+     "SIGTERM) stops the running simulations at once, keeps the finished rows\n"
      "and prints the command that resumes.\n"
      "\n"
      "Exit status: 0 all runs finished; 1 invalid scenario, values or usage;\n"
@@ -98,6 +153,50 @@ static const command_t commands[] = {
      "Example:\n"
      "  gilsim sweep scenarios/03-convoy.json --set python.switch_interval=1ms,5ms \\\n"
      "      --set machine.cores=1,2 --repeat 3 --out results.csv --plot chart.svg"},
+    {"exercise", cmd_exercise,
+     "gilsim exercise [--topic TOPIC] [--seed N] [--guess PREDICTION | --answer]",
+     "Predict, then reveal. Picks a lesson (--topic convoy, switch-interval,\n"
+     "c-calls, cores or locks; without it the seed picks one), varies its settings\n"
+     "with the seed, asks for the key figure (an I/O-to-GIL median, a longest\n"
+     "wait, a speed-up or a run time) and hides the answer. On a terminal it asks\n"
+     "for your prediction; --guess gives it at once; --answer shows the answer\n"
+     "without one (for the teacher). The answer comes with the run's figures, the\n"
+     "chain of causes at the worst moment and the gilsim-view command that shows\n"
+     "it. The same topic and seed always give the same exercise and answer.\n"
+     "\n"
+     "  --topic TOPIC     convoy, switch-interval, c-calls, cores, locks\n"
+     "  --seed N          which variant (default 1)\n"
+     "  --guess P         your prediction: 5ms, 1.5x, or a bare number of ms\n"
+     "  --answer          reveal without a prediction\n"
+     "\n"
+     "Exit status: 0 ok; 1 usage; 3 the lessons could not be found.\n"
+     "\n"
+     "Examples:\n"
+     "  gilsim exercise --topic convoy --seed 3\n"
+     "  gilsim exercise --topic convoy --seed 3 --guess 5ms"},
+    {"explain", cmd_explain,
+     "gilsim explain [FILE] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]",
+     "Say why a thread is not running. With --at TIME (a duration such as 6ms):\n"
+     "the state of every GIL (holder, drop request pending since when and why it\n"
+     "is not honoured yet, waiters), the ready queue, each lock's holder and each\n"
+     "queue's fill; then for every thread (or the one named by --thread) its chain\n"
+     "of causes: what it waits for, who holds that, and what that thread is doing,\n"
+     "until one runs. Without --at: where each thread's waiting went over the\n"
+     "whole run (GIL held by whom, GIL hand-over, no core, context switches, lock\n"
+     "held by whom, I/O, sleep), the same figures as the \"blame\" of the summary\n"
+     "JSON; they add up to the time the thread was not running.\n"
+     "\n"
+     "  --at TIME         the instant; a number with a unit (ns, us, ms, s)\n"
+     "  --thread NAME     only this thread's chain or totals\n"
+     "  --set KEY=VALUE   change a setting as for run (repeatable)\n"
+     "  --seed N          random seed for this run\n"
+     "\n"
+     "Exit status: 0 ok (also when the run stopped early: the chain explains the\n"
+     "deadlock); 1 invalid scenario or usage; 3 a file could not be read.\n"
+     "\n"
+     "Examples:\n"
+     "  gilsim explain scenarios/03-convoy.json --at 12ms --thread server\n"
+     "  gilsim explain scenarios/03-convoy.json"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -112,6 +211,11 @@ static const char *general_help =
     "  validate FILE...  check scenario files and explain every error\n"
     "  sweep FILE        run the combinations of several settings in parallel\n"
     "                    and collect the metrics in a CSV file and a chart\n"
+    "  exercise          predict a lesson's key figure, then see the answer and why\n"
+    "  explain [FILE]    why a thread is not running at an instant (--at), or\n"
+    "                    where each thread's waiting went over the whole run\n"
+    "  record SCRIPT     run a real Python program and record its GIL; the\n"
+    "                    recording shows like a simulation (gilsim run REC)\n"
     "  help [COMMAND]    show this text, or a command's options\n"
     "\n"
     "Options: --help, --version.\n"
@@ -138,7 +242,7 @@ void cli_print_usage(const char *cmd, FILE *out)
     if (c)
         fprintf(out, "usage: %s\n", c->usage);
     else
-        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, help)\n", out);
+        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, explain, exercise, record, help)\n", out);
 }
 
 int cli_help(const char *cmd, FILE *out)
@@ -149,7 +253,7 @@ int cli_help(const char *cmd, FILE *out)
     }
     const command_t *c = find(cmd);
     if (!c) {
-        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep)\n",
+        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep, explain, exercise, record)\n",
                 cmd);
         return EXIT_USAGE;
     }
@@ -170,7 +274,57 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-int main(int argc, char **argv)
+/* ---- standard output ------------------------------------------------------ */
+
+/* A closed standard output (`gilsim run >&-`): descriptor 1 must not be
+ * reused by the next file opened (an output's temporary file would then
+ * receive the table), so /dev/null takes it, and stdout becomes a stream
+ * whose writes fail with EBADF: the command notices, and main says why. */
+static ssize_t closed_write(void *c, const char *buf, size_t n)
+{
+    (void)c;
+    (void)buf;
+    (void)n;
+    errno = EBADF;
+    return -1;
+}
+
+static void guard_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
+        }
+        if (fd == 1) {
+            cookie_io_functions_t io = {NULL, closed_write, NULL, NULL};
+            FILE *f = fopencookie(NULL, "w", io);
+            if (f)
+                stdout = f;
+        }
+    }
+}
+
+/* The command's status, or 3 with a message when standard output could not
+ * take what was written to it (closed, a full disk, a closed pipe). */
+static int finish_stdout(int rc)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    int e = errno;
+    if (e == EBADF)
+        fprintf(stderr, "gilsim: standard output is closed; redirect it (> FILE, or > /dev/null "
+                        "to discard it)\n");
+    else
+        fprintf(stderr, "gilsim: cannot write to standard output: %s\n",
+                e ? strerror(e) : "write error");
+    return rc == EXIT_OK || rc == EXIT_STOPPED ? EXIT_IO : rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage_error(NULL, "no command given");
@@ -196,8 +350,17 @@ int main(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
             break;
+        /* record: the program's own arguments start at its first word */
+        if (c->fn == cmd_record && argv[i][0] != '-')
+            break;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return cli_help(c->name, stdout);
     }
     return c->fn(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+    guard_std_fds();
+    return finish_stdout(dispatch(argc, argv));
 }

@@ -56,6 +56,47 @@ static double nice(double span)
     return p;
 }
 
+/* A metric in nanoseconds: "makespan_ns", and the latency percentiles
+ * "io_to_gil_ns.p50" .. ".max" of the sweep's CSV (but ".n", a count). */
+static bool ns_metric(const char *y)
+{
+    size_t n = strlen(y);
+    const char *dot = strstr(y, "_ns.");
+    return (n > 3 && strcmp(y + n - 3, "_ns") == 0) || (dot && strcmp(dot, "_ns.n") != 0);
+}
+
+/* Writes s as SVG text lines of at most cols characters (broken at spaces),
+ * from baseline y, dy apart; returns the number of lines. */
+static int text_lines(FILE *out, const char *s, double x, double y, double dy, int cols,
+                      const char *attrs)
+{
+    int n = 0;
+    size_t len = strlen(s);
+    for (size_t at = 0; at < len; n++) {
+        size_t k = len - at;
+        if (k > (size_t)cols) {
+            k = (size_t)cols;
+            while (k > (size_t)cols / 2 && s[at + k] != ' ')
+                k--;
+            if (s[at + k] != ' ')
+                k = (size_t)cols;
+        }
+        char *part = malloc(k + 1);
+        if (!part)
+            return n;
+        memcpy(part, s + at, k);
+        part[k] = '\0';
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" %s>", x, y + dy * n, attrs);
+        gs_xml_escape(out, part);
+        fputs("</text>\n", out);
+        free(part);
+        at += k;
+        while (at < len && s[at] == ' ')
+            at++;
+    }
+    return n;
+}
+
 static void ylabel(char *buf, size_t n, double v, bool ns)
 {
     if (ns)
@@ -119,27 +160,38 @@ int cli_plot_svg(FILE *out, const char *title, const char *xname, const char *sn
     ymax = ceil(ymax / step) * step;
     ymin = floor(ymin / step) * step;
 
-    const double W = 860, H = 520, L = 100, R = 200, T = 60, B = 70;
+    /* The legend's width follows its longest entry (about 7.5 px a
+     * character at 13 px), so nothing is cut; the title wraps. */
+    size_t longest = 0;
+    for (int s = 0; s < ns; s++) {
+        size_t k = strlen(ss[s] ? ss[s] : yname) + (sname ? strlen(sname) + 3 : 0);
+        longest = k > longest ? k : longest;
+    }
+    const double L = 100, B = 70, R = fmax(200, 60 + 7.5 * (double)longest);
+    const double W = 660 + R;
+    char *head = malloc(strlen(yname) + strlen(xname) + (title ? strlen(title) : 0) + 16);
+    if (!head) {
+        free(xs), free(ss), free(sum), free(cnt), free(xv);
+        return GS_ENOMEM;
+    }
+    sprintf(head, "%s against %s%s%s", yname, xname, title && *title ? " - " : "",
+            title && *title ? title : "");
+    int head_cols = (int)((W - 32) / 10.5); /* bold 18 px: about 10.5 px a character */
+    int head_lines = (int)((strlen(head) + (size_t)head_cols - 1) / (size_t)head_cols);
+    const double T = 36 + 22.0 * (head_lines > 0 ? head_lines : 1), H = 460 + T;
     double pw = W - L - R, ph = H - T - B;
 #define PX(v) (L + (logx ? (log10(v) - log10(xmin)) / (log10(xmax) - log10(xmin))     \
                          : ((v) - xmin) / (xmax - xmin)) * pw)
 #define PY(v) (T + ph - ((v) - ymin) / (ymax - ymin) * ph)
-    bool yns = strlen(yname) > 3 && strcmp(yname + strlen(yname) - 3, "_ns") == 0;
+    bool yns = ns_metric(yname);
     fprintf(out,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
             "viewBox=\"0 0 %.0f %.0f\" font-family=\"DejaVu Sans, Verdana, Arial, sans-serif\">\n"
-            "<rect width=\"100%%\" height=\"100%%\" fill=\"#FFFFFF\"/>\n"
-            "<text x=\"16\" y=\"30\" font-size=\"18\" font-weight=\"bold\">",
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"#FFFFFF\"/>\n",
             W, H, W, H);
-    gs_xml_escape(out, yname);
-    fputs(" against ", out);
-    gs_xml_escape(out, xname);
-    if (title && *title) {
-        fputs(" - ", out);
-        gs_xml_escape(out, title);
-    }
-    fputs("</text>\n", out);
+    text_lines(out, head, 16, 30, 22, head_cols, "font-size=\"18\" font-weight=\"bold\"");
+    free(head);
     /* Axes and grid. */
     fprintf(out, "<g font-size=\"12\" fill=\"#333333\">\n");
     char buf[64];
@@ -169,7 +221,7 @@ int cli_plot_svg(FILE *out, const char *title, const char *xname, const char *sn
                  "text-anchor=\"middle\" font-size=\"14\">",
             T + ph / 2);
     gs_xml_escape(out, yname);
-    fputs(yns ? " (mean)" : " (mean)", out);
+    fputs(" (mean)", out);
     fputs("</text>\n</g>\n", out);
     /* Lines, markers and legend. */
     for (int s = 0; s < ns; s++) {

@@ -19,14 +19,14 @@ static const char *fmt(int64_t ns, char *buf, size_t n)
 
 void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool color)
 {
-    char b[8][32];
-    const char *name = gs_trace_name(t);
+    char b[8][32], nb[1300], esc[400];
+    const char *name = gs_escape_controls(gs_trace_name(t), nb, sizeof nb, false);
     fprintf(out, "%s%s%s  (seed %llu, %d thread%s, %d core%s)\n", BOLD(color),
             *name ? name : "scenario", RESET(color), (unsigned long long)gs_trace_seed(t),
             s->n_threads, s->n_threads == 1 ? "" : "s", s->n_cores, s->n_cores == 1 ? "" : "s");
     int w = 6;
     for (int i = 0; i < s->n_threads; i++) {
-        int l = (int)strlen(s->threads[i].name);
+        int l = (int)strlen(gs_escape_controls(s->threads[i].name, esc, sizeof esc, false));
         if (l > w)
             w = l < 24 ? l : 24;
     }
@@ -39,7 +39,8 @@ void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool
         char sw[32];
         snprintf(sw, sizeof sw, "%lld/%lld", (long long)ts->voluntary_switches,
                  (long long)ts->forced_switches);
-        fprintf(out, "%-*.*s %9s %9s %9s %9s %9s %9s %9s %9s\n", w, w, ts->name,
+        fprintf(out, "%-*.*s %9s %9s %9s %9s %9s %9s %9s %9s\n", w, w,
+                gs_escape_controls(ts->name, esc, sizeof esc, false),
                 fmt(ts->cpu_ns, b[0], 32), fmt(ts->gil_held_ns, b[1], 32),
                 fmt(ts->gil_wait_ns, b[2], 32), fmt(ts->core_wait_ns, b[3], 32),
                 fmt(ts->io_ns + ts->sleep_ns, b[4], 32),
@@ -54,10 +55,28 @@ void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool
                  "events %lld\n",
             (long long)s->gil_switches, (long long)s->gil_forced_switches,
             (long long)s->gil_drop_requests, (long long)s->preemptions, (long long)s->events);
+    /* The OS textbook's view: from arrival (start) to finish, to first
+     * running, and the time runnable but not running (core + GIL waits). */
+    int wo = w > 7 ? w : 7;
+    fprintf(out, "\n%-*s %10s %9s %9s\n", wo, "OS view", "turnaround", "response", "waiting");
+    for (int i = 0; i < s->n_threads; i++) {
+        const gs_thread_stats_t *ts = &s->threads[i];
+        fprintf(out, "%-*.*s %10s %9s %9s\n", wo, wo, ts->name,
+                ts->turnaround_ns >= 0 ? fmt(ts->turnaround_ns, b[0], 32) : "-",
+                ts->response_ns >= 0 ? fmt(ts->response_ns, b[1], 32) : "-",
+                ts->started_ns >= 0 ? fmt(ts->waiting_ns, b[2], 32) : "-");
+    }
+    if (s->n_threads > 1)
+        fprintf(out, "%-*s %10s %9s %9s\n", wo, "mean",
+                s->turnaround_mean_ns >= 0 ? fmt(s->turnaround_mean_ns, b[0], 32) : "-",
+                s->response_mean_ns >= 0 ? fmt(s->response_mean_ns, b[1], 32) : "-",
+                s->waiting_mean_ns >= 0 ? fmt(s->waiting_mean_ns, b[2], 32) : "-");
     const char *msg = gs_trace_message(t);
     bool ok = s->outcome == GS_OUT_DONE;
-    fprintf(out, "outcome: %s%s%s%s%s\n", color ? (ok ? "\033[32m" : "\033[1;31m") : "",
-            gs_outcome_key(s->outcome), RESET(color), *msg ? " - " : "", msg);
+    fprintf(out, "outcome: %s%s%s%s", color ? (ok ? "\033[32m" : "\033[1;31m") : "",
+            gs_outcome_key(s->outcome), RESET(color), *msg ? " - " : "");
+    gs_fput_escaped(out, msg, true); /* it quotes names from the scenario */
+    putc('\n', out);
 }
 
 /* One character per state in the text timeline. */
@@ -82,6 +101,7 @@ static char state_char(int st)
 
 void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color)
 {
+    char esc[400];
     int64_t end = gs_trace_end_ns(t);
     int nt = gs_trace_n_threads(t);
     if (end <= 0 || nt == 0 || width < 10)
@@ -89,7 +109,8 @@ void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color)
     int64_t bucket = (end + width - 1) / width;
     int w = 6;
     for (int i = 0; i < nt; i++) {
-        int l = (int)strlen(gs_trace_lane(t, gs_trace_thread_lane(t, i))->name);
+        int l = (int)strlen(gs_escape_controls(gs_trace_lane(t, gs_trace_thread_lane(t, i))->name,
+                                               esc, sizeof esc, false));
         if (l > w)
             w = l < 16 ? l : 16;
     }
@@ -99,7 +120,7 @@ void cli_print_timeline(FILE *out, const gs_trace_t *t, int width, bool color)
     int64_t cover[GS_ST_COUNT];
     for (int i = 0; i < nt; i++) {
         const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
-        fprintf(out, "%-*.*s |", w, w, l->name);
+        fprintf(out, "%-*.*s |", w, w, gs_escape_controls(l->name, esc, sizeof esc, false));
         size_t k = 0;
         int prev = -1;
         for (int c = 0; c < width; c++) {

@@ -22,6 +22,7 @@
  * when the cycle closes); the horizon; max_events; a body error. */
 #include "engine_int.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ static const micro_t P_Q[] = {M_GIL, M_Q_TRY, M_DROP, M_Q_WAIT, M_GIL, M_Q_TRY, 
 static const micro_t P_START[] = {M_GIL, M_EXEC, M_START, M_END};
 static const micro_t P_JOIN[] = {M_GIL, M_JOIN_CHECK, M_DROP, M_JOIN_WAIT, M_GIL, M_END};
 static const micro_t P_EXIT[] = {M_EXIT, M_END};
+static const micro_t P_FT[] = {M_GIL, M_FT, M_EXEC, M_END};
 
 static const micro_t *req_prog(const gs_req_t *r)
 {
@@ -75,6 +77,9 @@ static const micro_t *req_prog(const gs_req_t *r)
         return P_JOIN;
     case RQ_EXIT:
         return P_EXIT;
+    case RQ_GC:
+    case RQ_IMPORT:
+        return P_FT;
     }
     return P_EXIT;
 }
@@ -82,6 +87,8 @@ static const micro_t *req_prog(const gs_req_t *r)
 /* Starts or resumes the current M_EXEC segment. t is ON. */
 static void exec_resume(gs_engine_t *e, gs_thr_t *t)
 {
+    if (gs__gil_sys_resume(e, t))
+        return; /* cpython2: still in the release's futex call */
     bool needs_gil = t->req.exec != GS_ST_C_NOGIL && gs__gil_has(e, t);
     if (needs_gil && !t->holds_gil && !gs__gil_take(e, t))
         return; /* waits; gs__go_on brings it back here */
@@ -92,15 +99,16 @@ static void exec_resume(gs_engine_t *e, gs_thr_t *t)
     if (cap < span)
         span = cap;
     t->seg_start_ns = e->now;
-    gs__thr_timer(e, t, e->now + span);
-    gs__thr_trace(e, t);
+    gs__thr_trace(e, t); /* first: it may change how fast t runs (ft.c) */
+    gs__thr_timer(e, t, e->now + gs__ft_wall(t, span));
 }
 
 static step_res_t step_exec(gs_engine_t *e, gs_thr_t *t)
 {
     int64_t ns = t->req.ns;
-    if (t->req.exec == GS_ST_PY && !gs__gil_has(e, t)) {
-        int pct = e->m->processes[t->process].python.slowdown_pct;
+    const gs_python_t *py = &e->m->processes[t->process].python;
+    if (t->req.exec == GS_ST_PY && (py->free_threaded || !gs__gil_has(e, t))) {
+        int pct = py->slowdown_pct;
         ns = ns / 100 * pct + ns % 100 * pct / 100;
     }
     if (ns <= 0)
@@ -144,6 +152,8 @@ static step_res_t step_exit(gs_engine_t *e, gs_thr_t *t)
      * waiter may preempt the core it runs on. */
     t->finished = true;
     e->n_finished++;
+    if (!t->spec->daemon)
+        e->n_lasting_finished++;
     gs__os_exit(e, t);
     if (t->holds_gil)
         gs__gil_drop(e, t, true);
@@ -188,6 +198,10 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
             break;
         case M_EXIT:
             r = step_exit(e, t);
+            break;
+        case M_FT:
+            gs__ft_step(e, t);
+            r = STEP_NEXT;
             break;
         default:
             r = gs__sync_step(e, t, m);
@@ -236,6 +250,8 @@ void gs__submit(gs_engine_t *e, gs_thr_t *t)
 
 static void on_timer(gs_engine_t *e, gs_thr_t *t)
 {
+    if (gs__gil_on_timer(e, t))
+        return;
     if (t->exec_active && t->os == OS_ON) {
         gs__os_account(e, t);
         if (t->remaining_ns <= 0) {
@@ -284,9 +300,86 @@ static void stall(gs_engine_t *e)
              e->n_started - e->n_finished == 1 ? "s" : "", buf);
 }
 
+/* Every started thread finished and no start is pending, but some threads
+ * never started: each waits for a `start` op of a thread that never ran
+ * (two threads that only start each other). Nothing ran for them: a stall. */
+static void never_started(gs_engine_t *e)
+{
+    char names[1500] = "";
+    size_t len = 0;
+    int n = 0;
+    for (int i = 0; i < e->n_thr; i++) {
+        if (e->thr[i].started)
+            continue;
+        if (n++ < 20 && len < sizeof names - 80)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", n > 1 ? ", " : "",
+                                    gs__thr_name(&e->thr[i]));
+    }
+    if (n > 20)
+        snprintf(names + len, sizeof names - len, " and %d more", n - 20);
+    gs__stop(e, GS_OUT_DEADLOCK,
+             "nothing left to happen, but %d thread%s never started (%s): %s started only by a "
+             "start op of a thread that never ran; let one of them start on its own (remove "
+             "\"autostart\": false)",
+             n, n == 1 ? "" : "s", names, n == 1 ? "it is" : "each is");
+}
+
+/* After every event: not cancelled, the trace and the heap within the
+ * memory budget, and no allocation failed. */
+static bool must_stop(gs_engine_t *e)
+{
+    if (e->cancel && atomic_load_explicit(e->cancel, memory_order_relaxed)) {
+        gs__stop(e, GS_OUT_INTERRUPTED, "interrupted after %lld events at %.6g s",
+                 (long long)e->n_events, (double)e->now / 1e9);
+        return true;
+    }
+    if (gs__trace_oom(e->trace)) {
+        e->fatal = GS_ENOMEM;
+        gs__stop(e, GS_OUT_ERROR,
+                 "out of memory after %lld events (the trace held %zu MiB); lower the memory "
+                 "budget (--memory-budget, GILSIM_MEMORY_BUDGET) below what this machine can "
+                 "give, or shorten until / max_events",
+                 (long long)e->n_events, gs__trace_bytes(e->trace) >> 20);
+        return true;
+    }
+    size_t used = gs__trace_bytes(e->trace) + e->cap_heap * sizeof *e->heap;
+    if (used <= e->mem_budget)
+        return false;
+    char b[32];
+    gs__format_bytes(e->mem_budget, b, sizeof b);
+    gs__stop(e, GS_OUT_LIMIT,
+             "stopped at the memory budget of %s (the trace and event queue) after %lld events "
+             "at %.6g s; raise it with --memory-budget SIZE (or GILSIM_MEMORY_BUDGET=SIZE), or "
+             "shorten until / max_events",
+             b, (long long)e->n_events, (double)e->now / 1e9);
+    return true;
+}
+
+/* Every thread but daemon threads finished: the interpreter finalizes
+ * (threading._shutdown has joined the others) and the run ends there. What a
+ * daemon thread does next depends on the version (Python/ceval_gil.c): until
+ * 3.13 it exits when it next takes the GIL (PyThread_exit_thread); from 3.14
+ * it hangs there for ever (_PyThreadState_HangThread, gh-87135). */
+static void finalize(gs_engine_t *e)
+{
+    int left = e->n_started - e->n_finished, v = e->m->processes[0].python.version;
+    gs__stop(e, GS_OUT_DONE,
+             "every non-daemon thread finished: the interpreter finalized with %d daemon "
+             "thread%s still running; %s",
+             left, left == 1 ? "" : "s",
+             v >= 314 ? "from Python 3.14 a daemon thread that then tries to take the GIL "
+                        "hangs for ever (gh-87135): its work is lost, and C code waiting "
+                        "for it waits for ever"
+                      : "it exits when it next tries to take the GIL: its work is lost");
+}
+
 gs_thr_t *gs__engine_next(gs_engine_t *e)
 {
     for (;;) {
+        if (!e->stopped && must_stop(e)) {
+            e->resume = NULL;
+            return NULL;
+        }
         if (!e->stopped && e->n_events >= e->max_events) {
             e->resume = NULL;
             gs__stop(e, GS_OUT_MAX_EVENTS, "stopped after max_events = %lld events and requests",
@@ -300,6 +393,16 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
         }
         if (e->stopped)
             return NULL;
+        if (e->n_daemon > 0 && e->n_lasting_finished == e->n_thr - e->n_daemon &&
+            e->n_finished < e->n_started) {
+            finalize(e);
+            return NULL;
+        }
+        if (e->n_finished == e->n_started && e->n_start_pending == 0 &&
+            e->n_started < e->n_thr) {
+            never_started(e);
+            return NULL;
+        }
         if (e->n_finished == e->n_started && e->n_start_pending == 0) {
             e->stopped = true;
             e->outcome = GS_OUT_DONE;
@@ -339,6 +442,10 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
             e->now = ev.t_ns;
             on_start(e, &e->thr[ev.id]);
             break;
+        case EV_FT:
+            e->now = ev.t_ns;
+            gs__ft_retime(e, ev.id);
+            break;
         }
         e->n_events++;
     }
@@ -351,6 +458,7 @@ void gs_run_opts_init(gs_run_opts_t *o)
     memset(o, 0, sizeof *o);
     o->cpu = GS_CPU_AUTO;
     o->spin = -1;
+    o->memory_budget = gs__budget_default();
 }
 
 static int cfs_weight(int priority)
@@ -392,6 +500,7 @@ static void engine_free(gs_engine_t *e)
             gs__waitq_free(&e->queues[i].putters);
             gs__waitq_free(&e->queues[i].getters);
         }
+    gs__ft_destroy(e);
     free(e->joiners);
     free(e->heap);
     free(e->thr);
@@ -415,6 +524,8 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->until_ns = o->until_ns > 0 ? o->until_ns : m->until_ns;
     e->max_events = o->max_events > 0 ? o->max_events : m->max_events;
     e->stack_bytes = o->stack_bytes;
+    e->mem_budget = o->memory_budget ? o->memory_budget : gs__budget_default();
+    e->cancel = o->cancel;
     e->check_state = gs__check_state_wanted();
     GS_ERRNO_OK(sem_init(&e->main_go, 0, 0));
     GS_ERRNO_OK(sem_init(&e->parked, 0, 0));
@@ -430,7 +541,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->ready = calloc((size_t)m->n_threads + 1, sizeof *e->ready);
     e->cap_ready = m->n_threads + 1;
     if (!e->thr || !e->joiners || !e->cores || !e->gils || !e->locks || !e->events ||
-        !e->queues || !e->ready) {
+        !e->queues || !e->ready || gs__ft_init(e) < 0) {
         e->n_thr = 0;
         engine_free(e);
         return NULL;
@@ -445,6 +556,8 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
         t->last_core = -1;
         t->ready_idx = -1;
         t->weight = cfs_weight(t->spec->priority);
+        t->stretch_ppm = 1000000;
+        e->n_daemon += t->spec->daemon;
         gs__rng_seed(&t->rng, m->seed, (uint64_t)i);
     }
     for (int p = 0; p < m->n_processes; p++)
@@ -480,8 +593,10 @@ static int outcome_code(gs_outcome_t o)
         [GS_OUT_HORIZON] = GS_ELIMIT,
         [GS_OUT_MAX_EVENTS] = GS_ELIMIT,
         [GS_OUT_ERROR] = GS_ERUNTIME,
+        [GS_OUT_LIMIT] = GS_ELIMIT,
+        [GS_OUT_INTERRUPTED] = GS_ESTOPPED,
     };
-    _Static_assert(sizeof codes / sizeof codes[0] == GS_OUT_ERROR + 1,
+    _Static_assert(sizeof codes / sizeof codes[0] == GS_OUT_INTERRUPTED + 1,
                    "an outcome without an error code");
     return codes[o];
 }
@@ -491,8 +606,13 @@ static void run_loop(gs_engine_t *e, const gs_run_opts_t *o)
 {
     gs__run_setup(e, o->spin);
     gs__pin_begin(e, o->cpu);
+    gs_error_t pre;
+    if (gs__preflight_threads(e->m->n_threads, e->stack_bytes, &pre) != 0) {
+        e->fatal = GS_ETHREAD; /* fail at once, naming the kernel limit */
+        gs__stop(e, GS_OUT_ERROR, "%s", pre.msg);
+    }
     schedule_autostarts(e);
-    gs_thr_t *next = gs__engine_next(e);
+    gs_thr_t *next = e->stopped ? NULL : gs__engine_next(e);
     if (next) {
         gs__resume_other(e, next);
         while (sem_wait(&e->main_go) != 0)
@@ -515,7 +635,7 @@ static bool finish_trace(gs_engine_t *e)
         gs__trace_instant(e->trace, e->now, GS_IN_DEADLOCK, -1, -1, 0);
         end += e->now / 20 > 1000000 ? e->now / 20 : 1000000;
     }
-    gs__trace_finish(e->trace, end, e->outcome, e->outcome == GS_OUT_DONE ? "" : e->msg,
+    gs__trace_finish(e->trace, end, e->outcome, e->msg, /* "" for a plain done */
                      e->n_events);
     return !gs__trace_oom(e->trace);
 }
@@ -568,6 +688,8 @@ done:
 static int request(gs_ctx_t *c, req_kind_t k, int64_t ns, gs_state_t exec, int target)
 {
     memset(&c->req, 0, sizeof c->req);
+    if (k != RQ_CPU) /* a shared access (gs_touch) is for cpu requests only */
+        c->acc_obj = 0;
     c->req.kind = k;
     c->req.ns = ns < 0 ? 0 : ns;
     c->req.exec = exec;
@@ -580,6 +702,25 @@ static int request(gs_ctx_t *c, req_kind_t k, int64_t ns, gs_state_t exec, int t
 int gs_cpu(gs_ctx_t *c, int64_t ns)
 {
     return request(c, RQ_CPU, ns, GS_ST_PY, -1);
+}
+int gs_touch_cpu(gs_ctx_t *c, int64_t ns, int object, bool writes, int64_t every_ns)
+{
+    if (object < 0 || object >= c->e->m->n_objects || every_ns <= 0)
+        return gs_cpu(c, ns);
+    c->acc_obj = object + 1;
+    c->acc_writes = writes;
+    c->acc_every = every_ns;
+    int r = request(c, RQ_CPU, ns, GS_ST_PY, -1);
+    c->acc_obj = 0;
+    return r;
+}
+int gs_gc(gs_ctx_t *c, int64_t ns)
+{
+    return request(c, RQ_GC, ns, GS_ST_C_GIL, 0);
+}
+int gs_import(gs_ctx_t *c, int64_t ns, bool free_threading)
+{
+    return request(c, RQ_IMPORT, ns, GS_ST_C_GIL, free_threading);
 }
 int gs_io(gs_ctx_t *c, int64_t ns)
 {

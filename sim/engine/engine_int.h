@@ -51,7 +51,8 @@ typedef enum ev_kind {
     EV_TIMER, /* thread: exec segment end, I/O or sleep end, GIL wait timeout */
     EV_BREAK, /* thread: eval breaker (a drop request to look at) */
     EV_CORE,  /* core: wake-up or context switch finished, time slice over */
-    EV_START  /* thread: starts */
+    EV_START, /* thread: starts */
+    EV_FT     /* shared object id: its sharers changed, re-time them (ft.c) */
 } ev_kind_t;
 
 typedef struct gs_event {
@@ -128,10 +129,16 @@ typedef struct gs_worker {
  *   (7) gw is TIMEDOUT, SIGNALED, SWITCHED or LEFT => os != OFF (woken, on
  *       its way to a core).
  *   (8) holds_gil <=> its process's GIL is locked with holder == t; never
- *       without a GIL.
+ *       without a GIL (gil->kind NONE: a free-threaded process until an
+ *       import switches the GIL on).
  *   (9) OFF for I/O, sleep, a lock, an event, a queue or a join => in_wait,
  *       and for a lock, event, queue or join: in that object's wait list.
  *  (10) exec_active => started and not finished.
+ *  (11) in_sys (cpython2: in a futex call on the GIL's semaphore) => not
+ *       holding the GIL, and either releasing it (gw NONE) or a woken
+ *       waiter going back to sleep (gw SIGNALED).
+ *  (12) accessing (counted as a sharer of its object, ft.c) => ON and
+ *       executing, with an object.
  */
 
 typedef enum os_state { OS_OFF, OS_WAKING, OS_READY, OS_SWITCHING, OS_ON } os_state_t;
@@ -164,12 +171,13 @@ typedef enum micro {
     M_JOIN_CHECK,
     M_JOIN_WAIT,
     M_EXIT,
+    M_FT,         /* gc / import: stop the world, maybe switch the GIL on (ft.c) */
     M_END
 } micro_t;
 
 typedef enum req_kind { RQ_BOOT, RQ_CPU, RQ_IO, RQ_SLEEP, RQ_C_CALL, RQ_ACQUIRE, RQ_RELEASE,
                         RQ_EV_WAIT, RQ_EV_SET, RQ_EV_CLEAR, RQ_PUT, RQ_GET, RQ_START,
-                        RQ_JOIN, RQ_EXIT } req_kind_t;
+                        RQ_JOIN, RQ_EXIT, RQ_GC, RQ_IMPORT } req_kind_t;
 
 typedef struct gs_req {
     req_kind_t kind;
@@ -213,6 +221,17 @@ struct gs_ctx {
                              gs__os_account) */
     int64_t tick_end_ns;  /* gil.c: cpython2, the py_exec_ns at which the
                              holder's check interval ends */
+    bool in_sys;          /* cpython2: on its core in a futex call on the GIL
+                             semaphore (gil.c), for sys_ns more */
+    int64_t sys_ns;
+    bool sem_waiting;     /* cpython2: registered as a waiter on the semaphore */
+
+    /* shared-object access of the current cpu request (ft.c) */
+    int acc_obj;          /* 1 + object index, 0 none */
+    bool acc_writes;
+    int64_t acc_every;
+    bool accessing;       /* counted in obj_k now */
+    int64_t stretch_ppm;  /* wall time per Python time, in millionths */
 
     /* GIL */
     bool holds_gil;       /* gil.c: the GIL of its process names it holder */
@@ -260,17 +279,22 @@ typedef struct gs_waitq {
 typedef struct gs_gil {
     int process;
     const gs_python_t *py;
+    gs_gil_kind_t kind;     /* py->gil, until an import switches it on (ft.c) */
     bool locked;
     gs_thr_t *holder;
     gs_thr_t *last_holder;
     uint64_t switch_number;
     bool drop_request;
     gs_thr_t *requester;    /* cpython3: who set drop_request, and when */
+    int request_interp;     /* the interpreter whose eval breaker has it */
+    int64_t request_ns;
     gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
     uint64_t g1, g2;        /* cpython3: glibc's two waiter groups (ids) */
     int g1_size;            /* G1 waiters not signalled yet */
     int g1_signals;         /* signals posted to G1, not taken yet */
     uint64_t sleep_seq;     /* futex queue order */
+    int sem_waiters;        /* cpython2: threads registered on the semaphore,
+                               asleep in `waiters` or woken and not yet back */
     gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
     gs_rng_t rng;           /* waker = random */
 } gs_gil_t;
@@ -312,6 +336,7 @@ struct gs_engine {
     gs_event_obj_t *events;
     gs_queue_t *queues;
     gs_waitq_t *joiners; /* per thread */
+    int *obj_k, *obj_kw; /* per shared object: threads running on it, writers */
 
     gs_thr_t **ready; /* the OS ready queue (unordered; picked by scan) */
     int n_ready, cap_ready;
@@ -321,11 +346,14 @@ struct gs_engine {
     int cfs_nr;             /* runnable threads */
 
     int n_started, n_finished, n_start_pending;
+    int n_daemon, n_lasting_finished; /* daemon threads; others that finished */
     gs_thr_t *resume; /* a thread whose request completed: its body goes on */
 
     bool stopped;
     gs_outcome_t outcome;
     int fatal;      /* GS_ETHREAD, GS_ENOMEM: no usable trace */
+    size_t mem_budget; /* bytes for the trace and the heap (limits.c) */
+    const _Atomic int *cancel; /* gs_run_opts.cancel */
     bool check_state; /* gs__thr_check runs (debug builds, GILSIM_CHECK_STATE) */
     char msg[2048]; /* the outcome's message */
 
@@ -340,6 +368,13 @@ struct gs_engine {
     int spin; /* sem_trywait attempts before sem_wait */
     gs_rng_t timer_rng; /* timer jitter (os.c), drawn only when there is some */
 };
+
+/* limits.c */
+size_t gs__budget_default(void); /* GILSIM_MEMORY_BUDGET, else the default */
+void gs__format_bytes(size_t n, char *buf, size_t len); /* "1 GiB", "12 MiB" */
+/* 0, or GS_ETHREAD with err->msg naming the kernel limit that cannot hold n
+ * threads with stacks of stack_bytes. */
+int gs__preflight_threads(int n, size_t stack_bytes, gs_error_t *err);
 
 /* kernel.c: services below every model; calls nothing above it. */
 void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen);
@@ -402,6 +437,31 @@ void gs__gil_break(gs_engine_t *e, gs_thr_t *t);     /* EV_BREAK */
 bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t); /* before Python runs: false = dropped */
 int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segment */
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
+bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t); /* true: in a futex call, timer set */
+bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t);   /* true: a futex call ended */
+
+/* ft.c */
+int gs__ft_init(gs_engine_t *e);
+void gs__ft_destroy(gs_engine_t *e);
+void gs__ft_retime(gs_engine_t *e, int object);      /* EV_FT */
+void gs__ft_step(gs_engine_t *e, gs_thr_t *t);        /* M_FT */
+void gs__gil_switch_on(gs_engine_t *e, gs_thr_t *t); /* gil.c: an import enables it */
+
+/* Wall time for python_ns of t's Python at its current speed, and Python
+ * progress in wall_ns (ft.c: a thread on a shared object runs slower). */
+static inline int64_t gs__ft_wall(const gs_thr_t *t, int64_t python_ns)
+{
+    if (t->stretch_ppm <= 1000000 || python_ns <= 0)
+        return python_ns;
+    return (python_ns * t->stretch_ppm + 999999) / 1000000;
+}
+
+static inline int64_t gs__ft_progress(const gs_thr_t *t, int64_t wall_ns)
+{
+    if (t->stretch_ppm <= 1000000 || !t->accessing)
+        return wall_ns;
+    return (wall_ns * 1000000 + t->stretch_ppm - 1) / t->stretch_ppm;
+}
 
 /* sync.c: micro-steps on locks, events, queues and joins. Each returns
  * STEP_NEXT (done, t still ON: the next step), STEP_WAIT (t now waits; it

@@ -27,17 +27,29 @@
  *     futex window). Requester first: the holder drops one futex call and one
  *     wake-up later, when the requester sleeps.
  *   switch_number grows only when the new holder differs from the last one.
- * cpython2 (legacy): every check_interval ticks of Python the holder releases
- *   the lock (signalling a waiter) and re-takes it at once. A signalled
- *   waiter needs wake-up latency and a core; by then the GIL is usually taken
- *   again (a futile wake-up): on several cores the holder keeps winning.
- *   No timeouts, no drop requests.
+ *   3.12 and legacy subinterpreters sharing the GIL: the drop request goes
+ *     on the waiter's interpreter, so a holder of another interpreter does
+ *     not see it (sees_request); 3.13 puts it on the holder's thread.
+ * cpython2 (Python 2.7 ceval.c _Py_Ticker; the lock is a POSIX semaphore,
+ *   Python/thread_pthread.h USE_SEMAPHORES, on glibc's nptl sem_post.c and
+ *   sem_waitcommon.c): every check_interval ticks of Python the holder
+ *   releases the lock (sem_post) and re-takes it (sem_wait). A thread that
+ *   finds it taken registers as a semaphore waiter and sleeps; it stays
+ *   registered until it gets the lock. While anyone is registered, every
+ *   sem_post makes a futex wake system call (futex_ns on the holder's core,
+ *   the lock free meanwhile) that wakes one sleeper. The woken waiter needs
+ *   wake-up latency and a core; if the lock is free it takes it, otherwise
+ *   (a futile wake-up) it pays its own futex call to sleep again. On several
+ *   cores the holder keeps winning and pays a system call per release: the
+ *   GIL battle costs time. No timeouts, no drop requests.
  * none: no GIL at all (see gs__gil_has).
  * Transitions: FREE -> HELD [take], HELD -> FREE [drop].
  * Invariants: at most one holder; holder->holds_gil; a waiter asleep or
  * entering is OFF with gw == GW_COND and is in `waiters`; a timed-out cpython3
  * waiter stays in `waiters` until it cancels on a core; g1_size + g1_signals
- * never exceeds the G1 waiters; a forced dropper is in `switch_wait`. */
+ * never exceeds the G1 waiters; a forced dropper is in `switch_wait`.
+ * sem_waiters counts the threads with sem_waiting (cpython2); a thread with
+ * in_sys is ON and does not hold the GIL. */
 #include "engine_int.h"
 
 gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t)
@@ -47,7 +59,7 @@ gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t)
 
 bool gs__gil_has(const gs_engine_t *e, const gs_thr_t *t)
 {
-    return e->gils[t->process].py->gil != GS_GIL_NONE;
+    return e->gils[t->process].kind != GS_GIL_NONE;
 }
 
 void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process)
@@ -56,7 +68,18 @@ void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process)
     g->py = &e->m->processes[process].python;
     g->g1 = 0; /* a fresh condvar: G1 closed and empty, G2 open */
     g->g2 = 1;
+    g->kind = g->py->gil;
     gs__rng_seed(&g->rng, e->m->seed, (UINT64_C(1) << 32) + (uint64_t)process);
+}
+
+/* Whether t's eval breaker shows the pending drop request. 3.12 sets it on
+ * the waiter's interpreter (SET_GIL_DROP_REQUEST(interp)), so a holder in
+ * another interpreter sharing the GIL (a legacy subinterpreter) never sees
+ * it; 3.13 sets it on the holder's thread state (gh-112175). Other versions:
+ * one interpreter per GIL here, so the question does not arise. */
+static bool sees_request(const gs_gil_t *g, const gs_thr_t *t)
+{
+    return g->py->version != 312 || t->spec->interpreter == g->request_interp;
 }
 
 static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
@@ -65,13 +88,21 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     g->locked = true;
     g->holder = t;
     t->holds_gil = true;
+    if (t->sem_waiting) {
+        t->sem_waiting = false;
+        g->sem_waiters--;
+    }
     if (g->last_holder != t)
         g->switch_number++;
     g->last_holder = t;
     t->tick_end_ns = t->py_exec_ns + (int64_t)g->py->check_interval * g->py->tick_ns;
-    if (g->py->gil == GS_GIL_CPYTHON3) {
-        g->drop_request = false; /* the new holder resets it */
-        g->requester = NULL;
+    if (g->kind == GS_GIL_CPYTHON3) {
+        if (sees_request(g, t)) { /* the new holder resets its own */
+            if (g->drop_request)
+                gs__trace_drop_request(e->trace, g->process, e->now, -1);
+            g->drop_request = false;
+            g->requester = NULL;
+        }
         gs_thr_t *w;
         while ((w = gs__waitq_pop(&g->switch_wait)) != NULL) {
             w->gw = GW_SWITCHED;
@@ -84,13 +115,17 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
 
 static bool cv(const gs_gil_t *g)
 {
-    return g->py->gil == GS_GIL_CPYTHON3;
+    return g->kind == GS_GIL_CPYTHON3;
 }
 
 static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
 {
     t->gw = GW_COND;
     t->saved_switch = g->switch_number;
+    if (g->kind == GS_GIL_CPYTHON2 && !t->sem_waiting) {
+        t->sem_waiting = true;
+        g->sem_waiters++;
+    }
     gs__waitq_push(e, &g->waiters, t);
     if (cv(g)) {
         /* pthread_cond_timedwait: a place in G2, release the mutex, then one
@@ -307,16 +342,63 @@ static void request_drop(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
 {
     g->drop_request = true;
     g->requester = t;
+    g->request_ns = e->now;
+    gs__trace_drop_request(e->trace, g->process, e->now, t->id);
+    g->request_interp = t->spec->interpreter;
     gs__trace_instant(e->trace, e->now, GS_IN_DROP_REQUEST, t->id, t->process, g->holder->id);
     int64_t d = 0;
     if ((int)(gs__rng_next(&g->rng) % 100) < e->m->machine.requester_first_pct)
         d = e->m->machine.futex_ns + e->m->machine.wakeup_latency_ns;
-    gs__ev_push(e, e->now + d, EV_BREAK, g->holder->id, 0);
+    if (sees_request(g, g->holder))
+        gs__ev_push(e, e->now + d, EV_BREAK, g->holder->id, 0);
+}
+
+/* cpython2: t stays on its core for sys_ns in a futex call (in_sys). */
+static void sys_call(gs_thr_t *t, int64_t ns)
+{
+    t->in_sys = true;
+    t->sys_ns = ns;
+}
+
+bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t)
+{
+    if (!t->in_sys)
+        return false;
+    t->seg_start_ns = e->now;
+    gs__thr_timer(e, t, e->now + (t->sys_ns > 0 ? t->sys_ns : 0));
+    gs__thr_trace(e, t);
+    return true;
+}
+
+bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t)
+{
+    if (!t->in_sys || t->os != OS_ON)
+        return false;
+    gs__os_account(e, t);
+    t->in_sys = false;
+    t->sys_ns = 0;
+    gs_gil_t *g = gs__gil_of(e, t);
+    if (t->gw == GW_SIGNALED) {
+        /* the futile waiter's futex wait: it returns at once if the lock was
+         * posted meanwhile (the value changed), otherwise it sleeps */
+        if (!g->locked) {
+            t->gw = GW_NONE;
+            acquire(e, g, t);
+            gs__go_on(e, t);
+        } else {
+            wait_cond(e, g, t);
+        }
+        return true;
+    }
+    gs__go_on(e, t); /* the holder's release is over: take the lock again */
+    return true;
 }
 
 static void on_core(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
+    if (gs__gil_sys_resume(e, t))
+        return;
     bool timed_out = t->gw == GW_TIMEDOUT;
     if (cv(g)) {
         if (!cv_on_core(e, g, t, &timed_out))
@@ -339,6 +421,11 @@ static void on_core(gs_engine_t *e, gs_thr_t *t)
             request_drop(e, g, t);
     } else if (!timed_out) {
         gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
+        if (g->kind == GS_GIL_CPYTHON2 && g->py->futex_ns > 0) {
+            sys_call(t, g->py->futex_ns);
+            gs__gil_sys_resume(e, t);
+            return;
+        }
     }
     wait_cond(e, g, t);
 }
@@ -366,7 +453,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     GS_ASSERT(g->holder == t);
-    bool forced = !final && g->py->gil == GS_GIL_CPYTHON3 && g->drop_request;
+    bool forced = !final && g->kind == GS_GIL_CPYTHON3 && g->drop_request && sees_request(g, t);
     g->locked = false;
     g->holder = NULL;
     t->holds_gil = false;
@@ -378,6 +465,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
          * signalled waiter (CPython signals first; the order changes nothing
          * but which core the waiter lands on). */
         g->drop_request = false;
+        gs__trace_drop_request(e->trace, g->process, e->now, -1);
         gs__trace_instant(e->trace, e->now, GS_IN_FORCED_SWITCH, t->id, t->process, 0);
         t->gw = GW_SWITCH;
         gs__waitq_push(e, &g->switch_wait, t);
@@ -392,7 +480,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
 bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    if (g->py->gil == GS_GIL_CPYTHON3 && g->drop_request && g->holder == t)
+    if (g->kind == GS_GIL_CPYTHON3 && g->drop_request && g->holder == t && sees_request(g, t))
         return gs__gil_drop(e, t, false);
     return true;
 }
@@ -400,7 +488,7 @@ bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t)
 int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    if (g->py->gil != GS_GIL_CPYTHON2 || t->req.exec != GS_ST_PY || !t->holds_gil)
+    if (g->kind != GS_GIL_CPYTHON2 || t->req.exec != GS_ST_PY || !t->holds_gil)
         return INT64_MAX;
     if (t->tick_end_ns - t->py_exec_ns <= 0)
         t->tick_end_ns = t->py_exec_ns + (int64_t)g->py->check_interval * g->py->tick_ns;
@@ -410,12 +498,18 @@ int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t)
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    if (g->py->gil != GS_GIL_CPYTHON2 || !t->holds_gil || t->tick_end_ns - t->py_exec_ns > 0)
+    if (g->kind != GS_GIL_CPYTHON2 || !t->holds_gil || t->tick_end_ns - t->py_exec_ns > 0)
         return;
-    /* Release and re-take at once (Python 2 ceval.c, _Py_Ticker). A waiter
-     * woken by the release may preempt us on this very core first. */
+    /* Release and re-take (Python 2 ceval.c, _Py_Ticker). With a registered
+     * waiter the release is a futex wake system call, the lock free
+     * meanwhile; the caller's gs__go_on starts it and exec_resume re-takes
+     * (or waits) after. A waiter woken by the release may preempt us on this
+     * very core first. */
+    bool registered = g->sem_waiters > 0;
     gs__gil_drop(e, t, false);
-    if (t->os == OS_ON && !g->locked)
+    if (registered && g->py->futex_ns > 0)
+        sys_call(t, g->py->futex_ns);
+    else if (t->os == OS_ON && !g->locked)
         acquire(e, g, t);
 }
 
@@ -423,9 +517,27 @@ void gs__gil_break(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     if (t->os != OS_ON || !t->exec_active || t->req.exec != GS_ST_PY || g->holder != t ||
-        !g->drop_request)
+        !g->drop_request || !sees_request(g, t))
         return;
     gs__os_account(e, t);
     gs__thr_cancel_timer(t);
     gs__gil_drop(e, t, false);
+}
+
+/* Free-threaded: an import switched the GIL on for t's process, for good
+ * (ft.c; gh-116322). Threads running Python now must take it to go on. */
+void gs__gil_switch_on(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_gil_t *g = gs__gil_of(e, t);
+    g->kind = GS_GIL_CPYTHON3;
+    gs__trace_instant(e->trace, e->now, GS_IN_GIL_ENABLED, t->id, t->process, 0);
+    for (int i = 0; i < e->n_thr; i++) {
+        gs_thr_t *u = &e->thr[i];
+        if (u == t || u->process != t->process || u->os != OS_ON || !u->exec_active ||
+            u->req.exec == GS_ST_C_NOGIL)
+            continue;
+        gs__os_account(e, u);
+        gs__thr_cancel_timer(u);
+        gs__go_on(e, u);
+    }
 }

@@ -61,7 +61,7 @@ static const char *os_invariants(const gs_engine_t *e, const gs_thr_t *t)
 static const char *gil_invariants(const gs_engine_t *e, const gs_thr_t *t)
 {
     const gs_gil_t *g = &e->gils[t->process];
-    if (g->py->gil == GS_GIL_NONE)
+    if (g->kind == GS_GIL_NONE) /* an import may switch it on (ft.c) */
         return t->holds_gil || t->gw != GW_NONE ? "(8) no GIL held or awaited without a GIL"
                                                 : NULL;
     bool listed = in_list(&g->waiters, t);
@@ -69,7 +69,7 @@ static const char *gil_invariants(const gs_engine_t *e, const gs_thr_t *t)
         return "(5) waits on the GIL condition => in the GIL's waiters";
     /* cpython3: a timed-out waiter, or one a futex wake woke that has not
      * taken a signal yet, stays in the condvar until it runs (gil.c) */
-    bool cv_woken = g->py->gil == GS_GIL_CPYTHON3 &&
+    bool cv_woken = g->kind == GS_GIL_CPYTHON3 &&
                     (t->gw == GW_TIMEDOUT || (t->gw == GW_SIGNALED && !t->cv_consumed));
     if (listed && t->gw != GW_COND && !cv_woken)
         return "(5) in the GIL's waiters => waits on the GIL condition (or, cpython3, "
@@ -105,6 +105,10 @@ const char *gs__thr_invariant(const gs_engine_t *e, const gs_thr_t *t)
     }
     if (t->exec_active && (!t->started || t->finished))
         return "(10) executing => started and not finished";
+    if (t->in_sys && (t->holds_gil || (t->gw != GW_NONE && t->gw != GW_SIGNALED)))
+        return "(11) in a futex call on the GIL => not holding it, not waiting on it asleep";
+    if (t->accessing && (t->os != OS_ON || !t->exec_active || !t->acc_obj))
+        return "(12) running on a shared object => ON, executing, with an object";
     return NULL;
 }
 

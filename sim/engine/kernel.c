@@ -132,8 +132,30 @@ static gs_state_t blk_state(blk_t b)
     }
 }
 
+/* Shared objects (ft.c): whether t runs Python on its object now. A change
+ * is counted here, where every change of a thread's state passes, and ft.c
+ * re-times the object's sharers at the same instant (EV_FT). The caller has
+ * accounted t's progress at its old speed. */
+static void ft_count(gs_engine_t *e, gs_thr_t *t)
+{
+    bool now = t->os == OS_ON && t->exec_active && t->req.exec == GS_ST_PY && !t->in_sys &&
+               !t->finished;
+    if (now == t->accessing)
+        return;
+    int o = t->acc_obj - 1;
+    t->accessing = now;
+    e->obj_k[o] += now ? 1 : -1;
+    if (t->acc_writes)
+        e->obj_kw[o] += now ? 1 : -1;
+    if (!now)
+        t->stretch_ppm = 1000000;
+    gs__ev_push(e, e->now, EV_FT, o, 0);
+}
+
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
 {
+    if (t->acc_obj)
+        ft_count(e, t);
     gs_state_t st;
     int32_t who = -1;
     uint8_t flags = t->holds_gil ? GS_IV_HOLDS_GIL : 0;
@@ -143,7 +165,9 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
         switch (t->os) {
         case OS_ON:
             st = t->exec_active ? t->req.exec : GS_ST_PY;
-            if (t->paying) /* in a futex call: C, with the GIL or without */
+            if (t->in_sys) /* cpython2: a futex call on the GIL: GIL business on a core */
+                st = GS_ST_WAIT_GIL;
+            else if (t->paying) /* in a futex call: C, with the GIL or without */
                 st = t->holds_gil ? GS_ST_C_GIL : GS_ST_C_NOGIL;
             who = t->core->id;
             flags = 0;

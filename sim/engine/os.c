@@ -110,8 +110,10 @@ void gs__os_account(gs_engine_t *e, gs_thr_t *t)
     int64_t d = e->now - t->seg_start_ns;
     if (d <= 0)
         return;
-    if (t->exec_active) {
-        t->remaining_ns -= d;
+    if (t->in_sys) {
+        t->sys_ns -= d; /* cpython2: a futex call on the GIL (gil.c) */
+    } else if (t->exec_active) {
+        t->remaining_ns -= gs__ft_progress(t, d); /* slower on a shared object */
         if (t->req.exec == GS_ST_PY)
             t->py_exec_ns += d;
     }

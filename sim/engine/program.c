@@ -12,7 +12,16 @@ static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n)
         gs_set_op(c, o->id);
         switch (o->kind) {
         case GS_OP_CPU:
-            gs_cpu(c, gs_draw(c, &o->dur));
+            if (o->shared)
+                gs_touch_cpu(c, gs_draw(c, &o->dur), o->shared - 1, o->writes, o->every_ns);
+            else
+                gs_cpu(c, gs_draw(c, &o->dur));
+            break;
+        case GS_OP_GC:
+            gs_gc(c, gs_draw(c, &o->dur));
+            break;
+        case GS_OP_IMPORT:
+            gs_import(c, gs_draw(c, &o->dur), o->every_ns != 0);
             break;
         case GS_OP_IO:
             gs_io(c, gs_draw(c, &o->dur));

@@ -184,6 +184,7 @@ static bool lock_try(gs_engine_t *e, gs_thr_t *t, int i)
     if (!l->owner) {
         l->owner = t;
         l->count = 1;
+        gs__trace_lock_owner(e->trace, i, e->now, t->id);
         return true;
     }
     if (l->owner == t && e->m->locks[i].reentrant) {
@@ -224,6 +225,7 @@ static step_res_t step_unlock(gs_engine_t *e, gs_thr_t *t, int i)
     if (--l->count > 0)
         return STEP_NEXT;
     l->owner = NULL;
+    gs__trace_lock_owner(e->trace, i, e->now, -1);
     gs_thr_t *w = gs__waitq_pop(&l->waiters);
     if (w)
         gs__os_wake_by(e, t, w);

@@ -17,6 +17,7 @@
  * instants as "i" on the track of the thread they concern. Times are
  * microseconds (ts, dur) with the nanoseconds as the fractional part. */
 #include "gilsim/export.h"
+#include "gilsim/explain.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -76,6 +77,33 @@ static void add_metrics(cJSON *o, const gs_metric_t *ms, int n, const void *rec)
     }
 }
 
+/* Where thread th's waiting went (explain.h), every kind present, zeros too,
+ * so a script can add them up; "by" objects name only non-zero holders. */
+static cJSON *blame_json(const gs_trace_t *t, int th)
+{
+    gs_blame_t b;
+    if (gs_blame_compute(t, th, &b) != 0)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; o && k < GS_BLAME_COUNT; k++) {
+        char key[48];
+        snprintf(key, sizeof key, "%s_ns", gs_blame_key((gs_blame_kind_t)k));
+        add_i64(o, key, b.ns[k]);
+        int64_t *by = k == GS_BLAME_GIL_HELD ? b.gil_by : k == GS_BLAME_LOCK_HELD ? b.lock_by : NULL;
+        if (!by)
+            continue;
+        snprintf(key, sizeof key, "%s_by", gs_blame_key((gs_blame_kind_t)k));
+        cJSON *who = cJSON_AddObjectToObject(o, key);
+        for (int i = 0; who && i < gs_trace_n_threads(t); i++)
+            if (by[i])
+                add_i64(who, gs_trace_lane(t, gs_trace_thread_lane(t, i))->name, by[i]);
+    }
+    if (o)
+        add_i64(o, "total_ns", b.total_ns);
+    gs_blame_destroy(&b);
+    return o;
+}
+
 static cJSON *summary_tree(const gs_trace_t *t, const gs_stats_t *s)
 {
     cJSON *root = cJSON_CreateObject();
@@ -99,6 +127,7 @@ static cJSON *summary_tree(const gs_trace_t *t, const gs_stats_t *s)
         cJSON_AddStringToObject(o, "process",
                                 ts->process >= 0 ? gs_trace_process_name(t, ts->process) : "");
         add_metrics(o, thread, n_thread, ts);
+        cJSON_AddItemToObject(o, "blame", blame_json(t, i));
     }
     return root;
 }
@@ -317,6 +346,139 @@ static void emit_instants(emitter_t *em, const gs_trace_t *t, const int *thread_
     }
 }
 
+/* ---- counter tracks and flows ------------------------------------------------- */
+
+typedef struct delta {
+    int64_t t;
+    int64_t d;
+} delta_t;
+
+static int by_t(const void *a, const void *b)
+{
+    const delta_t *x = a, *y = b;
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+static cJSON *counter(const char *name, int pid, int64_t t, const char *key, int64_t value)
+{
+    cJSON *ev = cJSON_CreateObject();
+    if (!ev)
+        return NULL;
+    cJSON_AddStringToObject(ev, "name", name);
+    cJSON_AddStringToObject(ev, "ph", "C");
+    cJSON_AddNumberToObject(ev, "ts", (double)t / 1000.0);
+    cJSON_AddNumberToObject(ev, "pid", pid);
+    cJSON_AddNumberToObject(ev, "tid", 0);
+    cJSON *args = cJSON_AddObjectToObject(ev, "args");
+    if (args)
+        cJSON_AddNumberToObject(args, key, (double)value);
+    return ev;
+}
+
+/* Sorts n deltas and emits the running sum as a counter, once per instant
+ * and only when it changes (starting with 0 at time 0). */
+static void emit_sum(emitter_t *em, delta_t *d, size_t n, const char *name, int pid,
+                     const char *key)
+{
+    qsort(d, n, sizeof *d, by_t);
+    int64_t v = 0, shown = -1;
+    for (size_t i = 0; i < n && em->rc == 0;) {
+        int64_t t = d[i].t;
+        while (i < n && d[i].t == t)
+            v += d[i++].d;
+        if (v != shown || t == 0) {
+            emit(em, counter(name, pid, t, key, v));
+            shown = v;
+        }
+    }
+}
+
+/* Counter tracks: per process with a GIL its waiters; the OS ready queue
+ * (in "cores"); each queue's length. Perfetto draws them as graphs. */
+static void emit_counters(emitter_t *em, const gs_trace_t *t)
+{
+    int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t);
+    size_t cap = 2;
+    for (int i = 0; i < nt; i++)
+        cap += 2 * gs_trace_lane(t, gs_trace_thread_lane(t, i))->n;
+    cap += gs_trace_n_instants(t);
+    delta_t *d = malloc(cap * sizeof *d);
+    if (!d) {
+        em->rc = em->rc ? em->rc : GS_ENOMEM;
+        return;
+    }
+    for (int p = -1; p < np && em->rc == 0; p++) { /* -1: the ready queue */
+        if (p >= 0 && gs_trace_gil_lane(t, p) < 0)
+            continue;
+        size_t n = 0;
+        d[n++] = (delta_t){0, 0};
+        for (int i = 0; i < nt; i++) {
+            const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
+            if (p >= 0 && l->process != p)
+                continue;
+            for (size_t k = 0; k < l->n; k++)
+                if (l->iv[k].state == (p >= 0 ? GS_ST_WAIT_GIL : GS_ST_READY)) {
+                    d[n++] = (delta_t){l->iv[k].start_ns, +1};
+                    d[n++] = (delta_t){l->iv[k].end_ns, -1};
+                }
+        }
+        if (p >= 0)
+            emit_sum(em, d, n, "GIL waiters", p + 1, "threads");
+        else
+            emit_sum(em, d, n, "ready queue (waiting for a core)", np + 1, "threads");
+    }
+    const gs_instant_t *in = gs_trace_instants(t);
+    for (int q = 0; q < gs_trace_n_syncs(t, GS_ST_WAIT_QUEUE) && em->rc == 0; q++) {
+        char name[160];
+        snprintf(name, sizeof name, "queue %s", gs_trace_sync_name(t, GS_ST_WAIT_QUEUE, q));
+        size_t n = 0;
+        int64_t v = gs_trace_queue_initial(t, q);
+        d[n++] = (delta_t){0, v};
+        for (size_t k = 0; k < gs_trace_n_instants(t); k++)
+            if (in[k].kind == GS_IN_QUEUE_LEN && in[k].obj == q) {
+                d[n++] = (delta_t){in[k].t_ns, in[k].arg - v};
+                v = in[k].arg;
+            }
+        emit_sum(em, d, n, name, 1, "items");
+    }
+    free(d);
+}
+
+static cJSON *flow(const char *ph, int id, int pid, int tid, int64_t t)
+{
+    cJSON *ev = cJSON_CreateObject();
+    if (!ev)
+        return NULL;
+    cJSON_AddStringToObject(ev, "name", "GIL hand-off");
+    cJSON_AddStringToObject(ev, "cat", "gil");
+    cJSON_AddStringToObject(ev, "ph", ph);
+    cJSON_AddNumberToObject(ev, "id", id);
+    cJSON_AddNumberToObject(ev, "ts", (double)t / 1000.0);
+    cJSON_AddNumberToObject(ev, "pid", pid);
+    cJSON_AddNumberToObject(ev, "tid", tid);
+    if (ph[0] == 'f')
+        cJSON_AddStringToObject(ev, "bp", "e");
+    return ev;
+}
+
+/* A flow arrow for every GIL hand-off: from the last slice of the thread that
+ * held it to the first slice of the next holder. */
+static void emit_flows(emitter_t *em, const gs_trace_t *t, const int *thread_pid)
+{
+    int id = 0;
+    for (int p = 0; p < gs_trace_n_processes(t) && em->rc == 0; p++) {
+        const gs_lane_t *g = gs_trace_lane(t, gs_trace_gil_lane(t, p));
+        for (size_t k = 1; g && k < g->n && em->rc == 0; k++) {
+            const gs_interval_t *a = &g->iv[k - 1], *b = &g->iv[k];
+            if (a->who == b->who || a->who < 0 || b->who < 0)
+                continue;
+            id++;
+            emit(em, flow("s", id, thread_pid[a->who], a->who + 1, a->end_ns - 1));
+            emit(em, flow("f", id, thread_pid[b->who], b->who + 1, b->start_ns));
+        }
+    }
+}
+
 int gs_export_chrome(const gs_trace_t *t, FILE *out)
 {
     int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t), nc = gs_trace_n_cores(t);
@@ -378,6 +540,8 @@ int gs_export_chrome(const gs_trace_t *t, FILE *out)
         emit_lane(&em, t, gs_trace_lane(t, gs_trace_core_lane(t, c)), np + 1, nt + np + 1 + c);
     if (em.rc == 0)
         emit_instants(&em, t, thread_pid);
+    emit_counters(&em, t);
+    emit_flows(&em, t, thread_pid);
     if (em.rc == 0 && fputs("\n]}\n", out) < 0)
         em.rc = GS_EIO;
     free(em.buf);

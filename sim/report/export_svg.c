@@ -66,6 +66,42 @@ static const char *thread_name(const gs_trace_t *t, int i)
     return gs_trace_lane(t, gs_trace_thread_lane(t, i))->name;
 }
 
+/* The k-th line of msg wrapped at MSG_COLS characters (at a space when
+ * there is one; its own line breaks kept) into line; with k < 0 counts the
+ * lines. Returns the number of lines (k < 0) or 0. */
+#define MSG_COLS 150
+static int wrap_line(const char *msg, int k, char *line)
+{
+    int n = 0;
+    const char *p = msg;
+    while (*p) {
+        size_t len = strcspn(p, "\n");
+        if (len > MSG_COLS) {
+            len = MSG_COLS;
+            while (len > MSG_COLS / 2 && p[len] != ' ')
+                len--;
+            if (p[len] != ' ')
+                len = MSG_COLS;
+        }
+        if (n == k) {
+            memcpy(line, p, len);
+            line[len] = '\0';
+            return 0;
+        }
+        n++;
+        p += len;
+        while (*p == ' ' || *p == '\n')
+            p++;
+    }
+    return k < 0 ? n : 0;
+}
+
+/* The top of the lanes: below the title, the facts and the stop message. */
+static double lanes_top(const gs_trace_t *t)
+{
+    return 64 + 16 * wrap_line(gs_trace_message(t), -1, NULL);
+}
+
 static bool dark(uint32_t rgb)
 {
     int r = (int)(rgb >> 16) & 255, g = (int)(rgb >> 8) & 255, b = (int)rgb & 255;
@@ -160,6 +196,13 @@ static void draw_lane(const view_t *v, const gs_lane_t *l, double y)
             gs_xml_escape(out, gs_trace_op_label(v->t, iv->op));
         }
         fputs("</title></rect>\n", out);
+        /* Ready or switching in while holding the GIL: a blue band along the
+         * bottom third, as in the viewer and the legend. */
+        if ((iv->flags & GS_IV_HOLDS_GIL) && (iv->state == GS_ST_READY || iv->state == GS_ST_SWITCH))
+            fprintf(out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
+                         "fill=\"#%06X\" pointer-events=\"none\"/>\n",
+                    xa, y + LANE_H * 2 / 3, xb - xa, LANE_H / 3,
+                    (unsigned)gs_state_color(GS_ST_PY));
         /* Names on wide GIL and core bars, as in the viewer. */
         if (*who && xb - xa > 8.0 * (double)strlen(who) + 8) {
             fprintf(out,
@@ -228,8 +271,9 @@ static double svg_height(const gs_trace_t *t, int W)
     n_lanes += nt + nc;
     n_heads += 1;
     int per_row = (W - 16) / 230 > 0 ? (W - 16) / 230 : 1;
-    int legend_rows = (GS_ST_COUNT + per_row - 1) / per_row; /* states but done, + markers */
-    return 64 + n_heads * HEAD_H + n_lanes * (LANE_H + LANE_GAP) + 40 + legend_rows * 22 + 20;
+    /* states but done, the GIL stripe, the markers */
+    int legend_rows = (GS_ST_COUNT + 1 + per_row - 1) / per_row;
+    return lanes_top(t) + n_heads * HEAD_H + n_lanes * (LANE_H + LANE_GAP) + 40 + legend_rows * 22 + 20;
 }
 
 /* The SVG header, the title and the line of facts. */
@@ -250,12 +294,20 @@ static void svg_title(const view_t *v, const gs_svg_opts_t *o, int W, double H)
     fputs("</text>\n", out);
     char b1[32], b2[32];
     fprintf(out, "<text x=\"16\" y=\"50\" font-size=\"13\" fill=\"#333333\">%d thread%s, %d core%s, "
-                 "seed %llu, %s: ",
+                 "seed %llu, %s (shown: %s to %s)</text>\n",
             nt, nt == 1 ? "" : "s", nc, nc == 1 ? "" : "s", (unsigned long long)gs_trace_seed(t),
-            gs_outcome_key(gs_trace_outcome(t)));
-    gs_xml_escape(out, gs_trace_message(t));
-    fprintf(out, " (shown: %s to %s)</text>\n", gs_format_ns(v->from, b1, sizeof b1),
+            gs_outcome_key(gs_trace_outcome(t)), gs_format_ns(v->from, b1, sizeof b1),
             gs_format_ns(v->to, b2, sizeof b2));
+    /* Why a run stopped (a deadlock's cycle): its lines, wrapped to the width. */
+    int n = wrap_line(gs_trace_message(t), -1, NULL);
+    for (int k = 0; k < n; k++) {
+        fprintf(out, "<text x=\"16\" y=\"%.0f\" font-size=\"13\" fill=\"#B00020\">",
+                66.0 + 16 * k);
+        char line[MSG_COLS + 1];
+        wrap_line(gs_trace_message(t), k, line);
+        gs_xml_escape(out, line);
+        fputs("</text>\n", out);
+    }
 }
 
 /* A process's heading, its GIL lane and its threads' lanes from y; returns
@@ -416,6 +468,17 @@ static void svg_legend(FILE *out, double y, int W)
         lx = 16;
         y += 22;
     }
+    fprintf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"14\" height=\"14\" fill=\"#%06X\" "
+                 "stroke=\"#666666\" stroke-width=\"0.5\"/><rect x=\"%.0f\" y=\"%.1f\" width=\"14\" "
+                 "height=\"5\" fill=\"#%06X\"/><text x=\"%.0f\" y=\"%.1f\">ready, still holding the "
+                 "GIL</text>\n",
+            lx, y, (unsigned)gs_state_color(GS_ST_READY), lx, y + 9,
+            (unsigned)gs_state_color(GS_ST_PY), lx + 19, y + 12);
+    lx += 230;
+    if (lx + 230 > W) {
+        lx = 16;
+        y += 22;
+    }
     fprintf(out, "<path d=\"M%.0f %.1f l-5 -9 h10 z\" fill=\"#CC79A7\"/><text x=\"%.0f\" "
                  "y=\"%.1f\">drop request, forced switch, futile wake-up</text>\n",
             lx + 7, y + 13, lx + 19, y + 12);
@@ -440,7 +503,7 @@ int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
     if (!thread_y)
         return GS_ENOMEM;
     svg_title(&v, o, W, svg_height(t, W));
-    double top = 64;
+    double top = lanes_top(t);
     double bottom = svg_lanes(&v, top, thread_y);
     int rc = svg_instants(&v, thread_y, top, bottom);
     free(thread_y);

@@ -97,6 +97,9 @@ static void thread_pass(const gs_lane_t *lane, bool has_gil, int64_t end_ns, boo
         int64_t d = dur(iv);
         if (k == 0)
             ts->started_ns = iv->start_ns;
+        if (ts->response_ns < 0 &&
+            (iv->state == GS_ST_PY || iv->state == GS_ST_C_GIL || iv->state == GS_ST_C_NOGIL))
+            ts->response_ns = iv->start_ns - ts->started_ns;
         switch (iv->state) {
         case GS_ST_PY: ts->py_ns += d; break;
         case GS_ST_C_GIL: ts->c_gil_ns += d; break;
@@ -144,6 +147,27 @@ static void thread_pass(const gs_lane_t *lane, bool has_gil, int64_t end_ns, boo
         if (last < end_ns || all_done)
             ts->finished_ns = last;
     }
+    ts->turnaround_ns = ts->finished_ns >= 0 && ts->started_ns >= 0
+                            ? ts->finished_ns - ts->started_ns : -1;
+    ts->waiting_ns = ts->core_wait_ns + ts->gil_wait_ns;
+}
+
+/* The means of the OS numbers over the threads that have them. */
+static void os_means(gs_stats_t *s)
+{
+    int64_t sum[3] = {0, 0, 0}, n[3] = {0, 0, 0};
+    for (int i = 0; i < s->n_threads; i++) {
+        const gs_thread_stats_t *ts = &s->threads[i];
+        int64_t v[3] = {ts->turnaround_ns, ts->response_ns, ts->started_ns >= 0 ? ts->waiting_ns : -1};
+        for (int k = 0; k < 3; k++)
+            if (v[k] >= 0) {
+                sum[k] += v[k];
+                n[k]++;
+            }
+    }
+    s->turnaround_mean_ns = n[0] ? sum[0] / n[0] : -1;
+    s->response_mean_ns = n[1] ? sum[1] / n[1] : -1;
+    s->waiting_mean_ns = n[2] ? sum[2] / n[2] : -1;
 }
 
 /* Every thread's own figures and I/O-to-GIL samples, then the pooled
@@ -164,7 +188,7 @@ static int threads_pass(const gs_trace_t *t, gs_stats_t *s)
         const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
         ts->name = l->name;
         ts->process = l->process;
-        ts->started_ns = ts->finished_ns = -1;
+        ts->started_ns = ts->finished_ns = ts->response_ns = -1;
         bool has_gil = l->process >= 0 && gs_trace_gil_lane(t, l->process) >= 0;
         int64_t first = n_samples;
         thread_pass(l, has_gil, s->end_ns, s->outcome == GS_OUT_DONE, ts, samples, &n_samples,
@@ -316,6 +340,7 @@ int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
         goto oom;
     cores_pass(t, s);
     ratios(s);
+    os_means(s);
     return 0;
 oom:
     gs_stats_destroy(s);

@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -392,6 +393,27 @@ int gs__scen_apply_override(cJSON *root, const gs_override_t *o, char *why, size
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* cJSON returns NULL both for bad JSON and when an allocation fails; its
+ * allocations go through these hooks so that the loader can tell them apart
+ * (out of memory is not an invalid file). */
+static _Thread_local bool tl_cjson_oom;
+
+static void *cjson_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        tl_cjson_oom = true;
+    return p;
+}
+
+static void cjson_hooks(void)
+{
+    cJSON_Hooks h = {cjson_malloc, free};
+    cJSON_InitHooks(&h);
+}
+
+static pthread_once_t cjson_once = PTHREAD_ONCE_INIT;
+
 static int load_tree(const char *file, const char *text, size_t len, const gs_override_t *ov,
                      int n_ov, gs_model_t **out, gs_diag_t *diag)
 {
@@ -405,9 +427,21 @@ static int load_tree(const char *file, const char *text, size_t len, const gs_ov
                           "[{\"name\": \"t\", \"program\": [{\"cpu\": \"5ms\"}]}]}");
         return GS_ESYNTAX;
     }
+    char strict[256];
+    size_t bad = gs__scen_check_strict(text, len, strict, sizeof strict);
+    if (bad != SIZE_MAX) {
+        syntax_error(diag, file, text, len, bad, strict);
+        return GS_ESYNTAX;
+    }
     if (!check_depth(diag, file, text, len))
         return GS_ESYNTAX;
+    pthread_once(&cjson_once, cjson_hooks);
+    tl_cjson_oom = false;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root && tl_cjson_oom) {
+        gs__scen_diag_add(diag, GS_ENOMEM, file, 0, 0, "", "out of memory reading the JSON");
+        return GS_ENOMEM;
+    }
     if (!root) {
         explain_syntax(diag, file, text, len, end ? (size_t)(end - text) : 0);
         return GS_ESYNTAX;
@@ -505,6 +539,31 @@ int gs_scenario_load_string(const char *name, const char *text, size_t len,
     return rc;
 }
 
+int gs_scenario_read_file(const char *path, char **text, size_t *len, gs_diag_t *diag)
+{
+    gs_diag_t local;
+    if (!diag)
+        diag = &local;
+    memset(diag, 0, sizeof *diag);
+    *text = NULL;
+    char why[256];
+    int rc = gs__scen_read_input(path, text, len, why, sizeof why);
+    if (rc) {
+        gs__scen_diag_add(diag, rc, path, 0, 0, "", why);
+        return rc;
+    }
+    if (*len > GS_SCEN_MAX_BYTES) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the file is larger than the limit of %d bytes (4 MiB)",
+                 GS_SCEN_MAX_BYTES);
+        gs__scen_diag_add(diag, GS_ESCENARIO, path, 0, 0, "", msg);
+        free(*text);
+        *text = NULL;
+        return GS_ESCENARIO;
+    }
+    return 0;
+}
+
 int gs_scenario_load_file(const char *path, const gs_override_t *ov, int n_ov, gs_model_t **out,
                           gs_diag_t *diag)
 {
@@ -518,57 +577,12 @@ int gs_scenario_load_file(const char *path, const gs_override_t *ov, int n_ov, g
         gs__scen_diag_add(diag, GS_EINVAL, path ? path : "", 0, 0, "", "invalid argument");
         return GS_EINVAL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        gs__scen_diag_add(diag, GS_EIO, path, 0, 0, "", strerror(errno));
-        return GS_EIO;
-    }
-    /* A buffer the size of the file (grown for pipes and /dev/stdin), not
-     * of the 4 MiB limit: mapping and unmapping that cost more than parsing
-     * a lesson. One byte more than the limit is read to tell "too large". */
-    struct stat st;
-    size_t cap = 4096;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        cap = (size_t)st.st_size < GS_SCEN_MAX_BYTES ? (size_t)st.st_size + 1
-                                                     : (size_t)GS_SCEN_MAX_BYTES + 1;
-    char *buf = malloc(cap + 1);
+    char *buf = NULL;
     size_t len = 0;
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap || cap > GS_SCEN_MAX_BYTES || ferror(f))
-            break;
-        size_t grown = cap * 2 > (size_t)GS_SCEN_MAX_BYTES + 1 ? (size_t)GS_SCEN_MAX_BYTES + 1
-                                                               : cap * 2;
-        char *nb = realloc(buf, grown + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap = grown;
-    }
-    if (!buf) {
-        fclose(f);
-        gs__scen_diag_add(diag, GS_ENOMEM, path, 0, 0, "", "out of memory");
-        return GS_ENOMEM;
-    }
-    int rc;
-    if (ferror(f)) {
-        gs__scen_diag_add(diag, GS_EIO, path, 0, 0, "", "read error");
-        rc = GS_EIO;
-    } else if (len > GS_SCEN_MAX_BYTES) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "the file is larger than the limit of %d bytes (4 MiB)",
-                 GS_SCEN_MAX_BYTES);
-        gs__scen_diag_add(diag, GS_ESCENARIO, path, 0, 0, "", msg);
-        rc = GS_ESCENARIO;
-    } else {
-        buf[len] = '\0';
-        rc = load_tree(path, buf, len, ov, n_ov, out, diag);
-    }
+    int rc = gs_scenario_read_file(path, &buf, &len, diag);
+    if (rc == 0)
+        rc = load_tree(strcmp(path, "-") == 0 ? "<stdin>" : path, buf, len, ov, n_ov, out, diag);
     free(buf);
-    fclose(f);
     return rc;
 }
 
@@ -580,11 +594,22 @@ void gs_diag_print(const gs_diag_t *d, FILE *out)
     for (int i = 0; i < d->n; i++) {
         const gs_error_t *e = &d->e[i];
         gs_error_format(e, buf, sizeof buf);
-        fprintf(out, "%s\n", buf);
+        gs_fput_escaped(out, buf, true); /* messages quote names from the file */
+        fputc('\n', out);
         if (e->code == GS_ESYNTAX && e->line > 0 && d->excerpt[0]) {
-            fprintf(out, "    %s\n    ", d->excerpt);
-            for (int k = 0; k < d->excerpt_col && d->excerpt[k]; k++)
-                fputc(d->excerpt[k] == '\t' ? '\t' : ' ', out);
+            /* The line as it is, but with controls made visible; the caret
+             * goes under the same character. */
+            fputs("    ", out);
+            gs_fput_escaped(out, d->excerpt, false);
+            fputs("\n    ", out);
+            for (int k = 0; k < d->excerpt_col && d->excerpt[k]; k++) {
+                char one[2] = {d->excerpt[k], '\0'}, esc[8];
+                size_t wide = strlen(gs_escape_controls(one, esc, sizeof esc, false));
+                if ((d->excerpt[k] & 0xC0) == 0x80)
+                    continue; /* a UTF-8 continuation byte: no column of its own */
+                for (size_t c = 0; c < wide; c++)
+                    fputc(' ', out);
+            }
             fputs("^\n", out);
         }
     }

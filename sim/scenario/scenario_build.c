@@ -22,19 +22,22 @@
 static const char *const top_keys[] = {
     "name",  "description", "seed",   "until",  "max_events", "machine",   "python",
     "locks", "rlocks",      "events", "queues", "threads",    "processes", "annotations",
-    "$schema", NULL};
+    "open_at", "objects", "$schema", NULL};
 static const char *const machine_keys[] = {
     "cores",       "policy",      "timeslice",           "context_switch",
     "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
     "timer_slack", "timer_jitter", "futex", "requester_first", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", NULL};
-static const char *const python_keys[] = {"gil",           "switch_interval", "waker",
-                                          "signal_steal",  "check_interval",  "tick",
-                                          "slowdown",      "thread_create",   NULL};
+static const char *const python_keys[] = {"version",      "gil",            "switch_interval",
+                                          "waker",        "signal_steal",   "check_interval",
+                                          "tick",         "futex",          "slowdown",
+                                          "thread_create", "PYTHON_GIL",    "refcount",
+                                          "pymutex_hold", "pymutex_park",   "stop_the_world",
+                                          NULL};
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
 static const char *const queue_keys[] = {"maxsize", "initial", NULL};
-static const char *const thread_keys[] = {"name",     "count",   "start_at", "autostart",
+static const char *const thread_keys[] = {"name",     "count",   "start_at", "autostart", "daemon", "interpreter",
                                           "priority", "program", NULL};
 static const char *const process_keys[] = {"name", "start_at", "create", "python", "threads",
                                            NULL};
@@ -122,15 +125,51 @@ static void get_hundredths(gs__scen_t *ld, const cJSON *obj, const char *key, do
     gs__scen_pop(ld, mark);
 }
 
+/* python.version: a preset name, as a string ("3.10") or, where that reads
+ * the same, a number (2.7). Fills py from the preset; false if invalid. */
+static bool read_version(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
+{
+    size_t mark = gs__scen_push_key(ld, "version");
+    char name[32] = "";
+    bool ok = false;
+    if (cJSON_IsString(v))
+        snprintf(name, sizeof name, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(name, sizeof name, "%g", v->valuedouble);
+    if (name[0] && gs_python_preset(name, py) == 0) {
+        ok = true;
+    } else if (cJSON_IsNumber(v) && strcmp(name, "3.1") == 0) {
+        gs__scen_err(ld, "3.1 is not a preset (3.1 had the old GIL); for 3.10 write it as a "
+                         "string, \"3.10\" (on the command line: --set "
+                         "'python.version=\"3.10\"')");
+    } else {
+        char got[64];
+        if (cJSON_IsNumber(v))
+            snprintf(got, sizeof got, "%s", name);
+        else if (cJSON_IsString(v))
+            snprintf(got, sizeof got, "\"%.40s\"", v->valuestring);
+        else
+            gs__scen_describe(v, got, sizeof got);
+        gs__scen_err(ld, "unknown version %s; expected one of %s", got,
+                     gs_python_preset_names());
+    }
+    gs__scen_pop(ld, mark);
+    return ok;
+}
+
 /* Applies the keys present in v onto py (a copy of the defaults or of the
- * top-level python). */
+ * top-level python). A version starts from its preset (dropping what the
+ * top level set); the other keys win over it. */
 static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
 {
-    if (!gs__scen_expect_object(ld, v, "{\"gil\": \"cpython3\", \"switch_interval\": \"5ms\"}"))
+    if (!gs__scen_expect_object(ld, v, "{\"version\": \"3.12\", \"switch_interval\": \"5ms\"}"))
         return;
     gs__scen_check_keys(ld, v, python_keys);
     int e;
     int64_t i;
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(v, "version");
+    if (ver)
+        read_version(ld, ver, py);
     if (gs__scen_get_enum(ld, v, "gil", gil_names, &e) > 0)
         py->gil = (gs_gil_kind_t)e;
     gs__scen_get_fixed(ld, v, "switch_interval", 1, &py->switch_interval_ns);
@@ -139,6 +178,25 @@ static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
     if (gs__scen_get_int(ld, v, "check_interval", 1, 1000000, &i) > 0)
         py->check_interval = (int)i;
     gs__scen_get_fixed(ld, v, "tick", 1, &py->tick_ns);
+    gs__scen_get_fixed(ld, v, "futex", 0, &py->futex_ns);
+    gs__scen_get_fixed(ld, v, "refcount", 0, &py->refcount_ns);
+    gs__scen_get_fixed(ld, v, "pymutex_hold", 0, &py->pymutex_hold_ns);
+    gs__scen_get_fixed(ld, v, "pymutex_park", 0, &py->pymutex_park_ns);
+    gs__scen_get_fixed(ld, v, "stop_the_world", 0, &py->stw_ns);
+    if (gs__scen_get_int(ld, v, "PYTHON_GIL", 0, 1, &i) > 0) {
+        if (i == 0 && py->version > 0 && !py->free_threaded) {
+            size_t mark = gs__scen_push_key(ld, "PYTHON_GIL");
+            char buf[16];
+            gs__scen_err(ld, "0 needs a free-threaded build (CPython %s says \"Disabling the "
+                             "GIL is not supported by this build\"); pick a version such as "
+                             "\"3.14t\"",
+                         gs_python_version_name(py, buf, sizeof buf));
+            gs__scen_pop(ld, mark);
+        }
+        py->python_gil = (int)i;
+        if (i == 1 && py->gil == GS_GIL_NONE)
+            py->gil = GS_GIL_CPYTHON3; /* the same binary with its GIL on */
+    }
     gs__scen_get_fixed(ld, v, "thread_create", 0, &py->thread_create_ns);
     const cJSON *steal = cJSON_GetObjectItemCaseSensitive(v, "signal_steal");
     if (steal) {
@@ -268,7 +326,10 @@ static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
     const cJSON *nm = cJSON_GetObjectItemCaseSensitive(v, "name");
     const char *name;
     int64_t count = 1, start_at = 0, prio = 0;
-    bool autostart = true;
+    bool autostart = true, daemon = false;
+    int64_t interp = 0;
+    gs__scen_get_bool(ld, v, "daemon", &daemon);
+    gs__scen_get_int(ld, v, "interpreter", 0, 1000, &interp);
     int has_count = gs__scen_get_int(ld, v, "count", 1, GS_SCEN_MAX_THREADS, &count);
     int has_start = gs__scen_get_fixed(ld, v, "start_at", 0, &start_at);
     gs__scen_get_bool(ld, v, "autostart", &autostart);
@@ -328,6 +389,8 @@ static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
         gs_thread_spec_t *t = &ld->m->threads[dc->first + k];
         t->start_at_ns = start_at;
         t->autostart = autostart;
+        t->daemon = daemon;
+        t->interpreter = (int)interp;
         t->priority = (int)prio;
     }
     ld->n_decls++;
@@ -498,6 +561,7 @@ static void read_top(gs__scen_t *ld, const cJSON *root, gs_python_t *py)
     if (gs__scen_get_int(ld, root, "seed", 0, INT64_C(9007199254740992), &i) > 0)
         m->seed = (uint64_t)i;
     gs__scen_get_fixed(ld, root, "until", 1, &m->until_ns);
+    gs__scen_get_fixed(ld, root, "open_at", 0, &m->open_at_ns);
     gs__scen_get_int(ld, root, "max_events", 1, INT64_C(1000000000000), &m->max_events);
     const cJSON *v;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "machine"))) {
@@ -535,6 +599,7 @@ void gs__scen_build(gs__scen_t *ld, const cJSON *root)
     read_name_list(ld, root, "rlocks", 1);
     read_name_list(ld, root, "events", 2);
     read_queues(ld, root);
+    gs__scen_read_objects(ld, root);
 
     ld->decls = calloc((size_t)count_decls(root) + 1, sizeof *ld->decls);
     if (!ld->decls) {

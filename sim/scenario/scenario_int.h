@@ -30,6 +30,16 @@
 #define GS_SCEN_MAX_REPEAT INT64_C(1000000000000)
 #define GS_SCEN_PROCESS_CREATE_NS INT64_C(10000000) /* default process start-up: 10 ms */
 
+/* ---- input and strict JSON (scenario_strict.c) --------------------------- */
+/* Reads a regular file, or standard input for "-", into a NUL-terminated
+ * buffer (at most GS_SCEN_MAX_BYTES + 1 bytes). 0, or GS_EIO/GS_ENOMEM with
+ * why ("this is a directory; a scenario must be a regular file ..."). */
+int gs__scen_read_input(const char *path, char **out, size_t *len, char *why, size_t n);
+/* The offset of the first thing RFC 8259 forbids that cJSON accepts (leading
+ * zeros, raw control characters, NUL, invalid UTF-8, lone surrogates,
+ * \u0000, UTF-16, a lone BOM), with msg; SIZE_MAX when there is none. */
+size_t gs__scen_check_strict(const char *text, size_t len, char *msg, size_t n);
+
 /* ---- names: string -> index, open addressing ---------------------------- */
 typedef struct gs__names {
     const char **key; /* not owned: the model's strings */
@@ -118,6 +128,10 @@ void gs__scen_build(gs__scen_t *ld, const cJSON *root);
 /* ---- ops (scenario_ops.c) ---------------------------------------------- */
 /* Reads a list of ops into a new array (also on error: the caller owns it). */
 bool gs__scen_read_ops(gs__scen_t *ld, const cJSON *arr, gs_op_t **out, int *n_out);
+/* scenario_ft.c: top-level "objects"; a cpu op's reads/writes/every and an
+ * import's free_threading (false on error, reported). */
+void gs__scen_read_objects(gs__scen_t *ld, const cJSON *root);
+bool gs__scen_read_access(gs__scen_t *ld, const cJSON *v, gs_op_t *op);
 int64_t gs__scen_count_nodes(const gs_op_t *ops, int n);
 gs_op_t *gs__scen_copy_ops(const gs_op_t *src, int n); /* deep; NULL on OOM */
 

@@ -25,13 +25,15 @@ static const struct verb {
     {"clear", GS_OP_CLEAR, ARG_EVENT},     {"put", GS_OP_PUT, ARG_QUEUE},
     {"get", GS_OP_GET, ARG_QUEUE},         {"start", GS_OP_START, ARG_THREAD},
     {"join", GS_OP_JOIN, ARG_THREAD},      {"repeat", GS_OP_REPEAT, ARG_COUNT},
+    {"gc", GS_OP_GC, ARG_DUR},             {"import", GS_OP_IMPORT, ARG_DUR},
 };
 #define N_VERBS ((int)(sizeof verbs / sizeof verbs[0]))
 static const char *const op_keys[] = {"cpu",   "io",  "sleep", "c_call", "acquire",
                                       "release", "wait", "set",  "clear",  "put",
                                       "get",   "start", "join", "repeat", "releases_gil",
-                                      "do",    NULL};
-#define VERB_LIST "cpu, io, sleep, c_call, acquire, release, wait, set, clear, put, get, start, join, repeat"
+                                      "do",    "gc",    "import", "reads", "writes",
+                                      "every", "free_threading", NULL};
+#define VERB_LIST "cpu, io, sleep, c_call, acquire, release, wait, set, clear, put, get, start, join, repeat, gc, import"
 
 static int add_op_label(gs__scen_t *ld, const char *label)
 {
@@ -96,8 +98,8 @@ static int resolve_sync(gs__scen_t *ld, const cJSON *v, enum arg a)
     if (!cJSON_IsString(v)) {
         char got[64];
         gs__scen_describe(v, got, sizeof got);
-        gs__scen_err(ld, "expected the name of a %s, got %s",
-                     a == ARG_LOCK ? "lock" : a == ARG_EVENT ? "event" : "queue", got);
+        gs__scen_err(ld, "expected the name of %s, got %s",
+                     a == ARG_LOCK ? "a lock" : a == ARG_EVENT ? "an event" : "a queue", got);
         return -1;
     }
     const char *s = v->valuestring;
@@ -339,6 +341,7 @@ static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
     bool ok = read_verb_arg(ld, vb, arg, op);
     if (rg)
         ok &= read_releases_gil(ld, rg, op);
+    ok = ok && gs__scen_read_access(ld, v, op);
     if (vb->kind == GS_OP_REPEAT) {
         if (!read_repeat_body(ld, body, op))
             return false;

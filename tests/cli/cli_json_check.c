@@ -43,7 +43,7 @@ static int check_trace(const cJSON *root)
     const cJSON *evs = cJSON_GetObjectItem(root, "traceEvents");
     if (!cJSON_IsArray(evs))
         return bad("no traceEvents array", root);
-    long nx = 0, ni = 0, nthreads = 0, nprocs = 0;
+    long nx = 0, ni = 0, nthreads = 0, nprocs = 0, nc = 0, nflow = 0, nflows = 0;
     const cJSON *ev;
     cJSON_ArrayForEach(ev, evs)
     {
@@ -75,10 +75,25 @@ static int check_trace(const cJSON *root)
                 nthreads += n[0] == 't';
                 nprocs += n[0] == 'p';
             }
+        } else if (strcmp(ph->valuestring, "C") == 0) {
+            const cJSON *args = cJSON_GetObjectItem(ev, "args");
+            if (!cJSON_IsNumber(cJSON_GetObjectItem(ev, "ts")) || !cJSON_IsObject(args) ||
+                !cJSON_IsNumber(args->child))
+                return bad("C needs ts and a number in args", ev);
+            nc++;
+        } else if (strcmp(ph->valuestring, "s") == 0 || strcmp(ph->valuestring, "f") == 0) {
+            if (!cJSON_IsNumber(cJSON_GetObjectItem(ev, "ts")) ||
+                !cJSON_IsNumber(cJSON_GetObjectItem(ev, "id")))
+                return bad("flow events need ts and id", ev);
+            nflow += ph->valuestring[0] == 's' ? 1 : -1; /* every start has its finish */
+            nflows += ph->valuestring[0] == 's';
         } else
             return bad("unknown ph", ev);
     }
-    printf("X=%ld i=%ld threads=%ld processes=%ld\n", nx, ni, nthreads, nprocs);
+    if (nflow != 0)
+        return bad("flow starts and finishes do not pair", root);
+    printf("X=%ld i=%ld threads=%ld processes=%ld counters=%ld flows=%ld\n", nx, ni, nthreads,
+           nprocs, nc, nflows);
     return 0;
 }
 

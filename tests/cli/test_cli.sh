@@ -7,6 +7,7 @@
 # --resume, interruption) and atomic outputs. Prints "ok N - name" or
 # "not ok N - name" per check and exits non-zero if any failed.
 set -u
+TESTLIB=$(dirname "$(realpath "$0")")/../testlib.sh
 GILSIM=${1:?usage: test_cli.sh GILSIM JSONCHECK}
 JC=${2:?usage: test_cli.sh GILSIM JSONCHECK}
 GILSIM=$(cd "$(dirname "$GILSIM")" && pwd)/$(basename "$GILSIM")
@@ -18,25 +19,7 @@ W=$(mktemp -d /tmp/gilsim-cli-XXXXXX)
 trap 'rm -rf "$W"' EXIT
 cd "$W" || exit 2
 
-n=0
-failed=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; }
-check() { # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
-}
-# expect CODE NAME CMD...: runs CMD with stdout/stderr in out.txt/err.txt
-expect() {
-    local want=$1 name=$2; shift 2
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" -eq "$want" ]; then pass "$name (exit $want)"; else
-        fail "$name" "exit $got, wanted $want: $*" "stderr: $(head -c 600 err.txt)"
-    fi
-}
-has() { grep -q -- "$1" "$2"; }
-lacks() { ! grep -q -- "$1" "$2"; }
+. "$SRC/tests/cli/tap.sh"
 
 cat >ok.json <<'EOF'
 { "name": "two workers", "seed": 3,

@@ -11,7 +11,7 @@
 #     not run either: for commands that open a window, need the network or
 #     rebuild the project. Use it sparingly, always with a reason.
 # Each file's blocks run in order, each in its own `bash -euo pipefail`, in one
-# fresh temporary directory per file that holds a copy of scenarios/ and docs/
+# fresh temporary directory per file that holds a copy of scenarios/, docs/ and examples/
 # from --source, so `gilsim run scenarios/03-convoy.json` works as it does in
 # the repository. The --path directories (the build's gilsim and gilsim-view)
 # come first on PATH. A block that calls gilsim-view is skipped, and says so,
@@ -98,7 +98,7 @@ for md in "$@"; do
         rm -rf "$work"
         continue
     fi
-    for d in scenarios docs; do
+    for d in scenarios docs examples; do
         [ -d "$src/$d" ] && cp -r "$src/$d" "$work/$d"
     done
     if [ -f "$blocks/skipped" ]; then

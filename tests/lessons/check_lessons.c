@@ -882,6 +882,128 @@ START_TEST(test_default_scenario_is_the_convoy_lesson)
 }
 END_TEST
 
+/* ---- 15-18. Python versions: free-threaded builds, subinterpreters ------------ */
+
+/* Runs a lesson with one --set override ("threads[0].count=1"). */
+static void run_lesson_set(lesson_t *l, const char *file, const char *set)
+{
+    char path[1024], buf[256];
+    lesson_path(file, path, sizeof path);
+    snprintf(buf, sizeof buf, "%s", set);
+    gs_override_t ov;
+    ck_assert_int_eq(gs_override_parse(buf, &ov), 0);
+    gs_model_t *m = NULL;
+    gs_diag_t d;
+    if (gs_scenario_load_file(path, &ov, 1, &m, &d) != 0) {
+        gs_diag_print(&d, stderr);
+        ck_abort_msg("%s with %s does not load", file, set);
+    }
+    run_model(l, m, file);
+}
+
+static void set_python_gil(gs_model_t *m, void *arg)
+{
+    m->processes[0].python.python_gil = *(int *)arg;
+}
+
+static void set_preset(gs_model_t *m, void *arg)
+{
+    ck_assert_int_eq(gs_python_preset(arg, &m->processes[0].python), 0);
+}
+
+START_TEST(test_free_threaded_independent_work_scales)
+{
+    lesson_t four, one, t313;
+    run_lesson(&four, "15-free-threaded-scales.json", NULL, NULL);
+    run_lesson_set(&one, "15-free-threaded-scales.json", "threads[0].count=1");
+    run_lesson(&t313, "15-free-threaded-scales.json", set_preset, "3.13t");
+    /* four threads' work in about one thread's time */
+    ck_assert_int_le(four.s.makespan_ns, one.s.makespan_ns + one.s.makespan_ns / 20);
+    /* each thread pays its build's single-thread cost: 3.13t more than 3.14t */
+    ck_assert_int_gt(one.s.makespan_ns, 52 * MS);
+    ck_assert_int_gt(t313.s.makespan_ns, four.s.makespan_ns * 5 / 4);
+    done(&four);
+    done(&one);
+    done(&t313);
+}
+END_TEST
+
+START_TEST(test_free_threaded_one_shared_dict_stops_the_scaling)
+{
+    lesson_t four, one, two;
+    run_lesson(&four, "16-free-threaded-shared-dict.json", NULL, NULL);
+    run_lesson_set(&one, "16-free-threaded-shared-dict.json", "threads[0].count=1");
+    run_lesson_set(&two, "16-free-threaded-shared-dict.json", "threads[0].count=2");
+    /* more sharers, slower: four threads do less work per second than one */
+    ck_assert_int_lt(one.s.makespan_ns, two.s.makespan_ns);
+    double speedup = 4.0 * (double)one.s.makespan_ns / (double)four.s.makespan_ns;
+    ck_assert_msg(speedup < 0.5, "four threads on one dict: %.2fx one thread", speedup);
+    done(&four);
+    done(&one);
+    done(&two);
+}
+END_TEST
+
+START_TEST(test_free_threaded_import_turns_the_gil_back_on)
+{
+    lesson_t l, off;
+    int zero = 0;
+    run_lesson(&l, "17-free-threaded-import.json", NULL, NULL);
+    run_lesson(&off, "17-free-threaded-import.json", set_python_gil, &zero);
+    const gs_instant_t *in = gs_trace_instants(l.t);
+    int64_t enabled = -1;
+    for (size_t i = 0; i < gs_trace_n_instants(l.t); i++)
+        if (in[i].kind == GS_IN_GIL_ENABLED)
+            enabled = in[i].t_ns;
+    ck_assert_int_ge(enabled, 10 * MS);
+    /* before: nobody waits for a GIL; after: the threads take turns */
+    ck_assert_int_gt(l.s.gil_switches, 5);
+    ck_assert_int_gt(l.s.makespan_ns, 2 * off.s.makespan_ns);
+    /* PYTHON_GIL=0: the import changes nothing, all four run in parallel */
+    for (int i = 0; i < off.s.n_threads; i++)
+        ck_assert_int_eq(off.s.threads[i].gil_wait_ns, 0);
+    done(&l);
+    done(&off);
+}
+END_TEST
+
+START_TEST(test_subinterpreters_run_in_parallel_with_their_own_gil)
+{
+    lesson_t l, threads;
+    run_lesson(&l, "18-subinterpreters.json", NULL, NULL);
+    run_lesson(&threads, "02-four-threads.json", NULL, NULL);
+    ck_assert_int_eq(gs_trace_n_processes(l.t), 5); /* the main interpreter, and four */
+    /* four GILs, each held by its own worker, none waited for */
+    for (int i = 0; i < l.s.n_threads; i++)
+        ck_assert_int_eq(l.s.threads[i].gil_wait_ns, 0);
+    /* done soon after 50.5 ms of work plus 1.1 ms to start an interpreter */
+    ck_assert_int_le(l.s.makespan_ns, 55 * MS);
+    ck_assert_int_ge(l.s.makespan_ns, 51 * MS);
+    ck_assert(l.s.makespan_ns * 3 < threads.s.makespan_ns / 2); /* 4x less work than 02 */
+    done(&l);
+    done(&threads);
+}
+END_TEST
+
+START_TEST(test_daemon_thread_is_stopped_when_main_returns)
+{
+    lesson_t l, v313;
+    run_lesson(&l, "19-daemon-thread-at-exit.json", NULL, NULL);
+    run_lesson(&v313, "19-daemon-thread-at-exit.json", set_preset, "3.13");
+    ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
+    /* the run ends with main; the logger never finishes its ten records */
+    const gs_thread_stats_t *main_t = &l.s.threads[0], *logger = &l.s.threads[1];
+    ck_assert_int_ge(main_t->finished_ns, 30 * MS);
+    ck_assert_int_le(l.s.makespan_ns, main_t->finished_ns);
+    ck_assert_int_lt(logger->cpu_ns, 10 * MS);
+    /* what happens to it next is the version's: hang (3.14) or exit (3.13) */
+    ck_assert_ptr_nonnull(strstr(gs_trace_message(l.t), "hangs"));
+    ck_assert_ptr_nonnull(strstr(gs_trace_message(v313.t), "exits"));
+    done(&l);
+    done(&v313);
+}
+END_TEST
+
 static Suite *lessons_suite(void)
 {
     Suite *s = suite_create("lessons");
@@ -923,6 +1045,14 @@ static Suite *lessons_suite(void)
     tcase_add_test(limits, test_shorter_slices_switch_more_and_answer_sooner);
     tcase_add_test(limits, test_cfs_answers_short_jobs_sooner_than_fifo);
     suite_add_tcase(s, limits);
+
+    TCase *versions = tcase_create("versions");
+    tcase_add_test(versions, test_free_threaded_independent_work_scales);
+    tcase_add_test(versions, test_free_threaded_one_shared_dict_stops_the_scaling);
+    tcase_add_test(versions, test_free_threaded_import_turns_the_gil_back_on);
+    tcase_add_test(versions, test_subinterpreters_run_in_parallel_with_their_own_gil);
+    tcase_add_test(versions, test_daemon_thread_is_stopped_when_main_returns);
+    suite_add_tcase(s, versions);
 
     TCase *props = tcase_create("props");
     tcase_add_test(props, test_cpu_threads_take_turns_by_forced_switches);

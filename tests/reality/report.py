@@ -56,6 +56,10 @@ def _header(meta):
         "The short version that ctest runs (`ctest -L reality`) checks only the direction "
         "of each effect, on the real interpreter and on the model, never these numbers.",
         "",
+        "Every other CPython on the machine (2.7, 3.6 to 3.13), each against its "
+        "`python.version` preset, and the free-threaded builds against published figures: "
+        "[validation-versions.md](validation-versions.md).",
+        "",
         "## This run",
         "",
         "| | |",
@@ -160,6 +164,7 @@ def _experiment(r):
 # (other generators, e.g. the recordings section, own it).
 END = "<!-- end of the part tests/reality/reality.py writes; what follows is kept -->"
 OTHERS = ("## Recordings",)
+KEPT = "<!-- recordings: begin -->"  # written by bench/bench_record.py, kept here
 
 
 def _kept(path):
@@ -171,6 +176,9 @@ def _kept(path):
         return ""
     if END in old:
         return old.split(END, 1)[1].lstrip("\n")
+    if KEPT in old:
+        start = old.rfind("\n## ", 0, old.index(KEPT))
+        return old[start + 1:]
     for head in OTHERS:
         i = old.find("\n" + head)
         if i >= 0:

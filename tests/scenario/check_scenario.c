@@ -553,6 +553,39 @@ START_TEST(test_limit_file_size_on_disk_and_through_a_pipe)
 }
 END_TEST
 
+/* The model's arrays grow by doubling without storing a capacity: every
+ * array, built one item at a time or cloned, must hold the next power of
+ * two. Adding to a clone after odd counts is where a wrong capacity would
+ * overflow (ASan catches it); 10 000 items of each kind stay fast. */
+START_TEST(test_limit_model_arrays_grow_and_survive_a_clone)
+{
+    gs_model_t *m = gs_model_new();
+    ck_assert_ptr_nonnull(m);
+    char name[32];
+    for (int i = 0; i < 10000; i++) {
+        snprintf(name, sizeof name, "x%d", i);
+        ck_assert_int_eq(gs_model_add_lock(m, name, false), i);
+        ck_assert_int_eq(gs_model_add_event(m, name), i);
+        ck_assert_int_eq(gs_model_add_queue(m, name, 0), i);
+        ck_assert_int_eq(gs_model_add_annotation(m, i, name), i);
+        ck_assert_int_ge(gs_model_add_op_label(m, name), 0);
+    }
+    for (int n = 1; n <= 5; n++) {
+        gs_model_t *c = gs_model_clone(m);
+        ck_assert_ptr_nonnull(c);
+        snprintf(name, sizeof name, "y%d", n);
+        ck_assert_int_eq(gs_model_add_lock(c, name, false), m->n_locks);
+        ck_assert_int_ge(gs_model_add_thread(c, name, 0), 0);
+        ck_assert_int_ge(gs_model_add_process(c, name, &c->processes[0].python), 1);
+        ck_assert_str_eq(c->locks[m->n_locks].name, name);
+        ck_assert_str_eq(c->locks[9999].name, "x9999");
+        gs_model_free(m);
+        m = c;
+    }
+    gs_model_free(m);
+}
+END_TEST
+
 START_TEST(test_limit_missing_file_is_an_io_error)
 {
     gs_model_t *m = NULL;
@@ -651,6 +684,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(limits, test_limit_20000_threads_load);
     tcase_add_test(limits, test_limit_file_size);
     tcase_add_test(limits, test_limit_missing_file_is_an_io_error);
+    tcase_add_test(limits, test_limit_model_arrays_grow_and_survive_a_clone);
     tcase_add_test(limits, test_limit_file_size_on_disk_and_through_a_pipe);
     suite_add_tcase(s, limits);
     TCase *props = tcase_create("props");

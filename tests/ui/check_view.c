@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "view.h"
@@ -129,11 +130,17 @@ static int check_lane_colours(int *n_states)
         for (int x = 0; x < V.lay.lanes.w; x += 3) {
             int64_t ta = V.t0 + (int64_t)(x * nspp), tb = V.t0 + (int64_t)((x + 1) * nspp);
             const gs_interval_t *a = gv_lane_at(lane, ta), *b = gv_lane_at(lane, tb - 1);
-            if (!a || a != b || a->state == GS_ST_DONE || tb > V.playhead)
+            if (!a || a != b || a->state == GS_ST_DONE)
                 continue;
             if (near_overlay(t, V.lay.lanes.x + x))
                 continue;
             uint32_t want = gs_state_color((gs_state_t)a->state);
+            if (ta > V.playhead && V.future == GV_FUTURE_DIM) /* the future, dimmed */
+                want = ((want & 0xFEFEFEu) >> 1) + 0x7F7F7Fu;
+            else if (tb > V.playhead && V.future == GV_FUTURE_HIDE)
+                continue;
+            else if (tb > V.playhead && ta <= V.playhead)
+                continue;
             uint32_t got = pixel(V.lay.lanes.x + x, y);
             ck_assert_msg(got == want, "lane %s at %lld ns: pixel %06x, state %s is %06x",
                           lane->name, (long long)ta, got, gs_state_key((gs_state_t)a->state), want);
@@ -287,18 +294,30 @@ START_TEST(test_step_keys_land_on_events_in_order)
     draw();
     key(SDLK_HOME, 0);
     ck_assert_int_eq(V.playhead, 0);
-    int64_t seen[40];
-    for (int i = 0; i < 40; i++) {
+    /* one event per press, in engine order: the events of one instant one
+     * by one (the playhead stays), each named in the panel; back the same way */
+    int64_t seen[60];
+    char said[60][400];
+    int same_instant = 0;
+    for (int i = 0; i < 60; i++) {
         int64_t before = V.playhead;
         key(SDLK_PERIOD, 0);
-        ck_assert_int_gt(V.playhead, before);
+        ck_assert_int_ge(V.playhead, before);
+        same_instant += i > 0 && V.playhead == before;
         ck_assert_msg(is_event_time(V.run[0].trace, V.playhead), "%lld is no event",
                       (long long)V.playhead);
+        ck_assert(gv_step_text(&V, said[i], sizeof said[i]));
+        for (int j = 0; j < i; j++) /* never the same event twice */
+            ck_assert(seen[j] != V.playhead || strcmp(said[j], said[i]) != 0);
         seen[i] = V.playhead;
     }
-    for (int i = 38; i >= 0; i--) {
+    ck_assert_int_gt(same_instant, 5); /* the convoy's hand-offs: several events at once */
+    for (int i = 58; i >= 0; i--) {
         key(SDLK_COMMA, 0);
         ck_assert_int_eq(V.playhead, seen[i]);
+        char now[400];
+        ck_assert(gv_step_text(&V, now, sizeof now));
+        ck_assert_str_eq(now, said[i]);
     }
     key(SDLK_END, 0);
     ck_assert_int_eq(V.playhead, V.end_ns);
@@ -663,6 +682,451 @@ START_TEST(test_lane_colours_match_at_every_zoom)
 }
 END_TEST
 
+/* ---- issue 17: why, the whole run, short events ------------------------------- */
+
+/* Row of thread th's lane in run 0. */
+static const gv_row_t *thread_row(int th)
+{
+    for (int i = 0; i < V.lay.n_rows; i++) {
+        const gv_row_t *row = &V.lay.rows[i];
+        const gs_lane_t *l = row->kind == GV_ROW_LANE ? gs_trace_lane(V.run[row->run].trace, row->lane) : NULL;
+        if (l && row->run == 0 && l->kind == GS_LANE_THREAD && l->index == th)
+            return row;
+    }
+    return NULL;
+}
+
+/* Every I/O call of the convoy's server (0.1 ms) shows at least one pixel
+ * column in the I/O colour, at the whole run and at random zooms. */
+START_TEST(test_short_events_stay_visible_at_any_zoom)
+{
+    load_default();
+    V.future = GV_FUTURE_SHOW;
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_lane_t *server = gs_trace_lane(t, gs_trace_thread_lane(t, 1));
+    uint64_t x = 99;
+    for (int k = 0; k < 6; k++) {
+        if (k == 0) {
+            gv_view_fit(&V);
+        } else {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            int64_t span = 2000000 + (int64_t)((x >> 20) % 100000000);
+            int64_t a = (int64_t)((x >> 8) % (uint64_t)(V.end_ns - span));
+            gv_view_set_range(&V, a, a + span);
+        }
+        draw();
+        const gv_row_t *row = thread_row(1);
+        ck_assert_ptr_nonnull(row);
+        int y = row->y + row->h * 3 / 4, n_io = 0;
+        for (size_t i = 0; i < server->n; i++) {
+            const gs_interval_t *iv = &server->iv[i];
+            if (iv->state != GS_ST_IO || iv->start_ns < V.t0 || iv->end_ns > V.t1)
+                continue;
+            int x0 = (int)gv_t_to_x(&V, iv->start_ns) - 1, x1 = (int)gv_t_to_x(&V, iv->end_ns) + 1;
+            bool seen = false, dashed = false; /* an annotation's line may cover it */
+            for (int a = 0; a < gs_trace_n_annotations(t); a++)
+                dashed |= abs((int)gv_t_to_x(&V, gs_trace_annotation_at(t, a)) - x0) <= 4;
+            if (dashed)
+                continue;
+            for (int px = x0; px <= x1 && !seen; px++)
+                seen = px >= V.lay.lanes.x && pixel(px, y) == gs_state_color(GS_ST_IO);
+            ck_assert_msg(seen, "I/O at %lld ns not drawn over %lld..%lld ns",
+                          (long long)iv->start_ns, (long long)V.t0, (long long)V.t1);
+            n_io++;
+        }
+        if (k == 0)
+            ck_assert_int_ge(n_io, 15);
+    }
+}
+END_TEST
+
+/* The whole run is drawn: after the playhead dimmed (halfway to white), in
+ * full, or hidden, as V cycles. */
+START_TEST(test_future_is_drawn_dimmed_in_full_or_hidden)
+{
+    load_default();
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_lane_t *cr = gs_trace_lane(t, gs_trace_thread_lane(t, 0));
+    gv_view_fit(&V);
+    gv_view_set_playhead(&V, 20000000);
+    int64_t later = 150000000; /* the cruncher runs Python alone there */
+    const gs_interval_t *iv = gv_lane_at(cr, later);
+    ck_assert(iv && iv->state == GS_ST_PY);
+    uint32_t c = gs_state_color(GS_ST_PY), dim = ((c & 0xFEFEFEu) >> 1) + 0x7F7F7Fu;
+    uint32_t want[3] = {dim, c, GV_BG};
+    ck_assert_int_eq(V.future, GV_FUTURE_DIM);
+    for (int mode = 0; mode < 3; mode++) {
+        draw();
+        const gv_row_t *row = thread_row(0);
+        uint32_t got = pixel((int)gv_t_to_x(&V, later), row->y + row->h * 3 / 4);
+        ck_assert_msg(got == want[mode], "mode %d: pixel %06x, want %06x", mode, got, want[mode]);
+        /* before the playhead, always the state's own colour */
+        ck_assert_int_eq(pixel((int)gv_t_to_x(&V, 1000000), row->y + row->h * 3 / 4), c);
+        key(SDLK_v, 0);
+    }
+    ck_assert_int_eq(V.future, GV_FUTURE_DIM);
+}
+END_TEST
+
+/* The panel's chain for the selected thread is gs_explain's, for both runs
+ * in compare mode, and names the GIL holder; the panel shows it. */
+START_TEST(test_why_panel_explains_the_selected_thread)
+{
+    load_default();
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_lane_t *server = gs_trace_lane(t, gs_trace_thread_lane(t, 1));
+    int64_t waiting = -1;
+    for (size_t i = 0; i < server->n && waiting < 0; i++)
+        if (server->iv[i].state == GS_ST_WAIT_GIL && server->iv[i].end_ns - server->iv[i].start_ns > 1000000)
+            waiting = server->iv[i].start_ns + 500000;
+    ck_assert_int_ge(waiting, 0);
+    gv_view_set_playhead(&V, waiting);
+    V.selected = 1;
+    char *txt = gv_why_text(&V, 0, 1, waiting);
+    ck_assert_ptr_nonnull(txt);
+    ck_assert_ptr_nonnull(strstr(txt, "server is waiting for the GIL"));
+    ck_assert_ptr_nonnull(strstr(txt, "held by cruncher"));
+    ck_assert_ptr_nonnull(strstr(txt, "-> cruncher is running Python"));
+    free(txt);
+    draw();
+    /* the chain is drawn at the top of the panel: ink below the title */
+    SDL_Rect top = {V.lay.panel.x, V.lay.panel.y + 2 * V.lay.line, V.lay.panel.w, 3 * V.lay.line};
+    ck_assert(region_has(top, GV_INK));
+    key(SDLK_c, 0);
+    ck_assert_int_eq(V.n_runs, 2);
+    txt = gv_why_text(&V, 1, 1, waiting);
+    ck_assert_ptr_nonnull(txt); /* no GIL in run B: the server is running or in I/O */
+    ck_assert_ptr_null(strstr(txt, "waiting for the GIL"));
+    free(txt);
+    draw();
+}
+END_TEST
+
+/* At the convoy's first drop request the steps name the timeout and the
+ * request, in the engine's order: the request before the forced switch. */
+START_TEST(test_steps_name_events_in_engine_order)
+{
+    load_default();
+    const gs_trace_t *t = V.run[0].trace;
+    int64_t req = -1;
+    for (size_t i = 0; i < gs_trace_n_instants(t) && req < 0; i++)
+        if (gs_trace_instants(t)[i].kind == GS_IN_DROP_REQUEST)
+            req = gs_trace_instants(t)[i].t_ns;
+    ck_assert_int_gt(req, 0);
+    gv_view_set_playhead(&V, req - 1);
+    char txt[400];
+    int k_req = -1, k_forced = -1;
+    for (int k = 0; k < 12; k++) {
+        gv_step(&V, +1);
+        if (V.playhead != req)
+            break;
+        ck_assert(gv_step_text(&V, txt, sizeof txt));
+        if (strstr(txt, "sets the drop request"))
+            k_req = k;
+        if (strstr(txt, "drops the GIL on the drop request"))
+            k_forced = k;
+    }
+    ck_assert_int_ge(k_req, 0);
+    ck_assert_int_gt(k_forced, k_req);
+}
+END_TEST
+
+/* A new file opens with the playhead where the lesson's point is: open_at,
+ * else the first annotation, else the middle of the longest GIL wait. */
+START_TEST(test_opening_playhead_shows_the_lesson_point)
+{
+    load_default(); /* the convoy names its instant: the server waiting */
+    ck_assert_int_eq(V.playhead, 14000000);
+    write_file("{ \"annotations\": [ { \"at\": \"4ms\", \"text\": \"look\" } ], \"threads\": "
+               "[ { \"name\": \"a\", \"program\": [ { \"cpu\": \"10ms\" } ] } ] }");
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    ck_assert_int_eq(V.playhead, 4000000); /* else the first annotation */
+    write_file("{ \"open_at\": \"3ms\", \"threads\": [ { \"name\": \"a\", \"program\": "
+               "[ { \"cpu\": \"10ms\" } ] } ] }");
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    ck_assert_int_eq(V.playhead, 3000000);
+    write_file("{ \"threads\": [ { \"name\": \"a\", \"program\": [ { \"cpu\": \"10ms\" } ] },"
+               " { \"name\": \"b\", \"program\": [ { \"cpu\": \"10ms\" } ] } ] }");
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    const gs_trace_t *t = V.run[0].trace;
+    bool waiting = false;
+    for (int th = 0; th < 2; th++) {
+        const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), V.playhead);
+        waiting |= iv && iv->state == GS_ST_WAIT_GIL;
+    }
+    ck_assert(waiting);
+    ck_assert_int_lt(V.playhead, V.end_ns);
+}
+END_TEST
+
+/* A file broken when the viewer starts is still watched, and R reloads it
+ * rather than the built-in scenario. */
+START_TEST(test_file_broken_at_start_is_watched_and_reloaded)
+{
+    write_file("{ \"name\": \"Mine\", \"threads\": [ oops ] }");
+    ck_assert_int_ne(gv_view_load(&V, tmp_path), 0);
+    ck_assert_int_eq(V.n_runs, 0);
+    ck_assert_ptr_nonnull(V.path);
+    ck_assert_str_eq(V.path, tmp_path);
+    ck_assert(V.banner_error);
+    write_file("{ \"name\": \"Mine\", \"threads\": [ { \"name\": \"a\", \"program\": "
+               "[ { \"cpu\": \"1ms\" } ] } ] }");
+    key(SDLK_r, 0);
+    ck_assert_int_eq(V.n_runs, 1);
+    ck_assert_str_eq(gs_trace_name(V.run[0].trace), "Mine");
+    /* and again from scratch, this time fixed on disk while watched */
+    gv_view_destroy(&V);
+    gv_view_init(&V);
+    write_file("{ \"name\": \"Mine\", \"threads\": [ oops ] }");
+    ck_assert_int_ne(gv_view_load(&V, tmp_path), 0);
+    struct timespec old = V.mtime;
+    for (int i = 0; i < 100 && V.mtime.tv_sec == old.tv_sec && V.mtime.tv_nsec == old.tv_nsec; i++) {
+        SDL_Delay(10); /* a new mtime, even on coarse file systems */
+        write_file("{ \"name\": \"Fixed\", \"threads\": [ { \"name\": \"a\", \"program\": "
+                   "[ { \"cpu\": \"1ms\" } ] } ] }");
+        gv_view_tick(&V, 100000 + 1000 * (uint32_t)i);
+    }
+    ck_assert_int_eq(V.n_runs, 1);
+    ck_assert_str_eq(gs_trace_name(V.run[0].trace), "Fixed");
+}
+END_TEST
+
+/* S saves what is shown, says where (an absolute path) and asks for a redraw
+ * so that the notice shows without waiting for the mouse. */
+START_TEST(test_screenshot_says_where_the_file_went)
+{
+    load_default();
+    char dir[] = "/tmp/gilsim-shot-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(chdir(dir), 0);
+    snprintf(V.shot_dir, sizeof V.shot_dir, ".");
+    key(SDLK_s, 0);
+    ck_assert(V.want_screenshot);
+    draw();
+    ck_assert(gv_view_screenshot(&V, R, W, H)); /* true: draw again */
+    ck_assert(!V.want_screenshot);
+    ck_assert_int_eq(V.shot_last[0], '/');
+    ck_assert_int_eq(strncmp(V.shot_last, dir, strlen(dir)), 0);
+    ck_assert_int_eq(access(V.shot_last, R_OK), 0);
+    ck_assert_ptr_nonnull(strstr(V.banner, V.shot_last));
+    ck_assert(!V.banner_error);
+    remove(V.shot_last);
+    ck_assert_int_eq(chdir("/"), 0);
+    rmdir(dir);
+}
+END_TEST
+
+/* O browses folders (parent first, Enter opens, Backspace goes up) and L
+ * brings back the lessons from anywhere. */
+START_TEST(test_open_browses_folders_and_lessons_are_one_key_away)
+{
+    char dir[] = "/tmp/gilsim-pick-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char sub[64], a[96], b[96];
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(b, sizeof b, "%s/b.json", sub);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    const char *json = "{ \"name\": \"A\", \"threads\": [ { \"name\": \"t\", \"program\": "
+                       "[ { \"cpu\": \"1ms\" } ] } ] }";
+    for (int k = 0; k < 2; k++) {
+        FILE *f = fopen(k ? b : a, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(json, f);
+        fclose(f);
+    }
+    ck_assert_int_eq(gv_view_load(&V, a), 0);
+    key(SDLK_o, 0);
+    ck_assert(V.picker.open);
+    ck_assert_str_eq(V.picker.dir, dir);
+    ck_assert(V.picker.is_dir[0]); /* the parent first */
+    int isub = -1;
+    for (int i = 0; i < V.picker.n; i++)
+        if (V.picker.is_dir[i] && strstr(V.picker.files[i], "/sub/"))
+            isub = i;
+    ck_assert_int_ge(isub, 0);
+    V.picker.sel = isub;
+    key(SDLK_RETURN, 0);
+    ck_assert(V.picker.open);
+    ck_assert_str_eq(V.picker.dir, sub);
+    bool has_b = false;
+    for (int i = 0; i < V.picker.n; i++)
+        has_b |= strcmp(V.picker.files[i], b) == 0 || strstr(V.picker.files[i], "/b.json") != NULL;
+    ck_assert(has_b);
+    key(SDLK_BACKSPACE, 0);
+    ck_assert_str_eq(V.picker.dir, dir);
+    key(SDLK_l, 0); /* the lessons, from a folder far away */
+    ck_assert(V.picker.open);
+    int convoy = -1;
+    for (int i = 0; i < V.picker.n; i++)
+        if (strstr(V.picker.files[i], "03-convoy.json"))
+            convoy = i;
+    ck_assert_int_ge(convoy, 0);
+    draw(); /* the list is drawn */
+    V.picker.sel = convoy;
+    key(SDLK_RETURN, 0);
+    ck_assert(!V.picker.open);
+    ck_assert_str_eq(gs_trace_name(V.run[0].trace), "Convoy effect");
+    key(SDLK_ESCAPE, 0);
+    key(SDLK_l, 0); /* and L from the main view */
+    ck_assert(V.picker.open);
+    key(SDLK_ESCAPE, 0);
+    remove(b);
+    remove(a);
+    rmdir(sub);
+    rmdir(dir);
+}
+END_TEST
+
+/* Compare anything: B from KEY=VALUE settings; the knobs act on A or B
+ * (Tab); U resets the target's overrides; titles say each run's settings. */
+START_TEST(test_compare_any_settings_and_knobs_on_a_or_b)
+{
+    load_default();
+    ck_assert_int_eq(gv_view_set_compare_spec(&V, "python.switch_interval=1ms,machine.cores=4"), 0);
+    ck_assert_int_ne(gv_view_set_compare_spec(&V, "nonsense"), 0);
+    key(SDLK_c, 0);
+    ck_assert_int_eq(V.n_runs, 2);
+    const gs_model_t *a = V.run[0].model, *b = V.run[1].model;
+    ck_assert_int_eq(a->processes[0].python.switch_interval_ns, 5000000);
+    ck_assert_int_eq(b->processes[0].python.switch_interval_ns, 1000000);
+    ck_assert_int_eq(b->machine.cores, 4);
+    ck_assert_int_eq(b->processes[0].python.gil, GS_GIL_CPYTHON3); /* not flipped */
+    ck_assert_ptr_nonnull(strstr(V.run[1].label, "interval 1 ms"));
+    ck_assert_ptr_nonnull(strstr(V.run[1].label, "4 cores"));
+    draw();
+    key(SDLK_TAB, 0); /* knobs on B */
+    ck_assert_int_eq(V.target, 1);
+    key(SDLK_k, 0); /* one core more, on B only */
+    ck_assert_int_eq(V.run[1].model->machine.cores, 5);
+    ck_assert_int_eq(V.run[0].model->machine.cores, 2);
+    ck_assert(V.knobs_b.set_cores);
+    ck_assert(!V.knobs.set_cores);
+    key(SDLK_u, 0); /* B's override dropped: back to --compare's 4 cores */
+    ck_assert(!V.knobs_b.set_cores);
+    ck_assert_int_eq(V.run[1].model->machine.cores, 4);
+    key(SDLK_TAB, 0);
+    key(SDLK_i, 0); /* A's interval */
+    ck_assert(V.knobs.set_interval);
+    ck_assert_int_ne(V.run[0].model->processes[0].python.switch_interval_ns, 5000000);
+    ck_assert_int_eq(V.run[1].model->processes[0].python.switch_interval_ns, 1000000);
+    draw();
+}
+END_TEST
+
+/* A fitted view is refitted when a knob changes the run's length; an
+ * edited file is reloaded, and the knobs that still override it are named. */
+START_TEST(test_refit_after_length_change_and_overrides_named_on_reload)
+{
+    write_file(gs_scenario_default_json());
+    ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
+    gv_view_fit(&V);
+    int64_t end0 = V.end_ns;
+    key(SDLK_g, 0); /* another GIL model: another length */
+    ck_assert_int_ne(V.end_ns, end0);
+    ck_assert_int_eq(V.t0, 0);
+    ck_assert_int_eq(V.t1, V.end_ns + V.end_ns / 50 + 1);
+    key(SDLK_u, 0);
+    key(SDLK_i, 0); /* an override the file does not know */
+    ck_assert(V.knobs.set_interval);
+    struct timespec old = V.mtime;
+    for (int i = 0; i < 100 && V.mtime.tv_sec == old.tv_sec && V.mtime.tv_nsec == old.tv_nsec; i++) {
+        SDL_Delay(10);
+        write_file(gs_scenario_default_json());
+        V.last_watch_ms = 0; /* a real clock: the notice lasts 4 s from now */
+        gv_view_tick(&V, SDL_GetTicks() + 600);
+    }
+    ck_assert_msg(strstr(V.banner, "changed on disk"), "banner: %s", V.banner);
+    ck_assert_ptr_nonnull(strstr(V.banner, "still override"));
+    ck_assert_ptr_nonnull(strstr(V.banner, "interval"));
+}
+END_TEST
+
+/* T changes the OS time slice, an override like the other knobs. */
+START_TEST(test_timeslice_knob)
+{
+    ck_assert_int_eq(gv_view_add_set(&V, "machine.policy=rr"), 0);
+    load_default();
+    int64_t before = V.run[0].model->machine.timeslice_ns;
+    key(SDLK_t, 0);
+    ck_assert(V.knobs.set_timeslice);
+    ck_assert_int_gt(V.run[0].model->machine.timeslice_ns, before);
+    key(SDLK_t, KMOD_LSHIFT);
+    key(SDLK_t, KMOD_LSHIFT);
+    ck_assert_int_lt(V.run[0].model->machine.timeslice_ns, before);
+    draw();
+    key(SDLK_u, 0);
+    ck_assert_int_eq(V.run[0].model->machine.timeslice_ns, before);
+}
+END_TEST
+
+/* M: the GIL lane in its holder's colour, running bars in their thread's,
+ * waits in their state's. */
+START_TEST(test_thread_colour_mode)
+{
+    load_default();
+    V.future = GV_FUTURE_SHOW;
+    gv_view_set_range(&V, 0, 30000000);
+    key(SDLK_m, 0);
+    ck_assert(V.color_by_thread);
+    ck_assert_ptr_nonnull(strstr(V.banner, "by thread"));
+    V.banner[0] = '\0'; /* the notice would cover the top lanes */
+    draw();
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_lane_t *gil = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
+    int checked = 0;
+    for (int i = 0; i < V.lay.n_rows; i++) {
+        const gv_row_t *row = &V.lay.rows[i];
+        if (row->kind != GV_ROW_LANE)
+            continue;
+        const gs_lane_t *l = gs_trace_lane(t, row->lane);
+        int y = row->y + row->h / 8; /* above the holder names on the bars */
+        for (int x = V.lay.lanes.x + 6; x < V.lay.lanes.x + V.lay.lanes.w - 4; x += 7) {
+            int64_t ta = gv_x_to_t(&V, x), tb = gv_x_to_t(&V, x + 1);
+            const gs_interval_t *a = gv_lane_at(l, ta), *b = gv_lane_at(l, tb);
+            if (!a || a != b || near_overlay(t, x))
+                continue;
+            uint32_t want;
+            if (l == gil || l->kind == GS_LANE_CORE)
+                want = gv_thread_color(a->who);
+            else if (a->state == GS_ST_PY || a->state == GS_ST_C_GIL || a->state == GS_ST_C_NOGIL)
+                want = gv_thread_color(l->index);
+            else
+                want = gs_state_color((gs_state_t)a->state);
+            ck_assert_msg(pixel(x, y) == want, "%s at %lld: %06x, want %06x", l->name,
+                          (long long)ta, pixel(x, y), want);
+            checked++;
+        }
+    }
+    ck_assert_int_gt(checked, 100);
+    ck_assert_uint_ne(gv_thread_color(0), gv_thread_color(1));
+    key(SDLK_m, 0);
+    ck_assert(!V.color_by_thread);
+}
+END_TEST
+
+/* At 1.6x text on a 1280x720 projector every knob and button is still on
+ * screen, none over another, and the panel's headings are not cut. */
+START_TEST(test_large_text_keeps_every_button)
+{
+    load_default();
+    V.text_scale = 1.6;
+    memset(V.lay.btn, 0, sizeof V.lay.btn);
+    ck_assert_int_eq(gv_view_draw(&V, R, 1280, 720), 0);
+    for (int b = 0; b < GV_N_BUTTONS; b++) {
+        if (b == GV_BTN_PLAY)
+            continue;
+        SDL_Rect r = V.lay.btn[b];
+        ck_assert_msg(r.w > 0 && r.x >= 0 && r.x + r.w <= 1280, "button %d: %d+%d", b, r.x, r.w);
+        for (int c = 0; c < b; c++) {
+            SDL_Rect q = V.lay.btn[c];
+            if (c != GV_BTN_PLAY)
+                ck_assert_msg(!SDL_HasIntersection(&r, &q), "buttons %d and %d overlap", b, c);
+        }
+    }
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
     Suite *s = suite_create("view");
@@ -684,6 +1148,19 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_dropped_file_is_loaded);
     tcase_add_test(core, test_tooltip_explains_markers_and_bars);
     tcase_add_test(core, test_many_lanes_scroll_with_page_keys);
+    tcase_add_test(core, test_short_events_stay_visible_at_any_zoom);
+    tcase_add_test(core, test_future_is_drawn_dimmed_in_full_or_hidden);
+    tcase_add_test(core, test_why_panel_explains_the_selected_thread);
+    tcase_add_test(core, test_steps_name_events_in_engine_order);
+    tcase_add_test(core, test_opening_playhead_shows_the_lesson_point);
+    tcase_add_test(core, test_file_broken_at_start_is_watched_and_reloaded);
+    tcase_add_test(core, test_screenshot_says_where_the_file_went);
+    tcase_add_test(core, test_open_browses_folders_and_lessons_are_one_key_away);
+    tcase_add_test(core, test_compare_any_settings_and_knobs_on_a_or_b);
+    tcase_add_test(core, test_refit_after_length_change_and_overrides_named_on_reload);
+    tcase_add_test(core, test_timeslice_knob);
+    tcase_add_test(core, test_thread_colour_mode);
+    tcase_add_test(core, test_large_text_keeps_every_button);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);

@@ -33,6 +33,17 @@ for args in "--size big" "--at soon" "--range 5ms" "--bogus" "--set nokey" "--re
     [ $rc -eq 1 ] || fail "'$args' exited $rc"
     [ -n "$out" ] || fail "'$args' printed nothing"
 done
+# no display: exit 3 with the message at once, not a window nobody sees
+out=$(env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER timeout 30 "$VIEW" --quit-after 5000 2>&1); rc=$?
+[ $rc -eq 3 ] && echo "$out" | grep -q "no display" || fail "no display: exit $rc, $out"
+
+# bare numbers have no unit: refused with the fix, as by gilsim
+out=$("$VIEW" --render "$dir/n.png" --at 12 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q 'write "12ms"' || fail "--at 12 (bare): $rc $out"
+out=$("$VIEW" --render "$dir/n.png" --range 0ms:20 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q 'write "20ms"' || fail "--range 0ms:20 (bare): $rc $out"
+[ ! -e "$dir/n.png" ] || fail "a PNG was written for a refused --at"
+"$VIEW" --render "$dir/z.png" --range 0ms:20ms --at 0ms >/dev/null 2>&1 || fail "--at 0ms refused"
 # times are read as everywhere in gilsim (gilsim/units.h): a bare number is
 # refused, as in a scenario or `gilsim run --set`
 for args in "--at 15" "--range 0:15ms" "--at 1.5e3ms"; do

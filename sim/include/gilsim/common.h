@@ -6,8 +6,10 @@
 #ifndef GILSIM_COMMON_H
 #define GILSIM_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #if defined(__GNUC__)
 #define GS_API __attribute__((visibility("default")))
@@ -66,5 +68,18 @@ typedef struct gs_error {
 /* Writes "file:line:col: path: msg" (parts that are empty are left out).
  * Returns what snprintf returns. */
 GS_API int gs_error_format(const gs_error_t *e, char *buf, size_t n);
+
+/* The descriptor a path names without being a file to open: dash_fd for "-",
+ * 0, 1, 2 for /dev/stdin, /dev/stdout, /dev/stderr, N for /dev/fd/N and
+ * /proc/self/fd/N (a shell's <(...) and >(...)); -1 for any other path. Such
+ * paths are read or written in place, never opened or replaced. */
+GS_API int gs_path_fd(const char *path, int dash_fd);
+
+/* Scenario text for a terminal: control characters (C0 but, when newlines
+ * is true, newline and tab; DEL; C1 U+0080..U+009F) written as visible
+ * escapes (\x1b, \u009b), so a name cannot clear the screen or retitle the
+ * window. gs_escape_controls fills buf (truncating) and returns it. */
+GS_API char *gs_escape_controls(const char *s, char *buf, size_t n, bool newlines);
+GS_API void gs_fput_escaped(FILE *f, const char *s, bool newlines);
 
 #endif

@@ -29,7 +29,22 @@ typedef struct gs_run_opts {
     int spin;            /* sem_trywait attempts before sleeping on the baton;
                             <= 0: none (spinning only delays the thread we
                             wait for when the run is pinned to one CPU) */
+    size_t memory_budget; /* bytes the trace and the event queue may take; at
+                             the bound the run stops with the outcome
+                             GS_OUT_LIMIT. gs_run_opts_init sets the default:
+                             GILSIM_MEMORY_BUDGET if set, else 1 GiB */
+    const _Atomic int *cancel; /* when non-NULL and it becomes non-zero, the run
+                                  stops at the next event with the outcome
+                                  GS_OUT_INTERRUPTED (a signal handler or
+                                  another thread sets it) */
 } gs_run_opts_t;
+
+#define GS_MEMORY_BUDGET_DEFAULT ((size_t)1 << 30)
+
+/* Parses a size: a whole number of bytes with an optional K, M, G or T
+ * (binary: 1K = 1024; "KiB", "MB" and the like are read the same way).
+ * 0 or GS_EINVAL (also for 0 and overflow). */
+GS_API int gs_parse_bytes(const char *s, size_t *out);
 
 #define GS_CPU_AUTO (-1)
 #define GS_CPU_NONE (-2)
@@ -59,6 +74,13 @@ GS_API int gs_pin_current_thread(int k);
 /* ---- thread-body primitives: call only from inside a body --------------- */
 
 GS_API int gs_cpu(gs_ctx_t *c, int64_t ns);   /* Python bytecode */
+/* Python bytecode that reads (or writes) shared object `object` once every
+ * every_ns of its own time; free-threaded contention, docs/model.md. */
+GS_API int gs_touch_cpu(gs_ctx_t *c, int64_t ns, int object, bool writes, int64_t every_ns);
+GS_API int gs_gc(gs_ctx_t *c, int64_t ns);    /* gc.collect(): stops the world (no GIL) */
+/* import of a C extension taking ns; on a free-threaded build one without
+ * free_threading support switches the GIL on (PYTHON_GIL=0 prevents it). */
+GS_API int gs_import(gs_ctx_t *c, int64_t ns, bool free_threading);
 GS_API int gs_io(gs_ctx_t *c, int64_t ns);    /* blocking I/O */
 GS_API int gs_sleep(gs_ctx_t *c, int64_t ns); /* time.sleep */
 GS_API int gs_c_call(gs_ctx_t *c, int64_t ns, bool releases_gil);

@@ -68,4 +68,24 @@ GS_API int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
 typedef int (*gs_export_fn)(FILE *out, void *ctx);
 GS_API int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err);
 
+/* Several outputs committed together (what gs_export_file does for one).
+ * gs_output_open classifies path: a regular file or a new name gets a
+ * temporary file renamed over it at commit (symlinks followed); a character
+ * device or a FIFO is written in place; "-", /dev/stdout and /dev/fd/N are
+ * written through that descriptor; a directory, block device or socket is
+ * refused (GS_EIO, err says what it is). Write to gs_output_stream, then
+ * gs_output_commit all of them: every temporary is renamed only if every
+ * output was written without error; otherwise none is, all temporaries are
+ * removed and err names the first failure. Commit and abort free the
+ * outputs. gs_output_fail marks an output whose writer failed.
+ * gs_output_remove_temps() is async-signal-safe: it unlinks every temporary
+ * not yet committed, for a signal handler that exits at once. */
+typedef struct gs_output gs_output_t;
+GS_API int gs_output_open(const char *path, gs_output_t **out, gs_error_t *err);
+GS_API FILE *gs_output_stream(gs_output_t *o);
+GS_API void gs_output_fail(gs_output_t *o);
+GS_API int gs_output_commit(gs_output_t **list, int n, gs_error_t *err);
+GS_API void gs_output_abort(gs_output_t *o);
+GS_API void gs_output_remove_temps(void);
+
 #endif

@@ -4,8 +4,10 @@
 
 #include "common.h"
 #include "engine.h"
+#include "explain.h"
 #include "export.h"
 #include "model.h"
+#include "record.h"
 #include "scenario.h"
 #include "stats.h"
 #include "trace.h"

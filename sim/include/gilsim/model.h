@@ -9,6 +9,7 @@
 #define GILSIM_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -54,12 +55,27 @@ typedef struct gs_machine {
 } gs_machine_t;
 
 typedef struct gs_python {
+    int version;                /* python.version preset, major*100+minor (3.13 ->
+                                   313); 0 when none was given */
+    bool free_threaded;         /* a free-threaded build (3.13t...) */
     gs_gil_kind_t gil;          /* default cpython3 */
     int64_t switch_interval_ns; /* cpython3; default 5 ms */
     gs_waker_t waker;           /* cpython3/2: which waiter a signal wakes */
     int check_interval;         /* cpython2: ticks between releases; 100 */
     int64_t tick_ns;            /* cpython2: duration of one tick; 100 ns */
-    int slowdown_pct;           /* none: Python runs this % of the time; 100 */
+    int64_t futex_ns;           /* cpython2: one futex system call on the GIL's
+                                   semaphore (glibc sem_post's wake, sem_wait's
+                                   sleep); 1 us, measured on this machine */
+    int slowdown_pct;           /* free-threaded build or gil none: Python runs
+                                   this % of the time; 100 */
+    int python_gil;             /* free-threaded: PYTHON_GIL, -1 unset, 0 the GIL
+                                   stays off on import, 1 on from the start */
+    int64_t refcount_ns;        /* no GIL: extra cost of one access to a shared
+                                   object per other thread accessing it then */
+    int64_t pymutex_hold_ns;    /* no GIL: a write holds the object's PyMutex */
+    int64_t pymutex_park_ns;    /* no GIL: a contended write parks and is woken */
+    int64_t stw_ns;             /* free-threaded: a stop-the-world pause (GIL
+                                   enable on import; gc adds its own time) */
     int64_t thread_create_ns;   /* cost to the starter of a start op; 50 us */
 } gs_python_t;
 
@@ -90,7 +106,10 @@ typedef enum gs_op_kind {
     GS_OP_GET,
     GS_OP_START, /* start a thread declared with autostart false */
     GS_OP_JOIN,
-    GS_OP_REPEAT /* count times body */
+    GS_OP_REPEAT, /* count times body */
+    GS_OP_GC,     /* gc.collect(): C holding the GIL; free-threaded: stops the world */
+    GS_OP_IMPORT  /* import an extension: C holding the GIL; free-threaded and the
+                     extension not marked free_threading: stop the world, GIL on */
 } gs_op_kind_t;
 
 typedef struct gs_op {
@@ -101,6 +120,11 @@ typedef struct gs_op {
     bool releases_gil; /* c_call */
     int target;        /* lock, event, queue or thread index */
     int64_t count;     /* repeat: >= 1 */
+    int shared;        /* cpu: 1 + index of the shared object it reads or
+                          writes; 0 none */
+    bool writes;       /* cpu with object: writes (under the object's PyMutex) */
+    int64_t every_ns;  /* cpu with object: one access every this much Python;
+                          import: free_threading (1) or not (0) */
     struct gs_op *body; /* repeat: owned array of n_body ops */
     int n_body;
 } gs_op_t;
@@ -114,6 +138,10 @@ typedef struct gs_thread_spec {
     int process;         /* index into processes */
     int64_t start_at_ns; /* when it starts if autostart */
     bool autostart;      /* false: started by another thread's start op */
+    int interpreter;     /* 0 the process's main interpreter; n > 0 a legacy
+                            subinterpreter sharing the process's GIL */
+    bool daemon;         /* threading.Thread(daemon=True): stopped when every
+                            other thread of the run has finished */
     int priority;        /* priority policy: higher runs first; cfs: nice = -priority */
     gs_op_t *program;    /* owned; run by the op interpreter when body is NULL */
     int n_program;
@@ -136,6 +164,21 @@ typedef struct gs_sync_spec {
     int initial;  /* queues: items already in it */
 } gs_sync_spec_t;
 
+/* A shared Python object threads read or write without a GIL
+ * (docs/model.md, "Free-threaded contention"). */
+typedef enum gs_obj_kind {
+    GS_OBJ_DICT,     /* refcounted; writes under its PyMutex */
+    GS_OBJ_LIST,
+    GS_OBJ_OBJECT,
+    GS_OBJ_FUNCTION, /* 3.13t immortal once a 2nd thread starts; 3.14t deferred */
+    GS_OBJ_IMMORTAL  /* None, small ints, interned strings: no refcount traffic */
+} gs_obj_kind_t;
+
+typedef struct gs_object_spec {
+    char *name; /* owned */
+    gs_obj_kind_t kind;
+} gs_object_spec_t;
+
 typedef struct gs_annotation {
     int64_t at_ns;
     char *text; /* owned */
@@ -148,6 +191,8 @@ typedef struct gs_model {
     uint64_t seed;
     int64_t until_ns;  /* horizon; default 60 s */
     int64_t max_events; /* default 50 000 000 */
+    int64_t open_at_ns; /* where a viewer opens its playhead: the instant that
+                           shows the lesson's point; -1 = not given */
     gs_machine_t machine;
     gs_process_spec_t *processes; /* at least one after gs_model_new */
     int n_processes;
@@ -157,6 +202,8 @@ typedef struct gs_model {
     int n_locks, n_events, n_queues;
     gs_annotation_t *annotations;
     int n_annotations;
+    gs_object_spec_t *objects;
+    int n_objects;
     char **op_labels; /* owned; op_labels[op.id], e.g. "threads[1].program[0] io" */
     uint32_t n_op_labels;
 } gs_model_t;
@@ -180,6 +227,7 @@ GS_API int gs_model_add_lock(gs_model_t *m, const char *name, bool reentrant);
 GS_API int gs_model_add_event(gs_model_t *m, const char *name);
 GS_API int gs_model_add_queue(gs_model_t *m, const char *name, int maxsize);
 GS_API int gs_model_add_annotation(gs_model_t *m, int64_t at_ns, const char *text);
+GS_API int gs_model_add_object(gs_model_t *m, const char *name, gs_obj_kind_t kind);
 /* Registers a label for an op and returns its id (>= 0) or a GS_E* code. */
 GS_API int gs_model_add_op_label(gs_model_t *m, const char *label);
 /* Sets thread t's body to a C function (program is ignored then). */
@@ -189,6 +237,13 @@ GS_API void gs_model_set_body(gs_model_t *m, int t, gs_body_fn body, void *user,
 /* Checks indices and ranges; fills err with the first problem. 0 or
  * GS_ESCENARIO. gs_sim_run calls it too. */
 GS_API int gs_model_check(const gs_model_t *m, gs_error_t *err);
+
+/* python.version presets (sim/versions.c): fills py from the defaults and the
+ * preset `name` ("2.7", "3.13t"...); GS_EINVAL for an unknown name. */
+GS_API int gs_python_preset(const char *name, gs_python_t *py);
+GS_API const char *gs_python_preset_names(void); /* for error messages */
+/* The preset name of py ("3.13t"), "" when it has none; buf for the rest. */
+GS_API const char *gs_python_version_name(const gs_python_t *py, char *buf, size_t n);
 
 GS_API const char *gs_policy_name(gs_policy_t p);
 GS_API const char *gs_gil_name(gs_gil_kind_t g);

@@ -45,6 +45,13 @@ GS_API int gs_scenario_load_string(const char *name, const char *text, size_t le
                                    const gs_override_t *ov, int n_ov, gs_model_t **out,
                                    gs_diag_t *diag);
 
+/* Reads a scenario's bytes as gs_scenario_load_file does (a regular file,
+ * or "-", /dev/stdin, /dev/fd/N; at most 4 MiB; never blocks on a FIFO),
+ * for a caller that loads it many times (a sweep): *text is malloc'ed and
+ * NUL-terminated. 0, or GS_EIO / GS_ENOMEM / GS_ESCENARIO (too large) with
+ * the reason in diag. */
+GS_API int gs_scenario_read_file(const char *path, char **text, size_t *len, gs_diag_t *diag);
+
 /* The built-in default scenario (the convoy effect lesson), as JSON text. */
 GS_API const char *gs_scenario_default_json(void);
 

@@ -30,6 +30,10 @@ typedef struct gs_thread_stats {
     int64_t voluntary_switches; /* gave up the GIL on its own (I/O, sleep, C, lock, done) */
     int64_t forced_switches;    /* dropped it on a drop request */
     gs_latency_t io_to_gil;     /* I/O or sleep completing -> holding the GIL again */
+    /* The OS textbook's numbers (arrival = started_ns): */
+    int64_t turnaround_ns; /* finished - started; -1 if it did not finish */
+    int64_t response_ns;   /* first time on a core - started; -1 if it never ran */
+    int64_t waiting_ns;    /* runnable but not running: core_wait + gil_wait */
 } gs_thread_stats_t;
 
 typedef struct gs_stats {
@@ -55,6 +59,8 @@ typedef struct gs_stats {
     int n_gil_processes;      /* processes that have a GIL */
     int64_t gil_held_ns;      /* GIL-lane time held, all processes, up to makespan */
     int64_t core_busy_ns;     /* core-lane time running a thread, up to makespan */
+    /* means over the threads that have them (-1: none) */
+    int64_t turnaround_mean_ns, response_mean_ns, waiting_mean_ns;
     int64_t end_ns;           /* the end of the trace */
 } gs_stats_t;
 
@@ -91,7 +97,10 @@ typedef struct gs_stats {
     X("fairness_jain", fairness_jain, F64)                                               \
     X("ops_completed", ops_completed, I64)                                               \
     X("throughput_ops_per_s", throughput_ops_per_s, F64)                                 \
-    GS_LATENCY_METRICS_(X, "io_to_gil_ns", io_to_gil)
+    GS_LATENCY_METRICS_(X, "io_to_gil_ns", io_to_gil)                                   \
+    X("os.turnaround_mean_ns", turnaround_mean_ns, OPT_NS)                               \
+    X("os.response_mean_ns", response_mean_ns, OPT_NS)                                   \
+    X("os.waiting_mean_ns", waiting_mean_ns, OPT_NS)
 
 #define GS_THREAD_METRIC_MAP(X)                                                          \
     X("cpu_ns", cpu_ns, I64)                                                             \
@@ -108,7 +117,10 @@ typedef struct gs_stats {
     X("finished_ns", finished_ns, OPT_NS)                                                \
     X("voluntary_switches", voluntary_switches, I64)                                     \
     X("forced_switches", forced_switches, I64)                                           \
-    GS_LATENCY_METRICS_(X, "io_to_gil_ns", io_to_gil)
+    GS_LATENCY_METRICS_(X, "io_to_gil_ns", io_to_gil)                                   \
+    X("turnaround_ns", turnaround_ns, OPT_NS)                                            \
+    X("response_ns", response_ns, OPT_NS)                                                \
+    X("waiting_ns", waiting_ns, I64)
 
 typedef enum gs_metric_kind {
     GS_METRIC_I64,

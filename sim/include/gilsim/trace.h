@@ -51,8 +51,12 @@ GS_API uint32_t gs_state_color(gs_state_t s);   /* 0xRRGGBB */
 typedef enum gs_lane_kind {
     GS_LANE_GIL,    /* intervals: state PY, who = holder thread */
     GS_LANE_THREAD, /* intervals: the thread's state */
-    GS_LANE_CORE    /* intervals: state = the running thread's state or SWITCH,
+    GS_LANE_CORE,   /* intervals: state = the running thread's state or SWITCH,
                        who = thread */
+    GS_LANE_DROP_REQUEST, /* a fact track (not a lane): while a GIL's drop
+                             request is set; state WAIT_GIL, who = requester */
+    GS_LANE_LOCK_OWNER    /* a fact track: while a lock is held; state
+                             WAIT_LOCK, who = the thread that acquired it */
 } gs_lane_kind_t;
 
 typedef struct gs_interval {
@@ -62,6 +66,9 @@ typedef struct gs_interval {
     uint32_t op;   /* op label id (gs_trace_op_label), or GS_NO_OP */
     uint8_t state; /* gs_state_t */
     uint8_t flags; /* GS_IV_* */
+    uint32_t seq;  /* engine order: when the change that opened it was recorded,
+                      on one counter with the instants (gs_trace_instant_seq);
+                      sorts the changes of one instant as the engine made them */
 } gs_interval_t;
 
 #define GS_NO_OP UINT32_MAX
@@ -90,6 +97,8 @@ typedef enum gs_instant_kind {
     GS_IN_DEADLOCK,      /* the run stopped here */
     GS_IN_ANNOTATION,    /* from the scenario (arg: annotation index) */
     GS_IN_QUEUE_LEN,     /* a put or get changed queue obj's length to arg */
+    GS_IN_STOP_THE_WORLD, /* free-threaded: the thread stopped the world (arg: ns) */
+    GS_IN_GIL_ENABLED,   /* free-threaded: an import switched the GIL on */
     GS_IN_COUNT
 } gs_instant_kind_t;
 
@@ -110,7 +119,9 @@ typedef enum gs_outcome {
     GS_OUT_DEADLOCK,   /* a cycle of waiters, or blocked threads and nothing to wake them */
     GS_OUT_HORIZON,    /* reached until */
     GS_OUT_MAX_EVENTS, /* reached max_events */
-    GS_OUT_ERROR       /* a body did something invalid (e.g. released a lock it does not hold) */
+    GS_OUT_ERROR,      /* a body did something invalid (e.g. released a lock it does not hold) */
+    GS_OUT_LIMIT,      /* the trace reached the memory budget (gs_run_opts.memory_budget) */
+    GS_OUT_INTERRUPTED /* gs_run_opts.cancel was set (Ctrl-C) */
 } gs_outcome_t;
 
 GS_API const char *gs_outcome_key(gs_outcome_t o); /* "done", "deadlock"... */
@@ -143,9 +154,30 @@ GS_API const char *gs_trace_op_label(const gs_trace_t *t, uint32_t op); /* "" if
 
 GS_API size_t gs_trace_n_instants(const gs_trace_t *t);
 GS_API const gs_instant_t *gs_trace_instants(const gs_trace_t *t); /* sorted by time */
+/* Engine order of instant i, comparable with gs_interval_t.seq; annotations,
+ * which the engine does not make, have UINT32_MAX (after their instant). */
+GS_API uint32_t gs_trace_instant_seq(const gs_trace_t *t, size_t i);
 GS_API int gs_trace_n_annotations(const gs_trace_t *t);
 GS_API int64_t gs_trace_annotation_at(const gs_trace_t *t, int i);
 GS_API const char *gs_trace_annotation_text(const gs_trace_t *t, int i);
+
+/* ---- facts: what the engine knew, for explaining a wait (explain.h) ----
+ * Beside the lanes a trace keeps tracks that are not drawn as lanes: per GIL,
+ * when its drop request was set and by whom; per lock, who held it. A run
+ * records all of them; a trace built from a recording fills what it observed
+ * and says so in gs_trace_facts. A track is a gs_lane_t (gs_lane_find works
+ * on it); process or lock indices out of range give NULL. */
+#define GS_FACT_DROP_REQUEST 0x01u /* drop-request tracks are complete */
+#define GS_FACT_LOCK_OWNER 0x02u   /* lock-owner tracks are complete */
+#define GS_FACT_CORES 0x04u        /* core lanes are complete */
+GS_API unsigned gs_trace_facts(const gs_trace_t *t);
+GS_API const gs_lane_t *gs_trace_drop_request_track(const gs_trace_t *t, int p);
+GS_API const gs_lane_t *gs_trace_lock_owner_track(const gs_trace_t *t, int lock);
+/* Number of locks (GS_ST_WAIT_LOCK), events or queues the trace names. */
+GS_API int gs_trace_n_syncs(const gs_trace_t *t, gs_state_t wait_state);
+GS_API int gs_trace_queue_maxsize(const gs_trace_t *t, int q); /* 0 = unbounded */
+GS_API int gs_trace_queue_initial(const gs_trace_t *t, int q); /* items at the start */
+GS_API int gs_trace_policy(const gs_trace_t *t); /* gs_policy_t, -1 if unknown */
 
 /* Index of the interval of lane that covers t_ns, or of the first one that
  * starts after it when none covers it (n when none does). O(log n). */

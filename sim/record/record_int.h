@@ -1,0 +1,11 @@
+/* record_int.h - what the record layer's files share (layer-private). */
+#ifndef GILSIM_RECORD_INT_H
+#define GILSIM_RECORD_INT_H
+
+#include <stddef.h>
+
+/* Reads fd to its end into a malloc'ed, NUL-terminated buffer (*n bytes
+ * before the NUL); NULL on a read error (errno) or OOM. */
+char *gsr_read_all(int fd, size_t *n);
+
+#endif

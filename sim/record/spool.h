@@ -1,0 +1,150 @@
+/* spool.h - the shared-memory spool between the recorded process and
+ * `gilsim record`, and the interface the probe module calls in the shim.
+ *
+ * The recorder creates a sparse file and maps it; the shim (LD_PRELOADed
+ * into the program) maps the same file MAP_SHARED and appends events to
+ * per-thread chunks. Whatever the program wrote stays in the file when it
+ * exits, calls os._exit, crashes or is killed, so the recorder can always
+ * read it back. Chunks are handed out by one atomic add; a chunk belongs to
+ * one thread, which publishes each event by a release store of the count.
+ * No lock is taken on the hot path.
+ *
+ * Layout: header (GSR_HDR_SIZE bytes), string area (GSR_STR_SIZE bytes),
+ * then chunks of GSR_CHUNK_SIZE bytes up to capacity. This header is also
+ * compiled into the probe, against the recorded interpreter's headers, so it
+ * uses nothing beyond C11. */
+#ifndef GILSIM_RECORD_SPOOL_H
+#define GILSIM_RECORD_SPOOL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GSR_MAGIC "GSRSPOL1"
+#define GSR_HDR_SIZE 4096u
+#define GSR_STR_SIZE (4u << 20)
+#define GSR_CHUNK_SIZE (64u << 10)
+#define GSR_API_VERSION 2
+
+/* Raw event kinds written by the shim. */
+enum gsr_ev {
+    GSR_EV_HOLD = 1,     /* got the GIL (unlocked the GIL mutex with locked=1) */
+    GSR_EV_ASK,          /* asked for the GIL (locked the GIL mutex, not holding) */
+    GSR_EV_RELEASE,      /* released the GIL (unlocked its mutex with locked=0) */
+    GSR_EV_REQUEST,      /* timed wait on the GIL condition timed out and the
+                            holder did not change: this waiter sets the drop request */
+    GSR_EV_TIMEOUT,      /* timed out, but the GIL changed hands meanwhile */
+    GSR_EV_WOKEN,        /* timed wait returned because of a signal; x=1 if the
+                            GIL was still taken (a futile wake-up) */
+    GSR_EV_SIGNAL,       /* signalled the GIL condition (in drop_gil) */
+    GSR_EV_SWITCH_WAIT,  /* dropped on request: waits for another thread to take it */
+    GSR_EV_SWITCH_DONE,  /* that wait ended */
+    GSR_EV_CALL,         /* t = start of a C call; cat; arg = name id */
+    GSR_EV_CALL_END,     /* t = its end; x = 1 if the GIL was released inside */
+    GSR_EV_CTX,          /* a Python-level blocking API began (cat; arg = name id) */
+    GSR_EV_CTX_END,
+    GSR_EV_SEM_WAIT,     /* blocked on a semaphore (a Python lock) without the GIL */
+    GSR_EV_SEM_DONE,
+    GSR_EV_START,        /* the thread registered (arg = name id) */
+    GSR_EV_END,          /* the OS thread exited */
+    GSR_EV_NAME,         /* the thread's Python name is now arg */
+    GSR_EV_PY,           /* Python code ran inside an open C call from t (exec,
+                            __import__, a callback), if it lasted >= 20 us */
+    GSR_EV_PY_END,
+    GSR_EV_SCHED,        /* at thread exit, from /proc/thread-self/schedstat:
+                            arg = CPU time, x = 0; or arg = run delay
+                            (runnable, no core), x = 1; both in microseconds */
+    GSR_EV_DROP_PENDING, /* drop_gil found the drop request set (locked the
+                            switch mutex): a forced drop unless inside a C call */
+};
+
+/* What a named call or context does. */
+enum gsr_cat {
+    GSR_CAT_C = 0,   /* other C code */
+    GSR_CAT_SLEEP,   /* time.sleep */
+    GSR_CAT_IO,      /* sockets, select, files, os.read/write, waitpid */
+    GSR_CAT_LOCK,    /* Lock/RLock/Semaphore acquire */
+    GSR_CAT_EVENT,   /* Event.wait, Condition.wait, Barrier.wait */
+    GSR_CAT_QUEUE,   /* queue.Queue get/put */
+    GSR_CAT_JOIN,    /* Thread.join */
+    GSR_CAT_NOGIL,   /* a C call known to release the GIL (hashlib, zlib...) */
+    GSR_CAT_COUNT
+};
+
+typedef struct gsr_event {
+    int64_t t;   /* CLOCK_MONOTONIC ns */
+    uint8_t kind, cat;
+    uint16_t x;
+    uint32_t arg;
+} gsr_event_t;
+
+typedef struct gsr_chunk {
+    uint32_t magic; /* GSR_CHUNK_MAGIC once claimed */
+    uint32_t slot;  /* thread slot */
+    int32_t tid;
+    _Atomic uint32_t n; /* events published */
+    gsr_event_t ev[];
+} gsr_chunk_t;
+
+#define GSR_CHUNK_MAGIC 0x43525347u /* "GSRC" */
+#define GSR_CHUNK_EVENTS ((GSR_CHUNK_SIZE - sizeof(gsr_chunk_t)) / sizeof(gsr_event_t))
+
+/* A string record in the string area: id, len, bytes, padded to 8. The
+ * word `ok` is stored last (release), so a reader stops at a torn one. */
+typedef struct gsr_str {
+    _Atomic uint32_t ok; /* 1 when complete */
+    uint32_t id;
+    uint32_t len;
+    uint32_t pad;
+    char s[];
+} gsr_str_t;
+
+typedef struct gsr_hdr {
+    char magic[8];
+    uint32_t version, chunk_size;
+    int32_t pid;           /* the recorded process */
+    uint32_t pad0;
+    uint64_t capacity;     /* bytes of the file */
+    _Atomic uint64_t next; /* next free chunk offset */
+    _Atomic uint32_t n_slots;
+    _Atomic uint32_t overflow;     /* 1 once the budget ran out */
+    _Atomic int64_t overflow_ns;
+    _Atomic uint32_t forks;        /* fork() calls in the process (children not followed) */
+    _Atomic uint32_t execs;        /* other processes that loaded the shim */
+    _Atomic uint32_t registered;   /* the probe found the GIL */
+    _Atomic uint32_t unnamed;      /* threads that used the GIL without a threading name */
+    int64_t t_register_ns;
+    _Atomic uint64_t str_next;     /* offset in the string area */
+    _Atomic uint32_t str_ids;
+    uint32_t pad1;
+    /* filled by the probe at registration */
+    int64_t switch_interval_ns;
+    char py_version[64];
+    char probe_note[256];
+} gsr_hdr_t;
+
+/* The GIL's objects, found by the probe from the interpreter's own state. */
+typedef struct gsr_gil {
+    void *mutex, *cond, *switch_mutex, *switch_cond;
+    const volatile int *locked;
+    const volatile unsigned long *switch_number;
+    int64_t interval_ns;
+    const char *py_version;
+} gsr_gil_t;
+
+/* What the shim exports to the probe (found with dlsym "gsr_api"). */
+typedef struct gsr_api {
+    int version;
+    /* 0, or -1 when not recording (then the probe does nothing). */
+    int (*register_gil)(const gsr_gil_t *g);
+    uint32_t (*intern)(const char *s, size_t n);
+    void (*thread_name)(uint32_t name_id);
+    void (*call_begin)(uint32_t name_id, int cat);
+    void (*call_end)(void);
+    void (*ctx_begin)(uint32_t name_id, int cat);
+    void (*ctx_end)(void);
+    void (*py_enter)(void); /* a Python frame starts (PyTrace_CALL) */
+    void (*py_exit)(void);  /* it returns */
+} gsr_api_t;
+
+#endif

@@ -1,0 +1,259 @@
+/* check_versions.c - python.version presets and the version-specific models:
+ * properties that must hold for each version's mechanism. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static gs_model_t *load(const char *text, const char *set, gs_diag_t *d)
+{
+    gs_model_t *m = NULL;
+    gs_override_t ov;
+    char buf[128];
+    int n = 0;
+    if (set) {
+        snprintf(buf, sizeof buf, "%s", set);
+        ck_assert_int_eq(gs_override_parse(buf, &ov), 0);
+        n = 1;
+    }
+    memset(d, 0, sizeof *d);
+    gs_scenario_load_string("t.json", text, strlen(text), n ? &ov : NULL, n, &m, d);
+    return m;
+}
+
+/* When the last of the first n threads finished. */
+static int64_t last_finish(const gs_trace_t *t, int n)
+{
+    int64_t end = 0;
+    for (int i = 0; i < n; i++)
+        if (tu_finish(t, i) > end)
+            end = tu_finish(t, i);
+    return end;
+}
+
+static const char *two_cpu = "{\"machine\": {\"cores\": 2}, \"python\": {\"switch_interval\": "
+                             "\"5ms\"}, \"threads\": [{\"name\": \"w\", \"count\": 2, "
+                             "\"program\": [{\"cpu\": \"20ms\"}]}]}";
+
+/* ---- presets ------------------------------------------------------------------ */
+
+START_TEST(test_preset_sets_the_gil_and_explicit_keys_win)
+{
+    gs_diag_t d;
+    gs_model_t *m = load(two_cpu, "python.version=2.7", &d);
+    ck_assert_ptr_nonnull(m);
+    const gs_python_t *py = &m->processes[0].python;
+    ck_assert_int_eq(py->gil, GS_GIL_CPYTHON2);
+    ck_assert_int_eq(py->version, 207);
+    gs_model_free(m);
+
+    m = load("{\"python\": {\"version\": \"3.13t\", \"slowdown\": 1.2}, \"threads\": "
+             "[{\"name\": \"a\", \"program\": [{\"cpu\": \"1ms\"}]}]}",
+             NULL, &d);
+    ck_assert_ptr_nonnull(m);
+    py = &m->processes[0].python;
+    ck_assert_int_eq(py->gil, GS_GIL_NONE);
+    ck_assert(py->free_threaded);
+    ck_assert_int_eq(py->slowdown_pct, 120); /* explicit wins over the preset's 1.40 */
+    gs_model_free(m);
+
+    m = load(two_cpu, "python.version=3.14t", &d);
+    ck_assert_int_eq(m->processes[0].python.slowdown_pct, 108);
+    ck_assert_int_eq(m->processes[0].python.switch_interval_ns, 5000000);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_unknown_versions_say_what_is_valid)
+{
+    gs_diag_t d;
+    ck_assert_ptr_null(load(two_cpu, "python.version=3.99", &d));
+    ck_assert_int_eq(d.n_total, 1);
+    ck_assert_str_eq(d.e[0].path, "python.version");
+    ck_assert_ptr_nonnull(strstr(d.e[0].msg, "\"3.14t\""));
+    /* 3.10 on a command line is the number 3.1: say how to write it */
+    ck_assert_ptr_null(load(two_cpu, "python.version=3.10", &d));
+    ck_assert_ptr_nonnull(strstr(d.e[0].msg, "\"3.10\""));
+    gs_model_t *m = load(two_cpu, "python.version=\"3.10\"", &d);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->processes[0].python.version, 310);
+    gs_model_free(m);
+}
+END_TEST
+
+/* ---- the Python 2 GIL battle ------------------------------------------------------ */
+
+static double battle_ratio(int cores, int64_t futex_ns)
+{
+    gs_diag_t d;
+    gs_model_t *m = load(two_cpu, "python.version=2.7", &d);
+    ck_assert_ptr_nonnull(m);
+    m->machine.cores = cores;
+    m->processes[0].python.futex_ns = futex_ns;
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t end = last_finish(t, 2);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return (double)end / (double)MS(40); /* against one thread doing both */
+}
+
+START_TEST(test_py27_two_threads_on_two_cores_are_slower_than_serial)
+{
+    /* The holder pays a futex call per release while the other thread waits:
+     * slower than serial by about (period + futex) / period. */
+    double r = battle_ratio(2, 1000);
+    ck_assert_msg(r > 1.5, "2.7 on two cores: %.2fx serial", r);
+    /* the cost comes from the mechanism: without the system call, no loss */
+    double free_call = battle_ratio(2, 0);
+    ck_assert_msg(free_call < 1.05, "2.7 with a free futex: %.2fx serial", free_call);
+    /* a dearer system call costs more */
+    ck_assert(battle_ratio(2, 2000) > r);
+}
+END_TEST
+
+
+/* ---- free-threaded contention ------------------------------------------------------ */
+
+/* Makespan of n threads, each running 10 ms of Python on a 3.14t build with
+ * 8 cores; `prog` is its op (e.g. reads of the shared dict). */
+static int64_t ft_makespan(int n, const char *op, const char *objects)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"machine\": {\"cores\": 8}, \"python\": {\"version\": \"3.14t\"}, "
+             "\"objects\": %s, \"threads\": [{\"name\": \"w\", \"count\": %d, "
+             "\"program\": [%s]}]}",
+             objects, n, op);
+    gs_diag_t d;
+    gs_model_t *m = load(text, NULL, &d);
+    ck_assert_msg(m != NULL, "%s", d.n ? d.e[0].msg : "?");
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t end = last_finish(t, n);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return end;
+}
+
+static const char *objs = "{\"cache\": \"dict\", \"f\": \"function\", \"none\": \"immortal\"}";
+
+START_TEST(test_ft_independent_work_scales_with_threads)
+{
+    int64_t one = ft_makespan(1, "{\"cpu\": \"10ms\"}", objs);
+    int64_t four = ft_makespan(4, "{\"cpu\": \"10ms\"}", objs);
+    /* four times the work in (nearly) the same time */
+    ck_assert_int_le(four, one + one / 20);
+    /* and the 3.14t single-thread tax applies to Python: 10 ms take 10.8 */
+    ck_assert_int_ge(one, MS(10.7));
+}
+END_TEST
+
+START_TEST(test_ft_contention_grows_with_sharers_and_spares_immortals)
+{
+    const char *rd = "{\"cpu\": \"10ms\", \"reads\": \"cache\", \"every\": \"50ns\"}";
+    int64_t t1 = ft_makespan(1, rd, objs), t2 = ft_makespan(2, rd, objs),
+            t4 = ft_makespan(4, rd, objs);
+    ck_assert_int_lt(t1, t2);
+    ck_assert_int_lt(t2, t4);
+    /* published: 4 threads reading one shared dict value are 0.28x one
+     * thread (modern-di #354); the default refcount cost is fitted to it */
+    double speedup = 4.0 * (double)t1 / (double)t4;
+    ck_assert_msg(speedup > 0.2 && speedup < 0.36, "speed-up %.2f", speedup);
+    /* immortal objects and functions (deferred refcounting) do not contend */
+    ck_assert_int_le(ft_makespan(4, "{\"cpu\": \"10ms\", \"reads\": \"none\", \"every\": \"50ns\"}", objs), t1 + t1 / 20);
+    ck_assert_int_le(ft_makespan(4, "{\"cpu\": \"10ms\", \"reads\": \"f\", \"every\": \"50ns\"}", objs), t1 + t1 / 20);
+}
+END_TEST
+
+START_TEST(test_ft_writers_serialise_on_the_object_lock)
+{
+    /* writes that hold the PyMutex longer than the gap between them: the
+     * writers take turns, so n writers take about n times as long */
+    const char *wr = "{\"cpu\": \"10ms\", \"writes\": \"cache\", \"every\": \"100ns\"}";
+    int64_t t1 = ft_makespan(1, wr, objs), t4 = ft_makespan(4, wr, objs);
+    ck_assert_int_gt(t4, 3 * t1);
+}
+END_TEST
+
+START_TEST(test_ft_import_switches_the_gil_on_unless_python_gil_0)
+{
+    const char *text =
+        "{\"machine\": {\"cores\": 4}, \"python\": {\"version\": \"3.14t\"}, "
+        "\"threads\": [{\"name\": \"w\", \"count\": 3, \"program\": [{\"cpu\": \"30ms\"}]}, "
+        "{\"name\": \"main\", \"program\": [{\"cpu\": \"1ms\"}, {\"import\": \"1ms\"}, "
+        "{\"cpu\": \"30ms\"}]}]}";
+    gs_diag_t d;
+    int64_t end[3];
+    for (int k = 0; k < 3; k++) {
+        gs_model_t *m = load(text, k == 0 ? NULL : k == 1 ? "python.PYTHON_GIL=0"
+                                                            : "threads[1].program[1].free_threading=true",
+                             &d);
+        ck_assert_ptr_nonnull(m);
+        gs_trace_t *t = tu_run(m, NULL);
+        end[k] = last_finish(t, 4);
+        if (k == 0) /* one stop-the-world pause, and the GIL changes hands after */
+            ck_assert_int_ge(tu_count(t, GS_IN_GIL_ENABLED, -1), 1);
+        gs_trace_free(t);
+        gs_model_free(m);
+    }
+    /* with the GIL back on, the 4 threads share one core's worth of Python */
+    ck_assert_int_gt(end[0], 3 * end[1]);
+    ck_assert_int_lt(end[1], MS(40));
+    ck_assert_int_lt(end[2], MS(40)); /* an extension that supports free threading */
+}
+END_TEST
+
+/* ---- 3.12 against 3.13: who sees the drop request ---------------------------------- */
+
+START_TEST(test_312_legacy_subinterpreter_waits_for_a_holder_that_never_sees_its_request)
+{
+    const char *text = "{\"machine\": {\"cores\": 2}, \"threads\": [{\"name\": \"main\", "
+                       "\"program\": [{\"cpu\": \"50ms\"}]}, {\"name\": \"sub\", "
+                       "\"interpreter\": 1, \"program\": [{\"cpu\": \"50ms\"}]}]}";
+    int64_t longest[2];
+    const char *v[2] = {"python.version=3.12", "python.version=3.13"};
+    for (int k = 0; k < 2; k++) {
+        gs_diag_t d;
+        gs_model_t *m = load(text, v[k], &d);
+        ck_assert_ptr_nonnull(m);
+        gs_trace_t *t = tu_run(m, NULL);
+        longest[k] = tu_longest_gil_wait(t, 1) > tu_longest_gil_wait(t, 0)
+                         ? tu_longest_gil_wait(t, 1)
+                         : tu_longest_gil_wait(t, 0);
+        gs_trace_free(t);
+        gs_model_free(m);
+    }
+    /* 3.12: the request goes to the waiter's own interpreter; the holder in
+     * the other one runs on to its end */
+    ck_assert_int_ge(longest[0], MS(45));
+    /* 3.13: it reaches the holder's thread; they take turns every interval */
+    ck_assert_int_le(longest[1], MS(12));
+}
+END_TEST
+
+static Suite *versions_suite(void)
+{
+    Suite *s = suite_create("versions");
+    TCase *tc = tcase_create("presets");
+    tcase_add_test(tc, test_preset_sets_the_gil_and_explicit_keys_win);
+    tcase_add_test(tc, test_unknown_versions_say_what_is_valid);
+    tcase_add_test(tc, test_312_legacy_subinterpreter_waits_for_a_holder_that_never_sees_its_request);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("py27");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_py27_two_threads_on_two_cores_are_slower_than_serial);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("free_threaded");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_ft_independent_work_scales_with_threads);
+    tcase_add_test(tc, test_ft_contention_grows_with_sharers_and_spares_immortals);
+    tcase_add_test(tc, test_ft_writers_serialise_on_the_object_lock);
+    tcase_add_test(tc, test_ft_import_switches_the_gil_on_unless_python_gil_0);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(versions_suite());
+}

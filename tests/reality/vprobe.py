@@ -1,0 +1,148 @@
+"""The per-version measuring program: runs UNDER the interpreter being
+measured (Python 2.7 and 3.6 onwards, so no f-strings, no 1_000 literals) and
+prints one JSON object.  versions.py starts it once per interpreter.  It
+cannot import programs.py (3.6+ syntax), hence its own spin() and gate.
+
+  vprobe.py REPEATS EXPERIMENT[,EXPERIMENT...]
+
+Experiments:
+  spin      ns per turn of `while n: n -= 1`, best of 5
+  battle    two CPU-bound threads vs one thread doing both; pairs taken back
+            to back (the vCPUs change speed from one second to the next);
+            the ratio of each pair, and the process's voluntary context
+            switches during the threaded run (the futile wake-ups)
+  convoy    one thread sleeping 1 ms REPEATS x 20 times beside one CPU-bound
+            thread: the extra delay per sleep over the same sleeps alone
+  subinterp two threads, each running the spin loop in its own
+            subinterpreter (3.12: _xxsubinterpreters, 3.13: _interpreters),
+            vs the same in one; and the cost of creating one
+"""
+import json
+import resource
+import sys
+import threading
+import time
+
+perf = getattr(time, "perf_counter", time.time)
+
+
+def spin(n):
+    while n:
+        n -= 1
+
+
+def best(fn, k=5):
+    b = None
+    for _ in range(k):
+        t = perf()
+        fn()
+        d = perf() - t
+        b = d if b is None else min(b, d)
+    return b
+
+
+def gated(fns):
+    gate = threading.Event()
+    def body(fn):
+        gate.wait()
+        fn()
+    ts = [threading.Thread(target=body, args=(f,)) for f in fns]
+    for t in ts:
+        t.start()
+    t0 = perf()
+    gate.set()
+    for t in ts:
+        t.join()
+    return perf() - t0
+
+
+def nvcsw():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
+
+
+def exp_spin(reps):
+    n = 300000
+    return {"spin_ns": best(lambda: spin(n)) / n * 1e9}
+
+
+def exp_battle(reps):
+    n = 1000000
+    serial, two, ratios, cs = [], [], [], []
+    for _ in range(reps):
+        t = perf()
+        spin(n)
+        spin(n)
+        s = perf() - t
+        c0 = nvcsw()
+        p = gated([lambda: spin(n), lambda: spin(n)])
+        cs.append(nvcsw() - c0)
+        serial.append(s)
+        two.append(p)
+        ratios.append(p / s)
+    return {"battle_turns": n, "battle_serial_s": serial, "battle_two_s": two,
+            "battle_ratio": ratios, "battle_vcsw": cs}
+
+
+def exp_convoy(reps):
+    k = 20 * reps
+    alone = []
+    t = perf()
+    for _ in range(k):
+        time.sleep(0.001)
+    alone = (perf() - t) / k
+    stop = [False]
+    def cpu():
+        while not stop[0]:
+            spin(1000)
+    def io():
+        t = perf()
+        for _ in range(k):
+            time.sleep(0.001)
+        res.append((perf() - t) / k)
+        stop[0] = True
+    res = []
+    gated([cpu, io])
+    return {"convoy_sleep_alone_s": alone, "convoy_sleep_beside_cpu_s": res[0], "convoy_ops": k}
+
+
+def exp_subinterp(reps):
+    mod = None
+    for name in ("_interpreters", "_xxsubinterpreters"):
+        try:
+            mod = __import__(name)
+            break
+        except ImportError:
+            pass
+    if mod is None:
+        return {"subinterp": None}
+    n = 1000000
+    # the same function as spin(), so both sides run the same bytecode
+    code = "def spin(n):\n    while n:\n        n -= 1\nspin(%d)\n" % n
+    t = perf()
+    ids = [mod.create() for _ in range(2)]
+    create = (perf() - t) / 2
+    run = getattr(mod, "run_string", None) or getattr(mod, "exec")
+    ratios = []
+    for _ in range(reps):
+        t = perf()
+        spin(n)
+        spin(n)
+        s = perf() - t
+        p = gated([lambda: run(ids[0], code), lambda: run(ids[1], code)])
+        ratios.append(p / s)
+    for i in ids:
+        mod.destroy(i)
+    return {"subinterp": mod.__name__, "subinterp_create_s": create, "subinterp_ratio": ratios}
+
+
+def main():
+    reps = int(sys.argv[1])
+    out = {"version": "%d.%d" % sys.version_info[:2],
+           "gil_disabled": bool(getattr(sys, "_is_gil_enabled", lambda: True)() is False)}
+    for e in sys.argv[2].split(","):
+        out.update(globals()["exp_" + e](reps))
+    sys.stdout.write(json.dumps(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
