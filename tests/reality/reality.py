@@ -712,9 +712,10 @@ def exp_pingpong_cpu(plan, machine, sim):
         r.row("interval %g ms: hand-offs per second" % (iv / MS), meas[k],
               pred and pred[k], "/s")
     r.calibration = {"acquire or release, contended (one syscall)": py_s}
-    last = "%g" % (intervals[-1] / MS)
-    r.check("beside a CPU thread a hand-off still takes far less than an interval "
-            "(rate > 4 per interval)", lambda d: d[last] > 4 / intervals[-1], meas, pred)
+    # No direction is checked here: on a quiet machine (2026-12-04) real
+    # CPython 3.11 itself fell below the "rate > 4 per interval" this check
+    # claimed, so the claim was wrong, not the model. The rows stay for the
+    # full table; which direction reality does show is issue 15's to settle.
     return r
 
 
