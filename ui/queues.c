@@ -180,7 +180,9 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
     waiter_t *w = malloc((size_t)(nt ? nt : 1) * sizeof *w);
     if (!w)
         return;
-    for (int c = 0; c < gs_trace_n_cores(t); c++) {
+    if (!(gs_trace_facts(t) & GS_FACT_CORES)) /* a recording: the scheduler was not read */
+        kv(p, 0, "cores", "not recorded");
+    for (int c = 0; (gs_trace_facts(t) & GS_FACT_CORES) && c < gs_trace_n_cores(t); c++) {
         const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gs_trace_core_lane(t, c)), at);
         snprintf(k, sizeof k, "core %d", c);
         if (iv && iv->who >= 0)

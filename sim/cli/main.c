@@ -175,7 +175,7 @@ static const command_t commands[] = {
      "  gilsim exercise --topic convoy --seed 3\n"
      "  gilsim exercise --topic convoy --seed 3 --guess 5ms"},
     {"explain", cmd_explain,
-     "gilsim explain [FILE] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]",
+     "gilsim explain [FILE|REC] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]",
      "Say why a thread is not running. With --at TIME (a duration such as 6ms):\n"
      "the state of every GIL (holder, drop request pending since when and why it\n"
      "is not honoured yet, waiters), the ready queue, each lock's holder and each\n"
@@ -185,6 +185,8 @@ static const command_t commands[] = {
      "whole run (GIL held by whom, GIL hand-over, no core, context switches, lock\n"
      "held by whom, I/O, sleep), the same figures as the \"blame\" of the summary\n"
      "JSON; they add up to the time the thread was not running.\n"
+     "REC, a recording (gilsim record), answers from what it recorded and says\n"
+     "what it does not know (the cores; which lock, event or queue).\n"
      "\n"
      "  --at TIME         the instant; a number with a unit (ns, us, ms, s)\n"
      "  --thread NAME     only this thread's chain or totals\n"

@@ -251,7 +251,14 @@ static void drop_pending(sbuf_t *s, const gs_trace_t *t, int holder, int64_t ns)
     gs_why_link_t h;
     fill(t, holder, ns, &h);
     const char *hn = thread_name(t, holder);
-    if (h.state == GS_ST_C_GIL)
+    const gs_interval_t *v = at(thread_lane(t, holder), ns);
+    const char *op = v && v->op != GS_NO_OP ? gs_trace_op_label(t, v->op) : "";
+    if (h.state == GS_ST_C_GIL && !(gs_trace_facts(t) & GS_FACT_CORES) && strstr(op, "inferred"))
+        put(s, " %s left a drop request unanswered for over 1 ms, so the recording infers a C "
+               "call that keeps the GIL (no eval-breaker check until it returns); a holder "
+               "without a core looks the same.",
+            hn);
+    else if (h.state == GS_ST_C_GIL)
         put(s, " %s is in a C call that keeps the GIL: no eval-breaker check until it returns.",
             hn);
     else if (h.state == GS_ST_PY)
@@ -292,6 +299,11 @@ static void gil_detail(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, i
 
 static void core_detail(sbuf_t *s, const gs_trace_t *t, int64_t ns)
 {
+    if (!(gs_trace_facts(t) & GS_FACT_CORES)) {
+        put(s, "\n  Cores: not recorded (a recording does not read the kernel's scheduler), "
+               "so who had them is not known.");
+        return;
+    }
     put(s, "\n  Cores:");
     for (int c = 0; c < gs_trace_n_cores(t); c++) {
         const gs_interval_t *v = at(gs_trace_lane(t, gs_trace_core_lane(t, c)), ns);
@@ -323,8 +335,12 @@ static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, in
         put(s, "%s has finished.", name);
         return;
     case GS_WHY_RUNNING:
-        put(s, "%s is %s on core %d (since %s).", name, doing(k->state), k->obj,
-            ns_text(k->since_ns, a, sizeof a));
+        if (k->obj >= 0)
+            put(s, "%s is %s on core %d (since %s).", name, doing(k->state), k->obj,
+                ns_text(k->since_ns, a, sizeof a));
+        else /* a recording: the kernel's scheduler was not read */
+            put(s, "%s is %s (since %s; on which core is not recorded).", name, doing(k->state),
+                ns_text(k->since_ns, a, sizeof a));
         return;
     default:
         break;
@@ -353,7 +369,9 @@ static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, in
         put(s, ": core %d is switching to it%s.", k->obj, k->holds_gil ? " (it holds the GIL)" : "");
         break;
     case GS_WHY_LOCK_HELD:
-        if (k->other >= 0) {
+        if (k->obj < 0) {
+            put(s, ": which lock, and who holds it, is not recorded.");
+        } else if (k->other >= 0) {
             const gs_interval_t *o = at(gs_trace_lock_owner_track(t, k->obj), ns);
             put(s, ": lock '%s' is held by %s since %s.",
                 gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj), thread_name(t, k->other),
@@ -368,9 +386,16 @@ static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, in
             gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj));
         break;
     case GS_WHY_EVENT:
-        put(s, ": event '%s' is not set.", gs_trace_sync_name(t, GS_ST_WAIT_EVENT, k->obj));
+        if (k->obj < 0)
+            put(s, ": which event is not recorded.");
+        else
+            put(s, ": event '%s' is not set.", gs_trace_sync_name(t, GS_ST_WAIT_EVENT, k->obj));
         break;
     case GS_WHY_QUEUE: {
+        if (k->obj < 0) {
+            put(s, ": which queue, and how full it is, is not recorded.");
+            break;
+        }
         int max = gs_trace_queue_maxsize(t, k->obj);
         int64_t len = gs_trace_queue_len_at(t, k->obj, ns);
         const char *q = gs_trace_sync_name(t, GS_ST_WAIT_QUEUE, k->obj);
@@ -384,7 +409,10 @@ static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, in
         break;
     }
     case GS_WHY_JOIN:
-        put(s, ": it waits for %s to finish.", thread_name(t, k->other));
+        if (k->other >= 0)
+            put(s, ": it waits for thread %s to end.", thread_name(t, k->other));
+        else
+            put(s, ": it waits for a thread to end (which one is not recorded).");
         break;
     case GS_WHY_IO:
         put(s, ": the call returns at %s.", ns_text(k->until_ns, a, sizeof a));
@@ -581,8 +609,16 @@ size_t gs_explain_state_text(const gs_trace_t *t, int64_t t_ns, char *buf, size_
             put(&s, "\n");
         }
     }
-    put(&s, "Ready queue (waiting for a core): %d thread%s.\n", count_in(t, -1, GS_ST_READY, -1, ns),
-        count_in(t, -1, GS_ST_READY, -1, ns) == 1 ? "" : "s");
+    int ready = count_in(t, -1, GS_ST_READY, -1, ns);
+    if (gs_trace_facts(t) & GS_FACT_CORES)
+        put(&s, "Ready queue (waiting for a core): %d thread%s.\n", ready, ready == 1 ? "" : "s");
+    else
+        put(&s, "Ready queue (waiting for a core): not recorded; %d thread%s seen without a core "
+                "(between a forced drop and its next request for the GIL).\n",
+            ready, ready == 1 ? "" : "s");
+    if (!(gs_trace_facts(t) & GS_FACT_LOCK_OWNER) && gs_trace_n_syncs(t, GS_ST_WAIT_LOCK) == 0)
+        put(&s, "Locks, events and queues: which one a thread waits for, and who holds a lock, "
+                "are not recorded.\n");
     for (int i = 0; i < gs_trace_n_syncs(t, GS_ST_WAIT_LOCK); i++) {
         const gs_interval_t *o = at(gs_trace_lock_owner_track(t, i), ns);
         int w = count_in(t, -1, GS_ST_WAIT_LOCK, i, ns);
