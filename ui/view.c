@@ -261,9 +261,8 @@ static int load(gv_view_t *v, const char *path, bool same_file)
     v->end_ns = runs_end(v);
     gv_steps_clear(v);
     if (!same_file || old_end == 0) {
-        v->selected = -1;
         gv_view_fit(v);
-        v->playhead = gv_view_opening(v);
+        v->playhead = gv_view_opening(v, &v->selected); /* and whose wait it shows */
         v->playing = false;
     } else if (v->t0 == 0 && v->t1 == old_end + old_end / 50 + 1) {
         gv_view_fit(v); /* it was fitted: fit the new length */
@@ -398,35 +397,95 @@ static void follow(gv_view_t *v)
         gv_view_set_range(v, v->playhead - span / 10, v->playhead - span / 10 + span);
 }
 
-/* The longest interval in state st on any thread lane of t: its middle, or -1. */
-static int64_t longest_mid(const gs_trace_t *t, gs_state_t st)
+/* The first stretch in [a, b) of a drop request that thread th set, as
+ * [*ra, *rb); false if it set none that was pending then. */
+static bool own_request(const gs_trace_t *t, int th, int64_t a, int64_t b, int64_t *ra,
+                        int64_t *rb)
 {
-    int64_t best = 0, at = -1;
-    for (int th = 0; th < gs_trace_n_threads(t); th++) {
-        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
-        for (size_t i = 0; i < l->n; i++)
-            if (l->iv[i].state == st && l->iv[i].end_ns - l->iv[i].start_ns > best) {
-                best = l->iv[i].end_ns - l->iv[i].start_ns;
-                at = l->iv[i].start_ns + best / 2;
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+    const gs_lane_t *dr = gs_trace_drop_request_track(t, l->process);
+    for (size_t k = dr ? gs_lane_find(dr, a) : 0; dr && k < dr->n && dr->iv[k].start_ns < b; k++)
+        if (dr->iv[k].who == th && dr->iv[k].end_ns > a) {
+            *ra = dr->iv[k].start_ns > a ? dr->iv[k].start_ns : a;
+            *rb = dr->iv[k].end_ns < b ? dr->iv[k].end_ns : b;
+            return true;
+        }
+    return false;
+}
+
+/* The first wait in state st (by when it began, on any thread lane) that is
+ * at least half as long as the longest one and 1/100 of the run: the first
+ * that shows the lesson's point (a convoy's wait, not a wait at start-up).
+ * A wait during which the waiter's own drop request was pending is taken
+ * first, at the middle of that stretch, so that the panel shows the whole
+ * chain; else the wait's middle. Its thread in *thread; -1 if none. */
+static int64_t first_long_wait(const gs_trace_t *t, gs_state_t st, int *thread)
+{
+    int64_t longest = 0, at = -1, first[2] = {INT64_MAX, INT64_MAX}, mid[2] = {-1, -1};
+    int who[2] = {-1, -1};
+    for (int pass = 0; pass < 2; pass++)
+        for (int th = 0; th < gs_trace_n_threads(t); th++) {
+            const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+            for (size_t i = 0; i < l->n; i++) {
+                const gs_interval_t *iv = &l->iv[i];
+                int64_t d = iv->end_ns - iv->start_ns, ra, rb;
+                if (iv->state != st)
+                    continue;
+                if (pass == 0 && d > longest)
+                    longest = d;
+                if (pass == 0 || 2 * d < longest || 100 * d < gs_trace_end_ns(t))
+                    continue;
+                int k = own_request(t, th, iv->start_ns, iv->end_ns, &ra, &rb) ? 0 : 1;
+                if (iv->start_ns < first[k]) {
+                    first[k] = iv->start_ns;
+                    mid[k] = k == 0 ? ra + (rb - ra) / 2 : iv->start_ns + d / 2;
+                    who[k] = th;
+                }
             }
-    }
+        }
+    int k = mid[0] >= 0 ? 0 : 1;
+    at = mid[k];
+    if (at >= 0)
+        *thread = who[k];
     return at;
 }
 
-int64_t gv_view_opening(const gv_view_t *v)
+/* The thread that has waited longest for the GIL (else for a core) at t, or
+ * -1: the one whose "why" the opening instant is about. */
+static int waiting_at(const gs_trace_t *t, int64_t at)
+{
+    int best = -1;
+    int64_t since = INT64_MAX;
+    for (int pass = 0; pass < 2 && best < 0; pass++)
+        for (int th = 0; th < gs_trace_n_threads(t); th++) {
+            const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
+            if (iv && iv->state == (pass ? GS_ST_READY : GS_ST_WAIT_GIL) && iv->start_ns < since) {
+                since = iv->start_ns;
+                best = th;
+            }
+        }
+    return best;
+}
+
+int64_t gv_view_opening(const gv_view_t *v, int *thread)
 {
     const gs_trace_t *t = v->run[0].trace;
     const gs_model_t *m = v->run[0].model;
     int64_t at = -1;
+    *thread = -1;
     if (m && m->open_at_ns >= 0)
         at = m->open_at_ns;
     else if (t && gs_trace_n_annotations(t) > 0)
         at = gs_trace_annotation_at(t, 0);
-    else if (t && (at = longest_mid(t, GS_ST_WAIT_GIL)) < 0)
-        at = longest_mid(t, GS_ST_READY);
+    else if (t && (at = first_long_wait(t, GS_ST_WAIT_GIL, thread)) < 0)
+        at = first_long_wait(t, GS_ST_READY, thread);
     if (at < 0)
         at = v->end_ns / 2;
-    return at > v->end_ns ? v->end_ns : at;
+    if (at > v->end_ns)
+        at = v->end_ns;
+    if (*thread < 0 && t)
+        *thread = waiting_at(t, at);
+    return at;
 }
 
 int64_t gv_reveal(const gv_view_t *v)

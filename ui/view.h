@@ -153,10 +153,12 @@ enum { GV_FUTURE_DIM, GV_FUTURE_SHOW, GV_FUTURE_HIDE, GV_FUTURE_MODES };
 /* The time up to which the trace is drawn: the playhead when the future is
  * hidden, else the end. */
 int64_t gv_reveal(const gv_view_t *v);
-/* Where a newly opened run puts its playhead: the scenario's open_at, else its
- * first annotation, else the middle of the longest GIL wait (or core wait),
- * else the middle of the run. */
-int64_t gv_view_opening(const gv_view_t *v);
+/* Where a newly opened run (scenario or recording) puts its playhead: the
+ * scenario's open_at, else its first annotation, else the middle of its
+ * first long GIL wait (or core wait: at least half the longest and 1/100 of
+ * the run), else the middle of the run. *thread: the thread whose wait it
+ * shows (selected, so that the panel says why), or -1. */
+int64_t gv_view_opening(const gv_view_t *v, int *thread);
 
 /* ---- view.c: state -------------------------------------------------------- */
 void gv_view_init(gv_view_t *v);
