@@ -507,6 +507,69 @@ START_TEST(test_recording_of_a_run_has_the_runs_drop_requests)
 }
 END_TEST
 
+/* ---- exercises ---------------------------------------------------------------- */
+
+/* For every topic and seed: the same seed gives the same variant; its
+ * settings load on its lesson and run; the answer, formatted as shown, reads
+ * back as a guess to within the shown digits and scores as exact. */
+START_TEST(test_exercise_variants_are_seeded_and_answers_read_back)
+{
+    const char *src = getenv("GILSIM_SOURCE_DIR");
+    ck_assert_int_ge(gs_exercise_n_topics(), 5);
+    ck_assert_int_eq(gs_exercise_make("nope", 1, &(gs_exercise_t){0}), GS_EINVAL);
+    for (int i = 0; i < gs_exercise_n_topics(); i++) {
+        int variants = 0;
+        char first[2][160] = {"", ""};
+        for (uint64_t seed = 1; seed <= 6; seed++) {
+            gs_exercise_t a, b;
+            ck_assert_int_eq(gs_exercise_make(gs_exercise_topic(i), seed, &a), 0);
+            ck_assert_int_eq(gs_exercise_make(gs_exercise_topic(i), seed, &b), 0);
+            ck_assert_str_eq(a.set[0], b.set[0]);
+            ck_assert_str_eq(a.set[1], b.set[1]);
+            if (seed == 1)
+                memcpy(first, a.set, sizeof first);
+            else
+                variants += strcmp(first[0], a.set[0]) || strcmp(first[1], a.set[1]);
+            char path[1024], sets[2][160];
+            snprintf(path, sizeof path, "%s/scenarios/%s", src, a.lesson);
+            gs_override_t ov[2];
+            for (int k = 0; k < 2; k++) {
+                snprintf(sets[k], sizeof sets[k], "%s", a.set[k]);
+                ck_assert_int_eq(gs_override_parse(sets[k], &ov[k]), 0);
+            }
+            gs_model_t *m = NULL;
+            gs_diag_t diag;
+            memset(&diag, 0, sizeof diag);
+            ck_assert_msg(gs_scenario_load_file(path, ov, 2, &m, &diag) == 0, "%s %s %s", path,
+                          a.set[0], a.set[1]);
+            m->seed = seed;
+            int rc;
+            gs_trace_t *t = tu_run(m, &rc);
+            gs_stats_t s;
+            ck_assert_int_eq(gs_stats_compute(t, &s), 0);
+            int64_t at;
+            int th;
+            double v = gs_exercise_answer(&a, t, &s, &at, &th);
+            ck_assert(v > 0);
+            ck_assert_int_ge(at, 0);
+            ck_assert_int_le(at, gs_trace_end_ns(t));
+            ck_assert_int_eq(th >= 0, a.thread != NULL);
+            char shown[32], score[64];
+            double back;
+            gs_exercise_format(&a, v, shown, sizeof shown);
+            ck_assert_msg(gs_exercise_read_guess(&a, shown, &back), "%s", shown);
+            gs_exercise_score(back, v, score, sizeof score);
+            ck_assert_msg(strcmp(score, "exact") == 0, "%s: %s reads back %g for %g (%s)",
+                          a.topic, shown, back, v, score);
+            gs_stats_destroy(&s);
+            gs_trace_free(t);
+            gs_model_free(m);
+        }
+        ck_assert_int_ge(variants, 1); /* the seed varies the exercise */
+    }
+}
+END_TEST
+
 static Suite *explain_suite(void)
 {
     Suite *s = suite_create("explain");
@@ -521,6 +584,7 @@ static Suite *explain_suite(void)
     tcase_add_test(tc, test_state_text_names_holders_and_requests);
     tcase_add_test(tc, test_recording_fills_drop_request_facts);
     tcase_add_test(tc, test_recording_of_a_run_has_the_runs_drop_requests);
+    tcase_add_test(tc, test_exercise_variants_are_seeded_and_answers_read_back);
     suite_add_tcase(s, tc);
     return s;
 }
