@@ -18,6 +18,8 @@ static const char *scenario_name(const gv_view_t *v)
 
 static const char *scenario_desc(const gv_view_t *v)
 {
+    if (v->exercise.state == GV_EX_ASK) /* a lesson's description may give the answer */
+        return "Predict first: the run and the lesson's description are hidden until Enter.";
     return v->n_runs ? gs_trace_description(v->run[0].trace)
                      : "No scenario loaded: press O to pick one, or drop a file here.";
 }
@@ -333,6 +335,7 @@ static const char *const help_keys[][2] = {
     {"C", "compare with the other GIL model, stacked"},
     {"O", "open a scenario from scenarios/ (or drop a file)"},
     {"R", "reload the file (it is also watched)"},
+    {"E", "exercise: a lesson's seeded variant, the answer hidden; type a prediction, Enter reveals"},
     {"S", "save a screenshot (PNG)"},
     {"ctrl + / ctrl -", "bigger / smaller text (ctrl 0 resets)"},
     {"H, F1", "this help"},

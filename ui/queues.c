@@ -347,6 +347,10 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
     gv_fill(r, (SDL_Rect){P.x, P.y, 1, P.h}, 0xCCCCCCu, 255);
     pen_t p = {v, r, P.x + l->px / 2, P.y + l->px / 4, P.w - l->px, P.y + P.h};
     const gs_trace_t *t = v->run[0].trace;
+    if (v->exercise.state == GV_EX_ASK) { /* the question, and no figure of the run */
+        gv_draw_exercise(v, r, p.x, p.y, p.w, P.y + P.h);
+        return;
+    }
     int64_t at = v->playhead < v->end_ns ? v->playhead : v->end_ns - 1;
     char buf[96], d[48];
     gv_fmt_at(d, sizeof d, at < 0 ? 0 : at, 1000);
@@ -355,6 +359,7 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
     p.y += gv_text_line(v->text, GV_TITLE);
     if (at < 0)
         at = 0;
+    p.y = gv_draw_exercise(v, r, p.x, p.y, p.w, P.y + P.h); /* the answer, once revealed */
     char step[400];
     if (gv_step_text(v, step, sizeof step)) { /* what the last step landed on */
         int k = gv_text_wrap(v->text, GV_REGULAR, GV_INK, p.x, p.y, p.w, step, 4, 1);
@@ -529,7 +534,7 @@ int gv_tooltip_text(const gv_view_t *v, int x, int y, char lines[][GV_TIP_WIDTH]
 void gv_draw_tooltip(gv_view_t *v, SDL_Renderer *r)
 {
     gv_layout_t *l = &v->lay;
-    if (!v->mouse_in || v->drag || v->help || v->picker.open)
+    if (!v->mouse_in || v->drag || v->help || v->picker.open || v->exercise.state == GV_EX_ASK)
         return;
     char lines[GV_TIP_LINES][GV_TIP_WIDTH];
     int n = gv_tooltip_text(v, v->mouse_x, v->mouse_y, lines);

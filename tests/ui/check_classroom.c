@@ -270,6 +270,97 @@ START_TEST(test_playhead_label_clear_of_tick_labels)
 }
 END_TEST
 
+/* ---- exercise --------------------------------------------------------------------- */
+
+static void text_in(const char *s)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_TEXTINPUT;
+    snprintf(e.text.text, sizeof e.text.text, "%s", s);
+    ck_assert_int_eq(SDL_PushEvent(&e), 1);
+    SDL_Event got;
+    while (SDL_PollEvent(&got))
+        gv_view_event(&V, &got);
+}
+
+/* Any pixel of a running or waiting state's colour in the lanes? */
+static bool lanes_show_the_run(void)
+{
+    SDL_Rect L = V.lay.lanes;
+    L.x += 4; /* the column at t = 0 */
+    L.w -= 4;
+    return region_has(L, gs_state_color(GS_ST_PY)) || region_has(L, gs_state_color(GS_ST_WAIT_GIL)) ||
+           region_has(L, gs_state_color(GS_ST_C_GIL));
+}
+
+/* E: the seeded variant is loaded with the answer hidden (no lane, no figure,
+ * no tooltip, keys held back); a typed prediction and Enter reveal the
+ * answer, the same as the library's for that run, with the playhead where it
+ * shows and its thread selected; E again gives the next seed. */
+START_TEST(test_exercise_hides_asks_and_reveals)
+{
+    load("scenarios/02-two-threads.json");
+    key(SDLK_e, 0);
+    ck_assert_int_eq(V.exercise.state, GV_EX_ASK);
+    ck_assert_int_eq((int)V.exercise.seed, 1);
+    gs_exercise_t want;
+    ck_assert_int_eq(gs_exercise_make(NULL, 1, &want), 0); /* = gilsim exercise --seed 1 */
+    ck_assert_ptr_nonnull(strstr(V.path, want.lesson));
+    ck_assert_int_eq(V.n_set, 3);
+    ck_assert_str_eq(V.set[0], want.set[0]);
+    ck_assert_str_eq(V.set[1], want.set[1]);
+    ck_assert_str_eq(V.set[2], "seed=1");
+    draw_at(W, H);
+    ck_assert(!lanes_show_the_run());
+    V.mouse_in = true; /* over a lane: no tooltip either */
+    V.mouse_x = V.lay.lanes.x + V.lay.lanes.w / 2;
+    V.mouse_y = V.lay.lanes.y + V.lay.lanes.h / 3;
+    draw_at(W, H);
+    ck_assert(!region_has((SDL_Rect){0, 0, W, H}, 0xFFFFF4u)); /* the tooltip's paper */
+    if (getenv("GILSIM_SHOT"))
+        gv_save_png(S, "/tmp/gilsim-exercise-ask.png", (char[128]){0}, 128);
+    text_in("e"); /* a window sends the E key as text too: not a prediction */
+    ck_assert_str_eq(V.exercise.guess, "");
+    key(SDLK_PERIOD, 0); /* a step would show the run: held back */
+    key(SDLK_END, 0);
+    ck_assert_int_eq(V.playhead, 0);
+    ck_assert_int_eq(V.exercise.state, GV_EX_ASK);
+    text_in("so");
+    key(SDLK_RETURN, 0);
+    ck_assert_int_eq(V.exercise.state, GV_EX_ASK); /* not a figure: asked again */
+    ck_assert(V.exercise.bad_guess);
+    for (int i = 0; i < 2; i++)
+        key(SDLK_BACKSPACE, 0);
+    const char *guess = want.figure == GS_EX_SPEEDUP ? "1.5x" : "5 ms";
+    text_in(guess);
+    ck_assert_str_eq(V.exercise.guess, guess);
+    ck_assert(!V.color_by_thread); /* the 'm' of "ms" was typed, not M */
+    key(SDLK_RETURN, 0);
+    ck_assert_int_eq(V.exercise.state, GV_EX_REVEAL);
+    int64_t at;
+    int th;
+    double answer = gs_exercise_answer(&want, V.run[0].trace, &V.run[0].stats, &at, &th);
+    char a[32];
+    gs_exercise_format(&want, answer, a, sizeof a);
+    HAS(V.exercise.result, a);
+    HAS(V.exercise.result, "You predicted");
+    ck_assert_int_eq(V.playhead, at);
+    if (th >= 0)
+        ck_assert_int_eq(V.selected, th);
+    draw_at(W, H);
+    ck_assert(lanes_show_the_run());
+    if (getenv("GILSIM_SHOT"))
+        gv_save_png(S, "/tmp/gilsim-exercise-reveal.png", (char[128]){0}, 128);
+    key(SDLK_e, 0);
+    ck_assert_int_eq(V.exercise.state, GV_EX_ASK);
+    ck_assert_int_eq((int)V.exercise.seed, 2);
+    key(SDLK_ESCAPE, 0); /* stop: the run is shown */
+    ck_assert_int_eq(V.exercise.state, GV_EX_OFF);
+    ck_assert_int_ne(V.future, GV_FUTURE_HIDE);
+}
+END_TEST
+
 static Suite *classroom_suite(void)
 {
     Suite *s = suite_create("classroom");
@@ -281,6 +372,7 @@ static Suite *classroom_suite(void)
     tcase_add_test(core, test_description_is_whole_at_large_text);
     tcase_add_test(core, test_thread_colour_legend_shows_thread_colours);
     tcase_add_test(core, test_playhead_label_clear_of_tick_labels);
+    tcase_add_test(core, test_exercise_hides_asks_and_reveals);
     suite_add_tcase(s, core);
     return s;
 }
