@@ -180,63 +180,61 @@ static int64_t runs_end(const gv_view_t *v)
 }
 
 /* Loads into fresh runs; swaps them in only when everything succeeded. */
-static int load(gv_view_t *v, const char *path, bool same_file)
+/* Run B of compare mode into *b: the file, --set (ov, n), then what makes B
+ * differ (--compare, or the other GIL model than A's), then B's own knobs
+ * (*kb, updated as for run A). 0, or a GS_E* code with err set. */
+static int make_b(gv_view_t *v, const char *path, const gs_override_t *ov, int n,
+                  const gv_run_t *a, gv_knobs_t *kb, gv_run_t *b, char *err)
 {
-    gs_override_t ov[GV_MAX_SET + 8];
-    char *copies[GV_MAX_SET] = {0};
-    char store[128];
-    int n = 0, rc = 0;
-    char *err = malloc(GV_BANNER_MAX);
-    if (!err)
-        return GS_ENOMEM;
-    for (int i = 0; i < v->n_set; i++) {
-        copies[i] = strdup(v->set[i]);
-        if (!copies[i] || gs_override_parse(copies[i], &ov[n]) != 0) {
-            snprintf(err, GV_BANNER_MAX, "--set %s: expected key=value, e.g. machine.cores=4",
-                     v->set[i]);
+    gs_override_t ovb[2 * GV_MAX_SET + 8];
+    char *cmp[GV_MAX_SET] = {0};
+    int nb = n, rc = 0;
+    memcpy(ovb, ov, (size_t)n * sizeof *ov);
+    for (int i = 0; i < v->n_cmp_set && rc == 0; i++) {
+        cmp[i] = strdup(v->cmp_set[i]);
+        if (!cmp[i] || gs_override_parse(cmp[i], &ovb[nb]) != 0) {
+            snprintf(err, GV_BANNER_MAX, "--compare %s: expected key=value", v->cmp_set[i]);
             rc = GS_EINVAL;
-            goto out;
         }
-        n++;
+        nb++;
     }
-    gv_knobs_t k = v->knobs, kb = v->knobs_b;
-    if (!same_file) {
-        memset(&k, 0, sizeof k);
-        memset(&kb, 0, sizeof kb);
+    char store_b[128];
+    bool flip = v->n_cmp_set == 0 && !kb->set_gil;
+    if (flip && !kb->set_gil)
+        kb->gil = a->model ? a->model->processes[0].python.gil : GS_GIL_CPYTHON3;
+    nb += knob_overrides(kb, ovb + nb, store_b, sizeof store_b, flip);
+    if (rc == 0)
+        rc = gv_run_make(b, path, ovb, nb, err, GV_BANNER_MAX);
+    for (int i = 0; i < v->n_cmp_set; i++)
+        free(cmp[i]);
+    return rc;
+}
+
+/* After a load: a new file is fitted and opens at its opening instant; a
+ * reload keeps the view (refitted if it was fitted), the playhead and the
+ * selection where they still exist. */
+static void place_after_load(gv_view_t *v, bool same_file, int64_t old_end)
+{
+    if (!same_file || old_end == 0) {
+        gv_view_fit(v);
+        v->playhead = gv_view_opening(v, &v->selected); /* and whose wait it shows */
+        v->playing = false;
+        return;
     }
-    gv_run_t fresh[2];
-    memset(fresh, 0, sizeof fresh);
-    int nk = knob_overrides(&k, ov + n, store, sizeof store, false);
-    rc = gv_run_make(&fresh[0], path, ov, n + nk, err, GV_BANNER_MAX);
-    if (rc == 0 && v->compare) {
-        /* B: the file, --set, then what makes B differ (--compare, or the
-         * other GIL model), then B's own knobs */
-        gs_override_t ovb[2 * GV_MAX_SET + 8];
-        char *cmp[GV_MAX_SET] = {0};
-        int nb = n;
-        memcpy(ovb, ov, (size_t)n * sizeof *ov);
-        for (int i = 0; i < v->n_cmp_set && rc == 0; i++) {
-            cmp[i] = strdup(v->cmp_set[i]);
-            if (!cmp[i] || gs_override_parse(cmp[i], &ovb[nb]) != 0) {
-                snprintf(err, GV_BANNER_MAX, "--compare %s: expected key=value", v->cmp_set[i]);
-                rc = GS_EINVAL;
-            }
-            nb++;
-        }
-        char store_b[128];
-        bool flip = v->n_cmp_set == 0 && !kb.set_gil;
-        if (flip && !kb.set_gil)
-            kb.gil = fresh[0].model ? fresh[0].model->processes[0].python.gil : GS_GIL_CPYTHON3;
-        nb += knob_overrides(&kb, ovb + nb, store_b, sizeof store_b, flip);
-        if (rc == 0)
-            rc = gv_run_make(&fresh[1], path, ovb, nb, err, GV_BANNER_MAX);
-        for (int i = 0; i < v->n_cmp_set; i++)
-            free(cmp[i]);
-        if (rc != 0)
-            gv_run_clear(&fresh[0]);
-    }
-    if (rc != 0)
-        goto out;
+    if (v->t0 == 0 && v->t1 == old_end + old_end / 50 + 1)
+        gv_view_fit(v); /* it was fitted: fit the new length */
+    else
+        gv_view_set_range(v, v->t0, v->t1);
+    if (v->playhead == old_end || v->playhead > v->end_ns)
+        v->playhead = v->end_ns;
+    if (v->selected >= gs_trace_n_threads(v->run[0].trace))
+        v->selected = -1;
+}
+
+/* The runs made by a load replace the shown ones. */
+static void adopt(gv_view_t *v, const char *path, bool same_file, gv_run_t fresh[2],
+                  gv_knobs_t k, gv_knobs_t kb)
+{
     for (int i = 0; i < 2; i++) {
         gv_run_clear(&v->run[i]);
         v->run[i] = fresh[i];
@@ -260,30 +258,18 @@ static int load(gv_view_t *v, const char *path, bool same_file)
     int64_t old_end = v->end_ns;
     v->end_ns = runs_end(v);
     gv_steps_clear(v);
-    if (!same_file || old_end == 0) {
-        gv_view_fit(v);
-        v->playhead = gv_view_opening(v, &v->selected); /* and whose wait it shows */
-        v->playing = false;
-    } else if (v->t0 == 0 && v->t1 == old_end + old_end / 50 + 1) {
-        gv_view_fit(v); /* it was fitted: fit the new length */
-        if (v->playhead == old_end || v->playhead > v->end_ns)
-            v->playhead = v->end_ns;
-        if (v->selected >= gs_trace_n_threads(v->run[0].trace))
-            v->selected = -1;
-    } else {
-        gv_view_set_range(v, v->t0, v->t1);
-        if (v->playhead == old_end || v->playhead > v->end_ns)
-            v->playhead = v->end_ns;
-        if (v->selected >= gs_trace_n_threads(v->run[0].trace))
-            v->selected = -1;
-    }
+    place_after_load(v, same_file, old_end);
     if (v->banner_error)
         v->banner[0] = 0;
     v->banner_error = false;
-out:
-    if (rc != 0 && v->n_runs == 0 && path && (!v->path || strcmp(v->path, path) != 0)) {
-        /* broken from the start: still the file being edited, so it is
-         * watched and R reloads it (not the built-in scenario) */
+}
+
+/* A load failed: the banner says why. A file broken from the start is still
+ * the file being edited, so it is watched and R reloads it (not the built-in
+ * scenario). */
+static void failed(gv_view_t *v, const char *path, const char *err)
+{
+    if (v->n_runs == 0 && path && (!v->path || strcmp(v->path, path) != 0)) {
         char *p = strdup(path);
         if (p) {
             free(v->path);
@@ -293,11 +279,46 @@ out:
                 v->mtime = st0.st_mtim;
         }
     }
-    if (rc != 0) {
-        snprintf(v->banner, sizeof v->banner, "%s", err);
-        v->banner_error = true;
-        v->banner_until_ms = 0;
+    snprintf(v->banner, sizeof v->banner, "%s", err);
+    v->banner_error = true;
+    v->banner_until_ms = 0;
+}
+
+static int load(gv_view_t *v, const char *path, bool same_file)
+{
+    gs_override_t ov[GV_MAX_SET + 8];
+    char *copies[GV_MAX_SET] = {0};
+    char store[128];
+    int n = 0, rc = 0;
+    char *err = malloc(GV_BANNER_MAX);
+    if (!err)
+        return GS_ENOMEM;
+    for (int i = 0; i < v->n_set && rc == 0; i++) {
+        copies[i] = strdup(v->set[i]);
+        if (!copies[i] || gs_override_parse(copies[i], &ov[n]) != 0) {
+            snprintf(err, GV_BANNER_MAX, "--set %s: expected key=value, e.g. machine.cores=4",
+                     v->set[i]);
+            rc = GS_EINVAL;
+        }
+        n++;
     }
+    gv_knobs_t k = v->knobs, kb = v->knobs_b;
+    if (!same_file) {
+        memset(&k, 0, sizeof k);
+        memset(&kb, 0, sizeof kb);
+    }
+    gv_run_t fresh[2];
+    memset(fresh, 0, sizeof fresh);
+    if (rc == 0) {
+        int nk = knob_overrides(&k, ov + n, store, sizeof store, false);
+        rc = gv_run_make(&fresh[0], path, ov, n + nk, err, GV_BANNER_MAX);
+    }
+    if (rc == 0 && v->compare && (rc = make_b(v, path, ov, n, &fresh[0], &kb, &fresh[1], err)))
+        gv_run_clear(&fresh[0]);
+    if (rc == 0)
+        adopt(v, path, same_file, fresh, k, kb);
+    else
+        failed(v, path, err);
     for (int i = 0; i < v->n_set; i++)
         free(copies[i]);
     free(err);
