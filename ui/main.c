@@ -376,6 +376,11 @@ int main(int argc, char **argv)
     view.compare = false;
     if (a.compare && view.n_runs)
         gv_view_set_compare(&view, true);
+    if (a.compare && view.n_runs && !view.compare && a.render) { /* run B did not load */
+        fprintf(stderr, "gilsim-view: --compare: %s\n", view.banner);
+        gv_view_destroy(&view);
+        return GS_EXIT_USAGE;
+    }
     if (view.n_runs && apply_view_args(&a, &view) != 0) {
         gv_view_destroy(&view);
         return GS_EXIT_USAGE;
