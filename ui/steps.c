@@ -177,6 +177,16 @@ static void name_instant(const gs_trace_t *t, const gs_instant_t *e, char *buf, 
     case GS_IN_PREEMPT:
         snprintf(buf, n, "the OS preempts %s%s", who, e->arg ? " while it holds the GIL" : "");
         break;
+    case GS_IN_GIL_ENABLED:
+        snprintf(buf, n, "%s imports an extension without free-threading support: the GIL is "
+                         "switched on", who);
+        break;
+    case GS_IN_STOP_THE_WORLD: {
+        char d[32];
+        gv_fmt_dur(d, sizeof d, e->arg);
+        snprintf(buf, n, "%s stops the world for %s", who, d);
+        break;
+    }
     case GS_IN_DEADLOCK:
         snprintf(buf, n, "deadlock: the run stops here");
         break;
