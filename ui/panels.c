@@ -46,11 +46,14 @@ int gv_title_height(gv_view_t *v, int w)
 
 /* ---- knob bar ------------------------------------------------------------------ */
 
+/* A button; with r NULL only its width (the knob bar measures first). */
 static int button(gv_view_t *v, SDL_Renderer *r, int x, int y, const char *label, bool on,
                   gv_button_t id)
 {
     int px = v->lay.px, tw = gv_text_width(v->text, GV_BOLD, label);
     SDL_Rect b = {x, y, tw + px, v->lay.line};
+    if (!r)
+        return b.w;
     gv_fill(r, b, on ? 0x0072B2u : 0xFFFFFFu, 255);
     gv_frame(r, b, on ? 0x0072B2u : 0x8A8A8Au, 1);
     gv_text_draw(v->text, GV_BOLD, on ? 0xFFFFFFu : GV_INK, x + px / 2, y, label);
@@ -58,9 +61,47 @@ static int button(gv_view_t *v, SDL_Renderer *r, int x, int y, const char *label
     return b.w;
 }
 
-static int label(gv_view_t *v, int x, int y, uint32_t rgb, const char *s)
+static int label(gv_view_t *v, SDL_Renderer *r, int x, int y, uint32_t rgb, const char *s)
 {
-    return gv_text_draw(v->text, GV_REGULAR, rgb, x, y, s);
+    return r ? gv_text_draw(v->text, GV_REGULAR, rgb, x, y, s)
+             : gv_text_width(v->text, GV_REGULAR, s);
+}
+
+/* The left side of the knob bar from x: the GIL model, the switch interval,
+ * the cores, the OS policy (and its slice), compare. With r NULL it only
+ * measures; short_gil names no GIL "none" (at large text). Returns the x
+ * after it. */
+static int left_knobs(gv_view_t *v, SDL_Renderer *r, int x, int y, bool short_gil)
+{
+    int px = v->lay.px, gap = px / 3;
+    const gv_knobs_t *kn = gv_view_knobs(v);
+    char buf[64], d[32];
+    if (v->compare) /* which run the knobs act on */
+        x += label(v, r, x, y, GV_ACCENT, v->target ? "B:" : "A:") + gap;
+    x += label(v, r, x, y, GV_MUTED, kn->set_gil ? "GIL* " : "GIL ") + gap;
+    const char *gil = kn->gil != GS_GIL_NONE ? gs_gil_name((gs_gil_kind_t)kn->gil)
+                      : short_gil             ? "none"
+                                              : "none (free-threaded)";
+    x += button(v, r, x, y, gil, false, GV_BTN_GIL) + px;
+    uint32_t c = kn->gil == GS_GIL_CPYTHON3 ? GV_INK : 0xA0A0A0u;
+    gv_interval_name(d, sizeof d, kn->interval_ns);
+    snprintf(buf, sizeof buf, "switch interval%s %s", kn->set_interval ? "*" : "", d);
+    x += label(v, r, x, y, c, buf) + gap;
+    x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_INTERVAL_DOWN) + 2;
+    x += button(v, r, x, y, "+", false, GV_BTN_INTERVAL_UP) + px;
+    snprintf(buf, sizeof buf, "cores%s %d", kn->set_cores ? "*" : "", kn->cores);
+    x += label(v, r, x, y, GV_INK, buf) + gap;
+    x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_CORES_DOWN) + 2;
+    x += button(v, r, x, y, "+", false, GV_BTN_CORES_UP) + px;
+    x += label(v, r, x, y, GV_MUTED, kn->set_policy ? "OS* " : "OS ") + gap;
+    x += button(v, r, x, y, gs_policy_name((gs_policy_t)kn->policy), false, GV_BTN_POLICY) + gap;
+    if (kn->policy == GS_POLICY_RR || kn->policy == GS_POLICY_PRIORITY) {
+        gv_interval_name(d, sizeof d, kn->timeslice_ns);
+        snprintf(buf, sizeof buf, "slice%s %s (T)", kn->set_timeslice ? "*" : "", d);
+        x += label(v, r, x, y, GV_INK, buf) + gap;
+    }
+    x += px - gap;
+    return x + button(v, r, x, y, "compare (C)", v->compare, GV_BTN_COMPARE) + px;
 }
 
 static void knob_bar(gv_view_t *v, SDL_Renderer *r)
@@ -70,44 +111,19 @@ static void knob_bar(gv_view_t *v, SDL_Renderer *r)
     gv_fill(r, k, GV_PANEL, 255);
     gv_fill(r, (SDL_Rect){0, k.y + k.h - 1, k.w, 1}, 0xCCCCCCu, 255);
     int px = l->px, y = k.y + (k.h - l->line) / 2, x = px / 2, gap = px / 3;
-    const gv_knobs_t *kn = gv_view_knobs(v);
-    char buf[64], d[32];
-    if (v->n_runs) {
-        if (v->compare) { /* which run the knobs act on */
-            x += label(v, x, y, GV_ACCENT, v->target ? "B:" : "A:") + gap;
-        }
-        x += label(v, x, y, GV_MUTED, kn->set_gil ? "GIL* " : "GIL ") + gap;
-        x += button(v, r, x, y, kn->gil == GS_GIL_NONE ? "none (free-threaded)"
-                                                       : gs_gil_name((gs_gil_kind_t)kn->gil),
-                    false, GV_BTN_GIL) + px;
-        uint32_t c = kn->gil == GS_GIL_CPYTHON3 ? GV_INK : 0xA0A0A0u;
-        gv_interval_name(d, sizeof d, kn->interval_ns);
-        snprintf(buf, sizeof buf, "switch interval%s %s", kn->set_interval ? "*" : "", d);
-        x += label(v, x, y, c, buf) + gap;
-        x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_INTERVAL_DOWN) + 2;
-        x += button(v, r, x, y, "+", false, GV_BTN_INTERVAL_UP) + px;
-        snprintf(buf, sizeof buf, "cores%s %d", kn->set_cores ? "*" : "", kn->cores);
-        x += label(v, x, y, GV_INK, buf) + gap;
-        x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_CORES_DOWN) + 2;
-        x += button(v, r, x, y, "+", false, GV_BTN_CORES_UP) + px;
-        x += label(v, x, y, GV_MUTED, kn->set_policy ? "OS* " : "OS ") + gap;
-        x += button(v, r, x, y, gs_policy_name((gs_policy_t)kn->policy), false, GV_BTN_POLICY) + gap;
-        if (kn->policy == GS_POLICY_RR || kn->policy == GS_POLICY_PRIORITY) {
-            gv_interval_name(d, sizeof d, kn->timeslice_ns);
-            snprintf(buf, sizeof buf, "slice%s %s (T)", kn->set_timeslice ? "*" : "", d);
-            x += label(v, x, y, GV_INK, buf) + gap;
-        }
-        x += px - gap;
-        x += button(v, r, x, y, "compare (C)", v->compare, GV_BTN_COMPARE) + px;
-    }
     /* right side, right-aligned; at large text only the keys, so that they
-     * stay on screen (clicks still work) */
+     * stay on screen (clicks still work), and no GIL is then just "none" */
     const char *full[] = {"help (H)", "reload (R)", "open (O)"}, *keys[] = {"H", "R", "O"};
     const char *const *right = full;
     gv_button_t ids[] = {GV_BTN_HELP, GV_BTN_RELOAD, GV_BTN_OPEN};
-    int need = px / 2;
-    for (int i = 0; i < 3; i++)
+    int need = px / 2, need_keys = px / 2;
+    for (int i = 0; i < 3; i++) {
         need += gv_text_width(v->text, GV_BOLD, full[i]) + px + gap;
+        need_keys += gv_text_width(v->text, GV_BOLD, keys[i]) + px + gap;
+    }
+    bool short_gil = v->n_runs && k.w - need_keys < left_knobs(v, NULL, x, y, false);
+    if (v->n_runs)
+        x = left_knobs(v, r, x, y, short_gil);
     if (k.w - need < x)
         right = keys;
     int rx = k.w - px / 2;

@@ -361,6 +361,45 @@ START_TEST(test_exercise_hides_asks_and_reveals)
 }
 END_TEST
 
+/* At 1.6x text on 1280x720, for every lesson (their GIL models, policies
+ * and knobs differ in width), every button of the knob bar is on screen and
+ * none overlaps another. */
+START_TEST(test_every_lesson_keeps_its_buttons_at_large_text)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/scenarios", getenv("GILSIM_SOURCE_DIR"));
+    const char *lessons[] = {"01-one-thread", "03-convoy", "09-free-threaded", "13-python2-gil-battle",
+                             "14-os-scheduling", "15-free-threaded-scales",
+                             "16-free-threaded-shared-dict", "17-free-threaded-import",
+                             "18-subinterpreters"};
+    for (size_t i = 0; i < sizeof lessons / sizeof lessons[0]; i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "scenarios/%s.json", lessons[i]);
+        load(rel);
+        for (int cmp = 0; cmp < 2; cmp++) {
+            gv_view_set_compare(&V, cmp == 1);
+            V.text_scale = 1.6;
+            memset(V.lay.btn, 0, sizeof V.lay.btn);
+            draw_at(1280, 720);
+            for (int b = 0; b < GV_N_BUTTONS; b++) {
+                if (b == GV_BTN_PLAY)
+                    continue;
+                SDL_Rect r = V.lay.btn[b];
+                ck_assert_msg(r.w > 0 && r.x >= 0 && r.x + r.w <= 1280,
+                              "%s%s: button %d at %d+%d", lessons[i], cmp ? " (compare)" : "", b,
+                              r.x, r.w);
+                for (int c = 0; c < b; c++) {
+                    SDL_Rect q = V.lay.btn[c];
+                    if (c != GV_BTN_PLAY)
+                        ck_assert_msg(!SDL_HasIntersection(&r, &q), "%s: buttons %d and %d overlap",
+                                      lessons[i], b, c);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 static Suite *classroom_suite(void)
 {
     Suite *s = suite_create("classroom");
@@ -373,6 +412,7 @@ static Suite *classroom_suite(void)
     tcase_add_test(core, test_thread_colour_legend_shows_thread_colours);
     tcase_add_test(core, test_playhead_label_clear_of_tick_labels);
     tcase_add_test(core, test_exercise_hides_asks_and_reveals);
+    tcase_add_test(core, test_every_lesson_keeps_its_buttons_at_large_text);
     suite_add_tcase(s, core);
     return s;
 }
