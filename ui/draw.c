@@ -465,6 +465,11 @@ static void row_labels(gv_view_t *v, SDL_Renderer *r)
         if (row->h >= lh * 3 / 5)
             gv_text_draw_fit(v->text, st, lane->kind == GS_LANE_THREAD ? GV_INK : GV_MUTED, pad,
                              row->y + (row->h - lh) / 2, l->labels.w - pad * 3 / 2, lane->name);
+        if (lane->kind == GS_LANE_CORE && lane->n == 0 && row->h >= lh * 3 / 5 &&
+            !(gs_trace_facts(v->run[row->run].trace) & GS_FACT_CORES)) /* a recording */
+            gv_text_draw_fit(v->text, st, GV_MUTED, l->lanes.x + pad, row->y + (row->h - lh) / 2,
+                             l->lanes.w - 2 * pad,
+                             "not recorded: a recording does not read the kernel's scheduler");
         bar_labels(v, row);
     }
     SDL_RenderSetClipRect(r, NULL);

@@ -366,9 +366,9 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
         p.y += k * l->line;
     }
     /* the selected thread's causal chain: the panel's question */
-    p.y = gv_draw_why(v, r, 0, at, p.x, p.y, p.w, P.y + P.h, v->n_runs > 1 ? 6 : 10);
+    p.y = gv_draw_why(v, r, 0, at, p.x, p.y, p.w, P.y + P.h, v->n_runs > 1 ? 7 : 14);
     if (v->n_runs > 1)
-        p.y = gv_draw_why(v, r, 1, at, p.x, p.y, p.w, P.y + P.h, 6);
+        p.y = gv_draw_why(v, r, 1, at, p.x, p.y, p.w, P.y + P.h, 7);
     queues(&p, t, at);
     if (v->n_runs > 1 && v->run[1].trace) {
         heading(&p, "Run B");

@@ -110,6 +110,15 @@ START_TEST(test_recording_opens_on_its_point_and_the_panel_has_the_drop_request)
     ck_assert_ptr_null(strstr(txt, "not set"));
     free(txt);
     draw_at(W, H);
+    /* its empty core lanes say they are not recorded (text in the lane) */
+    const gs_trace_t *t = V.run[0].trace;
+    int said = 0;
+    for (int i = 0; i < V.lay.n_rows; i++) {
+        const gv_row_t *row = &V.lay.rows[i];
+        if (row->kind == GV_ROW_LANE && gs_trace_lane(t, row->lane)->kind == GS_LANE_CORE)
+            said += region_has((SDL_Rect){V.lay.lanes.x, row->y, V.lay.lanes.w, row->h}, GV_MUTED);
+    }
+    ck_assert_int_eq(said, gs_trace_n_cores(t));
 }
 END_TEST
 
