@@ -90,32 +90,11 @@ static bool forced_wait(const gs_trace_t *t, int thread, int p, int64_t from, in
     return true;
 }
 
-static void fill(const gs_trace_t *t, int thread, int64_t ns, gs_why_link_t *k)
+/* Why the thread is in v's state at ns (link k's why, other, obj and drop
+ * request), from the other lanes and the fact tracks. */
+static void fill_reason(const gs_trace_t *t, int thread, int p, const gs_interval_t *v, int64_t ns,
+                        gs_why_link_t *k)
 {
-    memset(k, 0, sizeof *k);
-    k->thread = thread;
-    k->other = k->obj = k->drop_requester = -1;
-    k->drop_since_ns = -1;
-    k->state = GS_ST_COUNT;
-    const gs_lane_t *l = thread_lane(t, thread);
-    size_t i = gs_lane_find(l, ns);
-    if (i >= l->n || l->iv[i].start_ns > ns) {
-        k->why = (l->n == 0 || ns < l->iv[0].start_ns) ? GS_WHY_NOT_STARTED : GS_WHY_DONE;
-        k->since_ns = k->why == GS_WHY_DONE && l->n ? l->iv[l->n - 1].end_ns : ns;
-        k->until_ns = k->why == GS_WHY_NOT_STARTED && l->n ? l->iv[0].start_ns : ns;
-        return;
-    }
-    const gs_interval_t *v = &l->iv[i];
-    size_t a = i, b = i;
-    while (a > 0 && same_wait(&l->iv[a - 1], &l->iv[a]))
-        a--;
-    while (b + 1 < l->n && same_wait(&l->iv[b], &l->iv[b + 1]))
-        b++;
-    k->state = v->state;
-    k->since_ns = l->iv[a].start_ns;
-    k->until_ns = l->iv[b].end_ns;
-    k->holds_gil = (v->flags & GS_IV_HOLDS_GIL) != 0;
-    int p = l->process;
     const gs_interval_t *d = at(gs_trace_drop_request_track(t, p), ns);
     switch ((gs_state_t)v->state) {
     case GS_ST_PY:
@@ -175,6 +154,34 @@ static void fill(const gs_trace_t *t, int thread, int64_t ns, gs_why_link_t *k)
     default:
         k->why = GS_WHY_DONE;
     }
+}
+
+static void fill(const gs_trace_t *t, int thread, int64_t ns, gs_why_link_t *k)
+{
+    memset(k, 0, sizeof *k);
+    k->thread = thread;
+    k->other = k->obj = k->drop_requester = -1;
+    k->drop_since_ns = -1;
+    k->state = GS_ST_COUNT;
+    const gs_lane_t *l = thread_lane(t, thread);
+    size_t i = gs_lane_find(l, ns);
+    if (i >= l->n || l->iv[i].start_ns > ns) {
+        k->why = (l->n == 0 || ns < l->iv[0].start_ns) ? GS_WHY_NOT_STARTED : GS_WHY_DONE;
+        k->since_ns = k->why == GS_WHY_DONE && l->n ? l->iv[l->n - 1].end_ns : ns;
+        k->until_ns = k->why == GS_WHY_NOT_STARTED && l->n ? l->iv[0].start_ns : ns;
+        return;
+    }
+    const gs_interval_t *v = &l->iv[i];
+    size_t a = i, b = i;
+    while (a > 0 && same_wait(&l->iv[a - 1], &l->iv[a]))
+        a--;
+    while (b + 1 < l->n && same_wait(&l->iv[b], &l->iv[b + 1]))
+        b++;
+    k->state = v->state;
+    k->since_ns = l->iv[a].start_ns;
+    k->until_ns = l->iv[b].end_ns;
+    k->holds_gil = (v->flags & GS_IV_HOLDS_GIL) != 0;
+    fill_reason(t, thread, l->process, v, ns, k);
 }
 
 int gs_explain(const gs_trace_t *t, int thread, int64_t t_ns, gs_why_link_t *chain, int max)
@@ -320,6 +327,89 @@ static void core_detail(sbuf_t *s, const gs_trace_t *t, int64_t ns)
         put(s, ".");
 }
 
+/* Why a wait on a lock, event or queue goes on. */
+static void sync_reason(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, int64_t ns)
+{
+    char a[32];
+    if (k->why == GS_WHY_LOCK_HELD && k->obj < 0) {
+        put(s, ": which lock, and who holds it, is not recorded.");
+    } else if (k->why == GS_WHY_LOCK_HELD && k->other >= 0) {
+        const gs_interval_t *o = at(gs_trace_lock_owner_track(t, k->obj), ns);
+        put(s, ": lock '%s' is held by %s since %s.", gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj),
+            thread_name(t, k->other), ns_text(o ? o->start_ns : 0, a, sizeof a));
+    } else if (k->why == GS_WHY_LOCK_HELD) {
+        put(s, ": lock '%s' is held (by whom is not recorded).",
+            gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj));
+    } else if (k->why == GS_WHY_LOCK_HANDOFF) {
+        put(s, ": lock '%s' was released; it was woken and needs a core to take it.",
+            gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj));
+    } else if (k->why == GS_WHY_EVENT && k->obj < 0) {
+        put(s, ": which event is not recorded.");
+    } else if (k->why == GS_WHY_EVENT) {
+        put(s, ": event '%s' is not set.", gs_trace_sync_name(t, GS_ST_WAIT_EVENT, k->obj));
+    } else if (k->obj < 0) {
+        put(s, ": which queue, and how full it is, is not recorded.");
+    } else {
+        int max = gs_trace_queue_maxsize(t, k->obj);
+        int64_t len = gs_trace_queue_len_at(t, k->obj, ns);
+        const char *q = gs_trace_sync_name(t, GS_ST_WAIT_QUEUE, k->obj);
+        if (max && len >= max)
+            put(s, ": queue '%s' is full (%lld of %d items): its put waits for a get.", q,
+                (long long)len, max);
+        else if (len == 0)
+            put(s, ": queue '%s' is empty: its get waits for a put.", q);
+        else
+            put(s, ": queue '%s' holds %lld items.", q, (long long)len);
+    }
+}
+
+/* Why a wait goes on, after "NAME is STATE for D (since A, until B)". */
+static void wait_reason(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, int64_t ns)
+{
+    char a[32];
+    switch (k->why) {
+    case GS_WHY_GIL_HELD:
+        put(s, ": the GIL is held by %s.", thread_name(t, k->other));
+        gil_detail(s, t, k, ns);
+        break;
+    case GS_WHY_GIL_HANDOFF:
+        put(s, ": the GIL is free; it was woken and needs a core to take it.");
+        gil_detail(s, t, k, ns);
+        break;
+    case GS_WHY_FORCED_SWITCH:
+        put(s, ": it dropped the GIL on a drop request and waits until another thread has "
+               "taken it (forced switching).");
+        break;
+    case GS_WHY_NO_CORE:
+        put(s, ": %sno core is free for it.", k->holds_gil ? "it holds the GIL but " : "");
+        core_detail(s, t, ns);
+        break;
+    case GS_WHY_SWITCH:
+        put(s, ": core %d is switching to it%s.", k->obj, k->holds_gil ? " (it holds the GIL)" : "");
+        break;
+    case GS_WHY_LOCK_HELD:
+    case GS_WHY_LOCK_HANDOFF:
+    case GS_WHY_EVENT:
+    case GS_WHY_QUEUE:
+        sync_reason(s, t, k, ns);
+        break;
+    case GS_WHY_JOIN:
+        if (k->other >= 0)
+            put(s, ": it waits for thread %s to end.", thread_name(t, k->other));
+        else
+            put(s, ": it waits for a thread to end (which one is not recorded).");
+        break;
+    case GS_WHY_IO:
+        put(s, ": the call returns at %s.", ns_text(k->until_ns, a, sizeof a));
+        break;
+    case GS_WHY_SLEEP:
+        put(s, ": it wakes at %s.", ns_text(k->until_ns, a, sizeof a));
+        break;
+    default:
+        put(s, ".");
+    }
+}
+
 static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, int64_t ns,
                       bool first)
 {
@@ -348,81 +438,7 @@ static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, in
     put(s, "%s is %s for %s (since %s, until %s)", name, gs_state_text((gs_state_t)k->state),
         ns_text(ns - k->since_ns, a, sizeof a), ns_text(k->since_ns, b, sizeof b),
         ns_text(k->until_ns, c, sizeof c));
-    switch (k->why) {
-    case GS_WHY_GIL_HELD:
-        put(s, ": the GIL is held by %s.", thread_name(t, k->other));
-        gil_detail(s, t, k, ns);
-        break;
-    case GS_WHY_GIL_HANDOFF:
-        put(s, ": the GIL is free; it was woken and needs a core to take it.");
-        gil_detail(s, t, k, ns);
-        break;
-    case GS_WHY_FORCED_SWITCH:
-        put(s, ": it dropped the GIL on a drop request and waits until another thread has "
-               "taken it (forced switching).");
-        break;
-    case GS_WHY_NO_CORE:
-        put(s, ": %sno core is free for it.", k->holds_gil ? "it holds the GIL but " : "");
-        core_detail(s, t, ns);
-        break;
-    case GS_WHY_SWITCH:
-        put(s, ": core %d is switching to it%s.", k->obj, k->holds_gil ? " (it holds the GIL)" : "");
-        break;
-    case GS_WHY_LOCK_HELD:
-        if (k->obj < 0) {
-            put(s, ": which lock, and who holds it, is not recorded.");
-        } else if (k->other >= 0) {
-            const gs_interval_t *o = at(gs_trace_lock_owner_track(t, k->obj), ns);
-            put(s, ": lock '%s' is held by %s since %s.",
-                gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj), thread_name(t, k->other),
-                ns_text(o ? o->start_ns : 0, a, sizeof a));
-        } else {
-            put(s, ": lock '%s' is held (by whom is not recorded).",
-                gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj));
-        }
-        break;
-    case GS_WHY_LOCK_HANDOFF:
-        put(s, ": lock '%s' was released; it was woken and needs a core to take it.",
-            gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj));
-        break;
-    case GS_WHY_EVENT:
-        if (k->obj < 0)
-            put(s, ": which event is not recorded.");
-        else
-            put(s, ": event '%s' is not set.", gs_trace_sync_name(t, GS_ST_WAIT_EVENT, k->obj));
-        break;
-    case GS_WHY_QUEUE: {
-        if (k->obj < 0) {
-            put(s, ": which queue, and how full it is, is not recorded.");
-            break;
-        }
-        int max = gs_trace_queue_maxsize(t, k->obj);
-        int64_t len = gs_trace_queue_len_at(t, k->obj, ns);
-        const char *q = gs_trace_sync_name(t, GS_ST_WAIT_QUEUE, k->obj);
-        if (max && len >= max)
-            put(s, ": queue '%s' is full (%lld of %d items): its put waits for a get.", q,
-                (long long)len, max);
-        else if (len == 0)
-            put(s, ": queue '%s' is empty: its get waits for a put.", q);
-        else
-            put(s, ": queue '%s' holds %lld items.", q, (long long)len);
-        break;
-    }
-    case GS_WHY_JOIN:
-        if (k->other >= 0)
-            put(s, ": it waits for thread %s to end.", thread_name(t, k->other));
-        else
-            put(s, ": it waits for a thread to end (which one is not recorded).");
-        break;
-    case GS_WHY_IO:
-        put(s, ": the call returns at %s.", ns_text(k->until_ns, a, sizeof a));
-        break;
-    case GS_WHY_SLEEP:
-        put(s, ": it wakes at %s.", ns_text(k->until_ns, a, sizeof a));
-        break;
-    default:
-        put(s, ".");
-    }
+    wait_reason(s, t, k, ns);
 }
 
 size_t gs_explain_text(const gs_trace_t *t, int64_t t_ns, const gs_why_link_t *chain, int n,
