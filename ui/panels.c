@@ -351,7 +351,7 @@ static const char *const help_keys[][2] = {
     {"C", "compare with the other GIL model, stacked"},
     {"O", "open a scenario from scenarios/ (or drop a file)"},
     {"R", "reload the file (it is also watched)"},
-    {"E", "exercise: a lesson's seeded variant, the answer hidden; type a prediction, Enter reveals"},
+    {"E", "exercise: predict a seeded lesson's figure, Enter reveals it (Esc stops)"},
     {"S", "save a screenshot (PNG)"},
     {"ctrl + / ctrl -", "bigger / smaller text (ctrl 0 resets)"},
     {"H, F1", "this help"},
