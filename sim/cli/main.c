@@ -174,6 +174,31 @@ static const command_t commands[] = {
      "Examples:\n"
      "  gilsim exercise --topic convoy --seed 3\n"
      "  gilsim exercise --topic convoy --seed 3 --guess 5ms"},
+    {"fit", cmd_fit,
+     "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial]",
+     "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
+     "thread, names kept, whose program is what the recording saw: the Python\n"
+     "work between two voluntary GIL releases as one cpu op (whatever forced\n"
+     "switches cut it into), time.sleep, I/O and C calls with their measured\n"
+     "durations (without the GIL wait after them, which is the model's part),\n"
+     "Queue.put/get, Thread.start and Thread.join matched across threads; the\n"
+     "host's cores, the recorded switch interval and Python version. Repeated\n"
+     "patterns become repeat blocks with duration distributions. The scenario's\n"
+     "description names the recording, explains each thread and lists what was\n"
+     "approximated. Run it, sweep it, change it with --set: see docs/what-if.md.\n"
+     "\n"
+     "  -o F, --output F  write the scenario to F (default: standard output)\n"
+     "  --exact           keep every op: no repeat blocks\n"
+     "  --partial         fit a partial recording (interrupted) as far as it goes\n"
+     "                    instead of refusing it\n"
+     "\n"
+     "Exit status: 0 ok; 1 not a recording, a damaged, truncated, partial or\n"
+     "newer-format one, or usage; 3 a file could not be read or written.\n"
+     "\n"
+     "Examples:\n"
+     "  gilsim record -o convoy.rec.json -- python3 examples/convoy.py\n"
+     "  gilsim fit convoy.rec.json -o convoy.fit.json\n"
+     "  gilsim run convoy.fit.json --set python.switch_interval=1ms"},
     {"explain", cmd_explain,
      "gilsim explain [FILE] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]",
      "Say why a thread is not running. With --at TIME (a duration such as 6ms):\n"
@@ -216,6 +241,8 @@ static const char *general_help =
     "                    where each thread's waiting went over the whole run\n"
     "  record SCRIPT     run a real Python program and record its GIL; the\n"
     "                    recording shows like a simulation (gilsim run REC)\n"
+    "  fit REC           fit a scenario to a recording: the real program as\n"
+    "                    ops that gilsim can replay and vary\n"
     "  help [COMMAND]    show this text, or a command's options\n"
     "\n"
     "Options: --help, --version.\n"
@@ -242,7 +269,7 @@ void cli_print_usage(const char *cmd, FILE *out)
     if (c)
         fprintf(out, "usage: %s\n", c->usage);
     else
-        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, explain, exercise, record, help)\n", out);
+        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, explain, exercise, record, fit, replay, help)\n", out);
 }
 
 int cli_help(const char *cmd, FILE *out)
@@ -253,7 +280,7 @@ int cli_help(const char *cmd, FILE *out)
     }
     const command_t *c = find(cmd);
     if (!c) {
-        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep, explain, exercise, record)\n",
+        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep, explain, exercise, record, fit, replay)\n",
                 cmd);
         return EXIT_USAGE;
     }
