@@ -223,10 +223,10 @@ static void match_starts(fit_t *F)
  * not joined yet that had already ended. -1 if none. */
 static int match_join(fit_t *F, int j, int64_t t0, int64_t t1, bool *joined)
 {
-    int best = -1;
-    const int64_t slack = 200000; /* the end event vs the joiner's wake-up */
+    int best = -1; /* a join returns only after the thread's last release, once
+                      the joiner holds the GIL again: the end is before t1 */
     for (int c = 0; c < F->r->n_threads; c++) {
-        if (c == j || joined[c] || F->ti[c].end > t1 + slack)
+        if (c == j || joined[c] || F->ti[c].end > t1)
             continue;
         if (F->ti[c].end >= t0) {
             if (best < 0 || F->ti[best].end < t0 || F->ti[c].end > F->ti[best].end)

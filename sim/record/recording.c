@@ -476,7 +476,25 @@ int gsr_parse_file(const char *path, cJSON **out, gs_error_t *err)
             c[0] == '\n' ? (line++, col = 1) : col++;
         err->line = line;
         err->col = col;
-        bool at_end = end && (size_t)(end - text) >= len;
+        /* cut short: brackets still open (or a string) where the text ends */
+        int depth = 0;
+        bool in_str = false;
+        for (size_t k = 0; k < len; k++) {
+            char ch = text[k];
+            if (in_str) {
+                if (ch == '\\')
+                    k++;
+                else if (ch == '"')
+                    in_str = false;
+            } else if (ch == '"') {
+                in_str = true;
+            } else if (ch == '{' || ch == '[') {
+                depth++;
+            } else if (ch == '}' || ch == ']') {
+                depth--;
+            }
+        }
+        bool at_end = in_str || depth > 0;
         static const char head[] = "{\n  \"format\": \"" GS_RECORDING_FORMAT "\"";
         bool starts = len >= sizeof head - 1 && memcmp(text, head, sizeof head - 1) == 0;
         free(text);
@@ -485,7 +503,8 @@ int gsr_parse_file(const char *path, cJSON **out, gs_error_t *err)
         if (at_end && starts)
             return bad(err, GS_ESYNTAX, NULL,
                        "the recording ends here, in the middle of its JSON: it is truncated "
-                       "(cut short while copied, or a full disk); record the program again");
+                       "(cut short while copied, or a full disk; gilsim record itself writes "
+                       "whole files or none); record the program again");
         return bad(err, GS_ESYNTAX, NULL,
                    starts ? "not valid JSON here: the recording is damaged"
                           : "not valid JSON here: not a gilsim recording (gilsim record -o "
