@@ -78,4 +78,13 @@ check "no output left behind by a failed fit" test ! -e half.json -a -z "$(ls .h
 "$GILSIM" fit "$D/truncated.rec.json" -o half.json 2>/dev/null
 check "a failed fit writes no file" test ! -e half.json
 
+# run, explain and replay simulate through one cli_simulate: explain now
+# takes the memory budget too.
+expect 0 "explain takes --memory-budget" "$GILSIM" explain "$SRC/scenarios/03-convoy.json" \
+    --memory-budget 64M
+expect 1 "and checks it" "$GILSIM" explain "$SRC/scenarios/03-convoy.json" --memory-budget 10
+finds "saying what is valid" "at least 1M" err.txt
+expect 0 "replay takes --memory-budget" "$GILSIM" replay "$D/convoy.rec.json" --memory-budget 64M \
+    --quiet
+
 tap_end
