@@ -33,6 +33,12 @@ expect 1 "the output may not be the recording" "$GILSIM" fit "$D/convoy.rec.json
 expect 1 "fit needs a recording" "$GILSIM" fit
 finds "and says which" "no REC given" err.txt
 
+# A thread whose kernel CPU time is known is scaled to it, unless --raw-cpu.
+expect 0 "fit scales to the kernel's CPU time" "$GILSIM" fit "$D/queue.rec.json"
+finds "and says so" "consumer: .*its CPU ops scaled by 0.45 to the 4 us of CPU the kernel" out.txt
+expect 0 "fit --raw-cpu" "$GILSIM" fit "$D/queue.rec.json" --raw-cpu
+lacks "scaled" out.txt && pass "--raw-cpu scales nothing" || fail "--raw-cpu scales nothing"
+
 # replay: the table, the summary, a what-if.
 expect 0 "replay prints real beside replay" "$GILSIM" replay "$D/convoy.rec.json"
 finds "the header names both columns" "real *replay *diff" out.txt
