@@ -61,6 +61,10 @@ expect 1 "a what-if key that does not exist" "$GILSIM" replay "$D/convoy.rec.jso
     --set python.switch_intervall=1ms
 finds "the error names the key" "switch_intervall" err.txt
 
+# gilsim run REC --set points to replay.
+expect 1 "run REC --set is refused" "$GILSIM" run "$D/convoy.rec.json" --set machine.cores=1
+finds "and points to replay" "gilsim replay .*convoy.rec.json --set KEY=VALUE" err.txt
+
 # Bad input: each says what is wrong.
 expect 1 "a truncated recording" "$GILSIM" fit "$D/truncated.rec.json"
 finds "it says truncated, with the place" "truncated.rec.json:[0-9]*:[0-9]*: the recording ends here.*truncated" err.txt
