@@ -231,6 +231,97 @@ START_TEST(test_312_legacy_subinterpreter_waits_for_a_holder_that_never_sees_its
 }
 END_TEST
 
+/* ---- interpreters with their own GIL (InterpreterPoolExecutor's workers) -------- */
+
+/* Makespan of n workers of 20 ms of Python each on `cores` cores under 3.14,
+ * each in an interpreter given by interp ("\"own\"" or "0"), opened by an
+ * unpickle of `bytes` (0: none). */
+static int64_t pool_makespan(int n, int cores, const char *interp, long long bytes)
+{
+    char text[1024], first[64] = "";
+    if (bytes > 0)
+        snprintf(first, sizeof first, "{\"unpickle\": %lld}, ", bytes);
+    snprintf(text, sizeof text,
+             "{\"machine\": {\"cores\": %d}, \"python\": {\"version\": \"3.14\"}, "
+             "\"threads\": [{\"name\": \"w\", \"count\": %d, \"interpreter\": %s, "
+             "\"program\": [%s{\"cpu\": \"20ms\"}]}]}",
+             cores, n, interp, first);
+    gs_diag_t d;
+    gs_model_t *m = load(text, NULL, &d);
+    ck_assert_msg(m != NULL, "%s", d.n ? d.e[0].msg : "?");
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t end = last_finish(t, n);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return end;
+}
+
+START_TEST(test_own_interpreters_scale_on_cpu_work_and_pay_their_creation)
+{
+    for (int n = 1; n <= 4; n++) {
+        int64_t own = pool_makespan(n, n, "\"own\"", 0);
+        int64_t shared = pool_makespan(n, n, "0", 0);
+        /* n workers, n cores, n GILs: each worker's 20 ms run side by side,
+         * after its interpreter's creation (1.1 ms, on its own core) */
+        ck_assert_int_ge(own, MS(21.1));
+        ck_assert_int_le(own, MS(21.1) + MS(0.2));
+        /* one GIL: the same work takes n times as long */
+        ck_assert_int_ge(shared, n * MS(20));
+        ck_assert_msg(n == 1 || (double)shared / (double)own > 0.8 * n,
+                      "%d workers: own GILs %lld ns, one GIL %lld ns", n, (long long)own,
+                      (long long)shared);
+    }
+    /* more workers than cores: the creations take cores too */
+    int64_t over = pool_makespan(8, 2, "\"own\"", 0);
+    ck_assert_int_ge(over, 4 * (MS(20) + MS(1.1)));
+}
+END_TEST
+
+START_TEST(test_data_passed_between_interpreters_costs_by_its_size)
+{
+    int64_t none = pool_makespan(4, 4, "\"own\"", 0);
+    int64_t mb = pool_makespan(4, 4, "\"own\"", 1000000);
+    int64_t mb10 = pool_makespan(4, 4, "\"own\"", 10000000);
+    /* unpickling 1 MB at the default 5 us per KB: about 4.9 ms more */
+    ck_assert_int_ge(mb - none, MS(4.8));
+    ck_assert_int_le(mb - none, MS(5.0));
+    /* ten times the data, ten times the cost */
+    double r = (double)(mb10 - none) / (double)(mb - none);
+    ck_assert_msg(r > 9.9 && r < 10.1, "10 MB costs %.2f times 1 MB", r);
+    /* pickling (the sender's side) costs half as much a byte by default */
+    gs_diag_t d;
+    gs_model_t *m = load("{\"python\": {\"version\": \"3.14\"}, \"threads\": [{\"name\": \"s\", "
+                         "\"program\": [{\"pickle\": 1024000}]}]}",
+                         NULL, &d);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->threads[0].program[0].dur.a_ns, 1000 * m->processes[0].python.pickle_ns_per_kb);
+    ck_assert_int_eq(m->threads[0].program[0].releases_gil, false); /* C holding the GIL */
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_own_interpreter_needs_312_and_says_so)
+{
+    gs_diag_t d;
+    const char *text = "{\"threads\": [{\"name\": \"w\", \"interpreter\": \"own\", "
+                       "\"program\": [{\"cpu\": \"1ms\"}]}]}";
+    ck_assert_ptr_null(load(text, "python.version=3.11", &d));
+    ck_assert_str_eq(d.e[0].path, "threads[0].interpreter");
+    ck_assert_ptr_nonnull(strstr(d.e[0].msg, "3.12"));
+    gs_model_t *m = load(text, "python.version=3.12", &d);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->n_processes, 2); /* main, and w's own */
+    ck_assert_int_eq(m->threads[0].process, 1);
+    ck_assert_str_eq(m->processes[1].name, "w");
+    gs_model_free(m);
+    /* a process already named like the thread */
+    ck_assert_ptr_null(load("{\"threads\": [{\"name\": \"main\", \"interpreter\": \"own\", "
+                            "\"program\": []}]}",
+                            NULL, &d));
+    ck_assert_ptr_nonnull(strstr(d.e[0].msg, "already declared"));
+}
+END_TEST
+
 static Suite *versions_suite(void)
 {
     Suite *s = suite_create("versions");
@@ -249,6 +340,12 @@ static Suite *versions_suite(void)
     tcase_add_test(tc, test_ft_contention_grows_with_sharers_and_spares_immortals);
     tcase_add_test(tc, test_ft_writers_serialise_on_the_object_lock);
     tcase_add_test(tc, test_ft_import_switches_the_gil_on_unless_python_gil_0);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("interpreters");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_own_interpreters_scale_on_cpu_work_and_pay_their_creation);
+    tcase_add_test(tc, test_data_passed_between_interpreters_costs_by_its_size);
+    tcase_add_test(tc, test_own_interpreter_needs_312_and_says_so);
     suite_add_tcase(s, tc);
     return s;
 }
