@@ -45,7 +45,7 @@ void gs_python_defaults(gs_python_t *p)
     p->python_gil = -1;
     /* free-threaded contention (docs/model.md; fitted in
      * docs/validation-versions.md) */
-    p->refcount_ns = 220;
+    p->refcount_ns = 100;
     p->pymutex_hold_ns = 50;
     p->pymutex_park_ns = 2000;
     p->stw_ns = 100000;
