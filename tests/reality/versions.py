@@ -337,6 +337,7 @@ def write(path, tables, pub, meta):
                                                   fmt(meas, unit), fmt(pred, unit),
                                                   verdict(meas, pred, unit) if key else "(context)"))
         L.append("")
+    L += NO_INTERPRETER
     L += ["## Free-threaded builds (3.13t, 3.14t, 3.15t): published figures", "",
           "No free-threaded interpreter is installed here, so the free-threaded presets "
           "are checked against published figures. Speed-up is n threads' work per unit "
@@ -376,6 +377,24 @@ def write(path, tables, pub, meta):
     with open(path, "w") as f:
         f.write("\n".join(L))
 
+
+NO_INTERPRETER = [
+    "## Presets with no interpreter on this machine", "",
+    "pyenv has 2.7 and 3.6 to 3.13 here and Debian 3.11; no 3.2 to 3.5, no 3.14 or "
+    "3.15 default build and no free-threaded build. What checks those presets "
+    "instead:", "",
+    "| preset | what its model is | checked by |", "|---|---|---|",
+    "| 3.2 to 3.5 | the 3.x GIL of the versions measured above: `take_gil`/`drop_gil` "
+    "and the switch interval are unchanged since 3.2 (`Python/ceval_gil.h`, bpo-7946; "
+    "docs/model.md) | the 3.6 to 3.13 tables: one GIL algorithm, the same figures "
+    "within their spread |",
+    "| 3.14, 3.15 | the same GIL; 3.14 adds `InterpreterPoolExecutor` workers and "
+    "daemon threads that hang at finalization | the 3.12 and 3.13 tables for the GIL "
+    "and subinterpreters; interpreter creation against the published 1.1 ms "
+    "(discuss.python.org 53251) and this machine's in the 3.12 and 3.13 rows; the "
+    "daemon hang from CPython's source (PR #105805), lesson 19 |",
+    "| 3.13t, 3.14t, 3.15t | no GIL, the build's single-thread cost, shared-object "
+    "contention | the published figures below |", ""]
 
 MISSES = [
     "## What the misses mean, and what would fix them", "",
