@@ -154,7 +154,8 @@ int cmd_exercise(int argc, char **argv)
     printf("%s\nThe settings: %s.\n", ex.question, setting);
     gs_trace_t *t = NULL;
     gs_stats_t s;
-    if ((rc = cli_simulate("exercise", path, ov, 2, x.seed, &t, &s)) != 0)
+    rc = cli_simulate("exercise", path, ov, 2, &(cli_sim_opts_t){x.seed, 0}, &t, &s);
+    if (rc)
         return rc;
     bool have_guess = x.guess != NULL;
     if (!x.guess && !x.answer && isatty(STDIN_FILENO))

@@ -16,6 +16,7 @@
 
 static const cli_opt_t explain_opts[] = {
     {"--at", true}, {"--thread", true}, {"--set", true}, {"--seed", true},
+    {"--memory-budget", true},
 };
 
 static void print_chain(const gs_trace_t *t, int th, int64_t at)
@@ -68,17 +69,12 @@ static void print_blame(const gs_trace_t *t, int th)
 /* A recording (gs_recording_sniff) is loaded as it is: it answers with the
  * facts it recorded; a scenario is simulated. 0 with *out, or an exit status
  * after saying why. */
-static int load_trace(const char *file, const gs_override_t *ov, int n_ov, long long seed,
-                      gs_trace_t **out)
+static int load_trace(const char *file, const gs_override_t *ov, int n_ov,
+                      const cli_sim_opts_t *so, gs_trace_t **out)
 {
-    if (!file || !gs_recording_sniff(file)) {
-        gs_stats_t s;
-        int rc = cli_simulate("explain", file, ov, n_ov, seed, out, &s);
-        if (rc == 0)
-            gs_stats_destroy(&s);
-        return rc;
-    }
-    if (n_ov > 0 || seed >= 0) {
+    if (!file || !gs_recording_sniff(file))
+        return cli_simulate("explain", file, ov, n_ov, so, out, NULL);
+    if (n_ov > 0 || so->seed >= 0) {
         fprintf(stderr, "gilsim explain: %s is a recording of a real run: --set and --seed do "
                         "not apply to it (they change simulations)\n", file);
         return EXIT_USAGE;
@@ -104,6 +100,7 @@ int cmd_explain(int argc, char **argv)
     gs_override_t ov[CLI_MAX_SET];
     int n_ov = 0;
     long long seed = -1;
+    size_t budget = 0;
     const cli_opt_t *o;
     const char *v;
     int r;
@@ -121,6 +118,9 @@ int cmd_explain(int argc, char **argv)
             at_s = v;
         } else if (strcmp(o->name, "--thread") == 0) {
             thread = v;
+        } else if (strcmp(o->name, "--memory-budget") == 0) {
+            if (cli_parse_budget("explain", v, &budget) != EXIT_OK)
+                return EXIT_USAGE;
         } else if (!cli_parse_i64(v, 0, INT64_MAX, &seed)) {
             return cli_usage_error("explain", "--seed wants a whole number >= 0, got '%s'", v);
         }
@@ -132,7 +132,7 @@ int cmd_explain(int argc, char **argv)
             return cli_usage_error("explain", "--at %s: %s", at_s, why);
     }
     gs_trace_t *t = NULL;
-    int rc = load_trace(file, ov, n_ov, seed, &t);
+    int rc = load_trace(file, ov, n_ov, &(cli_sim_opts_t){seed, budget}, &t);
     if (rc)
         return rc;
     int th = -1;

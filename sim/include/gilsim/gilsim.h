@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "exercise.h"
 #include "explain.h"
+#include "fit.h"
 #include "export.h"
 #include "model.h"
 #include "record.h"
