@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_record.py - `gilsim record` on the machine's real interpreters.
 
-    test_record.py --gilsim G --examples DIR [--view V] interpreters|examples|faults
+    test_record.py --gilsim G --examples DIR [--view V] interpreters|examples|settings|faults
 
 interpreters  records examples/convoy.py under every CPython 3.8+ found
               (Debian's /usr/bin/python3 and pyenv's) and checks the
@@ -13,6 +13,9 @@ examples      every example under the default interpreter: invariants, and
               (switch count, time per I/O call, C call duration). The bounds
               are loose (25%): the machine is shared; docs/validation.md has
               the measured figures.
+settings      --switch-interval (the program and the recording see it, bad
+              values are refused) and a one-core run (host.cores follows
+              the affinity mask, as under taskset -c 0).
 faults        exit status passed through, missing script or interpreter,
               unsupported interpreters, unwritable output, crash, os._exit,
               SIGTERM, fork, subprocesses, threads not started by threading,
@@ -170,10 +173,11 @@ def handoff_ms(rec, frm, to):
     return statistics.median(lat) if lat else 0.0
 
 
-def record(a, py, script, *args, out=None, extra=(), timeout=300):
+def record(a, py, script, *args, out=None, extra=(), timeout=300, preexec=None):
     out = out or os.path.join(a.tmp, os.path.basename(script) + ".rec.json")
     cmd = [a.gilsim, "record", "--quiet", "-o", out, *extra, "--", py, script, *args]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                       preexec_fn=preexec)
     return r, out
 
 
@@ -324,6 +328,47 @@ def do_examples(a, py):
     check("wait_lock" in states, f"lock_contention: workers wait for the lock {states}")
 
 
+def do_settings(a, py):
+    """--switch-interval, and a one-core run through the affinity mask."""
+    prog = script(a, "interval.py", "import sys, json\n"
+                  "print('gilsim-self-check ' + json.dumps({'interval': sys.getswitchinterval()}))\n")
+    for dur, sec in (("1ms", 0.001), ("20ms", 0.02), ("250us", 0.00025)):
+        r, out = record(a, py, prog, extra=["--switch-interval", dur])
+        me = self_check(r.stdout)
+        j = json.load(open(out)) if r.returncode == 0 else {}
+        check(me and abs(me["interval"] - sec) < 1e-9
+              and j.get("switch_interval_ns") == round(sec * 1e9),
+              f"--switch-interval {dur}: the program sees {me} and the recording says "
+              f"{j.get('switch_interval_ns')} ns")
+    r, out = record(a, py, prog)
+    j = json.load(open(out))
+    check(j["switch_interval_ns"] == 5000000, "no --switch-interval: the interpreter's 5 ms")
+    for bad in ("0ms", "0.5us", "fast", "-1ms"):
+        r = subprocess.run([a.gilsim, "record", "-q", "--switch-interval", bad, "--", py, prog],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 1 and "--switch-interval" in r.stderr and bad in r.stderr,
+              f"--switch-interval {bad}: refused, saying what would do "
+              f"({r.stderr.strip().splitlines()[0] if r.stderr.strip() else ''})")
+    r, fast = record(a, py, ex_two_cpu(a), "0.4", out=os.path.join(a.tmp, "fast.rec.json"),
+                     extra=["--switch-interval", "1ms"])
+    r, slow = record(a, py, ex_two_cpu(a), "0.4", out=os.path.join(a.tmp, "slow.rec.json"),
+                     extra=["--switch-interval", "20ms"])
+    nf = Rec(fast, a.gilsim).summary["gil"]["forced_switches"]
+    ns = Rec(slow, a.gilsim).summary["gil"]["forced_switches"]
+    check(nf > 2 * ns, f"two CPU threads: more forced switches at 1 ms than at 20 ms "
+          f"({nf}, {ns})")
+    r, one = record(a, py, prog, out=os.path.join(a.tmp, "one.rec.json"),
+                    preexec=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}))
+    j1, j2 = json.load(open(fast)), json.load(open(one))
+    check(j2["host"]["cores"] == 1 and j1["host"]["cores"] == len(os.sched_getaffinity(0)),
+          f"host.cores is the CPUs the program may use: {j2['host']['cores']} under one-CPU "
+          f"affinity (taskset -c 0), {j1['host']['cores']} otherwise")
+
+
+def ex_two_cpu(a):
+    return os.path.join(a.examples, "two_cpu.py")
+
+
 def script(a, name, body):
     p = os.path.join(a.tmp, name)
     with open(p, "w") as f:
@@ -441,7 +486,7 @@ def main():
     ap.add_argument("--gilsim", required=True)
     ap.add_argument("--examples", required=True)
     ap.add_argument("--view")
-    ap.add_argument("what", choices=["interpreters", "examples", "faults"])
+    ap.add_argument("what", choices=["interpreters", "examples", "faults", "settings"])
     a = ap.parse_args()
     found = interpreters(all_versions=True)
     pys = [f for f in found if f[2]]
@@ -453,6 +498,8 @@ def main():
             do_interpreters(a, pys)
         elif a.what == "examples":
             do_examples(a, pys[0][0])
+        elif a.what == "settings":
+            do_settings(a, pys[0][0])
         else:
             do_faults(a, pys[0][0], found)
     if FAILS:
