@@ -328,6 +328,70 @@ def do_examples(a, py):
     check("wait_lock" in states, f"lock_contention: workers wait for the lock {states}")
 
 
+def do_new_examples(a, py):
+    """The three service-like examples (issue 14's replays use them)."""
+    ex = lambda n: os.path.join(a.examples, n)  # noqa: E731
+
+    r, out = record(a, py, ex("http_server.py"), "40", "2")
+    rec = Rec(out, a.gilsim)
+    invariants(rec, "http_server")
+    me = self_check(r.stdout)
+    check(r.returncode == 0 and me and me["requests"] == 80,
+          f"http_server: 80 requests served ({me})")
+    lat = []
+    for c in ("client0", "client1"):
+        ev = [e for e in rec.threads[c]["events"] if e[1] == "call"]
+        sends = [e for e in ev if e[3] == "socket.sendall"]
+        sleeps = [e for e in ev if e[3] == "time.sleep"]
+        check(len(sends) == 40 and len(sleeps) == 40,
+              f"http_server: {c} sent 40 requests and thought 40 times "
+              f"({len(sends)}, {len(sleeps)})")
+        # a request: from its sendall to the think time after the reply
+        lat += [z[0] - s[0] for s, z in zip(sends, sleeps)]
+    med = statistics.median(lat) if lat else 0
+    check(me and near(med, me["request_median_ns"], 0.25),
+          f"http_server: request {med / 1e6:.2f} ms recorded vs "
+          f"{(me or {}).get('request_median_ns', 0) / 1e6:.2f} ms by perf_counter")
+    held = {t["name"]: t["gil_held_ns"] for t in rec.summary["threads"]}
+    check(held["handler0"] > 5 * held["client0"],
+          f"http_server: the handlers hold the GIL, the clients hardly "
+          f"({held['handler0'] / 1e6:.1f} ms vs {held['client0'] / 1e6:.1f} ms)")
+
+    r, out = record(a, py, ex("mixed_pool.py"), "4", "60")
+    rec = Rec(out, a.gilsim)
+    invariants(rec, "mixed_pool")
+    me = self_check(r.stdout)
+    calls = [e for t in rec.j["threads"] if t["name"].startswith("worker")
+             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
+    check(len(calls) == 60 and all(e[4] == "c_nogil" and e[5] for e in calls),
+          f"mixed_pool: 60 sha256 calls, each releasing the GIL ({len(calls)})")
+    med = statistics.median(e[2] - e[0] for e in calls) if calls else 0
+    check(me and near(med, me["c_call_median_ns"], 0.25),
+          f"mixed_pool: sha256 call {med / 1e6:.2f} ms recorded vs "
+          f"{(me or {}).get('c_call_median_ns', 0) / 1e6:.2f} ms measured")
+    ws = [t for t in rec.summary["threads"] if t["name"].startswith("worker")]
+    check(ws and all(t["c_nogil_ns"] > 0 and t["python_ns"] > 0 for t in ws),
+          "mixed_pool: every worker both hashes without the GIL and runs Python")
+
+    r, out = record(a, py, ex("pipeline.py"), "120")
+    rec = Rec(out, a.gilsim)
+    invariants(rec, "pipeline")
+    me = self_check(r.stdout)
+    check(r.returncode == 0 and me and me["items"] == 120, f"pipeline: 120 items ({me})")
+    check(len(rec.calls("reader", "time.sleep")) == 120,
+          f"pipeline: the reader's 120 reads ({len(rec.calls('reader', 'time.sleep'))})")
+    writes, comp = rec.calls("writer", "os.write"), rec.calls("writer", "zlib.compress")
+    check(len(writes) == 15 and len(comp) == 15 and all(e[5] for e in comp),
+          f"pipeline: 15 batches compressed without the GIL and written "
+          f"({len(comp)}, {len(writes)})")
+    states = {row[4] for row in rec.csv if row[0] == "thread" and row[1] == "writer"}
+    check("wait_queue" in states, f"pipeline: the writer waits on its queue {states}")
+    tr = rec.thread_stats("transformer")
+    check(tr["gil_held_ns"] > 0.5 * rec.summary["gil"]["held_ns"],
+          f"pipeline: the transformer holds the GIL most ({tr['gil_held_ns'] / 1e6:.0f} of "
+          f"{rec.summary['gil']['held_ns'] / 1e6:.0f} ms)")
+
+
 def do_settings(a, py):
     """--switch-interval, and a one-core run through the affinity mask."""
     prog = script(a, "interval.py", "import sys, json\n"
@@ -498,6 +562,7 @@ def main():
             do_interpreters(a, pys)
         elif a.what == "examples":
             do_examples(a, pys[0][0])
+            do_new_examples(a, pys[0][0])
         elif a.what == "settings":
             do_settings(a, pys[0][0])
         else:
