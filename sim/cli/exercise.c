@@ -206,7 +206,7 @@ int cmd_exercise(int argc, char **argv)
     printf("%s\nThe settings: %s.\n", tp->question, setting);
     gs_trace_t *t = NULL;
     gs_stats_t s;
-    int rc = cli_simulate("exercise", path, ov, 2, seed, &t, &s);
+    int rc = cli_simulate("exercise", path, ov, 2, &(cli_sim_opts_t){seed, 0}, &t, &s);
     if (rc)
         return rc;
     int th = tp->thread ? gs_trace_find_thread(t, tp->thread) : -1;

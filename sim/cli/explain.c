@@ -12,6 +12,7 @@
 
 static const cli_opt_t explain_opts[] = {
     {"--at", true}, {"--thread", true}, {"--set", true}, {"--seed", true},
+    {"--memory-budget", true},
 };
 
 static void print_chain(const gs_trace_t *t, int th, int64_t at)
@@ -69,6 +70,7 @@ int cmd_explain(int argc, char **argv)
     gs_override_t ov[CLI_MAX_SET];
     int n_ov = 0;
     long long seed = -1;
+    size_t budget = 0;
     const cli_opt_t *o;
     const char *v;
     int r;
@@ -86,6 +88,9 @@ int cmd_explain(int argc, char **argv)
             at_s = v;
         } else if (strcmp(o->name, "--thread") == 0) {
             thread = v;
+        } else if (strcmp(o->name, "--memory-budget") == 0) {
+            if (cli_parse_budget("explain", v, &budget) != EXIT_OK)
+                return EXIT_USAGE;
         } else if (!cli_parse_i64(v, 0, INT64_MAX, &seed)) {
             return cli_usage_error("explain", "--seed wants a whole number >= 0, got '%s'", v);
         }
@@ -98,7 +103,7 @@ int cmd_explain(int argc, char **argv)
     }
     gs_trace_t *t = NULL;
     gs_stats_t s;
-    int rc = cli_simulate("explain", file, ov, n_ov, seed, &t, &s);
+    int rc = cli_simulate("explain", file, ov, n_ov, &(cli_sim_opts_t){seed, budget}, &t, &s);
     if (rc)
         return rc;
     gs_stats_destroy(&s);

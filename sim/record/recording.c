@@ -16,6 +16,7 @@
  * The GIL lane is every thread's holds merged in time. */
 #include "gilsim/record.h"
 #include "record_int.h"
+#include "recfile_int.h"
 #include "trace_int.h"
 
 #include <errno.h>
@@ -456,10 +457,11 @@ static void span_pop(tstate_t *s, const point_t *p)
         s->depth--;
 }
 
-int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_error_t *err)
+/* Reads and parses a recording and checks what every reader relies on:
+ * the format tag, the version and a non-empty "threads" array. */
+int gsr_parse_file(const char *path, cJSON **out, gs_error_t *err)
 {
-    *mo = NULL;
-    *to = NULL;
+    *out = NULL;
     memset(err, 0, sizeof *err);
     snprintf(err->file, sizeof err->file, "%s", path);
     size_t len = 0;
@@ -474,36 +476,80 @@ int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_err
             c[0] == '\n' ? (line++, col = 1) : col++;
         err->line = line;
         err->col = col;
+        /* cut short: brackets still open (or a string) where the text ends */
+        int depth = 0;
+        bool in_str = false;
+        for (size_t k = 0; k < len; k++) {
+            char ch = text[k];
+            if (in_str) {
+                if (ch == '\\')
+                    k++;
+                else if (ch == '"')
+                    in_str = false;
+            } else if (ch == '"') {
+                in_str = true;
+            } else if (ch == '{' || ch == '[') {
+                depth++;
+            } else if (ch == '}' || ch == ']') {
+                depth--;
+            }
+        }
+        bool at_end = in_str || depth > 0;
+        static const char head[] = "{\n  \"format\": \"" GS_RECORDING_FORMAT "\"";
+        bool starts = len >= sizeof head - 1 && memcmp(text, head, sizeof head - 1) == 0;
         free(text);
+        if (len == 0)
+            return bad(err, GS_ESYNTAX, NULL, "empty file, not a recording");
+        if (at_end && starts)
+            return bad(err, GS_ESYNTAX, NULL,
+                       "the recording ends here, in the middle of its JSON: it is truncated "
+                       "(cut short while copied, or a full disk; gilsim record itself writes "
+                       "whole files or none); record the program again");
         return bad(err, GS_ESYNTAX, NULL,
-                   "not valid JSON here (a truncated or damaged recording?)");
+                   starts ? "not valid JSON here: the recording is damaged"
+                          : "not valid JSON here: not a gilsim recording (gilsim record -o "
+                            "REC -- python3 SCRIPT writes one)");
     }
     free(text);
+    const char *fmt = cJSON_GetStringValue(cJSON_GetObjectItem(root, "format"));
+    const cJSON *ver = cJSON_GetObjectItem(root, "version");
+    const cJSON *threads = cJSON_GetObjectItem(root, "threads");
     int rc = 0;
+    if (!fmt || strcmp(fmt, GS_RECORDING_FORMAT) != 0)
+        rc = bad(err, GS_ESCENARIO, "format",
+                 "not a gilsim recording (expected \"format\": \"" GS_RECORDING_FORMAT
+                 "\"; a scenario is run with gilsim run)");
+    else if (!cJSON_IsNumber(ver) || ver->valueint != GS_RECORDING_VERSION)
+        rc = bad(err, GS_ESCENARIO, "version",
+                 "recording format version %d; this gilsim reads version %d%s",
+                 cJSON_IsNumber(ver) ? ver->valueint : -1, GS_RECORDING_VERSION,
+                 cJSON_IsNumber(ver) && ver->valueint > GS_RECORDING_VERSION
+                     ? " (written by a newer gilsim: use that one, or upgrade)"
+                     : "");
+    else if (!cJSON_IsArray(threads) || cJSON_GetArraySize(threads) == 0)
+        rc = bad(err, GS_ESCENARIO, "threads", "expected a non-empty array of threads");
+    if (rc) {
+        cJSON_Delete(root);
+        return rc;
+    }
+    *out = root;
+    return 0;
+}
+
+int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_error_t *err)
+{
+    *mo = NULL;
+    *to = NULL;
+    cJSON *root = NULL;
+    int rc = gsr_parse_file(path, &root, err);
+    if (rc)
+        return rc;
     gs_model_t *m = NULL;
     gs_trace_t *t = NULL;
     point_t **pts = NULL;
     size_t *npts = NULL;
     label_map_t lm = {0};
-    const char *fmt = cJSON_GetStringValue(cJSON_GetObjectItem(root, "format"));
-    const cJSON *ver = cJSON_GetObjectItem(root, "version");
     const cJSON *threads = cJSON_GetObjectItem(root, "threads");
-    if (!fmt || strcmp(fmt, GS_RECORDING_FORMAT) != 0) {
-        rc = bad(err, GS_ESCENARIO, "format",
-                 "not a gilsim recording (expected \"format\": \"" GS_RECORDING_FORMAT
-                 "\"; a scenario is run with gilsim run)");
-        goto out;
-    }
-    if (!cJSON_IsNumber(ver) || ver->valueint != GS_RECORDING_VERSION) {
-        rc = bad(err, GS_ESCENARIO, "version",
-                 "recording format version %d; this gilsim reads version %d",
-                 cJSON_IsNumber(ver) ? ver->valueint : -1, GS_RECORDING_VERSION);
-        goto out;
-    }
-    if (!cJSON_IsArray(threads) || cJSON_GetArraySize(threads) == 0) {
-        rc = bad(err, GS_ESCENARIO, "threads", "expected a non-empty array of threads");
-        goto out;
-    }
     int nt = cJSON_GetArraySize(threads);
     m = gs_model_new();
     if (!m) {

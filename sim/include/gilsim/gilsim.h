@@ -5,6 +5,7 @@
 #include "common.h"
 #include "engine.h"
 #include "explain.h"
+#include "fit.h"
 #include "export.h"
 #include "model.h"
 #include "record.h"
