@@ -121,8 +121,8 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
         sb_printf(b, "started by %s; ", f->th[t->starter].name);
     else if (t->start_at > 0)
         sb_printf(b, "starts at %s (no starter seen); ", human(t->start_at, b1, sizeof b1));
-    sb_printf(b, "Python %s in %" PRId64 " runs", human(s->sum[FOP_CPU], b1, sizeof b1),
-              s->n[FOP_CPU]);
+    sb_printf(b, "Python %s in %" PRId64 " run%s", human(s->sum[FOP_CPU], b1, sizeof b1),
+              s->n[FOP_CPU], s->n[FOP_CPU] == 1 ? "" : "s");
     if (s->n_forced)
         sb_printf(b, " (cut %" PRId64 " times by forced switches)", s->n_forced);
     static const struct {
@@ -147,6 +147,8 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
                   s->n_approx_wait);
     if (s->n_unnamed)
         sb_printf(b, "; %" PRId64 " of its C calls unnamed", s->n_unnamed);
+    if (s->n_inferred_c)
+        sb_printf(b, "; %" PRId64 " C calls keeping the GIL inferred", s->n_inferred_c);
     sb_add(b, ".", 1);
 }
 
@@ -177,10 +179,11 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
     }
     if (shown < f->n_threads)
         sb_printf(&b, "\n- ... and %d more threads.", f->n_threads - shown);
-    int64_t approx = 0, unnamed = 0;
+    int64_t approx = 0, unnamed = 0, inferred = 0;
     for (int i = 0; i < f->n_threads; i++) {
         approx += f->th[i].st.n_approx_wait;
         unnamed += f->th[i].st.n_unnamed;
+        inferred += f->th[i].st.n_inferred_c;
     }
     sb_printf(&b, "%s", "\nApproximated:");
     size_t n0 = b.n;
@@ -209,8 +212,10 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
         sb_printf(&b, " %d threads were not started by threading (their calls are unnamed);",
                   r->threads_not_from_threading);
     if (!r->calls_all)
-        sb_printf(&b, "%s", " C code that keeps the GIL is named only with --calls all, so "
-                            "here it is Python work;");
+        sb_printf(&b, " C code that keeps the GIL is named only with --calls all: %" PRId64
+                      " such calls were inferred where a drop request went unanswered for 1 ms "
+                      "or more, from that request on (the rest of the call, and shorter ones, "
+                      "are Python work);", inferred);
     if (r->partial)
         sb_printf(&b, " the recording is partial (%.200s): the program did not run to its end;",
                   r->partial_reason);

@@ -55,6 +55,8 @@ typedef struct qev {
 
 typedef struct fit {
     const gsr_recording_t *r;
+    int64_t *req;  /* every thread's drop requests, sorted */
+    size_t n_req;
     tinfo_t *ti;
     fscenario_t *f;
     qev_t *q;
@@ -99,6 +101,52 @@ static int64_t held_between(const tinfo_t *t, int64_t a, int64_t b)
     return sum;
 }
 
+/* A holder that leaves a drop request unanswered for LATE_NS is not in the
+ * eval loop (which checks at every jump and call): it runs C code that keeps
+ * the GIL (list.sort, a regular expression). Without --calls all that call
+ * has no span; as gs_recording_load does, one is inferred from the first
+ * unanswered request to the release, and fitted as a c_call keeping the GIL
+ * (it began earlier, at an unknown moment: the rest stays Python work). */
+#define LATE_NS 1000000
+#define EV_INFERRED_C (-2)
+
+static int64_t late_request(const fit_t *F, int64_t h, int64_t r)
+{
+    size_t lo = 0, hi = F->n_req;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (F->req[mid] <= h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < F->n_req && F->req[lo] < r && r - F->req[lo] >= LATE_NS ? F->req[lo] : -1;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int collect_requests(fit_t *F)
+{
+    size_t n = 0;
+    for (int i = 0; i < F->r->n_threads; i++)
+        for (size_t k = 0; k < F->r->threads[i].n_ev; k++)
+            n += F->r->threads[i].ev[k].kind == GSR_DROP_REQUEST;
+    F->req = malloc((n + 1) * sizeof *F->req);
+    if (!F->req)
+        return -1;
+    for (int i = 0; i < F->r->n_threads; i++)
+        for (size_t k = 0; k < F->r->threads[i].n_ev; k++)
+            if (F->r->threads[i].ev[k].kind == GSR_DROP_REQUEST)
+                F->req[F->n_req++] = F->r->threads[i].ev[k].t;
+    if (F->n_req)
+        qsort(F->req, F->n_req, sizeof *F->req, cmp_i64);
+    return 0;
+}
+
 /* Holds, off intervals and outermost spans of thread i, into ti[i]. */
 static int scan_thread(fit_t *F, int i)
 {
@@ -106,7 +154,7 @@ static int scan_thread(fit_t *F, int i)
     tinfo_t *t = &F->ti[i];
     size_t n = th->n_ev;
     t->holds = calloc(n + 1, sizeof *t->holds);
-    span_ref_t *spans = calloc(n + 1, sizeof *spans), *offs = calloc(n + 1, sizeof *offs);
+    span_ref_t *spans = calloc(2 * n + 1, sizeof *spans), *offs = calloc(n + 1, sizeof *offs);
     t->items = calloc(2 * n + 1, sizeof *t->items);
     t->starts = malloc((n + 1) * sizeof *t->starts);
     if (!t->holds || !spans || !offs || !t->items || !t->starts) {
@@ -130,8 +178,12 @@ static int scan_thread(fit_t *F, int i)
                 offs[n_off - 1].t1 = e->t;
             break;
         case GSR_RELEASE:
-            if (hs >= 0 && e->t >= hs)
+            if (hs >= 0 && e->t >= hs) {
                 t->holds[t->n_holds++] = (hold_t){hs, e->t};
+                int64_t q = F->r->calls_all ? -1 : late_request(F, hs, e->t);
+                if (q >= 0)
+                    spans[n_sp++] = (span_ref_t){q, e->t, EV_INFERRED_C, 0, false};
+            }
             hs = -1;
             if (e->why == GSR_WHY_EXIT)
                 exit_rel = e->t;
@@ -281,6 +333,11 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
 {
     fthread_t *ft = &F->f->th[i];
     fop_t op = {.kind = FOP_SLEEP, .target = -1, .dur = it->off};
+    if (it->ev == EV_INFERRED_C) {
+        ft->st.n_inferred_c++;
+        return push(F, i, (fop_t){.kind = FOP_CCALL, .keeps_gil = true, .target = -1,
+                                  .dur = it->t1 - it->t0});
+    }
     if (it->ev < 0) {
         ft->st.n_unnamed++;
         op.kind = FOP_CCALL;
@@ -416,6 +473,7 @@ static void free_fit(fit_t *F, fscenario_t *f)
     }
     free(F->ti);
     free(F->q);
+    free(F->req);
     for (int i = 0; f->th && i < f->n_threads; i++)
         fop_list_free(f->th[i].ops.v, f->th[i].ops.n);
     free(f->th);
@@ -449,6 +507,8 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
     f.th = calloc((size_t)r->n_threads, sizeof *f.th);
     F.ti = calloc((size_t)r->n_threads, sizeof *F.ti);
     if (!f.th || !F.ti)
+        goto oom;
+    if (collect_requests(&F) != 0)
         goto oom;
     for (int i = 0; i < r->n_threads; i++) {
         f.th[i].starter = -1;

@@ -63,6 +63,8 @@ typedef struct fthread_stats {
     int64_t n_forced;             /* forced releases inside its Python work */
     int64_t n_approx_wait;        /* lock/condition/event waits fitted as sleeps */
     int64_t n_unnamed;            /* GIL releases by C code no span named */
+    int64_t n_inferred_c;         /* C calls keeping the GIL inferred from drop
+                                     requests left unanswered */
     double cpu_scale;             /* cpu and c_call scaled by this to the kernel's
                                      CPU time of the thread; 0 = not scaled */
 } fthread_stats_t;
