@@ -28,6 +28,7 @@ typedef struct replay {
     gs_trace_t *t[R_N];
     gs_stats_t s[R_N];
     bool have[R_N];
+    char *how;                   /* the fitted scenario's description */
 } replay_t;
 
 typedef enum vkind { V_TIME, V_PCT, V_COUNT, V_RATE } vkind_t;
@@ -137,7 +138,9 @@ static void print_table(const replay_t *r)
     }
 #undef ROW
     printf("\nreal: the recording; replay: `gilsim fit %s` simulated; diff: replay against "
-           "real.\n", r->rec);
+           "real.\nHow the recording was fitted (the scenario's description):\n", r->rec);
+    gs_fput_escaped(stdout, r->how ? r->how : "", true);
+    putchar('\n');
 }
 
 static int w_summaries(FILE *f, void *c)
@@ -256,6 +259,8 @@ static int simulate(replay_t *r, int q, const char *json, size_t len, const gs_o
         gs_diag_print(&d, stderr);
         return gs_exit_status(rc);
     }
+    if (q == R_REP && m->description)
+        r->how = strdup(m->description);
     rc = cli_simulate_model("replay", name, m, &r->so, &r->t[q], &r->s[q]);
     gs_model_free(m);
     if (rc)
@@ -311,5 +316,6 @@ int cmd_replay(int argc, char **argv)
     }
     for (int i = 0; i < CLI_MAX_SET; i++)
         free(r.set_text[i]);
+    free(r.how);
     return rc;
 }

@@ -140,8 +140,11 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
     if (s->n[FOP_JOIN])
         sb_printf(b, ", joins %" PRId64, s->n[FOP_JOIN]);
     if (s->cpu_scale > 0)
-        sb_printf(b, "; CPU ops scaled by %.2f to the kernel's CPU time of the thread",
-                  s->cpu_scale);
+        sb_printf(b, "; its CPU ops scaled by %.2f to the %s of CPU the kernel counted for it "
+                     "(the rest of their %s it was without a core: other programs, or more "
+                     "threads than cores)",
+                  s->cpu_scale, human(s->os_cpu_ns, b1, sizeof b1),
+                  human(s->raw_cpu_ns, b2, sizeof b2));
     if (s->n_approx_wait)
         sb_printf(b, "; %" PRId64 " lock/event/condition waits fitted as sleeps",
                   s->n_approx_wait);

@@ -40,7 +40,7 @@ typedef struct hold {
 } hold_t;
 
 typedef struct tinfo {
-    int64_t start, end;  /* first event; end event, exit release or last event */
+    int64_t start, end;  /* first event; exit release, end event or last event */
     int *starts;         /* per event: the thread its Event.wait starts, or -1 */
     hold_t *holds;
     size_t n_holds;
@@ -200,7 +200,9 @@ static int scan_thread(fit_t *F, int i)
         default: break;
         }
     }
-    t->end = end_ev >= 0 ? end_ev : exit_rel >= 0 ? exit_rel : last;
+    /* the last release is the end a joiner sees (the "end" event may come
+     * milliseconds later, when the OS thread goes, on a busy machine) */
+    t->end = exit_rel >= 0 ? exit_rel : end_ev >= 0 ? end_ev : last;
     if (hs >= 0) /* held until the recording ended */
         t->holds[t->n_holds++] = (hold_t){hs, F->r->duration_ns > hs ? F->r->duration_ns : last};
     if (n_off && offs[n_off - 1].t1 < 0)
@@ -402,6 +404,8 @@ static void scale_to_os_cpu(fit_t *F, int i)
         ft->st.sum[op->kind] += op->dur;
     }
     ft->st.cpu_scale = (double)f;
+    ft->st.os_cpu_ns = os;
+    ft->st.raw_cpu_ns = fitted;
     F->f->n_scaled++;
 }
 

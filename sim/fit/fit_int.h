@@ -67,6 +67,8 @@ typedef struct fthread_stats {
                                      requests left unanswered */
     double cpu_scale;             /* cpu and c_call scaled by this to the kernel's
                                      CPU time of the thread; 0 = not scaled */
+    int64_t os_cpu_ns, raw_cpu_ns; /* when scaled: the kernel's figure, and the
+                                      measured sum it replaced */
 } fthread_stats_t;
 
 typedef struct fthread {

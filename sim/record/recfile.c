@@ -7,6 +7,8 @@
  * handful of names thousands of times. */
 #include "recfile_int.h"
 
+#include "gilsim/units.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,9 +93,11 @@ static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, c
         snprintf(path, sizeof path, "%s.events[%d]", tpath, i);
         gsr_event_t *v = &th->ev[th->n_ev];
         const char *kind = cJSON_GetStringValue(cJSON_GetArrayItem(e, 1));
-        if (!cJSON_IsArray(e) || num(e, 0, &v->t) != 0 || !kind || v->t < 0)
+        if (!cJSON_IsArray(e) || num(e, 0, &v->t) != 0 || !kind || v->t < 0 ||
+            v->t > GS_MAX_DURATION_NS)
             return bad(err, GS_ESCENARIO, path,
-                       "expected [time_ns, kind, ...] with time_ns >= 0 and kind a string");
+                       "expected [time_ns, kind, ...] with time_ns from 0 to one day "
+                       "(86400000000000) and kind a string");
         int k = index_of(kinds, kind);
         v->kind = (uint8_t)(k < 0 ? GSR_OTHER : k);
         v->t1 = v->t;
@@ -111,7 +115,8 @@ static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, c
             const char *name = named ? cJSON_GetStringValue(cJSON_GetArrayItem(e, 3)) : "";
             int cat = named ? index_of(cats, cJSON_GetStringValue(cJSON_GetArrayItem(e, 4)))
                             : GSR_CAT_LOCK;
-            if (num(e, 2, &v->t1) != 0 || v->t1 < v->t || !name || cat < 0)
+            if (num(e, 2, &v->t1) != 0 || v->t1 < v->t || v->t1 > GS_MAX_DURATION_NS || !name ||
+                cat < 0)
                 return bad(err, GS_ESCENARIO, path,
                            "a span is [start_ns, \"call\"|\"wait\", end_ns, name, category"
                            "(, released)] with end_ns >= start_ns and category one of c, "

@@ -527,6 +527,81 @@ START_TEST(test_fit_cpu_ops_scaled_to_the_kernels_cpu_time)
 }
 END_TEST
 
+/* Reads a file into a malloc'ed string. */
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)len + 1);
+    ck_assert_uint_eq(fread(b, 1, (size_t)len, f), (size_t)len);
+    b[len] = 0;
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+/* Whatever the bytes, a fit either fails with a message or gives a scenario
+ * that loads: never a crash, never text gilsim cannot read. */
+static void fit_bytes(const char *bytes, size_t n, int *ok, int *failed)
+{
+    char path[] = "/tmp/check_fit_mut_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+    char *json = NULL;
+    size_t len = 0;
+    gs_error_t err;
+    if (gs_fit_recording(path, NULL, &json, &len, &err) == 0) {
+        gs_model_t *m = NULL;
+        gs_diag_t d;
+        memset(&d, 0, sizeof d);
+        ck_assert_msg(gs_scenario_load_string("f", json, len, NULL, 0, &m, &d) == 0,
+                      "a fitted scenario loads: %s %s", d.n ? d.e[0].path : "",
+                      d.n ? d.e[0].msg : "");
+        gs_model_free(m);
+        free(json);
+        (*ok)++;
+    } else {
+        ck_assert_ptr_null(json);
+        ck_assert_msg(err.msg[0] != 0, "a failed fit says why");
+        (*failed)++;
+    }
+    unlink(path);
+}
+
+START_TEST(test_fit_never_crashes_on_damaged_recordings)
+{
+    size_t n;
+    char *text = slurp(data("queue.rec.json"), &n);
+    int ok = 0, failed = 0;
+    for (size_t cut = 0; cut < n; cut += 13) /* every truncation fails, and says so */
+        fit_bytes(text, cut, &ok, &failed);
+    ck_assert_int_eq(ok, 0);
+    char *mut = malloc(n);
+    static const char subst[] = "0123456789-[]{}\",:e. \"x";
+    uint64_t s = 88172645463325252u;
+    for (int r = 0; r < 400; r++) { /* one to four bytes changed */
+        memcpy(mut, text, n);
+        int k = 1 + r % 4;
+        for (int j = 0; j < k; j++) {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            mut[s % n] = subst[(s >> 32) % (sizeof subst - 1)];
+        }
+        fit_bytes(mut, n, &ok, &failed);
+    }
+    ck_assert_int_gt(ok, 10);
+    ck_assert_int_gt(failed, 10);
+    free(mut);
+    free(text);
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
@@ -540,6 +615,7 @@ static Suite *fit_suite(void)
     TCase *limits = tcase_create("limits");
     tcase_add_test(limits, test_fit_bad_recordings_say_what_is_wrong);
     tcase_add_test(limits, test_fit_partial_recording_fitted_on_request);
+    tcase_add_test(limits, test_fit_never_crashes_on_damaged_recordings);
     suite_add_tcase(s, limits);
     TCase *props = tcase_create("props");
     tcase_set_timeout(props, 120);

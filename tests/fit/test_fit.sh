@@ -6,6 +6,7 @@ set -u
 . "$(dirname "$0")/../cli/tap.sh"
 tap_begin "${1:?usage: test_fit.sh GILSIM JSONCHECK}" "${2:?usage: test_fit.sh GILSIM JSONCHECK}" fit
 D=$SRC/tests/data/fit
+key() { "$JC" get "$1" "$2" >/dev/null; } # key FILE PATH: the JSON has it
 
 expect 0 "help lists fit and replay" "$GILSIM" help
 finds "general help names fit" "fit REC" out.txt
@@ -42,14 +43,14 @@ expect 0 "replay with a what-if" "$GILSIM" replay "$D/convoy.rec.json" --set mac
     --summary both.json
 finds "a what-if column" "what-if *vs replay" out.txt
 finds "the what-if is named" "machine.cores=1" out.txt
-check "the summary holds the recording" "$JC" get both.json recording.makespan_ns
-check "the summary holds the replay" "$JC" get both.json replay.makespan_ns
-check "the summary holds the what-if" "$JC" get both.json what_if.makespan_ns
+check "the summary holds the recording" key both.json recording.makespan_ns
+check "the summary holds the replay" key both.json replay.makespan_ns
+check "the summary holds the what-if" key both.json what_if.makespan_ns
 check "and its settings" test "$("$JC" get both.json what_if_settings.0)" = machine.cores=1
 check "the what-if ran on one core" test "$("$JC" get both.json what_if.cores.count)" = 1
 check "the replay on the recorded two" test "$("$JC" get both.json replay.cores.count)" = 2
 expect 0 "--summary - writes only the JSON" "$GILSIM" replay "$D/queue.rec.json" --summary -
-check "stdout is the summary" "$JC" get out.txt replay.events
+check "stdout is the summary" key out.txt replay.events
 expect 1 "a what-if key that does not exist" "$GILSIM" replay "$D/convoy.rec.json" \
     --set python.switch_intervall=1ms
 finds "the error names the key" "switch_intervall" err.txt
@@ -77,5 +78,14 @@ finds "it says it cannot open it" "cannot open" err.txt
 check "no output left behind by a failed fit" test ! -e half.json -a -z "$(ls .half.json* 2>/dev/null)"
 "$GILSIM" fit "$D/truncated.rec.json" -o half.json 2>/dev/null
 check "a failed fit writes no file" test ! -e half.json
+
+# run, explain and replay simulate through one cli_simulate: explain now
+# takes the memory budget too.
+expect 0 "explain takes --memory-budget" "$GILSIM" explain "$SRC/scenarios/03-convoy.json" \
+    --memory-budget 64M
+expect 1 "and checks it" "$GILSIM" explain "$SRC/scenarios/03-convoy.json" --memory-budget 10
+finds "saying what is valid" "at least 1M" err.txt
+expect 0 "replay takes --memory-budget" "$GILSIM" replay "$D/convoy.rec.json" --memory-budget 64M \
+    --quiet
 
 tap_end
