@@ -212,11 +212,12 @@ static int scan_thread(fit_t *F, int i)
     size_t n_out = 0;
     int64_t cover = -1;
     for (size_t k = 0; k < n_sp; k++) { /* outermost: not inside a kept one */
-        if (th->ev[spans[k].ev].kind == GSR_PY) {
+        if (spans[k].ev >= 0 && th->ev[spans[k].ev].kind == GSR_PY) {
             /* Python inside the kept call (--calls all: runpy's exec around
              * the whole program, a callback): that call is a frame around
              * ops, not one op, so its inner spans are the ops. */
-            if (n_out && spans[k].t1 <= cover && th->ev[spans[n_out - 1].ev].kind == GSR_CALL) {
+            if (n_out && spans[k].t1 <= cover && spans[n_out - 1].ev >= 0 &&
+                th->ev[spans[n_out - 1].ev].kind == GSR_CALL) {
                 n_out--;
                 cover = n_out ? spans[n_out - 1].t1 : -1;
             }
