@@ -434,6 +434,36 @@ START_TEST(test_sync_queue_never_exceeds_maxsize)
 }
 END_TEST
 
+/* A put that comes while a getter is between its failed try and its block
+ * (it dropped the GIL; on one core the producer runs then) must not be lost:
+ * CPython checks and waits under the Condition's lock. The model lost it,
+ * and a producer and two consumers deadlocked on one core with 8 items in
+ * the queue (found by the replays of examples/producer_consumer.py). */
+START_TEST(test_sync_queue_loses_no_wakeup_on_any_core_count_or_policy)
+{
+    for (int cores = 1; cores <= 2; cores++)
+        for (int pol = GS_POLICY_FIFO; pol <= GS_POLICY_CFS; pol++)
+            for (uint64_t seed = 1; seed <= 3; seed++) {
+                gs_model_t *m = tu_model(cores, (gs_policy_t)pol, GS_GIL_CPYTHON3);
+                m->seed = seed;
+                int q = gs_model_add_queue(m, "q", 8);
+                tu_thread(m, "producer", 1,
+                          tu_repeat(1000, 2, tu_cpu(US(3)), tu_sync(GS_OP_PUT, q)));
+                tu_thread(m, "consumer1", 1,
+                          tu_repeat(500, 2, tu_cpu(US(10)), tu_sync(GS_OP_GET, q)));
+                tu_thread(m, "consumer2", 1,
+                          tu_repeat(500, 2, tu_cpu(US(10)), tu_sync(GS_OP_GET, q)));
+                int rc = 0;
+                gs_trace_t *t = tu_run(m, &rc);
+                ck_assert_msg(gs_trace_outcome(t) == GS_OUT_DONE,
+                              "%d core(s), policy %d, seed %d: %s", cores, pol, (int)seed,
+                              gs_trace_message(t));
+                gs_trace_free(t);
+                gs_model_free(m);
+            }
+}
+END_TEST
+
 START_TEST(test_sync_event_wakes_every_waiter_and_join_waits)
 {
     gs_model_t *m = tu_model(4, GS_POLICY_CFS, GS_GIL_CPYTHON3);
@@ -511,6 +541,7 @@ static Suite *models_suite(void)
     tcase_add_test(tc, test_sync_rlock_reenters_and_lock_self_deadlocks);
     tcase_add_test(tc, test_sync_any_thread_may_release_a_lock_but_not_an_rlock);
     tcase_add_test(tc, test_sync_queue_never_exceeds_maxsize);
+    tcase_add_test(tc, test_sync_queue_loses_no_wakeup_on_any_core_count_or_policy);
     tcase_add_test(tc, test_sync_event_wakes_every_waiter_and_join_waits);
     suite_add_tcase(s, tc);
     tc = tcase_create("props");
