@@ -415,7 +415,7 @@ MISSES = [
     "scenarios/02-two-threads.json --set python.version=2.7` stays slower than serial "
     "(test_cli asserts it).",
     "- **Python 2.7 on one core.** The real median moves with the load from one "
-    "regeneration to the next (1.21x on 2026-12-04, 1.01x and 1.32x on 2026-12-06, "
+    "regeneration to the next (1.21x on 2026-12-04, 1.01x, 1.32x and 1.00x on 2026-12-06, "
     "against the model's 1.29x). On a quiet core real 2.7 alternates at almost no "
     "cost: the woken waiter preempts the holder inside its futex call and takes the "
     "GIL, so the holder then releases with nobody registered. The model's CFS preempts a waking "
@@ -438,7 +438,7 @@ MISSES = [
     "others use most of this 2-vCPU machine they do not get them, and the real ratio "
     "stays near one thread's, where the model, alone on its cores, halves the time. "
     "Creating one is import work in the new interpreter (its `sys`, `builtins`, "
-    "`__main__`): tens of milliseconds for the first ones of a process here, about "
+    "`__main__`): 10 to 35 ms for the first ones of a process here (13 to 36 ms in the runs of 2026-12-06), about "
     "8 ms each once warm (12 creations in a row with 3.12 and 3.13), against 1.1 ms "
     "published for a 16-core machine; `python.interpreter_create` should be measured "
     "on the target machine. `pickle.loads` of 100,000 ints varies most under load: "
@@ -532,7 +532,7 @@ def main(argv=None):
     start = os.environ.get("GILSIM_REALITY_START")
     if start:
         took = ("The whole regeneration (`time ./run.sh reality`: the release build, "
-                "docs/validation.md, this page) took %.0f s; this page's part %.0f s"
+                "docs/validation.md with its replays, this page) took %.0f s; this page's part %.0f s"
                 % (time.time() - float(start), time.time() - t0))
     print("versions.py: " + took)
     if a.write:
