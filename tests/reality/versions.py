@@ -438,7 +438,7 @@ MISSES = [
     "others use most of this 2-vCPU machine they do not get them, and the real ratio "
     "stays near one thread's, where the model, alone on its cores, halves the time. "
     "Creating one is import work in the new interpreter (its `sys`, `builtins`, "
-    "`__main__`): 10 to 35 ms for the first ones of a process here (13 to 36 ms in the runs of 2026-12-06), about "
+    "`__main__`): 13 to 36 ms for the first ones of a process here (the runs of 2026-12-06), about "
     "8 ms each once warm (12 creations in a row with 3.12 and 3.13), against 1.1 ms "
     "published for a 16-core machine; `python.interpreter_create` should be measured "
     "on the target machine. `pickle.loads` of 100,000 ints varies most under load: "
