@@ -241,11 +241,17 @@ def summarise(res, setting):
         for c in cmp_:
             for n, r in c[k].items():
                 per.setdefault(n, []).append(r)
-        med = {n: statistics.median(v) for n, v in per.items()}
+        # scored where it passed the floor in most repetitions: one loaded run
+        # must not make a thread that is usually negligible the worst one
+        med = {n: statistics.median(v) for n, v in per.items() if 2 * len(v) > len(cmp_)}
         out[k] = med
         out[k + "_worst"] = max(med.items(), key=lambda kv: off(kv[1])) if med else None
-    # never scored: below the floor in every repetition
-    out["small"] = sorted(set.intersection(*[c["small"] for c in cmp_]))
+    # not scored: below the floor in most repetitions
+    count = {}
+    for c in cmp_:
+        for n in c["small"]:
+            count[n] = count.get(n, 0) + 1
+    out["small"] = sorted(n for n, k in count.items() if 2 * k >= len(cmp_))
     real = res["real"][setting]
     out["meas_makespan"] = statistics.median(f["makespan"] for f in real)
     out["meas_sw"] = statistics.median(f["switches_per_s"] for f in real)
@@ -406,8 +412,8 @@ def write(path, results, tools, meta, notes):
         "\"(real)\" columns are the real medians, and the spread is the range of the real "
         "makespans over the repetitions as a share of their median: how far two real runs "
         "of the same program differ here. A thread's GIL total is scored only when "
-        "it is at least 1 ms and 2%% of the makespan (smaller ones are listed under the "
-        "table); \"worst thread\" is the scored thread furthest off, and \"within\" counts "
+        "it is at least 1 ms and 2%% of the makespan in most repetitions (the others are "
+        "listed under the table); \"worst thread\" is the scored thread furthest off, and \"within\" counts "
         "the figures inside their bound (makespan, switches/s, every scored thread's held "
         "and wait). The ctest `replay_directions` (label `record`) checks only directions: "
         "the convoy's wait shrinks at 1 ms, two CPU threads switch more often at 1 ms than "
@@ -434,7 +440,7 @@ def write(path, results, tools, meta, notes):
                 small.append("%s: %s" % (name, ", ".join(sm["small"])))
     tail = [""]
     if small:
-        tail += ["GIL totals too small to score in every repetition at 5 ms (under 1 ms "
+        tail += ["GIL totals too small to score in most repetitions at 5 ms (under 1 ms "
                  "or 2% of the makespan): " + "; ".join(small) + ".", ""]
     errs = [e for _, res in results for e in res["errors"]]
     if errs:
