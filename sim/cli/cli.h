@@ -122,8 +122,7 @@ int cmd_fit(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 /* The scenario fitted to recording rec, checked to load: 0 with *json
  * (malloc'ed) and *len, or the exit status after printing why (fit.c). */
-int cli_fit(const char *cmd, const char *rec, bool exact, bool partial, char **json,
-            size_t *len);
+int cli_fit(const char *cmd, const char *rec, const gs_fit_opts_t *o, char **json, size_t *len);
 /* `gilsim run REC`: the report of a recording (record.c). */
 int cli_show_recording(const char *cmd, const char *file, bool has_settings,
                        const char *const outs[4], bool quiet);

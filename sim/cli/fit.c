@@ -5,8 +5,6 @@
  * half-written file), and writes it atomically to -o or standard output. */
 #include "cli.h"
 
-#include "gilsim/fit.h"
-
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,11 +20,10 @@ static int w_text(FILE *f, void *c)
     return fwrite(t->s, 1, t->n, f) == t->n ? 0 : GS_EIO;
 }
 
-int cli_fit(const char *cmd, const char *rec, bool exact, bool partial, char **json, size_t *len)
+int cli_fit(const char *cmd, const char *rec, const gs_fit_opts_t *o, char **json, size_t *len)
 {
-    gs_fit_opts_t o = {.exact = exact, .allow_partial = partial};
     gs_error_t err;
-    int rc = gs_fit_recording(rec, &o, json, len, &err);
+    int rc = gs_fit_recording(rec, o, json, len, &err);
     if (rc) {
         char buf[1024];
         gs_error_format(&err, buf, sizeof buf);
@@ -53,11 +50,12 @@ int cli_fit(const char *cmd, const char *rec, bool exact, bool partial, char **j
 int cmd_fit(int argc, char **argv)
 {
     static const cli_opt_t opts[] = {
-        {"-o", true}, {"--output", true}, {"--exact", false}, {"--partial", false}};
-    cli_args_t a = {"fit", opts, 4, argc, argv, 1, false};
+        {"-o", true}, {"--output", true}, {"--exact", false}, {"--partial", false},
+        {"--raw-cpu", false}};
+    cli_args_t a = {"fit", opts, 5, argc, argv, 1, false};
     const cli_opt_t *o;
     const char *v, *rec = NULL, *out = NULL;
-    bool exact = false, partial = false;
+    gs_fit_opts_t fo = {0};
     int r;
     while ((r = cli_next(&a, &o, &v)) != 0) {
         if (r < 0)
@@ -67,9 +65,11 @@ int cmd_fit(int argc, char **argv)
                 return cli_usage_error("fit", "only one REC, got '%s' and '%s'", rec, v);
             rec = v;
         } else if (strcmp(o->name, "--exact") == 0) {
-            exact = true;
+            fo.exact = true;
         } else if (strcmp(o->name, "--partial") == 0) {
-            partial = true;
+            fo.allow_partial = true;
+        } else if (strcmp(o->name, "--raw-cpu") == 0) {
+            fo.raw_cpu = true;
         } else {
             if (!*v)
                 return cli_usage_error("fit", "%s wants a file name (or - for stdout)", o->name);
@@ -84,7 +84,7 @@ int cmd_fit(int argc, char **argv)
         return EXIT_USAGE;
     char *json = NULL;
     size_t len = 0;
-    int rc = cli_fit("fit", rec, exact, partial, &json, &len);
+    int rc = cli_fit("fit", rec, &fo, &json, &len);
     if (rc)
         return rc;
     text_ctx_t t = {json, len};

@@ -180,7 +180,7 @@ static const command_t commands[] = {
      "  gilsim exercise --topic convoy --seed 3\n"
      "  gilsim exercise --topic convoy --seed 3 --guess 5ms"},
     {"fit", cmd_fit,
-     "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial]",
+     "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu]",
      "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
      "thread, names kept, whose program is what the recording saw: the Python\n"
      "work between two voluntary GIL releases as one cpu op (whatever forced\n"
@@ -196,6 +196,10 @@ static const command_t commands[] = {
      "  --exact           keep every op: no repeat blocks\n"
      "  --partial         fit a partial recording (interrupted) as far as it goes\n"
      "                    instead of refusing it\n"
+     "  --raw-cpu         keep the measured Python and C durations even where the\n"
+     "                    kernel counted less CPU for the thread (by default they\n"
+     "                    are scaled to it: the rest was time without a core,\n"
+     "                    which the model adds itself)\n"
      "\n"
      "Exit status: 0 ok; 1 not a recording, a damaged, truncated, partial or\n"
      "newer-format one, or usage; 3 a file could not be read or written.\n"
@@ -206,7 +210,7 @@ static const command_t commands[] = {
      "  gilsim run convoy.fit.json --set python.switch_interval=1ms"},
     {"replay", cmd_replay,
      "gilsim replay REC [--set KEY=VALUE]... [--summary F] [--exact] [--partial]\n"
-     "                  [--seed N] [--quiet] [--memory-budget SIZE]",
+     "                  [--raw-cpu] [--seed N] [--quiet] [--memory-budget SIZE]",
      "Fit a scenario to a recording (as gilsim fit does), simulate it at the\n"
      "recorded settings, and print the real run beside its replay: makespan, GIL\n"
      "utilisation, switches per second, drop requests, the I/O-to-GIL delay, and\n"
@@ -222,6 +226,7 @@ static const command_t commands[] = {
      "                    \"replay\" and \"what_if\" (docs/metrics.md)\n"
      "  --exact           fit every op, no repeat blocks\n"
      "  --partial         replay a partial recording as far as it goes\n"
+     "  --raw-cpu         fit the measured durations unscaled (see gilsim help fit)\n"
      "  --seed N          random seed of the replay (repeat blocks draw durations)\n"
      "  --quiet           print nothing on success\n"
      "  --memory-budget SIZE  the most each simulated trace may take, as for run\n"
@@ -236,7 +241,7 @@ static const command_t commands[] = {
      "  gilsim replay convoy.rec.json --set python.switch_interval=1ms\n"
      "  gilsim replay convoy.rec.json --set python.version=3.13t --summary s.json"},
     {"explain", cmd_explain,
-     "gilsim explain [FILE] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]\n"
+     "gilsim explain [FILE|REC] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]\n"
      "                      [--memory-budget SIZE]",
      "Say why a thread is not running. With --at TIME (a duration such as 6ms):\n"
      "the state of every GIL (holder, drop request pending since when and why it\n"
@@ -247,6 +252,8 @@ static const command_t commands[] = {
      "whole run (GIL held by whom, GIL hand-over, no core, context switches, lock\n"
      "held by whom, I/O, sleep), the same figures as the \"blame\" of the summary\n"
      "JSON; they add up to the time the thread was not running.\n"
+     "REC, a recording (gilsim record), answers from what it recorded and says\n"
+     "what it does not know (the cores; which lock, event or queue).\n"
      "\n"
      "  --at TIME         the instant; a number with a unit (ns, us, ms, s)\n"
      "  --thread NAME     only this thread's chain or totals\n"

@@ -9,8 +9,6 @@
  * "what_if". How far to trust a replay: docs/validation.md. */
 #include "cli.h"
 
-#include "gilsim/fit.h"
-
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +21,8 @@ typedef struct replay {
     gs_override_t ov[CLI_MAX_SET];
     char *set_text[CLI_MAX_SET]; /* as given, for the title */
     int n_ov;
-    bool exact, partial, quiet;
+    gs_fit_opts_t fo;
+    bool quiet;
     cli_sim_opts_t so;
     gs_trace_t *t[R_N];
     gs_stats_t s[R_N];
@@ -180,7 +179,7 @@ static int parse(int argc, char **argv, replay_t *r)
 {
     static const cli_opt_t opts[] = {
         {"--set", true},   {"--summary", true}, {"--exact", false},        {"--partial", false},
-        {"--seed", true},  {"--quiet", false},  {"--memory-budget", true},
+        {"--seed", true},  {"--quiet", false},  {"--memory-budget", true}, {"--raw-cpu", false},
     };
     cli_args_t a = {"replay", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
@@ -203,9 +202,11 @@ static int parse(int argc, char **argv, replay_t *r)
                 return cli_usage_error("replay", "--summary wants a file name (or - for stdout)");
             r->summary = v;
         } else if (strcmp(o->name, "--exact") == 0) {
-            r->exact = true;
+            r->fo.exact = true;
         } else if (strcmp(o->name, "--partial") == 0) {
-            r->partial = true;
+            r->fo.allow_partial = true;
+        } else if (strcmp(o->name, "--raw-cpu") == 0) {
+            r->fo.raw_cpu = true;
         } else if (strcmp(o->name, "--quiet") == 0) {
             r->quiet = true;
         } else if (strcmp(o->name, "--seed") == 0) {
@@ -287,7 +288,7 @@ int cmd_replay(int argc, char **argv)
     if (rc == 0)
         rc = load_recording(&r);
     if (rc == 0)
-        rc = cli_fit("replay", r.rec, r.exact, r.partial, &json, &len);
+        rc = cli_fit("replay", r.rec, &r.fo, &json, &len);
     if (rc == 0)
         stopped = simulate(&r, R_REP, json, len, NULL, 0);
     if (rc == 0 && stopped != EXIT_INTERRUPTED && r.have[R_REP] && r.n_ov) {

@@ -33,6 +33,12 @@ expect 1 "the output may not be the recording" "$GILSIM" fit "$D/convoy.rec.json
 expect 1 "fit needs a recording" "$GILSIM" fit
 finds "and says which" "no REC given" err.txt
 
+# A thread whose kernel CPU time is known is scaled to it, unless --raw-cpu.
+expect 0 "fit scales to the kernel's CPU time" "$GILSIM" fit "$D/queue.rec.json"
+finds "and says so" "consumer: .*its CPU ops scaled by 0.45 to the 4 us of CPU the kernel" out.txt
+expect 0 "fit --raw-cpu" "$GILSIM" fit "$D/queue.rec.json" --raw-cpu
+lacks "scaled" out.txt && pass "--raw-cpu scales nothing" || fail "--raw-cpu scales nothing"
+
 # replay: the table, the summary, a what-if.
 expect 0 "replay prints real beside replay" "$GILSIM" replay "$D/convoy.rec.json"
 finds "the header names both columns" "real *replay *diff" out.txt
@@ -54,6 +60,10 @@ check "stdout is the summary" key out.txt replay.events
 expect 1 "a what-if key that does not exist" "$GILSIM" replay "$D/convoy.rec.json" \
     --set python.switch_intervall=1ms
 finds "the error names the key" "switch_intervall" err.txt
+
+# gilsim run REC --set points to replay.
+expect 1 "run REC --set is refused" "$GILSIM" run "$D/convoy.rec.json" --set machine.cores=1
+finds "and points to replay" "gilsim replay .*convoy.rec.json --set KEY=VALUE" err.txt
 
 # Bad input: each says what is wrong.
 expect 1 "a truncated recording" "$GILSIM" fit "$D/truncated.rec.json"
