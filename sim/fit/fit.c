@@ -319,6 +319,43 @@ static int queue_op(fit_t *F, int64_t t, int d)
     return 0;
 }
 
+/* What the model adds to a sleep or an I/O call of the scenario before the
+ * thread asks for the GIL again: a timer ends late by the slack and half the
+ * jitter on average, and the woken thread waits the wake-up latency for an
+ * idle core. The recording's release-to-ask time holds the real ones, so the
+ * op is that time less the model's (so the replay's release-to-ask is the
+ * recorded one). */
+static int64_t model_adds(const fscenario_t *f, int kind)
+{
+    if (kind == FOP_SLEEP)
+        return f->timer_slack_ns + f->timer_jitter_ns / 2 + f->wakeup_ns;
+    return kind == FOP_IO ? f->wakeup_ns : 0;
+}
+
+static int64_t less_model(const fscenario_t *f, int kind, int64_t d)
+{
+    d -= model_adds(f, kind);
+    return d > 0 ? d : 0;
+}
+
+/* The machine's costs: from the recording's calibration, else the defaults
+ * (docs/scenarios.md). tests/reality/scenarios.py sets the same keys from
+ * the same measurements. */
+static void machine_costs(const gsr_recording_t *r, fscenario_t *f)
+{
+    f->wakeup_ns = 20000;
+    f->context_switch_ns = 2000;
+    if (!r->has_calibration)
+        return;
+    f->calibrated = true;
+    f->wakeup_ns = r->cal_wake_hot_ns < r->cal_wake_cold_ns ? r->cal_wake_hot_ns
+                                                            : r->cal_wake_cold_ns;
+    f->context_switch_ns = r->cal_context_switch_ns;
+    f->timer_jitter_ns = r->cal_timer_jitter_ns;
+    int64_t slack = r->cal_wake_cold_ns - f->wakeup_ns - f->timer_jitter_ns / 2;
+    f->timer_slack_ns = slack > 0 ? slack : 0;
+}
+
 /* The op of one item. */
 static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
 {
@@ -344,6 +381,7 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
             op.kind = e->cat == GSR_CAT_SLEEP ? FOP_SLEEP
                       : e->cat == GSR_CAT_IO  ? FOP_IO
                                               : FOP_CCALL;
+            op.dur = less_model(F->f, op.kind, op.dur);
         }
         return push(F, i, op);
     }
@@ -367,6 +405,7 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
     if (it->off <= 0)
         return 0; /* a wait that did not block: nothing for the model to do */
     ft->st.n_approx_wait++;
+    op.dur = less_model(F->f, FOP_SLEEP, op.dur);
     return push(F, i, op);
 }
 
@@ -495,6 +534,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         return GS_ESCENARIO;
     }
     fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads};
+    machine_costs(r, &f);
     fit_t F = {.r = r, .f = &f};
     bool *joined = NULL;
     f.th = calloc((size_t)r->n_threads, sizeof *f.th);
