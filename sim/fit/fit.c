@@ -239,31 +239,45 @@ static int scan_thread(fit_t *F, int i)
     return 0;
 }
 
-/* The thread whose first event an Event.wait of another thread covers is
- * started there (Thread.start waits on an Event until the new thread runs). */
+/* Thread.start creates the thread, then waits on an Event until the new
+ * thread runs: the starter of thread c is the thread whose Event.wait ends
+ * after c's first event and begins closest to it (at or before it, or up to
+ * START_SLACK_NS after: the new thread may run before its parent reaches
+ * the wait). */
+#define START_SLACK_NS 10000000
+
 static void match_starts(fit_t *F)
 {
     int nt = F->r->n_threads;
     for (int c = 1; c < nt; c++) {
-        int64_t ts = F->ti[c].start;
-        for (int s = 0; s < nt && F->f->th[c].starter < 0; s++) {
+        int64_t ts = F->ti[c].start, best_d = INT64_MAX;
+        int best_s = -1;
+        size_t best_k = 0;
+        for (int s = 0; s < nt; s++) {
             if (s == c)
                 continue;
             const tinfo_t *t = &F->ti[s];
             for (size_t k = 0; k < t->n_items; k++) {
                 const span_ref_t *it = &t->items[k];
-                if (it->ev < 0 || it->t0 > ts)
+                if (it->ev < 0 || it->t0 > ts + START_SLACK_NS)
                     continue;
                 const gsr_event_t *e = &F->r->threads[s].ev[it->ev];
                 if (e->kind != GSR_WAIT || e->cat != GSR_CAT_EVENT || e->t1 < ts ||
                     t->starts[it->ev] >= 0)
                     continue;
-                t->starts[it->ev] = c;
-                F->f->th[c].starter = s;
-                break;
+                int64_t d = it->t0 > ts ? it->t0 - ts : 0;
+                if (d < best_d) {
+                    best_d = d;
+                    best_s = s;
+                    best_k = k;
+                }
             }
         }
         fthread_t *ft = &F->f->th[c];
+        if (best_s >= 0) {
+            F->ti[best_s].starts[F->ti[best_s].items[best_k].ev] = c;
+            ft->starter = best_s;
+        }
         ft->autostart = ft->starter < 0;
         if (ft->starter < 0) {
             ft->start_at = ts;
