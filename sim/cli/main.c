@@ -236,7 +236,7 @@ static const command_t commands[] = {
      "  gilsim replay convoy.rec.json --set python.switch_interval=1ms\n"
      "  gilsim replay convoy.rec.json --set python.version=3.13t --summary s.json"},
     {"explain", cmd_explain,
-     "gilsim explain [FILE] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]\n"
+     "gilsim explain [FILE|REC] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]\n"
      "                      [--memory-budget SIZE]",
      "Say why a thread is not running. With --at TIME (a duration such as 6ms):\n"
      "the state of every GIL (holder, drop request pending since when and why it\n"
@@ -247,6 +247,8 @@ static const command_t commands[] = {
      "whole run (GIL held by whom, GIL hand-over, no core, context switches, lock\n"
      "held by whom, I/O, sleep), the same figures as the \"blame\" of the summary\n"
      "JSON; they add up to the time the thread was not running.\n"
+     "REC, a recording (gilsim record), answers from what it recorded and says\n"
+     "what it does not know (the cores; which lock, event or queue).\n"
      "\n"
      "  --at TIME         the instant; a number with a unit (ns, us, ms, s)\n"
      "  --thread NAME     only this thread's chain or totals\n"

@@ -4,6 +4,7 @@
 
 #include "common.h"
 #include "engine.h"
+#include "exercise.h"
 #include "explain.h"
 #include "fit.h"
 #include "export.h"
