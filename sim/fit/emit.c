@@ -158,16 +158,28 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
 static char *description(const gsr_recording_t *r, const fscenario_t *f)
 {
     sbuf_t b = {0};
-    char b1[32];
+    char b1[32], costs[400], c1[32], c2[32], c3[32], c4[32];
+    if (f->calibrated)
+        snprintf(costs, sizeof costs,
+                 "Machine costs measured on the host at record time: wake-up latency %s, "
+                 "context switch %s, timer slack %s and jitter %s (a 1 ms sleep ended %s late).",
+                 human(f->wakeup_ns, c1, sizeof c1), human(f->context_switch_ns, c2, sizeof c2),
+                 human(f->timer_slack_ns, c3, sizeof c3), human(f->timer_jitter_ns, c4, sizeof c4),
+                 human(r->cal_wake_cold_ns, b1, sizeof b1));
+    else
+        snprintf(costs, sizeof costs,
+                 "Machine costs (wake-up latency, context switch, timer slack) are gilsim's "
+                 "defaults: the recording holds no calibration of them (recorded by an older "
+                 "gilsim).");
     sb_printf(&b, "Fitted by gilsim fit from the recording %s: `%.300s`, recorded %s with "
                   "Python %d.%d (%s) on %d cores, %s long. Each thread's Python work between "
                   "two voluntary releases is one cpu op; I/O, sleeps and C calls keep their "
-                  "measured durations without the GIL wait after them (the model's part). "
-                  "Machine costs (wake-up latency, context switch, timer slack) are gilsim's "
-                  "defaults: the recording holds no calibration of them.",
+                  "measured durations without the GIL wait after them (the model's part), "
+                  "less what the model adds after each (the wake-up latency; for a sleep, "
+                  "the timer's slack and jitter too). %s",
               r->path, r->command, *r->recorded_at ? r->recorded_at : "(no date)", r->py_major,
               r->py_minor, *r->executable ? r->executable : "?", r->cores ? r->cores : 1,
-              human(r->duration_ns, b1, sizeof b1));
+              human(r->duration_ns, b1, sizeof b1), costs);
     size_t keep = 3800; /* the scenario's description holds 4000 bytes */
     int shown = 0;
     for (int i = 0; i < f->n_threads; i++) {
@@ -254,6 +266,12 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
     cJSON_AddItemToObject(root, "until", dur(until));
     cJSON *mach = cJSON_AddObjectToObject(root, "machine");
     cJSON_AddNumberToObject(mach, "cores", r->cores >= 1 && r->cores <= 1024 ? r->cores : 1);
+    if (f->calibrated) {
+        cJSON_AddItemToObject(mach, "context_switch", dur(f->context_switch_ns));
+        cJSON_AddItemToObject(mach, "wakeup_latency", dur(f->wakeup_ns));
+        cJSON_AddItemToObject(mach, "timer_slack", dur(f->timer_slack_ns));
+        cJSON_AddItemToObject(mach, "timer_jitter", dur(f->timer_jitter_ns));
+    }
     cJSON *py = cJSON_AddObjectToObject(root, "python");
     if (r->py_major == 3 && r->py_minor >= 2 && r->py_minor <= 15) {
         char v[16];

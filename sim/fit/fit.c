@@ -251,31 +251,45 @@ static int scan_thread(fit_t *F, int i)
     return 0;
 }
 
-/* The thread whose first event an Event.wait of another thread covers is
- * started there (Thread.start waits on an Event until the new thread runs). */
+/* Thread.start creates the thread, then waits on an Event until the new
+ * thread runs: the starter of thread c is the thread whose Event.wait ends
+ * after c's first event and begins closest to it (at or before it, or up to
+ * START_SLACK_NS after: the new thread may run before its parent reaches
+ * the wait). */
+#define START_SLACK_NS 10000000
+
 static void match_starts(fit_t *F)
 {
     int nt = F->r->n_threads;
     for (int c = 1; c < nt; c++) {
-        int64_t ts = F->ti[c].start;
-        for (int s = 0; s < nt && F->f->th[c].starter < 0; s++) {
+        int64_t ts = F->ti[c].start, best_d = INT64_MAX;
+        int best_s = -1;
+        size_t best_k = 0;
+        for (int s = 0; s < nt; s++) {
             if (s == c)
                 continue;
             const tinfo_t *t = &F->ti[s];
             for (size_t k = 0; k < t->n_items; k++) {
                 const span_ref_t *it = &t->items[k];
-                if (it->ev < 0 || it->t0 > ts)
+                if (it->ev < 0 || it->t0 > ts + START_SLACK_NS)
                     continue;
                 const gsr_event_t *e = &F->r->threads[s].ev[it->ev];
                 if (e->kind != GSR_WAIT || e->cat != GSR_CAT_EVENT || e->t1 < ts ||
                     t->starts[it->ev] >= 0)
                     continue;
-                t->starts[it->ev] = c;
-                F->f->th[c].starter = s;
-                break;
+                int64_t d = it->t0 > ts ? it->t0 - ts : 0;
+                if (d < best_d) {
+                    best_d = d;
+                    best_s = s;
+                    best_k = k;
+                }
             }
         }
         fthread_t *ft = &F->f->th[c];
+        if (best_s >= 0) {
+            F->ti[best_s].starts[F->ti[best_s].items[best_k].ev] = c;
+            ft->starter = best_s;
+        }
         ft->autostart = ft->starter < 0;
         if (ft->starter < 0) {
             ft->start_at = ts;
@@ -331,6 +345,43 @@ static int queue_op(fit_t *F, int64_t t, int d)
     return 0;
 }
 
+/* What the model adds to a sleep or an I/O call of the scenario before the
+ * thread asks for the GIL again: a timer ends late by the slack and half the
+ * jitter on average, and the woken thread waits the wake-up latency for an
+ * idle core. The recording's release-to-ask time holds the real ones, so the
+ * op is that time less the model's (so the replay's release-to-ask is the
+ * recorded one). */
+static int64_t model_adds(const fscenario_t *f, int kind)
+{
+    if (kind == FOP_SLEEP)
+        return f->timer_slack_ns + f->timer_jitter_ns / 2 + f->wakeup_ns;
+    return kind == FOP_IO ? f->wakeup_ns : 0;
+}
+
+static int64_t less_model(const fscenario_t *f, int kind, int64_t d)
+{
+    d -= model_adds(f, kind);
+    return d > 0 ? d : 0;
+}
+
+/* The machine's costs: from the recording's calibration, else the defaults
+ * (docs/scenarios.md). tests/reality/scenarios.py sets the same keys from
+ * the same measurements. */
+static void machine_costs(const gsr_recording_t *r, fscenario_t *f)
+{
+    f->wakeup_ns = 20000;
+    f->context_switch_ns = 2000;
+    if (!r->has_calibration)
+        return;
+    f->calibrated = true;
+    f->wakeup_ns = r->cal_wake_hot_ns < r->cal_wake_cold_ns ? r->cal_wake_hot_ns
+                                                            : r->cal_wake_cold_ns;
+    f->context_switch_ns = r->cal_context_switch_ns;
+    f->timer_jitter_ns = r->cal_timer_jitter_ns;
+    int64_t slack = r->cal_wake_cold_ns - f->wakeup_ns - f->timer_jitter_ns / 2;
+    f->timer_slack_ns = slack > 0 ? slack : 0;
+}
+
 /* The op of one item. */
 static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
 {
@@ -356,6 +407,7 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
             op.kind = e->cat == GSR_CAT_SLEEP ? FOP_SLEEP
                       : e->cat == GSR_CAT_IO  ? FOP_IO
                                               : FOP_CCALL;
+            op.dur = less_model(F->f, op.kind, op.dur);
         }
         return push(F, i, op);
     }
@@ -379,6 +431,7 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
     if (it->off <= 0)
         return 0; /* a wait that did not block: nothing for the model to do */
     ft->st.n_approx_wait++;
+    op.dur = less_model(F->f, FOP_SLEEP, op.dur);
     return push(F, i, op);
 }
 
@@ -507,6 +560,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         return GS_ESCENARIO;
     }
     fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads};
+    machine_costs(r, &f);
     fit_t F = {.r = r, .f = &f};
     bool *joined = NULL;
     f.th = calloc((size_t)r->n_threads, sizeof *f.th);

@@ -88,6 +88,9 @@ typedef struct fscenario {
     int64_t queue_maxsize; /* 0 = unbounded */
     int64_t n_unmatched_starts, n_unmatched_joins;
     int n_scaled; /* threads whose CPU ops were scaled to the kernel's CPU time */
+    /* the machine's costs: calibrated at record time, or gilsim's defaults */
+    bool calibrated;
+    int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
 } fscenario_t;
 
 /* The scenario text of f, for the recording r (a gsr_recording_t). 0 with

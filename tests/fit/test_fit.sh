@@ -28,10 +28,17 @@ finds "the description names the recording" "from the recording .*convoy.rec.jso
 finds "a repeat block for the loop" '"repeat":5' out.txt
 expect 0 "--exact keeps every op" "$GILSIM" fit "$D/convoy.rec.json" --exact
 lacks '"repeat"' out.txt && pass "no repeat block with --exact" || fail "no repeat block with --exact"
-finds "five sleeps of 10us each" '{"sleep":"10us"}' out.txt
+finds "sleeps of 10 us less what the model adds" '{"sleep":"7us"}' out.txt
 expect 1 "the output may not be the recording" "$GILSIM" fit "$D/convoy.rec.json" -o "$D/convoy.rec.json"
 expect 1 "fit needs a recording" "$GILSIM" fit
 finds "and says which" "no REC given" err.txt
+
+# The host's costs, calibrated at record time, go into the machine block.
+expect 0 "fit a calibrated recording" "$GILSIM" fit "$D/convoy.rec.json"
+finds "its wake-up latency" '"wakeup_latency": "1us"' out.txt
+finds "the description says they were measured" "Machine costs measured on the host" out.txt
+expect 0 "fit a recording without calibration" "$GILSIM" fit "$D/queue.rec.json"
+finds "the description says defaults" "gilsim's defaults: the recording holds no calibration" out.txt
 
 # A thread whose kernel CPU time is known is scaled to it, unless --raw-cpu.
 expect 0 "fit scales to the kernel's CPU time" "$GILSIM" fit "$D/queue.rec.json"
