@@ -121,25 +121,17 @@ class Tools:
             raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()[-400:]))
         return json.loads(r.stdout)
 
-    def fit_spans(self, rec):
-        """The fit of the same recording without the kernel's per-thread CPU
-        times (os_cpu_ns, os_run_delay_ns): its CPU ops are then the recorded
-        spans, time without a core included. A diagnostic: on a loaded
-        machine the two fits bracket the real run (docs/validation.md)."""
-        with open(rec) as f:
-            j = json.load(f)
-        for t in j["threads"]:
-            t.pop("os_cpu_ns", None)
-            t.pop("os_run_delay_ns", None)
-        out = rec.replace(".rec.json", ".spans.rec.json")
-        with open(out, "w") as f:
-            json.dump(j, f)
-        return self.fit(out)
+    def fit_raw(self, rec):
+        """`gilsim fit --raw-cpu`: CPU ops are the recorded spans, time
+        without a core included, not scaled to the kernel's CPU time. A
+        diagnostic: on a loaded machine the two fits bracket the real run
+        (docs/validation.md)."""
+        return self.fit(rec, ["--raw-cpu"], ".raw.fit.json")
 
-    def fit(self, rec):
-        out = rec.replace(".rec.json", ".fit.json")
-        r = subprocess.run([self.gilsim, "fit", rec, "-o", out], capture_output=True, text=True,
-                           timeout=300)
+    def fit(self, rec, opts=(), suffix=".fit.json"):
+        out = rec.replace(".rec.json", suffix)
+        r = subprocess.run([self.gilsim, "fit", rec, "-o", out, *opts], capture_output=True,
+                           text=True, timeout=300)
         if r.returncode != 0:
             raise RuntimeError("gilsim fit %s: %s" % (rec, r.stderr.strip()[-400:]))
         return out
@@ -217,7 +209,7 @@ def measure(a, tools, name, script, args, reps, settings, extra=()):
             for s in settings:
                 res["model"][s].append(figures(tools.summary(scen, SETTINGS[s][2])))
             if not a.short:
-                res["spans"].append(figures(tools.summary(tools.fit_spans(recs[BASE]))))
+                res["spans"].append(figures(tools.summary(tools.fit_raw(recs[BASE]))))
         except (RuntimeError, subprocess.SubprocessError, ValueError) as e:
             res["errors"].append(str(e))
         print("replay: %s rep %d/%d done (others used %s)"
@@ -350,7 +342,7 @@ def within(r, tol):
 
 
 def table(results, tools):
-    lines = ["| program | setting | makespan (real, spread) | makespan | makespan, spans fit "
+    lines = ["| program | setting | makespan (real, spread) | makespan | makespan, --raw-cpu fit "
              "| switches/s (real) | switches/s | worst thread GIL held | worst thread GIL wait "
              "| within |",
              "|---|---|---|---|---|---|---|---|---|---|"]
