@@ -394,7 +394,9 @@ def write(path, results, tools, meta, notes):
         "(`gilsim fit`) and simulated as it is (the **replay**: makespan within 10%, each "
         "thread's GIL-held and GIL-wait totals and the switches per second within 25%) and "
         "with `--set python.switch_interval=1ms`, `=20ms`, `machine.cores=1` (the "
-        "**predictions**, each figure within 25% of the real recording at that setting).",
+        "**predictions**, each figure within 25% of the real recording at that setting): "
+        "what `gilsim replay REC --set ...` does, kept as two steps so the fitted scenario "
+        "can be kept (`--keep DIR`) and read.",
         "",
         "Measured %s with %s, %d repetitions of every program (the four settings "
         "interleaved in each), on the project's shared 2-vCPU machine while other engineers "
