@@ -46,7 +46,7 @@ int cli_fit(const char *cmd, const char *rec, const gs_fit_opts_t *o, char **jso
                     "bug in gilsim fit: please report it with the recording\n", cmd);
     free(*json);
     *json = NULL;
-    return EXIT_STOPPED;
+    return EXIT_USAGE;
 }
 
 int cmd_fit(int argc, char **argv)
