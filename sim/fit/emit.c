@@ -15,7 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUEUE_NAME "queue"
+/* "queue" when there is one, else "queue-1", "queue-2"... */
+static const char *queue_name(const fscenario_t *f, int q, char *buf, size_t n)
+{
+    if (f->n_queues <= 1)
+        snprintf(buf, n, "queue");
+    else
+        snprintf(buf, n, "queue-%d", q + 1);
+    return buf;
+}
 #define LINE_MAX_COLS 96
 
 typedef struct sbuf {
@@ -78,6 +86,7 @@ static cJSON *dur_of(const fop_t *op)
 
 static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
 {
+    char qn[24];
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; a && i < n; i++) {
         const fop_t *op = &v[i];
@@ -90,8 +99,8 @@ static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
             cJSON_AddItemToObject(o, "c_call", dur_of(op));
             cJSON_AddBoolToObject(o, "releases_gil", !op->keeps_gil);
             break;
-        case FOP_PUT: cJSON_AddStringToObject(o, "put", QUEUE_NAME); break;
-        case FOP_GET: cJSON_AddStringToObject(o, "get", QUEUE_NAME); break;
+        case FOP_PUT: cJSON_AddStringToObject(o, "put", queue_name(f, op->target, qn, sizeof qn)); break;
+        case FOP_GET: cJSON_AddStringToObject(o, "get", queue_name(f, op->target, qn, sizeof qn)); break;
         case FOP_START: cJSON_AddStringToObject(o, "start", f->th[op->target].name); break;
         case FOP_JOIN: cJSON_AddStringToObject(o, "join", f->th[op->target].name); break;
         case FOP_REPEAT:
@@ -202,10 +211,15 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
     }
     sb_printf(&b, "%s", "\nApproximated:");
     size_t n0 = b.n;
-    if (f->queue_used)
-        sb_printf(&b, " every Queue.put/get is on one queue \"%s\" (the recording does not "
-                      "say which queue)%s;", QUEUE_NAME,
-                  f->queue_maxsize ? ", its maxsize the most items seen in it" : ", unbounded");
+    if (f->n_queues == 1)
+        sb_printf(&b, " every Queue.put/get is on one queue \"queue\" (the recording does not "
+                      "say which queue)%s;",
+                  f->queue_maxsize[0] ? ", its maxsize the most items seen in it" : ", unbounded");
+    if (f->n_queues > 1)
+        sb_printf(&b, " the recording does not say which queue a Queue.put/get was on: %d queues "
+                      "are told apart by who woke whom (a get that blocked returned after another "
+                      "thread's put, a full put after another thread's get), a maxsize is the most "
+                      "items seen in a queue whose put blocked;", f->n_queues);
     if (approx)
         sb_printf(&b, " %" PRId64 " waits on locks, events or conditions whose other side the "
                       "recording does not show are sleeps of the time they blocked (they do "
@@ -281,10 +295,13 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
     }
     if (r->switch_interval_ns > 0)
         cJSON_AddItemToObject(py, "switch_interval", dur(r->switch_interval_ns));
-    if (f->queue_used) {
+    if (f->n_queues) {
         cJSON *q = cJSON_AddObjectToObject(root, "queues");
-        cJSON *one = cJSON_AddObjectToObject(q, QUEUE_NAME);
-        cJSON_AddNumberToObject(one, "maxsize", (double)f->queue_maxsize);
+        char qn[24];
+        for (int k = 0; k < f->n_queues; k++) {
+            cJSON *one = cJSON_AddObjectToObject(q, queue_name(f, k, qn, sizeof qn));
+            cJSON_AddNumberToObject(one, "maxsize", (double)f->queue_maxsize[k]);
+        }
     }
     cJSON *ths = cJSON_AddArrayToObject(root, "threads");
     for (int i = 0; i < f->n_threads; i++) {

@@ -68,6 +68,22 @@ expect 1 "a what-if key that does not exist" "$GILSIM" replay "$D/convoy.rec.jso
     --set python.switch_intervall=1ms
 finds "the error names the key" "switch_intervall" err.txt
 
+# A long run fitted with --exact can be over a scenario's 4 MiB: it says so.
+awk 'BEGIN { printf "{\"format\": \"gilsim-recording\", \"version\": 1, \"threads\": [{\"name\": \"t\", \"events\": [[0, \"start\"], [0, \"hold\"]"
+    t = 100
+    for (i = 0; i < 100000; i++) {
+        d = 4000 + i % 7 * 100
+        printf ",\n[%d, \"call\", %d, \"time.sleep\", \"sleep\", true], [%d, \"release\", \"call\"], [%d, \"ask\"], [%d, \"hold\"]", t, t + d + 1000, t + 10, t + d, t + d + 100
+        t += d + 2000
+    }
+    printf ",\n[%d, \"release\", \"exit\"]]}]}\n", t }' > long.rec.json
+expect 1 "--exact over 4 MiB is refused" "$GILSIM" fit long.rec.json --exact -o long.json
+finds "naming the limit" "the limit is 4194304 bytes" err.txt
+finds "and what to do" "fit without --exact or record a shorter run" err.txt
+check "and writing nothing" test ! -e long.json
+expect 0 "folded, it fits" "$GILSIM" fit long.rec.json -o long.json
+check "in a few lines" test "$(wc -l < long.json)" -lt 40
+
 # gilsim run REC --set points to replay.
 expect 1 "run REC --set is refused" "$GILSIM" run "$D/convoy.rec.json" --set machine.cores=1
 finds "and points to replay" "gilsim replay .*convoy.rec.json --set KEY=VALUE" err.txt
