@@ -194,7 +194,10 @@ def measure(a, tools, name, script, args, reps, settings, extra=()):
     for rep in range(reps):
         with noise.Meter() as m:
             recs = {}
-            for s in settings:
+            # rotated each repetition, so that a trend in the load within a
+            # repetition does not always fall on the same setting
+            k = rep % len(settings)
+            for s in list(settings[k:]) + list(settings[:k]):
                 try:
                     recs[s] = tools.record(name, script, args, s, extra)
                     res["real"][s].append(figures(tools.summary(recs[s])))
@@ -207,7 +210,15 @@ def measure(a, tools, name, script, args, reps, settings, extra=()):
             scen = tools.fit(recs[BASE])
             res["files"].append((recs[BASE], scen))
             for s in settings:
-                res["model"][s].append(figures(tools.summary(scen, SETTINGS[s][2])))
+                sm = tools.summary(scen, SETTINGS[s][2])
+                if sm["outcome"] != "done":
+                    # a model run that stopped (deadlock, horizon) is no
+                    # prediction: said under the table, left out of the medians
+                    res["errors"].append("%s at %s: the model's run stopped (%s): %s" % (
+                        os.path.basename(scen), s, sm["outcome"], sm.get("message", "")))
+                    res["model"][s].append(None)
+                else:
+                    res["model"][s].append(figures(sm))
             if not a.short:
                 res["spans"].append(figures(tools.summary(tools.fit_raw(recs[BASE]))))
         except (RuntimeError, subprocess.SubprocessError, ValueError) as e:
@@ -220,7 +231,7 @@ def measure(a, tools, name, script, args, reps, settings, extra=()):
 
 def summarise(res, setting):
     """Per-figure medians and ranges of the per-rep ratios at one setting."""
-    pairs = list(zip(res["model"][setting], res["real"][setting]))
+    pairs = [(p, m) for p, m in zip(res["model"][setting], res["real"][setting]) if p]
     if not pairs:
         return None
     cmp_ = [compare(p, m) for p, m in pairs]
@@ -255,12 +266,13 @@ def summarise(res, setting):
 # ---------------------------------------------------------------- directions
 
 def med_thread(figs, key, thread):
-    xs = [f[key].get(thread) for f in figs if f[key].get(thread) is not None]
+    xs = [f[key].get(thread) for f in figs if f and f[key].get(thread) is not None]
     return statistics.median(xs) if xs else None
 
 
 def med(figs, key):
-    return statistics.median(f[key] for f in figs) if figs else None
+    xs = [f[key] for f in figs if f]
+    return statistics.median(xs) if xs else None
 
 
 # (program, settings it needs, text, test(figs_by_setting) -> bool)
@@ -359,14 +371,17 @@ def table(results, tools):
             mk = "%.0f ms (%.0f%%)" % (mk, 100 * (max(mks) - min(mks)) / mk)
             sw = statistics.median(f["switches_per_s"] for f in real)
             if sm is None:
-                lines.append("| %s | %s | %s | no replay | | %.0f | no replay | | | |"
-                             % (name, s, mk, sw))
+                what = "model stopped (below)" if res["model"][s] else "no replay"
+                lines.append("| %s | %s | %s | %s | | %.0f | %s | | | |"
+                             % (name, s, mk, what, sw, what))
                 continue
             spans = ""
             if s == BASE and res["spans"]:
                 rs = [f["makespan"] / r["makespan"] for f, r in zip(res["spans"], real)]
                 spans = rng((statistics.median(rs), min(rs), max(rs)))
             tol_m = TOL_MAKESPAN if s == BASE else TOL
+            if sm["n"] < len(real):  # the model stopped in the others
+                mk += ", model in %d of %d" % (sm["n"], len(real))
             ok = [within(sm["makespan"] and sm["makespan"][0], tol_m),
                   within(sm["switches_per_s"] and sm["switches_per_s"][0], TOL)]
             ok += [within(r, TOL) for r in sm["held"].values()]
@@ -399,7 +414,7 @@ def write(path, results, tools, meta, notes):
         "can be kept (`--keep DIR`) and read.",
         "",
         "Measured %s with %s, %d repetitions of every program (the four settings "
-        "interleaved in each), on the project's shared 2-vCPU machine while other engineers "
+        "interleaved in each, their order rotated from one repetition to the next), on the project's shared 2-vCPU machine while other engineers "
         "built and tested on it: load average %.1f before, %.1f after; other processes used "
         "%s of the machine during the recordings (median). Each cell is the median over the "
         "repetitions of the per-repetition difference model vs real, with the range; "
@@ -438,7 +453,8 @@ def write(path, results, tools, meta, notes):
                  "or 2% of the makespan): " + "; ".join(small) + ".", ""]
     errs = [e for _, res in results for e in res["errors"]]
     if errs:
-        tail += ["Errors:", ""] + ["- `%s`" % e.replace("`", "'")[:300] for e in errs] + [""]
+        tail += ["Errors and model runs that stopped (left out of the medians):", ""] + [
+            "- `%s`" % e.replace("`", "'").replace("\n", " ")[:300] for e in errs] + [""]
     tail += notes
     body = ["## Replays", "", "<!-- replays: begin -->"] + head + lines + tail + \
         ["<!-- replays: end -->"]
