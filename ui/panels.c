@@ -24,13 +24,13 @@ static const char *scenario_desc(const gv_view_t *v)
                      : "No scenario loaded: press O to pick one, or drop a file here.";
 }
 
-/* The description is wrapped whole (at large text a lesson's takes five
- * lines), up to a fifth of the window's height; only beyond that is the
+/* The description is wrapped whole (at large text a lesson's takes six
+ * lines), up to a quarter of the window's height; only beyond that is the
  * last line cut with an ellipsis. */
 static int desc_max_lines(gv_view_t *v)
 {
     int lh = gv_text_line(v->text, GV_REGULAR);
-    int n = lh > 0 ? v->lay.h / 5 / lh : 2;
+    int n = lh > 0 ? v->lay.h / 4 / lh : 2;
     return n < 2 ? 2 : n;
 }
 
