@@ -251,7 +251,13 @@ struct gs_ctx {
     /* scheduler */
     uint64_t tgen;        /* kernel.c: timer generation; bump to cancel EV_TIMER */
     uint64_t ready_seq;   /* os.c: FIFO order in the ready queue */
-    int64_t vruntime;     /* os.c: cfs, weighted ns */
+    int64_t vruntime;     /* os.c: cfs and eevdf, weighted ns */
+    int64_t deadline;     /* os.c: eevdf virtual deadline (vruntime + slice) */
+    int64_t vprot;        /* os.c: eevdf, ON: its deadline when it got the core;
+                             until its vruntime reaches it, it keeps the core
+                             while eligible (RUN_TO_PARITY) */
+    int64_t vlag;         /* os.c: eevdf lag (average vruntime - own) when it
+                             last left the run queue */
     int weight;           /* engine_new: cfs weight from priority (nice = -priority) */
     int ready_idx;        /* os.c: position in e->ready, -1 if not there */
 
@@ -268,6 +274,7 @@ typedef struct gs_core {
     int last_thread;   /* last thread that ran here, -1 none */
     uint64_t gen;      /* bump to cancel EV_CORE */
     int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
+    int64_t idle_since_ns; /* IDLE: since when (the idle depth of a wake-up) */
 } gs_core_t;
 
 /* A list of waiting threads in FIFO order (by the seq they were added with). */
