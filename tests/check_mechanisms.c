@@ -396,6 +396,67 @@ START_TEST(test_wakeup_latency_follows_idle_depth)
 }
 END_TEST
 
+/* Timers by their length: a per-length lateness (timer_late) is added to
+ * the slack of a sleep of that length, and only to it; and to the GIL's
+ * timed wait by the switch interval's length. */
+START_TEST(test_timer_lateness_follows_the_timer_length)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.timer_slack_ns = US(50);
+    m->machine.wakeup_latency_ns = 0;
+    m->machine.n_timer_curve = 2;
+    m->machine.timer_len_ns[0] = 0;
+    m->machine.timer_late_ns[0] = US(20);
+    m->machine.timer_len_ns[1] = MS(1);
+    m->machine.timer_late_ns[1] = US(60);
+    tu_thread(m, "zero", 1, tu_sleep(0));
+    tu_thread(m, "half", 1, tu_sleep(US(500)));
+    tu_thread(m, "long", 1, tu_sleep(MS(5)));
+    tu_thread(m, "io", 1, tu_io(MS(1)));
+    gs_trace_t *t = tu_run(m, NULL);
+    ck_assert_int_eq(tu_time_in(t, 0, GS_ST_SLEEP), US(50) + US(20));
+    ck_assert_int_eq(tu_time_in(t, 1, GS_ST_SLEEP), US(500) + US(50) + US(40));
+    ck_assert_int_eq(tu_time_in(t, 2, GS_ST_SLEEP), MS(5) + US(50) + US(60));
+    ck_assert_int_eq(tu_time_in(t, 3, GS_ST_IO), MS(1)); /* I/O is no timer */
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+/* Wake-up jitter: eight threads sleep the same 1 ms on eight idle cores;
+ * without jitter they all run again at the same instant, with it they spread
+ * over [latency, latency + jitter], never earlier. */
+static void wake_spread(int64_t jitter, int64_t *first, int64_t *last)
+{
+    gs_model_t *m = tu_model(8, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.wakeup_latency_ns = US(5);
+    m->machine.wakeup_jitter_ns = jitter;
+    for (int i = 0; i < 8; i++)
+        tu_thread(m, "s", 2, tu_sleep(MS(1)), tu_cpu(US(1)));
+    gs_trace_t *t = tu_run(m, NULL);
+    *first = INT64_MAX;
+    *last = 0;
+    for (int i = 0; i < 8; i++) {
+        int64_t f = tu_finish(t, i);
+        *first = f < *first ? f : *first;
+        *last = f > *last ? f : *last;
+    }
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+
+START_TEST(test_wakeup_jitter_spreads_wakeups_never_shortens_them)
+{
+    int64_t f0, l0, f1, l1;
+    wake_spread(0, &f0, &l0);
+    wake_spread(US(100), &f1, &l1);
+    ck_assert_int_eq(f0, l0);
+    ck_assert_int_ge(f1, f0);
+    ck_assert_int_gt(l1 - f1, US(20));
+    ck_assert_int_le(l1, l0 + 2 * US(100)); /* the start's and the timer's wake-ups */
+}
+END_TEST
+
 static Suite *mechanisms_suite(void)
 {
     Suite *s = suite_create("mechanisms");
@@ -416,6 +477,8 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_eevdf_a_waking_sleeper_with_lag_preempts);
     tcase_add_test(tc, test_eevdf_a_short_block_does_not_reset_negative_lag);
     tcase_add_test(tc, test_wakeup_latency_follows_idle_depth);
+    tcase_add_test(tc, test_timer_lateness_follows_the_timer_length);
+    tcase_add_test(tc, test_wakeup_jitter_spreads_wakeups_never_shortens_them);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -439,7 +439,7 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
     if (m->machine.context_switch_ns < 0 || m->machine.wakeup_latency_ns < 0 ||
         m->machine.cfs_wakeup_granularity_ns < 0 ||
         m->machine.timer_slack_ns < 0 || m->machine.futex_ns < 0 ||
-        m->machine.timer_jitter_ns < 0)
+        m->machine.timer_jitter_ns < 0 || m->machine.wakeup_jitter_ns < 0)
         return fail(err, "machine", "costs and latencies must be >= 0");
     if (m->machine.eevdf_slice_ns < 0 || m->machine.tick_ns < 0)
         return fail(err, "machine", "eevdf_slice and tick must be >= 0");
@@ -451,6 +451,15 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
         if (i > 0 && m->machine.wake_idle_ns[i] <= m->machine.wake_idle_ns[i - 1])
             return fail(err, "machine.wakeup_idle",
                         "idle depths must grow from one point to the next");
+    }
+    if (m->machine.n_timer_curve < 0 || m->machine.n_timer_curve > GS_WAKE_CURVE_MAX)
+        return fail(err, "machine.timer_late", "has at most 8 points");
+    for (int i = 0; i < m->machine.n_timer_curve; i++) {
+        if (m->machine.timer_len_ns[i] < 0 || m->machine.timer_late_ns[i] < 0)
+            return fail(err, "machine.timer_late", "lengths and latenesses must be >= 0");
+        if (i > 0 && m->machine.timer_len_ns[i] <= m->machine.timer_len_ns[i - 1])
+            return fail(err, "machine.timer_late",
+                        "timer lengths must grow from one point to the next");
     }
     if (m->machine.requester_first_pct < 0 || m->machine.requester_first_pct > 100)
         return fail(err, "machine.requester_first", "must be from 0 to 1");

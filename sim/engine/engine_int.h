@@ -374,6 +374,7 @@ struct gs_engine {
     int cpu;  /* pinned CPU or -1 */
     int spin; /* sem_trywait attempts before sem_wait */
     gs_rng_t timer_rng; /* timer jitter (os.c), drawn only when there is some */
+    gs_rng_t wake_rng;  /* wake-up jitter (os.c), likewise */
 };
 
 /* limits.c */
@@ -429,7 +430,7 @@ void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */
 void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
 /* How late a timed wait ends: the timer slack, plus a draw in
  * [0, timer_jitter] when there is jitter (nothing is drawn otherwise). */
-int64_t gs__timer_late(gs_engine_t *e);
+int64_t gs__timer_late(gs_engine_t *e, int64_t len); /* a timer of length len */
 
 /* gil.c */
 void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);

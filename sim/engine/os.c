@@ -37,7 +37,8 @@
  *             tick_ns, the same instants on every core): a slice ends at the
  *             first tick after it is used up. tick_ns = 0: exactly.
  * Wake-up latency onto an idle core: wakeup_latency, or the machine's curve
- * of latency against the core's idle depth (time since it went idle).
+ * of latency against the core's idle depth (time since it went idle), plus a
+ * seeded draw from 0 to wakeup_jitter.
  * Invariants: a core has at most one thread; a thread is in the ready queue
  * iff READY; cfs_nr counts the threads that are not OFF.
  * Source: Linux kernel/sched/fair.c (place_entity, check_preempt_wakeup,
@@ -526,22 +527,24 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept);
 /* How long an idle core takes to run a thread woken onto it: the machine's
  * curve at the core's idle depth, linear between its points and flat beyond
  * them; without a curve, wakeup_latency. */
+/* A machine curve at x: linear between its points, flat beyond them. */
+static int64_t curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x)
+{
+    if (x <= xs[0])
+        return ys[0];
+    for (int i = 1; i < n; i++)
+        if (x <= xs[i])
+            return ys[i - 1] + (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / (xs[i] - xs[i - 1]);
+    return ys[n - 1];
+}
+
 static int64_t wake_latency(const gs_engine_t *e, const gs_core_t *c)
 {
     const gs_machine_t *m = mach(e);
-    int n = m->n_wake_curve;
-    if (n <= 0)
+    if (m->n_wake_curve <= 0)
         return m->wakeup_latency_ns;
-    int64_t d = e->now - c->idle_since_ns;
-    if (d <= m->wake_idle_ns[0])
-        return m->wake_latency_ns[0];
-    for (int i = 1; i < n; i++)
-        if (d <= m->wake_idle_ns[i]) {
-            int64_t x0 = m->wake_idle_ns[i - 1], x1 = m->wake_idle_ns[i];
-            int64_t y0 = m->wake_latency_ns[i - 1], y1 = m->wake_latency_ns[i];
-            return y0 + (y1 - y0) * (d - x0) / (x1 - x0);
-        }
-    return m->wake_latency_ns[n - 1];
+    return curve_at(m->n_wake_curve, m->wake_idle_ns, m->wake_latency_ns,
+                    e->now - c->idle_since_ns);
 }
 
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
@@ -583,7 +586,14 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
         c->gen++;
         t->core = c;
         set_os(e, t, OS_WAKING);
-        gs__ev_push(e, e->now + (own ? 0 : wake_latency(e, c)), EV_CORE, c->id, c->gen);
+        int64_t lat = 0;
+        if (!own) {
+            lat = wake_latency(e, c);
+            int64_t j = mach(e)->wakeup_jitter_ns;
+            if (j > 0)
+                lat += (int64_t)(gs__rng_next(&e->wake_rng) % ((uint64_t)j + 1));
+        }
+        gs__ev_push(e, e->now + lat, EV_CORE, c->id, c->gen);
         gs__thr_trace(e, t);
         return;
     }
@@ -595,9 +605,12 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
         preempt(e, v);
 }
 
-int64_t gs__timer_late(gs_engine_t *e)
+int64_t gs__timer_late(gs_engine_t *e, int64_t len)
 {
-    int64_t late = mach(e)->timer_slack_ns, j = mach(e)->timer_jitter_ns;
+    const gs_machine_t *m = mach(e);
+    int64_t late = m->timer_slack_ns, j = m->timer_jitter_ns;
+    if (m->n_timer_curve > 0)
+        late += curve_at(m->n_timer_curve, m->timer_len_ns, m->timer_late_ns, len);
     if (j > 0)
         late += (int64_t)(gs__rng_next(&e->timer_rng) % ((uint64_t)j + 1));
     return late;

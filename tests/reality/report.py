@@ -81,29 +81,34 @@ def _header(meta):
         "| gilsim | %s |" % ("`%s`, %d scenarios run" % (meta["gilsim"].path, meta["gilsim"].n - 1)
                              if meta["gilsim"].ok else "not run: %s" % meta["gilsim"].error),
         "",
-        "Machine model in every generated scenario: %d cores, policy cfs, time slice 4 ms, "
-        "context switch %s (pipe ping-pong with both threads on one CPU). Two wake-up "
-        "figures are measured: a *hot* one, %s, a wake-up on a CPU that was busy "
-        "microseconds ago (pipe ping-pong between two CPUs, minus the write and read "
-        "themselves), which is the scenarios' `wakeup_latency`; and a *cold* one, %s, how "
-        "late a thread runs after a 1 ms timer. A timer ends late by more than a wake-up "
-        "(the kernel's 50 us timer slack, the hrtimer's own delay), so the difference, %s, "
-        "is what the model adds to every `sleep` and to CPython's timed wait for the GIL: "
-        "`timer_slack` %s plus a seeded draw from 0 to `timer_jitter` %s (the spread of the "
-        "overshoots: twice their interquartile range, which is what a uniform draw from 0 "
-        "to the jitter has). glibc's condition variable: `futex` %s "
-        "(one system call, half a pipe write+read) and `requester_first` %.2f, the chance "
-        "that a thread asking for a GIL drop reaches the GIL's mutex before the holder, "
-        "measured with real threads: with three CPU-bound threads, the share of GIL "
-        "switches that go back to the thread before the last one (A B A) is the share of "
-        "races the holder won, and the model's `requester_first` is set so that the model "
-        "shows the same share (docs/model.md). Raw calibration figures: %s."
-        % (m.cores, fmt(m.context_switch_s, "s"), fmt(min(m.wake_hot_s, m.wake_cold_s), "s"),
-           fmt(m.wake_cold_s, "s"), fmt(max(0.0, m.wake_cold_s - m.wake_hot_s), "s"),
-           fmt(max(0.0, m.wake_cold_s - m.wake_hot_s - m.timer_jitter_s / 2), "s"),
+        "Machine model in every generated scenario: %d cores, policy %s (the kernel's: %s), "
+        "scheduler tick %s (from how long a CPU-bound process runs when another shares its "
+        "CPU), context switch %s (pipe ping-pong with both threads on one CPU). Wake-ups: "
+        "a *hot* one, %s, on a CPU that was busy microseconds ago (pipe ping-pong between "
+        "two CPUs, minus the write and read themselves); timers: the thread's own timer "
+        "slack, %s (`/proc/self/timerslack_ns`), then the wake-up of a core that idled for "
+        "the timer's length plus the slack: `time.sleep(d)` was measured for d = 0, 50 us, "
+        "200 us, 1 ms and 5 ms, and what each overshoot leaves beyond the slack and half "
+        "the jitter is the wake-up latency at that idle depth (`wakeup_idle`: %s). On top, "
+        "a seeded draw from 0 to `timer_jitter` %s (twice the interquartile range of the "
+        "1 ms overshoots, which is what a uniform draw from 0 to the jitter has). glibc's "
+        "condition variable: `futex` %s (one system call, half a pipe write+read) and "
+        "`requester_first` %.2f, the chance that a thread asking for a GIL drop reaches the "
+        "GIL's mutex before the holder, measured with real threads: with three CPU-bound "
+        "threads, the share of GIL switches that go back to the thread before the last one "
+        "(A B A) is the share of races the holder won, and the model's `requester_first` "
+        "is set so that the model shows the same share (docs/model.md). Raw calibration "
+        "figures: %s."
+        % (m.cores, getattr(m, "policy", "cfs"), m.notes.get("kernel", "unknown"),
+           fmt(getattr(m, "tick_s", 0.004), "s"), fmt(m.context_switch_s, "s"),
+           fmt(m.wake_hot_s, "s"), fmt(getattr(m, "slack_s", 0.0), "s"),
+           ", ".join("%s idle: %s" % (fmt(d, "s"), fmt(l, "s"))
+                     for d, l in getattr(m, "wake_curve", [])) or "none",
            fmt(m.timer_jitter_s, "s"), fmt(m.futex_s, "s"), m.requester_first,
-           "; ".join("%s %s" % (k, fmt(v, "" if "share" in k or "requester_first" in k
-                                          else "s")) for k, v in m.notes.items())
+           "; ".join("%s %s" % (k, v if isinstance(v, str) else
+                                fmt(v, "" if "share" in k or "requester_first" in k
+                                    or "calls per" in k else "s"))
+                     for k, v in m.notes.items())
            + " (other processes used %.0f%% of the machine meanwhile)"
            % (100 * getattr(m, "others", 0))),
         "",

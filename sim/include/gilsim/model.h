@@ -51,6 +51,8 @@ typedef struct gs_machine {
                                          used; 0 ends it exactly; 4 ms (HZ=250) */
     int64_t context_switch_ns;        /* a core changing thread; default 2 us */
     int64_t wakeup_latency_ns;        /* waking a thread onto an idle core; 20 us */
+    int64_t wakeup_jitter_ns;         /* a wake-up onto an idle core is late by a
+                                         seeded random part in [0, this] more; 0 */
     int n_wake_curve;                 /* points of the idle-depth curve; 0: every
                                          wake-up costs wakeup_latency */
     int64_t wake_idle_ns[GS_WAKE_CURVE_MAX];    /* idle depth of each point,
@@ -61,6 +63,14 @@ typedef struct gs_machine {
                                          timed wait): Linux timer slack; 0 */
     int64_t timer_jitter_ns;          /* a timed wait ends late by timer_slack plus
                                          a seeded random part in [0, this]; 0 */
+    int n_timer_curve;                /* points of the timer-length curve; 0:
+                                         no lateness beyond slack and jitter */
+    int64_t timer_len_ns[GS_WAKE_CURVE_MAX];  /* timer length of each point,
+                                                 ascending */
+    int64_t timer_late_ns[GS_WAKE_CURVE_MAX]; /* how much later than its slack
+                                                 a timer of that length ends
+                                                 (its delivery); linear between
+                                                 points, flat beyond */
     int64_t futex_ns;                 /* one futex system call: how long a condvar
                                          waiter takes to go to sleep after it
                                          released the mutex (glibc); 1 us */
