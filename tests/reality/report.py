@@ -82,14 +82,15 @@ def _header(meta):
                              if meta["gilsim"].ok else "not run: %s" % meta["gilsim"].error),
         "",
         "Machine model in every generated scenario: %d cores, policy %s (the kernel's: %s), "
-        "scheduler tick %s (from how long a CPU-bound process runs when another shares its "
-        "CPU), context switch %s (pipe ping-pong with both threads on one CPU). Wake-ups: "
-        "a *hot* one, %s, on a CPU that was busy microseconds ago (pipe ping-pong between "
-        "two CPUs, minus the write and read themselves); timers: the thread's own timer "
-        "slack, %s (`/proc/self/timerslack_ns`), then the wake-up of a core that idled for "
-        "the timer's length plus the slack: `time.sleep(d)` was measured for d = 0, 50 us, "
-        "200 us, 1 ms and 5 ms, and what each overshoot leaves beyond the slack and half "
-        "the jitter is the wake-up latency at that idle depth (`wakeup_idle`: %s). On top, "
+        "scheduler tick %s (CONFIG_HZ, or the timer interrupts of a busy CPU), context "
+        "switch %s (pipe ping-pong with both threads on one CPU). Wake-ups: a *hot* one, "
+        "%s, on a CPU that was busy microseconds ago (pipe ping-pong between two CPUs, "
+        "minus the write and read themselves), and against idle depth (`wakeup_idle`, a "
+        "pipe wake-up after both CPUs idled 0.05 to 10 ms: %s). Timers: the thread's own "
+        "timer slack, %s (`/proc/self/timerslack_ns`), plus what a timer of its length "
+        "costs beyond the slack, half the jitter and the wake-up at its idle depth "
+        "(`timer_late`, from `time.sleep(d)` for d = 0, 50 us, 200 us, 1 ms and 5 ms: %s), "
+        "plus "
         "a seeded draw from 0 to `timer_jitter` %s (twice the interquartile range of the "
         "1 ms overshoots, which is what a uniform draw from 0 to the jitter has). glibc's "
         "condition variable: `futex` %s (one system call, half a pipe write+read) and "
@@ -101,9 +102,12 @@ def _header(meta):
         "figures: %s."
         % (m.cores, getattr(m, "policy", "cfs"), m.notes.get("kernel", "unknown"),
            fmt(getattr(m, "tick_s", 0.004), "s"), fmt(m.context_switch_s, "s"),
-           fmt(m.wake_hot_s, "s"), fmt(getattr(m, "slack_s", 0.0), "s"),
-           ", ".join("%s idle: %s" % (fmt(d, "s"), fmt(l, "s"))
-                     for d, l in getattr(m, "wake_curve", [])) or "none",
+           fmt(m.wake_hot_s, "s"),
+           ", ".join("%s idle: %s" % (fmt(d, "s"), fmt(lat, "s"))
+                     for d, lat in getattr(m, "wake_curve", [])) or "none",
+           fmt(getattr(m, "slack_s", 0.0), "s"),
+           ", ".join("%s: %s" % (fmt(d, "s"), fmt(lat, "s"))
+                     for d, lat in getattr(m, "timer_curve", [])) or "none",
            fmt(m.timer_jitter_s, "s"), fmt(m.futex_s, "s"), m.requester_first,
            "; ".join("%s %s" % (k, v if isinstance(v, str) else
                                 fmt(v, "" if "share" in k or "requester_first" in k
