@@ -78,12 +78,15 @@ static void set_os(gs_engine_t *e, gs_thr_t *t, os_state_t s)
 
 /* ---- ready queue ------------------------------------------------------ */
 
+static void arm_ticks(gs_engine_t *e, const gs_thr_t *t);
+
 static void ready_push(gs_engine_t *e, gs_thr_t *t)
 {
     GS_ASSERT(t->ready_idx < 0 && e->n_ready < e->cap_ready);
     t->ready_seq = e->ready_seq++;
     t->ready_idx = e->n_ready;
     e->ready[e->n_ready++] = t;
+    arm_ticks(e, t);
 }
 
 static void ready_remove(gs_engine_t *e, gs_thr_t *t)
@@ -331,6 +334,33 @@ static int64_t slice_end(const gs_engine_t *e, const gs_thr_t *t)
     return e->now + s;
 }
 
+/* cfs and eevdf: a core whose thread runs with nobody ready needs no tick
+ * (nothing to compare it with; eevdf renews a used deadline when it is next
+ * compared). */
+static bool tickless(const gs_engine_t *e)
+{
+    gs_policy_t p = mach(e)->policy;
+    return (p == GS_POLICY_CFS || p == GS_POLICY_EEVDF) && e->n_ready == 0;
+}
+
+/* Someone is ready now: the running threads that went without ticks get
+ * one at the next tick (they have used their slice by then or will be
+ * compared anew). */
+static void arm_ticks(gs_engine_t *e, const gs_thr_t *t)
+{
+    gs_policy_t p = mach(e)->policy;
+    if (p != GS_POLICY_CFS && p != GS_POLICY_EEVDF)
+        return;
+    for (int i = 0; i < e->n_cores; i++) {
+        gs_core_t *c = &e->cores[i];
+        if (c->mode != CORE_ON || c->cur == t || c->slice_end_ns != INT64_MAX)
+            continue;
+        c->gen++;
+        c->slice_end_ns = tick_after(e, e->now + 1);
+        gs__ev_push(e, c->slice_end_ns, EV_CORE, c->id, c->gen);
+    }
+}
+
 /* ---- cores ---------------------------------------------------------------- */
 
 static void core_idle(gs_engine_t *e, gs_core_t *c)
@@ -378,7 +408,7 @@ static void start_on(gs_engine_t *e, gs_core_t *c)
         t->vprot = t->deadline;
     }
     c->gen++;
-    c->slice_end_ns = slice_end(e, t);
+    c->slice_end_ns = tickless(e) ? INT64_MAX : slice_end(e, t);
     int64_t s = c->slice_end_ns;
     if (s != INT64_MAX)
         gs__ev_push(e, c->slice_end_ns, EV_CORE, c->id, c->gen);
@@ -446,7 +476,7 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c)
             preempt(e, c);
         } else {
             c->gen++;
-            c->slice_end_ns = slice_end(e, c->cur);
+            c->slice_end_ns = tickless(e) ? INT64_MAX : slice_end(e, c->cur);
             if (c->slice_end_ns != INT64_MAX)
                 gs__ev_push(e, c->slice_end_ns, EV_CORE, c->id, c->gen);
         }
