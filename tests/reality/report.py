@@ -23,6 +23,10 @@ def _cpu_model():
 
 def _hz():
     """CONFIG_HZ from the kernel config when it is readable, else None."""
+    import programs
+    hz = programs.kernel_hz()  # /proc/config.gz
+    if hz:
+        return hz
     for path in ("/boot/config-" + platform.release(), "/proc/config"):
         try:
             with open(path) as f:
@@ -72,6 +76,12 @@ def _header(meta):
         "| kernel tick | %s |" % ("%d Hz (%.0f ms)" % (hz, 1000 / hz) if hz else
                                   "4 ms (HZ=250, measured for DESIGN.md; no kernel config "
                                   "readable here)"),
+        "| measured under load | %s |" % (
+            "yes: the load average was above the number of CPUs, other engineers' builds "
+            "and tests shared the machine; read the figures with the share of the machine "
+            "other processes used, given under each experiment"
+            if max(meta["load_before"][0], meta["load_after"][0]) > (os.cpu_count() or 1)
+            else "no"),
         "| load average before / after | %.2f %.2f %.2f / %.2f %.2f %.2f |"
         % (*meta["load_before"], *meta["load_after"]),
         "| run time | %.0f s |" % meta["seconds"],
