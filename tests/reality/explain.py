@@ -68,11 +68,16 @@ WHY = [
      "wake-ups of 8 threads that take the GIL one after the other."),
     ("locks", "", "any",
      "A hand-off costs one wake-up of the blocked thread plus the kernel work of the "
-     "release and of the blocking acquire's return; the model gets both from a pipe "
-     "ping-pong run back to back with each lock run (a different program: the prediction "
-     "is about one pipe leg). What remains is what separates a futex-based Lock from a "
-     "pipe, and the noise of a VM whose hand-off costs vary by 1.5x from one second to "
-     "the next."),
+     "release and of the blocking acquire's return, and a second wake-up when the woken "
+     "thread reaches take_gil before the releaser has dropped the GIL (it then waits on "
+     "the GIL's condition variable). The model has that path, but gets its costs from a "
+     "pipe ping-pong: a futex call is half a pipe write and read (0.2-0.6 us today). "
+     "Measured beside it on 2026-12-06: a semaphore round trip between two processes "
+     "(futexes, no GIL) 2.2-4.4 us, a Lock round trip between two threads 10-12 us, so "
+     "the GIL adds about 4 us per hand-off here, more than the model's costs allow. "
+     "What would fix it: calibrate the futex call and the hot wake-up with a semaphore "
+     "ping-pong instead of a pipe, and charge the user-space part of take_gil and "
+     "drop_gil (mutex, condition variable), which the model counts as free."),
     ("convoy-many", "", "any",
      "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
      "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
