@@ -139,8 +139,11 @@ WHY = [
      "CPU (other processes), so the hashing threads found the GIL free more often."),
     ("locked", "", "any",
      "A lock held across a forced switch makes the thread that took the GIL block on the "
-     "lock and give the GIL back: a few wake-ups, not an interval, in both. A miss comes "
-     "from other processes taking a CPU from the lock's holder (all others then wait)."),
+     "lock and give the GIL back: a few wake-ups, not an interval, in both. A real ratio "
+     "below 1 (impossible under one GIL) is the CPU experiment's effect: the two vCPUs "
+     "run Python at speeds up to 30% apart and other processes disturb the two runs of "
+     "a pair differently; a ratio above 1.5 comes from other processes taking a CPU from "
+     "the lock's holder (all others then wait)."),
 ]
 
 

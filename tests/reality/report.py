@@ -149,7 +149,7 @@ def _experiment(r):
     out = ['<a id="%s"></a>' % r.id, "", "## %s" % r.title, "", r.program, ""]
     if r.calibration:
         out.append("Calibrated in this run: " + "; ".join(
-            "%s %s" % (k, v if isinstance(v, int) else fmt(v, "s"))
+            "%s %s" % (k, v if isinstance(v, (int, str)) else fmt(v, "s"))
             for k, v in r.calibration.items()) + ".")
         out.append("")
     if r.model_error:
