@@ -196,6 +196,7 @@ static int apply_view_args(const args_t *a, gv_view_t *v)
     }
     if (a->select) {
         const gs_trace_t *tr = v->run[0].trace;
+        v->selected = -1; /* not the thread the opening instant selected */
         for (int i = 0; i < gs_trace_n_threads(tr); i++)
             if (strcmp(gs_trace_lane(tr, gs_trace_thread_lane(tr, i))->name, a->select) == 0)
                 v->selected = i;
@@ -375,6 +376,11 @@ int main(int argc, char **argv)
     view.compare = false;
     if (a.compare && view.n_runs)
         gv_view_set_compare(&view, true);
+    if (a.compare && view.n_runs && !view.compare && a.render) { /* run B did not load */
+        fprintf(stderr, "gilsim-view: --compare: %s\n", view.banner);
+        gv_view_destroy(&view);
+        return GS_EXIT_USAGE;
+    }
     if (view.n_runs && apply_view_args(&a, &view) != 0) {
         gv_view_destroy(&view);
         return GS_EXIT_USAGE;

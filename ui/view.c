@@ -180,63 +180,61 @@ static int64_t runs_end(const gv_view_t *v)
 }
 
 /* Loads into fresh runs; swaps them in only when everything succeeded. */
-static int load(gv_view_t *v, const char *path, bool same_file)
+/* Run B of compare mode into *b: the file, --set (ov, n), then what makes B
+ * differ (--compare, or the other GIL model than A's), then B's own knobs
+ * (*kb, updated as for run A). 0, or a GS_E* code with err set. */
+static int make_b(gv_view_t *v, const char *path, const gs_override_t *ov, int n,
+                  const gv_run_t *a, gv_knobs_t *kb, gv_run_t *b, char *err)
 {
-    gs_override_t ov[GV_MAX_SET + 8];
-    char *copies[GV_MAX_SET] = {0};
-    char store[128];
-    int n = 0, rc = 0;
-    char *err = malloc(GV_BANNER_MAX);
-    if (!err)
-        return GS_ENOMEM;
-    for (int i = 0; i < v->n_set; i++) {
-        copies[i] = strdup(v->set[i]);
-        if (!copies[i] || gs_override_parse(copies[i], &ov[n]) != 0) {
-            snprintf(err, GV_BANNER_MAX, "--set %s: expected key=value, e.g. machine.cores=4",
-                     v->set[i]);
+    gs_override_t ovb[2 * GV_MAX_SET + 8];
+    char *cmp[GV_MAX_SET] = {0};
+    int nb = n, rc = 0;
+    memcpy(ovb, ov, (size_t)n * sizeof *ov);
+    for (int i = 0; i < v->n_cmp_set && rc == 0; i++) {
+        cmp[i] = strdup(v->cmp_set[i]);
+        if (!cmp[i] || gs_override_parse(cmp[i], &ovb[nb]) != 0) {
+            snprintf(err, GV_BANNER_MAX, "--compare %s: expected key=value", v->cmp_set[i]);
             rc = GS_EINVAL;
-            goto out;
         }
-        n++;
+        nb++;
     }
-    gv_knobs_t k = v->knobs, kb = v->knobs_b;
-    if (!same_file) {
-        memset(&k, 0, sizeof k);
-        memset(&kb, 0, sizeof kb);
+    char store_b[128];
+    bool flip = v->n_cmp_set == 0 && !kb->set_gil;
+    if (flip && !kb->set_gil)
+        kb->gil = a->model ? a->model->processes[0].python.gil : GS_GIL_CPYTHON3;
+    nb += knob_overrides(kb, ovb + nb, store_b, sizeof store_b, flip);
+    if (rc == 0)
+        rc = gv_run_make(b, path, ovb, nb, err, GV_BANNER_MAX);
+    for (int i = 0; i < v->n_cmp_set; i++)
+        free(cmp[i]);
+    return rc;
+}
+
+/* After a load: a new file is fitted and opens at its opening instant; a
+ * reload keeps the view (refitted if it was fitted), the playhead and the
+ * selection where they still exist. */
+static void place_after_load(gv_view_t *v, bool same_file, int64_t old_end)
+{
+    if (!same_file || old_end == 0) {
+        gv_view_fit(v);
+        v->playhead = gv_view_opening(v, &v->selected); /* and whose wait it shows */
+        v->playing = false;
+        return;
     }
-    gv_run_t fresh[2];
-    memset(fresh, 0, sizeof fresh);
-    int nk = knob_overrides(&k, ov + n, store, sizeof store, false);
-    rc = gv_run_make(&fresh[0], path, ov, n + nk, err, GV_BANNER_MAX);
-    if (rc == 0 && v->compare) {
-        /* B: the file, --set, then what makes B differ (--compare, or the
-         * other GIL model), then B's own knobs */
-        gs_override_t ovb[2 * GV_MAX_SET + 8];
-        char *cmp[GV_MAX_SET] = {0};
-        int nb = n;
-        memcpy(ovb, ov, (size_t)n * sizeof *ov);
-        for (int i = 0; i < v->n_cmp_set && rc == 0; i++) {
-            cmp[i] = strdup(v->cmp_set[i]);
-            if (!cmp[i] || gs_override_parse(cmp[i], &ovb[nb]) != 0) {
-                snprintf(err, GV_BANNER_MAX, "--compare %s: expected key=value", v->cmp_set[i]);
-                rc = GS_EINVAL;
-            }
-            nb++;
-        }
-        char store_b[128];
-        bool flip = v->n_cmp_set == 0 && !kb.set_gil;
-        if (flip && !kb.set_gil)
-            kb.gil = fresh[0].model ? fresh[0].model->processes[0].python.gil : GS_GIL_CPYTHON3;
-        nb += knob_overrides(&kb, ovb + nb, store_b, sizeof store_b, flip);
-        if (rc == 0)
-            rc = gv_run_make(&fresh[1], path, ovb, nb, err, GV_BANNER_MAX);
-        for (int i = 0; i < v->n_cmp_set; i++)
-            free(cmp[i]);
-        if (rc != 0)
-            gv_run_clear(&fresh[0]);
-    }
-    if (rc != 0)
-        goto out;
+    if (v->t0 == 0 && v->t1 == old_end + old_end / 50 + 1)
+        gv_view_fit(v); /* it was fitted: fit the new length */
+    else
+        gv_view_set_range(v, v->t0, v->t1);
+    if (v->playhead == old_end || v->playhead > v->end_ns)
+        v->playhead = v->end_ns;
+    if (v->selected >= gs_trace_n_threads(v->run[0].trace))
+        v->selected = -1;
+}
+
+/* The runs made by a load replace the shown ones. */
+static void adopt(gv_view_t *v, const char *path, bool same_file, gv_run_t fresh[2],
+                  gv_knobs_t k, gv_knobs_t kb)
+{
     for (int i = 0; i < 2; i++) {
         gv_run_clear(&v->run[i]);
         v->run[i] = fresh[i];
@@ -260,31 +258,18 @@ static int load(gv_view_t *v, const char *path, bool same_file)
     int64_t old_end = v->end_ns;
     v->end_ns = runs_end(v);
     gv_steps_clear(v);
-    if (!same_file || old_end == 0) {
-        v->selected = -1;
-        gv_view_fit(v);
-        v->playhead = gv_view_opening(v);
-        v->playing = false;
-    } else if (v->t0 == 0 && v->t1 == old_end + old_end / 50 + 1) {
-        gv_view_fit(v); /* it was fitted: fit the new length */
-        if (v->playhead == old_end || v->playhead > v->end_ns)
-            v->playhead = v->end_ns;
-        if (v->selected >= gs_trace_n_threads(v->run[0].trace))
-            v->selected = -1;
-    } else {
-        gv_view_set_range(v, v->t0, v->t1);
-        if (v->playhead == old_end || v->playhead > v->end_ns)
-            v->playhead = v->end_ns;
-        if (v->selected >= gs_trace_n_threads(v->run[0].trace))
-            v->selected = -1;
-    }
+    place_after_load(v, same_file, old_end);
     if (v->banner_error)
         v->banner[0] = 0;
     v->banner_error = false;
-out:
-    if (rc != 0 && v->n_runs == 0 && path && (!v->path || strcmp(v->path, path) != 0)) {
-        /* broken from the start: still the file being edited, so it is
-         * watched and R reloads it (not the built-in scenario) */
+}
+
+/* A load failed: the banner says why. A file broken from the start is still
+ * the file being edited, so it is watched and R reloads it (not the built-in
+ * scenario). */
+static void failed(gv_view_t *v, const char *path, const char *err)
+{
+    if (v->n_runs == 0 && path && (!v->path || strcmp(v->path, path) != 0)) {
         char *p = strdup(path);
         if (p) {
             free(v->path);
@@ -294,11 +279,46 @@ out:
                 v->mtime = st0.st_mtim;
         }
     }
-    if (rc != 0) {
-        snprintf(v->banner, sizeof v->banner, "%s", err);
-        v->banner_error = true;
-        v->banner_until_ms = 0;
+    snprintf(v->banner, sizeof v->banner, "%s", err);
+    v->banner_error = true;
+    v->banner_until_ms = 0;
+}
+
+static int load(gv_view_t *v, const char *path, bool same_file)
+{
+    gs_override_t ov[GV_MAX_SET + 8];
+    char *copies[GV_MAX_SET] = {0};
+    char store[128];
+    int n = 0, rc = 0;
+    char *err = malloc(GV_BANNER_MAX);
+    if (!err)
+        return GS_ENOMEM;
+    for (int i = 0; i < v->n_set && rc == 0; i++) {
+        copies[i] = strdup(v->set[i]);
+        if (!copies[i] || gs_override_parse(copies[i], &ov[n]) != 0) {
+            snprintf(err, GV_BANNER_MAX, "--set %s: expected key=value, e.g. machine.cores=4",
+                     v->set[i]);
+            rc = GS_EINVAL;
+        }
+        n++;
     }
+    gv_knobs_t k = v->knobs, kb = v->knobs_b;
+    if (!same_file) {
+        memset(&k, 0, sizeof k);
+        memset(&kb, 0, sizeof kb);
+    }
+    gv_run_t fresh[2];
+    memset(fresh, 0, sizeof fresh);
+    if (rc == 0) {
+        int nk = knob_overrides(&k, ov + n, store, sizeof store, false);
+        rc = gv_run_make(&fresh[0], path, ov, n + nk, err, GV_BANNER_MAX);
+    }
+    if (rc == 0 && v->compare && (rc = make_b(v, path, ov, n, &fresh[0], &kb, &fresh[1], err)))
+        gv_run_clear(&fresh[0]);
+    if (rc == 0)
+        adopt(v, path, same_file, fresh, k, kb);
+    else
+        failed(v, path, err);
     for (int i = 0; i < v->n_set; i++)
         free(copies[i]);
     free(err);
@@ -398,35 +418,95 @@ static void follow(gv_view_t *v)
         gv_view_set_range(v, v->playhead - span / 10, v->playhead - span / 10 + span);
 }
 
-/* The longest interval in state st on any thread lane of t: its middle, or -1. */
-static int64_t longest_mid(const gs_trace_t *t, gs_state_t st)
+/* The first stretch in [a, b) of a drop request that thread th set, as
+ * [*ra, *rb); false if it set none that was pending then. */
+static bool own_request(const gs_trace_t *t, int th, int64_t a, int64_t b, int64_t *ra,
+                        int64_t *rb)
 {
-    int64_t best = 0, at = -1;
-    for (int th = 0; th < gs_trace_n_threads(t); th++) {
-        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
-        for (size_t i = 0; i < l->n; i++)
-            if (l->iv[i].state == st && l->iv[i].end_ns - l->iv[i].start_ns > best) {
-                best = l->iv[i].end_ns - l->iv[i].start_ns;
-                at = l->iv[i].start_ns + best / 2;
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+    const gs_lane_t *dr = gs_trace_drop_request_track(t, l->process);
+    for (size_t k = dr ? gs_lane_find(dr, a) : 0; dr && k < dr->n && dr->iv[k].start_ns < b; k++)
+        if (dr->iv[k].who == th && dr->iv[k].end_ns > a) {
+            *ra = dr->iv[k].start_ns > a ? dr->iv[k].start_ns : a;
+            *rb = dr->iv[k].end_ns < b ? dr->iv[k].end_ns : b;
+            return true;
+        }
+    return false;
+}
+
+/* The first wait in state st (by when it began, on any thread lane) that is
+ * at least half as long as the longest one and 1/100 of the run: the first
+ * that shows the lesson's point (a convoy's wait, not a wait at start-up).
+ * A wait during which the waiter's own drop request was pending is taken
+ * first, at the middle of that stretch, so that the panel shows the whole
+ * chain; else the wait's middle. Its thread in *thread; -1 if none. */
+static int64_t first_long_wait(const gs_trace_t *t, gs_state_t st, int *thread)
+{
+    int64_t longest = 0, at = -1, first[2] = {INT64_MAX, INT64_MAX}, mid[2] = {-1, -1};
+    int who[2] = {-1, -1};
+    for (int pass = 0; pass < 2; pass++)
+        for (int th = 0; th < gs_trace_n_threads(t); th++) {
+            const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+            for (size_t i = 0; i < l->n; i++) {
+                const gs_interval_t *iv = &l->iv[i];
+                int64_t d = iv->end_ns - iv->start_ns, ra, rb;
+                if (iv->state != st)
+                    continue;
+                if (pass == 0 && d > longest)
+                    longest = d;
+                if (pass == 0 || 2 * d < longest || 100 * d < gs_trace_end_ns(t))
+                    continue;
+                int k = own_request(t, th, iv->start_ns, iv->end_ns, &ra, &rb) ? 0 : 1;
+                if (iv->start_ns < first[k]) {
+                    first[k] = iv->start_ns;
+                    mid[k] = k == 0 ? ra + (rb - ra) / 2 : iv->start_ns + d / 2;
+                    who[k] = th;
+                }
             }
-    }
+        }
+    int k = mid[0] >= 0 ? 0 : 1;
+    at = mid[k];
+    if (at >= 0)
+        *thread = who[k];
     return at;
 }
 
-int64_t gv_view_opening(const gv_view_t *v)
+/* The thread that has waited longest for the GIL (else for a core) at t, or
+ * -1: the one whose "why" the opening instant is about. */
+static int waiting_at(const gs_trace_t *t, int64_t at)
+{
+    int best = -1;
+    int64_t since = INT64_MAX;
+    for (int pass = 0; pass < 2 && best < 0; pass++)
+        for (int th = 0; th < gs_trace_n_threads(t); th++) {
+            const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
+            if (iv && iv->state == (pass ? GS_ST_READY : GS_ST_WAIT_GIL) && iv->start_ns < since) {
+                since = iv->start_ns;
+                best = th;
+            }
+        }
+    return best;
+}
+
+int64_t gv_view_opening(const gv_view_t *v, int *thread)
 {
     const gs_trace_t *t = v->run[0].trace;
     const gs_model_t *m = v->run[0].model;
     int64_t at = -1;
+    *thread = -1;
     if (m && m->open_at_ns >= 0)
         at = m->open_at_ns;
     else if (t && gs_trace_n_annotations(t) > 0)
         at = gs_trace_annotation_at(t, 0);
-    else if (t && (at = longest_mid(t, GS_ST_WAIT_GIL)) < 0)
-        at = longest_mid(t, GS_ST_READY);
+    else if (t && (at = first_long_wait(t, GS_ST_WAIT_GIL, thread)) < 0)
+        at = first_long_wait(t, GS_ST_READY, thread);
     if (at < 0)
         at = v->end_ns / 2;
-    return at > v->end_ns ? v->end_ns : at;
+    if (at > v->end_ns)
+        at = v->end_ns;
+    if (*thread < 0 && t)
+        *thread = waiting_at(t, at);
+    return at;
 }
 
 int64_t gv_reveal(const gv_view_t *v)

@@ -69,6 +69,9 @@ static bool add_lanes(gs_trace_t *t, const gs_model_t *m)
         ok = ok && t->process_names[p];
         t->process_gil[p] = ps->python.gil;
         t->switch_interval[p] = ps->python.switch_interval_ns;
+        char vb[16];
+        t->process_version[p] = dup_str(gs_python_version_name(&ps->python, vb, sizeof vb));
+        ok = ok && t->process_version[p];
         t->gil_lane[p] = -1;
         if (ps->python.gil != GS_GIL_NONE || ps->python.free_threaded) { /* an import may switch it on */
             t->gil_lane[p] = t->n_lanes;
@@ -170,8 +173,9 @@ gs_trace_t *gs__trace_new(const gs_model_t *m)
     t->process_gil = calloc((size_t)m->n_processes, sizeof *t->process_gil);
     t->gil_lane = calloc((size_t)m->n_processes, sizeof *t->gil_lane);
     t->switch_interval = calloc((size_t)m->n_processes, sizeof *t->switch_interval);
+    t->process_version = calloc((size_t)m->n_processes, sizeof *t->process_version);
     if (!t->name || !t->description || !t->lanes || !t->thread_lane || !t->process_names ||
-        !t->process_gil || !t->gil_lane || !t->switch_interval)
+        !t->process_gil || !t->gil_lane || !t->switch_interval || !t->process_version)
         goto fail;
     bool lanes_ok = add_lanes(t, m);
     bool texts_ok = copy_texts(t, m); /* also after a failure: gs_trace_free frees both */
@@ -206,6 +210,10 @@ void gs_trace_free(gs_trace_t *t)
         for (int p = 0; p < t->n_processes; p++)
             free(t->process_names[p]);
     free(t->process_names);
+    if (t->process_version)
+        for (int p = 0; p < t->n_processes; p++)
+            free(t->process_version[p]);
+    free(t->process_version);
     free(t->process_gil);
     free(t->gil_lane);
     free(t->switch_interval);
@@ -539,6 +547,32 @@ int gs_trace_n_processes(const gs_trace_t *t)
 const char *gs_trace_process_name(const gs_trace_t *t, int p)
 {
     return (p >= 0 && p < t->n_processes) ? t->process_names[p] : "";
+}
+const char *gs_trace_process_version(const gs_trace_t *t, int p)
+{
+    return (p >= 0 && p < t->n_processes && t->process_version[p]) ? t->process_version[p] : "";
+}
+const char *gs_trace_python_versions(const gs_trace_t *t, char *buf, size_t n, int *count)
+{
+    size_t len = 0;
+    int k = 0;
+    if (n)
+        buf[0] = '\0';
+    for (int p = 0; p < t->n_processes; p++) {
+        const char *v = gs_trace_process_version(t, p);
+        bool seen = !*v;
+        for (int q = 0; q < p && !seen; q++)
+            seen = strcmp(gs_trace_process_version(t, q), v) == 0;
+        if (seen)
+            continue;
+        int w = snprintf(buf + len, len < n ? n - len : 0, "%s%s", k ? ", " : "", v);
+        if (w > 0 && len + (size_t)w < n)
+            len += (size_t)w;
+        k++;
+    }
+    if (count)
+        *count = k;
+    return buf;
 }
 int gs_trace_process_gil(const gs_trace_t *t, int p)
 {

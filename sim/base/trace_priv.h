@@ -27,6 +27,7 @@ struct gs_trace {
     int *process_gil;  /* gs_gil_kind_t */
     int *gil_lane;     /* -1 without a GIL */
     int64_t *switch_interval;
+    char **process_version; /* python.version preset name ("3.13t"), "" if none */
     char **names[4];   /* locks, events, queues, threads (borrowed from lanes for threads) */
     int n_names[4];
     char **op_labels;
