@@ -443,7 +443,7 @@ END_TEST
 START_TEST(test_sync_queue_loses_no_wakeup_on_any_core_count_or_policy)
 {
     for (int cores = 1; cores <= 2; cores++)
-        for (int pol = GS_POLICY_FIFO; pol <= GS_POLICY_CFS; pol++)
+        for (int pol = GS_POLICY_FIFO; pol <= GS_POLICY_EEVDF; pol++)
             for (uint64_t seed = 1; seed <= 3; seed++) {
                 gs_model_t *m = tu_model(cores, (gs_policy_t)pol, GS_GIL_CPYTHON3);
                 m->seed = seed;
