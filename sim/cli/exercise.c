@@ -78,7 +78,7 @@ static void reveal(const gs_exercise_t *ex, const char *path, const gs_trace_t *
         if (buf) {
             gs_explain_text(t, at, chain, n, buf, need);
             gs_format_ns(at, x, sizeof x);
-            printf("\nWhy, at %s (%s's longest wait):\n%s", x, ex->thread, buf);
+            printf("\nWhy, at %s (%s waits for the GIL):\n%s", x, ex->thread, buf);
             free(buf);
         }
     }

@@ -104,6 +104,75 @@ void gs_exercise_settings(const gs_exercise_t *ex, char *buf, size_t n)
     }
 }
 
+/* The end of the wait for the GIL at l->iv[i], with what continues it: on
+ * one core a waiter whose timed wait ran out first waits for a core, then
+ * sets its drop request in a short second wait; it holds the GIL in none. */
+static int64_t wait_end(const gs_lane_t *l, size_t i)
+{
+    int64_t end = l->iv[i].end_ns;
+    for (size_t j = i + 1; j < l->n && l->iv[j].start_ns == end; j++) {
+        const gs_interval_t *iv = &l->iv[j];
+        if ((iv->state != GS_ST_WAIT_GIL && iv->state != GS_ST_READY &&
+             iv->state != GS_ST_SWITCH) || (iv->flags & GS_IV_HOLDS_GIL))
+            break;
+        end = iv->end_ns;
+    }
+    return end;
+}
+
+/* The stretch of the wait at l->iv[i] (and what continues it) during which
+ * thread th's own drop request was pending, as [*ra, *rb); false if none. */
+static bool own_request(const gs_trace_t *t, int th, const gs_lane_t *l, size_t i, int64_t *ra,
+                        int64_t *rb)
+{
+    const gs_lane_t *dr = gs_trace_drop_request_track(t, l->process);
+    int64_t a = l->iv[i].start_ns, b = wait_end(l, i);
+    for (size_t k = dr ? gs_lane_find(dr, a) : 0; dr && k < dr->n && dr->iv[k].start_ns < b; k++)
+        if (dr->iv[k].who == th && dr->iv[k].end_ns > a && dr->iv[k].end_ns > dr->iv[k].start_ns) {
+            *ra = dr->iv[k].start_ns > a ? dr->iv[k].start_ns : a;
+            *rb = dr->iv[k].end_ns < b ? dr->iv[k].end_ns : b;
+            return true;
+        }
+    return false;
+}
+
+/* Where the reveal puts the playhead: in thread th's longest wait for the
+ * GIL (its length in *longest), by the rule of the viewer's opening instant
+ * (gv_view_opening), so that the chain is told whole: the middle of the
+ * stretch during which the waiter's own drop request was pending, in the
+ * longest wait if it had one, else in the longest wait that had one; else
+ * the longest wait's middle (a request dropped at once is never pending). (The middle of the wait
+ * itself came before the request was set, as a waiter sets it only after one
+ * switch interval, and the chain said "no drop request pending".) fallback
+ * when the thread never waited. */
+static int64_t reveal_at(const gs_trace_t *t, int th, int64_t *longest, int64_t fallback)
+{
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+    size_t best = l->n;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->iv[i].state == GS_ST_WAIT_GIL &&
+            (best == l->n ||
+             l->iv[i].end_ns - l->iv[i].start_ns > l->iv[best].end_ns - l->iv[best].start_ns))
+            best = i;
+    if (best == l->n)
+        return fallback;
+    *longest = l->iv[best].end_ns - l->iv[best].start_ns;
+    int64_t ra, rb;
+    if (own_request(t, th, l, best, &ra, &rb))
+        return ra + (rb - ra) / 2;
+    int64_t found = -1, found_d = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        int64_t d = l->iv[i].end_ns - l->iv[i].start_ns;
+        if (l->iv[i].state == GS_ST_WAIT_GIL && d > found_d && own_request(t, th, l, i, &ra, &rb)) {
+            found = ra + (rb - ra) / 2;
+            found_d = d;
+        }
+    }
+    if (found >= 0)
+        return found;
+    return l->iv[best].start_ns + *longest / 2;
+}
+
 double gs_exercise_answer(const gs_exercise_t *ex, const gs_trace_t *t, const gs_stats_t *s,
                           int64_t *at, int *thread)
 {
@@ -120,14 +189,8 @@ double gs_exercise_answer(const gs_exercise_t *ex, const gs_trace_t *t, const gs
     if (th < 0 || th >= s->n_threads)
         return 0;
     *thread = th;
-    /* the longest wait for the GIL: where the chain is told */
-    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
     int64_t best = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (l->iv[i].state == GS_ST_WAIT_GIL && l->iv[i].end_ns - l->iv[i].start_ns > best) {
-            best = l->iv[i].end_ns - l->iv[i].start_ns;
-            *at = l->iv[i].start_ns + best / 2;
-        }
+    *at = reveal_at(t, th, &best, *at);
     return ex->figure == GS_EX_IO_TO_GIL_P50 ? (double)s->threads[th].io_to_gil.p50 : (double)best;
 }
 

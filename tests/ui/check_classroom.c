@@ -383,6 +383,60 @@ START_TEST(test_exercise_hides_asks_and_reveals)
 }
 END_TEST
 
+/* Did thread th set a drop request that stayed pending for some time? (One
+ * the holder obeys at once never is.) */
+static bool had_pending_request(int th)
+{
+    const gs_trace_t *t = V.run[0].trace;
+    const gs_lane_t *dr =
+        gs_trace_drop_request_track(t, gs_trace_lane(t, gs_trace_thread_lane(t, th))->process);
+    for (size_t k = 0; dr && k < dr->n; k++)
+        if (dr->iv[k].who == th && dr->iv[k].end_ns > dr->iv[k].start_ns)
+            return true;
+    return false;
+}
+
+/* The reveal of every exercise about a thread's wait (convoy, switch
+ * interval, C calls) puts the playhead where the thread's own drop request
+ * is pending, whenever the run has such a moment, so that the chain tells it
+ * whole: it landed in the middle of the longest wait, before the request
+ * was set ("no drop request pending"). One core is among the convoy's
+ * variants: there the request is set in the short wait that follows the long
+ * one, once the waiter has a core. */
+START_TEST(test_exercise_reveal_shows_the_pending_drop_request)
+{
+    int n = 0, one_core = 0;
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        gs_exercise_t ex;
+        ck_assert_int_eq(gs_exercise_make(NULL, seed, &ex), 0);
+        if (ex.figure != GS_EX_IO_TO_GIL_P50 && ex.figure != GS_EX_LONGEST_WAIT)
+            continue;
+        V.exercise.seed = seed - 1; /* E takes the next seed */
+        gv_exercise_start(&V);
+        ck_assert_int_eq(V.exercise.state, GV_EX_ASK);
+        ck_assert_int_eq((int)V.exercise.seed, (int)seed);
+        gv_exercise_reveal(&V);
+        ck_assert_int_eq(V.exercise.state, GV_EX_REVEAL);
+        int th = thread_named(ex.thread);
+        ck_assert_int_eq(V.selected, th);
+        if (!had_pending_request(th))
+            continue;
+        char *txt = gv_why_text(&V, 0, th, V.playhead);
+        ck_assert_ptr_nonnull(txt);
+        char want[96];
+        snprintf(want, sizeof want, "Drop request set by %s at", ex.thread);
+        ck_assert_msg(strstr(txt, want) && !strstr(txt, "No drop request pending"),
+                      "seed %d (%s, %s, %s) at %lld:\n%s", (int)seed, ex.topic, ex.set[0], ex.set[1],
+                      (long long)V.playhead, txt);
+        free(txt);
+        one_core += strstr(ex.set[1], "cores=1") != NULL;
+        n++;
+    }
+    ck_assert_int_ge(n, 10);
+    ck_assert_int_ge(one_core, 1);
+}
+END_TEST
+
 /* At 1.6x text on 1280x720, for every lesson (their GIL models, policies
  * and knobs differ in width), every button of the knob bar is on screen and
  * none overlaps another. */
@@ -434,6 +488,7 @@ static Suite *classroom_suite(void)
     tcase_add_test(core, test_thread_colour_legend_shows_thread_colours);
     tcase_add_test(core, test_playhead_label_clear_of_tick_labels);
     tcase_add_test(core, test_exercise_hides_asks_and_reveals);
+    tcase_add_test(core, test_exercise_reveal_shows_the_pending_drop_request);
     tcase_add_test(core, test_every_lesson_keeps_its_buttons_at_large_text);
     suite_add_tcase(s, core);
     return s;

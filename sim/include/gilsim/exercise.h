@@ -43,8 +43,10 @@ GS_API int gs_exercise_make(const char *topic, uint64_t seed, gs_exercise_t *ex)
 /* "python.switch_interval = 2ms, machine.cores = 4" */
 GS_API void gs_exercise_settings(const gs_exercise_t *ex, char *buf, size_t n);
 /* The figure of a run of the variant (the lesson with ex->set and seed),
- * with in *at the instant that shows it (the thread's longest GIL wait, else
- * the middle of the run) and in *thread whose it is (-1: the run's). */
+ * with in *at the instant that shows it (in the thread's longest GIL wait,
+ * where its own drop request is pending, as the viewer's opening instant;
+ * else in its longest wait that had one pending; else the middle of the
+ * longest wait, or of the run) and in *thread whose it is (-1: the run's). */
 GS_API double gs_exercise_answer(const gs_exercise_t *ex, const gs_trace_t *t,
                                  const gs_stats_t *s, int64_t *at, int *thread);
 /* The figure as shown: "4.95 ms", "1.02x". */
