@@ -304,26 +304,42 @@ void gv_draw_footer(gv_view_t *v, SDL_Renderer *r)
 
 /* ---- banner and help ------------------------------------------------------------- */
 
+/* An error stays under the knob bar, across the window, until dismissed: the
+ * picture under it is stale. A notice ("screenshot saved to ...", a knob
+ * changed) shows for 4 seconds over the legend, right of the play button:
+ * the legend is the one reference a class can do without for a moment, and
+ * so the notice hides neither the panel's "At t =" and "Why?" nor a lane nor
+ * the time axis. */
 void gv_draw_banner(gv_view_t *v, SDL_Renderer *r)
 {
     if (!v->banner[0])
         return;
     gv_layout_t *l = &v->lay;
-    int pad = l->px / 2, w = l->w - 4 * pad;
-    const char *head = v->banner_error ? "Could not load: the previous picture stays. "
-                                         "Fix the file (it is reloaded when saved) or press Esc."
-                                       : NULL;
-    int n = gv_text_wrap(v->text, GV_REGULAR, GV_INK, 0, 0, w - 2 * pad, v->banner, 8, 0);
-    int h = (n + (head ? 1 : 0)) * l->line + pad * 2;
-    SDL_Rect b = {2 * pad, l->knobs.y + l->knobs.h + pad, w, h};
-    gv_fill(r, b, v->banner_error ? 0xFBE3E6u : 0xE6F2EAu, 245);
-    gv_frame(r, b, v->banner_error ? GV_ERROR : 0x009E73u, 3);
-    int y = b.y + pad;
+    int pad = l->px / 2;
+    bool err = v->banner_error;
+    const char *head = err ? "Could not load: the previous picture stays. "
+                             "Fix the file (it is reloaded when saved) or press Esc."
+                           : NULL;
+    SDL_Rect b = {2 * pad, l->knobs.y + l->knobs.h + pad, l->w - 4 * pad, 0};
+    int max = 8;
+    if (!err) {
+        SDL_Rect play = l->btn[GV_BTN_PLAY];
+        b.x = play.w > 0 ? play.x + play.w + pad : pad;
+        b.y = l->footer.y + pad / 4;
+        b.w = l->w - pad / 2 - b.x;
+        max = (l->footer.h - pad / 2 - pad) / l->line;
+        max = max < 1 ? 1 : max;
+    }
+    int n = gv_text_wrap(v->text, GV_REGULAR, GV_INK, 0, 0, b.w - 2 * pad, v->banner, max, 0);
+    b.h = (n + (head ? 1 : 0)) * l->line + (err ? pad * 2 : pad);
+    gv_fill(r, b, err ? 0xFBE3E6u : 0xE6F2EAu, err ? 245 : 255);
+    gv_frame(r, b, err ? GV_ERROR : 0x009E73u, err ? 3 : 2);
+    int y = b.y + (err ? pad : pad / 2);
     if (head) {
-        gv_text_draw_fit(v->text, GV_BOLD, GV_ERROR, b.x + pad, y, w - 2 * pad, head);
+        gv_text_draw_fit(v->text, GV_BOLD, GV_ERROR, b.x + pad, y, b.w - 2 * pad, head);
         y += l->line;
     }
-    gv_text_wrap(v->text, GV_REGULAR, GV_INK, b.x + pad, y, w - 2 * pad, v->banner, 8, 1);
+    gv_text_wrap(v->text, GV_REGULAR, GV_INK, b.x + pad, y, b.w - 2 * pad, v->banner, max, 1);
 }
 
 static const char *const help_keys[][2] = {

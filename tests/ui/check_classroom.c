@@ -238,6 +238,47 @@ START_TEST(test_description_is_whole_at_large_text)
 }
 END_TEST
 
+/* A notice (here the screenshot's "saved to ...") hides nothing important:
+ * the panel ("At t ="  and "Why?"), the lanes, the time axis and the play
+ * button have the same pixels as without it, at 1.6x text on 1280x720 too;
+ * it shows (in its green frame) over the legend. An error, after which the
+ * picture is stale, still spans the window under the knob bar. */
+START_TEST(test_notice_hides_neither_panel_nor_lanes)
+{
+    load("scenarios/03-convoy.json");
+    for (int big = 0; big < 2; big++) {
+        int w = big ? 1280 : W, h = big ? 720 : H;
+        V.text_scale = big ? 1.6 : 1.0;
+        V.banner[0] = '\0';
+        draw_at(w, h);
+        SDL_Rect keep[] = {V.lay.panel, V.lay.lanes, V.lay.labels, V.lay.axis,
+                           V.lay.btn[GV_BTN_PLAY]};
+        const char *what[] = {"panel", "lanes", "names", "axis", "play button"};
+        uint32_t *before = malloc((size_t)w * h * sizeof *before);
+        ck_assert_ptr_nonnull(before);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                before[y * w + x] = pixel(x, y);
+        gv_view_notice(&V, false, "screenshot saved to /home/teacher/Pictures/gilsim-screens/"
+                                  "gilsim-20261206-231500.png");
+        draw_at(w, h);
+        for (int k = 0; k < 5; k++)
+            for (int y = keep[k].y; y < keep[k].y + keep[k].h; y++)
+                for (int x = keep[k].x; x < keep[k].x + keep[k].w && x < w; x++)
+                    ck_assert_msg(pixel(x, y) == before[y * w + x],
+                                  "%dx%d: the notice changed a pixel of the %s at (%d, %d)", w, h,
+                                  what[k], x, y);
+        free(before);
+        ck_assert(region_has(V.lay.footer, 0x009E73u)); /* the notice's frame */
+        if (getenv("GILSIM_SHOT") && big)
+            gv_save_png(S, "/tmp/gilsim-notice.png", (char[128]){0}, 128);
+        gv_view_notice(&V, true, "an error");
+        draw_at(w, h);
+        ck_assert(region_has(V.lay.panel, GV_ERROR)); /* an error spans the window */
+    }
+}
+END_TEST
+
 /* M: the legend shows the threads' colours, not the running states': the
  * convoy has two threads, so the green of "running C without the GIL" (the
  * third thread's colour) is in the state legend only, and the second
@@ -486,6 +527,7 @@ static Suite *classroom_suite(void)
     tcase_add_test(core, test_joins_and_waits_are_named_in_steps_and_tooltips);
     tcase_add_test(core, test_description_is_whole_at_large_text);
     tcase_add_test(core, test_thread_colour_legend_shows_thread_colours);
+    tcase_add_test(core, test_notice_hides_neither_panel_nor_lanes);
     tcase_add_test(core, test_playhead_label_clear_of_tick_labels);
     tcase_add_test(core, test_exercise_hides_asks_and_reveals);
     tcase_add_test(core, test_exercise_reveal_shows_the_pending_drop_request);
