@@ -199,6 +199,11 @@ static void scroll_to_thread(gv_view_t *v, int th)
     }
 }
 
+static bool in_rect(SDL_Rect r, int x, int y)
+{
+    return x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h;
+}
+
 /* Keys that move in time, zoom, select or scroll: 1 or 0 (redraw or not),
  * or -1 when sym is not one of them. */
 static int key_moves(gv_view_t *v, SDL_Keycode sym, bool ctrl, bool shift)
@@ -244,8 +249,13 @@ static int key_moves(gv_view_t *v, SDL_Keycode sym, bool ctrl, bool shift)
         return ctrl;
     case SDLK_f: gv_view_fit(v); return 1;
     case SDLK_PAGEUP:
-    case SDLK_PAGEDOWN: /* scroll the lanes; place_rows clamps */
-        v->lay.scroll += (sym == SDLK_PAGEDOWN ? 1 : -1) * v->lay.lanes.h * 4 / 5;
+    case SDLK_PAGEDOWN: /* scroll the panel (the mouse over it, or the lanes fit), else the
+                           lanes; the next draw clamps */
+        if ((v->mouse_in && in_rect(v->lay.panel, v->mouse_x, v->mouse_y)) ||
+            v->lay.content_h <= v->lay.lanes.h)
+            v->lay.panel_scroll += (sym == SDLK_PAGEDOWN ? 1 : -1) * v->lay.panel_view.h * 4 / 5;
+        else
+            v->lay.scroll += (sym == SDLK_PAGEDOWN ? 1 : -1) * v->lay.lanes.h * 4 / 5;
         return 1;
     case SDLK_LEFTBRACKET:
         v->speed_idx = rate_index(v) > 0 ? rate_index(v) - 1 : 0;
@@ -339,10 +349,6 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
 
 /* ---- mouse -------------------------------------------------------------------- */
 
-static bool in_rect(SDL_Rect r, int x, int y)
-{
-    return x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h;
-}
 
 static void select_at(gv_view_t *v, int x, int y)
 {
@@ -438,6 +444,10 @@ bool gv_view_event(gv_view_t *v, const SDL_Event *e)
         }
         if (in_rect(v->lay.labels, v->mouse_x, v->mouse_y)) { /* over the names: scroll */
             v->lay.scroll -= wy * v->lay.line * 2;
+            return true;
+        }
+        if (in_rect(v->lay.panel, v->mouse_x, v->mouse_y)) { /* over the panel: scroll it */
+            v->lay.panel_scroll -= wy * v->lay.line * 2;
             return true;
         }
         int64_t at = in_rect(v->lay.lanes, v->mouse_x, v->mouse_y) ? gv_x_to_t(v, v->mouse_x)

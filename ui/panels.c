@@ -357,7 +357,7 @@ static const char *const help_keys[][2] = {
     {"drag, arrows", "pan through time"},
     {"shift + drag", "zoom to the selection"},
     {"F", "fit the whole run"},
-    {"PgUp, PgDn", "scroll the lanes when they do not fit (or the wheel over the names)"},
+    {"PgUp, PgDn", "scroll the side panel (mouse over it; the wheel too), else the lanes"},
     {"click", "select a thread (up/down too); click the axis to move the playhead"},
     {"hover", "a bar or a marker: what it is, when, and who was involved"},
     {"I, shift + I", "longer / shorter switch interval"},

@@ -21,42 +21,37 @@ static int by_since(const void *a, const void *b)
     return x->thread - y->thread;
 }
 
+/* The panel's pen: everything is laid out, whole, one line under the other;
+ * what is drawn is what lies in the scrolled window (gv_text_clip and the
+ * renderer's clip rectangle, set by gv_draw_panel). */
 typedef struct pen {
     gv_view_t *v;
-    SDL_Renderer *r;
-    int x, y, w, bottom;
+    SDL_Renderer *r; /* NULL: the pass that only measures */
+    int x, y, w;
 } pen_t;
-
-static bool room(const pen_t *p)
-{
-    return p->y + p->v->lay.line <= p->bottom;
-}
 
 static void heading(pen_t *p, const char *s)
 {
-    if (!room(p))
-        return;
     p->y += p->v->lay.px / 4;
     /* wrapped, not cut, when the text is large (projectors, Ctrl +) */
-    int n = gv_text_wrap(p->v->text, GV_BOLD, GV_INK, p->x, p->y, p->w, s, 2, 1);
+    int n = gv_text_wrap(p->v->text, GV_BOLD, GV_INK, p->x, p->y, p->w, s, 4, 1);
     p->y += (n > 0 ? n : 1) * p->v->lay.line;
 }
 
 /* "name ...... value", value right-aligned; swatch when rgb != 0. */
 static void kv(pen_t *p, uint32_t swatch, const char *k, const char *val)
 {
-    if (!room(p))
-        return;
     int px = p->v->lay.px, x = p->x + px / 2;
-    if (swatch) {
+    if (swatch && p->r) {
         int s = px * 3 / 4;
         gv_fill(p->r, (SDL_Rect){x, p->y + (p->v->lay.line - s) / 2, s, s}, swatch, 255);
         gv_frame(p->r, (SDL_Rect){x, p->y + (p->v->lay.line - s) / 2, s, s}, 0x777777u, 1);
-        x += s + px / 3;
     }
+    if (swatch)
+        x += px * 3 / 4 + px / 3;
     int vw = gv_text_width(p->v->text, GV_REGULAR, val);
     int kw = p->x + p->w - vw - px / 2 - x;
-    if (gv_text_width(p->v->text, GV_REGULAR, k) > kw && p->y + 2 * p->v->lay.line <= p->bottom) {
+    if (gv_text_width(p->v->text, GV_REGULAR, k) > kw) {
         /* the key does not fit beside the value: the value goes below it */
         gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, p->x + p->w - x, k);
         p->y += p->v->lay.line;
@@ -64,7 +59,8 @@ static void kv(pen_t *p, uint32_t swatch, const char *k, const char *val)
     } else {
         gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, kw, k);
     }
-    gv_text_draw(p->v->text, GV_REGULAR, GV_INK, p->x + p->w - vw, p->y, val);
+    vw = vw < p->w ? vw : p->w;
+    gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, p->x + p->w - vw, p->y, vw, val);
     p->y += p->v->lay.line;
 }
 
@@ -97,17 +93,12 @@ static void blocked_what(const gs_trace_t *t, const gs_interval_t *iv, char *buf
 static void list(pen_t *p, const gs_trace_t *t, waiter_t *w, int n, int64_t at, bool blocked)
 {
     char k[160], val[32], what[96];
-    if (n == 0 && room(p)) {
+    if (n == 0) {
         gv_text_draw(p->v->text, GV_REGULAR, GV_MUTED, p->x + p->v->lay.px / 2, p->y,
                      "\xE2\x80\x94 nobody");
         p->y += p->v->lay.line;
     }
-    for (int i = 0; i < n; i++) {
-        if (p->y + 2 * p->v->lay.line > p->bottom && i + 1 < n) {
-            snprintf(k, sizeof k, "\xE2\x80\xA6 and %d more", n - i);
-            kv(p, 0, k, "");
-            return;
-        }
+    for (int i = 0; i < n; i++) { /* all of them: the panel scrolls */
         gv_fmt_dur(val, sizeof val, at - w[i].since);
         if (blocked) {
             blocked_what(t, w[i].iv, what, sizeof what);
@@ -301,11 +292,10 @@ static void thread_stats(pen_t *p, gv_view_t *v)
 {
     const gv_run_t *run = &v->run[0];
     if (!run->has_stats || v->selected < 0 || v->selected >= run->stats.n_threads) {
-        if (room(p)) {
-            gv_text_draw_fit(v->text, GV_REGULAR, GV_MUTED, p->x, p->y + v->lay.px / 4, p->w,
-                             "Click a thread for its own figures.");
-            p->y += v->lay.line;
-        }
+        p->y += v->lay.px / 4;
+        int k = gv_text_wrap(v->text, GV_REGULAR, GV_MUTED, p->x, p->y, p->w,
+                             "Click a thread for its own figures.", 3, 1);
+        p->y += k * v->lay.line;
         return;
     }
     const gs_thread_stats_t *s = &run->stats.threads[v->selected];
@@ -339,60 +329,113 @@ static void thread_stats(pen_t *p, gv_view_t *v)
     kv(p, 0, "gave up GIL: own / forced", buf);
 }
 
+/* Everything under "At t =" from y (while an exercise asks, the question
+ * alone); the summary starts push pixels lower. r NULL only measures.
+ * Returns the y after it all. */
+static int panel_body(gv_view_t *v, SDL_Renderer *r, int y, int push, int64_t at)
+{
+    gv_layout_t *l = &v->lay;
+    SDL_Rect P = l->panel;
+    pen_t p = {v, r, P.x + l->px / 2, y, P.w - l->px};
+    const gs_trace_t *t = v->run[0].trace;
+    const int far = 1 << 28; /* no bottom: the window clips */
+    if (v->exercise.state == GV_EX_ASK) /* the question, and no figure of the run */
+        return gv_draw_exercise(v, r, p.x, p.y, p.w, far);
+    p.y = gv_draw_exercise(v, r, p.x, p.y, p.w, far); /* the answer, once revealed */
+    char step[400];
+    if (gv_step_text(v, step, sizeof step)) { /* what the last step landed on */
+        int k = gv_text_wrap(v->text, GV_REGULAR, GV_INK, p.x, p.y, p.w, step, 16, 1);
+        p.y += k * l->line;
+    }
+    /* the selected thread's causal chain: the panel's question */
+    p.y = gv_draw_why(v, r, 0, at, p.x, p.y, p.w);
+    if (v->n_runs > 1)
+        p.y = gv_draw_why(v, r, 1, at, p.x, p.y, p.w);
+    queues(&p, t, at);
+    if (v->n_runs > 1 && v->run[1].trace) {
+        heading(&p, "Run B");
+        queues(&p, v->run[1].trace, at);
+    }
+    /* the metrics: at the bottom when everything fits (push), so that they
+     * stay in one place while the queues change */
+    p.y += push + l->px / 4;
+    if (r)
+        gv_fill(r, (SDL_Rect){P.x + l->px / 2, p.y, P.w - l->px, 1}, 0xBBBBBBu, 255);
+    heading(&p, v->n_runs > 1 ? "Summary: A | B" : "Summary");
+    gs_outcome_t o = gs_trace_outcome(t);
+    if (o != GS_OUT_DONE) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "stopped: %s. %s", gs_outcome_key(o), gs_trace_message(t));
+        int n = gv_text_wrap(v->text, GV_REGULAR, GV_ERROR, p.x, p.y, p.w, msg, 16, 1);
+        p.y += n * l->line;
+    }
+    summary(&p, v);
+    if (v->n_runs == 1)
+        thread_stats(&p, v);
+    return p.y + l->px / 4;
+}
+
+/* Below a panel that does not fit: a scroll bar on its right edge and a line
+ * that says there is more and how to see it. */
+static void scroll_cue(gv_view_t *v, SDL_Renderer *r, int content_h)
+{
+    gv_layout_t *l = &v->lay;
+    SDL_Rect w = l->panel_view;
+    int bar = l->px / 4 > 3 ? l->px / 4 : 3;
+    int thumb = w.h * w.h / content_h, ty = w.y + l->panel_scroll * w.h / content_h;
+    gv_fill(r, (SDL_Rect){w.x + w.w - bar - 1, w.y, bar, w.h}, 0xDDDDDDu, 255);
+    gv_fill(r, (SDL_Rect){w.x + w.w - bar - 1, ty, bar, thumb > 8 ? thumb : 8}, 0x777777u, 255);
+    int y = w.y + w.h;
+    gv_fill(r, (SDL_Rect){w.x + l->px / 2, y, w.w - l->px, 1}, 0xBBBBBBu, 255);
+    bool more = l->panel_scroll < l->panel_max_scroll;
+    const char *s = more ? "\xE2\x96\xBC more below (PgDn)" : "\xE2\x96\xB2 more above (PgUp)";
+    gv_text_draw_fit(v->text, GV_BOLD, more ? 0x0072B2u : GV_MUTED, w.x + l->px / 2,
+                     y + l->px / 8, w.w - l->px, s);
+}
+
+/* The panel scrolls when its content is taller than it (large text, a long
+ * chain, many threads): nothing is cut. A first pass measures; "At t ="
+ * stays at the top; the wheel over the panel or PgUp/PgDn (input.c) scroll
+ * the rest, whole lines only being drawn, and a cue says there is more. */
 void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
 {
     gv_layout_t *l = &v->lay;
     SDL_Rect P = l->panel;
     gv_fill(r, P, GV_PANEL, 255);
     gv_fill(r, (SDL_Rect){P.x, P.y, 1, P.h}, 0xCCCCCCu, 255);
-    pen_t p = {v, r, P.x + l->px / 2, P.y + l->px / 4, P.w - l->px, P.y + P.h};
-    const gs_trace_t *t = v->run[0].trace;
-    if (v->exercise.state == GV_EX_ASK) { /* the question, and no figure of the run */
-        gv_draw_exercise(v, r, p.x, p.y, p.w, P.y + P.h);
-        return;
-    }
+    int top = P.y + l->px / 4, bottom = P.y + P.h - l->px / 4;
     int64_t at = v->playhead < v->end_ns ? v->playhead : v->end_ns - 1;
-    char buf[96], d[48];
-    gv_fmt_at(d, sizeof d, at < 0 ? 0 : at, 1000);
-    snprintf(buf, sizeof buf, "At t = %s%s", d, v->n_runs > 1 ? " (A)" : "");
-    gv_text_draw_fit(v->text, GV_TITLE, GV_INK, p.x, p.y, p.w, buf);
-    p.y += gv_text_line(v->text, GV_TITLE);
+    if (v->exercise.state != GV_EX_ASK) {
+        char buf[96], d[48];
+        gv_fmt_at(d, sizeof d, at < 0 ? 0 : at, 1000);
+        snprintf(buf, sizeof buf, "At t = %s%s", d, v->n_runs > 1 ? " (A)" : "");
+        gv_text_draw_fit(v->text, GV_TITLE, GV_INK, P.x + l->px / 2, top, P.w - l->px, buf);
+        top += gv_text_line(v->text, GV_TITLE);
+    }
     if (at < 0)
         at = 0;
-    p.y = gv_draw_exercise(v, r, p.x, p.y, p.w, P.y + P.h); /* the answer, once revealed */
-    char step[400];
-    if (gv_step_text(v, step, sizeof step)) { /* what the last step landed on */
-        int k = gv_text_wrap(v->text, GV_REGULAR, GV_INK, p.x, p.y, p.w, step, 4, 1);
-        p.y += k * l->line;
+    gv_text_clip(v->text, 1, 0); /* measure: draw nothing */
+    int content_h = panel_body(v, NULL, 0, 0, at);
+    int view_h = bottom - top, push = 0;
+    if (content_h <= view_h) {
+        push = v->exercise.state == GV_EX_ASK ? 0 : view_h - content_h;
+        l->panel_max_scroll = 0;
+    } else {
+        view_h -= l->line + l->px / 4; /* the cue's line */
+        l->panel_max_scroll = content_h - view_h;
     }
-    /* the selected thread's causal chain: the panel's question */
-    p.y = gv_draw_why(v, r, 0, at, p.x, p.y, p.w, P.y + P.h, v->n_runs > 1 ? 7 : 14);
-    if (v->n_runs > 1)
-        p.y = gv_draw_why(v, r, 1, at, p.x, p.y, p.w, P.y + P.h, 7);
-    queues(&p, t, at);
-    if (v->n_runs > 1 && v->run[1].trace) {
-        heading(&p, "Run B");
-        queues(&p, v->run[1].trace, at);
-    }
-    /* metrics in the lower part, whatever the queues took */
-    int stats_h = (v->n_runs > 1 ? 9 : 17) * l->line;
-    if (gs_trace_outcome(t) != GS_OUT_DONE)
-        stats_h += 5 * l->line;
-    if (p.y < P.y + P.h - stats_h)
-        p.y = P.y + P.h - stats_h;
-    p.y += l->px / 4;
-    gv_fill(r, (SDL_Rect){P.x + l->px / 2, p.y, P.w - l->px, 1}, 0xBBBBBBu, 255);
-    heading(&p, v->n_runs > 1 ? "Summary: A | B" : "Summary");
-    gs_outcome_t o = gs_trace_outcome(t);
-    if (o != GS_OUT_DONE && room(&p)) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "stopped: %s. %s", gs_outcome_key(o), gs_trace_message(t));
-        int n = gv_text_wrap(v->text, GV_REGULAR, GV_ERROR, p.x, p.y, p.w, msg, 6, 1);
-        p.y += n * l->line;
-    }
-    summary(&p, v);
-    if (v->n_runs == 1)
-        thread_stats(&p, v);
+    if (l->panel_scroll > l->panel_max_scroll)
+        l->panel_scroll = l->panel_max_scroll;
+    if (l->panel_scroll < 0)
+        l->panel_scroll = 0;
+    l->panel_view = (SDL_Rect){P.x + 1, top, P.w - 1, view_h};
+    SDL_RenderSetClipRect(r, &l->panel_view);
+    gv_text_clip(v->text, top, top + view_h);
+    panel_body(v, r, top - l->panel_scroll, push, at);
+    gv_text_unclip(v->text);
+    SDL_RenderSetClipRect(r, NULL);
+    if (l->panel_max_scroll > 0)
+        scroll_cue(v, r, content_h);
 }
 
 /* ---- tooltip ---------------------------------------------------------------------- */

@@ -31,6 +31,10 @@ struct gv_text {
     entry_t *slots; /* CACHE_SLOTS */
     int n_used;
     long n_renders;
+    bool clip;               /* gv_text_clip: draw only within [top, bottom) */
+    int clip_top, clip_bottom;
+    gv_text_mark_t *marks;   /* borrowed: gv_text_record, NULL = off */
+    int mark_cap, *n_marks;
 };
 
 static const int style_pct[GV_N_STYLES] = {100, 100, 135, 85};
@@ -232,13 +236,41 @@ int gv_text_width(gv_text_t *tx, gv_style_t st, const char *s)
     return w;
 }
 
+void gv_text_clip(gv_text_t *tx, int top, int bottom)
+{
+    tx->clip = true;
+    tx->clip_top = top;
+    tx->clip_bottom = bottom;
+}
+
+void gv_text_unclip(gv_text_t *tx)
+{
+    tx->clip = false;
+}
+
+void gv_text_record(gv_text_t *tx, gv_text_mark_t *marks, int cap, int *n)
+{
+    tx->marks = marks;
+    tx->mark_cap = cap;
+    tx->n_marks = n;
+    if (marks && n)
+        *n = 0;
+}
+
 int gv_text_draw(gv_text_t *tx, gv_style_t st, uint32_t rgb, int x, int y, const char *s)
 {
+    if (tx->clip && (y < tx->clip_top || y + TTF_FontHeight(tx->font[st]) > tx->clip_bottom))
+        return gv_text_width(tx, st, s); /* outside the window, or cut by its edge */
     entry_t *e = lookup(tx, st, rgb, s);
     if (!e || !e->tex)
         return 0;
     SDL_Rect dst = {x, y, e->w, e->h};
     SDL_RenderCopy(tx->r, e->tex, NULL, &dst);
+    if (tx->marks && *tx->n_marks < tx->mark_cap) {
+        gv_text_mark_t *m = &tx->marks[(*tx->n_marks)++];
+        m->box = dst;
+        snprintf(m->s, sizeof m->s, "%s", s);
+    }
     return e->w;
 }
 

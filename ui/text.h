@@ -41,7 +41,19 @@ int gv_text_draw_fit(gv_text_t *tx, gv_style_t st, uint32_t rgb, int x, int y, i
 /* Textures rendered since creation; for tests of the cache. */
 long gv_text_renders(const gv_text_t *tx);
 
+/* A scrolled region (the side panel): until gv_text_unclip, a label is drawn
+ * only when it lies wholly within the rows [top, bottom), never cut in half;
+ * with top >= bottom nothing is drawn (a pass that only measures). */
+void gv_text_clip(gv_text_t *tx, int top, int bottom);
+void gv_text_unclip(gv_text_t *tx);
 
+/* Every label drawn while a record is set: its box and (the start of) its
+ * text; for tests that check where text goes. marks NULL stops recording. */
+typedef struct gv_text_mark {
+    SDL_Rect box;
+    char s[96];
+} gv_text_mark_t;
+void gv_text_record(gv_text_t *tx, gv_text_mark_t *marks, int cap, int *n);
 
 /* Word-wraps s into at most max_lines lines of max_w pixels (the last one
  * cut with "..."), drawing them when draw is true. Returns the lines used. */

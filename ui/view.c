@@ -219,6 +219,7 @@ static void place_after_load(gv_view_t *v, bool same_file, int64_t old_end)
         gv_view_fit(v);
         v->playhead = gv_view_opening(v, &v->selected); /* and whose wait it shows */
         v->playing = false;
+        v->lay.panel_scroll = 0; /* a new file's panel starts at its top */
         return;
     }
     if (v->t0 == 0 && v->t1 == old_end + old_end / 50 + 1)

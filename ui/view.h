@@ -79,6 +79,9 @@ typedef struct gv_layout {
     int n_rows, cap_rows;
     int scroll;        /* lanes scrolled up by this many pixels (kept across layouts) */
     int content_h;     /* height of all rows; scrolls when above lanes.h */
+    int panel_scroll;  /* the side panel scrolled up by this many pixels (kept) */
+    int panel_max_scroll; /* from the last draw: 0 when everything fits */
+    SDL_Rect panel_view;  /* from the last draw: the panel's scrolled part */
 } gv_layout_t;
 
 typedef struct gv_picker {
@@ -245,10 +248,9 @@ void gv_draw_help(gv_view_t *v, SDL_Renderer *r);
 /* The causal chain of thread th in run at t as text (gs_explain_text),
  * malloc'ed; NULL for no thread or OOM. */
 char *gv_why_text(const gv_view_t *v, int run, int th, int64_t t);
-/* Draws "Why? NAME" and the selected thread's chain, word-wrapped in w pixels,
- * at most max_lines lines and not below bottom; returns the next y. */
-int gv_draw_why(gv_view_t *v, SDL_Renderer *r, int run, int64_t t, int x, int y, int w,
-                int bottom, int max_lines);
+/* Draws "Why? NAME" and the selected thread's whole chain, word-wrapped in w
+ * pixels (text outside gv_text_clip's window is skipped); returns the next y. */
+int gv_draw_why(gv_view_t *v, SDL_Renderer *r, int run, int64_t t, int x, int y, int w);
 
 /* ---- steps.c -------------------------------------------------------------------- */
 /* Moves the playhead to the next (dir > 0) or previous event, one at a time

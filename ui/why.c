@@ -1,6 +1,7 @@
 /* why.c - the side panel's "why is this thread not running?" section: the
  * causal chain of the selected thread at the playhead (gs_explain, from the
- * trace alone), word-wrapped, one paragraph per link. */
+ * trace alone), word-wrapped, one paragraph per link, whole: the panel
+ * scrolls (queues.c) rather than cut it. */
 #include "view.h"
 
 #include <stdlib.h>
@@ -21,8 +22,7 @@ char *gv_why_text(const gv_view_t *v, int run, int th, int64_t t)
     return buf;
 }
 
-int gv_draw_why(gv_view_t *v, SDL_Renderer *r, int run, int64_t t, int x, int y, int w,
-                int bottom, int max_lines)
+int gv_draw_why(gv_view_t *v, SDL_Renderer *r, int run, int64_t t, int x, int y, int w)
 {
     (void)r;
     const gs_trace_t *tr = v->run[run].trace;
@@ -32,16 +32,14 @@ int gv_draw_why(gv_view_t *v, SDL_Renderer *r, int run, int64_t t, int x, int y,
     char head[160];
     snprintf(head, sizeof head, "Why? %s%s", v->n_runs > 1 ? (run ? "(B) " : "(A) ") : "",
              gs_trace_lane(tr, gs_trace_thread_lane(tr, v->selected))->name);
-    if (y + line > bottom)
-        return y;
     y += v->lay.px / 4;
-    gv_text_draw_fit(v->text, GV_BOLD, GV_INK, x, y, w, head);
-    y += line;
+    int k = gv_text_wrap(v->text, GV_BOLD, GV_INK, x, y, w, head, 3, 1);
+    y += (k > 0 ? k : 1) * line;
     char *txt = gv_why_text(v, run, v->selected, t);
     if (!txt)
         return y;
-    int used = 0;
-    for (char *s = txt; *s && used < max_lines;) {
+    /* the whole chain: the panel scrolls when it is longer than the panel */
+    for (char *s = txt; *s;) {
         char *nl = strchr(s, '\n');
         if (nl)
             *nl = '\0';
@@ -49,15 +47,9 @@ int gv_draw_why(gv_view_t *v, SDL_Renderer *r, int run, int64_t t, int x, int y,
         while (*s == ' ')
             s++;
         int indent = detail ? v->lay.px : 0;
-        int room = (bottom - y) / line;
-        if (room > max_lines - used)
-            room = max_lines - used;
-        if (room <= 0)
-            break;
-        int k = gv_text_wrap(v->text, GV_REGULAR, detail ? GV_MUTED : GV_INK, x + indent, y,
-                             w - indent, s, room, 1);
+        k = gv_text_wrap(v->text, GV_REGULAR, detail ? GV_MUTED : GV_INK, x + indent, y,
+                         w - indent, s, 64, 1);
         y += k * line;
-        used += k;
         if (!nl)
             break;
         s = nl + 1;

@@ -279,6 +279,122 @@ START_TEST(test_notice_hides_neither_panel_nor_lanes)
 }
 END_TEST
 
+/* The side panel of one picture: every label drawn into it (as
+ * gv_text_record saw it) lies wholly inside it and is not cut with an
+ * ellipsis; returns how many labels, and ORs into *seen the headings found
+ * (bit i: heads[i] starts a label). Draws the whole picture first. */
+static int panel_labels(int w, int h, const char *const *heads, int n_heads, unsigned *seen,
+                        bool *cue)
+{
+    static gv_text_mark_t marks[1024];
+    int n = 0;
+    draw_at(w, h);
+    gv_text_record(V.text, marks, 1024, &n);
+    gv_draw_panel(&V, R);
+    gv_text_record(V.text, NULL, 0, NULL);
+    SDL_Rect P = V.lay.panel;
+    *cue = false;
+    for (int i = 0; i < n; i++) {
+        SDL_Rect b = marks[i].box;
+        ck_assert_msg(b.x >= P.x && b.x + b.w <= P.x + P.w && b.y >= P.y && b.y + b.h <= P.y + P.h,
+                      "'%s' at %d,%d %dx%d is not inside the panel %d,%d %dx%d (scroll %d)",
+                      marks[i].s, b.x, b.y, b.w, b.h, P.x, P.y, P.w, P.h, V.lay.panel_scroll);
+        size_t len = strlen(marks[i].s);
+        ck_assert_msg(len < 3 || len + 1 >= sizeof marks[i].s ||
+                          strcmp(marks[i].s + len - 3, "\xE2\x80\xA6") != 0,
+                      "'%s' is cut", marks[i].s);
+        for (int k = 0; k < n_heads; k++)
+            if (strncmp(marks[i].s, heads[k], strlen(heads[k])) == 0)
+                *seen |= 1u << k;
+        *cue |= strncmp(marks[i].s, "\xE2\x96\xBC more below", 13) == 0;
+    }
+    return n;
+}
+
+static void wheel_over_panel(int dy)
+{
+    V.mouse_in = true;
+    V.mouse_x = V.lay.panel.x + V.lay.panel.w / 2;
+    V.mouse_y = V.lay.panel.y + V.lay.panel.h / 2;
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_MOUSEWHEEL;
+    e.wheel.y = dy;
+    e.wheel.direction = SDL_MOUSEWHEEL_NORMAL;
+    ck_assert_int_eq(SDL_PushEvent(&e), 1);
+    SDL_Event got;
+    while (SDL_PollEvent(&got))
+        gv_view_event(&V, &got);
+}
+
+/* At 1.6x text on 1280x720, for every lesson opened at its opening instant
+ * with that instant's thread selected: no text of the side panel is drawn
+ * past its edges or cut, and scrolling it with the wheel reaches every
+ * section's heading (At t, Why?, the queues, locks and queues, Summary, the
+ * thread's figures); while there is more below, a cue says so; PgUp over
+ * the panel goes back to its top. */
+START_TEST(test_panel_scrolls_and_nothing_is_cut_at_large_text)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/scenarios", getenv("GILSIM_SOURCE_DIR"));
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0, scrolled = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+            continue;
+        char rel[512];
+        snprintf(rel, sizeof rel, "scenarios/%s", de->d_name);
+        load(rel);
+        V.text_scale = 1.6;
+        const gs_trace_t *t = V.run[0].trace;
+        char thread_head[128] = "Click a thread";
+        if (V.selected >= 0)
+            snprintf(thread_head, sizeof thread_head, "Thread %s",
+                     gs_trace_lane(t, gs_trace_thread_lane(t, V.selected))->name);
+        const char *heads[] = {"At t = ", V.selected >= 0 ? "Why? " : "At t = ",
+                               "Ready, waiting for a core", "Blocked (", "Summary", thread_head,
+                               gs_trace_n_syncs(t, GS_ST_WAIT_LOCK) +
+                                       gs_trace_n_syncs(t, GS_ST_WAIT_QUEUE)
+                                   ? "Locks and queues"
+                                   : "Summary"};
+        int n_heads = (int)(sizeof heads / sizeof heads[0]);
+        unsigned seen = 0;
+        bool cue;
+        int frames = 0;
+        for (;; frames++) {
+            ck_assert_int_lt(frames, 400);
+            ck_assert_int_gt(panel_labels(1280, 720, heads, n_heads, &seen, &cue), 5);
+            if (V.lay.panel_scroll >= V.lay.panel_max_scroll)
+                break;
+            ck_assert_msg(cue, "%s: more below at scroll %d of %d, and no cue", de->d_name,
+                          V.lay.panel_scroll, V.lay.panel_max_scroll);
+            wheel_over_panel(-1);
+        }
+        if (getenv("GILSIM_SHOT") && strcmp(de->d_name, "11-lock-contention.json") == 0)
+            gv_save_png(S, "/tmp/gilsim-panel-end.png", (char[128]){0}, 128);
+        for (int k = 0; k < n_heads; k++)
+            ck_assert_msg(seen & (1u << k), "%s: '%s' never shown in the panel", de->d_name,
+                          heads[k]);
+        if (frames > 0) {
+            scrolled++;
+            key(SDLK_PAGEUP, 0);
+            key(SDLK_PAGEUP, 0);
+            for (int i = 0; i < frames; i++)
+                key(SDLK_PAGEUP, 0);
+            draw_at(1280, 720);
+            ck_assert_int_eq(V.lay.panel_scroll, 0);
+        }
+        n++;
+    }
+    closedir(d);
+    ck_assert_int_ge(n, 19);
+    ck_assert_int_ge(scrolled, 10); /* the panel is too tall for 720p in most lessons */
+}
+END_TEST
+
 /* M: the legend shows the threads' colours, not the running states': the
  * convoy has two threads, so the green of "running C without the GIL" (the
  * third thread's colour) is in the state legend only, and the second
@@ -528,6 +644,7 @@ static Suite *classroom_suite(void)
     tcase_add_test(core, test_description_is_whole_at_large_text);
     tcase_add_test(core, test_thread_colour_legend_shows_thread_colours);
     tcase_add_test(core, test_notice_hides_neither_panel_nor_lanes);
+    tcase_add_test(core, test_panel_scrolls_and_nothing_is_cut_at_large_text);
     tcase_add_test(core, test_playhead_label_clear_of_tick_labels);
     tcase_add_test(core, test_exercise_hides_asks_and_reveals);
     tcase_add_test(core, test_exercise_reveal_shows_the_pending_drop_request);
