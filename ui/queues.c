@@ -42,7 +42,7 @@ static void heading(pen_t *p, const char *s)
 static void kv(pen_t *p, uint32_t swatch, const char *k, const char *val)
 {
     int px = p->v->lay.px, x = p->x + px / 2;
-    if (swatch && p->r) {
+    if (swatch && p->r && gv_text_visible(p->v->text, GV_REGULAR, p->y)) {
         int s = px * 3 / 4;
         gv_fill(p->r, (SDL_Rect){x, p->y + (p->v->lay.line - s) / 2, s, s}, swatch, 255);
         gv_frame(p->r, (SDL_Rect){x, p->y + (p->v->lay.line - s) / 2, s, s}, 0x777777u, 1);
@@ -351,6 +351,8 @@ static int panel_body(gv_view_t *v, SDL_Renderer *r, int y, int push, int64_t at
     p.y = gv_draw_why(v, r, 0, at, p.x, p.y, p.w);
     if (v->n_runs > 1)
         p.y = gv_draw_why(v, r, 1, at, p.x, p.y, p.w);
+    if (v->n_runs > 1)
+        heading(&p, "Run A");
     queues(&p, t, at);
     if (v->n_runs > 1 && v->run[1].trace) {
         heading(&p, "Run B");
@@ -408,9 +410,9 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
     if (v->exercise.state != GV_EX_ASK) {
         char buf[96], d[48];
         gv_fmt_at(d, sizeof d, at < 0 ? 0 : at, 1000);
-        snprintf(buf, sizeof buf, "At t = %s%s", d, v->n_runs > 1 ? " (A)" : "");
-        gv_text_draw_fit(v->text, GV_TITLE, GV_INK, P.x + l->px / 2, top, P.w - l->px, buf);
-        top += gv_text_line(v->text, GV_TITLE);
+        snprintf(buf, sizeof buf, "At t = %s", d);
+        int k = gv_text_wrap(v->text, GV_TITLE, GV_INK, P.x + l->px / 2, top, P.w - l->px, buf, 2, 1);
+        top += k * gv_text_line(v->text, GV_TITLE);
     }
     if (at < 0)
         at = 0;

@@ -243,6 +243,11 @@ void gv_text_clip(gv_text_t *tx, int top, int bottom)
     tx->clip_bottom = bottom;
 }
 
+bool gv_text_visible(const gv_text_t *tx, gv_style_t st, int y)
+{
+    return !tx->clip || (y >= tx->clip_top && y + TTF_FontHeight(tx->font[st]) <= tx->clip_bottom);
+}
+
 void gv_text_unclip(gv_text_t *tx)
 {
     tx->clip = false;
@@ -259,7 +264,7 @@ void gv_text_record(gv_text_t *tx, gv_text_mark_t *marks, int cap, int *n)
 
 int gv_text_draw(gv_text_t *tx, gv_style_t st, uint32_t rgb, int x, int y, const char *s)
 {
-    if (tx->clip && (y < tx->clip_top || y + TTF_FontHeight(tx->font[st]) > tx->clip_bottom))
+    if (!gv_text_visible(tx, st, y))
         return gv_text_width(tx, st, s); /* outside the window, or cut by its edge */
     entry_t *e = lookup(tx, st, rgb, s);
     if (!e || !e->tex)

@@ -8,6 +8,7 @@
 #define GV_TEXT_H
 
 #include <SDL.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,8 @@ long gv_text_renders(const gv_text_t *tx);
  * with top >= bottom nothing is drawn (a pass that only measures). */
 void gv_text_clip(gv_text_t *tx, int top, int bottom);
 void gv_text_unclip(gv_text_t *tx);
+/* Would a label of style st at y be drawn (inside the window, if any)? */
+bool gv_text_visible(const gv_text_t *tx, gv_style_t st, int y);
 
 /* Every label drawn while a record is set: its box and (the start of) its
  * text; for tests that check where text goes. marks NULL stops recording. */
