@@ -53,7 +53,8 @@ static void make_rows(gv_view_t *v)
         int np = gs_trace_n_processes(t);
         for (int p = 0; p < np; p++) {
             snprintf(buf, sizeof buf, "process %s", gs_trace_process_name(t, p));
-            add_row(l, GV_ROW_HEADER, r, -1, buf);
+            if (np > 1 || v->n_runs == 1) /* in compare mode "A: ..." heads a lone process */
+                add_row(l, GV_ROW_HEADER, r, -1, buf);
             int gl = gs_trace_gil_lane(t, p);
             if (gl >= 0)
                 add_row(l, GV_ROW_LANE, r, gl, NULL);
@@ -72,21 +73,36 @@ static void make_rows(gv_view_t *v)
 /* Heights: lanes share what is left after the headers, between a minimum
  * that still shows colour and a maximum of five text lines: a few lanes
  * fill a projector's height and read from the back of the room. */
+/* A compare-mode run's header row ("A: cpython3 ..."). */
+static bool run_header(const gv_view_t *v, const gv_row_t *row)
+{
+    return v->n_runs > 1 && row->kind == GV_ROW_HEADER && row->text[1] == ':';
+}
+
+/* What the rows need for every lane to be a text line tall and every
+ * header a line. */
+static int rows_need(const gv_view_t *v)
+{
+    return v->lay.n_rows * v->lay.line;
+}
+
 static void place_rows(gv_view_t *v)
 {
     gv_layout_t *l = &v->lay;
-    int n_lanes = 0, n_head = 0;
+    int n_lanes = 0, n_head = 0, n_run = 0;
     for (int i = 0; i < l->n_rows; i++)
         if (l->rows[i].kind == GV_ROW_LANE)
             n_lanes++;
+        else if (run_header(v, &l->rows[i]))
+            n_run++; /* "A: ...", "B: ...": a whole line always, to tell the runs apart */
         else
             n_head++;
     int head_h = l->line;
     int gap = l->px >= 16 ? 3 : 2;
-    int avail = l->lanes.h - n_head * head_h;
+    int avail = l->lanes.h - n_head * head_h - n_run * l->line;
     if (avail < n_lanes * 4) { /* too many rows: shrink the headers first */
         head_h = l->line / 2;
-        avail = l->lanes.h - n_head * head_h;
+        avail = l->lanes.h - n_head * head_h - n_run * l->line;
     }
     int lane_h = n_lanes ? avail / n_lanes : 0;
     if (lane_h > l->line * 5)
@@ -94,13 +110,17 @@ static void place_rows(gv_view_t *v)
     /* Below this a lane loses its name: scroll instead (PgUp/PgDn, the wheel
      * over the names). */
     int min_lane = l->line * 2 / 3;
-    if (lane_h < min_lane) {
-        lane_h = min_lane;
+    if (lane_h < min_lane) { /* the other headers yield first, then the rows scroll */
         head_h = l->line / 2;
+        lane_h = n_lanes ? (l->lanes.h - n_head * head_h - n_run * l->line) / n_lanes : 0;
+        if (lane_h > l->line * 5)
+            lane_h = l->line * 5;
+        if (lane_h < min_lane)
+            lane_h = min_lane;
     }
     if (lane_h < 12)
         gap = lane_h >= 6 ? 1 : 0;
-    l->content_h = n_head * head_h + n_lanes * lane_h;
+    l->content_h = n_head * head_h + n_run * l->line + n_lanes * lane_h;
     int max_scroll = l->content_h > l->lanes.h ? l->content_h - l->lanes.h : 0;
     if (l->scroll > max_scroll)
         l->scroll = max_scroll;
@@ -110,8 +130,9 @@ static void place_rows(gv_view_t *v)
     for (int i = 0; i < l->n_rows; i++) {
         gv_row_t *row = &l->rows[i];
         row->y = y;
-        row->h = row->kind == GV_ROW_LANE ? lane_h - gap : head_h;
-        y += row->kind == GV_ROW_LANE ? lane_h : head_h;
+        int rh = row->kind == GV_ROW_LANE ? lane_h : run_header(v, row) ? l->line : head_h;
+        row->h = row->kind == GV_ROW_LANE ? lane_h - gap : rh;
+        y += rh;
     }
 }
 
@@ -130,7 +151,8 @@ static int label_width(gv_view_t *v)
     return w + v->lay.px * 3 / 2;
 }
 
-void gv_layout(gv_view_t *v, int w, int h)
+/* The rectangles, for the description's lines l->desc_lines (0: its own). */
+static void frame(gv_view_t *v, int w, int h)
 {
     gv_layout_t *l = &v->lay;
     l->w = w;
@@ -168,7 +190,21 @@ void gv_layout(gv_view_t *v, int w, int h)
     if (l->lanes.w < 10)
         l->lanes.w = 10;
     l->axis = (SDL_Rect){l->lanes.x, lanes_y + lanes_h, l->lanes.w, axis_h};
+}
+
+/* In compare mode two runs share the lanes' height; when they would get less
+ * than a text line each (large text on a small screen), the description
+ * yields first, down to one line: the lanes are what the class compares,
+ * and the description is whole in the single view. */
+void gv_layout(gv_view_t *v, int w, int h)
+{
+    v->lay.desc_lines = 0;
+    frame(v, w, h);
     make_rows(v);
+    if (v->n_runs > 1 && v->lay.lanes.h < rows_need(v)) {
+        v->lay.desc_lines = 1;
+        frame(v, w, h);
+    }
     place_rows(v);
 }
 

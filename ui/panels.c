@@ -26,9 +26,11 @@ static const char *scenario_desc(const gv_view_t *v)
 
 /* The description is wrapped whole (at large text a lesson's takes six
  * lines), up to a quarter of the window's height; only beyond that is the
- * last line cut with an ellipsis. */
+ * last line cut with an ellipsis. In compare mode it yields to the lanes. */
 static int desc_max_lines(gv_view_t *v)
 {
+    if (v->lay.desc_lines > 0) /* compare mode on a small screen (layout.c) */
+        return v->lay.desc_lines;
     int lh = gv_text_line(v->text, GV_REGULAR);
     int n = lh > 0 ? v->lay.h / 4 / lh : 2;
     return n < 2 ? 2 : n;

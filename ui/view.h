@@ -79,6 +79,7 @@ typedef struct gv_layout {
     int n_rows, cap_rows;
     int scroll;        /* lanes scrolled up by this many pixels (kept across layouts) */
     int content_h;     /* height of all rows; scrolls when above lanes.h */
+    int desc_lines;    /* the description's lines at most; 0: up to a quarter of h */
     int panel_scroll;  /* the side panel scrolled up by this many pixels (kept) */
     int panel_max_scroll; /* from the last draw: 0 when everything fits */
     SDL_Rect panel_view;  /* from the last draw: the panel's scrolled part */

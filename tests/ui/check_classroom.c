@@ -327,6 +327,39 @@ static void wheel_over_panel(int dy)
         gv_view_event(&V, &got);
 }
 
+/* Scrolls the panel of the loaded lesson with the wheel from its top to its
+ * end at 1280x720: every frame has all its text inside and whole, the cue
+ * shows while there is more below, every heading of heads is shown on the
+ * way, and PgUp over the panel goes back to the top. Returns whether it
+ * scrolled. */
+static bool panel_reaches(const char *name, const char *const *heads, int n_heads)
+{
+    unsigned seen = 0;
+    bool cue;
+    int frames = 0;
+    V.lay.panel_scroll = 0;
+    for (;; frames++) {
+        ck_assert_int_lt(frames, 400);
+        ck_assert_int_gt(panel_labels(1280, 720, heads, n_heads, &seen, &cue), 5);
+        if (V.lay.panel_scroll >= V.lay.panel_max_scroll)
+            break;
+        ck_assert_msg(cue, "%s: more below at scroll %d of %d, and no cue", name,
+                      V.lay.panel_scroll, V.lay.panel_max_scroll);
+        wheel_over_panel(-1);
+    }
+    if (getenv("GILSIM_SHOT") && strcmp(name, "11-lock-contention.json") == 0)
+        gv_save_png(S, "/tmp/gilsim-panel-end.png", (char[128]){0}, 128);
+    for (int k = 0; k < n_heads; k++)
+        ck_assert_msg(seen & (1u << k), "%s: '%s' never shown in the panel", name, heads[k]);
+    if (frames > 0) {
+        for (int i = 0; i < frames + 2; i++)
+            key(SDLK_PAGEUP, 0);
+        draw_at(1280, 720);
+        ck_assert_int_eq(V.lay.panel_scroll, 0);
+    }
+    return frames > 0;
+}
+
 /* At 1.6x text on 1280x720, for every lesson opened at its opening instant
  * with that instant's thread selected: no text of the side panel is drawn
  * past its edges or cut, and scrolling it with the wheel reaches every
@@ -360,38 +393,92 @@ START_TEST(test_panel_scrolls_and_nothing_is_cut_at_large_text)
                                        gs_trace_n_syncs(t, GS_ST_WAIT_QUEUE)
                                    ? "Locks and queues"
                                    : "Summary"};
-        int n_heads = (int)(sizeof heads / sizeof heads[0]);
-        unsigned seen = 0;
-        bool cue;
-        int frames = 0;
-        for (;; frames++) {
-            ck_assert_int_lt(frames, 400);
-            ck_assert_int_gt(panel_labels(1280, 720, heads, n_heads, &seen, &cue), 5);
-            if (V.lay.panel_scroll >= V.lay.panel_max_scroll)
-                break;
-            ck_assert_msg(cue, "%s: more below at scroll %d of %d, and no cue", de->d_name,
-                          V.lay.panel_scroll, V.lay.panel_max_scroll);
-            wheel_over_panel(-1);
-        }
-        if (getenv("GILSIM_SHOT") && strcmp(de->d_name, "11-lock-contention.json") == 0)
-            gv_save_png(S, "/tmp/gilsim-panel-end.png", (char[128]){0}, 128);
-        for (int k = 0; k < n_heads; k++)
-            ck_assert_msg(seen & (1u << k), "%s: '%s' never shown in the panel", de->d_name,
-                          heads[k]);
-        if (frames > 0) {
-            scrolled++;
-            key(SDLK_PAGEUP, 0);
-            key(SDLK_PAGEUP, 0);
-            for (int i = 0; i < frames; i++)
-                key(SDLK_PAGEUP, 0);
-            draw_at(1280, 720);
-            ck_assert_int_eq(V.lay.panel_scroll, 0);
-        }
+        scrolled += panel_reaches(de->d_name, heads, (int)(sizeof heads / sizeof heads[0]));
         n++;
     }
     closedir(d);
     ck_assert_int_ge(n, 19);
     ck_assert_int_ge(scrolled, 10); /* the panel is too tall for 720p in most lessons */
+}
+END_TEST
+
+/* Compare mode at 1.6x text on 1280x720, every lesson: both runs' lanes stay
+ * readable. Each run's header ("A: ...", "B: ...") has a whole line; every
+ * lane is at least 2/3 of a text line apart (its name drawn); the lanes of
+ * both runs fit without scrolling but in at most two lessons, where they
+ * scroll only once at that minimum, and PgDn brings run B's last lane; when
+ * a lane gets less than a line the description has yielded first (one
+ * line). The panel's text is whole
+ * and inside it, and the wheel reaches both runs' queues and the summary. */
+START_TEST(test_compare_keeps_both_runs_readable_at_large_text)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/scenarios", getenv("GILSIM_SOURCE_DIR"));
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0, yielded = 0, scrolls = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+            continue;
+        char rel[512];
+        snprintf(rel, sizeof rel, "scenarios/%s", de->d_name);
+        load(rel);
+        V.lay.scroll = 0;
+        gv_view_set_compare(&V, true);
+        ck_assert_int_eq(V.n_runs, 2);
+        V.text_scale = 1.6;
+        draw_at(1280, 720);
+        const gv_layout_t *l = &V.lay;
+        int line = l->line, run_heads = 0, min_pitch = 1 << 20;
+        for (int i = 0; i < l->n_rows; i++) {
+            const gv_row_t *row = &l->rows[i];
+            int next = i + 1 < l->n_rows ? l->rows[i + 1].y : row->y + row->h;
+            if (row->kind == GV_ROW_HEADER && row->text[1] == ':') {
+                ck_assert_int_ge(row->h, line);
+                ck_assert_int_ge(row->y, l->lanes.y);
+                ck_assert_int_le(row->y + row->h, l->lanes.y + l->lanes.h);
+                run_heads++;
+            } else if (row->kind == GV_ROW_LANE && i + 1 < l->n_rows) { /* the last: as the one before */
+                min_pitch = next - row->y < min_pitch ? next - row->y : min_pitch;
+            }
+        }
+        ck_assert_int_eq(run_heads, 2);
+        ck_assert_msg(min_pitch >= line * 2 / 3, "%s: a lane %d px apart, a line is %d",
+                      de->d_name, min_pitch, line);
+        if (l->content_h > l->lanes.h) { /* too many lanes (18: five GILs a run): scroll */
+            ck_assert_msg(min_pitch <= line * 2 / 3 + 1, "%s: lanes %d px apart, and they scroll",
+                          de->d_name, min_pitch);
+            V.mouse_in = true; /* PgDn over the lanes brings run B's lanes */
+            V.mouse_x = l->lanes.x + l->lanes.w / 2;
+            V.mouse_y = l->lanes.y + l->lanes.h / 2;
+            for (int i = 0; i < 20 && l->scroll + l->lanes.h < l->content_h; i++) {
+                key(SDLK_PAGEDOWN, 0);
+                draw_at(1280, 720);
+            }
+            ck_assert_int_eq(l->scroll + l->lanes.h, l->content_h);
+            const gv_row_t *last = &l->rows[l->n_rows - 1];
+            ck_assert_int_eq(last->run, 1);
+            ck_assert_int_le(last->y + last->h, l->lanes.y + l->lanes.h);
+            scrolls++;
+            for (int i = 0; i < 20; i++)
+                key(SDLK_PAGEUP, 0);
+        }
+        if (min_pitch < line) {
+            int desc = l->title.h - gv_text_line(V.text, GV_TITLE);
+            ck_assert_msg(desc <= line + l->px / 2, "%s: lanes %d px apart while the description "
+                          "keeps %d px", de->d_name, min_pitch, desc);
+            yielded++;
+        }
+        const char *heads[] = {"At t = ", "Run A", "Run B", "Summary: A | B"};
+        panel_reaches(de->d_name, heads, 4);
+        n++;
+    }
+    closedir(d);
+    ck_assert_int_ge(n, 19);
+    ck_assert_int_ge(yielded, 1);
+    ck_assert_int_le(scrolls, 2); /* the others show both runs at once */
 }
 END_TEST
 
@@ -645,6 +732,7 @@ static Suite *classroom_suite(void)
     tcase_add_test(core, test_thread_colour_legend_shows_thread_colours);
     tcase_add_test(core, test_notice_hides_neither_panel_nor_lanes);
     tcase_add_test(core, test_panel_scrolls_and_nothing_is_cut_at_large_text);
+    tcase_add_test(core, test_compare_keeps_both_runs_readable_at_large_text);
     tcase_add_test(core, test_playhead_label_clear_of_tick_labels);
     tcase_add_test(core, test_exercise_hides_asks_and_reveals);
     tcase_add_test(core, test_exercise_reveal_shows_the_pending_drop_request);
