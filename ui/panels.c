@@ -376,6 +376,23 @@ static const char *const help_keys[][2] = {
     {"Q", "quit"},
 };
 
+/* The keys' lines from `from` on in a column of width cw at x, y (drawn when
+ * draw); returns the height they take. A description wraps under itself. */
+static int help_column(gv_view_t *v, int x, int y, int cw, int kw, int from, int to, int draw)
+{
+    int pad = v->lay.px, h = 0;
+    for (int i = from; i < to; i++) {
+        if (draw)
+            gv_text_draw(v->text, GV_BOLD, GV_INK, x, y + h, help_keys[i][0]);
+        int k = gv_text_wrap(v->text, GV_REGULAR, GV_INK, x + kw + pad, y + h, cw - kw - pad,
+                             help_keys[i][1], 4, draw);
+        h += (k > 0 ? k : 1) * v->lay.line;
+    }
+    return h;
+}
+
+/* One column of keys when it fits the window's height; else two, the
+ * descriptions wrapped (1.6x text on 1280x720 has room for ~22 lines). */
 void gv_draw_help(gv_view_t *v, SDL_Renderer *r)
 {
     gv_layout_t *l = &v->lay;
@@ -387,9 +404,27 @@ void gv_draw_help(gv_view_t *v, SDL_Renderer *r)
         kw = a > kw ? a : kw;
         dw = b > dw ? b : dw;
     }
-    int w = kw + dw + 3 * pad, h = (n + 2) * l->line + 2 * pad;
+    int head = l->line * 2, room = l->h - 2 * pad - head - 4;
+    int cols = 1, w = kw + dw + 3 * pad, split = n;
     if (w > l->w - 20)
         w = l->w - 20;
+    int cw = w - 2 * pad, body = help_column(v, 0, 0, cw, kw, 0, n, 0);
+    if (body > room) { /* two columns, split where the heights balance */
+        cols = 2;
+        w = l->w - 20;
+        cw = (w - 3 * pad) / 2;
+        int best = INT32_MAX;
+        for (int k = 1; k < n; k++) {
+            int a = help_column(v, 0, 0, cw, kw, 0, k, 0), b = help_column(v, 0, 0, cw, kw, k, n, 0);
+            int m = a > b ? a : b;
+            if (m < best) {
+                best = m;
+                split = k;
+            }
+        }
+        body = best;
+    }
+    int h = head + body + 2 * pad;
     SDL_Rect b = {(l->w - w) / 2, (l->h - h) / 2, w, h};
     if (b.y < 0)
         b.y = 0;
@@ -398,10 +433,8 @@ void gv_draw_help(gv_view_t *v, SDL_Renderer *r)
     gv_frame(r, b, GV_INK, 2);
     int y = b.y + pad;
     gv_text_draw(v->text, GV_TITLE, GV_INK, b.x + pad, y, "Keys");
-    y += l->line * 2;
-    for (int i = 0; i < n; i++, y += l->line) {
-        gv_text_draw(v->text, GV_BOLD, GV_INK, b.x + pad, y, help_keys[i][0]);
-        gv_text_draw_fit(v->text, GV_REGULAR, GV_INK, b.x + 2 * pad + kw, y, w - kw - 3 * pad,
-                         help_keys[i][1]);
-    }
+    y += head;
+    help_column(v, b.x + pad, y, cw, kw, 0, split, 1);
+    if (cols == 2)
+        help_column(v, b.x + 2 * pad + cw, y, cw, kw, split, n, 1);
 }

@@ -482,6 +482,49 @@ START_TEST(test_compare_keeps_both_runs_readable_at_large_text)
 }
 END_TEST
 
+/* H at 1.6x text on 1280x720: the keys' help has more lines than the window
+ * (it ran off the bottom); in two columns every key and every word of its
+ * description is inside the window, nothing cut; at 1600x900 and 1x text
+ * it is one column still. */
+START_TEST(test_help_is_whole_at_large_text)
+{
+    static gv_text_mark_t marks[1024];
+    load("scenarios/03-convoy.json");
+    for (int big = 0; big < 2; big++) {
+        int w = big ? 1280 : W, h = big ? 720 : H, n = 0;
+        V.text_scale = big ? 1.6 : 1.0;
+        V.help = true;
+        draw_at(w, h);
+        gv_text_record(V.text, marks, 1024, &n);
+        gv_draw_help(&V, R);
+        gv_text_record(V.text, NULL, 0, NULL);
+        int keys = 0, left = w, right = 0;
+        for (int i = 0; i < n; i++) {
+            SDL_Rect b = marks[i].box;
+            ck_assert_msg(b.x >= 0 && b.y >= 0 && b.x + b.w <= w && b.y + b.h <= h,
+                          "%dx%d: '%s' at %d,%d %dx%d is off the window", w, h, marks[i].s, b.x,
+                          b.y, b.w, b.h);
+            size_t len = strlen(marks[i].s);
+            ck_assert_msg(len < 3 || strcmp(marks[i].s + len - 3, "\xE2\x80\xA6") != 0,
+                          "'%s' is cut", marks[i].s);
+            keys += strcmp(marks[i].s, "H, F1") == 0 || strcmp(marks[i].s, "Q") == 0 ||
+                    strcmp(marks[i].s, "space") == 0;
+            if (strcmp(marks[i].s, "Q") == 0 || strcmp(marks[i].s, "space") == 0) {
+                left = b.x < left ? b.x : left;
+                right = b.x > right ? b.x : right;
+            }
+        }
+        ck_assert_int_eq(keys, 3); /* the first, the last but one and the last */
+        if (big)
+            ck_assert_int_gt(right, left + w / 3); /* two columns */
+        else
+            ck_assert_int_eq(right, left);
+        if (getenv("GILSIM_SHOT") && big)
+            gv_save_png(S, "/tmp/gilsim-help.png", (char[128]){0}, 128);
+    }
+}
+END_TEST
+
 /* M: the legend shows the threads' colours, not the running states': the
  * convoy has two threads, so the green of "running C without the GIL" (the
  * third thread's colour) is in the state legend only, and the second
@@ -733,6 +776,7 @@ static Suite *classroom_suite(void)
     tcase_add_test(core, test_notice_hides_neither_panel_nor_lanes);
     tcase_add_test(core, test_panel_scrolls_and_nothing_is_cut_at_large_text);
     tcase_add_test(core, test_compare_keeps_both_runs_readable_at_large_text);
+    tcase_add_test(core, test_help_is_whole_at_large_text);
     tcase_add_test(core, test_playhead_label_clear_of_tick_labels);
     tcase_add_test(core, test_exercise_hides_asks_and_reveals);
     tcase_add_test(core, test_exercise_reveal_shows_the_pending_drop_request);
