@@ -123,6 +123,24 @@ START_TEST(test_recording_opens_on_its_point_and_the_panel_has_the_drop_request)
 }
 END_TEST
 
+/* On one core a waiter whose timed wait ran out must get a core before it
+ * sets its drop request, in a short wait after the long one: the opening
+ * instant reads the two as one wait and stands where the request is
+ * pending, as the exercise's reveal does. */
+START_TEST(test_opening_on_one_core_shows_the_pending_request)
+{
+    ck_assert_int_eq(gv_view_add_set(&V, "machine.cores=1"), 0);
+    load("scenarios/04-switch-interval.json");
+    int server = thread_named("server");
+    ck_assert_int_eq(V.selected, server);
+    char *txt = gv_why_text(&V, 0, server, V.playhead);
+    ck_assert_ptr_nonnull(txt);
+    HAS(txt, "Drop request set by server at");
+    ck_assert_ptr_null(strstr(txt, "No drop request pending"));
+    free(txt);
+}
+END_TEST
+
 /* ---- words ------------------------------------------------------------------ */
 
 /* Steps through every event of a run: no text names an unknown '?', and the
@@ -770,6 +788,7 @@ static Suite *classroom_suite(void)
     tcase_add_checked_fixture(core, setup, teardown);
     tcase_set_timeout(core, 120);
     tcase_add_test(core, test_recording_opens_on_its_point_and_the_panel_has_the_drop_request);
+    tcase_add_test(core, test_opening_on_one_core_shows_the_pending_request);
     tcase_add_test(core, test_joins_and_waits_are_named_in_steps_and_tooltips);
     tcase_add_test(core, test_description_is_whole_at_large_text);
     tcase_add_test(core, test_thread_colour_legend_shows_thread_colours);
