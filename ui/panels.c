@@ -415,7 +415,8 @@ void gv_draw_help(gv_view_t *v, SDL_Renderer *r)
         cw = (w - 3 * pad) / 2;
         int best = INT32_MAX;
         for (int k = 1; k < n; k++) {
-            int a = help_column(v, 0, 0, cw, kw, 0, k, 0), b = help_column(v, 0, 0, cw, kw, k, n, 0);
+            int a = help_column(v, 0, 0, cw, kw, 0, k, 0);
+            int b = help_column(v, 0, 0, cw, kw, k, n, 0);
             int m = a > b ? a : b;
             if (m < best) {
                 best = m;

@@ -411,7 +411,8 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
         char buf[96], d[48];
         gv_fmt_at(d, sizeof d, at < 0 ? 0 : at, 1000);
         snprintf(buf, sizeof buf, "At t = %s", d);
-        int k = gv_text_wrap(v->text, GV_TITLE, GV_INK, P.x + l->px / 2, top, P.w - l->px, buf, 2, 1);
+        int k =
+            gv_text_wrap(v->text, GV_TITLE, GV_INK, P.x + l->px / 2, top, P.w - l->px, buf, 2, 1);
         top += k * gv_text_line(v->text, GV_TITLE);
     }
     if (at < 0)

@@ -458,7 +458,7 @@ START_TEST(test_compare_keeps_both_runs_readable_at_large_text)
                 ck_assert_int_ge(row->y, l->lanes.y);
                 ck_assert_int_le(row->y + row->h, l->lanes.y + l->lanes.h);
                 run_heads++;
-            } else if (row->kind == GV_ROW_LANE && i + 1 < l->n_rows) { /* the last: as the one before */
+            } else if (row->kind == GV_ROW_LANE && i + 1 < l->n_rows) { /* the last: as before */
                 min_pitch = next - row->y < min_pitch ? next - row->y : min_pitch;
             }
         }
@@ -731,7 +731,8 @@ START_TEST(test_exercise_reveal_shows_the_pending_drop_request)
         char want[96];
         snprintf(want, sizeof want, "Drop request set by %s at", ex.thread);
         ck_assert_msg(strstr(txt, want) && !strstr(txt, "No drop request pending"),
-                      "seed %d (%s, %s, %s) at %lld:\n%s", (int)seed, ex.topic, ex.set[0], ex.set[1],
+                      "seed %d (%s, %s, %s) at %lld:\n%s", (int)seed, ex.topic, ex.set[0],
+                      ex.set[1],
                       (long long)V.playhead, txt);
         free(txt);
         one_core += strstr(ex.set[1], "cores=1") != NULL;
