@@ -363,7 +363,10 @@ static bool panel_reaches(const char *name, const char *const *heads, int n_head
             break;
         ck_assert_msg(cue, "%s: more below at scroll %d of %d, and no cue", name,
                       V.lay.panel_scroll, V.lay.panel_max_scroll);
-        wheel_over_panel(-1);
+        /* a wheel notch scrolls two lines: at most half the window a frame,
+         * so every line is wholly in some frame */
+        int notches = V.lay.panel_view.h / 2 / (2 * V.lay.line);
+        wheel_over_panel(notches > 1 ? -notches : -1);
     }
     if (getenv("GILSIM_SHOT") && strcmp(name, "11-lock-contention.json") == 0)
         gv_save_png(S, "/tmp/gilsim-panel-end.png", (char[128]){0}, 128);
