@@ -396,11 +396,19 @@ static void write_thread_entry(FILE *f, const gsr_writer_t *w, uint32_t i)
     jstr(f, nm);
     fprintf(f, ", \"tid\": %d, \"from_threading\": %s", (int)th->tid,
             th->name ? "true" : "false");
-    /* the kernel's totals, for threads that ended before the process */
-    for (size_t k = 0; k < th->n; k++)
-        if (th->ev[k].e.kind == GSR_EV_SCHED)
-            fprintf(f, ", \"%s\": %lld", th->ev[k].e.x ? "os_run_delay_ns" : "os_cpu_ns",
-                    (long long)th->ev[k].e.arg * 1000);
+    /* the kernel's totals, read as the thread ended or, for a thread still
+     * there then, as the process exited (and then said so) */
+    bool at_exit = false;
+    for (size_t k = 0; k < th->n; k++) {
+        const gsr_event_t *e = &th->ev[k].e;
+        if (e->kind != GSR_EV_SCHED)
+            continue;
+        fprintf(f, ", \"%s\": %lld", e->x & 1 ? "os_run_delay_ns" : "os_cpu_ns",
+                (long long)e->arg * 1000);
+        at_exit = at_exit || (e->x & GSR_SCHED_AT_EXIT);
+    }
+    if (at_exit)
+        fputs(", \"os_totals_at_exit\": true", f);
     fputs(", \"events\": [", f);
     write_thread(f, w, i);
     fputs("\n    ]}", f);
