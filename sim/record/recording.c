@@ -95,6 +95,19 @@ char *gsr_read_all(int fd, size_t *n)
     return b;
 }
 
+size_t gsr_first_after(const int64_t *v, size_t n, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static char *slurp(const char *path, size_t *n, gs_error_t *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

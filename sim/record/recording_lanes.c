@@ -15,6 +15,7 @@
  *                         nothing named -> c_nogil (C code the profiler did
  *                         not see released the GIL).
  * The GIL lane is every thread's holds merged in time. */
+#include "record_int.h"
 #include "recording_int.h"
 #include "trace_int.h"
 
@@ -106,14 +107,7 @@ static int cmp_gil(const void *a, const void *b)
  * it, else -1. req is sorted. */
 static int64_t late_request(const int64_t *req, size_t n_req, int64_t h, int64_t r)
 {
-    size_t lo = 0, hi = n_req;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (req[mid] <= h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = gsr_first_after(req, n_req, h);
     return lo < n_req && req[lo] < r && r - req[lo] >= GSR_LATE_NS ? req[lo] : -1;
 }
 

@@ -10,6 +10,7 @@
  *   - spans, from begin/end pairs that nest (open_span, close_span).
  * Times are nanoseconds since the probe registered (t0). */
 #include "recorder_int.h"
+#include "record_int.h"
 
 #include <sched.h>
 #include <stdarg.h>
@@ -98,14 +99,7 @@ static int signalled(const gsr_writer_t *w, int64_t t, uint32_t self)
 /* true if some thread made a drop request in (a, b). */
 static bool request_between(const gsr_writer_t *w, int64_t a, int64_t b)
 {
-    size_t lo = 0, hi = w->n_requests;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (w->requests[mid] <= a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = gsr_first_after(w->requests, w->n_requests, a);
     return lo < w->n_requests && w->requests[lo] < b;
 }
 
