@@ -35,6 +35,8 @@ typedef struct run {
     char probe[4096];    /* the probe compiled for pi */
     char spool[4096];    /* the spool file; "" once removed */
     int64_t budget;      /* event bytes the spool may hold */
+    gsr_calib_t calib;   /* the host's costs (calibrate.c) */
+    bool have_calib;     /* calib was measured */
     int status;          /* the program's wait status */
     time_t started;      /* wall clock at the fork */
     int64_t t_end;       /* CLOCK_MONOTONIC when it ended */
@@ -305,10 +307,13 @@ int gs_record_run(const gs_record_opts_t *o, gs_record_result_t *res, gs_error_t
     int rc = check_request(&r, err);
     if (!rc)
         rc = prepare(&r, err);
+    if (!rc) /* the host's costs, for gilsim fit: measured before the program runs */
+        r.have_calib = gsr_calibrate(&r.calib) == 0;
     if (!rc)
         rc = run_program(&r, err);
     if (!rc) {
-        gsr_writer_t w = {.pi = &r.pi, .o = o, .t_end = r.t_end, .started = r.started};
+        gsr_writer_t w = {.pi = &r.pi, .o = o, .t_end = r.t_end, .started = r.started,
+                          .calib = r.have_calib ? &r.calib : NULL};
         ended_how(&r, &w);
         res->exit_status = w.exit_status;
         rc = write_out(&r, &w, res, err);

@@ -13,6 +13,7 @@
 #define GILSIM_RECORDER_INT_H
 
 #include "gilsim/record.h"
+#include "record_int.h"
 #include "spool.h"
 
 #include <stdbool.h>
@@ -98,6 +99,7 @@ typedef struct gsr_writer { /* everything the recording file says */
     time_t started;      /* wall clock, for recorded_at */
     int64_t *requests;   /* every drop request time, sorted (owned by the caller) */
     size_t n_requests;
+    const gsr_calib_t *calib; /* the host's costs, or NULL */
 } gsr_writer_t;
 
 /* Fills w->requests with every thread's drop request times, sorted (left

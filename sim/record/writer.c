@@ -300,7 +300,8 @@ static void write_head(FILE *f, const gsr_writer_t *w)
     fprintf(f, "  \"calls\": \"%s\",\n", w->o->calls_all ? "all" : "blocking");
 }
 
-/* The machine, the clock, and how much was recorded. */
+/* The machine (and its costs, when measured), the clock, and how much was
+ * recorded. */
 static void write_host(FILE *f, const gsr_writer_t *w)
 {
     gsr_hdr_t *h = (gsr_hdr_t *)w->s->h;
@@ -322,7 +323,15 @@ static void write_host(FILE *f, const gsr_writer_t *w)
     jstr(f, u.machine);
     fputs(", \"hostname\": ", f);
     jstr(f, u.nodename);
-    fprintf(f, "},\n  \"clock\": \"CLOCK_MONOTONIC\",\n  \"t0_monotonic_ns\": %lld,\n",
+    fputs("},\n", f);
+    if (w->calib)
+        fprintf(f, "  \"calibration\": {\"syscall_ns\": %lld, \"wake_hot_ns\": %lld, "
+                   "\"context_switch_ns\": %lld, \"wake_cold_ns\": %lld, \"timer_jitter_ns\": "
+                   "%lld},\n",
+                (long long)w->calib->syscall_ns, (long long)w->calib->wake_hot_ns,
+                (long long)w->calib->context_switch_ns, (long long)w->calib->wake_cold_ns,
+                (long long)w->calib->timer_jitter_ns);
+    fprintf(f, "  \"clock\": \"CLOCK_MONOTONIC\",\n  \"t0_monotonic_ns\": %lld,\n",
             (long long)w->t0);
     fprintf(f, "  \"duration_ns\": %lld,\n", (long long)(w->t_end - w->t0));
     fprintf(f, "  \"events_recorded\": %lld,\n", (long long)w->s->n_events);
