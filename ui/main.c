@@ -39,14 +39,18 @@ static void usage(FILE *f)
             "                    these settings (e.g. python.switch_interval=1ms), or\n"
             "                    without them the other GIL model\n"
             "  --select NAME     select the thread NAME (its metrics in the panel)\n"
+            "  --memory-budget SIZE  the most each run's trace may take (e.g. 512M, 4G;\n"
+            "                    default GILSIM_MEMORY_BUDGET or 1G): at the bound the run\n"
+            "                    stops and the window says so\n"
             "  --colour MODE     state (default) or thread: bars in each thread's colour (M)\n"
             "  --text-scale F    text size factor (default 1; Ctrl +/- in the window)\n"
             "  --quit-after MS   close the window after MS milliseconds (tests)\n"
             "  --timing          print the time to the first frame on stderr\n"
             "  --help, --version\n"
-            "keys: press H in the window. exit codes: 0 ok, 1 usage or invalid scenario,\n"
-            "2 the simulation could not run, 3 I/O error (scenario not read, PNG not\n"
-            "written, font or display missing).\n");
+            "keys: press H in the window; a long run shows its progress, Esc cancels it.\n"
+            "exit codes: 0 ok, 1 usage or invalid scenario, 2 the simulation could not\n"
+            "run or (--render) stopped at the memory budget, 3 I/O error (scenario not\n"
+            "read, PNG not written, font or display missing).\n");
 }
 
 static int parse_size(const char *s, int *w, int *h)
@@ -108,6 +112,16 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
                 a->range = val;
             else if (strcmp(o, "--select") == 0)
                 a->select = val;
+            else if (strcmp(o, "--memory-budget") == 0) {
+                /* as gilsim run and sweep read it */
+                if (gs_parse_bytes(val, &v->memory_budget) != 0 ||
+                    v->memory_budget < 1024 * 1024) {
+                    fprintf(stderr, "gilsim-view: --memory-budget wants a size of at least 1M, "
+                                    "a whole number with K, M, G or T (e.g. 512M, 4G), got '%s'\n",
+                            val);
+                    return -1;
+                }
+            }
             else if (strcmp(o, "--colour") == 0 || strcmp(o, "--color") == 0) {
                 if (strcmp(val, "thread") != 0 && strcmp(val, "state") != 0) {
                     fprintf(stderr, "gilsim-view: %s %s: expected thread or state\n", o, val);
@@ -299,11 +313,11 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
         fprintf(stderr, "gilsim-view: window and renderer (%s) %.1f ms after start\n",
                 renderer_name(r), ms_since(t_start));
     int rc = 0;
-    bool dirty = true, first = true;
+    bool dirty = true, first = true, applied = v->n_runs > 0;
     uint32_t first_ms = 0;
     while (!v->quit) {
         SDL_Event e;
-        int timeout = v->playing ? 10 : 100;
+        int timeout = v->playing ? 10 : gv_bg_busy(v) ? 50 : 100; /* progress: 10/s */
         if (SDL_WaitEventTimeout(&e, dirty ? 0 : timeout)) {
             do {
                 if (gv_view_event(v, &e))
@@ -315,6 +329,19 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
         uint32_t now = SDL_GetTicks();
         if (gv_view_tick(v, now))
             dirty = true;
+        if (!applied && v->n_runs) { /* the first load ended in the background */
+            applied = true;
+            dirty = true;
+            if (apply_view_args(a, v) != 0) {
+                rc = GS_EXIT_USAGE;
+                break;
+            }
+        }
+        if (!applied && !a->file && !gv_bg_busy(v)) { /* the built-in scenario failed */
+            fprintf(stderr, "gilsim-view: %s\n", v->banner);
+            rc = GS_EXIT_STOPPED;
+            break;
+        }
         if (a->quit_after_ms >= 0 && !first && now - first_ms >= (uint32_t)a->quit_after_ms)
             v->quit = true;
         if (!dirty)
@@ -340,6 +367,9 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
                         ms_since(t_start));
         }
     }
+    /* Q during a long run: it stops at its next event; a file still being
+     * read is left to the process's exit */
+    gv_bg_stop(v, 1000);
     gv_view_destroy(v);
     SDL_DestroyRenderer(r);
     SDL_DestroyWindow(win);
@@ -362,9 +392,14 @@ int main(int argc, char **argv)
     if (a.render) {
         /* no display needed: a software renderer on a surface */
         SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
+    } else {
+        /* the window: loads run on a thread of their own (bg.c); one that
+         * takes long shows its progress and opens the window meanwhile */
+        view.background = true;
     }
+    view.compare = a.compare; /* the first load makes both runs */
     int load_rc = gv_view_load(&view, a.file);
-    if (load_rc != 0) {
+    if (load_rc < 0) {
         if (a.render || !a.file) {
             fprintf(stderr, "gilsim-view: %s\n", view.banner);
             gv_view_destroy(&view);
@@ -372,15 +407,20 @@ int main(int argc, char **argv)
         }
         /* in a window: show the errors, let the user pick another file */
     }
-    view.compare = false;
-    if (a.compare && view.n_runs)
-        gv_view_set_compare(&view, true);
     if (view.n_runs && apply_view_args(&a, &view) != 0) {
         gv_view_destroy(&view);
         return GS_EXIT_USAGE;
     }
-    if (a.render)
-        return render(&a, &view);
+    if (a.render) {
+        /* a run cut by the memory budget: the picture up to there, and the
+         * message and exit status of gilsim run */
+        char limit[GV_BANNER_MAX];
+        bool cut = gv_view_limit_text(&view, limit, sizeof limit) > 0;
+        if (cut)
+            fprintf(stderr, "gilsim-view: %s\n", limit);
+        int rc = render(&a, &view);
+        return rc ? rc : cut ? GS_EXIT_STOPPED : GS_EXIT_OK;
+    }
     if (a.timing)
         fprintf(stderr, "gilsim-view: loaded and simulated %.1f ms after start\n", ms_since(&ts0));
     return window_loop(&a, &view, &ts0);
