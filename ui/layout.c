@@ -38,6 +38,38 @@ static gv_row_t *add_row(gv_layout_t *l, gv_row_kind_t k, int run, int lane, con
     return row;
 }
 
+/* Thread lanes grouped by process, each group in lane order: a counting sort
+ * over the lanes, O(lanes + processes) (issue 18: scanning every lane for
+ * every process took 17 s a frame at 64 000 processes). Fills first[np + 1]
+ * and order[]: process p's lanes are order[first[p] .. first[p + 1]). 0, or
+ * -1 when out of memory. */
+static int lanes_by_process(const gs_trace_t *t, int np, int **first_out, int **order_out)
+{
+    int nl = gs_trace_n_lanes(t);
+    int *first = calloc((size_t)np + 2, sizeof *first);
+    int *order = malloc((size_t)(nl ? nl : 1) * sizeof *order);
+    if (!first || !order) {
+        free(first);
+        free(order);
+        return -1;
+    }
+    for (int i = 0; i < nl; i++) {
+        const gs_lane_t *lane = gs_trace_lane(t, i);
+        if (lane->kind == GS_LANE_THREAD && lane->process >= 0 && lane->process < np)
+            first[lane->process + 2]++;
+    }
+    for (int p = 0; p < np; p++) /* first[p + 2] becomes where p + 1 starts */
+        first[p + 2] += first[p + 1];
+    for (int i = 0; i < nl; i++) { /* first[p + 1]: where p's next lane goes */
+        const gs_lane_t *lane = gs_trace_lane(t, i);
+        if (lane->kind == GS_LANE_THREAD && lane->process >= 0 && lane->process < np)
+            order[first[lane->process + 1]++] = i;
+    }
+    *first_out = first; /* first[p] .. first[p + 1] now */
+    *order_out = order;
+    return 0;
+}
+
 /* Rows in trace order: per process its GIL lane and threads, then cores. */
 static void make_rows(gv_view_t *v)
 {
@@ -51,18 +83,20 @@ static void make_rows(gv_view_t *v)
             add_row(l, GV_ROW_HEADER, r, -1, buf);
         }
         int np = gs_trace_n_processes(t);
+        int *first, *order;
+        if (lanes_by_process(t, np, &first, &order) != 0)
+            return; /* no rows: an empty picture rather than a crash */
         for (int p = 0; p < np; p++) {
             snprintf(buf, sizeof buf, "process %s", gs_trace_process_name(t, p));
             add_row(l, GV_ROW_HEADER, r, -1, buf);
             int gl = gs_trace_gil_lane(t, p);
             if (gl >= 0)
                 add_row(l, GV_ROW_LANE, r, gl, NULL);
-            for (int i = 0; i < gs_trace_n_lanes(t); i++) {
-                const gs_lane_t *lane = gs_trace_lane(t, i);
-                if (lane->kind == GS_LANE_THREAD && lane->process == p)
-                    add_row(l, GV_ROW_LANE, r, i, NULL);
-            }
+            for (int k = first[p]; k < first[p + 1]; k++)
+                add_row(l, GV_ROW_LANE, r, order[k], NULL);
         }
+        free(first);
+        free(order);
         add_row(l, GV_ROW_HEADER, r, -1, "cores");
         for (int c = 0; c < gs_trace_n_cores(t); c++)
             add_row(l, GV_ROW_LANE, r, gs_trace_core_lane(t, c), NULL);
