@@ -92,6 +92,9 @@ bench)
     ctest --test-dir build-release -L bench -V "$@"
     ;;
 reality)
+    # versions.py puts the whole regeneration's time on its page
+    GILSIM_REALITY_START=$(date +%s)
+    export GILSIM_REALITY_START
     install_missing "${PKGS_BUILD[@]}" python3
     build release
     if [ "${1:-}" = "--python" ]; then

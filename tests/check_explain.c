@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -314,6 +315,261 @@ START_TEST(test_state_text_names_holders_and_requests)
 }
 END_TEST
 
+
+/* ---- recordings ------------------------------------------------------------- */
+
+static gs_trace_t *load_rec(const char *path, gs_model_t **m)
+{
+    gs_trace_t *t = NULL;
+    gs_error_t err;
+    int rc = gs_recording_load(path, m, &t, &err);
+    ck_assert_msg(rc == 0, "%s: %s (%s)", path, err.msg, err.path);
+    gs_error_t chk;
+    ck_assert_msg(gs_trace_check(t, &chk) == 0, "%s: %s", path, chk.msg);
+    return t;
+}
+
+static char *named_chain(const gs_trace_t *t, const char *thread, int64_t at)
+{
+    int th = gs_trace_find_thread(t, thread);
+    ck_assert_int_ge(th, 0);
+    gs_why_link_t chain[GS_WHY_MAX_CHAIN];
+    int n = gs_explain(t, th, at, chain, GS_WHY_MAX_CHAIN);
+    size_t need = gs_explain_text(t, at, chain, n, NULL, 0) + 1;
+    char *buf = malloc(need);
+    ck_assert_ptr_nonnull(buf);
+    gs_explain_text(t, at, chain, n, buf, need);
+    return buf;
+}
+
+#define HAS(txt, what) ck_assert_msg(strstr(txt, what) != NULL, "no '%s' in:\n%s", what, txt)
+
+/* tests/data/drop_request.rec.json, written by hand: io's timed wait runs
+ * out at 6 ms while cpu is in list.sort, a C call that keeps the GIL, until
+ * 12 ms; a second request at 11 ms changes nothing; at 17.5 ms io asks again
+ * and cpu's last release leaves it to io's take at 18 ms to reset it. A
+ * recording knows no cores and no lock names: the text says so. */
+START_TEST(test_recording_fills_drop_request_facts)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/drop_request.rec.json", getenv("GILSIM_SOURCE_DIR"));
+    gs_model_t *m = NULL;
+    gs_trace_t *t = load_rec(path, &m);
+    ck_assert_uint_eq(gs_trace_facts(t), GS_FACT_DROP_REQUEST);
+    const gs_lane_t *dr = gs_trace_drop_request_track(t, 0);
+    int io = gs_trace_find_thread(t, "io"), cpu = gs_trace_find_thread(t, "cpu");
+    ck_assert_uint_eq(dr->n, 2);
+    ck_assert_int_eq(dr->iv[0].start_ns, MS(6));
+    ck_assert_int_eq(dr->iv[0].end_ns, MS(12)); /* cpu's forced drop resets it */
+    ck_assert_int_eq(dr->iv[0].who, io);
+    ck_assert_int_eq(dr->iv[1].start_ns, MS(17.5));
+    ck_assert_int_eq(dr->iv[1].end_ns, MS(18)); /* io's take resets it, not cpu's exit */
+    for (size_t i = 0; i < gs_trace_n_instants(t); i++) { /* a request names the holder */
+        const gs_instant_t *in = &gs_trace_instants(t)[i];
+        if (in->kind == GS_IN_DROP_REQUEST)
+            ck_assert_int_eq(in->arg, cpu);
+    }
+    char *c = named_chain(t, "io", MS(8));
+    HAS(c, "io is waiting for the GIL for 7.000 ms");
+    HAS(c, "the GIL is held by cpu");
+    HAS(c, "Drop request set by io at 6.000 ms, pending for 2.000 ms");
+    HAS(c, "cpu is in a C call that keeps the GIL: no eval-breaker check");
+    HAS(c, "-> cpu is running C that keeps the GIL (since 4.000 ms; on which core is not recorded)");
+    free(c);
+    c = named_chain(t, "io", MS(15)); /* asked at 12.5 ms, no request yet */
+    HAS(c, "No drop request pending");
+    free(c);
+    c = named_chain(t, "locker", MS(5));
+    HAS(c, "which lock, and who holds it, is not recorded");
+    free(c);
+    c = named_chain(t, "MainThread", MS(10));
+    HAS(c, "it waits for a thread to end (which one is not recorded)");
+    free(c);
+    char buf[2048];
+    ck_assert_uint_lt(gs_explain_state_text(t, MS(8), buf, sizeof buf), sizeof buf);
+    HAS(buf, "GIL of python: held by cpu since 500.000 us; 1 waiting for it.");
+    HAS(buf, "Drop request: set by io at 6.000 ms, pending for 2.000 ms.");
+    HAS(buf, "Ready queue (waiting for a core): not recorded");
+    HAS(buf, "who holds a lock, are not recorded");
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+/* Writes what a recorder would have seen of a simulated run: per thread its
+ * start, GIL requests, takes, releases (forced when the engine forced it,
+ * exit at the thread's end) and drop requests. */
+static void write_as_recording(const gs_trace_t *t, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"format\": \"gilsim-recording\", \"version\": 1, \"calls\": \"all\", "
+               "\"duration_ns\": %lld, \"threads\": [", (long long)gs_trace_end_ns(t));
+    const gs_lane_t *gil = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
+    for (int th = 0; th < gs_trace_n_threads(t); th++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+        fprintf(f, "%s{\"name\": \"%s\", \"events\": [", th ? ", " : "", l->name);
+        const char *sep = "";
+        if (l->n)
+            fprintf(f, "[%lld, \"start\"]", (long long)l->iv[0].start_ns), sep = ", ";
+        for (size_t i = 0; i < l->n; i++)
+            if (l->iv[i].state == GS_ST_WAIT_GIL)
+                fprintf(f, "%s[%lld, \"ask\"]", sep, (long long)l->iv[i].start_ns), sep = ", ";
+        for (size_t i = 0; i < gil->n; i++) {
+            const gs_interval_t *g = &gil->iv[i];
+            if (g->who != th)
+                continue;
+            bool forced = false;
+            for (size_t k = 0; k < gs_trace_n_instants(t); k++) {
+                const gs_instant_t *in = &gs_trace_instants(t)[k];
+                forced |= in->kind == GS_IN_FORCED_SWITCH && in->thread == th &&
+                          in->t_ns == g->end_ns;
+            }
+            bool last = l->n && g->end_ns >= l->iv[l->n - 1].end_ns;
+            fprintf(f, "%s[%lld, \"hold\"], [%lld, \"release\", \"%s\"]", sep,
+                    (long long)g->start_ns, (long long)g->end_ns,
+                    forced ? "forced" : last ? "exit" : "call");
+            sep = ", ";
+        }
+        for (size_t k = 0; k < gs_trace_n_instants(t); k++) {
+            const gs_instant_t *in = &gs_trace_instants(t)[k];
+            if (in->kind == GS_IN_DROP_REQUEST && in->thread == th)
+                fprintf(f, "%s[%lld, \"drop_request\"]", sep, (long long)in->t_ns), sep = ", ";
+        }
+        fprintf(f, "]}");
+    }
+    fprintf(f, "]}\n");
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A recording of a run gets the run's drop-request facts: the same pending
+ * stretches, set by the same threads, for every cpython3 lesson with one
+ * process (the property behind "the same answer where it has the data"). */
+START_TEST(test_recording_of_a_run_has_the_runs_drop_requests)
+{
+    const char *src = getenv("GILSIM_SOURCE_DIR");
+    char dir[1024], path[1400], rec[64];
+    snprintf(dir, sizeof dir, "%s/scenarios", src);
+    snprintf(rec, sizeof rec, "/tmp/gilsim-check-explain-%d.json", (int)getpid());
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int compared = 0, with_requests = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!strstr(de->d_name, ".json"))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        gs_model_t *m = NULL;
+        gs_diag_t diag;
+        memset(&diag, 0, sizeof diag);
+        ck_assert_int_eq(gs_scenario_load_file(path, NULL, 0, &m, &diag), 0);
+        if (m->n_processes != 1 || m->processes[0].python.gil != GS_GIL_CPYTHON3) {
+            gs_model_free(m);
+            continue;
+        }
+        int rc;
+        gs_trace_t *t = tu_run(m, &rc);
+        write_as_recording(t, rec);
+        gs_model_t *rm = NULL;
+        gs_trace_t *rt = load_rec(rec, &rm);
+        const gs_lane_t *a = gs_trace_drop_request_track(t, 0), *b = gs_trace_drop_request_track(rt, 0);
+        ck_assert_msg(a->n == b->n, "%s: %zu pending stretches in the run, %zu in its recording",
+                      de->d_name, a->n, b->n);
+        for (size_t i = 0; i < a->n; i++)
+            ck_assert_msg(a->iv[i].start_ns == b->iv[i].start_ns && a->iv[i].end_ns == b->iv[i].end_ns &&
+                              a->iv[i].who == b->iv[i].who,
+                          "%s: stretch %zu: run [%lld, %lld) by %d, recording [%lld, %lld) by %d",
+                          de->d_name, i, (long long)a->iv[i].start_ns, (long long)a->iv[i].end_ns,
+                          a->iv[i].who, (long long)b->iv[i].start_ns, (long long)b->iv[i].end_ns,
+                          b->iv[i].who);
+        for (size_t i = 0; i < gs_trace_n_instants(t); i++) { /* requests name the holder */
+            const gs_instant_t *x = &gs_trace_instants(t)[i];
+            bool same = x->kind != GS_IN_DROP_REQUEST;
+            for (size_t k = 0; k < gs_trace_n_instants(rt) && !same; k++) {
+                const gs_instant_t *y = &gs_trace_instants(rt)[k];
+                same = y->kind == x->kind && y->t_ns == x->t_ns && y->thread == x->thread &&
+                       y->arg == x->arg;
+            }
+            ck_assert_msg(same, "%s: the request at %lld names another holder", de->d_name,
+                          (long long)x->t_ns);
+        }
+        compared++;
+        with_requests += a->n > 0;
+        gs_trace_free(rt);
+        gs_model_free(rm);
+        gs_trace_free(t);
+        gs_model_free(m);
+    }
+    closedir(d);
+    remove(rec);
+    ck_assert_int_ge(compared, 8);
+    ck_assert_int_ge(with_requests, 4);
+}
+END_TEST
+
+/* ---- exercises ---------------------------------------------------------------- */
+
+/* For every topic and seed: the same seed gives the same variant; its
+ * settings load on its lesson and run; the answer, formatted as shown, reads
+ * back as a guess to within the shown digits and scores as exact. */
+START_TEST(test_exercise_variants_are_seeded_and_answers_read_back)
+{
+    const char *src = getenv("GILSIM_SOURCE_DIR");
+    ck_assert_int_ge(gs_exercise_n_topics(), 5);
+    ck_assert_int_eq(gs_exercise_make("nope", 1, &(gs_exercise_t){0}), GS_EINVAL);
+    for (int i = 0; i < gs_exercise_n_topics(); i++) {
+        int variants = 0;
+        char first[2][160] = {"", ""};
+        for (uint64_t seed = 1; seed <= 6; seed++) {
+            gs_exercise_t a, b;
+            ck_assert_int_eq(gs_exercise_make(gs_exercise_topic(i), seed, &a), 0);
+            ck_assert_int_eq(gs_exercise_make(gs_exercise_topic(i), seed, &b), 0);
+            ck_assert_str_eq(a.set[0], b.set[0]);
+            ck_assert_str_eq(a.set[1], b.set[1]);
+            if (seed == 1)
+                memcpy(first, a.set, sizeof first);
+            else
+                variants += strcmp(first[0], a.set[0]) || strcmp(first[1], a.set[1]);
+            char path[1024], sets[2][160];
+            snprintf(path, sizeof path, "%s/scenarios/%s", src, a.lesson);
+            gs_override_t ov[2];
+            for (int k = 0; k < 2; k++) {
+                snprintf(sets[k], sizeof sets[k], "%s", a.set[k]);
+                ck_assert_int_eq(gs_override_parse(sets[k], &ov[k]), 0);
+            }
+            gs_model_t *m = NULL;
+            gs_diag_t diag;
+            memset(&diag, 0, sizeof diag);
+            ck_assert_msg(gs_scenario_load_file(path, ov, 2, &m, &diag) == 0, "%s %s %s", path,
+                          a.set[0], a.set[1]);
+            m->seed = seed;
+            int rc;
+            gs_trace_t *t = tu_run(m, &rc);
+            gs_stats_t s;
+            ck_assert_int_eq(gs_stats_compute(t, &s), 0);
+            int64_t at;
+            int th;
+            double v = gs_exercise_answer(&a, t, &s, &at, &th);
+            ck_assert(v > 0);
+            ck_assert_int_ge(at, 0);
+            ck_assert_int_le(at, gs_trace_end_ns(t));
+            ck_assert_int_eq(th >= 0, a.thread != NULL);
+            char shown[32], score[64];
+            double back;
+            gs_exercise_format(&a, v, shown, sizeof shown);
+            ck_assert_msg(gs_exercise_read_guess(&a, shown, &back), "%s", shown);
+            gs_exercise_score(back, v, score, sizeof score);
+            ck_assert_msg(strcmp(score, "exact") == 0, "%s: %s reads back %g for %g (%s)",
+                          a.topic, shown, back, v, score);
+            gs_stats_destroy(&s);
+            gs_trace_free(t);
+            gs_model_free(m);
+        }
+        ck_assert_int_ge(variants, 1); /* the seed varies the exercise */
+    }
+}
+END_TEST
+
 static Suite *explain_suite(void)
 {
     Suite *s = suite_create("explain");
@@ -326,6 +582,9 @@ static Suite *explain_suite(void)
     tcase_add_test(tc, test_chain_no_free_core);
     tcase_add_test(tc, test_drop_request_track_matches_instants);
     tcase_add_test(tc, test_state_text_names_holders_and_requests);
+    tcase_add_test(tc, test_recording_fills_drop_request_facts);
+    tcase_add_test(tc, test_recording_of_a_run_has_the_runs_drop_requests);
+    tcase_add_test(tc, test_exercise_variants_are_seeded_and_answers_read_back);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -196,6 +196,16 @@ int gv_bg_start(gv_view_t *v, gv_spec_t *s)
     return GV_PENDING;
 }
 
+int gv_bg_wait(gv_view_t *v)
+{
+    gv_bg_t *b = v->bg;
+    int rc;
+    if (!b || !b->load)
+        return 0;
+    gv_job_wait(&b->job, -1, &rc);
+    return finish(v, rc, true);
+}
+
 bool gv_bg_tick(gv_view_t *v, uint32_t now_ms)
 {
     gv_bg_t *b = v->bg;

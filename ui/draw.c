@@ -465,6 +465,11 @@ static void row_labels(gv_view_t *v, SDL_Renderer *r)
         if (row->h >= lh * 3 / 5)
             gv_text_draw_fit(v->text, st, lane->kind == GS_LANE_THREAD ? GV_INK : GV_MUTED, pad,
                              row->y + (row->h - lh) / 2, l->labels.w - pad * 3 / 2, lane->name);
+        if (lane->kind == GS_LANE_CORE && lane->n == 0 && row->h >= lh * 3 / 5 &&
+            !(gs_trace_facts(v->run[row->run].trace) & GS_FACT_CORES)) /* a recording */
+            gv_text_draw_fit(v->text, st, GV_MUTED, l->lanes.x + pad, row->y + (row->h - lh) / 2,
+                             l->lanes.w - 2 * pad,
+                             "not recorded: a recording does not read the kernel's scheduler");
         bar_labels(v, row);
     }
     SDL_RenderSetClipRect(r, NULL);
@@ -478,13 +483,32 @@ static void row_labels(gv_view_t *v, SDL_Renderer *r)
     }
 }
 
+/* The playhead's time label: its box on the axis and its text; false when
+ * the playhead is not in view. */
+static bool playhead_label(gv_view_t *v, SDL_Rect *box, char *buf, size_t n)
+{
+    gv_layout_t *l = &v->lay;
+    if (v->playhead < v->t0 || v->playhead > v->t1 || v->playhead >= v->end_ns)
+        return false;
+    int x = (int)gv_t_to_x(v, v->playhead);
+    gv_fmt_at(buf, n, v->playhead, gv_tick_step(v) / 100 + 1);
+    int tw = gv_text_width(v->text, GV_BOLD, buf);
+    *box = (SDL_Rect){x - tw / 2 - 6, l->axis.y + 2, tw + 12, l->line};
+    if (box->x + box->w > l->axis.x + l->axis.w)
+        box->x = l->axis.x + l->axis.w - box->w;
+    return true;
+}
+
+/* Ticks and their times; a time the playhead's label would cover is left
+ * out (the label says where the playhead is, the ticks around it the scale). */
 static void axis(gv_view_t *v, SDL_Renderer *r)
 {
     gv_layout_t *l = &v->lay;
-    SDL_Rect a = l->axis;
+    SDL_Rect a = l->axis, ph;
+    char buf[48];
+    bool has_ph = playhead_label(v, &ph, buf, sizeof buf);
     gv_fill(r, (SDL_Rect){a.x, a.y, a.w, 2}, GV_INK, 255);
     int64_t step = gv_tick_step(v);
-    char buf[48];
     for (int64_t t = (v->t0 + step - 1) / step * step; t <= v->t1; t += step) {
         int x = (int)gv_t_to_x(v, t);
         if (x > a.x + a.w)
@@ -495,7 +519,13 @@ static void axis(gv_view_t *v, SDL_Renderer *r)
         int tx = x - tw / 2;
         if (tx < a.x - l->px)
             tx = a.x - l->px;
-        if (tx + tw > a.x + a.w + l->px)
+        int right = l->panel.x - l->px / 4; /* not under the panel */
+        if (tx + tw > right && tx + tw - right < tw / 2)
+            tx = right - tw;
+        if (tx + tw > right)
+            continue;
+        SDL_Rect tr = {tx - l->px / 4, a.y + l->px / 3, tw + l->px / 2, l->line};
+        if (has_ph && SDL_HasIntersection(&tr, &ph))
             continue;
         gv_text_draw(v->text, GV_REGULAR, GV_INK, tx, a.y + l->px / 3, buf);
     }
@@ -539,16 +569,12 @@ static void annotations(gv_view_t *v, SDL_Renderer *r)
 static void playhead(gv_view_t *v, SDL_Renderer *r)
 {
     gv_layout_t *l = &v->lay;
-    if (v->playhead < v->t0 || v->playhead > v->t1 || v->playhead >= v->end_ns)
+    SDL_Rect box;
+    char buf[48];
+    if (!playhead_label(v, &box, buf, sizeof buf))
         return;
     int x = (int)gv_t_to_x(v, v->playhead);
     gv_fill(r, (SDL_Rect){x - 1, l->lanes.y, 3, l->lanes.h + l->px / 2}, GV_INK, 255);
-    char buf[48];
-    gv_fmt_at(buf, sizeof buf, v->playhead, gv_tick_step(v) / 100 + 1);
-    int tw = gv_text_width(v->text, GV_BOLD, buf);
-    SDL_Rect box = {x - tw / 2 - 6, l->axis.y + 2, tw + 12, l->line};
-    if (box.x + box.w > l->axis.x + l->axis.w)
-        box.x = l->axis.x + l->axis.w - box.w;
     gv_fill(r, box, GV_INK, 255);
     gv_text_draw(v->text, GV_BOLD, 0xFFFFFFu, box.x + 6, box.y, buf);
 }

@@ -200,16 +200,99 @@ static void scroll_to_thread(gv_view_t *v, int th)
     }
 }
 
-static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
+/* Keys that move in time, zoom, select or scroll: 1 or 0 (redraw or not),
+ * or -1 when sym is not one of them. */
+static int key_moves(gv_view_t *v, SDL_Keycode sym, bool ctrl, bool shift)
 {
-    SDL_Keycode sym = k->keysym.sym;
-    bool ctrl = (k->keysym.mod & KMOD_CTRL) != 0;
-    bool shift = (k->keysym.mod & KMOD_SHIFT) != 0;
     int64_t span = v->t1 - v->t0;
-    if (v->help && sym != SDLK_h && sym != SDLK_F1) {
-        v->help = false;
-        return true;
+    switch (sym) {
+    case SDLK_SPACE: toggle_play(v); return 1;
+    case SDLK_PERIOD: step_event(v, +1); return 1;
+    case SDLK_COMMA: step_event(v, -1); return 1;
+    case SDLK_HOME:
+    case SDLK_END:
+        v->playing = false;
+        gv_view_set_playhead(v, sym == SDLK_HOME ? 0 : v->end_ns);
+        return 1;
+    case SDLK_LEFT: gv_view_pan(v, -span / (shift ? 2 : 8)); return 1;
+    case SDLK_RIGHT: gv_view_pan(v, span / (shift ? 2 : 8)); return 1;
+    case SDLK_UP:
+    case SDLK_DOWN: {
+        int n = v->n_runs ? gs_trace_n_threads(v->run[0].trace) : 0;
+        if (n == 0)
+            return 0;
+        v->selected = sym == SDLK_DOWN ? (v->selected + 1) % n : (v->selected + n - 1) % n;
+        if (v->selected < 0)
+            v->selected += n;
+        scroll_to_thread(v, v->selected);
+        return 1;
     }
+    case SDLK_PLUS:
+    case SDLK_EQUALS:
+    case SDLK_KP_PLUS:
+    case SDLK_MINUS:
+    case SDLK_KP_MINUS: {
+        int dir = sym == SDLK_MINUS || sym == SDLK_KP_MINUS ? -1 : +1;
+        if (ctrl)
+            text_size(v, dir);
+        else
+            gv_view_zoom(v, dir > 0 ? 0.5 : 2.0, zoom_center(v));
+        return 1;
+    }
+    case SDLK_0:
+        if (ctrl)
+            text_size(v, 0);
+        return ctrl;
+    case SDLK_f: gv_view_fit(v); return 1;
+    case SDLK_PAGEUP:
+    case SDLK_PAGEDOWN: /* scroll the lanes; place_rows clamps */
+        v->lay.scroll += (sym == SDLK_PAGEDOWN ? 1 : -1) * v->lay.lanes.h * 4 / 5;
+        return 1;
+    case SDLK_LEFTBRACKET:
+        v->speed_idx = rate_index(v) > 0 ? rate_index(v) - 1 : 0;
+        return 1;
+    case SDLK_RIGHTBRACKET:
+        v->speed_idx = rate_index(v) + 1 < N_RATES ? rate_index(v) + 1 : N_RATES - 1;
+        return 1;
+    default: return -1;
+    }
+}
+
+/* Keys that change a mode: after the playhead (V), colours (M), the knob
+ * target in compare mode (Tab). */
+static int key_modes(gv_view_t *v, SDL_Keycode sym)
+{
+    switch (sym) {
+    case SDLK_v:
+        v->future = (v->future + 1) % GV_FUTURE_MODES;
+        gv_view_notice(v, false, "after the playhead: %s",
+                       v->future == GV_FUTURE_DIM    ? "the run is drawn dimmed"
+                       : v->future == GV_FUTURE_SHOW ? "the run is drawn in full"
+                                                     : "hidden, revealed as it plays");
+        return 1;
+    case SDLK_TAB: /* the knobs act on run A or run B */
+        if (!v->compare) {
+            gv_view_notice(v, false, "one run: the knobs act on it (C compares two)");
+            return 1;
+        }
+        v->target = !v->target;
+        gv_view_notice(v, false, "the knobs act on run %s: %s", v->target ? "B" : "A",
+                       v->run[v->target].label);
+        return 1;
+    case SDLK_m:
+        v->color_by_thread = !v->color_by_thread;
+        gv_view_notice(v, false, "colours: %s", v->color_by_thread
+                                                   ? "by thread (running bars, the GIL's holder, "
+                                                     "the cores' threads; waits keep theirs)"
+                                                   : "by state");
+        return 1;
+    default: return -1;
+    }
+}
+
+/* The knobs, files, exercise, screenshot, help and quit. */
+static bool key_actions(gv_view_t *v, SDL_Keycode sym, bool shift)
+{
     switch (sym) {
     case SDLK_q: v->quit = true; return false;
     case SDLK_ESCAPE:
@@ -217,68 +300,11 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
             v->banner[0] = 0;
             return true;
         }
+        if (v->exercise.state == GV_EX_REVEAL) {
+            v->exercise.state = GV_EX_OFF;
+            return true;
+        }
         return false;
-    case SDLK_SPACE: toggle_play(v); return true;
-    case SDLK_PERIOD: step_event(v, +1); return true;
-    case SDLK_COMMA: step_event(v, -1); return true;
-    case SDLK_HOME:
-        v->playing = false;
-        gv_view_set_playhead(v, 0);
-        return true;
-    case SDLK_END:
-        v->playing = false;
-        gv_view_set_playhead(v, v->end_ns);
-        return true;
-    case SDLK_LEFT: gv_view_pan(v, -span / (shift ? 2 : 8)); return true;
-    case SDLK_RIGHT: gv_view_pan(v, span / (shift ? 2 : 8)); return true;
-    case SDLK_UP:
-    case SDLK_DOWN: {
-        int n = v->n_runs ? gs_trace_n_threads(v->run[0].trace) : 0;
-        if (n == 0)
-            return false;
-        v->selected = sym == SDLK_DOWN ? (v->selected + 1) % n : (v->selected + n - 1) % n;
-        if (v->selected < 0)
-            v->selected += n;
-        scroll_to_thread(v, v->selected);
-        return true;
-    }
-    case SDLK_PLUS:
-    case SDLK_EQUALS:
-    case SDLK_KP_PLUS:
-        if (ctrl)
-            text_size(v, +1);
-        else
-            gv_view_zoom(v, 0.5, zoom_center(v));
-        return true;
-    case SDLK_MINUS:
-    case SDLK_KP_MINUS:
-        if (ctrl)
-            text_size(v, -1);
-        else
-            gv_view_zoom(v, 2.0, zoom_center(v));
-        return true;
-    case SDLK_0:
-        if (ctrl)
-            text_size(v, 0);
-        return ctrl;
-    case SDLK_f: gv_view_fit(v); return true;
-    case SDLK_v:
-        v->future = (v->future + 1) % GV_FUTURE_MODES;
-        gv_view_notice(v, false, "after the playhead: %s",
-                       v->future == GV_FUTURE_DIM    ? "the run is drawn dimmed"
-                       : v->future == GV_FUTURE_SHOW ? "the run is drawn in full"
-                                                     : "hidden, revealed as it plays");
-        return true;
-    case SDLK_PAGEUP:
-    case SDLK_PAGEDOWN: /* scroll the lanes; place_rows clamps */
-        v->lay.scroll += (sym == SDLK_PAGEDOWN ? 1 : -1) * v->lay.lanes.h * 4 / 5;
-        return true;
-    case SDLK_LEFTBRACKET:
-        v->speed_idx = rate_index(v) > 0 ? rate_index(v) - 1 : 0;
-        return true;
-    case SDLK_RIGHTBRACKET:
-        v->speed_idx = rate_index(v) + 1 < N_RATES ? rate_index(v) + 1 : N_RATES - 1;
-        return true;
     case SDLK_i: step_interval(v, shift ? -1 : +1); return true;
     case SDLK_k: step_cores(v, shift ? -1 : +1); return true;
     case SDLK_t: step_timeslice(v, shift ? -1 : +1); return true;
@@ -287,29 +313,29 @@ static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
     case SDLK_c: press(v, GV_BTN_COMPARE); return true;
     case SDLK_o: gv_picker_open(v); return true;
     case SDLK_l: gv_picker_lessons(v); return true;
-    case SDLK_TAB: /* the knobs act on run A or run B */
-        if (!v->compare) {
-            gv_view_notice(v, false, "one run: the knobs act on it (C compares two)");
-            return true;
-        }
-        v->target = !v->target;
-        gv_view_notice(v, false, "the knobs act on run %s: %s", v->target ? "B" : "A",
-                       v->run[v->target].label);
-        return true;
     case SDLK_u: gv_view_reset_knobs(v); return true;
-    case SDLK_m:
-        v->color_by_thread = !v->color_by_thread;
-        gv_view_notice(v, false, "colours: %s", v->color_by_thread
-                                                   ? "by thread (running bars, the GIL's holder, "
-                                                     "the cores' threads; waits keep theirs)"
-                                                   : "by state");
-        return true;
+    case SDLK_e: gv_exercise_start(v); return true;
     case SDLK_r: gv_view_reload(v); return true;
     case SDLK_s: v->want_screenshot = true; return true;
     case SDLK_h:
     case SDLK_F1: v->help = !v->help; return true;
     default: return false;
     }
+}
+
+static bool key(gv_view_t *v, const SDL_KeyboardEvent *k)
+{
+    SDL_Keycode sym = k->keysym.sym;
+    bool ctrl = (k->keysym.mod & KMOD_CTRL) != 0;
+    bool shift = (k->keysym.mod & KMOD_SHIFT) != 0;
+    if (v->help && sym != SDLK_h && sym != SDLK_F1) {
+        v->help = false;
+        return true;
+    }
+    int r = key_moves(v, sym, ctrl, shift);
+    if (r < 0)
+        r = key_modes(v, sym);
+    return r >= 0 ? r : key_actions(v, sym, shift);
 }
 
 /* ---- mouse -------------------------------------------------------------------- */
@@ -391,6 +417,8 @@ bool gv_view_event(gv_view_t *v, const SDL_Event *e)
     if (gv_bg_event(v, e))
         return true;
     if (v->picker.open && gv_picker_event(v, e))
+        return true;
+    if (gv_exercise_event(v, e)) /* while asking: nothing else may show the run */
         return true;
     int x, y;
     switch (e->type) {

@@ -1,7 +1,7 @@
 /* layout.c - where everything goes, from the output size and the text size.
  *
  *  +------------------------------------------------------------------+
- *  | title: scenario name, description (2 lines at most)              |
+ *  | title: scenario name, description (up to a quarter of the height)|
  *  | knob bar: GIL, interval [-][+], cores [-][+], policy, compare ... |
  *  +--------+---------------------------------------------+-----------+
  *  | labels | lanes (one row per lane, headers between)   | panel:    |

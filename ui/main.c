@@ -210,6 +210,7 @@ static int apply_view_args(const args_t *a, gv_view_t *v)
     }
     if (a->select) {
         const gs_trace_t *tr = v->run[0].trace;
+        v->selected = -1; /* not the thread the opening instant selected */
         for (int i = 0; i < gs_trace_n_threads(tr); i++)
             if (strcmp(gs_trace_lane(tr, gs_trace_thread_lane(tr, i))->name, a->select) == 0)
                 v->selected = i;

@@ -18,26 +18,42 @@ static const char *scenario_name(const gv_view_t *v)
 
 static const char *scenario_desc(const gv_view_t *v)
 {
+    if (v->exercise.state == GV_EX_ASK) /* a lesson's description may give the answer */
+        return "Predict first: the run and the lesson's description are hidden until Enter.";
     return v->n_runs ? gs_trace_description(v->run[0].trace)
                      : "No scenario loaded: press O to pick one, or drop a file here.";
 }
 
+/* The description is wrapped whole (at large text a lesson's takes six
+ * lines), up to a quarter of the window's height; only beyond that is the
+ * last line cut with an ellipsis. */
+static int desc_max_lines(gv_view_t *v)
+{
+    int lh = gv_text_line(v->text, GV_REGULAR);
+    int n = lh > 0 ? v->lay.h / 4 / lh : 2;
+    return n < 2 ? 2 : n;
+}
+
+/* Needs v->lay.h (gv_layout sets it first). */
 int gv_title_height(gv_view_t *v, int w)
 {
     int pad = gv_text_px(v->text) / 2;
-    int lines = gv_text_wrap(v->text, GV_REGULAR, GV_MUTED, 0, 0, w - 2 * pad, scenario_desc(v), 2,
-                             0);
+    int lines = gv_text_wrap(v->text, GV_REGULAR, GV_MUTED, 0, 0, w - 2 * pad, scenario_desc(v),
+                             desc_max_lines(v), 0);
     return pad / 2 + gv_text_line(v->text, GV_TITLE) + lines * gv_text_line(v->text, GV_REGULAR) +
            pad / 2;
 }
 
 /* ---- knob bar ------------------------------------------------------------------ */
 
+/* A button; with r NULL only its width (the knob bar measures first). */
 static int button(gv_view_t *v, SDL_Renderer *r, int x, int y, const char *label, bool on,
                   gv_button_t id)
 {
     int px = v->lay.px, tw = gv_text_width(v->text, GV_BOLD, label);
     SDL_Rect b = {x, y, tw + px, v->lay.line};
+    if (!r)
+        return b.w;
     gv_fill(r, b, on ? 0x0072B2u : 0xFFFFFFu, 255);
     gv_frame(r, b, on ? 0x0072B2u : 0x8A8A8Au, 1);
     gv_text_draw(v->text, GV_BOLD, on ? 0xFFFFFFu : GV_INK, x + px / 2, y, label);
@@ -45,9 +61,47 @@ static int button(gv_view_t *v, SDL_Renderer *r, int x, int y, const char *label
     return b.w;
 }
 
-static int label(gv_view_t *v, int x, int y, uint32_t rgb, const char *s)
+static int label(gv_view_t *v, SDL_Renderer *r, int x, int y, uint32_t rgb, const char *s)
 {
-    return gv_text_draw(v->text, GV_REGULAR, rgb, x, y, s);
+    return r ? gv_text_draw(v->text, GV_REGULAR, rgb, x, y, s)
+             : gv_text_width(v->text, GV_REGULAR, s);
+}
+
+/* The left side of the knob bar from x: the GIL model, the switch interval,
+ * the cores, the OS policy (and its slice), compare. With r NULL it only
+ * measures; short_gil names no GIL "none" (at large text). Returns the x
+ * after it. */
+static int left_knobs(gv_view_t *v, SDL_Renderer *r, int x, int y, bool short_gil)
+{
+    int px = v->lay.px, gap = px / 3;
+    const gv_knobs_t *kn = gv_view_knobs(v);
+    char buf[64], d[32];
+    if (v->compare) /* which run the knobs act on */
+        x += label(v, r, x, y, GV_ACCENT, v->target ? "B:" : "A:") + gap;
+    x += label(v, r, x, y, GV_MUTED, kn->set_gil ? "GIL* " : "GIL ") + gap;
+    const char *gil = kn->gil != GS_GIL_NONE ? gs_gil_name((gs_gil_kind_t)kn->gil)
+                      : short_gil             ? "none"
+                                              : "none (free-threaded)";
+    x += button(v, r, x, y, gil, false, GV_BTN_GIL) + px;
+    uint32_t c = kn->gil == GS_GIL_CPYTHON3 ? GV_INK : 0xA0A0A0u;
+    gv_interval_name(d, sizeof d, kn->interval_ns);
+    snprintf(buf, sizeof buf, "switch interval%s %s", kn->set_interval ? "*" : "", d);
+    x += label(v, r, x, y, c, buf) + gap;
+    x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_INTERVAL_DOWN) + 2;
+    x += button(v, r, x, y, "+", false, GV_BTN_INTERVAL_UP) + px;
+    snprintf(buf, sizeof buf, "cores%s %d", kn->set_cores ? "*" : "", kn->cores);
+    x += label(v, r, x, y, GV_INK, buf) + gap;
+    x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_CORES_DOWN) + 2;
+    x += button(v, r, x, y, "+", false, GV_BTN_CORES_UP) + px;
+    x += label(v, r, x, y, GV_MUTED, kn->set_policy ? "OS* " : "OS ") + gap;
+    x += button(v, r, x, y, gs_policy_name((gs_policy_t)kn->policy), false, GV_BTN_POLICY) + gap;
+    if (kn->policy == GS_POLICY_RR || kn->policy == GS_POLICY_PRIORITY) {
+        gv_interval_name(d, sizeof d, kn->timeslice_ns);
+        snprintf(buf, sizeof buf, "slice%s %s (T)", kn->set_timeslice ? "*" : "", d);
+        x += label(v, r, x, y, GV_INK, buf) + gap;
+    }
+    x += px - gap;
+    return x + button(v, r, x, y, "compare (C)", v->compare, GV_BTN_COMPARE) + px;
 }
 
 static void knob_bar(gv_view_t *v, SDL_Renderer *r)
@@ -57,44 +111,19 @@ static void knob_bar(gv_view_t *v, SDL_Renderer *r)
     gv_fill(r, k, GV_PANEL, 255);
     gv_fill(r, (SDL_Rect){0, k.y + k.h - 1, k.w, 1}, 0xCCCCCCu, 255);
     int px = l->px, y = k.y + (k.h - l->line) / 2, x = px / 2, gap = px / 3;
-    const gv_knobs_t *kn = gv_view_knobs(v);
-    char buf[64], d[32];
-    if (v->n_runs) {
-        if (v->compare) { /* which run the knobs act on */
-            x += label(v, x, y, GV_ACCENT, v->target ? "B:" : "A:") + gap;
-        }
-        x += label(v, x, y, GV_MUTED, kn->set_gil ? "GIL* " : "GIL ") + gap;
-        x += button(v, r, x, y, kn->gil == GS_GIL_NONE ? "none (free-threaded)"
-                                                       : gs_gil_name((gs_gil_kind_t)kn->gil),
-                    false, GV_BTN_GIL) + px;
-        uint32_t c = kn->gil == GS_GIL_CPYTHON3 ? GV_INK : 0xA0A0A0u;
-        gv_interval_name(d, sizeof d, kn->interval_ns);
-        snprintf(buf, sizeof buf, "switch interval%s %s", kn->set_interval ? "*" : "", d);
-        x += label(v, x, y, c, buf) + gap;
-        x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_INTERVAL_DOWN) + 2;
-        x += button(v, r, x, y, "+", false, GV_BTN_INTERVAL_UP) + px;
-        snprintf(buf, sizeof buf, "cores%s %d", kn->set_cores ? "*" : "", kn->cores);
-        x += label(v, x, y, GV_INK, buf) + gap;
-        x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_CORES_DOWN) + 2;
-        x += button(v, r, x, y, "+", false, GV_BTN_CORES_UP) + px;
-        x += label(v, x, y, GV_MUTED, kn->set_policy ? "OS* " : "OS ") + gap;
-        x += button(v, r, x, y, gs_policy_name((gs_policy_t)kn->policy), false, GV_BTN_POLICY) + gap;
-        if (kn->policy == GS_POLICY_RR || kn->policy == GS_POLICY_PRIORITY) {
-            gv_interval_name(d, sizeof d, kn->timeslice_ns);
-            snprintf(buf, sizeof buf, "slice%s %s (T)", kn->set_timeslice ? "*" : "", d);
-            x += label(v, x, y, GV_INK, buf) + gap;
-        }
-        x += px - gap;
-        x += button(v, r, x, y, "compare (C)", v->compare, GV_BTN_COMPARE) + px;
-    }
     /* right side, right-aligned; at large text only the keys, so that they
-     * stay on screen (clicks still work) */
+     * stay on screen (clicks still work), and no GIL is then just "none" */
     const char *full[] = {"help (H)", "reload (R)", "open (O)"}, *keys[] = {"H", "R", "O"};
     const char *const *right = full;
     gv_button_t ids[] = {GV_BTN_HELP, GV_BTN_RELOAD, GV_BTN_OPEN};
-    int need = px / 2;
-    for (int i = 0; i < 3; i++)
+    int need = px / 2, need_keys = px / 2;
+    for (int i = 0; i < 3; i++) {
         need += gv_text_width(v->text, GV_BOLD, full[i]) + px + gap;
+        need_keys += gv_text_width(v->text, GV_BOLD, keys[i]) + px + gap;
+    }
+    bool short_gil = v->n_runs && k.w - need_keys < left_knobs(v, NULL, x, y, false);
+    if (v->n_runs)
+        x = left_knobs(v, r, x, y, short_gil);
     if (k.w - need < x)
         right = keys;
     int rx = k.w - px / 2;
@@ -116,7 +145,8 @@ void gv_draw_title(gv_view_t *v, SDL_Renderer *r)
     int y = pad / 2;
     gv_text_draw_fit(v->text, GV_TITLE, GV_INK, pad, y, l->w - 2 * pad, scenario_name(v));
     y += gv_text_line(v->text, GV_TITLE);
-    gv_text_wrap(v->text, GV_REGULAR, GV_MUTED, pad, y, l->w - 2 * pad, scenario_desc(v), 2, 1);
+    gv_text_wrap(v->text, GV_REGULAR, GV_MUTED, pad, y, l->w - 2 * pad, scenario_desc(v),
+                 desc_max_lines(v), 1);
     knob_bar(v, r);
 }
 
@@ -162,58 +192,106 @@ static void legend_mark(SDL_Renderer *r, int kind, int x, int y, int s)
     }
 }
 
+/* The legend's pen: items flow left to right and wrap at x0 + w. */
+typedef struct legend {
+    gv_view_t *v;
+    SDL_Renderer *r; /* NULL: measure only */
+    int x0, w, x, y, s, px, line;
+} legend_t;
+
+enum { LG_SWATCH = -100, LG_STRIPE = -101 }; /* else a legend_mark kind */
+
+static void legend_item(legend_t *g, int mark, uint32_t rgb, const char *text)
+{
+    int iw = g->s + g->px / 3 + gv_text_width(g->v->text, GV_REGULAR, text) + g->px;
+    if (g->x + iw > g->x0 + g->w && g->x > g->x0) {
+        g->x = g->x0;
+        g->y += g->line + g->px / 4;
+    }
+    if (g->r) {
+        int sy = g->y + (g->line - g->s) / 2, s = g->s;
+        if (mark == LG_SWATCH || mark == LG_STRIPE) {
+            gv_fill(g->r, (SDL_Rect){g->x, sy, s, s}, rgb, 255);
+            if (mark == LG_STRIPE)
+                gv_fill(g->r, (SDL_Rect){g->x, sy + s * 2 / 3, s, s - s * 2 / 3},
+                        gs_state_color(GS_ST_PY), 255);
+            gv_frame(g->r, (SDL_Rect){g->x, sy, s, s}, 0x777777u, 1);
+        } else {
+            legend_mark(g->r, mark, g->x, sy, s);
+        }
+        gv_text_draw(g->v->text, GV_REGULAR, GV_INK, g->x + s + g->px / 3, g->y, text);
+    }
+    g->x += iw;
+}
+
+/* In thread-colour mode (M) a running bar, the GIL lane and the cores take
+ * the colour of the thread: the legend names the threads' colours (the
+ * first ones; every lane has its colour key beside its name) instead of the
+ * running states'. */
+static void legend_threads(legend_t *g)
+{
+    const gs_trace_t *t = g->v->n_runs ? g->v->run[0].trace : NULL;
+    int n = t ? gs_trace_n_threads(t) : 0, shown = n > 8 ? 7 : n;
+    char buf[128];
+    for (int th = 0; th < shown; th++) {
+        snprintf(buf, sizeof buf, "%s runs or holds the GIL",
+                 gs_trace_lane(t, gs_trace_thread_lane(t, th))->name);
+        legend_item(g, LG_SWATCH, gv_thread_color(th), buf);
+    }
+    if (shown < n) {
+        snprintf(buf, sizeof buf, "\xE2\x80\xA6 %d more threads, each in its colour", n - shown);
+        legend_item(g, LG_SWATCH, gv_thread_color(shown), buf);
+    }
+}
+
 /* Lays out (and with draw, paints) the play control and the legend items;
  * returns the height used. */
 int gv_legend_height(gv_view_t *v, SDL_Renderer *r, int x0, int y0, int w, int draw)
 {
     static const struct {
-        int state; /* gs_state_t, -1 for the stripe, -2.. markers */
-        const char *text;
-    } items[] = {
-        {GS_ST_PY, NULL},       {GS_ST_C_GIL, NULL},    {GS_ST_C_NOGIL, NULL},
-        {GS_ST_WAIT_GIL, NULL}, {GS_ST_READY, NULL},    {-1, "ready, still holding the GIL"},
-        {GS_ST_IO, NULL},       {GS_ST_SLEEP, NULL},    {GS_ST_WAIT_LOCK, "waiting on a lock, event, queue or join"},
-        {GS_ST_SWITCH, NULL},   {-2, "drop request"},   {-3, "forced switch"},
-        {-4, "futile wake-up"}, {-7, "preempted by the OS"}, {-5, "deadlock"},
-        {-6, "annotation"},
+        int mark;  /* LG_SWATCH, LG_STRIPE, or a legend_mark kind */
+        int state; /* the swatch's gs_state_t */
+        const char *text; /* NULL: the state's text */
+    } waits[] = {
+        {LG_SWATCH, GS_ST_WAIT_GIL, NULL},
+        {LG_SWATCH, GS_ST_READY, NULL},
+        {LG_STRIPE, GS_ST_READY, "ready, still holding the GIL"},
+        {LG_SWATCH, GS_ST_IO, NULL},
+        {LG_SWATCH, GS_ST_SLEEP, NULL},
+        {LG_SWATCH, GS_ST_WAIT_LOCK, "waiting on a lock, event, queue or join"},
+        {LG_SWATCH, GS_ST_SWITCH, NULL},
+        {0, 0, "drop request"},
+        {1, 0, "forced switch"},
+        {2, 0, "futile wake-up"},
+        {5, 0, "preempted by the OS"},
+        {3, 0, "deadlock"},
+        {4, 0, "annotation"},
     };
-    int px = gv_text_px(v->text), line = gv_text_line(v->text, GV_REGULAR);
-    int s = px * 4 / 5, x = x0, y = y0 + px / 4;
+    legend_t g = {v, draw ? r : NULL, x0, w, x0, y0 + gv_text_px(v->text) / 4, 0,
+                  gv_text_px(v->text), gv_text_line(v->text, GV_REGULAR)};
+    g.s = g.px * 4 / 5;
     char play[96];
     play_text(v, play, sizeof play);
-    int pw = gv_text_width(v->text, GV_BOLD, play) + px;
-    if (draw) {
-        SDL_Rect b = {x, y, pw, line};
+    int pw = gv_text_width(v->text, GV_BOLD, play) + g.px;
+    if (g.r) {
+        SDL_Rect b = {g.x, g.y, pw, g.line};
         gv_fill(r, b, 0x0072B2u, 255);
-        gv_text_draw(v->text, GV_BOLD, 0xFFFFFFu, x + px / 2, y, play);
+        gv_text_draw(v->text, GV_BOLD, 0xFFFFFFu, g.x + g.px / 2, g.y, play);
         v->lay.btn[GV_BTN_PLAY] = b;
     }
-    x += pw + px;
-    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-        const char *t = items[i].text ? items[i].text : gs_state_text((gs_state_t)items[i].state);
-        int iw = s + px / 3 + gv_text_width(v->text, GV_REGULAR, t) + px;
-        if (x + iw > x0 + w && x > x0) {
-            x = x0;
-            y += line + px / 4;
-        }
-        if (draw) {
-            int sy = y + (line - s) / 2;
-            if (items[i].state >= 0) {
-                gv_fill(r, (SDL_Rect){x, sy, s, s}, gs_state_color((gs_state_t)items[i].state), 255);
-                gv_frame(r, (SDL_Rect){x, sy, s, s}, 0x777777u, 1);
-            } else if (items[i].state == -1) {
-                gv_fill(r, (SDL_Rect){x, sy, s, s}, gs_state_color(GS_ST_READY), 255);
-                gv_fill(r, (SDL_Rect){x, sy + s * 2 / 3, s, s - s * 2 / 3}, gs_state_color(GS_ST_PY),
-                        255);
-                gv_frame(r, (SDL_Rect){x, sy, s, s}, 0x777777u, 1);
-            } else {
-                legend_mark(r, -items[i].state - 2, x, sy, s);
-            }
-            gv_text_draw(v->text, GV_REGULAR, GV_INK, x + s + px / 3, y, t);
-        }
-        x += iw;
+    g.x += pw + g.px;
+    if (v->color_by_thread) {
+        legend_threads(&g);
+    } else {
+        const int running[] = {GS_ST_PY, GS_ST_C_GIL, GS_ST_C_NOGIL};
+        for (int i = 0; i < 3; i++)
+            legend_item(&g, LG_SWATCH, gs_state_color((gs_state_t)running[i]),
+                        gs_state_text((gs_state_t)running[i]));
     }
-    return y + line + px / 4 - y0;
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
+        legend_item(&g, waits[i].mark, gs_state_color((gs_state_t)waits[i].state),
+                    waits[i].text ? waits[i].text : gs_state_text((gs_state_t)waits[i].state));
+    return g.y + g.line + g.px / 4 - y0;
 }
 
 void gv_draw_footer(gv_view_t *v, SDL_Renderer *r)
@@ -273,6 +351,7 @@ static const char *const help_keys[][2] = {
     {"C", "compare with the other GIL model, stacked"},
     {"O", "open a scenario from scenarios/ (or drop a file)"},
     {"R", "reload the file (it is also watched)"},
+    {"E", "exercise: predict a seeded lesson's figure, Enter reveals it (Esc stops)"},
     {"S", "save a screenshot (PNG)"},
     {"ctrl + / ctrl -", "bigger / smaller text (ctrl 0 resets)"},
     {"H, F1", "this help"},

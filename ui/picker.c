@@ -44,7 +44,7 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(x, y);
 }
 
-static const char *lessons_dir(void)
+const char *gv_lessons_dir(void)
 {
     const char *env = getenv("GILSIM_SCENARIOS");
     if (env && *env)
@@ -164,7 +164,7 @@ static bool show(gv_view_t *v, const char *dir, const char *select)
 
 void gv_picker_lessons(gv_view_t *v)
 {
-    if (!show(v, lessons_dir(), v->path))
+    if (!show(v, gv_lessons_dir(), v->path))
         gv_view_notice(v, true, "no lessons found: looked in $GILSIM_SCENARIOS, ./scenarios "
                                 "and %s", GV_SCENARIOS_DIR);
 }

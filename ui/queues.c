@@ -75,23 +75,23 @@ static const char *thread_name(const gs_trace_t *t, int th)
     return gs_trace_lane(t, gs_trace_thread_lane(t, th))->name;
 }
 
-/* What a blocked thread waits for: "I/O", "lock db", "join worker-2". */
+/* What a blocked thread waits for: "I/O", "lock db", "thread worker-2 to
+ * end"; a recording does not know which lock, event or queue ("a lock"). */
 static void blocked_what(const gs_trace_t *t, const gs_interval_t *iv, char *buf, size_t n)
 {
-    const char *sync = "";
+    const char *name = iv->who >= 0 ? gs_trace_sync_name(t, (gs_state_t)iv->state, iv->who) : "";
+    bool known = name && *name;
     switch (iv->state) {
     case GS_ST_IO: snprintf(buf, n, "I/O"); return;
     case GS_ST_SLEEP: snprintf(buf, n, "sleep"); return;
-    case GS_ST_WAIT_LOCK: snprintf(buf, n, "lock "); break;
-    case GS_ST_WAIT_EVENT: snprintf(buf, n, "event "); break;
-    case GS_ST_WAIT_QUEUE: snprintf(buf, n, "queue "); break;
-    case GS_ST_WAIT_JOIN: snprintf(buf, n, "join "); break;
+    case GS_ST_WAIT_LOCK: snprintf(buf, n, known ? "lock %s" : "a lock", name); return;
+    case GS_ST_WAIT_EVENT: snprintf(buf, n, known ? "event %s" : "an event", name); return;
+    case GS_ST_WAIT_QUEUE: snprintf(buf, n, known ? "queue %s" : "a queue", name); return;
+    case GS_ST_WAIT_JOIN:
+        snprintf(buf, n, known ? "thread %s to end" : "a thread to end", name);
+        return;
     default: snprintf(buf, n, "%s", gs_state_text((gs_state_t)iv->state)); return;
     }
-    if (iv->who >= 0)
-        sync = gs_trace_sync_name(t, (gs_state_t)iv->state, iv->who);
-    size_t used = strlen(buf);
-    snprintf(buf + used, n - used, "%s", sync && *sync ? sync : "?");
 }
 
 static void list(pen_t *p, const gs_trace_t *t, waiter_t *w, int n, int64_t at, bool blocked)
@@ -165,6 +165,15 @@ static void sync_rows(pen_t *p, const gs_trace_t *t, int64_t at)
     }
 }
 
+/* A core's or the GIL's swatch: its thread's colour in thread-colour mode
+ * (M), as the lanes draw it, else the state's. */
+static uint32_t bar_color(const gv_view_t *v, const gs_interval_t *iv)
+{
+    if (v->color_by_thread && iv->who >= 0)
+        return gv_thread_color(iv->who);
+    return gs_state_color((gs_state_t)iv->state);
+}
+
 static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
 {
     char k[160], val[64];
@@ -172,14 +181,16 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
     waiter_t *w = malloc((size_t)(nt ? nt : 1) * sizeof *w);
     if (!w)
         return;
-    for (int c = 0; c < gs_trace_n_cores(t); c++) {
+    if (!(gs_trace_facts(t) & GS_FACT_CORES)) /* a recording: the scheduler was not read */
+        kv(p, 0, "cores", "not recorded");
+    for (int c = 0; (gs_trace_facts(t) & GS_FACT_CORES) && c < gs_trace_n_cores(t); c++) {
         const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gs_trace_core_lane(t, c)), at);
         snprintf(k, sizeof k, "core %d", c);
         if (iv && iv->who >= 0)
             snprintf(val, sizeof val, "%s", thread_name(t, iv->who));
         else
             snprintf(val, sizeof val, "idle");
-        kv(p, iv ? gs_state_color((gs_state_t)iv->state) : 0, k, val);
+        kv(p, iv ? bar_color(p->v, iv) : 0, k, val);
     }
     /* One pass over the threads: how many each process has, and the GIL
      * waiters grouped by process (a counting sort, in thread order), so the
@@ -214,8 +225,8 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
             continue;
         const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gl), at);
         snprintf(k, sizeof k, "GIL of %s held by", gs_trace_process_name(t, pr));
-        kv(p, iv ? gs_state_color(GS_ST_PY) : 0, k, iv && iv->who >= 0 ? thread_name(t, iv->who)
-                                                                        : "nobody");
+        kv(p, iv ? bar_color(p->v, iv) : 0, k, iv && iv->who >= 0 ? thread_name(t, iv->who)
+                                                                  : "nobody");
         drop_request_row(p, t, pr, at);
         int n = first[pr + 1] - first[pr];
         if (n == 0 && n_gils > 1)
@@ -351,6 +362,10 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
     gv_fill(r, (SDL_Rect){P.x, P.y, 1, P.h}, 0xCCCCCCu, 255);
     pen_t p = {v, r, P.x + l->px / 2, P.y + l->px / 4, P.w - l->px, P.y + P.h};
     const gs_trace_t *t = v->run[0].trace;
+    if (v->exercise.state == GV_EX_ASK) { /* the question, and no figure of the run */
+        gv_draw_exercise(v, r, p.x, p.y, p.w, P.y + P.h);
+        return;
+    }
     int64_t at = v->playhead < v->end_ns ? v->playhead : v->end_ns - 1;
     char buf[96], d[48];
     gv_fmt_at(d, sizeof d, at < 0 ? 0 : at, 1000);
@@ -359,15 +374,16 @@ void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
     p.y += gv_text_line(v->text, GV_TITLE);
     if (at < 0)
         at = 0;
+    p.y = gv_draw_exercise(v, r, p.x, p.y, p.w, P.y + P.h); /* the answer, once revealed */
     char step[400];
     if (gv_step_text(v, step, sizeof step)) { /* what the last step landed on */
         int k = gv_text_wrap(v->text, GV_REGULAR, GV_INK, p.x, p.y, p.w, step, 4, 1);
         p.y += k * l->line;
     }
     /* the selected thread's causal chain: the panel's question */
-    p.y = gv_draw_why(v, r, 0, at, p.x, p.y, p.w, P.y + P.h, v->n_runs > 1 ? 6 : 10);
+    p.y = gv_draw_why(v, r, 0, at, p.x, p.y, p.w, P.y + P.h, v->n_runs > 1 ? 7 : 14);
     if (v->n_runs > 1)
-        p.y = gv_draw_why(v, r, 1, at, p.x, p.y, p.w, P.y + P.h, 6);
+        p.y = gv_draw_why(v, r, 1, at, p.x, p.y, p.w, P.y + P.h, 7);
     queues(&p, t, at);
     if (v->n_runs > 1 && v->run[1].trace) {
         heading(&p, "Run B");
@@ -510,11 +526,13 @@ int gv_tooltip_text(const gv_view_t *v, int x, int y, char lines[][GV_TIP_WIDTH]
     else
         snprintf(lines[n++], GV_TIP_WIDTH, "%s", lane->name);
     char what[96] = "";
-    if (lane->kind == GS_LANE_THREAD && iv->state >= GS_ST_IO && iv->state <= GS_ST_WAIT_JOIN &&
-        iv->state != GS_ST_SLEEP && iv->state != GS_ST_IO)
-        blocked_what(t, iv, what, sizeof what);
-    snprintf(lines[n++], GV_TIP_WIDTH, "%s%s%s%s", gs_state_text((gs_state_t)iv->state),
-             what[0] ? " (" : "", what, what[0] ? ")" : "");
+    if (lane->kind == GS_LANE_THREAD && iv->state >= GS_ST_WAIT_LOCK && iv->state <= GS_ST_WAIT_JOIN) {
+        blocked_what(t, iv, what, sizeof what); /* "waits for thread helper to end" */
+        snprintf(lines[n++], GV_TIP_WIDTH, "waits %s %s",
+                 iv->state == GS_ST_WAIT_QUEUE ? "on" : "for", what);
+    } else {
+        snprintf(lines[n++], GV_TIP_WIDTH, "%s", gs_state_text((gs_state_t)iv->state));
+    }
     if (iv->flags & GS_IV_HOLDS_GIL)
         snprintf(lines[n++], GV_TIP_WIDTH, "still holding the GIL");
     char a[32], b[32], d[32];
@@ -531,7 +549,7 @@ int gv_tooltip_text(const gv_view_t *v, int x, int y, char lines[][GV_TIP_WIDTH]
 void gv_draw_tooltip(gv_view_t *v, SDL_Renderer *r)
 {
     gv_layout_t *l = &v->lay;
-    if (!v->mouse_in || v->drag || v->help || v->picker.open)
+    if (!v->mouse_in || v->drag || v->help || v->picker.open || v->exercise.state == GV_EX_ASK)
         return;
     char lines[GV_TIP_LINES][GV_TIP_WIDTH];
     int n = gv_tooltip_text(v, v->mouse_x, v->mouse_y, lines);

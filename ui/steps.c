@@ -86,8 +86,23 @@ static const char *tname(const gs_trace_t *t, int th)
                                                  : "?";
 }
 
+/* "waits for lock 'db'", "waits for thread helper to end"; a recording does
+ * not know which lock, event, queue or thread: "waits for a lock". */
+static void sync_wait(const gs_trace_t *t, const gs_interval_t *iv, char *buf, size_t n)
+{
+    const char *name = iv->who >= 0 ? gs_trace_sync_name(t, (gs_state_t)iv->state, iv->who) : "";
+    bool known = name && *name;
+    switch (iv->state) {
+    case GS_ST_WAIT_LOCK: snprintf(buf, n, known ? "waits for lock '%s'" : "waits for a lock", name); break;
+    case GS_ST_WAIT_EVENT: snprintf(buf, n, known ? "waits for event '%s'" : "waits for an event", name); break;
+    case GS_ST_WAIT_QUEUE: snprintf(buf, n, known ? "waits on queue '%s'" : "waits on a queue", name); break;
+    default: snprintf(buf, n, known ? "waits for thread %s to end" : "waits for a thread to end", name);
+    }
+}
+
 static void name_change(const gs_trace_t *t, const gv_step_t *s, char *buf, size_t n)
 {
+    char what[160];
     const gs_lane_t *l = gs_trace_lane(t, s->lane);
     const gs_interval_t *iv = &l->iv[s->i];
     const gs_interval_t *prev = s->i > 0 && l->iv[s->i - 1].end_ns == iv->start_ns ? &l->iv[s->i - 1] : NULL;
@@ -128,12 +143,8 @@ static void name_change(const gs_trace_t *t, const gv_step_t *s, char *buf, size
     case GS_ST_WAIT_EVENT:
     case GS_ST_WAIT_QUEUE:
     case GS_ST_WAIT_JOIN:
-        snprintf(buf, n, "%s %s '%s'%s", who,
-                 iv->state == GS_ST_WAIT_LOCK    ? "waits for lock"
-                 : iv->state == GS_ST_WAIT_EVENT ? "waits for event"
-                 : iv->state == GS_ST_WAIT_QUEUE ? "waits on queue"
-                                                 : "waits to join",
-                 gs_trace_sync_name(t, (gs_state_t)iv->state, iv->who), gil);
+        sync_wait(t, iv, what, sizeof what);
+        snprintf(buf, n, "%s %s%s", who, what, gil);
         break;
     default:
         snprintf(buf, n, "%s: %s", who, gs_state_text((gs_state_t)iv->state));
@@ -166,6 +177,16 @@ static void name_instant(const gs_trace_t *t, const gs_instant_t *e, char *buf, 
     case GS_IN_PREEMPT:
         snprintf(buf, n, "the OS preempts %s%s", who, e->arg ? " while it holds the GIL" : "");
         break;
+    case GS_IN_GIL_ENABLED:
+        snprintf(buf, n, "%s imports an extension without free-threading support: the GIL is "
+                         "switched on", who);
+        break;
+    case GS_IN_STOP_THE_WORLD: {
+        char d[32];
+        gv_fmt_dur(d, sizeof d, e->arg);
+        snprintf(buf, n, "%s stops the world for %s", who, d);
+        break;
+    }
     case GS_IN_DEADLOCK:
         snprintf(buf, n, "deadlock: the run stops here");
         break;

@@ -152,39 +152,37 @@ static int64_t runs_end(const gv_view_t *v)
     return end > 0 ? end : 1000;
 }
 
-int gv_view_limit_text(const gv_view_t *v, char *buf, size_t n)
+/* After a load: a new file is fitted and opens at its opening instant; a
+ * reload keeps the view (refitted if it was fitted), the playhead and the
+ * selection where they still exist. */
+static void place_after_load(gv_view_t *v, bool same_file, int64_t old_end)
 {
-    int k = 0;
-    for (int i = 0; i < v->n_runs; i++) {
-        const gs_trace_t *t = v->run[i].trace;
-        if (gs_trace_outcome(t) != GS_OUT_LIMIT)
-            continue;
-        const char *name = v->path ? v->path : "built-in default scenario";
-        snprintf(buf, n, "%s%s: simulation stopped (limit): %s", v->n_runs > 1 ? i ? "B: " : "A: " : "",
-                 name, gs_trace_message(t));
-        k++;
-        if (i == 0) /* A's first: one line */
-            break;
+    if (!same_file || old_end == 0) {
+        gv_view_fit(v);
+        v->playhead = gv_view_opening(v, &v->selected); /* and whose wait it shows */
+        v->playing = false;
+        return;
     }
-    return k;
+    if (v->t0 == 0 && v->t1 == old_end + old_end / 50 + 1)
+        gv_view_fit(v); /* it was fitted: fit the new length */
+    else
+        gv_view_set_range(v, v->t0, v->t1);
+    if (v->playhead == old_end || v->playhead > v->end_ns)
+        v->playhead = v->end_ns;
+    if (v->selected >= gs_trace_n_threads(v->run[0].trace))
+        v->selected = -1;
 }
 
-/* Swaps in the runs a load made (rc 0), or keeps what was shown and puts
- * err in the banner. Returns rc. */
-int gv_view_commit(gv_view_t *v, gv_spec_t *s, gv_run_t fresh[2], int rc, const char *err)
+/* The runs made by a load replace the shown ones. */
+static void adopt(gv_view_t *v, const char *path, bool same_file, gv_run_t fresh[2],
+                  gv_knobs_t k, gv_knobs_t kb)
 {
-    const char *path = s->path;
-    bool same_file = s->same_file;
-    if (rc != 0)
-        goto out;
     for (int i = 0; i < 2; i++) {
         gv_run_clear(&v->run[i]);
         v->run[i] = fresh[i];
     }
-    v->compare = s->compare;
     v->n_runs = v->compare ? 2 : 1;
     /* the knobs show what the model says, overridden or not; B's, B's */
-    gv_knobs_t k = s->k, kb = s->kb;
     knobs_show(&k, v->run[0].model);
     v->knobs = k;
     if (v->n_runs > 1) {
@@ -202,33 +200,20 @@ int gv_view_commit(gv_view_t *v, gv_spec_t *s, gv_run_t fresh[2], int rc, const 
     int64_t old_end = v->end_ns;
     v->end_ns = runs_end(v);
     gv_steps_clear(v);
-    if (!same_file || old_end == 0) {
-        v->selected = -1;
-        gv_view_fit(v);
-        v->playhead = gv_view_opening(v);
-        v->playing = false;
-    } else if (v->t0 == 0 && v->t1 == old_end + old_end / 50 + 1) {
-        gv_view_fit(v); /* it was fitted: fit the new length */
-        if (v->playhead == old_end || v->playhead > v->end_ns)
-            v->playhead = v->end_ns;
-        if (v->selected >= gs_trace_n_threads(v->run[0].trace))
-            v->selected = -1;
-    } else {
-        gv_view_set_range(v, v->t0, v->t1);
-        if (v->playhead == old_end || v->playhead > v->end_ns)
-            v->playhead = v->end_ns;
-        if (v->selected >= gs_trace_n_threads(v->run[0].trace))
-            v->selected = -1;
-    }
+    place_after_load(v, same_file, old_end);
     if (v->banner_error)
         v->banner[0] = 0;
     v->banner_error = false;
     if (gv_view_limit_text(v, v->banner, sizeof v->banner))
         v->banner_until_ms = 0; /* stays: the picture ends where the budget did */
-out:
-    if (rc != 0 && v->n_runs == 0 && path && (!v->path || strcmp(v->path, path) != 0)) {
-        /* broken from the start: still the file being edited, so it is
-         * watched and R reloads it (not the built-in scenario) */
+}
+
+/* A load failed: the banner says why. A file broken from the start is still
+ * the file being edited, so it is watched and R reloads it (not the built-in
+ * scenario). */
+static void failed(gv_view_t *v, const char *path, const char *err)
+{
+    if (v->n_runs == 0 && path && (!v->path || strcmp(v->path, path) != 0)) {
         char *p = strdup(path);
         if (p) {
             free(v->path);
@@ -238,17 +223,44 @@ out:
                 v->mtime = st0.st_mtim;
         }
     }
-    if (rc != 0) {
-        snprintf(v->banner, sizeof v->banner, "%s", err);
-        v->banner_error = true;
-        v->banner_until_ms = 0;
-    }
-    return rc;
+    snprintf(v->banner, sizeof v->banner, "%s", err);
+    v->banner_error = true;
+    v->banner_until_ms = 0;
 }
 
-/* Loads into fresh runs; swaps them in only when everything succeeded. In
- * the window (v->background) the work goes to a thread of its own (bg.c):
- * then GV_PENDING when it takes longer than a moment. */
+int gv_view_limit_text(const gv_view_t *v, char *buf, size_t n)
+{
+    int k = 0;
+    for (int i = 0; i < v->n_runs; i++) {
+        const gs_trace_t *t = v->run[i].trace;
+        if (gs_trace_outcome(t) != GS_OUT_LIMIT)
+            continue;
+        const char *name = v->path ? v->path : "built-in default scenario";
+        snprintf(buf, n, "%s%s: simulation stopped (limit): %s",
+                 v->n_runs > 1 ? i ? "B: " : "A: " : "", name, gs_trace_message(t));
+        k++;
+        if (i == 0) /* A's first: one line */
+            break;
+    }
+    return k;
+}
+
+/* Swaps in the runs a load of s made (rc 0), or keeps what was shown and
+ * puts err in the banner. Returns rc. */
+int gv_view_commit(gv_view_t *v, gv_spec_t *s, gv_run_t fresh[2], int rc, const char *err)
+{
+    if (rc != 0) {
+        failed(v, s->path, err);
+        return rc;
+    }
+    v->compare = s->compare;
+    adopt(v, s->path, s->same_file, fresh, s->k, s->kb);
+    return 0;
+}
+
+/* Loads into fresh runs (run.c); swaps them in only when everything
+ * succeeded. In the window (v->background) the work goes to a thread of its
+ * own (bg.c): then GV_PENDING when it takes longer than a moment. */
 static int load(gv_view_t *v, const char *path, bool same_file)
 {
     gv_spec_t *s = calloc(1, sizeof *s);
@@ -369,35 +381,95 @@ static void follow(gv_view_t *v)
         gv_view_set_range(v, v->playhead - span / 10, v->playhead - span / 10 + span);
 }
 
-/* The longest interval in state st on any thread lane of t: its middle, or -1. */
-static int64_t longest_mid(const gs_trace_t *t, gs_state_t st)
+/* The first stretch in [a, b) of a drop request that thread th set, as
+ * [*ra, *rb); false if it set none that was pending then. */
+static bool own_request(const gs_trace_t *t, int th, int64_t a, int64_t b, int64_t *ra,
+                        int64_t *rb)
 {
-    int64_t best = 0, at = -1;
-    for (int th = 0; th < gs_trace_n_threads(t); th++) {
-        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
-        for (size_t i = 0; i < l->n; i++)
-            if (l->iv[i].state == st && l->iv[i].end_ns - l->iv[i].start_ns > best) {
-                best = l->iv[i].end_ns - l->iv[i].start_ns;
-                at = l->iv[i].start_ns + best / 2;
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+    const gs_lane_t *dr = gs_trace_drop_request_track(t, l->process);
+    for (size_t k = dr ? gs_lane_find(dr, a) : 0; dr && k < dr->n && dr->iv[k].start_ns < b; k++)
+        if (dr->iv[k].who == th && dr->iv[k].end_ns > a) {
+            *ra = dr->iv[k].start_ns > a ? dr->iv[k].start_ns : a;
+            *rb = dr->iv[k].end_ns < b ? dr->iv[k].end_ns : b;
+            return true;
+        }
+    return false;
+}
+
+/* The first wait in state st (by when it began, on any thread lane) that is
+ * at least half as long as the longest one and 1/100 of the run: the first
+ * that shows the lesson's point (a convoy's wait, not a wait at start-up).
+ * A wait during which the waiter's own drop request was pending is taken
+ * first, at the middle of that stretch, so that the panel shows the whole
+ * chain; else the wait's middle. Its thread in *thread; -1 if none. */
+static int64_t first_long_wait(const gs_trace_t *t, gs_state_t st, int *thread)
+{
+    int64_t longest = 0, at = -1, first[2] = {INT64_MAX, INT64_MAX}, mid[2] = {-1, -1};
+    int who[2] = {-1, -1};
+    for (int pass = 0; pass < 2; pass++)
+        for (int th = 0; th < gs_trace_n_threads(t); th++) {
+            const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+            for (size_t i = 0; i < l->n; i++) {
+                const gs_interval_t *iv = &l->iv[i];
+                int64_t d = iv->end_ns - iv->start_ns, ra, rb;
+                if (iv->state != st)
+                    continue;
+                if (pass == 0 && d > longest)
+                    longest = d;
+                if (pass == 0 || 2 * d < longest || 100 * d < gs_trace_end_ns(t))
+                    continue;
+                int k = own_request(t, th, iv->start_ns, iv->end_ns, &ra, &rb) ? 0 : 1;
+                if (iv->start_ns < first[k]) {
+                    first[k] = iv->start_ns;
+                    mid[k] = k == 0 ? ra + (rb - ra) / 2 : iv->start_ns + d / 2;
+                    who[k] = th;
+                }
             }
-    }
+        }
+    int k = mid[0] >= 0 ? 0 : 1;
+    at = mid[k];
+    if (at >= 0)
+        *thread = who[k];
     return at;
 }
 
-int64_t gv_view_opening(const gv_view_t *v)
+/* The thread that has waited longest for the GIL (else for a core) at t, or
+ * -1: the one whose "why" the opening instant is about. */
+static int waiting_at(const gs_trace_t *t, int64_t at)
+{
+    int best = -1;
+    int64_t since = INT64_MAX;
+    for (int pass = 0; pass < 2 && best < 0; pass++)
+        for (int th = 0; th < gs_trace_n_threads(t); th++) {
+            const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
+            if (iv && iv->state == (pass ? GS_ST_READY : GS_ST_WAIT_GIL) && iv->start_ns < since) {
+                since = iv->start_ns;
+                best = th;
+            }
+        }
+    return best;
+}
+
+int64_t gv_view_opening(const gv_view_t *v, int *thread)
 {
     const gs_trace_t *t = v->run[0].trace;
     const gs_model_t *m = v->run[0].model;
     int64_t at = -1;
+    *thread = -1;
     if (m && m->open_at_ns >= 0)
         at = m->open_at_ns;
     else if (t && gs_trace_n_annotations(t) > 0)
         at = gs_trace_annotation_at(t, 0);
-    else if (t && (at = longest_mid(t, GS_ST_WAIT_GIL)) < 0)
-        at = longest_mid(t, GS_ST_READY);
+    else if (t && (at = first_long_wait(t, GS_ST_WAIT_GIL, thread)) < 0)
+        at = first_long_wait(t, GS_ST_READY, thread);
     if (at < 0)
         at = v->end_ns / 2;
-    return at > v->end_ns ? v->end_ns : at;
+    if (at > v->end_ns)
+        at = v->end_ns;
+    if (*thread < 0 && t)
+        *thread = waiting_at(t, at);
+    return at;
 }
 
 int64_t gv_reveal(const gv_view_t *v)

@@ -91,6 +91,20 @@ typedef struct gv_picker {
     int list_y, row_h, visible;
 } gv_picker_t;
 
+/* Predict, then reveal (E, exercise.c): the seeded variant of a lesson is
+ * loaded with its answer hidden, a prediction is typed, Enter reveals. */
+enum { GV_EX_OFF, GV_EX_ASK, GV_EX_REVEAL };
+typedef struct gv_exercise_state {
+    int state;            /* GV_EX_* */
+    uint64_t seed;        /* of the exercise shown; E takes the next one */
+    gs_exercise_t ex;     /* the variant (exercise.h) */
+    char guess[32];       /* typed so far */
+    bool bad_guess;       /* Enter on something that is not a figure */
+    bool typed_e;         /* the text of the E key that started it has passed */
+    int saved_future;     /* the V mode to restore at the reveal */
+    char result[256];     /* "Answer: 4.95 ms. You predicted 5 ms: exact." */
+} gv_exercise_state_t;
+
 typedef struct gv_view {
     /* document */
     char *path;                 /* owned; NULL = the built-in default scenario */
@@ -137,6 +151,7 @@ typedef struct gv_view {
     bool want_screenshot;
     char shot_dir[1024];
     char shot_last[4200];       /* where the last screenshot went */
+    gv_exercise_state_t exercise;
     /* drawing */
     gv_layout_t lay;
     gv_text_t *text;            /* owned; created by gv_view_draw on first use */
@@ -157,10 +172,12 @@ enum { GV_FUTURE_DIM, GV_FUTURE_SHOW, GV_FUTURE_HIDE, GV_FUTURE_MODES };
 /* The time up to which the trace is drawn: the playhead when the future is
  * hidden, else the end. */
 int64_t gv_reveal(const gv_view_t *v);
-/* Where a newly opened run puts its playhead: the scenario's open_at, else its
- * first annotation, else the middle of the longest GIL wait (or core wait),
- * else the middle of the run. */
-int64_t gv_view_opening(const gv_view_t *v);
+/* Where a newly opened run (scenario or recording) puts its playhead: the
+ * scenario's open_at, else its first annotation, else the middle of its
+ * first long GIL wait (or core wait: at least half the longest and 1/100 of
+ * the run), else the middle of the run. *thread: the thread whose wait it
+ * shows (selected, so that the panel says why), or -1. */
+int64_t gv_view_opening(const gv_view_t *v, int *thread);
 
 /* ---- view.c: state -------------------------------------------------------- */
 void gv_view_init(gv_view_t *v);
@@ -208,6 +225,8 @@ int gv_bg_start(gv_view_t *v, struct gv_spec *s);
 bool gv_bg_tick(gv_view_t *v, uint32_t now_ms);
 /* Esc while loading cancels it (the picture shown stays). True if taken. */
 bool gv_bg_event(gv_view_t *v, const SDL_Event *e);
+/* Waits for the load under way and commits it: its result (0 when none). */
+int gv_bg_wait(gv_view_t *v);
 /* True while a load is under way. */
 bool gv_bg_busy(const gv_view_t *v);
 /* Cancels the load under way and waits for its thread for at most
@@ -271,7 +290,23 @@ bool gv_step(gv_view_t *v, int dir);
 bool gv_step_text(const gv_view_t *v, char *buf, size_t n);
 void gv_steps_clear(gv_view_t *v); /* after a load: the runs changed */
 
+/* ---- exercise.c ---------------------------------------------------------------- */
+/* E: loads the next seed's variant (the seed picks the topic, as gilsim
+ * exercise --seed N without --topic does), hides the run and asks. */
+void gv_exercise_start(gv_view_t *v);
+/* While asking: typing, Backspace, Enter (reveal), Esc (stop); every other
+ * key and click is held back so nothing gives the answer away. True when
+ * the event was the exercise's. */
+bool gv_exercise_event(gv_view_t *v, const SDL_Event *e);
+/* The answer from the run, the score of the guess, the run drawn again and
+ * the playhead at the instant that shows the answer, its thread selected. */
+void gv_exercise_reveal(gv_view_t *v);
+/* The panel while asking (question, settings, the prediction typed) or the
+ * result after the reveal; returns the next y. */
+int gv_draw_exercise(gv_view_t *v, SDL_Renderer *r, int x, int y, int w, int bottom);
+
 /* ---- picker.c ------------------------------------------------------------------ */
+const char *gv_lessons_dir(void); /* $GILSIM_SCENARIOS, ./scenarios, or the built-in path */
 void gv_picker_open(gv_view_t *v);   /* the current file's folder, else the lessons */
 void gv_picker_lessons(gv_view_t *v); /* the lessons' folder (L) */
 void gv_picker_close(gv_picker_t *p);

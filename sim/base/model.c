@@ -35,10 +35,17 @@ void gs_python_defaults(gs_python_t *p)
     p->futex_ns = 1000; /* docs/validation-versions.md: a futex_wake here */
     p->slowdown_pct = 100;
     p->thread_create_ns = 50000;
+    /* interpreters with their own GIL (PEP 684, PEP 734): creation 1.1 ms
+     * (10,000 in 11.1 s on 3.13, discuss.python.org 53251); data crosses
+     * between them pickled: dumps about 2.5 ns and loads about 5 ns a byte
+     * for a list of ints with 3.12 and 3.13 on this machine (docs/validation-versions.md). */
+    p->interp_create_ns = 1100000;
+    p->pickle_ns_per_kb = 2500;
+    p->unpickle_ns_per_kb = 5000;
     p->python_gil = -1;
     /* free-threaded contention (docs/model.md; fitted in
      * docs/validation-versions.md) */
-    p->refcount_ns = 220;
+    p->refcount_ns = 100;
     p->pymutex_hold_ns = 50;
     p->pymutex_park_ns = 2000;
     p->stw_ns = 100000;
@@ -457,6 +464,12 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
             return fail(err, "python.slowdown", "must be >= 1.0");
         if (p->thread_create_ns < 0)
             return fail(err, "python.thread_create", "must be >= 0");
+        if (p->interp_create_ns < 0)
+            return fail(err, "python.interpreter_create", "must be >= 0");
+        if (p->pickle_ns_per_kb < 0 || p->pickle_ns_per_kb > GS_PICKLE_MAX_NS_PER_KB ||
+            p->unpickle_ns_per_kb < 0 || p->unpickle_ns_per_kb > GS_PICKLE_MAX_NS_PER_KB)
+            return fail(err, "python.pickle_per_kb",
+                        "pickle_per_kb and unpickle_per_kb must be from 0 to 1ms");
     }
     for (int i = 0; i < m->n_threads; i++) {
         const gs_thread_spec_t *t = &m->threads[i];

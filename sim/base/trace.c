@@ -7,57 +7,12 @@
  * lane's intervals are sorted, disjoint and have positive length.
  * Allocation failure sets a flag and stops recording; gs_sim_run then reports
  * GS_ENOMEM rather than handing out a partial trace. */
-#include "trace_int.h"
+#include "trace_priv.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct lane_buf {
-    gs_lane_t pub;
-    gs_interval_t *iv; /* owned; pub.iv points here after finish */
-    size_t n, cap;
-    bool open;
-    gs_interval_t cur;
-} lane_buf_t;
-
-struct gs_trace {
-    char *name, *description;
-    uint64_t seed;
-    lane_buf_t *lanes;
-    int n_lanes;
-    int n_threads, n_cores, n_processes;
-    int *thread_lane;  /* per thread */
-    int core_lane0;    /* lane of core 0 */
-    char **process_names;
-    int *process_gil;  /* gs_gil_kind_t */
-    int *gil_lane;     /* -1 without a GIL */
-    int64_t *switch_interval;
-    char **names[4];   /* locks, events, queues, threads (borrowed from lanes for threads) */
-    int n_names[4];
-    char **op_labels;
-    uint32_t n_op_labels;
-    gs_instant_t *inst;
-    uint32_t *inst_seq; /* parallel to inst */
-    size_t n_inst, cap_inst;
-    uint32_t seq;       /* the next change's engine order */
-    int64_t *ann_at;
-    char **ann_text;
-    int n_ann;
-    gs_outcome_t outcome;
-    char *msg;
-    int64_t end_ns, events;
-    bool oom;
-    size_t bytes; /* allocated for intervals and instants (gs__trace_bytes) */
-    /* facts (trace.h): n_processes drop-request tracks, then a track per lock */
-    lane_buf_t *facts;
-    int n_facts;
-    unsigned fact_mask;
-    int policy;
-    int *queue_max;
-    int *queue_init;
-};
 
 static char *dup_str(const char *s)
 {
@@ -114,6 +69,9 @@ static bool add_lanes(gs_trace_t *t, const gs_model_t *m)
         ok = ok && t->process_names[p];
         t->process_gil[p] = ps->python.gil;
         t->switch_interval[p] = ps->python.switch_interval_ns;
+        char vb[16];
+        t->process_version[p] = dup_str(gs_python_version_name(&ps->python, vb, sizeof vb));
+        ok = ok && t->process_version[p];
         t->gil_lane[p] = -1;
         if (ps->python.gil != GS_GIL_NONE || ps->python.free_threaded) { /* an import may switch it on */
             t->gil_lane[p] = t->n_lanes;
@@ -215,8 +173,9 @@ gs_trace_t *gs__trace_new(const gs_model_t *m)
     t->process_gil = calloc((size_t)m->n_processes, sizeof *t->process_gil);
     t->gil_lane = calloc((size_t)m->n_processes, sizeof *t->gil_lane);
     t->switch_interval = calloc((size_t)m->n_processes, sizeof *t->switch_interval);
+    t->process_version = calloc((size_t)m->n_processes, sizeof *t->process_version);
     if (!t->name || !t->description || !t->lanes || !t->thread_lane || !t->process_names ||
-        !t->process_gil || !t->gil_lane || !t->switch_interval)
+        !t->process_gil || !t->gil_lane || !t->switch_interval || !t->process_version)
         goto fail;
     bool lanes_ok = add_lanes(t, m);
     bool texts_ok = copy_texts(t, m); /* also after a failure: gs_trace_free frees both */
@@ -251,6 +210,10 @@ void gs_trace_free(gs_trace_t *t)
         for (int p = 0; p < t->n_processes; p++)
             free(t->process_names[p]);
     free(t->process_names);
+    if (t->process_version)
+        for (int p = 0; p < t->n_processes; p++)
+            free(t->process_version[p]);
+    free(t->process_version);
     free(t->process_gil);
     free(t->gil_lane);
     free(t->switch_interval);
@@ -585,6 +548,32 @@ const char *gs_trace_process_name(const gs_trace_t *t, int p)
 {
     return (p >= 0 && p < t->n_processes) ? t->process_names[p] : "";
 }
+const char *gs_trace_process_version(const gs_trace_t *t, int p)
+{
+    return (p >= 0 && p < t->n_processes && t->process_version[p]) ? t->process_version[p] : "";
+}
+const char *gs_trace_python_versions(const gs_trace_t *t, char *buf, size_t n, int *count)
+{
+    size_t len = 0;
+    int k = 0;
+    if (n)
+        buf[0] = '\0';
+    for (int p = 0; p < t->n_processes; p++) {
+        const char *v = gs_trace_process_version(t, p);
+        bool seen = !*v;
+        for (int q = 0; q < p && !seen; q++)
+            seen = strcmp(gs_trace_process_version(t, q), v) == 0;
+        if (seen)
+            continue;
+        int w = snprintf(buf + len, len < n ? n - len : 0, "%s%s", k ? ", " : "", v);
+        if (w > 0 && len + (size_t)w < n)
+            len += (size_t)w;
+        k++;
+    }
+    if (count)
+        *count = k;
+    return buf;
+}
 int gs_trace_process_gil(const gs_trace_t *t, int p)
 {
     return (p >= 0 && p < t->n_processes) ? t->process_gil[p] : GS_GIL_NONE;
@@ -698,217 +687,4 @@ size_t gs_lane_find(const gs_lane_t *lane, int64_t t_ns)
             hi = mid;
     }
     return lo;
-}
-
-/* ---- names and colours -------------------------------------------------- */
-
-const char *gs_state_key(gs_state_t s)
-{
-    static const char *const k[] = {
-#define GS_KEY_(name, key, text, rgb) key,
-        GS_STATE_MAP(GS_KEY_)
-#undef GS_KEY_
-    };
-    return (unsigned)s < GS_ST_COUNT ? k[s] : "none";
-}
-
-const char *gs_state_text(gs_state_t s)
-{
-    static const char *const k[] = {
-#define GS_TEXT_(name, key, text, rgb) text,
-        GS_STATE_MAP(GS_TEXT_)
-#undef GS_TEXT_
-    };
-    return (unsigned)s < GS_ST_COUNT ? k[s] : "none";
-}
-
-uint32_t gs_state_color(gs_state_t s)
-{
-    static const uint32_t k[] = {
-#define GS_RGB_(name, key, text, rgb) rgb,
-        GS_STATE_MAP(GS_RGB_)
-#undef GS_RGB_
-    };
-    return (unsigned)s < GS_ST_COUNT ? k[s] : 0xFFFFFF;
-}
-
-const char *gs_instant_key(gs_instant_kind_t k)
-{
-    static const char *const n[] = {"drop_request", "forced_switch", "timeout", "signal",
-                                    "futile_wakeup", "preempt", "deadlock", "annotation",
-                                    "queue_len", "stop_the_world", "gil_enabled"};
-    _Static_assert(sizeof n / sizeof n[0] == GS_IN_COUNT, "one key per instant kind");
-    return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
-}
-
-const char *gs_instant_text(gs_instant_kind_t k)
-{
-    static const char *const n[] = {"drop request", "forced switch", "GIL wait timed out",
-                                    "GIL signal", "futile wake-up", "preempted by the OS",
-                                    "deadlock", "annotation", "queue length",
-                                    "stop-the-world pause", "GIL switched on by an import"};
-    _Static_assert(sizeof n / sizeof n[0] == GS_IN_COUNT, "one text per instant kind");
-    return (unsigned)k < GS_IN_COUNT ? n[k] : "?";
-}
-
-const char *gs_outcome_key(gs_outcome_t o)
-{
-    static const char *const n[] = {"done", "deadlock", "horizon", "max_events", "error", "limit", "interrupted"};
-    return (unsigned)o < sizeof n / sizeof n[0] ? n[o] : "?";
-}
-
-/* ---- dump and invariants -------------------------------------------------- */
-
-int gs_trace_dump(const gs_trace_t *t, FILE *out)
-{
-    fprintf(out, "gilsim-trace 1\nname %s\nseed %" PRIu64 "\noutcome %s\nend %" PRId64
-                 "\nevents %" PRId64 "\nmessage %s\n",
-            t->name, t->seed, gs_outcome_key(t->outcome), t->end_ns, t->events, t->msg);
-    for (int i = 0; i < t->n_lanes; i++) {
-        const gs_lane_t *l = &t->lanes[i].pub;
-        fprintf(out, "lane %d %d %d %d %s %zu\n", i, (int)l->kind, l->process, l->index, l->name,
-                l->n);
-        for (size_t j = 0; j < l->n; j++) {
-            const gs_interval_t *v = &l->iv[j];
-            fprintf(out, "%" PRId64 " %" PRId64 " %s %d %u %u\n", v->start_ns, v->end_ns,
-                    gs_state_key((gs_state_t)v->state), v->who, v->op, v->flags);
-        }
-    }
-    for (size_t i = 0; i < t->n_inst; i++) {
-        const gs_instant_t *in = &t->inst[i];
-        fprintf(out, "instant %" PRId64 " %s %d %d %d %" PRId64 "\n", in->t_ns,
-                gs_instant_key((gs_instant_kind_t)in->kind), in->thread, in->process, in->obj,
-                in->arg);
-    }
-    for (int i = 0; i < t->n_facts; i++) {
-        const gs_lane_t *l = &t->facts[i].pub;
-        if (l->n == 0)
-            continue;
-        fprintf(out, "track %s %d %s %zu\n",
-                l->kind == GS_LANE_DROP_REQUEST ? "drop_request" : "lock_owner", l->index,
-                l->name, l->n);
-        for (size_t j = 0; j < l->n; j++)
-            fprintf(out, "%" PRId64 " %" PRId64 " %d\n", l->iv[j].start_ns, l->iv[j].end_ns,
-                    l->iv[j].who);
-    }
-    return ferror(out) ? GS_EIO : 0;
-}
-
-__attribute__((format(printf, 2, 3))) static int violation(gs_error_t *err, const char *fmt, ...)
-{
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->code = GS_EINVAL;
-        snprintf(err->path, sizeof err->path, "trace");
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return GS_EINVAL;
-}
-
-static bool running_state(int st)
-{
-    return st == GS_ST_PY || st == GS_ST_C_GIL || st == GS_ST_C_NOGIL || st == GS_ST_SWITCH;
-}
-
-bool gs_interval_holds_gil(const gs_interval_t *v)
-{
-    return v->state == GS_ST_PY || v->state == GS_ST_C_GIL || (v->flags & GS_IV_HOLDS_GIL);
-}
-
-/* Every point of [a, b) of `lane` satisfies pred. O(log n + k). */
-static bool covered(const gs_lane_t *lane, int64_t a, int64_t b, int32_t who, int mode)
-{
-    int64_t at = a;
-    for (size_t j = gs_lane_find(lane, a); j < lane->n && at < b; j++) {
-        const gs_interval_t *v = &lane->iv[j];
-        if (v->start_ns > at)
-            return false;
-        /* on a core: running, or (cpython2) in a futex call on the GIL */
-        bool ok = mode == 0 ? ((running_state(v->state) || v->state == GS_ST_WAIT_GIL) &&
-                               v->who == who)
-                            : (gs_interval_holds_gil(v) && v->state != GS_ST_WAIT_GIL);
-        if (!ok)
-            return false;
-        at = v->end_ns;
-    }
-    return at >= b;
-}
-
-int gs_trace_check(const gs_trace_t *t, gs_error_t *err)
-{
-    for (int i = 0; i < t->n_lanes; i++) {
-        const gs_lane_t *l = &t->lanes[i].pub;
-        for (size_t j = 0; j < l->n; j++) {
-            if (l->iv[j].end_ns <= l->iv[j].start_ns)
-                return violation(err, "lane %s: empty interval at %" PRId64, l->name,
-                                 l->iv[j].start_ns);
-            if (j > 0 && l->iv[j].start_ns < l->iv[j - 1].end_ns)
-                return violation(err, "lane %s: overlapping intervals at %" PRId64, l->name,
-                                 l->iv[j].start_ns);
-            if (l->kind != GS_LANE_THREAD && l->iv[j].who >= t->n_threads)
-                return violation(err, "lane %s: unknown thread %d", l->name, l->iv[j].who);
-        }
-    }
-    /* A core runs at most one thread (one lane, disjoint) and that thread says
-     * it is on that core; a GIL holder holds it in its own lane. */
-    for (int c = 0; c < t->n_cores; c++) {
-        const gs_lane_t *l = &t->lanes[t->core_lane0 + c].pub;
-        for (size_t j = 0; j < l->n; j++) {
-            const gs_interval_t *v = &l->iv[j];
-            const gs_lane_t *tl = &t->lanes[t->thread_lane[v->who]].pub;
-            if (!covered(tl, v->start_ns, v->end_ns, c, 0))
-                return violation(err, "core %d runs %s at %" PRId64 " but its lane disagrees", c,
-                                 tl->name, v->start_ns);
-        }
-    }
-    for (int p = 0; p < t->n_processes; p++) {
-        if (t->gil_lane[p] < 0)
-            continue;
-        const gs_lane_t *l = &t->lanes[t->gil_lane[p]].pub;
-        for (size_t j = 0; j < l->n; j++) {
-            const gs_interval_t *v = &l->iv[j];
-            const gs_lane_t *tl = &t->lanes[t->thread_lane[v->who]].pub;
-            if (tl->process != p)
-                return violation(err, "GIL of %s held by %s of another process",
-                                 t->process_names[p], tl->name);
-            if (!covered(tl, v->start_ns, v->end_ns, v->who, 1))
-                return violation(err, "GIL of %s: holder %s at %" PRId64
-                                      " is not holding it in its own lane",
-                                 t->process_names[p], tl->name, v->start_ns);
-        }
-    }
-    /* Per thread: a state that holds the GIL only while the GIL lane says so
-     * (in a free-threaded process, from when an import switched it on). */
-    for (int th = 0; th < t->n_threads; th++) {
-        const gs_lane_t *tl = &t->lanes[t->thread_lane[th]].pub;
-        int gl = t->gil_lane[tl->process];
-        int64_t from = 0;
-        if (gl >= 0 && t->process_gil[tl->process] == GS_GIL_NONE) {
-            from = INT64_MAX;
-            for (size_t k = 0; k < gs_trace_n_instants(t); k++) {
-                const gs_instant_t *x = &gs_trace_instants(t)[k];
-                if (x->kind == GS_IN_GIL_ENABLED && x->process == tl->process && x->t_ns < from)
-                    from = x->t_ns;
-            }
-        }
-        for (size_t j = 0; j < tl->n; j++) {
-            const gs_interval_t *v = &tl->iv[j];
-            if (gl < 0 || !gs_interval_holds_gil(v) || v->start_ns < from)
-                continue;
-            const gs_lane_t *g = &t->lanes[gl].pub;
-            int64_t at = v->start_ns;
-            for (size_t k = gs_lane_find(g, at); k < g->n && at < v->end_ns; k++) {
-                if (g->iv[k].start_ns > at || g->iv[k].who != th)
-                    break;
-                at = g->iv[k].end_ns;
-            }
-            if (at < v->end_ns)
-                return violation(err, "%s is %s at %" PRId64 " without holding the GIL",
-                                 tl->name, gs_state_key((gs_state_t)v->state), at);
-        }
-    }
-    return 0;
 }

@@ -68,11 +68,22 @@ int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **o
  * and returns EXIT_IO, else EXIT_OK. */
 int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn fn, void *ctx);
 const char *cli_source_name(const char *file);
-/* cli_load, then the run with seed (when seed >= 0), then its metrics. 0 with
- * *t and *s set (also for a run that stopped early: see s->outcome), or an
- * exit status after printing why. */
+/* How cli_simulate runs: seed >= 0 replaces the scenario's; budget > 0 is
+ * --memory-budget (0: the default). A run also stops at SIGINT/SIGTERM when
+ * the command called cli_signals_begin. */
+typedef struct cli_sim_opts {
+    long long seed;
+    size_t budget;
+} cli_sim_opts_t;
+/* Runs model m (its seed may be changed) as so says, then (when s is not
+ * NULL) its metrics. 0 with *t set (also for a run that stopped early: see
+ * the outcome), or an exit status after printing why, naming src. The one
+ * place every command simulates: run, explain, exercise, replay. */
+int cli_simulate_model(const char *cmd, const char *src, gs_model_t *m,
+                       const cli_sim_opts_t *so, gs_trace_t **t, gs_stats_t *s);
+/* cli_load, then cli_simulate_model. */
 int cli_simulate(const char *cmd, const char *file, const gs_override_t *ov, int n_ov,
-                 long long seed, gs_trace_t **t, gs_stats_t *s);
+                 const cli_sim_opts_t *so, gs_trace_t **t, gs_stats_t *s);
 
 /* An output flag and its path, for cli_check_paths. */
 typedef struct cli_path {
@@ -107,6 +118,11 @@ int cmd_sweep(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_exercise(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+/* The scenario fitted to recording rec, checked to load: 0 with *json
+ * (malloc'ed) and *len, or the exit status after printing why (fit.c). */
+int cli_fit(const char *cmd, const char *rec, const gs_fit_opts_t *o, char **json, size_t *len);
 /* `gilsim run REC`: the report of a recording (record.c). */
 int cli_show_recording(const char *cmd, const char *file, bool has_settings,
                        const char *const outs[4], bool quiet);

@@ -3,8 +3,12 @@
  * With --at: the state of every GIL, lock and queue at that instant, then for
  * each thread (or the one named by --thread) its causal chain (explain.h).
  * Without --at: where each thread's waiting went over the whole run (blame
- * totals, the same figures as the summary JSON's "blame"). */
+ * totals, the same figures as the summary JSON's "blame"). FILE may be a
+ * recording (gilsim record): the same answers from what it recorded, and
+ * "not recorded" where it is blind (cores, which lock). */
 #include "cli.h"
+
+#include "gilsim/record.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +16,7 @@
 
 static const cli_opt_t explain_opts[] = {
     {"--at", true}, {"--thread", true}, {"--set", true}, {"--seed", true},
+    {"--memory-budget", true},
 };
 
 static void print_chain(const gs_trace_t *t, int th, int64_t at)
@@ -61,6 +66,32 @@ static void print_blame(const gs_trace_t *t, int th)
     gs_blame_destroy(&b);
 }
 
+/* A recording (gs_recording_sniff) is loaded as it is: it answers with the
+ * facts it recorded; a scenario is simulated. 0 with *out, or an exit status
+ * after saying why. */
+static int load_trace(const char *file, const gs_override_t *ov, int n_ov,
+                      const cli_sim_opts_t *so, gs_trace_t **out)
+{
+    if (!file || !gs_recording_sniff(file))
+        return cli_simulate("explain", file, ov, n_ov, so, out, NULL);
+    if (n_ov > 0 || so->seed >= 0) {
+        fprintf(stderr, "gilsim explain: %s is a recording of a real run: --set and --seed do "
+                        "not apply to it (they change simulations)\n", file);
+        return EXIT_USAGE;
+    }
+    gs_model_t *m = NULL;
+    gs_error_t err;
+    int rc = gs_recording_load(file, &m, out, &err);
+    if (rc != 0) {
+        char buf[1024];
+        gs_error_format(&err, buf, sizeof buf);
+        fprintf(stderr, "gilsim explain: %s\n", buf);
+        return gs_exit_status(rc);
+    }
+    gs_model_free(m);
+    return 0;
+}
+
 int cmd_explain(int argc, char **argv)
 {
     cli_args_t a = {"explain", explain_opts, (int)(sizeof explain_opts / sizeof explain_opts[0]),
@@ -69,6 +100,7 @@ int cmd_explain(int argc, char **argv)
     gs_override_t ov[CLI_MAX_SET];
     int n_ov = 0;
     long long seed = -1;
+    size_t budget = 0;
     const cli_opt_t *o;
     const char *v;
     int r;
@@ -86,6 +118,9 @@ int cmd_explain(int argc, char **argv)
             at_s = v;
         } else if (strcmp(o->name, "--thread") == 0) {
             thread = v;
+        } else if (strcmp(o->name, "--memory-budget") == 0) {
+            if (cli_parse_budget("explain", v, &budget) != EXIT_OK)
+                return EXIT_USAGE;
         } else if (!cli_parse_i64(v, 0, INT64_MAX, &seed)) {
             return cli_usage_error("explain", "--seed wants a whole number >= 0, got '%s'", v);
         }
@@ -97,11 +132,9 @@ int cmd_explain(int argc, char **argv)
             return cli_usage_error("explain", "--at %s: %s", at_s, why);
     }
     gs_trace_t *t = NULL;
-    gs_stats_t s;
-    int rc = cli_simulate("explain", file, ov, n_ov, seed, &t, &s);
+    int rc = load_trace(file, ov, n_ov, &(cli_sim_opts_t){seed, budget}, &t);
     if (rc)
         return rc;
-    gs_stats_destroy(&s);
     int th = -1;
     if (thread && (th = gs_trace_find_thread(t, thread)) < 0) {
         fprintf(stderr, "gilsim explain: --thread %s: no such thread; the threads are:", thread);

@@ -174,8 +174,70 @@ static const command_t commands[] = {
      "Examples:\n"
      "  gilsim exercise --topic convoy --seed 3\n"
      "  gilsim exercise --topic convoy --seed 3 --guess 5ms"},
+    {"fit", cmd_fit,
+     "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu]",
+     "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
+     "thread, names kept, whose program is what the recording saw: the Python\n"
+     "work between two voluntary GIL releases as one cpu op (whatever forced\n"
+     "switches cut it into), time.sleep, I/O and C calls with their measured\n"
+     "durations (without the GIL wait after them, which is the model's part),\n"
+     "Queue.put/get, Thread.start and Thread.join matched across threads; the\n"
+     "host's cores, the recorded switch interval and Python version. Repeated\n"
+     "patterns become repeat blocks with duration distributions. The scenario's\n"
+     "description names the recording, explains each thread and lists what was\n"
+     "approximated. Run it, sweep it, change it with --set: see docs/what-if.md.\n"
+     "\n"
+     "  -o F, --output F  write the scenario to F (default: standard output)\n"
+     "  --exact           keep every op: no repeat blocks\n"
+     "  --partial         fit a partial recording (interrupted) as far as it goes\n"
+     "                    instead of refusing it\n"
+     "  --raw-cpu         keep the measured Python and C durations even where the\n"
+     "                    kernel counted less CPU for the thread (by default they\n"
+     "                    are scaled to it: the rest was time without a core,\n"
+     "                    which the model adds itself)\n"
+     "\n"
+     "Exit status: 0 ok; 1 not a recording, a damaged, truncated, partial or\n"
+     "newer-format one, or usage; 3 a file could not be read or written.\n"
+     "\n"
+     "Examples:\n"
+     "  gilsim record -o convoy.rec.json -- python3 examples/convoy.py\n"
+     "  gilsim fit convoy.rec.json -o convoy.fit.json\n"
+     "  gilsim run convoy.fit.json --set python.switch_interval=1ms"},
+    {"replay", cmd_replay,
+     "gilsim replay REC [--set KEY=VALUE]... [--summary F] [--exact] [--partial]\n"
+     "                  [--raw-cpu] [--seed N] [--quiet] [--memory-budget SIZE]",
+     "Fit a scenario to a recording (as gilsim fit does), simulate it at the\n"
+     "recorded settings, and print the real run beside its replay: makespan, GIL\n"
+     "utilisation, switches per second, drop requests, the I/O-to-GIL delay, and\n"
+     "per thread the GIL held and waited for, I/O and sleep, and its releases,\n"
+     "with the replay's difference from the real run. With --set, the fitted\n"
+     "scenario runs once more with those changes: the what-if column, with its\n"
+     "difference from the replay. How far to trust a replay: docs/validation.md.\n"
+     "\n"
+     "  --set KEY=VALUE   a what-if: change a setting of the fitted scenario as for\n"
+     "                    run (python.switch_interval=1ms, machine.cores=1,\n"
+     "                    python.version=3.13t, python.gil=none; repeatable)\n"
+     "  --summary F       the summary JSON of each run under \"recording\",\n"
+     "                    \"replay\" and \"what_if\" (docs/metrics.md)\n"
+     "  --exact           fit every op, no repeat blocks\n"
+     "  --partial         replay a partial recording as far as it goes\n"
+     "  --raw-cpu         fit the measured durations unscaled (see gilsim help fit)\n"
+     "  --seed N          random seed of the replay (repeat blocks draw durations)\n"
+     "  --quiet           print nothing on success\n"
+     "  --memory-budget SIZE  the most each simulated trace may take, as for run\n"
+     "\n"
+     "Exit status: 0 ok; 1 not a recording, a damaged, truncated, partial or\n"
+     "newer-format one, a --set that does not apply, or usage; 2 the replay or\n"
+     "the what-if stopped early (the table is still printed); 3 a file could\n"
+     "not be read or written; 130 interrupted.\n"
+     "\n"
+     "Examples:\n"
+     "  gilsim record -o convoy.rec.json -- python3 examples/convoy.py\n"
+     "  gilsim replay convoy.rec.json --set python.switch_interval=1ms\n"
+     "  gilsim replay convoy.rec.json --set python.version=3.13t --summary s.json"},
     {"explain", cmd_explain,
-     "gilsim explain [FILE] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]",
+     "gilsim explain [FILE|REC] [--at TIME] [--thread NAME] [--set KEY=VALUE]... [--seed N]\n"
+     "                      [--memory-budget SIZE]",
      "Say why a thread is not running. With --at TIME (a duration such as 6ms):\n"
      "the state of every GIL (holder, drop request pending since when and why it\n"
      "is not honoured yet, waiters), the ready queue, each lock's holder and each\n"
@@ -185,11 +247,14 @@ static const command_t commands[] = {
      "whole run (GIL held by whom, GIL hand-over, no core, context switches, lock\n"
      "held by whom, I/O, sleep), the same figures as the \"blame\" of the summary\n"
      "JSON; they add up to the time the thread was not running.\n"
+     "REC, a recording (gilsim record), answers from what it recorded and says\n"
+     "what it does not know (the cores; which lock, event or queue).\n"
      "\n"
      "  --at TIME         the instant; a number with a unit (ns, us, ms, s)\n"
      "  --thread NAME     only this thread's chain or totals\n"
      "  --set KEY=VALUE   change a setting as for run (repeatable)\n"
      "  --seed N          random seed for this run\n"
+     "  --memory-budget SIZE  the most the trace may take, as for run\n"
      "\n"
      "Exit status: 0 ok (also when the run stopped early: the chain explains the\n"
      "deadlock); 1 invalid scenario or usage; 3 a file could not be read.\n"
@@ -216,6 +281,9 @@ static const char *general_help =
     "                    where each thread's waiting went over the whole run\n"
     "  record SCRIPT     run a real Python program and record its GIL; the\n"
     "                    recording shows like a simulation (gilsim run REC)\n"
+    "  fit REC           fit a scenario to a recording: the real program as\n"
+    "                    ops that gilsim can replay and vary\n"
+    "  replay REC        the real run beside its replay and a what-if (--set)\n"
     "  help [COMMAND]    show this text, or a command's options\n"
     "\n"
     "Options: --help, --version.\n"
@@ -242,7 +310,7 @@ void cli_print_usage(const char *cmd, FILE *out)
     if (c)
         fprintf(out, "usage: %s\n", c->usage);
     else
-        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, explain, exercise, record, help)\n", out);
+        fputs("usage: gilsim COMMAND [ARGS...]   (commands: run, validate, sweep, explain, exercise, record, fit, replay, help)\n", out);
 }
 
 int cli_help(const char *cmd, FILE *out)
@@ -253,7 +321,7 @@ int cli_help(const char *cmd, FILE *out)
     }
     const command_t *c = find(cmd);
     if (!c) {
-        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep, explain, exercise, record)\n",
+        fprintf(stderr, "gilsim help: no command named '%s' (commands: run, validate, sweep, explain, exercise, record, fit, replay)\n",
                 cmd);
         return EXIT_USAGE;
     }

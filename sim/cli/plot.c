@@ -105,156 +105,217 @@ static void ylabel(char *buf, size_t n, double v, bool ns)
         snprintf(buf, n, "%.4g", v);
 }
 
-int cli_plot_svg(FILE *out, const char *title, const char *xname, const char *sname,
-                 const char *yname, const plot_point_t *pts, int n)
-{
-    const char **xs = calloc((size_t)(n > 0 ? n : 1), sizeof *xs);
-    const char **ss = calloc((size_t)(n > 0 ? n : 1), sizeof *ss);
-    int nx = 0, ns = 0;
-    for (int i = 0; xs && ss && i < n; i++) {
-        if (index_of(xs, nx, pts[i].x) < 0)
-            xs[nx++] = pts[i].x;
-        if (index_of(ss, ns, pts[i].series) < 0)
-            ss[ns++] = pts[i].series;
-    }
-    double *sum = calloc((size_t)(nx * ns > 0 ? nx * ns : 1), sizeof *sum);
-    int *cnt = calloc((size_t)(nx * ns > 0 ? nx * ns : 1), sizeof *cnt);
-    double *xv = calloc((size_t)(nx > 0 ? nx : 1), sizeof *xv);
-    if (!xs || !ss || !sum || !cnt || !xv) {
-        free(xs), free(ss), free(sum), free(cnt), free(xv);
-        return GS_ENOMEM;
-    }
-    for (int i = 0; i < n; i++) {
-        int k = index_of(xs, nx, pts[i].x) * ns + index_of(ss, ns, pts[i].series);
-        sum[k] += pts[i].y;
-        cnt[k]++;
-    }
-    bool numeric = nx > 0, logx = false;
-    double xmin = INFINITY, xmax = -INFINITY;
-    for (int i = 0; i < nx && numeric; i++) {
-        numeric = number(xs[i], &xv[i]);
-        if (numeric) {
-            xmin = fmin(xmin, xv[i]);
-            xmax = fmax(xmax, xv[i]);
-        }
-    }
-    if (numeric && xmin > 0 && xmax / xmin >= 100)
-        logx = true;
-    if (!numeric || xmax <= xmin) {
-        numeric = false;
-        for (int i = 0; i < nx; i++)
-            xv[i] = i;
-        xmin = 0;
-        xmax = nx > 1 ? nx - 1 : 1;
-    }
-    double ymin = 0, ymax = 0;
-    for (int k = 0; k < nx * ns; k++)
-        if (cnt[k]) {
-            double y = sum[k] / cnt[k];
-            ymin = fmin(ymin, y);
-            ymax = fmax(ymax, y);
-        }
-    if (ymax <= ymin)
-        ymax = ymin + 1;
-    double step = nice(ymax - ymin);
-    ymax = ceil(ymax / step) * step;
-    ymin = floor(ymin / step) * step;
+/* The chart being drawn: the distinct x values and series, the mean of
+ * each (x, series) cell, the scales and the page geometry. */
+typedef struct plot {
+    const char **xs, **ss; /* distinct x values and series, in order of appearance */
+    int nx, ns;
+    double *sum, *xv;      /* sum[x * ns + s]; xv: x's position value */
+    int *cnt;
+    bool logx, yns;
+    double xmin, xmax, ymin, ymax, step;
+    double L, T, R, B, W, H, pw, ph;
+} plot_t;
 
-    /* The legend's width follows its longest entry (about 7.5 px a
-     * character at 13 px), so nothing is cut; the title wraps. */
+static void plot_free(plot_t *p)
+{
+    free(p->xs), free(p->ss), free(p->sum), free(p->cnt), free(p->xv);
+}
+
+/* Distinct x values and series, and each cell's sum and count. */
+static int plot_collect(plot_t *p, const plot_point_t *pts, int n)
+{
+    size_t one = (size_t)(n > 0 ? n : 1);
+    p->xs = calloc(one, sizeof *p->xs);
+    p->ss = calloc(one, sizeof *p->ss);
+    for (int i = 0; p->xs && p->ss && i < n; i++) {
+        if (index_of(p->xs, p->nx, pts[i].x) < 0)
+            p->xs[p->nx++] = pts[i].x;
+        if (index_of(p->ss, p->ns, pts[i].series) < 0)
+            p->ss[p->ns++] = pts[i].series;
+    }
+    size_t cells = (size_t)(p->nx * p->ns > 0 ? p->nx * p->ns : 1);
+    p->sum = calloc(cells, sizeof *p->sum);
+    p->cnt = calloc(cells, sizeof *p->cnt);
+    p->xv = calloc((size_t)(p->nx > 0 ? p->nx : 1), sizeof *p->xv);
+    if (!p->xs || !p->ss || !p->sum || !p->cnt || !p->xv)
+        return GS_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        int k = index_of(p->xs, p->nx, pts[i].x) * p->ns + index_of(p->ss, p->ns, pts[i].series);
+        p->sum[k] += pts[i].y;
+        p->cnt[k]++;
+    }
+    return 0;
+}
+
+/* x: numbers (log scale over two decades or more) or evenly spaced
+ * categories; y: from 0 (or below) to a round step above the largest mean. */
+static void plot_scale(plot_t *p)
+{
+    bool numeric = p->nx > 0;
+    p->xmin = INFINITY, p->xmax = -INFINITY;
+    for (int i = 0; i < p->nx && numeric; i++) {
+        numeric = number(p->xs[i], &p->xv[i]);
+        if (numeric) {
+            p->xmin = fmin(p->xmin, p->xv[i]);
+            p->xmax = fmax(p->xmax, p->xv[i]);
+        }
+    }
+    p->logx = numeric && p->xmin > 0 && p->xmax / p->xmin >= 100;
+    if (!numeric || p->xmax <= p->xmin) {
+        p->logx = false;
+        for (int i = 0; i < p->nx; i++)
+            p->xv[i] = i;
+        p->xmin = 0;
+        p->xmax = p->nx > 1 ? p->nx - 1 : 1;
+    }
+    p->ymin = 0, p->ymax = 0;
+    for (int k = 0; k < p->nx * p->ns; k++)
+        if (p->cnt[k]) {
+            double y = p->sum[k] / p->cnt[k];
+            p->ymin = fmin(p->ymin, y);
+            p->ymax = fmax(p->ymax, y);
+        }
+    if (p->ymax <= p->ymin)
+        p->ymax = p->ymin + 1;
+    p->step = nice(p->ymax - p->ymin);
+    p->ymax = ceil(p->ymax / p->step) * p->step;
+    p->ymin = floor(p->ymin / p->step) * p->step;
+}
+
+static double px(const plot_t *p, double v)
+{
+    double f = p->logx ? (log10(v) - log10(p->xmin)) / (log10(p->xmax) - log10(p->xmin))
+                       : (v - p->xmin) / (p->xmax - p->xmin);
+    return p->L + f * p->pw;
+}
+
+static double py(const plot_t *p, double v)
+{
+    return p->T + p->ph - (v - p->ymin) / (p->ymax - p->ymin) * p->ph;
+}
+
+/* The page: the legend's width follows its longest entry (about 7.5 px a
+ * character at 13 px), so nothing is cut; the title wraps (bold 18 px:
+ * about 10.5 px a character). Writes the SVG head and the title. */
+static int plot_page(FILE *out, plot_t *p, const char *title, const char *xname,
+                     const char *sname, const char *yname)
+{
     size_t longest = 0;
-    for (int s = 0; s < ns; s++) {
-        size_t k = strlen(ss[s] ? ss[s] : yname) + (sname ? strlen(sname) + 3 : 0);
+    for (int s = 0; s < p->ns; s++) {
+        size_t k = strlen(p->ss[s] ? p->ss[s] : yname) + (sname ? strlen(sname) + 3 : 0);
         longest = k > longest ? k : longest;
     }
-    const double L = 100, B = 70, R = fmax(200, 60 + 7.5 * (double)longest);
-    const double W = 660 + R;
+    p->L = 100, p->B = 70, p->R = fmax(200, 60 + 7.5 * (double)longest);
+    p->W = 660 + p->R;
     char *head = malloc(strlen(yname) + strlen(xname) + (title ? strlen(title) : 0) + 16);
-    if (!head) {
-        free(xs), free(ss), free(sum), free(cnt), free(xv);
+    if (!head)
         return GS_ENOMEM;
-    }
     sprintf(head, "%s against %s%s%s", yname, xname, title && *title ? " - " : "",
             title && *title ? title : "");
-    int head_cols = (int)((W - 32) / 10.5); /* bold 18 px: about 10.5 px a character */
+    int head_cols = (int)((p->W - 32) / 10.5);
     int head_lines = (int)((strlen(head) + (size_t)head_cols - 1) / (size_t)head_cols);
-    const double T = 36 + 22.0 * (head_lines > 0 ? head_lines : 1), H = 460 + T;
-    double pw = W - L - R, ph = H - T - B;
-#define PX(v) (L + (logx ? (log10(v) - log10(xmin)) / (log10(xmax) - log10(xmin))     \
-                         : ((v) - xmin) / (xmax - xmin)) * pw)
-#define PY(v) (T + ph - ((v) - ymin) / (ymax - ymin) * ph)
-    bool yns = ns_metric(yname);
+    p->T = 36 + 22.0 * (head_lines > 0 ? head_lines : 1), p->H = 460 + p->T;
+    p->pw = p->W - p->L - p->R, p->ph = p->H - p->T - p->B;
     fprintf(out,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
             "viewBox=\"0 0 %.0f %.0f\" font-family=\"DejaVu Sans, Verdana, Arial, sans-serif\">\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"#FFFFFF\"/>\n",
-            W, H, W, H);
+            p->W, p->H, p->W, p->H);
     text_lines(out, head, 16, 30, 22, head_cols, "font-size=\"18\" font-weight=\"bold\"");
     free(head);
-    /* Axes and grid. */
+    return 0;
+}
+
+/* Grid, ticks and axis names. */
+static void plot_axes(FILE *out, const plot_t *p, const char *xname, const char *yname)
+{
+    double L = p->L, T = p->T, pw = p->pw, ph = p->ph;
     fprintf(out, "<g font-size=\"12\" fill=\"#333333\">\n");
     char buf[64];
-    for (double y = ymin; y <= ymax + step / 2; y += step) {
+    for (double y = p->ymin; y <= p->ymax + p->step / 2; y += p->step) {
         fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#DDDDDD\"/>",
-                L, PY(y), L + pw, PY(y));
-        ylabel(buf, sizeof buf, y, yns);
+                L, py(p, y), L + pw, py(p, y));
+        ylabel(buf, sizeof buf, y, p->yns);
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", L - 6,
-                PY(y) + 4, buf);
+                py(p, y) + 4, buf);
     }
-    for (int i = 0; i < nx; i++) {
+    for (int i = 0; i < p->nx; i++) {
+        double x = px(p, p->xv[i]);
         fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333333\"/>",
-                PX(xv[i]), T + ph, PX(xv[i]), T + ph + 5);
-        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", PX(xv[i]),
-                T + ph + 20);
-        gs_xml_escape(out, xs[i]);
+                x, T + ph, x, T + ph + 5);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, T + ph + 20);
+        gs_xml_escape(out, p->xs[i]);
         fputs("</text>\n", out);
     }
     fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333333\"/>\n"
                  "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333333\"/>\n",
             L, T + ph, L + pw, T + ph, L, T, L, T + ph);
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"14\">",
-            L + pw / 2, H - 20);
+            L + pw / 2, p->H - 20);
     gs_xml_escape(out, xname);
-    fputs(logx ? " (log scale)" : "", out);
+    fputs(p->logx ? " (log scale)" : "", out);
     fprintf(out, "</text>\n<text transform=\"translate(22 %.1f) rotate(-90)\" "
                  "text-anchor=\"middle\" font-size=\"14\">",
             T + ph / 2);
     gs_xml_escape(out, yname);
     fputs(" (mean)", out);
     fputs("</text>\n</g>\n", out);
-    /* Lines, markers and legend. */
-    for (int s = 0; s < ns; s++) {
-        const char *col = palette[s % 8];
-        fprintf(out, "<g class=\"series\" stroke=\"%s\" fill=\"%s\">\n<polyline fill=\"none\" "
-                     "stroke-width=\"2.5\" points=\"",
-                col, col);
-        for (int i = 0; i < nx; i++)
-            if (cnt[i * ns + s])
-                fprintf(out, "%.1f,%.1f ", PX(xv[i]), PY(sum[i * ns + s] / cnt[i * ns + s]));
-        fputs("\"/>\n", out);
-        for (int i = 0; i < nx; i++)
-            if (cnt[i * ns + s]) {
-                double y = sum[i * ns + s] / cnt[i * ns + s];
-                ylabel(buf, sizeof buf, y, yns);
-                fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>", PX(xv[i]), PY(y));
-                gs_xml_escape(out, xs[i]);
-                fprintf(out, ": %s</title></circle>\n", buf);
-            }
-        double ly = T + 10 + 24 * s;
-        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke-width=\"3\"/>"
-                     "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" stroke=\"none\" fill=\"#000000\">",
-                L + pw + 20, ly, L + pw + 44, ly, L + pw + 50, ly + 4);
-        if (sname) {
-            gs_xml_escape(out, sname);
-            fputs(" = ", out);
+}
+
+/* Series s: its line, a marker per point (with the value as a tooltip) and
+ * its legend entry. */
+static void plot_series(FILE *out, const plot_t *p, int s, const char *sname, const char *yname)
+{
+    const char *col = palette[s % 8];
+    int ns = p->ns;
+    char buf[64];
+    fprintf(out, "<g class=\"series\" stroke=\"%s\" fill=\"%s\">\n<polyline fill=\"none\" "
+                 "stroke-width=\"2.5\" points=\"",
+            col, col);
+    for (int i = 0; i < p->nx; i++)
+        if (p->cnt[i * ns + s])
+            fprintf(out, "%.1f,%.1f ", px(p, p->xv[i]),
+                    py(p, p->sum[i * ns + s] / p->cnt[i * ns + s]));
+    fputs("\"/>\n", out);
+    for (int i = 0; i < p->nx; i++)
+        if (p->cnt[i * ns + s]) {
+            double y = p->sum[i * ns + s] / p->cnt[i * ns + s];
+            ylabel(buf, sizeof buf, y, p->yns);
+            fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>", px(p, p->xv[i]),
+                    py(p, y));
+            gs_xml_escape(out, p->xs[i]);
+            fprintf(out, ": %s</title></circle>\n", buf);
         }
-        gs_xml_escape(out, ss[s] ? ss[s] : yname);
-        fputs("</text>\n</g>\n", out);
+    double lx = p->L + p->pw, ly = p->T + 10 + 24 * s;
+    fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke-width=\"3\"/>"
+                 "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" stroke=\"none\" fill=\"#000000\">",
+            lx + 20, ly, lx + 44, ly, lx + 50, ly + 4);
+    if (sname) {
+        gs_xml_escape(out, sname);
+        fputs(" = ", out);
     }
-    fputs("</svg>\n", out);
-#undef PX
-#undef PY
-    free(xs), free(ss), free(sum), free(cnt), free(xv);
-    return ferror(out) ? GS_EIO : 0;
+    gs_xml_escape(out, p->ss[s] ? p->ss[s] : yname);
+    fputs("</text>\n</g>\n", out);
+}
+
+int cli_plot_svg(FILE *out, const char *title, const char *xname, const char *sname,
+                 const char *yname, const plot_point_t *pts, int n)
+{
+    plot_t p = {.yns = ns_metric(yname)};
+    int rc = plot_collect(&p, pts, n);
+    if (rc == 0) {
+        plot_scale(&p);
+        rc = plot_page(out, &p, title, xname, sname, yname);
+    }
+    if (rc == 0) {
+        plot_axes(out, &p, xname, yname);
+        for (int s = 0; s < p.ns; s++)
+            plot_series(out, &p, s, sname, yname);
+        fputs("</svg>\n", out);
+        rc = ferror(out) ? GS_EIO : 0;
+    }
+    plot_free(&p);
+    return rc;
 }

@@ -20,8 +20,9 @@ int cli_show_recording(const char *cmd, const char *file, bool has_settings,
     if (has_settings) {
         fprintf(stderr,
                 "gilsim %s: %s is a recording of a real run: --set and --seed do not apply to it "
-                "(they change simulations)\n",
-                cmd, file);
+                "(they change simulations); `gilsim replay %s --set KEY=VALUE` fits a scenario "
+                "to it and runs the what-if\n",
+                cmd, file, file);
         return EXIT_USAGE;
     }
     gs_model_t *m = NULL;

@@ -21,9 +21,16 @@ void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool
 {
     char b[8][32], nb[1300], esc[400];
     const char *name = gs_escape_controls(gs_trace_name(t), nb, sizeof nb, false);
-    fprintf(out, "%s%s%s  (seed %llu, %d thread%s, %d core%s)\n", BOLD(color),
+    fprintf(out, "%s%s%s  (seed %llu, %d thread%s, %d core%s)", BOLD(color),
             *name ? name : "scenario", RESET(color), (unsigned long long)gs_trace_seed(t),
             s->n_threads, s->n_threads == 1 ? "" : "s", s->n_cores, s->n_cores == 1 ? "" : "s");
+    /* The python.version presets in effect: the run is that version's model. */
+    char vers[256];
+    int nv;
+    gs_trace_python_versions(t, vers, sizeof vers, &nv);
+    if (nv)
+        fprintf(out, "  python %s (preset%s)", vers, nv > 1 ? "s" : "");
+    putc('\n', out);
     int w = 6;
     for (int i = 0; i < s->n_threads; i++) {
         int l = (int)strlen(gs_escape_controls(s->threads[i].name, esc, sizeof esc, false));

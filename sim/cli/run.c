@@ -157,37 +157,6 @@ static int write_outputs(const char *cmd, const char *const outs[4], gs_output_t
     return EXIT_OK;
 }
 
-/* Loads and simulates. 0 with *t, or the exit status (already reported). */
-static int simulate(const run_args_t *ra, gs_trace_t **t)
-{
-    gs_model_t *m = NULL;
-    int rc = cli_load(ra->file, ra->ov, ra->n_ov, &m);
-    if (rc)
-        return rc;
-    if (ra->have_seed)
-        m->seed = (uint64_t)ra->seed;
-    gs_run_opts_t opts;
-    gs_run_opts_init(&opts);
-    if (ra->budget)
-        opts.memory_budget = ra->budget;
-    opts.cancel = cli_stop_flag();
-    gs_error_t err;
-    memset(&err, 0, sizeof err);
-    int sim = gs_sim_run(m, &opts, t, &err);
-    gs_model_free(m);
-    if (*t)
-        return 0;
-    char buf[1024];
-    if (err.code)
-        gs_error_format(&err, buf, sizeof buf);
-    else
-        snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
-    fprintf(stderr, "gilsim run: %s: the simulation could not run: ", cli_source_name(ra->file));
-    gs_fput_escaped(stderr, buf, true); /* it may quote names from the scenario */
-    fputc('\n', stderr);
-    return gs_exit_status(sim);
-}
-
 /* The metrics of trace t (which this frees), written into the opened
  * outputs o and committed together, then (unless quiet or an output went to
  * stdout) the table and timeline; `stopped` words an outcome other than done.
@@ -256,7 +225,8 @@ int cmd_run(int argc, char **argv)
     rc = open_outputs("run", ra.outs, o);
     gs_trace_t *t = NULL;
     if (rc == 0)
-        rc = simulate(&ra, &t);
+        rc = cli_simulate("run", ra.file, ra.ov, ra.n_ov,
+                          &(cli_sim_opts_t){ra.have_seed ? ra.seed : -1, ra.budget}, &t, NULL);
     if (rc == 0)
         rc = report("run", cli_source_name(ra.file), "simulation stopped", t, ra.outs, o,
                     ra.quiet);

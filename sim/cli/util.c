@@ -125,39 +125,52 @@ int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn 
     return EXIT_IO;
 }
 
-int cli_simulate(const char *cmd, const char *file, const gs_override_t *ov, int n_ov,
-                 long long seed, gs_trace_t **out, gs_stats_t *s)
+int cli_simulate_model(const char *cmd, const char *src, gs_model_t *m,
+                       const cli_sim_opts_t *so, gs_trace_t **out, gs_stats_t *s)
 {
-    gs_model_t *m = NULL;
-    int rc = cli_load(file, ov, n_ov, &m);
-    if (rc)
-        return rc;
-    if (seed >= 0)
-        m->seed = (uint64_t)seed;
+    *out = NULL;
+    if (so && so->seed >= 0)
+        m->seed = (uint64_t)so->seed;
     gs_run_opts_t opts;
     gs_run_opts_init(&opts);
+    if (so && so->budget)
+        opts.memory_budget = so->budget;
+    opts.cancel = cli_stop_flag(); /* stays 0 unless the command caught a signal */
     gs_trace_t *t = NULL;
     gs_error_t err;
     memset(&err, 0, sizeof err);
     int sim = gs_sim_run(m, &opts, &t, &err);
-    gs_model_free(m);
     if (!t) {
         char buf[1024];
         if (err.code)
             gs_error_format(&err, buf, sizeof buf);
         else
             snprintf(buf, sizeof buf, "%s", gs_strerror(sim));
-        fprintf(stderr, "gilsim %s: %s: the simulation could not run: %s\n", cmd,
-                cli_source_name(file), buf);
+        fprintf(stderr, "gilsim %s: %s: the simulation could not run: ", cmd, src);
+        gs_fput_escaped(stderr, buf, true); /* it may quote names from the scenario */
+        fputc('\n', stderr);
         return gs_exit_status(sim);
     }
-    if (gs_stats_compute(t, s) != 0) {
+    if (s && gs_stats_compute(t, s) != 0) {
         fprintf(stderr, "gilsim %s: out of memory computing the metrics\n", cmd);
         gs_trace_free(t);
         return gs_exit_status(GS_ENOMEM);
     }
     *out = t;
     return 0;
+}
+
+int cli_simulate(const char *cmd, const char *file, const gs_override_t *ov, int n_ov,
+                 const cli_sim_opts_t *so, gs_trace_t **out, gs_stats_t *s)
+{
+    gs_model_t *m = NULL;
+    *out = NULL;
+    int rc = cli_load(file, ov, n_ov, &m);
+    if (rc)
+        return rc;
+    rc = cli_simulate_model(cmd, cli_source_name(file), m, so, out, s);
+    gs_model_free(m);
+    return rc;
 }
 
 int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **out)

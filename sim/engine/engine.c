@@ -21,6 +21,7 @@
  * (deadlock, with who-waits-for-what); a lock or join cycle (deadlock, found
  * when the cycle closes); the horizon; max_events; a body error. */
 #include "engine_int.h"
+#include "gilsim/units.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -329,8 +330,9 @@ static void never_started(gs_engine_t *e)
 static bool must_stop(gs_engine_t *e)
 {
     if (e->cancel && atomic_load_explicit(e->cancel, memory_order_relaxed)) {
-        gs__stop(e, GS_OUT_INTERRUPTED, "interrupted after %lld events at %.6g s",
-                 (long long)e->n_events, (double)e->now / 1e9);
+        char at[32];
+        gs__stop(e, GS_OUT_INTERRUPTED, "interrupted after %lld events at %s",
+                 (long long)e->n_events, gs_format_ns(e->now, at, sizeof at));
         return true;
     }
     if (gs__trace_oom(e->trace)) {
@@ -350,13 +352,13 @@ static bool must_stop(gs_engine_t *e)
     }
     if (used <= e->mem_budget)
         return false;
-    char b[32];
+    char b[32], at[32];
     gs__format_bytes(e->mem_budget, b, sizeof b);
     gs__stop(e, GS_OUT_LIMIT,
              "stopped at the memory budget of %s (the trace and event queue) after %lld events "
-             "at %.6g s; raise it with --memory-budget SIZE (or GILSIM_MEMORY_BUDGET=SIZE), or "
+             "at %s; raise it with --memory-budget SIZE (or GILSIM_MEMORY_BUDGET=SIZE), or "
              "shorten until / max_events",
-             b, (long long)e->n_events, (double)e->now / 1e9);
+             b, (long long)e->n_events, gs_format_ns(e->now, at, sizeof at));
     return true;
 }
 
@@ -419,9 +421,10 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
         }
         if (e->heap[0].t_ns > e->until_ns) {
             e->now = e->until_ns;
+            char until[32];
             gs__stop(e, GS_OUT_HORIZON,
-                     "stopped at the horizon (until = %.6g s) with %d thread%s not finished",
-                     (double)e->until_ns / 1e9, e->n_started - e->n_finished + e->n_start_pending,
+                     "stopped at the horizon (until = %s) with %d thread%s not finished",
+                     gs_format_ns(e->until_ns, until, sizeof until), e->n_started - e->n_finished + e->n_start_pending,
                      e->n_started - e->n_finished + e->n_start_pending == 1 ? "" : "s");
             return NULL;
         }

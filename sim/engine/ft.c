@@ -6,8 +6,14 @@
  * `every` of its own Python time. At each instant, k threads are running
  * Python on that object (on a core, in such an op), kw of them writing.
  *   - refcounting: an access is an atomic on the object's reference count,
- *     a cache line the k threads pass around: it costs refcount * (k - 1)
- *     more. Immortal objects (None, small ints, interned strings) and
+ *     a cache line the k threads pass around, one at a time. Below
+ *     saturation an access finds the line on another core with probability
+ *     (k - 1) / k and pays one transfer (refcount); at saturation the line
+ *     serves one access per transfer, so each thread's period between
+ *     accesses is at least k * refcount, and the threads together make one
+ *     access per transfer however many they are (ftscalingbench's
+ *     contended loops are "slower than one thread" at every thread count).
+ *     Period = max(every + refcount (k-1)/k, k refcount). Immortal objects (None, small ints, interned strings) and
  *     functions (immortalised in 3.13t once a second thread starts, deferred
  *     refcounting in 3.14t) have no such traffic.
  *   - writes hold the object's PyMutex for pymutex_hold. While the writers'
@@ -18,6 +24,8 @@
  *     kw * (hold + park). PyMutex hands the lock straight to a waiter that
  *     waited 1 ms, so writers share it fairly over a run: the model gives
  *     each the same share.
+ *   `every` is Python work, so a slower build (slowdown) spaces the
+ *   accesses out; the line's transfer does not slow down with it.
  *   So the op runs at 1 / stretch of its speed, stretch = period / every,
  *   recomputed for every accessor of an object whenever k or kw changes (a
  *   thread starts or stops running on it). It is a rate model, not one event
@@ -66,10 +74,22 @@ static int64_t stretch_of(const gs_engine_t *e, const gs_thr_t *t)
     int o = t->acc_obj - 1;
     const gs_python_t *py = &e->m->processes[t->process].python;
     int64_t k = e->obj_k[o], kw = e->obj_kw[o];
+    /* `every` is Python work: a build that runs Python slower (3.13t) spaces
+     * the accesses out by as much; the cache line does not get slower */
     int64_t every = t->acc_every;
+    if (py->free_threaded || py->gil == GS_GIL_NONE)
+        every = every * py->slowdown_pct / 100;
+    if (every < 1)
+        every = 1;
     int64_t period = every;
-    if (contends(e, o) && k > 1)
-        period += py->refcount_ns * (k - 1);
+    if (contends(e, o) && k > 1) {
+        /* the line is one server: an access finds it on another core with
+         * probability (k-1)/k and pays a transfer; and k threads cannot
+         * get it more often than once per transfer each */
+        int64_t c = py->refcount_ns;
+        int64_t miss = every + c * (k - 1) / k, saturated = k * c;
+        period = miss > saturated ? miss : saturated;
+    }
     if (t->acc_writes && kw > 1) {
         int64_t demand = kw * py->pymutex_hold_ns;
         if (demand < period)

@@ -16,6 +16,7 @@
  * The GIL lane is every thread's holds merged in time. */
 #include "gilsim/record.h"
 #include "record_int.h"
+#include "recfile_int.h"
 #include "trace_int.h"
 
 #include <errno.h>
@@ -49,7 +50,8 @@ enum sk { S_CALL, S_WAIT, S_LOCK, S_PY };
 typedef struct point {
     int64_t t;
     uint8_t kind, span_kind, cat;
-    bool forced;
+    bool forced; /* release: the eval loop dropped it on a drop request */
+    bool last;   /* release: the thread's last ("exit") */
     uint32_t label; /* op label id or GS_NO_OP */
     int32_t arg;    /* signal: woken thread; span end: begin point index */
     uint32_t seq;
@@ -246,19 +248,30 @@ static uint32_t label_for(gs_model_t *m, label_map_t *lm, const char *name)
     return (uint32_t)id;
 }
 
+/* A change of the GIL, or a drop request, at t (sorted by cmp_gil). */
 typedef struct gil_ev {
     int64_t t;
-    int32_t holder; /* -1 = released */
+    int32_t holder; /* the new holder; -1 = released (by thread), -2 = a request */
+    int32_t thread; /* who took, released or requested it */
+    bool last;      /* a release that is the thread's last */
     uint32_t seq;
 } gil_ev_t;
+
+/* At one ns: a request, then a release, then a take. A request is made while
+ * the GIL is held and is what a release at the same instant answers (the
+ * engine records them in that order). */
+static int gil_rank(const gil_ev_t *e)
+{
+    return e->holder == -2 ? 0 : e->holder == -1 ? 1 : 2;
+}
 
 static int cmp_gil(const void *a, const void *b)
 {
     const gil_ev_t *x = a, *y = b;
     if (x->t != y->t)
         return x->t < y->t ? -1 : 1;
-    if ((x->holder < 0) != (y->holder < 0))
-        return x->holder < 0 ? -1 : 1; /* a release before a take at the same ns */
+    if (gil_rank(x) != gil_rank(y))
+        return gil_rank(x) - gil_rank(y);
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
@@ -302,6 +315,7 @@ static int thread_points(const cJSON *evs, const char *tpath, int n_threads, gs_
             pt.kind = P_RELEASE;
             const char *why = cJSON_GetStringValue(cJSON_GetArrayItem(e, 2));
             pt.forced = why && strcmp(why, "forced") == 0;
+            pt.last = why && strcmp(why, "exit") == 0;
         } else if (strcmp(kind, "drop_request") == 0)
             pt.kind = P_REQUEST;
         else if (strcmp(kind, "timeout") == 0)
@@ -456,10 +470,109 @@ static void span_pop(tstate_t *s, const point_t *p)
         s->depth--;
 }
 
-int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_error_t *err)
+/* Thread i's lane from its sorted points; its GIL takes, releases and drop
+ * requests are appended to gil (room for one per point, plus one). */
+static void thread_lane(gs_trace_t *t, int i, const point_t *pts, size_t n, int64_t t_end,
+                        gil_ev_t *gil, size_t *n_gil)
 {
-    *mo = NULL;
-    *to = NULL;
+    tstate_t s;
+    memset(&s, 0, sizeof s);
+    gs_state_t cur = GS_ST_COUNT;
+    uint32_t cur_label = GS_NO_OP;
+    for (size_t k = 0; k < n; k++) {
+        const point_t *p = &pts[k];
+        switch (p->kind) {
+        case P_ASK:
+            if (s.gil == 0)
+                s.gil = 1;
+            s.after_forced = false;
+            break;
+        case P_HOLD:
+            s.gil = 2;
+            gil[*n_gil] = (gil_ev_t){p->t, i, i, false, (uint32_t)*n_gil};
+            ++*n_gil;
+            break;
+        case P_RELEASE:
+            if (s.gil == 2) {
+                gil[*n_gil] = (gil_ev_t){p->t, -1, i, p->last, (uint32_t)*n_gil};
+                ++*n_gil;
+                if (p->forced)
+                    gs__trace_instant(t, p->t, GS_IN_FORCED_SWITCH, i, 0, 0);
+            }
+            s.gil = 0;
+            s.after_forced = p->forced;
+            break;
+        case P_REQUEST: /* its instant is recorded with the holder (gil_and_facts) */
+            gil[*n_gil] = (gil_ev_t){p->t, -2, i, false, (uint32_t)*n_gil};
+            ++*n_gil;
+            break;
+        case P_TIMEOUT: gs__trace_instant(t, p->t, GS_IN_TIMEOUT, i, 0, 0); break;
+        case P_FUTILE: gs__trace_instant(t, p->t, GS_IN_FUTILE_WAKEUP, i, 0, 0); break;
+        case P_SIGNAL: gs__trace_instant(t, p->t, GS_IN_SIGNAL, i, 0, p->arg); break;
+        case P_START: s.started = true; break;
+        case P_END: s.done = true; break;
+        case P_BEGIN_SPAN: span_push(&s, p); break;
+        case P_END_SPAN: span_pop(&s, p); break;
+        default: break;
+        }
+        if (p->kind != P_SKIP)
+            s.started = true;
+        uint32_t label;
+        gs_state_t st = state_of(&s, &label);
+        if (st != cur || label != cur_label) {
+            gs__trace_thread(t, i, p->t, st, -1, st == GS_ST_COUNT ? GS_NO_OP : label, 0);
+            cur = st;
+            cur_label = label;
+        }
+    }
+    if (!s.done && s.started) /* still running when the process ended */
+        gs__trace_thread(t, i, t_end, GS_ST_DONE, -1, GS_NO_OP, 0);
+    if (s.gil == 2) {
+        gil[*n_gil] = (gil_ev_t){t_end, -1, i, true, (uint32_t)*n_gil};
+        ++*n_gil;
+    }
+}
+
+/* The GIL lane and the drop-request fact track, swept in time order.
+ *
+ * The drop request as the engine records it (gil.c), from what CPython does:
+ * a waiter whose timed wait ran out with no switch sets it (the recording's
+ * "drop_request"); the next thread to take the GIL resets it, and so does a
+ * holder that drops the GIL while it is set (drop_gil resets it and waits for
+ * a switch, whatever the release's reason, but for a thread's last release).
+ * A request while one is set changes nothing: the first requester and its
+ * time stay. The requests' instants name the holder they ask, as a run's do.
+ * Cores and which lock a thread waits for are not recorded, so only the drop
+ * requests are complete facts. */
+static void gil_and_facts(gs_trace_t *t, gil_ev_t *gil, size_t n)
+{
+    qsort(gil, n, sizeof *gil, cmp_gil);
+    int holder = -1;
+    bool set = false;
+    for (size_t k = 0; k < n; k++) {
+        const gil_ev_t *e = &gil[k];
+        if (e->holder == -2) {
+            gs__trace_instant(t, e->t, GS_IN_DROP_REQUEST, e->thread, 0, holder);
+            if (!set)
+                gs__trace_drop_request(t, 0, e->t, e->thread);
+            set = true;
+            continue;
+        }
+        if (set && (e->holder >= 0 || !e->last)) {
+            gs__trace_drop_request(t, 0, e->t, -1);
+            set = false;
+        }
+        holder = e->holder;
+        gs__trace_gil(t, 0, e->t, e->holder);
+    }
+    gs__trace_set_facts(t, GS_FACT_DROP_REQUEST);
+}
+
+/* Reads and parses a recording and checks what every reader relies on:
+ * the format tag, the version and a non-empty "threads" array. */
+int gsr_parse_file(const char *path, cJSON **out, gs_error_t *err)
+{
+    *out = NULL;
     memset(err, 0, sizeof *err);
     snprintf(err->file, sizeof err->file, "%s", path);
     size_t len = 0;
@@ -474,36 +587,80 @@ int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_err
             c[0] == '\n' ? (line++, col = 1) : col++;
         err->line = line;
         err->col = col;
+        /* cut short: brackets still open (or a string) where the text ends */
+        int depth = 0;
+        bool in_str = false;
+        for (size_t k = 0; k < len; k++) {
+            char ch = text[k];
+            if (in_str) {
+                if (ch == '\\')
+                    k++;
+                else if (ch == '"')
+                    in_str = false;
+            } else if (ch == '"') {
+                in_str = true;
+            } else if (ch == '{' || ch == '[') {
+                depth++;
+            } else if (ch == '}' || ch == ']') {
+                depth--;
+            }
+        }
+        bool at_end = in_str || depth > 0;
+        static const char head[] = "{\n  \"format\": \"" GS_RECORDING_FORMAT "\"";
+        bool starts = len >= sizeof head - 1 && memcmp(text, head, sizeof head - 1) == 0;
         free(text);
+        if (len == 0)
+            return bad(err, GS_ESYNTAX, NULL, "empty file, not a recording");
+        if (at_end && starts)
+            return bad(err, GS_ESYNTAX, NULL,
+                       "the recording ends here, in the middle of its JSON: it is truncated "
+                       "(cut short while copied, or a full disk; gilsim record itself writes "
+                       "whole files or none); record the program again");
         return bad(err, GS_ESYNTAX, NULL,
-                   "not valid JSON here (a truncated or damaged recording?)");
+                   starts ? "not valid JSON here: the recording is damaged"
+                          : "not valid JSON here: not a gilsim recording (gilsim record -o "
+                            "REC -- python3 SCRIPT writes one)");
     }
     free(text);
+    const char *fmt = cJSON_GetStringValue(cJSON_GetObjectItem(root, "format"));
+    const cJSON *ver = cJSON_GetObjectItem(root, "version");
+    const cJSON *threads = cJSON_GetObjectItem(root, "threads");
     int rc = 0;
+    if (!fmt || strcmp(fmt, GS_RECORDING_FORMAT) != 0)
+        rc = bad(err, GS_ESCENARIO, "format",
+                 "not a gilsim recording (expected \"format\": \"" GS_RECORDING_FORMAT
+                 "\"; a scenario is run with gilsim run)");
+    else if (!cJSON_IsNumber(ver) || ver->valueint != GS_RECORDING_VERSION)
+        rc = bad(err, GS_ESCENARIO, "version",
+                 "recording format version %d; this gilsim reads version %d%s",
+                 cJSON_IsNumber(ver) ? ver->valueint : -1, GS_RECORDING_VERSION,
+                 cJSON_IsNumber(ver) && ver->valueint > GS_RECORDING_VERSION
+                     ? " (written by a newer gilsim: use that one, or upgrade)"
+                     : "");
+    else if (!cJSON_IsArray(threads) || cJSON_GetArraySize(threads) == 0)
+        rc = bad(err, GS_ESCENARIO, "threads", "expected a non-empty array of threads");
+    if (rc) {
+        cJSON_Delete(root);
+        return rc;
+    }
+    *out = root;
+    return 0;
+}
+
+int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_error_t *err)
+{
+    *mo = NULL;
+    *to = NULL;
+    cJSON *root = NULL;
+    int rc = gsr_parse_file(path, &root, err);
+    if (rc)
+        return rc;
     gs_model_t *m = NULL;
     gs_trace_t *t = NULL;
     point_t **pts = NULL;
     size_t *npts = NULL;
     label_map_t lm = {0};
-    const char *fmt = cJSON_GetStringValue(cJSON_GetObjectItem(root, "format"));
-    const cJSON *ver = cJSON_GetObjectItem(root, "version");
     const cJSON *threads = cJSON_GetObjectItem(root, "threads");
-    if (!fmt || strcmp(fmt, GS_RECORDING_FORMAT) != 0) {
-        rc = bad(err, GS_ESCENARIO, "format",
-                 "not a gilsim recording (expected \"format\": \"" GS_RECORDING_FORMAT
-                 "\"; a scenario is run with gilsim run)");
-        goto out;
-    }
-    if (!cJSON_IsNumber(ver) || ver->valueint != GS_RECORDING_VERSION) {
-        rc = bad(err, GS_ESCENARIO, "version",
-                 "recording format version %d; this gilsim reads version %d",
-                 cJSON_IsNumber(ver) ? ver->valueint : -1, GS_RECORDING_VERSION);
-        goto out;
-    }
-    if (!cJSON_IsArray(threads) || cJSON_GetArraySize(threads) == 0) {
-        rc = bad(err, GS_ESCENARIO, "threads", "expected a non-empty array of threads");
-        goto out;
-    }
     int nt = cJSON_GetArraySize(threads);
     m = gs_model_new();
     if (!m) {
@@ -618,65 +775,14 @@ int gs_recording_load(const char *path, gs_model_t **mo, gs_trace_t **to, gs_err
         if (npts[i] && pts[i][npts[i] - 1].t > t_end)
             t_end = pts[i][npts[i] - 1].t;
     }
-    gil_ev_t *gil = malloc((n_all + 1) * sizeof *gil);
+    gil_ev_t *gil = malloc((n_all + (size_t)nt) * sizeof *gil); /* a point each, and a last release */
     if (!gil) {
         rc = bad(err, GS_ENOMEM, NULL, "out of memory");
         goto out;
     }
-    for (int i = 0; i < nt; i++) {
-        tstate_t s;
-        memset(&s, 0, sizeof s);
-        gs_state_t cur = GS_ST_COUNT;
-        uint32_t cur_label = GS_NO_OP;
-        for (size_t k = 0; k < npts[i]; k++) {
-            const point_t *p = &pts[i][k];
-            switch (p->kind) {
-            case P_ASK:
-                if (s.gil == 0)
-                    s.gil = 1;
-                s.after_forced = false;
-                break;
-            case P_HOLD:
-                s.gil = 2;
-                gil[n_gil++] = (gil_ev_t){p->t, i, (uint32_t)n_gil};
-                break;
-            case P_RELEASE:
-                if (s.gil == 2) {
-                    gil[n_gil++] = (gil_ev_t){p->t, -1, (uint32_t)n_gil};
-                    if (p->forced)
-                        gs__trace_instant(t, p->t, GS_IN_FORCED_SWITCH, i, 0, 0);
-                }
-                s.gil = 0;
-                s.after_forced = p->forced;
-                break;
-            case P_REQUEST: gs__trace_instant(t, p->t, GS_IN_DROP_REQUEST, i, 0, 0); break;
-            case P_TIMEOUT: gs__trace_instant(t, p->t, GS_IN_TIMEOUT, i, 0, 0); break;
-            case P_FUTILE: gs__trace_instant(t, p->t, GS_IN_FUTILE_WAKEUP, i, 0, 0); break;
-            case P_SIGNAL: gs__trace_instant(t, p->t, GS_IN_SIGNAL, i, 0, p->arg); break;
-            case P_START: s.started = true; break;
-            case P_END: s.done = true; break;
-            case P_BEGIN_SPAN: span_push(&s, p); break;
-            case P_END_SPAN: span_pop(&s, p); break;
-            default: break;
-            }
-            if (p->kind != P_SKIP)
-                s.started = true;
-            uint32_t label;
-            gs_state_t st = state_of(&s, &label);
-            if (st != cur || label != cur_label) {
-                gs__trace_thread(t, i, p->t, st, -1, st == GS_ST_COUNT ? GS_NO_OP : label, 0);
-                cur = st;
-                cur_label = label;
-            }
-        }
-        if (!s.done && s.started) /* still running when the process ended */
-            gs__trace_thread(t, i, t_end, GS_ST_DONE, -1, GS_NO_OP, 0);
-        if (s.gil == 2)
-            gil[n_gil++] = (gil_ev_t){t_end, -1, (uint32_t)n_gil};
-    }
-    qsort(gil, n_gil, sizeof *gil, cmp_gil);
-    for (size_t k = 0; k < n_gil; k++)
-        gs__trace_gil(t, 0, gil[k].t, gil[k].holder);
+    for (int i = 0; i < nt; i++)
+        thread_lane(t, i, pts[i], npts[i], t_end, gil, &n_gil);
+    gil_and_facts(t, gil, n_gil);
     free(gil);
     bool partial = cJSON_IsTrue(cJSON_GetObjectItem(root, "partial"));
     const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(root, "partial_reason"));

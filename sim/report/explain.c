@@ -90,32 +90,11 @@ static bool forced_wait(const gs_trace_t *t, int thread, int p, int64_t from, in
     return true;
 }
 
-static void fill(const gs_trace_t *t, int thread, int64_t ns, gs_why_link_t *k)
+/* Why the thread is in v's state at ns (link k's why, other, obj and drop
+ * request), from the other lanes and the fact tracks. */
+static void fill_reason(const gs_trace_t *t, int thread, int p, const gs_interval_t *v, int64_t ns,
+                        gs_why_link_t *k)
 {
-    memset(k, 0, sizeof *k);
-    k->thread = thread;
-    k->other = k->obj = k->drop_requester = -1;
-    k->drop_since_ns = -1;
-    k->state = GS_ST_COUNT;
-    const gs_lane_t *l = thread_lane(t, thread);
-    size_t i = gs_lane_find(l, ns);
-    if (i >= l->n || l->iv[i].start_ns > ns) {
-        k->why = (l->n == 0 || ns < l->iv[0].start_ns) ? GS_WHY_NOT_STARTED : GS_WHY_DONE;
-        k->since_ns = k->why == GS_WHY_DONE && l->n ? l->iv[l->n - 1].end_ns : ns;
-        k->until_ns = k->why == GS_WHY_NOT_STARTED && l->n ? l->iv[0].start_ns : ns;
-        return;
-    }
-    const gs_interval_t *v = &l->iv[i];
-    size_t a = i, b = i;
-    while (a > 0 && same_wait(&l->iv[a - 1], &l->iv[a]))
-        a--;
-    while (b + 1 < l->n && same_wait(&l->iv[b], &l->iv[b + 1]))
-        b++;
-    k->state = v->state;
-    k->since_ns = l->iv[a].start_ns;
-    k->until_ns = l->iv[b].end_ns;
-    k->holds_gil = (v->flags & GS_IV_HOLDS_GIL) != 0;
-    int p = l->process;
     const gs_interval_t *d = at(gs_trace_drop_request_track(t, p), ns);
     switch ((gs_state_t)v->state) {
     case GS_ST_PY:
@@ -175,6 +154,34 @@ static void fill(const gs_trace_t *t, int thread, int64_t ns, gs_why_link_t *k)
     default:
         k->why = GS_WHY_DONE;
     }
+}
+
+static void fill(const gs_trace_t *t, int thread, int64_t ns, gs_why_link_t *k)
+{
+    memset(k, 0, sizeof *k);
+    k->thread = thread;
+    k->other = k->obj = k->drop_requester = -1;
+    k->drop_since_ns = -1;
+    k->state = GS_ST_COUNT;
+    const gs_lane_t *l = thread_lane(t, thread);
+    size_t i = gs_lane_find(l, ns);
+    if (i >= l->n || l->iv[i].start_ns > ns) {
+        k->why = (l->n == 0 || ns < l->iv[0].start_ns) ? GS_WHY_NOT_STARTED : GS_WHY_DONE;
+        k->since_ns = k->why == GS_WHY_DONE && l->n ? l->iv[l->n - 1].end_ns : ns;
+        k->until_ns = k->why == GS_WHY_NOT_STARTED && l->n ? l->iv[0].start_ns : ns;
+        return;
+    }
+    const gs_interval_t *v = &l->iv[i];
+    size_t a = i, b = i;
+    while (a > 0 && same_wait(&l->iv[a - 1], &l->iv[a]))
+        a--;
+    while (b + 1 < l->n && same_wait(&l->iv[b], &l->iv[b + 1]))
+        b++;
+    k->state = v->state;
+    k->since_ns = l->iv[a].start_ns;
+    k->until_ns = l->iv[b].end_ns;
+    k->holds_gil = (v->flags & GS_IV_HOLDS_GIL) != 0;
+    fill_reason(t, thread, l->process, v, ns, k);
 }
 
 int gs_explain(const gs_trace_t *t, int thread, int64_t t_ns, gs_why_link_t *chain, int max)
@@ -251,7 +258,14 @@ static void drop_pending(sbuf_t *s, const gs_trace_t *t, int holder, int64_t ns)
     gs_why_link_t h;
     fill(t, holder, ns, &h);
     const char *hn = thread_name(t, holder);
-    if (h.state == GS_ST_C_GIL)
+    const gs_interval_t *v = at(thread_lane(t, holder), ns);
+    const char *op = v && v->op != GS_NO_OP ? gs_trace_op_label(t, v->op) : "";
+    if (h.state == GS_ST_C_GIL && !(gs_trace_facts(t) & GS_FACT_CORES) && strstr(op, "inferred"))
+        put(s, " %s left a drop request unanswered for over 1 ms, so the recording infers a C "
+               "call that keeps the GIL (no eval-breaker check until it returns); a holder "
+               "without a core looks the same.",
+            hn);
+    else if (h.state == GS_ST_C_GIL)
         put(s, " %s is in a C call that keeps the GIL: no eval-breaker check until it returns.",
             hn);
     else if (h.state == GS_ST_PY)
@@ -292,6 +306,11 @@ static void gil_detail(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, i
 
 static void core_detail(sbuf_t *s, const gs_trace_t *t, int64_t ns)
 {
+    if (!(gs_trace_facts(t) & GS_FACT_CORES)) {
+        put(s, "\n  Cores: not recorded (a recording does not read the kernel's scheduler), "
+               "so who had them is not known.");
+        return;
+    }
     put(s, "\n  Cores:");
     for (int c = 0; c < gs_trace_n_cores(t); c++) {
         const gs_interval_t *v = at(gs_trace_lane(t, gs_trace_core_lane(t, c)), ns);
@@ -308,30 +327,46 @@ static void core_detail(sbuf_t *s, const gs_trace_t *t, int64_t ns)
         put(s, ".");
 }
 
-static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, int64_t ns,
-                      bool first)
+/* Why a wait on a lock, event or queue goes on. */
+static void sync_reason(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, int64_t ns)
 {
-    char a[32], b[32], c[32];
-    const char *name = thread_name(t, k->thread);
-    if (!first)
-        put(s, "\n  -> ");
-    switch (k->why) {
-    case GS_WHY_NOT_STARTED:
-        put(s, "%s has not started yet.", name);
-        return;
-    case GS_WHY_DONE:
-        put(s, "%s has finished.", name);
-        return;
-    case GS_WHY_RUNNING:
-        put(s, "%s is %s on core %d (since %s).", name, doing(k->state), k->obj,
-            ns_text(k->since_ns, a, sizeof a));
-        return;
-    default:
-        break;
+    char a[32];
+    if (k->why == GS_WHY_LOCK_HELD && k->obj < 0) {
+        put(s, ": which lock, and who holds it, is not recorded.");
+    } else if (k->why == GS_WHY_LOCK_HELD && k->other >= 0) {
+        const gs_interval_t *o = at(gs_trace_lock_owner_track(t, k->obj), ns);
+        put(s, ": lock '%s' is held by %s since %s.", gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj),
+            thread_name(t, k->other), ns_text(o ? o->start_ns : 0, a, sizeof a));
+    } else if (k->why == GS_WHY_LOCK_HELD) {
+        put(s, ": lock '%s' is held (by whom is not recorded).",
+            gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj));
+    } else if (k->why == GS_WHY_LOCK_HANDOFF) {
+        put(s, ": lock '%s' was released; it was woken and needs a core to take it.",
+            gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj));
+    } else if (k->why == GS_WHY_EVENT && k->obj < 0) {
+        put(s, ": which event is not recorded.");
+    } else if (k->why == GS_WHY_EVENT) {
+        put(s, ": event '%s' is not set.", gs_trace_sync_name(t, GS_ST_WAIT_EVENT, k->obj));
+    } else if (k->obj < 0) {
+        put(s, ": which queue, and how full it is, is not recorded.");
+    } else {
+        int max = gs_trace_queue_maxsize(t, k->obj);
+        int64_t len = gs_trace_queue_len_at(t, k->obj, ns);
+        const char *q = gs_trace_sync_name(t, GS_ST_WAIT_QUEUE, k->obj);
+        if (max && len >= max)
+            put(s, ": queue '%s' is full (%lld of %d items): its put waits for a get.", q,
+                (long long)len, max);
+        else if (len == 0)
+            put(s, ": queue '%s' is empty: its get waits for a put.", q);
+        else
+            put(s, ": queue '%s' holds %lld items.", q, (long long)len);
     }
-    put(s, "%s is %s for %s (since %s, until %s)", name, gs_state_text((gs_state_t)k->state),
-        ns_text(ns - k->since_ns, a, sizeof a), ns_text(k->since_ns, b, sizeof b),
-        ns_text(k->until_ns, c, sizeof c));
+}
+
+/* Why a wait goes on, after "NAME is STATE for D (since A, until B)". */
+static void wait_reason(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, int64_t ns)
+{
+    char a[32];
     switch (k->why) {
     case GS_WHY_GIL_HELD:
         put(s, ": the GIL is held by %s.", thread_name(t, k->other));
@@ -353,38 +388,16 @@ static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, in
         put(s, ": core %d is switching to it%s.", k->obj, k->holds_gil ? " (it holds the GIL)" : "");
         break;
     case GS_WHY_LOCK_HELD:
-        if (k->other >= 0) {
-            const gs_interval_t *o = at(gs_trace_lock_owner_track(t, k->obj), ns);
-            put(s, ": lock '%s' is held by %s since %s.",
-                gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj), thread_name(t, k->other),
-                ns_text(o ? o->start_ns : 0, a, sizeof a));
-        } else {
-            put(s, ": lock '%s' is held (by whom is not recorded).",
-                gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj));
-        }
-        break;
     case GS_WHY_LOCK_HANDOFF:
-        put(s, ": lock '%s' was released; it was woken and needs a core to take it.",
-            gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj));
-        break;
     case GS_WHY_EVENT:
-        put(s, ": event '%s' is not set.", gs_trace_sync_name(t, GS_ST_WAIT_EVENT, k->obj));
+    case GS_WHY_QUEUE:
+        sync_reason(s, t, k, ns);
         break;
-    case GS_WHY_QUEUE: {
-        int max = gs_trace_queue_maxsize(t, k->obj);
-        int64_t len = gs_trace_queue_len_at(t, k->obj, ns);
-        const char *q = gs_trace_sync_name(t, GS_ST_WAIT_QUEUE, k->obj);
-        if (max && len >= max)
-            put(s, ": queue '%s' is full (%lld of %d items): its put waits for a get.", q,
-                (long long)len, max);
-        else if (len == 0)
-            put(s, ": queue '%s' is empty: its get waits for a put.", q);
-        else
-            put(s, ": queue '%s' holds %lld items.", q, (long long)len);
-        break;
-    }
     case GS_WHY_JOIN:
-        put(s, ": it waits for %s to finish.", thread_name(t, k->other));
+        if (k->other >= 0)
+            put(s, ": it waits for thread %s to end.", thread_name(t, k->other));
+        else
+            put(s, ": it waits for a thread to end (which one is not recorded).");
         break;
     case GS_WHY_IO:
         put(s, ": the call returns at %s.", ns_text(k->until_ns, a, sizeof a));
@@ -395,6 +408,37 @@ static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, in
     default:
         put(s, ".");
     }
+}
+
+static void link_text(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, int64_t ns,
+                      bool first)
+{
+    char a[32], b[32], c[32];
+    const char *name = thread_name(t, k->thread);
+    if (!first)
+        put(s, "\n  -> ");
+    switch (k->why) {
+    case GS_WHY_NOT_STARTED:
+        put(s, "%s has not started yet.", name);
+        return;
+    case GS_WHY_DONE:
+        put(s, "%s has finished.", name);
+        return;
+    case GS_WHY_RUNNING:
+        if (k->obj >= 0)
+            put(s, "%s is %s on core %d (since %s).", name, doing(k->state), k->obj,
+                ns_text(k->since_ns, a, sizeof a));
+        else /* a recording: the kernel's scheduler was not read */
+            put(s, "%s is %s (since %s; on which core is not recorded).", name, doing(k->state),
+                ns_text(k->since_ns, a, sizeof a));
+        return;
+    default:
+        break;
+    }
+    put(s, "%s is %s for %s (since %s, until %s)", name, gs_state_text((gs_state_t)k->state),
+        ns_text(ns - k->since_ns, a, sizeof a), ns_text(k->since_ns, b, sizeof b),
+        ns_text(k->until_ns, c, sizeof c));
+    wait_reason(s, t, k, ns);
 }
 
 size_t gs_explain_text(const gs_trace_t *t, int64_t t_ns, const gs_why_link_t *chain, int n,
@@ -581,8 +625,16 @@ size_t gs_explain_state_text(const gs_trace_t *t, int64_t t_ns, char *buf, size_
             put(&s, "\n");
         }
     }
-    put(&s, "Ready queue (waiting for a core): %d thread%s.\n", count_in(t, -1, GS_ST_READY, -1, ns),
-        count_in(t, -1, GS_ST_READY, -1, ns) == 1 ? "" : "s");
+    int ready = count_in(t, -1, GS_ST_READY, -1, ns);
+    if (gs_trace_facts(t) & GS_FACT_CORES)
+        put(&s, "Ready queue (waiting for a core): %d thread%s.\n", ready, ready == 1 ? "" : "s");
+    else
+        put(&s, "Ready queue (waiting for a core): not recorded; %d thread%s seen without a core "
+                "(between a forced drop and its next request for the GIL).\n",
+            ready, ready == 1 ? "" : "s");
+    if (!(gs_trace_facts(t) & GS_FACT_LOCK_OWNER) && gs_trace_n_syncs(t, GS_ST_WAIT_LOCK) == 0)
+        put(&s, "Locks, events and queues: which one a thread waits for, and who holds a lock, "
+                "are not recorded.\n");
     for (int i = 0; i < gs_trace_n_syncs(t, GS_ST_WAIT_LOCK); i++) {
         const gs_interval_t *o = at(gs_trace_lock_owner_track(t, i), ns);
         int w = count_in(t, -1, GS_ST_WAIT_LOCK, i, ns);

@@ -111,6 +111,9 @@ static cJSON *summary_tree(const gs_trace_t *t, const gs_stats_t *s)
         return NULL;
     cJSON_AddStringToObject(root, "scenario", gs_trace_name(t));
     add_i64(root, "seed", (int64_t)gs_trace_seed(t));
+    char vers[256];
+    cJSON_AddStringToObject(root, "python_version",
+                            gs_trace_python_versions(t, vers, sizeof vers, NULL));
     cJSON_AddStringToObject(root, "outcome", gs_outcome_key(s->outcome));
     cJSON_AddStringToObject(root, "message", gs_trace_message(t));
     int n_run, n_thread;

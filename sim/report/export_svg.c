@@ -292,12 +292,16 @@ static void svg_title(const view_t *v, const gs_svg_opts_t *o, int W, double H)
     fputs("<text x=\"16\" y=\"28\" font-size=\"20\" font-weight=\"bold\">", out);
     gs_xml_escape(out, *title ? title : "gilsim timeline");
     fputs("</text>\n", out);
-    char b1[32], b2[32];
-    fprintf(out, "<text x=\"16\" y=\"50\" font-size=\"13\" fill=\"#333333\">%d thread%s, %d core%s, "
-                 "seed %llu, %s (shown: %s to %s)</text>\n",
-            nt, nt == 1 ? "" : "s", nc, nc == 1 ? "" : "s", (unsigned long long)gs_trace_seed(t),
-            gs_outcome_key(gs_trace_outcome(t)), gs_format_ns(v->from, b1, sizeof b1),
-            gs_format_ns(v->to, b2, sizeof b2));
+    char b1[32], b2[32], vers[256], pv[300] = "";
+    int nv;
+    gs_trace_python_versions(t, vers, sizeof vers, &nv);
+    if (nv) /* preset names are digits, dots and 't': nothing to escape */
+        snprintf(pv, sizeof pv, "python %s (preset%s), ", vers, nv > 1 ? "s" : "");
+    fprintf(out, "<text x=\"16\" y=\"50\" font-size=\"13\" fill=\"#333333\">%s%d thread%s, "
+                 "%d core%s, seed %llu, %s (shown: %s to %s)</text>\n",
+            pv, nt, nt == 1 ? "" : "s", nc, nc == 1 ? "" : "s",
+            (unsigned long long)gs_trace_seed(t), gs_outcome_key(gs_trace_outcome(t)),
+            gs_format_ns(v->from, b1, sizeof b1), gs_format_ns(v->to, b2, sizeof b2));
     /* Why a run stopped (a deadlock's cycle): its lines, wrapped to the width. */
     int n = wrap_line(gs_trace_message(t), -1, NULL);
     for (int k = 0; k < n; k++) {

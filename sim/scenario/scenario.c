@@ -414,8 +414,9 @@ static void cjson_hooks(void)
 
 static pthread_once_t cjson_once = PTHREAD_ONCE_INIT;
 
-static int load_tree(const char *file, const char *text, size_t len, const gs_override_t *ov,
-                     int n_ov, gs_model_t **out, gs_diag_t *diag)
+/* The text as one strict JSON document: *root, or an error in diag. */
+static int parse_json(const char *file, const char *text, size_t len, cJSON **root,
+                      gs_diag_t *diag)
 {
     const char *end = NULL;
     size_t s = 0;
@@ -437,12 +438,12 @@ static int load_tree(const char *file, const char *text, size_t len, const gs_ov
         return GS_ESYNTAX;
     pthread_once(&cjson_once, cjson_hooks);
     tl_cjson_oom = false;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root && tl_cjson_oom) {
+    *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!*root && tl_cjson_oom) {
         gs__scen_diag_add(diag, GS_ENOMEM, file, 0, 0, "", "out of memory reading the JSON");
         return GS_ENOMEM;
     }
-    if (!root) {
+    if (!*root) {
         explain_syntax(diag, file, text, len, end ? (size_t)(end - text) : 0);
         return GS_ESYNTAX;
     }
@@ -452,9 +453,17 @@ static int load_tree(const char *file, const char *text, size_t len, const gs_ov
     if (rest < len) {
         syntax_error(diag, file, text, len, rest,
                      "unexpected text after the end of the JSON document");
-        cJSON_Delete(root);
+        cJSON_Delete(*root);
+        *root = NULL;
         return GS_ESYNTAX;
     }
+    return 0;
+}
+
+/* --set KEY=VALUE applied to the tree; each one refused goes to diag. */
+static void apply_overrides(cJSON *root, const char *file, const gs_override_t *ov, int n_ov,
+                            gs_diag_t *diag)
+{
     for (int i = 0; i < n_ov; i++) {
         char why[200];
         if (!ov[i].key || !ov[i].value) {
@@ -467,6 +476,11 @@ static int load_tree(const char *file, const char *text, size_t len, const gs_ov
             gs__scen_diag_add(diag, GS_ESCENARIO, file, 0, 0, ov[i].key, msg);
         }
     }
+}
+
+/* The model built from the tree, checked as the engine will check it. */
+static int build_model(cJSON *root, const char *file, gs_model_t **out, gs_diag_t *diag)
+{
     int rc = GS_ESCENARIO;
     gs__scen_t ld = {0};
     ld.file = file;
@@ -501,6 +515,18 @@ static int load_tree(const char *file, const char *text, size_t len, const gs_ov
     gs__names_destroy(&ld.bases);
     free(ld.decls);
     free(ld.started);
+    return rc;
+}
+
+static int load_tree(const char *file, const char *text, size_t len, const gs_override_t *ov,
+                     int n_ov, gs_model_t **out, gs_diag_t *diag)
+{
+    cJSON *root = NULL;
+    int rc = parse_json(file, text, len, &root, diag);
+    if (rc != 0)
+        return rc;
+    apply_overrides(root, file, ov, n_ov, diag);
+    rc = build_model(root, file, out, diag);
     cJSON_Delete(root);
     return rc;
 }

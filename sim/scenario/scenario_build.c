@@ -33,7 +33,8 @@ static const char *const python_keys[] = {"version",      "gil",            "swi
                                           "tick",         "futex",          "slowdown",
                                           "thread_create", "PYTHON_GIL",    "refcount",
                                           "pymutex_hold", "pymutex_park",   "stop_the_world",
-                                          NULL};
+                                          "interpreter_create", "pickle_per_kb",
+                                          "unpickle_per_kb", NULL};
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
 static const char *const queue_keys[] = {"maxsize", "initial", NULL};
@@ -198,6 +199,9 @@ static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
             py->gil = GS_GIL_CPYTHON3; /* the same binary with its GIL on */
     }
     gs__scen_get_fixed(ld, v, "thread_create", 0, &py->thread_create_ns);
+    gs__scen_get_fixed(ld, v, "interpreter_create", 0, &py->interp_create_ns);
+    gs__scen_get_fixed(ld, v, "pickle_per_kb", 0, &py->pickle_ns_per_kb);
+    gs__scen_get_fixed(ld, v, "unpickle_per_kb", 0, &py->unpickle_ns_per_kb);
     const cJSON *steal = cJSON_GetObjectItemCaseSensitive(v, "signal_steal");
     if (steal) {
         size_t mark = gs__scen_push_key(ld, "signal_steal");
@@ -317,6 +321,70 @@ static bool add_thread_name(gs__scen_t *ld, const char *name, int process)
     return true;
 }
 
+/* "interpreter": "own" (PEP 684, 3.12+; InterpreterPoolExecutor's workers in
+ * 3.14, PEP 734): possible in this process's Python? */
+static bool own_interp_ok(gs__scen_t *ld, int process)
+{
+    const gs_python_t *py = &ld->m->processes[process].python;
+    if (py->version == 0 || py->version >= 312)
+        return true;
+    char buf[16];
+    size_t mark = gs__scen_push_key(ld, "interpreter");
+    gs__scen_err(ld, "\"own\" needs Python 3.12 or later (one GIL per interpreter, PEP 684); "
+                     "this thread's process runs %s: set python.version to \"3.12\" or later, "
+                     "or use a number for a subinterpreter sharing the GIL",
+                 gs_python_version_name(py, buf, sizeof buf));
+    gs__scen_pop(ld, mark);
+    return false;
+}
+
+static void interp_not_own(gs__scen_t *ld, const cJSON *iv)
+{
+    size_t mark = gs__scen_push_key(ld, "interpreter");
+    gs__scen_err(ld, "expected \"own\" (an interpreter with its own GIL) or a number from 0 "
+                     "to 1000 (a subinterpreter sharing the process's GIL), got \"%.64s\"",
+                 iv->valuestring);
+    gs__scen_pop(ld, mark);
+}
+
+/* Thread i moves to a new process named after it, with a copy of its
+ * process's Python: its own interpreter and GIL, the same cores. It is
+ * created at once (create 0): the interpreter's creation is the first op of
+ * the thread's program, on its core (read_program). */
+static bool own_interp_process(gs__scen_t *ld, int i)
+{
+    gs_model_t *m = ld->m;
+    int from = m->threads[i].process;
+    const char *name = m->threads[i].name;
+    if (ld->n_own_interp++ >= GS_SCEN_MAX_OWN_INTERP) {
+        size_t mark = gs__scen_push_key(ld, "interpreter");
+        gs__scen_err(ld, "more than %d threads with \"own\" interpreters in all; that is the "
+                         "limit",
+                     GS_SCEN_MAX_OWN_INTERP);
+        gs__scen_pop(ld, mark);
+        return false;
+    }
+    if (gs__names_get(&ld->procs, name) >= 0) {
+        size_t mark = gs__scen_push_key(ld, "name");
+        gs__scen_err(ld, "a thread with \"interpreter\": \"own\" gets a process of its own "
+                         "named after it, and a process named \"%s\" is already declared: "
+                         "rename one",
+                     name);
+        gs__scen_pop(ld, mark);
+        return false;
+    }
+    gs_python_t py = m->processes[from].python;
+    int p = gs_model_add_process(m, name, &py);
+    if (p < 0 || gs__names_put(&ld->procs, m->processes[p].name, p) < 0) {
+        ld->nomem = true;
+        return false;
+    }
+    m->processes[p].start_at_ns = m->processes[from].start_at_ns;
+    m->processes[p].create_ns = m->processes[from].create_ns;
+    m->threads[i].process = p;
+    return true;
+}
+
 /* Pass 1: one entry of a threads list. */
 static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
 {
@@ -329,7 +397,14 @@ static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
     bool autostart = true, daemon = false;
     int64_t interp = 0;
     gs__scen_get_bool(ld, v, "daemon", &daemon);
-    gs__scen_get_int(ld, v, "interpreter", 0, 1000, &interp);
+    const cJSON *iv = cJSON_GetObjectItemCaseSensitive(v, "interpreter");
+    bool own = cJSON_IsString(iv) && strcmp(iv->valuestring, "own") == 0;
+    if (own)
+        own = own_interp_ok(ld, process);
+    else if (cJSON_IsString(iv))
+        interp_not_own(ld, iv);
+    else
+        gs__scen_get_int(ld, v, "interpreter", 0, 1000, &interp);
     int has_count = gs__scen_get_int(ld, v, "count", 1, GS_SCEN_MAX_THREADS, &count);
     int has_start = gs__scen_get_fixed(ld, v, "start_at", 0, &start_at);
     gs__scen_get_bool(ld, v, "autostart", &autostart);
@@ -385,7 +460,10 @@ static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
     } else if (!add_thread_name(ld, name, process)) {
         return;
     }
+    dc->own_interp = own;
     for (int k = 0; k < count; k++) {
+        if (own && !own_interp_process(ld, dc->first + k))
+            return;
         gs_thread_spec_t *t = &ld->m->threads[dc->first + k];
         t->start_at_ns = start_at;
         t->autostart = autostart;
@@ -428,6 +506,8 @@ static void read_program(gs__scen_t *ld, int d)
     int n;
     bool ok = gs__scen_read_ops(ld, prog, &ops, &n);
     gs__scen_pop(ld, mark);
+    if (ok && dc->own_interp)
+        ok = gs__scen_prepend_create(ld, &ops, &n);
     gs_model_t *m = ld->m;
     m->threads[dc->first].program = ops;
     m->threads[dc->first].n_program = n;

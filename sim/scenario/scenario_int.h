@@ -24,6 +24,8 @@
 #define GS_SCEN_MAX_THREADS 50000           /* after count expansion */
 #define GS_SCEN_MAX_OP_NODES 1000000        /* ops in memory, all copies */
 #define GS_SCEN_MAX_ITEMS 10000             /* locks, events, queues, annotations: each */
+#define GS_SCEN_MAX_OWN_INTERP 1024         /* threads with "interpreter": "own" */
+#define GS_SCEN_MAX_PICKLE INT64_C(1000000000000) /* bytes in a pickle op */
 #define GS_SCEN_MAX_NAME 64                 /* bytes in a thread/lock/... name */
 #define GS_SCEN_MAX_TITLE 200               /* name of the scenario */
 #define GS_SCEN_MAX_TEXT 4000               /* description, annotation text */
@@ -58,6 +60,8 @@ typedef struct gs__decl { /* one entry of a "threads" array */
     const cJSON *item;
     int first, count; /* threads[first .. first+count) */
     bool has_count;   /* names are name-1..name-N */
+    bool own_interp;  /* "interpreter": "own": each thread in a process of its own,
+                         its program opened by the interpreter's creation */
     char path[64];    /* "threads[1]" or "processes[0].threads[2]" */
 } gs__decl_t;
 
@@ -76,6 +80,7 @@ typedef struct gs__scen {
     bool *started;      /* per thread: some start op names it */
     int cur_decl;       /* declaration whose program is being read */
     int repeat_depth;
+    int n_own_interp;   /* threads given a process by "interpreter": "own" */
     size_t cap_threads, cap_labels; /* allocated items of m->threads, m->op_labels */
 } gs__scen_t;
 
@@ -128,6 +133,9 @@ void gs__scen_build(gs__scen_t *ld, const cJSON *root);
 /* ---- ops (scenario_ops.c) ---------------------------------------------- */
 /* Reads a list of ops into a new array (also on error: the caller owns it). */
 bool gs__scen_read_ops(gs__scen_t *ld, const cJSON *arr, gs_op_t **out, int *n_out);
+/* Puts the interpreter's creation before a program of the current
+ * declaration (one with "interpreter": "own"); false on OOM. */
+bool gs__scen_prepend_create(gs__scen_t *ld, gs_op_t **ops, int *n);
 /* scenario_ft.c: top-level "objects"; a cpu op's reads/writes/every and an
  * import's free_threading (false on error, reported). */
 void gs__scen_read_objects(gs__scen_t *ld, const cJSON *root);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum arg { ARG_DUR, ARG_LOCK, ARG_EVENT, ARG_QUEUE, ARG_THREAD, ARG_COUNT };
+enum arg { ARG_DUR, ARG_LOCK, ARG_EVENT, ARG_QUEUE, ARG_THREAD, ARG_COUNT, ARG_BYTES };
 static const struct verb {
     const char *name;
     gs_op_kind_t kind;
@@ -26,14 +26,17 @@ static const struct verb {
     {"get", GS_OP_GET, ARG_QUEUE},         {"start", GS_OP_START, ARG_THREAD},
     {"join", GS_OP_JOIN, ARG_THREAD},      {"repeat", GS_OP_REPEAT, ARG_COUNT},
     {"gc", GS_OP_GC, ARG_DUR},             {"import", GS_OP_IMPORT, ARG_DUR},
+    /* data crossing between interpreters (PEP 734): C holding the GIL for
+     * the size times python.pickle_per_kb / unpickle_per_kb */
+    {"pickle", GS_OP_C_CALL, ARG_BYTES},   {"unpickle", GS_OP_C_CALL, ARG_BYTES},
 };
 #define N_VERBS ((int)(sizeof verbs / sizeof verbs[0]))
 static const char *const op_keys[] = {"cpu",   "io",  "sleep", "c_call", "acquire",
                                       "release", "wait", "set",  "clear",  "put",
                                       "get",   "start", "join", "repeat", "releases_gil",
                                       "do",    "gc",    "import", "reads", "writes",
-                                      "every", "free_threading", NULL};
-#define VERB_LIST "cpu, io, sleep, c_call, acquire, release, wait, set, clear, put, get, start, join, repeat, gc, import"
+                                      "every", "free_threading", "pickle", "unpickle", NULL};
+#define VERB_LIST "cpu, io, sleep, c_call, acquire, release, wait, set, clear, put, get, start, join, repeat, gc, import, pickle, unpickle"
 
 static int add_op_label(gs__scen_t *ld, const char *label)
 {
@@ -213,6 +216,9 @@ static void op_label(gs__scen_t *ld, const struct verb *vb, const cJSON *arg, gs
     case ARG_COUNT:
         snprintf(what, sizeof what, "%lld", (long long)op->count);
         break;
+    case ARG_BYTES:
+        snprintf(what, sizeof what, "%lld bytes", (long long)op->count);
+        break;
     default:
         snprintf(what, sizeof what, "%.64s", arg->valuestring);
     }
@@ -245,6 +251,8 @@ static const struct verb *find_verb(gs__scen_t *ld, const cJSON *v, const cJSON 
     return vb;
 }
 
+static bool read_bytes(gs__scen_t *ld, const cJSON *arg, bool loads, gs_op_t *op);
+
 /* The verb's value into op, by the kind of argument the verb takes. */
 static bool read_verb_arg(gs__scen_t *ld, const struct verb *vb, const cJSON *arg, gs_op_t *op)
 {
@@ -272,10 +280,74 @@ static bool read_verb_arg(gs__scen_t *ld, const struct verb *vb, const cJSON *ar
         } else {
             op->count = (int64_t)d;
         }
+        break;
     }
+    case ARG_BYTES:
+        ok = read_bytes(ld, arg, vb->name[0] == 'u', op);
+        break;
     }
     gs__scen_pop(ld, mark);
     return ok;
+}
+
+/* A pickle or unpickle op's size in bytes: C holding the GIL of the thread's
+ * interpreter for size x the rate of its process's Python, fixed. */
+static bool read_bytes(gs__scen_t *ld, const cJSON *arg, bool loads, gs_op_t *op)
+{
+    double d = cJSON_IsNumber(arg) ? arg->valuedouble : 0;
+    if (!cJSON_IsNumber(arg) || d != floor(d) || d < 1 || d > (double)GS_SCEN_MAX_PICKLE) {
+        char got[64];
+        gs__scen_describe(arg, got, sizeof got);
+        gs__scen_err(ld, "expected the size of the data in bytes, a whole number from 1 to "
+                         "10^12 (e.g. 1000000 for 1 MB), got %s",
+                     got);
+        return false;
+    }
+    const gs_model_t *m = ld->m;
+    const gs_python_t *py = &m->processes[m->threads[ld->decls[ld->cur_decl].first].process].python;
+    int64_t rate = loads ? py->unpickle_ns_per_kb : py->pickle_ns_per_kb;
+    if (rate > GS_PICKLE_MAX_NS_PER_KB) /* gs_model_check reports it */
+        rate = GS_PICKLE_MAX_NS_PER_KB;
+    op->count = (int64_t)d;
+    op->releases_gil = false;
+    op->dur.dist = GS_DIST_FIXED;
+    op->dur.a_ns = (op->count * rate + 1023) / 1024; /* <= 10^12 x 10^6 / 1024 */
+    return true;
+}
+
+/* The first op of a thread with "interpreter": "own": creating its
+ * interpreter (Py_NewInterpreterFromConfig with own_gil, run by the worker
+ * thread under the new GIL: importing sys, builtins, __main__ ...), C holding
+ * that GIL for python.interpreter_create. */
+bool gs__scen_prepend_create(gs__scen_t *ld, gs_op_t **ops, int *n)
+{
+    const gs__decl_t *dc = &ld->decls[ld->cur_decl];
+    const gs_model_t *m = ld->m;
+    gs_op_t *o = realloc(*ops, (size_t)(*n + 1) * sizeof *o);
+    if (!o) {
+        ld->nomem = true;
+        return false;
+    }
+    memmove(o + 1, o, (size_t)*n * sizeof *o);
+    memset(o, 0, sizeof *o);
+    o->kind = GS_OP_C_CALL;
+    o->dur.dist = GS_DIST_FIXED;
+    o->dur.a_ns = m->processes[m->threads[dc->first].process].python.interp_create_ns;
+    *ops = o;
+    (*n)++;
+    ld->n_op_nodes++;
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(dc->item, "name");
+    char label[200], d[48];
+    gs__scen_fmt_dur(&o->dur, d, sizeof d);
+    snprintf(label, sizeof label, "%.64s: its own interpreter created (%s, own GIL)",
+             nm->valuestring, d);
+    int id = add_op_label(ld, label);
+    if (id < 0) {
+        ld->nomem = true;
+        return false;
+    }
+    o->id = (uint32_t)id;
+    return true;
 }
 
 /* A c_call's "releases_gil". */
@@ -330,7 +402,7 @@ static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
     op->kind = vb->kind;
     const cJSON *rg = cJSON_GetObjectItemCaseSensitive(v, "releases_gil");
     const cJSON *body = cJSON_GetObjectItemCaseSensitive(v, "do");
-    if (rg && vb->kind != GS_OP_C_CALL) {
+    if (rg && strcmp(vb->name, "c_call") != 0) {
         gs__scen_err(ld, "\"releases_gil\" belongs to a c_call op, not to %s", vb->name);
         return false;
     }

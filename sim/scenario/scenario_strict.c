@@ -209,13 +209,17 @@ static const char *check_u_escape(const char *s, size_t i, size_t len, size_t *s
     return NULL;
 }
 
-size_t gs__scen_check_strict(const char *text, size_t len, char *msg, size_t n)
+/* UTF-16 (with or without a byte order mark) and a file of only a UTF-8
+ * BOM are refused (false, msg); otherwise *start is where the JSON begins
+ * (after a UTF-8 BOM, which RFC 8259 section 8.1 allows). */
+static bool check_encoding(const unsigned char *u, size_t len, char *msg, size_t n,
+                           size_t *start)
 {
-    const unsigned char *u = (const unsigned char *)text;
+    *start = 0;
     if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
         snprintf(msg, n, "the file is UTF-16 (%s byte order mark); save it as UTF-8",
                  u[0] == 0xFF ? "little-endian" : "big-endian");
-        return 0;
+        return false;
     }
     bool le = len >= 4, be = len >= 4;
     for (size_t k = 0; k < len && k < 8; k++) {
@@ -224,20 +228,48 @@ size_t gs__scen_check_strict(const char *text, size_t len, char *msg, size_t n)
     }
     if (le || be) {
         snprintf(msg, n, "the file looks like UTF-16 (every other byte is NUL); save it as UTF-8");
-        return 0;
+        return false;
     }
-    size_t i = 0;
     if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
         size_t k = 3;
-        while (k < len && (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' || text[k] == '\r'))
+        while (k < len && (u[k] == ' ' || u[k] == '\t' || u[k] == '\n' || u[k] == '\r'))
             k++;
         if (k == len) {
             snprintf(msg, n, "the file holds only a UTF-8 byte order mark and no JSON; a scenario "
                      "is a JSON object like {\"threads\": [...]}");
-            return 0;
+            return false;
         }
-        i = 3; /* a BOM before the JSON is allowed (RFC 8259 section 8.1) */
+        *start = 3;
     }
+    return true;
+}
+
+/* A number starting at i (outside strings) with a leading zero: "02". */
+static bool leading_zero(const char *text, size_t i, size_t len, char *msg, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    unsigned char c = u[i];
+    if (!((c == '-' || (c >= '0' && c <= '9')) &&
+          (i == 0 || !(isdigit(u[i - 1]) || u[i - 1] == '.' || u[i - 1] == 'e' ||
+                       u[i - 1] == 'E' || u[i - 1] == '+' || u[i - 1] == '-'))))
+        return false;
+    size_t d = c == '-' ? i + 1 : i;
+    if (!(d + 1 < len && text[d] == '0' && text[d + 1] >= '0' && text[d + 1] <= '9'))
+        return false;
+    size_t e = d;
+    while (e < len && text[e] >= '0' && text[e] <= '9')
+        e++;
+    snprintf(msg, n, "a number with a leading zero (%.*s): JSON does not allow one; "
+             "write it without the zero", (int)(e - i > 20 ? 20 : e - i), text + i);
+    return true;
+}
+
+size_t gs__scen_check_strict(const char *text, size_t len, char *msg, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    size_t i;
+    if (!check_encoding(u, len, msg, n, &i))
+        return 0;
     bool in_str = false;
     while (i < len) {
         unsigned char c = u[i];
@@ -272,21 +304,10 @@ size_t gs__scen_check_strict(const char *text, size_t len, char *msg, size_t n)
             i++;
             continue;
         }
-        if (c == '"') {
+        if (c == '"')
             in_str = true;
-        } else if ((c == '-' || (c >= '0' && c <= '9')) &&
-                   (i == 0 || !(isdigit(u[i - 1]) || u[i - 1] == '.' || u[i - 1] == 'e' ||
-                                u[i - 1] == 'E' || u[i - 1] == '+' || u[i - 1] == '-'))) {
-            size_t d = c == '-' ? i + 1 : i;
-            if (d + 1 < len && text[d] == '0' && text[d + 1] >= '0' && text[d + 1] <= '9') {
-                size_t e = d;
-                while (e < len && text[e] >= '0' && text[e] <= '9')
-                    e++;
-                snprintf(msg, n, "a number with a leading zero (%.*s): JSON does not allow one; "
-                         "write it without the zero", (int)(e - i > 20 ? 20 : e - i), text + i);
-                return i;
-            }
-        }
+        else if (leading_zero(text, i, len, msg, n))
+            return i;
         i++;
     }
     return SIZE_MAX;

@@ -143,6 +143,34 @@ p1=$("$JC" get s1.json threads.1.io_to_gil_ns.p50)
 p5=$("$JC" get s5.json threads.1.io_to_gil_ns.p50)
 check "a shorter switch interval shortens the server's I/O-to-GIL wait" awk -v a="$p1" -v b="$p5" 'BEGIN { exit !(a < b) }'
 
+# ---- python.version presets -----------------------------------------------
+# The README's promise (issue 16): real Python 2.7 runs two CPU-bound threads
+# on two cores slower than one thread doing both, and so must the 2.7 preset.
+TWO=$SRC/scenarios/02-two-threads.json
+expect 0 "run under the 2.7 preset" "$GILSIM" run "$TWO" --set python.version=2.7 --summary v27.json
+check "the header says which version's model ran" has "python 2.7 (preset)" out.txt
+check "the summary names the version" test "$("$JC" get v27.json python_version)" = 2.7
+sp=$("$JC" get v27.json speedup_vs_serial)
+check "2.7: two CPU threads on two cores are slower than serial (speed-up $sp)" \
+    awk -v s="$sp" 'BEGIN { exit !(s < 0.9) }'
+expect 0 "the same without a preset" "$GILSIM" run "$TWO" --summary v0.json
+check "no preset, no version in the header" lacks "(preset" out.txt
+check "no preset, an empty version in the summary" test -z "$("$JC" get v0.json python_version)"
+sp=$("$JC" get v0.json speedup_vs_serial)
+check "3.x GIL: the same threads take as long as serial (speed-up $sp)" \
+    awk -v s="$sp" 'BEGIN { exit !(s > 0.95 && s < 1.05) }'
+expect 0 "the SVG under a preset" "$GILSIM" run ok.json --quiet --svg v.svg --set python.version=3.12
+check "the SVG's line of facts names the preset" has "python 3.12 (preset)" v.svg
+cat >twov.json <<'EOF'
+{ "python": { "version": "3.12" },
+  "threads": [ { "name": "a", "program": [ { "cpu": "1ms" } ] } ],
+  "processes": [ { "name": "ft", "python": { "version": "3.14t" },
+                   "threads": [ { "name": "b", "program": [ { "cpu": "1ms" } ] } ] } ] }
+EOF
+expect 0 "processes under two presets" "$GILSIM" run twov.json --summary twov.s.json
+check "the header names both" has "python 3.12, 3.14t (presets)" out.txt
+check "and so does the summary" test "$("$JC" get twov.s.json python_version)" = "3.12, 3.14t"
+
 expect 2 "a deadlock exits 2" "$GILSIM" run deadlock.json --summary dl.json
 check "the summary says deadlock" test "$("$JC" get dl.json outcome)" = deadlock
 check "the deadlock message is reported on stderr" has "deadlock" err.txt

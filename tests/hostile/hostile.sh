@@ -167,10 +167,16 @@ expect 3 "an unwritable --out fails before the first run" timeout 20 "$GILSIM" s
 check "  quickly, naming it" has "nodir/" err.txt
 expect 1 "--out equal to the scenario is refused" "$GILSIM" sweep s1.json --set seed=1 --out s1.json
 expect 1 "--plot equal to --out is refused" "$GILSIM" sweep s1.json --set seed=1 --out p.csv --plot p.csv
-SW=(sweep s1.json --set seed=1,2,3,4,5,6,7,8,9,10,11,12 --repeat 4 --jobs 2)
+# Enough runs to outlast the checks below on a fast machine (it is killed
+# once rows are checkpointed); the second sweep starts once the first holds
+# its lock, not after a guessed sleep.
+SW=(sweep s1.json --set seed=1,2,3,4,5,6,7,8,9,10,11,12 --repeat 12 --jobs 2)
 "$GILSIM" "${SW[@]}" --out long.csv 2>/dev/null &
 pid=$!
-sleep 2
+for _ in $(seq 1 600); do
+    grep -qx "$pid" .long.csv.lock 2>/dev/null && break
+    sleep 0.1
+done
 expect 3 "a second sweep on the same --out is refused" "$GILSIM" sweep s1.json --set seed=1 --out long.csv
 check "  naming the first one's pid" has "another sweep (pid $pid)" err.txt
 # SIGKILL once a checkpoint holds rows (seconds here, longer under TSan).

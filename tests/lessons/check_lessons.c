@@ -976,10 +976,16 @@ START_TEST(test_subinterpreters_run_in_parallel_with_their_own_gil)
     /* four GILs, each held by its own worker, none waited for */
     for (int i = 0; i < l.s.n_threads; i++)
         ck_assert_int_eq(l.s.threads[i].gil_wait_ns, 0);
-    /* done soon after 50.5 ms of work plus 1.1 ms to start an interpreter */
+    /* done soon after 50 ms of work plus 1.1 ms to create an interpreter
+     * and the input's trip: pickled by main, unpickled by the worker */
     ck_assert_int_le(l.s.makespan_ns, 55 * MS);
     ck_assert_int_ge(l.s.makespan_ns, 51 * MS);
     ck_assert(l.s.makespan_ns * 3 < threads.s.makespan_ns / 2); /* 4x less work than 02 */
+    /* main's part is pickling four 200 KB inputs (2.5 us per KB) */
+    ck_assert_int_ge(l.s.threads[0].cpu_ns, 4 * 200000 / 1024 * 2500);
+    /* each worker: creation, unpickling (5 us per KB), 50 ms of Python */
+    for (int i = 1; i < l.s.n_threads; i++)
+        ck_assert_int_ge(l.s.threads[i].cpu_ns, 50 * MS + 200000 * 5000 / 1024 + 1100 * 1000);
     done(&l);
     done(&threads);
 }

@@ -16,6 +16,10 @@ Experiments:
   subinterp two threads, each running the spin loop in its own
             subinterpreter (3.12: _xxsubinterpreters, 3.13: _interpreters),
             vs the same in one; and the cost of creating one
+  ftloops   ns of Python between two touches of the shared object in
+            ftscalingbench's contended loops, and in a dict.get loop (each
+            turn, every loop once; versions.py takes the best turn)
+  pickle    pickle.dumps and pickle.loads of a list of ints, ns a byte
 """
 import json
 import resource
@@ -133,6 +137,94 @@ def exp_subinterp(reps):
     for i in ids:
         mod.destroy(i)
     return {"subinterp": mod.__name__, "subinterp_create_s": create, "subinterp_ratio": ratios}
+
+
+# --- ftloops: the Python time between two touches of the shared object in
+# the loops of CPython's Tools/ftscalingbench (the free-threaded model's
+# `every`), measured here on one thread. Each body is the benchmark's own
+# loop, written again; accesses counts the touches of the contended object
+# per turn.
+class _Local(object):
+    pass
+
+
+def _double(x):
+    return x + x
+
+
+def _ft_module_function(n):
+    mod = sys.modules[__name__]
+    total = 0
+    for i in range(n):
+        total += mod._double(i)
+
+
+def _ft_cmodule_function(n):
+    import math
+    for i in range(n):
+        math.cos(i / float(n))
+
+
+def _ft_thread_local_read(n):
+    tmp = threading.local()
+    tmp.x = 10
+    for i in range(n):
+        _ = tmp.x
+        _ = tmp.x
+        _ = tmp.x
+        _ = tmp.x
+        _ = tmp.x
+
+
+def _ft_load_string_const(n):
+    accu = 0
+    for i in range(n):
+        if i == 'a string':
+            accu += 7
+        else:
+            accu += 1
+
+
+def _ft_dict_get(n):
+    d = {"key": _Local()}
+    for i in range(n):
+        d.get("key")
+
+
+FT_LOOPS = [("module_function", _ft_module_function, 1),
+            ("cmodule_function", _ft_cmodule_function, 1),
+            ("thread_local_read", _ft_thread_local_read, 5),
+            ("load_string_const", _ft_load_string_const, 1),
+            ("dict_get", _ft_dict_get, 1)]
+
+
+def exp_ftloops(reps):
+    """Best of several turns, the loops interleaved: other load on the
+    machine only ever adds time, and it changes from second to second."""
+    n = 50000
+    out = dict((name, []) for name, _, _ in FT_LOOPS)
+    for _ in range(max(5, 3 * reps)):
+        for name, fn, acc in FT_LOOPS:
+            t = perf()
+            fn(n)
+            out[name].append((perf() - t) / (n * acc) * 1e9)
+    return {"ftloops_ns": out}
+
+
+def exp_pickle(reps):
+    """pickle.dumps and loads of a list of 100,000 ints, ns a byte."""
+    import pickle
+    obj = list(range(100000))
+    b = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    d, l = [], []
+    for _ in range(max(3, reps)):
+        t = perf()
+        pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+        d.append((perf() - t) / len(b) * 1e9)
+        t = perf()
+        pickle.loads(b)
+        l.append((perf() - t) / len(b) * 1e9)
+    return {"pickle_ns_per_byte": d, "unpickle_ns_per_byte": l}
 
 
 def main():

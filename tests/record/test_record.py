@@ -212,9 +212,18 @@ def do_interpreters(a, pys):
               f"{label}: drop requests ({g['drop_requests']}) and forced switches "
               f"({g['forced_switches']}) of the CPU thread")
         th = rec.threads
-        check(th["cpu"].get("os_cpu_ns", 0) > 5 * th["io"].get("os_cpu_ns", 1e18),
+        # Direction only: on a loaded machine the CPU thread's share shrinks
+        # (it spins until the I/O thread ends) and the I/O thread's wake-ups
+        # cost more, so the ratio seen here (26x-100x quiet) is not a bound.
+        # The totals are read as a thread's pthread ends; the CPU thread ends
+        # as the process does (the main thread joins it and exits), and under
+        # load the process can exit first: then it has none, as documented
+        # ("for a thread that ended before the process"). The I/O thread
+        # ends long before, so its total must be there.
+        cpu_ns, io_ns = th["cpu"].get("os_cpu_ns"), th["io"].get("os_cpu_ns")
+        check(io_ns is not None and (cpu_ns is None or cpu_ns > io_ns),
               f"{label}: the kernel's CPU time of the threads is in the recording, the CPU "
-              f"thread's far above the I/O thread's")
+              f"thread's above the I/O thread's ({cpu_ns} ns vs {io_ns} ns)")
         cpu = rec.thread_stats("cpu")
         check(cpu["forced_switches"] >= 15 and rec.thread_stats("io")["forced_switches"] == 0,
               f"{label}: the CPU thread is the one forced ({cpu['forced_switches']})")

@@ -55,6 +55,9 @@ out=$("$VIEW" --render "$dir/u.png" --at 15 2>&1)
 echo "$out" | grep -q 'has no unit: write "15ms"' || fail "--at 15 does not say why: $out"
 out=$("$VIEW" --render "$dir/s.png" --select nobody 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q nobody || fail "--select of an unknown thread: $rc $out"
+out=$("$VIEW" --render "$dir/c.png" --compare python.gil=bogus 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q bogus || fail "--compare with a bad value: $rc $out"
+[ ! -e "$dir/c.png" ] || fail "--compare with a bad value wrote a PNG"
 
 # an unwritable destination: exit 3, nothing left behind
 out=$("$VIEW" --render "$dir/missing/dir/x.png" 2>&1); rc=$?

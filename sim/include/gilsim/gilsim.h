@@ -4,7 +4,9 @@
 
 #include "common.h"
 #include "engine.h"
+#include "exercise.h"
 #include "explain.h"
+#include "fit.h"
 #include "export.h"
 #include "model.h"
 #include "record.h"

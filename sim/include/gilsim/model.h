@@ -77,7 +77,16 @@ typedef struct gs_python {
     int64_t stw_ns;             /* free-threaded: a stop-the-world pause (GIL
                                    enable on import; gc adds its own time) */
     int64_t thread_create_ns;   /* cost to the starter of a start op; 50 us */
+    int64_t interp_create_ns;   /* creating an interpreter with its own GIL, in
+                                   the thread that will run it (a thread with
+                                   "interpreter": "own"); 1.1 ms */
+    int64_t pickle_ns_per_kb;   /* pickle op: pickle.dumps, C holding the GIL,
+                                   per 1024 bytes of pickle; 2.5 us */
+    int64_t unpickle_ns_per_kb; /* unpickle op: pickle.loads; 5 us */
 } gs_python_t;
+
+/* The dearest pickle_ns_per_kb / unpickle_ns_per_kb: 1 ms per KB. */
+#define GS_PICKLE_MAX_NS_PER_KB INT64_C(1000000)
 
 /* A duration: fixed, or drawn from the thread's own seeded stream. */
 typedef enum gs_dist {

@@ -147,6 +147,12 @@ GS_API int gs_trace_core_lane(const gs_trace_t *t, int core);
 GS_API int gs_trace_n_processes(const gs_trace_t *t);
 GS_API const char *gs_trace_process_name(const gs_trace_t *t, int p);
 GS_API int gs_trace_process_gil(const gs_trace_t *t, int p); /* gs_gil_kind_t */
+/* The process's python.version preset ("3.13t"), "" when none was given. */
+GS_API const char *gs_trace_process_version(const gs_trace_t *t, int p);
+/* The presets in effect, distinct, in process order ("3.12", "3.12, 3.13t"),
+ * "" when none; *count (may be NULL) gets how many. Written into buf. */
+GS_API const char *gs_trace_python_versions(const gs_trace_t *t, char *buf, size_t n,
+                                            int *count);
 GS_API int gs_trace_gil_lane(const gs_trace_t *t, int p);   /* -1 if no GIL */
 GS_API int64_t gs_trace_switch_interval_ns(const gs_trace_t *t, int p);
 GS_API const char *gs_trace_sync_name(const gs_trace_t *t, gs_state_t wait_state, int who);

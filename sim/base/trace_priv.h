@@ -1,0 +1,56 @@
+/* trace_priv.h - the trace's representation, shared by the two files that
+ * implement it (trace.c: creation, recording, reading; trace_check.c: names,
+ * dump and the invariant checker). Nothing outside sim/base includes it:
+ * the engine goes through trace_int.h, everyone else through gilsim/trace.h. */
+#ifndef GILSIM_TRACE_PRIV_H
+#define GILSIM_TRACE_PRIV_H
+
+#include "trace_int.h"
+
+typedef struct lane_buf {
+    gs_lane_t pub;
+    gs_interval_t *iv; /* owned; pub.iv points here after finish */
+    size_t n, cap;
+    bool open;
+    gs_interval_t cur;
+} lane_buf_t;
+
+struct gs_trace {
+    char *name, *description;
+    uint64_t seed;
+    lane_buf_t *lanes;
+    int n_lanes;
+    int n_threads, n_cores, n_processes;
+    int *thread_lane;  /* per thread */
+    int core_lane0;    /* lane of core 0 */
+    char **process_names;
+    int *process_gil;  /* gs_gil_kind_t */
+    int *gil_lane;     /* -1 without a GIL */
+    int64_t *switch_interval;
+    char **process_version; /* python.version preset name ("3.13t"), "" if none */
+    char **names[4];   /* locks, events, queues, threads (borrowed from lanes for threads) */
+    int n_names[4];
+    char **op_labels;
+    uint32_t n_op_labels;
+    gs_instant_t *inst;
+    uint32_t *inst_seq; /* parallel to inst */
+    size_t n_inst, cap_inst;
+    uint32_t seq;       /* the next change's engine order */
+    int64_t *ann_at;
+    char **ann_text;
+    int n_ann;
+    gs_outcome_t outcome;
+    char *msg;
+    int64_t end_ns, events;
+    bool oom;
+    size_t bytes; /* allocated for intervals and instants (gs__trace_bytes) */
+    /* facts (trace.h): n_processes drop-request tracks, then a track per lock */
+    lane_buf_t *facts;
+    int n_facts;
+    unsigned fact_mask;
+    int policy;
+    int *queue_max;
+    int *queue_init;
+};
+
+#endif

@@ -1,0 +1,97 @@
+/* fit.c - `gilsim fit REC`: the scenario fitted to a recording.
+ *
+ * gs_fit_recording does the work (sim/fit); this checks that the text it
+ * wrote loads as a scenario (a fitter bug otherwise, said as such, never a
+ * half-written file), and writes it atomically to -o or standard output. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct text_ctx {
+    const char *s;
+    size_t n;
+} text_ctx_t;
+
+static int w_text(FILE *f, void *c)
+{
+    text_ctx_t *t = c;
+    return fwrite(t->s, 1, t->n, f) == t->n ? 0 : GS_EIO;
+}
+
+int cli_fit(const char *cmd, const char *rec, const gs_fit_opts_t *o, char **json, size_t *len)
+{
+    gs_error_t err;
+    int rc = gs_fit_recording(rec, o, json, len, &err);
+    if (rc) {
+        char buf[1024];
+        gs_error_format(&err, buf, sizeof buf);
+        fprintf(stderr, "gilsim %s: ", cmd);
+        gs_fput_escaped(stderr, buf, true);
+        fputc('\n', stderr);
+        return gs_exit_status(rc);
+    }
+    gs_model_t *m = NULL;
+    gs_diag_t d;
+    memset(&d, 0, sizeof d);
+    rc = gs_scenario_load_string("fitted scenario", *json, *len, NULL, 0, &m, &d);
+    gs_model_free(m);
+    if (rc == 0)
+        return EXIT_OK;
+    fprintf(stderr, "gilsim %s: %s: the fitted scenario does not load (a bug in gilsim fit; "
+                    "please report it with the recording):\n", cmd, rec);
+    gs_diag_print(&d, stderr);
+    free(*json);
+    *json = NULL;
+    return EXIT_STOPPED;
+}
+
+int cmd_fit(int argc, char **argv)
+{
+    static const cli_opt_t opts[] = {
+        {"-o", true}, {"--output", true}, {"--exact", false}, {"--partial", false},
+        {"--raw-cpu", false}};
+    cli_args_t a = {"fit", opts, 5, argc, argv, 1, false};
+    const cli_opt_t *o;
+    const char *v, *rec = NULL, *out = NULL;
+    gs_fit_opts_t fo = {0};
+    int r;
+    while ((r = cli_next(&a, &o, &v)) != 0) {
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 2) {
+            if (rec)
+                return cli_usage_error("fit", "only one REC, got '%s' and '%s'", rec, v);
+            rec = v;
+        } else if (strcmp(o->name, "--exact") == 0) {
+            fo.exact = true;
+        } else if (strcmp(o->name, "--partial") == 0) {
+            fo.allow_partial = true;
+        } else if (strcmp(o->name, "--raw-cpu") == 0) {
+            fo.raw_cpu = true;
+        } else {
+            if (!*v)
+                return cli_usage_error("fit", "%s wants a file name (or - for stdout)", o->name);
+            out = v;
+        }
+    }
+    if (!rec)
+        return cli_usage_error("fit", "no REC given (a recording: gilsim record -o REC -- "
+                                      "python3 SCRIPT)");
+    cli_path_t p = {"-o", out};
+    if (cli_check_paths("fit", rec, &p, 1) != EXIT_OK)
+        return EXIT_USAGE;
+    char *json = NULL;
+    size_t len = 0;
+    int rc = cli_fit("fit", rec, &fo, &json, &len);
+    if (rc)
+        return rc;
+    text_ctx_t t = {json, len};
+    if (!out || gs_path_fd(out, STDOUT_FILENO) == STDOUT_FILENO)
+        rc = w_text(stdout, &t) == 0 ? EXIT_OK : EXIT_IO;
+    else
+        rc = cli_write("fit", "-o", out, w_text, &t);
+    free(json);
+    return rc;
+}

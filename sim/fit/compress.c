@@ -1,0 +1,140 @@
+/* compress.c - repeated runs of ops folded into repeat blocks.
+ *
+ * A recording of a loop is the same few ops thousands of times with
+ * durations that differ a little each time. Ops have a shape (verb, target,
+ * whether a C call keeps the GIL) and a duration; from each position i the
+ * fold looks for the period p (1 to MAX_PERIOD ops) whose run of identical
+ * shapes, repeated k >= MIN_REPS times, covers the most ops (the smallest p
+ * on a tie), and replaces the run with {"repeat": k, "do": [p ops]}. Each of
+ * the p durations becomes a distribution over its k values with their mean:
+ * fixed when they vary by less than 5 %, else uniform around the mean, as
+ * wide as keeps their standard deviation but never below their minimum.
+ * So a replay keeps every op's count and, in expectation, every sum.
+ * Cost: O(n * MAX_PERIOD^2) shape compares in the worst case (no run). */
+#include "fit_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PERIOD 32
+#define MIN_REPS 3
+
+bool fop_has_duration(const fop_t *op)
+{
+    return op->kind == FOP_CPU || op->kind == FOP_SLEEP || op->kind == FOP_IO ||
+           op->kind == FOP_CCALL;
+}
+
+int fop_push(fop_list_t *l, const fop_t *op)
+{
+    if (l->n == l->cap) {
+        int nc = l->cap ? l->cap * 2 : 64;
+        fop_t *nv = realloc(l->v, (size_t)nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n++] = *op;
+    return 0;
+}
+
+void fop_list_free(fop_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i].kind == FOP_REPEAT)
+            fop_list_free(v[i].body, v[i].n_body);
+    free(v);
+}
+
+static bool same_shape(const fop_t *a, const fop_t *b)
+{
+    return a->kind == b->kind && a->target == b->target && a->keeps_gil == b->keeps_gil &&
+           a->kind != FOP_REPEAT;
+}
+
+static bool same_run(const fop_t *v, int a, int b, int p)
+{
+    for (int j = 0; j < p; j++)
+        if (!same_shape(&v[a + j], &v[b + j]))
+            return false;
+    return true;
+}
+
+/* The distribution of durations v[first + r*p] for r in [0, k). */
+static void fit_dist(const fop_t *v, int first, int p, int64_t k, fop_t *out)
+{
+    long double sum = 0, sq = 0;
+    int64_t lo = INT64_MAX, hi = 0;
+    for (int64_t r = 0; r < k; r++) {
+        int64_t d = v[first + r * p].dur;
+        sum += d;
+        sq += (long double)d * d;
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+    }
+    long double mean = sum / k, var = sq / k - mean * mean;
+    double sd = var > 0 ? sqrtl(var) : 0;
+    out->dur = (int64_t)llroundl(mean);
+    out->dist = FD_FIXED;
+    if (lo == hi || sd < 0.05 * (double)mean)
+        return;
+    /* uniform [m-a, m+a] keeps the mean m; a = sqrt(3) sd keeps the standard
+     * deviation too, but never reaches below the smallest value seen (a few
+     * long outliers above a floor, such as sleeps, must not make short ones) */
+    int64_t a = (int64_t)llround(sqrt(3.0) * sd);
+    a = a < out->dur - lo ? a : out->dur - lo;
+    out->dist = FD_UNIFORM;
+    out->lo = out->dur - a;
+    out->hi = out->dur + a;
+}
+
+int fit_compress(fop_list_t *l)
+{
+    fop_list_t out = {0};
+    const fop_t *v = l->v;
+    int n = l->n, i = 0;
+    while (i < n) {
+        int best_p = 0;
+        int64_t best_k = 0;
+        for (int p = 1; p <= MAX_PERIOD && i + p * MIN_REPS <= n; p++) {
+            int64_t k = 1;
+            while (i + (k + 1) * p <= n && same_run(v, i, i + (int)k * p, p))
+                k++;
+            if (k >= MIN_REPS && k * p > best_k * best_p) {
+                best_k = k;
+                best_p = p;
+            }
+        }
+        if (!best_p) {
+            if (fop_push(&out, &v[i]) != 0)
+                goto oom;
+            i++;
+            continue;
+        }
+        fop_t rep = {.kind = FOP_REPEAT, .count = best_k, .n_body = best_p, .target = -1};
+        rep.body = calloc((size_t)best_p, sizeof *rep.body);
+        if (!rep.body)
+            goto oom;
+        for (int j = 0; j < best_p; j++) {
+            rep.body[j] = v[i + j];
+            if (fop_has_duration(&v[i + j]))
+                fit_dist(v, i + j, best_p, best_k, &rep.body[j]);
+        }
+        if (fop_push(&out, &rep) != 0) {
+            free(rep.body);
+            goto oom;
+        }
+        i += (int)(best_k * best_p);
+    }
+    free(l->v);
+    *l = out;
+    return 0;
+oom:
+    for (int j = 0; j < out.n; j++) /* the bodies made here; the ops stay l's */
+        if (out.v[j].kind == FOP_REPEAT)
+            free(out.v[j].body);
+    free(out.v);
+    return -1;
+}

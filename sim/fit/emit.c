@@ -1,0 +1,356 @@
+/* emit.c - the fitted scenario as a readable scenario file.
+ *
+ * Built as a cJSON tree, printed by hand so that what is short stays on one
+ * line (an op, a repeat of a few ops): a 10-second loop is tens of lines.
+ * The description names the recording and says, thread by thread, what its
+ * program was fitted from, and lists every approximation. */
+#include "fit_int.h"
+#include "recfile_int.h"
+
+#include "gilsim/units.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QUEUE_NAME "queue"
+#define LINE_MAX_COLS 96
+
+typedef struct sbuf {
+    char *s;
+    size_t n, cap;
+    bool oom;
+} sbuf_t;
+
+static void sb_add(sbuf_t *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 4096;
+        while (nc < b->n + n + 1)
+            nc *= 2;
+        char *ns = realloc(b->s, nc);
+        if (!ns) {
+            b->oom = true;
+            return;
+        }
+        b->s = ns;
+        b->cap = nc;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = 0;
+}
+
+static void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf_t *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        sb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* ---- JSON tree ------------------------------------------------------------ */
+
+static cJSON *dur(int64_t ns)
+{
+    char buf[48];
+    return cJSON_CreateString(gs_format_ns_exact(ns < 0 ? 0 : ns, buf, sizeof buf));
+}
+
+static cJSON *dur_of(const fop_t *op)
+{
+    if (op->dist == FD_UNIFORM) {
+        cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "uniform");
+        cJSON_AddItemToArray(a, dur(op->lo));
+        cJSON_AddItemToArray(a, dur(op->hi));
+        return o;
+    }
+    return dur(op->dur);
+}
+
+static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < n; i++) {
+        const fop_t *op = &v[i];
+        cJSON *o = cJSON_CreateObject();
+        switch (op->kind) {
+        case FOP_CPU: cJSON_AddItemToObject(o, "cpu", dur_of(op)); break;
+        case FOP_SLEEP: cJSON_AddItemToObject(o, "sleep", dur_of(op)); break;
+        case FOP_IO: cJSON_AddItemToObject(o, "io", dur_of(op)); break;
+        case FOP_CCALL:
+            cJSON_AddItemToObject(o, "c_call", dur_of(op));
+            cJSON_AddBoolToObject(o, "releases_gil", !op->keeps_gil);
+            break;
+        case FOP_PUT: cJSON_AddStringToObject(o, "put", QUEUE_NAME); break;
+        case FOP_GET: cJSON_AddStringToObject(o, "get", QUEUE_NAME); break;
+        case FOP_START: cJSON_AddStringToObject(o, "start", f->th[op->target].name); break;
+        case FOP_JOIN: cJSON_AddStringToObject(o, "join", f->th[op->target].name); break;
+        case FOP_REPEAT:
+            cJSON_AddNumberToObject(o, "repeat", (double)op->count);
+            cJSON_AddItemToObject(o, "do", ops_json(f, op->body, op->n_body));
+            break;
+        default: break;
+        }
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+static const char *human(int64_t ns, char *buf, size_t n)
+{
+    return gs_format_ns(ns, buf, n);
+}
+
+/* One thread's line of the description. */
+static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
+{
+    const fthread_t *t = &f->th[i];
+    const fthread_stats_t *s = &t->st;
+    char b1[32], b2[32];
+    sb_printf(b, "\n- %s: ", t->name);
+    if (t->starter >= 0)
+        sb_printf(b, "started by %s; ", f->th[t->starter].name);
+    else if (t->start_at > 0)
+        sb_printf(b, "starts at %s (no starter seen); ", human(t->start_at, b1, sizeof b1));
+    sb_printf(b, "Python %s in %" PRId64 " run%s", human(s->sum[FOP_CPU], b1, sizeof b1),
+              s->n[FOP_CPU], s->n[FOP_CPU] == 1 ? "" : "s");
+    if (s->n_forced)
+        sb_printf(b, " (cut %" PRId64 " times by forced switches)", s->n_forced);
+    static const struct {
+        int k;
+        const char *what;
+    } kinds[] = {{FOP_SLEEP, "sleeps"}, {FOP_IO, "I/O calls"}, {FOP_CCALL, "C calls"}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (s->n[kinds[k].k])
+            sb_printf(b, ", %" PRId64 " %s (%s)", s->n[kinds[k].k], kinds[k].what,
+                      human(s->sum[kinds[k].k], b2, sizeof b2));
+    if (s->n[FOP_PUT] || s->n[FOP_GET])
+        sb_printf(b, ", %" PRId64 " puts and %" PRId64 " gets", s->n[FOP_PUT], s->n[FOP_GET]);
+    if (s->n[FOP_START])
+        sb_printf(b, ", starts %" PRId64 " threads", s->n[FOP_START]);
+    if (s->n[FOP_JOIN])
+        sb_printf(b, ", joins %" PRId64, s->n[FOP_JOIN]);
+    if (s->cpu_scale > 0)
+        sb_printf(b, "; its CPU ops scaled by %.2f to the %s of CPU the kernel counted for it "
+                     "(the rest of their %s it was without a core: other programs, or more "
+                     "threads than cores)",
+                  s->cpu_scale, human(s->os_cpu_ns, b1, sizeof b1),
+                  human(s->raw_cpu_ns, b2, sizeof b2));
+    if (s->n_approx_wait)
+        sb_printf(b, "; %" PRId64 " lock/event/condition waits fitted as sleeps",
+                  s->n_approx_wait);
+    if (s->n_unnamed)
+        sb_printf(b, "; %" PRId64 " of its C calls unnamed", s->n_unnamed);
+    if (s->n_inferred_c)
+        sb_printf(b, "; %" PRId64 " C calls keeping the GIL inferred", s->n_inferred_c);
+    sb_add(b, ".", 1);
+}
+
+static char *description(const gsr_recording_t *r, const fscenario_t *f)
+{
+    sbuf_t b = {0};
+    char b1[32];
+    sb_printf(&b, "Fitted by gilsim fit from the recording %s: `%.300s`, recorded %s with "
+                  "Python %d.%d (%s) on %d cores, %s long. Each thread's Python work between "
+                  "two voluntary releases is one cpu op; I/O, sleeps and C calls keep their "
+                  "measured durations without the GIL wait after them (the model's part). "
+                  "Machine costs (wake-up latency, context switch, timer slack) are gilsim's "
+                  "defaults: the recording holds no calibration of them.",
+              r->path, r->command, *r->recorded_at ? r->recorded_at : "(no date)", r->py_major,
+              r->py_minor, *r->executable ? r->executable : "?", r->cores ? r->cores : 1,
+              human(r->duration_ns, b1, sizeof b1));
+    size_t keep = 3800; /* the scenario's description holds 4000 bytes */
+    int shown = 0;
+    for (int i = 0; i < f->n_threads; i++) {
+        size_t before = b.n;
+        describe_thread(&b, f, i);
+        if (b.n > keep - 200 && !b.oom) {
+            b.n = before;
+            b.s[b.n] = 0;
+            break;
+        }
+        shown++;
+    }
+    if (shown < f->n_threads)
+        sb_printf(&b, "\n- ... and %d more threads.", f->n_threads - shown);
+    int64_t approx = 0, unnamed = 0, inferred = 0;
+    for (int i = 0; i < f->n_threads; i++) {
+        approx += f->th[i].st.n_approx_wait;
+        unnamed += f->th[i].st.n_unnamed;
+        inferred += f->th[i].st.n_inferred_c;
+    }
+    sb_printf(&b, "%s", "\nApproximated:");
+    size_t n0 = b.n;
+    if (f->queue_used)
+        sb_printf(&b, " every Queue.put/get is on one queue \"%s\" (the recording does not "
+                      "say which queue)%s;", QUEUE_NAME,
+                  f->queue_maxsize ? ", its maxsize the most items seen in it" : ", unbounded");
+    if (approx)
+        sb_printf(&b, " %" PRId64 " waits on locks, events or conditions whose other side the "
+                      "recording does not show are sleeps of the time they blocked (they do "
+                      "not move in a what-if);", approx);
+    if (unnamed)
+        sb_printf(&b, " %" PRId64 " GIL releases by C code no call names are C calls "
+                      "releasing the GIL;", unnamed);
+    if (f->n_unmatched_starts)
+        sb_printf(&b, " %" PRId64 " threads with no Thread.start seen start at their recorded "
+                      "time;", f->n_unmatched_starts);
+    if (f->n_unmatched_joins)
+        sb_printf(&b, " %" PRId64 " Thread.join calls matched no ended thread and are sleeps;",
+                  f->n_unmatched_joins);
+    if (f->n_scaled)
+        sb_printf(&b, " the Python work and C calls of %d threads are scaled to the CPU time "
+                      "the kernel counted for them (the spans also hold time without a core, "
+                      "which the model adds itself);", f->n_scaled);
+    if (r->threads_not_from_threading)
+        sb_printf(&b, " %d threads were not started by threading (their calls are unnamed);",
+                  r->threads_not_from_threading);
+    if (!r->calls_all)
+        sb_printf(&b, " C code that keeps the GIL is named only with --calls all: %" PRId64
+                      " such calls were inferred where a drop request went unanswered for 1 ms "
+                      "or more, from that request on (the rest of the call, and shorter ones, "
+                      "are Python work);", inferred);
+    if (r->partial)
+        sb_printf(&b, " the recording is partial (%.200s): the program did not run to its end;",
+                  r->partial_reason);
+    if (b.n == n0)
+        sb_printf(&b, "%s", " nothing.");
+    else
+        b.s[b.n - 1] = '.';
+    if (b.n > 3990 && !b.oom) { /* never over the limit */
+        b.n = 3990;
+        while (b.n && ((unsigned char)b.s[b.n] & 0xC0) == 0x80)
+            b.n--;
+        b.s[b.n] = 0;
+    }
+    return b.oom ? (free(b.s), NULL) : b.s;
+}
+
+static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
+{
+    cJSON *root = cJSON_CreateObject();
+    char name[200];
+    snprintf(name, sizeof name, "fitted to %.170s", *r->script ? r->script : r->path);
+    cJSON_AddStringToObject(root, "name", name);
+    char *desc = description(r, f);
+    if (!desc) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    cJSON_AddStringToObject(root, "description", desc);
+    free(desc);
+    int64_t d = r->duration_ns, until = 10 * d + INT64_C(1000000000);
+    until = until < INT64_C(60000000000) ? INT64_C(60000000000) : until;
+    until = until > GS_MAX_DURATION_NS ? GS_MAX_DURATION_NS : until;
+    cJSON_AddItemToObject(root, "until", dur(until));
+    cJSON *mach = cJSON_AddObjectToObject(root, "machine");
+    cJSON_AddNumberToObject(mach, "cores", r->cores >= 1 && r->cores <= 1024 ? r->cores : 1);
+    cJSON *py = cJSON_AddObjectToObject(root, "python");
+    if (r->py_major == 3 && r->py_minor >= 2 && r->py_minor <= 15) {
+        char v[16];
+        snprintf(v, sizeof v, "3.%d%s", r->py_minor,
+                 r->gil_disabled && r->py_minor >= 13 ? "t" : "");
+        cJSON_AddStringToObject(py, "version", v);
+    }
+    if (r->switch_interval_ns > 0)
+        cJSON_AddItemToObject(py, "switch_interval", dur(r->switch_interval_ns));
+    if (f->queue_used) {
+        cJSON *q = cJSON_AddObjectToObject(root, "queues");
+        cJSON *one = cJSON_AddObjectToObject(q, QUEUE_NAME);
+        cJSON_AddNumberToObject(one, "maxsize", (double)f->queue_maxsize);
+    }
+    cJSON *ths = cJSON_AddArrayToObject(root, "threads");
+    for (int i = 0; i < f->n_threads; i++) {
+        const fthread_t *t = &f->th[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", t->name);
+        if (!t->autostart)
+            cJSON_AddFalseToObject(o, "autostart");
+        else if (t->start_at > 0)
+            cJSON_AddItemToObject(o, "start_at", dur(t->start_at));
+        cJSON_AddItemToObject(o, "program", ops_json(f, t->ops.v, t->ops.n));
+        cJSON_AddItemToArray(ths, o);
+    }
+    return root;
+}
+
+/* ---- printing -------------------------------------------------------------- */
+
+static void put_indent(sbuf_t *b, int n)
+{
+    static const char sp[] = "                                                                ";
+    while (n > 0) {
+        int k = n < 64 ? n : 64;
+        sb_add(b, sp, (size_t)k);
+        n -= k;
+    }
+}
+
+/* x on one line when it fits in LINE_MAX_COLS from column col, else one
+ * member or element per line. */
+static void print_json(sbuf_t *b, const cJSON *x, int indent, int col)
+{
+    char *one = cJSON_PrintUnformatted(x);
+    if (!one) {
+        b->oom = true;
+        return;
+    }
+    size_t n = strlen(one);
+    bool container = cJSON_IsObject(x) || cJSON_IsArray(x);
+    if (!container || (int)n + col <= LINE_MAX_COLS || !x->child) {
+        sb_add(b, one, n);
+        free(one);
+        return;
+    }
+    free(one);
+    bool obj = cJSON_IsObject(x);
+    sb_add(b, obj ? "{\n" : "[\n", 2);
+    for (const cJSON *c = x->child; c; c = c->next) {
+        put_indent(b, indent + 2);
+        int at = indent + 2;
+        if (obj) {
+            cJSON *k = cJSON_CreateString(c->string);
+            char *ks = k ? cJSON_PrintUnformatted(k) : NULL;
+            cJSON_Delete(k);
+            if (!ks) {
+                b->oom = true;
+                return;
+            }
+            sb_add(b, ks, strlen(ks));
+            sb_add(b, ": ", 2);
+            at += (int)strlen(ks) + 2;
+            free(ks);
+        }
+        print_json(b, c, indent + 2, at);
+        sb_add(b, c->next ? ",\n" : "\n", c->next ? 2 : 1);
+    }
+    put_indent(b, indent);
+    sb_add(b, obj ? "}" : "]", 1);
+}
+
+int fit_emit(const struct gsr_recording *r, const fscenario_t *f, char **json, size_t *len)
+{
+    cJSON *root = build(r, f);
+    if (!root)
+        return -1;
+    sbuf_t b = {0};
+    print_json(&b, root, 0, 0);
+    sb_add(&b, "\n", 1);
+    cJSON_Delete(root);
+    if (b.oom) {
+        free(b.s);
+        return -1;
+    }
+    *json = b.s;
+    *len = b.n;
+    return 0;
+}

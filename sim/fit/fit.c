@@ -1,0 +1,542 @@
+/* fit.c - gs_fit_recording: a recording's threads as scenario programs.
+ *
+ * Per thread, from its events (docs/recording.md, "For a fitter"):
+ *  - holds: hold .. release; the Python work between two ops is the time
+ *    held between them, whatever forced releases cut it into (a replay
+ *    under another interval cuts it its own way). Time held inside a C call
+ *    span is the call's, not Python's.
+ *  - off intervals: a voluntary release (not forced, not the exit) .. the
+ *    next ask. That is the time the thread neither held nor waited for the
+ *    GIL: the I/O, sleep or C call's own duration. The GIL wait after it
+ *    (ask .. hold) is the model's part and is left out.
+ *  - the outermost spans (call, wait, lock_wait), in time order. Each off
+ *    interval belongs to the outermost span it starts in, or to none (C
+ *    code the recording did not name: a c_call releasing the GIL).
+ * Then each span becomes an op: time.sleep -> sleep, I/O -> io, other C ->
+ * c_call (keeping the GIL when it did not release it), Queue.put/get -> put
+ * and get on one queue, Thread.join -> join of the thread that ended just
+ * before it returned, the Event.wait inside Thread.start that covers another
+ * thread's first event -> start of that thread. Waits whose other side the
+ * recording does not show (which lock, which event, which condition) are
+ * fitted as sleeps of the time they blocked, and counted in the
+ * description. The queue's maxsize is the most items it held at once when a
+ * put ever blocked, else unbounded. */
+#include "gilsim/fit.h"
+#include "fit_int.h"
+#include "recfile_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct span_ref {
+    int64_t t0, t1;
+    int ev;        /* event index in the thread, or -1 for an unnamed off interval */
+    int64_t off;   /* time off the GIL inside (voluntary release .. ask) */
+    bool released; /* an off interval starts inside */
+} span_ref_t;
+
+typedef struct hold {
+    int64_t h, r;
+} hold_t;
+
+typedef struct tinfo {
+    int64_t start, end;  /* first event; exit release, end event or last event */
+    int *starts;         /* per event: the thread its Event.wait starts, or -1 */
+    hold_t *holds;
+    size_t n_holds;
+    span_ref_t *items;
+    size_t n_items;
+} tinfo_t;
+
+typedef struct qev {
+    int64_t t;
+    int d; /* +1 put, -1 get */
+} qev_t;
+
+typedef struct fit {
+    const gsr_recording_t *r;
+    int64_t *req;  /* every thread's drop requests, sorted */
+    size_t n_req;
+    tinfo_t *ti;
+    fscenario_t *f;
+    qev_t *q;
+    size_t n_q, cap_q;
+    bool put_blocked;
+} fit_t;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const span_ref_t *x = a, *y = b;
+    if (x->t0 != y->t0)
+        return x->t0 < y->t0 ? -1 : 1;
+    return (x->t1 < y->t1) - (x->t1 > y->t1); /* the longer (outer) first */
+}
+
+static int cmp_qev(const void *a, const void *b)
+{
+    const qev_t *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->d - y->d; /* a get before a put at the same ns */
+}
+
+/* Time held in [a, b). holds are sorted and disjoint. */
+static int64_t held_between(const tinfo_t *t, int64_t a, int64_t b)
+{
+    size_t lo = 0, hi = t->n_holds;
+    while (lo < hi) { /* the first hold ending after a */
+        size_t mid = (lo + hi) / 2;
+        if (t->holds[mid].r <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int64_t sum = 0;
+    for (size_t k = lo; k < t->n_holds && t->holds[k].h < b; k++) {
+        int64_t s = t->holds[k].h > a ? t->holds[k].h : a;
+        int64_t e = t->holds[k].r < b ? t->holds[k].r : b;
+        if (e > s)
+            sum += e - s;
+    }
+    return sum;
+}
+
+/* A holder that leaves a drop request unanswered for LATE_NS is not in the
+ * eval loop (which checks at every jump and call): it runs C code that keeps
+ * the GIL (list.sort, a regular expression). Without --calls all that call
+ * has no span; as gs_recording_load does, one is inferred from the first
+ * unanswered request to the release, and fitted as a c_call keeping the GIL
+ * (it began earlier, at an unknown moment: the rest stays Python work). */
+#define LATE_NS 1000000
+#define EV_INFERRED_C (-2)
+
+static int64_t late_request(const fit_t *F, int64_t h, int64_t r)
+{
+    size_t lo = 0, hi = F->n_req;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (F->req[mid] <= h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < F->n_req && F->req[lo] < r && r - F->req[lo] >= LATE_NS ? F->req[lo] : -1;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int collect_requests(fit_t *F)
+{
+    size_t n = 0;
+    for (int i = 0; i < F->r->n_threads; i++)
+        for (size_t k = 0; k < F->r->threads[i].n_ev; k++)
+            n += F->r->threads[i].ev[k].kind == GSR_DROP_REQUEST;
+    F->req = malloc((n + 1) * sizeof *F->req);
+    if (!F->req)
+        return -1;
+    for (int i = 0; i < F->r->n_threads; i++)
+        for (size_t k = 0; k < F->r->threads[i].n_ev; k++)
+            if (F->r->threads[i].ev[k].kind == GSR_DROP_REQUEST)
+                F->req[F->n_req++] = F->r->threads[i].ev[k].t;
+    if (F->n_req)
+        qsort(F->req, F->n_req, sizeof *F->req, cmp_i64);
+    return 0;
+}
+
+/* Holds, off intervals and outermost spans of thread i, into ti[i]. */
+static int scan_thread(fit_t *F, int i)
+{
+    const gsr_thread_t *th = &F->r->threads[i];
+    tinfo_t *t = &F->ti[i];
+    size_t n = th->n_ev;
+    t->holds = calloc(n + 1, sizeof *t->holds);
+    span_ref_t *spans = calloc(2 * n + 1, sizeof *spans), *offs = calloc(n + 1, sizeof *offs);
+    t->items = calloc(2 * n + 1, sizeof *t->items);
+    t->starts = malloc((n + 1) * sizeof *t->starts);
+    if (!t->holds || !spans || !offs || !t->items || !t->starts) {
+        free(spans);
+        free(offs);
+        return -1;
+    }
+    size_t n_sp = 0, n_off = 0;
+    int64_t hs = -1, end_ev = -1, exit_rel = -1, last = 0;
+    t->start = n ? th->ev[0].t : 0;
+    for (size_t k = 0; k < n; k++) {
+        const gsr_event_t *e = &th->ev[k];
+        t->starts[k] = -1;
+        last = e->t1 > last ? e->t1 : last;
+        switch (e->kind) {
+        case GSR_START: t->start = e->t < t->start ? e->t : t->start; break;
+        case GSR_END: end_ev = e->t; break;
+        case GSR_HOLD: hs = e->t; break;
+        case GSR_ASK:
+            if (n_off && offs[n_off - 1].t1 < 0)
+                offs[n_off - 1].t1 = e->t;
+            break;
+        case GSR_RELEASE:
+            if (hs >= 0 && e->t >= hs) {
+                t->holds[t->n_holds++] = (hold_t){hs, e->t};
+                int64_t q = F->r->calls_all ? -1 : late_request(F, hs, e->t);
+                if (q >= 0)
+                    spans[n_sp++] = (span_ref_t){q, e->t, EV_INFERRED_C, 0, false};
+            }
+            hs = -1;
+            if (e->why == GSR_WHY_EXIT)
+                exit_rel = e->t;
+            else if (e->why != GSR_WHY_FORCED) {
+                if (n_off && offs[n_off - 1].t1 < 0)
+                    offs[n_off - 1].t1 = e->t; /* released twice without asking */
+                offs[n_off++] = (span_ref_t){.t0 = e->t, .t1 = -1, .ev = -1};
+            }
+            break;
+        case GSR_CALL:
+        case GSR_WAIT:
+        case GSR_LOCK_WAIT: spans[n_sp++] = (span_ref_t){e->t, e->t1, (int)k, 0, false}; break;
+        default: break;
+        }
+    }
+    /* the last release is the end a joiner sees (the "end" event may come
+     * milliseconds later, when the OS thread goes, on a busy machine) */
+    t->end = exit_rel >= 0 ? exit_rel : end_ev >= 0 ? end_ev : last;
+    if (hs >= 0) /* held until the recording ended */
+        t->holds[t->n_holds++] = (hold_t){hs, F->r->duration_ns > hs ? F->r->duration_ns : last};
+    if (n_off && offs[n_off - 1].t1 < 0)
+        offs[n_off - 1].t1 = t->end > offs[n_off - 1].t0 ? t->end : offs[n_off - 1].t0;
+    if (n_sp)
+        qsort(spans, n_sp, sizeof *spans, cmp_span);
+    size_t n_out = 0;
+    int64_t cover = -1;
+    for (size_t k = 0; k < n_sp; k++) { /* outermost: not inside a kept one */
+        if (spans[k].t0 < cover)
+            continue;
+        spans[n_out++] = spans[k];
+        cover = spans[k].t1;
+    }
+    size_t s = 0;
+    for (size_t k = 0; k < n_off; k++) {
+        while (s < n_out && spans[s].t1 <= offs[k].t0)
+            t->items[t->n_items++] = spans[s++];
+        /* the span it overlaps: CPython may release just before the span's
+         * first stamp (a lock wait begins after the release it causes) */
+        if (s < n_out && spans[s].t0 <= offs[k].t1) {
+            spans[s].off += offs[k].t1 - offs[k].t0;
+            spans[s].released = true;
+        } else {
+            offs[k].off = offs[k].t1 - offs[k].t0;
+            t->items[t->n_items++] = offs[k]; /* C that no span named */
+        }
+    }
+    while (s < n_out)
+        t->items[t->n_items++] = spans[s++];
+    if (t->n_items)
+        qsort(t->items, t->n_items, sizeof *t->items, cmp_span);
+    free(spans);
+    free(offs);
+    return 0;
+}
+
+/* The thread whose first event an Event.wait of another thread covers is
+ * started there (Thread.start waits on an Event until the new thread runs). */
+static void match_starts(fit_t *F)
+{
+    int nt = F->r->n_threads;
+    for (int c = 1; c < nt; c++) {
+        int64_t ts = F->ti[c].start;
+        for (int s = 0; s < nt && F->f->th[c].starter < 0; s++) {
+            if (s == c)
+                continue;
+            const tinfo_t *t = &F->ti[s];
+            for (size_t k = 0; k < t->n_items; k++) {
+                const span_ref_t *it = &t->items[k];
+                if (it->ev < 0 || it->t0 > ts)
+                    continue;
+                const gsr_event_t *e = &F->r->threads[s].ev[it->ev];
+                if (e->kind != GSR_WAIT || e->cat != GSR_CAT_EVENT || e->t1 < ts ||
+                    t->starts[it->ev] >= 0)
+                    continue;
+                t->starts[it->ev] = c;
+                F->f->th[c].starter = s;
+                break;
+            }
+        }
+        fthread_t *ft = &F->f->th[c];
+        ft->autostart = ft->starter < 0;
+        if (ft->starter < 0) {
+            ft->start_at = ts;
+            F->f->n_unmatched_starts++;
+        }
+    }
+}
+
+/* The thread a Thread.join of thread j over [t0, t1] waited for: one that
+ * ended during the join (the latest before it returned), else the first one
+ * not joined yet that had already ended. -1 if none. */
+static int match_join(fit_t *F, int j, int64_t t0, int64_t t1, bool *joined)
+{
+    int best = -1; /* a join returns only after the thread's last release, once
+                      the joiner holds the GIL again: the end is before t1 */
+    for (int c = 0; c < F->r->n_threads; c++) {
+        if (c == j || joined[c] || F->ti[c].end > t1)
+            continue;
+        if (F->ti[c].end >= t0) {
+            if (best < 0 || F->ti[best].end < t0 || F->ti[c].end > F->ti[best].end)
+                best = c;
+        } else if (best < 0) {
+            best = c;
+        }
+    }
+    if (best >= 0)
+        joined[best] = true;
+    return best;
+}
+
+static int push(fit_t *F, int i, fop_t op)
+{
+    fthread_t *ft = &F->f->th[i];
+    if (op.kind == FOP_CPU && op.dur <= 0)
+        return 0;
+    ft->st.n[op.kind]++;
+    ft->st.sum[op.kind] += op.dur;
+    return fop_push(&ft->ops, &op);
+}
+
+static int queue_op(fit_t *F, int64_t t, int d)
+{
+    if (F->n_q == F->cap_q) {
+        size_t nc = F->cap_q ? F->cap_q * 2 : 256;
+        qev_t *nq = realloc(F->q, nc * sizeof *nq);
+        if (!nq)
+            return -1;
+        F->q = nq;
+        F->cap_q = nc;
+    }
+    F->q[F->n_q++] = (qev_t){t, d};
+    F->f->queue_used = true;
+    return 0;
+}
+
+/* The op of one item. */
+static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
+{
+    fthread_t *ft = &F->f->th[i];
+    fop_t op = {.kind = FOP_SLEEP, .target = -1, .dur = it->off};
+    if (it->ev == EV_INFERRED_C) {
+        ft->st.n_inferred_c++;
+        return push(F, i, (fop_t){.kind = FOP_CCALL, .keeps_gil = true, .target = -1,
+                                  .dur = it->t1 - it->t0});
+    }
+    if (it->ev < 0) {
+        ft->st.n_unnamed++;
+        op.kind = FOP_CCALL;
+        return push(F, i, op);
+    }
+    const gsr_event_t *e = &F->r->threads[i].ev[it->ev];
+    if (e->kind == GSR_CALL) {
+        if (!e->released && !it->released) {
+            op.kind = FOP_CCALL;
+            op.keeps_gil = true;
+            op.dur = e->t1 - e->t;
+        } else {
+            op.kind = e->cat == GSR_CAT_SLEEP ? FOP_SLEEP
+                      : e->cat == GSR_CAT_IO  ? FOP_IO
+                                              : FOP_CCALL;
+        }
+        return push(F, i, op);
+    }
+    if (e->kind == GSR_WAIT && F->ti[i].starts[it->ev] >= 0)
+        return push(F, i, (fop_t){.kind = FOP_START, .target = F->ti[i].starts[it->ev]});
+    if (e->kind == GSR_WAIT && e->cat == GSR_CAT_QUEUE && e->name &&
+        (strstr(e->name, "put") || strstr(e->name, "get"))) {
+        bool put = strstr(e->name, "put") != NULL;
+        if (put && it->released)
+            F->put_blocked = true;
+        if (queue_op(F, e->t1, put ? 1 : -1) != 0)
+            return -1;
+        return push(F, i, (fop_t){.kind = put ? FOP_PUT : FOP_GET, .target = -1});
+    }
+    if (e->kind == GSR_WAIT && e->cat == GSR_CAT_JOIN) {
+        int c = match_join(F, i, e->t, e->t1, joined);
+        if (c >= 0)
+            return push(F, i, (fop_t){.kind = FOP_JOIN, .target = c});
+        F->f->n_unmatched_joins++;
+    }
+    if (it->off <= 0)
+        return 0; /* a wait that did not block: nothing for the model to do */
+    ft->st.n_approx_wait++;
+    return push(F, i, op);
+}
+
+/* The spans of a thread include time it was runnable without a core, which
+ * the model adds itself when cores are short. Where the kernel's CPU time of
+ * the thread is known and is less than its fitted CPU ops (cpu, c_call), those
+ * are scaled down to it. */
+static void scale_to_os_cpu(fit_t *F, int i)
+{
+    fthread_t *ft = &F->f->th[i];
+    int64_t os = F->r->threads[i].os_cpu_ns, fitted = 0;
+    for (int k = 0; k < ft->ops.n; k++)
+        if (ft->ops.v[k].kind == FOP_CPU || ft->ops.v[k].kind == FOP_CCALL)
+            fitted += ft->ops.v[k].dur;
+    if (os < 0 || fitted <= 0 || os >= fitted)
+        return;
+    long double f = (long double)os / fitted;
+    ft->st.sum[FOP_CPU] = ft->st.sum[FOP_CCALL] = 0;
+    for (int k = 0; k < ft->ops.n; k++) {
+        fop_t *op = &ft->ops.v[k];
+        if (op->kind != FOP_CPU && op->kind != FOP_CCALL)
+            continue;
+        op->dur = (int64_t)(op->dur * f + 0.5L);
+        ft->st.sum[op->kind] += op->dur;
+    }
+    ft->st.cpu_scale = (double)f;
+    ft->st.os_cpu_ns = os;
+    ft->st.raw_cpu_ns = fitted;
+    F->f->n_scaled++;
+}
+
+static int fit_thread(fit_t *F, int i, bool *joined)
+{
+    const tinfo_t *t = &F->ti[i];
+    int64_t cursor = 0;
+    for (size_t k = 0; k < t->n_items; k++) {
+        const span_ref_t *it = &t->items[k];
+        if (push(F, i, (fop_t){.kind = FOP_CPU, .target = -1,
+                               .dur = held_between(t, cursor, it->t0)}) != 0 ||
+            item_op(F, i, it, joined) != 0)
+            return -1;
+        bool python_inside = it->ev >= 0 && F->r->threads[i].ev[it->ev].kind == GSR_WAIT;
+        cursor = python_inside ? it->t0 : it->t1; /* Queue.put is Python; a C call is not */
+    }
+    for (size_t k = 0; k < F->r->threads[i].n_ev; k++) {
+        const gsr_event_t *e = &F->r->threads[i].ev[k];
+        F->f->th[i].st.n_forced += e->kind == GSR_RELEASE && e->why == GSR_WHY_FORCED;
+    }
+    return push(F, i, (fop_t){.kind = FOP_CPU, .target = -1,
+                              .dur = held_between(t, cursor, INT64_MAX)});
+}
+
+/* A thread name the scenario accepts: at most 64 bytes (cut at a UTF-8
+ * boundary), no control characters, unique (else " #i"). */
+static void name_thread(fscenario_t *f, int i, const char *raw)
+{
+    char *d = f->th[i].name;
+    size_t n = 0;
+    for (const unsigned char *s = (const unsigned char *)raw; *s && n < 60; s++)
+        d[n++] = *s < 0x20 || *s == 0x7f ? '?' : (char)*s;
+    while (n > 0 && ((unsigned char)d[n - 1] & 0xC0) == 0x80) /* a cut sequence */
+        n--;
+    if (n > 0 && ((unsigned char)d[n - 1] & 0xC0) == 0xC0)
+        n--;
+    d[n] = 0;
+    if (!n)
+        snprintf(d, 72, "thread-%d", i);
+    for (int j = 0; j < i; j++)
+        if (strcmp(f->th[j].name, d) == 0) {
+            char tmp[72];
+            snprintf(tmp, sizeof tmp, "%.50s #%d", d, i);
+            memcpy(d, tmp, sizeof tmp);
+            break;
+        }
+}
+
+static void queue_size(fit_t *F)
+{
+    if (!F->n_q || !F->put_blocked)
+        return; /* never full: unbounded as far as the recording shows */
+    qsort(F->q, F->n_q, sizeof *F->q, cmp_qev);
+    int64_t occ = 0, most = 1;
+    for (size_t k = 0; k < F->n_q; k++) {
+        occ += F->q[k].d;
+        occ = occ < 0 ? 0 : occ;
+        most = occ > most ? occ : most;
+    }
+    F->f->queue_maxsize = most;
+}
+
+static void free_fit(fit_t *F, fscenario_t *f)
+{
+    for (int i = 0; F->ti && i < F->r->n_threads; i++) {
+        free(F->ti[i].holds);
+        free(F->ti[i].items);
+        free(F->ti[i].starts);
+    }
+    free(F->ti);
+    free(F->q);
+    free(F->req);
+    for (int i = 0; f->th && i < f->n_threads; i++)
+        fop_list_free(f->th[i].ops.v, f->th[i].ops.n);
+    free(f->th);
+}
+
+int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, size_t *len,
+                     gs_error_t *err)
+{
+    static const gs_fit_opts_t defaults = {0};
+    o = o ? o : &defaults;
+    *json = NULL;
+    *len = 0;
+    gsr_recording_t *r = NULL;
+    int rc = gsr_recording_read(rec_path, &r, err);
+    if (rc)
+        return rc;
+    if (r->partial && !o->allow_partial) {
+        err->code = GS_ESCENARIO;
+        snprintf(err->path, sizeof err->path, "partial");
+        snprintf(err->msg, sizeof err->msg,
+                 "a partial recording (%.200s): the program did not run to its end, so its "
+                 "replay would not compare with a whole run; record it again to the end, or "
+                 "fit what was recorded with --partial",
+                 *r->partial_reason ? r->partial_reason : "stopped early");
+        gsr_recording_free(r);
+        return GS_ESCENARIO;
+    }
+    fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads};
+    fit_t F = {.r = r, .f = &f};
+    bool *joined = NULL;
+    f.th = calloc((size_t)r->n_threads, sizeof *f.th);
+    F.ti = calloc((size_t)r->n_threads, sizeof *F.ti);
+    if (!f.th || !F.ti)
+        goto oom;
+    if (collect_requests(&F) != 0)
+        goto oom;
+    for (int i = 0; i < r->n_threads; i++) {
+        f.th[i].starter = -1;
+        f.th[i].autostart = true;
+        name_thread(&f, i, r->threads[i].name);
+        if (scan_thread(&F, i) != 0)
+            goto oom;
+    }
+    match_starts(&F);
+    joined = calloc((size_t)r->n_threads, sizeof *joined);
+    if (!joined)
+        goto oom;
+    for (int i = 0; i < r->n_threads; i++) {
+        memset(joined, 0, (size_t)r->n_threads * sizeof *joined);
+        if (fit_thread(&F, i, joined) != 0)
+            goto oom;
+        if (!o->raw_cpu)
+            scale_to_os_cpu(&F, i);
+        if (!o->exact && fit_compress(&f.th[i].ops) != 0)
+            goto oom;
+    }
+    queue_size(&F);
+    if (fit_emit(r, &f, json, len) != 0)
+        goto oom;
+    free(joined);
+    free_fit(&F, &f);
+    gsr_recording_free(r);
+    return 0;
+oom:
+    free(joined);
+    free_fit(&F, &f);
+    gsr_recording_free(r);
+    memset(err, 0, sizeof *err);
+    snprintf(err->file, sizeof err->file, "%s", rec_path);
+    err->code = GS_ENOMEM;
+    snprintf(err->msg, sizeof err->msg, "out of memory fitting the recording");
+    return GS_ENOMEM;
+}

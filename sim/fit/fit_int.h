@@ -1,0 +1,96 @@
+/* fit_int.h - what the fitter's files share (layer-private).
+ *
+ * fit.c turns each recorded thread into a list of ops (fop_t); compress.c
+ * folds repeated runs of ops into repeat blocks; emit.c writes the scenario
+ * JSON. */
+#ifndef GILSIM_FIT_INT_H
+#define GILSIM_FIT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gilsim/common.h"
+
+typedef enum fop_kind {
+    FOP_CPU,    /* Python work */
+    FOP_SLEEP,  /* time.sleep, or a wait fitted as one (approx) */
+    FOP_IO,     /* socket, file, select... */
+    FOP_CCALL,  /* C code: keeps_gil or releases it */
+    FOP_PUT,    /* Queue.put on the one queue */
+    FOP_GET,    /* Queue.get */
+    FOP_START,  /* Thread.start of target */
+    FOP_JOIN,   /* Thread.join of target */
+    FOP_REPEAT, /* count times body */
+    FOP_N
+} fop_kind_t;
+
+typedef enum fdist { FD_FIXED, FD_UNIFORM } fdist_t;
+
+typedef struct fop {
+    uint8_t kind;       /* fop_kind_t */
+    uint8_t dist;       /* fdist_t, for a duration */
+    bool keeps_gil;     /* FOP_CCALL */
+    int target;         /* FOP_START, FOP_JOIN: thread index */
+    int64_t dur;        /* fixed: the duration; uniform: the mean */
+    int64_t lo, hi;     /* uniform: bounds */
+    int64_t count;      /* FOP_REPEAT */
+    struct fop *body;   /* FOP_REPEAT: owned */
+    int n_body;
+} fop_t;
+
+typedef struct fop_list {
+    fop_t *v;
+    int n, cap;
+} fop_list_t;
+
+int fop_push(fop_list_t *l, const fop_t *op); /* 0 or -1 (out of memory) */
+void fop_list_free(fop_t *v, int n);           /* frees bodies too */
+bool fop_has_duration(const fop_t *op);
+
+/* Folds runs of 3 or more repetitions of the same sequence of op shapes
+ * (kind, target, keeps_gil; durations may differ) into repeat blocks whose
+ * durations are distributions with the run's mean at each position.
+ * Replaces l. 0 or -1 (out of memory). */
+int fit_compress(fop_list_t *l);
+
+#endif
+
+/* ---- one fitted scenario (fit.c builds it, emit.c writes it) ------------- */
+
+/* What a thread's ops were fitted from, for its description. */
+typedef struct fthread_stats {
+    int64_t n[FOP_N], sum[FOP_N]; /* ops and summed durations by kind (before folding) */
+    int64_t n_forced;             /* forced releases inside its Python work */
+    int64_t n_approx_wait;        /* lock/condition/event waits fitted as sleeps */
+    int64_t n_unnamed;            /* GIL releases by C code no span named */
+    int64_t n_inferred_c;         /* C calls keeping the GIL inferred from drop
+                                     requests left unanswered */
+    double cpu_scale;             /* cpu and c_call scaled by this to the kernel's
+                                     CPU time of the thread; 0 = not scaled */
+    int64_t os_cpu_ns, raw_cpu_ns; /* when scaled: the kernel's figure, and the
+                                      measured sum it replaced */
+} fthread_stats_t;
+
+typedef struct fthread {
+    char name[72];          /* unique, <= 64 bytes, no control characters */
+    bool autostart;         /* false: a start op of another thread starts it */
+    int64_t start_at;       /* autostart and not at 0: the recorded start */
+    int starter;            /* the thread whose start op starts it, or -1 */
+    fop_list_t ops;
+    fthread_stats_t st;
+} fthread_t;
+
+typedef struct fscenario {
+    const char *rec_path;
+    int n_threads;
+    fthread_t *th;
+    bool queue_used;
+    int64_t queue_maxsize; /* 0 = unbounded */
+    int64_t n_unmatched_starts, n_unmatched_joins;
+    int n_scaled; /* threads whose CPU ops were scaled to the kernel's CPU time */
+} fscenario_t;
+
+/* The scenario text of f, for the recording r (a gsr_recording_t). 0 with
+ * *json, *len, or -1 (out of memory). */
+struct gsr_recording;
+int fit_emit(const struct gsr_recording *r, const fscenario_t *f, char **json, size_t *len);

@@ -1,0 +1,39 @@
+/* fit.h - a scenario fitted to a recording (`gilsim fit`, `gilsim replay`).
+ *
+ * gs_fit_recording() reads a recording of a real Python program
+ * (docs/recording.md) and writes an ordinary scenario file that reproduces
+ * it: one scenario thread per real thread, names kept, whose program is the
+ * ops the recording saw (Python work between two voluntary releases as one
+ * `cpu` op, C calls, I/O and sleeps with their measured durations, queue
+ * operations, thread starts and joins matched across threads), the host's
+ * cores and the recorded switch interval and Python version. Repeated
+ * patterns become `repeat` blocks with duration distributions unless
+ * o->exact. What could not be fitted exactly is approximated and listed in
+ * the scenario's description. docs/what-if.md walks through it. */
+#ifndef GILSIM_FIT_H
+#define GILSIM_FIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common.h"
+
+typedef struct gs_fit_opts {
+    bool exact;         /* keep every op, no repeat blocks */
+    bool allow_partial; /* fit a partial recording (interrupted, out of
+                           budget) as far as it goes instead of refusing it */
+    bool raw_cpu;       /* keep the measured spans of Python work and C calls as
+                           they are, even where the kernel counted less CPU for
+                           the thread (the rest was time without a core) */
+} gs_fit_opts_t;
+
+/* Fits a scenario to the recording at rec_path (o may be NULL: defaults).
+ * On success *json is a malloc'd, NUL-terminated scenario file text
+ * (loadable with gs_scenario_load_string), *len its length; returns 0.
+ * On failure returns GS_EIO, GS_ESYNTAX, GS_ESCENARIO or GS_ENOMEM, *json
+ * is NULL and err says what is wrong with the recording (file, line:column
+ * or JSON path, and what would be valid). */
+GS_API int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json,
+                            size_t *len, gs_error_t *err);
+
+#endif

@@ -1,0 +1,281 @@
+/* recfile.c - gsr_recording_read: a recording file as plain data.
+ *
+ * The fitter needs the events themselves (which release was forced, which
+ * span held which release), not the states gs_recording_load derives from
+ * them; this keeps them, after the same parse and the same checks
+ * (gsr_parse_file). Span names are interned: a recording of a loop repeats a
+ * handful of names thousands of times. */
+#include "recfile_int.h"
+
+#include "gilsim/units.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int bad(gs_error_t *err, int code, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int bad(gs_error_t *err, int code, const char *path, const char *fmt, ...)
+{
+    err->code = code;
+    snprintf(err->path, sizeof err->path, "%s", path ? path : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static const char *intern(gsr_recording_t *r, const char *s)
+{
+    for (int i = 0; i < r->n_names; i++)
+        if (strcmp(r->names[i], s) == 0)
+            return r->names[i];
+    if (r->n_names == r->cap_names) {
+        int nc = r->cap_names ? r->cap_names * 2 : 16;
+        char **nn = realloc(r->names, (size_t)nc * sizeof *nn);
+        if (!nn)
+            return NULL;
+        r->names = nn;
+        r->cap_names = nc;
+    }
+    char *d = strdup(s);
+    if (!d)
+        return NULL;
+    r->names[r->n_names++] = d;
+    return d;
+}
+
+static int num(const cJSON *a, int i, int64_t *out)
+{
+    const cJSON *v = cJSON_GetArrayItem(a, i);
+    if (!cJSON_IsNumber(v))
+        return -1;
+    *out = (int64_t)v->valuedouble;
+    return 0;
+}
+
+static const char *const kinds[] = {"start", "end", "ask", "hold", "release", "drop_request",
+                                    "timeout", "woken", "futile_wakeup", "signal",
+                                    "switch_wait", "switch_done", "call", "wait", "lock_wait",
+                                    "py", NULL};
+static const char *const whys[] = {"", "forced", "call", "exit", "unnamed", NULL};
+static const char *const cats[] = {"c", "sleep", "io", "lock", "event", "queue", "join",
+                                   "c_nogil", NULL};
+
+static int index_of(const char *const *tab, const char *s)
+{
+    for (int i = 0; s && tab[i]; i++)
+        if (strcmp(tab[i], s) == 0)
+            return i;
+    return -1;
+}
+
+/* One event array into th->ev. */
+static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, const char *tpath,
+                       gs_error_t *err)
+{
+    int n = cJSON_GetArraySize(evs);
+    th->ev = calloc((size_t)n + 1, sizeof *th->ev);
+    if (!th->ev)
+        return bad(err, GS_ENOMEM, tpath, "out of memory");
+    char path[128];
+    const cJSON *e;
+    int i = -1;
+    cJSON_ArrayForEach(e, evs) { /* cJSON arrays are lists: never index them */
+        i++;
+        snprintf(path, sizeof path, "%s.events[%d]", tpath, i);
+        gsr_event_t *v = &th->ev[th->n_ev];
+        const char *kind = cJSON_GetStringValue(cJSON_GetArrayItem(e, 1));
+        if (!cJSON_IsArray(e) || num(e, 0, &v->t) != 0 || !kind || v->t < 0 ||
+            v->t > GS_MAX_DURATION_NS)
+            return bad(err, GS_ESCENARIO, path,
+                       "expected [time_ns, kind, ...] with time_ns from 0 to one day "
+                       "(86400000000000) and kind a string");
+        int k = index_of(kinds, kind);
+        v->kind = (uint8_t)(k < 0 ? GSR_OTHER : k);
+        v->t1 = v->t;
+        v->arg = -1;
+        v->released = true;
+        if (v->kind == GSR_RELEASE) {
+            int w = index_of(whys, cJSON_GetStringValue(cJSON_GetArrayItem(e, 2)));
+            v->why = (uint8_t)(w < 0 ? GSR_WHY_UNNAMED : w);
+        } else if (v->kind == GSR_SIGNAL) {
+            int64_t who = -1;
+            num(e, 2, &who);
+            v->arg = who >= 0 && who < r->n_threads ? (int32_t)who : -1;
+        } else if (v->kind >= GSR_CALL && v->kind <= GSR_PY) {
+            bool named = v->kind == GSR_CALL || v->kind == GSR_WAIT;
+            const char *name = named ? cJSON_GetStringValue(cJSON_GetArrayItem(e, 3)) : "";
+            int cat = named ? index_of(cats, cJSON_GetStringValue(cJSON_GetArrayItem(e, 4)))
+                            : GSR_CAT_LOCK;
+            if (num(e, 2, &v->t1) != 0 || v->t1 < v->t || v->t1 > GS_MAX_DURATION_NS || !name ||
+                cat < 0)
+                return bad(err, GS_ESCENARIO, path,
+                           "a span is [start_ns, \"call\"|\"wait\", end_ns, name, category"
+                           "(, released)] with end_ns >= start_ns and category one of c, "
+                           "sleep, io, lock, event, queue, join, c_nogil; or [start_ns, "
+                           "\"lock_wait\" or \"py\", end_ns]");
+            v->cat = (uint8_t)cat;
+            if (named && !(v->name = intern(r, name)))
+                return bad(err, GS_ENOMEM, path, "out of memory");
+            const cJSON *rel = cJSON_GetArrayItem(e, 5);
+            if (v->kind == GSR_CALL && cJSON_IsBool(rel))
+                v->released = cJSON_IsTrue(rel);
+        }
+        th->n_ev++;
+    }
+    return 0;
+}
+
+static int read_header(gsr_recording_t *r, const cJSON *root)
+{
+    r->partial = cJSON_IsTrue(cJSON_GetObjectItem(root, "partial"));
+    r->partial_reason = dup_or_empty(cJSON_GetStringValue(cJSON_GetObjectItem(root,
+                                                                               "partial_reason")));
+    r->recorded_at = dup_or_empty(cJSON_GetStringValue(cJSON_GetObjectItem(root, "recorded_at")));
+    const cJSON *cmd = cJSON_GetObjectItem(root, "command"), *c;
+    size_t n = 1;
+    cJSON_ArrayForEach(c, cmd) if (cJSON_IsString(c)) n += strlen(c->valuestring) + 1;
+    r->command = calloc(n, 1);
+    const char *script = NULL;
+    int i = 0;
+    bool module = false;
+    cJSON_ArrayForEach(c, cmd) {
+        if (!cJSON_IsString(c) || !r->command)
+            continue;
+        if (*r->command)
+            strcat(r->command, " ");
+        strcat(r->command, c->valuestring);
+        if (i == 1 && strcmp(c->valuestring, "-m") == 0)
+            module = true;
+        else if ((i == 1 && !module) || (i == 2 && module && !script))
+            script = c->valuestring;
+        i++;
+    }
+    const char *b = script ? strrchr(script, '/') : NULL;
+    r->script = dup_or_empty(b ? b + 1 : script);
+    const cJSON *in = cJSON_GetObjectItem(root, "interpreter");
+    r->executable = dup_or_empty(cJSON_GetStringValue(cJSON_GetObjectItem(in, "executable")));
+    r->full_version = dup_or_empty(cJSON_GetStringValue(cJSON_GetObjectItem(in, "full")));
+    const cJSON *ver = cJSON_GetObjectItem(in, "version");
+    if (cJSON_GetArraySize(ver) >= 2) {
+        r->py_major = cJSON_GetArrayItem(ver, 0)->valueint;
+        r->py_minor = cJSON_GetArrayItem(ver, 1)->valueint;
+    }
+    r->gil_disabled = cJSON_IsTrue(cJSON_GetObjectItem(in, "gil_disabled"));
+    const cJSON *v;
+#define INT_KEY(obj, key, field)                                                            \
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(obj, key)))                                  \
+        field = v->valueint;
+    INT_KEY(root, "exit_status", r->exit_status)
+    INT_KEY(root, "exit_signal", r->exit_signal)
+    INT_KEY(root, "threads_not_from_threading", r->threads_not_from_threading)
+    INT_KEY(root, "forks", r->forks)
+    INT_KEY(root, "child_processes", r->child_processes)
+    INT_KEY(cJSON_GetObjectItem(root, "host"), "cores", r->cores)
+#undef INT_KEY
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(root, "switch_interval_ns")) && v->valuedouble > 0)
+        r->switch_interval_ns = (int64_t)v->valuedouble;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(root, "duration_ns")) && v->valuedouble > 0)
+        r->duration_ns = (int64_t)v->valuedouble;
+    const char *calls = cJSON_GetStringValue(cJSON_GetObjectItem(root, "calls"));
+    r->calls_all = calls && strcmp(calls, "all") == 0;
+    const cJSON *notes = cJSON_GetObjectItem(root, "notes");
+    r->notes = calloc((size_t)cJSON_GetArraySize(notes) + 1, sizeof *r->notes);
+    if (!r->notes)
+        return -1;
+    cJSON_ArrayForEach(c, notes) if (cJSON_IsString(c) &&
+                                     (r->notes[r->n_notes] = strdup(c->valuestring)))
+        r->n_notes++;
+    return r->partial_reason && r->recorded_at && r->command && r->script && r->executable &&
+                   r->full_version
+               ? 0
+               : -1;
+}
+
+int gsr_recording_read(const char *path, gsr_recording_t **out, gs_error_t *err)
+{
+    *out = NULL;
+    cJSON *root = NULL;
+    int rc = gsr_parse_file(path, &root, err);
+    if (rc)
+        return rc;
+    gsr_recording_t *r = calloc(1, sizeof *r);
+    const cJSON *threads = cJSON_GetObjectItem(root, "threads");
+    int nt = cJSON_GetArraySize(threads);
+    if (!r || !(r->path = strdup(path)) || read_header(r, root) != 0 ||
+        !(r->threads = calloc((size_t)nt, sizeof *r->threads))) {
+        rc = bad(err, GS_ENOMEM, NULL, "out of memory");
+        goto out;
+    }
+    r->n_threads = nt;
+    const cJSON *th;
+    int i = -1;
+    cJSON_ArrayForEach(th, threads) {
+        i++;
+        char tpath[64];
+        snprintf(tpath, sizeof tpath, "threads[%d]", i);
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(th, "name"));
+        const cJSON *evs = cJSON_GetObjectItem(th, "events");
+        if (!name || !cJSON_IsArray(evs)) {
+            rc = bad(err, GS_ESCENARIO, tpath,
+                     "a thread needs \"name\" (string) and \"events\" (array)");
+            goto out;
+        }
+        gsr_thread_t *t = &r->threads[i];
+        const cJSON *tid = cJSON_GetObjectItem(th, "tid");
+        t->tid = cJSON_IsNumber(tid) ? (int64_t)tid->valuedouble : 0;
+        t->from_threading = !cJSON_IsFalse(cJSON_GetObjectItem(th, "from_threading"));
+        const cJSON *cpu = cJSON_GetObjectItem(th, "os_cpu_ns");
+        const cJSON *delay = cJSON_GetObjectItem(th, "os_run_delay_ns");
+        t->os_cpu_ns = cJSON_IsNumber(cpu) && cpu->valuedouble >= 0 ? (int64_t)cpu->valuedouble : -1;
+        t->os_run_delay_ns =
+            cJSON_IsNumber(delay) && delay->valuedouble >= 0 ? (int64_t)delay->valuedouble : -1;
+        if (!(t->name = strdup(name))) {
+            rc = bad(err, GS_ENOMEM, NULL, "out of memory");
+            goto out;
+        }
+        if ((rc = read_events(r, t, evs, tpath, err)) != 0)
+            goto out;
+    }
+out:
+    cJSON_Delete(root);
+    if (rc) {
+        gsr_recording_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void gsr_recording_free(gsr_recording_t *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->n_threads; i++) {
+        free(r->threads[i].name);
+        free(r->threads[i].ev);
+    }
+    free(r->threads);
+    for (int i = 0; i < r->n_notes; i++)
+        free(r->notes[i]);
+    free(r->notes);
+    for (int i = 0; i < r->n_names; i++)
+        free(r->names[i]);
+    free(r->names);
+    free(r->path);
+    free(r->partial_reason);
+    free(r->recorded_at);
+    free(r->command);
+    free(r->script);
+    free(r->executable);
+    free(r->full_version);
+    free(r);
+}

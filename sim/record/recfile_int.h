@@ -1,0 +1,94 @@
+/* recfile_int.h - a recording file as plain data, for the fitter (sim/fit).
+ *
+ * gsr_recording_read() parses a recording (docs/recording.md, "The
+ * recording file") with the same checks as gs_recording_load() (one parser:
+ * gsr_parse_file) and keeps every event as it was written: no state is
+ * derived, no span is inferred. Layer-private to record and the layers that
+ * use it directly (docs/internals.md). */
+#ifndef GILSIM_RECFILE_INT_H
+#define GILSIM_RECFILE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "gilsim/common.h"
+
+/* Reads path, parses it and checks format, version and threads. 0 with *root
+ * (free with cJSON_Delete), or GS_EIO / GS_ESYNTAX / GS_ESCENARIO with err
+ * saying what is wrong (a truncated file, a newer format, not a recording). */
+int gsr_parse_file(const char *path, cJSON **root, gs_error_t *err);
+
+typedef enum gsr_ev_kind {
+    GSR_START, GSR_END, GSR_ASK, GSR_HOLD, GSR_RELEASE, GSR_DROP_REQUEST, GSR_TIMEOUT,
+    GSR_WOKEN, GSR_FUTILE, GSR_SIGNAL, GSR_SWITCH_WAIT, GSR_SWITCH_DONE,
+    GSR_CALL,      /* span: a named C call or wrapped callable */
+    GSR_WAIT,      /* span: a Python-level blocking API (Queue.get, Thread.join) */
+    GSR_LOCK_WAIT, /* span: blocked on a Python lock's semaphore */
+    GSR_PY,        /* span: Python inside the enclosing call */
+    GSR_OTHER      /* a kind this reader does not know: kept, ignored */
+} gsr_ev_kind_t;
+
+typedef enum gsr_why { GSR_WHY_NONE, GSR_WHY_FORCED, GSR_WHY_CALL, GSR_WHY_EXIT,
+                       GSR_WHY_UNNAMED } gsr_why_t;
+
+/* Span categories, as written: "c", "sleep", "io", "lock", "event", "queue",
+ * "join", "c_nogil". */
+typedef enum gsr_cat { GSR_CAT_C, GSR_CAT_SLEEP, GSR_CAT_IO, GSR_CAT_LOCK, GSR_CAT_EVENT,
+                       GSR_CAT_QUEUE, GSR_CAT_JOIN, GSR_CAT_C_NOGIL } gsr_cat_t;
+
+typedef struct gsr_event {
+    int64_t t;        /* ns from the start of the recording */
+    int64_t t1;       /* a span's end; t for a point */
+    uint8_t kind;     /* gsr_ev_kind_t */
+    uint8_t why;      /* release: gsr_why_t */
+    uint8_t cat;      /* span (call, wait): gsr_cat_t */
+    bool released;    /* call: the call released the GIL (true when not written) */
+    int32_t arg;      /* signal: the woken thread's index, or -1 */
+    const char *name; /* call, wait: the callable's name (owned by the recording); else NULL */
+} gsr_event_t;
+
+typedef struct gsr_thread {
+    char *name;          /* the threading name, as written */
+    int64_t tid;
+    bool from_threading;
+    int64_t os_cpu_ns;   /* the kernel's CPU time of a thread that ended before the
+                            process (/proc/thread-self/schedstat), else -1 */
+    int64_t os_run_delay_ns; /* its time runnable without a core, else -1 */
+    gsr_event_t *ev;     /* in file order (sorted by t as written) */
+    size_t n_ev;
+} gsr_thread_t;
+
+typedef struct gsr_recording {
+    char *path;
+    bool partial;
+    char *partial_reason;    /* "" when not partial */
+    char *recorded_at;       /* UTC, or "" */
+    char *command;           /* the argv, joined by spaces */
+    char *script;            /* the script or module's base name, or "" */
+    char *executable;        /* the interpreter, or "" */
+    char *full_version;      /* sys.version, or "" */
+    int py_major, py_minor;  /* 0 when not written */
+    bool gil_disabled;
+    int exit_status, exit_signal;
+    int cores;               /* host cores; 0 when not written */
+    int64_t switch_interval_ns; /* 0 when not written */
+    int64_t duration_ns;
+    bool calls_all;          /* "calls": "all" */
+    int threads_not_from_threading, forks, child_processes;
+    char **notes;
+    int n_notes;
+    gsr_thread_t *threads;
+    int n_threads;
+    char **names;            /* interned span names */
+    int n_names, cap_names;
+} gsr_recording_t;
+
+/* Reads a recording. 0 with *out (free with gsr_recording_free), or an error
+ * as gsr_parse_file's, or GS_ESCENARIO naming the JSON path of a malformed
+ * event, or GS_ENOMEM. */
+int gsr_recording_read(const char *path, gsr_recording_t **out, gs_error_t *err);
+void gsr_recording_free(gsr_recording_t *r);
+
+#endif

@@ -1,0 +1,632 @@
+/* check_fit.c - gs_fit_recording on hand-written recordings (tests/data/fit)
+ * and on random ones generated here.
+ *
+ * core:   threads, names, starts and joins matched across threads, sleeps
+ *         without the GIL wait after them, forced switches that do not cut
+ *         the Python work, one queue sized from what it held, a fitted
+ *         scenario that loads and runs to its end.
+ * limits: truncated, partial, newer, not a recording, missing: an error
+ *         that says which.
+ * props:  over random recordings, the Python work of the scenario is the
+ *         held time minus the C call spans, recorded or inferred from a drop
+ *         request left unanswered for 1 ms, to the nanosecond (--exact);
+ *         the repeat blocks keep every op count and every sum (to a ns per
+ *         op of rounding); CPU ops scaled to the kernel's CPU time add up
+ *         to it. */
+#include "testutil.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char data_dir[1024];
+
+static const char *data(const char *name)
+{
+    static char path[1200];
+    const char *src = getenv("GILSIM_SOURCE_DIR");
+    snprintf(data_dir, sizeof data_dir, "%s/tests/data/fit", src ? src : ".");
+    snprintf(path, sizeof path, "%s/%s", data_dir, name);
+    return path;
+}
+
+/* Fits path; asserts success; returns the parsed scenario. */
+static cJSON *fit(const char *path, bool exact, bool raw_cpu)
+{
+    gs_fit_opts_t o = {.exact = exact, .raw_cpu = raw_cpu};
+    char *json = NULL;
+    size_t len = 0;
+    gs_error_t err;
+    int rc = gs_fit_recording(path, &o, &json, &len, &err);
+    ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
+    ck_assert_uint_eq(strlen(json), len);
+    gs_model_t *m = NULL;
+    gs_diag_t d;
+    memset(&d, 0, sizeof d);
+    rc = gs_scenario_load_string("fitted", json, len, NULL, 0, &m, &d);
+    ck_assert_msg(rc == 0, "the fitted scenario loads: %s %s", d.n ? d.e[0].path : "",
+                  d.n ? d.e[0].msg : "");
+    gs_model_free(m);
+    cJSON *root = cJSON_Parse(json);
+    free(json);
+    ck_assert_ptr_nonnull(root);
+    return root;
+}
+
+static const cJSON *thread(const cJSON *root, const char *name)
+{
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "threads")) {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(t, "name")), name) == 0)
+            return t;
+    }
+    ck_abort_msg("no thread %s", name);
+    return NULL;
+}
+
+static int64_t ns_of(const char *s)
+{
+    int64_t v = -1;
+    ck_assert_msg(gs_parse_ns(s, &v, NULL, 0) == 0, "a duration: %s", s);
+    return v;
+}
+
+/* The mean of a duration: fixed, or uniform [lo, hi]. */
+static int64_t mean_of(const cJSON *d)
+{
+    if (cJSON_IsString(d))
+        return ns_of(d->valuestring);
+    const cJSON *u = cJSON_GetObjectItem(d, "uniform");
+    ck_assert_msg(u != NULL, "a fixed or uniform duration");
+    int64_t lo = ns_of(cJSON_GetArrayItem(u, 0)->valuestring);
+    int64_t hi = ns_of(cJSON_GetArrayItem(u, 1)->valuestring);
+    ck_assert_int_le(lo, hi);
+    ck_assert_int_eq((lo + hi) % 2, 0); /* symmetric about a whole mean */
+    return (lo + hi) / 2;
+}
+
+enum { K_CPU, K_SLEEP, K_IO, K_CREL, K_CKEEP, K_PUT, K_GET, K_START, K_JOIN, K_N };
+static const char *const verbs[] = {"cpu", "sleep", "io", "c_call", "c_call", "put", "get",
+                                    "start", "join"};
+
+typedef struct tally {
+    int64_t n[K_N], sum[K_N];
+} tally_t;
+
+/* Counts and sums the ops of a program, repeat blocks expanded. */
+static void tally(const cJSON *prog, int64_t times, tally_t *t)
+{
+    const cJSON *op;
+    cJSON_ArrayForEach(op, prog) {
+        const cJSON *rep = cJSON_GetObjectItem(op, "repeat");
+        if (rep) {
+            tally(cJSON_GetObjectItem(op, "do"), times * (int64_t)rep->valuedouble, t);
+            continue;
+        }
+        const char *verb = op->child->string;
+        int k = -1;
+        for (int i = 0; i < K_N && k < 0; i++)
+            if (strcmp(verbs[i], verb) == 0)
+                k = i;
+        ck_assert_msg(k >= 0, "a known verb: %s", verb);
+        if (k == K_CREL && cJSON_IsFalse(cJSON_GetObjectItem(op, "releases_gil")))
+            k = K_CKEEP;
+        t->n[k] += times;
+        if (k <= K_CKEEP)
+            t->sum[k] += times * mean_of(op->child);
+    }
+}
+
+static tally_t tally_thread(const cJSON *root, const char *name)
+{
+    tally_t t;
+    memset(&t, 0, sizeof t);
+    tally(cJSON_GetObjectItem(thread(root, name), "program"), 1, &t);
+    return t;
+}
+
+/* The verbs (and targets) of a program, in order, as "start:io join:cpu". */
+static void sync_ops(const cJSON *prog, char *out, size_t n)
+{
+    const cJSON *op;
+    cJSON_ArrayForEach(op, prog) {
+        const char *v = op->child->string;
+        if (strcmp(v, "start") && strcmp(v, "join") && strcmp(v, "put") && strcmp(v, "get"))
+            continue;
+        size_t l = strlen(out);
+        snprintf(out + l, n - l, "%s%s:%s", l ? " " : "", v, op->child->valuestring);
+    }
+}
+
+/* ---- core ----------------------------------------------------------------- */
+
+START_TEST(test_fit_starts_and_joins_matched_across_threads)
+{
+    cJSON *root = fit(data("convoy.rec.json"), false, false);
+    char ops[256] = "";
+    sync_ops(cJSON_GetObjectItem(thread(root, "MainThread"), "program"), ops, sizeof ops);
+    ck_assert_str_eq(ops, "start:io start:cpu join:io join:cpu");
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(thread(root, "io"), "autostart")));
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(thread(root, "cpu"), "autostart")));
+    ck_assert_ptr_null(cJSON_GetObjectItem(thread(root, "MainThread"), "autostart"));
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "python"),
+                                                              "version")), "3.11");
+    ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "machine"), "cores")->valueint,
+                     2);
+    ck_assert_ptr_nonnull(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(root, "description")),
+                                 "convoy.rec.json"));
+    cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(test_fit_sleep_is_release_to_ask_without_the_gil_wait)
+{
+    /* each sleep: released 100 ns into the call, asked 10 us later, held
+     * 900 ns after that: the op is the 10 us, the 900 ns are the model's */
+    cJSON *root = fit(data("convoy.rec.json"), true, false);
+    const cJSON *op;
+    int n = 0;
+    cJSON_ArrayForEach(op, cJSON_GetObjectItem(thread(root, "io"), "program")) {
+        const cJSON *s = cJSON_GetObjectItem(op, "sleep");
+        if (s) {
+            ck_assert_str_eq(s->valuestring, "10us");
+            n++;
+        }
+    }
+    ck_assert_int_eq(n, 5);
+    cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(test_fit_forced_switches_do_not_cut_python_work)
+{
+    cJSON *root = fit(data("convoy.rec.json"), true, false);
+    const cJSON *prog = cJSON_GetObjectItem(thread(root, "cpu"), "program");
+    ck_assert_int_eq(cJSON_GetArraySize(prog), 1);
+    /* held 5600..55600, then 54000 ns more per turn, to 250000 */
+    int64_t held = 0, t = 5600;
+    while (t + 50000 < 250000) {
+        held += 50000;
+        t += 54000;
+    }
+    held += 250000 - t;
+    ck_assert_int_eq(ns_of(cJSON_GetObjectItem(cJSON_GetArrayItem(prog, 0), "cpu")->valuestring),
+                     held);
+    cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(test_fit_queue_ops_on_one_queue_sized_from_its_fill)
+{
+    cJSON *root = fit(data("queue.rec.json"), false, false);
+    const cJSON *q = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "queues"), "queue");
+    ck_assert_ptr_nonnull(q);
+    /* a put blocked while 2 items were in: maxsize 2 */
+    ck_assert_int_eq(cJSON_GetObjectItem(q, "maxsize")->valueint, 2);
+    tally_t p = tally_thread(root, "producer"), c = tally_thread(root, "consumer");
+    ck_assert_int_eq(p.n[K_PUT], 4);
+    ck_assert_int_eq(c.n[K_GET], 4);
+    /* neither start was seen: both start at their recorded time */
+    ck_assert_str_eq(cJSON_GetObjectItem(thread(root, "producer"), "start_at")->valuestring,
+                     "500ns");
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_ptr_nonnull(strstr(desc, "not started by threading"));
+    ck_assert_ptr_nonnull(strstr(desc, "no Thread.start seen"));
+    cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(test_fit_scenario_runs_to_its_end)
+{
+    const char *files[] = {"convoy.rec.json", "queue.rec.json"};
+    for (int i = 0; i < 2; i++) {
+        char *json = NULL;
+        size_t len = 0;
+        gs_error_t err;
+        ck_assert_int_eq(gs_fit_recording(data(files[i]), NULL, &json, &len, &err), 0);
+        gs_model_t *m = NULL;
+        gs_diag_t d;
+        ck_assert_int_eq(gs_scenario_load_string("f", json, len, NULL, 0, &m, &d), 0);
+        int rc = 0;
+        gs_trace_t *t = tu_run(m, &rc);
+        ck_assert_int_eq(gs_trace_outcome(t), GS_OUT_DONE);
+        gs_trace_free(t);
+        gs_model_free(m);
+        free(json);
+    }
+}
+END_TEST
+
+/* ---- limits ---------------------------------------------------------------- */
+
+static void expect_error(const char *path, bool partial_ok, int code, const char *text)
+{
+    gs_fit_opts_t o = {.allow_partial = partial_ok};
+    char *json = (char *)"sentinel";
+    size_t len = 1;
+    gs_error_t err;
+    int rc = gs_fit_recording(path, &o, &json, &len, &err);
+    ck_assert_msg(rc == code, "%s: rc %d, wanted %d (%s)", path, rc, code, err.msg);
+    ck_assert_ptr_null(json);
+    ck_assert_int_eq(err.code, code);
+    ck_assert_msg(strstr(err.msg, text) != NULL, "%s: '%s' says '%s'", path, err.msg, text);
+    ck_assert_msg(strstr(err.file, path) != NULL || strstr(path, err.file) != NULL,
+                  "the error names the file");
+}
+
+START_TEST(test_fit_bad_recordings_say_what_is_wrong)
+{
+    expect_error(data("truncated.rec.json"), false, GS_ESYNTAX, "truncated");
+    expect_error(data("partial.rec.json"), false, GS_ESCENARIO, "partial recording");
+    expect_error(data("partial.rec.json"), false, GS_ESCENARIO, "interrupted by SIGINT");
+    expect_error(data("newer.rec.json"), false, GS_ESCENARIO, "version 2");
+    expect_error(data("newer.rec.json"), false, GS_ESCENARIO, "newer gilsim");
+    char scen[1200];
+    snprintf(scen, sizeof scen, "%s/scenarios/03-convoy.json",
+             getenv("GILSIM_SOURCE_DIR") ? getenv("GILSIM_SOURCE_DIR") : ".");
+    expect_error(scen, false, GS_ESCENARIO, "not a gilsim recording");
+    expect_error(data("no-such.rec.json"), false, GS_EIO, "cannot open");
+}
+END_TEST
+
+START_TEST(test_fit_partial_recording_fitted_on_request)
+{
+    gs_fit_opts_t o = {.allow_partial = true};
+    char *json = NULL;
+    size_t len = 0;
+    gs_error_t err;
+    ck_assert_int_eq(gs_fit_recording(data("partial.rec.json"), &o, &json, &len, &err), 0);
+    ck_assert_ptr_nonnull(strstr(json, "the recording is partial"));
+    free(json);
+}
+END_TEST
+
+/* ---- props: random recordings ------------------------------------------------ */
+
+typedef struct gen {
+    uint64_t s;
+    FILE *f;
+    int64_t python; /* expected Python work of the thread being written */
+    int64_t cpu_ops; /* expected sum of cpu + c_call ops (for the os_cpu scale) */
+    bool first_ev;
+} gen_t;
+
+static int64_t rnd(gen_t *g, int64_t lo, int64_t hi)
+{
+    g->s ^= g->s << 13;
+    g->s ^= g->s >> 7;
+    g->s ^= g->s << 17;
+    return lo + (int64_t)(g->s % (uint64_t)(hi - lo + 1));
+}
+
+static void ev(gen_t *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs(g->first_ev ? "\n      " : ",\n      ", g->f);
+    vfprintf(g->f, fmt, ap);
+    va_end(ap);
+    g->first_ev = false;
+}
+
+/* One thread's events from t; returns its end. Every hold is closed. */
+static int64_t gen_thread(gen_t *g, int64_t t, bool loop)
+{
+    static const char *const cats[] = {"sleep", "io", "c_nogil"};
+    ev(g, "[%lld, \"start\"]", (long long)t);
+    ev(g, "[%lld, \"ask\"]", (long long)t);
+    t += rnd(g, 0, 2000);
+    ev(g, "[%lld, \"hold\"]", (long long)t);
+    int steps = (int)rnd(g, 1, 40);
+    int pattern = (int)rnd(g, 0, 2);
+    for (int k = 0; k < steps; k++) {
+        int a = loop ? (k % 2 ? 1 : pattern == 2 ? 4 : 0) : (int)rnd(g, 0, 5);
+        int64_t run = rnd(g, 1, 50000);
+        if (a == 0) { /* Python, perhaps cut by forced switches */
+            int cuts = (int)rnd(g, 0, 3);
+            for (int c = 0; c < cuts; c++) {
+                t += run;
+                g->python += run;
+                ev(g, "[%lld, \"drop_request\"]", (long long)t - 10);
+                ev(g, "[%lld, \"release\", \"forced\"]", (long long)t);
+                t += rnd(g, 1, 3000);
+                ev(g, "[%lld, \"ask\"]", (long long)t);
+                t += rnd(g, 1, 9000);
+                ev(g, "[%lld, \"hold\"]", (long long)t);
+                run = rnd(g, 1, 50000);
+            }
+            t += run;
+            g->python += run;
+        } else if (a == 1) { /* a call that releases the GIL */
+            int64_t c0 = t, in0 = rnd(g, 0, 500), off = rnd(g, 1, 100000);
+            int64_t wait = rnd(g, 0, 20000), in1 = rnd(g, 0, 500);
+            int64_t c1 = c0 + in0 + off + wait + in1;
+            ev(g, "[%lld, \"call\", %lld, \"x.call\", \"%s\", true]", (long long)c0,
+               (long long)c1, cats[pattern]);
+            ev(g, "[%lld, \"release\", \"call\"]", (long long)(c0 + in0));
+            ev(g, "[%lld, \"ask\"]", (long long)(c0 + in0 + off));
+            ev(g, "[%lld, \"hold\"]", (long long)(c0 + in0 + off + wait));
+            if (pattern == 2)
+                g->cpu_ops += off;
+            t = c1; /* in0 and in1 are the call's, not Python's */
+        } else if (a == 2) { /* C keeping the GIL */
+            int64_t d = rnd(g, 1, 30000);
+            ev(g, "[%lld, \"call\", %lld, \"list.sort\", \"c\", false]", (long long)t,
+               (long long)(t + d));
+            g->cpu_ops += d;
+            t += d;
+        } else if (a == 3) { /* C no span names */
+            ev(g, "[%lld, \"release\", \"unnamed\"]", (long long)t);
+            int64_t off = rnd(g, 1, 5000);
+            g->cpu_ops += off;
+            t += off;
+            ev(g, "[%lld, \"ask\"]", (long long)t);
+            t += rnd(g, 0, 4000);
+            ev(g, "[%lld, \"hold\"]", (long long)t);
+        } else if (a == 5) { /* C keeping the GIL without a span: a drop request
+                                left unanswered for 1 ms or more, from there on */
+            int64_t before = rnd(g, 1, 20000), late = rnd(g, 1000000, 3000000);
+            ev(g, "[%lld, \"drop_request\"]", (long long)(t + before));
+            t += before + late;
+            g->python += before;
+            g->cpu_ops += late;
+            ev(g, "[%lld, \"release\", \"forced\"]", (long long)t);
+            t += rnd(g, 1, 3000);
+            ev(g, "[%lld, \"ask\"]", (long long)t);
+            t += rnd(g, 1, 9000);
+            ev(g, "[%lld, \"hold\"]", (long long)t);
+        } else { /* Python of a similar length each turn (a loop) */
+            run = 20000 + rnd(g, 0, 2000);
+            t += run;
+            g->python += run;
+        }
+    }
+    t += 100;
+    g->python += 100;
+    ev(g, "[%lld, \"release\", \"exit\"]", (long long)t);
+    ev(g, "[%lld, \"end\"]", (long long)t);
+    return t;
+}
+
+/* A random recording in a temporary file; python[i] the expected Python
+ * work of thread i, cpu[i] its expected cpu + c_call sum, os[i] the kernel
+ * CPU time written for it (or -1). */
+static void gen_recording(uint64_t seed, char *path, int *n_threads, int64_t *python,
+                          int64_t *cpu, int64_t *os)
+{
+    gen_t g = {.s = seed * 2654435761u + 1};
+    snprintf(path, 64, "/tmp/check_fit_XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    g.f = fdopen(fd, "w");
+    int nt = (int)rnd(&g, 1, 5);
+    int64_t t_next = 0;
+    fprintf(g.f, "{\n  \"format\": \"gilsim-recording\",\n  \"version\": 1,\n  \"partial\": false,\n"
+                 "  \"command\": [\"python3\", \"gen.py\"],\n  \"interpreter\": {\"version\": [3, 12, "
+                 "0]},\n  \"switch_interval_ns\": 5000000,\n  \"host\": {\"cores\": 4},\n"
+                 "  \"duration_ns\": 1000,\n  \"threads\": [");
+    for (int i = 0; i < nt; i++) {
+        g.python = 0;
+        g.cpu_ops = 0;
+        os[i] = rnd(&g, 0, 2) == 0 ? -2 : -1; /* -2: write one, decided below */
+        fprintf(g.f, "%s\n    {\"name\": \"t%d\", \"events\": [", i ? "," : "", i);
+        g.first_ev = true;
+        /* one after the other: one GIL, so holds never overlap, and a drop
+         * request falls only in the holds of the thread it was meant for */
+        t_next = gen_thread(&g, t_next + rnd(&g, 0, 100000), rnd(&g, 0, 1) == 0);
+        python[i] = g.python;
+        cpu[i] = g.python + g.cpu_ops;
+        fprintf(g.f, "\n    ]");
+        if (os[i] == -2) {
+            os[i] = rnd(&g, cpu[i] / 3, cpu[i] * 2);
+            fprintf(g.f, ", \"os_cpu_ns\": %lld", (long long)os[i]);
+        }
+        fprintf(g.f, "}");
+    }
+    fprintf(g.f, "\n  ]\n}\n");
+    fclose(g.f);
+    *n_threads = nt;
+}
+
+START_TEST(test_fit_python_work_is_held_time_minus_call_spans)
+{
+    int inferred = 0;
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        char path[64], name[16];
+        int nt;
+        int64_t python[5], cpu[5], os[5];
+        gen_recording(seed, path, &nt, python, cpu, os);
+        cJSON *root = fit(path, true, true);
+        for (int i = 0; i < nt; i++) {
+            snprintf(name, sizeof name, "t%d", i);
+            tally_t t = tally_thread(root, name);
+            ck_assert_msg(t.sum[K_CPU] == python[i], "seed %llu %s: Python %lld, wanted %lld",
+                          (unsigned long long)seed, name, (long long)t.sum[K_CPU],
+                          (long long)python[i]);
+            int64_t c = t.sum[K_CPU] + t.sum[K_CREL] + t.sum[K_CKEEP];
+            inferred += t.n[K_CKEEP] > 0;
+            ck_assert_msg(c <= cpu[i], "seed %llu %s: CPU ops %lld <= %lld",
+                          (unsigned long long)seed, name, (long long)c, (long long)cpu[i]);
+        }
+        cJSON_Delete(root);
+        unlink(path);
+    }
+    ck_assert_int_gt(inferred, 5); /* C calls keeping the GIL were inferred and checked */
+}
+END_TEST
+
+START_TEST(test_fit_repeat_blocks_keep_op_counts_and_sums)
+{
+    int folded = 0;
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        char path[64], name[16];
+        int nt;
+        int64_t python[5], cpu[5], os[5];
+        gen_recording(seed, path, &nt, python, cpu, os);
+        cJSON *exact = fit(path, true, false), *rep = fit(path, false, false);
+        for (int i = 0; i < nt; i++) {
+            snprintf(name, sizeof name, "t%d", i);
+            tally_t a = tally_thread(exact, name), b = tally_thread(rep, name);
+            int64_t ops = 0;
+            for (int k = 0; k < K_N; k++)
+                ops += a.n[k];
+            for (int k = 0; k < K_N; k++) {
+                ck_assert_msg(a.n[k] == b.n[k], "seed %llu %s %s: %lld ops, folded %lld",
+                              (unsigned long long)seed, name, verbs[k], (long long)a.n[k],
+                              (long long)b.n[k]);
+                int64_t d = a.sum[k] - b.sum[k];
+                ck_assert_msg(d <= ops && d >= -ops, "seed %llu %s %s: sum %lld, folded %lld",
+                              (unsigned long long)seed, name, verbs[k], (long long)a.sum[k],
+                              (long long)b.sum[k]);
+            }
+            folded += cJSON_GetArraySize(cJSON_GetObjectItem(thread(rep, name), "program")) <
+                      cJSON_GetArraySize(cJSON_GetObjectItem(thread(exact, name), "program"));
+        }
+        cJSON_Delete(exact);
+        cJSON_Delete(rep);
+        unlink(path);
+    }
+    ck_assert_int_gt(folded, 10); /* the loops were folded, so the check meant something */
+}
+END_TEST
+
+START_TEST(test_fit_cpu_ops_scaled_to_the_kernels_cpu_time)
+{
+    int scaled = 0;
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        char path[64], name[16];
+        int nt;
+        int64_t python[5], cpu[5], os[5];
+        gen_recording(seed, path, &nt, python, cpu, os);
+        cJSON *root = fit(path, true, false);
+        for (int i = 0; i < nt; i++) {
+            snprintf(name, sizeof name, "t%d", i);
+            tally_t t = tally_thread(root, name);
+            int64_t c = t.sum[K_CPU] + t.sum[K_CREL] + t.sum[K_CKEEP];
+            int64_t n_ops = t.n[K_CPU] + t.n[K_CREL] + t.n[K_CKEEP];
+            /* what the exact fit gives without scaling */
+            cJSON *raw = fit(path, true, true);
+            tally_t r = tally_thread(raw, name);
+            cJSON_Delete(raw);
+            int64_t rc = r.sum[K_CPU] + r.sum[K_CREL] + r.sum[K_CKEEP];
+            if (os[i] >= 0 && os[i] < rc) { /* scaled down to the kernel's figure */
+                ck_assert_msg(c >= os[i] - n_ops && c <= os[i] + n_ops,
+                              "seed %llu %s: %lld, kernel %lld", (unsigned long long)seed,
+                              name, (long long)c, (long long)os[i]);
+                scaled++;
+            } else {
+                ck_assert_int_eq(c, rc); /* never scaled up, nor without a figure */
+            }
+        }
+        cJSON_Delete(root);
+        unlink(path);
+    }
+    ck_assert_int_gt(scaled, 5);
+}
+END_TEST
+
+/* Reads a file into a malloc'ed string. */
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)len + 1);
+    ck_assert_uint_eq(fread(b, 1, (size_t)len, f), (size_t)len);
+    b[len] = 0;
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+/* Whatever the bytes, a fit either fails with a message or gives a scenario
+ * that loads: never a crash, never text gilsim cannot read. */
+static void fit_bytes(const char *bytes, size_t n, int *ok, int *failed)
+{
+    char path[] = "/tmp/check_fit_mut_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+    char *json = NULL;
+    size_t len = 0;
+    gs_error_t err;
+    if (gs_fit_recording(path, NULL, &json, &len, &err) == 0) {
+        gs_model_t *m = NULL;
+        gs_diag_t d;
+        memset(&d, 0, sizeof d);
+        ck_assert_msg(gs_scenario_load_string("f", json, len, NULL, 0, &m, &d) == 0,
+                      "a fitted scenario loads: %s %s", d.n ? d.e[0].path : "",
+                      d.n ? d.e[0].msg : "");
+        gs_model_free(m);
+        free(json);
+        (*ok)++;
+    } else {
+        ck_assert_ptr_null(json);
+        ck_assert_msg(err.msg[0] != 0, "a failed fit says why");
+        (*failed)++;
+    }
+    unlink(path);
+}
+
+START_TEST(test_fit_never_crashes_on_damaged_recordings)
+{
+    size_t n;
+    char *text = slurp(data("queue.rec.json"), &n);
+    int ok = 0, failed = 0;
+    for (size_t cut = 0; cut < n; cut += 13) /* every truncation fails, and says so */
+        fit_bytes(text, cut, &ok, &failed);
+    ck_assert_int_eq(ok, 0);
+    char *mut = malloc(n);
+    static const char subst[] = "0123456789-[]{}\",:e. \"x";
+    uint64_t s = 88172645463325252u;
+    for (int r = 0; r < 400; r++) { /* one to four bytes changed */
+        memcpy(mut, text, n);
+        int k = 1 + r % 4;
+        for (int j = 0; j < k; j++) {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            mut[s % n] = subst[(s >> 32) % (sizeof subst - 1)];
+        }
+        fit_bytes(mut, n, &ok, &failed);
+    }
+    ck_assert_int_gt(ok, 10);
+    ck_assert_int_gt(failed, 10);
+    free(mut);
+    free(text);
+}
+END_TEST
+
+static Suite *fit_suite(void)
+{
+    Suite *s = suite_create("fit");
+    TCase *core = tcase_create("core");
+    tcase_add_test(core, test_fit_starts_and_joins_matched_across_threads);
+    tcase_add_test(core, test_fit_sleep_is_release_to_ask_without_the_gil_wait);
+    tcase_add_test(core, test_fit_forced_switches_do_not_cut_python_work);
+    tcase_add_test(core, test_fit_queue_ops_on_one_queue_sized_from_its_fill);
+    tcase_add_test(core, test_fit_scenario_runs_to_its_end);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_add_test(limits, test_fit_bad_recordings_say_what_is_wrong);
+    tcase_add_test(limits, test_fit_partial_recording_fitted_on_request);
+    tcase_add_test(limits, test_fit_never_crashes_on_damaged_recordings);
+    suite_add_tcase(s, limits);
+    TCase *props = tcase_create("props");
+    tcase_set_timeout(props, 120);
+    tcase_add_test(props, test_fit_python_work_is_held_time_minus_call_spans);
+    tcase_add_test(props, test_fit_repeat_blocks_keep_op_counts_and_sums);
+    tcase_add_test(props, test_fit_cpu_ops_scaled_to_the_kernels_cpu_time);
+    suite_add_tcase(s, props);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(fit_suite());
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# test_fit.sh GILSIM JSONCHECK - `gilsim fit` and `gilsim replay` end to end
+# on the hand-written recordings of tests/data/fit: the scenario they write,
+# the side-by-side table and summary, a what-if, and every kind of bad input.
+set -u
+. "$(dirname "$0")/../cli/tap.sh"
+tap_begin "${1:?usage: test_fit.sh GILSIM JSONCHECK}" "${2:?usage: test_fit.sh GILSIM JSONCHECK}" fit
+D=$SRC/tests/data/fit
+key() { "$JC" get "$1" "$2" >/dev/null; } # key FILE PATH: the JSON has it
+
+expect 0 "help lists fit and replay" "$GILSIM" help
+finds "general help names fit" "fit REC" out.txt
+finds "general help names replay" "replay REC" out.txt
+expect 0 "fit --help" "$GILSIM" fit --help
+finds "fit help shows --exact" "--exact" out.txt
+expect 0 "replay --help" "$GILSIM" replay --help
+finds "replay help shows --set" "--set KEY=VALUE" out.txt
+
+# fit: to a file, atomically; the scenario validates and runs.
+expect 0 "fit to a file" "$GILSIM" fit "$D/convoy.rec.json" -o convoy.fit.json
+check "nothing on stdout with -o" test ! -s out.txt
+expect 0 "the fitted scenario validates" "$GILSIM" validate convoy.fit.json
+expect 0 "the fitted scenario runs" "$GILSIM" run convoy.fit.json --summary s.json --quiet
+check "its threads are the recording's" test "$("$JC" get s.json threads.2.name)" = cpu
+expect 0 "fit to stdout" "$GILSIM" fit "$D/convoy.rec.json"
+finds "stdout holds the scenario" '"name": "fitted to handmade.py"' out.txt
+finds "the description names the recording" "from the recording .*convoy.rec.json" out.txt
+finds "a repeat block for the loop" '"repeat":5' out.txt
+expect 0 "--exact keeps every op" "$GILSIM" fit "$D/convoy.rec.json" --exact
+lacks '"repeat"' out.txt && pass "no repeat block with --exact" || fail "no repeat block with --exact"
+finds "five sleeps of 10us each" '{"sleep":"10us"}' out.txt
+expect 1 "the output may not be the recording" "$GILSIM" fit "$D/convoy.rec.json" -o "$D/convoy.rec.json"
+expect 1 "fit needs a recording" "$GILSIM" fit
+finds "and says which" "no REC given" err.txt
+
+# A thread whose kernel CPU time is known is scaled to it, unless --raw-cpu.
+expect 0 "fit scales to the kernel's CPU time" "$GILSIM" fit "$D/queue.rec.json"
+finds "and says so" "consumer: .*its CPU ops scaled by 0.45 to the 4 us of CPU the kernel" out.txt
+expect 0 "fit --raw-cpu" "$GILSIM" fit "$D/queue.rec.json" --raw-cpu
+lacks "scaled" out.txt && pass "--raw-cpu scales nothing" || fail "--raw-cpu scales nothing"
+
+# replay: the table, the summary, a what-if.
+expect 0 "replay prints real beside replay" "$GILSIM" replay "$D/convoy.rec.json"
+finds "the header names both columns" "real *replay *diff" out.txt
+finds "a makespan row" "makespan" out.txt
+finds "a row per thread" "^  io$" out.txt
+lacks "what-if" out.txt && pass "no what-if column without --set" || fail "no what-if column without --set"
+expect 0 "replay with a what-if" "$GILSIM" replay "$D/convoy.rec.json" --set machine.cores=1 \
+    --summary both.json
+finds "a what-if column" "what-if *vs replay" out.txt
+finds "the what-if is named" "machine.cores=1" out.txt
+check "the summary holds the recording" key both.json recording.makespan_ns
+check "the summary holds the replay" key both.json replay.makespan_ns
+check "the summary holds the what-if" key both.json what_if.makespan_ns
+check "and its settings" test "$("$JC" get both.json what_if_settings.0)" = machine.cores=1
+check "the what-if ran on one core" test "$("$JC" get both.json what_if.cores.count)" = 1
+check "the replay on the recorded two" test "$("$JC" get both.json replay.cores.count)" = 2
+expect 0 "--summary - writes only the JSON" "$GILSIM" replay "$D/queue.rec.json" --summary -
+check "stdout is the summary" key out.txt replay.events
+expect 1 "a what-if key that does not exist" "$GILSIM" replay "$D/convoy.rec.json" \
+    --set python.switch_intervall=1ms
+finds "the error names the key" "switch_intervall" err.txt
+
+# gilsim run REC --set points to replay.
+expect 1 "run REC --set is refused" "$GILSIM" run "$D/convoy.rec.json" --set machine.cores=1
+finds "and points to replay" "gilsim replay .*convoy.rec.json --set KEY=VALUE" err.txt
+
+# Bad input: each says what is wrong.
+expect 1 "a truncated recording" "$GILSIM" fit "$D/truncated.rec.json"
+finds "it says truncated, with the place" "truncated.rec.json:[0-9]*:[0-9]*: the recording ends here.*truncated" err.txt
+expect 1 "a partial recording" "$GILSIM" replay "$D/partial.rec.json"
+finds "it says partial and why" "partial recording (interrupted by SIGINT" err.txt
+finds "and what to do" "record it again to the end, or .*--partial" err.txt
+expect 0 "--partial fits it anyway" "$GILSIM" fit "$D/partial.rec.json" --partial
+finds "and the scenario says so" "the recording is partial" out.txt
+expect 1 "a newer format" "$GILSIM" fit "$D/newer.rec.json"
+finds "it names both versions" "version 2; this gilsim reads version 1" err.txt
+expect 1 "a scenario is not a recording" "$GILSIM" fit "$SRC/scenarios/03-convoy.json"
+finds "it says so" "not a gilsim recording" err.txt
+printf '\x7fELF\x02\x01' > binary.rec
+expect 1 "a binary file" "$GILSIM" replay binary.rec
+finds "it is not JSON" "not valid JSON here: not a gilsim recording" err.txt
+: > empty.rec
+expect 1 "an empty file" "$GILSIM" fit empty.rec
+finds "it says empty" "empty file" err.txt
+expect 3 "a missing file" "$GILSIM" replay nowhere.rec.json
+finds "it says it cannot open it" "cannot open" err.txt
+check "no output left behind by a failed fit" test ! -e half.json -a -z "$(ls .half.json* 2>/dev/null)"
+"$GILSIM" fit "$D/truncated.rec.json" -o half.json 2>/dev/null
+check "a failed fit writes no file" test ! -e half.json
+
+# run, explain and replay simulate through one cli_simulate: explain now
+# takes the memory budget too.
+expect 0 "explain takes --memory-budget" "$GILSIM" explain "$SRC/scenarios/03-convoy.json" \
+    --memory-budget 64M
+expect 1 "and checks it" "$GILSIM" explain "$SRC/scenarios/03-convoy.json" --memory-budget 10
+finds "saying what is valid" "at least 1M" err.txt
+expect 0 "replay takes --memory-budget" "$GILSIM" replay "$D/convoy.rec.json" --memory-budget 64M \
+    --quiet
+
+tap_end

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# test_replay_real.sh GILSIM JSONCHECK - a real recording of
+# examples/convoy.py, fitted and replayed, reproduces the convoy: in the
+# replay the I/O thread waits about one switch interval for the GIL after
+# each sleep, as it did for real; with a 1 ms interval it waits less.
+# Directions only (the machine is shared); the measured figures are in
+# docs/validation.md. Exit 77 (skipped) without a recordable python3.
+set -u
+. "$(dirname "$0")/../cli/tap.sh"
+tap_begin "${1:?usage: test_replay_real.sh GILSIM JSONCHECK}" "${2:?}" replay-real
+
+"$GILSIM" record -o convoy.rec.json --quiet -- python3 "$SRC/examples/convoy.py" >rec.out 2>rec.err
+rc=$?
+if [ $rc -eq 126 ] || [ $rc -eq 127 ]; then
+    echo "# SKIP: python3 cannot be recorded here: $(head -c 300 rec.err)"
+    exit 77
+fi
+check "convoy.py was recorded" test $rc -eq 0 -a -s convoy.rec.json
+
+expect 0 "replay at the recorded settings with a 1 ms what-if" "$GILSIM" replay convoy.rec.json \
+    --set python.switch_interval=1ms --summary s.json
+finds "the table has the three columns" "real *replay *diff *what-if" out.txt
+# The io thread's index in the recording (the replay keeps the order).
+io=-1
+for i in 0 1 2 3; do
+    [ "$("$JC" get s.json "recording.threads.$i.name" 2>/dev/null)" = io ] && io=$i
+done
+check "the recording has the io thread" test "$io" -ge 0
+ns() { "$JC" get s.json "$1.threads.$io.io_to_gil_ns.p50"; }
+real=$(ns recording) rep=$(ns replay) wif=$(ns what_if)
+echo "# I/O > GIL p50: real $real ns, replay $rep ns, what-if (1 ms) $wif ns"
+check "real: the I/O thread waits about one interval (2.5-7.5 ms)" \
+    test "$real" -ge 2500000 -a "$real" -le 7500000
+check "replay: it waits about one interval too (2.5-7.5 ms)" \
+    test "$rep" -ge 2500000 -a "$rep" -le 7500000
+check "what-if 1 ms: it waits less than in the replay" test "$wif" -lt "$rep"
+check "what-if 1 ms: about one 1 ms interval (< 2.5 ms)" test "$wif" -lt 2500000
+check "the replay has forced switches like the recording" \
+    test "$("$JC" get s.json replay.gil.forced_switches)" -gt 0
+tap_end
