@@ -5,6 +5,7 @@
  * run (out of memory or threads); 3 I/O error (the scenario cannot be read,
  * the PNG cannot be written, no font, no display). */
 #include <SDL.h>
+#include <errno.h>
 #include <SDL_image.h>
 #include <SDL_ttf.h>
 #include <stdio.h>
@@ -12,11 +13,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "run.h"
 #include "view.h"
 
 
 typedef struct args {
     const char *file, *render, *at, *range, *select;
+    const char *compare_with; /* --compare-with REC */
+    bool replay;              /* --replay */
     int w, h;
     bool compare, timing;
     double text_scale;
@@ -38,6 +42,10 @@ static void usage(FILE *f)
             "  --compare [K=V,...]  also run B, stacked on one time axis: the file with\n"
             "                    these settings (e.g. python.switch_interval=1ms), or\n"
             "                    without them the other GIL model\n"
+            "  --replay          FILE is a recording (gilsim record): show it (A) and the\n"
+            "                    scenario fitted to it (B, as gilsim replay), stacked; the\n"
+            "                    knobs and --set act on B\n"
+            "  --compare-with REC  the recording REC (A) beside FILE simulated (B)\n"
             "  --select NAME     select the thread NAME (its metrics in the panel)\n"
             "  --memory-budget SIZE  the most each run's trace may take (e.g. 512M, 4G;\n"
             "                    default GILSIM_MEMORY_BUDGET or 1G): at the bound the run\n"
@@ -93,6 +101,9 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
         } else if (strcmp(o, "--timing") == 0) {
             a->timing = true;
             takes = false;
+        } else if (strcmp(o, "--replay") == 0) {
+            a->replay = true;
+            takes = false;
         } else if (o[0] == '-' && o[1] == '-') {
             if (!val) {
                 fprintf(stderr, "gilsim-view: %s needs a value (see --help)\n", o);
@@ -112,6 +123,8 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
                 a->range = val;
             else if (strcmp(o, "--select") == 0)
                 a->select = val;
+            else if (strcmp(o, "--compare-with") == 0)
+                a->compare_with = val;
             else if (strcmp(o, "--memory-budget") == 0) {
                 /* as gilsim run and sweep read it */
                 if (gs_parse_bytes(val, &v->memory_budget) != 0 ||
@@ -169,6 +182,52 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
             i++;
     }
     return 0;
+}
+
+/* --replay and --compare-with REC: which file is the recording (issue 14).
+ * 0, or -1 with the reason printed. */
+static int real_args(const args_t *a, gv_view_t *v)
+{
+    if (!a->replay && !a->compare_with)
+        return 0;
+    const char *flag = a->replay ? "--replay" : "--compare-with";
+    if (a->replay && a->compare_with) {
+        fprintf(stderr, "gilsim-view: --replay and --compare-with: one or the other (--replay "
+                        "fits a scenario to FILE; --compare-with REC shows REC beside FILE)\n");
+        return -1;
+    }
+    if (a->compare) {
+        fprintf(stderr, "gilsim-view: %s and --compare: one or the other (%s already stacks two "
+                        "runs: the recording and the model)\n", flag, flag);
+        return -1;
+    }
+    const char *rec = a->replay ? a->file : a->compare_with;
+    if (!rec || (a->compare_with && !a->file)) {
+        fprintf(stderr, "gilsim-view: %s\n",
+                a->replay ? "--replay needs a recording: gilsim-view REC --replay (make one with "
+                            "gilsim record -o REC -- python3 PROGRAM.py)"
+                          : "--compare-with REC needs the scenario to show beside it: "
+                            "gilsim-view --compare-with REC SCENARIO.json");
+        return -1;
+    }
+    FILE *f = fopen(rec, "rb");
+    if (!f) {
+        fprintf(stderr, "gilsim-view: %s %s: cannot read it: %s\n", flag, rec, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    if (!gs_recording_sniff(rec)) {
+        fprintf(stderr, "gilsim-view: %s %s: not a recording (gilsim record -o REC -- python3 "
+                        "PROGRAM.py makes one)\n", flag, rec);
+        return -1;
+    }
+    if (a->compare_with && gs_recording_sniff(a->file)) {
+        fprintf(stderr, "gilsim-view: --compare-with %s %s: %s is a recording too; give the "
+                        "scenario to simulate beside it (or gilsim-view %s --replay)\n",
+                rec, a->file, a->file, rec);
+        return -1;
+    }
+    return gv_view_set_real(v, rec, a->replay) == 0 ? 0 : -1;
 }
 
 /* --at, --range and --select, once the scenario is loaded. */
@@ -399,6 +458,10 @@ int main(int argc, char **argv)
         view.background = true;
     }
     view.compare = a.compare; /* the first load makes both runs */
+    if (real_args(&a, &view) != 0) {
+        gv_view_destroy(&view);
+        return GS_EXIT_USAGE;
+    }
     int load_rc = gv_view_load(&view, a.file);
     if (load_rc < 0) {
         if (a.render || !a.file) {

@@ -117,12 +117,25 @@ static int load_recording(gv_run_t *r, const char *path, char *err, size_t n_err
         gv_run_clear(r);
         return GS_ENOMEM;
     }
-    char iv[24];
-    gv_interval_name(iv, sizeof iv, r->model->processes[0].python.switch_interval_ns);
-    snprintf(r->label, sizeof r->label, "recorded run \xC2\xB7 interval %s \xC2\xB7 %d core%s", iv,
-             r->model->machine.cores, r->model->machine.cores == 1 ? "" : "s");
+    /* "recorded: convoy.py, Python 3.11 · interval 5 ms · 2 cores", from
+     * what the loader (recording.c) writes: the name "recording of
+     * convoy.py", the description "... (Python 3.11.7 ...". */
+    char iv[24], ver[16] = "";
+    const gs_model_t *m = r->model;
+    const char *prog = m->name && strncmp(m->name, "recording of ", 13) == 0 ? m->name + 13 : "";
+    const char *py = m->description ? strstr(m->description, "(Python ") : NULL;
+    int major, minor;
+    if (py && sscanf(py + 8, "%d.%d", &major, &minor) == 2)
+        snprintf(ver, sizeof ver, "Python %d.%d", major, minor);
+    gv_interval_name(iv, sizeof iv, m->processes[0].python.switch_interval_ns);
+    snprintf(r->label, sizeof r->label, "recorded: %.60s%s%s \xC2\xB7 interval %s \xC2\xB7 %d core%s",
+             *prog ? prog : "what happened", *ver ? ", " : "", ver, iv, m->machine.cores,
+             m->machine.cores == 1 ? "" : "s");
     return 0;
 }
+
+static int simulate(gv_run_t *r, const char *name, size_t budget, gv_job_t *job, int phase0,
+                    char *err, size_t n_err);
 
 int gv_run_make(gv_run_t *r, const char *path, const gs_override_t *ov, int n_ov, size_t budget,
                 gv_job_t *job, int phase0, char *err, size_t n_err)
@@ -154,6 +167,36 @@ int gv_run_make(gv_run_t *r, const char *path, const gs_override_t *ov, int n_ov
         return rc ? rc : GS_EINVAL;
     }
     free(diag);
+    return simulate(r, name, budget, job, phase0, err, n_err);
+}
+
+/* A scenario given as text (a fitted one): loaded, then as above. */
+static int run_text(gv_run_t *r, const char *name, const char *json, size_t len,
+                    const gs_override_t *ov, int n_ov, size_t budget, gv_job_t *job, int phase0,
+                    char *err, size_t n_err)
+{
+    memset(r, 0, sizeof *r);
+    gs_diag_t *diag = calloc(1, sizeof *diag);
+    if (!diag) {
+        snprintf(err, n_err, "out of memory");
+        return GS_ENOMEM;
+    }
+    int rc = gs_scenario_load_string(name, json, len, ov, n_ov, &r->model, diag);
+    if (rc != 0 || !r->model) {
+        diag_text(diag, name, rc ? rc : GS_EINVAL, err, n_err);
+        free(diag);
+        gv_run_clear(r);
+        return rc ? rc : GS_EINVAL;
+    }
+    free(diag);
+    return simulate(r, name, budget, job, phase0, err, n_err);
+}
+
+/* Runs the loaded r->model and measures its trace. */
+static int simulate(gv_run_t *r, const char *name, size_t budget, gv_job_t *job, int phase0,
+                    char *err, size_t n_err)
+{
+    int rc;
     gs_run_opts_t opts;
     gs_run_opts_init(&opts);
     if (budget)
@@ -225,6 +268,7 @@ static int copy_strings(char **dst, int *n_dst, char *const *src, int n)
 void gv_spec_destroy(gv_spec_t *s)
 {
     free(s->path);
+    free(s->real);
     for (int i = 0; i < s->n_set; i++)
         free(s->set[i]);
     for (int i = 0; i < s->n_cmp_set; i++)
@@ -235,7 +279,9 @@ void gv_spec_destroy(gv_spec_t *s)
 int gv_spec_make(gv_spec_t *s, const gv_view_t *v, const char *path, bool same_file)
 {
     memset(s, 0, sizeof *s);
-    if ((path && !(s->path = strdup(path))) ||
+    /* real mode lasts for reloads (and the first load); another file ends it */
+    bool real = v->real && (same_file || v->n_runs == 0);
+    if ((path && !(s->path = strdup(path))) || (real && !(s->real = strdup(v->real))) ||
         copy_strings(s->set, &s->n_set, v->set, v->n_set) != 0 ||
         copy_strings(s->cmp_set, &s->n_cmp_set, v->cmp_set, v->n_cmp_set) != 0) {
         gv_spec_destroy(s);
@@ -248,6 +294,22 @@ int gv_spec_make(gv_spec_t *s, const gv_view_t *v, const char *path, bool same_f
     s->compare = v->compare;
     s->same_file = same_file;
     s->memory_budget = v->memory_budget;
+    s->replay = v->replay;
+    if (v->real) /* the recording and the model, always both; after it, one run */
+        s->compare = s->real != NULL;
+    return 0;
+}
+
+int gv_view_set_real(gv_view_t *v, const char *rec, bool replay)
+{
+    char *r = strdup(rec);
+    if (!r)
+        return GS_ENOMEM;
+    free(v->real);
+    v->real = r;
+    v->replay = replay;
+    v->compare = true;
+    v->target = 1; /* the knobs act on the model: the recording is what happened */
     return 0;
 }
 
@@ -309,6 +371,51 @@ static int make_b(gv_spec_t *s, gv_run_t fresh[2], gs_override_t *ov, int n, gv_
     return rc;
 }
 
+/* Run B beside a recording: the scenario fitted to it (replay) or the file,
+ * with --set (ov, n) and B's knobs. */
+static int make_model(gv_spec_t *s, gv_run_t fresh[2], gs_override_t *ov, int n, gv_job_t *job,
+                      char *err, size_t n_err)
+{
+    char store[128];
+    int nb = n + knob_overrides(&s->kb, ov + n, store, sizeof store, false), rc;
+    const char *what = "simulated";
+    if (!s->replay) {
+        rc = gv_run_make(&fresh[1], s->path, ov, nb, s->memory_budget, job, GV_PHASE_B, err,
+                         n_err);
+    } else {
+        if (job)
+            gv_job_set_phase(job, GV_PHASE_B + GV_PHASE_LOAD, 0);
+        gs_fit_opts_t fo = {.allow_partial = true}; /* show what there is */
+        gs_error_t e;
+        char *json = NULL, name[1100];
+        size_t len = 0;
+        memset(&e, 0, sizeof e);
+        rc = gs_fit_recording(s->real, &fo, &json, &len, &e);
+        if (rc != 0) {
+            char line[1024];
+            gs_error_format(&e, line, sizeof line);
+            snprintf(err, n_err, "%s: cannot fit a scenario to it: %s", s->real, line);
+            return rc;
+        }
+        snprintf(name, sizeof name, "the scenario fitted to %s", s->real);
+        rc = run_text(&fresh[1], name, json, len, ov, nb, s->memory_budget, job, GV_PHASE_B, err,
+                      n_err);
+        free(json);
+        what = "replay";
+    }
+    if (rc == 0) { /* "replay: cpython3 · interval 5 ms · 2 cores · cfs" */
+        char l[sizeof fresh[1].label + 80];
+        const char *base = s->path ? strrchr(s->path, '/') : NULL;
+        base = base ? base + 1 : s->path ? s->path : "the built-in scenario";
+        if (s->replay)
+            snprintf(l, sizeof l, "%s: %s", what, fresh[1].label);
+        else /* "simulated (c.fit.json): ..." */
+            snprintf(l, sizeof l, "%s (%.60s): %s", what, base, fresh[1].label);
+        snprintf(fresh[1].label, sizeof fresh[1].label, "%.*s", (int)sizeof fresh[1].label - 1, l);
+    }
+    return rc;
+}
+
 int gv_runs_make(gv_spec_t *s, gv_run_t fresh[2], gv_job_t *job, char *err, size_t n_err)
 {
     gs_override_t ov[GV_MAX_SET + 8];
@@ -324,6 +431,12 @@ int gv_runs_make(gv_spec_t *s, gv_run_t fresh[2], gv_job_t *job, char *err, size
             goto out;
         }
         n++;
+    }
+    if (s->real) { /* A: what happened; B: the model beside it */
+        rc = gv_run_make(&fresh[0], s->real, NULL, 0, 0, job, 0, err, n_err);
+        if (rc == 0 && (rc = make_model(s, fresh, ov, n, job, err, n_err)) != 0)
+            gv_run_clear(&fresh[0]);
+        goto out;
     }
     int nk = knob_overrides(&s->k, ov + n, store, sizeof store, false);
     rc = gv_run_make(&fresh[0], s->path, ov, n + nk, s->memory_budget, job, 0, err, n_err);

@@ -21,6 +21,9 @@ typedef struct gv_spec {
     bool compare;                /* make run B too */
     bool same_file;              /* a reload: keep the knobs, range and selection */
     size_t memory_budget;        /* per run; 0 = the default (GILSIM_MEMORY_BUDGET, 1 GiB) */
+    char *real;                  /* owned copy of v->real: run A is this recording and
+                                    run B the model beside it (compare is then on) */
+    bool replay;                 /* B is fitted to `real` (--replay), not the file path */
 } gv_spec_t;
 
 /* The phases of a load, as gv_job_set_phase numbers them: run A's, then B's
@@ -37,6 +40,13 @@ void gv_spec_destroy(gv_spec_t *s);
  * "cancelled" in err. On failure fresh is left empty and err holds every
  * diagnostic, one per line. 0 or GS_E*. */
 int gv_runs_make(gv_spec_t *s, gv_run_t fresh[2], gv_job_t *job, char *err, size_t n_err);
+
+/* Real beside simulated (issue 14): run A is the recording rec, run B the
+ * model beside it, on which the knobs act: the scenario fitted to rec
+ * (replay, `gilsim-view REC --replay`) or the file loaded next
+ * (`--compare-with REC SCENARIO.json`). Before the first load; 0 or
+ * GS_ENOMEM. */
+int gv_view_set_real(gv_view_t *v, const char *rec, bool replay);
 
 /* view.c: swaps in the runs a load of s made (rc 0), or keeps what was
  * shown and puts err in the banner. Returns rc. */

@@ -164,6 +164,9 @@ typedef struct gv_view {
     size_t memory_budget;       /* per run (--memory-budget); 0 = the default */
     bool background;            /* the window: loads run on a thread of their own */
     struct gv_bg *bg;           /* owned (bg.c): the load under way, if any */
+    char *real;                 /* owned: a recording shown as run A beside the model
+                                   (--replay, --compare-with); NULL otherwise */
+    bool replay;                /* run B is fitted to `real` (else it is `path`) */
 } gv_view_t;
 
 /* What lies after the playhead (V cycles): the whole run is drawn, the
