@@ -275,6 +275,11 @@ static int key_modes(gv_view_t *v, SDL_Keycode sym)
             gv_view_notice(v, false, "one run: the knobs act on it (C compares two)");
             return 1;
         }
+        if (v->real) { /* issue 14: a recording has nothing to re-run */
+            gv_view_notice(v, false, "the knobs act on B, the model: A is the recording, what "
+                                     "happened");
+            return 1;
+        }
         v->target = !v->target;
         gv_view_notice(v, false, "the knobs act on run %s: %s", v->target ? "B" : "A",
                        v->run[v->target].label);

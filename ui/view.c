@@ -38,6 +38,7 @@ void gv_view_destroy(gv_view_t *v)
     for (int i = 0; i < v->n_cmp_set; i++)
         free(v->cmp_set[i]);
     free(v->path);
+    free(v->real);
     free(v->lay.rows);
     gv_picker_close(&v->picker);
     if (v->lanes_tex)
@@ -254,6 +255,12 @@ int gv_view_commit(gv_view_t *v, gv_spec_t *s, gv_run_t fresh[2], int rc, const 
         return rc;
     }
     v->compare = s->compare;
+    if (v->real && !s->real) { /* another file: no longer beside the recording */
+        free(v->real);
+        v->real = NULL;
+        v->replay = false;
+        v->target = 0;
+    }
     adopt(v, s->path, s->same_file, fresh, s->k, s->kb);
     return 0;
 }
@@ -309,6 +316,11 @@ void gv_view_reset_knobs(gv_view_t *v)
 
 void gv_view_set_compare(gv_view_t *v, bool on)
 {
+    if (v->real && !on) { /* issue 14: the point is the two side by side */
+        gv_view_notice(v, false, "the recording (A) and the model beside it (B) stay stacked: "
+                                 "open the file alone (O) for one run");
+        return;
+    }
     if (v->compare == on)
         return;
     v->compare = on;
