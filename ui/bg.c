@@ -42,6 +42,9 @@ typedef struct gv_bg {
     uint32_t started_ms;     /* when the load under way began */
     uint32_t last_ms;        /* last progress line */
     bool user_cancel;        /* Esc */
+    bool two;                /* the load makes runs A and B (for the progress line) */
+    char name[256];          /* the file's name, for the progress line: the
+                                window thread's own copy, as the spec is the job's */
     bool have_shown;         /* shown_k and shown_kb hold the picture's knobs */
     gv_knobs_t shown_k, shown_kb;
 } gv_bg_t;
@@ -92,7 +95,7 @@ static void progress_text(gv_view_t *v, uint32_t now_ms)
     gv_bg_t *b = v->bg;
     gv_job_progress_t p;
     gv_job_progress(&b->job, &p);
-    bool two = b->load->spec->compare;
+    bool two = b->two;
     const char *run = !two ? "" : p.phase > GV_PHASE_B ? "run B: " : "run A: ";
     int ph = p.phase > GV_PHASE_B ? p.phase - GV_PHASE_B : p.phase;
     char what[512], t[32], u[32], used[32], budget[32];
@@ -110,13 +113,11 @@ static void progress_text(gv_view_t *v, uint32_t now_ms)
         snprintf(what, sizeof what, "%s", ph == GV_PHASE_METRICS ? "computing the metrics"
                                                                  : "loading the file");
     }
-    const char *name = b->load->spec->path ? b->load->spec->path : "built-in default scenario";
-    char *slash = strrchr(name, '/');
     v->banner_error = false;
     v->banner_until_ms = 0;
     snprintf(v->banner, sizeof v->banner,
              "%s: %s%s \xC2\xB7 %.1f s so far. Esc cancels (the picture shown stays); Q quits.",
-             slash ? slash + 1 : name, run, what, (double)(now_ms - b->started_ms) / 1000.0);
+             b->name, run, what, (double)(now_ms - b->started_ms) / 1000.0);
 }
 
 /* The load is done (rc): commit it, or keep the picture. */
@@ -185,6 +186,10 @@ int gv_bg_start(gv_view_t *v, gv_spec_t *s)
     }
     l->spec = s;
     b->load = l;
+    b->two = s->compare;
+    const char *name = s->path ? s->path : "built-in default scenario";
+    const char *slash = strrchr(name, '/');
+    snprintf(b->name, sizeof b->name, "%s", slash ? slash + 1 : name);
     b->started_ms = SDL_GetTicks();
     int rc;
     if (gv_job_start(&b->job, job_fn, l) != 0) /* no thread: in the foreground then */
