@@ -8,7 +8,8 @@
 #   ./run.sh fuzz [S]  the scenario loader fuzzer for S seconds (default 60)
 #   ./run.sh bench     the benchmarks (figures for docs/performance.md)
 #   ./run.sh reality   measures real CPython against the model and rewrites
-#                      docs/validation.md, then every CPython found (pyenv,
+#                      docs/validation.md (with the replays of recorded
+#                      examples/ programs), then every CPython found (pyenv,
 #                      Debian) against its version preset into
 #                      docs/validation-versions.md; --python 2.7,3.12 (or a
 #                      path) measures only those and prints their tables
@@ -95,7 +96,7 @@ reality)
     # versions.py puts the whole regeneration's time on its page
     GILSIM_REALITY_START=$(date +%s)
     export GILSIM_REALITY_START
-    install_missing "${PKGS_BUILD[@]}" python3
+    install_missing "${PKGS_BUILD[@]}" python3 "${PKGS_RECORD[@]}"
     build release
     if [ "${1:-}" = "--python" ]; then
         # only the interpreters named, printed (the page keeps every version)
@@ -103,11 +104,15 @@ reality)
     fi
     python3 tests/reality/reality.py --full --gilsim build-release/sim/cli/gilsim \
         --write docs/validation.md "$@"
+    # issue 14: recordings of examples/ against their fitted replays and
+    # what-ifs; rewrites only the "Replays" section of the same page
+    python3 tests/reality/replay.py --gilsim build-release/sim/cli/gilsim \
+        --write docs/validation.md
     exec python3 tests/reality/versions.py --gilsim build-release/sim/cli/gilsim \
         --write docs/validation-versions.md
     ;;
 -h | --help | help)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     ;;
 *)
     say "unknown command '$cmd' (try ./run.sh help)"

@@ -61,8 +61,8 @@ static const command_t commands[] = {
      "  gilsim run lesson.json --trace lesson.trace.json --svg lesson.svg --quiet"},
     {"record", cmd_record,
      "gilsim record [-o REC] [--python PY] [--summary F] [--trace F] [--csv F]\n"
-     "                     [--svg F] [--calls all|blocking] [--max-mb N] [--quiet]\n"
-     "                     -- SCRIPT [ARGS...]\n"
+     "                     [--svg F] [--calls all|blocking] [--max-mb N]\n"
+     "                     [--switch-interval DUR] [--quiet] -- SCRIPT [ARGS...]\n"
      "       gilsim record [OPTIONS] -m MODULE [ARGS...]",
      "Run a real, unmodified Python program and record its GIL: when each thread\n"
      "asked for it, got it and gave it back and why (a blocking call, a C call,\n"
@@ -86,6 +86,11 @@ static const command_t commands[] = {
      "                  slower (see docs/recording.md)\n"
      "  --max-mb N      memory for events (default 256); when it runs out the\n"
      "                  recording stops there and says so\n"
+     "  --switch-interval DUR\n"
+     "                  run the program at this switch interval (1ms, 20ms;\n"
+     "                  whole microseconds): sys.setswitchinterval() before the\n"
+     "                  program starts, unchanged program; default: the\n"
+     "                  interpreter's own (5 ms)\n"
      "  --quiet         print nothing (the program's own output still appears)\n"
      "  --verbose       say what the recorder does (e.g. compiling the probe)\n"
      "\n"

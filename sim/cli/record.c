@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include "gilsim/record.h"
+#include "gilsim/units.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,7 @@ int cmd_record(int argc, char **argv)
                 break;
         known = k < 4 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
                 strcmp(a, "--python") == 0 || strcmp(a, "--max-mb") == 0 ||
-                strcmp(a, "--calls") == 0;
+                strcmp(a, "--calls") == 0 || strcmp(a, "--switch-interval") == 0;
         if (!known)
             return cli_usage_error("record",
                                    "unknown option '%s' (options go before the program; put "
@@ -141,6 +142,21 @@ int cmd_record(int argc, char **argv)
                                                  "got '%s'",
                                        val);
             o.max_bytes = (int64_t)mb << 20;
+        } else if (strcmp(a, "--switch-interval") == 0) {
+            char why[200];
+            int64_t ns;
+            if (gs_parse_ns(val, &ns, why, sizeof why) != 0)
+                return cli_usage_error("record", "--switch-interval: %s", why);
+            /* CPython keeps the interval in whole microseconds (gil->interval)
+             * and refuses 0; a whole number of them is what the recording
+             * can then say it ran at. */
+            if (ns < 1000 || ns % 1000 != 0)
+                return cli_usage_error("record",
+                                       "--switch-interval wants a whole number of microseconds, "
+                                       "at least 1us (CPython keeps it in microseconds), got "
+                                       "'%s'",
+                                       val);
+            o.switch_interval_ns = ns;
         } else
             o.out = val;
     }

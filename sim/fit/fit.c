@@ -193,6 +193,7 @@ static int scan_thread(fit_t *F, int i)
                 offs[n_off++] = (span_ref_t){.t0 = e->t, .t1 = -1, .ev = -1};
             }
             break;
+        case GSR_PY:
         case GSR_CALL:
         case GSR_WAIT:
         case GSR_LOCK_WAIT: spans[n_sp++] = (span_ref_t){e->t, e->t1, (int)k, 0, false}; break;
@@ -211,6 +212,17 @@ static int scan_thread(fit_t *F, int i)
     size_t n_out = 0;
     int64_t cover = -1;
     for (size_t k = 0; k < n_sp; k++) { /* outermost: not inside a kept one */
+        if (spans[k].ev >= 0 && th->ev[spans[k].ev].kind == GSR_PY) {
+            /* Python inside the kept call (--calls all: runpy's exec around
+             * the whole program, a callback): that call is a frame around
+             * ops, not one op, so its inner spans are the ops. */
+            if (n_out && spans[k].t1 <= cover && spans[n_out - 1].ev >= 0 &&
+                th->ev[spans[n_out - 1].ev].kind == GSR_CALL) {
+                n_out--;
+                cover = n_out ? spans[n_out - 1].t1 : -1;
+            }
+            continue;
+        }
         if (spans[k].t0 < cover)
             continue;
         spans[n_out++] = spans[k];

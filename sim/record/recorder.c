@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -750,8 +751,14 @@ static int write_recording(FILE *f, void *ctx)
     free(py);
     fprintf(f, "  \"switch_interval_ns\": %lld,\n", (long long)h->switch_interval_ns);
     fprintf(f, "  \"calls\": \"%s\",\n", w->o->calls_all ? "all" : "blocking");
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    fprintf(f, "  \"host\": {\"cores\": %ld, \"kernel\": ", cores > 0 ? cores : 1);
+    /* cores: the CPUs the program could run on (its affinity, inherited from
+     * us: `taskset -c 0 gilsim record ...` records a one-core run), which is
+     * what a fit's machine needs; cores_online: the machine's. */
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : (int)online;
+    fprintf(f, "  \"host\": {\"cores\": %d, \"cores_online\": %ld, \"kernel\": ",
+            cores > 0 ? cores : 1, online > 0 ? online : 1);
     jstr(f, u.release);
     fputs(", \"system\": ", f);
     jstr(f, u.sysname);
@@ -940,6 +947,13 @@ int gs_record_run(const gs_record_opts_t *o, gs_record_result_t *res, gs_error_t
         setenv("GILSIM_REC_SPOOL", spool, 1);
         setenv("LD_PRELOAD", preload, 1);
         setenv("GILSIM_REC_PROFILE", o->calls_all ? "1" : "0", 1);
+        if (o->switch_interval_ns > 0) {
+            char iv[32];
+            snprintf(iv, sizeof iv, "%lld", (long long)o->switch_interval_ns);
+            setenv("GILSIM_REC_SWITCH_INTERVAL_NS", iv, 1);
+        } else {
+            unsetenv("GILSIM_REC_SWITCH_INTERVAL_NS");
+        }
         execv(pi.exe, argv);
         fprintf(stderr, "gilsim record: cannot run %s: %s\n", pi.exe, strerror(errno));
         _exit(GS_RECORD_ENOEXEC);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_record.py - `gilsim record` on the machine's real interpreters.
 
-    test_record.py --gilsim G --examples DIR [--view V] interpreters|examples|faults
+    test_record.py --gilsim G --examples DIR [--view V] interpreters|examples|settings|faults
 
 interpreters  records examples/convoy.py under every CPython 3.8+ found
               (Debian's /usr/bin/python3 and pyenv's) and checks the
@@ -13,6 +13,9 @@ examples      every example under the default interpreter: invariants, and
               (switch count, time per I/O call, C call duration). The bounds
               are loose (25%): the machine is shared; docs/validation.md has
               the measured figures.
+settings      --switch-interval (the program and the recording see it, bad
+              values are refused) and a one-core run (host.cores follows
+              the affinity mask, as under taskset -c 0).
 faults        exit status passed through, missing script or interpreter,
               unsupported interpreters, unwritable output, crash, os._exit,
               SIGTERM, fork, subprocesses, threads not started by threading,
@@ -170,10 +173,11 @@ def handoff_ms(rec, frm, to):
     return statistics.median(lat) if lat else 0.0
 
 
-def record(a, py, script, *args, out=None, extra=(), timeout=300):
+def record(a, py, script, *args, out=None, extra=(), timeout=300, preexec=None):
     out = out or os.path.join(a.tmp, os.path.basename(script) + ".rec.json")
     cmd = [a.gilsim, "record", "--quiet", "-o", out, *extra, "--", py, script, *args]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                       preexec_fn=preexec)
     return r, out
 
 
@@ -333,6 +337,111 @@ def do_examples(a, py):
     check("wait_lock" in states, f"lock_contention: workers wait for the lock {states}")
 
 
+def do_new_examples(a, py):
+    """The three service-like examples (issue 14's replays use them)."""
+    ex = lambda n: os.path.join(a.examples, n)  # noqa: E731
+
+    r, out = record(a, py, ex("http_server.py"), "40", "2")
+    rec = Rec(out, a.gilsim)
+    invariants(rec, "http_server")
+    me = self_check(r.stdout)
+    check(r.returncode == 0 and me and me["requests"] == 80,
+          f"http_server: 80 requests served ({me})")
+    lat = []
+    for c in ("client0", "client1"):
+        ev = [e for e in rec.threads[c]["events"] if e[1] == "call"]
+        sends = [e for e in ev if e[3] == "socket.sendall"]
+        sleeps = [e for e in ev if e[3] == "time.sleep"]
+        check(len(sends) == 40 and len(sleeps) == 40,
+              f"http_server: {c} sent 40 requests and thought 40 times "
+              f"({len(sends)}, {len(sleeps)})")
+        # a request: from its sendall to the think time after the reply
+        lat += [z[0] - s[0] for s, z in zip(sends, sleeps)]
+    med = statistics.median(lat) if lat else 0
+    check(me and near(med, me["request_median_ns"], 0.25),
+          f"http_server: request {med / 1e6:.2f} ms recorded vs "
+          f"{(me or {}).get('request_median_ns', 0) / 1e6:.2f} ms by perf_counter")
+    held = {t["name"]: t["gil_held_ns"] for t in rec.summary["threads"]}
+    check(held["handler0"] > 5 * held["client0"],
+          f"http_server: the handlers hold the GIL, the clients hardly "
+          f"({held['handler0'] / 1e6:.1f} ms vs {held['client0'] / 1e6:.1f} ms)")
+
+    r, out = record(a, py, ex("mixed_pool.py"), "4", "60")
+    rec = Rec(out, a.gilsim)
+    invariants(rec, "mixed_pool")
+    me = self_check(r.stdout)
+    calls = [e for t in rec.j["threads"] if t["name"].startswith("worker")
+             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
+    check(len(calls) == 60 and all(e[4] == "c_nogil" and e[5] for e in calls),
+          f"mixed_pool: 60 sha256 calls, each releasing the GIL ({len(calls)})")
+    med = statistics.median(e[2] - e[0] for e in calls) if calls else 0
+    check(me and near(med, me["c_call_median_ns"], 0.25),
+          f"mixed_pool: sha256 call {med / 1e6:.2f} ms recorded vs "
+          f"{(me or {}).get('c_call_median_ns', 0) / 1e6:.2f} ms measured")
+    ws = [t for t in rec.summary["threads"] if t["name"].startswith("worker")]
+    check(ws and all(t["c_nogil_ns"] > 0 and t["python_ns"] > 0 for t in ws),
+          "mixed_pool: every worker both hashes without the GIL and runs Python")
+
+    r, out = record(a, py, ex("pipeline.py"), "120")
+    rec = Rec(out, a.gilsim)
+    invariants(rec, "pipeline")
+    me = self_check(r.stdout)
+    check(r.returncode == 0 and me and me["items"] == 120, f"pipeline: 120 items ({me})")
+    check(len(rec.calls("reader", "time.sleep")) == 120,
+          f"pipeline: the reader's 120 reads ({len(rec.calls('reader', 'time.sleep'))})")
+    writes, comp = rec.calls("writer", "os.write"), rec.calls("writer", "zlib.compress")
+    check(len(writes) == 15 and len(comp) == 15 and all(e[5] for e in comp),
+          f"pipeline: 15 batches compressed without the GIL and written "
+          f"({len(comp)}, {len(writes)})")
+    states = {row[4] for row in rec.csv if row[0] == "thread" and row[1] == "writer"}
+    check("wait_queue" in states, f"pipeline: the writer waits on its queue {states}")
+    tr = rec.thread_stats("transformer")
+    check(tr["gil_held_ns"] > 0.5 * rec.summary["gil"]["held_ns"],
+          f"pipeline: the transformer holds the GIL most ({tr['gil_held_ns'] / 1e6:.0f} of "
+          f"{rec.summary['gil']['held_ns'] / 1e6:.0f} ms)")
+
+
+def do_settings(a, py):
+    """--switch-interval, and a one-core run through the affinity mask."""
+    prog = script(a, "interval.py", "import sys, json\n"
+                  "print('gilsim-self-check ' + json.dumps({'interval': sys.getswitchinterval()}))\n")
+    for dur, sec in (("1ms", 0.001), ("20ms", 0.02), ("250us", 0.00025)):
+        r, out = record(a, py, prog, extra=["--switch-interval", dur])
+        me = self_check(r.stdout)
+        j = json.load(open(out)) if r.returncode == 0 else {}
+        check(me and abs(me["interval"] - sec) < 1e-9
+              and j.get("switch_interval_ns") == round(sec * 1e9),
+              f"--switch-interval {dur}: the program sees {me} and the recording says "
+              f"{j.get('switch_interval_ns')} ns")
+    r, out = record(a, py, prog)
+    j = json.load(open(out))
+    check(j["switch_interval_ns"] == 5000000, "no --switch-interval: the interpreter's 5 ms")
+    for bad in ("0ms", "0.5us", "fast", "-1ms"):
+        r = subprocess.run([a.gilsim, "record", "-q", "--switch-interval", bad, "--", py, prog],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 1 and "--switch-interval" in r.stderr and bad in r.stderr,
+              f"--switch-interval {bad}: refused, saying what would do "
+              f"({r.stderr.strip().splitlines()[0] if r.stderr.strip() else ''})")
+    r, fast = record(a, py, ex_two_cpu(a), "0.4", out=os.path.join(a.tmp, "fast.rec.json"),
+                     extra=["--switch-interval", "1ms"])
+    r, slow = record(a, py, ex_two_cpu(a), "0.4", out=os.path.join(a.tmp, "slow.rec.json"),
+                     extra=["--switch-interval", "20ms"])
+    nf = Rec(fast, a.gilsim).summary["gil"]["forced_switches"]
+    ns = Rec(slow, a.gilsim).summary["gil"]["forced_switches"]
+    check(nf > 2 * ns, f"two CPU threads: more forced switches at 1 ms than at 20 ms "
+          f"({nf}, {ns})")
+    r, one = record(a, py, prog, out=os.path.join(a.tmp, "one.rec.json"),
+                    preexec=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}))
+    j1, j2 = json.load(open(fast)), json.load(open(one))
+    check(j2["host"]["cores"] == 1 and j1["host"]["cores"] == len(os.sched_getaffinity(0)),
+          f"host.cores is the CPUs the program may use: {j2['host']['cores']} under one-CPU "
+          f"affinity (taskset -c 0), {j1['host']['cores']} otherwise")
+
+
+def ex_two_cpu(a):
+    return os.path.join(a.examples, "two_cpu.py")
+
+
 def script(a, name, body):
     p = os.path.join(a.tmp, name)
     with open(p, "w") as f:
@@ -450,7 +559,7 @@ def main():
     ap.add_argument("--gilsim", required=True)
     ap.add_argument("--examples", required=True)
     ap.add_argument("--view")
-    ap.add_argument("what", choices=["interpreters", "examples", "faults"])
+    ap.add_argument("what", choices=["interpreters", "examples", "faults", "settings"])
     a = ap.parse_args()
     found = interpreters(all_versions=True)
     pys = [f for f in found if f[2]]
@@ -462,6 +571,9 @@ def main():
             do_interpreters(a, pys)
         elif a.what == "examples":
             do_examples(a, pys[0][0])
+            do_new_examples(a, pys[0][0])
+        elif a.what == "settings":
+            do_settings(a, pys[0][0])
         else:
             do_faults(a, pys[0][0], found)
     if FAILS:

@@ -33,6 +33,9 @@ typedef struct gs_record_opts {
     bool calls_all;       /* name every C call with a profile function (slows
                              call-heavy code 2-4x); default: wrap the known
                              blocking and GIL-releasing calls only */
+    int64_t switch_interval_ns; /* > 0: sys.setswitchinterval() before the program
+                                   runs (CPython keeps whole microseconds);
+                                   0 = the interpreter's own (5 ms) */
 } gs_record_opts_t;
 
 /* Outcome of gs_record_run. */

@@ -15,6 +15,12 @@ def _gilsim_boot():
     from importlib.util import module_from_spec, spec_from_loader
 
     probe_path, mode, target = sys.argv[1], sys.argv[2], sys.argv[3]
+    # `gilsim record --switch-interval`: set before the probe reads the
+    # GIL's interval (the recording's switch_interval_ns) and before the
+    # program runs, as if the program had called it first thing.
+    interval_ns = os.environ.get("GILSIM_REC_SWITCH_INTERVAL_NS")
+    if interval_ns:
+        sys.setswitchinterval(int(interval_ns) / 1e9)
     loader = ExtensionFileLoader("_gilsim_probe", probe_path)
     probe = module_from_spec(spec_from_loader("_gilsim_probe", loader))
     loader.exec_module(probe)
