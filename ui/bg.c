@@ -38,14 +38,14 @@ typedef struct load {
 
 typedef struct gv_bg {
     gv_job_t job;
-    load_t *load;            /* owned; the job's while it runs */
-    uint32_t started_ms;     /* when the load under way began */
-    uint32_t last_ms;        /* last progress line */
-    bool user_cancel;        /* Esc */
-    bool two;                /* the load makes runs A and B (for the progress line) */
-    char name[256];          /* the file's name, for the progress line: the
-                                window thread's own copy, as the spec is the job's */
-    bool have_shown;         /* shown_k and shown_kb hold the picture's knobs */
+    load_t *load;        /* owned; the job's while it runs */
+    uint32_t started_ms; /* when the load under way began */
+    uint32_t last_ms;    /* last progress line */
+    bool user_cancel;    /* Esc */
+    bool two;            /* the load makes runs A and B (for the progress line) */
+    char name[256];      /* the file's name, for the progress line: the
+                            window thread's own copy, as the spec is the job's */
+    bool have_shown;     /* shown_k and shown_kb hold the picture's knobs */
     gv_knobs_t shown_k, shown_kb;
 } gv_bg_t;
 
@@ -110,8 +110,8 @@ static void progress_text(gv_view_t *v, uint32_t now_ms)
                  t, u, p.until_ns > 0 ? 100.0 * (double)p.now_ns / (double)p.until_ns : 0.0,
                  (double)p.n_events / 1e6, used, budget);
     } else {
-        snprintf(what, sizeof what, "%s", ph == GV_PHASE_METRICS ? "computing the metrics"
-                                                                 : "loading the file");
+        snprintf(what, sizeof what, "%s",
+                 ph == GV_PHASE_METRICS ? "computing the metrics" : "loading the file");
     }
     v->banner_error = false;
     v->banner_until_ms = 0;

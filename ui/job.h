@@ -36,18 +36,18 @@ typedef struct gv_job gv_job_t;
 typedef int (*gv_job_fn)(gv_job_t *j, void *arg);
 
 struct gv_job {
-    pthread_t tid;          /* gv_job_start */
-    gv_job_fn fn;           /* gv_job_start, then the job thread */
-    void *arg;              /* gv_job_start; fn's until done */
-    _Atomic int cancel;     /* any thread; read by the engine (gs_run_opts.cancel) */
-    gs_progress_t progress; /* engine stores, window loads (gs_run_opts.progress) */
-    _Atomic int phase;      /* fn stores: what it is doing (the caller's numbering) */
+    pthread_t tid;            /* gv_job_start */
+    gv_job_fn fn;             /* gv_job_start, then the job thread */
+    void *arg;                /* gv_job_start; fn's until done */
+    _Atomic int cancel;       /* any thread; read by the engine (gs_run_opts.cancel) */
+    gs_progress_t progress;   /* engine stores, window loads (gs_run_opts.progress) */
+    _Atomic int phase;        /* fn stores: what it is doing (the caller's numbering) */
     _Atomic int64_t until_ns; /* fn stores with phase: where the run will stop at the latest */
-    pthread_mutex_t mu;     /* guards done and rc */
-    pthread_cond_t cond;    /* signalled when done becomes true */
-    bool done;              /* under mu */
-    int rc;                 /* under mu: fn's return */
-    bool running;           /* window thread: started and not yet joined */
+    pthread_mutex_t mu;       /* guards done and rc */
+    pthread_cond_t cond;      /* signalled when done becomes true */
+    bool done;                /* under mu */
+    int rc;                   /* under mu: fn's return */
+    bool running;             /* window thread: started and not yet joined */
 };
 
 /* Starts fn(j, arg) on a new thread; j must not be running. 0, or GS_ETHREAD

@@ -5,9 +5,9 @@
 #include <SDL.h>
 #include <check.h>
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,12 +49,12 @@ typedef struct ref_row {
 static int ref_rows(const gv_view_t *v, ref_row_t *out, int max)
 {
     int n = 0;
-#define ADD(k, r, l, ...)                                                                         \
-    do {                                                                                          \
-        ck_assert_int_lt(n, max);                                                                 \
-        out[n] = (ref_row_t){k, r, l, ""};                                                        \
-        snprintf(out[n].text, sizeof out[n].text, __VA_ARGS__);                                   \
-        n++;                                                                                      \
+#define ADD(k, r, l, ...)                                                                          \
+    do {                                                                                           \
+        ck_assert_int_lt(n, max);                                                                  \
+        out[n] = (ref_row_t){k, r, l, ""};                                                         \
+        snprintf(out[n].text, sizeof out[n].text, __VA_ARGS__);                                    \
+        n++;                                                                                       \
     } while (0)
     for (int r = 0; r < v->n_runs; r++) {
         const gs_trace_t *t = v->run[r].trace;

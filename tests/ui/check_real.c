@@ -70,8 +70,8 @@ static void thread_rows(int run, char *buf, size_t n)
     buf[0] = 0;
     for (int i = 0; i < V.lay.n_rows; i++) {
         const gv_row_t *row = &V.lay.rows[i];
-        const gs_lane_t *lane = row->kind == GV_ROW_LANE ? gs_trace_lane(V.run[run].trace, row->lane)
-                                                         : NULL;
+        const gs_lane_t *lane =
+            row->kind == GV_ROW_LANE ? gs_trace_lane(V.run[run].trace, row->lane) : NULL;
         if (row->run == run && lane && lane->kind == GS_LANE_THREAD) {
             size_t used = strlen(buf);
             snprintf(buf + used, n - used, "%s%s", used ? " " : "", lane->name);
@@ -113,7 +113,7 @@ START_TEST(test_replay_knobs_act_on_the_model_only)
     int64_t iv_b = V.run[1].model->processes[0].python.switch_interval_ns;
     int64_t iv_a = V.run[0].model->processes[0].python.switch_interval_ns;
     ck_assert_ptr_eq(gv_view_knobs(&V), &V.knobs_b);
-    key(SDLK_k, 0); /* one more core */
+    key(SDLK_k, 0);           /* one more core */
     key(SDLK_i, KMOD_LSHIFT); /* a shorter switch interval */
     ck_assert_int_eq(V.n_runs, 2);
     ck_assert_int_eq(V.run[1].model->machine.cores, cores_b + 1);
