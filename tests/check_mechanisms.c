@@ -251,6 +251,212 @@ START_TEST(test_machinery_a_waking_release_costs_one_futex_call)
 }
 END_TEST
 
+
+/* ---- the kernel's scheduler: EEVDF and the tick ------------------------ */
+
+/* Preemptions of two CPU-bound threads sharing one core (no GIL): how many,
+ * and how many fell on a multiple of the tick. */
+static void preempts(gs_policy_t p, int64_t tick_ns, int64_t *n, int64_t *on_tick)
+{
+    gs_model_t *m = tu_model(1, p, GS_GIL_NONE);
+    m->machine.tick_ns = tick_ns;
+    tu_thread(m, "a", 1, tu_cpu(MS(40)));
+    tu_thread(m, "b", 1, tu_cpu(MS(40)));
+    gs_trace_t *t = tu_run(m, NULL);
+    const gs_instant_t *in = gs_trace_instants(t);
+    *n = *on_tick = 0;
+    for (size_t i = 0; i < gs_trace_n_instants(t); i++)
+        if (in[i].kind == GS_IN_PREEMPT) {
+            ++*n;
+            *on_tick += in[i].t_ns % MS(4) == 0;
+        }
+    /* fair either way: both done within a slice of each other */
+    int64_t fa = tu_finish(t, 0), fb = tu_finish(t, 1);
+    ck_assert_int_le(fa > fb ? fa - fb : fb - fa, MS(4) + US(10));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+
+/* Linux looks at a slice on the scheduler tick: with a 4 ms tick every
+ * preemption of a CPU-bound thread falls on a tick, for cfs and eevdf; with
+ * no tick (exact slice ends, the old model) most fall between ticks and,
+ * with eevdf's 0.75 ms slice on one core, they come more than twice as
+ * often. */
+START_TEST(test_sched_slices_end_on_the_tick)
+{
+    gs_policy_t ps[] = {GS_POLICY_CFS, GS_POLICY_EEVDF};
+    for (int i = 0; i < 2; i++) {
+        int64_t n, on, n0, on0;
+        preempts(ps[i], MS(4), &n, &on);
+        preempts(ps[i], 0, &n0, &on0);
+        ck_assert_int_gt(n, 10);
+        ck_assert_int_eq(on, n);
+        ck_assert_int_lt(on0, n0 / 2);
+    }
+    int64_t n, on, n0, on0;
+    preempts(GS_POLICY_EEVDF, MS(4), &n, &on);
+    preempts(GS_POLICY_EEVDF, 0, &n0, &on0);
+    ck_assert_int_ge(n0, 2 * n);
+}
+END_TEST
+
+/* A thread that sleeps often beside a CPU-bound one on a single core: it ran
+ * less than its share, so it keeps a positive lag when it sleeps and comes
+ * back eligible with an earlier deadline than the runner, which is no longer
+ * eligible: it preempts at once (EEVDF's wake-up preemption). Its lag is
+ * inflated by (W + w) / W as it joins, or it would lose half of it at every
+ * sleep and soon wait for the runner's tick. Under rr it waits for the
+ * runner's slice to end. */
+static int64_t sleeper_ready_ns(gs_policy_t p)
+{
+    gs_model_t *m = tu_model(1, p, GS_GIL_NONE);
+    m->machine.timer_slack_ns = 0;
+    tu_thread(m, "runner", 1, tu_cpu(MS(100)));
+    tu_thread(m, "sleeper", 1, tu_repeat(40, 2, tu_sleep(MS(1)), tu_cpu(US(100))));
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t r = tu_time_in(t, 1, GS_ST_READY);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return r;
+}
+
+START_TEST(test_eevdf_a_waking_sleeper_with_lag_preempts)
+{
+    int64_t eevdf = sleeper_ready_ns(GS_POLICY_EEVDF);
+    int64_t rr = sleeper_ready_ns(GS_POLICY_RR);
+    /* a tick at its start (two new threads, the first keeps its slice), then
+     * nothing but context switches */
+    ck_assert_int_le(eevdf, MS(4) + 40 * US(10));
+    ck_assert_int_ge(rr, 10 * MS(1));
+}
+END_TEST
+
+/* A thread that ran more than its share leaves with a negative lag and, if it
+ * comes back before V caught up with it, is not eligible: three CPU-bound
+ * threads on one core, one of which blocks for 1 us after each 3 ms; over the
+ * run the three still get equal time (the blocker does not reset its debt by
+ * blocking), within two slices. */
+START_TEST(test_eevdf_a_short_block_does_not_reset_negative_lag)
+{
+    gs_model_t *m = tu_model(1, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.timer_slack_ns = 0;
+    tu_thread(m, "a", 1, tu_cpu(MS(60)));
+    tu_thread(m, "b", 1, tu_cpu(MS(60)));
+    tu_thread(m, "blocker", 1, tu_repeat(20, 2, tu_cpu(MS(3)), tu_io(US(1))));
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t fa = tu_finish(t, 0), fc = tu_finish(t, 2);
+    /* equal shares: the blocker's 60 ms end near the others' */
+    ck_assert_int_ge(fc, MS(150));
+    ck_assert_int_le(fa - fc < 0 ? fc - fa : fa - fc, MS(12));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+/* ---- wake-up latency against idle depth; timers by their length -------- */
+
+/* A single thread sleeps d, then runs 1 us, twice; how late its second run
+ * ends after 2 x (d + 1 us): the timer slack plus the wake-up of a core that
+ * idled for the sleep. */
+static int64_t late_after_sleep(int64_t d, bool curve)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.timer_slack_ns = US(50);
+    m->machine.wakeup_latency_ns = US(5);
+    if (curve) {
+        m->machine.n_wake_curve = 2;
+        m->machine.wake_idle_ns[0] = US(100);
+        m->machine.wake_latency_ns[0] = US(5);
+        m->machine.wake_idle_ns[1] = MS(1);
+        m->machine.wake_latency_ns[1] = US(60);
+    }
+    tu_thread(m, "t", 1, tu_repeat(2, 2, tu_sleep(d), tu_cpu(US(1))));
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t late = tu_finish(t, 0) - 2 * (d + US(1));
+    gs_trace_free(t);
+    gs_model_free(m);
+    return late;
+}
+
+/* A short timer (time.sleep(0), a sleep of 20 us) ends on a core that idled
+ * for its slack only, a shallow idle; a 2 ms one on a core that idled 2 ms.
+ * With a curve that rises with depth the long one pays more per wake-up;
+ * with a flat curve (no curve: wakeup_latency) both pay the same. The slack
+ * itself is the same for every length (hrtimer slack, 50 us). */
+START_TEST(test_wakeup_latency_follows_idle_depth)
+{
+    int64_t s0 = late_after_sleep(0, true), s20 = late_after_sleep(US(20), true);
+    int64_t s2m = late_after_sleep(MS(2), true);
+    ck_assert_int_ge(s0, 2 * US(50));
+    ck_assert_int_le(s0, s20);
+    ck_assert_int_ge(s2m - s0, 2 * US(40)); /* 2 x (60 - about 5..10 us) */
+    ck_assert_int_eq(late_after_sleep(0, false), late_after_sleep(MS(2), false));
+    /* the thread's start, then two timers of slack + wake-up */
+    ck_assert_int_eq(late_after_sleep(0, false), US(5) + 2 * (US(50) + US(5)));
+}
+END_TEST
+
+/* Timers by their length: a per-length lateness (timer_late) is added to
+ * the slack of a sleep of that length, and only to it; and to the GIL's
+ * timed wait by the switch interval's length. */
+START_TEST(test_timer_lateness_follows_the_timer_length)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.timer_slack_ns = US(50);
+    m->machine.wakeup_latency_ns = 0;
+    m->machine.n_timer_curve = 2;
+    m->machine.timer_len_ns[0] = 0;
+    m->machine.timer_late_ns[0] = US(20);
+    m->machine.timer_len_ns[1] = MS(1);
+    m->machine.timer_late_ns[1] = US(60);
+    tu_thread(m, "zero", 1, tu_sleep(0));
+    tu_thread(m, "half", 1, tu_sleep(US(500)));
+    tu_thread(m, "long", 1, tu_sleep(MS(5)));
+    tu_thread(m, "io", 1, tu_io(MS(1)));
+    gs_trace_t *t = tu_run(m, NULL);
+    ck_assert_int_eq(tu_time_in(t, 0, GS_ST_SLEEP), US(50) + US(20));
+    ck_assert_int_eq(tu_time_in(t, 1, GS_ST_SLEEP), US(500) + US(50) + US(40));
+    ck_assert_int_eq(tu_time_in(t, 2, GS_ST_SLEEP), MS(5) + US(50) + US(60));
+    ck_assert_int_eq(tu_time_in(t, 3, GS_ST_IO), MS(1)); /* I/O is no timer */
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+/* Wake-up jitter: eight threads sleep the same 1 ms on eight idle cores;
+ * without jitter they all run again at the same instant, with it they spread
+ * over [latency, latency + jitter], never earlier. */
+static void wake_spread(int64_t jitter, int64_t *first, int64_t *last)
+{
+    gs_model_t *m = tu_model(8, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.wakeup_latency_ns = US(5);
+    m->machine.wakeup_jitter_ns = jitter;
+    for (int i = 0; i < 8; i++)
+        tu_thread(m, "s", 2, tu_sleep(MS(1)), tu_cpu(US(1)));
+    gs_trace_t *t = tu_run(m, NULL);
+    *first = INT64_MAX;
+    *last = 0;
+    for (int i = 0; i < 8; i++) {
+        int64_t f = tu_finish(t, i);
+        *first = f < *first ? f : *first;
+        *last = f > *last ? f : *last;
+    }
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+
+START_TEST(test_wakeup_jitter_spreads_wakeups_never_shortens_them)
+{
+    int64_t f0, l0, f1, l1;
+    wake_spread(0, &f0, &l0);
+    wake_spread(US(100), &f1, &l1);
+    ck_assert_int_eq(f0, l0);
+    ck_assert_int_ge(f1, f0);
+    ck_assert_int_gt(l1 - f1, US(20));
+    ck_assert_int_le(l1, l0 + 2 * US(100)); /* the start's and the timer's wake-ups */
+}
+END_TEST
+
 static Suite *mechanisms_suite(void)
 {
     Suite *s = suite_create("mechanisms");
@@ -264,6 +470,15 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_cv_a_stolen_signal_leaves_a_futile_wakeup);
     tcase_add_test(tc, test_timer_jitter_spreads_sleeps_never_shortens_them);
     tcase_add_test(tc, test_machinery_a_waking_release_costs_one_futex_call);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("scheduler");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_sched_slices_end_on_the_tick);
+    tcase_add_test(tc, test_eevdf_a_waking_sleeper_with_lag_preempts);
+    tcase_add_test(tc, test_eevdf_a_short_block_does_not_reset_negative_lag);
+    tcase_add_test(tc, test_wakeup_latency_follows_idle_depth);
+    tcase_add_test(tc, test_timer_lateness_follows_the_timer_length);
+    tcase_add_test(tc, test_wakeup_jitter_spreads_wakeups_never_shortens_them);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -122,7 +122,7 @@ static void cycle_gil(gv_view_t *v)
 
 static void cycle_policy(gv_view_t *v)
 {
-    gv_view_knobs(v)->policy = (gv_view_knobs(v)->policy + 1) % (GS_POLICY_CFS + 1);
+    gv_view_knobs(v)->policy = (gv_view_knobs(v)->policy + 1) % (GS_POLICY_EEVDF + 1);
     gv_view_knobs(v)->set_policy = true;
     knob_changed(v, "OS policy");
 }

@@ -347,7 +347,7 @@ static const char *const help_keys[][2] = {
     {"I, shift + I", "longer / shorter switch interval"},
     {"K, shift + K", "more / fewer cores"},
     {"G", "GIL model: cpython3, cpython2, none"},
-    {"P", "OS policy: fifo, rr, priority, cfs"},
+    {"P", "OS policy: fifo, rr, priority, cfs, eevdf"},
     {"C", "compare with the other GIL model, stacked"},
     {"O", "open a scenario from scenarios/ (or drop a file)"},
     {"R", "reload the file (it is also watched)"},

@@ -12,14 +12,15 @@ void gs_machine_defaults(gs_machine_t *m)
 {
     memset(m, 0, sizeof *m);
     m->cores = 2;
-    m->policy = GS_POLICY_CFS;
+    m->policy = GS_POLICY_EEVDF;             /* Linux 6.6 and later */
     m->timeslice_ns = 4000000;               /* CONFIG_HZ=250 tick */
     m->cfs_latency_ns = 6000000;             /* sysctl_sched_latency */
     m->cfs_min_granularity_ns = 750000;      /* sysctl_sched_min_granularity */
     m->cfs_wakeup_granularity_ns = 1000000;  /* sysctl_sched_wakeup_granularity */
+    m->tick_ns = 4000000;                    /* CONFIG_HZ=250 */
     m->context_switch_ns = 2000;
     m->wakeup_latency_ns = 20000;
-    m->timer_slack_ns = 0;
+    m->timer_slack_ns = 50000;               /* PR_GET_TIMERSLACK of a normal thread */
     m->futex_ns = 1000;
     m->requester_first_pct = 50;
 }
@@ -445,8 +446,28 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
     if (m->machine.context_switch_ns < 0 || m->machine.wakeup_latency_ns < 0 ||
         m->machine.cfs_wakeup_granularity_ns < 0 ||
         m->machine.timer_slack_ns < 0 || m->machine.futex_ns < 0 ||
-        m->machine.timer_jitter_ns < 0)
+        m->machine.timer_jitter_ns < 0 || m->machine.wakeup_jitter_ns < 0)
         return fail(err, "machine", "costs and latencies must be >= 0");
+    if (m->machine.eevdf_slice_ns < 0 || m->machine.tick_ns < 0)
+        return fail(err, "machine", "eevdf_slice and tick must be >= 0");
+    if (m->machine.n_wake_curve < 0 || m->machine.n_wake_curve > GS_WAKE_CURVE_MAX)
+        return fail(err, "machine.wakeup_idle", "has at most 8 points");
+    for (int i = 0; i < m->machine.n_wake_curve; i++) {
+        if (m->machine.wake_idle_ns[i] < 0 || m->machine.wake_latency_ns[i] < 0)
+            return fail(err, "machine.wakeup_idle", "idle depths and latencies must be >= 0");
+        if (i > 0 && m->machine.wake_idle_ns[i] <= m->machine.wake_idle_ns[i - 1])
+            return fail(err, "machine.wakeup_idle",
+                        "idle depths must grow from one point to the next");
+    }
+    if (m->machine.n_timer_curve < 0 || m->machine.n_timer_curve > GS_WAKE_CURVE_MAX)
+        return fail(err, "machine.timer_late", "has at most 8 points");
+    for (int i = 0; i < m->machine.n_timer_curve; i++) {
+        if (m->machine.timer_len_ns[i] < 0 || m->machine.timer_late_ns[i] < 0)
+            return fail(err, "machine.timer_late", "lengths and latenesses must be >= 0");
+        if (i > 0 && m->machine.timer_len_ns[i] <= m->machine.timer_len_ns[i - 1])
+            return fail(err, "machine.timer_late",
+                        "timer lengths must grow from one point to the next");
+    }
     if (m->machine.requester_first_pct < 0 || m->machine.requester_first_pct > 100)
         return fail(err, "machine.requester_first", "must be from 0 to 1");
     if (m->n_processes < 1)
@@ -493,8 +514,8 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
 
 const char *gs_policy_name(gs_policy_t p)
 {
-    static const char *const names[] = {"fifo", "rr", "priority", "cfs"};
-    return (unsigned)p < 4 ? names[p] : "?";
+    static const char *const names[] = {"fifo", "rr", "priority", "cfs", "eevdf"};
+    return (unsigned)p < 5 ? names[p] : "?";
 }
 
 const char *gs_gil_name(gs_gil_kind_t g)

@@ -39,12 +39,14 @@ int cli_fit(const char *cmd, const char *rec, const gs_fit_opts_t *o, char **jso
     gs_model_free(m);
     if (rc == 0)
         return EXIT_OK;
-    fprintf(stderr, "gilsim %s: %s: the fitted scenario does not load (a bug in gilsim fit; "
-                    "please report it with the recording):\n", cmd, rec);
+    fprintf(stderr, "gilsim %s: %s: the fitted scenario does not load:\n", cmd, rec);
     gs_diag_print(&d, stderr);
+    fprintf(stderr, "gilsim %s: where that names a limit (the file's 4 MiB, the ops in "
+                    "memory), fit without --exact or record a shorter run; anything else is a "
+                    "bug in gilsim fit: please report it with the recording\n", cmd);
     free(*json);
     *json = NULL;
-    return EXIT_STOPPED;
+    return EXIT_USAGE;
 }
 
 int cmd_fit(int argc, char **argv)

@@ -129,8 +129,8 @@ static step_res_t step_block(gs_engine_t *e, gs_thr_t *t)
     t->in_wait = true;
     gs__os_block(e, t, t->req.kind == RQ_SLEEP ? BLK_SLEEP : BLK_IO, -1);
     /* a sleep is a timer and ends late by the timer slack; I/O completes
-     * when the device says so */
-    int64_t slack = t->req.kind == RQ_SLEEP ? gs__timer_late(e) : 0;
+     * when the device says so; a timer's lateness may depend on its length */
+    int64_t slack = t->req.kind == RQ_SLEEP ? gs__timer_late(e, t->req.ns) : 0;
     gs__thr_timer(e, t, e->now + t->req.ns + slack);
     return STEP_WAIT;
 }
@@ -572,6 +572,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     for (int p = 0; p < m->n_processes; p++)
         gs__gil_init(e, &e->gils[p], p);
     gs__rng_seed(&e->timer_rng, m->seed, UINT64_C(2) << 32);
+    gs__rng_seed(&e->wake_rng, m->seed, UINT64_C(3) << 32);
     for (int i = 0; i < m->n_queues; i++)
         e->queues[i].len = m->queues[i].initial;
     gs__os_init(e);

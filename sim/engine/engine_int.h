@@ -251,7 +251,13 @@ struct gs_ctx {
     /* scheduler */
     uint64_t tgen;        /* kernel.c: timer generation; bump to cancel EV_TIMER */
     uint64_t ready_seq;   /* os.c: FIFO order in the ready queue */
-    int64_t vruntime;     /* os.c: cfs, weighted ns */
+    int64_t vruntime;     /* os.c: cfs and eevdf, weighted ns */
+    int64_t deadline;     /* os.c: eevdf virtual deadline (vruntime + slice) */
+    int64_t vprot;        /* os.c: eevdf, ON: its deadline when it got the core;
+                             until its vruntime reaches it, it keeps the core
+                             while eligible (RUN_TO_PARITY) */
+    int64_t vlag;         /* os.c: eevdf lag (average vruntime - own) when it
+                             last left the run queue */
     int weight;           /* engine_new: cfs weight from priority (nice = -priority) */
     int ready_idx;        /* os.c: position in e->ready, -1 if not there */
 
@@ -268,6 +274,7 @@ typedef struct gs_core {
     int last_thread;   /* last thread that ran here, -1 none */
     uint64_t gen;      /* bump to cancel EV_CORE */
     int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
+    int64_t idle_since_ns; /* IDLE: since when (the idle depth of a wake-up) */
 } gs_core_t;
 
 /* A list of waiting threads in FIFO order (by the seq they were added with). */
@@ -368,6 +375,7 @@ struct gs_engine {
     int cpu;  /* pinned CPU or -1 */
     int spin; /* sem_trywait attempts before sem_wait */
     gs_rng_t timer_rng; /* timer jitter (os.c), drawn only when there is some */
+    gs_rng_t wake_rng;  /* wake-up jitter (os.c), likewise */
 };
 
 /* limits.c */
@@ -423,7 +431,7 @@ void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */
 void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
 /* How late a timed wait ends: the timer slack, plus a draw in
  * [0, timer_jitter] when there is jitter (nothing is drawn otherwise). */
-int64_t gs__timer_late(gs_engine_t *e);
+int64_t gs__timer_late(gs_engine_t *e, int64_t len); /* a timer of length len */
 
 /* gil.c */
 void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);

@@ -134,7 +134,7 @@ static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
         t->cv_consumed = false;
         t->cv_asleep_ns = e->now + e->m->machine.futex_ns;
         t->cv_sleep_seq = g->sleep_seq++;
-        t->cv_deadline_ns = e->now + g->py->switch_interval_ns + gs__timer_late(e);
+        t->cv_deadline_ns = e->now + g->py->switch_interval_ns + gs__timer_late(e, g->py->switch_interval_ns);
     }
     gs__os_block(e, t, BLK_GIL, -1);
     if (cv(g))

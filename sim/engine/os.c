@@ -22,11 +22,32 @@
  *             thread is placed at no less than min_vruntime - latency/2
  *             (sleeper credit) and preempts the running thread whose
  *             vruntime exceeds its own by more than wakeup_granularity.
+ *   eevdf     (Linux 6.6+) V = the weight-averaged vruntime of the runnable
+ *             threads; a thread is eligible when its vruntime <= V; pick the
+ *             eligible one with the earliest virtual deadline (vruntime +
+ *             slice x 1024 / weight). On leaving the queue a thread keeps its
+ *             lag V - vruntime (clamped); it comes back at V - lag if the lag
+ *             is positive, and at max(own, V) if not (6.12's delayed dequeue
+ *             with the lag zeroed once V has caught up). The running thread
+ *             keeps its core until its deadline (RUN_TO_PARITY), then gets a
+ *             new one and yields to an eligible thread with an earlier one; a
+ *             waking thread preempts a running thread that is no longer
+ *             eligible or has used its slice, if it is the pick.
+ *   tick      cfs and eevdf look at a slice only on the scheduler tick (every
+ *             tick_ns, the same instants on every core): a slice ends at the
+ *             first tick after it is used up. tick_ns = 0: exactly.
+ * Wake-up latency onto an idle core: wakeup_latency, or the machine's curve
+ * of latency against the core's idle depth (time since it went idle), plus a
+ * seeded draw from 0 to wakeup_jitter.
  * Invariants: a core has at most one thread; a thread is in the ready queue
  * iff READY; cfs_nr counts the threads that are not OFF.
  * Source: Linux kernel/sched/fair.c (place_entity, check_preempt_wakeup,
- * sched_slice), documented in docs/model.md. Costs: pick is an O(ready) scan,
- * fine for the hundreds of runnable threads a lesson has. */
+ * sched_slice; for eevdf avg_vruntime, entity_eligible, pick_eevdf,
+ * update_deadline, update_entity_lag, wakeup_preempt_fair) and
+ * kernel/sched/features.h (RUN_TO_PARITY, PLACE_LAG, DELAY_DEQUEUE,
+ * DELAY_ZERO), documented in docs/model.md. Costs: pick is an O(ready) scan
+ * (eevdf adds an O(cores + ready) average), fine for the hundreds of
+ * runnable threads a lesson has. */
 #include "engine_int.h"
 
 #include <stdlib.h>
@@ -57,12 +78,15 @@ static void set_os(gs_engine_t *e, gs_thr_t *t, os_state_t s)
 
 /* ---- ready queue ------------------------------------------------------ */
 
+static void arm_ticks(gs_engine_t *e, const gs_thr_t *t);
+
 static void ready_push(gs_engine_t *e, gs_thr_t *t)
 {
     GS_ASSERT(t->ready_idx < 0 && e->n_ready < e->cap_ready);
     t->ready_seq = e->ready_seq++;
     t->ready_idx = e->n_ready;
     e->ready[e->n_ready++] = t;
+    arm_ticks(e, t);
 }
 
 static void ready_remove(gs_engine_t *e, gs_thr_t *t)
@@ -92,13 +116,143 @@ static bool better(const gs_engine_t *e, const gs_thr_t *a, const gs_thr_t *b)
     return a->ready_seq < b->ready_seq;
 }
 
-static gs_thr_t *ready_best(const gs_engine_t *e)
+/* ---- eevdf ----------------------------------------------------------- */
+
+static int64_t eevdf_slice(const gs_engine_t *e)
 {
+    const gs_machine_t *m = mach(e);
+    if (m->eevdf_slice_ns > 0)
+        return m->eevdf_slice_ns;
+    /* sysctl_sched_base_slice 0.75 ms, scaled by 1 + ilog2(cpus), cpus <= 8
+     * (SCHED_TUNABLESCALING_LOG) */
+    int cpus = e->n_cores < 8 ? e->n_cores : 8, lg = 0;
+    while ((2 << lg) <= cpus)
+        lg++;
+    return 750000 * (int64_t)(1 + lg);
+}
+
+static int64_t vslice(const gs_engine_t *e, const gs_thr_t *t)
+{
+    return eevdf_slice(e) * 1024 / t->weight;
+}
+
+/* V: the weighted average vruntime of the runnable threads (on a core or
+ * ready), not counting `skip`; the running ones accounted first. With nobody
+ * runnable, the queue's floor. Offsets from the first one keep it small. */
+static int64_t avg_vruntime_w(gs_engine_t *e, const gs_thr_t *skip, int64_t *load)
+{
+    int64_t base = 0, sum = 0, w = 0;
+    bool any = false;
+    for (int i = 0; i < e->n_cores + e->n_ready; i++) {
+        gs_thr_t *t = i < e->n_cores ? e->cores[i].cur : e->ready[i - e->n_cores];
+        if (!t || t == skip)
+            continue;
+        if (i < e->n_cores)
+            gs__os_account(e, t);
+        if (!any) {
+            base = t->vruntime;
+            any = true;
+        }
+        sum += (t->vruntime - base) * t->weight;
+        w += t->weight;
+    }
+    *load = w;
+    if (!any)
+        return e->min_vruntime;
+    int64_t v = base + sum / w;
+    if (v > e->min_vruntime)
+        e->min_vruntime = v;
+    return v;
+}
+
+static int64_t avg_vruntime(gs_engine_t *e, const gs_thr_t *skip)
+{
+    int64_t load;
+    return avg_vruntime_w(e, skip, &load);
+}
+
+/* pick_eevdf over the ready queue: the eligible thread with the earliest
+ * deadline; if none is eligible (V counts the running ones), the least
+ * vruntime. */
+static gs_thr_t *eevdf_best(const gs_engine_t *e, int64_t V)
+{
+    gs_thr_t *best = NULL, *least = NULL;
+    for (int i = 0; i < e->n_ready; i++) {
+        gs_thr_t *t = e->ready[i];
+        if (!least || t->vruntime < least->vruntime ||
+            (t->vruntime == least->vruntime && t->ready_seq < least->ready_seq))
+            least = t;
+        if (t->vruntime > V)
+            continue;
+        if (!best || t->deadline < best->deadline ||
+            (t->deadline == best->deadline && t->ready_seq < best->ready_seq))
+            best = t;
+    }
+    return best ? best : least;
+}
+
+static gs_thr_t *ready_best(gs_engine_t *e)
+{
+    if (mach(e)->policy == GS_POLICY_EEVDF)
+        return e->n_ready ? eevdf_best(e, avg_vruntime(e, NULL)) : NULL;
     gs_thr_t *best = NULL;
     for (int i = 0; i < e->n_ready; i++)
         if (!best || better(e, e->ready[i], best))
             best = e->ready[i];
     return best;
+}
+
+/* update_entity_lag: t leaves the run queue (blocks or exits). */
+static void eevdf_leave(gs_engine_t *e, gs_thr_t *t)
+{
+    int64_t lag = avg_vruntime(e, NULL) - t->vruntime;
+    int64_t lim = 2 * vslice(e, t), tick = mach(e)->tick_ns * 1024 / t->weight;
+    if (tick > lim)
+        lim = tick;
+    t->vlag = lag > lim ? lim : lag < -lim ? -lim : lag;
+}
+
+/* place_entity: t comes back to the run queue (it is still OFF). */
+static void eevdf_place(gs_engine_t *e, gs_thr_t *t)
+{
+    int64_t load;
+    int64_t V = avg_vruntime_w(e, t, &load);
+    if (t->last_core < 0) {
+        /* a new thread: no lag, half a slice to its first deadline
+         * (PLACE_DEADLINE_INITIAL) */
+        t->vruntime = V;
+        t->deadline = V + vslice(e, t) / 2;
+        return;
+    }
+    if (t->vlag >= 0) {
+        /* joining moves V towards it by w / (W + w) of its lag: inflate the
+         * lag so that it keeps the lag it left with (PLACE_LAG) */
+        int64_t lag = load > 0 ? t->vlag * (load + t->weight) / load : t->vlag;
+        t->vruntime = V - lag;
+    } else if (t->vruntime < V) {
+        /* delayed dequeue: it stayed queued until it was eligible again, then
+         * left with its lag zeroed (DELAY_ZERO) */
+        t->vruntime = V;
+    } else {
+        return; /* still queued with its negative lag: requeued as it was */
+    }
+    t->deadline = t->vruntime + vslice(e, t);
+}
+
+/* update_deadline: a thread that used its slice gets a new deadline. */
+static void eevdf_renew(gs_engine_t *e, gs_thr_t *t)
+{
+    if (t->vruntime >= t->deadline)
+        t->deadline = t->vruntime + vslice(e, t);
+}
+
+/* The first scheduler tick at or after `at` (tick_ns = 0: `at` itself). */
+static int64_t tick_after(const gs_engine_t *e, int64_t at)
+{
+    int64_t k = mach(e)->tick_ns;
+    if (k <= 0 || at >= INT64_MAX - k)
+        return at;
+    return (at + k - 1) / k * k;
 }
 
 /* ---- accounting -------------------------------------------------------- */
@@ -149,6 +303,11 @@ static int64_t slice_of(const gs_engine_t *e, const gs_thr_t *t)
     case GS_POLICY_RR:
     case GS_POLICY_PRIORITY:
         return m->timeslice_ns;
+    case GS_POLICY_EEVDF:
+        /* real time until its vruntime reaches its deadline */
+        if (t->deadline <= t->vruntime)
+            return 1;
+        return (t->deadline - t->vruntime) * t->weight / 1024 + 1;
     case GS_POLICY_CFS: {
         int64_t period = m->cfs_latency_ns;
         int64_t nr = e->cfs_nr > 0 ? e->cfs_nr : 1;
@@ -162,12 +321,53 @@ static int64_t slice_of(const gs_engine_t *e, const gs_thr_t *t)
     return INT64_MAX;
 }
 
+/* When the running thread t's slice is next looked at: its end, on the
+ * scheduler tick for the Linux policies. */
+static int64_t slice_end(const gs_engine_t *e, const gs_thr_t *t)
+{
+    int64_t s = slice_of(e, t);
+    if (s == INT64_MAX)
+        return INT64_MAX;
+    gs_policy_t p = mach(e)->policy;
+    if (p == GS_POLICY_CFS || p == GS_POLICY_EEVDF)
+        return tick_after(e, e->now + s);
+    return e->now + s;
+}
+
+/* cfs and eevdf: a core whose thread runs with nobody ready needs no tick
+ * (nothing to compare it with; eevdf renews a used deadline when it is next
+ * compared). */
+static bool tickless(const gs_engine_t *e)
+{
+    gs_policy_t p = mach(e)->policy;
+    return (p == GS_POLICY_CFS || p == GS_POLICY_EEVDF) && e->n_ready == 0;
+}
+
+/* Someone is ready now: the running threads that went without ticks get
+ * one at the next tick (they have used their slice by then or will be
+ * compared anew). */
+static void arm_ticks(gs_engine_t *e, const gs_thr_t *t)
+{
+    gs_policy_t p = mach(e)->policy;
+    if (p != GS_POLICY_CFS && p != GS_POLICY_EEVDF)
+        return;
+    for (int i = 0; i < e->n_cores; i++) {
+        gs_core_t *c = &e->cores[i];
+        if (c->mode != CORE_ON || c->cur == t || c->slice_end_ns != INT64_MAX)
+            continue;
+        c->gen++;
+        c->slice_end_ns = tick_after(e, e->now + 1);
+        gs__ev_push(e, c->slice_end_ns, EV_CORE, c->id, c->gen);
+    }
+}
+
 /* ---- cores ---------------------------------------------------------------- */
 
 static void core_idle(gs_engine_t *e, gs_core_t *c)
 {
     c->cur = NULL;
     c->mode = CORE_IDLE;
+    c->idle_since_ns = e->now;
     c->gen++;
     gs__trace_core(e->trace, c->id, e->now, -1, GS_ST_COUNT, 0);
 }
@@ -203,9 +403,13 @@ static void start_on(gs_engine_t *e, gs_core_t *c)
     c->last_thread = t->id;
     t->last_core = c->id;
     t->seg_start_ns = e->now;
-    int64_t s = slice_of(e, t);
+    if (mach(e)->policy == GS_POLICY_EEVDF) {
+        eevdf_renew(e, t);
+        t->vprot = t->deadline;
+    }
     c->gen++;
-    c->slice_end_ns = s == INT64_MAX ? INT64_MAX : e->now + s;
+    c->slice_end_ns = tickless(e) ? INT64_MAX : slice_end(e, t);
+    int64_t s = c->slice_end_ns;
     if (s != INT64_MAX)
         gs__ev_push(e, c->slice_end_ns, EV_CORE, c->id, c->gen);
     gs__thr_trace(e, t);
@@ -230,6 +434,17 @@ static void preempt(gs_engine_t *e, gs_core_t *c)
 
 static bool slice_over_preempts(gs_engine_t *e, gs_thr_t *t)
 {
+    if (mach(e)->policy == GS_POLICY_EEVDF) {
+        gs__os_account(e, t);
+        eevdf_renew(e, t);
+        if (!e->n_ready)
+            return false;
+        int64_t V = avg_vruntime(e, NULL);
+        gs_thr_t *best = eevdf_best(e, V);
+        if (t->vruntime > V) /* no longer eligible */
+            return best->vruntime <= V || best->vruntime < t->vruntime;
+        return best->vruntime <= V && best->deadline < t->deadline;
+    }
     gs_thr_t *best = ready_best(e);
     if (!best)
         return false;
@@ -243,6 +458,8 @@ static bool slice_over_preempts(gs_engine_t *e, gs_thr_t *t)
     case GS_POLICY_CFS:
         gs__os_account(e, t);
         return best->vruntime < t->vruntime;
+    case GS_POLICY_EEVDF:
+        break;
     }
     return false;
 }
@@ -258,10 +475,10 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c)
         if (slice_over_preempts(e, c->cur)) {
             preempt(e, c);
         } else {
-            int64_t s = slice_of(e, c->cur);
             c->gen++;
-            c->slice_end_ns = e->now + s;
-            gs__ev_push(e, c->slice_end_ns, EV_CORE, c->id, c->gen);
+            c->slice_end_ns = tickless(e) ? INT64_MAX : slice_end(e, c->cur);
+            if (c->slice_end_ns != INT64_MAX)
+                gs__ev_push(e, c->slice_end_ns, EV_CORE, c->id, c->gen);
         }
         break;
     case CORE_IDLE:
@@ -281,9 +498,35 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
     return NULL;
 }
 
-/* The core a waking thread t should preempt, or NULL. */
-static gs_core_t *victim(gs_engine_t *e, const gs_thr_t *t)
+/* wakeup_preempt_fair: t (just queued) preempts the running thread r if r is
+ * no longer eligible or has used the slice it got the core with
+ * (RUN_TO_PARITY protects it until then) and t is the pick, with an earlier
+ * deadline than r's (renewed first if r used it up). */
+static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t)
 {
+    int64_t V = avg_vruntime(e, NULL);
+    if (t->vruntime > V || eevdf_best(e, V) != t)
+        return NULL;
+    gs_core_t *v = NULL;
+    for (int i = 0; i < e->n_cores; i++) {
+        gs_core_t *c = &e->cores[i];
+        if (c->mode != CORE_ON)
+            continue;
+        gs_thr_t *r = c->cur;
+        eevdf_renew(e, r); /* update_curr first */
+        bool protected_ = r->vruntime <= V && r->vruntime < r->vprot;
+        if (!protected_ && t->deadline < r->deadline &&
+            (!v || r->deadline > v->cur->deadline))
+            v = c;
+    }
+    return v;
+}
+
+/* The core a waking thread t should preempt, or NULL. */
+static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t)
+{
+    if (mach(e)->policy == GS_POLICY_EEVDF)
+        return eevdf_victim(e, t);
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
@@ -311,6 +554,29 @@ static gs_core_t *victim(gs_engine_t *e, const gs_thr_t *t)
 
 static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept);
 
+/* How long an idle core takes to run a thread woken onto it: the machine's
+ * curve at the core's idle depth, linear between its points and flat beyond
+ * them; without a curve, wakeup_latency. */
+/* A machine curve at x: linear between its points, flat beyond them. */
+static int64_t curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x)
+{
+    if (x <= xs[0])
+        return ys[0];
+    for (int i = 1; i < n; i++)
+        if (x <= xs[i])
+            return ys[i - 1] + (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / (xs[i] - xs[i - 1]);
+    return ys[n - 1];
+}
+
+static int64_t wake_latency(const gs_engine_t *e, const gs_core_t *c)
+{
+    const gs_machine_t *m = mach(e);
+    if (m->n_wake_curve <= 0)
+        return m->wakeup_latency_ns;
+    return curve_at(m->n_wake_curve, m->wake_idle_ns, m->wake_latency_ns,
+                    e->now - c->idle_since_ns);
+}
+
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
 {
     wake(e, t, false);
@@ -333,6 +599,8 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
     t->blk_obj = -1;
+    if (mach(e)->policy == GS_POLICY_EEVDF)
+        eevdf_place(e, t);
     if (mach(e)->policy == GS_POLICY_CFS) {
         int64_t floor = min_vruntime(e) - mach(e)->cfs_latency_ns / 2;
         if (t->last_core < 0)
@@ -348,8 +616,14 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
         c->gen++;
         t->core = c;
         set_os(e, t, OS_WAKING);
-        gs__ev_push(e, e->now + (own ? 0 : mach(e)->wakeup_latency_ns), EV_CORE, c->id,
-                    c->gen);
+        int64_t lat = 0;
+        if (!own) {
+            lat = wake_latency(e, c);
+            int64_t j = mach(e)->wakeup_jitter_ns;
+            if (j > 0)
+                lat += (int64_t)(gs__rng_next(&e->wake_rng) % ((uint64_t)j + 1));
+        }
+        gs__ev_push(e, e->now + lat, EV_CORE, c->id, c->gen);
         gs__thr_trace(e, t);
         return;
     }
@@ -361,9 +635,12 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
         preempt(e, v);
 }
 
-int64_t gs__timer_late(gs_engine_t *e)
+int64_t gs__timer_late(gs_engine_t *e, int64_t len)
 {
-    int64_t late = mach(e)->timer_slack_ns, j = mach(e)->timer_jitter_ns;
+    const gs_machine_t *m = mach(e);
+    int64_t late = m->timer_slack_ns, j = m->timer_jitter_ns;
+    if (m->n_timer_curve > 0)
+        late += curve_at(m->n_timer_curve, m->timer_len_ns, m->timer_late_ns, len);
     if (j > 0)
         late += (int64_t)(gs__rng_next(&e->timer_rng) % ((uint64_t)j + 1));
     return late;
@@ -374,6 +651,8 @@ static void leave_core(gs_engine_t *e, gs_thr_t *t)
     t->debt_ns = 0; /* a futex call it had still to finish ends as it blocks */
     GS_ASSERT(t->os == OS_ON);
     gs__os_account(e, t);
+    if (mach(e)->policy == GS_POLICY_EEVDF)
+        eevdf_leave(e, t);
     gs_core_t *c = t->core;
     t->core = NULL;
     set_os(e, t, OS_OFF);

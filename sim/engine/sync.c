@@ -232,12 +232,39 @@ static step_res_t step_unlock(gs_engine_t *e, gs_thr_t *t, int i)
     return STEP_NEXT;
 }
 
+/* What a waiter checked with the GIL held still fails as it is about to
+ * block. Between that check and the block the thread dropped the GIL, and
+ * (on a busy core) others may have run: a put, a set or an end that came
+ * then woke nobody, since this thread was not yet a waiter. CPython checks
+ * and waits under the Condition's own lock (queue.Queue, Event.wait) or the
+ * thread state lock (join), so nothing can come between: without this
+ * re-check the model lost that wake-up (a queue with items and its getters
+ * all waiting, on one core). */
+static bool still_waits(const gs_engine_t *e, const gs_thr_t *t, blk_t why, int obj)
+{
+    switch (why) {
+    case BLK_QUEUE: {
+        const gs_queue_t *q = &e->queues[obj];
+        int max = e->m->queues[obj].maxsize;
+        return t->req.kind == RQ_PUT ? max > 0 && q->len >= max : q->len == 0;
+    }
+    case BLK_EVENT:
+        return !e->events[obj].flag;
+    case BLK_JOIN:
+        return !e->thr[obj].finished;
+    default:
+        return true;
+    }
+}
+
 static step_res_t step_wait(gs_engine_t *e, gs_thr_t *t, gs_waitq_t *q, blk_t why, int obj)
 {
     if (t->in_wait) {
         t->in_wait = false;
         return STEP_NEXT;
     }
+    if (!still_waits(e, t, why, obj))
+        return STEP_NEXT; /* take the GIL back and re-check with it held */
     block_on(e, t, q, why, obj);
     if (why == BLK_JOIN)
         gs__sync_cycle(e, t);

@@ -15,7 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUEUE_NAME "queue"
+/* "queue" when there is one, else "queue-1", "queue-2"... */
+static const char *queue_name(const fscenario_t *f, int q, char *buf, size_t n)
+{
+    if (f->n_queues <= 1)
+        snprintf(buf, n, "queue");
+    else
+        snprintf(buf, n, "queue-%d", q + 1);
+    return buf;
+}
 #define LINE_MAX_COLS 96
 
 typedef struct sbuf {
@@ -78,6 +86,7 @@ static cJSON *dur_of(const fop_t *op)
 
 static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
 {
+    char qn[24];
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; a && i < n; i++) {
         const fop_t *op = &v[i];
@@ -90,8 +99,8 @@ static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
             cJSON_AddItemToObject(o, "c_call", dur_of(op));
             cJSON_AddBoolToObject(o, "releases_gil", !op->keeps_gil);
             break;
-        case FOP_PUT: cJSON_AddStringToObject(o, "put", QUEUE_NAME); break;
-        case FOP_GET: cJSON_AddStringToObject(o, "get", QUEUE_NAME); break;
+        case FOP_PUT: cJSON_AddStringToObject(o, "put", queue_name(f, op->target, qn, sizeof qn)); break;
+        case FOP_GET: cJSON_AddStringToObject(o, "get", queue_name(f, op->target, qn, sizeof qn)); break;
         case FOP_START: cJSON_AddStringToObject(o, "start", f->th[op->target].name); break;
         case FOP_JOIN: cJSON_AddStringToObject(o, "join", f->th[op->target].name); break;
         case FOP_REPEAT:
@@ -158,16 +167,28 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
 static char *description(const gsr_recording_t *r, const fscenario_t *f)
 {
     sbuf_t b = {0};
-    char b1[32];
+    char b1[32], costs[400], c1[32], c2[32], c3[32], c4[32];
+    if (f->calibrated)
+        snprintf(costs, sizeof costs,
+                 "Machine costs measured on the host at record time: wake-up latency %s, "
+                 "context switch %s, timer slack %s and jitter %s (a 1 ms sleep ended %s late).",
+                 human(f->wakeup_ns, c1, sizeof c1), human(f->context_switch_ns, c2, sizeof c2),
+                 human(f->timer_slack_ns, c3, sizeof c3), human(f->timer_jitter_ns, c4, sizeof c4),
+                 human(r->cal_wake_cold_ns, b1, sizeof b1));
+    else
+        snprintf(costs, sizeof costs,
+                 "Machine costs (wake-up latency, context switch, timer slack) are gilsim's "
+                 "defaults: the recording holds no calibration of them (recorded by an older "
+                 "gilsim).");
     sb_printf(&b, "Fitted by gilsim fit from the recording %s: `%.300s`, recorded %s with "
                   "Python %d.%d (%s) on %d cores, %s long. Each thread's Python work between "
                   "two voluntary releases is one cpu op; I/O, sleeps and C calls keep their "
-                  "measured durations without the GIL wait after them (the model's part). "
-                  "Machine costs (wake-up latency, context switch, timer slack) are gilsim's "
-                  "defaults: the recording holds no calibration of them.",
+                  "measured durations without the GIL wait after them (the model's part), "
+                  "less what the model adds after each (the wake-up latency; for a sleep, "
+                  "the timer's slack and jitter too). %s",
               r->path, r->command, *r->recorded_at ? r->recorded_at : "(no date)", r->py_major,
               r->py_minor, *r->executable ? r->executable : "?", r->cores ? r->cores : 1,
-              human(r->duration_ns, b1, sizeof b1));
+              human(r->duration_ns, b1, sizeof b1), costs);
     size_t keep = 3800; /* the scenario's description holds 4000 bytes */
     int shown = 0;
     for (int i = 0; i < f->n_threads; i++) {
@@ -190,10 +211,15 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
     }
     sb_printf(&b, "%s", "\nApproximated:");
     size_t n0 = b.n;
-    if (f->queue_used)
-        sb_printf(&b, " every Queue.put/get is on one queue \"%s\" (the recording does not "
-                      "say which queue)%s;", QUEUE_NAME,
-                  f->queue_maxsize ? ", its maxsize the most items seen in it" : ", unbounded");
+    if (f->n_queues == 1)
+        sb_printf(&b, " every Queue.put/get is on one queue \"queue\" (the recording does not "
+                      "say which queue)%s;",
+                  f->queue_maxsize[0] ? ", its maxsize the most items seen in it" : ", unbounded");
+    if (f->n_queues > 1)
+        sb_printf(&b, " the recording does not say which queue a Queue.put/get was on: %d queues "
+                      "are told apart by who woke whom (a get that blocked returned after another "
+                      "thread's put, a full put after another thread's get), a maxsize is the most "
+                      "items seen in a queue whose put blocked;", f->n_queues);
     if (approx)
         sb_printf(&b, " %" PRId64 " waits on locks, events or conditions whose other side the "
                       "recording does not show are sleeps of the time they blocked (they do "
@@ -254,6 +280,12 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
     cJSON_AddItemToObject(root, "until", dur(until));
     cJSON *mach = cJSON_AddObjectToObject(root, "machine");
     cJSON_AddNumberToObject(mach, "cores", r->cores >= 1 && r->cores <= 1024 ? r->cores : 1);
+    if (f->calibrated) {
+        cJSON_AddItemToObject(mach, "context_switch", dur(f->context_switch_ns));
+        cJSON_AddItemToObject(mach, "wakeup_latency", dur(f->wakeup_ns));
+        cJSON_AddItemToObject(mach, "timer_slack", dur(f->timer_slack_ns));
+        cJSON_AddItemToObject(mach, "timer_jitter", dur(f->timer_jitter_ns));
+    }
     cJSON *py = cJSON_AddObjectToObject(root, "python");
     if (r->py_major == 3 && r->py_minor >= 2 && r->py_minor <= 15) {
         char v[16];
@@ -263,10 +295,13 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
     }
     if (r->switch_interval_ns > 0)
         cJSON_AddItemToObject(py, "switch_interval", dur(r->switch_interval_ns));
-    if (f->queue_used) {
+    if (f->n_queues) {
         cJSON *q = cJSON_AddObjectToObject(root, "queues");
-        cJSON *one = cJSON_AddObjectToObject(q, QUEUE_NAME);
-        cJSON_AddNumberToObject(one, "maxsize", (double)f->queue_maxsize);
+        char qn[24];
+        for (int k = 0; k < f->n_queues; k++) {
+            cJSON *one = cJSON_AddObjectToObject(q, queue_name(f, k, qn, sizeof qn));
+            cJSON_AddNumberToObject(one, "maxsize", (double)f->queue_maxsize[k]);
+        }
     }
     cJSON *ths = cJSON_AddArrayToObject(root, "threads");
     for (int i = 0; i < f->n_threads; i++) {

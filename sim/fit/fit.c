@@ -14,13 +14,12 @@
  *    code the recording did not name: a c_call releasing the GIL).
  * Then each span becomes an op: time.sleep -> sleep, I/O -> io, other C ->
  * c_call (keeping the GIL when it did not release it), Queue.put/get -> put
- * and get on one queue, Thread.join -> join of the thread that ended just
+ * and get on the queue queues.c tells it was on, Thread.join -> join of the thread that ended just
  * before it returned, the Event.wait inside Thread.start that covers another
  * thread's first event -> start of that thread. Waits whose other side the
  * recording does not show (which lock, which event, which condition) are
  * fitted as sleeps of the time they blocked, and counted in the
- * description. The queue's maxsize is the most items it held at once when a
- * put ever blocked, else unbounded. */
+ * description. */
 #include "gilsim/fit.h"
 #include "fit_int.h"
 #include "recfile_int.h"
@@ -33,6 +32,8 @@ typedef struct span_ref {
     int ev;        /* event index in the thread, or -1 for an unnamed off interval */
     int64_t off;   /* time off the GIL inside (voluntary release .. ask) */
     bool released; /* an off interval starts inside */
+    int64_t rel, wake; /* the last one inside: its start (a release of the GIL)
+                          and end (an ask for it again) */
 } span_ref_t;
 
 typedef struct hold {
@@ -46,12 +47,8 @@ typedef struct tinfo {
     size_t n_holds;
     span_ref_t *items;
     size_t n_items;
+    int *qop;            /* per item: its index in fit_t.q, or -1 */
 } tinfo_t;
-
-typedef struct qev {
-    int64_t t;
-    int d; /* +1 put, -1 get */
-} qev_t;
 
 typedef struct fit {
     const gsr_recording_t *r;
@@ -59,9 +56,8 @@ typedef struct fit {
     size_t n_req;
     tinfo_t *ti;
     fscenario_t *f;
-    qev_t *q;
-    size_t n_q, cap_q;
-    bool put_blocked;
+    fq_op_t *q;      /* every queue operation */
+    size_t n_q;
 } fit_t;
 
 static int cmp_span(const void *a, const void *b)
@@ -70,14 +66,6 @@ static int cmp_span(const void *a, const void *b)
     if (x->t0 != y->t0)
         return x->t0 < y->t0 ? -1 : 1;
     return (x->t1 < y->t1) - (x->t1 > y->t1); /* the longer (outer) first */
-}
-
-static int cmp_qev(const void *a, const void *b)
-{
-    const qev_t *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->d - y->d; /* a get before a put at the same ns */
 }
 
 /* Time held in [a, b). holds are sorted and disjoint. */
@@ -182,7 +170,7 @@ static int scan_thread(fit_t *F, int i)
                 t->holds[t->n_holds++] = (hold_t){hs, e->t};
                 int64_t q = F->r->calls_all ? -1 : late_request(F, hs, e->t);
                 if (q >= 0)
-                    spans[n_sp++] = (span_ref_t){q, e->t, EV_INFERRED_C, 0, false};
+                    spans[n_sp++] = (span_ref_t){q, e->t, EV_INFERRED_C, 0, false, 0, 0};
             }
             hs = -1;
             if (e->why == GSR_WHY_EXIT)
@@ -196,7 +184,7 @@ static int scan_thread(fit_t *F, int i)
         case GSR_PY:
         case GSR_CALL:
         case GSR_WAIT:
-        case GSR_LOCK_WAIT: spans[n_sp++] = (span_ref_t){e->t, e->t1, (int)k, 0, false}; break;
+        case GSR_LOCK_WAIT: spans[n_sp++] = (span_ref_t){e->t, e->t1, (int)k, 0, false, 0, 0}; break;
         default: break;
         }
     }
@@ -237,6 +225,10 @@ static int scan_thread(fit_t *F, int i)
         if (s < n_out && spans[s].t0 <= offs[k].t1) {
             spans[s].off += offs[k].t1 - offs[k].t0;
             spans[s].released = true;
+            if (offs[k].t1 >= spans[s].wake) {
+                spans[s].rel = offs[k].t0;
+                spans[s].wake = offs[k].t1;
+            }
         } else {
             offs[k].off = offs[k].t1 - offs[k].t0;
             t->items[t->n_items++] = offs[k]; /* C that no span named */
@@ -251,31 +243,45 @@ static int scan_thread(fit_t *F, int i)
     return 0;
 }
 
-/* The thread whose first event an Event.wait of another thread covers is
- * started there (Thread.start waits on an Event until the new thread runs). */
+/* Thread.start creates the thread, then waits on an Event until the new
+ * thread runs: the starter of thread c is the thread whose Event.wait ends
+ * after c's first event and begins closest to it (at or before it, or up to
+ * START_SLACK_NS after: the new thread may run before its parent reaches
+ * the wait). */
+#define START_SLACK_NS 10000000
+
 static void match_starts(fit_t *F)
 {
     int nt = F->r->n_threads;
     for (int c = 1; c < nt; c++) {
-        int64_t ts = F->ti[c].start;
-        for (int s = 0; s < nt && F->f->th[c].starter < 0; s++) {
+        int64_t ts = F->ti[c].start, best_d = INT64_MAX;
+        int best_s = -1;
+        size_t best_k = 0;
+        for (int s = 0; s < nt; s++) {
             if (s == c)
                 continue;
             const tinfo_t *t = &F->ti[s];
             for (size_t k = 0; k < t->n_items; k++) {
                 const span_ref_t *it = &t->items[k];
-                if (it->ev < 0 || it->t0 > ts)
+                if (it->ev < 0 || it->t0 > ts + START_SLACK_NS)
                     continue;
                 const gsr_event_t *e = &F->r->threads[s].ev[it->ev];
                 if (e->kind != GSR_WAIT || e->cat != GSR_CAT_EVENT || e->t1 < ts ||
                     t->starts[it->ev] >= 0)
                     continue;
-                t->starts[it->ev] = c;
-                F->f->th[c].starter = s;
-                break;
+                int64_t d = it->t0 > ts ? it->t0 - ts : 0;
+                if (d < best_d) {
+                    best_d = d;
+                    best_s = s;
+                    best_k = k;
+                }
             }
         }
         fthread_t *ft = &F->f->th[c];
+        if (best_s >= 0) {
+            F->ti[best_s].starts[F->ti[best_s].items[best_k].ev] = c;
+            ft->starter = best_s;
+        }
         ft->autostart = ft->starter < 0;
         if (ft->starter < 0) {
             ft->start_at = ts;
@@ -316,19 +322,77 @@ static int push(fit_t *F, int i, fop_t op)
     return fop_push(&ft->ops, &op);
 }
 
-static int queue_op(fit_t *F, int64_t t, int d)
+/* What the model adds to a sleep or an I/O call of the scenario before the
+ * thread asks for the GIL again: a timer ends late by the slack and half the
+ * jitter on average, and the woken thread waits the wake-up latency for an
+ * idle core. The recording's release-to-ask time holds the real ones, so the
+ * op is that time less the model's (so the replay's release-to-ask is the
+ * recorded one). */
+static int64_t model_adds(const fscenario_t *f, int kind)
 {
-    if (F->n_q == F->cap_q) {
-        size_t nc = F->cap_q ? F->cap_q * 2 : 256;
-        qev_t *nq = realloc(F->q, nc * sizeof *nq);
-        if (!nq)
+    if (kind == FOP_SLEEP)
+        return f->timer_slack_ns + f->timer_jitter_ns / 2 + f->wakeup_ns;
+    return kind == FOP_IO ? f->wakeup_ns : 0;
+}
+
+static int64_t less_model(const fscenario_t *f, int kind, int64_t d)
+{
+    d -= model_adds(f, kind);
+    return d > 0 ? d : 0;
+}
+
+/* The machine's costs: from the recording's calibration, else the defaults
+ * (docs/scenarios.md). tests/reality/scenarios.py sets the same keys from
+ * the same measurements. */
+static void machine_costs(const gsr_recording_t *r, fscenario_t *f)
+{
+    f->wakeup_ns = 20000;
+    f->context_switch_ns = 2000;
+    if (!r->has_calibration)
+        return;
+    f->calibrated = true;
+    f->wakeup_ns = r->cal_wake_hot_ns < r->cal_wake_cold_ns ? r->cal_wake_hot_ns
+                                                            : r->cal_wake_cold_ns;
+    f->context_switch_ns = r->cal_context_switch_ns;
+    f->timer_jitter_ns = r->cal_timer_jitter_ns;
+    int64_t slack = r->cal_wake_cold_ns - f->wakeup_ns - f->timer_jitter_ns / 2;
+    f->timer_slack_ns = slack > 0 ? slack : 0;
+}
+
+/* A Queue.put or Queue.get. */
+static bool queue_op_of(const gsr_event_t *e)
+{
+    return e->kind == GSR_WAIT && e->cat == GSR_CAT_QUEUE && e->name &&
+           (strstr(e->name, "put") || strstr(e->name, "get"));
+}
+
+/* Every thread's queue operations, then which queue each was on. */
+static int match_queues(fit_t *F)
+{
+    size_t n = 0;
+    for (int i = 0; i < F->r->n_threads; i++)
+        n += F->ti[i].n_items;
+    F->q = malloc((n + 1) * sizeof *F->q);
+    if (!F->q)
+        return -1;
+    for (int i = 0; i < F->r->n_threads; i++) {
+        tinfo_t *t = &F->ti[i];
+        t->qop = malloc((t->n_items + 1) * sizeof *t->qop);
+        if (!t->qop)
             return -1;
-        F->q = nq;
-        F->cap_q = nc;
+        for (size_t k = 0; k < t->n_items; k++) {
+            const span_ref_t *it = &t->items[k];
+            t->qop[k] = -1;
+            if (it->ev < 0 || !queue_op_of(&F->r->threads[i].ev[it->ev]))
+                continue;
+            const gsr_event_t *e = &F->r->threads[i].ev[it->ev];
+            t->qop[k] = (int)F->n_q;
+            F->q[F->n_q++] = (fq_op_t){.thread = i, .put = strstr(e->name, "put") != NULL,
+                                       .blocked = it->released, .t0 = e->t, .t1 = e->t1,
+                                       .rel = it->rel, .wake = it->wake};
+        }
     }
-    F->q[F->n_q++] = (qev_t){t, d};
-    F->f->queue_used = true;
-    return 0;
+    return F->n_q ? fit_queues(F->q, F->n_q, F->r->n_threads, F->f) : 0;
 }
 
 /* The op of one item. */
@@ -356,19 +420,16 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
             op.kind = e->cat == GSR_CAT_SLEEP ? FOP_SLEEP
                       : e->cat == GSR_CAT_IO  ? FOP_IO
                                               : FOP_CCALL;
+            op.dur = less_model(F->f, op.kind, op.dur);
         }
         return push(F, i, op);
     }
     if (e->kind == GSR_WAIT && F->ti[i].starts[it->ev] >= 0)
         return push(F, i, (fop_t){.kind = FOP_START, .target = F->ti[i].starts[it->ev]});
-    if (e->kind == GSR_WAIT && e->cat == GSR_CAT_QUEUE && e->name &&
-        (strstr(e->name, "put") || strstr(e->name, "get"))) {
-        bool put = strstr(e->name, "put") != NULL;
-        if (put && it->released)
-            F->put_blocked = true;
-        if (queue_op(F, e->t1, put ? 1 : -1) != 0)
-            return -1;
-        return push(F, i, (fop_t){.kind = put ? FOP_PUT : FOP_GET, .target = -1});
+    if (queue_op_of(e)) {
+        int q = F->ti[i].qop[it - F->ti[i].items];
+        return push(F, i, (fop_t){.kind = strstr(e->name, "put") ? FOP_PUT : FOP_GET,
+                                  .target = F->q[q].queue});
     }
     if (e->kind == GSR_WAIT && e->cat == GSR_CAT_JOIN) {
         int c = match_join(F, i, e->t, e->t1, joined);
@@ -379,6 +440,7 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
     if (it->off <= 0)
         return 0; /* a wait that did not block: nothing for the model to do */
     ft->st.n_approx_wait++;
+    op.dur = less_model(F->f, FOP_SLEEP, op.dur);
     return push(F, i, op);
 }
 
@@ -455,26 +517,13 @@ static void name_thread(fscenario_t *f, int i, const char *raw)
         }
 }
 
-static void queue_size(fit_t *F)
-{
-    if (!F->n_q || !F->put_blocked)
-        return; /* never full: unbounded as far as the recording shows */
-    qsort(F->q, F->n_q, sizeof *F->q, cmp_qev);
-    int64_t occ = 0, most = 1;
-    for (size_t k = 0; k < F->n_q; k++) {
-        occ += F->q[k].d;
-        occ = occ < 0 ? 0 : occ;
-        most = occ > most ? occ : most;
-    }
-    F->f->queue_maxsize = most;
-}
-
 static void free_fit(fit_t *F, fscenario_t *f)
 {
     for (int i = 0; F->ti && i < F->r->n_threads; i++) {
         free(F->ti[i].holds);
         free(F->ti[i].items);
         free(F->ti[i].starts);
+        free(F->ti[i].qop);
     }
     free(F->ti);
     free(F->q);
@@ -507,6 +556,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         return GS_ESCENARIO;
     }
     fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads};
+    machine_costs(r, &f);
     fit_t F = {.r = r, .f = &f};
     bool *joined = NULL;
     f.th = calloc((size_t)r->n_threads, sizeof *f.th);
@@ -523,6 +573,8 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
     }
     match_starts(&F);
+    if (match_queues(&F) != 0)
+        goto oom;
     joined = calloc((size_t)r->n_threads, sizeof *joined);
     if (!joined)
         goto oom;
@@ -535,7 +587,6 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         if (!o->exact && fit_compress(&f.th[i].ops) != 0)
             goto oom;
     }
-    queue_size(&F);
     if (fit_emit(r, &f, json, len) != 0)
         goto oom;
     free(joined);

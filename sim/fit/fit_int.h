@@ -84,11 +84,30 @@ typedef struct fscenario {
     const char *rec_path;
     int n_threads;
     fthread_t *th;
-    bool queue_used;
-    int64_t queue_maxsize; /* 0 = unbounded */
+    int n_queues;          /* queues told apart (queues.c); 0 = no queue op */
+    int64_t queue_maxsize[64]; /* per queue; 0 = unbounded */
     int64_t n_unmatched_starts, n_unmatched_joins;
     int n_scaled; /* threads whose CPU ops were scaled to the kernel's CPU time */
+    /* the machine's costs: calibrated at record time, or gilsim's defaults */
+    bool calibrated;
+    int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
 } fscenario_t;
+
+/* One Queue.put or Queue.get, for telling the queues apart (queues.c). */
+#define FIT_MAX_QUEUES 64
+typedef struct fq_op {
+    int thread;
+    bool put;
+    bool blocked;   /* the thread released the GIL inside: it waited */
+    int64_t t0, t1; /* the call's span */
+    int64_t rel, wake; /* blocked: when it let the GIL go to wait, and when it
+                          woke (asked for the GIL again) */
+    int queue;      /* out: the queue's index */
+} fq_op_t;
+
+/* Sets ops[k].queue for every op, f->n_queues and f->queue_maxsize.
+ * 0, or -1 (out of memory). */
+int fit_queues(fq_op_t *ops, size_t n, int n_threads, fscenario_t *f);
 
 /* The scenario text of f, for the recording r (a gsr_recording_t). 0 with
  * *json, *len, or -1 (out of memory). */

@@ -185,6 +185,21 @@ static int read_header(gsr_recording_t *r, const cJSON *root)
         r->switch_interval_ns = (int64_t)v->valuedouble;
     if (cJSON_IsNumber(v = cJSON_GetObjectItem(root, "duration_ns")) && v->valuedouble > 0)
         r->duration_ns = (int64_t)v->valuedouble;
+    const cJSON *cal = cJSON_GetObjectItem(root, "calibration");
+    if (cJSON_IsObject(cal)) {
+        static const char *const keys[] = {"syscall_ns", "wake_hot_ns", "context_switch_ns",
+                                           "wake_cold_ns", "timer_jitter_ns"};
+        int64_t *fields[] = {&r->cal_syscall_ns, &r->cal_wake_hot_ns, &r->cal_context_switch_ns,
+                             &r->cal_wake_cold_ns, &r->cal_timer_jitter_ns};
+        r->has_calibration = true;
+        for (int k = 0; k < 5; k++) {
+            v = cJSON_GetObjectItem(cal, keys[k]);
+            if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e9)
+                r->has_calibration = false; /* all five, each from 0 to 1 s, or none */
+            else
+                *fields[k] = (int64_t)v->valuedouble;
+        }
+    }
     const char *calls = cJSON_GetStringValue(cJSON_GetObjectItem(root, "calls"));
     r->calls_all = calls && strcmp(calls, "all") == 0;
     const cJSON *notes = cJSON_GetObjectItem(root, "notes");

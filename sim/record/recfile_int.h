@@ -77,6 +77,9 @@ typedef struct gsr_recording {
     int64_t duration_ns;
     bool calls_all;          /* "calls": "all" */
     int threads_not_from_threading, forks, child_processes;
+    bool has_calibration;    /* "calibration" was written (gilsim record measures it) */
+    int64_t cal_syscall_ns, cal_wake_hot_ns, cal_context_switch_ns, cal_wake_cold_ns,
+        cal_timer_jitter_ns;
     char **notes;
     int n_notes;
     gsr_thread_t *threads;

@@ -3,9 +3,22 @@
 #define GILSIM_RECORD_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Reads fd to its end into a malloc'ed, NUL-terminated buffer (*n bytes
  * before the NUL); NULL on a read error (errno) or OOM. */
 char *gsr_read_all(int fd, size_t *n);
+
+/* The host's costs measured at record time (calibrate.c), in ns. */
+typedef struct gsr_calib {
+    int64_t syscall_ns;        /* one system call (half a pipe write+read) */
+    int64_t wake_hot_ns;       /* waking a thread blocked on another CPU */
+    int64_t context_switch_ns; /* the same, both threads on one CPU */
+    int64_t wake_cold_ns;      /* a 1 ms timed sleep's median lateness */
+    int64_t timer_jitter_ns;   /* twice its interquartile range */
+} gsr_calib_t;
+
+/* Measures c (about 0.1 s). 0, or -1 when pipes or threads are refused. */
+int gsr_calibrate(gsr_calib_t *c);
 
 #endif

@@ -533,6 +533,7 @@ typedef struct writer {
     time_t started;
     int64_t *requests; /* every drop request time, sorted */
     size_t n_requests;
+    const gsr_calib_t *calib; /* the host's costs, or NULL */
 } writer_t;
 
 static int cmp_i64(const void *a, const void *b)
@@ -766,7 +767,15 @@ static int write_recording(FILE *f, void *ctx)
     jstr(f, u.machine);
     fputs(", \"hostname\": ", f);
     jstr(f, u.nodename);
-    fprintf(f, "},\n  \"clock\": \"CLOCK_MONOTONIC\",\n  \"t0_monotonic_ns\": %lld,\n",
+    fputs("},\n", f);
+    if (w->calib)
+        fprintf(f, "  \"calibration\": {\"syscall_ns\": %lld, \"wake_hot_ns\": %lld, "
+                   "\"context_switch_ns\": %lld, \"wake_cold_ns\": %lld, \"timer_jitter_ns\": "
+                   "%lld},\n",
+                (long long)w->calib->syscall_ns, (long long)w->calib->wake_hot_ns,
+                (long long)w->calib->context_switch_ns, (long long)w->calib->wake_cold_ns,
+                (long long)w->calib->timer_jitter_ns);
+    fprintf(f, "  \"clock\": \"CLOCK_MONOTONIC\",\n  \"t0_monotonic_ns\": %lld,\n",
             (long long)w->t0);
     fprintf(f, "  \"duration_ns\": %lld,\n", (long long)(w->t_end - w->t0));
     fprintf(f, "  \"events_recorded\": %lld,\n", (long long)s->n_events);
@@ -903,6 +912,10 @@ int gs_record_run(const gs_record_opts_t *o, gs_record_result_t *res, gs_error_t
         return rc;
     }
 
+    /* the host's costs, for gilsim fit: measured before the program runs */
+    gsr_calib_t calib;
+    bool have_calib = gsr_calibrate(&calib) == 0;
+
     /* argv: EXE boot.py PROBE mode TARGET ARGS... */
     int argc = 5 + o->n_args;
     char **argv = calloc((size_t)argc + 1, sizeof *argv);
@@ -977,7 +990,8 @@ int gs_record_run(const gs_record_opts_t *o, gs_record_result_t *res, gs_error_t
         cJSON_Delete(pi.json);
         return fail(err, GS_RECORD_EFAIL, "cannot start the program: %s", strerror(errno));
     }
-    writer_t w = {.pi = &pi, .o = o, .t_end = t_end, .started = started};
+    writer_t w = {.pi = &pi, .o = o, .t_end = t_end, .started = started,
+                  .calib = have_calib ? &calib : NULL};
     if (WIFEXITED(status)) {
         w.exit_status = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {

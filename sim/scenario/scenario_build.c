@@ -26,8 +26,9 @@ static const char *const top_keys[] = {
 static const char *const machine_keys[] = {
     "cores",       "policy",      "timeslice",           "context_switch",
     "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
-    "timer_slack", "timer_jitter", "futex", "requester_first", NULL};
-static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", NULL};
+    "timer_slack", "timer_jitter", "futex", "requester_first", "tick", "eevdf_slice",
+    "wakeup_idle", "wakeup_jitter", "timer_late", NULL};
+static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const python_keys[] = {"version",      "gil",            "switch_interval",
                                           "waker",        "signal_steal",   "check_interval",
                                           "tick",         "futex",          "slowdown",
@@ -82,9 +83,71 @@ static int add_thread(gs__scen_t *ld, const char *name, int process)
 
 /* ---- settings ----------------------------------------------------------- */
 
+/* A curve of durations against durations: machine.wakeup_idle ([[idle
+ * depth, latency], ...]) or machine.timer_late ([[timer length, lateness],
+ * ...]), x ascending. */
+static void read_curve(gs__scen_t *ld, const cJSON *v, const char *key, const char *xname,
+                       const char *yname, int *n_out, int64_t *xs, int64_t *ys)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, key);
+    if (!c)
+        return;
+    char want[200];
+    snprintf(want, sizeof want,
+             "a list of up to 8 [%s, %s] pairs with the first ascending, like "
+             "[[\"0us\", \"5us\"], [\"1ms\", \"60us\"]]",
+             xname, yname);
+    size_t mark = gs__scen_push_key(ld, key);
+    int n = cJSON_IsArray(c) ? cJSON_GetArraySize(c) : -1;
+    if (n < 0 || n > GS_WAKE_CURVE_MAX) {
+        char got[64];
+        gs__scen_describe(c, got, sizeof got);
+        gs__scen_err(ld, "expected %s, got %s", want, got);
+        gs__scen_pop(ld, mark);
+        return;
+    }
+    int i = 0;
+    for (const cJSON *p = c->child; p; p = p->next, i++) {
+        size_t m2 = gs__scen_push_index(ld, i);
+        gs_dur_t d[2];
+        bool ok = cJSON_IsArray(p) && cJSON_GetArraySize(p) == 2;
+        if (!ok) {
+            char got[64];
+            gs__scen_describe(p, got, sizeof got);
+            gs__scen_err(ld, "expected a pair [%s, %s] like [\"1ms\", \"60us\"], got %s",
+                         xname, yname, got);
+        }
+        for (int k = 0; ok && k < 2; k++) {
+            size_t m3 = gs__scen_push_index(ld, k);
+            const cJSON *x = cJSON_GetArrayItem(p, k);
+            if (cJSON_IsObject(x)) {
+                gs__scen_err(ld, "must be a fixed duration like \"60us\"");
+                ok = false;
+            } else {
+                ok = gs__scen_read_dur(ld, x, &d[k]);
+            }
+            gs__scen_pop(ld, m3);
+        }
+        if (ok && i > 0 && d[0].a_ns <= xs[i - 1]) {
+            gs__scen_err(ld, "the %ss must grow from one pair to the next", xname);
+            ok = false;
+        }
+        if (ok) {
+            xs[i] = d[0].a_ns;
+            ys[i] = d[1].a_ns;
+        }
+        gs__scen_pop(ld, m2);
+        if (!ok)
+            break;
+    }
+    if (i == n)
+        *n_out = n;
+    gs__scen_pop(ld, mark);
+}
+
 static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
 {
-    if (!gs__scen_expect_object(ld, v, "{\"cores\": 2, \"policy\": \"cfs\"}"))
+    if (!gs__scen_expect_object(ld, v, "{\"cores\": 2, \"policy\": \"eevdf\"}"))
         return;
     gs__scen_check_keys(ld, v, machine_keys);
     int64_t i;
@@ -98,6 +161,7 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     gs__scen_get_fixed(ld, v, "wakeup_latency", 0, &mc->wakeup_latency_ns);
     gs__scen_get_fixed(ld, v, "timer_slack", 0, &mc->timer_slack_ns);
     gs__scen_get_fixed(ld, v, "timer_jitter", 0, &mc->timer_jitter_ns);
+    gs__scen_get_fixed(ld, v, "wakeup_jitter", 0, &mc->wakeup_jitter_ns);
     gs__scen_get_fixed(ld, v, "futex", 0, &mc->futex_ns);
     get_hundredths(ld, v, "requester_first", 0.0, 1.0,
                    "a chance from 0 to 1 (0.5 = the thread that asked for the GIL drop still "
@@ -106,6 +170,12 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     gs__scen_get_fixed(ld, v, "cfs_latency", 1, &mc->cfs_latency_ns);
     gs__scen_get_fixed(ld, v, "cfs_min_granularity", 1, &mc->cfs_min_granularity_ns);
     gs__scen_get_fixed(ld, v, "cfs_wakeup_granularity", 0, &mc->cfs_wakeup_granularity_ns);
+    gs__scen_get_fixed(ld, v, "tick", 0, &mc->tick_ns);
+    gs__scen_get_fixed(ld, v, "eevdf_slice", 1, &mc->eevdf_slice_ns);
+    read_curve(ld, v, "wakeup_idle", "idle depth", "wake-up latency", &mc->n_wake_curve,
+               mc->wake_idle_ns, mc->wake_latency_ns);
+    read_curve(ld, v, "timer_late", "timer length", "lateness", &mc->n_timer_curve,
+               mc->timer_len_ns, mc->timer_late_ns);
 }
 
 /* A number from lo to hi at key, kept in hundredths (1.3 -> 130) in *out;

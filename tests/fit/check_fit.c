@@ -153,8 +153,13 @@ START_TEST(test_fit_starts_and_joins_matched_across_threads)
     ck_assert_ptr_null(cJSON_GetObjectItem(thread(root, "MainThread"), "autostart"));
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "python"),
                                                               "version")), "3.11");
-    ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "machine"), "cores")->valueint,
-                     2);
+    const cJSON *mach = cJSON_GetObjectItem(root, "machine");
+    ck_assert_int_eq(cJSON_GetObjectItem(mach, "cores")->valueint, 2);
+    /* the host's costs, from the recording's calibration */
+    ck_assert_str_eq(cJSON_GetObjectItem(mach, "wakeup_latency")->valuestring, "1us");
+    ck_assert_str_eq(cJSON_GetObjectItem(mach, "context_switch")->valuestring, "500ns");
+    ck_assert_str_eq(cJSON_GetObjectItem(mach, "timer_slack")->valuestring, "1.5us");
+    ck_assert_str_eq(cJSON_GetObjectItem(mach, "timer_jitter")->valuestring, "1us");
     ck_assert_ptr_nonnull(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(root, "description")),
                                  "convoy.rec.json"));
     cJSON_Delete(root);
@@ -164,14 +169,17 @@ END_TEST
 START_TEST(test_fit_sleep_is_release_to_ask_without_the_gil_wait)
 {
     /* each sleep: released 100 ns into the call, asked 10 us later, held
-     * 900 ns after that: the op is the 10 us, the 900 ns are the model's */
+     * 900 ns after that: the 900 ns are the model's. Of the 10 us, the model
+     * adds itself the calibrated wake-up (1 us) and the timer's lateness
+     * (slack 1.5 us = 3 us cold - 1 us wake-up - half the 1 us jitter, plus
+     * half the jitter): the op is 10 - 1 - 1.5 - 0.5 = 7 us */
     cJSON *root = fit(data("convoy.rec.json"), true, false);
     const cJSON *op;
     int n = 0;
     cJSON_ArrayForEach(op, cJSON_GetObjectItem(thread(root, "io"), "program")) {
         const cJSON *s = cJSON_GetObjectItem(op, "sleep");
         if (s) {
-            ck_assert_str_eq(s->valuestring, "10us");
+            ck_assert_str_eq(s->valuestring, "7us");
             n++;
         }
     }
@@ -218,10 +226,42 @@ START_TEST(test_fit_queue_ops_on_one_queue_sized_from_its_fill)
 }
 END_TEST
 
+START_TEST(test_fit_queues_told_apart_by_who_woke_whom)
+{
+    /* pipeline.rec.json: a real recording of pipeline.py (beside it): source
+     * -> q1 (maxsize 2) -> stage -> q2 (unbounded) -> sink, 41 items */
+    cJSON *root = fit(data("pipeline.rec.json"), true, false);
+    const cJSON *qs = cJSON_GetObjectItem(root, "queues");
+    ck_assert_int_eq(cJSON_GetArraySize(qs), 2);
+    ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(qs, "queue-1"), "maxsize")->valueint,
+                     2);
+    ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(qs, "queue-2"), "maxsize")->valueint,
+                     0);
+    char ops[4096] = "";
+    sync_ops(cJSON_GetObjectItem(thread(root, "source"), "program"), ops, sizeof ops);
+    ck_assert_ptr_null(strstr(ops, "queue-2"));
+    ck_assert_ptr_nonnull(strstr(ops, "put:queue-1"));
+    ops[0] = 0;
+    sync_ops(cJSON_GetObjectItem(thread(root, "stage"), "program"), ops, sizeof ops);
+    ck_assert_ptr_null(strstr(ops, "put:queue-1"));
+    ck_assert_ptr_null(strstr(ops, "get:queue-2"));
+    ck_assert_ptr_nonnull(strstr(ops, "get:queue-1 put:queue-2"));
+    ops[0] = 0;
+    sync_ops(cJSON_GetObjectItem(thread(root, "sink"), "program"), ops, sizeof ops);
+    ck_assert_ptr_null(strstr(ops, "queue-1"));
+    ck_assert_ptr_nonnull(strstr(ops, "get:queue-2"));
+    cJSON_Delete(root);
+    /* one producer, one consumer: one queue */
+    root = fit(data("queue.rec.json"), true, false);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(root, "queues")), 1);
+    cJSON_Delete(root);
+}
+END_TEST
+
 START_TEST(test_fit_scenario_runs_to_its_end)
 {
-    const char *files[] = {"convoy.rec.json", "queue.rec.json"};
-    for (int i = 0; i < 2; i++) {
+    const char *files[] = {"convoy.rec.json", "queue.rec.json", "pipeline.rec.json"};
+    for (int i = 0; i < 3; i++) {
         char *json = NULL;
         size_t len = 0;
         gs_error_t err;
@@ -610,6 +650,7 @@ static Suite *fit_suite(void)
     tcase_add_test(core, test_fit_sleep_is_release_to_ask_without_the_gil_wait);
     tcase_add_test(core, test_fit_forced_switches_do_not_cut_python_work);
     tcase_add_test(core, test_fit_queue_ops_on_one_queue_sized_from_its_fill);
+    tcase_add_test(core, test_fit_queues_told_apart_by_who_woke_whom);
     tcase_add_test(core, test_fit_scenario_runs_to_its_end);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");

@@ -28,10 +28,17 @@ finds "the description names the recording" "from the recording .*convoy.rec.jso
 finds "a repeat block for the loop" '"repeat":5' out.txt
 expect 0 "--exact keeps every op" "$GILSIM" fit "$D/convoy.rec.json" --exact
 lacks '"repeat"' out.txt && pass "no repeat block with --exact" || fail "no repeat block with --exact"
-finds "five sleeps of 10us each" '{"sleep":"10us"}' out.txt
+finds "sleeps of 10 us less what the model adds" '{"sleep":"7us"}' out.txt
 expect 1 "the output may not be the recording" "$GILSIM" fit "$D/convoy.rec.json" -o "$D/convoy.rec.json"
 expect 1 "fit needs a recording" "$GILSIM" fit
 finds "and says which" "no REC given" err.txt
+
+# The host's costs, calibrated at record time, go into the machine block.
+expect 0 "fit a calibrated recording" "$GILSIM" fit "$D/convoy.rec.json"
+finds "its wake-up latency" '"wakeup_latency": "1us"' out.txt
+finds "the description says they were measured" "Machine costs measured on the host" out.txt
+expect 0 "fit a recording without calibration" "$GILSIM" fit "$D/queue.rec.json"
+finds "the description says defaults" "gilsim's defaults: the recording holds no calibration" out.txt
 
 # A thread whose kernel CPU time is known is scaled to it, unless --raw-cpu.
 expect 0 "fit scales to the kernel's CPU time" "$GILSIM" fit "$D/queue.rec.json"
@@ -60,6 +67,22 @@ check "stdout is the summary" key out.txt replay.events
 expect 1 "a what-if key that does not exist" "$GILSIM" replay "$D/convoy.rec.json" \
     --set python.switch_intervall=1ms
 finds "the error names the key" "switch_intervall" err.txt
+
+# A long run fitted with --exact can be over a scenario's 4 MiB: it says so.
+awk 'BEGIN { printf "{\"format\": \"gilsim-recording\", \"version\": 1, \"threads\": [{\"name\": \"t\", \"events\": [[0, \"start\"], [0, \"hold\"]"
+    t = 100
+    for (i = 0; i < 100000; i++) {
+        d = 4000 + i % 7 * 100
+        printf ",\n[%d, \"call\", %d, \"time.sleep\", \"sleep\", true], [%d, \"release\", \"call\"], [%d, \"ask\"], [%d, \"hold\"]", t, t + d + 1000, t + 10, t + d, t + d + 100
+        t += d + 2000
+    }
+    printf ",\n[%d, \"release\", \"exit\"]]}]}\n", t }' > long.rec.json
+expect 1 "--exact over 4 MiB is refused" "$GILSIM" fit long.rec.json --exact -o long.json
+finds "naming the limit" "the limit is 4194304 bytes" err.txt
+finds "and what to do" "fit without --exact or record a shorter run" err.txt
+check "and writing nothing" test ! -e long.json
+expect 0 "folded, it fits" "$GILSIM" fit long.rec.json -o long.json
+check "in a few lines" test "$(wc -l < long.json)" -lt 40
 
 # gilsim run REC --set points to replay.
 expect 1 "run REC --set is refused" "$GILSIM" run "$D/convoy.rec.json" --set machine.cores=1

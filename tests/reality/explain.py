@@ -13,21 +13,22 @@ WHY = [
      "model and in reality; a miss here comes from the real run, whose two halves were "
      "disturbed differently by other processes (see the share they used above)."),
     ("switches", "0.1 ms", "lo",
-     "At 0.1 ms a switch costs mostly wake-ups, not the interval, and the model charges "
-     "too much for them. A switch cycle has three wake-ups on its critical path: the "
-     "waiter's timed wait expiring, the holder's signal waking it, and the forced dropper "
-     "waking on switch_cond before its own timed wait can start. The model charges each "
-     "the one calibrated wake-up latency, the cold one (how late a 1 ms timer fires, timer "
-     "slack included), so a cycle costs the interval plus three cold wake-ups. In reality "
-     "only the timeout is that late; the other two wake a thread that went to sleep "
-     "microseconds before, on a vCPU that had no time to idle deeply, and cost a few "
-     "microseconds (the hot figure). Fix in the model: a wake-up latency that depends on "
-     "how long the core has been idle (or a separate hot figure for short sleeps), and "
-     "the timer slack (50 us on Linux) as a cost of timed waits only."),
-    ("switches", "0.1 ms", "hi",
-     "At 0.1 ms reality switched less than the model: other processes kept the waiter "
-     "from a core, and a waiter without a core cannot set the drop request; with the CPUs "
-     "busy the switches fall back to the 4 ms scheduler tick."),
+     "At 0.1 ms a switch costs mostly wake-ups, not the interval. A switch cycle has "
+     "three wake-ups on its critical path: the waiter's timed wait expiring (a timer: "
+     "the slack and the timer's delivery, measured per length), the holder's signal "
+     "waking it and the forced dropper waking on switch_cond (wake-ups at the idle depth "
+     "of their cores, measured with a pipe). A miss that remains is in those "
+     "microsecond figures, which vary several-fold from one second to the next on this "
+     "VM."),
+    ("switches", "", "hi",
+     "Reality switched less than the model: other processes kept the waiter from a "
+     "core, and a waiter without a core cannot set the drop request; with the CPUs busy "
+     "the switches fall back towards the 4 ms scheduler tick. The model's machine runs "
+     "only our threads. Tried outside the table (2026-12-06): the same scenarios with "
+     "the other processes as two threads of their own process, busy 75% of the time, "
+     "switch 4x less at 0.1 ms, 2.3x less at 1 ms and 1.3x less at 5 ms, most of the way "
+     "to the real figures; what would fix the rows is the other processes as runnable "
+     "threads, their share measured in the run, not a different GIL."),
     ("switches", "", "any",
      "Switches per second are about 1 / (interval + the wake-ups of one switch); at long "
      "intervals a miss comes from the few switches counted (about 20 per second at 50 ms) "
@@ -47,11 +48,9 @@ WHY = [
      "take_gil and of the eval breaker, a cache-line transfer) instead of one chance; "
      "they cannot be measured from Python, only through the hand-off pattern."),
     ("convoy", "", "hi",
-     "The model charges the cold wake-up latency (timer slack plus waking an idle vCPU, "
-     "about 0.1 ms) three times per I/O op: after the I/O, after the GIL wait's timeout and "
-     "after the holder's signal. In reality the last one is a hot wake-up (the waiter went "
-     "back to sleep microseconds before), so the model is about 0.1-0.2 ms high; the "
-     "shorter the interval, the more it shows. Fix: an idle-dependent wake-up latency."),
+     "The model's I/O op is the sleep's slack, its timer delivery at 200 us (calibrated "
+     "per length) and the wake-ups on the way back to the GIL; a miss that remains comes "
+     "from those microsecond figures, measured minutes before under a different load."),
     ("convoy", "", "lo",
      "Reality waited longer than the model: other processes held the second core, so the "
      "woken thread waited for the next 4 ms tick before it ran (the model gives the machine "
@@ -65,32 +64,38 @@ WHY = [
      "sorter needs to take the GIL from the ticker (up to one interval), which depends on "
      "where in the interval the sorter's sleep ends."),
     ("sleeps", "", "any",
-     "The sleeps overlap in both; what remains is the timer slack and the wake-ups of 8 "
-     "threads that take the GIL one after the other."),
+     "The sleeps overlap in both; what remains is the timer slack and delivery and the "
+     "wake-ups of 8 threads that take the GIL one after the other."),
     ("locks", "", "any",
      "A hand-off costs one wake-up of the blocked thread plus the kernel work of the "
-     "release and of the blocking acquire's return; the model gets both from a pipe "
-     "ping-pong run back to back with each lock run (a different program: the prediction "
-     "is about one pipe leg). What remains is what separates a futex-based Lock from a "
-     "pipe, and the noise of a VM whose hand-off costs vary by 1.5x from one second to "
-     "the next."),
+     "release and of the blocking acquire's return, and a second wake-up when the woken "
+     "thread reaches take_gil before the releaser has dropped the GIL (it then waits on "
+     "the GIL's condition variable). The model has that path, but gets its costs from a "
+     "pipe ping-pong: a futex call is half a pipe write and read (0.2-0.6 us today). "
+     "Measured beside it on 2026-12-06: a semaphore round trip between two processes "
+     "(futexes, no GIL) 2.2-4.4 us, a Lock round trip between two threads 10-12 us, so "
+     "the GIL adds about 4 us per hand-off here, more than the model's costs allow. "
+     "What would fix it: calibrate the futex call and the hot wake-up with a semaphore "
+     "ping-pong instead of a pipe, and charge the user-space part of take_gil and "
+     "drop_gil (mutex, condition variable), which the model counts as free."),
     ("convoy-many", "", "any",
      "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
      "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
-     "hand-off pattern, not on this figure) and the order of the timeouts (timer jitter). "
-     "With more runnable threads than cores the real CPU threads are also preempted by "
-     "the kernel's tick (4 ms; the model preempts at exact slice ends) and other "
-     "processes take cores from them; a tick-driven scheduler (EEVDF, not modelled yet) "
-     "is what would move the 5 ms figures."),
+     "hand-off pattern, not on this figure), the order of the timeouts (timer jitter) "
+     "and, with more runnable threads than cores, the kernel: EEVDF gives a waking "
+     "thread with lag the core at once and preempts CPU-bound threads on the 4 ms tick. "
+     "Other processes also take cores from the real threads, which the model's machine "
+     "does not have."),
     ("pingpong-cpu", "", "hi",
      "The model hands the GIL to the woken ping-pong thread almost every time (it has a "
      "head start of one futex call on the signalled spinner) and charges a hand-off two "
-     "wake-ups and two futex calls. Real hand-offs beside a spinner cost 3-4x more than "
-     "alone: each drop also wakes the spinner, whose futile wake-ups take one of the two "
-     "cores and delay the next wake-up, and the GIL mutex is contended by three threads. "
-     "What would fix it: charge the futile wake-up's core time to the core (the model "
-     "wakes it on an idle core at no cost to the others), and a wake-up latency that "
-     "depends on what the core was doing."),
+     "wake-ups and two futex calls, each a few hundred nanoseconds to a microsecond as "
+     "calibrated here. Real hand-offs beside a spinner cost several times more: each drop "
+     "also wakes the spinner, whose futile wake-ups take one of the two cores and delay "
+     "the next wake-up, and the GIL mutex is contended by three threads. What would fix "
+     "it: charge the futile wake-up's core time and the mutex's contention (the model "
+     "charges system calls only, not the user-space spinning of glibc's lock), and "
+     "measure the futex cost with futexes rather than as half a pipe write and read."),
     ("pingpong-cpu", "", "lo",
      "The spinner took the GIL at a hand-off and kept it for a whole interval: in the "
      "model that happens when the woken thread's head start (one futex call) is shorter "
@@ -108,11 +113,37 @@ WHY = [
      "depends on when each consumer's Condition wait times out in Python, which the model "
      "does not have."),
     ("sleep0", "", "any",
-     "time.sleep(0) asks the kernel for a timer of length 0; it still ends late by the "
-     "timer slack and the wake-up of an idle CPU, which the model takes from the 1 ms "
-     "sleep's overshoot (slack and jitter). What would fix it: calibrate the slack per "
-     "timer length (0, 50 us, 1 ms), as the kernel's hrtimer slack rounds each to its own "
-     "expiry range."),
+     "time.sleep(0) asks the kernel for a timer of length 0; it still waits for the "
+     "timer slack (50 us) and the timer's delivery, calibrated per length, and alone "
+     "the model follows it. Beside a CPU thread each call is a race: the sleeper back "
+     "from its timer against the spinner, forced off the GIL a moment before and woken "
+     "on switch_cond when the sleeper took it. In the model the spinner is back within "
+     "microseconds and always wins, so every call costs an interval; the real rate "
+     "varied from 0.3x to 0.9x of the model's between attempts of the same run, so the "
+     "real race goes both ways. Not explained yet: the other processes as threads (tried: "
+     "two threads busy 75% of the time) move the model by only 10%, and a spread of "
+     "wake-ups (machine wakeup_jitter) does not change who wins, since the spinner's "
+     "head start is the sleeper's whole timer. A recording of the real loop (gilsim "
+     "record) would show what keeps the real spinner from the GIL."),
+    ("blocking-c", "", "lo",
+     "Reality took longer than the model even without the spinners: the scenario's C "
+     "call lasts what one call took alone (the best of five), while in the run other "
+     "processes held the CPUs and the three hashing threads shared what was left (and "
+     "the memory bandwidth). The model's machine runs only our threads; with the "
+     "spinners, the GIL between the calls (the convoy) and EEVDF's choice of who runs "
+     "are modelled."),
+    ("blocking-c", "", "hi",
+     "The model predicts the spinners' cost too high: each hashing thread needs the GIL "
+     "between two calls and the model's spinners give it up only on request, an "
+     "interval later; in the loaded real run the spinners themselves were often off a "
+     "CPU (other processes), so the hashing threads found the GIL free more often."),
+    ("locked", "", "any",
+     "A lock held across a forced switch makes the thread that took the GIL block on the "
+     "lock and give the GIL back: a few wake-ups, not an interval, in both. A real ratio "
+     "below 1 (impossible under one GIL) is the CPU experiment's effect: the two vCPUs "
+     "run Python at speeds up to 30% apart and other processes disturb the two runs of "
+     "a pair differently; a ratio above 1.5 comes from other processes taking a CPU from "
+     "the lock's holder (all others then wait)."),
 ]
 
 

@@ -303,6 +303,35 @@ def c_calls(fn, buf, k, n_threads):
     return elapsed
 
 
+def c_calls_beside_cpu(fn, buf, k, n_threads, n_cpu, interval_s):
+    """n_threads threads each call fn(buf) k times (C that releases the GIL),
+    beside n_cpu threads spinning in pure Python until they are done: more
+    runnable threads than cores. Returns the hashing threads' elapsed seconds."""
+    stop = [False]
+
+    def work():
+        for _ in range(k):
+            fn(buf)
+
+    def spinner():
+        while not stop[0]:
+            pass
+
+    def hashers():
+        elapsed, _ = gated([work] * n_threads)
+        return elapsed
+    if not n_cpu:
+        return hashers()
+    with with_interval(interval_s):
+        t0 = [0.0]
+
+        def main():
+            t0[0] = hashers()
+            stop[0] = True
+        gated([main] + [spinner] * n_cpu)
+    return t0[0]
+
+
 # --- (5) a long C call that keeps the GIL ------------------------------------
 
 def starve(data, tick_turns, n_ticks, delay_s, interval_s):
@@ -422,6 +451,27 @@ def queue_consumers(k, n_items, work_turns):
     return elapsed, max(done) / n_items
 
 
+def locked_work(n_threads, n, hold_turns, free_turns, interval_s):
+    """n_threads threads each n times: take one shared Lock, spin hold_turns
+    (pure Python, so the GIL may be forced away while the lock is held),
+    release it, spin free_turns. Returns (elapsed, acquisitions that had to
+    block, in all threads)."""
+    lock = threading.Lock()
+    blocked = [0] * n_threads
+
+    def body(i):
+        for _ in range(n):
+            if not lock.acquire(False):
+                blocked[i] += 1
+                lock.acquire()
+            spin(hold_turns)
+            lock.release()
+            spin(free_turns)
+    with with_interval(interval_s):
+        elapsed, _ = gated([(lambda i=i: body(i)) for i in range(n_threads)])
+    return elapsed, sum(blocked)
+
+
 def sleep0_rate(n, with_cpu, interval_s=0.005):
     """Calls per second of time.sleep(0) in a loop, alone or beside a thread
     spinning in pure Python (sleep(0) gives the GIL up and takes it back)."""
@@ -465,6 +515,61 @@ class TimerIO:
 
     def round_trip(self):
         time.sleep(self.seconds)
+
+
+def timer_slack_s():
+    """This thread's timer slack (Linux: /proc/self/timerslack_ns, 50 us for a
+    normal thread), or None where it cannot be read."""
+    try:
+        with open("/proc/self/timerslack_ns") as f:
+            return int(f.read().strip()) * 1e-9
+    except (OSError, ValueError):
+        return None
+
+
+def kernel_version():
+    """(major, minor) of the running kernel, or None."""
+    import platform
+    try:
+        major, minor = platform.release().split(".")[:2]
+        return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
+    except ValueError:
+        return None
+
+
+def kernel_hz():
+    """The kernel's CONFIG_HZ from /proc/config.gz, or None."""
+    import gzip
+    try:
+        with gzip.open("/proc/config.gz", "rt") as f:
+            for line in f:
+                if line.startswith("CONFIG_HZ="):
+                    return int(line.split("=")[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def timer_interrupts_per_s(cpu, seconds=0.5):
+    """Local timer interrupts per second on a CPU that this process keeps busy
+    (/proc/interrupts, LOC): the scheduler tick, plus the few hrtimers that
+    fired there. None where it cannot be read."""
+    def loc():
+        with open("/proc/interrupts") as f:
+            head = f.readline().split()
+            for line in f:
+                if line.strip().startswith("LOC:"):
+                    return int(line.split()[1 + head.index("CPU%d" % cpu)])
+        return None
+    try:
+        os.sched_setaffinity(0, {cpu})
+        a, t0 = loc(), perf()
+        while perf() - t0 < seconds:
+            pass
+        b = loc()
+        return (b - a) / (perf() - t0) if a is not None and b is not None else None
+    except (OSError, ValueError):
+        return None
 
 
 def wake_after_idle(idle_s, n=30):

@@ -23,6 +23,10 @@ def _cpu_model():
 
 def _hz():
     """CONFIG_HZ from the kernel config when it is readable, else None."""
+    import programs
+    hz = programs.kernel_hz()  # /proc/config.gz
+    if hz:
+        return hz
     for path in ("/boot/config-" + platform.release(), "/proc/config"):
         try:
             with open(path) as f:
@@ -72,6 +76,12 @@ def _header(meta):
         "| kernel tick | %s |" % ("%d Hz (%.0f ms)" % (hz, 1000 / hz) if hz else
                                   "4 ms (HZ=250, measured for DESIGN.md; no kernel config "
                                   "readable here)"),
+        "| measured under load | %s |" % (
+            "yes: the load average was above the number of CPUs, other engineers' builds "
+            "and tests shared the machine; read the figures with the share of the machine "
+            "other processes used, given under each experiment"
+            if max(meta["load_before"][0], meta["load_after"][0]) > (os.cpu_count() or 1)
+            else "no"),
         "| load average before / after | %.2f %.2f %.2f / %.2f %.2f %.2f |"
         % (*meta["load_before"], *meta["load_after"]),
         "| run time | %.0f s |" % meta["seconds"],
@@ -81,29 +91,38 @@ def _header(meta):
         "| gilsim | %s |" % ("`%s`, %d scenarios run" % (meta["gilsim"].path, meta["gilsim"].n - 1)
                              if meta["gilsim"].ok else "not run: %s" % meta["gilsim"].error),
         "",
-        "Machine model in every generated scenario: %d cores, policy cfs, time slice 4 ms, "
-        "context switch %s (pipe ping-pong with both threads on one CPU). Two wake-up "
-        "figures are measured: a *hot* one, %s, a wake-up on a CPU that was busy "
-        "microseconds ago (pipe ping-pong between two CPUs, minus the write and read "
-        "themselves), which is the scenarios' `wakeup_latency`; and a *cold* one, %s, how "
-        "late a thread runs after a 1 ms timer. A timer ends late by more than a wake-up "
-        "(the kernel's 50 us timer slack, the hrtimer's own delay), so the difference, %s, "
-        "is what the model adds to every `sleep` and to CPython's timed wait for the GIL: "
-        "`timer_slack` %s plus a seeded draw from 0 to `timer_jitter` %s (the spread of the "
-        "overshoots: twice their interquartile range, which is what a uniform draw from 0 "
-        "to the jitter has). glibc's condition variable: `futex` %s "
-        "(one system call, half a pipe write+read) and `requester_first` %.2f, the chance "
-        "that a thread asking for a GIL drop reaches the GIL's mutex before the holder, "
-        "measured with real threads: with three CPU-bound threads, the share of GIL "
-        "switches that go back to the thread before the last one (A B A) is the share of "
-        "races the holder won, and the model's `requester_first` is set so that the model "
-        "shows the same share (docs/model.md). Raw calibration figures: %s."
-        % (m.cores, fmt(m.context_switch_s, "s"), fmt(min(m.wake_hot_s, m.wake_cold_s), "s"),
-           fmt(m.wake_cold_s, "s"), fmt(max(0.0, m.wake_cold_s - m.wake_hot_s), "s"),
-           fmt(max(0.0, m.wake_cold_s - m.wake_hot_s - m.timer_jitter_s / 2), "s"),
+        "Machine model in every generated scenario: %d cores, policy %s (the kernel's: %s), "
+        "scheduler tick %s (CONFIG_HZ, or the timer interrupts of a busy CPU), context "
+        "switch %s (pipe ping-pong with both threads on one CPU). Wake-ups: a *hot* one, "
+        "%s, on a CPU that was busy microseconds ago (pipe ping-pong between two CPUs, "
+        "minus the write and read themselves), and against idle depth (`wakeup_idle`, a "
+        "pipe wake-up after both CPUs idled 0.05 to 10 ms: %s). Timers: the thread's own "
+        "timer slack, %s (`/proc/self/timerslack_ns`), plus what a timer of its length "
+        "costs beyond the slack, half the jitter and the wake-up at its idle depth "
+        "(`timer_late`, from `time.sleep(d)` for d = 0, 50 us, 200 us, 1 ms and 5 ms: %s), "
+        "plus "
+        "a seeded draw from 0 to `timer_jitter` %s (twice the interquartile range of the "
+        "1 ms overshoots, which is what a uniform draw from 0 to the jitter has). glibc's "
+        "condition variable: `futex` %s (one system call, half a pipe write+read) and "
+        "`requester_first` %.2f, the chance that a thread asking for a GIL drop reaches the "
+        "GIL's mutex before the holder, measured with real threads: with three CPU-bound "
+        "threads, the share of GIL switches that go back to the thread before the last one "
+        "(A B A) is the share of races the holder won, and the model's `requester_first` "
+        "is set so that the model shows the same share (docs/model.md). Raw calibration "
+        "figures: %s."
+        % (m.cores, getattr(m, "policy", "cfs"), m.notes.get("kernel", "unknown"),
+           fmt(getattr(m, "tick_s", 0.004), "s"), fmt(m.context_switch_s, "s"),
+           fmt(m.wake_hot_s, "s"),
+           ", ".join("%s idle: %s" % (fmt(d, "s"), fmt(lat, "s"))
+                     for d, lat in getattr(m, "wake_curve", [])) or "none",
+           fmt(getattr(m, "slack_s", 0.0), "s"),
+           ", ".join("%s: %s" % (fmt(d, "s"), fmt(lat, "s"))
+                     for d, lat in getattr(m, "timer_curve", [])) or "none",
            fmt(m.timer_jitter_s, "s"), fmt(m.futex_s, "s"), m.requester_first,
-           "; ".join("%s %s" % (k, fmt(v, "" if "share" in k or "requester_first" in k
-                                          else "s")) for k, v in m.notes.items())
+           "; ".join("%s %s" % (k, v if isinstance(v, str) else
+                                fmt(v, "" if "share" in k or "requester_first" in k
+                                    or "calls per" in k else "s"))
+                     for k, v in m.notes.items())
            + " (other processes used %.0f%% of the machine meanwhile)"
            % (100 * getattr(m, "others", 0))),
         "",
@@ -130,7 +149,7 @@ def _experiment(r):
     out = ['<a id="%s"></a>' % r.id, "", "## %s" % r.title, "", r.program, ""]
     if r.calibration:
         out.append("Calibrated in this run: " + "; ".join(
-            "%s %s" % (k, v if isinstance(v, int) else fmt(v, "s"))
+            "%s %s" % (k, v if isinstance(v, (int, str)) else fmt(v, "s"))
             for k, v in r.calibration.items()) + ".")
         out.append("")
     if r.model_error:

@@ -13,10 +13,25 @@ def dur(seconds):
 
 
 def timer_slack_s(machine):
-    """How much later than a wake-up a timer ends at the least (see
-    report.py): the cold figure is a median, and the jitter's draw adds half
-    of it on average."""
+    """The timer slack: the thread's own (/proc/self/timerslack_ns, read by
+    the calibration); what a timer's end costs beyond it is the wake-up of a
+    core at that idle depth (wake_curve)."""
+    slack = getattr(machine, "slack_s", None)
+    if slack is not None:
+        return slack
     return max(0.0, machine.wake_cold_s - machine.wake_hot_s - timer_jitter_s(machine) / 2)
+
+
+def timer_late_s(machine, d):
+    """A timer of length d's lateness beyond its slack (the calibrated
+    timer_late curve, linear between its points)."""
+    c = getattr(machine, "timer_curve", None)
+    if not c:
+        return 0.0
+    for (x0, y0), (x1, y1) in zip(c, c[1:]):
+        if d <= x1:
+            return y0 + (y1 - y0) * (max(d, x0) - x0) / (x1 - x0)
+    return c[-1][1]
 
 
 def timer_jitter_s(machine):
@@ -32,7 +47,6 @@ def base(name, description, machine, interval_s, threads, **extra):
         "until": "120s",
         "machine": {
             "cores": machine.cores,
-            "policy": "cfs",
             "timeslice": "4ms",
             "context_switch": dur(machine.context_switch_s),
             # A wake-up costs the hot latency; a timer (sleep, the GIL's timed
@@ -45,10 +59,21 @@ def base(name, description, machine, interval_s, threads, **extra):
             # GIL mutex first on a drop request (both calibrated, reality.py)
             "futex": dur(getattr(machine, "futex_s", 1e-6)),
             "requester_first": round(getattr(machine, "requester_first", 0.5), 2),
+            # the kernel's scheduler and tick, detected by the calibration
+            "policy": getattr(machine, "policy", "cfs"),
+            "tick": dur(getattr(machine, "tick_s", 0.004)),
         },
         "python": {"gil": "cpython3", "switch_interval": dur(interval_s)},
         "threads": threads,
     }
+    curve = getattr(machine, "wake_curve", None)
+    if curve:
+        # wake-up latency against idle depth, and a timer's lateness beyond
+        # its slack against its length (both calibrated, reality.py)
+        sc["machine"]["wakeup_idle"] = [[dur(d), dur(lat)] for d, lat in curve]
+    tcurve = getattr(machine, "timer_curve", None)
+    if tcurve:
+        sc["machine"]["timer_late"] = [[dur(d), dur(lat)] for d, lat in tcurve]
     sc.update(extra)
     return sc
 
@@ -177,3 +202,27 @@ def sleep0(machine, n, py_s, with_cpu, cpu_s, interval_s=0.005):
         threads.append({"name": "spinner", "program": [{"cpu": dur(cpu_s)}]})
     return base("reality: time.sleep(0)%s" % (" beside a CPU-bound thread" if with_cpu else ""),
                 "A thread calls time.sleep(0) %d times." % n, machine, interval_s, threads)
+
+
+# (11) C calls that release the GIL in more threads than cores, alone or
+# beside threads spinning in Python (which hold the GIL between the calls).
+def c_release_beside_cpu(machine, n_threads, k, call_s, py_s, n_cpu, cpu_s, interval_s):
+    sc = c_release(machine, n_threads, k, call_s, py_s, interval_s)
+    sc["name"] = "reality: %d GIL-releasing threads beside %d CPU-bound" % (n_threads, n_cpu)
+    if n_cpu:
+        sc["threads"].append({"name": "spinner", "count": n_cpu,
+                              "program": [{"cpu": dur(cpu_s)}]})
+    return sc
+
+
+# (12) A lock held across forced switches: each thread takes one Lock, runs
+# Python holding it, releases it, runs Python without it.
+def locked_work(machine, n_threads, n, hold_s, free_s, interval_s):
+    return base("reality: a lock held across forced switches",
+                "%d threads each %d times: a Lock held for %s of Python, then %s "
+                "without it." % (n_threads, n, dur(hold_s), dur(free_s)),
+                machine, interval_s,
+                [{"name": "worker", "count": n_threads, "program": [{"repeat": n, "do": [
+                    {"acquire": "L"}, {"cpu": dur(hold_s)}, {"release": "L"},
+                    {"cpu": dur(free_s)}]}]}],
+                locks=["L"])

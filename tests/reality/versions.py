@@ -192,6 +192,9 @@ def run_version(version, path, sim, machine, reps, tables, ftloops=False):
     k = real["convoy_ops"]
     extra = real["convoy_sleep_beside_cpu_s"] - real["convoy_sleep_alone_s"]
     pc = model(t, model_convoy, sim, machine, version, k, tick) if sim.ok else None
+    if real.get("convoy_blocks_s"):  # the spread from block to block of 20 sleeps
+        q = quart([b - real["convoy_sleep_alone_s"] for b in real["convoy_blocks_s"]])
+        extra = (q[0], extra, q[2])
     t.row("convoy: extra delay per 1 ms sleep beside a CPU thread", extra, pc, unit="ms")
     if real.get("subinterp"):
         qs = quart(real["subinterp_ratio"])
@@ -202,11 +205,11 @@ def run_version(version, path, sim, machine, reps, tables, ftloops=False):
               "discuss.python.org 53251, 16 cores)")
     if real.get("pickle_ns_per_byte"):
         t.row("pickle.dumps of a list of ints, ns a byte",
-              quart(real["pickle_ns_per_byte"]), 2500 / 1024.0, unit="",
-              why="the model's python.pickle_per_kb, 2.5 us")
+              quart(real["pickle_ns_per_byte"]), 2500 / 1024.0, unit="", key=False,
+              why="the model's input python.pickle_per_kb, 2.5 us, from the best runs")
         t.row("pickle.loads of the same, ns a byte",
-              quart(real["unpickle_ns_per_byte"]), 5000 / 1024.0, unit="",
-              why="python.unpickle_per_kb, 5 us")
+              quart(real["unpickle_ns_per_byte"]), 5000 / 1024.0, unit="", key=False,
+              why="python.unpickle_per_kb, 5 us, from the best runs")
     if real.get("ftloops_ns"):
         t.loops = real["ftloops_ns"]
     t.notes.append("spin loop: %.1f ns a turn" % real["spin_ns"])
@@ -354,8 +357,8 @@ def write(path, tables, pub, meta):
           "CPython's `Tools/ftscalingbench`, written again, and a `dict.get` loop); "
           "`refcount` is **fitted** on the first three rows (the geometric mean of what "
           "each needs: %s) and the other three are **predicted** with it. "
-          "`python.refcount` defaults to 220 ns, fitted the same way on an earlier run; "
-          "lesson 16 uses the default." % (meta.get("loops_from") or "-",
+          "`python.refcount` defaults to 100 ns, fitted the same way on an earlier run "
+          "(2026-12-06: 96 to 106 ns in four runs); lesson 16 uses the default." % (meta.get("loops_from") or "-",
                                            "%.0f ns" % rc if rc else "not measured"), "",
           "| figure | published | model | source | role |", "|---|---|---|---|---|"]
     for what, p, m, src, fit in cont:
@@ -411,9 +414,11 @@ MISSES = [
     "other load as runnable threads) would settle it. `gilsim run "
     "scenarios/02-two-threads.json --set python.version=2.7` stays slower than serial "
     "(test_cli asserts it).",
-    "- **Python 2.7 on one core.** Real 2.7 alternates at almost no cost: the woken "
-    "waiter preempts the holder inside its futex call and takes the GIL, so the "
-    "holder then releases with nobody registered. The model's CFS preempts a waking "
+    "- **Python 2.7 on one core.** The real median moves with the load from one "
+    "regeneration to the next (1.21x on 2026-12-04, 1.01x, 1.32x and 1.00x on 2026-12-06, "
+    "against the model's 1.29x). On a quiet core real 2.7 alternates at almost no "
+    "cost: the woken waiter preempts the holder inside its futex call and takes the "
+    "GIL, so the holder then releases with nobody registered. The model's CFS preempts a waking "
     "thread only when it is 1 ms of virtual runtime behind, which a waiter that slept "
     "microseconds is not, so the holder keeps paying a futex call per release until "
     "its slice ends. Linux 6.6 and later schedule with EEVDF, whose wake-up placement "
@@ -433,11 +438,13 @@ MISSES = [
     "others use most of this 2-vCPU machine they do not get them, and the real ratio "
     "stays near one thread's, where the model, alone on its cores, halves the time. "
     "Creating one is import work in the new interpreter (its `sys`, `builtins`, "
-    "`__main__`): tens of milliseconds for the first ones of a process here, about "
+    "`__main__`): 13 to 36 ms for the first ones of a process here (the runs of 2026-12-06), about "
     "8 ms each once warm (12 creations in a row with 3.12 and 3.13), against 1.1 ms "
     "published for a 16-core machine; `python.interpreter_create` should be measured "
-    "on the target machine. `pickle.loads` of 100,000 new ints varies most under "
-    "load (each turn allocates them again, and the cyclic GC runs during it).",
+    "on the target machine. `pickle.loads` of 100,000 ints varies most under load: "
+    "its median here is several times its best (each turn allocates the 100,000 ints "
+    "again); the model's pickling defaults come from the best runs, the machine's "
+    "own speed.",
     "- **Free-threaded contention.** The fitted `refcount` is this machine's: "
     "`every` is measured here with the default 3.x build, so the fit absorbs how much "
     "faster the published machines ran Python, and the predictions test the "
@@ -520,12 +527,12 @@ def main(argv=None):
     for what, p_, m_, src, fit in pub[0] + pub[1]:
         print("  %-62s published %.2fx model %.2fx%s" % (what[:62], p_, m_, " (fitted)" if fit else ""))
     if pub[3]:
-        print("  refcount fitted here: %.0f ns (python.refcount default 220 ns)" % pub[3])
+        print("  refcount fitted here: %.0f ns (python.refcount default 100 ns)" % pub[3])
     took = "This page's measurements took %.0f s" % (time.time() - t0)
     start = os.environ.get("GILSIM_REALITY_START")
     if start:
         took = ("The whole regeneration (`time ./run.sh reality`: the release build, "
-                "docs/validation.md, this page) took %.0f s; this page's part %.0f s"
+                "docs/validation.md with its replays, this page) took %.0f s; this page's part %.0f s"
                 % (time.time() - float(start), time.time() - t0))
     print("versions.py: " + took)
     if a.write:

@@ -88,8 +88,10 @@ def exp_battle(reps):
 
 
 def exp_convoy(reps):
+    """Mean duration of a 1 ms sleep alone, then beside a CPU-bound thread;
+    the sleeps beside it also in `reps` blocks of 20 (their means give the
+    spread from block to block)."""
     k = 20 * reps
-    alone = []
     t = perf()
     for _ in range(k):
         time.sleep(0.001)
@@ -99,14 +101,16 @@ def exp_convoy(reps):
         while not stop[0]:
             spin(1000)
     def io():
-        t = perf()
-        for _ in range(k):
-            time.sleep(0.001)
-        res.append((perf() - t) / k)
+        for _ in range(reps):
+            t = perf()
+            for _ in range(20):
+                time.sleep(0.001)
+            res.append((perf() - t) / 20)
         stop[0] = True
     res = []
     gated([cpu, io])
-    return {"convoy_sleep_alone_s": alone, "convoy_sleep_beside_cpu_s": res[0], "convoy_ops": k}
+    return {"convoy_sleep_alone_s": alone, "convoy_sleep_beside_cpu_s": sum(res) / len(res),
+            "convoy_blocks_s": res, "convoy_ops": k}
 
 
 def exp_subinterp(reps):

@@ -395,6 +395,15 @@ START_TEST(test_knobs_resimulate_with_the_new_setting)
     int pol = V.knobs.policy;
     key(SDLK_p, 0);
     ck_assert_int_ne(V.knobs.policy, pol);
+    /* P visits every policy, eevdf (the Linux default) included, and comes back */
+    bool seen_eevdf = V.knobs.policy == GS_POLICY_EEVDF;
+    for (int k = 0; k < GS_POLICY_EEVDF; k++) {
+        key(SDLK_p, 0);
+        seen_eevdf = seen_eevdf || V.knobs.policy == GS_POLICY_EEVDF;
+    }
+    ck_assert(seen_eevdf);
+    ck_assert_int_eq(V.knobs.policy, pol);
+    key(SDLK_p, 0);
     /* on-screen button: cores minus */
     draw();
     SDL_Rect b = V.lay.btn[GV_BTN_CORES_DOWN];

@@ -18,8 +18,12 @@ typedef enum gs_policy {
     GS_POLICY_FIFO,     /* run until it blocks */
     GS_POLICY_RR,       /* time slice, round robin */
     GS_POLICY_PRIORITY, /* static levels (higher first), rr within a level */
-    GS_POLICY_CFS       /* least virtual runtime first (Linux CFS) */
+    GS_POLICY_CFS,      /* least virtual runtime first (Linux CFS, before 6.6) */
+    GS_POLICY_EEVDF     /* earliest eligible virtual deadline first (Linux 6.6+) */
 } gs_policy_t;
+
+/* Wake-up latency against idle depth: up to this many points of a curve. */
+#define GS_WAKE_CURVE_MAX 8
 
 typedef enum gs_gil_kind {
     GS_GIL_CPYTHON3, /* 3.2+: switch interval, drop request, forced switching */
@@ -34,17 +38,39 @@ typedef enum gs_waker {
 
 typedef struct gs_machine {
     int cores;                        /* >= 1 */
-    gs_policy_t policy;               /* default cfs */
+    gs_policy_t policy;               /* default eevdf (Linux 6.6+) */
     int64_t timeslice_ns;             /* rr and priority; default 4 ms */
     int64_t cfs_latency_ns;           /* cfs target latency; default 6 ms */
     int64_t cfs_min_granularity_ns;   /* cfs minimum slice; default 750 us */
     int64_t cfs_wakeup_granularity_ns; /* cfs wake-up preemption; default 1 ms */
+    int64_t eevdf_slice_ns;           /* eevdf base slice; 0 (default): the
+                                         kernel's, 0.75 ms x (1 + log2(cores)),
+                                         cores counted up to 8 */
+    int64_t tick_ns;                  /* scheduler tick: cfs and eevdf end a
+                                         slice at the first tick after it is
+                                         used; 0 ends it exactly; 4 ms (HZ=250) */
     int64_t context_switch_ns;        /* a core changing thread; default 2 us */
     int64_t wakeup_latency_ns;        /* waking a thread onto an idle core; 20 us */
+    int64_t wakeup_jitter_ns;         /* a wake-up onto an idle core is late by a
+                                         seeded random part in [0, this] more; 0 */
+    int n_wake_curve;                 /* points of the idle-depth curve; 0: every
+                                         wake-up costs wakeup_latency */
+    int64_t wake_idle_ns[GS_WAKE_CURVE_MAX];    /* idle depth of each point,
+                                                   ascending */
+    int64_t wake_latency_ns[GS_WAKE_CURVE_MAX]; /* its wake-up latency; linear
+                                                   between points, flat beyond */
     int64_t timer_slack_ns;           /* how late a timed wait ends (sleep, the GIL's
                                          timed wait): Linux timer slack; 0 */
     int64_t timer_jitter_ns;          /* a timed wait ends late by timer_slack plus
                                          a seeded random part in [0, this]; 0 */
+    int n_timer_curve;                /* points of the timer-length curve; 0:
+                                         no lateness beyond slack and jitter */
+    int64_t timer_len_ns[GS_WAKE_CURVE_MAX];  /* timer length of each point,
+                                                 ascending */
+    int64_t timer_late_ns[GS_WAKE_CURVE_MAX]; /* how much later than its slack
+                                                 a timer of that length ends
+                                                 (its delivery); linear between
+                                                 points, flat beyond */
     int64_t futex_ns;                 /* one futex system call: how long a condvar
                                          waiter takes to go to sleep after it
                                          released the mutex (glibc); 1 us */
