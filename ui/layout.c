@@ -170,9 +170,6 @@ static void make_rows(gv_view_t *v)
     }
 }
 
-/* Heights: lanes share what is left after the headers, between a minimum
- * that still shows colour and a maximum of five text lines: a few lanes
- * fill a projector's height and read from the back of the room. */
 /* A compare-mode run's header row ("A: cpython3 ..."). */
 static bool run_header(const gv_view_t *v, const gv_row_t *row)
 {
@@ -186,6 +183,9 @@ static int rows_need(const gv_view_t *v)
     return v->lay.n_rows * v->lay.line;
 }
 
+/* Heights: lanes share what is left after the headers, between a minimum
+ * that still shows colour and a maximum of five text lines: a few lanes
+ * fill a projector's height and read from the back of the room. */
 static void place_rows(gv_view_t *v)
 {
     gv_layout_t *l = &v->lay;

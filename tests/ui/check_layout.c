@@ -45,7 +45,8 @@ typedef struct ref_row {
 } ref_row_t;
 
 /* The rows as the layout made them before issue 18: for every process, a
- * scan of every lane for that process's threads. */
+ * scan of every lane for that process's threads (in compare mode a run's
+ * lone process has no header of its own: its "A: ..." heads it). */
 static int ref_rows(const gv_view_t *v, ref_row_t *out, int max)
 {
     int n = 0;
@@ -61,7 +62,8 @@ static int ref_rows(const gv_view_t *v, ref_row_t *out, int max)
         if (v->n_runs > 1)
             ADD(GV_ROW_HEADER, r, -1, "%c: %.90s", 'A' + r, v->run[r].label);
         for (int p = 0; p < gs_trace_n_processes(t); p++) {
-            ADD(GV_ROW_HEADER, r, -1, "process %s", gs_trace_process_name(t, p));
+            if (gs_trace_n_processes(t) > 1 || v->n_runs == 1) /* "A: ..." heads a lone one */
+                ADD(GV_ROW_HEADER, r, -1, "process %s", gs_trace_process_name(t, p));
             if (gs_trace_gil_lane(t, p) >= 0)
                 ADD(GV_ROW_LANE, r, gs_trace_gil_lane(t, p), "%s", "");
             for (int i = 0; i < gs_trace_n_lanes(t); i++) {
