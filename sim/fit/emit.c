@@ -124,7 +124,7 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
 {
     const fthread_t *t = &f->th[i];
     const fthread_stats_t *s = &t->st;
-    char b1[32], b2[32];
+    char b1[32], b2[32], b3[32];
     sb_printf(b, "\n- %s: ", t->name);
     if (t->starter >= 0)
         sb_printf(b, "started by %s; ", f->th[t->starter].name);
@@ -148,12 +148,18 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
         sb_printf(b, ", starts %" PRId64 " threads", s->n[FOP_START]);
     if (s->n[FOP_JOIN])
         sb_printf(b, ", joins %" PRId64, s->n[FOP_JOIN]);
-    if (s->cpu_scale > 0)
-        sb_printf(b, "; its CPU ops scaled by %.2f to the %s of CPU the kernel counted for it "
-                     "(the rest of their %s it was without a core: other programs, or more "
-                     "threads than cores)",
-                  s->cpu_scale, human(s->os_cpu_ns, b1, sizeof b1),
-                  human(s->raw_cpu_ns, b2, sizeof b2));
+    if (s->os_cpu_ns > 0 && s->own_ns > 0)
+        sb_printf(b, "; the kernel ran it %s of its %s of Python and C: %.1f of its program's "
+                     "threads wanted a core at once, on %d, so %s of the difference is the "
+                     "model's to add and was taken out (scale %.2f)",
+                  human(s->os_cpu_ns, b1, sizeof b1), human(s->raw_cpu_ns, b2, sizeof b2),
+                  s->demand, f->cores, human(s->own_ns, b3, sizeof b3), s->cpu_scale);
+    else if (s->os_cpu_ns > 0)
+        sb_printf(b, "; the kernel ran it %s of its %s of Python and C, but its program kept "
+                     "no more threads wanting a core than there were cores (%.1f on %d): the "
+                     "difference was other programs', kept in (the run as it happened)",
+                  human(s->os_cpu_ns, b1, sizeof b1), human(s->raw_cpu_ns, b2, sizeof b2),
+                  s->demand, f->cores);
     if (s->n_approx_wait)
         sb_printf(b, "; %" PRId64 " lock/event/condition waits fitted as sleeps",
                   s->n_approx_wait);
@@ -234,9 +240,13 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
         sb_printf(&b, " %" PRId64 " Thread.join calls matched no ended thread and are sleeps;",
                   f->n_unmatched_joins);
     if (f->n_scaled)
-        sb_printf(&b, " the Python work and C calls of %d threads are scaled to the CPU time "
-                      "the kernel counted for them (the spans also hold time without a core, "
-                      "which the model adds itself);", f->n_scaled);
+        sb_printf(&b, " the Python work and C calls of %d threads are shortened by the time "
+                      "without a core their own program's threads caused (the model adds "
+                      "it);", f->n_scaled);
+    if (f->n_kept_load)
+        sb_printf(&b, " %d threads keep in their durations the time other programs took their "
+                      "core (a replay is the run on the machine as it was; --raw-cpu keeps "
+                      "every measured duration);", f->n_kept_load);
     if (r->threads_not_from_threading)
         sb_printf(&b, " %d threads were not started by threading (their calls are unnamed);",
                   r->threads_not_from_threading);

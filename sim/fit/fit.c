@@ -48,10 +48,15 @@ typedef struct tinfo {
     span_ref_t *items;
     size_t n_items;
     int *qop;            /* per item: its index in fit_t.q, or -1 */
+    hold_t *cpu;         /* when it wanted a core: holds, and C without the GIL */
+    size_t n_cpu;
 } tinfo_t;
 
 typedef struct fit {
     const gsr_recording_t *r;
+    int64_t *dem_t; /* the program's demand for cores: from dem_t[k], dem[k] */
+    int *dem;
+    size_t n_dem;
     int64_t *req;  /* every thread's drop requests, sorted */
     size_t n_req;
     tinfo_t *ti;
@@ -216,12 +221,29 @@ static int scan_thread(fit_t *F, int i)
         spans[n_out++] = spans[k];
         cover = spans[k].t1;
     }
+    t->cpu = malloc((t->n_holds + n_off + 1) * sizeof *t->cpu);
+    if (!t->cpu) {
+        free(spans);
+        free(offs);
+        return -1;
+    }
+    memcpy(t->cpu, t->holds, t->n_holds * sizeof *t->cpu);
+    t->n_cpu = t->n_holds;
     size_t s = 0;
     for (size_t k = 0; k < n_off; k++) {
         while (s < n_out && spans[s].t1 <= offs[k].t0)
             t->items[t->n_items++] = spans[s++];
         /* the span it overlaps: CPython may release just before the span's
          * first stamp (a lock wait begins after the release it causes) */
+        const gsr_event_t *se = s < n_out && spans[s].t0 <= offs[k].t1 && spans[s].ev >= 0
+                                    ? &th->ev[spans[s].ev]
+                                    : NULL;
+        bool c_code = s < n_out && spans[s].t0 <= offs[k].t1
+                          ? se && se->kind == GSR_CALL &&
+                                (se->cat == GSR_CAT_C || se->cat == GSR_CAT_C_NOGIL)
+                          : true; /* C without the GIL runs on a core */
+        if (c_code)
+            t->cpu[t->n_cpu++] = (hold_t){offs[k].t0, offs[k].t1};
         if (s < n_out && spans[s].t0 <= offs[k].t1) {
             spans[s].off += offs[k].t1 - offs[k].t0;
             spans[s].released = true;
@@ -444,10 +466,89 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
     return push(F, i, op);
 }
 
-/* The spans of a thread include time it was runnable without a core, which
- * the model adds itself when cores are short. Where the kernel's CPU time of
- * the thread is known and is less than its fitted CPU ops (cpu, c_call), those
- * are scaled down to it. */
+/* How many of the program's threads wanted a core at once, on average over
+ * the time thread i wanted one (itself included): a step function of every
+ * thread's CPU intervals (holds, and C without the GIL). */
+typedef struct step {
+    int64_t t;
+    int d;
+} step_t;
+
+static int cmp_step(const void *a, const void *b)
+{
+    const step_t *x = a, *y = b;
+    return x->t != y->t ? (x->t < y->t ? -1 : 1) : x->d - y->d;
+}
+
+static int demand_steps(fit_t *F)
+{
+    size_t n = 0;
+    for (int i = 0; i < F->r->n_threads; i++)
+        n += 2 * F->ti[i].n_cpu;
+    step_t *st = malloc((n + 1) * sizeof *st);
+    F->dem_t = malloc((n + 1) * sizeof *F->dem_t);
+    F->dem = malloc((n + 1) * sizeof *F->dem);
+    if (!st || !F->dem_t || !F->dem) {
+        free(st);
+        return -1;
+    }
+    size_t k = 0;
+    for (int i = 0; i < F->r->n_threads; i++)
+        for (size_t j = 0; j < F->ti[i].n_cpu; j++) {
+            st[k++] = (step_t){F->ti[i].cpu[j].h, 1};
+            st[k++] = (step_t){F->ti[i].cpu[j].r, -1};
+        }
+    if (k)
+        qsort(st, k, sizeof *st, cmp_step);
+    int d = 0;
+    for (size_t j = 0; j < k; j++) { /* demand from dem_t[j] on */
+        d += st[j].d;
+        F->dem_t[j] = st[j].t;
+        F->dem[j] = d;
+    }
+    F->n_dem = k;
+    free(st);
+    return 0;
+}
+
+static double mean_demand(const fit_t *F, int i)
+{
+    long double sum = 0, own = 0;
+    const tinfo_t *t = &F->ti[i];
+    for (size_t j = 0; j < t->n_cpu; j++) {
+        int64_t a = t->cpu[j].h, b = t->cpu[j].r;
+        size_t lo = 0, hi = F->n_dem;
+        while (lo < hi) { /* the first step after a */
+            size_t mid = (lo + hi) / 2;
+            if (F->dem_t[mid] <= a)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        int64_t x = a;
+        int d = lo ? F->dem[lo - 1] : 0;
+        for (size_t k = lo; x < b; k++) {
+            int64_t y = k < F->n_dem && F->dem_t[k] < b ? F->dem_t[k] : b;
+            sum += (long double)(y - x) * (d > 1 ? d : 1);
+            own += y - x;
+            x = y;
+            if (k < F->n_dem)
+                d = F->dem[k];
+            else
+                break;
+        }
+    }
+    return own > 0 ? (double)(sum / own) : 1;
+}
+
+/* The spans of a thread hold the time it was runnable without a core. The
+ * part its own program caused (more of its threads wanting a core than
+ * there are cores) is the model's to add, so it comes out of the durations;
+ * the part other programs took stays in, as the run happened. Where the
+ * kernel's CPU time of the thread is known and less than its fitted CPU ops
+ * (cpu, c_call), the own part is their share 1 - cores / demand (fair
+ * sharing among `demand` threads wanting a core on average), at most all
+ * of the missing time. */
 static void scale_to_os_cpu(fit_t *F, int i)
 {
     fthread_t *ft = &F->f->th[i];
@@ -457,7 +558,19 @@ static void scale_to_os_cpu(fit_t *F, int i)
             fitted += ft->ops.v[k].dur;
     if (os < 0 || fitted <= 0 || os >= fitted)
         return;
-    long double f = (long double)os / fitted;
+    int cores = F->r->cores >= 1 ? F->r->cores : 1;
+    double dem = mean_demand(F, i), share = dem > cores ? 1 - cores / dem : 0;
+    int64_t own = (int64_t)(share * (double)fitted);
+    own = own < fitted - os ? own : fitted - os;
+    ft->st.os_cpu_ns = os;
+    ft->st.raw_cpu_ns = fitted;
+    ft->st.demand = dem;
+    ft->st.own_ns = own;
+    if (own <= 0) {
+        F->f->n_kept_load++;
+        return;
+    }
+    long double f = (long double)(fitted - own) / fitted;
     ft->st.sum[FOP_CPU] = ft->st.sum[FOP_CCALL] = 0;
     for (int k = 0; k < ft->ops.n; k++) {
         fop_t *op = &ft->ops.v[k];
@@ -467,9 +580,9 @@ static void scale_to_os_cpu(fit_t *F, int i)
         ft->st.sum[op->kind] += op->dur;
     }
     ft->st.cpu_scale = (double)f;
-    ft->st.os_cpu_ns = os;
-    ft->st.raw_cpu_ns = fitted;
     F->f->n_scaled++;
+    if (fitted - own > os)
+        F->f->n_kept_load++;
 }
 
 static int fit_thread(fit_t *F, int i, bool *joined)
@@ -524,9 +637,12 @@ static void free_fit(fit_t *F, fscenario_t *f)
         free(F->ti[i].items);
         free(F->ti[i].starts);
         free(F->ti[i].qop);
+        free(F->ti[i].cpu);
     }
     free(F->ti);
     free(F->q);
+    free(F->dem_t);
+    free(F->dem);
     free(F->req);
     for (int i = 0; f->th && i < f->n_threads; i++)
         fop_list_free(f->th[i].ops.v, f->th[i].ops.n);
@@ -555,7 +671,8 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         gsr_recording_free(r);
         return GS_ESCENARIO;
     }
-    fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads};
+    fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads,
+                     .cores = r->cores >= 1 && r->cores <= 1024 ? r->cores : 1};
     machine_costs(r, &f);
     fit_t F = {.r = r, .f = &f};
     bool *joined = NULL;
@@ -573,7 +690,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
     }
     match_starts(&F);
-    if (match_queues(&F) != 0)
+    if (match_queues(&F) != 0 || demand_steps(&F) != 0)
         goto oom;
     joined = calloc((size_t)r->n_threads, sizeof *joined);
     if (!joined)

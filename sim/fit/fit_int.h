@@ -67,8 +67,12 @@ typedef struct fthread_stats {
                                      requests left unanswered */
     double cpu_scale;             /* cpu and c_call scaled by this to the kernel's
                                      CPU time of the thread; 0 = not scaled */
-    int64_t os_cpu_ns, raw_cpu_ns; /* when scaled: the kernel's figure, and the
-                                      measured sum it replaced */
+    int64_t os_cpu_ns, raw_cpu_ns; /* the kernel's figure, and the measured sum,
+                                      when the kernel counted less (else 0) */
+    double demand;                /* then: threads wanting a core at once, on
+                                     average while it wanted one */
+    int64_t own_ns;               /* then: the part of the time without a core
+                                     its own program caused, taken out */
 } fthread_stats_t;
 
 typedef struct fthread {
@@ -82,12 +86,14 @@ typedef struct fthread {
 
 typedef struct fscenario {
     const char *rec_path;
+    int cores;
     int n_threads;
     fthread_t *th;
     int n_queues;          /* queues told apart (queues.c); 0 = no queue op */
     int64_t queue_maxsize[64]; /* per queue; 0 = unbounded */
     int64_t n_unmatched_starts, n_unmatched_joins;
-    int n_scaled; /* threads whose CPU ops were scaled to the kernel's CPU time */
+    int n_scaled; /* threads whose CPU ops were scaled down (own contention) */
+    int n_kept_load; /* threads whose durations keep other programs' share */
     /* the machine's costs: calibrated at record time, or gilsim's defaults */
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;

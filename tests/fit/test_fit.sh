@@ -40,11 +40,13 @@ finds "the description says they were measured" "Machine costs measured on the h
 expect 0 "fit a recording without calibration" "$GILSIM" fit "$D/queue.rec.json"
 finds "the description says defaults" "gilsim's defaults: the recording holds no calibration" out.txt
 
-# A thread whose kernel CPU time is known is scaled to it, unless --raw-cpu.
-expect 0 "fit scales to the kernel's CPU time" "$GILSIM" fit "$D/queue.rec.json"
-finds "and says so" "consumer: .*its CPU ops scaled by 0.45 to the 4 us of CPU the kernel" out.txt
-expect 0 "fit --raw-cpu" "$GILSIM" fit "$D/queue.rec.json" --raw-cpu
-lacks "scaled" out.txt && pass "--raw-cpu scales nothing" || fail "--raw-cpu scales nothing"
+# A hash pool on two cores: the time without a core its own threads caused
+# comes out of the durations (the model adds it), unless --raw-cpu.
+expect 0 "fit takes out the program's own core waits" "$GILSIM" fit "$D/hash_pool.rec.json"
+finds "and says how many threads wanted a core" \
+    "hasher_1: .*3.6 of its program's threads wanted a core at once, on 2" out.txt
+expect 0 "fit --raw-cpu" "$GILSIM" fit "$D/hash_pool.rec.json" --raw-cpu
+lacks "taken out" out.txt && pass "--raw-cpu takes nothing out" || fail "--raw-cpu takes nothing out"
 
 # replay: the table, the summary, a what-if.
 expect 0 "replay prints real beside replay" "$GILSIM" replay "$D/convoy.rec.json"

@@ -17,14 +17,12 @@ if [ $rc -eq 126 ] || [ $rc -eq 127 ]; then
 fi
 check "convoy.py was recorded" test $rc -eq 0 -a -s convoy.rec.json
 
-# --raw-cpu: convoy.py's CPU thread spins until the I/O thread is done, so
-# its work is as long as the run; on a busy machine the kernel counts it a
-# fraction of that, and the default fit (scaled to the kernel's CPU time)
-# ends it early, leaving the I/O thread alone. The measured spans keep the
-# convoy whatever the load: this checks the fit, not the machine.
-expect 0 "the default replay runs too" "$GILSIM" replay convoy.rec.json --quiet
+expect 0 "--raw-cpu replays too" "$GILSIM" replay convoy.rec.json --raw-cpu --quiet
+# The CPU thread spins until the I/O thread is done; on a busy machine the
+# kernel runs it a fraction of that, but its program never wants more than
+# the two cores: the fit keeps the other programs' share, and the convoy.
 expect 0 "replay at the recorded settings with a 1 ms what-if" "$GILSIM" replay convoy.rec.json \
-    --raw-cpu --set python.switch_interval=1ms --summary s.json
+    --set python.switch_interval=1ms --summary s.json
 finds "the table has the three columns" "real *replay *diff *what-if" out.txt
 # The io thread's index in the recording (the replay keeps the order).
 io=-1
@@ -35,8 +33,16 @@ check "the recording has the io thread" test "$io" -ge 0
 ns() { "$JC" get s.json "$1.threads.$io.io_to_gil_ns.p50"; }
 real=$(ns recording) rep=$(ns replay) wif=$(ns what_if)
 echo "# I/O > GIL p50: real $real ns, replay $rep ns, what-if (1 ms) $wif ns"
+if [ "$real" -lt 2500000 ]; then
+    # A machine so busy that the CPU thread rarely had a core: no convoy for
+    # real, and the replay (which keeps other programs' share) has none
+    # either; the directions cannot be checked on this run.
+    echo "# SKIP: the real run shows no convoy (I/O > GIL p50 $real ns): the machine is too busy"
+    tap_end
+    exit 77
+fi
 check "real: the I/O thread waits about one interval (2.5-7.5 ms)" \
-    test "$real" -ge 2500000 -a "$real" -le 7500000
+    test "$real" -le 7500000
 check "replay: it waits about one interval too (2.5-7.5 ms)" \
     test "$rep" -ge 2500000 -a "$rep" -le 7500000
 check "what-if 1 ms: it waits less than in the replay" test "$wif" -lt "$rep"

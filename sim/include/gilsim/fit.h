@@ -22,9 +22,11 @@ typedef struct gs_fit_opts {
     bool exact;         /* keep every op, no repeat blocks */
     bool allow_partial; /* fit a partial recording (interrupted, out of
                            budget) as far as it goes instead of refusing it */
-    bool raw_cpu;       /* keep the measured spans of Python work and C calls as
-                           they are, even where the kernel counted less CPU for
-                           the thread (the rest was time without a core) */
+    bool raw_cpu;       /* keep every measured duration of Python work and C
+                           calls; by default, where the kernel counted less CPU
+                           for a thread and its own program's threads outnumbered
+                           the cores, the part of the time without a core they
+                           caused comes out (the model adds it itself) */
 } gs_fit_opts_t;
 
 /* Fits a scenario to the recording at rec_path (o may be NULL: defaults).
