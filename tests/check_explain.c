@@ -7,13 +7,13 @@
  * answer is known from the mechanism (a C call that keeps the GIL ignores the
  * drop request; a lock owner waiting for the GIL; no free core). */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "testutil.h"
+#include "testutil_scenario.h"
 
 /* ---- blame totals ------------------------------------------------------------ */
 
@@ -56,35 +56,19 @@ static void check_blame(const gs_trace_t *t, const char *what)
 
 START_TEST(test_blame_sums_to_not_running_time_in_every_lesson)
 {
-    const char *src = getenv("GILSIM_SOURCE_DIR");
-    ck_assert_ptr_nonnull(src);
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/scenarios", src);
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    int n_files = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        gs_model_t *m = NULL;
-        gs_diag_t diag;
-        memset(&diag, 0, sizeof diag);
-        ck_assert_int_eq(gs_scenario_load_file(path, NULL, 0, &m, &diag), 0);
+    char names[64][TU_NAME_MAX];
+    int n_files = tu_list_lessons(names, 64);
+    for (int i = 0; i < n_files; i++) {
+        gs_model_t *m = tu_load_lesson(names[i], NULL, 0);
         for (uint64_t seed = 1; seed <= 3; seed++) {
             m->seed = seed;
             int rc;
             gs_trace_t *t = tu_run(m, &rc);
-            check_blame(t, e->d_name);
+            check_blame(t, names[i]);
             gs_trace_free(t);
         }
         gs_model_free(m);
-        n_files++;
     }
-    closedir(d);
     ck_assert_int_ge(n_files, 10);
 }
 END_TEST
@@ -352,7 +336,7 @@ static char *named_chain(const gs_trace_t *t, const char *thread, int64_t at)
 START_TEST(test_recording_fills_drop_request_facts)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/tests/data/drop_request.rec.json", getenv("GILSIM_SOURCE_DIR"));
+    tu_source_path("tests/data/drop_request.rec.json", path, sizeof path);
     gs_model_t *m = NULL;
     gs_trace_t *t = load_rec(path, &m);
     ck_assert_uint_eq(gs_trace_facts(t), GS_FACT_DROP_REQUEST);
@@ -447,22 +431,13 @@ static void write_as_recording(const gs_trace_t *t, const char *path)
  * process (the property behind "the same answer where it has the data"). */
 START_TEST(test_recording_of_a_run_has_the_runs_drop_requests)
 {
-    const char *src = getenv("GILSIM_SOURCE_DIR");
-    char dir[1024], path[1400], rec[64];
-    snprintf(dir, sizeof dir, "%s/scenarios", src);
+    char names[64][TU_NAME_MAX], rec[64];
     snprintf(rec, sizeof rec, "/tmp/gilsim-check-explain-%d.json", (int)getpid());
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
+    int n_files = tu_list_lessons(names, 64);
     int compared = 0, with_requests = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (!strstr(de->d_name, ".json"))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        gs_model_t *m = NULL;
-        gs_diag_t diag;
-        memset(&diag, 0, sizeof diag);
-        ck_assert_int_eq(gs_scenario_load_file(path, NULL, 0, &m, &diag), 0);
+    for (int f = 0; f < n_files; f++) {
+        const char *name = names[f];
+        gs_model_t *m = tu_load_lesson(name, NULL, 0);
         if (m->n_processes != 1 || m->processes[0].python.gil != GS_GIL_CPYTHON3) {
             gs_model_free(m);
             continue;
@@ -474,12 +449,12 @@ START_TEST(test_recording_of_a_run_has_the_runs_drop_requests)
         gs_trace_t *rt = load_rec(rec, &rm);
         const gs_lane_t *a = gs_trace_drop_request_track(t, 0), *b = gs_trace_drop_request_track(rt, 0);
         ck_assert_msg(a->n == b->n, "%s: %zu pending stretches in the run, %zu in its recording",
-                      de->d_name, a->n, b->n);
+                      name, a->n, b->n);
         for (size_t i = 0; i < a->n; i++)
             ck_assert_msg(a->iv[i].start_ns == b->iv[i].start_ns && a->iv[i].end_ns == b->iv[i].end_ns &&
                               a->iv[i].who == b->iv[i].who,
                           "%s: stretch %zu: run [%lld, %lld) by %d, recording [%lld, %lld) by %d",
-                          de->d_name, i, (long long)a->iv[i].start_ns, (long long)a->iv[i].end_ns,
+                          name, i, (long long)a->iv[i].start_ns, (long long)a->iv[i].end_ns,
                           a->iv[i].who, (long long)b->iv[i].start_ns, (long long)b->iv[i].end_ns,
                           b->iv[i].who);
         for (size_t i = 0; i < gs_trace_n_instants(t); i++) { /* requests name the holder */
@@ -490,7 +465,7 @@ START_TEST(test_recording_of_a_run_has_the_runs_drop_requests)
                 same = y->kind == x->kind && y->t_ns == x->t_ns && y->thread == x->thread &&
                        y->arg == x->arg;
             }
-            ck_assert_msg(same, "%s: the request at %lld names another holder", de->d_name,
+            ck_assert_msg(same, "%s: the request at %lld names another holder", name,
                           (long long)x->t_ns);
         }
         compared++;
@@ -500,7 +475,6 @@ START_TEST(test_recording_of_a_run_has_the_runs_drop_requests)
         gs_trace_free(t);
         gs_model_free(m);
     }
-    closedir(d);
     remove(rec);
     ck_assert_int_ge(compared, 8);
     ck_assert_int_ge(with_requests, 4);
@@ -514,7 +488,6 @@ END_TEST
  * back as a guess to within the shown digits and scores as exact. */
 START_TEST(test_exercise_variants_are_seeded_and_answers_read_back)
 {
-    const char *src = getenv("GILSIM_SOURCE_DIR");
     ck_assert_int_ge(gs_exercise_n_topics(), 5);
     ck_assert_int_eq(gs_exercise_make("nope", 1, &(gs_exercise_t){0}), GS_EINVAL);
     for (int i = 0; i < gs_exercise_n_topics(); i++) {
@@ -530,29 +503,17 @@ START_TEST(test_exercise_variants_are_seeded_and_answers_read_back)
                 memcpy(first, a.set, sizeof first);
             else
                 variants += strcmp(first[0], a.set[0]) || strcmp(first[1], a.set[1]);
-            char path[1024], sets[2][160];
-            snprintf(path, sizeof path, "%s/scenarios/%s", src, a.lesson);
-            gs_override_t ov[2];
-            for (int k = 0; k < 2; k++) {
-                snprintf(sets[k], sizeof sets[k], "%s", a.set[k]);
-                ck_assert_int_eq(gs_override_parse(sets[k], &ov[k]), 0);
-            }
-            gs_model_t *m = NULL;
-            gs_diag_t diag;
-            memset(&diag, 0, sizeof diag);
-            ck_assert_msg(gs_scenario_load_file(path, ov, 2, &m, &diag) == 0, "%s %s %s", path,
-                          a.set[0], a.set[1]);
+            const char *sets[2] = {a.set[0], a.set[1]};
+            gs_model_t *m = tu_load_lesson(a.lesson, sets, 2);
             m->seed = seed;
-            int rc;
-            gs_trace_t *t = tu_run(m, &rc);
-            gs_stats_t s;
-            ck_assert_int_eq(gs_stats_compute(t, &s), 0);
+            tu_result_t r;
+            tu_run_stats(&r, m, a.lesson);
             int64_t at;
             int th;
-            double v = gs_exercise_answer(&a, t, &s, &at, &th);
+            double v = gs_exercise_answer(&a, r.t, &r.s, &at, &th);
             ck_assert(v > 0);
             ck_assert_int_ge(at, 0);
-            ck_assert_int_le(at, gs_trace_end_ns(t));
+            ck_assert_int_le(at, gs_trace_end_ns(r.t));
             ck_assert_int_eq(th >= 0, a.thread != NULL);
             char shown[32], score[64];
             double back;
@@ -561,9 +522,7 @@ START_TEST(test_exercise_variants_are_seeded_and_answers_read_back)
             gs_exercise_score(back, v, score, sizeof score);
             ck_assert_msg(strcmp(score, "exact") == 0, "%s: %s reads back %g for %g (%s)",
                           a.topic, shown, back, v, score);
-            gs_stats_destroy(&s);
-            gs_trace_free(t);
-            gs_model_free(m);
+            tu_result_free(&r);
         }
         ck_assert_int_ge(variants, 1); /* the seed varies the exercise */
     }

@@ -9,24 +9,6 @@
 
 #include "testutil.h"
 
-static int64_t makespan(const gs_trace_t *t)
-{
-    int64_t end = 0;
-    for (int i = 0; i < gs_trace_n_threads(t); i++)
-        if (tu_finish(t, i) > end)
-            end = tu_finish(t, i);
-    return end;
-}
-
-static int64_t run_makespan(gs_model_t *m)
-{
-    gs_trace_t *t = tu_run(m, NULL);
-    int64_t ms = makespan(t);
-    gs_trace_free(t);
-    gs_model_free(m);
-    return ms;
-}
-
 /* ---- core: the GIL ------------------------------------------------------------ */
 
 START_TEST(test_gil_two_cpu_threads_are_not_faster_than_one)
@@ -35,7 +17,7 @@ START_TEST(test_gil_two_cpu_threads_are_not_faster_than_one)
         gs_model_t *m = tu_model(cores, GS_POLICY_CFS, GS_GIL_CPYTHON3);
         tu_thread(m, "a", 1, tu_cpu(MS(100)));
         tu_thread(m, "b", 1, tu_cpu(MS(100)));
-        int64_t two = run_makespan(m);
+        int64_t two = tu_run_last_finish(m, -1);
         ck_assert_int_ge(two, MS(200)); /* serial: 2 x 100 ms */
         ck_assert_int_le(two, MS(210));
     }
@@ -83,7 +65,7 @@ START_TEST(test_gil_releasing_c_calls_scale_with_cores)
         gs_model_t *m = tu_model(cores, GS_POLICY_CFS, GS_GIL_CPYTHON3);
         for (int i = 0; i < 4; i++)
             tu_thread(m, "hash", 1, tu_repeat(10, 2, tu_cpu(US(20)), tu_c(MS(10), true)));
-        int64_t ms = run_makespan(m);
+        int64_t ms = tu_run_last_finish(m, -1);
         int64_t ideal = MS(400) / cores;
         ck_assert_int_ge(ms, ideal);
         ck_assert_int_le(ms, ideal * 12 / 10);
@@ -132,13 +114,13 @@ START_TEST(test_gil_none_runs_threads_in_parallel_up_to_cores)
     gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_NONE);
     for (int i = 0; i < 4; i++)
         tu_thread(m, "w", 1, tu_cpu(MS(50)));
-    int64_t ms = run_makespan(m);
+    int64_t ms = tu_run_last_finish(m, -1);
     ck_assert_int_ge(ms, MS(100));
     ck_assert_int_le(ms, MS(110));
     m = tu_model(2, GS_POLICY_CFS, GS_GIL_NONE);
     m->processes[0].python.slowdown_pct = 150;
     tu_thread(m, "w", 1, tu_cpu(MS(50)));
-    ck_assert_int_ge(run_makespan(m), MS(75));
+    ck_assert_int_ge(tu_run_last_finish(m, -1), MS(75));
 }
 END_TEST
 
@@ -150,7 +132,7 @@ START_TEST(test_processes_have_their_own_gil)
     tu_thread(m, "a", 1, tu_cpu(MS(100)));
     int b = tu_thread_in(m, p, "b", 1, tu_cpu(MS(100)));
     gs_trace_t *t = tu_run(m, NULL);
-    ck_assert_int_le(makespan(t), MS(110));
+    ck_assert_int_le(tu_last_finish(t, -1), MS(110));
     ck_assert_int_ge(tu_finish(t, b), MS(105)); /* paid the start-up */
     ck_assert_int_eq(tu_count(t, GS_IN_DROP_REQUEST, -1), 0);
     gs_trace_free(t);
@@ -291,7 +273,7 @@ START_TEST(test_os_context_switches_cost_core_time)
     gs_trace_t *t = tu_run(m, NULL);
     int64_t sw = tu_time_in(t, 0, GS_ST_SWITCH) + tu_time_in(t, 1, GS_ST_SWITCH);
     ck_assert_int_ge(sw, US(100) * 15);
-    ck_assert_int_eq(makespan(t), MS(20) + sw + m->machine.wakeup_latency_ns);
+    ck_assert_int_eq(tu_last_finish(t, -1), MS(20) + sw + m->machine.wakeup_latency_ns);
     gs_trace_free(t);
     gs_model_free(m);
 }

@@ -5,31 +5,13 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "testutil_scenario.h"
 
+/* The scenario text with at most one --set, or NULL with *d saying why (d
+ * NULL: the test fails if it does not load). */
 static gs_model_t *load(const char *text, const char *set, gs_diag_t *d)
 {
-    gs_model_t *m = NULL;
-    gs_override_t ov;
-    char buf[128];
-    int n = 0;
-    if (set) {
-        snprintf(buf, sizeof buf, "%s", set);
-        ck_assert_int_eq(gs_override_parse(buf, &ov), 0);
-        n = 1;
-    }
-    memset(d, 0, sizeof *d);
-    gs_scenario_load_string("t.json", text, strlen(text), n ? &ov : NULL, n, &m, d);
-    return m;
-}
-
-/* When the last of the first n threads finished. */
-static int64_t last_finish(const gs_trace_t *t, int n)
-{
-    int64_t end = 0;
-    for (int i = 0; i < n; i++)
-        if (tu_finish(t, i) > end)
-            end = tu_finish(t, i);
-    return end;
+    return tu_load("t.json", text, set ? &set : NULL, set ? 1 : 0, d);
 }
 
 static const char *two_cpu = "{\"machine\": {\"cores\": 2}, \"python\": {\"switch_interval\": "
@@ -86,15 +68,10 @@ END_TEST
 
 static double battle_ratio(int cores, int64_t futex_ns)
 {
-    gs_diag_t d;
-    gs_model_t *m = load(two_cpu, "python.version=2.7", &d);
-    ck_assert_ptr_nonnull(m);
+    gs_model_t *m = load(two_cpu, "python.version=2.7", NULL);
     m->machine.cores = cores;
     m->processes[0].python.futex_ns = futex_ns;
-    gs_trace_t *t = tu_run(m, NULL);
-    int64_t end = last_finish(t, 2);
-    gs_trace_free(t);
-    gs_model_free(m);
+    int64_t end = tu_run_last_finish(m, 2);
     return (double)end / (double)MS(40); /* against one thread doing both */
 }
 
@@ -125,14 +102,7 @@ static int64_t ft_makespan(int n, const char *op, const char *objects)
              "\"objects\": %s, \"threads\": [{\"name\": \"w\", \"count\": %d, "
              "\"program\": [%s]}]}",
              objects, n, op);
-    gs_diag_t d;
-    gs_model_t *m = load(text, NULL, &d);
-    ck_assert_msg(m != NULL, "%s", d.n ? d.e[0].msg : "?");
-    gs_trace_t *t = tu_run(m, NULL);
-    int64_t end = last_finish(t, n);
-    gs_trace_free(t);
-    gs_model_free(m);
-    return end;
+    return tu_run_last_finish(load(text, NULL, NULL), n);
 }
 
 static const char *objs = "{\"cache\": \"dict\", \"f\": \"function\", \"none\": \"immortal\"}";
@@ -160,14 +130,7 @@ static int64_t ft_readers(int n, const char *every, const char *version)
              "\"objects\": %s, \"threads\": [{\"name\": \"w\", \"count\": %d, "
              "\"program\": [%s]}]}",
              version, objs, n, op);
-    gs_diag_t d;
-    gs_model_t *m = load(text, NULL, &d);
-    ck_assert_msg(m != NULL, "%s", d.n ? d.e[0].msg : "?");
-    gs_trace_t *t = tu_run(m, NULL);
-    int64_t end = last_finish(t, n);
-    gs_trace_free(t);
-    gs_model_free(m);
-    return end;
+    return tu_run_last_finish(load(text, NULL, NULL), n);
 }
 
 START_TEST(test_ft_contention_grows_with_sharers_and_spares_immortals)
@@ -237,7 +200,7 @@ START_TEST(test_ft_import_switches_the_gil_on_unless_python_gil_0)
                              &d);
         ck_assert_ptr_nonnull(m);
         gs_trace_t *t = tu_run(m, NULL);
-        end[k] = last_finish(t, 4);
+        end[k] = tu_last_finish(t, 4);
         if (k == 0) /* one stop-the-world pause, and the GIL changes hands after */
             ck_assert_int_ge(tu_count(t, GS_IN_GIL_ENABLED, -1), 1);
         gs_trace_free(t);
@@ -293,14 +256,7 @@ static int64_t pool_makespan(int n, int cores, const char *interp, long long byt
              "\"threads\": [{\"name\": \"w\", \"count\": %d, \"interpreter\": %s, "
              "\"program\": [%s{\"cpu\": \"20ms\"}]}]}",
              cores, n, interp, first);
-    gs_diag_t d;
-    gs_model_t *m = load(text, NULL, &d);
-    ck_assert_msg(m != NULL, "%s", d.n ? d.e[0].msg : "?");
-    gs_trace_t *t = tu_run(m, NULL);
-    int64_t end = last_finish(t, n);
-    gs_trace_free(t);
-    gs_model_free(m);
-    return end;
+    return tu_run_last_finish(load(text, NULL, NULL), n);
 }
 
 START_TEST(test_own_interpreters_scale_on_cpu_work_and_pay_their_creation)

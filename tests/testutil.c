@@ -139,6 +139,26 @@ int64_t tu_finish(const gs_trace_t *t, int thread)
     return l->n ? l->iv[l->n - 1].end_ns : -1;
 }
 
+int64_t tu_last_finish(const gs_trace_t *t, int n)
+{
+    if (n < 0)
+        n = gs_trace_n_threads(t);
+    int64_t end = 0;
+    for (int i = 0; i < n; i++)
+        if (tu_finish(t, i) > end)
+            end = tu_finish(t, i);
+    return end;
+}
+
+int64_t tu_run_last_finish(gs_model_t *m, int n)
+{
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t end = tu_last_finish(t, n);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return end;
+}
+
 int64_t tu_count(const gs_trace_t *t, gs_instant_kind_t k, int thread)
 {
     const gs_instant_t *in = gs_trace_instants(t);

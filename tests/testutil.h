@@ -31,6 +31,11 @@ gs_trace_t *tu_run(const gs_model_t *m, int *rc_out);
 /* Measures over a thread's lane. */
 int64_t tu_time_in(const gs_trace_t *t, int thread, gs_state_t st);
 int64_t tu_finish(const gs_trace_t *t, int thread); /* end of its last interval */
+/* When the last of threads 0..n-1 finished (n < 0: of every thread). */
+int64_t tu_last_finish(const gs_trace_t *t, int n);
+/* Runs m (tu_run: it must end as done), frees it, and returns
+ * tu_last_finish of its first n threads (n < 0: every thread's). */
+int64_t tu_run_last_finish(gs_model_t *m, int n);
 int64_t tu_count(const gs_trace_t *t, gs_instant_kind_t k, int thread); /* thread -1: any */
 /* I/O-or-sleep end -> GIL held again, per completion; returns count, fills
  * out (up to max) */

@@ -77,13 +77,81 @@ static char *default_out(const char *target, bool module)
     return out;
 }
 
-int cmd_record(int argc, char **argv)
+/* What `gilsim record` was asked. */
+typedef struct rec_args {
+    gs_record_opts_t o;  /* for gs_record_run; o.out may be def */
+    const char *outs[4]; /* --summary, --trace, --csv, --svg: file, "-" or NULL */
+    bool quiet;
+    char *def;           /* the default recording name, when no -o (owned) */
+} rec_args_t;
+
+static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
+
+/* true if a is an option that takes a value. */
+static bool takes_value(const char *a)
 {
-    static const char *const out_names[4] = {"--summary", "--trace", "--csv", "--svg"};
-    const char *outs[4] = {NULL, NULL, NULL, NULL};
-    gs_record_opts_t o;
-    memset(&o, 0, sizeof o);
-    bool quiet = false;
+    for (int k = 0; k < 4; k++)
+        if (strcmp(a, out_names[k]) == 0)
+            return true;
+    return strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--python") == 0 ||
+           strcmp(a, "--max-mb") == 0 || strcmp(a, "--calls") == 0 ||
+           strcmp(a, "--switch-interval") == 0;
+}
+
+/* --switch-interval VAL: a duration that CPython can hold. */
+static int set_switch_interval(gs_record_opts_t *o, const char *val)
+{
+    char why[200];
+    int64_t ns;
+    if (gs_parse_ns(val, &ns, why, sizeof why) != 0)
+        return cli_usage_error("record", "--switch-interval: %s", why);
+    /* CPython keeps the interval in whole microseconds (gil->interval)
+     * and refuses 0; a whole number of them is what the recording
+     * can then say it ran at. */
+    if (ns < 1000 || ns % 1000 != 0)
+        return cli_usage_error("record",
+                               "--switch-interval wants a whole number of microseconds, "
+                               "at least 1us (CPython keeps it in microseconds), got "
+                               "'%s'",
+                               val);
+    o->switch_interval_ns = ns;
+    return EXIT_OK;
+}
+
+/* Option a (one that takes_value) with its value val (not empty). */
+static int set_option(rec_args_t *ra, const char *a, const char *val)
+{
+    gs_record_opts_t *o = &ra->o;
+    for (int k = 0; k < 4; k++)
+        if (strcmp(a, out_names[k]) == 0) {
+            ra->outs[k] = val;
+            return EXIT_OK;
+        }
+    if (strcmp(a, "--python") == 0) {
+        o->python = val;
+    } else if (strcmp(a, "--calls") == 0) {
+        if (strcmp(val, "all") != 0 && strcmp(val, "blocking") != 0)
+            return cli_usage_error("record", "--calls wants all or blocking, got '%s'", val);
+        o->calls_all = strcmp(val, "all") == 0;
+    } else if (strcmp(a, "--max-mb") == 0) {
+        long long mb;
+        if (!cli_parse_i64(val, 1, 1 << 20, &mb))
+            return cli_usage_error("record", "--max-mb wants a whole number of MiB >= 1, "
+                                             "got '%s'",
+                                   val);
+        o->max_bytes = (int64_t)mb << 20;
+    } else if (strcmp(a, "--switch-interval") == 0) {
+        return set_switch_interval(o, val);
+    } else {
+        o->out = val; /* -o, --output */
+    }
+    return EXIT_OK;
+}
+
+/* The options before the program; *next is the first word after them
+ * (after "--", or after -m MODULE, which also names the target). */
+static int parse_options(int argc, char **argv, rec_args_t *ra, int *next)
+{
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -95,134 +163,126 @@ int cmd_record(int argc, char **argv)
         if (a[0] != '-' || strcmp(a, "-") == 0)
             break;
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            quiet = true;
-            continue;
-        }
-        if (strcmp(a, "--verbose") == 0) {
-            o.verbose = true;
-            continue;
-        }
-        if (strcmp(a, "-m") == 0) {
+            ra->quiet = true;
+        } else if (strcmp(a, "--verbose") == 0) {
+            ra->o.verbose = true;
+        } else if (strcmp(a, "-m") == 0) {
             if (!val || !*val)
                 return cli_usage_error("record", "-m wants a module name");
-            o.module = true;
-            o.target = val;
+            ra->o.module = true;
+            ra->o.target = val;
             i += 2;
             break;
-        }
-        bool known = false;
-        int k;
-        for (k = 0; k < 4; k++)
-            if (strcmp(a, out_names[k]) == 0)
-                break;
-        known = k < 4 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-                strcmp(a, "--python") == 0 || strcmp(a, "--max-mb") == 0 ||
-                strcmp(a, "--calls") == 0 || strcmp(a, "--switch-interval") == 0;
-        if (!known)
+        } else if (!takes_value(a)) {
             return cli_usage_error("record",
                                    "unknown option '%s' (options go before the program; put "
                                    "-- before a program whose name starts with -)",
                                    a);
-        if (!val || !*val)
+        } else if (!val || !*val) {
             return cli_usage_error("record", "%s wants a value", a);
-        i++;
-        if (k < 4)
-            outs[k] = val;
-        else if (strcmp(a, "--python") == 0)
-            o.python = val;
-        else if (strcmp(a, "--calls") == 0) {
-            if (strcmp(val, "all") != 0 && strcmp(val, "blocking") != 0)
-                return cli_usage_error("record", "--calls wants all or blocking, got '%s'", val);
-            o.calls_all = strcmp(val, "all") == 0;
+        } else {
+            int rc = set_option(ra, a, val);
+            if (rc != EXIT_OK)
+                return rc;
+            i++;
         }
-        else if (strcmp(a, "--max-mb") == 0) {
-            long long mb;
-            if (!cli_parse_i64(val, 1, 1 << 20, &mb))
-                return cli_usage_error("record", "--max-mb wants a whole number of MiB >= 1, "
-                                                 "got '%s'",
-                                       val);
-            o.max_bytes = (int64_t)mb << 20;
-        } else if (strcmp(a, "--switch-interval") == 0) {
-            char why[200];
-            int64_t ns;
-            if (gs_parse_ns(val, &ns, why, sizeof why) != 0)
-                return cli_usage_error("record", "--switch-interval: %s", why);
-            /* CPython keeps the interval in whole microseconds (gil->interval)
-             * and refuses 0; a whole number of them is what the recording
-             * can then say it ran at. */
-            if (ns < 1000 || ns % 1000 != 0)
-                return cli_usage_error("record",
-                                       "--switch-interval wants a whole number of microseconds, "
-                                       "at least 1us (CPython keeps it in microseconds), got "
-                                       "'%s'",
-                                       val);
-            o.switch_interval_ns = ns;
-        } else
-            o.out = val;
     }
+    *next = i;
+    return EXIT_OK;
+}
+
+/* The program's command line from argv[i]: [INTERPRETER [-m MODULE]]
+ * SCRIPT ARGS..., or ARGS... after -m MODULE. */
+static int parse_program(int argc, char **argv, int i, rec_args_t *ra)
+{
+    gs_record_opts_t *o = &ra->o;
     /* `gilsim record -- python3 SCRIPT` names the interpreter in the
      * command line, as one would type the program's own command. */
-    if (!o.module && i < argc && is_interpreter(argv[i])) {
-        if (o.python)
+    if (!o->module && i < argc && is_interpreter(argv[i])) {
+        if (o->python)
             return cli_usage_error("record", "the interpreter is given twice (--python %s and %s)",
-                                   o.python, argv[i]);
-        o.python = argv[i++];
+                                   o->python, argv[i]);
+        o->python = argv[i++];
         if (i + 1 < argc && strcmp(argv[i], "-m") == 0) {
-            o.module = true;
-            o.target = argv[i + 1];
+            o->module = true;
+            o->target = argv[i + 1];
             i += 2;
         } else if (i < argc && argv[i][0] == '-') {
             return cli_usage_error("record",
                                    "interpreter option '%s' is not supported: give SCRIPT or -m "
                                    "MODULE after %s (set PYTHON* environment variables instead)",
-                                   argv[i], o.python);
+                                   argv[i], o->python);
         }
     }
-    if (!o.module) {
+    if (!o->module) {
         if (i >= argc)
             return cli_usage_error("record", "no program given (gilsim record -- SCRIPT [ARGS] "
                                              "or -m MODULE)");
-        o.target = argv[i++];
+        o->target = argv[i++];
     }
-    o.args = argv + i;
-    o.n_args = argc - i;
+    o->args = argv + i;
+    o->n_args = argc - i;
+    return EXIT_OK;
+}
+
+/* At most one output on stdout, and a recording file (by default named
+ * after the program) that is not stdout. */
+static int check_outputs(rec_args_t *ra)
+{
     int n_stdout = 0;
     for (int k = 0; k < 4; k++)
-        n_stdout += outs[k] && strcmp(outs[k], "-") == 0;
+        n_stdout += ra->outs[k] && strcmp(ra->outs[k], "-") == 0;
     if (n_stdout > 1)
         return cli_usage_error("record", "only one output can go to stdout (-)");
-    char *def = NULL;
-    if (!o.out) {
-        def = default_out(o.target, o.module);
-        o.out = def;
+    if (!ra->o.out) {
+        ra->def = default_out(ra->o.target, ra->o.module);
+        ra->o.out = ra->def;
     }
-    if (!o.out || strcmp(o.out, "-") == 0) {
-        free(def);
+    if (!ra->o.out || strcmp(ra->o.out, "-") == 0)
         return cli_usage_error("record", "-o wants a file name (the recording cannot go to "
                                          "stdout: the program may write there)");
-    }
+    return EXIT_OK;
+}
+
+/* Records, then shows the recording as `gilsim run` would (unless quiet
+ * without outputs). The program's status wins; a failed export is
+ * reported when the program itself succeeded. */
+static int record_and_show(rec_args_t *ra)
+{
     gs_record_result_t res;
     gs_error_t err;
-    int rc = gs_record_run(&o, &res, &err);
+    int rc = gs_record_run(&ra->o, &res, &err);
     if (rc != 0) {
         fprintf(stderr, "gilsim record: %s\n", err.msg);
-        free(def);
         return rc;
     }
-    if (!quiet)
+    if (!ra->quiet)
         fprintf(stderr, "gilsim record: %s%s written (%lld events; program exit status %d)\n",
-                o.out, res.partial ? " (partial)" : "", (long long)res.n_events,
+                ra->o.out, res.partial ? " (partial)" : "", (long long)res.n_events,
                 res.exit_status);
     int show = EXIT_OK;
     bool any_out = false;
     for (int k = 0; k < 4; k++)
-        any_out = any_out || outs[k];
-    if (!quiet || any_out)
-        show = cli_show_recording("record", o.out, false, outs, quiet);
-    free(def);
-    /* The program's status wins; a failed export is reported when the
-     * program itself succeeded. */
+        any_out = any_out || ra->outs[k];
+    if (!ra->quiet || any_out)
+        show = cli_show_recording("record", ra->o.out, false, ra->outs, ra->quiet);
     if (res.exit_status != 0)
         return res.exit_status;
     return show == EXIT_IO ? GS_RECORD_EFAIL : EXIT_OK;
+}
+
+int cmd_record(int argc, char **argv)
+{
+    rec_args_t ra;
+    memset(&ra, 0, sizeof ra);
+    int i = 0;
+    int rc = parse_options(argc, argv, &ra, &i);
+    if (rc == EXIT_OK)
+        rc = parse_program(argc, argv, i, &ra);
+    if (rc == EXIT_OK)
+        rc = check_outputs(&ra);
+    if (rc == EXIT_OK)
+        rc = record_and_show(&ra);
+    free(ra.def);
+    return rc;
 }

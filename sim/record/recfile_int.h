@@ -53,8 +53,8 @@ typedef struct gsr_thread {
     char *name;          /* the threading name, as written */
     int64_t tid;
     bool from_threading;
-    int64_t os_cpu_ns;   /* the kernel's CPU time of a thread that ended before the
-                            process (/proc/thread-self/schedstat), else -1 */
+    int64_t os_cpu_ns;   /* the kernel's CPU time of the thread (its schedstat, read as
+                            it ended or as the process exited), else -1 */
     int64_t os_run_delay_ns; /* its time runnable without a core, else -1 */
     gsr_event_t *ev;     /* in file order (sorted by t as written) */
     size_t n_ev;

@@ -9,6 +9,10 @@
  * before the NUL); NULL on a read error (errno) or OOM. */
 char *gsr_read_all(int fd, size_t *n);
 
+/* The index of the first of v[0..n) (sorted) that is greater than t; n if
+ * none. O(log n). */
+size_t gsr_first_after(const int64_t *v, size_t n, int64_t t);
+
 /* The host's costs measured at record time (calibrate.c), in ns. */
 typedef struct gsr_calib {
     int64_t syscall_ns;        /* one system call (half a pipe write+read) */

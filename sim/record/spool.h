@@ -53,10 +53,14 @@ enum gsr_ev {
     GSR_EV_PY_END,
     GSR_EV_SCHED,        /* at thread exit, from /proc/thread-self/schedstat:
                             arg = CPU time, x = 0; or arg = run delay
-                            (runnable, no core), x = 1; both in microseconds */
+                            (runnable, no core), x = 1; both in microseconds;
+                            x | GSR_SCHED_AT_EXIT: read when the process
+                            exited, the thread still there */
     GSR_EV_DROP_PENDING, /* drop_gil found the drop request set (locked the
                             switch mutex): a forced drop unless inside a C call */
 };
+
+#define GSR_SCHED_AT_EXIT 2 /* GSR_EV_SCHED's x: read by the exit hook */
 
 /* What a named call or context does. */
 enum gsr_cat {

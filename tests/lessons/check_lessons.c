@@ -9,12 +9,12 @@
  * only for reading the files as written. The notes that go with each lesson
  * are in docs/lessons.md. */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gilsim/gilsim.h"
+#include "testutil_scenario.h"
 
 #define MS 1000000LL
 #define US 1000LL
@@ -23,62 +23,14 @@
 
 typedef void (*edit_fn)(gs_model_t *m, void *arg);
 
-typedef struct lesson {
-    gs_model_t *m;
-    gs_trace_t *t;
-    gs_stats_t s;
-    int rc; /* gs_sim_run's result */
-} lesson_t;
-
-static void lesson_path(const char *file, char *buf, size_t n)
+/* Loads file, applies edit (may be NULL), runs it (tu_run_stats checks the
+ * trace's invariants and computes the metrics). */
+static void run_lesson(tu_result_t *l, const char *file, edit_fn edit, void *arg)
 {
-    const char *src = getenv("GILSIM_SOURCE_DIR");
-    snprintf(buf, n, "%s/scenarios/%s", src ? src : ".", file);
-}
-
-static gs_model_t *load(const char *file)
-{
-    char path[1024];
-    lesson_path(file, path, sizeof path);
-    gs_model_t *m = NULL;
-    gs_diag_t d;
-    int rc = gs_scenario_load_file(path, NULL, 0, &m, &d);
-    if (rc != 0) {
-        gs_diag_print(&d, stderr);
-        ck_abort_msg("%s does not load: %s", file, gs_strerror(rc));
-    }
-    return m;
-}
-
-/* Runs m (taking ownership), checks the trace's invariants and computes the
- * metrics. A run that stops early is returned too (see rc and s.outcome). */
-static void run_model(lesson_t *l, gs_model_t *m, const char *what)
-{
-    gs_error_t err = {0};
-    l->m = m;
-    l->t = NULL;
-    l->rc = gs_sim_run(m, NULL, &l->t, &err);
-    ck_assert_msg(l->t != NULL, "%s: no trace (%s: %s)", what, gs_strerror(l->rc), err.msg);
-    gs_error_t ce = {0};
-    ck_assert_msg(gs_trace_check(l->t, &ce) == 0, "%s: trace invariant broken: %s", what,
-                  ce.msg);
-    ck_assert_int_eq(gs_stats_compute(l->t, &l->s), 0);
-}
-
-/* Loads file, applies edit (may be NULL), runs it. */
-static void run_lesson(lesson_t *l, const char *file, edit_fn edit, void *arg)
-{
-    gs_model_t *m = load(file);
+    gs_model_t *m = tu_load_lesson(file, NULL, 0);
     if (edit)
         edit(m, arg);
-    run_model(l, m, file);
-}
-
-static void done(lesson_t *l)
-{
-    gs_stats_destroy(&l->s);
-    gs_trace_free(l->t);
-    gs_model_free(l->m);
+    tu_run_stats(l, m, file);
 }
 
 /* ---- model edits for the variants --------------------------------------- */
@@ -130,15 +82,6 @@ static void set_policy(gs_model_t *m, void *arg)
 }
 
 /* ---- reading the trace -------------------------------------------------- */
-
-static int thread_by_name(const gs_trace_t *t, const char *name)
-{
-    for (int i = 0; i < gs_trace_n_threads(t); i++)
-        if (strcmp(gs_trace_lane(t, gs_trace_thread_lane(t, i))->name, name) == 0)
-            return i;
-    ck_abort_msg("no thread named %s", name);
-    return -1;
-}
 
 static const gs_lane_t *thread_lane(const gs_trace_t *t, int i)
 {
@@ -226,26 +169,26 @@ static double ratio(int64_t a, int64_t b)
 
 START_TEST(test_one_thread_runs_its_work_in_its_own_time)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "01-one-thread.json", NULL, NULL);
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
     ck_assert_int_ge(l.s.makespan_ns, 100 * MS);
     ck_assert_int_le(l.s.makespan_ns, 102 * MS);
     ck_assert_int_eq(l.s.threads[0].gil_wait_ns, 0);
     ck_assert_int_eq(l.s.gil_forced_switches, 0);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
 START_TEST(test_one_thread_does_not_go_faster_with_more_cores)
 {
-    lesson_t two, eight;
+    tu_result_t two, eight;
     int cores = 8;
     run_lesson(&two, "01-one-thread.json", NULL, NULL);
     run_lesson(&eight, "01-one-thread.json", set_cores, &cores);
     ck_assert_int_ge(eight.s.makespan_ns, two.s.makespan_ns * 99 / 100);
-    done(&two);
-    done(&eight);
+    tu_result_free(&two);
+    tu_result_free(&eight);
 }
 END_TEST
 
@@ -253,7 +196,7 @@ END_TEST
 
 START_TEST(test_two_cpu_threads_take_at_least_1_9x_one)
 {
-    lesson_t one, two;
+    tu_result_t one, two;
     run_lesson(&one, "01-one-thread.json", NULL, NULL);
     run_lesson(&two, "02-two-threads.json", NULL, NULL);
     ck_assert_int_eq(two.s.outcome, GS_OUT_DONE);
@@ -261,28 +204,28 @@ START_TEST(test_two_cpu_threads_take_at_least_1_9x_one)
                   "two threads took %lld ns, one took %lld ns", (long long)two.s.makespan_ns,
                   (long long)one.s.makespan_ns);
     ck_assert_msg(two.s.speedup_vs_serial <= 1.05, "speed-up %.2f", two.s.speedup_vs_serial);
-    done(&one);
-    done(&two);
+    tu_result_free(&one);
+    tu_result_free(&two);
 }
 END_TEST
 
 START_TEST(test_four_cpu_threads_on_four_cores_take_at_least_3_8x_one)
 {
-    lesson_t one, four;
+    tu_result_t one, four;
     run_lesson(&one, "01-one-thread.json", NULL, NULL);
     run_lesson(&four, "02-four-threads.json", NULL, NULL);
     ck_assert_msg(ratio(four.s.makespan_ns, one.s.makespan_ns) >= 3.8,
                   "four threads took %lld ns, one took %lld ns", (long long)four.s.makespan_ns,
                   (long long)one.s.makespan_ns);
     ck_assert_msg(four.s.speedup_vs_serial <= 1.05, "speed-up %.2f", four.s.speedup_vs_serial);
-    done(&one);
-    done(&four);
+    tu_result_free(&one);
+    tu_result_free(&four);
 }
 END_TEST
 
 START_TEST(test_cpu_threads_take_turns_by_forced_switches)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "02-two-threads.json", NULL, NULL);
     for (int i = 0; i < l.s.n_threads; i++) {
         ck_assert_int_gt(l.s.threads[i].forced_switches, 0);
@@ -291,7 +234,7 @@ START_TEST(test_cpu_threads_take_turns_by_forced_switches)
         ck_assert_int_le(longest_without_gil(l.t, i), 2 * 5 * MS);
     }
     ck_assert_msg(l.s.fairness_jain >= 0.95, "fairness %.3f", l.s.fairness_jain);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
@@ -299,13 +242,13 @@ END_TEST
 
 static int64_t server_p50(const char *file, int64_t interval_ns)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, file, set_interval, &interval_ns);
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
-    const gs_thread_stats_t *srv = &l.s.threads[thread_by_name(l.t, "server")];
+    const gs_thread_stats_t *srv = &l.s.threads[tu_thread_by_name(l.t, "server")];
     ck_assert_int_gt(srv->io_to_gil.n, 4);
     int64_t p50 = srv->io_to_gil.p50;
-    done(&l);
+    tu_result_free(&l);
     return p50;
 }
 
@@ -349,14 +292,14 @@ END_TEST
 /* The cost side: competing CPU-bound threads switch once per interval. */
 START_TEST(test_shorter_interval_means_more_switches)
 {
-    lesson_t a, b;
+    tu_result_t a, b;
     int64_t i1 = 1 * MS, i5 = 5 * MS;
     run_lesson(&a, "02-two-threads.json", set_interval, &i1);
     run_lesson(&b, "02-two-threads.json", set_interval, &i5);
     ck_assert_msg(a.s.gil_switches >= 3 * b.s.gil_switches, "%lld switches at 1 ms, %lld at 5 ms",
                   (long long)a.s.gil_switches, (long long)b.s.gil_switches);
-    done(&a);
-    done(&b);
+    tu_result_free(&a);
+    tu_result_free(&b);
 }
 END_TEST
 
@@ -364,34 +307,34 @@ END_TEST
 
 START_TEST(test_releasing_c_calls_speed_up_about_cores)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "05-c-releases-gil.json", NULL, NULL);
     int cores = l.m->machine.cores;
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
     ck_assert_msg(l.s.speedup_vs_serial >= 0.85 * cores, "speed-up %.2f on %d cores",
                   l.s.speedup_vs_serial, cores);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
 START_TEST(test_c_calls_that_keep_the_gil_do_not_speed_up)
 {
-    lesson_t l;
+    tu_result_t l;
     bool keep = false;
     run_lesson(&l, "05-c-releases-gil.json", set_c_releases, &keep);
     ck_assert_msg(l.s.speedup_vs_serial <= 1.05, "speed-up %.2f", l.s.speedup_vs_serial);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
 START_TEST(test_releasing_c_calls_are_capped_by_the_cores)
 {
-    lesson_t l;
+    tu_result_t l;
     int cores = 2;
     run_lesson(&l, "05-c-releases-gil.json", set_cores, &cores);
     ck_assert_msg(l.s.speedup_vs_serial >= 1.7 && l.s.speedup_vs_serial <= 2.02,
                   "speed-up %.2f on 2 cores", l.s.speedup_vs_serial);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
@@ -412,9 +355,9 @@ static void c_call_span(const gs_trace_t *t, int w, int64_t *a, int64_t *b)
 
 START_TEST(test_gil_keeping_call_starves_the_heartbeat_for_its_length)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "06-c-keeps-gil.json", NULL, NULL);
-    int hb = thread_by_name(l.t, "heartbeat"), w = thread_by_name(l.t, "worker");
+    int hb = tu_thread_by_name(l.t, "heartbeat"), w = tu_thread_by_name(l.t, "worker");
     int64_t a, b;
     c_call_span(l.t, w, &a, &b);
     ck_assert_int_ge(b - a, 80 * MS);
@@ -436,20 +379,20 @@ START_TEST(test_gil_keeping_call_starves_the_heartbeat_for_its_length)
     for (size_t k = 0; k < gil->n; k++)
         if (gil->iv[k].end_ns > a && gil->iv[k].start_ns < b)
             ck_assert_int_eq(gil->iv[k].who, w);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
 START_TEST(test_releasing_the_gil_lets_the_heartbeat_tick)
 {
-    lesson_t l;
+    tu_result_t l;
     bool rel = true;
     run_lesson(&l, "06-c-keeps-gil.json", set_c_releases, &rel);
-    int hb = thread_by_name(l.t, "heartbeat");
+    int hb = tu_thread_by_name(l.t, "heartbeat");
     ck_assert_msg(longest_without_gil(l.t, hb) < 5 * MS, "longest GIL wait %lld ns",
                   (long long)longest_without_gil(l.t, hb));
     ck_assert_int_lt(l.s.threads[hb].io_to_gil.max, 5 * MS);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
@@ -457,7 +400,7 @@ END_TEST
 
 START_TEST(test_io_bound_threads_overlap_their_waits)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "07-io-bound-threads.json", NULL, NULL);
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
     int64_t serial = 0;
@@ -466,7 +409,7 @@ START_TEST(test_io_bound_threads_overlap_their_waits)
     ck_assert_msg(l.s.makespan_ns * 4 <= serial, "makespan %lld ns, serial %lld ns",
                   (long long)l.s.makespan_ns, (long long)serial);
     ck_assert_msg(l.s.gil_utilisation < 0.5, "GIL busy %.2f", l.s.gil_utilisation);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
@@ -474,7 +417,7 @@ END_TEST
 
 START_TEST(test_processes_run_in_parallel_one_gil_each)
 {
-    lesson_t procs, threads;
+    tu_result_t procs, threads;
     run_lesson(&procs, "08-processes.json", NULL, NULL);
     run_lesson(&threads, "02-four-threads.json", NULL, NULL);
     ck_assert_int_eq(procs.s.outcome, GS_OUT_DONE);
@@ -494,19 +437,19 @@ START_TEST(test_processes_run_in_parallel_one_gil_each)
     }
     for (int i = 0; i < procs.s.n_threads; i++)
         ck_assert_int_eq(procs.s.threads[i].gil_wait_ns, 0);
-    done(&procs);
-    done(&threads);
+    tu_result_free(&procs);
+    tu_result_free(&threads);
 }
 END_TEST
 
 START_TEST(test_processes_share_too_few_cores)
 {
-    lesson_t l;
+    tu_result_t l;
     int cores = 2;
     run_lesson(&l, "08-processes.json", set_cores, &cores);
     ck_assert_int_ge(l.s.makespan_ns, 190 * MS);
     ck_assert_msg(l.s.speedup_vs_serial <= 2.02, "speed-up %.2f", l.s.speedup_vs_serial);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
@@ -514,7 +457,7 @@ END_TEST
 
 START_TEST(test_free_threaded_speeds_up_about_cores)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "09-free-threaded.json", NULL, NULL);
     int cores = l.m->machine.cores;
     ck_assert_int_eq(gs_trace_gil_lane(l.t, 0), -1);
@@ -522,17 +465,17 @@ START_TEST(test_free_threaded_speeds_up_about_cores)
                   l.s.speedup_vs_serial, cores);
     for (int i = 0; i < l.s.n_threads; i++)
         ck_assert_int_eq(l.s.threads[i].gil_wait_ns, 0);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
 START_TEST(test_the_same_work_with_a_gil_does_not_speed_up)
 {
-    lesson_t l;
+    tu_result_t l;
     gs_gil_kind_t g = GS_GIL_CPYTHON3;
     run_lesson(&l, "09-free-threaded.json", set_gil, &g);
     ck_assert_msg(l.s.speedup_vs_serial <= 1.05, "speed-up %.2f", l.s.speedup_vs_serial);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
@@ -552,23 +495,23 @@ static int64_t ready_holding_gil(const gs_trace_t *t)
 
 START_TEST(test_the_os_preempts_the_gil_holder)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "10-more-threads-than-cores.json", NULL, NULL);
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
     ck_assert_int_gt(l.s.preemptions_of_gil_holder, 0);
     ck_assert_int_gt(ready_holding_gil(l.t), 0);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
 START_TEST(test_a_core_per_thread_stops_the_preemptions)
 {
-    lesson_t l;
+    tu_result_t l;
     int cores = 4;
     run_lesson(&l, "10-more-threads-than-cores.json", set_cores, &cores);
     ck_assert_int_eq(l.s.preemptions_of_gil_holder, 0);
     ck_assert_int_eq(ready_holding_gil(l.t), 0);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
@@ -576,7 +519,7 @@ END_TEST
 
 START_TEST(test_writes_under_a_lock_never_overlap)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "11-lock-contention.json", NULL, NULL);
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
     int n = l.s.n_threads;
@@ -599,27 +542,27 @@ START_TEST(test_writes_under_a_lock_never_overlap)
     }
     ck_assert_int_gt(waited, 0);
     ck_assert_int_ge(l.s.makespan_ns, io);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
 START_TEST(test_the_lock_not_the_cores_sets_the_pace)
 {
-    lesson_t four, one;
+    tu_result_t four, one;
     int cores = 1;
     run_lesson(&four, "11-lock-contention.json", NULL, NULL);
     run_lesson(&one, "11-lock-contention.json", set_cores, &cores);
     ck_assert_msg(ratio(one.s.makespan_ns, four.s.makespan_ns) <= 1.15,
                   "1 core %lld ns, 4 cores %lld ns", (long long)one.s.makespan_ns,
                   (long long)four.s.makespan_ns);
-    done(&four);
-    done(&one);
+    tu_result_free(&four);
+    tu_result_free(&one);
 }
 END_TEST
 
 START_TEST(test_opposite_lock_order_deadlocks_and_names_the_cycle)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "11-deadlock.json", NULL, NULL);
     ck_assert_int_eq(l.rc, GS_EDEADLOCK);
     ck_assert_int_eq(gs_trace_outcome(l.t), GS_OUT_DEADLOCK);
@@ -630,7 +573,7 @@ START_TEST(test_opposite_lock_order_deadlocks_and_names_the_cycle)
                       names[i], msg);
     ck_assert_uint_ge(count_instants(l.t, GS_IN_DEADLOCK), 1);
     ck_assert_int_le(gs_trace_end_ns(l.t), 10 * MS);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
@@ -645,11 +588,11 @@ static void same_lock_order(gs_model_t *m, void *arg)
 
 START_TEST(test_the_same_lock_order_does_not_deadlock)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "11-deadlock.json", same_lock_order, NULL);
     ck_assert_int_eq(l.rc, 0);
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
@@ -662,7 +605,7 @@ static void set_maxsize(gs_model_t *m, void *arg)
 
 START_TEST(test_queue_never_exceeds_maxsize)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "12-producer-consumer.json", NULL, NULL);
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
     int maxsize = l.m->queues[0].maxsize;
@@ -679,22 +622,22 @@ START_TEST(test_queue_never_exceeds_maxsize)
     ck_assert_uint_eq(n, 24); /* 12 puts and 12 gets, each changes the length */
     ck_assert_int_le(highest, maxsize);
     ck_assert_int_eq(highest, maxsize); /* and the fast producer does fill it */
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
 START_TEST(test_a_full_queue_holds_the_producer_back)
 {
-    lesson_t bounded, big;
+    tu_result_t bounded, big;
     int maxsize = 100;
     run_lesson(&bounded, "12-producer-consumer.json", NULL, NULL);
     run_lesson(&big, "12-producer-consumer.json", set_maxsize, &maxsize);
-    int pb = thread_by_name(bounded.t, "producer"), pg = thread_by_name(big.t, "producer");
+    int pb = tu_thread_by_name(bounded.t, "producer"), pg = tu_thread_by_name(big.t, "producer");
     ck_assert_int_gt(time_in(bounded.t, pb, GS_ST_WAIT_QUEUE), 10 * MS);
     ck_assert_int_eq(time_in(big.t, pg, GS_ST_WAIT_QUEUE), 0);
     ck_assert_int_lt(last_run_end(big.t, pg) * 2, last_run_end(bounded.t, pb));
-    done(&bounded);
-    done(&big);
+    tu_result_free(&bounded);
+    tu_result_free(&big);
 }
 END_TEST
 
@@ -702,28 +645,28 @@ END_TEST
 
 START_TEST(test_python2_gil_battle_wakes_waiters_for_nothing)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "13-python2-gil-battle.json", NULL, NULL);
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
     ck_assert_msg(l.s.futile_wakeups > 2 * l.s.gil_switches && l.s.futile_wakeups >= 20,
                   "%lld futile wake-ups, %lld switches", (long long)l.s.futile_wakeups,
                   (long long)l.s.gil_switches);
     ck_assert_msg(l.s.speedup_vs_serial <= 1.05, "speed-up %.2f", l.s.speedup_vs_serial);
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
 START_TEST(test_python3_gil_ends_the_battle)
 {
-    lesson_t py2, py3;
+    tu_result_t py2, py3;
     gs_gil_kind_t g = GS_GIL_CPYTHON3;
     run_lesson(&py2, "13-python2-gil-battle.json", NULL, NULL);
     run_lesson(&py3, "13-python2-gil-battle.json", set_gil, &g);
     ck_assert_msg(py3.s.futile_wakeups * 10 <= py2.s.futile_wakeups,
                   "%lld futile wake-ups with cpython3, %lld with cpython2",
                   (long long)py3.s.futile_wakeups, (long long)py2.s.futile_wakeups);
-    done(&py2);
-    done(&py3);
+    tu_result_free(&py2);
+    tu_result_free(&py3);
 }
 END_TEST
 
@@ -733,7 +676,7 @@ typedef struct times {
     double turnaround, waiting, response; /* means over the jobs, ns */
 } times_t;
 
-static times_t job_times(const lesson_t *l)
+static times_t job_times(const tu_result_t *l)
 {
     times_t r = {0, 0, 0};
     int n = l->s.n_threads;
@@ -750,7 +693,7 @@ static times_t job_times(const lesson_t *l)
 
 START_TEST(test_fifo_runs_each_job_to_the_end_in_arrival_order)
 {
-    lesson_t l;
+    tu_result_t l;
     run_lesson(&l, "14-os-scheduling.json", NULL, NULL);
     ck_assert_int_eq(l.m->machine.policy, GS_POLICY_FIFO);
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
@@ -765,13 +708,13 @@ START_TEST(test_fifo_runs_each_job_to_the_end_in_arrival_order)
             ck_assert_msg(lane->iv[k].start_ns < first || lane->iv[k].state != GS_ST_READY,
                           "%s waits for a core again after it started", lane->name);
     }
-    done(&l);
+    tu_result_free(&l);
 }
 END_TEST
 
 START_TEST(test_round_robin_answers_short_jobs_sooner_than_fifo)
 {
-    lesson_t fifo, rr;
+    tu_result_t fifo, rr;
     policy_arg_t p = {GS_POLICY_RR, 4 * MS};
     run_lesson(&fifo, "14-os-scheduling.json", NULL, NULL);
     run_lesson(&rr, "14-os-scheduling.json", set_policy, &p);
@@ -787,14 +730,14 @@ START_TEST(test_round_robin_answers_short_jobs_sooner_than_fifo)
                       ratio(rr.s.makespan_ns, fifo.s.makespan_ns) >= 0.99,
                   "makespan rr %lld ns, fifo %lld ns", (long long)rr.s.makespan_ns,
                   (long long)fifo.s.makespan_ns);
-    done(&fifo);
-    done(&rr);
+    tu_result_free(&fifo);
+    tu_result_free(&rr);
 }
 END_TEST
 
 START_TEST(test_shorter_slices_switch_more_and_answer_sooner)
 {
-    lesson_t s2, s20;
+    tu_result_t s2, s20;
     policy_arg_t p2 = {GS_POLICY_RR, 2 * MS}, p20 = {GS_POLICY_RR, 20 * MS};
     run_lesson(&s2, "14-os-scheduling.json", set_policy, &p2);
     run_lesson(&s20, "14-os-scheduling.json", set_policy, &p20);
@@ -802,14 +745,14 @@ START_TEST(test_shorter_slices_switch_more_and_answer_sooner)
     ck_assert_msg(job_times(&s2).response < job_times(&s20).response,
                   "mean response 2 ms %.0f ns, 20 ms %.0f ns", job_times(&s2).response,
                   job_times(&s20).response);
-    done(&s2);
-    done(&s20);
+    tu_result_free(&s2);
+    tu_result_free(&s20);
 }
 END_TEST
 
 START_TEST(test_cfs_answers_short_jobs_sooner_than_fifo)
 {
-    lesson_t fifo, cfs;
+    tu_result_t fifo, cfs;
     policy_arg_t p = {GS_POLICY_CFS, 4 * MS};
     run_lesson(&fifo, "14-os-scheduling.json", NULL, NULL);
     run_lesson(&cfs, "14-os-scheduling.json", set_policy, &p);
@@ -818,37 +761,20 @@ START_TEST(test_cfs_answers_short_jobs_sooner_than_fifo)
                   c.response, f.response);
     ck_assert_msg(c.turnaround < f.turnaround, "mean turnaround cfs %.0f ns, fifo %.0f ns",
                   c.turnaround, f.turnaround);
-    done(&fifo);
-    done(&cfs);
+    tu_result_free(&fifo);
+    tu_result_free(&cfs);
 }
 END_TEST
 
 /* ---- every lesson ------------------------------------------------------------ */
 
-static int list_lessons(char names[][128], int max)
-{
-    char dir[1024];
-    lesson_path("", dir, sizeof dir);
-    DIR *d = opendir(dir);
-    ck_assert_msg(d != NULL, "cannot open %s", dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < max) {
-        size_t len = strlen(e->d_name);
-        if (len > 5 && len < 128 && strcmp(e->d_name + len - 5, ".json") == 0)
-            memcpy(names[n++], e->d_name, len + 1);
-    }
-    closedir(d);
-    return n;
-}
-
 START_TEST(test_every_lesson_is_short_described_and_keeps_the_invariants)
 {
-    char names[64][128];
-    int n = list_lessons(names, 64);
+    char names[64][TU_NAME_MAX];
+    int n = tu_list_lessons(names, 64);
     ck_assert_int_ge(n, 14);
     for (int i = 0; i < n; i++) {
-        lesson_t l;
+        tu_result_t l;
         run_lesson(&l, names[i], NULL, NULL);
         ck_assert_msg(l.m->name && l.m->name[0], "%s has no name", names[i]);
         ck_assert_msg(l.m->description && strlen(l.m->description) >= 80,
@@ -862,7 +788,7 @@ START_TEST(test_every_lesson_is_short_described_and_keeps_the_invariants)
         else
             ck_assert_msg(l.s.outcome == GS_OUT_DONE, "%s ends with %s: %s", names[i],
                           gs_outcome_key(l.s.outcome), gs_trace_message(l.t));
-        done(&l);
+        tu_result_free(&l);
     }
 }
 END_TEST
@@ -871,7 +797,7 @@ END_TEST
 START_TEST(test_default_scenario_is_the_convoy_lesson)
 {
     char path[1024];
-    lesson_path("03-convoy.json", path, sizeof path);
+    tu_source_path("scenarios/03-convoy.json", path, sizeof path);
     FILE *f = fopen(path, "rb");
     ck_assert_ptr_nonnull(f);
     static char buf[1 << 16];
@@ -885,20 +811,9 @@ END_TEST
 /* ---- 15-18. Python versions: free-threaded builds, subinterpreters ------------ */
 
 /* Runs a lesson with one --set override ("threads[0].count=1"). */
-static void run_lesson_set(lesson_t *l, const char *file, const char *set)
+static void run_lesson_set(tu_result_t *l, const char *file, const char *set)
 {
-    char path[1024], buf[256];
-    lesson_path(file, path, sizeof path);
-    snprintf(buf, sizeof buf, "%s", set);
-    gs_override_t ov;
-    ck_assert_int_eq(gs_override_parse(buf, &ov), 0);
-    gs_model_t *m = NULL;
-    gs_diag_t d;
-    if (gs_scenario_load_file(path, &ov, 1, &m, &d) != 0) {
-        gs_diag_print(&d, stderr);
-        ck_abort_msg("%s with %s does not load", file, set);
-    }
-    run_model(l, m, file);
+    tu_run_lesson(l, file, &set, 1);
 }
 
 static void set_python_gil(gs_model_t *m, void *arg)
@@ -913,7 +828,7 @@ static void set_preset(gs_model_t *m, void *arg)
 
 START_TEST(test_free_threaded_independent_work_scales)
 {
-    lesson_t four, one, t313;
+    tu_result_t four, one, t313;
     run_lesson(&four, "15-free-threaded-scales.json", NULL, NULL);
     run_lesson_set(&one, "15-free-threaded-scales.json", "threads[0].count=1");
     run_lesson(&t313, "15-free-threaded-scales.json", set_preset, "3.13t");
@@ -922,15 +837,15 @@ START_TEST(test_free_threaded_independent_work_scales)
     /* each thread pays its build's single-thread cost: 3.13t more than 3.14t */
     ck_assert_int_gt(one.s.makespan_ns, 52 * MS);
     ck_assert_int_gt(t313.s.makespan_ns, four.s.makespan_ns * 5 / 4);
-    done(&four);
-    done(&one);
-    done(&t313);
+    tu_result_free(&four);
+    tu_result_free(&one);
+    tu_result_free(&t313);
 }
 END_TEST
 
 START_TEST(test_free_threaded_one_shared_dict_stops_the_scaling)
 {
-    lesson_t four, one, two;
+    tu_result_t four, one, two;
     run_lesson(&four, "16-free-threaded-shared-dict.json", NULL, NULL);
     run_lesson_set(&one, "16-free-threaded-shared-dict.json", "threads[0].count=1");
     run_lesson_set(&two, "16-free-threaded-shared-dict.json", "threads[0].count=2");
@@ -938,15 +853,15 @@ START_TEST(test_free_threaded_one_shared_dict_stops_the_scaling)
     ck_assert_int_lt(one.s.makespan_ns, two.s.makespan_ns);
     double speedup = 4.0 * (double)one.s.makespan_ns / (double)four.s.makespan_ns;
     ck_assert_msg(speedup < 0.5, "four threads on one dict: %.2fx one thread", speedup);
-    done(&four);
-    done(&one);
-    done(&two);
+    tu_result_free(&four);
+    tu_result_free(&one);
+    tu_result_free(&two);
 }
 END_TEST
 
 START_TEST(test_free_threaded_import_turns_the_gil_back_on)
 {
-    lesson_t l, off;
+    tu_result_t l, off;
     int zero = 0;
     run_lesson(&l, "17-free-threaded-import.json", NULL, NULL);
     run_lesson(&off, "17-free-threaded-import.json", set_python_gil, &zero);
@@ -962,14 +877,14 @@ START_TEST(test_free_threaded_import_turns_the_gil_back_on)
     /* PYTHON_GIL=0: the import changes nothing, all four run in parallel */
     for (int i = 0; i < off.s.n_threads; i++)
         ck_assert_int_eq(off.s.threads[i].gil_wait_ns, 0);
-    done(&l);
-    done(&off);
+    tu_result_free(&l);
+    tu_result_free(&off);
 }
 END_TEST
 
 START_TEST(test_subinterpreters_run_in_parallel_with_their_own_gil)
 {
-    lesson_t l, threads;
+    tu_result_t l, threads;
     run_lesson(&l, "18-subinterpreters.json", NULL, NULL);
     run_lesson(&threads, "02-four-threads.json", NULL, NULL);
     ck_assert_int_eq(gs_trace_n_processes(l.t), 5); /* the main interpreter, and four */
@@ -986,14 +901,14 @@ START_TEST(test_subinterpreters_run_in_parallel_with_their_own_gil)
     /* each worker: creation, unpickling (5 us per KB), 50 ms of Python */
     for (int i = 1; i < l.s.n_threads; i++)
         ck_assert_int_ge(l.s.threads[i].cpu_ns, 50 * MS + 200000 * 5000 / 1024 + 1100 * 1000);
-    done(&l);
-    done(&threads);
+    tu_result_free(&l);
+    tu_result_free(&threads);
 }
 END_TEST
 
 START_TEST(test_daemon_thread_is_stopped_when_main_returns)
 {
-    lesson_t l, v313;
+    tu_result_t l, v313;
     run_lesson(&l, "19-daemon-thread-at-exit.json", NULL, NULL);
     run_lesson(&v313, "19-daemon-thread-at-exit.json", set_preset, "3.13");
     ck_assert_int_eq(l.s.outcome, GS_OUT_DONE);
@@ -1005,8 +920,8 @@ START_TEST(test_daemon_thread_is_stopped_when_main_returns)
     /* what happens to it next is the version's: hang (3.14) or exit (3.13) */
     ck_assert_ptr_nonnull(strstr(gs_trace_message(l.t), "hangs"));
     ck_assert_ptr_nonnull(strstr(gs_trace_message(v313.t), "exits"));
-    done(&l);
-    done(&v313);
+    tu_result_free(&l);
+    tu_result_free(&v313);
 }
 END_TEST
 

@@ -201,6 +201,36 @@ def do_interpreters(a, pys):
             continue
         rec = Rec(out, a.gilsim)
         invariants(rec, label)
+        th = rec.threads
+        # The totals are read as a thread's pthread ends, or by the shim at
+        # exit for a thread still there: the CPU thread ends as the process
+        # does (Python's join returns before its OS thread is gone), so it
+        # always has them, one way or the other. The main thread's are
+        # always read at exit; the I/O thread ends long before. Direction
+        # only: on a loaded machine the CPU thread's share shrinks (it spins
+        # until the I/O thread ends) and the I/O thread's wake-ups cost
+        # more, so the ratio seen here (26x-100x quiet) is not a bound.
+        cpu_ns, io_ns = th["cpu"].get("os_cpu_ns"), th["io"].get("os_cpu_ns")
+        check(io_ns is not None and cpu_ns is not None and cpu_ns > io_ns,
+              f"{label}: the kernel's CPU time of the threads is in the recording, the CPU "
+              f"thread's above the I/O thread's ({cpu_ns} ns vs {io_ns} ns)")
+        main = th["MainThread"]
+        check(main.get("os_cpu_ns") is not None and main.get("os_run_delay_ns") is not None
+              and main.get("os_totals_at_exit") is True
+              and th["io"].get("os_totals_at_exit") is None,
+              f"{label}: the main thread's totals are read at exit and say so, the I/O "
+              f"thread's as it ended ({main.get('os_cpu_ns')} ns)")
+        spin = script(a, "daemon.py", "import threading, time\n"
+                      "def spin():\n    while True:\n        sum(range(1000))\n"
+                      "threading.Thread(target=spin, name='spinner', daemon=True).start()\n"
+                      "time.sleep(0.2)\n")
+        r, out = record(a, py, spin)
+        d = json.load(open(out))["threads"]
+        sp = next((t for t in d if t["name"] == "spinner"), {})
+        check(r.returncode == 0 and (sp.get("os_cpu_ns") or 0) > 0,
+              f"{label}: a daemon thread spinning when the process exits has its CPU time "
+              f"({sp.get('os_cpu_ns')} ns over 0.2 s"
+              f"{', read at exit' if sp.get('os_totals_at_exit') else ''})")
         iv = rec.j["switch_interval_ns"]
         io = rec.thread_stats("io")["io_to_gil_ns"]
         hand = handoff_ms(rec, "io", ("cpu",))
@@ -215,19 +245,6 @@ def do_interpreters(a, pys):
         check(g["drop_requests"] >= 15 and g["forced_switches"] >= 15,
               f"{label}: drop requests ({g['drop_requests']}) and forced switches "
               f"({g['forced_switches']}) of the CPU thread")
-        th = rec.threads
-        # Direction only: on a loaded machine the CPU thread's share shrinks
-        # (it spins until the I/O thread ends) and the I/O thread's wake-ups
-        # cost more, so the ratio seen here (26x-100x quiet) is not a bound.
-        # The totals are read as a thread's pthread ends; the CPU thread ends
-        # as the process does (the main thread joins it and exits), and under
-        # load the process can exit first: then it has none, as documented
-        # ("for a thread that ended before the process"). The I/O thread
-        # ends long before, so its total must be there.
-        cpu_ns, io_ns = th["cpu"].get("os_cpu_ns"), th["io"].get("os_cpu_ns")
-        check(io_ns is not None and (cpu_ns is None or cpu_ns > io_ns),
-              f"{label}: the kernel's CPU time of the threads is in the recording, the CPU "
-              f"thread's above the I/O thread's ({cpu_ns} ns vs {io_ns} ns)")
         cpu = rec.thread_stats("cpu")
         check(cpu["forced_switches"] >= 15 and rec.thread_stats("io")["forced_switches"] == 0,
               f"{label}: the CPU thread is the one forced ({cpu['forced_switches']})")
@@ -481,6 +498,9 @@ def do_faults(a, py, others):
     j = json.load(open(out))
     check(r.returncode == 5 and len(j["threads"]) == 2,
           f"os._exit(5) from a thread: 5, both threads recorded ({r.returncode})")
+    check(not any("os_cpu_ns" in t or "os_totals_at_exit" in t for t in j["threads"]),
+          "os._exit: no exit hook runs, so the threads still there have no kernel totals "
+          "(docs/recording.md, 'Where it is blind')")
     r, out = record(a, py, script(a, "abort.py", "import os\nsum(range(10000))\nos.abort()\n"))
     j = json.load(open(out))
     check(r.returncode == 134 and j["partial"] and "signal 6" in j["partial_reason"],

@@ -19,7 +19,16 @@
  *                                                    switch (a forced drop)
  * The mutex is re-taken inside glibc when a condition wait returns, not
  * through the PLT: that is why the state lives in gil.locked, read while
- * the caller holds the mutex, rather than in the lock/unlock pairs. */
+ * the caller holds the mutex, rather than in the lock/unlock pairs.
+ *
+ * The kernel's totals of a thread (time on a core, time runnable without
+ * one) are read once: by the thread as it ends (its pthread key
+ * destructor), or, for a thread still there when the process exits
+ * normally (the main thread, daemon threads, and a thread whose end races
+ * the exit: Python's join returns before the OS thread has finished), by
+ * the shim's destructor at exit, from /proc/self/task/TID. A table by
+ * slot, written once per thread, tells the destructor every thread's TID;
+ * whichever of the two claims a thread's `done` first reads its totals. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -30,6 +39,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -79,6 +89,23 @@ typedef struct tls {
 
 static __thread tls_t T = {.slot = -1};
 
+/* Every thread that wrote an event, by slot: written once when it gets its
+ * slot, read by the exit hook. Threads beyond MAX_TRACKED get no totals
+ * at exit. */
+#define MAX_TRACKED 65536
+typedef struct tracked {
+    _Atomic int32_t tid; /* 0 until the thread has its slot */
+    _Atomic int done;    /* 1 once its totals are claimed (by itself or at exit) */
+} tracked_t;
+static tracked_t g_tracked[MAX_TRACKED];
+
+/* The registering thread's totals when the recording started: its totals
+ * in the recording count from there (it ran the interpreter's start-up).
+ * Written by that thread in api_register before g_active is set; read only
+ * after, by threads that record. */
+static int32_t g_reg_tid;
+static unsigned long long g_reg_cpu, g_reg_delay;
+
 static void *sym(const char *name, const char *ver)
 {
     void *p = ver ? dlvsym(RTLD_NEXT, name, ver) : NULL;
@@ -106,34 +133,66 @@ static inline int64_t now_ns(void)
 
 static void emit_at(int64_t t, int kind, int cat, int x, uint32_t arg);
 
-/* The kernel's own account of the thread: time on a core and time runnable
- * without one (run delay), read once, when it ends. */
-static void sched_totals(void)
+/* Reads a thread's schedstat (time on a core, run delay: ns) from path;
+ * false if it cannot. */
+static int read_schedstat(const char *path, unsigned long long *cpu, unsigned long long *delay)
 {
-    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return;
+        return 0;
     char buf[128];
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0)
-        return;
+        return 0;
     buf[n] = 0;
-    unsigned long long cpu = 0, delay = 0;
     char *end;
-    cpu = strtoull(buf, &end, 10);
-    delay = strtoull(end, NULL, 10);
+    *cpu = strtoull(buf, &end, 10);
+    *delay = strtoull(end, NULL, 10);
+    return 1;
+}
+
+/* Thread tid's totals since the recording started (the registering
+ * thread's start-up taken off), in microseconds for a GSR_EV_SCHED arg. */
+static void sched_us(int32_t tid, unsigned long long cpu, unsigned long long delay,
+                     uint32_t *cpu_us, uint32_t *delay_us)
+{
+    if (tid == g_reg_tid) {
+        cpu = cpu > g_reg_cpu ? cpu - g_reg_cpu : 0;
+        delay = delay > g_reg_delay ? delay - g_reg_delay : 0;
+    }
+    *cpu_us = (uint32_t)(cpu / 1000 > UINT32_MAX ? UINT32_MAX : cpu / 1000);
+    *delay_us = (uint32_t)(delay / 1000 > UINT32_MAX ? UINT32_MAX : delay / 1000);
+}
+
+/* true for the one caller that claims slot's totals (a slot beyond the
+ * table is never read at exit: its thread always may). */
+static int claim_totals(int32_t slot)
+{
+    if (slot >= MAX_TRACKED)
+        return 1;
+    return slot >= 0 && atomic_exchange(&g_tracked[slot].done, 1) == 0;
+}
+
+/* The kernel's own account of the calling thread, read as it ends. */
+static void sched_totals(void)
+{
+    unsigned long long cpu, delay;
+    if (!read_schedstat("/proc/thread-self/schedstat", &cpu, &delay))
+        return;
+    uint32_t cpu_us, delay_us;
+    sched_us((int32_t)syscall(SYS_gettid), cpu, delay, &cpu_us, &delay_us);
     int64_t t = now_ns();
-    emit_at(t, GSR_EV_SCHED, 0, 0, (uint32_t)(cpu / 1000 > UINT32_MAX ? UINT32_MAX : cpu / 1000));
-    emit_at(t, GSR_EV_SCHED, 0, 1,
-            (uint32_t)(delay / 1000 > UINT32_MAX ? UINT32_MAX : delay / 1000));
+    emit_at(t, GSR_EV_SCHED, 0, 0, cpu_us);
+    emit_at(t, GSR_EV_SCHED, 0, 1, delay_us);
 }
 
 static void thread_gone(void *unused)
 {
     (void)unused;
     if (atomic_load_explicit(&g_active, memory_order_relaxed) && T.slot >= 0) {
-        sched_totals();
+        if (claim_totals(T.slot))
+            sched_totals();
         emit_at(now_ns(), GSR_EV_END, 0, 0, 0);
     }
 }
@@ -166,6 +225,8 @@ static void emit_at(int64_t t, int kind, int cat, int x, uint32_t arg)
 {
     if (T.slot < 0) {
         T.slot = (int32_t)atomic_fetch_add(&g_hdr->n_slots, 1);
+        if (T.slot < MAX_TRACKED)
+            atomic_store(&g_tracked[T.slot].tid, (int32_t)syscall(SYS_gettid));
         pthread_once(&g_once, make_key);
         pthread_setspecific(g_key, &T);
         emit_at(t, GSR_EV_START, 0, 0, 0);
@@ -323,6 +384,8 @@ static int api_register(const gsr_gil_t *g)
     if (g->py_version)
         strncpy(g_hdr->py_version, g->py_version, sizeof g_hdr->py_version - 1);
     T.holding = 1; /* the probe runs in a thread that holds the GIL */
+    if (read_schedstat("/proc/thread-self/schedstat", &g_reg_cpu, &g_reg_delay))
+        g_reg_tid = (int32_t)syscall(SYS_gettid);
     int64_t t = now_ns();
     g_hdr->t_register_ns = t;
     atomic_store(&g_hdr->registered, 1);
@@ -481,4 +544,49 @@ __attribute__((constructor)) static void shim_init(void)
     g_hdr = h;
     g_base = p;
     pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+/* ---- at exit -------------------------------------------------------------- */
+
+/* A chunk of slot's own holding only its totals read at exit (x has
+ * GSR_SCHED_AT_EXIT). Claimed only while the spool has room, so it never
+ * marks the recording as out of budget. */
+static void exit_totals(uint32_t slot, int32_t tid, int64_t t, uint32_t cpu_us, uint32_t delay_us)
+{
+    uint64_t off = atomic_load(&g_hdr->next);
+    do {
+        if (off + GSR_CHUNK_SIZE > g_hdr->capacity)
+            return;
+    } while (!atomic_compare_exchange_weak(&g_hdr->next, &off, off + GSR_CHUNK_SIZE));
+    gsr_chunk_t *c = (gsr_chunk_t *)(g_base + off);
+    c->slot = slot;
+    c->tid = tid;
+    c->ev[0] = (gsr_event_t){t, GSR_EV_SCHED, 0, GSR_SCHED_AT_EXIT, cpu_us};
+    c->ev[1] = (gsr_event_t){t, GSR_EV_SCHED, 0, GSR_SCHED_AT_EXIT | 1, delay_us};
+    atomic_store_explicit(&c->n, 2, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    c->magic = GSR_CHUNK_MAGIC;
+}
+
+/* When the process exits normally (not by os._exit, a crash or a
+ * signal): the totals of every recorded thread that has none yet. */
+__attribute__((destructor)) static void shim_exit(void)
+{
+    if (!g_hdr || !active())
+        return;
+    uint32_t n = atomic_load(&g_hdr->n_slots);
+    int64_t t = now_ns();
+    for (uint32_t s = 0; s < n && s < MAX_TRACKED; s++) {
+        int32_t tid = atomic_load(&g_tracked[s].tid);
+        if (tid <= 0 || !claim_totals((int32_t)s))
+            continue;
+        char path[64];
+        unsigned long long cpu, delay;
+        snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+        if (!read_schedstat(path, &cpu, &delay))
+            continue;
+        uint32_t cpu_us, delay_us;
+        sched_us(tid, cpu, delay, &cpu_us, &delay_us);
+        exit_totals(s, tid, t, cpu_us, delay_us);
+    }
 }
