@@ -17,6 +17,7 @@ import statistics
 import sys
 import threading
 import time
+import _thread
 
 
 def spin(stop):
@@ -61,6 +62,16 @@ def starts_in_a_row(k, target):
     return (t1 - t0) * 1e3
 
 
+def create_only():
+    """ms that _thread.start_new_thread itself takes (the OS thread's creation,
+    the GIL held), with the thread given time to end before the next."""
+    t0 = time.perf_counter()
+    _thread.start_new_thread(nothing, ())
+    t1 = time.perf_counter()
+    time.sleep(0.002)
+    return (t1 - t0) * 1e3
+
+
 def show(what, v):
     v = sorted(v)
     n = len(v)
@@ -73,6 +84,7 @@ def main():
     sys.setswitchinterval(si)
     print("python %s, switch interval %g s, load average %.2f"
           % (sys.version.split()[0], si, os.getloadavg()[0]))
+    show("_thread.start_new_thread alone", [create_only() for _ in range(300)])
     show("start() of an empty thread", [one_start(False, nothing) for _ in range(30)])
     show("start() of an empty thread beside a CPU thread",
          [one_start(True, nothing) for _ in range(30)])
