@@ -453,7 +453,9 @@ START_TEST(test_sync_event_wakes_every_waiter_and_join_waits)
     int ev = gs_model_add_event(m, "go");
     int w1 = tu_thread(m, "w1", 2, tu_sync(GS_OP_WAIT, ev), tu_cpu(MS(1)));
     int w2 = tu_thread(m, "w2", 2, tu_sync(GS_OP_WAIT, ev), tu_cpu(MS(1)));
-    int late = tu_thread(m, "late", 1, tu_cpu(MS(3)));
+    /* late blocks in I/O after a little Python: the boss, back from its
+     * start() once late has held the GIL, then has something to join */
+    int late = tu_thread(m, "late", 2, tu_cpu(MS(1)), tu_io(MS(5)));
     m->threads[late].autostart = false;
     tu_thread(m, "boss", 5, tu_sleep(MS(5)), tu_sync(GS_OP_SET, ev), tu_sync(GS_OP_START, late),
               tu_sync(GS_OP_JOIN, late), tu_cpu(US(10)));
@@ -464,6 +466,191 @@ START_TEST(test_sync_event_wakes_every_waiter_and_join_waits)
     ck_assert_int_gt(tu_time_in(t, 3, GS_ST_WAIT_JOIN), MS(2));
     gs_trace_free(t);
     gs_model_free(m);
+}
+END_TEST
+
+/* ---- Thread.start ---------------------------------------------------------------- */
+
+/* When `thread` first holds its process's GIL at or after `from`; without a
+ * GIL, when it is first on a core (a thread may leave it at once, preempted
+ * by the thread its bootstrap woke: then only its switch-in shows). -1 if
+ * never. */
+static int64_t first_gil_at(const gs_trace_t *t, int thread, int64_t from)
+{
+    int gl = gs_trace_gil_lane(t, 0);
+    const gs_lane_t *l = gs_trace_lane(t, gl >= 0 ? gl : gs_trace_thread_lane(t, thread));
+    for (size_t i = 0; i < l->n; i++) {
+        const gs_interval_t *v = &l->iv[i];
+        int64_t at = v->start_ns;
+        bool runs = v->who == thread;
+        if (gl < 0) {
+            runs = v->state == GS_ST_PY || v->state == GS_ST_C_GIL ||
+                   v->state == GS_ST_C_NOGIL || v->state == GS_ST_SWITCH;
+            if (v->state == GS_ST_SWITCH)
+                at = v->end_ns;
+        }
+        if (runs && at >= from)
+            return at;
+    }
+    return -1;
+}
+
+/* The end of a thread's n-th interval (from 0) in state st, or -1. */
+static int64_t nth_end(const gs_trace_t *t, int thread, gs_state_t st, int n)
+{
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, thread));
+    for (size_t i = 0; i < l->n; i++)
+        if (l->iv[i].state == st && n-- == 0)
+            return l->iv[i].end_ns;
+    return -1;
+}
+
+/* main: a little Python, start w (C holding the GIL for thread_create, then
+ * the wait), a little Python, join. w: `work` of Python. With `beside`, a
+ * CPU-bound thread holds the GIL from the start. Returns the trace; *created
+ * is when the creation ended, *w_gil when w first held the GIL, *back when
+ * main held it again. */
+static gs_trace_t *start_run(gs_model_t *m, int64_t work, bool beside, int64_t *created,
+                             int64_t *w_gil, int64_t *back)
+{
+    int w = tu_thread(m, "w", 1, tu_cpu(work));
+    m->threads[w].autostart = false;
+    int main_ = tu_thread(m, "main", 5, tu_sleep(MS(2)), tu_cpu(US(100)),
+                          tu_sync(GS_OP_START, w), tu_cpu(US(100)), tu_sync(GS_OP_JOIN, w));
+    if (beside)
+        tu_thread(m, "cpu", 1, tu_cpu(work + MS(40)));
+    gs_trace_t *t = tu_run(m, NULL);
+    *created = nth_end(t, main_, GS_ST_C_GIL, 0);
+    *w_gil = first_gil_at(t, w, 0);
+    *back = first_gil_at(t, main_, *created);
+    return t;
+}
+
+START_TEST(test_sync_start_waits_until_the_new_thread_held_the_gil)
+{
+    /* threading.py: start() returns from self._started.wait() only after the
+     * new thread's bootstrap, holding the GIL, has set the Event. On every
+     * core count, policy and GIL, with and without a thread keeping the GIL
+     * busy: the starter holds the GIL (runs Python) again only after the new
+     * thread has held it, and the new thread never held it before it was
+     * created. */
+    static const gs_gil_kind_t gils[] = {GS_GIL_CPYTHON3, GS_GIL_CPYTHON2, GS_GIL_NONE};
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        gs_model_t *m = tu_model((int)(seed % 4) + 1, (gs_policy_t)(seed % 5), gils[seed % 3]);
+        m->seed = seed;
+        m->processes[0].python.waker = seed % 2 ? GS_WAKE_RANDOM : GS_WAKE_FIFO;
+        m->processes[0].python.switch_interval_ns = US(500) * (int64_t)(seed % 5 + 1);
+        m->machine.wakeup_jitter_ns = seed % 3 ? US(10) : 0;
+        int64_t created, w_gil, back;
+        gs_trace_t *t = start_run(m, MS(1) * (int64_t)(seed % 7), seed % 2 == 0, &created,
+                                  &w_gil, &back);
+        ck_assert_msg(gs_trace_outcome(t) == GS_OUT_DONE, "seed %d: %s", (int)seed,
+                      gs_trace_message(t));
+        ck_assert_int_gt(created, 0);
+        ck_assert_msg(w_gil >= created && back > w_gil,
+                      "seed %d: created %lld, w first held the GIL at %lld, main at %lld",
+                      (int)seed, (long long)created, (long long)w_gil, (long long)back);
+        gs_trace_free(t);
+        gs_model_free(m);
+    }
+}
+END_TEST
+
+START_TEST(test_sync_start_of_a_gil_keeper_costs_the_starter_a_switch_interval)
+{
+    /* The new thread takes the GIL the starter dropped, sets `_started` and
+     * runs on: the woken starter must wait for it to drop the GIL, which it
+     * does only on the drop request the starter sets after one interval
+     * (measured with CPython 3.11 here: docs/model.md, "Thread.start"). */
+    static const int64_t intervals[] = {MS(1), MS(5), MS(20)};
+    for (int k = 0; k < 3; k++)
+        for (gs_policy_t pol = GS_POLICY_CFS; pol <= GS_POLICY_EEVDF; pol++) {
+            gs_model_t *m = tu_model(2, pol, GS_GIL_CPYTHON3);
+            m->processes[0].python.switch_interval_ns = intervals[k];
+            int64_t created, w_gil, back;
+            gs_trace_t *t = start_run(m, MS(60), false, &created, &w_gil, &back);
+            ck_assert_int_ge(back - created, intervals[k]);
+            ck_assert_int_le(back - created, intervals[k] + US(500));
+            /* and the wait is the GIL's: the event is set within a wake-up */
+            ck_assert_int_le(tu_time_in(t, 1, GS_ST_WAIT_EVENT), US(100));
+            gs_trace_free(t);
+            gs_model_free(m);
+        }
+}
+END_TEST
+
+START_TEST(test_sync_start_beside_a_gil_keeper_waits_for_the_new_thread_within_bounds)
+{
+    /* A CPU-bound thread waits for the GIL when the starter drops it in
+     * _started.wait(). Whoever of the two waiters gets it, the starter is
+     * back only after the new thread held the GIL, and within three
+     * intervals: the new thread gets it at the latest on its own drop
+     * request, the starter on the next. (Which waiter wins is a race: real
+     * CPython 3.11 here often lets the new thread win, the model lets the
+     * CPU-bound one win; docs/model.md, "Thread.start".) Without a GIL the
+     * same start costs the creation and a wake-up only. */
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+        m->seed = seed;
+        m->processes[0].python.waker = GS_WAKE_RANDOM;
+        int64_t iv = m->processes[0].python.switch_interval_ns;
+        int64_t created, w_gil, back;
+        gs_trace_t *t = start_run(m, US(10), true, &created, &w_gil, &back);
+        ck_assert_int_gt(back, w_gil);
+        ck_assert_int_ge(w_gil, created);
+        ck_assert_int_le(back - created, 3 * iv + MS(1));
+        gs_trace_free(t);
+        gs_model_free(m);
+    }
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_NONE);
+    int64_t created, w_gil, back;
+    gs_trace_t *t = start_run(m, US(10), false, &created, &w_gil, &back);
+    ck_assert_int_gt(back, w_gil);
+    ck_assert_int_le(back - created, US(100));
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
+START_TEST(test_sync_starts_in_a_row_are_serialised)
+{
+    /* Each start waits for its thread to hold the GIL, so the next thread is
+     * created only after the previous one has run: n starts cost n creations
+     * and n hand-offs one after the other, whatever the cores. With threads
+     * that keep the GIL, each start costs the starter an interval or more. */
+    enum { N = 6 };
+    for (int cpu_bound = 0; cpu_bound <= 1; cpu_bound++)
+        for (int cores = 1; cores <= 4; cores += 3) {
+            gs_model_t *m = tu_model(cores, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+            const gs_machine_t *mc = &m->machine;
+            int64_t create = m->processes[0].python.thread_create_ns;
+            int64_t iv = m->processes[0].python.switch_interval_ns;
+            int w[N];
+            for (int i = 0; i < N; i++) {
+                w[i] = tu_thread(m, "w", 1, tu_cpu(cpu_bound ? MS(50) : US(5)));
+                m->threads[w[i]].autostart = false;
+            }
+            int main_ = tu_thread(m, "main", 7, tu_sync(GS_OP_START, w[0]),
+                                  tu_sync(GS_OP_START, w[1]), tu_sync(GS_OP_START, w[2]),
+                                  tu_sync(GS_OP_START, w[3]), tu_sync(GS_OP_START, w[4]),
+                                  tu_sync(GS_OP_START, w[5]), tu_cpu(US(10)));
+            gs_trace_t *t = tu_run(m, NULL);
+            for (int i = 0; i + 1 < N; i++) {
+                int64_t made = nth_end(t, main_, GS_ST_C_GIL, i + 1);
+                int64_t held = first_gil_at(t, w[i], 0);
+                ck_assert_msg(held >= 0 && made > held,
+                              "cores %d: thread %d held the GIL at %lld, the next was created "
+                              "at %lld", cores, i, (long long)held, (long long)made);
+            }
+            /* main holds the GIL again after its last start */
+            int64_t done = first_gil_at(t, main_, nth_end(t, main_, GS_ST_C_GIL, N - 1) + 1);
+            int64_t handoff = cores > 1 ? mc->wakeup_latency_ns : mc->context_switch_ns;
+            ck_assert_int_ge(done, N * (create + handoff));
+            if (cpu_bound)
+                ck_assert_int_ge(done, N * iv);
+            gs_trace_free(t);
+            gs_model_free(m);
+        }
 }
 END_TEST
 
@@ -526,10 +713,14 @@ static Suite *models_suite(void)
     tcase_add_test(tc, test_sync_queue_never_exceeds_maxsize);
     tcase_add_test(tc, test_sync_queue_loses_no_wakeup_on_any_core_count_or_policy);
     tcase_add_test(tc, test_sync_event_wakes_every_waiter_and_join_waits);
+    tcase_add_test(tc, test_sync_start_of_a_gil_keeper_costs_the_starter_a_switch_interval);
+    tcase_add_test(tc, test_sync_start_beside_a_gil_keeper_waits_for_the_new_thread_within_bounds);
+    tcase_add_test(tc, test_sync_starts_in_a_row_are_serialised);
     suite_add_tcase(s, tc);
     tc = tcase_create("props");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_gil_at_most_one_holder_over_many_seeds);
+    tcase_add_test(tc, test_sync_start_waits_until_the_new_thread_held_the_gil);
     suite_add_tcase(s, tc);
     return s;
 }

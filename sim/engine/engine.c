@@ -30,7 +30,9 @@
 
 /* ---- requests ----------------------------------------------------------------- */
 
-static const micro_t P_BOOT[] = {M_GIL, M_END};
+/* A new thread's C entry takes the GIL, then its bootstrap sets the Thread's
+ * `_started` Event, waking the starter (threading.py _bootstrap_inner). */
+static const micro_t P_BOOT[] = {M_GIL, M_BOOTED, M_END};
 static const micro_t P_EXEC[] = {M_GIL, M_EXEC, M_END};
 static const micro_t P_C_REL[] = {M_GIL, M_DROP, M_EXEC, M_GIL, M_END};
 static const micro_t P_BLOCK[] = {M_GIL, M_DROP, M_BLOCK, M_GIL, M_END};
@@ -42,7 +44,10 @@ static const micro_t P_EVC[] = {M_GIL, M_EV_CLEAR, M_END};
 /* queue.Queue waits on a Condition: after a wake-up it re-checks with the
  * GIL held, and waits again if it lost the race (M_Q_WAIT jumps back). */
 static const micro_t P_Q[] = {M_GIL, M_Q_TRY, M_DROP, M_Q_WAIT, M_GIL, M_Q_TRY, M_END};
-static const micro_t P_START[] = {M_GIL, M_EXEC, M_START, M_END};
+/* Thread.start: create the OS thread (C code holding the GIL), then
+ * `self._started.wait()`: drop the GIL, block until the new thread has held
+ * it and set the event, take the GIL back (sync.c step_start_wait). */
+static const micro_t P_START[] = {M_GIL, M_EXEC, M_START, M_DROP, M_START_WAIT, M_GIL, M_END};
 static const micro_t P_JOIN[] = {M_GIL, M_JOIN_CHECK, M_DROP, M_JOIN_WAIT, M_GIL, M_END};
 static const micro_t P_EXIT[] = {M_EXIT, M_END};
 static const micro_t P_FT[] = {M_GIL, M_FT, M_EXEC, M_END};
@@ -163,6 +168,8 @@ static step_res_t step_exit(gs_engine_t *e, gs_thr_t *t)
     return STEP_WAIT;
 }
 
+static step_res_t step_start(gs_engine_t *e, gs_thr_t *t); /* events, below */
+
 /* Runs t's request from its current step until it waits or completes. */
 static void advance(gs_engine_t *e, gs_thr_t *t)
 {
@@ -203,6 +210,9 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
         case M_FT:
             gs__ft_step(e, t);
             r = STEP_NEXT;
+            break;
+        case M_START:
+            r = step_start(e, t);
             break;
         default:
             r = gs__sync_step(e, t, m);
@@ -286,6 +296,30 @@ static void on_start(gs_engine_t *e, gs_thr_t *t)
     t->os = OS_OFF;
     t->blk = BLK_NONE;
     gs__os_wake(e, t);
+}
+
+/* Thread.start's _start_new_thread (3.13+: _start_joinable_thread): the
+ * starter has paid the creation as C code holding the GIL; the clone at its
+ * end makes the new thread runnable now, a few microseconds before the
+ * starter reaches `_started.wait()` and drops the GIL. A thread of a process
+ * not yet created starts when it is. */
+static step_res_t step_start(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_thr_t *s = &e->thr[t->req.target];
+    if (s->started || s->start_pending) {
+        gs__stop(e, GS_OUT_ERROR, "%s: started a thread twice (threads can only be started once)",
+                 gs__thr_name(t));
+        return STEP_WAIT;
+    }
+    const gs_process_spec_t *p = &e->m->processes[s->process];
+    if (e->now < p->start_at_ns + p->create_ns) {
+        gs__schedule_start(e, s, p->start_at_ns + p->create_ns);
+        return STEP_NEXT;
+    }
+    s->start_pending = true;
+    e->n_start_pending++;
+    on_start(e, s);
+    return STEP_NEXT;
 }
 
 static void stall(gs_engine_t *e)
@@ -492,6 +526,9 @@ static void engine_free(gs_engine_t *e)
     for (int i = 0; i < e->n_thr; i++)
         if (e->joiners)
             gs__waitq_free(&e->joiners[i]);
+    for (int i = 0; i < e->n_thr; i++)
+        if (e->starters)
+            gs__waitq_free(&e->starters[i]);
     if (e->gils)
         for (int p = 0; p < e->m->n_processes; p++) {
             gs__waitq_free(&e->gils[p].waiters);
@@ -510,6 +547,7 @@ static void engine_free(gs_engine_t *e)
         }
     gs__ft_destroy(e);
     free(e->joiners);
+    free(e->starters);
     free(e->heap);
     free(e->thr);
     free(e->cores);
@@ -542,6 +580,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->n_cores = m->machine.cores;
     e->thr = calloc((size_t)m->n_threads + 1, sizeof *e->thr);
     e->joiners = calloc((size_t)m->n_threads + 1, sizeof *e->joiners);
+    e->starters = calloc((size_t)m->n_threads + 1, sizeof *e->starters);
     e->cores = calloc((size_t)m->machine.cores, sizeof *e->cores);
     e->gils = calloc((size_t)m->n_processes, sizeof *e->gils);
     e->locks = calloc((size_t)m->n_locks + 1, sizeof *e->locks);
@@ -549,8 +588,8 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->queues = calloc((size_t)m->n_queues + 1, sizeof *e->queues);
     e->ready = calloc((size_t)m->n_threads + 1, sizeof *e->ready);
     e->cap_ready = m->n_threads + 1;
-    if (!e->thr || !e->joiners || !e->cores || !e->gils || !e->locks || !e->events ||
-        !e->queues || !e->ready || gs__ft_init(e) < 0) {
+    if (!e->thr || !e->joiners || !e->starters || !e->cores || !e->gils || !e->locks ||
+        !e->events || !e->queues || !e->ready || gs__ft_init(e) < 0) {
         e->n_thr = 0;
         engine_free(e);
         return NULL;

@@ -145,7 +145,10 @@ typedef enum os_state { OS_OFF, OS_WAKING, OS_READY, OS_SWITCHING, OS_ON } os_st
 
 /* Why an OFF thread is off (its trace state). */
 typedef enum blk { BLK_NONE, BLK_IO, BLK_SLEEP, BLK_GIL, BLK_SWITCH, BLK_LOCK, BLK_EVENT,
-                   BLK_QUEUE, BLK_JOIN } blk_t;
+                   BLK_QUEUE, BLK_JOIN,
+                   BLK_START /* Thread.start: on the new thread's `_started` Event
+                                until it first holds the GIL (trace: WAIT_EVENT) */
+} blk_t;
 
 /* Where a GIL wait stands (gil.c). */
 typedef enum gil_wait { GW_NONE, GW_COND, GW_TIMEDOUT, GW_SIGNALED, GW_SWITCH,
@@ -167,7 +170,9 @@ typedef enum micro {
     M_EV_CLEAR,
     M_Q_TRY,      /* put or get if possible */
     M_Q_WAIT,
-    M_START,
+    M_START,      /* schedule the new thread's start (its creation was paid) */
+    M_START_WAIT, /* blocked until the started thread has booted (sync.c) */
+    M_BOOTED,     /* a new thread holds the GIL: `_started.set()`, wake its starter */
     M_JOIN_CHECK,
     M_JOIN_WAIT,
     M_EXIT,
@@ -203,6 +208,7 @@ struct gs_ctx {
                          advanced by the engine (engine.c, sync.c) */
 
     bool started, finished; /* engine.c: on_start, step_exit */
+    bool booted;          /* sync.c: its bootstrap ran (held the GIL, set `_started`) */
     bool start_pending;   /* kernel.c: an EV_START is queued */
     os_state_t os;        /* os.c only */
     struct gs_core *core; /* os.c: when WAKING, SWITCHING or ON */
@@ -343,6 +349,7 @@ struct gs_engine {
     gs_event_obj_t *events;
     gs_queue_t *queues;
     gs_waitq_t *joiners; /* per thread */
+    gs_waitq_t *starters; /* per thread: who waits in its Thread.start (sync.c) */
     int *obj_k, *obj_kw; /* per shared object: threads running on it, writers */
 
     gs_thr_t **ready; /* the OS ready queue (unordered; picked by scan) */

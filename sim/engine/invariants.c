@@ -35,6 +35,8 @@ static const gs_waitq_t *sync_list(const gs_engine_t *e, const gs_thr_t *t)
                                      : &e->queues[t->blk_obj].getters;
     case BLK_JOIN:
         return &e->joiners[t->blk_obj];
+    case BLK_START:
+        return &e->starters[t->blk_obj];
     default:
         return NULL;
     }

@@ -122,6 +122,7 @@ static gs_state_t blk_state(blk_t b)
     case BLK_LOCK:
         return GS_ST_WAIT_LOCK;
     case BLK_EVENT:
+    case BLK_START: /* Thread.start waits on the new thread's `_started` Event */
         return GS_ST_WAIT_EVENT;
     case BLK_QUEUE:
         return GS_ST_WAIT_QUEUE;
@@ -191,7 +192,8 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
             break;
         default:
             st = blk_state(t->blk);
-            who = t->blk_obj;
+            /* a start waits on an Event that is not one of the model's */
+            who = t->blk == BLK_START ? -1 : t->blk_obj;
             flags = 0;
         }
     }

@@ -11,6 +11,12 @@
  *     that were notified return even if the event is cleared before they run.
  *   Queue (queue.Queue over a Condition): put waits while full, get while
  *     empty; a woken waiter re-checks with the GIL held.
+ *   start: Thread.start creates the OS thread, then waits on the new
+ *     thread's `_started` Event, which the new thread sets in its bootstrap
+ *     once it holds the GIL (threading.py: start, _bootstrap_inner; 2.7 and
+ *     every 3.x alike). So the starter drops the GIL, blocks until the new
+ *     thread has taken it (M_BOOTED wakes it), and must then take the GIL
+ *     back from a thread that may well keep it for a switch interval.
  *   join: waits until the thread has finished.
  * Deadlock: when a thread blocks on an RLock or a join, the chain of owners
  * is followed; a cycle back to the thread stops the run at once and names who
@@ -83,6 +89,10 @@ static void describe_wait(const gs_engine_t *e, const gs_thr_t *t, char *buf, si
     }
     case BLK_JOIN:
         snprintf(what, sizeof what, "%s to finish", m->threads[t->blk_obj].name);
+        break;
+    case BLK_START:
+        snprintf(what, sizeof what, "%s, which it started, to take the GIL",
+                 m->threads[t->blk_obj].name);
         break;
     case BLK_EVENT:
         snprintf(what, sizeof what, "event '%s', which nobody sets any more",
@@ -252,6 +262,8 @@ static bool still_waits(const gs_engine_t *e, const gs_thr_t *t, blk_t why, int 
         return !e->events[obj].flag;
     case BLK_JOIN:
         return !e->thr[obj].finished;
+    case BLK_START:
+        return !e->thr[obj].booted;
     default:
         return true;
     }
@@ -300,16 +312,14 @@ static step_res_t step_queue_try(gs_engine_t *e, gs_thr_t *t, int i)
     return STEP_END;
 }
 
-static step_res_t step_start(gs_engine_t *e, gs_thr_t *t, int i)
+/* The new thread holds the GIL (or has none to take) and runs its bootstrap:
+ * `self._started.set()` wakes the thread waiting in its start(). */
+static step_res_t step_booted(gs_engine_t *e, gs_thr_t *t)
 {
-    gs_thr_t *s = &e->thr[i];
-    if (s->started || s->start_pending)
-        return runtime_error(e, t, "started a thread twice (threads can only be started once)");
-    const gs_process_spec_t *p = &e->m->processes[s->process];
-    int64_t at = e->now;
-    if (at < p->start_at_ns + p->create_ns)
-        at = p->start_at_ns + p->create_ns;
-    gs__schedule_start(e, s, at);
+    t->booted = true;
+    gs_thr_t *w;
+    while ((w = gs__waitq_pop(&e->starters[t->id])) != NULL)
+        gs__os_wake_by(e, t, w);
     return STEP_NEXT;
 }
 
@@ -357,8 +367,10 @@ step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
         return step_wait(e, t,
                          t->req.kind == RQ_PUT ? &e->queues[i].putters : &e->queues[i].getters,
                          BLK_QUEUE, i);
-    case M_START:
-        return step_start(e, t, i);
+    case M_START_WAIT:
+        return step_wait(e, t, &e->starters[i], BLK_START, i);
+    case M_BOOTED:
+        return step_booted(e, t);
     case M_JOIN_CHECK:
         return step_join_check(e, t, i);
     case M_JOIN_WAIT:

@@ -344,7 +344,8 @@ static void sync_reason(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, 
         put(s, ": lock '%s' was released; it was woken and needs a core to take it.",
             gs_trace_sync_name(t, GS_ST_WAIT_LOCK, k->obj));
     } else if (k->why == GS_WHY_EVENT && k->obj < 0) {
-        put(s, ": which event is not recorded.");
+        put(s, ": an event the trace does not name (a Thread.start waits like this until "
+               "the thread it started has held the GIL).");
     } else if (k->why == GS_WHY_EVENT) {
         put(s, ": event '%s' is not set.", gs_trace_sync_name(t, GS_ST_WAIT_EVENT, k->obj));
     } else if (k->obj < 0) {

@@ -159,14 +159,21 @@ def lock_pingpong(machine, n, py_s, setup_s, interval_s=0.005):
     return base("reality: lock ping-pong",
                 "Two threads pass the turn through two Locks, %d rounds." % n,
                 machine, interval_s,
-                [{"name": "setup", "program": [{"acquire": "a"}, {"acquire": "b"}]},
+                # The real threads wait at a gate the set-up opens once it
+                # holds both locks; start_at alone could let ping take 'a'
+                # first when the set-up thread is late (a deadlock of the
+                # scenario, not of the model).
+                [{"name": "setup", "program": [{"acquire": "a"}, {"acquire": "b"},
+                                               {"set": "gate"}]},
                  {"name": "ping", "start_at": dur(setup_s),
-                  "program": [{"repeat": n, "do": [{"acquire": "a"}, {"cpu": dur(2 * py_s)},
+                  "program": [{"wait": "gate"},
+                              {"repeat": n, "do": [{"acquire": "a"}, {"cpu": dur(2 * py_s)},
                                                    {"release": "b"}]}]},
                  {"name": "pong", "start_at": dur(setup_s),
-                  "program": [{"repeat": n, "do": [{"cpu": dur(2 * py_s)}, {"release": "a"},
+                  "program": [{"wait": "gate"},
+                              {"repeat": n, "do": [{"cpu": dur(2 * py_s)}, {"release": "a"},
                                                    {"acquire": "b"}]}]}],
-                locks=["a", "b"])
+                locks=["a", "b"], events=["gate"])
 
 
 

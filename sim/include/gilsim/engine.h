@@ -101,6 +101,9 @@ GS_API int gs_event_set(gs_ctx_t *c, int event);
 GS_API int gs_event_clear(gs_ctx_t *c, int event);
 GS_API int gs_queue_put(gs_ctx_t *c, int queue);
 GS_API int gs_queue_get(gs_ctx_t *c, int queue);
+/* Thread.start: creates the thread (thread_create, C holding the GIL), then,
+ * as CPython's waits on the thread's `_started` Event, drops the GIL and
+ * waits until the new thread has held it, and takes it back. */
 GS_API int gs_thread_start(gs_ctx_t *c, int thread);
 GS_API int gs_thread_join(gs_ctx_t *c, int thread);
 
