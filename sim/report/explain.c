@@ -247,6 +247,10 @@ static const char *doing(int st)
         return "running C that keeps the GIL";
     case GS_ST_C_NOGIL:
         return "running C without the GIL";
+    case GS_ST_SWITCH:
+        return "in a context switch";
+    case GS_ST_READY:
+        return "ready, waiting for a core";
     default:
         return gs_state_text((gs_state_t)st);
     }
@@ -272,7 +276,7 @@ static void drop_pending(sbuf_t *s, const gs_trace_t *t, int holder, int64_t ns)
         put(s, " %s drops the GIL at its next eval-breaker check.", hn);
     else if (h.holds_gil)
         put(s, " %s holds the GIL but is %s: it can only drop it once it runs again.", hn,
-            gs_state_text((gs_state_t)h.state));
+            doing(h.state));
     else
         put(s, " %s is %s.", hn, gs_state_text((gs_state_t)h.state));
 }

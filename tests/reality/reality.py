@@ -744,11 +744,13 @@ def exp_convoy_many(plan, machine, sim):
                        "percentile) to %.1f intervals (90th)." % (n_cpu, iv / MS, q[0] / iv,
                                                                 q[-1] / iv))
     first = "%d@%g" % (cases[0][0], cases[0][1] / MS)
-    # Real CPython waits several intervals here (4.4-7.2 on a quiet machine,
-    # 2026-12-04); with the kernel's scheduler (eevdf, the tick) and the
-    # calibrated timers the model does too (issue 15), so the ctest asserts it
-    r.check("an I/O op waits more than one interval beside %s CPU threads (> 1.2)"
-            % first.split("@")[0], lambda d: d[first] > 1.2, meas, pred)
+    # How many intervals is metastable: real CPython waited 4.4-7.2 on
+    # 2026-12-04 and, with nothing else running, 1.03-1.04 in three tries on
+    # 2026-12-06 (the model 1.02 then); which regime a run falls in depends
+    # on who wins the GIL's mutex after each drop. So the ctest asserts only
+    # the convoy itself: each I/O op waits about an interval or more.
+    r.check("an I/O op waits about a switch interval or more beside %s CPU threads (> 0.8)"
+            % first.split("@")[0], lambda d: d[first] > 0.8, meas, pred)
     return r
 
 
