@@ -3,8 +3,11 @@
  *      several zooms (target < 16 ms);
  *   2. a knob change (re-load, re-simulate, redraw) on a lesson (< 100 ms);
  *   3. start-up to the first frame in this process: fonts, load, simulate,
- *      layout and draw (< 300 ms; process start and the window are extra).
- * Usage: bench_view [--quick] [LESSON.json]. Prints one line per figure. */
+ *      layout and draw (< 300 ms; process start and the window are extra);
+ *   4. frame time at 8 000 and 64 000 processes of one thread each, and their
+ *      ratio (linear: about 8; fails above 20).
+ * Usage: bench_view [--quick] [LESSON.json], or bench_view --processes N
+ * (only 4., at N and 8N processes). Prints one line per figure. */
 #include <SDL.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +134,92 @@ static void bench_big_trace(SDL_Renderer *r, int reps)
     gv_view_destroy(&v2);
 }
 
+/* n_proc processes of one thread each (a process pool), a GIL lane each,
+ * two cores, and a few intervals per lane. */
+static gs_trace_t *fabricate_pool(int n_proc, int64_t *end_out)
+{
+    gs_model_t *m = gs_model_new();
+    m->machine.cores = 2;
+    char name[32];
+    gs_python_t py;
+    gs_python_defaults(&py);
+    for (int p = 1; p < n_proc; p++) {
+        snprintf(name, sizeof name, "proc-%d", p);
+        gs_model_add_process(m, name, &py);
+    }
+    for (int p = 0; p < n_proc; p++) {
+        snprintf(name, sizeof name, "worker-%d", p);
+        gs_model_add_thread(m, name, p);
+    }
+    gs_trace_t *t = gs__trace_new(m);
+    int64_t now = 0;
+    for (int step = 0; step < 4; step++) {
+        for (int p = 0; p < n_proc; p++) {
+            gs__trace_thread(t, p, now, step % 2 ? GS_ST_PY : GS_ST_READY, -1, GS_NO_OP, 0);
+            gs__trace_gil(t, p, now, step % 2 ? p : -1);
+        }
+        now += 1000000;
+    }
+    gs__trace_finish(t, now, GS_OUT_DONE, "", 4);
+    *end_out = now;
+    gs_model_free(m);
+    return t;
+}
+
+/* 4. layout and frame against the number of processes: the rows are made
+ * in one pass over the lanes, so 8x the processes should cost at most about
+ * 8x, not 64x (issue 18: 64 000 processes took 17 s). The two views' frames
+ * alternate, so that a load on the machine falls on both alike. */
+static void pool_view(gv_view_t *pv, int n_proc)
+{
+    int64_t end;
+    gs_trace_t *t = fabricate_pool(n_proc, &end);
+    gv_view_init(pv);
+    pv->n_runs = 1;
+    pv->run[0].trace = t;
+    pv->run[0].has_stats = gs_stats_compute(t, &pv->run[0].stats) == 0;
+    pv->end_ns = end;
+    gv_view_fit(pv);
+    pv->playhead = end / 2;
+}
+
+static int bench_processes(SDL_Renderer *r, int reps, int small_n)
+{
+    static gv_view_t a, b;
+    double fa[40], fb[40];
+    pool_view(&a, small_n);
+    pool_view(&b, 8 * small_n);
+    frame(&a, r); /* fonts and label textures */
+    frame(&b, r);
+    for (int i = 0; i < reps; i++) {
+        fa[i] = frame(&a, r);
+        fb[i] = frame(&b, r);
+    }
+    double ma = median(fa, reps), mb = median(fb, reps);
+    printf("frame, 1920x1080, %d processes of one thread: median %.1f ms (%.1f-%.1f)\n", small_n,
+           ma, fa[0], fa[reps - 1]);
+    printf("frame, 1920x1080, %d processes of one thread: median %.1f ms (%.1f-%.1f)\n",
+           8 * small_n, mb, fb[0], fb[reps - 1]);
+    double ratio = mb / ma;
+    printf("processes: %d / %d frame time ratio %.1f (linear: at most about 8, less while the "
+           "fixed cost of a frame counts; quadratic: 64)\n", 8 * small_n, small_n, ratio);
+    /* the layout alone (rows and their places), where the processes count */
+    for (int i = 0; i < reps; i++) {
+        double t = now_ms();
+        gv_layout(&a, W, H);
+        fa[i] = now_ms() - t;
+        t = now_ms();
+        gv_layout(&b, W, H);
+        fb[i] = now_ms() - t;
+    }
+    double la = median(fa, reps), lb = median(fb, reps);
+    printf("layout alone: %d processes %.2f ms, %d processes %.2f ms, ratio %.1f (linear: "
+           "about 8)\n", small_n, la, 8 * small_n, lb, lb / la);
+    gv_view_destroy(&a);
+    gv_view_destroy(&b);
+    return ratio < 20 && lb / la < 20 ? 0 : 1;
+}
+
 /* 2. knob change: cores +1 / -1 alternately, re-simulate and redraw. */
 static void bench_knob(gv_view_t *v, SDL_Renderer *r, int reps, const char *lesson)
 {
@@ -159,6 +248,12 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    if (argc == 3 && strcmp(argv[1], "--processes") == 0) { /* only 4., from N processes */
+        SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
+        SDL_Renderer *r = SDL_CreateSoftwareRenderer(s);
+        int n = atoi(argv[2]);
+        return r && n > 0 ? bench_processes(r, 15, n) : 2;
+    }
     const char *lesson = argc > (quick ? 2 : 1) ? argv[quick ? 2 : 1] : NULL;
     int reps = quick ? 5 : 20;
     SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
@@ -185,9 +280,10 @@ int main(int argc, char **argv)
 
     bench_big_trace(r, reps);
     bench_knob(&v, r, reps, lesson);
+    int rc = bench_processes(r, quick ? 3 : 7, 8000);
 
     gv_view_destroy(&v);
     SDL_DestroyRenderer(r);
     SDL_FreeSurface(s);
-    return 0;
+    return rc;
 }

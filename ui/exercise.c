@@ -36,7 +36,10 @@ void gv_exercise_start(gv_view_t *v)
     gv_view_add_set(v, ex.set[0]);
     gv_view_add_set(v, ex.set[1]);
     gv_view_add_set(v, seed_set);
-    if (gv_view_load(v, path) != 0)
+    int rc = gv_view_load(v, path);
+    if (rc == GV_PENDING) /* the window, a slow machine: the question needs the run */
+        rc = gv_bg_wait(v);
+    if (rc != 0)
         return; /* the banner says why; nothing is asked */
     int future = x->state == GV_EX_ASK ? x->saved_future : v->future;
     memset(x, 0, sizeof *x);

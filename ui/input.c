@@ -51,9 +51,10 @@ static void knob_changed(gv_view_t *v, const char *what)
         return;
     gv_knobs_t *k = gv_view_knobs(v), old = *k;
     int run = v->compare && v->target == 1 ? 1 : 0;
-    if (gv_view_reload(v) != 0)
+    int rc = gv_view_reload(v);
+    if (rc < 0)
         *k = old; /* the banner says why; the picture stays */
-    else
+    else if (rc == 0) /* GV_PENDING: the knob stays, bg.c says when it is done */
         gv_view_notice(v, false, "%s%s: %s (U resets)", v->n_runs > 1 ? (run ? "B: " : "A: ") : "",
                        what, v->run[run].label);
 }
@@ -274,6 +275,11 @@ static int key_modes(gv_view_t *v, SDL_Keycode sym)
             gv_view_notice(v, false, "one run: the knobs act on it (C compares two)");
             return 1;
         }
+        if (v->real) { /* issue 14: a recording has nothing to re-run */
+            gv_view_notice(v, false, "the knobs act on B, the model: A is the recording, what "
+                                     "happened");
+            return 1;
+        }
         v->target = !v->target;
         gv_view_notice(v, false, "the knobs act on run %s: %s", v->target ? "B" : "A",
                        v->run[v->target].label);
@@ -413,6 +419,8 @@ static bool mouse_move(gv_view_t *v, int x, int y)
 
 bool gv_view_event(gv_view_t *v, const SDL_Event *e)
 {
+    if (gv_bg_event(v, e))
+        return true;
     if (v->picker.open && gv_picker_event(v, e))
         return true;
     if (gv_exercise_event(v, e)) /* while asking: nothing else may show the run */
@@ -505,7 +513,8 @@ static bool watch(gv_view_t *v, uint32_t now_ms)
 
 bool gv_view_tick(gv_view_t *v, uint32_t now_ms)
 {
-    bool redraw = watch(v, now_ms);
+    bool redraw = gv_bg_tick(v, now_ms);
+    redraw |= watch(v, now_ms);
     if (v->banner[0] && v->banner_until_ms && (int32_t)(now_ms - v->banner_until_ms) > 0) {
         v->banner[0] = 0;
         redraw = true;

@@ -12,6 +12,7 @@
  *  +------------------------------------------------------------------+ */
 #include "view.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,102 @@ static gv_row_t *add_row(gv_layout_t *l, gv_row_kind_t k, int run, int lane, con
     return row;
 }
 
-/* Rows in trace order: per process its GIL lane and threads, then cores. */
+/* Thread lanes grouped by process, each group in lane order: a counting sort
+ * over the lanes, O(lanes + processes) (issue 18: scanning every lane for
+ * every process took 17 s a frame at 64 000 processes). Fills first[np + 1]
+ * and order[]: process p's lanes are order[first[p] .. first[p + 1]). 0, or
+ * -1 when out of memory. */
+static int lanes_by_process(const gs_trace_t *t, int np, int **first_out, int **order_out)
+{
+    int nl = gs_trace_n_lanes(t);
+    int *first = calloc((size_t)np + 2, sizeof *first);
+    int *order = malloc((size_t)(nl ? nl : 1) * sizeof *order);
+    if (!first || !order) {
+        free(first);
+        free(order);
+        return -1;
+    }
+    for (int i = 0; i < nl; i++) {
+        const gs_lane_t *lane = gs_trace_lane(t, i);
+        if (lane->kind == GS_LANE_THREAD && lane->process >= 0 && lane->process < np)
+            first[lane->process + 2]++;
+    }
+    for (int p = 0; p < np; p++) /* first[p + 2] becomes where p + 1 starts */
+        first[p + 2] += first[p + 1];
+    for (int i = 0; i < nl; i++) { /* first[p + 1]: where p's next lane goes */
+        const gs_lane_t *lane = gs_trace_lane(t, i);
+        if (lane->kind == GS_LANE_THREAD && lane->process >= 0 && lane->process < np)
+            order[first[lane->process + 1]++] = i;
+    }
+    *first_out = first; /* first[p] .. first[p + 1] now */
+    *order_out = order;
+    return 0;
+}
+
+/* Thread names of run 0 with their rank in its rows, sorted by name, for
+ * aligning the runs below it thread by thread. */
+typedef struct named {
+    const char *name;
+    int rank;
+} named_t;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const named_t *)a)->name, ((const named_t *)b)->name);
+}
+
+/* qsort has no context argument in C11; the layout runs on the window's
+ * thread only. */
+static const gs_trace_t *align_trace; /* the trace whose lanes align_key ranks */
+static const named_t *align_names;
+static int align_n;
+
+/* A lane's place among its process's rows in a run below the first: the rank
+ * of the thread of the same name in run 0, or after all of them in its own
+ * order. */
+static long align_key(int lane)
+{
+    named_t key = {gs_trace_lane(align_trace, lane)->name, 0};
+    const named_t *hit = bsearch(&key, align_names, (size_t)align_n, sizeof key, by_name);
+    return hit ? hit->rank : (long)INT32_MAX + lane;
+}
+
+static int by_align(const void *a, const void *b)
+{
+    long x = align_key(*(const int *)a), y = align_key(*(const int *)b);
+    return (x > y) - (x < y);
+}
+
+/* Orders each process's thread lanes of run r > 0 as run 0 shows the threads
+ * of the same names (issue 14: a recording and its replay, thread by
+ * thread); names run 0 has not keep their order, after. O(n log n). */
+static void align_to_run0(gv_view_t *v, const gs_trace_t *t, int np, const int *first, int *order)
+{
+    const gv_layout_t *l = &v->lay;
+    named_t *names = malloc((size_t)(l->n_rows ? l->n_rows : 1) * sizeof *names);
+    if (!names)
+        return; /* unaligned, still every lane */
+    int n = 0;
+    const gs_trace_t *t0 = v->run[0].trace;
+    for (int i = 0; i < l->n_rows; i++) {
+        const gv_row_t *row = &l->rows[i];
+        if (row->run != 0 || row->kind != GV_ROW_LANE ||
+            gs_trace_lane(t0, row->lane)->kind != GS_LANE_THREAD)
+            continue;
+        names[n] = (named_t){gs_trace_lane(t0, row->lane)->name, n};
+        n++;
+    }
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    align_trace = t;
+    align_names = names;
+    align_n = n;
+    for (int p = 0; p < np; p++)
+        qsort(order + first[p], (size_t)(first[p + 1] - first[p]), sizeof *order, by_align);
+    free(names);
+}
+
+/* Rows in trace order: per process its GIL lane and threads, then cores; in a
+ * run below the first, threads in the first run's order of their names. */
 static void make_rows(gv_view_t *v)
 {
     gv_layout_t *l = &v->lay;
@@ -51,18 +147,22 @@ static void make_rows(gv_view_t *v)
             add_row(l, GV_ROW_HEADER, r, -1, buf);
         }
         int np = gs_trace_n_processes(t);
+        int *first, *order;
+        if (lanes_by_process(t, np, &first, &order) != 0)
+            return; /* no rows: an empty picture rather than a crash */
+        if (r > 0)
+            align_to_run0(v, t, np, first, order);
         for (int p = 0; p < np; p++) {
             snprintf(buf, sizeof buf, "process %s", gs_trace_process_name(t, p));
             add_row(l, GV_ROW_HEADER, r, -1, buf);
             int gl = gs_trace_gil_lane(t, p);
             if (gl >= 0)
                 add_row(l, GV_ROW_LANE, r, gl, NULL);
-            for (int i = 0; i < gs_trace_n_lanes(t); i++) {
-                const gs_lane_t *lane = gs_trace_lane(t, i);
-                if (lane->kind == GS_LANE_THREAD && lane->process == p)
-                    add_row(l, GV_ROW_LANE, r, i, NULL);
-            }
+            for (int k = first[p]; k < first[p + 1]; k++)
+                add_row(l, GV_ROW_LANE, r, order[k], NULL);
         }
+        free(first);
+        free(order);
         add_row(l, GV_ROW_HEADER, r, -1, "cores");
         for (int c = 0; c < gs_trace_n_cores(t); c++)
             add_row(l, GV_ROW_LANE, r, gs_trace_core_lane(t, c), NULL);

@@ -5,6 +5,7 @@
  * run (out of memory or threads); 3 I/O error (the scenario cannot be read,
  * the PNG cannot be written, no font, no display). */
 #include <SDL.h>
+#include <errno.h>
 #include <SDL_image.h>
 #include <SDL_ttf.h>
 #include <stdio.h>
@@ -12,11 +13,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "run.h"
 #include "view.h"
 
 
 typedef struct args {
     const char *file, *render, *at, *range, *select;
+    const char *compare_with; /* --compare-with REC */
+    bool replay;              /* --replay */
     int w, h;
     bool compare, timing;
     double text_scale;
@@ -38,15 +42,23 @@ static void usage(FILE *f)
             "  --compare [K=V,...]  also run B, stacked on one time axis: the file with\n"
             "                    these settings (e.g. python.switch_interval=1ms), or\n"
             "                    without them the other GIL model\n"
+            "  --replay          FILE is a recording (gilsim record): show it (A) and the\n"
+            "                    scenario fitted to it (B, as gilsim replay), stacked; the\n"
+            "                    knobs and --set act on B\n"
+            "  --compare-with REC  the recording REC (A) beside FILE simulated (B)\n"
             "  --select NAME     select the thread NAME (its metrics in the panel)\n"
+            "  --memory-budget SIZE  the most each run's trace may take (e.g. 512M, 4G;\n"
+            "                    default GILSIM_MEMORY_BUDGET or 1G): at the bound the run\n"
+            "                    stops and the window says so\n"
             "  --colour MODE     state (default) or thread: bars in each thread's colour (M)\n"
             "  --text-scale F    text size factor (default 1; Ctrl +/- in the window)\n"
             "  --quit-after MS   close the window after MS milliseconds (tests)\n"
             "  --timing          print the time to the first frame on stderr\n"
             "  --help, --version\n"
-            "keys: press H in the window. exit codes: 0 ok, 1 usage or invalid scenario,\n"
-            "2 the simulation could not run, 3 I/O error (scenario not read, PNG not\n"
-            "written, font or display missing).\n");
+            "keys: press H in the window; a long run shows its progress, Esc cancels it.\n"
+            "exit codes: 0 ok, 1 usage or invalid scenario, 2 the simulation could not\n"
+            "run or (--render) stopped at the memory budget, 3 I/O error (scenario not\n"
+            "read, PNG not written, font or display missing).\n");
 }
 
 static int parse_size(const char *s, int *w, int *h)
@@ -89,6 +101,9 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
         } else if (strcmp(o, "--timing") == 0) {
             a->timing = true;
             takes = false;
+        } else if (strcmp(o, "--replay") == 0) {
+            a->replay = true;
+            takes = false;
         } else if (o[0] == '-' && o[1] == '-') {
             if (!val) {
                 fprintf(stderr, "gilsim-view: %s needs a value (see --help)\n", o);
@@ -108,6 +123,18 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
                 a->range = val;
             else if (strcmp(o, "--select") == 0)
                 a->select = val;
+            else if (strcmp(o, "--compare-with") == 0)
+                a->compare_with = val;
+            else if (strcmp(o, "--memory-budget") == 0) {
+                /* as gilsim run and sweep read it */
+                if (gs_parse_bytes(val, &v->memory_budget) != 0 ||
+                    v->memory_budget < 1024 * 1024) {
+                    fprintf(stderr, "gilsim-view: --memory-budget wants a size of at least 1M, "
+                                    "a whole number with K, M, G or T (e.g. 512M, 4G), got '%s'\n",
+                            val);
+                    return -1;
+                }
+            }
             else if (strcmp(o, "--colour") == 0 || strcmp(o, "--color") == 0) {
                 if (strcmp(val, "thread") != 0 && strcmp(val, "state") != 0) {
                     fprintf(stderr, "gilsim-view: %s %s: expected thread or state\n", o, val);
@@ -155,6 +182,52 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
             i++;
     }
     return 0;
+}
+
+/* --replay and --compare-with REC: which file is the recording (issue 14).
+ * 0, or -1 with the reason printed. */
+static int real_args(const args_t *a, gv_view_t *v)
+{
+    if (!a->replay && !a->compare_with)
+        return 0;
+    const char *flag = a->replay ? "--replay" : "--compare-with";
+    if (a->replay && a->compare_with) {
+        fprintf(stderr, "gilsim-view: --replay and --compare-with: one or the other (--replay "
+                        "fits a scenario to FILE; --compare-with REC shows REC beside FILE)\n");
+        return -1;
+    }
+    if (a->compare) {
+        fprintf(stderr, "gilsim-view: %s and --compare: one or the other (%s already stacks two "
+                        "runs: the recording and the model)\n", flag, flag);
+        return -1;
+    }
+    const char *rec = a->replay ? a->file : a->compare_with;
+    if (!rec || (a->compare_with && !a->file)) {
+        fprintf(stderr, "gilsim-view: %s\n",
+                a->replay ? "--replay needs a recording: gilsim-view REC --replay (make one with "
+                            "gilsim record -o REC -- python3 PROGRAM.py)"
+                          : "--compare-with REC needs the scenario to show beside it: "
+                            "gilsim-view --compare-with REC SCENARIO.json");
+        return -1;
+    }
+    FILE *f = fopen(rec, "rb");
+    if (!f) {
+        fprintf(stderr, "gilsim-view: %s %s: cannot read it: %s\n", flag, rec, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    if (!gs_recording_sniff(rec)) {
+        fprintf(stderr, "gilsim-view: %s %s: not a recording (gilsim record -o REC -- python3 "
+                        "PROGRAM.py makes one)\n", flag, rec);
+        return -1;
+    }
+    if (a->compare_with && gs_recording_sniff(a->file)) {
+        fprintf(stderr, "gilsim-view: --compare-with %s %s: %s is a recording too; give the "
+                        "scenario to simulate beside it (or gilsim-view %s --replay)\n",
+                rec, a->file, a->file, rec);
+        return -1;
+    }
+    return gv_view_set_real(v, rec, a->replay) == 0 ? 0 : -1;
 }
 
 /* --at, --range and --select, once the scenario is loaded. */
@@ -300,11 +373,11 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
         fprintf(stderr, "gilsim-view: window and renderer (%s) %.1f ms after start\n",
                 renderer_name(r), ms_since(t_start));
     int rc = 0;
-    bool dirty = true, first = true;
+    bool dirty = true, first = true, applied = v->n_runs > 0;
     uint32_t first_ms = 0;
     while (!v->quit) {
         SDL_Event e;
-        int timeout = v->playing ? 10 : 100;
+        int timeout = v->playing ? 10 : gv_bg_busy(v) ? 50 : 100; /* progress: 10/s */
         if (SDL_WaitEventTimeout(&e, dirty ? 0 : timeout)) {
             do {
                 if (gv_view_event(v, &e))
@@ -316,6 +389,19 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
         uint32_t now = SDL_GetTicks();
         if (gv_view_tick(v, now))
             dirty = true;
+        if (!applied && v->n_runs) { /* the first load ended in the background */
+            applied = true;
+            dirty = true;
+            if (apply_view_args(a, v) != 0) {
+                rc = GS_EXIT_USAGE;
+                break;
+            }
+        }
+        if (!applied && !a->file && !gv_bg_busy(v)) { /* the built-in scenario failed */
+            fprintf(stderr, "gilsim-view: %s\n", v->banner);
+            rc = GS_EXIT_STOPPED;
+            break;
+        }
         if (a->quit_after_ms >= 0 && !first && now - first_ms >= (uint32_t)a->quit_after_ms)
             v->quit = true;
         if (!dirty)
@@ -341,6 +427,9 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
                         ms_since(t_start));
         }
     }
+    /* Q during a long run: it stops at its next event; a file still being
+     * read is left to the process's exit */
+    gv_bg_stop(v, 1000);
     gv_view_destroy(v);
     SDL_DestroyRenderer(r);
     SDL_DestroyWindow(win);
@@ -363,9 +452,18 @@ int main(int argc, char **argv)
     if (a.render) {
         /* no display needed: a software renderer on a surface */
         SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
+    } else {
+        /* the window: loads run on a thread of their own (bg.c); one that
+         * takes long shows its progress and opens the window meanwhile */
+        view.background = true;
+    }
+    view.compare = a.compare; /* the first load makes both runs */
+    if (real_args(&a, &view) != 0) {
+        gv_view_destroy(&view);
+        return GS_EXIT_USAGE;
     }
     int load_rc = gv_view_load(&view, a.file);
-    if (load_rc != 0) {
+    if (load_rc < 0) {
         if (a.render || !a.file) {
             fprintf(stderr, "gilsim-view: %s\n", view.banner);
             gv_view_destroy(&view);
@@ -373,20 +471,20 @@ int main(int argc, char **argv)
         }
         /* in a window: show the errors, let the user pick another file */
     }
-    view.compare = false;
-    if (a.compare && view.n_runs)
-        gv_view_set_compare(&view, true);
-    if (a.compare && view.n_runs && !view.compare && a.render) { /* run B did not load */
-        fprintf(stderr, "gilsim-view: --compare: %s\n", view.banner);
-        gv_view_destroy(&view);
-        return GS_EXIT_USAGE;
-    }
     if (view.n_runs && apply_view_args(&a, &view) != 0) {
         gv_view_destroy(&view);
         return GS_EXIT_USAGE;
     }
-    if (a.render)
-        return render(&a, &view);
+    if (a.render) {
+        /* a run cut by the memory budget: the picture up to there, and the
+         * message and exit status of gilsim run */
+        char limit[GV_BANNER_MAX];
+        bool cut = gv_view_limit_text(&view, limit, sizeof limit) > 0;
+        if (cut)
+            fprintf(stderr, "gilsim-view: %s\n", limit);
+        int rc = render(&a, &view);
+        return rc ? rc : cut ? GS_EXIT_STOPPED : GS_EXIT_OK;
+    }
     if (a.timing)
         fprintf(stderr, "gilsim-view: loaded and simulated %.1f ms after start\n", ms_since(&ts0));
     return window_loop(&a, &view, &ts0);

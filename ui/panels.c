@@ -355,6 +355,7 @@ static const char *const help_keys[][2] = {
     {"S", "save a screenshot (PNG)"},
     {"ctrl + / ctrl -", "bigger / smaller text (ctrl 0 resets)"},
     {"H, F1", "this help"},
+    {"Esc", "cancel a long run (its progress is shown); dismiss a banner"},
     {"Q", "quit"},
 };
 

@@ -174,14 +174,6 @@ static uint32_t bar_color(const gv_view_t *v, const gs_interval_t *iv)
     return gs_state_color((gs_state_t)iv->state);
 }
 
-static bool has_threads(const gs_trace_t *t, int pr)
-{
-    for (int th = 0; th < gs_trace_n_threads(t); th++)
-        if (gs_trace_lane(t, gs_trace_thread_lane(t, th))->process == pr)
-            return true;
-    return false;
-}
-
 static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
 {
     char k[160], val[64];
@@ -200,27 +192,46 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
             snprintf(val, sizeof val, "idle");
         kv(p, iv ? bar_color(p->v, iv) : 0, k, val);
     }
-    int n_gils = 0;
-    for (int pr = 0; pr < gs_trace_n_processes(t); pr++)
-        n_gils += gs_trace_gil_lane(t, pr) >= 0 && has_threads(t, pr);
-    for (int pr = 0; pr < gs_trace_n_processes(t); pr++) {
+    /* One pass over the threads: how many each process has, and the GIL
+     * waiters grouped by process (a counting sort, in thread order), so the
+     * panel costs O(threads + processes), not their product (issue 18). */
+    int np = gs_trace_n_processes(t), n_gils = 0;
+    int *first = calloc((size_t)np + 2, sizeof *first), *n_thr = calloc((size_t)np + 1, sizeof *n_thr);
+    waiter_t *gw = malloc((size_t)(nt ? nt : 1) * sizeof *gw);
+    if (!first || !n_thr || !gw)
+        goto out;
+    for (int th = 0; th < nt; th++) {
+        const gs_lane_t *lane = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+        const gs_interval_t *x = gv_lane_at(lane, at);
+        if (lane->process < 0 || lane->process >= np)
+            continue;
+        n_thr[lane->process]++;
+        if (x && x->state == GS_ST_WAIT_GIL)
+            first[lane->process + 2]++;
+    }
+    for (int pr = 0; pr < np; pr++) {
+        first[pr + 2] += first[pr + 1];
+        n_gils += gs_trace_gil_lane(t, pr) >= 0 && n_thr[pr] > 0;
+    }
+    for (int th = 0; th < nt; th++) {
+        const gs_lane_t *lane = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+        const gs_interval_t *x = gv_lane_at(lane, at);
+        if (lane->process >= 0 && lane->process < np && x && x->state == GS_ST_WAIT_GIL)
+            gw[first[lane->process + 1]++] = (waiter_t){th, x->start_ns, x};
+    }
+    for (int pr = 0; pr < np; pr++) { /* process pr's waiters: gw[first[pr] .. first[pr + 1]) */
         int gl = gs_trace_gil_lane(t, pr);
-        if (gl < 0 || !has_threads(t, pr))
+        if (gl < 0 || n_thr[pr] == 0)
             continue;
         const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gl), at);
         snprintf(k, sizeof k, "GIL of %s held by", gs_trace_process_name(t, pr));
         kv(p, iv ? bar_color(p->v, iv) : 0, k, iv && iv->who >= 0 ? thread_name(t, iv->who)
                                                                   : "nobody");
         drop_request_row(p, t, pr, at);
-        int n = 0;
-        for (int th = 0; th < nt; th++) {
-            const gs_lane_t *lane = gs_trace_lane(t, gs_trace_thread_lane(t, th));
-            const gs_interval_t *x = lane->process == pr ? gv_lane_at(lane, at) : NULL;
-            if (x && x->state == GS_ST_WAIT_GIL)
-                w[n++] = (waiter_t){th, x->start_ns, x};
-        }
+        int n = first[pr + 1] - first[pr];
         if (n == 0 && n_gils > 1)
             continue; /* several processes: list only the GILs someone waits for */
+        memcpy(w, gw + first[pr], (size_t)n * sizeof *w);
         qsort(w, (size_t)n, sizeof *w, by_since);
         snprintf(k, sizeof k, "Waiting for the GIL of %s (%d)", gs_trace_process_name(t, pr), n);
         heading(p, k);
@@ -248,6 +259,10 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
     heading(p, k);
     list(p, t, w, nb, at, true);
     sync_rows(p, t, at);
+out:
+    free(first);
+    free(n_thr);
+    free(gw);
     free(w);
 }
 

@@ -8,6 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The trace's promise that its instants are in time order, checked in
+ * debug builds. */
+#ifdef NDEBUG
+#define GV_ASSERT_SORTED(x) ((void)0)
+#else
+#include <assert.h>
+#define GV_ASSERT_SORTED(x) assert(x)
+#endif
+
 static void diag_text(const gs_diag_t *d, const char *what, int rc, char *err, size_t n)
 {
     size_t used = 0;
@@ -57,41 +66,40 @@ static void make_label(gv_run_t *r)
              m->machine.cores == 1 ? "" : "s", gs_policy_name(m->machine.policy));
 }
 
-typedef struct keyed {
-    gs_instant_t in;
-    size_t pos; /* position in the trace: breaks ties, so the sort is stable */
-} keyed_t;
-
-static int by_time(const void *a, const void *b)
-{
-    const keyed_t *x = a, *y = b;
-    if (x->in.t_ns != y->in.t_ns)
-        return x->in.t_ns < y->in.t_ns ? -1 : 1;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 /* The view steps and draws by binary search over time, so it keeps its own
- * time-sorted copy of the instants without the annotations (those are drawn
- * from the annotation list). */
+ * copy of the instants without the annotations (those are drawn from the
+ * annotation list). The trace holds them in time order (gs__trace_finish
+ * sorts them stably), so a filtered copy is sorted too: one pass, no
+ * temporary (it matters at the memory budget). */
 static int sort_instants(gv_run_t *r)
 {
     size_t n = gs_trace_n_instants(r->trace), k = 0;
     const gs_instant_t *in = gs_trace_instants(r->trace);
-    keyed_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    r->instants = malloc((n ? n : 1) * sizeof *r->instants);
-    if (!tmp || !r->instants) {
-        free(tmp);
-        return -1;
-    }
+    size_t keep = 0;
     for (size_t i = 0; i < n; i++)
-        if (in[i].kind != GS_IN_ANNOTATION)
-            tmp[k++] = (keyed_t){in[i], i};
-    qsort(tmp, k, sizeof *tmp, by_time);
-    for (size_t i = 0; i < k; i++)
-        r->instants[i] = tmp[i].in;
+        keep += in[i].kind != GS_IN_ANNOTATION;
+    r->instants = malloc((keep ? keep : 1) * sizeof *r->instants);
+    if (!r->instants)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (in[i].kind != GS_IN_ANNOTATION) {
+            GV_ASSERT_SORTED(k == 0 || r->instants[k - 1].t_ns <= in[i].t_ns);
+            r->instants[k++] = in[i];
+        }
     r->n_instants = k;
-    free(tmp);
     return 0;
+}
+
+/* "bomb.json: out of memory ... (the trace holds 980 MiB)": what the view
+ * needs besides the trace did not fit; the budget is what to lower. */
+static void oom_text(const gv_run_t *r, const char *name, const char *doing, char *err, size_t n)
+{
+    size_t ni = gs_trace_n_instants(r->trace);
+    snprintf(err, n,
+             "%s: out of memory %s (%zu instants); lower the memory budget "
+             "(--memory-budget, GILSIM_MEMORY_BUDGET) below what this machine can give, or "
+             "shorten until / max_events",
+             name, doing, ni);
 }
 
 static int load_recording(gv_run_t *r, const char *path, char *err, size_t n_err)
@@ -105,58 +113,126 @@ static int load_recording(gv_run_t *r, const char *path, char *err, size_t n_err
     }
     r->has_stats = gs_stats_compute(r->trace, &r->stats) == 0;
     if (sort_instants(r) != 0) {
-        snprintf(err, n_err, "out of memory");
+        oom_text(r, path, "copying the recording's instants", err, n_err);
         gv_run_clear(r);
         return GS_ENOMEM;
     }
-    char iv[24];
-    gv_interval_name(iv, sizeof iv, r->model->processes[0].python.switch_interval_ns);
-    snprintf(r->label, sizeof r->label, "recorded run \xC2\xB7 interval %s \xC2\xB7 %d core%s", iv,
-             r->model->machine.cores, r->model->machine.cores == 1 ? "" : "s");
+    /* "recorded: convoy.py, Python 3.11 · interval 5 ms · 2 cores", from
+     * what the loader (recording.c) writes: the name "recording of
+     * convoy.py", the description "... (Python 3.11.7 ...". */
+    char iv[24], ver[16] = "";
+    const gs_model_t *m = r->model;
+    const char *prog = m->name && strncmp(m->name, "recording of ", 13) == 0 ? m->name + 13 : "";
+    const char *py = m->description ? strstr(m->description, "(Python ") : NULL;
+    int major, minor;
+    if (py && sscanf(py + 8, "%d.%d", &major, &minor) == 2)
+        snprintf(ver, sizeof ver, "Python %d.%d", major, minor);
+    gv_interval_name(iv, sizeof iv, m->processes[0].python.switch_interval_ns);
+    snprintf(r->label, sizeof r->label, "recorded: %.60s%s%s \xC2\xB7 interval %s \xC2\xB7 %d core%s",
+             *prog ? prog : "what happened", *ver ? ", " : "", ver, iv, m->machine.cores,
+             m->machine.cores == 1 ? "" : "s");
     return 0;
 }
 
-int gv_run_make(gv_run_t *r, const char *path, const gs_override_t *ov, int n_ov, char *err,
-                size_t n_err)
+static int simulate(gv_run_t *r, const char *name, size_t budget, gv_job_t *job, int phase0,
+                    char *err, size_t n_err);
+
+int gv_run_make(gv_run_t *r, const char *path, const gs_override_t *ov, int n_ov, size_t budget,
+                gv_job_t *job, int phase0, char *err, size_t n_err)
 {
-    static gs_diag_t diag; /* large; the viewer loads from one thread */
     memset(r, 0, sizeof *r);
-    memset(&diag, 0, sizeof diag);
+    gs_diag_t *diag = calloc(1, sizeof *diag); /* large, and loads may run on two threads */
+    if (!diag) {
+        snprintf(err, n_err, "out of memory");
+        return GS_ENOMEM;
+    }
     int rc;
-    if (path && gs_recording_sniff(path)) /* a real run: nothing to simulate */
+    const char *name = path ? path : "built-in default scenario";
+    if (job)
+        gv_job_set_phase(job, phase0 + GV_PHASE_LOAD, 0);
+    if (path && gs_recording_sniff(path)) { /* a real run: nothing to simulate */
+        free(diag);
         return load_recording(r, path, err, n_err);
+    }
     if (path) {
-        rc = gs_scenario_load_file(path, ov, n_ov, &r->model, &diag);
+        rc = gs_scenario_load_file(path, ov, n_ov, &r->model, diag);
     } else {
         const char *json = gs_scenario_default_json();
-        rc = gs_scenario_load_string("built-in default scenario", json, strlen(json), ov, n_ov,
-                                     &r->model, &diag);
+        rc = gs_scenario_load_string(name, json, strlen(json), ov, n_ov, &r->model, diag);
     }
     if (rc != 0 || !r->model) {
-        diag_text(&diag, path ? path : "built-in default scenario", rc ? rc : GS_EINVAL, err,
-                  n_err);
+        diag_text(diag, name, rc ? rc : GS_EINVAL, err, n_err);
+        free(diag);
         gv_run_clear(r);
         return rc ? rc : GS_EINVAL;
     }
+    free(diag);
+    return simulate(r, name, budget, job, phase0, err, n_err);
+}
+
+/* A scenario given as text (a fitted one): loaded, then as above. */
+static int run_text(gv_run_t *r, const char *name, const char *json, size_t len,
+                    const gs_override_t *ov, int n_ov, size_t budget, gv_job_t *job, int phase0,
+                    char *err, size_t n_err)
+{
+    memset(r, 0, sizeof *r);
+    gs_diag_t *diag = calloc(1, sizeof *diag);
+    if (!diag) {
+        snprintf(err, n_err, "out of memory");
+        return GS_ENOMEM;
+    }
+    int rc = gs_scenario_load_string(name, json, len, ov, n_ov, &r->model, diag);
+    if (rc != 0 || !r->model) {
+        diag_text(diag, name, rc ? rc : GS_EINVAL, err, n_err);
+        free(diag);
+        gv_run_clear(r);
+        return rc ? rc : GS_EINVAL;
+    }
+    free(diag);
+    return simulate(r, name, budget, job, phase0, err, n_err);
+}
+
+/* Runs the loaded r->model and measures its trace. */
+static int simulate(gv_run_t *r, const char *name, size_t budget, gv_job_t *job, int phase0,
+                    char *err, size_t n_err)
+{
+    int rc;
     gs_run_opts_t opts;
     gs_run_opts_init(&opts);
+    if (budget)
+        opts.memory_budget = budget;
+    if (job) {
+        gv_job_run_opts(job, &opts);
+        gv_job_set_phase(job, phase0 + GV_PHASE_SIMULATE, r->model->until_ns);
+    }
     gs_error_t e;
     memset(&e, 0, sizeof e);
     rc = gs_sim_run(r->model, &opts, &r->trace, &e);
+    if (job && gv_job_cancelled(job)) { /* nobody wants the rest */
+        snprintf(err, n_err, "%s: cancelled", name);
+        gv_run_clear(r);
+        return GS_ESTOPPED;
+    }
     if (!r->trace) {
         char line[1024];
         if (e.code || e.msg[0])
             gs_error_format(&e, line, sizeof line);
         else
             snprintf(line, sizeof line, "%s", gs_strerror(rc));
-        snprintf(err, n_err, "%s: simulation failed: %s", path ? path : "built-in default scenario",
-                 line);
+        snprintf(err, n_err, "%s: simulation failed: %s", name, line);
         gv_run_clear(r);
         return rc ? rc : GS_EINVAL;
     }
-    r->has_stats = gs_stats_compute(r->trace, &r->stats) == 0;
+    if (job)
+        gv_job_set_phase(job, phase0 + GV_PHASE_METRICS, 0);
     if (sort_instants(r) != 0) {
-        snprintf(err, n_err, "out of memory");
+        oom_text(r, name, "after the run, copying its instants for the view", err, n_err);
+        gv_run_clear(r);
+        return GS_ENOMEM;
+    }
+    r->has_stats = gs_stats_compute(r->trace, &r->stats) == 0;
+    if (!r->has_stats) {
+        oom_text(r, name, "after the run, computing its metrics", err, n_err);
         gv_run_clear(r);
         return GS_ENOMEM;
     }
@@ -174,4 +250,203 @@ void gv_run_clear(gv_run_t *r)
     if (r->model)
         gs_model_free(r->model);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- a load: runs A and B from a copy of the view's settings ---------------- */
+
+static int copy_strings(char **dst, int *n_dst, char *const *src, int n)
+{
+    *n_dst = 0;
+    for (int i = 0; i < n; i++) {
+        if (!(dst[i] = strdup(src[i])))
+            return GS_ENOMEM;
+        (*n_dst)++;
+    }
+    return 0;
+}
+
+void gv_spec_destroy(gv_spec_t *s)
+{
+    free(s->path);
+    free(s->real);
+    for (int i = 0; i < s->n_set; i++)
+        free(s->set[i]);
+    for (int i = 0; i < s->n_cmp_set; i++)
+        free(s->cmp_set[i]);
+    memset(s, 0, sizeof *s);
+}
+
+int gv_spec_make(gv_spec_t *s, const gv_view_t *v, const char *path, bool same_file)
+{
+    memset(s, 0, sizeof *s);
+    /* real mode lasts for reloads (and the first load); another file ends it */
+    bool real = v->real && (same_file || v->n_runs == 0);
+    if ((path && !(s->path = strdup(path))) || (real && !(s->real = strdup(v->real))) ||
+        copy_strings(s->set, &s->n_set, v->set, v->n_set) != 0 ||
+        copy_strings(s->cmp_set, &s->n_cmp_set, v->cmp_set, v->n_cmp_set) != 0) {
+        gv_spec_destroy(s);
+        return GS_ENOMEM;
+    }
+    if (same_file) {
+        s->k = v->knobs;
+        s->kb = v->knobs_b;
+    }
+    s->compare = v->compare;
+    s->same_file = same_file;
+    s->memory_budget = v->memory_budget;
+    s->replay = v->replay;
+    if (v->real) /* the recording and the model, always both; after it, one run */
+        s->compare = s->real != NULL;
+    return 0;
+}
+
+int gv_view_set_real(gv_view_t *v, const char *rec, bool replay)
+{
+    char *r = strdup(rec);
+    if (!r)
+        return GS_ENOMEM;
+    free(v->real);
+    v->real = r;
+    v->replay = replay;
+    v->compare = true;
+    v->target = 1; /* the knobs act on the model: the recording is what happened */
+    return 0;
+}
+
+/* The knobs as overrides; strings live in store (n_store bytes). */
+static int knob_overrides(const gv_knobs_t *k, gs_override_t *ov, char *store, size_t n_store,
+                          bool flip_gil)
+{
+    int n = 0;
+    if (k->set_interval) {
+        snprintf(store, n_store, "%lldns", (long long)k->interval_ns);
+        ov[n++] = (gs_override_t){"python.switch_interval", store};
+    }
+    if (k->set_cores) {
+        snprintf(store + 32, n_store - 32, "%d", k->cores);
+        ov[n++] = (gs_override_t){"machine.cores", store + 32};
+    }
+    if (k->set_gil || flip_gil) {
+        int g = k->gil;
+        if (flip_gil)
+            g = g == GS_GIL_NONE ? GS_GIL_CPYTHON3 : GS_GIL_NONE;
+        ov[n++] = (gs_override_t){"python.gil", gs_gil_name((gs_gil_kind_t)g)};
+    }
+    if (k->set_policy)
+        ov[n++] = (gs_override_t){"machine.policy", gs_policy_name((gs_policy_t)k->policy)};
+    if (k->set_timeslice) {
+        snprintf(store + 64, n_store - 64, "%lldns", (long long)k->timeslice_ns);
+        ov[n++] = (gs_override_t){"machine.timeslice", store + 64};
+    }
+    return n;
+}
+
+/* Run B: the file, --set, then what makes B differ (--compare, or the other
+ * GIL model), then B's own knobs. ov holds --set's n overrides. */
+static int make_b(gv_spec_t *s, gv_run_t fresh[2], gs_override_t *ov, int n, gv_job_t *job,
+                  char *err, size_t n_err)
+{
+    gs_override_t ovb[2 * GV_MAX_SET + 8];
+    char *cmp[GV_MAX_SET] = {0};
+    int nb = n, rc = 0;
+    memcpy(ovb, ov, (size_t)n * sizeof *ov);
+    for (int i = 0; i < s->n_cmp_set && rc == 0; i++) {
+        cmp[i] = strdup(s->cmp_set[i]);
+        if (!cmp[i] || gs_override_parse(cmp[i], &ovb[nb]) != 0) {
+            snprintf(err, n_err, "--compare %s: expected key=value", s->cmp_set[i]);
+            rc = GS_EINVAL;
+        }
+        nb++;
+    }
+    char store_b[128];
+    bool flip = s->n_cmp_set == 0 && !s->kb.set_gil;
+    if (flip)
+        s->kb.gil = fresh[0].model ? fresh[0].model->processes[0].python.gil : GS_GIL_CPYTHON3;
+    nb += knob_overrides(&s->kb, ovb + nb, store_b, sizeof store_b, flip);
+    if (rc == 0)
+        rc = gv_run_make(&fresh[1], s->path, ovb, nb, s->memory_budget, job, GV_PHASE_B, err,
+                         n_err);
+    for (int i = 0; i < s->n_cmp_set; i++)
+        free(cmp[i]);
+    return rc;
+}
+
+/* Run B beside a recording: the scenario fitted to it (replay) or the file,
+ * with --set (ov, n) and B's knobs. */
+static int make_model(gv_spec_t *s, gv_run_t fresh[2], gs_override_t *ov, int n, gv_job_t *job,
+                      char *err, size_t n_err)
+{
+    char store[128];
+    int nb = n + knob_overrides(&s->kb, ov + n, store, sizeof store, false), rc;
+    const char *what = "simulated";
+    if (!s->replay) {
+        rc = gv_run_make(&fresh[1], s->path, ov, nb, s->memory_budget, job, GV_PHASE_B, err,
+                         n_err);
+    } else {
+        if (job)
+            gv_job_set_phase(job, GV_PHASE_B + GV_PHASE_LOAD, 0);
+        gs_fit_opts_t fo = {.allow_partial = true}; /* show what there is */
+        gs_error_t e;
+        char *json = NULL, name[1100];
+        size_t len = 0;
+        memset(&e, 0, sizeof e);
+        rc = gs_fit_recording(s->real, &fo, &json, &len, &e);
+        if (rc != 0) {
+            char line[1024];
+            gs_error_format(&e, line, sizeof line);
+            snprintf(err, n_err, "%s: cannot fit a scenario to it: %s", s->real, line);
+            return rc;
+        }
+        snprintf(name, sizeof name, "the scenario fitted to %s", s->real);
+        rc = run_text(&fresh[1], name, json, len, ov, nb, s->memory_budget, job, GV_PHASE_B, err,
+                      n_err);
+        free(json);
+        what = "replay";
+    }
+    if (rc == 0) { /* "replay: cpython3 · interval 5 ms · 2 cores · cfs" */
+        char l[sizeof fresh[1].label + 80];
+        const char *base = s->path ? strrchr(s->path, '/') : NULL;
+        base = base ? base + 1 : s->path ? s->path : "the built-in scenario";
+        if (s->replay)
+            snprintf(l, sizeof l, "%s: %s", what, fresh[1].label);
+        else /* "simulated (c.fit.json): ..." */
+            snprintf(l, sizeof l, "%s (%.60s): %s", what, base, fresh[1].label);
+        snprintf(fresh[1].label, sizeof fresh[1].label, "%.*s", (int)sizeof fresh[1].label - 1, l);
+    }
+    return rc;
+}
+
+int gv_runs_make(gv_spec_t *s, gv_run_t fresh[2], gv_job_t *job, char *err, size_t n_err)
+{
+    gs_override_t ov[GV_MAX_SET + 8];
+    char *copies[GV_MAX_SET] = {0};
+    char store[128];
+    int n = 0, rc = 0;
+    memset(fresh, 0, 2 * sizeof *fresh);
+    for (int i = 0; i < s->n_set; i++) {
+        copies[i] = strdup(s->set[i]);
+        if (!copies[i] || gs_override_parse(copies[i], &ov[n]) != 0) {
+            snprintf(err, n_err, "--set %s: expected key=value, e.g. machine.cores=4", s->set[i]);
+            rc = GS_EINVAL;
+            goto out;
+        }
+        n++;
+    }
+    if (s->real) { /* A: what happened; B: the model beside it */
+        rc = gv_run_make(&fresh[0], s->real, NULL, 0, 0, job, 0, err, n_err);
+        if (rc == 0 && (rc = make_model(s, fresh, ov, n, job, err, n_err)) != 0)
+            gv_run_clear(&fresh[0]);
+        goto out;
+    }
+    int nk = knob_overrides(&s->k, ov + n, store, sizeof store, false);
+    rc = gv_run_make(&fresh[0], s->path, ov, n + nk, s->memory_budget, job, 0, err, n_err);
+    if (rc == 0 && s->compare) {
+        rc = make_b(s, fresh, ov, n, job, err, n_err);
+        if (rc != 0)
+            gv_run_clear(&fresh[0]);
+    }
+out:
+    for (int i = 0; i < s->n_set; i++)
+        free(copies[i]);
+    return rc;
 }

@@ -29,6 +29,7 @@ void gv_view_init(gv_view_t *v)
 
 void gv_view_destroy(gv_view_t *v)
 {
+    gv_bg_stop(v, -1);
     for (int i = 0; i < 2; i++)
         gv_run_clear(&v->run[i]);
     gv_steps_clear(v);
@@ -37,6 +38,7 @@ void gv_view_destroy(gv_view_t *v)
     for (int i = 0; i < v->n_cmp_set; i++)
         free(v->cmp_set[i]);
     free(v->path);
+    free(v->real);
     free(v->lay.rows);
     gv_picker_close(&v->picker);
     if (v->lanes_tex)
@@ -130,34 +132,6 @@ void gv_knobs_text(const gv_knobs_t *k, char *buf, size_t n)
         buf[n - 1] = '\0';
 }
 
-/* The knobs as overrides; strings live in store (n_store bytes). */
-static int knob_overrides(const gv_knobs_t *k, gs_override_t *ov, char *store, size_t n_store,
-                          bool flip_gil)
-{
-    int n = 0;
-    if (k->set_interval) {
-        snprintf(store, n_store, "%lldns", (long long)k->interval_ns);
-        ov[n++] = (gs_override_t){"python.switch_interval", store};
-    }
-    if (k->set_cores) {
-        snprintf(store + 32, n_store - 32, "%d", k->cores);
-        ov[n++] = (gs_override_t){"machine.cores", store + 32};
-    }
-    if (k->set_gil || flip_gil) {
-        int g = k->gil;
-        if (flip_gil)
-            g = g == GS_GIL_NONE ? GS_GIL_CPYTHON3 : GS_GIL_NONE;
-        ov[n++] = (gs_override_t){"python.gil", gs_gil_name((gs_gil_kind_t)g)};
-    }
-    if (k->set_policy)
-        ov[n++] = (gs_override_t){"machine.policy", gs_policy_name((gs_policy_t)k->policy)};
-    if (k->set_timeslice) {
-        snprintf(store + 64, n_store - 64, "%lldns", (long long)k->timeslice_ns);
-        ov[n++] = (gs_override_t){"machine.timeslice", store + 64};
-    }
-    return n;
-}
-
 /* The knob values of model m (which overrides are set stays as it is). */
 static void knobs_show(gv_knobs_t *k, const gs_model_t *m)
 {
@@ -177,37 +151,6 @@ static int64_t runs_end(const gv_view_t *v)
             end = e;
     }
     return end > 0 ? end : 1000;
-}
-
-/* Loads into fresh runs; swaps them in only when everything succeeded. */
-/* Run B of compare mode into *b: the file, --set (ov, n), then what makes B
- * differ (--compare, or the other GIL model than A's), then B's own knobs
- * (*kb, updated as for run A). 0, or a GS_E* code with err set. */
-static int make_b(gv_view_t *v, const char *path, const gs_override_t *ov, int n,
-                  const gv_run_t *a, gv_knobs_t *kb, gv_run_t *b, char *err)
-{
-    gs_override_t ovb[2 * GV_MAX_SET + 8];
-    char *cmp[GV_MAX_SET] = {0};
-    int nb = n, rc = 0;
-    memcpy(ovb, ov, (size_t)n * sizeof *ov);
-    for (int i = 0; i < v->n_cmp_set && rc == 0; i++) {
-        cmp[i] = strdup(v->cmp_set[i]);
-        if (!cmp[i] || gs_override_parse(cmp[i], &ovb[nb]) != 0) {
-            snprintf(err, GV_BANNER_MAX, "--compare %s: expected key=value", v->cmp_set[i]);
-            rc = GS_EINVAL;
-        }
-        nb++;
-    }
-    char store_b[128];
-    bool flip = v->n_cmp_set == 0 && !kb->set_gil;
-    if (flip && !kb->set_gil)
-        kb->gil = a->model ? a->model->processes[0].python.gil : GS_GIL_CPYTHON3;
-    nb += knob_overrides(kb, ovb + nb, store_b, sizeof store_b, flip);
-    if (rc == 0)
-        rc = gv_run_make(b, path, ovb, nb, err, GV_BANNER_MAX);
-    for (int i = 0; i < v->n_cmp_set; i++)
-        free(cmp[i]);
-    return rc;
 }
 
 /* After a load: a new file is fitted and opens at its opening instant; a
@@ -247,7 +190,7 @@ static void adopt(gv_view_t *v, const char *path, bool same_file, gv_run_t fresh
         knobs_show(&kb, v->run[1].model);
         v->knobs_b = kb;
     }
-    if (!same_file || path != v->path) {
+    if (!v->path || !path || strcmp(v->path, path) != 0) {
         char *p = path ? strdup(path) : NULL;
         free(v->path);
         v->path = p;
@@ -262,6 +205,8 @@ static void adopt(gv_view_t *v, const char *path, bool same_file, gv_run_t fresh
     if (v->banner_error)
         v->banner[0] = 0;
     v->banner_error = false;
+    if (gv_view_limit_text(v, v->banner, sizeof v->banner))
+        v->banner_until_ms = 0; /* stays: the picture ends where the budget did */
 }
 
 /* A load failed: the banner says why. A file broken from the start is still
@@ -284,43 +229,65 @@ static void failed(gv_view_t *v, const char *path, const char *err)
     v->banner_until_ms = 0;
 }
 
+int gv_view_limit_text(const gv_view_t *v, char *buf, size_t n)
+{
+    int k = 0;
+    for (int i = 0; i < v->n_runs; i++) {
+        const gs_trace_t *t = v->run[i].trace;
+        if (gs_trace_outcome(t) != GS_OUT_LIMIT)
+            continue;
+        const char *name = v->path ? v->path : "built-in default scenario";
+        snprintf(buf, n, "%s%s: simulation stopped (limit): %s",
+                 v->n_runs > 1 ? i ? "B: " : "A: " : "", name, gs_trace_message(t));
+        k++;
+        if (i == 0) /* A's first: one line */
+            break;
+    }
+    return k;
+}
+
+/* Swaps in the runs a load of s made (rc 0), or keeps what was shown and
+ * puts err in the banner. Returns rc. */
+int gv_view_commit(gv_view_t *v, gv_spec_t *s, gv_run_t fresh[2], int rc, const char *err)
+{
+    if (rc != 0) {
+        failed(v, s->path, err);
+        return rc;
+    }
+    v->compare = s->compare;
+    if (v->real && !s->real) { /* another file: no longer beside the recording */
+        free(v->real);
+        v->real = NULL;
+        v->replay = false;
+        v->target = 0;
+    }
+    adopt(v, s->path, s->same_file, fresh, s->k, s->kb);
+    return 0;
+}
+
+/* Loads into fresh runs (run.c); swaps them in only when everything
+ * succeeded. In the window (v->background) the work goes to a thread of its
+ * own (bg.c): then GV_PENDING when it takes longer than a moment. */
 static int load(gv_view_t *v, const char *path, bool same_file)
 {
-    gs_override_t ov[GV_MAX_SET + 8];
-    char *copies[GV_MAX_SET] = {0};
-    char store[128];
-    int n = 0, rc = 0;
+    gv_spec_t *s = calloc(1, sizeof *s);
     char *err = malloc(GV_BANNER_MAX);
-    if (!err)
-        return GS_ENOMEM;
-    for (int i = 0; i < v->n_set && rc == 0; i++) {
-        copies[i] = strdup(v->set[i]);
-        if (!copies[i] || gs_override_parse(copies[i], &ov[n]) != 0) {
-            snprintf(err, GV_BANNER_MAX, "--set %s: expected key=value, e.g. machine.cores=4",
-                     v->set[i]);
-            rc = GS_EINVAL;
-        }
-        n++;
-    }
-    gv_knobs_t k = v->knobs, kb = v->knobs_b;
-    if (!same_file) {
-        memset(&k, 0, sizeof k);
-        memset(&kb, 0, sizeof kb);
+    int rc = s && err ? gv_spec_make(s, v, path, same_file) : GS_ENOMEM;
+    if (rc == 0 && v->background) {
+        free(err);
+        return gv_bg_start(v, s); /* takes s */
     }
     gv_run_t fresh[2];
     memset(fresh, 0, sizeof fresh);
-    if (rc == 0) {
-        int nk = knob_overrides(&k, ov + n, store, sizeof store, false);
-        rc = gv_run_make(&fresh[0], path, ov, n + nk, err, GV_BANNER_MAX);
-    }
-    if (rc == 0 && v->compare && (rc = make_b(v, path, ov, n, &fresh[0], &kb, &fresh[1], err)))
-        gv_run_clear(&fresh[0]);
     if (rc == 0)
-        adopt(v, path, same_file, fresh, k, kb);
-    else
-        failed(v, path, err);
-    for (int i = 0; i < v->n_set; i++)
-        free(copies[i]);
+        rc = gv_runs_make(s, fresh, NULL, err, GV_BANNER_MAX);
+    else if (err)
+        snprintf(err, GV_BANNER_MAX, "out of memory");
+    if (s && err)
+        rc = gv_view_commit(v, s, fresh, rc, err);
+    if (s)
+        gv_spec_destroy(s);
+    free(s);
     free(err);
     return rc;
 }
@@ -339,20 +306,28 @@ void gv_view_reset_knobs(gv_view_t *v)
 {
     gv_knobs_t *k = gv_view_knobs(v), old = *k;
     k->set_interval = k->set_cores = k->set_gil = k->set_policy = k->set_timeslice = false;
-    if (v->n_runs && gv_view_reload(v) != 0)
+    int rc = v->n_runs ? gv_view_reload(v) : 0;
+    if (rc < 0)
         *k = old;
-    else
+    else if (rc == 0) /* GV_PENDING: bg.c says when it is done */
         gv_view_notice(v, false, "run %s: knob overrides reset to the file's settings",
                        v->compare && v->target ? "B" : "A");
 }
 
 void gv_view_set_compare(gv_view_t *v, bool on)
 {
+    if (v->real && !on) { /* issue 14: the point is the two side by side */
+        gv_view_notice(v, false, "the recording (A) and the model beside it (B) stay stacked: "
+                                 "open the file alone (O) for one run");
+        return;
+    }
     if (v->compare == on)
         return;
     v->compare = on;
     if (v->n_runs == 0)
         return;
+    /* the load copies compare; until it is committed, compare says what is
+     * shown (n_runs is 2 exactly when compare is on) */
     if (load(v, v->path, true) != 0)
         v->compare = !on;
 }

@@ -160,6 +160,13 @@ typedef struct gv_view {
     int tex_w, tex_h;
     uint32_t *pixels;           /* owned, tex_w * tex_h */
     char font_err[256];
+    /* loading (run.c, bg.c) */
+    size_t memory_budget;       /* per run (--memory-budget); 0 = the default */
+    bool background;            /* the window: loads run on a thread of their own */
+    struct gv_bg *bg;           /* owned (bg.c): the load under way, if any */
+    char *real;                 /* owned: a recording shown as run A beside the model
+                                   (--replay, --compare-with); NULL otherwise */
+    bool replay;                /* run B is fitted to `real` (else it is `path`) */
 } gv_view_t;
 
 /* What lies after the playhead (V cycles): the whole run is drawn, the
@@ -183,12 +190,19 @@ void gv_view_destroy(gv_view_t *v);
  * Returns 0 or a GS_E* code. */
 int gv_view_load(gv_view_t *v, const char *path);
 int gv_view_reload(gv_view_t *v);
+/* What gv_view_load and gv_view_reload return (besides 0 and GS_E*) when the
+ * load goes on in the background (v->background): the result comes later. */
+#define GV_PENDING 1
 int gv_view_add_set(gv_view_t *v, const char *kv);
 /* B's settings for compare mode: "KEY=VALUE[,KEY=VALUE]..." (--compare). 0,
  * or GS_EINVAL with nothing changed. */
 int gv_view_set_compare_spec(gv_view_t *v, const char *spec);
 /* The knobs of the run they act on (A, or B in compare mode after Tab). */
 gv_knobs_t *gv_view_knobs(gv_view_t *v);
+/* When a run stopped at the memory budget: "[A: ]FILE: simulation stopped
+ * (limit): MESSAGE" in buf (as gilsim run says it) and 1; else 0 and buf
+ * untouched. */
+int gv_view_limit_text(const gv_view_t *v, char *buf, size_t n);
 /* Drops the knob overrides of the run they act on and reloads (U). */
 void gv_view_reset_knobs(gv_view_t *v);
 /* "interval 1 ms, cores 4": the knob overrides of k, "" when none. */
@@ -202,6 +216,26 @@ void gv_view_set_playhead(gv_view_t *v, int64_t t);
 int64_t gv_view_next_event(const gv_view_t *v, int64_t t);
 int64_t gv_view_prev_event(const gv_view_t *v, int64_t t);
 void gv_view_notice(gv_view_t *v, bool error, const char *fmt, ...);
+
+/* ---- bg.c: loading in the background (the window) ---------------------------- */
+struct gv_spec;
+/* Starts loading s (which it takes) on a thread of its own, cancelling the
+ * load under way; waits a moment, so that a quick load is committed at once
+ * (its result returned) and only a long one shows progress: GV_PENDING. */
+int gv_bg_start(gv_view_t *v, struct gv_spec *s);
+/* Polls the load under way: commits it when done, else refreshes the
+ * progress line. True to redraw. */
+bool gv_bg_tick(gv_view_t *v, uint32_t now_ms);
+/* Esc while loading cancels it (the picture shown stays). True if taken. */
+bool gv_bg_event(gv_view_t *v, const SDL_Event *e);
+/* Waits for the load under way and commits it: its result (0 when none). */
+int gv_bg_wait(gv_view_t *v);
+/* True while a load is under way. */
+bool gv_bg_busy(const gv_view_t *v);
+/* Cancels the load under way and waits for its thread for at most
+ * timeout_ms (< 0: for ever); frees the rest. False when the thread was
+ * still running at the timeout (then left to the process's exit). */
+bool gv_bg_stop(gv_view_t *v, int timeout_ms);
 
 /* ---- view.c: input --------------------------------------------------------- */
 /* Handles one event; returns true when the picture changed. */

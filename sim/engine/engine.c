@@ -345,6 +345,11 @@ static bool must_stop(gs_engine_t *e)
         return true;
     }
     size_t used = gs__trace_bytes(e->trace) + e->cap_heap * sizeof *e->heap;
+    if (e->progress) { /* relaxed: a progress line, nothing is read back */
+        atomic_store_explicit(&e->progress->now_ns, e->now, memory_order_relaxed);
+        atomic_store_explicit(&e->progress->n_events, e->n_events, memory_order_relaxed);
+        atomic_store_explicit(&e->progress->bytes, used, memory_order_relaxed);
+    }
     if (used <= e->mem_budget)
         return false;
     char b[32], at[32];
@@ -529,6 +534,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->stack_bytes = o->stack_bytes;
     e->mem_budget = o->memory_budget ? o->memory_budget : gs__budget_default();
     e->cancel = o->cancel;
+    e->progress = o->progress;
     e->check_state = gs__check_state_wanted();
     GS_ERRNO_OK(sem_init(&e->main_go, 0, 0));
     GS_ERRNO_OK(sem_init(&e->parked, 0, 0));

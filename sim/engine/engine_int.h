@@ -361,6 +361,7 @@ struct gs_engine {
     int fatal;      /* GS_ETHREAD, GS_ENOMEM: no usable trace */
     size_t mem_budget; /* bytes for the trace and the heap (limits.c) */
     const _Atomic int *cancel; /* gs_run_opts.cancel */
+    gs_progress_t *progress;   /* gs_run_opts.progress: stored, never read */
     bool check_state; /* gs__thr_check runs (debug builds, GILSIM_CHECK_STATE) */
     char msg[2048]; /* the outcome's message */
 

@@ -20,15 +20,23 @@ fi
 
 # An instant where io waits for the GIL and its drop request is pending: the
 # middle between one of its requests and the holder's release that answered
-# it (the request that waited longest).
+# it (the request that waited longest, among those no other thread's came
+# before).
 at=$(python3 - rec.json <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 th = {t["name"]: t["events"] for t in d["threads"]}
 releases = sorted(e[0] for evs in th.values() for e in evs if e[1] == "release")
+others = sorted(e[0] for n, evs in th.items() if n != "io" for e in evs if e[1] == "drop_request")
 best = None
 for e in th["io"]:
     if e[1] == "drop_request":
+        # io's request is the pending one only if no other thread's came
+        # first since the last release (the first requester stays: the
+        # main thread also waits, in Thread.start)
+        last = max((r for r in releases if r <= e[0]), default=-1)
+        if any(last < o <= e[0] for o in others):
+            continue
         nxt = next((r for r in releases if r > e[0]), None)
         if nxt is not None and (best is None or nxt - e[0] > best[1] - best[0]):
             best = (e[0], nxt)

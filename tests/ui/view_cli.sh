@@ -64,5 +64,23 @@ out=$("$VIEW" --render "$dir/missing/dir/x.png" 2>&1); rc=$?
 [ $rc -eq 3 ] || fail "unwritable destination exited $rc ($out)"
 ls "$dir" | grep -q tmp && fail "a temporary file was left behind"
 
+# a recording beside its replay (issue 14): a picture, and clear refusals
+rec=$(dirname "$(realpath "$0")")/../data/fit/queue.rec.json
+"$VIEW" --render "$dir/r.png" "$rec" --replay --set machine.cores=1 || fail "--replay exited $?"
+is_png "$dir/r.png" || fail "--replay wrote no PNG"
+printf '{"threads": [{"name": "MainThread", "program": [{"cpu": "1ms"}]}]}' > "$dir/s.json"
+"$VIEW" --render "$dir/w.png" --compare-with "$rec" "$dir/s.json" || fail "--compare-with exited $?"
+for args in "--replay" "$dir/s.json --replay" "--compare-with $rec" "--compare-with $dir/s.json $dir/s.json" \
+            "--compare-with $dir/none.rec.json $dir/s.json" "--compare-with $rec $rec" \
+            "$rec --replay --compare" "$rec --replay --compare-with $rec"; do
+    out=$("$VIEW" --render "$dir/x.png" $args 2>&1); rc=$?
+    [ $rc -eq 1 ] || fail "'$args' exited $rc ($out)"
+    echo "$out" | grep -Eq "recording|REC|one or the other|cannot read" || fail "'$args' does not say why: $out"
+    [ ! -e "$dir/x.png" ] || fail "'$args' wrote a PNG"
+done
+out=$("$VIEW" --render "$dir/x.png" "$dir/s.json" --replay 2>&1)
+echo "$out" | grep -q "not a recording (gilsim record" || fail "--replay of a scenario: $out"
+
 "$VIEW" --help | grep -q -- "--render" || fail "--help does not list --render"
+"$VIEW" --help | grep -q -- "--compare-with REC" || fail "--help does not list --compare-with"
 echo ok

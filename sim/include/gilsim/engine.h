@@ -18,6 +18,15 @@
 #include "model.h"
 #include "trace.h"
 
+/* How far a run has gone, for a caller on another thread (the viewer's
+ * progress line): the engine stores it with relaxed atomic stores after every
+ * event, so a reader sees each field's latest value, not one consistent set. */
+typedef struct gs_progress {
+    _Atomic int64_t now_ns;   /* simulated time reached */
+    _Atomic int64_t n_events; /* events and requests so far (as max_events counts) */
+    _Atomic size_t bytes;     /* the trace and event queue, as the budget counts them */
+} gs_progress_t;
+
 typedef struct gs_run_opts {
     int cpu;             /* GS_CPU_AUTO (the caller's current CPU), GS_CPU_NONE
                             (no pinning) or a CPU number to pin every thread of
@@ -37,6 +46,7 @@ typedef struct gs_run_opts {
                                   stops at the next event with the outcome
                                   GS_OUT_INTERRUPTED (a signal handler or
                                   another thread sets it) */
+    gs_progress_t *progress; /* when non-NULL, updated after every event */
 } gs_run_opts_t;
 
 #define GS_MEMORY_BUDGET_DEFAULT ((size_t)1 << 30)
