@@ -170,9 +170,10 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
     sb_add(b, ".", 1);
 }
 
-static char *description(const gsr_recording_t *r, const fscenario_t *f)
+/* description() step 1: the paragraph saying where the recording comes from,
+ * how its ops were fitted, and where the machine costs come from. */
+static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario_t *f)
 {
-    sbuf_t b = {0};
     char b1[32], costs[400], c1[32], c2[32], c3[32], c4[32];
     if (f->calibrated)
         snprintf(costs, sizeof costs,
@@ -186,82 +187,123 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
                  "Machine costs (wake-up latency, context switch, timer slack) are gilsim's "
                  "defaults: the recording holds no calibration of them (recorded by an older "
                  "gilsim).");
-    sb_printf(&b, "Fitted by gilsim fit from the recording %s: `%.300s`, recorded %s with "
-                  "Python %d.%d (%s) on %d cores, %s long. Each thread's Python work between "
-                  "two voluntary releases is one cpu op; I/O, sleeps and C calls keep their "
-                  "measured durations without the GIL wait after them (the model's part), "
-                  "less what the model adds after each (the wake-up latency; for a sleep, "
-                  "the timer's slack and jitter too). %s",
+    sb_printf(b, "Fitted by gilsim fit from the recording %s: `%.300s`, recorded %s with "
+                 "Python %d.%d (%s) on %d cores, %s long. Each thread's Python work between "
+                 "two voluntary releases is one cpu op; I/O, sleeps and C calls keep their "
+                 "measured durations without the GIL wait after them (the model's part), "
+                 "less what the model adds after each (the wake-up latency; for a sleep, "
+                 "the timer's slack and jitter too). %s",
               r->path, r->command, *r->recorded_at ? r->recorded_at : "(no date)", r->py_major,
               r->py_minor, *r->executable ? r->executable : "?", r->cores ? r->cores : 1,
               human(r->duration_ns, b1, sizeof b1), costs);
+}
+
+/* description() step 2: one line per thread while they fit in the scenario's
+ * 4000-byte description (with room left for the approximations), then a count
+ * of the threads left out. */
+static void describe_threads(sbuf_t *b, const fscenario_t *f)
+{
     size_t keep = 3800; /* the scenario's description holds 4000 bytes */
     int shown = 0;
     for (int i = 0; i < f->n_threads; i++) {
-        size_t before = b.n;
-        describe_thread(&b, f, i);
-        if (b.n > keep - 200 && !b.oom) {
-            b.n = before;
-            b.s[b.n] = 0;
+        size_t before = b->n;
+        describe_thread(b, f, i);
+        if (b->n > keep - 200 && !b->oom) {
+            b->n = before;
+            b->s[b->n] = 0;
             break;
         }
         shown++;
     }
     if (shown < f->n_threads)
-        sb_printf(&b, "\n- ... and %d more threads.", f->n_threads - shown);
+        sb_printf(b, "\n- ... and %d more threads.", f->n_threads - shown);
+}
+
+/* description() step 3a: what was approximated about the queues and the
+ * other side of waits, C calls, starts and joins. */
+static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t approx,
+                                     int64_t unnamed)
+{
+    if (f->n_queues == 1)
+        sb_printf(b, " every Queue.put/get is on one queue \"queue\" (the recording does not "
+                     "say which queue)%s;",
+                  f->queue_maxsize[0] ? ", its maxsize the most items seen in it" : ", unbounded");
+    if (f->n_queues > 1)
+        sb_printf(b, " the recording does not say which queue a Queue.put/get was on: %d queues "
+                     "are told apart by who woke whom (a get that blocked returned after another "
+                     "thread's put, a full put after another thread's get), a maxsize is the most "
+                     "items seen in a queue whose put blocked;", f->n_queues);
+    if (approx)
+        sb_printf(b, " %" PRId64 " waits on locks, events or conditions whose other side the "
+                     "recording does not show are sleeps of the time they blocked (they do "
+                     "not move in a what-if);", approx);
+    if (unnamed)
+        sb_printf(b, " %" PRId64 " GIL releases by C code no call names are C calls "
+                     "releasing the GIL;", unnamed);
+    if (f->n_unmatched_starts)
+        sb_printf(b, " %" PRId64 " threads with no Thread.start seen start at their recorded "
+                     "time;", f->n_unmatched_starts);
+    if (f->n_unmatched_joins)
+        sb_printf(b, " %" PRId64 " Thread.join calls matched no ended thread and are sleeps;",
+                  f->n_unmatched_joins);
+}
+
+/* description() step 3b: what was approximated about durations (core
+ * contention scaled out or kept) and about the recording itself (threads not
+ * from threading, inferred C calls, a partial run). */
+static void describe_recording_approx(sbuf_t *b, const gsr_recording_t *r,
+                                      const fscenario_t *f, int64_t inferred)
+{
+    if (f->n_scaled)
+        sb_printf(b, " the Python work and C calls of %d threads are shortened by the time "
+                     "without a core their own program's threads caused (the model adds "
+                     "it);", f->n_scaled);
+    if (f->n_kept_load)
+        sb_printf(b, " %d threads keep in their durations the time other programs took their "
+                     "core (a replay is the run on the machine as it was; --raw-cpu keeps "
+                     "every measured duration);", f->n_kept_load);
+    if (r->threads_not_from_threading)
+        sb_printf(b, " %d threads were not started by threading (their calls are unnamed);",
+                  r->threads_not_from_threading);
+    if (!r->calls_all)
+        sb_printf(b, " C code that keeps the GIL is named only with --calls all: %" PRId64
+                     " such calls were inferred where a drop request went unanswered for 1 ms "
+                     "or more, from that request on (the rest of the call, and shorter ones, "
+                     "are Python work);", inferred);
+    if (r->partial)
+        sb_printf(b, " the recording is partial (%.200s): the program did not run to its end;",
+                  r->partial_reason);
+}
+
+/* description() step 3: the "Approximated:" list, totals summed over the
+ * threads, its last ';' turned into '.', or "nothing." when it is empty. */
+static void describe_approximations(sbuf_t *b, const gsr_recording_t *r, const fscenario_t *f)
+{
     int64_t approx = 0, unnamed = 0, inferred = 0;
     for (int i = 0; i < f->n_threads; i++) {
         approx += f->th[i].st.n_approx_wait;
         unnamed += f->th[i].st.n_unnamed;
         inferred += f->th[i].st.n_inferred_c;
     }
-    sb_printf(&b, "%s", "\nApproximated:");
-    size_t n0 = b.n;
-    if (f->n_queues == 1)
-        sb_printf(&b, " every Queue.put/get is on one queue \"queue\" (the recording does not "
-                      "say which queue)%s;",
-                  f->queue_maxsize[0] ? ", its maxsize the most items seen in it" : ", unbounded");
-    if (f->n_queues > 1)
-        sb_printf(&b, " the recording does not say which queue a Queue.put/get was on: %d queues "
-                      "are told apart by who woke whom (a get that blocked returned after another "
-                      "thread's put, a full put after another thread's get), a maxsize is the most "
-                      "items seen in a queue whose put blocked;", f->n_queues);
-    if (approx)
-        sb_printf(&b, " %" PRId64 " waits on locks, events or conditions whose other side the "
-                      "recording does not show are sleeps of the time they blocked (they do "
-                      "not move in a what-if);", approx);
-    if (unnamed)
-        sb_printf(&b, " %" PRId64 " GIL releases by C code no call names are C calls "
-                      "releasing the GIL;", unnamed);
-    if (f->n_unmatched_starts)
-        sb_printf(&b, " %" PRId64 " threads with no Thread.start seen start at their recorded "
-                      "time;", f->n_unmatched_starts);
-    if (f->n_unmatched_joins)
-        sb_printf(&b, " %" PRId64 " Thread.join calls matched no ended thread and are sleeps;",
-                  f->n_unmatched_joins);
-    if (f->n_scaled)
-        sb_printf(&b, " the Python work and C calls of %d threads are shortened by the time "
-                      "without a core their own program's threads caused (the model adds "
-                      "it);", f->n_scaled);
-    if (f->n_kept_load)
-        sb_printf(&b, " %d threads keep in their durations the time other programs took their "
-                      "core (a replay is the run on the machine as it was; --raw-cpu keeps "
-                      "every measured duration);", f->n_kept_load);
-    if (r->threads_not_from_threading)
-        sb_printf(&b, " %d threads were not started by threading (their calls are unnamed);",
-                  r->threads_not_from_threading);
-    if (!r->calls_all)
-        sb_printf(&b, " C code that keeps the GIL is named only with --calls all: %" PRId64
-                      " such calls were inferred where a drop request went unanswered for 1 ms "
-                      "or more, from that request on (the rest of the call, and shorter ones, "
-                      "are Python work);", inferred);
-    if (r->partial)
-        sb_printf(&b, " the recording is partial (%.200s): the program did not run to its end;",
-                  r->partial_reason);
-    if (b.n == n0)
-        sb_printf(&b, "%s", " nothing.");
+    sb_printf(b, "%s", "\nApproximated:");
+    size_t n0 = b->n;
+    describe_matching_approx(b, f, approx, unnamed);
+    describe_recording_approx(b, r, f, inferred);
+    if (b->n == n0)
+        sb_printf(b, "%s", " nothing.");
     else
-        b.s[b.n - 1] = '.';
+        b->s[b->n - 1] = '.';
+}
+
+/* The scenario's description: origin, threads, approximations, cut at 3990
+ * bytes on a UTF-8 character boundary so it never exceeds the loader's limit.
+ * Returns a malloc'd string, or NULL when out of memory. */
+static char *description(const gsr_recording_t *r, const fscenario_t *f)
+{
+    sbuf_t b = {0};
+    describe_origin(&b, r, f);
+    describe_threads(&b, f);
+    describe_approximations(&b, r, f);
     if (b.n > 3990 && !b.oom) { /* never over the limit */
         b.n = 3990;
         while (b.n && ((unsigned char)b.s[b.n] & 0xC0) == 0x80)

@@ -84,149 +84,233 @@ static int side(const fq_op_t *op)
     return 2 * op->thread + (op->put ? 0 : 1);
 }
 
-int fit_queues(fq_op_t *ops, size_t n, int n_threads_all, fscenario_t *f)
+/* fit_queues()'s working state. Threads are numbered compactly (only those
+ * that use a queue); side s = 2 * thread + (0 for its puts, 1 for its gets). */
+typedef struct qfit {
+    fq_op_t *ops;
+    size_t n;
+    int n_threads, n_sides;
+    int *parent;      /* union-find over the sides: one root per queue */
+    int *votes;       /* [put thread * n_threads + get thread]: wake-ups seen */
+    int64_t *bal;     /* per side: items put (+) or taken (-) */
+    int *qid;         /* per root side: its queue number, or -1 */
+    bool *seen;       /* per side: has an op */
+    bool *voted;      /* per side: joined by a vote */
+    qref_t *puts, *gets; /* sorted by active_from */
+    size_t np, ng;
+} qfit_t;
+
+/* Step 1: renumber ops[].thread compactly over the threads that use a queue
+ * (votes is n_threads^2); over 4096 of them, too many to weigh, they all
+ * count as one thread, so everything is one queue. -1: out of memory. */
+static int compact_threads(qfit_t *q, int n_threads_all)
 {
-    /* the threads that use a queue, numbered compactly (votes is n^2) */
     int *orig = malloc(((size_t)n_threads_all + 1) * sizeof *orig), n_threads = 0;
     if (!orig)
         return -1;
     for (int t = 0; t < n_threads_all; t++)
         orig[t] = -1;
-    for (size_t k = 0; k < n; k++) {
-        if (orig[ops[k].thread] < 0)
-            orig[ops[k].thread] = n_threads++;
-        ops[k].thread = orig[ops[k].thread];
+    for (size_t k = 0; k < q->n; k++) {
+        if (orig[q->ops[k].thread] < 0)
+            orig[q->ops[k].thread] = n_threads++;
+        q->ops[k].thread = orig[q->ops[k].thread];
     }
-    int n_sides = 2 * n_threads, rc = -1;
+    free(orig);
+    q->n_threads = n_threads;
+    q->n_sides = 2 * n_threads;
     if (n_threads > 4096) { /* too many to weigh: one queue */
-        for (size_t k = 0; k < n; k++)
-            ops[k].thread = 0;
-        n_threads = 1;
-        n_sides = 2;
+        for (size_t k = 0; k < q->n; k++)
+            q->ops[k].thread = 0;
+        q->n_threads = 1;
+        q->n_sides = 2;
     }
-    int *parent = malloc((size_t)n_sides * sizeof *parent);
-    int *votes = calloc((size_t)n_threads * (size_t)n_threads, sizeof *votes); /* [put][get] */
-    int64_t *bal = calloc((size_t)n_sides, sizeof *bal);
-    int *qid = malloc((size_t)n_sides * sizeof *qid);
-    bool *seen = calloc((size_t)n_sides, sizeof *seen), *voted = calloc((size_t)n_sides, 1);
-    qref_t *puts = malloc((n + 1) * sizeof *puts), *gets = malloc((n + 1) * sizeof *gets);
-    size_t np = 0, ng = 0;
-    if (!parent || !votes || !bal || !qid || !seen || !voted || !puts || !gets)
-        goto out;
-    for (int s = 0; s < n_sides; s++)
-        parent[s] = s;
-    for (size_t k = 0; k < n; k++) {
-        seen[side(&ops[k])] = true;
-        if (ops[k].put)
-            puts[np++] = (qref_t){active_from(&ops[k]), (int)k};
+    return 0;
+}
+
+/* Step 2: each side its own set; mark the sides that have ops, and list the
+ * puts and the gets sorted by when they could notify. */
+static void index_ops(qfit_t *q)
+{
+    for (int s = 0; s < q->n_sides; s++)
+        q->parent[s] = s;
+    for (size_t k = 0; k < q->n; k++) {
+        q->seen[side(&q->ops[k])] = true;
+        if (q->ops[k].put)
+            q->puts[q->np++] = (qref_t){active_from(&q->ops[k]), (int)k};
         else
-            gets[ng++] = (qref_t){active_from(&ops[k]), (int)k};
+            q->gets[q->ng++] = (qref_t){active_from(&q->ops[k]), (int)k};
     }
-    qsort(puts, np, sizeof *puts, cmp_qref);
-    qsort(gets, ng, sizeof *gets, cmp_qref);
-    for (size_t k = 0; k < n; k++) { /* who woke whom */
+    qsort(q->puts, q->np, sizeof *q->puts, cmp_qref);
+    qsort(q->gets, q->ng, sizeof *q->gets, cmp_qref);
+}
+
+/* Step 3: who woke whom. Each blocked op's waker (a get for a blocked put,
+ * a put for a blocked get) is a vote for [putter][getter]. */
+static void count_votes(qfit_t *q)
+{
+    const fq_op_t *ops = q->ops;
+    for (size_t k = 0; k < q->n; k++) {
         if (!ops[k].blocked)
             continue;
-        int w = ops[k].put ? waker(ops, gets, ng, &ops[k], ops[k].thread)
-                           : waker(ops, puts, np, &ops[k], ops[k].thread);
+        int w = ops[k].put ? waker(ops, q->gets, q->ng, &ops[k], ops[k].thread)
+                           : waker(ops, q->puts, q->np, &ops[k], ops[k].thread);
         if (w < 0)
             continue;
         int p = ops[k].put ? ops[k].thread : ops[w].thread;
         int g = ops[k].put ? ops[w].thread : ops[k].thread;
-        votes[p * n_threads + g]++;
+        q->votes[p * q->n_threads + g]++;
     }
-    for (int t = 0; t < n_threads; t++) { /* each side joins its strongest partner */
+}
+
+/* Step 4: each thread's put side joins the get side that voted most for it,
+ * and its get side the put side that did; both are marked voted. */
+static void join_partners(qfit_t *q)
+{
+    const int nt = q->n_threads, *votes = q->votes;
+    for (int t = 0; t < nt; t++) {
         int best_g = -1, best_p = -1;
-        for (int u = 0; u < n_threads; u++) {
-            if (votes[t * n_threads + u] > 0 &&
-                (best_g < 0 || votes[t * n_threads + u] > votes[t * n_threads + best_g]))
+        for (int u = 0; u < nt; u++) {
+            if (votes[t * nt + u] > 0 && (best_g < 0 || votes[t * nt + u] > votes[t * nt + best_g]))
                 best_g = u;
-            if (votes[u * n_threads + t] > 0 &&
-                (best_p < 0 || votes[u * n_threads + t] > votes[best_p * n_threads + t]))
+            if (votes[u * nt + t] > 0 && (best_p < 0 || votes[u * nt + t] > votes[best_p * nt + t]))
                 best_p = u;
         }
         if (best_g >= 0) {
-            unite(parent, 2 * t, 2 * best_g + 1);
-            voted[2 * t] = voted[2 * best_g + 1] = true;
+            unite(q->parent, 2 * t, 2 * best_g + 1);
+            q->voted[2 * t] = q->voted[2 * best_g + 1] = true;
         }
         if (best_p >= 0) {
-            unite(parent, 2 * best_p, 2 * t + 1);
-            voted[2 * best_p] = voted[2 * t + 1] = true;
+            unite(q->parent, 2 * best_p, 2 * t + 1);
+            q->voted[2 * best_p] = q->voted[2 * t + 1] = true;
         }
     }
-    for (size_t k = 0; k < n; k++) /* items per side: + put, - get */
-        bal[side(&ops[k])] += ops[k].put ? 1 : -1;
+}
+
+/* The voted queue (root side) whose items side s balances best: for a put
+ * side the one with the most gets not yet fed, for a get side the one with
+ * the most items not yet taken. */
+static int best_balance(const qfit_t *q, int s)
+{
+    int best = -1;
+    int64_t best_b = 0;
+    for (int r = 0; r < q->n_sides; r++) {
+        if (!q->seen[r] || !q->voted[r] || find(q->parent, r) != r)
+            continue;
+        int64_t b = 0;
+        for (int u = 0; u < q->n_sides; u++)
+            if (q->seen[u] && q->voted[u] && find(q->parent, u) == r)
+                b += q->bal[u];
+        b = s % 2 == 0 ? -b : b; /* puts want a queue short of items */
+        if (best < 0 || b > best_b) {
+            best = r;
+            best_b = b;
+        }
+    }
+    return best;
+}
+
+/* Step 5: a side no wake-up told about joins the queue it balances best;
+ * with no votes at all, everything is one queue. */
+static void join_unvoted(qfit_t *q)
+{
+    for (size_t k = 0; k < q->n; k++) /* items per side: + put, - get */
+        q->bal[side(&q->ops[k])] += q->ops[k].put ? 1 : -1;
     int any_voted = -1;
-    for (int s = 0; s < n_sides; s++)
-        if (seen[s] && voted[s])
+    for (int s = 0; s < q->n_sides; s++)
+        if (q->seen[s] && q->voted[s])
             any_voted = s;
-    for (int s = 0; s < n_sides; s++) {
-        if (!seen[s] || voted[s])
+    for (int s = 0; s < q->n_sides; s++) {
+        if (!q->seen[s] || q->voted[s])
             continue;
         if (any_voted < 0) { /* nothing to go by: one queue */
-            unite(parent, 0, s);
+            unite(q->parent, 0, s);
             continue;
         }
-        int best = -1; /* the queue this side's items balance best */
-        int64_t best_b = 0;
-        for (int r = 0; r < n_sides; r++) {
-            if (!seen[r] || !voted[r] || find(parent, r) != r)
-                continue;
-            int64_t b = 0;
-            for (int u = 0; u < n_sides; u++)
-                if (seen[u] && voted[u] && find(parent, u) == r)
-                    b += bal[u];
-            b = s % 2 == 0 ? -b : b; /* puts want a queue short of items */
-            if (best < 0 || b > best_b) {
-                best = r;
-                best_b = b;
-            }
-        }
-        unite(parent, best, s);
+        unite(q->parent, best_balance(q, s), s);
     }
-    /* queues numbered in the order of their first operation */
-    for (int s = 0; s < n_sides; s++)
-        qid[s] = -1;
-    qref_t *all = malloc((n + 1) * sizeof *all);
-    if (!all)
-        goto out;
-    for (size_t k = 0; k < n; k++)
-        all[k] = (qref_t){ops[k].t1, (int)k};
-    qsort(all, n, sizeof *all, cmp_qref);
+}
+
+/* Step 6: queues numbered in the order of their first operation (all: the
+ * ops sorted by end), at most FIT_MAX_QUEUES (the rest go to the last). */
+static void number_queues(qfit_t *q, const qref_t *all, fscenario_t *f)
+{
+    for (int s = 0; s < q->n_sides; s++)
+        q->qid[s] = -1;
     f->n_queues = 0;
-    for (size_t k = 0; k < n; k++) {
-        int r = find(parent, side(&ops[all[k].op]));
-        if (qid[r] < 0 && f->n_queues < FIT_MAX_QUEUES)
-            qid[r] = f->n_queues++;
-        ops[all[k].op].queue = qid[r] >= 0 ? qid[r] : f->n_queues - 1;
+    for (size_t k = 0; k < q->n; k++) {
+        int r = find(q->parent, side(&q->ops[all[k].op]));
+        if (q->qid[r] < 0 && f->n_queues < FIT_MAX_QUEUES)
+            q->qid[r] = f->n_queues++;
+        q->ops[all[k].op].queue = q->qid[r] >= 0 ? q->qid[r] : f->n_queues - 1;
     }
-    /* maxsize: the most items held at once, when a put ever blocked */
+}
+
+/* Step 7: maxsize, the most items held at once, when a put ever blocked;
+ * a queue never full is unbounded (0) as far as the recording shows. */
+static void fit_maxsize(const qfit_t *q, const qref_t *all, fscenario_t *f)
+{
     int64_t occ[FIT_MAX_QUEUES] = {0};
     bool full[FIT_MAX_QUEUES] = {false};
-    for (int q = 0; q < f->n_queues; q++)
-        f->queue_maxsize[q] = 1;
-    for (size_t k = 0; k < n; k++) {
-        const fq_op_t *op = &ops[all[k].op];
-        int q = op->queue;
-        occ[q] += op->put ? 1 : -1;
-        occ[q] = occ[q] < 0 ? 0 : occ[q];
-        f->queue_maxsize[q] = occ[q] > f->queue_maxsize[q] ? occ[q] : f->queue_maxsize[q];
-        full[q] = full[q] || (op->put && op->blocked);
+    for (int i = 0; i < f->n_queues; i++)
+        f->queue_maxsize[i] = 1;
+    for (size_t k = 0; k < q->n; k++) {
+        const fq_op_t *op = &q->ops[all[k].op];
+        int i = op->queue;
+        occ[i] += op->put ? 1 : -1;
+        occ[i] = occ[i] < 0 ? 0 : occ[i];
+        f->queue_maxsize[i] = occ[i] > f->queue_maxsize[i] ? occ[i] : f->queue_maxsize[i];
+        full[i] = full[i] || (op->put && op->blocked);
     }
-    for (int q = 0; q < f->n_queues; q++)
-        if (!full[q])
-            f->queue_maxsize[q] = 0; /* never full: unbounded as far as it shows */
+    for (int i = 0; i < f->n_queues; i++)
+        if (!full[i])
+            f->queue_maxsize[i] = 0; /* never full: unbounded as far as it shows */
+}
+
+/* Steps 6 and 7 over the ops in the order they ended. -1: out of memory. */
+static int assign_queues(qfit_t *q, fscenario_t *f)
+{
+    qref_t *all = malloc((q->n + 1) * sizeof *all);
+    if (!all)
+        return -1;
+    for (size_t k = 0; k < q->n; k++)
+        all[k] = (qref_t){q->ops[k].t1, (int)k};
+    qsort(all, q->n, sizeof *all, cmp_qref);
+    number_queues(q, all, f);
+    fit_maxsize(q, all, f);
     free(all);
-    rc = 0;
+    return 0;
+}
+
+int fit_queues(fq_op_t *ops, size_t n, int n_threads_all, fscenario_t *f)
+{
+    qfit_t q = {.ops = ops, .n = n};
+    int rc = -1;
+    if (compact_threads(&q, n_threads_all) != 0)
+        return -1;
+    size_t ns = (size_t)q.n_sides, nt = (size_t)q.n_threads;
+    q.parent = malloc(ns * sizeof *q.parent);
+    q.votes = calloc(nt * nt, sizeof *q.votes); /* [put][get] */
+    q.bal = calloc(ns, sizeof *q.bal);
+    q.qid = malloc(ns * sizeof *q.qid);
+    q.seen = calloc(ns, sizeof *q.seen);
+    q.voted = calloc(ns, 1);
+    q.puts = malloc((n + 1) * sizeof *q.puts);
+    q.gets = malloc((n + 1) * sizeof *q.gets);
+    if (!q.parent || !q.votes || !q.bal || !q.qid || !q.seen || !q.voted || !q.puts || !q.gets)
+        goto out;
+    index_ops(&q);
+    count_votes(&q);
+    join_partners(&q);
+    join_unvoted(&q);
+    rc = assign_queues(&q, f);
 out:
-    free(orig);
-    free(parent);
-    free(votes);
-    free(bal);
-    free(qid);
-    free(seen);
-    free(voted);
-    free(puts);
-    free(gets);
+    free(q.parent);
+    free(q.votes);
+    free(q.bal);
+    free(q.qid);
+    free(q.seen);
+    free(q.voted);
+    free(q.puts);
+    free(q.gets);
     return rc;
 }

@@ -20,29 +20,24 @@
 #include <string.h>
 
 static const char *const top_keys[] = {
-    "name",  "description", "seed",   "until",  "max_events", "machine",   "python",
-    "locks", "rlocks",      "events", "queues", "threads",    "processes", "annotations",
-    "open_at", "objects", "$schema", NULL};
+    "name", "description", "seed", "until", "max_events", "machine", "python", "locks", "rlocks",
+    "events", "queues", "threads", "processes", "annotations", "open_at", "objects", "$schema",
+    NULL};
 static const char *const machine_keys[] = {
-    "cores",       "policy",      "timeslice",           "context_switch",
-    "wakeup_latency", "cfs_latency", "cfs_min_granularity", "cfs_wakeup_granularity",
-    "timer_slack", "timer_jitter", "futex", "requester_first", "tick", "eevdf_slice",
-    "wakeup_idle", "wakeup_jitter", "timer_late", NULL};
+    "cores", "policy", "timeslice", "context_switch", "wakeup_latency", "cfs_latency",
+    "cfs_min_granularity", "cfs_wakeup_granularity", "timer_slack", "timer_jitter", "futex",
+    "requester_first", "tick", "eevdf_slice", "wakeup_idle", "wakeup_jitter", "timer_late", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
-static const char *const python_keys[] = {"version",      "gil",            "switch_interval",
-                                          "waker",        "signal_steal",   "check_interval",
-                                          "tick",         "futex",          "slowdown",
-                                          "thread_create", "PYTHON_GIL",    "refcount",
-                                          "pymutex_hold", "pymutex_park",   "stop_the_world",
-                                          "interpreter_create", "pickle_per_kb",
-                                          "unpickle_per_kb", NULL};
+static const char *const python_keys[] = {
+    "version", "gil", "switch_interval", "waker", "signal_steal", "check_interval", "tick", "futex",
+    "slowdown", "thread_create", "PYTHON_GIL", "refcount", "pymutex_hold", "pymutex_park",
+    "stop_the_world", "interpreter_create", "pickle_per_kb", "unpickle_per_kb", NULL};
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
 static const char *const queue_keys[] = {"maxsize", "initial", NULL};
-static const char *const thread_keys[] = {"name",     "count",   "start_at", "autostart", "daemon", "interpreter",
-                                          "priority", "program", NULL};
-static const char *const process_keys[] = {"name", "start_at", "create", "python", "threads",
-                                           NULL};
+static const char *const thread_keys[] = {
+    "name", "count", "start_at", "autostart", "daemon", "interpreter", "priority", "program", NULL};
+static const char *const process_keys[] = {"name", "start_at", "create", "python", "threads", NULL};
 static const char *const annotation_keys[] = {"at", "text", NULL};
 
 static void get_hundredths(gs__scen_t *ld, const cJSON *obj, const char *key, double lo,
@@ -408,13 +403,24 @@ static bool own_interp_ok(gs__scen_t *ld, int process)
     return false;
 }
 
-static void interp_not_own(gs__scen_t *ld, const cJSON *iv)
+/* declare_thread() step: "interpreter", "own" (if the process's Python
+ * allows it) or a subinterpreter's number, into *own or *interp. */
+static void read_interpreter(gs__scen_t *ld, const cJSON *v, int process, bool *own,
+                             int64_t *interp)
 {
-    size_t mark = gs__scen_push_key(ld, "interpreter");
-    gs__scen_err(ld, "expected \"own\" (an interpreter with its own GIL) or a number from 0 "
-                     "to 1000 (a subinterpreter sharing the process's GIL), got \"%.64s\"",
-                 iv->valuestring);
-    gs__scen_pop(ld, mark);
+    const cJSON *iv = cJSON_GetObjectItemCaseSensitive(v, "interpreter");
+    *own = cJSON_IsString(iv) && strcmp(iv->valuestring, "own") == 0;
+    if (*own) {
+        *own = own_interp_ok(ld, process);
+    } else if (cJSON_IsString(iv)) {
+        size_t mark = gs__scen_push_key(ld, "interpreter");
+        gs__scen_err(ld, "expected \"own\" (an interpreter with its own GIL) or a number from "
+                         "0 to 1000 (a subinterpreter sharing the process's GIL), got \"%.64s\"",
+                     iv->valuestring);
+        gs__scen_pop(ld, mark);
+    } else {
+        gs__scen_get_int(ld, v, "interpreter", 0, 1000, interp);
+    }
 }
 
 /* Thread i moves to a new process named after it, with a copy of its
@@ -455,7 +461,33 @@ static bool own_interp_process(gs__scen_t *ld, int i)
     return true;
 }
 
-/* Pass 1: one entry of a threads list. */
+/* declare_thread() step: the names, name itself (count 0: none given) or
+ * name-1..name-count, name kept in ld->bases. False on an error (reported). */
+static bool add_thread_names(gs__scen_t *ld, const char *name, int64_t count, int process)
+{
+    if (count == 0)
+        return add_thread_name(ld, name, process);
+    if (gs__names_get(&ld->threads, name) >= 0 || gs__names_get(&ld->bases, name) >= 0) {
+        size_t mark = gs__scen_push_key(ld, "name");
+        gs__scen_err(ld, "a thread named \"%s\" is already declared", name);
+        gs__scen_pop(ld, mark);
+        return false;
+    }
+    if (gs__names_put(&ld->bases, name, ld->n_decls) < 0) {
+        ld->nomem = true;
+        return false;
+    }
+    char buf[GS_SCEN_MAX_NAME + 16];
+    for (int k = 1; k <= count; k++) {
+        snprintf(buf, sizeof buf, "%s-%d", name, k);
+        if (!add_thread_name(ld, buf, process))
+            return false;
+    }
+    return true;
+}
+
+/* Pass 1: one entry of a threads list: settings read, name checked, a
+ * declaration kept for pass 2, threads added (add_thread_names) and set. */
 static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
 {
     if (!gs__scen_expect_object(ld, v, "{\"name\": \"worker\", \"program\": [{\"cpu\": \"5ms\"}]}"))
@@ -467,14 +499,8 @@ static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
     bool autostart = true, daemon = false;
     int64_t interp = 0;
     gs__scen_get_bool(ld, v, "daemon", &daemon);
-    const cJSON *iv = cJSON_GetObjectItemCaseSensitive(v, "interpreter");
-    bool own = cJSON_IsString(iv) && strcmp(iv->valuestring, "own") == 0;
-    if (own)
-        own = own_interp_ok(ld, process);
-    else if (cJSON_IsString(iv))
-        interp_not_own(ld, iv);
-    else
-        gs__scen_get_int(ld, v, "interpreter", 0, 1000, &interp);
+    bool own;
+    read_interpreter(ld, v, process, &own, &interp);
     int has_count = gs__scen_get_int(ld, v, "count", 1, GS_SCEN_MAX_THREADS, &count);
     int has_start = gs__scen_get_fixed(ld, v, "start_at", 0, &start_at);
     gs__scen_get_bool(ld, v, "autostart", &autostart);
@@ -510,26 +536,8 @@ static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
     size_t pl = ld->path_len < sizeof dc->path ? ld->path_len : sizeof dc->path - 1;
     memcpy(dc->path, ld->path, pl); /* "processes[i].threads[j]" always fits */
     dc->path[pl] = '\0';
-    if (dc->has_count) {
-        if (gs__names_get(&ld->threads, name) >= 0 || gs__names_get(&ld->bases, name) >= 0) {
-            mark = gs__scen_push_key(ld, "name");
-            gs__scen_err(ld, "a thread named \"%s\" is already declared", name);
-            gs__scen_pop(ld, mark);
-            return;
-        }
-        if (gs__names_put(&ld->bases, name, ld->n_decls) < 0) {
-            ld->nomem = true;
-            return;
-        }
-        char buf[GS_SCEN_MAX_NAME + 16];
-        for (int k = 1; k <= count; k++) {
-            snprintf(buf, sizeof buf, "%s-%d", name, k);
-            if (!add_thread_name(ld, buf, process))
-                return;
-        }
-    } else if (!add_thread_name(ld, name, process)) {
+    if (!add_thread_names(ld, name, dc->has_count ? count : 0, process))
         return;
-    }
     dc->own_interp = own;
     for (int k = 0; k < count; k++) {
         if (own && !own_interp_process(ld, dc->first + k))
