@@ -58,12 +58,37 @@ static bool add_lane(gs_trace_t *t, gs_lane_kind_t kind, const char *name, int p
     return l->pub.name != NULL;
 }
 
+/* The model's threads grouped by process, each group in thread order: a
+ * counting sort, so that a model of many processes is laid out in linear
+ * time (a scan of every thread per process took 25 s at 64 000). *first
+ * (n_processes + 1 entries) indexes *order. false when out of memory. */
+static bool threads_by_process(const gs_model_t *m, int **first, int **order)
+{
+    *first = calloc((size_t)m->n_processes + 1, sizeof **first);
+    *order = calloc((size_t)m->n_threads + 1, sizeof **order);
+    if (!*first || !*order)
+        return false;
+    for (int i = 0; i < m->n_threads; i++)
+        (*first)[m->threads[i].process + 1]++;
+    for (int p = 0; p < m->n_processes; p++)
+        (*first)[p + 1] += (*first)[p];
+    int *next = calloc((size_t)m->n_processes + 1, sizeof *next);
+    if (!next)
+        return false;
+    memcpy(next, *first, (size_t)m->n_processes * sizeof *next);
+    for (int i = 0; i < m->n_threads; i++)
+        (*order)[next[m->threads[i].process]++] = i;
+    free(next);
+    return true;
+}
+
 /* Lanes in order: per process its GIL lane (if it has a GIL) and its
  * threads' lanes, then the cores. false when out of memory. */
 static bool add_lanes(gs_trace_t *t, const gs_model_t *m)
 {
-    bool ok = true;
-    for (int p = 0; p < m->n_processes; p++) {
+    int *first = NULL, *order = NULL;
+    bool ok = threads_by_process(m, &first, &order);
+    for (int p = 0; ok && p < m->n_processes; p++) {
         const gs_process_spec_t *ps = &m->processes[p];
         t->process_names[p] = dup_str(ps->name);
         ok = ok && t->process_names[p];
@@ -77,13 +102,14 @@ static bool add_lanes(gs_trace_t *t, const gs_model_t *m)
             t->gil_lane[p] = t->n_lanes;
             ok = ok && add_lane(t, GS_LANE_GIL, "GIL", p, p);
         }
-        for (int i = 0; i < m->n_threads; i++) {
-            if (m->threads[i].process != p)
-                continue;
+        for (int k = first[p]; k < first[p + 1]; k++) {
+            int i = order[k];
             t->thread_lane[i] = t->n_lanes;
             ok = ok && add_lane(t, GS_LANE_THREAD, m->threads[i].name, p, i);
         }
     }
+    free(first);
+    free(order);
     t->core_lane0 = t->n_lanes;
     for (int c = 0; c < m->machine.cores; c++) {
         char name[32];
