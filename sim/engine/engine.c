@@ -19,11 +19,10 @@
  *
  * Stops: every thread finished (done); no event left while threads wait
  * (deadlock, with who-waits-for-what); a lock or join cycle (deadlock, found
- * when the cycle closes); the horizon; max_events; a body error. */
+ * when the cycle closes); the horizon; max_events; a body error. The loop
+ * asks stops.c whether one applies (and stops.c words it). */
 #include "engine_int.h"
-#include "gilsim/units.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,109 +321,11 @@ static step_res_t step_start(gs_engine_t *e, gs_thr_t *t)
     return STEP_NEXT;
 }
 
-static void stall(gs_engine_t *e)
-{
-    char buf[1900];
-    if (gs__sync_stall_cycle(e, buf, sizeof buf)) {
-        gs__stop(e, GS_OUT_DEADLOCK, "a cycle of waiters:\n%s", buf);
-        return;
-    }
-    gs__sync_report(e, buf, sizeof buf);
-    gs__stop(e, GS_OUT_DEADLOCK, "nothing left to happen, but %d thread%s still wait%s:\n%s",
-             e->n_started - e->n_finished, e->n_started - e->n_finished == 1 ? "" : "s",
-             e->n_started - e->n_finished == 1 ? "s" : "", buf);
-}
-
-/* Every started thread finished and no start is pending, but some threads
- * never started: each waits for a `start` op of a thread that never ran
- * (two threads that only start each other). Nothing ran for them: a stall. */
-static void never_started(gs_engine_t *e)
-{
-    char names[1500] = "";
-    size_t len = 0;
-    int n = 0;
-    for (int i = 0; i < e->n_thr; i++) {
-        if (e->thr[i].started)
-            continue;
-        if (n++ < 20 && len < sizeof names - 80)
-            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", n > 1 ? ", " : "",
-                                    gs__thr_name(&e->thr[i]));
-    }
-    if (n > 20)
-        snprintf(names + len, sizeof names - len, " and %d more", n - 20);
-    gs__stop(e, GS_OUT_DEADLOCK,
-             "nothing left to happen, but %d thread%s never started (%s): %s started only by a "
-             "start op of a thread that never ran; let one of them start on its own (remove "
-             "\"autostart\": false)",
-             n, n == 1 ? "" : "s", names, n == 1 ? "it is" : "each is");
-}
-
-/* After every event: not cancelled, the trace and the heap within the
- * memory budget, and no allocation failed. */
-static bool must_stop(gs_engine_t *e)
-{
-    if (e->cancel && atomic_load_explicit(e->cancel, memory_order_relaxed)) {
-        char at[32];
-        gs__stop(e, GS_OUT_INTERRUPTED, "interrupted after %lld events at %s",
-                 (long long)e->n_events, gs_format_ns(e->now, at, sizeof at));
-        return true;
-    }
-    if (gs__trace_oom(e->trace)) {
-        e->fatal = GS_ENOMEM;
-        gs__stop(e, GS_OUT_ERROR,
-                 "out of memory after %lld events (the trace held %zu MiB); lower the memory "
-                 "budget (--memory-budget, GILSIM_MEMORY_BUDGET) below what this machine can "
-                 "give, or shorten until / max_events",
-                 (long long)e->n_events, gs__trace_bytes(e->trace) >> 20);
-        return true;
-    }
-    size_t used = gs__trace_bytes(e->trace) + e->cap_heap * sizeof *e->heap;
-    if (e->progress) { /* relaxed: a progress line, nothing is read back */
-        atomic_store_explicit(&e->progress->now_ns, e->now, memory_order_relaxed);
-        atomic_store_explicit(&e->progress->n_events, e->n_events, memory_order_relaxed);
-        atomic_store_explicit(&e->progress->bytes, used, memory_order_relaxed);
-    }
-    if (used <= e->mem_budget)
-        return false;
-    char b[32], at[32];
-    gs__format_bytes(e->mem_budget, b, sizeof b);
-    gs__stop(e, GS_OUT_LIMIT,
-             "stopped at the memory budget of %s (the trace and event queue) after %lld events "
-             "at %s; raise it with --memory-budget SIZE (or GILSIM_MEMORY_BUDGET=SIZE), or "
-             "shorten until / max_events",
-             b, (long long)e->n_events, gs_format_ns(e->now, at, sizeof at));
-    return true;
-}
-
-/* Every thread but daemon threads finished: the interpreter finalizes
- * (threading._shutdown has joined the others) and the run ends there. What a
- * daemon thread does next depends on the version (Python/ceval_gil.c): until
- * 3.13 it exits when it next takes the GIL (PyThread_exit_thread); from 3.14
- * it hangs there for ever (_PyThreadState_HangThread, gh-87135). */
-static void finalize(gs_engine_t *e)
-{
-    int left = e->n_started - e->n_finished, v = e->m->processes[0].python.version;
-    gs__stop(e, GS_OUT_DONE,
-             "every non-daemon thread finished: the interpreter finalized with %d daemon "
-             "thread%s still running; %s",
-             left, left == 1 ? "" : "s",
-             v >= 314 ? "from Python 3.14 a daemon thread that then tries to take the GIL "
-                        "hangs for ever (gh-87135): its work is lost, and C code waiting "
-                        "for it waits for ever"
-                      : "it exits when it next tries to take the GIL: its work is lost");
-}
-
 gs_thr_t *gs__engine_next(gs_engine_t *e)
 {
     for (;;) {
-        if (!e->stopped && must_stop(e)) {
+        if (!e->stopped && gs__stop_limits(e)) {
             e->resume = NULL;
-            return NULL;
-        }
-        if (!e->stopped && e->n_events >= e->max_events) {
-            e->resume = NULL;
-            gs__stop(e, GS_OUT_MAX_EVENTS, "stopped after max_events = %lld events and requests",
-                     (long long)e->max_events);
             return NULL;
         }
         if (e->resume) {
@@ -432,36 +333,8 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
             e->resume = NULL;
             return t;
         }
-        if (e->stopped)
+        if (gs__stop_before_event(e))
             return NULL;
-        if (e->n_daemon > 0 && e->n_lasting_finished == e->n_thr - e->n_daemon &&
-            e->n_finished < e->n_started) {
-            finalize(e);
-            return NULL;
-        }
-        if (e->n_finished == e->n_started && e->n_start_pending == 0 &&
-            e->n_started < e->n_thr) {
-            never_started(e);
-            return NULL;
-        }
-        if (e->n_finished == e->n_started && e->n_start_pending == 0) {
-            e->stopped = true;
-            e->outcome = GS_OUT_DONE;
-            return NULL;
-        }
-        if (e->n_heap == 0) {
-            stall(e);
-            return NULL;
-        }
-        if (e->heap[0].t_ns > e->until_ns) {
-            e->now = e->until_ns;
-            char until[32];
-            gs__stop(e, GS_OUT_HORIZON,
-                     "stopped at the horizon (until = %s) with %d thread%s not finished",
-                     gs_format_ns(e->until_ns, until, sizeof until), e->n_started - e->n_finished + e->n_start_pending,
-                     e->n_started - e->n_finished + e->n_start_pending == 1 ? "" : "s");
-            return NULL;
-        }
         gs_event_t ev = gs__ev_pop(e);
         switch ((ev_kind_t)ev.kind) {
         case EV_TIMER:

@@ -422,6 +422,10 @@ bool gs__check_state_wanted(void); /* debug build, or GILSIM_CHECK_STATE set (no
  * back up into the request interpreter. */
 void gs__go_on(gs_engine_t *e, gs_thr_t *t);
 
+/* stops.c: why the run loop stops (engine.c asks before each event). */
+bool gs__stop_limits(gs_engine_t *e);       /* a limit reached: stopped, true */
+bool gs__stop_before_event(gs_engine_t *e); /* the run ends here: stopped, true */
+
 /* os.c */
 void gs__os_init(gs_engine_t *e);
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t);   /* OFF -> runnable */
