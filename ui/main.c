@@ -70,6 +70,105 @@ static int parse_size(const char *s, int *w, int *h)
     return 0;
 }
 
+/* --compare or --compare=K=V...: sets a->compare and, when given, B's
+ * settings. val is the next argument (or NULL); *takes says whether it was
+ * used as the spec. 0, or -1 with the reason printed. */
+static int compare_option(const char *o, const char *val, args_t *a, gv_view_t *v, bool *takes)
+{
+    /* --compare alone: B has the other GIL model; --compare K=V[,K=V]
+     * (or --compare=K=V...): B is the file with those settings */
+    a->compare = true;
+    const char *spec = o[9] == '=' ? o + 10 : (val && strchr(val, '=') && val[0] != '-') ? val : NULL;
+    *takes = spec == val && spec != NULL;
+    if (spec && gv_view_set_compare_spec(v, spec) != 0) {
+        fprintf(stderr, "gilsim-view: --compare %s: expected KEY=VALUE[,KEY=VALUE...], e.g. "
+                        "python.switch_interval=1ms,machine.cores=8\n", spec);
+        return -1;
+    }
+    return 0;
+}
+
+/* The options that change the view itself (--memory-budget, --colour,
+ * --set) with their value val. 1 if o is none of them, else 0, or -1 with
+ * the reason printed. */
+static int view_option(const char *o, const char *val, gv_view_t *v)
+{
+    if (strcmp(o, "--memory-budget") == 0) {
+        /* as gilsim run and sweep read it */
+        if (gs_parse_bytes(val, &v->memory_budget) != 0 || v->memory_budget < 1024 * 1024) {
+            fprintf(stderr, "gilsim-view: --memory-budget wants a size of at least 1M, "
+                            "a whole number with K, M, G or T (e.g. 512M, 4G), got '%s'\n",
+                    val);
+            return -1;
+        }
+    } else if (strcmp(o, "--colour") == 0 || strcmp(o, "--color") == 0) {
+        if (strcmp(val, "thread") != 0 && strcmp(val, "state") != 0) {
+            fprintf(stderr, "gilsim-view: %s %s: expected thread or state\n", o, val);
+            return -1;
+        }
+        v->color_by_thread = strcmp(val, "thread") == 0;
+    } else if (strcmp(o, "--set") == 0) {
+        if (gv_view_add_set(v, val) != 0) {
+            fprintf(stderr, "gilsim-view: --set %s: expected KEY=VALUE, e.g. "
+                            "python.switch_interval=1ms (at most %d)\n", val, GV_MAX_SET);
+            return -1;
+        }
+    } else
+        return 1;
+    return 0;
+}
+
+/* An option "--NAME" that takes a value: val, the next argument (NULL if
+ * there is none), goes into a or v. 0, or -1 with the reason printed (no
+ * value, a bad value, or an unknown option). */
+static int value_option(const char *o, const char *val, args_t *a, gv_view_t *v)
+{
+    if (!val) {
+        fprintf(stderr, "gilsim-view: %s needs a value (see --help)\n", o);
+        return -1;
+    }
+    char *end;
+    if (strcmp(o, "--render") == 0)
+        a->render = val;
+    else if (strcmp(o, "--size") == 0) {
+        if (parse_size(val, &a->w, &a->h) != 0) {
+            fprintf(stderr, "gilsim-view: --size %s: expected WxH between 320x240 and "
+                            "16384x16384, e.g. 1920x1080\n", val);
+            return -1;
+        }
+    } else if (strcmp(o, "--at") == 0)
+        a->at = val;
+    else if (strcmp(o, "--range") == 0)
+        a->range = val;
+    else if (strcmp(o, "--select") == 0)
+        a->select = val;
+    else if (strcmp(o, "--compare-with") == 0)
+        a->compare_with = val;
+    else if (strcmp(o, "--text-scale") == 0) {
+        a->text_scale = strtod(val, &end);
+        if (*end || a->text_scale < 0.5 || a->text_scale > 4) {
+            fprintf(stderr, "gilsim-view: --text-scale %s: expected a number from 0.5 "
+                            "to 4\n", val);
+            return -1;
+        }
+    } else if (strcmp(o, "--quit-after") == 0) {
+        a->quit_after_ms = strtol(val, &end, 10);
+        if (*end || a->quit_after_ms < 0) {
+            fprintf(stderr, "gilsim-view: --quit-after %s: expected milliseconds\n", val);
+            return -1;
+        }
+    } else {
+        int rc = view_option(o, val, v);
+        if (rc <= 0)
+            return rc;
+        fprintf(stderr, "gilsim-view: unknown option %s (see --help)\n", o);
+        return -1;
+    }
+    return 0;
+}
+
+/* The command line into a (defaults first) and v; --help and --version
+ * print and exit 0. 0, or -1 with the reason printed. */
 static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
 {
     memset(a, 0, sizeof *a);
@@ -88,16 +187,8 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
             printf("gilsim-view %s\n", GS_VERSION);
             exit(0);
         } else if (strcmp(o, "--compare") == 0 || strncmp(o, "--compare=", 10) == 0) {
-            /* --compare alone: B has the other GIL model; --compare K=V[,K=V]
-             * (or --compare=K=V...): B is the file with those settings */
-            a->compare = true;
-            const char *spec = o[9] == '=' ? o + 10 : (val && strchr(val, '=') && val[0] != '-') ? val : NULL;
-            takes = spec == val && spec != NULL;
-            if (spec && gv_view_set_compare_spec(v, spec) != 0) {
-                fprintf(stderr, "gilsim-view: --compare %s: expected KEY=VALUE[,KEY=VALUE...], e.g. "
-                                "python.switch_interval=1ms,machine.cores=8\n", spec);
+            if (compare_option(o, val, a, v, &takes) != 0)
                 return -1;
-            }
         } else if (strcmp(o, "--timing") == 0) {
             a->timing = true;
             takes = false;
@@ -105,68 +196,8 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
             a->replay = true;
             takes = false;
         } else if (o[0] == '-' && o[1] == '-') {
-            if (!val) {
-                fprintf(stderr, "gilsim-view: %s needs a value (see --help)\n", o);
+            if (value_option(o, val, a, v) != 0)
                 return -1;
-            }
-            if (strcmp(o, "--render") == 0)
-                a->render = val;
-            else if (strcmp(o, "--size") == 0) {
-                if (parse_size(val, &a->w, &a->h) != 0) {
-                    fprintf(stderr, "gilsim-view: --size %s: expected WxH between 320x240 and "
-                                    "16384x16384, e.g. 1920x1080\n", val);
-                    return -1;
-                }
-            } else if (strcmp(o, "--at") == 0)
-                a->at = val;
-            else if (strcmp(o, "--range") == 0)
-                a->range = val;
-            else if (strcmp(o, "--select") == 0)
-                a->select = val;
-            else if (strcmp(o, "--compare-with") == 0)
-                a->compare_with = val;
-            else if (strcmp(o, "--memory-budget") == 0) {
-                /* as gilsim run and sweep read it */
-                if (gs_parse_bytes(val, &v->memory_budget) != 0 ||
-                    v->memory_budget < 1024 * 1024) {
-                    fprintf(stderr, "gilsim-view: --memory-budget wants a size of at least 1M, "
-                                    "a whole number with K, M, G or T (e.g. 512M, 4G), got '%s'\n",
-                            val);
-                    return -1;
-                }
-            }
-            else if (strcmp(o, "--colour") == 0 || strcmp(o, "--color") == 0) {
-                if (strcmp(val, "thread") != 0 && strcmp(val, "state") != 0) {
-                    fprintf(stderr, "gilsim-view: %s %s: expected thread or state\n", o, val);
-                    return -1;
-                }
-                v->color_by_thread = strcmp(val, "thread") == 0;
-            }
-            else if (strcmp(o, "--set") == 0) {
-                if (gv_view_add_set(v, val) != 0) {
-                    fprintf(stderr, "gilsim-view: --set %s: expected KEY=VALUE, e.g. "
-                                    "python.switch_interval=1ms (at most %d)\n", val, GV_MAX_SET);
-                    return -1;
-                }
-            } else if (strcmp(o, "--text-scale") == 0) {
-                char *end;
-                a->text_scale = strtod(val, &end);
-                if (*end || a->text_scale < 0.5 || a->text_scale > 4) {
-                    fprintf(stderr, "gilsim-view: --text-scale %s: expected a number from 0.5 "
-                                    "to 4\n", val);
-                    return -1;
-                }
-            } else if (strcmp(o, "--quit-after") == 0) {
-                char *end;
-                a->quit_after_ms = strtol(val, &end, 10);
-                if (*end || a->quit_after_ms < 0) {
-                    fprintf(stderr, "gilsim-view: --quit-after %s: expected milliseconds\n", val);
-                    return -1;
-                }
-            } else {
-                fprintf(stderr, "gilsim-view: unknown option %s (see --help)\n", o);
-                return -1;
-            }
         } else if (o[0] == '-' && o[1]) {
             fprintf(stderr, "gilsim-view: unknown option %s (see --help)\n", o);
             return -1;
