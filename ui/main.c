@@ -354,7 +354,10 @@ static const char *renderer_name(SDL_Renderer *r)
     return SDL_GetRendererInfo(r, &info) == 0 ? info.name : "?";
 }
 
-static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_start)
+/* Starts SDL's video, preferring the software renderer; a display that is
+ * SDL's offscreen or dummy driver, unless asked for by name, is no display.
+ * 0, or GS_EXIT_IO with the reason printed (SDL is then shut down). */
+static int open_display(const args_t *a, const struct timespec *t_start)
 {
     SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
     /* The lanes are drawn into our own pixel buffer, so the software renderer
@@ -384,39 +387,87 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
     }
     if (a->timing)
         fprintf(stderr, "gilsim-view: video initialised %.1f ms after start\n", ms_since(t_start));
+    return 0;
+}
+
+/* Opens the window (nine tenths of the usable display, at least 640x480)
+ * and its renderer into *win and *r. 0, or GS_EXIT_IO with the reason
+ * printed (SDL is then shut down). */
+static int open_window(const args_t *a, const struct timespec *t_start, SDL_Window **win,
+                       SDL_Renderer **r)
+{
     SDL_EventState(SDL_DROPFILE, SDL_ENABLE);
     SDL_Rect disp = {0, 0, 1600, 900};
     SDL_GetDisplayUsableBounds(0, &disp);
     int ww = disp.w * 9 / 10, wh = disp.h * 9 / 10;
-    SDL_Window *win = SDL_CreateWindow("gilsim-view", SDL_WINDOWPOS_CENTERED,
-                                       SDL_WINDOWPOS_CENTERED, ww > 640 ? ww : 640,
-                                       wh > 480 ? wh : 480,
-                                       SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
-    SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, 0) : NULL;
-    if (!r) {
+    *win = SDL_CreateWindow("gilsim-view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                            ww > 640 ? ww : 640, wh > 480 ? wh : 480,
+                            SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    *r = *win ? SDL_CreateRenderer(*win, -1, 0) : NULL;
+    if (!*r) {
         fprintf(stderr, "gilsim-view: cannot open a window: %s\n", SDL_GetError());
-        if (win)
-            SDL_DestroyWindow(win);
+        if (*win)
+            SDL_DestroyWindow(*win);
         SDL_Quit();
         return GS_EXIT_IO;
     }
     if (a->timing)
         fprintf(stderr, "gilsim-view: window and renderer (%s) %.1f ms after start\n",
-                renderer_name(r), ms_since(t_start));
+                renderer_name(*r), ms_since(t_start));
+    return 0;
+}
+
+/* Waits for events (not at all when dirty; else up to 10 ms while playing,
+ * 50 ms while a load runs in the background, 100 ms otherwise) and hands
+ * each to the view. True if one changed what is shown. */
+static bool handle_events(gv_view_t *v, bool dirty)
+{
+    SDL_Event e;
+    bool changed = false;
+    int timeout = v->playing ? 10 : gv_bg_busy(v) ? 50 : 100; /* progress: 10/s */
+    if (SDL_WaitEventTimeout(&e, dirty ? 0 : timeout)) {
+        do {
+            if (gv_view_event(v, &e))
+                changed = true;
+            if (e.type == SDL_DROPFILE)
+                SDL_free(e.drop.file);
+        } while (SDL_PollEvent(&e));
+    }
+    return changed;
+}
+
+/* Draws one frame at the window's pixel size and shows it, taking a
+ * screenshot if one was asked for. 0 with *again true when the frame must
+ * be drawn again at once, or GS_EXIT_IO with the reason printed. */
+static int draw_frame(gv_view_t *v, SDL_Window *win, SDL_Renderer *r, bool *again)
+{
+    int w, h, pw, ph;
+    SDL_GetWindowSize(win, &w, &h);
+    SDL_GetRendererOutputSize(r, &pw, &ph);
+    v->px_per_pt = w > 0 ? (float)pw / (float)w : 1.0f;
+    if (gv_view_draw(v, r, pw, ph) != 0) {
+        fprintf(stderr, "gilsim-view: %s\n", v->font_err);
+        return GS_EXIT_IO;
+    }
+    /* after a screenshot, draw again at once: the notice says where it went */
+    bool shot = v->want_screenshot && gv_view_screenshot(v, r, pw, ph);
+    SDL_RenderPresent(r);
+    *again = shot;
+    return 0;
+}
+
+/* The event loop until the view quits (Q, closing the window, or
+ * --quit-after): applies --at/--range/--select once a background first load
+ * ends, redraws when something changed. The exit status. */
+static int event_loop(const args_t *a, gv_view_t *v, SDL_Window *win, SDL_Renderer *r,
+                      const struct timespec *t_start)
+{
     int rc = 0;
     bool dirty = true, first = true, applied = v->n_runs > 0;
     uint32_t first_ms = 0;
     while (!v->quit) {
-        SDL_Event e;
-        int timeout = v->playing ? 10 : gv_bg_busy(v) ? 50 : 100; /* progress: 10/s */
-        if (SDL_WaitEventTimeout(&e, dirty ? 0 : timeout)) {
-            do {
-                if (gv_view_event(v, &e))
-                    dirty = true;
-                if (e.type == SDL_DROPFILE)
-                    SDL_free(e.drop.file);
-            } while (SDL_PollEvent(&e));
-        }
+        if (handle_events(v, dirty))
+            dirty = true;
         uint32_t now = SDL_GetTicks();
         if (gv_view_tick(v, now))
             dirty = true;
@@ -437,19 +488,8 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
             v->quit = true;
         if (!dirty)
             continue;
-        int w, h, pw, ph;
-        SDL_GetWindowSize(win, &w, &h);
-        SDL_GetRendererOutputSize(r, &pw, &ph);
-        v->px_per_pt = w > 0 ? (float)pw / (float)w : 1.0f;
-        if (gv_view_draw(v, r, pw, ph) != 0) {
-            fprintf(stderr, "gilsim-view: %s\n", v->font_err);
-            rc = GS_EXIT_IO;
+        if ((rc = draw_frame(v, win, r, &dirty)) != 0)
             break;
-        }
-        /* after a screenshot, draw again at once: the notice says where it went */
-        bool shot = v->want_screenshot && gv_view_screenshot(v, r, pw, ph);
-        SDL_RenderPresent(r);
-        dirty = shot;
         if (first) {
             first = false;
             first_ms = SDL_GetTicks();
@@ -458,6 +498,21 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
                         ms_since(t_start));
         }
     }
+    return rc;
+}
+
+/* The window mode: opens the display and the window, runs the event loop,
+ * then stops a background load and tears everything down. The exit status. */
+static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_start)
+{
+    SDL_Window *win = NULL;
+    SDL_Renderer *r = NULL;
+    int rc = open_display(a, t_start);
+    if (rc == 0)
+        rc = open_window(a, t_start, &win, &r);
+    if (rc != 0)
+        return rc;
+    rc = event_loop(a, v, win, r, t_start);
     /* Q during a long run: it stops at its next event; a file still being
      * read is left to the process's exit */
     gv_bg_stop(v, 1000);
