@@ -70,6 +70,105 @@ static int parse_size(const char *s, int *w, int *h)
     return 0;
 }
 
+/* --compare or --compare=K=V...: sets a->compare and, when given, B's
+ * settings. val is the next argument (or NULL); *takes says whether it was
+ * used as the spec. 0, or -1 with the reason printed. */
+static int compare_option(const char *o, const char *val, args_t *a, gv_view_t *v, bool *takes)
+{
+    /* --compare alone: B has the other GIL model; --compare K=V[,K=V]
+     * (or --compare=K=V...): B is the file with those settings */
+    a->compare = true;
+    const char *spec = o[9] == '=' ? o + 10 : (val && strchr(val, '=') && val[0] != '-') ? val : NULL;
+    *takes = spec == val && spec != NULL;
+    if (spec && gv_view_set_compare_spec(v, spec) != 0) {
+        fprintf(stderr, "gilsim-view: --compare %s: expected KEY=VALUE[,KEY=VALUE...], e.g. "
+                        "python.switch_interval=1ms,machine.cores=8\n", spec);
+        return -1;
+    }
+    return 0;
+}
+
+/* The options that change the view itself (--memory-budget, --colour,
+ * --set) with their value val. 1 if o is none of them, else 0, or -1 with
+ * the reason printed. */
+static int view_option(const char *o, const char *val, gv_view_t *v)
+{
+    if (strcmp(o, "--memory-budget") == 0) {
+        /* as gilsim run and sweep read it */
+        if (gs_parse_bytes(val, &v->memory_budget) != 0 || v->memory_budget < 1024 * 1024) {
+            fprintf(stderr, "gilsim-view: --memory-budget wants a size of at least 1M, "
+                            "a whole number with K, M, G or T (e.g. 512M, 4G), got '%s'\n",
+                    val);
+            return -1;
+        }
+    } else if (strcmp(o, "--colour") == 0 || strcmp(o, "--color") == 0) {
+        if (strcmp(val, "thread") != 0 && strcmp(val, "state") != 0) {
+            fprintf(stderr, "gilsim-view: %s %s: expected thread or state\n", o, val);
+            return -1;
+        }
+        v->color_by_thread = strcmp(val, "thread") == 0;
+    } else if (strcmp(o, "--set") == 0) {
+        if (gv_view_add_set(v, val) != 0) {
+            fprintf(stderr, "gilsim-view: --set %s: expected KEY=VALUE, e.g. "
+                            "python.switch_interval=1ms (at most %d)\n", val, GV_MAX_SET);
+            return -1;
+        }
+    } else
+        return 1;
+    return 0;
+}
+
+/* An option "--NAME" that takes a value: val, the next argument (NULL if
+ * there is none), goes into a or v. 0, or -1 with the reason printed (no
+ * value, a bad value, or an unknown option). */
+static int value_option(const char *o, const char *val, args_t *a, gv_view_t *v)
+{
+    if (!val) {
+        fprintf(stderr, "gilsim-view: %s needs a value (see --help)\n", o);
+        return -1;
+    }
+    char *end;
+    if (strcmp(o, "--render") == 0)
+        a->render = val;
+    else if (strcmp(o, "--size") == 0) {
+        if (parse_size(val, &a->w, &a->h) != 0) {
+            fprintf(stderr, "gilsim-view: --size %s: expected WxH between 320x240 and "
+                            "16384x16384, e.g. 1920x1080\n", val);
+            return -1;
+        }
+    } else if (strcmp(o, "--at") == 0)
+        a->at = val;
+    else if (strcmp(o, "--range") == 0)
+        a->range = val;
+    else if (strcmp(o, "--select") == 0)
+        a->select = val;
+    else if (strcmp(o, "--compare-with") == 0)
+        a->compare_with = val;
+    else if (strcmp(o, "--text-scale") == 0) {
+        a->text_scale = strtod(val, &end);
+        if (*end || a->text_scale < 0.5 || a->text_scale > 4) {
+            fprintf(stderr, "gilsim-view: --text-scale %s: expected a number from 0.5 "
+                            "to 4\n", val);
+            return -1;
+        }
+    } else if (strcmp(o, "--quit-after") == 0) {
+        a->quit_after_ms = strtol(val, &end, 10);
+        if (*end || a->quit_after_ms < 0) {
+            fprintf(stderr, "gilsim-view: --quit-after %s: expected milliseconds\n", val);
+            return -1;
+        }
+    } else {
+        int rc = view_option(o, val, v);
+        if (rc <= 0)
+            return rc;
+        fprintf(stderr, "gilsim-view: unknown option %s (see --help)\n", o);
+        return -1;
+    }
+    return 0;
+}
+
+/* The command line into a (defaults first) and v; --help and --version
+ * print and exit 0. 0, or -1 with the reason printed. */
 static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
 {
     memset(a, 0, sizeof *a);
@@ -88,16 +187,8 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
             printf("gilsim-view %s\n", GS_VERSION);
             exit(0);
         } else if (strcmp(o, "--compare") == 0 || strncmp(o, "--compare=", 10) == 0) {
-            /* --compare alone: B has the other GIL model; --compare K=V[,K=V]
-             * (or --compare=K=V...): B is the file with those settings */
-            a->compare = true;
-            const char *spec = o[9] == '=' ? o + 10 : (val && strchr(val, '=') && val[0] != '-') ? val : NULL;
-            takes = spec == val && spec != NULL;
-            if (spec && gv_view_set_compare_spec(v, spec) != 0) {
-                fprintf(stderr, "gilsim-view: --compare %s: expected KEY=VALUE[,KEY=VALUE...], e.g. "
-                                "python.switch_interval=1ms,machine.cores=8\n", spec);
+            if (compare_option(o, val, a, v, &takes) != 0)
                 return -1;
-            }
         } else if (strcmp(o, "--timing") == 0) {
             a->timing = true;
             takes = false;
@@ -105,68 +196,8 @@ static int parse_args(int argc, char **argv, args_t *a, gv_view_t *v)
             a->replay = true;
             takes = false;
         } else if (o[0] == '-' && o[1] == '-') {
-            if (!val) {
-                fprintf(stderr, "gilsim-view: %s needs a value (see --help)\n", o);
+            if (value_option(o, val, a, v) != 0)
                 return -1;
-            }
-            if (strcmp(o, "--render") == 0)
-                a->render = val;
-            else if (strcmp(o, "--size") == 0) {
-                if (parse_size(val, &a->w, &a->h) != 0) {
-                    fprintf(stderr, "gilsim-view: --size %s: expected WxH between 320x240 and "
-                                    "16384x16384, e.g. 1920x1080\n", val);
-                    return -1;
-                }
-            } else if (strcmp(o, "--at") == 0)
-                a->at = val;
-            else if (strcmp(o, "--range") == 0)
-                a->range = val;
-            else if (strcmp(o, "--select") == 0)
-                a->select = val;
-            else if (strcmp(o, "--compare-with") == 0)
-                a->compare_with = val;
-            else if (strcmp(o, "--memory-budget") == 0) {
-                /* as gilsim run and sweep read it */
-                if (gs_parse_bytes(val, &v->memory_budget) != 0 ||
-                    v->memory_budget < 1024 * 1024) {
-                    fprintf(stderr, "gilsim-view: --memory-budget wants a size of at least 1M, "
-                                    "a whole number with K, M, G or T (e.g. 512M, 4G), got '%s'\n",
-                            val);
-                    return -1;
-                }
-            }
-            else if (strcmp(o, "--colour") == 0 || strcmp(o, "--color") == 0) {
-                if (strcmp(val, "thread") != 0 && strcmp(val, "state") != 0) {
-                    fprintf(stderr, "gilsim-view: %s %s: expected thread or state\n", o, val);
-                    return -1;
-                }
-                v->color_by_thread = strcmp(val, "thread") == 0;
-            }
-            else if (strcmp(o, "--set") == 0) {
-                if (gv_view_add_set(v, val) != 0) {
-                    fprintf(stderr, "gilsim-view: --set %s: expected KEY=VALUE, e.g. "
-                                    "python.switch_interval=1ms (at most %d)\n", val, GV_MAX_SET);
-                    return -1;
-                }
-            } else if (strcmp(o, "--text-scale") == 0) {
-                char *end;
-                a->text_scale = strtod(val, &end);
-                if (*end || a->text_scale < 0.5 || a->text_scale > 4) {
-                    fprintf(stderr, "gilsim-view: --text-scale %s: expected a number from 0.5 "
-                                    "to 4\n", val);
-                    return -1;
-                }
-            } else if (strcmp(o, "--quit-after") == 0) {
-                char *end;
-                a->quit_after_ms = strtol(val, &end, 10);
-                if (*end || a->quit_after_ms < 0) {
-                    fprintf(stderr, "gilsim-view: --quit-after %s: expected milliseconds\n", val);
-                    return -1;
-                }
-            } else {
-                fprintf(stderr, "gilsim-view: unknown option %s (see --help)\n", o);
-                return -1;
-            }
         } else if (o[0] == '-' && o[1]) {
             fprintf(stderr, "gilsim-view: unknown option %s (see --help)\n", o);
             return -1;
@@ -323,7 +354,10 @@ static const char *renderer_name(SDL_Renderer *r)
     return SDL_GetRendererInfo(r, &info) == 0 ? info.name : "?";
 }
 
-static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_start)
+/* Starts SDL's video, preferring the software renderer; a display that is
+ * SDL's offscreen or dummy driver, unless asked for by name, is no display.
+ * 0, or GS_EXIT_IO with the reason printed (SDL is then shut down). */
+static int open_display(const args_t *a, const struct timespec *t_start)
 {
     SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
     /* The lanes are drawn into our own pixel buffer, so the software renderer
@@ -353,39 +387,87 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
     }
     if (a->timing)
         fprintf(stderr, "gilsim-view: video initialised %.1f ms after start\n", ms_since(t_start));
+    return 0;
+}
+
+/* Opens the window (nine tenths of the usable display, at least 640x480)
+ * and its renderer into *win and *r. 0, or GS_EXIT_IO with the reason
+ * printed (SDL is then shut down). */
+static int open_window(const args_t *a, const struct timespec *t_start, SDL_Window **win,
+                       SDL_Renderer **r)
+{
     SDL_EventState(SDL_DROPFILE, SDL_ENABLE);
     SDL_Rect disp = {0, 0, 1600, 900};
     SDL_GetDisplayUsableBounds(0, &disp);
     int ww = disp.w * 9 / 10, wh = disp.h * 9 / 10;
-    SDL_Window *win = SDL_CreateWindow("gilsim-view", SDL_WINDOWPOS_CENTERED,
-                                       SDL_WINDOWPOS_CENTERED, ww > 640 ? ww : 640,
-                                       wh > 480 ? wh : 480,
-                                       SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
-    SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, 0) : NULL;
-    if (!r) {
+    *win = SDL_CreateWindow("gilsim-view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                            ww > 640 ? ww : 640, wh > 480 ? wh : 480,
+                            SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    *r = *win ? SDL_CreateRenderer(*win, -1, 0) : NULL;
+    if (!*r) {
         fprintf(stderr, "gilsim-view: cannot open a window: %s\n", SDL_GetError());
-        if (win)
-            SDL_DestroyWindow(win);
+        if (*win)
+            SDL_DestroyWindow(*win);
         SDL_Quit();
         return GS_EXIT_IO;
     }
     if (a->timing)
         fprintf(stderr, "gilsim-view: window and renderer (%s) %.1f ms after start\n",
-                renderer_name(r), ms_since(t_start));
+                renderer_name(*r), ms_since(t_start));
+    return 0;
+}
+
+/* Waits for events (not at all when dirty; else up to 10 ms while playing,
+ * 50 ms while a load runs in the background, 100 ms otherwise) and hands
+ * each to the view. True if one changed what is shown. */
+static bool handle_events(gv_view_t *v, bool dirty)
+{
+    SDL_Event e;
+    bool changed = false;
+    int timeout = v->playing ? 10 : gv_bg_busy(v) ? 50 : 100; /* progress: 10/s */
+    if (SDL_WaitEventTimeout(&e, dirty ? 0 : timeout)) {
+        do {
+            if (gv_view_event(v, &e))
+                changed = true;
+            if (e.type == SDL_DROPFILE)
+                SDL_free(e.drop.file);
+        } while (SDL_PollEvent(&e));
+    }
+    return changed;
+}
+
+/* Draws one frame at the window's pixel size and shows it, taking a
+ * screenshot if one was asked for. 0 with *again true when the frame must
+ * be drawn again at once, or GS_EXIT_IO with the reason printed. */
+static int draw_frame(gv_view_t *v, SDL_Window *win, SDL_Renderer *r, bool *again)
+{
+    int w, h, pw, ph;
+    SDL_GetWindowSize(win, &w, &h);
+    SDL_GetRendererOutputSize(r, &pw, &ph);
+    v->px_per_pt = w > 0 ? (float)pw / (float)w : 1.0f;
+    if (gv_view_draw(v, r, pw, ph) != 0) {
+        fprintf(stderr, "gilsim-view: %s\n", v->font_err);
+        return GS_EXIT_IO;
+    }
+    /* after a screenshot, draw again at once: the notice says where it went */
+    bool shot = v->want_screenshot && gv_view_screenshot(v, r, pw, ph);
+    SDL_RenderPresent(r);
+    *again = shot;
+    return 0;
+}
+
+/* The event loop until the view quits (Q, closing the window, or
+ * --quit-after): applies --at/--range/--select once a background first load
+ * ends, redraws when something changed. The exit status. */
+static int event_loop(const args_t *a, gv_view_t *v, SDL_Window *win, SDL_Renderer *r,
+                      const struct timespec *t_start)
+{
     int rc = 0;
     bool dirty = true, first = true, applied = v->n_runs > 0;
     uint32_t first_ms = 0;
     while (!v->quit) {
-        SDL_Event e;
-        int timeout = v->playing ? 10 : gv_bg_busy(v) ? 50 : 100; /* progress: 10/s */
-        if (SDL_WaitEventTimeout(&e, dirty ? 0 : timeout)) {
-            do {
-                if (gv_view_event(v, &e))
-                    dirty = true;
-                if (e.type == SDL_DROPFILE)
-                    SDL_free(e.drop.file);
-            } while (SDL_PollEvent(&e));
-        }
+        if (handle_events(v, dirty))
+            dirty = true;
         uint32_t now = SDL_GetTicks();
         if (gv_view_tick(v, now))
             dirty = true;
@@ -406,19 +488,8 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
             v->quit = true;
         if (!dirty)
             continue;
-        int w, h, pw, ph;
-        SDL_GetWindowSize(win, &w, &h);
-        SDL_GetRendererOutputSize(r, &pw, &ph);
-        v->px_per_pt = w > 0 ? (float)pw / (float)w : 1.0f;
-        if (gv_view_draw(v, r, pw, ph) != 0) {
-            fprintf(stderr, "gilsim-view: %s\n", v->font_err);
-            rc = GS_EXIT_IO;
+        if ((rc = draw_frame(v, win, r, &dirty)) != 0)
             break;
-        }
-        /* after a screenshot, draw again at once: the notice says where it went */
-        bool shot = v->want_screenshot && gv_view_screenshot(v, r, pw, ph);
-        SDL_RenderPresent(r);
-        dirty = shot;
         if (first) {
             first = false;
             first_ms = SDL_GetTicks();
@@ -427,6 +498,21 @@ static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_s
                         ms_since(t_start));
         }
     }
+    return rc;
+}
+
+/* The window mode: opens the display and the window, runs the event loop,
+ * then stops a background load and tears everything down. The exit status. */
+static int window_loop(const args_t *a, gv_view_t *v, const struct timespec *t_start)
+{
+    SDL_Window *win = NULL;
+    SDL_Renderer *r = NULL;
+    int rc = open_display(a, t_start);
+    if (rc == 0)
+        rc = open_window(a, t_start, &win, &r);
+    if (rc != 0)
+        return rc;
+    rc = event_loop(a, v, win, r, t_start);
     /* Q during a long run: it stops at its next event; a file still being
      * read is left to the process's exit */
     gv_bg_stop(v, 1000);

@@ -165,13 +165,11 @@ static uint32_t bar_color(const gv_view_t *v, const gs_interval_t *iv)
     return gs_state_color((gs_state_t)iv->state);
 }
 
-static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
+/* The "core N" rows: who runs on each core at the playhead, or "not
+ * recorded" for a recording, whose scheduler was not read. */
+static void core_rows(pen_t *p, const gs_trace_t *t, int64_t at)
 {
     char k[160], val[64];
-    int nt = gs_trace_n_threads(t);
-    waiter_t *w = malloc((size_t)(nt ? nt : 1) * sizeof *w);
-    if (!w)
-        return;
     if (!(gs_trace_facts(t) & GS_FACT_CORES)) /* a recording: the scheduler was not read */
         kv(p, 0, "cores", "not recorded");
     for (int c = 0; (gs_trace_facts(t) & GS_FACT_CORES) && c < gs_trace_n_cores(t); c++) {
@@ -183,10 +181,18 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
             snprintf(val, sizeof val, "idle");
         kv(p, iv ? bar_color(p->v, iv) : 0, k, val);
     }
-    /* One pass over the threads: how many each process has, and the GIL
-     * waiters grouped by process (a counting sort, in thread order), so the
-     * panel costs O(threads + processes), not their product (issue 18). */
-    int np = gs_trace_n_processes(t), n_gils = 0;
+}
+
+/* The rows of each process's GIL: its holder, its drop request and its
+ * waiters (sorted into w, which has room for every thread). One pass over
+ * the threads: how many each process has, and the GIL waiters grouped by
+ * process (a counting sort, in thread order), so the panel costs
+ * O(threads + processes), not their product (issue 18). 0, or -1 when out
+ * of memory (nothing drawn then). */
+static int gil_rows(pen_t *p, const gs_trace_t *t, int64_t at, waiter_t *w)
+{
+    char k[160];
+    int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t), n_gils = 0, rc = -1;
     int *first = calloc((size_t)np + 2, sizeof *first), *n_thr = calloc((size_t)np + 1, sizeof *n_thr);
     waiter_t *gw = malloc((size_t)(nt ? nt : 1) * sizeof *gw);
     if (!first || !n_thr || !gw)
@@ -228,7 +234,29 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
         heading(p, k);
         list(p, t, w, n, at, false);
     }
-    int n = 0, nb = 0;
+    rc = 0;
+out:
+    free(first);
+    free(n_thr);
+    free(gw);
+    return rc;
+}
+
+/* True for the states listed under "Blocked": waiting on I/O, a sleep, a
+ * lock, an event, a queue or a join. */
+static bool blocked_state(int state)
+{
+    return state == GS_ST_IO || state == GS_ST_SLEEP || state == GS_ST_WAIT_LOCK ||
+           state == GS_ST_WAIT_EVENT || state == GS_ST_WAIT_QUEUE || state == GS_ST_WAIT_JOIN;
+}
+
+/* The "Ready, waiting for a core" list, then the "Blocked" one: the threads
+ * in those states at the playhead, oldest first (w has room for every
+ * thread). */
+static void ready_and_blocked_rows(pen_t *p, const gs_trace_t *t, int64_t at, waiter_t *w)
+{
+    char k[160];
+    int nt = gs_trace_n_threads(t), n = 0, nb = 0;
     for (int th = 0; th < nt; th++) {
         const gs_interval_t *x = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
         if (x && x->state == GS_ST_READY)
@@ -240,20 +268,28 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
     list(p, t, w, n, at, false);
     for (int th = 0; th < nt; th++) {
         const gs_interval_t *x = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
-        if (x && (x->state == GS_ST_IO || x->state == GS_ST_SLEEP || x->state == GS_ST_WAIT_LOCK ||
-                  x->state == GS_ST_WAIT_EVENT || x->state == GS_ST_WAIT_QUEUE ||
-                  x->state == GS_ST_WAIT_JOIN))
+        if (x && blocked_state(x->state))
             w[nb++] = (waiter_t){th, x->start_ns, x};
     }
     qsort(w, (size_t)nb, sizeof *w, by_since);
     snprintf(k, sizeof k, "Blocked (%d)", nb);
     heading(p, k);
     list(p, t, w, nb, at, true);
-    sync_rows(p, t, at);
-out:
-    free(first);
-    free(n_thr);
-    free(gw);
+}
+
+/* The queues section of the panel at time at: the cores, each GIL with its
+ * waiters, the ready and blocked threads, then the sync objects. */
+static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
+{
+    int nt = gs_trace_n_threads(t);
+    waiter_t *w = malloc((size_t)(nt ? nt : 1) * sizeof *w);
+    if (!w)
+        return;
+    core_rows(p, t, at);
+    if (gil_rows(p, t, at, w) == 0) {
+        ready_and_blocked_rows(p, t, at, w);
+        sync_rows(p, t, at);
+    }
     free(w);
 }
 
