@@ -255,16 +255,21 @@ static void describe_recording_approx(sbuf_t *b, const gsr_recording_t *r,
                                       const fscenario_t *f, int64_t inferred)
 {
     if (f->n_scaled)
-        sb_printf(b, " the Python work and C calls of %d threads are shortened by the time "
+        sb_printf(b, " the Python work and C calls of %d thread%s %s shortened by the time "
                      "without a core their own program's threads caused (the model adds "
-                     "it);", f->n_scaled);
+                     "it);", f->n_scaled, f->n_scaled == 1 ? "" : "s",
+                  f->n_scaled == 1 ? "is" : "are");
     if (f->n_kept_load)
-        sb_printf(b, " %d threads keep in their durations the time other programs took their "
+        sb_printf(b, " %d thread%s in %s durations the time other programs took %s "
                      "core (a replay is the run on the machine as it was; --raw-cpu keeps "
-                     "every measured duration);", f->n_kept_load);
+                     "every measured duration);", f->n_kept_load,
+                  f->n_kept_load == 1 ? " keeps" : "s keep", f->n_kept_load == 1 ? "its" : "their",
+                  f->n_kept_load == 1 ? "its" : "their");
     if (r->threads_not_from_threading)
-        sb_printf(b, " %d threads were not started by threading (their calls are unnamed);",
-                  r->threads_not_from_threading);
+        sb_printf(b, " %d thread%s not started by threading (%s calls are unnamed);",
+                  r->threads_not_from_threading,
+                  r->threads_not_from_threading == 1 ? " was" : "s were",
+                  r->threads_not_from_threading == 1 ? "its" : "their");
     if (!r->calls_all)
         sb_printf(b, " C code that keeps the GIL is named only with --calls all: %" PRId64
                      " such calls were inferred where a drop request went unanswered for 1 ms "
