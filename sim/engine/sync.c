@@ -204,13 +204,17 @@ static bool lock_try(gs_engine_t *e, gs_thr_t *t, int i)
     return false;
 }
 
+/* Tries again as it is about to block, the first time too: between the
+ * failed try (GIL held) and here the thread dropped the GIL, and a release
+ * that came then woke nobody, since it was not yet a waiter. CPython's
+ * acquire blocks on the lock's own semaphore, which keeps such a release,
+ * so it would get the lock at once; without this try the model lost it (a
+ * lock ping-pong deadlocked: "ping holds lock 'a' and waits for lock 'a'"). */
 static step_res_t step_lock_wait(gs_engine_t *e, gs_thr_t *t, int i)
 {
-    if (t->in_wait) {
-        t->in_wait = false;
-        if (lock_try(e, t, i))
-            return STEP_NEXT;
-    }
+    t->in_wait = false;
+    if (lock_try(e, t, i))
+        return STEP_NEXT;
     block_on(e, t, &e->locks[i].waiters, BLK_LOCK, i);
     gs__sync_cycle(e, t);
     return STEP_WAIT;
