@@ -447,6 +447,81 @@ START_TEST(test_sync_queue_loses_no_wakeup_on_any_core_count_or_policy)
 }
 END_TEST
 
+/* queue.Queue with its mutex (docs/model.md, "queue.Queue"): the same
+ * wake-up property as above when put and get run their Python holding the
+ * queue's mutex, which a forced GIL switch can leave held. */
+START_TEST(test_sync_queue_with_mutex_loses_no_wakeup)
+{
+    for (int cores = 1; cores <= 2; cores++)
+        for (int pol = GS_POLICY_FIFO; pol <= GS_POLICY_EEVDF; pol++)
+            for (uint64_t seed = 1; seed <= 3; seed++) {
+                gs_model_t *m = tu_model(cores, (gs_policy_t)pol, GS_GIL_CPYTHON3);
+                m->seed = seed;
+                int q = gs_model_add_queue(m, "q", 8);
+                m->queues[q].put_ns = US(3);
+                m->queues[q].get_ns = US(2);
+                tu_thread(m, "producer", 1, tu_repeat(1000, 1, tu_sync(GS_OP_PUT, q)));
+                for (int c = 0; c < 2; c++)
+                    tu_thread(m, c ? "consumer2" : "consumer1", 1,
+                              tu_repeat(500, 2, tu_sync(GS_OP_GET, q), tu_cpu(US(8))));
+                gs_trace_t *t = tu_run(m, NULL);
+                ck_assert_msg(gs_trace_outcome(t) == GS_OUT_DONE,
+                              "%d core(s), policy %d, seed %d: %s", cores, pol, (int)seed,
+                              gs_trace_message(t));
+                gs_trace_free(t);
+                gs_model_free(m);
+            }
+}
+END_TEST
+
+/* One producer putting in a loop holds the mutex nearly all its time, so a
+ * forced switch away from it leaves the mutex held and each consumer that
+ * then gets the GIL blocks on it: a block, a GIL hand-off, a new wait for
+ * the GIL. The same work takes far longer than with the op one instant
+ * (no mutex), whose run is the GIL's busy time. (That it falls from 2
+ * consumers to 3, as on CPython 3.11, depends on the machine's timings:
+ * docs/validation.md.) */
+static int64_t queue_makespan(int consumers, bool mutex)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->processes[0].python.switch_interval_ns = MS(5);
+    m->machine.wakeup_latency_ns = US(20);
+    int q = gs_model_add_queue(m, "q", 0);
+    int64_t put = 500, get = 500, work = US(3);
+    if (mutex) {
+        m->queues[q].put_ns = put;
+        m->queues[q].get_ns = get;
+    }
+    int n = 20000;
+    tu_thread(m, "producer", 1,
+              mutex ? tu_repeat(n, 1, tu_sync(GS_OP_PUT, q))
+                    : tu_repeat(n, 2, tu_cpu(put), tu_sync(GS_OP_PUT, q)));
+    for (int c = 0; c < consumers; c++)
+        tu_thread(m, "consumer", 1,
+                  tu_repeat(n / consumers, 2, tu_sync(GS_OP_GET, q),
+                            tu_cpu(mutex ? work : get + work)));
+    gs_trace_t *t = tu_run(m, NULL);
+    ck_assert_int_eq(gs_trace_outcome(t), GS_OUT_DONE);
+    int64_t end = 0;
+    for (int i = 0; i <= consumers; i++)
+        if (tu_finish(t, i) > end)
+            end = tu_finish(t, i);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return end;
+}
+
+START_TEST(test_sync_queue_mutex_held_across_a_forced_switch_costs_consumers)
+{
+    for (int k = 2; k <= 3; k++) {
+        int64_t with = queue_makespan(k, true), without = queue_makespan(k, false);
+        ck_assert_msg(with > without * 3 / 2, "%d consumers: %lld ns with the mutex, %lld without",
+                      k, (long long)with, (long long)without);
+        ck_assert_int_lt(without, MS(82)); /* 20000 x 4 us of Python: no hand-off lost */
+    }
+}
+END_TEST
+
 START_TEST(test_sync_event_wakes_every_waiter_and_join_waits)
 {
     gs_model_t *m = tu_model(4, GS_POLICY_CFS, GS_GIL_CPYTHON3);
@@ -712,6 +787,8 @@ static Suite *models_suite(void)
     tcase_add_test(tc, test_sync_any_thread_may_release_a_lock_but_not_an_rlock);
     tcase_add_test(tc, test_sync_queue_never_exceeds_maxsize);
     tcase_add_test(tc, test_sync_queue_loses_no_wakeup_on_any_core_count_or_policy);
+    tcase_add_test(tc, test_sync_queue_with_mutex_loses_no_wakeup);
+    tcase_add_test(tc, test_sync_queue_mutex_held_across_a_forced_switch_costs_consumers);
     tcase_add_test(tc, test_sync_event_wakes_every_waiter_and_join_waits);
     tcase_add_test(tc, test_sync_start_of_a_gil_keeper_costs_the_starter_a_switch_interval);
     tcase_add_test(tc, test_sync_start_beside_a_gil_keeper_waits_for_the_new_thread_within_bounds);

@@ -43,6 +43,15 @@ static const micro_t P_EVC[] = {M_GIL, M_EV_CLEAR, M_END};
 /* queue.Queue waits on a Condition: after a wake-up it re-checks with the
  * GIL held, and waits again if it lost the race (M_Q_WAIT jumps back). */
 static const micro_t P_Q[] = {M_GIL, M_Q_TRY, M_DROP, M_Q_WAIT, M_GIL, M_Q_TRY, M_END};
+/* A queue whose put/get has its Python (put_ns/get_ns) is queue.Queue as
+ * Lib/queue.py writes it: `with self.not_empty:` takes the queue's mutex, a
+ * Lock (blocking on it drops the GIL, P_ACQ); the op's Python runs holding
+ * it, so a forced GIL switch can leave it held; `not_empty.wait()` releases
+ * it and blocks on its waiter lock; the notify (waiter.release(), a futex
+ * wake the notifier pays) wakes one waiter, which takes the GIL and then the
+ * mutex again before it re-checks (Lib/threading.py Condition.wait). */
+static const micro_t P_QM[] = {M_GIL, M_QM_LOCK, M_DROP, M_QM_WAIT, M_GIL, M_QM_OP,
+                               M_QM_TRY, M_DROP, M_Q_WAIT, M_GIL, M_QM_AGAIN, M_END};
 /* Thread.start: create the OS thread (C code holding the GIL), then
  * `self._started.wait()`: drop the GIL, block until the new thread has held
  * it and set the event, take the GIL back (sync.c step_start_wait). */
@@ -51,7 +60,7 @@ static const micro_t P_JOIN[] = {M_GIL, M_JOIN_CHECK, M_DROP, M_JOIN_WAIT, M_GIL
 static const micro_t P_EXIT[] = {M_EXIT, M_END};
 static const micro_t P_FT[] = {M_GIL, M_FT, M_EXEC, M_END};
 
-static const micro_t *req_prog(const gs_req_t *r)
+static const micro_t *req_prog(const gs_model_t *m, const gs_req_t *r)
 {
     switch (r->kind) {
     case RQ_BOOT:
@@ -74,8 +83,10 @@ static const micro_t *req_prog(const gs_req_t *r)
     case RQ_EV_CLEAR:
         return P_EVC;
     case RQ_PUT:
-    case RQ_GET:
-        return P_Q;
+    case RQ_GET: {
+        const gs_sync_spec_t *q = &m->queues[r->target];
+        return (r->kind == RQ_PUT ? q->put_ns : q->get_ns) > 0 ? P_QM : P_Q;
+    }
     case RQ_START:
         return P_START;
     case RQ_JOIN:
@@ -200,6 +211,13 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
         case M_EXEC:
             r = step_exec(e, t);
             break;
+        case M_QM_OP: {
+            /* the Python of put/get, once: after a wait only the re-check */
+            const gs_sync_spec_t *q = &e->m->queues[t->req.target];
+            t->req.ns = t->req.q_waited ? 0 : t->req.kind == RQ_PUT ? q->put_ns : q->get_ns;
+            r = step_exec(e, t);
+            break;
+        }
         case M_BLOCK:
             r = step_block(e, t);
             break;
@@ -250,7 +268,7 @@ void gs__go_on(gs_engine_t *e, gs_thr_t *t)
 
 void gs__submit(gs_engine_t *e, gs_thr_t *t)
 {
-    t->req.prog = req_prog(&t->req);
+    t->req.prog = req_prog(e->m, &t->req);
     t->req.pc = 0;
     e->n_events++; /* a request counts against max_events: zero-time loops end */
     advance(e, t);
@@ -417,6 +435,7 @@ static void engine_free(gs_engine_t *e)
         for (int i = 0; i < e->m->n_queues; i++) {
             gs__waitq_free(&e->queues[i].putters);
             gs__waitq_free(&e->queues[i].getters);
+            gs__waitq_free(&e->queues[i].mutex_waiters);
         }
     gs__ft_destroy(e);
     free(e->joiners);

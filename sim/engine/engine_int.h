@@ -170,6 +170,11 @@ typedef enum micro {
     M_EV_CLEAR,
     M_Q_TRY,      /* put or get if possible */
     M_Q_WAIT,
+    M_QM_LOCK,    /* queue with a mutex: take it, or the next steps block for it */
+    M_QM_WAIT,    /* blocked (GIL dropped) until the mutex is taken */
+    M_QM_OP,      /* the op's Python, holding the mutex (first pass only) */
+    M_QM_TRY,     /* put or get if possible, notify, release the mutex */
+    M_QM_AGAIN,   /* woken by a notify: back to the mutex */
     M_START,      /* schedule the new thread's start (its creation was paid) */
     M_START_WAIT, /* blocked until the started thread has booted (sync.c) */
     M_BOOTED,     /* a new thread holds the GIL: `_started.set()`, wake its starter */
@@ -189,6 +194,7 @@ typedef struct gs_req {
     int64_t ns;       /* cpu/io/sleep/c_call duration (already drawn) */
     gs_state_t exec;  /* M_EXEC: GS_ST_PY, GS_ST_C_GIL or GS_ST_C_NOGIL */
     int target;       /* lock/event/queue/thread */
+    bool q_waited;    /* a queue op that waited on the Condition: its Python ran */
     const micro_t *prog; /* the micro-steps, ending with M_END */
     int pc;
 } gs_req_t;
@@ -326,6 +332,8 @@ typedef struct gs_event_obj {
 typedef struct gs_queue {
     int64_t len;
     gs_waitq_t putters, getters;
+    gs_thr_t *mutex_owner; /* the queue's mutex (a Lock), with put_ns/get_ns */
+    gs_waitq_t mutex_waiters;
 } gs_queue_t;
 
 /* ---- the engine ---------------------------------------------------------- */

@@ -10,7 +10,9 @@
  *   RLock: an owner and a depth. Event: set wakes every waiter; waiters
  *     that were notified return even if the event is cleared before they run.
  *   Queue (queue.Queue over a Condition): put waits while full, get while
- *     empty; a woken waiter re-checks with the GIL held.
+ *     empty; a woken waiter re-checks with the GIL held. A queue with the
+ *     Python of its ops (put_ns/get_ns) also has its mutex, a Lock held
+ *     while that Python runs, across forced GIL switches (P_QM).
  *   start: Thread.start creates the OS thread, then waits on the new
  *     thread's `_started` Event, which the new thread sets in its bootstrap
  *     once it holds the GIL (threading.py: start, _bootstrap_inner; 2.7 and
@@ -316,6 +318,74 @@ static step_res_t step_queue_try(gs_engine_t *e, gs_thr_t *t, int i)
     return STEP_END;
 }
 
+/* ---- queue.Queue with its mutex (P_QM; Lib/queue.py, Lib/threading.py) ------- */
+
+/* `with self.not_empty:` (or not_full): the queue's mutex, a Lock. Taken
+ * with the GIL held if free; otherwise the next steps drop the GIL and block
+ * for it like any Lock (sem semantics: a release wakes the oldest waiter
+ * without handing it over). On success the steps of that wait are skipped. */
+static step_res_t step_qm_lock(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_queue_t *q = &e->queues[i];
+    if (q->mutex_owner)
+        return STEP_NEXT;
+    q->mutex_owner = t;
+    while (t->req.prog[t->req.pc + 1] != M_QM_OP)
+        t->req.pc++;
+    return STEP_NEXT;
+}
+
+static step_res_t step_qm_wait(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_queue_t *q = &e->queues[i];
+    t->in_wait = false;
+    if (!q->mutex_owner) {
+        q->mutex_owner = t; /* in C, the GIL dropped; it takes the GIL next */
+        return STEP_NEXT;
+    }
+    block_on(e, t, &q->mutex_waiters, BLK_QUEUE, i);
+    return STEP_WAIT;
+}
+
+/* Leaving `with`: the mutex's release wakes its oldest waiter (a futex wake
+ * the releaser pays, holding the GIL). */
+static void qm_release(gs_engine_t *e, gs_thr_t *t, gs_queue_t *q)
+{
+    q->mutex_owner = NULL;
+    gs_thr_t *w = gs__waitq_pop(&q->mutex_waiters);
+    if (w)
+        gs__os_wake_by(e, t, w);
+}
+
+/* The op with the mutex held: done, with a notify of one waiter of the
+ * other side (waiter.release(): a futex wake), then the mutex released; or
+ * Condition.wait: the mutex released (_release_save) before the waiter
+ * blocks on its own lock (the steps that follow). */
+static step_res_t step_qm_try(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_queue_t *q = &e->queues[i];
+    int max = e->m->queues[i].maxsize;
+    gs_thr_t *w = NULL;
+    bool can = t->req.kind == RQ_PUT ? !(max > 0 && q->len >= max) : q->len > 0;
+    if (!can) {
+        t->req.q_waited = true;
+        qm_release(e, t, q);
+        return STEP_NEXT;
+    }
+    if (t->req.kind == RQ_PUT) {
+        q->len++;
+        w = gs__waitq_pop(&q->getters);
+    } else {
+        q->len--;
+        w = gs__waitq_pop(&q->putters);
+    }
+    gs__trace_instant_obj(e->trace, e->now, GS_IN_QUEUE_LEN, t->id, i, q->len);
+    if (w)
+        gs__os_wake_by(e, t, w);
+    qm_release(e, t, q);
+    return STEP_END;
+}
+
 /* The new thread holds the GIL (or has none to take) and runs its bootstrap:
  * `self._started.set()` wakes the thread waiting in its start(). */
 static step_res_t step_booted(gs_engine_t *e, gs_thr_t *t)
@@ -371,6 +441,15 @@ step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
         return step_wait(e, t,
                          t->req.kind == RQ_PUT ? &e->queues[i].putters : &e->queues[i].getters,
                          BLK_QUEUE, i);
+    case M_QM_LOCK:
+        return step_qm_lock(e, t, i);
+    case M_QM_WAIT:
+        return step_qm_wait(e, t, i);
+    case M_QM_TRY:
+        return step_qm_try(e, t, i);
+    case M_QM_AGAIN: /* Condition.wait returns: the mutex again (P_QM[1]) */
+        t->req.pc = 0;
+        return STEP_NEXT;
     case M_START_WAIT:
         return step_wait(e, t, &e->starters[i], BLK_START, i);
     case M_BOOTED:

@@ -34,7 +34,7 @@ static const char *const python_keys[] = {
     "stop_the_world", "interpreter_create", "pickle_per_kb", "unpickle_per_kb", NULL};
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
-static const char *const queue_keys[] = {"maxsize", "initial", NULL};
+static const char *const queue_keys[] = {"maxsize", "initial", "put", "get", NULL};
 static const char *const thread_keys[] = {
     "name", "count", "start_at", "autostart", "daemon", "interpreter", "priority", "program", NULL};
 static const char *const process_keys[] = {"name", "start_at", "create", "python", "threads", NULL};
@@ -334,9 +334,7 @@ static void read_queues(gs__scen_t *ld, const cJSON *root)
         goto done;
     for (const cJSON *c = v->child; c; c = c->next) {
         size_t m2 = gs__scen_push_key(ld, c->string);
-        cJSON key = {0};
-        key.type = cJSON_String;
-        key.valuestring = c->string;
+        cJSON key = {.type = cJSON_String, .valuestring = c->string};
         int64_t maxsize = 0, initial = 0;
         if (!gs__scen_check_name(ld, &key))
             goto next;
@@ -361,6 +359,8 @@ static void read_queues(gs__scen_t *ld, const cJSON *root)
             goto next;
         }
         ld->m->queues[idx].initial = (int)initial;
+        gs__scen_get_fixed(ld, c, "put", 0, &ld->m->queues[idx].put_ns);
+        gs__scen_get_fixed(ld, c, "get", 0, &ld->m->queues[idx].get_ns);
     next:
         gs__scen_pop(ld, m2);
     }

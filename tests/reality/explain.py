@@ -103,10 +103,13 @@ WHY = [
      "decide all at once (the model has no spread of wake-up latencies); reality mixes "
      "both outcomes."),
     ("queue", "items per second", "any",
-     "The model's queue is a counter with waiters; the real queue.Queue is a Condition on "
-     "a Lock in Python, whose waits and notifies each cost bytecodes and, when a consumer "
-     "blocks, a semaphore acquire and a futex wake. Items per second depend on how often "
-     "a consumer finds the queue empty and blocks, which the GIL's hand-offs decide."),
+     "The model has the queue's mutex (docs/model.md, \"queue.Queue\"): put and get run "
+     "their Python holding it, so a forced switch away from the producer leaves it held "
+     "and each consumer that gets the GIL blocks on it. Both the real rate and the "
+     "model's swing between runs (about 100k/s to 220k/s for 2 consumers) with whether "
+     "such convoys start, which the GIL's hand-offs and the wake-up latencies decide. "
+     "Not modelled: the Python of Condition.wait itself, and the part of put/get that "
+     "runs outside the mutex (the whole measured op counts as held)."),
     ("queue", "share", "any",
      "Which consumer gets the GIL after a voluntary drop is decided by glibc's condvar "
      "(the longest sleeper, unless one is still entering its wait); the real share also "

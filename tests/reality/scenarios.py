@@ -195,10 +195,12 @@ def queue_consumers(machine, k, n_items, py_put_s, py_get_s, work_s, interval_s=
                 % (n_items, k, dur(work_s)),
                 machine, interval_s,
                 [{"name": "producer", "program": [{"repeat": n_items, "do": [
-                    {"cpu": dur(py_put_s)}, {"put": "q"}]}]},
+                    {"put": "q"}]}]},
                  {"name": "consumer", "count": k, "program": [{"repeat": n_items, "do": [
-                     {"get": "q"}, {"cpu": dur(py_get_s + work_s)}]}]}],
-                queues={"q": {"maxsize": 0}})
+                     {"get": "q"}, {"cpu": dur(work_s)}]}]}],
+                # the Python of put and get runs in the queue's op, holding
+                # its mutex (docs/model.md, "queue.Queue")
+                queues={"q": {"maxsize": 0, "put": dur(py_put_s), "get": dur(py_get_s)}})
 
 
 # (10) time.sleep(0) in a loop, alone or beside a CPU-bound thread.

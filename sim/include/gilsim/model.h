@@ -197,6 +197,9 @@ typedef struct gs_sync_spec {
     bool reentrant; /* locks: RLock */
     int maxsize;  /* queues: capacity >= 1 (0 = unbounded) */
     int initial;  /* queues: items already in it */
+    /* queues: the Python of Queue.put / Queue.get, run holding the queue's
+     * mutex (a Lock, Lib/queue.py); 0 = the op is one instant, no mutex */
+    int64_t put_ns, get_ns;
 } gs_sync_spec_t;
 
 /* A shared Python object threads read or write without a GIL
