@@ -394,39 +394,6 @@ static void follow(gv_view_t *v)
         gv_view_set_range(v, v->playhead - span / 10, v->playhead - span / 10 + span);
 }
 
-/* The end of the GIL wait at l->iv[i] with what continues it: on one core a
- * waiter whose timed wait ran out first waits for a core, then sets its drop
- * request in a short second wait (the exercise's reveal, exercise.c, reads
- * a wait the same way). */
-static int64_t wait_end(const gs_lane_t *l, size_t i)
-{
-    int64_t end = l->iv[i].end_ns;
-    for (size_t j = i + 1; j < l->n && l->iv[j].start_ns == end; j++) {
-        const gs_interval_t *iv = &l->iv[j];
-        if ((iv->state != GS_ST_WAIT_GIL && iv->state != GS_ST_READY &&
-             iv->state != GS_ST_SWITCH) || (iv->flags & GS_IV_HOLDS_GIL))
-            break;
-        end = iv->end_ns;
-    }
-    return end;
-}
-
-/* The first stretch in [a, b) of a drop request that thread th set, as
- * [*ra, *rb); false if it set none that was pending then. */
-static bool own_request(const gs_trace_t *t, int th, int64_t a, int64_t b, int64_t *ra,
-                        int64_t *rb)
-{
-    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
-    const gs_lane_t *dr = gs_trace_drop_request_track(t, l->process);
-    for (size_t k = dr ? gs_lane_find(dr, a) : 0; dr && k < dr->n && dr->iv[k].start_ns < b; k++)
-        if (dr->iv[k].who == th && dr->iv[k].end_ns > a && dr->iv[k].end_ns > dr->iv[k].start_ns) {
-            *ra = dr->iv[k].start_ns > a ? dr->iv[k].start_ns : a;
-            *rb = dr->iv[k].end_ns < b ? dr->iv[k].end_ns : b;
-            return true;
-        }
-    return false;
-}
-
 /* The first wait in state st (by when it began, on any thread lane) that is
  * at least half as long as the longest one and 1/100 of the run: the first
  * that shows the lesson's point (a convoy's wait, not a wait at start-up).
@@ -449,7 +416,7 @@ static int64_t first_long_wait(const gs_trace_t *t, gs_state_t st, int *thread)
                     longest = d;
                 if (pass == 0 || 2 * d < longest || 100 * d < gs_trace_end_ns(t))
                     continue;
-                int k = own_request(t, th, iv->start_ns, wait_end(l, i), &ra, &rb) ? 0 : 1;
+                int k = gs_why_own_request(t, th, i, &ra, &rb) ? 0 : 1;
                 if (iv->start_ns < first[k]) {
                     first[k] = iv->start_ns;
                     mid[k] = k == 0 ? ra + (rb - ra) / 2 : iv->start_ns + d / 2;

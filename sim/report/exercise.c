@@ -6,6 +6,7 @@
  * variants and the same seed always the same one. The answer is read from
  * the run of the variant (stats.h), never stored: it is the model's. */
 #include "gilsim/exercise.h"
+#include "gilsim/explain.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -104,38 +105,6 @@ void gs_exercise_settings(const gs_exercise_t *ex, char *buf, size_t n)
     }
 }
 
-/* The end of the wait for the GIL at l->iv[i], with what continues it: on
- * one core a waiter whose timed wait ran out first waits for a core, then
- * sets its drop request in a short second wait; it holds the GIL in none. */
-static int64_t wait_end(const gs_lane_t *l, size_t i)
-{
-    int64_t end = l->iv[i].end_ns;
-    for (size_t j = i + 1; j < l->n && l->iv[j].start_ns == end; j++) {
-        const gs_interval_t *iv = &l->iv[j];
-        if ((iv->state != GS_ST_WAIT_GIL && iv->state != GS_ST_READY &&
-             iv->state != GS_ST_SWITCH) || (iv->flags & GS_IV_HOLDS_GIL))
-            break;
-        end = iv->end_ns;
-    }
-    return end;
-}
-
-/* The stretch of the wait at l->iv[i] (and what continues it) during which
- * thread th's own drop request was pending, as [*ra, *rb); false if none. */
-static bool own_request(const gs_trace_t *t, int th, const gs_lane_t *l, size_t i, int64_t *ra,
-                        int64_t *rb)
-{
-    const gs_lane_t *dr = gs_trace_drop_request_track(t, l->process);
-    int64_t a = l->iv[i].start_ns, b = wait_end(l, i);
-    for (size_t k = dr ? gs_lane_find(dr, a) : 0; dr && k < dr->n && dr->iv[k].start_ns < b; k++)
-        if (dr->iv[k].who == th && dr->iv[k].end_ns > a && dr->iv[k].end_ns > dr->iv[k].start_ns) {
-            *ra = dr->iv[k].start_ns > a ? dr->iv[k].start_ns : a;
-            *rb = dr->iv[k].end_ns < b ? dr->iv[k].end_ns : b;
-            return true;
-        }
-    return false;
-}
-
 /* Where the reveal puts the playhead: in thread th's longest wait for the
  * GIL (its length in *longest), by the rule of the viewer's opening instant
  * (gv_view_opening), so that the chain is told whole: the middle of the
@@ -158,12 +127,13 @@ static int64_t reveal_at(const gs_trace_t *t, int th, int64_t *longest, int64_t 
         return fallback;
     *longest = l->iv[best].end_ns - l->iv[best].start_ns;
     int64_t ra, rb;
-    if (own_request(t, th, l, best, &ra, &rb))
+    if (gs_why_own_request(t, th, best, &ra, &rb))
         return ra + (rb - ra) / 2;
     int64_t found = -1, found_d = 0;
     for (size_t i = 0; i < l->n; i++) {
         int64_t d = l->iv[i].end_ns - l->iv[i].start_ns;
-        if (l->iv[i].state == GS_ST_WAIT_GIL && d > found_d && own_request(t, th, l, i, &ra, &rb)) {
+        if (l->iv[i].state == GS_ST_WAIT_GIL && d > found_d &&
+            gs_why_own_request(t, th, i, &ra, &rb)) {
             found = ra + (rb - ra) / 2;
             found_d = d;
         }

@@ -661,3 +661,33 @@ size_t gs_explain_state_text(const gs_trace_t *t, int64_t t_ns, char *buf, size_
     }
     return s.len;
 }
+
+/* The end of the GIL wait at l->iv[i] with what continues it (see
+ * gs_why_own_request): waiting for a core or in a context switch, without
+ * holding the GIL, from the instant it ends. */
+static int64_t wait_end(const gs_lane_t *l, size_t i)
+{
+    int64_t end = l->iv[i].end_ns;
+    for (size_t j = i + 1; j < l->n && l->iv[j].start_ns == end; j++) {
+        const gs_interval_t *iv = &l->iv[j];
+        if ((iv->state != GS_ST_WAIT_GIL && iv->state != GS_ST_READY &&
+             iv->state != GS_ST_SWITCH) || (iv->flags & GS_IV_HOLDS_GIL))
+            break;
+        end = iv->end_ns;
+    }
+    return end;
+}
+
+bool gs_why_own_request(const gs_trace_t *t, int th, size_t i, int64_t *ra, int64_t *rb)
+{
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+    const gs_lane_t *dr = gs_trace_drop_request_track(t, l->process);
+    int64_t a = l->iv[i].start_ns, b = wait_end(l, i);
+    for (size_t k = dr ? gs_lane_find(dr, a) : 0; dr && k < dr->n && dr->iv[k].start_ns < b; k++)
+        if (dr->iv[k].who == th && dr->iv[k].end_ns > a && dr->iv[k].end_ns > dr->iv[k].start_ns) {
+            *ra = dr->iv[k].start_ns > a ? dr->iv[k].start_ns : a;
+            *rb = dr->iv[k].end_ns < b ? dr->iv[k].end_ns : b;
+            return true;
+        }
+    return false;
+}

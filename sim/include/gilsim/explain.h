@@ -78,6 +78,14 @@ GS_API int64_t gs_trace_queue_len_at(const gs_trace_t *t, int q, int64_t t_ns);
 /* A thread index by name, or -1. */
 GS_API int gs_trace_find_thread(const gs_trace_t *t, const char *name);
 
+/* The stretch of thread th's GIL wait at interval i of its lane, with what
+ * continues it (on one core a waiter whose timed wait ran out first waits for
+ * a core, then sets its drop request in a short second wait), during which
+ * th's own drop request was pending, as [*ra, *rb); false if none. The
+ * instant that shows a wait's whole chain of causes: the viewer opens there
+ * and an exercise reveals there. */
+GS_API bool gs_why_own_request(const gs_trace_t *t, int th, size_t i, int64_t *ra, int64_t *rb);
+
 /* ---- blame ---------------------------------------------------------------- */
 
 typedef enum gs_blame_kind {
