@@ -137,6 +137,21 @@ static int load_recording(gv_run_t *r, const char *path, char *err, size_t n_err
 static int simulate(gv_run_t *r, const char *name, size_t budget, gv_job_t *job, int phase0,
                     char *err, size_t n_err);
 
+/* After a scenario load that returned rc with diag: its error as text, or
+ * the loaded r->model run. Frees diag. */
+static int simulate_loaded(gv_run_t *r, const char *name, int rc, gs_diag_t *diag, size_t budget,
+                           gv_job_t *job, int phase0, char *err, size_t n_err)
+{
+    if (rc != 0 || !r->model) {
+        diag_text(diag, name, rc ? rc : GS_EINVAL, err, n_err);
+        free(diag);
+        gv_run_clear(r);
+        return rc ? rc : GS_EINVAL;
+    }
+    free(diag);
+    return simulate(r, name, budget, job, phase0, err, n_err);
+}
+
 int gv_run_make(gv_run_t *r, const char *path, const gs_override_t *ov, int n_ov, size_t budget,
                 gv_job_t *job, int phase0, char *err, size_t n_err)
 {
@@ -160,14 +175,7 @@ int gv_run_make(gv_run_t *r, const char *path, const gs_override_t *ov, int n_ov
         const char *json = gs_scenario_default_json();
         rc = gs_scenario_load_string(name, json, strlen(json), ov, n_ov, &r->model, diag);
     }
-    if (rc != 0 || !r->model) {
-        diag_text(diag, name, rc ? rc : GS_EINVAL, err, n_err);
-        free(diag);
-        gv_run_clear(r);
-        return rc ? rc : GS_EINVAL;
-    }
-    free(diag);
-    return simulate(r, name, budget, job, phase0, err, n_err);
+    return simulate_loaded(r, name, rc, diag, budget, job, phase0, err, n_err);
 }
 
 /* A scenario given as text (a fitted one): loaded, then as above. */
@@ -182,14 +190,7 @@ static int run_text(gv_run_t *r, const char *name, const char *json, size_t len,
         return GS_ENOMEM;
     }
     int rc = gs_scenario_load_string(name, json, len, ov, n_ov, &r->model, diag);
-    if (rc != 0 || !r->model) {
-        diag_text(diag, name, rc ? rc : GS_EINVAL, err, n_err);
-        free(diag);
-        gv_run_clear(r);
-        return rc ? rc : GS_EINVAL;
-    }
-    free(diag);
-    return simulate(r, name, budget, job, phase0, err, n_err);
+    return simulate_loaded(r, name, rc, diag, budget, job, phase0, err, n_err);
 }
 
 /* Runs the loaded r->model and measures its trace. */
