@@ -14,9 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int bad(gs_error_t *err, int code, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int bad(gs_error_t *err, int code, const char *path, const char *fmt, ...)
+int gsr_bad(gs_error_t *err, int code, const char *path, const char *fmt, ...)
 {
     err->code = code;
     snprintf(err->path, sizeof err->path, "%s", path ? path : "");
@@ -84,7 +82,7 @@ static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, c
     int n = cJSON_GetArraySize(evs);
     th->ev = calloc((size_t)n + 1, sizeof *th->ev);
     if (!th->ev)
-        return bad(err, GS_ENOMEM, tpath, "out of memory");
+        return gsr_bad(err, GS_ENOMEM, tpath, "out of memory");
     char path[128];
     const cJSON *e;
     int i = -1;
@@ -95,7 +93,7 @@ static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, c
         const char *kind = cJSON_GetStringValue(cJSON_GetArrayItem(e, 1));
         if (!cJSON_IsArray(e) || num(e, 0, &v->t) != 0 || !kind || v->t < 0 ||
             v->t > GS_MAX_DURATION_NS)
-            return bad(err, GS_ESCENARIO, path,
+            return gsr_bad(err, GS_ESCENARIO, path,
                        "expected [time_ns, kind, ...] with time_ns from 0 to one day "
                        "(86400000000000) and kind a string");
         int k = index_of(kinds, kind);
@@ -117,14 +115,14 @@ static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, c
                             : GSR_CAT_LOCK;
             if (num(e, 2, &v->t1) != 0 || v->t1 < v->t || v->t1 > GS_MAX_DURATION_NS || !name ||
                 cat < 0)
-                return bad(err, GS_ESCENARIO, path,
+                return gsr_bad(err, GS_ESCENARIO, path,
                            "a span is [start_ns, \"call\"|\"wait\", end_ns, name, category"
                            "(, released)] with end_ns >= start_ns and category one of c, "
                            "sleep, io, lock, event, queue, join, c_nogil; or [start_ns, "
                            "\"lock_wait\" or \"py\", end_ns]");
             v->cat = (uint8_t)cat;
             if (named && !(v->name = intern(r, name)))
-                return bad(err, GS_ENOMEM, path, "out of memory");
+                return gsr_bad(err, GS_ENOMEM, path, "out of memory");
             const cJSON *rel = cJSON_GetArrayItem(e, 5);
             if (v->kind == GSR_CALL && cJSON_IsBool(rel))
                 v->released = cJSON_IsTrue(rel);
@@ -227,7 +225,7 @@ int gsr_recording_read(const char *path, gsr_recording_t **out, gs_error_t *err)
     int nt = cJSON_GetArraySize(threads);
     if (!r || !(r->path = strdup(path)) || read_header(r, root) != 0 ||
         !(r->threads = calloc((size_t)nt, sizeof *r->threads))) {
-        rc = bad(err, GS_ENOMEM, NULL, "out of memory");
+        rc = gsr_bad(err, GS_ENOMEM, NULL, "out of memory");
         goto out;
     }
     r->n_threads = nt;
@@ -240,7 +238,7 @@ int gsr_recording_read(const char *path, gsr_recording_t **out, gs_error_t *err)
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(th, "name"));
         const cJSON *evs = cJSON_GetObjectItem(th, "events");
         if (!name || !cJSON_IsArray(evs)) {
-            rc = bad(err, GS_ESCENARIO, tpath,
+            rc = gsr_bad(err, GS_ESCENARIO, tpath,
                      "a thread needs \"name\" (string) and \"events\" (array)");
             goto out;
         }
@@ -254,7 +252,7 @@ int gsr_recording_read(const char *path, gsr_recording_t **out, gs_error_t *err)
         t->os_run_delay_ns =
             cJSON_IsNumber(delay) && delay->valuedouble >= 0 ? (int64_t)delay->valuedouble : -1;
         if (!(t->name = strdup(name))) {
-            rc = bad(err, GS_ENOMEM, NULL, "out of memory");
+            rc = gsr_bad(err, GS_ENOMEM, NULL, "out of memory");
             goto out;
         }
         if ((rc = read_events(r, t, evs, tpath, err)) != 0)

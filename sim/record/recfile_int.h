@@ -20,6 +20,11 @@
  * saying what is wrong (a truncated file, a newer format, not a recording). */
 int gsr_parse_file(const char *path, cJSON **root, gs_error_t *err);
 
+/* Fills err (code, JSON path, message) about a recording and returns code:
+ * the one error setter of the recording's readers (recfile.c, recording.c). */
+int gsr_bad(gs_error_t *err, int code, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 typedef enum gsr_ev_kind {
     GSR_START, GSR_END, GSR_ASK, GSR_HOLD, GSR_RELEASE, GSR_DROP_REQUEST, GSR_TIMEOUT,
     GSR_WOKEN, GSR_FUTILE, GSR_SIGNAL, GSR_SWITCH_WAIT, GSR_SWITCH_DONE,

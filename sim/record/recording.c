@@ -34,19 +34,6 @@ int gsr_cmp_point(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static int bad(gs_error_t *err, int code, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int bad(gs_error_t *err, int code, const char *path, const char *fmt, ...)
-{
-    err->code = code;
-    snprintf(err->path, sizeof err->path, "%s", path ? path : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 bool gs_recording_sniff(const char *path)
 {
     /* Only a regular file is looked into: a FIFO or /dev/fd/N pipe would
@@ -112,14 +99,14 @@ static char *slurp(const char *path, size_t *n, gs_error_t *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        bad(err, GS_EIO, NULL, "cannot open: %s", strerror(errno));
+        gsr_bad(err, GS_EIO, NULL, "cannot open: %s", strerror(errno));
         return NULL;
     }
     char *b = gsr_read_all(fd, n);
     int e = errno;
     close(fd);
     if (!b)
-        bad(err, GS_EIO, NULL, "cannot read: %s", strerror(e));
+        gsr_bad(err, GS_EIO, NULL, "cannot read: %s", strerror(e));
     return b;
 }
 
@@ -228,7 +215,7 @@ static int span_points(const cJSON *e, const char *kind, const char *path, gsr_p
         cat = cat_of(cJSON_GetStringValue(cJSON_GetArrayItem(e, 4)));
     }
     if (num(e, 2, &t1) != 0 || t1 < pt.t || !name || cat < 0)
-        return bad(err, GS_ESCENARIO, path,
+        return gsr_bad(err, GS_ESCENARIO, path,
                    "a span is [start_ns, \"call\"|\"wait\", end_ns, name, category"
                    "(, released)] with end_ns >= start_ns and category one of c, sleep, "
                    "io, lock, event, queue, join, c_nogil; or [start_ns, \"lock_wait\" "
@@ -254,7 +241,7 @@ static int thread_points(const cJSON *evs, const char *tpath, int n_threads, gs_
     int n = cJSON_GetArraySize(evs);
     gsr_point_t *p = calloc((size_t)n * 2 + 1, sizeof *p); /* a span makes two */
     if (!p)
-        return bad(err, GS_ENOMEM, tpath, "out of memory");
+        return gsr_bad(err, GS_ENOMEM, tpath, "out of memory");
     size_t k = 0;
     char path[128];
     int i = -1;
@@ -266,7 +253,7 @@ static int thread_points(const cJSON *evs, const char *tpath, int n_threads, gs_
         const char *kind = cJSON_GetStringValue(cJSON_GetArrayItem(e, 1));
         if (!cJSON_IsArray(e) || num(e, 0, &t) != 0 || !kind || t < 0) {
             free(p);
-            return bad(err, GS_ESCENARIO, path,
+            return gsr_bad(err, GS_ESCENARIO, path,
                        "expected [time_ns, kind, ...] with time_ns >= 0 and kind a string");
         }
         gsr_point_t pt = {.t = t, .label = GS_NO_OP, .arg = -1, .seq = (uint32_t)k};
@@ -334,13 +321,13 @@ int gsr_parse_file(const char *path, cJSON **out, gs_error_t *err)
         bool starts = len >= sizeof head - 1 && memcmp(text, head, sizeof head - 1) == 0;
         free(text);
         if (len == 0)
-            return bad(err, GS_ESYNTAX, NULL, "empty file, not a recording");
+            return gsr_bad(err, GS_ESYNTAX, NULL, "empty file, not a recording");
         if (at_end && starts)
-            return bad(err, GS_ESYNTAX, NULL,
+            return gsr_bad(err, GS_ESYNTAX, NULL,
                        "the recording ends here, in the middle of its JSON: it is truncated "
                        "(cut short while copied, or a full disk; gilsim record itself writes "
                        "whole files or none); record the program again");
-        return bad(err, GS_ESYNTAX, NULL,
+        return gsr_bad(err, GS_ESYNTAX, NULL,
                    starts ? "not valid JSON here: the recording is damaged"
                           : "not valid JSON here: not a gilsim recording (gilsim record -o "
                             "REC -- python3 SCRIPT writes one)");
@@ -351,18 +338,18 @@ int gsr_parse_file(const char *path, cJSON **out, gs_error_t *err)
     const cJSON *threads = cJSON_GetObjectItem(root, "threads");
     int rc = 0;
     if (!fmt || strcmp(fmt, GS_RECORDING_FORMAT) != 0)
-        rc = bad(err, GS_ESCENARIO, "format",
+        rc = gsr_bad(err, GS_ESCENARIO, "format",
                  "not a gilsim recording (expected \"format\": \"" GS_RECORDING_FORMAT
                  "\"; a scenario is run with gilsim run)");
     else if (!cJSON_IsNumber(ver) || ver->valueint != GS_RECORDING_VERSION)
-        rc = bad(err, GS_ESCENARIO, "version",
+        rc = gsr_bad(err, GS_ESCENARIO, "version",
                  "recording format version %d; this gilsim reads version %d%s",
                  cJSON_IsNumber(ver) ? ver->valueint : -1, GS_RECORDING_VERSION,
                  cJSON_IsNumber(ver) && ver->valueint > GS_RECORDING_VERSION
                      ? " (written by a newer gilsim: use that one, or upgrade)"
                      : "");
     else if (!cJSON_IsArray(threads) || cJSON_GetArraySize(threads) == 0)
-        rc = bad(err, GS_ESCENARIO, "threads", "expected a non-empty array of threads");
+        rc = gsr_bad(err, GS_ESCENARIO, "threads", "expected a non-empty array of threads");
     if (rc) {
         cJSON_Delete(root);
         return rc;
@@ -392,7 +379,7 @@ static int model_from_header(load_t *ld, const char *path, gs_error_t *err)
     const cJSON *root = ld->root;
     gs_model_t *m = ld->m = gs_model_new();
     if (!m)
-        return bad(err, GS_ENOMEM, NULL, "out of memory");
+        return gsr_bad(err, GS_ENOMEM, NULL, "out of memory");
     const cJSON *cmd = cJSON_GetObjectItem(root, "command");
     char name[256] = "recording", desc[1024] = "";
     const cJSON *script = cJSON_GetArrayItem(cmd, cJSON_GetArraySize(cmd) > 1 ? 1 : 0);
@@ -422,7 +409,7 @@ static int model_from_header(load_t *ld, const char *path, gs_error_t *err)
     free(m->processes[0].name);
     m->processes[0].name = strdup("python");
     if (!m->name || !m->description || !m->processes[0].name)
-        return bad(err, GS_ENOMEM, NULL, "out of memory");
+        return gsr_bad(err, GS_ENOMEM, NULL, "out of memory");
     return 0;
 }
 
@@ -436,7 +423,7 @@ static int read_thread(load_t *ld, const cJSON *th, int i, gs_error_t *err)
     const char *tn = cJSON_GetStringValue(cJSON_GetObjectItem(th, "name"));
     const cJSON *evs = cJSON_GetObjectItem(th, "events");
     if (!tn || !cJSON_IsArray(evs))
-        return bad(err, GS_ESCENARIO, tpath,
+        return gsr_bad(err, GS_ESCENARIO, tpath,
                    "a thread needs \"name\" (string) and \"events\" (array)");
     /* names must be unique in a model: a repeated one gets its index */
     char un[200];
@@ -447,7 +434,7 @@ static int read_thread(load_t *ld, const cJSON *th, int i, gs_error_t *err)
             break;
         }
     if (gs_model_add_thread(m, un, 0) < 0)
-        return bad(err, GS_ENOMEM, NULL, "out of memory");
+        return gsr_bad(err, GS_ENOMEM, NULL, "out of memory");
     return thread_points(evs, tpath, ld->nt, m, &ld->lm, &ld->pts[i], &ld->npts[i], err);
 }
 
@@ -456,7 +443,7 @@ static int read_threads(load_t *ld, gs_error_t *err)
     ld->pts = calloc((size_t)ld->nt, sizeof *ld->pts);
     ld->npts = calloc((size_t)ld->nt, sizeof *ld->npts);
     if (!ld->pts || !ld->npts)
-        return bad(err, GS_ENOMEM, NULL, "out of memory");
+        return gsr_bad(err, GS_ENOMEM, NULL, "out of memory");
     const cJSON *th;
     int i = 0;
     cJSON_ArrayForEach(th, cJSON_GetObjectItem(ld->root, "threads")) {
@@ -513,7 +500,7 @@ static int infer_unanswered(load_t *ld, gs_error_t *err)
             rc = gsr_infer_c_holds(&ld->pts[i], &ld->npts[i], req, n_req, label);
     }
     free(req);
-    return rc ? bad(err, GS_ENOMEM, NULL, "out of memory") : 0;
+    return rc ? gsr_bad(err, GS_ENOMEM, NULL, "out of memory") : 0;
 }
 
 /* The trace: every thread's lane, the GIL's and the drop-request facts,
@@ -523,7 +510,7 @@ static int build_trace(load_t *ld, gs_error_t *err)
 {
     gs_trace_t *t = ld->t = gs__trace_new(ld->m);
     if (!t)
-        return bad(err, GS_ENOMEM, NULL, "out of memory");
+        return gsr_bad(err, GS_ENOMEM, NULL, "out of memory");
     const cJSON *dur = cJSON_GetObjectItem(ld->root, "duration_ns");
     int64_t t_end = cJSON_IsNumber(dur) ? (int64_t)dur->valuedouble : 0;
     size_t n_gil = 0, n_all = 0;
@@ -535,7 +522,7 @@ static int build_trace(load_t *ld, gs_error_t *err)
     /* a point each, and a last release per thread */
     gsr_gil_ev_t *gil = malloc((n_all + (size_t)ld->nt) * sizeof *gil);
     if (!gil)
-        return bad(err, GS_ENOMEM, NULL, "out of memory");
+        return gsr_bad(err, GS_ENOMEM, NULL, "out of memory");
     for (int i = 0; i < ld->nt; i++)
         gsr_thread_lane(t, i, ld->pts[i], ld->npts[i], t_end, gil, &n_gil);
     gsr_gil_and_facts(t, gil, n_gil);
@@ -547,7 +534,7 @@ static int build_trace(load_t *ld, gs_error_t *err)
         snprintf(msg, sizeof msg, "partial recording: %s", why && *why ? why : "stopped early");
     gs__trace_finish(t, t_end, partial ? GS_OUT_HORIZON : GS_OUT_DONE, msg, (int64_t)n_all);
     if (gs__trace_oom(t))
-        return bad(err, GS_ENOMEM, NULL, "out of memory building the trace");
+        return gsr_bad(err, GS_ENOMEM, NULL, "out of memory building the trace");
     return 0;
 }
 
