@@ -248,6 +248,32 @@ static step_res_t step_unlock(gs_engine_t *e, gs_thr_t *t, int i)
     return STEP_NEXT;
 }
 
+/* Queue i cannot take t's request now: full for a put, empty for a get. */
+static bool queue_blocks(const gs_engine_t *e, const gs_thr_t *t, int i)
+{
+    const gs_queue_t *q = &e->queues[i];
+    int max = e->m->queues[i].maxsize;
+    return t->req.kind == RQ_PUT ? max > 0 && q->len >= max : q->len == 0;
+}
+
+/* t's put or get on queue i, which can take it: the length changes (an
+ * instant records it) and the oldest waiter of the other side is woken. */
+static void queue_op(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    gs_queue_t *q = &e->queues[i];
+    gs_thr_t *w;
+    if (t->req.kind == RQ_PUT) {
+        q->len++;
+        w = gs__waitq_pop(&q->getters);
+    } else {
+        q->len--;
+        w = gs__waitq_pop(&q->putters);
+    }
+    gs__trace_instant_obj(e->trace, e->now, GS_IN_QUEUE_LEN, t->id, i, q->len);
+    if (w)
+        gs__os_wake_by(e, t, w);
+}
+
 /* What a waiter checked with the GIL held still fails as it is about to
  * block. Between that check and the block the thread dropped the GIL, and
  * (on a busy core) others may have run: a put, a set or an end that came
@@ -259,11 +285,8 @@ static step_res_t step_unlock(gs_engine_t *e, gs_thr_t *t, int i)
 static bool still_waits(const gs_engine_t *e, const gs_thr_t *t, blk_t why, int obj)
 {
     switch (why) {
-    case BLK_QUEUE: {
-        const gs_queue_t *q = &e->queues[obj];
-        int max = e->m->queues[obj].maxsize;
-        return t->req.kind == RQ_PUT ? max > 0 && q->len >= max : q->len == 0;
-    }
+    case BLK_QUEUE:
+        return queue_blocks(e, t, obj);
     case BLK_EVENT:
         return !e->events[obj].flag;
     case BLK_JOIN:
@@ -298,23 +321,9 @@ static bool waits_next(const gs_thr_t *t)
 
 static step_res_t step_queue_try(gs_engine_t *e, gs_thr_t *t, int i)
 {
-    gs_queue_t *q = &e->queues[i];
-    int max = e->m->queues[i].maxsize;
-    gs_thr_t *w = NULL;
-    if (t->req.kind == RQ_PUT) {
-        if (max > 0 && q->len >= max)
-            return waits_next(t) ? STEP_NEXT : STEP_BACK;
-        q->len++;
-        w = gs__waitq_pop(&q->getters);
-    } else {
-        if (q->len == 0)
-            return waits_next(t) ? STEP_NEXT : STEP_BACK;
-        q->len--;
-        w = gs__waitq_pop(&q->putters);
-    }
-    gs__trace_instant_obj(e->trace, e->now, GS_IN_QUEUE_LEN, t->id, i, q->len);
-    if (w)
-        gs__os_wake_by(e, t, w);
+    if (queue_blocks(e, t, i))
+        return waits_next(t) ? STEP_NEXT : STEP_BACK;
+    queue_op(e, t, i);
     return STEP_END;
 }
 
@@ -364,24 +373,12 @@ static void qm_release(gs_engine_t *e, gs_thr_t *t, gs_queue_t *q)
 static step_res_t step_qm_try(gs_engine_t *e, gs_thr_t *t, int i)
 {
     gs_queue_t *q = &e->queues[i];
-    int max = e->m->queues[i].maxsize;
-    gs_thr_t *w = NULL;
-    bool can = t->req.kind == RQ_PUT ? !(max > 0 && q->len >= max) : q->len > 0;
-    if (!can) {
+    if (queue_blocks(e, t, i)) {
         t->req.q_waited = true;
         qm_release(e, t, q);
         return STEP_NEXT;
     }
-    if (t->req.kind == RQ_PUT) {
-        q->len++;
-        w = gs__waitq_pop(&q->getters);
-    } else {
-        q->len--;
-        w = gs__waitq_pop(&q->putters);
-    }
-    gs__trace_instant_obj(e->trace, e->now, GS_IN_QUEUE_LEN, t->id, i, q->len);
-    if (w)
-        gs__os_wake_by(e, t, w);
+    queue_op(e, t, i);
     qm_release(e, t, q);
     return STEP_END;
 }
