@@ -403,7 +403,11 @@ def write(path, tables, pub, meta):
          "release binary, rewrites docs/validation.md, then this page); "
          "`./run.sh reality --python 2.7,3.12` measures and prints only those versions, "
          "without writing. The model side of Python 2.7 uses the tick measured in the "
-         "same run (a third of a spin-loop turn: three counted bytecodes a turn).", ""]
+         "same run (a third of a spin-loop turn: three counted bytecodes a turn) and "
+         "draws the woken waiter's wake-up with the calibrated timer jitter. Its "
+         "battle is measured three ways: unpinned (the kernel places the threads), "
+         "pinned to two CPUs (the battle proper, against the model's 2 cores) and "
+         "pinned to one CPU (against 1 core).", ""]
     for t in tables:
         L += ["## Python %s (`python.version: \"%s\"`)" % (t.version, preset(t.version)), "",
               "`%s`; %s." % (t.path, "; ".join(t.notes)), "",
