@@ -509,8 +509,10 @@ MISSES = [
     "for an idle CPU SIS_UTIL skips once two CPUs average about 60% utilisation) and "
     "its idle balancing; this VM's kernel also has a `sched_vcpu_pack` setting (15) "
     "that mainline lacks and whose source we could not read. The 4.6x to 5.9x of "
-    "2026-12-04 were taken under `perf stat` counting every futex call, which makes "
-    "each call dearer. `gilsim run scenarios/02-two-threads.json --set "
+    "2026-12-04 (under `perf stat`) did not come back: counting the futex calls adds "
+    "about 40 ns to each here (a bare `futex_wake` in C, 0.11-0.13 us, took "
+    "0.16-0.17 us under `perf stat`), far too little, and pinned on two vCPUs under "
+    "`perf stat` today's runs took 0.67x and 1.25x. `gilsim run scenarios/02-two-threads.json --set "
     "python.version=2.7` stays slower than serial (test_cli asserts it).",
     "- **Counting the switches.** The process's voluntary switches (`getrusage`) "
     "include every thread's: Linux adds the live threads' counts and the exited "
