@@ -142,6 +142,25 @@ def cpu_ratio(real, key):
     return quart(rs) if rs else None
 
 
+def futex_per_release(path, exp, reps, turns):
+    """The futex system calls of the process per GIL release in `reps` pairs
+    of vprobe.py's `exp` (perf stat counting syscalls:sys_enter_futex, in a
+    run of its own: counting makes each call about 40 ns dearer). A pair has
+    2 x turns x 3 counted ticks of threaded Python, a release every 100; the
+    serial half releases with nobody registered. None without a usable perf."""
+    cmd = ["perf", "stat", "-x,", "-e", "syscalls:sys_enter_futex", "--", path,
+           os.path.join(HERE, "vprobe.py"), str(reps), exp]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in p.stderr.splitlines():
+        f = line.split(",")
+        if p.returncode == 0 and len(f) > 2 and "sys_enter_futex" in f[2] and f[0].isdigit():
+            return int(f[0]) / (reps * 2.0 * turns * 3 / 100)
+    return None
+
+
 def battle27_rows(t, real, sim, machine, version, work_s, tick):
     """Python 2.7's battle: the wall-time ratios unpinned (where the kernel
     puts the threads), pinned to two CPUs (the battle proper) and to one,
@@ -169,6 +188,11 @@ def battle27_rows(t, real, sim, machine, version, work_s, tick):
             if key == "battle" and f["one_cpu"] is not None:
                 t.row("share of unpinned runs whose two threads stayed on one CPU",
                       f["one_cpu"], None, unit="", key=False)
+        fr = [futex_per_release(t.path, key, 3, real["battle_turns"]) for _ in range(3)]
+        fr = [x for x in fr if x is not None]
+        if fr:
+            t.row("futex calls per GIL release, %s (perf stat, runs of their own)" % what,
+                  quart(fr), None, unit="", key=False)
     return p1
 
 
@@ -488,12 +512,13 @@ MISSES = [
     "releases: real 2.7 took 1.26x, 1.48x and 1.49x serial (three runs of 9 pairs on "
     "2026-12-07 with the machine loaded, load average 5 to 7; the two threads' CPU "
     "time 1.18x to 1.51x the serial run's), each thread switching voluntarily 35 to "
-    "265 times per run, and 38% to 56% of the 60,000 releases of a run made a futex "
-    "call (`perf stat -e syscalls:sys_enter_futex`). With both threads on one vCPU "
+    "265 times per run, and 0.38 to 0.80 futex calls per release (`perf stat -e "
+    "syscalls:sys_enter_futex`, 60,000 releases a pair; the rest of the releases "
+    "found the other thread not yet registered, off its vCPU because of the load). With both threads on one vCPU "
     "the woken waiter preempts the holder inside its futex call (EEVDF's wake-up "
     "preemption) and takes the GIL, the holder then releases with nobody registered "
     "until the next tick: 1.04x to 1.19x wall, 0.93x to 0.97x in CPU time, 3 "
-    "voluntary switches per thread, 33 to 2,018 futex calls. Unpinned, the kernel "
+    "voluntary switches per thread, 0.00 to 0.09 futex calls per release. Unpinned, the kernel "
     "left both threads on one vCPU in 44% to 67% of the runs (the same CPU at the "
     "start and end of both; `perf record` of the sched_wakeup events showed every "
     "wake-up of a worker aimed at the waker's own CPU, and no migration in a run of "

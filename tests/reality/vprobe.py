@@ -18,7 +18,7 @@ Experiments:
   pinned    the same pairs with the two threads pinned each to its own CPU
             (two CPUs: the battle proper) and both to one CPU (the same
             per-thread figures), to tell the two ways the kernel may place
-            them apart
+            them apart; pin2 and pin1 run one of the two
   convoy    one thread sleeping 1 ms REPEATS x 20 times beside one CPU-bound
             thread: the extra delay per sleep over the same sleeps alone
   subinterp two threads, each running the spin loop in its own
@@ -170,9 +170,17 @@ def exp_battle(reps):
     return battle_pairs(reps, None, "battle")
 
 
+def exp_pin2(reps):
+    return battle_pairs(reps, (0, 1), "pin2")
+
+
+def exp_pin1(reps):
+    return battle_pairs(reps, (0, 0), "pin1")
+
+
 def exp_pinned(reps):
-    out = battle_pairs(reps, (0, 1), "pin2")
-    out.update(battle_pairs(reps, (0, 0), "pin1"))
+    out = exp_pin2(reps)
+    out.update(exp_pin1(reps))
     return out
 
 
