@@ -106,7 +106,7 @@ def model_battle(sim, machine, version, work_s, tick_ns, cores):
 
 
 def battle_scen(machine, version, threads, cores, tick_ns):
-    """The battle's scenario. Python 2's waiter is woken once per futile
+    """The battle's (and the 2.7 convoy's) scenario. Python 2's waiter is woken once per futile
     wake-up, every few tens of microseconds, while the holder releases every
     half microsecond: with a wake-up latency that never varies the two would
     run in lock-step (the waiter always arriving at the same point of the
@@ -205,8 +205,9 @@ def model_convoy(sim, machine, version, k, tick_ns):
     # the CPU thread outlasts the sleeper, as the real one does (stop flag)
     cpu = {"name": "cpu", "program": [{"cpu": "%gms" % (k * 12)}]}
     io = {"name": "io", "program": [{"repeat": k, "do": [{"sleep": "1ms"}, {"cpu": "2us"}]}]}
-    alone = R.ns(sim.run(scen(machine, version, [io], None, tick_ns), "convoy1"), "makespan_ns")
-    s = sim.run(scen(machine, version, [cpu, io], None, tick_ns), "convoy2", csv=True)
+    alone = R.ns(sim.run(battle_scen(machine, version, [io], None, tick_ns), "convoy1"),
+                 "makespan_ns")
+    s = sim.run(battle_scen(machine, version, [cpu, io], None, tick_ns), "convoy2", csv=True)
     end = max(float(r["end_ns"]) for r in s["_csv"] if r["thread"] == "io") * 1e-9
     return (end - alone) / k
 
