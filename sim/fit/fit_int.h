@@ -62,6 +62,7 @@ typedef struct fthread_stats {
     int64_t n[FOP_N], sum[FOP_N]; /* ops and summed durations by kind (before folding) */
     int64_t n_forced;             /* forced releases inside its Python work */
     int64_t n_approx_wait;        /* lock/condition/event waits fitted as sleeps */
+    int64_t n_matched_wait;       /* waits matched to the release that ended them (gets) */
     int64_t n_unnamed;            /* GIL releases by C code no span named */
     int64_t n_inferred_c;         /* C calls keeping the GIL inferred from drop
                                      requests left unanswered */
@@ -91,6 +92,8 @@ typedef struct fscenario {
     fthread_t *th;
     int n_queues;          /* queues told apart (queues.c); 0 = no queue op */
     int64_t queue_maxsize[64]; /* per queue; 0 = unbounded */
+    int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
+    char queue_names[64][64]; /* their names, from index n_queues */
     int64_t n_unmatched_starts, n_unmatched_joins;
     int n_scaled; /* threads whose CPU ops were scaled down (own contention) */
     int n_kept_load; /* threads whose durations keep other programs' share */
@@ -114,6 +117,35 @@ typedef struct fq_op {
 /* Sets ops[k].queue for every op, f->n_queues and f->queue_maxsize.
  * 0, or -1 (out of memory). */
 int fit_queues(fq_op_t *ops, size_t n, int n_threads, fscenario_t *f);
+
+/* ---- set-up (setup.c) ---------------------------------------------------- */
+
+struct gsr_recording;
+struct gsr_event;
+
+/* The machine's costs: from the recording's calibration, else the defaults. */
+void fit_machine_costs(const struct gsr_recording *r, fscenario_t *f);
+/* Thread i's scenario name from its recorded one: at most 64 bytes (cut at a
+ * UTF-8 boundary), no control characters, unique (else " #i"). */
+void fit_name_thread(fscenario_t *f, int i, const char *raw);
+
+/* ---- waits matched to the release that ended them (waits.c) ----------- */
+
+typedef struct fwaits fwaits_t;
+typedef struct fwake {
+    int64_t t; /* a release that woke a waiter: a put on queue */
+    int queue;
+} fwake_t;
+
+/* Every recorded release that woke a lock waiter, for matching. 0 or -1. */
+int fit_waits_new(const struct gsr_recording *r, fwaits_t **out);
+void fit_waits_free(fwaits_t *w);
+/* Thread i's wait e (a lock_wait, a Python-level wait, a named Lock.acquire)
+ * matched to the release that ended it: the queue (made and named in f if
+ * new) it becomes a get on, with a put at that release; -1 if unmatched. */
+int fit_waits_match(fwaits_t *w, fscenario_t *f, int i, const struct gsr_event *e);
+/* The puts thread i makes for matched waits, in time order (malloc'ed). */
+int fit_waits_posts(const fwaits_t *w, int i, fwake_t **out, size_t *n_out);
 
 /* The scenario text of f, for the recording r (a gsr_recording_t). 0 with
  * *json, *len, or -1 (out of memory). */
