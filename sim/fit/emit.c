@@ -173,6 +173,9 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
         sb_printf(b, "; %" PRId64 " of its C calls unnamed", s->n_unnamed);
     if (s->n_inferred_c)
         sb_printf(b, "; %" PRId64 " C calls keeping the GIL inferred", s->n_inferred_c);
+    if (s->n_preempted)
+        sb_printf(b, "; %" PRId64 " drop requests unanswered for 1 to 12 ms left Python work "
+                     "(its kernel run delay could be a lost core)", s->n_preempted);
     sb_add(b, ".", 1);
 }
 

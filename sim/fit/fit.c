@@ -98,51 +98,15 @@ static int64_t held_between(const tinfo_t *t, int64_t a, int64_t b)
     return sum;
 }
 
-/* A holder that leaves a drop request unanswered for LATE_NS is not in the
- * eval loop (which checks at every jump and call): it runs C code that keeps
- * the GIL (list.sort, a regular expression). Without --calls all that call
- * has no span; as gs_recording_load does, one is inferred from the first
- * unanswered request to the release, and fitted as a c_call keeping the GIL
- * (it began earlier, at an unknown moment: the rest stays Python work). */
-#define LATE_NS 1000000
+/* A holder that leaves a drop request unanswered for FIT_LATE_NS is not in
+ * the eval loop (which checks at every jump and call): it runs C code that
+ * keeps the GIL (list.sort, a regular expression), or it has no core.
+ * Without --calls all that call has no span; as gs_recording_load does, one
+ * is inferred from the first unanswered request to the release
+ * (fit_late_request), and fitted as a c_call keeping the GIL (it began
+ * earlier, at an unknown moment: the rest stays Python work), unless the
+ * kernel's account says it may have been a lost core (drop_preempted). */
 #define EV_INFERRED_C (-2)
-
-static int64_t late_request(const fit_t *F, int64_t h, int64_t r)
-{
-    size_t lo = 0, hi = F->n_req;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (F->req[mid] <= h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < F->n_req && F->req[lo] < r && r - F->req[lo] >= LATE_NS ? F->req[lo] : -1;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int collect_requests(fit_t *F)
-{
-    size_t n = 0;
-    for (int i = 0; i < F->r->n_threads; i++)
-        for (size_t k = 0; k < F->r->threads[i].n_ev; k++)
-            n += F->r->threads[i].ev[k].kind == GSR_DROP_REQUEST;
-    F->req = malloc((n + 1) * sizeof *F->req);
-    if (!F->req)
-        return -1;
-    for (int i = 0; i < F->r->n_threads; i++)
-        for (size_t k = 0; k < F->r->threads[i].n_ev; k++)
-            if (F->r->threads[i].ev[k].kind == GSR_DROP_REQUEST)
-                F->req[F->n_req++] = F->r->threads[i].ev[k].t;
-    if (F->n_req)
-        qsort(F->req, F->n_req, sizeof *F->req, cmp_i64);
-    return 0;
-}
 
 /* scan_thread()'s working state: the thread's spans (Python, C calls, waits,
  * inferred C calls) and off intervals (GIL released voluntarily until asked
@@ -160,7 +124,7 @@ static void scan_release(const fit_t *F, tinfo_t *t, scan_t *sc, const gsr_event
 {
     if (sc->hs >= 0 && e->t >= sc->hs) {
         t->holds[t->n_holds++] = (hold_t){sc->hs, e->t};
-        int64_t q = F->r->calls_all ? -1 : late_request(F, sc->hs, e->t);
+        int64_t q = F->r->calls_all ? -1 : fit_late_request(F->req, F->n_req, sc->hs, e->t);
         if (q >= 0)
             sc->spans[sc->n_sp++] = (span_ref_t){q, e->t, EV_INFERRED_C, 0, false, 0, 0};
     }
@@ -296,6 +260,24 @@ static int scan_merge(const gsr_thread_t *th, tinfo_t *t, scan_t *sc, size_t n_o
     return 0;
 }
 
+/* The inferred C calls of thread i that the kernel's account cannot tell
+ * from a holder without a core (fit_inferred_c_floor) are Python work. */
+static void drop_preempted(fit_t *F, int i, scan_t *sc)
+{
+    int64_t sum = 0;
+    size_t n = 0;
+    for (size_t k = 0; k < sc->n_sp; k++)
+        sum += sc->spans[k].ev == EV_INFERRED_C ? sc->spans[k].t1 - sc->spans[k].t0 : 0;
+    int64_t floor = fit_inferred_c_floor(F->r->threads[i].os_run_delay_ns, sum);
+    for (size_t k = 0; k < sc->n_sp; k++) {
+        bool short_c = sc->spans[k].ev == EV_INFERRED_C && sc->spans[k].t1 - sc->spans[k].t0 < floor;
+        F->f->th[i].st.n_preempted += short_c;
+        if (!short_c)
+            sc->spans[n++] = sc->spans[k];
+    }
+    sc->n_sp = n;
+}
+
 /* Holds, off intervals and outermost spans of thread i, into ti[i]: scan the
  * events, close what the recording left open, keep the outermost spans, and
  * merge the off intervals into them. */
@@ -314,6 +296,7 @@ static int scan_thread(fit_t *F, int i)
     if (!t->holds || !sc.spans || !sc.offs || !t->items || !t->starts)
         goto done;
     scan_events(F, i, t, &sc);
+    drop_preempted(F, i, &sc);
     scan_close(F, t, &sc);
     size_t n_out = scan_outermost(th, &sc);
     rc = scan_merge(th, t, &sc, n_out);
@@ -739,7 +722,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
     F.ti = calloc((size_t)r->n_threads, sizeof *F.ti);
     if (!f.th || !F.ti)
         goto oom;
-    if (collect_requests(&F) != 0)
+    if (fit_collect_requests(r, &F.req, &F.n_req) != 0)
         goto oom;
     for (int i = 0; i < r->n_threads; i++) {
         f.th[i].starter = -1;

@@ -66,6 +66,8 @@ typedef struct fthread_stats {
     int64_t n_unnamed;            /* GIL releases by C code no span named */
     int64_t n_inferred_c;         /* C calls keeping the GIL inferred from drop
                                      requests left unanswered */
+    int64_t n_preempted;          /* unanswered requests left Python work: the
+                                     kernel's run delay could explain them */
     double cpu_scale;             /* cpu and c_call scaled by this to the kernel's
                                      CPU time of the thread; 0 = not scaled */
     int64_t os_cpu_ns, raw_cpu_ns; /* the kernel's figure, and the measured sum,
@@ -125,6 +127,17 @@ struct gsr_event;
 
 /* The machine's costs: from the recording's calibration, else the defaults. */
 void fit_machine_costs(const struct gsr_recording *r, fscenario_t *f);
+/* The shortest unanswered drop request taken for C code keeping the GIL,
+ * for a thread the kernel kept runnable without a core run_delay_ns in all
+ * (-1: unknown) and whose unanswered requests add up to sum_ns. */
+#define FIT_LATE_NS 1000000     /* a drop request unanswered this long: not Python */
+#define FIT_PREEMPT_NS 12000000 /* three 4 ms scheduler ticks (CONFIG_HZ=250) */
+int64_t fit_inferred_c_floor(int64_t run_delay_ns, int64_t sum_ns);
+/* Every thread's drop requests, sorted, in *req (malloc'ed). 0 or -1. */
+int fit_collect_requests(const struct gsr_recording *r, int64_t **req, size_t *n_req);
+/* The first drop request in a hold [h, r) if it went unanswered for
+ * FIT_LATE_NS or more until the release r, else -1. */
+int64_t fit_late_request(const int64_t *req, size_t n, int64_t h, int64_t r);
 /* Thread i's scenario name from its recorded one: at most 64 bytes (cut at a
  * UTF-8 boundary), no control characters, unique (else " #i"). */
 void fit_name_thread(fscenario_t *f, int i, const char *raw);

@@ -4,6 +4,7 @@
 #include "recfile_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The machine's costs: from the recording's calibration, else the defaults
@@ -48,3 +49,57 @@ void fit_name_thread(fscenario_t *f, int i, const char *raw)
         }
 }
 
+
+/* Which C calls keeping the GIL to infer, from the kernel's account of the
+ * thread. A holder that leaves a drop request unanswered for 1 ms is not in
+ * the eval loop: it runs C code keeping the GIL, or it has no core (another
+ * process took it). The recording has the thread's total time runnable
+ * without a core (os_run_delay_ns). When that is under half the unanswered
+ * time (sum_ns), most of it was spent on a core: C code, every stretch of
+ * 1 ms or more is inferred (as without that total). Otherwise preemption
+ * could explain them, and only stretches of several scheduler ticks
+ * (FIT_PREEMPT_NS: a runnable thread is rarely kept off its core that long)
+ * are taken for C. Returns the shortest stretch to infer. */
+int64_t fit_inferred_c_floor(int64_t run_delay_ns, int64_t sum_ns)
+{
+    if (run_delay_ns < 0 || run_delay_ns < sum_ns / 2)
+        return FIT_LATE_NS;
+    return FIT_PREEMPT_NS;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int fit_collect_requests(const gsr_recording_t *r, int64_t **req, size_t *n_req)
+{
+    size_t n = 0;
+    for (int i = 0; i < r->n_threads; i++)
+        for (size_t k = 0; k < r->threads[i].n_ev; k++)
+            n += r->threads[i].ev[k].kind == GSR_DROP_REQUEST;
+    *n_req = 0;
+    if (!(*req = malloc((n + 1) * sizeof **req)))
+        return -1;
+    for (int i = 0; i < r->n_threads; i++)
+        for (size_t k = 0; k < r->threads[i].n_ev; k++)
+            if (r->threads[i].ev[k].kind == GSR_DROP_REQUEST)
+                (*req)[(*n_req)++] = r->threads[i].ev[k].t;
+    if (*n_req)
+        qsort(*req, *n_req, sizeof **req, cmp_i64);
+    return 0;
+}
+
+int64_t fit_late_request(const int64_t *req, size_t n, int64_t h, int64_t r)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first request after h */
+        size_t mid = (lo + hi) / 2;
+        if (req[mid] <= h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && req[lo] < r && r - req[lo] >= FIT_LATE_NS ? req[lo] : -1;
+}
