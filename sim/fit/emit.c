@@ -166,6 +166,9 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
     if (s->n_matched_wait)
         sb_printf(b, "; %" PRId64 " lock/event/condition waits woken by another thread's "
                      "release (gets)", s->n_matched_wait);
+    if (s->n_matched_recv)
+        sb_printf(b, "; %" PRId64 " socket recvs woken by the peer's send (gets)",
+                  s->n_matched_recv);
     if (s->n_approx_wait)
         sb_printf(b, "; %" PRId64 " lock/event/condition waits fitted as sleeps",
                   s->n_approx_wait);
@@ -249,7 +252,9 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
                      "so it moves in a what-if: one queue per waiting thread, \"lock-N for "
                      "THREAD\" for a lock's waits, \"THREAD API\" for a thread's "
                      "Condition/Event waits (one stream of wake-ups: which future or event it "
-                     "was for is not kept);");
+                     "was for is not kept), \"socket A to B\" for B's recvs on a socket that "
+                     "A's sends on its peer ended (the peer is the socket whose sends most "
+                     "often end B's recvs);");
     if (approx)
         sb_printf(b, " %" PRId64 " waits on locks, events or conditions whose other side the "
                      "recording does not show are sleeps of the time they blocked (they do "

@@ -453,7 +453,8 @@ static int match_waits(fit_t *F)
             return -1;
         for (size_t k = 0; k < t->n_items; k++) {
             const gsr_event_t *e = t->items[k].ev >= 0 ? &F->r->threads[i].ev[t->items[k].ev] : 0;
-            bool waits = e && (e->kind == GSR_LOCK_WAIT || (e->kind == GSR_CALL && e->cat == GSR_CAT_LOCK) ||
+            bool recv = e && e->kind == GSR_CALL && e->name && strncmp(e->name, "socket.recv", 11) == 0;
+            bool waits = e && (e->kind == GSR_LOCK_WAIT || (e->kind == GSR_CALL && e->cat == GSR_CAT_LOCK) || recv ||
                                (e->kind == GSR_WAIT && t->starts[t->items[k].ev] < 0 && t->qop[k] < 0 &&
                                 e->cat != GSR_CAT_JOIN));
             t->wq[k] = waits && t->items[k].off > 0 ? fit_waits_match(F->w, F->f, i, e) : -1;
@@ -483,7 +484,8 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
     const gsr_event_t *e = &F->r->threads[i].ev[it->ev];
     int wq = F->ti[i].wq[it - F->ti[i].items];
     if (wq >= 0) { /* woken by another thread's put */
-        ft->st.n_matched_wait++;
+        ft->st.n_matched_wait += e->cat != GSR_CAT_IO;
+        ft->st.n_matched_recv += e->cat == GSR_CAT_IO;
         return push(F, i, (fop_t){.kind = FOP_GET, .target = wq});
     }
     if (e->kind == GSR_CALL) {
