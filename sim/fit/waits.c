@@ -77,11 +77,15 @@ struct fwaits {
     int n_peers;
     int64_t **asks; /* per thread: when it asked for the GIL, sorted */
     size_t *n_asks;
+    const gsr_event_t ***lws; /* per thread: its lock waits with an object, by start */
+    size_t *n_lws;
     fkey_t keys[FIT_MAX_QUEUES];
     int n_keys, first; /* queue index of keys[0] */
     uint64_t locks[FIT_MAX_QUEUES]; /* the locks numbered so far */
     int n_locks;
 };
+
+static int collect_lock_waits(fwaits_t *w);
 
 static int cmp_post(const void *a, const void *b)
 {
@@ -248,7 +252,7 @@ int fit_waits_new(const gsr_recording_t *r, fwaits_t **out)
     if (w->n_posts)
         qsort(w->posts, w->n_posts, sizeof *w->posts, cmp_post);
     *out = w;
-    return pair_sockets(w);
+    return collect_lock_waits(w) == 0 ? pair_sockets(w) : -1;
 }
 
 void fit_waits_free(fwaits_t *w)
@@ -262,6 +266,10 @@ void fit_waits_free(fwaits_t *w)
         free(w->asks[i]);
     free(w->asks);
     free(w->n_asks);
+    for (int i = 0; w->lws && i < w->r->n_threads; i++)
+        free(w->lws[i]);
+    free(w->lws);
+    free(w->n_lws);
     free(w);
 }
 
@@ -292,16 +300,48 @@ static fpost_t *ending_post(fpost_t *v, size_t n, uint64_t obj, int self, int64_
  * Python-level wait blocked in. NULL if none. */
 static const gsr_event_t *inner_lock_wait(const fwaits_t *w, int i, int64_t t0, int64_t t1)
 {
-    const gsr_thread_t *th = &w->r->threads[i];
-    const gsr_event_t *best = NULL;
-    for (size_t k = 0; k < th->n_ev; k++) {
-        const gsr_event_t *e = &th->ev[k];
-        if (e->kind != GSR_LOCK_WAIT || !e->obj || e->t < t0 || e->t1 > t1)
-            continue;
-        if (!best || e->t1 - e->t > best->t1 - best->t)
-            best = e;
+    const gsr_event_t *const *v = w->lws[i];
+    size_t lo = 0, hi = w->n_lws[i];
+    while (lo < hi) { /* the first lock wait starting at or after t0 */
+        size_t mid = (lo + hi) / 2;
+        if (v[mid]->t < t0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    const gsr_event_t *best = NULL;
+    for (size_t k = lo; k < w->n_lws[i] && v[k]->t <= t1; k++)
+        if (v[k]->t1 <= t1 && (!best || v[k]->t1 - v[k]->t > best->t1 - best->t))
+            best = v[k];
     return best;
+}
+
+static int cmp_ev_start(const void *a, const void *b)
+{
+    const gsr_event_t *x = *(const gsr_event_t *const *)a, *y = *(const gsr_event_t *const *)b;
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+/* Every thread's lock waits with an object, by start (the file has spans
+ * in the order they ended). 0 or -1. */
+static int collect_lock_waits(fwaits_t *w)
+{
+    const gsr_recording_t *r = w->r;
+    w->lws = calloc((size_t)r->n_threads + 1, sizeof *w->lws);
+    w->n_lws = calloc((size_t)r->n_threads + 1, sizeof *w->n_lws);
+    if (!w->lws || !w->n_lws)
+        return -1;
+    for (int i = 0; i < r->n_threads; i++) {
+        const gsr_thread_t *th = &r->threads[i];
+        if (!(w->lws[i] = malloc((th->n_ev + 1) * sizeof **w->lws)))
+            return -1;
+        for (size_t k = 0; k < th->n_ev; k++)
+            if (th->ev[k].kind == GSR_LOCK_WAIT && th->ev[k].obj)
+                w->lws[i][w->n_lws[i]++] = &th->ev[k];
+        if (w->n_lws[i])
+            qsort(w->lws[i], w->n_lws[i], sizeof **w->lws, cmp_ev_start);
+    }
+    return 0;
 }
 
 /* The number of the lock whose semaphore is obj (1, 2...). */
