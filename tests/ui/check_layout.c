@@ -11,31 +11,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "uitest.h"
 #include "view.h"
 
 #define W 1600
 #define H 900
 
-static gv_view_t V;
-static SDL_Surface *S;
-static SDL_Renderer *R;
 
 static void setup(void)
 {
-    SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
-    ck_assert_int_eq(SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS), 0);
-    gv_view_init(&V);
-    S = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
-    R = SDL_CreateSoftwareRenderer(S);
-    ck_assert_ptr_nonnull(R);
+    ui_open(W, H);
 }
 
 static void teardown(void)
 {
-    gv_view_destroy(&V);
-    SDL_DestroyRenderer(R);
-    SDL_FreeSurface(S);
-    SDL_Quit();
+    ui_close();
 }
 
 typedef struct ref_row {

@@ -11,24 +11,17 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "uitest.h"
 #include "view.h"
 
 #define W 1600
 #define H 900
 
-static gv_view_t V;
-static SDL_Surface *S;
-static SDL_Renderer *R;
 static char rec[1024], scen[64];
 
 static void setup(void)
 {
-    SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
-    ck_assert_int_eq(SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS), 0);
-    gv_view_init(&V);
-    S = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
-    R = SDL_CreateSoftwareRenderer(S);
-    ck_assert_ptr_nonnull(R);
+    ui_open(W, H);
     const char *src = getenv("GILSIM_SOURCE_DIR");
     ck_assert_ptr_nonnull(src);
     snprintf(rec, sizeof rec, "%s/tests/data/fit/queue.rec.json", src);
@@ -37,31 +30,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-    gv_view_destroy(&V);
-    SDL_DestroyRenderer(R);
-    SDL_FreeSurface(S);
     if (scen[0])
         remove(scen);
-    SDL_Quit();
-}
-
-static void key(SDL_Keycode k, uint16_t mod)
-{
-    SDL_Event e;
-    memset(&e, 0, sizeof e);
-    e.type = SDL_KEYDOWN;
-    e.key.state = SDL_PRESSED;
-    e.key.keysym.sym = k;
-    e.key.keysym.mod = mod;
-    ck_assert_int_eq(SDL_PushEvent(&e), 1);
-    SDL_Event got;
-    while (SDL_PollEvent(&got))
-        gv_view_event(&V, &got);
-}
-
-static void draw(void)
-{
-    ck_assert_msg(gv_view_draw(&V, R, W, H) == 0, "draw failed: %s", V.font_err);
+    ui_close();
 }
 
 /* The names of run's thread rows, top to bottom, joined by spaces. */
@@ -90,7 +61,7 @@ START_TEST(test_replay_stacks_the_recording_and_its_fit)
     ck_assert_msg(strstr(V.run[0].label, "Python 3."), "%s", V.run[0].label);
     ck_assert_msg(strncmp(V.run[1].label, "replay: ", 8) == 0, "%s", V.run[1].label);
     ck_assert_msg(strstr(V.run[1].label, "interval"), "%s", V.run[1].label);
-    draw();
+    ui_draw(W, H);
     ck_assert_msg(strstr(V.lay.rows[0].text, "A: recorded: ") == V.lay.rows[0].text, "%s",
                   V.lay.rows[0].text);
     /* the fitter keeps the names: one lane per real thread, in A's order */
@@ -113,22 +84,22 @@ START_TEST(test_replay_knobs_act_on_the_model_only)
     int64_t iv_b = V.run[1].model->processes[0].python.switch_interval_ns;
     int64_t iv_a = V.run[0].model->processes[0].python.switch_interval_ns;
     ck_assert_ptr_eq(gv_view_knobs(&V), &V.knobs_b);
-    key(SDLK_k, 0);           /* one more core */
-    key(SDLK_i, KMOD_LSHIFT); /* a shorter switch interval */
+    ui_key(SDLK_k, 0);           /* one more core */
+    ui_key(SDLK_i, KMOD_LSHIFT); /* a shorter switch interval */
     ck_assert_int_eq(V.n_runs, 2);
     ck_assert_int_eq(V.run[1].model->machine.cores, cores_b + 1);
     ck_assert_int_lt(V.run[1].model->processes[0].python.switch_interval_ns, iv_b);
     ck_assert_int_eq(V.run[0].model->machine.cores, cores_a); /* what happened stays */
     ck_assert_msg(strncmp(V.run[1].label, "replay: ", 8) == 0, "%s", V.run[1].label);
     /* Tab: no knobs for a recording; C: the two stay stacked */
-    key(SDLK_TAB, 0);
+    ui_key(SDLK_TAB, 0);
     ck_assert_ptr_eq(gv_view_knobs(&V), &V.knobs_b);
     ck_assert_msg(strstr(V.banner, "A is the recording"), "%s", V.banner);
-    key(SDLK_c, 0);
+    ui_key(SDLK_c, 0);
     ck_assert_int_eq(V.n_runs, 2);
     ck_assert_msg(strstr(V.banner, "stay stacked"), "%s", V.banner);
     /* U: B back to the fitted settings */
-    key(SDLK_u, 0);
+    ui_key(SDLK_u, 0);
     ck_assert_int_eq(V.run[1].model->machine.cores, cores_b);
     /* --set acts on B too (a reload keeps the mode) */
     ck_assert_int_eq(gv_view_add_set(&V, "python.switch_interval=20ms"), 0);
@@ -163,14 +134,14 @@ START_TEST(test_compare_with_aligns_threads_by_name)
     ck_assert_int_eq(V.n_runs, 2);
     ck_assert_msg(strncmp(V.run[1].label, "simulated (gilsim-real-", 23) == 0, "%s",
                   V.run[1].label);
-    draw();
+    ui_draw(W, H);
     char a[512], b[512];
     thread_rows(0, a, sizeof a);
     thread_rows(1, b, sizeof b);
     ck_assert_str_eq(a, "MainThread producer consumer");
     ck_assert_str_eq(b, "MainThread producer consumer extra");
     /* the file is B's: a knob changes B, and the file stays the one watched */
-    key(SDLK_k, 0);
+    ui_key(SDLK_k, 0);
     ck_assert_int_eq(V.run[1].model->machine.cores, 3);
     ck_assert_str_eq(V.path, scen);
 }
@@ -185,7 +156,7 @@ START_TEST(test_replay_of_a_truncated_recording_says_why)
     ck_assert_int_eq(V.n_runs, 0);
     ck_assert(V.banner_error);
     ck_assert_msg(strstr(V.banner, "truncated.rec.json"), "%s", V.banner);
-    draw(); /* and the window still draws */
+    ui_draw(W, H); /* and the window still draws */
 }
 END_TEST
 
