@@ -79,7 +79,7 @@ static int left_knobs(gv_view_t *v, SDL_Renderer *r, int x, int y, bool short_gi
     const gv_knobs_t *kn = gv_view_knobs(v);
     char buf[64], d[32];
     if (v->compare) /* which run the knobs act on */
-        x += label(v, r, x, y, GV_ACCENT, v->target ? "B:" : "A:") + gap;
+        x += label(v, r, x, y, GV_ACCENT, v->target == 2 ? "C:" : v->target ? "B:" : "A:") + gap;
     x += label(v, r, x, y, GV_MUTED, kn->set_gil ? "GIL* " : "GIL ") + gap;
     const char *gil = kn->gil != GS_GIL_NONE ? gs_gil_name((gs_gil_kind_t)kn->gil)
                       : short_gil             ? "none"

@@ -446,7 +446,7 @@ START_TEST(test_compare_keeps_both_runs_readable_at_large_text)
                           "keeps %d px", de->d_name, min_pitch, desc);
             yielded++;
         }
-        const char *heads[] = {"At t = ", "Run A", "Run B", "Summary: A | B"};
+        const char *heads[] = {"At t = ", "Run A", "Run B", "Summary"};
         panel_reaches(de->d_name, heads, 4);
         n++;
     }

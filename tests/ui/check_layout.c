@@ -31,7 +31,7 @@ static void teardown(void)
 typedef struct ref_row {
     gv_row_kind_t kind;
     int run, lane;
-    char text[96];
+    char text[128];
 } ref_row_t;
 
 /* The rows as the layout made them before issue 18: for every process, a
@@ -50,7 +50,7 @@ static int ref_rows(const gv_view_t *v, ref_row_t *out, int max)
     for (int r = 0; r < v->n_runs; r++) {
         const gs_trace_t *t = v->run[r].trace;
         if (v->n_runs > 1)
-            ADD(GV_ROW_HEADER, r, -1, "%c: %.90s", 'A' + r, v->run[r].label);
+            ADD(GV_ROW_HEADER, r, -1, "%c: %.120s", 'A' + r, v->run[r].label);
         for (int p = 0; p < gs_trace_n_processes(t); p++) {
             if (gs_trace_n_processes(t) > 1 || v->n_runs == 1) /* "A: ..." heads a lone one */
                 ADD(GV_ROW_HEADER, r, -1, "process %s", gs_trace_process_name(t, p));
