@@ -454,7 +454,11 @@ static int make_model(gv_spec_t *s, gv_run_t fresh[GV_MAX_RUNS], gs_override_t *
             what_if_text(s, diff, sizeof diff);
             snprintf(what, sizeof what, "what-if (%s)", diff);
             prefix_label(&fresh[2], what);
-        } else {
+        } else { /* "what-if (C): ...": the --set or knob that broke it */
+            char *why = strdup(err);
+            if (why)
+                snprintf(err, n_err, "what-if (C, --set and the knobs): %s", why);
+            free(why);
             gv_run_clear(&fresh[1]);
         }
     }
