@@ -22,57 +22,23 @@ static void pct(char *b, size_t n, double f)
 /* One run's figures. */
 static void summary(pen_t *p, gv_view_t *v)
 {
-    char a[64];
+    static const char *const names[] = {"run time", "speed-up vs serial", "GIL switches (forced)",
+                                        "GIL busy", "cores busy",         "fairness (Jain)"};
+    char a[6][64];
     const gs_stats_t *s = &v->run[0].stats;
-    for (int row = 0; row < 6; row++) {
-        const char *name = NULL;
-        if (!v->run[0].has_stats)
-            snprintf(a, sizeof a, "\xE2\x80\x94");
-        switch (row) {
-        case 0:
-            name = "run time";
-            break;
-        case 1:
-            name = "speed-up vs serial";
-            break;
-        case 2:
-            name = "GIL switches (forced)";
-            break;
-        case 3:
-            name = "GIL busy";
-            break;
-        case 4:
-            name = "cores busy";
-            break;
-        default:
-            name = "fairness (Jain)";
-            break;
-        }
-        if (v->run[0].has_stats) {
-            switch (row) {
-            case 0:
-                gv_fmt_dur(a, sizeof a, s->makespan_ns);
-                break;
-            case 1:
-                snprintf(a, sizeof a, "%.2fx", s->speedup_vs_serial);
-                break;
-            case 2:
-                snprintf(a, sizeof a, "%lld (%lld)", (long long)s->gil_switches,
-                         (long long)s->gil_forced_switches);
-                break;
-            case 3:
-                pct(a, sizeof a, s->gil_utilisation);
-                break;
-            case 4:
-                pct(a, sizeof a, s->cores_utilisation);
-                break;
-            default:
-                snprintf(a, sizeof a, "%.2f", s->fairness_jain);
-                break;
-            }
-        }
-        gv_pen_kv(p, 0, name, a);
+    for (int i = 0; i < 6; i++)
+        snprintf(a[i], sizeof a[i], "\xE2\x80\x94");
+    if (v->run[0].has_stats) {
+        gv_fmt_dur(a[0], sizeof a[0], s->makespan_ns);
+        snprintf(a[1], sizeof a[1], "%.2fx", s->speedup_vs_serial);
+        snprintf(a[2], sizeof a[2], "%lld (%lld)", (long long)s->gil_switches,
+                 (long long)s->gil_forced_switches);
+        pct(a[3], sizeof a[3], s->gil_utilisation);
+        pct(a[4], sizeof a[4], s->cores_utilisation);
+        snprintf(a[5], sizeof a[5], "%.2f", s->fairness_jain);
     }
+    for (int i = 0; i < 6; i++)
+        gv_pen_kv(p, 0, names[i], a[i]);
 }
 
 static void thread_stats(pen_t *p, gv_view_t *v)
@@ -123,9 +89,14 @@ static void thread_stats(pen_t *p, gv_view_t *v)
 #define CMP_W 32
 enum { CMP_FIGURES = 5 };
 
-/* Thread `name`'s figures in run r, or NULL. */
-static const gs_thread_stats_t *thread_named(const gv_run_t *r, const char *name)
+/* Thread `name`'s figures in run r, or NULL. Index `hint` (the thread's in
+ * another run) is tried first: the runs of one scenario and a fit keep the
+ * recording's order, so a lookup costs O(1) but for a thread that moved. */
+static const gs_thread_stats_t *thread_named(const gv_run_t *r, const char *name, int hint)
 {
+    if (r->has_stats && hint >= 0 && hint < r->stats.n_threads && r->stats.threads[hint].name &&
+        strcmp(r->stats.threads[hint].name, name) == 0)
+        return &r->stats.threads[hint];
     for (int i = 0; r->has_stats && i < r->stats.n_threads; i++)
         if (r->stats.threads[i].name && strcmp(r->stats.threads[i].name, name) == 0)
             return &r->stats.threads[i];
@@ -208,7 +179,7 @@ static void table_row(table_t *tb, gv_style_t st, uint32_t rgb, const char *name
 
 /* The threads the table lists: run A's (CMP_THREADS at most, and the
  * selected one), then those only a run below has. n_more: left out. */
-static int table_threads(const gv_view_t *v, const char **names, int cap, int *n_more)
+static int table_threads(const gv_view_t *v, const char **names, int *idx, int cap, int *n_more)
 {
     int n = 0, sel = gv_view_thread_in(v, 0);
     *n_more = 0;
@@ -217,12 +188,13 @@ static int table_threads(const gv_view_t *v, const char **names, int cap, int *n
             const char *name = v->run[r].stats.threads[i].name;
             bool seen = !name;
             for (int k = 0; k < r && !seen; k++)
-                seen = thread_named(&v->run[k], name) != NULL;
+                seen = thread_named(&v->run[k], name, i) != NULL;
             if (seen)
                 continue;
-            if (n < cap && (n < CMP_THREADS || (r == 0 && i == sel)))
+            if (n < cap && (n < CMP_THREADS || (r == 0 && i == sel))) {
+                idx[n] = i; /* its index, the hint for the other runs */
                 names[n++] = name;
-            else
+            } else
                 (*n_more)++;
         }
     return n;
@@ -236,7 +208,7 @@ static void compare_table(pen_t *p, gv_view_t *v)
     table_t tb = {p, v->n_runs, {0}};
     char val[GV_MAX_RUNS][CMP_W], head[GV_MAX_RUNS][CMP_W];
     const char *name, *threads[CMP_THREADS + 1];
-    int n_more, nt = table_threads(v, threads, CMP_THREADS + 1, &n_more);
+    int idx[CMP_THREADS + 1], n_more, nt = table_threads(v, threads, idx, CMP_THREADS + 1, &n_more);
     for (int c = 0; c < tb.n; c++)
         snprintf(head[c], CMP_W, "%s",
                  !v->real ? (c ? "B" : "A")
@@ -264,7 +236,7 @@ static void compare_table(pen_t *p, gv_view_t *v)
                                    : NULL;
         for (int i = 0; i < nt; i++) {
             for (int c = 0; c < tb.n; c++) {
-                const gs_thread_stats_t *ts = thread_named(&v->run[c], threads[i]);
+                const gs_thread_stats_t *ts = thread_named(&v->run[c], threads[i], idx[i]);
                 if (ts)
                     gv_fmt_dur(val[c], CMP_W, ts->gil_wait_ns);
                 else

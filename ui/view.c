@@ -130,7 +130,9 @@ int gv_view_thread_in(const gv_view_t *v, int run)
     if (run == v->sel_run)
         return v->selected;
     const char *name = thread_name(from, v->selected);
-    for (int th = 0; th < gs_trace_n_threads(to); th++) /* O(threads): once per frame and run */
+    if (v->selected < gs_trace_n_threads(to) && strcmp(thread_name(to, v->selected), name) == 0)
+        return v->selected; /* the runs of one scenario, and a fit, keep the order */
+    for (int th = 0; th < gs_trace_n_threads(to); th++) /* O(threads) when it moved */
         if (strcmp(thread_name(to, th), name) == 0)
             return th;
     return -1;

@@ -288,6 +288,72 @@ START_TEST(test_a_selection_is_the_same_thread_in_every_pane)
 }
 END_TEST
 
+/* The pinned summary compares the runs thread by thread: each thread's row
+ * holds its GIL wait in A, B and C, found by name (B and C declare the
+ * threads in another order, and one A has not: a dash for A). */
+START_TEST(test_summary_compares_each_thread_by_name)
+{
+    snprintf(scen, sizeof scen, "/tmp/gilsim-real-XXXXXX.json");
+    int fd = mkstemps(scen, 5);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("{\"name\": \"by hand\", \"threads\": ["
+          "{\"name\": \"extra\", \"program\": [{\"cpu\": \"1ms\"}]},"
+          "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}, {\"io\": \"1ms\"}, "
+          "{\"cpu\": \"2ms\"}]},"
+          "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]},"
+          "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"4ms\"}]}]}",
+          f);
+    fclose(f);
+    ck_assert_int_eq(gv_view_set_real(&V, rec, false), 0);
+    ck_assert_int_eq(gv_view_load(&V, scen), 0);
+    ui_key(SDLK_k, KMOD_LSHIFT); /* one core: the what-if differs */
+    ck_assert_int_eq(V.n_runs, 3);
+    static gv_text_mark_t marks[2048];
+    int n = 0;
+    ui_draw(W, H);
+    gv_text_record(V.text, marks, 2048, &n);
+    ui_draw(W, H);
+    gv_text_record(V.text, NULL, 0, NULL);
+    SDL_Rect pin = V.lay.panel_pinned;
+    ck_assert_int_gt(pin.h, 0);
+    const char *names[] = {"MainThread", "producer", "consumer", "extra"};
+    int differ = 0;
+    for (size_t t = 0; t < 4; t++) {
+        int row = -1;
+        for (int i = 0; i < n && row < 0; i++)
+            if (strcmp(marks[i].s, names[t]) == 0 && marks[i].box.y >= pin.y &&
+                marks[i].box.x >= V.lay.panel.x)
+                row = i;
+        ck_assert_msg(row >= 0, "no row for %s in the summary", names[t]);
+        char want[3][32];
+        for (int r = 0; r < 3; r++) {
+            snprintf(want[r], sizeof want[r], "\xE2\x80\x94");
+            for (int k = 0; k < V.run[r].stats.n_threads; k++)
+                if (strcmp(V.run[r].stats.threads[k].name, names[t]) == 0)
+                    gv_fmt_dur(want[r], sizeof want[r], V.run[r].stats.threads[k].gil_wait_ns);
+        }
+        differ += strcmp(want[1], want[2]) != 0;
+        int got = 0, x = marks[row].box.x;
+        for (;; got++) { /* the values on its line, left to right */
+            int next = -1;
+            for (int i = 0; i < n; i++)
+                if (marks[i].box.y == marks[row].box.y && marks[i].box.x > x &&
+                    (next < 0 || marks[i].box.x < marks[next].box.x))
+                    next = i;
+            if (next < 0)
+                break;
+            ck_assert_int_lt(got, 3);
+            ck_assert_msg(strcmp(marks[next].s, want[got]) == 0, "%s, run %c: '%s', want '%s'",
+                          names[t], 'A' + got, marks[next].s, want[got]);
+            x = marks[next].box.x;
+        }
+        ck_assert_int_eq(got, 3);
+    }
+    ck_assert_int_gt(differ, 0); /* the test tells the columns apart */
+}
+END_TEST
+
 /* Every label the picture draws (gv_text_record), checked: inside the
  * w x h window, and no two overlapping. */
 static void no_label_overlaps(int w, int h, const char *what)
@@ -453,6 +519,7 @@ static Suite *real_suite(void)
     tcase_add_test(core, test_what_if_follows_the_knobs_the_model_does_not);
     tcase_add_test(core, test_compare_with_aligns_threads_by_name);
     tcase_add_test(core, test_a_selection_is_the_same_thread_in_every_pane);
+    tcase_add_test(core, test_summary_compares_each_thread_by_name);
     tcase_add_test(core, test_three_panes_of_eight_threads_fit_a_projector);
     tcase_add_test(core, test_summary_is_pinned_while_a_long_chain_scrolls);
     suite_add_tcase(s, core);
