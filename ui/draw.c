@@ -448,6 +448,8 @@ static void row_labels(gv_view_t *v, SDL_Renderer *r)
             continue;
         if (row->kind == GV_ROW_HEADER) {
             bool head = v->n_runs > 1 && row->text[1] == ':';
+            if (head && row->run > 0) /* a rule between the runs */
+                gv_fill(r, (SDL_Rect){0, row->y, l->lanes.x + l->lanes.w, 1}, 0xAAAAAAu, 255);
             if (head && row->run >= v->n_runs) /* no what-if yet: its place says how */
                 gv_fill(r, (SDL_Rect){l->lanes.x, row->y + 1, l->lanes.w, row->h - 2}, GV_PANEL,
                         255);

@@ -283,8 +283,10 @@ static int panel_top(gv_view_t *v, SDL_Renderer *r, int y, int64_t at)
         if (!v->run[run].trace)
             continue;
         if (v->n_runs > 1) {
-            char h[32];
-            snprintf(h, sizeof h, "Run %c", 'A' + run);
+            static const char *const real[] = {": recorded", ": the model, as recorded",
+                                               ": the what-if"};
+            char h[48];
+            snprintf(h, sizeof h, "Run %c%s", 'A' + run, v->real ? real[run] : "");
             gv_pen_heading(&p, h);
         }
         gv_pen_queues(&p, v->run[run].trace, at);
