@@ -349,7 +349,7 @@ static const char *const help_keys[][2] = {
     {"V", "after the playhead: dimmed / in full / hidden (revealed as it plays)"},
     {"L", "the lessons (O: the current file's folder; Backspace goes up)"},
     {"T, shift + T", "longer / shorter OS time slice (rr, priority)"},
-    {"Tab", "compare mode: the knobs act on run A or on run B"},
+    {"Tab", "compare mode: the knobs act on run A or B (by a recording: C)"},
     {"M", "colours by state / by thread (Gantt style: who runs, who holds the GIL)"},
     {"U", "reset the knob overrides (marked *) to the file's settings"},
     {". and ,", "step to the next / previous event"},
