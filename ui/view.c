@@ -209,8 +209,8 @@ static void place_after_load(gv_view_t *v, bool same_file, int64_t old_end)
         gv_view_set_range(v, v->t0, v->t1);
     if (v->playhead == old_end || v->playhead > v->end_ns)
         v->playhead = v->end_ns;
-    if (v->sel_run >= v->n_runs) /* the what-if went (U): its thread, by name in A */
-        v->selected = -1, v->sel_run = 0;
+    if (v->sel_run >= v->n_runs) /* adopt moved it to A's, by name; kept as a guard */
+        gv_view_select(v, -1);
     if (v->selected >= gs_trace_n_threads(v->run[v->sel_run].trace))
         v->selected = -1;
 }

@@ -287,8 +287,11 @@ uint32_t gv_thread_color(int thread);
 
 /* ---- panels.c ----------------------------------------------------------------- */
 void gv_draw_title(gv_view_t *v, SDL_Renderer *r);
-void gv_draw_panel(gv_view_t *v, SDL_Renderer *r);
 void gv_draw_footer(gv_view_t *v, SDL_Renderer *r);
+/* summary.c: the side panel ("At t =", the scrolled part, the pinned summary;
+ * its queues: queues.c). */
+void gv_draw_panel(gv_view_t *v, SDL_Renderer *r);
+/* queues.c: the tooltip. */
 void gv_draw_tooltip(gv_view_t *v, SDL_Renderer *r);
 /* The tooltip for the mouse at (x, y): a marker (drop request, forced
  * switch, futile wake-up, preemption) within a few pixels, else the bar
