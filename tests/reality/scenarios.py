@@ -66,6 +66,17 @@ def base(name, description, machine, interval_s, threads, **extra):
         "python": {"gil": "cpython3", "switch_interval": dur(interval_s)},
         "threads": threads,
     }
+    # measured by the calibration (reality.py, calibrate_machinery): what
+    # waking another, idle CPU costs the waker, the spread of wake-ups, the
+    # creation of an OS thread, the kernel's base slice when readable
+    if getattr(machine, "wake_ipi_s", 0):
+        sc["machine"]["wake_ipi"] = dur(machine.wake_ipi_s)
+    if getattr(machine, "wake_jitter_s", 0):
+        sc["machine"]["wakeup_jitter"] = dur(machine.wake_jitter_s)
+    if getattr(machine, "eevdf_slice_s", None):
+        sc["machine"]["eevdf_slice"] = dur(machine.eevdf_slice_s)
+    if getattr(machine, "thread_create_s", None):
+        sc["python"]["thread_create"] = dur(machine.thread_create_s)
     curve = getattr(machine, "wake_curve", None)
     if curve:
         # wake-up latency against idle depth, and a timer's lateness beyond
