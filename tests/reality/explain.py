@@ -116,7 +116,12 @@ WHY = [
      "model's swing between runs (about 100k/s to 220k/s for 2 consumers) with whether "
      "such convoys start, which the GIL's hand-offs and the wake-up latencies decide. "
      "Not modelled: the Python of Condition.wait itself, and the part of put/get that "
-     "runs outside the mutex (the whole measured op counts as held)."),
+     "runs outside the mutex (the whole measured op counts as held). A recording of the "
+     "real 2-consumer run (docs/model.md, \"queue.Queue\") shows no forced switch at "
+     "all: the producer waited 61 of its 95 ms for the mutex, which a woken consumer "
+     "took before it had the GIL. On one CPU a woken thread wins that race half the time "
+     "(it preempts its waker as the release returns; measured, lock_retake), the model's "
+     "never: that race, the kernel's wake-up preemption, is what would fix the rows."),
     ("queue", "share", "any",
      "Which consumer gets the GIL after a voluntary drop is decided by glibc's condvar "
      "(the longest sleeper, unless one is still entering its wait); the real share also "

@@ -319,6 +319,41 @@ def _getcpu():
         return None
 
 
+def lock_retake(n, cpus):
+    """Who gets a Lock first after a release that wakes a thread blocked on
+    it: the releaser, trying to take it straight back (holding the GIL), or
+    the woken thread (whose semaphore wait takes it in C, before it needs
+    the GIL)?  Returns the share of n releases after which the releaser took
+    it back, the threads pinned to cpus = (releaser's, waiter's).  On one
+    CPU the answer is the kernel's wake-up preemption: the woken thread wins
+    when it preempts the releaser as the release's system call returns."""
+    lk = threading.Lock()
+    lk.acquire()
+    won, stop = [0], [False]
+
+    def waiter():
+        pin_to(cpus[1])
+        while not stop[0]:
+            lk.acquire()  # blocks with the GIL dropped until a release
+            lk.release()
+            time.sleep(0.0002)
+
+    def releaser():
+        pin_to(cpus[0])
+        for _ in range(n):
+            time.sleep(0.0003)  # the waiter blocks on the lock meanwhile
+            lk.release()
+            if lk.acquire(False):
+                won[0] += 1
+            else:
+                lk.acquire()
+        stop[0] = True
+        lk.release()
+
+    gated([waiter, releaser])
+    return won[0] / n
+
+
 def lock_placement(n, spinner=False, interval_s=0.005):
     """Where the kernel runs a thread woken by a Lock release: the lock
     ping-pong (lock_pingpong; with spinner, beside a thread spinning in pure

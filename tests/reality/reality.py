@@ -755,6 +755,13 @@ def exp_locks(plan, machine, sim):
                      "pipe ping-pong round trip, beside each lock run": rt,
                      "hot wake-up from it": hot.wakeup_s,
                      "acquire or release, contended (one syscall)": py_s}
+    pair = P.cpu_pair()
+    if plan.full and pair:
+        # the race for a released Lock, on one CPU and across two (context
+        # for the queue and lock rows: docs/model.md, "Waking another, idle core")
+        r.calibration["releaser took a released Lock back before the woken thread, both on "
+                      "one CPU / on two (share)"] = "%.2f / %.2f" % (
+            P.lock_retake(1000, (pair[0], pair[0])), P.lock_retake(1000, pair))
     if all(places):
         r.calibration["hand-offs where the woken thread ran on its waker's CPU (share, "
                       "each run)"] = ", ".join("%.2f" % x[0] for x in places)
