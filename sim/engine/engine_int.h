@@ -212,6 +212,8 @@ struct gs_ctx {
     uint32_t op;      /* label of the current request (gs_set_op, from its body) */
     gs_req_t req;     /* written by its body's worker (request), then read and
                          advanced by the engine (engine.c, sync.c) */
+    int until_ev;     /* program.c: 1 + the event of the innermost until loop
+                         it runs, 0 none (stops.c names it at a limit) */
 
     bool started, finished; /* engine.c: on_start, step_exit */
     bool booted;          /* sync.c: its bootstrap ran (held the GIL, set `_started`) */

@@ -1,9 +1,24 @@
 /* program.c - the op interpreter: the body of every scenario thread.
  *
  * It walks the thread's ops and calls the same primitives a C body would. A
- * repeat runs its body `count` times without expanding it in memory. Each
+ * repeat runs its body `count` times without expanding it in memory; an
+ * until loop runs it until its event is set (gs_event_is_set). Each
  * duration is drawn from the thread's own stream when the op runs. */
 #include "engine_int.h"
+
+static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n);
+
+/* `while not ev.is_set(): body`, as Python runs it: the flag is looked at
+ * before each run of the body, so a set lands at most one body before the
+ * loop ends. The poll's Python is in the body (a fitted loop's cpu). */
+static void run_until(gs_ctx_t *c, const gs_op_t *o)
+{
+    int outer = c->until_ev;
+    c->until_ev = o->target + 1;
+    while (!gs_event_is_set(c, o->target))
+        run_ops(c, o->body, o->n_body);
+    c->until_ev = outer;
+}
 
 static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n)
 {
@@ -62,6 +77,9 @@ static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n)
         case GS_OP_REPEAT:
             for (int64_t k = 0; k < o->count; k++)
                 run_ops(c, o->body, o->n_body);
+            break;
+        case GS_OP_UNTIL:
+            run_until(c, o);
             break;
         }
     }
