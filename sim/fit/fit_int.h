@@ -122,7 +122,7 @@ typedef struct fscenario {
  * first True Event.is_set after another thread's Event.set of it). */
 struct gsr_recording;
 struct gsr_event;
-void fit_until_events(const struct gsr_recording *r, fscenario_t *f);
+int fit_until_events(const struct gsr_recording *r, fscenario_t *f); /* 0, -1 OOM */
 /* Step 2, per item: -1 not an Event.set or is_set; 0 one the fit does not
  * use (its time is Python); 1 the op (a set, or the poll's marker) in *op.
  * since: when the thread's Python run before the item began. */

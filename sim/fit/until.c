@@ -59,65 +59,152 @@ static int event_of(const fscenario_t *f, uint64_t obj)
     return -1;
 }
 
-/* Is obj set by a thread other than i, no later than t? Then *setter and
- * *when are the first such set's. */
-static bool set_by_other(const gsr_recording_t *r, int i, uint64_t obj, int64_t t, int *setter,
-                         int64_t *when)
+/* ---- which events -------------------------------------------------------- */
+
+/* Every Event.set of the recording, sorted by event then time: the sets of
+ * one event are found by a binary search (a recording may hold thousands
+ * of first True polls: Thread.join checks `_started.is_set()`). */
+typedef struct set_ev {
+    uint64_t obj;
+    int64_t t;
+    int thread;
+} set_ev_t;
+
+static int cmp_set(const void *a, const void *b)
 {
-    for (int j = 0; j < r->n_threads; j++) {
-        if (j == i)
-            continue;
-        for (size_t k = 0; k < r->threads[j].n_ev; k++) {
-            const gsr_event_t *e = &r->threads[j].ev[k];
-            if (e->t > t)
-                break;
-            if (call_named(e, NAME_SET) && e->obj == obj) {
-                *setter = j;
-                *when = e->t;
-                return true;
-            }
-        }
-    }
-    return false;
+    const set_ev_t *x = a, *y = b;
+    if (x->obj != y->obj)
+        return x->obj < y->obj ? -1 : 1;
+    return (x->t > y->t) - (x->t < y->t);
 }
 
-/* Is event k of th inside another span (a call, a wait)? Then it is part of
- * that op, not of the thread's own loop: Thread.join's check that the
- * thread was started (`self._started.is_set()`) is inside the join. A span
- * is written when it ends, so it may come after the poll: O(events). */
-static bool inside_span(const gsr_thread_t *th, size_t k)
+static set_ev_t *collect_sets(const gsr_recording_t *r, size_t *n)
 {
-    const gsr_event_t *p = &th->ev[k];
+    size_t k = 0;
+    for (int i = 0; i < r->n_threads; i++)
+        for (size_t j = 0; j < r->threads[i].n_ev; j++)
+            k += call_named(&r->threads[i].ev[j], NAME_SET);
+    set_ev_t *v = malloc((k + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    *n = 0;
+    for (int i = 0; i < r->n_threads; i++)
+        for (size_t j = 0; j < r->threads[i].n_ev; j++) {
+            const gsr_event_t *e = &r->threads[i].ev[j];
+            if (call_named(e, NAME_SET))
+                v[(*n)++] = (set_ev_t){e->obj, e->t, i};
+        }
+    if (*n)
+        qsort(v, *n, sizeof *v, cmp_set);
+    return v;
+}
+
+/* The first set of obj by a thread other than i, no later than t: its
+ * index in sets, or -1. */
+static long first_set_by_other(const set_ev_t *sets, size_t n, uint64_t obj, int i, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first entry of obj */
+        size_t mid = (lo + hi) / 2;
+        if (sets[mid].obj < obj)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < n && sets[k].obj == obj && sets[k].t <= t; k++)
+        if (sets[k].thread != i)
+            return (long)k;
+    return -1;
+}
+
+/* A thread's spans (calls, waits, lock waits, Python inside a call; not the
+ * polls themselves) sorted by start, each with the latest end so far: a
+ * poll is inside one when a span starting no later ends no earlier. A span
+ * is written when it ends, so the file is not in start order. */
+typedef struct span_ix {
+    int64_t t0, max_t1;
+} span_ix_t;
+
+static int cmp_span_ix(const void *a, const void *b)
+{
+    const span_ix_t *x = a, *y = b;
+    return (x->t0 > y->t0) - (x->t0 < y->t0);
+}
+
+static span_ix_t *index_spans(const gsr_thread_t *th, size_t *n)
+{
+    span_ix_t *v = malloc((th->n_ev + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    *n = 0;
     for (size_t j = 0; j < th->n_ev; j++) {
         const gsr_event_t *e = &th->ev[j];
-        if (j == k)
-            continue;
         if ((e->kind == GSR_CALL || e->kind == GSR_WAIT || e->kind == GSR_LOCK_WAIT ||
              e->kind == GSR_PY) &&
-            e->t <= p->t && e->t1 >= p->t1)
-            return true;
+            !call_named(e, NAME_IS_SET))
+            v[(*n)++] = (span_ix_t){e->t, e->t1};
     }
-    return false;
+    if (*n)
+        qsort(v, *n, sizeof *v, cmp_span_ix);
+    for (size_t j = 1; j < *n; j++)
+        if (v[j].max_t1 < v[j - 1].max_t1)
+            v[j].max_t1 = v[j - 1].max_t1;
+    return v;
 }
 
-void fit_until_events(const gsr_recording_t *r, fscenario_t *f)
+/* Is the poll p inside one of the spans? Then it is part of that op, not of
+ * the thread's own loop: Thread.join's `self._started.is_set()`. */
+static bool inside_span(const span_ix_t *v, size_t n, const gsr_event_t *p)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the spans starting no later than p */
+        size_t mid = (lo + hi) / 2;
+        if (v[mid].t0 <= p->t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && v[lo - 1].max_t1 >= p->t1;
+}
+
+/* Thread i's first True polls of events another thread set before. */
+static int events_of_thread(const gsr_recording_t *r, int i, const set_ev_t *sets, size_t n_sets,
+                            fscenario_t *f)
+{
+    const gsr_thread_t *th = &r->threads[i];
+    span_ix_t *spans = NULL;
+    size_t n_spans = 0;
+    for (size_t k = 0; k < th->n_ev && f->n_events < FIT_MAX_EVENTS; k++) {
+        const gsr_event_t *e = &th->ev[k];
+        long s;
+        if (!call_named(e, NAME_IS_SET) || event_of(f, e->obj) >= 0 ||
+            (s = first_set_by_other(sets, n_sets, e->obj, i, e->t1)) < 0)
+            continue;
+        if (!spans && !(spans = index_spans(th, &n_spans)))
+            return -1;
+        if (inside_span(spans, n_spans, e))
+            continue;
+        f->event_obj[f->n_events] = e->obj;
+        f->event_setter[f->n_events] = sets[s].thread;
+        f->event_set_ns[f->n_events] = sets[s].t;
+        f->n_events++;
+    }
+    free(spans);
+    return 0;
+}
+
+int fit_until_events(const gsr_recording_t *r, fscenario_t *f)
 {
     f->n_events = 0;
-    for (int i = 0; i < r->n_threads; i++)
-        for (size_t k = 0; k < r->threads[i].n_ev; k++) {
-            const gsr_event_t *e = &r->threads[i].ev[k];
-            int setter;
-            int64_t when;
-            if (!call_named(e, NAME_IS_SET) || event_of(f, e->obj) >= 0 ||
-                f->n_events >= FIT_MAX_EVENTS ||
-                !set_by_other(r, i, e->obj, e->t1, &setter, &when) ||
-                inside_span(&r->threads[i], k))
-                continue;
-            f->event_obj[f->n_events] = e->obj;
-            f->event_setter[f->n_events] = setter;
-            f->event_set_ns[f->n_events] = when;
-            f->n_events++;
-        }
+    size_t n_sets = 0;
+    set_ev_t *sets = collect_sets(r, &n_sets);
+    if (!sets)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < r->n_threads && rc == 0; i++)
+        rc = events_of_thread(r, i, sets, n_sets, f);
+    free(sets);
+    return rc;
 }
 
 const char *fit_event_name(const fscenario_t *f, int k, char *buf, size_t n)
