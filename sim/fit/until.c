@@ -227,8 +227,8 @@ int fit_until_op(const fscenario_t *f, const gsr_event_t *e, int64_t since, fop_
     /* a marker keeps when the event was set and when the Python run before
      * the poll began: a run that began after the set is not a loop that
      * polled in vain (make_loop) */
-    *op = (fop_t){.kind = set ? FOP_SET : FOP_POLL, .target = k, .lo = f->event_set_ns[k],
-                  .hi = since};
+    *op = (fop_t){
+        .kind = set ? FOP_SET : FOP_POLL, .target = k, .lo = f->event_set_ns[k], .hi = since};
     return 1;
 }
 
@@ -274,7 +274,9 @@ static int make_loop(fop_list_t *l, int p, fthread_stats_t *st)
         remove_op(l, p); /* no loop, or one whose first poll came after the set */
         return 0;
     }
-    fop_t chunk = {.kind = FOP_CPU, .target = -1, .dist = FD_FIXED,
+    fop_t chunk = {.kind = FOP_CPU,
+                   .target = -1,
+                   .dist = FD_FIXED,
                    .dur = l->v[q].dur < UNTIL_CHUNK_NS ? l->v[q].dur : UNTIL_CHUNK_NS};
     if (chunk.dur <= 0)
         chunk.dur = 1000;
@@ -343,12 +345,14 @@ const char *fit_until_note(const fscenario_t *f, int i, char *buf, size_t n)
     int ev = s->until_event, setter = f->event_setter[ev];
     fit_event_name(f, ev, en, sizeof en);
     if (s->until_kind == 2)
-        snprintf(buf, n, "; its loop (%" PRId64 " turns recorded) runs until %s is set (by %s: "
-                         "Event.is_set returned True after that)",
+        snprintf(buf, n,
+                 "; its loop (%" PRId64 " turns recorded) runs until %s is set (by %s: "
+                 "Event.is_set returned True after that)",
                  s->until_count, en, f->th[setter].name);
     else
-        snprintf(buf, n, "; its %s of Python before Event.is_set returned True is a loop of %s "
-                         "cpu ops until %s is set (by %s)",
+        snprintf(buf, n,
+                 "; its %s of Python before Event.is_set returned True is a loop of %s "
+                 "cpu ops until %s is set (by %s)",
                  gs_format_ns(s->until_work_ns, d1, sizeof d1),
                  gs_format_ns(UNTIL_CHUNK_NS, d2, sizeof d2), en, f->th[setter].name);
     if (s->n_until > 1)
@@ -368,8 +372,9 @@ const char *fit_until_approx(const fscenario_t *f, char *buf, size_t n)
     }
     buf[0] = '\0';
     if (loops)
-        snprintf(buf, n, " %" PRId64 " loop%s until an Event is set run as long as the setter "
-                         "takes (they move in a what-if)%s%s;",
+        snprintf(buf, n,
+                 " %" PRId64 " loop%s until an Event is set run as long as the setter "
+                 "takes (they move in a what-if)%s%s;",
                  loops, loops == 1 ? "" : "s",
                  chunked ? ": the polls of a pure Python loop are not counted, so its Python "
                            "between two polls is a fixed "

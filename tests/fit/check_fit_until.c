@@ -34,7 +34,8 @@ static char *fit_text(const char *path, size_t *len)
 static const cJSON *program(const cJSON *root, const char *name)
 {
     const cJSON *t;
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "threads")) {
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "threads"))
+    {
         if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(t, "name")), name) == 0)
             return cJSON_GetObjectItem(t, "program");
     }
@@ -46,7 +47,8 @@ static const cJSON *program(const cJSON *root, const char *name)
 static const cJSON *find_verb(const cJSON *prog, const char *verb)
 {
     const cJSON *op;
-    cJSON_ArrayForEach(op, prog) {
+    cJSON_ArrayForEach(op, prog)
+    {
         if (cJSON_GetObjectItem(op, verb))
             return op;
         const cJSON *in = find_verb(cJSON_GetObjectItem(op, "do"), verb);
@@ -72,8 +74,7 @@ START_TEST(test_fit_until_a_poll_after_anothers_set_is_a_loop)
     /* a pure Python loop: its polls are not counted, a fixed chunk */
     const cJSON *body = cJSON_GetObjectItem(loop, "do");
     ck_assert_int_eq(cJSON_GetArraySize(body), 1);
-    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(body, 0), "cpu")->valuestring,
-                     "100us");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(body, 0), "cpu")->valuestring, "100us");
     const cJSON *set = find_verb(program(root, "io"), "set");
     ck_assert_ptr_nonnull(set);
     ck_assert_str_eq(cJSON_GetObjectItem(set, "set")->valuestring, "event");
