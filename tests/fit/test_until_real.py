@@ -9,7 +9,8 @@ until the I/O thread sets `stop`) and checks:
     CPU thread, one Event.is_set call only (its first True, not every poll),
     of the same object, after the set;
   - the fit makes the CPU thread an until loop on that event and the I/O
-    thread's set a set op of it;
+    thread's set a set op of it, and nothing of the main thread's joins
+    (each checks the joined thread's `_started.is_set()`);
   - the replay's CPU thread works longer at a 20 ms switch interval than at
     5 ms, and less at 1 ms (the model is deterministic: no tolerance).
 Exits 0, 1 on a failure, 77 when the interpreter cannot be recorded."""
@@ -100,6 +101,10 @@ def main():
               "the I/O thread sets the loop's event")
         check("until" in sc["description"] and "by io" in sc["description"],
               "the description says so")
+        # Thread.join's own `_started.is_set()` (a first True poll of an event
+        # the joined thread set) is inside the join: no loop, no event
+        check(find_op(progs["MainThread"], "until") is None and len(sc.get("events", [])) == 1,
+              "the joins' polls are no loops (events: %s)" % sc.get("events"))
 
         at1, at5, at20 = (cpu_python(a.gilsim, fit, tmp, i) for i in ("1ms", "5ms", "20ms"))
         check(0 < at1 < at5 < at20,
