@@ -9,8 +9,10 @@
  * What the recording shows (boot.py wraps threading.Event): every
  * Event.set as a call named "Event.set" with the event's identity (`obj`),
  * and, per thread and event, only the first Event.is_set that returned True,
- * as a call named "Event.is_set" of no length (the polls that return False
- * are not recorded: they would slow every turn of the loop).
+ * as a call named "Event.is_set" of no length, with the count of the polls
+ * that returned False before it (not each of them: they would slow every
+ * turn of the loop). Recordings made before the count was written have
+ * none.
  *
  * The fit:
  *  1. fit_until_events: an event qualifies when a thread's first True
@@ -24,8 +26,9 @@
  *     loop with I/O or sleeps in it: the ticker of c_call_ticker.py) becomes
  *     the until loop over the same body, its last Python run absorbed; else
  *     the Python run just before it (a pure Python loop: the CPU thread of
- *     convoy.py) becomes an until loop over cpu ops of UNTIL_CHUNK_NS, since
- *     the recording does not count the polls that would give their period.
+ *     convoy.py) becomes an until loop over cpu ops of that Python over the
+ *     False polls (the recorded Python between two polls), at least
+ *     UNTIL_MIN_CHUNK_NS; without a count, of UNTIL_CHUNK_NS.
  *     The thread's Python after the marker stays as it was. */
 #include "fit_int.h"
 #include "recfile_int.h"
@@ -40,11 +43,16 @@
 #define NAME_SET "Event.set"
 #define NAME_IS_SET "Event.is_set"
 
-/* The Python work between two polls of a pure Python until loop: the
- * recording has no count of the polls, so a fixed chunk, small beside the
+/* The Python work between two polls of a pure Python until loop, when the
+ * recording has no count of the polls: a fixed chunk, small beside the
  * switch intervals of interest (a set ends the loop within one chunk) and
- * large enough that a second of loop is 10 000 ops to simulate. */
+ * large enough that a second of loop is 10 000 ops to simulate. With a
+ * count, the recorded period, but no less than UNTIL_MIN_CHUNK_NS: a tight
+ * loop polls every few hundred ns, and a replay of it poll by poll would
+ * cost millions of ops per second of program for nothing a switch interval
+ * sees (a set ends the loop at most that much later). */
 #define UNTIL_CHUNK_NS 100000
+#define UNTIL_MIN_CHUNK_NS 50000
 
 static bool call_named(const gsr_event_t *e, const char *name)
 {
@@ -227,8 +235,11 @@ int fit_until_op(const fscenario_t *f, const gsr_event_t *e, int64_t since, fop_
     /* a marker keeps when the event was set and when the Python run before
      * the poll began: a run that began after the set is not a loop that
      * polled in vain (make_loop) */
-    *op = (fop_t){
-        .kind = set ? FOP_SET : FOP_POLL, .target = k, .lo = f->event_set_ns[k], .hi = since};
+    *op = (fop_t){.kind = set ? FOP_SET : FOP_POLL,
+                  .target = k,
+                  .lo = f->event_set_ns[k],
+                  .hi = since,
+                  .count = set ? 0 : e->arg}; /* the False polls, -1 unknown */
     return 1;
 }
 
@@ -274,19 +285,22 @@ static int make_loop(fop_list_t *l, int p, fthread_stats_t *st)
         remove_op(l, p); /* no loop, or one whose first poll came after the set */
         return 0;
     }
-    fop_t chunk = {.kind = FOP_CPU,
-                   .target = -1,
-                   .dist = FD_FIXED,
-                   .dur = l->v[q].dur < UNTIL_CHUNK_NS ? l->v[q].dur : UNTIL_CHUNK_NS};
-    if (chunk.dur <= 0)
-        chunk.dur = 1000;
+    int64_t work = l->v[q].dur, polls = l->v[p].count;
+    fop_t chunk = {.kind = FOP_CPU, .target = -1, .dist = FD_FIXED};
+    chunk.dur = polls > 0 ? work / polls : UNTIL_CHUNK_NS;
+    if (polls > 0 && chunk.dur < UNTIL_MIN_CHUNK_NS)
+        chunk.dur = UNTIL_MIN_CHUNK_NS;
+    if (chunk.dur > work)
+        chunk.dur = work > 0 ? work : 1000;
     loop.body = malloc(sizeof *loop.body);
     if (!loop.body)
         return -1;
     loop.body[0] = chunk;
     loop.n_body = 1;
     st->until_kind = 1;
-    st->until_work_ns = l->v[q].dur;
+    st->until_work_ns = work;
+    st->until_count = polls;
+    st->until_chunk_ns = chunk.dur;
     replace_ops(l, q, p + 1, &loop);
     return 1;
 }
@@ -338,23 +352,27 @@ int fit_until_loops(fthread_t *t)
 const char *fit_until_note(const fscenario_t *f, int i, char *buf, size_t n)
 {
     const fthread_stats_t *s = &f->th[i].st;
-    char en[24], d1[32], d2[32];
+    char en[24], d1[32], d2[32], polls[64] = "";
     buf[0] = '\0';
     if (s->n_until == 0 || s->until_event < 0)
         return buf;
     int ev = s->until_event, setter = f->event_setter[ev];
     fit_event_name(f, ev, en, sizeof en);
-    if (s->until_kind == 2)
+    if (s->until_kind == 2) {
         snprintf(buf, n,
                  "; its loop (%" PRId64 " turns recorded) runs until %s is set (by %s: "
                  "Event.is_set returned True after that)",
                  s->until_count, en, f->th[setter].name);
-    else
+    } else {
+        if (s->until_count >= 0)
+            snprintf(polls, sizeof polls, ", after %" PRId64 " that returned False,",
+                     s->until_count);
         snprintf(buf, n,
-                 "; its %s of Python before Event.is_set returned True is a loop of %s "
+                 "; its %s of Python before Event.is_set returned True%s is a loop of %s "
                  "cpu ops until %s is set (by %s)",
-                 gs_format_ns(s->until_work_ns, d1, sizeof d1),
-                 gs_format_ns(UNTIL_CHUNK_NS, d2, sizeof d2), en, f->th[setter].name);
+                 gs_format_ns(s->until_work_ns, d1, sizeof d1), polls,
+                 gs_format_ns(s->until_chunk_ns, d2, sizeof d2), en, f->th[setter].name);
+    }
     if (s->n_until > 1)
         snprintf(buf + strlen(buf), n - strlen(buf), ", and %" PRId64 " more such loops",
                  s->n_until - 1);
@@ -363,22 +381,33 @@ const char *fit_until_note(const fscenario_t *f, int i, char *buf, size_t n)
 
 const char *fit_until_approx(const fscenario_t *f, char *buf, size_t n)
 {
-    char d[32];
+    char d1[32], d2[32];
     int64_t loops = 0;
-    bool chunked = false;
+    bool uncounted = false, counted = false;
     for (int i = 0; i < f->n_threads; i++) {
-        loops += f->th[i].st.n_until;
-        chunked |= f->th[i].st.n_until && f->th[i].st.until_kind == 1;
+        const fthread_stats_t *s = &f->th[i].st;
+        loops += s->n_until;
+        uncounted |= s->n_until && s->until_kind == 1 && s->until_count < 0;
+        counted |= s->n_until && s->until_kind == 1 && s->until_count >= 0;
     }
     buf[0] = '\0';
-    if (loops)
-        snprintf(buf, n,
-                 " %" PRId64 " loop%s until an Event is set run as long as the setter "
-                 "takes (they move in a what-if)%s%s;",
-                 loops, loops == 1 ? "" : "s",
-                 chunked ? ": the polls of a pure Python loop are not counted, so its Python "
-                           "between two polls is a fixed "
-                         : "",
-                 chunked ? gs_format_ns(UNTIL_CHUNK_NS, d, sizeof d) : "");
+    if (!loops)
+        return buf;
+    size_t k = (size_t)snprintf(buf, n,
+                                " %" PRId64 " loop%s until an Event is set run as long as the "
+                                "setter takes (they move in a what-if)",
+                                loops, loops == 1 ? "" : "s");
+    if (counted && k < n)
+        k += (size_t)snprintf(buf + k, n - k,
+                              ", a pure Python one in turns of its recorded Python over its "
+                              "polls, at least %s",
+                              gs_format_ns(UNTIL_MIN_CHUNK_NS, d1, sizeof d1));
+    if (uncounted && k < n)
+        k += (size_t)snprintf(buf + k, n - k,
+                              ", a pure Python one whose polls the recording does not count "
+                              "in turns of a fixed %s",
+                              gs_format_ns(UNTIL_CHUNK_NS, d2, sizeof d2));
+    if (k < n)
+        snprintf(buf + k, n - k, ";");
     return buf;
 }

@@ -6,7 +6,8 @@
  * an event no other thread set). The fit makes the CPU thread's Python an
  * until loop on the event and the I/O thread's set a set op; the replay's
  * CPU thread then works as long as the I/O thread takes, so longer at a
- * 20 ms switch interval than at 5 ms, and less at 1 ms. */
+ * 20 ms switch interval than at 5 ms, and less at 1 ms. until_counted.rec.json
+ * is the same with the count of the polls that returned False. */
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
@@ -88,6 +89,26 @@ START_TEST(test_fit_until_a_poll_after_anothers_set_is_a_loop)
 }
 END_TEST
 
+/* With the count of the polls that returned False (2 here, before the
+ * first True), a turn of a pure Python loop is its recorded Python over
+ * them: 146.4 us / 2. */
+START_TEST(test_fit_until_counted_polls_give_the_turn)
+{
+    size_t len;
+    char *json = fit_text(data("until_counted.rec.json"), &len);
+    cJSON *root = cJSON_Parse(json);
+    const cJSON *loop = find_verb(program(root, "cpu"), "until");
+    ck_assert_ptr_nonnull(loop);
+    const cJSON *body = cJSON_GetObjectItem(loop, "do");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(body, 0), "cpu")->valuestring,
+                     "73.2us");
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_msg(strstr(desc, "after 2 that returned False") != NULL, "%s", desc);
+    cJSON_Delete(root);
+    free(json);
+}
+END_TEST
+
 /* The CPU thread's Python in a replay of the fit at this switch interval. */
 static int64_t cpu_python(const char *json, size_t len, const char *interval)
 {
@@ -145,6 +166,7 @@ static Suite *fit_until_suite(void)
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_fit_until_a_poll_after_anothers_set_is_a_loop);
     tcase_add_test(core, test_fit_until_no_event_calls_no_loop);
+    tcase_add_test(core, test_fit_until_counted_polls_give_the_turn);
     suite_add_tcase(s, core);
     TCase *props = tcase_create("props");
     tcase_set_timeout(props, 120);

@@ -6,8 +6,9 @@
 Records examples/convoy.py (its CPU thread runs `while not stop.is_set()`
 until the I/O thread sets `stop`) and checks:
   - the recording has the I/O thread's Event.set of the event and, in the
-    CPU thread, one Event.is_set call only (its first True, not every poll),
-    of the same object, after the set;
+    CPU thread, one Event.is_set call only (its first True, not every poll,
+    with the count of the polls that returned False), of the same object,
+    after the set;
   - the fit makes the CPU thread an until loop on that event and the I/O
     thread's set a set op of it, and nothing of the main thread's joins
     (each checks the joined thread's `_started.is_set()`);
@@ -80,6 +81,9 @@ def main():
         polls = calls(rec, "cpu", "Event.is_set")
         check(len(polls) == 1, "the CPU thread's polls: its first True only (%d recorded)"
               % len(polls))
+        check(bool(polls) and len(polls[0]) > 7 and polls[0][7] > 0,
+              "the first True poll counts the polls that returned False before it (%s)"
+              % (polls[0][7:] if polls else "?"))
         sets = [e for e in calls(rec, "io", "Event.set") if polls and e[6] == polls[0][6]]
         check(len(sets) == 1 and polls[0][6] != 0,
               "the I/O thread's Event.set is of the polled event (obj %s)"
