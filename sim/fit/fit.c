@@ -743,8 +743,8 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
     }
     match_starts(&F);
-    fit_until_events(r, &f);
-    if (match_queues(&F) != 0 || match_waits(&F) != 0 || demand_steps(&F) != 0)
+    if (fit_until_events(r, &f) != 0 || match_queues(&F) != 0 || match_waits(&F) != 0 ||
+        demand_steps(&F) != 0)
         goto oom;
     joined = calloc((size_t)r->n_threads, sizeof *joined);
     if (!joined)
