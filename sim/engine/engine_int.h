@@ -274,6 +274,10 @@ struct gs_ctx {
                              last left the run queue */
     int weight;           /* engine_new: cfs weight from priority (nice = -priority) */
     int ready_idx;        /* os.c: position in e->ready, -1 if not there */
+    int rq_core;          /* os.c: READY on this core's queue only (wake-up
+                             placement), -1 on any core's */
+    int64_t off_core_ns;  /* os.c: when it last left a core (cache-hot until
+                             migration_cost after it) */
 
 };
 
@@ -393,6 +397,7 @@ struct gs_engine {
     int spin; /* sem_trywait attempts before sem_wait */
     gs_rng_t timer_rng; /* timer jitter (os.c), drawn only when there is some */
     gs_rng_t wake_rng;  /* wake-up jitter (os.c), likewise */
+    gs_rng_t place_rng; /* wake-up placement (os.c), drawn only with wake_affine */
 };
 
 /* limits.c */
@@ -446,6 +451,8 @@ void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t);
  * a condvar signal): w starts waking now, and waker spends `futex` of core
  * time in the call before its next step */
 void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w);
+void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w); /* placed as a
+                             wake by waker (wake_affine), at no cost to it */
 void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON -> OFF */
 void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
 void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */

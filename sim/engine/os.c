@@ -39,11 +39,25 @@
  * Wake-up latency onto an idle core: wakeup_latency, or the machine's curve
  * of latency against the core's idle depth (time since it went idle), plus a
  * seeded draw from 0 to wakeup_jitter.
+ * Placement (wake_affine > 0): a thread woken by a thread on a core, while
+ * another core is idle, is queued on the waker's core with that chance
+ * (seeded, place_rng) instead (Linux select_task_rq_fair / wake_affine);
+ * READY with rq_core = that core, only it may pick the thread, and wake-up
+ * preemption is judged against its thread alone. A preempted thread stays on
+ * its core's queue likewise. An idle core pulls such a thread once it has
+ * been off a core for migration_cost (task_hot): at once when the core goes
+ * idle (newidle balance), else at the next tick (nohz kick), paying the idle
+ * core's wake-up. wake_affine = 0: no thread ever has an rq_core, no draw is
+ * made, and the model is the one above, event for event. One V for the
+ * whole machine still (a per-core V would matter only with several threads
+ * queued on each core).
  * Invariants: a core has at most one thread; a thread is in the ready queue
  * iff READY; cfs_nr counts the threads that are not OFF.
  * Source: Linux kernel/sched/fair.c (place_entity, check_preempt_wakeup,
  * sched_slice; for eevdf avg_vruntime, entity_eligible, pick_eevdf,
- * update_deadline, update_entity_lag, wakeup_preempt_fair) and
+ * update_deadline, update_entity_lag, wakeup_preempt_fair; placement
+ * select_task_rq_fair, wake_affine_idle, task_hot, can_migrate_task,
+ * sched_balance_newidle, nohz_balancer_kick) and
  * kernel/sched/features.h (RUN_TO_PARITY, PLACE_LAG, DELAY_DEQUEUE,
  * DELAY_ZERO), documented in docs/model.md. Costs: pick is an O(ready) scan
  * (eevdf adds an O(cores + ready) average), fine for the hundreds of
@@ -59,11 +73,30 @@ void gs__os_init(gs_engine_t *e)
         e->cores[i].mode = CORE_IDLE;
         e->cores[i].last_thread = -1;
     }
+    for (int i = 0; i < e->n_thr; i++) {
+        e->thr[i].rq_core = -1;
+        e->thr[i].off_core_ns = INT64_MIN / 4; /* never ran: cache-cold */
+    }
+    gs__rng_seed(&e->place_rng, e->m->seed, UINT64_C(4) << 32);
 }
 
 static const gs_machine_t *mach(const gs_engine_t *e)
 {
     return &e->m->machine;
+}
+
+/* Wake-up placement is on: threads may wait on one core's queue. */
+static bool placing(const gs_engine_t *e)
+{
+    return mach(e)->wake_affine_pct > 0;
+}
+
+/* May core c run t? A thread queued on one core's queue (wake-up placement,
+ * a preemption while placing) waits for that core, or for an idle core to
+ * pull it; any other on any core. c NULL: the whole machine. */
+static bool pickable(const gs_thr_t *t, const gs_core_t *c)
+{
+    return t->rq_core < 0 || !c || t->rq_core == c->id;
 }
 
 static void set_os(gs_engine_t *e, gs_thr_t *t, os_state_t s)
@@ -174,11 +207,13 @@ static int64_t avg_vruntime(gs_engine_t *e, const gs_thr_t *skip)
 /* pick_eevdf over the ready queue: the eligible thread with the earliest
  * deadline; if none is eligible (V counts the running ones), the least
  * vruntime. */
-static gs_thr_t *eevdf_best(const gs_engine_t *e, int64_t V)
+static gs_thr_t *eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c)
 {
     gs_thr_t *best = NULL, *least = NULL;
     for (int i = 0; i < e->n_ready; i++) {
         gs_thr_t *t = e->ready[i];
+        if (!pickable(t, c))
+            continue;
         if (!least || t->vruntime < least->vruntime ||
             (t->vruntime == least->vruntime && t->ready_seq < least->ready_seq))
             least = t;
@@ -191,13 +226,14 @@ static gs_thr_t *eevdf_best(const gs_engine_t *e, int64_t V)
     return best ? best : least;
 }
 
-static gs_thr_t *ready_best(gs_engine_t *e)
+/* The ready thread core c should run next (c NULL: any core). */
+static gs_thr_t *ready_best(gs_engine_t *e, const gs_core_t *c)
 {
     if (mach(e)->policy == GS_POLICY_EEVDF)
-        return e->n_ready ? eevdf_best(e, avg_vruntime(e, NULL)) : NULL;
+        return e->n_ready ? eevdf_best(e, avg_vruntime(e, NULL), c) : NULL;
     gs_thr_t *best = NULL;
     for (int i = 0; i < e->n_ready; i++)
-        if (!best || better(e, e->ready[i], best))
+        if (pickable(e->ready[i], c) && (!best || better(e, e->ready[i], best)))
             best = e->ready[i];
     return best;
 }
@@ -372,23 +408,103 @@ static void core_idle(gs_engine_t *e, gs_core_t *c)
     gs__trace_core(e->trace, c->id, e->now, -1, GS_ST_COUNT, 0);
 }
 
-static void dispatch(gs_engine_t *e, gs_core_t *c, gs_thr_t *t)
+/* c switches to t (already out of the ready queue), `lat` later if c has
+ * to be woken first (an idle core pulling t). */
+static void dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t lat)
 {
     c->cur = t;
     c->mode = CORE_SWITCHING;
     c->gen++;
     t->core = c;
+    t->rq_core = -1;
     set_os(e, t, OS_SWITCHING);
     int64_t cost = c->last_thread == t->id ? 0 : mach(e)->context_switch_ns;
-    gs__ev_push(e, e->now + cost, EV_CORE, c->id, c->gen);
+    gs__ev_push(e, e->now + lat + cost, EV_CORE, c->id, c->gen);
     gs__thr_trace(e, t);
+}
+
+static void dispatch(gs_engine_t *e, gs_core_t *c, gs_thr_t *t)
+{
+    dispatch_after(e, c, t, 0);
+}
+
+/* ---- idle balancing (wake-up placement only) ---------------------------- */
+
+/* A thread waiting on another core's queue that the idle core c may pull:
+ * one that is no longer cache-hot (off its core for migration_cost, Linux
+ * task_hot / can_migrate_task), the longest queued first. *cools: when
+ * the first hot one cools, INT64_MAX if none. O(ready). */
+static gs_thr_t *pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *cools)
+{
+    gs_thr_t *best = NULL;
+    *cools = INT64_MAX;
+    for (int i = 0; i < e->n_ready; i++) {
+        gs_thr_t *t = e->ready[i];
+        if (t->rq_core < 0 || t->rq_core == c->id)
+            continue;
+        int64_t at = t->off_core_ns + mach(e)->migration_cost_ns;
+        if (at > e->now) {
+            if (at < *cools)
+                *cools = at;
+        } else if (!best || t->ready_seq < best->ready_seq) {
+            best = t;
+        }
+    }
+    return best;
+}
+
+/* The idle core c looks again at the next scheduler tick at which a queued
+ * thread can be pulled (Linux: a busy CPU's tick kicks an idle one into
+ * load balancing, nohz_balancer_kick). */
+static void arm_balance(gs_engine_t *e, gs_core_t *c)
+{
+    int64_t cools;
+    if (pullable(e, c, &cools))
+        cools = e->now;
+    if (cools == INT64_MAX)
+        return;
+    int64_t at = tick_after(e, cools > e->now ? cools : e->now + 1);
+    c->gen++;
+    gs__ev_push(e, at, EV_CORE, c->id, c->gen);
+}
+
+/* A thread was queued on a busy core: the idle cores will look at it. */
+static void kick_idle(gs_engine_t *e)
+{
+    for (int i = 0; i < e->n_cores; i++)
+        if (e->cores[i].mode == CORE_IDLE)
+            arm_balance(e, &e->cores[i]);
+}
+
+static int64_t wake_latency(const gs_engine_t *e, const gs_core_t *c);
+
+/* An idle core's balancing event: pull a thread that has cooled, paying the
+ * idle core's wake-up, or look again later. */
+static void idle_balance(gs_engine_t *e, gs_core_t *c)
+{
+    int64_t cools;
+    gs_thr_t *t = pullable(e, c, &cools);
+    if (!t) {
+        arm_balance(e, c);
+        return;
+    }
+    ready_remove(e, t);
+    dispatch_after(e, c, t, wake_latency(e, c));
 }
 
 static void core_pick(gs_engine_t *e, gs_core_t *c)
 {
-    gs_thr_t *t = ready_best(e);
+    gs_thr_t *t = ready_best(e, c);
+    if (!t && placing(e)) {
+        /* newly idle: pull a thread that waits on another core's queue, if
+         * it is cold (Linux sched_balance_newidle) */
+        int64_t cools;
+        t = pullable(e, c, &cools);
+    }
     if (!t) {
         core_idle(e, c);
+        if (placing(e))
+            arm_balance(e, c);
         return;
     }
     ready_remove(e, t);
@@ -423,6 +539,9 @@ static void preempt(gs_engine_t *e, gs_core_t *c)
     if (t->exec_active)
         gs__thr_cancel_timer(t);
     t->core = NULL;
+    t->off_core_ns = e->now;
+    if (placing(e))
+        t->rq_core = c->id; /* it stays on its core's queue */
     set_os(e, t, OS_READY);
     ready_push(e, t);
     gs__trace_instant(e->trace, e->now, GS_IN_PREEMPT, t->id, t->process, t->holds_gil);
@@ -430,22 +549,27 @@ static void preempt(gs_engine_t *e, gs_core_t *c)
     c->cur = NULL;
     c->mode = CORE_IDLE;
     core_pick(e, c);
+    if (placing(e))
+        kick_idle(e);
 }
 
-static bool slice_over_preempts(gs_engine_t *e, gs_thr_t *t)
+static bool slice_over_preempts(gs_engine_t *e, gs_core_t *c)
 {
+    gs_thr_t *t = c->cur;
     if (mach(e)->policy == GS_POLICY_EEVDF) {
         gs__os_account(e, t);
         eevdf_renew(e, t);
         if (!e->n_ready)
             return false;
         int64_t V = avg_vruntime(e, NULL);
-        gs_thr_t *best = eevdf_best(e, V);
+        gs_thr_t *best = eevdf_best(e, V, c);
+        if (!best)
+            return false;
         if (t->vruntime > V) /* no longer eligible */
             return best->vruntime <= V || best->vruntime < t->vruntime;
         return best->vruntime <= V && best->deadline < t->deadline;
     }
-    gs_thr_t *best = ready_best(e);
+    gs_thr_t *best = ready_best(e, c);
     if (!best)
         return false;
     switch (mach(e)->policy) {
@@ -472,7 +596,7 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c)
         start_on(e, c);
         break;
     case CORE_ON:
-        if (slice_over_preempts(e, c->cur)) {
+        if (slice_over_preempts(e, c)) {
             preempt(e, c);
         } else {
             c->gen++;
@@ -482,6 +606,8 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c)
         }
         break;
     case CORE_IDLE:
+        if (placing(e))
+            idle_balance(e, c);
         break;
     }
 }
@@ -502,15 +628,15 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
  * no longer eligible or has used the slice it got the core with
  * (RUN_TO_PARITY protects it until then) and t is the pick, with an earlier
  * deadline than r's (renewed first if r used it up). */
-static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t)
+static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
 {
     int64_t V = avg_vruntime(e, NULL);
-    if (t->vruntime > V || eevdf_best(e, V) != t)
+    if (t->vruntime > V || eevdf_best(e, V, only) != t)
         return NULL;
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
-        if (c->mode != CORE_ON)
+        if (c->mode != CORE_ON || (only && c != only))
             continue;
         gs_thr_t *r = c->cur;
         eevdf_renew(e, r); /* update_curr first */
@@ -522,15 +648,16 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t)
     return v;
 }
 
-/* The core a waking thread t should preempt, or NULL. */
-static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t)
+/* The core a waking thread t should preempt, or NULL; `only`: t waits on
+ * that core's queue, and only its thread may be preempted. */
+static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
 {
     if (mach(e)->policy == GS_POLICY_EEVDF)
-        return eevdf_victim(e, t);
+        return eevdf_victim(e, t, only);
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
-        if (c->mode != CORE_ON)
+        if (c->mode != CORE_ON || (only && c != only))
             continue;
         gs_thr_t *r = c->cur;
         switch (mach(e)->policy) {
@@ -552,7 +679,7 @@ static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t)
     return v;
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept);
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker);
 
 /* How long an idle core takes to run a thread woken onto it: the machine's
  * curve at the core's idle depth, linear between its points and flat beyond
@@ -579,12 +706,17 @@ static int64_t wake_latency(const gs_engine_t *e, const gs_core_t *c)
 
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, false);
+    wake(e, t, false, NULL);
 }
 
 void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, true);
+    wake(e, t, true, NULL);
+}
+
+void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
+{
+    wake(e, w, false, waker && waker->os == OS_ON ? waker : NULL);
 }
 
 /* What waking w costs its waker: the futex system call, and, when w goes to
@@ -603,12 +735,38 @@ static int64_t wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_t
 
 void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
 {
-    wake(e, w, false);
-    if (waker && waker->os == OS_ON)
+    bool on = waker && waker->os == OS_ON;
+    wake(e, w, false, on ? waker : NULL);
+    /* a waker that the woken thread preempted on its own core (placement)
+     * still finishes its call when it gets the core back */
+    if (on && (waker->os == OS_ON || (placing(e) && waker->os == OS_READY)))
         waker->debt_ns += wake_cost(e, waker, w);
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
+/* Wake-up placement (Linux select_task_rq_fair, wake_affine): with chance
+ * wake_affine a thread woken by `waker` is queued on the waker's core even
+ * though another core is idle; wake-up preemption then decides whether it
+ * runs at once (check_preempt_wakeup_fair). Drawn only when it matters. */
+static bool affine(gs_engine_t *e, const gs_thr_t *waker)
+{
+    if (!waker || !placing(e) || waker->os != OS_ON || !waker->core)
+        return false;
+    return (int)(gs__rng_next(&e->place_rng) % 100) < mach(e)->wake_affine_pct;
+}
+
+static void queue_on(gs_engine_t *e, gs_thr_t *t, gs_core_t *c)
+{
+    t->rq_core = c->id;
+    set_os(e, t, OS_READY);
+    ready_push(e, t);
+    gs__thr_trace(e, t);
+    gs_core_t *v = victim(e, t, c);
+    if (v)
+        preempt(e, v);
+    kick_idle(e);
+}
+
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
 {
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
@@ -623,6 +781,10 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
             t->vruntime = floor;
     }
     gs_core_t *c = idle_core(e, t);
+    if (c && affine(e, waker)) {
+        queue_on(e, t, waker->core);
+        return;
+    }
     if (c) {
         bool own = unslept && c->id == t->last_core && c->last_thread == t->id;
         c->cur = t;
@@ -644,7 +806,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
     set_os(e, t, OS_READY);
     ready_push(e, t);
     gs__thr_trace(e, t);
-    gs_core_t *v = victim(e, t);
+    gs_core_t *v = victim(e, t, NULL);
     if (v)
         preempt(e, v);
 }
@@ -669,6 +831,7 @@ static void leave_core(gs_engine_t *e, gs_thr_t *t)
         eevdf_leave(e, t);
     gs_core_t *c = t->core;
     t->core = NULL;
+    t->off_core_ns = e->now;
     set_os(e, t, OS_OFF);
     gs__thr_trace(e, t);
     c->cur = NULL;
