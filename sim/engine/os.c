@@ -85,20 +85,6 @@ static const gs_machine_t *mach(const gs_engine_t *e)
     return &e->m->machine;
 }
 
-/* Wake-up placement is on: threads may wait on one core's queue. */
-static bool placing(const gs_engine_t *e)
-{
-    return mach(e)->wake_affine_pct > 0;
-}
-
-/* May core c run t? A thread queued on one core's queue (wake-up placement,
- * a preemption while placing) waits for that core, or for an idle core to
- * pull it; any other on any core. c NULL: the whole machine. */
-static bool pickable(const gs_thr_t *t, const gs_core_t *c)
-{
-    return t->rq_core < 0 || !c || t->rq_core == c->id;
-}
-
 static void set_os(gs_engine_t *e, gs_thr_t *t, os_state_t s)
 {
     bool was = t->os != OS_OFF, now = s != OS_OFF;
@@ -122,7 +108,7 @@ static void ready_push(gs_engine_t *e, gs_thr_t *t)
     arm_ticks(e, t);
 }
 
-static void ready_remove(gs_engine_t *e, gs_thr_t *t)
+void gs__os_ready_remove(gs_engine_t *e, gs_thr_t *t)
 {
     GS_ASSERT(t->ready_idx >= 0);
     gs_thr_t *last = e->ready[--e->n_ready];
@@ -212,7 +198,7 @@ static gs_thr_t *eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c)
     gs_thr_t *best = NULL, *least = NULL;
     for (int i = 0; i < e->n_ready; i++) {
         gs_thr_t *t = e->ready[i];
-        if (!pickable(t, c))
+        if (!gs__pickable(t, c))
             continue;
         if (!least || t->vruntime < least->vruntime ||
             (t->vruntime == least->vruntime && t->ready_seq < least->ready_seq))
@@ -233,7 +219,7 @@ static gs_thr_t *ready_best(gs_engine_t *e, const gs_core_t *c)
         return e->n_ready ? eevdf_best(e, avg_vruntime(e, NULL), c) : NULL;
     gs_thr_t *best = NULL;
     for (int i = 0; i < e->n_ready; i++)
-        if (pickable(e->ready[i], c) && (!best || better(e, e->ready[i], best)))
+        if (gs__pickable(e->ready[i], c) && (!best || better(e, e->ready[i], best)))
             best = e->ready[i];
     return best;
 }
@@ -283,7 +269,7 @@ static void eevdf_renew(gs_engine_t *e, gs_thr_t *t)
 }
 
 /* The first scheduler tick at or after `at` (tick_ns = 0: `at` itself). */
-static int64_t tick_after(const gs_engine_t *e, int64_t at)
+int64_t gs__os_tick_after(const gs_engine_t *e, int64_t at)
 {
     int64_t k = mach(e)->tick_ns;
     if (k <= 0 || at >= INT64_MAX - k)
@@ -366,7 +352,7 @@ static int64_t slice_end(const gs_engine_t *e, const gs_thr_t *t)
         return INT64_MAX;
     gs_policy_t p = mach(e)->policy;
     if (p == GS_POLICY_CFS || p == GS_POLICY_EEVDF)
-        return tick_after(e, e->now + s);
+        return gs__os_tick_after(e, e->now + s);
     return e->now + s;
 }
 
@@ -392,7 +378,7 @@ static void arm_ticks(gs_engine_t *e, const gs_thr_t *t)
         if (c->mode != CORE_ON || c->cur == t || c->slice_end_ns != INT64_MAX)
             continue;
         c->gen++;
-        c->slice_end_ns = tick_after(e, e->now + 1);
+        c->slice_end_ns = gs__os_tick_after(e, e->now + 1);
         gs__ev_push(e, c->slice_end_ns, EV_CORE, c->id, c->gen);
     }
 }
@@ -410,7 +396,7 @@ static void core_idle(gs_engine_t *e, gs_core_t *c)
 
 /* c switches to t (already out of the ready queue), `lat` later if c has
  * to be woken first (an idle core pulling t). */
-static void dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t lat)
+void gs__os_dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t lat)
 {
     c->cur = t;
     c->mode = CORE_SWITCHING;
@@ -425,89 +411,25 @@ static void dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t la
 
 static void dispatch(gs_engine_t *e, gs_core_t *c, gs_thr_t *t)
 {
-    dispatch_after(e, c, t, 0);
-}
-
-/* ---- idle balancing (wake-up placement only) ---------------------------- */
-
-/* A thread waiting on another core's queue that the idle core c may pull:
- * one that is no longer cache-hot (off its core for migration_cost, Linux
- * task_hot / can_migrate_task), the longest queued first. *cools: when
- * the first hot one cools, INT64_MAX if none. O(ready). */
-static gs_thr_t *pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *cools)
-{
-    gs_thr_t *best = NULL;
-    *cools = INT64_MAX;
-    for (int i = 0; i < e->n_ready; i++) {
-        gs_thr_t *t = e->ready[i];
-        if (t->rq_core < 0 || t->rq_core == c->id)
-            continue;
-        int64_t at = t->off_core_ns + mach(e)->migration_cost_ns;
-        if (at > e->now) {
-            if (at < *cools)
-                *cools = at;
-        } else if (!best || t->ready_seq < best->ready_seq) {
-            best = t;
-        }
-    }
-    return best;
-}
-
-/* The idle core c looks again at the next scheduler tick at which a queued
- * thread can be pulled (Linux: a busy CPU's tick kicks an idle one into
- * load balancing, nohz_balancer_kick). */
-static void arm_balance(gs_engine_t *e, gs_core_t *c)
-{
-    int64_t cools;
-    if (pullable(e, c, &cools))
-        cools = e->now;
-    if (cools == INT64_MAX)
-        return;
-    int64_t at = tick_after(e, cools > e->now ? cools : e->now + 1);
-    c->gen++;
-    gs__ev_push(e, at, EV_CORE, c->id, c->gen);
-}
-
-/* A thread was queued on a busy core: the idle cores will look at it. */
-static void kick_idle(gs_engine_t *e)
-{
-    for (int i = 0; i < e->n_cores; i++)
-        if (e->cores[i].mode == CORE_IDLE)
-            arm_balance(e, &e->cores[i]);
-}
-
-static int64_t wake_latency(const gs_engine_t *e, const gs_core_t *c);
-
-/* An idle core's balancing event: pull a thread that has cooled, paying the
- * idle core's wake-up, or look again later. */
-static void idle_balance(gs_engine_t *e, gs_core_t *c)
-{
-    int64_t cools;
-    gs_thr_t *t = pullable(e, c, &cools);
-    if (!t) {
-        arm_balance(e, c);
-        return;
-    }
-    ready_remove(e, t);
-    dispatch_after(e, c, t, wake_latency(e, c));
+    gs__os_dispatch_after(e, c, t, 0);
 }
 
 static void core_pick(gs_engine_t *e, gs_core_t *c)
 {
     gs_thr_t *t = ready_best(e, c);
-    if (!t && placing(e)) {
+    if (!t && gs__placing(e)) {
         /* newly idle: pull a thread that waits on another core's queue, if
          * it is cold (Linux sched_balance_newidle) */
         int64_t cools;
-        t = pullable(e, c, &cools);
+        t = gs__place_pullable(e, c, &cools);
     }
     if (!t) {
         core_idle(e, c);
-        if (placing(e))
-            arm_balance(e, c);
+        if (gs__placing(e))
+            gs__place_arm(e, c);
         return;
     }
-    ready_remove(e, t);
+    gs__os_ready_remove(e, t);
     dispatch(e, c, t);
 }
 
@@ -540,7 +462,7 @@ static void preempt(gs_engine_t *e, gs_core_t *c)
         gs__thr_cancel_timer(t);
     t->core = NULL;
     t->off_core_ns = e->now;
-    if (placing(e))
+    if (gs__placing(e))
         t->rq_core = c->id; /* it stays on its core's queue */
     set_os(e, t, OS_READY);
     ready_push(e, t);
@@ -549,8 +471,8 @@ static void preempt(gs_engine_t *e, gs_core_t *c)
     c->cur = NULL;
     c->mode = CORE_IDLE;
     core_pick(e, c);
-    if (placing(e))
-        kick_idle(e);
+    if (gs__placing(e))
+        gs__place_kick(e);
 }
 
 static bool slice_over_preempts(gs_engine_t *e, gs_core_t *c)
@@ -606,8 +528,8 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c)
         }
         break;
     case CORE_IDLE:
-        if (placing(e))
-            idle_balance(e, c);
+        if (gs__placing(e))
+            gs__place_balance(e, c);
         break;
     }
 }
@@ -695,7 +617,7 @@ static int64_t curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x)
     return ys[n - 1];
 }
 
-static int64_t wake_latency(const gs_engine_t *e, const gs_core_t *c)
+int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c)
 {
     const gs_machine_t *m = mach(e);
     if (m->n_wake_curve <= 0)
@@ -739,19 +661,8 @@ void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
     wake(e, w, false, on ? waker : NULL);
     /* a waker that the woken thread preempted on its own core (placement)
      * still finishes its call when it gets the core back */
-    if (on && (waker->os == OS_ON || (placing(e) && waker->os == OS_READY)))
+    if (on && (waker->os == OS_ON || (gs__placing(e) && waker->os == OS_READY)))
         waker->debt_ns += wake_cost(e, waker, w);
-}
-
-/* Wake-up placement (Linux select_task_rq_fair, wake_affine): with chance
- * wake_affine a thread woken by `waker` is queued on the waker's core even
- * though another core is idle; wake-up preemption then decides whether it
- * runs at once (check_preempt_wakeup_fair). Drawn only when it matters. */
-static bool affine(gs_engine_t *e, const gs_thr_t *waker)
-{
-    if (!waker || !placing(e) || waker->os != OS_ON || !waker->core)
-        return false;
-    return (int)(gs__rng_next(&e->place_rng) % 100) < mach(e)->wake_affine_pct;
 }
 
 static void queue_on(gs_engine_t *e, gs_thr_t *t, gs_core_t *c)
@@ -763,7 +674,7 @@ static void queue_on(gs_engine_t *e, gs_thr_t *t, gs_core_t *c)
     gs_core_t *v = victim(e, t, c);
     if (v)
         preempt(e, v);
-    kick_idle(e);
+    gs__place_kick(e);
 }
 
 static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
@@ -781,7 +692,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
             t->vruntime = floor;
     }
     gs_core_t *c = idle_core(e, t);
-    if (c && affine(e, waker)) {
+    if (c && gs__place_affine(e, waker)) {
         queue_on(e, t, waker->core);
         return;
     }
@@ -794,7 +705,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
         set_os(e, t, OS_WAKING);
         int64_t lat = 0;
         if (!own) {
-            lat = wake_latency(e, c);
+            lat = gs__os_wake_latency(e, c);
             int64_t j = mach(e)->wakeup_jitter_ns;
             if (j > 0)
                 lat += (int64_t)(gs__rng_next(&e->wake_rng) % ((uint64_t)j + 1));
