@@ -48,9 +48,10 @@
  * been off a core for migration_cost (task_hot): at once when the core goes
  * idle (newidle balance), else at the next tick (nohz kick), paying the idle
  * core's wake-up. wake_affine = 0: no thread ever has an rq_core, no draw is
- * made, and the model is the one above, event for event. One V for the
- * whole machine still (a per-core V would matter only with several threads
- * queued on each core).
+ * made, and the model is the one above, event for event. A thread queued on
+ * its waker's core is placed, and judged for preempting it, by that core's
+ * own V (its thread and the threads queued on it, as Linux keeps one V per
+ * CPU); everything else uses one V for the machine.
  * Invariants: a core has at most one thread; a thread is in the ready queue
  * iff READY; cfs_nr counts the threads that are not OFF.
  * Source: Linux kernel/sched/fair.c (place_entity, check_preempt_wakeup,
@@ -184,6 +185,31 @@ static int64_t avg_vruntime_w(gs_engine_t *e, const gs_thr_t *skip, int64_t *loa
     return v;
 }
 
+/* Placing: the V of core c's own queue, its thread and the threads queued
+ * on it (Linux keeps one V per CPU: a thread queued behind its waker is
+ * compared with the threads of that CPU only), not counting skip; the
+ * machine's V when nobody is there. O(ready). */
+static int64_t core_vruntime(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
+                             int64_t *load)
+{
+    int64_t base = 0, sum = 0, w = 0;
+    for (int i = -1; i < e->n_ready; i++) {
+        gs_thr_t *t = i < 0 ? c->cur : e->ready[i];
+        if (!t || t == skip || (i >= 0 && t->rq_core != c->id))
+            continue;
+        if (i < 0)
+            gs__os_account(e, t);
+        if (!w)
+            base = t->vruntime;
+        sum += (t->vruntime - base) * t->weight;
+        w += t->weight;
+    }
+    if (!w)
+        return avg_vruntime_w(e, skip, load);
+    *load = w;
+    return base + sum / w;
+}
+
 static int64_t avg_vruntime(gs_engine_t *e, const gs_thr_t *skip)
 {
     int64_t load;
@@ -235,10 +261,10 @@ static void eevdf_leave(gs_engine_t *e, gs_thr_t *t)
 }
 
 /* place_entity: t comes back to the run queue (it is still OFF). */
-static void eevdf_place(gs_engine_t *e, gs_thr_t *t)
+static void eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on)
 {
     int64_t load;
-    int64_t V = avg_vruntime_w(e, t, &load);
+    int64_t V = on ? core_vruntime(e, on, t, &load) : avg_vruntime_w(e, t, &load);
     if (t->last_core < 0) {
         /* a new thread: no lag, half a slice to its first deadline
          * (PLACE_DEADLINE_INITIAL) */
@@ -552,7 +578,8 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
  * deadline than r's (renewed first if r used it up). */
 static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
 {
-    int64_t V = avg_vruntime(e, NULL);
+    int64_t load;
+    int64_t V = only ? core_vruntime(e, only, NULL, &load) : avg_vruntime(e, NULL);
     if (t->vruntime > V || eevdf_best(e, V, only) != t)
         return NULL;
     gs_core_t *v = NULL;
@@ -682,8 +709,10 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
     t->blk_obj = -1;
+    gs_core_t *c = idle_core(e, t);
+    gs_core_t *aff = c && gs__place_affine(e, waker) ? waker->core : NULL;
     if (mach(e)->policy == GS_POLICY_EEVDF)
-        eevdf_place(e, t);
+        eevdf_place(e, t, aff); /* on the waker's core: by that core's V */
     if (mach(e)->policy == GS_POLICY_CFS) {
         int64_t floor = min_vruntime(e) - mach(e)->cfs_latency_ns / 2;
         if (t->last_core < 0)
@@ -691,9 +720,8 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
         if (t->vruntime < floor)
             t->vruntime = floor;
     }
-    gs_core_t *c = idle_core(e, t);
-    if (c && gs__place_affine(e, waker)) {
-        queue_on(e, t, waker->core);
+    if (aff) {
+        queue_on(e, t, aff);
         return;
     }
     if (c) {
