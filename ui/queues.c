@@ -68,6 +68,15 @@ void gv_pen_kv(pen_t *p, uint32_t swatch, const char *k, const char *val)
     p->y += line;
 }
 
+/* In the pass that draws, the pen has gone below the scrolled window: what
+ * follows cannot show (the pen only moves down), and the height of what
+ * follows is the measuring pass's business. A pool of thousands of processes
+ * lists them all, and only a screenful is in view. */
+static bool past_window(const pen_t *p)
+{
+    return p->r && gv_text_below(p->v->text, p->y);
+}
+
 static const char *thread_name(const gs_trace_t *t, int th)
 {
     if (th < 0 || th >= gs_trace_n_threads(t))
@@ -102,7 +111,7 @@ static void list(pen_t *p, const gs_trace_t *t, waiter_t *w, int n, int64_t at, 
                      "\xE2\x80\x94 nobody");
         p->y += p->v->lay.line;
     }
-    for (int i = 0; i < n; i++) { /* all of them: the panel scrolls */
+    for (int i = 0; i < n && !past_window(p); i++) { /* all of them: the panel scrolls */
         gv_fmt_dur(val, sizeof val, at - w[i].since);
         if (blocked) {
             blocked_what(t, w[i].iv, what, sizeof what);
@@ -221,7 +230,8 @@ static int gil_rows(pen_t *p, const gs_trace_t *t, int64_t at, const gs_interval
         if (lane->process >= 0 && lane->process < np && x && x->state == GS_ST_WAIT_GIL)
             gw[first[lane->process + 1]++] = (waiter_t){th, x->start_ns, x};
     }
-    for (int pr = 0; pr < np; pr++) { /* process pr's waiters: gw[first[pr] .. first[pr + 1]) */
+    for (int pr = 0; pr < np && !past_window(p); pr++) { /* its waiters: gw[first[pr] ..
+                                                              first[pr + 1]) */
         int gl = gs_trace_gil_lane(t, pr);
         if (gl < 0 || n_thr[pr] == 0)
             continue;
@@ -272,6 +282,8 @@ static void ready_and_blocked_rows(pen_t *p, const gs_trace_t *t, int64_t at,
     snprintf(k, sizeof k, "Ready, waiting for a core (%d)", n);
     gv_pen_heading(p, k);
     list(p, t, w, n, at, false);
+    if (past_window(p))
+        return;
     for (int th = 0; th < nt; th++) {
         const gs_interval_t *x = now[th];
         if (x && blocked_state(x->state))
@@ -290,6 +302,8 @@ void gv_pen_queues(pen_t *p, const gs_trace_t *t, int64_t at)
 {
     int nt = gs_trace_n_threads(t);
     size_t n = (size_t)(nt ? nt : 1);
+    if (past_window(p))
+        return;
     waiter_t *w = malloc(n * sizeof *w);
     const gs_interval_t **now = malloc(n * sizeof *now);
     if (!w || !now)
@@ -297,9 +311,10 @@ void gv_pen_queues(pen_t *p, const gs_trace_t *t, int64_t at)
     for (int th = 0; th < nt; th++)
         now[th] = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
     core_rows(p, t, at);
-    if (gil_rows(p, t, at, now, w) == 0) {
+    if (gil_rows(p, t, at, now, w) == 0 && !past_window(p)) {
         ready_and_blocked_rows(p, t, at, now, w);
-        sync_rows(p, t, at);
+        if (!past_window(p))
+            sync_rows(p, t, at);
     }
 out:
     free(w);

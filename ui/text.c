@@ -334,6 +334,11 @@ bool gv_text_visible(const gv_text_t *tx, gv_style_t st, int y)
     return !tx->clip || (y >= tx->clip_top && y + TTF_FontHeight(tx->font[st]) <= tx->clip_bottom);
 }
 
+bool gv_text_below(const gv_text_t *tx, int y)
+{
+    return tx->clip && y >= tx->clip_bottom;
+}
+
 void gv_text_unclip(gv_text_t *tx)
 {
     tx->clip = false;

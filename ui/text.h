@@ -52,6 +52,8 @@ void gv_text_clip(gv_text_t *tx, int top, int bottom);
 void gv_text_unclip(gv_text_t *tx);
 /* Would a label of style st at y be drawn (inside the window, if any)? */
 bool gv_text_visible(const gv_text_t *tx, gv_style_t st, int y);
+/* Is y at or below the window's bottom (nothing from there on is drawn)? */
+bool gv_text_below(const gv_text_t *tx, int y);
 
 /* Every label drawn while a record is set: its box and (the start of) its
  * text; for tests that check where text goes. marks NULL stops recording. */

@@ -224,10 +224,11 @@ static int panel_labels(gv_text_mark_t *marks, int cap)
 /* A pool of processes whose threads have long names (their rows in the
  * queues take two lines: the name does not fit beside its figure), on two
  * cores: half way through most of them wait for a core or their GIL. The
- * panel draws only the rows in view and only takes the height of the others;
- * scrolling by d moves every label that stays in view by exactly d, so a
- * row out of view takes the height it has when drawn, and at the end of the
- * scroll the last row is in view. */
+ * panel draws only the rows in view and only takes the height of the others
+ * (it stops once below the window); scrolling by d moves every label that
+ * stays in view by exactly d, none missing, so a row out of view takes the
+ * height it has when drawn, and at the end of the scroll the last row is in
+ * view. */
 START_TEST(test_panel_rows_out_of_view_take_their_drawn_height)
 {
     gs_model_t *m = gs_model_new();
@@ -276,6 +277,16 @@ START_TEST(test_panel_rows_out_of_view_take_their_drawn_height)
             ck_assert_msg(found, "scrolled from %d to %d: '%s' at y %d was not at y %d", from,
                           to, b[i].s, b[i].box.y, b[i].box.y + d);
             moves++;
+        }
+        for (int j = 0; j < na; j++) { /* and what stays in view is still drawn */
+            if (a[j].box.y - d < V.lay.panel_view.y)
+                continue;
+            bool found = false;
+            for (int i = 0; i < nb && !found; i++)
+                found = a[j].box.x == b[i].box.x && a[j].box.y - d == b[i].box.y &&
+                        strcmp(a[j].s, b[i].s) == 0;
+            ck_assert_msg(found, "scrolled from %d to %d: '%s' at y %d is not drawn at y %d",
+                          from, to, a[j].s, a[j].box.y, a[j].box.y - d);
         }
         memcpy(a, b, sizeof a);
         na = nb;
