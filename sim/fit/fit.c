@@ -646,11 +646,13 @@ static int fit_thread(fit_t *F, int i, bool *joined)
 {
     const tinfo_t *t = &F->ti[i];
     int64_t cursor = 0;
-    size_t w = 0; /* the next put for another thread's wait */
+    size_t w = 0; /* the next put for another thread's wait: one inside an item goes before
+                     it (earlier than recorded never deadlocks a replay: waits.c) */
     for (size_t k = 0; k <= t->n_items; k++) {
         const span_ref_t *it = k < t->n_items ? &t->items[k] : NULL;
-        for (int64_t until = it ? it->t0 : INT64_MAX; w < t->n_wk && t->wk[w].t < until; w++) {
-            int64_t at = t->wk[w].t > cursor ? t->wk[w].t : cursor; /* inside an item: after it */
+        for (; w < t->n_wk && (!it || t->wk[w].t < it->t1 || t->wk[w].t <= it->t0); w++) {
+            int64_t at = t->wk[w].t > cursor ? t->wk[w].t : cursor;
+            at = it && at > it->t0 ? (it->t0 > cursor ? it->t0 : cursor) : at;
             if (push(F, i, (fop_t){.kind = FOP_CPU, .target = -1, .dur = held_between(t, cursor, at)}) ||
                 push(F, i, (fop_t){.kind = FOP_PUT, .target = t->wk[w].queue}))
                 return -1;
@@ -741,8 +743,8 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
     }
     match_starts(&F);
-    fit_until_events(r, &f);
-    if (match_queues(&F) != 0 || match_waits(&F) != 0 || demand_steps(&F) != 0)
+    if (fit_until_events(r, &f) != 0 || match_queues(&F) != 0 || match_waits(&F) != 0 ||
+        demand_steps(&F) != 0)
         goto oom;
     joined = calloc((size_t)r->n_threads, sizeof *joined);
     if (!joined)

@@ -40,7 +40,8 @@ typedef struct fop {
     int64_t dur;        /* fixed: the duration; uniform: the mean */
     int64_t lo, hi;     /* uniform: bounds; FOP_POLL: when the event was
                            set, when the Python run before the poll began */
-    int64_t count;      /* FOP_REPEAT */
+    int64_t count;      /* FOP_REPEAT; FOP_POLL: the False polls before it, -1
+                           not recorded */
     struct fop *body;   /* FOP_REPEAT, FOP_UNTIL: owned */
     int n_body;
 } fop_t;
@@ -90,7 +91,9 @@ typedef struct fthread_stats {
     int until_event;              /* the first one's event, -1 none */
     int until_kind;               /* 1: a Python run in chunks, 2: a repeat's body */
     int64_t until_work_ns;        /* 1: the recorded Python of the loop */
-    int64_t until_count;          /* 2: the turns of the recorded loop */
+    int64_t until_count;          /* 2: the turns of the recorded loop; 1: its
+                                     False polls, -1 not recorded */
+    int64_t until_chunk_ns;       /* 1: the Python of one turn in the fit */
 } fthread_stats_t;
 
 typedef struct fthread {
@@ -128,7 +131,7 @@ typedef struct fscenario {
  * first True Event.is_set after another thread's Event.set of it). */
 struct gsr_recording;
 struct gsr_event;
-void fit_until_events(const struct gsr_recording *r, fscenario_t *f);
+int fit_until_events(const struct gsr_recording *r, fscenario_t *f); /* 0, -1 OOM */
 /* Step 2, per item: -1 not an Event.set or is_set; 0 one the fit does not
  * use (its time is Python); 1 the op (a set, or the poll's marker) in *op.
  * since: when the thread's Python run before the item began. */

@@ -25,10 +25,16 @@
  * lock made for that one wait: its wake-ups go to one queue per thread and
  * API ("MainThread Condition.wait").
  *
- * Sockets the same way: a recv on a socket that returned when another
- * thread's send on its peer ended is a get, that send a put. The recording
+ * A put goes into the poster's program where it posted, or, when that is
+ * inside one of its ops (a release inside Condition.wait, a send), just
+ * before that op: earlier than recorded keeps the argument above, later
+ * could make the poster wait, inside that op, for the very thread waiting
+ * for its put.
+ *
+ * Sockets the same way: a recv on a socket that returned after another
+ * thread's send on its peer is a get, that send a put. The recording
  * names the socket of each call (its obj) but not which socket is whose
- * peer; the peer of a socket is the one whose sends most often end during
+ * peer; the peer of a socket is the one whose sends most often begin during
  * its recvs (a socketpair between two threads shows it at every request),
  * as queues are told apart by who woke whom. A call's span ends only once
  * its thread holds the GIL again, which can be long after the bytes moved:

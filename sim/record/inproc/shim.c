@@ -530,9 +530,24 @@ static void api_ctx_end(void)
         emit(GSR_EV_CTX_END, 0, 0, 0);
 }
 
+/* The first True of a poll (Event.is_set) in this thread: a call of no
+ * length with its object and the count of False polls before it. */
+static void api_poll(uint32_t name, int cat, const void *obj, uint32_t n_false)
+{
+    if (!active())
+        return;
+    int64_t t = now_ns();
+    emit_at(t, GSR_EV_CALL, cat, 0, name);
+    if (obj)
+        emit_at(t, GSR_EV_OBJ, 0, GSR_OBJ_X(obj), GSR_OBJ_ARG(obj));
+    emit_at(t, GSR_EV_POLLS, 0, 0, n_false);
+    emit_at(t, GSR_EV_CALL_END, 0, 0, 0);
+}
+
 EXPORT const gsr_api_t gsr_api = {
     GSR_API_VERSION, api_register, api_intern, api_thread_name, api_call_begin,
     api_call_end,    api_ctx_begin, api_ctx_end, api_py_enter, api_py_exit,
+    api_poll,
 };
 
 /* ---- set-up ------------------------------------------------------------- */
