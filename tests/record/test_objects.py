@@ -122,9 +122,19 @@ def do_obj(a):
               f"{py}: time.sleep (a module function) has obj 0 {sleeps[:1]}")
 
 
+# The waiter must reach the lock while the holder has it, whatever the load:
+# sleeps racing each other let a descheduled waiter arrive after the release
+# (its "wait" is then no wait). So the waiter asks for the lock only once it
+# sees it taken (lock.locked(), polled with short sleeps), and the holder
+# keeps it for its sleep and its Python (2 ms + ~10 ms): the waiter would
+# have to lose its core that long between the two lines to miss it. The
+# holder never waits for the waiter (that could deadlock with a waiter
+# blocked on the lock), and the waiter stops polling once the holder is done.
+# No Event: its Condition would add lock waits on other semaphores.
 LOCK_PROGRAM = """
 import hashlib, threading, time
 lock = threading.Lock()
+done = [False]
 def holder():
     for i in range(10):
         with lock:
@@ -133,9 +143,11 @@ def holder():
             for _ in range(200000):
                 x += 1
         time.sleep(0.002)
+    done[0] = True
 def waiter():
-    time.sleep(0.001)
     for i in range(10):
+        while not lock.locked() and not done[0]:
+            time.sleep(0.0002)
         with lock:
             pass
         time.sleep(0.003)
