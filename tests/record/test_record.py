@@ -35,6 +35,15 @@ import time
 FAILS = []
 
 
+SKIPS = []
+
+
+def skip(what):
+    """A check the machine's load left unjudged: said, counted, never a pass."""
+    print("SKIP " + what, flush=True)
+    SKIPS.append(what)
+
+
 def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what, flush=True)
     if not cond:
@@ -354,6 +363,32 @@ def do_examples(a, py):
     check("wait_lock" in states, f"lock_contention: workers wait for the lock {states}")
 
 
+def too_loaded(rec, prefix):
+    """Why the threads named prefix* were too short of cores for their own
+    timing to be compared, or None: the kernel kept them waiting for a core
+    (os_run_delay_ns) longer than it ran them (os_cpu_ns)."""
+    ts = [t for t in rec.j["threads"] if t["name"].startswith(prefix)]
+    delay, ran = (sum(t.get(k, 0) for t in ts) for k in ("os_run_delay_ns", "os_cpu_ns"))
+    if not ts or delay <= ran:
+        return None
+    return (f"the kernel kept its {prefix} threads waiting {delay / 1e6:.0f} ms for a core "
+            f"for {ran / 1e6:.0f} ms run (os_run_delay_ns)")
+
+
+def mixed_pool(a, py, ex):
+    """Records mixed_pool.py: (the recording, its self-check, the spans of
+    its sha256 calls)."""
+    r, out = record(a, py, ex("mixed_pool.py"), "4", "60")
+    rec = Rec(out, a.gilsim)
+    invariants(rec, "mixed_pool")
+    me = self_check(r.stdout)
+    calls = [e for t in rec.j["threads"] if t["name"].startswith("worker")
+             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
+    check(len(calls) == 60 and all(e[4] == "c_nogil" and e[5] for e in calls),
+          f"mixed_pool: 60 sha256 calls, each releasing the GIL ({len(calls)})")
+    return rec, me, [e[2] - e[0] for e in calls]
+
+
 def do_new_examples(a, py):
     """The three service-like examples (issue 14's replays use them)."""
     ex = lambda n: os.path.join(a.examples, n)  # noqa: E731
@@ -383,18 +418,30 @@ def do_new_examples(a, py):
           f"http_server: the handlers hold the GIL, the clients hardly "
           f"({held['handler0'] / 1e6:.1f} ms vs {held['client0'] / 1e6:.1f} ms)")
 
-    r, out = record(a, py, ex("mixed_pool.py"), "4", "60")
-    rec = Rec(out, a.gilsim)
-    invariants(rec, "mixed_pool")
-    me = self_check(r.stdout)
-    calls = [e for t in rec.j["threads"] if t["name"].startswith("worker")
-             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
-    check(len(calls) == 60 and all(e[4] == "c_nogil" and e[5] for e in calls),
-          f"mixed_pool: 60 sha256 calls, each releasing the GIL ({len(calls)})")
-    med = statistics.median(e[2] - e[0] for e in calls) if calls else 0
-    check(me and near(med, me["c_call_median_ns"], 0.25),
-          f"mixed_pool: sha256 call {med / 1e6:.2f} ms recorded vs "
-          f"{(me or {}).get('c_call_median_ns', 0) / 1e6:.2f} ms measured")
+    for attempt in (1, 2):
+        rec, me, spans = mixed_pool(a, py, ex)
+        med = statistics.median(spans) if spans else 0
+        agree = me and near(med, me["c_call_median_ns"], 0.25)
+        how = (f"mixed_pool: sha256 call {med / 1e6:.2f} ms recorded vs "
+               f"{(me or {}).get('c_call_median_ns', 0) / 1e6:.2f} ms measured")
+        why = None if agree else too_loaded(rec, "worker")
+        if why is None:
+            break
+        print(f"note: recording {attempt} of mixed_pool too loaded to compare the medians "
+              f"({how}): {why}", flush=True)
+    if why is None:
+        check(agree, how)
+    else:
+        skip(f"{how}: not compared, both recordings were too loaded")
+    # the recorder's span of a call lies inside the program's perf_counter
+    # window around it (which adds the Python between, and any GIL wait
+    # or lost core there): rank by rank, never longer, loaded or not
+    got = sorted(spans)
+    mine = (me or {}).get("c_call_ns", [])
+    over = [(r, m) for r, m in zip(got, mine) if r > 1.02 * m + 20000]
+    check(len(got) == len(mine) == 60 and not over,
+          f"mixed_pool: no sha256 call recorded longer than the program measured it, rank by "
+          f"rank ({len(over)} longer: {over[:3]})")
     ws = [t for t in rec.summary["threads"] if t["name"].startswith("worker")]
     check(ws and all(t["c_nogil_ns"] > 0 and t["python_ns"] > 0 for t in ws),
           "mixed_pool: every worker both hashes without the GIL and runs Python")
@@ -599,6 +646,9 @@ def main():
     if FAILS:
         print(f"{len(FAILS)} check(s) failed")
         return 1
+    if SKIPS:
+        print(f"SKIP: {len(SKIPS)} check(s) not judged, the machine too loaded: {SKIPS}")
+        return 77
     return 0
 
 
