@@ -27,6 +27,7 @@
 #include "fit_int.h"
 #include "recfile_int.h"
 
+#include "gilsim/fit.h"
 #include "gilsim/units.h"
 
 #include <cjson/cJSON.h>
@@ -99,7 +100,8 @@ void fit_load(const gsr_recording_t *r, fscenario_t *f)
     free(use);
 }
 
-/* The load's name, clear of the program's thread names. */
+/* The load's thread names, clear of the program's (the process's own name,
+ * GS_FIT_LOAD_PROCESS, is unique: the program's threads are all in main). */
 static const char *load_name(const fscenario_t *f)
 {
     for (int i = 0; i < f->n_threads; i++)
@@ -167,7 +169,7 @@ void *fit_load_json(const fscenario_t *f, int64_t until_ns)
     char tn[64];
     cJSON *procs = cJSON_CreateArray(), *p = cJSON_CreateObject();
     cJSON_AddItemToArray(procs, p);
-    cJSON_AddStringToObject(p, "name", name);
+    cJSON_AddStringToObject(p, "name", GS_FIT_LOAD_PROCESS);
     cJSON_AddItemToObject(p, "create", dur(0));
     cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "python"), "gil", "none");
     cJSON *ths = cJSON_AddArrayToObject(p, "threads");
@@ -229,6 +231,6 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n)
              "each thread's totals, not when its delays came).",
              f->n_load_threads, gs_format_ns(f->load_delay_ns, b1, sizeof b1),
              gs_format_ns(f->run_delay_ns, b3, sizeof b3), f->cores,
-             gs_format_ns(f->load_own_ns, b2, sizeof b2), load_name(f), f->load, parts);
+             gs_format_ns(f->load_own_ns, b2, sizeof b2), GS_FIT_LOAD_PROCESS, f->load, parts);
     return buf;
 }

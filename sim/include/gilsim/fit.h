@@ -33,6 +33,9 @@ typedef struct gs_fit_opts {
                            delays, are a process "other load") */
 } gs_fit_opts_t;
 
+/* The process a fit gives the machine's other load (its busy threads). */
+#define GS_FIT_LOAD_PROCESS "other load"
+
 /* Fits a scenario to the recording at rec_path (o may be NULL: defaults).
  * On success *json is a malloc'd, NUL-terminated scenario file text
  * (loadable with gs_scenario_load_string), *len its length; returns 0.
