@@ -54,7 +54,9 @@ static void knob_changed(gv_view_t *v, const char *what)
     int rc = gv_view_reload(v);
     if (rc < 0)
         *k = old; /* the banner says why; the picture stays */
-    else if (rc == 0) /* GV_PENDING: the knob stays, bg.c says when it is done */
+    else if (rc == 0 && !gv_view_limit_text(v, NULL, 0))
+        /* done at once, not cut by the budget (whose message the banner
+         * keeps); GV_PENDING: the knob stays, bg.c says when it is done */
         gv_view_notice(v, false, "%s%s: %s (U resets)", v->n_runs > 1 ? (run ? "B: " : "A: ") : "",
                        what, v->run[run].label);
 }
