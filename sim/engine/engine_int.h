@@ -45,6 +45,14 @@
 typedef struct gs_engine gs_engine_t;
 typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
 
+/* program.c: one list of ops being walked: the program, or a repeat's body
+ * with the passes still to run after this one. */
+typedef struct gs_prog_frame {
+    const gs_op_t *ops;
+    int n, i;     /* ops, and the next one to run */
+    int64_t left; /* passes after this one */
+} gs_prog_frame_t;
+
 /* ---- events ---------------------------------------------------------- */
 
 typedef enum ev_kind {
@@ -207,7 +215,12 @@ struct gs_ctx {
     int process;
     const gs_thread_spec_t *spec;
     gs_engine_t *e;
-    gs_worker_t *w;       /* worker.c: its worker, once its body has run */
+    gs_worker_t *w;       /* worker.c: its worker, once its C body has run
+                             (a thread with a scenario program has none) */
+    gs_prog_frame_t *frames; /* program.c: owned; where its program stands,
+                             frames[0] the program, one more per repeat
+                             entered; NULL until its first op */
+    int n_frames;         /* program.c: frames in use (0: program done) */
     gs_rng_t rng;     /* this thread's own stream */
     uint32_t op;      /* label of the current request (gs_set_op, from its body) */
     gs_req_t req;     /* written by its body's worker (request), then read and
@@ -514,9 +527,19 @@ void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
 
 /* engine.c: requests and the loop (called by worker.c, the baton) */
 gs_thr_t *gs__engine_next(gs_engine_t *e);
+/* The next thread whose C body must run (NULL: the run is over); the
+ * program threads resumed on the way are stepped by the caller, with no
+ * hand-off (program.c). */
+gs_thr_t *gs__engine_next_body(gs_engine_t *e);
 void gs__submit(gs_engine_t *e, gs_thr_t *t);
 
-/* program.c */
-void gs__program_body(gs_ctx_t *c, void *user);
+/* program.c: a thread with no C body (a scenario's program) runs on no
+ * worker: when the engine resumes it, the baton holder calls this, which
+ * submits its next op's request (or its exit) and returns. */
+void gs__program_step(gs_engine_t *e, gs_thr_t *t);
+static inline bool gs__stepped(const gs_thr_t *t)
+{
+    return t->spec->body == NULL;
+}
 
 #endif
