@@ -510,6 +510,7 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
         t->weight = cfs_weight(t->spec->priority);
         t->stretch_ppm = 1000000;
         e->n_daemon += t->spec->daemon;
+        e->n_bodies += !gs__stepped(t);
         gs__rng_seed(&t->rng, m->seed, (uint64_t)i);
     }
     for (int p = 0; p < m->n_processes; p++)
@@ -560,10 +561,7 @@ static void run_loop(gs_engine_t *e, const gs_run_opts_t *o)
     gs__run_setup(e, o->spin);
     gs__pin_begin(e, o->cpu);
     gs_error_t pre;
-    int bodies = 0; /* the threads that will need a worker pthread */
-    for (int i = 0; i < e->n_thr; i++)
-        bodies += !gs__stepped(&e->thr[i]);
-    if (gs__preflight_threads(bodies, e->stack_bytes, &pre) != 0) {
+    if (gs__preflight_threads(e->n_bodies, e->stack_bytes, &pre) != 0) {
         e->fatal = GS_ETHREAD; /* fail at once, naming the kernel limit */
         gs__stop(e, GS_OUT_ERROR, "%s", pre.msg);
     }

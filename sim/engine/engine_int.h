@@ -397,6 +397,7 @@ struct gs_engine {
     sem_t main_go;
     sem_t parked;   /* posted by each worker as its last touch of this run */
     int n_workers;  /* workers this run took from the pool or created */
+    int n_bodies;   /* threads with a C body: the only ones needing a worker */
     cpu_set_t allowed; /* the caller's CPUs, for unpinning pooled workers */
     cpu_set_t saved_affinity; /* the caller's affinity before gs__pin_begin */
     size_t stack_bytes;
