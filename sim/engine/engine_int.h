@@ -65,10 +65,11 @@ typedef enum ev_kind {
 
 typedef struct gs_event {
     int64_t t_ns;
-    uint64_t seq;  /* insertion order: the last tie-breaker */
+    uint64_t order; /* kind << 56 | seq: the rank among equal times, then the
+                       insertion order (seq), in one comparison (kernel.c) */
     uint64_t gen;  /* must equal the target's gen, else the event is stale */
     int32_t id;    /* thread or core index */
-    uint8_t kind;  /* ev_kind_t; also the rank among equal times */
+    uint8_t kind;  /* ev_kind_t */
 } gs_event_t;
 
 /* ---- workers ----------------------------------------------------------- */

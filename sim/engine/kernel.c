@@ -22,13 +22,9 @@
 
 /* ---- event heap ------------------------------------------------------ */
 
-static bool ev_less(const gs_event_t *a, const gs_event_t *b)
+static inline bool ev_less(const gs_event_t *a, const gs_event_t *b)
 {
-    if (a->t_ns != b->t_ns)
-        return a->t_ns < b->t_ns;
-    if (a->kind != b->kind)
-        return a->kind < b->kind;
-    return a->seq < b->seq;
+    return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->order < b->order);
 }
 
 void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen)
@@ -44,7 +40,9 @@ void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t ge
         e->heap = h;
         e->cap_heap = cap;
     }
-    gs_event_t ev = {.t_ns = t, .seq = e->seq++, .gen = gen, .id = id, .kind = (uint8_t)k};
+    /* seq < 2^56: a run would need that many events */
+    gs_event_t ev = {.t_ns = t, .order = (uint64_t)k << 56 | e->seq++, .gen = gen, .id = id,
+                     .kind = (uint8_t)k};
     size_t i = e->n_heap++;
     while (i > 0) {
         size_t parent = (i - 1) / 2;
@@ -56,27 +54,32 @@ void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t ge
     e->heap[i] = ev;
 }
 
+/* Bottom-up: the hole at the root goes down the smaller children to a leaf
+ * (one comparison a level), then the last event rises from there (rarely
+ * far: it came from the bottom). Keys are unique (seq), so the order the
+ * events come out in does not depend on how the heap is laid out. */
 gs_event_t gs__ev_pop(gs_engine_t *e)
 {
-    gs_event_t top = e->heap[0];
-    gs_event_t last = e->heap[--e->n_heap];
-    size_t i = 0, n = e->n_heap;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        const gs_event_t *best = &last;
-        if (l < n && ev_less(&e->heap[l], best)) {
-            m = l;
-            best = &e->heap[l];
-        }
-        if (r < n && ev_less(&e->heap[r], best))
-            m = r;
-        if (m == i)
-            break;
-        e->heap[i] = e->heap[m];
+    gs_event_t *h = e->heap;
+    gs_event_t top = h[0];
+    size_t n = --e->n_heap;
+    if (n == 0)
+        return top;
+    gs_event_t last = h[n];
+    size_t i = 0;
+    for (size_t l = 1; l < n; l = 2 * i + 1) {
+        size_t m = l + 1 < n && ev_less(&h[l + 1], &h[l]) ? l + 1 : l;
+        h[i] = h[m];
         i = m;
     }
-    if (n > 0)
-        e->heap[i] = last;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!ev_less(&last, &h[parent]))
+            break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = last;
     return top;
 }
 
