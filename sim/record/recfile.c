@@ -62,10 +62,20 @@ static int num(const cJSON *a, int i, int64_t *out)
 static const char *const kinds[] = {"start", "end", "ask", "hold", "release", "drop_request",
                                     "timeout", "woken", "futile_wakeup", "signal",
                                     "switch_wait", "switch_done", "call", "wait", "lock_wait",
-                                    "py", NULL};
+                                    "py", "lock_post", NULL};
 static const char *const whys[] = {"", "forced", "call", "exit", "unnamed", NULL};
 static const char *const cats[] = {"c", "sleep", "io", "lock", "event", "queue", "join",
                                    "c_nogil", NULL};
+
+/* An object's address at item i of event e: a whole number from 0 to
+ * 2^53 (exact in a double), else 0, unknown. */
+static uint64_t obj_at(const cJSON *e, int i)
+{
+    const cJSON *v = cJSON_GetArrayItem(e, i);
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9007199254740992.0
+               ? (uint64_t)v->valuedouble
+               : 0;
+}
 
 static int index_of(const char *const *tab, const char *s)
 {
@@ -108,6 +118,8 @@ static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, c
             int64_t who = -1;
             num(e, 2, &who);
             v->arg = who >= 0 && who < r->n_threads ? (int32_t)who : -1;
+        } else if (v->kind == GSR_LOCK_POST) {
+            v->obj = obj_at(e, 2);
         } else if (v->kind >= GSR_CALL && v->kind <= GSR_PY) {
             bool named = v->kind == GSR_CALL || v->kind == GSR_WAIT;
             const char *name = named ? cJSON_GetStringValue(cJSON_GetArrayItem(e, 3)) : "";
@@ -126,6 +138,7 @@ static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, c
             const cJSON *rel = cJSON_GetArrayItem(e, 5);
             if (v->kind == GSR_CALL && cJSON_IsBool(rel))
                 v->released = cJSON_IsTrue(rel);
+            v->obj = obj_at(e, v->kind == GSR_CALL ? 6 : v->kind == GSR_WAIT ? 5 : 3);
         }
         th->n_ev++;
     }

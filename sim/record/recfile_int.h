@@ -32,6 +32,7 @@ typedef enum gsr_ev_kind {
     GSR_WAIT,      /* span: a Python-level blocking API (Queue.get, Thread.join) */
     GSR_LOCK_WAIT, /* span: blocked on a Python lock's semaphore */
     GSR_PY,        /* span: Python inside the enclosing call */
+    GSR_LOCK_POST, /* a release of a Python lock's semaphore that woke a waiter */
     GSR_OTHER      /* a kind this reader does not know: kept, ignored */
 } gsr_ev_kind_t;
 
@@ -51,6 +52,9 @@ typedef struct gsr_event {
     uint8_t cat;      /* span (call, wait): gsr_cat_t */
     bool released;    /* call: the call released the GIL (true when not written) */
     int32_t arg;      /* signal: the woken thread's index, or -1 */
+    uint64_t obj;     /* call, wait: the object called on; lock_wait, lock_post: the
+                         semaphore; its address, 0 if unknown (or not written:
+                         recordings made before the field existed) */
     const char *name; /* call, wait: the callable's name (owned by the recording); else NULL */
 } gsr_event_t;
 

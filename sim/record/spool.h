@@ -24,7 +24,7 @@
 #define GSR_HDR_SIZE 4096u
 #define GSR_STR_SIZE (4u << 20)
 #define GSR_CHUNK_SIZE (64u << 10)
-#define GSR_API_VERSION 2
+#define GSR_API_VERSION 3
 
 /* Raw event kinds written by the shim. */
 enum gsr_ev {
@@ -43,7 +43,8 @@ enum gsr_ev {
     GSR_EV_CALL_END,     /* t = its end; x = 1 if the GIL was released inside */
     GSR_EV_CTX,          /* a Python-level blocking API began (cat; arg = name id) */
     GSR_EV_CTX_END,
-    GSR_EV_SEM_WAIT,     /* blocked on a semaphore (a Python lock) without the GIL */
+    GSR_EV_SEM_WAIT,     /* blocked on a semaphore (a Python lock) without the GIL;
+                            the semaphore's address packed (GSR_OBJ_X/ARG) */
     GSR_EV_SEM_DONE,
     GSR_EV_START,        /* the thread registered (arg = name id) */
     GSR_EV_END,          /* the OS thread exited */
@@ -58,7 +59,19 @@ enum gsr_ev {
                             exited, the thread still there */
     GSR_EV_DROP_PENDING, /* drop_gil found the drop request set (locked the
                             switch mutex): a forced drop unless inside a C call */
+    GSR_EV_OBJ,          /* follows a CALL or CTX at the same t: the object it
+                            was called on (the bound self), packed */
+    GSR_EV_SEM_POST,     /* posted a semaphore that had waiters (a release that
+                            wakes a blocked waiter); the address packed */
 };
+
+/* An object's address in an event's x (bits 32..47) and arg (bits 0..31):
+ * user-space addresses on x86-64 and arm64 fit in 48 bits; a larger one is
+ * recorded as 0, unknown. */
+#define GSR_OBJ_MAX ((uint64_t)1 << 48)
+#define GSR_OBJ_X(a) ((uint16_t)((uint64_t)(a) >= GSR_OBJ_MAX ? 0 : (uint64_t)(a) >> 32))
+#define GSR_OBJ_ARG(a) ((uint32_t)((uint64_t)(a) >= GSR_OBJ_MAX ? 0 : (uint64_t)(a)))
+#define GSR_OBJ_UNPACK(x, arg) (((uint64_t)(x) << 32) | (uint64_t)(arg))
 
 #define GSR_SCHED_AT_EXIT 2 /* GSR_EV_SCHED's x: read by the exit hook */
 
@@ -143,9 +156,10 @@ typedef struct gsr_api {
     int (*register_gil)(const gsr_gil_t *g);
     uint32_t (*intern)(const char *s, size_t n);
     void (*thread_name)(uint32_t name_id);
-    void (*call_begin)(uint32_t name_id, int cat);
+    /* obj: the object the call is made on (its address), 0 if unknown */
+    void (*call_begin)(uint32_t name_id, int cat, const void *obj);
     void (*call_end)(void);
-    void (*ctx_begin)(uint32_t name_id, int cat);
+    void (*ctx_begin)(uint32_t name_id, int cat, const void *obj);
     void (*ctx_end)(void);
     void (*py_enter)(void); /* a Python frame starts (PyTrace_CALL) */
     void (*py_exit)(void);  /* it returns */

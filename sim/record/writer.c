@@ -112,6 +112,7 @@ typedef struct open_span {
     int kind; /* GSR_EV_CALL, GSR_EV_CTX, GSR_EV_SEM_WAIT, GSR_EV_PY */
     int cat;
     uint32_t name;
+    uint64_t obj; /* the object's address, 0 if unknown */
 } open_span_t;
 
 /* Where the writing of one thread's events stands. */
@@ -141,9 +142,13 @@ static void write_span(thread_out_t *o, const open_span_t *sp, int64_t t1, int r
     const gsr_spool_t *s = w->s;
     const char *name = sp->name < s->n_str && s->str[sp->name] ? s->str[sp->name] : "";
     begin_event(o, (long long)(sp->t0 - w->t0));
-    if (sp->kind == GSR_EV_SEM_WAIT || sp->kind == GSR_EV_PY) {
-        fprintf(f, "\"%s\", %lld]", sp->kind == GSR_EV_PY ? "py" : "lock_wait",
-                (long long)(t1 - w->t0));
+    if (sp->kind == GSR_EV_PY) {
+        fprintf(f, "\"py\", %lld]", (long long)(t1 - w->t0));
+        return;
+    }
+    if (sp->kind == GSR_EV_SEM_WAIT) {
+        fprintf(f, "\"lock_wait\", %lld, %llu]", (long long)(t1 - w->t0),
+                (unsigned long long)sp->obj);
         return;
     }
     fprintf(f, "\"%s\", %lld, ", sp->kind == GSR_EV_CALL ? "call" : "wait",
@@ -152,7 +157,7 @@ static void write_span(thread_out_t *o, const open_span_t *sp, int64_t t1, int r
     fprintf(f, ", \"%s\"", cat_names[sp->cat < GSR_CAT_COUNT ? sp->cat : 0]);
     if (sp->kind == GSR_EV_CALL)
         fprintf(f, ", %s", released ? "true" : "false");
-    fputc(']', f);
+    fprintf(f, ", %llu]", (unsigned long long)sp->obj);
 }
 
 /* The name of an event written as [t, name], or NULL for the others. */
@@ -193,9 +198,22 @@ static const char *release_reason(const thread_out_t *o, size_t k, int64_t t)
 
 static void open_span(thread_out_t *o, const gsr_event_t *e)
 {
+    uint64_t obj = e->kind == GSR_EV_SEM_WAIT ? GSR_OBJ_UNPACK(e->x, e->arg) : 0;
+    uint32_t name = e->kind == GSR_EV_SEM_WAIT ? 0 : e->arg;
     if (o->depth < MAX_OPEN)
-        o->stack[o->depth] = (open_span_t){e->t, e->kind, e->cat, e->arg};
+        o->stack[o->depth] = (open_span_t){e->t, e->kind, e->cat, name, obj};
     o->depth++;
+}
+
+/* An object event follows the call or wait it belongs to, at the same time
+ * (the spool sorts by time, then by the order written). */
+static void attach_obj(thread_out_t *o, const gsr_event_t *e)
+{
+    if (o->depth < 1 || o->depth > MAX_OPEN)
+        return;
+    open_span_t *top = &o->stack[o->depth - 1];
+    if (top->t0 == e->t && (top->kind == GSR_EV_CALL || top->kind == GSR_EV_CTX))
+        top->obj = GSR_OBJ_UNPACK(e->x, e->arg);
 }
 
 /* Closes (and writes) the innermost open span of the kind e ends: they
@@ -231,6 +249,12 @@ static void write_event(thread_out_t *o, size_t k)
     case GSR_EV_RELEASE:
         begin_event(o, t);
         fprintf(o->f, "\"release\", \"%s\"]", release_reason(o, k, e->t));
+        return;
+    case GSR_EV_OBJ: attach_obj(o, e); return;
+    case GSR_EV_SEM_POST:
+        begin_event(o, t);
+        fprintf(o->f, "\"lock_post\", %llu]",
+                (unsigned long long)GSR_OBJ_UNPACK(e->x, e->arg));
         return;
     case GSR_EV_CALL:
     case GSR_EV_CTX:

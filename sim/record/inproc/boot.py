@@ -76,7 +76,9 @@ def _wrap_known(probe, threading, queue):
         fn = getattr(owner, attr, None)
         if fn is not None and callable(fn):
             try:
-                setattr(owner, attr, probe.wrap(fn, name, cat, wait))
+                # on a class, the first argument is the bound self: the
+                # recording's `obj` of the call (which lock, event, socket)
+                setattr(owner, attr, probe.wrap(fn, name, cat, wait, isinstance(owner, type)))
             except (AttributeError, TypeError):
                 pass
 

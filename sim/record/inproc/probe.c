@@ -142,14 +142,17 @@ static slot_t *lookup(const void *key, PyObject *self, PyTypeObject *type, const
 static void c_call(PyObject *fn)
 {
     slot_t *s = NULL;
+    const void *obj = NULL; /* a bound method's self (not a module) */
     if (PyCFunction_Check(fn)) {
         PyCFunctionObject *f = (PyCFunctionObject *)fn;
         s = lookup(f->m_ml, f->m_self, NULL, f->m_ml->ml_name);
+        if (f->m_self && !PyModule_Check(f->m_self))
+            obj = f->m_self;
     } else if (Py_TYPE(fn) == &PyMethodDescr_Type) {
         PyMethodDescrObject *d = (PyMethodDescrObject *)fn;
         s = lookup(d->d_method, NULL, PyDescr_TYPE(d), d->d_method->ml_name);
     }
-    api->call_begin(s ? s->name : 0, s ? s->cat : GSR_CAT_C);
+    api->call_begin(s ? s->name : 0, s ? s->cat : GSR_CAT_C, obj);
 }
 
 /* ---- Python-level blocking APIs ----------------------------------------- */
@@ -192,7 +195,7 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     case PyTrace_CALL:
         api->py_enter();
         if (n_ctx && (i = find_ctx(frame)) >= 0)
-            api->ctx_begin(ctxs[i].name, ctxs[i].cat);
+            api->ctx_begin(ctxs[i].name, ctxs[i].cat, NULL);
         break;
     case PyTrace_RETURN:
         if (n_ctx && find_ctx(frame) >= 0)
@@ -224,6 +227,8 @@ typedef struct wrap {
     uint32_t name;
     int cat;
     int ctx; /* a Python-level blocking API: reported as a wait, not a call */
+    int method; /* a class attribute: the first argument is the bound self,
+                   reported as the call's object */
     vectorcallfunc vectorcall;
 } wrap_t;
 
@@ -231,10 +236,11 @@ static PyObject *wrap_vectorcall(PyObject *self, PyObject *const *args, size_t n
                                  PyObject *kwnames)
 {
     wrap_t *w = (wrap_t *)self;
+    const void *obj = w->method && PyVectorcall_NARGS(nargsf) >= 1 ? (const void *)args[0] : NULL;
     if (w->ctx)
-        api->ctx_begin(w->name, w->cat);
+        api->ctx_begin(w->name, w->cat, obj);
     else
-        api->call_begin(w->name, w->cat);
+        api->call_begin(w->name, w->cat, obj);
     PyObject *r = PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
     if (w->ctx)
         api->ctx_end();
@@ -293,14 +299,14 @@ static PyObject *probe_profiling(PyObject *self, PyObject *unused)
     return PyBool_FromLong(pr && strcmp(pr, "1") == 0);
 }
 
-/* wrap(callable, name, category, is_wait) */
+/* wrap(callable, name, category, is_wait, is_method=False) */
 static PyObject *probe_wrap(PyObject *self, PyObject *args)
 {
     (void)self;
     PyObject *fn;
     const char *name;
-    int cat, ctx;
-    if (!PyArg_ParseTuple(args, "Osip", &fn, &name, &cat, &ctx))
+    int cat, ctx, method = 0;
+    if (!PyArg_ParseTuple(args, "Osip|p", &fn, &name, &cat, &ctx, &method))
         return NULL;
     if (!api) {
         Py_INCREF(fn);
@@ -314,6 +320,7 @@ static PyObject *probe_wrap(PyObject *self, PyObject *args)
     w->name = api->intern(name, strlen(name));
     w->cat = cat;
     w->ctx = ctx;
+    w->method = method;
     w->vectorcall = wrap_vectorcall;
     return (PyObject *)w;
 }
@@ -400,7 +407,7 @@ static PyObject *probe_thread_start(PyObject *self, PyObject *name)
 static PyMethodDef methods[] = {
     {"install", probe_install, METH_VARARGS, "install(contexts, main_name)"},
     {"thread_start", probe_thread_start, METH_O, "thread_start(name)"},
-    {"wrap", probe_wrap, METH_VARARGS, "wrap(callable, name, category, is_wait)"},
+    {"wrap", probe_wrap, METH_VARARGS, "wrap(callable, name, category, is_wait, is_method=False)"},
     {"profiling", probe_profiling, METH_NOARGS, "True with --calls all"},
     {NULL, NULL, 0, NULL},
 };

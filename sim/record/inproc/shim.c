@@ -72,6 +72,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 typedef struct call {
     int64_t t0;
+    const void *obj; /* the object it was called on, or NULL */
     uint32_t name, releases;
     uint8_t cat;
     uint8_t py;    /* 1: Python running inside the call below */
@@ -335,7 +336,7 @@ EXPORT int pthread_cond_signal(pthread_cond_t *c)
     do {                                                                                           \
         if (!active() || T.slot < 0 || T.holding)                                                  \
             return call;                                                                           \
-        emit(GSR_EV_SEM_WAIT, 0, 0, 0);                                                            \
+        emit(GSR_EV_SEM_WAIT, 0, GSR_OBJ_X(s), GSR_OBJ_ARG(s));                                    \
         int r_ = call;                                                                             \
         int e_ = errno;                                                                            \
         if (active())                                                                              \
@@ -420,10 +421,10 @@ static void api_thread_name(uint32_t id)
         emit(GSR_EV_NAME, 0, 0, id);
 }
 
-static void api_call_begin(uint32_t name, int cat)
+static void api_call_begin(uint32_t name, int cat, const void *obj)
 {
     if (T.depth < MAX_CALLS)
-        T.calls[T.depth] = (call_t){now_ns(), name, T.releases, (uint8_t)cat, 0, 0};
+        T.calls[T.depth] = (call_t){now_ns(), obj, name, T.releases, (uint8_t)cat, 0, 0};
     T.depth++;
 }
 
@@ -444,6 +445,8 @@ static void api_call_end(void)
     int released = T.releases != c->releases;
     if (active() && (released || c->cat != GSR_CAT_C || t1 - c->t0 >= LONG_CALL_NS)) {
         emit_at(c->t0, GSR_EV_CALL, c->cat, 0, c->name);
+        if (c->obj)
+            emit_at(c->t0, GSR_EV_OBJ, 0, GSR_OBJ_X(c->obj), GSR_OBJ_ARG(c->obj));
         emit_at(t1, GSR_EV_CALL_END, 0, released, 0);
     }
 }
@@ -461,7 +464,7 @@ static void api_py_enter(void)
     }
     if (T.depth == MAX_CALLS)
         return;
-    T.calls[T.depth++] = (call_t){now_ns(), 0, T.releases, 0, 1, 0};
+    T.calls[T.depth++] = (call_t){now_ns(), NULL, 0, T.releases, 0, 1, 0};
 }
 
 static void api_py_exit(void)
@@ -483,10 +486,14 @@ static void api_py_exit(void)
     }
 }
 
-static void api_ctx_begin(uint32_t name, int cat)
+static void api_ctx_begin(uint32_t name, int cat, const void *obj)
 {
-    if (active())
-        emit(GSR_EV_CTX, cat, 0, name);
+    if (!active())
+        return;
+    int64_t t = now_ns();
+    emit_at(t, GSR_EV_CTX, cat, 0, name);
+    if (obj)
+        emit_at(t, GSR_EV_OBJ, 0, GSR_OBJ_X(obj), GSR_OBJ_ARG(obj));
 }
 
 static void api_ctx_end(void)
