@@ -263,12 +263,17 @@ static bool same(const gs_interval_t *a, const gs_interval_t *b)
     return a->state == b->state && a->who == b->who && a->op == b->op && a->flags == b->flags;
 }
 
-static void append(gs_trace_t *t, lane_buf_t *l, const gs_interval_t *iv)
+/* Closes the lane's open interval at end: appended, or merged into the last
+ * one when it continues it. end is written into the array, never into
+ * l->cur first (the copy of l->cur right after that store would load it
+ * back wider than it was stored: a store-forwarding stall). */
+static void append(gs_trace_t *t, lane_buf_t *l, int64_t end)
 {
+    const gs_interval_t *iv = &l->cur;
     if (l->n > 0) {
         gs_interval_t *last = &l->iv[l->n - 1];
         if (last->end_ns == iv->start_ns && same(last, iv)) {
-            last->end_ns = iv->end_ns;
+            last->end_ns = end;
             return;
         }
     }
@@ -283,7 +288,9 @@ static void append(gs_trace_t *t, lane_buf_t *l, const gs_interval_t *iv)
         l->iv = v;
         l->cap = cap;
     }
-    l->iv[l->n++] = *iv;
+    gs_interval_t *d = &l->iv[l->n++];
+    *d = *iv;
+    d->end_ns = end;
 }
 
 static void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, int32_t who,
@@ -297,10 +304,8 @@ static void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, in
         if (st != GS_ST_COUNT && l->cur.state == (uint8_t)st && l->cur.who == who &&
             l->cur.op == op && l->cur.flags == flags)
             return;
-        if (now > l->cur.start_ns) {
-            l->cur.end_ns = now;
-            append(t, l, &l->cur);
-        }
+        if (now > l->cur.start_ns)
+            append(t, l, now);
     }
     l->open = st != GS_ST_COUNT;
     l->cur = (gs_interval_t){.start_ns = now, .end_ns = now, .who = who, .op = op,
