@@ -287,6 +287,12 @@ struct gs_ctx {
     int weight;           /* engine_new: cfs weight from priority (nice = -priority) */
     int ready_idx;        /* os.c: position in e->ready, -1 if not there */
 
+    /* kernel.c: what its trace lane last got (trace_thread_lane) */
+    bool tr_open;
+    uint8_t tr_st, tr_flags;
+    int32_t tr_who;
+    uint32_t tr_op;
+
 };
 
 /* ---- cores, GILs, sync objects --------------------------------------- */
@@ -301,6 +307,10 @@ typedef struct gs_core {
     uint64_t gen;      /* bump to cancel EV_CORE */
     int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
     int64_t idle_since_ns; /* IDLE: since when (the idle depth of a wake-up) */
+    /* kernel.c: what its trace lane last got (gs__core_trace) */
+    bool tr_open;
+    uint8_t tr_st, tr_flags;
+    int32_t tr_thread;
 } gs_core_t;
 
 /* A list of waiting threads in FIFO order (by the seq they were added with). */
@@ -421,6 +431,9 @@ gs_event_t gs__ev_pop(gs_engine_t *e); /* the earliest; the heap must not be emp
 void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at); /* replaces its timer */
 void gs__thr_cancel_timer(gs_thr_t *t);
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t); /* record t's current state */
+/* record what core c runs: thread (-1 none) in state st */
+void gs__core_trace(gs_engine_t *e, struct gs_core *c, int32_t thread, gs_state_t st,
+                    uint8_t flags);
 void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *gs__thr_name(const gs_thr_t *t);

@@ -156,6 +156,38 @@ static void ft_count(gs_engine_t *e, gs_thr_t *t)
     gs__ev_push(e, e->now, EV_FT, o, 0);
 }
 
+/* The trace's own no-change test (trace.c buf_set: an open lane given the
+ * same state, who, op and flags keeps its interval), made here on what the
+ * engine last gave each lane: about half the changes the engine records
+ * change nothing, and the calls into the trace cost more than the test.
+ * Only the engine writes thread and core lanes during a run. */
+static void trace_thread_lane(gs_engine_t *e, gs_thr_t *t, gs_state_t st, int32_t who,
+                              uint8_t flags)
+{
+    if (t->tr_open && st != GS_ST_COUNT && t->tr_st == st && t->tr_who == who &&
+        t->tr_op == t->op && t->tr_flags == flags)
+        return;
+    t->tr_open = st != GS_ST_COUNT;
+    t->tr_st = (uint8_t)st;
+    t->tr_who = who;
+    t->tr_op = t->op;
+    t->tr_flags = flags;
+    gs__trace_thread(e->trace, t->id, e->now, st, who, t->op, flags);
+}
+
+void gs__core_trace(gs_engine_t *e, gs_core_t *c, int32_t thread, gs_state_t st, uint8_t flags)
+{
+    gs_state_t lane_st = thread < 0 ? GS_ST_COUNT : st; /* as gs__trace_core writes it */
+    if (c->tr_open && lane_st != GS_ST_COUNT && c->tr_st == lane_st && c->tr_thread == thread &&
+        c->tr_flags == flags)
+        return;
+    c->tr_open = lane_st != GS_ST_COUNT;
+    c->tr_st = (uint8_t)lane_st;
+    c->tr_thread = thread;
+    c->tr_flags = flags;
+    gs__trace_core(e->trace, c->id, e->now, thread, st, flags);
+}
+
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
 {
     if (t->acc_obj)
@@ -200,10 +232,11 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
             flags = 0;
         }
     }
-    gs__thr_check(e, t, "a state change (gs__thr_trace)");
-    gs__trace_thread(e->trace, t->id, e->now, st, who, t->op, flags);
+    if (e->check_state)
+        gs__thr_check(e, t, "a state change (gs__thr_trace)");
+    trace_thread_lane(e, t, st, who, flags);
     if (t->core && (t->os == OS_ON || t->os == OS_SWITCHING))
-        gs__trace_core(e->trace, t->core->id, e->now, t->id, st, flags);
+        gs__core_trace(e, t->core, t->id, st, flags);
 }
 
 /* Schedules t's start at `at` (a start op, or autostart). */

@@ -369,7 +369,7 @@ static void core_idle(gs_engine_t *e, gs_core_t *c)
     c->mode = CORE_IDLE;
     c->idle_since_ns = e->now;
     c->gen++;
-    gs__trace_core(e->trace, c->id, e->now, -1, GS_ST_COUNT, 0);
+    gs__core_trace(e, c, -1, GS_ST_COUNT, 0);
 }
 
 static void dispatch(gs_engine_t *e, gs_core_t *c, gs_thr_t *t)
