@@ -281,10 +281,10 @@ static void append(gs_trace_t *t, lane_buf_t *l, int64_t end)
         size_t cap = l->cap ? l->cap * 2 : 64;
         gs_interval_t *v = realloc(l->iv, cap * sizeof *v);
         if (!v) {
-            t->oom = true;
+            t->growth.oom = true;
             return;
         }
-        t->bytes += (cap - l->cap) * sizeof *v;
+        t->growth.bytes += (cap - l->cap) * sizeof *v;
         l->iv = v;
         l->cap = cap;
     }
@@ -366,10 +366,10 @@ static void push_instant(gs_trace_t *t, const gs_instant_t *in)
             t->inst = v;
         uint32_t *s = v ? realloc(t->inst_seq, cap * sizeof *s) : NULL;
         if (!v || !s) {
-            t->oom = true;
+            t->growth.oom = true;
             return;
         }
-        t->bytes += (cap - t->cap_inst) * (sizeof *v + sizeof *s);
+        t->growth.bytes += (cap - t->cap_inst) * (sizeof *v + sizeof *s);
         t->inst_seq = s;
         t->cap_inst = cap;
     }
@@ -418,7 +418,7 @@ static void merge_annotations(gs_trace_t *t)
         free(out);
         free(oseq);
         free(order);
-        t->oom = true;
+        t->growth.oom = true;
         return;
     }
     for (int i = 0; i < t->n_ann; i++) { /* insertion sort: a lesson has a few */
@@ -466,7 +466,7 @@ static void sort_instants(gs_trace_t *t)
         free(idx);
         free(out);
         free(oseq);
-        t->oom = true;
+        t->growth.oom = true;
         return;
     }
     for (size_t i = 0; i < t->n_inst; i++)
@@ -512,12 +512,17 @@ void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *ms
 
 size_t gs__trace_bytes(const gs_trace_t *t)
 {
-    return t->bytes;
+    return t->growth.bytes;
+}
+
+const gs_trace_growth_t *gs__trace_growth(const gs_trace_t *t)
+{
+    return &t->growth;
 }
 
 bool gs__trace_oom(const gs_trace_t *t)
 {
-    return t->oom;
+    return t->growth.oom;
 }
 
 /* ---- reading ------------------------------------------------------------ */

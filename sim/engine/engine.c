@@ -614,6 +614,7 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
         rc = GS_ENOMEM;
         goto done;
     }
+    e->growth = gs__trace_growth(e->trace);
     run_loop(e, &o);
     if (e->fatal) {
         rc = e->fatal; /* no usable trace */

@@ -409,6 +409,7 @@ struct gs_engine {
     sem_t parked;   /* posted by each worker as its last touch of this run */
     int n_workers;  /* workers this run took from the pool or created */
     int n_bodies;   /* threads with a C body: the only ones needing a worker */
+    const gs_trace_growth_t *growth; /* the trace's, read after every event */
     cpu_set_t allowed; /* the caller's CPUs, for unpinning pooled workers */
     cpu_set_t saved_affinity; /* the caller's affinity before gs__pin_begin */
     size_t stack_bytes;
