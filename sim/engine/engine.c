@@ -711,6 +711,19 @@ int gs_event_clear(gs_ctx_t *c, int event)
 {
     return request(c, RQ_EV_CLEAR, 0, GS_ST_PY, event);
 }
+bool gs_event_is_set(gs_ctx_t *c, int event)
+{
+    gs_engine_t *e = c->e;
+    if (event < 0 || event >= e->m->n_events)
+        return false;
+    /* No request: the flag is read under the baton. A body that only polls
+     * (an until loop whose body skips everything) never hands the baton
+     * back, so a poll counts as an event, and the one that reaches the
+     * limit goes through the engine, which stops the run there. */
+    if (++e->n_events >= e->max_events)
+        request(c, RQ_CPU, 0, GS_ST_PY, -1);
+    return e->events[event].flag;
+}
 int gs_queue_put(gs_ctx_t *c, int queue)
 {
     return request(c, RQ_PUT, 0, GS_ST_PY, queue);

@@ -45,12 +45,14 @@
 typedef struct gs_engine gs_engine_t;
 typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
 
-/* program.c: one list of ops being walked: the program, or a repeat's body
- * with the passes still to run after this one. */
+/* program.c: one list of ops being walked: the program, a repeat's body
+ * with the passes still to run after this one, or an until loop's body. */
 typedef struct gs_prog_frame {
     const gs_op_t *ops;
     int n, i;     /* ops, and the next one to run */
-    int64_t left; /* passes after this one */
+    int64_t left; /* repeat: passes after this one */
+    int until;    /* until loop: 1 + its event; 0 for a repeat or the program */
+    int outer_until; /* until loop: the thread's until_ev when it began */
 } gs_prog_frame_t;
 
 /* ---- events ---------------------------------------------------------- */
@@ -226,6 +228,8 @@ struct gs_ctx {
     uint32_t op;      /* label of the current request (gs_set_op, from its body) */
     gs_req_t req;     /* written by its body's worker (request), then read and
                          advanced by the engine (engine.c, sync.c) */
+    int until_ev;     /* program.c: 1 + the event of the innermost until loop
+                         it runs, 0 none (stops.c names it at a limit) */
 
     bool started, finished; /* engine.c: on_start, step_exit */
     bool booted;          /* sync.c: its bootstrap ran (held the GIL, set `_started`) */

@@ -15,6 +15,27 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+/* For a stop at a limit: the threads still in an until loop whose event
+ * nobody has set ("; cpu loops until stop is set, and nothing set it"), the
+ * usual reason a run with such a loop reaches its horizon. "" if none. */
+static const char *until_note(const gs_engine_t *e, char *buf, size_t n)
+{
+    size_t len = 0;
+    int k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < e->n_thr && len + 200 < n; i++) {
+        const gs_thr_t *t = &e->thr[i];
+        if (t->finished || t->until_ev == 0 || e->events[t->until_ev - 1].flag)
+            continue;
+        len += (size_t)snprintf(buf + len, n - len, "%s%s loops until event \"%s\" is set",
+                                k++ ? ", " : "; ", gs__thr_name(t),
+                                e->m->events[t->until_ev - 1].name);
+    }
+    if (k)
+        snprintf(buf + len, n - len, ", and no thread set %s", k == 1 ? "it" : "them");
+    return buf;
+}
+
 /* No event left while threads wait: a lock or join cycle if there is one,
  * else who waits for what. */
 static void stall(gs_engine_t *e)
@@ -117,8 +138,9 @@ bool gs__stop_limits(gs_engine_t *e)
     if (must_stop(e))
         return true;
     if (e->n_events >= e->max_events) {
-        gs__stop(e, GS_OUT_MAX_EVENTS, "stopped after max_events = %lld events and requests",
-                 (long long)e->max_events);
+        char note[600];
+        gs__stop(e, GS_OUT_MAX_EVENTS, "stopped after max_events = %lld events and requests%s",
+                 (long long)e->max_events, until_note(e, note, sizeof note));
         return true;
     }
     return false;
@@ -152,11 +174,12 @@ bool gs__stop_before_event(gs_engine_t *e)
     }
     if (e->heap[0].t_ns > e->until_ns) {
         e->now = e->until_ns;
-        char until[32];
+        char until[32], note[600];
         int left = e->n_started - e->n_finished + e->n_start_pending;
         gs__stop(e, GS_OUT_HORIZON,
-                 "stopped at the horizon (until = %s) with %d thread%s not finished",
-                 gs_format_ns(e->until_ns, until, sizeof until), left, left == 1 ? "" : "s");
+                 "stopped at the horizon (until = %s) with %d thread%s not finished%s",
+                 gs_format_ns(e->until_ns, until, sizeof until), left, left == 1 ? "" : "s",
+                 until_note(e, note, sizeof note));
         return true;
     }
     return false;

@@ -107,6 +107,13 @@ static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
             cJSON_AddNumberToObject(o, "repeat", (double)op->count);
             cJSON_AddItemToObject(o, "do", ops_json(f, op->body, op->n_body));
             break;
+        case FOP_SET:
+            cJSON_AddStringToObject(o, "set", fit_event_name(f, op->target, qn, sizeof qn));
+            break;
+        case FOP_UNTIL:
+            cJSON_AddStringToObject(o, "until", fit_event_name(f, op->target, qn, sizeof qn));
+            cJSON_AddItemToObject(o, "do", ops_json(f, op->body, op->n_body));
+            break;
         default: break;
         }
         cJSON_AddItemToArray(a, o);
@@ -148,6 +155,9 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
         sb_printf(b, ", starts %" PRId64 " threads", s->n[FOP_START]);
     if (s->n[FOP_JOIN])
         sb_printf(b, ", joins %" PRId64, s->n[FOP_JOIN]);
+    if (s->n[FOP_SET])
+        sb_printf(b, ", sets an event %" PRId64 " time%s", s->n[FOP_SET],
+                  s->n[FOP_SET] == 1 ? "" : "s");
     if (s->os_cpu_ns > 0 && s->own_ns > 0)
         sb_printf(b, "; the kernel ran it %s of its %s of Python and C: %.1f of its program's "
                      "threads wanted a core at once, on %d, so %s of the difference is the "
@@ -167,6 +177,8 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
         sb_printf(b, "; %" PRId64 " of its C calls unnamed", s->n_unnamed);
     if (s->n_inferred_c)
         sb_printf(b, "; %" PRId64 " C calls keeping the GIL inferred", s->n_inferred_c);
+    char note[400];
+    sb_printf(b, "%s", fit_until_note(f, i, note, sizeof note));
     sb_add(b, ".", 1);
 }
 
@@ -246,6 +258,8 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
     if (f->n_unmatched_joins)
         sb_printf(b, " %" PRId64 " Thread.join calls matched no ended thread and are sleeps;",
                   f->n_unmatched_joins);
+    char until[300];
+    sb_printf(b, "%s", fit_until_approx(f, until, sizeof until));
 }
 
 /* description() step 3b: what was approximated about durations (core
@@ -352,6 +366,12 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
     }
     if (r->switch_interval_ns > 0)
         cJSON_AddItemToObject(py, "switch_interval", dur(r->switch_interval_ns));
+    if (f->n_events) {
+        cJSON *ev = cJSON_AddArrayToObject(root, "events");
+        char en[24];
+        for (int k = 0; k < f->n_events; k++)
+            cJSON_AddItemToArray(ev, cJSON_CreateString(fit_event_name(f, k, en, sizeof en)));
+    }
     if (f->n_queues) {
         cJSON *q = cJSON_AddObjectToObject(root, "queues");
         char qn[24];

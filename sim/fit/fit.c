@@ -16,7 +16,9 @@
  * c_call (keeping the GIL when it did not release it), Queue.put/get -> put
  * and get on the queue queues.c tells it was on, Thread.join -> join of the thread that ended just
  * before it returned, the Event.wait inside Thread.start that covers another
- * thread's first event -> start of that thread. Waits whose other side the
+ * thread's first event -> start of that thread, an Event.set and the first
+ * True Event.is_set of an event another thread set -> set and an until loop
+ * (until.c). Waits whose other side the
  * recording does not show (which lock, which event, which condition) are
  * fitted as sleeps of the time they blocked, and counted in the
  * description. */
@@ -645,11 +647,16 @@ static int fit_thread(fit_t *F, int i, bool *joined)
     int64_t cursor = 0;
     for (size_t k = 0; k < t->n_items; k++) {
         const span_ref_t *it = &t->items[k];
+        fop_t uop; /* an Event.set or is_set (until.c): 0 none, its time Python */
+        int u = it->ev >= 0 ? fit_until_op(F->f, &F->r->threads[i].ev[it->ev], cursor, &uop)
+                            : -1;
+        if (u == 0)
+            continue;
         if (push(F, i, (fop_t){.kind = FOP_CPU, .target = -1,
                                .dur = held_between(t, cursor, it->t0)}) != 0 ||
-            item_op(F, i, it, joined) != 0)
+            (u > 0 ? push(F, i, uop) : item_op(F, i, it, joined)) != 0)
             return -1;
-        bool python_inside = it->ev >= 0 && F->r->threads[i].ev[it->ev].kind == GSR_WAIT;
+        bool python_inside = u > 0 || (it->ev >= 0 && F->r->threads[i].ev[it->ev].kind == GSR_WAIT);
         cursor = python_inside ? it->t0 : it->t1; /* Queue.put is Python; a C call is not */
     }
     for (size_t k = 0; k < F->r->threads[i].n_ev; k++) {
@@ -744,6 +751,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
     }
     match_starts(&F);
+    fit_until_events(r, &f);
     if (match_queues(&F) != 0 || demand_steps(&F) != 0)
         goto oom;
     joined = calloc((size_t)r->n_threads, sizeof *joined);
@@ -755,7 +763,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
         if (!o->raw_cpu)
             scale_to_os_cpu(&F, i);
-        if (!o->exact && fit_compress(&f.th[i].ops) != 0)
+        if ((!o->exact && fit_compress(&f.th[i].ops) != 0) || fit_until_loops(&f.th[i]) != 0)
             goto oom;
     }
     if (fit_emit(r, &f, json, len) != 0)

@@ -1,8 +1,9 @@
 /* fit_int.h - what the fitter's files share (layer-private).
  *
  * fit.c turns each recorded thread into a list of ops (fop_t); compress.c
- * folds repeated runs of ops into repeat blocks; emit.c writes the scenario
- * JSON. */
+ * folds repeated runs of ops into repeat blocks; until.c makes loops that
+ * poll an Event until another thread sets it into until loops; emit.c
+ * writes the scenario JSON. */
 #ifndef GILSIM_FIT_INT_H
 #define GILSIM_FIT_INT_H
 
@@ -21,6 +22,10 @@ typedef enum fop_kind {
     FOP_START,  /* Thread.start of target */
     FOP_JOIN,   /* Thread.join of target */
     FOP_REPEAT, /* count times body */
+    FOP_SET,    /* Event.set of an event an until loop polls (target: event) */
+    FOP_POLL,   /* a marker (until.c only): the thread's first Event.is_set
+                   that returned True (target: event) */
+    FOP_UNTIL,  /* body until target (an event) is set */
     FOP_N
 } fop_kind_t;
 
@@ -30,11 +35,13 @@ typedef struct fop {
     uint8_t kind;       /* fop_kind_t */
     uint8_t dist;       /* fdist_t, for a duration */
     bool keeps_gil;     /* FOP_CCALL */
-    int target;         /* FOP_START, FOP_JOIN: thread index */
+    int target;         /* FOP_START, FOP_JOIN: thread index; FOP_SET,
+                           FOP_POLL, FOP_UNTIL: event index */
     int64_t dur;        /* fixed: the duration; uniform: the mean */
-    int64_t lo, hi;     /* uniform: bounds */
+    int64_t lo, hi;     /* uniform: bounds; FOP_POLL: when the event was
+                           set, when the Python run before the poll began */
     int64_t count;      /* FOP_REPEAT */
-    struct fop *body;   /* FOP_REPEAT: owned */
+    struct fop *body;   /* FOP_REPEAT, FOP_UNTIL: owned */
     int n_body;
 } fop_t;
 
@@ -57,6 +64,8 @@ int fit_compress(fop_list_t *l);
 
 /* ---- one fitted scenario (fit.c builds it, emit.c writes it) ------------- */
 
+#define FIT_MAX_EVENTS 64
+
 /* What a thread's ops were fitted from, for its description. */
 typedef struct fthread_stats {
     int64_t n[FOP_N], sum[FOP_N]; /* ops and summed durations by kind (before folding) */
@@ -73,6 +82,11 @@ typedef struct fthread_stats {
                                      average while it wanted one */
     int64_t own_ns;               /* then: the part of the time without a core
                                      its own program caused, taken out */
+    int64_t n_until;              /* until loops fitted (until.c) */
+    int until_event;              /* the first one's event, -1 none */
+    int until_kind;               /* 1: a Python run in chunks, 2: a repeat's body */
+    int64_t until_work_ns;        /* 1: the recorded Python of the loop */
+    int64_t until_count;          /* 2: the turns of the recorded loop */
 } fthread_stats_t;
 
 typedef struct fthread {
@@ -90,6 +104,10 @@ typedef struct fscenario {
     int n_threads;
     fthread_t *th;
     int n_queues;          /* queues told apart (queues.c); 0 = no queue op */
+    int n_events;          /* events an until loop polls (until.c) */
+    uint64_t event_obj[FIT_MAX_EVENTS]; /* each one's identity in the recording */
+    int event_setter[FIT_MAX_EVENTS];   /* the first thread seen setting it */
+    int64_t event_set_ns[FIT_MAX_EVENTS]; /* when (before the first True poll) */
     int64_t queue_maxsize[64]; /* per queue; 0 = unbounded */
     int64_t n_unmatched_starts, n_unmatched_joins;
     int n_scaled; /* threads whose CPU ops were scaled down (own contention) */
@@ -98,6 +116,25 @@ typedef struct fscenario {
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
 } fscenario_t;
+
+/* until.c: loops until another thread sets an Event (`while not
+ * ev.is_set()`). Step 1, before the threads: the events to fit (a thread's
+ * first True Event.is_set after another thread's Event.set of it). */
+struct gsr_recording;
+struct gsr_event;
+void fit_until_events(const struct gsr_recording *r, fscenario_t *f);
+/* Step 2, per item: -1 not an Event.set or is_set; 0 one the fit does not
+ * use (its time is Python); 1 the op (a set, or the poll's marker) in *op.
+ * since: when the thread's Python run before the item began. */
+int fit_until_op(const fscenario_t *f, const struct gsr_event *e, int64_t since, fop_t *op);
+/* Step 3, after the folding: each marker and the loop before it as an until
+ * op. 0, or -1 out of memory. */
+int fit_until_loops(fthread_t *t);
+/* The event's name in the scenario; for the description, thread i's loops
+ * ("" if none) and the approximation ("" if no loop). */
+const char *fit_event_name(const fscenario_t *f, int k, char *buf, size_t n);
+const char *fit_until_note(const fscenario_t *f, int i, char *buf, size_t n);
+const char *fit_until_approx(const fscenario_t *f, char *buf, size_t n);
 
 /* One Queue.put or Queue.get, for telling the queues apart (queues.c). */
 #define FIT_MAX_QUEUES 64
@@ -117,5 +154,4 @@ int fit_queues(fq_op_t *ops, size_t n, int n_threads, fscenario_t *f);
 
 /* The scenario text of f, for the recording r (a gsr_recording_t). 0 with
  * *json, *len, or -1 (out of memory). */
-struct gsr_recording;
 int fit_emit(const struct gsr_recording *r, const fscenario_t *f, char **json, size_t *len);

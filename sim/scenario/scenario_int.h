@@ -3,7 +3,8 @@
  * The loader is split by concept: scenario.c (entry points, syntax errors,
  * overrides, printing), scenario_util.c (paths, errors, names, durations,
  * typed getters), scenario_build.c (the format: settings, sync objects,
- * threads, processes), scenario_ops.c (programs). Tests include this header to check the pieces. */
+ * processes, the top level), scenario_threads.c (threads and their
+ * programs' copies), scenario_ops.c (programs). Tests include this header to check the pieces. */
 #ifndef GILSIM_SCENARIO_INT_H
 #define GILSIM_SCENARIO_INT_H
 
@@ -129,6 +130,16 @@ bool gs__scen_check_name(gs__scen_t *ld, const cJSON *v);
 /* ---- the format (scenario_build.c) -------------------------------------- */
 /* Validates root and fills ld->m; errors go to ld->diag. */
 void gs__scen_build(gs__scen_t *ld, const cJSON *root);
+
+/* ---- threads (scenario_threads.c) ------------------------------------- */
+/* Pass 1: the "threads" list of obj (the top level or a process), declared
+ * in that process; errors reported. */
+void gs__scen_declare_threads(gs__scen_t *ld, const cJSON *obj, int process);
+/* Entries of every "threads" list of root: the size of ld->decls. */
+int gs__scen_count_decls(const cJSON *root);
+/* Pass 2: every declaration's program into its threads; then every thread
+ * with "autostart": false must be named by a start op. */
+void gs__scen_read_programs(gs__scen_t *ld);
 
 /* ---- ops (scenario_ops.c) ---------------------------------------------- */
 /* Reads a list of ops into a new array (also on error: the caller owns it). */

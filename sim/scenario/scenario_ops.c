@@ -29,14 +29,16 @@ static const struct verb {
     /* data crossing between interpreters (PEP 734): C holding the GIL for
      * the size times python.pickle_per_kb / unpickle_per_kb */
     {"pickle", GS_OP_C_CALL, ARG_BYTES},   {"unpickle", GS_OP_C_CALL, ARG_BYTES},
+    /* `while not ev.is_set(): ...`: repeat until the event is set */
+    {"until", GS_OP_UNTIL, ARG_EVENT},
 };
 #define N_VERBS ((int)(sizeof verbs / sizeof verbs[0]))
 static const char *const op_keys[] = {"cpu",   "io",  "sleep", "c_call", "acquire",
                                       "release", "wait", "set",  "clear",  "put",
                                       "get",   "start", "join", "repeat", "releases_gil",
                                       "do",    "gc",    "import", "reads", "writes",
-                                      "every", "free_threading", "pickle", "unpickle", NULL};
-#define VERB_LIST "cpu, io, sleep, c_call, acquire, release, wait, set, clear, put, get, start, join, repeat, gc, import, pickle, unpickle"
+                                      "every", "free_threading", "pickle", "unpickle", "until", NULL};
+#define VERB_LIST "cpu, io, sleep, c_call, acquire, release, wait, set, clear, put, get, start, join, repeat, until, gc, import, pickle, unpickle"
 
 static int add_op_label(gs__scen_t *ld, const char *label)
 {
@@ -230,6 +232,11 @@ static void op_label(gs__scen_t *ld, const struct verb *vb, const cJSON *arg, gs
         op->id = (uint32_t)id;
 }
 
+static bool loops(const struct verb *vb)
+{
+    return vb->kind == GS_OP_REPEAT || vb->kind == GS_OP_UNTIL;
+}
+
 /* The op's one verb and its value; NULL (reported) when it has none or two. */
 static const struct verb *find_verb(gs__scen_t *ld, const cJSON *v, const cJSON **arg)
 {
@@ -237,6 +244,11 @@ static const struct verb *find_verb(gs__scen_t *ld, const cJSON *v, const cJSON 
     for (const cJSON *c = v->child; c; c = c->next)
         for (int i = 0; i < N_VERBS; i++)
             if (strcmp(c->string, verbs[i].name) == 0) {
+                if (vb && loops(vb) && loops(&verbs[i])) {
+                    gs__scen_err(ld, "a loop runs either a count of times (\"repeat\") or "
+                                     "until an event is set (\"until\"), not both: keep one");
+                    return NULL;
+                }
                 if (vb) {
                     gs__scen_err(ld, "an op has exactly one verb, this one has \"%s\" and "
                                      "\"%s\": split it into two ops",
@@ -366,15 +378,21 @@ static bool read_releases_gil(gs__scen_t *ld, const cJSON *rg, gs_op_t *op)
     return ok;
 }
 
-/* A repeat's "do": the ops to repeat, nested at most so deep. */
-static bool read_repeat_body(gs__scen_t *ld, const cJSON *body, gs_op_t *op)
+/* A repeat's or an until loop's "do": the ops to repeat, nested at most so
+ * deep (the two kinds of loop count together). */
+static bool read_repeat_body(gs__scen_t *ld, const char *verb, const cJSON *body, gs_op_t *op)
 {
     if (!body) {
-        gs__scen_err(ld, "a repeat needs \"do\": the list of ops to repeat");
+        if (verb[0] == 'u')
+            gs__scen_err(ld, "an until loop needs \"do\": the list of ops to run until the "
+                             "event is set (the poll's Python among them)");
+        else
+            gs__scen_err(ld, "a repeat needs \"do\": the list of ops to repeat");
         return false;
     }
     if (ld->repeat_depth >= GS_SCEN_MAX_REPEAT_DEPTH) {
-        gs__scen_err(ld, "repeats are nested more than %d deep", GS_SCEN_MAX_REPEAT_DEPTH);
+        gs__scen_err(ld, "loops (repeat, until) are nested more than %d deep",
+                     GS_SCEN_MAX_REPEAT_DEPTH);
         return false;
     }
     size_t mark = gs__scen_push_key(ld, "do");
@@ -406,16 +424,16 @@ static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
         gs__scen_err(ld, "\"releases_gil\" belongs to a c_call op, not to %s", vb->name);
         return false;
     }
-    if (body && vb->kind != GS_OP_REPEAT) {
-        gs__scen_err(ld, "\"do\" belongs to a repeat op, not to %s", vb->name);
+    if (body && !loops(vb)) {
+        gs__scen_err(ld, "\"do\" belongs to a repeat or until op, not to %s", vb->name);
         return false;
     }
     bool ok = read_verb_arg(ld, vb, arg, op);
     if (rg)
         ok &= read_releases_gil(ld, rg, op);
     ok = ok && gs__scen_read_access(ld, v, op);
-    if (vb->kind == GS_OP_REPEAT) {
-        if (!read_repeat_body(ld, body, op))
+    if (loops(vb)) {
+        if (!read_repeat_body(ld, vb->name, body, op))
             return false;
     }
     if (ok)

@@ -117,6 +117,26 @@ START_TEST(test_scenario_issue_example_loads_as_written)
 }
 END_TEST
 
+/* `until` is a loop over an event: one node, its event resolved, its body
+ * kept, nested with repeat, labelled with the event. */
+START_TEST(test_scenario_until_loads_as_one_loop_on_its_event)
+{
+    gs_model_t *m = load_ok("{\"events\": [\"go\", \"stop\"], \"threads\": [{\"name\": "
+                            "\"t\", \"program\": [{\"until\": \"stop\", \"do\": [{\"cpu\": "
+                            "\"50us\"}, {\"repeat\": 2, \"do\": [{\"io\": \"1ms\"}]}]}]}]}",
+                            NULL, 0);
+    const gs_op_t *u = &m->threads[0].program[0];
+    ck_assert_int_eq(m->threads[0].n_program, 1);
+    ck_assert_int_eq(u->kind, GS_OP_UNTIL);
+    ck_assert_int_eq(u->target, 1);
+    ck_assert_int_eq(u->n_body, 2);
+    ck_assert_int_eq(u->body[0].kind, GS_OP_CPU);
+    ck_assert_int_eq(u->body[1].kind, GS_OP_REPEAT);
+    ck_assert_str_eq(m->op_labels[u->id], "t: program[0] until stop");
+    gs_model_free(m);
+}
+END_TEST
+
 START_TEST(test_scenario_defaults_fill_every_unset_setting)
 {
     gs_model_t *m = load_ok(ONE_THREAD, NULL, 0);
@@ -662,6 +682,7 @@ static Suite *scenario_suite(void)
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_scenario_issue_example_loads_as_written);
     tcase_add_test(core, test_scenario_defaults_fill_every_unset_setting);
+    tcase_add_test(core, test_scenario_until_loads_as_one_loop_on_its_event);
     tcase_add_test(core, test_scenario_every_good_file_and_lesson_loads);
     tcase_add_test(core, test_scenario_every_bad_file_gives_its_expected_error);
     tcase_add_test(core, test_duration_parse_is_exact);

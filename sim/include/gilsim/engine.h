@@ -99,6 +99,10 @@ GS_API int gs_release(gs_ctx_t *c, int lock);
 GS_API int gs_event_wait(gs_ctx_t *c, int event);
 GS_API int gs_event_set(gs_ctx_t *c, int event);
 GS_API int gs_event_clear(gs_ctx_t *c, int event);
+/* Event.is_set(): the flag now, read in no simulated time (the caller runs
+ * the poll's Python as its own cpu). Each call counts against max_events,
+ * so a loop of polls alone ends at that limit. */
+GS_API bool gs_event_is_set(gs_ctx_t *c, int event);
 GS_API int gs_queue_put(gs_ctx_t *c, int queue);
 GS_API int gs_queue_get(gs_ctx_t *c, int queue);
 /* Thread.start: creates the thread (thread_create, C holding the GIL), then,

@@ -143,8 +143,11 @@ typedef enum gs_op_kind {
     GS_OP_JOIN,
     GS_OP_REPEAT, /* count times body */
     GS_OP_GC,     /* gc.collect(): C holding the GIL; free-threaded: stops the world */
-    GS_OP_IMPORT  /* import an extension: C holding the GIL; free-threaded and the
+    GS_OP_IMPORT, /* import an extension: C holding the GIL; free-threaded and the
                      extension not marked free_threading: stop the world, GIL on */
+    GS_OP_UNTIL   /* `while not event.is_set(): body`: the event (target) is
+                     looked at before each run of body, in no time; the poll's
+                     Python is the body's own */
 } gs_op_kind_t;
 
 typedef struct gs_op {
@@ -153,14 +156,14 @@ typedef struct gs_op {
                           gs_model_add_op_label (the loader sets it) */
     gs_dur_t dur;      /* cpu, io, sleep, c_call */
     bool releases_gil; /* c_call */
-    int target;        /* lock, event, queue or thread index */
+    int target;        /* lock, event, queue or thread index; until: the event */
     int64_t count;     /* repeat: >= 1 */
     int shared;        /* cpu: 1 + index of the shared object it reads or
                           writes; 0 none */
     bool writes;       /* cpu with object: writes (under the object's PyMutex) */
     int64_t every_ns;  /* cpu with object: one access every this much Python;
                           import: free_threading (1) or not (0) */
-    struct gs_op *body; /* repeat: owned array of n_body ops */
+    struct gs_op *body; /* repeat, until: owned array of n_body >= 1 ops */
     int n_body;
 } gs_op_t;
 

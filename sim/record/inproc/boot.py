@@ -130,6 +130,15 @@ def _wrap_known(probe, threading, queue):
                               (queue.Queue, "put", "Queue.put", QUEUE),
                               (threading.Thread, "join", "Thread.join", JOIN)):
         patch(cls, m, name, cat, True)
+    # `while not stop.is_set(): ...` runs until another thread sets `stop`:
+    # each Event.set with its event, and per thread the first Event.is_set
+    # that returned True (wrap_poll: the polls that return False stay
+    # unreported and cheap) let the fitter make it an until loop.
+    patch(threading.Event, "set", "Event.set", EVENT)
+    try:
+        threading.Event.is_set = probe.wrap_poll(threading.Event.is_set, "Event.is_set", EVENT)
+    except (AttributeError, TypeError):
+        pass
 
 
 _gilsim_boot()

@@ -325,6 +325,66 @@ static PyObject *probe_wrap(PyObject *self, PyObject *args)
     return (PyObject *)w;
 }
 
+/* ---- Event.is_set: the poll of `while not ev.is_set()` ------------------ */
+
+/* A loop that polls an Event until another thread sets it runs as long as
+ * that thread takes (sim/fit/until.c fits it as an until loop). What shows
+ * it is the first poll that returned True, in the thread and for the event:
+ * recorded as a call of no length with the event as its obj. The other
+ * polls are not reported, so a loop's turn pays only the wrapper's call and
+ * a comparison with True. Per thread (the GIL is held here, but each thread
+ * has its own first True), the events already reported, the last
+ * POLL_SEEN of them; an address reused by a new Event in the same thread is
+ * not reported again. */
+#define POLL_SEEN 32
+static _Thread_local const void *poll_seen[POLL_SEEN];
+static _Thread_local unsigned poll_n;
+
+static PyObject *poll_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
+                                 PyObject *kwnames)
+{
+    wrap_t *w = (wrap_t *)self;
+    PyObject *r = PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
+    if (r != Py_True || PyVectorcall_NARGS(nargsf) < 1)
+        return r;
+    const void *obj = args[0];
+    unsigned n = poll_n < POLL_SEEN ? poll_n : POLL_SEEN;
+    for (unsigned k = 0; k < n; k++)
+        if (poll_seen[k] == obj)
+            return r;
+    poll_seen[poll_n++ % POLL_SEEN] = obj;
+    api->call_begin(w->name, w->cat, obj);
+    api->call_end();
+    return r;
+}
+
+/* wrap_poll(method, name, category): Event.is_set, reported only on its
+ * thread's first True for each event. */
+static PyObject *probe_wrap_poll(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *fn;
+    const char *name;
+    int cat;
+    if (!PyArg_ParseTuple(args, "Osi", &fn, &name, &cat))
+        return NULL;
+    if (!api) {
+        Py_INCREF(fn);
+        return fn;
+    }
+    wrap_t *w = PyObject_New(wrap_t, &wrap_type);
+    if (!w)
+        return NULL;
+    Py_INCREF(fn);
+    w->fn = fn;
+    w->name = api->intern(name, strlen(name));
+    w->cat = cat;
+    w->ctx = 0;
+    w->method = 1;
+    w->vectorcall = poll_vectorcall;
+    return (PyObject *)w;
+}
+
 /* ---- module functions --------------------------------------------------- */
 
 static void name_thread(PyObject *name)
@@ -408,6 +468,7 @@ static PyMethodDef methods[] = {
     {"install", probe_install, METH_VARARGS, "install(contexts, main_name)"},
     {"thread_start", probe_thread_start, METH_O, "thread_start(name)"},
     {"wrap", probe_wrap, METH_VARARGS, "wrap(callable, name, category, is_wait, is_method=False)"},
+    {"wrap_poll", probe_wrap_poll, METH_VARARGS, "wrap_poll(method, name, category)"},
     {"profiling", probe_profiling, METH_NOARGS, "True with --calls all"},
     {NULL, NULL, 0, NULL},
 };

@@ -1,0 +1,292 @@
+/* until.c - loops that run until another thread sets an Event.
+ *
+ * `while not stop.is_set(): work()` runs as long as the thread that sets
+ * `stop` takes, not a fixed number of times: at a shorter switch interval
+ * the setter finishes sooner and the loop does less work, at a longer one
+ * more. A fit that replays the recorded amount of work cannot move with the
+ * setting, so such a loop is fitted as {"until": EVENT, "do": [...]}.
+ *
+ * What the recording shows (boot.py wraps threading.Event): every
+ * Event.set as a call named "Event.set" with the event's identity (`obj`),
+ * and, per thread and event, only the first Event.is_set that returned True,
+ * as a call named "Event.is_set" of no length (the polls that return False
+ * are not recorded: they would slow every turn of the loop).
+ *
+ * The fit:
+ *  1. fit_until_events: an event qualifies when a thread's first True
+ *     is_set follows a set of the same object by another thread; each gets
+ *     a name ("event", or "event-1", "event-2"...).
+ *  2. fit_until_op (from fit.c's item_op): a set of a qualifying event is a
+ *     set op; its first True is_set a marker (FOP_POLL); the other sets and
+ *     polls are nothing (a few microseconds of Python).
+ *  3. fit_until_loops (after the folding into repeats): the ops before a
+ *     marker become the loop. A repeat block just before it (the program's
+ *     loop with I/O or sleeps in it: the ticker of c_call_ticker.py) becomes
+ *     the until loop over the same body, its last Python run absorbed; else
+ *     the Python run just before it (a pure Python loop: the CPU thread of
+ *     convoy.py) becomes an until loop over cpu ops of UNTIL_CHUNK_NS, since
+ *     the recording does not count the polls that would give their period.
+ *     The thread's Python after the marker stays as it was. */
+#include "fit_int.h"
+#include "recfile_int.h"
+
+#include "gilsim/units.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME_SET "Event.set"
+#define NAME_IS_SET "Event.is_set"
+
+/* The Python work between two polls of a pure Python until loop: the
+ * recording has no count of the polls, so a fixed chunk, small beside the
+ * switch intervals of interest (a set ends the loop within one chunk) and
+ * large enough that a second of loop is 10 000 ops to simulate. */
+#define UNTIL_CHUNK_NS 100000
+
+static bool call_named(const gsr_event_t *e, const char *name)
+{
+    return e->kind == GSR_CALL && e->obj != 0 && e->name && strcmp(e->name, name) == 0;
+}
+
+static int event_of(const fscenario_t *f, uint64_t obj)
+{
+    for (int k = 0; k < f->n_events; k++)
+        if (f->event_obj[k] == obj)
+            return k;
+    return -1;
+}
+
+/* Is obj set by a thread other than i, no later than t? Then *setter and
+ * *when are the first such set's. */
+static bool set_by_other(const gsr_recording_t *r, int i, uint64_t obj, int64_t t, int *setter,
+                         int64_t *when)
+{
+    for (int j = 0; j < r->n_threads; j++) {
+        if (j == i)
+            continue;
+        for (size_t k = 0; k < r->threads[j].n_ev; k++) {
+            const gsr_event_t *e = &r->threads[j].ev[k];
+            if (e->t > t)
+                break;
+            if (call_named(e, NAME_SET) && e->obj == obj) {
+                *setter = j;
+                *when = e->t;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Is event k of th inside another span (a call, a wait)? Then it is part of
+ * that op, not of the thread's own loop: Thread.join's check that the
+ * thread was started (`self._started.is_set()`) is inside the join. A span
+ * is written when it ends, so it may come after the poll: O(events). */
+static bool inside_span(const gsr_thread_t *th, size_t k)
+{
+    const gsr_event_t *p = &th->ev[k];
+    for (size_t j = 0; j < th->n_ev; j++) {
+        const gsr_event_t *e = &th->ev[j];
+        if (j == k)
+            continue;
+        if ((e->kind == GSR_CALL || e->kind == GSR_WAIT || e->kind == GSR_LOCK_WAIT ||
+             e->kind == GSR_PY) &&
+            e->t <= p->t && e->t1 >= p->t1)
+            return true;
+    }
+    return false;
+}
+
+void fit_until_events(const gsr_recording_t *r, fscenario_t *f)
+{
+    f->n_events = 0;
+    for (int i = 0; i < r->n_threads; i++)
+        for (size_t k = 0; k < r->threads[i].n_ev; k++) {
+            const gsr_event_t *e = &r->threads[i].ev[k];
+            int setter;
+            int64_t when;
+            if (!call_named(e, NAME_IS_SET) || event_of(f, e->obj) >= 0 ||
+                f->n_events >= FIT_MAX_EVENTS ||
+                !set_by_other(r, i, e->obj, e->t1, &setter, &when) ||
+                inside_span(&r->threads[i], k))
+                continue;
+            f->event_obj[f->n_events] = e->obj;
+            f->event_setter[f->n_events] = setter;
+            f->event_set_ns[f->n_events] = when;
+            f->n_events++;
+        }
+}
+
+const char *fit_event_name(const fscenario_t *f, int k, char *buf, size_t n)
+{
+    if (f->n_events <= 1)
+        snprintf(buf, n, "event");
+    else
+        snprintf(buf, n, "event-%d", k + 1);
+    return buf;
+}
+
+int fit_until_op(const fscenario_t *f, const gsr_event_t *e, int64_t since, fop_t *op)
+{
+    bool is_set = call_named(e, NAME_IS_SET), set = call_named(e, NAME_SET);
+    if (!is_set && !set)
+        return -1;
+    int k = event_of(f, e->obj);
+    if (k < 0)
+        return 0; /* a set nobody polls, a poll nobody's set ended */
+    /* a marker keeps when the event was set and when the Python run before
+     * the poll began: a run that began after the set is not a loop that
+     * polled in vain (make_loop) */
+    *op = (fop_t){.kind = set ? FOP_SET : FOP_POLL, .target = k, .lo = f->event_set_ns[k],
+                  .hi = since};
+    return 1;
+}
+
+/* ---- the loops ----------------------------------------------------------- */
+
+/* Removes v[a..b) from the list (freeing bodies) and puts op in their place. */
+static void replace_ops(fop_list_t *l, int a, int b, const fop_t *op)
+{
+    for (int k = a; k < b; k++)
+        if (l->v[k].kind == FOP_REPEAT || l->v[k].kind == FOP_UNTIL)
+            fop_list_free(l->v[k].body, l->v[k].n_body);
+    l->v[a] = *op;
+    memmove(&l->v[a + 1], &l->v[b], (size_t)(l->n - b) * sizeof *l->v);
+    l->n -= b - a - 1;
+}
+
+static void remove_op(fop_list_t *l, int a)
+{
+    memmove(&l->v[a], &l->v[a + 1], (size_t)(l->n - a - 1) * sizeof *l->v);
+    l->n--;
+}
+
+/* The loop that ends at the marker l->v[p]: its ops replaced by an until
+ * op (1), or the marker dropped when nothing before it looks like a loop
+ * (0); -1 out of memory. */
+static int make_loop(fop_list_t *l, int p, fthread_stats_t *st)
+{
+    int ev = l->v[p].target, q = p - 1;
+    bool tail_cpu = q >= 0 && l->v[q].kind == FOP_CPU;
+    int r = tail_cpu ? q - 1 : q;
+    fop_t loop = {.kind = FOP_UNTIL, .target = ev};
+    if (r >= 0 && l->v[r].kind == FOP_REPEAT) {
+        loop.body = l->v[r].body; /* moved: the repeat's body, its count dropped */
+        loop.n_body = l->v[r].n_body;
+        l->v[r].body = NULL;
+        l->v[r].kind = FOP_CPU;
+        st->until_kind = 2;
+        st->until_count = l->v[r].count;
+        replace_ops(l, r, p + 1, &loop);
+        return 1;
+    }
+    if (!tail_cpu || l->v[p].hi > l->v[p].lo) {
+        remove_op(l, p); /* no loop, or one whose first poll came after the set */
+        return 0;
+    }
+    fop_t chunk = {.kind = FOP_CPU, .target = -1, .dist = FD_FIXED,
+                   .dur = l->v[q].dur < UNTIL_CHUNK_NS ? l->v[q].dur : UNTIL_CHUNK_NS};
+    if (chunk.dur <= 0)
+        chunk.dur = 1000;
+    loop.body = malloc(sizeof *loop.body);
+    if (!loop.body)
+        return -1;
+    loop.body[0] = chunk;
+    loop.n_body = 1;
+    st->until_kind = 1;
+    st->until_work_ns = l->v[q].dur;
+    replace_ops(l, q, p + 1, &loop);
+    return 1;
+}
+
+/* Markers inside repeat bodies (a thread polling many events in a pattern):
+ * dropped, and a body left empty with them. */
+static void drop_inner_markers(fop_list_t *l)
+{
+    for (int k = 0; k < l->n; k++) {
+        fop_t *op = &l->v[k];
+        if (op->kind != FOP_REPEAT && op->kind != FOP_UNTIL)
+            continue;
+        fop_list_t body = {op->body, op->n_body, op->n_body};
+        drop_inner_markers(&body);
+        for (int j = 0; j < body.n;)
+            if (body.v[j].kind == FOP_POLL)
+                remove_op(&body, j);
+            else
+                j++;
+        op->n_body = body.n;
+        if (body.n == 0) {
+            free(body.v);
+            remove_op(l, k--);
+        }
+    }
+}
+
+int fit_until_loops(fthread_t *t)
+{
+    t->st.until_event = -1;
+    drop_inner_markers(&t->ops);
+    for (int p = 0; p < t->ops.n; p++) {
+        if (t->ops.v[p].kind != FOP_POLL)
+            continue;
+        int ev = t->ops.v[p].target, made = make_loop(&t->ops, p, &t->st);
+        if (made < 0)
+            return -1;
+        if (made) {
+            t->st.until_event = ev;
+            t->st.n_until++;
+        }
+        p = -1; /* the list moved: look again from the start */
+    }
+    return 0;
+}
+
+/* ---- the description ------------------------------------------------------ */
+
+const char *fit_until_note(const fscenario_t *f, int i, char *buf, size_t n)
+{
+    const fthread_stats_t *s = &f->th[i].st;
+    char en[24], d1[32], d2[32];
+    buf[0] = '\0';
+    if (s->n_until == 0 || s->until_event < 0)
+        return buf;
+    int ev = s->until_event, setter = f->event_setter[ev];
+    fit_event_name(f, ev, en, sizeof en);
+    if (s->until_kind == 2)
+        snprintf(buf, n, "; its loop (%" PRId64 " turns recorded) runs until %s is set (by %s: "
+                         "Event.is_set returned True after that)",
+                 s->until_count, en, f->th[setter].name);
+    else
+        snprintf(buf, n, "; its %s of Python before Event.is_set returned True is a loop of %s "
+                         "cpu ops until %s is set (by %s)",
+                 gs_format_ns(s->until_work_ns, d1, sizeof d1),
+                 gs_format_ns(UNTIL_CHUNK_NS, d2, sizeof d2), en, f->th[setter].name);
+    if (s->n_until > 1)
+        snprintf(buf + strlen(buf), n - strlen(buf), ", and %" PRId64 " more such loops",
+                 s->n_until - 1);
+    return buf;
+}
+
+const char *fit_until_approx(const fscenario_t *f, char *buf, size_t n)
+{
+    char d[32];
+    int64_t loops = 0;
+    bool chunked = false;
+    for (int i = 0; i < f->n_threads; i++) {
+        loops += f->th[i].st.n_until;
+        chunked |= f->th[i].st.n_until && f->th[i].st.until_kind == 1;
+    }
+    buf[0] = '\0';
+    if (loops)
+        snprintf(buf, n, " %" PRId64 " loop%s until an Event is set run as long as the setter "
+                         "takes (they move in a what-if)%s%s;",
+                 loops, loops == 1 ? "" : "s",
+                 chunked ? ": the polls of a pure Python loop are not counted, so its Python "
+                           "between two polls is a fixed "
+                         : "",
+                 chunked ? gs_format_ns(UNTIL_CHUNK_NS, d, sizeof d) : "");
+    return buf;
+}
