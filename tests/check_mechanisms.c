@@ -251,6 +251,51 @@ START_TEST(test_machinery_a_waking_release_costs_one_futex_call)
 }
 END_TEST
 
+/* Waking a thread onto another, idle core costs the waker an inter-processor
+ * interrupt (wake_ipi) on top of the futex call; a woken thread that queues
+ * behind its waker on a busy core costs it the call alone. The same lock
+ * ping-pong on one core (the woken thread always queues) and on two (it
+ * always lands on the idle other core). */
+static gs_trace_t *lock_pingpong_on(int cores, int64_t ipi_ns)
+{
+    gs_model_t *m = tu_model(cores, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->machine.futex_ns = US(1);
+    m->machine.wake_ipi_ns = ipi_ns;
+    int a = gs_model_add_lock(m, "a", false);
+    int b = gs_model_add_lock(m, "b", false);
+    tu_thread(m, "setup", 2, tu_sync(GS_OP_ACQUIRE, a), tu_sync(GS_OP_ACQUIRE, b));
+    int p = tu_thread(m, "ping", 1,
+                      tu_repeat(50, 3, tu_sync(GS_OP_ACQUIRE, a), tu_cpu(US(2)),
+                                tu_sync(GS_OP_RELEASE, b)));
+    int q = tu_thread(m, "pong", 1,
+                      tu_repeat(50, 3, tu_cpu(US(2)), tu_sync(GS_OP_RELEASE, a),
+                                tu_sync(GS_OP_ACQUIRE, b)));
+    m->threads[p].start_at_ns = US(100);
+    m->threads[q].start_at_ns = US(100);
+    gs_trace_t *t = tu_run(m, NULL);
+    gs_model_free(m);
+    return t;
+}
+
+START_TEST(test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi)
+{
+    /* one core: the woken thread queues behind its waker, no IPI at all */
+    gs_trace_t *one = lock_pingpong_on(1, 0), *one_ipi = lock_pingpong_on(1, US(10));
+    ck_assert_int_eq(c_time(one_ipi, 1) + c_time(one_ipi, 2), c_time(one, 1) + c_time(one, 2));
+    ck_assert_int_eq(tu_finish(one_ipi, 1), tu_finish(one, 1));
+    /* two cores: each of the 100 hand-offs wakes the other, idle core */
+    gs_trace_t *two = lock_pingpong_on(2, 0), *two_ipi = lock_pingpong_on(2, US(10));
+    int64_t more = c_time(two_ipi, 1) + c_time(two_ipi, 2) - c_time(two, 1) - c_time(two, 2);
+    ck_assert_int_eq(more % US(10), 0);
+    ck_assert_int_ge(more, 95 * US(10));
+    ck_assert_int_le(more, 110 * US(10));
+    gs_trace_free(one);
+    gs_trace_free(one_ipi);
+    gs_trace_free(two);
+    gs_trace_free(two_ipi);
+}
+END_TEST
+
 
 /* ---- the kernel's scheduler: EEVDF and the tick ------------------------ */
 
@@ -470,6 +515,7 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_cv_a_stolen_signal_leaves_a_futile_wakeup);
     tcase_add_test(tc, test_timer_jitter_spreads_sleeps_never_shortens_them);
     tcase_add_test(tc, test_machinery_a_waking_release_costs_one_futex_call);
+    tcase_add_test(tc, test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi);
     suite_add_tcase(s, tc);
     tc = tcase_create("scheduler");
     tcase_set_timeout(tc, 120);

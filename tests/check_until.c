@@ -53,16 +53,16 @@ START_TEST(test_until_ends_within_one_body_after_the_set)
         int64_t set_at = tu_finish(t, 1), end = tu_finish(t, 0);
         int64_t py = tu_time_in(t, 0, GS_ST_PY);
         /* never before the set: the flag was false at every earlier look */
-        ck_assert_msg(end >= set_at, "run %d: the loop ended at %lld, before the set at %lld",
-                      run, (long long)end, (long long)set_at);
+        ck_assert_msg(end >= set_at, "run %d: the loop ended at %lld, before the set at %lld", run,
+                      (long long)end, (long long)set_at);
         /* at most the body under way, plus getting the GIL back */
         ck_assert_msg(end <= set_at + body + interval + MS(1),
                       "run %d: the loop ended %lld ns after the set (body %lld ns)", run,
                       (long long)(end - set_at), (long long)body);
         /* whole bodies only: the loop's Python is a multiple of the body */
         ck_assert_int_gt(py, 0);
-        ck_assert_msg(py % body == 0, "run %d: %lld ns of Python is not whole bodies of %lld",
-                      run, (long long)py, (long long)body);
+        ck_assert_msg(py % body == 0, "run %d: %lld ns of Python is not whole bodies of %lld", run,
+                      (long long)py, (long long)body);
         /* and it ran for (nearly) all the time until the set */
         ck_assert_int_ge(py + body + interval, sleep);
         gs_trace_free(t);

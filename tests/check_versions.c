@@ -66,29 +66,70 @@ END_TEST
 
 /* ---- the Python 2 GIL battle ------------------------------------------------------ */
 
-static double battle_ratio(int cores, int64_t futex_ns)
+/* Two threads of 20 ms of Python under 2.7 against one thread doing both:
+ * `wake_ns` is what a release that wakes a sleeping waiter costs the holder
+ * (python.futex), `bare_ns` one that finds the waiter registered but awake
+ * (machine.futex, a bare system call); `wakeup_ns` the waiter's wake-up onto
+ * an idle core (late by up to half as much again, seeded). */
+static double battle(int cores, int64_t wake_ns, int64_t bare_ns, int64_t wakeup_ns)
 {
     gs_model_t *m = load(two_cpu, "python.version=2.7", NULL);
     m->machine.cores = cores;
-    m->processes[0].python.futex_ns = futex_ns;
+    m->machine.futex_ns = bare_ns;
+    m->machine.wakeup_latency_ns = wakeup_ns;
+    m->machine.wakeup_jitter_ns = wakeup_ns / 2; /* no lock-step with the releases */
+    m->processes[0].python.futex_ns = wake_ns;
     int64_t end = tu_run_last_finish(m, 2);
-    return (double)end / (double)MS(40); /* against one thread doing both */
+    return (double)end / (double)MS(40);
 }
 
 START_TEST(test_py27_two_threads_on_two_cores_are_slower_than_serial)
 {
-    /* The holder pays a futex call per release while the other thread waits:
-     * slower than serial by about (period + futex) / period. */
-    double r = battle_ratio(2, 1000);
+    /* With the default machine (every futex call 1 us) the holder pays one
+     * per release while the other thread is registered: far slower. */
+    double r = battle(2, 1000, 1000, US(20));
     ck_assert_msg(r > 1.5, "2.7 on two cores: %.2fx serial", r);
-    /* the cost comes from the mechanism: without the system call, no loss */
-    double free_call = battle_ratio(2, 0);
-    ck_assert_msg(free_call < 1.05, "2.7 with a free futex: %.2fx serial", free_call);
+    /* the cost comes from the mechanism: without the system calls, no loss */
+    double free_call = battle(2, 0, 0, US(20));
+    ck_assert_msg(free_call < 1.05, "2.7 with free futex calls: %.2fx serial", free_call);
     /* a dearer system call costs more */
-    ck_assert(battle_ratio(2, 2000) > r);
+    ck_assert(battle(2, 2000, 2000, US(20)) > r);
 }
 END_TEST
 
+START_TEST(test_py27_battle_costs_a_bare_call_per_release_while_the_waiter_is_awake)
+{
+    /* The preset's release period: 100 ticks of 6 ns. Once woken, the
+     * waiter stays registered while it travels to its core (the wake-up
+     * latency) and while it goes back to sleep, so most releases find it
+     * awake: their futex_wake finds nobody and costs one bare call. With a
+     * wake-up much longer than the period the battle costs about
+     * (period + bare) / period, whatever a wake of a sleeper costs. */
+    double period = 600.0;
+    for (int64_t bare = 100; bare <= 400; bare += 150) {
+        double r = battle(2, 1000, bare, US(30));
+        double expect = (period + (double)bare) / period;
+        ck_assert_msg(r > 1.0 + 0.7 * (expect - 1.0) && r < 1.0 + 1.3 * (expect - 1.0),
+                      "bare %lld ns: %.3fx, expected about %.3fx", (long long)bare, r, expect);
+    }
+    /* the wake of a sleeper happens once per wake-up (every 30 to 45 us
+     * here), not per release (every 0.6 us): 4.5 us dearer, the run is
+     * longer by about 4.5 / 40, not by 4.5 / 0.6 */
+    double cheap = battle(2, 500, 200, US(30)), dear = battle(2, 5000, 200, US(30));
+    ck_assert_msg(dear > cheap && dear < cheap * 1.2, "wake 0.5 us %.3fx, 5 us %.3fx", cheap,
+                  dear);
+}
+END_TEST
+
+START_TEST(test_py27_one_core_alternates_at_almost_no_cost)
+{
+    /* On one core the woken waiter preempts the holder inside its release's
+     * call (EEVDF wake-up preemption) and takes the lock: whatever the
+     * calls cost, the threads take turns as one thread would. */
+    ck_assert_double_lt(battle(1, 1000, 1000, US(20)), 1.05);
+    ck_assert_double_lt(battle(1, 5000, 300, US(20)), 1.05);
+}
+END_TEST
 
 /* ---- free-threaded contention ------------------------------------------------------ */
 
@@ -336,6 +377,8 @@ static Suite *versions_suite(void)
     tc = tcase_create("py27");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_py27_two_threads_on_two_cores_are_slower_than_serial);
+    tcase_add_test(tc, test_py27_battle_costs_a_bare_call_per_release_while_the_waiter_is_awake);
+    tcase_add_test(tc, test_py27_one_core_alternates_at_almost_no_cost);
     suite_add_tcase(s, tc);
     tc = tcase_create("free_threaded");
     tcase_set_timeout(tc, 120);

@@ -32,7 +32,7 @@
 
 typedef struct load {
     gv_spec_t *spec; /* owned */
-    gv_run_t fresh[2];
+    gv_run_t fresh[GV_MAX_RUNS];
     char err[GV_BANNER_MAX];
 } load_t;
 
@@ -59,8 +59,8 @@ static void load_free(load_t *l)
 {
     if (!l)
         return;
-    gv_run_clear(&l->fresh[0]);
-    gv_run_clear(&l->fresh[1]);
+    for (int i = 0; i < GV_MAX_RUNS; i++)
+        gv_run_clear(&l->fresh[i]);
     gv_spec_destroy(l->spec);
     free(l->spec);
     free(l);
@@ -96,8 +96,13 @@ static void progress_text(gv_view_t *v, uint32_t now_ms)
     gv_job_progress_t p;
     gv_job_progress(&b->job, &p);
     bool two = b->two;
-    const char *run = !two ? "" : p.phase > GV_PHASE_B ? "run B: " : "run A: ";
-    int ph = p.phase > GV_PHASE_B ? p.phase - GV_PHASE_B : p.phase;
+    const char *run = !two                   ? ""
+                      : p.phase > GV_PHASE_C ? "run C: "
+                      : p.phase > GV_PHASE_B ? "run B: "
+                                             : "run A: ";
+    int ph = p.phase > GV_PHASE_C   ? p.phase - GV_PHASE_C
+             : p.phase > GV_PHASE_B ? p.phase - GV_PHASE_B
+                                    : p.phase;
     char what[512], t[32], u[32], used[32], budget[32];
     if (ph == GV_PHASE_SIMULATE) {
         gv_fmt_dur(t, sizeof t, p.now_ns);
@@ -146,11 +151,15 @@ static int finish(gv_view_t *v, int rc, bool late)
         b->shown_kb = v->knobs_b;
         b->have_shown = true;
         if (late && !v->banner[0]) {
-            char a[340] = "";
-            if (v->n_runs > 1)
-                snprintf(a, sizeof a, "A: %s; B: %s", v->run[0].label, v->run[1].label);
-            else
-                snprintf(a, sizeof a, "%s", v->run[0].label);
+            char a[520] = "";
+            for (int i = 0; i < v->n_runs; i++) {
+                size_t used = strlen(a);
+                if (v->n_runs > 1)
+                    snprintf(a + used, sizeof a - used, "%s%c: %s", i ? "; " : "", 'A' + i,
+                             v->run[i].label);
+                else
+                    snprintf(a, sizeof a, "%s", v->run[0].label);
+            }
             gv_view_notice(v, false, "simulated in %.1f s: %s",
                            (double)(SDL_GetTicks() - b->started_ms) / 1000.0, a);
         }

@@ -335,7 +335,7 @@ void gv_draw_lanes(gv_view_t *v, SDL_Renderer *r)
     col_t *cols = malloc((size_t)L.w * sizeof *cols);
     uint32_t *line = malloc((size_t)L.w * 2 * sizeof *line);
     uint8_t *grid = calloc((size_t)L.w, 1);
-    int *row_of_lane[2] = {NULL, NULL};
+    int *row_of_lane[GV_MAX_RUNS] = {NULL, NULL, NULL};
     if (!cols || !line || !grid)
         goto out;
     int64_t step = gv_tick_step(v);
@@ -370,8 +370,8 @@ void gv_draw_lanes(gv_view_t *v, SDL_Renderer *r)
     SDL_UpdateTexture(v->lanes_tex, NULL, v->pixels, L.w * (int)sizeof *v->pixels);
     SDL_RenderCopy(r, v->lanes_tex, NULL, &L);
 out:
-    free(row_of_lane[0]);
-    free(row_of_lane[1]);
+    for (int run = 0; run < GV_MAX_RUNS; run++)
+        free(row_of_lane[run]);
     free(cols);
     free(line);
     free(grid);
@@ -435,7 +435,9 @@ static void bar_labels(gv_view_t *v, const gv_row_t *row)
 static void row_labels(gv_view_t *v, SDL_Renderer *r)
 {
     gv_layout_t *l = &v->lay;
-    int pad = l->px / 2;
+    int pad = l->px / 2, sel_th[GV_MAX_RUNS];
+    for (int run = 0; run < GV_MAX_RUNS; run++) /* the selected thread, by name in each run */
+        sel_th[run] = gv_view_thread_in(v, run);
     /* scrolled rows must not spill over the knob bar or the axis */
     SDL_RenderSetClipRect(r, &(SDL_Rect){0, l->lanes.y, l->lanes.x + l->lanes.w + 2, l->lanes.h});
     for (int i = 0; i < l->n_rows; i++) {
@@ -445,13 +447,20 @@ static void row_labels(gv_view_t *v, SDL_Renderer *r)
         if (row->y + row->h <= l->lanes.y)
             continue;
         if (row->kind == GV_ROW_HEADER) {
+            bool head = v->n_runs > 1 && row->text[1] == ':';
+            if (head && row->run > 0) /* a rule between the runs */
+                gv_fill(r, (SDL_Rect){0, row->y, l->lanes.x + l->lanes.w, 1}, 0xAAAAAAu, 255);
+            if (head && row->run >= v->n_runs) /* no what-if yet: its place says how */
+                gv_fill(r, (SDL_Rect){l->lanes.x, row->y + 1, l->lanes.w, row->h - 2}, GV_PANEL,
+                        255);
             if (row->h >= l->line * 3 / 4)
-                gv_text_draw_fit(v->text, v->n_runs > 1 && row->text[1] == ':' ? GV_BOLD : GV_SMALL,
-                                 GV_MUTED, pad / 2, row->y, l->lanes.x + l->lanes.w - pad, row->text);
+                gv_text_draw_fit(v->text, head ? GV_BOLD : GV_SMALL,
+                                 head && row->run >= v->n_runs ? 0x0072B2u : GV_MUTED, pad / 2,
+                                 row->y, l->lanes.x + l->lanes.w - pad, row->text);
             continue;
         }
         const gs_lane_t *lane = gs_trace_lane(v->run[row->run].trace, row->lane);
-        bool sel = lane->kind == GS_LANE_THREAD && lane->index == v->selected;
+        bool sel = lane->kind == GS_LANE_THREAD && lane->index == sel_th[row->run];
         if (sel) {
             gv_fill(r, (SDL_Rect){0, row->y, l->labels.w - pad / 2, row->h}, 0xD6E9F8u, 255);
             gv_frame(r, (SDL_Rect){l->lanes.x - 2, row->y - 2, l->lanes.w + 4, row->h + 4}, GV_INK,

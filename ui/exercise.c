@@ -50,7 +50,7 @@ void gv_exercise_start(gv_view_t *v)
     v->future = GV_FUTURE_HIDE;
     v->playing = false;
     v->playhead = 0;
-    v->selected = -1;
+    gv_view_select(v, -1);
     v->help = false;
     v->banner[0] = '\0';
     SDL_StartTextInput();
@@ -91,7 +91,8 @@ void gv_exercise_reveal(gv_view_t *v)
     x->state = GV_EX_REVEAL;
     v->future = x->saved_future;
     gv_view_set_playhead(v, at);
-    v->selected = th >= 0 ? th : v->selected;
+    if (th >= 0)
+        gv_view_select(v, th);
 }
 
 /* Typing while asked: figures, units, a point, 'x'. */

@@ -50,15 +50,17 @@ static void knob_changed(gv_view_t *v, const char *what)
     if (v->n_runs == 0)
         return;
     gv_knobs_t *k = gv_view_knobs(v), old = *k;
-    int run = v->compare && v->target == 1 ? 1 : 0;
     int rc = gv_view_reload(v);
+    int run = v->compare ? v->target : 0;
+    char head[4] = "";
+    if (v->n_runs > 1)
+        snprintf(head, sizeof head, "%c: ", 'A' + run);
     if (rc < 0)
         *k = old; /* the banner says why; the picture stays */
-    else if (rc == 0 && !gv_view_limit_text(v, NULL, 0))
+    else if (rc == 0 && run < v->n_runs && !gv_view_limit_text(v, NULL, 0))
         /* done at once, not cut by the budget (whose message the banner
          * keeps); GV_PENDING: the knob stays, bg.c says when it is done */
-        gv_view_notice(v, false, "%s%s: %s (U resets)", v->n_runs > 1 ? (run ? "B: " : "A: ") : "",
-                       what, v->run[run].label);
+        gv_view_notice(v, false, "%s%s: %s (U resets)", head, what, v->run[run].label);
 }
 
 static void step_interval(gv_view_t *v, int dir)
@@ -225,12 +227,11 @@ static int key_moves(gv_view_t *v, SDL_Keycode sym, bool ctrl, bool shift)
     case SDLK_RIGHT: gv_view_pan(v, span / (shift ? 2 : 8)); return 1;
     case SDLK_UP:
     case SDLK_DOWN: {
-        int n = v->n_runs ? gs_trace_n_threads(v->run[0].trace) : 0;
+        int n = v->n_runs ? gs_trace_n_threads(v->run[0].trace) : 0, cur = gv_view_thread_in(v, 0);
         if (n == 0)
             return 0;
-        v->selected = sym == SDLK_DOWN ? (v->selected + 1) % n : (v->selected + n - 1) % n;
-        if (v->selected < 0)
-            v->selected += n;
+        cur = sym == SDLK_DOWN ? (cur + 1) % n : (cur + n - 1) % n;
+        gv_view_select(v, cur < 0 ? cur + n : cur);
         scroll_to_thread(v, v->selected);
         return 1;
     }
@@ -288,8 +289,9 @@ static int key_modes(gv_view_t *v, SDL_Keycode sym)
             return 1;
         }
         if (v->real) { /* issue 14: a recording has nothing to re-run */
-            gv_view_notice(v, false, "the knobs act on B, the model: A is the recording, what "
-                                     "happened");
+            gv_view_notice(v, false,
+                           "the knobs act on C, the what-if: A is the recording, what "
+                           "happened, and B the model at its settings, the check");
             return 1;
         }
         v->target = !v->target;
@@ -362,17 +364,15 @@ static void select_at(gv_view_t *v, int x, int y)
 {
     const gv_row_t *row = gv_row_at(v, y);
     if (!row || row->kind != GV_ROW_LANE) {
-        v->selected = -1;
+        gv_view_select(v, -1);
         return;
     }
     const gs_lane_t *lane = gs_trace_lane(v->run[row->run].trace, row->lane);
-    if (lane->kind == GS_LANE_THREAD) {
-        v->selected = lane->index;
-        return;
-    }
-    const gs_interval_t *iv = in_rect(v->lay.lanes, x, y) ? gv_lane_at(lane, gv_x_to_t(v, x))
-                                                           : NULL;
-    v->selected = iv && iv->who >= 0 ? iv->who : -1;
+    const gs_interval_t *iv = lane->kind == GS_LANE_THREAD || !in_rect(v->lay.lanes, x, y)
+                                  ? NULL
+                                  : gv_lane_at(lane, gv_x_to_t(v, x));
+    v->selected = lane->kind == GS_LANE_THREAD ? lane->index : iv && iv->who >= 0 ? iv->who : -1;
+    v->sel_run = row->run; /* a thread of B or C: the one of that name in the others */
 }
 
 static bool mouse_down(gv_view_t *v, int x, int y, bool shift)
@@ -513,10 +513,13 @@ static bool watch(gv_view_t *v, uint32_t now_ms)
         gv_knobs_text(&v->knobs, a, sizeof a);
         gv_knobs_text(&v->knobs_b, b, sizeof b);
         if (a[0] || (v->compare && b[0]))
-            gv_view_notice(v, false, "%s changed on disk: reloaded, but your knobs still override "
-                                     "it: %s%s%s%s (U resets)",
-                           v->path, a[0] ? a : "", a[0] && v->compare && b[0] ? "; B: " : "",
-                           v->compare && b[0] && !a[0] ? "B: " : "", v->compare ? b : "");
+            gv_view_notice(v, false,
+                           "%s changed on disk: reloaded, but your knobs still override "
+                           "it: %s%s%s%s (U resets)",
+                           v->path, a[0] ? a : "",
+                           a[0] && v->compare && b[0] ? (v->real ? "; C: " : "; B: ") : "",
+                           v->compare && b[0] && !a[0] ? (v->real ? "C: " : "B: ") : "",
+                           v->compare ? b : "");
         else
             gv_view_notice(v, false, "%s changed on disk: reloaded", v->path);
     }

@@ -133,17 +133,27 @@ static void align_to_run0(gv_view_t *v, const gs_trace_t *t, int np, const int *
     free(names);
 }
 
+/* Beside a recording with no what-if yet, C's place: one line that says
+ * how to get it (issue 14). Mirroring B there would show the same picture
+ * twice and could pass for a prediction; an empty pane would take the
+ * lanes' room for nothing. */
+#define GV_WHAT_IF_HINT                                                                            \
+    "C: what-if: turn a knob (I, K, G, P) or give --set KEY=VALUE; B stays at the recorded "       \
+    "settings"
+
 /* Rows in trace order: per process its GIL lane and threads, then cores; in a
- * run below the first, threads in the first run's order of their names. */
+ * run below the first, threads in the first run's order of their names. A
+ * recording beside its models has no core lanes (the kernel's scheduler
+ * was not read): its "cores" header says so in one line. */
 static void make_rows(gv_view_t *v)
 {
     gv_layout_t *l = &v->lay;
     l->n_rows = 0;
-    char buf[96];
+    char buf[128];
     for (int r = 0; r < v->n_runs; r++) {
         const gs_trace_t *t = v->run[r].trace;
         if (v->n_runs > 1) {
-            snprintf(buf, sizeof buf, "%c: %.90s", 'A' + r, v->run[r].label);
+            snprintf(buf, sizeof buf, "%c: %.120s", 'A' + r, v->run[r].label);
             add_row(l, GV_ROW_HEADER, r, -1, buf);
         }
         int np = gs_trace_n_processes(t);
@@ -164,10 +174,24 @@ static void make_rows(gv_view_t *v)
         }
         free(first);
         free(order);
+        if (v->real && !(gs_trace_facts(t) & GS_FACT_CORES)) {
+            add_row(l, GV_ROW_HEADER, r, -1, "cores: not recorded");
+            continue;
+        }
+        if (v->real && l->fold_cores) {
+            snprintf(buf, sizeof buf,
+                     "cores: %d, folded to give the threads room (the panel says "
+                     "who runs on each)",
+                     gs_trace_n_cores(t));
+            add_row(l, GV_ROW_HEADER, r, -1, buf);
+            continue;
+        }
         add_row(l, GV_ROW_HEADER, r, -1, "cores");
         for (int c = 0; c < gs_trace_n_cores(t); c++)
             add_row(l, GV_ROW_LANE, r, gs_trace_core_lane(t, c), NULL);
     }
+    if (v->real && v->n_runs == 2)
+        add_row(l, GV_ROW_HEADER, 2, -1, GV_WHAT_IF_HINT);
 }
 
 /* A compare-mode run's header row ("A: cpython3 ..."). */
@@ -270,7 +294,8 @@ static void frame(gv_view_t *v, int w, int h)
     int legend_h = gv_legend_height(v, NULL, pad, 0, w - 2 * pad, 0);
     l->footer = (SDL_Rect){0, h - legend_h - pad, w, legend_h + pad};
 
-    int panel_w = w * 24 / 100;
+    /* three runs side by side need room for three columns of figures */
+    int panel_w = w * (v->n_runs > 2 ? 27 : 24) / 100;
     if (panel_w < l->px * 16)
         panel_w = l->px * 16;
     if (panel_w > w * 2 / 5)
@@ -295,15 +320,23 @@ static void frame(gv_view_t *v, int w, int h)
 /* In compare mode two runs share the lanes' height; when they would get less
  * than a text line each (large text on a small screen), the description
  * yields first, down to one line: the lanes are what the class compares,
- * and the description is whole in the single view. */
+ * and the description is whole in the single view. Beside a recording
+ * (three runs) the models' core lanes fold next: the threads are what the
+ * recording, the model and the what-if are compared by, and the panel
+ * lists who runs on each core. */
 void gv_layout(gv_view_t *v, int w, int h)
 {
     v->lay.desc_lines = 0;
+    v->lay.fold_cores = false;
     frame(v, w, h);
     make_rows(v);
     if (v->n_runs > 1 && v->lay.lanes.h < rows_need(v)) {
         v->lay.desc_lines = 1;
         frame(v, w, h);
+    }
+    if (v->real && v->lay.lanes.h < rows_need(v)) { /* the threads are what is compared */
+        v->lay.fold_cores = true;
+        make_rows(v);
     }
     place_rows(v);
 }

@@ -42,10 +42,12 @@ static void usage(FILE *f)
             "  --compare [K=V,...]  also run B, stacked on one time axis: the file with\n"
             "                    these settings (e.g. python.switch_interval=1ms), or\n"
             "                    without them the other GIL model\n"
-            "  --replay          FILE is a recording (gilsim record): show it (A) and the\n"
-            "                    scenario fitted to it (B, as gilsim replay), stacked; the\n"
-            "                    knobs and --set act on B\n"
-            "  --compare-with REC  the recording REC (A) beside FILE simulated (B)\n"
+            "  --replay          FILE is a recording (gilsim record): show it (A), the\n"
+            "                    scenario fitted to it at the recorded settings (B, as\n"
+            "                    gilsim replay) and the what-if (C), stacked; the knobs\n"
+            "                    and --set act on C\n"
+            "  --compare-with REC  the recording REC (A) beside FILE simulated as written\n"
+            "                    (B) and with the knobs and --set (C)\n"
             "  --select NAME     select the thread NAME (its metrics in the panel)\n"
             "  --memory-budget SIZE  the most each run's trace may take (e.g. 512M, 4G;\n"
             "                    default GILSIM_MEMORY_BUDGET or 1G): at the bound the run\n"
@@ -300,7 +302,7 @@ static int apply_view_args(const args_t *a, gv_view_t *v)
     }
     if (a->select) {
         const gs_trace_t *tr = v->run[0].trace;
-        v->selected = -1; /* not the thread the opening instant selected */
+        gv_view_select(v, -1); /* not the thread the opening instant selected */
         for (int i = 0; i < gs_trace_n_threads(tr); i++)
             if (strcmp(gs_trace_lane(tr, gs_trace_thread_lane(tr, i))->name, a->select) == 0)
                 v->selected = i;

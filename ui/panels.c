@@ -79,7 +79,7 @@ static int left_knobs(gv_view_t *v, SDL_Renderer *r, int x, int y, bool short_gi
     const gv_knobs_t *kn = gv_view_knobs(v);
     char buf[64], d[32];
     if (v->compare) /* which run the knobs act on */
-        x += label(v, r, x, y, GV_ACCENT, v->target ? "B:" : "A:") + gap;
+        x += label(v, r, x, y, GV_ACCENT, v->target == 2 ? "C:" : v->target ? "B:" : "A:") + gap;
     x += label(v, r, x, y, GV_MUTED, kn->set_gil ? "GIL* " : "GIL ") + gap;
     const char *gil = kn->gil != GS_GIL_NONE ? gs_gil_name((gs_gil_kind_t)kn->gil)
                       : short_gil             ? "none"
@@ -349,7 +349,7 @@ static const char *const help_keys[][2] = {
     {"V", "after the playhead: dimmed / in full / hidden (revealed as it plays)"},
     {"L", "the lessons (O: the current file's folder; Backspace goes up)"},
     {"T, shift + T", "longer / shorter OS time slice (rr, priority)"},
-    {"Tab", "compare mode: the knobs act on run A or on run B"},
+    {"Tab", "compare mode: the knobs act on run A or B (by a recording: C)"},
     {"M", "colours by state / by thread (Gantt style: who runs, who holds the GIL)"},
     {"U", "reset the knob overrides (marked *) to the file's settings"},
     {". and ,", "step to the next / previous event"},

@@ -1,6 +1,8 @@
-/* queues.c - the side panel (queues at the playhead, metrics) and the hover
- * tooltip. Queues are derived from the trace intervals: the threads in state
- * X at time t, ordered by when that state began; nothing is stored twice. */
+/* queues.c - the side panel's queues at the playhead (its metrics and how it
+ * scrolls: summary.c) and the hover tooltip. Queues are derived from the trace intervals: the
+ * threads in state X at time t, ordered by when that state began; nothing is stored twice. */
+#include "panel.h"
+
 #include "view.h"
 
 #include <stdio.h>
@@ -21,16 +23,9 @@ static int by_since(const void *a, const void *b)
     return x->thread - y->thread;
 }
 
-/* The panel's pen: everything is laid out, whole, one line under the other;
- * what is drawn is what lies in the scrolled window (gv_text_clip and the
- * renderer's clip rectangle, set by gv_draw_panel). */
-typedef struct pen {
-    gv_view_t *v;
-    SDL_Renderer *r; /* NULL: the pass that only measures */
-    int x, y, w;
-} pen_t;
+typedef gv_pen_t pen_t;
 
-static void heading(pen_t *p, const char *s)
+void gv_pen_heading(pen_t *p, const char *s)
 {
     p->y += p->v->lay.px / 4;
     /* wrapped, not cut, when the text is large (projectors, Ctrl +) */
@@ -39,7 +34,7 @@ static void heading(pen_t *p, const char *s)
 }
 
 /* "name ...... value", value right-aligned; swatch when rgb != 0. */
-static void kv(pen_t *p, uint32_t swatch, const char *k, const char *val)
+void gv_pen_kv(pen_t *p, uint32_t swatch, const char *k, const char *val)
 {
     int px = p->v->lay.px, x = p->x + px / 2;
     if (swatch && p->r && gv_text_visible(p->v->text, GV_REGULAR, p->y)) {
@@ -107,7 +102,7 @@ static void list(pen_t *p, const gs_trace_t *t, waiter_t *w, int n, int64_t at, 
             snprintf(k, sizeof k, "%d. %s%s", i + 1, thread_name(t, w[i].thread),
                      (w[i].iv->flags & GS_IV_HOLDS_GIL) ? " (holds GIL)" : "");
         }
-        kv(p, gs_state_color((gs_state_t)w[i].iv->state), k, val);
+        gv_pen_kv(p, gs_state_color((gs_state_t)w[i].iv->state), k, val);
     }
 }
 
@@ -127,7 +122,7 @@ static void drop_request_row(pen_t *p, const gs_trace_t *t, int pr, int64_t at)
     } else {
         snprintf(val, sizeof val, "not set");
     }
-    kv(p, dr ? GV_ACCENT : 0, dr ? "drop request for" : "drop request", val);
+    gv_pen_kv(p, dr ? GV_ACCENT : 0, dr ? "drop request for" : "drop request", val);
 }
 
 /* Each lock's holder and each queue's fill at `at`. */
@@ -137,12 +132,12 @@ static void sync_rows(pen_t *p, const gs_trace_t *t, int64_t at)
     int nl = gs_trace_n_syncs(t, GS_ST_WAIT_LOCK), nq = gs_trace_n_syncs(t, GS_ST_WAIT_QUEUE);
     if (nl + nq == 0)
         return;
-    heading(p, "Locks and queues");
+    gv_pen_heading(p, "Locks and queues");
     for (int i = 0; i < nl; i++) {
         const gs_interval_t *o = gv_lane_at(gs_trace_lock_owner_track(t, i), at);
         snprintf(k, sizeof k, "lock %s", gs_trace_sync_name(t, GS_ST_WAIT_LOCK, i));
         snprintf(val, sizeof val, "%s%s", o ? "held by " : "free", o ? thread_name(t, o->who) : "");
-        kv(p, o ? gs_state_color(GS_ST_WAIT_LOCK) : 0, k, val);
+        gv_pen_kv(p, o ? gs_state_color(GS_ST_WAIT_LOCK) : 0, k, val);
     }
     for (int q = 0; q < nq; q++) {
         int max = gs_trace_queue_maxsize(t, q);
@@ -152,7 +147,7 @@ static void sync_rows(pen_t *p, const gs_trace_t *t, int64_t at)
             snprintf(val, sizeof val, "%lld / %d items", len, max);
         else
             snprintf(val, sizeof val, "%lld items", len);
-        kv(p, 0, k, val);
+        gv_pen_kv(p, 0, k, val);
     }
 }
 
@@ -171,7 +166,7 @@ static void core_rows(pen_t *p, const gs_trace_t *t, int64_t at)
 {
     char k[160], val[64];
     if (!(gs_trace_facts(t) & GS_FACT_CORES)) /* a recording: the scheduler was not read */
-        kv(p, 0, "cores", "not recorded");
+        gv_pen_kv(p, 0, "cores", "not recorded");
     for (int c = 0; (gs_trace_facts(t) & GS_FACT_CORES) && c < gs_trace_n_cores(t); c++) {
         const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gs_trace_core_lane(t, c)), at);
         snprintf(k, sizeof k, "core %d", c);
@@ -179,7 +174,7 @@ static void core_rows(pen_t *p, const gs_trace_t *t, int64_t at)
             snprintf(val, sizeof val, "%s", thread_name(t, iv->who));
         else
             snprintf(val, sizeof val, "idle");
-        kv(p, iv ? bar_color(p->v, iv) : 0, k, val);
+        gv_pen_kv(p, iv ? bar_color(p->v, iv) : 0, k, val);
     }
 }
 
@@ -222,8 +217,8 @@ static int gil_rows(pen_t *p, const gs_trace_t *t, int64_t at, waiter_t *w)
             continue;
         const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gl), at);
         snprintf(k, sizeof k, "GIL of %s held by", gs_trace_process_name(t, pr));
-        kv(p, iv ? bar_color(p->v, iv) : 0, k, iv && iv->who >= 0 ? thread_name(t, iv->who)
-                                                                  : "nobody");
+        gv_pen_kv(p, iv ? bar_color(p->v, iv) : 0, k,
+                  iv && iv->who >= 0 ? thread_name(t, iv->who) : "nobody");
         drop_request_row(p, t, pr, at);
         int n = first[pr + 1] - first[pr];
         if (n == 0 && n_gils > 1)
@@ -231,7 +226,7 @@ static int gil_rows(pen_t *p, const gs_trace_t *t, int64_t at, waiter_t *w)
         memcpy(w, gw + first[pr], (size_t)n * sizeof *w);
         qsort(w, (size_t)n, sizeof *w, by_since);
         snprintf(k, sizeof k, "Waiting for the GIL of %s (%d)", gs_trace_process_name(t, pr), n);
-        heading(p, k);
+        gv_pen_heading(p, k);
         list(p, t, w, n, at, false);
     }
     rc = 0;
@@ -264,7 +259,7 @@ static void ready_and_blocked_rows(pen_t *p, const gs_trace_t *t, int64_t at, wa
     }
     qsort(w, (size_t)n, sizeof *w, by_since);
     snprintf(k, sizeof k, "Ready, waiting for a core (%d)", n);
-    heading(p, k);
+    gv_pen_heading(p, k);
     list(p, t, w, n, at, false);
     for (int th = 0; th < nt; th++) {
         const gs_interval_t *x = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
@@ -273,13 +268,13 @@ static void ready_and_blocked_rows(pen_t *p, const gs_trace_t *t, int64_t at, wa
     }
     qsort(w, (size_t)nb, sizeof *w, by_since);
     snprintf(k, sizeof k, "Blocked (%d)", nb);
-    heading(p, k);
+    gv_pen_heading(p, k);
     list(p, t, w, nb, at, true);
 }
 
 /* The queues section of the panel at time at: the cores, each GIL with its
  * waiters, the ready and blocked threads, then the sync objects. */
-static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
+void gv_pen_queues(pen_t *p, const gs_trace_t *t, int64_t at)
 {
     int nt = gs_trace_n_threads(t);
     waiter_t *w = malloc((size_t)(nt ? nt : 1) * sizeof *w);
@@ -291,205 +286,6 @@ static void queues(pen_t *p, const gs_trace_t *t, int64_t at)
         sync_rows(p, t, at);
     }
     free(w);
-}
-
-/* ---- metrics ---------------------------------------------------------------------- */
-
-static void pct(char *b, size_t n, double f)
-{
-    snprintf(b, n, "%.0f %%", f * 100);
-}
-
-static void summary(pen_t *p, gv_view_t *v)
-{
-    char a[64], b[64], k[96];
-    int nr = v->n_runs;
-    for (int row = 0; row < 6; row++) {
-        const char *name = NULL;
-        a[0] = b[0] = 0;
-        for (int r = 0; r < nr; r++) {
-            const gs_stats_t *s = &v->run[r].stats;
-            char *o = r == 0 ? a : b;
-            if (!v->run[r].has_stats) {
-                snprintf(o, 64, "\xE2\x80\x94");
-                continue;
-            }
-            switch (row) {
-            case 0: name = "run time"; gv_fmt_dur(o, 64, s->makespan_ns); break;
-            case 1: name = "speed-up vs serial"; snprintf(o, 64, "%.2fx", s->speedup_vs_serial); break;
-            case 2: name = "GIL switches (forced)";
-                snprintf(o, 64, "%lld (%lld)", (long long)s->gil_switches,
-                         (long long)s->gil_forced_switches);
-                break;
-            case 3: name = "GIL busy"; pct(o, 64, s->gil_utilisation); break;
-            case 4: name = "cores busy"; pct(o, 64, s->cores_utilisation); break;
-            default: name = "fairness (Jain)"; snprintf(o, 64, "%.2f", s->fairness_jain); break;
-            }
-        }
-        if (!name)
-            return;
-        if (nr > 1) {
-            snprintf(k, sizeof k, "%s", name);
-            char ab[140];
-            snprintf(ab, sizeof ab, "%s | %s", a, b);
-            kv(p, 0, k, ab);
-        } else {
-            kv(p, 0, name, a);
-        }
-    }
-}
-
-static void thread_stats(pen_t *p, gv_view_t *v)
-{
-    const gv_run_t *run = &v->run[0];
-    if (!run->has_stats || v->selected < 0 || v->selected >= run->stats.n_threads) {
-        p->y += v->lay.px / 4;
-        int k = gv_text_wrap(v->text, GV_REGULAR, GV_MUTED, p->x, p->y, p->w,
-                             "Click a thread for its own figures.", 3, 1);
-        p->y += k * v->lay.line;
-        return;
-    }
-    const gs_thread_stats_t *s = &run->stats.threads[v->selected];
-    char buf[96];
-    snprintf(buf, sizeof buf, "Thread %s", s->name ? s->name : "?");
-    heading(p, buf);
-    struct {
-        uint32_t c;
-        const char *k;
-        int64_t ns;
-    } rows[] = {
-        {gs_state_color(GS_ST_PY), "on a core", s->cpu_ns},
-        {0, "holding the GIL", s->gil_held_ns},
-        {gs_state_color(GS_ST_WAIT_GIL), "waiting for the GIL", s->gil_wait_ns},
-        {gs_state_color(GS_ST_READY), "waiting for a core", s->core_wait_ns},
-        {gs_state_color(GS_ST_IO), "I/O", s->io_ns},
-    };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        gv_fmt_dur(buf, sizeof buf, rows[i].ns);
-        kv(p, rows[i].c, rows[i].k, buf);
-    }
-    if (s->io_to_gil.n > 0) {
-        char a[32], b[32];
-        gv_fmt_dur(a, sizeof a, s->io_to_gil.p50);
-        gv_fmt_dur(b, sizeof b, s->io_to_gil.p99);
-        snprintf(buf, sizeof buf, "%s / %s", a, b);
-        kv(p, 0, "I/O \xE2\x86\x92 GIL p50 / p99", buf);
-    }
-    snprintf(buf, sizeof buf, "%lld / %lld", (long long)s->voluntary_switches,
-             (long long)s->forced_switches);
-    kv(p, 0, "gave up GIL: own / forced", buf);
-}
-
-/* Everything under "At t =" from y (while an exercise asks, the question
- * alone); the summary starts push pixels lower. r NULL only measures.
- * Returns the y after it all. */
-static int panel_body(gv_view_t *v, SDL_Renderer *r, int y, int push, int64_t at)
-{
-    gv_layout_t *l = &v->lay;
-    SDL_Rect P = l->panel;
-    pen_t p = {v, r, P.x + l->px / 2, y, P.w - l->px};
-    const gs_trace_t *t = v->run[0].trace;
-    const int far = 1 << 28; /* no bottom: the window clips */
-    if (v->exercise.state == GV_EX_ASK) /* the question, and no figure of the run */
-        return gv_draw_exercise(v, r, p.x, p.y, p.w, far);
-    p.y = gv_draw_exercise(v, r, p.x, p.y, p.w, far); /* the answer, once revealed */
-    char step[400];
-    if (gv_step_text(v, step, sizeof step)) { /* what the last step landed on */
-        int k = gv_text_wrap(v->text, GV_REGULAR, GV_INK, p.x, p.y, p.w, step, 16, 1);
-        p.y += k * l->line;
-    }
-    /* the selected thread's causal chain: the panel's question */
-    p.y = gv_draw_why(v, r, 0, at, p.x, p.y, p.w);
-    if (v->n_runs > 1)
-        p.y = gv_draw_why(v, r, 1, at, p.x, p.y, p.w);
-    if (v->n_runs > 1)
-        heading(&p, "Run A");
-    queues(&p, t, at);
-    if (v->n_runs > 1 && v->run[1].trace) {
-        heading(&p, "Run B");
-        queues(&p, v->run[1].trace, at);
-    }
-    /* the metrics: at the bottom when everything fits (push), so that they
-     * stay in one place while the queues change */
-    p.y += push + l->px / 4;
-    if (r)
-        gv_fill(r, (SDL_Rect){P.x + l->px / 2, p.y, P.w - l->px, 1}, 0xBBBBBBu, 255);
-    heading(&p, v->n_runs > 1 ? "Summary: A | B" : "Summary");
-    gs_outcome_t o = gs_trace_outcome(t);
-    if (o != GS_OUT_DONE) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "stopped: %s. %s", gs_outcome_key(o), gs_trace_message(t));
-        int n = gv_text_wrap(v->text, GV_REGULAR, GV_ERROR, p.x, p.y, p.w, msg, 16, 1);
-        p.y += n * l->line;
-    }
-    summary(&p, v);
-    if (v->n_runs == 1)
-        thread_stats(&p, v);
-    return p.y + l->px / 4;
-}
-
-/* Below a panel that does not fit: a scroll bar on its right edge and a line
- * that says there is more and how to see it. */
-static void scroll_cue(gv_view_t *v, SDL_Renderer *r, int content_h)
-{
-    gv_layout_t *l = &v->lay;
-    SDL_Rect w = l->panel_view;
-    int bar = l->px / 4 > 3 ? l->px / 4 : 3;
-    int thumb = w.h * w.h / content_h, ty = w.y + l->panel_scroll * w.h / content_h;
-    gv_fill(r, (SDL_Rect){w.x + w.w - bar - 1, w.y, bar, w.h}, 0xDDDDDDu, 255);
-    gv_fill(r, (SDL_Rect){w.x + w.w - bar - 1, ty, bar, thumb > 8 ? thumb : 8}, 0x777777u, 255);
-    int y = w.y + w.h;
-    gv_fill(r, (SDL_Rect){w.x + l->px / 2, y, w.w - l->px, 1}, 0xBBBBBBu, 255);
-    bool more = l->panel_scroll < l->panel_max_scroll;
-    const char *s = more ? "\xE2\x96\xBC more below (PgDn)" : "\xE2\x96\xB2 more above (PgUp)";
-    gv_text_draw_fit(v->text, GV_BOLD, more ? 0x0072B2u : GV_MUTED, w.x + l->px / 2,
-                     y + l->px / 8, w.w - l->px, s);
-}
-
-/* The panel scrolls when its content is taller than it (large text, a long
- * chain, many threads): nothing is cut. A first pass measures; "At t ="
- * stays at the top; the wheel over the panel or PgUp/PgDn (input.c) scroll
- * the rest, whole lines only being drawn, and a cue says there is more. */
-void gv_draw_panel(gv_view_t *v, SDL_Renderer *r)
-{
-    gv_layout_t *l = &v->lay;
-    SDL_Rect P = l->panel;
-    gv_fill(r, P, GV_PANEL, 255);
-    gv_fill(r, (SDL_Rect){P.x, P.y, 1, P.h}, 0xCCCCCCu, 255);
-    int top = P.y + l->px / 4, bottom = P.y + P.h - l->px / 4;
-    int64_t at = v->playhead < v->end_ns ? v->playhead : v->end_ns - 1;
-    if (v->exercise.state != GV_EX_ASK) {
-        char buf[96], d[48];
-        gv_fmt_at(d, sizeof d, at < 0 ? 0 : at, 1000);
-        snprintf(buf, sizeof buf, "At t = %s", d);
-        int k =
-            gv_text_wrap(v->text, GV_TITLE, GV_INK, P.x + l->px / 2, top, P.w - l->px, buf, 2, 1);
-        top += k * gv_text_line(v->text, GV_TITLE);
-    }
-    if (at < 0)
-        at = 0;
-    gv_text_clip(v->text, 1, 0); /* measure: draw nothing */
-    int content_h = panel_body(v, NULL, 0, 0, at);
-    int view_h = bottom - top, push = 0;
-    if (content_h <= view_h) {
-        push = v->exercise.state == GV_EX_ASK ? 0 : view_h - content_h;
-        l->panel_max_scroll = 0;
-    } else {
-        view_h -= l->line + l->px / 4; /* the cue's line */
-        l->panel_max_scroll = content_h - view_h;
-    }
-    if (l->panel_scroll > l->panel_max_scroll)
-        l->panel_scroll = l->panel_max_scroll;
-    if (l->panel_scroll < 0)
-        l->panel_scroll = 0;
-    l->panel_view = (SDL_Rect){P.x + 1, top, P.w - 1, view_h};
-    SDL_RenderSetClipRect(r, &l->panel_view);
-    gv_text_clip(v->text, top, top + view_h);
-    panel_body(v, r, top - l->panel_scroll, push, at);
-    gv_text_unclip(v->text);
-    SDL_RenderSetClipRect(r, NULL);
-    if (l->panel_max_scroll > 0)
-        scroll_cue(v, r, content_h);
 }
 
 /* ---- tooltip ---------------------------------------------------------------------- */

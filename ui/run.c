@@ -310,7 +310,8 @@ int gv_view_set_real(gv_view_t *v, const char *rec, bool replay)
     v->real = r;
     v->replay = replay;
     v->compare = true;
-    v->target = 1; /* the knobs act on the model: the recording is what happened */
+    v->target = 2; /* the knobs act on the what-if: the recording is what happened,
+                      and the model beside it at the recorded settings checks the model */
     return 0;
 }
 
@@ -344,8 +345,8 @@ static int knob_overrides(const gv_knobs_t *k, gs_override_t *ov, char *store, s
 
 /* Run B: the file, --set, then what makes B differ (--compare, or the other
  * GIL model), then B's own knobs. ov holds --set's n overrides. */
-static int make_b(gv_spec_t *s, gv_run_t fresh[2], gs_override_t *ov, int n, gv_job_t *job,
-                  char *err, size_t n_err)
+static int make_b(gv_spec_t *s, gv_run_t fresh[GV_MAX_RUNS], gs_override_t *ov, int n,
+                  gv_job_t *job, char *err, size_t n_err)
 {
     gs_override_t ovb[2 * GV_MAX_SET + 8];
     char *cmp[GV_MAX_SET] = {0};
@@ -372,24 +373,59 @@ static int make_b(gv_spec_t *s, gv_run_t fresh[2], gs_override_t *ov, int n, gv_
     return rc;
 }
 
-/* Run B beside a recording: the scenario fitted to it (replay) or the file,
- * with --set (ov, n) and B's knobs. */
-static int make_model(gv_spec_t *s, gv_run_t fresh[2], gs_override_t *ov, int n, gv_job_t *job,
-                      char *err, size_t n_err)
+bool gv_spec_what_if(const gv_spec_t *s)
 {
-    char store[128];
-    int nb = n + knob_overrides(&s->kb, ov + n, store, sizeof store, false), rc;
-    const char *what = "simulated";
-    if (!s->replay) {
-        rc = gv_run_make(&fresh[1], s->path, ov, nb, s->memory_budget, job, GV_PHASE_B, err,
-                         n_err);
-    } else {
+    const gv_knobs_t *k = &s->kb;
+    return s->n_set > 0 || k->set_interval || k->set_cores || k->set_gil || k->set_policy ||
+           k->set_timeslice;
+}
+
+/* What makes the what-if differ from the model: "interval 1 ms, cores 3,
+ * python.version=3.13t" (the knobs, then --set). */
+static void what_if_text(const gv_spec_t *s, char *buf, size_t n)
+{
+    gv_knobs_text(&s->kb, buf, n);
+    for (int i = 0; i < s->n_set; i++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, n - used, "%s%s", used ? ", " : "", s->set[i]);
+    }
+}
+
+/* "what: LABEL" as run r's label. */
+static void prefix_label(gv_run_t *r, const char *what)
+{
+    char l[sizeof r->label + 200];
+    snprintf(l, sizeof l, "%.190s: %s", what, r->label);
+    snprintf(r->label, sizeof r->label, "%.*s", (int)sizeof r->label - 1, l);
+}
+
+/* The model beside the recording, with overrides ov (n): the fitted text
+ * json (replay) or the file. */
+static int model_run(gv_spec_t *s, gv_run_t *r, const char *json, size_t len, const char *name,
+                     const gs_override_t *ov, int n, gv_job_t *job, int phase0, char *err,
+                     size_t n_err)
+{
+    if (json)
+        return run_text(r, name, json, len, ov, n, s->memory_budget, job, phase0, err, n_err);
+    return gv_run_make(r, s->path, ov, n, s->memory_budget, job, phase0, err, n_err);
+}
+
+/* Beside a recording: run B, the model at its own settings (the scenario
+ * fitted to the recording, replay, or the file), which no knob moves: it is
+ * the check of how far to trust the model; and run C, the what-if: the same
+ * model with --set (ov, n) and the knobs, when it has any. Fitted once for
+ * both. */
+static int make_model(gv_spec_t *s, gv_run_t fresh[GV_MAX_RUNS], gs_override_t *ov, int n,
+                      gv_job_t *job, char *err, size_t n_err)
+{
+    char *json = NULL, name[1100] = "", what[200];
+    size_t len = 0;
+    int rc;
+    if (s->replay) {
         if (job)
             gv_job_set_phase(job, GV_PHASE_B + GV_PHASE_LOAD, 0);
         gs_fit_opts_t fo = {.allow_partial = true}; /* show what there is */
         gs_error_t e;
-        char *json = NULL, name[1100];
-        size_t len = 0;
         memset(&e, 0, sizeof e);
         rc = gs_fit_recording(s->real, &fo, &json, &len, &e);
         if (rc != 0) {
@@ -399,31 +435,44 @@ static int make_model(gv_spec_t *s, gv_run_t fresh[2], gs_override_t *ov, int n,
             return rc;
         }
         snprintf(name, sizeof name, "the scenario fitted to %s", s->real);
-        rc = run_text(&fresh[1], name, json, len, ov, nb, s->memory_budget, job, GV_PHASE_B, err,
-                      n_err);
-        free(json);
-        what = "replay";
     }
-    if (rc == 0) { /* "replay: cpython3 · interval 5 ms · 2 cores · cfs" */
-        char l[sizeof fresh[1].label + 80];
+    rc = model_run(s, &fresh[1], json, len, name, NULL, 0, job, GV_PHASE_B, err, n_err);
+    if (rc == 0) { /* "replay, as recorded: cpython3 · interval 5 ms · 2 cores · cfs" */
         const char *base = s->path ? strrchr(s->path, '/') : NULL;
         base = base ? base + 1 : s->path ? s->path : "the built-in scenario";
         if (s->replay)
-            snprintf(l, sizeof l, "%s: %s", what, fresh[1].label);
-        else /* "simulated (c.fit.json): ..." */
-            snprintf(l, sizeof l, "%s (%.60s): %s", what, base, fresh[1].label);
-        snprintf(fresh[1].label, sizeof fresh[1].label, "%.*s", (int)sizeof fresh[1].label - 1, l);
+            snprintf(what, sizeof what, "replay, as recorded");
+        else /* "simulated (c.fit.json, as written): ..." */
+            snprintf(what, sizeof what, "simulated (%.60s, as written)", base);
+        prefix_label(&fresh[1], what);
     }
+    if (rc == 0 && gv_spec_what_if(s)) {
+        char store[128], diff[160];
+        int nc = n + knob_overrides(&s->kb, ov + n, store, sizeof store, false);
+        rc = model_run(s, &fresh[2], json, len, name, ov, nc, job, GV_PHASE_C, err, n_err);
+        if (rc == 0) { /* "what-if (interval 1 ms): cpython3 · interval 1 ms · ..." */
+            what_if_text(s, diff, sizeof diff);
+            snprintf(what, sizeof what, "what-if (%s)", diff);
+            prefix_label(&fresh[2], what);
+        } else { /* "what-if (C): ...": the --set or knob that broke it */
+            char *why = strdup(err);
+            if (why)
+                snprintf(err, n_err, "what-if (C, --set and the knobs): %s", why);
+            free(why);
+            gv_run_clear(&fresh[1]);
+        }
+    }
+    free(json);
     return rc;
 }
 
-int gv_runs_make(gv_spec_t *s, gv_run_t fresh[2], gv_job_t *job, char *err, size_t n_err)
+int gv_runs_make(gv_spec_t *s, gv_run_t fresh[GV_MAX_RUNS], gv_job_t *job, char *err, size_t n_err)
 {
     gs_override_t ov[GV_MAX_SET + 8];
     char *copies[GV_MAX_SET] = {0};
     char store[128];
     int n = 0, rc = 0;
-    memset(fresh, 0, 2 * sizeof *fresh);
+    memset(fresh, 0, GV_MAX_RUNS * sizeof *fresh);
     for (int i = 0; i < s->n_set; i++) {
         copies[i] = strdup(s->set[i]);
         if (!copies[i] || gs_override_parse(copies[i], &ov[n]) != 0) {
@@ -433,7 +482,7 @@ int gv_runs_make(gv_spec_t *s, gv_run_t fresh[2], gv_job_t *job, char *err, size
         }
         n++;
     }
-    if (s->real) { /* A: what happened; B: the model beside it */
+    if (s->real) { /* A: what happened; B: the model beside it; C: the what-if */
         rc = gv_run_make(&fresh[0], s->real, NULL, 0, 0, job, 0, err, n_err);
         if (rc == 0 && (rc = make_model(s, fresh, ov, n, job, err, n_err)) != 0)
             gv_run_clear(&fresh[0]);

@@ -21,36 +21,44 @@ typedef struct gv_spec {
     bool compare;                /* make run B too */
     bool same_file;              /* a reload: keep the knobs, range and selection */
     size_t memory_budget;        /* per run; 0 = the default (GILSIM_MEMORY_BUDGET, 1 GiB) */
-    char *real;                  /* owned copy of v->real: run A is this recording and
-                                    run B the model beside it (compare is then on) */
+    char *real;                  /* owned copy of v->real: run A is this recording, run B
+                                    the model beside it at the recorded settings, run C
+                                    the what-if (--set and kb) when it has any (compare
+                                    is then on) */
     bool replay;                 /* B is fitted to `real` (--replay), not the file path */
 } gv_spec_t;
 
 /* The phases of a load, as gv_job_set_phase numbers them: run A's, then B's
- * (GV_PHASE_B + the same). */
-enum { GV_PHASE_LOAD = 1, GV_PHASE_SIMULATE, GV_PHASE_METRICS, GV_PHASE_B = 3 };
+ * (GV_PHASE_B + the same), then C's (GV_PHASE_C + the same). */
+enum { GV_PHASE_LOAD = 1, GV_PHASE_SIMULATE, GV_PHASE_METRICS, GV_PHASE_B = 3, GV_PHASE_C = 6 };
 
 /* A copy of what v says a load of path must make (knobs zeroed unless
  * same_file). 0 or GS_ENOMEM (then s holds nothing). */
 int gv_spec_make(gv_spec_t *s, const gv_view_t *v, const char *path, bool same_file);
 void gv_spec_destroy(gv_spec_t *s);
 
-/* Loads, runs and measures A (and B when s->compare) into fresh (zeroed).
+/* Loads, runs and measures A (and B when s->compare, and C beside a
+ * recording when --set or a knob asks for a what-if) into fresh (zeroed).
  * job (may be NULL) gets the progress and can cancel: then GS_ESTOPPED and
  * "cancelled" in err. On failure fresh is left empty and err holds every
  * diagnostic, one per line. 0 or GS_E*. */
-int gv_runs_make(gv_spec_t *s, gv_run_t fresh[2], gv_job_t *job, char *err, size_t n_err);
+int gv_runs_make(gv_spec_t *s, gv_run_t fresh[GV_MAX_RUNS], gv_job_t *job, char *err, size_t n_err);
+/* True when the load of s makes a what-if beside its recording: --set, or
+ * a knob of kb set. */
+bool gv_spec_what_if(const gv_spec_t *s);
 
 /* Real beside simulated (issue 14): run A is the recording rec, run B the
- * model beside it, on which the knobs act: the scenario fitted to rec
- * (replay, `gilsim-view REC --replay`) or the file loaded next
- * (`--compare-with REC SCENARIO.json`). Before the first load; 0 or
+ * model beside it, at its own settings (the trust check): the scenario
+ * fitted to rec (replay, `gilsim-view REC --replay`) or the file loaded
+ * next (`--compare-with REC SCENARIO.json`); run C, on which the knobs and
+ * --set act, the what-if of the same model. Before the first load; 0 or
  * GS_ENOMEM. */
 int gv_view_set_real(gv_view_t *v, const char *rec, bool replay);
 
 /* view.c: swaps in the runs a load of s made (rc 0), or keeps what was
  * shown and puts err in the banner. Returns rc. */
-int gv_view_commit(gv_view_t *v, gv_spec_t *s, gv_run_t fresh[2], int rc, const char *err);
+int gv_view_commit(gv_view_t *v, gv_spec_t *s, gv_run_t fresh[GV_MAX_RUNS], int rc,
+                   const char *err);
 
 /* Loads path (NULL = built-in default scenario) with overrides, runs it and
  * computes the stats into r (which must be zeroed or cleared). On failure r

@@ -223,7 +223,10 @@ bool gv_step_text(const gv_view_t *v, char *buf, size_t n)
     char of[48] = "";
     if (last > first)
         snprintf(of, sizeof of, " (%zu of %zu)", (size_t)v->step_at - first + 1, last - first + 1);
-    snprintf(buf, n, "%s%s%s: %s", v->n_runs > 1 ? (s->run ? "B " : "A ") : "", at, of, what);
+    char run[4] = "";
+    if (v->n_runs > 1)
+        snprintf(run, sizeof run, "%c ", 'A' + s->run);
+    snprintf(buf, n, "%s%s%s: %s", run, at, of, what);
     return true;
 }
 

@@ -2,7 +2,9 @@
  * playhead and stepping between events. Input handling is in input.c.
  *
  * Invariants: 0 <= t0 < t1; t1 - t0 >= MIN_SPAN_NS; 0 <= playhead <= end_ns;
- * n_runs is 0 (nothing loaded yet), 1, or 2 exactly when compare is on. */
+ * n_runs is 0 (nothing loaded yet), 1, or 2 exactly when compare is on; beside
+ * a recording (real) 2, or 3 with the what-if. selected < n_threads of run
+ * sel_run < n_runs. */
 #include "view.h"
 
 #include <stdarg.h>
@@ -30,7 +32,7 @@ void gv_view_init(gv_view_t *v)
 void gv_view_destroy(gv_view_t *v)
 {
     gv_bg_stop(v, -1);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < GV_MAX_RUNS; i++)
         gv_run_clear(&v->run[i]);
     gv_steps_clear(v);
     for (int i = 0; i < v->n_set; i++)
@@ -98,7 +100,42 @@ int gv_view_set_compare_spec(gv_view_t *v, const char *spec)
 
 gv_knobs_t *gv_view_knobs(gv_view_t *v)
 {
-    return v->compare && v->target == 1 ? &v->knobs_b : &v->knobs;
+    return v->compare && v->target >= 1 ? &v->knobs_b : &v->knobs;
+}
+
+bool gv_view_has_what_if(const gv_view_t *v)
+{
+    return v->real && v->n_runs == 3;
+}
+
+void gv_view_select(gv_view_t *v, int th)
+{
+    v->selected = th;
+    v->sel_run = 0;
+}
+
+/* Thread th of trace t's name. */
+static const char *thread_name(const gs_trace_t *t, int th)
+{
+    return gs_trace_lane(t, gs_trace_thread_lane(t, th))->name;
+}
+
+int gv_view_thread_in(const gv_view_t *v, int run)
+{
+    if (v->selected < 0 || run < 0 || run >= v->n_runs || v->sel_run >= v->n_runs)
+        return -1;
+    const gs_trace_t *from = v->run[v->sel_run].trace, *to = v->run[run].trace;
+    if (!from || !to || v->selected >= gs_trace_n_threads(from))
+        return -1;
+    if (run == v->sel_run)
+        return v->selected;
+    const char *name = thread_name(from, v->selected);
+    if (v->selected < gs_trace_n_threads(to) && strcmp(thread_name(to, v->selected), name) == 0)
+        return v->selected; /* the runs of one scenario, and a fit, keep the order */
+    for (int th = 0; th < gs_trace_n_threads(to); th++) /* O(threads) when it moved */
+        if (strcmp(thread_name(to, th), name) == 0)
+            return th;
+    return -1;
 }
 
 void gv_knobs_text(const gv_knobs_t *k, char *buf, size_t n)
@@ -160,6 +197,7 @@ static void place_after_load(gv_view_t *v, bool same_file, int64_t old_end)
 {
     if (!same_file || old_end == 0) {
         gv_view_fit(v);
+        v->sel_run = 0;
         v->playhead = gv_view_opening(v, &v->selected); /* and whose wait it shows */
         v->playing = false;
         v->lay.panel_scroll = 0; /* a new file's panel starts at its top */
@@ -171,24 +209,31 @@ static void place_after_load(gv_view_t *v, bool same_file, int64_t old_end)
         gv_view_set_range(v, v->t0, v->t1);
     if (v->playhead == old_end || v->playhead > v->end_ns)
         v->playhead = v->end_ns;
-    if (v->selected >= gs_trace_n_threads(v->run[0].trace))
+    if (v->sel_run >= v->n_runs) /* adopt moved it to A's, by name; kept as a guard */
+        gv_view_select(v, -1);
+    if (v->selected >= gs_trace_n_threads(v->run[v->sel_run].trace))
         v->selected = -1;
 }
 
 /* The runs made by a load replace the shown ones. */
-static void adopt(gv_view_t *v, const char *path, bool same_file, gv_run_t fresh[2],
+static void adopt(gv_view_t *v, const char *path, bool same_file, gv_run_t fresh[GV_MAX_RUNS],
                   gv_knobs_t k, gv_knobs_t kb)
 {
-    for (int i = 0; i < 2; i++) {
+    if (v->sel_run > 0 && v->selected >= 0) { /* the thread of that name in A, if any */
+        int th = gv_view_thread_in(v, 0);
+        gv_view_select(v, th);
+    }
+    for (int i = 0; i < GV_MAX_RUNS; i++) {
         gv_run_clear(&v->run[i]);
         v->run[i] = fresh[i];
     }
-    v->n_runs = v->compare ? 2 : 1;
-    /* the knobs show what the model says, overridden or not; B's, B's */
+    v->n_runs = !v->compare ? 1 : v->real && v->run[2].trace ? 3 : 2;
+    /* the knobs show what the model says, overridden or not; B's, B's; the
+     * what-if's, C's, or before there is one, the model's it starts from */
     knobs_show(&k, v->run[0].model);
     v->knobs = k;
     if (v->n_runs > 1) {
-        knobs_show(&kb, v->run[1].model);
+        knobs_show(&kb, v->run[v->n_runs - 1].model);
         v->knobs_b = kb;
     }
     if (!v->path || !path || strcmp(v->path, path) != 0) {
@@ -238,8 +283,10 @@ int gv_view_limit_text(const gv_view_t *v, char *buf, size_t n)
         if (gs_trace_outcome(t) != GS_OUT_LIMIT)
             continue;
         const char *name = v->path ? v->path : "built-in default scenario";
-        snprintf(buf, n, "%s%s: simulation stopped (limit): %s",
-                 v->n_runs > 1 ? i ? "B: " : "A: " : "", name, gs_trace_message(t));
+        char run[4] = "";
+        if (v->n_runs > 1)
+            snprintf(run, sizeof run, "%c: ", 'A' + i);
+        snprintf(buf, n, "%s%s: simulation stopped (limit): %s", run, name, gs_trace_message(t));
         k++;
         if (i == 0) /* A's first: one line */
             break;
@@ -249,7 +296,7 @@ int gv_view_limit_text(const gv_view_t *v, char *buf, size_t n)
 
 /* Swaps in the runs a load of s made (rc 0), or keeps what was shown and
  * puts err in the banner. Returns rc. */
-int gv_view_commit(gv_view_t *v, gv_spec_t *s, gv_run_t fresh[2], int rc, const char *err)
+int gv_view_commit(gv_view_t *v, gv_spec_t *s, gv_run_t fresh[GV_MAX_RUNS], int rc, const char *err)
 {
     if (rc != 0) {
         failed(v, s->path, err);
@@ -278,7 +325,7 @@ static int load(gv_view_t *v, const char *path, bool same_file)
         free(err);
         return gv_bg_start(v, s); /* takes s */
     }
-    gv_run_t fresh[2];
+    gv_run_t fresh[GV_MAX_RUNS];
     memset(fresh, 0, sizeof fresh);
     if (rc == 0)
         rc = gv_runs_make(s, fresh, NULL, err, GV_BANNER_MAX);
@@ -310,16 +357,21 @@ void gv_view_reset_knobs(gv_view_t *v)
     int rc = v->n_runs ? gv_view_reload(v) : 0;
     if (rc < 0)
         *k = old;
-    else if (rc == 0) /* GV_PENDING: bg.c says when it is done */
-        gv_view_notice(v, false, "run %s: knob overrides reset to the file's settings",
-                       v->compare && v->target ? "B" : "A");
+    else if (rc == 0 && v->real) /* GV_PENDING: bg.c says when it is done */
+        gv_view_notice(v, false, "what-if (C): knobs reset%s",
+                       gv_view_has_what_if(v) ? " (--set still applies)"
+                                              : "; turn a knob for a what-if again");
+    else if (rc == 0)
+        gv_view_notice(v, false, "run %c: knob overrides reset to the file's settings",
+                       v->compare ? 'A' + v->target : 'A');
 }
 
 void gv_view_set_compare(gv_view_t *v, bool on)
 {
     if (v->real && !on) { /* issue 14: the point is the two side by side */
-        gv_view_notice(v, false, "the recording (A) and the model beside it (B) stay stacked: "
-                                 "open the file alone (O) for one run");
+        gv_view_notice(v, false,
+                       "the recording (A), the model (B) and the what-if (C) stay "
+                       "stacked: open the file alone (O) for one run");
         return;
     }
     if (v->compare == on)

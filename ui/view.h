@@ -17,6 +17,10 @@
 #include "text.h"
 
 #define GV_MAX_SET 32     /* --set overrides from the command line */
+/* Runs shown at once: one; two in compare mode (A and B); beside a
+ * recording three: A what happened, B the model at the recorded settings,
+ * C the what-if (issue 14). */
+#define GV_MAX_RUNS 3
 #define GV_BANNER_MAX 2048
 
 /* One simulation of the scenario: model, trace and its metrics. */
@@ -63,10 +67,10 @@ typedef enum gv_row_kind {
 
 typedef struct gv_row {
     gv_row_kind_t kind;
-    int run;  /* 0 or 1 */
+    int run;  /* 0 .. GV_MAX_RUNS - 1 */
     int lane; /* trace lane index for GV_ROW_LANE */
     int y, h; /* pixels */
-    char text[96];
+    char text[128];
 } gv_row_t;
 
 typedef struct gv_layout {
@@ -80,9 +84,13 @@ typedef struct gv_layout {
     int scroll;        /* lanes scrolled up by this many pixels (kept across layouts) */
     int content_h;     /* height of all rows; scrolls when above lanes.h */
     int desc_lines;    /* the description's lines at most; 0: up to a quarter of h */
+    bool fold_cores;   /* beside a recording, too many rows for a line each: the
+                          models' core lanes fold into their "cores" header */
     int panel_scroll;  /* the side panel scrolled up by this many pixels (kept) */
     int panel_max_scroll; /* from the last draw: 0 when everything fits */
     SDL_Rect panel_view;  /* from the last draw: the panel's scrolled part */
+    SDL_Rect panel_pinned; /* from the last draw: the summary pinned at the panel's
+                              bottom (h 0: nothing pinned, it scrolls with the rest) */
 } gv_layout_t;
 
 typedef struct gv_picker {
@@ -115,12 +123,15 @@ typedef struct gv_view {
     char *set[GV_MAX_SET];      /* owned "key=value" from --set */
     int n_set;
     gv_knobs_t knobs;           /* run A's (and the only run's) knob overrides */
-    gv_knobs_t knobs_b;         /* run B's, in compare mode */
+    gv_knobs_t knobs_b;         /* run B's in compare mode; beside a recording, the
+                                   what-if's (run C): B stays at the recorded settings */
     char *cmp_set[GV_MAX_SET];  /* owned "key=value": what makes run B differ
                                    (--compare); none: B has the other GIL model */
     int n_cmp_set;
-    int target;                 /* 0: the knobs act on run A, 1: on run B (Tab) */
-    gv_run_t run[2];            /* run[1] only in compare mode */
+    int target;                /* the run the knobs act on: 0 (A), 1 (B after Tab in
+                                  compare mode), 2 (C, the what-if beside a recording) */
+    gv_run_t run[GV_MAX_RUNS]; /* run[1] in compare mode; run[2] beside a recording
+                                  once a knob or --set asks for a what-if */
     bool compare;
     int n_runs;                 /* 0 before the first successful load */
     struct timespec mtime;      /* of path when last loaded */
@@ -141,7 +152,9 @@ typedef struct gv_view {
     int speed_idx;              /* index into the playback rates */
     uint32_t last_tick_ms;
     /* interaction */
-    int selected;               /* thread index, -1 = none */
+    int selected;               /* thread index in run sel_run, -1 = none; the same
+                                   thread of another run is the one of that name */
+    int sel_run;                /* gv_view_select sets both */
     int mouse_x, mouse_y;       /* output pixels */
     bool mouse_in;
     int drag;                   /* 0 none, 1 pan, 2 selection, 3 playhead */
@@ -207,6 +220,14 @@ gv_knobs_t *gv_view_knobs(gv_view_t *v);
  * (limit): MESSAGE" in buf (as gilsim run says it) and 1; else 0 and buf
  * untouched. */
 int gv_view_limit_text(const gv_view_t *v, char *buf, size_t n);
+/* Selects thread th of run 0 (-1: none). */
+void gv_view_select(gv_view_t *v, int th);
+/* The selected thread's index in run `run` (the thread of the same name),
+ * or -1. */
+int gv_view_thread_in(const gv_view_t *v, int run);
+/* Beside a recording: true when run C, the what-if, is shown (a knob or
+ * --set changed the model); false before, when its place says how. */
+bool gv_view_has_what_if(const gv_view_t *v);
 /* Drops the knob overrides of the run they act on and reloads (U). */
 void gv_view_reset_knobs(gv_view_t *v);
 /* "interval 1 ms, cores 4": the knob overrides of k, "" when none. */
@@ -266,8 +287,11 @@ uint32_t gv_thread_color(int thread);
 
 /* ---- panels.c ----------------------------------------------------------------- */
 void gv_draw_title(gv_view_t *v, SDL_Renderer *r);
-void gv_draw_panel(gv_view_t *v, SDL_Renderer *r);
 void gv_draw_footer(gv_view_t *v, SDL_Renderer *r);
+/* summary.c: the side panel ("At t =", the scrolled part, the pinned summary;
+ * its queues: queues.c). */
+void gv_draw_panel(gv_view_t *v, SDL_Renderer *r);
+/* queues.c: the tooltip. */
 void gv_draw_tooltip(gv_view_t *v, SDL_Renderer *r);
 /* The tooltip for the mouse at (x, y): a marker (drop request, forced
  * switch, futile wake-up, preemption) within a few pixels, else the bar

@@ -26,16 +26,19 @@ int gv_draw_why(gv_view_t *v, SDL_Renderer *r, int run, int64_t t, int x, int y,
 {
     (void)r;
     const gs_trace_t *tr = v->run[run].trace;
-    if (!tr || v->selected < 0 || v->selected >= gs_trace_n_threads(tr))
+    int th = gv_view_thread_in(v, run); /* the selected thread, by name in this run */
+    if (!tr || th < 0 || th >= gs_trace_n_threads(tr))
         return y;
     int line = v->lay.line;
-    char head[160];
-    snprintf(head, sizeof head, "Why? %s%s", v->n_runs > 1 ? (run ? "(B) " : "(A) ") : "",
-             gs_trace_lane(tr, gs_trace_thread_lane(tr, v->selected))->name);
+    char head[160], which[8] = "";
+    if (v->n_runs > 1)
+        snprintf(which, sizeof which, "(%c) ", 'A' + run);
+    snprintf(head, sizeof head, "Why? %s%s", which,
+             gs_trace_lane(tr, gs_trace_thread_lane(tr, th))->name);
     y += v->lay.px / 4;
     int k = gv_text_wrap(v->text, GV_BOLD, GV_INK, x, y, w, head, 3, 1);
     y += (k > 0 ? k : 1) * line;
-    char *txt = gv_why_text(v, run, v->selected, t);
+    char *txt = gv_why_text(v, run, th, t);
     if (!txt)
         return y;
     /* the whole chain: the panel scrolls when it is longer than the panel */

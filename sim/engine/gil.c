@@ -36,12 +36,17 @@
  *   releases the lock (sem_post) and re-takes it (sem_wait). A thread that
  *   finds it taken registers as a semaphore waiter and sleeps; it stays
  *   registered until it gets the lock. While anyone is registered, every
- *   sem_post makes a futex wake system call (futex_ns on the holder's core,
- *   the lock free meanwhile) that wakes one sleeper. The woken waiter needs
- *   wake-up latency and a core; if the lock is free it takes it, otherwise
- *   (a futile wake-up) it pays its own futex call to sleep again. On several
- *   cores the holder keeps winning and pays a system call per release: the
- *   GIL battle costs time. No timeouts, no drop requests.
+ *   sem_post makes a futex wake system call on the holder's core, the lock
+ *   free meanwhile: python.futex when it finds a sleeper to wake (the call,
+ *   the wake-up and the interrupt to the sleeper's core), machine.futex (a
+ *   bare system call) when the registered waiter is awake, on its way to
+ *   its core or back in sem_wait. The woken waiter needs wake-up latency and
+ *   a core; if the lock is free it takes it, otherwise (a futile wake-up) it
+ *   makes its own futex_wait call (machine.futex) and sleeps again unless
+ *   the lock is free at its end. On several cores the waiter spends most of
+ *   its time travelling to its core, so nearly every release is a bare
+ *   system call: the GIL battle costs about machine.futex per release. No
+ *   timeouts, no drop requests.
  * none: no GIL at all (see gs__gil_has).
  * Transitions: FREE -> HELD [take], HELD -> FREE [drop].
  * Invariants: at most one holder; holder->holds_gil; a waiter asleep or
@@ -360,6 +365,32 @@ static void sys_call(gs_thr_t *t, int64_t ns)
     t->sys_ns = ns;
 }
 
+/* cpython2: a woken waiter on its core, in sem_wait (glibc
+ * nptl/sem_waitcommon.c): it takes the lock if it is free. Otherwise it
+ * calls futex_wait on the semaphore's word, one bare system call
+ * (machine.futex), whose compare finds the lock still taken: it sleeps
+ * again, still registered, unless the lock is free when the call ends.
+ * `first`: it has just arrived (woken) and has not made the call yet. */
+static void sem_try(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, bool first)
+{
+    if (!g->locked) {
+        t->gw = GW_NONE;
+        acquire(e, g, t);
+        gs__go_on(e, t);
+        return;
+    }
+    if (first)
+        gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
+    int64_t bare = e->m->machine.futex_ns;
+    if (first && bare > 0) {
+        t->gw = GW_SIGNALED;
+        sys_call(t, bare);
+        gs__gil_sys_resume(e, t);
+        return;
+    }
+    wait_cond(e, g, t);
+}
+
 bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t)
 {
     if (!t->in_sys)
@@ -379,15 +410,7 @@ bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t)
     t->sys_ns = 0;
     gs_gil_t *g = gs__gil_of(e, t);
     if (t->gw == GW_SIGNALED) {
-        /* the futile waiter's futex wait: it returns at once if the lock was
-         * posted meanwhile (the value changed), otherwise it sleeps */
-        if (!g->locked) {
-            t->gw = GW_NONE;
-            acquire(e, g, t);
-            gs__go_on(e, t);
-        } else {
-            wait_cond(e, g, t);
-        }
+        sem_try(e, g, t, false); /* its futex_wait's end */
         return true;
     }
     gs__go_on(e, t); /* the holder's release is over: take the lock again */
@@ -420,12 +443,11 @@ static void on_core(gs_engine_t *e, gs_thr_t *t)
         if (!g->drop_request)
             request_drop(e, g, t);
     } else if (!timed_out) {
-        gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
-        if (g->kind == GS_GIL_CPYTHON2 && g->py->futex_ns > 0) {
-            sys_call(t, g->py->futex_ns);
-            gs__gil_sys_resume(e, t);
+        if (g->kind == GS_GIL_CPYTHON2) {
+            sem_try(e, g, t, true);
             return;
         }
+        gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
     }
     wait_cond(e, g, t);
 }
@@ -495,6 +517,21 @@ int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t)
     return t->tick_end_ns - t->py_exec_ns;
 }
 
+/* cpython2: what the holder's release (sem_post) costs it, looked at before
+ * the post. Nobody registered: nothing (user space only). A registered
+ * waiter asleep in the futex: a wake that finds it (python.futex: the system
+ * call, the wake-up of a sleeper and the interrupt to its core). Registered
+ * but awake (woken by an earlier post and still on its way to the lock, or
+ * back in sem_wait's loop): sem_post still calls futex_wake, which finds
+ * nobody to wake: one bare system call (machine.futex, the same call a
+ * condvar waiter makes). */
+static int64_t release_ns(const gs_engine_t *e, const gs_gil_t *g)
+{
+    if (g->sem_waiters <= 0)
+        return 0;
+    return g->waiters.n > 0 ? g->py->futex_ns : e->m->machine.futex_ns;
+}
+
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
@@ -505,10 +542,10 @@ void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
      * meanwhile; the caller's gs__go_on starts it and exec_resume re-takes
      * (or waits) after. A waiter woken by the release may preempt us on this
      * very core first. */
-    bool registered = g->sem_waiters > 0;
+    int64_t ns = release_ns(e, g);
     gs__gil_drop(e, t, false);
-    if (registered && g->py->futex_ns > 0)
-        sys_call(t, g->py->futex_ns);
+    if (ns > 0)
+        sys_call(t, ns);
     else if (t->os == OS_ON && !g->locked)
         acquire(e, g, t);
 }

@@ -15,10 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "queue" when there is one, else "queue-1", "queue-2"... */
+/* "queue" when there is one, else "queue-1", "queue-2"...; after those, the
+ * queues carrying matched wake-ups (waits.c) by their own names. */
 static const char *queue_name(const fscenario_t *f, int q, char *buf, size_t n)
 {
-    if (f->n_queues <= 1)
+    if (q >= f->n_queues)
+        snprintf(buf, n, "%s", f->queue_names[q]);
+    else if (f->n_queues <= 1)
         snprintf(buf, n, "queue");
     else
         snprintf(buf, n, "queue-%d", q + 1);
@@ -86,7 +89,7 @@ static cJSON *dur_of(const fop_t *op)
 
 static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
 {
-    char qn[24];
+    char qn[72];
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; a && i < n; i++) {
         const fop_t *op = &v[i];
@@ -170,6 +173,12 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
                      "difference was other programs', kept in (the run as it happened)",
                   human(s->os_cpu_ns, b1, sizeof b1), human(s->raw_cpu_ns, b2, sizeof b2),
                   s->demand, f->cores);
+    if (s->n_matched_wait)
+        sb_printf(b, "; %" PRId64 " lock/event/condition waits woken by another thread's "
+                     "release (gets)", s->n_matched_wait);
+    if (s->n_matched_recv)
+        sb_printf(b, "; %" PRId64 " socket recvs woken by the peer's send (gets)",
+                  s->n_matched_recv);
     if (s->n_approx_wait)
         sb_printf(b, "; %" PRId64 " lock/event/condition waits fitted as sleeps",
                   s->n_approx_wait);
@@ -177,6 +186,9 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
         sb_printf(b, "; %" PRId64 " of its C calls unnamed", s->n_unnamed);
     if (s->n_inferred_c)
         sb_printf(b, "; %" PRId64 " C calls keeping the GIL inferred", s->n_inferred_c);
+    if (s->n_preempted)
+        sb_printf(b, "; %" PRId64 " drop requests unanswered for 1 to 12 ms left Python work "
+                     "(its kernel run delay could be a lost core)", s->n_preempted);
     char note[400];
     sb_printf(b, "%s", fit_until_note(f, i, note, sizeof note));
     sb_add(b, ".", 1);
@@ -245,6 +257,16 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
                      "are told apart by who woke whom (a get that blocked returned after another "
                      "thread's put, a full put after another thread's get), a maxsize is the most "
                      "items seen in a queue whose put blocked;", f->n_queues);
+    if (f->n_wake_queues)
+        sb_printf(b, " a wait on a lock, event or condition that the recording matches to the "
+                     "release that ended it (the last release of the same semaphore by another "
+                     "thread while it waited) is a get on a queue and that release a put on it, "
+                     "so it moves in a what-if: one queue per waiting thread, \"lock-N for "
+                     "THREAD\" for a lock's waits, \"THREAD API\" for a thread's "
+                     "Condition/Event waits (one stream of wake-ups: which future or event it "
+                     "was for is not kept), \"socket A to B\" for B's recvs on a socket that "
+                     "A's sends on its peer ended (the peer is the socket whose sends most "
+                     "often end B's recvs);");
     if (approx)
         sb_printf(b, " %" PRId64 " waits on locks, events or conditions whose other side the "
                      "recording does not show are sleeps of the time they blocked (they do "
@@ -372,10 +394,10 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
         for (int k = 0; k < f->n_events; k++)
             cJSON_AddItemToArray(ev, cJSON_CreateString(fit_event_name(f, k, en, sizeof en)));
     }
-    if (f->n_queues) {
+    if (f->n_queues + f->n_wake_queues) {
         cJSON *q = cJSON_AddObjectToObject(root, "queues");
-        char qn[24];
-        for (int k = 0; k < f->n_queues; k++) {
+        char qn[72];
+        for (int k = 0; k < f->n_queues + f->n_wake_queues; k++) {
             cJSON *one = cJSON_AddObjectToObject(q, queue_name(f, k, qn, sizeof qn));
             cJSON_AddNumberToObject(one, "maxsize", (double)f->queue_maxsize[k]);
         }

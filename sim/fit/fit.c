@@ -50,6 +50,9 @@ typedef struct tinfo {
     span_ref_t *items;
     size_t n_items;
     int *qop;            /* per item: its index in fit_t.q, or -1 */
+    int *wq;             /* per item: the wake-up queue its wait gets from, or -1 */
+    fwake_t *wk;         /* the puts it makes for other threads' waits */
+    size_t n_wk;
     hold_t *cpu;         /* when it wanted a core: holds, and C without the GIL */
     size_t n_cpu;
 } tinfo_t;
@@ -65,6 +68,7 @@ typedef struct fit {
     fscenario_t *f;
     fq_op_t *q;      /* every queue operation */
     size_t n_q;
+    fwaits_t *w;     /* lock waits and the releases that ended them */
 } fit_t;
 
 static int cmp_span(const void *a, const void *b)
@@ -96,51 +100,15 @@ static int64_t held_between(const tinfo_t *t, int64_t a, int64_t b)
     return sum;
 }
 
-/* A holder that leaves a drop request unanswered for LATE_NS is not in the
- * eval loop (which checks at every jump and call): it runs C code that keeps
- * the GIL (list.sort, a regular expression). Without --calls all that call
- * has no span; as gs_recording_load does, one is inferred from the first
- * unanswered request to the release, and fitted as a c_call keeping the GIL
- * (it began earlier, at an unknown moment: the rest stays Python work). */
-#define LATE_NS 1000000
+/* A holder that leaves a drop request unanswered for FIT_LATE_NS is not in
+ * the eval loop (which checks at every jump and call): it runs C code that
+ * keeps the GIL (list.sort, a regular expression), or it has no core.
+ * Without --calls all that call has no span; as gs_recording_load does, one
+ * is inferred from the first unanswered request to the release
+ * (fit_late_request), and fitted as a c_call keeping the GIL (it began
+ * earlier, at an unknown moment: the rest stays Python work), unless the
+ * kernel's account says it may have been a lost core (drop_preempted). */
 #define EV_INFERRED_C (-2)
-
-static int64_t late_request(const fit_t *F, int64_t h, int64_t r)
-{
-    size_t lo = 0, hi = F->n_req;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (F->req[mid] <= h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < F->n_req && F->req[lo] < r && r - F->req[lo] >= LATE_NS ? F->req[lo] : -1;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int collect_requests(fit_t *F)
-{
-    size_t n = 0;
-    for (int i = 0; i < F->r->n_threads; i++)
-        for (size_t k = 0; k < F->r->threads[i].n_ev; k++)
-            n += F->r->threads[i].ev[k].kind == GSR_DROP_REQUEST;
-    F->req = malloc((n + 1) * sizeof *F->req);
-    if (!F->req)
-        return -1;
-    for (int i = 0; i < F->r->n_threads; i++)
-        for (size_t k = 0; k < F->r->threads[i].n_ev; k++)
-            if (F->r->threads[i].ev[k].kind == GSR_DROP_REQUEST)
-                F->req[F->n_req++] = F->r->threads[i].ev[k].t;
-    if (F->n_req)
-        qsort(F->req, F->n_req, sizeof *F->req, cmp_i64);
-    return 0;
-}
 
 /* scan_thread()'s working state: the thread's spans (Python, C calls, waits,
  * inferred C calls) and off intervals (GIL released voluntarily until asked
@@ -158,7 +126,7 @@ static void scan_release(const fit_t *F, tinfo_t *t, scan_t *sc, const gsr_event
 {
     if (sc->hs >= 0 && e->t >= sc->hs) {
         t->holds[t->n_holds++] = (hold_t){sc->hs, e->t};
-        int64_t q = F->r->calls_all ? -1 : late_request(F, sc->hs, e->t);
+        int64_t q = F->r->calls_all ? -1 : fit_late_request(F->req, F->n_req, sc->hs, e->t);
         if (q >= 0)
             sc->spans[sc->n_sp++] = (span_ref_t){q, e->t, EV_INFERRED_C, 0, false, 0, 0};
     }
@@ -294,6 +262,24 @@ static int scan_merge(const gsr_thread_t *th, tinfo_t *t, scan_t *sc, size_t n_o
     return 0;
 }
 
+/* The inferred C calls of thread i that the kernel's account cannot tell
+ * from a holder without a core (fit_inferred_c_floor) are Python work. */
+static void drop_preempted(fit_t *F, int i, scan_t *sc)
+{
+    int64_t sum = 0;
+    size_t n = 0;
+    for (size_t k = 0; k < sc->n_sp; k++)
+        sum += sc->spans[k].ev == EV_INFERRED_C ? sc->spans[k].t1 - sc->spans[k].t0 : 0;
+    int64_t floor = fit_inferred_c_floor(F->r->threads[i].os_run_delay_ns, sum);
+    for (size_t k = 0; k < sc->n_sp; k++) {
+        bool short_c = sc->spans[k].ev == EV_INFERRED_C && sc->spans[k].t1 - sc->spans[k].t0 < floor;
+        F->f->th[i].st.n_preempted += short_c;
+        if (!short_c)
+            sc->spans[n++] = sc->spans[k];
+    }
+    sc->n_sp = n;
+}
+
 /* Holds, off intervals and outermost spans of thread i, into ti[i]: scan the
  * events, close what the recording left open, keep the outermost spans, and
  * merge the off intervals into them. */
@@ -312,6 +298,7 @@ static int scan_thread(fit_t *F, int i)
     if (!t->holds || !sc.spans || !sc.offs || !t->items || !t->starts)
         goto done;
     scan_events(F, i, t, &sc);
+    drop_preempted(F, i, &sc);
     scan_close(F, t, &sc);
     size_t n_out = scan_outermost(th, &sc);
     rc = scan_merge(th, t, &sc, n_out);
@@ -419,24 +406,6 @@ static int64_t less_model(const fscenario_t *f, int kind, int64_t d)
     return d > 0 ? d : 0;
 }
 
-/* The machine's costs: from the recording's calibration, else the defaults
- * (docs/scenarios.md). tests/reality/scenarios.py sets the same keys from
- * the same measurements. */
-static void machine_costs(const gsr_recording_t *r, fscenario_t *f)
-{
-    f->wakeup_ns = 20000;
-    f->context_switch_ns = 2000;
-    if (!r->has_calibration)
-        return;
-    f->calibrated = true;
-    f->wakeup_ns = r->cal_wake_hot_ns < r->cal_wake_cold_ns ? r->cal_wake_hot_ns
-                                                            : r->cal_wake_cold_ns;
-    f->context_switch_ns = r->cal_context_switch_ns;
-    f->timer_jitter_ns = r->cal_timer_jitter_ns;
-    int64_t slack = r->cal_wake_cold_ns - f->wakeup_ns - f->timer_jitter_ns / 2;
-    f->timer_slack_ns = slack > 0 ? slack : 0;
-}
-
 /* A Queue.put or Queue.get. */
 static bool queue_op_of(const gsr_event_t *e)
 {
@@ -473,6 +442,32 @@ static int match_queues(fit_t *F)
     return F->n_q ? fit_queues(F->q, F->n_q, F->r->n_threads, F->f) : 0;
 }
 
+/* A wait the other mechanisms leave a sleep (a lock wait, an Event,
+ * Condition or Semaphore wait that starts no thread, a named Lock.acquire)
+ * matched to the release that ended it (waits.c); then each thread's puts. */
+static int match_waits(fit_t *F)
+{
+    if (fit_waits_new(F->r, &F->w) != 0)
+        return -1;
+    for (int i = 0; i < F->r->n_threads; i++) {
+        tinfo_t *t = &F->ti[i];
+        if (!(t->wq = malloc((t->n_items + 1) * sizeof *t->wq)))
+            return -1;
+        for (size_t k = 0; k < t->n_items; k++) {
+            const gsr_event_t *e = t->items[k].ev >= 0 ? &F->r->threads[i].ev[t->items[k].ev] : 0;
+            bool recv = e && e->kind == GSR_CALL && e->name && strncmp(e->name, "socket.recv", 11) == 0;
+            bool waits = e && (e->kind == GSR_LOCK_WAIT || (e->kind == GSR_CALL && e->cat == GSR_CAT_LOCK) || recv ||
+                               (e->kind == GSR_WAIT && t->starts[t->items[k].ev] < 0 && t->qop[k] < 0 &&
+                                e->cat != GSR_CAT_JOIN));
+            t->wq[k] = waits && t->items[k].off > 0 ? fit_waits_match(F->w, F->f, i, e) : -1;
+        }
+    }
+    for (int i = 0; i < F->r->n_threads; i++)
+        if (fit_waits_posts(F->w, i, &F->ti[i].wk, &F->ti[i].n_wk) != 0)
+            return -1;
+    return 0;
+}
+
 /* The op of one item. */
 static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
 {
@@ -489,6 +484,12 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
         return push(F, i, op);
     }
     const gsr_event_t *e = &F->r->threads[i].ev[it->ev];
+    int wq = F->ti[i].wq[it - F->ti[i].items];
+    if (wq >= 0) { /* woken by another thread's put */
+        ft->st.n_matched_wait += e->cat != GSR_CAT_IO;
+        ft->st.n_matched_recv += e->cat == GSR_CAT_IO;
+        return push(F, i, (fop_t){.kind = FOP_GET, .target = wq});
+    }
     if (e->kind == GSR_CALL) {
         if (!e->released && !it->released) {
             op.kind = FOP_CCALL;
@@ -645,8 +646,20 @@ static int fit_thread(fit_t *F, int i, bool *joined)
 {
     const tinfo_t *t = &F->ti[i];
     int64_t cursor = 0;
-    for (size_t k = 0; k < t->n_items; k++) {
-        const span_ref_t *it = &t->items[k];
+    size_t w = 0; /* the next put for another thread's wait: one inside an item goes before
+                     it (earlier than recorded never deadlocks a replay: waits.c) */
+    for (size_t k = 0; k <= t->n_items; k++) {
+        const span_ref_t *it = k < t->n_items ? &t->items[k] : NULL;
+        for (; w < t->n_wk && (!it || t->wk[w].t < it->t1 || t->wk[w].t <= it->t0); w++) {
+            int64_t at = t->wk[w].t > cursor ? t->wk[w].t : cursor;
+            at = it && at > it->t0 ? (it->t0 > cursor ? it->t0 : cursor) : at;
+            if (push(F, i, (fop_t){.kind = FOP_CPU, .target = -1, .dur = held_between(t, cursor, at)}) ||
+                push(F, i, (fop_t){.kind = FOP_PUT, .target = t->wk[w].queue}))
+                return -1;
+            cursor = at;
+        }
+        if (!it)
+            break;
         fop_t uop; /* an Event.set or is_set (until.c): 0 none, its time Python */
         int u = it->ev >= 0 ? fit_until_op(F->f, &F->r->threads[i].ev[it->ev], cursor, &uop)
                             : -1;
@@ -667,30 +680,6 @@ static int fit_thread(fit_t *F, int i, bool *joined)
                               .dur = held_between(t, cursor, INT64_MAX)});
 }
 
-/* A thread name the scenario accepts: at most 64 bytes (cut at a UTF-8
- * boundary), no control characters, unique (else " #i"). */
-static void name_thread(fscenario_t *f, int i, const char *raw)
-{
-    char *d = f->th[i].name;
-    size_t n = 0;
-    for (const unsigned char *s = (const unsigned char *)raw; *s && n < 60; s++)
-        d[n++] = *s < 0x20 || *s == 0x7f ? '?' : (char)*s;
-    while (n > 0 && ((unsigned char)d[n - 1] & 0xC0) == 0x80) /* a cut sequence */
-        n--;
-    if (n > 0 && ((unsigned char)d[n - 1] & 0xC0) == 0xC0)
-        n--;
-    d[n] = 0;
-    if (!n)
-        snprintf(d, 72, "thread-%d", i);
-    for (int j = 0; j < i; j++)
-        if (strcmp(f->th[j].name, d) == 0) {
-            char tmp[72];
-            snprintf(tmp, sizeof tmp, "%.50s #%d", d, i);
-            memcpy(d, tmp, sizeof tmp);
-            break;
-        }
-}
-
 static void free_fit(fit_t *F, fscenario_t *f)
 {
     for (int i = 0; F->ti && i < F->r->n_threads; i++) {
@@ -698,6 +687,8 @@ static void free_fit(fit_t *F, fscenario_t *f)
         free(F->ti[i].items);
         free(F->ti[i].starts);
         free(F->ti[i].qop);
+        free(F->ti[i].wq);
+        free(F->ti[i].wk);
         free(F->ti[i].cpu);
     }
     free(F->ti);
@@ -705,6 +696,7 @@ static void free_fit(fit_t *F, fscenario_t *f)
     free(F->dem_t);
     free(F->dem);
     free(F->req);
+    fit_waits_free(F->w);
     for (int i = 0; f->th && i < f->n_threads; i++)
         fop_list_free(f->th[i].ops.v, f->th[i].ops.n);
     free(f->th);
@@ -734,25 +726,25 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
     }
     fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads,
                      .cores = r->cores >= 1 && r->cores <= 1024 ? r->cores : 1};
-    machine_costs(r, &f);
+    fit_machine_costs(r, &f);
     fit_t F = {.r = r, .f = &f};
     bool *joined = NULL;
     f.th = calloc((size_t)r->n_threads, sizeof *f.th);
     F.ti = calloc((size_t)r->n_threads, sizeof *F.ti);
     if (!f.th || !F.ti)
         goto oom;
-    if (collect_requests(&F) != 0)
+    if (fit_collect_requests(r, &F.req, &F.n_req) != 0)
         goto oom;
     for (int i = 0; i < r->n_threads; i++) {
         f.th[i].starter = -1;
         f.th[i].autostart = true;
-        name_thread(&f, i, r->threads[i].name);
+        fit_name_thread(&f, i, r->threads[i].name);
         if (scan_thread(&F, i) != 0)
             goto oom;
     }
     match_starts(&F);
-    fit_until_events(r, &f);
-    if (match_queues(&F) != 0 || demand_steps(&F) != 0)
+    if (fit_until_events(r, &f) != 0 || match_queues(&F) != 0 || match_waits(&F) != 0 ||
+        demand_steps(&F) != 0)
         goto oom;
     joined = calloc((size_t)r->n_threads, sizeof *joined);
     if (!joined)

@@ -40,7 +40,8 @@ typedef struct fop {
     int64_t dur;        /* fixed: the duration; uniform: the mean */
     int64_t lo, hi;     /* uniform: bounds; FOP_POLL: when the event was
                            set, when the Python run before the poll began */
-    int64_t count;      /* FOP_REPEAT */
+    int64_t count;      /* FOP_REPEAT; FOP_POLL: the False polls before it, -1
+                           not recorded */
     struct fop *body;   /* FOP_REPEAT, FOP_UNTIL: owned */
     int n_body;
 } fop_t;
@@ -71,9 +72,13 @@ typedef struct fthread_stats {
     int64_t n[FOP_N], sum[FOP_N]; /* ops and summed durations by kind (before folding) */
     int64_t n_forced;             /* forced releases inside its Python work */
     int64_t n_approx_wait;        /* lock/condition/event waits fitted as sleeps */
+    int64_t n_matched_wait;       /* waits matched to the release that ended them (gets) */
+    int64_t n_matched_recv;       /* socket recvs matched to the peer's send (gets) */
     int64_t n_unnamed;            /* GIL releases by C code no span named */
     int64_t n_inferred_c;         /* C calls keeping the GIL inferred from drop
                                      requests left unanswered */
+    int64_t n_preempted;          /* unanswered requests left Python work: the
+                                     kernel's run delay could explain them */
     double cpu_scale;             /* cpu and c_call scaled by this to the kernel's
                                      CPU time of the thread; 0 = not scaled */
     int64_t os_cpu_ns, raw_cpu_ns; /* the kernel's figure, and the measured sum,
@@ -86,7 +91,9 @@ typedef struct fthread_stats {
     int until_event;              /* the first one's event, -1 none */
     int until_kind;               /* 1: a Python run in chunks, 2: a repeat's body */
     int64_t until_work_ns;        /* 1: the recorded Python of the loop */
-    int64_t until_count;          /* 2: the turns of the recorded loop */
+    int64_t until_count;          /* 2: the turns of the recorded loop; 1: its
+                                     False polls, -1 not recorded */
+    int64_t until_chunk_ns;       /* 1: the Python of one turn in the fit */
 } fthread_stats_t;
 
 typedef struct fthread {
@@ -109,6 +116,8 @@ typedef struct fscenario {
     int event_setter[FIT_MAX_EVENTS];   /* the first thread seen setting it */
     int64_t event_set_ns[FIT_MAX_EVENTS]; /* when (before the first True poll) */
     int64_t queue_maxsize[64]; /* per queue; 0 = unbounded */
+    int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
+    char queue_names[64][64]; /* their names, from index n_queues */
     int64_t n_unmatched_starts, n_unmatched_joins;
     int n_scaled; /* threads whose CPU ops were scaled down (own contention) */
     int n_kept_load; /* threads whose durations keep other programs' share */
@@ -122,7 +131,7 @@ typedef struct fscenario {
  * first True Event.is_set after another thread's Event.set of it). */
 struct gsr_recording;
 struct gsr_event;
-void fit_until_events(const struct gsr_recording *r, fscenario_t *f);
+int fit_until_events(const struct gsr_recording *r, fscenario_t *f); /* 0, -1 OOM */
 /* Step 2, per item: -1 not an Event.set or is_set; 0 one the fit does not
  * use (its time is Python); 1 the op (a set, or the poll's marker) in *op.
  * since: when the thread's Python run before the item began. */
@@ -151,6 +160,46 @@ typedef struct fq_op {
 /* Sets ops[k].queue for every op, f->n_queues and f->queue_maxsize.
  * 0, or -1 (out of memory). */
 int fit_queues(fq_op_t *ops, size_t n, int n_threads, fscenario_t *f);
+
+/* ---- set-up (setup.c) ---------------------------------------------------- */
+
+struct gsr_recording;
+struct gsr_event;
+
+/* The machine's costs: from the recording's calibration, else the defaults. */
+void fit_machine_costs(const struct gsr_recording *r, fscenario_t *f);
+/* The shortest unanswered drop request taken for C code keeping the GIL,
+ * for a thread the kernel kept runnable without a core run_delay_ns in all
+ * (-1: unknown) and whose unanswered requests add up to sum_ns. */
+#define FIT_LATE_NS 1000000     /* a drop request unanswered this long: not Python */
+#define FIT_PREEMPT_NS 12000000 /* three 4 ms scheduler ticks (CONFIG_HZ=250) */
+int64_t fit_inferred_c_floor(int64_t run_delay_ns, int64_t sum_ns);
+/* Every thread's drop requests, sorted, in *req (malloc'ed). 0 or -1. */
+int fit_collect_requests(const struct gsr_recording *r, int64_t **req, size_t *n_req);
+/* The first drop request in a hold [h, r) if it went unanswered for
+ * FIT_LATE_NS or more until the release r, else -1. */
+int64_t fit_late_request(const int64_t *req, size_t n, int64_t h, int64_t r);
+/* Thread i's scenario name from its recorded one: at most 64 bytes (cut at a
+ * UTF-8 boundary), no control characters, unique (else " #i"). */
+void fit_name_thread(fscenario_t *f, int i, const char *raw);
+
+/* ---- waits matched to the release that ended them (waits.c) ----------- */
+
+typedef struct fwaits fwaits_t;
+typedef struct fwake {
+    int64_t t; /* a release that woke a waiter: a put on queue */
+    int queue;
+} fwake_t;
+
+/* Every recorded release that woke a lock waiter, for matching. 0 or -1. */
+int fit_waits_new(const struct gsr_recording *r, fwaits_t **out);
+void fit_waits_free(fwaits_t *w);
+/* Thread i's wait e (a lock_wait, a Python-level wait, a named Lock.acquire)
+ * matched to the release that ended it: the queue (made and named in f if
+ * new) it becomes a get on, with a put at that release; -1 if unmatched. */
+int fit_waits_match(fwaits_t *w, fscenario_t *f, int i, const struct gsr_event *e);
+/* The puts thread i makes for matched waits, in time order (malloc'ed). */
+int fit_waits_posts(const fwaits_t *w, int i, fwake_t **out, size_t *n_out);
 
 /* The scenario text of f, for the recording r (a gsr_recording_t). 0 with
  * *json, *len, or -1 (out of memory). */

@@ -9,8 +9,10 @@
  * What the recording shows (boot.py wraps threading.Event): every
  * Event.set as a call named "Event.set" with the event's identity (`obj`),
  * and, per thread and event, only the first Event.is_set that returned True,
- * as a call named "Event.is_set" of no length (the polls that return False
- * are not recorded: they would slow every turn of the loop).
+ * as a call named "Event.is_set" of no length, with the count of the polls
+ * that returned False before it (not each of them: they would slow every
+ * turn of the loop). Recordings made before the count was written have
+ * none.
  *
  * The fit:
  *  1. fit_until_events: an event qualifies when a thread's first True
@@ -24,8 +26,9 @@
  *     loop with I/O or sleeps in it: the ticker of c_call_ticker.py) becomes
  *     the until loop over the same body, its last Python run absorbed; else
  *     the Python run just before it (a pure Python loop: the CPU thread of
- *     convoy.py) becomes an until loop over cpu ops of UNTIL_CHUNK_NS, since
- *     the recording does not count the polls that would give their period.
+ *     convoy.py) becomes an until loop over cpu ops of that Python over the
+ *     False polls (the recorded Python between two polls), at least
+ *     UNTIL_MIN_CHUNK_NS; without a count, of UNTIL_CHUNK_NS.
  *     The thread's Python after the marker stays as it was. */
 #include "fit_int.h"
 #include "recfile_int.h"
@@ -40,11 +43,16 @@
 #define NAME_SET "Event.set"
 #define NAME_IS_SET "Event.is_set"
 
-/* The Python work between two polls of a pure Python until loop: the
- * recording has no count of the polls, so a fixed chunk, small beside the
+/* The Python work between two polls of a pure Python until loop, when the
+ * recording has no count of the polls: a fixed chunk, small beside the
  * switch intervals of interest (a set ends the loop within one chunk) and
- * large enough that a second of loop is 10 000 ops to simulate. */
+ * large enough that a second of loop is 10 000 ops to simulate. With a
+ * count, the recorded period, but no less than UNTIL_MIN_CHUNK_NS: a tight
+ * loop polls every few hundred ns, and a replay of it poll by poll would
+ * cost millions of ops per second of program for nothing a switch interval
+ * sees (a set ends the loop at most that much later). */
 #define UNTIL_CHUNK_NS 100000
+#define UNTIL_MIN_CHUNK_NS 50000
 
 static bool call_named(const gsr_event_t *e, const char *name)
 {
@@ -59,65 +67,152 @@ static int event_of(const fscenario_t *f, uint64_t obj)
     return -1;
 }
 
-/* Is obj set by a thread other than i, no later than t? Then *setter and
- * *when are the first such set's. */
-static bool set_by_other(const gsr_recording_t *r, int i, uint64_t obj, int64_t t, int *setter,
-                         int64_t *when)
+/* ---- which events -------------------------------------------------------- */
+
+/* Every Event.set of the recording, sorted by event then time: the sets of
+ * one event are found by a binary search (a recording may hold thousands
+ * of first True polls: Thread.join checks `_started.is_set()`). */
+typedef struct set_ev {
+    uint64_t obj;
+    int64_t t;
+    int thread;
+} set_ev_t;
+
+static int cmp_set(const void *a, const void *b)
 {
-    for (int j = 0; j < r->n_threads; j++) {
-        if (j == i)
-            continue;
-        for (size_t k = 0; k < r->threads[j].n_ev; k++) {
-            const gsr_event_t *e = &r->threads[j].ev[k];
-            if (e->t > t)
-                break;
-            if (call_named(e, NAME_SET) && e->obj == obj) {
-                *setter = j;
-                *when = e->t;
-                return true;
-            }
-        }
-    }
-    return false;
+    const set_ev_t *x = a, *y = b;
+    if (x->obj != y->obj)
+        return x->obj < y->obj ? -1 : 1;
+    return (x->t > y->t) - (x->t < y->t);
 }
 
-/* Is event k of th inside another span (a call, a wait)? Then it is part of
- * that op, not of the thread's own loop: Thread.join's check that the
- * thread was started (`self._started.is_set()`) is inside the join. A span
- * is written when it ends, so it may come after the poll: O(events). */
-static bool inside_span(const gsr_thread_t *th, size_t k)
+static set_ev_t *collect_sets(const gsr_recording_t *r, size_t *n)
 {
-    const gsr_event_t *p = &th->ev[k];
+    size_t k = 0;
+    for (int i = 0; i < r->n_threads; i++)
+        for (size_t j = 0; j < r->threads[i].n_ev; j++)
+            k += call_named(&r->threads[i].ev[j], NAME_SET);
+    set_ev_t *v = malloc((k + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    *n = 0;
+    for (int i = 0; i < r->n_threads; i++)
+        for (size_t j = 0; j < r->threads[i].n_ev; j++) {
+            const gsr_event_t *e = &r->threads[i].ev[j];
+            if (call_named(e, NAME_SET))
+                v[(*n)++] = (set_ev_t){e->obj, e->t, i};
+        }
+    if (*n)
+        qsort(v, *n, sizeof *v, cmp_set);
+    return v;
+}
+
+/* The first set of obj by a thread other than i, no later than t: its
+ * index in sets, or -1. */
+static long first_set_by_other(const set_ev_t *sets, size_t n, uint64_t obj, int i, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first entry of obj */
+        size_t mid = (lo + hi) / 2;
+        if (sets[mid].obj < obj)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < n && sets[k].obj == obj && sets[k].t <= t; k++)
+        if (sets[k].thread != i)
+            return (long)k;
+    return -1;
+}
+
+/* A thread's spans (calls, waits, lock waits, Python inside a call; not the
+ * polls themselves) sorted by start, each with the latest end so far: a
+ * poll is inside one when a span starting no later ends no earlier. A span
+ * is written when it ends, so the file is not in start order. */
+typedef struct span_ix {
+    int64_t t0, max_t1;
+} span_ix_t;
+
+static int cmp_span_ix(const void *a, const void *b)
+{
+    const span_ix_t *x = a, *y = b;
+    return (x->t0 > y->t0) - (x->t0 < y->t0);
+}
+
+static span_ix_t *index_spans(const gsr_thread_t *th, size_t *n)
+{
+    span_ix_t *v = malloc((th->n_ev + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    *n = 0;
     for (size_t j = 0; j < th->n_ev; j++) {
         const gsr_event_t *e = &th->ev[j];
-        if (j == k)
-            continue;
         if ((e->kind == GSR_CALL || e->kind == GSR_WAIT || e->kind == GSR_LOCK_WAIT ||
              e->kind == GSR_PY) &&
-            e->t <= p->t && e->t1 >= p->t1)
-            return true;
+            !call_named(e, NAME_IS_SET))
+            v[(*n)++] = (span_ix_t){e->t, e->t1};
     }
-    return false;
+    if (*n)
+        qsort(v, *n, sizeof *v, cmp_span_ix);
+    for (size_t j = 1; j < *n; j++)
+        if (v[j].max_t1 < v[j - 1].max_t1)
+            v[j].max_t1 = v[j - 1].max_t1;
+    return v;
 }
 
-void fit_until_events(const gsr_recording_t *r, fscenario_t *f)
+/* Is the poll p inside one of the spans? Then it is part of that op, not of
+ * the thread's own loop: Thread.join's `self._started.is_set()`. */
+static bool inside_span(const span_ix_t *v, size_t n, const gsr_event_t *p)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the spans starting no later than p */
+        size_t mid = (lo + hi) / 2;
+        if (v[mid].t0 <= p->t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && v[lo - 1].max_t1 >= p->t1;
+}
+
+/* Thread i's first True polls of events another thread set before. */
+static int events_of_thread(const gsr_recording_t *r, int i, const set_ev_t *sets, size_t n_sets,
+                            fscenario_t *f)
+{
+    const gsr_thread_t *th = &r->threads[i];
+    span_ix_t *spans = NULL;
+    size_t n_spans = 0;
+    for (size_t k = 0; k < th->n_ev && f->n_events < FIT_MAX_EVENTS; k++) {
+        const gsr_event_t *e = &th->ev[k];
+        long s;
+        if (!call_named(e, NAME_IS_SET) || event_of(f, e->obj) >= 0 ||
+            (s = first_set_by_other(sets, n_sets, e->obj, i, e->t1)) < 0)
+            continue;
+        if (!spans && !(spans = index_spans(th, &n_spans)))
+            return -1;
+        if (inside_span(spans, n_spans, e))
+            continue;
+        f->event_obj[f->n_events] = e->obj;
+        f->event_setter[f->n_events] = sets[s].thread;
+        f->event_set_ns[f->n_events] = sets[s].t;
+        f->n_events++;
+    }
+    free(spans);
+    return 0;
+}
+
+int fit_until_events(const gsr_recording_t *r, fscenario_t *f)
 {
     f->n_events = 0;
-    for (int i = 0; i < r->n_threads; i++)
-        for (size_t k = 0; k < r->threads[i].n_ev; k++) {
-            const gsr_event_t *e = &r->threads[i].ev[k];
-            int setter;
-            int64_t when;
-            if (!call_named(e, NAME_IS_SET) || event_of(f, e->obj) >= 0 ||
-                f->n_events >= FIT_MAX_EVENTS ||
-                !set_by_other(r, i, e->obj, e->t1, &setter, &when) ||
-                inside_span(&r->threads[i], k))
-                continue;
-            f->event_obj[f->n_events] = e->obj;
-            f->event_setter[f->n_events] = setter;
-            f->event_set_ns[f->n_events] = when;
-            f->n_events++;
-        }
+    size_t n_sets = 0;
+    set_ev_t *sets = collect_sets(r, &n_sets);
+    if (!sets)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < r->n_threads && rc == 0; i++)
+        rc = events_of_thread(r, i, sets, n_sets, f);
+    free(sets);
+    return rc;
 }
 
 const char *fit_event_name(const fscenario_t *f, int k, char *buf, size_t n)
@@ -140,8 +235,11 @@ int fit_until_op(const fscenario_t *f, const gsr_event_t *e, int64_t since, fop_
     /* a marker keeps when the event was set and when the Python run before
      * the poll began: a run that began after the set is not a loop that
      * polled in vain (make_loop) */
-    *op = (fop_t){.kind = set ? FOP_SET : FOP_POLL, .target = k, .lo = f->event_set_ns[k],
-                  .hi = since};
+    *op = (fop_t){.kind = set ? FOP_SET : FOP_POLL,
+                  .target = k,
+                  .lo = f->event_set_ns[k],
+                  .hi = since,
+                  .count = set ? 0 : e->arg}; /* the False polls, -1 unknown */
     return 1;
 }
 
@@ -187,17 +285,22 @@ static int make_loop(fop_list_t *l, int p, fthread_stats_t *st)
         remove_op(l, p); /* no loop, or one whose first poll came after the set */
         return 0;
     }
-    fop_t chunk = {.kind = FOP_CPU, .target = -1, .dist = FD_FIXED,
-                   .dur = l->v[q].dur < UNTIL_CHUNK_NS ? l->v[q].dur : UNTIL_CHUNK_NS};
-    if (chunk.dur <= 0)
-        chunk.dur = 1000;
+    int64_t work = l->v[q].dur, polls = l->v[p].count;
+    fop_t chunk = {.kind = FOP_CPU, .target = -1, .dist = FD_FIXED};
+    chunk.dur = polls > 0 ? work / polls : UNTIL_CHUNK_NS;
+    if (polls > 0 && chunk.dur < UNTIL_MIN_CHUNK_NS)
+        chunk.dur = UNTIL_MIN_CHUNK_NS;
+    if (chunk.dur > work)
+        chunk.dur = work > 0 ? work : 1000;
     loop.body = malloc(sizeof *loop.body);
     if (!loop.body)
         return -1;
     loop.body[0] = chunk;
     loop.n_body = 1;
     st->until_kind = 1;
-    st->until_work_ns = l->v[q].dur;
+    st->until_work_ns = work;
+    st->until_count = polls;
+    st->until_chunk_ns = chunk.dur;
     replace_ops(l, q, p + 1, &loop);
     return 1;
 }
@@ -249,21 +352,27 @@ int fit_until_loops(fthread_t *t)
 const char *fit_until_note(const fscenario_t *f, int i, char *buf, size_t n)
 {
     const fthread_stats_t *s = &f->th[i].st;
-    char en[24], d1[32], d2[32];
+    char en[24], d1[32], d2[32], polls[64] = "";
     buf[0] = '\0';
     if (s->n_until == 0 || s->until_event < 0)
         return buf;
     int ev = s->until_event, setter = f->event_setter[ev];
     fit_event_name(f, ev, en, sizeof en);
-    if (s->until_kind == 2)
-        snprintf(buf, n, "; its loop (%" PRId64 " turns recorded) runs until %s is set (by %s: "
-                         "Event.is_set returned True after that)",
+    if (s->until_kind == 2) {
+        snprintf(buf, n,
+                 "; its loop (%" PRId64 " turns recorded) runs until %s is set (by %s: "
+                 "Event.is_set returned True after that)",
                  s->until_count, en, f->th[setter].name);
-    else
-        snprintf(buf, n, "; its %s of Python before Event.is_set returned True is a loop of %s "
-                         "cpu ops until %s is set (by %s)",
-                 gs_format_ns(s->until_work_ns, d1, sizeof d1),
-                 gs_format_ns(UNTIL_CHUNK_NS, d2, sizeof d2), en, f->th[setter].name);
+    } else {
+        if (s->until_count >= 0)
+            snprintf(polls, sizeof polls, ", after %" PRId64 " that returned False,",
+                     s->until_count);
+        snprintf(buf, n,
+                 "; its %s of Python before Event.is_set returned True%s is a loop of %s "
+                 "cpu ops until %s is set (by %s)",
+                 gs_format_ns(s->until_work_ns, d1, sizeof d1), polls,
+                 gs_format_ns(s->until_chunk_ns, d2, sizeof d2), en, f->th[setter].name);
+    }
     if (s->n_until > 1)
         snprintf(buf + strlen(buf), n - strlen(buf), ", and %" PRId64 " more such loops",
                  s->n_until - 1);
@@ -272,21 +381,33 @@ const char *fit_until_note(const fscenario_t *f, int i, char *buf, size_t n)
 
 const char *fit_until_approx(const fscenario_t *f, char *buf, size_t n)
 {
-    char d[32];
+    char d1[32], d2[32];
     int64_t loops = 0;
-    bool chunked = false;
+    bool uncounted = false, counted = false;
     for (int i = 0; i < f->n_threads; i++) {
-        loops += f->th[i].st.n_until;
-        chunked |= f->th[i].st.n_until && f->th[i].st.until_kind == 1;
+        const fthread_stats_t *s = &f->th[i].st;
+        loops += s->n_until;
+        uncounted |= s->n_until && s->until_kind == 1 && s->until_count < 0;
+        counted |= s->n_until && s->until_kind == 1 && s->until_count >= 0;
     }
     buf[0] = '\0';
-    if (loops)
-        snprintf(buf, n, " %" PRId64 " loop%s until an Event is set run as long as the setter "
-                         "takes (they move in a what-if)%s%s;",
-                 loops, loops == 1 ? "" : "s",
-                 chunked ? ": the polls of a pure Python loop are not counted, so its Python "
-                           "between two polls is a fixed "
-                         : "",
-                 chunked ? gs_format_ns(UNTIL_CHUNK_NS, d, sizeof d) : "");
+    if (!loops)
+        return buf;
+    size_t k = (size_t)snprintf(buf, n,
+                                " %" PRId64 " loop%s until an Event is set run as long as the "
+                                "setter takes (they move in a what-if)",
+                                loops, loops == 1 ? "" : "s");
+    if (counted && k < n)
+        k += (size_t)snprintf(buf + k, n - k,
+                              ", a pure Python one in turns of its recorded Python over its "
+                              "polls, at least %s",
+                              gs_format_ns(UNTIL_MIN_CHUNK_NS, d1, sizeof d1));
+    if (uncounted && k < n)
+        k += (size_t)snprintf(buf + k, n - k,
+                              ", a pure Python one whose polls the recording does not count "
+                              "in turns of a fixed %s",
+                              gs_format_ns(UNTIL_CHUNK_NS, d2, sizeof d2));
+    if (k < n)
+        snprintf(buf + k, n - k, ";");
     return buf;
 }

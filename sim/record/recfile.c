@@ -139,6 +139,10 @@ static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, c
             if (v->kind == GSR_CALL && cJSON_IsBool(rel))
                 v->released = cJSON_IsTrue(rel);
             v->obj = obj_at(e, v->kind == GSR_CALL ? 6 : v->kind == GSR_WAIT ? 5 : 3);
+            const cJSON *polls = cJSON_GetArrayItem(e, 7); /* a poll's first True: */
+            if (v->kind == GSR_CALL && cJSON_IsNumber(polls) && polls->valuedouble >= 0)
+                v->arg = polls->valuedouble < INT32_MAX ? (int32_t)polls->valuedouble
+                                                        : INT32_MAX; /* its False polls */
         }
         th->n_ev++;
     }

@@ -51,7 +51,10 @@ typedef struct gsr_event {
     uint8_t why;      /* release: gsr_why_t */
     uint8_t cat;      /* span (call, wait): gsr_cat_t */
     bool released;    /* call: the call released the GIL (true when not written) */
-    int32_t arg;      /* signal: the woken thread's index, or -1 */
+    int32_t arg;      /* signal: the woken thread's index, or -1; call: for the
+                         first True of a poll (Event.is_set), the polls of the
+                         same event that returned False before it in the
+                         thread, -1 when not written */
     uint64_t obj;     /* call, wait: the object called on; lock_wait, lock_post: the
                          semaphore; its address, 0 if unknown (or not written:
                          recordings made before the field existed) */

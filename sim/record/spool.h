@@ -24,7 +24,7 @@
 #define GSR_HDR_SIZE 4096u
 #define GSR_STR_SIZE (4u << 20)
 #define GSR_CHUNK_SIZE (64u << 10)
-#define GSR_API_VERSION 3
+#define GSR_API_VERSION 4
 
 /* Raw event kinds written by the shim. */
 enum gsr_ev {
@@ -63,6 +63,9 @@ enum gsr_ev {
                             was called on (the bound self), packed */
     GSR_EV_SEM_POST,     /* posted a semaphore that had waiters (a release that
                             wakes a blocked waiter); the address packed */
+    GSR_EV_POLLS,        /* follows a CALL at the same t (an Event.is_set's first
+                            True in the thread): arg = the polls of the same
+                            event that returned False before it there */
 };
 
 /* An object's address in an event's x (bits 32..47) and arg (bits 0..31):
@@ -163,6 +166,9 @@ typedef struct gsr_api {
     void (*ctx_end)(void);
     void (*py_enter)(void); /* a Python frame starts (PyTrace_CALL) */
     void (*py_exit)(void);  /* it returns */
+    /* a poll (Event.is_set) returned True for the first time in this thread
+     * for obj, after n_false polls that returned False: a call of no length */
+    void (*poll)(uint32_t name_id, int cat, const void *obj, uint32_t n_false);
 } gsr_api_t;
 
 #endif

@@ -113,6 +113,7 @@ typedef struct open_span {
     int cat;
     uint32_t name;
     uint64_t obj; /* the object's address, 0 if unknown */
+    int64_t polls; /* a poll's first True: the False polls before it; -1 none */
 } open_span_t;
 
 /* Where the writing of one thread's events stands. */
@@ -157,7 +158,10 @@ static void write_span(thread_out_t *o, const open_span_t *sp, int64_t t1, int r
     fprintf(f, ", \"%s\"", cat_names[sp->cat < GSR_CAT_COUNT ? sp->cat : 0]);
     if (sp->kind == GSR_EV_CALL)
         fprintf(f, ", %s", released ? "true" : "false");
-    fprintf(f, ", %llu]", (unsigned long long)sp->obj);
+    fprintf(f, ", %llu", (unsigned long long)sp->obj);
+    if (sp->kind == GSR_EV_CALL && sp->polls >= 0)
+        fprintf(f, ", %lld", (long long)sp->polls);
+    fputc(']', f);
 }
 
 /* The name of an event written as [t, name], or NULL for the others. */
@@ -201,7 +205,7 @@ static void open_span(thread_out_t *o, const gsr_event_t *e)
     uint64_t obj = e->kind == GSR_EV_SEM_WAIT ? GSR_OBJ_UNPACK(e->x, e->arg) : 0;
     uint32_t name = e->kind == GSR_EV_SEM_WAIT ? 0 : e->arg;
     if (o->depth < MAX_OPEN)
-        o->stack[o->depth] = (open_span_t){e->t, e->kind, e->cat, name, obj};
+        o->stack[o->depth] = (open_span_t){e->t, e->kind, e->cat, name, obj, -1};
     o->depth++;
 }
 
@@ -214,6 +218,17 @@ static void attach_obj(thread_out_t *o, const gsr_event_t *e)
     open_span_t *top = &o->stack[o->depth - 1];
     if (top->t0 == e->t && (top->kind == GSR_EV_CALL || top->kind == GSR_EV_CTX))
         top->obj = GSR_OBJ_UNPACK(e->x, e->arg);
+}
+
+/* The count of False polls follows a poll's call (api_poll), like its
+ * object. */
+static void attach_polls(thread_out_t *o, const gsr_event_t *e)
+{
+    if (o->depth < 1 || o->depth > MAX_OPEN)
+        return;
+    open_span_t *top = &o->stack[o->depth - 1];
+    if (top->t0 == e->t && top->kind == GSR_EV_CALL)
+        top->polls = e->arg;
 }
 
 /* Closes (and writes) the innermost open span of the kind e ends: they
@@ -251,6 +266,7 @@ static void write_event(thread_out_t *o, size_t k)
         fprintf(o->f, "\"release\", \"%s\"]", release_reason(o, k, e->t));
         return;
     case GSR_EV_OBJ: attach_obj(o, e); return;
+    case GSR_EV_POLLS: attach_polls(o, e); return;
     case GSR_EV_SEM_POST:
         begin_event(o, t);
         fprintf(o->f, "\"lock_post\", %llu]",

@@ -25,9 +25,9 @@ static const char *const top_keys[] = {
     "events", "queues", "threads", "processes", "annotations", "open_at", "objects", "$schema",
     NULL};
 static const char *const machine_keys[] = {
-    "cores", "policy", "timeslice", "context_switch", "wakeup_latency", "cfs_latency",
-    "cfs_min_granularity", "cfs_wakeup_granularity", "timer_slack", "timer_jitter", "futex",
-    "requester_first", "tick", "eevdf_slice", "wakeup_idle", "wakeup_jitter", "timer_late", NULL};
+    "cores", "policy", "timeslice", "tick", "eevdf_slice", "cfs_latency", "cfs_min_granularity",
+    "cfs_wakeup_granularity", "context_switch", "wakeup_latency", "wakeup_idle", "wakeup_jitter",
+    "wake_ipi", "futex", "timer_slack", "timer_jitter", "timer_late", "requester_first", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const python_keys[] = {
     "version", "gil", "switch_interval", "waker", "signal_steal", "check_interval", "tick", "futex",
@@ -132,6 +132,7 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     gs__scen_get_fixed(ld, v, "timer_jitter", 0, &mc->timer_jitter_ns);
     gs__scen_get_fixed(ld, v, "wakeup_jitter", 0, &mc->wakeup_jitter_ns);
     gs__scen_get_fixed(ld, v, "futex", 0, &mc->futex_ns);
+    gs__scen_get_fixed(ld, v, "wake_ipi", 0, &mc->wake_ipi_ns);
     get_hundredths(ld, v, "requester_first", 0.0, 1.0,
                    "a chance from 0 to 1 (0.5 = the thread that asked for the GIL drop still "
                    "holds the GIL's mutex when the holder comes to drop, half of the time)",
@@ -147,8 +148,7 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
                mc->timer_len_ns, mc->timer_late_ns);
 }
 
-/* A number from lo to hi at key, kept in hundredths (1.3 -> 130) in *out;
- * `what` says what is valid, for the error. */
+/* A number from lo to hi at key, in hundredths (1.3 -> 130) in *out; `what`: what is valid. */
 static void get_hundredths(gs__scen_t *ld, const cJSON *obj, const char *key, double lo,
                            double hi, const char *what, int *out)
 {

@@ -587,6 +587,118 @@ START_TEST(test_fit_cpu_ops_lose_their_own_programs_core_waits)
 }
 END_TEST
 
+/* A holder leaves the waiter's drop request (at 6 ms) unanswered for late_ns
+ * until it releases; its kernel run delay is delay_ns (-1: not written). */
+static void write_unanswered(const char *path, int64_t late_ns, int64_t delay_ns)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    long long rel = 6000000 + late_ns;
+    fprintf(f, "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
+               " \"command\": [\"python3\", \"p.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
+               " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2}, \"duration_ns\": %lld,\n"
+               " \"threads\": [\n  {\"name\": \"holder\"",
+            rel + 200000);
+    if (delay_ns >= 0)
+        fprintf(f, ", \"os_run_delay_ns\": %lld", (long long)delay_ns);
+    fprintf(f, ", \"events\": [[0, \"start\"], [0, \"ask\"], [1000, \"hold\"],\n"
+               "   [%lld, \"release\", \"exit\"], [%lld, \"end\"]]},\n"
+               "  {\"name\": \"waiter\", \"events\": [[500000, \"start\"], [1000000, \"ask\"],\n"
+               "   [6000000, \"drop_request\"], [%lld, \"hold\"], [%lld, \"release\", \"exit\"],\n"
+               "   [%lld, \"end\"]]}\n]}\n",
+            rel, rel, rel + 2000, rel + 102000, rel + 102000);
+    fclose(f);
+}
+
+START_TEST(test_fit_preempted_holder_is_not_a_c_call)
+{
+    /* An unanswered drop request is C code keeping the GIL, or a holder
+     * without a core. Where the kernel's run delay of the thread could
+     * explain it (at least half of it), only stretches of three 4 ms
+     * ticks or more are C; else (or without the kernel's figure) every
+     * stretch of 1 ms or more, as before. */
+    static const int64_t lates[] = {1500000, 5000000, 11000000, 13000000, 40000000};
+    for (size_t a = 0; a < sizeof lates / sizeof lates[0]; a++) {
+        int64_t late = lates[a];
+        int64_t delays[] = {-1, 0, late / 4, late, 10 * late};
+        for (size_t b = 0; b < sizeof delays / sizeof delays[0]; b++) {
+            char path[] = "/tmp/check_fit_late_XXXXXX";
+            int fd = mkstemp(path);
+            ck_assert_int_ge(fd, 0);
+            close(fd);
+            write_unanswered(path, late, delays[b]);
+            cJSON *root = fit(path, true, true);
+            tally_t t = tally_thread(root, "holder");
+            bool c = late >= 12000000 || delays[b] < 0 || delays[b] < late / 2;
+            ck_assert_msg(t.n[K_CKEEP] == (c ? 1 : 0),
+                          "unanswered %lld ns, run delay %lld: %s C call (got %lld)",
+                          (long long)late, (long long)delays[b], c ? "a" : "no",
+                          (long long)t.n[K_CKEEP]);
+            ck_assert_int_eq(t.sum[K_CKEEP], c ? late : 0);
+            ck_assert_int_eq(t.sum[K_CPU] + t.sum[K_CKEEP], 6000000 + late - 1000);
+            const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+            ck_assert_msg((strstr(desc, "left Python work") != NULL) == !c, "%s", desc);
+            cJSON_Delete(root);
+            unlink(path);
+        }
+    }
+}
+END_TEST
+
+/* A waiter blocked 2 ms on a lock that a holder released while it waited;
+ * obj is how both name the semaphore (as JSON text). */
+static void write_lock_pair(const char *path, const char *obj)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
+               " \"command\": [\"python3\", \"p.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
+               " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2}, \"duration_ns\": 4000000,\n"
+               " \"threads\": [\n  {\"name\": \"holder\", \"events\": [[0, \"start\"], [0, \"ask\"],"
+               " [1000, \"hold\"],\n   [2500000, \"lock_post\", %s], [3000000, \"release\", \"exit\"],"
+               " [3000000, \"end\"]]},\n  {\"name\": \"waiter\", \"events\": [[0, \"start\"],"
+               " [500000, \"release\", \"call\"],\n   [500100, \"lock_wait\", 2501000, %s],"
+               " [3001000, \"ask\"], [3002000, \"hold\"],\n   [3100000, \"release\", \"exit\"],"
+               " [3100000, \"end\"]]}\n]}\n",
+            obj, obj);
+    fclose(f);
+}
+
+START_TEST(test_fit_lock_wait_matched_to_its_release)
+{
+    /* the same semaphore on both sides: a get and a put on "lock-1 for
+     * waiter"; an obj that is no address (0, negative, too large for a
+     * double to hold exactly, not a number) is unknown: the wait is a sleep */
+    static const struct {
+        const char *obj;
+        bool matched;
+    } cases[] = {{"94600708852064", true}, {"0", false}, {"-5", false},
+                 {"1e300", false}, {"\"0x7f\"", false}, {"null", false}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char path[] = "/tmp/check_fit_lock_XXXXXX";
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        write_lock_pair(path, cases[c].obj);
+        cJSON *root = fit(path, true, true);
+        char w[256] = "", h[256] = "";
+        sync_ops(cJSON_GetObjectItem(thread(root, "waiter"), "program"), w, sizeof w);
+        sync_ops(cJSON_GetObjectItem(thread(root, "holder"), "program"), h, sizeof h);
+        tally_t t = tally_thread(root, "waiter");
+        if (cases[c].matched) {
+            ck_assert_str_eq(w, "get:lock-1 for waiter");
+            ck_assert_str_eq(h, "put:lock-1 for waiter");
+            ck_assert_int_eq(t.n[K_SLEEP], 0);
+        } else {
+            ck_assert_msg(!*w && !*h, "obj %s: no get or put (%s | %s)", cases[c].obj, w, h);
+            ck_assert_int_eq(t.n[K_SLEEP], 1);
+        }
+        cJSON_Delete(root);
+        unlink(path);
+    }
+}
+END_TEST
+
 /* Reads a file into a malloc'ed string. */
 static char *slurp(const char *path, size_t *n)
 {
@@ -683,6 +795,8 @@ static Suite *fit_suite(void)
     tcase_add_test(props, test_fit_python_work_is_held_time_minus_call_spans);
     tcase_add_test(props, test_fit_repeat_blocks_keep_op_counts_and_sums);
     tcase_add_test(props, test_fit_cpu_ops_keep_other_programs_share);
+    tcase_add_test(core, test_fit_preempted_holder_is_not_a_c_call);
+    tcase_add_test(core, test_fit_lock_wait_matched_to_its_release);
     tcase_add_test(core, test_fit_cpu_ops_lose_their_own_programs_core_waits);
     suite_add_tcase(s, props);
     return s;

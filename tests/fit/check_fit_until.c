@@ -6,7 +6,8 @@
  * an event no other thread set). The fit makes the CPU thread's Python an
  * until loop on the event and the I/O thread's set a set op; the replay's
  * CPU thread then works as long as the I/O thread takes, so longer at a
- * 20 ms switch interval than at 5 ms, and less at 1 ms. */
+ * 20 ms switch interval than at 5 ms, and less at 1 ms. until_counted.rec.json
+ * is the same with the count of the polls that returned False. */
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
@@ -34,7 +35,8 @@ static char *fit_text(const char *path, size_t *len)
 static const cJSON *program(const cJSON *root, const char *name)
 {
     const cJSON *t;
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "threads")) {
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "threads"))
+    {
         if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(t, "name")), name) == 0)
             return cJSON_GetObjectItem(t, "program");
     }
@@ -46,7 +48,8 @@ static const cJSON *program(const cJSON *root, const char *name)
 static const cJSON *find_verb(const cJSON *prog, const char *verb)
 {
     const cJSON *op;
-    cJSON_ArrayForEach(op, prog) {
+    cJSON_ArrayForEach(op, prog)
+    {
         if (cJSON_GetObjectItem(op, verb))
             return op;
         const cJSON *in = find_verb(cJSON_GetObjectItem(op, "do"), verb);
@@ -72,8 +75,7 @@ START_TEST(test_fit_until_a_poll_after_anothers_set_is_a_loop)
     /* a pure Python loop: its polls are not counted, a fixed chunk */
     const cJSON *body = cJSON_GetObjectItem(loop, "do");
     ck_assert_int_eq(cJSON_GetArraySize(body), 1);
-    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(body, 0), "cpu")->valuestring,
-                     "100us");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(body, 0), "cpu")->valuestring, "100us");
     const cJSON *set = find_verb(program(root, "io"), "set");
     ck_assert_ptr_nonnull(set);
     ck_assert_str_eq(cJSON_GetObjectItem(set, "set")->valuestring, "event");
@@ -82,6 +84,26 @@ START_TEST(test_fit_until_a_poll_after_anothers_set_is_a_loop)
     ck_assert_msg(strstr(desc, "until event is set (by io)") != NULL, "%s", desc);
     ck_assert_msg(strstr(desc, "loop until an Event is set run as long as the setter") != NULL,
                   "%s", desc);
+    cJSON_Delete(root);
+    free(json);
+}
+END_TEST
+
+/* With the count of the polls that returned False (2 here, before the
+ * first True), a turn of a pure Python loop is its recorded Python over
+ * them: 146.4 us / 2. */
+START_TEST(test_fit_until_counted_polls_give_the_turn)
+{
+    size_t len;
+    char *json = fit_text(data("until_counted.rec.json"), &len);
+    cJSON *root = cJSON_Parse(json);
+    const cJSON *loop = find_verb(program(root, "cpu"), "until");
+    ck_assert_ptr_nonnull(loop);
+    const cJSON *body = cJSON_GetObjectItem(loop, "do");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(body, 0), "cpu")->valuestring,
+                     "73.2us");
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_msg(strstr(desc, "after 2 that returned False") != NULL, "%s", desc);
     cJSON_Delete(root);
     free(json);
 }
@@ -144,6 +166,7 @@ static Suite *fit_until_suite(void)
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_fit_until_a_poll_after_anothers_set_is_a_loop);
     tcase_add_test(core, test_fit_until_no_event_calls_no_loop);
+    tcase_add_test(core, test_fit_until_counted_polls_give_the_turn);
     suite_add_tcase(s, core);
     TCase *props = tcase_create("props");
     tcase_set_timeout(props, 120);

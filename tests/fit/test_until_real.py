@@ -6,10 +6,12 @@
 Records examples/convoy.py (its CPU thread runs `while not stop.is_set()`
 until the I/O thread sets `stop`) and checks:
   - the recording has the I/O thread's Event.set of the event and, in the
-    CPU thread, one Event.is_set call only (its first True, not every poll),
-    of the same object, after the set;
+    CPU thread, one Event.is_set call only (its first True, not every poll,
+    with the count of the polls that returned False), of the same object,
+    after the set;
   - the fit makes the CPU thread an until loop on that event and the I/O
-    thread's set a set op of it;
+    thread's set a set op of it, and nothing of the main thread's joins
+    (each checks the joined thread's `_started.is_set()`);
   - the replay's CPU thread works longer at a 20 ms switch interval than at
     5 ms, and less at 1 ms (the model is deterministic: no tolerance).
 Exits 0, 1 on a failure, 77 when the interpreter cannot be recorded."""
@@ -79,6 +81,9 @@ def main():
         polls = calls(rec, "cpu", "Event.is_set")
         check(len(polls) == 1, "the CPU thread's polls: its first True only (%d recorded)"
               % len(polls))
+        check(bool(polls) and len(polls[0]) > 7 and polls[0][7] > 0,
+              "the first True poll counts the polls that returned False before it (%s)"
+              % (polls[0][7:] if polls else "?"))
         sets = [e for e in calls(rec, "io", "Event.set") if polls and e[6] == polls[0][6]]
         check(len(sets) == 1 and polls[0][6] != 0,
               "the I/O thread's Event.set is of the polled event (obj %s)"
@@ -100,6 +105,10 @@ def main():
               "the I/O thread sets the loop's event")
         check("until" in sc["description"] and "by io" in sc["description"],
               "the description says so")
+        # Thread.join's own `_started.is_set()` (a first True poll of an event
+        # the joined thread set) is inside the join: no loop, no event
+        check(find_op(progs["MainThread"], "until") is None and len(sc.get("events", [])) == 1,
+              "the joins' polls are no loops (events: %s)" % sc.get("events"))
 
         at1, at5, at20 = (cpu_python(a.gilsim, fit, tmp, i) for i in ("1ms", "5ms", "20ms"))
         check(0 < at1 < at5 < at20,

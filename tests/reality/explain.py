@@ -67,17 +67,19 @@ WHY = [
      "The sleeps overlap in both; what remains is the timer slack and delivery and the "
      "wake-ups of 8 threads that take the GIL one after the other."),
     ("locks", "", "any",
-     "A hand-off costs one wake-up of the blocked thread plus the kernel work of the "
-     "release and of the blocking acquire's return, and a second wake-up when the woken "
-     "thread reaches take_gil before the releaser has dropped the GIL (it then waits on "
-     "the GIL's condition variable). The model has that path, but gets its costs from a "
-     "pipe ping-pong: a futex call is half a pipe write and read (0.2-0.6 us today). "
-     "Measured beside it on 2026-12-06: a semaphore round trip between two processes "
-     "(futexes, no GIL) 2.2-4.4 us, a Lock round trip between two threads 10-12 us, so "
-     "the GIL adds about 4 us per hand-off here, more than the model's costs allow. "
-     "What would fix it: calibrate the futex call and the hot wake-up with a semaphore "
-     "ping-pong instead of a pipe, and charge the user-space part of take_gil and "
-     "drop_gil (mutex, condition variable), which the model counts as free."),
+     "Where the kernel runs the woken thread decides the figure (see the note above and "
+     "docs/model.md, \"Waking another, idle core\"). On the waker's CPU a hand-off is a "
+     "context switch and a system call (a Lock round trip of about 5 us, threads pinned "
+     "to one CPU); on the other, idle CPU it costs the waker an inter-processor "
+     "interrupt (about 11 us on this VM, `wake_ipi`) and the woken thread a cross-CPU "
+     "wake-up (a round trip of about 50 us pinned to two CPUs). The kernel picks the "
+     "idle CPU when there is one, so a quiet machine runs the cross-CPU case, which the "
+     "model follows (its woken thread goes to an idle core, with the calibrated costs); "
+     "other processes that keep the second CPU busy make the woken thread queue behind "
+     "its waker, up to several times faster (235k/s against 33k/s in two quiet runs of "
+     "2026-12-06). What would let the model say which case a run falls in: the kernel's "
+     "wake-up placement (wake_affine, select_idle_sibling) and the other processes as "
+     "threads of their own."),
     ("convoy-many", "", "any",
      "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
      "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
@@ -87,21 +89,26 @@ WHY = [
      "Other processes also take cores from the real threads, which the model's machine "
      "does not have."),
     ("pingpong-cpu", "", "hi",
-     "The model hands the GIL to the woken ping-pong thread almost every time (it has a "
-     "head start of one futex call on the signalled spinner) and charges a hand-off two "
-     "wake-ups and two futex calls, each a few hundred nanoseconds to a microsecond as "
-     "calibrated here. Real hand-offs beside a spinner cost several times more: each drop "
-     "also wakes the spinner, whose futile wake-ups take one of the two cores and delay "
-     "the next wake-up, and the GIL mutex is contended by three threads. What would fix "
-     "it: charge the futile wake-up's core time and the mutex's contention (the model "
-     "charges system calls only, not the user-space spinning of glibc's lock), and "
-     "measure the futex cost with futexes rather than as half a pipe write and read."),
+     "The model lets the pair pass the GIL many times while the spinner, forced off, "
+     "wakes on the other core: the woken partner queues behind its waker and each "
+     "hand-off is a context switch (about 2 us), so some 20 of them fit in the "
+     "spinner's wake-up; then the spinner takes the GIL for an interval. Real CPython "
+     "on a quiet machine made about 2 hand-offs per interval, which the model gives only "
+     "with wake-ups of about 5 us (tried: 1, 5, 15, 32 and 60 us give 1.0k, 2.8k, 7.8k, "
+     "14k and 23k hand-offs/s at 1 ms). Charging the IPI (wake_ipi) does not change "
+     "it: in this sequence the costly wakes have no waker on a core. Under load the real "
+     "pair and the spinner all ran on one CPU (read with sched_getcpu, the shares "
+     "above) and the real rate rose to 60k-100k/s. Both point at the kernel's wake-up "
+     "placement (which CPU a woken thread is queued on: the waker's, its previous one, "
+     "or an idle one; wake_affine), which the model reduces to \"an idle core if "
+     "any\"; that, not the user-space cost of take_gil/drop_gil (at most 1.4 us a "
+     "hand-off, measured), is what would fix the row."),
     ("pingpong-cpu", "", "lo",
-     "The spinner took the GIL at a hand-off and kept it for a whole interval: in the "
-     "model that happens when the woken thread's head start (one futex call) is shorter "
-     "than the difference of the two wake-ups, which the calibrated figures of this run "
-     "decide all at once (the model has no spread of wake-up latencies); reality mixes "
-     "both outcomes."),
+     "Reality made more hand-offs than the model: with other processes on the machine "
+     "the kernel ran the pair (and the spinner) on one CPU (the shares above), so each "
+     "hand-off was a context switch and the spinner, preempted by the pair rather than "
+     "asked to drop, rarely held the GIL for an interval. The model's machine has no "
+     "other processes and places a woken thread on an idle core when there is one."),
     ("queue", "items per second", "any",
      "The model has the queue's mutex (docs/model.md, \"queue.Queue\"): put and get run "
      "their Python holding it, so a forced switch away from the producer leaves it held "
@@ -109,7 +116,12 @@ WHY = [
      "model's swing between runs (about 100k/s to 220k/s for 2 consumers) with whether "
      "such convoys start, which the GIL's hand-offs and the wake-up latencies decide. "
      "Not modelled: the Python of Condition.wait itself, and the part of put/get that "
-     "runs outside the mutex (the whole measured op counts as held)."),
+     "runs outside the mutex (the whole measured op counts as held). A recording of the "
+     "real 2-consumer run (docs/model.md, \"queue.Queue\") shows no forced switch at "
+     "all: the producer waited 61 of its 95 ms for the mutex, which a woken consumer "
+     "took before it had the GIL. On one CPU a woken thread wins that race half the time "
+     "(it preempts its waker as the release returns; measured, lock_retake), the model's "
+     "never: that race, the kernel's wake-up preemption, is what would fix the rows."),
     ("queue", "share", "any",
      "Which consumer gets the GIL after a voluntary drop is decided by glibc's condvar "
      "(the longest sleeper, unless one is still entering its wait); the real share also "

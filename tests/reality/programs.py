@@ -122,24 +122,30 @@ def cal_switch_counter_ns(n=200_000):
     return best_time(lambda: switch_counter(1, n, [1])) / n * 1e9
 
 
-def pipe_pingpong(n, cpu=None):
+def pin_to(cpu):
+    """Pins the calling thread to one CPU (None: leaves it)."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})  # 0 = the calling thread
+
+
+def pipe_pingpong(n, cpu=None, cpus=None):
     """Round trip of one byte between two threads over two pipes, in seconds.
-    With cpu set, both threads are pinned to that CPU (Linux only)."""
+    With cpu set, both threads are pinned to that CPU; with cpus = (c0, c1),
+    the first to c0 and the second to c1 (Linux only): every wake-up then
+    crosses CPUs, whatever else the machine runs (unpinned, the kernel puts
+    both on one CPU when the other is busy, and the figure changes meaning)."""
     r1, w1 = os.pipe()
     r2, w2 = os.pipe()
-
-    def pin():
-        if cpu is not None:
-            os.sched_setaffinity(0, {cpu})  # 0 = the calling thread
+    pa, pb = (cpus if cpus else (cpu, cpu))
 
     def a():
-        pin()
+        pin_to(pa)
         for _ in range(n):
             os.write(w1, b"x")
             os.read(r2, 1)
 
     def b():
-        pin()
+        pin_to(pb)
         for _ in range(n):
             os.read(r1, 1)
             os.write(w2, b"x")
@@ -174,6 +180,222 @@ def lock_self_cost(n=50_000):
         lk.acquire()
         lk.release()
     return (perf() - t) / n
+
+
+def futex_wake_cost(n=4000, cpus=(None, None)):
+    """The system call that wakes a thread blocked on a semaphore, seconds.
+
+    A Python Lock is a POSIX semaphore (Python/thread_pthread.h); glibc's
+    sem_post makes the futex wake system call only when a thread is
+    registered as a waiter on it (nptl/sem_post.c), so a release() that
+    wakes a blocked thread costs that call more than one that wakes nobody.
+    Two threads pass the turn through two Locks (a semaphore ping-pong, as
+    the pipe ping-pong passes it through pipes) and each times its own
+    release(), which always finds the other blocked on its Lock; the same
+    release() with nobody waiting, timed the same way, is subtracted.
+    cpus = (c0, c1) pins the two threads: on one CPU the wake-up queues the
+    woken thread behind the waker (the system call alone); on two, it wakes
+    the other CPU, which is idle (the system call and the inter-processor
+    interrupt, a VM exit on a virtual machine).
+    Returns (the wake's cost to the waker, the uncontended release), medians."""
+    clock = time.perf_counter_ns
+    a, b = threading.Lock(), threading.Lock()
+    a.acquire()
+    b.acquire()
+    woke = []
+
+    def ping():
+        pin_to(cpus[0])
+        for _ in range(n):
+            a.acquire()
+            t = clock()
+            b.release()
+            woke.append(clock() - t)
+
+    def pong():
+        pin_to(cpus[1])
+        for _ in range(n):
+            t = clock()
+            a.release()
+            woke.append(clock() - t)
+            b.acquire()
+
+    gated([ping, pong])
+    lk, alone = threading.Lock(), []
+    for _ in range(n):
+        lk.acquire()
+        t = clock()
+        lk.release()
+        alone.append(clock() - t)
+    woke.sort()
+    alone.sort()
+    base = alone[len(alone) // 2]
+    return max(0.0, (woke[len(woke) // 2] - base) * 1e-9), base * 1e-9
+
+
+def thread_create_cost(n=200):
+    """What _thread.start_new_thread costs its caller, seconds (median): the
+    OS thread's creation (clone, its stack, the new thread state) that
+    Thread.start pays with the GIL held before it waits for the new thread
+    (the model's python.thread_create).  Each new thread is an empty
+    function; the caller sleeps a little between calls so that they do not
+    pile up."""
+    import _thread
+    done = threading.Semaphore(0)
+    times = []
+
+    def empty():
+        done.release()
+
+    for _ in range(n):
+        t = perf()
+        _thread.start_new_thread(empty, ())
+        times.append(perf() - t)
+        done.acquire()
+    times.sort()
+    return times[len(times) // 2]
+
+
+def cpu_pair():
+    """Two CPUs this process may run on, (c0, c1), or None."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    return (cpus[0], cpus[1]) if len(cpus) >= 2 else None
+
+
+def eevdf_base_slice_s():
+    """The kernel's EEVDF base slice (sched/base_slice_ns, in debugfs since
+    6.6; an older sysctl name), seconds, or None when not readable."""
+    for path in ("/sys/kernel/debug/sched/base_slice_ns",
+                 "/proc/sys/kernel/sched_base_slice_ns"):
+        try:
+            with open(path) as f:
+                return int(f.read().split()[0]) * 1e-9
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
+
+
+def pipe_wakeups(n=2000, cpus=None):
+    """Per-round times of the two-CPU pipe ping-pong (pipe_pingpong timed
+    round by round, pinned like it), seconds: the spread of single hot
+    wake-ups, which the model draws from 0 to machine.wakeup_jitter."""
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    rounds = []
+    pa, pb = cpus if cpus else (None, None)
+
+    def a():
+        pin_to(pa)
+        for _ in range(n):
+            t = perf()
+            os.write(w1, b"x")
+            os.read(r2, 1)
+            rounds.append(perf() - t)
+
+    def b():
+        pin_to(pb)
+        for _ in range(n):
+            os.read(r1, 1)
+            os.write(w2, b"x")
+
+    try:
+        gated([a, b])
+    finally:
+        for fd in (r1, w1, r2, w2):
+            os.close(fd)
+    return rounds
+
+
+def _getcpu():
+    """sched_getcpu() through libc (os has no binding), or None."""
+    try:
+        import ctypes
+        f = ctypes.CDLL(None).sched_getcpu
+        f.restype = ctypes.c_int
+        return f
+    except (OSError, AttributeError):
+        return None
+
+
+def lock_retake(n, cpus):
+    """Who gets a Lock first after a release that wakes a thread blocked on
+    it: the releaser, trying to take it straight back (holding the GIL), or
+    the woken thread (whose semaphore wait takes it in C, before it needs
+    the GIL)?  Returns the share of n releases after which the releaser took
+    it back, the threads pinned to cpus = (releaser's, waiter's).  On one
+    CPU the answer is the kernel's wake-up preemption: the woken thread wins
+    when it preempts the releaser as the release's system call returns."""
+    lk = threading.Lock()
+    lk.acquire()
+    won, stop = [0], [False]
+
+    def waiter():
+        pin_to(cpus[1])
+        while not stop[0]:
+            lk.acquire()  # blocks with the GIL dropped until a release
+            lk.release()
+            time.sleep(0.0002)
+
+    def releaser():
+        pin_to(cpus[0])
+        for _ in range(n):
+            time.sleep(0.0003)  # the waiter blocks on the lock meanwhile
+            lk.release()
+            if lk.acquire(False):
+                won[0] += 1
+            else:
+                lk.acquire()
+        stop[0] = True
+        lk.release()
+
+    gated([waiter, releaser])
+    return won[0] / n
+
+
+def lock_placement(n, spinner=False, interval_s=0.005):
+    """Where the kernel runs a thread woken by a Lock release: the lock
+    ping-pong (lock_pingpong; with spinner, beside a thread spinning in pure
+    Python) with each thread reading its CPU (sched_getcpu) when it has the
+    turn.  Returns (the share of hand-offs where the woken thread ran on the
+    CPU its waker had just used, the share of the spinner's samples on the
+    CPU the ping-pong used most), or None without sched_getcpu.  Run apart
+    from the timed ping-pong: reading the CPU costs a C call per turn."""
+    getcpu = _getcpu()
+    if getcpu is None:
+        return None
+    a, b = threading.Lock(), threading.Lock()
+    a.acquire()
+    b.acquire()
+    log, spun, stop = [], [], [False]
+
+    def ping():
+        for _ in range(n):
+            a.acquire()
+            log.append(getcpu())
+            b.release()
+        stop[0] = True
+
+    def pong():
+        for _ in range(n):
+            log.append(getcpu())
+            a.release()
+            b.acquire()
+
+    def spin_cpu():
+        k = 0
+        while not stop[0]:
+            k += 1
+            if not k & 0x3ff:
+                spun.append(getcpu())
+
+    with with_interval(interval_s):
+        gated([ping, pong] + ([spin_cpu] if spinner else []))
+    same = sum(1 for x, y in zip(log, log[1:]) if x == y) / max(1, len(log) - 1)
+    main = max(set(log), key=log.count) if log else None
+    beside = (sum(1 for c in spun if c == main) / len(spun)) if spun else None
+    return same, beside
 
 
 # --- (1) CPU-bound threads ----------------------------------------------------
@@ -572,14 +794,18 @@ def timer_interrupts_per_s(cpu, seconds=0.5):
         return None
 
 
-def wake_after_idle(idle_s, n=30):
+def wake_after_idle(idle_s, n=30, cpus=(None, None)):
     """Median delay from a pipe write to the blocked reader running again,
     when both threads (and so both CPUs) idled for idle_s before the write:
-    the cost of waking a CPU grows with how deeply it went to sleep."""
+    the cost of waking a CPU grows with how deeply it went to sleep.
+    cpus = (c0, c1) pins the writer (the calling thread, for the call) to c0
+    and the reader to c1, so that the write always wakes the other CPU."""
     r, w = os.pipe()
     lat, t0 = [], [0.0]
+    saved = os.sched_getaffinity(0) if cpus[0] is not None else None
 
     def reader():
+        pin_to(cpus[1])
         for _ in range(n):
             os.read(r, 1)
             lat.append(perf() - t0[0])
@@ -587,12 +813,15 @@ def wake_after_idle(idle_s, n=30):
     th = threading.Thread(target=reader)
     th.start()
     try:
+        pin_to(cpus[0])
         for _ in range(n):
             time.sleep(idle_s)
             t0[0] = perf()
             os.write(w, b"x")
         th.join()
     finally:
+        if saved is not None:
+            os.sched_setaffinity(0, saved)
         os.close(r)
         os.close(w)
     lat.sort()

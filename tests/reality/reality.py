@@ -205,7 +205,20 @@ class Machine:
       after its timer expired (time.sleep(1 ms) overshoot: the kernel's 50 us
       timer slack plus waking an idle vCPU).  GIL waits are timed waits of a
       whole switch interval, so every GIL experiment uses this one;
-    - context_switch_s: the same ping-pong with both threads on one CPU."""
+    - context_switch_s: the same ping-pong with both threads on one CPU;
+    - futex_s: a futex wake system call (a Lock release that wakes a thread
+      blocked on it, both threads on one CPU), and wake_ipi_s what the same
+      release costs more when the woken thread is on the other, idle CPU;
+    - wake_jitter_s: the spread of single hot wake-ups;
+    - thread_create_s: _thread.start_new_thread's cost to its caller;
+    - eevdf_slice_s: the kernel's base slice when it is readable, else None
+      (the model then uses the kernel's default).
+    Every one of them is measured in the run (calibrate); default() is only
+    the probe's machine."""
+
+    # the attributes calibrate() adds, which hot() copies
+    EXTRA = ("policy", "tick_s", "slack_s", "wake_curve", "timer_curve", "futex_s",
+             "wake_ipi_s", "wake_jitter_s", "thread_create_s", "eevdf_slice_s")
 
     def __init__(self, cores, wake_hot_s, wake_cold_s, context_switch_s, notes=None,
                  timer_jitter_s=0.0, requester_first=0.5):
@@ -215,8 +228,11 @@ class Machine:
         self.notes = notes or {}
         self.syscall_s = self.notes.get("pipe write+read alone", 2 * US) / 2
         # glibc's condvar: a waiter falls asleep one futex call after it
-        # released the mutex; that call costs what one system call does
+        # released the mutex; until calibrate() measures a real futex wake,
+        # that call costs what one system call does
         self.futex_s = self.syscall_s
+        self.wake_ipi_s, self.wake_jitter_s = 0.0, 0.0
+        self.thread_create_s, self.eevdf_slice_s = None, None
         self.timer_jitter_s = timer_jitter_s
         self.requester_first = requester_first
 
@@ -228,7 +244,7 @@ class Machine:
         """A copy whose scenarios use the hot wake-up latency."""
         m = Machine(self.cores, self.wake_hot_s, self.wake_cold_s, self.context_switch_s,
                     self.notes, self.timer_jitter_s, self.requester_first)
-        for k in ("policy", "tick_s", "slack_s", "wake_curve", "timer_curve"):
+        for k in self.EXTRA:
             if hasattr(self, k):
                 setattr(m, k, getattr(self, k))
         m.wakeup_s = self.wake_hot_s
@@ -238,7 +254,11 @@ class Machine:
     def calibrate(plan):
         n = plan.pick(4000, 1500)
         self_s = min(P.pipe_self_cost() for _ in range(3))
-        rt = median([P.pipe_pingpong(n) for _ in range(3)])
+        # the hot wake-up crosses CPUs: the two threads pinned to two CPUs
+        # (unpinned, a busy machine puts both on one CPU and the figure
+        # becomes a context switch)
+        pair = P.cpu_pair()
+        rt = median([P.pipe_pingpong(n, cpus=pair) for _ in range(3)])
         hot = max(1 * US, rt / 2 - self_s)
         over = P.oversleeps(1 * MS, plan.pick(60, 30))
         cold = max(1 * US, median(over))
@@ -267,8 +287,9 @@ class Machine:
                 os.sched_setaffinity(0, set(cpus))
         if plan.full:
             for idle in (0.05 * MS, 0.5 * MS, 2 * MS, 10 * MS):
-                notes["pipe wake-up after %g ms idle" % (idle / MS)] = P.wake_after_idle(idle)
+                notes["pipe wake-up after %g ms idle" % (idle / MS)] = P.wake_after_idle(idle, cpus=P.cpu_pair() or (None, None))
         m = Machine(2 if noise.ncpu() >= 2 else 1, hot, cold, cs, notes, jitter)
+        m.calibrate_machinery(plan, pair, rt)
         m.calibrate_kernel(plan)
         # The GIL hand-off with real threads: 3 CPU-bound threads at 1 ms; the
         # share of switches that go back to the thread before the last one
@@ -282,6 +303,37 @@ class Machine:
         m.notes["3 CPU threads at 1 ms: switches back to the thread before the last (share)"] \
             = m.back_share
         return m
+
+    def calibrate_machinery(self, plan, pair, rt):
+        """The costs of the machinery under the GIL and Thread.start, measured
+        with real threads (docs/model.md, "The machinery's own cost"): a
+        futex wake (a semaphore ping-pong on one CPU, each release timed by
+        its thread), what waking the other, idle CPU costs the waker more
+        (the same on two CPUs), the spread of hot wake-ups, the creation of
+        an OS thread, and the kernel's EEVDF base slice where readable."""
+        n, reps = plan.pick(4000, 1500), plan.pick(3, 1)
+        one = (pair[0], pair[0]) if pair else (None, None)
+        futex = median([P.futex_wake_cost(n, one)[0] for _ in range(reps)])
+        self.futex_s = max(10e-9, futex)
+        self.notes["Lock release that wakes a thread on its own CPU, beyond one that "
+                   "wakes nobody (futex)"] = self.futex_s
+        if pair:
+            cross = median([P.futex_wake_cost(n, pair)[0] for _ in range(reps)])
+            self.wake_ipi_s = max(0.0, cross - self.futex_s)
+            self.notes["the same, the woken thread on the other CPU"] = cross
+        # a round trip has two wake-ups; a uniform draw from 0 to the jitter
+        # has an interquartile range of half of it
+        rounds = P.pipe_wakeups(plan.pick(2000, 800), pair)
+        q = statistics.quantiles(rounds, n=4)
+        self.wake_jitter_s = max(0.0, q[2] - q[0])
+        self.notes["pipe ping-pong round trip, 2 CPUs, interquartile range"] = q[2] - q[0]
+        self.thread_create_s = median([P.thread_create_cost(plan.pick(200, 80))
+                                       for _ in range(reps)])
+        self.notes["_thread.start_new_thread (thread_create)"] = self.thread_create_s
+        self.eevdf_slice_s = P.eevdf_base_slice_s()
+        self.notes["EEVDF base slice"] = (
+            self.eevdf_slice_s if self.eevdf_slice_s is not None
+            else "not readable here (debugfs); the kernel's default")
 
     def calibrate_kernel(self, plan):
         """The kernel's scheduler (EEVDF from Linux 6.6), its tick, the timer
@@ -318,11 +370,14 @@ class Machine:
         # wake-up latency against idle depth: a pipe wake-up after the CPUs
         # idled for 0.05 to 10 ms (the quiet data of 2026-11-25 showed none
         # of the growth a deeper idle state would give: the data decides)
-        curve = [(0.0, self.wake_hot_s)]
+        # the hot wake-up was measured on a CPU that had idled for about as
+        # long as the wake-up took (half a round trip): that is its depth,
+        # kept below the first measured point
+        curve = [(min(self.wake_hot_s, 0.025 * MS), self.wake_hot_s)]
         for idle in (0.05 * MS, 0.5 * MS, 2 * MS, 10 * MS):
             key = "pipe wake-up after %g ms idle" % (idle / MS)
             if key not in self.notes:
-                self.notes[key] = P.wake_after_idle(idle)
+                self.notes[key] = P.wake_after_idle(idle, cpus=P.cpu_pair() or (None, None))
             curve.append((idle, max(0.0, self.notes[key])))
         self.wake_curve = curve
 
@@ -685,10 +740,12 @@ def exp_locks(plan, machine, sim):
     alone = min(P.lock_self_cost() for _ in range(3)) / 2
     pipe_n = rounds // 4
     self_s = min(P.pipe_self_cost() for _ in range(3))
-    rts, rates = [], []
+    rts, rates, places = [], [], []
     for _ in range(reps):
-        rts.append(P.pipe_pingpong(pipe_n))
+        rts.append(P.pipe_pingpong(pipe_n, cpus=P.cpu_pair()))
         rates.append(2 * rounds / P.lock_pingpong(rounds))
+        # where the kernel put the woken thread, in a run of its own
+        places.append(P.lock_placement(rounds // 4))
     rt = median(rts)
     py_s = self_s / 2
     hot = machine.hot()
@@ -698,6 +755,31 @@ def exp_locks(plan, machine, sim):
                      "pipe ping-pong round trip, beside each lock run": rt,
                      "hot wake-up from it": hot.wakeup_s,
                      "acquire or release, contended (one syscall)": py_s}
+    pair = P.cpu_pair()
+    if plan.full and pair:
+        # the race for a released Lock, on one CPU and across two (context
+        # for the queue and lock rows: docs/model.md, "Waking another, idle core")
+        r.calibration["releaser took a released Lock back before the woken thread, both on "
+                      "one CPU / on two (share)"] = "%.2f / %.2f" % (
+            P.lock_retake(1000, (pair[0], pair[0])), P.lock_retake(1000, pair))
+    if all(places):
+        r.calibration["hand-offs where the woken thread ran on its waker's CPU (share, "
+                      "each run)"] = ", ".join("%.2f" % x[0] for x in places)
+        r.notes.append(
+            "Where the woken thread runs decides a hand-off's cost here. Measured with the "
+            "threads pinned (calibration): a Lock release that wakes a thread on its own "
+            "CPU costs the releaser %s; on the other, idle CPU %s (the inter-processor "
+            "interrupt is a VM exit on this VM), and that thread then runs a wake-up "
+            "later (%s). Unpinned, the kernel put the woken thread on its waker's CPU in "
+            "%s of the hand-offs of each run (read with sched_getcpu): the pair then "
+            "hands off by context switches (a few microseconds), otherwise by cross-CPU "
+            "wake-ups (tens). Other processes decide it as much as the program: a busy "
+            "second CPU is not idle, and the woken thread queues behind its waker; "
+            "this is why the real rate moved from 235k/s to 33k/s between two quiet "
+            "runs (2026-12-06). The model puts a woken thread on an idle core when "
+            "there is one (the cross-CPU case) and charges both costs."
+            % (fmt(machine.futex_s, "s"), fmt(machine.futex_s + machine.wake_ipi_s, "s"),
+               fmt(hot.wakeup_s, "s"), ", ".join("%.0f%%" % (100 * x[0]) for x in places)))
     meas = {"rate": median(rates)}
     pred = None
     machine = hot
@@ -773,6 +855,11 @@ def exp_pingpong_cpu(plan, machine, sim):
         k = "%g" % (iv / MS)
         meas[k] = median([2 * rounds / P.lock_pingpong_beside_cpu(rounds, iv)
                           for _ in range(reps)])
+        place = P.lock_placement(rounds, True, iv)
+        if place and place[1] is not None:
+            r.calibration["interval %g ms: hand-offs on the waker's CPU, spinner's samples "
+                          "on the pair's CPU (shares)" % (iv / MS)] = \
+                "%.2f, %.2f" % place
         if sim.ok:
             setup = 100 * US
             cpu_s = 2 * rounds * 2 * iv + 1
@@ -782,7 +869,7 @@ def exp_pingpong_cpu(plan, machine, sim):
             pred[k] = 2 * rounds / (ns(ping, "finished_ns") - setup)
         r.row("interval %g ms: hand-offs per second" % (iv / MS), meas[k],
               pred and pred[k], "/s")
-    r.calibration = {"acquire or release, contended (one syscall)": py_s}
+    r.calibration["acquire or release, contended (one syscall)"] = py_s
     # No direction is checked here: on a quiet machine (2026-12-04) real
     # CPython 3.11 itself fell below the "rate > 4 per interval" this check
     # claimed, so the claim was wrong, not the model. The rows stay for the

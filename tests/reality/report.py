@@ -94,16 +94,25 @@ def _header(meta):
         "Machine model in every generated scenario: %d cores, policy %s (the kernel's: %s), "
         "scheduler tick %s (CONFIG_HZ, or the timer interrupts of a busy CPU), context "
         "switch %s (pipe ping-pong with both threads on one CPU). Wake-ups: a *hot* one, "
-        "%s, on a CPU that was busy microseconds ago (pipe ping-pong between two CPUs, "
-        "minus the write and read themselves), and against idle depth (`wakeup_idle`, a "
-        "pipe wake-up after both CPUs idled 0.05 to 10 ms: %s). Timers: the thread's own "
+        "%s, on a CPU that idled about as long (pipe ping-pong between two CPUs, the "
+        "threads pinned to one each, minus the write and read themselves), against idle "
+        "depth (`wakeup_idle`, a pipe wake-up of a thread on the other CPU after both "
+        "idled 0.05 to 10 ms: %s; medians, each written less half the jitter), plus a "
+        "seeded draw from 0 to `wakeup_jitter` %s (the interquartile range of single "
+        "round trips), and what a wake-up onto the other, "
+        "idle CPU costs the waker beyond the system call, `wake_ipi` %s (a Lock release "
+        "that wakes a thread pinned to the other CPU, against one pinned to its own). "
+        "Thread.start's creation, `python.thread_create` %s (`_thread.start_new_thread` "
+        "of an empty function, timed by its caller); the EEVDF base slice: %s. "
+        "Timers: the thread's own "
         "timer slack, %s (`/proc/self/timerslack_ns`), plus what a timer of its length "
         "costs beyond the slack, half the jitter and the wake-up at its idle depth "
         "(`timer_late`, from `time.sleep(d)` for d = 0, 50 us, 200 us, 1 ms and 5 ms: %s), "
         "plus "
         "a seeded draw from 0 to `timer_jitter` %s (twice the interquartile range of the "
         "1 ms overshoots, which is what a uniform draw from 0 to the jitter has). glibc's "
-        "condition variable: `futex` %s (one system call, half a pipe write+read) and "
+        "condition variable: `futex` %s (a Lock release that wakes a thread blocked on "
+        "it, both pinned to one CPU, minus a release that wakes nobody) and "
         "`requester_first` %.2f, the chance that a thread asking for a GIL drop reaches the "
         "GIL's mutex before the holder, measured with real threads: with three CPU-bound "
         "threads, the share of GIL switches that go back to the thread before the last one "
@@ -115,6 +124,11 @@ def _header(meta):
            fmt(m.wake_hot_s, "s"),
            ", ".join("%s idle: %s" % (fmt(d, "s"), fmt(lat, "s"))
                      for d, lat in getattr(m, "wake_curve", [])) or "none",
+           fmt(getattr(m, "wake_jitter_s", 0.0), "s"), fmt(getattr(m, "wake_ipi_s", 0.0), "s"),
+           fmt(getattr(m, "thread_create_s", None), "s"),
+           fmt(m.eevdf_slice_s, "s") if getattr(m, "eevdf_slice_s", None)
+           else "not readable here (debugfs), so the kernel's default, 0.75 ms x (1 + "
+                "log2(cores))",
            fmt(getattr(m, "slack_s", 0.0), "s"),
            ", ".join("%s: %s" % (fmt(d, "s"), fmt(lat, "s"))
                      for d, lat in getattr(m, "timer_curve", [])) or "none",

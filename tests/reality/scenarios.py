@@ -38,6 +38,13 @@ def timer_jitter_s(machine):
     return getattr(machine, "timer_jitter_s", 0.0)
 
 
+def wake_base_s(machine, measured_s):
+    """The fixed part of a wake-up whose measured median is measured_s: the
+    model adds a draw from 0 to wakeup_jitter to it, half the jitter on
+    average, as the timers' calibration does with timer_jitter."""
+    return max(0.0, measured_s - getattr(machine, "wake_jitter_s", 0.0) / 2)
+
+
 def base(name, description, machine, interval_s, threads, **extra):
     """A scenario on the calibrated machine (see reality.py: Machine)."""
     sc = {
@@ -52,7 +59,8 @@ def base(name, description, machine, interval_s, threads, **extra):
             # A wake-up costs the hot latency; a timer (sleep, the GIL's timed
             # wait) also ends late by the rest of the cold figure: the kernel's
             # timer slack and the hrtimer's own delay.
-            "wakeup_latency": dur(min(machine.wake_hot_s, machine.wakeup_s)),
+            "wakeup_latency": dur(wake_base_s(machine, min(machine.wake_hot_s,
+                                                           machine.wakeup_s))),
             "timer_slack": dur(timer_slack_s(machine)),
             "timer_jitter": dur(timer_jitter_s(machine)),
             # glibc's condvar: one futex call to fall asleep; who reaches the
@@ -66,11 +74,23 @@ def base(name, description, machine, interval_s, threads, **extra):
         "python": {"gil": "cpython3", "switch_interval": dur(interval_s)},
         "threads": threads,
     }
+    # measured by the calibration (reality.py, calibrate_machinery): what
+    # waking another, idle CPU costs the waker, the spread of wake-ups, the
+    # creation of an OS thread, the kernel's base slice when readable
+    if getattr(machine, "wake_ipi_s", 0):
+        sc["machine"]["wake_ipi"] = dur(machine.wake_ipi_s)
+    if getattr(machine, "wake_jitter_s", 0):
+        sc["machine"]["wakeup_jitter"] = dur(machine.wake_jitter_s)
+    if getattr(machine, "eevdf_slice_s", None):
+        sc["machine"]["eevdf_slice"] = dur(machine.eevdf_slice_s)
+    if getattr(machine, "thread_create_s", None):
+        sc["python"]["thread_create"] = dur(machine.thread_create_s)
     curve = getattr(machine, "wake_curve", None)
     if curve:
         # wake-up latency against idle depth, and a timer's lateness beyond
         # its slack against its length (both calibrated, reality.py)
-        sc["machine"]["wakeup_idle"] = [[dur(d), dur(lat)] for d, lat in curve]
+        sc["machine"]["wakeup_idle"] = [[dur(d), dur(wake_base_s(machine, lat))]
+                                        for d, lat in curve]
     tcurve = getattr(machine, "timer_curve", None)
     if tcurve:
         sc["machine"]["timer_late"] = [[dur(d), dur(lat)] for d, lat in tcurve]

@@ -9,8 +9,16 @@ Experiments:
   spin      ns per turn of `while n: n -= 1`, best of 5
   battle    two CPU-bound threads vs one thread doing both; pairs taken back
             to back (the vCPUs change speed from one second to the next);
-            the ratio of each pair, and the process's voluntary context
-            switches during the threaded run (the futile wake-ups)
+            the ratio of each pair, the process's voluntary context switches
+            during the threaded run (getrusage: every thread's, the main
+            thread's join included) and, per worker thread, from its own
+            /proc/thread-self files: voluntary and involuntary switches, CPU
+            time and run-queue wait (schedstat), the CPU it started and ended
+            on; and the serial run's CPU time
+  pinned    the same pairs with the two threads pinned each to its own CPU
+            (two CPUs: the battle proper) and both to one CPU (the same
+            per-thread figures), to tell the two ways the kernel may place
+            them apart; pin2 and pin1 run one of the two
   convoy    one thread sleeping 1 ms REPEATS x 20 times beside one CPU-bound
             thread: the extra delay per sleep over the same sleeps alone
   subinterp two threads, each running the spin loop in its own
@@ -22,6 +30,7 @@ Experiments:
   pickle    pickle.dumps and pickle.loads of a list of ints, ns a byte
 """
 import json
+import os
 import resource
 import sys
 import threading
@@ -64,27 +73,115 @@ def nvcsw():
     return resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
 
 
+def me():
+    """The calling thread's own scheduler figures (Linux), or {}: voluntary
+    and involuntary switches (/proc/thread-self/status), the CPU it is on
+    (field 39 of stat), CPU time and run-queue wait in ns (schedstat)."""
+    d = {}
+    try:
+        with open("/proc/thread-self/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k == "voluntary_ctxt_switches":
+                    d["vol"] = int(v)
+                elif k == "nonvoluntary_ctxt_switches":
+                    d["invol"] = int(v)
+        with open("/proc/thread-self/stat") as f:
+            st = f.read()
+        d["cpu"] = int(st[st.rindex(")") + 2:].split()[36])
+        with open("/proc/thread-self/schedstat") as f:
+            run, wait = f.read().split()[:2]
+        d["run_ns"], d["wait_ns"] = int(run), int(wait)
+    except (IOError, OSError, ValueError, IndexError):
+        return {}
+    return d
+
+
+def delta(a, b):
+    """What one thread did between two me() readings."""
+    if not a or not b:
+        return {}
+    out = dict((k, b[k] - a[k]) for k in ("vol", "invol", "run_ns", "wait_ns"))
+    out["cpu_start"], out["cpu_end"] = a["cpu"], b["cpu"]
+    return out
+
+
+def pin(cpu):
+    """Pins the calling thread to one CPU (sched_setaffinity on thread 0 =
+    the caller); False where that cannot be done."""
+    if hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, set([cpu]))
+            return True
+        except OSError:
+            return False
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        mask = ctypes.c_ulong(1 << cpu)
+        return libc.sched_setaffinity(0, ctypes.sizeof(mask), ctypes.byref(mask)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def exp_spin(reps):
     n = 300000
     return {"spin_ns": best(lambda: spin(n)) / n * 1e9}
 
 
-def exp_battle(reps):
+def battle_pairs(reps, cpus, key):
+    """reps pairs: serial, then the two threads (cpus: the CPU each pins
+    itself to, or None)."""
     n = 1000000
-    serial, two, ratios, cs = [], [], [], []
+    serial, serial_cpu, two, ratios, cs, threads = [], [], [], [], [], []
     for _ in range(reps):
+        a = me()
         t = perf()
         spin(n)
         spin(n)
         s = perf() - t
+        b = me()
         c0 = nvcsw()
-        p = gated([lambda: spin(n), lambda: spin(n)])
+        got = [None, None]
+        def body(k):
+            def run():
+                x = me()
+                spin(n)
+                got[k] = delta(x, me())
+            return run
+        def pinned(k):
+            def run():
+                pin(cpus[k])
+                return body(k)()
+            return run
+        p = gated([pinned(k) if cpus else body(k) for k in (0, 1)])
         cs.append(nvcsw() - c0)
         serial.append(s)
+        serial_cpu.append((b["run_ns"] - a["run_ns"]) * 1e-9 if a and b else None)
         two.append(p)
         ratios.append(p / s)
-    return {"battle_turns": n, "battle_serial_s": serial, "battle_two_s": two,
-            "battle_ratio": ratios, "battle_vcsw": cs}
+        threads.append(got)
+    return {key + "_turns": n, key + "_serial_s": serial, key + "_serial_cpu_s": serial_cpu,
+            key + "_two_s": two, key + "_ratio": ratios, key + "_vcsw": cs,
+            key + "_threads": threads}
+
+
+def exp_battle(reps):
+    return battle_pairs(reps, None, "battle")
+
+
+def exp_pin2(reps):
+    return battle_pairs(reps, (0, 1), "pin2")
+
+
+def exp_pin1(reps):
+    return battle_pairs(reps, (0, 0), "pin1")
+
+
+def exp_pinned(reps):
+    out = exp_pin2(reps)
+    out.update(exp_pin1(reps))
+    return out
 
 
 def exp_convoy(reps):

@@ -11,14 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "uitest.h"
 #include "view.h"
 
 #define W 1280
 #define H 720
 
-static gv_view_t V;
-static SDL_Surface *S;
-static SDL_Renderer *R;
 static char dir[64];
 
 /* ~20 s to reach the default budget here: every op is a hand-off. */
@@ -35,26 +33,18 @@ static const char *BOMB = "{\"until\":\"1000s\",\"max_events\":1000000000000,\"q
 
 static void setup(void)
 {
-    SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
-    ck_assert_int_eq(SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS), 0);
-    gv_view_init(&V);
+    ui_open(W, H);
     V.background = true; /* as in the window */
-    S = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
-    R = SDL_CreateSoftwareRenderer(S);
-    ck_assert_ptr_nonnull(R);
     snprintf(dir, sizeof dir, "/tmp/gilsim-bg-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
 static void teardown(void)
 {
-    gv_view_destroy(&V);
-    SDL_DestroyRenderer(R);
-    SDL_FreeSurface(S);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);
-    SDL_Quit();
+    ui_close();
 }
 
 static const char *file(const char *name, const char *text)
@@ -68,25 +58,6 @@ static const char *file(const char *name, const char *text)
     fputs(text, f);
     fclose(f);
     return p;
-}
-
-static void key(SDL_Keycode k)
-{
-    SDL_Event e;
-    memset(&e, 0, sizeof e);
-    e.type = SDL_KEYDOWN;
-    e.key.state = SDL_PRESSED;
-    e.key.keysym.sym = k;
-    ck_assert_int_eq(SDL_PushEvent(&e), 1);
-    SDL_Event got;
-    while (SDL_PollEvent(&got))
-        gv_view_event(&V, &got);
-}
-
-static void draw(void)
-{
-    ck_assert_msg(gv_view_draw(&V, R, W, H) == 0, "draw failed: %s", V.font_err);
-    SDL_RenderPresent(R);
 }
 
 /* Ticks (as the window loop does) until the load is done or max_s passed. */
@@ -122,7 +93,7 @@ START_TEST(test_bg_quick_load_is_committed_before_it_returns)
     ck_assert(!gv_bg_busy(&V));
     ck_assert_str_eq(V.banner, "");
     /* a knob: the same, and the callers' notice */
-    key(SDLK_k);
+    ui_key(SDLK_k, 0);
     ck_assert(!gv_bg_busy(&V));
     ck_assert_int_eq(V.knobs.cores, 3);
     ck_assert_ptr_nonnull(strstr(V.banner, "cores"));
@@ -144,22 +115,22 @@ START_TEST(test_bg_long_run_shows_progress_and_esc_keeps_the_picture)
     ck_assert_ptr_nonnull(strstr(V.banner, "Esc cancels"));
     /* the window answers meanwhile: it draws the old picture and zooms */
     ck_assert_ptr_eq(V.run[0].trace, before);
-    draw();
+    ui_draw(W, H);
     if (getenv("GILSIM_BG_PNG")) { /* to look at the progress line */
         char err[256];
         gv_save_png(S, getenv("GILSIM_BG_PNG"), err, sizeof err);
     }
     int64_t span = V.t1 - V.t0;
-    key(SDLK_PLUS);
+    ui_key(SDLK_PLUS, 0);
     ck_assert_int_lt(V.t1 - V.t0, span);
-    key(SDLK_ESCAPE);
+    ui_key(SDLK_ESCAPE, 0);
     ck_assert(tick_until_idle(20));
     ck_assert_ptr_eq(V.run[0].trace, before);
     ck_assert_int_eq(V.end_ns, end);
     ck_assert_ptr_null(V.path); /* R reloads what is shown */
     ck_assert_msg(strstr(V.banner, "cancelled") && strstr(V.banner, "picture shown stays"), "%s",
                   V.banner);
-    draw();
+    ui_draw(W, H);
 }
 END_TEST
 
@@ -173,9 +144,9 @@ START_TEST(test_bg_knobs_pressed_during_a_run_add_up)
     ck_assert_int_eq(V.n_runs, 1);
     int cores = V.knobs.cores;
     /* three presses, each superseding the run under way (or after it) */
-    key(SDLK_k);
-    key(SDLK_k);
-    key(SDLK_k);
+    ui_key(SDLK_k, 0);
+    ui_key(SDLK_k, 0);
+    ui_key(SDLK_k, 0);
     ck_assert(tick_until_idle(120));
     ck_assert_int_eq(V.knobs.cores, cores + 3);
     ck_assert(V.knobs.set_cores);
@@ -187,7 +158,7 @@ END_TEST
 START_TEST(test_bg_esc_during_a_knob_run_puts_the_knob_back)
 {
     ck_assert_int_eq(gv_view_load(&V, file("long.json", LONG_RUN)), GV_PENDING);
-    key(SDLK_ESCAPE);
+    ui_key(SDLK_ESCAPE, 0);
     ck_assert(tick_until_idle(20));
     ck_assert_int_eq(V.n_runs, 0);
     ck_assert_ptr_nonnull(V.path); /* the first file: R loads it */
@@ -201,10 +172,10 @@ START_TEST(test_bg_esc_during_a_knob_run_puts_the_knob_back)
     int cores = V.knobs.cores;
     free(V.set[0]);
     V.n_set = 0;
-    key(SDLK_k);
+    ui_key(SDLK_k, 0);
     ck_assert(gv_bg_busy(&V));
     ck_assert_int_eq(V.knobs.cores, cores + 1); /* pending: the knob shows where it goes */
-    key(SDLK_ESCAPE);
+    ui_key(SDLK_ESCAPE, 0);
     ck_assert(tick_until_idle(20));
     ck_assert_int_eq(V.knobs.cores, cores);
     ck_assert(!V.knobs.set_cores);
@@ -230,7 +201,7 @@ START_TEST(test_bg_memory_bomb_ends_with_the_budget_message)
                   "%s", V.banner);
     ck_assert(!V.banner_error);
     ck_assert_uint_eq(V.banner_until_ms, 0);
-    draw();
+    ui_draw(W, H);
 }
 END_TEST
 
@@ -238,7 +209,7 @@ START_TEST(test_bg_quit_during_a_long_run_stops_it)
 {
     ck_assert_int_eq(gv_view_load(&V, file("long.json", LONG_RUN)), GV_PENDING);
     tick_until_simulating();
-    key(SDLK_q);
+    ui_key(SDLK_q, 0);
     ck_assert(V.quit);
     /* the run would go on for ~20 s more; cancelled, it stops at its next event */
     uint32_t t0 = SDL_GetTicks();

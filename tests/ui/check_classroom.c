@@ -11,67 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "uitest.h"
 #include "view.h"
 
 #define W 1600
 #define H 900
 
-static gv_view_t V;
-static SDL_Surface *S;
-static SDL_Renderer *R;
 
 static void setup(void)
 {
-    SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
-    ck_assert_int_eq(SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS), 0);
-    gv_view_init(&V);
-    S = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
-    ck_assert_ptr_nonnull(S);
-    R = SDL_CreateSoftwareRenderer(S);
-    ck_assert_ptr_nonnull(R);
+    ui_open(W, H);
 }
 
 static void teardown(void)
 {
-    gv_view_destroy(&V);
-    SDL_DestroyRenderer(R);
-    SDL_FreeSurface(S);
-    SDL_Quit();
-}
-
-static void draw_at(int w, int h)
-{
-    ck_assert_msg(gv_view_draw(&V, R, w, h) == 0, "draw failed: %s", V.font_err);
-    SDL_RenderPresent(R);
-}
-
-static uint32_t pixel(int x, int y)
-{
-    const uint32_t *row = (const uint32_t *)((const uint8_t *)S->pixels + (size_t)y * S->pitch);
-    return row[x] & 0xFFFFFFu;
-}
-
-static bool region_has(SDL_Rect r, uint32_t rgb)
-{
-    for (int y = r.y; y < r.y + r.h && y < H; y++)
-        for (int x = r.x; x < r.x + r.w && x < W; x++)
-            if (pixel(x, y) == rgb)
-                return true;
-    return false;
-}
-
-static void key(SDL_Keycode k, uint16_t mod)
-{
-    SDL_Event e;
-    memset(&e, 0, sizeof e);
-    e.type = SDL_KEYDOWN;
-    e.key.state = SDL_PRESSED;
-    e.key.keysym.sym = k;
-    e.key.keysym.mod = mod;
-    ck_assert_int_eq(SDL_PushEvent(&e), 1);
-    SDL_Event got;
-    while (SDL_PollEvent(&got))
-        gv_view_event(&V, &got);
+    ui_close();
 }
 
 static void load(const char *rel)
@@ -110,14 +64,14 @@ START_TEST(test_recording_opens_on_its_point_and_the_panel_has_the_drop_request)
     HAS(txt, "cpu is in a C call that keeps the GIL");
     ck_assert_ptr_null(strstr(txt, "not set"));
     free(txt);
-    draw_at(W, H);
+    ui_draw(W, H);
     /* its empty core lanes say they are not recorded (text in the lane) */
     const gs_trace_t *t = V.run[0].trace;
     int said = 0;
     for (int i = 0; i < V.lay.n_rows; i++) {
         const gv_row_t *row = &V.lay.rows[i];
         if (row->kind == GV_ROW_LANE && gs_trace_lane(t, row->lane)->kind == GS_LANE_CORE)
-            said += region_has((SDL_Rect){V.lay.lanes.x, row->y, V.lay.lanes.w, row->h}, GV_MUTED);
+            said += ui_region_has((SDL_Rect){V.lay.lanes.x, row->y, V.lay.lanes.w, row->h}, GV_MUTED);
     }
     ck_assert_int_eq(said, gs_trace_n_cores(t));
 }
@@ -187,7 +141,7 @@ static int hover_waits(const char *want)
             if (iv->state < GS_ST_WAIT_LOCK || iv->state > GS_ST_WAIT_JOIN)
                 continue;
             gv_view_set_range(&V, iv->start_ns, iv->end_ns);
-            draw_at(W, H);
+            ui_draw(W, H);
             char lines[GV_TIP_LINES][GV_TIP_WIDTH];
             int x = V.lay.lanes.x + V.lay.lanes.w / 2;
             int n = gv_tooltip_text(&V, x, lane_row_y(th), lines);
@@ -238,7 +192,7 @@ START_TEST(test_description_is_whole_at_large_text)
         snprintf(rel, sizeof rel, "scenarios/%s", de->d_name);
         load(rel);
         V.text_scale = 1.6;
-        draw_at(1280, 720);
+        ui_draw(1280, 720);
         const char *desc = gs_trace_description(V.run[0].trace);
         int pad = V.lay.px / 2;
         int need = gv_text_wrap(V.text, GV_REGULAR, GV_MUTED, 0, 0, 1280 - 2 * pad, desc, 100, 0);
@@ -268,7 +222,7 @@ START_TEST(test_notice_hides_neither_panel_nor_lanes)
         int w = big ? 1280 : W, h = big ? 720 : H;
         V.text_scale = big ? 1.6 : 1.0;
         V.banner[0] = '\0';
-        draw_at(w, h);
+        ui_draw(w, h);
         SDL_Rect keep[] = {V.lay.panel, V.lay.lanes, V.lay.labels, V.lay.axis,
                            V.lay.btn[GV_BTN_PLAY]};
         const char *what[] = {"panel", "lanes", "names", "axis", "play button"};
@@ -276,23 +230,23 @@ START_TEST(test_notice_hides_neither_panel_nor_lanes)
         ck_assert_ptr_nonnull(before);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
-                before[y * w + x] = pixel(x, y);
+                before[y * w + x] = ui_pixel(x, y);
         gv_view_notice(&V, false, "screenshot saved to /home/teacher/Pictures/gilsim-screens/"
                                   "gilsim-20261206-231500.png");
-        draw_at(w, h);
+        ui_draw(w, h);
         for (int k = 0; k < 5; k++)
             for (int y = keep[k].y; y < keep[k].y + keep[k].h; y++)
                 for (int x = keep[k].x; x < keep[k].x + keep[k].w && x < w; x++)
-                    ck_assert_msg(pixel(x, y) == before[y * w + x],
+                    ck_assert_msg(ui_pixel(x, y) == before[y * w + x],
                                   "%dx%d: the notice changed a pixel of the %s at (%d, %d)", w, h,
                                   what[k], x, y);
         free(before);
-        ck_assert(region_has(V.lay.footer, 0x009E73u)); /* the notice's frame */
+        ck_assert(ui_region_has(V.lay.footer, 0x009E73u)); /* the notice's frame */
         if (getenv("GILSIM_SHOT") && big)
             gv_save_png(S, "/tmp/gilsim-notice.png", (char[128]){0}, 128);
         gv_view_notice(&V, true, "an error");
-        draw_at(w, h);
-        ck_assert(region_has(V.lay.panel, GV_ERROR)); /* an error spans the window */
+        ui_draw(w, h);
+        ck_assert(ui_region_has(V.lay.panel, GV_ERROR)); /* an error spans the window */
     }
 }
 END_TEST
@@ -306,7 +260,7 @@ static int panel_labels(int w, int h, const char *const *heads, int n_heads, uns
 {
     static gv_text_mark_t marks[1024];
     int n = 0;
-    draw_at(w, h);
+    ui_draw(w, h);
     gv_text_record(V.text, marks, 1024, &n);
     gv_draw_panel(&V, R);
     gv_text_record(V.text, NULL, 0, NULL);
@@ -374,8 +328,8 @@ static bool panel_reaches(const char *name, const char *const *heads, int n_head
         ck_assert_msg(seen & (1u << k), "%s: '%s' never shown in the panel", name, heads[k]);
     if (frames > 0) {
         for (int i = 0; i < frames + 2; i++)
-            key(SDLK_PAGEUP, 0);
-        draw_at(1280, 720);
+            ui_key(SDLK_PAGEUP, 0);
+        ui_draw(1280, 720);
         ck_assert_int_eq(V.lay.panel_scroll, 0);
     }
     return frames > 0;
@@ -450,7 +404,7 @@ START_TEST(test_compare_keeps_both_runs_readable_at_large_text)
         gv_view_set_compare(&V, true);
         ck_assert_int_eq(V.n_runs, 2);
         V.text_scale = 1.6;
-        draw_at(1280, 720);
+        ui_draw(1280, 720);
         const gv_layout_t *l = &V.lay;
         int line = l->line, run_heads = 0, min_pitch = 1 << 20;
         for (int i = 0; i < l->n_rows; i++) {
@@ -475,8 +429,8 @@ START_TEST(test_compare_keeps_both_runs_readable_at_large_text)
             V.mouse_x = l->lanes.x + l->lanes.w / 2;
             V.mouse_y = l->lanes.y + l->lanes.h / 2;
             for (int i = 0; i < 20 && l->scroll + l->lanes.h < l->content_h; i++) {
-                key(SDLK_PAGEDOWN, 0);
-                draw_at(1280, 720);
+                ui_key(SDLK_PAGEDOWN, 0);
+                ui_draw(1280, 720);
             }
             ck_assert_int_eq(l->scroll + l->lanes.h, l->content_h);
             const gv_row_t *last = &l->rows[l->n_rows - 1];
@@ -484,7 +438,7 @@ START_TEST(test_compare_keeps_both_runs_readable_at_large_text)
             ck_assert_int_le(last->y + last->h, l->lanes.y + l->lanes.h);
             scrolls++;
             for (int i = 0; i < 20; i++)
-                key(SDLK_PAGEUP, 0);
+                ui_key(SDLK_PAGEUP, 0);
         }
         if (min_pitch < line) {
             int desc = l->title.h - gv_text_line(V.text, GV_TITLE);
@@ -492,7 +446,7 @@ START_TEST(test_compare_keeps_both_runs_readable_at_large_text)
                           "keeps %d px", de->d_name, min_pitch, desc);
             yielded++;
         }
-        const char *heads[] = {"At t = ", "Run A", "Run B", "Summary: A | B"};
+        const char *heads[] = {"At t = ", "Run A", "Run B", "Summary"};
         panel_reaches(de->d_name, heads, 4);
         n++;
     }
@@ -515,7 +469,7 @@ START_TEST(test_help_is_whole_at_large_text)
         int w = big ? 1280 : W, h = big ? 720 : H, n = 0;
         V.text_scale = big ? 1.6 : 1.0;
         V.help = true;
-        draw_at(w, h);
+        ui_draw(w, h);
         gv_text_record(V.text, marks, 1024, &n);
         gv_draw_help(&V, R);
         gv_text_record(V.text, NULL, 0, NULL);
@@ -554,15 +508,15 @@ START_TEST(test_thread_colour_legend_shows_thread_colours)
 {
     load("scenarios/03-convoy.json");
     ck_assert_int_eq(gs_trace_n_threads(V.run[0].trace), 2);
-    draw_at(W, H);
-    ck_assert(region_has(V.lay.footer, gs_state_color(GS_ST_C_NOGIL)));
-    key(SDLK_m, 0);
+    ui_draw(W, H);
+    ck_assert(ui_region_has(V.lay.footer, gs_state_color(GS_ST_C_NOGIL)));
+    ui_key(SDLK_m, 0);
     ck_assert(V.color_by_thread);
     V.banner[0] = '\0';
-    draw_at(W, H);
-    ck_assert(!region_has(V.lay.footer, gs_state_color(GS_ST_C_NOGIL)));
-    ck_assert(region_has(V.lay.footer, gv_thread_color(1)));
-    ck_assert(region_has(V.lay.footer, gs_state_color(GS_ST_WAIT_GIL))); /* waits keep theirs */
+    ui_draw(W, H);
+    ck_assert(!ui_region_has(V.lay.footer, gs_state_color(GS_ST_C_NOGIL)));
+    ck_assert(ui_region_has(V.lay.footer, gv_thread_color(1)));
+    ck_assert(ui_region_has(V.lay.footer, gs_state_color(GS_ST_WAIT_GIL))); /* waits keep theirs */
 }
 END_TEST
 
@@ -575,23 +529,23 @@ START_TEST(test_playhead_label_clear_of_tick_labels)
     int checked = 0;
     for (int k = 1; k < 60; k++) {
         gv_view_set_playhead(&V, V.end_ns * k / 60);
-        draw_at(W, H);
+        ui_draw(W, H);
         int px = (int)gv_t_to_x(&V, V.playhead), y = V.lay.axis.y + 3; /* above its text */
-        if (pixel(px, y) != GV_INK)
+        if (ui_pixel(px, y) != GV_INK)
             continue; /* past the end, or out of view */
         int a = px, b = px;
-        while (a > 0 && pixel(a - 1, y) == GV_INK)
+        while (a > 0 && ui_pixel(a - 1, y) == GV_INK)
             a--;
-        while (b + 1 < W && pixel(b + 1, y) == GV_INK)
+        while (b + 1 < W && ui_pixel(b + 1, y) == GV_INK)
             b++;
         int top = V.lay.axis.y + V.lay.px / 3 + 2, bottom = V.lay.axis.y + V.lay.line - 2;
         for (int yy = top; yy < bottom; yy++)
             for (int d = 1; d <= 4; d++) {
                 if (a - d >= V.lay.axis.x)
-                    ck_assert_msg(pixel(a - d, yy) == GV_BG, "playhead %lld: ink left of its label [%d, %d] at (%d, %d): %06x; axis %d",
-                                  (long long)V.playhead, a, b, a - d, yy, pixel(a - d, yy), V.lay.axis.x);
+                    ck_assert_msg(ui_pixel(a - d, yy) == GV_BG, "playhead %lld: ink left of its label [%d, %d] at (%d, %d): %06x; axis %d",
+                                  (long long)V.playhead, a, b, a - d, yy, ui_pixel(a - d, yy), V.lay.axis.x);
                 if (b + d < V.lay.panel.x)
-                    ck_assert_msg(pixel(b + d, yy) == GV_BG, "playhead %lld: ink right of its label",
+                    ck_assert_msg(ui_pixel(b + d, yy) == GV_BG, "playhead %lld: ink right of its label",
                                   (long long)V.playhead);
             }
         checked++;
@@ -620,8 +574,8 @@ static bool lanes_show_the_run(void)
     SDL_Rect L = V.lay.lanes;
     L.x += 4; /* the column at t = 0 */
     L.w -= 4;
-    return region_has(L, gs_state_color(GS_ST_PY)) || region_has(L, gs_state_color(GS_ST_WAIT_GIL)) ||
-           region_has(L, gs_state_color(GS_ST_C_GIL));
+    return ui_region_has(L, gs_state_color(GS_ST_PY)) || ui_region_has(L, gs_state_color(GS_ST_WAIT_GIL)) ||
+           ui_region_has(L, gs_state_color(GS_ST_C_GIL));
 }
 
 /* E: the seeded variant is loaded with the answer hidden (no lane, no figure,
@@ -631,7 +585,7 @@ static bool lanes_show_the_run(void)
 START_TEST(test_exercise_hides_asks_and_reveals)
 {
     load("scenarios/02-two-threads.json");
-    key(SDLK_e, 0);
+    ui_key(SDLK_e, 0);
     ck_assert_int_eq(V.exercise.state, GV_EX_ASK);
     ck_assert_int_eq((int)V.exercise.seed, 1);
     gs_exercise_t want;
@@ -641,32 +595,32 @@ START_TEST(test_exercise_hides_asks_and_reveals)
     ck_assert_str_eq(V.set[0], want.set[0]);
     ck_assert_str_eq(V.set[1], want.set[1]);
     ck_assert_str_eq(V.set[2], "seed=1");
-    draw_at(W, H);
+    ui_draw(W, H);
     ck_assert(!lanes_show_the_run());
     V.mouse_in = true; /* over a lane: no tooltip either */
     V.mouse_x = V.lay.lanes.x + V.lay.lanes.w / 2;
     V.mouse_y = V.lay.lanes.y + V.lay.lanes.h / 3;
-    draw_at(W, H);
-    ck_assert(!region_has((SDL_Rect){0, 0, W, H}, 0xFFFFF4u)); /* the tooltip's paper */
+    ui_draw(W, H);
+    ck_assert(!ui_region_has((SDL_Rect){0, 0, W, H}, 0xFFFFF4u)); /* the tooltip's paper */
     if (getenv("GILSIM_SHOT"))
         gv_save_png(S, "/tmp/gilsim-exercise-ask.png", (char[128]){0}, 128);
     text_in("e"); /* a window sends the E key as text too: not a prediction */
     ck_assert_str_eq(V.exercise.guess, "");
-    key(SDLK_PERIOD, 0); /* a step would show the run: held back */
-    key(SDLK_END, 0);
+    ui_key(SDLK_PERIOD, 0); /* a step would show the run: held back */
+    ui_key(SDLK_END, 0);
     ck_assert_int_eq(V.playhead, 0);
     ck_assert_int_eq(V.exercise.state, GV_EX_ASK);
     text_in("so");
-    key(SDLK_RETURN, 0);
+    ui_key(SDLK_RETURN, 0);
     ck_assert_int_eq(V.exercise.state, GV_EX_ASK); /* not a figure: asked again */
     ck_assert(V.exercise.bad_guess);
     for (int i = 0; i < 2; i++)
-        key(SDLK_BACKSPACE, 0);
+        ui_key(SDLK_BACKSPACE, 0);
     const char *guess = want.figure == GS_EX_SPEEDUP ? "1.5x" : "5 ms";
     text_in(guess);
     ck_assert_str_eq(V.exercise.guess, guess);
     ck_assert(!V.color_by_thread); /* the 'm' of "ms" was typed, not M */
-    key(SDLK_RETURN, 0);
+    ui_key(SDLK_RETURN, 0);
     ck_assert_int_eq(V.exercise.state, GV_EX_REVEAL);
     int64_t at;
     int th;
@@ -678,14 +632,14 @@ START_TEST(test_exercise_hides_asks_and_reveals)
     ck_assert_int_eq(V.playhead, at);
     if (th >= 0)
         ck_assert_int_eq(V.selected, th);
-    draw_at(W, H);
+    ui_draw(W, H);
     ck_assert(lanes_show_the_run());
     if (getenv("GILSIM_SHOT"))
         gv_save_png(S, "/tmp/gilsim-exercise-reveal.png", (char[128]){0}, 128);
-    key(SDLK_e, 0);
+    ui_key(SDLK_e, 0);
     ck_assert_int_eq(V.exercise.state, GV_EX_ASK);
     ck_assert_int_eq((int)V.exercise.seed, 2);
-    key(SDLK_ESCAPE, 0); /* stop: the run is shown */
+    ui_key(SDLK_ESCAPE, 0); /* stop: the run is shown */
     ck_assert_int_eq(V.exercise.state, GV_EX_OFF);
     ck_assert_int_ne(V.future, GV_FUTURE_HIDE);
 }
@@ -765,7 +719,7 @@ START_TEST(test_every_lesson_keeps_its_buttons_at_large_text)
             gv_view_set_compare(&V, cmp == 1);
             V.text_scale = 1.6;
             memset(V.lay.btn, 0, sizeof V.lay.btn);
-            draw_at(1280, 720);
+            ui_draw(1280, 720);
             for (int b = 0; b < GV_N_BUTTONS; b++) {
                 if (b == GV_BTN_PLAY)
                     continue;

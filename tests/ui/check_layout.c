@@ -11,37 +11,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "uitest.h"
 #include "view.h"
 
 #define W 1600
 #define H 900
 
-static gv_view_t V;
-static SDL_Surface *S;
-static SDL_Renderer *R;
 
 static void setup(void)
 {
-    SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
-    ck_assert_int_eq(SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS), 0);
-    gv_view_init(&V);
-    S = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
-    R = SDL_CreateSoftwareRenderer(S);
-    ck_assert_ptr_nonnull(R);
+    ui_open(W, H);
 }
 
 static void teardown(void)
 {
-    gv_view_destroy(&V);
-    SDL_DestroyRenderer(R);
-    SDL_FreeSurface(S);
-    SDL_Quit();
+    ui_close();
 }
 
 typedef struct ref_row {
     gv_row_kind_t kind;
     int run, lane;
-    char text[96];
+    char text[128];
 } ref_row_t;
 
 /* The rows as the layout made them before issue 18: for every process, a
@@ -60,7 +50,7 @@ static int ref_rows(const gv_view_t *v, ref_row_t *out, int max)
     for (int r = 0; r < v->n_runs; r++) {
         const gs_trace_t *t = v->run[r].trace;
         if (v->n_runs > 1)
-            ADD(GV_ROW_HEADER, r, -1, "%c: %.90s", 'A' + r, v->run[r].label);
+            ADD(GV_ROW_HEADER, r, -1, "%c: %.120s", 'A' + r, v->run[r].label);
         for (int p = 0; p < gs_trace_n_processes(t); p++) {
             if (gs_trace_n_processes(t) > 1 || v->n_runs == 1) /* "A: ..." heads a lone one */
                 ADD(GV_ROW_HEADER, r, -1, "process %s", gs_trace_process_name(t, p));

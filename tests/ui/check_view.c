@@ -10,68 +10,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "uitest.h"
 #include "view.h"
 
 #define W 1600
 #define H 900
 
-static gv_view_t V;
-static SDL_Surface *S;
-static SDL_Renderer *R;
 static char tmp_path[256];
 
 static void setup(void)
 {
-    SDL_SetHint(SDL_HINT_VIDEODRIVER, "dummy");
-    ck_assert_int_eq(SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS), 0);
-    gv_view_init(&V);
-    S = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
-    ck_assert_ptr_nonnull(S);
-    R = SDL_CreateSoftwareRenderer(S);
-    ck_assert_ptr_nonnull(R);
+    ui_open(W, H);
     tmp_path[0] = 0;
 }
 
 static void teardown(void)
 {
-    gv_view_destroy(&V);
-    SDL_DestroyRenderer(R);
-    SDL_FreeSurface(S);
     if (tmp_path[0])
         remove(tmp_path);
-    SDL_Quit();
-}
-
-static void draw(void)
-{
-    ck_assert_msg(gv_view_draw(&V, R, W, H) == 0, "draw failed: %s", V.font_err);
-    SDL_RenderPresent(R);
-}
-
-static uint32_t pixel(int x, int y)
-{
-    const uint32_t *row = (const uint32_t *)((const uint8_t *)S->pixels + (size_t)y * S->pitch);
-    return row[x] & 0xFFFFFFu;
-}
-
-/* Pushes e through SDL's event queue and hands what comes out to the view. */
-static void send(SDL_Event e)
-{
-    ck_assert_int_eq(SDL_PushEvent(&e), 1);
-    SDL_Event got;
-    while (SDL_PollEvent(&got))
-        gv_view_event(&V, &got);
-}
-
-static void key(SDL_Keycode k, uint16_t mod)
-{
-    SDL_Event e;
-    memset(&e, 0, sizeof e);
-    e.type = SDL_KEYDOWN;
-    e.key.state = SDL_PRESSED;
-    e.key.keysym.sym = k;
-    e.key.keysym.mod = mod;
-    send(e);
+    ui_close();
 }
 
 static void write_file(const char *text)
@@ -141,7 +98,7 @@ static int check_lane_colours(int *n_states)
                 continue;
             else if (tb > V.playhead && ta <= V.playhead)
                 continue;
-            uint32_t got = pixel(V.lay.lanes.x + x, y);
+            uint32_t got = ui_pixel(V.lay.lanes.x + x, y);
             ck_assert_msg(got == want, "lane %s at %lld ns: pixel %06x, state %s is %06x",
                           lane->name, (long long)ta, got, gs_state_key((gs_state_t)a->state), want);
             seen[a->state] = true;
@@ -154,22 +111,13 @@ static int check_lane_colours(int *n_states)
     return checked;
 }
 
-static bool region_has(SDL_Rect r, uint32_t rgb)
-{
-    for (int y = r.y; y < r.y + r.h && y < H; y++)
-        for (int x = r.x; x < r.x + r.w && x < W; x++)
-            if (pixel(x, y) == rgb)
-                return true;
-    return false;
-}
-
 /* ---- core ------------------------------------------------------------------ */
 
 START_TEST(test_lane_colour_is_the_state_in_the_trace)
 {
     load_default();
     gv_view_set_range(&V, 0, 30000000);
-    draw();
+    ui_draw(W, H);
     int n_states;
     int checked = check_lane_colours(&n_states);
     ck_assert_int_gt(checked, 200);
@@ -180,38 +128,38 @@ END_TEST
 START_TEST(test_legend_shows_every_state_colour_and_axis_is_drawn)
 {
     load_default();
-    draw();
+    ui_draw(W, H);
     for (int s = 0; s < GS_ST_COUNT; s++)
         if (s != GS_ST_DONE)
-            ck_assert_msg(region_has(V.lay.footer, gs_state_color((gs_state_t)s)),
+            ck_assert_msg(ui_region_has(V.lay.footer, gs_state_color((gs_state_t)s)),
                           "legend lacks the colour of %s", gs_state_key((gs_state_t)s));
     /* the axis baseline: ink across the whole width of the lanes */
     int y = V.lay.axis.y;
     for (int x = V.lay.axis.x; x < V.lay.axis.x + V.lay.axis.w; x += 7)
-        ck_assert_uint_eq(pixel(x, y), GV_INK);
+        ck_assert_uint_eq(ui_pixel(x, y), GV_INK);
     /* tick labels: some dark text pixels under the baseline */
     SDL_Rect under = {V.lay.axis.x, y + 4, V.lay.axis.w, V.lay.line};
-    ck_assert(region_has(under, GV_INK));
+    ck_assert(ui_region_has(under, GV_INK));
 }
 END_TEST
 
 START_TEST(test_wheel_zooms_around_the_cursor)
 {
     load_default();
-    draw();
+    ui_draw(W, H);
     int x = V.lay.lanes.x + V.lay.lanes.w / 3;
     SDL_Event m;
     memset(&m, 0, sizeof m);
     m.type = SDL_MOUSEMOTION;
     m.motion.x = x;
     m.motion.y = V.lay.lanes.y + 10;
-    send(m);
+    ui_send(m);
     int64_t before = gv_x_to_t(&V, x), span = V.t1 - V.t0;
     SDL_Event w;
     memset(&w, 0, sizeof w);
     w.type = SDL_MOUSEWHEEL;
     w.wheel.y = 3;
-    send(w);
+    ui_send(w);
     ck_assert_int_lt(V.t1 - V.t0, span * 6 / 10);
     int64_t after = gv_x_to_t(&V, x);
     ck_assert_int_le(llabs(after - before), (V.t1 - V.t0) / V.lay.lanes.w * 2 + 1);
@@ -222,7 +170,7 @@ START_TEST(test_drag_and_arrows_pan)
 {
     load_default();
     gv_view_set_range(&V, 20000000, 40000000);
-    draw();
+    ui_draw(W, H);
     int64_t t0 = V.t0, span = V.t1 - V.t0;
     SDL_Event e;
     memset(&e, 0, sizeof e);
@@ -230,22 +178,22 @@ START_TEST(test_drag_and_arrows_pan)
     e.button.button = SDL_BUTTON_LEFT;
     e.button.x = V.lay.lanes.x + 400;
     e.button.y = V.lay.lanes.y + 20;
-    send(e);
+    ui_send(e);
     e.type = SDL_MOUSEMOTION;
     e.motion.x = V.lay.lanes.x + 200;
     e.motion.y = V.lay.lanes.y + 20;
-    send(e);
+    ui_send(e);
     e.type = SDL_MOUSEBUTTONUP;
     e.button.x = V.lay.lanes.x + 200;
-    send(e);
+    ui_send(e);
     /* dragging 200 px left shows later times by 200 px worth */
     int64_t want = t0 + span * 200 / V.lay.lanes.w;
     ck_assert_int_le(llabs(V.t0 - want), span / V.lay.lanes.w + 1);
     ck_assert_int_eq(V.t1 - V.t0, span);
     int64_t t1 = V.t0;
-    key(SDLK_LEFT, 0);
+    ui_key(SDLK_LEFT, 0);
     ck_assert_int_lt(V.t0, t1);
-    key(SDLK_RIGHT, 0);
+    ui_key(SDLK_RIGHT, 0);
     ck_assert_int_eq(V.t0, t1);
 }
 END_TEST
@@ -253,7 +201,7 @@ END_TEST
 START_TEST(test_shift_drag_zooms_to_the_selection)
 {
     load_default();
-    draw();
+    ui_draw(W, H);
     int xa = V.lay.lanes.x + 100, xb = V.lay.lanes.x + 300;
     int64_t ta = gv_x_to_t(&V, xa), tb = gv_x_to_t(&V, xb);
     SDL_SetModState(KMOD_LSHIFT);
@@ -263,10 +211,10 @@ START_TEST(test_shift_drag_zooms_to_the_selection)
     e.button.button = SDL_BUTTON_LEFT;
     e.button.x = xa;
     e.button.y = V.lay.lanes.y + 20;
-    send(e);
+    ui_send(e);
     e.type = SDL_MOUSEBUTTONUP;
     e.button.x = xb;
-    send(e);
+    ui_send(e);
     SDL_SetModState(KMOD_NONE);
     ck_assert_int_eq(V.t0, ta);
     ck_assert_int_eq(V.t1, tb);
@@ -291,8 +239,8 @@ static bool is_event_time(const gs_trace_t *t, int64_t at)
 START_TEST(test_step_keys_land_on_events_in_order)
 {
     load_default();
-    draw();
-    key(SDLK_HOME, 0);
+    ui_draw(W, H);
+    ui_key(SDLK_HOME, 0);
     ck_assert_int_eq(V.playhead, 0);
     /* one event per press, in engine order: the events of one instant one
      * by one (the playhead stays), each named in the panel; back the same way */
@@ -301,7 +249,7 @@ START_TEST(test_step_keys_land_on_events_in_order)
     int same_instant = 0;
     for (int i = 0; i < 60; i++) {
         int64_t before = V.playhead;
-        key(SDLK_PERIOD, 0);
+        ui_key(SDLK_PERIOD, 0);
         ck_assert_int_ge(V.playhead, before);
         same_instant += i > 0 && V.playhead == before;
         ck_assert_msg(is_event_time(V.run[0].trace, V.playhead), "%lld is no event",
@@ -313,13 +261,13 @@ START_TEST(test_step_keys_land_on_events_in_order)
     }
     ck_assert_int_gt(same_instant, 5); /* the convoy's hand-offs: several events at once */
     for (int i = 58; i >= 0; i--) {
-        key(SDLK_COMMA, 0);
+        ui_key(SDLK_COMMA, 0);
         ck_assert_int_eq(V.playhead, seen[i]);
         char now[400];
         ck_assert(gv_step_text(&V, now, sizeof now));
         ck_assert_str_eq(now, said[i]);
     }
-    key(SDLK_END, 0);
+    ui_key(SDLK_END, 0);
     ck_assert_int_eq(V.playhead, V.end_ns);
 }
 END_TEST
@@ -328,29 +276,29 @@ START_TEST(test_reload_of_broken_file_keeps_picture_and_shows_banner)
 {
     write_file(gs_scenario_default_json());
     ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
-    draw();
+    ui_draw(W, H);
     const gs_trace_t *before = V.run[0].trace;
     SDL_Rect L = V.lay.lanes;
     uint32_t *copy = malloc((size_t)L.w * L.h * 4);
     for (int y = 0; y < L.h; y++)
         for (int x = 0; x < L.w; x++)
-            copy[(size_t)y * L.w + x] = pixel(L.x + x, L.y + y);
+            copy[(size_t)y * L.w + x] = ui_pixel(L.x + x, L.y + y);
     write_file("{\n  \"name\": \"broken\",\n  \"threads\": [ { \"name\": \"a\" \n");
-    key(SDLK_r, 0);
+    ui_key(SDLK_r, 0);
     ck_assert(V.banner_error);
     ck_assert_msg(strstr(V.banner, tmp_path) != NULL, "banner names no file: %s", V.banner);
     ck_assert_ptr_eq(V.run[0].trace, before);
     /* the lanes below the banner are the same pixels as before */
-    draw();
-    ck_assert(region_has(V.lay.lanes, GV_ERROR)); /* the banner's frame */
+    ui_draw(W, H);
+    ck_assert(ui_region_has(V.lay.lanes, GV_ERROR)); /* the banner's frame */
     int banner_bottom = 0;
     for (int y = L.y; y < L.y + L.h; y++)
-        if (pixel(V.lay.w / 2, y) == GV_ERROR)
+        if (ui_pixel(V.lay.w / 2, y) == GV_ERROR)
             banner_bottom = y;
     int same = 0, total = 0;
     for (int y = banner_bottom + 2; y < L.y + L.h; y += 2)
         for (int x = 0; x < L.w; x += 5, total++)
-            same += pixel(L.x + x, y) == copy[(size_t)(y - L.y) * L.w + x];
+            same += ui_pixel(L.x + x, y) == copy[(size_t)(y - L.y) * L.w + x];
     ck_assert_int_gt(total, 100);
     ck_assert_int_eq(same, total);
     free(copy);
@@ -378,34 +326,34 @@ END_TEST
 START_TEST(test_knobs_resimulate_with_the_new_setting)
 {
     load_default();
-    draw();
-    key(SDLK_k, 0);
+    ui_draw(W, H);
+    ui_key(SDLK_k, 0);
     ck_assert_int_eq(V.knobs.cores, 3);
     ck_assert_int_eq(gs_trace_n_cores(V.run[0].trace), 3);
     int64_t iv = V.knobs.interval_ns;
-    key(SDLK_i, KMOD_LSHIFT);
+    ui_key(SDLK_i, KMOD_LSHIFT);
     ck_assert_int_lt(V.knobs.interval_ns, iv);
     ck_assert_int_eq(gs_trace_switch_interval_ns(V.run[0].trace, 0), V.knobs.interval_ns);
-    key(SDLK_g, 0);
+    ui_key(SDLK_g, 0);
     ck_assert_int_eq(V.knobs.gil, GS_GIL_CPYTHON2);
     ck_assert_int_eq(gs_trace_process_gil(V.run[0].trace, 0), GS_GIL_CPYTHON2);
-    key(SDLK_g, 0);
+    ui_key(SDLK_g, 0);
     ck_assert_int_eq(V.knobs.gil, GS_GIL_NONE);
     ck_assert_int_lt(gs_trace_gil_lane(V.run[0].trace, 0), 0);
     int pol = V.knobs.policy;
-    key(SDLK_p, 0);
+    ui_key(SDLK_p, 0);
     ck_assert_int_ne(V.knobs.policy, pol);
     /* P visits every policy, eevdf (the Linux default) included, and comes back */
     bool seen_eevdf = V.knobs.policy == GS_POLICY_EEVDF;
     for (int k = 0; k < GS_POLICY_EEVDF; k++) {
-        key(SDLK_p, 0);
+        ui_key(SDLK_p, 0);
         seen_eevdf = seen_eevdf || V.knobs.policy == GS_POLICY_EEVDF;
     }
     ck_assert(seen_eevdf);
     ck_assert_int_eq(V.knobs.policy, pol);
-    key(SDLK_p, 0);
+    ui_key(SDLK_p, 0);
     /* on-screen button: cores minus */
-    draw();
+    ui_draw(W, H);
     SDL_Rect b = V.lay.btn[GV_BTN_CORES_DOWN];
     ck_assert_int_gt(b.w, 0);
     SDL_Event e;
@@ -414,7 +362,7 @@ START_TEST(test_knobs_resimulate_with_the_new_setting)
     e.button.button = SDL_BUTTON_LEFT;
     e.button.x = b.x + b.w / 2;
     e.button.y = b.y + b.h / 2;
-    send(e);
+    ui_send(e);
     ck_assert_int_eq(gs_trace_n_cores(V.run[0].trace), 2);
 }
 END_TEST
@@ -422,16 +370,16 @@ END_TEST
 START_TEST(test_compare_stacks_the_other_gil_model)
 {
     load_default();
-    key(SDLK_c, 0);
+    ui_key(SDLK_c, 0);
     ck_assert_int_eq(V.n_runs, 2);
     ck_assert_int_ge(gs_trace_gil_lane(V.run[0].trace, 0), 0);
     ck_assert_int_lt(gs_trace_gil_lane(V.run[1].trace, 0), 0);
-    draw();
+    ui_draw(W, H);
     int rows_b = 0;
     for (int i = 0; i < V.lay.n_rows; i++)
         rows_b += V.lay.rows[i].run == 1 && V.lay.rows[i].kind == GV_ROW_LANE;
     ck_assert_int_eq(rows_b, gs_trace_n_lanes(V.run[1].trace));
-    key(SDLK_c, 0);
+    ui_key(SDLK_c, 0);
     ck_assert_int_eq(V.n_runs, 1);
 }
 END_TEST
@@ -449,19 +397,19 @@ START_TEST(test_queues_panel_lists_gil_waiters_only_when_there_are_some)
     ck_assert_int_ge(waiting, 0);
     SDL_Rect queues;
     gv_view_set_playhead(&V, waiting);
-    draw();
+    ui_draw(W, H);
     queues = (SDL_Rect){V.lay.panel.x, V.lay.panel.y, V.lay.panel.w, V.lay.panel.h / 2};
-    ck_assert(region_has(queues, gs_state_color(GS_ST_WAIT_GIL)));
+    ck_assert(ui_region_has(queues, gs_state_color(GS_ST_WAIT_GIL)));
     gv_view_set_playhead(&V, idle);
-    draw();
-    ck_assert(!region_has(queues, gs_state_color(GS_ST_WAIT_GIL)));
+    ui_draw(W, H);
+    ck_assert(!ui_region_has(queues, gs_state_color(GS_ST_WAIT_GIL)));
 }
 END_TEST
 
 START_TEST(test_click_selects_the_thread_of_a_lane)
 {
     load_default();
-    draw();
+    ui_draw(W, H);
     int y = -1;
     for (int i = 0; i < V.lay.n_rows; i++) {
         const gv_row_t *row = &V.lay.rows[i];
@@ -477,9 +425,9 @@ START_TEST(test_click_selects_the_thread_of_a_lane)
     e.button.button = SDL_BUTTON_LEFT;
     e.button.x = V.lay.lanes.x + 50;
     e.button.y = y;
-    send(e);
+    ui_send(e);
     e.type = SDL_MOUSEBUTTONUP;
-    send(e);
+    ui_send(e);
     ck_assert_int_eq(V.selected, 1);
 }
 END_TEST
@@ -520,7 +468,7 @@ static bool near_marker_of(int th, int x)
 START_TEST(test_tooltip_explains_markers_and_bars)
 {
     load_default();
-    draw();
+    ui_draw(W, H);
     const gs_trace_t *t = V.run[0].trace;
     const gs_instant_t *req = NULL, *forced = NULL;
     for (size_t i = 0; i < V.run[0].n_instants; i++) {
@@ -573,7 +521,7 @@ START_TEST(test_dropped_file_is_loaded)
     memset(&e, 0, sizeof e);
     e.type = SDL_DROPFILE;
     e.drop.file = SDL_strdup(tmp_path);
-    send(e); /* the view does not own the string: free it as the loop does */
+    ui_send(e); /* the view does not own the string: free it as the loop does */
     ck_assert_ptr_nonnull(V.path);
     ck_assert_str_eq(V.path, tmp_path);
 }
@@ -586,7 +534,7 @@ START_TEST(test_many_lanes_scroll_with_page_keys)
     write_file("{\"threads\": [{\"name\": \"w\", \"count\": 60,"
                " \"program\": [{\"io\": \"1ms\"}, {\"cpu\": \"100us\"}]}]}");
     ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
-    draw();
+    ui_draw(W, H);
     const gv_layout_t *l = &V.lay;
     ck_assert_int_gt(l->content_h, l->lanes.h);
     ck_assert_int_eq(l->scroll, 0);
@@ -594,21 +542,21 @@ START_TEST(test_many_lanes_scroll_with_page_keys)
     ck_assert_int_ge(last->h, l->line / 2);       /* still tall enough for a name */
     ck_assert_int_ge(last->y, l->lanes.y + l->lanes.h); /* so below the fold */
     for (int i = 0; i < 20; i++)
-        key(SDLK_PAGEDOWN, 0);
-    draw();
+        ui_key(SDLK_PAGEDOWN, 0);
+    ui_draw(W, H);
     ck_assert_int_eq(l->scroll, l->content_h - l->lanes.h); /* clamped at the end */
     last = &l->rows[l->n_rows - 1];
     ck_assert_int_le(last->y + last->h, l->lanes.y + l->lanes.h);
     ck_assert_int_ge(last->y, l->lanes.y);
     for (int i = 0; i < 20; i++)
-        key(SDLK_PAGEUP, 0);
-    draw();
+        ui_key(SDLK_PAGEUP, 0);
+    ui_draw(W, H);
     ck_assert_int_eq(l->scroll, 0);
     ck_assert_int_eq(l->rows[0].y, l->lanes.y);
     /* selecting with the arrows brings the selected lane into view */
     V.selected = -1; /* (a load selects the thread of the opening wait) */
-    key(SDLK_UP, 0); /* from no selection or the first thread, up to the last ones */
-    draw();
+    ui_key(SDLK_UP, 0); /* from no selection or the first thread, up to the last ones */
+    ui_draw(W, H);
     ck_assert_int_ge(V.selected, 50); /* a lane below the fold */
     ck_assert_int_gt(l->scroll, 0);
     int lane = gs_trace_thread_lane(V.run[0].trace, V.selected);
@@ -640,16 +588,16 @@ END_TEST
 START_TEST(test_zoom_stops_at_the_minimum_span_and_the_whole_run)
 {
     load_default();
-    draw();
+    ui_draw(W, H);
     for (int i = 0; i < 60; i++)
-        key(SDLK_PLUS, 0);
+        ui_key(SDLK_PLUS, 0);
     ck_assert_int_ge(V.t1 - V.t0, 100);
     ck_assert_int_ge(V.t0, 0);
     for (int i = 0; i < 80; i++)
-        key(SDLK_MINUS, 0);
+        ui_key(SDLK_MINUS, 0);
     ck_assert_int_eq(V.t0, 0);
     ck_assert_int_le(V.t1, V.end_ns + V.end_ns / 10 + 100);
-    draw();
+    ui_draw(W, H);
 }
 END_TEST
 
@@ -659,7 +607,7 @@ START_TEST(test_missing_file_is_reported_and_nothing_is_loaded)
     ck_assert_int_eq(V.n_runs, 0);
     ck_assert(V.banner_error);
     ck_assert_ptr_nonnull(strstr(V.banner, "/nonexistent/lesson.json"));
-    draw(); /* an empty picture with the banner, no crash */
+    ui_draw(W, H); /* an empty picture with the banner, no crash */
 }
 END_TEST
 
@@ -685,7 +633,7 @@ START_TEST(test_lane_colours_match_at_every_zoom)
         int64_t span = 200000 + (int64_t)((x >> 20) % 40000000);
         int64_t a = (int64_t)((x >> 8) % (uint64_t)(V.end_ns > span ? V.end_ns - span : 1));
         gv_view_set_range(&V, a, a + span);
-        draw();
+        ui_draw(W, H);
         int n_states;
         check_lane_colours(&n_states);
     }
@@ -724,7 +672,7 @@ START_TEST(test_short_events_stay_visible_at_any_zoom)
             int64_t a = (int64_t)((x >> 8) % (uint64_t)(V.end_ns - span));
             gv_view_set_range(&V, a, a + span);
         }
-        draw();
+        ui_draw(W, H);
         const gv_row_t *row = thread_row(1);
         ck_assert_ptr_nonnull(row);
         int y = row->y + row->h * 3 / 4, n_io = 0;
@@ -739,7 +687,7 @@ START_TEST(test_short_events_stay_visible_at_any_zoom)
             if (dashed)
                 continue;
             for (int px = x0; px <= x1 && !seen; px++)
-                seen = px >= V.lay.lanes.x && pixel(px, y) == gs_state_color(GS_ST_IO);
+                seen = px >= V.lay.lanes.x && ui_pixel(px, y) == gs_state_color(GS_ST_IO);
             ck_assert_msg(seen, "I/O at %lld ns not drawn over %lld..%lld ns",
                           (long long)iv->start_ns, (long long)V.t0, (long long)V.t1);
             n_io++;
@@ -766,13 +714,13 @@ START_TEST(test_future_is_drawn_dimmed_in_full_or_hidden)
     uint32_t want[3] = {dim, c, GV_BG};
     ck_assert_int_eq(V.future, GV_FUTURE_DIM);
     for (int mode = 0; mode < 3; mode++) {
-        draw();
+        ui_draw(W, H);
         const gv_row_t *row = thread_row(0);
-        uint32_t got = pixel((int)gv_t_to_x(&V, later), row->y + row->h * 3 / 4);
+        uint32_t got = ui_pixel((int)gv_t_to_x(&V, later), row->y + row->h * 3 / 4);
         ck_assert_msg(got == want[mode], "mode %d: pixel %06x, want %06x", mode, got, want[mode]);
         /* before the playhead, always the state's own colour */
-        ck_assert_int_eq(pixel((int)gv_t_to_x(&V, 1000000), row->y + row->h * 3 / 4), c);
-        key(SDLK_v, 0);
+        ck_assert_int_eq(ui_pixel((int)gv_t_to_x(&V, 1000000), row->y + row->h * 3 / 4), c);
+        ui_key(SDLK_v, 0);
     }
     ck_assert_int_eq(V.future, GV_FUTURE_DIM);
 }
@@ -798,17 +746,17 @@ START_TEST(test_why_panel_explains_the_selected_thread)
     ck_assert_ptr_nonnull(strstr(txt, "held by cruncher"));
     ck_assert_ptr_nonnull(strstr(txt, "-> cruncher is running Python"));
     free(txt);
-    draw();
+    ui_draw(W, H);
     /* the chain is drawn at the top of the panel: ink below the title */
     SDL_Rect top = {V.lay.panel.x, V.lay.panel.y + 2 * V.lay.line, V.lay.panel.w, 3 * V.lay.line};
-    ck_assert(region_has(top, GV_INK));
-    key(SDLK_c, 0);
+    ck_assert(ui_region_has(top, GV_INK));
+    ui_key(SDLK_c, 0);
     ck_assert_int_eq(V.n_runs, 2);
     txt = gv_why_text(&V, 1, 1, waiting);
     ck_assert_ptr_nonnull(txt); /* no GIL in run B: the server is running or in I/O */
     ck_assert_ptr_null(strstr(txt, "waiting for the GIL"));
     free(txt);
-    draw();
+    ui_draw(W, H);
 }
 END_TEST
 
@@ -881,7 +829,7 @@ START_TEST(test_file_broken_at_start_is_watched_and_reloaded)
     ck_assert(V.banner_error);
     write_file("{ \"name\": \"Mine\", \"threads\": [ { \"name\": \"a\", \"program\": "
                "[ { \"cpu\": \"1ms\" } ] } ] }");
-    key(SDLK_r, 0);
+    ui_key(SDLK_r, 0);
     ck_assert_int_eq(V.n_runs, 1);
     ck_assert_str_eq(gs_trace_name(V.run[0].trace), "Mine");
     /* and again from scratch, this time fixed on disk while watched */
@@ -910,9 +858,9 @@ START_TEST(test_screenshot_says_where_the_file_went)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     ck_assert_int_eq(chdir(dir), 0);
     snprintf(V.shot_dir, sizeof V.shot_dir, ".");
-    key(SDLK_s, 0);
+    ui_key(SDLK_s, 0);
     ck_assert(V.want_screenshot);
-    draw();
+    ui_draw(W, H);
     ck_assert(gv_view_screenshot(&V, R, W, H)); /* true: draw again */
     ck_assert(!V.want_screenshot);
     ck_assert_int_eq(V.shot_last[0], '/');
@@ -946,7 +894,7 @@ START_TEST(test_open_browses_folders_and_lessons_are_one_key_away)
         fclose(f);
     }
     ck_assert_int_eq(gv_view_load(&V, a), 0);
-    key(SDLK_o, 0);
+    ui_key(SDLK_o, 0);
     ck_assert(V.picker.open);
     ck_assert_str_eq(V.picker.dir, dir);
     ck_assert(V.picker.is_dir[0]); /* the parent first */
@@ -956,31 +904,31 @@ START_TEST(test_open_browses_folders_and_lessons_are_one_key_away)
             isub = i;
     ck_assert_int_ge(isub, 0);
     V.picker.sel = isub;
-    key(SDLK_RETURN, 0);
+    ui_key(SDLK_RETURN, 0);
     ck_assert(V.picker.open);
     ck_assert_str_eq(V.picker.dir, sub);
     bool has_b = false;
     for (int i = 0; i < V.picker.n; i++)
         has_b |= strcmp(V.picker.files[i], b) == 0 || strstr(V.picker.files[i], "/b.json") != NULL;
     ck_assert(has_b);
-    key(SDLK_BACKSPACE, 0);
+    ui_key(SDLK_BACKSPACE, 0);
     ck_assert_str_eq(V.picker.dir, dir);
-    key(SDLK_l, 0); /* the lessons, from a folder far away */
+    ui_key(SDLK_l, 0); /* the lessons, from a folder far away */
     ck_assert(V.picker.open);
     int convoy = -1;
     for (int i = 0; i < V.picker.n; i++)
         if (strstr(V.picker.files[i], "03-convoy.json"))
             convoy = i;
     ck_assert_int_ge(convoy, 0);
-    draw(); /* the list is drawn */
+    ui_draw(W, H); /* the list is drawn */
     V.picker.sel = convoy;
-    key(SDLK_RETURN, 0);
+    ui_key(SDLK_RETURN, 0);
     ck_assert(!V.picker.open);
     ck_assert_str_eq(gs_trace_name(V.run[0].trace), "Convoy effect");
-    key(SDLK_ESCAPE, 0);
-    key(SDLK_l, 0); /* and L from the main view */
+    ui_key(SDLK_ESCAPE, 0);
+    ui_key(SDLK_l, 0); /* and L from the main view */
     ck_assert(V.picker.open);
-    key(SDLK_ESCAPE, 0);
+    ui_key(SDLK_ESCAPE, 0);
     remove(b);
     remove(a);
     rmdir(sub);
@@ -995,7 +943,7 @@ START_TEST(test_compare_any_settings_and_knobs_on_a_or_b)
     load_default();
     ck_assert_int_eq(gv_view_set_compare_spec(&V, "python.switch_interval=1ms,machine.cores=4"), 0);
     ck_assert_int_ne(gv_view_set_compare_spec(&V, "nonsense"), 0);
-    key(SDLK_c, 0);
+    ui_key(SDLK_c, 0);
     ck_assert_int_eq(V.n_runs, 2);
     const gs_model_t *a = V.run[0].model, *b = V.run[1].model;
     ck_assert_int_eq(a->processes[0].python.switch_interval_ns, 5000000);
@@ -1004,23 +952,23 @@ START_TEST(test_compare_any_settings_and_knobs_on_a_or_b)
     ck_assert_int_eq(b->processes[0].python.gil, GS_GIL_CPYTHON3); /* not flipped */
     ck_assert_ptr_nonnull(strstr(V.run[1].label, "interval 1 ms"));
     ck_assert_ptr_nonnull(strstr(V.run[1].label, "4 cores"));
-    draw();
-    key(SDLK_TAB, 0); /* knobs on B */
+    ui_draw(W, H);
+    ui_key(SDLK_TAB, 0); /* knobs on B */
     ck_assert_int_eq(V.target, 1);
-    key(SDLK_k, 0); /* one core more, on B only */
+    ui_key(SDLK_k, 0); /* one core more, on B only */
     ck_assert_int_eq(V.run[1].model->machine.cores, 5);
     ck_assert_int_eq(V.run[0].model->machine.cores, 2);
     ck_assert(V.knobs_b.set_cores);
     ck_assert(!V.knobs.set_cores);
-    key(SDLK_u, 0); /* B's override dropped: back to --compare's 4 cores */
+    ui_key(SDLK_u, 0); /* B's override dropped: back to --compare's 4 cores */
     ck_assert(!V.knobs_b.set_cores);
     ck_assert_int_eq(V.run[1].model->machine.cores, 4);
-    key(SDLK_TAB, 0);
-    key(SDLK_i, 0); /* A's interval */
+    ui_key(SDLK_TAB, 0);
+    ui_key(SDLK_i, 0); /* A's interval */
     ck_assert(V.knobs.set_interval);
     ck_assert_int_ne(V.run[0].model->processes[0].python.switch_interval_ns, 5000000);
     ck_assert_int_eq(V.run[1].model->processes[0].python.switch_interval_ns, 1000000);
-    draw();
+    ui_draw(W, H);
 }
 END_TEST
 
@@ -1032,12 +980,12 @@ START_TEST(test_refit_after_length_change_and_overrides_named_on_reload)
     ck_assert_int_eq(gv_view_load(&V, tmp_path), 0);
     gv_view_fit(&V);
     int64_t end0 = V.end_ns;
-    key(SDLK_g, 0); /* another GIL model: another length */
+    ui_key(SDLK_g, 0); /* another GIL model: another length */
     ck_assert_int_ne(V.end_ns, end0);
     ck_assert_int_eq(V.t0, 0);
     ck_assert_int_eq(V.t1, V.end_ns + V.end_ns / 50 + 1);
-    key(SDLK_u, 0);
-    key(SDLK_i, 0); /* an override the file does not know */
+    ui_key(SDLK_u, 0);
+    ui_key(SDLK_i, 0); /* an override the file does not know */
     ck_assert(V.knobs.set_interval);
     struct timespec old = V.mtime;
     for (int i = 0; i < 100 && V.mtime.tv_sec == old.tv_sec && V.mtime.tv_nsec == old.tv_nsec; i++) {
@@ -1058,14 +1006,14 @@ START_TEST(test_timeslice_knob)
     ck_assert_int_eq(gv_view_add_set(&V, "machine.policy=rr"), 0);
     load_default();
     int64_t before = V.run[0].model->machine.timeslice_ns;
-    key(SDLK_t, 0);
+    ui_key(SDLK_t, 0);
     ck_assert(V.knobs.set_timeslice);
     ck_assert_int_gt(V.run[0].model->machine.timeslice_ns, before);
-    key(SDLK_t, KMOD_LSHIFT);
-    key(SDLK_t, KMOD_LSHIFT);
+    ui_key(SDLK_t, KMOD_LSHIFT);
+    ui_key(SDLK_t, KMOD_LSHIFT);
     ck_assert_int_lt(V.run[0].model->machine.timeslice_ns, before);
-    draw();
-    key(SDLK_u, 0);
+    ui_draw(W, H);
+    ui_key(SDLK_u, 0);
     ck_assert_int_eq(V.run[0].model->machine.timeslice_ns, before);
 }
 END_TEST
@@ -1077,11 +1025,11 @@ START_TEST(test_thread_colour_mode)
     load_default();
     V.future = GV_FUTURE_SHOW;
     gv_view_set_range(&V, 0, 30000000);
-    key(SDLK_m, 0);
+    ui_key(SDLK_m, 0);
     ck_assert(V.color_by_thread);
     ck_assert_ptr_nonnull(strstr(V.banner, "by thread"));
     V.banner[0] = '\0'; /* the notice would cover the top lanes */
-    draw();
+    ui_draw(W, H);
     const gs_trace_t *t = V.run[0].trace;
     const gs_lane_t *gil = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
     int checked = 0;
@@ -1103,14 +1051,14 @@ START_TEST(test_thread_colour_mode)
                 want = gv_thread_color(l->index);
             else
                 want = gs_state_color((gs_state_t)a->state);
-            ck_assert_msg(pixel(x, y) == want, "%s at %lld: %06x, want %06x", l->name,
-                          (long long)ta, pixel(x, y), want);
+            ck_assert_msg(ui_pixel(x, y) == want, "%s at %lld: %06x, want %06x", l->name,
+                          (long long)ta, ui_pixel(x, y), want);
             checked++;
         }
     }
     ck_assert_int_gt(checked, 100);
     ck_assert_uint_ne(gv_thread_color(0), gv_thread_color(1));
-    key(SDLK_m, 0);
+    ui_key(SDLK_m, 0);
     ck_assert(!V.color_by_thread);
 }
 END_TEST

@@ -78,6 +78,12 @@ for args in "--replay" "$dir/s.json --replay" "--compare-with $rec" "--compare-w
     echo "$out" | grep -Eq "recording|REC|one or the other|cannot read" || fail "'$args' does not say why: $out"
     [ ! -e "$dir/x.png" ] || fail "'$args' wrote a PNG"
 done
+# a what-if the model cannot take: said as the what-if's, exit 1, no PNG
+out=$("$VIEW" --render "$dir/y.png" "$rec" --replay --set python.switch_interval=fast 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "--replay with a bad --set exited $rc"
+echo "$out" | grep -q "what-if (C, --set and the knobs): .*switch_interval: expected a duration" ||
+    fail "--replay with a bad --set: $out"
+[ ! -e "$dir/y.png" ] || fail "a PNG was written for a bad what-if"
 out=$("$VIEW" --render "$dir/x.png" "$dir/s.json" --replay 2>&1)
 echo "$out" | grep -q "not a recording (gilsim record" || fail "--replay of a scenario: $out"
 

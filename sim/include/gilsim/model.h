@@ -74,6 +74,10 @@ typedef struct gs_machine {
     int64_t futex_ns;                 /* one futex system call: how long a condvar
                                          waiter takes to go to sleep after it
                                          released the mutex (glibc); 1 us */
+    int64_t wake_ipi_ns;              /* what waking a thread onto another, idle
+                                         core costs the waker beyond `futex`:
+                                         the inter-processor interrupt (on a
+                                         VM, a VM exit); 0 */
     int requester_first_pct;          /* cpython3: chance in % that the thread
                                          asking for a GIL drop still holds the
                                          GIL's mutex when the holder comes to

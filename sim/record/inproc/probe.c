@@ -329,32 +329,51 @@ static PyObject *probe_wrap(PyObject *self, PyObject *args)
 
 /* A loop that polls an Event until another thread sets it runs as long as
  * that thread takes (sim/fit/until.c fits it as an until loop). What shows
- * it is the first poll that returned True, in the thread and for the event:
- * recorded as a call of no length with the event as its obj. The other
- * polls are not reported, so a loop's turn pays only the wrapper's call and
- * a comparison with True. Per thread (the GIL is held here, but each thread
- * has its own first True), the events already reported, the last
- * POLL_SEEN of them; an address reused by a new Event in the same thread is
- * not reported again. */
+ * it is the first poll that returned True, in the thread and for the event,
+ * with the count of the polls that returned False before it (the loop's
+ * turns, whose Python between two polls the fit needs): recorded as a call
+ * of no length with the event as its obj (api->poll). The other polls only
+ * count: a loop's turn pays the wrapper's call, a look-up in a table of a
+ * few entries and an increment. Per thread (the GIL is held here, but each
+ * thread has its own first True), the last POLL_SEEN events it polled; an
+ * address reused by a new Event in the same thread is not reported again. */
 #define POLL_SEEN 32
-static _Thread_local const void *poll_seen[POLL_SEEN];
+typedef struct poll_seen {
+    const void *obj;
+    uint32_t n_false;
+    int reported;
+} poll_seen_t;
+static _Thread_local poll_seen_t poll_seen[POLL_SEEN];
 static _Thread_local unsigned poll_n;
+
+static poll_seen_t *poll_entry(const void *obj)
+{
+    unsigned n = poll_n < POLL_SEEN ? poll_n : POLL_SEEN;
+    for (unsigned k = 0; k < n; k++)
+        if (poll_seen[k].obj == obj)
+            return &poll_seen[k];
+    poll_seen_t *p = &poll_seen[poll_n++ % POLL_SEEN];
+    *p = (poll_seen_t){obj, 0, 0};
+    return p;
+}
 
 static PyObject *poll_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
                                  PyObject *kwnames)
 {
     wrap_t *w = (wrap_t *)self;
     PyObject *r = PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
-    if (r != Py_True || PyVectorcall_NARGS(nargsf) < 1)
+    if ((r != Py_True && r != Py_False) || PyVectorcall_NARGS(nargsf) < 1)
         return r;
-    const void *obj = args[0];
-    unsigned n = poll_n < POLL_SEEN ? poll_n : POLL_SEEN;
-    for (unsigned k = 0; k < n; k++)
-        if (poll_seen[k] == obj)
-            return r;
-    poll_seen[poll_n++ % POLL_SEEN] = obj;
-    api->call_begin(w->name, w->cat, obj);
-    api->call_end();
+    poll_seen_t *p = poll_entry(args[0]);
+    if (p->reported)
+        return r;
+    if (r == Py_False) {
+        if (p->n_false < UINT32_MAX)
+            p->n_false++;
+        return r;
+    }
+    p->reported = 1;
+    api->poll(w->name, w->cat, p->obj, p->n_false);
     return r;
 }
 

@@ -60,6 +60,7 @@ static int (*r_signal)(pthread_cond_t *);
 static int (*r_sem_wait)(sem_t *);
 static int (*r_sem_timedwait)(sem_t *, const struct timespec *);
 static int (*r_sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+static int (*r_sem_post)(sem_t *);
 
 static gsr_hdr_t *g_hdr;
 static char *g_base;
@@ -69,6 +70,8 @@ static const volatile int *g_locked;
 static const volatile unsigned long *g_switch;
 static pthread_key_t g_key;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int g_posts = 1; /* record waking posts (GILSIM_REC_SEM_POSTS=0: not,
+                           for bench/bench_record_posts.py's "before") */
 
 typedef struct call {
     int64_t t0;
@@ -123,6 +126,7 @@ static void resolve(void)
     r_sem_wait = sym("sem_wait", NULL);
     r_sem_timedwait = sym("sem_timedwait", NULL);
     r_sem_clockwait = sym("sem_clockwait", NULL);
+    r_sem_post = sym("sem_post", NULL);
 }
 
 static inline int64_t now_ns(void)
@@ -370,6 +374,30 @@ EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ts)
     SEM_WRAP(r_sem_clockwait(s, clk, ts));
 }
 
+/* A release of a Python lock (and what Event.set, Condition.notify and a
+ * SimpleQueue's put come down to) that wakes a blocked waiter: recorded
+ * with the semaphore's address, so a reader can match it to the wait it
+ * ends. Only posts that will wake someone are recorded, and they are told
+ * without a system call: glibc's semaphore (since 2.21, with 64-bit
+ * atomics) keeps its value in the low 32 bits of its first 64-bit word and
+ * the number of threads blocked on it in the high 32 bits, and sem_post
+ * makes its futex wake only when that number is not 0. An uncontended post
+ * costs one more load of a word sem_post reads anyway. */
+#if UINTPTR_MAX > 0xffffffffu
+#define SEM_WAITERS(s) (__atomic_load_n((const uint64_t *)(const void *)(s), __ATOMIC_RELAXED) >> 32)
+#else
+#define SEM_WAITERS(s) 0 /* 32-bit glibc keeps the count elsewhere: posts not recorded */
+#endif
+
+EXPORT int sem_post(sem_t *s)
+{
+    if (!r_sem_post)
+        resolve();
+    if (g_posts && active() && T.slot >= 0 && SEM_WAITERS(s) != 0)
+        emit(GSR_EV_SEM_POST, 0, GSR_OBJ_X(s), GSR_OBJ_ARG(s));
+    return r_sem_post(s);
+}
+
 /* ---- the probe's interface ---------------------------------------------- */
 
 static int api_register(const gsr_gil_t *g)
@@ -502,9 +530,24 @@ static void api_ctx_end(void)
         emit(GSR_EV_CTX_END, 0, 0, 0);
 }
 
+/* The first True of a poll (Event.is_set) in this thread: a call of no
+ * length with its object and the count of False polls before it. */
+static void api_poll(uint32_t name, int cat, const void *obj, uint32_t n_false)
+{
+    if (!active())
+        return;
+    int64_t t = now_ns();
+    emit_at(t, GSR_EV_CALL, cat, 0, name);
+    if (obj)
+        emit_at(t, GSR_EV_OBJ, 0, GSR_OBJ_X(obj), GSR_OBJ_ARG(obj));
+    emit_at(t, GSR_EV_POLLS, 0, 0, n_false);
+    emit_at(t, GSR_EV_CALL_END, 0, 0, 0);
+}
+
 EXPORT const gsr_api_t gsr_api = {
     GSR_API_VERSION, api_register, api_intern, api_thread_name, api_call_begin,
     api_call_end,    api_ctx_begin, api_ctx_end, api_py_enter, api_py_exit,
+    api_poll,
 };
 
 /* ---- set-up ------------------------------------------------------------- */
@@ -523,6 +566,8 @@ __attribute__((constructor)) static void shim_init(void)
 {
     resolve();
     const char *path = getenv("GILSIM_REC_SPOOL"), *pid = getenv("GILSIM_REC_PID");
+    const char *posts = getenv("GILSIM_REC_SEM_POSTS");
+    g_posts = !(posts && strcmp(posts, "0") == 0);
     if (!path || !pid)
         return;
     int fd = open(path, O_RDWR | O_CLOEXEC);

@@ -1,0 +1,105 @@
+/* setup.c - what a fitted scenario takes from the recording before any
+ * thread is fitted: the machine's costs and the threads' names. */
+#include "fit_int.h"
+#include "recfile_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The machine's costs: from the recording's calibration, else the defaults
+ * (docs/scenarios.md). tests/reality/scenarios.py sets the same keys from
+ * the same measurements. */
+void fit_machine_costs(const gsr_recording_t *r, fscenario_t *f)
+{
+    f->wakeup_ns = 20000;
+    f->context_switch_ns = 2000;
+    if (!r->has_calibration)
+        return;
+    f->calibrated = true;
+    f->wakeup_ns = r->cal_wake_hot_ns < r->cal_wake_cold_ns ? r->cal_wake_hot_ns
+                                                            : r->cal_wake_cold_ns;
+    f->context_switch_ns = r->cal_context_switch_ns;
+    f->timer_jitter_ns = r->cal_timer_jitter_ns;
+    int64_t slack = r->cal_wake_cold_ns - f->wakeup_ns - f->timer_jitter_ns / 2;
+    f->timer_slack_ns = slack > 0 ? slack : 0;
+}
+
+/* A thread name the scenario accepts: at most 64 bytes (cut at a UTF-8
+ * boundary), no control characters, unique (else " #i"). */
+void fit_name_thread(fscenario_t *f, int i, const char *raw)
+{
+    char *d = f->th[i].name;
+    size_t n = 0;
+    for (const unsigned char *s = (const unsigned char *)raw; *s && n < 60; s++)
+        d[n++] = *s < 0x20 || *s == 0x7f ? '?' : (char)*s;
+    while (n > 0 && ((unsigned char)d[n - 1] & 0xC0) == 0x80) /* a cut sequence */
+        n--;
+    if (n > 0 && ((unsigned char)d[n - 1] & 0xC0) == 0xC0)
+        n--;
+    d[n] = 0;
+    if (!n)
+        snprintf(d, 72, "thread-%d", i);
+    for (int j = 0; j < i; j++)
+        if (strcmp(f->th[j].name, d) == 0) {
+            char tmp[72];
+            snprintf(tmp, sizeof tmp, "%.50s #%d", d, i);
+            memcpy(d, tmp, sizeof tmp);
+            break;
+        }
+}
+
+
+/* Which C calls keeping the GIL to infer, from the kernel's account of the
+ * thread. A holder that leaves a drop request unanswered for 1 ms is not in
+ * the eval loop: it runs C code keeping the GIL, or it has no core (another
+ * process took it). The recording has the thread's total time runnable
+ * without a core (os_run_delay_ns). When that is under half the unanswered
+ * time (sum_ns), most of it was spent on a core: C code, every stretch of
+ * 1 ms or more is inferred (as without that total). Otherwise preemption
+ * could explain them, and only stretches of several scheduler ticks
+ * (FIT_PREEMPT_NS: a runnable thread is rarely kept off its core that long)
+ * are taken for C. Returns the shortest stretch to infer. */
+int64_t fit_inferred_c_floor(int64_t run_delay_ns, int64_t sum_ns)
+{
+    if (run_delay_ns < 0 || run_delay_ns < sum_ns / 2)
+        return FIT_LATE_NS;
+    return FIT_PREEMPT_NS;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int fit_collect_requests(const gsr_recording_t *r, int64_t **req, size_t *n_req)
+{
+    size_t n = 0;
+    for (int i = 0; i < r->n_threads; i++)
+        for (size_t k = 0; k < r->threads[i].n_ev; k++)
+            n += r->threads[i].ev[k].kind == GSR_DROP_REQUEST;
+    *n_req = 0;
+    if (!(*req = malloc((n + 1) * sizeof **req)))
+        return -1;
+    for (int i = 0; i < r->n_threads; i++)
+        for (size_t k = 0; k < r->threads[i].n_ev; k++)
+            if (r->threads[i].ev[k].kind == GSR_DROP_REQUEST)
+                (*req)[(*n_req)++] = r->threads[i].ev[k].t;
+    if (*n_req)
+        qsort(*req, *n_req, sizeof **req, cmp_i64);
+    return 0;
+}
+
+int64_t fit_late_request(const int64_t *req, size_t n, int64_t h, int64_t r)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first request after h */
+        size_t mid = (lo + hi) / 2;
+        if (req[mid] <= h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && req[lo] < r && r - req[lo] >= FIT_LATE_NS ? req[lo] : -1;
+}
