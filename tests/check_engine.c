@@ -114,6 +114,30 @@ START_TEST(test_engine_n_threads_are_n_live_pthreads)
 }
 END_TEST
 
+/* DESIGN.md, "What it is": every simulated thread is backed by a real
+ * pthread, a scenario's (an op program, as every lesson and every fitted
+ * recording has) as much as a C body's. After a run the workers wait in the
+ * pool, so 50 program threads leave 50 more tasks until the pool drains. */
+START_TEST(test_engine_program_threads_are_pthreads_too)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    for (int i = 0; i < 50; i++)
+        tu_thread(m, "p", 2, tu_sleep(MS(1)), tu_cpu(US(10)));
+    gs_worker_pool_drain();
+    int before = count_tasks();
+    gs_trace_t *t = tu_run(m, NULL);
+    int after = count_tasks();
+    ck_assert_msg(after >= before + 50,
+                  "50 scenario (op program) threads left %d pooled workers, not 50: every "
+                  "simulated thread must run on its own pthread (DESIGN.md, the mission)",
+                  after - before);
+    gs_trace_free(t);
+    gs_worker_pool_drain();
+    ck_assert_int_le(count_tasks(), before);
+    gs_model_free(m);
+}
+END_TEST
+
 START_TEST(test_engine_same_seed_same_bytes_20_runs)
 {
     gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
@@ -327,6 +351,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_errors_every_code_has_a_text_and_an_exit_status);
     tcase_add_test(tc, test_engine_c_body_loops_on_virtual_time);
     tcase_add_test(tc, test_engine_n_threads_are_n_live_pthreads);
+    tcase_add_test(tc, test_engine_program_threads_are_pthreads_too);
     tcase_add_test(tc, test_engine_same_seed_same_bytes_20_runs);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");

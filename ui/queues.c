@@ -33,30 +33,48 @@ void gv_pen_heading(pen_t *p, const char *s)
     p->y += (n > 0 ? n : 1) * p->v->lay.line;
 }
 
-/* "name ...... value", value right-aligned; swatch when rgb != 0. */
+/* "name ...... value", value right-aligned; swatch when rgb != 0. A row
+ * outside the scrolled window (every row, in a pass that measures) only
+ * takes its height: one line, or two when the key does not fit beside the
+ * value. The panel lists every thread of every process, and a pool of
+ * thousands of them has only a screenful in view. */
 void gv_pen_kv(pen_t *p, uint32_t swatch, const char *k, const char *val)
 {
-    int px = p->v->lay.px, x = p->x + px / 2;
-    if (swatch && p->r && gv_text_visible(p->v->text, GV_REGULAR, p->y)) {
-        int s = px * 3 / 4;
-        gv_fill(p->r, (SDL_Rect){x, p->y + (p->v->lay.line - s) / 2, s, s}, swatch, 255);
-        gv_frame(p->r, (SDL_Rect){x, p->y + (p->v->lay.line - s) / 2, s, s}, 0x777777u, 1);
-    }
+    gv_text_t *tx = p->v->text;
+    int px = p->v->lay.px, line = p->v->lay.line, x = p->x + px / 2;
+    int sx = x, vw = gv_text_width(tx, GV_REGULAR, val);
     if (swatch)
         x += px * 3 / 4 + px / 3;
-    int vw = gv_text_width(p->v->text, GV_REGULAR, val);
     int kw = p->x + p->w - vw - px / 2 - x;
-    if (gv_text_width(p->v->text, GV_REGULAR, k) > kw) {
+    bool wide = gv_text_width(tx, GV_REGULAR, k) > kw;
+    if (!gv_text_visible(tx, GV_REGULAR, p->y) && !gv_text_visible(tx, GV_REGULAR, p->y + line)) {
+        p->y += (wide ? 2 : 1) * line; /* out of view: its height only */
+        return;
+    }
+    if (swatch && p->r && gv_text_visible(tx, GV_REGULAR, p->y)) {
+        int s = px * 3 / 4;
+        gv_fill(p->r, (SDL_Rect){sx, p->y + (line - s) / 2, s, s}, swatch, 255);
+        gv_frame(p->r, (SDL_Rect){sx, p->y + (line - s) / 2, s, s}, 0x777777u, 1);
+    }
+    if (wide) {
         /* the key does not fit beside the value: the value goes below it */
-        gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, p->x + p->w - x, k);
-        p->y += p->v->lay.line;
-        kw = 0;
+        gv_text_draw_fit(tx, GV_REGULAR, GV_INK, x, p->y, p->x + p->w - x, k);
+        p->y += line;
     } else {
-        gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, x, p->y, kw, k);
+        gv_text_draw_fit(tx, GV_REGULAR, GV_INK, x, p->y, kw, k);
     }
     vw = vw < p->w ? vw : p->w;
-    gv_text_draw_fit(p->v->text, GV_REGULAR, GV_INK, p->x + p->w - vw, p->y, vw, val);
-    p->y += p->v->lay.line;
+    gv_text_draw_fit(tx, GV_REGULAR, GV_INK, p->x + p->w - vw, p->y, vw, val);
+    p->y += line;
+}
+
+/* In the pass that draws, the pen has gone below the scrolled window: what
+ * follows cannot show (the pen only moves down), and the height of what
+ * follows is the measuring pass's business. A pool of thousands of processes
+ * lists them all, and only a screenful is in view. */
+static bool past_window(const pen_t *p)
+{
+    return p->r && gv_text_below(p->v->text, p->y);
 }
 
 static const char *thread_name(const gs_trace_t *t, int th)
@@ -93,7 +111,7 @@ static void list(pen_t *p, const gs_trace_t *t, waiter_t *w, int n, int64_t at, 
                      "\xE2\x80\x94 nobody");
         p->y += p->v->lay.line;
     }
-    for (int i = 0; i < n; i++) { /* all of them: the panel scrolls */
+    for (int i = 0; i < n && !past_window(p); i++) { /* all of them: the panel scrolls */
         gv_fmt_dur(val, sizeof val, at - w[i].since);
         if (blocked) {
             blocked_what(t, w[i].iv, what, sizeof what);
@@ -184,7 +202,8 @@ static void core_rows(pen_t *p, const gs_trace_t *t, int64_t at)
  * process (a counting sort, in thread order), so the panel costs
  * O(threads + processes), not their product (issue 18). 0, or -1 when out
  * of memory (nothing drawn then). */
-static int gil_rows(pen_t *p, const gs_trace_t *t, int64_t at, waiter_t *w)
+static int gil_rows(pen_t *p, const gs_trace_t *t, int64_t at, const gs_interval_t **now,
+                    waiter_t *w)
 {
     char k[160];
     int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t), n_gils = 0, rc = -1;
@@ -194,7 +213,7 @@ static int gil_rows(pen_t *p, const gs_trace_t *t, int64_t at, waiter_t *w)
         goto out;
     for (int th = 0; th < nt; th++) {
         const gs_lane_t *lane = gs_trace_lane(t, gs_trace_thread_lane(t, th));
-        const gs_interval_t *x = gv_lane_at(lane, at);
+        const gs_interval_t *x = now[th];
         if (lane->process < 0 || lane->process >= np)
             continue;
         n_thr[lane->process]++;
@@ -207,11 +226,12 @@ static int gil_rows(pen_t *p, const gs_trace_t *t, int64_t at, waiter_t *w)
     }
     for (int th = 0; th < nt; th++) {
         const gs_lane_t *lane = gs_trace_lane(t, gs_trace_thread_lane(t, th));
-        const gs_interval_t *x = gv_lane_at(lane, at);
+        const gs_interval_t *x = now[th];
         if (lane->process >= 0 && lane->process < np && x && x->state == GS_ST_WAIT_GIL)
             gw[first[lane->process + 1]++] = (waiter_t){th, x->start_ns, x};
     }
-    for (int pr = 0; pr < np; pr++) { /* process pr's waiters: gw[first[pr] .. first[pr + 1]) */
+    for (int pr = 0; pr < np && !past_window(p); pr++) { /* its waiters: gw[first[pr] ..
+                                                              first[pr + 1]) */
         int gl = gs_trace_gil_lane(t, pr);
         if (gl < 0 || n_thr[pr] == 0)
             continue;
@@ -248,12 +268,13 @@ static bool blocked_state(int state)
 /* The "Ready, waiting for a core" list, then the "Blocked" one: the threads
  * in those states at the playhead, oldest first (w has room for every
  * thread). */
-static void ready_and_blocked_rows(pen_t *p, const gs_trace_t *t, int64_t at, waiter_t *w)
+static void ready_and_blocked_rows(pen_t *p, const gs_trace_t *t, int64_t at,
+                                   const gs_interval_t **now, waiter_t *w)
 {
     char k[160];
     int nt = gs_trace_n_threads(t), n = 0, nb = 0;
     for (int th = 0; th < nt; th++) {
-        const gs_interval_t *x = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
+        const gs_interval_t *x = now[th];
         if (x && x->state == GS_ST_READY)
             w[n++] = (waiter_t){th, x->start_ns, x};
     }
@@ -261,8 +282,10 @@ static void ready_and_blocked_rows(pen_t *p, const gs_trace_t *t, int64_t at, wa
     snprintf(k, sizeof k, "Ready, waiting for a core (%d)", n);
     gv_pen_heading(p, k);
     list(p, t, w, n, at, false);
+    if (past_window(p))
+        return;
     for (int th = 0; th < nt; th++) {
-        const gs_interval_t *x = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
+        const gs_interval_t *x = now[th];
         if (x && blocked_state(x->state))
             w[nb++] = (waiter_t){th, x->start_ns, x};
     }
@@ -273,19 +296,29 @@ static void ready_and_blocked_rows(pen_t *p, const gs_trace_t *t, int64_t at, wa
 }
 
 /* The queues section of the panel at time at: the cores, each GIL with its
- * waiters, the ready and blocked threads, then the sync objects. */
+ * waiters, the ready and blocked threads, then the sync objects. Each
+ * thread's interval at `at` is looked up once (now[]) for all the lists. */
 void gv_pen_queues(pen_t *p, const gs_trace_t *t, int64_t at)
 {
     int nt = gs_trace_n_threads(t);
-    waiter_t *w = malloc((size_t)(nt ? nt : 1) * sizeof *w);
-    if (!w)
+    size_t n = (size_t)(nt ? nt : 1);
+    if (past_window(p))
         return;
+    waiter_t *w = malloc(n * sizeof *w);
+    const gs_interval_t **now = malloc(n * sizeof *now);
+    if (!w || !now)
+        goto out;
+    for (int th = 0; th < nt; th++)
+        now[th] = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
     core_rows(p, t, at);
-    if (gil_rows(p, t, at, w) == 0) {
-        ready_and_blocked_rows(p, t, at, w);
-        sync_rows(p, t, at);
+    if (gil_rows(p, t, at, now, w) == 0 && !past_window(p)) {
+        ready_and_blocked_rows(p, t, at, now, w);
+        if (!past_window(p))
+            sync_rows(p, t, at);
     }
+out:
     free(w);
+    free(now);
 }
 
 /* ---- tooltip ---------------------------------------------------------------------- */

@@ -1,8 +1,19 @@
-/* text.c - fonts found through fontconfig; rendered labels cached as textures.
+/* text.c - fonts found through fontconfig; rendered labels cached as textures,
+ * measured widths cached as numbers.
  *
- * The cache is an open-addressing table keyed by (style, colour, string). It
- * is flushed whole when it is 3/4 full or when the size changes: simpler than
- * an LRU and cheap, because one frame draws far fewer labels than it holds. */
+ * The label cache is an open-addressing table keyed by (style, colour,
+ * string). It is flushed whole when it is 3/4 full or when the size changes:
+ * simpler than an LRU and cheap, because one frame draws far fewer labels
+ * than it holds.
+ *
+ * Widths have a table of their own, keyed by (style, string): SDL_ttf shapes
+ * a string with HarfBuzz to measure it (1-2 us), and the side panel, which
+ * scrolls, lays out every row of every process each frame to know its
+ * height, though it draws only the few in view (8 000 processes: tens of
+ * thousands of widths a frame, 0.25 s). A width is measured once per font
+ * size and looked up after. The table doubles at 3/4 full up to
+ * WIDTH_SLOTS_MAX, past which it is flushed whole (its memory stays bounded:
+ * ~30 MB), and it is flushed when the size changes. */
 #include "text.h"
 
 #include <SDL_ttf.h>
@@ -13,6 +24,8 @@
 #include <string.h>
 
 #define CACHE_SLOTS 4096 /* power of two */
+#define WIDTH_SLOTS_MIN 4096        /* powers of two */
+#define WIDTH_SLOTS_MAX (1 << 19)
 
 typedef struct entry {
     uint64_t hash;    /* 0 = empty slot */
@@ -23,6 +36,13 @@ typedef struct entry {
     int w, h;
 } entry_t;
 
+typedef struct width_entry {
+    uint64_t hash; /* 0 = empty slot */
+    char *s;       /* owned */
+    uint8_t style;
+    int w;
+} width_entry_t;
+
 struct gv_text {
     SDL_Renderer *r; /* borrowed */
     char *path[2];   /* owned: regular, bold font files */
@@ -31,6 +51,8 @@ struct gv_text {
     entry_t *slots; /* CACHE_SLOTS */
     int n_used;
     long n_renders;
+    width_entry_t *wslots; /* owned: n_wslots of them, NULL until the first width */
+    size_t n_wslots, n_wused;
     bool clip;               /* gv_text_clip: draw only within [top, bottom) */
     int clip_top, clip_bottom;
     gv_text_mark_t *marks;   /* borrowed: gv_text_record, NULL = off */
@@ -83,6 +105,15 @@ static void flush(gv_text_t *tx)
         memset(e, 0, sizeof *e);
     }
     tx->n_used = 0;
+}
+
+static void flush_widths(gv_text_t *tx)
+{
+    for (size_t i = 0; i < tx->n_wslots; i++)
+        free(tx->wslots[i].s);
+    free(tx->wslots);
+    tx->wslots = NULL;
+    tx->n_wslots = tx->n_wused = 0;
 }
 
 static int open_fonts(gv_text_t *tx, int px, char *err, size_t n_err)
@@ -144,6 +175,7 @@ void gv_text_free(gv_text_t *tx)
     if (tx->slots)
         flush(tx);
     free(tx->slots);
+    flush_widths(tx);
     close_fonts(tx);
     free(tx->path[0]);
     free(tx->path[1]);
@@ -158,6 +190,7 @@ void gv_text_set_px(gv_text_t *tx, int body_px)
     if (body_px == tx->px)
         return;
     flush(tx);
+    flush_widths(tx);
     int old = tx->px;
     if (open_fonts(tx, body_px, err, sizeof err) != 0) {
         SDL_Log("%s", err);
@@ -228,11 +261,64 @@ static entry_t *lookup(gv_text_t *tx, gv_style_t st, uint32_t rgb, const char *s
     }
 }
 
-int gv_text_width(gv_text_t *tx, gv_style_t st, const char *s)
+static int measure(gv_text_t *tx, gv_style_t st, const char *s)
 {
     int w = 0, h = 0;
-    if (!*s || TTF_SizeUTF8(tx->font[st], s, &w, &h) != 0)
+    if (TTF_SizeUTF8(tx->font[st], s, &w, &h) != 0)
         return 0;
+    return w;
+}
+
+/* The table of widths twice as big (or, at WIDTH_SLOTS_MAX, emptied). False
+ * when out of memory: the table stays as it was. */
+static bool grow_widths(gv_text_t *tx)
+{
+    size_t n = tx->n_wslots ? tx->n_wslots * 2 : WIDTH_SLOTS_MIN;
+    if (n > WIDTH_SLOTS_MAX) {
+        flush_widths(tx);
+        n = WIDTH_SLOTS_MIN;
+    }
+    width_entry_t *t = calloc(n, sizeof *t);
+    if (!t)
+        return false;
+    for (size_t i = 0; i < tx->n_wslots; i++) {
+        width_entry_t *e = &tx->wslots[i];
+        if (!e->hash)
+            continue;
+        size_t j = e->hash & (n - 1);
+        while (t[j].hash)
+            j = (j + 1) & (n - 1);
+        t[j] = *e;
+    }
+    free(tx->wslots);
+    tx->wslots = t;
+    tx->n_wslots = n;
+    return true;
+}
+
+int gv_text_width(gv_text_t *tx, gv_style_t st, const char *s)
+{
+    if (!*s)
+        return 0;
+    if (tx->n_wused >= tx->n_wslots / 4 * 3 && !grow_widths(tx))
+        return measure(tx, st, s);
+    uint64_t h = key_hash(st, 0, s);
+    size_t i = h & (tx->n_wslots - 1);
+    for (;; i = (i + 1) & (tx->n_wslots - 1)) {
+        width_entry_t *e = &tx->wslots[i];
+        if (!e->hash)
+            break;
+        if (e->hash == h && e->style == st && strcmp(e->s, s) == 0)
+            return e->w;
+    }
+    int w = measure(tx, st, s);
+    width_entry_t *e = &tx->wslots[i];
+    if ((e->s = strdup(s)) != NULL) {
+        e->hash = h;
+        e->style = (uint8_t)st;
+        e->w = w;
+        tx->n_wused++;
+    }
     return w;
 }
 
@@ -246,6 +332,11 @@ void gv_text_clip(gv_text_t *tx, int top, int bottom)
 bool gv_text_visible(const gv_text_t *tx, gv_style_t st, int y)
 {
     return !tx->clip || (y >= tx->clip_top && y + TTF_FontHeight(tx->font[st]) <= tx->clip_bottom);
+}
+
+bool gv_text_below(const gv_text_t *tx, int y)
+{
+    return tx->clip && y >= tx->clip_bottom;
 }
 
 void gv_text_unclip(gv_text_t *tx)

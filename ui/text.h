@@ -3,7 +3,8 @@
  * Rendering a label with SDL_ttf costs ~6.6 us, drawing a cached texture
  * ~2.5 us (DESIGN.md, measured here), so every string is rendered once per
  * (style, colour, size) and kept as a texture until the cache fills up, when
- * it is flushed whole (a frame draws a few hundred labels at most). */
+ * it is flushed whole (a frame draws a few hundred labels at most). Widths
+ * are cached too, as numbers. */
 #ifndef GV_TEXT_H
 #define GV_TEXT_H
 
@@ -32,7 +33,9 @@ void gv_text_set_px(gv_text_t *tx, int body_px);
 int gv_text_px(const gv_text_t *tx);
 int gv_text_line(const gv_text_t *tx, gv_style_t st); /* line height, px */
 
-/* Width and height of s; 0 for "". */
+/* Width of s in pixels; 0 for "". Measured once per (style, string) at a
+ * size and then looked up (text.c): the side panel measures every row of
+ * every process each frame. */
 int gv_text_width(gv_text_t *tx, gv_style_t st, const char *s);
 /* Draws s with its top-left at (x, y); returns the width drawn. */
 int gv_text_draw(gv_text_t *tx, gv_style_t st, uint32_t rgb, int x, int y, const char *s);
@@ -49,6 +52,8 @@ void gv_text_clip(gv_text_t *tx, int top, int bottom);
 void gv_text_unclip(gv_text_t *tx);
 /* Would a label of style st at y be drawn (inside the window, if any)? */
 bool gv_text_visible(const gv_text_t *tx, gv_style_t st, int y);
+/* Is y at or below the window's bottom (nothing from there on is drawn)? */
+bool gv_text_below(const gv_text_t *tx, int y);
 
 /* Every label drawn while a record is set: its box and (the start of) its
  * text; for tests that check where text goes. marks NULL stops recording. */

@@ -1,7 +1,11 @@
 /* check_layout.c - the lanes' rows (ui/layout.c) are made in one pass over
  * the lanes (issue 18), and are the rows the old scan made, row for row, on
  * every lesson, the scenarios with processes, compare mode, and random pools
- * whose threads are declared in any order of their processes. */
+ * whose threads are declared in any order of their processes. The side
+ * panel, which lists every thread of a pool and draws only those in view,
+ * gives a row out of view the height it has when drawn (the panel scrolls
+ * rigidly), and the widths it measures come from a cache that answers what
+ * SDL_ttf measures. */
 #include <SDL.h>
 #include <check.h>
 #include <dirent.h>
@@ -166,6 +170,137 @@ START_TEST(test_layout_rows_are_the_scans_for_random_pools)
 }
 END_TEST
 
+/* The width cache (ui/text.c) answers what a fresh measurement gives, in
+ * each style, after it has grown past its first size, and forgets the
+ * widths of the old size when the size changes. */
+START_TEST(test_text_widths_from_the_cache_are_the_measured_ones)
+{
+    ui_draw(W, H); /* makes V.text */
+    char err[256], s[64];
+    int px = gv_text_px(V.text);
+    gv_text_t *fresh = gv_text_new(R, px, err, sizeof err);
+    ck_assert_msg(fresh != NULL, "%s", err);
+    for (int round = 0; round < 2; round++) /* measured, then from the cache */
+        for (int i = 0; i < 12000; i++) { /* past the first 4096 slots */
+            snprintf(s, sizeof s, "%d. worker-%d \xC2\xB7 I/O %dW", i % 97, i, i % 13);
+            gv_style_t st = i % 2 ? GV_BOLD : GV_REGULAR;
+            if (round == 0 && i % 7 != 0) {
+                gv_text_width(V.text, st, s);
+                continue;
+            }
+            int want = gv_text_width(fresh, st, s);
+            ck_assert_int_gt(want, 0);
+            ck_assert_msg(gv_text_width(V.text, st, s) == want, "'%s' round %d: %d, measured %d", s,
+                          round, gv_text_width(V.text, st, s), want);
+        }
+    ck_assert_int_gt(gv_text_width(V.text, GV_BOLD, "Blocked (12)"),
+                     gv_text_width(V.text, GV_REGULAR, "Blocked (12)"));
+    const char *k = "GIL of proc-17 held by";
+    int w1 = gv_text_width(V.text, GV_REGULAR, k);
+    gv_text_set_px(V.text, px * 2);
+    int w2 = gv_text_width(V.text, GV_REGULAR, k);
+    ck_assert_msg(w2 > w1 * 3 / 2, "at twice the size '%s' is %d px wide, was %d", k, w2, w1);
+    gv_text_set_px(V.text, px);
+    ck_assert_int_eq(gv_text_width(V.text, GV_REGULAR, k), w1);
+    gv_text_free(fresh);
+}
+END_TEST
+
+/* The labels drawn in the panel's scrolled window, top to bottom. */
+static int panel_labels(gv_text_mark_t *marks, int cap)
+{
+    int n = 0, k = 0;
+    gv_text_record(V.text, marks, cap, &n);
+    ui_draw(W, H);
+    gv_text_record(V.text, NULL, 0, NULL);
+    SDL_Rect pv = V.lay.panel_view;
+    for (int i = 0; i < n; i++)
+        if (marks[i].box.x >= pv.x && marks[i].box.y >= pv.y &&
+            marks[i].box.y + marks[i].box.h <= pv.y + pv.h)
+            marks[k++] = marks[i];
+    return k;
+}
+
+/* A pool of processes whose threads have long names (their rows in the
+ * queues take two lines: the name does not fit beside its figure), on two
+ * cores: half way through most of them wait for a core or their GIL. The
+ * panel draws only the rows in view and only takes the height of the others
+ * (it stops once below the window); scrolling by d moves every label that
+ * stays in view by exactly d, none missing, so a row out of view takes the
+ * height it has when drawn, and at the end of the scroll the last row is in
+ * view. */
+START_TEST(test_panel_rows_out_of_view_take_their_drawn_height)
+{
+    gs_model_t *m = gs_model_new();
+    gs_python_t py;
+    gs_python_defaults(&py);
+    char name[64];
+    for (int p = 1; p < 40; p++) {
+        snprintf(name, sizeof name, "proc-%d", p);
+        ck_assert_int_ge(gs_model_add_process(m, name, &py), 0);
+    }
+    for (int i = 0; i < 120; i++) {
+        snprintf(name, sizeof name, i % 3 ? "t%d" : "a-thread-with-a-rather-long-name-%d", i);
+        int th = gs_model_add_thread(m, name, i % 40);
+        ck_assert_int_ge(th, 0);
+        gs_model_set_body(m, th, body, (void *)(intptr_t)(i % 17), NULL);
+    }
+    gs_trace_t *t = NULL;
+    ck_assert_int_eq(gs_sim_run(m, NULL, &t, NULL), 0);
+    V.n_runs = 1;
+    V.run[0].model = m;
+    V.run[0].trace = t;
+    V.end_ns = gs_trace_end_ns(t);
+    gv_view_fit(&V);
+    V.playhead = V.end_ns / 2;
+    ui_draw(W, H); /* makes V.text */
+    static gv_text_mark_t a[2048], b[2048];
+    V.lay.panel_scroll = 0;
+    int na = panel_labels(a, 2048), moves = 0;
+    int max = V.lay.panel_max_scroll, step = V.lay.panel_view.h / 3;
+    ck_assert_msg(max > 20 * V.lay.line, "the panel should scroll far: %d px", max);
+    bool two_lines = false; /* a key with no figure beside it: its row takes two lines */
+    for (int i = 0; i + 1 < na && !two_lines; i++)
+        two_lines = strstr(a[i].s, "a-thread-with") && a[i + 1].box.y > a[i].box.y;
+    ck_assert_msg(two_lines, "no row of two lines in view");
+    for (int from = 0; from < max; from += step) {
+        int to = from + step < max ? from + step : max, d = to - from;
+        V.lay.panel_scroll = to;
+        int nb = panel_labels(b, 2048);
+        for (int i = 0; i < nb; i++) {
+            if (b[i].box.y + d + b[i].box.h > V.lay.panel_view.y + V.lay.panel_view.h)
+                continue; /* not in view before */
+            bool found = false;
+            for (int j = 0; j < na && !found; j++)
+                found = a[j].box.x == b[i].box.x && a[j].box.y == b[i].box.y + d &&
+                        strcmp(a[j].s, b[i].s) == 0;
+            ck_assert_msg(found, "scrolled from %d to %d: '%s' at y %d was not at y %d", from,
+                          to, b[i].s, b[i].box.y, b[i].box.y + d);
+            moves++;
+        }
+        for (int j = 0; j < na; j++) { /* and what stays in view is still drawn */
+            if (a[j].box.y - d < V.lay.panel_view.y)
+                continue;
+            bool found = false;
+            for (int i = 0; i < nb && !found; i++)
+                found = a[j].box.x == b[i].box.x && a[j].box.y - d == b[i].box.y &&
+                        strcmp(a[j].s, b[i].s) == 0;
+            ck_assert_msg(found, "scrolled from %d to %d: '%s' at y %d is not drawn at y %d",
+                          from, to, a[j].s, a[j].box.y, a[j].box.y - d);
+        }
+        memcpy(a, b, sizeof a);
+        na = nb;
+    }
+    ck_assert_int_gt(moves, 50);
+    /* at the end: the last row of the last list ("Blocked" or "Ready") */
+    ck_assert_int_gt(na, 0);
+    int bottom = V.lay.panel_view.y + V.lay.panel_view.h;
+    ck_assert_msg(a[na - 1].box.y + a[na - 1].box.h > bottom - 2 * V.lay.line,
+                  "at the end of the scroll the last label ('%s') ends at %d, the window at %d",
+                  a[na - 1].s, a[na - 1].box.y + a[na - 1].box.h, bottom);
+}
+END_TEST
+
 static Suite *layout_suite(void)
 {
     Suite *s = suite_create("layout");
@@ -173,6 +308,8 @@ static Suite *layout_suite(void)
     tcase_add_checked_fixture(core, setup, teardown);
     tcase_set_timeout(core, 120);
     tcase_add_test(core, test_layout_rows_are_the_scans_on_every_lesson);
+    tcase_add_test(core, test_text_widths_from_the_cache_are_the_measured_ones);
+    tcase_add_test(core, test_panel_rows_out_of_view_take_their_drawn_height);
     suite_add_tcase(s, core);
     TCase *props = tcase_create("props");
     tcase_add_checked_fixture(props, setup, teardown);
