@@ -384,16 +384,6 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
     }
 }
 
-gs_thr_t *gs__engine_next_body(gs_engine_t *e)
-{
-    for (;;) {
-        gs_thr_t *t = gs__engine_next(e);
-        if (!t || !gs__stepped(t))
-            return t;
-        gs__program_step(e, t);
-    }
-}
-
 /* ---- setup and teardown ---------------------------------------------------------- */
 
 void gs_run_opts_init(gs_run_opts_t *o)
@@ -451,8 +441,6 @@ static void engine_free(gs_engine_t *e)
     free(e->joiners);
     free(e->starters);
     free(e->heap);
-    for (int i = 0; i < e->n_thr; i++)
-        free(e->thr[i].frames);
     free(e->thr);
     free(e->cores);
     free(e->gils);
@@ -510,7 +498,6 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
         t->weight = cfs_weight(t->spec->priority);
         t->stretch_ppm = 1000000;
         e->n_daemon += t->spec->daemon;
-        e->n_bodies += !gs__stepped(t);
         gs__rng_seed(&t->rng, m->seed, (uint64_t)i);
     }
     for (int p = 0; p < m->n_processes; p++)
@@ -561,12 +548,12 @@ static void run_loop(gs_engine_t *e, const gs_run_opts_t *o)
     gs__run_setup(e, o->spin);
     gs__pin_begin(e, o->cpu);
     gs_error_t pre;
-    if (gs__preflight_threads(e->n_bodies, e->stack_bytes, &pre) != 0) {
+    if (gs__preflight_threads(e->m->n_threads, e->stack_bytes, &pre) != 0) {
         e->fatal = GS_ETHREAD; /* fail at once, naming the kernel limit */
         gs__stop(e, GS_OUT_ERROR, "%s", pre.msg);
     }
     schedule_autostarts(e);
-    gs_thr_t *next = e->stopped ? NULL : gs__engine_next_body(e);
+    gs_thr_t *next = e->stopped ? NULL : gs__engine_next(e);
     if (next) {
         gs__resume_other(e, next);
         while (sem_wait(&e->main_go) != 0)
@@ -650,8 +637,7 @@ static int request(gs_ctx_t *c, req_kind_t k, int64_t ns, gs_state_t exec, int t
     c->req.exec = exec;
     c->req.target = target;
     gs__submit(c->e, c);
-    if (!gs__stepped(c)) /* a program's thread goes on at its next step */
-        gs__worker_pass(c->e, c);
+    gs__worker_pass(c->e, c);
     return 0;
 }
 
@@ -667,8 +653,7 @@ int gs_touch_cpu(gs_ctx_t *c, int64_t ns, int object, bool writes, int64_t every
     c->acc_writes = writes;
     c->acc_every = every_ns;
     int r = request(c, RQ_CPU, ns, GS_ST_PY, -1);
-    if (!gs__stepped(c)) /* done; a program's thread: at its next step */
-        c->acc_obj = 0;
+    c->acc_obj = 0;
     return r;
 }
 int gs_gc(gs_ctx_t *c, int64_t ns)

@@ -45,16 +45,6 @@
 typedef struct gs_engine gs_engine_t;
 typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
 
-/* program.c: one list of ops being walked: the program, a repeat's body
- * with the passes still to run after this one, or an until loop's body. */
-typedef struct gs_prog_frame {
-    const gs_op_t *ops;
-    int n, i;     /* ops, and the next one to run */
-    int64_t left; /* repeat: passes after this one */
-    int until;    /* until loop: 1 + its event; 0 for a repeat or the program */
-    int outer_until; /* until loop: the thread's until_ev when it began */
-} gs_prog_frame_t;
-
 /* ---- events ---------------------------------------------------------- */
 
 typedef enum ev_kind {
@@ -218,12 +208,7 @@ struct gs_ctx {
     int process;
     const gs_thread_spec_t *spec;
     gs_engine_t *e;
-    gs_worker_t *w;       /* worker.c: its worker, once its C body has run
-                             (a thread with a scenario program has none) */
-    gs_prog_frame_t *frames; /* program.c: owned; where its program stands,
-                             frames[0] the program, one more per repeat
-                             entered; NULL until its first op */
-    int n_frames;         /* program.c: frames in use (0: program done) */
+    gs_worker_t *w;       /* worker.c: its worker, once its body has run */
     gs_rng_t rng;     /* this thread's own stream */
     uint32_t op;      /* label of the current request (gs_set_op, from its body) */
     gs_req_t req;     /* written by its body's worker (request), then read and
@@ -412,7 +397,6 @@ struct gs_engine {
     sem_t main_go;
     sem_t parked;   /* posted by each worker as its last touch of this run */
     int n_workers;  /* workers this run took from the pool or created */
-    int n_bodies;   /* threads with a C body: the only ones needing a worker */
     const gs_trace_growth_t *growth; /* the trace's, read after every event */
     cpu_set_t allowed; /* the caller's CPUs, for unpinning pooled workers */
     cpu_set_t saved_affinity; /* the caller's affinity before gs__pin_begin */
@@ -562,19 +546,9 @@ void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
 
 /* engine.c: requests and the loop (called by worker.c, the baton) */
 gs_thr_t *gs__engine_next(gs_engine_t *e);
-/* The next thread whose C body must run (NULL: the run is over); the
- * program threads resumed on the way are stepped by the caller, with no
- * hand-off (program.c). */
-gs_thr_t *gs__engine_next_body(gs_engine_t *e);
 void gs__submit(gs_engine_t *e, gs_thr_t *t);
 
-/* program.c: a thread with no C body (a scenario's program) runs on no
- * worker: when the engine resumes it, the baton holder calls this, which
- * submits its next op's request (or its exit) and returns. */
-void gs__program_step(gs_engine_t *e, gs_thr_t *t);
-static inline bool gs__stepped(const gs_thr_t *t)
-{
-    return t->spec->body == NULL;
-}
+/* program.c */
+void gs__program_body(gs_ctx_t *c, void *user);
 
 #endif

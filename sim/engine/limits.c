@@ -9,10 +9,9 @@
  * safe on a laptop; GILSIM_MEMORY_BUDGET or gs_run_opts.memory_budget (the
  * CLI's --memory-budget) change it.
  *
- * Preflight. Every simulated thread with a C body runs it on its own pthread
- * (a scenario program's thread needs none: program.c), so a model of N such
- * threads may need N pthreads at once. Before the first event the run
- * compares N with the limits the kernel applies to pthread_create
+ * Preflight. Every simulated thread that is alive runs on its own pthread, so
+ * a scenario of N threads may need N pthreads at once. Before the first event
+ * the run compares N with the limits the kernel applies to pthread_create
  * (kernel.threads-max and kernel.pid_max for the whole system,
  * vm.max_map_count for this process's mappings (a stack and its guard page
  * are two), `ulimit -u` for this user's threads and `ulimit -v` for the
@@ -167,9 +166,7 @@ static int refuse(gs_error_t *err, int n, const char *fmt, ...)
     if (err) {
         err->code = GS_ETHREAD;
         snprintf(err->msg, sizeof err->msg,
-                 "the model has %d threads with a C body and each needs a pthread of its own, "
-                 "but %s",
-                 n,
+                 "the scenario has %d threads and each needs a pthread of its own, but %s", n,
                  why);
     }
     return GS_ETHREAD;

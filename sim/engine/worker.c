@@ -7,10 +7,6 @@
  * through a maestro; we pass the baton straight on). sem_post/sem_wait give
  * the happens-before edges, so engine state needs no lock and TSan is quiet.
  *
- * Only a thread with a C body (gs_model_set_body) gets a worker: a scenario
- * program's thread is stepped in place by whichever pthread holds the baton
- * (gs__engine_next_body, program.c), so a scenario's run hands off nothing.
- *
  * Workers are created lazily, when a thread's body first has to run, with a
  * small stack, and pinned with the rest of the run to one CPU (option): a
  * hand-off between threads on one CPU costs ~5 us against ~13 us across
@@ -168,12 +164,15 @@ static void run_body(gs_worker_t *w, gs_thr_t *t)
     if (setjmp(w->exit_jb) != 0)
         return; /* abandoned: gs__worker_pass longjmp'd here */
     const gs_thread_spec_t *s = t->spec;
-    s->body(t, s->user); /* a program's thread has no worker (program.c) */
+    if (s->body)
+        s->body(t, s->user);
+    else
+        gs__program_body(t, (void *)s);
     memset(&t->req, 0, sizeof t->req);
     t->req.kind = RQ_EXIT;
     gs__submit(e, t);
     /* Finished: hand the baton on and leave without waiting. */
-    gs__resume_other(e, gs__engine_next_body(e));
+    gs__resume_other(e, gs__engine_next(e));
 }
 
 static void *trampoline(void *arg)
@@ -211,8 +210,8 @@ static void thread_error(gs_engine_t *e, gs_thr_t *t, int err)
         snprintf(lim, sizeof lim, "unlimited");
     e->fatal = GS_ETHREAD;
     gs__stop(e, GS_OUT_ERROR,
-             "cannot create the worker pthread of thread %d (%s): %s. Each thread with a C "
-             "body needs one pthread; the limits are `ulimit -u` (max user processes, now %s), "
+             "cannot create the worker pthread of thread %d (%s): %s. Each simulated thread "
+             "needs one pthread; the limits are `ulimit -u` (max user processes, now %s), "
              "/proc/sys/kernel/threads-max and memory for %zu-byte stacks (`ulimit -v`)",
              t->id, gs__thr_name(t), strerror(err), lim, e->stack_bytes);
 }
@@ -295,7 +294,7 @@ void gs__resume_other(gs_engine_t *e, gs_thr_t *next)
 
 void gs__worker_pass(gs_engine_t *e, gs_thr_t *self)
 {
-    gs_thr_t *next = gs__engine_next_body(e);
+    gs_thr_t *next = gs__engine_next(e);
     if (next == self)
         return; /* completed at once: no hand-off at all */
     gs_worker_t *w = self->w;
