@@ -299,15 +299,11 @@ static PyObject *probe_profiling(PyObject *self, PyObject *unused)
     return PyBool_FromLong(pr && strcmp(pr, "1") == 0);
 }
 
-/* wrap(callable, name, category, is_wait, is_method=False) */
-static PyObject *probe_wrap(PyObject *self, PyObject *args)
+/* A wrapper of fn reported under name (the callable itself, unwrapped, when
+ * no shim is loaded: nothing to report to). */
+static PyObject *new_wrap(PyObject *fn, const char *name, int cat, int ctx, int method,
+                          vectorcallfunc call)
 {
-    (void)self;
-    PyObject *fn;
-    const char *name;
-    int cat, ctx, method = 0;
-    if (!PyArg_ParseTuple(args, "Osip|p", &fn, &name, &cat, &ctx, &method))
-        return NULL;
     if (!api) {
         Py_INCREF(fn);
         return fn;
@@ -321,8 +317,20 @@ static PyObject *probe_wrap(PyObject *self, PyObject *args)
     w->cat = cat;
     w->ctx = ctx;
     w->method = method;
-    w->vectorcall = wrap_vectorcall;
+    w->vectorcall = call;
     return (PyObject *)w;
+}
+
+/* wrap(callable, name, category, is_wait, is_method=False) */
+static PyObject *probe_wrap(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *fn;
+    const char *name;
+    int cat, ctx, method = 0;
+    if (!PyArg_ParseTuple(args, "Osip|p", &fn, &name, &cat, &ctx, &method))
+        return NULL;
+    return new_wrap(fn, name, cat, ctx, method, wrap_vectorcall);
 }
 
 /* ---- Event.is_set: the poll of `while not ev.is_set()` ------------------ */
@@ -387,21 +395,7 @@ static PyObject *probe_wrap_poll(PyObject *self, PyObject *args)
     int cat;
     if (!PyArg_ParseTuple(args, "Osi", &fn, &name, &cat))
         return NULL;
-    if (!api) {
-        Py_INCREF(fn);
-        return fn;
-    }
-    wrap_t *w = PyObject_New(wrap_t, &wrap_type);
-    if (!w)
-        return NULL;
-    Py_INCREF(fn);
-    w->fn = fn;
-    w->name = api->intern(name, strlen(name));
-    w->cat = cat;
-    w->ctx = 0;
-    w->method = 1;
-    w->vectorcall = poll_vectorcall;
-    return (PyObject *)w;
+    return new_wrap(fn, name, cat, 0, 1, poll_vectorcall);
 }
 
 /* ---- module functions --------------------------------------------------- */
