@@ -275,6 +275,10 @@ struct gs_ctx {
                              last left the run queue */
     int weight;           /* engine_new: cfs weight from priority (nice = -priority) */
     int ready_idx;        /* os.c: position in e->ready, -1 if not there */
+    int rq_core;          /* os.c: READY on this core's queue only (wake-up
+                             placement), -1 on any core's */
+    int64_t off_core_ns;  /* os.c: when it last left a core (cache-hot until
+                             migration_cost after it) */
 
     /* kernel.c: what its trace lane last got (trace_thread_lane) */
     bool tr_open;
@@ -405,6 +409,7 @@ struct gs_engine {
     int spin; /* sem_trywait attempts before sem_wait */
     gs_rng_t timer_rng; /* timer jitter (os.c), drawn only when there is some */
     gs_rng_t wake_rng;  /* wake-up jitter (os.c), likewise */
+    gs_rng_t place_rng; /* wake-up placement (os.c), drawn only with wake_affine */
 };
 
 /* limits.c */
@@ -476,6 +481,33 @@ void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t);
  * a condvar signal): w starts waking now, and waker spends `futex` of core
  * time in the call before its next step */
 void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w);
+void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w); /* placed as a
+                             wake by waker (wake_affine), at no cost to it */
+/* os.c, for place.c */
+void gs__os_ready_remove(gs_engine_t *e, gs_thr_t *t);
+void gs__os_dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t lat); /* c
+                             switches to t, lat later (an idle core woken first) */
+int64_t gs__os_tick_after(const gs_engine_t *e, int64_t at); /* the first tick >= at */
+int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c); /* of idle c */
+
+/* place.c: where a woken thread runs (machine.wake_affine), idle balancing */
+static inline bool gs__placing(const gs_engine_t *e) /* wake_affine > 0 */
+{
+    return e->m->machine.wake_affine_pct > 0;
+}
+/* May core c run t? A thread queued on one core's queue (rq_core) waits for
+ * that core or for an idle core to pull it; any other on any core. c NULL:
+ * the whole machine. */
+static inline bool gs__pickable(const gs_thr_t *t, const gs_core_t *c)
+{
+    return t->rq_core < 0 || !c || t->rq_core == c->id;
+}
+bool gs__place_affine(gs_engine_t *e, const gs_thr_t *waker); /* queue the woken
+                             thread on waker's core? (a seeded draw) */
+gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *cools);
+void gs__place_arm(gs_engine_t *e, gs_core_t *c); /* idle c looks again at a tick */
+void gs__place_kick(gs_engine_t *e);              /* every idle core looks again */
+void gs__place_balance(gs_engine_t *e, gs_core_t *c); /* idle c's EV_CORE */
 void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON -> OFF */
 void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
 void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */
