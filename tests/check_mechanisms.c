@@ -256,11 +256,12 @@ END_TEST
  * behind its waker on a busy core costs it the call alone. The same lock
  * ping-pong on one core (the woken thread always queues) and on two (it
  * always lands on the idle other core). */
-static gs_trace_t *lock_pingpong_on(int cores, int64_t ipi_ns)
+static gs_trace_t *lock_pingpong_placed(int cores, int64_t ipi_ns, int affine_pct)
 {
     gs_model_t *m = tu_model(cores, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
     m->machine.futex_ns = US(1);
     m->machine.wake_ipi_ns = ipi_ns;
+    m->machine.wake_affine_pct = affine_pct;
     int a = gs_model_add_lock(m, "a", false);
     int b = gs_model_add_lock(m, "b", false);
     tu_thread(m, "setup", 2, tu_sync(GS_OP_ACQUIRE, a), tu_sync(GS_OP_ACQUIRE, b));
@@ -275,6 +276,11 @@ static gs_trace_t *lock_pingpong_on(int cores, int64_t ipi_ns)
     gs_trace_t *t = tu_run(m, NULL);
     gs_model_free(m);
     return t;
+}
+
+static gs_trace_t *lock_pingpong_on(int cores, int64_t ipi_ns)
+{
+    return lock_pingpong_placed(cores, ipi_ns, 0);
 }
 
 START_TEST(test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi)
@@ -296,6 +302,124 @@ START_TEST(test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi)
 }
 END_TEST
 
+
+/* ---- where the kernel runs a woken thread (wake_affine) ----------------- */
+
+typedef struct run_start {
+    int64_t at;
+    int core, th;
+} run_start_t;
+
+static int by_start(const void *a, const void *b)
+{
+    const run_start_t *x = a, *y = b;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The share of hand-offs between ping (1) and pong (2) where the thread that
+ * starts a run does so on the core the other one ran on last: what
+ * tests/reality reads with sched_getcpu. */
+static double pair_on_one_core(const gs_trace_t *t)
+{
+    size_t n = 0, cap = 0;
+    for (int c = 0; c < 2; c++)
+        cap += gs_trace_lane(t, gs_trace_core_lane(t, c))->n;
+    run_start_t *v = malloc((cap + 1) * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    for (int c = 0; c < 2; c++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, c));
+        for (size_t i = 0; i < l->n; i++)
+            if (l->iv[i].who == 1 || l->iv[i].who == 2)
+                v[n++] = (run_start_t){l->iv[i].start_ns, c, l->iv[i].who};
+    }
+    qsort(v, n, sizeof *v, by_start);
+    int last[3] = {-1, -1, -1}, prev = -1, same = 0, hand = 0;
+    for (size_t i = 0; i < n; i++) {
+        int other = 3 - v[i].th;
+        if (prev == other && last[other] >= 0) {
+            hand++;
+            same += v[i].core == last[other];
+        }
+        last[v[i].th] = v[i].core;
+        prev = v[i].th;
+    }
+    free(v);
+    ck_assert_int_gt(hand, 50);
+    return (double)same / hand;
+}
+
+/* With wake_affine 1 a thread woken by the other is queued on its waker's
+ * core even though the other core is idle: the ping-pong pair shares one
+ * core (each is off its core for microseconds: cache-hot, no idle core pulls
+ * it) and no wake-up pays the IPI. At 0 it is today's model, each hand-off
+ * onto the idle other core. */
+START_TEST(test_placement_share_one_keeps_a_pingpong_pair_on_one_core)
+{
+    gs_trace_t *spread = lock_pingpong_placed(2, US(10), 0);
+    gs_trace_t *packed = lock_pingpong_placed(2, US(10), 100);
+    gs_trace_t *packed0 = lock_pingpong_placed(2, 0, 100);
+    gs_trace_t *same = lock_pingpong_on(2, US(10));
+    ck_assert_msg(pair_on_one_core(spread) < 0.8, "share 0: %.2f on one core",
+                  pair_on_one_core(spread));
+    ck_assert_msg(pair_on_one_core(packed) > 0.97, "share 1: %.2f on one core",
+                  pair_on_one_core(packed));
+    /* queued on the waker's busy core: the IPI is never paid */
+    ck_assert_int_eq(c_time(packed, 1) + c_time(packed, 2),
+                     c_time(packed0, 1) + c_time(packed0, 2));
+    ck_assert_int_eq(tu_finish(packed, 1), tu_finish(packed0, 1));
+    /* the share at 0 is the model without the key, byte for byte */
+    size_t na, nb;
+    char *a = tu_dump(spread, &na), *b = tu_dump(same, &nb);
+    ck_assert(na == nb && memcmp(a, b, na) == 0);
+    free(a);
+    free(b);
+    gs_trace_free(spread);
+    gs_trace_free(packed);
+    gs_trace_free(packed0);
+    gs_trace_free(same);
+}
+END_TEST
+
+/* Between 0 and 1 the share of hand-offs on the waker's core follows the
+ * chance (seeded): more packing at 0.8 than at 0.2. */
+START_TEST(test_placement_more_share_more_packing)
+{
+    gs_trace_t *lo = lock_pingpong_placed(2, 0, 20), *hi = lock_pingpong_placed(2, 0, 80);
+    ck_assert_msg(pair_on_one_core(lo) < pair_on_one_core(hi), "0.2: %.2f, 0.8: %.2f",
+                  pair_on_one_core(lo), pair_on_one_core(hi));
+    gs_trace_free(lo);
+    gs_trace_free(hi);
+}
+END_TEST
+
+/* Idle balancing: w sleeps on an event; s sets it after 1 ms of work and goes
+ * on for 20 ms; w then has 20 ms to do. No GIL. Queued on s's core (share 1)
+ * and not preempting it (s is within its slice), w is pulled by the idle
+ * core at the first tick after it has been off a core for migration_cost:
+ * both end near 21 ms plus a tick. A migration cost longer than the run
+ * keeps both on one core (about 41 ms); share 0 puts w on the idle core at
+ * once (21 ms). */
+static int64_t balance_run(int affine_pct, int64_t migration_ns)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.wake_affine_pct = affine_pct;
+    m->machine.migration_cost_ns = migration_ns;
+    int ev = gs_model_add_event(m, "go");
+    tu_thread(m, "w", 2, tu_sync(GS_OP_WAIT, ev), tu_cpu(MS(20)));
+    tu_thread(m, "s", 3, tu_cpu(MS(1)), tu_sync(GS_OP_SET, ev), tu_cpu(MS(20)));
+    return tu_run_last_finish(m, 2);
+}
+
+START_TEST(test_placement_an_idle_core_pulls_a_cold_queued_thread_at_a_tick)
+{
+    int64_t spread = balance_run(0, US(500)), pulled = balance_run(100, US(500));
+    int64_t never = balance_run(100, MS(1000));
+    ck_assert_int_lt(spread, MS(21) + US(200));
+    ck_assert_msg(pulled > spread && pulled < MS(21) + MS(4) + US(200), "pulled: %lld ns",
+                  (long long)pulled);
+    ck_assert_msg(never > MS(40), "never pulled: %lld ns", (long long)never);
+}
+END_TEST
 
 /* ---- the kernel's scheduler: EEVDF and the tick ------------------------ */
 
@@ -516,6 +640,9 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_timer_jitter_spreads_sleeps_never_shortens_them);
     tcase_add_test(tc, test_machinery_a_waking_release_costs_one_futex_call);
     tcase_add_test(tc, test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi);
+    tcase_add_test(tc, test_placement_share_one_keeps_a_pingpong_pair_on_one_core);
+    tcase_add_test(tc, test_placement_more_share_more_packing);
+    tcase_add_test(tc, test_placement_an_idle_core_pulls_a_cold_queued_thread_at_a_tick);
     suite_add_tcase(s, tc);
     tc = tcase_create("scheduler");
     tcase_set_timeout(tc, 120);

@@ -71,16 +71,23 @@ END_TEST
  * (python.futex), `bare_ns` one that finds the waiter registered but awake
  * (machine.futex, a bare system call); `wakeup_ns` the waiter's wake-up onto
  * an idle core (late by up to half as much again, seeded). */
-static double battle(int cores, int64_t wake_ns, int64_t bare_ns, int64_t wakeup_ns)
+static double battle_placed(int cores, int64_t wake_ns, int64_t bare_ns, int64_t wakeup_ns,
+                            int affine_pct)
 {
     gs_model_t *m = load(two_cpu, "python.version=2.7", NULL);
     m->machine.cores = cores;
+    m->machine.wake_affine_pct = affine_pct;
     m->machine.futex_ns = bare_ns;
     m->machine.wakeup_latency_ns = wakeup_ns;
     m->machine.wakeup_jitter_ns = wakeup_ns / 2; /* no lock-step with the releases */
     m->processes[0].python.futex_ns = wake_ns;
     int64_t end = tu_run_last_finish(m, 2);
     return (double)end / (double)MS(40);
+}
+
+static double battle(int cores, int64_t wake_ns, int64_t bare_ns, int64_t wakeup_ns)
+{
+    return battle_placed(cores, wake_ns, bare_ns, wakeup_ns, 0);
 }
 
 START_TEST(test_py27_two_threads_on_two_cores_are_slower_than_serial)
@@ -128,6 +135,22 @@ START_TEST(test_py27_one_core_alternates_at_almost_no_cost)
      * calls cost, the threads take turns as one thread would. */
     ck_assert_double_lt(battle(1, 1000, 1000, US(20)), 1.05);
     ck_assert_double_lt(battle(1, 5000, 300, US(20)), 1.05);
+}
+END_TEST
+
+START_TEST(test_py27_battle_costs_about_nothing_when_wakeups_stay_on_the_wakers_core)
+{
+    /* Where the kernel runs the woken waiter decides which battle a run
+     * shows (docs/model.md, "Where a woken thread runs"): queued on its
+     * waker's core every time (wake_affine 1), the pair shares one core and
+     * takes turns as on one core; on the idle other core every time (0),
+     * the two-core battle; in between, in between. */
+    double spread = battle_placed(2, 1000, 1000, US(20), 0);
+    double half = battle_placed(2, 1000, 1000, US(20), 50);
+    double packed = battle_placed(2, 1000, 1000, US(20), 100);
+    ck_assert_msg(packed < 1.1, "share 1: %.2fx serial", packed);
+    ck_assert_msg(spread > 1.5, "share 0: %.2fx serial", spread);
+    ck_assert_msg(half > packed && half < spread, "share 0.5: %.2fx serial", half);
 }
 END_TEST
 
@@ -378,6 +401,7 @@ static Suite *versions_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_py27_two_threads_on_two_cores_are_slower_than_serial);
     tcase_add_test(tc, test_py27_battle_costs_a_bare_call_per_release_while_the_waiter_is_awake);
+    tcase_add_test(tc, test_py27_battle_costs_about_nothing_when_wakeups_stay_on_the_wakers_core);
     tcase_add_test(tc, test_py27_one_core_alternates_at_almost_no_cost);
     suite_add_tcase(s, tc);
     tc = tcase_create("free_threaded");

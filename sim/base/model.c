@@ -23,6 +23,7 @@ void gs_machine_defaults(gs_machine_t *m)
     m->timer_slack_ns = 50000;               /* PR_GET_TIMERSLACK of a normal thread */
     m->futex_ns = 1000;
     m->requester_first_pct = 50;
+    m->migration_cost_ns = 500000;           /* sysctl_sched_migration_cost */
 }
 
 void gs_python_defaults(gs_python_t *p)
@@ -453,7 +454,8 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
     if (m->machine.context_switch_ns < 0 || m->machine.wakeup_latency_ns < 0 ||
         m->machine.cfs_wakeup_granularity_ns < 0 ||
         m->machine.timer_slack_ns < 0 || m->machine.futex_ns < 0 || m->machine.wake_ipi_ns < 0 ||
-        m->machine.timer_jitter_ns < 0 || m->machine.wakeup_jitter_ns < 0)
+        m->machine.timer_jitter_ns < 0 || m->machine.wakeup_jitter_ns < 0 ||
+        m->machine.migration_cost_ns < 0)
         return fail(err, "machine", "costs and latencies must be >= 0");
     if (m->machine.eevdf_slice_ns < 0 || m->machine.tick_ns < 0)
         return fail(err, "machine", "eevdf_slice and tick must be >= 0");
@@ -477,6 +479,8 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
     }
     if (m->machine.requester_first_pct < 0 || m->machine.requester_first_pct > 100)
         return fail(err, "machine.requester_first", "must be from 0 to 1");
+    if (m->machine.wake_affine_pct < 0 || m->machine.wake_affine_pct > 100)
+        return fail(err, "machine.wake_affine", "must be from 0 to 1");
     if (m->n_processes < 1)
         return fail(err, "processes", "a model needs at least one process");
     for (int i = 0; i < m->n_processes; i++) {

@@ -57,10 +57,11 @@ typedef enum ev_kind {
 
 typedef struct gs_event {
     int64_t t_ns;
-    uint64_t seq;  /* insertion order: the last tie-breaker */
+    uint64_t order; /* kind << 56 | seq: the rank among equal times, then the
+                       insertion order (seq), in one comparison (kernel.c) */
     uint64_t gen;  /* must equal the target's gen, else the event is stale */
     int32_t id;    /* thread or core index */
-    uint8_t kind;  /* ev_kind_t; also the rank among equal times */
+    uint8_t kind;  /* ev_kind_t */
 } gs_event_t;
 
 /* ---- workers ----------------------------------------------------------- */
@@ -274,6 +275,16 @@ struct gs_ctx {
                              last left the run queue */
     int weight;           /* engine_new: cfs weight from priority (nice = -priority) */
     int ready_idx;        /* os.c: position in e->ready, -1 if not there */
+    int rq_core;          /* os.c: READY on this core's queue only (wake-up
+                             placement), -1 on any core's */
+    int64_t off_core_ns;  /* os.c: when it last left a core (cache-hot until
+                             migration_cost after it) */
+
+    /* kernel.c: what its trace lane last got (trace_thread_lane) */
+    bool tr_open;
+    uint8_t tr_st, tr_flags;
+    int32_t tr_who;
+    uint32_t tr_op;
 
 };
 
@@ -289,6 +300,10 @@ typedef struct gs_core {
     uint64_t gen;      /* bump to cancel EV_CORE */
     int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
     int64_t idle_since_ns; /* IDLE: since when (the idle depth of a wake-up) */
+    /* kernel.c: what its trace lane last got (gs__core_trace) */
+    bool tr_open;
+    uint8_t tr_st, tr_flags;
+    int32_t tr_thread;
 } gs_core_t;
 
 /* A list of waiting threads in FIFO order (by the seq they were added with). */
@@ -386,6 +401,7 @@ struct gs_engine {
     sem_t main_go;
     sem_t parked;   /* posted by each worker as its last touch of this run */
     int n_workers;  /* workers this run took from the pool or created */
+    const gs_trace_growth_t *growth; /* the trace's, read after every event */
     cpu_set_t allowed; /* the caller's CPUs, for unpinning pooled workers */
     cpu_set_t saved_affinity; /* the caller's affinity before gs__pin_begin */
     size_t stack_bytes;
@@ -393,6 +409,7 @@ struct gs_engine {
     int spin; /* sem_trywait attempts before sem_wait */
     gs_rng_t timer_rng; /* timer jitter (os.c), drawn only when there is some */
     gs_rng_t wake_rng;  /* wake-up jitter (os.c), likewise */
+    gs_rng_t place_rng; /* wake-up placement (os.c), drawn only with wake_affine */
 };
 
 /* limits.c */
@@ -408,6 +425,9 @@ gs_event_t gs__ev_pop(gs_engine_t *e); /* the earliest; the heap must not be emp
 void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at); /* replaces its timer */
 void gs__thr_cancel_timer(gs_thr_t *t);
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t); /* record t's current state */
+/* record what core c runs: thread (-1 none) in state st */
+void gs__core_trace(gs_engine_t *e, struct gs_core *c, int32_t thread, gs_state_t st,
+                    uint8_t flags);
 void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *gs__thr_name(const gs_thr_t *t);
@@ -435,6 +455,21 @@ void gs__go_on(gs_engine_t *e, gs_thr_t *t);
 /* stops.c: why the run loop stops (engine.c asks before each event). */
 bool gs__stop_limits(gs_engine_t *e);       /* a limit reached: stopped, true */
 bool gs__stop_before_event(gs_engine_t *e); /* the run ends here: stopped, true */
+/* Their usual answer, "go on", decided inline: the loop asks before every
+ * event, and the two calls were a few per cent of a run. True only where
+ * the function would return false and change nothing; keep each in step
+ * with its function in stops.c. */
+static inline bool gs__limits_quiet(const gs_engine_t *e)
+{
+    return !e->progress && !(e->cancel && atomic_load_explicit(e->cancel, memory_order_relaxed)) &&
+           !e->growth->oom && e->growth->bytes + e->cap_heap * sizeof *e->heap <= e->mem_budget &&
+           e->n_events < e->max_events;
+}
+static inline bool gs__events_go_on(const gs_engine_t *e)
+{
+    return !e->stopped && e->n_daemon == 0 && e->n_finished != e->n_started && e->n_heap > 0 &&
+           e->heap[0].t_ns <= e->until_ns;
+}
 
 /* os.c */
 void gs__os_init(gs_engine_t *e);
@@ -446,6 +481,33 @@ void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t);
  * a condvar signal): w starts waking now, and waker spends `futex` of core
  * time in the call before its next step */
 void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w);
+void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w); /* placed as a
+                             wake by waker (wake_affine), at no cost to it */
+/* os.c, for place.c */
+void gs__os_ready_remove(gs_engine_t *e, gs_thr_t *t);
+void gs__os_dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t lat); /* c
+                             switches to t, lat later (an idle core woken first) */
+int64_t gs__os_tick_after(const gs_engine_t *e, int64_t at); /* the first tick >= at */
+int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c); /* of idle c */
+
+/* place.c: where a woken thread runs (machine.wake_affine), idle balancing */
+static inline bool gs__placing(const gs_engine_t *e) /* wake_affine > 0 */
+{
+    return e->m->machine.wake_affine_pct > 0;
+}
+/* May core c run t? A thread queued on one core's queue (rq_core) waits for
+ * that core or for an idle core to pull it; any other on any core. c NULL:
+ * the whole machine. */
+static inline bool gs__pickable(const gs_thr_t *t, const gs_core_t *c)
+{
+    return t->rq_core < 0 || !c || t->rq_core == c->id;
+}
+bool gs__place_affine(gs_engine_t *e, const gs_thr_t *waker); /* queue the woken
+                             thread on waker's core? (a seeded draw) */
+gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *cools);
+void gs__place_arm(gs_engine_t *e, gs_core_t *c); /* idle c looks again at a tick */
+void gs__place_kick(gs_engine_t *e);              /* every idle core looks again */
+void gs__place_balance(gs_engine_t *e, gs_core_t *c); /* idle c's EV_CORE */
 void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON -> OFF */
 void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
 void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */

@@ -169,8 +169,10 @@ void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t)
     gs__os_wake(e, t);
 }
 
-/* cpython2: the lock's waiters, FIFO or seeded random. */
-static void signal_one(gs_engine_t *e, gs_gil_t *g)
+/* cpython2: the lock's waiters, FIFO or seeded random. The releaser `by`
+ * pays its sem_post itself (release_ns); where the woken one runs follows the
+ * machine's wake-up placement. */
+static void signal_one(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
 {
     if (g->waiters.n == 0)
         return;
@@ -181,7 +183,7 @@ static void signal_one(gs_engine_t *e, gs_gil_t *g)
     gs__thr_cancel_timer(w);
     w->gw = GW_SIGNALED;
     gs__trace_instant(e->trace, e->now, GS_IN_SIGNAL, w->id, w->process, 0);
-    gs__os_wake(e, w);
+    gs__os_wake_from(e, by, w);
 }
 
 /* ---- cpython3: glibc's condition variable (nptl/pthread_cond_wait.c) ---- */
@@ -468,7 +470,7 @@ static void signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
     if (cv(g))
         cv_signal(e, g, by);
     else
-        signal_one(e, g);
+        signal_one(e, g, by);
 }
 
 bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)

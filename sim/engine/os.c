@@ -39,11 +39,26 @@
  * Wake-up latency onto an idle core: wakeup_latency, or the machine's curve
  * of latency against the core's idle depth (time since it went idle), plus a
  * seeded draw from 0 to wakeup_jitter.
+ * Placement (wake_affine > 0): a thread woken by a thread on a core, while
+ * another core is idle, is queued on the waker's core with that chance
+ * (seeded, place_rng) instead (Linux select_task_rq_fair / wake_affine);
+ * READY with rq_core = that core, only it may pick the thread, and wake-up
+ * preemption is judged against its thread alone. A preempted thread stays on
+ * its core's queue likewise. An idle core pulls such a thread once it has
+ * been off a core for migration_cost (task_hot): at once when the core goes
+ * idle (newidle balance), else at the next tick (nohz kick), paying the idle
+ * core's wake-up. wake_affine = 0: no thread ever has an rq_core, no draw is
+ * made, and the model is the one above, event for event. A thread queued on
+ * its waker's core is placed, and judged for preempting it, by that core's
+ * own V (its thread and the threads queued on it, as Linux keeps one V per
+ * CPU); everything else uses one V for the machine.
  * Invariants: a core has at most one thread; a thread is in the ready queue
  * iff READY; cfs_nr counts the threads that are not OFF.
  * Source: Linux kernel/sched/fair.c (place_entity, check_preempt_wakeup,
  * sched_slice; for eevdf avg_vruntime, entity_eligible, pick_eevdf,
- * update_deadline, update_entity_lag, wakeup_preempt_fair) and
+ * update_deadline, update_entity_lag, wakeup_preempt_fair; placement
+ * select_task_rq_fair, wake_affine_idle, task_hot, can_migrate_task,
+ * sched_balance_newidle, nohz_balancer_kick) and
  * kernel/sched/features.h (RUN_TO_PARITY, PLACE_LAG, DELAY_DEQUEUE,
  * DELAY_ZERO), documented in docs/model.md. Costs: pick is an O(ready) scan
  * (eevdf adds an O(cores + ready) average), fine for the hundreds of
@@ -59,6 +74,11 @@ void gs__os_init(gs_engine_t *e)
         e->cores[i].mode = CORE_IDLE;
         e->cores[i].last_thread = -1;
     }
+    for (int i = 0; i < e->n_thr; i++) {
+        e->thr[i].rq_core = -1;
+        e->thr[i].off_core_ns = INT64_MIN / 4; /* never ran: cache-cold */
+    }
+    gs__rng_seed(&e->place_rng, e->m->seed, UINT64_C(4) << 32);
 }
 
 static const gs_machine_t *mach(const gs_engine_t *e)
@@ -89,7 +109,7 @@ static void ready_push(gs_engine_t *e, gs_thr_t *t)
     arm_ticks(e, t);
 }
 
-static void ready_remove(gs_engine_t *e, gs_thr_t *t)
+void gs__os_ready_remove(gs_engine_t *e, gs_thr_t *t)
 {
     GS_ASSERT(t->ready_idx >= 0);
     gs_thr_t *last = e->ready[--e->n_ready];
@@ -165,6 +185,31 @@ static int64_t avg_vruntime_w(gs_engine_t *e, const gs_thr_t *skip, int64_t *loa
     return v;
 }
 
+/* Placing: the V of core c's own queue, its thread and the threads queued
+ * on it (Linux keeps one V per CPU: a thread queued behind its waker is
+ * compared with the threads of that CPU only), not counting skip; the
+ * machine's V when nobody is there. O(ready). */
+static int64_t core_vruntime(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
+                             int64_t *load)
+{
+    int64_t base = 0, sum = 0, w = 0;
+    for (int i = -1; i < e->n_ready; i++) {
+        gs_thr_t *t = i < 0 ? c->cur : e->ready[i];
+        if (!t || t == skip || (i >= 0 && t->rq_core != c->id))
+            continue;
+        if (i < 0)
+            gs__os_account(e, t);
+        if (!w)
+            base = t->vruntime;
+        sum += (t->vruntime - base) * t->weight;
+        w += t->weight;
+    }
+    if (!w)
+        return avg_vruntime_w(e, skip, load);
+    *load = w;
+    return base + sum / w;
+}
+
 static int64_t avg_vruntime(gs_engine_t *e, const gs_thr_t *skip)
 {
     int64_t load;
@@ -174,11 +219,13 @@ static int64_t avg_vruntime(gs_engine_t *e, const gs_thr_t *skip)
 /* pick_eevdf over the ready queue: the eligible thread with the earliest
  * deadline; if none is eligible (V counts the running ones), the least
  * vruntime. */
-static gs_thr_t *eevdf_best(const gs_engine_t *e, int64_t V)
+static gs_thr_t *eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c)
 {
     gs_thr_t *best = NULL, *least = NULL;
     for (int i = 0; i < e->n_ready; i++) {
         gs_thr_t *t = e->ready[i];
+        if (!gs__pickable(t, c))
+            continue;
         if (!least || t->vruntime < least->vruntime ||
             (t->vruntime == least->vruntime && t->ready_seq < least->ready_seq))
             least = t;
@@ -191,13 +238,14 @@ static gs_thr_t *eevdf_best(const gs_engine_t *e, int64_t V)
     return best ? best : least;
 }
 
-static gs_thr_t *ready_best(gs_engine_t *e)
+/* The ready thread core c should run next (c NULL: any core). */
+static gs_thr_t *ready_best(gs_engine_t *e, const gs_core_t *c)
 {
     if (mach(e)->policy == GS_POLICY_EEVDF)
-        return e->n_ready ? eevdf_best(e, avg_vruntime(e, NULL)) : NULL;
+        return e->n_ready ? eevdf_best(e, avg_vruntime(e, NULL), c) : NULL;
     gs_thr_t *best = NULL;
     for (int i = 0; i < e->n_ready; i++)
-        if (!best || better(e, e->ready[i], best))
+        if (gs__pickable(e->ready[i], c) && (!best || better(e, e->ready[i], best)))
             best = e->ready[i];
     return best;
 }
@@ -213,10 +261,10 @@ static void eevdf_leave(gs_engine_t *e, gs_thr_t *t)
 }
 
 /* place_entity: t comes back to the run queue (it is still OFF). */
-static void eevdf_place(gs_engine_t *e, gs_thr_t *t)
+static void eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on)
 {
     int64_t load;
-    int64_t V = avg_vruntime_w(e, t, &load);
+    int64_t V = on ? core_vruntime(e, on, t, &load) : avg_vruntime_w(e, t, &load);
     if (t->last_core < 0) {
         /* a new thread: no lag, half a slice to its first deadline
          * (PLACE_DEADLINE_INITIAL) */
@@ -247,7 +295,7 @@ static void eevdf_renew(gs_engine_t *e, gs_thr_t *t)
 }
 
 /* The first scheduler tick at or after `at` (tick_ns = 0: `at` itself). */
-static int64_t tick_after(const gs_engine_t *e, int64_t at)
+int64_t gs__os_tick_after(const gs_engine_t *e, int64_t at)
 {
     int64_t k = mach(e)->tick_ns;
     if (k <= 0 || at >= INT64_MAX - k)
@@ -330,7 +378,7 @@ static int64_t slice_end(const gs_engine_t *e, const gs_thr_t *t)
         return INT64_MAX;
     gs_policy_t p = mach(e)->policy;
     if (p == GS_POLICY_CFS || p == GS_POLICY_EEVDF)
-        return tick_after(e, e->now + s);
+        return gs__os_tick_after(e, e->now + s);
     return e->now + s;
 }
 
@@ -356,7 +404,7 @@ static void arm_ticks(gs_engine_t *e, const gs_thr_t *t)
         if (c->mode != CORE_ON || c->cur == t || c->slice_end_ns != INT64_MAX)
             continue;
         c->gen++;
-        c->slice_end_ns = tick_after(e, e->now + 1);
+        c->slice_end_ns = gs__os_tick_after(e, e->now + 1);
         gs__ev_push(e, c->slice_end_ns, EV_CORE, c->id, c->gen);
     }
 }
@@ -369,29 +417,45 @@ static void core_idle(gs_engine_t *e, gs_core_t *c)
     c->mode = CORE_IDLE;
     c->idle_since_ns = e->now;
     c->gen++;
-    gs__trace_core(e->trace, c->id, e->now, -1, GS_ST_COUNT, 0);
+    gs__core_trace(e, c, -1, GS_ST_COUNT, 0);
 }
 
-static void dispatch(gs_engine_t *e, gs_core_t *c, gs_thr_t *t)
+/* c switches to t (already out of the ready queue), `lat` later if c has
+ * to be woken first (an idle core pulling t). */
+void gs__os_dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t lat)
 {
     c->cur = t;
     c->mode = CORE_SWITCHING;
     c->gen++;
     t->core = c;
+    t->rq_core = -1;
     set_os(e, t, OS_SWITCHING);
     int64_t cost = c->last_thread == t->id ? 0 : mach(e)->context_switch_ns;
-    gs__ev_push(e, e->now + cost, EV_CORE, c->id, c->gen);
+    gs__ev_push(e, e->now + lat + cost, EV_CORE, c->id, c->gen);
     gs__thr_trace(e, t);
+}
+
+static void dispatch(gs_engine_t *e, gs_core_t *c, gs_thr_t *t)
+{
+    gs__os_dispatch_after(e, c, t, 0);
 }
 
 static void core_pick(gs_engine_t *e, gs_core_t *c)
 {
-    gs_thr_t *t = ready_best(e);
+    gs_thr_t *t = ready_best(e, c);
+    if (!t && gs__placing(e)) {
+        /* newly idle: pull a thread that waits on another core's queue, if
+         * it is cold (Linux sched_balance_newidle) */
+        int64_t cools;
+        t = gs__place_pullable(e, c, &cools);
+    }
     if (!t) {
         core_idle(e, c);
+        if (gs__placing(e))
+            gs__place_arm(e, c);
         return;
     }
-    ready_remove(e, t);
+    gs__os_ready_remove(e, t);
     dispatch(e, c, t);
 }
 
@@ -423,6 +487,9 @@ static void preempt(gs_engine_t *e, gs_core_t *c)
     if (t->exec_active)
         gs__thr_cancel_timer(t);
     t->core = NULL;
+    t->off_core_ns = e->now;
+    if (gs__placing(e))
+        t->rq_core = c->id; /* it stays on its core's queue */
     set_os(e, t, OS_READY);
     ready_push(e, t);
     gs__trace_instant(e->trace, e->now, GS_IN_PREEMPT, t->id, t->process, t->holds_gil);
@@ -430,22 +497,27 @@ static void preempt(gs_engine_t *e, gs_core_t *c)
     c->cur = NULL;
     c->mode = CORE_IDLE;
     core_pick(e, c);
+    if (gs__placing(e))
+        gs__place_kick(e);
 }
 
-static bool slice_over_preempts(gs_engine_t *e, gs_thr_t *t)
+static bool slice_over_preempts(gs_engine_t *e, gs_core_t *c)
 {
+    gs_thr_t *t = c->cur;
     if (mach(e)->policy == GS_POLICY_EEVDF) {
         gs__os_account(e, t);
         eevdf_renew(e, t);
         if (!e->n_ready)
             return false;
         int64_t V = avg_vruntime(e, NULL);
-        gs_thr_t *best = eevdf_best(e, V);
+        gs_thr_t *best = eevdf_best(e, V, c);
+        if (!best)
+            return false;
         if (t->vruntime > V) /* no longer eligible */
             return best->vruntime <= V || best->vruntime < t->vruntime;
         return best->vruntime <= V && best->deadline < t->deadline;
     }
-    gs_thr_t *best = ready_best(e);
+    gs_thr_t *best = ready_best(e, c);
     if (!best)
         return false;
     switch (mach(e)->policy) {
@@ -472,7 +544,7 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c)
         start_on(e, c);
         break;
     case CORE_ON:
-        if (slice_over_preempts(e, c->cur)) {
+        if (slice_over_preempts(e, c)) {
             preempt(e, c);
         } else {
             c->gen++;
@@ -482,6 +554,8 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c)
         }
         break;
     case CORE_IDLE:
+        if (gs__placing(e))
+            gs__place_balance(e, c);
         break;
     }
 }
@@ -502,15 +576,16 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
  * no longer eligible or has used the slice it got the core with
  * (RUN_TO_PARITY protects it until then) and t is the pick, with an earlier
  * deadline than r's (renewed first if r used it up). */
-static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t)
+static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
 {
-    int64_t V = avg_vruntime(e, NULL);
-    if (t->vruntime > V || eevdf_best(e, V) != t)
+    int64_t load;
+    int64_t V = only ? core_vruntime(e, only, NULL, &load) : avg_vruntime(e, NULL);
+    if (t->vruntime > V || eevdf_best(e, V, only) != t)
         return NULL;
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
-        if (c->mode != CORE_ON)
+        if (c->mode != CORE_ON || (only && c != only))
             continue;
         gs_thr_t *r = c->cur;
         eevdf_renew(e, r); /* update_curr first */
@@ -522,15 +597,16 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t)
     return v;
 }
 
-/* The core a waking thread t should preempt, or NULL. */
-static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t)
+/* The core a waking thread t should preempt, or NULL; `only`: t waits on
+ * that core's queue, and only its thread may be preempted. */
+static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
 {
     if (mach(e)->policy == GS_POLICY_EEVDF)
-        return eevdf_victim(e, t);
+        return eevdf_victim(e, t, only);
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
-        if (c->mode != CORE_ON)
+        if (c->mode != CORE_ON || (only && c != only))
             continue;
         gs_thr_t *r = c->cur;
         switch (mach(e)->policy) {
@@ -552,7 +628,7 @@ static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t)
     return v;
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept);
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker);
 
 /* How long an idle core takes to run a thread woken onto it: the machine's
  * curve at the core's idle depth, linear between its points and flat beyond
@@ -568,7 +644,7 @@ static int64_t curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x)
     return ys[n - 1];
 }
 
-static int64_t wake_latency(const gs_engine_t *e, const gs_core_t *c)
+int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c)
 {
     const gs_machine_t *m = mach(e);
     if (m->n_wake_curve <= 0)
@@ -579,12 +655,17 @@ static int64_t wake_latency(const gs_engine_t *e, const gs_core_t *c)
 
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, false);
+    wake(e, t, false, NULL);
 }
 
 void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, true);
+    wake(e, t, true, NULL);
+}
+
+void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
+{
+    wake(e, w, false, waker && waker->os == OS_ON ? waker : NULL);
 }
 
 /* What waking w costs its waker: the futex system call, and, when w goes to
@@ -603,18 +684,35 @@ static int64_t wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_t
 
 void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
 {
-    wake(e, w, false);
-    if (waker && waker->os == OS_ON)
+    bool on = waker && waker->os == OS_ON;
+    wake(e, w, false, on ? waker : NULL);
+    /* a waker that the woken thread preempted on its own core (placement)
+     * still finishes its call when it gets the core back */
+    if (on && (waker->os == OS_ON || (gs__placing(e) && waker->os == OS_READY)))
         waker->debt_ns += wake_cost(e, waker, w);
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
+static void queue_on(gs_engine_t *e, gs_thr_t *t, gs_core_t *c)
+{
+    t->rq_core = c->id;
+    set_os(e, t, OS_READY);
+    ready_push(e, t);
+    gs__thr_trace(e, t);
+    gs_core_t *v = victim(e, t, c);
+    if (v)
+        preempt(e, v);
+    gs__place_kick(e);
+}
+
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
 {
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
     t->blk_obj = -1;
+    gs_core_t *c = idle_core(e, t);
+    gs_core_t *aff = c && gs__place_affine(e, waker) ? waker->core : NULL;
     if (mach(e)->policy == GS_POLICY_EEVDF)
-        eevdf_place(e, t);
+        eevdf_place(e, t, aff); /* on the waker's core: by that core's V */
     if (mach(e)->policy == GS_POLICY_CFS) {
         int64_t floor = min_vruntime(e) - mach(e)->cfs_latency_ns / 2;
         if (t->last_core < 0)
@@ -622,7 +720,10 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
         if (t->vruntime < floor)
             t->vruntime = floor;
     }
-    gs_core_t *c = idle_core(e, t);
+    if (aff) {
+        queue_on(e, t, aff);
+        return;
+    }
     if (c) {
         bool own = unslept && c->id == t->last_core && c->last_thread == t->id;
         c->cur = t;
@@ -632,7 +733,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
         set_os(e, t, OS_WAKING);
         int64_t lat = 0;
         if (!own) {
-            lat = wake_latency(e, c);
+            lat = gs__os_wake_latency(e, c);
             int64_t j = mach(e)->wakeup_jitter_ns;
             if (j > 0)
                 lat += (int64_t)(gs__rng_next(&e->wake_rng) % ((uint64_t)j + 1));
@@ -644,7 +745,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept)
     set_os(e, t, OS_READY);
     ready_push(e, t);
     gs__thr_trace(e, t);
-    gs_core_t *v = victim(e, t);
+    gs_core_t *v = victim(e, t, NULL);
     if (v)
         preempt(e, v);
 }
@@ -669,6 +770,7 @@ static void leave_core(gs_engine_t *e, gs_thr_t *t)
         eevdf_leave(e, t);
     gs_core_t *c = t->core;
     t->core = NULL;
+    t->off_core_ns = e->now;
     set_os(e, t, OS_OFF);
     gs__thr_trace(e, t);
     c->cur = NULL;

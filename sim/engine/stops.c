@@ -85,7 +85,7 @@ static bool must_stop(gs_engine_t *e)
                  (long long)e->n_events, gs_format_ns(e->now, at, sizeof at));
         return true;
     }
-    if (gs__trace_oom(e->trace)) {
+    if (e->growth->oom) {
         e->fatal = GS_ENOMEM;
         gs__stop(e, GS_OUT_ERROR,
                  "out of memory after %lld events (the trace held %zu MiB); lower the memory "
@@ -94,7 +94,7 @@ static bool must_stop(gs_engine_t *e)
                  (long long)e->n_events, gs__trace_bytes(e->trace) >> 20);
         return true;
     }
-    size_t used = gs__trace_bytes(e->trace) + e->cap_heap * sizeof *e->heap;
+    size_t used = e->growth->bytes + e->cap_heap * sizeof *e->heap;
     if (e->progress) { /* relaxed: a progress line, nothing is read back */
         atomic_store_explicit(&e->progress->now_ns, e->now, memory_order_relaxed);
         atomic_store_explicit(&e->progress->n_events, e->n_events, memory_order_relaxed);

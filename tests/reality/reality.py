@@ -212,13 +212,16 @@ class Machine:
     - wake_jitter_s: the spread of single hot wake-ups;
     - thread_create_s: _thread.start_new_thread's cost to its caller;
     - eevdf_slice_s: the kernel's base slice when it is readable, else None
-      (the model then uses the kernel's default).
+      (the model then uses the kernel's default);
+    - wake_affine: the share of Lock hand-offs, the threads unpinned, whose
+      woken thread ran on its waker's CPU (the kernel's wake-up placement).
     Every one of them is measured in the run (calibrate); default() is only
     the probe's machine."""
 
     # the attributes calibrate() adds, which hot() copies
     EXTRA = ("policy", "tick_s", "slack_s", "wake_curve", "timer_curve", "futex_s",
-             "wake_ipi_s", "wake_jitter_s", "thread_create_s", "eevdf_slice_s")
+             "wake_ipi_s", "wake_jitter_s", "thread_create_s", "eevdf_slice_s",
+             "wake_affine")
 
     def __init__(self, cores, wake_hot_s, wake_cold_s, context_switch_s, notes=None,
                  timer_jitter_s=0.0, requester_first=0.5):
@@ -233,6 +236,7 @@ class Machine:
         self.futex_s = self.syscall_s
         self.wake_ipi_s, self.wake_jitter_s = 0.0, 0.0
         self.thread_create_s, self.eevdf_slice_s = None, None
+        self.wake_affine = 0.0
         self.timer_jitter_s = timer_jitter_s
         self.requester_first = requester_first
 
@@ -334,6 +338,24 @@ class Machine:
         self.notes["EEVDF base slice"] = (
             self.eevdf_slice_s if self.eevdf_slice_s is not None
             else "not readable here (debugfs); the kernel's default")
+        self.calibrate_placement(plan)
+
+    def calibrate_placement(self, plan):
+        """Where the kernel runs a woken thread (docs/model.md, "Where a woken
+        thread runs"): the Lock ping-pong unpinned, each thread reading its
+        CPU when it has the turn; the share of hand-offs on the waker's CPU
+        is the machine's wake_affine.  It measures the kernel under the
+        machine's load of the moment: other processes that keep a CPU busy
+        leave no idle one to choose, and the share rises with them."""
+        shares = []
+        for _ in range(plan.pick(3, 1)):
+            p = P.lock_placement(plan.pick(5000, 1500))
+            if p is None:
+                return
+            shares.append(p[0])
+        self.wake_affine = round(median(shares), 2)
+        self.notes["Lock hand-offs whose woken thread ran on its waker's CPU, unpinned "
+                   "(share, each run)"] = ", ".join("%.2f" % x for x in shares)
 
     def calibrate_kernel(self, plan):
         """The kernel's scheduler (EEVDF from Linux 6.6), its tick, the timer
@@ -776,10 +798,13 @@ def exp_locks(plan, machine, sim):
             "wake-ups (tens). Other processes decide it as much as the program: a busy "
             "second CPU is not idle, and the woken thread queues behind its waker; "
             "this is why the real rate moved from 235k/s to 33k/s between two quiet "
-            "runs (2026-12-06). The model puts a woken thread on an idle core when "
-            "there is one (the cross-CPU case) and charges both costs."
+            "runs (2026-12-06). The model queues a woken thread on its waker's core "
+            "with the calibration's own share of such hand-offs (`wake_affine` %.2f, "
+            "docs/model.md), otherwise it sends it to the idle core and charges both "
+            "costs."
             % (fmt(machine.futex_s, "s"), fmt(machine.futex_s + machine.wake_ipi_s, "s"),
-               fmt(hot.wakeup_s, "s"), ", ".join("%.0f%%" % (100 * x[0]) for x in places)))
+               fmt(hot.wakeup_s, "s"), ", ".join("%.0f%%" % (100 * x[0]) for x in places),
+               machine.wake_affine))
     meas = {"rate": median(rates)}
     pred = None
     machine = hot
@@ -1146,9 +1171,9 @@ def run_all(args, chosen, workdir):
     machine.fit_requester_first(sim)
     print("reality: %s mode, python %s, load %.2f %.2f %.2f, %d CPUs"
           % ("full" if args.full else "short", platform.python_version(), *load0, noise.ncpu()))
-    print("reality: wake-up latency %s hot, %s cold; context switch %s (calibrated)"
-          % (fmt(machine.wake_hot_s, "s"), fmt(machine.wake_cold_s, "s"),
-             fmt(machine.context_switch_s, "s")))
+    print("reality: wake-up latency %s hot, %s cold; context switch %s; wake_affine %.2f "
+          "(calibrated)" % (fmt(machine.wake_hot_s, "s"), fmt(machine.wake_cold_s, "s"),
+                            fmt(machine.context_switch_s, "s"), machine.wake_affine))
 
     results, verdict = [], 0
     for eid in chosen:

@@ -101,7 +101,10 @@ def _header(meta):
         "seeded draw from 0 to `wakeup_jitter` %s (the interquartile range of single "
         "round trips), and what a wake-up onto the other, "
         "idle CPU costs the waker beyond the system call, `wake_ipi` %s (a Lock release "
-        "that wakes a thread pinned to the other CPU, against one pinned to its own). "
+        "that wakes a thread pinned to the other CPU, against one pinned to its own); "
+        "where the kernel runs a woken thread, `wake_affine` %.2f (the share of Lock "
+        "hand-offs, the threads unpinned, whose woken thread ran on its waker's CPU; "
+        "under load it rises, since a busy second CPU is not idle). "
         "Thread.start's creation, `python.thread_create` %s (`_thread.start_new_thread` "
         "of an empty function, timed by its caller); the EEVDF base slice: %s. "
         "Timers: the thread's own "
@@ -125,6 +128,7 @@ def _header(meta):
            ", ".join("%s idle: %s" % (fmt(d, "s"), fmt(lat, "s"))
                      for d, lat in getattr(m, "wake_curve", [])) or "none",
            fmt(getattr(m, "wake_jitter_s", 0.0), "s"), fmt(getattr(m, "wake_ipi_s", 0.0), "s"),
+           getattr(m, "wake_affine", 0.0),
            fmt(getattr(m, "thread_create_s", None), "s"),
            fmt(m.eevdf_slice_s, "s") if getattr(m, "eevdf_slice_s", None)
            else "not readable here (debugfs), so the kernel's default, 0.75 ms x (1 + "

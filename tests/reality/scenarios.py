@@ -81,6 +81,10 @@ def base(name, description, machine, interval_s, threads, **extra):
         sc["machine"]["wake_ipi"] = dur(machine.wake_ipi_s)
     if getattr(machine, "wake_jitter_s", 0):
         sc["machine"]["wakeup_jitter"] = dur(machine.wake_jitter_s)
+    if getattr(machine, "wake_affine", 0):
+        # where the kernel runs a woken thread: the share of Lock hand-offs
+        # on the waker's CPU (reality.py, calibrate_placement)
+        sc["machine"]["wake_affine"] = round(machine.wake_affine, 2)
     if getattr(machine, "eevdf_slice_s", None):
         sc["machine"]["eevdf_slice"] = dur(machine.eevdf_slice_s)
     if getattr(machine, "thread_create_s", None):

@@ -78,6 +78,14 @@ typedef struct gs_machine {
                                          core costs the waker beyond `futex`:
                                          the inter-processor interrupt (on a
                                          VM, a VM exit); 0 */
+    int wake_affine_pct;              /* chance in % that a thread woken by a
+                                         thread on a core is queued on that
+                                         (busy) core rather than put on an idle
+                                         one (Linux's wake-up placement); 0 */
+    int64_t migration_cost_ns;        /* with wake_affine: a queued thread that
+                                         ran this recently is cache-hot and no
+                                         idle core pulls it (Linux
+                                         sysctl_sched_migration_cost); 0.5 ms */
     int requester_first_pct;          /* cpython3: chance in % that the thread
                                          asking for a GIL drop still holds the
                                          GIL's mutex when the holder comes to

@@ -1,0 +1,92 @@
+/* place.c - where the kernel runs a woken thread, and idle balancing.
+ *
+ * Only with machine.wake_affine > 0 (os.c's header says what the OS model
+ * does without it). A thread woken by a thread running on a core, while
+ * another core is idle, is queued on its waker's core with chance
+ * wake_affine instead (gs__place_affine, a seeded draw from place_rng made
+ * only then); os.c queues it there (rq_core) and judges wake-up preemption
+ * against that core's thread alone. A thread waiting on another core's queue
+ * may be pulled by an idle core once it is no longer cache-hot, i.e. once it
+ * has been off a core for machine.migration_cost: at once by a core that
+ * becomes idle (core_pick in os.c: newidle balancing), otherwise at the next
+ * scheduler tick (an idle core's EV_CORE armed here: a busy CPU's tick kicks
+ * an idle one into balancing), the idle core paying its wake-up first.
+ * Invariant: a thread with rq_core >= 0 is READY and its core is busy (it
+ * was queued behind that core's thread, and a core picks from its own queue
+ * before it idles), so an idle core never waits for a thread queued on it.
+ * Source: Linux kernel/sched/fair.c (select_task_rq_fair, wake_affine_idle,
+ * select_idle_sibling; task_hot, can_migrate_task; sched_balance_newidle,
+ * nohz_balancer_kick; sysctl_sched_migration_cost), docs/model.md "Where a
+ * woken thread runs". Costs: O(ready) per look, made only when placing. */
+#include "engine_int.h"
+
+#include <stdint.h>
+
+static const gs_machine_t *mach(const gs_engine_t *e)
+{
+    return &e->m->machine;
+}
+
+bool gs__place_affine(gs_engine_t *e, const gs_thr_t *waker)
+{
+    if (!waker || !gs__placing(e) || waker->os != OS_ON || !waker->core)
+        return false;
+    return (int)(gs__rng_next(&e->place_rng) % 100) < mach(e)->wake_affine_pct;
+}
+
+/* A thread waiting on another core's queue that the idle core c may pull:
+ * one that is no longer cache-hot (off its core for migration_cost, Linux
+ * task_hot / can_migrate_task), the longest queued first. *cools: when the
+ * first hot one cools, INT64_MAX if none. O(ready). */
+gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *cools)
+{
+    gs_thr_t *best = NULL;
+    *cools = INT64_MAX;
+    for (int i = 0; i < e->n_ready; i++) {
+        gs_thr_t *t = e->ready[i];
+        if (t->rq_core < 0 || t->rq_core == c->id)
+            continue;
+        int64_t at = t->off_core_ns + mach(e)->migration_cost_ns;
+        if (at > e->now) {
+            if (at < *cools)
+                *cools = at;
+        } else if (!best || t->ready_seq < best->ready_seq) {
+            best = t;
+        }
+    }
+    return best;
+}
+
+/* The idle core c looks again at the next scheduler tick at which a queued
+ * thread can be pulled (Linux: a busy CPU's tick kicks an idle one into
+ * load balancing, nohz_balancer_kick). */
+void gs__place_arm(gs_engine_t *e, gs_core_t *c)
+{
+    int64_t cools;
+    if (gs__place_pullable(e, c, &cools))
+        cools = e->now;
+    if (cools == INT64_MAX)
+        return;
+    int64_t at = gs__os_tick_after(e, cools > e->now ? cools : e->now + 1);
+    c->gen++;
+    gs__ev_push(e, at, EV_CORE, c->id, c->gen);
+}
+
+void gs__place_kick(gs_engine_t *e)
+{
+    for (int i = 0; i < e->n_cores; i++)
+        if (e->cores[i].mode == CORE_IDLE)
+            gs__place_arm(e, &e->cores[i]);
+}
+
+void gs__place_balance(gs_engine_t *e, gs_core_t *c)
+{
+    int64_t cools;
+    gs_thr_t *t = gs__place_pullable(e, c, &cools);
+    if (!t) {
+        gs__place_arm(e, c);
+        return;
+    }
+    gs__os_ready_remove(e, t);
+    gs__os_dispatch_after(e, c, t, gs__os_wake_latency(e, c));
+}
