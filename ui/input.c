@@ -57,7 +57,9 @@ static void knob_changed(gv_view_t *v, const char *what)
         snprintf(head, sizeof head, "%c: ", 'A' + run);
     if (rc < 0)
         *k = old; /* the banner says why; the picture stays */
-    else if (rc == 0 && run < v->n_runs) /* GV_PENDING: the knob stays, bg.c says when done */
+    else if (rc == 0 && run < v->n_runs && !gv_view_limit_text(v, NULL, 0))
+        /* done at once, not cut by the budget (whose message the banner
+         * keeps); GV_PENDING: the knob stays, bg.c says when it is done */
         gv_view_notice(v, false, "%s%s: %s (U resets)", head, what, v->run[run].label);
 }
 

@@ -42,5 +42,12 @@ void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *ms
 size_t gs__trace_bytes(const gs_trace_t *t);
 /* True once an allocation failed; the trace is then incomplete. */
 bool gs__trace_oom(const gs_trace_t *t);
+/* The same two, read in place: the engine checks them after every event
+ * (stops.c), which a call each made a few per cent of a run. */
+typedef struct gs_trace_growth {
+    size_t bytes; /* gs__trace_bytes */
+    bool oom;     /* gs__trace_oom */
+} gs_trace_growth_t;
+const gs_trace_growth_t *gs__trace_growth(const gs_trace_t *t);
 
 #endif

@@ -42,8 +42,7 @@ struct gs_trace {
     gs_outcome_t outcome;
     char *msg;
     int64_t end_ns, events;
-    bool oom;
-    size_t bytes; /* allocated for intervals and instants (gs__trace_bytes) */
+    gs_trace_growth_t growth; /* bytes allocated for intervals and instants, oom */
     /* facts (trace.h): n_processes drop-request tracks, then a track per lock */
     lane_buf_t *facts;
     int n_facts;

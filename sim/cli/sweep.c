@@ -7,10 +7,11 @@
  * --resume matches against the rows already in the output.
  *
  * The scenario file is read once. Each value of each --set is checked by the
- * main thread before anything runs, so a bad value fails fast; each run then
- * builds its combination's model from that text when it starts and frees it
- * after (a model per combination held at once cost 3 KB each: hundreds of GB
- * at the documented ceiling). Job threads take run numbers from a shared
+ * main thread before anything runs, so a bad value fails fast; a job then
+ * builds a combination's model from that text when it first runs it, keeps
+ * it for the runs of that combination that follow (the repeat index varies
+ * fastest) and frees it when it moves on (a model per combination held at
+ * once cost 3 KB each: hundreds of GB at the documented ceiling). Job threads take run numbers from a shared
  * cursor and run pinned to CPU (job % cores); results land in rows[run]. The
  * main thread shows progress and checkpoints the finished rows to --out
  * (sweep_out.c). SIGINT/SIGTERM stop the running simulations at their next
@@ -70,14 +71,34 @@ static gs_model_t *build_model(sweep_t *w, int64_t run, bool *oom)
 }
 
 
+/* A job's model of the combination it ran last. Runs are numbered with the
+ * repeat index fastest, so a job's chunk of runs mostly shares one
+ * combination: it loads the scenario once for them, not once per run (the
+ * load was 7% of a run of a fitted scenario). Only the seed differs. */
+typedef struct model_cache {
+    gs_model_t *m; /* owned; NULL none */
+    int64_t combo;
+} model_cache_t;
+
+static gs_model_t *model_for(sweep_t *w, model_cache_t *c, int64_t run, bool *oom)
+{
+    int64_t combo = sweep_combo_of(w, run);
+    if (!c->m || c->combo != combo) {
+        gs_model_free(c->m);
+        c->m = build_model(w, run, oom);
+        c->combo = combo;
+    }
+    return c->m;
+}
+
 typedef enum run_res { RUN_ROW, RUN_NONE, RUN_OOM } run_res_t;
 
 /* One simulation: RUN_ROW with *line the complete row; RUN_NONE when there is
  * no row to keep (interrupted, or its combination is invalid); RUN_OOM. */
-static run_res_t run_one(sweep_t *w, int64_t run, char **line, bool *stopped)
+static run_res_t run_one(sweep_t *w, model_cache_t *c, int64_t run, char **line, bool *stopped)
 {
     bool oom = false;
-    gs_model_t *m = build_model(w, run, &oom);
+    gs_model_t *m = model_for(w, c, run, &oom);
     if (!m)
         return oom ? RUN_OOM : RUN_NONE;
     m->seed = sweep_seed_of(w, run);
@@ -90,7 +111,6 @@ static run_res_t run_one(sweep_t *w, int64_t run, char **line, bool *stopped)
     gs_trace_t *t = NULL;
     gs_error_t err;
     int rc = gs_sim_run(m, &o, &t, &err);
-    gs_model_free(m);
     if (rc == GS_ENOMEM)
         return RUN_OOM;
     if (t && gs_trace_outcome(t) == GS_OUT_INTERRUPTED) {
@@ -147,6 +167,7 @@ static void *job_main(void *arg)
      * long for the other's last chunk); each row has its own slot. Jobs
      * never wait for each other, and rarely touch a shared cache line. */
     bool failed = false;
+    model_cache_t cache = {NULL, -1};
     while (!failed && !stopping(w)) {
         int64_t left = w->n_todo - atomic_load_explicit(&w->next, memory_order_relaxed);
         int64_t chunk = left / (8 * (int64_t)w->n_jobs);
@@ -159,7 +180,7 @@ static void *job_main(void *arg)
             int64_t run = w->todo[i];
             bool stopped = false;
             char *line = NULL;
-            run_res_t res = run_one(w, run, &line, &stopped);
+            run_res_t res = run_one(w, &cache, run, &line, &stopped);
             if (res == RUN_OOM) {
                 failed = true; /* out of memory: stop this job */
                 break;
@@ -173,6 +194,7 @@ static void *job_main(void *arg)
                                   memory_order_relaxed);
         }
     }
+    gs_model_free(cache.m);
     atomic_store(&j->failed, failed);
     pthread_mutex_lock(&w->mu);
     w->jobs_left--;

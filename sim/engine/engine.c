@@ -342,7 +342,7 @@ static step_res_t step_start(gs_engine_t *e, gs_thr_t *t)
 gs_thr_t *gs__engine_next(gs_engine_t *e)
 {
     for (;;) {
-        if (!e->stopped && gs__stop_limits(e)) {
+        if (!e->stopped && !gs__limits_quiet(e) && gs__stop_limits(e)) {
             e->resume = NULL;
             return NULL;
         }
@@ -351,7 +351,7 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
             e->resume = NULL;
             return t;
         }
-        if (gs__stop_before_event(e))
+        if (!gs__events_go_on(e) && gs__stop_before_event(e))
             return NULL;
         gs_event_t ev = gs__ev_pop(e);
         switch ((ev_kind_t)ev.kind) {
@@ -601,6 +601,7 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
         rc = GS_ENOMEM;
         goto done;
     }
+    e->growth = gs__trace_growth(e->trace);
     run_loop(e, &o);
     if (e->fatal) {
         rc = e->fatal; /* no usable trace */

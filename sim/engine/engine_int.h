@@ -57,10 +57,11 @@ typedef enum ev_kind {
 
 typedef struct gs_event {
     int64_t t_ns;
-    uint64_t seq;  /* insertion order: the last tie-breaker */
+    uint64_t order; /* kind << 56 | seq: the rank among equal times, then the
+                       insertion order (seq), in one comparison (kernel.c) */
     uint64_t gen;  /* must equal the target's gen, else the event is stale */
     int32_t id;    /* thread or core index */
-    uint8_t kind;  /* ev_kind_t; also the rank among equal times */
+    uint8_t kind;  /* ev_kind_t */
 } gs_event_t;
 
 /* ---- workers ----------------------------------------------------------- */
@@ -279,6 +280,12 @@ struct gs_ctx {
     int64_t off_core_ns;  /* os.c: when it last left a core (cache-hot until
                              migration_cost after it) */
 
+    /* kernel.c: what its trace lane last got (trace_thread_lane) */
+    bool tr_open;
+    uint8_t tr_st, tr_flags;
+    int32_t tr_who;
+    uint32_t tr_op;
+
 };
 
 /* ---- cores, GILs, sync objects --------------------------------------- */
@@ -293,6 +300,10 @@ typedef struct gs_core {
     uint64_t gen;      /* bump to cancel EV_CORE */
     int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
     int64_t idle_since_ns; /* IDLE: since when (the idle depth of a wake-up) */
+    /* kernel.c: what its trace lane last got (gs__core_trace) */
+    bool tr_open;
+    uint8_t tr_st, tr_flags;
+    int32_t tr_thread;
 } gs_core_t;
 
 /* A list of waiting threads in FIFO order (by the seq they were added with). */
@@ -390,6 +401,7 @@ struct gs_engine {
     sem_t main_go;
     sem_t parked;   /* posted by each worker as its last touch of this run */
     int n_workers;  /* workers this run took from the pool or created */
+    const gs_trace_growth_t *growth; /* the trace's, read after every event */
     cpu_set_t allowed; /* the caller's CPUs, for unpinning pooled workers */
     cpu_set_t saved_affinity; /* the caller's affinity before gs__pin_begin */
     size_t stack_bytes;
@@ -413,6 +425,9 @@ gs_event_t gs__ev_pop(gs_engine_t *e); /* the earliest; the heap must not be emp
 void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at); /* replaces its timer */
 void gs__thr_cancel_timer(gs_thr_t *t);
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t); /* record t's current state */
+/* record what core c runs: thread (-1 none) in state st */
+void gs__core_trace(gs_engine_t *e, struct gs_core *c, int32_t thread, gs_state_t st,
+                    uint8_t flags);
 void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *gs__thr_name(const gs_thr_t *t);
@@ -440,6 +455,21 @@ void gs__go_on(gs_engine_t *e, gs_thr_t *t);
 /* stops.c: why the run loop stops (engine.c asks before each event). */
 bool gs__stop_limits(gs_engine_t *e);       /* a limit reached: stopped, true */
 bool gs__stop_before_event(gs_engine_t *e); /* the run ends here: stopped, true */
+/* Their usual answer, "go on", decided inline: the loop asks before every
+ * event, and the two calls were a few per cent of a run. True only where
+ * the function would return false and change nothing; keep each in step
+ * with its function in stops.c. */
+static inline bool gs__limits_quiet(const gs_engine_t *e)
+{
+    return !e->progress && !(e->cancel && atomic_load_explicit(e->cancel, memory_order_relaxed)) &&
+           !e->growth->oom && e->growth->bytes + e->cap_heap * sizeof *e->heap <= e->mem_budget &&
+           e->n_events < e->max_events;
+}
+static inline bool gs__events_go_on(const gs_engine_t *e)
+{
+    return !e->stopped && e->n_daemon == 0 && e->n_finished != e->n_started && e->n_heap > 0 &&
+           e->heap[0].t_ns <= e->until_ns;
+}
 
 /* os.c */
 void gs__os_init(gs_engine_t *e);

@@ -22,13 +22,9 @@
 
 /* ---- event heap ------------------------------------------------------ */
 
-static bool ev_less(const gs_event_t *a, const gs_event_t *b)
+static inline bool ev_less(const gs_event_t *a, const gs_event_t *b)
 {
-    if (a->t_ns != b->t_ns)
-        return a->t_ns < b->t_ns;
-    if (a->kind != b->kind)
-        return a->kind < b->kind;
-    return a->seq < b->seq;
+    return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->order < b->order);
 }
 
 void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen)
@@ -44,7 +40,9 @@ void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t ge
         e->heap = h;
         e->cap_heap = cap;
     }
-    gs_event_t ev = {.t_ns = t, .seq = e->seq++, .gen = gen, .id = id, .kind = (uint8_t)k};
+    /* seq < 2^56: a run would need that many events */
+    gs_event_t ev = {.t_ns = t, .order = (uint64_t)k << 56 | e->seq++, .gen = gen, .id = id,
+                     .kind = (uint8_t)k};
     size_t i = e->n_heap++;
     while (i > 0) {
         size_t parent = (i - 1) / 2;
@@ -56,27 +54,32 @@ void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t ge
     e->heap[i] = ev;
 }
 
+/* Bottom-up: the hole at the root goes down the smaller children to a leaf
+ * (one comparison a level), then the last event rises from there (rarely
+ * far: it came from the bottom). Keys are unique (seq), so the order the
+ * events come out in does not depend on how the heap is laid out. */
 gs_event_t gs__ev_pop(gs_engine_t *e)
 {
-    gs_event_t top = e->heap[0];
-    gs_event_t last = e->heap[--e->n_heap];
-    size_t i = 0, n = e->n_heap;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        const gs_event_t *best = &last;
-        if (l < n && ev_less(&e->heap[l], best)) {
-            m = l;
-            best = &e->heap[l];
-        }
-        if (r < n && ev_less(&e->heap[r], best))
-            m = r;
-        if (m == i)
-            break;
-        e->heap[i] = e->heap[m];
+    gs_event_t *h = e->heap;
+    gs_event_t top = h[0];
+    size_t n = --e->n_heap;
+    if (n == 0)
+        return top;
+    gs_event_t last = h[n];
+    size_t i = 0;
+    for (size_t l = 1; l < n; l = 2 * i + 1) {
+        size_t m = l + 1 < n && ev_less(&h[l + 1], &h[l]) ? l + 1 : l;
+        h[i] = h[m];
         i = m;
     }
-    if (n > 0)
-        e->heap[i] = last;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!ev_less(&last, &h[parent]))
+            break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = last;
     return top;
 }
 
@@ -153,6 +156,38 @@ static void ft_count(gs_engine_t *e, gs_thr_t *t)
     gs__ev_push(e, e->now, EV_FT, o, 0);
 }
 
+/* The trace's own no-change test (trace.c buf_set: an open lane given the
+ * same state, who, op and flags keeps its interval), made here on what the
+ * engine last gave each lane: about half the changes the engine records
+ * change nothing, and the calls into the trace cost more than the test.
+ * Only the engine writes thread and core lanes during a run. */
+static void trace_thread_lane(gs_engine_t *e, gs_thr_t *t, gs_state_t st, int32_t who,
+                              uint8_t flags)
+{
+    if (t->tr_open && st != GS_ST_COUNT && t->tr_st == st && t->tr_who == who &&
+        t->tr_op == t->op && t->tr_flags == flags)
+        return;
+    t->tr_open = st != GS_ST_COUNT;
+    t->tr_st = (uint8_t)st;
+    t->tr_who = who;
+    t->tr_op = t->op;
+    t->tr_flags = flags;
+    gs__trace_thread(e->trace, t->id, e->now, st, who, t->op, flags);
+}
+
+void gs__core_trace(gs_engine_t *e, gs_core_t *c, int32_t thread, gs_state_t st, uint8_t flags)
+{
+    gs_state_t lane_st = thread < 0 ? GS_ST_COUNT : st; /* as gs__trace_core writes it */
+    if (c->tr_open && lane_st != GS_ST_COUNT && c->tr_st == lane_st && c->tr_thread == thread &&
+        c->tr_flags == flags)
+        return;
+    c->tr_open = lane_st != GS_ST_COUNT;
+    c->tr_st = (uint8_t)lane_st;
+    c->tr_thread = thread;
+    c->tr_flags = flags;
+    gs__trace_core(e->trace, c->id, e->now, thread, st, flags);
+}
+
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
 {
     if (t->acc_obj)
@@ -197,10 +232,11 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
             flags = 0;
         }
     }
-    gs__thr_check(e, t, "a state change (gs__thr_trace)");
-    gs__trace_thread(e->trace, t->id, e->now, st, who, t->op, flags);
+    if (e->check_state)
+        gs__thr_check(e, t, "a state change (gs__thr_trace)");
+    trace_thread_lane(e, t, st, who, flags);
     if (t->core && (t->os == OS_ON || t->os == OS_SWITCHING))
-        gs__trace_core(e->trace, t->core->id, e->now, t->id, st, flags);
+        gs__core_trace(e, t->core, t->id, st, flags);
 }
 
 /* Schedules t's start at `at` (a start op, or autostart). */

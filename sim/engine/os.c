@@ -417,7 +417,7 @@ static void core_idle(gs_engine_t *e, gs_core_t *c)
     c->mode = CORE_IDLE;
     c->idle_since_ns = e->now;
     c->gen++;
-    gs__trace_core(e->trace, c->id, e->now, -1, GS_ST_COUNT, 0);
+    gs__core_trace(e, c, -1, GS_ST_COUNT, 0);
 }
 
 /* c switches to t (already out of the ready queue), `lat` later if c has

@@ -85,7 +85,7 @@ static bool must_stop(gs_engine_t *e)
                  (long long)e->n_events, gs_format_ns(e->now, at, sizeof at));
         return true;
     }
-    if (gs__trace_oom(e->trace)) {
+    if (e->growth->oom) {
         e->fatal = GS_ENOMEM;
         gs__stop(e, GS_OUT_ERROR,
                  "out of memory after %lld events (the trace held %zu MiB); lower the memory "
@@ -94,7 +94,7 @@ static bool must_stop(gs_engine_t *e)
                  (long long)e->n_events, gs__trace_bytes(e->trace) >> 20);
         return true;
     }
-    size_t used = gs__trace_bytes(e->trace) + e->cap_heap * sizeof *e->heap;
+    size_t used = e->growth->bytes + e->cap_heap * sizeof *e->heap;
     if (e->progress) { /* relaxed: a progress line, nothing is read back */
         atomic_store_explicit(&e->progress->now_ns, e->now, memory_order_relaxed);
         atomic_store_explicit(&e->progress->n_events, e->n_events, memory_order_relaxed);
@@ -120,6 +120,16 @@ static bool must_stop(gs_engine_t *e)
 static void finalize(gs_engine_t *e)
 {
     int left = e->n_started - e->n_finished, v = e->m->processes[0].python.version;
+    int left_main = 0;
+    for (int i = 0; i < e->n_thr; i++)
+        left_main += e->thr[i].started && !e->thr[i].finished && e->thr[i].process == 0;
+    if (left_main == 0) { /* only other processes' daemons, such as a fit's other load */
+        gs__stop(e, GS_OUT_DONE,
+                 "every non-daemon thread finished: the run ends there, with %d daemon "
+                 "thread%s of other processes still running (daemon threads keep no run going)",
+                 left, left == 1 ? "" : "s");
+        return;
+    }
     gs__stop(e, GS_OUT_DONE,
              "every non-daemon thread finished: the interpreter finalized with %d daemon "
              "thread%s still running; %s",
