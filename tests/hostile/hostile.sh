@@ -190,8 +190,10 @@ for _ in $(seq 1 600); do
 done
 expect 3 "a second sweep on the same --out is refused" "$GILSIM" sweep s1.json --set seed=1 --out long.csv
 check "  naming the first one's pid" has "another sweep (pid $pid)" err.txt
-# SIGKILL once a checkpoint holds rows (seconds here, longer under TSan).
-for _ in $(seq 1 120); do
+# SIGKILL once a checkpoint holds rows (seconds here, longer under TSan;
+# 60 s was once too short at a load of 6-8 on 2 cores: up to 10 min now,
+# ending as soon as the rows are there).
+for _ in $(seq 1 1200); do
     [ "$(wc -l <long.csv)" -ge 3 ] && break
     sleep 0.5
 done

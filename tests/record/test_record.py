@@ -371,7 +371,7 @@ def too_loaded(rec, prefix):
     delay, ran = (sum(t.get(k, 0) for t in ts) for k in ("os_run_delay_ns", "os_cpu_ns"))
     if not ts or delay <= ran:
         return None
-    return (f"the kernel kept its {prefix} threads waiting {delay / 1e6:.0f} ms for a core "
+    return (f"the kernel kept its {prefix + ' ' if prefix else ''}threads waiting {delay / 1e6:.0f} ms for a core "
             f"for {ran / 1e6:.0f} ms run (os_run_delay_ns)")
 
 
@@ -446,8 +446,31 @@ def do_new_examples(a, py):
     check(ws and all(t["c_nogil_ns"] > 0 and t["python_ns"] > 0 for t in ws),
           "mixed_pool: every worker both hashes without the GIL and runs Python")
 
-    r, out = record(a, py, ex("pipeline.py"), "120")
-    rec = Rec(out, a.gilsim)
+    for attempt in (1, 2):
+        r, out = record(a, py, ex("pipeline.py"), "120")
+        rec = Rec(out, a.gilsim)
+        tr = rec.thread_stats("transformer")
+        most = tr["gil_held_ns"] > 0.5 * rec.summary["gil"]["held_ns"]
+        how = (f"pipeline: the transformer holds the GIL most ({tr['gil_held_ns'] / 1e6:.0f} of "
+               f"{rec.summary['gil']['held_ns'] / 1e6:.0f} ms)")
+        # a hold is wall time: a thread that loses its core holding the GIL
+        # holds it longer, whatever its work, by at most the time the kernel
+        # kept it waiting for a core (os_run_delay_ns). Too loaded to judge
+        # when that explains the others' excess over the transformer.
+        why = None
+        if not most:
+            held = {t["name"]: t["gil_held_ns"] for t in rec.summary["threads"]}
+            delay = {t["name"]: t.get("os_run_delay_ns", 0) for t in rec.j["threads"]}
+            others = sum(max(0, h - delay.get(n, 0)) for n, h in held.items()
+                         if n != "transformer")
+            if others < tr["gil_held_ns"]:
+                why = (f"the other threads held it {(sum(held.values()) - tr['gil_held_ns']) / 1e6:.0f}"
+                       f" ms, {others / 1e6:.0f} ms less the time the kernel kept each without a"
+                       f" core (os_run_delay_ns)")
+        if why is None:
+            break
+        print(f"note: recording {attempt} of pipeline too loaded to compare holds ({how}): {why}",
+              flush=True)
     invariants(rec, "pipeline")
     me = self_check(r.stdout)
     check(r.returncode == 0 and me and me["items"] == 120, f"pipeline: 120 items ({me})")
@@ -459,10 +482,10 @@ def do_new_examples(a, py):
           f"({len(comp)}, {len(writes)})")
     states = {row[4] for row in rec.csv if row[0] == "thread" and row[1] == "writer"}
     check("wait_queue" in states, f"pipeline: the writer waits on its queue {states}")
-    tr = rec.thread_stats("transformer")
-    check(tr["gil_held_ns"] > 0.5 * rec.summary["gil"]["held_ns"],
-          f"pipeline: the transformer holds the GIL most ({tr['gil_held_ns'] / 1e6:.0f} of "
-          f"{rec.summary['gil']['held_ns'] / 1e6:.0f} ms)")
+    if why is None:
+        check(most, how)
+    else:
+        skip(f"{how}: not compared, both recordings were too loaded")
 
 
 def do_settings(a, py):
