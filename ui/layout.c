@@ -12,6 +12,8 @@
  *  +------------------------------------------------------------------+ */
 #include "view.h"
 
+#include "gilsim/fit.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,19 +154,30 @@ static void make_rows(gv_view_t *v)
     char buf[128];
     for (int r = 0; r < v->n_runs; r++) {
         const gs_trace_t *t = v->run[r].trace;
-        if (v->n_runs > 1) {
-            snprintf(buf, sizeof buf, "%c: %.120s", 'A' + r, v->run[r].label);
-            add_row(l, GV_ROW_HEADER, r, -1, buf);
-        }
         int np = gs_trace_n_processes(t);
         int *first, *order;
         if (lanes_by_process(t, np, &first, &order) != 0)
             return; /* no rows: an empty picture rather than a crash */
+        /* beside a recording, the fit's other programs have no recorded
+         * lanes to compare: the run's header counts them, folded */
+        int load = -1;
+        for (int p = 0; v->real && r > 0 && p < np; p++)
+            if (strcmp(gs_trace_process_name(t, p), GS_FIT_LOAD_PROCESS) == 0)
+                load = p;
+        if (v->n_runs > 1) {
+            int n = snprintf(buf, sizeof buf, "%c: %.120s", 'A' + r, v->run[r].label);
+            if (load >= 0 && n >= 0 && (size_t)n < sizeof buf)
+                snprintf(buf + n, sizeof buf - (size_t)n, " + %s, %d threads (folded)",
+                         GS_FIT_LOAD_PROCESS, first[load + 1] - first[load]);
+            add_row(l, GV_ROW_HEADER, r, -1, buf);
+        }
         if (r > 0)
             align_to_run0(v, t, np, first, order);
         for (int p = 0; p < np; p++) {
+            if (p == load)
+                continue;
             snprintf(buf, sizeof buf, "process %s", gs_trace_process_name(t, p));
-            if (np > 1 || v->n_runs == 1) /* in compare mode "A: ..." heads a lone process */
+            if (np - (load >= 0) > 1 || v->n_runs == 1) /* "A: ..." heads a lone process */
                 add_row(l, GV_ROW_HEADER, r, -1, buf);
             int gl = gs_trace_gil_lane(t, p);
             if (gl >= 0)

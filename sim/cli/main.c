@@ -181,7 +181,7 @@ static const command_t commands[] = {
      "  gilsim exercise --topic convoy --seed 3\n"
      "  gilsim exercise --topic convoy --seed 3 --guess 5ms"},
     {"fit", cmd_fit,
-     "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu]",
+     "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu] [--no-load]",
      "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
      "thread, names kept, whose program is what the recording saw: the Python\n"
      "work between two voluntary GIL releases as one cpu op (whatever forced\n"
@@ -197,10 +197,13 @@ static const command_t commands[] = {
      "  --exact           keep every op: no repeat blocks\n"
      "  --partial         fit a partial recording (interrupted) as far as it goes\n"
      "                    instead of refusing it\n"
-     "  --raw-cpu         keep every measured Python and C duration (by default,\n"
-     "                    where a program's own threads outnumbered the cores,\n"
-     "                    the time without a core they caused comes out, since\n"
-     "                    the model adds it; other programs' share stays in)\n"
+     "  --raw-cpu         keep every measured Python and C duration, time without\n"
+     "                    a core included, and fit no other load (by default a\n"
+     "                    thread's are scaled to the kernel's CPU time of it)\n"
+     "  --no-load         fit no other load: the program alone on the machine (by\n"
+     "                    default the busy threads other programs kept beside it,\n"
+     "                    sized from the kernel's run delays, are a process\n"
+     "                    \"other load\"; --set processes=[] removes it later)\n"
      "\n"
      "Exit status: 0 ok; 1 not a recording, a damaged, truncated, partial or\n"
      "newer-format one, a fitted scenario over a scenario's limits (4 MiB: --exact\n"
@@ -212,7 +215,8 @@ static const command_t commands[] = {
      "  gilsim run convoy.fit.json --set python.switch_interval=1ms"},
     {"replay", cmd_replay,
      "gilsim replay REC [--set KEY=VALUE]... [--summary F] [--exact] [--partial]\n"
-     "                  [--raw-cpu] [--seed N] [--quiet] [--memory-budget SIZE]",
+     "                  [--raw-cpu] [--no-load] [--seed N] [--quiet]\n"
+     "                  [--memory-budget SIZE]",
      "Fit a scenario to a recording (as gilsim fit does), simulate it at the\n"
      "recorded settings, and print the real run beside its replay: makespan, GIL\n"
      "utilisation, switches per second, drop requests, the I/O-to-GIL delay, and\n"
@@ -229,6 +233,7 @@ static const command_t commands[] = {
      "  --exact           fit every op, no repeat blocks\n"
      "  --partial         replay a partial recording as far as it goes\n"
      "  --raw-cpu         fit the measured durations unscaled (see gilsim help fit)\n"
+     "  --no-load         fit no other load (see gilsim help fit)\n"
      "  --seed N          random seed of the replay (repeat blocks draw durations)\n"
      "  --quiet           print nothing on success\n"
      "  --memory-budget SIZE  the most each simulated trace may take, as for run\n"

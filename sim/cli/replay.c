@@ -180,6 +180,7 @@ static int parse(int argc, char **argv, replay_t *r)
     static const cli_opt_t opts[] = {
         {"--set", true},   {"--summary", true}, {"--exact", false},        {"--partial", false},
         {"--seed", true},  {"--quiet", false},  {"--memory-budget", true}, {"--raw-cpu", false},
+        {"--no-load", false},
     };
     cli_args_t a = {"replay", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
@@ -207,6 +208,8 @@ static int parse(int argc, char **argv, replay_t *r)
             r->fo.allow_partial = true;
         } else if (strcmp(o->name, "--raw-cpu") == 0) {
             r->fo.raw_cpu = true;
+        } else if (strcmp(o->name, "--no-load") == 0) {
+            r->fo.no_load = true;
         } else if (strcmp(o->name, "--quiet") == 0) {
             r->quiet = true;
         } else if (strcmp(o->name, "--seed") == 0) {

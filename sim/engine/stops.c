@@ -120,6 +120,16 @@ static bool must_stop(gs_engine_t *e)
 static void finalize(gs_engine_t *e)
 {
     int left = e->n_started - e->n_finished, v = e->m->processes[0].python.version;
+    int left_main = 0;
+    for (int i = 0; i < e->n_thr; i++)
+        left_main += e->thr[i].started && !e->thr[i].finished && e->thr[i].process == 0;
+    if (left_main == 0) { /* only other processes' daemons, such as a fit's other load */
+        gs__stop(e, GS_OUT_DONE,
+                 "every non-daemon thread finished: the run ends there, with %d daemon "
+                 "thread%s of other processes still running (daemon threads keep no run going)",
+                 left, left == 1 ? "" : "s");
+        return;
+    }
     gs__stop(e, GS_OUT_DONE,
              "every non-daemon thread finished: the interpreter finalized with %d daemon "
              "thread%s still running; %s",

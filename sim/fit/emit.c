@@ -134,7 +134,7 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
 {
     const fthread_t *t = &f->th[i];
     const fthread_stats_t *s = &t->st;
-    char b1[32], b2[32], b3[32];
+    char b1[32], b2[32];
     sb_printf(b, "\n- %s: ", t->name);
     if (t->starter >= 0)
         sb_printf(b, "started by %s; ", f->th[t->starter].name);
@@ -161,18 +161,13 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
     if (s->n[FOP_SET])
         sb_printf(b, ", sets an event %" PRId64 " time%s", s->n[FOP_SET],
                   s->n[FOP_SET] == 1 ? "" : "s");
-    if (s->os_cpu_ns > 0 && s->own_ns > 0)
-        sb_printf(b, "; the kernel ran it %s of its %s of Python and C: %.1f of its program's "
-                     "threads wanted a core at once, on %d, so %s of the difference is the "
-                     "model's to add and was taken out (scale %.2f)",
+    if (s->os_cpu_ns > 0)
+        sb_printf(b, "; the kernel ran it %s of its %s of Python and C (the rest it had no "
+                     "core, while %.1f of its program's threads wanted one at once on "
+                     "average, on %d): its cpu and c_call ops are scaled to that (x%.2f), "
+                     "the model adds the time without a core",
                   human(s->os_cpu_ns, b1, sizeof b1), human(s->raw_cpu_ns, b2, sizeof b2),
-                  s->demand, f->cores, human(s->own_ns, b3, sizeof b3), s->cpu_scale);
-    else if (s->os_cpu_ns > 0)
-        sb_printf(b, "; the kernel ran it %s of its %s of Python and C, but its program kept "
-                     "no more threads wanting a core than there were cores (%.1f on %d): the "
-                     "difference was other programs', kept in (the run as it happened)",
-                  human(s->os_cpu_ns, b1, sizeof b1), human(s->raw_cpu_ns, b2, sizeof b2),
-                  s->demand, f->cores);
+                  s->demand, f->cores, s->cpu_scale);
     if (s->n_matched_wait)
         sb_printf(b, "; %" PRId64 " lock/event/condition waits woken by another thread's "
                      "release (gets)", s->n_matched_wait);
@@ -291,16 +286,11 @@ static void describe_recording_approx(sbuf_t *b, const gsr_recording_t *r,
                                       const fscenario_t *f, int64_t inferred)
 {
     if (f->n_scaled)
-        sb_printf(b, " the Python work and C calls of %d thread%s %s shortened by the time "
-                     "without a core their own program's threads caused (the model adds "
-                     "it);", f->n_scaled, f->n_scaled == 1 ? "" : "s",
-                  f->n_scaled == 1 ? "is" : "are");
-    if (f->n_kept_load)
-        sb_printf(b, " %d thread%s in %s durations the time other programs took %s "
-                     "core (a replay is the run on the machine as it was; --raw-cpu keeps "
-                     "every measured duration);", f->n_kept_load,
-                  f->n_kept_load == 1 ? " keeps" : "s keep", f->n_kept_load == 1 ? "its" : "their",
-                  f->n_kept_load == 1 ? "its" : "their");
+        sb_printf(b, " the Python work and C calls of %d thread%s %s scaled down to the "
+                     "kernel's CPU time of %s (the time without a core is the model's to add, "
+                     "with the other load; --raw-cpu keeps every measured duration);",
+                  f->n_scaled, f->n_scaled == 1 ? "" : "s", f->n_scaled == 1 ? "is" : "are",
+                  f->n_scaled == 1 ? "it" : "each");
     if (r->threads_not_from_threading)
         sb_printf(b, " %d thread%s not started by threading (%s calls are unnamed);",
                   r->threads_not_from_threading,
@@ -343,6 +333,9 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
 {
     sbuf_t b = {0};
     describe_origin(&b, r, f);
+    char load[1400];
+    fit_load_note(f, load, sizeof load);
+    sb_add(&b, load, strlen(load));
     describe_threads(&b, f);
     describe_approximations(&b, r, f);
     if (b.n > 3990 && !b.oom) { /* never over the limit */
@@ -414,6 +407,9 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
         cJSON_AddItemToObject(o, "program", ops_json(f, t->ops.v, t->ops.n));
         cJSON_AddItemToArray(ths, o);
     }
+    cJSON *procs = fit_load_json(f, until);
+    if (procs)
+        cJSON_AddItemToObject(root, "processes", procs);
     return root;
 }
 

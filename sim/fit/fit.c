@@ -568,10 +568,13 @@ static int demand_steps(fit_t *F)
     return 0;
 }
 
-static double mean_demand(const fit_t *F, int i)
+/* Thread i's time wanting a core by how many of its program's threads
+ * wanted one then (st.dem_ns), and their mean (st.demand). */
+static void demand_of(const fit_t *F, int i)
 {
     long double sum = 0, own = 0;
     const tinfo_t *t = &F->ti[i];
+    fthread_stats_t *st = &F->f->th[i].st;
     for (size_t j = 0; j < t->n_cpu; j++) {
         int64_t a = t->cpu[j].h, b = t->cpu[j].r;
         size_t lo = 0, hi = F->n_dem;
@@ -586,7 +589,9 @@ static double mean_demand(const fit_t *F, int i)
         int d = lo ? F->dem[lo - 1] : 0;
         for (size_t k = lo; x < b; k++) {
             int64_t y = k < F->n_dem && F->dem_t[k] < b ? F->dem_t[k] : b;
-            sum += (long double)(y - x) * (d > 1 ? d : 1);
+            int dd = d > 1 ? d : 1;
+            st->dem_ns[dd < FIT_DEM_MAX ? dd : FIT_DEM_MAX - 1] += y - x;
+            sum += (long double)(y - x) * dd;
             own += y - x;
             x = y;
             if (k < F->n_dem)
@@ -595,17 +600,14 @@ static double mean_demand(const fit_t *F, int i)
                 break;
         }
     }
-    return own > 0 ? (double)(sum / own) : 1;
+    st->demand = own > 0 ? (double)(sum / own) : 1;
 }
 
-/* The spans of a thread hold the time it was runnable without a core. The
- * part its own program caused (more of its threads wanting a core than
- * there are cores) is the model's to add, so it comes out of the durations;
- * the part other programs took stays in, as the run happened. Where the
- * kernel's CPU time of the thread is known and less than its fitted CPU ops
- * (cpu, c_call), the own part is their share 1 - cores / demand (fair
- * sharing among `demand` threads wanting a core on average), at most all
- * of the missing time. */
+/* The spans of a thread hold the time it was runnable without a core:
+ * its own program's threads outnumbering the cores, and other programs'.
+ * Both are the model's to add, the first by itself, the second as the
+ * fitted other load (load.c), so where the kernel counted less CPU time
+ * than the fitted CPU ops (cpu, c_call), they are scaled down to it. */
 static void scale_to_os_cpu(fit_t *F, int i)
 {
     fthread_t *ft = &F->f->th[i];
@@ -615,19 +617,9 @@ static void scale_to_os_cpu(fit_t *F, int i)
             fitted += ft->ops.v[k].dur;
     if (os < 0 || fitted <= 0 || os >= fitted)
         return;
-    int cores = F->r->cores >= 1 ? F->r->cores : 1;
-    double dem = mean_demand(F, i), share = dem > cores ? 1 - cores / dem : 0;
-    int64_t own = (int64_t)(share * (double)fitted);
-    own = own < fitted - os ? own : fitted - os;
     ft->st.os_cpu_ns = os;
     ft->st.raw_cpu_ns = fitted;
-    ft->st.demand = dem;
-    ft->st.own_ns = own;
-    if (own <= 0) {
-        F->f->n_kept_load++;
-        return;
-    }
-    long double f = (long double)(fitted - own) / fitted;
+    long double f = (long double)os / fitted;
     ft->st.sum[FOP_CPU] = ft->st.sum[FOP_CCALL] = 0;
     for (int k = 0; k < ft->ops.n; k++) {
         fop_t *op = &ft->ops.v[k];
@@ -638,8 +630,6 @@ static void scale_to_os_cpu(fit_t *F, int i)
     }
     ft->st.cpu_scale = (double)f;
     F->f->n_scaled++;
-    if (fitted - own > os)
-        F->f->n_kept_load++;
 }
 
 static int fit_thread(fit_t *F, int i, bool *joined)
@@ -753,11 +743,14 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         memset(joined, 0, (size_t)r->n_threads * sizeof *joined);
         if (fit_thread(&F, i, joined) != 0)
             goto oom;
+        demand_of(&F, i);
         if (!o->raw_cpu)
             scale_to_os_cpu(&F, i);
         if ((!o->exact && fit_compress(&f.th[i].ops) != 0) || fit_until_loops(&f.th[i]) != 0)
             goto oom;
     }
+    if (!o->raw_cpu && !o->no_load)
+        fit_load(r, &f);
     if (fit_emit(r, &f, json, len) != 0)
         goto oom;
     free(joined);

@@ -85,8 +85,11 @@ typedef struct fthread_stats {
                                       when the kernel counted less (else 0) */
     double demand;                /* then: threads wanting a core at once, on
                                      average while it wanted one */
-    int64_t own_ns;               /* then: the part of the time without a core
-                                     its own program caused, taken out */
+#define FIT_DEM_MAX 64
+    int64_t dem_ns[FIT_DEM_MAX];  /* its time wanting a core (holds, C without the
+                                     GIL) by how many of its program's threads
+                                     wanted one then, itself included: [d] for d
+                                     threads, the last for that many or more */
     int64_t n_until;              /* until loops fitted (until.c) */
     int until_event;              /* the first one's event, -1 none */
     int until_kind;               /* 1: a Python run in chunks, 2: a repeat's body */
@@ -119,8 +122,15 @@ typedef struct fscenario {
     int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
     char queue_names[64][64]; /* their names, from index n_queues */
     int64_t n_unmatched_starts, n_unmatched_joins;
-    int n_scaled; /* threads whose CPU ops were scaled down (own contention) */
-    int n_kept_load; /* threads whose durations keep other programs' share */
+    int n_scaled; /* threads whose CPU ops were scaled down to the kernel's CPU time */
+    /* the machine's other load (load.c): busy threads besides the program's,
+       from the kernel's run delays; 0 none, or --no-load / --raw-cpu */
+    double load;
+    int64_t load_delay_ns, load_own_ns; /* the stretch it explains: the threads'
+                                           Python and C runs longer than the
+                                           kernel's CPU time, the program's own part */
+    int64_t run_delay_ns;               /* the kernel's run delays, summed */
+    int n_load_threads;                 /* threads whose totals it was fitted to */
     /* the machine's costs: calibrated at record time, or gilsim's defaults */
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
@@ -200,6 +210,17 @@ void fit_waits_free(fwaits_t *w);
 int fit_waits_match(fwaits_t *w, fscenario_t *f, int i, const struct gsr_event *e);
 /* The puts thread i makes for matched waits, in time order (malloc'ed). */
 int fit_waits_posts(const fwaits_t *w, int i, fwake_t **out, size_t *n_out);
+
+/* ---- the machine's other load (load.c) ---------------------------------- */
+
+/* The busy threads that other programs kept beside the recorded ones
+ * (f->load and its figures), from each thread's kernel CPU time and run
+ * delay and its program's own demand for cores (st.dem_ns). */
+void fit_load(const struct gsr_recording *r, fscenario_t *f);
+/* The load as the scenario's "processes" (cJSON *, NULL none), and its
+ * sentence for the description ("" none). */
+void *fit_load_json(const fscenario_t *f, int64_t until_ns);
+const char *fit_load_note(const fscenario_t *f, char *buf, size_t n);
 
 /* The scenario text of f, for the recording r (a gsr_recording_t). 0 with
  * *json, *len, or -1 (out of memory). */

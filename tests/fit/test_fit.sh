@@ -40,13 +40,19 @@ finds "the description says they were measured" "Machine costs measured on the h
 expect 0 "fit a recording without calibration" "$GILSIM" fit "$D/queue.rec.json"
 finds "the description says defaults" "gilsim's defaults: the recording holds no calibration" out.txt
 
-# A hash pool on two cores: the time without a core its own threads caused
-# comes out of the durations (the model adds it), unless --raw-cpu.
-expect 0 "fit takes out the program's own core waits" "$GILSIM" fit "$D/hash_pool.rec.json"
+# A hash pool on two cores: the time without a core comes out of the
+# durations (the model adds it), unless --raw-cpu; what its own threads do not
+# explain is the other load, a process.
+expect 0 "fit scales the CPU ops to the kernel's" "$GILSIM" fit "$D/hash_pool.rec.json"
 finds "and says how many threads wanted a core" \
-    "hasher_1: .*3.6 of its program's threads wanted a core at once, on 2" out.txt
+    "hasher_1: .*3.6 of its program's threads wanted one at once on average, on 2" out.txt
+finds "and says how big the other load is" "Other load: " out.txt
 expect 0 "fit --raw-cpu" "$GILSIM" fit "$D/hash_pool.rec.json" --raw-cpu
-lacks "taken out" out.txt && pass "--raw-cpu takes nothing out" || fail "--raw-cpu takes nothing out"
+lacks "scaled to that" out.txt && pass "--raw-cpu scales nothing" || fail "--raw-cpu scales nothing"
+lacks '"processes"' out.txt && pass "--raw-cpu fits no load" || fail "--raw-cpu fits no load"
+expect 0 "fit --no-load" "$GILSIM" fit "$D/hash_pool.rec.json" --no-load
+lacks '"processes"' out.txt && pass "--no-load fits no load" || fail "--no-load fits no load"
+expect 1 "fit with an unknown option" "$GILSIM" fit "$D/hash_pool.rec.json" --no-loads
 
 # replay: the table, the summary, a what-if.
 expect 0 "replay prints real beside replay" "$GILSIM" replay "$D/convoy.rec.json"

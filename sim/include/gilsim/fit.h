@@ -23,11 +23,18 @@ typedef struct gs_fit_opts {
     bool allow_partial; /* fit a partial recording (interrupted, out of
                            budget) as far as it goes instead of refusing it */
     bool raw_cpu;       /* keep every measured duration of Python work and C
-                           calls; by default, where the kernel counted less CPU
-                           for a thread and its own program's threads outnumbered
-                           the cores, the part of the time without a core they
-                           caused comes out (the model adds it itself) */
+                           calls, time without a core included, and fit no
+                           other load; by default a thread's are scaled down
+                           to the kernel's CPU time of it (the model adds the
+                           time without a core itself) */
+    bool no_load;       /* fit no other load: the program alone on the
+                           machine (by default, the busy threads that other
+                           programs kept beside it, from the kernel's run
+                           delays, are a process "other load") */
 } gs_fit_opts_t;
+
+/* The process a fit gives the machine's other load (its busy threads). */
+#define GS_FIT_LOAD_PROCESS "other load"
 
 /* Fits a scenario to the recording at rec_path (o may be NULL: defaults).
  * On success *json is a malloc'd, NUL-terminated scenario file text

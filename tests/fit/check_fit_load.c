@@ -1,0 +1,179 @@
+/* check_fit_load.c - the machine's other load in a fitted scenario
+ * (sim/fit/load.c), on hand-written recordings.
+ *
+ * A thread whose Python ran twice as long as the kernel's CPU time of it,
+ * alone on two cores, had other programs beside it: the fit carries them as
+ * a process "other load" of busy threads, and the replay's makespan comes
+ * closer to the recorded one than the fit without it. A recording whose
+ * runs were no longer than the kernel's CPU time gets no such process. The
+ * what-if that removes it (--set processes=[]) runs exactly as the fit
+ * without a load (gilsim fit --no-load). */
+#include "testutil.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REC_NS 200000000LL
+
+/* A worker holding the GIL from 10 us to 200 ms on two cores, the kernel
+ * counting os_cpu of CPU time and the rest runnable without a core. */
+static void write_rec(char *path, long long os_cpu)
+{
+    snprintf(path, 64, "/tmp/check_fit_load_XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
+            " \"command\": [\"python3\", \"w.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
+            " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2}, \"duration_ns\": %lld,\n"
+            " \"threads\": [\n"
+            "  {\"name\": \"MainThread\", \"os_cpu_ns\": 1000, \"os_run_delay_ns\": 0,\n"
+            "   \"events\": [[0, \"start\"], [0, \"ask\"], [0, \"hold\"], [1000, \"release\", "
+            "\"exit\"], [1000, \"end\"]]},\n"
+            "  {\"name\": \"worker\", \"os_cpu_ns\": %lld, \"os_run_delay_ns\": %lld,\n"
+            "   \"events\": [[2000, \"start\"], [2000, \"ask\"], [10000, \"hold\"], [%lld, "
+            "\"release\", \"exit\"], [%lld, \"end\"]]}\n]}\n",
+            REC_NS, os_cpu, REC_NS - os_cpu, REC_NS, REC_NS);
+    fclose(f);
+}
+
+static char *fit_text(const char *path, bool no_load)
+{
+    gs_fit_opts_t o = {.no_load = no_load};
+    char *json = NULL;
+    size_t len = 0;
+    gs_error_t err;
+    int rc = gs_fit_recording(path, &o, &json, &len, &err);
+    ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
+    return json;
+}
+
+/* Loads the text with at most one override ("" none) and runs it. */
+static gs_trace_t *run_text(const char *json, const char *set)
+{
+    gs_override_t ov;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", set);
+    int n_ov = *set ? 1 : 0;
+    if (n_ov)
+        ck_assert_int_eq(gs_override_parse(buf, &ov), 0);
+    gs_model_t *m = NULL;
+    gs_diag_t d;
+    memset(&d, 0, sizeof d);
+    int rc = gs_scenario_load_string("fitted", json, strlen(json), &ov, n_ov, &m, &d);
+    ck_assert_msg(rc == 0, "the fitted scenario loads: %s %s", d.n ? d.e[0].path : "",
+                  d.n ? d.e[0].msg : "");
+    int rrc = -1;
+    gs_trace_t *t = tu_run(m, &rrc);
+    ck_assert_int_eq(rrc, 0);
+    gs_model_free(m);
+    return t;
+}
+
+static int64_t makespan(const char *json, const char *set)
+{
+    gs_trace_t *t = run_text(json, set);
+    gs_stats_t s;
+    ck_assert_int_eq(gs_stats_compute(t, &s), 0);
+    ck_assert_int_eq(s.outcome, GS_OUT_DONE);
+    int64_t mk = s.makespan_ns;
+    if (strstr(json, "\"processes\"") && !*set) /* the load's daemons end with the program */
+        ck_assert_msg(strstr(gs_trace_message(t), "daemon threads keep no run going"), "%s",
+                      gs_trace_message(t));
+    gs_stats_destroy(&s);
+    gs_trace_free(t);
+    return mk;
+}
+
+static int64_t dist(int64_t a, int64_t b)
+{
+    return a > b ? a - b : b - a;
+}
+
+START_TEST(test_fit_load_brings_the_replay_closer_to_the_real_run)
+{
+    char path[64];
+    write_rec(path, REC_NS / 2);
+    char *with = fit_text(path, false), *without = fit_text(path, true);
+    cJSON *root = cJSON_Parse(with);
+    ck_assert_ptr_nonnull(root);
+    const cJSON *procs = cJSON_GetObjectItem(root, "processes");
+    ck_assert_msg(cJSON_GetArraySize(procs) == 1, "one process for the load");
+    const cJSON *p = cJSON_GetArrayItem(procs, 0);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(p, "name")), "other load");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(p, "threads")) ck_assert_msg(
+        cJSON_IsTrue(cJSON_GetObjectItem(t, "daemon")), "a load thread keeps no run going");
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_ptr_nonnull(strstr(desc, "Other load: "));
+    ck_assert_ptr_nonnull(strstr(desc, "busy threads beside the program's"));
+    ck_assert_ptr_nonnull(strstr(desc, "--set processes=[]"));
+    cJSON_Delete(root);
+    root = cJSON_Parse(without);
+    ck_assert_ptr_null(cJSON_GetObjectItem(root, "processes"));
+    cJSON_Delete(root);
+
+    int64_t mk_with = makespan(with, ""), mk_without = makespan(without, "");
+    ck_assert_msg(dist(mk_with, REC_NS) < dist(mk_without, REC_NS),
+                  "with the load %lld ns, without %lld, recorded %lld", (long long)mk_with,
+                  (long long)mk_without, REC_NS);
+    ck_assert_msg(dist(mk_with, REC_NS) < REC_NS / 10, "within 10%%: %lld", (long long)mk_with);
+    /* more cores than load: the what-if that gives it room is faster */
+    ck_assert_int_lt(makespan(with, "machine.cores=8"), mk_with * 3 / 4);
+    free(with);
+    free(without);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_fit_no_stretch_no_load)
+{
+    char path[64];
+    write_rec(path, REC_NS - 10000); /* on a core all the time it held the GIL */
+    char *json = fit_text(path, false);
+    cJSON *root = cJSON_Parse(json);
+    ck_assert_ptr_null(cJSON_GetObjectItem(root, "processes"));
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_ptr_nonnull(strstr(desc, "Other load: none fitted"));
+    cJSON_Delete(root);
+    free(json);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_fit_load_removed_runs_as_the_fit_without_it)
+{
+    char path[64];
+    write_rec(path, REC_NS / 3);
+    char *with = fit_text(path, false), *without = fit_text(path, true);
+    gs_trace_t *a = run_text(with, "processes=[]"), *b = run_text(without, "");
+    size_t la = 0, lb = 0;
+    char *da = tu_dump(a, &la), *db = tu_dump(b, &lb);
+    ck_assert_msg(la == lb && memcmp(da, db, la) == 0,
+                  "the same run, event for event:\n%.600s\n---\n%.600s", da, db);
+    free(da);
+    free(db);
+    gs_trace_free(a);
+    gs_trace_free(b);
+    free(with);
+    free(without);
+    unlink(path);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fit_load");
+    TCase *c = tcase_create("core");
+    tcase_set_timeout(c, 60);
+    tcase_add_test(c, test_fit_load_brings_the_replay_closer_to_the_real_run);
+    tcase_add_test(c, test_fit_no_stretch_no_load);
+    tcase_add_test(c, test_fit_load_removed_runs_as_the_fit_without_it);
+    suite_add_tcase(s, c);
+    return tu_main(s);
+}
