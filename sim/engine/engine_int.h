@@ -279,6 +279,9 @@ struct gs_ctx {
                              placement), -1 on any core's */
     int64_t off_core_ns;  /* os.c: when it last left a core (cache-hot until
                              migration_cost after it) */
+    int delayed_core;     /* os.c: eevdf with placement: OFF, but still counted
+                             in this core's V (it blocked while not eligible:
+                             Linux DELAY_DEQUEUE), -1 if not */
 
     /* kernel.c: what its trace lane last got (trace_thread_lane) */
     bool tr_open;
@@ -367,6 +370,7 @@ struct gs_engine {
 
     gs_thr_t *thr;
     int n_thr;
+    int n_delayed;    /* os.c: threads with delayed_core >= 0 */
     gs_core_t *cores;
     int n_cores;
     gs_gil_t *gils; /* one per process; gil->py->gil says which kind */
@@ -508,6 +512,16 @@ gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *
 void gs__place_arm(gs_engine_t *e, gs_core_t *c); /* idle c looks again at a tick */
 void gs__place_kick(gs_engine_t *e);              /* every idle core looks again */
 void gs__place_balance(gs_engine_t *e, gs_core_t *c); /* idle c's EV_CORE */
+/* eevdf.c, for os.c: Linux's EEVDF (V, eligibility, lag, placement) */
+int64_t gs__eevdf_avg(gs_engine_t *e, const gs_thr_t *skip); /* the machine's V */
+int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
+                         int64_t *load); /* core c's own V (placement) */
+gs_thr_t *gs__eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c); /* pick */
+void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);   /* a new deadline once used */
+void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on); /* waking */
+void gs__eevdf_leave(gs_engine_t *e, gs_thr_t *t, bool sleep); /* leaving the queue */
+void gs__eevdf_settle(gs_engine_t *e, gs_core_t *c, const gs_thr_t *next); /* c picks:
+                             its delayed threads that the pick meets leave */
 void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON -> OFF */
 void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
 void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */

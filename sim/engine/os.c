@@ -28,7 +28,8 @@
  *             slice x 1024 / weight). On leaving the queue a thread keeps its
  *             lag V - vruntime (clamped); it comes back at V - lag if the lag
  *             is positive, and at max(own, V) if not (6.12's delayed dequeue
- *             with the lag zeroed once V has caught up). The running thread
+ *             with the lag zeroed once V has caught up; with placement the
+ *             delayed thread stays in its core's V instead, eevdf.c). The running thread
  *             keeps its core until its deadline (RUN_TO_PARITY), then gets a
  *             new one and yields to an eligible thread with an earlier one; a
  *             waking thread preempts a running thread that is no longer
@@ -54,8 +55,9 @@
  * CPU); everything else uses one V for the machine.
  * Invariants: a core has at most one thread; a thread is in the ready queue
  * iff READY; cfs_nr counts the threads that are not OFF.
+ * EEVDF's V, lag and placement are in eevdf.c.
  * Source: Linux kernel/sched/fair.c (place_entity, check_preempt_wakeup,
- * sched_slice; for eevdf avg_vruntime, entity_eligible, pick_eevdf,
+ * sched_slice; for eevdf gs__eevdf_avg, entity_eligible, pick_eevdf,
  * update_deadline, update_entity_lag, wakeup_preempt_fair; placement
  * select_task_rq_fair, wake_affine_idle, task_hot, can_migrate_task,
  * sched_balance_newidle, nohz_balancer_kick) and
@@ -76,6 +78,7 @@ void gs__os_init(gs_engine_t *e)
     }
     for (int i = 0; i < e->n_thr; i++) {
         e->thr[i].rq_core = -1;
+        e->thr[i].delayed_core = -1;
         e->thr[i].off_core_ns = INT64_MIN / 4; /* never ran: cache-cold */
     }
     gs__rng_seed(&e->place_rng, e->m->seed, UINT64_C(4) << 32);
@@ -136,162 +139,17 @@ static bool better(const gs_engine_t *e, const gs_thr_t *a, const gs_thr_t *b)
     return a->ready_seq < b->ready_seq;
 }
 
-/* ---- eevdf ----------------------------------------------------------- */
-
-static int64_t eevdf_slice(const gs_engine_t *e)
-{
-    const gs_machine_t *m = mach(e);
-    if (m->eevdf_slice_ns > 0)
-        return m->eevdf_slice_ns;
-    /* sysctl_sched_base_slice 0.75 ms, scaled by 1 + ilog2(cpus), cpus <= 8
-     * (SCHED_TUNABLESCALING_LOG) */
-    int cpus = e->n_cores < 8 ? e->n_cores : 8, lg = 0;
-    while ((2 << lg) <= cpus)
-        lg++;
-    return 750000 * (int64_t)(1 + lg);
-}
-
-static int64_t vslice(const gs_engine_t *e, const gs_thr_t *t)
-{
-    return eevdf_slice(e) * 1024 / t->weight;
-}
-
-/* V: the weighted average vruntime of the runnable threads (on a core or
- * ready), not counting `skip`; the running ones accounted first. With nobody
- * runnable, the queue's floor. Offsets from the first one keep it small. */
-static int64_t avg_vruntime_w(gs_engine_t *e, const gs_thr_t *skip, int64_t *load)
-{
-    int64_t base = 0, sum = 0, w = 0;
-    bool any = false;
-    for (int i = 0; i < e->n_cores + e->n_ready; i++) {
-        gs_thr_t *t = i < e->n_cores ? e->cores[i].cur : e->ready[i - e->n_cores];
-        if (!t || t == skip)
-            continue;
-        if (i < e->n_cores)
-            gs__os_account(e, t);
-        if (!any) {
-            base = t->vruntime;
-            any = true;
-        }
-        sum += (t->vruntime - base) * t->weight;
-        w += t->weight;
-    }
-    *load = w;
-    if (!any)
-        return e->min_vruntime;
-    int64_t v = base + sum / w;
-    if (v > e->min_vruntime)
-        e->min_vruntime = v;
-    return v;
-}
-
-/* Placing: the V of core c's own queue, its thread and the threads queued
- * on it (Linux keeps one V per CPU: a thread queued behind its waker is
- * compared with the threads of that CPU only), not counting skip; the
- * machine's V when nobody is there. O(ready). */
-static int64_t core_vruntime(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
-                             int64_t *load)
-{
-    int64_t base = 0, sum = 0, w = 0;
-    for (int i = -1; i < e->n_ready; i++) {
-        gs_thr_t *t = i < 0 ? c->cur : e->ready[i];
-        if (!t || t == skip || (i >= 0 && t->rq_core != c->id))
-            continue;
-        if (i < 0)
-            gs__os_account(e, t);
-        if (!w)
-            base = t->vruntime;
-        sum += (t->vruntime - base) * t->weight;
-        w += t->weight;
-    }
-    if (!w)
-        return avg_vruntime_w(e, skip, load);
-    *load = w;
-    return base + sum / w;
-}
-
-static int64_t avg_vruntime(gs_engine_t *e, const gs_thr_t *skip)
-{
-    int64_t load;
-    return avg_vruntime_w(e, skip, &load);
-}
-
-/* pick_eevdf over the ready queue: the eligible thread with the earliest
- * deadline; if none is eligible (V counts the running ones), the least
- * vruntime. */
-static gs_thr_t *eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c)
-{
-    gs_thr_t *best = NULL, *least = NULL;
-    for (int i = 0; i < e->n_ready; i++) {
-        gs_thr_t *t = e->ready[i];
-        if (!gs__pickable(t, c))
-            continue;
-        if (!least || t->vruntime < least->vruntime ||
-            (t->vruntime == least->vruntime && t->ready_seq < least->ready_seq))
-            least = t;
-        if (t->vruntime > V)
-            continue;
-        if (!best || t->deadline < best->deadline ||
-            (t->deadline == best->deadline && t->ready_seq < best->ready_seq))
-            best = t;
-    }
-    return best ? best : least;
-}
 
 /* The ready thread core c should run next (c NULL: any core). */
 static gs_thr_t *ready_best(gs_engine_t *e, const gs_core_t *c)
 {
     if (mach(e)->policy == GS_POLICY_EEVDF)
-        return e->n_ready ? eevdf_best(e, avg_vruntime(e, NULL), c) : NULL;
+        return e->n_ready ? gs__eevdf_best(e, gs__eevdf_avg(e, NULL), c) : NULL;
     gs_thr_t *best = NULL;
     for (int i = 0; i < e->n_ready; i++)
         if (gs__pickable(e->ready[i], c) && (!best || better(e, e->ready[i], best)))
             best = e->ready[i];
     return best;
-}
-
-/* update_entity_lag: t leaves the run queue (blocks or exits). */
-static void eevdf_leave(gs_engine_t *e, gs_thr_t *t)
-{
-    int64_t lag = avg_vruntime(e, NULL) - t->vruntime;
-    int64_t lim = 2 * vslice(e, t), tick = mach(e)->tick_ns * 1024 / t->weight;
-    if (tick > lim)
-        lim = tick;
-    t->vlag = lag > lim ? lim : lag < -lim ? -lim : lag;
-}
-
-/* place_entity: t comes back to the run queue (it is still OFF). */
-static void eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on)
-{
-    int64_t load;
-    int64_t V = on ? core_vruntime(e, on, t, &load) : avg_vruntime_w(e, t, &load);
-    if (t->last_core < 0) {
-        /* a new thread: no lag, half a slice to its first deadline
-         * (PLACE_DEADLINE_INITIAL) */
-        t->vruntime = V;
-        t->deadline = V + vslice(e, t) / 2;
-        return;
-    }
-    if (t->vlag >= 0) {
-        /* joining moves V towards it by w / (W + w) of its lag: inflate the
-         * lag so that it keeps the lag it left with (PLACE_LAG) */
-        int64_t lag = load > 0 ? t->vlag * (load + t->weight) / load : t->vlag;
-        t->vruntime = V - lag;
-    } else if (t->vruntime < V) {
-        /* delayed dequeue: it stayed queued until it was eligible again, then
-         * left with its lag zeroed (DELAY_ZERO) */
-        t->vruntime = V;
-    } else {
-        return; /* still queued with its negative lag: requeued as it was */
-    }
-    t->deadline = t->vruntime + vslice(e, t);
-}
-
-/* update_deadline: a thread that used its slice gets a new deadline. */
-static void eevdf_renew(gs_engine_t *e, gs_thr_t *t)
-{
-    if (t->vruntime >= t->deadline)
-        t->deadline = t->vruntime + vslice(e, t);
 }
 
 /* The first scheduler tick at or after `at` (tick_ns = 0: `at` itself). */
@@ -443,6 +301,8 @@ static void dispatch(gs_engine_t *e, gs_core_t *c, gs_thr_t *t)
 static void core_pick(gs_engine_t *e, gs_core_t *c)
 {
     gs_thr_t *t = ready_best(e, c);
+    if (e->n_delayed && mach(e)->policy == GS_POLICY_EEVDF)
+        gs__eevdf_settle(e, c, t);
     if (!t && gs__placing(e)) {
         /* newly idle: pull a thread that waits on another core's queue, if
          * it is cold (Linux sched_balance_newidle) */
@@ -468,7 +328,7 @@ static void start_on(gs_engine_t *e, gs_core_t *c)
     t->last_core = c->id;
     t->seg_start_ns = e->now;
     if (mach(e)->policy == GS_POLICY_EEVDF) {
-        eevdf_renew(e, t);
+        gs__eevdf_renew(e, t);
         t->vprot = t->deadline;
     }
     c->gen++;
@@ -506,11 +366,11 @@ static bool slice_over_preempts(gs_engine_t *e, gs_core_t *c)
     gs_thr_t *t = c->cur;
     if (mach(e)->policy == GS_POLICY_EEVDF) {
         gs__os_account(e, t);
-        eevdf_renew(e, t);
+        gs__eevdf_renew(e, t);
         if (!e->n_ready)
             return false;
-        int64_t V = avg_vruntime(e, NULL);
-        gs_thr_t *best = eevdf_best(e, V, c);
+        int64_t V = gs__eevdf_avg(e, NULL);
+        gs_thr_t *best = gs__eevdf_best(e, V, c);
         if (!best)
             return false;
         if (t->vruntime > V) /* no longer eligible */
@@ -579,8 +439,8 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
 static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
 {
     int64_t load;
-    int64_t V = only ? core_vruntime(e, only, NULL, &load) : avg_vruntime(e, NULL);
-    if (t->vruntime > V || eevdf_best(e, V, only) != t)
+    int64_t V = only ? gs__eevdf_core_v(e, only, NULL, &load) : gs__eevdf_avg(e, NULL);
+    if (t->vruntime > V || gs__eevdf_best(e, V, only) != t)
         return NULL;
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
@@ -588,7 +448,7 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *onl
         if (c->mode != CORE_ON || (only && c != only))
             continue;
         gs_thr_t *r = c->cur;
-        eevdf_renew(e, r); /* update_curr first */
+        gs__eevdf_renew(e, r); /* update_curr first */
         bool protected_ = r->vruntime <= V && r->vruntime < r->vprot;
         if (!protected_ && t->deadline < r->deadline &&
             (!v || r->deadline > v->cur->deadline))
@@ -712,7 +572,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
     gs_core_t *c = idle_core(e, t);
     gs_core_t *aff = c && gs__place_affine(e, waker) ? waker->core : NULL;
     if (mach(e)->policy == GS_POLICY_EEVDF)
-        eevdf_place(e, t, aff); /* on the waker's core: by that core's V */
+        gs__eevdf_place(e, t, aff); /* on the waker's core: by that core's V */
     if (mach(e)->policy == GS_POLICY_CFS) {
         int64_t floor = min_vruntime(e) - mach(e)->cfs_latency_ns / 2;
         if (t->last_core < 0)
@@ -761,13 +621,13 @@ int64_t gs__timer_late(gs_engine_t *e, int64_t len)
     return late;
 }
 
-static void leave_core(gs_engine_t *e, gs_thr_t *t)
+static void leave_core(gs_engine_t *e, gs_thr_t *t, bool sleep)
 {
     t->debt_ns = 0; /* a futex call it had still to finish ends as it blocks */
     GS_ASSERT(t->os == OS_ON);
     gs__os_account(e, t);
     if (mach(e)->policy == GS_POLICY_EEVDF)
-        eevdf_leave(e, t);
+        gs__eevdf_leave(e, t, sleep);
     gs_core_t *c = t->core;
     t->core = NULL;
     t->off_core_ns = e->now;
@@ -782,11 +642,11 @@ void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj)
 {
     t->blk = why;
     t->blk_obj = obj;
-    leave_core(e, t);
+    leave_core(e, t, true);
 }
 
 void gs__os_exit(gs_engine_t *e, gs_thr_t *t)
 {
     t->blk = BLK_NONE;
-    leave_core(e, t);
+    leave_core(e, t, false);
 }

@@ -82,7 +82,12 @@ WHY = [
      "2026-12-07 (load average 3.4, others 43-64%): real 250k-370k/s, the model "
      "500k-590k/s with `wake_affine` 1.00, 19k/s without the placement. A quiet machine "
      "leaves the second CPU idle and the share falls (235k/s against 33k/s in two quiet "
-     "runs of 2026-12-06), which the calibrated share follows."),
+     "runs of 2026-12-06), which the calibrated share follows. Whether the woken thread "
+     "preempts its waker does not move this row (the model's 499k-585k/s on three "
+     "calibrations of 2026-12-07, the same figure before and after EEVDF's delayed "
+     "dequeue on each): each waker "
+     "blocks on the other Lock a microsecond after its release, and the woken thread "
+     "gets the core then either way."),
     ("convoy-many", "", "any",
      "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
      "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
@@ -108,16 +113,23 @@ WHY = [
      "interval. The model now queues a woken thread on its waker's core with the "
      "measured share (`wake_affine`, 1.00 in the loaded runs of 2026-12-07), but that "
      "alone makes it slower, not faster: the spinner keeps the other core (it never "
-     "sleeps long enough to be pulled); a partner woken by a Lock release does not "
-     "preempt its waker (EEVDF's RUN_TO_PARITY protects a thread that got its core "
-     "microseconds ago), so when the waker blocks and drops the GIL the core goes to "
-     "the signalled spinner, and the partner waits for the idle core to pull it at the "
-     "next tick. 2026-12-07 (others 42-49%): real 110k-166k/s at 1 ms and 82k-135k/s at "
-     "5 ms; the model 16k-17k/s and 6.0k-6.5k/s with `wake_affine` 1, 33k/s and 7.9k/s "
-     "at 0, and 0.4k/s and 0.1k/s on one core. Real one-CPU Lock races go both ways "
-     "(the releaser re-takes a released Lock first in half of them, lock_retake), the "
-     "model's never: the wake-up preemption of Linux 6.18 on a shared CPU, and the "
-     "other processes as threads that keep the second CPU busy, are what would fix it."),
+     "sleeps long enough to be pulled). A partner woken by a Lock release on its "
+     "waker's core now preempts the waker in about 40% of the hand-offs (EEVDF's "
+     "delayed dequeue leaves it a positive lag: docs/model.md, \"Delayed dequeue\"; "
+     "real one-CPU Lock races go to the woken thread in half of them, lock_retake), "
+     "but that does not bring the pair's rate near the real one: the preempting "
+     "partner needs the GIL, which its waker still holds, and at 5 ms the rate falls, "
+     "so more hand-offs seem to end with the spinner holding the GIL for an interval "
+     "(not traced further). "
+     "Two runs of 2026-12-07 02:00 UTC (load average 6-13, others 64-67%; a third "
+     "had a broken calibration), the model on the same kept scenarios before and after "
+     "the delayed dequeue: at 5 ms real 58k/s and 566k/s (0.1 s runs), the model "
+     "4.1k/s then 2.7k/s, and 2.4k/s then 1.9k/s; with the first scenario's interval "
+     "set to 1 ms, 8.7k-10.6k/s then 10.6k-11.7k/s (3 seeds; real 110k-166k/s at 1 ms "
+     "on an earlier run). What would fix it is not the "
+     "wake-up preemption any more: the other processes as threads that keep the "
+     "second CPU busy (the kernel then runs the spinner with the pair on one CPU), "
+     "and who gets the GIL when the passing thread blocks."),
     ("queue", "items per second", "any",
      "Where the kernel runs a woken consumer matters here too: with the measured "
      "placement (`wake_affine` 1.00 under the load of 2026-12-07, docs/model.md, "
@@ -134,8 +146,9 @@ WHY = [
      "real 2-consumer run (docs/model.md, \"queue.Queue\") shows no forced switch at "
      "all: the producer waited 61 of its 95 ms for the mutex, which a woken consumer "
      "took before it had the GIL. On one CPU a woken thread wins that race half the time "
-     "(it preempts its waker as the release returns; measured, lock_retake), the model's "
-     "never: that race, the kernel's wake-up preemption, is what would fix the rows."),
+     "(it preempts its waker as the release returns; measured, lock_retake); the model's "
+     "does so with `wake_affine` (EEVDF's delayed dequeue, docs/model.md), not measured "
+     "on this row since; without it, never."),
     ("queue", "share", "any",
      "Which consumer gets the GIL after a voluntary drop is decided by glibc's condvar "
      "(the longest sleeper, unless one is still entering its wait); the real share also "
