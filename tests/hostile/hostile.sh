@@ -206,9 +206,10 @@ check "  as a complete CSV (every row has every column)" \
 # SIGTERM during runs that take seconds: they stop at their next event.
 # (200 million requests: ~10 s a run at ~50 ns each, in 2 MB; a GIL battle
 # of the same length would need hundreds of MB of trace, and got quick
-# enough with the tick-less EEVDF core to end before the signal)
+# enough with the tick-less EEVDF core to end before the signal; the default
+# max_events of 50 million now stops a run after ~1 s, before the signal too)
 cat >slow.json <<'JSON'
-{"threads":[{"name":"a","program":[{"repeat":200000000,"do":[{"cpu":"1us"}]}]}]}
+{"max_events":1000000000,"threads":[{"name":"a","program":[{"repeat":200000000,"do":[{"cpu":"1us"}]}]}]}
 JSON
 # "Promptly" is the CPU the sweep (all its threads) uses from the signal to
 # its exit: its whole CPU (the shell's reaped children's, by `times`, before
