@@ -552,15 +552,22 @@ void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
         waker->debt_ns += wake_cost(e, waker, w);
 }
 
-static void queue_on(gs_engine_t *e, gs_thr_t *t, gs_core_t *c)
+/* t joins the ready queue and preempts whom it may: on core `only`, or
+ * anywhere when NULL. */
+static void make_ready(gs_engine_t *e, gs_thr_t *t, gs_core_t *only)
 {
-    t->rq_core = c->id;
     set_os(e, t, OS_READY);
     ready_push(e, t);
     gs__thr_trace(e, t);
-    gs_core_t *v = victim(e, t, c);
+    gs_core_t *v = victim(e, t, only);
     if (v)
         preempt(e, v);
+}
+
+static void queue_on(gs_engine_t *e, gs_thr_t *t, gs_core_t *c)
+{
+    t->rq_core = c->id;
+    make_ready(e, t, c);
     gs__place_kick(e);
 }
 
@@ -602,12 +609,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
         gs__thr_trace(e, t);
         return;
     }
-    set_os(e, t, OS_READY);
-    ready_push(e, t);
-    gs__thr_trace(e, t);
-    gs_core_t *v = victim(e, t, NULL);
-    if (v)
-        preempt(e, v);
+    make_ready(e, t, NULL);
 }
 
 int64_t gs__timer_late(gs_engine_t *e, int64_t len)
