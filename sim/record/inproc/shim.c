@@ -253,6 +253,13 @@ static void emit_at(int64_t t, int kind, int cat, int x, uint32_t arg)
     atomic_store_explicit(&c->n, n + 1, memory_order_release);
 }
 
+/* The object of the event just emitted at t (a call's, a wait's), when known. */
+static void emit_obj(int64_t t, const void *obj)
+{
+    if (obj)
+        emit_at(t, GSR_EV_OBJ, 0, GSR_OBJ_X(obj), GSR_OBJ_ARG(obj));
+}
+
 static inline int active(void)
 {
     return atomic_load_explicit(&g_active, memory_order_relaxed);
@@ -473,8 +480,7 @@ static void api_call_end(void)
     int released = T.releases != c->releases;
     if (active() && (released || c->cat != GSR_CAT_C || t1 - c->t0 >= LONG_CALL_NS)) {
         emit_at(c->t0, GSR_EV_CALL, c->cat, 0, c->name);
-        if (c->obj)
-            emit_at(c->t0, GSR_EV_OBJ, 0, GSR_OBJ_X(c->obj), GSR_OBJ_ARG(c->obj));
+        emit_obj(c->t0, c->obj);
         emit_at(t1, GSR_EV_CALL_END, 0, released, 0);
     }
 }
@@ -520,8 +526,7 @@ static void api_ctx_begin(uint32_t name, int cat, const void *obj)
         return;
     int64_t t = now_ns();
     emit_at(t, GSR_EV_CTX, cat, 0, name);
-    if (obj)
-        emit_at(t, GSR_EV_OBJ, 0, GSR_OBJ_X(obj), GSR_OBJ_ARG(obj));
+    emit_obj(t, obj);
 }
 
 static void api_ctx_end(void)
@@ -538,8 +543,7 @@ static void api_poll(uint32_t name, int cat, const void *obj, uint32_t n_false)
         return;
     int64_t t = now_ns();
     emit_at(t, GSR_EV_CALL, cat, 0, name);
-    if (obj)
-        emit_at(t, GSR_EV_OBJ, 0, GSR_OBJ_X(obj), GSR_OBJ_ARG(obj));
+    emit_obj(t, obj);
     emit_at(t, GSR_EV_POLLS, 0, 0, n_false);
     emit_at(t, GSR_EV_CALL_END, 0, 0, 0);
 }
