@@ -41,8 +41,8 @@
 #define LOAD_MIN 0.05 /* less is none */
 #define LOAD_MAX 64.0 /* busy threads per core at most */
 #define LOAD_NOISE                                                                                 \
-    0.05                                 /* a thread's stretch up to this share of its CPU         \
-                                            ops is measurement (the clocks, the recorder) */
+    0.05                                 /* the threads' stretch up to this share of their CPU     \
+                                            ops together is measurement (clocks, recorder) */
 #define LOAD_CHUNK_NS INT64_C(100000000) /* a busy thread's c_call */
 #define LOAD_BURST_NS INT64_C(10000000)  /* the part-time thread's mean period */
 
