@@ -19,8 +19,8 @@
 #define REC_NS 200000000LL
 
 /* A worker holding the GIL from 10 us to 200 ms on two cores, the kernel
- * counting os_cpu of CPU time and the rest runnable without a core. */
-static void write_rec(char *path, long long os_cpu)
+ * counting os_cpu of CPU time and `delay` runnable without a core. */
+static void write_rec(char *path, long long os_cpu, long long delay)
 {
     snprintf(path, 64, "/tmp/check_fit_load_XXXXXX");
     int fd = mkstemp(path);
@@ -38,7 +38,7 @@ static void write_rec(char *path, long long os_cpu)
             "  {\"name\": \"worker\", \"os_cpu_ns\": %lld, \"os_run_delay_ns\": %lld,\n"
             "   \"events\": [[2000, \"start\"], [2000, \"ask\"], [10000, \"hold\"], [%lld, "
             "\"release\", \"exit\"], [%lld, \"end\"]]}\n]}\n",
-            REC_NS, os_cpu, REC_NS - os_cpu, REC_NS, REC_NS);
+            REC_NS, os_cpu, delay, REC_NS, REC_NS);
     fclose(f);
 }
 
@@ -98,7 +98,7 @@ static int64_t dist(int64_t a, int64_t b)
 START_TEST(test_fit_load_brings_the_replay_closer_to_the_real_run)
 {
     char path[64];
-    write_rec(path, REC_NS / 2);
+    write_rec(path, REC_NS / 2, REC_NS / 2);
     char *with = fit_text(path, false), *without = fit_text(path, true);
     cJSON *root = cJSON_Parse(with);
     ck_assert_ptr_nonnull(root);
@@ -131,10 +131,9 @@ START_TEST(test_fit_load_brings_the_replay_closer_to_the_real_run)
 }
 END_TEST
 
-START_TEST(test_fit_no_stretch_no_load)
+/* The fit of the recording at `path` has no load process and says so. */
+static void assert_no_load(const char *path)
 {
-    char path[64];
-    write_rec(path, REC_NS - 10000); /* on a core all the time it held the GIL */
     char *json = fit_text(path, false);
     cJSON *root = cJSON_Parse(json);
     ck_assert_ptr_null(cJSON_GetObjectItem(root, "processes"));
@@ -142,6 +141,35 @@ START_TEST(test_fit_no_stretch_no_load)
     ck_assert_ptr_nonnull(strstr(desc, "Other load: none fitted"));
     cJSON_Delete(root);
     free(json);
+}
+
+START_TEST(test_fit_no_stretch_no_load)
+{
+    char path[64];
+    write_rec(path, REC_NS - 10000, 10000); /* on a core all the time it held the GIL */
+    assert_no_load(path);
+    unlink(path);
+}
+END_TEST
+
+/* Quiet recordings' runs last 1 to 2% longer than the kernel's CPU time of
+ * them (the clocks, the recorder): that is no other program. */
+START_TEST(test_fit_small_stretch_is_measurement_not_load)
+{
+    char path[64];
+    write_rec(path, REC_NS * 97 / 100, REC_NS * 3 / 100);
+    assert_no_load(path);
+    unlink(path);
+}
+END_TEST
+
+/* A run cannot have lasted longer for want of a core than the kernel kept
+ * it waiting for one: a long stretch with no run delay is no load. */
+START_TEST(test_fit_stretch_counts_at_most_the_run_delay)
+{
+    char path[64];
+    write_rec(path, REC_NS / 2, 0);
+    assert_no_load(path);
     unlink(path);
 }
 END_TEST
@@ -149,7 +177,7 @@ END_TEST
 START_TEST(test_fit_load_removed_runs_as_the_fit_without_it)
 {
     char path[64];
-    write_rec(path, REC_NS / 3);
+    write_rec(path, REC_NS / 3, REC_NS - REC_NS / 3);
     char *with = fit_text(path, false), *without = fit_text(path, true);
     gs_trace_t *a = run_text(with, "processes=[]"), *b = run_text(without, "");
     size_t la = 0, lb = 0;
@@ -173,6 +201,8 @@ int main(void)
     tcase_set_timeout(c, 60);
     tcase_add_test(c, test_fit_load_brings_the_replay_closer_to_the_real_run);
     tcase_add_test(c, test_fit_no_stretch_no_load);
+    tcase_add_test(c, test_fit_small_stretch_is_measurement_not_load);
+    tcase_add_test(c, test_fit_stretch_counts_at_most_the_run_delay);
     tcase_add_test(c, test_fit_load_removed_runs_as_the_fit_without_it);
     suite_add_tcase(s, c);
     return tu_main(s);
