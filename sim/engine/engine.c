@@ -435,7 +435,7 @@ static void engine_free(gs_engine_t *e)
         for (int i = 0; i < e->m->n_queues; i++) {
             gs__waitq_free(&e->queues[i].putters);
             gs__waitq_free(&e->queues[i].getters);
-            gs__waitq_free(&e->queues[i].mutex_waiters);
+            gs__waitq_free(&e->queues[i].mutex.waiters);
         }
     gs__ft_destroy(e);
     free(e->joiners);

@@ -338,9 +338,11 @@ typedef struct gs_gil {
     gs_rng_t rng;           /* waker = random */
 } gs_gil_t;
 
+/* A threading.Lock or RLock, and a queue.Queue's mutex (a Lock too): one
+ * implementation in sync.c (lock_take, lock_block, lock_release). */
 typedef struct gs_lock {
-    gs_thr_t *owner;
-    int count;          /* RLock depth */
+    gs_thr_t *owner;    /* a Lock's last acquirer, an RLock's owner; NULL if free */
+    int count;          /* RLock depth (1 for a Lock that is held) */
     gs_waitq_t waiters;
 } gs_lock_t;
 
@@ -352,8 +354,7 @@ typedef struct gs_event_obj {
 typedef struct gs_queue {
     int64_t len;
     gs_waitq_t putters, getters;
-    gs_thr_t *mutex_owner; /* the queue's mutex (a Lock), with put_ns/get_ns */
-    gs_waitq_t mutex_waiters;
+    gs_lock_t mutex;    /* the queue's mutex, a Lock, with put_ns/get_ns (P_QM) */
 } gs_queue_t;
 
 /* ---- the engine ---------------------------------------------------------- */
