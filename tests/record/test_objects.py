@@ -34,14 +34,8 @@ import subprocess
 import sys
 import tempfile
 
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+from checks import check, exit_status  # noqa: E402  (the tests directory, above)
 
 
 def pythons(given):
@@ -325,8 +319,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="gilsim-objects-") as tmp:
         a.tmp = tmp
         {"obj": do_obj, "fit": do_fit}[a.what](a)
-    print(f"{len(FAILS)} failed")
-    return 1 if FAILS else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

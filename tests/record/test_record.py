@@ -32,23 +32,8 @@ import sys
 import tempfile
 import time
 
-FAILS = []
-
-
-SKIPS = []
-
-
-def skip(what):
-    """A check the machine's load left unjudged: said, counted, never a pass."""
-    print("SKIP " + what, flush=True)
-    SKIPS.append(what)
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+from checks import check, skip, exit_status  # noqa: E402  (the tests directory, above)
 
 
 def interpreters(all_versions=False):
@@ -666,13 +651,7 @@ def main():
             do_settings(a, pys[0][0])
         else:
             do_faults(a, pys[0][0], found)
-    if FAILS:
-        print(f"{len(FAILS)} check(s) failed")
-        return 1
-    if SKIPS:
-        print(f"SKIP: {len(SKIPS)} check(s) not judged, the machine too loaded: {SKIPS}")
-        return 77
-    return 0
+    return exit_status()
 
 
 if __name__ == "__main__":
