@@ -40,6 +40,22 @@ static void teardown(void)
     ui_close();
 }
 
+/* Writes a scenario "by hand" with these threads (the items of its
+ * "threads" array) to scen, a temporary file teardown removes, and loads it
+ * beside the recording, as `--compare-with REC scen` does. */
+static void compare_with(const char *threads)
+{
+    snprintf(scen, sizeof scen, "/tmp/gilsim-real-XXXXXX.json");
+    int fd = mkstemps(scen, 5);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"name\": \"by hand\", \"threads\": [%s]}", threads);
+    fclose(f);
+    ck_assert_int_eq(gv_view_set_real(&V, rec, false), 0);
+    ck_assert_int_eq(gv_view_load(&V, scen), 0);
+}
+
 /* The names of run's thread rows, top to bottom, joined by spaces. */
 static void thread_rows(int run, char *buf, size_t n)
 {
@@ -207,19 +223,10 @@ END_TEST
 START_TEST(test_compare_with_aligns_threads_by_name)
 {
     /* the scenario declares the threads in another order, and one more */
-    snprintf(scen, sizeof scen, "/tmp/gilsim-real-XXXXXX.json");
-    int fd = mkstemps(scen, 5);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    fputs("{\"name\": \"by hand\", \"threads\": ["
-          "{\"name\": \"extra\", \"program\": [{\"cpu\": \"1ms\"}]},"
-          "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}]},"
-          "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]},"
-          "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"1ms\"}]}]}",
-          f);
-    fclose(f);
-    ck_assert_int_eq(gv_view_set_real(&V, rec, false), 0);
-    ck_assert_int_eq(gv_view_load(&V, scen), 0);
+    compare_with("{\"name\": \"extra\", \"program\": [{\"cpu\": \"1ms\"}]},"
+                 "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}]},"
+                 "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]},"
+                 "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"1ms\"}]}");
     ck_assert_int_eq(V.n_runs, 2);
     ck_assert_msg(strncmp(V.run[1].label, "simulated (gilsim-real-", 23) == 0, "%s",
                   V.run[1].label);
@@ -246,18 +253,9 @@ END_TEST
  * same name, whatever its index in each run. */
 START_TEST(test_a_selection_is_the_same_thread_in_every_pane)
 {
-    snprintf(scen, sizeof scen, "/tmp/gilsim-real-XXXXXX.json");
-    int fd = mkstemps(scen, 5);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    fputs("{\"name\": \"by hand\", \"threads\": ["
-          "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}]},"
-          "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"1ms\"}]},"
-          "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]}]}",
-          f);
-    fclose(f);
-    ck_assert_int_eq(gv_view_set_real(&V, rec, false), 0);
-    ck_assert_int_eq(gv_view_load(&V, scen), 0);
+    compare_with("{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}]},"
+                 "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"1ms\"}]},"
+                 "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]}");
     ui_key(SDLK_k, 0);
     ck_assert_int_eq(V.n_runs, 3);
     ui_draw(W, H);
@@ -293,20 +291,11 @@ END_TEST
  * threads in another order, and one A has not: a dash for A). */
 START_TEST(test_summary_compares_each_thread_by_name)
 {
-    snprintf(scen, sizeof scen, "/tmp/gilsim-real-XXXXXX.json");
-    int fd = mkstemps(scen, 5);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    fputs("{\"name\": \"by hand\", \"threads\": ["
-          "{\"name\": \"extra\", \"program\": [{\"cpu\": \"1ms\"}]},"
-          "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}, {\"io\": \"1ms\"}, "
-          "{\"cpu\": \"2ms\"}]},"
-          "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]},"
-          "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"4ms\"}]}]}",
-          f);
-    fclose(f);
-    ck_assert_int_eq(gv_view_set_real(&V, rec, false), 0);
-    ck_assert_int_eq(gv_view_load(&V, scen), 0);
+    compare_with("{\"name\": \"extra\", \"program\": [{\"cpu\": \"1ms\"}]},"
+                 "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}, {\"io\": \"1ms\"}, "
+                 "{\"cpu\": \"2ms\"}]},"
+                 "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]},"
+                 "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"4ms\"}]}");
     ui_key(SDLK_k, KMOD_LSHIFT); /* one core: the what-if differs */
     ck_assert_int_eq(V.n_runs, 3);
     static gv_text_mark_t marks[2048];
