@@ -22,7 +22,6 @@ faults        exit status passed through, missing script or interpreter,
               the event budget, damaged recordings.
 Exits 0, 1 on a failure, 77 when no CPython 3.8+ is installed."""
 import argparse
-import glob
 import json
 import os
 import signal
@@ -33,21 +32,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from checks import check, skip, exit_status  # noqa: E402  (the tests directory, above)
+from checks import check, executables, skip, exit_status  # noqa: E402  (the tests directory, above)
 
 
 def interpreters(all_versions=False):
     """[(path, (major, minor, micro))] of CPythons with the GIL; with
     all_versions also the ones gilsim refuses (for the faults)."""
-    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    cands = ["/usr/bin/python3"] + sorted(glob.glob(os.path.join(root, "versions/*/bin/python3")))
-    cands += sorted(glob.glob(os.path.join(root, "versions/2*/bin/python2")))
-    seen, found = set(), []
-    for c in cands:
-        real = os.path.realpath(c)
-        if real in seen or not os.access(c, os.X_OK):
-            continue
-        seen.add(real)
+    found = []
+    for c in executables("*/bin/python3", "2*/bin/python2"):
         try:
             out = subprocess.run([c, "-c", "import sys, sysconfig, os; print('%s %d %d %d %d %d' % ("
                                   "sys.implementation.name if hasattr(sys, 'implementation') else"
