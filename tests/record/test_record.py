@@ -236,6 +236,16 @@ def do_interpreters(a, pys):
               f"{label}: the CPU thread is the one forced ({cpu['forced_switches']})")
 
 
+def sha256_calls(rec, prefix, n, example):
+    """The sha256 calls of the threads named prefix*, checked: n of them,
+    each releasing the GIL."""
+    calls = [e for t in rec.j["threads"] if t["name"].startswith(prefix)
+             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
+    check(len(calls) == n and all(e[4] == "c_nogil" and e[5] for e in calls),
+          f"{example}: {n} sha256 calls, each releasing the GIL ({len(calls)})")
+    return calls
+
+
 def do_examples(a, py):
     ex = lambda n: os.path.join(a.examples, n)  # noqa: E731
 
@@ -289,10 +299,7 @@ def do_examples(a, py):
     rec = Rec(out, a.gilsim)
     invariants(rec, "hash_pool")
     me = self_check(r.stdout)
-    calls = [e for t in rec.j["threads"] if t["name"].startswith("hasher")
-             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
-    check(len(calls) == 48 and all(e[4] == "c_nogil" and e[5] for e in calls),
-          f"hash_pool: 48 sha256 calls, each releasing the GIL ({len(calls)})")
+    calls = sha256_calls(rec, "hasher", 48, "hash_pool")
     med = statistics.median(e[2] - e[0] for e in calls) if calls else 0
     check(near(med, me["c_call_median_ns"], 0.25),
           f"hash_pool: sha256 call {med / 1e6:.2f} ms recorded vs "
@@ -359,10 +366,7 @@ def mixed_pool(a, py, ex):
     rec = Rec(out, a.gilsim)
     invariants(rec, "mixed_pool")
     me = self_check(r.stdout)
-    calls = [e for t in rec.j["threads"] if t["name"].startswith("worker")
-             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
-    check(len(calls) == 60 and all(e[4] == "c_nogil" and e[5] for e in calls),
-          f"mixed_pool: 60 sha256 calls, each releasing the GIL ({len(calls)})")
+    calls = sha256_calls(rec, "worker", 60, "mixed_pool")
     return rec, me, [e[2] - e[0] for e in calls]
 
 
