@@ -303,6 +303,42 @@ START_TEST(test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi)
 END_TEST
 
 
+/* A forced switch ends with the new holder signalling switch_cond in
+ * take_gil (CPython's FORCE_SWITCHING), which wakes the dropper asleep on
+ * its own, now idle, core: a futex wake that costs the new holder the
+ * system call and the inter-processor interrupt, holding the GIL. Measured
+ * with the recorder on this VM: the requester's take_gil took 11.8 us from
+ * its wake-up to holding the GIL (median, 552 switches), the wake_ipi of
+ * the calibration. Two CPU-bound threads on two cores: every forced switch
+ * costs its new holder futex + wake_ipi of C time. */
+static gs_trace_t *two_cpu(int64_t ipi_ns)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->machine.futex_ns = US(1);
+    m->machine.wake_ipi_ns = ipi_ns;
+    m->processes[0].python.switch_interval_ns = MS(1);
+    tu_thread(m, "a", 1, tu_cpu(MS(30)));
+    tu_thread(m, "b", 1, tu_cpu(MS(30)));
+    gs_trace_t *t = tu_run(m, NULL);
+    gs_model_free(m);
+    return t;
+}
+
+START_TEST(test_machinery_a_forced_switch_wakes_the_dropper_at_the_takers_cost)
+{
+    gs_trace_t *bare = two_cpu(0), *ipi = two_cpu(US(10));
+    int64_t sw = tu_count(bare, GS_IN_FORCED_SWITCH, -1);
+    ck_assert_int_ge(sw, 40);
+    /* one futex call per switch, taken by the new holder */
+    ck_assert_int_eq(c_time(bare, 0) + c_time(bare, 1), sw * US(1));
+    /* and the IPI: the dropper sleeps on the other core, which is idle */
+    int64_t sw2 = tu_count(ipi, GS_IN_FORCED_SWITCH, -1);
+    ck_assert_int_eq(c_time(ipi, 0) + c_time(ipi, 1), sw2 * US(11));
+    gs_trace_free(bare);
+    gs_trace_free(ipi);
+}
+END_TEST
+
 /* ---- where the kernel runs a woken thread (wake_affine) ----------------- */
 
 typedef struct run_start {
@@ -684,6 +720,7 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_timer_jitter_spreads_sleeps_never_shortens_them);
     tcase_add_test(tc, test_machinery_a_waking_release_costs_one_futex_call);
     tcase_add_test(tc, test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi);
+    tcase_add_test(tc, test_machinery_a_forced_switch_wakes_the_dropper_at_the_takers_cost);
     tcase_add_test(tc, test_placement_share_one_keeps_a_pingpong_pair_on_one_core);
     tcase_add_test(tc, test_placement_more_share_more_packing);
     tcase_add_test(tc, test_placement_an_idle_core_pulls_a_cold_queued_thread_at_a_tick);

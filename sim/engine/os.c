@@ -172,7 +172,7 @@ void gs__os_account(gs_engine_t *e, gs_thr_t *t)
         return;
     if (t->in_sys) {
         t->sys_ns -= d; /* cpython2: a futex call on the GIL (gil.c) */
-    } else if (t->exec_active) {
+    } else if (t->exec_active && !t->paying) {
         t->remaining_ns -= gs__ft_progress(t, d); /* slower on a shared object */
         if (t->req.exec == GS_ST_PY)
             t->py_exec_ns += d;
