@@ -367,6 +367,9 @@ struct gs_engine {
 
     gs_event_t *heap; /* binary min-heap by (t, kind, seq) */
     size_t n_heap, cap_heap;
+    int32_t *ev_pos; /* kernel.c: per thread, then per core: the heap index + 1
+                        of its newest timer / core event, 0 none */
+    bool stale_past_until; /* kernel.c: a stale event past until_ns was dropped */
 
     gs_thr_t *thr;
     int n_thr;
