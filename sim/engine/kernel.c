@@ -64,7 +64,7 @@ static inline void ev_put(gs_engine_t *e, size_t i, const gs_event_t *ev)
         e->ev_pos[s] = (int32_t)i + 1;
 }
 
-static void ev_up(gs_engine_t *e, size_t i, const gs_event_t *ev)
+static inline void ev_up(gs_engine_t *e, size_t i, const gs_event_t *ev)
 {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
@@ -76,7 +76,7 @@ static void ev_up(gs_engine_t *e, size_t i, const gs_event_t *ev)
     ev_put(e, i, ev);
 }
 
-static void ev_down(gs_engine_t *e, size_t i, const gs_event_t *ev)
+static inline void ev_down(gs_engine_t *e, size_t i, const gs_event_t *ev)
 {
     size_t n = e->n_heap;
     for (size_t l = 2 * i + 1; l < n; l = 2 * i + 1) {
