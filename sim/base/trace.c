@@ -305,7 +305,7 @@ static void append(gs_trace_t *t, lane_buf_t *l, int64_t end)
     d->end_ns = end;
 }
 
-static void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, int32_t who,
+static inline void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, int32_t who,
                     uint32_t op, uint8_t flags)
 {
     /* Half the calls change nothing. They compare the fields in place: a
@@ -324,7 +324,7 @@ static void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, in
                              .state = (uint8_t)st, .flags = flags, .seq = t->seq++};
 }
 
-static void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_t who, uint32_t op,
+static inline void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_t who, uint32_t op,
                      uint8_t flags)
 {
     buf_set(t, &t->lanes[lane], now, st, who, op, flags);
