@@ -505,10 +505,12 @@ int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c); /* of idl
 int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_thr_t *w);
 
 /* place.c: where a woken thread runs (machine.wake_affine), idle balancing */
-static inline bool gs__placing(const gs_engine_t *e) /* wake_affine > 0 */
+static inline bool gs__placing(const gs_engine_t *e) /* per-core queues */
 {
-    return e->m->machine.wake_affine_pct > 0;
+    return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues;
 }
+gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker); /* no idle core: the
+                             waker's core, or NULL (the machine's queue) */
 /* May core c run t? A thread queued on one core's queue (rq_core) waits for
  * that core or for an idle core to pull it; any other on any core. c NULL:
  * the whole machine. */

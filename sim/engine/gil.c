@@ -12,7 +12,10 @@
  *   drop: release and signal the condition variable (below). If the drop
  *     was requested (drop_request set) the dropper then waits until another
  *     thread has taken the GIL (FORCE_SWITCHING), so it cannot win it back at
- *     once; the drop request is reset there and by the next taker.
+ *     once; the drop request is reset there and by the next taker, whose
+ *     signal of switch_cond wakes the dropper: a futex wake it pays like any
+ *     other (futex, plus wake_ipi when the dropper's core is idle), holding
+ *     the GIL, before it runs on.
  *   the condition variable is glibc's (nptl/pthread_cond_wait.c): a waiter
  *     joins G2; a signal goes to G1 (turning G2 into G1 first when G1 is all
  *     signalled) and may be taken by any G1 waiter. A waiter still within
@@ -111,10 +114,13 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
             g->drop_request = false;
             g->requester = NULL;
         }
+        /* take_gil signals switch_cond: a futex wake of the forced dropper,
+         * asleep on its own core, which the new holder pays (the system
+         * call, and the IPI when that core is idle) holding the GIL */
         gs_thr_t *w;
         while ((w = gs__waitq_pop(&g->switch_wait)) != NULL) {
             w->gw = GW_SWITCHED;
-            gs__os_wake(e, w);
+            gs__os_wake_by(e, t, w);
         }
     }
     gs__trace_gil(e->trace, g->process, e->now, t->id);
@@ -569,8 +575,8 @@ void gs__gil_break(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     if (t->os != OS_ON || !t->exec_active || t->req.exec != GS_ST_PY || g->holder != t ||
-        !g->drop_request || !sees_request(g, t))
-        return;
+        !g->drop_request || !sees_request(g, t) || t->paying)
+        return; /* paying: still in take_gil's futex call; exec_resume looks after it */
     gs__os_account(e, t);
     gs__thr_cancel_timer(t);
     gs__gil_drop(e, t, false);
