@@ -9,8 +9,10 @@
  * order) breaks the remaining ties, so the order never depends on pointers
  * or on which pthread woke first. An event carries the generation of its
  * target; bumping the thread's tgen (or the core's gen) cancels it, and the
- * loop drops it unseen.
- * Costs: push and pop are O(log n) in pending events; a wait queue's removal
+ * loop drops it unseen, unless a newer event for the same target takes its
+ * place in the heap first (below).
+ * Costs: push and pop are O(log n) in pending events, n at most a thread's
+ * and a core's one each plus starts and pokes; a wait queue's removal
  * and its take from the middle are O(waiters) (a memmove), fine for the
  * hundreds of threads a scenario has. */
 #include "engine_int.h"
