@@ -370,6 +370,9 @@ struct gs_engine {
 
     gs_event_t *heap; /* binary min-heap by (t, kind, seq) */
     size_t n_heap, cap_heap;
+    int32_t *ev_pos; /* kernel.c: per thread, then per core: the heap index + 1
+                        of its newest timer / core event, 0 none */
+    bool stale_past_until; /* kernel.c: a stale event past until_ns was dropped */
 
     gs_thr_t *thr;
     int n_thr;
@@ -474,8 +477,12 @@ static inline bool gs__limits_quiet(const gs_engine_t *e)
 }
 static inline bool gs__events_go_on(const gs_engine_t *e)
 {
-    return !e->stopped && e->n_daemon == 0 && e->n_finished != e->n_started && e->n_heap > 0 &&
-           e->heap[0].t_ns <= e->until_ns;
+    /* n_finished != n_started: some started thread runs on, so the daemon
+     * test is only whether every lasting thread finished (a fit's other
+     * load is daemon threads: a fitted scenario asks this at every event) */
+    return !e->stopped && e->n_finished != e->n_started &&
+           (e->n_daemon == 0 || e->n_lasting_finished != e->n_thr - e->n_daemon) &&
+           e->n_heap > 0 && e->heap[0].t_ns <= e->until_ns;
 }
 
 /* os.c */
