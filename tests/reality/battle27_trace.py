@@ -243,8 +243,18 @@ def analyse_pair(ev, tids):
 
 
 def analyse(prefix):
-    pairs = json.loads(open(prefix + ".pairs.json").read())
-    ev = events(prefix)
+    try:
+        with open(prefix + ".pairs.json") as f:
+            pairs = json.load(f)
+        ev = events(prefix)
+    except (OSError, ValueError) as e:
+        sys.exit("battle27_trace.py: %s: cannot read this run (%s); --analyse wants the "
+                 "PREFIX that --keep wrote PREFIX.pairs.json and PREFIX.sched.txt under"
+                 % (prefix, e))
+    if not isinstance(pairs, list) or not all(isinstance(p, dict) and "tids" in p
+                                              and "ratio" in p for p in pairs):
+        sys.exit("battle27_trace.py: %s.pairs.json: want a list of pairs, each with "
+                 "\"tids\" and \"ratio\"" % prefix)
     res = []
     for p in pairs:
         a = analyse_pair(ev, p["tids"])
@@ -285,6 +295,72 @@ def show(res):
                   100 * med([a["others_share"] for a in two])))
 
 
+# A hand-written run for --self-test: workers 101 and 102, another process
+# 200. 102 sleeps on CPU 1 and is woken there twice (cross, its CPU idle),
+# sleeps again with 200 on CPU 1 and is woken onto 101's CPU 0 (cross, pulled), runs
+# there preempting 101, is woken there once more (same); a balance then moves
+# 101 to CPU 1, ending the 40 us the two shared CPU 0 of the 300 us run.
+SELF_TEST = [
+    (0, 0, "sched_switch", "python2.7", 100, "S", 101),
+    (10, 1, "sched_switch", "<idle>", 0, "R", 102),
+    (20, 1, "sched_switch", "python2.7", 102, "S", 0),
+    (30, 0, "sched_waking", 102, None), (30, 0, "sched_wakeup", 102, 1),
+    (40, 1, "sched_switch", "<idle>", 0, "R", 102),
+    (45, 1, "sched_switch", "python2.7", 102, "S", 0),
+    (47, 0, "sched_waking", 102, None), (47, 0, "sched_wakeup", 102, 1),
+    (48, 1, "sched_switch", "<idle>", 0, "R", 102),
+    (50, 1, "sched_switch", "python2.7", 102, "S", 200),
+    (60, 0, "sched_waking", 102, None), (60, 0, "sched_migrate_task", 102, (1, 0)),
+    (60, 0, "sched_wakeup", 102, 0),
+    (70, 0, "sched_switch", "python2.7", 101, "R", 102),
+    (80, 0, "sched_switch", "python2.7", 102, "S", 101),
+    (90, 0, "sched_waking", 102, None), (90, 0, "sched_wakeup", 102, 0),
+    (95, 0, "sched_switch", "python2.7", 101, "R", 102),
+    (100, 1, "sched_migrate_task", 101, (0, 1)),
+    (110, 1, "sched_switch", "cc1", 200, "R", 101),
+    (200, 0, "sched_switch", "python2.7", 102, "X", 0),
+    (300, 1, "sched_switch", "python2.7", 101, "X", 0),
+]
+
+
+def self_test():
+    """Analyses SELF_TEST, written as tracefs writes it, and checks each
+    figure against what the run above did."""
+    d = tempfile.mkdtemp(prefix="battle27-selftest-")
+    prefix = os.path.join(d, "run")
+    with open(prefix + ".pairs.json", "w") as f:
+        json.dump([{"tids": [101, 102], "ratio": 1.5, "serial_s": 1, "two_s": 1.5}], f)
+    with open(prefix + ".sched.txt", "w") as f:
+        f.write("# tracer: nop\n")
+        for e in SELF_TEST:
+            us, cpu, kind = e[:3]
+            head = "      x-1   [%03d] d..2. 5000.%06d: %s: " % (cpu, us, kind)
+            if kind == "sched_switch":
+                f.write(head + "prev_comm=%s prev_pid=%d prev_prio=120 prev_state=%s ==> "
+                        "next_comm=y next_pid=%d next_prio=120\n" % e[3:])
+            elif kind == "sched_migrate_task":
+                f.write(head + "comm=python2.7 pid=%d prio=120 orig_cpu=%d dest_cpu=%d\n"
+                        % ((e[3],) + e[4]))
+            else:
+                f.write(head + "comm=python2.7 pid=%d prio=120 target_cpu=%03d\n"
+                        % (e[3], e[4] if e[4] is not None else cpu))
+    a = analyse(prefix)[0]
+    want = {"span_ms": 0.3, "shared_share": 40 / 300, "episodes": 1,
+            "episode_median_ms": 0.04, "ends": {"wakeup": 0, "balance": 1},
+            "balance_moves": 1, "vol": [0, 4], "preempted": [0, 2],
+            "others_share": 60 / 600, "ratio": 1.5,
+            "wakes": {"total": 4, "by_worker": 4, "same": 1, "cross": 3, "pulled": 1,
+                      "prev_idle": 2}}
+    bad = ["%s: got %r, want %r" % (k, a.get(k), v) for k, v in want.items()
+           if (abs(a.get(k) - v) > 1e-9 if isinstance(v, float) else a.get(k) != v)]
+    for f in os.listdir(d):
+        os.unlink(os.path.join(d, f))
+    os.rmdir(d)
+    if bad:
+        sys.exit("battle27_trace.py --self-test:\n  " + "\n  ".join(bad))
+    print("battle27_trace.py --self-test: the hand-written run's figures are right")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--python", default=os.path.expanduser("~/.pyenv/versions/2.7.18/bin/python2.7"))
@@ -295,7 +371,12 @@ def main():
     ap.add_argument("--keep", help="file prefix to keep the run's files under")
     ap.add_argument("--analyse", help="analyse an earlier run's files (PREFIX)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--self-test", action="store_true",
+                    help="check the analysis on a hand-written run (no root, no 2.7)")
     a = ap.parse_args()
+    if a.self_test:
+        self_test()
+        return
     if a.analyse:
         res = analyse(a.analyse)
     else:
