@@ -271,6 +271,8 @@ struct gs_ctx {
     int64_t vprot;        /* os.c: eevdf, ON: its deadline when it got the core;
                              until its vruntime reaches it, it keeps the core
                              while eligible (RUN_TO_PARITY) */
+    int64_t vseen;        /* eevdf.c: its vruntime as of the kernel's last
+                             update_curr while it ran (gs__eevdf_seen) */
     int64_t vlag;         /* os.c: eevdf lag (average vruntime - own) when it
                              last left the run queue */
     int weight;           /* engine_new: cfs weight from priority (nice = -priority) */
@@ -522,7 +524,8 @@ int64_t gs__eevdf_avg(gs_engine_t *e, const gs_thr_t *skip); /* the machine's V 
 int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
                          int64_t *load); /* core c's own V (placement) */
 gs_thr_t *gs__eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c); /* pick */
-void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);   /* a new deadline once used */
+void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);
+void gs__eevdf_seen(gs_engine_t *e, gs_thr_t *t);    /* update_curr point */   /* a new deadline once used */
 void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on); /* waking */
 void gs__eevdf_leave(gs_engine_t *e, gs_thr_t *t, bool sleep); /* leaving the queue */
 void gs__eevdf_settle(gs_engine_t *e, gs_core_t *c, const gs_thr_t *next); /* c picks:
