@@ -181,8 +181,9 @@ static void vote(fwaits_t *w, uint64_t a, uint64_t b)
  * wake-up latency (two client/handler pairs taking turns at the GIL: a
  * client's recvs, loaded, voted 6 for its handler and 6 for the other
  * pair's, while its handler's recvs voted 15 for it and the other
- * handler's none). A socket's peer is the one of its pairs with the most
- * votes (2 at least), among those that ended its recvs at least once.
+ * handler's none), and a socket whose recvs all found the bytes there (its
+ * handler replied before it asked) has votes only from its peer's recvs.
+ * A socket's peer is the one of its pairs with the most votes (2 at least).
  * 0 or -1. */
 static int pair_sockets(fwaits_t *w)
 {
@@ -225,6 +226,13 @@ static int pair_sockets(fwaits_t *w)
                 }
         }
     qsort(w->sends, w->n_sends, sizeof *w->sends, cmp_post); /* by socket to match */
+    for (int k = 0, n0 = w->n_peers; k < n0; k++) { /* each pair both ways */
+        bool back = false;
+        for (int j = 0; j < n0 && !back; j++)
+            back = w->peers[j].a == w->peers[k].b && w->peers[j].b == w->peers[k].a;
+        if (!back && w->n_peers < MAX_PEERS)
+            w->peers[w->n_peers++] = (fpeer_t){w->peers[k].b, w->peers[k].a, 0, 0};
+    }
     for (int k = 0; k < w->n_peers; k++) { /* the pair's votes, both ways */
         w->peers[k].pair = w->peers[k].votes;
         for (int j = 0; j < w->n_peers; j++)
