@@ -167,13 +167,30 @@ WHY = [
      "wake-ups (machine wakeup_jitter) does not change who wins, since the spinner's "
      "head start is the sleeper's whole timer. A recording of the real loop (gilsim "
      "record) would show what keeps the real spinner from the GIL."),
+    ("blocking-c", "CPU thread", "lo",
+     "The model lets the hashing threads through too often. Recorded with `gilsim "
+     "record` (2026-12-07, one spinner, the quietest of six runs: 10.2x; read with "
+     "tests/reality/forced_drops.py), the real spinner gets the GIL back a median "
+     "0.1 ms after each forced drop, with 2 hashing calls in between (90th percentile "
+     "8), holds it 83% of the time and waits for a core 8% of it: the kernel keeps it "
+     "on a CPU, and the hashing threads share the other (their calls took 2x as long "
+     "as alone). In the model's trace of the same scenario (the quiet calibration) the "
+     "spinner holds it 70%: after half of its forced drops it finds both cores taken "
+     "by woken hashing threads, waits for a core until a scheduler tick (median 2.2 "
+     "ms; 29% of the run without a core), and meanwhile the hashing threads pass the "
+     "GIL among themselves (8 calls per drop at the median). How a woken thread "
+     "finds a core is what differs: the model has one ready queue, from which any "
+     "core that frees up runs any woken thread, where Linux queues each on one CPU. "
+     "Tried outside the table: queuing a woken thread that finds no idle core on its "
+     "last core (judged by that core's V) moves one spinner from 4.4x to 5.4-6.3x and "
+     "overshoots two (12-18x against 10x); noticing a used slice at once instead of "
+     "at the 4 ms tick gives 6.6-8.0x. Neither is the whole mechanism, so the model "
+     "is unchanged."),
     ("blocking-c", "", "lo",
      "Reality took longer than the model even without the spinners: the scenario's C "
      "call lasts what one call took alone (the best of five), while in the run other "
      "processes held the CPUs and the three hashing threads shared what was left (and "
-     "the memory bandwidth). The model's machine runs only our threads; with the "
-     "spinners, the GIL between the calls (the convoy) and EEVDF's choice of who runs "
-     "are modelled."),
+     "the memory bandwidth). The model's machine runs only our threads."),
     ("blocking-c", "", "hi",
      "The model predicts the spinners' cost too high: each hashing thread needs the GIL "
      "between two calls and the model's spinners give it up only on request, an "
