@@ -88,6 +88,22 @@ WHY = [
      "dequeue on each): each waker "
      "blocks on the other Lock a microsecond after its release, and the woken thread "
      "gets the core then either way."),
+    ("convoy-many", "4 CPU threads, interval 1 ms", "lo",
+     "The real figure is not one number: quiet runs gave 1.0-1.2 (2026-12-06) and 3.46 "
+     "(2026-12-07); twelve runs in a row with other processes using 44-67% of the "
+     "machine gave 4.1-6.7 (median 5.0), spread evenly rather than in two modes, and 3 "
+     "CPU threads in the same conditions 3.9-6.0, so other load alone moves it "
+     "several-fold. The model's figure does not move with its seed (1.20 in each of 10 "
+     "seeds with the quiet calibration; 1.4-2.4 with wake_affine 1), so its draws "
+     "cannot show that spread, and a median over seeds would not help. Recorded with "
+     "`gilsim record` (loaded): of the forced switches during the I/O thread's GIL "
+     "waits, the I/O thread had set the drop request itself in 36% and got the GIL "
+     "after only 17% of those, and 61% went to a third CPU-bound thread, neither the "
+     "requester nor the I/O thread. In the model the CPU-bound waiters always time out "
+     "first (the I/O thread set 1 request in 572), and every such switch goes to the "
+     "requester (47%) or the I/O thread (52%), never to a third thread: who takes the "
+     "GIL after a forced drop (the requester_first race and glibc's groups) is where "
+     "the model and reality part."),
     ("convoy-many", "", "any",
      "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
      "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
