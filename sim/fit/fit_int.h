@@ -97,6 +97,9 @@ typedef struct fthread_stats {
     int64_t until_count;          /* 2: the turns of the recorded loop; 1: its
                                      False polls, -1 not recorded */
     int64_t until_chunk_ns;       /* 1: the Python of one turn in the fit */
+    int64_t until_absorbed;       /* 1: the turns of a repeat of Python and C
+                                     keeping the GIL taken into its Python (far
+                                     fewer than its polls), 0 none */
 } fthread_stats_t;
 
 typedef struct fthread {

@@ -24,7 +24,11 @@
  *  3. fit_until_loops (after the folding into repeats): the ops before a
  *     marker become the loop. A repeat block just before it (the program's
  *     loop with I/O or sleeps in it: the ticker of c_call_ticker.py) becomes
- *     the until loop over the same body, its last Python run absorbed; else
+ *     the until loop over the same body, its last Python run absorbed,
+ *     when its turns can be the loop's polls (a repeat of 3 turns before
+ *     5000 polls is not: a loaded recording cuts a pure Python loop with
+ *     inferred C calls keeping the GIL, and such a repeat's Python and C
+ *     joins the Python run after it); else
  *     the Python run just before it (a pure Python loop: the CPU thread of
  *     convoy.py) becomes an until loop over cpu ops of that Python over the
  *     False polls (the recorded Python between two polls), at least
@@ -262,6 +266,32 @@ static void remove_op(fop_list_t *l, int a)
     l->n--;
 }
 
+/* Can a repeat of count turns be the loop whose first True poll followed
+ * polls False ones (-1: not counted)? A loop polls once a turn, so its
+ * turns are its polls, give or take the first and last; a repeat with far
+ * fewer turns (a loaded recording: a pure Python loop cut by three
+ * inferred C calls, lost cores, folds into 3 x [cpu, c_call]) is
+ * something else inside the loop's time. */
+static bool turns_match(int64_t count, int64_t polls)
+{
+    return polls < 0 || polls <= 2 * (count + 1);
+}
+
+/* The Python a repeat of Python and C calls keeping the GIL held, in all
+ * (its turns times its body's mean durations), or -1 when its body does
+ * anything else (a sleep, I/O, a call that lets the GIL go). */
+static int64_t held_work(const fop_t *rep)
+{
+    int64_t turn = 0;
+    for (int k = 0; k < rep->n_body; k++) {
+        const fop_t *b = &rep->body[k];
+        if (b->kind != FOP_CPU && !(b->kind == FOP_CCALL && b->keeps_gil))
+            return -1;
+        turn += b->dur;
+    }
+    return turn * rep->count;
+}
+
 /* The loop that ends at the marker l->v[p]: its ops replaced by an until
  * op (1), or the marker dropped when nothing before it looks like a loop
  * (0); -1 out of memory. */
@@ -271,7 +301,13 @@ static int make_loop(fop_list_t *l, int p, fthread_stats_t *st)
     bool tail_cpu = q >= 0 && l->v[q].kind == FOP_CPU;
     int r = tail_cpu ? q - 1 : q;
     fop_t loop = {.kind = FOP_UNTIL, .target = ev};
-    if (r >= 0 && l->v[r].kind == FOP_REPEAT) {
+    int64_t polls = l->v[p].count, held = -1;
+    if (r >= 0 && l->v[r].kind == FOP_REPEAT && !turns_match(l->v[r].count, polls) &&
+        (held = held_work(&l->v[r])) >= 0) {
+        /* a pure Python loop the load cut: its Python, the repeat's C calls
+           keeping the GIL included (time it held the GIL polling), in turns
+           from the polls, below */
+    } else if (r >= 0 && l->v[r].kind == FOP_REPEAT) {
         loop.body = l->v[r].body; /* moved: the repeat's body, its count dropped */
         loop.n_body = l->v[r].n_body;
         l->v[r].body = NULL;
@@ -281,11 +317,12 @@ static int make_loop(fop_list_t *l, int p, fthread_stats_t *st)
         replace_ops(l, r, p + 1, &loop);
         return 1;
     }
-    if (!tail_cpu || l->v[p].hi > l->v[p].lo) {
+    if (held < 0 && (!tail_cpu || l->v[p].hi > l->v[p].lo)) {
         remove_op(l, p); /* no loop, or one whose first poll came after the set */
         return 0;
     }
-    int64_t work = l->v[q].dur, polls = l->v[p].count;
+    int64_t work = (tail_cpu ? l->v[q].dur : 0) + (held > 0 ? held : 0);
+    int first = held >= 0 ? r : q;
     fop_t chunk = {.kind = FOP_CPU, .target = -1, .dist = FD_FIXED};
     chunk.dur = polls > 0 ? work / polls : UNTIL_CHUNK_NS;
     if (polls > 0 && chunk.dur < UNTIL_MIN_CHUNK_NS)
@@ -301,7 +338,8 @@ static int make_loop(fop_list_t *l, int p, fthread_stats_t *st)
     st->until_work_ns = work;
     st->until_count = polls;
     st->until_chunk_ns = chunk.dur;
-    replace_ops(l, q, p + 1, &loop);
+    st->until_absorbed = held >= 0 ? l->v[r].count : 0;
+    replace_ops(l, first, p + 1, &loop);
     return 1;
 }
 
@@ -372,6 +410,11 @@ const char *fit_until_note(const fscenario_t *f, int i, char *buf, size_t n)
                  "cpu ops until %s is set (by %s)",
                  gs_format_ns(s->until_work_ns, d1, sizeof d1), polls,
                  gs_format_ns(s->until_chunk_ns, d2, sizeof d2), en, f->th[setter].name);
+        if (s->until_absorbed)
+            snprintf(buf + strlen(buf), n - strlen(buf),
+                     " (a repeat of %" PRId64 " turns with C keeping the GIL, far fewer than "
+                     "the polls, taken as part of its Python)",
+                     s->until_absorbed);
     }
     if (s->n_until > 1)
         snprintf(buf + strlen(buf), n - strlen(buf), ", and %" PRId64 " more such loops",

@@ -40,13 +40,16 @@
  * its thread holds the GIL again, which can be long after the bytes moved:
  * a send is taken at its start (the bytes go out right after it lets the
  * GIL go), and the send that woke a recv is the last one on the peer
- * between the recv's start and its thread's ask for the GIL (its wake-up).
+ * between the recv's start and its thread's ask for the GIL (its wake-up);
+ * a recv that did not wait (the bytes were there) takes the first send on
+ * the peer since the thread's previous recv on the socket (match_recv).
  * The put is then just before the send. Queue "socket client0 to
  * handler0": the receiving thread's socket, named after the thread whose
  * send first woke it. */
 #include "fit_int.h"
 #include "recfile_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,12 +391,55 @@ static int queue_of(fwaits_t *w, fscenario_t *f, fkey_t key)
     return q;
 }
 
-/* A recv on a socket woken by the end of a send on its peer. */
+/* The first post (of v, sorted by obj and time) on obj in [t0, t1) by a
+ * thread other than self, not yet matched; NULL if none. */
+static fpost_t *first_post(fpost_t *v, size_t n, uint64_t obj, int self, int64_t t0, int64_t t1)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first post at or after (obj, t0) */
+        size_t mid = (lo + hi) / 2;
+        const fpost_t *p = &v[mid];
+        if (p->obj < obj || (p->obj == obj && p->t < t0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < n && v[k].obj == obj && v[k].t < t1; k++)
+        if (v[k].thread != self && v[k].queue < 0)
+            return &v[k];
+    return NULL;
+}
+
+/* When thread i's recv before e on the same socket ended (INT64_MIN: none).
+ * A span is written as it ends, so that one is earlier in the thread's
+ * events. */
+static int64_t previous_recv_end(const fwaits_t *w, int i, const gsr_event_t *e)
+{
+    const gsr_thread_t *th = &w->r->threads[i];
+    for (size_t k = (size_t)(e - th->ev); k-- > 0;) {
+        const gsr_event_t *x = &th->ev[k];
+        if (x->obj == e->obj && x->t1 <= e->t && socket_call(x, "recv"))
+            return x->t1;
+    }
+    return INT64_MIN;
+}
+
+/* A recv on a socket woken by the end of a send on its peer; else one that
+ * found the bytes there: a send on the peer after this thread's previous
+ * recv on the socket and before this one began (the request's send of a
+ * client woke its handler, which took the client's core, rendered and
+ * replied before the client's send returned: the client's recv then waits
+ * for nothing, but the reply still comes after the request in any replay).
+ * Left out, such a recv was a fixed I/O op and the reply's send none: the
+ * replayed client went on without the reply, a request ahead of its
+ * handler. */
 static int match_recv(fwaits_t *w, fscenario_t *f, int i, const gsr_event_t *e)
 {
     uint64_t peer = peer_of(w, e->obj);
     fpost_t *p = peer ? ending_post(w->sends, w->n_sends, peer, i, e->t, wake_of(w, i, e->t, e->t1))
                       : NULL;
+    if (!p && peer)
+        p = first_post(w->sends, w->n_sends, peer, i, previous_recv_end(w, i, e), e->t);
     if (!p)
         return -1;
     int q = queue_of(w, f, (fkey_t){e->obj, i, "socket", p->thread});

@@ -17,6 +17,8 @@ size_t gsr_first_after(const int64_t *v, size_t n, int64_t t);
 typedef struct gsr_calib {
     int64_t syscall_ns;        /* one system call (half a pipe write+read) */
     int64_t wake_hot_ns;       /* waking a thread blocked on another CPU */
+    int wake_hot_cpus;         /* the CPUs its two threads ran on: 2, or 1 when
+                                  one CPU was allowed; 0 unknown */
     int64_t context_switch_ns; /* the same, both threads on one CPU */
     int64_t wake_cold_ns;      /* a 1 ms timed sleep's median lateness */
     int64_t timer_jitter_ns;   /* twice its interquartile range */

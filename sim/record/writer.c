@@ -366,9 +366,11 @@ static void write_host(FILE *f, const gsr_writer_t *w)
     fputs("},\n", f);
     if (w->calib)
         fprintf(f, "  \"calibration\": {\"syscall_ns\": %lld, \"wake_hot_ns\": %lld, "
+                   "\"wake_hot_cpus\": %d, "
                    "\"context_switch_ns\": %lld, \"wake_cold_ns\": %lld, \"timer_jitter_ns\": "
                    "%lld},\n",
                 (long long)w->calib->syscall_ns, (long long)w->calib->wake_hot_ns,
+                w->calib->wake_hot_cpus,
                 (long long)w->calib->context_switch_ns, (long long)w->calib->wake_cold_ns,
                 (long long)w->calib->timer_jitter_ns);
     fprintf(f, "  \"clock\": \"CLOCK_MONOTONIC\",\n  \"t0_monotonic_ns\": %lld,\n",

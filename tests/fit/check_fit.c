@@ -706,6 +706,35 @@ START_TEST(test_fit_lock_wait_matched_to_its_release)
 }
 END_TEST
 
+/* socket_ready.rec.json: four requests over a socketpair. In the last two
+ * the client's send lasted past its handler's reply (the handler took its
+ * core), so its recv found the reply there and did not block. That recv is
+ * still the reply's get, and the reply's send its put: four of each both
+ * ways, in the recorded order (exact fit), and no recv left a fixed I/O op
+ * that would let the replayed client go on without its reply. */
+START_TEST(test_fit_recv_that_found_the_bytes_there_is_a_get)
+{
+    cJSON *root = fit(data("socket_ready.rec.json"), true, true);
+    char c[512] = "", h[512] = "";
+    sync_ops(cJSON_GetObjectItem(thread(root, "client"), "program"), c, sizeof c);
+    sync_ops(cJSON_GetObjectItem(thread(root, "handler"), "program"), h, sizeof h);
+    const char *one_c = "put:socket client to handler get:socket handler to client";
+    const char *one_h = "get:socket client to handler put:socket handler to client";
+    char want_c[512] = "", want_h[512] = "";
+    for (int k = 0; k < 4; k++) {
+        snprintf(want_c + strlen(want_c), sizeof want_c - strlen(want_c), "%s%s", k ? " " : "",
+                 one_c);
+        snprintf(want_h + strlen(want_h), sizeof want_h - strlen(want_h), "%s%s", k ? " " : "",
+                 one_h);
+    }
+    ck_assert_str_eq(c, want_c);
+    ck_assert_str_eq(h, want_h);
+    tally_t t = tally_thread(root, "client");
+    ck_assert_int_eq(t.n[K_IO], 4); /* the four sends themselves */
+    cJSON_Delete(root);
+}
+END_TEST
+
 /* Reads a file into a malloc'ed string. */
 static char *slurp(const char *path, size_t *n)
 {
@@ -804,6 +833,7 @@ static Suite *fit_suite(void)
     tcase_add_test(props, test_fit_cpu_ops_are_the_kernels_cpu_time);
     tcase_add_test(core, test_fit_preempted_holder_is_not_a_c_call);
     tcase_add_test(core, test_fit_lock_wait_matched_to_its_release);
+    tcase_add_test(core, test_fit_recv_that_found_the_bytes_there_is_a_get);
     tcase_add_test(core, test_fit_cpu_ops_lose_their_own_programs_core_waits);
     suite_add_tcase(s, props);
     return s;

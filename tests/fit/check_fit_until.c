@@ -7,7 +7,9 @@
  * until loop on the event and the I/O thread's set a set op; the replay's
  * CPU thread then works as long as the I/O thread takes, so longer at a
  * 20 ms switch interval than at 5 ms, and less at 1 ms. until_counted.rec.json
- * is the same with the count of the polls that returned False. */
+ * is the same with the count of the polls that returned False;
+ * until_loaded.rec.json a pure Python loop whose holds a loaded machine cut
+ * (hand-made, below). */
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
@@ -109,6 +111,36 @@ START_TEST(test_fit_until_counted_polls_give_the_turn)
 }
 END_TEST
 
+/* until_loaded.rec.json: a pure Python loop on a loaded machine. Three of
+ * its holds left a drop request unanswered for over 1 ms (inferred C calls
+ * keeping the GIL), which folds into a repeat of 3 x [cpu, c_call] just
+ * before its last Python run; its first True poll came after 5000 False
+ * ones. The repeat is not the loop: the body is chosen from the polls, a
+ * turn of Python, and the repeat's Python and C are the loop's Python. */
+START_TEST(test_fit_until_body_from_the_polls_not_a_short_repeat)
+{
+    size_t len;
+    char *json = fit_text(data("until_loaded.rec.json"), &len);
+    cJSON *root = cJSON_Parse(json);
+    const cJSON *prog = program(root, "cpu");
+    const cJSON *loop = find_verb(prog, "until");
+    ck_assert_ptr_nonnull(loop);
+    const cJSON *body = cJSON_GetObjectItem(loop, "do");
+    ck_assert_int_eq(cJSON_GetArraySize(body), 1);
+    ck_assert_ptr_nonnull(cJSON_GetObjectItem(cJSON_GetArrayItem(body, 0), "cpu"));
+    /* no C call and no repeat left in the thread: all of it was the loop */
+    ck_assert_ptr_null(find_verb(prog, "c_call"));
+    ck_assert_ptr_null(find_verb(prog, "repeat"));
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_msg(strstr(desc, "its 18.2 ms of Python before Event.is_set returned True, after "
+                               "5000 that returned False") != NULL,
+                  "%s", desc);
+    ck_assert_msg(strstr(desc, "a repeat of 3 turns") != NULL, "%s", desc);
+    cJSON_Delete(root);
+    free(json);
+}
+END_TEST
+
 /* The CPU thread's Python in a replay of the fit at this switch interval. */
 static int64_t cpu_python(const char *json, size_t len, const char *interval)
 {
@@ -167,6 +199,7 @@ static Suite *fit_until_suite(void)
     tcase_add_test(core, test_fit_until_a_poll_after_anothers_set_is_a_loop);
     tcase_add_test(core, test_fit_until_no_event_calls_no_loop);
     tcase_add_test(core, test_fit_until_counted_polls_give_the_turn);
+    tcase_add_test(core, test_fit_until_body_from_the_polls_not_a_short_repeat);
     suite_add_tcase(s, core);
     TCase *props = tcase_create("props");
     tcase_set_timeout(props, 120);

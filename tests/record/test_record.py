@@ -523,6 +523,16 @@ def do_settings(a, py):
     check(j2["host"]["cores"] == 1 and j1["host"]["cores"] == len(os.sched_getaffinity(0)),
           f"host.cores is the CPUs the program may use: {j2['host']['cores']} under one-CPU "
           f"affinity (taskset -c 0), {j1['host']['cores']} otherwise")
+    # the hot wake-up is measured across two CPUs: unpinned, the kernel put
+    # both threads of the ping-pong on one CPU and the figure was a context
+    # switch under a 1 us floor (every fit's wakeup_latency exactly 1 us)
+    c1, c2 = j1.get("calibration", {}), j2.get("calibration", {})
+    if len(os.sched_getaffinity(0)) >= 2:
+        check(c1.get("wake_hot_cpus") == 2 and c1.get("wake_hot_ns", 0) > c1["context_switch_ns"],
+              f"calibration: the hot wake-up ran on two CPUs and costs more than a switch on "
+              f"one ({c1})")
+    check(c2.get("wake_hot_cpus") == 1 and c2.get("wake_hot_ns") == c2.get("context_switch_ns"),
+          f"calibration under one-CPU affinity: the hot wake-up is the one-CPU figure ({c2})")
 
 
 def ex_two_cpu(a):
