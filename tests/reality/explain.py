@@ -185,7 +185,8 @@ WHY = [
      "record) would show what keeps the real spinner from the GIL."),
     ("blocking-c", "CPU thread", "lo",
      "The model lets the hashing threads through too often. Recorded with `gilsim "
-     "record` (2026-12-07, one spinner, the quietest of six runs: 10.2x; read with "
+     "record` (2026-12-07, one spinner, the quietest of six runs: 10.2x, kept as "
+     "tests/data/reality/blocking_c_1spinner.rec.json; read with "
      "tests/reality/forced_drops.py), the real spinner gets the GIL back a median "
      "0.1 ms after each forced drop, with 2 hashing calls in between (90th percentile "
      "8), holds it 83% of the time and waits for a core 8% of it: the kernel keeps it "

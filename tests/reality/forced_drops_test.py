@@ -5,7 +5,10 @@ lane are the spinner's forced switches in the summary, and the spinner's
 time without a core is the summary's core_wait_ns less what it waited before
 the hashers' span began (the start-up, under 2 ms; after the span the
 spinner is alone). A holder name that no
-thread has is refused with the names that would do."""
+thread has is refused with the names that would do. On the real recording
+kept in tests/data/reality (blocking_c.py, one spinner), the forced drops it
+finds are the spinner's releases the recording marks forced, and it reports
+the spinner's kernel run delay from the file."""
 
 import argparse
 import json
@@ -68,6 +71,19 @@ def main():
         r = tool(sc, "--holder", "spinner")
         if r.returncode != 2 or "not a gilsim recording" not in r.stderr:
             fails.append("a scenario given as a recording: exit %d, %r" % (r.returncode, r.stderr))
+    rec = os.path.join(HERE, "..", "data", "reality", "blocking_c_1spinner.rec.json")
+    with open(rec) as f:
+        spin = [t for t in json.load(f)["threads"] if t["name"] == "spinner0"][0]
+    forced = sum(1 for e in spin["events"] if e[1] == "release" and e[2] == "forced")
+    r = tool(rec, "--holder", "spinner")
+    m = re.search(r"forced drops followed by another thread's hold: (\d+)", r.stdout)
+    if r.returncode != 0 or not m or int(m.group(1)) != forced:
+        fails.append("the recording: exit %d, forced drops %s, its forced releases %d"
+                     % (r.returncode, m and m.group(1), forced))
+    m = re.search(r"spinner0\s+([\d.]+) ms", r.stdout)
+    if not m or abs(float(m.group(1)) - spin["os_run_delay_ns"] / 1e6) > 0.05:
+        fails.append("the recording's spinner run delay %s, the file's %d ns"
+                     % (m and m.group(1), spin["os_run_delay_ns"]))
     for f in fails:
         print("FAIL:", f)
     print("forced_drops_test: %s" % ("FAIL" if fails else "ok"))
