@@ -542,6 +542,11 @@ static int64_t wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_t
     return ns;
 }
 
+int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_thr_t *w)
+{
+    return wake_cost(e, waker, w);
+}
+
 void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
 {
     bool on = waker && waker->os == OS_ON;
