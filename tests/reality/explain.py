@@ -104,8 +104,8 @@ WHY = [
      "the CPU-bound waiters always time out before the I/O thread (1 request in 572 is "
      "its own) and the switch goes to the requester (47%) or the I/O thread (52%), "
      "never to a third thread: the model's requester wins the signal far more often "
-     "than glibc lets it (requester_first is calibrated on three CPU threads' A B A "
-     "pattern, which this recording does not bear out with four)."),
+     "than it did here (requester_first, the model's chance for the requester's race, "
+     "is calibrated on three CPU threads' A B A pattern, not on this)."),
     ("convoy-many", "", "any",
      "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
      "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
