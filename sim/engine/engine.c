@@ -108,6 +108,20 @@ static void exec_resume(gs_engine_t *e, gs_thr_t *t)
     bool needs_gil = t->req.exec != GS_ST_C_NOGIL && gs__gil_has(e, t);
     if (needs_gil && !t->holds_gil && !gs__gil_take(e, t))
         return; /* waits; gs__go_on brings it back here */
+    if (t->debt_ns > 0) {
+        /* take_gil's wake of a forced dropper (gil.c) is a futex call the
+         * new holder finishes before it runs on */
+        t->paying = true;
+        gs__thr_timer(e, t, e->now + t->debt_ns);
+        t->debt_ns = 0;
+        gs__thr_trace(e, t);
+        return;
+    }
+    if (t->mtx_held) {
+        gs__gil_mutex_unlock(e, t);
+        if (t->os != OS_ON)
+            return;
+    }
     if (t->req.exec == GS_ST_PY && needs_gil && !gs__gil_exec_check(e, t))
         return; /* dropped on request */
     int64_t span = t->remaining_ns;
@@ -191,6 +205,10 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
             t->debt_ns = 0;
             gs__thr_trace(e, t);
             return;
+        }
+        if (t->mtx_held) {
+            gs__gil_mutex_unlock(e, t); /* then drop_gil's MUTEX_UNLOCK */
+            continue;
         }
         micro_t m = t->req.prog[t->req.pc];
         step_res_t r;
@@ -280,7 +298,10 @@ static void on_timer(gs_engine_t *e, gs_thr_t *t)
 {
     if (gs__gil_on_timer(e, t))
         return;
-    if (t->exec_active && t->os == OS_ON) {
+    if (t->paying && t->exec_active && t->os == OS_ON) {
+        t->paying = false;
+        exec_resume(e, t); /* its futex call is over: back to its work */
+    } else if (t->exec_active && t->os == OS_ON) {
         gs__os_account(e, t);
         if (t->remaining_ns <= 0) {
             t->exec_active = false;
@@ -435,12 +456,13 @@ static void engine_free(gs_engine_t *e)
         for (int i = 0; i < e->m->n_queues; i++) {
             gs__waitq_free(&e->queues[i].putters);
             gs__waitq_free(&e->queues[i].getters);
-            gs__waitq_free(&e->queues[i].mutex_waiters);
+            gs__waitq_free(&e->queues[i].mutex.waiters);
         }
     gs__ft_destroy(e);
     free(e->joiners);
     free(e->starters);
     free(e->heap);
+    free(e->ev_pos);
     free(e->thr);
     free(e->cores);
     free(e->gils);
@@ -479,9 +501,10 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->events = calloc((size_t)m->n_events + 1, sizeof *e->events);
     e->queues = calloc((size_t)m->n_queues + 1, sizeof *e->queues);
     e->ready = calloc((size_t)m->n_threads + 1, sizeof *e->ready);
+    e->ev_pos = calloc((size_t)m->n_threads + (size_t)m->machine.cores + 1, sizeof *e->ev_pos);
     e->cap_ready = m->n_threads + 1;
     if (!e->thr || !e->joiners || !e->starters || !e->cores || !e->gils || !e->locks ||
-        !e->events || !e->queues || !e->ready || gs__ft_init(e) < 0) {
+        !e->events || !e->queues || !e->ready || !e->ev_pos || gs__ft_init(e) < 0) {
         e->n_thr = 0;
         engine_free(e);
         return NULL;

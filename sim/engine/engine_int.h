@@ -110,6 +110,9 @@ typedef struct gs_worker {
  *            NONE -> SWITCH (forced drop, waits for a switch) [gs__gil_drop]
  *            SWITCH -> SWITCHED (another took it)  [acquire]
  *            SWITCHED -> NONE (back on a core)     [gs__gil_resume]
+ *            SIGNALED -> MUTEX (preempted its signaller, which holds the
+ *                      GIL's mutex) [on_core]; MUTEX -> SIGNALED (unlocked)
+ *                                                  [gs__gil_mutex_unlock]
  *            !holds_gil <-> holds_gil              [acquire / gs__gil_drop]
  *   waits    in_wait set when a blocking micro-step blocks (step_block,
  *            block_on), cleared when the step runs again after the wake-up.
@@ -154,7 +157,9 @@ typedef enum blk { BLK_NONE, BLK_IO, BLK_SLEEP, BLK_GIL, BLK_SWITCH, BLK_LOCK, B
 /* Where a GIL wait stands (gil.c). */
 typedef enum gil_wait { GW_NONE, GW_COND, GW_TIMEDOUT, GW_SIGNALED, GW_SWITCH,
                         GW_SWITCHED, GW_LEFT /* left the condvar, preempted before it
-                        could look at the GIL */ } gil_wait_t;
+                        could look at the GIL */,
+                        GW_MUTEX /* signalled, blocked on the GIL's mutex that its
+                        preempted signaller still holds (gil.c) */ } gil_wait_t;
 
 /* Micro-steps of a request. */
 typedef enum micro {
@@ -262,6 +267,13 @@ struct gs_ctx {
     bool cv_timed_out;    /* GW_LEFT: it left by a timeout */
     int64_t debt_ns;      /* core time owed for futex wakes it made (os.c) */
     bool paying;          /* ON, paying debt_ns before its next step */
+    bool mtx_held;        /* gil.c: preempted inside drop_gil's signal, it still
+                             holds the GIL's mutex; unlocks when back on a core */
+    gs_thr_t *mtx_waiter; /* gil.c: with mtx_held, the waiter it woke that
+                             preempted it (GW_MUTEX once it tried the mutex) */
+    gs_thr_t *mtx_owner;  /* gil.c: the preempted signaller whose mutex it
+                             has to wait for, NULL once unlocked */
+    uint8_t mtx_gw;       /* gil.c: GW_MUTEX: its gw before it blocked */
 
     /* scheduler */
     uint64_t tgen;        /* kernel.c: timer generation; bump to cancel EV_TIMER */
@@ -271,6 +283,8 @@ struct gs_ctx {
     int64_t vprot;        /* os.c: eevdf, ON: its deadline when it got the core;
                              until its vruntime reaches it, it keeps the core
                              while eligible (RUN_TO_PARITY) */
+    int64_t vseen;        /* eevdf.c: its vruntime as of the kernel's last
+                             update_curr while it ran (gs__eevdf_seen) */
     int64_t vlag;         /* os.c: eevdf lag (average vruntime - own) when it
                              last left the run queue */
     int weight;           /* engine_new: cfs weight from priority (nice = -priority) */
@@ -334,15 +348,18 @@ typedef struct gs_gil {
     uint64_t sleep_seq;     /* futex queue order */
     int sem_waiters;        /* cpython2: threads registered on the semaphore,
                                asleep in `waiters` or woken and not yet back */
+    gs_thr_t *cv_woken;     /* cpython3: the sleeper the last signal woke */
     gs_thr_t *sem_woken;    /* cpython2: the sleeper the last release woke, or
                                NULL (release_cost looks at where it went) */
     gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
     gs_rng_t rng;           /* waker = random */
 } gs_gil_t;
 
+/* A threading.Lock or RLock, and a queue.Queue's mutex (a Lock too): one
+ * implementation in sync.c (lock_take, lock_block, lock_release). */
 typedef struct gs_lock {
-    gs_thr_t *owner;
-    int count;          /* RLock depth */
+    gs_thr_t *owner;    /* a Lock's last acquirer, an RLock's owner; NULL if free */
+    int count;          /* RLock depth (1 for a Lock that is held) */
     gs_waitq_t waiters;
 } gs_lock_t;
 
@@ -354,8 +371,7 @@ typedef struct gs_event_obj {
 typedef struct gs_queue {
     int64_t len;
     gs_waitq_t putters, getters;
-    gs_thr_t *mutex_owner; /* the queue's mutex (a Lock), with put_ns/get_ns */
-    gs_waitq_t mutex_waiters;
+    gs_lock_t mutex;    /* the queue's mutex, a Lock, with put_ns/get_ns (P_QM) */
 } gs_queue_t;
 
 /* ---- the engine ---------------------------------------------------------- */
@@ -369,6 +385,9 @@ struct gs_engine {
 
     gs_event_t *heap; /* binary min-heap by (t, kind, seq) */
     size_t n_heap, cap_heap;
+    int32_t *ev_pos; /* kernel.c: per thread, then per core: the heap index + 1
+                        of its newest timer / core event, 0 none */
+    bool stale_past_until; /* kernel.c: a stale event past until_ns was dropped */
 
     gs_thr_t *thr;
     int n_thr;
@@ -473,8 +492,12 @@ static inline bool gs__limits_quiet(const gs_engine_t *e)
 }
 static inline bool gs__events_go_on(const gs_engine_t *e)
 {
-    return !e->stopped && e->n_daemon == 0 && e->n_finished != e->n_started && e->n_heap > 0 &&
-           e->heap[0].t_ns <= e->until_ns;
+    /* n_finished != n_started: some started thread runs on, so the daemon
+     * test is only whether every lasting thread finished (a fit's other
+     * load is daemon threads: a fitted scenario asks this at every event) */
+    return !e->stopped && e->n_finished != e->n_started &&
+           (e->n_daemon == 0 || e->n_lasting_finished != e->n_thr - e->n_daemon) &&
+           e->n_heap > 0 && e->heap[0].t_ns <= e->until_ns;
 }
 
 /* os.c */
@@ -498,10 +521,12 @@ int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c); /* of idl
 int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_thr_t *w);
 
 /* place.c: where a woken thread runs (machine.wake_affine), idle balancing */
-static inline bool gs__placing(const gs_engine_t *e) /* wake_affine > 0 */
+static inline bool gs__placing(const gs_engine_t *e) /* per-core queues */
 {
-    return e->m->machine.wake_affine_pct > 0;
+    return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues;
 }
+gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker); /* no idle core: the
+                             waker's core, or NULL (the machine's queue) */
 /* May core c run t? A thread queued on one core's queue (rq_core) waits for
  * that core or for an idle core to pull it; any other on any core. c NULL:
  * the whole machine. */
@@ -520,7 +545,8 @@ int64_t gs__eevdf_avg(gs_engine_t *e, const gs_thr_t *skip); /* the machine's V 
 int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
                          int64_t *load); /* core c's own V (placement) */
 gs_thr_t *gs__eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c); /* pick */
-void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);   /* a new deadline once used */
+void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);
+void gs__eevdf_seen(gs_engine_t *e, gs_thr_t *t);    /* update_curr point */   /* a new deadline once used */
 void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on); /* waking */
 void gs__eevdf_leave(gs_engine_t *e, gs_thr_t *t, bool sleep); /* leaving the queue */
 void gs__eevdf_settle(gs_engine_t *e, gs_core_t *c, const gs_thr_t *next); /* c picks:
@@ -547,7 +573,8 @@ bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t); /* before Python runs: fal
 int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segment */
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
 bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t); /* true: in a futex call, timer set */
-bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t);   /* true: a futex call ended */
+bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t);
+void gs__gil_mutex_unlock(gs_engine_t *e, gs_thr_t *t); /* a preempted dropper is back */   /* true: a futex call ended */
 
 /* ft.c */
 int gs__ft_init(gs_engine_t *e);

@@ -86,6 +86,13 @@ typedef struct gs_machine {
                                          thread on a core is queued on that
                                          (busy) core rather than put on an idle
                                          one (Linux's wake-up placement); 0 */
+    bool per_core_queues;             /* run_queues "per_core": a core has its
+                                         own queue, as Linux's CPUs do: a thread
+                                         woken by a thread on a core while no
+                                         core is idle queues on its waker's
+                                         core (os.c, place.c); false ("shared"):
+                                         one ready queue for the machine.
+                                         wake_affine > 0 implies it */
     int64_t migration_cost_ns;        /* with wake_affine: a queued thread that
                                          ran this recently is cache-hot and no
                                          idle core pulls it (Linux
