@@ -534,6 +534,58 @@ START_TEST(test_placement_per_core_queues_keep_a_woken_thread_on_its_wakers_busy
 }
 END_TEST
 
+/* The kernel accounts a running thread's time into its vruntime only at
+ * update_curr points (its pick, the tick, an enqueue on its CPU, the wake-up
+ * preemption check). A partner that blocked while not eligible is still
+ * queued (DELAY_DEQUEUE); woken, it is requeued with no update_curr first
+ * (requeue_delayed_entity), so its CPU's V counts its waker as of the
+ * waker's pick: eligible against that V, it is placed there with its lag
+ * zeroed, and the wake-up preemption check, which accounts the waker's run
+ * since, finds the waker past the new V and, with the waker's deadline
+ * spent, the partner the pick. The pair of the last test (per-core queues,
+ * no GIL) now has its woken partners preempt their wakers; before, every
+ * wake placed the partner exactly at its waker's vruntime and none did. */
+START_TEST(test_placement_a_delayed_partner_is_requeued_against_its_wakers_last_accounted_vruntime)
+{
+    gs_trace_t *own = pair_beside_spinner(true);
+    int pre = tu_count(own, GS_IN_PREEMPT, 1) + tu_count(own, GS_IN_PREEMPT, 2);
+    /* 4000 rounds: 8000 wakes; some of them, not all */
+    ck_assert_msg(pre > 800 && pre < 7200, "partners preempted their wakers %d times", pre);
+    gs_trace_free(own);
+}
+END_TEST
+
+/* drop_gil signals the GIL's condition holding the GIL's mutex (ceval_gil.c:
+ * MUTEX_LOCK, locked = 0, COND_SIGNAL, MUTEX_UNLOCK). A waiter that the
+ * signal wakes and that preempts its signaller on one core runs into that
+ * mutex in take_gil: it sleeps on it until the signaller, back on the core,
+ * has finished its futex call and unlocks it, which wakes it again. One
+ * core, priority policy so that the woken waiter always preempts: `low`
+ * holds the GIL running Python; `high` starts at 100 us, preempts it, finds
+ * the GIL held and waits on the condition; at 500 us of Python `low`
+ * sleeps, which drops the GIL and signals. `high` preempts `low` at the
+ * signal, sleeps on the mutex, and preempts it again when `low`, back on
+ * the core, unlocks: 3 preemptions of `low` in all (2 before the mutex was
+ * modelled), and `low` runs once more between them. */
+START_TEST(test_machinery_a_waiter_that_preempts_its_signaller_waits_for_the_gil_mutex)
+{
+    gs_model_t *m = tu_model(1, GS_POLICY_PRIORITY, GS_GIL_CPYTHON3);
+    m->machine.futex_ns = US(3);
+    m->machine.context_switch_ns = US(1);
+    int lo = tu_thread(m, "low", 2, tu_cpu(US(500)), tu_sleep(MS(2)));
+    int hi = tu_thread(m, "high", 2, tu_sleep(US(200)), tu_cpu(US(100)));
+    m->threads[hi].priority = 5;
+    m->threads[hi].start_at_ns = US(100);
+    int rc = 0;
+    gs_trace_t *t = tu_run(m, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(tu_count(t, GS_IN_PREEMPT, lo), 3);
+    ck_assert_int_eq(tu_count(t, GS_IN_PREEMPT, hi), 0);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
 /* Idle balancing: w sleeps on an event; s sets it after 1 ms of work and goes
  * on for 20 ms; w then has 20 ms to do. No GIL. Queued on s's core (share 1)
  * and not preempting it (s is within its slice), w is pulled by the idle
@@ -783,7 +835,9 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_machinery_a_waking_release_costs_one_futex_call);
     tcase_add_test(tc, test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi);
     tcase_add_test(tc, test_machinery_a_forced_switch_wakes_the_dropper_at_the_takers_cost);
+    tcase_add_test(tc, test_machinery_a_waiter_that_preempts_its_signaller_waits_for_the_gil_mutex);
     tcase_add_test(tc, test_placement_per_core_queues_keep_a_woken_thread_on_its_wakers_busy_core);
+    tcase_add_test(tc, test_placement_a_delayed_partner_is_requeued_against_its_wakers_last_accounted_vruntime);
     tcase_add_test(tc, test_placement_share_one_keeps_a_pingpong_pair_on_one_core);
     tcase_add_test(tc, test_placement_more_share_more_packing);
     tcase_add_test(tc, test_placement_an_idle_core_pulls_a_cold_queued_thread_at_a_tick);

@@ -331,6 +331,7 @@ static void start_on(gs_engine_t *e, gs_core_t *c)
     if (mach(e)->policy == GS_POLICY_EEVDF) {
         gs__eevdf_renew(e, t);
         t->vprot = t->deadline;
+        t->vseen = t->vruntime;
     }
     c->gen++;
     c->slice_end_ns = tickless(e) ? INT64_MAX : slice_end(e, t);
@@ -366,7 +367,7 @@ static bool slice_over_preempts(gs_engine_t *e, gs_core_t *c)
 {
     gs_thr_t *t = c->cur;
     if (mach(e)->policy == GS_POLICY_EEVDF) {
-        gs__os_account(e, t);
+        gs__eevdf_seen(e, t); /* the tick's update_curr */
         gs__eevdf_renew(e, t);
         if (!e->n_ready)
             return false;
@@ -449,7 +450,8 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *onl
         if (c->mode != CORE_ON || (only && c != only))
             continue;
         gs_thr_t *r = c->cur;
-        gs__eevdf_renew(e, r); /* update_curr first */
+        gs__eevdf_seen(e, r); /* update_curr first */
+        gs__eevdf_renew(e, r);
         bool protected_ = r->vruntime <= V && r->vruntime < r->vprot;
         if (!protected_ && t->deadline < r->deadline &&
             (!v || r->deadline > v->cur->deadline))
