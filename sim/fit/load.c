@@ -7,29 +7,46 @@
  * itself); the stretch, the time inside those runs without a core, is the
  * model's to add. Part of it the model adds by itself: the program's own
  * threads outnumbering the cores. The rest was other programs. This file
- * sizes them as `load` busy threads beside the program's, sharing the
- * cores fairly (as CFS and EEVDF share them between threads of equal
- * weight): while d of the program's threads want a core, each gets
- * min(1, cores / (d + load)) of one. With each thread's time wanting a core
- * by d (st.dem_ns, fit.c), the stretch that predicts, summed over the
- * threads with kernel totals, is set equal to the recorded one beyond 5%
- * of their CPU ops together (measurement: quiet recordings of the examples
- * show 1 to 2%), each thread's at most its own run delay (time without a
- * core cannot stretch a run by more than the kernel kept it waiting for
- * one), by bisection (it grows with the load). The run delays themselves are not matched: most of a GIL-bound
- * thread's fall outside its runs (a GIL waiter woken to find no core),
- * where the model, given the load, makes its own.
+ * sizes them as `load` busy threads beside the program's, so that the
+ * replay stretches the runs as much as the machine did.
+ * The recorded stretch of a thread is its runs' length less its kernel CPU
+ * time, at most its own run delay (time without a core cannot stretch a run
+ * by more than the kernel kept it waiting for one). Summed over the threads
+ * with kernel totals, up to 5% of their CPU ops together it is measurement
+ * (quiet recordings of the examples show 1 to 2%: the clocks, the
+ * recorder) and no load is fitted; beyond it the whole of it is matched.
+ * The replay's stretch of a thread is its time ready without a core (or
+ * switching back in) after the OS took the core from it in the middle of
+ * Python or C; a thread woken from a wait that finds no core is not in a
+ * run yet (the recording counts that in its wait).
+ * Sizing: the engine runs the fitted scenario itself (the replay the user
+ * sees): with no load first (the program's own stretch: if it is as much,
+ * no load), then from the load fair sharing predicts (while d of the
+ * program's threads want a core, each gets min(1, cores / (d + load)) of
+ * one, with each thread's time wanting a core by d from st.dem_ns, fit.c)
+ * upwards by doubling until the replay stretches enough, then between the
+ * last two by a straight line (kept off the ends), until the replay's
+ * stretch is within 5% of the recorded one: a handful of runs (LOAD_RUNS at
+ * most per step). The fair-sharing sum alone underestimates: a load of
+ * whole busy threads and a part-time one does not take a constant share of
+ * each core, and the engine places them where they run (on two cores one
+ * busy thread beside one GIL-bound thread leaves it its own core), so its
+ * load stretched a replay by half or less of the recording.
+ * Only the sum is matched: one load for all the threads. The run delays
+ * themselves are not matched: most of a GIL-bound thread's fall outside
+ * its runs (a GIL waiter woken to find no core), where the model, given
+ * the load, makes its own.
  * The load is a process "other load" of daemon threads running C without
  * a GIL: floor(load) always busy, and one busy the rest of the time in
  * random bursts (10 ms on average). Approximated: the load is constant
- * over the run (the recording has totals, not when the delays came) and
- * shares the cores fairly; on two cores a single GIL-bound thread beside
- * one busy thread is not slowed, so a load of up to one thread per spare
- * core leaves no stretch and is seen only from 1 on. */
+ * over the run (the recording has totals, not when the delays came). */
 #include "fit_int.h"
 #include "recfile_int.h"
 
+#include "gilsim/engine.h"
 #include "gilsim/fit.h"
+#include "gilsim/scenario.h"
+#include "gilsim/trace.h"
 #include "gilsim/units.h"
 
 #include <cjson/cJSON.h>
@@ -45,6 +62,8 @@
                                             ops together is measurement (clocks, recorder) */
 #define LOAD_CHUNK_NS INT64_C(100000000) /* a busy thread's c_call */
 #define LOAD_BURST_NS INT64_C(10000000)  /* the part-time thread's mean period */
+#define LOAD_RUNS 6    /* replays tried per search step (up, then between) */
+#define LOAD_TOL 0.05  /* a replay stretching the runs this close is the load */
 
 /* The delay fair sharing predicts for thread t beside `load` busy threads. */
 static double predicted(const fthread_stats_t *t, int cores, double load)
@@ -65,47 +84,167 @@ static double predicted_all(const fscenario_t *f, const bool *use, double load)
     return sum;
 }
 
-void fit_load(const gsr_recording_t *r, fscenario_t *f)
+/* Each thread's stretch as recorded into rec[i] (-1: no kernel totals),
+ * and its CPU ops' total into *ops; the threads' stretch summed. */
+static double recorded(const gsr_recording_t *r, fscenario_t *f, double *rec, double *ops)
 {
-    double stretch = 0, ops = 0;
-    f->load = 0;
-    bool *use = calloc((size_t)f->n_threads + 1, sizeof *use);
-    if (!use)
-        return; /* no memory to size it: fitted without (the description says none) */
+    double stretch = 0;
+    *ops = 0;
     for (int i = 0; i < f->n_threads; i++) {
         const gsr_thread_t *th = &r->threads[i];
         const fthread_stats_t *st = &f->th[i].st;
-        use[i] = th->os_cpu_ns >= 0;
-        if (!use[i])
+        rec[i] = -1;
+        if (th->os_cpu_ns < 0)
             continue;
         double d = st->os_cpu_ns > 0 ? (double)(st->raw_cpu_ns - st->os_cpu_ns) : 0;
         if (th->os_run_delay_ns >= 0 && d > (double)th->os_run_delay_ns)
             d = (double)th->os_run_delay_ns; /* no core: at most what the kernel says */
-        stretch += d > 0 ? d : 0;
-        ops += (double)st->raw_cpu_ns;
+        rec[i] = d > 0 ? d : 0;
+        stretch += rec[i];
+        *ops += (double)(st->raw_cpu_ns > 0 ? st->raw_cpu_ns : st->sum[FOP_CPU] + st->sum[FOP_CCALL]);
         f->run_delay_ns += th->os_run_delay_ns > 0 ? th->os_run_delay_ns : 0;
         f->n_load_threads++;
     }
-    /* Beyond the measurement's share of all the threads' CPU ops: a small
-     * stretch would otherwise fit a whole busy thread (below one per spare
-     * core a load leaves none: see the head of this file). */
-    double seen = stretch - LOAD_NOISE * ops;
-    seen = seen > 0 ? seen : 0;
-    double own = predicted_all(f, use, 0);
-    f->load_delay_ns = (int64_t)seen;
-    f->load_own_ns = (int64_t)own;
+    return stretch;
+}
+
+/* The load fair sharing alone predicts for a stretch of `seen` (0: none
+ * beyond what the program's own threads explain): where the engine's
+ * search starts. */
+static double analytic(const fscenario_t *f, const bool *use, double seen)
+{
     double lo = 0, hi = LOAD_MAX * f->cores;
-    if (seen > own && predicted_all(f, use, hi) < seen)
-        lo = hi;
-    for (int k = 0; seen > own && lo < hi && k < 60; k++) {
+    if (seen <= predicted_all(f, use, 0))
+        return 0;
+    if (predicted_all(f, use, hi) < seen)
+        return hi;
+    for (int k = 0; lo < hi && k < 60; k++) {
         double mid = (lo + hi) / 2;
         if (predicted_all(f, use, mid) < seen)
             lo = mid;
         else
             hi = mid;
     }
-    f->load = seen > own && hi >= LOAD_MIN ? hi : 0;
+    return hi;
+}
+
+/* Thread i's stretch in a run: the time it spent ready without a core (or
+ * switching back in) after the OS took the core from it in the middle of
+ * Python or C, as the kernel's run delay inside a recorded run. A thread
+ * woken from a wait that finds no core is not in a run yet (the recording
+ * counts that as its wait). */
+static int64_t trace_stretch(const gs_trace_t *t, int i)
+{
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
+    int64_t sum = 0;
+    bool in_run = false;
+    for (size_t k = 0; l && k < l->n; k++) {
+        uint8_t s = l->iv[k].state;
+        if (s == GS_ST_READY || s == GS_ST_SWITCH) {
+            sum += in_run ? l->iv[k].end_ns - l->iv[k].start_ns : 0;
+            continue;
+        }
+        in_run = s == GS_ST_PY || s == GS_ST_C_GIL || s == GS_ST_C_NOGIL;
+    }
+    return sum;
+}
+
+/* The replay of f with a load of `load`: the stretch of the threads in use
+ * summed (per thread into per, may be NULL), or -1 if it could not run. */
+static double replay_stretch(const gsr_recording_t *r, fscenario_t *f, const double *rec,
+                             double load, double *per)
+{
+    char *json = NULL;
+    size_t len = 0;
+    gs_model_t *m = NULL;
+    gs_trace_t *t = NULL;
+    gs_diag_t d;
+    gs_error_t err;
+    double sum = -1;
+    f->load = load;
+    memset(&d, 0, sizeof d);
+    if (fit_emit(r, f, &json, &len) != 0 ||
+        gs_scenario_load_string("fitted load", json, len, NULL, 0, &m, &d) != 0 ||
+        gs_sim_run(m, NULL, &t, &err) != 0 || gs_trace_outcome(t) != GS_OUT_DONE ||
+        gs_trace_n_threads(t) < f->n_threads)
+        goto done;
+    sum = 0;
+    for (int i = 0; i < f->n_threads; i++) {
+        double s = (double)trace_stretch(t, i);
+        if (per)
+            per[i] = s;
+        sum += rec[i] >= 0 ? s : 0;
+    }
+done:
+    gs_trace_free(t);
+    gs_model_free(m);
+    free(json);
+    return sum;
+}
+
+/* The load whose replay stretches the threads by `want` in all, between lo
+ * (stretching s_lo) and the analytic guess, by bisection on the engine's
+ * own runs; -1 if a run failed. */
+static double search(const gsr_recording_t *r, fscenario_t *f, const double *rec, double want,
+                     double tol, double lo, double s_lo, double hi)
+{
+    double max = LOAD_MAX * f->cores, s_hi = -1;
+    hi = hi < 0.5 ? 0.5 : hi;
+    for (int k = 0; k < LOAD_RUNS; k++) { /* up from the guess until it stretches enough */
+        s_hi = replay_stretch(r, f, rec, hi, NULL);
+        if (s_hi < 0)
+            return -1;
+        if (s_hi >= want - tol || hi >= max)
+            break;
+        lo = hi, s_lo = s_hi;
+        hi = hi * 2 < max ? hi * 2 : max;
+    }
+    if (s_hi < want - tol) /* more than LOAD_MAX per core: as much as allowed */
+        return hi;
+    for (int k = 0; k < LOAD_RUNS && s_hi > want + tol && hi - lo > LOAD_MIN; k++) {
+        /* between the two, where a straight line says, kept off the ends */
+        double x = lo + (hi - lo) * (want - s_lo) / (s_hi - s_lo > 1 ? s_hi - s_lo : 1);
+        double mid = x < lo + (hi - lo) / 8 ? lo + (hi - lo) / 8
+                     : x > hi - (hi - lo) / 8 ? hi - (hi - lo) / 8 : x;
+        double s = replay_stretch(r, f, rec, mid, NULL);
+        if (s < 0)
+            return -1;
+        if (s < want - tol)
+            lo = mid, s_lo = s;
+        else if (s > want + tol)
+            hi = mid, s_hi = s;
+        else
+            return mid;
+    }
+    return hi;
+}
+
+void fit_load(const gsr_recording_t *r, fscenario_t *f)
+{
+    double ops = 0;
+    f->load = 0;
+    bool *use = calloc((size_t)f->n_threads + 1, sizeof *use);
+    double *rec = calloc((size_t)f->n_threads + 1, sizeof *rec);
+    if (!use || !rec)
+        goto done; /* no memory to size it: fitted without (the description says none) */
+    double stretch = recorded(r, f, rec, &ops);
+    for (int i = 0; i < f->n_threads; i++)
+        use[i] = rec[i] >= 0;
+    /* Up to the measurement's share of all the threads' CPU ops, a stretch
+     * is no other program (below one per spare core a load leaves none:
+     * see the head of this file). Beyond it, the whole stretch is matched. */
+    if (stretch <= LOAD_NOISE * ops)
+        goto done;
+    double guess = analytic(f, use, stretch);
+    double own = replay_stretch(r, f, rec, 0, NULL);
+    f->load_delay_ns = (int64_t)stretch;
+    f->load_own_ns = (int64_t)(own > 0 ? own : 0);
+    double load = own < 0 ? guess : own >= stretch ? 0
+                : search(r, f, rec, stretch, LOAD_TOL * stretch, 0, own, guess);
+    f->load = load >= LOAD_MIN ? load : load < 0 ? guess : 0;
+done:
     free(use);
+    free(rec);
 }
 
 /* The load's thread names, clear of the program's (the process's own name,
@@ -206,10 +345,11 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n)
         if (f->n_load_threads)
             snprintf(buf, n,
                      "\nOther load: none fitted. The kernel kept the threads runnable "
-                     "without a core %s in all, but their Python and C runs were no "
-                     "longer than the kernel's CPU time of them (beyond 5%% of all their runs, "
-                     "measurement) than their own program's threads outnumbering the "
-                     "%d cores explain.",
+                     "without a core %s in all, but their Python and C runs lasted no "
+                     "longer than the kernel's CPU time of them by more than 5%% of all "
+                     "their runs (measurement), or than their replay without a load "
+                     "stretches them (their own program's threads outnumbering the %d "
+                     "cores).",
                      gs_format_ns(f->run_delay_ns, b1, sizeof b1), f->cores);
         return buf;
     }
@@ -228,12 +368,13 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n)
         snprintf(parts, sizeof parts, "one busy %.0f%% of the time in random bursts", 100 * part);
     snprintf(buf, n,
              "\nOther load: the Python and C runs of %d threads lasted %s longer than the "
-             "kernel's CPU time of them (beyond 5%%, measurement; runnable without a core %s "
-             "in all); their own program's threads outnumbering the %d cores explain %s of "
-             "it, so other programs took the rest: the process \"%s\" is %.2f busy threads "
-             "beside the program's (%s), C code without a GIL from the start to the "
-             "program's end (daemons: they do not keep the run going), sized so that "
-             "sharing the cores fairly stretches the runs as much. It stays in a what-if; "
+             "kernel's CPU time of them (more than 5%%, measurement; runnable without a core "
+             "%s in all); their own program's threads outnumbering the %d cores stretch "
+             "them %s in the replay without a load, so other programs took the rest: the "
+             "process \"%s\" is %.2f busy threads beside the program's (%s), C code without "
+             "a GIL from the start to the program's end (daemons: they do not keep the run "
+             "going), sized by running the replay itself so that it stretches the runs as "
+             "much, in all (within 5%%; not thread by thread). It stays in a what-if; "
              "--set processes=[] removes it (the program alone on the machine, as gilsim fit "
              "--no-load). Approximated: the load is constant over the run (the recording has "
              "each thread's totals, not when its delays came).",

@@ -18,9 +18,9 @@
 
 #define REC_NS 200000000LL
 
-/* A worker holding the GIL from 10 us to 200 ms on two cores, the kernel
- * counting os_cpu of CPU time and `delay` runnable without a core. */
-static void write_rec(char *path, long long os_cpu, long long delay)
+/* A worker holding the GIL from 10 us to 200 ms on `cores` cores, the
+ * kernel counting os_cpu of CPU time and `delay` runnable without a core. */
+static void write_rec_on(char *path, int cores, long long os_cpu, long long delay)
 {
     snprintf(path, 64, "/tmp/check_fit_load_XXXXXX");
     int fd = mkstemp(path);
@@ -30,7 +30,7 @@ static void write_rec(char *path, long long os_cpu, long long delay)
     fprintf(f,
             "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
             " \"command\": [\"python3\", \"w.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
-            " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2}, \"duration_ns\": %lld,\n"
+            " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": %d}, \"duration_ns\": %lld,\n"
             " \"threads\": [\n"
             "  {\"name\": \"MainThread\", \"os_cpu_ns\": 1000, \"os_run_delay_ns\": 0,\n"
             "   \"events\": [[0, \"start\"], [0, \"ask\"], [0, \"hold\"], [1000, \"release\", "
@@ -38,8 +38,13 @@ static void write_rec(char *path, long long os_cpu, long long delay)
             "  {\"name\": \"worker\", \"os_cpu_ns\": %lld, \"os_run_delay_ns\": %lld,\n"
             "   \"events\": [[2000, \"start\"], [2000, \"ask\"], [10000, \"hold\"], [%lld, "
             "\"release\", \"exit\"], [%lld, \"end\"]]}\n]}\n",
-            REC_NS, os_cpu, delay, REC_NS, REC_NS);
+            cores, REC_NS, os_cpu, delay, REC_NS, REC_NS);
     fclose(f);
+}
+
+static void write_rec(char *path, long long os_cpu, long long delay)
+{
+    write_rec_on(path, 2, os_cpu, delay);
 }
 
 static char *fit_text(const char *path, bool no_load)
@@ -194,6 +199,46 @@ START_TEST(test_fit_load_removed_runs_as_the_fit_without_it)
 }
 END_TEST
 
+/* The worker's stretch in a run: holding the GIL without a core. */
+static int64_t replay_stretch(const char *json)
+{
+    gs_trace_t *t = run_text(json, "");
+    gs_stats_t s;
+    ck_assert_int_eq(gs_stats_compute(t, &s), 0);
+    const gs_thread_stats_t *w = &s.threads[1];
+    ck_assert_str_eq(w->name, "worker");
+    int64_t st = w->gil_held_ns - w->py_ns - w->c_gil_ns;
+    gs_stats_destroy(&s);
+    gs_trace_free(t);
+    return st;
+}
+
+/* The load is sized so that the replay (the engine's run, what the user
+ * sees) stretches the worker's run as much as the machine did, whatever
+ * the share of the run the machine took and however many cores: a load of
+ * whole busy threads and a part-time one does not share the cores as a
+ * constant fractional load would (fair sharing's sum), and the engine
+ * places them where they run. */
+START_TEST(test_fit_load_replay_stretches_as_recorded)
+{
+    static const struct { int cores, pct; } c[] = {{2, 15}, {2, 30}, {2, 50}, {2, 70}, {4, 20},
+                                                   {4, 45}, {1, 25}, {1, 60}};
+    for (size_t k = 0; k < sizeof c / sizeof *c; k++) {
+        char path[64];
+        long long hold = REC_NS - 10000, delay = hold * c[k].pct / 100;
+        write_rec_on(path, c[k].cores, hold - delay, delay);
+        char *json = fit_text(path, false);
+        int64_t st = replay_stretch(json);
+        ck_assert_msg(dist(st, delay) <= delay / 10,
+                      "%d cores, %d%% of the run without a core: the replay stretches the "
+                      "worker %lld ns, the machine did %lld",
+                      c[k].cores, c[k].pct, (long long)st, delay);
+        free(json);
+        unlink(path);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fit_load");
@@ -204,6 +249,7 @@ int main(void)
     tcase_add_test(c, test_fit_small_stretch_is_measurement_not_load);
     tcase_add_test(c, test_fit_stretch_counts_at_most_the_run_delay);
     tcase_add_test(c, test_fit_load_removed_runs_as_the_fit_without_it);
+    tcase_add_test(c, test_fit_load_replay_stretches_as_recorded);
     suite_add_tcase(s, c);
     return tu_main(s);
 }
