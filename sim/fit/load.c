@@ -14,28 +14,34 @@
  * by more than the kernel kept it waiting for one). Summed over the threads
  * with kernel totals, up to 5% of their CPU ops together it is measurement
  * (quiet recordings of the examples show 1 to 2%: the clocks, the
- * recorder) and no load is fitted; beyond it the whole of it is matched.
+ * recorder) and no load is fitted.
  * The replay's stretch of a thread is its time ready without a core (or
  * switching back in) after the OS took the core from it in the middle of
  * Python or C; a thread woken from a wait that finds no core is not in a
  * run yet (the recording counts that in its wait).
  * Sizing: the engine runs the fitted scenario itself (the replay the user
- * sees): with no load first (the program's own stretch: if it is as much,
+ * sees) at a few loads. One load cannot stretch every thread as the machine
+ * did (other programs come and go: a start-up may lose half its core and
+ * the long thread after it a tenth), so the load is the one that makes the
+ * threads' stretch least off the recorded one, summed over the threads: the
+ * threads that ran longest decide, and the replay's figures are mostly
+ * theirs. A run votes: each thread stretched more than recorded (beyond 5%
+ * of it and 1% of its runs) by its runs' length, each stretched less
+ * against, which is how that sum grows with the load; with no load first
+ * (if the program's own threads outnumbering the cores stretch it enough,
  * no load), then from the load fair sharing predicts (while d of the
  * program's threads want a core, each gets min(1, cores / (d + load)) of
  * one, with each thread's time wanting a core by d from st.dem_ns, fit.c)
- * upwards by doubling until the replay stretches enough, then between the
- * last two by a straight line (kept off the ends), until the replay's
- * stretch is within 5% of the recorded one: a handful of runs (LOAD_RUNS at
- * most per step). The fair-sharing sum alone underestimates: a load of
- * whole busy threads and a part-time one does not take a constant share of
- * each core, and the engine places them where they run (on two cores one
- * busy thread beside one GIL-bound thread leaves it its own core), so its
- * load stretched a replay by half or less of the recording.
- * Only the sum is matched: one load for all the threads. The run delays
- * themselves are not matched: most of a GIL-bound thread's fall outside
- * its runs (a GIL waiter woken to find no core), where the model, given
- * the load, makes its own.
+ * up by doubling until the vote is for less, then halving the interval
+ * (LOAD_RUNS runs at most each); the run least off is the load. The
+ * fair-sharing sum alone underestimates: a load of whole busy threads and
+ * a part-time one does not take a constant share of each core, and the
+ * engine places them where they run (on two cores one busy thread beside
+ * one GIL-bound thread leaves it its own core), so its load stretched a
+ * replay by a fifth to four fifths of the recording.
+ * The run delays themselves are not matched: most of a GIL-bound thread's
+ * fall outside its runs (a GIL waiter woken to find no core), where the
+ * model, given the load, makes its own.
  * The load is a process "other load" of daemon threads running C without
  * a GIL: floor(load) always busy, and one busy the rest of the time in
  * random bursts (10 ms on average). Approximated: the load is constant
@@ -62,8 +68,10 @@
                                             ops together is measurement (clocks, recorder) */
 #define LOAD_CHUNK_NS INT64_C(100000000) /* a busy thread's c_call */
 #define LOAD_BURST_NS INT64_C(10000000)  /* the part-time thread's mean period */
-#define LOAD_RUNS 6    /* replays tried per search step (up, then between) */
-#define LOAD_TOL 0.05  /* a replay stretching the runs this close is the load */
+#define LOAD_RUNS 8       /* replays tried per search step (up, then halving) */
+#define LOAD_TOL 0.05     /* a thread's replay stretched this close to the recording */
+#define LOAD_TOL_OPS 0.01 /* ... or to this share of its runs: matches it */
+#define LOAD_STEP 0.03    /* the load found to this share of itself */
 
 /* The delay fair sharing predicts for thread t beside `load` busy threads. */
 static double predicted(const fthread_stats_t *t, int cores, double load)
@@ -85,8 +93,10 @@ static double predicted_all(const fscenario_t *f, const bool *use, double load)
 }
 
 /* Each thread's stretch as recorded into rec[i] (-1: no kernel totals),
- * and its CPU ops' total into *ops; the threads' stretch summed. */
-static double recorded(const gsr_recording_t *r, fscenario_t *f, double *rec, double *ops)
+ * its CPU ops (its runs as recorded) into w[i] and their total into *ops;
+ * the threads' stretch summed. */
+static double recorded(const gsr_recording_t *r, fscenario_t *f, double *rec, double *w,
+                       double *ops)
 {
     double stretch = 0;
     *ops = 0;
@@ -101,7 +111,8 @@ static double recorded(const gsr_recording_t *r, fscenario_t *f, double *rec, do
             d = (double)th->os_run_delay_ns; /* no core: at most what the kernel says */
         rec[i] = d > 0 ? d : 0;
         stretch += rec[i];
-        *ops += (double)(st->raw_cpu_ns > 0 ? st->raw_cpu_ns : st->sum[FOP_CPU] + st->sum[FOP_CCALL]);
+        w[i] = (double)(st->raw_cpu_ns > 0 ? st->raw_cpu_ns : st->sum[FOP_CPU] + st->sum[FOP_CCALL]);
+        *ops += w[i];
         f->run_delay_ns += th->os_run_delay_ns > 0 ? th->os_run_delay_ns : 0;
         f->n_load_threads++;
     }
@@ -149,10 +160,21 @@ static int64_t trace_stretch(const gs_trace_t *t, int i)
     return sum;
 }
 
-/* The replay of f with a load of `load`: the stretch of the threads in use
- * summed (per thread into per, may be NULL), or -1 if it could not run. */
-static double replay_stretch(const gsr_recording_t *r, fscenario_t *f, const double *rec,
-                             double load, double *per)
+/* One run of the fitted scenario at a load. */
+typedef struct trial {
+    double load;
+    double vote;  /* the threads' votes summed, NAN if the run failed */
+    double error; /* the threads' stretch off the recording's, summed */
+    double total; /* the threads' stretch */
+} trial_t;
+
+/* What a run's stretch of each thread says of its load: each thread's
+ * vote, its CPU ops' weight, +1 if the run stretched it more than the
+ * recording (beyond LOAD_TOL of it, and of LOAD_TOL_OPS of its runs), -1 if
+ * less, 0 within. The votes' sum is how the error grows with the load (a
+ * thread's stretch grows about with its runs' length). */
+static trial_t vote(const gsr_recording_t *r, fscenario_t *f, const double *rec, const double *w,
+                    double load)
 {
     char *json = NULL;
     size_t len = 0;
@@ -160,7 +182,7 @@ static double replay_stretch(const gsr_recording_t *r, fscenario_t *f, const dou
     gs_trace_t *t = NULL;
     gs_diag_t d;
     gs_error_t err;
-    double sum = -1;
+    trial_t x = {.load = load, .vote = NAN};
     f->load = load;
     memset(&d, 0, sizeof d);
     if (fit_emit(r, f, &json, &len) != 0 ||
@@ -168,55 +190,55 @@ static double replay_stretch(const gsr_recording_t *r, fscenario_t *f, const dou
         gs_sim_run(m, NULL, &t, &err) != 0 || gs_trace_outcome(t) != GS_OUT_DONE ||
         gs_trace_n_threads(t) < f->n_threads)
         goto done;
-    sum = 0;
+    x.vote = 0;
     for (int i = 0; i < f->n_threads; i++) {
-        double s = (double)trace_stretch(t, i);
-        if (per)
-            per[i] = s;
-        sum += rec[i] >= 0 ? s : 0;
+        if (rec[i] < 0)
+            continue;
+        double s = (double)trace_stretch(t, i), tol = LOAD_TOL * rec[i] + LOAD_TOL_OPS * w[i];
+        x.total += s;
+        x.error += fabs(s - rec[i]);
+        x.vote += s > rec[i] + tol ? w[i] : s < rec[i] - tol ? -w[i] : 0;
     }
 done:
     gs_trace_free(t);
     gs_model_free(m);
     free(json);
-    return sum;
+    return x;
 }
 
-/* The load whose replay stretches the threads by `want` in all, between lo
- * (stretching s_lo) and the analytic guess, by bisection on the engine's
- * own runs; -1 if a run failed. */
-static double search(const gsr_recording_t *r, fscenario_t *f, const double *rec, double want,
-                     double tol, double lo, double s_lo, double hi)
+/* The load at which the threads' votes balance, from the guess: up by
+ * doubling until the runs stretch the threads (by weight) at least as much
+ * as the recording, then by halving the interval; of the loads run, the one
+ * whose run's stretch is the least off the recording's (own: the run
+ * without a load). -1 if a run failed. */
+static double search(const gsr_recording_t *r, fscenario_t *f, const double *rec, const double *w,
+                     double guess, trial_t own)
 {
-    double max = LOAD_MAX * f->cores, s_hi = -1;
-    hi = hi < 0.5 ? 0.5 : hi;
-    for (int k = 0; k < LOAD_RUNS; k++) { /* up from the guess until it stretches enough */
-        s_hi = replay_stretch(r, f, rec, hi, NULL);
-        if (s_hi < 0)
+    double max = LOAD_MAX * f->cores, lo = 0, hi = guess < 0.5 ? 0.5 : guess;
+    trial_t best = own, x = own;
+    for (int k = 0; k < LOAD_RUNS; k++) {
+        x = vote(r, f, rec, w, hi);
+        if (isnan(x.vote))
             return -1;
-        if (s_hi >= want - tol || hi >= max)
+        best = x.error < best.error ? x : best;
+        if (x.vote >= 0 || hi >= max)
             break;
-        lo = hi, s_lo = s_hi;
+        lo = hi;
         hi = hi * 2 < max ? hi * 2 : max;
     }
-    if (s_hi < want - tol) /* more than LOAD_MAX per core: as much as allowed */
+    if (x.vote < 0) /* more than LOAD_MAX per core: as much as allowed */
         return hi;
-    for (int k = 0; k < LOAD_RUNS && s_hi > want + tol && hi - lo > LOAD_MIN; k++) {
-        /* between the two, where a straight line says, kept off the ends */
-        double x = lo + (hi - lo) * (want - s_lo) / (s_hi - s_lo > 1 ? s_hi - s_lo : 1);
-        double mid = x < lo + (hi - lo) / 8 ? lo + (hi - lo) / 8
-                     : x > hi - (hi - lo) / 8 ? hi - (hi - lo) / 8 : x;
-        double s = replay_stretch(r, f, rec, mid, NULL);
-        if (s < 0)
+    for (int k = 0; k < LOAD_RUNS && x.vote != 0 && hi - lo > LOAD_STEP * hi; k++) {
+        x = vote(r, f, rec, w, (lo + hi) / 2);
+        if (isnan(x.vote))
             return -1;
-        if (s < want - tol)
-            lo = mid, s_lo = s;
-        else if (s > want + tol)
-            hi = mid, s_hi = s;
+        best = x.error < best.error ? x : best;
+        if (x.vote < 0)
+            lo = x.load;
         else
-            return mid;
+            hi = x.load;
     }
-    return hi;
+    return best.load;
 }
 
 void fit_load(const gsr_recording_t *r, fscenario_t *f)
@@ -225,26 +247,27 @@ void fit_load(const gsr_recording_t *r, fscenario_t *f)
     f->load = 0;
     bool *use = calloc((size_t)f->n_threads + 1, sizeof *use);
     double *rec = calloc((size_t)f->n_threads + 1, sizeof *rec);
-    if (!use || !rec)
+    double *w = calloc((size_t)f->n_threads + 1, sizeof *w);
+    if (!use || !rec || !w)
         goto done; /* no memory to size it: fitted without (the description says none) */
-    double stretch = recorded(r, f, rec, &ops);
+    double stretch = recorded(r, f, rec, w, &ops);
     for (int i = 0; i < f->n_threads; i++)
         use[i] = rec[i] >= 0;
     /* Up to the measurement's share of all the threads' CPU ops, a stretch
      * is no other program (below one per spare core a load leaves none:
-     * see the head of this file). Beyond it, the whole stretch is matched. */
+     * see the head of this file). */
     if (stretch <= LOAD_NOISE * ops)
         goto done;
-    double guess = analytic(f, use, stretch);
-    double own = replay_stretch(r, f, rec, 0, NULL);
     f->load_delay_ns = (int64_t)stretch;
-    f->load_own_ns = (int64_t)(own > 0 ? own : 0);
-    double load = own < 0 ? guess : own >= stretch ? 0
-                : search(r, f, rec, stretch, LOAD_TOL * stretch, 0, own, guess);
+    double guess = analytic(f, use, stretch);
+    trial_t own = vote(r, f, rec, w, 0);
+    f->load_own_ns = (int64_t)own.total;
+    double load = isnan(own.vote) ? guess : own.vote >= 0 ? 0 : search(r, f, rec, w, guess, own);
     f->load = load >= LOAD_MIN ? load : load < 0 ? guess : 0;
 done:
     free(use);
     free(rec);
+    free(w);
 }
 
 /* The load's thread names, clear of the program's (the process's own name,
@@ -373,8 +396,10 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n)
              "them %s in the replay without a load, so other programs took the rest: the "
              "process \"%s\" is %.2f busy threads beside the program's (%s), C code without "
              "a GIL from the start to the program's end (daemons: they do not keep the run "
-             "going), sized by running the replay itself so that it stretches the runs as "
-             "much, in all (within 5%%; not thread by thread). It stays in a what-if; "
+             "going), sized by running the replay itself: the load whose replay stretches "
+             "the threads' runs least off the recording, so the threads that ran longest "
+             "match (one load cannot match a thread the machine stretched unlike the "
+             "others, e.g. a start-up). It stays in a what-if; "
              "--set processes=[] removes it (the program alone on the machine, as gilsim fit "
              "--no-load). Approximated: the load is constant over the run (the recording has "
              "each thread's totals, not when its delays came).",
