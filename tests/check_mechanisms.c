@@ -303,6 +303,42 @@ START_TEST(test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi)
 END_TEST
 
 
+/* A forced switch ends with the new holder signalling switch_cond in
+ * take_gil (CPython's FORCE_SWITCHING), which wakes the dropper asleep on
+ * its own, now idle, core: a futex wake that costs the new holder the
+ * system call and the inter-processor interrupt, holding the GIL. Measured
+ * with the recorder on this VM: the requester's take_gil took 11.8 us from
+ * its wake-up to holding the GIL (median, 552 switches), the wake_ipi of
+ * the calibration. Two CPU-bound threads on two cores: every forced switch
+ * costs its new holder futex + wake_ipi of C time. */
+static gs_trace_t *two_cpu(int64_t ipi_ns)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->machine.futex_ns = US(1);
+    m->machine.wake_ipi_ns = ipi_ns;
+    m->processes[0].python.switch_interval_ns = MS(1);
+    tu_thread(m, "a", 1, tu_cpu(MS(30)));
+    tu_thread(m, "b", 1, tu_cpu(MS(30)));
+    gs_trace_t *t = tu_run(m, NULL);
+    gs_model_free(m);
+    return t;
+}
+
+START_TEST(test_machinery_a_forced_switch_wakes_the_dropper_at_the_takers_cost)
+{
+    gs_trace_t *bare = two_cpu(0), *ipi = two_cpu(US(10));
+    int64_t sw = tu_count(bare, GS_IN_FORCED_SWITCH, -1);
+    ck_assert_int_ge(sw, 40);
+    /* one futex call per switch, taken by the new holder */
+    ck_assert_int_eq(c_time(bare, 0) + c_time(bare, 1), sw * US(1));
+    /* and the IPI: the dropper sleeps on the other core, which is idle */
+    int64_t sw2 = tu_count(ipi, GS_IN_FORCED_SWITCH, -1);
+    ck_assert_int_eq(c_time(ipi, 0) + c_time(ipi, 1), sw2 * US(11));
+    gs_trace_free(bare);
+    gs_trace_free(ipi);
+}
+END_TEST
+
 /* ---- where the kernel runs a woken thread (wake_affine) ----------------- */
 
 typedef struct run_start {
@@ -433,6 +469,68 @@ START_TEST(test_placement_a_woken_lock_waiter_preempts_its_waker_about_half_the_
         ck_assert_msg(share >= 0.3 && share <= 0.7, "seed %llu: waker preempted in %.2f",
                       (unsigned long long)seed, share);
     }
+}
+END_TEST
+
+/* Per-core run queues (run_queues "per_core"): a thread woken by a thread
+ * on a core while no core is idle joins its waker's queue, and only its
+ * waker can be preempted for it (Linux select_task_rq_fair: wake_affine
+ * picks the waker's CPU, select_idle_sibling finds no idle one). No GIL: a
+ * spinner keeps one core busy, ping and pong pass two Locks beside it, 2 us
+ * of work each turn. With one shared queue the pair's threads also run on
+ * the spinner's core when its slice ends on a tick (it is preempted for
+ * them); per core they never leave their core (each is off it for
+ * microseconds: cache-hot, never pulled) and the spinner is never
+ * preempted; whether a woken partner preempts its waker is EEVDF's rule,
+ * judged against the waker alone (the real pair beside a spinner did in
+ * 56% of 5378 same-CPU wakes, kernel sched_switch trace, 2026-12-07). */
+static gs_trace_t *pair_beside_spinner(bool per_core)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.per_core_queues = per_core;
+    m->machine.futex_ns = US(1);
+    int a = gs_model_add_lock(m, "a", false);
+    int b = gs_model_add_lock(m, "b", false);
+    tu_thread(m, "setup", 2, tu_sync(GS_OP_ACQUIRE, a), tu_sync(GS_OP_ACQUIRE, b));
+    int p = tu_thread(m, "ping", 1,
+                      tu_repeat(4000, 3, tu_sync(GS_OP_ACQUIRE, a), tu_cpu(US(2)),
+                                tu_sync(GS_OP_RELEASE, b)));
+    int q = tu_thread(m, "pong", 1,
+                      tu_repeat(4000, 3, tu_cpu(US(2)), tu_sync(GS_OP_RELEASE, a),
+                                tu_sync(GS_OP_ACQUIRE, b)));
+    int s = tu_thread(m, "spinner", 1, tu_cpu(MS(40)));
+    m->threads[p].start_at_ns = US(100);
+    m->threads[q].start_at_ns = US(100);
+    m->threads[s].start_at_ns = US(50);
+    gs_trace_t *t = tu_run(m, NULL);
+    gs_model_free(m);
+    return t;
+}
+
+/* How many of the pair's runs (core intervals) on core c began while the
+ * spinner (thread 3) was still running. */
+static int pair_runs_on(const gs_trace_t *t, int c)
+{
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, c));
+    int64_t end = tu_finish(t, 3);
+    int n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        n += (l->iv[i].who == 1 || l->iv[i].who == 2) && l->iv[i].start_ns < end;
+    return n;
+}
+
+START_TEST(test_placement_per_core_queues_keep_a_woken_thread_on_its_wakers_busy_core)
+{
+    gs_trace_t *shared = pair_beside_spinner(false), *own = pair_beside_spinner(true);
+    /* the spinner took core 0 first; the pair started on core 1 */
+    ck_assert_int_gt(pair_runs_on(own, 1), 1000);
+    ck_assert_int_eq(pair_runs_on(own, 0), 0);
+    ck_assert_int_eq(tu_count(own, GS_IN_PREEMPT, 3), 0);
+    /* one shared queue: the spinner's core picks pair threads too */
+    ck_assert_int_gt(tu_count(shared, GS_IN_PREEMPT, 3), 0);
+    ck_assert_int_gt(pair_runs_on(shared, 0), 0);
+    gs_trace_free(shared);
+    gs_trace_free(own);
 }
 END_TEST
 
@@ -684,6 +782,8 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_timer_jitter_spreads_sleeps_never_shortens_them);
     tcase_add_test(tc, test_machinery_a_waking_release_costs_one_futex_call);
     tcase_add_test(tc, test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi);
+    tcase_add_test(tc, test_machinery_a_forced_switch_wakes_the_dropper_at_the_takers_cost);
+    tcase_add_test(tc, test_placement_per_core_queues_keep_a_woken_thread_on_its_wakers_busy_core);
     tcase_add_test(tc, test_placement_share_one_keeps_a_pingpong_pair_on_one_core);
     tcase_add_test(tc, test_placement_more_share_more_packing);
     tcase_add_test(tc, test_placement_an_idle_core_pulls_a_cold_queued_thread_at_a_tick);

@@ -22,6 +22,7 @@ void gs_machine_defaults(gs_machine_t *m)
     m->wakeup_latency_ns = 20000;
     m->timer_slack_ns = 50000;               /* PR_GET_TIMERSLACK of a normal thread */
     m->futex_ns = 1000;
+    m->syscall_ns = 100;                     /* a bare futex_wake: 92 ns in C here */
     m->requester_first_pct = 50;
     m->migration_cost_ns = 500000;           /* sysctl_sched_migration_cost */
 }
@@ -34,7 +35,7 @@ void gs_python_defaults(gs_python_t *p)
     p->waker = GS_WAKE_FIFO;
     p->check_interval = 100; /* sys.getcheckinterval() in 2.x */
     p->tick_ns = 100;
-    p->futex_ns = 1000; /* docs/validation-versions.md: a futex_wake here */
+    p->futex_ns = 0; /* cpython2: the machine's wake cost (docs/model.md) */
     p->slowdown_pct = 100;
     p->thread_create_ns = 50000;
     /* interpreters with their own GIL (PEP 684, PEP 734): creation 1.1 ms
@@ -455,7 +456,7 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
         m->machine.cfs_wakeup_granularity_ns < 0 ||
         m->machine.timer_slack_ns < 0 || m->machine.futex_ns < 0 || m->machine.wake_ipi_ns < 0 ||
         m->machine.timer_jitter_ns < 0 || m->machine.wakeup_jitter_ns < 0 ||
-        m->machine.migration_cost_ns < 0)
+        m->machine.migration_cost_ns < 0 || m->machine.syscall_ns < 0)
         return fail(err, "machine", "costs and latencies must be >= 0");
     if (m->machine.eevdf_slice_ns < 0 || m->machine.tick_ns < 0)
         return fail(err, "machine", "eevdf_slice and tick must be >= 0");

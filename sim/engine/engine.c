@@ -108,6 +108,15 @@ static void exec_resume(gs_engine_t *e, gs_thr_t *t)
     bool needs_gil = t->req.exec != GS_ST_C_NOGIL && gs__gil_has(e, t);
     if (needs_gil && !t->holds_gil && !gs__gil_take(e, t))
         return; /* waits; gs__go_on brings it back here */
+    if (t->debt_ns > 0) {
+        /* take_gil's wake of a forced dropper (gil.c) is a futex call the
+         * new holder finishes before it runs on */
+        t->paying = true;
+        gs__thr_timer(e, t, e->now + t->debt_ns);
+        t->debt_ns = 0;
+        gs__thr_trace(e, t);
+        return;
+    }
     if (t->req.exec == GS_ST_PY && needs_gil && !gs__gil_exec_check(e, t))
         return; /* dropped on request */
     int64_t span = t->remaining_ns;
@@ -280,7 +289,10 @@ static void on_timer(gs_engine_t *e, gs_thr_t *t)
 {
     if (gs__gil_on_timer(e, t))
         return;
-    if (t->exec_active && t->os == OS_ON) {
+    if (t->paying && t->exec_active && t->os == OS_ON) {
+        t->paying = false;
+        exec_resume(e, t); /* its futex call is over: back to its work */
+    } else if (t->exec_active && t->os == OS_ON) {
         gs__os_account(e, t);
         if (t->remaining_ns <= 0) {
             t->exec_active = false;

@@ -334,6 +334,8 @@ typedef struct gs_gil {
     uint64_t sleep_seq;     /* futex queue order */
     int sem_waiters;        /* cpython2: threads registered on the semaphore,
                                asleep in `waiters` or woken and not yet back */
+    gs_thr_t *sem_woken;    /* cpython2: the sleeper the last release woke, or
+                               NULL (release_cost looks at where it went) */
     gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
     gs_rng_t rng;           /* waker = random */
 } gs_gil_t;
@@ -493,12 +495,15 @@ void gs__os_dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t la
                              switches to t, lat later (an idle core woken first) */
 int64_t gs__os_tick_after(const gs_engine_t *e, int64_t at); /* the first tick >= at */
 int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c); /* of idle c */
+int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_thr_t *w);
 
 /* place.c: where a woken thread runs (machine.wake_affine), idle balancing */
-static inline bool gs__placing(const gs_engine_t *e) /* wake_affine > 0 */
+static inline bool gs__placing(const gs_engine_t *e) /* per-core queues */
 {
-    return e->m->machine.wake_affine_pct > 0;
+    return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues;
 }
+gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker); /* no idle core: the
+                             waker's core, or NULL (the machine's queue) */
 /* May core c run t? A thread queued on one core's queue (rq_core) waits for
  * that core or for an idle core to pull it; any other on any core. c NULL:
  * the whole machine. */

@@ -12,7 +12,10 @@
  *   drop: release and signal the condition variable (below). If the drop
  *     was requested (drop_request set) the dropper then waits until another
  *     thread has taken the GIL (FORCE_SWITCHING), so it cannot win it back at
- *     once; the drop request is reset there and by the next taker.
+ *     once; the drop request is reset there and by the next taker, whose
+ *     signal of switch_cond wakes the dropper: a futex wake it pays like any
+ *     other (futex, plus wake_ipi when the dropper's core is idle), holding
+ *     the GIL, before it runs on.
  *   the condition variable is glibc's (nptl/pthread_cond_wait.c): a waiter
  *     joins G2; a signal goes to G1 (turning G2 into G1 first when G1 is all
  *     signalled) and may be taken by any G1 waiter. A waiter still within
@@ -37,15 +40,18 @@
  *   finds it taken registers as a semaphore waiter and sleeps; it stays
  *   registered until it gets the lock. While anyone is registered, every
  *   sem_post makes a futex wake system call on the holder's core, the lock
- *   free meanwhile: python.futex when it finds a sleeper to wake (the call,
- *   the wake-up and the interrupt to the sleeper's core), machine.futex (a
- *   bare system call) when the registered waiter is awake, on its way to
- *   its core or back in sem_wait. The woken waiter needs wake-up latency and
+ *   free meanwhile. When it finds a sleeper it wakes it, and costs what any
+ *   wake of a blocked thread costs its waker (machine.futex, plus
+ *   machine.wake_ipi when the sleeper goes to another, idle core; or
+ *   python.futex if set). When the registered waiter is awake (on its way to
+ *   its core, or back in sem_wait) the call finds nobody queued: a bare
+ *   system call, machine.syscall. The woken waiter needs wake-up latency and
  *   a core; if the lock is free it takes it, otherwise (a futile wake-up) it
  *   makes its own futex_wait call (machine.futex) and sleeps again unless
  *   the lock is free at its end. On several cores the waiter spends most of
  *   its time travelling to its core, so nearly every release is a bare
- *   system call: the GIL battle costs about machine.futex per release. No
+ *   system call, and each of its wake-ups costs the holder an interrupt to
+ *   the waiter's idle core: the GIL battle's two costs. No
  *   timeouts, no drop requests.
  * none: no GIL at all (see gs__gil_has).
  * Transitions: FREE -> HELD [take], HELD -> FREE [drop].
@@ -108,10 +114,13 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
             g->drop_request = false;
             g->requester = NULL;
         }
+        /* take_gil signals switch_cond: a futex wake of the forced dropper,
+         * asleep on its own core, which the new holder pays (the system
+         * call, and the IPI when that core is idle) holding the GIL */
         gs_thr_t *w;
         while ((w = gs__waitq_pop(&g->switch_wait)) != NULL) {
             w->gw = GW_SWITCHED;
-            gs__os_wake(e, w);
+            gs__os_wake_by(e, t, w);
         }
     }
     gs__trace_gil(e->trace, g->process, e->now, t->id);
@@ -184,6 +193,7 @@ static void signal_one(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
     w->gw = GW_SIGNALED;
     gs__trace_instant(e->trace, e->now, GS_IN_SIGNAL, w->id, w->process, 0);
     gs__os_wake_from(e, by, w);
+    g->sem_woken = w;
 }
 
 /* ---- cpython3: glibc's condition variable (nptl/pthread_cond_wait.c) ---- */
@@ -519,19 +529,26 @@ int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t)
     return t->tick_end_ns - t->py_exec_ns;
 }
 
-/* cpython2: what the holder's release (sem_post) costs it, looked at before
- * the post. Nobody registered: nothing (user space only). A registered
- * waiter asleep in the futex: a wake that finds it (python.futex: the system
- * call, the wake-up of a sleeper and the interrupt to its core). Registered
- * but awake (woken by an earlier post and still on its way to the lock, or
- * back in sem_wait's loop): sem_post still calls futex_wake, which finds
- * nobody to wake: one bare system call (machine.futex, the same call a
- * condvar waiter makes). */
-static int64_t release_ns(const gs_engine_t *e, const gs_gil_t *g)
+/* cpython2: what the holder's release (sem_post) cost it, looked at after
+ * the post (the wake, if any, has placed the woken thread). Nobody
+ * registered: nothing (user space only). A registered waiter asleep in the
+ * futex: sem_post's futex_wake wakes it, which costs what waking any blocked
+ * thread costs its waker (os.c: machine.futex, and machine.wake_ipi when the
+ * sleeper goes to another, idle core), unless python.futex sets the cost.
+ * Registered but awake (woken by an earlier post and still on its way to the
+ * lock, or in sem_wait's loop): sem_post still calls futex_wake, which finds
+ * nobody queued on the futex and returns: a bare system call,
+ * machine.syscall. */
+static int64_t release_ns(const gs_engine_t *e, const gs_gil_t *g, const gs_thr_t *t,
+                          bool registered)
 {
-    if (g->sem_waiters <= 0)
+    if (!registered)
         return 0;
-    return g->waiters.n > 0 ? g->py->futex_ns : e->m->machine.futex_ns;
+    if (!g->sem_woken)
+        return e->m->machine.syscall_ns;
+    if (g->py->futex_ns > 0)
+        return g->py->futex_ns;
+    return gs__os_wake_cost(e, t, g->sem_woken);
 }
 
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
@@ -544,8 +561,10 @@ void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
      * meanwhile; the caller's gs__go_on starts it and exec_resume re-takes
      * (or waits) after. A waiter woken by the release may preempt us on this
      * very core first. */
-    int64_t ns = release_ns(e, g);
+    bool registered = g->sem_waiters > 0;
+    g->sem_woken = NULL;
     gs__gil_drop(e, t, false);
+    int64_t ns = release_ns(e, g, t, registered);
     if (ns > 0)
         sys_call(t, ns);
     else if (t->os == OS_ON && !g->locked)
@@ -556,8 +575,8 @@ void gs__gil_break(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     if (t->os != OS_ON || !t->exec_active || t->req.exec != GS_ST_PY || g->holder != t ||
-        !g->drop_request || !sees_request(g, t))
-        return;
+        !g->drop_request || !sees_request(g, t) || t->paying)
+        return; /* paying: still in take_gil's futex call; exec_resume looks after it */
     gs__os_account(e, t);
     gs__thr_cancel_timer(t);
     gs__gil_drop(e, t, false);

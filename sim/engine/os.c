@@ -40,16 +40,17 @@
  * Wake-up latency onto an idle core: wakeup_latency, or the machine's curve
  * of latency against the core's idle depth (time since it went idle), plus a
  * seeded draw from 0 to wakeup_jitter.
- * Placement (wake_affine > 0): a thread woken by a thread on a core, while
- * another core is idle, is queued on the waker's core with that chance
- * (seeded, place_rng) instead (Linux select_task_rq_fair / wake_affine);
+ * Placement (wake_affine > 0, or run_queues "per_core"): a thread woken by a
+ * thread on a core, while another core is idle, is queued on the waker's
+ * core with the wake_affine chance (seeded, place_rng) instead, and always
+ * when no core is idle (Linux select_task_rq_fair / wake_affine);
  * READY with rq_core = that core, only it may pick the thread, and wake-up
  * preemption is judged against its thread alone. A preempted thread stays on
  * its core's queue likewise. An idle core pulls such a thread once it has
  * been off a core for migration_cost (task_hot): at once when the core goes
  * idle (newidle balance), else at the next tick (nohz kick), paying the idle
- * core's wake-up. wake_affine = 0: no thread ever has an rq_core, no draw is
- * made, and the model is the one above, event for event. A thread queued on
+ * core's wake-up. wake_affine = 0 with shared queues: no thread ever has an
+ * rq_core, no draw is made, and the model is the one above, event for event. A thread queued on
  * its waker's core is placed, and judged for preempting it, by that core's
  * own V (its thread and the threads queued on it, as Linux keeps one V per
  * CPU); everything else uses one V for the machine.
@@ -172,7 +173,7 @@ void gs__os_account(gs_engine_t *e, gs_thr_t *t)
         return;
     if (t->in_sys) {
         t->sys_ns -= d; /* cpython2: a futex call on the GIL (gil.c) */
-    } else if (t->exec_active) {
+    } else if (t->exec_active && !t->paying) {
         t->remaining_ns -= gs__ft_progress(t, d); /* slower on a shared object */
         if (t->req.exec == GS_ST_PY)
             t->py_exec_ns += d;
@@ -542,6 +543,11 @@ static int64_t wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_t
     return ns;
 }
 
+int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_thr_t *w)
+{
+    return wake_cost(e, waker, w);
+}
+
 void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
 {
     bool on = waker && waker->os == OS_ON;
@@ -577,7 +583,8 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
     t->blk = BLK_NONE;
     t->blk_obj = -1;
     gs_core_t *c = idle_core(e, t);
-    gs_core_t *aff = c && gs__place_affine(e, waker) ? waker->core : NULL;
+    gs_core_t *aff = c ? (gs__place_affine(e, waker) ? waker->core : NULL)
+                       : gs__place_busy(e, waker);
     if (mach(e)->policy == GS_POLICY_EEVDF)
         gs__eevdf_place(e, t, aff); /* on the waker's core: by that core's V */
     if (mach(e)->policy == GS_POLICY_CFS) {

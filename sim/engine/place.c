@@ -1,11 +1,12 @@
 /* place.c - where the kernel runs a woken thread, and idle balancing.
  *
- * Only with machine.wake_affine > 0 (os.c's header says what the OS model
- * does without it). A thread woken by a thread running on a core, while
- * another core is idle, is queued on its waker's core with chance
- * wake_affine instead (gs__place_affine, a seeded draw from place_rng made
- * only then); os.c queues it there (rq_core) and judges wake-up preemption
- * against that core's thread alone. A thread waiting on another core's queue
+ * Only with machine.wake_affine > 0 or per_core_queues (os.c's header says
+ * what the OS model does without them). A thread woken by a thread running
+ * on a core, while another core is idle, is queued on its waker's core with
+ * chance wake_affine instead (gs__place_affine, a seeded draw from place_rng
+ * made only then); while no core is idle, always (gs__place_busy); os.c
+ * queues it there (rq_core) and judges wake-up preemption against that
+ * core's thread alone. A thread waiting on another core's queue
  * may be pulled by an idle core once it is no longer cache-hot, i.e. once it
  * has been off a core for machine.migration_cost: at once by a core that
  * becomes idle (core_pick in os.c: newidle balancing), otherwise at the next
@@ -32,6 +33,20 @@ bool gs__place_affine(gs_engine_t *e, const gs_thr_t *waker)
     if (!waker || !gs__placing(e) || waker->os != OS_ON || !waker->core)
         return false;
     return (int)(gs__rng_next(&e->place_rng) % 100) < mach(e)->wake_affine_pct;
+}
+
+/* No core is idle: a thread woken by a thread on a core joins that core's
+ * queue, and only that core's thread may be preempted for it. Linux's
+ * select_task_rq_fair: wake_affine picks the waker's CPU (wake_affine_idle
+ * finds neither it nor the previous CPU idle; wake_affine_weight's
+ * imbalance margin favours the waker's CPU between equal loads), and
+ * select_idle_sibling finds no idle CPU to go to instead. A wake without a
+ * waker on a core (a timer, an I/O completion) stays on the machine's queue. */
+gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker)
+{
+    if (!waker || !gs__placing(e) || waker->os != OS_ON || !waker->core)
+        return NULL;
+    return waker->core;
 }
 
 /* A thread waiting on another core's queue that the idle core c may pull:

@@ -27,9 +27,10 @@ static const char *const top_keys[] = {
 static const char *const machine_keys[] = {
     "cores", "policy", "timeslice", "tick", "eevdf_slice", "cfs_latency", "cfs_min_granularity",
     "cfs_wakeup_granularity", "context_switch", "wakeup_latency", "wakeup_idle", "wakeup_jitter",
-    "wake_ipi", "futex", "timer_slack", "timer_jitter", "timer_late", "requester_first",
-    "wake_affine", "migration_cost", NULL};
+    "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_late", "requester_first",
+    "wake_affine", "run_queues", "migration_cost", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
+static const char *const run_queue_names[] = {"shared", "per_core", NULL};
 static const char *const python_keys[] = {
     "version", "gil", "switch_interval", "waker", "signal_steal", "check_interval", "tick", "futex",
     "slowdown", "thread_create", "PYTHON_GIL", "refcount", "pymutex_hold", "pymutex_park",
@@ -134,6 +135,7 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     gs__scen_get_fixed(ld, v, "wakeup_jitter", 0, &mc->wakeup_jitter_ns);
     gs__scen_get_fixed(ld, v, "futex", 0, &mc->futex_ns);
     gs__scen_get_fixed(ld, v, "wake_ipi", 0, &mc->wake_ipi_ns);
+    gs__scen_get_fixed(ld, v, "syscall", 0, &mc->syscall_ns);
     get_hundredths(ld, v, "requester_first", 0.0, 1.0,
                    "a chance from 0 to 1 (0.5 = the thread that asked for the GIL drop still "
                    "holds the GIL's mutex when the holder comes to drop, half of the time)",
@@ -142,6 +144,8 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
                    "a chance from 0 to 1 (1 = a thread woken by another always queues on its "
                    "waker's core, 0 = it goes to an idle core when there is one)",
                    &mc->wake_affine_pct);
+    if (gs__scen_get_enum(ld, v, "run_queues", run_queue_names, &e) > 0)
+        mc->per_core_queues = e == 1;
     gs__scen_get_fixed(ld, v, "migration_cost", 0, &mc->migration_cost_ns);
     gs__scen_get_fixed(ld, v, "cfs_latency", 1, &mc->cfs_latency_ns);
     gs__scen_get_fixed(ld, v, "cfs_min_granularity", 1, &mc->cfs_min_granularity_ns);

@@ -146,13 +146,16 @@ check "a shorter switch interval shortens the server's I/O-to-GIL wait" awk -v a
 # ---- python.version presets -----------------------------------------------
 # The README's promise (issue 16): real Python 2.7 runs two CPU-bound threads
 # on two cores slower than one thread doing both, and so must the 2.7 preset.
+# On the default machine (a 0.1 us bare system call per release while the
+# waiter travels, a 1 us wake, no interrupt cost, no wake-up jitter) that is
+# about 1.1x; the machine calibrated here gives about 2x (docs/model.md).
 TWO=$SRC/scenarios/02-two-threads.json
 expect 0 "run under the 2.7 preset" "$GILSIM" run "$TWO" --set python.version=2.7 --summary v27.json
 check "the header says which version's model ran" has "python 2.7 (preset)" out.txt
 check "the summary names the version" test "$("$JC" get v27.json python_version)" = 2.7
 sp=$("$JC" get v27.json speedup_vs_serial)
 check "2.7: two CPU threads on two cores are slower than serial (speed-up $sp)" \
-    awk -v s="$sp" 'BEGIN { exit !(s < 0.9) }'
+    awk -v s="$sp" 'BEGIN { exit !(s < 0.95) }'
 expect 0 "the same without a preset" "$GILSIM" run "$TWO" --summary v0.json
 check "no preset, no version in the header" lacks "(preset" out.txt
 check "no preset, an empty version in the summary" test -z "$("$JC" get v0.json python_version)"

@@ -209,6 +209,8 @@ class Machine:
     - futex_s: a futex wake system call (a Lock release that wakes a thread
       blocked on it, both threads on one CPU), and wake_ipi_s what the same
       release costs more when the woken thread is on the other, idle CPU;
+    - bare_syscall_s: a futex wake that finds nobody to wake (a bare system
+      call: what a Python 2 GIL release costs while its waiter is awake);
     - wake_jitter_s: the spread of single hot wake-ups;
     - thread_create_s: _thread.start_new_thread's cost to its caller;
     - eevdf_slice_s: the kernel's base slice when it is readable, else None
@@ -219,7 +221,7 @@ class Machine:
     the probe's machine."""
 
     # the attributes calibrate() adds, which hot() copies
-    EXTRA = ("policy", "tick_s", "slack_s", "wake_curve", "timer_curve", "futex_s",
+    EXTRA = ("policy", "tick_s", "slack_s", "wake_curve", "timer_curve", "futex_s", "bare_syscall_s",
              "wake_ipi_s", "wake_jitter_s", "thread_create_s", "eevdf_slice_s",
              "wake_affine")
 
@@ -234,6 +236,7 @@ class Machine:
         # released the mutex; until calibrate() measures a real futex wake,
         # that call costs what one system call does
         self.futex_s = self.syscall_s
+        self.bare_syscall_s = None  # None: the model's default (machine.syscall)
         self.wake_ipi_s, self.wake_jitter_s = 0.0, 0.0
         self.thread_create_s, self.eevdf_slice_s = None, None
         self.wake_affine = 0.0
@@ -321,6 +324,9 @@ class Machine:
         self.futex_s = max(10e-9, futex)
         self.notes["Lock release that wakes a thread on its own CPU, beyond one that "
                    "wakes nobody (futex)"] = self.futex_s
+        self.bare_syscall_s = P.bare_syscall_cost()
+        if self.bare_syscall_s is not None:
+            self.notes["futex_wake that finds nobody to wake (syscall)"] = self.bare_syscall_s
         if pair:
             cross = median([P.futex_wake_cost(n, pair)[0] for _ in range(reps)])
             self.wake_ipi_s = max(0.0, cross - self.futex_s)

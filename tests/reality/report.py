@@ -115,7 +115,10 @@ def _header(meta):
         "a seeded draw from 0 to `timer_jitter` %s (twice the interquartile range of the "
         "1 ms overshoots, which is what a uniform draw from 0 to the jitter has). glibc's "
         "condition variable: `futex` %s (a Lock release that wakes a thread blocked on "
-        "it, both pinned to one CPU, minus a release that wakes nobody) and "
+        "it, both pinned to one CPU, minus a release that wakes nobody), a system call "
+        "that finds nothing to do, `syscall` %s (a `futex_wake` with nobody to wake, "
+        "through ctypes, minus a libc call that makes none; Python 2's GIL release pays it "
+        "while its waiter is awake), and "
         "`requester_first` %.2f, the chance that a thread asking for a GIL drop reaches the "
         "GIL's mutex before the holder, measured with real threads: with three CPU-bound "
         "threads, the share of GIL switches that go back to the thread before the last one "
@@ -136,7 +139,9 @@ def _header(meta):
            fmt(getattr(m, "slack_s", 0.0), "s"),
            ", ".join("%s: %s" % (fmt(d, "s"), fmt(lat, "s"))
                      for d, lat in getattr(m, "timer_curve", [])) or "none",
-           fmt(m.timer_jitter_s, "s"), fmt(m.futex_s, "s"), m.requester_first,
+           fmt(m.timer_jitter_s, "s"), fmt(m.futex_s, "s"),
+           fmt(getattr(m, "bare_syscall_s", None), "s") if getattr(m, "bare_syscall_s", None)
+           else "not measured here, the model's default 100 ns", m.requester_first,
            "; ".join("%s %s" % (k, v if isinstance(v, str) else
                                 fmt(v, "" if "share" in k or "requester_first" in k
                                     or "calls per" in k else "s"))

@@ -77,6 +77,11 @@ def base(name, description, machine, interval_s, threads, **extra):
     # measured by the calibration (reality.py, calibrate_machinery): what
     # waking another, idle CPU costs the waker, the spread of wake-ups, the
     # creation of an OS thread, the kernel's base slice when readable
+    if getattr(machine, "bare_syscall_s", None):
+        # a system call that finds nothing to do (reality.py: a futex_wake
+        # with nobody to wake): what a Python 2 GIL release costs while its
+        # waiter is awake
+        sc["machine"]["syscall"] = dur(machine.bare_syscall_s)
     if getattr(machine, "wake_ipi_s", 0):
         sc["machine"]["wake_ipi"] = dur(machine.wake_ipi_s)
     if getattr(machine, "wake_jitter_s", 0):

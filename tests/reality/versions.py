@@ -149,29 +149,88 @@ def cpu_ratio(real, key):
     return quart(rs) if rs else None
 
 
-def futex_per_release(path, exp, reps, turns):
-    """The futex system calls of the process per GIL release in `reps` pairs
-    of vprobe.py's `exp` (perf stat counting syscalls:sys_enter_futex, in a
-    run of its own: counting makes each call about 40 ns dearer). A pair has
-    2 x turns x 3 counted ticks of threaded Python, a release every 100; the
-    serial half releases with nobody registered. None without a usable perf."""
-    cmd = ["perf", "stat", "-x,", "-e", "syscalls:sys_enter_futex", "--", path,
-           os.path.join(HERE, "vprobe.py"), str(reps), exp]
+# sem_post's futex_wake (FUTEX_WAKE | FUTEX_PRIVATE_FLAG); a wake returns how
+# many it woke, so a return of 1 is a wake that found the waiter asleep; the
+# other futex calls of the run are sem_wait's waits (and the joins')
+FUTEX_EVENTS = (("wake", "syscalls:sys_enter_futex", "op == 129"),
+                ("woke", "syscalls:sys_exit_futex", "ret == 1"),
+                ("wait", "syscalls:sys_enter_futex", "op != 129"))
+
+
+def futex_counts(path, exp, reps, turns):
+    """Counts the futex system calls of `reps` pairs of vprobe.py's `exp` (perf
+    stat with a filter per kind, in a run of its own: counting makes each call
+    about 40 ns dearer): {kind: (per GIL release, per second of the threaded
+    runs)} for the kinds of FUTEX_EVENTS. A pair has 2 x turns x 3 counted
+    ticks of threaded Python, a release every 100; the serial half releases
+    with nobody registered. None without a usable perf."""
+    cmd = ["perf", "stat", "-x,"]
+    for _, ev, flt in FUTEX_EVENTS:
+        cmd += ["-e", ev, "--filter", flt]
+    cmd += ["--", path, os.path.join(HERE, "vprobe.py"), str(reps), exp]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.SubprocessError):
+        out = json.loads(p.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
         return None
-    for line in p.stderr.splitlines():
-        f = line.split(",")
-        if p.returncode == 0 and len(f) > 2 and "sys_enter_futex" in f[2] and f[0].isdigit():
-            return int(f[0]) / (reps * 2.0 * turns * 3 / 100)
-    return None
+    counts = [int(f[0]) for f in (line.split(",") for line in p.stderr.splitlines())
+              if len(f) > 2 and "sys_e" in f[2] and f[0].isdigit()]
+    two_s = sum(out.get(exp + "_two_s") or [0.0])
+    if p.returncode != 0 or len(counts) != len(FUTEX_EVENTS) or two_s <= 0:
+        return None
+    releases = reps * 2.0 * turns * 3 / 100
+    return dict((k, (c / releases, c / two_s)) for (k, _, _), c in zip(FUTEX_EVENTS, counts))
 
 
-def battle27_rows(t, real, sim, machine, version, work_s, tick):
+def sem_post_costs(workdir, path, exp, reps):
+    """Every GIL release of `reps` pairs of vprobe.py's `exp`, timed inside
+    the interpreter by semtime.c (built here with cc, preloaded): {kind: (per
+    release, mean ns)} for "bare" (a futex_wake that found nobody asleep) and
+    "wake" (one that woke the sleeping waiter on another, idle CPU: 3 to 50
+    us) and "lost" (the caller lost its CPU during the call). None
+    without a C compiler or when the run fails."""
+    so = os.path.join(workdir, "semtime.so")
+    out = os.path.join(workdir, "semtime-%s.jsonl" % exp)
+    try:
+        if not os.path.exists(so):
+            subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", so,
+                            os.path.join(HERE, "semtime.c"), "-ldl"],
+                           check=True, capture_output=True, timeout=120)
+        if os.path.exists(out):
+            os.unlink(out)
+        env = dict(os.environ, LD_PRELOAD=so, SEMTIME_OUT=out)
+        p = subprocess.run([path, os.path.join(HERE, "vprobe.py"), str(reps), exp], env=env,
+                           capture_output=True, text=True, timeout=300)
+        turns = json.loads(p.stdout)[exp + "_turns"]
+        c = dict((k, [0, 0]) for k in ("none", "bare", "wake", "lost"))
+        with open(out) as f:
+            for line in f:  # one line per process that posted
+                for k, (cnt, ns) in json.loads(line).items():
+                    c[k][0] += cnt
+                    c[k][1] += ns
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError):
+        return None
+    releases = reps * 2.0 * turns * 3 / 100
+    return dict((k, (c[k][0] / releases, c[k][1] / float(c[k][0]) if c[k][0] else None))
+                for k in ("bare", "wake", "lost"))
+
+
+def model_wakeups(sim, machine, version, work_s, tick_ns, cores, affine=None):
+    """The model's two-thread battle: the releases that woke the sleeping
+    waiter (each wake-up ends in a GIL switch or a futile wake-up), per
+    release and per second of the run."""
+    two = [{"name": "w", "count": 2, "program": [{"cpu": S.dur(work_s)}]}]
+    s = sim.run(battle_scen(machine, version, two, cores, tick_ns, affine), "battle2w")
+    wakes = (R.get(s, "gil.switches") or 0) + (R.get(s, "gil.futile_wakeups") or 0)
+    releases = 2 * work_s / (100 * max(1, round(tick_ns)) * 1e-9)
+    return wakes / releases, wakes / R.ns(s, "makespan_ns")
+
+
+def battle27_rows(t, real, sim, machine, version, work_s, tick, counts=True):
     """Python 2.7's battle: the wall-time ratios unpinned (where the kernel
     puts the threads), pinned to two CPUs (the battle proper) and to one,
-    each thread's own switches, and the CPU-time ratio."""
+    each thread's own switches, the CPU-time ratio and (counts) the futex
+    calls counted with perf."""
     p2 = model(t, model_battle, sim, machine, version, work_s, tick, 2, 0) if sim.ok else None
     p1 = model(t, model_battle, sim, machine, version, work_s, tick, 1) if sim.ok else None
     if real.get("pin2_ratio"):
@@ -195,12 +254,57 @@ def battle27_rows(t, real, sim, machine, version, work_s, tick):
             if key == "battle" and f["one_cpu"] is not None:
                 t.row("share of unpinned runs whose two threads stayed on one CPU",
                       f["one_cpu"], None, unit="", key=False)
-        fr = [futex_per_release(t.path, key, 3, real["battle_turns"]) for _ in range(3)]
-        fr = [x for x in fr if x is not None]
-        if fr:
-            t.row("futex calls per GIL release, %s (perf stat, runs of their own)" % what,
-                  quart(fr), None, unit="", key=False)
+        if counts:
+            futex_rows(t, key, what, real, sim, machine, version, work_s, tick)
     return p1
+
+
+def futex_rows(t, key, what, real, sim, machine, version, work_s, tick):
+    """The battle's events counted (issue 16: count, don't guess): futex_wake
+    calls that woke the sleeping waiter, those that found nobody (a bare
+    system call), and the waits, per GIL release and per second, against the
+    model's wake-ups of the waiter."""
+    fc = [futex_counts(t.path, key, 3, real["battle_turns"]) for _ in range(3)]
+    fc = [x for x in fc if x is not None]
+    mw = None
+    if sim.ok and key != "pin1":
+        mw = model(t, model_wakeups, sim, machine, version, work_s, tick, 2,
+                   0 if key == "pin2" else None)
+    if not fc:
+        return
+    woke = [c["woke"] for c in fc]
+    t.row("futex_wake calls per 1000 GIL releases that woke the sleeping waiter, %s "
+          "(perf stat, runs of their own; model: its wake-ups)" % what,
+          quart([1000 * w[0] for w in woke]), 1000 * mw[0] if mw else None, unit="",
+          key=False)
+    t.row("the same per second of the threaded run, %s" % what,
+          quart([w[1] for w in woke]), mw[1] if mw else None, unit="", key=False)
+    t.row("futex_wake calls per GIL release that found nobody (a bare call), %s" % what,
+          quart([c["wake"][0] - c["woke"][0] for c in fc]), None, unit="", key=False)
+    t.row("other futex calls (sem_wait's waits) per 1000 GIL releases, %s" % what,
+          quart([1000 * c["wait"][0] for c in fc]), None, unit="", key=False)
+    if key != "pin2":
+        return
+    # what each kind of release costs, timed inside the interpreter, against
+    # the model's inputs (calibrated apart from this experiment)
+    sc = [sem_post_costs(sim.workdir, t.path, key, 3) for _ in range(3)]
+    sc = [x for x in sc if x is not None]
+    bare = [x["bare"][1] for x in sc if x["bare"][1] is not None]
+    wake = [x["wake"][1] for x in sc if x["wake"][1] is not None]
+    if bare:
+        t.row("a bare release (futex_wake finding nobody asleep), ns, %s: timed inside "
+              "2.7 (semtime.c); model: machine.syscall" % what, quart(bare),
+              machine.bare_syscall_s * 1e9 if machine.bare_syscall_s else 100.0, unit="",
+              key=False)
+    if wake:
+        t.row("a release that woke the sleeping waiter (3 to 50 us), us, %s: timed inside "
+              "2.7; model: machine.futex + wake_ipi" % what, quart([w * 1e-3 for w in wake]),
+              (machine.futex_s + machine.wake_ipi_s) * 1e6, unit="", key=False)
+        t.row("releases that took 3 to 50 us per 1000, %s (semtime.c); model: its "
+              "wake-ups" % what, quart([1000 * x["wake"][0] for x in sc]),
+              1000 * mw[0] if mw else None, unit="", key=False)
+        t.row("releases that took over 50 us (the holder lost its CPU) per 1000, %s"
+              % what, quart([1000 * x["lost"][0] for x in sc]), None, unit="", key=False)
 
 
 def model_convoy(sim, machine, version, k, tick_ns):
@@ -269,7 +373,7 @@ def model(t, fn, *a):
         return None
 
 
-def run_version(version, path, sim, machine, reps, tables, ftloops=False):
+def run_version(version, path, sim, machine, reps, tables, ftloops=False, counts=True):
     t = Table(version, path)
     v = tuple(int(x) for x in version.split()[0].split("."))
     exps = ["spin", "battle", "convoy"] + (["subinterp", "pickle"] if v >= (3, 12) else [])
@@ -290,7 +394,7 @@ def run_version(version, path, sim, machine, reps, tables, ftloops=False):
           why="unpinned: the kernel puts both threads on one vCPU or on two, "
           "docs/model.md" if v < (3, 0) else "")
     if real1:
-        p1 = battle27_rows(t, real, sim, machine, version, work_s, tick)
+        p1 = battle27_rows(t, real, sim, machine, version, work_s, tick, counts)
         t.row("the same on 1 core (taskset)", quart(real1["battle_ratio"]), p1)
         t.row("voluntary switches of the whole process in the threaded run (getrusage)",
               quart([float(x) for x in real["battle_vcsw"]]), None, unit="", key=False)
@@ -543,8 +647,7 @@ MISSES = [
     "model's 1.06x, 1.18x (`wake_affine` 0.31 that run), 1.06x (0.99) and 1.07x "
     "(1.00): within 25% each time, where the model without the placement gave the "
     "two-vCPU battle, 1.7x to 2.0x. The pinned-to-two-CPUs rows use `wake_affine` 0 "
-    "(pinned threads cannot share a CPU): model 1.70x to 1.96x against real 1.35x to "
-    "1.60x in the same runs, the `machine.futex` inflation above. The share is the "
+    "(pinned threads cannot share a CPU). The share is the "
     "kernel's choice under the load of the moment (a busy second vCPU leaves no idle "
     "one to choose), so it moves from run to run (0.31 to 1.00 in these four) and a "
     "loaded run packs more than a quiet one would; the model takes it as measured "
@@ -558,6 +661,38 @@ MISSES = [
     "0.16-0.17 us under `perf stat`), far too little, and pinned on two vCPUs under "
     "`perf stat` today's runs took 0.67x and 1.25x. `gilsim run scenarios/02-two-threads.json --set "
     "python.version=2.7` stays slower than serial (test_cli asserts it).",
+    "- **What a Python 2 release costs, counted (issue 16).** A wrapper preloaded "
+    "into the real 2.7.18 (`LD_PRELOAD`, interposing libpython's `sem_post`) timed "
+    "every GIL release of the two threads pinned to two CPUs (2026-12-07 03:05-03:10 "
+    "UTC, the machine loaded by other engineers, the threads at `nice -20`; five "
+    "runs): 59,770 releases a run of 2 x 10^6 loop turns (one every 100 of its 3 "
+    "counted ticks a turn), of which 45,000 to 55,000 were a bare `futex_wake` of "
+    "0.12 to 0.14 us (the registered waiter awake, on its way) and 1,160 to 2,120 a "
+    "wake of the sleeping waiter on the other vCPU, 9.4 to 10.4 us each (the "
+    "calibration's `futex` + `wake_ipi`: 12 us); 1,080 to 1,360 voluntary switches a "
+    "thread; 2.03x to 2.27x serial. With the other processes shut out (`SCHED_FIFO`) "
+    "2.03x to 2.42x, and the same release loop written in C on glibc's semaphore "
+    "2.15x to 2.76x. The model had charged every bare release `machine.futex` (0.36 "
+    "us: a wake that finds a thread, three times the bare call) and every wake a "
+    "fixed 1 us (a tenth of the measured): two errors of opposite sign. It now "
+    "charges a bare release `machine.syscall` (measured in the run: a `futex_wake` "
+    "with nobody to wake) and a wake what waking any blocked thread costs "
+    "(`futex` + `wake_ipi` onto an idle core): 1.9x with the quiet night's "
+    "calibration, against 2.0x to 2.4x real with the load shut out. The quiet "
+    "night's 1.56x pinned (892 voluntary switches a thread, so about as many wakes "
+    "as the runs above) would need a wake of about 5 us, half what every run here "
+    "measured; the rows above count the wakes (`perf stat`: a `futex_wake` that "
+    "returns 1) and the bare calls per release beside the model's wake-ups, and time "
+    "each kind of release inside 2.7 (tests/reality/semtime.c, preloaded) beside the "
+    "model's `machine.syscall` and `futex` + `wake_ipi`, so the next quiet run says "
+    "which of the two moved (at a load average of 11 both costs agreed within 10%: "
+    "bare 104 to 110 ns against 100 ns, a wake 9.5 to 13.7 us against 11.5 us). Unpinned, the model's figure is "
+    "the placement's (`wake_affine`, from Lock hand-offs): on the quiet night 0.00, "
+    "so the model showed the two-vCPU battle while the real pair, with a median of "
+    "120 voluntary switches a thread against 892 pinned, seems to have spent much of "
+    "each run on one vCPU (not measured: a `sched_wakeup` trace of a quiet run would "
+    "say); where the kernel puts the GIL battle's waiter is not what it does for "
+    "a Lock hand-off, whose waker blocks at once.",
     "- **Counting the switches.** The process's voluntary switches (`getrusage`) "
     "include every thread's: Linux adds the live threads' counts and the exited "
     "ones' (checked: 191 to 871 for the process against 181 to 855 summed over the "
@@ -655,12 +790,15 @@ def main(argv=None):
     for v, p in found:
         print("versions.py: measuring Python %s (%s)" % (v, p), flush=True)
         t = run_version(v, p, sim, machine, 5 if a.short else a.reps, tables,
-                        ftloops=(v == newest))
+                        ftloops=(v == newest), counts=not a.short)
         for what, meas, pred, unit, key, why in t.rows:
             print("  %-62s real %-28s model %s" % (what[:62], fmt(meas, unit), fmt(pred, unit)))
     if a.short:
         (what, meas, pred, _, _, _) = tables[0].rows[0]
-        ok = pred is None or pred > 1.2
+        # the direction only: on the probe's default machine (1 us wakes, no
+        # interrupt cost, a bare call of 0.1 us per release while the waiter
+        # travels) the battle costs about 1.15x
+        ok = pred is None or pred > 1.05
         ok3 = (not sim.ok) or model_battle(sim, machine, "3.11", 0.02, None, 2) < 1.1
         if not (ok and ok3):
             print("FAIL: the model's 2.7 two-thread run is not slower than serial (%s)" % pred)

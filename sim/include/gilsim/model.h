@@ -74,6 +74,10 @@ typedef struct gs_machine {
     int64_t futex_ns;                 /* one futex system call: how long a condvar
                                          waiter takes to go to sleep after it
                                          released the mutex (glibc); 1 us */
+    int64_t syscall_ns;               /* a system call that finds nothing to do
+                                         (a futex_wake with nobody queued to
+                                         wake): entering and leaving the
+                                         kernel; 100 ns */
     int64_t wake_ipi_ns;              /* what waking a thread onto another, idle
                                          core costs the waker beyond `futex`:
                                          the inter-processor interrupt (on a
@@ -82,6 +86,13 @@ typedef struct gs_machine {
                                          thread on a core is queued on that
                                          (busy) core rather than put on an idle
                                          one (Linux's wake-up placement); 0 */
+    bool per_core_queues;             /* run_queues "per_core": a core has its
+                                         own queue, as Linux's CPUs do: a thread
+                                         woken by a thread on a core while no
+                                         core is idle queues on its waker's
+                                         core (os.c, place.c); false ("shared"):
+                                         one ready queue for the machine.
+                                         wake_affine > 0 implies it */
     int64_t migration_cost_ns;        /* with wake_affine: a queued thread that
                                          ran this recently is cache-hot and no
                                          idle core pulls it (Linux
@@ -101,9 +112,11 @@ typedef struct gs_python {
     gs_waker_t waker;           /* cpython3/2: which waiter a signal wakes */
     int check_interval;         /* cpython2: ticks between releases; 100 */
     int64_t tick_ns;            /* cpython2: duration of one tick; 100 ns */
-    int64_t futex_ns;           /* cpython2: one futex system call on the GIL's
-                                   semaphore (glibc sem_post's wake, sem_wait's
-                                   sleep); 1 us, measured on this machine */
+    int64_t futex_ns;           /* cpython2: what a release (sem_post) that wakes
+                                   a sleeping waiter costs the holder; 0: what
+                                   the machine's wake of a blocked thread
+                                   costs (machine.futex, + wake_ipi onto
+                                   another idle core); 0 */
     int slowdown_pct;           /* free-threaded build or gil none: Python runs
                                    this % of the time; 100 */
     int python_gil;             /* free-threaded: PYTHON_GIL, -1 unset, 0 the GIL

@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""The lock ping-pong beside a CPU-bound thread (reality experiment (8)),
+traced from both sides: the GIL's events with `gilsim record`, and the
+kernel's sched_waking / sched_wakeup / sched_switch events from a tracefs
+instance of its own, in the same clock (CLOCK_MONOTONIC). Prints the cycle
+between two spinner holds as the figures issue 15 was settled with: how
+long the forced switch's new holder took from its wake-up to holding the
+GIL (its switch_cond signal wakes the dropper's CPU), when the spinner came
+back, how many pair hand-offs fit in between, how often a woken partner
+preempted its waker on their CPU, how long a partner that asked while the
+other held the GIL took to be signalled (the first one of a cycle arms a
+timer of the switch interval), and who got the signal of a drop with the
+spinner and another thread waiting.
+
+Needs root (tracefs) and a built gilsim. The machine's other load changes
+everything here (with the second CPU busy the three threads share one and
+the figures are another regime): run it on a quiet machine and look at the
+threads' run delays it prints.
+
+    sudo python3 tests/reality/pingpong_trace.py --gilsim build/sim/cli/gilsim --interval 1ms
+    python3 tests/reality/pingpong_trace.py --analyse PREFIX   # an earlier run's files
+"""
+import argparse
+import bisect
+import json
+import os
+import re
+import statistics as st
+import subprocess
+import sys
+import tempfile
+
+PROGRAM = r'''
+import sys, threading, time
+n = int(sys.argv[1])
+a, b = threading.Lock(), threading.Lock()
+a.acquire(); b.acquire()
+stop = [False]; gate = threading.Event(); res = [0.0]
+def ping():
+    gate.wait()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        a.acquire(); b.release()
+    res[0] = time.perf_counter() - t0
+    stop[0] = True
+def pong():
+    gate.wait()
+    for _ in range(n):
+        a.release(); b.acquire()
+def spinner():
+    gate.wait()
+    while not stop[0]:
+        pass
+ts = [threading.Thread(target=f, name=f.__name__) for f in (ping, pong, spinner)]
+for t in ts: t.start()
+time.sleep(0.01)
+gate.set()
+for t in ts: t.join()
+print("hand-offs per second: %.0f" % (2 * n / res[0]))
+'''
+
+TRACEFS = "/sys/kernel/tracing"
+EVENTS = ("sched_switch", "sched_waking", "sched_wakeup")
+
+
+def record(args, prefix):
+    inst = os.path.join(TRACEFS, "instances", "gilsim-pingpong")
+    os.makedirs(inst, exist_ok=True)
+    try:
+        def put(name, value):
+            with open(os.path.join(inst, name), "w") as f:
+                f.write(value)
+        put("trace_clock", "mono")
+        put("buffer_size_kb", "20000")
+        for ev in EVENTS:
+            put("events/sched/%s/enable" % ev, "1")
+        put("trace", "")
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+            f.write(PROGRAM)
+            prog = f.name
+        put("tracing_on", "1")
+        subprocess.run([args.gilsim, "record", "-q", "--switch-interval", args.interval,
+                        "-o", prefix + ".rec.json", "--", args.python, prog, str(args.rounds)],
+                       check=True)
+        put("tracing_on", "0")
+        with open(os.path.join(inst, "trace")) as src, open(prefix + ".sched.txt", "w") as dst:
+            dst.write(src.read())
+        os.unlink(prog)
+    finally:
+        os.rmdir(inst)
+
+
+def load(prefix):
+    """Both sides as (t_ns from the recording's start, who, what) in time order:
+    who is a thread's first two letters (pi, po, sp, Ma) or K for the kernel."""
+    r = json.load(open(prefix + ".rec.json"))
+    t0 = r["t0_monotonic_ns"]
+    name = {t["tid"]: t["name"][:2] for t in r["threads"]}
+    idx = {t["index"]: t["name"][:2] for t in r["threads"]}
+    ev = []
+    for t in r["threads"]:
+        for e in t["events"]:
+            if e[1] in ("lock_wait", "call", "wait", "py"):
+                continue
+            if e[1] == "signal":
+                ev.append((e[0], name[t["tid"]], "signal", idx.get(e[2], "-")))
+            else:
+                ev.append((e[0], name[t["tid"]], e[1], e[2] if len(e) > 2 else None))
+    pat = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
+    for line in open(prefix + ".sched.txt"):
+        m = pat.search(line)
+        if not m:
+            continue
+        cpu, ts, kind = int(m.group(1)), float(m.group(2)), m.group(3)
+        f = dict(kv.split("=", 1) for kv in re.findall(r"(\w+=\S+)", m.group(4)))
+        t = int(round(ts * 1e9)) - t0
+        if kind == "sched_switch":
+            p, n = name.get(int(f["prev_pid"])), name.get(int(f["next_pid"]))
+            if p or n:
+                ev.append((t, "K", "switch", (cpu, p, f["prev_state"], n)))
+        elif kind in ("sched_waking", "sched_wakeup") and int(f["pid"]) in name:
+            ev.append((t, "K", kind[6:], (cpu, name[int(f["pid"])], int(f["target_cpu"]))))
+    ev.sort(key=lambda x: x[0])
+    return r, ev
+
+
+def q(v, unit=""):
+    if not v:
+        return "none"
+    v = sorted(v)
+    return "median %.1f%s (%.1f-%.1f), n=%d" % (st.median(v), unit, v[len(v) // 4],
+                                                 v[3 * len(v) // 4], len(v))
+
+
+def analyse(prefix):
+    r, ev = load(prefix)
+    for t in r["threads"]:
+        print("%-10s on a core %6.1f ms, runnable without one %6.1f ms"
+              % (t["name"], t["os_cpu_ns"] / 1e6, t["os_run_delay_ns"] / 1e6))
+    # cycles: from the spinner's forced drop to its next hold
+    cyc, c = [], None
+    for t, who, what, x in ev:
+        if who == "sp" and what == "release" and x == "forced":
+            c = {"holds": [], "woken": None, "back": None}
+        elif c is None:
+            continue
+        elif who == "sp" and what == "switch_done":
+            c["back"] = t
+        elif who == "sp" and what == "hold":
+            c["end"] = t
+            cyc.append(c)
+            c = None
+        elif who in ("pi", "po") and what == "hold":
+            c["holds"].append(t)
+        elif who in ("pi", "po") and what == "woken" and c["woken"] is None:
+            c["woken"] = t
+    short = [c for c in cyc if c["holds"] and c["woken"] and c["back"] and len(c["holds"]) < 30]
+    print("cycles %d, %d with fewer than 30 pair holds" % (len(cyc), len(short)))
+    print("requester's wake-up to its hold (its switch_cond signal):",
+          q([(c["holds"][0] - c["woken"]) / 1e3 for c in short], " us"))
+    print("requester's wake-up to the spinner's return:",
+          q([(c["back"] - c["woken"]) / 1e3 for c in short], " us"))
+    print("pair holds per cycle:", q([len(c["holds"]) for c in short]),
+          "mean %.2f" % st.mean([len(c["holds"]) for c in short]))
+    # same-CPU wakes of one pair thread by the other: did the woken one preempt?
+    n = pre = 0
+    for i, (t, who, what, x) in enumerate(ev):
+        if who != "K" or what != "waking" or x[1] not in ("pi", "po") or x[0] != x[2]:
+            continue
+        for t2, w2, what2, y in ev[i + 1:i + 12]:
+            if w2 == "K" and what2 == "switch" and y[0] == x[2]:
+                if y[1] in ("pi", "po"):
+                    n += 1
+                    pre += y[2].startswith("R") and y[3] == x[1]
+                break
+    print("same-CPU pair wakes with a pair thread running: %d, the woken one preempted it "
+          "at once: %d (%.0f%%)" % (n, pre, 100 * pre / max(n, 1)))
+    # a partner that asks while the other holds: time to the holder's signal
+    holder, pos, pend, first, later = None, 0, None, [], []
+    for t, who, what, x in ev:
+        if what == "hold":
+            holder, pos = who, (0 if who == "sp" else pos + 1)
+        elif what == "release" and holder == who:
+            holder = None
+        elif what == "ask" and who in ("pi", "po") and holder not in (None, who, "sp"):
+            pend = (t, holder, pos)
+        elif what == "signal" and pend and who == pend[1]:
+            (first if pend[2] == 1 else later).append((t - pend[0]) / 1e3)
+            pend = None
+    print("a partner asks while the other holds, to the holder's signal: first of a cycle",
+          q(first, " us"), "; later", q(later, " us"))
+    # with the spinner and another waiting, which one a pair drop signalled
+    holder, waiting, older, newer = None, [], 0, 0
+    for t, who, what, x in ev:
+        if who == "K":
+            continue
+        if what == "ask" and holder not in (None, who):
+            waiting.append(who)
+        elif what == "hold":
+            holder = who
+            if who in waiting:
+                waiting.remove(who)
+        elif what == "release" and holder == who:
+            holder = None
+        elif what == "signal" and who in ("pi", "po") and len(waiting) >= 2 and "sp" in waiting \
+                and x in waiting:
+            older += x == waiting[0]
+            newer += x != waiting[0]
+    print("pair drops with the spinner and another waiting: signal to the older waiter %d, "
+          "to a newer one %d" % (older, newer))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--gilsim", default="build/sim/cli/gilsim")
+    ap.add_argument("--python", default="python3")
+    ap.add_argument("--interval", default="1ms", help="switch interval (1ms, 5ms)")
+    ap.add_argument("--rounds", type=int, default=2000)
+    ap.add_argument("--out", default=None, help="prefix of the files written (default: a temp dir)")
+    ap.add_argument("--analyse", metavar="PREFIX", help="only analyse PREFIX.rec.json and "
+                    "PREFIX.sched.txt of an earlier run")
+    args = ap.parse_args()
+    if args.analyse:
+        analyse(args.analyse)
+        return 0
+    if not os.access(os.path.join(TRACEFS, "instances"), os.W_OK):
+        print("pingpong_trace.py: needs a writable %s/instances (root)" % TRACEFS, file=sys.stderr)
+        return 2
+    prefix = args.out or os.path.join(tempfile.mkdtemp(prefix="pingpong-"), "pp-" + args.interval)
+    record(args, prefix)
+    print("files: %s.rec.json, %s.sched.txt" % (prefix, prefix))
+    analyse(prefix)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
