@@ -224,6 +224,31 @@ START_TEST(test_engine_stall_is_reported_as_deadlock)
 }
 END_TEST
 
+/* Both threads end up waiting for an event nobody sets; b's GIL wait armed
+ * a 5 ms timeout (t = 5.1 ms) that a's drop at 1 ms cancelled. A cancelled
+ * event past the horizon has always made such a run stop at the horizon
+ * rather than as a stall (it stayed in the event heap until then); the heap
+ * now drops it when the timeout is cancelled, and must remember it. */
+START_TEST(test_engine_stall_past_a_cancelled_timeout_keeps_its_outcome)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    int ev = gs_model_add_event(m, "never");
+    tu_thread(m, "a", 2, tu_cpu(MS(1)), tu_sync(GS_OP_WAIT, ev));
+    int b = tu_thread(m, "b", 2, tu_cpu(US(100)), tu_sync(GS_OP_WAIT, ev));
+    m->threads[b].start_at_ns = US(100);
+    int64_t until[] = {MS(3), MS(10)};
+    gs_outcome_t want[] = {GS_OUT_HORIZON, GS_OUT_DEADLOCK};
+    for (int i = 0; i < 2; i++) {
+        m->until_ns = until[i];
+        int rc;
+        gs_trace_t *t = tu_run(m, &rc);
+        ck_assert_int_eq(gs_trace_outcome(t), want[i]);
+        gs_trace_free(t);
+    }
+    gs_model_free(m);
+}
+END_TEST
+
 START_TEST(test_engine_bad_model_is_rejected_not_run)
 {
     gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
@@ -362,6 +387,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_engine_horizon_stops_a_long_run);
     tcase_add_test(tc, test_engine_max_events_stops_zero_time_loops);
     tcase_add_test(tc, test_engine_stall_is_reported_as_deadlock);
+    tcase_add_test(tc, test_engine_stall_past_a_cancelled_timeout_keeps_its_outcome);
     tcase_add_test(tc, test_engine_bad_model_is_rejected_not_run);
     tcase_add_test(tc, test_engine_runtime_error_names_the_thread);
     tcase_add_test(tc, test_engine_thousands_of_runs_in_a_row);

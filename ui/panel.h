@@ -20,8 +20,9 @@ typedef struct gv_pen {
 void gv_pen_heading(gv_pen_t *p, const char *s);
 /* "name ...... value", value right-aligned; a swatch when rgb != 0. */
 void gv_pen_kv(gv_pen_t *p, uint32_t swatch, const char *k, const char *val);
-/* Run t's queues at `at`: the cores, each GIL with its waiters, the ready
- * and blocked threads, the locks and queues. */
-void gv_pen_queues(gv_pen_t *p, const gs_trace_t *t, int64_t at);
+/* Run r's queues at `at`: the cores, each GIL with its waiters, the ready
+ * and blocked threads, the locks and queues. Who is in which list is found
+ * once per instant and kept by the run (r->queues). */
+void gv_pen_queues(gv_pen_t *p, gv_run_t *r, int64_t at);
 
 #endif

@@ -103,7 +103,8 @@ static void blocked_what(const gs_trace_t *t, const gs_interval_t *iv, char *buf
     }
 }
 
-static void list(pen_t *p, const gs_trace_t *t, waiter_t *w, int n, int64_t at, bool blocked)
+static void list(pen_t *p, const gs_trace_t *t, const waiter_t *w, int n, int64_t at,
+                 bool blocked)
 {
     char k[160], val[32], what[96];
     if (n == 0) {
@@ -124,14 +125,158 @@ static void list(pen_t *p, const gs_trace_t *t, waiter_t *w, int n, int64_t at, 
     }
 }
 
-/* The GIL's drop request from the trace's fact track: pending since when and
- * who set it, or not set. */
-static void drop_request_row(pen_t *p, const gs_trace_t *t, int pr, int64_t at)
+/* ---- the queues at one instant ------------------------------------------------ */
+
+/* What the height of a run's queues at an instant depends on besides
+ * them: the pen's width, the panel's text size and line, the fonts' size,
+ * and the colour mode (a row with a swatch has less room for its key). */
+typedef struct height_key {
+    int w, px, line, text_px;
+    bool by_thread;
+} height_key_t;
+
+/* A run's queues at one instant, worked out once and kept by the run
+ * (gv_run_t.queues) for every pass and frame that draws the panel at that
+ * instant: the panel lays out all its rows to know its height (it scrolls),
+ * then draws a screenful, every frame, and a pool has tens of thousands of
+ * threads. A run's trace never changes, so the instant is the whole key.
+ * The per-process GIL waiters are grouped by a counting sort in thread
+ * order, so the whole costs O(threads + processes), not their product
+ * (issue 18). The height the rows took when last measured is kept too,
+ * with what it depends on (height_key_t): a frame at the same instant
+ * measures them no more, a pool's 200 000 rows cost ~40 ms. */
+struct gv_queues {
+    int64_t at;
+    height_key_t key; /* of height */
+    int height;       /* of the rows when measured with key; -1: not yet */
+    const gs_interval_t **gil;  /* per process: its GIL lane's interval at `at`, or NULL */
+    const gs_interval_t **drop; /* per process: its drop request's, or NULL */
+    int *n_thr;                 /* per process: its threads */
+    int n_gils;                 /* processes with a GIL lane and a thread */
+    int *first;                 /* process pr's GIL waiters: gw[first[pr] .. first[pr + 1]) */
+    waiter_t *gw;               /* every GIL waiter, by process, each one's oldest first */
+    waiter_t *ready, *blocked;  /* ready (waiting for a core) and blocked, oldest first */
+    int n_ready, n_blocked;
+};
+
+void gv_queues_free(gv_queues_t *q)
+{
+    if (!q)
+        return;
+    free(q->gil);
+    free(q->drop);
+    free(q->n_thr);
+    free(q->first);
+    free(q->gw);
+    free(q->ready);
+    free(q->blocked);
+    free(q);
+}
+
+/* True for the states listed under "Blocked": waiting on I/O, a sleep, a
+ * lock, an event, a queue or a join. */
+static bool blocked_state(int state)
+{
+    return state == GS_ST_IO || state == GS_ST_SLEEP || state == GS_ST_WAIT_LOCK ||
+           state == GS_ST_WAIT_EVENT || state == GS_ST_WAIT_QUEUE || state == GS_ST_WAIT_JOIN;
+}
+
+/* The process of thread th's lane, or -1 when it has none of the np. */
+static int thread_process(const gs_trace_t *t, int th, int np)
+{
+    int pr = gs_trace_lane(t, gs_trace_thread_lane(t, th))->process;
+    return pr >= 0 && pr < np ? pr : -1;
+}
+
+/* Each thread's interval at q->at sorted into the lists: its process's GIL
+ * waiters (a counting sort by process, in thread order), the ready and the
+ * blocked threads; each list oldest first. */
+static void sort_threads(gv_queues_t *q, const gs_trace_t *t, const gs_interval_t **now)
+{
+    int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t);
+    for (int th = 0; th < nt; th++) {
+        int pr = thread_process(t, th, np);
+        if (pr < 0)
+            continue;
+        q->n_thr[pr]++;
+        if (now[th] && now[th]->state == GS_ST_WAIT_GIL)
+            q->first[pr + 2]++;
+    }
+    for (int pr = 0; pr < np; pr++) {
+        q->first[pr + 2] += q->first[pr + 1];
+        q->n_gils += gs_trace_gil_lane(t, pr) >= 0 && q->n_thr[pr] > 0;
+    }
+    for (int th = 0; th < nt; th++) {
+        const gs_interval_t *x = now[th];
+        int pr = thread_process(t, th, np);
+        if (!x)
+            continue;
+        if (pr >= 0 && x->state == GS_ST_WAIT_GIL)
+            q->gw[q->first[pr + 1]++] = (waiter_t){th, x->start_ns, x};
+        else if (x->state == GS_ST_READY)
+            q->ready[q->n_ready++] = (waiter_t){th, x->start_ns, x};
+        else if (blocked_state(x->state))
+            q->blocked[q->n_blocked++] = (waiter_t){th, x->start_ns, x};
+    }
+    for (int pr = 0; pr < np; pr++)
+        qsort(q->gw + q->first[pr], (size_t)(q->first[pr + 1] - q->first[pr]), sizeof *q->gw,
+              by_since);
+    qsort(q->ready, (size_t)q->n_ready, sizeof *q->ready, by_since);
+    qsort(q->blocked, (size_t)q->n_blocked, sizeof *q->blocked, by_since);
+}
+
+/* Trace t's queues at `at`, or NULL when out of memory. */
+static gv_queues_t *queues_new(const gs_trace_t *t, int64_t at)
+{
+    int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t);
+    size_t n = (size_t)(nt ? nt : 1), n_p = (size_t)np + 2;
+    gv_queues_t *q = calloc(1, sizeof *q);
+    const gs_interval_t **now = malloc(n * sizeof *now);
+    if (!q || !now || !(q->gil = calloc(n_p, sizeof *q->gil)) ||
+        !(q->drop = calloc(n_p, sizeof *q->drop)) || !(q->n_thr = calloc(n_p, sizeof *q->n_thr)) ||
+        !(q->first = calloc(n_p, sizeof *q->first)) || !(q->gw = malloc(n * sizeof *q->gw)) ||
+        !(q->ready = malloc(n * sizeof *q->ready)) ||
+        !(q->blocked = malloc(n * sizeof *q->blocked))) {
+        free(now);
+        gv_queues_free(q);
+        return NULL;
+    }
+    q->at = at;
+    q->height = -1;
+    for (int th = 0; th < nt; th++)
+        now[th] = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
+    for (int pr = 0; pr < np; pr++) {
+        int gl = gs_trace_gil_lane(t, pr);
+        q->gil[pr] = gl >= 0 ? gv_lane_at(gs_trace_lane(t, gl), at) : NULL;
+        if (gs_trace_process_gil(t, pr) == GS_GIL_CPYTHON3)
+            q->drop[pr] = gv_lane_at(gs_trace_drop_request_track(t, pr), at);
+    }
+    sort_threads(q, t, now);
+    free(now);
+    return q;
+}
+
+/* Run r's queues at `at`: the ones it keeps when they are of that instant,
+ * else found again (NULL when out of memory). */
+static gv_queues_t *queues_at(gv_run_t *r, int64_t at)
+{
+    if (r->queues && r->queues->at == at)
+        return r->queues;
+    gv_queues_free(r->queues);
+    r->queues = queues_new(r->trace, at);
+    return r->queues;
+}
+
+/* ---- the rows ------------------------------------------------------------------ */
+
+/* The GIL's drop request from the trace's fact track (dr: its interval at
+ * `at`, or NULL): pending since when and who set it, or not set. */
+static void drop_request_row(pen_t *p, const gs_trace_t *t, int pr, const gs_interval_t *dr,
+                             int64_t at)
 {
     if (gs_trace_process_gil(t, pr) != GS_GIL_CPYTHON3)
         return;
     char val[96], d[32];
-    const gs_interval_t *dr = gv_lane_at(gs_trace_drop_request_track(t, pr), at);
     if (!(gs_trace_facts(t) & GS_FACT_DROP_REQUEST)) {
         snprintf(val, sizeof val, "not recorded");
     } else if (dr) {
@@ -197,128 +342,83 @@ static void core_rows(pen_t *p, const gs_trace_t *t, int64_t at)
 }
 
 /* The rows of each process's GIL: its holder, its drop request and its
- * waiters (sorted into w, which has room for every thread). One pass over
- * the threads: how many each process has, and the GIL waiters grouped by
- * process (a counting sort, in thread order), so the panel costs
- * O(threads + processes), not their product (issue 18). 0, or -1 when out
- * of memory (nothing drawn then). */
-static int gil_rows(pen_t *p, const gs_trace_t *t, int64_t at, const gs_interval_t **now,
-                    waiter_t *w)
+ * waiters. */
+static void gil_rows(pen_t *p, const gs_trace_t *t, const gv_queues_t *q, int64_t at)
 {
     char k[160];
-    int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t), n_gils = 0, rc = -1;
-    int *first = calloc((size_t)np + 2, sizeof *first), *n_thr = calloc((size_t)np + 1, sizeof *n_thr);
-    waiter_t *gw = malloc((size_t)(nt ? nt : 1) * sizeof *gw);
-    if (!first || !n_thr || !gw)
-        goto out;
-    for (int th = 0; th < nt; th++) {
-        const gs_lane_t *lane = gs_trace_lane(t, gs_trace_thread_lane(t, th));
-        const gs_interval_t *x = now[th];
-        if (lane->process < 0 || lane->process >= np)
+    int np = gs_trace_n_processes(t);
+    for (int pr = 0; pr < np && !past_window(p); pr++) {
+        if (gs_trace_gil_lane(t, pr) < 0 || q->n_thr[pr] == 0)
             continue;
-        n_thr[lane->process]++;
-        if (x && x->state == GS_ST_WAIT_GIL)
-            first[lane->process + 2]++;
-    }
-    for (int pr = 0; pr < np; pr++) {
-        first[pr + 2] += first[pr + 1];
-        n_gils += gs_trace_gil_lane(t, pr) >= 0 && n_thr[pr] > 0;
-    }
-    for (int th = 0; th < nt; th++) {
-        const gs_lane_t *lane = gs_trace_lane(t, gs_trace_thread_lane(t, th));
-        const gs_interval_t *x = now[th];
-        if (lane->process >= 0 && lane->process < np && x && x->state == GS_ST_WAIT_GIL)
-            gw[first[lane->process + 1]++] = (waiter_t){th, x->start_ns, x};
-    }
-    for (int pr = 0; pr < np && !past_window(p); pr++) { /* its waiters: gw[first[pr] ..
-                                                              first[pr + 1]) */
-        int gl = gs_trace_gil_lane(t, pr);
-        if (gl < 0 || n_thr[pr] == 0)
-            continue;
-        const gs_interval_t *iv = gv_lane_at(gs_trace_lane(t, gl), at);
+        const gs_interval_t *iv = q->gil[pr];
         snprintf(k, sizeof k, "GIL of %s held by", gs_trace_process_name(t, pr));
         gv_pen_kv(p, iv ? bar_color(p->v, iv) : 0, k,
                   iv && iv->who >= 0 ? thread_name(t, iv->who) : "nobody");
-        drop_request_row(p, t, pr, at);
-        int n = first[pr + 1] - first[pr];
-        if (n == 0 && n_gils > 1)
+        drop_request_row(p, t, pr, q->drop[pr], at);
+        int n = q->first[pr + 1] - q->first[pr];
+        if (n == 0 && q->n_gils > 1)
             continue; /* several processes: list only the GILs someone waits for */
-        memcpy(w, gw + first[pr], (size_t)n * sizeof *w);
-        qsort(w, (size_t)n, sizeof *w, by_since);
         snprintf(k, sizeof k, "Waiting for the GIL of %s (%d)", gs_trace_process_name(t, pr), n);
         gv_pen_heading(p, k);
-        list(p, t, w, n, at, false);
+        list(p, t, q->gw + q->first[pr], n, at, false);
     }
-    rc = 0;
-out:
-    free(first);
-    free(n_thr);
-    free(gw);
-    return rc;
 }
 
-/* True for the states listed under "Blocked": waiting on I/O, a sleep, a
- * lock, an event, a queue or a join. */
-static bool blocked_state(int state)
-{
-    return state == GS_ST_IO || state == GS_ST_SLEEP || state == GS_ST_WAIT_LOCK ||
-           state == GS_ST_WAIT_EVENT || state == GS_ST_WAIT_QUEUE || state == GS_ST_WAIT_JOIN;
-}
-
-/* The "Ready, waiting for a core" list, then the "Blocked" one: the threads
- * in those states at the playhead, oldest first (w has room for every
- * thread). */
-static void ready_and_blocked_rows(pen_t *p, const gs_trace_t *t, int64_t at,
-                                   const gs_interval_t **now, waiter_t *w)
+/* The "Ready, waiting for a core" list, then the "Blocked" one. */
+static void ready_and_blocked_rows(pen_t *p, const gs_trace_t *t, const gv_queues_t *q,
+                                   int64_t at)
 {
     char k[160];
-    int nt = gs_trace_n_threads(t), n = 0, nb = 0;
-    for (int th = 0; th < nt; th++) {
-        const gs_interval_t *x = now[th];
-        if (x && x->state == GS_ST_READY)
-            w[n++] = (waiter_t){th, x->start_ns, x};
-    }
-    qsort(w, (size_t)n, sizeof *w, by_since);
-    snprintf(k, sizeof k, "Ready, waiting for a core (%d)", n);
+    snprintf(k, sizeof k, "Ready, waiting for a core (%d)", q->n_ready);
     gv_pen_heading(p, k);
-    list(p, t, w, n, at, false);
+    list(p, t, q->ready, q->n_ready, at, false);
     if (past_window(p))
         return;
-    for (int th = 0; th < nt; th++) {
-        const gs_interval_t *x = now[th];
-        if (x && blocked_state(x->state))
-            w[nb++] = (waiter_t){th, x->start_ns, x};
-    }
-    qsort(w, (size_t)nb, sizeof *w, by_since);
-    snprintf(k, sizeof k, "Blocked (%d)", nb);
+    snprintf(k, sizeof k, "Blocked (%d)", q->n_blocked);
     gv_pen_heading(p, k);
-    list(p, t, w, nb, at, true);
+    list(p, t, q->blocked, q->n_blocked, at, true);
+}
+
+static height_key_t height_key(const pen_t *p)
+{
+    const gv_view_t *v = p->v;
+    return (height_key_t){p->w, v->lay.px, v->lay.line, gv_text_px(v->text), v->color_by_thread};
+}
+
+static bool same_key(height_key_t a, height_key_t b)
+{
+    return a.w == b.w && a.px == b.px && a.line == b.line && a.text_px == b.text_px &&
+           a.by_thread == b.by_thread;
 }
 
 /* The queues section of the panel at time at: the cores, each GIL with its
- * waiters, the ready and blocked threads, then the sync objects. Each
- * thread's interval at `at` is looked up once (now[]) for all the lists. */
-void gv_pen_queues(pen_t *p, const gs_trace_t *t, int64_t at)
+ * waiters, the ready and blocked threads, then the sync objects. A pass that
+ * only measures (p->r NULL) takes the height measured before at the same
+ * instant with the same key. */
+void gv_pen_queues(pen_t *p, gv_run_t *run, int64_t at)
 {
-    int nt = gs_trace_n_threads(t);
-    size_t n = (size_t)(nt ? nt : 1);
+    const gs_trace_t *t = run->trace;
     if (past_window(p))
         return;
-    waiter_t *w = malloc(n * sizeof *w);
-    const gs_interval_t **now = malloc(n * sizeof *now);
-    if (!w || !now)
-        goto out;
-    for (int th = 0; th < nt; th++)
-        now[th] = gv_lane_at(gs_trace_lane(t, gs_trace_thread_lane(t, th)), at);
-    core_rows(p, t, at);
-    if (gil_rows(p, t, at, now, w) == 0 && !past_window(p)) {
-        ready_and_blocked_rows(p, t, at, now, w);
-        if (!past_window(p))
-            sync_rows(p, t, at);
+    gv_queues_t *q = queues_at(run, at);
+    height_key_t key = height_key(p);
+    if (!p->r && q && q->height >= 0 && same_key(q->key, key)) {
+        p->y += q->height;
+        return;
     }
-out:
-    free(w);
-    free(now);
+    int y0 = p->y;
+    core_rows(p, t, at);
+    if (!q) /* out of memory: the rest is not drawn */
+        return;
+    gil_rows(p, t, q, at);
+    if (!past_window(p))
+        ready_and_blocked_rows(p, t, q, at);
+    if (!past_window(p))
+        sync_rows(p, t, at);
+    if (!p->r) {
+        q->key = key;
+        q->height = p->y - y0;
+    }
 }
 
 /* ---- tooltip ---------------------------------------------------------------------- */

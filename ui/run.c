@@ -246,6 +246,7 @@ void gv_run_clear(gv_run_t *r)
     if (r->has_stats)
         gs_stats_destroy(&r->stats);
     free(r->instants);
+    gv_queues_free(r->queues);
     if (r->trace)
         gs_trace_free(r->trace);
     if (r->model)

@@ -289,7 +289,7 @@ static int panel_top(gv_view_t *v, SDL_Renderer *r, int y, int64_t at)
             snprintf(h, sizeof h, "Run %c%s", 'A' + run, v->real ? real[run] : "");
             gv_pen_heading(&p, h);
         }
-        gv_pen_queues(&p, v->run[run].trace, at);
+        gv_pen_queues(&p, &v->run[run], at);
     }
     return p.y;
 }

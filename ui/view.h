@@ -23,6 +23,10 @@
 #define GV_MAX_RUNS 3
 #define GV_BANNER_MAX 2048
 
+/* A run's queues at one instant (queues.c). */
+typedef struct gv_queues gv_queues_t;
+void gv_queues_free(gv_queues_t *q);
+
 /* One simulation of the scenario: model, trace and its metrics. */
 typedef struct gv_run {
     gs_model_t *model; /* owned */
@@ -33,6 +37,8 @@ typedef struct gv_run {
     gs_instant_t *instants; /* owned: the trace's instants but annotations,
                                sorted by time (stable), for binary search */
     size_t n_instants;
+    gv_queues_t *queues; /* owned: its queues at the instant the panel last
+                            showed (queues.c); NULL until drawn */
 } gv_run_t;
 
 /* The what-if knobs. A knob the user changed becomes an override. */

@@ -221,12 +221,12 @@ void gs_trace_free(gs_trace_t *t)
         return;
     for (int i = 0; i < t->n_lanes; i++) {
         free((char *)t->lanes[i].pub.name);
-        free(t->lanes[i].iv);
+        gs__trace_stash_put(t->lanes[i].iv, t->lanes[i].cap);
     }
     free(t->lanes);
     for (int i = 0; t->facts && i < t->n_facts; i++) {
         free((char *)t->facts[i].pub.name);
-        free(t->facts[i].iv);
+        gs__trace_stash_put(t->facts[i].iv, t->facts[i].cap);
     }
     free(t->facts);
     free(t->queue_max);
@@ -263,6 +263,27 @@ static bool same(const gs_interval_t *a, const gs_interval_t *b)
     return a->state == b->state && a->who == b->who && a->op == b->op && a->flags == b->flags;
 }
 
+/* Room for one more interval: the array as the budget counts it doubles
+ * (from 64), the real one grows only when full (it may come from the stash
+ * bigger). false when out of memory. */
+static bool grow(gs_trace_t *t, lane_buf_t *l)
+{
+    size_t counted = l->counted ? l->counted * 2 : 64;
+    if (l->n == l->cap && !(l->cap == 0 && gs__trace_stash_take(l))) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        gs_interval_t *v = realloc(l->iv, cap * sizeof *v);
+        if (!v) {
+            t->growth.oom = true;
+            return false;
+        }
+        l->iv = v;
+        l->cap = cap;
+    }
+    t->growth.bytes += (counted - l->counted) * sizeof *l->iv;
+    l->counted = counted;
+    return true;
+}
+
 /* Closes the lane's open interval at end: appended, or merged into the last
  * one when it continues it. end is written into the array, never into
  * l->cur first (the copy of l->cur right after that store would load it
@@ -277,23 +298,14 @@ static void append(gs_trace_t *t, lane_buf_t *l, int64_t end)
             return;
         }
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        gs_interval_t *v = realloc(l->iv, cap * sizeof *v);
-        if (!v) {
-            t->growth.oom = true;
-            return;
-        }
-        t->growth.bytes += (cap - l->cap) * sizeof *v;
-        l->iv = v;
-        l->cap = cap;
-    }
+    if (l->n == l->counted && !grow(t, l))
+        return;
     gs_interval_t *d = &l->iv[l->n++];
     *d = *iv;
     d->end_ns = end;
 }
 
-static void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, int32_t who,
+static inline void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, int32_t who,
                     uint32_t op, uint8_t flags)
 {
     /* Half the calls change nothing. They compare the fields in place: a
@@ -312,7 +324,7 @@ static void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, in
                              .state = (uint8_t)st, .flags = flags, .seq = t->seq++};
 }
 
-static void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_t who, uint32_t op,
+static inline void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st, int32_t who, uint32_t op,
                      uint8_t flags)
 {
     buf_set(t, &t->lanes[lane], now, st, who, op, flags);

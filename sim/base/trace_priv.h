@@ -11,6 +11,7 @@ typedef struct lane_buf {
     gs_lane_t pub;
     gs_interval_t *iv; /* owned; pub.iv points here after finish */
     size_t n, cap;
+    size_t counted; /* what the memory budget counts of cap: as grown from 64 */
     bool open;
     gs_interval_t cur;
 } lane_buf_t;
@@ -51,5 +52,9 @@ struct gs_trace {
     int *queue_max;
     int *queue_init;
 };
+
+/* trace_stash.c: interval arrays kept between traces */
+void gs__trace_stash_put(gs_interval_t *iv, size_t cap); /* takes iv (kept or freed) */
+bool gs__trace_stash_take(lane_buf_t *l); /* gives l (iv NULL, cap 0) a kept array */
 
 #endif

@@ -447,12 +447,13 @@ static void engine_free(gs_engine_t *e)
         for (int i = 0; i < e->m->n_queues; i++) {
             gs__waitq_free(&e->queues[i].putters);
             gs__waitq_free(&e->queues[i].getters);
-            gs__waitq_free(&e->queues[i].mutex_waiters);
+            gs__waitq_free(&e->queues[i].mutex.waiters);
         }
     gs__ft_destroy(e);
     free(e->joiners);
     free(e->starters);
     free(e->heap);
+    free(e->ev_pos);
     free(e->thr);
     free(e->cores);
     free(e->gils);
@@ -491,9 +492,10 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->events = calloc((size_t)m->n_events + 1, sizeof *e->events);
     e->queues = calloc((size_t)m->n_queues + 1, sizeof *e->queues);
     e->ready = calloc((size_t)m->n_threads + 1, sizeof *e->ready);
+    e->ev_pos = calloc((size_t)m->n_threads + (size_t)m->machine.cores + 1, sizeof *e->ev_pos);
     e->cap_ready = m->n_threads + 1;
     if (!e->thr || !e->joiners || !e->starters || !e->cores || !e->gils || !e->locks ||
-        !e->events || !e->queues || !e->ready || gs__ft_init(e) < 0) {
+        !e->events || !e->queues || !e->ready || !e->ev_pos || gs__ft_init(e) < 0) {
         e->n_thr = 0;
         engine_free(e);
         return NULL;

@@ -340,9 +340,11 @@ typedef struct gs_gil {
     gs_rng_t rng;           /* waker = random */
 } gs_gil_t;
 
+/* A threading.Lock or RLock, and a queue.Queue's mutex (a Lock too): one
+ * implementation in sync.c (lock_take, lock_block, lock_release). */
 typedef struct gs_lock {
-    gs_thr_t *owner;
-    int count;          /* RLock depth */
+    gs_thr_t *owner;    /* a Lock's last acquirer, an RLock's owner; NULL if free */
+    int count;          /* RLock depth (1 for a Lock that is held) */
     gs_waitq_t waiters;
 } gs_lock_t;
 
@@ -354,8 +356,7 @@ typedef struct gs_event_obj {
 typedef struct gs_queue {
     int64_t len;
     gs_waitq_t putters, getters;
-    gs_thr_t *mutex_owner; /* the queue's mutex (a Lock), with put_ns/get_ns */
-    gs_waitq_t mutex_waiters;
+    gs_lock_t mutex;    /* the queue's mutex, a Lock, with put_ns/get_ns (P_QM) */
 } gs_queue_t;
 
 /* ---- the engine ---------------------------------------------------------- */
@@ -369,6 +370,9 @@ struct gs_engine {
 
     gs_event_t *heap; /* binary min-heap by (t, kind, seq) */
     size_t n_heap, cap_heap;
+    int32_t *ev_pos; /* kernel.c: per thread, then per core: the heap index + 1
+                        of its newest timer / core event, 0 none */
+    bool stale_past_until; /* kernel.c: a stale event past until_ns was dropped */
 
     gs_thr_t *thr;
     int n_thr;
@@ -473,8 +477,12 @@ static inline bool gs__limits_quiet(const gs_engine_t *e)
 }
 static inline bool gs__events_go_on(const gs_engine_t *e)
 {
-    return !e->stopped && e->n_daemon == 0 && e->n_finished != e->n_started && e->n_heap > 0 &&
-           e->heap[0].t_ns <= e->until_ns;
+    /* n_finished != n_started: some started thread runs on, so the daemon
+     * test is only whether every lasting thread finished (a fit's other
+     * load is daemon threads: a fitted scenario asks this at every event) */
+    return !e->stopped && e->n_finished != e->n_started &&
+           (e->n_daemon == 0 || e->n_lasting_finished != e->n_thr - e->n_daemon) &&
+           e->n_heap > 0 && e->heap[0].t_ns <= e->until_ns;
 }
 
 /* os.c */

@@ -32,7 +32,7 @@ static const gs_waitq_t *sync_list(const gs_engine_t *e, const gs_thr_t *t)
         return &e->events[t->blk_obj].waiters;
     case BLK_QUEUE:
         if (t->req.prog && t->req.prog[t->req.pc] == M_QM_WAIT)
-            return &e->queues[t->blk_obj].mutex_waiters;
+            return &e->queues[t->blk_obj].mutex.waiters;
         return t->req.kind == RQ_PUT ? &e->queues[t->blk_obj].putters
                                      : &e->queues[t->blk_obj].getters;
     case BLK_JOIN:

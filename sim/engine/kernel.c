@@ -9,8 +9,10 @@
  * order) breaks the remaining ties, so the order never depends on pointers
  * or on which pthread woke first. An event carries the generation of its
  * target; bumping the thread's tgen (or the core's gen) cancels it, and the
- * loop drops it unseen.
- * Costs: push and pop are O(log n) in pending events; a wait queue's removal
+ * loop drops it unseen, unless a newer event for the same target takes its
+ * place in the heap first (below).
+ * Costs: push and pop are O(log n) in pending events, n at most a thread's
+ * and a core's one each plus starts and pokes; a wait queue's removal
  * and its take from the middle are O(waiters) (a memmove), fine for the
  * hundreds of threads a scenario has. */
 #include "engine_int.h"
@@ -20,15 +22,96 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- event heap ------------------------------------------------------ */
+/* ---- event heap ------------------------------------------------------
+ * A thread has at most one live timer and a core one live core event (the
+ * one carrying its current generation); re-arming or cancelling bumps the
+ * generation and leaves the old entry stale. Left in the heap, stale
+ * entries outnumbered the live ones by far (a GIL wait's 5 ms timeout,
+ * cancelled when the GIL comes sooner, stays for 5 ms of simulated time:
+ * 300-1000 entries in a fitted scenario of six threads), and every push
+ * and pop paid for their depth (a fifth of a sweep's time). So the heap
+ * keeps the position of each thread's and core's newest entry (ev_pos,
+ * index + 1, 0 none), and a push for a target whose entry there is stale
+ * takes its place: at most one entry per thread and per core, plus starts,
+ * breaks and shared-object events.
+ * What comes out is unchanged: a stale entry was only ever skipped, live
+ * entries keep their keys (seq is drawn per push as before), and keys are
+ * unique. The one thing a stale entry decided was a run whose live events
+ * ran out while a cancelled one lay past the horizon: it stopped at the
+ * horizon, not as a stall; stale_past_until keeps that (stops.c). */
 
 static inline bool ev_less(const gs_event_t *a, const gs_event_t *b)
 {
     return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->order < b->order);
 }
 
+/* The ev_pos slot of a timer or core event, -1 for other kinds. */
+static inline int ev_slot(const gs_engine_t *e, const gs_event_t *ev)
+{
+    return ev->kind == EV_TIMER ? ev->id : ev->kind == EV_CORE ? e->n_thr + ev->id : -1;
+}
+
+static inline bool ev_stale(const gs_engine_t *e, const gs_event_t *ev)
+{
+    return ev->kind == EV_TIMER ? ev->gen != e->thr[ev->id].tgen
+                                : ev->gen != e->cores[ev->id].gen;
+}
+
+/* heap[i] = ev, keeping ev_pos. */
+static inline void ev_put(gs_engine_t *e, size_t i, const gs_event_t *ev)
+{
+    e->heap[i] = *ev;
+    int s = ev_slot(e, ev);
+    if (s >= 0)
+        e->ev_pos[s] = (int32_t)i + 1;
+}
+
+static inline void ev_up(gs_engine_t *e, size_t i, const gs_event_t *ev)
+{
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!ev_less(ev, &e->heap[parent]))
+            break;
+        ev_put(e, i, &e->heap[parent]);
+        i = parent;
+    }
+    ev_put(e, i, ev);
+}
+
+static inline void ev_down(gs_engine_t *e, size_t i, const gs_event_t *ev)
+{
+    size_t n = e->n_heap;
+    for (size_t l = 2 * i + 1; l < n; l = 2 * i + 1) {
+        size_t m = l + 1 < n && ev_less(&e->heap[l + 1], &e->heap[l]) ? l + 1 : l;
+        if (!ev_less(&e->heap[m], ev))
+            break;
+        ev_put(e, i, &e->heap[m]);
+        i = m;
+    }
+    ev_put(e, i, ev);
+}
+
+/* ev takes the place of the stale entry at i. */
+static void ev_replace(gs_engine_t *e, size_t i, const gs_event_t *ev)
+{
+    if (e->heap[i].t_ns > e->until_ns)
+        e->stale_past_until = true;
+    if (i > 0 && ev_less(ev, &e->heap[(i - 1) / 2]))
+        ev_up(e, i, ev);
+    else
+        ev_down(e, i, ev);
+}
+
 void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen)
 {
+    /* seq < 2^56: a run would need that many events */
+    gs_event_t ev = {.t_ns = t, .order = (uint64_t)k << 56 | e->seq++, .gen = gen, .id = id,
+                     .kind = (uint8_t)k};
+    int s = ev_slot(e, &ev);
+    if (s >= 0 && e->ev_pos[s] > 0 && ev_stale(e, &e->heap[e->ev_pos[s] - 1])) {
+        ev_replace(e, (size_t)e->ev_pos[s] - 1, &ev);
+        return;
+    }
     if (e->n_heap == e->cap_heap) {
         size_t cap = e->cap_heap ? e->cap_heap * 2 : 256;
         gs_event_t *h = realloc(e->heap, cap * sizeof *h);
@@ -40,18 +123,7 @@ void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t ge
         e->heap = h;
         e->cap_heap = cap;
     }
-    /* seq < 2^56: a run would need that many events */
-    gs_event_t ev = {.t_ns = t, .order = (uint64_t)k << 56 | e->seq++, .gen = gen, .id = id,
-                     .kind = (uint8_t)k};
-    size_t i = e->n_heap++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!ev_less(&ev, &e->heap[parent]))
-            break;
-        e->heap[i] = e->heap[parent];
-        i = parent;
-    }
-    e->heap[i] = ev;
+    ev_up(e, e->n_heap++, &ev);
 }
 
 /* Bottom-up: the hole at the root goes down the smaller children to a leaf
@@ -62,6 +134,9 @@ gs_event_t gs__ev_pop(gs_engine_t *e)
 {
     gs_event_t *h = e->heap;
     gs_event_t top = h[0];
+    int s = ev_slot(e, &top);
+    if (s >= 0 && e->ev_pos[s] == 1)
+        e->ev_pos[s] = 0;
     size_t n = --e->n_heap;
     if (n == 0)
         return top;
@@ -69,17 +144,10 @@ gs_event_t gs__ev_pop(gs_engine_t *e)
     size_t i = 0;
     for (size_t l = 1; l < n; l = 2 * i + 1) {
         size_t m = l + 1 < n && ev_less(&h[l + 1], &h[l]) ? l + 1 : l;
-        h[i] = h[m];
+        ev_put(e, i, &h[m]);
         i = m;
     }
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!ev_less(&last, &h[parent]))
-            break;
-        h[i] = h[parent];
-        i = parent;
-    }
-    h[i] = last;
+    ev_up(e, i, &last);
     return top;
 }
 

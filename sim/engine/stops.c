@@ -178,11 +178,14 @@ bool gs__stop_before_event(gs_engine_t *e)
         e->outcome = GS_OUT_DONE;
         return true;
     }
-    if (e->n_heap == 0) {
+    /* With its live events gone, a run that had cancelled one past the
+     * horizon has always stopped there (the stale event was left in the
+     * heap until then); kernel.c drops such events early and remembers. */
+    if (e->n_heap == 0 && !e->stale_past_until) {
         stall(e);
         return true;
     }
-    if (e->heap[0].t_ns > e->until_ns) {
+    if (e->n_heap == 0 || e->heap[0].t_ns > e->until_ns) {
         e->now = e->until_ns;
         char until[32], note[600];
         int left = e->n_started - e->n_finished + e->n_start_pending;

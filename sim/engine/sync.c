@@ -12,7 +12,9 @@
  *   Queue (queue.Queue over a Condition): put waits while full, get while
  *     empty; a woken waiter re-checks with the GIL held. A queue with the
  *     Python of its ops (put_ns/get_ns) also has its mutex, a Lock held
- *     while that Python runs, across forced GIL switches (P_QM).
+ *     while that Python runs, across forced GIL switches (P_QM). It is a
+ *     Lock like the others (the same lock_take, lock_wait, lock_release),
+ *     only without a lane in the trace and without deadlock reports.
  *   start: Thread.start creates the OS thread, then waits on the new
  *     thread's `_started` Event, which the new thread sets in its bootstrap
  *     once it holds the GIL (threading.py: start, _bootstrap_inner; 2.7 and
@@ -188,36 +190,88 @@ bool gs__sync_stall_cycle(gs_engine_t *e, char *buf, size_t n)
     return false;
 }
 
-/* ---- micro-steps -------------------------------------------------------------- */
+/* ---- the lock: threading.Lock and RLock, and a queue's mutex ------------------ */
 
-static bool lock_try(gs_engine_t *e, gs_thr_t *t, int i)
+enum { NO_LANE = -1 };
+
+/* A lock as the steps use it: the lock, whether it is re-entrant (an RLock),
+ * its lane in the trace (NO_LANE: a queue's mutex, whose owner the trace does
+ * not show), and what a thread blocked on it waits for (blk, obj). */
+typedef struct lock_ref {
+    gs_lock_t *l;
+    bool reentrant;
+    int lane;
+    blk_t why;
+    int obj;
+} lock_ref_t;
+
+static lock_ref_t py_lock(gs_engine_t *e, int i)
 {
-    gs_lock_t *l = &e->locks[i];
+    return (lock_ref_t){&e->locks[i], e->m->locks[i].reentrant, i, BLK_LOCK, i};
+}
+
+static lock_ref_t queue_mutex(gs_engine_t *e, int i)
+{
+    return (lock_ref_t){&e->queues[i].mutex, false, NO_LANE, BLK_QUEUE, i};
+}
+
+/* t takes the lock if it is free, or once more if t owns the RLock. */
+static bool lock_take(gs_engine_t *e, gs_thr_t *t, lock_ref_t r)
+{
+    gs_lock_t *l = r.l;
     if (!l->owner) {
         l->owner = t;
         l->count = 1;
-        gs__trace_lock_owner(e->trace, i, e->now, t->id);
+        if (r.lane != NO_LANE)
+            gs__trace_lock_owner(e->trace, r.lane, e->now, t->id);
         return true;
     }
-    if (l->owner == t && e->m->locks[i].reentrant) {
+    if (l->owner == t && r.reentrant) {
         l->count++;
         return true;
     }
     return false;
 }
 
-/* Tries again as it is about to block, the first time too: between the
+/* The wait for the lock once the GIL is dropped: false if t blocked on it.
+ * It tries again as it is about to block, the first time too: between the
  * failed try (GIL held) and here the thread dropped the GIL, and a release
  * that came then woke nobody, since it was not yet a waiter. CPython's
  * acquire blocks on the lock's own semaphore, which keeps such a release,
  * so it would get the lock at once; without this try the model lost it (a
  * lock ping-pong deadlocked: "ping holds lock 'a' and waits for lock 'a'"). */
-static step_res_t step_lock_wait(gs_engine_t *e, gs_thr_t *t, int i)
+static bool lock_wait(gs_engine_t *e, gs_thr_t *t, lock_ref_t r)
 {
     t->in_wait = false;
-    if (lock_try(e, t, i))
+    if (lock_take(e, t, r))
+        return true;
+    block_on(e, t, &r.l->waiters, r.why, r.obj);
+    return false;
+}
+
+/* One release by t, which the caller has checked may release it: at depth 0
+ * the lock is free and its oldest waiter is woken, without handing the lock
+ * over (sem_post semantics; for a queue's mutex, a futex wake the releaser
+ * pays, holding the GIL). */
+static void lock_release(gs_engine_t *e, gs_thr_t *t, lock_ref_t r)
+{
+    gs_lock_t *l = r.l;
+    if (--l->count > 0)
+        return;
+    l->owner = NULL;
+    if (r.lane != NO_LANE)
+        gs__trace_lock_owner(e->trace, r.lane, e->now, -1);
+    gs_thr_t *w = gs__waitq_pop(&l->waiters);
+    if (w)
+        gs__os_wake_by(e, t, w);
+}
+
+/* ---- micro-steps -------------------------------------------------------------- */
+
+static step_res_t step_lock_wait(gs_engine_t *e, gs_thr_t *t, int i)
+{
+    if (lock_wait(e, t, py_lock(e, i)))
         return STEP_NEXT;
-    block_on(e, t, &e->locks[i].waiters, BLK_LOCK, i);
     gs__sync_cycle(e, t);
     return STEP_WAIT;
 }
@@ -238,13 +292,7 @@ static step_res_t step_unlock(gs_engine_t *e, gs_thr_t *t, int i)
                  lock_name(e, i));
         return runtime_error(e, t, what);
     }
-    if (--l->count > 0)
-        return STEP_NEXT;
-    l->owner = NULL;
-    gs__trace_lock_owner(e->trace, i, e->now, -1);
-    gs_thr_t *w = gs__waitq_pop(&l->waiters);
-    if (w)
-        gs__os_wake_by(e, t, w);
+    lock_release(e, t, py_lock(e, i));
     return STEP_NEXT;
 }
 
@@ -335,51 +383,32 @@ static step_res_t step_queue_try(gs_engine_t *e, gs_thr_t *t, int i)
  * without handing it over). On success the steps of that wait are skipped. */
 static step_res_t step_qm_lock(gs_engine_t *e, gs_thr_t *t, int i)
 {
-    gs_queue_t *q = &e->queues[i];
-    if (q->mutex_owner)
+    if (!lock_take(e, t, queue_mutex(e, i)))
         return STEP_NEXT;
-    q->mutex_owner = t;
     while (t->req.prog[t->req.pc + 1] != M_QM_OP)
         t->req.pc++;
     return STEP_NEXT;
 }
 
+/* Taken in C, the GIL dropped: it takes the GIL next. */
 static step_res_t step_qm_wait(gs_engine_t *e, gs_thr_t *t, int i)
 {
-    gs_queue_t *q = &e->queues[i];
-    t->in_wait = false;
-    if (!q->mutex_owner) {
-        q->mutex_owner = t; /* in C, the GIL dropped; it takes the GIL next */
-        return STEP_NEXT;
-    }
-    block_on(e, t, &q->mutex_waiters, BLK_QUEUE, i);
-    return STEP_WAIT;
-}
-
-/* Leaving `with`: the mutex's release wakes its oldest waiter (a futex wake
- * the releaser pays, holding the GIL). */
-static void qm_release(gs_engine_t *e, gs_thr_t *t, gs_queue_t *q)
-{
-    q->mutex_owner = NULL;
-    gs_thr_t *w = gs__waitq_pop(&q->mutex_waiters);
-    if (w)
-        gs__os_wake_by(e, t, w);
+    return lock_wait(e, t, queue_mutex(e, i)) ? STEP_NEXT : STEP_WAIT;
 }
 
 /* The op with the mutex held: done, with a notify of one waiter of the
- * other side (waiter.release(): a futex wake), then the mutex released; or
- * Condition.wait: the mutex released (_release_save) before the waiter
- * blocks on its own lock (the steps that follow). */
+ * other side (waiter.release(): a futex wake), then the mutex released
+ * (leaving `with`); or Condition.wait: the mutex released (_release_save)
+ * before the waiter blocks on its own lock (the steps that follow). */
 static step_res_t step_qm_try(gs_engine_t *e, gs_thr_t *t, int i)
 {
-    gs_queue_t *q = &e->queues[i];
     if (queue_blocks(e, t, i)) {
         t->req.q_waited = true;
-        qm_release(e, t, q);
+        lock_release(e, t, queue_mutex(e, i));
         return STEP_NEXT;
     }
     queue_op(e, t, i);
-    qm_release(e, t, q);
+    lock_release(e, t, queue_mutex(e, i));
     return STEP_END;
 }
 
@@ -411,7 +440,7 @@ step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
     int i = t->req.target;
     switch (m) {
     case M_LOCK:
-        if (lock_try(e, t, i))
+        if (lock_take(e, t, py_lock(e, i)))
             return STEP_END;
         return STEP_NEXT; /* a Lock it took itself too: another may release it */
     case M_LOCK_WAIT:

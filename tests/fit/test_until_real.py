@@ -30,14 +30,8 @@ import subprocess
 import sys
 import tempfile
 
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+from checks import check, skip, exit_status, FAILS  # noqa: E402  (the tests directory, above)
 
 
 def calls(rec, thread, name):
@@ -135,14 +129,14 @@ def run(a, tmp):
         print("note: recording %d was made on a machine too loaded to judge the interval: %s"
               % (attempt, why), flush=True)
     else:
-        print("SKIP: the replays at 1, 5 and 20 ms are not compared: both recordings were too "
-              "loaded (see the notes above)", flush=True)
-        return 1 if FAILS else 77
+        skip("the replays at 1, 5 and 20 ms are not compared: both recordings were too "
+             "loaded (see the notes above)")
+        return exit_status()
     at1, at5, at20 = (cpu_python(a.gilsim, fit, tmp, i) for i in ("1ms", "5ms", "20ms"))
     check(0 < at1 < at5 < at20,
           "the replay's CPU thread works longer as the interval grows (Python at 1, 5, "
           "20 ms: %.1f, %.1f, %.1f ms)" % (at1 / 1e6, at5 / 1e6, at20 / 1e6))
-    return 1 if FAILS else 0
+    return exit_status()
 
 
 def record_and_fit(a, tmp, attempt):

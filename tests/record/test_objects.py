@@ -27,21 +27,14 @@ fit   a small lock-contention program (a holder sleeping, then running
       puts into it.
 Exits 0, 1 on a failure, 77 when no CPython 3.8+ with headers is found."""
 import argparse
-import glob
 import json
 import os
 import subprocess
 import sys
 import tempfile
 
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+from checks import check, executables, exit_status  # noqa: E402  (the tests directory, above)
 
 
 def pythons(given):
@@ -49,14 +42,8 @@ def pythons(given):
     python3 and pyenv's 3.8+ (those with C headers)."""
     if given:
         return given
-    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    cands = ["/usr/bin/python3"] + sorted(glob.glob(os.path.join(root, "versions/3.*/bin/python3")))
-    out, seen = [], set()
-    for c in cands:
-        real = os.path.realpath(c)
-        if real in seen or not os.access(c, os.X_OK):
-            continue
-        seen.add(real)
+    out = []
+    for c in executables("3.*/bin/python3"):
         try:
             r = subprocess.run([c, "-c", "import sys, sysconfig, os; print(sys.version_info >= (3, 8)"
                                 " and not sysconfig.get_config_var('Py_GIL_DISABLED') and"
@@ -325,8 +312,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="gilsim-objects-") as tmp:
         a.tmp = tmp
         {"obj": do_obj, "fit": do_fit}[a.what](a)
-    print(f"{len(FAILS)} failed")
-    return 1 if FAILS else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

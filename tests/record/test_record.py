@@ -22,7 +22,6 @@ faults        exit status passed through, missing script or interpreter,
               the event budget, damaged recordings.
 Exits 0, 1 on a failure, 77 when no CPython 3.8+ is installed."""
 import argparse
-import glob
 import json
 import os
 import signal
@@ -32,37 +31,15 @@ import sys
 import tempfile
 import time
 
-FAILS = []
-
-
-SKIPS = []
-
-
-def skip(what):
-    """A check the machine's load left unjudged: said, counted, never a pass."""
-    print("SKIP " + what, flush=True)
-    SKIPS.append(what)
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+from checks import check, executables, skip, exit_status  # noqa: E402  (the tests directory, above)
 
 
 def interpreters(all_versions=False):
     """[(path, (major, minor, micro))] of CPythons with the GIL; with
     all_versions also the ones gilsim refuses (for the faults)."""
-    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    cands = ["/usr/bin/python3"] + sorted(glob.glob(os.path.join(root, "versions/*/bin/python3")))
-    cands += sorted(glob.glob(os.path.join(root, "versions/2*/bin/python2")))
-    seen, found = set(), []
-    for c in cands:
-        real = os.path.realpath(c)
-        if real in seen or not os.access(c, os.X_OK):
-            continue
-        seen.add(real)
+    found = []
+    for c in executables("*/bin/python3", "2*/bin/python2"):
         try:
             out = subprocess.run([c, "-c", "import sys, sysconfig, os; print('%s %d %d %d %d %d' % ("
                                   "sys.implementation.name if hasattr(sys, 'implementation') else"
@@ -259,6 +236,16 @@ def do_interpreters(a, pys):
               f"{label}: the CPU thread is the one forced ({cpu['forced_switches']})")
 
 
+def sha256_calls(rec, prefix, n, example):
+    """The sha256 calls of the threads named prefix*, checked: n of them,
+    each releasing the GIL."""
+    calls = [e for t in rec.j["threads"] if t["name"].startswith(prefix)
+             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
+    check(len(calls) == n and all(e[4] == "c_nogil" and e[5] for e in calls),
+          f"{example}: {n} sha256 calls, each releasing the GIL ({len(calls)})")
+    return calls
+
+
 def do_examples(a, py):
     ex = lambda n: os.path.join(a.examples, n)  # noqa: E731
 
@@ -312,10 +299,7 @@ def do_examples(a, py):
     rec = Rec(out, a.gilsim)
     invariants(rec, "hash_pool")
     me = self_check(r.stdout)
-    calls = [e for t in rec.j["threads"] if t["name"].startswith("hasher")
-             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
-    check(len(calls) == 48 and all(e[4] == "c_nogil" and e[5] for e in calls),
-          f"hash_pool: 48 sha256 calls, each releasing the GIL ({len(calls)})")
+    calls = sha256_calls(rec, "hasher", 48, "hash_pool")
     med = statistics.median(e[2] - e[0] for e in calls) if calls else 0
     check(near(med, me["c_call_median_ns"], 0.25),
           f"hash_pool: sha256 call {med / 1e6:.2f} ms recorded vs "
@@ -382,10 +366,7 @@ def mixed_pool(a, py, ex):
     rec = Rec(out, a.gilsim)
     invariants(rec, "mixed_pool")
     me = self_check(r.stdout)
-    calls = [e for t in rec.j["threads"] if t["name"].startswith("worker")
-             for e in t["events"] if e[1] == "call" and e[3].endswith("sha256")]
-    check(len(calls) == 60 and all(e[4] == "c_nogil" and e[5] for e in calls),
-          f"mixed_pool: 60 sha256 calls, each releasing the GIL ({len(calls)})")
+    calls = sha256_calls(rec, "worker", 60, "mixed_pool")
     return rec, me, [e[2] - e[0] for e in calls]
 
 
@@ -676,13 +657,7 @@ def main():
             do_settings(a, pys[0][0])
         else:
             do_faults(a, pys[0][0], found)
-    if FAILS:
-        print(f"{len(FAILS)} check(s) failed")
-        return 1
-    if SKIPS:
-        print(f"SKIP: {len(SKIPS)} check(s) not judged, the machine too loaded: {SKIPS}")
-        return 77
-    return 0
+    return exit_status()
 
 
 if __name__ == "__main__":

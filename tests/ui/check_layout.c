@@ -4,8 +4,9 @@
  * whose threads are declared in any order of their processes. The side
  * panel, which lists every thread of a pool and draws only those in view,
  * gives a row out of view the height it has when drawn (the panel scrolls
- * rigidly), and the widths it measures come from a cache that answers what
- * SDL_ttf measures. */
+ * rigidly), the height it keeps per instant is the one measured afresh, and
+ * the widths it measures come from a cache that answers what SDL_ttf
+ * measures. */
 #include <SDL.h>
 #include <check.h>
 #include <dirent.h>
@@ -221,15 +222,11 @@ static int panel_labels(gv_text_mark_t *marks, int cap)
     return k;
 }
 
-/* A pool of processes whose threads have long names (their rows in the
- * queues take two lines: the name does not fit beside its figure), on two
- * cores: half way through most of them wait for a core or their GIL. The
- * panel draws only the rows in view and only takes the height of the others
- * (it stops once below the window); scrolling by d moves every label that
- * stays in view by exactly d, none missing, so a row out of view takes the
- * height it has when drawn, and at the end of the scroll the last row is in
- * view. */
-START_TEST(test_panel_rows_out_of_view_take_their_drawn_height)
+/* V shows a pool of processes whose threads have long names (their rows in
+ * the queues take two lines: the name does not fit beside its figure), on
+ * two cores, its playhead half way through, where most of them wait for a
+ * core or their GIL. */
+static void long_name_pool(void)
 {
     gs_model_t *m = gs_model_new();
     gs_python_t py;
@@ -253,6 +250,16 @@ START_TEST(test_panel_rows_out_of_view_take_their_drawn_height)
     V.end_ns = gs_trace_end_ns(t);
     gv_view_fit(&V);
     V.playhead = V.end_ns / 2;
+}
+
+/* The panel draws only the rows in view and only takes the height of the
+ * others (it stops once below the window); scrolling by d moves every label
+ * that stays in view by exactly d, none missing, so a row out of view takes
+ * the height it has when drawn, and at the end of the scroll the last row
+ * is in view. */
+START_TEST(test_panel_rows_out_of_view_take_their_drawn_height)
+{
+    long_name_pool();
     ui_draw(W, H); /* makes V.text */
     static gv_text_mark_t a[2048], b[2048];
     V.lay.panel_scroll = 0;
@@ -301,6 +308,46 @@ START_TEST(test_panel_rows_out_of_view_take_their_drawn_height)
 }
 END_TEST
 
+/* The run keeps its queues at the instant last drawn, and the height their
+ * rows took (ui/queues.c), so that a frame at the same instant does not
+ * measure them again. Going from state to state (instants, back to an
+ * earlier one, a narrower window, larger text, the colour mode), the panel
+ * is as tall as when the kept queues are dropped and measured afresh. */
+START_TEST(test_panel_height_kept_per_instant_is_the_measured_one)
+{
+    long_name_pool();
+    static const struct {
+        int64_t at_pct;
+        int w;
+        double scale;
+        bool by_thread;
+    } states[] = {{50, W, 1.0, false}, {50, W, 1.0, false}, {30, W, 1.0, false},
+                  {50, W, 1.0, false}, {50, 1100, 1.0, false}, {50, W, 1.0, false},
+                  {50, W, 1.3, false}, {50, W, 1.0, false}, {50, W, 1.0, true},
+                  {70, 1100, 1.3, true}, {70, W, 1.0, false}};
+    int distinct = 0, last = -1;
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        V.playhead = V.end_ns * states[i].at_pct / 100;
+        V.text_scale = states[i].scale;
+        V.color_by_thread = states[i].by_thread;
+        ui_draw(states[i].w, H);
+        int kept = V.lay.panel_max_scroll;
+        gv_queues_free(V.run[0].queues); /* measured afresh */
+        V.run[0].queues = NULL;
+        ui_draw(states[i].w, H);
+        ck_assert_msg(V.lay.panel_max_scroll == kept,
+                      "state %zu (at %lld%%, %d px wide, text x%.1f): the panel scrolls %d px "
+                      "with the kept height, %d measured afresh",
+                      i, (long long)states[i].at_pct, states[i].w, states[i].scale, kept,
+                      V.lay.panel_max_scroll);
+        distinct += kept != last;
+        last = kept;
+    }
+    ck_assert_msg(distinct >= 4, "the states should give the panel different heights: %d",
+                  distinct);
+}
+END_TEST
+
 static Suite *layout_suite(void)
 {
     Suite *s = suite_create("layout");
@@ -310,6 +357,7 @@ static Suite *layout_suite(void)
     tcase_add_test(core, test_layout_rows_are_the_scans_on_every_lesson);
     tcase_add_test(core, test_text_widths_from_the_cache_are_the_measured_ones);
     tcase_add_test(core, test_panel_rows_out_of_view_take_their_drawn_height);
+    tcase_add_test(core, test_panel_height_kept_per_instant_is_the_measured_one);
     suite_add_tcase(s, core);
     TCase *props = tcase_create("props");
     tcase_add_checked_fixture(props, setup, teardown);

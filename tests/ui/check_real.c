@@ -40,6 +40,35 @@ static void teardown(void)
     ui_close();
 }
 
+/* Writes a scenario "by hand" with these threads (the items of its
+ * "threads" array) to scen, a temporary file teardown removes, and loads it
+ * beside the recording, as `--compare-with REC scen` does. */
+static void compare_with(const char *threads)
+{
+    snprintf(scen, sizeof scen, "/tmp/gilsim-real-XXXXXX.json");
+    int fd = mkstemps(scen, 5);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"name\": \"by hand\", \"threads\": [%s]}", threads);
+    fclose(f);
+    ck_assert_int_eq(gv_view_set_real(&V, rec, false), 0);
+    ck_assert_int_eq(gv_view_load(&V, scen), 0);
+}
+
+/* Shows a recording and its replay, as `gilsim-view REC --replay` does:
+ * the recording under the source tree at path, or (NULL) rec. */
+static void replay(const char *path)
+{
+    static char file[1100];
+    if (path)
+        snprintf(file, sizeof file, "%s/%s", getenv("GILSIM_SOURCE_DIR"), path);
+    else
+        snprintf(file, sizeof file, "%s", rec);
+    ck_assert_int_eq(gv_view_set_real(&V, file, true), 0);
+    ck_assert_int_eq(gv_view_load(&V, file), 0);
+}
+
 /* The names of run's thread rows, top to bottom, joined by spaces. */
 static void thread_rows(int run, char *buf, size_t n)
 {
@@ -97,8 +126,7 @@ static void same_fixed(fixed_t a, fixed_t b, const char *after)
 
 START_TEST(test_replay_stacks_the_recording_and_its_fit)
 {
-    ck_assert_int_eq(gv_view_set_real(&V, rec, true), 0);
-    ck_assert_int_eq(gv_view_load(&V, rec), 0);
+    replay(NULL);
     ck_assert_int_eq(V.n_runs, 2); /* no what-if before a knob or --set asks */
     ck_assert(V.compare);
     ck_assert(!gv_view_has_what_if(&V));
@@ -135,8 +163,7 @@ END_TEST
  * recorded settings (the trust check) do not move, figure for figure. */
 START_TEST(test_what_if_follows_the_knobs_the_model_does_not)
 {
-    ck_assert_int_eq(gv_view_set_real(&V, rec, true), 0);
-    ck_assert_int_eq(gv_view_load(&V, rec), 0);
+    replay(NULL);
     fixed_t a0 = fixed_of(0), b0 = fixed_of(1);
     ck_assert_ptr_eq(gv_view_knobs(&V), &V.knobs_b);
     /* the knob bar starts from the model's settings */
@@ -207,19 +234,10 @@ END_TEST
 START_TEST(test_compare_with_aligns_threads_by_name)
 {
     /* the scenario declares the threads in another order, and one more */
-    snprintf(scen, sizeof scen, "/tmp/gilsim-real-XXXXXX.json");
-    int fd = mkstemps(scen, 5);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    fputs("{\"name\": \"by hand\", \"threads\": ["
-          "{\"name\": \"extra\", \"program\": [{\"cpu\": \"1ms\"}]},"
-          "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}]},"
-          "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]},"
-          "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"1ms\"}]}]}",
-          f);
-    fclose(f);
-    ck_assert_int_eq(gv_view_set_real(&V, rec, false), 0);
-    ck_assert_int_eq(gv_view_load(&V, scen), 0);
+    compare_with("{\"name\": \"extra\", \"program\": [{\"cpu\": \"1ms\"}]},"
+                 "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}]},"
+                 "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]},"
+                 "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"1ms\"}]}");
     ck_assert_int_eq(V.n_runs, 2);
     ck_assert_msg(strncmp(V.run[1].label, "simulated (gilsim-real-", 23) == 0, "%s",
                   V.run[1].label);
@@ -246,18 +264,9 @@ END_TEST
  * same name, whatever its index in each run. */
 START_TEST(test_a_selection_is_the_same_thread_in_every_pane)
 {
-    snprintf(scen, sizeof scen, "/tmp/gilsim-real-XXXXXX.json");
-    int fd = mkstemps(scen, 5);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    fputs("{\"name\": \"by hand\", \"threads\": ["
-          "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}]},"
-          "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"1ms\"}]},"
-          "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]}]}",
-          f);
-    fclose(f);
-    ck_assert_int_eq(gv_view_set_real(&V, rec, false), 0);
-    ck_assert_int_eq(gv_view_load(&V, scen), 0);
+    compare_with("{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}]},"
+                 "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"1ms\"}]},"
+                 "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]}");
     ui_key(SDLK_k, 0);
     ck_assert_int_eq(V.n_runs, 3);
     ui_draw(W, H);
@@ -293,20 +302,11 @@ END_TEST
  * threads in another order, and one A has not: a dash for A). */
 START_TEST(test_summary_compares_each_thread_by_name)
 {
-    snprintf(scen, sizeof scen, "/tmp/gilsim-real-XXXXXX.json");
-    int fd = mkstemps(scen, 5);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    fputs("{\"name\": \"by hand\", \"threads\": ["
-          "{\"name\": \"extra\", \"program\": [{\"cpu\": \"1ms\"}]},"
-          "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}, {\"io\": \"1ms\"}, "
-          "{\"cpu\": \"2ms\"}]},"
-          "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]},"
-          "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"4ms\"}]}]}",
-          f);
-    fclose(f);
-    ck_assert_int_eq(gv_view_set_real(&V, rec, false), 0);
-    ck_assert_int_eq(gv_view_load(&V, scen), 0);
+    compare_with("{\"name\": \"extra\", \"program\": [{\"cpu\": \"1ms\"}]},"
+                 "{\"name\": \"consumer\", \"program\": [{\"cpu\": \"2ms\"}, {\"io\": \"1ms\"}, "
+                 "{\"cpu\": \"2ms\"}]},"
+                 "{\"name\": \"MainThread\", \"program\": [{\"cpu\": \"3ms\"}]},"
+                 "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"4ms\"}]}");
     ui_key(SDLK_k, KMOD_LSHIFT); /* one core: the what-if differs */
     ck_assert_int_eq(V.n_runs, 3);
     static gv_text_mark_t marks[2048];
@@ -386,11 +386,7 @@ static void no_label_overlaps(int w, int h, const char *what)
  * rows in order without overlapping, and no label over another. */
 START_TEST(test_three_panes_of_eight_threads_fit_a_projector)
 {
-    char mixed[1100];
-    snprintf(mixed, sizeof mixed, "%s/tests/data/ui/mixed_pool8.rec.json",
-             getenv("GILSIM_SOURCE_DIR"));
-    ck_assert_int_eq(gv_view_set_real(&V, mixed, true), 0);
-    ck_assert_int_eq(gv_view_load(&V, mixed), 0);
+    replay("tests/data/ui/mixed_pool8.rec.json");
     ck_assert_int_eq(gs_trace_n_threads(V.run[0].trace), 8);
     const int sizes[][2] = {{1280, 720}, {1920, 1080}};
     for (int what_if = 0; what_if < 2; what_if++) {
@@ -476,11 +472,7 @@ static void summary_stays_while_scrolling(int w, int h, const char *what)
 
 START_TEST(test_summary_is_pinned_while_a_long_chain_scrolls)
 {
-    char mixed[1100];
-    snprintf(mixed, sizeof mixed, "%s/tests/data/ui/mixed_pool8.rec.json",
-             getenv("GILSIM_SOURCE_DIR"));
-    ck_assert_int_eq(gv_view_set_real(&V, mixed, true), 0);
-    ck_assert_int_eq(gv_view_load(&V, mixed), 0);
+    replay("tests/data/ui/mixed_pool8.rec.json");
     ui_key(SDLK_k, 0); /* three chains of eight threads' waits */
     ck_assert_int_eq(V.n_runs, 3);
     summary_stays_while_scrolling(1920, 1080, "three panes at 1080p");
