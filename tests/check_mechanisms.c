@@ -534,6 +534,58 @@ START_TEST(test_placement_per_core_queues_keep_a_woken_thread_on_its_wakers_busy
 }
 END_TEST
 
+/* The kernel accounts a running thread's time into its vruntime only at
+ * update_curr points (its pick, the tick, an enqueue on its CPU, the wake-up
+ * preemption check). A partner that blocked while not eligible is still
+ * queued (DELAY_DEQUEUE); woken, it is requeued with no update_curr first
+ * (requeue_delayed_entity), so its CPU's V counts its waker as of the
+ * waker's pick: eligible against that V, it is placed there with its lag
+ * zeroed, and the wake-up preemption check, which accounts the waker's run
+ * since, finds the waker past the new V and, with the waker's deadline
+ * spent, the partner the pick. The pair of the last test (per-core queues,
+ * no GIL) now has its woken partners preempt their wakers; before, every
+ * wake placed the partner exactly at its waker's vruntime and none did. */
+START_TEST(test_placement_a_delayed_partner_is_requeued_against_its_wakers_last_accounted_vruntime)
+{
+    gs_trace_t *own = pair_beside_spinner(true);
+    int pre = tu_count(own, GS_IN_PREEMPT, 1) + tu_count(own, GS_IN_PREEMPT, 2);
+    /* 4000 rounds: 8000 wakes; some of them, not all */
+    ck_assert_msg(pre > 800 && pre < 7200, "partners preempted their wakers %d times", pre);
+    gs_trace_free(own);
+}
+END_TEST
+
+/* drop_gil signals the GIL's condition holding the GIL's mutex (ceval_gil.c:
+ * MUTEX_LOCK, locked = 0, COND_SIGNAL, MUTEX_UNLOCK). A waiter that the
+ * signal wakes and that preempts its signaller on one core runs into that
+ * mutex in take_gil: it sleeps on it until the signaller, back on the core,
+ * has finished its futex call and unlocks it, which wakes it again. One
+ * core, priority policy so that the woken waiter always preempts: `low`
+ * holds the GIL running Python; `high` starts at 100 us, preempts it, finds
+ * the GIL held and waits on the condition; at 500 us of Python `low`
+ * sleeps, which drops the GIL and signals. `high` preempts `low` at the
+ * signal, sleeps on the mutex, and preempts it again when `low`, back on
+ * the core, unlocks: 3 preemptions of `low` in all (2 before the mutex was
+ * modelled), and `low` runs once more between them. */
+START_TEST(test_machinery_a_waiter_that_preempts_its_signaller_waits_for_the_gil_mutex)
+{
+    gs_model_t *m = tu_model(1, GS_POLICY_PRIORITY, GS_GIL_CPYTHON3);
+    m->machine.futex_ns = US(3);
+    m->machine.context_switch_ns = US(1);
+    int lo = tu_thread(m, "low", 2, tu_cpu(US(500)), tu_sleep(MS(2)));
+    int hi = tu_thread(m, "high", 2, tu_sleep(US(200)), tu_cpu(US(100)));
+    m->threads[hi].priority = 5;
+    m->threads[hi].start_at_ns = US(100);
+    int rc = 0;
+    gs_trace_t *t = tu_run(m, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(tu_count(t, GS_IN_PREEMPT, lo), 3);
+    ck_assert_int_eq(tu_count(t, GS_IN_PREEMPT, hi), 0);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
 /* Idle balancing: w sleeps on an event; s sets it after 1 ms of work and goes
  * on for 20 ms; w then has 20 ms to do. No GIL. Queued on s's core (share 1)
  * and not preempting it (s is within its slice), w is pulled by the idle
@@ -768,6 +820,65 @@ START_TEST(test_wakeup_jitter_spreads_wakeups_never_shortens_them)
 }
 END_TEST
 
+/* A GIL waiter woken beside busy threads of another process. Two cores,
+ * EEVDF with its 4 ms tick; "other load", a process without a GIL, keeps
+ * two threads in long C calls; the Python program is the convoy: a CPU-bound
+ * cruncher and an I/O thread that sleeps 1 ms and runs 100 us. At each
+ * forced switch the cruncher drops the GIL, signals the I/O thread (which
+ * has slept, so it comes back with lag and an early deadline) and waits: its
+ * core goes to a load thread, and the woken waiter beats that thread as it
+ * arrives (the kernel's need_resched on the new curr), so it has a core
+ * within two context switches. Before, a thread woken while both cores
+ * were mid-switch preempted nobody and waited for the next tick (3-4 ms
+ * after most hand-offs). The signal-to-core time of each signal to the I/O
+ * thread: the end of the READY stretch it starts. */
+static int signal_waits(int64_t *out, int max)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->machine.timer_slack_ns = 0;
+    tu_thread(m, "cruncher", 1, tu_cpu(MS(300)));
+    int io = tu_thread(m, "io", 1, tu_repeat(60, 2, tu_sleep(MS(1)), tu_cpu(US(100))));
+    m->threads[io].start_at_ns = MS(1);
+    gs_python_t none = m->processes[0].python;
+    none.gil = GS_GIL_NONE;
+    int p = gs_model_add_process(m, "other load", &none);
+    for (int i = 0; i < 2; i++) {
+        int l = tu_thread_in(m, p, i ? "load-2" : "load-1", 1,
+                             tu_repeat(10, 1, tu_c(MS(100), true)));
+        m->threads[l].daemon = true;
+    }
+    gs_trace_t *t = tu_run(m, NULL);
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, io));
+    const gs_instant_t *in = gs_trace_instants(t);
+    int n = 0;
+    for (size_t i = 0; i < gs_trace_n_instants(t) && n < max; i++) {
+        if (in[i].kind != GS_IN_SIGNAL || in[i].thread != io)
+            continue;
+        for (size_t k = 0; k < l->n; k++)
+            if (l->iv[k].state == GS_ST_READY && l->iv[k].start_ns == in[i].t_ns)
+                out[n++] = l->iv[k].end_ns - in[i].t_ns;
+    }
+    gs_trace_free(t);
+    gs_model_free(m);
+    return n;
+}
+
+START_TEST(test_eevdf_a_gil_waiter_woken_beside_busy_threads_gets_a_core_at_once)
+{
+    int64_t w[256];
+    int n = signal_waits(w, 256);
+    ck_assert_int_ge(n, 10); /* hand-offs that found no idle core */
+    int64_t slice = US(1500); /* EEVDF's base slice on two CPUs */
+    int within = 0;
+    for (int i = 0; i < n; i++)
+        within += w[i] <= slice;
+    /* within a slice: all but those whose woken waiter met two threads
+     * still inside their protected slice (RUN_TO_PARITY: the tick decides) */
+    ck_assert_msg(within * 10 >= n * 9, "%d of %d signalled waits within a slice", within, n);
+    ck_assert_int_le(tu_median(w, n), US(10)); /* two context switches */
+}
+END_TEST
+
 static Suite *mechanisms_suite(void)
 {
     Suite *s = suite_create("mechanisms");
@@ -783,7 +894,9 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_machinery_a_waking_release_costs_one_futex_call);
     tcase_add_test(tc, test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi);
     tcase_add_test(tc, test_machinery_a_forced_switch_wakes_the_dropper_at_the_takers_cost);
+    tcase_add_test(tc, test_machinery_a_waiter_that_preempts_its_signaller_waits_for_the_gil_mutex);
     tcase_add_test(tc, test_placement_per_core_queues_keep_a_woken_thread_on_its_wakers_busy_core);
+    tcase_add_test(tc, test_placement_a_delayed_partner_is_requeued_against_its_wakers_last_accounted_vruntime);
     tcase_add_test(tc, test_placement_share_one_keeps_a_pingpong_pair_on_one_core);
     tcase_add_test(tc, test_placement_more_share_more_packing);
     tcase_add_test(tc, test_placement_an_idle_core_pulls_a_cold_queued_thread_at_a_tick);
@@ -794,6 +907,7 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_sched_slices_end_on_the_tick);
     tcase_add_test(tc, test_eevdf_a_waking_sleeper_with_lag_preempts);
     tcase_add_test(tc, test_eevdf_a_short_block_does_not_reset_negative_lag);
+    tcase_add_test(tc, test_eevdf_a_gil_waiter_woken_beside_busy_threads_gets_a_core_at_once);
     tcase_add_test(tc, test_wakeup_latency_follows_idle_depth);
     tcase_add_test(tc, test_timer_lateness_follows_the_timer_length);
     tcase_add_test(tc, test_wakeup_jitter_spreads_wakeups_never_shortens_them);

@@ -1,9 +1,10 @@
 /* eevdf.c - Linux's EEVDF scheduler (6.6 and later) for os.c: the average
  * vruntime V, eligibility, the pick, a thread's lag and its placement when it
  * comes back, and (with placement, one V per core) the delayed dequeue of a
- * thread that blocks while not eligible. os.c's header says the policy; the
+ * thread that blocks while not eligible, requeued against its CPU's thread as
+ * the kernel last accounted it (update_curr). os.c's header says the policy; the
  * source is Linux kernel/sched/fair.c (avg_vruntime, entity_eligible,
- * pick_eevdf, update_entity_lag, place_entity, update_deadline,
+ * pick_eevdf, update_entity_lag, place_entity, update_deadline, update_curr,
  * dequeue_entity, requeue_delayed_entity, finish_delayed_dequeue_entity) and
  * kernel/sched/features.h (PLACE_LAG, DELAY_DEQUEUE, DELAY_ZERO), documented
  * in docs/model.md. Costs: O(cores + ready) for a V; with delayed threads
@@ -68,19 +69,22 @@ static int64_t avg_vruntime_w(gs_engine_t *e, const gs_thr_t *skip, int64_t *loa
  * on it (Linux keeps one V per CPU: a thread queued behind its waker is
  * compared with the threads of that CPU only), not counting skip; the
  * machine's V when nobody is there. O(ready). */
-int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
-                             int64_t *load)
+static int64_t core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
+                      int64_t *load, bool seen)
 {
     int64_t base = 0, sum = 0, w = 0;
     for (int i = -1; i < e->n_ready; i++) {
         gs_thr_t *t = i < 0 ? c->cur : e->ready[i];
         if (!t || t == skip || (i >= 0 && t->rq_core != c->id))
             continue;
-        if (i < 0)
-            gs__os_account(e, t);
+        int64_t v = t->vruntime;
+        if (i < 0 && seen)
+            v = t->vseen; /* as the kernel last accounted it */
+        else if (i < 0)
+            gs__os_account(e, t), v = t->vruntime;
         if (!w)
-            base = t->vruntime;
-        sum += (t->vruntime - base) * t->weight;
+            base = v;
+        sum += (v - base) * t->weight;
         w += t->weight;
     }
     for (int i = 0; e->n_delayed && i < e->n_thr; i++) {
@@ -96,6 +100,22 @@ int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *ski
         return avg_vruntime_w(e, skip, load);
     *load = w;
     return base + sum / w;
+}
+
+int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
+                             int64_t *load)
+{
+    return core_v(e, c, skip, load, false);
+}
+
+/* update_curr: the kernel accounts a running thread's time into its
+ * vruntime only at certain points (its pick, the tick, another thread's
+ * enqueue on its CPU or a wake-up preemption check); what it has run since
+ * is not yet in V. t->vseen is its vruntime as of the last such point. */
+void gs__eevdf_seen(gs_engine_t *e, gs_thr_t *t)
+{
+    gs__os_account(e, t);
+    t->vseen = t->vruntime;
 }
 
 int64_t gs__eevdf_avg(gs_engine_t *e, const gs_thr_t *skip)
@@ -191,12 +211,24 @@ void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on)
         /* requeue_delayed_entity: still queued; if it has become eligible
          * meanwhile it is placed anew with its lag zeroed, else it goes on
          * with its vruntime and deadline */
-        int64_t V = gs__eevdf_core_v(e, &e->cores[t->delayed_core], NULL, &load);
+        gs_core_t *dc = &e->cores[t->delayed_core];
+        bool stale = dc->cur && dc->cur->os == OS_ON;
+        int64_t V = core_v(e, dc, NULL, &load, stale);
         undelay(e, t);
         if (t->vruntime > V)
             return;
         t->vlag = 0;
+        if (stale && on == dc) {
+            /* requeue_delayed_entity places it by avg_vruntime with no
+             * update_curr before: its CPU's thread counts as last seen */
+            V = core_v(e, dc, t, &load, true);
+            t->vruntime = V;
+            t->deadline = V + vslice(e, t);
+            return;
+        }
     }
+    if (on && on->cur && on->cur->os == OS_ON)
+        gs__eevdf_seen(e, on->cur); /* enqueue_entity's update_curr */
     int64_t V = on ? gs__eevdf_core_v(e, on, t, &load) : avg_vruntime_w(e, t, &load);
     if (t->last_core < 0) {
         /* a new thread: no lag, half a slice to its first deadline

@@ -117,6 +117,11 @@ static void exec_resume(gs_engine_t *e, gs_thr_t *t)
         gs__thr_trace(e, t);
         return;
     }
+    if (t->mtx_held) {
+        gs__gil_mutex_unlock(e, t);
+        if (t->os != OS_ON)
+            return;
+    }
     if (t->req.exec == GS_ST_PY && needs_gil && !gs__gil_exec_check(e, t))
         return; /* dropped on request */
     int64_t span = t->remaining_ns;
@@ -200,6 +205,10 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
             t->debt_ns = 0;
             gs__thr_trace(e, t);
             return;
+        }
+        if (t->mtx_held) {
+            gs__gil_mutex_unlock(e, t); /* then drop_gil's MUTEX_UNLOCK */
+            continue;
         }
         micro_t m = t->req.prog[t->req.pc];
         step_res_t r;

@@ -110,6 +110,9 @@ typedef struct gs_worker {
  *            NONE -> SWITCH (forced drop, waits for a switch) [gs__gil_drop]
  *            SWITCH -> SWITCHED (another took it)  [acquire]
  *            SWITCHED -> NONE (back on a core)     [gs__gil_resume]
+ *            SIGNALED -> MUTEX (preempted its signaller, which holds the
+ *                      GIL's mutex) [on_core]; MUTEX -> SIGNALED (unlocked)
+ *                                                  [gs__gil_mutex_unlock]
  *            !holds_gil <-> holds_gil              [acquire / gs__gil_drop]
  *   waits    in_wait set when a blocking micro-step blocks (step_block,
  *            block_on), cleared when the step runs again after the wake-up.
@@ -154,7 +157,9 @@ typedef enum blk { BLK_NONE, BLK_IO, BLK_SLEEP, BLK_GIL, BLK_SWITCH, BLK_LOCK, B
 /* Where a GIL wait stands (gil.c). */
 typedef enum gil_wait { GW_NONE, GW_COND, GW_TIMEDOUT, GW_SIGNALED, GW_SWITCH,
                         GW_SWITCHED, GW_LEFT /* left the condvar, preempted before it
-                        could look at the GIL */ } gil_wait_t;
+                        could look at the GIL */,
+                        GW_MUTEX /* signalled, blocked on the GIL's mutex that its
+                        preempted signaller still holds (gil.c) */ } gil_wait_t;
 
 /* Micro-steps of a request. */
 typedef enum micro {
@@ -262,6 +267,13 @@ struct gs_ctx {
     bool cv_timed_out;    /* GW_LEFT: it left by a timeout */
     int64_t debt_ns;      /* core time owed for futex wakes it made (os.c) */
     bool paying;          /* ON, paying debt_ns before its next step */
+    bool mtx_held;        /* gil.c: preempted inside drop_gil's signal, it still
+                             holds the GIL's mutex; unlocks when back on a core */
+    gs_thr_t *mtx_waiter; /* gil.c: with mtx_held, the waiter it woke that
+                             preempted it (GW_MUTEX once it tried the mutex) */
+    gs_thr_t *mtx_owner;  /* gil.c: the preempted signaller whose mutex it
+                             has to wait for, NULL once unlocked */
+    uint8_t mtx_gw;       /* gil.c: GW_MUTEX: its gw before it blocked */
 
     /* scheduler */
     uint64_t tgen;        /* kernel.c: timer generation; bump to cancel EV_TIMER */
@@ -271,6 +283,8 @@ struct gs_ctx {
     int64_t vprot;        /* os.c: eevdf, ON: its deadline when it got the core;
                              until its vruntime reaches it, it keeps the core
                              while eligible (RUN_TO_PARITY) */
+    int64_t vseen;        /* eevdf.c: its vruntime as of the kernel's last
+                             update_curr while it ran (gs__eevdf_seen) */
     int64_t vlag;         /* os.c: eevdf lag (average vruntime - own) when it
                              last left the run queue */
     int weight;           /* engine_new: cfs weight from priority (nice = -priority) */
@@ -303,6 +317,9 @@ typedef struct gs_core {
     uint64_t gen;      /* bump to cancel EV_CORE */
     int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
     int64_t idle_since_ns; /* IDLE: since when (the idle depth of a wake-up) */
+    bool resched;      /* os.c, eevdf: WAKING or SWITCHING, and a thread woken
+                          meanwhile beats cur: cur is preempted as it arrives
+                          (the kernel's need_resched on the new curr) */
     /* kernel.c: what its trace lane last got (gs__core_trace) */
     bool tr_open;
     uint8_t tr_st, tr_flags;
@@ -334,6 +351,7 @@ typedef struct gs_gil {
     uint64_t sleep_seq;     /* futex queue order */
     int sem_waiters;        /* cpython2: threads registered on the semaphore,
                                asleep in `waiters` or woken and not yet back */
+    gs_thr_t *cv_woken;     /* cpython3: the sleeper the last signal woke */
     gs_thr_t *sem_woken;    /* cpython2: the sleeper the last release woke, or
                                NULL (release_cost looks at where it went) */
     gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
@@ -530,7 +548,8 @@ int64_t gs__eevdf_avg(gs_engine_t *e, const gs_thr_t *skip); /* the machine's V 
 int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
                          int64_t *load); /* core c's own V (placement) */
 gs_thr_t *gs__eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c); /* pick */
-void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);   /* a new deadline once used */
+void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);
+void gs__eevdf_seen(gs_engine_t *e, gs_thr_t *t);    /* update_curr point */   /* a new deadline once used */
 void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on); /* waking */
 void gs__eevdf_leave(gs_engine_t *e, gs_thr_t *t, bool sleep); /* leaving the queue */
 void gs__eevdf_settle(gs_engine_t *e, gs_core_t *c, const gs_thr_t *next); /* c picks:
@@ -557,7 +576,8 @@ bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t); /* before Python runs: fal
 int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segment */
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
 bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t); /* true: in a futex call, timer set */
-bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t);   /* true: a futex call ended */
+bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t);
+void gs__gil_mutex_unlock(gs_engine_t *e, gs_thr_t *t); /* a preempted dropper is back */   /* true: a futex call ended */
 
 /* ft.c */
 int gs__ft_init(gs_engine_t *e);

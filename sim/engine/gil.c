@@ -9,7 +9,10 @@
  *   the holder looks at drop_request between bytecodes (eval breaker): a
  *     Python segment is interrupted at once (EV_BREAK); a C call that keeps
  *     the GIL looks at nothing until it returns.
- *   drop: release and signal the condition variable (below). If the drop
+ *   drop: release and signal the condition variable (below), holding the
+ *     GIL's mutex: a woken sleeper that preempts its signaller on its core
+ *     sleeps on that mutex (GW_MUTEX) until the signaller is back and
+ *     unlocks it, which wakes it again (gs__gil_mutex_unlock). If the drop
  *     was requested (drop_request set) the dropper then waits until another
  *     thread has taken the GIL (FORCE_SWITCHING), so it cannot win it back at
  *     once; the drop request is reset there and by the next taker, whose
@@ -282,8 +285,10 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
         cv_take_signal(e, g, taker);
         cv_wake(e, taker, true, NULL);
     }
-    if (sleeper)
+    if (sleeper) {
         cv_wake(e, sleeper, false, by); /* the signaller's futex wake */
+        g->cv_woken = sleeper;
+    }
 }
 
 /* The waiter leaves the condvar after its timed wait ran out
@@ -429,10 +434,14 @@ bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t)
     return true;
 }
 
+static bool mutex_blocks(gs_engine_t *e, gs_thr_t *w);
+
 static void on_core(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     if (gs__gil_sys_resume(e, t))
+        return;
+    if (cv(g) && mutex_blocks(e, t))
         return;
     bool timed_out = t->gw == GW_TIMEDOUT;
     if (cv(g)) {
@@ -483,6 +492,37 @@ static void signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
         signal_one(e, g, by);
 }
 
+/* drop_gil signals gil->cond holding gil->mutex (MUTEX_LOCK, locked = 0,
+ * COND_SIGNAL, MUTEX_UNLOCK). A sleeper the signal woke that preempted its
+ * signaller on the signaller's core (EEVDF wake-up preemption) runs into
+ * that mutex in take_gil before the signaller could unlock it: it blocks on
+ * it (mutex_blocks) until the signaller, back on its core and done with its
+ * futex call, unlocks it (gs__gil_mutex_unlock). c: t's core before the
+ * signal. */
+static void mutex_held_across(gs_gil_t *g, gs_thr_t *t, const gs_core_t *c)
+{
+    gs_thr_t *w = g->cv_woken;
+    if (!c || !w || t->os != OS_READY || w->core != c)
+        return;
+    t->mtx_held = true;
+    t->mtx_waiter = w;
+    w->mtx_owner = t;
+}
+
+/* The woken waiter w on its core: if its signaller still holds the mutex,
+ * it sleeps on it (true). */
+static bool mutex_blocks(gs_engine_t *e, gs_thr_t *w)
+{
+    gs_thr_t *o = w->mtx_owner;
+    if (!o)
+        return false;
+    GS_ASSERT(o->mtx_held && o->mtx_waiter == w);
+    w->mtx_gw = (uint8_t)w->gw;
+    w->gw = GW_MUTEX;
+    gs__os_block(e, w, BLK_GIL, -1);
+    return true;
+}
+
 bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
 {
     gs_gil_t *g = gs__gil_of(e, t);
@@ -507,8 +547,28 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
         signal(e, g, t);
         return false;
     }
+    gs_core_t *c = t->core;
+    g->cv_woken = NULL;
     signal(e, g, t);
+    if (cv(g))
+        mutex_held_across(g, t, c);
     return true;
+}
+
+/* A preempted dropper is back on a core, its futex call over: it unlocks
+ * the GIL's mutex, which wakes the waiter blocked on it (a futex wake it
+ * pays); a waiter that has not reached the mutex yet finds it free. */
+void gs__gil_mutex_unlock(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_thr_t *w = t->mtx_waiter;
+    t->mtx_held = false;
+    t->mtx_waiter = NULL;
+    if (w)
+        w->mtx_owner = NULL;
+    if (w && w->gw == GW_MUTEX) {
+        w->gw = w->mtx_gw;
+        gs__os_wake_by(e, t, w);
+    }
 }
 
 bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t)

@@ -74,12 +74,15 @@ static const char *gil_invariants(const gs_engine_t *e, const gs_thr_t *t)
     /* cpython3: a timed-out waiter, or one a futex wake woke that has not
      * taken a signal yet, stays in the condvar until it runs (gil.c) */
     bool cv_woken = g->kind == GS_GIL_CPYTHON3 &&
-                    (t->gw == GW_TIMEDOUT || (t->gw == GW_SIGNALED && !t->cv_consumed));
+                    (t->gw == GW_TIMEDOUT || t->gw == GW_MUTEX ||
+                     (t->gw == GW_SIGNALED && !t->cv_consumed));
     if (listed && t->gw != GW_COND && !cv_woken)
         return "(5) in the GIL's waiters => waits on the GIL condition (or, cpython3, "
                "was woken and has not left the condvar yet)";
     if (t->gw == GW_COND && (t->os != OS_OFF || t->blk != BLK_GIL))
         return "(5) a GIL condition waiter is OFF, blocked on the GIL";
+    if (t->gw == GW_MUTEX && (t->os != OS_OFF || t->blk != BLK_GIL))
+        return "(5) a waiter on the GIL's mutex is OFF, blocked on the GIL";
     if ((t->gw == GW_SWITCH) != in_list(&g->switch_wait, t))
         return "(6) waits for a forced switch <=> in the GIL's switch_wait";
     if (t->gw == GW_SWITCH && (t->os != OS_OFF || t->blk != BLK_SWITCH))
@@ -125,7 +128,7 @@ void gs__thr_check(const gs_engine_t *e, const gs_thr_t *t, const char *where)
         return;
     static const char *os_names[] = {"OFF", "WAKING", "READY", "SWITCHING", "ON"};
     static const char *gw_names[] = {"NONE", "COND", "TIMEDOUT", "SIGNALED", "SWITCH",
-                                     "SWITCHED", "LEFT"};
+                                     "SWITCHED", "LEFT", "MUTEX"};
     fprintf(stderr,
             "gilsim: internal error: thread state invariant %s broken (engine_int.h)\n"
             "  in %s at %lld ns, thread %d '%s': os=%s core=%d ready_idx=%d blk=%d "

@@ -201,7 +201,9 @@ START_TEST(test_what_if_follows_the_knobs_the_model_does_not)
                       V.run[1].label);
     }
     ui_draw(W, H);
-    ck_assert_msg(strncmp(run_header(2)->text, "C: what-if (", 12) == 0, "%s", run_header(2)->text);
+    const gv_row_t *header = run_header(2);
+    ck_assert_ptr_nonnull(header);
+    ck_assert_msg(strncmp(header->text, "C: what-if (", 12) == 0, "%s", header->text);
     /* Tab: no knobs for the recording, nor for the check; C: all stay stacked */
     ui_key(SDLK_TAB, 0);
     ck_assert_ptr_eq(gv_view_knobs(&V), &V.knobs_b);
