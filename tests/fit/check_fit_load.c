@@ -18,15 +18,22 @@
 
 #define REC_NS 200000000LL
 
-/* A worker holding the GIL from 10 us to 200 ms on `cores` cores, the
- * kernel counting os_cpu of CPU time and `delay` runnable without a core. */
-static void write_rec_on(char *path, int cores, long long os_cpu, long long delay)
+/* A new temporary file for a recording: its name into path (64 bytes). */
+static FILE *open_tmp(char *path)
 {
     snprintf(path, 64, "/tmp/check_fit_load_XXXXXX");
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     FILE *f = fdopen(fd, "w");
     ck_assert_ptr_nonnull(f);
+    return f;
+}
+
+/* A worker holding the GIL from 10 us to 200 ms on `cores` cores, the
+ * kernel counting os_cpu of CPU time and `delay` runnable without a core. */
+static void write_rec_on(char *path, int cores, long long os_cpu, long long delay)
+{
+    FILE *f = open_tmp(path);
     fprintf(f,
             "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
             " \"command\": [\"python3\", \"w.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
@@ -47,11 +54,7 @@ static void write_rec_on(char *path, int cores, long long os_cpu, long long dela
 static void write_rec_two(char *path, long long main_cpu, long long worker_cpu)
 {
     long long m = 20000000;
-    snprintf(path, 64, "/tmp/check_fit_load_XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    ck_assert_ptr_nonnull(f);
+    FILE *f = open_tmp(path);
     fprintf(f,
             "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
             " \"command\": [\"python3\", \"w.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
