@@ -3,6 +3,7 @@
  * figures, or the runs' side by side (compare mode; a recording, its model
  * and the what-if, issue 14), each thread's GIL wait matched by name. */
 #include "panel.h"
+#include "gilsim/fit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,8 +178,19 @@ static void table_row(table_t *tb, gv_style_t st, uint32_t rgb, const char *name
     p->y += p->v->lay.line;
 }
 
+/* Beside a recording, is thread i of run r one of the fit's other load
+ * (the lanes fold that process: it has no recorded thread to compare)? */
+static bool in_fitted_load(const gv_view_t *v, int r, int i)
+{
+    const gv_run_t *run = &v->run[r];
+    int p = run->stats.threads[i].process;
+    return v->real && r > 0 && run->trace && p >= 0 && p < gs_trace_n_processes(run->trace) &&
+           strcmp(gs_trace_process_name(run->trace, p), GS_FIT_LOAD_PROCESS) == 0;
+}
+
 /* The threads the table lists: run A's (CMP_THREADS at most, and the
- * selected one), then those only a run below has. n_more: left out. */
+ * selected one), then those only a run below has, but for the fitted
+ * other load. n_more: left out. */
 static int table_threads(const gv_view_t *v, const char **names, int *idx, int cap, int *n_more)
 {
     int n = 0, sel = gv_view_thread_in(v, 0);
@@ -186,7 +198,7 @@ static int table_threads(const gv_view_t *v, const char **names, int *idx, int c
     for (int r = 0; r < v->n_runs; r++)
         for (int i = 0; v->run[r].has_stats && i < v->run[r].stats.n_threads; i++) {
             const char *name = v->run[r].stats.threads[i].name;
-            bool seen = !name;
+            bool seen = !name || in_fitted_load(v, r, i);
             for (int k = 0; k < r && !seen; k++)
                 seen = thread_named(&v->run[k], name, i) != NULL;
             if (seen)

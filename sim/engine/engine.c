@@ -100,6 +100,19 @@ static const micro_t *req_prog(const gs_model_t *m, const gs_req_t *r)
     return P_EXIT;
 }
 
+/* A futex call t made to wake another thread (t->debt_ns) runs to its end
+ * before t goes on: starts it and says so, or says there is none. */
+static bool pay_debt(gs_engine_t *e, gs_thr_t *t)
+{
+    if (t->debt_ns <= 0)
+        return false;
+    t->paying = true;
+    gs__thr_timer(e, t, e->now + t->debt_ns);
+    t->debt_ns = 0;
+    gs__thr_trace(e, t);
+    return true;
+}
+
 /* Starts or resumes the current M_EXEC segment. t is ON. */
 static void exec_resume(gs_engine_t *e, gs_thr_t *t)
 {
@@ -108,15 +121,10 @@ static void exec_resume(gs_engine_t *e, gs_thr_t *t)
     bool needs_gil = t->req.exec != GS_ST_C_NOGIL && gs__gil_has(e, t);
     if (needs_gil && !t->holds_gil && !gs__gil_take(e, t))
         return; /* waits; gs__go_on brings it back here */
-    if (t->debt_ns > 0) {
-        /* take_gil's wake of a forced dropper (gil.c) is a futex call the
-         * new holder finishes before it runs on */
-        t->paying = true;
-        gs__thr_timer(e, t, e->now + t->debt_ns);
-        t->debt_ns = 0;
-        gs__thr_trace(e, t);
+    /* take_gil's wake of a forced dropper (gil.c) is a futex call the
+     * new holder finishes before it runs on */
+    if (pay_debt(e, t))
         return;
-    }
     if (t->mtx_held) {
         gs__gil_mutex_unlock(e, t);
         if (t->os != OS_ON)
@@ -198,14 +206,8 @@ static step_res_t step_start(gs_engine_t *e, gs_thr_t *t); /* events, below */
 static void advance(gs_engine_t *e, gs_thr_t *t)
 {
     while (!e->stopped && t->os == OS_ON) {
-        if (t->debt_ns > 0) {
-            /* finish the futex call that woke another thread first */
-            t->paying = true;
-            gs__thr_timer(e, t, e->now + t->debt_ns);
-            t->debt_ns = 0;
-            gs__thr_trace(e, t);
+        if (pay_debt(e, t)) /* finish the futex call that woke another thread first */
             return;
-        }
         if (t->mtx_held) {
             gs__gil_mutex_unlock(e, t); /* then drop_gil's MUTEX_UNLOCK */
             continue;

@@ -317,6 +317,9 @@ typedef struct gs_core {
     uint64_t gen;      /* bump to cancel EV_CORE */
     int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
     int64_t idle_since_ns; /* IDLE: since when (the idle depth of a wake-up) */
+    bool resched;      /* os.c, eevdf: WAKING or SWITCHING, and a thread woken
+                          meanwhile beats cur: cur is preempted as it arrives
+                          (the kernel's need_resched on the new curr) */
     /* kernel.c: what its trace lane last got (gs__core_trace) */
     bool tr_open;
     uint8_t tr_st, tr_flags;

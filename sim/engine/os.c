@@ -33,7 +33,10 @@
  *             keeps its core until its deadline (RUN_TO_PARITY), then gets a
  *             new one and yields to an eligible thread with an earlier one; a
  *             waking thread preempts a running thread that is no longer
- *             eligible or has used its slice, if it is the pick.
+ *             eligible or has used its slice, if it is the pick; a core
+ *             switching to a thread it picked counts that thread as running
+ *             (the kernel's curr from its pick, protected while eligible),
+ *             which is preempted as it arrives (need_resched, start_on).
  *   tick      cfs and eevdf look at a slice only on the scheduler tick (every
  *             tick_ns, the same instants on every core): a slice ends at the
  *             first tick after it is used up. tick_ns = 0: exactly.
@@ -286,6 +289,7 @@ void gs__os_dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t la
     c->cur = t;
     c->mode = CORE_SWITCHING;
     c->gen++;
+    c->resched = false;
     t->core = c;
     t->rq_core = -1;
     set_os(e, t, OS_SWITCHING);
@@ -320,6 +324,27 @@ static void core_pick(gs_engine_t *e, gs_core_t *c)
     dispatch(e, c, t);
 }
 
+static void preempt(gs_engine_t *e, gs_core_t *c);
+
+/* A thread woken while core c was switching (or waking) to c->cur, which
+ * beat c->cur then (eevdf_victim), preempts it as it arrives: the kernel
+ * sets need_resched on the CPU whose curr the woken task beats, and the new
+ * curr reschedules on its way in. It goes ahead only if a thread ready for c
+ * still beats it (eligible, earlier deadline: the same test as at the wake).
+ * Before this, such a wake-up preemption was lost and the woken thread
+ * waited for the next tick: a GIL waiter signalled by a holder that then
+ * blocked, beside busy threads of another process, waited a whole tick for
+ * a core (docs/model.md "Wake-up preemption of a core mid-switch"). */
+static bool eevdf_arrival_beaten(gs_engine_t *e, gs_core_t *c)
+{
+    gs_thr_t *t = c->cur;
+    if (!e->n_ready)
+        return false;
+    int64_t V = gs__eevdf_avg(e, NULL);
+    gs_thr_t *best = gs__eevdf_best(e, V, c);
+    return best && best->vruntime <= V && best->deadline < t->deadline;
+}
+
 static void start_on(gs_engine_t *e, gs_core_t *c)
 {
     gs_thr_t *t = c->cur;
@@ -332,6 +357,14 @@ static void start_on(gs_engine_t *e, gs_core_t *c)
         gs__eevdf_renew(e, t);
         t->vprot = t->deadline;
         t->vseen = t->vruntime;
+    }
+    if (c->resched) {
+        c->resched = false;
+        if (eevdf_arrival_beaten(e, c)) {
+            gs__thr_trace(e, t);
+            preempt(e, c);
+            return;
+        }
     }
     c->gen++;
     c->slice_end_ns = tickless(e) ? INT64_MAX : slice_end(e, t);
@@ -447,12 +480,15 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *onl
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
-        if (c->mode != CORE_ON || (only && c != only))
+        bool arriving = c->mode == CORE_SWITCHING || c->mode == CORE_WAKING;
+        if ((c->mode != CORE_ON && !arriving) || (only && c != only) || c->resched)
             continue;
         gs_thr_t *r = c->cur;
         gs__eevdf_seen(e, r); /* update_curr first */
         gs__eevdf_renew(e, r);
-        bool protected_ = r->vruntime <= V && r->vruntime < r->vprot;
+        /* RUN_TO_PARITY: the kernel protects a thread's slice from its pick
+         * on (set_next_entity), so one arriving is protected while eligible */
+        bool protected_ = r->vruntime <= V && (arriving || r->vruntime < r->vprot);
         if (!protected_ && t->deadline < r->deadline &&
             (!v || r->deadline > v->cur->deadline))
             v = c;
@@ -568,7 +604,9 @@ static void make_ready(gs_engine_t *e, gs_thr_t *t, gs_core_t *only)
     ready_push(e, t);
     gs__thr_trace(e, t);
     gs_core_t *v = victim(e, t, only);
-    if (v)
+    if (v && v->mode != CORE_ON)
+        v->resched = true; /* mid-switch: preempted as it arrives (start_on) */
+    else if (v)
         preempt(e, v);
 }
 

@@ -260,8 +260,8 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
                      "THREAD\" for a lock's waits, \"THREAD API\" for a thread's "
                      "Condition/Event waits (one stream of wake-ups: which future or event it "
                      "was for is not kept), \"socket A to B\" for B's recvs on a socket that "
-                     "A's sends on its peer ended (the peer is the socket whose sends most "
-                     "often end B's recvs);");
+                     "A's sends on its peer ended (a socket and its peer are the pair whose "
+                     "sends most often end each other's recvs);");
     if (approx)
         sb_printf(b, " %" PRId64 " waits on locks, events or conditions whose other side the "
                      "recording does not show are sleeps of the time they blocked (they do "

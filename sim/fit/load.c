@@ -7,29 +7,52 @@
  * itself); the stretch, the time inside those runs without a core, is the
  * model's to add. Part of it the model adds by itself: the program's own
  * threads outnumbering the cores. The rest was other programs. This file
- * sizes them as `load` busy threads beside the program's, sharing the
- * cores fairly (as CFS and EEVDF share them between threads of equal
- * weight): while d of the program's threads want a core, each gets
- * min(1, cores / (d + load)) of one. With each thread's time wanting a core
- * by d (st.dem_ns, fit.c), the stretch that predicts, summed over the
- * threads with kernel totals, is set equal to the recorded one beyond 5%
- * of their CPU ops together (measurement: quiet recordings of the examples
- * show 1 to 2%), each thread's at most its own run delay (time without a
- * core cannot stretch a run by more than the kernel kept it waiting for
- * one), by bisection (it grows with the load). The run delays themselves are not matched: most of a GIL-bound
- * thread's fall outside its runs (a GIL waiter woken to find no core),
- * where the model, given the load, makes its own.
+ * sizes them as `load` busy threads beside the program's, so that the
+ * replay stretches the runs as much as the machine did.
+ * The recorded stretch of a thread is its runs' length less its kernel CPU
+ * time, at most its own run delay (time without a core cannot stretch a run
+ * by more than the kernel kept it waiting for one). Summed over the threads
+ * with kernel totals, up to 5% of their CPU ops together it is measurement
+ * (quiet recordings of the examples show 1 to 2%: the clocks, the
+ * recorder) and no load is fitted.
+ * The replay's stretch of a thread is its time ready without a core (or
+ * switching back in) after the OS took the core from it in the middle of
+ * Python or C; a thread woken from a wait that finds no core is not in a
+ * run yet (the recording counts that in its wait).
+ * Sizing: the engine runs the fitted scenario itself (the replay the user
+ * sees) at a few loads. One load cannot stretch every thread as the machine
+ * did (other programs come and go: a start-up may lose half its core and
+ * the long thread after it a tenth), so the load is the one that makes the
+ * threads' stretch least off the recorded one, summed over the threads: the
+ * threads that ran longest decide, and the replay's figures are mostly
+ * theirs. A run votes: each thread stretched more than recorded (beyond 5%
+ * of it and 1% of its runs) by its runs' length, each stretched less
+ * against, which is how that sum grows with the load; with no load first
+ * (if the program's own threads outnumbering the cores stretch it enough,
+ * no load), then from the load fair sharing predicts (while d of the
+ * program's threads want a core, each gets min(1, cores / (d + load)) of
+ * one, with each thread's time wanting a core by d from st.dem_ns, fit.c)
+ * up by doubling until the vote is for less, then halving the interval
+ * (LOAD_RUNS runs at most each); the run least off is the load. The
+ * fair-sharing sum alone underestimates: a load of whole busy threads and
+ * a part-time one does not take a constant share of each core, and the
+ * engine places them where they run (on two cores one busy thread beside
+ * one GIL-bound thread leaves it its own core), so its load stretched a
+ * replay by a fifth to four fifths of the recording.
+ * The run delays themselves are not matched: most of a GIL-bound thread's
+ * fall outside its runs (a GIL waiter woken to find no core), where the
+ * model, given the load, makes its own.
  * The load is a process "other load" of daemon threads running C without
  * a GIL: floor(load) always busy, and one busy the rest of the time in
  * random bursts (10 ms on average). Approximated: the load is constant
- * over the run (the recording has totals, not when the delays came) and
- * shares the cores fairly; on two cores a single GIL-bound thread beside
- * one busy thread is not slowed, so a load of up to one thread per spare
- * core leaves no stretch and is seen only from 1 on. */
+ * over the run (the recording has totals, not when the delays came). */
 #include "fit_int.h"
 #include "recfile_int.h"
 
+#include "gilsim/engine.h"
 #include "gilsim/fit.h"
+#include "gilsim/scenario.h"
+#include "gilsim/trace.h"
 #include "gilsim/units.h"
 
 #include <cjson/cJSON.h>
@@ -45,6 +68,10 @@
                                             ops together is measurement (clocks, recorder) */
 #define LOAD_CHUNK_NS INT64_C(100000000) /* a busy thread's c_call */
 #define LOAD_BURST_NS INT64_C(10000000)  /* the part-time thread's mean period */
+#define LOAD_RUNS 8       /* replays tried per search step (up, then halving) */
+#define LOAD_TOL 0.05     /* a thread's replay stretched this close to the recording */
+#define LOAD_TOL_OPS 0.01 /* ... or to this share of its runs: matches it */
+#define LOAD_STEP 0.03    /* the load found to this share of itself */
 
 /* The delay fair sharing predicts for thread t beside `load` busy threads. */
 static double predicted(const fthread_stats_t *t, int cores, double load)
@@ -65,47 +92,182 @@ static double predicted_all(const fscenario_t *f, const bool *use, double load)
     return sum;
 }
 
-void fit_load(const gsr_recording_t *r, fscenario_t *f)
+/* Each thread's stretch as recorded into rec[i] (-1: no kernel totals),
+ * its CPU ops (its runs as recorded) into w[i] and their total into *ops;
+ * the threads' stretch summed. */
+static double recorded(const gsr_recording_t *r, fscenario_t *f, double *rec, double *w,
+                       double *ops)
 {
-    double stretch = 0, ops = 0;
-    f->load = 0;
-    bool *use = calloc((size_t)f->n_threads + 1, sizeof *use);
-    if (!use)
-        return; /* no memory to size it: fitted without (the description says none) */
+    double stretch = 0;
+    *ops = 0;
     for (int i = 0; i < f->n_threads; i++) {
         const gsr_thread_t *th = &r->threads[i];
         const fthread_stats_t *st = &f->th[i].st;
-        use[i] = th->os_cpu_ns >= 0;
-        if (!use[i])
+        rec[i] = -1;
+        if (th->os_cpu_ns < 0)
             continue;
         double d = st->os_cpu_ns > 0 ? (double)(st->raw_cpu_ns - st->os_cpu_ns) : 0;
         if (th->os_run_delay_ns >= 0 && d > (double)th->os_run_delay_ns)
             d = (double)th->os_run_delay_ns; /* no core: at most what the kernel says */
-        stretch += d > 0 ? d : 0;
-        ops += (double)st->raw_cpu_ns;
+        rec[i] = d > 0 ? d : 0;
+        stretch += rec[i];
+        w[i] = (double)(st->raw_cpu_ns > 0 ? st->raw_cpu_ns : st->sum[FOP_CPU] + st->sum[FOP_CCALL]);
+        *ops += w[i];
         f->run_delay_ns += th->os_run_delay_ns > 0 ? th->os_run_delay_ns : 0;
         f->n_load_threads++;
     }
-    /* Beyond the measurement's share of all the threads' CPU ops: a small
-     * stretch would otherwise fit a whole busy thread (below one per spare
-     * core a load leaves none: see the head of this file). */
-    double seen = stretch - LOAD_NOISE * ops;
-    seen = seen > 0 ? seen : 0;
-    double own = predicted_all(f, use, 0);
-    f->load_delay_ns = (int64_t)seen;
-    f->load_own_ns = (int64_t)own;
+    return stretch;
+}
+
+/* The load fair sharing alone predicts for a stretch of `seen` (0: none
+ * beyond what the program's own threads explain): where the engine's
+ * search starts. */
+static double analytic(const fscenario_t *f, const bool *use, double seen)
+{
     double lo = 0, hi = LOAD_MAX * f->cores;
-    if (seen > own && predicted_all(f, use, hi) < seen)
-        lo = hi;
-    for (int k = 0; seen > own && lo < hi && k < 60; k++) {
+    if (seen <= predicted_all(f, use, 0))
+        return 0;
+    if (predicted_all(f, use, hi) < seen)
+        return hi;
+    for (int k = 0; lo < hi && k < 60; k++) {
         double mid = (lo + hi) / 2;
         if (predicted_all(f, use, mid) < seen)
             lo = mid;
         else
             hi = mid;
     }
-    f->load = seen > own && hi >= LOAD_MIN ? hi : 0;
+    return hi;
+}
+
+/* Thread i's stretch in a run: the time it spent ready without a core (or
+ * switching back in) after the OS took the core from it in the middle of
+ * Python or C, as the kernel's run delay inside a recorded run. A thread
+ * woken from a wait that finds no core is not in a run yet (the recording
+ * counts that as its wait). */
+static int64_t trace_stretch(const gs_trace_t *t, int i)
+{
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
+    int64_t sum = 0;
+    bool in_run = false;
+    for (size_t k = 0; l && k < l->n; k++) {
+        uint8_t s = l->iv[k].state;
+        if (s == GS_ST_READY || s == GS_ST_SWITCH) {
+            sum += in_run ? l->iv[k].end_ns - l->iv[k].start_ns : 0;
+            continue;
+        }
+        in_run = s == GS_ST_PY || s == GS_ST_C_GIL || s == GS_ST_C_NOGIL;
+    }
+    return sum;
+}
+
+/* One run of the fitted scenario at a load. */
+typedef struct trial {
+    double load;
+    double vote;  /* the threads' votes summed, NAN if the run failed */
+    double error; /* the threads' stretch off the recording's, summed */
+    double total; /* the threads' stretch */
+} trial_t;
+
+/* What a run's stretch of each thread says of its load: each thread's
+ * vote, its CPU ops' weight, +1 if the run stretched it more than the
+ * recording (beyond LOAD_TOL of it, and of LOAD_TOL_OPS of its runs), -1 if
+ * less, 0 within. The votes' sum is how the error grows with the load (a
+ * thread's stretch grows about with its runs' length). */
+static trial_t vote(const gsr_recording_t *r, fscenario_t *f, const double *rec, const double *w,
+                    double load)
+{
+    char *json = NULL;
+    size_t len = 0;
+    gs_model_t *m = NULL;
+    gs_trace_t *t = NULL;
+    gs_diag_t d;
+    gs_error_t err;
+    trial_t x = {.load = load, .vote = NAN};
+    f->load = load;
+    memset(&d, 0, sizeof d);
+    if (fit_emit(r, f, &json, &len) != 0 ||
+        gs_scenario_load_string("fitted load", json, len, NULL, 0, &m, &d) != 0 ||
+        gs_sim_run(m, NULL, &t, &err) != 0 || gs_trace_outcome(t) != GS_OUT_DONE ||
+        gs_trace_n_threads(t) < f->n_threads)
+        goto done;
+    x.vote = 0;
+    for (int i = 0; i < f->n_threads; i++) {
+        if (rec[i] < 0)
+            continue;
+        double s = (double)trace_stretch(t, i), tol = LOAD_TOL * rec[i] + LOAD_TOL_OPS * w[i];
+        x.total += s;
+        x.error += fabs(s - rec[i]);
+        x.vote += s > rec[i] + tol ? w[i] : s < rec[i] - tol ? -w[i] : 0;
+    }
+done:
+    gs_trace_free(t);
+    gs_model_free(m);
+    free(json);
+    return x;
+}
+
+/* The load at which the threads' votes balance, from the guess: up by
+ * doubling until the runs stretch the threads (by weight) at least as much
+ * as the recording, then by halving the interval; of the loads run, the one
+ * whose run's stretch is the least off the recording's (own: the run
+ * without a load). -1 if a run failed. */
+static double search(const gsr_recording_t *r, fscenario_t *f, const double *rec, const double *w,
+                     double guess, trial_t own)
+{
+    double max = LOAD_MAX * f->cores, lo = 0, hi = guess < 0.5 ? 0.5 : guess;
+    trial_t best = own, x = own;
+    for (int k = 0; k < LOAD_RUNS; k++) {
+        x = vote(r, f, rec, w, hi);
+        if (isnan(x.vote))
+            return -1;
+        best = x.error < best.error ? x : best;
+        if (x.vote >= 0 || hi >= max)
+            break;
+        lo = hi;
+        hi = hi * 2 < max ? hi * 2 : max;
+    }
+    if (x.vote < 0) /* more than LOAD_MAX per core: as much as allowed */
+        return hi;
+    for (int k = 0; k < LOAD_RUNS && x.vote != 0 && hi - lo > LOAD_STEP * hi; k++) {
+        x = vote(r, f, rec, w, (lo + hi) / 2);
+        if (isnan(x.vote))
+            return -1;
+        best = x.error < best.error ? x : best;
+        if (x.vote < 0)
+            lo = x.load;
+        else
+            hi = x.load;
+    }
+    return best.load;
+}
+
+void fit_load(const gsr_recording_t *r, fscenario_t *f)
+{
+    double ops = 0;
+    f->load = 0;
+    bool *use = calloc((size_t)f->n_threads + 1, sizeof *use);
+    double *rec = calloc((size_t)f->n_threads + 1, sizeof *rec);
+    double *w = calloc((size_t)f->n_threads + 1, sizeof *w);
+    if (!use || !rec || !w)
+        goto done; /* no memory to size it: fitted without (the description says none) */
+    double stretch = recorded(r, f, rec, w, &ops);
+    for (int i = 0; i < f->n_threads; i++)
+        use[i] = rec[i] >= 0;
+    /* Up to the measurement's share of all the threads' CPU ops, a stretch
+     * is no other program (below one per spare core a load leaves none:
+     * see the head of this file). */
+    if (stretch <= LOAD_NOISE * ops)
+        goto done;
+    f->load_delay_ns = (int64_t)stretch;
+    double guess = analytic(f, use, stretch);
+    trial_t own = vote(r, f, rec, w, 0);
+    f->load_own_ns = (int64_t)own.total;
+    double load = isnan(own.vote) ? guess : own.vote >= 0 ? 0 : search(r, f, rec, w, guess, own);
+    f->load = load >= LOAD_MIN ? load : load < 0 ? guess : 0;
+done:
     free(use);
+    free(rec);
+    free(w);
 }
 
 /* The load's thread names, clear of the program's (the process's own name,
@@ -206,10 +368,11 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n)
         if (f->n_load_threads)
             snprintf(buf, n,
                      "\nOther load: none fitted. The kernel kept the threads runnable "
-                     "without a core %s in all, but their Python and C runs were no "
-                     "longer than the kernel's CPU time of them (beyond 5%% of all their runs, "
-                     "measurement) than their own program's threads outnumbering the "
-                     "%d cores explain.",
+                     "without a core %s in all, but their Python and C runs lasted no "
+                     "longer than the kernel's CPU time of them by more than 5%% of all "
+                     "their runs (measurement), or than their replay without a load "
+                     "stretches them (their own program's threads outnumbering the %d "
+                     "cores).",
                      gs_format_ns(f->run_delay_ns, b1, sizeof b1), f->cores);
         return buf;
     }
@@ -228,12 +391,15 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n)
         snprintf(parts, sizeof parts, "one busy %.0f%% of the time in random bursts", 100 * part);
     snprintf(buf, n,
              "\nOther load: the Python and C runs of %d threads lasted %s longer than the "
-             "kernel's CPU time of them (beyond 5%%, measurement; runnable without a core %s "
-             "in all); their own program's threads outnumbering the %d cores explain %s of "
-             "it, so other programs took the rest: the process \"%s\" is %.2f busy threads "
-             "beside the program's (%s), C code without a GIL from the start to the "
-             "program's end (daemons: they do not keep the run going), sized so that "
-             "sharing the cores fairly stretches the runs as much. It stays in a what-if; "
+             "kernel's CPU time of them (more than 5%%, measurement; runnable without a core "
+             "%s in all); their own program's threads outnumbering the %d cores stretch "
+             "them %s in the replay without a load, so other programs took the rest: the "
+             "process \"%s\" is %.2f busy threads beside the program's (%s), C code without "
+             "a GIL from the start to the program's end (daemons: they do not keep the run "
+             "going), sized by running the replay itself: the load whose replay stretches "
+             "the threads' runs least off the recording, so the threads that ran longest "
+             "match (one load cannot match a thread the machine stretched unlike the "
+             "others, e.g. a start-up). It stays in a what-if; "
              "--set processes=[] removes it (the program alone on the machine, as gilsim fit "
              "--no-load). Approximated: the load is constant over the run (the recording has "
              "each thread's totals, not when its delays came).",

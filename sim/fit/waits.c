@@ -71,7 +71,8 @@ typedef struct fkey {
 
 typedef struct fpeer {
     uint64_t a, b; /* b is a's peer (sends on b end a's recvs) */
-    int votes;
+    int votes;     /* a's recvs a send on b ended */
+    int pair;      /* votes, and b's recvs a send on a ended */
 } fpeer_t;
 
 #define MAX_PEERS 4096
@@ -168,12 +169,21 @@ static void vote(fwaits_t *w, uint64_t a, uint64_t b)
             return;
         }
     if (w->n_peers < MAX_PEERS)
-        w->peers[w->n_peers++] = (fpeer_t){a, b, 1};
+        w->peers[w->n_peers++] = (fpeer_t){a, b, 1, 0};
 }
 
 /* Every socket send (at its start), and each socket's peer: for each recv
  * during which (before its wake-up) a send by another thread began, the
- * latest such send's socket gets a vote; a socket's peer is its most voted (2 votes at least).
+ * latest such send's socket gets a vote. A connected socket's peer has it
+ * as its own peer, so a pair (a, b) counts the votes both ways: a's recvs
+ * that b's sends ended and b's that a's did. The latest send before a
+ * wake-up is another pair's when that one's send began in the waker's
+ * wake-up latency (two client/handler pairs taking turns at the GIL: a
+ * client's recvs, loaded, voted 6 for its handler and 6 for the other
+ * pair's, while its handler's recvs voted 15 for it and the other
+ * handler's none), and a socket whose recvs all found the bytes there (its
+ * handler replied before it asked) has votes only from its peer's recvs.
+ * A socket's peer is the one of its pairs with the most votes (2 at least).
  * 0 or -1. */
 static int pair_sockets(fwaits_t *w)
 {
@@ -216,12 +226,25 @@ static int pair_sockets(fwaits_t *w)
                 }
         }
     qsort(w->sends, w->n_sends, sizeof *w->sends, cmp_post); /* by socket to match */
+    for (int k = 0, n0 = w->n_peers; k < n0; k++) { /* each pair both ways */
+        bool back = false;
+        for (int j = 0; j < n0 && !back; j++)
+            back = w->peers[j].a == w->peers[k].b && w->peers[j].b == w->peers[k].a;
+        if (!back && w->n_peers < MAX_PEERS)
+            w->peers[w->n_peers++] = (fpeer_t){w->peers[k].b, w->peers[k].a, 0, 0};
+    }
+    for (int k = 0; k < w->n_peers; k++) { /* the pair's votes, both ways */
+        w->peers[k].pair = w->peers[k].votes;
+        for (int j = 0; j < w->n_peers; j++)
+            if (w->peers[j].a == w->peers[k].b && w->peers[j].b == w->peers[k].a)
+                w->peers[k].pair += w->peers[j].votes;
+    }
     int kept = 0;
     for (int k = 0; k < w->n_peers; k++) { /* the most voted peer of each socket */
-        bool best = w->peers[k].votes >= 2;
+        bool best = w->peers[k].pair >= 2;
         for (int j = 0; j < w->n_peers && best; j++)
-            best = w->peers[j].a != w->peers[k].a || w->peers[j].votes < w->peers[k].votes ||
-                   (w->peers[j].votes == w->peers[k].votes && j >= k);
+            best = w->peers[j].a != w->peers[k].a || w->peers[j].pair < w->peers[k].pair ||
+                   (w->peers[j].pair == w->peers[k].pair && j >= k);
         if (best)
             w->peers[kept++] = w->peers[k];
     }

@@ -735,6 +735,41 @@ START_TEST(test_fit_recv_that_found_the_bytes_there_is_a_get)
 }
 END_TEST
 
+/* socket_pairs.rec.json: two clients, each with its handler over a
+ * socketpair, recorded by record_objects_fit on a loaded machine (load 4.9).
+ * The pairs took turns at the GIL: in 6 of client0's recvs the send that
+ * began last before its wake-up was handler1's (which began in client0's
+ * wake-up latency, after handler0's reply), as often as handler0's. A
+ * socket's peer has it as its peer: handler0's recvs, ended by client0's
+ * sends 15 times, settle it. socket_pairs_ready.rec.json (load 7): every
+ * recv of client0 found the reply there (its handler replied before it
+ * asked), so only handler0's recvs say whose peer it is. Each thread gets
+ * only from its own pair's queue. */
+START_TEST(test_fit_socket_peers_are_mutual)
+{
+    static const char *const recs[] = {"socket_pairs.rec.json", "socket_pairs_ready.rec.json"};
+    cJSON *root = fit(data(recs[_i]), true, true);
+    cJSON *queues = cJSON_GetObjectItem(root, "queues");
+    char got[512] = "";
+    for (cJSON *q = queues ? queues->child : NULL; q; q = q->next)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", *got ? ", " : "",
+                 q->string);
+    ck_assert_str_eq(got, "socket client0 to handler0, socket handler0 to client0, "
+                          "socket client1 to handler1, socket handler1 to client1");
+    static const char *const me[] = {"client0", "handler0", "client1", "handler1"};
+    static const char *const peer[] = {"handler0", "client0", "handler1", "client1"};
+    for (int k = 0; k < 4; k++) {
+        char ops[4096] = "", want[64];
+        sync_ops(cJSON_GetObjectItem(thread(root, me[k]), "program"), ops, sizeof ops);
+        snprintf(want, sizeof want, "get:socket %s to %s", peer[k], me[k]);
+        for (char *t = strstr(ops, "get:"); t; t = strstr(t + 1, "get:"))
+            ck_assert_msg(strncmp(t, want, strlen(want)) == 0, "%s: %s", me[k], ops);
+        ck_assert_msg(strstr(ops, want) != NULL, "%s gets from its peer: %s", me[k], ops);
+    }
+    cJSON_Delete(root);
+}
+END_TEST
+
 /* Reads a file into a malloc'ed string. */
 static char *slurp(const char *path, size_t *n)
 {
@@ -834,6 +869,7 @@ static Suite *fit_suite(void)
     tcase_add_test(core, test_fit_preempted_holder_is_not_a_c_call);
     tcase_add_test(core, test_fit_lock_wait_matched_to_its_release);
     tcase_add_test(core, test_fit_recv_that_found_the_bytes_there_is_a_get);
+    tcase_add_loop_test(core, test_fit_socket_peers_are_mutual, 0, 2);
     tcase_add_test(core, test_fit_cpu_ops_lose_their_own_programs_core_waits);
     suite_add_tcase(s, props);
     return s;

@@ -18,19 +18,26 @@
 
 #define REC_NS 200000000LL
 
-/* A worker holding the GIL from 10 us to 200 ms on two cores, the kernel
- * counting os_cpu of CPU time and `delay` runnable without a core. */
-static void write_rec(char *path, long long os_cpu, long long delay)
+/* A new temporary file for a recording: its name into path (64 bytes). */
+static FILE *open_tmp(char *path)
 {
     snprintf(path, 64, "/tmp/check_fit_load_XXXXXX");
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     FILE *f = fdopen(fd, "w");
     ck_assert_ptr_nonnull(f);
+    return f;
+}
+
+/* A worker holding the GIL from 10 us to 200 ms on `cores` cores, the
+ * kernel counting os_cpu of CPU time and `delay` runnable without a core. */
+static void write_rec_on(char *path, int cores, long long os_cpu, long long delay)
+{
+    FILE *f = open_tmp(path);
     fprintf(f,
             "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
             " \"command\": [\"python3\", \"w.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
-            " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2}, \"duration_ns\": %lld,\n"
+            " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": %d}, \"duration_ns\": %lld,\n"
             " \"threads\": [\n"
             "  {\"name\": \"MainThread\", \"os_cpu_ns\": 1000, \"os_run_delay_ns\": 0,\n"
             "   \"events\": [[0, \"start\"], [0, \"ask\"], [0, \"hold\"], [1000, \"release\", "
@@ -38,8 +45,35 @@ static void write_rec(char *path, long long os_cpu, long long delay)
             "  {\"name\": \"worker\", \"os_cpu_ns\": %lld, \"os_run_delay_ns\": %lld,\n"
             "   \"events\": [[2000, \"start\"], [2000, \"ask\"], [10000, \"hold\"], [%lld, "
             "\"release\", \"exit\"], [%lld, \"end\"]]}\n]}\n",
-            REC_NS, os_cpu, delay, REC_NS, REC_NS);
+            cores, REC_NS, os_cpu, delay, REC_NS, REC_NS);
     fclose(f);
+}
+
+/* The main thread holding the GIL 20 ms, the kernel counting main_cpu of
+ * it, then the worker 180 ms, counted worker_cpu, on two cores. */
+static void write_rec_two(char *path, long long main_cpu, long long worker_cpu)
+{
+    long long m = 20000000;
+    FILE *f = open_tmp(path);
+    fprintf(f,
+            "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
+            " \"command\": [\"python3\", \"w.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
+            " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2}, \"duration_ns\": %lld,\n"
+            " \"threads\": [\n"
+            "  {\"name\": \"MainThread\", \"os_cpu_ns\": %lld, \"os_run_delay_ns\": %lld,\n"
+            "   \"events\": [[0, \"start\"], [0, \"ask\"], [0, \"hold\"], [%lld, \"release\", "
+            "\"exit\"], [%lld, \"end\"]]},\n"
+            "  {\"name\": \"worker\", \"os_cpu_ns\": %lld, \"os_run_delay_ns\": %lld,\n"
+            "   \"events\": [[%lld, \"start\"], [%lld, \"ask\"], [%lld, \"hold\"], [%lld, "
+            "\"release\", \"exit\"], [%lld, \"end\"]]}\n]}\n",
+            REC_NS, main_cpu, m - main_cpu, m, m, worker_cpu, REC_NS - m - worker_cpu, m + 1000,
+            m + 1000, m + 1000, REC_NS, REC_NS);
+    fclose(f);
+}
+
+static void write_rec(char *path, long long os_cpu, long long delay)
+{
+    write_rec_on(path, 2, os_cpu, delay);
 }
 
 static char *fit_text(const char *path, bool no_load)
@@ -194,6 +228,66 @@ START_TEST(test_fit_load_removed_runs_as_the_fit_without_it)
 }
 END_TEST
 
+/* The worker's stretch in a run: holding the GIL without a core. */
+static int64_t replay_stretch(const char *json)
+{
+    gs_trace_t *t = run_text(json, "");
+    gs_stats_t s;
+    ck_assert_int_eq(gs_stats_compute(t, &s), 0);
+    const gs_thread_stats_t *w = &s.threads[1];
+    ck_assert_str_eq(w->name, "worker");
+    int64_t st = w->gil_held_ns - w->py_ns - w->c_gil_ns;
+    gs_stats_destroy(&s);
+    gs_trace_free(t);
+    return st;
+}
+
+/* The load is sized so that the replay (the engine's run, what the user
+ * sees) stretches the worker's run as much as the machine did, whatever
+ * the share of the run the machine took and however many cores: a load of
+ * whole busy threads and a part-time one does not share the cores as a
+ * constant fractional load would (fair sharing's sum), and the engine
+ * places them where they run. */
+START_TEST(test_fit_load_replay_stretches_as_recorded)
+{
+    static const struct { int cores, pct; } c[] = {{2, 15}, {2, 30}, {2, 50}, {2, 70}, {4, 20},
+                                                   {4, 45}, {1, 25}, {1, 60}};
+    for (size_t k = 0; k < sizeof c / sizeof *c; k++) {
+        char path[64];
+        long long hold = REC_NS - 10000, delay = hold * c[k].pct / 100;
+        write_rec_on(path, c[k].cores, hold - delay, delay);
+        char *json = fit_text(path, false);
+        int64_t st = replay_stretch(json);
+        ck_assert_msg(dist(st, delay) <= delay / 10,
+                      "%d cores, %d%% of the run without a core: the replay stretches the "
+                      "worker %lld ns, the machine did %lld",
+                      c[k].cores, c[k].pct, (long long)st, delay);
+        free(json);
+        unlink(path);
+    }
+}
+END_TEST
+
+/* One load for all the threads cannot stretch each as the machine did when
+ * the machine took half of a short start-up's core and a tenth of the long
+ * worker's (other programs come and go): the threads that ran the longest
+ * decide, as the replay's figures are mostly theirs. Matching the sum
+ * instead put the start-up's excess on the worker. */
+START_TEST(test_fit_load_matches_the_threads_that_ran_most)
+{
+    char path[64];
+    long long main_cpu = 10000000, worker = REC_NS - 20000000 - 1000, wcpu = worker * 9 / 10;
+    write_rec_two(path, main_cpu, wcpu);
+    char *json = fit_text(path, false);
+    int64_t st = replay_stretch(json);
+    ck_assert_msg(dist(st, worker - wcpu) <= (worker - wcpu) / 10,
+                  "the replay stretches the worker %lld ns, the machine did %lld", (long long)st,
+                  worker - wcpu);
+    free(json);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fit_load");
@@ -204,6 +298,8 @@ int main(void)
     tcase_add_test(c, test_fit_small_stretch_is_measurement_not_load);
     tcase_add_test(c, test_fit_stretch_counts_at_most_the_run_delay);
     tcase_add_test(c, test_fit_load_removed_runs_as_the_fit_without_it);
+    tcase_add_test(c, test_fit_load_replay_stretches_as_recorded);
+    tcase_add_test(c, test_fit_load_matches_the_threads_that_ran_most);
     suite_add_tcase(s, c);
     return tu_main(s);
 }

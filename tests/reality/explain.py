@@ -88,6 +88,24 @@ WHY = [
      "dequeue on each): each waker "
      "blocks on the other Lock a microsecond after its release, and the woken thread "
      "gets the core then either way."),
+    ("convoy-many", "4 CPU threads, interval 1 ms", "lo",
+     "Quiet runs on 2026-12-07 (other processes 0-1%, each started after a second "
+     "below 12% busy) gave 3.6, 3.6, 4.4 and 4.5, and 2.6, 3.6 and 3.7 recorded with "
+     "`gilsim record`, like the table's; twelve runs with others using 44-67% of the "
+     "machine 4.1-6.7. None fell near the 1.0-1.2 of 2026-12-06, so no second mode "
+     "showed. The model's figure does not move with its seed (1.20 in each of 10 seeds "
+     "with the quiet calibration), so a median over seeds would not help. What differs "
+     "is who takes the GIL after a forced drop while the I/O thread waits. In the three "
+     "quiet recordings (858 to 1194 such drops with at least two waiters) the waiter "
+     "longest in its current wait takes it in 68-84% of them (glibc's G1: a waiter that "
+     "times out, or sets the drop request, starts a new wait behind the others) and "
+     "the requester in 2-4%; the I/O thread asks for the drop itself in about a fifth "
+     "of them and then gets the GIL after only 1-6% of its own requests. In the model "
+     "the CPU-bound waiters always time out before the I/O thread (1 request in 572 is "
+     "its own) and the switch goes to the requester (47%) or the I/O thread (52%), "
+     "never to a third thread: the model's requester wins the signal far more often "
+     "than it did here (requester_first, the model's chance for the requester's race, "
+     "is calibrated on three CPU threads' A B A pattern, not on this)."),
     ("convoy-many", "", "any",
      "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
      "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
@@ -197,13 +215,38 @@ WHY = [
      "wake-ups (machine wakeup_jitter) does not change who wins, since the spinner's "
      "head start is the sleeper's whole timer. A recording of the real loop (gilsim "
      "record) would show what keeps the real spinner from the GIL."),
+    ("blocking-c", "CPU thread", "lo",
+     "The model lets the hashing threads through too often. Recorded with `gilsim "
+     "record` (2026-12-07, one spinner, the quietest of six runs: 10.2x, kept as "
+     "tests/data/reality/blocking_c_1spinner.rec.json; read with "
+     "tests/reality/forced_drops.py), the real spinner holds the GIL 83% of the time "
+     "and waits for a core 8% of it: the kernel keeps it on a CPU and the hashing "
+     "threads share the other (their calls took 2x as long as alone). After a forced "
+     "drop it has the GIL back a median 0.1 ms later, with 2 hashing calls in between "
+     "(90th percentile 8, mean 3.3). It took over 1 ms after 50 of 180 drops, and in 38 "
+     "of those it had asked for the GIL within 0.2 ms, so it had a core: it slept on "
+     "the GIL's condition variable, the newest waiter, while the GIL was free for a "
+     "median 0.95 ms of its 2.3 ms wait (of the signals sent while it waited, 44% woke it, 39% a hashing thread, 17% "
+     "nobody: glibc's groups). In the model's trace of the same scenario (the quiet "
+     "calibration, the default shared run queue) the spinner holds it 73% and is "
+     "without a core 25% of the time; its median drop matches (back in 0.1 ms, 2 calls "
+     "between), but 34 of its 74 drops take over 1 ms, and in those it is without a "
+     "core for nearly all the wait: woken hashing threads hold both cores until a "
+     "scheduler tick and pass the GIL among themselves (90th percentile 19 calls, mean "
+     "7.8 against 3.3). So the model's tail comes from the cores, reality's from the "
+     "condition variable. With `run_queues: \"per_core\"` (Linux's per-CPU queues, "
+     "docs/model.md) the spinner keeps its core as in reality, but then nothing delays "
+     "it (back within 0.1 ms after 90% of its drops, 1.9 calls between, 96% of the "
+     "GIL): one spinner 13-16x, two 20-26x, against 8.5-10.8x and 10-13x in quiet real "
+     "runs. What is missing then is the condvar's tail: the spinner asleep as the "
+     "newest waiter while the hashing threads' signals go elsewhere. Also tried: "
+     "noticing a used slice at once instead of at the 4 ms tick (one spinner 6.1-8.8x, "
+     "two 9.7-11.5x). The model is unchanged."),
     ("blocking-c", "", "lo",
      "Reality took longer than the model even without the spinners: the scenario's C "
      "call lasts what one call took alone (the best of five), while in the run other "
      "processes held the CPUs and the three hashing threads shared what was left (and "
-     "the memory bandwidth). The model's machine runs only our threads; with the "
-     "spinners, the GIL between the calls (the convoy) and EEVDF's choice of who runs "
-     "are modelled."),
+     "the memory bandwidth). The model's machine runs only our threads."),
     ("blocking-c", "", "hi",
      "The model predicts the spinners' cost too high: each hashing thread needs the GIL "
      "between two calls and the model's spinners give it up only on request, an "

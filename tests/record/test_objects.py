@@ -10,12 +10,13 @@ obj   a wrapped method's call carries its bound self as `obj`: the
       wrapped module function (time.sleep) has obj 0.
 fit   a small lock-contention program (a holder sleeping, then running
       Python, inside a Lock; a waiter blocking on it; a hasher taking a core
-      without the GIL) under the default python3: its lock waits name the lock's
-      semaphore and the holder's releases that woke them (lock_post, same
-      obj); the fitted scenario names the lock ("lock-1 for waiter"), the
-      waiter gets from it and the holder puts; at 1 core and 1 ms the
-      replay moves: the waiter waits longer for the lock (the holder
-      shares its core with the hasher), by more than the sleep the same
+      without the GIL until the holder is done) under the default python3:
+      its lock waits name the lock's semaphore and the holder's releases
+      that woke them (lock_post, same obj); the fitted scenario names the
+      lock ("lock-1 for waiter"), the waiter gets from it and the holder puts; at 1 core and 1 ms the
+      replay of the program alone (the fitted other load left out) moves:
+      the waiter waits longer for the lock (the holder shares its core
+      with the hasher), by more than the sleep the same
       waits were fitted as before. The unmatched case: recorded with the
       release hook off (GILSIM_REC_SEM_POSTS=0, as an older gilsim did),
       the same waits are sleeps, the description counts them, and the
@@ -25,16 +26,19 @@ fit   a small lock-contention program (a holder sleeping, then running
       and names the queues "socket clientK to handlerK" and back: each
       thread gets only from its own socket's queue, and only its peer
       puts into it.
+--keep DIR (or $GILSIM_KEEP): a failing or skipped run's recordings, fits
+and summaries are copied into DIR/objects-N, to read why.
 Exits 0, 1 on a failure, 77 when no CPython 3.8+ with headers is found."""
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from checks import check, executables, exit_status  # noqa: E402  (the tests directory, above)
+from checks import FAILS, SKIPS, check, executables, exit_status, skip  # noqa: E402  (the tests directory, above)
 
 
 def pythons(given):
@@ -118,20 +122,40 @@ def do_obj(a):
 # holder never waits for the waiter (that could deadlock with a waiter
 # blocked on the lock), and the waiter stops polling once the holder is done.
 # No Event: its Condition would add lock waits on other semaphores.
+# The what-if at 1 core moves the waits only through the holder's Python
+# inside the lock, which then shares the core with the hasher; the fit keeps
+# the waiter's polls as a fixed count of sleeps, which a shared core
+# stretches too. So the holder's Python is most of its hold (~10 ms, was
+# ~3 ms: with it the waiter's stretched polls matched the holder's stretch
+# in 7 of 50 recordings at load 4.5), and the hasher hashes until the
+# holder is done (60 hashes ended halfway through the holds, and after
+# them the holder had the core to itself). The holder sets done 20 ms after
+# its last hold, so that the waiter's exit (3 ms after it) is not at once
+# with the holder's and the hasher's: threads ending together wait on
+# threading's own locks, and one such wait over 0.1 ms on another semaphore
+# failed "its waits name one semaphore" once in ~100 runs at load 6.
+# The holder starts its holds once the waiter and the hasher run (a set
+# polled with short sleeps, no semaphore): at load 8 the kernel once kept
+# the new waiter 270 ms from a core, and the holder was done before it began.
 LOCK_PROGRAM = """
 import hashlib, threading, time
 lock = threading.Lock()
 done = [False]
+started = set()
 def holder():
+    while len(started) < 2:
+        time.sleep(0.0002)
     for i in range(10):
         with lock:
             time.sleep(0.002)
             x = 0
-            for _ in range(200000):
+            for _ in range(600000):
                 x += 1
         time.sleep(0.002)
+    time.sleep(0.02)
     done[0] = True
 def waiter():
+    started.add("waiter")
     for i in range(10):
         while not lock.locked() and not done[0]:
             time.sleep(0.0002)
@@ -139,9 +163,12 @@ def waiter():
             pass
         time.sleep(0.003)
 def hasher():
+    started.add("hasher")
     data = b"x" * (1 << 20)
-    for _ in range(60):
+    n = 0
+    while not done[0] or n < 60:
         hashlib.sha256(data).digest()
+        n += 1
 ts = [threading.Thread(target=f, name=f.__name__) for f in (holder, waiter, hasher)]
 [t.start() for t in ts]
 [t.join() for t in ts]
@@ -235,14 +262,44 @@ def program(scen, name):
 
 
 WHAT_IF = ("machine.cores=1", "python.switch_interval=1ms")
+# The replays leave out the fitted other load (as gilsim fit --no-load):
+# with it the holder shares the one core with the load's busy threads too,
+# and the waits move even with a hasher that hashes nothing (1.9x-2.0x over
+# 6 recordings at load 6.3, against 1.00x-1.03x without the load), so the
+# check would not be of the hasher.
+ALONE = ("processes=[]",)
+
+
+def waiter_too_loaded(rec, waits):
+    """Why this recording's waiter could not block on the lock, or None: it
+    blocked fewer than 3 times and the kernel kept it waiting for a core
+    (os_run_delay_ns) longer than the holder ran (os_cpu_ns), about as long
+    as the holds it had to ask in."""
+    ts = {t["name"]: t for t in rec["threads"]}
+    delay = ts.get("waiter", {}).get("os_run_delay_ns", 0)
+    held = ts.get("holder", {}).get("os_cpu_ns", 0)
+    if len(waits) >= 3 or delay <= held:
+        return None
+    return (f"the kernel kept the waiter {delay / 1e6:.0f} ms from a core, the holder ran "
+            f"{held / 1e6:.0f} ms (os_run_delay_ns, os_cpu_ns)")
 
 
 def do_fit(a):
     py = a.pythons[0]
-    rec, _ = record(a, py, LOCK_PROGRAM, "lock_objects")
-    if rec is None:
+    for attempt in (1, 2):
+        rec, _ = record(a, py, LOCK_PROGRAM, "lock_objects")
+        if rec is None:
+            return
+        waits = [e for e in events(rec, "lock_wait", "waiter") if e[2] - e[0] > 100000]
+        why = waiter_too_loaded(rec, waits)
+        if why is None:
+            break
+        print(f"note: recording {attempt} of the lock program too loaded for the waiter to "
+              f"block ({len(waits)} waits over 0.1 ms): {why}", flush=True)
+    if why is not None:
+        skip(f"the lock program's fit: not judged, both recordings were too loaded ({why})")
+        do_sockets(a, py)
         return
-    waits = [e for e in events(rec, "lock_wait", "waiter") if e[2] - e[0] > 100000]
     posts = events(rec, "lock_post", "holder")
     check(len(waits) >= 3, f"the waiter blocked on the lock ({len(waits)} waits over 0.1 ms)")
     objs = {e[3] for e in waits}
@@ -262,8 +319,8 @@ def do_fit(a):
     check("lock-1 for waiter" in puts, f"the holder puts into it {puts[:3]}")
     check("woken by another thread's release" in scen["description"],
           "the description says which waits were matched")
-    base = summary(a, path)
-    what = summary(a, path, *WHAT_IF)
+    base = summary(a, path, *ALONE)
+    what = summary(a, path, *ALONE, *WHAT_IF)
     # the unmatched case: the same program, the release hook off
     os.environ["GILSIM_REC_SEM_POSTS"] = "0"
     try:
@@ -283,15 +340,16 @@ def do_fit(a):
     check(n_sleep and "waits fitted as sleeps" in n_sleep[0] and
           "waits on locks, events or conditions whose other side" in desc,
           f"unmatched: the description counts the waits fitted as sleeps {n_sleep[:1]}")
-    base0, what0 = summary(a, path0), summary(a, path0, *WHAT_IF)
+    base0, what0 = summary(a, path0, *ALONE), summary(a, path0, *ALONE, *WHAT_IF)
     if base0 is None or what0 is None:
         return
     w_base, w_what = base["waiter"]["sync_wait_ns"], what["waiter"]["sync_wait_ns"]
     s_base, s_what = base0["waiter"]["sleep_ns"], what0["waiter"]["sleep_ns"]
     print(f"     waiter's wait for the lock: replay {w_base / 1e6:.2f} ms, at 1 core and 1 ms "
           f"{w_what / 1e6:.2f} ms; unmatched (sleeps): {s_base / 1e6:.2f} -> {s_what / 1e6:.2f} ms")
-    # measured 1.2x to 1.9x over a dozen runs on the loaded machine
-    check(w_what > 1.1 * w_base and w_what - w_base > 2e6,
+    # 1.16x to 1.78x (median 1.37x) over 70 recordings at load 4-6.5; with a
+    # hasher that hashes nothing 1.00x to 1.03x (6 recordings): 1.08x between
+    check(w_what > 1.08 * w_base and w_what - w_base > 2e6,
           "matched: at 1 core and 1 ms the waiter waits longer for the lock (the holder "
           "shares its core with the hasher)")
     check(abs(s_what - s_base) <= 0.02 * s_base + 1e5,
@@ -303,6 +361,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gilsim", required=True)
     ap.add_argument("--python", action="append", default=[])
+    ap.add_argument("--keep", default=os.environ.get("GILSIM_KEEP"),
+                    help="on a failure or skip, copy the run's files into this directory "
+                         "(default: $GILSIM_KEEP)")
     ap.add_argument("what", choices=["obj", "fit"])
     a = ap.parse_args()
     a.pythons = pythons(a.python)
@@ -311,8 +372,24 @@ def main():
         return 77
     with tempfile.TemporaryDirectory(prefix="gilsim-objects-") as tmp:
         a.tmp = tmp
-        {"obj": do_obj, "fit": do_fit}[a.what](a)
+        try:
+            {"obj": do_obj, "fit": do_fit}[a.what](a)
+        finally:
+            keep(a.keep, tmp)
     return exit_status()
+
+
+def keep(dest, tmp):
+    """After a failure or a skip, the run's files go to dest (a new numbered
+    directory)."""
+    if not dest or not (FAILS or SKIPS):
+        return
+    os.makedirs(dest, exist_ok=True)
+    n = 0
+    while os.path.exists(os.path.join(dest, "objects-%d" % n)):
+        n += 1
+    shutil.copytree(tmp, os.path.join(dest, "objects-%d" % n))
+    print("kept the run's files in %s" % os.path.join(dest, "objects-%d" % n), flush=True)
 
 
 if __name__ == "__main__":
