@@ -333,7 +333,7 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
 {
     sbuf_t b = {0};
     describe_origin(&b, r, f);
-    char load[1400];
+    char load[1800];
     fit_load_note(f, load, sizeof load);
     sb_add(&b, load, strlen(load));
     describe_threads(&b, f);

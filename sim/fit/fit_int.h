@@ -133,6 +133,8 @@ typedef struct fscenario {
                                            Python and C runs longer than the
                                            kernel's CPU time, the program's own part */
     int64_t run_delay_ns;               /* the kernel's run delays, summed */
+    double others_cap; /* other programs' CPU time while it ran, in busy threads
+                          (the recording's others_cpu_ns); -1 when not recorded */
     int n_load_threads;                 /* threads whose totals it was fitted to */
     /* the machine's costs: calibrated at record time, or gilsim's defaults */
     bool calibrated;

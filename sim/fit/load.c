@@ -249,6 +249,9 @@ void fit_load(const gsr_recording_t *r, fscenario_t *f)
 {
     double ops = 0;
     f->load = 0;
+    f->others_cap = r->others_cpu_ns >= 0 && r->duration_ns > 0
+                        ? (double)r->others_cpu_ns / (double)r->duration_ns
+                        : -1;
     bool *use = calloc((size_t)f->n_threads + 1, sizeof *use);
     double *rec = calloc((size_t)f->n_threads + 1, sizeof *rec);
     double *w = calloc((size_t)f->n_threads + 1, sizeof *w);
@@ -284,7 +287,15 @@ void fit_load(const gsr_recording_t *r, fscenario_t *f)
     trial_t own = vote(r, f, rec, w, 0);
     f->load_own_ns = (int64_t)own.total;
     double load = isnan(own.vote) ? guess : own.vote >= 0 ? 0 : search(r, f, rec, w, guess, own);
-    f->load = load >= LOAD_MIN ? load : load < 0 ? guess : 0;
+    load = load < 0 ? guess : load;
+    /* no more than the machine's other programs used, where the recorder
+     * measured it: a stretch they did not cause is the program's own
+     * contention, which the replay makes less of than the kernel did (a
+     * quiet mixed_pool recording: 1.9 of 8 ms beyond the measurement), and
+     * a load fitted to it would be a program that never ran */
+    if (f->others_cap >= 0 && load > f->others_cap)
+        load = f->others_cap;
+    f->load = load >= LOAD_MIN ? load : 0;
 done:
     free(use);
     free(rec);
@@ -381,6 +392,21 @@ void *fit_load_json(const fscenario_t *f, int64_t until_ns)
     return procs;
 }
 
+/* What the recorder saw the machine's other programs use, after the note
+ * in buf (nothing when the recording does not say). */
+static void others_note(const fscenario_t *f, char *buf, size_t n)
+{
+    size_t used = strlen(buf);
+    if (f->others_cap < 0 || !f->n_load_threads || used >= n)
+        return;
+    snprintf(buf + used, n - used,
+             " Other programs used %.2f CPUs' worth of the machine while it ran (all the "
+             "CPUs' busy time in /proc/stat, less the program's and the recorder's): the "
+             "load is at most that, since a stretch they did not cause is the program's "
+             "own contention.",
+             f->others_cap);
+}
+
 const char *fit_load_note(const fscenario_t *f, char *buf, size_t n)
 {
     char b1[32], b2[32], b3[32];
@@ -395,6 +421,7 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n)
                      "stretches them (their own program's threads outnumbering the %d "
                      "cores).",
                      gs_format_ns(f->run_delay_ns, b1, sizeof b1), f->cores);
+        others_note(f, buf, n);
         return buf;
     }
     int full;
@@ -427,5 +454,6 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n)
              f->n_load_threads, gs_format_ns(f->load_delay_ns, b1, sizeof b1),
              gs_format_ns(f->run_delay_ns, b3, sizeof b3), f->cores,
              gs_format_ns(f->load_own_ns, b2, sizeof b2), GS_FIT_LOAD_PROCESS, f->load, parts);
+    others_note(f, buf, n);
     return buf;
 }

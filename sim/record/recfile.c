@@ -200,6 +200,9 @@ static int read_header(gsr_recording_t *r, const cJSON *root)
         r->switch_interval_ns = (int64_t)v->valuedouble;
     if (cJSON_IsNumber(v = cJSON_GetObjectItem(root, "duration_ns")) && v->valuedouble > 0)
         r->duration_ns = (int64_t)v->valuedouble;
+    r->others_cpu_ns = -1;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(root, "others_cpu_ns")) && v->valuedouble >= 0)
+        r->others_cpu_ns = (int64_t)v->valuedouble;
     const cJSON *cal = cJSON_GetObjectItem(root, "calibration");
     if (cJSON_IsObject(cal)) {
         static const char *const keys[] = {"syscall_ns", "wake_hot_ns", "context_switch_ns",

@@ -87,6 +87,7 @@ typedef struct gsr_recording {
     int cores;               /* host cores; 0 when not written */
     int64_t switch_interval_ns; /* 0 when not written */
     int64_t duration_ns;
+    int64_t others_cpu_ns;   /* CPU time other programs used meanwhile; -1 when not written */
     bool calls_all;          /* "calls": "all" */
     int threads_not_from_threading, forks, child_processes;
     bool has_calibration;    /* "calibration" was written (gilsim record measures it) */

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +42,7 @@ typedef struct run {
     int status;          /* the program's wait status */
     time_t started;      /* wall clock at the fork */
     int64_t t_end;       /* CLOCK_MONOTONIC when it ended */
+    int64_t others_ns;   /* CPU time other programs used meanwhile, -1: unknown */
     char why[200];       /* why the recording is partial, or "" */
 } run_t;
 
@@ -48,6 +51,30 @@ static int64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Every CPU's busy time so far, from /proc/stat's first line (user nice
+ * system idle iowait irq softirq steal: all but idle and iowait; steal is
+ * the hypervisor's other guests), in ns; -1 where there is none. */
+static int64_t host_busy_ns(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    long long v[8] = {0};
+    int n = f ? fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2],
+                       &v[3], &v[4], &v[5], &v[6], &v[7])
+              : 0;
+    if (f)
+        fclose(f);
+    long tick = sysconf(_SC_CLK_TCK);
+    if (n < 4 || tick <= 0)
+        return -1;
+    long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return (int64_t)(busy * (1000000000 / tick));
+}
+
+static int64_t tv_ns(struct timeval tv)
+{
+    return (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
 }
 
 /* ---- before the run: what is asked, and what it needs ---------------------- */
@@ -213,13 +240,28 @@ static int run_program(run_t *r, gs_error_t *err)
     free(preload);
     free(argv);
     r->status = 0;
+    struct rusage child, self0, self1;
+    memset(&child, 0, sizeof child);
+    getrusage(RUSAGE_SELF, &self0);
+    int64_t busy0 = host_busy_ns();
     if (pid > 0) {
         g_child = pid;
-        while (waitpid(pid, &r->status, 0) < 0 && errno == EINTR)
+        while (wait4(pid, &r->status, 0, &child) < 0 && errno == EINTR)
             ;
         g_child = 0;
     }
+    int64_t busy1 = host_busy_ns();
+    getrusage(RUSAGE_SELF, &self1);
     r->t_end = mono_ns();
+    /* what the machine's other programs used meanwhile: all the CPUs' busy
+     * time less the program's (its threads and its children) and ours */
+    r->others_ns = -1;
+    if (pid > 0 && busy0 >= 0 && busy1 >= busy0) {
+        int64_t own = tv_ns(child.ru_utime) + tv_ns(child.ru_stime) +
+                      tv_ns(self1.ru_utime) - tv_ns(self0.ru_utime) + tv_ns(self1.ru_stime) -
+                      tv_ns(self0.ru_stime);
+        r->others_ns = busy1 - busy0 > own ? busy1 - busy0 - own : 0;
+    }
     restore_signals(&saved);
     if (pid < 0)
         return gsr_fail(err, GS_RECORD_EFAIL, "cannot start the program: %s", strerror(errno));
@@ -313,7 +355,7 @@ int gs_record_run(const gs_record_opts_t *o, gs_record_result_t *res, gs_error_t
         rc = run_program(&r, err);
     if (!rc) {
         gsr_writer_t w = {.pi = &r.pi, .o = o, .t_end = r.t_end, .started = r.started,
-                          .calib = r.have_calib ? &r.calib : NULL};
+                          .others_ns = r.others_ns, .calib = r.have_calib ? &r.calib : NULL};
         ended_how(&r, &w);
         res->exit_status = w.exit_status;
         rc = write_out(&r, &w, res, err);

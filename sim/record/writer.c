@@ -376,6 +376,8 @@ static void write_host(FILE *f, const gsr_writer_t *w)
     fprintf(f, "  \"clock\": \"CLOCK_MONOTONIC\",\n  \"t0_monotonic_ns\": %lld,\n",
             (long long)w->t0);
     fprintf(f, "  \"duration_ns\": %lld,\n", (long long)(w->t_end - w->t0));
+    if (w->others_ns >= 0) /* from the fork to the program's end (/proc/stat) */
+        fprintf(f, "  \"others_cpu_ns\": %lld,\n", (long long)w->others_ns);
     fprintf(f, "  \"events_recorded\": %lld,\n", (long long)w->s->n_events);
     fprintf(f, "  \"forks\": %u,\n  \"child_processes\": %u,\n", atomic_load(&h->forks),
             atomic_load(&h->execs));

@@ -29,13 +29,19 @@ static FILE *open_tmp(char *path)
     return f;
 }
 
+/* What the recordings written below say other programs used meanwhile
+ * (others_cpu_ns), or -1: not written, as before gilsim recorded it. */
+static long long g_others = -1;
+
 /* A worker holding the GIL from 10 us to 200 ms on `cores` cores, the
  * kernel counting os_cpu of CPU time and `delay` runnable without a core. */
 static void write_rec_on(char *path, int cores, long long os_cpu, long long delay)
 {
     FILE *f = open_tmp(path);
+    if (g_others >= 0)
+        fprintf(f, "{\"others_cpu_ns\": %lld,\n", g_others);
     fprintf(f,
-            "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
+            "%s\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
             " \"command\": [\"python3\", \"w.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
             " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": %d}, \"duration_ns\": %lld,\n"
             " \"threads\": [\n"
@@ -45,7 +51,7 @@ static void write_rec_on(char *path, int cores, long long os_cpu, long long dela
             "  {\"name\": \"worker\", \"os_cpu_ns\": %lld, \"os_run_delay_ns\": %lld,\n"
             "   \"events\": [[2000, \"start\"], [2000, \"ask\"], [10000, \"hold\"], [%lld, "
             "\"release\", \"exit\"], [%lld, \"end\"]]}\n]}\n",
-            cores, REC_NS, os_cpu, delay, REC_NS, REC_NS);
+            g_others >= 0 ? "" : "{", cores, REC_NS, os_cpu, delay, REC_NS, REC_NS);
     fclose(f);
 }
 
@@ -197,6 +203,31 @@ START_TEST(test_fit_small_stretch_is_measurement_not_load)
 }
 END_TEST
 
+/* The load is other programs: where the recorder measured what they used
+ * (/proc/stat), a stretch they did not cause is the program's own and fits
+ * no load, and a load is at most what they used. */
+START_TEST(test_fit_load_at_most_what_other_programs_used)
+{
+    char path[64];
+    long long hold = REC_NS - 10000, delay = hold * 40 / 100;
+    g_others = 0;
+    write_rec(path, hold - delay, delay);
+    assert_no_load(path);
+    unlink(path);
+    g_others = REC_NS / 4; /* a quarter of a CPU */
+    write_rec(path, hold - delay, delay);
+    char *json = fit_text(path, false);
+    cJSON *root = cJSON_Parse(json);
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_msg(strstr(desc, "is 0.25 busy threads"), "%s", desc);
+    ck_assert_ptr_nonnull(strstr(desc, "Other programs used 0.25 CPUs' worth"));
+    cJSON_Delete(root);
+    free(json);
+    unlink(path);
+    g_others = -1;
+}
+END_TEST
+
 /* A run cannot have lasted longer for want of a core than the kernel kept
  * it waiting for one: a long stretch with no run delay is no load. */
 START_TEST(test_fit_stretch_counts_at_most_the_run_delay)
@@ -303,6 +334,7 @@ int main(void)
     tcase_add_test(c, test_fit_no_stretch_no_load);
     tcase_add_test(c, test_fit_small_stretch_is_measurement_not_load);
     tcase_add_test(c, test_fit_stretch_counts_at_most_the_run_delay);
+    tcase_add_test(c, test_fit_load_at_most_what_other_programs_used);
     tcase_add_test(c, test_fit_load_removed_runs_as_the_fit_without_it);
     tcase_add_test(c, test_fit_load_replay_stretches_as_recorded);
     tcase_add_test(c, test_fit_load_matches_the_threads_that_ran_most);

@@ -514,6 +514,14 @@ def do_settings(a, py):
               f"one ({c1})")
     check(c2.get("wake_hot_cpus") == 1 and c2.get("wake_hot_ns") == c2.get("context_switch_ns"),
           f"calibration under one-CPU affinity: the hot wake-up is the one-CPU figure ({c2})")
+    # what the machine's other programs used while the program ran (the
+    # fit's other load is at most that): all CPUs' busy time less the
+    # program's, so between nothing and every CPU all along
+    for jj in (j1, j2):
+        o = jj.get("others_cpu_ns")
+        check(isinstance(o, int) and 0 <= o <= jj["host"]["cores_online"] * jj["duration_ns"],
+              f"others_cpu_ns is what other programs used meanwhile: {o} ns in "
+              f"{jj['duration_ns']} ns on {jj['host']['cores_online']} CPUs")
 
 
 def ex_two_cpu(a):
