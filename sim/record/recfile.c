@@ -149,6 +149,13 @@ static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, c
     return 0;
 }
 
+/* o's number `key` in ns when it is at least min, else dflt. */
+static int64_t ns_at(const cJSON *o, const char *key, int64_t min, int64_t dflt)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, key);
+    return cJSON_IsNumber(v) && v->valuedouble >= (double)min ? (int64_t)v->valuedouble : dflt;
+}
+
 static int read_header(gsr_recording_t *r, const cJSON *root)
 {
     r->partial = cJSON_IsTrue(cJSON_GetObjectItem(root, "partial"));
@@ -196,13 +203,9 @@ static int read_header(gsr_recording_t *r, const cJSON *root)
     INT_KEY(root, "child_processes", r->child_processes)
     INT_KEY(cJSON_GetObjectItem(root, "host"), "cores", r->cores)
 #undef INT_KEY
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(root, "switch_interval_ns")) && v->valuedouble > 0)
-        r->switch_interval_ns = (int64_t)v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(root, "duration_ns")) && v->valuedouble > 0)
-        r->duration_ns = (int64_t)v->valuedouble;
-    r->others_cpu_ns = -1;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(root, "others_cpu_ns")) && v->valuedouble >= 0)
-        r->others_cpu_ns = (int64_t)v->valuedouble;
+    r->switch_interval_ns = ns_at(root, "switch_interval_ns", 1, r->switch_interval_ns);
+    r->duration_ns = ns_at(root, "duration_ns", 1, r->duration_ns);
+    r->others_cpu_ns = ns_at(root, "others_cpu_ns", 0, -1);
     const cJSON *cal = cJSON_GetObjectItem(root, "calibration");
     if (cJSON_IsObject(cal)) {
         static const char *const keys[] = {"syscall_ns", "wake_hot_ns", "context_switch_ns",
