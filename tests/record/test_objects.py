@@ -347,9 +347,10 @@ def do_fit(a):
     s_base, s_what = base0["waiter"]["sleep_ns"], what0["waiter"]["sleep_ns"]
     print(f"     waiter's wait for the lock: replay {w_base / 1e6:.2f} ms, at 1 core and 1 ms "
           f"{w_what / 1e6:.2f} ms; unmatched (sleeps): {s_base / 1e6:.2f} -> {s_what / 1e6:.2f} ms")
-    # 1.16x to 1.78x (median 1.37x) over 70 recordings at load 4-6.5; with a
-    # hasher that hashes nothing 1.00x to 1.03x (6 recordings): 1.08x between
-    check(w_what > 1.08 * w_base and w_what - w_base > 2e6,
+    # 1.16x to 1.78x (median 1.37x) over 70 recordings at load 4-6.5, 1.19x
+    # to 1.36x quiet, once 1.075x in a fresh clone's whole suite; with a
+    # hasher that hashes nothing 1.00x to 1.03x (6 recordings): 1.05x between
+    check(w_what > 1.05 * w_base and w_what - w_base > 2e6,
           "matched: at 1 core and 1 ms the waiter waits longer for the lock (the holder "
           "shares its core with the hasher)")
     check(abs(s_what - s_base) <= 0.02 * s_base + 1e5,
