@@ -38,6 +38,8 @@ import subprocess
 import sys
 import tempfile
 
+from tracefs import TRACEFS, sched_trace
+
 # Runs under Python 2.7: no f-strings. Each worker prints its kernel tid.
 PROGRAM = r'''
 import ctypes, json, sys, threading, time
@@ -66,25 +68,11 @@ for _ in range(pairs):
 print(json.dumps(out))
 '''
 
-TRACEFS = "/sys/kernel/tracing"
 EVENTS = ("sched_switch", "sched_waking", "sched_wakeup", "sched_migrate_task")
 
 
 def record(args, prefix):
-    inst = os.path.join(TRACEFS, "instances", "gilsim-battle27")
-    os.makedirs(inst, exist_ok=True)
-    try:
-        def put(name, value):
-            with open(os.path.join(inst, name), "w") as f:
-                f.write(value)
-        put("trace_clock", "mono")
-        put("buffer_size_kb", "40000")
-        for ev in EVENTS:
-            put("events/sched/%s/enable" % ev, "1")
-        put("trace", "")
-        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-            f.write(PROGRAM)
-            prog = f.name
+    with sched_trace("gilsim-battle27", EVENTS, 40000, PROGRAM, prefix) as (put, prog):
         put("tracing_on", "1")
         cmd = [args.python, prog, str(args.turns), str(args.pairs)]
         if args.boost:
@@ -97,11 +85,6 @@ def record(args, prefix):
         put("tracing_on", "0")
         with open(prefix + ".pairs.json", "w") as f:
             f.write(p.stdout)
-        with open(os.path.join(inst, "trace")) as src, open(prefix + ".sched.txt", "w") as dst:
-            dst.write(src.read())
-        os.unlink(prog)
-    finally:
-        os.rmdir(inst)
 
 
 PAT = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")

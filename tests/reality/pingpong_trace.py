@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 
+from tracefs import TRACEFS, sched_trace
+
 PROGRAM = r'''
 import sys, threading, time
 n = int(sys.argv[1])
@@ -59,35 +61,16 @@ for t in ts: t.join()
 print("hand-offs per second: %.0f" % (2 * n / res[0]))
 '''
 
-TRACEFS = "/sys/kernel/tracing"
 EVENTS = ("sched_switch", "sched_waking", "sched_wakeup")
 
 
 def record(args, prefix):
-    inst = os.path.join(TRACEFS, "instances", "gilsim-pingpong")
-    os.makedirs(inst, exist_ok=True)
-    try:
-        def put(name, value):
-            with open(os.path.join(inst, name), "w") as f:
-                f.write(value)
-        put("trace_clock", "mono")
-        put("buffer_size_kb", "20000")
-        for ev in EVENTS:
-            put("events/sched/%s/enable" % ev, "1")
-        put("trace", "")
-        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-            f.write(PROGRAM)
-            prog = f.name
+    with sched_trace("gilsim-pingpong", EVENTS, 20000, PROGRAM, prefix) as (put, prog):
         put("tracing_on", "1")
         subprocess.run([args.gilsim, "record", "-q", "--switch-interval", args.interval,
                         "-o", prefix + ".rec.json", "--", args.python, prog, str(args.rounds)],
                        check=True)
         put("tracing_on", "0")
-        with open(os.path.join(inst, "trace")) as src, open(prefix + ".sched.txt", "w") as dst:
-            dst.write(src.read())
-        os.unlink(prog)
-    finally:
-        os.rmdir(inst)
 
 
 def load(prefix):
