@@ -527,7 +527,7 @@ static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
     return v;
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker);
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back);
 
 /* How long an idle core takes to run a thread woken onto it: the machine's
  * curve at the core's idle depth, linear between its points and flat beyond
@@ -554,17 +554,17 @@ int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c)
 
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, false, NULL);
+    wake(e, t, false, NULL, false);
 }
 
 void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, true, NULL);
+    wake(e, t, true, NULL, false);
 }
 
 void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
 {
-    wake(e, w, false, waker && waker->os == OS_ON ? waker : NULL);
+    wake(e, w, false, waker && waker->os == OS_ON ? waker : NULL, false);
 }
 
 /* What waking w costs its waker: the futex system call, and, when w goes to
@@ -586,14 +586,32 @@ int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_t
     return wake_cost(e, waker, w);
 }
 
-void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
+/* w woken by waker's futex call, which waker pays; back: w goes back to its
+ * previous core when that core is idle, whatever wake_affine says. */
+static void wake_paid(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w, bool back)
 {
     bool on = waker && waker->os == OS_ON;
-    wake(e, w, false, on ? waker : NULL);
+    wake(e, w, false, on ? waker : NULL, back);
     /* a waker that the woken thread preempted on its own core (placement)
      * still finishes its call when it gets the core back */
     if (on && (waker->os == OS_ON || (gs__placing(e) && waker->os == OS_READY)))
         waker->debt_ns += wake_cost(e, waker, w);
+}
+
+void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
+{
+    wake_paid(e, waker, w, false);
+}
+
+/* Linux's wake_affine_idle: a woken thread whose previous CPU is idle goes
+ * back there (a futex wake is not WF_SYNC; the waker's CPU wins only where
+ * the previous one is busy). The model's wake_affine is the share measured
+ * on Lock hand-offs, whose woken thread's CPU is busy under load; the
+ * forced dropper that take_gil's new holder wakes went to sleep on its own
+ * core a moment before, which is idle. */
+void gs__os_wake_back(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
+{
+    wake_paid(e, waker, w, true);
 }
 
 /* t joins the ready queue and preempts whom it may: on core `only`, or
@@ -617,13 +635,14 @@ static void queue_on(gs_engine_t *e, gs_thr_t *t, gs_core_t *c)
     gs__place_kick(e);
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker)
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back)
 {
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
     t->blk_obj = -1;
     gs_core_t *c = idle_core(e, t);
-    gs_core_t *aff = c ? (gs__place_affine(e, waker) ? waker->core : NULL)
+    back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
+    gs_core_t *aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
                        : gs__place_busy(e, waker);
     if (mach(e)->policy == GS_POLICY_EEVDF)
         gs__eevdf_place(e, t, aff); /* on the waker's core: by that core's V */
