@@ -54,7 +54,9 @@ def _header(meta):
         "scenario generators in `tests/reality/scenarios.py`; pass `--keep DIR` to keep the "
         "generated scenario files." % round(TARGET * 100),
         "",
-        "Regenerate with `./run.sh reality` on a quiet machine (about a minute; an "
+        "Regenerate with `./run.sh reality` on a quiet machine (this page's experiments "
+        "take the run time in the table below, most of it the lock ping-pong beside a CPU "
+        "thread; the replays and the other versions follow; an "
         "experiment that other processes disturbed is run again, up to three times, and "
         "the least disturbed attempt is kept). "
         "The short version that ctest runs (`ctest -L reality`) checks only the direction "
