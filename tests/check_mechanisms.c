@@ -311,12 +311,13 @@ END_TEST
  * its wake-up to holding the GIL (median, 552 switches), the wake_ipi of
  * the calibration. Two CPU-bound threads on two cores: every forced switch
  * costs its new holder futex + wake_ipi of C time. */
-static gs_trace_t *two_cpu(int64_t ipi_ns)
+static gs_trace_t *two_cpu_at(int64_t ipi_ns, int64_t interval_ns, int affine_pct)
 {
     gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
     m->machine.futex_ns = US(1);
     m->machine.wake_ipi_ns = ipi_ns;
-    m->processes[0].python.switch_interval_ns = MS(1);
+    m->machine.wake_affine_pct = affine_pct;
+    m->processes[0].python.switch_interval_ns = interval_ns;
     tu_thread(m, "a", 1, tu_cpu(MS(30)));
     tu_thread(m, "b", 1, tu_cpu(MS(30)));
     gs_trace_t *t = tu_run(m, NULL);
@@ -324,20 +325,17 @@ static gs_trace_t *two_cpu(int64_t ipi_ns)
     return t;
 }
 
+static gs_trace_t *two_cpu(int64_t ipi_ns)
+{
+    return two_cpu_at(ipi_ns, MS(1), 0);
+}
+
 /* Two CPU threads at a 100 us interval, the given wake_affine share. */
 static int64_t forced_switches_affine(int affine_pct)
 {
-    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
-    m->machine.futex_ns = US(1);
-    m->machine.wake_ipi_ns = US(10);
-    m->machine.wake_affine_pct = affine_pct;
-    m->processes[0].python.switch_interval_ns = US(100);
-    tu_thread(m, "a", 1, tu_cpu(MS(30)));
-    tu_thread(m, "b", 1, tu_cpu(MS(30)));
-    gs_trace_t *t = tu_run(m, NULL);
+    gs_trace_t *t = two_cpu_at(US(10), US(100), affine_pct);
     int64_t n = tu_count(t, GS_IN_FORCED_SWITCH, -1);
     gs_trace_free(t);
-    gs_model_free(m);
     return n;
 }
 
