@@ -160,10 +160,7 @@ static void make_rows(gv_view_t *v)
             return; /* no rows: an empty picture rather than a crash */
         /* beside a recording, the fit's other programs have no recorded
          * lanes to compare: the run's header counts them, folded */
-        int load = -1;
-        for (int p = 0; v->real && r > 0 && p < np; p++)
-            if (strcmp(gs_trace_process_name(t, p), GS_FIT_LOAD_PROCESS) == 0)
-                load = p;
+        int load = gv_view_load_process(v, r);
         if (v->n_runs > 1) {
             int n = snprintf(buf, sizeof buf, "%c: %.120s", 'A' + r, v->run[r].label);
             if (load >= 0 && n >= 0 && (size_t)n < sizeof buf)

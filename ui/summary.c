@@ -3,7 +3,6 @@
  * figures, or the runs' side by side (compare mode; a recording, its model
  * and the what-if, issue 14), each thread's GIL wait matched by name. */
 #include "panel.h"
-#include "gilsim/fit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,10 +181,8 @@ static void table_row(table_t *tb, gv_style_t st, uint32_t rgb, const char *name
  * (the lanes fold that process: it has no recorded thread to compare)? */
 static bool in_fitted_load(const gv_view_t *v, int r, int i)
 {
-    const gv_run_t *run = &v->run[r];
-    int p = run->stats.threads[i].process;
-    return v->real && r > 0 && run->trace && p >= 0 && p < gs_trace_n_processes(run->trace) &&
-           strcmp(gs_trace_process_name(run->trace, p), GS_FIT_LOAD_PROCESS) == 0;
+    int load = gv_view_load_process(v, r);
+    return load >= 0 && v->run[r].stats.threads[i].process == load;
 }
 
 /* The threads the table lists: run A's (CMP_THREADS at most, and the

@@ -6,6 +6,7 @@
  * a recording (real) 2, or 3 with the what-if. selected < n_threads of run
  * sel_run < n_runs. */
 #include "view.h"
+#include "gilsim/fit.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -118,6 +119,16 @@ void gv_view_select(gv_view_t *v, int th)
 static const char *thread_name(const gs_trace_t *t, int th)
 {
     return gs_trace_lane(t, gs_trace_thread_lane(t, th))->name;
+}
+
+int gv_view_load_process(const gv_view_t *v, int run)
+{
+    const gs_trace_t *t = v->run[run].trace;
+    int np = t ? gs_trace_n_processes(t) : 0;
+    for (int p = 0; v->real && run > 0 && p < np; p++)
+        if (strcmp(gs_trace_process_name(t, p), GS_FIT_LOAD_PROCESS) == 0)
+            return p;
+    return -1;
 }
 
 int gv_view_thread_in(const gv_view_t *v, int run)

@@ -231,6 +231,10 @@ void gv_view_select(gv_view_t *v, int th);
 /* The selected thread's index in run `run` (the thread of the same name),
  * or -1. */
 int gv_view_thread_in(const gv_view_t *v, int run);
+/* Beside a recording, the index in run `run` (B or C) of the fit's process
+ * of the machine's other load, which has no recorded thread to compare
+ * (the lanes and the summary fold it); -1 if none, and always for run A. */
+int gv_view_load_process(const gv_view_t *v, int run);
 /* Beside a recording: true when run C, the what-if, is shown (a knob or
  * --set changed the model); false before, when its place says how. */
 bool gv_view_has_what_if(const gv_view_t *v);
