@@ -265,6 +265,10 @@ void fit_load(const gsr_recording_t *r, fscenario_t *f)
      * see the head of this file). */
     if (stretch <= LOAD_NOISE * ops)
         goto done;
+    /* other programs used less than the least load fitted (the cap below):
+     * none, without running the replays that would size it */
+    if (f->others_cap >= 0 && f->others_cap < LOAD_MIN)
+        goto done;
     /* ... and beyond it, only each thread's stretch over that share of its
      * own runs is other programs', so that a quiet recording's few percent
      * are not matched by a load */
