@@ -42,6 +42,9 @@ typedef struct fop {
                            set, when the Python run before the poll began */
     int64_t count;      /* FOP_REPEAT; FOP_POLL: the False polls before it, -1
                            not recorded */
+    int64_t late;       /* FOP_CCALL releasing the GIL: how much longer than the
+                           median call of its name it was (time without a core,
+                           fit.c typical_c_calls); 0 otherwise */
     struct fop *body;   /* FOP_REPEAT, FOP_UNTIL: owned */
     int n_body;
 } fop_t;
@@ -81,6 +84,9 @@ typedef struct fthread_stats {
                                      kernel's run delay could explain them */
     double cpu_scale;             /* cpu and c_call scaled by this to the kernel's
                                      CPU time of the thread; 0 = not scaled */
+    int64_t c_late_ns;            /* of the time it had no core, what was taken from
+                                     its C calls longer than their name's median
+                                     before scaling (0 none) */
     int64_t os_cpu_ns, raw_cpu_ns; /* the kernel's figure, and the measured sum,
                                       when the kernel counted less (else 0) */
     double demand;                /* then: threads wanting a core at once, on
