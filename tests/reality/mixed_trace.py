@@ -16,6 +16,12 @@ on a shared machine barely slow).
 
     python3 tests/reality/mixed_trace.py --gilsim build/sim/cli/gilsim [--boost] PREFIX
     python3 tests/reality/mixed_trace.py --analyse PREFIX
+    python3 tests/reality/mixed_trace.py --overlap [N]   # no root needed
+
+--overlap measures whether two sha256 calls (or one beside pure Python)
+slow each other: each call's CPU time (CLOCK_THREAD_CPUTIME_ID, which other
+programs taking the CPU do not inflate) alone on CPU 0, two at once on CPUs 0
+and 1, and beside a thread running Python on CPU 1: the medians of N calls.
 """
 import argparse
 import collections
@@ -195,7 +201,58 @@ def analyse(prefix):
     return tot
 
 
+def overlap(n):
+    import hashlib
+    import threading
+    import time
+    block = bytes(512 * 1024)
+
+    def hashes(cpu, out, barrier):
+        os.sched_setaffinity(0, {cpu})
+        barrier.wait()
+        for _ in range(n):
+            t = time.thread_time_ns()
+            hashlib.sha256(block).digest()
+            out.append(time.thread_time_ns() - t)
+
+    def spin(cpu, stop, barrier):
+        os.sched_setaffinity(0, {cpu})
+        barrier.wait()
+        while not stop.is_set():
+            s = 0
+            for k in range(15000):
+                s = (s * 33 + k) & 0xFFFFFFFF
+
+    def run(cpus, beside_python=False):
+        outs = [[] for _ in cpus]
+        b = threading.Barrier(len(cpus) + beside_python)
+        stop = threading.Event()
+        ts = [threading.Thread(target=hashes, args=(c, o, b)) for c, o in zip(cpus, outs)]
+        if beside_python:
+            sp = threading.Thread(target=spin, args=(1, stop, b))
+            sp.start()
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        stop.set()
+        if beside_python:
+            sp.join()
+        return st.median([x for o in outs for x in o])
+
+    if len(os.sched_getaffinity(0)) < 2:
+        print("overlap: needs two CPUs")
+        return
+    alone, two, py = run([0]), run([0, 1]), run([0], True)
+    print("sha256 of 512 KiB, CPU time per call (median of %d): alone %.1f us, two at once "
+          "%.1f us (%.3fx), beside Python %.1f us (%.3fx)"
+          % (n, alone / 1e3, two / 1e3, two / alone, py / 1e3, py / alone))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--overlap":
+        overlap(int(sys.argv[2]) if len(sys.argv) > 2 else 300)
+        return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("prefix")
     ap.add_argument("--gilsim")
