@@ -69,7 +69,7 @@ typedef struct fit {
     fq_op_t *q;      /* every queue operation */
     size_t n_q;
     fwaits_t *w;     /* lock waits and the releases that ended them */
-    struct typical *typ; /* the median C call releasing the GIL, per name */
+    fit_typical_t *typ; /* the median C call releasing the GIL, per name */
     size_t n_typ;
 } fit_t;
 
@@ -471,24 +471,7 @@ static int match_waits(fit_t *F)
 }
 
 /* The op of one item. */
-/* C calls that release the GIL, by name: the median time off the GIL of a
- * name called at least FIT_TYPICAL_MIN times in the program. A call runs
- * as long whether or not others run beside it (mixed_pool.py's sha256 of
- * 512 KiB: 290-305 us of CPU alone, beside another and beside Python, on
- * this machine's two vCPUs; tests/reality/mixed_trace.py), so a call much
- * longer than its name's median spent the difference without a core: the
- * kernel ran the GIL's new holder on its CPU. scale_to_os_cpu takes the
- * thread's time without a core from there first, instead of from its
- * Python, which the GIL serialises. The median, not the least: a name's
- * calls may vary in size, and a longer call the kernel did not delay stays
- * as it is unless the thread's own account says it lost that time. */
-#define FIT_TYPICAL_MIN 5
-
-typedef struct typical {
-    const char *name; /* interned by the recording: one pointer per name */
-    int64_t off;
-} typical_t;
-
+/* A C call that released the GIL (the ones fit_typical_late() judges). */
 static bool releasing_c_call(const fit_t *F, int i, const span_ref_t *it)
 {
     if (it->ev < 0 || it->off <= 0)
@@ -498,49 +481,22 @@ static bool releasing_c_call(const fit_t *F, int i, const span_ref_t *it)
            (e->cat == GSR_CAT_C || e->cat == GSR_CAT_C_NOGIL);
 }
 
-static int cmp_typical(const void *a, const void *b)
-{
-    const typical_t *x = a, *y = b;
-    if (x->name != y->name)
-        return (uintptr_t)x->name < (uintptr_t)y->name ? -1 : 1;
-    return (x->off > y->off) - (x->off < y->off);
-}
-
+/* Every such call's name and time off the GIL, then the median per name. */
 static int typical_c_calls(fit_t *F)
 {
     size_t n = 0, m = 0;
     for (int i = 0; i < F->r->n_threads; i++)
         n += F->ti[i].n_items;
-    typical_t *all = malloc((n + 1) * sizeof *all);
-    if (!all)
+    F->typ = malloc((n + 1) * sizeof *F->typ);
+    if (!F->typ)
         return -1;
     for (int i = 0; i < F->r->n_threads; i++)
         for (size_t k = 0; k < F->ti[i].n_items; k++) {
             const span_ref_t *it = &F->ti[i].items[k];
             if (releasing_c_call(F, i, it))
-                all[m++] = (typical_t){F->r->threads[i].ev[it->ev].name, it->off};
+                F->typ[m++] = (fit_typical_t){F->r->threads[i].ev[it->ev].name, it->off};
         }
-    qsort(all, m, sizeof *all, cmp_typical);
-    F->n_typ = 0;
-    for (size_t a = 0, b; a < m; a = b) {
-        for (b = a; b < m && all[b].name == all[a].name; b++)
-            ;
-        if (b - a >= FIT_TYPICAL_MIN)
-            all[F->n_typ++] = (typical_t){all[a].name, all[a + (b - a) / 2].off};
-    }
-    F->typ = all;
-    return 0;
-}
-
-/* How much longer than its name's median a C call releasing the GIL was. */
-static int64_t late_c_call(const fit_t *F, int i, const span_ref_t *it)
-{
-    if (!releasing_c_call(F, i, it))
-        return 0;
-    const char *name = F->r->threads[i].ev[it->ev].name;
-    for (size_t k = 0; k < F->n_typ; k++)
-        if (F->typ[k].name == name)
-            return it->off > F->typ[k].off ? it->off - F->typ[k].off : 0;
+    F->n_typ = fit_typical_build(F->typ, m);
     return 0;
 }
 
@@ -575,8 +531,10 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
                       : e->cat == GSR_CAT_IO  ? FOP_IO
                                               : FOP_CCALL;
             op.dur = less_model(F->f, op.kind, op.dur);
-            op.late = late_c_call(F, i, it);
-            op.late = op.late < op.dur ? op.late : op.dur;
+            if (releasing_c_call(F, i, it)) {
+                op.late = fit_typical_late(F->typ, F->n_typ, e->name, it->off);
+                op.late = op.late < op.dur ? op.late : op.dur;
+            }
         }
         return push(F, i, op);
     }
@@ -678,59 +636,6 @@ static void demand_of(const fit_t *F, int i)
         }
     }
     st->demand = own > 0 ? (double)(sum / own) : 1;
-}
-
-/* The spans of a thread hold the time it was runnable without a core:
- * its own program's threads outnumbering the cores, and other programs'.
- * Both are the model's to add, the first by itself, the second as the
- * fitted other load (load.c), so where the kernel counted less CPU time
- * than the fitted CPU ops (cpu, c_call), they are scaled down to it. The
- * C calls releasing the GIL that ran longer than their name's median give
- * their excess first (typical_c_calls): the rest is scaled evenly. */
-static int64_t take_late_c_calls(fthread_t *ft, int64_t lost)
-{
-    int64_t late = 0;
-    for (int k = 0; k < ft->ops.n; k++)
-        late += ft->ops.v[k].kind == FOP_CCALL ? ft->ops.v[k].late : 0;
-    if (late <= 0)
-        return 0;
-    int64_t take = late < lost ? late : lost, taken = 0;
-    for (int k = 0; k < ft->ops.n; k++) {
-        fop_t *op = &ft->ops.v[k];
-        if (op->kind != FOP_CCALL || op->late <= 0)
-            continue;
-        int64_t d = (int64_t)((long double)op->late * take / late + 0.5L);
-        d = d < op->dur ? d : op->dur;
-        op->dur -= d;
-        taken += d;
-    }
-    return taken;
-}
-
-static void scale_to_os_cpu(fit_t *F, int i)
-{
-    fthread_t *ft = &F->f->th[i];
-    int64_t os = F->r->threads[i].os_cpu_ns, fitted = 0;
-    for (int k = 0; k < ft->ops.n; k++)
-        if (ft->ops.v[k].kind == FOP_CPU || ft->ops.v[k].kind == FOP_CCALL)
-            fitted += ft->ops.v[k].dur;
-    if (os < 0 || fitted <= 0 || os >= fitted)
-        return;
-    ft->st.os_cpu_ns = os;
-    ft->st.raw_cpu_ns = fitted;
-    ft->st.c_late_ns = take_late_c_calls(ft, fitted - os);
-    long double f = (long double)os / (fitted - ft->st.c_late_ns);
-    f = f < 1 ? f : 1;
-    ft->st.sum[FOP_CPU] = ft->st.sum[FOP_CCALL] = 0;
-    for (int k = 0; k < ft->ops.n; k++) {
-        fop_t *op = &ft->ops.v[k];
-        if (op->kind != FOP_CPU && op->kind != FOP_CCALL)
-            continue;
-        op->dur = (int64_t)(op->dur * f + 0.5L);
-        ft->st.sum[op->kind] += op->dur;
-    }
-    ft->st.cpu_scale = (double)f;
-    F->f->n_scaled++;
 }
 
 static int fit_thread(fit_t *F, int i, bool *joined)
@@ -835,7 +740,8 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
     }
     match_starts(&F);
-    if (typical_c_calls(&F) != 0 || fit_until_events(r, &f) != 0 || match_queues(&F) != 0 || match_waits(&F) != 0 ||
+    if (typical_c_calls(&F) != 0 || fit_until_events(r, &f) != 0 || match_queues(&F) != 0 ||
+        match_waits(&F) != 0 ||
         demand_steps(&F) != 0)
         goto oom;
     joined = calloc((size_t)r->n_threads, sizeof *joined);
@@ -847,7 +753,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
         demand_of(&F, i);
         if (!o->raw_cpu)
-            scale_to_os_cpu(&F, i);
+            fit_scale_to_os_cpu(&f, i, r->threads[i].os_cpu_ns);
         if ((!o->exact && fit_compress(&f.th[i].ops) != 0) || fit_until_loops(&f.th[i]) != 0)
             goto oom;
     }

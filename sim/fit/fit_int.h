@@ -8,6 +8,7 @@
 #define GILSIM_FIT_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gilsim/common.h"
@@ -146,6 +147,22 @@ typedef struct fscenario {
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
 } fscenario_t;
+
+/* scale.c: a thread's CPU ops brought down to the kernel's CPU time of it,
+ * its C calls longer than their name's median giving their excess first.
+ * The median C call releasing the GIL per name: fit_typical_build sorts
+ * v[n] (every such call's name and time off the GIL) and keeps in place
+ * one entry per name called at least FIT_TYPICAL_MIN times, returning how
+ * many; fit_typical_late says how much longer than its name's median a
+ * call of `off` was (0 when the name has no median). */
+#define FIT_TYPICAL_MIN 5
+typedef struct fit_typical {
+    const char *name; /* interned by the recording: one pointer per name */
+    int64_t off;
+} fit_typical_t;
+size_t fit_typical_build(fit_typical_t *v, size_t n);
+int64_t fit_typical_late(const fit_typical_t *v, size_t n, const char *name, int64_t off);
+void fit_scale_to_os_cpu(fscenario_t *f, int i, int64_t os_cpu_ns); /* os_cpu_ns < 0: unknown */
 
 /* until.c: loops until another thread sets an Event (`while not
  * ev.is_set()`). Step 1, before the threads: the events to fit (a thread's
