@@ -21,7 +21,8 @@
  * (until.c). Waits whose other side the
  * recording does not show (which lock, which event, which condition) are
  * fitted as sleeps of the time they blocked, and counted in the
- * description. */
+ * description. Last, each thread's cpu and c_call ops are brought down to
+ * the kernel's CPU time of it (scale.c). */
 #include "gilsim/fit.h"
 #include "fit_int.h"
 #include "recfile_int.h"
@@ -470,7 +471,6 @@ static int match_waits(fit_t *F)
     return 0;
 }
 
-/* The op of one item. */
 /* A C call that released the GIL (the ones fit_typical_late() judges). */
 static bool releasing_c_call(const fit_t *F, int i, const span_ref_t *it)
 {
@@ -500,6 +500,7 @@ static int typical_c_calls(fit_t *F)
     return 0;
 }
 
+/* The op of one item. */
 static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
 {
     fthread_t *ft = &F->f->th[i];
@@ -741,8 +742,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
     }
     match_starts(&F);
     if (typical_c_calls(&F) != 0 || fit_until_events(r, &f) != 0 || match_queues(&F) != 0 ||
-        match_waits(&F) != 0 ||
-        demand_steps(&F) != 0)
+        match_waits(&F) != 0 || demand_steps(&F) != 0)
         goto oom;
     joined = calloc((size_t)r->n_threads, sizeof *joined);
     if (!joined)
