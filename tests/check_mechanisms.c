@@ -105,7 +105,9 @@ END_TEST
  * to the longest sleeper, the third thread (A B C). The share of A B A
  * switches falls as the requester reaches the mutex first more often. This
  * is the pattern tests/reality measures on real CPython to calibrate
- * requester_first. */
+ * requester_first. Even when the holder always wins the race, C's timer
+ * sometimes ends within the slack of A's on the same core and expires with
+ * it (hrtimer.c): then C may run first and be the requester (A B C). */
 static int back_to_second_last_pct(int requester_first_pct)
 {
     gs_model_t *m = tu_model(2, GS_POLICY_CFS, GS_GIL_CPYTHON3);
@@ -130,7 +132,7 @@ START_TEST(test_cv_three_threads_go_back_when_the_requester_wins)
 {
     int wins = back_to_second_last_pct(0), half = back_to_second_last_pct(50),
         loses = back_to_second_last_pct(100);
-    ck_assert_int_ge(wins, 90);
+    ck_assert_int_ge(wins, 75);
     ck_assert_int_le(loses, 10);
     ck_assert_int_gt(half, loses);
     ck_assert_int_lt(half, wins);
@@ -790,6 +792,41 @@ START_TEST(test_wakeup_latency_follows_idle_depth)
 }
 END_TEST
 
+/* Two threads of 10 us of work, a 1 ms sleep and 1 us of work, the second
+ * starting `delta` after the first, on `cores` cores (no GIL): how much
+ * later the second one ends than the first. On one core the second sleep
+ * starts delta after the first; on two, a second thread that starts while
+ * the first works sleeps on the other core. */
+static int64_t sleep_end_gap(int cores, int64_t delta)
+{
+    gs_model_t *m = tu_model(cores, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.timer_slack_ns = US(50);
+    m->machine.wakeup_latency_ns = US(5);
+    m->machine.context_switch_ns = 0;
+    tu_thread(m, "a", 3, tu_cpu(US(10)), tu_sleep(MS(1)), tu_cpu(US(1)));
+    int b = tu_thread(m, "b", 3, tu_cpu(US(10)), tu_sleep(MS(1)), tu_cpu(US(1)));
+    m->threads[b].start_at_ns = delta;
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t gap = tu_finish(t, b) - tu_finish(t, 0);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return gap;
+}
+
+/* Linux's hrtimers have a range (soft expiry, soft + slack); the interrupt
+ * of a CPU's earliest timer expires every timer of that CPU whose soft
+ * expiry has passed. So two sleeps on one core that end within the slack
+ * of each other end together, at the first one's interrupt (the second
+ * runs right after the first, one wake-up for both); further apart than
+ * the slack, or on two cores, each ends on its own. */
+START_TEST(test_timers_of_one_core_within_the_slack_end_together)
+{
+    ck_assert_int_le(sleep_end_gap(1, US(20)), US(1));   /* a's 1 us, then b */
+    ck_assert_int_ge(sleep_end_gap(1, US(80)), US(75));  /* its own timer */
+    ck_assert_int_ge(sleep_end_gap(2, US(5)), US(5));    /* another core's */
+}
+END_TEST
+
 /* Timers by their length: a per-length lateness (timer_late) is added to
  * the slack of a sleep of that length, and only to it; and to the GIL's
  * timed wait by the switch interval's length. */
@@ -917,6 +954,7 @@ static Suite *mechanisms_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_cv_a_waiter_not_yet_asleep_takes_the_signal);
     tcase_add_test(tc, test_cv_requester_first_means_the_longest_sleeper_wins);
+    tcase_add_test(tc, test_timers_of_one_core_within_the_slack_end_together);
     tcase_add_test(tc, test_cv_wait_grows_as_the_holder_wins_the_race_more_often);
     tcase_add_test(tc, test_cv_three_threads_go_back_when_the_requester_wins);
     tcase_add_test(tc, test_cv_a_drop_after_a_c_call_is_not_raced);
