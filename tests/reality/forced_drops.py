@@ -93,14 +93,17 @@ def gil_events_of_recording(path):
 
 
 def gil_events_of_trace(path):
-    """The same from a model run's Chrome trace (gilsim run --trace): a
-    'waiting for the GIL' slice is an ask and, at its end, a hold."""
+    """The same from a model run's Chrome trace (gilsim run --trace): each
+    'waiting for the GIL' slice begins a wait (an ask, or the new wait after
+    a timeout); a hold is a slice of the process's GIL lane, named after its
+    holder."""
     with open(path) as f:
         tr = json.load(f)
     ev = tr["traceEvents"] if isinstance(tr, dict) else tr
     names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev
              if e.get("ph") == "M" and e.get("name") == "thread_name"}
     kinds = {"timeout": "timeout", "drop_request": "drop_request", "forced_switch": "forced"}
+    threads = set(names.values())
     out = []
     for e in ev:
         who = names.get((e.get("pid"), e.get("tid")))
@@ -109,7 +112,8 @@ def gil_events_of_trace(path):
         t = int(round(e["ts"] * 1000))
         if e.get("ph") == "X" and e.get("name") == "waiting for the GIL":
             out.append((t, who, "ask"))
-            out.append((t + int(round(e["dur"] * 1000)), who, "hold"))
+        elif e.get("ph") == "X" and who == "GIL" and e.get("name") in threads:
+            out.append((t, e["name"], "hold"))
         elif e.get("ph") == "i" and e.get("args", {}).get("kind") in kinds:
             out.append((t, who, kinds[e["args"]["kind"]]))
     if not out:
