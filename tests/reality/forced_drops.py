@@ -174,6 +174,33 @@ def who_takes(events, io=None):
     return n
 
 
+def timeout_groups(events, gap_ns=10000):
+    """The GIL waits' ends by timeout (timeout and drop_request events), in
+    groups whose members are within gap_ns of the previous one: (count,
+    groups, median spread of the waits' lengths within a group of two or
+    more, ns, or None)."""
+    start, ends = {}, []
+    for t, who, kind in sorted(events, key=lambda x: (x[0], ORDER[x[2]])):
+        if kind in ("timeout", "drop_request"):
+            if who in start:
+                ends.append((t, t - start[who]))
+            start[who] = t
+        elif kind == "ask":
+            start[who] = t
+        elif kind == "hold":
+            start.pop(who, None)
+    groups, cur = [], []
+    for e in sorted(ends):
+        if cur and e[0] - cur[-1][0] > gap_ns:
+            groups.append(cur)
+            cur = []
+        cur.append(e)
+    if cur:
+        groups.append(cur)
+    spreads = [max(x[1] for x in g) - min(x[1] for x in g) for g in groups if len(g) > 1]
+    return len(ends), len(groups), pct(spreads, .5)
+
+
 def print_who(n, io):
     d = max(1, n["drops"])
     print("forced drops with two or more waiters: %d" % n["drops"])
@@ -235,6 +262,11 @@ def main(argv=None):
                   file=sys.stderr)
             return 2
         print_who(n, a.io)
+        k, g, spread = timeout_groups(events)
+        if g:
+            print("GIL waits ended by a timeout: %d, in %d groups within 10 us (%.2f a group)%s"
+                  % (k, g, k / g, "" if spread is None else
+                     "; in a group their lengths differ by a median %.1f us" % (spread / 1e3)))
         return 0
     if not a.holder:
         ap.error("--holder is needed (or --who)")
