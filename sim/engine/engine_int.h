@@ -279,7 +279,6 @@ struct gs_ctx {
     uint64_t tgen;        /* kernel.c: timer generation; bump to cancel EV_TIMER */
     uint64_t hrt_gen;     /* hrtimer.c: == tgen while its timer is a slack timer */
     int64_t hrt_soft_ns;  /* hrtimer.c: that timer's soft expiry (asked for) */
-    int64_t hrt_at_ns;    /* hrtimer.c: its own end (soft + gs__timer_late) */
     int hrt_cpu;          /* hrtimer.c: the core it was armed on */
     uint64_t ready_seq;   /* os.c: FIFO order in the ready queue */
     int64_t vruntime;     /* os.c: cfs and eevdf, weighted ns */
