@@ -19,7 +19,8 @@
  * time, the timers at the front of that core's queue whose soft expiry has
  * passed, and cancels their own events; the engine fires each at once.
  * Cancelled timers stay in the heap, recognised by their generation, until
- * they reach its front. Invariant: t->hrt_gen == t->tgen exactly while t's
+ * they reach its front (then the next arming or firing on the core drops
+ * them). Invariant: t->hrt_gen == t->tgen exactly while t's
  * pending timer is a slack timer, and then one heap entry carries that gen. */
 #include <stdlib.h>
 
@@ -115,12 +116,24 @@ int64_t gs__hrtimer_arm(gs_engine_t *e, gs_thr_t *t, int64_t len)
     return at;
 }
 
+/* A timer that was cancelled (a GIL waiter signalled in time), or that has
+ * fired, or expired with another. */
+static bool spent(const gs_engine_t *e, const struct gs_hrt_ent *x)
+{
+    const gs_thr_t *u = &e->thr[x->thr];
+    return x->gen != u->tgen || u->hrt_gen != u->tgen;
+}
+
 void gs__hrtimer_rearm(gs_engine_t *e, gs_thr_t *t, int64_t soft_ns, int64_t at_ns)
 {
     gs__thr_timer(e, t, at_ns);
     t->hrt_soft_ns = soft_ns;
     t->hrt_cpu = t->last_core >= 0 ? t->last_core : 0;
     struct gs_hrt_q *q = queue_of(e, t->hrt_cpu);
+    /* spent timers leave from the front, so that waits that are always
+     * signalled before their timeout do not pile up in a core's queue */
+    while (q && q->n > 0 && spent(e, &q->v[0]))
+        pop(q);
     if (q && push(e, q, (struct gs_hrt_ent){at_ns, soft_ns, t->tgen, t->id}))
         t->hrt_gen = t->tgen;
 }
@@ -139,8 +152,8 @@ gs_thr_t *gs__hrtimer_due(gs_engine_t *e, const gs_thr_t *fired)
     while (q && q->n > 0) {
         struct gs_hrt_ent top = q->v[0];
         gs_thr_t *u = &e->thr[top.thr];
-        if (top.gen != u->tgen || u->hrt_gen != u->tgen) {
-            pop(q); /* cancelled, fired, or already expired with another */
+        if (spent(e, &top)) {
+            pop(q);
             continue;
         }
         if (top.soft_ns > e->now)
