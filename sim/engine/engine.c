@@ -163,12 +163,15 @@ static step_res_t step_block(gs_engine_t *e, gs_thr_t *t)
         t->in_wait = false;
         return STEP_NEXT;
     }
+    int64_t len = t->req.ns;
+    if (t->req.kind == RQ_SLEEP && gs__hrtimer_sleep_pays(e, t, &len))
+        return STEP_WAIT; /* its timer's arming first (hrtimer.c) */
     t->in_wait = true;
     gs__os_block(e, t, t->req.kind == RQ_SLEEP ? BLK_SLEEP : BLK_IO, -1);
     /* a sleep is a timer and ends late by the timer slack; I/O completes
      * when the device says so; a timer's lateness may depend on its length */
     if (t->req.kind == RQ_SLEEP)
-        gs__hrtimer_arm(e, t, t->req.ns);
+        gs__hrtimer_arm(e, t, len);
     else
         gs__thr_timer(e, t, e->now + t->req.ns);
     return STEP_WAIT;

@@ -280,6 +280,10 @@ struct gs_ctx {
     uint64_t hrt_gen;     /* hrtimer.c: == tgen while its timer is a slack timer */
     int64_t hrt_soft_ns;  /* hrtimer.c: that timer's soft expiry (asked for) */
     int hrt_cpu;          /* hrtimer.c: the core it was armed on */
+    int64_t tarm_owed_ns; /* hrtimer.c: clock event reprograms its GIL wait
+                             made (machine.timer_arm), paid back on its core */
+    bool tarm_paying;     /* ON, paying tarm_owed_ns before the wait goes on */
+    bool tarm_paid;       /* a sleep paid its arming before it blocks */
     uint64_t ready_seq;   /* os.c: FIFO order in the ready queue */
     int64_t vruntime;     /* os.c: cfs and eevdf, weighted ns */
     int64_t deadline;     /* os.c: eevdf virtual deadline (vruntime + slice) */
@@ -575,6 +579,13 @@ void gs__hrtimer_rearm(gs_engine_t *e, gs_thr_t *t, int64_t soft_ns, int64_t at_
 bool gs__hrtimer_fired(gs_thr_t *t);   /* t's timer fired: was it a slack timer? */
 gs_thr_t *gs__hrtimer_due(gs_engine_t *e, const gs_thr_t *fired); /* next to fire with it */
 void gs__hrtimer_free(gs_engine_t *e);
+/* machine.timer_arm if a timer of len armed by t now would be its core's
+ * first (the tick included), else 0 */
+int64_t gs__hrtimer_arm_cost(gs_engine_t *e, const gs_thr_t *t, int64_t len);
+/* machine.timer_arm if t's live slack timer is its core's first, else 0: what
+ * cancelling it costs (call before the cancel) */
+int64_t gs__hrtimer_cancel_cost(gs_engine_t *e, const gs_thr_t *t);
+bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t *len); /* engine.c's sleep */
 
 /* gil.c */
 void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);

@@ -27,8 +27,8 @@ static const char *const top_keys[] = {
 static const char *const machine_keys[] = {
     "cores", "policy", "timeslice", "tick", "eevdf_slice", "cfs_latency", "cfs_min_granularity",
     "cfs_wakeup_granularity", "context_switch", "wakeup_latency", "wakeup_idle", "wakeup_jitter",
-    "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_late", "requester_first",
-    "wake_affine", "run_queues", "migration_cost", NULL};
+    "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_arm", "timer_late",
+    "requester_first", "wake_affine", "run_queues", "migration_cost", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const run_queue_names[] = {"shared", "per_core", NULL};
 static const char *const python_keys[] = {
@@ -132,6 +132,7 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     gs__scen_get_fixed(ld, v, "wakeup_latency", 0, &mc->wakeup_latency_ns);
     gs__scen_get_fixed(ld, v, "timer_slack", 0, &mc->timer_slack_ns);
     gs__scen_get_fixed(ld, v, "timer_jitter", 0, &mc->timer_jitter_ns);
+    gs__scen_get_fixed(ld, v, "timer_arm", 0, &mc->timer_arm_ns);
     gs__scen_get_fixed(ld, v, "wakeup_jitter", 0, &mc->wakeup_jitter_ns);
     gs__scen_get_fixed(ld, v, "futex", 0, &mc->futex_ns);
     gs__scen_get_fixed(ld, v, "wake_ipi", 0, &mc->wake_ipi_ns);

@@ -63,6 +63,13 @@ typedef struct gs_machine {
                                          timed wait): Linux timer slack; 0 */
     int64_t timer_jitter_ns;          /* a timed wait ends late by timer_slack plus
                                          a seeded random part in [0, this]; 0 */
+    int64_t timer_arm_ns;             /* arming a timer that ends before every other
+                                         timer of its core, the scheduler tick
+                                         included, reprograms the clock event
+                                         device (on a VM a trapped write): the
+                                         arming thread pays this, and again
+                                         when it cancels such a timer (a wait
+                                         woken before its timeout); 0 */
     int n_timer_curve;                /* points of the timer-length curve; 0:
                                          no lateness beyond slack and jitter */
     int64_t timer_len_ns[GS_WAKE_CURVE_MAX];  /* timer length of each point,
