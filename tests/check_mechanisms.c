@@ -910,6 +910,62 @@ START_TEST(test_eevdf_a_gil_waiter_woken_beside_busy_threads_gets_a_core_at_once
 }
 END_TEST
 
+/* Per-CPU V (run_queues "per_core" with eevdf): each core's queue judges
+ * eligibility, picks, ticks and wake-up preemption by its own V, as Linux
+ * keeps avg_vruntime per cfs_rq. No GIL, two cores, no pulls (a migration
+ * cost longer than the run): s0 and w share core 0 (w sleeps 1 ms between
+ * 100 us runs; a timer's wake-up goes back to its previous core's queue),
+ * s1 runs on core 1. Adding L to core 1 (5 ms sleeps, 3 ms runs: it comes
+ * back with lag, which moved the one machine V) must not change anything
+ * on core 0: w and s0 wait for their core exactly as long with or without
+ * it, and w never runs on core 1. With one V for the machine, L's
+ * placements moved w's eligibility (w waited 25.9 ms without L, 19.1 ms
+ * with it, and ran on both cores). */
+static gs_trace_t *core0_beside(bool with_l, int *w_out)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.per_core_queues = true;
+    m->machine.migration_cost_ns = MS(1000);
+    tu_thread(m, "s0", 1, tu_cpu(MS(200)));
+    int s1 = tu_thread(m, "s1", 1, tu_cpu(MS(200)));
+    int w = tu_thread(m, "w", 1, tu_repeat(100, 2, tu_cpu(US(100)), tu_sleep(MS(1))));
+    m->threads[s1].start_at_ns = US(10);
+    m->threads[w].start_at_ns = US(20); /* no idle core: the least loaded, core 0 */
+    if (with_l) {
+        int l = tu_thread(m, "L", 1, tu_repeat(20, 2, tu_sleep(MS(5)), tu_cpu(MS(3))));
+        m->threads[l].start_at_ns = US(30); /* core 1 (core 0 has s0 and w) */
+    }
+    *w_out = w;
+    gs_trace_t *t = tu_run(m, NULL);
+    gs_model_free(m);
+    return t;
+}
+
+static int runs_on(const gs_trace_t *t, int c, int thread)
+{
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, c));
+    int n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        n += l->iv[i].who == thread;
+    return n;
+}
+
+START_TEST(test_eevdf_per_core_a_cores_queue_is_judged_by_its_own_v)
+{
+    int w;
+    gs_trace_t *alone = core0_beside(false, &w), *beside = core0_beside(true, &w);
+    int64_t wait = tu_time_in(alone, w, GS_ST_READY);
+    ck_assert_int_gt(wait, MS(1)); /* w does wait behind s0 */
+    ck_assert_int_eq(tu_time_in(beside, w, GS_ST_READY), wait);
+    ck_assert_int_eq(tu_time_in(beside, 0, GS_ST_READY), tu_time_in(alone, 0, GS_ST_READY));
+    ck_assert_int_eq(runs_on(beside, 1, w), 0);
+    ck_assert_int_gt(runs_on(beside, 0, w), 99);
+    ck_assert_int_gt(tu_time_in(beside, 3, GS_ST_READY), 0); /* L did queue on core 1 */
+    gs_trace_free(alone);
+    gs_trace_free(beside);
+}
+END_TEST
+
 static Suite *mechanisms_suite(void)
 {
     Suite *s = suite_create("mechanisms");
@@ -928,6 +984,7 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_placement_a_forced_dropper_goes_back_to_its_idle_core);
     tcase_add_test(tc, test_machinery_a_waiter_that_preempts_its_signaller_waits_for_the_gil_mutex);
     tcase_add_test(tc, test_placement_per_core_queues_keep_a_woken_thread_on_its_wakers_busy_core);
+    tcase_add_test(tc, test_eevdf_per_core_a_cores_queue_is_judged_by_its_own_v);
     tcase_add_test(tc, test_placement_a_delayed_partner_is_requeued_against_its_wakers_last_accounted_vruntime);
     tcase_add_test(tc, test_placement_share_one_keeps_a_pingpong_pair_on_one_core);
     tcase_add_test(tc, test_placement_more_share_more_packing);
