@@ -966,6 +966,55 @@ START_TEST(test_eevdf_per_core_a_cores_queue_is_judged_by_its_own_v)
 }
 END_TEST
 
+/* The loadwake reproduction (tests/data/loadwake-convoy-negative-lag.json,
+ * a convoy.py fitted at load 7.5) in small: a GIL-bound cpu thread, an io
+ * thread that sleeps 1 ms between runs of a few microseconds, and a busy
+ * thread of another process, on two cores. Neither core is ever idle, so
+ * each wake of io joins a busy core's queue. The kernel ran the real io
+ * thread within microseconds of most wakes (run delay 14 ms over ~100 wakes).
+ * With per-CPU V the io thread comes back with the lag it left with on its
+ * own core, and preempts that core's thread when that thread is no longer
+ * eligible or its deadline is no earlier (pick_eevdf), so every wake gets a
+ * core within a slice. Before: one V for the machine moved io's
+ * eligibility with the other core's placements, and the woken io thread
+ * needed a strictly earlier deadline than an ineligible current thread,
+ * which it often tied: it waited for the tick after half its wakes. */
+static int64_t io_longest_ready(bool per_core, int64_t *total)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->machine.per_core_queues = per_core;
+    m->machine.context_switch_ns = 660;
+    m->machine.timer_slack_ns = US(57);
+    int io = tu_thread(m, "io", 2, tu_cpu(US(30)),
+                       tu_repeat(100, 2, tu_cpu(US(4)), tu_sleep(US(990))));
+    tu_thread(m, "cpu", 1, tu_cpu(MS(300)));
+    gs_python_t none = m->processes[0].python;
+    none.gil = GS_GIL_NONE;
+    int p = gs_model_add_process(m, "other load", &none);
+    int l = tu_thread_in(m, p, "load", 1, tu_repeat(10, 1, tu_c(MS(100), true)));
+    m->threads[l].daemon = true;
+    gs_trace_t *t = tu_run(m, NULL);
+    const gs_lane_t *ln = gs_trace_lane(t, gs_trace_thread_lane(t, io));
+    int64_t longest = 0;
+    for (size_t i = 0; i < ln->n; i++)
+        if (ln->iv[i].state == GS_ST_READY && ln->iv[i].end_ns - ln->iv[i].start_ns > longest)
+            longest = ln->iv[i].end_ns - ln->iv[i].start_ns;
+    *total = tu_time_in(t, io, GS_ST_READY);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return longest;
+}
+
+START_TEST(test_eevdf_per_core_a_woken_io_thread_beside_busy_cores_gets_one_within_a_slice)
+{
+    int64_t shared_total, own_total;
+    io_longest_ready(false, &shared_total);
+    int64_t own = io_longest_ready(true, &own_total);
+    ck_assert_int_lt(own, US(1500)); /* EEVDF's base slice on two CPUs */
+    ck_assert_int_lt(own_total, shared_total);
+}
+END_TEST
+
 static Suite *mechanisms_suite(void)
 {
     Suite *s = suite_create("mechanisms");
@@ -985,6 +1034,7 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_machinery_a_waiter_that_preempts_its_signaller_waits_for_the_gil_mutex);
     tcase_add_test(tc, test_placement_per_core_queues_keep_a_woken_thread_on_its_wakers_busy_core);
     tcase_add_test(tc, test_eevdf_per_core_a_cores_queue_is_judged_by_its_own_v);
+    tcase_add_test(tc, test_eevdf_per_core_a_woken_io_thread_beside_busy_cores_gets_one_within_a_slice);
     tcase_add_test(tc, test_placement_a_delayed_partner_is_requeued_against_its_wakers_last_accounted_vruntime);
     tcase_add_test(tc, test_placement_share_one_keeps_a_pingpong_pair_on_one_core);
     tcase_add_test(tc, test_placement_more_share_more_packing);

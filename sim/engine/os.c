@@ -345,6 +345,7 @@ static void core_pick(gs_engine_t *e, gs_core_t *c)
 }
 
 static void preempt(gs_engine_t *e, gs_core_t *c);
+static bool beats(const gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r, int64_t V);
 
 /* A thread woken while core c was switching (or waking) to c->cur, which
  * beat c->cur then (eevdf_victim), preempts it as it arrives: the kernel
@@ -362,7 +363,7 @@ static bool eevdf_arrival_beaten(gs_engine_t *e, gs_core_t *c)
         return false;
     int64_t V = gs__eevdf_v(e, c);
     gs_thr_t *best = gs__eevdf_best(e, V, c);
-    return best && best->vruntime <= V && best->deadline < t->deadline;
+    return best && best->vruntime <= V && beats(e, best, t, V);
 }
 
 static void start_on(gs_engine_t *e, gs_core_t *c)
@@ -487,6 +488,19 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
     return NULL;
 }
 
+/* Does t, the pick of the ready threads, beat the running thread r in
+ * pick_eevdf? With per-CPU V as the kernel's: an r that is no longer eligible
+ * is left out of the pick, and between equal deadlines the queued thread wins
+ * (pick_eevdf keeps curr only if it is strictly before the tree's best,
+ * entity_before). Otherwise (one V for the machine) t needs the earlier
+ * deadline. */
+static bool beats(const gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r, int64_t V)
+{
+    if (gs__percpu_v(e))
+        return r->vruntime > V || t->deadline <= r->deadline;
+    return t->deadline < r->deadline;
+}
+
 /* wakeup_preempt_fair: t (just queued) preempts the running thread r if r is
  * no longer eligible or has used the slice it got the core with
  * (RUN_TO_PARITY protects it until then) and t is the pick, with an earlier
@@ -509,8 +523,7 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *onl
         /* RUN_TO_PARITY: the kernel protects a thread's slice from its pick
          * on (set_next_entity), so one arriving is protected while eligible */
         bool protected_ = r->vruntime <= V && (arriving || r->vruntime < r->vprot);
-        if (!protected_ && t->deadline < r->deadline &&
-            (!v || r->deadline > v->cur->deadline))
+        if (!protected_ && beats(e, t, r, V) && (!v || r->deadline > v->cur->deadline))
             v = c;
     }
     return v;
