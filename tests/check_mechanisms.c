@@ -469,11 +469,12 @@ END_TEST
  * a positive lag: the real kernel's woken thread won about half of these
  * races (50%, 2026-12-07), the model before the delayed dequeue 0 of 200.
  * Seeded: the timers' jitter moves the instants, not the share. */
-static double retake_preempted(uint64_t seed)
+static gs_trace_t *retake_run(uint64_t seed, bool per_core, int *releaser)
 {
     gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
     m->seed = seed;
     m->machine.wake_affine_pct = 100;
+    m->machine.per_core_queues = per_core;
     m->machine.timer_jitter_ns = US(20);
     int l = gs_model_add_lock(m, "L", false);
     int go = gs_model_add_event(m, "go");
@@ -487,9 +488,17 @@ static double retake_preempted(uint64_t seed)
     int rc = 0;
     gs_trace_t *t = tu_run(m, &rc);
     ck_assert_int_eq(rc, 0);
+    gs_model_free(m);
+    *releaser = r;
+    return t;
+}
+
+static double retake_preempted(uint64_t seed)
+{
+    int r;
+    gs_trace_t *t = retake_run(seed, false, &r);
     double share = (double)tu_count(t, GS_IN_PREEMPT, r) / 200;
     gs_trace_free(t);
-    gs_model_free(m);
     return share;
 }
 
@@ -499,6 +508,35 @@ START_TEST(test_placement_a_woken_lock_waiter_preempts_its_waker_about_half_the_
         double share = retake_preempted(seed);
         ck_assert_msg(share >= 0.3 && share <= 0.7, "seed %llu: waker preempted in %.2f",
                       (unsigned long long)seed, share);
+    }
+}
+END_TEST
+
+/* The same race with one V per core (run_queues "per_core") and the
+ * kernel's pick at a wake-up (a waker no longer eligible is left out, a tie
+ * goes to the woken thread): the woken waiter still wins about half the
+ * races, not all of them (the releaser is eligible and protected at every
+ * other wake, 0.5 us past V at the others). A won race preempts the
+ * releaser up to three times (the lock's wake, the GIL's signal, the GIL
+ * mutex's unlock), so the races are counted, not the preemptions: a
+ * preemption more than 100 us after the last one starts a new race (the
+ * races are 300 us apart). */
+START_TEST(test_placement_per_core_a_woken_lock_waiter_still_wins_about_half_the_races)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        int r, won = 0;
+        gs_trace_t *t = retake_run(seed, true, &r);
+        const gs_instant_t *in = gs_trace_instants(t);
+        int64_t last = INT64_MIN / 2;
+        for (size_t i = 0; i < gs_trace_n_instants(t); i++) {
+            if (in[i].kind != GS_IN_PREEMPT || in[i].thread != r)
+                continue;
+            won += in[i].t_ns - last > US(100);
+            last = in[i].t_ns;
+        }
+        gs_trace_free(t);
+        ck_assert_msg(won >= 60 && won <= 140, "seed %llu: the woken waiter won %d of 200",
+                      (unsigned long long)seed, won);
     }
 }
 END_TEST
@@ -1040,6 +1078,7 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_placement_more_share_more_packing);
     tcase_add_test(tc, test_placement_an_idle_core_pulls_a_cold_queued_thread_at_a_tick);
     tcase_add_test(tc, test_placement_a_woken_lock_waiter_preempts_its_waker_about_half_the_time);
+    tcase_add_test(tc, test_placement_per_core_a_woken_lock_waiter_still_wins_about_half_the_races);
     suite_add_tcase(s, tc);
     tc = tcase_create("scheduler");
     tcase_set_timeout(tc, 120);
