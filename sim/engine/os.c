@@ -33,7 +33,10 @@
  *             keeps its core until its deadline (RUN_TO_PARITY), then gets a
  *             new one and yields to an eligible thread with an earlier one; a
  *             waking thread preempts a running thread that is no longer
- *             eligible or has used its slice, if it is the pick; a core
+ *             eligible or has used its slice, if it is the pick (and has
+ *             the earlier deadline; with per-CPU V as pick_eevdf decides:
+ *             past V the running thread is out of the pick, and a tie goes
+ *             to the woken thread, beats()); a core
  *             switching to a thread it picked counts that thread as running
  *             (the kernel's curr from its pick, protected while eligible),
  *             which is preempted as it arrives (need_resched, start_on).
