@@ -20,8 +20,8 @@ Options: --gilsim BIN (the gilsim CLI; without it only the real side runs),
 --save-real FILE / --model-only FILE (keep every real measurement of a run,
 calibration included, then play it back and run only the model: two gilsim
 builds or seeds compared on the same calibration and figures), --seed N (the
-seed of every generated scenario), --unset KEY (leave a machine key such as
-timer_arm out of every scenario: one mechanism off, on the same tape).
+seed of every generated scenario), --set KEY=VALUE (passed to every `gilsim
+run`, e.g. machine.timer_arm=0ns: one mechanism off, on the same tape).
 """
 import argparse
 import datetime
@@ -121,9 +121,9 @@ class Result:
 class Gilsim:
     """Runs scenarios through `gilsim run FILE --summary out.json --quiet`."""
 
-    def __init__(self, path, workdir, seed=None, unset=()):
+    def __init__(self, path, workdir, seed=None, sets=()):
         self.path, self.workdir, self.error, self.n = path, workdir, None, 0
-        self.seed, self.unset = seed, tuple(unset)
+        self.seed, self.sets = seed, tuple(sets)
         if not path:
             self.error = "no --gilsim given"
         elif not os.access(path, os.X_OK):
@@ -150,14 +150,13 @@ class Gilsim:
         stem = os.path.join(self.workdir, "%02d-%s" % (self.n, name))
         if self.seed is not None:
             scenario = dict(scenario, seed=self.seed)
-        if self.unset:  # --unset: the model without those machine keys
-            scenario = dict(scenario, machine={k: v for k, v in scenario["machine"].items()
-                                               if k not in self.unset})
         with open(stem + ".json", "w") as f:
             json.dump(scenario, f, indent=1)
         cmd = [self.path, "run", stem + ".json", "--summary", stem + ".summary.json", "--quiet"]
         if csv:
             cmd += ["--csv", stem + ".csv"]
+        for kv in self.sets:  # --set: a model variant on the same figures
+            cmd += ["--set", kv]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         if p.returncode != 0 and not (stall_ok and p.returncode == 2):
             msg = (p.stderr.strip() or p.stdout.strip() or "no message").splitlines()[:3]
@@ -1233,10 +1232,10 @@ def main(argv=None):
                          "and run only the model (same calibration, same figures)")
     ap.add_argument("--seed", type=int,
                     help="the seed of every generated scenario (default: each its own)")
-    ap.add_argument("--unset", action="append", default=[], metavar="KEY",
-                    help="leave this machine key (e.g. timer_arm) out of every generated "
-                         "scenario: the model without that mechanism, on the same "
-                         "calibration (with --model-only); repeatable")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="passed to every `gilsim run` of the model side (e.g. "
+                         "machine.timer_arm=0ns: the model without that mechanism, on the "
+                         "same calibration with --model-only); repeatable")
     args = ap.parse_args(argv)
     if args.save_real and args.model_only:
         ap.error("--save-real and --model-only exclude each other")
@@ -1272,7 +1271,7 @@ def run_all(args, chosen, workdir):
     plan = Plan(args.full)
     started = time.perf_counter()
     load0 = noise.loadavg()
-    sim = Gilsim(args.gilsim, workdir, args.seed, args.unset)
+    sim = Gilsim(args.gilsim, workdir, args.seed, args.set)
     if not sim.ok:
         print("reality: model side skipped: %s" % sim.error)
         if args.require_model:
