@@ -1015,7 +1015,7 @@ END_TEST
 /* The arming of a sleep's timer is paid on its core before it sleeps, and
  * the sleep's deadline is absolute, so it ends when it would have: the cost
  * is CPU time, not lateness. A 1 ms sleep before the tick pays it, a 5 ms
- * one does not. */
+ * one does not, a sleep(0) always does (within its slack). */
 static void sleeps(int64_t len, int64_t timer_arm, int64_t *arm_ns, int64_t *end_ns)
 {
     gs_model_t *m = tu_model(1, GS_POLICY_EEVDF, GS_GIL_NONE);
@@ -1042,6 +1042,12 @@ START_TEST(test_timer_arm_is_cpu_time_before_a_sleep_not_lateness)
     ck_assert_int_eq(end1, end0);
     ck_assert_int_eq(arm5, 0);
     ck_assert_int_eq(end5, end50);
+    /* sleep(0): a timer already due, always first; paid within its slack */
+    int64_t arm00, end00, end000;
+    sleeps(0, US(20), &arm00, &end00);
+    sleeps(0, 0, &x, &end000);
+    ck_assert_int_eq(arm00, 40 * US(20));
+    ck_assert_int_eq(end00, end000);
 }
 END_TEST
 

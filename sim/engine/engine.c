@@ -163,15 +163,15 @@ static step_res_t step_block(gs_engine_t *e, gs_thr_t *t)
         t->in_wait = false;
         return STEP_NEXT;
     }
-    int64_t len = t->req.ns;
-    if (t->req.kind == RQ_SLEEP && gs__hrtimer_sleep_pays(e, t, &len))
+    int64_t since = 0;
+    if (t->req.kind == RQ_SLEEP && gs__hrtimer_sleep_pays(e, t, t->req.ns, &since))
         return STEP_WAIT; /* its timer's arming first (hrtimer.c) */
     t->in_wait = true;
     gs__os_block(e, t, t->req.kind == RQ_SLEEP ? BLK_SLEEP : BLK_IO, -1);
     /* a sleep is a timer and ends late by the timer slack; I/O completes
      * when the device says so; a timer's lateness may depend on its length */
     if (t->req.kind == RQ_SLEEP)
-        gs__hrtimer_arm(e, t, len);
+        gs__hrtimer_arm_since(e, t, t->req.ns, since);
     else
         gs__thr_timer(e, t, e->now + t->req.ns);
     return STEP_WAIT;

@@ -596,7 +596,8 @@ int64_t gs__hrtimer_arm_cost(gs_engine_t *e, const gs_thr_t *t, int64_t len);
 /* machine.timer_arm if t's live slack timer is its core's first, else 0: what
  * cancelling it costs (call before the cancel) */
 int64_t gs__hrtimer_cancel_cost(gs_engine_t *e, const gs_thr_t *t);
-bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t *len); /* engine.c's sleep */
+bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t *since);
+int64_t gs__hrtimer_arm_since(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t since);
 
 /* gil.c */
 void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);

@@ -126,8 +126,19 @@ void gs__hrtimer_free(gs_engine_t *e)
 
 int64_t gs__hrtimer_arm(gs_engine_t *e, gs_thr_t *t, int64_t len)
 {
-    int64_t at = e->now + len + gs__timer_late(e, len);
-    gs__hrtimer_rearm(e, t, e->now + len, at);
+    return gs__hrtimer_arm_since(e, t, len, 0);
+}
+
+/* A timer of length len asked for `since` ns ago (its deadline absolute:
+ * what came between, its arming, does not move its end; an end already
+ * past is soon, at the end of its slack). */
+int64_t gs__hrtimer_arm_since(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t since)
+{
+    int64_t soft = e->now - since + len;
+    int64_t at = soft + gs__timer_late(e, len);
+    if (at < e->now)
+        at = e->now;
+    gs__hrtimer_rearm(e, t, soft, at);
     return at;
 }
 
@@ -218,18 +229,20 @@ gs_thr_t *gs__hrtimer_due(gs_engine_t *e, const gs_thr_t *fired)
 /* A sleep of *len about to block. Its arming, if its timer would be its
  * core's first, is paid on its core before it sleeps (t->paying: C time in
  * the call; the engine steps it again when that ends): true. Then, or when
- * there is nothing to pay, false, and *len is what is left of the sleep:
- * its deadline is absolute (clock_nanosleep TIMER_ABSTIME, CPython 3.11+),
- * so the arming comes out of it. */
-bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t *len)
+ * there is nothing to pay, false, and *since is how long ago the sleep was
+ * asked for: its deadline is absolute (clock_nanosleep TIMER_ABSTIME,
+ * CPython 3.11+), so the arming does not move its end (a sleep(0) pays it
+ * within its slack). */
+bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t *since)
 {
+    *since = 0;
     if (t->tarm_paid) {
-        *len = *len > t->tarm_owed_ns ? *len - t->tarm_owed_ns : 0;
+        *since = t->tarm_owed_ns;
         t->tarm_paid = false;
         t->tarm_owed_ns = 0;
         return false;
     }
-    int64_t c = gs__hrtimer_arm_cost(e, t, *len);
+    int64_t c = gs__hrtimer_arm_cost(e, t, len);
     if (c <= 0)
         return false;
     t->tarm_paid = true;
