@@ -485,6 +485,13 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
     if (m->n_processes < 1)
         return fail(err, "processes", "a model needs at least one process");
     for (int i = 0; i < m->n_processes; i++) {
+        const gs_cpuset_t *s = &m->processes[i].cpus;
+        for (int c = m->machine.cores; c < 64 * GS_CPU_WORDS; c++)
+            if ((s->w[c / 64] >> (c % 64)) & 1u)
+                return fail(err, m->processes[i].name,
+                            "its cpus name a CPU the machine does not have (machine.cores)");
+    }
+    for (int i = 0; i < m->n_processes; i++) {
         const gs_python_t *p = &m->processes[i].python;
         if (p->switch_interval_ns <= 0)
             return fail(err, "python.switch_interval", "must be > 0");

@@ -57,6 +57,9 @@
  * its waker's core is placed, and judged for preempting it, by that core's
  * own V (its thread and the threads queued on it, as Linux keeps one V per
  * CPU); everything else uses one V for the machine.
+ * CPU affinity (processes' "cpus", e->pinned): a thread runs only on the
+ * cores its set allows (gs__allowed): pick, idle-core choice, wake-up
+ * preemption, placement and pulls all skip the others; V stays machine-wide.
  * Invariants: a core has at most one thread; a thread is in the ready queue
  * iff READY; cfs_nr counts the threads that are not OFF.
  * EEVDF's V, lag and placement are in eevdf.c.
@@ -84,6 +87,9 @@ void gs__os_init(gs_engine_t *e)
         e->thr[i].rq_core = -1;
         e->thr[i].delayed_core = -1;
         e->thr[i].off_core_ns = INT64_MIN / 4; /* never ran: cache-cold */
+        const gs_cpuset_t *s = &e->m->processes[e->thr[i].process].cpus;
+        e->thr[i].cpus = gs_cpuset_any(s) ? s : NULL;
+        e->pinned |= e->thr[i].cpus != NULL;
     }
     gs__rng_seed(&e->place_rng, e->m->seed, UINT64_C(4) << 32);
 }
@@ -462,9 +468,16 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
     if (t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE)
         return &e->cores[t->last_core];
     for (int i = 0; i < e->n_cores; i++)
-        if (e->cores[i].mode == CORE_IDLE)
+        if (e->cores[i].mode == CORE_IDLE && gs__allowed(t, &e->cores[i]))
             return &e->cores[i];
     return NULL;
+}
+
+/* A core the placement chose for t (its waker's), kept only if t's CPU
+ * affinity allows it; else t waits on the machine's queue for its own. */
+static gs_core_t *allowed_or_null(const gs_thr_t *t, gs_core_t *c)
+{
+    return c && gs__allowed(t, c) ? c : NULL;
 }
 
 /* wakeup_preempt_fair: t (just queued) preempts the running thread r if r is
@@ -475,13 +488,16 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *onl
 {
     int64_t load;
     int64_t V = only ? gs__eevdf_core_v(e, only, NULL, &load) : gs__eevdf_avg(e, NULL);
-    if (t->vruntime > V || gs__eevdf_best(e, V, only) != t)
+    if (t->vruntime > V || (!e->pinned && gs__eevdf_best(e, V, only) != t))
         return NULL;
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
         bool arriving = c->mode == CORE_SWITCHING || c->mode == CORE_WAKING;
         if ((c->mode != CORE_ON && !arriving) || (only && c != only) || c->resched)
+            continue;
+        /* with CPU affinity, t must be the pick of a core it may run on */
+        if (e->pinned && (!gs__allowed(t, c) || gs__eevdf_best(e, V, only ? only : c) != t))
             continue;
         gs_thr_t *r = c->cur;
         gs__eevdf_seen(e, r); /* update_curr first */
@@ -505,7 +521,7 @@ static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
-        if (c->mode != CORE_ON || (only && c != only))
+        if (c->mode != CORE_ON || (only && c != only) || !gs__allowed(t, c))
             continue;
         gs_thr_t *r = c->cur;
         switch (mach(e)->policy) {
@@ -644,6 +660,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, boo
     back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
     gs_core_t *aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
                        : gs__place_busy(e, waker);
+    aff = allowed_or_null(t, aff);
     if (mach(e)->policy == GS_POLICY_EEVDF)
         gs__eevdf_place(e, t, aff); /* on the waker's core: by that core's V */
     if (mach(e)->policy == GS_POLICY_CFS) {

@@ -129,6 +129,7 @@ static bool own_interp_process(gs__scen_t *ld, int i)
     }
     m->processes[p].start_at_ns = m->processes[from].start_at_ns;
     m->processes[p].create_ns = m->processes[from].create_ns;
+    m->processes[p].cpus = m->processes[from].cpus;
     m->threads[i].process = p;
     return true;
 }

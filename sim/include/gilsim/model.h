@@ -213,8 +213,32 @@ typedef struct gs_thread_spec {
     void (*user_free)(void *user);
 } gs_thread_spec_t;
 
+/* A CPU set (Linux's cpumask, as taskset -c and sched_setaffinity give it):
+ * bit c of word c / 64 set = the process's threads may run on core c. All
+ * words 0: no affinity, every core (the default, and "all"). */
+#define GS_CPU_WORDS 16 /* 1024 cores, machine.cores' limit */
+typedef struct gs_cpuset {
+    uint64_t w[GS_CPU_WORDS];
+} gs_cpuset_t;
+
+static inline bool gs_cpuset_any(const gs_cpuset_t *s) /* any CPU named? */
+{
+    for (int i = 0; i < GS_CPU_WORDS; i++)
+        if (s->w[i])
+            return true;
+    return false;
+}
+
+/* May a thread with set s run on core c? An empty set: on every core. */
+static inline bool gs_cpuset_allows(const gs_cpuset_t *s, int c)
+{
+    return !gs_cpuset_any(s) || (c >= 0 && c < 64 * GS_CPU_WORDS &&
+                                 ((s->w[c / 64] >> (c % 64)) & 1u));
+}
+
 typedef struct gs_process_spec {
     char *name;          /* owned */
+    gs_cpuset_t cpus;    /* its threads' CPU affinity; empty = every core */
     gs_python_t python;  /* this process's own runtime and GIL */
     int64_t start_at_ns; /* when the process exists */
     int64_t create_ns;   /* start-up cost before its threads may run; 0 for the implicit one */
