@@ -443,6 +443,19 @@ static int check_ops(const gs_model_t *m, const gs_op_t *ops, int n, int self, i
     return 0;
 }
 
+/* Every process's CPU affinity names only CPUs the machine has. */
+static int check_cpus(const gs_model_t *m, gs_error_t *err)
+{
+    for (int i = 0; i < m->n_processes; i++) {
+        const gs_cpuset_t *s = &m->processes[i].cpus;
+        for (int c = m->machine.cores; c < 64 * GS_CPU_WORDS; c++)
+            if ((s->w[c / 64] >> (c % 64)) & 1u)
+                return fail(err, m->processes[i].name,
+                            "its cpus name a CPU the machine does not have (machine.cores)");
+    }
+    return 0;
+}
+
 int gs_model_check(const gs_model_t *m, gs_error_t *err)
 {
     if (!m)
@@ -485,13 +498,6 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
     if (m->n_processes < 1)
         return fail(err, "processes", "a model needs at least one process");
     for (int i = 0; i < m->n_processes; i++) {
-        const gs_cpuset_t *s = &m->processes[i].cpus;
-        for (int c = m->machine.cores; c < 64 * GS_CPU_WORDS; c++)
-            if ((s->w[c / 64] >> (c % 64)) & 1u)
-                return fail(err, m->processes[i].name,
-                            "its cpus name a CPU the machine does not have (machine.cores)");
-    }
-    for (int i = 0; i < m->n_processes; i++) {
         const gs_python_t *p = &m->processes[i].python;
         if (p->switch_interval_ns <= 0)
             return fail(err, "python.switch_interval", "must be > 0");
@@ -528,7 +534,7 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
         return fail(err, "until", "must be > 0");
     if (m->max_events <= 0)
         return fail(err, "max_events", "must be > 0");
-    return 0;
+    return check_cpus(m, err);
 }
 
 const char *gs_policy_name(gs_policy_t p)

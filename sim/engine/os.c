@@ -497,13 +497,6 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
     return NULL;
 }
 
-/* A core the placement chose for t (its waker's), kept only if t's CPU
- * affinity allows it; else t waits on the machine's queue for its own. */
-static gs_core_t *allowed_or_null(const gs_thr_t *t, gs_core_t *c)
-{
-    return c && gs__allowed(t, c) ? c : NULL;
-}
-
 /* Does t, the pick of the ready threads, beat the running thread r in
  * pick_eevdf? With per-CPU V as the kernel's: an r that is no longer eligible
  * is left out of the pick, and between equal deadlines the queued thread wins
@@ -726,7 +719,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, boo
     back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
     gs_core_t *aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
                        : gs__place_busy(e, waker);
-    aff = allowed_or_null(t, aff);
+    aff = aff && gs__allowed(t, aff) ? aff : NULL; /* the waker's core, if t may run there */
     if (gs__percpu_v(e))
         aff = percpu_queue(e, t, c, aff);
     if (mach(e)->policy == GS_POLICY_EEVDF) /* on the waker's core: by that core's V */
