@@ -199,6 +199,39 @@ START_TEST(test_affinity_to_every_core_changes_nothing)
 }
 END_TEST
 
+/* A thread's own set replaces its process's: in a process confined to core
+ * 0, one thread confined to core 1 and one given every core. */
+START_TEST(test_affinity_a_threads_own_set_replaces_its_processs)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_NONE);
+    pin(m, 0, 0);
+    int a = tu_thread(m, "a", 1, tu_repeat(30, 2, tu_cpu(MS(1)), tu_sleep(US(200))));
+    int b = tu_thread(m, "b", 1, tu_repeat(30, 2, tu_cpu(MS(1)), tu_sleep(US(300))));
+    int c = tu_thread(m, "c", 1, tu_repeat(30, 2, tu_cpu(MS(1)), tu_sleep(US(100))));
+    m->threads[b].cpus.w[0] = 2; /* core 1 */
+    m->threads[c].cpus.w[0] = 3; /* both */
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t on[3][2] = {{0}};
+    for (int core = 0; core < 2; core++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, core));
+        for (size_t i = 0; i < l->n; i++)
+            if (l->iv[i].who >= 0)
+                on[l->iv[i].who][core] += l->iv[i].end_ns - l->iv[i].start_ns;
+    }
+    ck_assert_int_eq(on[a][1], 0);
+    ck_assert_int_gt(on[a][0], 0);
+    ck_assert_int_eq(on[b][0], 0);
+    ck_assert_int_gt(on[b][1], 0);
+    ck_assert_int_ge(on[c][0] + on[c][1], MS(30)); /* all its work (and switches) */
+    m->threads[b].cpus.w[0] = 4; /* core 2 of a two-core machine */
+    gs_error_t err;
+    ck_assert_int_eq(gs_model_check(m, &err), GS_ESCENARIO);
+    ck_assert_str_eq(err.path, "b");
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
 START_TEST(test_affinity_a_cpu_past_the_machine_is_refused)
 {
     gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
@@ -223,6 +256,7 @@ static Suite *affinity_suite(void)
     tcase_add_test(tc, test_affinity_a_confined_process_uses_one_core_at_a_time);
     tcase_add_test(tc, test_affinity_to_every_core_changes_nothing);
     tcase_add_test(tc, test_affinity_a_cpu_past_the_machine_is_refused);
+    tcase_add_test(tc, test_affinity_a_threads_own_set_replaces_its_processs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -443,14 +443,15 @@ static int check_ops(const gs_model_t *m, const gs_op_t *ops, int n, int self, i
     return 0;
 }
 
-/* Every process's CPU affinity names only CPUs the machine has. */
+/* Every process's and thread's CPU affinity names only CPUs the machine has. */
 static int check_cpus(const gs_model_t *m, gs_error_t *err)
 {
-    for (int i = 0; i < m->n_processes; i++) {
-        const gs_cpuset_t *s = &m->processes[i].cpus;
+    for (int i = 0; i < m->n_processes + m->n_threads; i++) {
+        bool proc = i < m->n_processes;
+        const gs_cpuset_t *s = proc ? &m->processes[i].cpus : &m->threads[i - m->n_processes].cpus;
         for (int c = m->machine.cores; c < 64 * GS_CPU_WORDS; c++)
             if ((s->w[c / 64] >> (c % 64)) & 1u)
-                return fail(err, m->processes[i].name,
+                return fail(err, proc ? m->processes[i].name : m->threads[i - m->n_processes].name,
                             "its cpus name a CPU the machine does not have (machine.cores)");
     }
     return 0;

@@ -101,8 +101,9 @@ void gs__os_init(gs_engine_t *e)
         e->thr[i].rq_core = -1;
         e->thr[i].delayed_core = -1;
         e->thr[i].off_core_ns = INT64_MIN / 4; /* never ran: cache-cold */
-        const gs_cpuset_t *s = &e->m->processes[e->thr[i].process].cpus;
-        e->thr[i].cpus = gs_cpuset_any(s) ? s : NULL;
+        const gs_thread_spec_t *sp = e->thr[i].spec; /* its own set, else its process's */
+        const gs_cpuset_t *s = &e->m->processes[sp->process].cpus;
+        e->thr[i].cpus = gs_cpuset_any(&sp->cpus) ? &sp->cpus : gs_cpuset_any(s) ? s : NULL;
         e->pinned |= e->thr[i].cpus != NULL;
     }
     gs__rng_seed(&e->place_rng, e->m->seed, UINT64_C(4) << 32);

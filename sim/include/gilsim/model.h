@@ -196,23 +196,6 @@ typedef struct gs_ctx gs_ctx_t;
 /* A thread body: plain sequential C that calls gs_cpu(), gs_io()... */
 typedef void (*gs_body_fn)(gs_ctx_t *ctx, void *user);
 
-typedef struct gs_thread_spec {
-    char *name;          /* owned; unique */
-    int process;         /* index into processes */
-    int64_t start_at_ns; /* when it starts if autostart */
-    bool autostart;      /* false: started by another thread's start op */
-    int interpreter;     /* 0 the process's main interpreter; n > 0 a legacy
-                            subinterpreter sharing the process's GIL */
-    bool daemon;         /* threading.Thread(daemon=True): stopped when every
-                            other thread of the run has finished */
-    int priority;        /* priority policy: higher runs first; cfs: nice = -priority */
-    gs_op_t *program;    /* owned; run by the op interpreter when body is NULL */
-    int n_program;
-    gs_body_fn body;     /* C body, or NULL */
-    void *user;          /* passed to body; not owned unless user_free is set */
-    void (*user_free)(void *user);
-} gs_thread_spec_t;
-
 /* A CPU set (Linux's cpumask, as taskset -c and sched_setaffinity give it):
  * bit c of word c / 64 set = the process's threads may run on core c. All
  * words 0: no affinity, every core (the default, and "all"). */
@@ -235,6 +218,25 @@ static inline bool gs_cpuset_allows(const gs_cpuset_t *s, int c)
     return !gs_cpuset_any(s) || (c >= 0 && c < 64 * GS_CPU_WORDS &&
                                  ((s->w[c / 64] >> (c % 64)) & 1u));
 }
+
+typedef struct gs_thread_spec {
+    char *name;          /* owned; unique */
+    int process;         /* index into processes */
+    int64_t start_at_ns; /* when it starts if autostart */
+    bool autostart;      /* false: started by another thread's start op */
+    int interpreter;     /* 0 the process's main interpreter; n > 0 a legacy
+                            subinterpreter sharing the process's GIL */
+    bool daemon;         /* threading.Thread(daemon=True): stopped when every
+                            other thread of the run has finished */
+    int priority;        /* priority policy: higher runs first; cfs: nice = -priority */
+    gs_cpuset_t cpus;    /* its own CPU affinity (sched_setaffinity on the thread);
+                            empty: its process's */
+    gs_op_t *program;    /* owned; run by the op interpreter when body is NULL */
+    int n_program;
+    gs_body_fn body;     /* C body, or NULL */
+    void *user;          /* passed to body; not owned unless user_free is set */
+    void (*user_free)(void *user);
+} gs_thread_spec_t;
 
 typedef struct gs_process_spec {
     char *name;          /* owned */
