@@ -375,14 +375,7 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
             gs_thr_t *t = e->resume;
             e->resume = NULL;
             if (t->ah_n > 0) {
-                /* its body made its next request ahead (worker.c): start it
-                 * here, as the body would have, without waking the body */
-                gs_ahead_t *a = &t->ah[t->ah_head];
-                t->ah_head = (t->ah_head + 1) % e->ahead;
-                t->ah_n--;
-                t->op = a->op;
-                gs__ahead_apply(t, a);
-                gs__submit(e, t);
+                gs__ahead_next(e, t); /* made ahead: started without its body */
                 continue;
             }
             return t;
@@ -676,24 +669,11 @@ done:
 
 /* ---- primitives --------------------------------------------------------------- */
 
-/* Submits a (or, while its body runs ahead, keeps it for the engine: worker.c)
- * and returns when the body may go on. */
-static int request_a(gs_ctx_t *c, const gs_ahead_t *a)
-{
-    if (c->ah_mode && gs__ahead_push(c, a))
-        return 0;
-    gs__ahead_sync(c);
-    gs__ahead_apply(c, a);
-    gs__submit(c->e, c);
-    gs__worker_pass(c->e, c);
-    return 0;
-}
-
 static int request(gs_ctx_t *c, req_kind_t k, int64_t ns, gs_state_t exec, int target)
 {
     /* a shared access (gs_touch_cpu) is for its own cpu request only */
     gs_ahead_t a = {.req = {.kind = k, .ns = ns < 0 ? 0 : ns, .exec = exec, .target = target}};
-    return request_a(c, &a);
+    return gs__request(c, &a);
 }
 
 int gs_cpu(gs_ctx_t *c, int64_t ns)
@@ -708,7 +688,7 @@ int gs_touch_cpu(gs_ctx_t *c, int64_t ns, int object, bool writes, int64_t every
                     .acc_obj = object + 1,
                     .acc_writes = writes,
                     .acc_every = every_ns};
-    int r = request_a(c, &a);
+    int r = gs__request(c, &a);
     if (!c->ah_mode)
         c->acc_obj = 0; /* done; ahead, the engine still runs it */
     return r;

@@ -674,6 +674,12 @@ void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
 bool gs__ahead_push(gs_thr_t *c, const gs_ahead_t *a);
 void gs__ahead_sync(gs_thr_t *c);
 void gs__ahead_apply(gs_thr_t *t, const gs_ahead_t *a);
+/* The engine: t's request completed and its ring holds the next one: start
+ * it, at the point where its woken body would have. */
+void gs__ahead_next(gs_engine_t *e, gs_thr_t *t);
+/* A body's call (engine.c's primitives): submits a, or, while its body runs
+ * ahead, keeps it in the ring; returns when the body may go on. */
+int gs__request(gs_thr_t *c, const gs_ahead_t *a);
 
 /* engine.c: requests and the loop (called by worker.c, the baton) */
 gs_thr_t *gs__engine_next(gs_engine_t *e);

@@ -374,6 +374,27 @@ void gs__ahead_apply(gs_thr_t *t, const gs_ahead_t *a)
     }
 }
 
+void gs__ahead_next(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_ahead_t *a = &t->ah[t->ah_head];
+    t->ah_head = (t->ah_head + 1) % e->ahead;
+    t->ah_n--;
+    t->op = a->op;
+    gs__ahead_apply(t, a);
+    gs__submit(e, t);
+}
+
+int gs__request(gs_thr_t *c, const gs_ahead_t *a)
+{
+    if (c->ah_mode && gs__ahead_push(c, a))
+        return 0;
+    gs__ahead_sync(c);
+    gs__ahead_apply(c, a);
+    gs__submit(c->e, c);
+    gs__worker_pass(c->e, c);
+    return 0;
+}
+
 void gs__worker_teardown(gs_engine_t *e)
 {
     /* Wake the workers still inside a body; every worker of the run then
