@@ -371,6 +371,15 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
         cJSON_AddItemToObject(mach, "wakeup_latency", dur(f->wakeup_ns));
         cJSON_AddItemToObject(mach, "timer_slack", dur(f->timer_slack_ns));
         cJSON_AddItemToObject(mach, "timer_jitter", dur(f->timer_jitter_ns));
+        if (f->n_wake_idle > 0) { /* measured at record time (fit_machine_costs) */
+            cJSON *curve = cJSON_AddArrayToObject(mach, "wakeup_idle");
+            for (int k = 0; k < f->n_wake_idle; k++) {
+                cJSON *pt = cJSON_CreateArray();
+                cJSON_AddItemToArray(pt, dur(f->wake_idle_depth_ns[k]));
+                cJSON_AddItemToArray(pt, dur(f->wake_idle_ns[k]));
+                cJSON_AddItemToArray(curve, pt);
+            }
+        }
     }
     cJSON *py = cJSON_AddObjectToObject(root, "python");
     if (r->py_major == 3 && r->py_minor >= 2 && r->py_minor <= 15) {
