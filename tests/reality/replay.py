@@ -19,6 +19,12 @@ ratios predicted / measured, with their range.
 
   replay.py --gilsim BIN [--reps N] [--write docs/validation.md] [--keep DIR]
             [--only NAME,...]        the full table (./run.sh reality)
+  replay.py --gilsim BIN --refit DIR [--drop-calibration KEY]
+                                     the same table from the recordings an
+                                     earlier --keep DIR kept, fitted again by
+                                     BIN (KEY: a calibration field taken out
+                                     first, to compare fits of the SAME
+                                     recordings with and without it)
   replay.py --gilsim BIN --short     directions only (ctest replay_directions,
                                      label record): exit 0, 1, or 77 skipped
                                      when no CPython can be recorded here
@@ -226,6 +232,52 @@ def measure(a, tools, name, script, args, reps, settings, extra=()):
         print("replay: %s rep %d/%d done (others used %s)"
               % (name, rep + 1, reps, "?" if m.others is None else "%.0f%%" % (100 * m.others)),
               flush=True)
+    return res
+
+
+def refit(a, tools, name, rec_dir):
+    """measure()'s result for the recordings of `name` that an earlier
+    --keep left in rec_dir, fitted and simulated again by tools: each run of
+    the settings (files NNN-NAME-SETTING.rec.json, in their order) is one
+    repetition. With a.drop_calibration, that field of each base
+    recording's calibration is taken out first (a copy is fitted)."""
+    stem = name.replace(" ", "")
+    files = sorted(f for f in os.listdir(rec_dir) if f.endswith(".rec.json")
+                   and f.split("-", 1)[-1].rsplit("-", 1)[0] == stem)
+    res = {"real": {s: [] for s in SETTINGS}, "model": {s: [] for s in SETTINGS},
+           "errors": [], "others": [], "files": [], "spans": []}
+    reps, cur = [], {}
+    for f in files:
+        s = f.rsplit("-", 1)[1][:-len(".rec.json")]
+        if s in cur:
+            reps.append(cur)
+            cur = {}
+        cur[s] = os.path.join(rec_dir, f)
+    if cur:
+        reps.append(cur)
+    for recs in reps:
+        if len(recs) != len(SETTINGS):
+            continue
+        for s in SETTINGS:
+            res["real"][s].append(figures(tools.summary(recs[s])))
+        with open(recs[BASE]) as f:
+            j = json.load(f)
+        d = j["duration_ns"] * j["host"].get("cores_online", 1)
+        res["others"].append(j["others_cpu_ns"] / d if "others_cpu_ns" in j and d else None)
+        base = os.path.join(tools.workdir, os.path.basename(recs[BASE]))
+        if a.drop_calibration:
+            j.get("calibration", {}).pop(a.drop_calibration, None)
+        with open(base, "w") as f:
+            json.dump(j, f)
+        try:
+            scen = tools.fit(base)
+            for s in SETTINGS:
+                sm = tools.summary(scen, SETTINGS[s][2])
+                res["model"][s].append(figures(sm) if sm["outcome"] == "done" else None)
+            res["spans"].append(figures(tools.summary(tools.fit_raw(base))))
+        except (RuntimeError, subprocess.SubprocessError, ValueError) as e:
+            res["errors"].append(str(e))
+    print("refit: %s, %d repetitions" % (name, len(res["real"][BASE])), flush=True)
     return res
 
 
@@ -507,7 +559,23 @@ def main(argv=None):
     ap.add_argument("--only")
     ap.add_argument("--from-json", help="write --write from the raw figures of an earlier "
                     "--json, without measuring again")
+    ap.add_argument("--refit", metavar="DIR", help="fit and simulate again the recordings an "
+                    "earlier --keep DIR kept, without recording")
+    ap.add_argument("--drop-calibration", metavar="KEY", help="with --refit: fit each "
+                    "recording without this field of its calibration (e.g. wake_idle_ns)")
     a = ap.parse_args(argv)
+    if a.refit:
+        chosen = NAMES if not a.only else a.only.split(",")
+        with tempfile.TemporaryDirectory(prefix="gilsim-refit-") as wd:
+            tools = Tools(a.gilsim, a.python, wd)
+            results = [(n, refit(a, tools, n, a.refit)) for n in chosen]
+            lines, _, _ = table(results, tools)
+            print("\n".join(lines))
+            if a.json:
+                with open(a.json, "w") as f:
+                    json.dump({"meta": {"refit": a.refit, "dropped": a.drop_calibration},
+                               "results": dict(results)}, f, indent=1)
+        return 0
     if a.from_json:
         with open(a.from_json) as f:
             j = json.load(f)
