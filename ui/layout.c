@@ -163,9 +163,11 @@ static void make_rows(gv_view_t *v)
         int load = gv_view_load_process(v, r);
         if (v->n_runs > 1) {
             int n = snprintf(buf, sizeof buf, "%c: %.120s", 'A' + r, v->run[r].label);
-            if (load >= 0 && n >= 0 && (size_t)n < sizeof buf)
-                snprintf(buf + n, sizeof buf - (size_t)n, " + %s, %d threads (folded)",
-                         GS_FIT_LOAD_PROCESS, first[load + 1] - first[load]);
+            if (load >= 0 && n >= 0 && (size_t)n < sizeof buf) {
+                int k = first[load + 1] - first[load];
+                snprintf(buf + n, sizeof buf - (size_t)n, " + %s, %d thread%s (folded)",
+                         GS_FIT_LOAD_PROCESS, k, k == 1 ? "" : "s");
+            }
             add_row(l, GV_ROW_HEADER, r, -1, buf);
         }
         if (r > 0)
