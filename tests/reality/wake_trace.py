@@ -29,6 +29,11 @@ where wakes land: note the load it prints.
     sudo python3 tests/reality/wake_trace.py --gilsim build/sim/cli/gilsim \\
         -- examples/producer_consumer.py 4000
     python3 tests/reality/wake_trace.py --analyse PREFIX   # an earlier run's files
+    python3 tests/reality/wake_trace.py --by-wait REC...   # recordings alone, no root
+
+--by-wait needs no trace: each GIL hand-off's signal -> hold against how
+long the waiter had waited, which on a machine other programs left idle is
+how long its CPU had idled.
 """
 import argparse
 import bisect
@@ -222,6 +227,36 @@ def analyse(prefix):
           comm_wakes(kev, Cpus(kev), by_pid_of(kev), "gilsim", r["t0_monotonic_ns"]))
 
 
+def by_wait(paths):
+    """--by-wait: from recordings alone (no trace, no root), each GIL
+    hand-off's signal -> the waiter's hold against how long the waiter had
+    been waiting for the GIL (its ask, or its last timed wait's return, to
+    the signal): on a machine other programs left idle, its CPU idled about
+    that long, so this is the machine's wake-up against idle depth as the
+    GIL itself met it."""
+    for p in paths:
+        r = json.load(open(p))
+        th = r["threads"]
+        rows = []
+        for t in th:
+            for e in t["events"]:
+                if e[1] != "signal" or not 0 <= e[2] < len(th):
+                    continue
+                ev = th[e[2]]["events"]
+                since = [x[0] for x in ev if x[0] <= e[0] and x[1] in (
+                    "ask", "timeout", "futile_wakeup", "drop_request")]
+                hold = next((x[0] for x in ev if x[0] >= e[0] and x[1] == "hold"), None)
+                if since and hold is not None and hold - e[0] < 5_000_000:
+                    rows.append(((e[0] - since[-1]) / 1e3, (hold - e[0]) / 1e3))
+        print("%s: other programs used %.0f%% of the machine" % (os.path.basename(p), 100 * r.get(
+            "others_cpu_ns", 0) / max(1, r["duration_ns"] * r["host"].get("cores_online", 1))))
+        for lo, hi in ((0, 10), (10, 50), (50, 200), (200, 1000), (1000, 5000), (5000, 1e12)):
+            v = [lat for d, lat in rows if lo <= d < hi]
+            if v:
+                print("  waited %5g-%-5s us: %4d hand-offs, signal->hold %s us" % (
+                    lo, "%g" % hi if hi < 1e12 else "", len(v), q(v)))
+
+
 def self_test():
     """The classification on a hand-written recording and kernel trace: four
     hand-offs, one of each class, with known latencies. 0 or 1."""
@@ -309,6 +344,8 @@ def main():
     ap.add_argument("--out", default=None, help="prefix of the files written (default: a temp dir)")
     ap.add_argument("--analyse", metavar="PREFIX", help="only analyse PREFIX.rec.json and "
                     "PREFIX.sched.txt of an earlier run")
+    ap.add_argument("--by-wait", action="store_true", help="the programs are recordings: "
+                    "their GIL hand-offs' latency against how long the waiter had waited")
     ap.add_argument("--self-test", action="store_true", help="check the classification on a "
                     "hand-written trace (no root) and exit")
     ap.add_argument("--command", action="store_true", help="trace the program as a command "
@@ -317,6 +354,9 @@ def main():
     args = ap.parse_args()
     if args.self_test:
         return self_test()
+    if args.by_wait:
+        by_wait(args.program)
+        return 0
     if args.analyse:
         analyse(args.analyse)
         return 0
