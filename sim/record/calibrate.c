@@ -225,8 +225,11 @@ static void idle_read(const idle_count_t *ic, int64_t *entries, int64_t *us)
     }
 }
 
+/* The reader's side, owned by the reader thread once it runs (it frees it
+ * and closes in and ic as it ends, at the end of file on in), so that the
+ * recorder never waits for a reader another program keeps from its CPU. */
 typedef struct idler {
-    int in, n, cpu;
+    int in, cpu;
     idle_count_t ic;       /* its CPU's idle states */
     _Atomic int64_t ready; /* when it was about to read (0: not yet) */
     _Atomic int64_t woke;  /* when its read returned (0: not yet) */
@@ -239,7 +242,7 @@ static void *idler(void *arg)
     idler_t *p = arg;
     pin(p->cpu);
     char c;
-    for (int i = 0; i < p->n; i++) {
+    for (;;) { /* until the writer closes its end */
         int64_t n0, us0, n1, us1;
         idle_read(&p->ic, &n0, &us0);
         atomic_store(&p->ready, now_ns());
@@ -251,15 +254,20 @@ static void *idler(void *arg)
         p->idle_us = us1 - us0;
         atomic_store(&p->woke, woke);
     }
+    idle_close(&p->ic);
+    close(p->in);
+    free(p);
     return NULL;
 }
 
-/* Spins until *v is not 0 or 50 ms passed; its value, or 0. */
+/* Spins until *v is not 0 or 10 ms passed; its value, or 0. A reader kept
+ * from its CPU that long (a CPU-bound program there) ends the measurement,
+ * which then says nothing rather than costing the recording more. */
 static int64_t await(_Atomic int64_t *v)
 {
     int64_t x, t0 = now_ns();
     while (!(x = atomic_load(v)))
-        if (now_ns() - t0 > 50000000)
+        if (now_ns() - t0 > 10000000)
             return 0;
     return x;
 }
@@ -314,26 +322,33 @@ static int wake_idle(int cpu, int cpu2, int64_t self, gsr_calib_t *c)
     static const int64_t depth[GSR_WAKE_IDLE_N] = {2000, 20000, 200000, 1000000};
     static const int n[GSR_WAKE_IDLE_N] = {31, 21, 15, 7};
     int p[2];
-    if (pipe(p) != 0)
+    idler_t *r = calloc(1, sizeof *r);
+    if (!r || pipe(p) != 0) {
+        free(r);
         return -1;
-    idler_t r = {.in = p[0], .cpu = cpu2};
-    idle_open(&r.ic, cpu2);
-    for (int k = 0; k < GSR_WAKE_IDLE_N; k++)
-        r.n += 3 * n[k];
-    atomic_store(&r.ready, 0);
-    atomic_store(&r.woke, 0);
+    }
+    r->in = p[0];
+    r->cpu = cpu2;
+    idle_open(&r->ic, cpu2);
+    atomic_store(&r->ready, 0);
+    atomic_store(&r->woke, 0);
     pthread_t th;
-    int rc = -1;
     cpu_set_t old;
     if (pthread_getaffinity_np(pthread_self(), sizeof old, &old) != 0 ||
-        pthread_create(&th, NULL, idler, &r) != 0)
-        goto out;
+        pthread_create(&th, NULL, idler, r) != 0) {
+        idle_close(&r->ic);
+        free(r);
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    pthread_detach(th); /* r and p[0] are the reader's from here */
     pin(cpu);
     c->n_wake_idle = 0;
     int k = 0;
     int64_t t_end = now_ns() + 60000000; /* whatever the machine's load */
     for (; k < GSR_WAKE_IDLE_N; k++) {
-        int64_t l = wake_at_depth(&r, p[1], depth[k], n[k], self, t_end);
+        int64_t l = wake_at_depth(r, p[1], depth[k], n[k], self, t_end);
         if (l == -2)
             break;
         if (l >= 0) {
@@ -341,16 +356,9 @@ static int wake_idle(int cpu, int cpu2, int64_t self, gsr_calib_t *c)
             c->wake_idle_ns[c->n_wake_idle++] = l;
         }
     }
-    close(p[1]), p[1] = -1; /* a reader still waiting ends */
-    pthread_join(th, NULL);
+    close(p[1]); /* the reader reads the end of file and ends; r is not touched again */
     pthread_setaffinity_np(pthread_self(), sizeof old, &old);
-    rc = k == GSR_WAKE_IDLE_N ? 0 : -1;
-out:
-    idle_close(&r.ic);
-    close(p[0]);
-    if (p[1] >= 0)
-        close(p[1]);
-    return rc;
+    return k == GSR_WAKE_IDLE_N ? 0 : -1;
 }
 
 /* The first two CPUs the recorder may run on (cpu[k] = -1 when absent). */
