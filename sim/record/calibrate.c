@@ -235,6 +235,9 @@ typedef struct idler {
     _Atomic int64_t woke;  /* when its read returned (0: not yet) */
     int64_t idle_n, idle_us; /* its CPU's idle entries and us from before ready to
                                 after the read: written before woke, read after it */
+    _Atomic int done;        /* set by the writer before it closes its end: r is the
+                                reader's alone from then (ThreadSanitizer does not
+                                see a pipe's end of file as an ordering) */
 } idler_t;
 
 static void *idler(void *arg)
@@ -254,6 +257,8 @@ static void *idler(void *arg)
         p->idle_us = us1 - us0;
         atomic_store(&p->woke, woke);
     }
+    while (!atomic_load(&p->done)) /* set before the close that ended the read */
+        sched_yield();
     idle_close(&p->ic);
     close(p->in);
     free(p);
@@ -332,6 +337,7 @@ static int wake_idle(int cpu, int cpu2, int64_t self, gsr_calib_t *c)
     idle_open(&r->ic, cpu2);
     atomic_store(&r->ready, 0);
     atomic_store(&r->woke, 0);
+    atomic_store(&r->done, 0);
     pthread_t th;
     cpu_set_t old;
     if (pthread_getaffinity_np(pthread_self(), sizeof old, &old) != 0 ||
@@ -356,6 +362,7 @@ static int wake_idle(int cpu, int cpu2, int64_t self, gsr_calib_t *c)
             c->wake_idle_ns[c->n_wake_idle++] = l;
         }
     }
+    atomic_store(&r->done, 1);
     close(p[1]); /* the reader reads the end of file and ends; r is not touched again */
     pthread_setaffinity_np(pthread_self(), sizeof old, &old);
     return k == GSR_WAKE_IDLE_N ? 0 : -1;
