@@ -277,6 +277,9 @@ struct gs_ctx {
 
     /* scheduler */
     uint64_t tgen;        /* kernel.c: timer generation; bump to cancel EV_TIMER */
+    uint64_t hrt_gen;     /* hrtimer.c: == tgen while its timer is a slack timer */
+    int64_t hrt_soft_ns;  /* hrtimer.c: that timer's soft expiry (asked for) */
+    int hrt_cpu;          /* hrtimer.c: the core it was armed on */
     uint64_t ready_seq;   /* os.c: FIFO order in the ready queue */
     int64_t vruntime;     /* os.c: cfs and eevdf, weighted ns */
     int64_t deadline;     /* os.c: eevdf virtual deadline (vruntime + slice) */
@@ -381,6 +384,7 @@ typedef struct gs_queue {
 
 struct gs_engine {
     const gs_model_t *m;
+    struct gs_hrt_q *hrt; /* hrtimer.c: each core's slack timers (lazily) */
     gs_trace_t *trace;
     int64_t now;
     int64_t until_ns, max_events, n_events;
@@ -563,6 +567,14 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
 /* How late a timed wait ends: the timer slack, plus a draw in
  * [0, timer_jitter] when there is jitter (nothing is drawn otherwise). */
 int64_t gs__timer_late(gs_engine_t *e, int64_t len); /* a timer of length len */
+
+/* hrtimer.c: timers with slack (a sleep, the GIL's timed wait); one that
+ * fires expires its core's others whose soft expiry passed */
+int64_t gs__hrtimer_arm(gs_engine_t *e, gs_thr_t *t, int64_t len); /* -> its end */
+void gs__hrtimer_rearm(gs_engine_t *e, gs_thr_t *t, int64_t soft_ns, int64_t at_ns);
+bool gs__hrtimer_fired(gs_thr_t *t);   /* t's timer fired: was it a slack timer? */
+gs_thr_t *gs__hrtimer_due(gs_engine_t *e, const gs_thr_t *fired); /* next to fire with it */
+void gs__hrtimer_free(gs_engine_t *e);
 
 /* gil.c */
 void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);

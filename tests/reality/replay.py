@@ -19,12 +19,15 @@ ratios predicted / measured, with their range.
 
   replay.py --gilsim BIN [--reps N] [--write docs/validation.md] [--keep DIR]
             [--only NAME,...]        the full table (./run.sh reality)
-  replay.py --gilsim BIN --refit DIR [--drop-calibration KEY]
-                                     the same table from the recordings an
-                                     earlier --keep DIR kept, fitted again by
-                                     BIN (KEY: a calibration field taken out
-                                     first, to compare fits of the SAME
-                                     recordings with and without it)
+  replay.py --gilsim BIN --refit DIR [--only NAME,...]
+                                     the table from the recordings an earlier
+                                     --keep DIR kept, fitted again by BIN: two
+                                     builds compared on the same recordings
+  replay.py --gilsim BIN --refit DIR --drop-calibration KEY
+                                     the same, each recording fitted without
+                                     that field of its calibration (e.g.
+                                     wake_idle_ns): one build, the SAME
+                                     recordings, with and without it
   replay.py --gilsim BIN --short     directions only (ctest replay_directions,
                                      label record): exit 0, 1, or 77 skipped
                                      when no CPython can be recorded here
@@ -235,49 +238,62 @@ def measure(a, tools, name, script, args, reps, settings, extra=()):
     return res
 
 
-def refit(a, tools, name, rec_dir):
-    """measure()'s result for the recordings of `name` that an earlier
-    --keep left in rec_dir, fitted and simulated again by tools: each run of
-    the settings (files NNN-NAME-SETTING.rec.json, in their order) is one
-    repetition. With a.drop_calibration, that field of each base
-    recording's calibration is taken out first (a copy is fitted)."""
-    stem = name.replace(" ", "")
-    files = sorted(f for f in os.listdir(rec_dir) if f.endswith(".rec.json")
-                   and f.split("-", 1)[-1].rsplit("-", 1)[0] == stem)
-    res = {"real": {s: [] for s in SETTINGS}, "model": {s: [] for s in SETTINGS},
-           "errors": [], "others": [], "files": [], "spans": []}
+def kept(wd, name):
+    """The recordings of one program an earlier --keep DIR kept, as one
+    {setting: path} per repetition, in the order they were recorded (a
+    repetition records every setting once)."""
+    stem = name.replace(" ", "") + "-"
+    found = []
+    for f in sorted(os.listdir(wd)):
+        num, _, rest = f.partition("-")
+        if not num.isdigit() or not rest.startswith(stem) or not rest.endswith(".rec.json"):
+            continue
+        setting = rest[len(stem):-len(".rec.json")]
+        if setting in SETTINGS:
+            found.append((int(num), setting, os.path.join(wd, f)))
     reps, cur = [], {}
-    for f in files:
-        s = f.rsplit("-", 1)[1][:-len(".rec.json")]
-        if s in cur:
+    for _, setting, path in sorted(found):
+        if setting in cur:
             reps.append(cur)
             cur = {}
-        cur[s] = os.path.join(rec_dir, f)
-    if cur:
-        reps.append(cur)
+        cur[setting] = path
+    return reps + [cur] if cur else reps
+
+
+def refit(tools, name, reps, settings, drop=None):
+    """measure()'s result for recordings kept by an earlier run: the same
+    real figures, the model's from fitting them again with this build
+    (drop: a field of the recording's calibration left out of the fit: a
+    copy without it is fitted)."""
+    res = {"real": {s: [] for s in settings}, "model": {s: [] for s in settings},
+           "errors": [], "others": [], "files": [], "spans": []}
     for recs in reps:
-        if len(recs) != len(SETTINGS):
+        if any(s not in recs for s in settings):
+            res["errors"].append("%s: a repetition without every setting: %s" % (name, sorted(recs)))
             continue
-        for s in SETTINGS:
+        for s in settings:
             res["real"][s].append(figures(tools.summary(recs[s])))
         with open(recs[BASE]) as f:
-            j = json.load(f)
-        d = j["duration_ns"] * j["host"].get("cores_online", 1)
-        res["others"].append(j["others_cpu_ns"] / d if "others_cpu_ns" in j and d else None)
-        base = os.path.join(tools.workdir, os.path.basename(recs[BASE]))
-        if a.drop_calibration:
-            j.get("calibration", {}).pop(a.drop_calibration, None)
-        with open(base, "w") as f:
-            json.dump(j, f)
+            r = json.load(f)
+        oc = r.get("others_cpu_ns")
+        res["others"].append(oc / r["duration_ns"] / r["host"]["cores"]
+                             if oc is not None and r.get("duration_ns") else None)
+        base = recs[BASE]
+        if drop:
+            r.get("calibration", {}).pop(drop, None)
+            base = os.path.join(tempfile.mkdtemp(prefix="gilsim-refit-"),
+                                os.path.basename(recs[BASE]))
+            with open(base, "w") as f:
+                json.dump(r, f)
         try:
-            scen = tools.fit(base)
-            for s in SETTINGS:
+            scen = tools.fit(base, suffix=".refit.json")
+            for s in settings:
                 sm = tools.summary(scen, SETTINGS[s][2])
                 res["model"][s].append(figures(sm) if sm["outcome"] == "done" else None)
-            res["spans"].append(figures(tools.summary(tools.fit_raw(base))))
+            res["spans"].append(figures(tools.summary(
+                tools.fit(base, ["--raw-cpu"], ".raw.refit.json"))))
         except (RuntimeError, subprocess.SubprocessError, ValueError) as e:
             res["errors"].append(str(e))
-    print("refit: %s, %d repetitions" % (name, len(res["real"][BASE])), flush=True)
     return res
 
 
@@ -557,25 +573,13 @@ def main(argv=None):
     ap.add_argument("--json")
     ap.add_argument("--keep")
     ap.add_argument("--only")
-    ap.add_argument("--from-json", help="write --write from the raw figures of an earlier "
-                    "--json, without measuring again")
-    ap.add_argument("--refit", metavar="DIR", help="fit and simulate again the recordings an "
-                    "earlier --keep DIR kept, without recording")
+    ap.add_argument("--refit", metavar="DIR", help="fit the recordings an earlier --keep DIR "
+                    "kept with this --gilsim and print the table, without recording again")
     ap.add_argument("--drop-calibration", metavar="KEY", help="with --refit: fit each "
                     "recording without this field of its calibration (e.g. wake_idle_ns)")
+    ap.add_argument("--from-json", help="write --write from the raw figures of an earlier "
+                    "--json, without measuring again")
     a = ap.parse_args(argv)
-    if a.refit:
-        chosen = NAMES if not a.only else a.only.split(",")
-        with tempfile.TemporaryDirectory(prefix="gilsim-refit-") as wd:
-            tools = Tools(a.gilsim, a.python, wd)
-            results = [(n, refit(a, tools, n, a.refit)) for n in chosen]
-            lines, _, _ = table(results, tools)
-            print("\n".join(lines))
-            if a.json:
-                with open(a.json, "w") as f:
-                    json.dump({"meta": {"refit": a.refit, "dropped": a.drop_calibration},
-                               "results": dict(results)}, f, indent=1)
-        return 0
     if a.from_json:
         with open(a.from_json) as f:
             j = json.load(f)
@@ -585,6 +589,16 @@ def main(argv=None):
         print("\n".join(lines))
         if a.write:
             write(a.write, results, tools, j["meta"], notes())
+        return 0
+    if a.refit:
+        tools = Tools(a.gilsim, a.python, a.refit)
+        chosen = NAMES if not a.only else a.only.split(",")
+        results = [(n, refit(tools, n, kept(a.refit, n), list(SETTINGS), a.drop_calibration))
+                   for n in chosen]
+        results = [(n, r) for n, r in results if r["real"][BASE]]
+        lines, hits, total = table(results, tools)
+        print("\n".join(lines))
+        print("%d of %d figures within their bound" % (hits, total))
         return 0
     a.reps = a.reps or (2 if a.short else 3)
     if not sys.platform.startswith("linux"):
