@@ -220,6 +220,13 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
               r->path, r->command, *r->recorded_at ? r->recorded_at : "(no date)", r->py_major,
               r->py_minor, *r->executable ? r->executable : "?", r->cores ? r->cores : 1,
               human(r->duration_ns, b1, sizeof b1), costs);
+    if (f->n_wake_idle > 0) { /* machine.wakeup_idle, the recording's curve */
+        sb_printf(b, " A woken thread's wake-up by how long its core had idled (measured too):");
+        for (int k = 0; k < f->n_wake_idle; k++)
+            sb_printf(b, "%s %s after %s", k ? "," : "", human(f->wake_idle_ns[k], c1, sizeof c1),
+                      human(f->wake_idle_depth_ns[k], c2, sizeof c2));
+        sb_printf(b, ".");
+    }
 }
 
 /* description() step 2: one line per thread while they fit in the scenario's

@@ -880,6 +880,9 @@ START_TEST(test_fit_wake_idle_curve_reaches_the_machine)
     ck_assert_str_eq(cJSON_GetObjectItem(mach, "wakeup_latency")->valuestring, "1us");
     ck_assert_int_eq(ns_of(cJSON_GetObjectItem(mach, "timer_slack")->valuestring), 0);
     ck_assert_int_eq(convoy_sleep_ns(root), 10000 - 500 - 577);
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_msg(strstr(desc, "800 ns after 20 us") && strstr(desc, "2.6 us after 1 ms"),
+                  "the description gives the curve: %s", desc);
     cJSON_Delete(root);
     /* a recording made before the curve: none in the scenario, the sleep
      * less wakeup_latency as before (test_fit_sleep_is_...: 7 us) */
