@@ -320,6 +320,8 @@ typedef struct gs_core {
     uint64_t gen;      /* bump to cancel EV_CORE */
     int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
     int64_t idle_since_ns; /* IDLE: since when (the idle depth of a wake-up) */
+    int64_t vfloor;    /* eevdf.c, per-CPU V: its queue's V when last nobody was
+                          left in it (an empty queue's V; cfs_rq->min_vruntime) */
     bool resched;      /* os.c, eevdf: WAKING or SWITCHING, and a thread woken
                           meanwhile beats cur: cur is preempted as it arrives
                           (the kernel's need_resched on the new curr) */
@@ -534,6 +536,12 @@ static inline bool gs__placing(const gs_engine_t *e) /* per-core queues */
 {
     return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues;
 }
+/* eevdf with run_queues "per_core": every runnable thread belongs to one
+ * core's queue, and each core keeps its own V (eevdf.c gs__eevdf_v) */
+static inline bool gs__percpu_v(const gs_engine_t *e)
+{
+    return e->m->machine.per_core_queues && e->m->machine.policy == GS_POLICY_EEVDF;
+}
 gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker); /* no idle core: the
                              waker's core, or NULL (the machine's queue) */
 /* May core c run t? A thread queued on one core's queue (rq_core) waits for
@@ -554,6 +562,9 @@ int64_t gs__eevdf_avg(gs_engine_t *e, const gs_thr_t *skip); /* the machine's V 
 int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
                          int64_t *load); /* core c's own V (placement) */
 gs_thr_t *gs__eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c); /* pick */
+/* the V that core c judges eligibility by: its own queue's (per-CPU V), else
+ * the machine's */
+int64_t gs__eevdf_v(gs_engine_t *e, gs_core_t *c);
 void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);
 void gs__eevdf_seen(gs_engine_t *e, gs_thr_t *t);    /* update_curr point */   /* a new deadline once used */
 void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on); /* waking */
