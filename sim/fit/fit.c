@@ -725,7 +725,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
     }
     fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads,
                      .cores = r->cores >= 1 && r->cores <= 1024 ? r->cores : 1};
-    fit_machine_costs(r, &f);
+    fit_machine_costs(r, &f, o->wake_curve);
     fit_t F = {.r = r, .f = &f};
     bool *joined = NULL;
     f.th = calloc((size_t)r->n_threads, sizeof *f.th);

@@ -208,7 +208,7 @@ struct gsr_recording;
 struct gsr_event;
 
 /* The machine's costs: from the recording's calibration, else the defaults. */
-void fit_machine_costs(const struct gsr_recording *r, fscenario_t *f);
+void fit_machine_costs(const struct gsr_recording *r, fscenario_t *f, bool wake_curve);
 /* The wake-up latency the fitted machine gives a core idle for depth_ns. */
 int64_t fit_wake_at(const fscenario_t *f, int64_t depth_ns);
 /* The shortest unanswered drop request taken for C code keeping the GIL,

@@ -9,10 +9,13 @@
 
 /* The machine's costs: from the recording's calibration, else the defaults
  * (docs/scenarios.md). tests/reality/scenarios.py sets the same keys from
- * the same measurements. A recording with a wake-up curve (calibration
- * wake_idle_ns) gives machine.wakeup_idle too; wakeup_latency stays the
- * ping-pong's figure (the engine uses it where no core's depth applies). */
-void fit_machine_costs(const gsr_recording_t *r, fscenario_t *f)
+ * the same measurements. With wake_curve (gilsim fit --wake-curve), a
+ * recording's wake-up curve (calibration wake_idle_ns) gives
+ * machine.wakeup_idle too; wakeup_latency stays the ping-pong's figure (the
+ * engine uses it where no core's depth applies). Off by default: measured
+ * on the same recordings it made the replays no closer (docs/validation.md,
+ * "Replays", point 11). */
+void fit_machine_costs(const gsr_recording_t *r, fscenario_t *f, bool wake_curve)
 {
     f->wakeup_ns = 20000;
     f->context_switch_ns = 2000;
@@ -26,8 +29,8 @@ void fit_machine_costs(const gsr_recording_t *r, fscenario_t *f)
     /* the wake-up against the woken thread's CPU's idle depth, as measured
        (machine.wakeup_idle): a GIL waiter woken microseconds after its CPU
        went idle pays its first point, not the ping-pong's wake_hot */
-    f->n_wake_idle = r->n_cal_wake_idle;
-    for (int k = 0; k < r->n_cal_wake_idle; k++) {
+    f->n_wake_idle = wake_curve ? r->n_cal_wake_idle : 0;
+    for (int k = 0; k < f->n_wake_idle; k++) {
         f->wake_idle_depth_ns[k] = r->cal_wake_idle_depth_ns[k];
         f->wake_idle_ns[k] = r->cal_wake_idle_ns[k];
     }

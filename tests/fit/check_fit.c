@@ -35,14 +35,13 @@ static const char *data(const char *name)
     return path;
 }
 
-/* Fits path; asserts success; returns the parsed scenario. */
-static cJSON *fit(const char *path, bool exact, bool raw_cpu)
+/* Fits path with o; asserts success; returns the parsed scenario. */
+static cJSON *fit_opts(const char *path, const gs_fit_opts_t *o)
 {
-    gs_fit_opts_t o = {.exact = exact, .raw_cpu = raw_cpu};
     char *json = NULL;
     size_t len = 0;
     gs_error_t err;
-    int rc = gs_fit_recording(path, &o, &json, &len, &err);
+    int rc = gs_fit_recording(path, o, &json, &len, &err);
     ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
     ck_assert_uint_eq(strlen(json), len);
     gs_model_t *m = NULL;
@@ -56,6 +55,13 @@ static cJSON *fit(const char *path, bool exact, bool raw_cpu)
     free(json);
     ck_assert_ptr_nonnull(root);
     return root;
+}
+
+/* Fits path; asserts success; returns the parsed scenario. */
+static cJSON *fit(const char *path, bool exact, bool raw_cpu)
+{
+    gs_fit_opts_t o = {.exact = exact, .raw_cpu = raw_cpu};
+    return fit_opts(path, &o);
 }
 
 static const cJSON *thread(const cJSON *root, const char *name)
@@ -855,7 +861,8 @@ static int64_t convoy_sleep_ns(const cJSON *root)
 
 START_TEST(test_fit_wake_idle_curve_reaches_the_machine)
 {
-    /* a recording's wake-up against idle depth becomes the scenario's
+    /* with --wake-curve (not by default), a recording's wake-up against
+     * idle depth becomes the scenario's
      * machine.wakeup_idle, point for point, and what the fit takes off a
      * sleep for the model's wake-up is the curve at the sleep's depth (its
      * 10 us release-to-ask: 400 + 400 * 8/18 = 577 ns), the slack the 1 ms
@@ -865,7 +872,11 @@ START_TEST(test_fit_wake_idle_curve_reaches_the_machine)
     convoy_with_calibration(", \"wake_idle_ns\": [[2000, 400], [20000, 800], [200000, 2000], "
                             "[1000000, 2600]]",
                             path);
-    cJSON *root = fit(path, true, false);
+    cJSON *root = fit(path, true, false); /* by default, not taken */
+    ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "machine"), "wakeup_idle"));
+    ck_assert_int_eq(convoy_sleep_ns(root), 7000);
+    cJSON_Delete(root);
+    root = fit_opts(path, &(gs_fit_opts_t){.exact = true, .wake_curve = true});
     unlink(path);
     const cJSON *mach = cJSON_GetObjectItem(root, "machine");
     const cJSON *curve = cJSON_GetObjectItem(mach, "wakeup_idle");
