@@ -121,7 +121,8 @@ typedef struct gs_worker {
  * transition (gs__thr_trace) and every continuation (gs__go_on) in debug and
  * sanitizer builds, and wherever GILSIM_CHECK_STATE=1 (every ctest):
  *   (1) os == READY <=> ready_idx >= 0, and then e->ready[ready_idx] == t.
- *   (2) core != NULL <=> os is WAKING, SWITCHING or ON; then core->cur == t.
+ *   (2) core != NULL <=> os is WAKING, SWITCHING or ON; then core->cur == t
+ *       and the core is one its CPU affinity allows (gs__allowed).
  *   (3) not started, or finished => os == OFF (no core, not ready).
  *   (4) os != OFF => blk == BLK_NONE.
  *   (5) gw == COND => in its GIL's waiter list; then OFF and blk == BLK_GIL.
@@ -294,6 +295,7 @@ struct gs_ctx {
     int ready_idx;        /* os.c: position in e->ready, -1 if not there */
     int rq_core;          /* os.c: READY on this core's queue only (wake-up
                              placement), -1 on any core's */
+    const gs_cpuset_t *cpus; /* os.c: its process's CPU affinity, NULL: every core */
     int64_t off_core_ns;  /* os.c: when it last left a core (cache-hot until
                              migration_cost after it) */
     int delayed_core;     /* os.c: eevdf with placement: OFF, but still counted
@@ -401,6 +403,7 @@ struct gs_engine {
     gs_thr_t *thr;
     int n_thr;
     int n_delayed;    /* os.c: threads with delayed_core >= 0 */
+    bool pinned;      /* os.c: some thread has a CPU affinity (gs__allowed) */
     gs_core_t *cores;
     int n_cores;
     gs_gil_t *gils; /* one per process; gil->py->gil says which kind */
@@ -547,9 +550,15 @@ gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker); /* no idle cor
 /* May core c run t? A thread queued on one core's queue (rq_core) waits for
  * that core or for an idle core to pull it; any other on any core. c NULL:
  * the whole machine. */
+/* May t run on core c at all? Its CPU affinity (processes' "cpus", Linux's
+ * cpus_ptr that select_task_rq, pick and load balancing all honour). */
+static inline bool gs__allowed(const gs_thr_t *t, const gs_core_t *c)
+{
+    return !t->cpus || ((t->cpus->w[c->id / 64] >> (c->id % 64)) & 1u);
+}
 static inline bool gs__pickable(const gs_thr_t *t, const gs_core_t *c)
 {
-    return t->rq_core < 0 || !c || t->rq_core == c->id;
+    return !c || ((t->rq_core < 0 || t->rq_core == c->id) && gs__allowed(t, c));
 }
 bool gs__place_affine(gs_engine_t *e, const gs_thr_t *waker); /* queue the woken
                              thread on waker's core? (a seeded draw) */

@@ -59,7 +59,7 @@ gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *
     *cools = INT64_MAX;
     for (int i = 0; i < e->n_ready; i++) {
         gs_thr_t *t = e->ready[i];
-        if (t->rq_core < 0 || t->rq_core == c->id)
+        if (t->rq_core < 0 || t->rq_core == c->id || !gs__allowed(t, c))
             continue;
         int64_t at = t->off_core_ns + mach(e)->migration_cost_ns;
         if (at > e->now) {

@@ -376,8 +376,16 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
     until = until < INT64_C(60000000000) ? INT64_C(60000000000) : until;
     until = until > GS_MAX_DURATION_NS ? GS_MAX_DURATION_NS : until;
     cJSON_AddItemToObject(root, "until", dur(until));
+    int confined;
     cJSON *mach = cJSON_AddObjectToObject(root, "machine");
-    cJSON_AddNumberToObject(mach, "cores", r->cores >= 1 && r->cores <= 1024 ? r->cores : 1);
+    cJSON_AddNumberToObject(mach, "cores", fit_machine_cores(r, &confined));
+    if (confined == 1) {
+        cJSON_AddNumberToObject(root, "cpus", 0);
+    } else if (confined > 1) {
+        char cpus[32];
+        snprintf(cpus, sizeof cpus, "0-%d", confined - 1);
+        cJSON_AddStringToObject(root, "cpus", cpus);
+    }
     if (f->calibrated) {
         cJSON_AddItemToObject(mach, "context_switch", dur(f->context_switch_ns));
         cJSON_AddItemToObject(mach, "wakeup_latency", dur(f->wakeup_ns));

@@ -57,6 +57,21 @@ int64_t fit_wake_at(const fscenario_t *f, int64_t depth_ns)
     return y[n - 1];
 }
 
+/* A recording made under `taskset -c 0` ran on a machine of cores_online
+ * CPUs whose other programs were not confined: the replay has them all,
+ * the program on the first `cores` (which ones does not matter to the
+ * model), and the other load free (load.c). */
+int fit_machine_cores(const gsr_recording_t *r, int *confined_to)
+{
+    int cores = r->cores >= 1 && r->cores <= 1024 ? r->cores : 1;
+    *confined_to = 0;
+    if (r->cores_online > cores && r->cores_online <= 1024) {
+        *confined_to = cores;
+        return r->cores_online;
+    }
+    return cores;
+}
+
 /* A thread name the scenario accepts: at most 64 bytes (cut at a UTF-8
  * boundary), no control characters, unique (else " #i"). */
 void fit_name_thread(fscenario_t *f, int i, const char *raw)

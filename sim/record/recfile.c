@@ -234,6 +234,7 @@ static int read_header(gsr_recording_t *r, const cJSON *root)
     INT_KEY(root, "forks", r->forks)
     INT_KEY(root, "child_processes", r->child_processes)
     INT_KEY(cJSON_GetObjectItem(root, "host"), "cores", r->cores)
+    INT_KEY(cJSON_GetObjectItem(root, "host"), "cores_online", r->cores_online)
 #undef INT_KEY
     r->switch_interval_ns = ns_at(root, "switch_interval_ns", 1, r->switch_interval_ns);
     r->duration_ns = ns_at(root, "duration_ns", 1, r->duration_ns);

@@ -86,6 +86,8 @@ typedef struct gsr_recording {
     bool gil_disabled;
     int exit_status, exit_signal;
     int cores;               /* host cores; 0 when not written */
+    int cores_online;        /* the machine's CPUs (cores < this: recorded under
+                                CPU affinity, taskset); 0 when not written */
     int64_t switch_interval_ns; /* 0 when not written */
     int64_t duration_ns;
     int64_t others_cpu_ns;   /* CPU time other programs used meanwhile; -1 when not written */

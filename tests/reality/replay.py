@@ -19,7 +19,7 @@ ratios predicted / measured, with their range.
 
   replay.py --gilsim BIN [--reps N] [--write docs/validation.md] [--keep DIR]
             [--only NAME,...]        the full table (./run.sh reality)
-  replay.py --gilsim BIN --refit DIR [--only NAME,...]
+  replay.py --gilsim BIN --refit DIR [--only NAME,...] [--one-core KEY=VALUE]
                                      the table from the recordings an earlier
                                      --keep DIR kept, fitted again by BIN: two
                                      builds compared on the same recordings
@@ -87,7 +87,11 @@ SETTINGS = {
     "5ms": ([], False, []),
     "1ms": (["--switch-interval", "1ms"], False, ["python.switch_interval=1ms"]),
     "20ms": (["--switch-interval", "20ms"], False, ["python.switch_interval=20ms"]),
-    "1core": ([], True, ["machine.cores=1"]),
+    # the program confined to CPU 0 and the machine's other load (the fitted
+    # "other load", "cpus": "all") still on every CPU, as under taskset;
+    # --one-core machine.cores=1 gives the earlier what-if, which squeezed
+    # the load onto the one core too
+    "1core": ([], True, ["cpus=0"]),
 }
 BASE = "5ms"
 
@@ -477,7 +481,8 @@ def write(path, results, tools, meta, notes):
         "on one core (one-CPU affinity, as `taskset -c 0`). The 5 ms recording is fitted "
         "(`gilsim fit`) and simulated as it is (the **replay**: makespan within 10%, each "
         "thread's GIL-held and GIL-wait totals and the switches per second within 25%) and "
-        "with `--set python.switch_interval=1ms`, `=20ms`, `machine.cores=1` (the "
+        "with `--set python.switch_interval=1ms`, `=20ms`, `cpus=0` (the program's CPU "
+        "affinity, the fitted other load left on every CPU; the "
         "**predictions**, each figure within 25% of the real recording at that setting): "
         "what `gilsim replay REC --set ...` does, kept as two steps so the fitted scenario "
         "can be kept (`--keep DIR`) and read.",
@@ -580,9 +585,15 @@ def main(argv=None):
                     "recording without this field of its calibration (e.g. wake_idle_ns)")
     ap.add_argument("--fit-opt", action="append", default=[], metavar="OPT",
                     help="with --refit: one more `gilsim fit` option (e.g. --fit-opt=--wake-curve)")
+    ap.add_argument("--one-core", metavar="KEY=VALUE", action="append",
+                    help="the --set of the one-core prediction (default cpus=0: the program "
+                    "confined to CPU 0, the other load free; machine.cores=1 is the what-if "
+                    "before CPU affinity, the load on the one core too)")
     ap.add_argument("--from-json", help="write --write from the raw figures of an earlier "
                     "--json, without measuring again")
     a = ap.parse_args(argv)
+    if a.one_core:
+        SETTINGS["1core"] = (SETTINGS["1core"][0], SETTINGS["1core"][1], a.one_core)
     if a.from_json:
         with open(a.from_json) as f:
             j = json.load(f)
