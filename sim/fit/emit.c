@@ -359,6 +359,21 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
     return b.oom ? (free(b.s), NULL) : b.s;
 }
 
+/* machine.wakeup_idle: the recording's wake-up curve, when the fit took it
+ * (gilsim fit --wake-curve, fit_machine_costs). */
+static void add_wake_curve(cJSON *mach, const fscenario_t *f)
+{
+    if (f->n_wake_idle <= 0)
+        return;
+    cJSON *curve = cJSON_AddArrayToObject(mach, "wakeup_idle");
+    for (int k = 0; k < f->n_wake_idle; k++) {
+        cJSON *pt = cJSON_CreateArray();
+        cJSON_AddItemToArray(pt, dur(f->wake_idle_depth_ns[k]));
+        cJSON_AddItemToArray(pt, dur(f->wake_idle_ns[k]));
+        cJSON_AddItemToArray(curve, pt);
+    }
+}
+
 static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
 {
     cJSON *root = cJSON_CreateObject();
@@ -391,15 +406,7 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
         cJSON_AddItemToObject(mach, "wakeup_latency", dur(f->wakeup_ns));
         cJSON_AddItemToObject(mach, "timer_slack", dur(f->timer_slack_ns));
         cJSON_AddItemToObject(mach, "timer_jitter", dur(f->timer_jitter_ns));
-        if (f->n_wake_idle > 0) { /* measured at record time (fit_machine_costs) */
-            cJSON *curve = cJSON_AddArrayToObject(mach, "wakeup_idle");
-            for (int k = 0; k < f->n_wake_idle; k++) {
-                cJSON *pt = cJSON_CreateArray();
-                cJSON_AddItemToArray(pt, dur(f->wake_idle_depth_ns[k]));
-                cJSON_AddItemToArray(pt, dur(f->wake_idle_ns[k]));
-                cJSON_AddItemToArray(curve, pt);
-            }
-        }
+        add_wake_curve(mach, f);
     }
     cJSON *py = cJSON_AddObjectToObject(root, "python");
     if (r->py_major == 3 && r->py_minor >= 2 && r->py_minor <= 15) {
