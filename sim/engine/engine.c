@@ -324,7 +324,9 @@ static void on_timer(gs_engine_t *e, gs_thr_t *t)
     }
 }
 
-static void on_start(gs_engine_t *e, gs_thr_t *t)
+/* t starts; starter: the thread whose start op it is, NULL for a scheduled
+ * start (placement "previous" puts it against the starter's core). */
+static void on_start(gs_engine_t *e, gs_thr_t *t, const gs_thr_t *starter)
 {
     e->n_start_pending--;
     t->start_pending = false;
@@ -335,7 +337,7 @@ static void on_start(gs_engine_t *e, gs_thr_t *t)
     t->req.prog = P_BOOT;
     t->os = OS_OFF;
     t->blk = BLK_NONE;
-    gs__os_wake(e, t);
+    gs__os_wake_new(e, t, starter);
 }
 
 /* Thread.start's _start_new_thread (3.13+: _start_joinable_thread): the
@@ -358,7 +360,7 @@ static step_res_t step_start(gs_engine_t *e, gs_thr_t *t)
     }
     s->start_pending = true;
     e->n_start_pending++;
-    on_start(e, s);
+    on_start(e, s, t);
     return STEP_NEXT;
 }
 
@@ -396,7 +398,7 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
             break;
         case EV_START:
             e->now = ev.t_ns;
-            on_start(e, &e->thr[ev.id]);
+            on_start(e, &e->thr[ev.id], NULL);
             break;
         case EV_FT:
             e->now = ev.t_ns;

@@ -43,6 +43,9 @@
  * Wake-up latency onto an idle core: wakeup_latency, or the machine's curve
  * of latency against the core's idle depth (time since it went idle), plus a
  * seeded draw from 0 to wakeup_jitter.
+ * Placement "previous" (keep_core): a woken thread goes back to its previous
+ * core, queued there if it is busy; a new one to an idle core or the least
+ * loaded, its starter counting (place.c); otherwise as follows.
  * Placement (wake_affine > 0, or run_queues "per_core"): a thread woken by a
  * thread on a core, while another core is idle, is queued on the waker's
  * core with the wake_affine chance (seeded, place_rng) instead, and always
@@ -557,6 +560,15 @@ void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
     wake(e, t, false, NULL, false);
 }
 
+/* A new thread: with placement "previous", where fork balancing puts it
+ * against its starter's core (place.c); otherwise as any wake without a
+ * waker, so that no wake_affine draw is made for it. */
+void gs__os_wake_new(gs_engine_t *e, gs_thr_t *t, const gs_thr_t *starter)
+{
+    bool on = mach(e)->keep_core && starter && starter->os == OS_ON;
+    wake(e, t, false, on ? (gs_thr_t *)starter : NULL, false);
+}
+
 void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
 {
     wake(e, t, true, NULL, false);
@@ -640,10 +652,15 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, boo
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
     t->blk_obj = -1;
-    gs_core_t *c = idle_core(e, t);
-    back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
-    gs_core_t *aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
-                       : gs__place_busy(e, waker);
+    gs_core_t *c, *aff;
+    if (mach(e)->keep_core) {
+        aff = gs__place_keep(e, t, waker, &c); /* its previous core, idle or not */
+    } else {
+        c = idle_core(e, t);
+        back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
+        aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
+                : gs__place_busy(e, waker);
+    }
     if (mach(e)->policy == GS_POLICY_EEVDF)
         gs__eevdf_place(e, t, aff); /* on the waker's core: by that core's V */
     if (mach(e)->policy == GS_POLICY_CFS) {

@@ -68,7 +68,8 @@ for _ in range(pairs):
 print(json.dumps(out))
 '''
 
-EVENTS = ("sched_switch", "sched_waking", "sched_wakeup", "sched_migrate_task")
+EVENTS = ("sched_switch", "sched_waking", "sched_wakeup", "sched_migrate_task",
+          "sched_wakeup_new")
 
 
 def record(args, prefix):
@@ -98,6 +99,23 @@ def events(prefix):
             continue
         f = dict(kv.split("=", 1) for kv in re.findall(r"(\w+=\S+)", m.group(4)))
         out.append((int(round(float(m.group(2)) * 1e9)), int(m.group(1)), m.group(3), f))
+    return out
+
+
+def creation(ev, tids):
+    """Where the kernel put each worker when it was created (sched_wakeup_new:
+    its target CPU, the creator's CPU being the one that traced it), and what
+    ran on the creator's and the target's CPU then (0: idle)."""
+    cur, out = {}, []
+    for t, cpu, kind, f in ev:
+        if kind == "sched_switch":
+            cur[cpu] = int(f["next_pid"])
+        elif kind == "sched_wakeup_new" and int(f["pid"]) in tids:
+            tgt = int(f["target_cpu"])
+            out.append({"tid": int(f["pid"]), "creator_cpu": cpu, "cpu": tgt,
+                        "others": dict((c, p) for c, p in cur.items() if c != cpu)})
+            if len(out) == len(tids):
+                break
     return out
 
 
@@ -242,6 +260,7 @@ def analyse(prefix):
     for p in pairs:
         a = analyse_pair(ev, p["tids"])
         if a:
+            a["created"] = creation(ev, p["tids"])
             a["ratio"] = p["ratio"]
             res.append(a)
     return res
@@ -260,6 +279,11 @@ def show(res):
                   a["episode_median_ms"], a["ends"]["wakeup"], a["ends"]["balance"],
                   wk["by_worker"], wk["same"], wk["cross"], wk["pulled"], wk["prev_idle"],
                   a["vol"], a["preempted"], a["start_same"]))
+        if a.get("created"):
+            print("    created: " + "; ".join(
+                "on CPU %d by CPU %d (other CPUs running %s)" % (c["cpu"], c["creator_cpu"],
+                                                                 c["others"])
+                for c in a["created"]))
     if len(res) > 1:
         cross = sum(a["wakes"]["cross"] for a in res)
         one = [a for a in res if a["shared_share"] >= 0.5]
