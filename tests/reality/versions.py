@@ -129,17 +129,21 @@ def others_process(others, cores, span_s, burst_s):
     """The machine's other processes as the model sees them: `others` (the
     share of the machine they used while the real runs were measured, from
     noise.Meter) times the cores, in CPU-bound threads of a process of
-    their own: one busy throughout per whole CPU, and one busy for the rest
-    of a CPU in bursts and pauses drawn (seeded) around `burst_s`, the
-    scheduler tick. None when they used under 2% of a CPU."""
+    their own: one busy throughout per whole CPU (a load average far above
+    the CPU count, as when other engineers build: that CPU never idles),
+    and the rest spread over one thread per core, each busy in bursts and
+    pauses drawn (seeded) around `burst_s`, the scheduler tick (one bursty
+    thread would stay on one core, and whether it sat beside the serial
+    run's thread or the pair's would decide the ratio). None when they used
+    under 2% of a CPU."""
     k = max(0.0, others) * cores
-    full, frac = int(k), k - int(k)
+    full, frac = int(k), (k - int(k)) / cores
     threads = [{"name": "busy", "count": full, "program": [{"cpu": S.dur(span_s)}]}] \
         if full else []
-    if frac >= 0.02:
+    if frac * cores >= 0.02:
         pause = burst_s * (1 - frac) / frac
         turn = [{"cpu": {"exp": S.dur(burst_s)}}, {"sleep": {"exp": S.dur(pause)}}]
-        threads.append({"name": "bursts", "program": [
+        threads.append({"name": "bursts", "count": cores, "program": [
             {"sleep": {"exp": S.dur(pause)}},
             {"repeat": int(span_s / (burst_s + pause)) + 1, "do": turn}]})
     if not threads:
