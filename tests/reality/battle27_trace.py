@@ -145,6 +145,10 @@ def analyse_pair(ev, tids):
     woken = set()
     balance_moves = 0
     shared_ns, episodes, ep_start, ends = 0, [], None, {"wakeup": 0, "balance": 0}
+    # what began each stretch on one CPU: a wake-up (one worker woken onto the
+    # other's CPU), a balance (a migration outside a wake-up), or the start
+    # (the workers' first runs, where they were created)
+    starts = {"wakeup": 0, "balance": 0, "start": 0}
     both_run_ns, both_since = 0, None
     busy_other = {}
     last_t = {}
@@ -218,6 +222,8 @@ def analyse_pair(ev, tids):
         now = both_on_one()
         if now and not was:
             ep_start = t
+            starts["wakeup" if kind == "sched_wakeup" else
+                   "balance" if kind == "sched_migrate_task" else "start"] += 1
         elif was and not now and ep_start is not None:
             episodes.append(t - ep_start)
             shared_ns += t - ep_start
@@ -238,7 +244,7 @@ def analyse_pair(ev, tids):
             "parallel_share": both_run_ns / span if span else 0,
             "episodes": len(episodes), "start_same": start_same,
             "episode_median_ms": st.median(episodes) / 1e6 if episodes else 0,
-            "ends": ends, "balance_moves": balance_moves, "wakes": wakes,
+            "ends": ends, "starts": starts, "balance_moves": balance_moves, "wakes": wakes,
             "vol": sorted(vol.values()), "preempted": sorted(pre.values()),
             "others_share": sum(busy_other.values()) / (2 * span) if span else 0}
 
@@ -270,13 +276,15 @@ def show(res):
     for a in res:
         wk = a["wakes"]
         print("ratio %.2fx  others %3.0f%% of 2 CPUs  both running %3.0f%%  one CPU %3.0f%% of "
-              "%.0f ms (%d episodes, median %.2f ms; ended by wake-up %d, balance %d)  "
+              "%.0f ms (%d episodes, median %.2f ms; begun by start %d, wake-up %d, balance %d; "
+              "ended by wake-up %d, balance %d)  "
               "wakes by the other worker %d: already on its CPU %d, from the other CPU %d "
               "(pulled onto the waker's %d, its own CPU idle %d)  vol %s  preempted %s  "
               "one CPU after the gate: %s" % (
                   a["ratio"], 100 * a["others_share"], 100 * a["parallel_share"],
                   100 * a["shared_share"], a["span_ms"], a["episodes"],
-                  a["episode_median_ms"], a["ends"]["wakeup"], a["ends"]["balance"],
+                  a["episode_median_ms"], a["starts"]["start"], a["starts"]["wakeup"],
+                  a["starts"]["balance"], a["ends"]["wakeup"], a["ends"]["balance"],
                   wk["by_worker"], wk["same"], wk["cross"], wk["pulled"], wk["prev_idle"],
                   a["vol"], a["preempted"], a["start_same"]))
         if a.get("created"):
@@ -300,6 +308,13 @@ def show(res):
                   med([a["ratio"] for a in one]), 100 * med([a["others_share"] for a in one]),
                   len(two), med([a["ratio"] for a in two]),
                   100 * med([a["others_share"] for a in two])))
+        print("stretches on one CPU begun by the workers' start %d, a wake-up %d, a balance "
+              "%d; ended by a wake-up %d, a balance %d" % tuple(
+                  sum(a[w][k] for a in res) for w, k in (("starts", "start"),
+                                                         ("starts", "wakeup"),
+                                                         ("starts", "balance"),
+                                                         ("ends", "wakeup"),
+                                                         ("ends", "balance"))))
 
 
 # A hand-written run for --self-test: workers 101 and 102, another process
@@ -354,6 +369,7 @@ def self_test():
     a = analyse(prefix)[0]
     want = {"span_ms": 0.3, "shared_share": 40 / 300, "episodes": 1,
             "episode_median_ms": 0.04, "ends": {"wakeup": 0, "balance": 1},
+            "starts": {"wakeup": 1, "balance": 0, "start": 0},
             "balance_moves": 1, "vol": [0, 4], "preempted": [0, 2],
             "others_share": 60 / 600, "ratio": 1.5,
             "wakes": {"total": 4, "by_worker": 4, "same": 1, "cross": 3, "pulled": 1,
