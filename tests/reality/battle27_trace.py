@@ -5,7 +5,8 @@ the holder keeps running?
 
 Runs PAIRS pairs (one thread doing both halves, then two CPU-bound threads,
 as vprobe.py's battle) under the real 2.7 with a tracefs instance of its own
-recording sched_waking / sched_wakeup / sched_migrate_task / sched_switch,
+recording sched_waking / sched_wakeup / sched_wakeup_new / sched_migrate_task /
+sched_switch,
 and prints per pair, for the two worker threads:
   - the wall ratio (two threads / serial);
   - the wake-ups of one worker by the other: those that found it already on
@@ -16,8 +17,12 @@ and prints per pair, for the two worker threads:
   - whether the two were on one CPU once the gate had woken both, the share
     of the threaded run they spent on one CPU (each thread's CPU being the
     one it runs, waits or last slept on), the number of such episodes and
-    their median length, and what ended them (a wake-up sending one away, or
-    a balance: a sched_migrate_task that is not part of a wake-up);
+    their median length, what began them (the workers' start, a wake-up
+    bringing one to the other's CPU, or a balance) and what ended them (a
+    wake-up sending one away, or a balance: a sched_migrate_task that is not
+    part of a wake-up);
+  - where each worker was created (sched_wakeup_new), by which CPU, and what
+    the other CPUs ran then;
   - voluntary switches (switched out sleeping) per thread, and preemptions;
   - the other processes' share of the two CPUs during the threaded run;
 and a summary over the pairs: the pulled share, and the ratio of the pairs
