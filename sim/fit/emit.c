@@ -168,6 +168,11 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
                      "the model adds the time without a core",
                   human(s->os_cpu_ns, b1, sizeof b1), human(s->raw_cpu_ns, b2, sizeof b2),
                   s->demand, f->cores, s->cpu_scale);
+    if (s->os_cpu_ns > 0 && s->c_late_ns > 0)
+        sb_printf(b, "; of the time it had no core, %s came first from its C calls that ran "
+                     "longer than their name's median (a C call runs as long beside others: "
+                     "the excess was a wait for a core), the scaling takes the rest",
+                  human(s->c_late_ns, b1, sizeof b1));
     if (s->n_matched_wait)
         sb_printf(b, "; %" PRId64 " lock/event/condition waits woken by another thread's "
                      "release (gets)", s->n_matched_wait);

@@ -21,7 +21,8 @@
  * (until.c). Waits whose other side the
  * recording does not show (which lock, which event, which condition) are
  * fitted as sleeps of the time they blocked, and counted in the
- * description. */
+ * description. Last, each thread's cpu and c_call ops are brought down to
+ * the kernel's CPU time of it (scale.c). */
 #include "gilsim/fit.h"
 #include "fit_int.h"
 #include "recfile_int.h"
@@ -69,6 +70,8 @@ typedef struct fit {
     fq_op_t *q;      /* every queue operation */
     size_t n_q;
     fwaits_t *w;     /* lock waits and the releases that ended them */
+    fit_typical_t *typ; /* the median C call releasing the GIL, per name */
+    size_t n_typ;
 } fit_t;
 
 static int cmp_span(const void *a, const void *b)
@@ -468,6 +471,35 @@ static int match_waits(fit_t *F)
     return 0;
 }
 
+/* A C call that released the GIL (the ones fit_typical_late() judges). */
+static bool releasing_c_call(const fit_t *F, int i, const span_ref_t *it)
+{
+    if (it->ev < 0 || it->off <= 0)
+        return false;
+    const gsr_event_t *e = &F->r->threads[i].ev[it->ev];
+    return e->kind == GSR_CALL && (e->released || it->released) && e->name &&
+           (e->cat == GSR_CAT_C || e->cat == GSR_CAT_C_NOGIL);
+}
+
+/* Every such call's name and time off the GIL, then the median per name. */
+static int typical_c_calls(fit_t *F)
+{
+    size_t n = 0, m = 0;
+    for (int i = 0; i < F->r->n_threads; i++)
+        n += F->ti[i].n_items;
+    F->typ = malloc((n + 1) * sizeof *F->typ);
+    if (!F->typ)
+        return -1;
+    for (int i = 0; i < F->r->n_threads; i++)
+        for (size_t k = 0; k < F->ti[i].n_items; k++) {
+            const span_ref_t *it = &F->ti[i].items[k];
+            if (releasing_c_call(F, i, it))
+                F->typ[m++] = (fit_typical_t){F->r->threads[i].ev[it->ev].name, it->off};
+        }
+    F->n_typ = fit_typical_build(F->typ, m);
+    return 0;
+}
+
 /* The op of one item. */
 static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
 {
@@ -500,6 +532,10 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
                       : e->cat == GSR_CAT_IO  ? FOP_IO
                                               : FOP_CCALL;
             op.dur = less_model(F->f, op.kind, op.dur);
+            if (releasing_c_call(F, i, it)) {
+                op.late = fit_typical_late(F->typ, F->n_typ, e->name, it->off);
+                op.late = op.late < op.dur ? op.late : op.dur;
+            }
         }
         return push(F, i, op);
     }
@@ -603,35 +639,6 @@ static void demand_of(const fit_t *F, int i)
     st->demand = own > 0 ? (double)(sum / own) : 1;
 }
 
-/* The spans of a thread hold the time it was runnable without a core:
- * its own program's threads outnumbering the cores, and other programs'.
- * Both are the model's to add, the first by itself, the second as the
- * fitted other load (load.c), so where the kernel counted less CPU time
- * than the fitted CPU ops (cpu, c_call), they are scaled down to it. */
-static void scale_to_os_cpu(fit_t *F, int i)
-{
-    fthread_t *ft = &F->f->th[i];
-    int64_t os = F->r->threads[i].os_cpu_ns, fitted = 0;
-    for (int k = 0; k < ft->ops.n; k++)
-        if (ft->ops.v[k].kind == FOP_CPU || ft->ops.v[k].kind == FOP_CCALL)
-            fitted += ft->ops.v[k].dur;
-    if (os < 0 || fitted <= 0 || os >= fitted)
-        return;
-    ft->st.os_cpu_ns = os;
-    ft->st.raw_cpu_ns = fitted;
-    long double f = (long double)os / fitted;
-    ft->st.sum[FOP_CPU] = ft->st.sum[FOP_CCALL] = 0;
-    for (int k = 0; k < ft->ops.n; k++) {
-        fop_t *op = &ft->ops.v[k];
-        if (op->kind != FOP_CPU && op->kind != FOP_CCALL)
-            continue;
-        op->dur = (int64_t)(op->dur * f + 0.5L);
-        ft->st.sum[op->kind] += op->dur;
-    }
-    ft->st.cpu_scale = (double)f;
-    F->f->n_scaled++;
-}
-
 static int fit_thread(fit_t *F, int i, bool *joined)
 {
     const tinfo_t *t = &F->ti[i];
@@ -685,6 +692,7 @@ static void free_fit(fit_t *F, fscenario_t *f)
     free(F->q);
     free(F->dem_t);
     free(F->dem);
+    free(F->typ);
     free(F->req);
     fit_waits_free(F->w);
     for (int i = 0; f->th && i < f->n_threads; i++)
@@ -733,8 +741,8 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
     }
     match_starts(&F);
-    if (fit_until_events(r, &f) != 0 || match_queues(&F) != 0 || match_waits(&F) != 0 ||
-        demand_steps(&F) != 0)
+    if (typical_c_calls(&F) != 0 || fit_until_events(r, &f) != 0 || match_queues(&F) != 0 ||
+        match_waits(&F) != 0 || demand_steps(&F) != 0)
         goto oom;
     joined = calloc((size_t)r->n_threads, sizeof *joined);
     if (!joined)
@@ -745,7 +753,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
         demand_of(&F, i);
         if (!o->raw_cpu)
-            scale_to_os_cpu(&F, i);
+            fit_scale_to_os_cpu(&f, i, r->threads[i].os_cpu_ns);
         if ((!o->exact && fit_compress(&f.th[i].ops) != 0) || fit_until_loops(&f.th[i]) != 0)
             goto oom;
     }

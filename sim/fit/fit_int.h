@@ -8,6 +8,7 @@
 #define GILSIM_FIT_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gilsim/common.h"
@@ -42,6 +43,9 @@ typedef struct fop {
                            set, when the Python run before the poll began */
     int64_t count;      /* FOP_REPEAT; FOP_POLL: the False polls before it, -1
                            not recorded */
+    int64_t late;       /* FOP_CCALL releasing the GIL: how much longer than the
+                           median call of its name it was (time without a core,
+                           fit.c typical_c_calls); 0 otherwise */
     struct fop *body;   /* FOP_REPEAT, FOP_UNTIL: owned */
     int n_body;
 } fop_t;
@@ -81,6 +85,9 @@ typedef struct fthread_stats {
                                      kernel's run delay could explain them */
     double cpu_scale;             /* cpu and c_call scaled by this to the kernel's
                                      CPU time of the thread; 0 = not scaled */
+    int64_t c_late_ns;            /* of the time it had no core, what was taken from
+                                     its C calls longer than their name's median
+                                     before scaling (0 none) */
     int64_t os_cpu_ns, raw_cpu_ns; /* the kernel's figure, and the measured sum,
                                       when the kernel counted less (else 0) */
     double demand;                /* then: threads wanting a core at once, on
@@ -140,6 +147,22 @@ typedef struct fscenario {
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
 } fscenario_t;
+
+/* scale.c: a thread's CPU ops brought down to the kernel's CPU time of it,
+ * its C calls longer than their name's median giving their excess first.
+ * The median C call releasing the GIL per name: fit_typical_build sorts
+ * v[n] (every such call's name and time off the GIL) and keeps in place
+ * one entry per name called at least FIT_TYPICAL_MIN times, returning how
+ * many; fit_typical_late says how much longer than its name's median a
+ * call of `off` was (0 when the name has no median). */
+#define FIT_TYPICAL_MIN 5
+typedef struct fit_typical {
+    const char *name; /* interned by the recording: one pointer per name */
+    int64_t off;
+} fit_typical_t;
+size_t fit_typical_build(fit_typical_t *v, size_t n);
+int64_t fit_typical_late(const fit_typical_t *v, size_t n, const char *name, int64_t off);
+void fit_scale_to_os_cpu(fscenario_t *f, int i, int64_t os_cpu_ns); /* os_cpu_ns < 0: unknown */
 
 /* until.c: loops until another thread sets an Event (`while not
  * ev.is_set()`). Step 1, before the threads: the events to fit (a thread's

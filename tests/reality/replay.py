@@ -19,6 +19,10 @@ ratios predicted / measured, with their range.
 
   replay.py --gilsim BIN [--reps N] [--write docs/validation.md] [--keep DIR]
             [--only NAME,...]        the full table (./run.sh reality)
+  replay.py --gilsim BIN --refit DIR [--only NAME,...]
+                                     the table from the recordings an earlier
+                                     --keep DIR kept, fitted again by BIN: two
+                                     builds compared on the same recordings
   replay.py --gilsim BIN --short     directions only (ctest replay_directions,
                                      label record): exit 0, 1, or 77 skipped
                                      when no CPython can be recorded here
@@ -226,6 +230,56 @@ def measure(a, tools, name, script, args, reps, settings, extra=()):
         print("replay: %s rep %d/%d done (others used %s)"
               % (name, rep + 1, reps, "?" if m.others is None else "%.0f%%" % (100 * m.others)),
               flush=True)
+    return res
+
+
+def kept(wd, name):
+    """The recordings of one program an earlier --keep DIR kept, as one
+    {setting: path} per repetition, in the order they were recorded (a
+    repetition records every setting once)."""
+    stem = name.replace(" ", "") + "-"
+    found = []
+    for f in sorted(os.listdir(wd)):
+        num, _, rest = f.partition("-")
+        if not num.isdigit() or not rest.startswith(stem) or not rest.endswith(".rec.json"):
+            continue
+        setting = rest[len(stem):-len(".rec.json")]
+        if setting in SETTINGS:
+            found.append((int(num), setting, os.path.join(wd, f)))
+    reps, cur = [], {}
+    for _, setting, path in sorted(found):
+        if setting in cur:
+            reps.append(cur)
+            cur = {}
+        cur[setting] = path
+    return reps + [cur] if cur else reps
+
+
+def refit(tools, name, reps, settings):
+    """measure()'s result for recordings kept by an earlier run: the same
+    real figures, the model's from fitting them again with this build."""
+    res = {"real": {s: [] for s in settings}, "model": {s: [] for s in settings},
+           "errors": [], "others": [], "files": [], "spans": []}
+    for recs in reps:
+        if any(s not in recs for s in settings):
+            res["errors"].append("%s: a repetition without every setting: %s" % (name, sorted(recs)))
+            continue
+        for s in settings:
+            res["real"][s].append(figures(tools.summary(recs[s])))
+        with open(recs[BASE]) as f:
+            r = json.load(f)
+        oc = r.get("others_cpu_ns")
+        res["others"].append(oc / r["duration_ns"] / r["host"]["cores"]
+                             if oc is not None and r.get("duration_ns") else None)
+        try:
+            scen = tools.fit(recs[BASE], suffix=".refit.json")
+            for s in settings:
+                sm = tools.summary(scen, SETTINGS[s][2])
+                res["model"][s].append(figures(sm) if sm["outcome"] == "done" else None)
+            res["spans"].append(figures(tools.summary(
+                tools.fit(recs[BASE], ["--raw-cpu"], ".raw.refit.json"))))
+        except (RuntimeError, subprocess.SubprocessError, ValueError) as e:
+            res["errors"].append(str(e))
     return res
 
 
@@ -505,6 +559,8 @@ def main(argv=None):
     ap.add_argument("--json")
     ap.add_argument("--keep")
     ap.add_argument("--only")
+    ap.add_argument("--refit", metavar="DIR", help="fit the recordings an earlier --keep DIR "
+                    "kept with this --gilsim and print the table, without recording again")
     ap.add_argument("--from-json", help="write --write from the raw figures of an earlier "
                     "--json, without measuring again")
     a = ap.parse_args(argv)
@@ -517,6 +573,15 @@ def main(argv=None):
         print("\n".join(lines))
         if a.write:
             write(a.write, results, tools, j["meta"], notes())
+        return 0
+    if a.refit:
+        tools = Tools(a.gilsim, a.python, a.refit)
+        chosen = NAMES if not a.only else a.only.split(",")
+        results = [(n, refit(tools, n, kept(a.refit, n), list(SETTINGS))) for n in chosen]
+        results = [(n, r) for n, r in results if r["real"][BASE]]
+        lines, hits, total = table(results, tools)
+        print("\n".join(lines))
+        print("%d of %d figures within their bound" % (hits, total))
         return 0
     a.reps = a.reps or (2 if a.short else 3)
     if not sys.platform.startswith("linux"):
