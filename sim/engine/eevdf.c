@@ -7,8 +7,10 @@
  * pick_eevdf, update_entity_lag, place_entity, update_deadline, update_curr,
  * dequeue_entity, requeue_delayed_entity, finish_delayed_dequeue_entity) and
  * kernel/sched/features.h (PLACE_LAG, DELAY_DEQUEUE, DELAY_ZERO), documented
- * in docs/model.md. Costs: O(cores + ready) for a V; with delayed threads
- * (placement only) O(threads). */
+ * in docs/model.md. With run_queues "per_core" (gs__percpu_v) every V is a
+ * core's own (core_v), as the kernel keeps avg_vruntime per cfs_rq, and an
+ * empty queue's V is the one it last had (vfloor). Costs: O(cores + ready)
+ * for a V; with delayed threads (placement only) O(threads). */
 #include "engine_int.h"
 
 static const gs_machine_t *mach(const gs_engine_t *e)
@@ -68,7 +70,9 @@ static int64_t avg_vruntime_w(gs_engine_t *e, const gs_thr_t *skip, int64_t *loa
 /* Placing: the V of core c's own queue, its thread and the threads queued
  * on it (Linux keeps one V per CPU: a thread queued behind its waker is
  * compared with the threads of that CPU only), not counting skip; the
- * machine's V when nobody is there. O(ready). */
+ * machine's V when nobody is there, or with per-CPU V (gs__percpu_v) the
+ * queue's own last V (vfloor: Linux's avg_vruntime of an empty cfs_rq is
+ * its min_vruntime, which stays where its last thread left it). O(ready). */
 static int64_t core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
                       int64_t *load, bool seen)
 {
@@ -96,10 +100,17 @@ static int64_t core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
         sum += (t->vruntime - base) * t->weight;
         w += t->weight;
     }
+    if (!w && gs__percpu_v(e)) {
+        *load = 0;
+        return c->vfloor; /* an empty queue keeps its last V */
+    }
     if (!w)
         return avg_vruntime_w(e, skip, load);
     *load = w;
-    return base + sum / w;
+    int64_t v = base + sum / w;
+    if (!skip && gs__percpu_v(e))
+        e->cores[c->id].vfloor = v;
+    return v;
 }
 
 int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
@@ -122,6 +133,14 @@ int64_t gs__eevdf_avg(gs_engine_t *e, const gs_thr_t *skip)
 {
     int64_t load;
     return avg_vruntime_w(e, skip, &load);
+}
+
+int64_t gs__eevdf_v(gs_engine_t *e, gs_core_t *c)
+{
+    int64_t load;
+    if (gs__percpu_v(e))
+        return core_v(e, c, NULL, &load, false);
+    return avg_vruntime_w(e, NULL, &load);
 }
 
 /* pick_eevdf over the ready queue: the eligible thread with the earliest
@@ -172,7 +191,8 @@ void gs__eevdf_leave(gs_engine_t *e, gs_thr_t *t, bool sleep)
     }
     int64_t load;
     int64_t V = gs__eevdf_core_v(e, t->core, NULL, &load);
-    if (load == t->weight) /* alone on its core: the machine's V, as above */
+    if (load == t->weight && !gs__percpu_v(e)) /* alone on its core: the
+                                                  machine's V, as above */
         V = gs__eevdf_avg(e, NULL);
     set_lag(e, t, V - t->vruntime);
     if (sleep && t->vruntime > V) {

@@ -167,8 +167,10 @@ static step_res_t step_block(gs_engine_t *e, gs_thr_t *t)
     gs__os_block(e, t, t->req.kind == RQ_SLEEP ? BLK_SLEEP : BLK_IO, -1);
     /* a sleep is a timer and ends late by the timer slack; I/O completes
      * when the device says so; a timer's lateness may depend on its length */
-    int64_t slack = t->req.kind == RQ_SLEEP ? gs__timer_late(e, t->req.ns) : 0;
-    gs__thr_timer(e, t, e->now + t->req.ns + slack);
+    if (t->req.kind == RQ_SLEEP)
+        gs__hrtimer_arm(e, t, t->req.ns);
+    else
+        gs__thr_timer(e, t, e->now + t->req.ns);
     return STEP_WAIT;
 }
 
@@ -384,7 +386,14 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
             if (ev.gen != e->thr[ev.id].tgen)
                 continue; /* cancelled: not counted */
             e->now = ev.t_ns;
-            on_timer(e, &e->thr[ev.id]);
+            if (gs__hrtimer_fired(&e->thr[ev.id])) {
+                /* the interrupt expires its core's other due slack timers */
+                on_timer(e, &e->thr[ev.id]);
+                for (gs_thr_t *u; (u = gs__hrtimer_due(e, &e->thr[ev.id])) != NULL;)
+                    on_timer(e, u);
+            } else {
+                on_timer(e, &e->thr[ev.id]);
+            }
             break;
         case EV_BREAK:
             e->now = ev.t_ns;
@@ -465,6 +474,7 @@ static void engine_free(gs_engine_t *e)
     gs__ft_destroy(e);
     free(e->joiners);
     free(e->starters);
+    gs__hrtimer_free(e);
     free(e->heap);
     free(e->ev_pos);
     free(e->thr);

@@ -277,6 +277,9 @@ struct gs_ctx {
 
     /* scheduler */
     uint64_t tgen;        /* kernel.c: timer generation; bump to cancel EV_TIMER */
+    uint64_t hrt_gen;     /* hrtimer.c: == tgen while its timer is a slack timer */
+    int64_t hrt_soft_ns;  /* hrtimer.c: that timer's soft expiry (asked for) */
+    int hrt_cpu;          /* hrtimer.c: the core it was armed on */
     uint64_t ready_seq;   /* os.c: FIFO order in the ready queue */
     int64_t vruntime;     /* os.c: cfs and eevdf, weighted ns */
     int64_t deadline;     /* os.c: eevdf virtual deadline (vruntime + slice) */
@@ -317,6 +320,8 @@ typedef struct gs_core {
     uint64_t gen;      /* bump to cancel EV_CORE */
     int64_t slice_end_ns; /* ON: when the slice ends (INT64_MAX: none) */
     int64_t idle_since_ns; /* IDLE: since when (the idle depth of a wake-up) */
+    int64_t vfloor;    /* eevdf.c, per-CPU V: its queue's V when last nobody was
+                          left in it (an empty queue's V; cfs_rq->min_vruntime) */
     bool resched;      /* os.c, eevdf: WAKING or SWITCHING, and a thread woken
                           meanwhile beats cur: cur is preempted as it arrives
                           (the kernel's need_resched on the new curr) */
@@ -381,6 +386,7 @@ typedef struct gs_queue {
 
 struct gs_engine {
     const gs_model_t *m;
+    struct gs_hrt_q *hrt; /* hrtimer.c: each core's slack timers (lazily) */
     gs_trace_t *trace;
     int64_t now;
     int64_t until_ns, max_events, n_events;
@@ -533,6 +539,12 @@ static inline bool gs__placing(const gs_engine_t *e) /* per-core queues */
     return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues ||
            e->m->machine.keep_core;
 }
+/* eevdf with run_queues "per_core": every runnable thread belongs to one
+ * core's queue, and each core keeps its own V (eevdf.c gs__eevdf_v) */
+static inline bool gs__percpu_v(const gs_engine_t *e)
+{
+    return e->m->machine.per_core_queues && e->m->machine.policy == GS_POLICY_EEVDF;
+}
 gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker); /* no idle core: the
                              waker's core, or NULL (the machine's queue) */
 /* May core c run t? A thread queued on one core's queue (rq_core) waits for
@@ -557,6 +569,9 @@ int64_t gs__eevdf_avg(gs_engine_t *e, const gs_thr_t *skip); /* the machine's V 
 int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
                          int64_t *load); /* core c's own V (placement) */
 gs_thr_t *gs__eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c); /* pick */
+/* the V that core c judges eligibility by: its own queue's (per-CPU V), else
+ * the machine's */
+int64_t gs__eevdf_v(gs_engine_t *e, gs_core_t *c);
 void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);
 void gs__eevdf_seen(gs_engine_t *e, gs_thr_t *t);    /* update_curr point */   /* a new deadline once used */
 void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on); /* waking */
@@ -570,6 +585,14 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
 /* How late a timed wait ends: the timer slack, plus a draw in
  * [0, timer_jitter] when there is jitter (nothing is drawn otherwise). */
 int64_t gs__timer_late(gs_engine_t *e, int64_t len); /* a timer of length len */
+
+/* hrtimer.c: timers with slack (a sleep, the GIL's timed wait); one that
+ * fires expires its core's others whose soft expiry passed */
+int64_t gs__hrtimer_arm(gs_engine_t *e, gs_thr_t *t, int64_t len); /* -> its end */
+void gs__hrtimer_rearm(gs_engine_t *e, gs_thr_t *t, int64_t soft_ns, int64_t at_ns);
+bool gs__hrtimer_fired(gs_thr_t *t);   /* t's timer fired: was it a slack timer? */
+gs_thr_t *gs__hrtimer_due(gs_engine_t *e, const gs_thr_t *fired); /* next to fire with it */
+void gs__hrtimer_free(gs_engine_t *e);
 
 /* gil.c */
 void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);

@@ -2,7 +2,8 @@
  *
  * cpython3 (3.2 and later; Python/ceval_gil.c):
  *   take: if the GIL is free, take it. Otherwise wait on the GIL condition
- *     for at most switch_interval. On a timeout, if the GIL is still held and
+ *     for at most switch_interval (a futex wait with a timeout: a timer with
+ *     slack, which ends with its core's other due ones, hrtimer.c). On a timeout, if the GIL is still held and
  *     switch_number has not moved since the wait began, set drop_request.
  *     Wait again. Waking up (by timeout or signal) needs a core, like any
  *     execution: the waiter becomes runnable and goes through the OS.
@@ -151,11 +152,10 @@ static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
         t->cv_consumed = false;
         t->cv_asleep_ns = e->now + e->m->machine.futex_ns;
         t->cv_sleep_seq = g->sleep_seq++;
-        t->cv_deadline_ns = e->now + g->py->switch_interval_ns + gs__timer_late(e, g->py->switch_interval_ns);
     }
     gs__os_block(e, t, BLK_GIL, -1);
-    if (cv(g))
-        gs__thr_timer(e, t, t->cv_deadline_ns);
+    if (cv(g)) /* a futex wait with a timeout: a slack timer (hrtimer.c) */
+        t->cv_deadline_ns = gs__hrtimer_arm(e, t, g->py->switch_interval_ns);
 }
 
 bool gs__gil_take(gs_engine_t *e, gs_thr_t *t)
@@ -348,7 +348,7 @@ static bool cv_on_core(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, bool *timed_out
     t->cv_asleep_ns = e->now + e->m->machine.futex_ns;
     t->cv_sleep_seq = g->sleep_seq++;
     gs__os_block(e, t, BLK_GIL, -1);
-    gs__thr_timer(e, t, t->cv_deadline_ns);
+    gs__hrtimer_rearm(e, t, t->hrt_soft_ns, t->cv_deadline_ns); /* the same timeout */
     return false;
 }
 

@@ -33,7 +33,10 @@
  *             keeps its core until its deadline (RUN_TO_PARITY), then gets a
  *             new one and yields to an eligible thread with an earlier one; a
  *             waking thread preempts a running thread that is no longer
- *             eligible or has used its slice, if it is the pick; a core
+ *             eligible or has used its slice, if it is the pick (and has
+ *             the earlier deadline; with per-CPU V as pick_eevdf decides:
+ *             past V the running thread is out of the pick, and a tie goes
+ *             to the woken thread, beats()); a core
  *             switching to a thread it picked counts that thread as running
  *             (the kernel's curr from its pick, protected while eligible),
  *             which is preempted as it arrives (need_resched, start_on).
@@ -43,9 +46,7 @@
  * Wake-up latency onto an idle core: wakeup_latency, or the machine's curve
  * of latency against the core's idle depth (time since it went idle), plus a
  * seeded draw from 0 to wakeup_jitter.
- * Placement "previous" (keep_core): a woken thread goes back to its previous
- * core, queued there if it is busy; a new one to an idle core or the least
- * loaded, its starter counting (place.c); otherwise as follows.
+ * Placement "previous" (keep_core): place.c's gs__place_keep; otherwise:
  * Placement (wake_affine > 0, or run_queues "per_core"): a thread woken by a
  * thread on a core, while another core is idle, is queued on the waker's
  * core with the wake_affine chance (seeded, place_rng) instead, and always
@@ -60,6 +61,17 @@
  * its waker's core is placed, and judged for preempting it, by that core's
  * own V (its thread and the threads queued on it, as Linux keeps one V per
  * CPU); everything else uses one V for the machine.
+ * Per-CPU V (eevdf with run_queues "per_core", gs__percpu_v): every runnable
+ * thread is on one core's queue (percpu_queue: a wake with no waker and no
+ * idle core joins its previous core's, a delayed thread stays where it is)
+ * and each core judges everything by its own V: its pick, its tick, wake-up
+ * preemption of its thread, the lag of a thread leaving it (alone there: 0)
+ * and the place of one coming back (an empty queue keeps its last V); a
+ * busy core looks at its thread's slice at the tick whether anyone waits or
+ * not. A thread moves to another queue only by waking there (lag kept from
+ * the old queue's V, placed against the new one's) or when an idle core
+ * pulls it (the queue it joins is empty: no lag to apply, as Linux's
+ * place_entity applies none on an empty cfs_rq).
  * Invariants: a core has at most one thread; a thread is in the ready queue
  * iff READY; cfs_nr counts the threads that are not OFF.
  * EEVDF's V, lag and placement are in eevdf.c.
@@ -150,8 +162,13 @@ static bool better(const gs_engine_t *e, const gs_thr_t *a, const gs_thr_t *b)
 /* The ready thread core c should run next (c NULL: any core). */
 static gs_thr_t *ready_best(gs_engine_t *e, const gs_core_t *c)
 {
-    if (mach(e)->policy == GS_POLICY_EEVDF)
-        return e->n_ready ? gs__eevdf_best(e, gs__eevdf_avg(e, NULL), c) : NULL;
+    if (mach(e)->policy == GS_POLICY_EEVDF) {
+        if (!e->n_ready)
+            return NULL;
+        int64_t V = c && gs__percpu_v(e) ? gs__eevdf_v(e, &e->cores[c->id])
+                                         : gs__eevdf_avg(e, NULL);
+        return gs__eevdf_best(e, V, c);
+    }
     gs_thr_t *best = NULL;
     for (int i = 0; i < e->n_ready; i++)
         if (gs__pickable(e->ready[i], c) && (!best || better(e, e->ready[i], best)))
@@ -249,11 +266,15 @@ static int64_t slice_end(const gs_engine_t *e, const gs_thr_t *t)
 
 /* cfs and eevdf: a core whose thread runs with nobody ready needs no tick
  * (nothing to compare it with; eevdf renews a used deadline when it is next
- * compared). */
+ * compared). With per-CPU V a busy core looks at its thread's slice at the
+ * first tick after it is used whether or not anyone waits, as Linux's tick
+ * does (update_curr, update_deadline): when the deadline is renewed, and so
+ * what the core's own queue sees, must not depend on another core's queue. */
 static bool tickless(const gs_engine_t *e)
 {
     gs_policy_t p = mach(e)->policy;
-    return (p == GS_POLICY_CFS || p == GS_POLICY_EEVDF) && e->n_ready == 0;
+    return (p == GS_POLICY_CFS || p == GS_POLICY_EEVDF) && e->n_ready == 0 &&
+           !gs__percpu_v(e);
 }
 
 /* Someone is ready now: the running threads that went without ticks get
@@ -262,8 +283,8 @@ static bool tickless(const gs_engine_t *e)
 static void arm_ticks(gs_engine_t *e, const gs_thr_t *t)
 {
     gs_policy_t p = mach(e)->policy;
-    if (p != GS_POLICY_CFS && p != GS_POLICY_EEVDF)
-        return;
+    if ((p != GS_POLICY_CFS && p != GS_POLICY_EEVDF) || gs__percpu_v(e))
+        return; /* per-CPU V: every busy core ticks already */
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
         if (c->mode != CORE_ON || c->cur == t || c->slice_end_ns != INT64_MAX)
@@ -328,6 +349,7 @@ static void core_pick(gs_engine_t *e, gs_core_t *c)
 }
 
 static void preempt(gs_engine_t *e, gs_core_t *c);
+static bool beats(const gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r, int64_t V);
 
 /* A thread woken while core c was switching (or waking) to c->cur, which
  * beat c->cur then (eevdf_victim), preempts it as it arrives: the kernel
@@ -343,9 +365,9 @@ static bool eevdf_arrival_beaten(gs_engine_t *e, gs_core_t *c)
     gs_thr_t *t = c->cur;
     if (!e->n_ready)
         return false;
-    int64_t V = gs__eevdf_avg(e, NULL);
+    int64_t V = gs__eevdf_v(e, c);
     gs_thr_t *best = gs__eevdf_best(e, V, c);
-    return best && best->vruntime <= V && best->deadline < t->deadline;
+    return best && best->vruntime <= V && beats(e, best, t, V);
 }
 
 static void start_on(gs_engine_t *e, gs_core_t *c)
@@ -407,7 +429,7 @@ static bool slice_over_preempts(gs_engine_t *e, gs_core_t *c)
         gs__eevdf_renew(e, t);
         if (!e->n_ready)
             return false;
-        int64_t V = gs__eevdf_avg(e, NULL);
+        int64_t V = gs__eevdf_v(e, c);
         gs_thr_t *best = gs__eevdf_best(e, V, c);
         if (!best)
             return false;
@@ -470,6 +492,19 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
     return NULL;
 }
 
+/* Does t, the pick of the ready threads, beat the running thread r in
+ * pick_eevdf? With per-CPU V as the kernel's: an r that is no longer eligible
+ * is left out of the pick, and between equal deadlines the queued thread wins
+ * (pick_eevdf keeps curr only if it is strictly before the tree's best,
+ * entity_before). Otherwise (one V for the machine) t needs the earlier
+ * deadline. */
+static bool beats(const gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r, int64_t V)
+{
+    if (gs__percpu_v(e))
+        return r->vruntime > V || t->deadline <= r->deadline;
+    return t->deadline < r->deadline;
+}
+
 /* wakeup_preempt_fair: t (just queued) preempts the running thread r if r is
  * no longer eligible or has used the slice it got the core with
  * (RUN_TO_PARITY protects it until then) and t is the pick, with an earlier
@@ -492,8 +527,7 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *onl
         /* RUN_TO_PARITY: the kernel protects a thread's slice from its pick
          * on (set_next_entity), so one arriving is protected while eligible */
         bool protected_ = r->vruntime <= V && (arriving || r->vruntime < r->vprot);
-        if (!protected_ && t->deadline < r->deadline &&
-            (!v || r->deadline > v->cur->deadline))
+        if (!protected_ && beats(e, t, r, V) && (!v || r->deadline > v->cur->deadline))
             v = c;
     }
     return v;
@@ -560,9 +594,8 @@ void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
     wake(e, t, false, NULL, false);
 }
 
-/* A new thread: with placement "previous", where fork balancing puts it
- * against its starter's core (place.c); otherwise as any wake without a
- * waker, so that no wake_affine draw is made for it. */
+/* A new thread: placement "previous" weighs its starter's core (place.c);
+ * otherwise a wake without a waker (no wake_affine draw). */
 void gs__os_wake_new(gs_engine_t *e, gs_thr_t *t, const gs_thr_t *starter)
 {
     bool on = mach(e)->keep_core && starter && starter->os == OS_ON;
@@ -647,6 +680,34 @@ static void queue_on(gs_engine_t *e, gs_thr_t *t, gs_core_t *c)
     gs__place_kick(e);
 }
 
+/* Per-CPU V: every runnable thread is on one core's queue. A thread still
+ * queued, delayed (DELAY_DEQUEUE), is requeued where it is (Linux
+ * ttwu_runnable: a wake of a task still on its rq makes no CPU choice); one
+ * that found no idle core and no waker on a core (a timer, an I/O) joins its
+ * previous core's queue (select_idle_sibling falls back to the target, the
+ * previous CPU), a thread that never ran the least loaded core's. Otherwise
+ * aff (the waker's core, or none: the idle core c). */
+static gs_core_t *percpu_queue(gs_engine_t *e, const gs_thr_t *t, gs_core_t *c,
+                               gs_core_t *aff)
+{
+    if (t->delayed_core >= 0)
+        return &e->cores[t->delayed_core];
+    if (aff || c)
+        return aff;
+    if (t->last_core >= 0)
+        return &e->cores[t->last_core];
+    int n_best = INT32_MAX;
+    gs_core_t *best = NULL;
+    for (int i = 0; i < e->n_cores; i++) {
+        int n = e->cores[i].cur != NULL;
+        for (int j = 0; j < e->n_ready; j++)
+            n += e->ready[j]->rq_core == i;
+        if (n < n_best)
+            n_best = n, best = &e->cores[i];
+    }
+    return best;
+}
+
 static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back)
 {
     GS_ASSERT(t->os == OS_OFF);
@@ -661,8 +722,10 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, boo
         aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
                 : gs__place_busy(e, waker);
     }
-    if (mach(e)->policy == GS_POLICY_EEVDF)
-        gs__eevdf_place(e, t, aff); /* on the waker's core: by that core's V */
+    if (gs__percpu_v(e))
+        aff = percpu_queue(e, t, c, aff);
+    if (mach(e)->policy == GS_POLICY_EEVDF) /* on the waker's core: by that core's V */
+        gs__eevdf_place(e, t, gs__percpu_v(e) && !aff ? c : aff);
     if (mach(e)->policy == GS_POLICY_CFS) {
         int64_t floor = min_vruntime(e) - mach(e)->cfs_latency_ns / 2;
         if (t->last_core < 0)

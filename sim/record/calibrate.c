@@ -206,7 +206,8 @@ int gsr_calibrate(gsr_calib_t *c)
     c->context_switch_ns = rt1 > 0 && rt1 / 2 - self > 500 ? rt1 / 2 - self : 500;
     /* one CPU: a wake-up is a switch on it; no floor of its own that could
        be mistaken for a measurement */
-    c->wake_hot_ns = rt / 2 - self > 0 ? rt / 2 - self : c->context_switch_ns;
+    bool one_cpu = cpu[0] >= 0 && cpu[1] < 0;
+    c->wake_hot_ns = one_cpu || rt / 2 - self <= 0 ? c->context_switch_ns : rt / 2 - self;
     c->wake_hot_cpus = ran[0] > ran[1] ? ran[0] : ran[1];
     if (ran[2] > c->wake_hot_cpus)
         c->wake_hot_cpus = ran[2];

@@ -43,6 +43,7 @@ typedef struct run {
     time_t started;      /* wall clock at the fork */
     int64_t t_end;       /* CLOCK_MONOTONIC when it ended */
     int64_t others_ns;   /* CPU time other programs used meanwhile, -1: unknown */
+    int64_t others_window_ns; /* the span others_ns was counted over */
     char why[200];       /* why the recording is partial, or "" */
 } run_t;
 
@@ -243,7 +244,7 @@ static int run_program(run_t *r, gs_error_t *err)
     struct rusage child, self0, self1;
     memset(&child, 0, sizeof child);
     getrusage(RUSAGE_SELF, &self0);
-    int64_t busy0 = host_busy_ns();
+    int64_t busy0 = host_busy_ns(), busy0_at = mono_ns();
     if (pid > 0) {
         g_child = pid;
         while (wait4(pid, &r->status, 0, &child) < 0 && errno == EINTR)
@@ -256,6 +257,7 @@ static int run_program(run_t *r, gs_error_t *err)
     /* what the machine's other programs used meanwhile: all the CPUs' busy
      * time less the program's (its threads and its children) and ours */
     r->others_ns = -1;
+    r->others_window_ns = r->t_end - busy0_at;
     if (pid > 0 && busy0 >= 0 && busy1 >= busy0) {
         int64_t own = tv_ns(child.ru_utime) + tv_ns(child.ru_stime) +
                       tv_ns(self1.ru_utime) - tv_ns(self0.ru_utime) + tv_ns(self1.ru_stime) -
@@ -355,7 +357,8 @@ int gs_record_run(const gs_record_opts_t *o, gs_record_result_t *res, gs_error_t
         rc = run_program(&r, err);
     if (!rc) {
         gsr_writer_t w = {.pi = &r.pi, .o = o, .t_end = r.t_end, .started = r.started,
-                          .others_ns = r.others_ns, .calib = r.have_calib ? &r.calib : NULL};
+                          .others_ns = r.others_ns,
+                          .others_window_ns = r.others_window_ns, .calib = r.have_calib ? &r.calib : NULL};
         ended_how(&r, &w);
         res->exit_status = w.exit_status;
         rc = write_out(&r, &w, res, err);

@@ -95,6 +95,7 @@ typedef struct gsr_writer { /* everything the recording file says */
     const gs_record_opts_t *o;
     int64_t t0, t_end; /* CLOCK_MONOTONIC: the probe registered; the program ended */
     int64_t others_ns; /* CPU time the machine's other programs used meanwhile, -1: unknown */
+    int64_t others_window_ns; /* the span others_ns was counted over (fork to end) */
     int exit_status, exit_signal;
     const char *partial; /* NULL, or why */
     time_t started;      /* wall clock, for recorded_at */

@@ -309,6 +309,23 @@ static void write_thread(FILE *f, const gsr_writer_t *w, uint32_t i)
 
 /* ---- the file ------------------------------------------------------------- */
 
+/* What the other programs used while this one ran (duration_ns): counted
+ * from the fork to the program's end (/proc/stat, which also holds the
+ * interpreter's start-up), at the same rate over the recorded span, and at
+ * most every online CPU all along (/proc/stat counts whole clock ticks, so
+ * a short, busy run can count more than the span held). */
+static int64_t others_in_run(const gsr_writer_t *w, long online)
+{
+    int64_t dur = w->t_end - w->t0;
+    if (dur <= 0)
+        return 0;
+    double o = (double)w->others_ns;
+    if (w->others_window_ns > dur)
+        o *= (double)dur / (double)w->others_window_ns;
+    double most = (double)online * (double)dur;
+    return (int64_t)(o < most ? o : most);
+}
+
 /* format, partial, when, the command line, how it ended, the interpreter
  * and the settings it ran at. */
 static void write_head(FILE *f, const gsr_writer_t *w)
@@ -376,8 +393,9 @@ static void write_host(FILE *f, const gsr_writer_t *w)
     fprintf(f, "  \"clock\": \"CLOCK_MONOTONIC\",\n  \"t0_monotonic_ns\": %lld,\n",
             (long long)w->t0);
     fprintf(f, "  \"duration_ns\": %lld,\n", (long long)(w->t_end - w->t0));
-    if (w->others_ns >= 0) /* from the fork to the program's end (/proc/stat) */
-        fprintf(f, "  \"others_cpu_ns\": %lld,\n", (long long)w->others_ns);
+    if (w->others_ns >= 0)
+        fprintf(f, "  \"others_cpu_ns\": %lld,\n",
+                (long long)others_in_run(w, online > 0 ? online : 1));
     fprintf(f, "  \"events_recorded\": %lld,\n", (long long)w->s->n_events);
     fprintf(f, "  \"forks\": %u,\n  \"child_processes\": %u,\n", atomic_load(&h->forks),
             atomic_load(&h->execs));

@@ -17,6 +17,18 @@ intervals), as a share of the span. It answers the question of
 docs/validation.md's "Blocking C calls" rows: does the CPU-bound thread get
 the GIL back at once after the forced switch (a few other holds between),
 or does it lose its core and let the others pass the GIL among themselves?
+
+With --who (a recording, or a model run's --trace JSON, which has the
+timeouts and drop requests the CSV lacks) it answers docs/model.md's
+condition-variable question instead: after each forced drop that leaves at
+least two threads waiting, who takes the GIL next: the thread that asked
+for the drop (the requester), the waiter longest in its current wait (since
+it asked, or since its last timed-out wait began again), or another waiter.
+Optionally --io NAME also counts how often that thread took it.
+
+    python3 tests/reality/forced_drops.py REC.json --who --io io
+    gilsim run sc.json --trace run.trace.json --quiet
+    python3 tests/reality/forced_drops.py run.trace.json --who --io io
 """
 
 import argparse
@@ -63,6 +75,142 @@ def holds_of_csv(path):
     return holds, ready
 
 
+def gil_events_of_recording(path):
+    """[(t_ns, thread, kind)] with kind ask, hold, timeout, drop_request or
+    forced (a release the recording marks forced)."""
+    with open(path) as f:
+        rec = json.load(f)
+    if rec.get("format") != "gilsim-recording":
+        raise ValueError("%s: not a gilsim recording (format %r)" % (path, rec.get("format")))
+    out = []
+    for t in rec["threads"]:
+        for e in t["events"]:
+            if e[1] in ("ask", "hold", "timeout", "drop_request"):
+                out.append((e[0], t["name"], e[1]))
+            elif e[1] == "release" and len(e) > 2 and e[2] == "forced":
+                out.append((e[0], t["name"], "forced"))
+    return out
+
+
+def gil_events_of_trace(path):
+    """The same from a model run's Chrome trace (gilsim run --trace): each
+    'waiting for the GIL' slice begins a wait (an ask, or the new wait after
+    a timeout); a hold is a slice of the process's GIL lane, named after its
+    holder."""
+    with open(path) as f:
+        tr = json.load(f)
+    ev = tr["traceEvents"] if isinstance(tr, dict) else tr
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev
+             if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    kinds = {"timeout": "timeout", "drop_request": "drop_request", "forced_switch": "forced"}
+    threads = set(names.values())
+    out = []
+    for e in ev:
+        who = names.get((e.get("pid"), e.get("tid")))
+        if who is None or "ts" not in e:
+            continue
+        t = int(round(e["ts"] * 1000))
+        if e.get("ph") == "X" and e.get("name") == "waiting for the GIL":
+            out.append((t, who, "ask"))
+        elif e.get("ph") == "X" and who == "GIL" and e.get("name") in threads:
+            out.append((t, e["name"], "hold"))
+        elif e.get("ph") == "i" and e.get("args", {}).get("kind") in kinds:
+            out.append((t, who, kinds[e["args"]["kind"]]))
+    if not out:
+        raise ValueError("%s: no GIL waits in this trace (is it gilsim run --trace output?)"
+                         % path)
+    return out
+
+
+ORDER = {"drop_request": 0, "forced": 1, "timeout": 2, "ask": 3, "hold": 4}
+
+
+def who_takes(events, io=None):
+    """Counts, over the forced drops that leave two or more waiters: who
+    took the GIL next (requester, longest, other), and, with io, how many of
+    those drops the io thread asked for and how many it took."""
+    events = sorted(events, key=lambda x: (x[0], ORDER[x[2]]))
+    waiting, requester, pending = {}, None, None
+    n = {"drops": 0, "requester": 0, "longest": 0, "other": 0, "io_asked": 0, "io_took": 0,
+         "io_took_own": 0}
+    for t, who, kind in events:
+        if kind == "ask":
+            waiting[who] = t
+        elif kind == "timeout" and who in waiting:
+            waiting[who] = t
+        elif kind == "drop_request":
+            # the recording writes one per waiter that sets the flag; the
+            # first one after a switch is the request, and each starts a
+            # new wait
+            if who in waiting:
+                waiting[who] = t
+            if requester is None:
+                requester = who
+        elif kind == "forced":
+            w = {k: v for k, v in waiting.items() if k != who}
+            pending = (w, requester) if len(w) >= 2 else None
+            requester = None
+        elif kind == "hold":
+            waiting.pop(who, None)
+            if pending is None:
+                continue
+            w, req = pending
+            pending = None
+            if who not in w:
+                continue
+            n["drops"] += 1
+            longest = min(w, key=lambda k: w[k])
+            if who == req:
+                n["requester"] += 1
+            elif who == longest:
+                n["longest"] += 1
+            else:
+                n["other"] += 1
+            if io is not None and req is not None and req.startswith(io):
+                n["io_asked"] += 1
+                n["io_took_own"] += who == req
+            if io is not None and who.startswith(io):
+                n["io_took"] += 1
+    return n
+
+
+def timeout_groups(events, gap_ns=10000):
+    """The GIL waits' ends by timeout (timeout and drop_request events), in
+    groups whose members are within gap_ns of the previous one: (count,
+    groups, median spread of the waits' lengths within a group of two or
+    more, ns, or None)."""
+    start, ends = {}, []
+    for t, who, kind in sorted(events, key=lambda x: (x[0], ORDER[x[2]])):
+        if kind in ("timeout", "drop_request"):
+            if who in start:
+                ends.append((t, t - start[who]))
+            start[who] = t
+        elif kind == "ask":
+            start[who] = t
+        elif kind == "hold":
+            start.pop(who, None)
+    groups, cur = [], []
+    for e in sorted(ends):
+        if cur and e[0] - cur[-1][0] > gap_ns:
+            groups.append(cur)
+            cur = []
+        cur.append(e)
+    if cur:
+        groups.append(cur)
+    spreads = [max(x[1] for x in g) - min(x[1] for x in g) for g in groups if len(g) > 1]
+    return len(ends), len(groups), pct(spreads, .5)
+
+
+def print_who(n, io):
+    d = max(1, n["drops"])
+    print("forced drops with two or more waiters: %d" % n["drops"])
+    print("the GIL went to: the requester %.0f%%, the longest waiter %.0f%%, another %.0f%%"
+          % (100 * n["requester"] / d, 100 * n["longest"] / d, 100 * n["other"] / d))
+    if io is not None:
+        print("%s*: asked for %.0f%% of these drops (took %d of its own), took %.0f%% of them"
+              % (io, 100 * n["io_asked"] / d, n["io_took_own"], 100 * n["io_took"] / d))
+
+
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * q))] if xs else None
@@ -92,9 +240,36 @@ def analyse(holds, is_holder):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("file", help="a recording (.json) or a model run's --csv")
-    ap.add_argument("--holder", required=True,
+    ap.add_argument("--holder",
                     help="name prefix of the CPU-bound threads (e.g. spinner)")
+    ap.add_argument("--who", action="store_true",
+                    help="who takes the GIL after a forced drop (a recording or a --trace JSON)")
+    ap.add_argument("--io", help="with --who: name prefix of a thread to count apart")
     a = ap.parse_args(argv)
+    if a.who:
+        try:
+            if a.file.endswith(".csv"):
+                raise ValueError("--who needs a recording or a gilsim run --trace JSON "
+                                 "(the CSV has no timeouts or drop requests)")
+            with open(a.file) as f:
+                head = f.read(4096)
+            events = (gil_events_of_recording(a.file) if "gilsim-recording" in head
+                      else gil_events_of_trace(a.file))
+            n = who_takes(events, a.io)
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as err:
+            msg = str(err)
+            print("forced_drops: %s" % (msg if msg.startswith(a.file) else "%s: %s" % (a.file, msg)),
+                  file=sys.stderr)
+            return 2
+        print_who(n, a.io)
+        k, g, spread = timeout_groups(events)
+        if g:
+            print("GIL waits ended by a timeout: %d, in %d groups within 10 us (%.2f a group)%s"
+                  % (k, g, k / g, "" if spread is None else
+                     "; in a group their lengths differ by a median %.1f us" % (spread / 1e3)))
+        return 0
+    if not a.holder:
+        ap.error("--holder is needed (or --who)")
     try:
         if a.file.endswith(".csv"):
             holds, ready = holds_of_csv(a.file)

@@ -16,7 +16,11 @@ calibrated costs (scenarios.py), runs it with `gilsim run FILE --summary`, and
 
 Options: --gilsim BIN (the gilsim CLI; without it only the real side runs),
 --only NAME[,NAME] (experiments by id), --json FILE (raw figures),
---require-model (fail when gilsim cannot be run instead of skipping the model).
+--require-model (fail when gilsim cannot be run instead of skipping the model),
+--save-real FILE / --model-only FILE (keep every real measurement of a run,
+calibration included, then play it back and run only the model: two gilsim
+builds or seeds compared on the same calibration and figures), --seed N (the
+seed of every generated scenario).
 """
 import argparse
 import datetime
@@ -116,8 +120,9 @@ class Result:
 class Gilsim:
     """Runs scenarios through `gilsim run FILE --summary out.json --quiet`."""
 
-    def __init__(self, path, workdir):
+    def __init__(self, path, workdir, seed=None):
         self.path, self.workdir, self.error, self.n = path, workdir, None, 0
+        self.seed = seed
         if not path:
             self.error = "no --gilsim given"
         elif not os.access(path, os.X_OK):
@@ -142,6 +147,8 @@ class Gilsim:
         consumers left on an empty queue) is fine; its summary is kept."""
         self.n += 1
         stem = os.path.join(self.workdir, "%02d-%s" % (self.n, name))
+        if self.seed is not None:
+            scenario = dict(scenario, seed=self.seed)
         with open(stem + ".json", "w") as f:
             json.dump(scenario, f, indent=1)
         cmd = [self.path, "run", stem + ".json", "--summary", stem + ".summary.json", "--quiet"]
@@ -1062,6 +1069,78 @@ class NoSim:
         self.error = error
 
 
+class Tape:
+    """--save-real FILE keeps every figure the real side measured (each call
+    of a programs.py function made from here, in order, and each
+    noise.Meter reading); --model-only FILE plays them back instead of
+    running anything real, so two gilsim builds, or two seeds, can be
+    compared on the same calibration and the same measurements. The course of
+    a run (which experiments are retried) depends only on those figures in
+    --full mode, so a full run plays back exactly; a short run may retry on
+    a model's verdict, and a tape that runs out says so."""
+
+    # pure functions that reality.py also applies to the model's output
+    PURE = ("back_to_second_last",)
+
+    def __init__(self, path, replay):
+        import pickle
+        self.path, self.replay, self.depth = path, replay, 0
+        if replay:
+            try:
+                with open(path, "rb") as f:
+                    self.calls = pickle.load(f)
+            except (OSError, pickle.UnpicklingError, EOFError) as e:
+                raise SystemExit("reality: --model-only %s: %s" % (path, e))
+        else:
+            self.calls = {}
+        for name in dir(P):
+            fn = getattr(P, name)
+            if (name.startswith("_") or name in self.PURE or not callable(fn)
+                    or isinstance(fn, type) or getattr(fn, "__module__", None) != P.__name__):
+                continue
+            setattr(P, name, self.wrap(name, fn))
+        meter = noise.Meter
+        tape = self
+
+        class Meter(meter):
+            def __exit__(self, *exc):
+                meter.__exit__(self, *exc)
+                self.others = tape.take("noise.Meter", lambda: self.others)
+                return False
+        noise.Meter = Meter
+        loadavg = noise.loadavg
+        noise.loadavg = lambda: tuple(self.take("noise.loadavg", loadavg))
+
+    def take(self, name, real):
+        if self.replay:
+            q = self.calls.get(name)
+            if not q:
+                raise SystemExit("reality: --model-only %s: no recorded result left for %s "
+                                 "(the tape was made with other options or experiments)"
+                                 % (self.path, name))
+            return q.pop(0)
+        v = real()
+        self.calls.setdefault(name, []).append(v)
+        return v
+
+    def wrap(self, name, fn):
+        def call(*a, **k):
+            if self.depth:  # inside a recorded call: not a call of its own
+                return fn(*a, **k)
+            self.depth += 1
+            try:
+                return self.take(name, lambda: fn(*a, **k))
+            finally:
+                self.depth -= 1
+        return call
+
+    def save(self):
+        import pickle
+        if not self.replay:
+            with open(self.path, "wb") as f:
+                pickle.dump(self.calls, f)
+
+
 def run_one(fn, plan, machine, sim):
     """Runs one experiment.  If the model fails on it (a crash, an error),
     the measurement is run again without the model and the failure is kept in
@@ -1131,7 +1210,19 @@ def main(argv=None):
                     help="add this to our nice value (negative needs root): on a busy "
                          "machine, -10 makes the kernel favour our threads over the other "
                          "processes' without leaving CFS; the report says so")
+    ap.add_argument("--save-real", metavar="FILE",
+                    help="keep every real measurement (calibration included) in FILE")
+    ap.add_argument("--model-only", metavar="FILE",
+                    help="run nothing real: play back the measurements --save-real kept, "
+                         "and run only the model (same calibration, same figures)")
+    ap.add_argument("--seed", type=int,
+                    help="the seed of every generated scenario (default: each its own)")
     args = ap.parse_args(argv)
+    if args.save_real and args.model_only:
+        ap.error("--save-real and --model-only exclude each other")
+    tape = None
+    if args.save_real or args.model_only:
+        tape = Tape(args.save_real or args.model_only, bool(args.model_only))
     if args.nice:
         try:
             os.nice(args.nice)
@@ -1148,16 +1239,20 @@ def main(argv=None):
 
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
-        return run_all(args, chosen, args.keep)
-    with tempfile.TemporaryDirectory(prefix="gilsim-reality-") as workdir:
-        return run_all(args, chosen, workdir)
+        verdict = run_all(args, chosen, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="gilsim-reality-") as workdir:
+            verdict = run_all(args, chosen, workdir)
+    if tape:
+        tape.save()
+    return verdict
 
 
 def run_all(args, chosen, workdir):
     plan = Plan(args.full)
     started = time.perf_counter()
     load0 = noise.loadavg()
-    sim = Gilsim(args.gilsim, workdir)
+    sim = Gilsim(args.gilsim, workdir, args.seed)
     if not sim.ok:
         print("reality: model side skipped: %s" % sim.error)
         if args.require_model:

@@ -28,7 +28,11 @@
  * the exit: Python's join returns before the OS thread has finished), by
  * the shim's destructor at exit, from /proc/self/task/TID. A table by
  * slot, written once per thread, tells the destructor every thread's TID;
- * whichever of the two claims a thread's `done` first reads its totals. */
+ * whichever of the two claims a thread's `done` first reads its totals.
+ * A thread that claimed its own marks them written when they are; the
+ * destructor waits a little for one still writing (a thread descheduled
+ * between its claim and its write would otherwise lose them when the
+ * process's exit kills it). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -99,7 +103,8 @@ static __thread tls_t T = {.slot = -1};
 #define MAX_TRACKED 65536
 typedef struct tracked {
     _Atomic int32_t tid; /* 0 until the thread has its slot */
-    _Atomic int done;    /* 1 once its totals are claimed (by itself or at exit) */
+    _Atomic int done;    /* 1 once its totals are claimed (by itself or at exit),
+                            2 once the thread itself has written them */
 } tracked_t;
 static tracked_t g_tracked[MAX_TRACKED];
 
@@ -196,8 +201,11 @@ static void thread_gone(void *unused)
 {
     (void)unused;
     if (atomic_load_explicit(&g_active, memory_order_relaxed) && T.slot >= 0) {
-        if (claim_totals(T.slot))
+        if (claim_totals(T.slot)) {
             sched_totals();
+            if (T.slot < MAX_TRACKED)
+                atomic_store(&g_tracked[T.slot].done, 2);
+        }
         emit_at(now_ns(), GSR_EV_END, 0, 0, 0);
     }
 }
@@ -624,6 +632,15 @@ static void exit_totals(uint32_t slot, int32_t tid, int64_t t, uint32_t cpu_us, 
     c->magic = GSR_CHUNK_MAGIC;
 }
 
+/* A thread that claimed its own totals and has not yet written them is
+ * given up to 100 ms to write them (it is between two system calls: only
+ * a busy machine keeps it off a core that long). */
+static void wait_written(uint32_t s)
+{
+    for (int i = 0; i < 100 && atomic_load(&g_tracked[s].done) == 1; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+}
+
 /* When the process exits normally (not by os._exit, a crash or a
  * signal): the totals of every recorded thread that has none yet. */
 __attribute__((destructor)) static void shim_exit(void)
@@ -634,12 +651,18 @@ __attribute__((destructor)) static void shim_exit(void)
     int64_t t = now_ns();
     for (uint32_t s = 0; s < n && s < MAX_TRACKED; s++) {
         int32_t tid = atomic_load(&g_tracked[s].tid);
-        if (tid <= 0 || !claim_totals((int32_t)s))
+        if (tid <= 0)
             continue;
+        wait_written(s);
+        /* Read first, claim after: a thread ending now (a 3.12 daemon
+         * thread exits its pthread during finalization) claims its own
+         * totals as it goes; had we claimed first, its task could be gone
+         * by our read and neither side would write them. A read that
+         * fails means its thread_gone has run. */
         char path[64];
         unsigned long long cpu, delay;
         snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
-        if (!read_schedstat(path, &cpu, &delay))
+        if (!read_schedstat(path, &cpu, &delay) || !claim_totals((int32_t)s))
             continue;
         uint32_t cpu_us, delay_us;
         sched_us(tid, cpu, delay, &cpu_us, &delay_us);

@@ -1,0 +1,41 @@
+"""The convoy-many experiment's program on its own, for `gilsim record`:
+an I/O thread does N_OPS 200 us sleeps while N_CPU threads spin in Python,
+at the switch interval INTERVAL (seconds).
+
+    gilsim record -o rec.json -- tests/data/reality/convoy_many.py 4 0.001 200
+    python3 tests/reality/forced_drops.py rec.json --who --io io
+
+convoy_many_4cpu_1ms.rec.json was recorded so on 2026-12-07 (Python 3.11.7,
+2 vCPUs, a loaded machine: other processes used about 1.9 CPUs)."""
+import sys
+import threading
+import time
+
+n_cpu, interval, n_ops = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+sys.setswitchinterval(interval)
+stop = False
+lat = []
+
+
+def io():
+    global stop
+    for _ in range(n_ops):
+        t = time.perf_counter()
+        time.sleep(200e-6)
+        lat.append(time.perf_counter() - t)
+    stop = True
+
+
+def cpu():
+    while not stop:
+        pass
+
+
+threads = [threading.Thread(target=io, name="io")]
+threads += [threading.Thread(target=cpu, name="cpu-%d" % i) for i in range(n_cpu)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+lat.sort()
+print("median time per I/O op: %.2f intervals" % (lat[len(lat) // 2] / interval))
