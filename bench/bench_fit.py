@@ -2,7 +2,7 @@
 """bench_fit.py - gilsim fit and replay against the real programs (issue 14).
 
     bench_fit.py --gilsim G --examples DIR [--python PY] [--reps N] [--quick]
-                 [--write-docs SOURCE_DIR]
+                 [--only EXAMPLE.py,...] [--parts big,ratio] [--write-docs SOURCE_DIR]
 
 big     a 10 s, 16-thread recording (the program of bench_record.py): the
         time `gilsim fit` takes on it (target: under 2 s), the size of the
@@ -13,6 +13,10 @@ ratio   each example program run for real (unrecorded) and its fitted
         sweep's time over 50): the medians and their ratios, real over
         simulated (target: at least 50x, so 50 what-ifs cost less than one
         real run); `gilsim replay REC --quiet` (load, fit, simulate) too.
+        The real run is the whole process, as the simulations are; the sweep
+        ratio of each interleaved pair is given too, and the program alone:
+        each real run less a run of the interpreter that only imports what
+        the examples import (its start-up and exit, 12-20 ms here).
 With --write-docs the tables replace the "fit" block of docs/performance.md.
 Exits 0, 77 when the interpreter cannot be recorded."""
 import argparse
@@ -34,6 +38,8 @@ EXAMPLES = [("convoy.py", []), ("io_two_cpu.py", []), ("two_cpu.py", []), ("hash
 
 # 50 what-ifs: five switch intervals, ten seeds each
 SWEEP = "python.switch_interval=1ms,2ms,3ms,4ms,5ms"
+# what every example imports: the interpreter's start-up without the program
+STARTUP = "import threading, queue, hashlib, time, json, sys"
 
 
 def timed(cmd, **kw):
@@ -102,30 +108,40 @@ def big(a, tmp):
 def ratio(a, tmp):
     rows = []
     for script, args in EXAMPLES:
+        if a.only and script not in a.only.split(","):
+            continue
         path = os.path.join(a.examples, script)
         rec = record(a, path, args, os.path.join(tmp, script + ".rec.json"))
         fit = os.path.join(tmp, script + ".fit.json")
         subprocess.run([a.gilsim, "fit", rec, "-o", fit], check=True)
-        real, sim, swp, rep = [], [], [], []
+        real, sim, swp, rep, alone, pair = [], [], [], [], [], []
         csv = os.path.join(tmp, "sweep.csv")
         for _ in range(a.reps):  # interleaved: the same load for all
             real.append(timed([a.python, path] + args))
+            # the interpreter's own start-up and exit, with the modules the
+            # examples import: the real column counts them, the program
+            # alone does not
+            alone.append(max(real[-1] - timed([a.python, "-c", STARTUP]), 1e-6))
             sim.append(timed([a.gilsim, "run", fit, "--quiet"]))
             swp.append(timed([a.gilsim, "sweep", fit, "--set", SWEEP, "--repeat", "10",
                               "--jobs", "1", "--out", csv]) / 50)
             rep.append(timed([a.gilsim, "replay", rec, "--quiet"]))
+            pair.append(real[-1] / swp[-1])
         med = statistics.median
         row = (f"| `{script}` | {fmt_s(med(real))} ({spread(real)}) | "
                f"{fmt_s(med(sim))} ({spread(sim)}) | **{med(real) / med(sim):.0f}x** | "
                f"{fmt_s(med(swp))} ({spread(swp)}) | **{med(real) / med(swp):.0f}x** | "
-               f"{fmt_s(med(rep))} ({spread(rep)}) |")
+               f"{fmt_s(med(rep))} ({spread(rep)}) | {med(pair):.0f}x ({min(pair):.0f}x-"
+               f"{max(pair):.0f}x) | {fmt_s(med(alone))}: {med(alone) / med(swp):.0f}x |")
         print("ratio:", row, flush=True)
         rows.append(row)
     return ["| program | real run (median, range) | its fitted scenario simulated, one "
             "process (`gilsim run FIT --quiet`) | ratio | one run of a 50-run sweep (`gilsim "
             "sweep FIT --set python.switch_interval=1ms,2ms,3ms,4ms,5ms --repeat 10 --jobs 1`, "
             "divided by 50) | ratio | `gilsim replay REC "
-            "--quiet` (load, fit, simulate) |", "|---|---|---|---|---|---|---|"] + rows
+            "--quiet` (load, fit, simulate) | sweep ratio of each interleaved pair: median "
+            "(range) | the program alone (real less the interpreter's start-up): median, its "
+            "ratio to the sweep's run |", "|---|---|---|---|---|---|---|---|---|"] + rows
 
 
 def main():
@@ -137,6 +153,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--write-docs")
     ap.add_argument("--parts", default="big,ratio")
+    ap.add_argument("--only", help="the examples to measure, e.g. producer_consumer.py (all)")
     a = ap.parse_args()
     if not os.access(a.python, os.X_OK):
         print(f"{a.python} not found: skipped")

@@ -113,6 +113,16 @@ static void step_cores(gv_view_t *v, int dir)
     knob_changed(v, "cores");
 }
 
+/* The program on CPU 0 only (taskset -c 0) or on every CPU: the top-level
+ * "cpus"; processes with their own (a fit's other load) keep theirs. */
+static void toggle_one_cpu(gv_view_t *v)
+{
+    gv_knobs_t *k = gv_view_knobs(v);
+    k->one_cpu = !k->one_cpu;
+    k->set_one_cpu = true;
+    knob_changed(v, "CPU affinity");
+}
+
 static void cycle_gil(gv_view_t *v)
 {
     static const int order[] = {GS_GIL_CPYTHON3, GS_GIL_CPYTHON2, GS_GIL_NONE};
@@ -328,6 +338,7 @@ static bool key_actions(gv_view_t *v, SDL_Keycode sym, bool shift)
     case SDLK_k: step_cores(v, shift ? -1 : +1); return true;
     case SDLK_t: step_timeslice(v, shift ? -1 : +1); return true;
     case SDLK_g: cycle_gil(v); return true;
+    case SDLK_a: toggle_one_cpu(v); return true;
     case SDLK_p: cycle_policy(v); return true;
     case SDLK_c: press(v, GV_BTN_COMPARE); return true;
     case SDLK_o: gv_picker_open(v); return true;

@@ -95,6 +95,8 @@ static int left_knobs(gv_view_t *v, SDL_Renderer *r, int x, int y, bool short_gi
     x += label(v, r, x, y, GV_INK, buf) + gap;
     x += button(v, r, x, y, "\xE2\x88\x92", false, GV_BTN_CORES_DOWN) + 2;
     x += button(v, r, x, y, "+", false, GV_BTN_CORES_UP) + px;
+    if (kn->one_cpu) /* only when confined: the bar stays as it was otherwise */
+        x += label(v, r, x, y, GV_INK, kn->set_one_cpu ? "pinned* (A)" : "pinned (A)") + px;
     x += label(v, r, x, y, GV_MUTED, kn->set_policy ? "OS* " : "OS ") + gap;
     x += button(v, r, x, y, gs_policy_name((gs_policy_t)kn->policy), false, GV_BTN_POLICY) + gap;
     if (kn->policy == GS_POLICY_RR || kn->policy == GS_POLICY_PRIORITY) {
@@ -364,6 +366,7 @@ static const char *const help_keys[][2] = {
     {"hover", "a bar or a marker: what it is, when, and who was involved"},
     {"I, shift + I", "longer / shorter switch interval"},
     {"K, shift + K", "more / fewer cores"},
+    {"A", "the program on CPU 0 only, as under taskset -c 0 (again: every CPU)"},
     {"G", "GIL model: cpython3, cpython2, none"},
     {"P", "OS policy: fifo, rr, priority, cfs, eevdf"},
     {"C", "compare with the other GIL model, stacked"},

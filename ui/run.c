@@ -341,6 +341,8 @@ static int knob_overrides(const gv_knobs_t *k, gs_override_t *ov, char *store, s
         snprintf(store + 64, n_store - 64, "%lldns", (long long)k->timeslice_ns);
         ov[n++] = (gs_override_t){"machine.timeslice", store + 64};
     }
+    if (k->set_one_cpu) /* the program's CPU affinity; other processes keep theirs */
+        ov[n++] = (gs_override_t){"cpus", k->one_cpu ? "0" : "all"};
     return n;
 }
 
@@ -378,7 +380,7 @@ bool gv_spec_what_if(const gv_spec_t *s)
 {
     const gv_knobs_t *k = &s->kb;
     return s->n_set > 0 || k->set_interval || k->set_cores || k->set_gil || k->set_policy ||
-           k->set_timeslice;
+           k->set_timeslice || k->set_one_cpu;
 }
 
 /* What makes the what-if differ from the model: "interval 1 ms, cores 3,

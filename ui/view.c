@@ -175,6 +175,8 @@ void gv_knobs_text(const gv_knobs_t *k, char *buf, size_t n)
         gv_interval_name(d, sizeof d, k->timeslice_ns);
         GV_ADD_("time slice %s", d);
     }
+    if (k->set_one_cpu)
+        GV_ADD_("%s", k->one_cpu ? "program on CPU 0" : "program on every CPU");
 #undef GV_ADD_
     if (used >= n && n > 0)
         buf[n - 1] = '\0';
@@ -188,6 +190,7 @@ static void knobs_show(gv_knobs_t *k, const gs_model_t *m)
     k->gil = m->processes[0].python.gil;
     k->policy = m->machine.policy;
     k->timeslice_ns = m->machine.timeslice_ns;
+    k->one_cpu = gs_cpuset_any(&m->processes[0].cpus);
 }
 
 static int64_t runs_end(const gv_view_t *v)
@@ -365,6 +368,7 @@ void gv_view_reset_knobs(gv_view_t *v)
 {
     gv_knobs_t *k = gv_view_knobs(v), old = *k;
     k->set_interval = k->set_cores = k->set_gil = k->set_policy = k->set_timeslice = false;
+    k->set_one_cpu = false;
     int rc = v->n_runs ? gv_view_reload(v) : 0;
     if (rc < 0)
         *k = old;

@@ -48,7 +48,8 @@ typedef struct gv_knobs {
     int gil;    /* gs_gil_kind_t */
     int policy; /* gs_policy_t */
     int64_t timeslice_ns; /* rr and priority */
-    bool set_interval, set_cores, set_gil, set_policy, set_timeslice;
+    bool one_cpu; /* the program confined (top-level "cpus"), as taskset -c 0 */
+    bool set_interval, set_cores, set_gil, set_policy, set_timeslice, set_one_cpu;
 } gv_knobs_t;
 
 typedef enum gv_button {

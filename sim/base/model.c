@@ -443,6 +443,20 @@ static int check_ops(const gs_model_t *m, const gs_op_t *ops, int n, int self, i
     return 0;
 }
 
+/* Every process's and thread's CPU affinity names only CPUs the machine has. */
+static int check_cpus(const gs_model_t *m, gs_error_t *err)
+{
+    for (int i = 0; i < m->n_processes + m->n_threads; i++) {
+        bool proc = i < m->n_processes;
+        const gs_cpuset_t *s = proc ? &m->processes[i].cpus : &m->threads[i - m->n_processes].cpus;
+        for (int c = m->machine.cores; c < 64 * GS_CPU_WORDS; c++)
+            if ((s->w[c / 64] >> (c % 64)) & 1u)
+                return fail(err, proc ? m->processes[i].name : m->threads[i - m->n_processes].name,
+                            "its cpus name a CPU the machine does not have (machine.cores)");
+    }
+    return 0;
+}
+
 int gs_model_check(const gs_model_t *m, gs_error_t *err)
 {
     if (!m)
@@ -521,7 +535,7 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
         return fail(err, "until", "must be > 0");
     if (m->max_events <= 0)
         return fail(err, "max_events", "must be > 0");
-    return 0;
+    return check_cpus(m, err);
 }
 
 const char *gs_policy_name(gs_policy_t p)

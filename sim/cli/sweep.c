@@ -46,6 +46,14 @@ static void fill_overrides(const sweep_t *w, int64_t combo, gs_override_t *ov)
  * failed: out of memory (*oom), or invalid (the first is kept in w->bad). */
 static gs_model_t *build_model(sweep_t *w, int64_t run, bool *oom)
 {
+    if (w->combo_models) {
+        /* loaded by the check already: a copy costs a few allocations, a
+         * load a parse (with the check's loads, 11 parses for a sweep of 5
+         * values) */
+        gs_model_t *m = gs_model_clone(w->combo_models[sweep_combo_of(w, run)]);
+        *oom = !m;
+        return m;
+    }
     gs_override_t ov[MAX_PARAMS];
     fill_overrides(w, sweep_combo_of(w, run), ov);
     gs_diag_t *d = malloc(sizeof *d);
@@ -489,7 +497,9 @@ static int load_failed(const sweep_t *w, int rc, const gs_diag_t *d, const gs_ov
 }
 
 /* Reads the scenario once, loads it as it is (its seed and name) and with
- * each --set value alone, so that a bad value fails before any run. */
+ * each --set value alone, so that a bad value fails before any run. With one
+ * parameter those are the combinations' models: they are kept in
+ * w->combo_models. */
 static int read_and_check(sweep_t *w)
 {
     gs_diag_t *d = calloc(1, sizeof *d);
@@ -508,6 +518,11 @@ static int read_and_check(sweep_t *w)
     if (rc == 0)
         rc = gs_scenario_load_string(name, w->text, w->text_len, NULL, 0, &m, d);
     int status = rc ? load_failed(w, rc, d, NULL, 0) : EXIT_OK;
+    bool keep = status == EXIT_OK && w->n_params == 1;
+    if (keep) {
+        w->combo_models = calloc((size_t)w->params[0].n, sizeof *w->combo_models);
+        keep = w->combo_models != NULL;
+    }
     if (m) {
         w->base_seed = m->seed;
         w->title = strdup(m->name ? m->name : "");
@@ -528,7 +543,10 @@ static int read_and_check(sweep_t *w)
             }
             if (k == w->seed_param)
                 w->seed_vals[i] = m->seed;
-            gs_model_free(m);
+            if (keep)
+                w->combo_models[i] = m; /* one parameter: value i is combination i */
+            else
+                gs_model_free(m);
         }
     free(d);
     return status;
@@ -679,6 +697,9 @@ static void sweep_free(sweep_t *w)
         free(w->params[k].vals);
         free(w->params[k].key);
     }
+    for (int64_t i = 0; w->combo_models && i < w->n_combos; i++)
+        gs_model_free(w->combo_models[i]);
+    free(w->combo_models);
     free(w->text);
     free(w->title);
     free(w->seed_vals);

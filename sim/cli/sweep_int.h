@@ -53,6 +53,10 @@ typedef struct sweep {
     _Atomic bool abort;   /* a combination failed to load: stop every job */
     pthread_mutex_t load_mu; /* cJSON writes a global on every parse */
     gs_diag_t *bad;          /* load_mu: the first combination that failed */
+    gs_model_t **combo_models; /* owned, n_combos of them, or NULL: each
+                                  combination's model, kept from the check
+                                  when it loads exactly those (one
+                                  parameter); jobs run clones of them */
     int64_t bad_run;
     int n_jobs;
     pthread_mutex_t mu;   /* with cv: a job tells the main thread it ended */

@@ -328,7 +328,7 @@ static void on_timer(gs_engine_t *e, gs_thr_t *t)
 
 /* t starts; starter: the thread whose start op it is, NULL for a scheduled
  * start (placement "previous" puts it against the starter's core). */
-static void on_start(gs_engine_t *e, gs_thr_t *t, const gs_thr_t *starter)
+static void on_start(gs_engine_t *e, gs_thr_t *t, gs_thr_t *starter)
 {
     e->n_start_pending--;
     t->start_pending = false;
@@ -339,7 +339,10 @@ static void on_start(gs_engine_t *e, gs_thr_t *t, const gs_thr_t *starter)
     t->req.prog = P_BOOT;
     t->os = OS_OFF;
     t->blk = BLK_NONE;
-    gs__os_wake_new(e, t, starter);
+    if (e->m->machine.keep_core && starter && starter->os == OS_ON)
+        gs__os_wake_from(e, starter, t); /* placed against its starter's core */
+    else
+        gs__os_wake(e, t); /* no waker: no wake_affine draw */
 }
 
 /* Thread.start's _start_new_thread (3.13+: _start_joinable_thread): the
@@ -376,6 +379,10 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
         if (e->resume) {
             gs_thr_t *t = e->resume;
             e->resume = NULL;
+            if (t->ah_n > 0) {
+                gs__ahead_next(e, t); /* made ahead: started without its body */
+                continue;
+            }
             return t;
         }
         if (!gs__events_go_on(e) && gs__stop_before_event(e))
@@ -472,6 +479,9 @@ static void engine_free(gs_engine_t *e)
             gs__waitq_free(&e->queues[i].mutex.waiters);
         }
     gs__ft_destroy(e);
+    if (e->thr)
+        for (int i = 0; i < e->n_thr; i++)
+            free(e->thr[i].ah);
     free(e->joiners);
     free(e->starters);
     gs__hrtimer_free(e);
@@ -582,7 +592,7 @@ static int outcome_code(gs_outcome_t o)
 /* Runs the loop until it stops, then ends every worker and unpins. */
 static void run_loop(gs_engine_t *e, const gs_run_opts_t *o)
 {
-    gs__run_setup(e, o->spin);
+    gs__run_setup(e, o->spin, o->ahead);
     gs__pin_begin(e, o->cpu);
     gs_error_t pre;
     if (gs__preflight_threads(e->m->n_threads, e->stack_bytes, &pre) != 0) {
@@ -666,16 +676,9 @@ done:
 
 static int request(gs_ctx_t *c, req_kind_t k, int64_t ns, gs_state_t exec, int target)
 {
-    memset(&c->req, 0, sizeof c->req);
-    if (k != RQ_CPU) /* a shared access (gs_touch) is for cpu requests only */
-        c->acc_obj = 0;
-    c->req.kind = k;
-    c->req.ns = ns < 0 ? 0 : ns;
-    c->req.exec = exec;
-    c->req.target = target;
-    gs__submit(c->e, c);
-    gs__worker_pass(c->e, c);
-    return 0;
+    /* a shared access (gs_touch_cpu) is for its own cpu request only */
+    gs_ahead_t a = {.req = {.kind = k, .ns = ns < 0 ? 0 : ns, .exec = exec, .target = target}};
+    return gs__request(c, &a);
 }
 
 int gs_cpu(gs_ctx_t *c, int64_t ns)
@@ -686,11 +689,13 @@ int gs_touch_cpu(gs_ctx_t *c, int64_t ns, int object, bool writes, int64_t every
 {
     if (object < 0 || object >= c->e->m->n_objects || every_ns <= 0)
         return gs_cpu(c, ns);
-    c->acc_obj = object + 1;
-    c->acc_writes = writes;
-    c->acc_every = every_ns;
-    int r = request(c, RQ_CPU, ns, GS_ST_PY, -1);
-    c->acc_obj = 0;
+    gs_ahead_t a = {.req = {.kind = RQ_CPU, .ns = ns < 0 ? 0 : ns, .exec = GS_ST_PY, .target = -1},
+                    .acc_obj = object + 1,
+                    .acc_writes = writes,
+                    .acc_every = every_ns};
+    int r = gs__request(c, &a);
+    if (!c->ah_mode)
+        c->acc_obj = 0; /* done; ahead, the engine still runs it */
     return r;
 }
 int gs_gc(gs_ctx_t *c, int64_t ns)
@@ -738,12 +743,15 @@ bool gs_event_is_set(gs_ctx_t *c, int event)
     gs_engine_t *e = c->e;
     if (event < 0 || event >= e->m->n_events)
         return false;
+    gs__ahead_sync(c); /* the flag as of its last request's end */
     /* No request: the flag is read under the baton. A body that only polls
      * (an until loop whose body skips everything) never hands the baton
      * back, so a poll counts as an event, and the one that reaches the
      * limit goes through the engine, which stops the run there. */
-    if (++e->n_events >= e->max_events)
+    if (++e->n_events >= e->max_events) {
         request(c, RQ_CPU, 0, GS_ST_PY, -1);
+        gs__ahead_sync(c);
+    }
     return e->events[event].flag;
 }
 int gs_queue_put(gs_ctx_t *c, int queue)
@@ -766,6 +774,7 @@ int gs_thread_join(gs_ctx_t *c, int thread)
 
 int64_t gs_now(const gs_ctx_t *c)
 {
+    GS_ASSERT(!c->ah_mode); /* only op programs run ahead, and they never ask */
     return c->e->now;
 }
 int gs_self(const gs_ctx_t *c)
@@ -782,5 +791,8 @@ int64_t gs_draw(gs_ctx_t *c, const gs_dur_t *d)
 }
 void gs_set_op(gs_ctx_t *c, uint32_t op)
 {
-    c->op = op;
+    if (c->ah_mode)
+        c->ah_op = op; /* the engine still runs the request before */
+    else
+        c->op = op;
 }

@@ -121,7 +121,8 @@ typedef struct gs_worker {
  * transition (gs__thr_trace) and every continuation (gs__go_on) in debug and
  * sanitizer builds, and wherever GILSIM_CHECK_STATE=1 (every ctest):
  *   (1) os == READY <=> ready_idx >= 0, and then e->ready[ready_idx] == t.
- *   (2) core != NULL <=> os is WAKING, SWITCHING or ON; then core->cur == t.
+ *   (2) core != NULL <=> os is WAKING, SWITCHING or ON; then core->cur == t
+ *       and the core is one its CPU affinity allows (gs__allowed).
  *   (3) not started, or finished => os == OFF (no core, not ready).
  *   (4) os != OFF => blk == BLK_NONE.
  *   (5) gw == COND => in its GIL's waiter list; then OFF and blk == BLK_GIL.
@@ -204,6 +205,16 @@ typedef struct gs_req {
     const micro_t *prog; /* the micro-steps, ending with M_END */
     int pc;
 } gs_req_t;
+
+/* A request an op-program body made ahead of the engine (worker.c, "ahead"):
+ * what request() would have put into the thread's fields. */
+typedef struct gs_ahead {
+    gs_req_t req;       /* kind, ns, exec, target; the rest zero */
+    uint32_t op;        /* gs_set_op's label for it */
+    int acc_obj;        /* 1 + shared object (gs_touch_cpu), 0 none */
+    bool acc_writes;
+    int64_t acc_every;
+} gs_ahead_t;
 
 /* A simulated thread. Like every engine field, touched only by the baton
  * holder; the trailing comments name the file(s) that change each field
@@ -294,6 +305,7 @@ struct gs_ctx {
     int ready_idx;        /* os.c: position in e->ready, -1 if not there */
     int rq_core;          /* os.c: READY on this core's queue only (wake-up
                              placement), -1 on any core's */
+    const gs_cpuset_t *cpus; /* os.c: its process's CPU affinity, NULL: every core */
     int64_t off_core_ns;  /* os.c: when it last left a core (cache-hot until
                              migration_cost after it) */
     int delayed_core;     /* os.c: eevdf with placement: OFF, but still counted
@@ -305,6 +317,15 @@ struct gs_ctx {
     uint8_t tr_st, tr_flags;
     int32_t tr_who;
     uint32_t tr_op;
+
+    /* worker.c: an op program's body running on while its last request is
+     * still in the engine (docs/performance.md, "Requests made ahead") */
+    bool ah_mode;        /* set and cleared by its body only */
+    gs_thr_t *ah_next;   /* ah_mode: whom its body hands the baton to */
+    uint32_t ah_op;      /* ah_mode: gs_set_op's label, for the next request */
+    gs_ahead_t *ah;      /* ring of e->ahead requests, made on first use;
+                            engine_free frees it */
+    int ah_head, ah_n;   /* the oldest, and how many; the engine pops them */
 
 };
 
@@ -401,6 +422,7 @@ struct gs_engine {
     gs_thr_t *thr;
     int n_thr;
     int n_delayed;    /* os.c: threads with delayed_core >= 0 */
+    bool pinned;      /* os.c: some thread has a CPU affinity (gs__allowed) */
     gs_core_t *cores;
     int n_cores;
     gs_gil_t *gils; /* one per process; gil->py->gil says which kind */
@@ -441,6 +463,7 @@ struct gs_engine {
     size_t stack_bytes;
     int cpu;  /* pinned CPU or -1 */
     int spin; /* sem_trywait attempts before sem_wait */
+    int ahead; /* requests an op program's body may make ahead, 0 none */
     gs_rng_t timer_rng; /* timer jitter (os.c), drawn only when there is some */
     gs_rng_t wake_rng;  /* wake-up jitter (os.c), likewise */
     gs_rng_t place_rng; /* wake-up placement (os.c), drawn only with wake_affine */
@@ -521,8 +544,6 @@ void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t);
 void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w);
 /* the same, w back on its previous core when that core is idle (os.c) */
 void gs__os_wake_back(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w);
-void gs__os_wake_new(gs_engine_t *e, gs_thr_t *t, const gs_thr_t *starter); /* a thread
-                             starting, started by starter (or NULL) */
 void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w); /* placed as a
                              wake by waker (wake_affine), at no cost to it */
 /* os.c, for place.c */
@@ -550,16 +571,22 @@ gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker); /* no idle cor
 /* May core c run t? A thread queued on one core's queue (rq_core) waits for
  * that core or for an idle core to pull it; any other on any core. c NULL:
  * the whole machine. */
+/* May t run on core c at all? Its CPU affinity (processes' "cpus", Linux's
+ * cpus_ptr that select_task_rq, pick and load balancing all honour). */
+static inline bool gs__allowed(const gs_thr_t *t, const gs_core_t *c)
+{
+    return !t->cpus || ((t->cpus->w[c->id / 64] >> (c->id % 64)) & 1u);
+}
 static inline bool gs__pickable(const gs_thr_t *t, const gs_core_t *c)
 {
-    return t->rq_core < 0 || !c || t->rq_core == c->id;
+    return !c || ((t->rq_core < 0 || t->rq_core == c->id) && gs__allowed(t, c));
 }
 bool gs__place_affine(gs_engine_t *e, const gs_thr_t *waker); /* queue the woken
                              thread on waker's core? (a seeded draw) */
 gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *cools);
 void gs__place_arm(gs_engine_t *e, gs_core_t *c); /* idle c looks again at a tick */
-gs_core_t *gs__place_new(gs_engine_t *e, const gs_thr_t *starter, gs_core_t **idle); /* a
-                             new thread: an idle core (*idle) or the core to queue on */
+gs_core_t *gs__place_new(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
+                         gs_core_t **idle); /* new t: an idle core (*idle) or one to queue on */
 gs_core_t *gs__place_keep(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
                           gs_core_t **idle); /* placement "previous": the same for t */
 void gs__place_kick(gs_engine_t *e);              /* every idle core looks again */
@@ -649,11 +676,24 @@ void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what
 int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* give it a pthread */
 void gs__worker_pass(gs_engine_t *e, gs_thr_t *self); /* after a request */
 void gs__worker_teardown(gs_engine_t *e);
-void gs__run_setup(gs_engine_t *e, int spin); /* stacks, spin, futex hash */
+void gs__run_setup(gs_engine_t *e, int spin, int ahead); /* stacks, spin, ahead, futex hash */
 void gs__pin_begin(gs_engine_t *e, int cpu);  /* pin as asked; keeps the old affinity */
 void gs__pin_end(gs_engine_t *e);             /* restores it */
 
 void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
+/* Requests made ahead (op programs): the body keeps one for the engine, false
+ * when it must wait instead; the body waits until the engine has caught up
+ * with all it made (before it reads engine state or ends); the engine takes
+ * the oldest as the thread's request, as its body would have. */
+bool gs__ahead_push(gs_thr_t *c, const gs_ahead_t *a);
+void gs__ahead_sync(gs_thr_t *c);
+void gs__ahead_apply(gs_thr_t *t, const gs_ahead_t *a);
+/* The engine: t's request completed and its ring holds the next one: start
+ * it, at the point where its woken body would have. */
+void gs__ahead_next(gs_engine_t *e, gs_thr_t *t);
+/* A body's call (engine.c's primitives): submits a, or, while its body runs
+ * ahead, keeps it in the ring; returns when the body may go on. */
+int gs__request(gs_thr_t *c, const gs_ahead_t *a);
 
 /* engine.c: requests and the loop (called by worker.c, the baton) */
 gs_thr_t *gs__engine_next(gs_engine_t *e);

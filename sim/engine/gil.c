@@ -523,6 +523,28 @@ static bool mutex_blocks(gs_engine_t *e, gs_thr_t *w)
     return true;
 }
 
+/* drop_gil signals gil->cond before a forced dropper waits on switch_cond,
+ * its core still busy (Python/ceval_gil.c: COND_SIGNAL, then the
+ * FORCE_SWITCHING wait). With per-core run queues that decides where the
+ * woken waiter runs: the dropper's core is not idle, so the waiter goes to
+ * an idle one, its previous core first (Linux select_task_rq_fair:
+ * wake_affine_idle, select_idle_sibling), and the dropper, woken from
+ * switch_cond tens of microseconds later, finds its own core idle again.
+ * Blocking first instead gives the waiter the dropper's core, and the
+ * dropper, woken with both cores busy, waits for a tick: in a recording of
+ * three hashing threads beside a spinner (tests/data/reality/
+ * blocking_c_1spinner.rec.json) the spinner runs again within 78 us of 90%
+ * of its 167 forced switches; the model blocking first left it without a
+ * core 2-9 ms after a quarter of them. The signal's futex call is made on the
+ * dropper's core; it is not charged (the dropper blocks at once, os.c drops
+ * a debt it blocks with), as it was not when the dropper signalled asleep.
+ * Shared run queue: one queue, any core, the old order (the golden corpus
+ * is made with it). */
+static bool forced_signal_first(const gs_engine_t *e)
+{
+    return gs__percpu_v(e);
+}
+
 bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
 {
     gs_gil_t *g = gs__gil_of(e, t);
@@ -536,15 +558,24 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
     if (forced && g->last_holder == t) {
         /* FORCE_SWITCHING: wait on switch_cond until someone else took it. The
          * wait starts before the signal so the dropper's core is free for the
-         * signalled waiter (CPython signals first; the order changes nothing
-         * but which core the waiter lands on). */
+         * signalled waiter (CPython signals first; with one shared run queue
+         * the order changes nothing but which core the waiter lands on; with
+         * per-core queues it does: forced_signal_first). */
         g->drop_request = false;
         gs__trace_drop_request(e->trace, g->process, e->now, -1);
         gs__trace_instant(e->trace, e->now, GS_IN_FORCED_SWITCH, t->id, t->process, 0);
+        if (forced_signal_first(e)) {
+            signal(e, g, t);
+            if (t->os != OS_ON)
+                return false; /* the woken waiter preempted it on its core (no
+                               * idle core): it takes the GIL before the
+                               * dropper is back, which then finds it taken */
+        }
         t->gw = GW_SWITCH;
         gs__waitq_push(e, &g->switch_wait, t);
         gs__os_block(e, t, BLK_SWITCH, -1);
-        signal(e, g, t);
+        if (!forced_signal_first(e))
+            signal(e, g, t);
         return false;
     }
     gs_core_t *c = t->core;

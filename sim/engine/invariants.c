@@ -55,6 +55,8 @@ static const char *os_invariants(const gs_engine_t *e, const gs_thr_t *t)
         return "(2) a core <=> WAKING, SWITCHING or ON";
     if (t->core && t->core->cur != t)
         return "(2) its core runs it";
+    if (t->core && !gs__allowed(t, t->core))
+        return "(2) its core is one its CPU affinity allows";
     if ((!t->started || t->finished) && t->os != OS_OFF)
         return "(3) not started or finished => OFF";
     if (t->os != OS_OFF && t->blk != BLK_NONE)

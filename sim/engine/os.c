@@ -46,7 +46,6 @@
  * Wake-up latency onto an idle core: wakeup_latency, or the machine's curve
  * of latency against the core's idle depth (time since it went idle), plus a
  * seeded draw from 0 to wakeup_jitter.
- * Placement "previous" (keep_core): place.c's gs__place_keep; otherwise:
  * Placement (wake_affine > 0, or run_queues "per_core"): a thread woken by a
  * thread on a core, while another core is idle, is queued on the waker's
  * core with the wake_affine chance (seeded, place_rng) instead, and always
@@ -61,6 +60,9 @@
  * its waker's core is placed, and judged for preempting it, by that core's
  * own V (its thread and the threads queued on it, as Linux keeps one V per
  * CPU); everything else uses one V for the machine.
+ * CPU affinity (processes' "cpus", e->pinned): a thread runs only on the
+ * cores its set allows (gs__allowed): pick, idle-core choice, wake-up
+ * preemption, placement and pulls all skip the others.
  * Per-CPU V (eevdf with run_queues "per_core", gs__percpu_v): every runnable
  * thread is on one core's queue (percpu_queue: a wake with no waker and no
  * idle core joins its previous core's, a delayed thread stays where it is)
@@ -99,6 +101,10 @@ void gs__os_init(gs_engine_t *e)
         e->thr[i].rq_core = -1;
         e->thr[i].delayed_core = -1;
         e->thr[i].off_core_ns = INT64_MIN / 4; /* never ran: cache-cold */
+        const gs_thread_spec_t *sp = e->thr[i].spec; /* its own set, else its process's */
+        const gs_cpuset_t *s = &e->m->processes[sp->process].cpus;
+        e->thr[i].cpus = gs_cpuset_any(&sp->cpus) ? &sp->cpus : gs_cpuset_any(s) ? s : NULL;
+        e->pinned |= e->thr[i].cpus != NULL;
     }
     gs__rng_seed(&e->place_rng, e->m->seed, UINT64_C(4) << 32);
 }
@@ -487,7 +493,7 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
     if (t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE)
         return &e->cores[t->last_core];
     for (int i = 0; i < e->n_cores; i++)
-        if (e->cores[i].mode == CORE_IDLE)
+        if (e->cores[i].mode == CORE_IDLE && gs__allowed(t, &e->cores[i]))
             return &e->cores[i];
     return NULL;
 }
@@ -513,13 +519,16 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *onl
 {
     int64_t load;
     int64_t V = only ? gs__eevdf_core_v(e, only, NULL, &load) : gs__eevdf_avg(e, NULL);
-    if (t->vruntime > V || gs__eevdf_best(e, V, only) != t)
+    if (t->vruntime > V || (!e->pinned && gs__eevdf_best(e, V, only) != t))
         return NULL;
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
         bool arriving = c->mode == CORE_SWITCHING || c->mode == CORE_WAKING;
         if ((c->mode != CORE_ON && !arriving) || (only && c != only) || c->resched)
+            continue;
+        /* with CPU affinity, t must be the pick of a core it may run on */
+        if (e->pinned && (!gs__allowed(t, c) || gs__eevdf_best(e, V, only ? only : c) != t))
             continue;
         gs_thr_t *r = c->cur;
         gs__eevdf_seen(e, r); /* update_curr first */
@@ -542,7 +551,7 @@ static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
     gs_core_t *v = NULL;
     for (int i = 0; i < e->n_cores; i++) {
         gs_core_t *c = &e->cores[i];
-        if (c->mode != CORE_ON || (only && c != only))
+        if (c->mode != CORE_ON || (only && c != only) || !gs__allowed(t, c))
             continue;
         gs_thr_t *r = c->cur;
         switch (mach(e)->policy) {
@@ -592,14 +601,6 @@ int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c)
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
 {
     wake(e, t, false, NULL, false);
-}
-
-/* A new thread: placement "previous" weighs its starter's core (place.c);
- * otherwise a wake without a waker (no wake_affine draw). */
-void gs__os_wake_new(gs_engine_t *e, gs_thr_t *t, const gs_thr_t *starter)
-{
-    bool on = mach(e)->keep_core && starter && starter->os == OS_ON;
-    wake(e, t, false, on ? (gs_thr_t *)starter : NULL, false);
 }
 
 void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
@@ -699,6 +700,8 @@ static gs_core_t *percpu_queue(gs_engine_t *e, const gs_thr_t *t, gs_core_t *c,
     int n_best = INT32_MAX;
     gs_core_t *best = NULL;
     for (int i = 0; i < e->n_cores; i++) {
+        if (!gs__allowed(t, &e->cores[i]))
+            continue;
         int n = e->cores[i].cur != NULL;
         for (int j = 0; j < e->n_ready; j++)
             n += e->ready[j]->rq_core == i;
@@ -713,15 +716,12 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, boo
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
     t->blk_obj = -1;
-    gs_core_t *c, *aff;
-    if (mach(e)->keep_core) {
-        aff = gs__place_keep(e, t, waker, &c); /* its previous core, idle or not */
-    } else {
-        c = idle_core(e, t);
-        back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
-        aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
-                : gs__place_busy(e, waker);
-    }
+    gs_core_t *c = idle_core(e, t);
+    back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
+    gs_core_t *aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
+                       : gs__place_busy(e, waker);
+    aff = mach(e)->keep_core ? gs__place_keep(e, t, waker, &c) : aff; /* "previous" */
+    aff = aff && gs__allowed(t, aff) ? aff : NULL; /* the waker's core, if t may run there */
     if (gs__percpu_v(e))
         aff = percpu_queue(e, t, c, aff);
     if (mach(e)->policy == GS_POLICY_EEVDF) /* on the waker's core: by that core's V */

@@ -75,19 +75,25 @@ static int core_load(const gs_engine_t *e, const gs_core_t *c)
  * another is clearly less loaded; the new task is not counted, its creator
  * is, as it runs). An idle core if there is one (*idle; the lowest
  * numbered: the model's idle cores are alike), else the core to queue it
- * on: the least loaded, the starter's own on a tie. */
-gs_core_t *gs__place_new(gs_engine_t *e, const gs_thr_t *starter, gs_core_t **idle)
+ * on: the least loaded, the starter's own on a tie; only cores t's CPU
+ * affinity allows (gs__allowed). */
+gs_core_t *gs__place_new(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
+                         gs_core_t **idle)
 {
     *idle = NULL;
     for (int i = 0; i < e->n_cores; i++) {
-        if (e->cores[i].mode == CORE_IDLE) {
+        if (e->cores[i].mode == CORE_IDLE && gs__allowed(t, &e->cores[i])) {
             *idle = &e->cores[i];
             return NULL;
         }
     }
     gs_core_t *best = starter && starter->os == OS_ON ? starter->core : NULL;
+    if (best && !gs__allowed(t, best))
+        best = NULL;
     int least = best ? core_load(e, best) : 0;
     for (int i = 0; i < e->n_cores; i++) {
+        if (!gs__allowed(t, &e->cores[i]))
+            continue;
         int n = core_load(e, &e->cores[i]);
         if (!best || n < least) {
             best = &e->cores[i];
@@ -111,7 +117,7 @@ gs_core_t *gs__place_keep(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *sta
                           gs_core_t **idle)
 {
     if (t->last_core < 0)
-        return gs__place_new(e, starter, idle);
+        return gs__place_new(e, t, starter, idle);
     gs_core_t *p = &e->cores[t->last_core];
     *idle = p->mode == CORE_IDLE ? p : NULL;
     return *idle ? NULL : p;
@@ -127,7 +133,7 @@ gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *
     *cools = INT64_MAX;
     for (int i = 0; i < e->n_ready; i++) {
         gs_thr_t *t = e->ready[i];
-        if (t->rq_core < 0 || t->rq_core == c->id)
+        if (t->rq_core < 0 || t->rq_core == c->id || !gs__allowed(t, c))
             continue;
         int64_t at = t->off_core_ns + mach(e)->migration_cost_ns;
         if (at > e->now) {

@@ -3,7 +3,10 @@
  * It walks the thread's ops and calls the same primitives a C body would. A
  * repeat runs its body `count` times without expanding it in memory; an
  * until loop runs it until its event is set (gs_event_is_set). Each
- * duration is drawn from the thread's own stream when the op runs. */
+ * duration is drawn from the thread's own stream when the op runs. Nothing
+ * else it reads comes from the engine, except an until loop's flag: so it may
+ * run ahead of the engine (worker.c), and waits for it (gs__ahead_sync)
+ * before it enters an until loop; the poll itself waits too (engine.c). */
 #include "engine_int.h"
 
 static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n);
@@ -13,6 +16,7 @@ static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n);
  * loop ends. The poll's Python is in the body (a fitted loop's cpu). */
 static void run_until(gs_ctx_t *c, const gs_op_t *o)
 {
+    gs__ahead_sync(c); /* until_ev is read by the engine (stops.c) */
     int outer = c->until_ev;
     c->until_ev = o->target + 1;
     while (!gs_event_is_set(c, o->target))

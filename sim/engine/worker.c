@@ -6,6 +6,9 @@
  * request, no trip through a central thread (SimGrid's thread contexts go
  * through a maestro; we pass the baton straight on). sem_post/sem_wait give
  * the happens-before edges, so engine state needs no lock and TSan is quiet.
+ * An op program's body may make its next requests before the engine has
+ * completed the last one ("requests made ahead" below): its worker is then
+ * woken once for up to e->ahead requests, not once for each.
  *
  * Workers are created lazily, when a thread's body first has to run, with a
  * small stack, and pinned with the rest of the run to one CPU (option): a
@@ -168,6 +171,7 @@ static void run_body(gs_worker_t *w, gs_thr_t *t)
         s->body(t, s->user);
     else
         gs__program_body(t, (void *)s);
+    gs__ahead_sync(t); /* its last requests are done: now it ends */
     memset(&t->req, 0, sizeof t->req);
     t->req.kind = RQ_EXIT;
     gs__submit(e, t);
@@ -292,16 +296,103 @@ void gs__resume_other(gs_engine_t *e, gs_thr_t *next)
     GS_ERRNO_OK(sem_post(next ? &next->w->go : &e->main_go));
 }
 
-void gs__worker_pass(gs_engine_t *e, gs_thr_t *self)
+/* Hands the baton to next and sleeps until it comes back. */
+static void pass_and_wait(gs_engine_t *e, gs_thr_t *self, gs_thr_t *next)
 {
-    gs_thr_t *next = gs__engine_next(e);
-    if (next == self)
-        return; /* completed at once: no hand-off at all */
     gs_worker_t *w = self->w;
     gs__resume_other(e, next);
     baton_wait(e->spin, &w->go);
     if (atomic_load(&w->kill))
         longjmp(w->exit_jb, 1);
+}
+
+void gs__worker_pass(gs_engine_t *e, gs_thr_t *self)
+{
+    gs_thr_t *next = gs__engine_next(e);
+    if (next == self)
+        return; /* completed at once: no hand-off at all */
+    if (next && e->ahead > 0 && !self->spec->body) {
+        /* An op program: its body goes on to its next requests, which
+         * depend on nothing the engine decides, and hands the baton to next
+         * when it has made e->ahead of them or must see engine state. */
+        self->ah_mode = true;
+        self->ah_next = next;
+        self->ah_op = self->op;
+        return;
+    }
+    pass_and_wait(e, self, next);
+}
+
+/* ---- requests made ahead --------------------------------------------------------
+ * An op program (program.c) decides its next request from its own ops and its
+ * own random stream only, never from the engine's state, except where it
+ * polls an until loop's event. So when its request has to wait in virtual
+ * time, its body does not sleep at once: still holding the baton, on its own
+ * pthread, it makes its next requests, up to e->ahead, into a ring, and only
+ * then passes the baton on. When the engine completes the request it pops the
+ * next one from the ring and starts it exactly where the body would have (the
+ * same place in gs__engine_next, the same fields), so the trace is byte for
+ * byte the one of a body woken for each request; the body's pthread is woken
+ * only when its ring is empty. Where the body must see the engine (an until
+ * loop's poll, gs_now, its end) it first waits until the engine has taken all
+ * it made (gs__ahead_sync). A C body may read anything: it never runs ahead.
+ * What the engine reads of a thread (op, the shared-object fields) is written
+ * from the ring entry as the engine starts it, never by the body meanwhile
+ * (gs_set_op keeps ah_op). */
+
+bool gs__ahead_push(gs_thr_t *c, const gs_ahead_t *a)
+{
+    int cap = c->e->ahead;
+    if (c->ah_n >= cap)
+        return false;
+    if (!c->ah && !(c->ah = malloc((size_t)cap * sizeof *c->ah)))
+        return false; /* then it waits, as without */
+    gs_ahead_t *s = &c->ah[(c->ah_head + c->ah_n) % cap];
+    *s = *a;
+    s->op = c->ah_op;
+    c->ah_n++;
+    return true;
+}
+
+void gs__ahead_sync(gs_thr_t *c)
+{
+    if (!c->ah_mode)
+        return;
+    pass_and_wait(c->e, c, c->ah_next); /* back when the ring is empty and done */
+    c->ah_mode = false;
+    c->op = c->ah_op;
+    c->acc_obj = 0; /* as gs_touch_cpu leaves it after its request */
+}
+
+void gs__ahead_apply(gs_thr_t *t, const gs_ahead_t *a)
+{
+    t->req = a->req;
+    t->acc_obj = a->acc_obj;
+    if (a->acc_obj) {
+        t->acc_writes = a->acc_writes;
+        t->acc_every = a->acc_every;
+    }
+}
+
+void gs__ahead_next(gs_engine_t *e, gs_thr_t *t)
+{
+    gs_ahead_t *a = &t->ah[t->ah_head];
+    t->ah_head = (t->ah_head + 1) % e->ahead;
+    t->ah_n--;
+    t->op = a->op;
+    gs__ahead_apply(t, a);
+    gs__submit(e, t);
+}
+
+int gs__request(gs_thr_t *c, const gs_ahead_t *a)
+{
+    if (c->ah_mode && gs__ahead_push(c, a))
+        return 0;
+    gs__ahead_sync(c);
+    gs__ahead_apply(c, a);
+    gs__submit(c->e, c);
+    gs__worker_pass(c->e, c);
+    return 0;
 }
 
 void gs__worker_teardown(gs_engine_t *e)
@@ -376,8 +467,9 @@ int gs_pin_current_thread(int k)
 }
 
 /* The run's worker stacks, baton spin and futex hash. */
-void gs__run_setup(gs_engine_t *e, int spin)
+void gs__run_setup(gs_engine_t *e, int spin, int ahead)
 {
+    e->ahead = ahead == 0 ? GS_AHEAD_DEFAULT : ahead > 0 ? ahead : 0;
     e->stack_bytes = e->stack_bytes ? e->stack_bytes : DEFAULT_STACK;
     if (e->stack_bytes < (size_t)PTHREAD_STACK_MIN)
         e->stack_bytes = PTHREAD_STACK_MIN;

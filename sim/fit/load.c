@@ -377,6 +377,8 @@ void *fit_load_json(const fscenario_t *f, int64_t until_ns)
     cJSON_AddItemToArray(procs, p);
     cJSON_AddStringToObject(p, "name", GS_FIT_LOAD_PROCESS);
     cJSON_AddItemToObject(p, "create", dur(0));
+    /* other programs: not confined by a taskset on the program (--set cpus=0) */
+    cJSON_AddStringToObject(p, "cpus", "all");
     cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "python"), "gil", "none");
     cJSON *ths = cJSON_AddArrayToObject(p, "threads");
     if (full) {

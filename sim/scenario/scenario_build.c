@@ -22,8 +22,8 @@
 
 static const char *const top_keys[] = {
     "name", "description", "seed", "until", "max_events", "machine", "python", "locks", "rlocks",
-    "events", "queues", "threads", "processes", "annotations", "open_at", "objects", "$schema",
-    NULL};
+    "events", "queues", "threads", "processes", "annotations", "open_at", "objects", "cpus",
+    "$schema", NULL};
 static const char *const machine_keys[] = {
     "cores", "policy", "timeslice", "tick", "eevdf_slice", "cfs_latency", "cfs_min_granularity",
     "cfs_wakeup_granularity", "context_switch", "wakeup_latency", "wakeup_idle", "wakeup_jitter",
@@ -39,7 +39,8 @@ static const char *const python_keys[] = {
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
 static const char *const queue_keys[] = {"maxsize", "initial", "put", "get", NULL};
-static const char *const process_keys[] = {"name", "start_at", "create", "python", "threads", NULL};
+static const char *const process_keys[] = {"name",   "start_at", "create", "python",
+                                            "threads", "cpus",     NULL};
 static const char *const annotation_keys[] = {"at", "text", NULL};
 
 static void get_hundredths(gs__scen_t *ld, const cJSON *obj, const char *key, double lo,
@@ -402,6 +403,8 @@ static void read_processes(gs__scen_t *ld, const cJSON *arr, const gs_python_t *
         }
         ld->m->processes[p].start_at_ns = start_at;
         ld->m->processes[p].create_ns = create;
+        ld->m->processes[p].cpus = ld->m->processes[0].cpus; /* inherited */
+        gs__scen_read_cpus(ld, c, &ld->m->processes[p].cpus);
         gs__scen_declare_threads(ld, c, p);
     next:
         gs__scen_pop(ld, m2);
@@ -484,6 +487,7 @@ void gs__scen_build(gs__scen_t *ld, const cJSON *root)
     gs__scen_get_string(ld, root, "$schema", 4096, &ignored); /* for editors */
     gs_python_t py = m->processes[0].python;
     read_top(ld, root, &py);
+    gs__scen_read_cpus(ld, root, &m->processes[0].cpus); /* the program's */
     if (gs__names_put(&ld->procs, m->processes[0].name, 0) < 0)
         ld->nomem = true;
     read_name_list(ld, root, "locks", 0);

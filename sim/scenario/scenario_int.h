@@ -131,6 +131,10 @@ bool gs__scen_check_name(gs__scen_t *ld, const cJSON *v);
 /* Validates root and fills ld->m; errors go to ld->diag. */
 void gs__scen_build(gs__scen_t *ld, const cJSON *root);
 
+/* scenario_cpus.c: obj's "cpus" into *out (1), absent (0), error (-1,
+ * reported); machine.cores must be read first. */
+int gs__scen_read_cpus(gs__scen_t *ld, const cJSON *obj, gs_cpuset_t *out);
+
 /* ---- threads (scenario_threads.c) ------------------------------------- */
 /* Pass 1: the "threads" list of obj (the top level or a process), declared
  * in that process; errors reported. */

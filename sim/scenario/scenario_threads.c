@@ -15,7 +15,8 @@
 #include <string.h>
 
 static const char *const thread_keys[] = {
-    "name", "count", "start_at", "autostart", "daemon", "interpreter", "priority", "program", NULL};
+    "name",     "count",   "start_at", "autostart", "daemon",
+    "interpreter", "priority", "program", "cpus",      NULL};
 
 /* Threads are added here (and op labels in scenario_ops.c) rather than
  * through gs_model_add_thread/gs_model_add_op_label, which grow their arrays by one
@@ -129,6 +130,7 @@ static bool own_interp_process(gs__scen_t *ld, int i)
     }
     m->processes[p].start_at_ns = m->processes[from].start_at_ns;
     m->processes[p].create_ns = m->processes[from].create_ns;
+    m->processes[p].cpus = m->processes[from].cpus;
     m->threads[i].process = p;
     return true;
 }
@@ -177,6 +179,11 @@ static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
     int has_start = gs__scen_get_fixed(ld, v, "start_at", 0, &start_at);
     gs__scen_get_bool(ld, v, "autostart", &autostart);
     gs__scen_get_int(ld, v, "priority", -99, 99, &prio);
+    gs_cpuset_t cpus;
+    memset(&cpus, 0, sizeof cpus);
+    if (gs__scen_read_cpus(ld, v, &cpus) > 0 && !gs_cpuset_any(&cpus))
+        for (int c = 0; c < ld->m->machine.cores; c++) /* "all": every core, whatever */
+            cpus.w[c / 64] |= UINT64_C(1) << (c % 64); /* its process's set */
     if (!autostart && has_start > 0) {
         size_t mark = gs__scen_push_key(ld, "start_at");
         gs__scen_err(ld, "has no effect with \"autostart\": false (the start op decides when)");
@@ -220,6 +227,7 @@ static void declare_thread(gs__scen_t *ld, const cJSON *v, int process)
         t->daemon = daemon;
         t->interpreter = (int)interp;
         t->priority = (int)prio;
+        t->cpus = cpus;
     }
     ld->n_decls++;
 }

@@ -32,6 +32,9 @@ static FILE *open_tmp(char *path)
 /* What the recordings written below say other programs used meanwhile
  * (others_cpu_ns), or -1: not written, as before gilsim recorded it. */
 static long long g_others = -1;
+/* The host's online CPUs the recordings below write (0: not written);
+ * more than their cores: recorded under CPU affinity (taskset). */
+static int g_online = 0;
 
 /* A worker holding the GIL from 10 us to 200 ms on `cores` cores, the
  * kernel counting os_cpu of CPU time and `delay` runnable without a core. */
@@ -40,10 +43,13 @@ static void write_rec_on(char *path, int cores, long long os_cpu, long long dela
     FILE *f = open_tmp(path);
     if (g_others >= 0)
         fprintf(f, "{\"others_cpu_ns\": %lld,\n", g_others);
+    char online[48] = "";
+    if (g_online > 0)
+        snprintf(online, sizeof online, ", \"cores_online\": %d", g_online);
     fprintf(f,
             "%s\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
             " \"command\": [\"python3\", \"w.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
-            " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": %d}, \"duration_ns\": %lld,\n"
+            " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": %d%s}, \"duration_ns\": %lld,\n"
             " \"threads\": [\n"
             "  {\"name\": \"MainThread\", \"os_cpu_ns\": 1000, \"os_run_delay_ns\": 0,\n"
             "   \"events\": [[0, \"start\"], [0, \"ask\"], [0, \"hold\"], [1000, \"release\", "
@@ -51,7 +57,7 @@ static void write_rec_on(char *path, int cores, long long os_cpu, long long dela
             "  {\"name\": \"worker\", \"os_cpu_ns\": %lld, \"os_run_delay_ns\": %lld,\n"
             "   \"events\": [[2000, \"start\"], [2000, \"ask\"], [10000, \"hold\"], [%lld, "
             "\"release\", \"exit\"], [%lld, \"end\"]]}\n]}\n",
-            g_others >= 0 ? "" : "{", cores, REC_NS, os_cpu, delay, REC_NS, REC_NS);
+            g_others >= 0 ? "" : "{", cores, online, REC_NS, os_cpu, delay, REC_NS, REC_NS);
     fclose(f);
 }
 
@@ -325,6 +331,78 @@ START_TEST(test_fit_load_matches_the_threads_that_ran_most)
 }
 END_TEST
 
+/* ns the worker (thread 1) ran on core c of a run of json with set. */
+static int64_t worker_on(const char *json, const char *set, int c)
+{
+    gs_trace_t *t = run_text(json, set);
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, c));
+    int64_t on = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->iv[i].who == 1)
+            on += l->iv[i].end_ns - l->iv[i].start_ns;
+    gs_trace_free(t);
+    return on;
+}
+
+/* A recording made under `taskset -c 0` on a two-CPU host (host.cores 1,
+ * cores_online 2): the fit's machine has both CPUs, the program is confined
+ * to CPU 0 (top-level "cpus") and the other load is free ("cpus": "all"),
+ * as on the real machine; its replay still stretches the worker as
+ * recorded, and the worker never runs on CPU 1. Before, the machine had
+ * one core and the load was squeezed onto it with the program. */
+START_TEST(test_fit_recorded_under_one_cpu_affinity_keeps_the_machines_cpus)
+{
+    char path[64];
+    g_online = 2;
+    long long hold = REC_NS - 10000, delay = hold * 40 / 100;
+    write_rec_on(path, 1, hold - delay, delay);
+    g_online = 0;
+    char *json = fit_text(path, false);
+    cJSON *root = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(root);
+    ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "machine"), "cores")->valueint,
+                     2);
+    const cJSON *cpus = cJSON_GetObjectItem(root, "cpus");
+    ck_assert_msg(cJSON_IsNumber(cpus) && cpus->valueint == 0, "top-level cpus: %s", json);
+    const cJSON *load = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "processes"), 0);
+    ck_assert_ptr_nonnull(load);
+    ck_assert_str_eq(cJSON_GetObjectItem(load, "cpus")->valuestring, "all");
+    cJSON_Delete(root);
+    int64_t st = replay_stretch(json);
+    long long beyond = delay - hold / 20;
+    ck_assert_msg(dist(st, beyond) <= beyond / 10,
+                  "under one-CPU affinity the replay stretches the worker %lld ns, the machine "
+                  "did %lld beyond the measurement's share",
+                  (long long)st, beyond);
+    ck_assert_int_eq(worker_on(json, "", 1), 0);
+    ck_assert_int_gt(worker_on(json, "", 0), REC_NS / 2);
+    /* the what-if that frees it runs it on both */
+    ck_assert_int_gt(worker_on(json, "cpus=all", 1), 0);
+    free(json);
+    unlink(path);
+}
+END_TEST
+
+/* The taskset what-if of a two-core recording with other load: --set cpus=0
+ * confines the program and leaves the load both cores, so the program ends
+ * sooner than under --set machine.cores=1, which squeezes the load onto its
+ * one core as well. */
+START_TEST(test_fit_taskset_whatif_leaves_the_load_its_cores)
+{
+    char path[64];
+    long long hold = REC_NS - 10000, delay = hold * 50 / 100;
+    write_rec_on(path, 2, hold - delay, delay);
+    char *json = fit_text(path, false);
+    ck_assert_ptr_nonnull(strstr(json, "\"processes\"")); /* it has a load */
+    int64_t pinned = makespan(json, "cpus=0"), squeezed = makespan(json, "machine.cores=1");
+    ck_assert_msg(pinned * 10 < squeezed * 9, "cpus=0: %lld ns, machine.cores=1: %lld ns",
+                  (long long)pinned, (long long)squeezed);
+    ck_assert_int_eq(worker_on(json, "cpus=0", 1), 0);
+    free(json);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fit_load");
@@ -338,6 +416,8 @@ int main(void)
     tcase_add_test(c, test_fit_load_removed_runs_as_the_fit_without_it);
     tcase_add_test(c, test_fit_load_replay_stretches_as_recorded);
     tcase_add_test(c, test_fit_load_matches_the_threads_that_ran_most);
+    tcase_add_test(c, test_fit_recorded_under_one_cpu_affinity_keeps_the_machines_cpus);
+    tcase_add_test(c, test_fit_taskset_whatif_leaves_the_load_its_cores);
     suite_add_tcase(s, c);
     return tu_main(s);
 }

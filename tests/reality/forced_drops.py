@@ -17,6 +17,15 @@ intervals), as a share of the span. It answers the question of
 docs/validation.md's "Blocking C calls" rows: does the CPU-bound thread get
 the GIL back at once after the forced switch (a few other holds between),
 or does it lose its core and let the others pass the GIL among themselves?
+The forced drops after which the holder is back only after 1 ms (slow
+drops) get lines of their own: how long the GIL was free in them, and, in a
+model run, how long the holder was runnable without a core; in a recording,
+which has only the kernel's total for that, how the holder's condition
+variable waits in them ended, and how the GIL-free time splits by the
+signals then pending: one given to the holder, whose wait had not returned
+yet; only ones given to other threads not yet back (the holder asleep
+behind them); none (nobody woken: the holder not yet in its wait, or a
+signal lost).
 
 With --who (a recording, or a model run's --trace JSON, which has the
 timeouts and drop requests the CSV lacks) it answers docs/model.md's
@@ -233,8 +242,101 @@ def analyse(holds, is_holder):
             between += 1
             k += 1
         if between and k < len(holds):
-            drops.append((holds[k][0] - e, between))
+            drops.append((holds[k][0] - e, between, e, holds[k][0]))
     return t0, t1, held, drops
+
+
+def gil_free(holds, a, b):
+    """ns of [a, b) during which nobody held the GIL."""
+    return (b - a) - sum(min(e, b) - max(s, a) for s, e, n in holds if e > a and s < b)
+
+
+def holder_returns(path, prefix):
+    """A recording's holder threads' GIL-wait returns: [(t_ns, kind)] with
+    kind woken, futile_wakeup or timeout (its cond wait ended); and the
+    signals still pending: [(signal_ns, return_ns, to_holder)], from each
+    signal with a woken thread to that thread's next return (a futex wake
+    makes its thread runnable at once, so a late return is a thread that
+    waited for a core, or a signal the recorder gave it that a later one
+    woke it for)."""
+    with open(path) as f:
+        rec = json.load(f)
+    ends = ("woken", "futile_wakeup", "timeout")
+    rets = {t["index"]: sorted(e[0] for e in t["events"] if e[1] in ends) for t in rec["threads"]}
+    holder = {t["index"] for t in rec["threads"] if t["name"].startswith(prefix)}
+    pending = []
+    for t in rec["threads"]:
+        for e in t["events"]:
+            if e[1] == "signal" and len(e) > 2 and e[2] in rets:
+                r = [x for x in rets[e[2]] if x >= e[0]]
+                if r:
+                    pending.append((e[0], r[0], e[2] in holder))
+    returns = sorted((e[0], e[1]) for t in rec["threads"] if t["name"].startswith(prefix)
+                     for e in t["events"] if e[1] in ends)
+    return returns, pending
+
+
+def covered(ivs, a, b):
+    """ns of [a, b) inside the union of the intervals ivs."""
+    pts = sorted((max(s, a), min(e, b)) for s, e in ivs if e > a and s < b)
+    n, end = 0, a
+    for s, e in pts:
+        s = max(s, end)
+        if e > s:
+            n += e - s
+            end = e
+    return n
+
+
+def print_slow(holds, drops, ready, returns, prefix, t0, t1, slow_ns=1000000):
+    """The forced drops after which the holder is back only after slow_ns:
+    how long the GIL was free meanwhile, and where the holder was: a model
+    run says how long it was runnable without a core; a recording has no
+    such intervals, only the kernel's total, so it says how the holder's
+    condition-variable waits in them ended (a wait that never returned: it
+    did not sleep on the condition variable, it reached the GIL free)."""
+    slow = [(a, b) for ns, k, a, b in drops if ns > slow_ns]
+    if not slow:
+        return
+    total = sum(b - a for a, b in slow)
+    free = sum(gil_free(holds, a, b) for a, b in slow)
+    print("slow drops (back after over %.0f ms): %d, %.1f ms in all, the GIL free %.1f ms of it"
+          % (slow_ns / 1e6, len(slow), total / 1e6, free / 1e6))
+    if returns is not None:
+        returns, pending = returns
+        frees = []  # the GIL-free stretches of the slow drops
+        for a, b in slow:
+            t = a
+            for s, e, n in holds:
+                if e > a and s < b:
+                    if s > t:
+                        frees.append((t, s))
+                    t = max(t, e)
+            if t < b:
+                frees.append((t, b))
+        to_h = [(s, r) for s, r, h in pending if h]
+        any_p = [(s, r) for s, r, h in pending]
+        f_h = sum(covered(to_h, a, b) for a, b in frees)
+        f_any = sum(covered(any_p, a, b) for a, b in frees)
+        print("  the GIL free with a signal given to the holder not yet back %.1f ms, only to "
+              "others not yet back %.1f ms, none pending %.1f ms"
+              % (f_h / 1e6, (f_any - f_h) / 1e6, (free - f_any) / 1e6))
+        kinds = {"none": 0, "woken": 0, "futile_wakeup": 0, "timeout": 0}
+        for a, b in slow:
+            got = [k for t, k in returns if a <= t <= b]
+            if not got:
+                kinds["none"] += 1
+            for k in set(got):
+                kinds[k] += 1
+        print("  the holder's condvar wait in them: none ended (it took the GIL as it reached it) %d, "
+              "woken %d, futile wake-up %d, timed out %d"
+              % (kinds["none"], kinds["woken"], kinds["futile_wakeup"], kinds["timeout"]))
+        delay = sum(v for n, v in ready.items() if n.startswith(prefix) and v)
+        print("  the holder's run delay over its whole life (schedstat): %.1f ms" % (delay / 1e6))
+    else:
+        nocore = sum(min(e, b) - max(s, a) for n, v in ready.items() if n.startswith(prefix)
+                     for s, e in v for a, b in slow if e > a and s < b)
+        print("  the holder runnable without a core in them: %.1f ms" % (nocore / 1e6))
 
 
 def main(argv=None):
@@ -281,6 +383,7 @@ def main(argv=None):
             raise ValueError("no thread named %s... held the GIL; threads that did: %s"
                              % (a.holder, ", ".join(names)))
         t0, t1, held, drops = analyse(holds, is_holder)
+        returns = None if a.file.endswith(".csv") else holder_returns(a.file, a.holder)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
         msg = str(err)
         print("forced_drops: %s" % (msg if msg.startswith(a.file) else "%s: %s" % (a.file, msg)),
@@ -299,6 +402,7 @@ def main(argv=None):
         print("other threads' holds in between: p10 %d, p50 %d, p90 %d, mean %.1f"
               % (pct(between, .1), pct(between, .5), pct(between, .9),
                  sum(between) / len(between)))
+        print_slow(holds, drops, ready, returns, a.holder, t0, t1)
     print("runnable without a core:")
     for name in sorted(ready):
         v = ready[name]

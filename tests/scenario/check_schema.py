@@ -43,7 +43,7 @@ def scenario_with(key, value):
         doc["events"].append(value)
     elif key == "queue":
         doc["queues"]["q"] = value
-    elif key in ("machine", "python"):
+    elif key in ("machine", "python", "cpus"):
         doc[key] = value
     elif key == "process":
         doc["processes"] = [value]

@@ -1018,6 +1018,40 @@ START_TEST(test_timeslice_knob)
 }
 END_TEST
 
+/* A confines the program to CPU 0 (the top-level "cpus", as taskset -c 0):
+ * the model's threads then run on core 0 only; A again frees it, U resets. */
+static int64_t on_core(const gs_trace_t *t, int core)
+{
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, core));
+    int64_t ns = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->iv[i].who >= 0)
+            ns += l->iv[i].end_ns - l->iv[i].start_ns;
+    return ns;
+}
+
+START_TEST(test_affinity_knob)
+{
+    load_default();
+    ck_assert(!V.knobs.one_cpu);
+    ck_assert_int_gt(on_core(V.run[0].trace, 1), 0);
+    ui_key(SDLK_a, 0);
+    ck_assert(V.knobs.one_cpu && V.knobs.set_one_cpu);
+    ck_assert(gs_cpuset_allows(&V.run[0].model->processes[0].cpus, 0));
+    ck_assert(!gs_cpuset_allows(&V.run[0].model->processes[0].cpus, 1));
+    ck_assert_int_eq(on_core(V.run[0].trace, 1), 0);
+    ck_assert_int_gt(on_core(V.run[0].trace, 0), 0);
+    ui_draw(W, H);
+    ui_key(SDLK_a, 0);
+    ck_assert(!V.knobs.one_cpu);
+    ck_assert_int_gt(on_core(V.run[0].trace, 1), 0);
+    ui_key(SDLK_a, 0);
+    ui_key(SDLK_u, 0);
+    ck_assert(!V.knobs.set_one_cpu);
+    ck_assert_int_gt(on_core(V.run[0].trace, 1), 0);
+}
+END_TEST
+
 /* M: the GIL lane in its holder's colour, running bars in their thread's,
  * waits in their state's. */
 START_TEST(test_thread_colour_mode)
@@ -1117,6 +1151,7 @@ static Suite *view_suite(void)
     tcase_add_test(core, test_compare_any_settings_and_knobs_on_a_or_b);
     tcase_add_test(core, test_refit_after_length_change_and_overrides_named_on_reload);
     tcase_add_test(core, test_timeslice_knob);
+    tcase_add_test(core, test_affinity_knob);
     tcase_add_test(core, test_thread_colour_mode);
     tcase_add_test(core, test_large_text_keeps_every_button);
     suite_add_tcase(s, core);

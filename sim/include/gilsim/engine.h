@@ -47,7 +47,15 @@ typedef struct gs_run_opts {
                                   GS_OUT_INTERRUPTED (a signal handler or
                                   another thread sets it) */
     gs_progress_t *progress; /* when non-NULL, updated after every event */
+    int ahead;           /* requests an op program's body may make before the
+                            engine has completed the one before (the body
+                            still runs on its own pthread, the engine still
+                            decides each in virtual time, the trace is the
+                            same): fewer hand-offs. 0 = GS_AHEAD_DEFAULT,
+                            < 0 = none (each call waits for its request) */
 } gs_run_opts_t;
+
+#define GS_AHEAD_DEFAULT 32
 
 #define GS_MEMORY_BUDGET_DEFAULT ((size_t)1 << 30)
 

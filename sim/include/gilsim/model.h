@@ -202,6 +202,29 @@ typedef struct gs_ctx gs_ctx_t;
 /* A thread body: plain sequential C that calls gs_cpu(), gs_io()... */
 typedef void (*gs_body_fn)(gs_ctx_t *ctx, void *user);
 
+/* A CPU set (Linux's cpumask, as taskset -c and sched_setaffinity give it):
+ * bit c of word c / 64 set = the process's threads may run on core c. All
+ * words 0: no affinity, every core (the default, and "all"). */
+#define GS_CPU_WORDS 16 /* 1024 cores, machine.cores' limit */
+typedef struct gs_cpuset {
+    uint64_t w[GS_CPU_WORDS];
+} gs_cpuset_t;
+
+static inline bool gs_cpuset_any(const gs_cpuset_t *s) /* any CPU named? */
+{
+    for (int i = 0; i < GS_CPU_WORDS; i++)
+        if (s->w[i])
+            return true;
+    return false;
+}
+
+/* May a thread with set s run on core c? An empty set: on every core. */
+static inline bool gs_cpuset_allows(const gs_cpuset_t *s, int c)
+{
+    return !gs_cpuset_any(s) || (c >= 0 && c < 64 * GS_CPU_WORDS &&
+                                 ((s->w[c / 64] >> (c % 64)) & 1u));
+}
+
 typedef struct gs_thread_spec {
     char *name;          /* owned; unique */
     int process;         /* index into processes */
@@ -212,6 +235,8 @@ typedef struct gs_thread_spec {
     bool daemon;         /* threading.Thread(daemon=True): stopped when every
                             other thread of the run has finished */
     int priority;        /* priority policy: higher runs first; cfs: nice = -priority */
+    gs_cpuset_t cpus;    /* its own CPU affinity (sched_setaffinity on the thread);
+                            empty: its process's */
     gs_op_t *program;    /* owned; run by the op interpreter when body is NULL */
     int n_program;
     gs_body_fn body;     /* C body, or NULL */
@@ -221,6 +246,7 @@ typedef struct gs_thread_spec {
 
 typedef struct gs_process_spec {
     char *name;          /* owned */
+    gs_cpuset_t cpus;    /* its threads' CPU affinity; empty = every core */
     gs_python_t python;  /* this process's own runtime and GIL */
     int64_t start_at_ns; /* when the process exists */
     int64_t create_ns;   /* start-up cost before its threads may run; 0 for the implicit one */
