@@ -329,7 +329,9 @@ static void on_timer(gs_engine_t *e, gs_thr_t *t)
     }
 }
 
-static void on_start(gs_engine_t *e, gs_thr_t *t)
+/* t starts; starter: the thread whose start op it is, NULL for a scheduled
+ * start (placement "previous" puts it against the starter's core). */
+static void on_start(gs_engine_t *e, gs_thr_t *t, gs_thr_t *starter)
 {
     e->n_start_pending--;
     t->start_pending = false;
@@ -340,7 +342,10 @@ static void on_start(gs_engine_t *e, gs_thr_t *t)
     t->req.prog = P_BOOT;
     t->os = OS_OFF;
     t->blk = BLK_NONE;
-    gs__os_wake(e, t);
+    if (e->m->machine.keep_core && starter && starter->os == OS_ON)
+        gs__os_wake_from(e, starter, t); /* placed against its starter's core */
+    else
+        gs__os_wake(e, t); /* no waker: no wake_affine draw */
 }
 
 /* Thread.start's _start_new_thread (3.13+: _start_joinable_thread): the
@@ -363,7 +368,7 @@ static step_res_t step_start(gs_engine_t *e, gs_thr_t *t)
     }
     s->start_pending = true;
     e->n_start_pending++;
-    on_start(e, s);
+    on_start(e, s, t);
     return STEP_NEXT;
 }
 
@@ -412,7 +417,7 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
             break;
         case EV_START:
             e->now = ev.t_ns;
-            on_start(e, &e->thr[ev.id]);
+            on_start(e, &e->thr[ev.id], NULL);
             break;
         case EV_FT:
             e->now = ev.t_ns;

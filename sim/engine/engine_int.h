@@ -561,7 +561,8 @@ int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_t
 /* place.c: where a woken thread runs (machine.wake_affine), idle balancing */
 static inline bool gs__placing(const gs_engine_t *e) /* per-core queues */
 {
-    return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues;
+    return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues ||
+           e->m->machine.keep_core;
 }
 /* eevdf with run_queues "per_core": every runnable thread belongs to one
  * core's queue, and each core keeps its own V (eevdf.c gs__eevdf_v) */
@@ -588,6 +589,10 @@ bool gs__place_affine(gs_engine_t *e, const gs_thr_t *waker); /* queue the woken
                              thread on waker's core? (a seeded draw) */
 gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *cools);
 void gs__place_arm(gs_engine_t *e, gs_core_t *c); /* idle c looks again at a tick */
+gs_core_t *gs__place_new(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
+                         gs_core_t **idle); /* new t: an idle core (*idle) or one to queue on */
+gs_core_t *gs__place_keep(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
+                          gs_core_t **idle); /* placement "previous": the same for t */
 void gs__place_kick(gs_engine_t *e);              /* every idle core looks again */
 void gs__place_balance(gs_engine_t *e, gs_core_t *c); /* idle c's EV_CORE */
 /* eevdf.c, for os.c: Linux's EEVDF (V, eligibility, lag, placement) */

@@ -100,6 +100,12 @@ typedef struct gs_machine {
                                          core (os.c, place.c); false ("shared"):
                                          one ready queue for the machine.
                                          wake_affine > 0 implies it */
+    bool keep_core;                   /* placement "previous": a woken thread
+                                         goes back to its previous core, idle
+                                         or busy, and a new one to the idlest
+                                         core, its starter counting as load
+                                         (place.c); implies per_core_queues.
+                                         false ("idle"): an idle core first */
     int64_t migration_cost_ns;        /* with wake_affine: a queued thread that
                                          ran this recently is cache-hot and no
                                          idle core pulls it (Linux
