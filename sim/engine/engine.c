@@ -482,9 +482,7 @@ static void engine_free(gs_engine_t *e)
             gs__waitq_free(&e->queues[i].mutex.waiters);
         }
     gs__ft_destroy(e);
-    if (e->thr)
-        for (int i = 0; i < e->n_thr; i++)
-            free(e->thr[i].ah);
+    gs__ahead_free(e);
     free(e->joiners);
     free(e->starters);
     gs__hrtimer_free(e);

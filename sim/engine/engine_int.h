@@ -703,6 +703,7 @@ void gs__ahead_apply(gs_thr_t *t, const gs_ahead_t *a);
 /* The engine: t's request completed and its ring holds the next one: start
  * it, at the point where its woken body would have. */
 void gs__ahead_next(gs_engine_t *e, gs_thr_t *t);
+void gs__ahead_free(gs_engine_t *e); /* every thread's ring, as the engine goes */
 /* A body's call (engine.c's primitives): submits a, or, while its body runs
  * ahead, keeps it in the ring; returns when the body may go on. */
 int gs__request(gs_thr_t *c, const gs_ahead_t *a);
