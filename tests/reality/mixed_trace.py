@@ -79,9 +79,9 @@ def kernel(prefix, r):
     return st_, foreign, occ
 
 
-def split(states, a, b):
-    """Time in each state between a and b."""
-    out = collections.Counter()
+def pieces(states, a, b):
+    """(state, start, end) for each stretch between a and b, in time order:
+    the state a thread was in from each of its changes to the next."""
     cur, since = None, a
     for t, s, _ in states:
         if t <= a:
@@ -90,28 +90,23 @@ def split(states, a, b):
         if t >= b:
             break
         if cur:
-            out[cur] += t - since
+            yield cur, since, t
         cur, since = s, t
     if cur:
-        out[cur] += b - since
+        yield cur, since, b
+
+
+def split(states, a, b):
+    """Time in each state between a and b."""
+    out = collections.Counter()
+    for s, x, y in pieces(states, a, b):
+        out[s] += y - x
     return out
 
 
 def waits(states, a, b):
     """The spans between a and b the thread was runnable without a core."""
-    out, cur, since = [], None, a
-    for t, s, _ in states:
-        if t <= a:
-            cur = s
-            continue
-        if t >= b:
-            break
-        if cur == "W":
-            out.append((since, t))
-        cur, since = s, t
-    if cur == "W":
-        out.append((since, b))
-    return out
+    return [(x, y) for s, x, y in pieces(states, a, b) if s == "W"]
 
 
 def occupants(occ, a, b):
