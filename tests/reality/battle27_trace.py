@@ -33,6 +33,11 @@ its own at nice -20 (keep such runs short on a shared machine).
 
     python3 tests/reality/battle27_trace.py --pairs 5 [--keep PREFIX]
     python3 tests/reality/battle27_trace.py --analyse PREFIX
+
+Its summary also names the balance that moved a worker (balance_kind: the
+stopper's active balance, newidle, an idle or a busy CPU's periodic balance,
+nohz on another's behalf) and, for each stretch a wake-up began, whether it
+was pulled onto the waker's CPU and what its own previous CPU ran then.
 """
 import argparse
 import json
@@ -112,6 +117,26 @@ def creation(ev, tids):
     return out
 
 
+def balance_kind(cpu, f, cur):
+    """Which of Linux's balances logged this sched_migrate_task (one outside
+    a wake-up), from the line's CPU, its flags and the task that logged it:
+    "active" (the migration/N stopper pushing a running task: active
+    balance), "newidle" (in process context on the destination, that is
+    schedule() finding its CPU about to idle: sched_balance_newidle),
+    "idle" (in the softirq on the destination while it idles: the periodic
+    or nohz balance of an idle CPU), "busy" (in the softirq on a busy
+    destination: the periodic balance), "nohz" (in the softirq on another CPU:
+    a nohz idle balance done on an idle CPU's behalf), or "other"."""
+    dest, fl = int(f["dest_cpu"]), f.get("flags_", "")
+    if f.get("by_", "").startswith("migration/"):
+        return "active"
+    if len(fl) > 2 and fl[2] in "sS":
+        if cpu != dest:
+            return "nohz"
+        return "idle" if cur.get(dest) == 0 else "busy"
+    return "newidle" if cpu == dest else "other"
+
+
 def analyse_pair(ev, tids):
     """The figures of one threaded run, from the kernel's events of its two
     workers (tids) between the first one's start and the last one's exit.
@@ -142,6 +167,14 @@ def analyse_pair(ev, tids):
     # other's CPU), a balance (a migration outside a wake-up), or the start
     # (the workers' first runs, where they were created)
     starts = {"wakeup": 0, "balance": 0, "start": 0}
+    # which balance moved a worker (balance_kind), over all such moves and
+    # over those that began a stretch; and, for the wake-ups that began one,
+    # what the woken worker's previous CPU ran at that moment
+    bal_kinds, join_balance = {}, {}
+    join_wake = {"pulled": 0, "prev_idle": 0, "prev_worker": 0, "prev_other": 0}
+    join_wake_others = {}
+    curcomm = {}       # cpu -> comm running there
+    last = None        # what the event at hand did, for a stretch it begins
     both_run_ns, both_since = 0, None
     busy_other = {}
     last_t = {}
@@ -157,6 +190,7 @@ def analyse_pair(ev, tids):
         if t < t0:
             if kind == "sched_switch":
                 cur[cpu] = int(f["next_pid"])
+                curcomm[cpu] = f.get("next_comm", "")
                 last_t[cpu] = t
             continue
         was = both_on_one()
@@ -165,6 +199,7 @@ def analyse_pair(ev, tids):
             if cpu in last_t and cur.get(cpu, 0) not in w and cur.get(cpu, 0) != 0:
                 busy_other[cpu] = busy_other.get(cpu, 0) + t - max(last_t[cpu], t0)
             cur[cpu], last_t[cpu] = n, t
+            curcomm[cpu] = f.get("next_comm", "")
             if p in w:
                 running.discard(p)
                 if f["prev_state"].startswith(("S", "D")):
@@ -187,6 +222,8 @@ def analyse_pair(ev, tids):
             elif p in home:
                 home[p] = int(f["dest_cpu"])
                 balance_moves += 1
+                last = balance_kind(cpu, f, cur)
+                bal_kinds[last] = bal_kinds.get(last, 0) + 1
                 if was and not both_on_one():
                     ends["balance"] += 1
         elif kind == "sched_wakeup":
@@ -194,6 +231,11 @@ def analyse_pair(ev, tids):
             tgt = int(f["target_cpu"])
             wcpu = waking.pop(p, None)
             prev = pending_mig.pop(p, home.get(p))
+            occ = cur.get(prev)
+            last = ("pulled" if tgt == wcpu and prev != wcpu else None,
+                    "prev_idle" if occ == 0 else "prev_worker" if occ in w else
+                    "prev_other" if occ is not None else None,
+                    curcomm.get(prev, ""))
             wakes["total"] += 1
             waker = cur.get(wcpu) if wcpu is not None else None
             if waker in w and waker != p:
@@ -215,8 +257,17 @@ def analyse_pair(ev, tids):
         now = both_on_one()
         if now and not was:
             ep_start = t
-            starts["wakeup" if kind == "sched_wakeup" else
-                   "balance" if kind == "sched_migrate_task" else "start"] += 1
+            how = ("wakeup" if kind == "sched_wakeup" else
+                   "balance" if kind == "sched_migrate_task" else "start")
+            starts[how] += 1
+            if how == "balance":
+                join_balance[last] = join_balance.get(last, 0) + 1
+            elif how == "wakeup":
+                for k in last[:2]:
+                    if k:
+                        join_wake[k] += 1
+                if last[1] == "prev_other":
+                    join_wake_others[last[2]] = join_wake_others.get(last[2], 0) + 1
         elif was and not now and ep_start is not None:
             episodes.append(t - ep_start)
             shared_ns += t - ep_start
@@ -238,6 +289,8 @@ def analyse_pair(ev, tids):
             "episodes": len(episodes), "start_same": start_same,
             "episode_median_ms": st.median(episodes) / 1e6 if episodes else 0,
             "ends": ends, "starts": starts, "balance_moves": balance_moves, "wakes": wakes,
+            "balance_kinds": bal_kinds, "join_balance": join_balance,
+            "join_wake": join_wake, "join_wake_others": join_wake_others,
             "vol": sorted(vol.values()), "preempted": sorted(pre.values()),
             "others_share": sum(busy_other.values()) / (2 * span) if span else 0}
 
@@ -308,13 +361,22 @@ def show(res):
                                                          ("starts", "balance"),
                                                          ("ends", "wakeup"),
                                                          ("ends", "balance"))))
+        add = lambda key: dict((k, sum(a[key].get(k, 0) for a in res))
+                               for k in sorted(set(k for a in res for k in a[key])))
+        print("balances that moved a worker, by kind: %s; of them beginning a stretch: %s; "
+              "wake-ups beginning a stretch: %s; the other task then on the woken "
+              "one's previous CPU: %s" % (add("balance_kinds"), add("join_balance"),
+                                          add("join_wake"), add("join_wake_others")))
 
 
 # A hand-written run for --self-test: workers 101 and 102, another process
 # 200. 102 sleeps on CPU 1 and is woken there twice (cross, its CPU idle),
 # sleeps again with 200 on CPU 1 and is woken onto 101's CPU 0 (cross, pulled), runs
 # there preempting 101, is woken there once more (same); a balance then moves
-# 101 to CPU 1, ending the 40 us the two shared CPU 0 of the 300 us run.
+# 101 to CPU 1, ending the 40 us the two shared CPU 0 of the 300 us run. That
+# balance is logged in the softirq of CPU 1 while 200 runs there (FLAGS_AT):
+# the periodic balance of a busy CPU. The wake-up that began the stretch found
+# 102's previous CPU 1 running 200 (comm "y", as every next_comm here).
 SELF_TEST = [
     (0, 0, "sched_switch", "python2.7", 100, "S", 101),
     (10, 1, "sched_switch", "<idle>", 0, "R", 102),
@@ -338,6 +400,9 @@ SELF_TEST = [
 ]
 
 
+FLAGS_AT = {100: "d.s2."}
+
+
 def self_test():
     """Analyses SELF_TEST, written as tracefs writes it, and checks each
     figure against what the run above did."""
@@ -349,7 +414,8 @@ def self_test():
         f.write("# tracer: nop\n")
         for e in SELF_TEST:
             us, cpu, kind = e[:3]
-            head = "      x-1   [%03d] d..2. 5000.%06d: %s: " % (cpu, us, kind)
+            head = "      x-1   [%03d] %s 5000.%06d: %s: " % (cpu, FLAGS_AT.get(us, "d..2."),
+                                                             us, kind)
             if kind == "sched_switch":
                 f.write(head + "prev_comm=%s prev_pid=%d prev_prio=120 prev_state=%s ==> "
                         "next_comm=y next_pid=%d next_prio=120\n" % e[3:])
@@ -365,6 +431,9 @@ def self_test():
             "starts": {"wakeup": 1, "balance": 0, "start": 0},
             "balance_moves": 1, "vol": [0, 4], "preempted": [0, 2],
             "others_share": 60 / 600, "ratio": 1.5,
+            "balance_kinds": {"busy": 1}, "join_balance": {},
+            "join_wake": {"pulled": 1, "prev_idle": 0, "prev_worker": 0, "prev_other": 1},
+            "join_wake_others": {"y": 1},
             "wakes": {"total": 4, "by_worker": 4, "same": 1, "cross": 3, "pulled": 1,
                       "prev_idle": 2}}
     bad = ["%s: got %r, want %r" % (k, a.get(k), v) for k, v in want.items()

@@ -12,6 +12,8 @@ TRACEFS = "/sys/kernel/tracing"
 LINE = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
 COMM = re.compile(r"^\s*(.+?)-\d+\s+\[")
 FIELD = re.compile(r"(\w+=\S+)")
+# the line's flags ("d.s2.": irqs off, need-resched, hard/soft irq, depth ...)
+FLAGS = re.compile(r"\[\d+\]\s+(\S{4,6})\s+\d+\.\d+: ")
 
 
 def sched_events(prefix):
@@ -19,7 +21,8 @@ def sched_events(prefix):
     t_ns on the trace clock (mono: the recorder's clock), kind the event's
     name (sched_switch ...), fields its key=value pairs as strings, and
     comm_ the name of the task the event is about (its comm= field, else
-    the task that logged it)."""
+    the task that logged it), by_ the name of the task that logged it and
+    flags_ the line's flags ("" when the trace has none)."""
     out = []
     for line in open(prefix + ".sched.txt"):
         m = LINE.search(line)
@@ -28,6 +31,9 @@ def sched_events(prefix):
         f = dict(kv.split("=", 1) for kv in FIELD.findall(m.group(4)))
         c = re.search(r"comm=(\S+)", m.group(4)) or COMM.match(line)
         f["comm_"] = c.group(1) if c else ""
+        b, fl = COMM.match(line), FLAGS.search(line)
+        f["by_"] = b.group(1) if b else ""
+        f["flags_"] = fl.group(1) if fl else ""
         out.append((int(round(float(m.group(2)) * 1e9)), int(m.group(1)), m.group(3), f))
     return out
 
