@@ -53,8 +53,8 @@ int cmd_fit(int argc, char **argv)
 {
     static const cli_opt_t opts[] = {
         {"-o", true}, {"--output", true}, {"--exact", false}, {"--partial", false},
-        {"--raw-cpu", false}, {"--no-load", false}};
-    cli_args_t a = {"fit", opts, 6, argc, argv, 1, false};
+        {"--raw-cpu", false}, {"--no-load", false}, {"--wake-curve", false}};
+    cli_args_t a = {"fit", opts, 7, argc, argv, 1, false};
     const cli_opt_t *o;
     const char *v, *rec = NULL, *out = NULL;
     gs_fit_opts_t fo = {0};
@@ -74,6 +74,8 @@ int cmd_fit(int argc, char **argv)
             fo.raw_cpu = true;
         } else if (strcmp(o->name, "--no-load") == 0) {
             fo.no_load = true;
+        } else if (strcmp(o->name, "--wake-curve") == 0) {
+            fo.wake_curve = true;
         } else {
             if (!*v)
                 return cli_usage_error("fit", "%s wants a file name (or - for stdout)", o->name);

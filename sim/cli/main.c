@@ -181,7 +181,8 @@ static const command_t commands[] = {
      "  gilsim exercise --topic convoy --seed 3\n"
      "  gilsim exercise --topic convoy --seed 3 --guess 5ms"},
     {"fit", cmd_fit,
-     "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu] [--no-load]",
+     "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu] [--no-load]\n"
+     "               [--wake-curve]",
      "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
      "thread, names kept, whose program is what the recording saw: the Python\n"
      "work between two voluntary GIL releases as one cpu op (whatever forced\n"
@@ -204,6 +205,9 @@ static const command_t commands[] = {
      "                    default the busy threads other programs kept beside it,\n"
      "                    sized from the kernel's run delays, are a process\n"
      "                    \"other load\"; --set processes=[] removes it later)\n"
+     "  --wake-curve      give the machine the recording's wake-up against idle\n"
+     "                    depth (calibration.wake_idle_ns) as machine.wakeup_idle\n"
+     "                    (by default every wake-up costs the measured wake_hot)\n"
      "\n"
      "Exit status: 0 ok; 1 not a recording, a damaged, truncated, partial or\n"
      "newer-format one, a fitted scenario over a scenario's limits (4 MiB: --exact\n"

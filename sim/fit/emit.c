@@ -220,6 +220,13 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
               r->path, r->command, *r->recorded_at ? r->recorded_at : "(no date)", r->py_major,
               r->py_minor, *r->executable ? r->executable : "?", r->cores ? r->cores : 1,
               human(r->duration_ns, b1, sizeof b1), costs);
+    if (f->n_wake_idle > 0) { /* machine.wakeup_idle, the recording's curve */
+        sb_printf(b, " A woken thread's wake-up by how long its core had idled (measured too):");
+        for (int k = 0; k < f->n_wake_idle; k++)
+            sb_printf(b, "%s %s after %s", k ? "," : "", human(f->wake_idle_ns[k], c1, sizeof c1),
+                      human(f->wake_idle_depth_ns[k], c2, sizeof c2));
+        sb_printf(b, ".");
+    }
 }
 
 /* description() step 2: one line per thread while they fit in the scenario's
@@ -352,6 +359,21 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
     return b.oom ? (free(b.s), NULL) : b.s;
 }
 
+/* machine.wakeup_idle: the recording's wake-up curve, when the fit took it
+ * (gilsim fit --wake-curve, fit_machine_costs). */
+static void add_wake_curve(cJSON *mach, const fscenario_t *f)
+{
+    if (f->n_wake_idle <= 0)
+        return;
+    cJSON *curve = cJSON_AddArrayToObject(mach, "wakeup_idle");
+    for (int k = 0; k < f->n_wake_idle; k++) {
+        cJSON *pt = cJSON_CreateArray();
+        cJSON_AddItemToArray(pt, dur(f->wake_idle_depth_ns[k]));
+        cJSON_AddItemToArray(pt, dur(f->wake_idle_ns[k]));
+        cJSON_AddItemToArray(curve, pt);
+    }
+}
+
 static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
 {
     cJSON *root = cJSON_CreateObject();
@@ -384,6 +406,7 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
         cJSON_AddItemToObject(mach, "wakeup_latency", dur(f->wakeup_ns));
         cJSON_AddItemToObject(mach, "timer_slack", dur(f->timer_slack_ns));
         cJSON_AddItemToObject(mach, "timer_jitter", dur(f->timer_jitter_ns));
+        add_wake_curve(mach, f);
     }
     cJSON *py = cJSON_AddObjectToObject(root, "python");
     if (r->py_major == 3 && r->py_minor >= 2 && r->py_minor <= 15) {

@@ -393,19 +393,20 @@ static int push(fit_t *F, int i, fop_t op)
 /* What the model adds to a sleep or an I/O call of the scenario before the
  * thread asks for the GIL again: a timer ends late by the slack and half the
  * jitter on average, and the woken thread waits the wake-up latency for an
- * idle core. The recording's release-to-ask time holds the real ones, so the
- * op is that time less the model's (so the replay's release-to-ask is the
+ * idle core (at the depth the call's d idled it, with a wakeup_idle curve).
+ * The recording's release-to-ask time d holds the real ones, so the op is
+ * that time less the model's (so the replay's release-to-ask is the
  * recorded one). */
-static int64_t model_adds(const fscenario_t *f, int kind)
+static int64_t model_adds(const fscenario_t *f, int kind, int64_t d)
 {
     if (kind == FOP_SLEEP)
-        return f->timer_slack_ns + f->timer_jitter_ns / 2 + f->wakeup_ns;
-    return kind == FOP_IO ? f->wakeup_ns : 0;
+        return f->timer_slack_ns + f->timer_jitter_ns / 2 + fit_wake_at(f, d);
+    return kind == FOP_IO ? fit_wake_at(f, d) : 0;
 }
 
 static int64_t less_model(const fscenario_t *f, int kind, int64_t d)
 {
-    d -= model_adds(f, kind);
+    d -= model_adds(f, kind, d);
     return d > 0 ? d : 0;
 }
 
@@ -724,7 +725,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
     }
     fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads,
                      .cores = r->cores >= 1 && r->cores <= 1024 ? r->cores : 1};
-    fit_machine_costs(r, &f);
+    fit_machine_costs(r, &f, o->wake_curve);
     fit_t F = {.r = r, .f = &f};
     bool *joined = NULL;
     f.th = calloc((size_t)r->n_threads, sizeof *f.th);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "gilsim/common.h"
+#include "gilsim/model.h" /* GS_WAKE_CURVE_MAX */
 
 typedef enum fop_kind {
     FOP_CPU,    /* Python work */
@@ -146,6 +147,8 @@ typedef struct fscenario {
     /* the machine's costs: calibrated at record time, or gilsim's defaults */
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
+    int n_wake_idle; /* machine.wakeup_idle points; 0: none */
+    int64_t wake_idle_depth_ns[GS_WAKE_CURVE_MAX], wake_idle_ns[GS_WAKE_CURVE_MAX];
 } fscenario_t;
 
 /* scale.c: a thread's CPU ops brought down to the kernel's CPU time of it,
@@ -205,7 +208,9 @@ struct gsr_recording;
 struct gsr_event;
 
 /* The machine's costs: from the recording's calibration, else the defaults. */
-void fit_machine_costs(const struct gsr_recording *r, fscenario_t *f);
+void fit_machine_costs(const struct gsr_recording *r, fscenario_t *f, bool wake_curve);
+/* The wake-up latency the fitted machine gives a core idle for depth_ns. */
+int64_t fit_wake_at(const fscenario_t *f, int64_t depth_ns);
 /* The machine's cores: the host's CPUs; *confined_to: the program's CPUs
  * when it was recorded under CPU affinity (taskset: fewer than the host's
  * online CPUs), which the scenario's top-level "cpus" gives it, else 0. */

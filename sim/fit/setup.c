@@ -9,8 +9,13 @@
 
 /* The machine's costs: from the recording's calibration, else the defaults
  * (docs/scenarios.md). tests/reality/scenarios.py sets the same keys from
- * the same measurements. */
-void fit_machine_costs(const gsr_recording_t *r, fscenario_t *f)
+ * the same measurements. With wake_curve (gilsim fit --wake-curve), a
+ * recording's wake-up curve (calibration wake_idle_ns) gives
+ * machine.wakeup_idle too; wakeup_latency stays the ping-pong's figure (the
+ * engine uses it where no core's depth applies). Off by default: measured
+ * on the same recordings it made the replays no closer (docs/validation.md,
+ * "Replays", point 11). */
+void fit_machine_costs(const gsr_recording_t *r, fscenario_t *f, bool wake_curve)
 {
     f->wakeup_ns = 20000;
     f->context_switch_ns = 2000;
@@ -21,8 +26,35 @@ void fit_machine_costs(const gsr_recording_t *r, fscenario_t *f)
                                                             : r->cal_wake_cold_ns;
     f->context_switch_ns = r->cal_context_switch_ns;
     f->timer_jitter_ns = r->cal_timer_jitter_ns;
-    int64_t slack = r->cal_wake_cold_ns - f->wakeup_ns - f->timer_jitter_ns / 2;
+    /* the wake-up against the woken thread's CPU's idle depth, as measured
+       (machine.wakeup_idle): a GIL waiter woken microseconds after its CPU
+       went idle pays its first point, not the ping-pong's wake_hot */
+    f->n_wake_idle = wake_curve ? r->n_cal_wake_idle : 0;
+    for (int k = 0; k < f->n_wake_idle; k++) {
+        f->wake_idle_depth_ns[k] = r->cal_wake_idle_depth_ns[k];
+        f->wake_idle_ns[k] = r->cal_wake_idle_ns[k];
+    }
+    /* the 1 ms sleep's lateness less its wake-up (at about 1 ms of idling)
+       and half the jitter is the slack */
+    int64_t slack = r->cal_wake_cold_ns - fit_wake_at(f, 1000000) - f->timer_jitter_ns / 2;
     f->timer_slack_ns = slack > 0 ? slack : 0;
+}
+
+/* The wake-up latency the model gives a thread whose core idled depth_ns:
+ * the scenario's wakeup_idle curve there (linear between its points, flat
+ * beyond, as the engine reads it), else wakeup_latency. */
+int64_t fit_wake_at(const fscenario_t *f, int64_t depth_ns)
+{
+    const int64_t *x = f->wake_idle_depth_ns, *y = f->wake_idle_ns;
+    int n = f->n_wake_idle;
+    if (n <= 0)
+        return f->wakeup_ns;
+    if (depth_ns <= x[0])
+        return y[0];
+    for (int k = 1; k < n; k++)
+        if (depth_ns <= x[k])
+            return y[k - 1] + (y[k] - y[k - 1]) * (depth_ns - x[k - 1]) / (x[k] - x[k - 1]);
+    return y[n - 1];
 }
 
 /* A recording made under `taskset -c 0` ran on a machine of cores_online

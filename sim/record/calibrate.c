@@ -2,8 +2,8 @@
  *
  * gilsim fit writes a machine block for the recorded host; these are the
  * figures tests/reality measures for its scenarios (reality.py, Machine),
- * taken the same way, in about 0.1 s before the program starts (so they do
- * not disturb it):
+ * taken the same way, in about 0.15 s before the program starts (so they
+ * do not disturb it; more on a busy machine):
  *  - syscall: one byte written to a pipe and read back by one thread; half
  *    of it is one system call (the model's futex cost);
  *  - wake_hot: half a pipe ping-pong round trip (the median of 400)
@@ -17,6 +17,23 @@
  *    (wake_hot_cpus); with one CPU allowed (taskset -c 0) the hot wake-up
  *    is the one-CPU figure and wake_hot_cpus is 1;
  *  - context_switch: the same with both threads pinned to one CPU;
+ *  - wake_idle: a curve of the wake-up latency against how long the
+ *    woken thread's CPU had been idle (the engine's machine.wakeup_idle).
+ *    A thread pinned to the second CPU blocks in a pipe read; the recorder,
+ *    pinned to the first and kept running (spinning, as a GIL holder that
+ *    drops the GIL and goes on does), writes the byte DEPTH after the
+ *    reader said it was about to read, and the latency is the write to the
+ *    reader's return, less the write+read. Four depths, from a CPU idle for
+ *    microseconds (a GIL waiter woken soon after it went to sleep) to one
+ *    idle for 1 ms; the median of each, over the trips where the CPU's
+ *    cpuidle counts (sysfs) say it did idle (it entered an idle state and
+ *    idled at least half the depth): on a busy machine another program
+ *    takes the CPU when the reader blocks, the byte then preempts it (or
+ *    waits for its slice: 2 to 18 ms beside a CPU-bound program), and that
+ *    is the fitted other load's to model, not an idle wake-up. A depth with
+ *    too few idle trips is left out (on a machine with no idle CPU, the
+ *    whole curve). The ping-pong above cannot say this: there both CPUs
+ *    idle for a whole round trip;
  *  - wake_cold and its spread: how late a 1 ms nanosleep returns (the timer
  *    slack plus waking an idle CPU), the median and twice the interquartile
  *    range, as a timed wait (a sleep, the GIL's) ends late.
@@ -27,7 +44,10 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -156,6 +176,198 @@ static int64_t self_cost(int n)
     return d;
 }
 
+/* ---- the wake-up against idle depth ------------------------------------ */
+
+/* A CPU's idle states as cpuidle counts them (sysfs): how many times it
+ * entered one and for how long in all, read with pread on files kept open
+ * (a few us a read). n == 0: not readable here, every trip is kept. */
+#define MAX_STATES 8
+typedef struct idle_count {
+    int n, fd[2 * MAX_STATES]; /* usage, time of each state */
+} idle_count_t;
+
+static void idle_open(idle_count_t *ic, int cpu)
+{
+    ic->n = 0;
+    for (int k = 0; k < MAX_STATES; k++) {
+        char p[96];
+        snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/usage", cpu, k);
+        int u = open(p, O_RDONLY | O_CLOEXEC);
+        snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/time", cpu, k);
+        int t = u >= 0 ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+        if (t < 0) {
+            if (u >= 0)
+                close(u);
+            break;
+        }
+        ic->fd[2 * k] = u;
+        ic->fd[2 * k + 1] = t;
+        ic->n++;
+    }
+}
+
+static void idle_close(idle_count_t *ic)
+{
+    for (int k = 0; k < 2 * ic->n; k++)
+        close(ic->fd[k]);
+    ic->n = 0;
+}
+
+/* Entries into any idle state and the us spent in them, summed. */
+static void idle_read(const idle_count_t *ic, int64_t *entries, int64_t *us)
+{
+    *entries = *us = 0;
+    for (int k = 0; k < 2 * ic->n; k++) {
+        char b[32];
+        ssize_t n = pread(ic->fd[k], b, sizeof b - 1, 0);
+        b[n > 0 ? n : 0] = 0;
+        *(k % 2 ? us : entries) += strtoll(b, NULL, 10);
+    }
+}
+
+/* The reader's side, owned by the reader thread once it runs (it frees it
+ * and closes in and ic as it ends, at the end of file on in), so that the
+ * recorder never waits for a reader another program keeps from its CPU. */
+typedef struct idler {
+    int in, cpu;
+    idle_count_t ic;       /* its CPU's idle states */
+    _Atomic int64_t ready; /* when it was about to read (0: not yet) */
+    _Atomic int64_t woke;  /* when its read returned (0: not yet) */
+    int64_t idle_n, idle_us; /* its CPU's idle entries and us from before ready to
+                                after the read: written before woke, read after it */
+    _Atomic int done;        /* set by the writer before it closes its end: r is the
+                                reader's alone from then (ThreadSanitizer does not
+                                see a pipe's end of file as an ordering) */
+} idler_t;
+
+static void *idler(void *arg)
+{
+    idler_t *p = arg;
+    pin(p->cpu);
+    char c;
+    for (;;) { /* until the writer closes its end */
+        int64_t n0, us0, n1, us1;
+        idle_read(&p->ic, &n0, &us0);
+        atomic_store(&p->ready, now_ns());
+        if (read(p->in, &c, 1) != 1)
+            break;
+        int64_t woke = now_ns(); /* before the idle counts' reads */
+        idle_read(&p->ic, &n1, &us1);
+        p->idle_n = n1 - n0;
+        p->idle_us = us1 - us0;
+        atomic_store(&p->woke, woke);
+    }
+    while (!atomic_load(&p->done)) /* set before the close that ended the read */
+        sched_yield();
+    idle_close(&p->ic);
+    close(p->in);
+    free(p);
+    return NULL;
+}
+
+/* Spins until *v is not 0 or 10 ms passed; its value, or 0. A reader kept
+ * from its CPU that long (a CPU-bound program there) ends the measurement,
+ * which then says nothing rather than costing the recording more. */
+static int64_t await(_Atomic int64_t *v)
+{
+    int64_t x, t0 = now_ns();
+    while (!(x = atomic_load(v)))
+        if (now_ns() - t0 > 10000000)
+            return 0;
+    return x;
+}
+
+/* One depth: up to 3 n trips (none after t_end, none after 10 found no idle
+ * CPU), each a wake-up of the reader after its CPU
+ * idled depth ns (the caller spins meanwhile) that the idle counts confirm:
+ * the CPU entered an idle state and idled at least half the depth. A trip
+ * where another program took the CPU instead is a preemption, not an idle
+ * wake-up, and the fitted other load makes those itself; on a busy machine
+ * they are most trips at the deeper points (their median was 2.2 ms at
+ * 1 ms of idling under a load average of 10). The median of the kept
+ * trips, when at least n / 3 (and 3) were kept; else -1. -2: the reader
+ * is gone. */
+static int64_t wake_at_depth(idler_t *r, int wfd, int64_t depth, int n, int64_t self,
+                             int64_t t_end)
+{
+    int64_t lat[96];
+    int kept = 0;
+    char b = 'x';
+    for (int i = 0; i < 3 * n && kept < n && now_ns() < t_end && (kept || i < 10); i++) {
+        int64_t ready = await(&r->ready), t;
+        if (!ready)
+            return -2;
+        atomic_store(&r->ready, 0);
+        atomic_store(&r->woke, 0);
+        do
+            t = now_ns();
+        while (t - ready < depth);
+        if (write(wfd, &b, 1) != 1)
+            return -2;
+        int64_t woke = await(&r->woke);
+        if (!woke)
+            return -2;
+        if (r->ic.n == 0 || (r->idle_n > 0 && 2000 * r->idle_us >= depth))
+            lat[kept++] = woke - t - self;
+    }
+    if (kept < 3 || 3 * kept < n)
+        return -1;
+    int64_t m = median(lat, kept);
+    return m > 0 ? m : 0;
+}
+
+/* The wake-up latency of a reader pinned to cpu2 after its CPU idled
+ * depth[k] (the caller pinned to cpu runs meanwhile), for each of the
+ * GSR_WAKE_IDLE_N depths; self: a write+read, left out. The depths where
+ * too few trips found the CPU idle are left out; 0, or -1 when it could
+ * not run. O(sum n[k] * (depth + latency)): 12 ms at the least, 60 ms at
+ * the most (other programs keep taking the CPU). */
+static int wake_idle(int cpu, int cpu2, int64_t self, gsr_calib_t *c)
+{
+    static const int64_t depth[GSR_WAKE_IDLE_N] = {2000, 20000, 200000, 1000000};
+    static const int n[GSR_WAKE_IDLE_N] = {31, 21, 15, 7};
+    int p[2];
+    idler_t *r = calloc(1, sizeof *r);
+    if (!r || pipe(p) != 0) {
+        free(r);
+        return -1;
+    }
+    r->in = p[0];
+    r->cpu = cpu2;
+    idle_open(&r->ic, cpu2);
+    atomic_store(&r->ready, 0);
+    atomic_store(&r->woke, 0);
+    atomic_store(&r->done, 0);
+    pthread_t th;
+    cpu_set_t old;
+    if (pthread_getaffinity_np(pthread_self(), sizeof old, &old) != 0 ||
+        pthread_create(&th, NULL, idler, r) != 0) {
+        idle_close(&r->ic);
+        free(r);
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    pthread_detach(th); /* r and p[0] are the reader's from here */
+    pin(cpu);
+    c->n_wake_idle = 0;
+    int k = 0;
+    int64_t t_end = now_ns() + 60000000; /* whatever the machine's load */
+    for (; k < GSR_WAKE_IDLE_N; k++) {
+        int64_t l = wake_at_depth(r, p[1], depth[k], n[k], self, t_end);
+        if (l == -2)
+            break;
+        if (l >= 0) {
+            c->wake_idle_depth_ns[c->n_wake_idle] = depth[k];
+            c->wake_idle_ns[c->n_wake_idle++] = l;
+        }
+    }
+    atomic_store(&r->done, 1);
+    close(p[1]); /* the reader reads the end of file and ends; r is not touched again */
+    pthread_setaffinity_np(pthread_self(), sizeof old, &old);
+    return k == GSR_WAKE_IDLE_N ? 0 : -1;
+}
+
 /* The first two CPUs the recorder may run on (cpu[k] = -1 when absent). */
 static void allowed_cpus(int cpu[2])
 {
@@ -192,6 +404,8 @@ int gsr_calibrate(gsr_calib_t *c)
     } else {
         ran[0] = 1;
     }
+    if (cpu[1] >= 0 && wake_idle(cpu[0], cpu[1], self, c) != 0)
+        c->n_wake_idle = 0; /* left out of the recording */
     const int n_sleep = 24;
     for (int k = 0; k < n_sleep; k++) {
         struct timespec d = {0, 1000000};

@@ -156,6 +156,38 @@ static int64_t ns_at(const cJSON *o, const char *key, int64_t min, int64_t dflt)
     return cJSON_IsNumber(v) && v->valuedouble >= (double)min ? (int64_t)v->valuedouble : dflt;
 }
 
+/* calibration.wake_idle_ns: [[idle depth, latency], ...] in ns, up to
+ * GS_WAKE_CURVE_MAX pairs, depths growing, each from 0 to 1 s (recordings
+ * before it have none: n_cal_wake_idle stays 0). 0, or GS_ESCENARIO naming
+ * the pair that is wrong and what would be valid. */
+static int read_wake_idle(gsr_recording_t *r, const cJSON *cal, gs_error_t *err)
+{
+    const cJSON *curve = cJSON_GetObjectItem(cal, "wake_idle_ns"), *pt;
+    if (!curve)
+        return 0;
+    int n = cJSON_GetArraySize(curve), k = 0;
+    if (!cJSON_IsArray(curve) || n < 1 || n > GS_WAKE_CURVE_MAX)
+        return gsr_bad(err, GS_ESCENARIO, "calibration.wake_idle_ns",
+                       "expected 1 to %d [idle depth, latency] pairs in ns", GS_WAKE_CURVE_MAX);
+    cJSON_ArrayForEach(pt, curve) {
+        int64_t d, l;
+        char path[64];
+        snprintf(path, sizeof path, "calibration.wake_idle_ns[%d]", k);
+        if (!cJSON_IsArray(pt) || cJSON_GetArraySize(pt) != 2 || num(pt, 0, &d) || num(pt, 1, &l) ||
+            d < 0 || l < 0 || d > 1000000000 || l > 1000000000)
+            return gsr_bad(err, GS_ESCENARIO, path,
+                           "expected [idle depth, latency]: two whole numbers of ns, 0 to 1 s");
+        if (k > 0 && d <= r->cal_wake_idle_depth_ns[k - 1])
+            return gsr_bad(err, GS_ESCENARIO, path,
+                           "idle depth %lld ns: the depths must grow from one pair to the next",
+                           (long long)d);
+        r->cal_wake_idle_depth_ns[k] = d;
+        r->cal_wake_idle_ns[k++] = l;
+    }
+    r->n_cal_wake_idle = k;
+    return 0;
+}
+
 static int read_header(gsr_recording_t *r, const cJSON *root)
 {
     r->partial = cJSON_IsTrue(cJSON_GetObjectItem(root, "partial"));
@@ -252,6 +284,9 @@ int gsr_recording_read(const char *path, gsr_recording_t **out, gs_error_t *err)
         rc = gsr_bad(err, GS_ENOMEM, NULL, "out of memory");
         goto out;
     }
+    if (r->has_calibration &&
+        (rc = read_wake_idle(r, cJSON_GetObjectItem(root, "calibration"), err)) != 0)
+        goto out;
     r->n_threads = nt;
     const cJSON *th;
     int i = -1;

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "gilsim/common.h"
+#include "gilsim/model.h" /* GS_WAKE_CURVE_MAX */
 
 /* Reads path, parses it and checks format, version and threads. 0 with *root
  * (free with cJSON_Delete), or GS_EIO / GS_ESYNTAX / GS_ESCENARIO with err
@@ -95,6 +96,9 @@ typedef struct gsr_recording {
     bool has_calibration;    /* "calibration" was written (gilsim record measures it) */
     int64_t cal_syscall_ns, cal_wake_hot_ns, cal_context_switch_ns, cal_wake_cold_ns,
         cal_timer_jitter_ns;
+    int n_cal_wake_idle; /* points of calibration.wake_idle_ns; 0 when not written */
+    int64_t cal_wake_idle_depth_ns[GS_WAKE_CURVE_MAX]; /* how long the CPU had idled */
+    int64_t cal_wake_idle_ns[GS_WAKE_CURVE_MAX];       /* the wake-up latency then */
     char **notes;
     int n_notes;
     gsr_thread_t *threads;

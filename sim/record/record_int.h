@@ -13,6 +13,9 @@ char *gsr_read_all(int fd, size_t *n);
  * none. O(log n). */
 size_t gsr_first_after(const int64_t *v, size_t n, int64_t t);
 
+/* Points of the wake-up latency against idle depth measured at record time. */
+#define GSR_WAKE_IDLE_N 4
+
 /* The host's costs measured at record time (calibrate.c), in ns. */
 typedef struct gsr_calib {
     int64_t syscall_ns;        /* one system call (half a pipe write+read) */
@@ -22,9 +25,13 @@ typedef struct gsr_calib {
     int64_t context_switch_ns; /* the same, both threads on one CPU */
     int64_t wake_cold_ns;      /* a 1 ms timed sleep's median lateness */
     int64_t timer_jitter_ns;   /* twice its interquartile range */
+    int n_wake_idle;           /* points of the curve below: GSR_WAKE_IDLE_N, or 0
+                                  when not measured (one CPU allowed) */
+    int64_t wake_idle_depth_ns[GSR_WAKE_IDLE_N]; /* how long the CPU had idled */
+    int64_t wake_idle_ns[GSR_WAKE_IDLE_N];       /* the wake-up latency then */
 } gsr_calib_t;
 
-/* Measures c (about 0.1 s). 0, or -1 when pipes or threads are refused. */
+/* Measures c (about 0.13 s). 0, or -1 when pipes or threads are refused. */
 int gsr_calibrate(gsr_calib_t *c);
 
 #endif

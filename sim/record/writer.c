@@ -381,15 +381,24 @@ static void write_host(FILE *f, const gsr_writer_t *w)
     fputs(", \"hostname\": ", f);
     jstr(f, u.nodename);
     fputs("},\n", f);
-    if (w->calib)
+    if (w->calib) {
+        const gsr_calib_t *c = w->calib;
         fprintf(f, "  \"calibration\": {\"syscall_ns\": %lld, \"wake_hot_ns\": %lld, "
                    "\"wake_hot_cpus\": %d, "
                    "\"context_switch_ns\": %lld, \"wake_cold_ns\": %lld, \"timer_jitter_ns\": "
-                   "%lld},\n",
-                (long long)w->calib->syscall_ns, (long long)w->calib->wake_hot_ns,
-                w->calib->wake_hot_cpus,
-                (long long)w->calib->context_switch_ns, (long long)w->calib->wake_cold_ns,
-                (long long)w->calib->timer_jitter_ns);
+                   "%lld",
+                (long long)c->syscall_ns, (long long)c->wake_hot_ns, c->wake_hot_cpus,
+                (long long)c->context_switch_ns, (long long)c->wake_cold_ns,
+                (long long)c->timer_jitter_ns);
+        if (c->n_wake_idle > 0) { /* [[idle depth, latency], ...], depths ascending */
+            fputs(", \"wake_idle_ns\": [", f);
+            for (int k = 0; k < c->n_wake_idle; k++)
+                fprintf(f, "%s[%lld, %lld]", k ? ", " : "", (long long)c->wake_idle_depth_ns[k],
+                        (long long)c->wake_idle_ns[k]);
+            fputc(']', f);
+        }
+        fputs("},\n", f);
+    }
     fprintf(f, "  \"clock\": \"CLOCK_MONOTONIC\",\n  \"t0_monotonic_ns\": %lld,\n",
             (long long)w->t0);
     fprintf(f, "  \"duration_ns\": %lld,\n", (long long)(w->t_end - w->t0));

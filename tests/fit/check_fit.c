@@ -5,8 +5,9 @@
  *         without the GIL wait after them, forced switches that do not cut
  *         the Python work, one queue sized from what it held, a fitted
  *         scenario that loads and runs to its end.
- * limits: truncated, partial, newer, not a recording, missing: an error
- *         that says which.
+ *         The recording's wake-up curve becomes machine.wakeup_idle.
+ * limits: truncated, partial, newer, not a recording, missing, a malformed
+ *         wake-up curve: an error that says which.
  * props:  over random recordings, the Python work of the scenario is the
  *         held time minus the C call spans, recorded or inferred from a drop
  *         request left unanswered for 1 ms, to the nanosecond (--exact);
@@ -34,14 +35,13 @@ static const char *data(const char *name)
     return path;
 }
 
-/* Fits path; asserts success; returns the parsed scenario. */
-static cJSON *fit(const char *path, bool exact, bool raw_cpu)
+/* Fits path with o; asserts success; returns the parsed scenario. */
+static cJSON *fit_opts(const char *path, const gs_fit_opts_t *o)
 {
-    gs_fit_opts_t o = {.exact = exact, .raw_cpu = raw_cpu};
     char *json = NULL;
     size_t len = 0;
     gs_error_t err;
-    int rc = gs_fit_recording(path, &o, &json, &len, &err);
+    int rc = gs_fit_recording(path, o, &json, &len, &err);
     ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
     ck_assert_uint_eq(strlen(json), len);
     gs_model_t *m = NULL;
@@ -55,6 +55,13 @@ static cJSON *fit(const char *path, bool exact, bool raw_cpu)
     free(json);
     ck_assert_ptr_nonnull(root);
     return root;
+}
+
+/* Fits path; asserts success; returns the parsed scenario. */
+static cJSON *fit(const char *path, bool exact, bool raw_cpu)
+{
+    gs_fit_opts_t o = {.exact = exact, .raw_cpu = raw_cpu};
+    return fit_opts(path, &o);
 }
 
 static const cJSON *thread(const cJSON *root, const char *name)
@@ -816,6 +823,115 @@ static void fit_bytes(const char *bytes, size_t n, int *ok, int *failed)
     unlink(path);
 }
 
+/* convoy.rec.json with its calibration line's end replaced by tail, written
+ * to path (a mkstemp template). */
+static void convoy_with_calibration(const char *tail, char *path)
+{
+    size_t n;
+    char *text = slurp(data("convoy.rec.json"), &n);
+    const char *old = "\"timer_jitter_ns\": 1000}";
+    char *at = strstr(text, old);
+    ck_assert_ptr_nonnull(at);
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "%.*s\"timer_jitter_ns\": 1000%s}%s", (int)(at - text), text, tail,
+            at + strlen(old));
+    fclose(f);
+    free(text);
+}
+
+/* Each sleep op of the io thread, in ns; asserts there are five. */
+static int64_t convoy_sleep_ns(const cJSON *root)
+{
+    const cJSON *op;
+    int64_t v = -1;
+    int n = 0;
+    cJSON_ArrayForEach(op, cJSON_GetObjectItem(thread(root, "io"), "program")) {
+        const cJSON *s = cJSON_GetObjectItem(op, "sleep");
+        if (s) {
+            ck_assert(v < 0 || ns_of(s->valuestring) == v);
+            v = ns_of(s->valuestring);
+            n++;
+        }
+    }
+    ck_assert_int_eq(n, 5);
+    return v;
+}
+
+START_TEST(test_fit_wake_idle_curve_reaches_the_machine)
+{
+    /* with --wake-curve (not by default), a recording's wake-up against
+     * idle depth becomes the scenario's
+     * machine.wakeup_idle, point for point, and what the fit takes off a
+     * sleep for the model's wake-up is the curve at the sleep's depth (its
+     * 10 us release-to-ask: 400 + 400 * 8/18 = 577 ns), the slack the 1 ms
+     * sleep's lateness less the curve at 1 ms and half the jitter (3000 -
+     * 2600 - 500 = -100: none) */
+    char path[] = "/tmp/check_fit_wake_XXXXXX";
+    convoy_with_calibration(", \"wake_idle_ns\": [[2000, 400], [20000, 800], [200000, 2000], "
+                            "[1000000, 2600]]",
+                            path);
+    cJSON *root = fit(path, true, false); /* by default, not taken */
+    ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "machine"), "wakeup_idle"));
+    ck_assert_int_eq(convoy_sleep_ns(root), 7000);
+    cJSON_Delete(root);
+    root = fit_opts(path, &(gs_fit_opts_t){.exact = true, .wake_curve = true});
+    unlink(path);
+    const cJSON *mach = cJSON_GetObjectItem(root, "machine");
+    const cJSON *curve = cJSON_GetObjectItem(mach, "wakeup_idle");
+    ck_assert_int_eq(cJSON_GetArraySize(curve), 4);
+    static const int64_t want[4][2] = {{2000, 400}, {20000, 800}, {200000, 2000},
+                                       {1000000, 2600}};
+    for (int k = 0; k < 4; k++) {
+        const cJSON *pt = cJSON_GetArrayItem(curve, k);
+        ck_assert_int_eq(ns_of(cJSON_GetArrayItem(pt, 0)->valuestring), want[k][0]);
+        ck_assert_int_eq(ns_of(cJSON_GetArrayItem(pt, 1)->valuestring), want[k][1]);
+    }
+    ck_assert_str_eq(cJSON_GetObjectItem(mach, "wakeup_latency")->valuestring, "1us");
+    ck_assert_int_eq(ns_of(cJSON_GetObjectItem(mach, "timer_slack")->valuestring), 0);
+    ck_assert_int_eq(convoy_sleep_ns(root), 10000 - 500 - 577);
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_msg(strstr(desc, "800 ns after 20 us") && strstr(desc, "2.6 us after 1 ms"),
+                  "the description gives the curve: %s", desc);
+    cJSON_Delete(root);
+    /* a recording made before the curve: none in the scenario, the sleep
+     * less wakeup_latency as before (test_fit_sleep_is_...: 7 us) */
+    root = fit(data("convoy.rec.json"), true, false);
+    ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "machine"), "wakeup_idle"));
+    ck_assert_int_eq(convoy_sleep_ns(root), 7000);
+    cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(test_fit_bad_wake_idle_curve_says_which_pair)
+{
+    static const struct {
+        const char *tail, *path, *text;
+    } bad[] = {
+        {", \"wake_idle_ns\": [[2000, 400], [2000, 800]]", "calibration.wake_idle_ns[1]",
+         "must grow"},
+        {", \"wake_idle_ns\": [[2000, 400], [1000, 800]]", "calibration.wake_idle_ns[1]",
+         "idle depth 1000 ns"},
+        {", \"wake_idle_ns\": [[2000, -4]]", "calibration.wake_idle_ns[0]", "0 to 1 s"},
+        {", \"wake_idle_ns\": [[2000]]", "calibration.wake_idle_ns[0]", "two whole numbers"},
+        {", \"wake_idle_ns\": []", "calibration.wake_idle_ns", "1 to 8"},
+        {", \"wake_idle_ns\": 5", "calibration.wake_idle_ns", "[idle depth, latency] pairs"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char path[] = "/tmp/check_fit_wake_XXXXXX";
+        convoy_with_calibration(bad[i].tail, path);
+        expect_error(path, false, GS_ESCENARIO, bad[i].text);
+        char *json = NULL;
+        size_t len = 0;
+        gs_error_t err;
+        ck_assert_int_eq(gs_fit_recording(path, NULL, &json, &len, &err), GS_ESCENARIO);
+        ck_assert_str_eq(err.path, bad[i].path);
+        unlink(path);
+    }
+}
+END_TEST
+
 START_TEST(test_fit_never_crashes_on_damaged_recordings)
 {
     size_t n;
@@ -862,6 +978,7 @@ static Suite *fit_suite(void)
      * took over check's 4 s default */
     tcase_set_timeout(limits, 60);
     tcase_add_test(limits, test_fit_bad_recordings_say_what_is_wrong);
+    tcase_add_test(limits, test_fit_bad_wake_idle_curve_says_which_pair);
     tcase_add_test(limits, test_fit_partial_recording_fitted_on_request);
     tcase_add_test(limits, test_fit_never_crashes_on_damaged_recordings);
     suite_add_tcase(s, limits);
@@ -875,6 +992,7 @@ static Suite *fit_suite(void)
     tcase_add_test(core, test_fit_recv_that_found_the_bytes_there_is_a_get);
     tcase_add_loop_test(core, test_fit_socket_peers_are_mutual, 0, 2);
     tcase_add_test(core, test_fit_cpu_ops_lose_their_own_programs_core_waits);
+    tcase_add_test(core, test_fit_wake_idle_curve_reaches_the_machine);
     suite_add_tcase(s, props);
     return s;
 }

@@ -23,6 +23,12 @@ ratios predicted / measured, with their range.
                                      the table from the recordings an earlier
                                      --keep DIR kept, fitted again by BIN: two
                                      builds compared on the same recordings
+  replay.py --gilsim BIN --refit DIR --drop-calibration KEY | --fit-opt=OPT
+                                     the same, each recording fitted without
+                                     that field of its calibration (e.g.
+                                     wake_idle_ns) or with one more fit
+                                     option (--fit-opt=--wake-curve): one
+                                     build, the SAME recordings, both ways
   replay.py --gilsim BIN --short     directions only (ctest replay_directions,
                                      label record): exit 0, 1, or 77 skipped
                                      when no CPython can be recorded here
@@ -259,9 +265,11 @@ def kept(wd, name):
     return reps + [cur] if cur else reps
 
 
-def refit(tools, name, reps, settings):
+def refit(tools, name, reps, settings, drop=None, fit_opts=()):
     """measure()'s result for recordings kept by an earlier run: the same
-    real figures, the model's from fitting them again with this build."""
+    real figures, the model's from fitting them again with this build
+    (drop: a field of the recording's calibration left out of the fit: a
+    copy without it is fitted; fit_opts: more `gilsim fit` options)."""
     res = {"real": {s: [] for s in settings}, "model": {s: [] for s in settings},
            "errors": [], "others": [], "files": [], "spans": []}
     for recs in reps:
@@ -275,13 +283,20 @@ def refit(tools, name, reps, settings):
         oc = r.get("others_cpu_ns")
         res["others"].append(oc / r["duration_ns"] / r["host"]["cores"]
                              if oc is not None and r.get("duration_ns") else None)
+        base = recs[BASE]
+        if drop:
+            r.get("calibration", {}).pop(drop, None)
+            base = os.path.join(tempfile.mkdtemp(prefix="gilsim-refit-"),
+                                os.path.basename(recs[BASE]))
+            with open(base, "w") as f:
+                json.dump(r, f)
         try:
-            scen = tools.fit(recs[BASE], suffix=".refit.json")
+            scen = tools.fit(base, list(fit_opts), suffix=".refit.json")
             for s in settings:
                 sm = tools.summary(scen, SETTINGS[s][2])
                 res["model"][s].append(figures(sm) if sm["outcome"] == "done" else None)
             res["spans"].append(figures(tools.summary(
-                tools.fit(recs[BASE], ["--raw-cpu"], ".raw.refit.json"))))
+                tools.fit(base, ["--raw-cpu"], ".raw.refit.json"))))
         except (RuntimeError, subprocess.SubprocessError, ValueError) as e:
             res["errors"].append(str(e))
     return res
@@ -566,6 +581,10 @@ def main(argv=None):
     ap.add_argument("--only")
     ap.add_argument("--refit", metavar="DIR", help="fit the recordings an earlier --keep DIR "
                     "kept with this --gilsim and print the table, without recording again")
+    ap.add_argument("--drop-calibration", metavar="KEY", help="with --refit: fit each "
+                    "recording without this field of its calibration (e.g. wake_idle_ns)")
+    ap.add_argument("--fit-opt", action="append", default=[], metavar="OPT",
+                    help="with --refit: one more `gilsim fit` option (e.g. --fit-opt=--wake-curve)")
     ap.add_argument("--one-core", metavar="KEY=VALUE", action="append",
                     help="the --set of the one-core prediction (default cpus=0: the program "
                     "confined to CPU 0, the other load free; machine.cores=1 is the what-if "
@@ -588,7 +607,8 @@ def main(argv=None):
     if a.refit:
         tools = Tools(a.gilsim, a.python, a.refit)
         chosen = NAMES if not a.only else a.only.split(",")
-        results = [(n, refit(tools, n, kept(a.refit, n), list(SETTINGS))) for n in chosen]
+        results = [(n, refit(tools, n, kept(a.refit, n), list(SETTINGS), a.drop_calibration,
+                             a.fit_opt)) for n in chosen]
         results = [(n, r) for n, r in results if r["real"][BASE]]
         lines, hits, total = table(results, tools)
         print("\n".join(lines))

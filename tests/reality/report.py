@@ -94,6 +94,7 @@ def _header(meta):
                              if meta["gilsim"].ok else "not run: %s" % meta["gilsim"].error),
         "",
         "Machine model in every generated scenario: %d cores, policy %s (the kernel's: %s), "
+        "a run queue per core as Linux keeps one per CPU (`run_queues: \"per_core\"`), "
         "scheduler tick %s (CONFIG_HZ, or the timer interrupts of a busy CPU), context "
         "switch %s (pipe ping-pong with both threads on one CPU). Wake-ups: a *hot* one, "
         "%s, on a CPU that idled about as long (pipe ping-pong between two CPUs, the "

@@ -70,6 +70,9 @@ def base(name, description, machine, interval_s, threads, **extra):
             # the kernel's scheduler and tick, detected by the calibration
             "policy": getattr(machine, "policy", "cfs"),
             "tick": dur(getattr(machine, "tick_s", 0.004)),
+            # Linux keeps a run queue (and EEVDF's V) per CPU; a woken thread
+            # is queued on one CPU (docs/model.md "One V per core")
+            "run_queues": "per_core",
         },
         "python": {"gil": "cpython3", "switch_interval": dur(interval_s)},
         "threads": threads,

@@ -514,6 +514,25 @@ def do_settings(a, py):
               f"one ({c1})")
     check(c2.get("wake_hot_cpus") == 1 and c2.get("wake_hot_ns") == c2.get("context_switch_ns"),
           f"calibration under one-CPU affinity: the hot wake-up is the one-CPU figure ({c2})")
+    # the wake-up against idle depth (machine.wakeup_idle of a fit): across
+    # two CPUs only, [depth, latency] pairs at some of 2 us, 20 us, 200 us
+    # and 1 ms of idling (a depth where the CPU was seldom idle, another
+    # program holding it, is left out), each latency more than a system
+    # call and less than ten 1 ms sleeps' lateness; on a machine the other
+    # programs left idle, every depth
+    if len(os.sched_getaffinity(0)) >= 2:
+        wi = c1.get("wake_idle_ns", [])
+        depths = [p[0] for p in wi]
+        quiet = j1.get("others_cpu_ns", 1) < 0.05 * j1["duration_ns"]
+        check(isinstance(wi, list) and depths == sorted(set(depths))
+              and set(depths) <= {2000, 20000, 200000, 1000000}
+              and all(c1["syscall_ns"] < p[1] < 10 * max(c1["wake_cold_ns"], 1000000)
+                      for p in wi) and (len(wi) == 4 or not quiet),
+              f"calibration: the wake-up after 2 us to 1 ms of idling, measured across two "
+              f"CPUs ({wi}; a system call {c1.get('syscall_ns')} ns; other programs used "
+              f"{j1.get('others_cpu_ns')} ns of the run's {j1['duration_ns']} ns)")
+    check("wake_idle_ns" not in c2,
+          f"calibration under one-CPU affinity: no wake-up of another CPU to measure ({c2})")
     # what the machine's other programs used while the program ran (the
     # fit's other load is at most that): all CPUs' busy time less the
     # program's, so between nothing and every CPU all along

@@ -31,6 +31,11 @@ typedef struct gs_fit_opts {
                            machine (by default, the busy threads that other
                            programs kept beside it, from the kernel's run
                            delays, are a process "other load") */
+    bool wake_curve;    /* give the machine the recording's wake-up curve
+                           (calibration.wake_idle_ns) as machine.wakeup_idle;
+                           off by default: on the same recordings it made the
+                           replays no closer (docs/validation.md, "Replays",
+                           point 11), and every wake-up then costs wake_hot */
 } gs_fit_opts_t;
 
 /* The process a fit gives the machine's other load (its busy threads). */
