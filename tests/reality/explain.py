@@ -131,9 +131,16 @@ WHY = [
      "calibration, 3 seeds: 3.2-4.2 intervals with one shared queue, 4.1-7.2 with "
      "per-core queues (1.20 without the load; 3 CPU threads 2.6-3.2 and 4.0-5.5), "
      "where the loaded real runs gave 3.8-4.3. So under load the miss is the load the "
-     "model's machine does not have. It does not explain the quiet table's 3.61 (others "
-     "0%) against 1.11 for 3 CPU threads: a quiet `io_cycle.py --record` (its "
-     "\"CPUs at the timer's end\" line) would show what holds the second CPU there."),
+     "model's machine does not have. Load does not explain the quiet 3.61: under "
+     "`nice -n -20` (others 0.00 CPUs) the row gave 3.25 and 3 CPU threads 1.10 and 1.13. "
+     "There the kernel side is the model's: the I/O thread is on a core 9 us after its "
+     "timer, holds last 1.10 ms (model 1.16), a forced dropper asks again after 52 us. "
+     "The whole gap is in which waiter takes a drop. At the 4-waiter forced drops the I/O "
+     "thread waits through it is the longest waiter at 288 of 889 (model 453 of 579 "
+     "per-core, all with the shared queue) and takes 73% of those (model 62%). Between "
+     "its request and the next forced drop only 1.45 CPU-bound waiters time out and "
+     "start again behind it (the model's three all do, 2.8-3.0). Why the real ones do "
+     "not is the open question for the condition-variable model."),
     ("convoy-many", "", "any",
      "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
      "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
