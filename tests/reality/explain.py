@@ -138,9 +138,11 @@ WHY = [
      "The whole gap is in which waiter takes a drop. At the 4-waiter forced drops the I/O "
      "thread waits through it is the longest waiter at 288 of 889 (model 453 of 579 "
      "per-core, all with the shared queue) and takes 73% of those (model 62%). Between "
-     "its request and the next forced drop only 1.45 CPU-bound waiters time out and "
-     "start again behind it (the model's three all do, 2.8-3.0). Why the real ones do "
-     "not is the open question for the condition-variable model."),
+     "its request and the next forced drop 2.16 of the 3 CPU-bound waiters time out and "
+     "start again behind it (the model 2.81 per-core, 3.00 shared), with waits of the "
+     "same length (1.08 ms median to a timeout, model 1.06-1.10): the phase of the "
+     "waiters' timed waits against the I/O thread's request differs, and what sets it "
+     "in reality is the open question."),
     ("convoy-many", "", "any",
      "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
      "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
