@@ -971,6 +971,86 @@ START_TEST(test_timer_lateness_follows_the_timer_length)
 }
 END_TEST
 
+/* Arming a timer that is its core's first reprograms the clock event device
+ * (machine.timer_arm, hrtimer.c). Two CPU-bound threads pass the GIL by
+ * forced switches on two cores with a 4 ms tick: a 1 ms GIL wait usually
+ * ends before the next tick, so its waiter pays the arming (time in a
+ * futex call, C without the GIL); a 5 ms one ends after it and pays
+ * nothing. Returns that time per drop request, in ns. */
+static int64_t arm_time_per_request(int64_t interval, int64_t timer_arm)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->machine.tick_ns = MS(4);
+    m->machine.timer_slack_ns = US(50);
+    m->machine.timer_arm_ns = timer_arm;
+    m->processes[0].python.switch_interval_ns = interval;
+    tu_thread(m, "a", 1, tu_cpu(MS(200)));
+    tu_thread(m, "b", 1, tu_cpu(MS(200)));
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t in_call = tu_time_in(t, 0, GS_ST_C_NOGIL) + tu_time_in(t, 1, GS_ST_C_NOGIL);
+    int64_t n = tu_count(t, GS_IN_DROP_REQUEST, -1);
+    ck_assert_int_gt(n, 10);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return in_call / n;
+}
+
+START_TEST(test_timer_arm_a_1ms_gil_wait_pays_it_a_5ms_one_behind_the_tick_does_not)
+{
+    int64_t at1 = arm_time_per_request(MS(1), US(20));
+    int64_t at5 = arm_time_per_request(MS(5), US(20));
+    /* a forced switch makes three timer operations: the requester, timed
+     * out, sets the request and arms a new wait; the holder's signal wakes
+     * it before that one's end, and it cancels it; the dropper arms its own
+     * wait. Each pays when its timer is first: before a 4 ms tick a 1 ms
+     * timer is for most of the tick period, so well over one, never over
+     * three per request. */
+    ck_assert_int_ge(at1, US(20));
+    ck_assert_int_le(at1, 3 * US(20));
+    ck_assert_int_eq(at5, 0);
+    ck_assert_int_eq(arm_time_per_request(MS(1), 0), 0); /* no cost, no time */
+}
+END_TEST
+
+/* The arming of a sleep's timer is paid on its core before it sleeps, and
+ * the sleep's deadline is absolute, so it ends when it would have: the cost
+ * is CPU time, not lateness. A 1 ms sleep before the tick pays it, a 5 ms
+ * one does not, a sleep(0) always does (within its slack). */
+static void sleeps(int64_t len, int64_t timer_arm, int64_t *arm_ns, int64_t *end_ns)
+{
+    gs_model_t *m = tu_model(1, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.tick_ns = MS(4);
+    m->machine.timer_slack_ns = US(50);
+    m->machine.timer_arm_ns = timer_arm;
+    int s = tu_thread(m, "s", 1, tu_repeat(40, 2, tu_sleep(len), tu_cpu(US(30))));
+    gs_trace_t *t = tu_run(m, NULL);
+    *arm_ns = tu_time_in(t, s, GS_ST_C_NOGIL);
+    *end_ns = tu_finish(t, s);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+
+START_TEST(test_timer_arm_is_cpu_time_before_a_sleep_not_lateness)
+{
+    int64_t arm1, end1, end0, arm5, end5, x, end50;
+    sleeps(MS(1), US(20), &arm1, &end1);
+    sleeps(MS(1), 0, &x, &end0);
+    sleeps(MS(5), US(20), &arm5, &end5);
+    sleeps(MS(5), 0, &x, &end50);
+    ck_assert_int_ge(arm1, 20 * US(20)); /* at least half the sleeps */
+    ck_assert_int_le(arm1, 40 * US(20));
+    ck_assert_int_eq(end1, end0);
+    ck_assert_int_eq(arm5, 0);
+    ck_assert_int_eq(end5, end50);
+    /* sleep(0): a timer already due, always first; paid within its slack */
+    int64_t arm00, end00, end000;
+    sleeps(0, US(20), &arm00, &end00);
+    sleeps(0, 0, &x, &end000);
+    ck_assert_int_eq(arm00, 40 * US(20));
+    ck_assert_int_eq(end00, end000);
+}
+END_TEST
+
 /* Wake-up jitter: eight threads sleep the same 1 ms on eight idle cores;
  * without jitter they all run again at the same instant, with it they spread
  * over [latency, latency + jitter], never earlier. */
@@ -1254,6 +1334,8 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_eevdf_a_gil_waiter_woken_beside_busy_threads_gets_a_core_at_once);
     tcase_add_test(tc, test_wakeup_latency_follows_idle_depth);
     tcase_add_test(tc, test_timer_lateness_follows_the_timer_length);
+    tcase_add_test(tc, test_timer_arm_a_1ms_gil_wait_pays_it_a_5ms_one_behind_the_tick_does_not);
+    tcase_add_test(tc, test_timer_arm_is_cpu_time_before_a_sleep_not_lateness);
     tcase_add_test(tc, test_wakeup_jitter_spreads_wakeups_never_shortens_them);
     suite_add_tcase(s, tc);
     return s;

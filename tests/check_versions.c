@@ -201,6 +201,172 @@ START_TEST(test_py27_battle_costs_about_nothing_when_wakeups_stay_on_the_wakers_
 }
 END_TEST
 
+/* ---- where the kernel puts the 2.7 pair (placement "previous") --------------------- */
+
+/* A two-core 2.7 battle of two 20 ms CPU threads with placement "previous",
+ * each waiting at a gate first: `starter` true: a main thread starts both,
+ * opens the gate and joins them (as vprobe.py's battle does), else they
+ * start on their own at 0 and main only opens the gate. `busy`: another
+ * process keeps one CPU-bound thread running beside them throughout. */
+static gs_trace_t *placed_27(bool starter, bool busy, int seed, int64_t *took)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"seed\": %d, \"machine\": {\"cores\": 2, \"policy\": \"eevdf\", \"tick\": \"4ms\","
+             " \"placement\": \"previous\", \"wakeup_latency\": \"20us\", \"wakeup_jitter\": "
+             "\"10us\", \"futex\": \"400ns\", \"syscall\": \"100ns\"}, "
+             "\"python\": {\"version\": \"2.7\", \"tick\": \"6ns\"}, \"threads\": ["
+             "%s{\"name\": \"w\", \"count\": 2, \"autostart\": %s, "
+             "\"program\": [{\"wait\": \"gate\"}, {\"cpu\": \"20ms\"}]}], "
+             "\"events\": [\"gate\"]%s}",
+             seed,
+             starter ? "{\"name\": \"main\", \"program\": [{\"start\": \"w-1\"}, "
+                       "{\"start\": \"w-2\"}, {\"set\": \"gate\"}, {\"join\": \"w-1\"}, "
+                       "{\"join\": \"w-2\"}]}, "
+                     : "{\"name\": \"main\", \"program\": [{\"set\": \"gate\"}]}, ",
+             starter ? "false" : "true",
+             busy ? ", \"processes\": [{\"name\": \"other\", \"create\": \"0ns\", \"python\": "
+                    "{\"gil\": \"none\"}, \"threads\": [{\"name\": \"o\", \"program\": "
+                    "[{\"cpu\": \"200ms\"}]}]}]"
+                  : "");
+    gs_model_t *m = load(text, NULL, NULL);
+    int rc;
+    gs_trace_t *t = tu_run(m, &rc);
+    ck_assert_int_eq(rc, 0);
+    /* from the first Python of either worker (the gate open) to the end */
+    int64_t from = INT64_MAX, to = 0;
+    for (int k = 1; k <= 2; k++) {
+        int th = tu_thread_by_name(t, k == 1 ? "w-1" : "w-2");
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+        for (size_t i = 0; i < l->n; i++) {
+            if (l->iv[i].state == GS_ST_PY && l->iv[i].start_ns < from)
+                from = l->iv[i].start_ns;
+        }
+        if (tu_finish(t, th) > to)
+            to = tu_finish(t, th);
+    }
+    *took = to - from;
+    gs_model_free(m);
+    return t;
+}
+
+/* The core thread `th` first ran on, and how long it ran Python on each
+ * core after `from` (its time in core lanes). */
+static int first_core(const gs_trace_t *t, int th, int64_t from, int64_t *py_on)
+{
+    int first = -1;
+    int64_t at = INT64_MAX;
+    for (int c = 0; c < gs_trace_n_cores(t); c++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, c));
+        py_on[c] = 0;
+        for (size_t i = 0; i < l->n; i++) {
+            if (l->iv[i].who != th)
+                continue;
+            if (l->iv[i].start_ns < at) {
+                at = l->iv[i].start_ns;
+                first = c;
+            }
+            if (l->iv[i].state == GS_ST_PY && l->iv[i].start_ns >= from)
+                py_on[c] += l->iv[i].end_ns - l->iv[i].start_ns;
+        }
+    }
+    return first;
+}
+
+START_TEST(test_placement_a_new_thread_goes_to_the_idle_core_not_its_starters)
+{
+    /* Linux's fork balancing counts the starter as load: the idle core
+     * gets the new thread. */
+    int64_t end, py[2], py_main[2];
+    gs_trace_t *t = placed_27(true, false, 1, &end);
+    int main_core = first_core(t, tu_thread_by_name(t, "main"), 0, py_main);
+    int w1 = first_core(t, tu_thread_by_name(t, "w-1"), 0, py);
+    ck_assert_int_ge(main_core, 0);
+    ck_assert_int_ne(w1, main_core);
+    gs_trace_free(t);
+}
+END_TEST
+
+START_TEST(test_placement_a_new_thread_shares_its_starters_core_when_no_core_is_idle)
+{
+    /* The other process's thread takes the core the starter leaves free:
+     * no idle core, equal loads, so the new threads queue on the
+     * starter's core, and the waiter woken by the holder stays there (its
+     * previous core) while the other core is busy: the pair shares one core
+     * the whole run and takes turns at one thread's cost. */
+    int64_t end, py[2], pm[2];
+    gs_trace_t *t = placed_27(true, true, 1, &end);
+    int mc = first_core(t, tu_thread_by_name(t, "main"), 0, pm);
+    int w1 = first_core(t, tu_thread_by_name(t, "w-1"), 0, py);
+    int w2 = first_core(t, tu_thread_by_name(t, "w-2"), 0, py);
+    ck_assert_int_eq(w1, mc);
+    ck_assert_int_eq(w2, mc);
+    int64_t py2[2];
+    first_core(t, tu_thread_by_name(t, "w-1"), 0, py);
+    first_core(t, tu_thread_by_name(t, "w-2"), 0, py2);
+    ck_assert_msg(py[1 - mc] == 0 && py2[1 - mc] == 0,
+                  "Python on the other core: %lld and %lld ns", (long long)py[1 - mc],
+                  (long long)py2[1 - mc]);
+    /* 40 ms of Python on one core beside nothing else of the process: about
+     * 40 ms, not the two-core battle's ~1.5x */
+    ck_assert_msg(end < MS(40) * 11 / 10, "shared pair done at %.1f ms", (double)end / 1e6);
+    gs_trace_free(t);
+}
+END_TEST
+
+START_TEST(test_placement_a_woken_27_waiter_returns_to_its_own_idle_core)
+{
+    /* Started on two idle cores, each thread is woken by the other's
+     * release onto its own previous core, which is idle: neither ever runs
+     * on the other's core, and the pair fights the two-core battle. */
+    int64_t end, py1[2], py2[2];
+    gs_trace_t *t = placed_27(false, false, 1, &end);
+    int c1 = first_core(t, tu_thread_by_name(t, "w-1"), 0, py1);
+    int c2 = first_core(t, tu_thread_by_name(t, "w-2"), 0, py2);
+    ck_assert_int_ne(c1, c2);
+    ck_assert_int_eq(py1[c2], 0);
+    ck_assert_int_eq(py2[c1], 0);
+    ck_assert_msg(tu_count(t, GS_IN_SIGNAL, -1) > 100, "wake-ups of the waiter: %lld",
+                  (long long)tu_count(t, GS_IN_SIGNAL, -1));
+    /* a bare call of 100 ns per 600 ns release while the waiter is awake */
+    ck_assert_msg(end > MS(40) * 11 / 10, "two-core battle done at %.1f ms", (double)end / 1e6);
+    gs_trace_free(t);
+}
+END_TEST
+
+START_TEST(test_placement_a_pair_started_on_one_core_shares_until_a_balance_parts_it)
+{
+    /* Quiet machine, a starter: it holds the GIL through both starts, the
+     * first new thread blocks on the GIL and its core idles, so the second
+     * goes there too (the starter's core is busy). The pair then shares
+     * that core until the other one, idle, pulls the preempted thread once
+     * it is no longer cache-hot (at a tick after migration_cost), and from
+     * then on each returns to its own idle core: the two-core battle for the
+     * rest of the run, for every seed. */
+    for (int seed = 1; seed <= 3; seed++) {
+        int64_t end, py1[2], py2[2], pm[2], e_shared;
+        gs_trace_t *t = placed_27(true, false, seed, &end);
+        int mc = first_core(t, tu_thread_by_name(t, "main"), 0, pm);
+        int c1 = first_core(t, tu_thread_by_name(t, "w-1"), 0, py1);
+        int c2 = first_core(t, tu_thread_by_name(t, "w-2"), 0, py2);
+        ck_assert_int_eq(c1, 1 - mc);
+        ck_assert_int_eq(c2, 1 - mc);
+        /* parted: both cores ran the pair's Python after the first tick */
+        first_core(t, tu_thread_by_name(t, "w-1"), MS(5), py1);
+        first_core(t, tu_thread_by_name(t, "w-2"), MS(5), py2);
+        ck_assert_msg(py1[0] + py2[0] > MS(5) && py1[1] + py2[1] > MS(5),
+                      "seed %d: Python on core 0 %lld ns, core 1 %lld ns", seed,
+                      (long long)(py1[0] + py2[0]), (long long)(py1[1] + py2[1]));
+        gs_trace_free(t);
+        /* parted, it pays the two-core battle; kept on one core (the other
+         * busy), it does not */
+        gs_trace_free(placed_27(true, true, seed, &e_shared));
+        ck_assert_msg(end > e_shared * 21 / 20, "seed %d: started on one core %.1f ms, kept on "
+                      "one core %.1f ms", seed, (double)end / 1e6, (double)e_shared / 1e6);
+    }
+}
+END_TEST
+
 /* ---- free-threaded contention ------------------------------------------------------ */
 
 /* Makespan of n threads, each running 10 ms of Python on a 3.14t build with
@@ -451,6 +617,10 @@ static Suite *versions_suite(void)
     tcase_add_test(tc, test_py27_battle_costs_about_nothing_when_wakeups_stay_on_the_wakers_core);
     tcase_add_test(tc, test_py27_one_core_alternates_at_almost_no_cost);
     tcase_add_test(tc, test_py27_each_wakeup_of_the_waiter_costs_the_holder_an_interrupt);
+    tcase_add_test(tc, test_placement_a_new_thread_goes_to_the_idle_core_not_its_starters);
+    tcase_add_test(tc, test_placement_a_new_thread_shares_its_starters_core_when_no_core_is_idle);
+    tcase_add_test(tc, test_placement_a_woken_27_waiter_returns_to_its_own_idle_core);
+    tcase_add_test(tc, test_placement_a_pair_started_on_one_core_shares_until_a_balance_parts_it);
     suite_add_tcase(s, tc);
     tc = tcase_create("free_threaded");
     tcase_set_timeout(tc, 120);

@@ -467,9 +467,9 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
         m->machine.cfs_min_granularity_ns <= 0)
         return fail(err, "machine", "time slices must be > 0");
     if (m->machine.context_switch_ns < 0 || m->machine.wakeup_latency_ns < 0 ||
-        m->machine.cfs_wakeup_granularity_ns < 0 ||
-        m->machine.timer_slack_ns < 0 || m->machine.futex_ns < 0 || m->machine.wake_ipi_ns < 0 ||
-        m->machine.timer_jitter_ns < 0 || m->machine.wakeup_jitter_ns < 0 ||
+        m->machine.cfs_wakeup_granularity_ns < 0 || m->machine.timer_slack_ns < 0 ||
+        m->machine.futex_ns < 0 || m->machine.wake_ipi_ns < 0 || m->machine.timer_jitter_ns < 0 ||
+        m->machine.timer_arm_ns < 0 || m->machine.wakeup_jitter_ns < 0 ||
         m->machine.migration_cost_ns < 0 || m->machine.syscall_ns < 0)
         return fail(err, "machine", "costs and latencies must be >= 0");
     if (m->machine.eevdf_slice_ns < 0 || m->machine.tick_ns < 0)

@@ -163,12 +163,15 @@ static step_res_t step_block(gs_engine_t *e, gs_thr_t *t)
         t->in_wait = false;
         return STEP_NEXT;
     }
+    int64_t since = 0;
+    if (t->req.kind == RQ_SLEEP && gs__hrtimer_sleep_pays(e, t, t->req.ns, &since))
+        return STEP_WAIT; /* its timer's arming first (hrtimer.c) */
     t->in_wait = true;
     gs__os_block(e, t, t->req.kind == RQ_SLEEP ? BLK_SLEEP : BLK_IO, -1);
     /* a sleep is a timer and ends late by the timer slack; I/O completes
      * when the device says so; a timer's lateness may depend on its length */
     if (t->req.kind == RQ_SLEEP)
-        gs__hrtimer_arm(e, t, t->req.ns);
+        gs__hrtimer_arm_since(e, t, t->req.ns, since);
     else
         gs__thr_timer(e, t, e->now + t->req.ns);
     return STEP_WAIT;
@@ -326,7 +329,9 @@ static void on_timer(gs_engine_t *e, gs_thr_t *t)
     }
 }
 
-static void on_start(gs_engine_t *e, gs_thr_t *t)
+/* t starts; starter: the thread whose start op it is, NULL for a scheduled
+ * start (placement "previous" puts it against the starter's core). */
+static void on_start(gs_engine_t *e, gs_thr_t *t, gs_thr_t *starter)
 {
     e->n_start_pending--;
     t->start_pending = false;
@@ -337,7 +342,10 @@ static void on_start(gs_engine_t *e, gs_thr_t *t)
     t->req.prog = P_BOOT;
     t->os = OS_OFF;
     t->blk = BLK_NONE;
-    gs__os_wake(e, t);
+    if (e->m->machine.keep_core && starter && starter->os == OS_ON)
+        gs__os_wake_from(e, starter, t); /* placed against its starter's core */
+    else
+        gs__os_wake(e, t); /* no waker: no wake_affine draw */
 }
 
 /* Thread.start's _start_new_thread (3.13+: _start_joinable_thread): the
@@ -360,7 +368,7 @@ static step_res_t step_start(gs_engine_t *e, gs_thr_t *t)
     }
     s->start_pending = true;
     e->n_start_pending++;
-    on_start(e, s);
+    on_start(e, s, t);
     return STEP_NEXT;
 }
 
@@ -409,7 +417,7 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
             break;
         case EV_START:
             e->now = ev.t_ns;
-            on_start(e, &e->thr[ev.id]);
+            on_start(e, &e->thr[ev.id], NULL);
             break;
         case EV_FT:
             e->now = ev.t_ns;
@@ -474,9 +482,7 @@ static void engine_free(gs_engine_t *e)
             gs__waitq_free(&e->queues[i].mutex.waiters);
         }
     gs__ft_destroy(e);
-    if (e->thr)
-        for (int i = 0; i < e->n_thr; i++)
-            free(e->thr[i].ah);
+    gs__ahead_free(e);
     free(e->joiners);
     free(e->starters);
     gs__hrtimer_free(e);

@@ -291,6 +291,10 @@ struct gs_ctx {
     uint64_t hrt_gen;     /* hrtimer.c: == tgen while its timer is a slack timer */
     int64_t hrt_soft_ns;  /* hrtimer.c: that timer's soft expiry (asked for) */
     int hrt_cpu;          /* hrtimer.c: the core it was armed on */
+    int64_t tarm_owed_ns; /* hrtimer.c: clock event reprograms its GIL wait
+                             made (machine.timer_arm), paid back on its core */
+    bool tarm_paying;     /* ON, paying tarm_owed_ns before the wait goes on */
+    bool tarm_paid;       /* a sleep paid its arming before it blocks */
     uint64_t ready_seq;   /* os.c: FIFO order in the ready queue */
     int64_t vruntime;     /* os.c: cfs and eevdf, weighted ns */
     int64_t deadline;     /* os.c: eevdf virtual deadline (vruntime + slice) */
@@ -557,7 +561,8 @@ int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_t
 /* place.c: where a woken thread runs (machine.wake_affine), idle balancing */
 static inline bool gs__placing(const gs_engine_t *e) /* per-core queues */
 {
-    return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues;
+    return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues ||
+           e->m->machine.keep_core;
 }
 /* eevdf with run_queues "per_core": every runnable thread belongs to one
  * core's queue, and each core keeps its own V (eevdf.c gs__eevdf_v) */
@@ -584,6 +589,10 @@ bool gs__place_affine(gs_engine_t *e, const gs_thr_t *waker); /* queue the woken
                              thread on waker's core? (a seeded draw) */
 gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *cools);
 void gs__place_arm(gs_engine_t *e, gs_core_t *c); /* idle c looks again at a tick */
+gs_core_t *gs__place_new(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
+                         gs_core_t **idle); /* new t: an idle core (*idle) or one to queue on */
+gs_core_t *gs__place_keep(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
+                          gs_core_t **idle); /* placement "previous": the same for t */
 void gs__place_kick(gs_engine_t *e);              /* every idle core looks again */
 void gs__place_balance(gs_engine_t *e, gs_core_t *c); /* idle c's EV_CORE */
 /* eevdf.c, for os.c: Linux's EEVDF (V, eligibility, lag, placement) */
@@ -615,6 +624,14 @@ void gs__hrtimer_rearm(gs_engine_t *e, gs_thr_t *t, int64_t soft_ns, int64_t at_
 bool gs__hrtimer_fired(gs_thr_t *t);   /* t's timer fired: was it a slack timer? */
 gs_thr_t *gs__hrtimer_due(gs_engine_t *e, const gs_thr_t *fired); /* next to fire with it */
 void gs__hrtimer_free(gs_engine_t *e);
+/* machine.timer_arm if a timer of len armed by t now would be its core's
+ * first (the tick included), else 0 */
+int64_t gs__hrtimer_arm_cost(gs_engine_t *e, const gs_thr_t *t, int64_t len);
+/* machine.timer_arm if t's live slack timer is its core's first, else 0: what
+ * cancelling it costs (call before the cancel) */
+int64_t gs__hrtimer_cancel_cost(gs_engine_t *e, const gs_thr_t *t);
+bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t *since);
+int64_t gs__hrtimer_arm_since(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t since);
 
 /* gil.c */
 void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);
@@ -686,6 +703,7 @@ void gs__ahead_apply(gs_thr_t *t, const gs_ahead_t *a);
 /* The engine: t's request completed and its ring holds the next one: start
  * it, at the point where its woken body would have. */
 void gs__ahead_next(gs_engine_t *e, gs_thr_t *t);
+void gs__ahead_free(gs_engine_t *e); /* every thread's ring, as the engine goes */
 /* A body's call (engine.c's primitives): submits a, or, while its body runs
  * ahead, keeps it in the ring; returns when the body may go on. */
 int gs__request(gs_thr_t *c, const gs_ahead_t *a);

@@ -154,8 +154,10 @@ static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
         t->cv_sleep_seq = g->sleep_seq++;
     }
     gs__os_block(e, t, BLK_GIL, -1);
-    if (cv(g)) /* a futex wait with a timeout: a slack timer (hrtimer.c) */
+    if (cv(g)) { /* a futex wait with a timeout: a slack timer (hrtimer.c) */
+        t->tarm_owed_ns += gs__hrtimer_arm_cost(e, t, g->py->switch_interval_ns);
         t->cv_deadline_ns = gs__hrtimer_arm(e, t, g->py->switch_interval_ns);
+    }
 }
 
 bool gs__gil_take(gs_engine_t *e, gs_thr_t *t)
@@ -213,6 +215,7 @@ static void cv_take_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *w)
  * signaller `by`, which pays the futex call (NULL: nobody pays). */
 static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept, gs_thr_t *by)
 {
+    w->tarm_owed_ns += gs__hrtimer_cancel_cost(e, w); /* futex_wait cancels it */
     gs__thr_cancel_timer(w);
     w->gw = GW_SIGNALED;
     gs__trace_instant(e->trace, e->now, GS_IN_SIGNAL, w->id, w->process, 0);
@@ -348,6 +351,7 @@ static bool cv_on_core(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, bool *timed_out
     t->cv_asleep_ns = e->now + e->m->machine.futex_ns;
     t->cv_sleep_seq = g->sleep_seq++;
     gs__os_block(e, t, BLK_GIL, -1);
+    t->tarm_owed_ns += gs__hrtimer_arm_cost(e, t, t->hrt_soft_ns - e->now);
     gs__hrtimer_rearm(e, t, t->hrt_soft_ns, t->cv_deadline_ns); /* the same timeout */
     return false;
 }
@@ -420,6 +424,16 @@ bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t)
 
 bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t)
 {
+    if (t->tarm_paying) {
+        /* a GIL waiter's clock event reprograms are paid (on_core); not ON:
+         * it was preempted meanwhile, and on_core sees to it */
+        if (t->os == OS_ON) {
+            gs__os_account(e, t);
+            t->tarm_paying = false;
+            gs__go_on(e, t);
+        }
+        return true;
+    }
     if (!t->in_sys || t->os != OS_ON)
         return false;
     gs__os_account(e, t);
@@ -443,6 +457,23 @@ static void on_core(gs_engine_t *e, gs_thr_t *t)
         return;
     if (cv(g) && mutex_blocks(e, t))
         return;
+    if (t->tarm_paying) {
+        /* preempted while paying its clock event reprograms: the rest of
+         * that kernel time is not charged again */
+        t->tarm_paying = false;
+        gs__thr_cancel_timer(t);
+    } else if (t->tarm_owed_ns > 0) {
+        /* its timed wait's arming and cancel reprogrammed the core's clock
+         * event device (hrtimer.c): paid on its core, in the futex call,
+         * before glibc looks for a signal. The arming is paid here, late,
+         * rather than as it went to sleep: the core time is the same. */
+        t->tarm_paying = true;
+        t->paying = true; /* in a futex call: not Python work (os.c) */
+        gs__thr_timer(e, t, e->now + t->tarm_owed_ns);
+        t->tarm_owed_ns = 0;
+        gs__thr_trace(e, t);
+        return;
+    }
     bool timed_out = t->gw == GW_TIMEDOUT;
     if (cv(g)) {
         if (!cv_on_core(e, g, t, &timed_out))

@@ -21,7 +21,22 @@
  * Cancelled timers stay in the heap, recognised by their generation, until
  * they reach its front (then the next arming or firing on the core drops
  * them). Invariant: t->hrt_gen == t->tgen exactly while t's
- * pending timer is a slack timer, and then one heap entry carries that gen. */
+ * pending timer is a slack timer, and then one heap entry carries that gen.
+ *
+ * Arming costs (machine.timer_arm, default 0: nothing below runs). A core's
+ * clock event device is programmed for its first timer, and the scheduler
+ * tick is one of them (tick_sched's sched_timer is an hrtimer under high
+ * resolution). hrtimer_start_range_ns reprograms the device only when the
+ * new timer's hard expiry comes before every other (hrtimer_reprogram ->
+ * tick_program_event), and cancelling the first timer reprograms it again
+ * (__remove_hrtimer -> hrtimer_force_reprogram). On the project's VM the
+ * device is the local APIC's TSC deadline, a trapped MSR write: 6.4 us
+ * against 0.2 us for an arming behind the tick (tests/reality/timerarm.c).
+ * So a 1 ms GIL wait beside a running thread usually pays it, a 5 ms one,
+ * behind the 4 ms tick, never. gs__hrtimer_arm_cost and
+ * gs__hrtimer_cancel_cost say what an arming or a cancel costs; the call
+ * sites charge it (engine.c's sleep before it blocks, gil.c's timed wait
+ * when its waiter is back on its core). */
 #include <stdlib.h>
 
 #include "engine_int.h"
@@ -111,8 +126,19 @@ void gs__hrtimer_free(gs_engine_t *e)
 
 int64_t gs__hrtimer_arm(gs_engine_t *e, gs_thr_t *t, int64_t len)
 {
-    int64_t at = e->now + len + gs__timer_late(e, len);
-    gs__hrtimer_rearm(e, t, e->now + len, at);
+    return gs__hrtimer_arm_since(e, t, len, 0);
+}
+
+/* A timer of length len asked for `since` ns ago (its deadline absolute:
+ * what came between, its arming, does not move its end; an end already
+ * past is soon, at the end of its slack). */
+int64_t gs__hrtimer_arm_since(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t since)
+{
+    int64_t soft = e->now - since + len;
+    int64_t at = soft + gs__timer_late(e, len);
+    if (at < e->now)
+        at = e->now;
+    gs__hrtimer_rearm(e, t, soft, at);
     return at;
 }
 
@@ -122,6 +148,38 @@ static bool spent(const gs_engine_t *e, const struct gs_hrt_ent *x)
 {
     const gs_thr_t *u = &e->thr[x->thr];
     return x->gen != u->tgen || u->hrt_gen != u->tgen;
+}
+
+/* Is a timer of soft expiry soft_ns, queued by at_ns, the first of core
+ * cpu's timers and before its next tick? self: a thread whose own entry
+ * does not count against it (-1: none). Spent entries leave the front. */
+static bool first_on(gs_engine_t *e, int cpu, int64_t soft_ns, int64_t at_ns, int self)
+{
+    const gs_machine_t *m = &e->m->machine;
+    if (m->tick_ns > 0 && gs__os_tick_after(e, e->now + 1) <= soft_ns + m->timer_slack_ns)
+        return false; /* the tick comes first */
+    struct gs_hrt_q *q = queue_of(e, cpu);
+    while (q && q->n > 0 && spent(e, &q->v[0]))
+        pop(q);
+    return !q || q->n == 0 || q->v[0].thr == self || q->v[0].at_ns > at_ns;
+}
+
+int64_t gs__hrtimer_arm_cost(gs_engine_t *e, const gs_thr_t *t, int64_t len)
+{
+    int64_t c = e->m->machine.timer_arm_ns;
+    if (c <= 0)
+        return 0;
+    int cpu = t->last_core >= 0 ? t->last_core : 0;
+    int64_t hard = e->now + len + e->m->machine.timer_slack_ns;
+    return first_on(e, cpu, e->now + len, hard, -1) ? c : 0;
+}
+
+int64_t gs__hrtimer_cancel_cost(gs_engine_t *e, const gs_thr_t *t)
+{
+    int64_t c = e->m->machine.timer_arm_ns;
+    if (c <= 0 || t->hrt_gen != t->tgen)
+        return 0; /* no live slack timer: fired, or none */
+    return first_on(e, t->hrt_cpu, t->hrt_soft_ns, INT64_MAX, t->id) ? c : 0;
 }
 
 void gs__hrtimer_rearm(gs_engine_t *e, gs_thr_t *t, int64_t soft_ns, int64_t at_ns)
@@ -166,4 +224,31 @@ gs_thr_t *gs__hrtimer_due(gs_engine_t *e, const gs_thr_t *fired)
         return u;
     }
     return NULL;
+}
+
+/* A sleep of *len about to block. Its arming, if its timer would be its
+ * core's first, is paid on its core before it sleeps (t->paying: C time in
+ * the call; the engine steps it again when that ends): true. Then, or when
+ * there is nothing to pay, false, and *since is how long ago the sleep was
+ * asked for: its deadline is absolute (clock_nanosleep TIMER_ABSTIME,
+ * CPython 3.11+), so the arming does not move its end (a sleep(0) pays it
+ * within its slack). */
+bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t *since)
+{
+    *since = 0;
+    if (t->tarm_paid) {
+        *since = t->tarm_owed_ns;
+        t->tarm_paid = false;
+        t->tarm_owed_ns = 0;
+        return false;
+    }
+    int64_t c = gs__hrtimer_arm_cost(e, t, len);
+    if (c <= 0)
+        return false;
+    t->tarm_paid = true;
+    t->tarm_owed_ns = c;
+    t->paying = true;
+    gs__thr_timer(e, t, e->now + c);
+    gs__thr_trace(e, t);
+    return true;
 }

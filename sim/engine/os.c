@@ -720,6 +720,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, boo
     back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
     gs_core_t *aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
                        : gs__place_busy(e, waker);
+    aff = mach(e)->keep_core ? gs__place_keep(e, t, waker, &c) : aff; /* "previous" */
     aff = aff && gs__allowed(t, aff) ? aff : NULL; /* the waker's core, if t may run there */
     if (gs__percpu_v(e))
         aff = percpu_queue(e, t, c, aff);

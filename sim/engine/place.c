@@ -1,6 +1,6 @@
-/* place.c - where the kernel runs a woken thread, and idle balancing.
+/* place.c - where the kernel runs a woken or new thread, and idle balancing.
  *
- * Only with machine.wake_affine > 0 or per_core_queues (os.c's header says
+ * Only with machine.wake_affine > 0, per_core_queues or keep_core (os.c's header says
  * what the OS model does without them). A thread woken by a thread running
  * on a core, while another core is idle, is queued on its waker's core with
  * chance wake_affine instead (gs__place_affine, a seeded draw from place_rng
@@ -12,13 +12,23 @@
  * becomes idle (core_pick in os.c: newidle balancing), otherwise at the next
  * scheduler tick (an idle core's EV_CORE armed here: a busy CPU's tick kicks
  * an idle one into balancing), the idle core paying its wake-up first.
+ * With placement "previous" (machine.keep_core) a woken thread goes back to
+ * its previous core instead, idle or busy, and no idle core draws it away
+ * (gs__place_keep); a thread that never ran goes where Linux's fork
+ * balancing puts a new task (gs__place_new): an idle core if there is one,
+ * the starter's own core counting as busy since the starter runs there,
+ * else the least loaded core, the starter's on a tie. Only balancing (the
+ * pulls above) moves a thread from the core it first ran on.
  * Invariant: a thread with rq_core >= 0 is READY and its core is busy (it
  * was queued behind that core's thread, and a core picks from its own queue
  * before it idles), so an idle core never waits for a thread queued on it.
  * Source: Linux kernel/sched/fair.c (select_task_rq_fair, wake_affine_idle,
  * select_idle_sibling; task_hot, can_migrate_task; sched_balance_newidle,
- * nohz_balancer_kick; sysctl_sched_migration_cost), docs/model.md "Where a
- * woken thread runs". Costs: O(ready) per look, made only when placing. */
+ * nohz_balancer_kick; sysctl_sched_migration_cost; wake_up_new_task,
+ * sched_balance_find_dst_group / _cpu for SD_BALANCE_FORK; select_idle_cpu
+ * with SIS_UTIL), docs/model.md "Where a woken thread runs" and "Where a new
+ * thread starts". Costs: O(ready) per look, made only when placing; a new
+ * thread's O(cores x ready), once per start. */
 #include "engine_int.h"
 
 #include <stdint.h>
@@ -47,6 +57,70 @@ gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker)
     if (!waker || !gs__placing(e) || waker->os != OS_ON || !waker->core)
         return NULL;
     return waker->core;
+}
+
+/* Threads on core c: its own (running, switching or waking) and those
+ * queued on it. O(ready). */
+static int core_load(const gs_engine_t *e, const gs_core_t *c)
+{
+    int n = c->mode == CORE_IDLE ? 0 : 1;
+    for (int i = 0; i < e->n_ready; i++)
+        n += e->ready[i]->rq_core == c->id;
+    return n;
+}
+
+/* Where a thread that never ran starts (Linux wake_up_new_task with
+ * SD_BALANCE_FORK: sched_balance_find_dst_group picks the group with the
+ * most idle CPUs, then the least loaded, and keeps the local one unless
+ * another is clearly less loaded; the new task is not counted, its creator
+ * is, as it runs). An idle core if there is one (*idle; the lowest
+ * numbered: the model's idle cores are alike), else the core to queue it
+ * on: the least loaded, the starter's own on a tie; only cores t's CPU
+ * affinity allows (gs__allowed). */
+gs_core_t *gs__place_new(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
+                         gs_core_t **idle)
+{
+    *idle = NULL;
+    for (int i = 0; i < e->n_cores; i++) {
+        if (e->cores[i].mode == CORE_IDLE && gs__allowed(t, &e->cores[i])) {
+            *idle = &e->cores[i];
+            return NULL;
+        }
+    }
+    gs_core_t *best = starter && starter->os == OS_ON ? starter->core : NULL;
+    if (best && !gs__allowed(t, best))
+        best = NULL;
+    int least = best ? core_load(e, best) : 0;
+    for (int i = 0; i < e->n_cores; i++) {
+        if (!gs__allowed(t, &e->cores[i]))
+            continue;
+        int n = core_load(e, &e->cores[i]);
+        if (!best || n < least) {
+            best = &e->cores[i];
+            least = n;
+        }
+    }
+    return best;
+}
+
+/* Placement "previous": where woken t goes. Its previous core: run there at
+ * once if it is idle (*idle), else queue there (the core returned), even
+ * while another core idles. Linux: a futex wake is not WF_SYNC, so
+ * wake_affine_idle keeps an idle previous CPU, and wake_affine_weight keeps
+ * a busy one against a waker that runs on (this VM: 99.5% of the Python 2
+ * waiter's wake-ups, docs/validation-versions.md); select_idle_cpu's scan
+ * for an idle CPU elsewhere in the LLC is cut to nothing by SIS_UTIL while
+ * the LLC's recent utilisation is high, as it is beside CPU-bound threads
+ * (the model keeps no utilisation: it never scans). A thread that never
+ * ran: gs__place_new, `starter` its starter on a core or NULL. */
+gs_core_t *gs__place_keep(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
+                          gs_core_t **idle)
+{
+    if (t->last_core < 0)
+        return gs__place_new(e, t, starter, idle);
+    gs_core_t *p = &e->cores[t->last_core];
+    *idle = p->mode == CORE_IDLE ? p : NULL;
+    return *idle ? NULL : p;
 }
 
 /* A thread waiting on another core's queue that the idle core c may pull:

@@ -384,6 +384,13 @@ void gs__ahead_next(gs_engine_t *e, gs_thr_t *t)
     gs__submit(e, t);
 }
 
+void gs__ahead_free(gs_engine_t *e)
+{
+    if (e->thr)
+        for (int i = 0; i < e->n_thr; i++)
+            free(e->thr[i].ah);
+}
+
 int gs__request(gs_thr_t *c, const gs_ahead_t *a)
 {
     if (c->ah_mode && gs__ahead_push(c, a))

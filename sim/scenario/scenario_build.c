@@ -27,10 +27,11 @@ static const char *const top_keys[] = {
 static const char *const machine_keys[] = {
     "cores", "policy", "timeslice", "tick", "eevdf_slice", "cfs_latency", "cfs_min_granularity",
     "cfs_wakeup_granularity", "context_switch", "wakeup_latency", "wakeup_idle", "wakeup_jitter",
-    "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_late", "requester_first",
-    "wake_affine", "run_queues", "migration_cost", NULL};
+    "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_arm", "timer_late",
+    "requester_first", "wake_affine", "run_queues", "placement", "migration_cost", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const run_queue_names[] = {"shared", "per_core", NULL};
+static const char *const placement_names[] = {"idle", "previous", NULL};
 static const char *const python_keys[] = {
     "version", "gil", "switch_interval", "waker", "signal_steal", "check_interval", "tick", "futex",
     "slowdown", "thread_create", "PYTHON_GIL", "refcount", "pymutex_hold", "pymutex_park",
@@ -133,6 +134,7 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     gs__scen_get_fixed(ld, v, "wakeup_latency", 0, &mc->wakeup_latency_ns);
     gs__scen_get_fixed(ld, v, "timer_slack", 0, &mc->timer_slack_ns);
     gs__scen_get_fixed(ld, v, "timer_jitter", 0, &mc->timer_jitter_ns);
+    gs__scen_get_fixed(ld, v, "timer_arm", 0, &mc->timer_arm_ns);
     gs__scen_get_fixed(ld, v, "wakeup_jitter", 0, &mc->wakeup_jitter_ns);
     gs__scen_get_fixed(ld, v, "futex", 0, &mc->futex_ns);
     gs__scen_get_fixed(ld, v, "wake_ipi", 0, &mc->wake_ipi_ns);
@@ -147,6 +149,8 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
                    &mc->wake_affine_pct);
     if (gs__scen_get_enum(ld, v, "run_queues", run_queue_names, &e) > 0)
         mc->per_core_queues = e == 1;
+    if (gs__scen_get_enum(ld, v, "placement", placement_names, &e) > 0)
+        mc->keep_core = e == 1;
     gs__scen_get_fixed(ld, v, "migration_cost", 0, &mc->migration_cost_ns);
     gs__scen_get_fixed(ld, v, "cfs_latency", 1, &mc->cfs_latency_ns);
     gs__scen_get_fixed(ld, v, "cfs_min_granularity", 1, &mc->cfs_min_granularity_ns);

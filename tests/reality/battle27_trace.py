@@ -5,7 +5,8 @@ the holder keeps running?
 
 Runs PAIRS pairs (one thread doing both halves, then two CPU-bound threads,
 as vprobe.py's battle) under the real 2.7 with a tracefs instance of its own
-recording sched_waking / sched_wakeup / sched_migrate_task / sched_switch,
+recording sched_waking / sched_wakeup / sched_wakeup_new / sched_migrate_task /
+sched_switch,
 and prints per pair, for the two worker threads:
   - the wall ratio (two threads / serial);
   - the wake-ups of one worker by the other: those that found it already on
@@ -16,8 +17,12 @@ and prints per pair, for the two worker threads:
   - whether the two were on one CPU once the gate had woken both, the share
     of the threaded run they spent on one CPU (each thread's CPU being the
     one it runs, waits or last slept on), the number of such episodes and
-    their median length, and what ended them (a wake-up sending one away, or
-    a balance: a sched_migrate_task that is not part of a wake-up);
+    their median length, what began them (the workers' start, a wake-up
+    bringing one to the other's CPU, or a balance) and what ended them (a
+    wake-up sending one away, or a balance: a sched_migrate_task that is not
+    part of a wake-up);
+  - where each worker was created (sched_wakeup_new), by which CPU, and what
+    the other CPUs ran then;
   - voluntary switches (switched out sleeping) per thread, and preemptions;
   - the other processes' share of the two CPUs during the threaded run;
 and a summary over the pairs: the pulled share, and the ratio of the pairs
@@ -32,13 +37,12 @@ its own at nice -20 (keep such runs short on a shared machine).
 import argparse
 import json
 import os
-import re
 import statistics as st
 import subprocess
 import sys
 import tempfile
 
-from tracefs import TRACEFS, sched_trace
+from tracefs import TRACEFS, sched_events, sched_trace
 
 # Runs under Python 2.7: no f-strings. Each worker prints its kernel tid.
 PROGRAM = r'''
@@ -68,7 +72,8 @@ for _ in range(pairs):
 print(json.dumps(out))
 '''
 
-EVENTS = ("sched_switch", "sched_waking", "sched_wakeup", "sched_migrate_task")
+EVENTS = ("sched_switch", "sched_waking", "sched_wakeup", "sched_migrate_task",
+          "sched_wakeup_new")
 
 
 def record(args, prefix):
@@ -87,17 +92,23 @@ def record(args, prefix):
             f.write(p.stdout)
 
 
-PAT = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
+events = sched_events
 
 
-def events(prefix):
-    out = []
-    for line in open(prefix + ".sched.txt"):
-        m = PAT.search(line)
-        if not m:
-            continue
-        f = dict(kv.split("=", 1) for kv in re.findall(r"(\w+=\S+)", m.group(4)))
-        out.append((int(round(float(m.group(2)) * 1e9)), int(m.group(1)), m.group(3), f))
+def creation(ev, tids):
+    """Where the kernel put each worker when it was created (sched_wakeup_new:
+    its target CPU, the creator's CPU being the one that traced it), and what
+    ran on the creator's and the target's CPU then (0: idle)."""
+    cur, out = {}, []
+    for t, cpu, kind, f in ev:
+        if kind == "sched_switch":
+            cur[cpu] = int(f["next_pid"])
+        elif kind == "sched_wakeup_new" and int(f["pid"]) in tids:
+            tgt = int(f["target_cpu"])
+            out.append({"tid": int(f["pid"]), "creator_cpu": cpu, "cpu": tgt,
+                        "others": dict((c, p) for c, p in cur.items() if c != cpu)})
+            if len(out) == len(tids):
+                break
     return out
 
 
@@ -127,6 +138,10 @@ def analyse_pair(ev, tids):
     woken = set()
     balance_moves = 0
     shared_ns, episodes, ep_start, ends = 0, [], None, {"wakeup": 0, "balance": 0}
+    # what began each stretch on one CPU: a wake-up (one worker woken onto the
+    # other's CPU), a balance (a migration outside a wake-up), or the start
+    # (the workers' first runs, where they were created)
+    starts = {"wakeup": 0, "balance": 0, "start": 0}
     both_run_ns, both_since = 0, None
     busy_other = {}
     last_t = {}
@@ -200,6 +215,8 @@ def analyse_pair(ev, tids):
         now = both_on_one()
         if now and not was:
             ep_start = t
+            starts["wakeup" if kind == "sched_wakeup" else
+                   "balance" if kind == "sched_migrate_task" else "start"] += 1
         elif was and not now and ep_start is not None:
             episodes.append(t - ep_start)
             shared_ns += t - ep_start
@@ -220,7 +237,7 @@ def analyse_pair(ev, tids):
             "parallel_share": both_run_ns / span if span else 0,
             "episodes": len(episodes), "start_same": start_same,
             "episode_median_ms": st.median(episodes) / 1e6 if episodes else 0,
-            "ends": ends, "balance_moves": balance_moves, "wakes": wakes,
+            "ends": ends, "starts": starts, "balance_moves": balance_moves, "wakes": wakes,
             "vol": sorted(vol.values()), "preempted": sorted(pre.values()),
             "others_share": sum(busy_other.values()) / (2 * span) if span else 0}
 
@@ -242,6 +259,7 @@ def analyse(prefix):
     for p in pairs:
         a = analyse_pair(ev, p["tids"])
         if a:
+            a["created"] = creation(ev, p["tids"])
             a["ratio"] = p["ratio"]
             res.append(a)
     return res
@@ -251,15 +269,22 @@ def show(res):
     for a in res:
         wk = a["wakes"]
         print("ratio %.2fx  others %3.0f%% of 2 CPUs  both running %3.0f%%  one CPU %3.0f%% of "
-              "%.0f ms (%d episodes, median %.2f ms; ended by wake-up %d, balance %d)  "
+              "%.0f ms (%d episodes, median %.2f ms; begun by start %d, wake-up %d, balance %d; "
+              "ended by wake-up %d, balance %d)  "
               "wakes by the other worker %d: already on its CPU %d, from the other CPU %d "
               "(pulled onto the waker's %d, its own CPU idle %d)  vol %s  preempted %s  "
               "one CPU after the gate: %s" % (
                   a["ratio"], 100 * a["others_share"], 100 * a["parallel_share"],
                   100 * a["shared_share"], a["span_ms"], a["episodes"],
-                  a["episode_median_ms"], a["ends"]["wakeup"], a["ends"]["balance"],
+                  a["episode_median_ms"], a["starts"]["start"], a["starts"]["wakeup"],
+                  a["starts"]["balance"], a["ends"]["wakeup"], a["ends"]["balance"],
                   wk["by_worker"], wk["same"], wk["cross"], wk["pulled"], wk["prev_idle"],
                   a["vol"], a["preempted"], a["start_same"]))
+        if a.get("created"):
+            print("    created: " + "; ".join(
+                "on CPU %d by CPU %d (other CPUs running %s)" % (c["cpu"], c["creator_cpu"],
+                                                                 c["others"])
+                for c in a["created"]))
     if len(res) > 1:
         cross = sum(a["wakes"]["cross"] for a in res)
         one = [a for a in res if a["shared_share"] >= 0.5]
@@ -276,6 +301,13 @@ def show(res):
                   med([a["ratio"] for a in one]), 100 * med([a["others_share"] for a in one]),
                   len(two), med([a["ratio"] for a in two]),
                   100 * med([a["others_share"] for a in two])))
+        print("stretches on one CPU begun by the workers' start %d, a wake-up %d, a balance "
+              "%d; ended by a wake-up %d, a balance %d" % tuple(
+                  sum(a[w][k] for a in res) for w, k in (("starts", "start"),
+                                                         ("starts", "wakeup"),
+                                                         ("starts", "balance"),
+                                                         ("ends", "wakeup"),
+                                                         ("ends", "balance"))))
 
 
 # A hand-written run for --self-test: workers 101 and 102, another process
@@ -330,6 +362,7 @@ def self_test():
     a = analyse(prefix)[0]
     want = {"span_ms": 0.3, "shared_share": 40 / 300, "episodes": 1,
             "episode_median_ms": 0.04, "ends": {"wakeup": 0, "balance": 1},
+            "starts": {"wakeup": 1, "balance": 0, "start": 0},
             "balance_moves": 1, "vol": [0, 4], "preempted": [0, 2],
             "others_share": 60 / 600, "ratio": 1.5,
             "wakes": {"total": 4, "by_worker": 4, "same": 1, "cross": 3, "pulled": 1,

@@ -180,8 +180,13 @@ WHY = [
      "scenarios have them (`run_queues: \"per_core\"`) since 2026-12-07. On the quiet "
      "machine calibration of 2026-12-07 04:41 (3 seeds) they took the row from 10.1k/s "
      "to 4.6k/s at 1 ms (1.82x the real rate) and from 2.31k/s to 1.04k/s at 5 ms "
-     "(1.06x), while the one-CPU Lock race stays at 100 of 200 races. What is left at "
-     "1 ms: the cost of arming a timer that is its CPU's earliest."),
+     "(1.06x), while the one-CPU Lock race stays at 100 of 200 races. The cost of "
+     "arming a timer that is its CPU's earliest (`timer_arm`, calibrated by "
+     "timerarm.c: 6.4-6.7 us on this VM, 0.2 us behind the tick) is modelled since: "
+     "on two loaded calibrations (3 seeds each) it takes the 1 ms row from 3.6k to "
+     "2.6k/s and from 4.3k to 2.5k/s with per-core queues and leaves 5 ms where it "
+     "was; the per-core model's 1 ms : 5 ms ratio becomes 2.2-2.5 against the real "
+     "2.6."),
     ("pingpong-cpu", "", "lo",
      "Reality made more hand-offs than the model: with other processes on the machine "
      "the kernel ran the pair and the spinner on one CPU (the shares above), so each "

@@ -779,6 +779,46 @@ class TimerIO:
         time.sleep(self.seconds)
 
 
+def timer_arm_costs(pair, reps=400):
+    """What arming a timer costs its thread by the timer's length, measured by
+    timerarm.c (built here with cc into a temporary directory): its JSON,
+    {"arm": {length_us: [p25, median, p75, n, n_over_2us]}, "disarm": ...,
+    "wait": ...} in ns, pinned to pair[0] (its signaller on pair[1]). None
+    without a C compiler, without two CPUs, or when the run fails."""
+    import json
+    import subprocess
+    import tempfile
+    if not pair:
+        return None
+    here = os.path.dirname(os.path.abspath(__file__))
+    with tempfile.TemporaryDirectory() as d:
+        exe = os.path.join(d, "timerarm")
+        try:
+            subprocess.run(["cc", "-O2", "-std=gnu11", "-o", exe, os.path.join(here, "timerarm.c"),
+                            "-lpthread"], check=True, capture_output=True, timeout=120)
+            p = subprocess.run([exe, str(reps), str(pair[0]), str(pair[1])], capture_output=True,
+                               text=True, timeout=300, check=True)
+            return json.loads(p.stdout)
+        except (OSError, subprocess.SubprocessError, ValueError):
+            return None
+
+
+def timer_arm_cost_s(pair, runs=3, reps=400):
+    """machine.timer_arm, seconds: a 20 us timer's arming (first on its CPU,
+    before the tick, ~96% of the time) less a 50 ms one's (behind the tick:
+    no reprogram), the median of `runs` runs of timerarm.c; with the
+    per-run figures. (None, []) when it cannot be measured."""
+    runs_s = []
+    for _ in range(runs):
+        j = timer_arm_costs(pair, reps)
+        if j:
+            runs_s.append(max(0.0, (j["arm"]["20"][1] - j["arm"]["50000"][1]) * 1e-9))
+    if not runs_s:
+        return None, []
+    runs_s.sort()
+    return runs_s[len(runs_s) // 2], runs_s
+
+
 def timer_slack_s():
     """This thread's timer slack (Linux: /proc/self/timerslack_ns, 50 us for a
     normal thread), or None where it cannot be read."""

@@ -20,7 +20,8 @@ Options: --gilsim BIN (the gilsim CLI; without it only the real side runs),
 --save-real FILE / --model-only FILE (keep every real measurement of a run,
 calibration included, then play it back and run only the model: two gilsim
 builds or seeds compared on the same calibration and figures), --seed N (the
-seed of every generated scenario).
+seed of every generated scenario), --set KEY=VALUE (passed to every `gilsim
+run`, e.g. machine.timer_arm=0ns: one mechanism off, on the same tape).
 """
 import argparse
 import datetime
@@ -120,9 +121,9 @@ class Result:
 class Gilsim:
     """Runs scenarios through `gilsim run FILE --summary out.json --quiet`."""
 
-    def __init__(self, path, workdir, seed=None):
+    def __init__(self, path, workdir, seed=None, sets=()):
         self.path, self.workdir, self.error, self.n = path, workdir, None, 0
-        self.seed = seed
+        self.seed, self.sets = seed, tuple(sets)
         if not path:
             self.error = "no --gilsim given"
         elif not os.access(path, os.X_OK):
@@ -154,6 +155,8 @@ class Gilsim:
         cmd = [self.path, "run", stem + ".json", "--summary", stem + ".summary.json", "--quiet"]
         if csv:
             cmd += ["--csv", stem + ".csv"]
+        for kv in self.sets:  # --set: a model variant on the same figures
+            cmd += ["--set", kv]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         if p.returncode != 0 and not (stall_ok and p.returncode == 2):
             msg = (p.stderr.strip() or p.stdout.strip() or "no message").splitlines()[:3]
@@ -223,14 +226,16 @@ class Machine:
     - eevdf_slice_s: the kernel's base slice when it is readable, else None
       (the model then uses the kernel's default);
     - wake_affine: the share of Lock hand-offs, the threads unpinned, whose
-      woken thread ran on its waker's CPU (the kernel's wake-up placement).
+      woken thread ran on its waker's CPU (the kernel's wake-up placement);
+    - timer_arm_s: arming a timer that is its CPU's first, beyond one that is
+      not (timerarm.c: the clock event device reprogrammed).
     Every one of them is measured in the run (calibrate); default() is only
     the probe's machine."""
 
     # the attributes calibrate() adds, which hot() copies
     EXTRA = ("policy", "tick_s", "slack_s", "wake_curve", "timer_curve", "futex_s", "bare_syscall_s",
              "wake_ipi_s", "wake_jitter_s", "thread_create_s", "eevdf_slice_s",
-             "wake_affine")
+             "wake_affine", "timer_arm_s")
 
     def __init__(self, cores, wake_hot_s, wake_cold_s, context_switch_s, notes=None,
                  timer_jitter_s=0.0, requester_first=0.5):
@@ -247,6 +252,7 @@ class Machine:
         self.wake_ipi_s, self.wake_jitter_s = 0.0, 0.0
         self.thread_create_s, self.eevdf_slice_s = None, None
         self.wake_affine = 0.0
+        self.timer_arm_s = 0.0
         self.timer_jitter_s = timer_jitter_s
         self.requester_first = requester_first
 
@@ -432,6 +438,15 @@ class Machine:
             late = over - self.slack_s - self.timer_jitter_s / 2 - wake_at(d + self.slack_s)
             tcurve.append((d, max(0.0, late)))
         self.timer_curve = tcurve
+        # arming a timer that is its CPU's first reprograms the clock event
+        # device (docs/model.md, "Arming a timer"): timerarm.c, a 20 us
+        # timer's arming less a 50 ms one's, pinned
+        arm, runs = P.timer_arm_cost_s(P.cpu_pair(), plan.pick(3, 1), plan.pick(400, 200))
+        if arm is not None:
+            self.timer_arm_s = arm
+            self.notes["timer arming that reprograms the clock event device, beyond one "
+                       "that does not (timerarm.c, each run)"] = \
+                ", ".join("%.2f us" % (x / US) for x in runs)
 
     def fit_requester_first(self, sim):
         """The requester_first for which the model's 3-thread hand-off pattern
@@ -1217,6 +1232,10 @@ def main(argv=None):
                          "and run only the model (same calibration, same figures)")
     ap.add_argument("--seed", type=int,
                     help="the seed of every generated scenario (default: each its own)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="passed to every `gilsim run` of the model side (e.g. "
+                         "machine.timer_arm=0ns: the model without that mechanism, on the "
+                         "same calibration with --model-only); repeatable")
     args = ap.parse_args(argv)
     if args.save_real and args.model_only:
         ap.error("--save-real and --model-only exclude each other")
@@ -1252,7 +1271,7 @@ def run_all(args, chosen, workdir):
     plan = Plan(args.full)
     started = time.perf_counter()
     load0 = noise.loadavg()
-    sim = Gilsim(args.gilsim, workdir, args.seed)
+    sim = Gilsim(args.gilsim, workdir, args.seed, args.set)
     if not sim.ok:
         print("reality: model side skipped: %s" % sim.error)
         if args.require_model:

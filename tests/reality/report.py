@@ -116,7 +116,10 @@ def _header(meta):
         "(`timer_late`, from `time.sleep(d)` for d = 0, 50 us, 200 us, 1 ms and 5 ms: %s), "
         "plus "
         "a seeded draw from 0 to `timer_jitter` %s (twice the interquartile range of the "
-        "1 ms overshoots, which is what a uniform draw from 0 to the jitter has). glibc's "
+        "1 ms overshoots, which is what a uniform draw from 0 to the jitter has), and "
+        "`timer_arm` %s, what arming or cancelling a timer that is its CPU's first costs "
+        "its thread (the clock event device reprogrammed; tests/reality/timerarm.c: a "
+        "20 us timerfd's arming on a pinned busy CPU less a 50 ms one's). glibc's "
         "condition variable: `futex` %s (a Lock release that wakes a thread blocked on "
         "it, both pinned to one CPU, minus a release that wakes nobody), a system call "
         "that finds nothing to do, `syscall` %s (a `futex_wake` with nobody to wake, "
@@ -142,7 +145,8 @@ def _header(meta):
            fmt(getattr(m, "slack_s", 0.0), "s"),
            ", ".join("%s: %s" % (fmt(d, "s"), fmt(lat, "s"))
                      for d, lat in getattr(m, "timer_curve", [])) or "none",
-           fmt(m.timer_jitter_s, "s"), fmt(m.futex_s, "s"),
+           fmt(m.timer_jitter_s, "s"), fmt(getattr(m, "timer_arm_s", 0.0), "s"),
+           fmt(m.futex_s, "s"),
            fmt(getattr(m, "bare_syscall_s", None), "s") if getattr(m, "bare_syscall_s", None)
            else "not measured here, the model's default 100 ns", m.requester_first,
            "; ".join("%s %s" % (k, v if isinstance(v, str) else

@@ -87,6 +87,9 @@ def base(name, description, machine, interval_s, threads, **extra):
         sc["machine"]["syscall"] = dur(machine.bare_syscall_s)
     if getattr(machine, "wake_ipi_s", 0):
         sc["machine"]["wake_ipi"] = dur(machine.wake_ipi_s)
+    if getattr(machine, "timer_arm_s", 0):
+        # arming a timer that is its CPU's first (reality.py, timerarm.c)
+        sc["machine"]["timer_arm"] = dur(machine.timer_arm_s)
     if getattr(machine, "wake_jitter_s", 0):
         sc["machine"]["wakeup_jitter"] = dur(machine.wake_jitter_s)
     if getattr(machine, "wake_affine", 0):

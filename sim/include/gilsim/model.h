@@ -63,6 +63,13 @@ typedef struct gs_machine {
                                          timed wait): Linux timer slack; 0 */
     int64_t timer_jitter_ns;          /* a timed wait ends late by timer_slack plus
                                          a seeded random part in [0, this]; 0 */
+    int64_t timer_arm_ns;             /* arming a timer that ends before every other
+                                         timer of its core, the scheduler tick
+                                         included, reprograms the clock event
+                                         device (on a VM a trapped write): the
+                                         arming thread pays this, and again
+                                         when it cancels such a timer (a wait
+                                         woken before its timeout); 0 */
     int n_timer_curve;                /* points of the timer-length curve; 0:
                                          no lateness beyond slack and jitter */
     int64_t timer_len_ns[GS_WAKE_CURVE_MAX];  /* timer length of each point,
@@ -93,6 +100,12 @@ typedef struct gs_machine {
                                          core (os.c, place.c); false ("shared"):
                                          one ready queue for the machine.
                                          wake_affine > 0 implies it */
+    bool keep_core;                   /* placement "previous": a woken thread
+                                         goes back to its previous core, idle
+                                         or busy, and a new one to the idlest
+                                         core, its starter counting as load
+                                         (place.c); implies per_core_queues.
+                                         false ("idle"): an idle core first */
     int64_t migration_cost_ns;        /* with wake_affine: a queued thread that
                                          ran this recently is cache-hot and no
                                          idle core pulls it (Linux
