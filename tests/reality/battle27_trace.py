@@ -175,6 +175,7 @@ def analyse_pair(ev, tids):
     join_wake_others = {}
     curcomm = {}       # cpu -> comm running there
     last = None        # what the event at hand did, for a stretch it begins
+    busy_for = {"pulled": [], "stayed": []}
     both_run_ns, both_since = 0, None
     busy_other = {}
     last_t = {}
@@ -248,6 +249,11 @@ def analyse_pair(ev, tids):
                         wakes["pulled"] += 1
                     if cur.get(prev) == 0:
                         wakes["prev_idle"] += 1
+                    elif cur.get(prev) is not None and cur[prev] not in w and prev in last_t:
+                        # another task on the previous CPU: how long it had
+                        # run there, for the pulled wake-ups and the others
+                        busy_for["pulled" if tgt == wcpu else "stayed"].append(
+                            (t - last_t[prev]) / 1e6)
             home[p] = tgt
             woken.add(p)
             if start_same is None and len(woken) == 2:
@@ -292,6 +298,7 @@ def analyse_pair(ev, tids):
             "balance_kinds": bal_kinds, "join_balance": join_balance,
             "join_wake": join_wake, "join_wake_others": join_wake_others,
             "vol": sorted(vol.values()), "preempted": sorted(pre.values()),
+            "busy_for_ms": busy_for,
             "others_share": sum(busy_other.values()) / (2 * span) if span else 0}
 
 
@@ -367,6 +374,14 @@ def show(res):
               "wake-ups beginning a stretch: %s; the other task then on the woken "
               "one's previous CPU: %s" % (add("balance_kinds"), add("join_balance"),
                                           add("join_wake"), add("join_wake_others")))
+        for k in ("pulled", "stayed"):
+            xs = [x for a in res for x in a["busy_for_ms"][k]]
+            print("wake-ups from the other CPU %s while another task ran on the woken one's "
+                  "previous CPU: %d, that task on it for a median %.3f ms (quartiles %s)" % (
+                      "pulled onto the waker's" if k == "pulled" else "left on its own",
+                      len(xs), med(xs),
+                      " to ".join("%.3f" % q for q in st.quantiles(xs, n=4)[::2])
+                      if len(xs) > 1 else "-"))
 
 
 # A hand-written run for --self-test: workers 101 and 102, another process
@@ -434,6 +449,7 @@ def self_test():
             "balance_kinds": {"busy": 1}, "join_balance": {},
             "join_wake": {"pulled": 1, "prev_idle": 0, "prev_worker": 0, "prev_other": 1},
             "join_wake_others": {"y": 1},
+            "busy_for_ms": {"pulled": [0.01], "stayed": []},
             "wakes": {"total": 4, "by_worker": 4, "same": 1, "cross": 3, "pulled": 1,
                       "prev_idle": 2}}
     bad = ["%s: got %r, want %r" % (k, a.get(k), v) for k, v in want.items()
