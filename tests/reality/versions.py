@@ -959,7 +959,8 @@ MISSES = [
     "then `select_idle_sibling`; both vCPUs share one LLC here), so what makes "
     "the kernel pass over it is not identified: a candidate is that "
     "`available_idle_cpu` counts a vCPU the hypervisor has descheduled "
-    "(`vcpu_is_preempted`) as not idle, which a trace inside the guest cannot "
+    "(`vcpu_is_preempted`) as not idle (this guest is KVM with steal time, "
+    "kernel 6.18, so that check is live), which a trace inside the guest cannot "
     "show. The model is unchanged: its pair, once parted, stays parted on a quiet "
     "machine (1.54x in the quiet run above, against the real 1.08x here), and a pull probability per wake-up "
     "would be a constant fitted to these runs, not a mechanism.",
