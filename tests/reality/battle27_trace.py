@@ -37,13 +37,12 @@ its own at nice -20 (keep such runs short on a shared machine).
 import argparse
 import json
 import os
-import re
 import statistics as st
 import subprocess
 import sys
 import tempfile
 
-from tracefs import TRACEFS, sched_trace
+from tracefs import TRACEFS, sched_events, sched_trace
 
 # Runs under Python 2.7: no f-strings. Each worker prints its kernel tid.
 PROGRAM = r'''
@@ -93,18 +92,7 @@ def record(args, prefix):
             f.write(p.stdout)
 
 
-PAT = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
-
-
-def events(prefix):
-    out = []
-    for line in open(prefix + ".sched.txt"):
-        m = PAT.search(line)
-        if not m:
-            continue
-        f = dict(kv.split("=", 1) for kv in re.findall(r"(\w+=\S+)", m.group(4)))
-        out.append((int(round(float(m.group(2)) * 1e9)), int(m.group(1)), m.group(3), f))
-    return out
+events = sched_events
 
 
 def creation(ev, tids):

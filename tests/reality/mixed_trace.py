@@ -27,13 +27,12 @@ import argparse
 import collections
 import json
 import os
-import re
 import statistics as st
 import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-from tracefs import sched_trace  # noqa: E402
+from tracefs import sched_events, sched_trace  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLE = os.path.normpath(os.path.join(HERE, "..", "..", "examples", "mixed_pool.py"))
@@ -59,18 +58,12 @@ def kernel(prefix, r):
     without one), S (asleep); and per CPU the spans other programs ran."""
     t0 = r["t0_monotonic_ns"]
     tids = {t["tid"] for t in r["threads"]}
-    pat = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
     st_ = collections.defaultdict(list)
     oncpu = {}  # cpu -> (pid, since)
     foreign = collections.defaultdict(list)  # cpu -> [(a, b)] another program on it
     occ = collections.defaultdict(list)  # cpu -> [(t, who)]: P a program thread, O another program, I idle
-    for line in open(prefix + ".sched.txt"):
-        m = pat.search(line)
-        if not m:
-            continue
-        cpu, t = int(m.group(1)), int(round(float(m.group(2)) * 1e9)) - t0
-        kind = m.group(3)
-        f = dict(kv.split("=", 1) for kv in re.findall(r"(\w+=\S+)", m.group(4)))
+    for ts, cpu, kind, f in sched_events(prefix):
+        t = ts - t0
         if kind == "sched_switch":
             p, n = int(f["prev_pid"]), int(f["next_pid"])
             if p in tids:
@@ -86,9 +79,9 @@ def kernel(prefix, r):
     return st_, foreign, occ
 
 
-def split(states, a, b):
-    """Time in each state between a and b."""
-    out = collections.Counter()
+def pieces(states, a, b):
+    """(state, start, end) for each stretch between a and b, in time order:
+    the state a thread was in from each of its changes to the next."""
     cur, since = None, a
     for t, s, _ in states:
         if t <= a:
@@ -97,28 +90,23 @@ def split(states, a, b):
         if t >= b:
             break
         if cur:
-            out[cur] += t - since
+            yield cur, since, t
         cur, since = s, t
     if cur:
-        out[cur] += b - since
+        yield cur, since, b
+
+
+def split(states, a, b):
+    """Time in each state between a and b."""
+    out = collections.Counter()
+    for s, x, y in pieces(states, a, b):
+        out[s] += y - x
     return out
 
 
 def waits(states, a, b):
     """The spans between a and b the thread was runnable without a core."""
-    out, cur, since = [], None, a
-    for t, s, _ in states:
-        if t <= a:
-            cur = s
-            continue
-        if t >= b:
-            break
-        if cur == "W":
-            out.append((since, t))
-        cur, since = s, t
-    if cur == "W":
-        out.append((since, b))
-    return out
+    return [(x, y) for s, x, y in pieces(states, a, b) if s == "W"]
 
 
 def occupants(occ, a, b):
@@ -171,7 +159,6 @@ def analyse(prefix):
                 if rel and ask:
                     calls.append((rel[0], ask[-1]))
             if e[1] == "woken":
-                asks = [x[0] for x in ev[:i] if x[1] == "ask"]
                 woke.append(e[0])
         c = collections.Counter()
         for a, b in calls:

@@ -21,16 +21,14 @@ threads' run delays it prints.
     python3 tests/reality/pingpong_trace.py --analyse PREFIX   # an earlier run's files
 """
 import argparse
-import bisect
 import json
 import os
-import re
 import statistics as st
 import subprocess
 import sys
 import tempfile
 
-from tracefs import TRACEFS, sched_trace
+from tracefs import TRACEFS, sched_events, sched_trace
 
 PROGRAM = r'''
 import sys, threading, time
@@ -89,14 +87,8 @@ def load(prefix):
                 ev.append((e[0], name[t["tid"]], "signal", idx.get(e[2], "-")))
             else:
                 ev.append((e[0], name[t["tid"]], e[1], e[2] if len(e) > 2 else None))
-    pat = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
-    for line in open(prefix + ".sched.txt"):
-        m = pat.search(line)
-        if not m:
-            continue
-        cpu, ts, kind = int(m.group(1)), float(m.group(2)), m.group(3)
-        f = dict(kv.split("=", 1) for kv in re.findall(r"(\w+=\S+)", m.group(4)))
-        t = int(round(ts * 1e9)) - t0
+    for ts, cpu, kind, f in sched_events(prefix):
+        t = ts - t0
         if kind == "sched_switch":
             p, n = name.get(int(f["prev_pid"])), name.get(int(f["next_pid"]))
             if p or n:

@@ -1,11 +1,35 @@
 """A tracefs instance of its own for the kernel's scheduler events, shared by
 the tools that trace a real program beside its recording (pingpong_trace.py,
-battle27_trace.py). Root only; the instance is removed on the way out."""
+battle27_trace.py, mixed_trace.py, wake_trace.py), and the one reader of the
+trace it keeps. Root only; the instance is removed on the way out."""
 import contextlib
 import os
+import re
 import tempfile
 
 TRACEFS = "/sys/kernel/tracing"
+# one line of the trace: "comm-pid [cpu] flags ts: event: key=value ..."
+LINE = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
+COMM = re.compile(r"^\s*(.+?)-\d+\s+\[")
+FIELD = re.compile(r"(\w+=\S+)")
+
+
+def sched_events(prefix):
+    """PREFIX.sched.txt as (t_ns, cpu, kind, fields), in the file's order:
+    t_ns on the trace clock (mono: the recorder's clock), kind the event's
+    name (sched_switch ...), fields its key=value pairs as strings, and
+    comm_ the name of the task the event is about (its comm= field, else
+    the task that logged it)."""
+    out = []
+    for line in open(prefix + ".sched.txt"):
+        m = LINE.search(line)
+        if not m:
+            continue
+        f = dict(kv.split("=", 1) for kv in FIELD.findall(m.group(4)))
+        c = re.search(r"comm=(\S+)", m.group(4)) or COMM.match(line)
+        f["comm_"] = c.group(1) if c else ""
+        out.append((int(round(float(m.group(2)) * 1e9)), int(m.group(1)), m.group(3), f))
+    return out
 
 
 @contextlib.contextmanager

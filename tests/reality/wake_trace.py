@@ -39,17 +39,15 @@ import argparse
 import bisect
 import json
 import os
-import re
 import statistics as st
 import subprocess
 import sys
 import tempfile
 
 sys.dont_write_bytecode = True
-from tracefs import TRACEFS, sched_trace  # noqa: E402
+from tracefs import TRACEFS, sched_events, sched_trace  # noqa: E402
 
 EVENTS = ("sched_switch", "sched_waking", "sched_wakeup")
-LINE = re.compile(r"^\s*(.+?)-(\d+)\s+\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
 
 
 def record(args, prefix):
@@ -64,17 +62,7 @@ def record(args, prefix):
 
 def kernel(prefix):
     """The trace as (t_ns monotonic, cpu, kind, fields), in time order."""
-    out = []
-    for line in open(prefix + ".sched.txt"):
-        m = LINE.match(line)
-        if not m:
-            continue
-        f = dict(kv.split("=", 1) for kv in re.findall(r"(\w+=\S+)", m.group(6)))
-        f["comm_"] = re.search(r"comm=(\S+)", m.group(6))
-        f["comm_"] = f["comm_"].group(1) if f["comm_"] else m.group(1)
-        out.append((int(round(float(m.group(4)) * 1e9)), int(m.group(3)), m.group(5), f))
-    out.sort(key=lambda x: x[0])
-    return out
+    return sorted(sched_events(prefix), key=lambda x: x[0])
 
 
 class Cpus:
