@@ -228,8 +228,9 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
         sb_printf(b, ".");
     }
     if (f->timer_arm_ns >= 0) /* machine.timer_arm, measured too */
-        sb_printf(b, " Arming a timer that is its core's first (a short timed wait's) cost "
-                     "%s at record time.",
+        sb_printf(b,
+                  " Arming a timer that is its core's first (a short timed wait's) cost "
+                  "%s at record time.",
                   human(f->timer_arm_ns, c1, sizeof c1));
 }
 

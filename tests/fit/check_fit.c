@@ -956,8 +956,8 @@ START_TEST(test_fit_timer_arm_reaches_the_machine_and_old_recordings_fit_as_befo
     /* a recording made before the field: no key, and the scenario is the
      * one with it less the key and the description's sentence */
     ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "machine"), "timer_arm"));
-    ck_assert_ptr_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(b, "description")),
-                              "first"));
+    ck_assert_ptr_null(
+        strstr(cJSON_GetStringValue(cJSON_GetObjectItem(b, "description")), "first"));
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(a, "machine"), "timer_arm");
     cJSON_DeleteItemFromObject(a, "description");
     cJSON_DeleteItemFromObject(b, "description");
@@ -970,9 +970,9 @@ START_TEST(test_fit_timer_arm_reaches_the_machine_and_old_recordings_fit_as_befo
     free(old);
     /* every kept recording without it fits to the same bytes twice over
        its key absent: no machine.timer_arm anywhere */
-    static const char *const recs[] = {"convoy.rec.json", "hash_pool.rec.json",
+    static const char *const recs[] = {"convoy.rec.json",     "hash_pool.rec.json",
                                        "mixed_pool.rec.json", "pipeline.rec.json",
-                                       "queue.rec.json", "socket_pairs.rec.json"};
+                                       "queue.rec.json",      "socket_pairs.rec.json"};
     for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
         char *j = NULL;
         size_t n = 0;
