@@ -227,6 +227,11 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
                       human(f->wake_idle_depth_ns[k], c2, sizeof c2));
         sb_printf(b, ".");
     }
+    if (f->timer_arm_ns >= 0) /* machine.timer_arm, measured too */
+        sb_printf(b,
+                  " Arming a timer that is its core's first (a short timed wait's) cost "
+                  "%s at record time.",
+                  human(f->timer_arm_ns, c1, sizeof c1));
 }
 
 /* description() step 2: one line per thread while they fit in the scenario's
@@ -406,6 +411,8 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
         cJSON_AddItemToObject(mach, "wakeup_latency", dur(f->wakeup_ns));
         cJSON_AddItemToObject(mach, "timer_slack", dur(f->timer_slack_ns));
         cJSON_AddItemToObject(mach, "timer_jitter", dur(f->timer_jitter_ns));
+        if (f->timer_arm_ns >= 0)
+            cJSON_AddItemToObject(mach, "timer_arm", dur(f->timer_arm_ns));
         add_wake_curve(mach, f);
     }
     cJSON *py = cJSON_AddObjectToObject(root, "python");

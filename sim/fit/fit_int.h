@@ -147,6 +147,7 @@ typedef struct fscenario {
     /* the machine's costs: calibrated at record time, or gilsim's defaults */
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
+    int64_t timer_arm_ns; /* machine.timer_arm; -1: not measured, the key left out */
     int n_wake_idle; /* machine.wakeup_idle points; 0: none */
     int64_t wake_idle_depth_ns[GS_WAKE_CURVE_MAX], wake_idle_ns[GS_WAKE_CURVE_MAX];
 } fscenario_t;

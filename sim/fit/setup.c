@@ -19,6 +19,7 @@ void fit_machine_costs(const gsr_recording_t *r, fscenario_t *f, bool wake_curve
 {
     f->wakeup_ns = 20000;
     f->context_switch_ns = 2000;
+    f->timer_arm_ns = -1;
     if (!r->has_calibration)
         return;
     f->calibrated = true;
@@ -26,6 +27,9 @@ void fit_machine_costs(const gsr_recording_t *r, fscenario_t *f, bool wake_curve
                                                             : r->cal_wake_cold_ns;
     f->context_switch_ns = r->cal_context_switch_ns;
     f->timer_jitter_ns = r->cal_timer_jitter_ns;
+    /* arming a timer that is its core's first (a GIL wait's, a short
+       sleep's): measured by the recorder as tests/reality measures it */
+    f->timer_arm_ns = r->cal_timer_arm_ns;
     /* the wake-up against the woken thread's CPU's idle depth, as measured
        (machine.wakeup_idle): a GIL waiter woken microseconds after its CPU
        went idle pays its first point, not the ping-pong's wake_hot */

@@ -188,6 +188,24 @@ static int read_wake_idle(gsr_recording_t *r, const cJSON *cal, gs_error_t *err)
     return 0;
 }
 
+/* calibration.timer_arm_ns: what arming a timer that is its CPU's first
+ * costs, 0 to under 1 ms (absent: not measured, cal_timer_arm_ns stays -1).
+ * 0, or GS_ESCENARIO naming the key and what would be valid. */
+static int read_timer_arm(gsr_recording_t *r, const cJSON *cal, gs_error_t *err)
+{
+    const cJSON *v = cJSON_GetObjectItem(cal, "timer_arm_ns");
+    r->cal_timer_arm_ns = -1;
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble >= 1e6 ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
+        return gsr_bad(err, GS_ESCENARIO, "calibration.timer_arm_ns",
+                       "expected a whole number of ns from 0 to under 1 ms (1000000): what "
+                       "arming a timer that is its CPU's first costs, a few us");
+    r->cal_timer_arm_ns = (int64_t)v->valuedouble;
+    return 0;
+}
+
 static int read_header(gsr_recording_t *r, const cJSON *root)
 {
     r->partial = cJSON_IsTrue(cJSON_GetObjectItem(root, "partial"));
@@ -284,8 +302,10 @@ int gsr_recording_read(const char *path, gsr_recording_t **out, gs_error_t *err)
         rc = gsr_bad(err, GS_ENOMEM, NULL, "out of memory");
         goto out;
     }
+    r->cal_timer_arm_ns = -1;
     if (r->has_calibration &&
-        (rc = read_wake_idle(r, cJSON_GetObjectItem(root, "calibration"), err)) != 0)
+        ((rc = read_wake_idle(r, cJSON_GetObjectItem(root, "calibration"), err)) != 0 ||
+         (rc = read_timer_arm(r, cJSON_GetObjectItem(root, "calibration"), err)) != 0))
         goto out;
     r->n_threads = nt;
     const cJSON *th;

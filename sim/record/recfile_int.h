@@ -96,6 +96,8 @@ typedef struct gsr_recording {
     bool has_calibration;    /* "calibration" was written (gilsim record measures it) */
     int64_t cal_syscall_ns, cal_wake_hot_ns, cal_context_switch_ns, cal_wake_cold_ns,
         cal_timer_jitter_ns;
+    int64_t cal_timer_arm_ns; /* calibration.timer_arm_ns; -1 when not written (recorded
+                                 before it was measured, or not measurable) */
     int n_cal_wake_idle; /* points of calibration.wake_idle_ns; 0 when not written */
     int64_t cal_wake_idle_depth_ns[GS_WAKE_CURVE_MAX]; /* how long the CPU had idled */
     int64_t cal_wake_idle_ns[GS_WAKE_CURVE_MAX];       /* the wake-up latency then */

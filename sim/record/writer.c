@@ -390,6 +390,8 @@ static void write_host(FILE *f, const gsr_writer_t *w)
                 (long long)c->syscall_ns, (long long)c->wake_hot_ns, c->wake_hot_cpus,
                 (long long)c->context_switch_ns, (long long)c->wake_cold_ns,
                 (long long)c->timer_jitter_ns);
+        if (c->timer_arm_ns >= 0) /* absent: not measured */
+            fprintf(f, ", \"timer_arm_ns\": %lld", (long long)c->timer_arm_ns);
         if (c->n_wake_idle > 0) { /* [[idle depth, latency], ...], depths ascending */
             fputs(", \"wake_idle_ns\": [", f);
             for (int k = 0; k < c->n_wake_idle; k++)

@@ -932,6 +932,76 @@ START_TEST(test_fit_bad_wake_idle_curve_says_which_pair)
 }
 END_TEST
 
+START_TEST(test_fit_timer_arm_reaches_the_machine_and_old_recordings_fit_as_before)
+{
+    /* the recording's calibration.timer_arm_ns becomes machine.timer_arm,
+     * and the description says so; nothing else of the scenario moves */
+    char path[] = "/tmp/check_fit_tarm_XXXXXX";
+    convoy_with_calibration(", \"timer_arm_ns\": 6500", path);
+    char *with = NULL, *old = NULL;
+    size_t n_with = 0, n_old = 0;
+    gs_error_t err;
+    ck_assert_int_eq(gs_fit_recording(path, NULL, &with, &n_with, &err), 0);
+    unlink(path);
+    ck_assert_int_eq(gs_fit_recording(data("convoy.rec.json"), NULL, &old, &n_old, &err), 0);
+    cJSON *a = cJSON_Parse(with), *b = cJSON_Parse(old);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    const cJSON *arm = cJSON_GetObjectItem(cJSON_GetObjectItem(a, "machine"), "timer_arm");
+    ck_assert_ptr_nonnull(arm);
+    ck_assert_int_eq(ns_of(arm->valuestring), 6500);
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(a, "description"));
+    ck_assert_msg(strstr(desc, "first") && strstr(desc, "6.5 us"),
+                  "the description gives the arming cost: %s", desc);
+    /* a recording made before the field: no key, and the scenario is the
+     * one with it less the key and the description's sentence */
+    ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "machine"), "timer_arm"));
+    ck_assert_ptr_null(
+        strstr(cJSON_GetStringValue(cJSON_GetObjectItem(b, "description")), "first"));
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(a, "machine"), "timer_arm");
+    cJSON_DeleteItemFromObject(a, "description");
+    cJSON_DeleteItemFromObject(b, "description");
+    cJSON_DeleteItemFromObject(a, "source");
+    cJSON_DeleteItemFromObject(b, "source");
+    ck_assert(cJSON_Compare(a, b, true));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(with);
+    free(old);
+    /* every kept recording without it fits to the same bytes twice over
+       its key absent: no machine.timer_arm anywhere */
+    static const char *const recs[] = {"convoy.rec.json",     "hash_pool.rec.json",
+                                       "mixed_pool.rec.json", "pipeline.rec.json",
+                                       "queue.rec.json",      "socket_pairs.rec.json"};
+    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
+        char *j = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(gs_fit_recording(data(recs[i]), NULL, &j, &n, &err), 0);
+        ck_assert_msg(!strstr(j, "timer_arm"), "%s: no timer_arm without a measurement", recs[i]);
+        free(j);
+    }
+}
+END_TEST
+
+START_TEST(test_fit_bad_timer_arm_says_where_and_what_would_do)
+{
+    static const char *const bad[] = {", \"timer_arm_ns\": -1", ", \"timer_arm_ns\": 1000000",
+                                      ", \"timer_arm_ns\": 2.5", ", \"timer_arm_ns\": \"6us\""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char path[] = "/tmp/check_fit_tarm_XXXXXX";
+        convoy_with_calibration(bad[i], path);
+        char *json = NULL;
+        size_t len = 0;
+        gs_error_t err;
+        ck_assert_int_eq(gs_fit_recording(path, NULL, &json, &len, &err), GS_ESCENARIO);
+        ck_assert_ptr_null(json);
+        ck_assert_str_eq(err.path, "calibration.timer_arm_ns");
+        ck_assert_msg(strstr(err.msg, "under 1 ms"), "says what would do: %s", err.msg);
+        unlink(path);
+    }
+}
+END_TEST
+
 START_TEST(test_fit_never_crashes_on_damaged_recordings)
 {
     size_t n;
@@ -993,6 +1063,8 @@ static Suite *fit_suite(void)
     tcase_add_loop_test(core, test_fit_socket_peers_are_mutual, 0, 2);
     tcase_add_test(core, test_fit_cpu_ops_lose_their_own_programs_core_waits);
     tcase_add_test(core, test_fit_wake_idle_curve_reaches_the_machine);
+    tcase_add_test(core, test_fit_timer_arm_reaches_the_machine_and_old_recordings_fit_as_before);
+    tcase_add_test(core, test_fit_bad_timer_arm_says_where_and_what_would_do);
     suite_add_tcase(s, props);
     return s;
 }
