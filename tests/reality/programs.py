@@ -349,10 +349,15 @@ def pipe_wakeups(n=2000, cpus=None):
 
 
 def _getcpu():
-    """sched_getcpu() through libc (os has no binding), or None."""
+    """sched_getcpu() through libc (os has no binding), or None. Called
+    through ctypes.PyDLL, which keeps the GIL: through CDLL every call
+    released and re-took it, and a spinner sampling its CPU every 1024 turns
+    then released the GIL every ~40 us, so a waiter's timed wait never ran
+    out and the lock ping-pong beside it took 85 ms a hand-off (2026-12-07:
+    lock_placement's 600 rounds at 5 ms ran for minutes)."""
     try:
         import ctypes
-        f = ctypes.CDLL(None).sched_getcpu
+        f = ctypes.PyDLL(None).sched_getcpu
         f.restype = ctypes.c_int
         return f
     except (OSError, AttributeError):
