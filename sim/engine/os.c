@@ -686,7 +686,8 @@ static void queue_on(gs_engine_t *e, gs_thr_t *t, gs_core_t *c)
  * ttwu_runnable: a wake of a task still on its rq makes no CPU choice); one
  * that found no idle core and no waker on a core (a timer, an I/O) joins its
  * previous core's queue (select_idle_sibling falls back to the target, the
- * previous CPU), a thread that never ran the least loaded core's. Otherwise
+ * previous CPU), a thread that never ran the least loaded core's
+ * (gs__place_new, as placement "previous" starts one). Otherwise
  * aff (the waker's core, or none: the idle core c). */
 static gs_core_t *percpu_queue(gs_engine_t *e, const gs_thr_t *t, gs_core_t *c,
                                gs_core_t *aff)
@@ -697,18 +698,8 @@ static gs_core_t *percpu_queue(gs_engine_t *e, const gs_thr_t *t, gs_core_t *c,
         return aff;
     if (t->last_core >= 0)
         return &e->cores[t->last_core];
-    int n_best = INT32_MAX;
-    gs_core_t *best = NULL;
-    for (int i = 0; i < e->n_cores; i++) {
-        if (!gs__allowed(t, &e->cores[i]))
-            continue;
-        int n = e->cores[i].cur != NULL;
-        for (int j = 0; j < e->n_ready; j++)
-            n += e->ready[j]->rq_core == i;
-        if (n < n_best)
-            n_best = n, best = &e->cores[i];
-    }
-    return best;
+    gs_core_t *idle; /* none: c, idle_core's answer, is NULL */
+    return gs__place_new(e, t, NULL, &idle);
 }
 
 static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back)
