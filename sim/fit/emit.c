@@ -398,7 +398,7 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
     cJSON_AddItemToObject(root, "until", dur(until));
     int confined;
     cJSON *mach = cJSON_AddObjectToObject(root, "machine");
-    cJSON_AddNumberToObject(mach, "cores", fit_machine_cores(r, &confined));
+    cJSON_AddNumberToObject(mach, "cores", fit_machine_cores(r, f, &confined));
     if (confined == 1) {
         cJSON_AddNumberToObject(root, "cpus", 0);
     } else if (confined > 1) {

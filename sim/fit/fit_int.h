@@ -213,9 +213,10 @@ void fit_machine_costs(const struct gsr_recording *r, fscenario_t *f, bool wake_
 /* The wake-up latency the fitted machine gives a core idle for depth_ns. */
 int64_t fit_wake_at(const fscenario_t *f, int64_t depth_ns);
 /* The machine's cores: the host's CPUs; *confined_to: the program's CPUs
- * when it was recorded under CPU affinity (taskset: fewer than the host's
- * online CPUs), which the scenario's top-level "cpus" gives it, else 0. */
-int fit_machine_cores(const struct gsr_recording *r, int *confined_to);
+ * (f->cores) when it was recorded under CPU affinity (taskset: fewer than
+ * the host's online CPUs), which the scenario's top-level "cpus" gives it,
+ * else 0. */
+int fit_machine_cores(const struct gsr_recording *r, const fscenario_t *f, int *confined_to);
 /* The shortest unanswered drop request taken for C code keeping the GIL,
  * for a thread the kernel kept runnable without a core run_delay_ns in all
  * (-1: unknown) and whose unanswered requests add up to sum_ns. */

@@ -65,9 +65,9 @@ int64_t fit_wake_at(const fscenario_t *f, int64_t depth_ns)
  * CPUs whose other programs were not confined: the replay has them all,
  * the program on the first `cores` (which ones does not matter to the
  * model), and the other load free (load.c). */
-int fit_machine_cores(const gsr_recording_t *r, int *confined_to)
+int fit_machine_cores(const gsr_recording_t *r, const fscenario_t *f, int *confined_to)
 {
-    int cores = r->cores >= 1 && r->cores <= 1024 ? r->cores : 1;
+    int cores = f->cores; /* the recording's, as gs_fit_recording bounds them */
     *confined_to = 0;
     if (r->cores_online > cores && r->cores_online <= 1024) {
         *confined_to = cores;
