@@ -106,10 +106,8 @@ static bool pay_debt(gs_engine_t *e, gs_thr_t *t)
 {
     if (t->debt_ns <= 0)
         return false;
-    t->paying = true;
-    gs__thr_timer(e, t, e->now + t->debt_ns);
+    gs__thr_pay(e, t, t->debt_ns);
     t->debt_ns = 0;
-    gs__thr_trace(e, t);
     return true;
 }
 

@@ -485,6 +485,10 @@ void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t ge
 gs_event_t gs__ev_pop(gs_engine_t *e); /* the earliest; the heap must not be empty */
 void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at); /* replaces its timer */
 void gs__thr_cancel_timer(gs_thr_t *t);
+/* t, on its core, spends ns in a system call (t->paying: C time, not its
+ * work) before it is stepped again, at its timer (engine.c's futex debt,
+ * gil.c's and hrtimer.c's clock event reprograms) */
+void gs__thr_pay(gs_engine_t *e, gs_thr_t *t, int64_t ns);
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t); /* record t's current state */
 /* record what core c runs: thread (-1 none) in state st */
 void gs__core_trace(gs_engine_t *e, struct gs_core *c, int32_t thread, gs_state_t st,

@@ -468,10 +468,8 @@ static void on_core(gs_engine_t *e, gs_thr_t *t)
          * before glibc looks for a signal. The arming is paid here, late,
          * rather than as it went to sleep: the core time is the same. */
         t->tarm_paying = true;
-        t->paying = true; /* in a futex call: not Python work (os.c) */
-        gs__thr_timer(e, t, e->now + t->tarm_owed_ns);
+        gs__thr_pay(e, t, t->tarm_owed_ns); /* in a futex call: not Python work */
         t->tarm_owed_ns = 0;
-        gs__thr_trace(e, t);
         return;
     }
     bool timed_out = t->gw == GW_TIMEDOUT;

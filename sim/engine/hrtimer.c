@@ -247,8 +247,6 @@ bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t *s
         return false;
     t->tarm_paid = true;
     t->tarm_owed_ns = c;
-    t->paying = true;
-    gs__thr_timer(e, t, e->now + c);
-    gs__thr_trace(e, t);
+    gs__thr_pay(e, t, c);
     return true;
 }

@@ -162,6 +162,13 @@ void gs__thr_cancel_timer(gs_thr_t *t)
     t->tgen++;
 }
 
+void gs__thr_pay(gs_engine_t *e, gs_thr_t *t, int64_t ns)
+{
+    t->paying = true;
+    gs__thr_timer(e, t, e->now + ns);
+    gs__thr_trace(e, t);
+}
+
 /* ---- stopping ------------------------------------------------------------ */
 
 void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
