@@ -98,6 +98,22 @@ static void pin(int cpu)
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
+/* Pins the calling thread to cpu, keeping its affinity in *old for unpin;
+ * false, and nothing changed, when cpu < 0 or the affinity is unreadable. */
+static bool pin_keeping(int cpu, cpu_set_t *old)
+{
+    if (cpu < 0 || pthread_getaffinity_np(pthread_self(), sizeof *old, old) != 0)
+        return false;
+    pin(cpu);
+    return true;
+}
+
+/* Gives the calling thread back the affinity pin_keeping kept. */
+static void unpin(const cpu_set_t *old)
+{
+    pthread_setaffinity_np(pthread_self(), sizeof *old, old);
+}
+
 static void *ponger(void *arg)
 {
     pong_t *p = arg;
@@ -138,11 +154,9 @@ static int64_t pingpong(int n, int cpu, int cpu2, int *n_cpus)
     pthread_t th;
     int64_t rt = -1;
     cpu_set_t old;
-    bool pinned = cpu >= 0 && pthread_getaffinity_np(pthread_self(), sizeof old, &old) == 0;
     int me = -1;
     if (pthread_create(&th, NULL, ponger, &p) == 0) {
-        if (pinned)
-            pin(cpu);
+        bool pinned = pin_keeping(cpu, &old);
         char c = 'x';
         int i = 0;
         for (; i < n; i++) {
@@ -160,7 +174,7 @@ static int64_t pingpong(int n, int cpu, int cpu2, int *n_cpus)
         if (n_cpus)
             *n_cpus = me < 0 || p.ran_on < 0 ? 0 : me == p.ran_on ? 1 : 2;
         if (pinned)
-            pthread_setaffinity_np(pthread_self(), sizeof old, &old);
+            unpin(&old);
     }
     for (int k = 0; k < 2; k++) {
         if (a[k] >= 0)
@@ -374,7 +388,7 @@ static int wake_idle(int cpu, int cpu2, int64_t self, gsr_calib_t *c)
     }
     atomic_store(&r->done, 1);
     close(p[1]); /* the reader reads the end of file and ends; r is not touched again */
-    pthread_setaffinity_np(pthread_self(), sizeof old, &old);
+    unpin(&old);
     return k == GSR_WAKE_IDLE_N ? 0 : -1;
 }
 
@@ -407,9 +421,7 @@ static int64_t timer_arm(int cpu)
     if (fd < 0)
         return -1;
     cpu_set_t old;
-    bool pinned = cpu >= 0 && pthread_getaffinity_np(pthread_self(), sizeof old, &old) == 0;
-    if (pinned)
-        pin(cpu);
+    bool pinned = pin_keeping(cpu, &old);
     unsigned seed = 12345;
     int k = 0;
     for (; k < N; k++) {
@@ -425,7 +437,7 @@ static int64_t timer_arm(int cpu)
         far[k] = near_first ? y : x;
     }
     if (pinned)
-        pthread_setaffinity_np(pthread_self(), sizeof old, &old);
+        unpin(&old);
     close(fd);
     if (k < N)
         return -1;
