@@ -415,6 +415,9 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
             cJSON_AddItemToObject(mach, "timer_arm", dur(f->timer_arm_ns));
         add_wake_curve(mach, f);
     }
+    /* Said, not left to the default: which queue a fit uses is the fit's
+     * choice (docs/fit.md), whatever the lessons' machine has. */
+    cJSON_AddStringToObject(mach, "run_queues", "shared");
     cJSON *py = cJSON_AddObjectToObject(root, "python");
     if (r->py_major == 3 && r->py_minor >= 2 && r->py_minor <= 15) {
         char v[16];
