@@ -34,19 +34,25 @@ WHY = [
      "intervals a miss comes from the few switches counted (about 20 per second at 50 ms) "
      "and from other processes delaying the waiter's wake-up by up to a 4 ms tick."),
     ("convoy", "2 CPU threads", "any",
-     "This figure is metastable in CPython: the median wait of the I/O thread ranges "
-     "from 1.5 to 7 intervals from one run to the next, with a wide spread within a run "
-     "(see the percentiles above), so a single run can land far from any one prediction. "
-     "In the model it comes from glibc's condition variable: a requester that loses the "
-     "race to the GIL's mutex lets the holder drop while it is still entering its futex "
-     "wait, and takes the signal ahead of the sleeping I/O thread when "
-     "a group switch has just put both in G1; each such switch also voids the I/O "
-     "thread's own timeout. How often the race goes each way is the one calibrated "
-     "chance (requester_first, from the 3-thread hand-off pattern); the rest is the "
-     "order of the waiters' timeouts, which the timer jitter reshuffles. What would fix "
-     "a remaining miss: a distribution of the race's two path lengths (user code of "
-     "take_gil and of the eval breaker, a cache-line transfer) instead of one chance; "
-     "they cannot be measured from Python, only through the hand-off pattern."),
+     "This figure has two modes in CPython at 5 ms: about one interval per op (5.2 ms "
+     "on 2026-12-07 04:41) or about two (10.3 ms at 07:47), a run mostly staying in "
+     "one. tests/reality/convoy_modes.py reads each op's first forced drop "
+     "(recordings under `chrt -f 1` on a loaded machine, 2026-12-07): the forced "
+     "dropper starts its next wait about 50 us after the switch, the I/O thread about "
+     "270 us after (its sleep), so a CPU waiter's wait usually runs out first and it "
+     "asks for the drop, newer than the I/O thread in glibc's condition variable. If "
+     "the requester still holds the GIL's mutex when the holder comes to drop, the "
+     "signal wakes the I/O thread (one interval); if the holder comes first, the "
+     "requester, still entering its futex wait, takes it and the switch voids the I/O "
+     "thread's own timeout (two). The calibration measures that race in the same run "
+     "(requester_first, from the 3-thread A B A share): the 07:47 run fitted 0.00, "
+     "the slow mode's side. The model follows it with one shared run queue (0.64: one "
+     "interval, 0.4: two), not with per-core queues: at 0.00 the CPU waiter's first "
+     "timeout after the switch is voided in the model (67 of 100; real 35-46%), so "
+     "the I/O thread asks first and takes its own drop. What would fix it: the order "
+     "of the dropper's return to its wait against the I/O thread's hold and release "
+     "after a forced switch; what sets the race's side from run to run is open "
+     "(docs/model.md, \"Left out\")."),
     ("convoy", "", "hi",
      "The model's I/O op is the sleep's slack, its timer delivery at 200 us (calibrated "
      "per length) and the wake-ups on the way back to the GIL; a miss that remains comes "
@@ -149,8 +155,12 @@ WHY = [
      "hand-off pattern, not on this figure), the order of the timeouts (timer jitter) "
      "and, with more runnable threads than cores, the kernel: EEVDF gives a waking "
      "thread with lag the core at once and preempts CPU-bound threads on the 4 ms tick. "
-     "Other processes also take cores from the real threads, which the model's machine "
-     "does not have."),
+     "At 5 ms the row has the two modes of the 2-thread convoy (one interval or about "
+     "two): under `chrt -f 1` 19 of 20 real runs with 3 CPU threads were in the fast "
+     "mode (2026-12-07, loaded machine), and the race of the first CPU waiter's drop "
+     "request decides the mode as in the convoy row above (tests/reality/"
+     "convoy_modes.py). Other processes also take cores from the real threads, which "
+     "the model's machine does not have."),
     ("pingpong-cpu", "", "hi",
      "The real cycle, traced on 2026-12-07 (gilsim record and the kernel's sched_* "
      "events in one clock, load 2-3): the pair runs on one CPU, the spinner on the "

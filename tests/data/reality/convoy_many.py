@@ -3,10 +3,15 @@ an I/O thread does N_OPS 200 us sleeps while N_CPU threads spin in Python,
 at the switch interval INTERVAL (seconds).
 
     gilsim record -o rec.json -- tests/data/reality/convoy_many.py 4 0.001 200
+    python3 tests/data/reality/convoy_many.py 2 0.005 60 --lat
+
+With --lat it prints every op's time in switch intervals as a JSON list on
+its last line instead (tests/reality/convoy_modes.py reads it).
     python3 tests/reality/forced_drops.py rec.json --who --io io
 
 convoy_many_4cpu_1ms.rec.json was recorded so on 2026-12-07 (Python 3.11.7,
 2 vCPUs, a loaded machine: other processes used about 1.9 CPUs)."""
+import json
 import sys
 import threading
 import time
@@ -37,5 +42,8 @@ for t in threads:
     t.start()
 for t in threads:
     t.join()
+if sys.argv[4:5] == ["--lat"]:
+    print(json.dumps([round(x / interval, 4) for x in lat]))
+    sys.exit(0)
 lat.sort()
 print("median time per I/O op: %.2f intervals" % (lat[len(lat) // 2] / interval))
