@@ -29,6 +29,11 @@ that from the outside and says, op by op, which way the GIL went.
            requester holds until it is back in its wait, the signal wakes
            the longest sleeper, the I/O thread: one interval.
 
+         and, after each forced drop the I/O thread took, how the
+         dropper's next wait ended (it took the GIL, its timeout asked for
+         a drop, or a switch since it began voided its timeout): what sets
+         whether a CPU waiter's request comes before the I/O thread's.
+
     python3 tests/reality/convoy_modes.py runs --n 20 --cpu 2 --interval 0.005 --ops 60
     python3 tests/reality/convoy_modes.py ops --interval 0.005 REC.json [RUN.trace.json ...]
 """
@@ -127,6 +132,44 @@ def ops_of(events, interval_ns, io="io"):
     return out
 
 
+def dropper_after(events, io="io"):
+    """After each forced drop the I/O thread took: how the dropper's next
+    GIL wait ended. 'took' (it found the GIL free when it came back, or
+    took it at the I/O thread's release), 'request' (its timed wait ran out
+    with no switch since it began: it asks for the next drop, ahead of the
+    I/O thread) or 'voided' (ran out after a switch: it waits again and the
+    I/O thread's request may come first). A Counter."""
+    events = sorted(events, key=lambda x: (x[0], forced_drops.ORDER[x[2]]))
+    c = Counter()
+    for k, (t, who, kind) in enumerate(events):
+        if kind != "forced":
+            continue
+        nxt = next((e for e in events[k + 1:] if e[2] == "hold"), None)
+        if nxt is None or not nxt[1].startswith(io):
+            continue
+        mine = [e for e in events[k + 1:] if e[1] == who and e[2] in
+                ("timeout", "drop_request", "hold")][:2]
+        if not mine:
+            continue
+        end = mine[0][2]
+        # a model trace marks the timer's end (timeout) and then, once the
+        # waiter has run, the request it sets; a recording writes the
+        # request only
+        if (end == "timeout" and len(mine) > 1 and mine[1][2] == "drop_request"
+                and mine[1][0] - mine[0][0] < 1_000_000):
+            end = "drop_request"
+        c[{"hold": "took", "drop_request": "request", "timeout": "voided"}[end]] += 1
+    return c
+
+
+def print_dropper(c, out=sys.stdout):
+    n = sum(c.values())
+    if n:
+        print("  after a forced drop the I/O thread took (%d), the dropper's next wait ended: "
+              "it took the GIL %d, its timeout asked for a drop %d, its timeout was voided by "
+              "a switch %d" % (n, c["took"], c["request"], c["voided"]), file=out)
+
+
 def print_ops(ops, out=sys.stdout):
     if not ops:
         print("  no I/O ops", file=out)
@@ -194,6 +237,7 @@ def main(argv=None):
                 raise ValueError("%s: give --interval (the trace does not say it)" % p)
             print(p)
             print_ops(ops_of(ev, iv, a.io))
+            print_dropper(dropper_after(ev, a.io))
     except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as e:
         print("convoy_modes: %s" % e, file=sys.stderr)
         return 2

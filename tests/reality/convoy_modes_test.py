@@ -13,9 +13,16 @@ for the real run's two modes:
   waiter asked for, and the run sits in the fast mode;
 - at the calibrated 0.64 it takes between 40% and 90% of them, and the
   run's median is the fast mode exactly when that share is over a half;
-- lowering requester_first lowers that share (0.64 against 0.3).
+- lowering requester_first lowers that share (0.64 against 0.3);
+- the other race of the chain: after a forced drop the I/O thread took,
+  the dropper's first wait is voided by the next CPU thread's take more
+  often when the I/O thread holds the GIL longer (30 us of Python per op
+  against 2 us), since the dropper, woken when the I/O thread took the
+  GIL, is then back in its wait before that take.
 The kept real recording (tests/data/reality/convoy_many_4cpu_1ms.rec.json)
-is read through the same path, and a file that is neither a recording nor
+is read through the same path; after each forced drop the I/O thread
+took, the dropper's next wait is counted once (it took the GIL, asked for
+a drop, or had its timeout voided); and a file that is neither a recording nor
 a trace is refused with a clear message (exit 2). No real timing: label
 cli."""
 
@@ -35,7 +42,7 @@ import forced_drops  # noqa: E402
 IV = 5_000_000
 
 
-def scenario(seed, requester_first):
+def scenario(seed, requester_first, io_py="2us"):
     # reality.py's machine for the convoy rows (the quiet calibration of
     # 2026-12-07, as io_cycle_test.py), one shared run queue said
     # explicitly: the default is changing (issue 15).
@@ -49,17 +56,18 @@ def scenario(seed, requester_first):
             "python": {"gil": "cpython3", "switch_interval": "5ms"},
             "threads": [
                 {"name": "io", "program": [{"repeat": 80, "do": [
-                    {"sleep": "200us"}, {"cpu": "2us"}]}]},
+                    {"sleep": "200us"}, {"cpu": io_py}]}]},
                 {"name": "cpu", "count": 2, "program": [{"cpu": "2s"}]}]}
 
 
-def run(gilsim, tmp, seed, rf):
+def run(gilsim, tmp, seed, rf, io_py="2us"):
     sc = os.path.join(tmp, "s.json")
-    tr = os.path.join(tmp, "t%d_%s.json" % (seed, rf))
+    tr = os.path.join(tmp, "t%d_%s_%s.json" % (seed, rf, io_py))
     with open(sc, "w") as f:
-        json.dump(scenario(seed, rf), f)
+        json.dump(scenario(seed, rf, io_py), f)
     subprocess.run([gilsim, "run", sc, "--trace", tr, "--quiet"], check=True)
-    return convoy_modes.ops_of(forced_drops.gil_events_of_trace(tr), IV), tr
+    ev = forced_drops.gil_events_of_trace(tr)
+    return convoy_modes.ops_of(ev, IV), convoy_modes.dropper_after(ev)
 
 
 def io_share(ops):
@@ -78,7 +86,12 @@ def main():
         shares = {}
         for rf in (1.0, 0.64, 0.3):
             for seed in (1, 2, 3):
-                ops, tr = run(a.gilsim, tmp, seed, rf)
+                ops, after = run(a.gilsim, tmp, seed, rf)
+                n_io = sum(1 for _, r, w in ops if w == "io")
+                if not n_io <= sum(after.values()) <= len(ops) + 1:
+                    bad.append("rf %s seed %d: %d dropper endings for %d ops (%d first drops "
+                               "the I/O thread took)" % (rf, seed, sum(after.values()),
+                                                        len(ops), n_io))
                 if len(ops) < 40:
                     bad.append("rf %s seed %d: only %d I/O ops classified" % (rf, seed, len(ops)))
                     continue
@@ -111,6 +124,20 @@ def main():
                 statistics.median(shares[0.3]) < statistics.median(shares[0.64])):
             bad.append("requester_first 0.3 did not lower the I/O thread's share: %s vs %s"
                        % (shares[0.3], shares[0.64]))
+        # the dropper's race: woken from switch_cond when the I/O thread
+        # takes the GIL, it is back in take_gil a wake-up later; the next
+        # CPU thread takes the GIL when the I/O thread lets go. A longer
+        # I/O hold lets the dropper in first, so its first timed wait counts
+        # a switch (voided) more often.
+        voided = {}
+        for py in ("2us", "30us"):
+            _, after = run(a.gilsim, tmp, 1, 0.64, py)
+            voided[py] = after["voided"] / max(1, sum(after.values()))
+            print("I/O thread's Python %s: the dropper's first timeout voided in %.2f" % (
+                py, voided[py]))
+        if not voided["30us"] > voided["2us"] + 0.3:
+            bad.append("a longer I/O hold did not void the dropper's first timeout more "
+                       "often: %s" % voided)
         rec = os.path.join(HERE, "..", "data", "reality", "convoy_many_4cpu_1ms.rec.json")
         # the program sets its interval (1 ms) after the recording began,
         # which still says the default: the reader is given it, as --interval
