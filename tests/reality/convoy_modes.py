@@ -34,12 +34,23 @@ that from the outside and says, op by op, which way the GIL went.
          a drop, or a switch since it began voided its timeout): what sets
          whether a CPU waiter's request comes before the I/O thread's.
 
+  race   the first of those races without the recorder, whose own cost at
+         each call lengthens the I/O thread's hold: the kernel's futex and
+         clock_nanosleep system calls of a real run (--record PREFIX, root;
+         tracefs), or of a kept PREFIX.txt + PREFIX.out.json. Per I/O op
+         after a forced drop: the I/O thread's hold (from its GIL wait's
+         return to its clock_nanosleep), the user time from its
+         switch_cond wake (which wakes the dropper) to its drop's wake, the
+         dropper's return (its futex wait's return) and the next CPU
+         thread's, both against the I/O thread's drop.
+
     python3 tests/reality/convoy_modes.py runs --n 20 --cpu 2 --interval 0.005 --ops 60
     python3 tests/reality/convoy_modes.py ops --interval 0.005 REC.json [RUN.trace.json ...]
 """
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -76,7 +87,7 @@ def real_runs(a):
         if p.returncode != 0:
             raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), p.returncode,
                                                        p.stderr.strip()[-300:]))
-        lat = json.loads(p.stdout.strip().splitlines()[-1])
+        lat = json.loads(p.stdout.strip().splitlines()[-1])["lat"]
         runs.append({"lat": lat, "others": m.others, "load": os.getloadavg()[0]})
         if not a.quiet:
             w = windows(lat, a.window)
@@ -187,6 +198,141 @@ def print_ops(ops, out=sys.stdout):
               % (label, n, 100.0 * n / len(ops), statistics.median(xs)), file=out)
 
 
+TRACE_EVENTS = ("syscalls/sys_enter_futex", "syscalls/sys_exit_futex",
+                "syscalls/sys_enter_clock_nanosleep", "syscalls/sys_exit_clock_nanosleep")
+SYSLINE = re.compile(r"-(\d+)\s+\[(\d+)\]\s+\S+\s+(\d+\.\d+): (sys_\w+)(.*)$")
+FUTEX_WAKE = 1
+
+
+def syscalls_of(path, tids):
+    """A kept trace's futex and clock_nanosleep calls of the threads in
+    tids (kernel id -> name): {name: [(t_us, kind)]}, kind 'wait' or 'wake'
+    (a futex call's start), 'ret' (a futex call's return), 'sleep' (a
+    clock_nanosleep's start)."""
+    out = {n: [] for n in tids.values()}
+    for line in open(path):
+        m = SYSLINE.search(line)
+        if not m or int(m.group(1)) not in tids:
+            continue
+        who, t, name, rest = tids[int(m.group(1))], float(m.group(3)) * 1e6, m.group(4), m.group(5)
+        if name == "sys_futex":
+            if "->" in rest:
+                out[who].append((t, "ret"))
+            else:
+                op = re.search(r"op: (0x[0-9a-f]+)", rest)
+                if op is None:
+                    raise ValueError("%s: a futex call without its op: %s" % (path, line.strip()))
+                out[who].append((t, "wake" if int(op.group(1), 16) & 0x7f == FUTEX_WAKE else "wait"))
+        elif name == "sys_clock_nanosleep" and "->" not in rest:
+            out[who].append((t, "sleep"))
+    return out
+
+
+def race_of(calls, io="io"):
+    """Per I/O op whose GIL wait ended with the dropper to wake (a futex
+    wait, then at least two wakes before its sleep: switch_cond's and the
+    drop's), in us: hold (wait's return -> sleep), user (switch_cond
+    wake's return -> the drop's wake), dropper (its next futex return
+    after the switch_cond wake, less the drop's wake) and next (the other
+    CPU thread's first futex return after the drop's wake, less it)."""
+    ev = calls[io]
+    cpus = [n for n in calls if n != io]
+    out, seg = [], []
+
+    def first_ret(name, after):
+        return next((t for t, k in calls[name] if k == "ret" and t >= after), None)
+    for t, k in ev:
+        if k != "sleep":
+            seg.append((t, k))
+            continue
+        done = [(seg[i][0], seg[i][1], seg[i + 1][0]) for i in range(len(seg) - 1)
+                if seg[i][1] in ("wait", "wake") and seg[i + 1][1] == "ret"]
+        seg = []
+        waits = [c for c in done if c[1] == "wait"]
+        if not waits:
+            continue
+        wakes = [c for c in done if c[1] == "wake" and c[0] > waits[-1][2]]
+        if len(wakes) < 2:
+            continue
+        back, sw, drop = waits[-1][2], wakes[0], wakes[-1]
+        rets = sorted((first_ret(c, sw[0]), c) for c in cpus if first_ret(c, sw[0]) is not None)
+        if len(rets) < 2:
+            continue
+        dropper, other = rets[0], rets[1][1]
+        nxt = first_ret(other, drop[0])
+        if nxt is None:
+            continue
+        out.append({"hold": t - back, "user": drop[0] - sw[2], "dropper": dropper[0] - drop[0],
+                    "next": nxt - drop[0]})
+    return out
+
+
+def print_race(rows, out=sys.stdout):
+    if not rows:
+        print("  no I/O op after a forced drop found", file=out)
+        return
+    print("  %d I/O ops after a forced drop; us, p10 / p50 / p90:" % len(rows), file=out)
+    for key, label in (("hold", "I/O thread's hold (GIL wait return -> sleep)"),
+                       ("user", "its user time, switch_cond wake -> drop"),
+                       ("dropper", "dropper back, less the I/O thread's drop"),
+                       ("next", "next CPU thread back, less that drop")):
+        xs = sorted(r[key] for r in rows)
+        q = lambda f: xs[min(len(xs) - 1, int(f * len(xs)))]
+        print("    %-46s %8.1f %8.1f %8.1f" % (label, q(.1), q(.5), q(.9)), file=out)
+    first = sum(1 for r in rows if r["dropper"] < r["next"])
+    print("    the dropper back before the next CPU thread: %d of %d" % (first, len(rows)),
+          file=out)
+
+
+def race_record(a):
+    from tracefs import TRACEFS
+    inst = os.path.join(TRACEFS, "instances", "gilsim-convoy-race")
+    os.makedirs(inst, exist_ok=True)
+
+    def put(f, v):
+        with open(os.path.join(inst, f), "w") as out:
+            out.write(v)
+    try:
+        put("trace_clock", "mono")
+        put("buffer_size_kb", "30000")
+        for ev in TRACE_EVENTS:
+            put("events/%s/enable" % ev, "1")
+        put("trace", "")
+        put("tracing_on", "1")
+        cmd = POLICIES[a.policy] + [a.python, PROGRAM, str(a.cpu), str(a.interval),
+                                    str(a.ops), "--lat"]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        put("tracing_on", "0")
+        if p.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), p.returncode,
+                                                       p.stderr.strip()[-300:]))
+        with open(a.record + ".out.json", "w") as f:
+            f.write(p.stdout.strip().splitlines()[-1])
+        with open(os.path.join(inst, "trace")) as src, open(a.record + ".txt", "w") as dst:
+            dst.write(src.read())
+    finally:
+        for ev in TRACE_EVENTS:
+            try:
+                put("events/%s/enable" % ev, "0")
+            except OSError:
+                pass
+        os.rmdir(inst)
+
+
+def race_main(a):
+    if a.record:
+        race_record(a)
+        a.prefix = a.record
+    if not a.prefix:
+        raise ValueError("give PREFIX (a kept PREFIX.txt and PREFIX.out.json) or --record PREFIX")
+    with open(a.prefix + ".out.json") as f:
+        run = json.load(f)
+    tids = {int(v): k for k, v in run["tids"].items()}
+    print("%s: %d ops, median %.2f intervals" % (a.prefix, len(run["lat"]),
+                                                 statistics.median(run["lat"])))
+    print_race(race_of(syscalls_of(a.prefix + ".txt", tids)))
+
+
 def events_and_interval(path):
     with open(path) as f:
         doc = json.load(f)
@@ -220,8 +366,19 @@ def main(argv=None):
                    help="switch interval in seconds: a model trace does not say it, and a "
                         "recording says the one at its start (convoy_many.py sets its own "
                         "later)")
+    c = sub.add_parser("race", help="the dropper's race from the kernel's system calls")
+    c.add_argument("prefix", nargs="?", help="a kept PREFIX.txt and PREFIX.out.json")
+    c.add_argument("--record", metavar="PREFIX", help="trace a real run first (root)")
+    c.add_argument("--cpu", type=int, default=2)
+    c.add_argument("--interval", type=float, default=0.005)
+    c.add_argument("--ops", type=int, default=60)
+    c.add_argument("--policy", choices=sorted(POLICIES), default="none")
+    c.add_argument("--python", default="python3")
     a = ap.parse_args(argv)
     try:
+        if a.cmd == "race":
+            race_main(a)
+            return 0
         if a.cmd == "runs":
             runs = real_runs(a)
             summarise_runs(runs, a.window)

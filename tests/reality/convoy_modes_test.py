@@ -20,7 +20,9 @@ for the real run's two modes:
   against 2 us), since the dropper, woken when the I/O thread took the
   GIL, is then back in its wait before that take.
 The kept real recording (tests/data/reality/convoy_many_4cpu_1ms.rec.json)
-is read through the same path; after each forced drop the I/O thread
+is read through the same path; the race subcommand's reading of a
+hand-written kernel trace gives that op's hold, user time and the
+dropper's and next thread's returns; after each forced drop the I/O thread
 took, the dropper's next wait is counted once (it took the GIL, asked for
 a drop, or had its timeout voided); and a file that is neither a recording nor
 a trace is refused with a clear message (exit 2). No real timing: label
@@ -148,6 +150,43 @@ def main():
         if not 150 <= len(ops) <= 201 or not 1.0 <= med <= 10.0:
             bad.append("kept recording: %d ops, median %.2f (want ~200, 1-10 intervals)"
                        % (len(ops), med))
+        # race: a hand-written kernel trace of one I/O op after a forced
+        # drop (times in us after 100 s): the I/O thread's GIL wait returns
+        # at 4900, it wakes the dropper (switch_cond, 4902-4913), makes a
+        # wake that finds nobody, drops at 4924 and sleeps at 4927; the
+        # dropper's wait returns at 4927, the other CPU thread's at 4935.
+        pre = os.path.join(tmp, "race")
+        lines = []
+
+        def call(tid, us, op=None):
+            t = "%.6f" % (100 + us / 1e6)
+            rest = (" -> 0x0" if op is None else
+                    "(uaddr: 0x1, op: %s, val: 0, utime: 0, uaddr2: 0, val3: 0)" % op)
+            lines.append("python3-%d [000] ..... %s: sys_futex%s" % (tid, t, rest))
+        call(102, -5000, "0x80")
+        call(103, -9000, "0x89")
+        call(101, 0, "0x89")
+        call(101, 4900)
+        call(101, 4902, "0x81")
+        call(101, 4913)
+        call(101, 4914, "0x81")
+        call(101, 4914)
+        call(101, 4924, "0x81")
+        call(101, 4926)
+        call(102, 4927)
+        lines.append("python3-101 [000] ..... %.6f: sys_clock_nanosleep(which_clock: 1)"
+                     % (100 + 4927 / 1e6))
+        call(103, 4935)
+        lines.sort(key=lambda x: float(x.split("] ..... ")[1].split(":")[0]))
+        with open(pre + ".txt", "w") as f:
+            f.write("\n".join(lines) + "\n")
+        rows = convoy_modes.race_of(convoy_modes.syscalls_of(
+            pre + ".txt", {101: "io", 102: "cpu-0", 103: "cpu-1"}))
+        want = {"hold": 27, "user": 11, "dropper": 3, "next": 11}
+        got = rows[0] if len(rows) == 1 else None
+        print("race on a hand-written trace:", got)
+        if got is None or any(abs(got[k] - v) > 0.01 for k, v in want.items()):
+            bad.append("race: %s, want one op %s" % (rows, want))
         junk = os.path.join(tmp, "junk.json")
         with open(junk, "w") as f:
             json.dump({"hello": 1}, f)

@@ -54,9 +54,12 @@ WHY = [
      "0.64 gives 1 interval, 0.4 gives 2; the I/O thread holding 30 us instead of "
      "reality.py's fixed 2 us gives 2.06; per-core queues at 07:47's 0.00 give 1.02 "
      "(the dropper back first every time, so the I/O thread asks first and, the "
-     "holder winning, takes its own drop). Recordings cannot settle the hold: the "
-     "recorder's own cost makes it 12-14 us. What would fix it: the I/O thread's hold "
-     "and the dropper's wake-up measured on a quiet machine without the recorder "
+     "holder winning, takes its own drop). Read without the recorder (convoy_modes.py "
+     "race: the kernel's futex calls, chrt -f 1, loaded machine) the I/O thread spends "
+     "11-12 us of user time between waking the dropper and its drop, where reality.py "
+     "charges 2 us, and the dropper is back 2-3 us after that drop, 8-9 us before "
+     "the next CPU thread. What would fix it: that time measured in the run, and the "
+     "dropper's wake-up against the next thread's hand-off on a quiet machine "
      "(docs/model.md, \"Left out\")."),
     ("convoy", "", "hi",
      "The model's I/O op is the sleep's slack, its timer delivery at 200 us (calibrated "
