@@ -58,7 +58,10 @@ WHY = [
      "race: the kernel's futex calls, chrt -f 1, loaded machine) the I/O thread spends "
      "11-12 us of user time between waking the dropper and its drop, where reality.py "
      "charges 2 us, and the dropper is back 2-3 us after that drop, 8-9 us before "
-     "the next CPU thread. What would fix it: that time measured in the run, and the "
+     "the next CPU thread. The slow mode needs both races lost by the I/O thread: "
+     "under chrt -f 1 the holder wins nearly every request (A B A 0.86-0.87) and "
+     "still every run was fast, the dropper being back first. "
+     "What would fix it: that time measured in the run, and the "
      "dropper's wake-up against the next thread's hand-off on a quiet machine "
      "(docs/model.md, \"Left out\")."),
     ("convoy", "", "hi",
