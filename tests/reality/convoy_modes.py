@@ -42,7 +42,9 @@ that from the outside and says, op by op, which way the GIL went.
          return to its clock_nanosleep), the user time from its
          switch_cond wake (which wakes the dropper) to its drop's wake, the
          dropper's return (its futex wait's return) and the next CPU
-         thread's, both against the I/O thread's drop.
+         thread's, both against the I/O thread's drop. The next thread's
+         return is its take only if it slept in its GIL wait: on a loaded
+         machine, where it may wait for a core instead, it reads late.
 
     python3 tests/reality/convoy_modes.py runs --n 20 --cpu 2 --interval 0.005 --ops 60
     python3 tests/reality/convoy_modes.py ops --interval 0.005 REC.json [RUN.trace.json ...]
