@@ -382,10 +382,6 @@ typedef struct gs_gil {
     int sem_waiters;        /* cpython2: threads registered on the semaphore,
                                asleep in `waiters` or woken and not yet back */
     gs_thr_t *cv_woken;     /* cpython3: the sleeper the last signal woke */
-    bool signal_back;       /* cpython3: the signal under way is a forced
-                               dropper's, made on its busy core: its sleeper
-                               goes back to its own core if idle (gil.c
-                               forced_signal_first) */
     gs_thr_t *sem_woken;    /* cpython2: the sleeper the last release woke, or
                                NULL (release_cost looks at where it went) */
     gs_waitq_t switch_wait; /* forced droppers waiting for a switch */

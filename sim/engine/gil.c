@@ -212,9 +212,8 @@ static void cv_take_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *w)
 
 /* A futex wake-up of w: it runs, then looks for a signal (cv_on_core). A
  * waiter not yet asleep was never off its core; a sleeper is woken by the
- * signaller `by`, which pays the futex call (NULL: nobody pays); `back`: it
- * goes to its own core if that core is idle (gs__os_wake_back). */
-static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept, gs_thr_t *by, bool back)
+ * signaller `by`, which pays the futex call (NULL: nobody pays). */
+static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept, gs_thr_t *by)
 {
     w->tarm_owed_ns += gs__hrtimer_cancel_cost(e, w); /* futex_wait cancels it */
     gs__thr_cancel_timer(w);
@@ -222,8 +221,6 @@ static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept, gs_thr_t *by, boo
     gs__trace_instant(e->trace, e->now, GS_IN_SIGNAL, w->id, w->process, 0);
     if (unslept)
         gs__os_wake_unslept(e, w);
-    else if (back)
-        gs__os_wake_back(e, by, w);
     else
         gs__os_wake_by(e, by, w);
 }
@@ -245,7 +242,7 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
             gs_thr_t *w = g->waiters.v[i];
             if (w->cv_group == g->g1 && w->gw == GW_COND) {
                 cv_take_signal(e, g, w);
-                cv_wake(e, w, w->cv_asleep_ns > e->now, NULL, false);
+                cv_wake(e, w, w->cv_asleep_ns > e->now, NULL);
             } else {
                 i++;
             }
@@ -289,10 +286,10 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
     if (taker) {
         g->g1_signals--;
         cv_take_signal(e, g, taker);
-        cv_wake(e, taker, true, NULL, false);
+        cv_wake(e, taker, true, NULL);
     }
     if (sleeper) {
-        cv_wake(e, sleeper, false, by, g->signal_back); /* the signaller's futex wake */
+        cv_wake(e, sleeper, false, by); /* the signaller's futex wake */
         g->cv_woken = sleeper;
     }
 }
@@ -570,15 +567,6 @@ static bool mutex_blocks(gs_engine_t *e, gs_thr_t *w)
  * core 2-9 ms after a quarter of them. The signal's futex call is made on the
  * dropper's core; it is not charged (the dropper blocks at once, os.c drops
  * a debt it blocks with), as it was not when the dropper signalled asleep.
- * The sleeper the signal wakes went to sleep on its own core, idle since
- * (the requester, or a waiter whose timeout came before): Linux's
- * wake_affine_idle sends a futex wake (not WF_SYNC) back to an idle previous
- * CPU, so it goes back there whatever wake_affine says (g->signal_back, as
- * gs__os_wake_back does for the dropper). Drawn against wake_affine instead,
- * at 1 the requester was queued on the dropper's core, the dropper then woke
- * behind it there, and two CPU threads at 0.1 ms shared one core and switched
- * at ticks: 30 forced switches against 316
- * (test_placement_a_forced_dropper_goes_back_to_its_idle_core).
  * Shared run queue: one queue, any core, the old order (the golden corpus
  * is made with it). */
 static bool forced_signal_first(const gs_engine_t *e)
@@ -606,9 +594,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
         gs__trace_drop_request(e->trace, g->process, e->now, -1);
         gs__trace_instant(e->trace, e->now, GS_IN_FORCED_SWITCH, t->id, t->process, 0);
         if (forced_signal_first(e)) {
-            g->signal_back = true;
             signal(e, g, t);
-            g->signal_back = false;
             if (t->os != OS_ON)
                 return false; /* the woken waiter preempted it on its core (no
                                * idle core): it takes the GIL before the
