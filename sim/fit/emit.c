@@ -179,6 +179,10 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
     if (s->n_matched_recv)
         sb_printf(b, "; %" PRId64 " socket recvs woken by the peer's send (gets)",
                   s->n_matched_recv);
+    if (s->n_send)
+        sb_printf(b, "; %" PRId64 " socket sends fitted as C calls releasing the GIL (a send "
+                     "returns without sleeping: no wake-up after it)",
+                  s->n_send);
     if (s->n_approx_wait)
         sb_printf(b, "; %" PRId64 " lock/event/condition waits fitted as sleeps",
                   s->n_approx_wait);

@@ -79,6 +79,7 @@ typedef struct fthread_stats {
     int64_t n_approx_wait;        /* lock/condition/event waits fitted as sleeps */
     int64_t n_matched_wait;       /* waits matched to the release that ended them (gets) */
     int64_t n_matched_recv;       /* socket recvs matched to the peer's send (gets) */
+    int64_t n_send;               /* socket sends fitted as C calls releasing the GIL */
     int64_t n_unnamed;            /* GIL releases by C code no span named */
     int64_t n_inferred_c;         /* C calls keeping the GIL inferred from drop
                                      requests left unanswered */
