@@ -551,6 +551,7 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
                       : e->cat == GSR_CAT_IO && !socket_send(e) ? FOP_IO
                                                                 : FOP_CCALL;
             ft->st.n_send += socket_send(e);
+            op.send = socket_send(e);
             op.dur = less_model(F->f, op.kind, op.dur);
             if (releasing_c_call(F, i, it)) {
                 op.late = fit_typical_late(F->typ, F->n_typ, e->name, it->off);
@@ -772,6 +773,8 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         if (fit_thread(&F, i, joined) != 0)
             goto oom;
         demand_of(&F, i);
+        if (!o->raw_cpu && fit_sends_to_median(&f, i, r->threads[i].os_run_delay_ns) != 0)
+            goto oom;
         if (!o->raw_cpu)
             fit_scale_to_os_cpu(&f, i, r->threads[i].os_cpu_ns);
         if ((!o->exact && fit_compress(&f.th[i].ops) != 0) || fit_until_loops(&f.th[i]) != 0)

@@ -66,8 +66,12 @@ static void call(evbuf_t *b, long long t0, long long t1, const char *name, const
        t0, t1, t1 + 100, t0, t1 + 100, name, cat, tail);
 }
 
-/* Writes the recording to path (a mkstemp template); returns its length. */
-static long long write_recording(char *path)
+/* Writes the recording to path (a mkstemp template); returns its length.
+ * The client's sends number `slow` (every 7th request from the 3rd) last
+ * SLOW off the GIL instead of SEND; its kernel run delay is run_delay (< 0:
+ * not written). */
+#define SLOW 1000000LL
+static long long write_recording_with(char *path, int slow, long long run_delay)
 {
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
@@ -83,14 +87,17 @@ static long long write_recording(char *path)
     for (int k = 0; k < N_REQ; k++) {
         long long t = 100000 + k * PERIOD; /* the client holds the GIL */
         long long send = t + 5000;
-        call(&cl, send, send + SEND, "socket.sendall", "io", sa);
+        long long took = slow > 0 && k % 7 == 2 && k / 7 < slow ? SLOW : SEND;
+        call(&cl, send, send + took, "socket.sendall", "io", sa);
         long long woke = send + WAKE; /* the handler's recv ends */
         call(&hd, hfree, woke, "socket.recv", "io", sb);
         long long reply = woke + 100 + RENDER;
         call(&hd, reply, reply + SEND, "socket.sendall", "io", sb);
         hfree = reply + SEND + 2000;
         long long got = reply + WAKE;
-        call(&cl, send + SEND + 2000, got, "socket.recv", "io", sa);
+        if (send + took + 2000 >= got)
+            got = send + took + 3000; /* the reply was there: a recv that did not block */
+        call(&cl, send + took + 2000, got, "socket.recv", "io", sa);
         long long think = got + 5000;
         long long next = 100000 + (k + 1) * PERIOD;
         call(&cl, think, next - 100, "time.sleep", "sleep", 0);
@@ -98,6 +105,9 @@ static long long write_recording(char *path)
     }
     ev(&cl, "[%lld, \"release\", \"exit\"], [%lld, \"end\"]", end, end);
     ev(&hd, "[%lld, \"release\", \"exit\"], [%lld, \"end\"]", hfree + 1000, hfree + 1000);
+    char delay[64] = "";
+    if (run_delay >= 0)
+        snprintf(delay, sizeof delay, ", \"os_run_delay_ns\": %lld", run_delay);
     fprintf(f,
             "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
             " \"command\": [\"python3\", \"serve.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
@@ -106,21 +116,31 @@ static long long write_recording(char *path)
             " \"wake_cold_ns\": 80000, \"timer_jitter_ns\": 1000},\n"
             " \"duration_ns\": %lld,\n \"threads\": [\n"
             "  {\"name\": \"handler\", \"events\": [\n   %s]},\n"
-            "  {\"name\": \"client\", \"events\": [\n   %s]}\n]}\n",
-            end + 1000, hd.s, cl.s);
+            "  {\"name\": \"client\"%s, \"events\": [\n   %s]}\n]}\n",
+            end + 1000, hd.s, delay, cl.s);
     fclose(f);
     return end;
 }
 
-static char *fit_text(const char *path)
+static long long write_recording(char *path)
 {
-    gs_fit_opts_t o = {.exact = true, .raw_cpu = true, .no_load = true};
+    return write_recording_with(path, 0, -1);
+}
+
+static char *fit_text_opts(const char *path, bool raw_cpu)
+{
+    gs_fit_opts_t o = {.exact = true, .raw_cpu = raw_cpu, .no_load = true};
     char *json = NULL;
     size_t len = 0;
     gs_error_t err;
     int rc = gs_fit_recording(path, &o, &json, &len, &err);
     ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
     return json;
+}
+
+static char *fit_text(const char *path)
+{
+    return fit_text_opts(path, true);
 }
 
 static const cJSON *program(const cJSON *root, const char *name)
@@ -215,6 +235,56 @@ START_TEST(test_fit_send_replay_keeps_the_sender_off_the_readers_run)
 }
 END_TEST
 
+/* The client's sends off the GIL, in program order, into d (at most n). */
+static int client_sends(const cJSON *root, int64_t *d, int n)
+{
+    int k = 0;
+    const cJSON *prev = NULL, *op;
+    cJSON_ArrayForEach(op, program(root, "client")) {
+        const cJSON *c = cJSON_GetObjectItem(op, "c_call");
+        if (prev && cJSON_GetObjectItem(prev, "put") && c && k < n)
+            ck_assert_int_eq(gs_parse_ns(cJSON_GetStringValue(c), &d[k++], NULL, 0), 0);
+        prev = op;
+    }
+    return k;
+}
+
+/* Three of the client's 20 sends lasted 1 ms: preempted. Where its kernel
+ * run delay covers their 3 ms beyond the median send, each is fitted at the
+ * median (3 us); where it does not (2 ms), or the recording has no run
+ * delay, or with --raw-cpu, they keep their measured time. */
+START_TEST(test_fit_slow_sends_come_down_to_the_median_when_the_run_delay_covers_them)
+{
+    static const struct {
+        long long run_delay;
+        bool raw, median;
+    } cases[] = {{10000000, false, true}, {3 * (SLOW - SEND), false, true},
+                 {2000000, false, false}, {-1, false, false}, {10000000, true, false}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char path[] = "/tmp/check_fit_send_XXXXXX";
+        write_recording_with(path, 3, cases[c].run_delay);
+        char *json = fit_text_opts(path, cases[c].raw);
+        cJSON *root = cJSON_Parse(json);
+        ck_assert_ptr_nonnull(root);
+        int64_t d[N_REQ];
+        ck_assert_int_eq(client_sends(root, d, N_REQ), N_REQ);
+        int slow = 0;
+        for (int k = 0; k < N_REQ; k++) {
+            ck_assert_int_le(d[k], SLOW);
+            slow += d[k] == SLOW;
+            ck_assert(d[k] == SEND || d[k] == SLOW);
+        }
+        ck_assert_msg(slow == (cases[c].median ? 0 : 3), "case %zu: %d sends of 1 ms", c, slow);
+        const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+        ck_assert_msg((strstr(desc, "beyond their median (3 us)") != NULL) == cases[c].median,
+                      "case %zu: %s", c, desc);
+        cJSON_Delete(root);
+        free(json);
+        unlink(path);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fit_send");
@@ -222,6 +292,7 @@ int main(void)
     tcase_set_timeout(c, 60);
     tcase_add_test(c, test_fit_send_is_a_c_call_releasing_the_gil);
     tcase_add_test(c, test_fit_send_replay_keeps_the_sender_off_the_readers_run);
+    tcase_add_test(c, test_fit_slow_sends_come_down_to_the_median_when_the_run_delay_covers_them);
     suite_add_tcase(s, c);
     return tu_main(s);
 }
