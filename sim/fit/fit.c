@@ -485,8 +485,11 @@ static int match_waits(fit_t *F)
  * recv; docs/validation.md, "Replays", point 14). */
 static bool socket_send(const gsr_event_t *e)
 {
-    return e->kind == GSR_CALL && e->cat == GSR_CAT_IO && e->name &&
-           strncmp(e->name, "socket.send", 11) == 0;
+    if (e->kind != GSR_CALL || e->cat != GSR_CAT_IO || !e->name ||
+        strncmp(e->name, "socket.send", 11) != 0)
+        return false;
+    const char *v = e->name + 11; /* not sendfile, which reads a file */
+    return !*v || strcmp(v, "all") == 0 || strcmp(v, "to") == 0 || strcmp(v, "msg") == 0;
 }
 
 /* A C call that released the GIL (the ones fit_typical_late() judges),
