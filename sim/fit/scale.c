@@ -99,7 +99,7 @@ int fit_sends_to_median(fscenario_t *f, int i, int64_t run_delay_ns)
     int n = 0;
     for (int k = 0; k < ft->ops.n; k++)
         n += ft->ops.v[k].kind == FOP_CCALL && ft->ops.v[k].send;
-    if (n < FIT_TYPICAL_MIN || run_delay_ns < 0)
+    if (n < FIT_TYPICAL_MIN)
         return 0;
     int64_t *d = malloc((size_t)n * sizeof *d);
     if (!d)
@@ -109,19 +109,28 @@ int fit_sends_to_median(fscenario_t *f, int i, int64_t run_delay_ns)
         if (ft->ops.v[k].kind == FOP_CCALL && ft->ops.v[k].send)
             d[n++] = ft->ops.v[k].dur;
     qsort(d, (size_t)n, sizeof *d, cmp_dur);
+    if (run_delay_ns < 0)
+        run_delay_ns = 0; /* unknown: nothing is known to be time without a core */
     int64_t med = d[n / 2], over = 0;
     for (int k = 0; k < n; k++)
         over += d[k] > med ? d[k] - med : 0;
     free(d);
-    if (over <= 0 || over > run_delay_ns)
-        return 0;
+    bool cut = over > 0 && over <= run_delay_ns;
     for (int k = 0; k < ft->ops.n; k++) {
         fop_t *op = &ft->ops.v[k];
-        if (op->kind == FOP_CCALL && op->send && op->dur > med) {
+        if (op->kind != FOP_CCALL || !op->send)
+            continue;
+        /* late against the thread's own sends (a request and a reply differ
+         * in size), for fit_scale_to_os_cpu when the run delay does not
+         * cover them */
+        op->late = op->dur > med ? op->dur - med : 0;
+        if (cut && op->dur > med) {
             op->dur = med;
             op->late = 0;
         }
     }
+    if (!cut)
+        return 0;
     ft->st.send_late_ns = over;
     ft->st.send_median_ns = med;
     return 0;
