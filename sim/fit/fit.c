@@ -473,25 +473,6 @@ static int match_waits(fit_t *F)
     return 0;
 }
 
-/* A send on a socket (socket.send, sendall, sendto, sendmsg). It returns
- * once the bytes are queued on the peer, having woken a reader blocked in
- * recv: it does not sleep (unless the peer's buffer is full), so its time
- * off the GIL is the system call's work on its core (copying, the wake-up it
- * makes), and its thread asks for the GIL again with no wake-up of its own.
- * Fitted as an io op, the model added a wake-up latency (~20 us) after every
- * send, so the reader it woke took the GIL first and the sender waited out
- * the reader's whole run with the GIL (examples/http_server.py: a client
- * waited for its handler's render after each request instead of in its
- * recv; docs/validation.md, "Replays", point 14). */
-static bool socket_send(const gsr_event_t *e)
-{
-    if (e->kind != GSR_CALL || e->cat != GSR_CAT_IO || !e->name ||
-        strncmp(e->name, "socket.send", 11) != 0)
-        return false;
-    const char *v = e->name + 11; /* not sendfile, which reads a file */
-    return !*v || strcmp(v, "all") == 0 || strcmp(v, "to") == 0 || strcmp(v, "msg") == 0;
-}
-
 /* A C call that released the GIL (the ones fit_typical_late() judges),
  * socket sends included. */
 static bool releasing_c_call(const fit_t *F, int i, const span_ref_t *it)
@@ -500,7 +481,7 @@ static bool releasing_c_call(const fit_t *F, int i, const span_ref_t *it)
         return false;
     const gsr_event_t *e = &F->r->threads[i].ev[it->ev];
     return e->kind == GSR_CALL && (e->released || it->released) && e->name &&
-           (e->cat == GSR_CAT_C || e->cat == GSR_CAT_C_NOGIL || socket_send(e));
+           (e->cat == GSR_CAT_C || e->cat == GSR_CAT_C_NOGIL || fit_socket_send(e));
 }
 
 /* Every such call's name and time off the GIL, then the median per name. */
@@ -551,10 +532,10 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
             op.dur = e->t1 - e->t;
         } else {
             op.kind = e->cat == GSR_CAT_SLEEP          ? FOP_SLEEP
-                      : e->cat == GSR_CAT_IO && !socket_send(e) ? FOP_IO
+                      : e->cat == GSR_CAT_IO && !fit_socket_send(e) ? FOP_IO
                                                                 : FOP_CCALL;
-            ft->st.n_send += socket_send(e);
-            op.send = socket_send(e);
+            ft->st.n_send += fit_socket_send(e);
+            op.send = fit_socket_send(e);
             op.dur = less_model(F->f, op.kind, op.dur);
             if (releasing_c_call(F, i, it)) {
                 op.late = fit_typical_late(F->typ, F->n_typ, e->name, it->off);

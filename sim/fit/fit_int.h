@@ -258,6 +258,9 @@ void fit_waits_free(fwaits_t *w);
 int fit_waits_match(fwaits_t *w, fscenario_t *f, int i, const struct gsr_event *e);
 /* The puts thread i makes for matched waits, in time order (malloc'ed). */
 int fit_waits_posts(const fwaits_t *w, int i, fwake_t **out, size_t *n_out);
+/* A socket send (send, sendall, sendto, sendmsg): fitted as a C call
+ * releasing the GIL, with no wake-up after it (waits.c). */
+bool fit_socket_send(const struct gsr_event *e);
 
 /* ---- the machine's other load (load.c) ---------------------------------- */
 
