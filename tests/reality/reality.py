@@ -72,14 +72,16 @@ def least_disturbed(values, shares, keep=None):
     """The median of the values of the blocks other processes disturbed
     least: values[i] was measured while others used shares[i] of the machine
     (noise.Meter; None: unknown, counted as undisturbed); the `keep` least
-    disturbed blocks are kept (default: the better half, rounded up), ties
-    in the order measured. A calibration taken in blocks so keeps one burst
-    of another program's load out of a constant that every scenario uses."""
+    disturbed blocks are kept (default: the better half, rounded up), and
+    every block disturbed no more than the last of them (equal shares: all
+    blocks, the plain median). A calibration taken in blocks so keeps one
+    burst of another program's load out of a constant every scenario uses."""
     if not values:
         return float("nan")
-    keep = keep or (len(values) + 1) // 2
-    order = sorted(range(len(values)), key=lambda i: (shares[i] or 0.0, i))
-    return median([values[i] for i in order[:keep]])
+    keep = min(len(values), keep or (len(values) + 1) // 2)
+    share = [x or 0.0 for x in shares]
+    bar = sorted(share)[keep - 1]
+    return median([v for v, x in zip(values, share) if x <= bar])
 
 
 def blocks(measure, k):
