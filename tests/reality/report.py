@@ -141,7 +141,10 @@ def _header(meta):
         "GIL's mutex before the holder, measured with real threads: with three CPU-bound "
         "threads, the share of GIL switches that go back to the thread before the last one "
         "(A B A) is the share of races the holder won, and the model's `requester_first` "
-        "is set so that the model shows the same share (docs/model.md). Raw calibration "
+        "is set so that the model shows the same share (docs/model.md). Not measured: "
+        "`migration_cost`, the model's 0.5 ms, the kernel's default (debugfs, where the "
+        "kernel keeps it, refuses reads under kernel lockdown); `timeslice` and the `cfs_*` "
+        "keys serve only policies this kernel does not run. Raw calibration "
         "figures: %s."
         % (m.cores, getattr(m, "policy", "cfs"), m.notes.get("kernel", "unknown"),
            fmt(getattr(m, "tick_s", 0.004), "s"), fmt(m.context_switch_s, "s"),
