@@ -471,7 +471,7 @@ class Machine:
         self.slack_s = 50 * US if slack is None else slack
         self.notes["timer slack (timerslack_ns)"] = self.slack_s
         # wake-up latency against idle depth: a pipe wake-up after the CPUs
-        # idled for 0.05 to 10 ms (the quiet data of 2026-11-25 showed none
+        # slept 0 to 10 ms (the quiet data of 2026-11-25 showed none
         # of the growth a deeper idle state would give: the data decides),
         # each point at the depth the reader's CPU really waited (the sleep
         # plus its overshoot: 0.05 ms is ~0.12 ms), from the trips whose CPU
@@ -480,9 +480,12 @@ class Machine:
         # The hot wake-up was measured on a CPU that had idled for about as
         # long as the wake-up took (half a round trip): that is its depth,
         # kept below the first measured point
+        # The first point follows the writer's time.sleep(0): the depth of a
+        # sleep(0) loop's own CPU (~0.07 ms), between the hot point and the
+        # 0.05 ms one, where a curve without it only interpolated.
         curve = [(min(self.wake_hot_s, 0.025 * MS), self.wake_hot_s)]
         n_wake = plan.pick(30, 15)
-        for idle in (0.05 * MS, 0.5 * MS, 2 * MS, 10 * MS):
+        for idle in (0.0, 0.05 * MS, 0.5 * MS, 2 * MS, 10 * MS):
             key = "pipe wake-up after %g ms idle" % (idle / MS)
             w = P.idle_wakeups(idle, n_wake, P.cpu_pair() or (None, None))
             if w["lat"] is None or w["kept"] * 3 < n_wake:

@@ -107,7 +107,7 @@ def _header(meta):
         "%s, on a CPU that idled about as long (pipe ping-pong between two CPUs, the "
         "threads pinned to one each, minus the write and read themselves), against idle "
         "depth (`wakeup_idle`, a pipe wake-up of a thread on the other CPU after both "
-        "slept 0.05 to 10 ms, at the depth its CPU really waited, the sleep and its "
+        "slept 0 to 10 ms, at the depth its CPU really waited, the sleep and its "
         "overshoot, over the trips during which that CPU did idle: %s; medians, each "
         "written less half the jitter), plus a "
         "seeded draw from 0 to `wakeup_jitter` %s (the interquartile range of single "
