@@ -24,8 +24,8 @@ this run's; each experiment's own costs (a loop turn, a hash call) stay this
 run's. Without --machine the calibration is this run's, and requester_first,
 which reality.py fits with the model itself, is fitted again by the variant's
 model. --bin, --seed and --set go to every `gilsim run` of the model side.
-Other processes' share of the machine is replayed too, so a busy record is
-not retried on replay. compare prints each key figure's predicted value per
+Other processes' share of the machine and the load average are replayed
+too, so a replay retries exactly the experiments the record retried. compare prints each key figure's predicted value per
 file (the median of files given as DIR/*.json) against the measured one of
 --against (default: the first file's).
 """
@@ -152,8 +152,10 @@ def run(mode, own, rargs):
             i += 2
         else:
             raise SystemExit("model_variants: unknown argument %s" % own[i])
-    if mode == "replay":
-        reality.busy = lambda res: False  # retries follow the recorded run
+    # retries follow the recorded run by themselves: busy() reads the
+    # replayed meters and load averages (forcing it False, a record that
+    # retried a busy experiment was replayed with its first attempt, and the
+    # later experiments with the retries' measurements)
     if machine:
         m = machine_from(reality, machine)
         own_calibration = reality.Machine.calibrate
