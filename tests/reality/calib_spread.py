@@ -11,11 +11,22 @@ calibration is written as DIR/calN.json in the form of reality.py's --json
 each of them (`model_variants.py replay CACHE --machine DIR/cal3.json ...`):
 which rows a constant's spread moves.
 
-  calib_spread.py N DIR [--short] [--json SUMMARY.json]
+  calib_spread.py N DIR [--short] [--json SUMMARY.json] [--gilsim BIN]
   calib_spread.py --summarize DIR     the table again from DIR/cal*.json
+  calib_spread.py --fit DIR --gilsim BIN
+  calib_spread.py --extremes DIR OUT  one constant at a time: OUT/NAME-lo.json
+                                      and OUT/NAME-hi.json are DIR's middle
+                                      calibration with that constant taken
+                                      from the calibration where it was
+                                      lowest or highest (OUT/mid.json: the
+                                      middle one itself), to replay each with
+                                      model_variants.py --machine: which rows
+                                      each constant's spread moves
 
-No model is run (requester_first is fitted by reality.py with the model and is
-left out here).
+With --gilsim, each calibration's requester_first is fitted with the model as
+reality.py fits it (from the calibration's back_share), so that a replay with
+--machine uses it; --fit does that to the calibrations already in DIR.
+Without, no model is run and requester_first is left at 0.5.
 """
 import glob
 import json
@@ -89,7 +100,101 @@ def print_table(runs, others):
                                         " ".join("%.0f%%" % (100 * (o or 0)) for o in others)))
 
 
+def fit(path, sim, reality):
+    """Fits the requester_first of the calibration in path (in place)."""
+    with open(path) as f:
+        d = json.load(f)
+    m = reality.Machine.default()
+    for k, v in d["machine"].items():
+        setattr(m, k, [tuple(p) for p in v] if k in ("wake_curve", "timer_curve") else v)
+    m.fit_requester_first(sim)
+    d["machine"]["requester_first"] = m.requester_first
+    with open(path, "w") as f:
+        json.dump(d, f, indent=1)
+    return m.requester_first
+
+
+def gilsim(argv, reality, workdir):
+    if "--gilsim" not in argv:
+        return None
+    sim = reality.Gilsim(argv[argv.index("--gilsim") + 1], workdir)
+    if not sim.ok:
+        raise SystemExit("calib_spread: %s" % sim.error)
+    return sim
+
+
+# the calibration's constants as groups that move together (a curve is one
+# constant; requester_first is fitted from back_share, so they go together)
+GROUPS = {"wake_hot": ("wake_hot_s",), "wake_curve": ("wake_curve",),
+          "wake_cold": ("wake_cold_s",), "context_switch": ("context_switch_s",),
+          "wake_jitter": ("wake_jitter_s",), "timer_jitter": ("timer_jitter_s",),
+          "timer_curve": ("timer_curve",), "thread_create": ("thread_create_s",),
+          "wake_affine": ("wake_affine",), "requester_first": ("back_share", "requester_first"),
+          "futex": ("futex_s",), "wake_ipi": ("wake_ipi_s",)}
+
+
+def group_value(m, keys):
+    """A number to rank calibrations by for one group: the value, or a
+    curve's mean latency."""
+    v = m.get(keys[0])
+    if isinstance(v, list):
+        return statistics.mean(p[1] for p in v) if v else 0.0
+    return v if isinstance(v, (int, float)) else None
+
+
+def extremes(src, out):
+    ms = []
+    for p in sorted(glob.glob(os.path.join(src, "cal*.json"))):
+        with open(p) as f:
+            ms.append((os.path.basename(p), json.load(f)["machine"]))
+    if len(ms) < 3:
+        raise SystemExit("calib_spread: --extremes needs 3 calibrations or more in %s" % src)
+    os.makedirs(out, exist_ok=True)
+    # the middle calibration: the one whose constants sit nearest their
+    # medians (the sum of each group's rank distance from the middle)
+    n = len(ms)
+    dist = [0.0] * n
+    for keys in GROUPS.values():
+        vals = [group_value(m, keys) for _, m in ms]
+        if any(v is None for v in vals):
+            continue
+        order = sorted(range(n), key=lambda i: vals[i])
+        for r, i in enumerate(order):
+            dist[i] += abs(r - (n - 1) / 2)
+    mid = min(range(n), key=lambda i: dist[i])
+    with open(os.path.join(out, "mid.json"), "w") as f:
+        json.dump({"machine": ms[mid][1]}, f, indent=1)
+    print("middle calibration: %s" % ms[mid][0])
+    for name, keys in GROUPS.items():
+        vals = [group_value(m, keys) for _, m in ms]
+        if any(v is None for v in vals):
+            continue
+        for tag, i in (("lo", min(range(n), key=lambda i: vals[i])),
+                       ("hi", max(range(n), key=lambda i: vals[i]))):
+            m = dict(ms[mid][1])
+            for k in keys:
+                m[k] = ms[i][1].get(k)
+            with open(os.path.join(out, "%s-%s.json" % (name, tag)), "w") as f:
+                json.dump({"machine": m}, f, indent=1)
+            print("%s-%s: from %s (%s)" % (name, tag, ms[i][0], fmt(keys[0], vals[i])
+                                           if keys[0] not in ("back_share",) else
+                                           "%.2f" % vals[i]))
+
+
 def main(argv):
+    import tempfile
+    if len(argv) == 3 and argv[0] == "--extremes":
+        extremes(argv[1], argv[2])
+        return 0
+    if len(argv) == 4 and argv[0] == "--fit":
+        import reality
+        with tempfile.TemporaryDirectory() as w:
+            sim = gilsim(argv, reality, w)
+            if sim is None:
+                raise SystemExit("calib_spread: --fit needs --gilsim BIN")
+            for p in sorted(glob.glob(os.path.join(argv[1], "cal*.json"))):
+                print("%s: requester_first %.2f" % (p, fit(p, sim, reality)))
+        return 0
     if len(argv) == 2 and argv[0] == "--summarize":
         runs, others = [], []
         for p in sorted(glob.glob(os.path.join(argv[1], "cal*.json")),
@@ -103,7 +208,8 @@ def main(argv):
             raise SystemExit("calib_spread: no cal*.json in %s" % argv[1])
         print_table(runs, others)
         return 0
-    args = [a for a in argv if not a.startswith("--")]
+    args = [a for i, a in enumerate(argv) if not a.startswith("--")
+            and (i == 0 or argv[i - 1] not in ("--json", "--gilsim"))]
     if len(args) < 2 or not args[0].isdigit() or int(args[0]) < 1:
         print(__doc__)
         return 2
@@ -121,8 +227,12 @@ def main(argv):
         m.others = meter.others
         d = json.loads(json.dumps(vars(m), default=str))
         d["loadavg"] = la
-        with open(os.path.join(out, "cal%d.json" % (i + 1)), "w") as f:
+        path = os.path.join(out, "cal%d.json" % (i + 1))
+        with open(path, "w") as f:
             json.dump({"machine": d}, f, indent=1)
+        if "--gilsim" in argv:
+            with tempfile.TemporaryDirectory() as w:
+                fit(path, gilsim(argv, reality, w), reality)
         runs.append(constants(d))
         others.append(m.others)
         print("calibration %d of %d: %.1f s, others used %s, load %.2f" % (

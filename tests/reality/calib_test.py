@@ -272,10 +272,10 @@ def live():
               "EEVDF slice %r read from %s" % (m.eevdf_slice_s, m.eevdf_slice_from))
     check(m.tick_s in (1 / 100, 1 / 250, 1 / 300, 1 / 1000), "tick %r" % m.tick_s)
     check(0 <= m.back_share <= 1, "back_share %r" % m.back_share)
-    print("calib_test: live calibration: hot %.1f us, cold %.1f us, slice %s (%s), "
-          "others used %s" % (m.wake_hot_s / US, m.wake_cold_s / US,
-                              "%.2f ms" % (m.eevdf_slice_s / MS) if m.eevdf_slice_s else "-",
-                              m.eevdf_slice_from, "?"))
+    print("calib_test: live calibration: hot %.1f us, cold %.1f us, slice %s (%s)"
+          % (m.wake_hot_s / US, m.wake_cold_s / US,
+             "%.2f ms" % (m.eevdf_slice_s / MS) if m.eevdf_slice_s else "-",
+             m.eevdf_slice_from))
 
 
 def main(argv):

@@ -325,27 +325,36 @@ class Machine:
         hot = max(1 * US, rt / 2 - self_s)
         # a timed wait of 1 ms: its sleeps whose CPU idled through them (a
         # sleep that another program's slice delayed says nothing of the
-        # timer), pinned to the first CPU
-        n_over = plan.pick(120, 40)
-        r = P.idle_oversleeps(1 * MS, n_over, pair[0] if pair else None)
-        over = idle_or_all(r, n_over)
-        cold = max(1 * US, median(over))
-        # how much one timer's lateness varies: the model draws it uniformly
+        # timer), pinned to the first CPU, in three blocks: the median and
+        # the spread of the blocks others disturbed least.
+        # How much one timer's lateness varies: the model draws it uniformly
         # from 0 to the jitter, whose middle half is half of it; the
         # interquartile range keeps the few sleeps that other processes
         # delayed by milliseconds out of it
-        q = statistics.quantiles(over, n=4)
-        jitter = max(0.0, 2 * (q[2] - q[0]))
+        n_over = plan.pick(40, 20)
+        runs, shares = [], []
+        for _ in range(3):
+            with noise.Meter() as meter:
+                r = P.idle_oversleeps(1 * MS, n_over, pair[0] if pair else None)
+            runs.append(r)
+            shares.append(meter.others)
+        sleeps = [idle_or_all(r, n_over) for r in runs]
+        cold = max(1 * US, least_disturbed([median(x) for x in sleeps], shares))
+
+        def iqr(xs):
+            q = statistics.quantiles(xs, n=4)
+            return q[2] - q[0]
+        jitter = max(0.0, 2 * least_disturbed([iqr(x) for x in sleeps], shares))
         cs = 2 * US
         notes = {"pipe write+read alone": self_s,
                  "pipe ping-pong round trip, 2 CPUs (least disturbed blocks' median)": rt,
                  "time.sleep(1 ms) overshoot": cold,
                  "its spread (2 x the interquartile range)": jitter,
                  "time.sleep(1 ms) sleeps whose CPU idled through them, kept": "%d of %d%s" % (
-                     len(r["kept"]), len(r["all"]),
-                     "" if r["filtered"] else " (cpuidle not readable: all kept)"
-                     if not r["kept"] else
-                     "" if over is r["kept"] else ": too few, all used")}
+                     sum(len(r["kept"]) for r in runs), sum(len(r["all"]) for r in runs),
+                     " (cpuidle not readable: all kept)" if not runs[0]["filtered"]
+                     else "" if all(x is r["kept"] for x, r in zip(sleeps, runs))
+                     else " (a block with too few used all its sleeps)")}
         if hasattr(os, "sched_setaffinity"):
             cpu = sorted(os.sched_getaffinity(0))[0]
             rt1, _, _ = blocks(lambda: P.pipe_pingpong(n, cpu), plan.pick(5, 3))
