@@ -215,7 +215,7 @@ def check_scripted(m, full):
     check(all(a < b for a, b in zip(xs, xs[1:])), "%s: wake curve depths %r" % (tag, xs))
     check(xs[1:] == [0.07 * MS, 0.12 * MS, 0.57 * MS, 10.07 * MS],
           "%s: wake curve depths %r are not the measured ones without 2 ms" % (tag, xs))
-    check("left out" in m.notes.get("pipe wake-up after 2 ms idle", ""),
+    check("left out" in m.notes.get("pipe wake-up after a 2 ms sleep", ""),
           "%s: the 2 ms point's note does not say it was left out" % tag)
     check(m.wake_curve[0] == (min(hot, 0.025 * MS), hot), "%s: the hot point" % tag)
 

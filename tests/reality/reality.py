@@ -495,7 +495,7 @@ class Machine:
         curve = [(min(self.wake_hot_s, 0.025 * MS), self.wake_hot_s)]
         n_wake = plan.pick(30, 15)
         for idle in (0.0, 0.05 * MS, 0.5 * MS, 2 * MS, 10 * MS):
-            key = "pipe wake-up after %g ms idle" % (idle / MS)
+            key = "pipe wake-up after a %g ms sleep" % (idle / MS)
             w = P.idle_wakeups(idle, n_wake, P.cpu_pair() or (None, None))
             if w["lat"] is None or w["kept"] * 3 < n_wake:
                 self.notes[key] = "left out: its CPU idled through %d of %d trips" % (
