@@ -83,6 +83,28 @@ def test_idled():
     check(R.idle_or_all(r, 10) == r["all"], "under a third idled: not all used")
 
 
+def test_nearest_on_grid():
+    # requester_first's fit: the model's share rises, then falls (as it did
+    # on 2026-12-07); the fit must keep the grid point nearest the measured
+    # share whatever the shape, and the first of equals
+    rnd = random.Random(7)
+    xs = [i / 20 for i in range(21)]
+    for _ in range(300):
+        top = rnd.uniform(0.3, 0.8)
+        ys = [0.55 - abs(x - top) * rnd.uniform(0.3, 0.6) + rnd.uniform(-0.01, 0.01)
+              for x in xs]
+        target = rnd.uniform(0.1, 0.7)
+        x, y = R.nearest_on_grid(xs, ys, target)
+        best = min(abs(v - target) for v in ys)
+        check(abs(y - target) == best and y == ys[xs.index(x)],
+              "nearest_on_grid kept %r (%r) for %r, the nearest is %r off" % (x, y, target, best))
+    check(R.nearest_on_grid([0, 0.5, 1], [0.2, 0.4, 0.2], 0.2) == (0, 0.2),
+          "nearest_on_grid does not keep the first of equals")
+    # a share beyond the model's reach: its highest point
+    check(R.nearest_on_grid([0, 0.5, 1], [0.25, 0.52, 0.41], 0.55) == (0.5, 0.52),
+          "a share beyond the model's reach does not get its nearest point")
+
+
 # --- the calibration on scripted measurements -------------------------------------
 
 class Script:
@@ -282,6 +304,7 @@ def main(argv):
     if argv == ["--self-test"]:
         test_least_disturbed()
         test_idled()
+        test_nearest_on_grid()
         test_scripted_calibration()
     elif argv == ["--live"]:
         if not sys.platform.startswith("linux"):
