@@ -287,7 +287,7 @@ WHY = [
      "not run yet (half of them ran within 14 us, half after 0.5-12 ms) while the "
      "spinner slept behind it; 30 ms a signal to the spinner not yet back; 38 ms none "
      "pending; 4 futile wake-ups of the spinner in the 50: no lost signals. With the "
-     "shared run queue (`run_queues` unset) the model's spinner is without a core 25% of "
+     "shared run queue (`run_queues: \"shared\"`) the model's spinner is without a core 25% of "
      "the time and its slow drops are that: woken hashing threads hold both cores until "
      "a tick. With per-core queues, as this table's scenarios have since 2026-12-07 "
      "(one V per core, docs/model.md), a forced dropper "
