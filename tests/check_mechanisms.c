@@ -1015,6 +1015,111 @@ START_TEST(test_timer_lateness_follows_the_timer_length)
 }
 END_TEST
 
+/* ---- a thread woken by its own timer (machine.timer_wake) --------------- */
+
+/* A sleeper of d, then 1 us of work, twice, on 2 cores with per-core queues
+ * (said explicitly), wake-ups of 30 us and no jitter; `busy`: a spinner
+ * pinned to core 0 from 0.5 ms on for 5 ms, so that a sleeper that went to
+ * sleep on core 0 finds it taken when its timer fires and wakes on core 1.
+ * Returns when the sleeper's work ends. */
+static int64_t own_timer_finish(int64_t d, bool local, bool busy)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.per_core_queues = true;
+    m->machine.timer_wake_local = local;
+    m->machine.timer_slack_ns = US(50);
+    m->machine.wakeup_latency_ns = US(30);
+    m->machine.wakeup_jitter_ns = 0;
+    m->machine.context_switch_ns = 0;
+    int s = tu_thread(m, "sleeper", 1, tu_repeat(2, 2, tu_sleep(d), tu_cpu(US(1))));
+    if (busy) { /* the sleeper, alone at first, starts and sleeps on core 0 */
+        int b = tu_thread(m, "spin", 1, tu_cpu(MS(5)));
+        m->threads[b].start_at_ns = US(500);
+        m->threads[b].cpus.w[0] = 1; /* core 0 */
+    }
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t end = tu_finish(t, s);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return end;
+}
+
+/* Linux queues a sleeper's hrtimer on the CPU it slept on and wakes it from
+ * that CPU's interrupt: back on that CPU, idle, the wake-up is local, no
+ * inter-processor interrupt, and the idle exit is in the timer's lateness.
+ * With timer_wake "local" each of the two sleeps ends exactly its slack
+ * late, and "remote" (the old model) adds a wake-up to each: the
+ * difference is two wake-ups, whatever the sleep's length. The thread's
+ * start is no timer and pays its wake-up either way. */
+START_TEST(test_timer_wake_a_sleeper_woken_on_its_own_idle_core_pays_no_wakeup)
+{
+    for (int64_t d = 0; d <= MS(2); d += MS(1)) {
+        int64_t loc = own_timer_finish(d, true, false), rem = own_timer_finish(d, false, false);
+        ck_assert_int_eq(loc, US(30) + 2 * (d + US(50) + US(1)));
+        ck_assert_int_eq(rem - loc, 2 * US(30));
+    }
+}
+END_TEST
+
+/* A sleeper whose core is taken when its timer fires is woken on the other,
+ * idle core: the timer's CPU sends it there by an inter-processor
+ * interrupt, and that wake-up costs what any wake-up of an idle core costs.
+ * The first sleep (its core taken by the pinned spinner) pays the same
+ * wake-up under both settings; only the second, back on an idle core of
+ * its own, is local. */
+START_TEST(test_timer_wake_a_sleeper_woken_on_another_core_pays_the_wakeup)
+{
+    int64_t loc = own_timer_finish(MS(1), true, true);
+    int64_t rem = own_timer_finish(MS(1), false, true);
+    ck_assert_int_eq(rem - loc, US(30)); /* one local wake-up of two */
+    /* start, first sleep and its cross-core wake-up, second sleep */
+    ck_assert_int_eq(loc, US(30) + MS(1) + US(50) + US(30) + US(1) + MS(1) + US(50) + US(1));
+}
+END_TEST
+
+/* CPython's GIL wait is pthread_cond_timedwait: a futex wait with a timeout,
+ * an hrtimer of the waiter's own CPU like a sleep's. Two CPU threads on two
+ * cores (per-core queues, said explicitly): the waiter's timeout wakes it on
+ * its own idle core, where it asks for the drop. With timer_wake "local"
+ * every drop request comes exactly the switch interval plus the slack
+ * after the waiter's wait began; "remote" adds a wake-up; so over a run
+ * the holder drops more often under "local" (as many or more forced
+ * switches) and the first request comes one wake-up earlier. */
+static void first_request(bool local, int64_t *at, int64_t *forced)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->machine.per_core_queues = true;
+    m->machine.timer_wake_local = local;
+    m->machine.timer_slack_ns = US(50);
+    m->machine.wakeup_latency_ns = US(30);
+    m->machine.wakeup_jitter_ns = 0;
+    m->processes[0].python.switch_interval_ns = MS(1);
+    tu_thread(m, "a", 1, tu_cpu(MS(20)));
+    tu_thread(m, "b", 1, tu_cpu(MS(20)));
+    gs_trace_t *t = tu_run(m, NULL);
+    const gs_instant_t *in = gs_trace_instants(t);
+    size_t n = gs_trace_n_instants(t);
+    *at = -1;
+    for (size_t i = 0; i < n && *at < 0; i++)
+        if (in[i].kind == GS_IN_DROP_REQUEST)
+            *at = in[i].t_ns;
+    *forced = tu_count(t, GS_IN_FORCED_SWITCH, -1);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+
+START_TEST(test_timer_wake_a_gil_timeout_wakes_its_waiter_on_its_own_core)
+{
+    int64_t at_l, at_r, f_l, f_r;
+    first_request(true, &at_l, &f_l);
+    first_request(false, &at_r, &f_r);
+    ck_assert_int_ge(at_l, MS(1) + US(50));
+    ck_assert_int_eq(at_r - at_l, US(30));
+    ck_assert_int_gt(f_l, 10);
+    ck_assert_int_ge(f_l, f_r);
+}
+END_TEST
+
 /* Arming a timer that is its core's first reprograms the clock event device
  * (machine.timer_arm, hrtimer.c). Two CPU-bound threads pass the GIL by
  * forced switches on two cores with a 4 ms tick: a 1 ms GIL wait usually
@@ -1483,6 +1588,9 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_cv_a_drop_after_a_c_call_is_not_raced);
     tcase_add_test(tc, test_cv_a_stolen_signal_leaves_a_futile_wakeup);
     tcase_add_test(tc, test_timer_jitter_spreads_sleeps_never_shortens_them);
+    tcase_add_test(tc, test_timer_wake_a_sleeper_woken_on_its_own_idle_core_pays_no_wakeup);
+    tcase_add_test(tc, test_timer_wake_a_sleeper_woken_on_another_core_pays_the_wakeup);
+    tcase_add_test(tc, test_timer_wake_a_gil_timeout_wakes_its_waiter_on_its_own_core);
     tcase_add_test(tc, test_machinery_a_waking_release_costs_one_futex_call);
     tcase_add_test(tc, test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi);
     tcase_add_test(tc, test_machinery_a_forced_switch_wakes_the_dropper_at_the_takers_cost);

@@ -320,7 +320,9 @@ static void on_timer(gs_engine_t *e, gs_thr_t *t)
         t->paying = false;
         gs__thr_trace(e, t);
         advance(e, t);
-    } else if (t->os == OS_OFF && (t->blk == BLK_IO || t->blk == BLK_SLEEP)) {
+    } else if (t->os == OS_OFF && t->blk == BLK_SLEEP) {
+        gs__os_wake_timer(e, t); /* its own slack timer (step_block) */
+    } else if (t->os == OS_OFF && t->blk == BLK_IO) {
         gs__os_wake(e, t);
     } else if (t->os == OS_OFF && t->gw == GW_COND) {
         gs__gil_timeout(e, t);

@@ -548,6 +548,8 @@ static inline bool gs__events_go_on(const gs_engine_t *e)
 /* os.c */
 void gs__os_init(gs_engine_t *e);
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t);   /* OFF -> runnable */
+/* OFF -> runnable, woken by its own slack timer (a sleep, a GIL timed wait) */
+void gs__os_wake_timer(gs_engine_t *e, gs_thr_t *t);
 /* OFF -> runnable, a thread that never really left its core (it was still
  * entering a futex wait): no wake-up latency if that core is still idle */
 void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t);

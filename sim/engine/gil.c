@@ -182,7 +182,7 @@ void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t)
         gs__waitq_remove(&g->waiters, t);
     t->gw = GW_TIMEDOUT;
     gs__trace_instant(e->trace, e->now, GS_IN_TIMEOUT, t->id, t->process, 0);
-    gs__os_wake(e, t);
+    gs__os_wake_timer(e, t); /* its futex's timeout: a slack timer on its core */
 }
 
 /* cpython2: the lock's waiters, FIFO or seeded random. The releaser `by`

@@ -578,7 +578,8 @@ static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
     return v;
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back);
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back,
+                 int timer_cpu);
 
 /* How long an idle core takes to run a thread woken onto it: the machine's
  * curve at the core's idle depth, linear between its points and flat beyond
@@ -605,17 +606,30 @@ int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c)
 
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, false, NULL, false);
+    wake(e, t, false, NULL, false, -1);
+}
+
+/* t woken by its own slack timer (a sleep's end, a GIL timed wait's
+ * timeout). Linux queues an hrtimer on the CPU that armed it, the sleeper's
+ * (hrtimer.c), and its interrupt runs try_to_wake_up there: when the thread
+ * goes back to that CPU, idle, the wake-up is local, without an
+ * inter-processor interrupt, and the CPU's idle exit is the interrupt's own,
+ * already in the timer's lateness (timer_late is calibrated from sleeps'
+ * whole overshoot). With timer_wake "local" the model charges no wake-up
+ * latency there (wake_lat); onto another core, the usual one. */
+void gs__os_wake_timer(gs_engine_t *e, gs_thr_t *t)
+{
+    wake(e, t, false, NULL, false, mach(e)->timer_wake_local ? t->hrt_cpu : -1);
 }
 
 void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, true, NULL, false);
+    wake(e, t, true, NULL, false, -1);
 }
 
 void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
 {
-    wake(e, w, false, waker && waker->os == OS_ON ? waker : NULL, false);
+    wake(e, w, false, waker && waker->os == OS_ON ? waker : NULL, false, -1);
 }
 
 /* What waking w costs its waker: the futex system call, and, when w goes to
@@ -642,7 +656,7 @@ int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_t
 static void wake_paid(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w, bool back)
 {
     bool on = waker && waker->os == OS_ON;
-    wake(e, w, false, on ? waker : NULL, back);
+    wake(e, w, false, on ? waker : NULL, back, -1);
     /* a waker that the woken thread preempted on its own core (placement)
      * still finishes its call when it gets the core back */
     if (on && (waker->os == OS_ON || (gs__placing(e) && waker->os == OS_READY)))
@@ -707,7 +721,22 @@ static gs_core_t *percpu_queue(gs_engine_t *e, const gs_thr_t *t, gs_core_t *c,
     return gs__place_new(e, t, NULL, &idle);
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back)
+/* The latency of a wake-up onto idle core c. own: t never left c (an
+ * unslept waiter); timer_cpu: the core whose timer interrupt woke t (-1: a
+ * wake-up by another core or device), which runs t at once when it is c. */
+static int64_t wake_lat(gs_engine_t *e, const gs_core_t *c, bool own, int timer_cpu)
+{
+    if (own || (timer_cpu >= 0 && c->id == timer_cpu))
+        return 0;
+    int64_t lat = gs__os_wake_latency(e, c);
+    int64_t j = mach(e)->wakeup_jitter_ns;
+    if (j > 0)
+        lat += (int64_t)(gs__rng_next(&e->wake_rng) % ((uint64_t)j + 1));
+    return lat;
+}
+
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back,
+                 int timer_cpu)
 {
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
@@ -741,13 +770,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, boo
         c->gen++;
         t->core = c;
         set_os(e, t, OS_WAKING);
-        int64_t lat = 0;
-        if (!own) {
-            lat = gs__os_wake_latency(e, c);
-            int64_t j = mach(e)->wakeup_jitter_ns;
-            if (j > 0)
-                lat += (int64_t)(gs__rng_next(&e->wake_rng) % ((uint64_t)j + 1));
-        }
+        int64_t lat = wake_lat(e, c, own, timer_cpu);
         gs__ev_push(e, e->now + lat, EV_CORE, c->id, c->gen);
         gs__thr_trace(e, t);
         return;

@@ -100,6 +100,16 @@ typedef struct gs_machine {
                                          core (os.c, place.c); false ("shared"):
                                          one ready queue for the machine.
                                          wake_affine > 0 implies it; true */
+    bool timer_wake_local;            /* timer_wake "local": a thread woken by
+                                         its own timer (a sleep's end, a GIL
+                                         timed wait's timeout) onto the idle
+                                         core its timer fired on pays no
+                                         wake-up latency: the timer fires on
+                                         the CPU that armed it and its idle
+                                         exit is in the timer's lateness
+                                         (os.c gs__os_wake_timer). false
+                                         ("remote"): it pays the wake-up curve
+                                         like a wake-up from another core */
     bool keep_core;                   /* placement "previous": a woken thread
                                          goes back to its previous core, idle
                                          or busy, and a new one to the idlest
