@@ -29,6 +29,7 @@ sys.dont_write_bytecode = True
 import noise  # noqa: E402
 import programs as P  # noqa: E402
 import reality as R  # noqa: E402
+import scenarios as S  # noqa: E402
 
 US, MS = 1e-6, 1e-3
 FAILS = []
@@ -192,6 +193,17 @@ class Script:
         return [0, 1, 0, 2, 1, 2, 0, 1]
 
 
+def test_timer_late_curve():
+    """timer_late is the overshoot less the slack and half the jitter, no
+    wake-up subtracted; clamped at 0 and the clamped lengths reported with
+    by how much the model's sleep is then later than measured."""
+    curve, below = R.timer_late_curve([(0.0, 55 * US), (1 * MS, 90 * US)], 50 * US, 20 * US)
+    check(curve[0] == (0.0, 0.0) and abs(curve[1][1] - 30 * US) < 1e-12,
+          "timer_late_curve %r" % curve)
+    check(len(below) == 1 and below[0][0] == 0.0 and abs(below[0][1] - 5 * US) < 1e-12,
+          "timer_late_curve's clamped lengths %r" % below)
+
+
 def test_scripted_calibration():
     script = Script()
     names = [n for n in dir(Script) if not n.startswith("_") and callable(getattr(Script, n))]
@@ -241,19 +253,21 @@ def check_scripted(m, full):
           "%s: the 2 ms point's note does not say it was left out" % tag)
     check(m.wake_curve[0] == (min(hot, 0.025 * MS), hot), "%s: the hot point" % tag)
 
-    def wake_at(d):
-        c = m.wake_curve
-        for (x0, y0), (x1, y1) in zip(c, c[1:]):
-            if d <= x1:
-                return y0 + (y1 - y0) * (d - x0) / (x1 - x0)
-        return c[-1][1]
     below = []
     for d, late in m.timer_curve:
-        want = Script.OVER[d] - m.slack_s - m.timer_jitter_s / 2 - wake_at(d + m.slack_s)
+        # the timer wakes its sleeper on its own CPU (timer_wake "local"):
+        # nothing is subtracted for a wake-up
+        want = Script.OVER[d] - m.slack_s - m.timer_jitter_s / 2
         check(late >= 0 and abs(late - max(0.0, want)) < 1e-12,
               "%s: timer_late at %g ms is %r, not max(0, %r)" % (tag, d / MS, late, want))
         if want < 0:
             below.append(d)
+    check(getattr(m, "timer_wake", None) == "local", "%s: timer_wake %r, not local"
+          % (tag, getattr(m, "timer_wake", None)))
+    sc = S.base("t", "t", m, 5 * MS, [{"name": "a", "program": [{"sleep": "0us"}]}])
+    check(sc["machine"].get("timer_wake") == "local" and "timer_late" in sc["machine"],
+          "%s: a generated scenario's machine %r lacks timer_wake local or timer_late"
+          % (tag, sc["machine"]))
     note = m.notes.get("sleeps the model makes later than measured (timer_late would be "
                        "below 0)", "")
     check(bool(below) == bool(note) and all(("%g ms" % (d / MS)) in note for d in below),
@@ -305,6 +319,7 @@ def main(argv):
         test_least_disturbed()
         test_idled()
         test_nearest_on_grid()
+        test_timer_late_curve()
         test_scripted_calibration()
     elif argv == ["--live"]:
         if not sys.platform.startswith("linux"):

@@ -109,6 +109,11 @@ def base(name, description, machine, interval_s, threads, **extra):
     tcurve = getattr(machine, "timer_curve", None)
     if tcurve:
         sc["machine"]["timer_late"] = [[dur(d), dur(lat)] for d, lat in tcurve]
+    if getattr(machine, "timer_wake", None):
+        # a timer wakes its sleeper on its own CPU: the calibration's
+        # timer_late is the whole overshoot beyond slack and jitter, no
+        # wake-up subtracted, so the model charges none (reality.py)
+        sc["machine"]["timer_wake"] = machine.timer_wake
     sc.update(extra)
     return sc
 
