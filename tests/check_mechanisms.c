@@ -245,7 +245,11 @@ START_TEST(test_cv_four_threads_the_race_decides_requester_or_longest_sleeper)
     ck_assert_int_gt(n, 60);
     ck_assert_int_le(req * 100, 20 * n);                     /* behind G1 */
     ck_assert_int_ge(back_to_second_last_pct(false, 0), 75); /* three threads: A B A */
-    /* per-core queues: 27 of 90 (30%), against 66% A B A with three */
+    /* per-core queues: 27 of 90 (30%) against 66% A B A with three, until
+     * the PELT placement (2f272a9) stopped queueing the forced dropper
+     * behind the new holder; now 106 of 110: with no grouped timeouts the
+     * other waiters have always left G1 before the request (docs/model.md
+     * "No idle core"). Fails until the model has what groups them. */
     four_cpu_takers(true, 0, &n, &req, &longest);
     ck_assert_int_gt(n, 60);
     ck_assert_int_lt(req * 100, back_to_second_last_pct(true, 0) * n);
