@@ -330,6 +330,39 @@ static inline void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st,
     buf_set(t, &t->lanes[lane], now, st, who, op, flags);
 }
 
+/* append, inline but for growing the array (the engine's ~20 000 lane
+ * changes a run: called, it spilled half the registers of its caller). */
+static inline void append_inline(gs_trace_t *t, lane_buf_t *l, int64_t end)
+{
+    const gs_interval_t *iv = &l->cur;
+    if (l->n > 0) {
+        gs_interval_t *last = &l->iv[l->n - 1];
+        if (last->end_ns == iv->start_ns && same(last, iv)) {
+            last->end_ns = end;
+            return;
+        }
+    }
+    if (l->n == l->counted) {
+        append(t, l, end);
+        return;
+    }
+    gs_interval_t *d = &l->iv[l->n++];
+    *d = *iv;
+    d->end_ns = end;
+}
+
+/* buf_set for a change the caller knows is one (the engine's lanes): the
+ * open interval, if any, is closed at now, and the new one opened. */
+static inline void buf_change(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st,
+                              int32_t who, uint32_t op, uint8_t flags)
+{
+    if (l->open && now > l->cur.start_ns)
+        append_inline(t, l, now);
+    l->open = st != GS_ST_COUNT;
+    l->cur = (gs_interval_t){.start_ns = now, .end_ns = now, .who = who, .op = op,
+                             .state = (uint8_t)st, .flags = flags, .seq = t->seq++};
+}
+
 void gs__trace_drop_request(gs_trace_t *t, int p, int64_t now, int32_t requester)
 {
     if (p >= 0 && p < t->n_processes)
@@ -360,6 +393,19 @@ void gs__trace_core(gs_trace_t *t, int core, int64_t now, int32_t thread, gs_sta
 {
     lane_set(t, t->core_lane0 + core, now, thread < 0 ? GS_ST_COUNT : st, thread, GS_NO_OP,
              flags);
+}
+
+void gs__trace_thread_change(gs_trace_t *t, int thread, int64_t now, gs_state_t st, int32_t who,
+                             uint32_t op, uint8_t flags)
+{
+    buf_change(t, &t->lanes[t->thread_lane[thread]], now, st, who, op, flags);
+}
+
+void gs__trace_core_change(gs_trace_t *t, int core, int64_t now, int32_t thread, gs_state_t st,
+                           uint8_t flags)
+{
+    buf_change(t, &t->lanes[t->core_lane0 + core], now, thread < 0 ? GS_ST_COUNT : st, thread,
+               GS_NO_OP, flags);
 }
 
 void gs__trace_gil(gs_trace_t *t, int p, int64_t now, int32_t holder)

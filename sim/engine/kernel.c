@@ -235,32 +235,43 @@ static void ft_count(gs_engine_t *e, gs_thr_t *t)
  * same state, who, op and flags keeps its interval), made here on what the
  * engine last gave each lane: about half the changes the engine records
  * change nothing, and the calls into the trace cost more than the test.
- * Only the engine writes thread and core lanes during a run. */
+ * Only the engine writes thread and core lanes during a run, so a lane that
+ * fails the test here is given the change without the trace testing again.
+ * A lane's last state, flags, who and whether it is open are one word: the
+ * key of an open lane has bit 16 set, and a new state is keyed as open, so
+ * it never matches a closed lane, nor a GS_ST_COUNT (which closes the lane
+ * and never continues an interval) an open one. */
+static inline uint64_t lane_key(gs_state_t st, int32_t who, uint8_t flags, bool open)
+{
+    return (uint64_t)(uint8_t)st | (uint64_t)flags << 8 | (uint64_t)open << 16 |
+           (uint64_t)(uint32_t)who << 32;
+}
+
 static void trace_thread_lane(gs_engine_t *e, gs_thr_t *t, gs_state_t st, int32_t who,
                               uint8_t flags)
 {
-    if (t->tr_open && st != GS_ST_COUNT && t->tr_st == st && t->tr_who == who &&
-        t->tr_op == t->op && t->tr_flags == flags)
+    uint64_t key = lane_key(st, who, flags, true);
+    if (key == t->tr_key && t->tr_op == t->op)
         return;
-    t->tr_open = st != GS_ST_COUNT;
-    t->tr_st = (uint8_t)st;
-    t->tr_who = who;
+    t->tr_key = st != GS_ST_COUNT ? key : lane_key(st, who, flags, false);
     t->tr_op = t->op;
-    t->tr_flags = flags;
-    gs__trace_thread(e->trace, t->id, e->now, st, who, t->op, flags);
+    gs__trace_thread_change(e->trace, t->id, e->now, st, who, t->op, flags);
+}
+
+static inline void core_trace(gs_engine_t *e, gs_core_t *c, int32_t thread, gs_state_t st,
+                              uint8_t flags)
+{
+    gs_state_t lane_st = thread < 0 ? GS_ST_COUNT : st; /* as gs__trace_core writes it */
+    uint64_t key = lane_key(lane_st, thread, flags, true);
+    if (key == c->tr_key)
+        return;
+    c->tr_key = lane_st != GS_ST_COUNT ? key : lane_key(lane_st, thread, flags, false);
+    gs__trace_core_change(e->trace, c->id, e->now, thread, st, flags);
 }
 
 void gs__core_trace(gs_engine_t *e, gs_core_t *c, int32_t thread, gs_state_t st, uint8_t flags)
 {
-    gs_state_t lane_st = thread < 0 ? GS_ST_COUNT : st; /* as gs__trace_core writes it */
-    if (c->tr_open && lane_st != GS_ST_COUNT && c->tr_st == lane_st && c->tr_thread == thread &&
-        c->tr_flags == flags)
-        return;
-    c->tr_open = lane_st != GS_ST_COUNT;
-    c->tr_st = (uint8_t)lane_st;
-    c->tr_thread = thread;
-    c->tr_flags = flags;
-    gs__trace_core(e->trace, c->id, e->now, thread, st, flags);
+    core_trace(e, c, thread, st, flags);
 }
 
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
@@ -311,7 +322,7 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
         gs__thr_check(e, t, "a state change (gs__thr_trace)");
     trace_thread_lane(e, t, st, who, flags);
     if (t->core && (t->os == OS_ON || t->os == OS_SWITCHING))
-        gs__core_trace(e, t->core, t->id, st, flags);
+        core_trace(e, t->core, t->id, st, flags);
 }
 
 /* Schedules t's start at `at` (a start op, or autostart). */
