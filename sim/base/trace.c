@@ -246,8 +246,7 @@ void gs_trace_free(gs_trace_t *t)
     for (int k = 0; k < 3; k++)
         free_names(t->names[k], t->n_names[k]);
     free_names(t->op_labels, (int)t->n_op_labels);
-    free(t->inst);
-    free(t->inst_seq);
+    gs__trace_stash_put_inst(t->inst, t->inst_seq, t->cap_inst);
     free(t->ann_at);
     free_names(t->ann_text, t->n_ann);
     free(t->name);
@@ -422,7 +421,9 @@ void gs__trace_gil(gs_trace_t *t, int p, int64_t now, int32_t holder)
 static void push_instant(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thread,
                          int process, int obj, int64_t arg)
 {
-    if (t->n_inst == t->cap_inst) {
+    /* The arrays may come from the stash (trace_stash.c), of any size; the
+     * budget counts them as grown from 64 by doubling, as a fresh run's. */
+    if (t->n_inst == t->cap_inst && !(t->cap_inst == 0 && gs__trace_stash_take_inst(t))) {
         size_t cap = t->cap_inst ? t->cap_inst * 2 : 64;
         gs_instant_t *v = realloc(t->inst, cap * sizeof *v);
         if (v)
@@ -432,9 +433,13 @@ static void push_instant(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int th
             t->growth.oom = true;
             return;
         }
-        t->growth.bytes += (cap - t->cap_inst) * (sizeof *v + sizeof *s);
         t->inst_seq = s;
         t->cap_inst = cap;
+    }
+    if (t->n_inst == t->counted_inst) {
+        size_t counted = t->counted_inst ? t->counted_inst * 2 : 64;
+        t->growth.bytes += (counted - t->counted_inst) * (sizeof *t->inst + sizeof *t->inst_seq);
+        t->counted_inst = counted;
     }
     t->inst_seq[t->n_inst] = t->seq++;
     gs_instant_t *in = &t->inst[t->n_inst++];

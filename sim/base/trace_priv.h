@@ -36,6 +36,7 @@ struct gs_trace {
     gs_instant_t *inst;
     uint32_t *inst_seq; /* parallel to inst */
     size_t n_inst, cap_inst;
+    size_t counted_inst; /* what the memory budget counts of cap_inst: as grown from 64 */
     uint32_t seq;       /* the next change's engine order */
     int64_t *ann_at;
     char **ann_text;
@@ -56,5 +57,8 @@ struct gs_trace {
 /* trace_stash.c: interval arrays kept between traces */
 void gs__trace_stash_put(gs_interval_t *iv, size_t cap); /* takes iv (kept or freed) */
 bool gs__trace_stash_take(lane_buf_t *l); /* gives l (iv NULL, cap 0) a kept array */
+/* the same for the instants' two parallel arrays */
+void gs__trace_stash_put_inst(gs_instant_t *inst, uint32_t *seq, size_t cap); /* takes both */
+bool gs__trace_stash_take_inst(gs_trace_t *t); /* gives t (no instant arrays) kept ones */
 
 #endif
