@@ -61,8 +61,15 @@ typedef struct gs_event {
                        insertion order (seq), in one comparison (kernel.c) */
     uint64_t gen;  /* must equal the target's gen, else the event is stale */
     int32_t id;    /* thread or core index */
-    uint8_t kind;  /* ev_kind_t */
+    int32_t slot;  /* kernel.c: its ev_pos slot (a timer's or core event's), -1
+                      none; kept here, not worked out at every move in the heap */
 } gs_event_t;
+
+/* An event's kind (ev_kind_t): the top byte of its order. */
+static inline ev_kind_t gs__ev_kind(const gs_event_t *ev)
+{
+    return (ev_kind_t)(ev->order >> 56);
+}
 
 /* ---- workers ----------------------------------------------------------- */
 

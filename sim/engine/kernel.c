@@ -45,25 +45,25 @@ static inline bool ev_less(const gs_event_t *a, const gs_event_t *b)
     return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->order < b->order);
 }
 
-/* The ev_pos slot of a timer or core event, -1 for other kinds. */
-static inline int ev_slot(const gs_engine_t *e, const gs_event_t *ev)
+/* The ev_pos slot of a timer or core event, -1 for other kinds (set once,
+ * at the push, in the event's slot field). */
+static inline int ev_slot(const gs_engine_t *e, ev_kind_t k, int32_t id)
 {
-    return ev->kind == EV_TIMER ? ev->id : ev->kind == EV_CORE ? e->n_thr + ev->id : -1;
+    return k == EV_TIMER ? id : k == EV_CORE ? e->n_thr + id : -1;
 }
 
 static inline bool ev_stale(const gs_engine_t *e, const gs_event_t *ev)
 {
-    return ev->kind == EV_TIMER ? ev->gen != e->thr[ev->id].tgen
-                                : ev->gen != e->cores[ev->id].gen;
+    return gs__ev_kind(ev) == EV_TIMER ? ev->gen != e->thr[ev->id].tgen
+                                       : ev->gen != e->cores[ev->id].gen;
 }
 
 /* heap[i] = ev, keeping ev_pos. */
 static inline void ev_put(gs_engine_t *e, size_t i, const gs_event_t *ev)
 {
     e->heap[i] = *ev;
-    int s = ev_slot(e, ev);
-    if (s >= 0)
-        e->ev_pos[s] = (int32_t)i + 1;
+    if (ev->slot >= 0)
+        e->ev_pos[ev->slot] = (int32_t)i + 1;
 }
 
 static inline void ev_up(gs_engine_t *e, size_t i, const gs_event_t *ev)
@@ -105,9 +105,9 @@ static void ev_replace(gs_engine_t *e, size_t i, const gs_event_t *ev)
 void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen)
 {
     /* seq < 2^56: a run would need that many events */
+    int s = ev_slot(e, k, id);
     gs_event_t ev = {.t_ns = t, .order = (uint64_t)k << 56 | e->seq++, .gen = gen, .id = id,
-                     .kind = (uint8_t)k};
-    int s = ev_slot(e, &ev);
+                     .slot = s};
     if (s >= 0 && e->ev_pos[s] > 0 && ev_stale(e, &e->heap[e->ev_pos[s] - 1])) {
         ev_replace(e, (size_t)e->ev_pos[s] - 1, &ev);
         return;
@@ -134,7 +134,7 @@ gs_event_t gs__ev_pop(gs_engine_t *e)
 {
     gs_event_t *h = e->heap;
     gs_event_t top = h[0];
-    int s = ev_slot(e, &top);
+    int s = top.slot;
     if (s >= 0 && e->ev_pos[s] == 1)
         e->ev_pos[s] = 0;
     size_t n = --e->n_heap;
