@@ -242,6 +242,50 @@ START_TEST(test_chain_no_free_core)
 }
 END_TEST
 
+/* Per-core run queues (the default): three CPU-bound threads without a GIL
+ * on two cores, b done at 4.2 ms. The thread that the 4 ms tick put in core
+ * 0's queue is cache-hot when core 1 goes idle, so it waits for the 8 ms
+ * tick beside the idle core: its chain says it waits in a busy core's run
+ * queue, not that no core is free. With one shared queue core 1 takes it at
+ * once and nobody is ready at 6 ms. */
+START_TEST(test_chain_queued_beside_an_idle_core)
+{
+    const char *text = "{\"machine\": {\"cores\": 2}, \"python\": {\"gil\": \"none\"}, "
+                       "\"threads\": [{\"name\": \"a\", \"program\": [{\"cpu\": \"20ms\"}]}, "
+                       "{\"name\": \"b\", \"program\": [{\"cpu\": \"4200us\"}]}, "
+                       "{\"name\": \"c\", \"program\": [{\"cpu\": \"20ms\"}]}]}";
+    const char *shared = "machine.run_queues=shared";
+    int64_t at = MS(6);
+    for (int pc = 1; pc >= 0; pc--) {
+        gs_model_t *m = tu_load("t.json", text, pc ? NULL : &shared, pc ? 0 : 1, NULL);
+        gs_trace_t *t = tu_run(m, NULL);
+        ck_assert(gs_trace_per_core_queues(t) == (pc == 1));
+        int ready = -1;
+        for (int th = 0; th < gs_trace_n_threads(t); th++) {
+            const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, th));
+            size_t j = gs_lane_find(l, at);
+            if (j < l->n && l->iv[j].start_ns <= at && l->iv[j].state == GS_ST_READY)
+                ready = th;
+        }
+        if (!pc) {
+            ck_assert_int_eq(ready, -1);
+        } else {
+            ck_assert_int_ge(ready, 0);
+            gs_why_link_t ch[GS_WHY_MAX_CHAIN];
+            ck_assert_int_eq(gs_explain(t, ready, at, ch, GS_WHY_MAX_CHAIN), 1);
+            ck_assert_int_eq(ch[0].why, GS_WHY_NO_CORE);
+            char *txt = chain_text(t, ch, 1, at);
+            ck_assert_ptr_nonnull(strstr(txt, "waits in a busy core's run queue"));
+            ck_assert_ptr_nonnull(strstr(txt, "core 1 is idle or waking up"));
+            ck_assert_ptr_null(strstr(txt, "no core is free"));
+            free(txt);
+        }
+        gs_trace_free(t);
+        gs_model_free(m);
+    }
+}
+END_TEST
+
 /* Every drop request instant opens a track interval by the same thread, and
  * the track only ever closes when the GIL changes hands or is dropped. */
 START_TEST(test_drop_request_track_matches_instants)
@@ -539,6 +583,7 @@ static Suite *explain_suite(void)
     tcase_add_test(tc, test_chain_c_call_ignores_drop_request);
     tcase_add_test(tc, test_chain_lock_owner_waits_for_gil);
     tcase_add_test(tc, test_chain_no_free_core);
+    tcase_add_test(tc, test_chain_queued_beside_an_idle_core);
     tcase_add_test(tc, test_drop_request_track_matches_instants);
     tcase_add_test(tc, test_state_text_names_holders_and_requests);
     tcase_add_test(tc, test_recording_fills_drop_request_facts);

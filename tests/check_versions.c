@@ -72,11 +72,14 @@ END_TEST
  * `bare_ns` one that finds the waiter registered but awake (machine.syscall,
  * a bare system call); `wakeup_ns` the waiter's wake-up onto an idle core
  * (late by up to half as much again, seeded); `ipi_ns` machine.wake_ipi.
- * *signals: how many releases woke a sleeper (NULL: not wanted). */
-static double battle_ipi(int cores, int64_t wake_ns, int64_t bare_ns, int64_t wakeup_ns,
-                         int affine_pct, int64_t ipi_ns, int64_t *signals)
+ * *signals: how many releases woke a sleeper (NULL: not wanted). `shared`:
+ * one run queue for the machine instead of the default per-core ones. */
+static double battle_on(bool shared, int cores, int64_t wake_ns, int64_t bare_ns, int64_t wakeup_ns,
+                        int affine_pct, int64_t ipi_ns, int64_t *signals)
 {
     gs_model_t *m = load(two_cpu, "python.version=2.7", NULL);
+    if (shared)
+        m->machine.per_core_queues = false;
     m->machine.cores = cores;
     m->machine.wake_affine_pct = affine_pct;
     m->machine.syscall_ns = bare_ns;
@@ -94,6 +97,12 @@ static double battle_ipi(int cores, int64_t wake_ns, int64_t bare_ns, int64_t wa
     gs_trace_free(t);
     gs_model_free(m);
     return (double)end / (double)MS(40);
+}
+
+static double battle_ipi(int cores, int64_t wake_ns, int64_t bare_ns, int64_t wakeup_ns,
+                         int affine_pct, int64_t ipi_ns, int64_t *signals)
+{
+    return battle_on(false, cores, wake_ns, bare_ns, wakeup_ns, affine_pct, ipi_ns, signals);
 }
 
 static double battle_placed(int cores, int64_t wake_ns, int64_t bare_ns, int64_t wakeup_ns,
@@ -191,13 +200,26 @@ START_TEST(test_py27_battle_costs_about_nothing_when_wakeups_stay_on_the_wakers_
      * shows (docs/model.md, "Where a woken thread runs"): queued on its
      * waker's core every time (wake_affine 1), the pair shares one core and
      * takes turns as on one core; on the idle other core every time (0),
-     * the two-core battle; in between, in between. */
-    double spread = battle_placed(2, 1000, 1000, US(20), 0);
-    double half = battle_placed(2, 1000, 1000, US(20), 50);
-    double packed = battle_placed(2, 1000, 1000, US(20), 100);
+     * the two-core battle; in between, in between. That holds as stated
+     * with one V for the machine (run_queues "shared"). With one V per core
+     * (the default) the pair does not stay on one core: at a tick the idle
+     * core pulls the waiter, queued and cold, the holder's next release
+     * wakes it back onto the holder's core, and there RUN_TO_PARITY keeps
+     * the holder running until its slice ends at a tick, the waiter awake
+     * in the queue, so every release pays a bare call (1.44x); the order of
+     * the three stays. */
+    double spread = battle_on(true, 2, 1000, 1000, US(20), 0, 0, NULL);
+    double half = battle_on(true, 2, 1000, 1000, US(20), 50, 0, NULL);
+    double packed = battle_on(true, 2, 1000, 1000, US(20), 100, 0, NULL);
     ck_assert_msg(packed < 1.1, "share 1: %.2fx serial", packed);
     ck_assert_msg(spread > 1.5, "share 0: %.2fx serial", spread);
     ck_assert_msg(half > packed && half < spread, "share 0.5: %.2fx serial", half);
+    spread = battle_placed(2, 1000, 1000, US(20), 0);
+    half = battle_placed(2, 1000, 1000, US(20), 50);
+    packed = battle_placed(2, 1000, 1000, US(20), 100);
+    ck_assert_msg(spread > 1.5, "per-core, share 0: %.2fx serial", spread);
+    ck_assert_msg(half > packed && half < spread,
+                  "per-core: %.2fx, %.2fx, %.2fx serial at 0, 0.5, 1", spread, half, packed);
 }
 END_TEST
 

@@ -25,6 +25,7 @@ void gs_machine_defaults(gs_machine_t *m)
     m->syscall_ns = 100;                     /* a bare futex_wake: 92 ns in C here */
     m->requester_first_pct = 50;
     m->migration_cost_ns = 500000;           /* sysctl_sched_migration_cost */
+    m->per_core_queues = true;               /* a run queue per CPU, as Linux keeps */
 }
 
 void gs_python_defaults(gs_python_t *p)

@@ -159,6 +159,8 @@ static bool add_facts(gs_trace_t *t, const gs_model_t *m)
 {
     bool ok = true;
     t->policy = (int)m->machine.policy;
+    t->per_core =
+        m->machine.per_core_queues || m->machine.wake_affine_pct > 0 || m->machine.keep_core;
     t->fact_mask = GS_FACT_DROP_REQUEST | GS_FACT_LOCK_OWNER | GS_FACT_CORES;
     t->n_facts = m->n_processes + m->n_locks;
     t->facts = calloc((size_t)t->n_facts + 1, sizeof *t->facts);
@@ -754,6 +756,10 @@ int gs_trace_queue_initial(const gs_trace_t *t, int q)
 int gs_trace_policy(const gs_trace_t *t)
 {
     return t->policy;
+}
+bool gs_trace_per_core_queues(const gs_trace_t *t)
+{
+    return t->per_core;
 }
 
 const char *gs_trace_op_label(const gs_trace_t *t, uint32_t op)

@@ -50,6 +50,8 @@ struct gs_trace {
     int n_facts;
     unsigned fact_mask;
     int policy;
+    bool per_core; /* the machine has a run queue per core (run_queues "per_core",
+                      wake_affine > 0 or placement "previous") */
     int *queue_max;
     int *queue_init;
 };

@@ -319,6 +319,11 @@ struct gs_ctx {
     const gs_cpuset_t *cpus; /* os.c: its process's CPU affinity, NULL: every core */
     int64_t off_core_ns;  /* os.c: when it last left a core (cache-hot until
                              migration_cost after it) */
+    double pelt_load;     /* place.c, per-core queues: its load average (Linux
+                             PELT: weight x runnable share, decayed by half
+                             every 32 periods of 1024 us) as of pelt_ns */
+    int64_t pelt_ns;      /* place.c: when pelt_load was brought up to date;
+                             -1 before it was ever runnable */
     int delayed_core;     /* os.c: eevdf with placement: OFF, but still counted
                              in this core's V (it blocked while not eligible:
                              Linux DELAY_DEQUEUE), -1 if not */
@@ -580,6 +585,11 @@ static inline bool gs__percpu_v(const gs_engine_t *e)
 }
 gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker); /* no idle core: the
                              waker's core, or NULL (the machine's queue) */
+gs_core_t *gs__place_busy_weight(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *waker);
+/* per-core queues, no idle core: the waker's core or t's previous one, by their
+ * loads (wake_affine_weight), or NULL */
+void gs__place_load_update(gs_engine_t *e, gs_thr_t *t, bool was_runnable); /* per-core
+                             queues: t's runnable state changes now */
 /* May core c run t? A thread queued on one core's queue (rq_core) waits for
  * that core or for an idle core to pull it; any other on any core. c NULL:
  * the whole machine. */

@@ -24,7 +24,9 @@
  *     joins G2; a signal goes to G1 (turning G2 into G1 first when G1 is all
  *     signalled) and may be taken by any G1 waiter. A waiter still within
  *     `futex` of entering its wait takes it without sleeping (no wake-up
- *     latency); the futex wake goes to the longest sleeper of G1 all the same
+ *     latency; with per-core queues not when the signaller runs on the core
+ *     that waiter left, which it got after the waiter was asleep:
+ *     cv_entering); the futex wake goes to the longest sleeper of G1 all the same
  *     and, if the signal is gone, is futile (back to sleep, end of queue). A
  *     timed-out waiter leaves its group when it runs (cancel); if its signal
  *     was already posted it sends a replacement.
@@ -225,6 +227,23 @@ static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept, gs_thr_t *by)
         gs__os_wake_by(e, by, w);
 }
 
+/* Is waiter w still on its way into its futex wait (within `futex` of
+ * entering it), as `by` signals? The model takes a blocking waiter off its
+ * core at once and keeps that futex call as a window of time. With per-core
+ * queues, a signaller running on the core w left got that core after w was
+ * done with it: one core runs one thread, so w's call was over and w is
+ * asleep (two waiters whose timed waits ran out together on one core: the
+ * second back in its wait used to take the holder's signal in that window,
+ * which its core could not have given it). Shared queue: the window alone
+ * (the golden corpus is made with it). */
+static bool cv_entering(const gs_engine_t *e, const gs_thr_t *w, const gs_thr_t *by)
+{
+    if (w->cv_asleep_ns <= e->now)
+        return false;
+    return !(e->m->machine.per_core_queues && by && by->os == OS_ON && by->core &&
+             by->core->id == w->last_core);
+}
+
 /* pthread_cond_signal. */
 static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
 {
@@ -242,7 +261,7 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
             gs_thr_t *w = g->waiters.v[i];
             if (w->cv_group == g->g1 && w->gw == GW_COND) {
                 cv_take_signal(e, g, w);
-                cv_wake(e, w, w->cv_asleep_ns > e->now, NULL);
+                cv_wake(e, w, cv_entering(e, w, by), NULL);
             } else {
                 i++;
             }
@@ -263,7 +282,7 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
         gs_thr_t *w = g->waiters.v[i];
         if (w->gw != GW_COND || w->cv_group != g->g1)
             continue;
-        if (w->cv_asleep_ns > e->now) {
+        if (cv_entering(e, w, by)) {
             if (!taker || w->cv_asleep_ns < taker->cv_asleep_ns)
                 taker = w;
         } else {
@@ -276,7 +295,7 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
         int k = (int)(gs__rng_next(&g->rng) % (uint64_t)n_asleep);
         for (int i = 0; i < g->waiters.n; i++) {
             gs_thr_t *w = g->waiters.v[i];
-            if (w->gw == GW_COND && w->cv_group == g->g1 && w->cv_asleep_ns <= e->now &&
+            if (w->gw == GW_COND && w->cv_group == g->g1 && !cv_entering(e, w, by) &&
                 k-- == 0) {
                 sleeper = w;
                 break;

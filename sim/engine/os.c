@@ -49,7 +49,9 @@
  * Placement (wake_affine > 0, or run_queues "per_core"): a thread woken by a
  * thread on a core, while another core is idle, is queued on the waker's
  * core with the wake_affine chance (seeded, place_rng) instead, and always
- * when no core is idle (Linux select_task_rq_fair / wake_affine);
+ * when no core is idle (Linux select_task_rq_fair / wake_affine; with
+ * per-core queues the woken thread's previous core instead when it carries
+ * less load, wake_affine_weight with PELT loads: place.c);
  * READY with rq_core = that core, only it may pick the thread, and wake-up
  * preemption is judged against its thread alone. A preempted thread stays on
  * its core's queue likewise. An idle core pulls such a thread once it has
@@ -101,6 +103,7 @@ void gs__os_init(gs_engine_t *e)
         e->thr[i].rq_core = -1;
         e->thr[i].delayed_core = -1;
         e->thr[i].off_core_ns = INT64_MIN / 4; /* never ran: cache-cold */
+        e->thr[i].pelt_ns = -1;
         const gs_thread_spec_t *sp = e->thr[i].spec; /* its own set, else its process's */
         const gs_cpuset_t *s = &e->m->processes[sp->process].cpus;
         e->thr[i].cpus = gs_cpuset_any(&sp->cpus) ? &sp->cpus : gs_cpuset_any(s) ? s : NULL;
@@ -117,6 +120,8 @@ static const gs_machine_t *mach(const gs_engine_t *e)
 static void set_os(gs_engine_t *e, gs_thr_t *t, os_state_t s)
 {
     bool was = t->os != OS_OFF, now = s != OS_OFF;
+    if (was != now && mach(e)->per_core_queues)
+        gs__place_load_update(e, t, was);
     if (was != now) {
         e->cfs_nr += now ? 1 : -1;
         e->cfs_weight_sum += now ? t->weight : -t->weight;
@@ -710,7 +715,8 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, boo
     gs_core_t *c = idle_core(e, t);
     back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
     gs_core_t *aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
-                       : gs__place_busy(e, waker);
+                       : mach(e)->per_core_queues ? gs__place_busy_weight(e, t, waker)
+                                                  : gs__place_busy(e, waker);
     aff = mach(e)->keep_core ? gs__place_keep(e, t, waker, &c) : aff; /* "previous" */
     aff = aff && gs__allowed(t, aff) ? aff : NULL; /* the waker's core, if t may run there */
     if (gs__percpu_v(e))

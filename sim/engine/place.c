@@ -4,7 +4,9 @@
  * what the OS model does without them). A thread woken by a thread running
  * on a core, while another core is idle, is queued on its waker's core with
  * chance wake_affine instead (gs__place_affine, a seeded draw from place_rng
- * made only then); while no core is idle, always (gs__place_busy); os.c
+ * made only then); while no core is idle, always (gs__place_busy), or, with
+ * per-core queues, unless its previous core carries less load
+ * (gs__place_busy_weight, below: it is queued there instead); os.c
  * queues it there (rq_core) and judges wake-up preemption against that
  * core's thread alone. A thread waiting on another core's queue
  * may be pulled by an idle core once it is no longer cache-hot, i.e. once it
@@ -178,4 +180,142 @@ void gs__place_balance(gs_engine_t *e, gs_core_t *c)
     }
     gs__os_ready_remove(e, t);
     gs__os_dispatch_after(e, c, t, gs__os_wake_latency(e, c));
+}
+
+/* ---- no idle core: the waker's core or the previous one, by load ---------
+ *
+ * Per-core queues only. Linux's wake_affine, when neither the waker's CPU
+ * nor the woken thread's previous CPU is idle (wake_affine_idle gives no
+ * answer), lets wake_affine_weight choose between them by load: the waker's
+ * CPU if its load plus the woken thread's is below the previous CPU's load
+ * less the woken thread's (its blocked load is still counted there), the
+ * previous CPU's side raised by half the domain's imbalance_pct margin
+ * (117: 8%); otherwise the previous CPU, on whose queue the thread then
+ * waits (select_idle_sibling finds no idle CPU either). A previous core that
+ * is only waking a thread, or runs a thread of the program that just went
+ * back to its GIL wait, carries little load against a waker that runs
+ * Python on: the woken thread waits there, behind that short run, instead
+ * of behind its waker (the kernel trace of producer_consumer on an idle
+ * machine, tests/reality/replay_notes.md point 12: the woken consumer ran
+ * on the other CPU 7 us after the post when a thread of the program was
+ * going to sleep there). The loads are PELT's: a thread's is its weight
+ * times its runnable share, a geometric average over 1024 us periods that
+ * halves every 32 periods (a new thread starts at its full weight,
+ * init_entity_runnable_average); a core's is the sum of the threads that
+ * last ran or wait there, runnable or not (cfs_rq load_avg with blocked
+ * load). Left out: autogroups (every thread is its own entity here) and
+ * capacity (the model's cores are alike). Source: Linux kernel/sched/fair.c
+ * (wake_affine, wake_affine_weight, cpu_load, task_h_load, decay_load),
+ * kernel/sched/pelt.c. Costs: O(threads) per wake that finds no idle core;
+ * none with shared queues. */
+
+/* 2^(-i/32): PELT's decay y^i with y^32 = 1/2 */
+static const double half_pow[33] = {
+    1.0,
+    0.97857206208770009,
+    0.9576032806985737,
+    0.93708381705514998,
+    0.91700404320467122,
+    0.89735453750155358,
+    0.87812608018664973,
+    0.85930964906123897,
+    0.8408964152537145,
+    0.82287773907698247,
+    0.80524516597462714,
+    0.78799042255394325,
+    0.77110541270397037,
+    0.75458221379671142,
+    0.73841307296974967,
+    0.72259040348852333,
+    0.70710678118654757,
+    0.69195494098191601,
+    0.67712777346844633,
+    0.66261832157987066,
+    0.64841977732550482,
+    0.63452547859586661,
+    0.620928906036742,
+    0.60762367999023448,
+    0.59460355750136051,
+    0.58186242938878874,
+    0.56939431737834578,
+    0.55719337129794622,
+    0.54525386633262884,
+    0.53357020033841185,
+    0.52213689121370688,
+    0.51094857432705831,
+    0.5,
+};
+
+#define PELT_PERIOD_NS 1024000 /* 1024 us */
+
+/* y^(dt / period): how much of a load average is left after dt. */
+static double pelt_decay(int64_t dt_ns)
+{
+    if (dt_ns <= 0)
+        return 1.0;
+    double steps = (double)dt_ns / PELT_PERIOD_NS; /* periods; 32 halve it */
+    if (steps >= 32.0 * 64)
+        return 0.0;
+    int64_t halvings = (int64_t)(steps / 32.0);
+    double f = steps - (double)halvings * 32.0; /* 0 <= f < 32 */
+    int i = (int)f;
+    double r = half_pow[i] + (half_pow[i + 1] - half_pow[i]) * (f - i);
+    while (halvings-- > 0)
+        r *= 0.5;
+    return r;
+}
+
+/* t's load average now, runnable or not since pelt_ns. */
+static double load_now(const gs_engine_t *e, const gs_thr_t *t, bool runnable)
+{
+    if (t->pelt_ns < 0)
+        return 0.0;
+    double y = pelt_decay(e->now - t->pelt_ns);
+    return t->pelt_load * y + (runnable ? t->weight * (1.0 - y) : 0.0);
+}
+
+void gs__place_load_update(gs_engine_t *e, gs_thr_t *t, bool was_runnable)
+{
+    if (t->pelt_ns < 0) {
+        t->pelt_load = t->weight; /* a new thread: its full weight */
+        t->pelt_ns = e->now;
+        return;
+    }
+    t->pelt_load = load_now(e, t, was_runnable);
+    t->pelt_ns = e->now;
+}
+
+/* The core whose load t counts in: the one it is on or queued on, else the
+ * one it last ran on (-1: none yet). */
+static int load_core(const gs_thr_t *t)
+{
+    if (t->core)
+        return t->core->id;
+    return t->rq_core >= 0 ? t->rq_core : t->last_core;
+}
+
+/* cpu_load: core c's load average, its sleeping threads' included. O(threads). */
+static double core_load_avg(const gs_engine_t *e, int c)
+{
+    double sum = 0.0;
+    for (int i = 0; i < e->n_thr; i++) {
+        const gs_thr_t *u = &e->thr[i];
+        if (load_core(u) == c)
+            sum += load_now(e, u, u->os != OS_OFF);
+    }
+    return sum;
+}
+
+gs_core_t *gs__place_busy_weight(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *waker)
+{
+    gs_core_t *w = gs__place_busy(e, waker);
+    if (!w || t->last_core < 0 || t->last_core == w->id)
+        return w;
+    gs_core_t *prev = &e->cores[t->last_core];
+    if (!gs__allowed(t, prev))
+        return w;
+    double task = load_now(e, t, false); /* t is asleep: OFF */
+    double this_eff = (core_load_avg(e, w->id) + task) * 100.0;
+    double prev_eff = (core_load_avg(e, prev->id) - task) * (100.0 + (117 - 100) / 2);
+    return this_eff < prev_eff ? w : prev;
 }

@@ -179,6 +179,14 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
     if (s->n_matched_recv)
         sb_printf(b, "; %" PRId64 " socket recvs woken by the peer's send (gets)",
                   s->n_matched_recv);
+    if (s->n_send)
+        sb_printf(b, "; %" PRId64 " socket sends fitted as C calls releasing the GIL (a send "
+                     "returns without sleeping: no wake-up after it)",
+                  s->n_send);
+    if (s->send_late_ns > 0)
+        sb_printf(b, "; its sends' time beyond their median (%s) was time without a core, "
+                     "%s in all, which its kernel run delay covers: each is at most the median",
+                  human(s->send_median_ns, b1, sizeof b1), human(s->send_late_ns, b2, sizeof b2));
     if (s->n_approx_wait)
         sb_printf(b, "; %" PRId64 " lock/event/condition waits fitted as sleeps",
                   s->n_approx_wait);

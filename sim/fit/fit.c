@@ -12,7 +12,8 @@
  *  - the outermost spans (call, wait, lock_wait), in time order. Each off
  *    interval belongs to the outermost span it starts in, or to none (C
  *    code the recording did not name: a c_call releasing the GIL).
- * Then each span becomes an op: time.sleep -> sleep, I/O -> io, other C ->
+ * Then each span becomes an op: time.sleep -> sleep, I/O -> io (a socket
+ * send, which does not sleep, -> a c_call releasing the GIL), other C ->
  * c_call (keeping the GIL when it did not release it), Queue.put/get -> put
  * and get on the queue queues.c tells it was on, Thread.join -> join of the thread that ended just
  * before it returned, the Event.wait inside Thread.start that covers another
@@ -472,14 +473,15 @@ static int match_waits(fit_t *F)
     return 0;
 }
 
-/* A C call that released the GIL (the ones fit_typical_late() judges). */
+/* A C call that released the GIL (the ones fit_typical_late() judges),
+ * socket sends included. */
 static bool releasing_c_call(const fit_t *F, int i, const span_ref_t *it)
 {
     if (it->ev < 0 || it->off <= 0)
         return false;
     const gsr_event_t *e = &F->r->threads[i].ev[it->ev];
     return e->kind == GSR_CALL && (e->released || it->released) && e->name &&
-           (e->cat == GSR_CAT_C || e->cat == GSR_CAT_C_NOGIL);
+           (e->cat == GSR_CAT_C || e->cat == GSR_CAT_C_NOGIL || fit_socket_send(e));
 }
 
 /* Every such call's name and time off the GIL, then the median per name. */
@@ -529,9 +531,11 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
             op.keeps_gil = true;
             op.dur = e->t1 - e->t;
         } else {
-            op.kind = e->cat == GSR_CAT_SLEEP ? FOP_SLEEP
-                      : e->cat == GSR_CAT_IO  ? FOP_IO
-                                              : FOP_CCALL;
+            op.kind = e->cat == GSR_CAT_SLEEP          ? FOP_SLEEP
+                      : e->cat == GSR_CAT_IO && !fit_socket_send(e) ? FOP_IO
+                                                                : FOP_CCALL;
+            ft->st.n_send += fit_socket_send(e);
+            op.send = fit_socket_send(e);
             op.dur = less_model(F->f, op.kind, op.dur);
             if (releasing_c_call(F, i, it)) {
                 op.late = fit_typical_late(F->typ, F->n_typ, e->name, it->off);
@@ -753,6 +757,8 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         if (fit_thread(&F, i, joined) != 0)
             goto oom;
         demand_of(&F, i);
+        if (!o->raw_cpu && fit_sends_to_median(&f, i, r->threads[i].os_run_delay_ns) != 0)
+            goto oom;
         if (!o->raw_cpu)
             fit_scale_to_os_cpu(&f, i, r->threads[i].os_cpu_ns);
         if ((!o->exact && fit_compress(&f.th[i].ops) != 0) || fit_until_loops(&f.th[i]) != 0)

@@ -47,6 +47,7 @@ typedef struct fop {
     int64_t late;       /* FOP_CCALL releasing the GIL: how much longer than the
                            median call of its name it was (time without a core,
                            fit.c typical_c_calls); 0 otherwise */
+    bool send;          /* FOP_CCALL: a socket send (fit.c socket_send) */
     struct fop *body;   /* FOP_REPEAT, FOP_UNTIL: owned */
     int n_body;
 } fop_t;
@@ -79,6 +80,10 @@ typedef struct fthread_stats {
     int64_t n_approx_wait;        /* lock/condition/event waits fitted as sleeps */
     int64_t n_matched_wait;       /* waits matched to the release that ended them (gets) */
     int64_t n_matched_recv;       /* socket recvs matched to the peer's send (gets) */
+    int64_t n_send;               /* socket sends fitted as C calls releasing the GIL */
+    int64_t send_late_ns;         /* their time beyond the thread's median send, taken
+                                     as time without a core (scale.c; 0 none) */
+    int64_t send_median_ns;       /* that median */
     int64_t n_unnamed;            /* GIL releases by C code no span named */
     int64_t n_inferred_c;         /* C calls keeping the GIL inferred from drop
                                      requests left unanswered */
@@ -167,6 +172,10 @@ typedef struct fit_typical {
 size_t fit_typical_build(fit_typical_t *v, size_t n);
 int64_t fit_typical_late(const fit_typical_t *v, size_t n, const char *name, int64_t off);
 void fit_scale_to_os_cpu(fscenario_t *f, int i, int64_t os_cpu_ns); /* os_cpu_ns < 0: unknown */
+/* Thread i's socket sends brought down to its median send where its kernel
+ * run delay (run_delay_ns, < 0 unknown) covers their time beyond it. Before
+ * fit_scale_to_os_cpu. 0 or -1 (out of memory). */
+int fit_sends_to_median(fscenario_t *f, int i, int64_t run_delay_ns);
 
 /* until.c: loops until another thread sets an Event (`while not
  * ev.is_set()`). Step 1, before the threads: the events to fit (a thread's
@@ -249,6 +258,9 @@ void fit_waits_free(fwaits_t *w);
 int fit_waits_match(fwaits_t *w, fscenario_t *f, int i, const struct gsr_event *e);
 /* The puts thread i makes for matched waits, in time order (malloc'ed). */
 int fit_waits_posts(const fwaits_t *w, int i, fwake_t **out, size_t *n_out);
+/* A socket send (send, sendall, sendto, sendmsg): fitted as a C call
+ * releasing the GIL, with no wake-up after it (waits.c). */
+bool fit_socket_send(const struct gsr_event *e);
 
 /* ---- the machine's other load (load.c) ---------------------------------- */
 

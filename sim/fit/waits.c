@@ -111,6 +111,25 @@ static bool socket_call(const gsr_event_t *e, const char *what)
            strncmp(e->name, "socket.", 7) == 0 && strncmp(e->name + 7, what, 4) == 0;
 }
 
+/* A send on a socket (socket.send, sendall, sendto, sendmsg). It returns
+ * once the bytes are queued on the peer, having woken a reader blocked in
+ * recv: it does not sleep (unless the peer's buffer is full), so its time
+ * off the GIL is the system call's work on its core (copying, the wake-up it
+ * makes), and its thread asks for the GIL again with no wake-up of its own.
+ * Fitted as an io op, the model added a wake-up latency (~20 us) after every
+ * send, so the reader it woke took the GIL first and the sender waited out
+ * the reader's whole run with the GIL (examples/http_server.py: a client
+ * waited for its handler's render after each request instead of in its
+ * recv; docs/validation.md, "Replays", point 14). */
+bool fit_socket_send(const gsr_event_t *e)
+{
+    if (e->kind != GSR_CALL || e->cat != GSR_CAT_IO || !e->name ||
+        strncmp(e->name, "socket.send", 11) != 0)
+        return false;
+    const char *v = e->name + 11; /* not sendfile, which reads a file */
+    return !*v || strcmp(v, "all") == 0 || strcmp(v, "to") == 0 || strcmp(v, "msg") == 0;
+}
+
 static int cmp_post_time(const void *a, const void *b)
 {
     const fpost_t *x = a, *y = b;

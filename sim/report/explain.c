@@ -319,7 +319,7 @@ static void core_detail(sbuf_t *s, const gs_trace_t *t, int64_t ns)
     for (int c = 0; c < gs_trace_n_cores(t); c++) {
         const gs_interval_t *v = at(gs_trace_lane(t, gs_trace_core_lane(t, c)), ns);
         if (!v)
-            put(s, "%s core %d is idle (waking up)", c ? ";" : "", c);
+            put(s, "%s core %d is idle or waking up", c ? ";" : "", c);
         else
             put(s, "%s core %d runs %s (%s)", c ? ";" : "", c, thread_name(t, v->who),
                 v->state == GS_ST_SWITCH ? "switching in" : doing(v->state));
@@ -329,6 +329,19 @@ static void core_detail(sbuf_t *s, const gs_trace_t *t, int64_t ns)
         put(s, "; the OS policy is %s.", gs_policy_name((gs_policy_t)pol));
     else
         put(s, ".");
+}
+
+/* A ready thread on a machine with a run queue per core while a core has
+ * nobody on it: it is queued on another core's queue (that core is idle, or
+ * being woken for another thread). */
+static bool queued_beside_idle(const gs_trace_t *t, int64_t ns)
+{
+    if (!gs_trace_per_core_queues(t) || !(gs_trace_facts(t) & GS_FACT_CORES))
+        return false;
+    for (int c = 0; c < gs_trace_n_cores(t); c++)
+        if (!at(gs_trace_lane(t, gs_trace_core_lane(t, c)), ns))
+            return true;
+    return false;
 }
 
 /* Why a wait on a lock, event or queue goes on. */
@@ -386,7 +399,14 @@ static void wait_reason(sbuf_t *s, const gs_trace_t *t, const gs_why_link_t *k, 
                "taken it (forced switching).");
         break;
     case GS_WHY_NO_CORE:
-        put(s, ": %sno core is free for it.", k->holds_gil ? "it holds the GIL but " : "");
+        if (queued_beside_idle(t, ns))
+            put(s,
+                ": %sit waits in a busy core's run queue. An idle core takes a queued "
+                "thread only once it has been off a core for machine.migration_cost "
+                "(cache-hot until then), when it goes idle or at its next scheduler tick.",
+                k->holds_gil ? "it holds the GIL; " : "");
+        else
+            put(s, ": %sno core is free for it.", k->holds_gil ? "it holds the GIL but " : "");
         core_detail(s, t, ns);
         break;
     case GS_WHY_SWITCH:

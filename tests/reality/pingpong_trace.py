@@ -19,6 +19,7 @@ threads' run delays it prints.
 
     sudo python3 tests/reality/pingpong_trace.py --gilsim build/sim/cli/gilsim --interval 1ms
     python3 tests/reality/pingpong_trace.py --analyse PREFIX   # an earlier run's files
+    python3 tests/reality/pingpong_trace.py --model RUN.csv    # a model run, same terms
 """
 import argparse
 import json
@@ -116,7 +117,7 @@ def analyse(prefix):
     cyc, c = [], None
     for t, who, what, x in ev:
         if who == "sp" and what == "release" and x == "forced":
-            c = {"holds": [], "woken": None, "back": None}
+            c = {"holds": [], "woken": None, "back": None, "start": t}
         elif c is None:
             continue
         elif who == "sp" and what == "switch_done":
@@ -137,6 +138,8 @@ def analyse(prefix):
           q([(c["back"] - c["woken"]) / 1e3 for c in short], " us"))
     print("pair holds per cycle:", q([len(c["holds"]) for c in short]),
           "mean %.2f" % st.mean([len(c["holds"]) for c in short]))
+    print("spinner away (its forced drop to its next hold):",
+          q([(c["end"] - c["start"]) / 1e3 for c in cyc], " us"))
     # same-CPU wakes of one pair thread by the other: did the woken one preempt?
     n = pre = 0
     for i, (t, who, what, x) in enumerate(ev):
@@ -185,6 +188,31 @@ def analyse(prefix):
           "to a newer one %d" % (older, newer))
 
 
+def analyse_model(path):
+    """A model run's CSV (gilsim run --csv) in the same terms as a recording's
+    cycles: pair holds between two spinner holds and how long the spinner was
+    away, so that a trace of the real program and the model's run of
+    reality.py's scenario compare like with like."""
+    import csv
+    holds = sorted((int(r["start_ns"]), int(r["end_ns"]), r["thread"])
+                   for r in csv.DictReader(open(path)) if r["lane_kind"] == "gil")
+    if not any(t == "spinner" for _, _, t in holds):
+        raise SystemExit("pingpong_trace.py: %s has no GIL hold of a thread named spinner "
+                         "(a model run of reality.py's ping-pong beside a CPU thread?)" % path)
+    cyc, n, last_end = [], None, None
+    for s, e, t in holds:
+        if t == "spinner":
+            if last_end is not None:
+                cyc.append((n, (s - last_end) / 1e3))
+            n, last_end = 0, e
+        elif n is not None:
+            n += 1
+    print("cycles %d" % len(cyc))
+    print("pair holds per cycle:", q([c[0] for c in cyc]),
+          "mean %.2f" % st.mean([c[0] for c in cyc]) if cyc else "")
+    print("spinner away (its forced drop to its next hold):", q([c[1] for c in cyc], " us"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--gilsim", default="build/sim/cli/gilsim")
@@ -194,7 +222,12 @@ def main():
     ap.add_argument("--out", default=None, help="prefix of the files written (default: a temp dir)")
     ap.add_argument("--analyse", metavar="PREFIX", help="only analyse PREFIX.rec.json and "
                     "PREFIX.sched.txt of an earlier run")
+    ap.add_argument("--model", metavar="CSV", help="only analyse a model run's CSV "
+                    "(gilsim run --csv) of reality.py's scenario the same way")
     args = ap.parse_args()
+    if args.model:
+        analyse_model(args.model)
+        return 0
     if args.analyse:
         analyse(args.analyse)
         return 0

@@ -29,6 +29,9 @@ ratios predicted / measured, with their range.
                                      wake_idle_ns) or with one more fit
                                      option (--fit-opt=--wake-curve): one
                                      build, the SAME recordings, both ways
+  replay.py --gilsim BIN --refit DIR --model-set KEY=VALUE
+                                     the same fits simulated with one more
+                                     --set (machine.run_queues=per_core)
   replay.py --gilsim BIN --short     directions only (ctest replay_directions,
                                      label record): exit 0, 1, or 77 skipped
                                      when no CPython can be recorded here
@@ -265,11 +268,12 @@ def kept(wd, name):
     return reps + [cur] if cur else reps
 
 
-def refit(tools, name, reps, settings, drop=None, fit_opts=()):
+def refit(tools, name, reps, settings, drop=None, fit_opts=(), model_sets=()):
     """measure()'s result for recordings kept by an earlier run: the same
     real figures, the model's from fitting them again with this build
     (drop: a field of the recording's calibration left out of the fit: a
-    copy without it is fitted; fit_opts: more `gilsim fit` options)."""
+    copy without it is fitted; fit_opts: more `gilsim fit` options;
+    model_sets: more --set KEY=VALUE for every simulation of the fit)."""
     res = {"real": {s: [] for s in settings}, "model": {s: [] for s in settings},
            "errors": [], "others": [], "files": [], "spans": []}
     for recs in reps:
@@ -293,10 +297,10 @@ def refit(tools, name, reps, settings, drop=None, fit_opts=()):
         try:
             scen = tools.fit(base, list(fit_opts), suffix=".refit.json")
             for s in settings:
-                sm = tools.summary(scen, SETTINGS[s][2])
+                sm = tools.summary(scen, [*SETTINGS[s][2], *model_sets])
                 res["model"][s].append(figures(sm) if sm["outcome"] == "done" else None)
             res["spans"].append(figures(tools.summary(
-                tools.fit(base, ["--raw-cpu"], ".raw.refit.json"))))
+                tools.fit(base, ["--raw-cpu"], ".raw.refit.json"), model_sets)))
         except (RuntimeError, subprocess.SubprocessError, ValueError) as e:
             res["errors"].append(str(e))
     return res
@@ -585,6 +589,10 @@ def main(argv=None):
                     "recording without this field of its calibration (e.g. wake_idle_ns)")
     ap.add_argument("--fit-opt", action="append", default=[], metavar="OPT",
                     help="with --refit: one more `gilsim fit` option (e.g. --fit-opt=--wake-curve)")
+    ap.add_argument("--model-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="with --refit: one more --set for every simulation of the fitted "
+                    "scenario (e.g. machine.run_queues=per_core), the same recordings and "
+                    "fits compared under another model setting")
     ap.add_argument("--one-core", metavar="KEY=VALUE", action="append",
                     help="the --set of the one-core prediction (default cpus=0: the program "
                     "confined to CPU 0, the other load free; machine.cores=1 is the what-if "
@@ -608,7 +616,7 @@ def main(argv=None):
         tools = Tools(a.gilsim, a.python, a.refit)
         chosen = NAMES if not a.only else a.only.split(",")
         results = [(n, refit(tools, n, kept(a.refit, n), list(SETTINGS), a.drop_calibration,
-                             a.fit_opt)) for n in chosen]
+                             a.fit_opt, a.model_set)) for n in chosen]
         results = [(n, r) for n, r in results if r["real"][BASE]]
         lines, hits, total = table(results, tools)
         print("\n".join(lines))

@@ -99,7 +99,7 @@ typedef struct gs_machine {
                                          core is idle queues on its waker's
                                          core (os.c, place.c); false ("shared"):
                                          one ready queue for the machine.
-                                         wake_affine > 0 implies it */
+                                         wake_affine > 0 implies it; true */
     bool keep_core;                   /* placement "previous": a woken thread
                                          goes back to its previous core, idle
                                          or busy, and a new one to the idlest

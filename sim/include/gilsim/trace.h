@@ -184,6 +184,10 @@ GS_API int gs_trace_n_syncs(const gs_trace_t *t, gs_state_t wait_state);
 GS_API int gs_trace_queue_maxsize(const gs_trace_t *t, int q); /* 0 = unbounded */
 GS_API int gs_trace_queue_initial(const gs_trace_t *t, int q); /* items at the start */
 GS_API int gs_trace_policy(const gs_trace_t *t); /* gs_policy_t, -1 if unknown */
+/* The simulated machine has a run queue per core (run_queues "per_core", the
+ * default): a ready thread waits on one core's queue. false for one shared
+ * queue and for a recording (its cores are not recorded). */
+GS_API bool gs_trace_per_core_queues(const gs_trace_t *t);
 
 /* Index of the interval of lane that covers t_ns, or of the first one that
  * starts after it when none covers it (n when none does). O(log n). */
