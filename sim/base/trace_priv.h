@@ -1,7 +1,8 @@
-/* trace_priv.h - the trace's representation, shared by the two files that
- * implement it (trace.c: creation, recording, reading; trace_check.c: names,
- * dump and the invariant checker). Nothing outside sim/base includes it:
- * the engine goes through trace_int.h, everyone else through gilsim/trace.h. */
+/* trace_priv.h - the trace's representation, shared by the files that
+ * implement it (trace.c: creation and recording; trace_read.c: reading;
+ * trace_check.c: names, dump and the invariant checker; trace_stash.c: arrays
+ * kept between traces). Nothing outside sim/base includes it: the engine
+ * goes through trace_int.h, everyone else through gilsim/trace.h. */
 #ifndef GILSIM_TRACE_PRIV_H
 #define GILSIM_TRACE_PRIV_H
 
