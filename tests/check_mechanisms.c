@@ -245,7 +245,11 @@ START_TEST(test_cv_four_threads_the_race_decides_requester_or_longest_sleeper)
     ck_assert_int_gt(n, 60);
     ck_assert_int_le(req * 100, 20 * n);                     /* behind G1 */
     ck_assert_int_ge(back_to_second_last_pct(false, 0), 75); /* three threads: A B A */
-    /* per-core queues: 27 of 90 (30%), against 66% A B A with three */
+    /* per-core queues: 27 of 90 (30%) against 66% A B A with three, until
+     * the PELT placement (2f272a9) stopped queueing the forced dropper
+     * behind the new holder; now 106 of 110: with no grouped timeouts the
+     * other waiters have always left G1 before the request (docs/model.md
+     * "No idle core"). Fails until the model has what groups them. */
     four_cpu_takers(true, 0, &n, &req, &longest);
     ck_assert_int_gt(n, 60);
     ck_assert_int_lt(req * 100, back_to_second_last_pct(true, 0) * n);
@@ -1200,9 +1204,14 @@ START_TEST(test_eevdf_a_gil_waiter_woken_beside_busy_threads_gets_a_core_at_once
     ck_assert_msg(within * 10 >= n * 9, "%d of %d signalled waits within a slice", within, n);
     ck_assert_int_le(tu_median(w, n), US(10)); /* two context switches */
     /* per-core queues: every signal finds both cores busy (the load thread
-     * alone on the other core, the cruncher on its own) */
+     * alone on the other core, the cruncher on its own). 47 signals of the
+     * I/O thread's 61 GIL takes since the PELT placement (61 before): the
+     * I/O thread waits less for a core (READY 4.0 ms of the run, 42.7 ms
+     * before), the cruncher more for the GIL (8.4 ms, 0.004 ms before),
+     * and 14 of the I/O thread's cycles find the GIL free as it asks, with
+     * no signal to measure. 40 is the sample this check needs. */
     n = signal_waits(true, w, 256);
-    ck_assert_int_ge(n, 50);
+    ck_assert_int_ge(n, 40);
     within = 0;
     for (int i = 0; i < n; i++)
         within += w[i] <= slice;
@@ -1380,6 +1389,66 @@ START_TEST(test_placement_per_core_a_gil_waiter_beside_queue_hand_offs_is_not_st
 }
 END_TEST
 
+/* Four CPU-bound threads at 1 ms on two cores, per-core queues. A forced
+ * dropper waits for the new holder's switch signal (CPython's
+ * FORCE_SWITCHING) and is woken by it while the holder runs Python on one
+ * core and the dropper's own core runs a GIL waiter that checks the GIL and
+ * goes back to sleep (or has just gone idle). Linux's wake_affine_weight
+ * keeps the dropper on its previous core: that core's load, less the
+ * dropper's own, is below the holder's core's plus the dropper's. Queued
+ * behind the holder instead (the waker's core, the rule before PELT loads),
+ * the dropper waited there for most of a switch interval while the other
+ * core idled (a cache-hot thread is not pulled, and the tick that would
+ * balance is 4 ms away), and started its next GIL wait that much late: 60
+ * of 90 droppers READY over 100 us (0.73-1.08 ms in the first 11 ms) with
+ * requester_first 0; now none of 105-110 at 0, 0.5 or 1. Property: for each
+ * race outcome, at most one forced switch in ten leaves its dropper READY
+ * for over 100 us in the following interval. Counts forced switches to
+ * *n. */
+static int droppers_held_back(int requester_first_pct, int *n)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->machine.per_core_queues = true; /* the model under test */
+    m->machine.requester_first_pct = requester_first_pct;
+    m->machine.timer_slack_ns = US(50);
+    m->machine.timer_jitter_ns = US(20);
+    m->processes[0].python.switch_interval_ns = MS(1);
+    for (int i = 0; i < 4; i++)
+        tu_thread(m, "cpu", 1, tu_cpu(MS(150)));
+    gs_trace_t *t = tu_run(m, NULL);
+    const gs_instant_t *in = gs_trace_instants(t);
+    int held = 0;
+    *n = 0;
+    for (size_t i = 0; i < gs_trace_n_instants(t); i++) {
+        if (in[i].kind != GS_IN_FORCED_SWITCH || in[i].t_ns > MS(120))
+            continue;
+        int64_t from = in[i].t_ns, to = from + MS(1), ready = 0;
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, in[i].thread));
+        for (size_t k = 0; k < l->n; k++) {
+            int64_t a = l->iv[k].start_ns > from ? l->iv[k].start_ns : from;
+            int64_t b = l->iv[k].end_ns < to ? l->iv[k].end_ns : to;
+            if (l->iv[k].state == GS_ST_READY && b > a)
+                ready += b - a;
+        }
+        (*n)++;
+        held += ready > US(100);
+    }
+    gs_trace_free(t);
+    gs_model_free(m);
+    return held;
+}
+
+START_TEST(test_placement_per_core_a_forced_dropper_is_not_queued_behind_the_new_holder)
+{
+    for (int pct = 0; pct <= 100; pct += 50) {
+        int n, held = droppers_held_back(pct, &n);
+        ck_assert_int_gt(n, 60);
+        ck_assert_msg(held * 10 <= n, "requester_first %d%%: %d of %d droppers held back", pct,
+                      held, n);
+    }
+}
+END_TEST
+
 /* One core, per-core queues: three CPU-bound threads at 1 ms. Two waiters'
  * timed waits run out together (slack timers on one core end together);
  * the first to run sets the drop request and goes back to sleep, the
@@ -1499,6 +1568,7 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_placement_per_core_a_woken_lock_waiter_still_wins_about_half_the_races);
     tcase_add_test(tc, test_cv_per_core_a_forced_dropper_keeps_its_core_for_the_switch);
     tcase_add_test(tc, test_placement_per_core_a_gil_waiter_beside_queue_hand_offs_is_not_starved);
+    tcase_add_test(tc, test_placement_per_core_a_forced_dropper_is_not_queued_behind_the_new_holder);
     tcase_add_test(tc, test_cv_per_core_on_one_core_the_requester_takes_the_forced_drop);
     suite_add_tcase(s, tc);
     tc = tcase_create("scheduler");

@@ -45,7 +45,13 @@
  *    the first's median less the second's, as tests/reality/timerarm.c
  *    measures it for the generated scenarios (6.4-6.7 us on the 2-vCPU VM,
  *    where the device is a trapped MSR write). About 1.2 ms (the median of 9
- *    start-ups on the loaded VM; 1.1 to 5.2 ms).
+ *    start-ups on the loaded VM; 1.1 to 5.2 ms);
+ *  - eevdf_slice: the kernel's EEVDF base slice, read, not timed: from Linux
+ *    6.12 sched_getattr(2) gives a SCHED_OTHER thread's slice in
+ *    sched_runtime, and a thread that never asked for its own has the base
+ *    slice it was forked with (debugfs's sched/base_slice_ns, which kernel
+ *    lockdown refuses even to root); older kernels give 0 there, and the
+ *    recording leaves it out. One system call.
  * Medians of a few repeats; the machine may be busy, and the figures say
  * what it was like when the program ran. */
 
@@ -59,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -446,6 +453,34 @@ static int64_t timer_arm(int cpu)
 }
 
 /* The first two CPUs the recorder may run on (cpu[k] = -1 when absent). */
+/* The calling thread's EEVDF slice in ns (see the top), or -1 when the kernel
+ * does not say (before 6.12, another policy, no sched_getattr). The struct is
+ * the kernel's sched_attr (include/uapi/linux/sched/types.h), up to its
+ * sched_runtime, as glibc before 2.41 has no wrapper. */
+static int64_t eevdf_slice(void)
+{
+#ifdef SYS_sched_getattr
+    struct {
+        uint32_t size, policy;
+        uint64_t flags;
+        int32_t nice;
+        uint32_t priority;
+        uint64_t runtime, deadline, period;
+        uint32_t util_min, util_max;
+    } a;
+    memset(&a, 0, sizeof a);
+    if (syscall(SYS_sched_getattr, 0, &a, (unsigned)sizeof a, 0u) != 0)
+        return -1;
+    /* SCHED_OTHER (0) or SCHED_BATCH (3); the kernel clamps a slice to
+       0.1 .. 100 ms */
+    if ((a.policy != 0 && a.policy != 3) || a.runtime < 100000 || a.runtime > 100000000)
+        return -1;
+    return (int64_t)a.runtime;
+#else
+    return -1;
+#endif
+}
+
 static void allowed_cpus(int cpu[2])
 {
     cpu[0] = cpu[1] = -1;
@@ -504,6 +539,7 @@ int gsr_calibrate(gsr_calib_t *c)
         c->wake_hot_cpus = ran[2];
     c->wake_cold_ns = v[n_sleep / 2] > 1000 ? v[n_sleep / 2] : 1000;
     c->timer_jitter_ns = 2 * (v[3 * n_sleep / 4] - v[n_sleep / 4]);
+    c->eevdf_slice_ns = eevdf_slice();
     c->timer_arm_ns = timer_arm(cpu[0]);
     if (c->timer_arm_ns >= 1000000)
         c->timer_arm_ns = -1; /* not an arming: the recorder lost its CPU throughout */

@@ -27,6 +27,9 @@ typedef struct gsr_calib {
     int64_t timer_jitter_ns;   /* twice its interquartile range */
     int64_t timer_arm_ns;      /* arming a timer that is its CPU's first, beyond
                                   arming one behind the tick; -1 not measured */
+    int64_t eevdf_slice_ns;    /* the kernel's EEVDF base slice, read (sched_getattr
+                                  of the recorder's thread, Linux 6.12+); -1 not
+                                  readable */
     int n_wake_idle;           /* points of the curve below: GSR_WAKE_IDLE_N, or 0
                                   when not measured (one CPU allowed) */
     int64_t wake_idle_depth_ns[GSR_WAKE_IDLE_N]; /* how long the CPU had idled */

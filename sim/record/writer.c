@@ -392,6 +392,8 @@ static void write_host(FILE *f, const gsr_writer_t *w)
                 (long long)c->timer_jitter_ns);
         if (c->timer_arm_ns >= 0) /* absent: not measured */
             fprintf(f, ", \"timer_arm_ns\": %lld", (long long)c->timer_arm_ns);
+        if (c->eevdf_slice_ns > 0) /* absent: the kernel did not say */
+            fprintf(f, ", \"eevdf_slice_ns\": %lld", (long long)c->eevdf_slice_ns);
         if (c->n_wake_idle > 0) { /* [[idle depth, latency], ...], depths ascending */
             fputs(", \"wake_idle_ns\": [", f);
             for (int k = 0; k < c->n_wake_idle; k++)

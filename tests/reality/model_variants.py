@@ -24,8 +24,8 @@ this run's; each experiment's own costs (a loop turn, a hash call) stay this
 run's. Without --machine the calibration is this run's, and requester_first,
 which reality.py fits with the model itself, is fitted again by the variant's
 model. --bin, --seed and --set go to every `gilsim run` of the model side.
-Other processes' share of the machine is replayed too, so a busy record is
-not retried on replay. compare prints each key figure's predicted value per
+Other processes' share of the machine and the load average are replayed
+too, so a replay retries exactly the experiments the record retried. compare prints each key figure's predicted value per
 file (the median of files given as DIR/*.json) against the measured one of
 --against (default: the first file's).
 """
@@ -64,12 +64,29 @@ def cached(mode, store):
         def w(*a, **k):
             if depth[0]:
                 return fn(*a, **k)  # called by another measured function
-            key = (name, calls.get(name, 0))
-            calls[name] = key[1] + 1
+            if name == "loadavg":
+                # read as often as reality.py asks whether the machine was
+                # busy, which a variant's model can change (a direction the
+                # model misses is judged against the load): counted from the
+                # last meter, and past the recorded ones, the last of them
+                at = calls.get("Meter", 0)
+                n = calls.get(("loadavg", at), 0)
+                calls[("loadavg", at)] = n + 1
+                key = ("loadavg", at, n)
+                if mode == "replay" and key not in store:
+                    # the latest reading recorded at or before this point
+                    old = [x for x in store if x[0] == "loadavg" and len(x) == 3
+                           and (x[1], x[2]) <= (at, n)]
+                    if old:
+                        key = max(old)
+            else:
+                key = (name, calls.get(name, 0))
+                calls[name] = key[1] + 1
             if mode == "replay":
                 if key not in store:
-                    raise SystemExit("model_variants: %s call %d is not in the cache: "
-                                     "record and replay the same experiments" % key)
+                    raise SystemExit("model_variants: %s call %s is not in the cache: "
+                                     "record and replay the same experiments"
+                                     % (name, ", ".join(map(str, key[1:]))))
                 return store[key]
             depth[0] += 1
             try:
@@ -84,10 +101,14 @@ def cached(mode, store):
             return r
         return w
 
+    # pure functions that reality.py also applies to the model's output
+    # (reality.Tape.PURE): cached, the variant's requester_first fit would
+    # read the recorded model's answers instead of its own
+    pure = ("ncpu", "back_to_second_last")
     for mod in (P, noise):
         for name, fn in list(vars(mod).items()):
             if isinstance(fn, types.FunctionType) and fn.__module__ == mod.__name__ \
-                    and name != "ncpu":
+                    and name not in pure:
                 setattr(mod, name, wrap(name, fn))
     base = noise.Meter
 
@@ -148,11 +169,23 @@ def run(mode, own, rargs):
             i += 2
         else:
             raise SystemExit("model_variants: unknown argument %s" % own[i])
-    if mode == "replay":
-        reality.busy = lambda res: False  # retries follow the recorded run
+    # retries follow the recorded run by themselves: busy() reads the
+    # replayed meters and load averages (forcing it False, a record that
+    # retried a busy experiment was replayed with its first attempt, and the
+    # later experiments with the retries' measurements)
     if machine:
         m = machine_from(reality, machine)
-        reality.Machine.calibrate = staticmethod(lambda plan: m)
+        own_calibration = reality.Machine.calibrate
+
+        def calibrate(plan):
+            # this run's calibration still runs (on replay, takes its
+            # recorded answers): the experiments' own calls of the same
+            # functions (a spin turn, a ping-pong, the CPU pair) follow it in
+            # the cache, recorded with or without --machine alike; then its
+            # result is replaced
+            own_calibration(plan)
+            return m
+        reality.Machine.calibrate = staticmethod(calibrate)
         reality.Machine.fit_requester_first = lambda self, sim: None
     wrap_path = None
     if binary or extra:

@@ -305,17 +305,121 @@ def cpu_pair():
     return (cpus[0], cpus[1]) if len(cpus) >= 2 else None
 
 
-def eevdf_base_slice_s():
-    """The kernel's EEVDF base slice (sched/base_slice_ns, in debugfs since
-    6.6; an older sysctl name), seconds, or None when not readable."""
+# sched_getattr(2)'s number where glibc (before 2.41) has no wrapper for it
+_SCHED_GETATTR = {"x86_64": 315, "aarch64": 275, "riscv64": 275, "i686": 352,
+                  "i386": 352, "armv7l": 381, "ppc64le": 355, "s390x": 346}
+
+
+def _slice_by_getattr():
+    """A new thread's EEVDF slice from sched_getattr(2), seconds, or None.
+    Since Linux 6.12 the call gives a SCHED_OTHER thread's slice (se.slice)
+    in sched_runtime; a thread that never set its own gets the base slice
+    (sysctl_sched_base_slice, the debugfs base_slice_ns) when it is forked,
+    so a thread started here reads the base slice of the moment. Older
+    kernels leave sched_runtime 0 for such a thread: None."""
+    import ctypes
+    import platform
+    import struct
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    nr = _SCHED_GETATTR.get(platform.machine())
+    if nr is None and not hasattr(libc, "sched_getattr"):
+        return None
+    out = []
+
+    def read():
+        buf = ctypes.create_string_buffer(56)  # SCHED_ATTR_SIZE_VER1
+        if hasattr(libc, "sched_getattr"):
+            rc = libc.sched_getattr(0, buf, 56, 0)
+        else:
+            rc = libc.syscall(nr, 0, buf, 56, 0)
+        if rc == 0:
+            # size, policy, flags, nice, priority, runtime
+            _, policy, _, _, _, runtime = struct.unpack_from("=IIQiIQ", buf.raw)
+            if policy == 0 and runtime > 0:  # SCHED_OTHER
+                out.append(runtime * 1e-9)
+
+    t = threading.Thread(target=read)
+    t.start()
+    t.join()
+    return out[0] if out else None
+
+
+def eevdf_base_slice():
+    """The kernel's EEVDF base slice, (seconds, where it came from), or
+    (None, why not): debugfs's sched/base_slice_ns (6.6 on; root, and not
+    under kernel lockdown, which refuses debugfs reads even to root), an
+    older sysctl name, or a new thread's slice from sched_getattr (6.12 on,
+    no privilege needed)."""
+    why = []
     for path in ("/sys/kernel/debug/sched/base_slice_ns",
                  "/proc/sys/kernel/sched_base_slice_ns"):
         try:
             with open(path) as f:
-                return int(f.read().split()[0]) * 1e-9
-        except (OSError, ValueError, IndexError):
-            continue
-    return None
+                return int(f.read().split()[0]) * 1e-9, path
+        except FileNotFoundError:
+            why.append("%s absent" % path)
+        except (OSError, ValueError, IndexError) as e:
+            why.append("%s: %s" % (path, getattr(e, "strerror", None) or e))
+    s = _slice_by_getattr()
+    if s is not None:
+        return s, "sched_getattr(2) of a new thread (sched_runtime)"
+    why.append("sched_getattr gives no slice (a kernel before 6.12)")
+    return None, "; ".join(why)
+
+
+def spinner_runs(cpu, seconds=0.6):
+    """Two processes pinned to one CPU spin, each writing its mark into a
+    shared byte; a process that finds the other's mark was switched out for
+    it meanwhile. The median time a process ran before the other took the
+    CPU, seconds: what the kernel's slice comes to at its tick (EEVDF checks
+    a running thread's deadline at each tick, so a slice shorter than the
+    tick runs a whole tick), or None without fork or affinity. Other
+    processes on the CPU lengthen it (their time falls inside a run)."""
+    import mmap
+    if not hasattr(os, "fork") or not hasattr(os, "sched_setaffinity") or cpu is None:
+        return None
+    cell = mmap.mmap(-1, 1)
+    r, w = os.pipe()
+    pids = []
+    try:
+        for me in (1, 2):
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    os.close(r)
+                    os.sched_setaffinity(0, {cpu})
+                    t0 = last = resume = perf()
+                    runs = []
+                    while last - t0 < seconds:
+                        t = perf()
+                        if cell[0] != me:
+                            runs.append(last - resume)
+                            resume = t
+                            cell[0] = me
+                        last = t
+                    # the first two are the start-up, not a slice
+                    os.write(w, (" ".join("%.9f" % x for x in runs[2:]) + "\n").encode())
+                    code = 0
+                finally:
+                    os._exit(code)
+            pids.append(pid)
+    finally:
+        os.close(w)
+        for pid in pids:
+            os.waitpid(pid, 0)
+        data = b""
+        while True:
+            chunk = os.read(r, 1 << 16)
+            if not chunk:
+                break
+            data += chunk
+        os.close(r)
+    runs = sorted(float(x) for x in data.split())
+    return runs[len(runs) // 2] if runs else None
 
 
 def pipe_wakeups(n=2000, cpus=None):
@@ -812,6 +916,34 @@ def oversleep(seconds):
     return perf() - t - seconds
 
 
+def idle_oversleeps(seconds, n, cpu=None, budget_s=3.0):
+    """Overshoots of time.sleep(seconds) whose CPU idled through the sleep
+    (cpuidle's counters; the calling thread pinned to cpu meanwhile): a sleep
+    during which another program took the CPU measures that program's slice,
+    not the timer. Up to 3 n sleeps (and budget_s) for n kept. A dict:
+    kept, the kept overshoots sorted; all, every overshoot sorted; filtered,
+    whether the counters were readable (False: every sleep kept)."""
+    ic = IdleCount(cpu if cpu is not None else 0)
+    saved = os.sched_getaffinity(0) if cpu is not None else None
+    kept, every = [], []
+    t_end = perf() + budget_s
+    try:
+        pin_to(cpu)
+        while len(kept) < n and len(every) < 3 * n and perf() < t_end:
+            c0 = ic.read() if ic.ok else None
+            t = perf()
+            time.sleep(seconds)
+            e = perf()
+            every.append(e - t - seconds)
+            if c0 is None or idled(c0, ic.read(), e - t):
+                kept.append(e - t - seconds)
+    finally:
+        if saved is not None:
+            os.sched_setaffinity(0, saved)
+        ic.close()
+    return {"kept": sorted(kept), "all": sorted(every), "filtered": ic.ok}
+
+
 class TimerIO:
     """The I/O op of the convoy experiment: a blocking wait of fixed length
     (time.sleep releases the GIL like any blocking call)."""
@@ -918,35 +1050,113 @@ def timer_interrupts_per_s(cpu, seconds=0.5):
         return None
 
 
-def wake_after_idle(idle_s, n=30, cpus=(None, None)):
-    """Median delay from a pipe write to the blocked reader running again,
-    when both threads (and so both CPUs) idled for idle_s before the write:
-    the cost of waking a CPU grows with how deeply it went to sleep.
-    cpus = (c0, c1) pins the writer (the calling thread, for the call) to c0
-    and the reader to c1, so that the write always wakes the other CPU."""
+class IdleCount:
+    """A CPU's idle states as cpuidle counts them (sysfs
+    cpuN/cpuidle/stateK/usage and time): entries into any idle state and the
+    microseconds spent in them, read with pread on files kept open. ok is
+    False where they cannot be read (no cpuidle driver): nothing can then be
+    told about the CPU's idling."""
+
+    def __init__(self, cpu):
+        self.fds = []
+        for k in range(8):
+            base = "/sys/devices/system/cpu/cpu%s/cpuidle/state%d/" % (cpu, k)
+            try:
+                u = os.open(base + "usage", os.O_RDONLY)
+            except OSError:
+                break
+            try:
+                t = os.open(base + "time", os.O_RDONLY)
+            except OSError:
+                os.close(u)
+                break
+            self.fds.append((u, t))
+        self.ok = bool(self.fds)
+
+    def read(self):
+        """(entries, microseconds) summed over the states."""
+        n = us = 0
+        for u, t in self.fds:
+            n += int(os.pread(u, 32, 0) or 0)
+            us += int(os.pread(t, 32, 0) or 0)
+        return n, us
+
+    def close(self):
+        for u, t in self.fds:
+            os.close(u)
+            os.close(t)
+        self.fds = []
+
+
+def idled(before, after, seconds):
+    """Did a CPU whose IdleCount was read before and after a span of
+    `seconds` idle through it: it entered an idle state and idled at least
+    half the span? (Another program that took the CPU meanwhile kept it
+    busy.)"""
+    return after[0] > before[0] and (after[1] - before[1]) * 1e-6 >= 0.5 * seconds
+
+
+def idle_wakeups(idle_s, n=30, cpus=(None, None), budget_s=3.0):
+    """Pipe wake-ups of a thread whose CPU idled: the reader, pinned to
+    cpus[1], blocks in a read; the writer (the calling thread, pinned to
+    cpus[0]) sleeps idle_s and writes one byte; the latency is the write to
+    the reader's return. A trip counts only when the reader's CPU idled
+    through the wait (cpuidle's counters, as gilsim record's calibration
+    keeps its trips): on a busy machine another program takes the CPU
+    meanwhile, and the byte then preempts it or waits for its slice, which
+    is not an idle wake-up. Up to 3 n trips (and budget_s) for n kept ones.
+    A dict: lat, the median latency of the kept trips (None: none kept);
+    depth, the median time the reader's CPU had waited before the write (the
+    sleep plus its overshoot: the wake-up curve's depth); kept and tried;
+    filtered, whether the counters were readable (False: every trip kept)."""
     r, w = os.pipe()
-    lat, t0 = [], [0.0]
+    t0, woke, ready, waited, ok = [0.0], [0.0], [0.0], [0.0], [True]
+    go, done = threading.Event(), threading.Event()
+    ic = IdleCount(cpus[1] if cpus[1] is not None else 0)
     saved = os.sched_getaffinity(0) if cpus[0] is not None else None
 
     def reader():
         pin_to(cpus[1])
-        for _ in range(n):
-            os.read(r, 1)
-            lat.append(perf() - t0[0])
+        while True:
+            c0 = ic.read() if ic.ok else None
+            ready[0] = perf()
+            go.set()
+            if not os.read(r, 1):
+                return
+            woke[0] = perf()
+            waited[0] = t0[0] - ready[0]
+            ok[0] = c0 is None or idled(c0, ic.read(), waited[0])
+            done.set()
 
     th = threading.Thread(target=reader)
     th.start()
+    lat, depth, tried = [], [], 0
+    t_end = perf() + budget_s
     try:
         pin_to(cpus[0])
-        for _ in range(n):
+        while len(lat) < n and tried < 3 * n and perf() < t_end:
+            if not go.wait(1.0):
+                break
+            go.clear()
+            done.clear()
             time.sleep(idle_s)
             t0[0] = perf()
             os.write(w, b"x")
-        th.join()
+            if not done.wait(1.0):
+                break
+            tried += 1
+            if ok[0]:
+                lat.append(woke[0] - t0[0])
+                depth.append(waited[0])
     finally:
+        os.close(w)
+        th.join()
         if saved is not None:
             os.sched_setaffinity(0, saved)
         os.close(r)
-        os.close(w)
+        ic.close()
     lat.sort()
-    return lat[len(lat) // 2]
+    depth.sort()
+    return {"lat": lat[len(lat) // 2] if lat else None,
+            "depth": depth[len(depth) // 2] if depth else idle_s,
+            "kept": len(lat), "tried": tried, "filtered": ic.ok}

@@ -93,6 +93,13 @@ def _header(meta):
         "| gilsim | %s |" % ("`%s`, %d scenarios run" % (meta["gilsim"].path, meta["gilsim"].n - 1)
                              if meta["gilsim"].ok else "not run: %s" % meta["gilsim"].error),
         "",
+        "Every constant below is measured in blocks (five pipe ping-pongs, three runs of "
+        "the rest) and taken from the blocks other processes disturbed least (the median "
+        "of the better half, by the share of the machine others used during each), and "
+        "the idle wake-ups and the timers count only the trips whose CPU did idle (the "
+        "CPU's cpuidle counters), so that one burst of load does not set a constant "
+        "every scenario uses (`tests/reality/calib_spread.py N DIR` repeats the "
+        "calibration and gives each constant's spread). "
         "Machine model in every generated scenario: %d cores, policy %s (the kernel's: %s), "
         "a run queue per core as Linux keeps one per CPU (`run_queues: \"per_core\"`), "
         "scheduler tick %s (CONFIG_HZ, or the timer interrupts of a busy CPU), context "
@@ -100,7 +107,9 @@ def _header(meta):
         "%s, on a CPU that idled about as long (pipe ping-pong between two CPUs, the "
         "threads pinned to one each, minus the write and read themselves), against idle "
         "depth (`wakeup_idle`, a pipe wake-up of a thread on the other CPU after both "
-        "idled 0.05 to 10 ms: %s; medians, each written less half the jitter), plus a "
+        "slept 0 to 10 ms, at the depth its CPU really waited, the sleep and its "
+        "overshoot, over the trips during which that CPU did idle: %s; medians, each "
+        "written less half the jitter), plus a "
         "seeded draw from 0 to `wakeup_jitter` %s (the interquartile range of single "
         "round trips), and what a wake-up onto the other, "
         "idle CPU costs the waker beyond the system call, `wake_ipi` %s (a Lock release "
@@ -113,10 +122,13 @@ def _header(meta):
         "Timers: the thread's own "
         "timer slack, %s (`/proc/self/timerslack_ns`), plus what a timer of its length "
         "costs beyond the slack, half the jitter and the wake-up at its idle depth "
-        "(`timer_late`, from `time.sleep(d)` for d = 0, 50 us, 200 us, 1 ms and 5 ms: %s), "
+        "(`timer_late`, from `time.sleep(d)` for d = 0, 50 us, 200 us, 1 ms and 5 ms, "
+        "pinned, the sleeps during which the CPU idled: %s; 0 where the wake-up curve "
+        "already exceeds the overshoot, the raw figures below say by how much), "
         "plus "
         "a seeded draw from 0 to `timer_jitter` %s (twice the interquartile range of the "
-        "1 ms overshoots, which is what a uniform draw from 0 to the jitter has), and "
+        "1 ms overshoots whose CPU idled, which is what a uniform draw from 0 to the jitter "
+        "has), and "
         "`timer_arm` %s, what arming or cancelling a timer that is its CPU's first costs "
         "its thread (the clock event device reprogrammed; tests/reality/timerarm.c: a "
         "20 us timerfd's arming on a pinned busy CPU less a 50 ms one's). glibc's "
@@ -129,7 +141,10 @@ def _header(meta):
         "GIL's mutex before the holder, measured with real threads: with three CPU-bound "
         "threads, the share of GIL switches that go back to the thread before the last one "
         "(A B A) is the share of races the holder won, and the model's `requester_first` "
-        "is set so that the model shows the same share (docs/model.md). Raw calibration "
+        "is set so that the model shows the same share (docs/model.md). Not measured: "
+        "`migration_cost`, the model's 0.5 ms, the kernel's default (debugfs, where the "
+        "kernel keeps it, refuses reads under kernel lockdown); `timeslice` and the `cfs_*` "
+        "keys serve only policies this kernel does not run. Raw calibration "
         "figures: %s."
         % (m.cores, getattr(m, "policy", "cfs"), m.notes.get("kernel", "unknown"),
            fmt(getattr(m, "tick_s", 0.004), "s"), fmt(m.context_switch_s, "s"),
@@ -139,9 +154,11 @@ def _header(meta):
            fmt(getattr(m, "wake_jitter_s", 0.0), "s"), fmt(getattr(m, "wake_ipi_s", 0.0), "s"),
            getattr(m, "wake_affine", 0.0),
            fmt(getattr(m, "thread_create_s", None), "s"),
-           fmt(m.eevdf_slice_s, "s") if getattr(m, "eevdf_slice_s", None)
-           else "not readable here (debugfs), so the kernel's default, 0.75 ms x (1 + "
-                "log2(cores))",
+           "%s, read from %s" % (fmt(m.eevdf_slice_s, "s"),
+                                 getattr(m, "eevdf_slice_from", "the kernel"))
+           if getattr(m, "eevdf_slice_s", None)
+           else "not readable here (%s), so the model's default, 0.75 ms x (1 + "
+                "log2(cores))" % getattr(m, "eevdf_slice_from", "debugfs"),
            fmt(getattr(m, "slack_s", 0.0), "s"),
            ", ".join("%s: %s" % (fmt(d, "s"), fmt(lat, "s"))
                      for d, lat in getattr(m, "timer_curve", [])) or "none",

@@ -542,6 +542,21 @@ def do_settings(a, py):
               f"calibration.timer_arm_ns: whole ns from 0 to under 1 ms ({ta})")
     check("wake_idle_ns" not in c2,
           f"calibration under one-CPU affinity: no wake-up of another CPU to measure ({c2})")
+    # the kernel's EEVDF base slice, read by the recorder (sched_getattr of
+    # its thread, Linux 6.12+): present exactly when a thread of ours reads
+    # one the same way (tests/reality/programs.py), and the same value; the
+    # kernel clamps a slice to 0.1 .. 100 ms
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
+                                    "reality"))
+    import programs as reality_programs
+    ours = reality_programs._slice_by_getattr()
+    for c in (c1, c2):
+        sl = c.get("eevdf_slice_ns")
+        check((sl is None and ours is None) or (
+                  isinstance(sl, int) and 100000 <= sl <= 100000000
+                  and ours is not None and abs(sl - ours * 1e9) < 1),
+              f"calibration.eevdf_slice_ns {sl} against a thread's sched_getattr here "
+              f"({ours} s)")
     # what the machine's other programs used while the program ran (the
     # fit's other load is at most that): all CPUs' busy time less the
     # program's, so between nothing and every CPU all along
