@@ -60,7 +60,7 @@ WHY = [
      "race: the kernel's futex calls, chrt -f 1, loaded machine) the I/O thread spends "
      "11-12 us of user time between waking the dropper and its drop; the Python "
      "between its two sleeps, stamped in the run (reality.py's python_between), is "
-     "about 1 us of it, so the rest lies in time.sleep's C and the GIL's take and drop, "
+     "about 1 us of it (4-5 us under chrt -f 1), so the rest lies in time.sleep's C and the GIL's take and drop, "
      "which the run does not time; and the dropper is back 2-3 us after that drop, 8-9 us before "
      "the next CPU thread. The slow mode needs both races lost by the I/O thread: "
      "under chrt -f 1 the holder wins nearly every request (A B A 0.86-0.87) and "

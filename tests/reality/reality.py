@@ -739,22 +739,23 @@ def exp_convoy(plan, machine, sim):
                "switch intervals. The scenario's sleep lasts the 200 us asked for and ends "
                "late by the calibrated timer slack, like the real one. The I/O thread's Python "
                "between two sleeps (the model's `cpu` op) is measured in the same loop, alone "
-               "and beside a CPU thread at 5 ms: a perf_counter() stamp just before and just "
+               "and beside 1 and 2 CPU threads at 5 ms: a perf_counter() stamp just before and just "
                "after each sleep, the gap between one call's return and the next call (the "
                "sleep's own C, the GIL's drop and take and the system call lie outside it; "
                "the model charges their system calls and wake-ups itself); the median of the "
-               "two runs' medians.%s"
+               "three runs' medians.%s"
                % plan.pick(" The last two rows make the I/O a round trip to an echo process over a "
                            "socketpair (~25 us) instead.", ""))
     timer = P.TimerIO(io_req)
     n0 = plan.pick(300, 150)
     base = median(sum((P.convoy(timer, 0, 5 * MS, n0) for _ in range(reps)), []))
     r.calibration = {"I/O op alone": base}
-    # the I/O thread's Python per op, measured in the same loop beside a CPU
-    # thread at 5 ms (the situation of the key rows: the caches as the CPU
-    # thread leaves them) and alone
+    # the I/O thread's Python per op, measured in the same loop alone and
+    # beside 1 and 2 CPU threads at 5 ms (the rows' situations: the caches as
+    # the CPU threads leave them); one figure, the median of the three
     py_s = python_per_op(r, "I/O loop", timer.round_trip,
-                         [(0, 5 * MS, n0), (1, 5 * MS, plan.pick(60, 30))], 2 * US)
+                         [(0, 5 * MS, n0), (1, 5 * MS, plan.pick(60, 30)),
+                          (2, 5 * MS, plan.pick(40, 20))], 2 * US)
     meas, pred = {"0": base}, ({} if sim.ok else None)
 
     spread = {}
