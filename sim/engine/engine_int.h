@@ -379,7 +379,6 @@ typedef struct gs_gil {
     gs_thr_t *requester;    /* cpython3: who set drop_request, and when */
     int request_interp;     /* the interpreter whose eval breaker has it */
     int64_t request_ns;
-    bool break_on_unlock;   /* per-core: the holder's drop waits for the mutex */
     gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
     uint64_t g1, g2;        /* cpython3: glibc's two waiter groups (ids) */
     int g1_size;            /* G1 waiters not signalled yet */

@@ -103,7 +103,6 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
 {
     GS_ASSERT(!g->locked);
     g->locked = true;
-    g->break_on_unlock = false;
     g->holder = t;
     t->holds_gil = true;
     if (t->sem_waiting) {
@@ -469,7 +468,6 @@ bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t)
 }
 
 static bool mutex_blocks(gs_engine_t *e, gs_thr_t *w);
-static void group_unlocked(gs_engine_t *e, gs_gil_t *g);
 
 static void on_core(gs_engine_t *e, gs_thr_t *t)
 {
@@ -521,8 +519,6 @@ static void on_core(gs_engine_t *e, gs_thr_t *t)
         gs__trace_instant(e->trace, e->now, GS_IN_FUTILE_WAKEUP, t->id, t->process, 0);
     }
     wait_cond(e, g, t);
-    if (timed_out && cv(g))
-        group_unlocked(e, g);
 }
 
 bool gs__gil_resume(gs_engine_t *e, gs_thr_t *t)
@@ -714,59 +710,12 @@ void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t)
         acquire(e, g, t);
 }
 
-/* The GIL's mutex through timed-out waiters' return paths (per-core
- * queues). A waiter whose timed wait ran out relocks the GIL mutex on its
- * way out of pthread_cond_timedwait (after __condvar_cancel_waiting), looks
- * at switch_number, sets the drop request and enters its next wait, which
- * unlocks it. Waiters whose timers ended together (one core's timers within
- * a slack, hrtimer.c) run that path one after another on their core; the
- * holder that saw the request and went to drop blocks on the mutex, and the
- * next of the group, already switching in, locks it again before the
- * holder's wake-up: glibc's mutex is not handed over. So the holder drops
- * after the whole group is back in its waits (the recordings: 2.4-3.2 drop
- * requests in the 50 us before each signal). The model's return path takes
- * no time, so the holder waits while a timed-out waiter of its GIL is on
- * its way to another core (queued, switching or waking there), then drops
- * one futex call and one wake-up after the last is back in its wait. One on
- * the holder's own core is left out: it runs only after the holder. */
-static bool group_returning(const gs_engine_t *e, const gs_gil_t *g, const gs_thr_t *holder)
-{
-    if (!e->m->machine.per_core_queues || !holder->core)
-        return false;
-    for (int i = 0; i < g->waiters.n; i++) {
-        const gs_thr_t *w = g->waiters.v[i];
-        if (w == holder || w->gw != GW_TIMEDOUT)
-            continue;
-        int core = w->os == OS_READY ? w->rq_core : w->core ? w->core->id : -1;
-        bool going = w->os == OS_READY || w->os == OS_SWITCHING || w->os == OS_WAKING;
-        if (going && core >= 0 && core != holder->core->id)
-            return true;
-    }
-    return false;
-}
-
-/* A timed-out waiter is back in its wait (or holds the GIL): if the holder
- * waits for the mutex and nobody else of the group is coming, the unlock
- * wakes it and it drops. */
-static void group_unlocked(gs_engine_t *e, gs_gil_t *g)
-{
-    if (!g->break_on_unlock || !g->locked || group_returning(e, g, g->holder))
-        return;
-    g->break_on_unlock = false;
-    gs__ev_push(e, e->now + e->m->machine.futex_ns + e->m->machine.wakeup_latency_ns,
-                EV_BREAK, g->holder->id, 0);
-}
-
 void gs__gil_break(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
     if (t->os != OS_ON || !t->exec_active || t->req.exec != GS_ST_PY || g->holder != t ||
         !g->drop_request || !sees_request(g, t) || t->paying)
         return; /* paying: still in take_gil's futex call; exec_resume looks after it */
-    if (cv(g) && group_returning(e, g, t)) {
-        g->break_on_unlock = true;
-        return;
-    }
     gs__os_account(e, t);
     gs__thr_cancel_timer(t);
     gs__gil_drop(e, t, false);

@@ -608,43 +608,9 @@ void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
     wake(e, t, false, NULL, false);
 }
 
-/* Per-core queues: a thread that a condition variable's signal reaches
- * while it is still in its futex call (gil.c cv_entering) never left its
- * CPU, but the model took it off at once, and its core may have started
- * switching (or waking) to another thread meanwhile: one queued there, a
- * timed-out GIL waiter whose timer fired on that core. On Linux that
- * thread was still behind it in the queue. So that thread goes back to the
- * queue of the core (not yet run: nothing of it is undone but the switch)
- * and t keeps its core. Only while the other has not started: a thread
- * that already runs there is left to run (it got the core after t's call
- * in the model's time as well). Returns whether t's core is free for it. */
-static bool reclaim_core(gs_engine_t *e, gs_thr_t *t)
-{
-    if (!mach(e)->per_core_queues || t->last_core < 0)
-        return false;
-    gs_core_t *c = &e->cores[t->last_core];
-    gs_thr_t *x = c->cur;
-    if ((c->mode != CORE_SWITCHING && c->mode != CORE_WAKING) || !x || x == t ||
-        c->last_thread != t->id)
-        return false;
-    c->gen++; /* its arrival event is void */
-    c->cur = NULL;
-    c->mode = CORE_IDLE;
-    c->resched = false;
-    x->core = NULL;
-    x->rq_core = c->id;
-    set_os(e, x, OS_READY);
-    ready_push(e, x);
-    gs__thr_trace(e, x);
-    return true;
-}
-
 void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
 {
-    bool reclaimed = reclaim_core(e, t);
     wake(e, t, true, NULL, false);
-    if (reclaimed)
-        gs__place_kick(e); /* the thread put back may go to an idle core */
 }
 
 void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
