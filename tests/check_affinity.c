@@ -246,6 +246,30 @@ START_TEST(test_affinity_a_cpu_past_the_machine_is_refused)
 }
 END_TEST
 
+/* The check reads the set a word at a time: a CPU is refused exactly when it
+ * is at or past machine.cores, on either side of every word boundary. */
+START_TEST(test_affinity_the_machine_edge_at_every_word_boundary)
+{
+    const int cores[] = {1, 2, 63, 64, 65, 127, 128, 129, 640, 1000, 1023, 1024};
+    for (size_t i = 0; i < sizeof cores / sizeof cores[0]; i++) {
+        gs_model_t *m = tu_model(cores[i], GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+        tu_thread(m, "a", 1, tu_cpu(MS(1)));
+        const int probe[] = {0, cores[i] - 1, cores[i], cores[i] + 1, cores[i] / 64 * 64,
+                             cores[i] / 64 * 64 + 63, 64, 1023};
+        for (size_t k = 0; k < sizeof probe / sizeof probe[0]; k++) {
+            int c = probe[k];
+            if (c < 0 || c >= 64 * GS_CPU_WORDS)
+                continue;
+            pin(m, 0, c);
+            gs_error_t err;
+            ck_assert_msg(gs_model_check(m, &err) == (c < cores[i] ? 0 : GS_ESCENARIO),
+                          "cpu %d on %d cores", c, cores[i]);
+        }
+        gs_model_free(m);
+    }
+}
+END_TEST
+
 static Suite *affinity_suite(void)
 {
     Suite *s = suite_create("affinity");
@@ -256,6 +280,7 @@ static Suite *affinity_suite(void)
     tcase_add_test(tc, test_affinity_a_confined_process_uses_one_core_at_a_time);
     tcase_add_test(tc, test_affinity_to_every_core_changes_nothing);
     tcase_add_test(tc, test_affinity_a_cpu_past_the_machine_is_refused);
+    tcase_add_test(tc, test_affinity_the_machine_edge_at_every_word_boundary);
     tcase_add_test(tc, test_affinity_a_threads_own_set_replaces_its_processs);
     suite_add_tcase(s, tc);
     return s;

@@ -450,10 +450,15 @@ static int check_cpus(const gs_model_t *m, gs_error_t *err)
     for (int i = 0; i < m->n_processes + m->n_threads; i++) {
         bool proc = i < m->n_processes;
         const gs_cpuset_t *s = proc ? &m->processes[i].cpus : &m->threads[i - m->n_processes].cpus;
-        for (int c = m->machine.cores; c < 64 * GS_CPU_WORDS; c++)
-            if ((s->w[c / 64] >> (c % 64)) & 1u)
-                return fail(err, proc ? m->processes[i].name : m->threads[i - m->n_processes].name,
-                            "its cpus name a CPU the machine does not have (machine.cores)");
+        /* any CPU at or past machine.cores, a word at a time (bit by bit
+         * it was 0.6% of a fitted replay's instructions: every run checks) */
+        int c0 = m->machine.cores; /* 1..1024, checked before */
+        bool beyond = false;
+        for (int k = c0 / 64; k < GS_CPU_WORDS && !beyond; k++)
+            beyond = (s->w[k] & (k == c0 / 64 ? ~UINT64_C(0) << (c0 % 64) : ~UINT64_C(0))) != 0;
+        if (beyond)
+            return fail(err, proc ? m->processes[i].name : m->threads[i - m->n_processes].name,
+                        "its cpus name a CPU the machine does not have (machine.cores)");
     }
     return 0;
 }

@@ -21,6 +21,14 @@ void gs__trace_thread(gs_trace_t *t, int thread, int64_t now, gs_state_t st, int
 /* Core lane: from now on running thread (-1 = idle) in state st. */
 void gs__trace_core(gs_trace_t *t, int core, int64_t now, int32_t thread, gs_state_t st,
                     uint8_t flags);
+/* The same two for a caller that made the no-change test itself (the engine
+ * keeps what it last gave each lane, kernel.c): the lane is closed, st is
+ * GS_ST_COUNT, or st, who, op or flags differ from its open interval's. Only
+ * that test is skipped; what is recorded is the same. */
+void gs__trace_thread_change(gs_trace_t *t, int thread, int64_t now, gs_state_t st, int32_t who,
+                             uint32_t op, uint8_t flags);
+void gs__trace_core_change(gs_trace_t *t, int core, int64_t now, int32_t thread, gs_state_t st,
+                           uint8_t flags);
 /* GIL lane of process p: from now on held by holder (-1 = free). */
 void gs__trace_gil(gs_trace_t *t, int p, int64_t now, int32_t holder);
 void gs__trace_instant(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thread, int process,

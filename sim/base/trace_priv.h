@@ -1,7 +1,8 @@
-/* trace_priv.h - the trace's representation, shared by the two files that
- * implement it (trace.c: creation, recording, reading; trace_check.c: names,
- * dump and the invariant checker). Nothing outside sim/base includes it:
- * the engine goes through trace_int.h, everyone else through gilsim/trace.h. */
+/* trace_priv.h - the trace's representation, shared by the files that
+ * implement it (trace.c: creation and recording; trace_read.c: reading;
+ * trace_check.c: names, dump and the invariant checker; trace_stash.c: arrays
+ * kept between traces). Nothing outside sim/base includes it: the engine
+ * goes through trace_int.h, everyone else through gilsim/trace.h. */
 #ifndef GILSIM_TRACE_PRIV_H
 #define GILSIM_TRACE_PRIV_H
 
@@ -36,6 +37,7 @@ struct gs_trace {
     gs_instant_t *inst;
     uint32_t *inst_seq; /* parallel to inst */
     size_t n_inst, cap_inst;
+    size_t counted_inst; /* what the memory budget counts of cap_inst: as grown from 64 */
     uint32_t seq;       /* the next change's engine order */
     int64_t *ann_at;
     char **ann_text;
@@ -58,5 +60,8 @@ struct gs_trace {
 /* trace_stash.c: interval arrays kept between traces */
 void gs__trace_stash_put(gs_interval_t *iv, size_t cap); /* takes iv (kept or freed) */
 bool gs__trace_stash_take(lane_buf_t *l); /* gives l (iv NULL, cap 0) a kept array */
+/* the same for the instants' two parallel arrays */
+void gs__trace_stash_put_inst(gs_instant_t *inst, uint32_t *seq, size_t cap); /* takes both */
+bool gs__trace_stash_take_inst(gs_trace_t *t); /* gives t (no instant arrays) kept ones */
 
 #endif

@@ -45,12 +45,25 @@ static int64_t avg_vruntime_w(gs_engine_t *e, const gs_thr_t *skip, int64_t *loa
 {
     int64_t base = 0, sum = 0, w = 0;
     bool any = false;
-    for (int i = 0; i < e->n_cores + e->n_ready; i++) {
-        gs_thr_t *t = i < e->n_cores ? e->cores[i].cur : e->ready[i - e->n_cores];
+    /* the running threads, then the ready queue: two loops, not one that
+     * asks which of the two each index is (a few per cent of a fitted
+     * replay's instructions are V) */
+    for (int i = 0; i < e->n_cores; i++) {
+        gs_thr_t *t = e->cores[i].cur;
         if (!t || t == skip)
             continue;
-        if (i < e->n_cores)
-            gs__os_account(e, t);
+        gs__os_account(e, t);
+        if (!any) {
+            base = t->vruntime;
+            any = true;
+        }
+        sum += (t->vruntime - base) * t->weight;
+        w += t->weight;
+    }
+    for (int i = 0; i < e->n_ready; i++) {
+        gs_thr_t *t = e->ready[i];
+        if (t == skip)
+            continue;
         if (!any) {
             base = t->vruntime;
             any = true;

@@ -391,7 +391,7 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
         if (!gs__events_go_on(e) && gs__stop_before_event(e))
             return NULL;
         gs_event_t ev = gs__ev_pop(e);
-        switch ((ev_kind_t)ev.kind) {
+        switch (gs__ev_kind(&ev)) {
         case EV_TIMER:
             if (ev.gen != e->thr[ev.id].tgen)
                 continue; /* cancelled: not counted */

@@ -61,8 +61,15 @@ typedef struct gs_event {
                        insertion order (seq), in one comparison (kernel.c) */
     uint64_t gen;  /* must equal the target's gen, else the event is stale */
     int32_t id;    /* thread or core index */
-    uint8_t kind;  /* ev_kind_t */
+    int32_t slot;  /* kernel.c: its ev_pos slot (a timer's or core event's), -1
+                      none; kept here, not worked out at every move in the heap */
 } gs_event_t;
+
+/* An event's kind (ev_kind_t): the top byte of its order. */
+static inline ev_kind_t gs__ev_kind(const gs_event_t *ev)
+{
+    return (ev_kind_t)(ev->order >> 56);
+}
 
 /* ---- workers ----------------------------------------------------------- */
 
@@ -321,10 +328,9 @@ struct gs_ctx {
                              in this core's V (it blocked while not eligible:
                              Linux DELAY_DEQUEUE), -1 if not */
 
-    /* kernel.c: what its trace lane last got (trace_thread_lane) */
-    bool tr_open;
-    uint8_t tr_st, tr_flags;
-    int32_t tr_who;
+    /* kernel.c: what its trace lane last got (trace_thread_lane): state,
+     * flags, open and who packed in one word (lane_key), and the op */
+    uint64_t tr_key;
     uint32_t tr_op;
 
     /* worker.c: an op program's body running on while its last request is
@@ -355,10 +361,8 @@ typedef struct gs_core {
     bool resched;      /* os.c, eevdf: WAKING or SWITCHING, and a thread woken
                           meanwhile beats cur: cur is preempted as it arrives
                           (the kernel's need_resched on the new curr) */
-    /* kernel.c: what its trace lane last got (gs__core_trace) */
-    bool tr_open;
-    uint8_t tr_st, tr_flags;
-    int32_t tr_thread;
+    /* kernel.c: what its trace lane last got (gs__core_trace, lane_key) */
+    uint64_t tr_key;
 } gs_core_t;
 
 /* A list of waiting threads in FIFO order (by the seq they were added with). */

@@ -45,25 +45,25 @@ static inline bool ev_less(const gs_event_t *a, const gs_event_t *b)
     return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->order < b->order);
 }
 
-/* The ev_pos slot of a timer or core event, -1 for other kinds. */
-static inline int ev_slot(const gs_engine_t *e, const gs_event_t *ev)
+/* The ev_pos slot of a timer or core event, -1 for other kinds (set once,
+ * at the push, in the event's slot field). */
+static inline int ev_slot(const gs_engine_t *e, ev_kind_t k, int32_t id)
 {
-    return ev->kind == EV_TIMER ? ev->id : ev->kind == EV_CORE ? e->n_thr + ev->id : -1;
+    return k == EV_TIMER ? id : k == EV_CORE ? e->n_thr + id : -1;
 }
 
 static inline bool ev_stale(const gs_engine_t *e, const gs_event_t *ev)
 {
-    return ev->kind == EV_TIMER ? ev->gen != e->thr[ev->id].tgen
-                                : ev->gen != e->cores[ev->id].gen;
+    return gs__ev_kind(ev) == EV_TIMER ? ev->gen != e->thr[ev->id].tgen
+                                       : ev->gen != e->cores[ev->id].gen;
 }
 
 /* heap[i] = ev, keeping ev_pos. */
 static inline void ev_put(gs_engine_t *e, size_t i, const gs_event_t *ev)
 {
     e->heap[i] = *ev;
-    int s = ev_slot(e, ev);
-    if (s >= 0)
-        e->ev_pos[s] = (int32_t)i + 1;
+    if (ev->slot >= 0)
+        e->ev_pos[ev->slot] = (int32_t)i + 1;
 }
 
 static inline void ev_up(gs_engine_t *e, size_t i, const gs_event_t *ev)
@@ -105,9 +105,9 @@ static void ev_replace(gs_engine_t *e, size_t i, const gs_event_t *ev)
 void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen)
 {
     /* seq < 2^56: a run would need that many events */
+    int s = ev_slot(e, k, id);
     gs_event_t ev = {.t_ns = t, .order = (uint64_t)k << 56 | e->seq++, .gen = gen, .id = id,
-                     .kind = (uint8_t)k};
-    int s = ev_slot(e, &ev);
+                     .slot = s};
     if (s >= 0 && e->ev_pos[s] > 0 && ev_stale(e, &e->heap[e->ev_pos[s] - 1])) {
         ev_replace(e, (size_t)e->ev_pos[s] - 1, &ev);
         return;
@@ -134,7 +134,7 @@ gs_event_t gs__ev_pop(gs_engine_t *e)
 {
     gs_event_t *h = e->heap;
     gs_event_t top = h[0];
-    int s = ev_slot(e, &top);
+    int s = top.slot;
     if (s >= 0 && e->ev_pos[s] == 1)
         e->ev_pos[s] = 0;
     size_t n = --e->n_heap;
@@ -235,32 +235,43 @@ static void ft_count(gs_engine_t *e, gs_thr_t *t)
  * same state, who, op and flags keeps its interval), made here on what the
  * engine last gave each lane: about half the changes the engine records
  * change nothing, and the calls into the trace cost more than the test.
- * Only the engine writes thread and core lanes during a run. */
+ * Only the engine writes thread and core lanes during a run, so a lane that
+ * fails the test here is given the change without the trace testing again.
+ * A lane's last state, flags, who and whether it is open are one word: the
+ * key of an open lane has bit 16 set, and a new state is keyed as open, so
+ * it never matches a closed lane, nor a GS_ST_COUNT (which closes the lane
+ * and never continues an interval) an open one. */
+static inline uint64_t lane_key(gs_state_t st, int32_t who, uint8_t flags, bool open)
+{
+    return (uint64_t)(uint8_t)st | (uint64_t)flags << 8 | (uint64_t)open << 16 |
+           (uint64_t)(uint32_t)who << 32;
+}
+
 static void trace_thread_lane(gs_engine_t *e, gs_thr_t *t, gs_state_t st, int32_t who,
                               uint8_t flags)
 {
-    if (t->tr_open && st != GS_ST_COUNT && t->tr_st == st && t->tr_who == who &&
-        t->tr_op == t->op && t->tr_flags == flags)
+    uint64_t key = lane_key(st, who, flags, true);
+    if (key == t->tr_key && t->tr_op == t->op)
         return;
-    t->tr_open = st != GS_ST_COUNT;
-    t->tr_st = (uint8_t)st;
-    t->tr_who = who;
+    t->tr_key = st != GS_ST_COUNT ? key : lane_key(st, who, flags, false);
     t->tr_op = t->op;
-    t->tr_flags = flags;
-    gs__trace_thread(e->trace, t->id, e->now, st, who, t->op, flags);
+    gs__trace_thread_change(e->trace, t->id, e->now, st, who, t->op, flags);
+}
+
+static inline void core_trace(gs_engine_t *e, gs_core_t *c, int32_t thread, gs_state_t st,
+                              uint8_t flags)
+{
+    gs_state_t lane_st = thread < 0 ? GS_ST_COUNT : st; /* as gs__trace_core writes it */
+    uint64_t key = lane_key(lane_st, thread, flags, true);
+    if (key == c->tr_key)
+        return;
+    c->tr_key = lane_st != GS_ST_COUNT ? key : lane_key(lane_st, thread, flags, false);
+    gs__trace_core_change(e->trace, c->id, e->now, thread, st, flags);
 }
 
 void gs__core_trace(gs_engine_t *e, gs_core_t *c, int32_t thread, gs_state_t st, uint8_t flags)
 {
-    gs_state_t lane_st = thread < 0 ? GS_ST_COUNT : st; /* as gs__trace_core writes it */
-    if (c->tr_open && lane_st != GS_ST_COUNT && c->tr_st == lane_st && c->tr_thread == thread &&
-        c->tr_flags == flags)
-        return;
-    c->tr_open = lane_st != GS_ST_COUNT;
-    c->tr_st = (uint8_t)lane_st;
-    c->tr_thread = thread;
-    c->tr_flags = flags;
-    gs__trace_core(e->trace, c->id, e->now, thread, st, flags);
+    core_trace(e, c, thread, st, flags);
 }
 
 void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
@@ -311,7 +322,7 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
         gs__thr_check(e, t, "a state change (gs__thr_trace)");
     trace_thread_lane(e, t, st, who, flags);
     if (t->core && (t->os == OS_ON || t->os == OS_SWITCHING))
-        gs__core_trace(e, t->core, t->id, st, flags);
+        core_trace(e, t->core, t->id, st, flags);
 }
 
 /* Schedules t's start at `at` (a start op, or autostart). */

@@ -347,7 +347,8 @@ bool gs__ahead_push(gs_thr_t *c, const gs_ahead_t *a)
         return false;
     if (!c->ah && !(c->ah = malloc((size_t)cap * sizeof *c->ah)))
         return false; /* then it waits, as without */
-    gs_ahead_t *s = &c->ah[(c->ah_head + c->ah_n) % cap];
+    int k = c->ah_head + c->ah_n; /* < 2 cap: wrapped without a division */
+    gs_ahead_t *s = &c->ah[k < cap ? k : k - cap];
     *s = *a;
     s->op = c->ah_op;
     c->ah_n++;
@@ -377,7 +378,7 @@ void gs__ahead_apply(gs_thr_t *t, const gs_ahead_t *a)
 void gs__ahead_next(gs_engine_t *e, gs_thr_t *t)
 {
     gs_ahead_t *a = &t->ah[t->ah_head];
-    t->ah_head = (t->ah_head + 1) % e->ahead;
+    t->ah_head = t->ah_head + 1 < e->ahead ? t->ah_head + 1 : 0;
     t->ah_n--;
     t->op = a->op;
     gs__ahead_apply(t, a);

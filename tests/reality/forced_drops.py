@@ -210,6 +210,22 @@ def timeout_groups(events, gap_ns=10000):
     return len(ends), len(groups), pct(spreads, .5)
 
 
+def dropper_returns(events):
+    """For each forced drop, how long (ns) until its dropper asks for the
+    GIL again (take_gil after the FORCE_SWITCHING wait): a dropper queued
+    behind the new holder asks only when a core runs it."""
+    events = sorted(events, key=lambda x: (x[0], ORDER[x[2]]))
+    dropped, out = {}, []
+    for t, who, kind in events:
+        if kind == "forced":
+            dropped[who] = t
+        elif kind == "ask" and who in dropped:
+            out.append(t - dropped.pop(who))
+        elif kind == "hold":
+            dropped.pop(who, None)
+    return out
+
+
 def print_who(n, io):
     d = max(1, n["drops"])
     print("forced drops with two or more waiters: %d" % n["drops"])
@@ -364,6 +380,12 @@ def main(argv=None):
                   file=sys.stderr)
             return 2
         print_who(n, a.io)
+        back = dropper_returns(events)
+        if back:
+            print("the forced dropper asks again after: p50 %.0f us; %.0f%% within 100 us, "
+                  "%.0f%% after 700 us"
+                  % (pct(back, .5) / 1e3, 100 * sum(x < 100000 for x in back) / len(back),
+                     100 * sum(x >= 700000 for x in back) / len(back)))
         k, g, spread = timeout_groups(events)
         if g:
             print("GIL waits ended by a timeout: %d, in %d groups within 10 us (%.2f a group)%s"

@@ -10,6 +10,7 @@ scenario's threads all start at t = 0.  Times are taken from the gate opening.
 """
 import os
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -656,6 +657,44 @@ def convoy(io, n_cpu, interval_s, n_ops):
     with with_interval(interval_s):
         gated([io_thread] + [cpu_thread] * n_cpu)
     return lat
+
+
+def python_between(block, n_ops, n_cpu=0, interval_s=0.005, extra=None):
+    """The Python a thread runs between two blocking calls, measured in the
+    program itself: one thread calls block() n_ops times in the convoy's loop
+    (a perf_counter() before and after each call, the op's latency appended
+    to a list) while n_cpu threads spin in pure Python, as P.convoy does.
+    Each gap runs from the stamp just after one call returned (the GIL taken
+    back) to the stamp just before the next call: the bytecode between the
+    blocking calls, on caches as warm or as cold as the run leaves them,
+    holding the GIL. What the blocking call itself costs (its C wrapper,
+    the GIL's drop and take, the system call) lies inside the stamps, not in
+    the gap. extra(), if given, runs in the gap (its test: the gap must see
+    it). Returns (median, 25th, 75th percentile) of the gaps, seconds."""
+    stop = [False]
+    starts, ends, lat = [], [], []
+
+    def looper():
+        for _ in range(n_ops):
+            t = perf()
+            starts.append(t)
+            block()
+            e = perf()
+            ends.append(e)
+            lat.append(e - t)
+            if extra:
+                extra()
+        stop[0] = True
+
+    def cpu_thread():
+        while not stop[0]:
+            pass
+
+    with with_interval(interval_s):
+        gated([looper] + [cpu_thread] * n_cpu)
+    gaps = sorted(starts[i + 1] - ends[i] for i in range(n_ops - 1))
+    q = statistics.quantiles(gaps, n=4)
+    return statistics.median(gaps), q[0], q[2]
 
 
 # --- (4) C code that releases the GIL ----------------------------------------

@@ -21,7 +21,10 @@ Options: --gilsim BIN (the gilsim CLI; without it only the real side runs),
 calibration included, then play it back and run only the model: two gilsim
 builds or seeds compared on the same calibration and figures), --seed N (the
 seed of every generated scenario), --set KEY=VALUE (passed to every `gilsim
-run`, e.g. machine.timer_arm=0ns: one mechanism off, on the same tape).
+run`, e.g. machine.timer_arm=0ns: one mechanism off, on the same tape),
+--py-constants (the experiments' Python per op as the fixed figures used
+before it was measured in the run: 2 us, sleep(0) 1 us; for comparing the
+two on one record with model_variants.py).
 """
 import argparse
 import datetime
@@ -621,6 +624,47 @@ class Plan:
 
 # --- the experiments ------------------------------------------------------------
 
+# --py-constants: the experiments' Python per op as the constants they had
+# before it was measured (model_variants.py compares the two on one record;
+# the measurement still runs, so the record's calls stay the same)
+PY_CONSTANTS = False
+
+
+def python_per_op(r, what, block, runs, constant):
+    """The Python between a loop's blocking calls, measured in the real
+    program (P.python_between) in each of runs, (n_cpu, interval, n_ops):
+    the median of the runs' medians, seconds. Each run's median and
+    quartiles go into the experiment's calibration, under what."""
+    got = []
+    for n_cpu, iv, n_ops in runs:
+        med, q1, q3 = P.python_between(block, n_ops, n_cpu, iv)
+        got.append(med)
+        r.calibration["%s, Python between two calls%s (median; quartiles)"
+                      % (what, ", beside %d CPU thread%s at %g ms" % (
+                          n_cpu, "s" if n_cpu > 1 else "", iv / MS) if n_cpu else ", alone")] = \
+            "%.2f us; %.2f-%.2f us" % (med / US, q1 / US, q3 / US)
+    used = constant if PY_CONSTANTS else median(got)
+    r.calibration["%s, Python per op in the model's `cpu` op%s" % (
+        what, " (--py-constants: the old constant)" if PY_CONSTANTS else "")] = used
+    return used
+
+
+def held_per_call(r, name, fn):
+    """What a C call that releases the GIL runs holding it, measured: the
+    same call on an empty input (its Python, the object's creation and
+    result, the C around the released part: hashlib releases the GIL only
+    for 2048 bytes and more, zlib only around deflate()), the fastest of 5.
+    The model's `cpu` op between two calls stands for it, and the call's
+    released part is the whole call less it (with --py-constants, the old
+    2 us and the whole call, as before)."""
+    empty = P.best_time(lambda: fn(b""), 5)
+    used = 2 * US if PY_CONSTANTS else empty
+    r.calibration["%s on an empty input (held)" % name] = empty
+    r.calibration["%s: Python per call in the model's `cpu` op%s" % (
+        name, " (--py-constants: the old constant)" if PY_CONSTANTS else "")] = used
+    return used
+
+
 def exp_cpu(plan, machine, sim):
     pairs = plan.pick(9, 3)
     r = Result("cpu", "CPU-bound threads vs the same work in one thread",
@@ -705,14 +749,25 @@ def exp_convoy(plan, machine, sim):
                "releases the GIL like any blocking I/O call) while 0, 1 or 2 threads run a "
                "pure-Python loop. The figure is the median time per I/O operation, at several "
                "switch intervals. The scenario's sleep lasts the 200 us asked for and ends "
-               "late by the calibrated timer slack, like the real one.%s"
+               "late by the calibrated timer slack, like the real one. The I/O thread's Python "
+               "between two sleeps (the model's `cpu` op) is measured in the same loop, alone "
+               "and beside 1 and 2 CPU threads at 5 ms: a perf_counter() stamp just before "
+               "and just after each sleep, the gap between one call's return and the next call (the "
+               "sleep's own C, the GIL's drop and take and the system call lie outside it; "
+               "the model charges their system calls and wake-ups itself); the median of the "
+               "three runs' medians.%s"
                % plan.pick(" The last two rows make the I/O a round trip to an echo process over a "
                            "socketpair (~25 us) instead.", ""))
-    py_s = 2 * US
     timer = P.TimerIO(io_req)
     n0 = plan.pick(300, 150)
     base = median(sum((P.convoy(timer, 0, 5 * MS, n0) for _ in range(reps)), []))
     r.calibration = {"I/O op alone": base}
+    # the I/O thread's Python per op, measured in the same loop alone and
+    # beside 1 and 2 CPU threads at 5 ms (the rows' situations: the caches as
+    # the CPU threads leave them); one figure, the median of the three
+    py_s = python_per_op(r, "I/O loop", timer.round_trip,
+                         [(0, 5 * MS, n0), (1, 5 * MS, plan.pick(60, 30)),
+                          (2, 5 * MS, plan.pick(40, 20))], 2 * US)
     meas, pred = {"0": base}, ({} if sim.ok else None)
 
     spread = {}
@@ -809,17 +864,22 @@ def exp_crelease(plan, machine, sim):
                "of text-like bytes: 2 threads doing k calls each against 1 thread doing 2k "
                "(its calls pinned to each vCPU in turn), "
                "back to back, %d times; the speed-up is the median of the pairs' ratios. "
-               "Both release the GIL around the C work (hashlib above 2047 bytes)." % reps)
+               "Both release the GIL around the C work (hashlib above 2047 bytes). What a "
+               "call runs holding the GIL (its Python, the object, the C around the released "
+               "part) is measured as the same call on an empty input; the model's `cpu` op "
+               "between two calls is that, and the released part the call less it." % reps)
     rnd = random.Random(1)
     kinds = [("sha256", lambda b: hashlib.sha256(b).digest(), rnd.randbytes(4 << 20)),
              ("zlib", lambda b: zlib.compress(b, 6),
               bytes(rnd.choices(b"abcdefghijklmnop \n", k=1 << 20)))]
     meas, pred = {}, ({} if sim.ok else None)
-    py_s = 2 * US
     for name, fn, buf in kinds:
         call_s = P.best_time(lambda: fn(buf), 3)
         k = max(2, int(plan.pick(0.1, 0.06) / call_s))
         r.calibration["%s call" % name] = call_s
+        py_s = held_per_call(r, name, fn)
+        if not PY_CONSTANTS:
+            call_s = max(call_s - py_s, 1 * US)
         one, two, ratio = paired(lambda: P.c_calls(fn, buf, 2 * k, 1),
                                  lambda: P.c_calls(fn, buf, k, 2), reps)
         meas[name] = 1 / ratio
@@ -986,14 +1046,19 @@ def exp_locks(plan, machine, sim):
 def exp_convoy_many(plan, machine, sim):
     cases = plan.pick([(3, 1 * MS), (3, 5 * MS), (4, 1 * MS), (4, 5 * MS)], [(3, 5 * MS)])
     reps = plan.pick(3, 1)
-    io_req, py_s = 200 * US, 2 * US
+    io_req = 200 * US
     r = Result("convoy-many", "An I/O-bound thread beside 3 and 4 CPU-bound threads",
                "The convoy program (a 200 us `time.sleep` in a loop) beside more CPU-bound "
                "threads than cores. Which waiter gets the GIL at each switch is decided by "
                "glibc's condition variable: the figure was not used to calibrate anything. "
-               "Median time per I/O operation, in switch intervals, median of %d runs."
-               % reps)
+               "Median time per I/O operation, in switch intervals, median of %d runs. The "
+               "I/O thread's Python between two sleeps is measured as in the convoy, in the "
+               "same loop beside 3 CPU threads at 5 ms." % reps)
     timer = P.TimerIO(io_req)
+    # the I/O thread's Python per op, measured in the same loop beside 3 CPU
+    # threads (the caches as they leave them)
+    py_s = python_per_op(r, "I/O loop", timer.round_trip,
+                         [(3, 5 * MS, plan.pick(30, 15))], 2 * US)
     meas, pred = {}, ({} if sim.ok else None)
     for n_cpu, iv in cases:
         n_ops = int(min(400, max(20, plan.pick(0.4, 0.2) / (4 * iv))))
@@ -1113,11 +1178,15 @@ def exp_sleep0(plan, machine, sim):
                "A thread calls `time.sleep(0)` in a loop, alone and beside a thread spinning "
                "in pure Python. sleep(0) gives the GIL up and asks the kernel for a timer of "
                "length 0, which still ends late by the timer slack; beside a CPU thread the "
-               "GIL must come back from it. Median of %d." % reps)
+               "GIL must come back from it. The loop's Python between two calls is measured "
+               "in the same loop (perf_counter() stamps just outside each call), alone and "
+               "beside a CPU thread. Median of %d." % reps)
     meas, pred = {}, ({} if sim.ok else None)
     meas["alone"] = median([P.sleep0_rate(n_alone, False) for _ in range(reps)])
     meas["cpu"] = median([P.sleep0_rate(n_cpu, True) for _ in range(reps)])
-    py_s = 1 * US
+    py_s = python_per_op(r, "sleep(0) loop", lambda: time.sleep(0),
+                         [(0, 5 * MS, plan.pick(2000, 1000)), (1, 5 * MS, plan.pick(60, 30))],
+                         1 * US)
     if sim.ok:
         s = sim.run(S.sleep0(machine, 2000, py_s, False, 0), "sleep0")
         pred["alone"] = 2000 / ns(thread(s, "sleeper"), "finished_ns")
@@ -1141,15 +1210,18 @@ def exp_blocking_c(plan, machine, sim):
                "calls a hashing thread needs the GIL, which a spinner gives up only when "
                "asked; and with more runnable threads than CPUs the kernel decides who runs. "
                "The figure is the hashing threads' elapsed time against k calls of one "
-               "thread alone (3 would be no overlap, 1.5 perfect use of 2 CPUs). Median "
+               "thread alone (3 would be no overlap, 1.5 perfect use of 2 CPUs). What a call "
+               "runs holding the GIL is measured as the same call on an empty input. Median "
                "of %d." % reps)
     buf = random.Random(2).randbytes(1 << 20)
     fn = lambda b: hashlib.sha256(b).digest()  # noqa: E731
     call_s = P.best_time(lambda: fn(buf), 5)
     k = max(4, int(plan.pick(0.12, 0.06) / call_s))
     r.calibration = {"sha256 call (1 MiB)": call_s, "calls per thread": k}
+    py_s = held_per_call(r, "sha256", fn)
+    if not PY_CONSTANTS:
+        call_s = max(call_s - py_s, 1 * US)
     meas, pred = {}, ({} if sim.ok else None)
-    py_s = 2 * US
     for n_cpu in (0, 1, 2):
         key = "cpu%d" % n_cpu
         runs = [P.c_calls_beside_cpu(fn, buf, k, 3, n_cpu, iv) for _ in range(reps)]
@@ -1369,11 +1441,17 @@ def main(argv=None):
                          "and run only the model (same calibration, same figures)")
     ap.add_argument("--seed", type=int,
                     help="the seed of every generated scenario (default: each its own)")
+    ap.add_argument("--py-constants", action="store_true",
+                    help="the experiments' Python per op as the constants of before it was "
+                         "measured (2 us, sleep(0) 1 us), for model_variants.py to compare; "
+                         "the measurements still run")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="passed to every `gilsim run` of the model side (e.g. "
                          "machine.timer_arm=0ns: the model without that mechanism, on the "
                          "same calibration with --model-only); repeatable")
     args = ap.parse_args(argv)
+    global PY_CONSTANTS
+    PY_CONSTANTS = args.py_constants
     if args.save_real and args.model_only:
         ap.error("--save-real and --model-only exclude each other")
     tape = None

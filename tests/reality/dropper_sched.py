@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Where a forced dropper's time goes before it asks for the GIL again, from
+a real recording and the kernel's sched events of the same run
+(io_cycle.py --record PREFIX writes both).
+
+After a forced drop the dropper waits on switch_cond until the new holder
+has the GIL, then calls take_gil again (the recording's `ask`). For each
+forced drop of a thread named PREFIX* (default cpu) this sorts the time from
+the release to that ask into <100 us, 100-700 us and >=700 us, and says
+what the kernel did with the dropper meanwhile: woken (sched_waking) onto
+which CPU, what that CPU ran at the wake (the thread that took the GIL
+after the drop, another of ours, idle, another program), and how long until it ran
+(sched_switch to it); or no wake seen (it never slept: `R`, preempted and
+queued, or `-`, it did not leave its CPU).
+
+    python3 tests/reality/dropper_sched.py PREFIX.rec.json PREFIX.sched.txt
+    python3 tests/reality/dropper_sched.py --self-test   (ctest)
+"""
+import argparse
+import bisect
+import collections
+import json
+import re
+import sys
+
+PAT = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
+
+
+def load(rec_path, sched_path):
+    with open(rec_path) as f:
+        rec = json.load(f)
+    if rec.get("format") != "gilsim-recording":
+        raise ValueError("%s: not a gilsim recording" % rec_path)
+    t0 = rec["t0_monotonic_ns"]
+    names = {th["tid"]: th["name"] for th in rec["threads"]}
+    ev = collections.defaultdict(list)  # tid -> [(t, kind, cpu, prev_state)]
+    switches = collections.defaultdict(list)  # cpu -> [(t, next pid)]
+    with open(sched_path) as f:
+        for line in f:
+            m = PAT.search(line)
+            if not m:
+                continue
+            cpu, kind = int(m.group(1)), m.group(3)
+            t = int(round(float(m.group(2)) * 1e9)) - t0
+            fl = dict(kv.split("=", 1) for kv in re.findall(r"(\w+=\S+)", m.group(4)))
+            if kind == "sched_waking" and int(fl["pid"]) in names:
+                ev[int(fl["pid"])].append((t, "waking", int(fl["target_cpu"]), None))
+            elif kind == "sched_switch":
+                a, b = int(fl["prev_pid"]), int(fl["next_pid"])
+                switches[cpu].append((t, b))
+                if a in names:
+                    ev[a].append((t, "out", cpu, fl["prev_state"]))
+                if b in names:
+                    ev[b].append((t, "in", cpu, None))
+    if not switches:
+        raise ValueError("%s: no sched_switch events" % sched_path)
+    return rec, names, ev, switches
+
+
+def running(switches, names, cpu, t):
+    s = switches.get(cpu, [])
+    i = bisect.bisect_right(s, (t, float("inf"))) - 1
+    if i < 0:
+        return "?"
+    pid = s[i][1]
+    return "idle" if pid == 0 else names.get(pid, "other")
+
+
+def analyse(rec, names, ev, switches, prefix):
+    rows, waits = collections.Counter(), collections.defaultdict(list)
+    holds = sorted((e[0], th["name"]) for th in rec["threads"] for e in th["events"]
+                   if e[1] == "hold")
+    for th in rec["threads"]:
+        if not th["name"].startswith(prefix):
+            continue
+        es, k = th["events"], sorted(ev[th["tid"]])
+        for i, e in enumerate(es):
+            if not (e[1] == "release" and len(e) > 2 and e[2] == "forced"):
+                continue
+            nxt = next((x for x in es[i + 1:] if x[1] in ("ask", "hold", "end")), None)
+            if not nxt or nxt[1] != "ask":
+                continue
+            d = nxt[0] - e[0]
+            cls = "<100us" if d < 100000 else ">=700us" if d >= 700000 else "100-700us"
+            kk = [x for x in k if e[0] <= x[0] <= nxt[0]]
+            wk = next((x for x in kk if x[1] == "waking"), None)
+            if wk is None:
+                out = next((x for x in kk if x[1] == "out"), None)
+                rows[(cls, "no wake seen, left its CPU %s" % (out[3] if out else "-"))] += 1
+                continue
+            inn = next((x for x in kk if x[1] == "in" and x[0] >= wk[0]), None)
+            what = running(switches, names, wk[2], wk[0])
+            j = bisect.bisect_right(holds, (e[0], "\uffff"))
+            holder = next((h[1] for h in holds[j:] if h[1] != th["name"]), None)
+            what = ("the new GIL holder" if what == holder else what
+                    if what in ("idle", "other", "?") else
+                    "another " + re.sub(r"[-_]?\d+$", "", what) + " thread")
+            rows[(cls, "woken onto a CPU running %s, ran %s" %
+                  (what, "there" if inn and inn[2] == wk[2] else "elsewhere"))] += 1
+            if inn:
+                waits[cls].append(inn[0] - wk[0])
+    return rows, waits
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * q))]
+
+
+def self_test():
+    """Three forced drops made by hand, one of each kind: cpu-0 woken onto
+    the CPU of the new holder (cpu-1) and run there 1.2 ms later; cpu-1
+    preempted (switched out runnable) and asking 800 us later; cpu-0 woken
+    onto an idle CPU and asking after 30 us. Then a file with no events."""
+    import os
+    import tempfile
+    rec = {"format": "gilsim-recording", "t0_monotonic_ns": 0, "threads": [
+        {"name": "cpu-0", "tid": 10, "events": [
+            [0, "hold"], [1000, "release", "forced"], [1300000, "ask"],
+            [5000000, "hold"], [6000000, "release", "forced"], [6030000, "ask"]]},
+        {"name": "cpu-1", "tid": 11, "events": [
+            [2000, "hold"], [3000000, "release", "forced"], [3800000, "ask"]]},
+        {"name": "cpu-2", "tid": 12, "events": [[3001000, "hold"], [6002000, "hold"]]}]}
+
+    def sw(t, cpu, prev, nxt, state="S"):
+        return ("  python3-%d [%03d] d..2. %.9f: sched_switch: prev_comm=python3 prev_pid=%d "
+                "prev_prio=120 prev_state=%s ==> next_comm=python3 next_pid=%d next_prio=120\n"
+                % (prev, cpu, t / 1e9, prev, state, nxt))
+
+    def wk(t, cpu, pid, target):
+        return ("  python3-1 [%03d] d..4. %.9f: sched_waking: comm=python3 pid=%d prio=120 "
+                "target_cpu=%03d\n" % (cpu, t / 1e9, pid, target))
+    lines = [sw(500, 1, 0, 11), sw(1500, 0, 10, 0), wk(3000, 1, 10, 1),
+             sw(1203000, 1, 11, 10, "R"),  # cpu-0 runs on cpu-1's CPU 1.2 ms later
+             sw(3000500, 0, 0, 12), sw(3000600, 1, 10, 11), sw(3001500, 1, 11, 10, "R"),
+             sw(3799000, 0, 12, 11, "R"), sw(6001000, 1, 10, 0), wk(6010000, 0, 10, 1),
+             sw(6020000, 1, 0, 10)]
+    fails = []
+    with tempfile.TemporaryDirectory() as d:
+        rp, sp, ep = (os.path.join(d, n) for n in ("r.rec.json", "s.txt", "e.txt"))
+        with open(rp, "w") as f:
+            json.dump(rec, f)
+        with open(sp, "w") as f:
+            f.writelines(lines)
+        open(ep, "w").close()
+        rows, waits = analyse(*load(rp, sp), "cpu")
+        want = {(">=700us", "woken onto a CPU running the new GIL holder, ran there"): 1,
+                (">=700us", "no wake seen, left its CPU R"): 1,
+                ("<100us", "woken onto a CPU running idle, ran there"): 1}
+        if dict(rows) != want:
+            fails.append("rows %r, want %r" % (dict(rows), want))
+        if waits.get(">=700us") != [1200000] or waits.get("<100us") != [10000]:
+            fails.append("waits %r" % dict(waits))
+        try:
+            load(rp, ep)
+            fails.append("a file without sched events was accepted")
+        except ValueError as err:
+            if "no sched_switch" not in str(err):
+                fails.append("error %r" % err)
+    for f in fails:
+        print("FAIL: " + f)
+    print("dropper_sched self-test: %s" % ("FAIL" if fails else "ok"))
+    return 1 if fails else 0
+
+
+def main(argv=None):
+    if argv is None and sys.argv[1:] == ["--self-test"]:
+        return self_test()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("recording")
+    ap.add_argument("sched", help="the kernel's events of the same run (io_cycle.py --record)")
+    ap.add_argument("--prefix", default="cpu", help="name prefix of the CPU-bound threads")
+    a = ap.parse_args(argv)
+    try:
+        rows, waits = analyse(*load(a.recording, a.sched), a.prefix)
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
+        print("dropper_sched: %s" % err, file=sys.stderr)
+        return 2
+    total = sum(rows.values())
+    if not total:
+        print("dropper_sched: no forced drop of a %s* thread followed by an ask" % a.prefix,
+              file=sys.stderr)
+        return 2
+    print("forced drops followed by the dropper's ask: %d" % total)
+    for cls in ("<100us", "100-700us", ">=700us"):
+        n = sum(v for (c, _), v in rows.items() if c == cls)
+        if not n:
+            continue
+        w = waits.get(cls)
+        print("release -> ask %s: %d (%.0f%%)%s" % (
+            cls, n, 100 * n / total, "" if not w else
+            "; sched_waking -> on a CPU p50 %.0f us, p90 %.0f us"
+            % (pct(w, .5) / 1e3, pct(w, .9) / 1e3)))
+        for (c, what), v in sorted(rows.items(), key=lambda x: -x[1]):
+            if c == cls:
+                print("    %4d  %s" % (v, what))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
