@@ -636,6 +636,8 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
 /* How late a timed wait ends: the timer slack, plus a draw in
  * [0, timer_jitter] when there is jitter (nothing is drawn otherwise). */
 int64_t gs__timer_late(gs_engine_t *e, int64_t len); /* a timer of length len */
+/* a machine curve at x: linear between its points, flat beyond (os.c) */
+int64_t gs__curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x);
 
 /* hrtimer.c: timers with slack (a sleep, the GIL's timed wait); one that
  * fires expires its core's others whose soft expiry passed */

@@ -36,7 +36,16 @@
  * behind the 4 ms tick, never. gs__hrtimer_arm_cost and
  * gs__hrtimer_cancel_cost say what an arming or a cancel costs; the call
  * sites charge it (engine.c's sleep before it blocks, gil.c's timed wait
- * when its waiter is back on its core). */
+ * when its waiter is back on its core).
+ *
+ * Who wakes the thread (machine.timer_wake "local"): the interrupt of the
+ * CPU the timer was queued on runs hrtimer_wakeup -> try_to_wake_up there;
+ * when the thread's previous CPU is that CPU and idle, select_task_rq_fair
+ * keeps it there and ttwu_queue enqueues it locally: no inter-processor
+ * interrupt, and the idle exit is the timer interrupt's own, inside the
+ * sleep's measured overshoot (timer_late). os.c gs__os_wake_timer wakes such
+ * a thread (a sleep's end, a GIL wait's futex timeout) onto that core
+ * without wake-up latency, onto another idle core with the usual one. */
 #include <stdlib.h>
 
 #include "engine_int.h"
@@ -249,4 +258,17 @@ bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t *s
     t->tarm_owed_ns = c;
     gs__thr_pay(e, t, c);
     return true;
+}
+
+/* A timer of length len ends this late after its soft expiry: the slack,
+ * the machine's curve at its length, a seeded jitter draw. */
+int64_t gs__timer_late(gs_engine_t *e, int64_t len)
+{
+    const gs_machine_t *m = &e->m->machine;
+    int64_t late = m->timer_slack_ns, j = m->timer_jitter_ns;
+    if (m->n_timer_curve > 0)
+        late += gs__curve_at(m->n_timer_curve, m->timer_len_ns, m->timer_late_ns, len);
+    if (j > 0)
+        late += (int64_t)(gs__rng_next(&e->timer_rng) % ((uint64_t)j + 1));
+    return late;
 }

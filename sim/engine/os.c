@@ -578,14 +578,10 @@ static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
     return v;
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back,
-                 int timer_cpu);
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back, int tc);
 
-/* How long an idle core takes to run a thread woken onto it: the machine's
- * curve at the core's idle depth, linear between its points and flat beyond
- * them; without a curve, wakeup_latency. */
 /* A machine curve at x: linear between its points, flat beyond them. */
-static int64_t curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x)
+int64_t gs__curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x)
 {
     if (x <= xs[0])
         return ys[0];
@@ -595,13 +591,15 @@ static int64_t curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x)
     return ys[n - 1];
 }
 
+/* How long an idle core takes to run a thread woken onto it: the curve at
+ * its idle depth; without a curve, wakeup_latency. */
 int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c)
 {
     const gs_machine_t *m = mach(e);
     if (m->n_wake_curve <= 0)
         return m->wakeup_latency_ns;
-    return curve_at(m->n_wake_curve, m->wake_idle_ns, m->wake_latency_ns,
-                    e->now - c->idle_since_ns);
+    return gs__curve_at(m->n_wake_curve, m->wake_idle_ns, m->wake_latency_ns,
+                        e->now - c->idle_since_ns);
 }
 
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
@@ -609,14 +607,8 @@ void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
     wake(e, t, false, NULL, false, -1);
 }
 
-/* t woken by its own slack timer (a sleep's end, a GIL timed wait's
- * timeout). Linux queues an hrtimer on the CPU that armed it, the sleeper's
- * (hrtimer.c), and its interrupt runs try_to_wake_up there: when the thread
- * goes back to that CPU, idle, the wake-up is local, without an
- * inter-processor interrupt, and the CPU's idle exit is the interrupt's own,
- * already in the timer's lateness (timer_late is calibrated from sleeps'
- * whole overshoot). With timer_wake "local" the model charges no wake-up
- * latency there (wake_lat); onto another core, the usual one. */
+/* t woken by its own slack timer: with timer_wake "local", onto the core it
+ * was armed on without wake-up latency (hrtimer.c says why; wake_lat). */
 void gs__os_wake_timer(gs_engine_t *e, gs_thr_t *t)
 {
     wake(e, t, false, NULL, false, mach(e)->timer_wake_local ? t->hrt_cpu : -1);
@@ -721,9 +713,8 @@ static gs_core_t *percpu_queue(gs_engine_t *e, const gs_thr_t *t, gs_core_t *c,
     return gs__place_new(e, t, NULL, &idle);
 }
 
-/* The latency of a wake-up onto idle core c. own: t never left c (an
- * unslept waiter); timer_cpu: the core whose timer interrupt woke t (-1: a
- * wake-up by another core or device), which runs t at once when it is c. */
+/* A wake-up's latency onto idle core c: none for a thread that never left it
+ * (own) or that c's own timer woke (timer_cpu). */
 static int64_t wake_lat(gs_engine_t *e, const gs_core_t *c, bool own, int timer_cpu)
 {
     if (own || (timer_cpu >= 0 && c->id == timer_cpu))
@@ -735,8 +726,8 @@ static int64_t wake_lat(gs_engine_t *e, const gs_core_t *c, bool own, int timer_
     return lat;
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back,
-                 int timer_cpu)
+/* tc: the core whose timer woke t (gs__os_wake_timer), else -1 */
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back, int tc)
 {
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
@@ -770,23 +761,12 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, boo
         c->gen++;
         t->core = c;
         set_os(e, t, OS_WAKING);
-        int64_t lat = wake_lat(e, c, own, timer_cpu);
+        int64_t lat = wake_lat(e, c, own, tc);
         gs__ev_push(e, e->now + lat, EV_CORE, c->id, c->gen);
         gs__thr_trace(e, t);
         return;
     }
     make_ready(e, t, NULL);
-}
-
-int64_t gs__timer_late(gs_engine_t *e, int64_t len)
-{
-    const gs_machine_t *m = mach(e);
-    int64_t late = m->timer_slack_ns, j = m->timer_jitter_ns;
-    if (m->n_timer_curve > 0)
-        late += curve_at(m->n_timer_curve, m->timer_len_ns, m->timer_late_ns, len);
-    if (j > 0)
-        late += (int64_t)(gs__rng_next(&e->timer_rng) % ((uint64_t)j + 1));
-    return late;
 }
 
 static void leave_core(gs_engine_t *e, gs_thr_t *t, bool sleep)
