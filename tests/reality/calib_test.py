@@ -84,26 +84,79 @@ def test_idled():
     check(R.idle_or_all(r, 10) == r["all"], "under a third idled: not all used")
 
 
-def test_nearest_on_grid():
-    # requester_first's fit: the model's share rises, then falls (as it did
-    # on 2026-12-07); the fit must keep the grid point nearest the measured
-    # share whatever the shape, and the first of equals
+def test_fit_on_grid():
+    # requester_first's fit (reality.py, fit_requester_first): the model's
+    # share need not be monotone in requester_first (on 2026-12-07 it had
+    # two modes at 0, was flat from 0.05 to 0.3 and then fell); the fit must
+    # keep a point the model cannot tell from the nearest, and of those the
+    # one nearest 0.5
     rnd = random.Random(7)
     xs = [i / 20 for i in range(21)]
     for _ in range(300):
         top = rnd.uniform(0.3, 0.8)
         ys = [0.55 - abs(x - top) * rnd.uniform(0.3, 0.6) + rnd.uniform(-0.01, 0.01)
               for x in xs]
+        ses = [rnd.uniform(0.0, 0.02) for _ in xs]
         target = rnd.uniform(0.1, 0.7)
-        x, y = R.nearest_on_grid(xs, ys, target)
-        best = min(abs(v - target) for v in ys)
-        check(abs(y - target) == best and y == ys[xs.index(x)],
-              "nearest_on_grid kept %r (%r) for %r, the nearest is %r off" % (x, y, target, best))
-    check(R.nearest_on_grid([0, 0.5, 1], [0.2, 0.4, 0.2], 0.2) == (0, 0.2),
-          "nearest_on_grid does not keep the first of equals")
+        x, y, tied = R.fit_on_grid(xs, ys, ses, target)
+        d = [abs(v - target) for v in ys]
+        b = d.index(min(d))
+        check(b in [xs.index(t) for t in tied] and x in tied and y == ys[xs.index(x)],
+              "fit_on_grid: %r (tied %r) leaves out the nearest %r" % (x, tied, xs[b]))
+        for k in range(len(xs)):
+            close = d[k] - d[b] <= 2 * (ses[k] ** 2 + ses[b] ** 2) ** 0.5
+            check((xs[k] in tied) == close,
+                  "fit_on_grid: %r tied %s, its distance %.3f against %.3f (errors %.3f, %.3f)"
+                  % (xs[k], xs[k] in tied, d[k], d[b], ses[k], ses[b]))
+            if xs[k] in tied:
+                check(abs(x - 0.5) <= abs(xs[k] - 0.5),
+                      "fit_on_grid kept %r over %r, nearer 0.5" % (x, xs[k]))
+        # without errors it is the nearest point
+        x0, y0, _ = R.fit_on_grid(xs, ys, [0.0] * len(xs), target)
+        check(abs(y0 - target) == min(d), "fit_on_grid without errors kept %r, not the nearest" % x0)
+    # the 10:00 calibration's case: measured 0.59; one run per point gave
+    # 0.73 / 0.58 / 0.51 at 0 / 0.25 / 0.5 and the bisection fitted 0.03; a
+    # flat stretch within the noise ties, and the point nearest 0.5 wins
+    xs5 = [0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    check(R.fit_on_grid(xs5, [0.65, 0.56, 0.57, 0.56, 0.54, 0.51],
+                        [0.03, 0.005, 0.005, 0.005, 0.005, 0.005], 0.59)[0] == 0.3,
+          "a flat stretch within the noise does not fit its point nearest 0.5")
+    # a share well beyond the flat stretch: the two-moded end, alone
+    check(R.fit_on_grid(xs5, [0.62, 0.56, 0.57, 0.56, 0.54, 0.51],
+                        [0.008, 0.005, 0.005, 0.005, 0.005, 0.005], 0.64)[0] == 0,
+          "a share only the end reaches does not fit the end")
+    # of two as near, as far from 0.5, the lower
+    check(R.fit_on_grid([0.25, 0.5, 0.75], [0.4, 0.1, 0.4], [0, 0, 0], 0.4)[0] == 0.25,
+          "two points as near and as far from 0.5: not the lower")
     # a share beyond the model's reach: its highest point
-    check(R.nearest_on_grid([0, 0.5, 1], [0.25, 0.52, 0.41], 0.55) == (0.5, 0.52),
+    check(R.fit_on_grid([0, 0.5, 1], [0.25, 0.52, 0.41], [0.01] * 3, 0.55)[:2] == (0.5, 0.52),
           "a share beyond the model's reach does not get its nearest point")
+    # a point without a share (nan) is left out; none at all is an error
+    check(R.fit_on_grid([0, 0.5], [float("nan"), 0.3], [0, 0], 0.1)[0] == 0.5,
+          "a point without a share was kept")
+    try:
+        R.fit_on_grid([0, 1], [float("nan")] * 2, [0, 0], 0.5)
+        check(False, "fit_on_grid without any share did not raise")
+    except ValueError:
+        pass
+
+
+def test_share_mean_se():
+    # the error of a grid point's share: the seeds' spread, but never below
+    # the binomial error of the switches counted (one run, or seeds that
+    # agree by chance, still carry their counting noise)
+    m, se = R.share_mean_se([(0.5, 1000)])
+    check(m == 0.5 and abs(se - (0.25 / 1000) ** 0.5) < 1e-12,
+          "one run's error is not its binomial one: %r" % se)
+    m, se = R.share_mean_se([(0.56, 1000)] * 4 + [(0.76, 1000)] * 4)
+    check(abs(m - 0.66) < 1e-9 and se > 0.03, "two modes' spread is not the error: %r" % se)
+    m, se = R.share_mean_se([(0.56, 1000), (0.56, 1000)])
+    check(abs(se - (0.56 * 0.44 / 2000) ** 0.5) < 1e-12,
+          "seeds that agree have less than the pooled binomial error: %r" % se)
+    m, se = R.share_mean_se([(float("nan"), 0), (0.4, 500)])
+    check(m == 0.4, "a run without switches counted")
+    m, se = R.share_mean_se([])
+    check(m != m and se == float("inf"), "no runs: not (nan, inf)")
 
 
 # --- the calibration on scripted measurements -------------------------------------
@@ -318,7 +371,8 @@ def main(argv):
     if argv == ["--self-test"]:
         test_least_disturbed()
         test_idled()
-        test_nearest_on_grid()
+        test_fit_on_grid()
+        test_share_mean_se()
         test_timer_late_curve()
         test_scripted_calibration()
     elif argv == ["--live"]:
