@@ -166,12 +166,9 @@ START_TEST(test_cv_three_threads_go_back_when_the_requester_wins)
 }
 END_TEST
 
-/* Four CPU-bound threads at 1 ms on two cores: after each forced switch
- * with three waiters, who takes the GIL: counts of the requester (the last
- * drop request before the switch) and of the waiter asleep longest (since
- * its last timeout, drop request, futile wake-up or forced switch: each
- * starts a new futex sleep, at the end of the queue). */
-static void four_cpu_takers(bool per_core, int requester_first_pct, int *n, int *req, int *longest)
+/* Four CPU-bound threads at 1 ms on two cores, 150 ms each; the model is
+ * left in *mp for the caller to free. */
+static gs_trace_t *four_cpu_run(bool per_core, int requester_first_pct, gs_model_t **mp)
 {
     gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
     m->machine.per_core_queues = per_core;
@@ -181,7 +178,19 @@ static void four_cpu_takers(bool per_core, int requester_first_pct, int *n, int 
     m->processes[0].python.switch_interval_ns = MS(1);
     for (int i = 0; i < 4; i++)
         tu_thread(m, "cpu", 1, tu_cpu(MS(150)));
-    gs_trace_t *t = tu_run(m, NULL);
+    *mp = m;
+    return tu_run(m, NULL);
+}
+
+/* Four CPU-bound threads at 1 ms on two cores: after each forced switch
+ * with three waiters, who takes the GIL: counts of the requester (the last
+ * drop request before the switch) and of the waiter asleep longest (since
+ * its last timeout, drop request, futile wake-up or forced switch: each
+ * starts a new futex sleep, at the end of the queue). */
+static void four_cpu_takers(bool per_core, int requester_first_pct, int *n, int *req, int *longest)
+{
+    gs_model_t *m;
+    gs_trace_t *t = four_cpu_run(per_core, requester_first_pct, &m);
     const gs_instant_t *in = gs_trace_instants(t);
     size_t ni = gs_trace_n_instants(t);
     const gs_lane_t *gl = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
@@ -1512,15 +1521,8 @@ END_TEST
  * *n. */
 static int droppers_held_back(int requester_first_pct, int *n)
 {
-    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
-    m->machine.per_core_queues = true; /* the model under test */
-    m->machine.requester_first_pct = requester_first_pct;
-    m->machine.timer_slack_ns = US(50);
-    m->machine.timer_jitter_ns = US(20);
-    m->processes[0].python.switch_interval_ns = MS(1);
-    for (int i = 0; i < 4; i++)
-        tu_thread(m, "cpu", 1, tu_cpu(MS(150)));
-    gs_trace_t *t = tu_run(m, NULL);
+    gs_model_t *m;
+    gs_trace_t *t = four_cpu_run(true, requester_first_pct, &m); /* the model under test */
     const gs_instant_t *in = gs_trace_instants(t);
     int held = 0;
     *n = 0;

@@ -288,8 +288,10 @@ static bool grow(gs_trace_t *t, lane_buf_t *l)
 /* Closes the lane's open interval at end: appended, or merged into the last
  * one when it continues it. end is written into the array, never into
  * l->cur first (the copy of l->cur right after that store would load it
- * back wider than it was stored: a store-forwarding stall). */
-static void append(gs_trace_t *t, lane_buf_t *l, int64_t end)
+ * back wider than it was stored: a store-forwarding stall). Inline where
+ * the engine's ~20 000 lane changes a run call it (buf_change: called, it
+ * spilled half the registers of its caller); `append` for the rest. */
+static inline void append_inline(gs_trace_t *t, lane_buf_t *l, int64_t end)
 {
     const gs_interval_t *iv = &l->cur;
     if (l->n > 0) {
@@ -304,6 +306,11 @@ static void append(gs_trace_t *t, lane_buf_t *l, int64_t end)
     gs_interval_t *d = &l->iv[l->n++];
     *d = *iv;
     d->end_ns = end;
+}
+
+static void append(gs_trace_t *t, lane_buf_t *l, int64_t end)
+{
+    append_inline(t, l, end);
 }
 
 static inline void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t st, int32_t who,
@@ -329,27 +336,6 @@ static inline void lane_set(gs_trace_t *t, int lane, int64_t now, gs_state_t st,
                      uint8_t flags)
 {
     buf_set(t, &t->lanes[lane], now, st, who, op, flags);
-}
-
-/* append, inline but for growing the array (the engine's ~20 000 lane
- * changes a run: called, it spilled half the registers of its caller). */
-static inline void append_inline(gs_trace_t *t, lane_buf_t *l, int64_t end)
-{
-    const gs_interval_t *iv = &l->cur;
-    if (l->n > 0) {
-        gs_interval_t *last = &l->iv[l->n - 1];
-        if (last->end_ns == iv->start_ns && same(last, iv)) {
-            last->end_ns = end;
-            return;
-        }
-    }
-    if (l->n == l->counted) {
-        append(t, l, end);
-        return;
-    }
-    gs_interval_t *d = &l->iv[l->n++];
-    *d = *iv;
-    d->end_ns = end;
 }
 
 /* buf_set for a change the caller knows is one (the engine's lanes): the
