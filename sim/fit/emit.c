@@ -424,7 +424,7 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
         add_wake_curve(mach, f);
     }
     /* Said, not left to the default: which queue a fit uses is the fit's
-     * choice (docs/fit.md), whatever the lessons' machine has. */
+     * choice (docs/cli.md, gilsim fit), whatever the lessons' machine has. */
     cJSON_AddStringToObject(mach, "run_queues", "shared");
     cJSON *py = cJSON_AddObjectToObject(root, "python");
     if (r->py_major == 3 && r->py_minor >= 2 && r->py_minor <= 15) {

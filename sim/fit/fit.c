@@ -531,11 +531,11 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
             op.keeps_gil = true;
             op.dur = e->t1 - e->t;
         } else {
-            op.kind = e->cat == GSR_CAT_SLEEP          ? FOP_SLEEP
-                      : e->cat == GSR_CAT_IO && !fit_socket_send(e) ? FOP_IO
-                                                                : FOP_CCALL;
-            ft->st.n_send += fit_socket_send(e);
             op.send = fit_socket_send(e);
+            op.kind = e->cat == GSR_CAT_SLEEP            ? FOP_SLEEP
+                      : e->cat == GSR_CAT_IO && !op.send ? FOP_IO
+                                                         : FOP_CCALL;
+            ft->st.n_send += op.send;
             op.dur = less_model(F->f, op.kind, op.dur);
             if (releasing_c_call(F, i, it)) {
                 op.late = fit_typical_late(F->typ, F->n_typ, e->name, it->off);

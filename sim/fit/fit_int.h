@@ -234,6 +234,8 @@ int fit_machine_cores(const struct gsr_recording *r, const fscenario_t *f, int *
 int64_t fit_inferred_c_floor(int64_t run_delay_ns, int64_t sum_ns);
 /* Every thread's drop requests, sorted, in *req (malloc'ed). 0 or -1. */
 int fit_collect_requests(const struct gsr_recording *r, int64_t **req, size_t *n_req);
+/* qsort's comparison of two int64_t, ascending. */
+int fit_cmp_i64(const void *a, const void *b);
 /* The first drop request in a hold [h, r) if it went unanswered for
  * FIT_LATE_NS or more until the release r, else -1. */
 int64_t fit_late_request(const int64_t *req, size_t n, int64_t h, int64_t r);

@@ -75,12 +75,6 @@ static int64_t take_late_c_calls(fthread_t *ft, int64_t lost)
     return taken;
 }
 
-static int cmp_dur(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* A socket send's work is the same for messages of a size: queue the bytes,
  * wake the reader (examples/http_server.py traced beside a recording,
  * tests/reality/send_trace.py: a client's request took 9.2 to 10.6 us off
@@ -108,7 +102,7 @@ int fit_sends_to_median(fscenario_t *f, int i, int64_t run_delay_ns)
     for (int k = 0; k < ft->ops.n; k++)
         if (ft->ops.v[k].kind == FOP_CCALL && ft->ops.v[k].send)
             d[n++] = ft->ops.v[k].dur;
-    qsort(d, (size_t)n, sizeof *d, cmp_dur);
+    qsort(d, (size_t)n, sizeof *d, fit_cmp_i64);
     if (run_delay_ns < 0)
         run_delay_ns = 0; /* unknown: nothing is known to be time without a core */
     int64_t med = d[n / 2], over = 0;

@@ -118,7 +118,7 @@ int64_t fit_inferred_c_floor(int64_t run_delay_ns, int64_t sum_ns)
     return FIT_PREEMPT_NS;
 }
 
-static int cmp_i64(const void *a, const void *b)
+int fit_cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
@@ -138,7 +138,7 @@ int fit_collect_requests(const gsr_recording_t *r, int64_t **req, size_t *n_req)
             if (r->threads[i].ev[k].kind == GSR_DROP_REQUEST)
                 (*req)[(*n_req)++] = r->threads[i].ev[k].t;
     if (*n_req)
-        qsort(*req, *n_req, sizeof **req, cmp_i64);
+        qsort(*req, *n_req, sizeof **req, fit_cmp_i64);
     return 0;
 }
 

@@ -152,12 +152,6 @@ static int64_t wake_of(const fwaits_t *w, int i, int64_t t0, int64_t t1)
     return lo > 0 && a[lo - 1] >= t0 ? a[lo - 1] : t1;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Every thread's asks for the GIL, sorted. 0 or -1. */
 static int collect_asks(fwaits_t *w)
 {
@@ -174,7 +168,7 @@ static int collect_asks(fwaits_t *w)
             if (th->ev[k].kind == GSR_ASK)
                 w->asks[i][w->n_asks[i]++] = th->ev[k].t;
         if (w->n_asks[i])
-            qsort(w->asks[i], w->n_asks[i], sizeof **w->asks, cmp_i64);
+            qsort(w->asks[i], w->n_asks[i], sizeof **w->asks, fit_cmp_i64);
     }
     return 0;
 }

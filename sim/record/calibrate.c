@@ -452,7 +452,6 @@ static int64_t timer_arm(int cpu)
     return d > 0 ? d : 0;
 }
 
-/* The first two CPUs the recorder may run on (cpu[k] = -1 when absent). */
 /* The calling thread's EEVDF slice in ns (see the top), or -1 when the kernel
  * does not say (before 6.12, another policy, no sched_getattr). The struct is
  * the kernel's sched_attr (include/uapi/linux/sched/types.h), up to its
@@ -481,6 +480,7 @@ static int64_t eevdf_slice(void)
 #endif
 }
 
+/* The first two CPUs the recorder may run on (cpu[k] = -1 when absent). */
 static void allowed_cpus(int cpu[2])
 {
     cpu[0] = cpu[1] = -1;
