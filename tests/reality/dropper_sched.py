@@ -23,7 +23,8 @@ import json
 import re
 import sys
 
-PAT = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
+sys.dont_write_bytecode = True
+from tracefs import read_sched_events  # noqa: E402
 
 
 def load(rec_path, sched_path):
@@ -35,23 +36,17 @@ def load(rec_path, sched_path):
     names = {th["tid"]: th["name"] for th in rec["threads"]}
     ev = collections.defaultdict(list)  # tid -> [(t, kind, cpu, prev_state)]
     switches = collections.defaultdict(list)  # cpu -> [(t, next pid)]
-    with open(sched_path) as f:
-        for line in f:
-            m = PAT.search(line)
-            if not m:
-                continue
-            cpu, kind = int(m.group(1)), m.group(3)
-            t = int(round(float(m.group(2)) * 1e9)) - t0
-            fl = dict(kv.split("=", 1) for kv in re.findall(r"(\w+=\S+)", m.group(4)))
-            if kind == "sched_waking" and int(fl["pid"]) in names:
-                ev[int(fl["pid"])].append((t, "waking", int(fl["target_cpu"]), None))
-            elif kind == "sched_switch":
-                a, b = int(fl["prev_pid"]), int(fl["next_pid"])
-                switches[cpu].append((t, b))
-                if a in names:
-                    ev[a].append((t, "out", cpu, fl["prev_state"]))
-                if b in names:
-                    ev[b].append((t, "in", cpu, None))
+    for t, cpu, kind, fl in read_sched_events(sched_path):
+        t -= t0
+        if kind == "sched_waking" and int(fl["pid"]) in names:
+            ev[int(fl["pid"])].append((t, "waking", int(fl["target_cpu"]), None))
+        elif kind == "sched_switch":
+            a, b = int(fl["prev_pid"]), int(fl["next_pid"])
+            switches[cpu].append((t, b))
+            if a in names:
+                ev[a].append((t, "out", cpu, fl["prev_state"]))
+            if b in names:
+                ev[b].append((t, "in", cpu, None))
     if not switches:
         raise ValueError("%s: no sched_switch events" % sched_path)
     return rec, names, ev, switches

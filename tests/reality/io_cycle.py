@@ -29,7 +29,6 @@ slice, a wake-up preemption or another process.
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -85,15 +84,10 @@ def load_sched(path, rec, tid):
     function telling what each CPU ran at a moment ('ours' or 'other')."""
     t0 = rec["t0_monotonic_ns"]
     ours = {th["tid"] for th in rec["threads"]}
-    pat = re.compile(r"\[(\d+)\].*?\s(\d+\.\d+): (\w+): (.*)$")
+    from tracefs import read_sched_events
     waking, oncore, switches = [], [], []
-    for line in open(path):
-        m = pat.search(line)
-        if not m:
-            continue
-        cpu, ts, kind = int(m.group(1)), float(m.group(2)), m.group(3)
-        f = dict(kv.split("=", 1) for kv in re.findall(r"(\w+=\S+)", m.group(4)))
-        t = int(round(ts * 1e9)) - t0
+    for t, cpu, kind, f in read_sched_events(path):
+        t -= t0
         if kind == "sched_waking" and int(f["pid"]) == tid:
             waking.append(t)
         elif kind == "sched_switch":

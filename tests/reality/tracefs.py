@@ -1,7 +1,7 @@
 """A tracefs instance of its own for the kernel's scheduler events, shared by
 the tools that trace a real program beside its recording (pingpong_trace.py,
 battle27_trace.py, mixed_trace.py, wake_trace.py), and the one reader of the
-trace it keeps. Root only; the instance is removed on the way out."""
+trace it keeps (also for io_cycle.py, dropper_sched.py and lockwait_trace.py). Root only; the instance is removed on the way out."""
 import contextlib
 import os
 import re
@@ -17,14 +17,19 @@ FLAGS = re.compile(r"\[\d+\]\s+(\S{4,6})\s+\d+\.\d+: ")
 
 
 def sched_events(prefix):
-    """PREFIX.sched.txt as (t_ns, cpu, kind, fields), in the file's order:
+    """PREFIX.sched.txt as read_sched_events reads it."""
+    return read_sched_events(prefix + ".sched.txt")
+
+
+def read_sched_events(path):
+    """A kept trace as (t_ns, cpu, kind, fields), in the file's order:
     t_ns on the trace clock (mono: the recorder's clock), kind the event's
     name (sched_switch ...), fields its key=value pairs as strings, and
     comm_ the name of the task the event is about (its comm= field, else
     the task that logged it), by_ the name of the task that logged it and
     flags_ the line's flags ("" when the trace has none)."""
     out = []
-    for line in open(prefix + ".sched.txt"):
+    for line in open(path):
         m = LINE.search(line)
         if not m:
             continue
