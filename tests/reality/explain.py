@@ -322,9 +322,9 @@ WHY = [
      "ms) while two hashing threads pass the GIL between them, 12 calls in each of "
      "30-61% of the drops. requester_first 1 for every race gives this row 1.08-1.27x "
      "(model_variants.py, 3 seeds) but halves the convoy rows beside 2 and more CPU "
-     "threads: what would fix it is placement, the kernel's periodic balancing putting "
-     "hashing threads beside the spinner so that their timers fire on its core "
-     "(docs/model.md)."),
+     "threads: what would fix it is placement that brings a sleeping hashing thread and "
+     "the spinner onto one core as the kernel does (traces of this experiment on a "
+     "loaded machine: 47-97% of the requests on the spinner's CPU; docs/model.md)."),
     ("blocking-c", "", "lo",
      "Reality took longer than the model even without the spinners: the scenario's C "
      "call lasts what one call took alone (the best of five), while in the run other "
