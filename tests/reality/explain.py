@@ -305,7 +305,7 @@ WHY = [
      "(2026-12-07, one spinner, the quietest of six runs: 10.2x, kept as "
      "tests/data/reality/blocking_c_1spinner.rec.json; read with "
      "tests/reality/forced_drops.py and request_core.py), the real spinner holds the GIL "
-     "83% of the time; it signals 3.0-9.6 us after the drop request (p10-p90, 6 of 202 "
+     "83% of the time; it signals 3.0-10.7 us after the drop request (p10-p90, 6 of 202 "
      "under 2 us), and the hashing thread that asked is the first to hold the GIL after "
      "12% of the 180 forced drops. Kernel traces of the convoy give those lags to a "
      "requester that ran on the holder's own CPU (p50 3.1-4.8 us; 0.7-1.6 us from the "

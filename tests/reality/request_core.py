@@ -17,12 +17,13 @@ from the request to the holder's signal, and who took the GIL next (the
 requester, or another waiter).
 
     python3 tests/reality/request_core.py --record PREFIX [--cpu 1 --k 150]
-    python3 tests/reality/request_core.py PREFIX.rec.json --sched PREFIX.sched.txt
+    python3 tests/reality/request_core.py PREFIX.rec.json [--sched PREFIX.sched.txt]
     python3 tests/reality/request_core.py RUN.csv --trace RUN.trace.json
     python3 tests/reality/request_core.py --self-test [--gilsim GILSIM]   (ctest)
 
 --record runs tests/data/reality/blocking_c.py under gilsim record with the
-sched_switch and sched_waking events on (root; tracefs.py).
+sched_switch and sched_waking events on (root; tracefs.py). A recording
+without --sched gets the lags and who took the GIL, its CPUs unknown.
 """
 import argparse
 import bisect
@@ -44,8 +45,11 @@ def requests_of_recording(path):
     the request, signal_t the holder's next signal (None if it made none
     before the GIL changed hands), taker the next thread to hold it."""
     with open(path) as f:
-        rec = json.load(f)
-    if rec.get("format") != "gilsim-recording":
+        try:
+            rec = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError("%s: not a gilsim recording (not JSON: %s)" % (path, e))
+    if not isinstance(rec, dict) or rec.get("format") != "gilsim-recording":
         raise ValueError("%s: not a gilsim recording (format %r)" % (path, rec.get("format")))
     ev = []
     for th in rec["threads"]:
@@ -340,9 +344,13 @@ def main(argv=None):
             runs, holds = runs_of_csv(a.file)
             rows = classify(requests_of_trace(a.trace, holds), runs, slept_cpu=True)
         else:
-            if not a.sched:
-                ap.error("a recording needs --sched (the kernel's events of the same run)")
             reqs, rec = requests_of_recording(a.file)
+            if not a.sched:
+                # no kernel trace: the lags and who took the GIL, CPUs unknown
+                print("no --sched (the kernel's events of the same run): the requester's "
+                      "CPU is unknown")
+                report(classify(reqs, {}))
+                return 0
             tids = {th["tid"]: th["name"] for th in rec["threads"]}
             sys.path.insert(0, HERE)
             t0 = rec["t0_monotonic_ns"]
