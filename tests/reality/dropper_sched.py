@@ -13,7 +13,14 @@ after the drop, another of ours, idle, another program), and how long until it r
 (sched_switch to it); or no wake seen (it never slept: `R`, preempted and
 queued, or `-`, it did not leave its CPU).
 
-    python3 tests/reality/dropper_sched.py PREFIX.rec.json PREFIX.sched.txt
+With --beside, for the droppers woken onto the new holder's CPU it also
+says what the other CPUs ran at that wake: an idle one there means the
+kernel queued the dropper behind its waker although a CPU was idle (Linux
+finds an idle CPU other than the target only by select_idle_cpu's scan,
+which SIS_UTIL cuts when the CPUs' utilisation is high: the model's
+machine.idle_scan "sis_util"); none idle means no CPU was free to take it.
+
+    python3 tests/reality/dropper_sched.py PREFIX.rec.json PREFIX.sched.txt [--beside]
     python3 tests/reality/dropper_sched.py --self-test   (ctest)
 """
 import argparse
@@ -61,7 +68,18 @@ def running(switches, names, cpu, t):
     return "idle" if pid == 0 else names.get(pid, "other")
 
 
-def analyse(rec, names, ev, switches, prefix):
+def others(switches, names, cpu, t):
+    """What the CPUs other than cpu ran at t: "idle" if one of them idled,
+    else "our threads", "other programs" or "both"."""
+    seen = {running(switches, names, c, t) for c in switches if c != cpu}
+    if "idle" in seen:
+        return "idle"
+    ours = {w for w in seen if w not in ("other", "?")}
+    return ("both" if ours and "other" in seen else "our threads" if ours
+            else "other programs")
+
+
+def analyse(rec, names, ev, switches, prefix, beside=None):
     rows, waits = collections.Counter(), collections.defaultdict(list)
     holds = sorted((e[0], th["name"]) for th in rec["threads"] for e in th["events"]
                    if e[1] == "hold")
@@ -87,6 +105,8 @@ def analyse(rec, names, ev, switches, prefix):
             what = running(switches, names, wk[2], wk[0])
             j = bisect.bisect_right(holds, (e[0], "\uffff"))
             holder = next((h[1] for h in holds[j:] if h[1] != th["name"]), None)
+            if beside is not None and what == holder:
+                beside[(cls, others(switches, names, wk[2], wk[0]))] += 1
             what = ("the new GIL holder" if what == holder else what
                     if what in ("idle", "other", "?") else
                     "another " + re.sub(r"[-_]?\d+$", "", what) + " thread")
@@ -138,7 +158,10 @@ def self_test():
         with open(sp, "w") as f:
             f.writelines(lines)
         open(ep, "w").close()
-        rows, waits = analyse(*load(rp, sp), "cpu")
+        beside = collections.Counter()
+        rows, waits = analyse(*load(rp, sp), "cpu", beside)
+        if dict(beside) != {(">=700us", "idle"): 1}:  # CPU 0 idles from 1.5 us
+            fails.append("beside %r" % dict(beside))
         want = {(">=700us", "woken onto a CPU running the new GIL holder, ran there"): 1,
                 (">=700us", "no wake seen, left its CPU R"): 1,
                 ("<100us", "woken onto a CPU running idle, ran there"): 1}
@@ -165,9 +188,12 @@ def main(argv=None):
     ap.add_argument("recording")
     ap.add_argument("sched", help="the kernel's events of the same run (io_cycle.py --record)")
     ap.add_argument("--prefix", default="cpu", help="name prefix of the CPU-bound threads")
+    ap.add_argument("--beside", action="store_true",
+                    help="for droppers woken onto the new holder's CPU: what the other CPUs ran")
     a = ap.parse_args(argv)
+    beside = collections.Counter() if a.beside else None
     try:
-        rows, waits = analyse(*load(a.recording, a.sched), a.prefix)
+        rows, waits = analyse(*load(a.recording, a.sched), a.prefix, beside)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
         print("dropper_sched: %s" % err, file=sys.stderr)
         return 2
@@ -189,6 +215,10 @@ def main(argv=None):
         for (c, what), v in sorted(rows.items(), key=lambda x: -x[1]):
             if c == cls:
                 print("    %4d  %s" % (v, what))
+    if beside is not None:
+        print("woken onto the new GIL holder's CPU: what the other CPUs ran at the wake")
+        for (c, what), v in sorted(beside.items()):
+            print("    %-9s %4d  %s" % (c, v, what))
     return 0
 
 
