@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Where a GIL waiter's timed wait runs out, and why there: the chain back
+from each forced-drop request to the run in which the requester went to
+sleep (and armed its timer), in a real recording with the kernel's sched
+events or in a model run (gilsim run --csv and --trace of the same run).
+
+The timer of a thread's timed wait fires on the CPU that armed it (Linux's
+hrtimers are per CPU; the model's machine.timer_wake "local"), and the
+thread is armed where it last ran before it slept. So the requester is on
+the GIL holder's CPU at its request (tests/reality/request_core.py: real
+56-87% of the convoy's requests, the model 1%) only if it last ran there.
+For each drop request this finds the requester's arming run (its last run
+before the request's, or for a model's requester, which runs for no time
+at its request, its last run) and says:
+
+  why it ran then: what it did last before it slept, the latest of its own
+  GIL release ("after its release": a forced dropper back from its switch
+  wait, or a thread back from I/O or a C call), a futile wake-up, or an
+  earlier timeout;
+  where: on the CPU of the thread that held the GIL when that run began
+  (for a forced dropper: the new holder that woke it), or elsewhere;
+  and at the request: whether the holder then runs on the armed CPU.
+
+    python3 tests/reality/wait_core.py PREFIX.rec.json --sched PREFIX.sched.txt
+    python3 tests/reality/wait_core.py RUN.csv --trace RUN.trace.json
+    python3 tests/reality/wait_core.py --self-test [--gilsim GILSIM]   (ctest)
+"""
+import argparse
+import bisect
+import collections
+import json
+import os
+import sys
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import request_core as RC  # noqa: E402
+
+
+def holds_of_recording(rec):
+    """[(start, end, name)] of the GIL's holds in a recording."""
+    out, open_ = [], {}
+    ev = sorted((e[0], th["name"], e[1]) for th in rec["threads"] for e in th["events"]
+                if e[1] in ("hold", "release"))
+    for t, name, kind in ev:
+        if kind == "hold":
+            open_[name] = t
+        elif name in open_:
+            out.append((open_.pop(name), t, name))
+    for name, s in open_.items():
+        out.append((s, float("inf"), name))
+    out.sort()
+    return out
+
+
+def marks_of_recording(rec):
+    """{name: sorted [(t, kind)]} of futile wake-ups and timeouts."""
+    out = collections.defaultdict(list)
+    for th in rec["threads"]:
+        for e in th["events"]:
+            if e[1] in ("futile_wakeup", "timeout"):
+                out[th["name"]].append((e[0], e[1]))
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def marks_of_trace(path):
+    with open(path) as f:
+        doc = json.load(f)
+    evs = doc["traceEvents"] if isinstance(doc, dict) else doc
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in evs
+             if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    out = collections.defaultdict(list)
+    for e in evs:
+        if e.get("ph") == "i" and e["args"]["kind"] in ("futile_wakeup", "timeout"):
+            out[names.get((e["pid"], e["tid"]))].append((int(round(e["ts"] * 1000)),
+                                                         e["args"]["kind"]))
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def holder_at(holds, t):
+    starts = [h[0] for h in holds]
+    j = bisect.bisect_right(starts, t) - 1
+    return holds[j][2] if j >= 0 and holds[j][0] <= t < holds[j][1] else None
+
+
+def last_before(v, t):
+    """The last (t, ...) of sorted v at or before t, or None."""
+    i = bisect.bisect_right(v, (t, chr(0x10FFFF))) - 1
+    return v[i] if i >= 0 else None
+
+
+def chain(requests, runs, holds, marks, model):
+    """Per request: (why, woke_where, at_request) or None if the arming run
+    is unknown. why: 'after its release', 'after a futile wake-up', 'after
+    an earlier timeout'; woke_where: "holder's CPU" (the arming run on the
+    CPU of the thread holding the GIL as it began, that thread on a CPU),
+    'other CPU', 'holder off a CPU', 'nobody held'; at_request: 'holder on
+    the armed CPU' or 'holder elsewhere'."""
+    rel_by = collections.defaultdict(list)
+    for s, e, name in holds:
+        rel_by[name].append((e, "release"))
+    out = []
+    for t, req, holder, sig, taker in requests:
+        v = runs.get(req, [])
+        i = bisect.bisect_right(v, (t, float("inf"), 1 << 30)) - 1
+        if not model and i >= 0 and v[i][0] <= t <= v[i][1]:
+            i -= 1  # the run holding the request began with the timer's wake
+        while i >= 0 and v[i][1] > t:
+            i -= 1
+        if i < 0:
+            out.append(None)
+            continue
+        s, e, cpu = v[i]
+        cand = [x for x in (last_before(rel_by[req], e), last_before(marks.get(req, []), e))
+                if x is not None]
+        kind = max(cand)[1] if cand else None
+        why = {"release": "after its release", "futile_wakeup": "after a futile wake-up",
+               "timeout": "after an earlier timeout", None: "nothing seen"}[kind]
+        h0 = holder_at(holds, s)
+        if h0 is None or h0 == req:
+            where = "nobody held"
+        else:
+            hc = RC.cpu_at(runs, h0, s)
+            where = "holder off a CPU" if hc is None else (
+                "holder's CPU" if hc == cpu else "other CPU")
+        hc_t = RC.cpu_at(runs, holder, t - 1)
+        if hc_t is None:
+            w = [r for r in runs.get(holder, []) if r[0] <= t]
+            hc_t = w[-1][2] if w else None
+        out.append((why, where, "holder on the armed CPU" if hc_t == cpu else
+                    "holder elsewhere"))
+    return out
+
+
+def report(rows, out=sys.stdout):
+    known = [r for r in rows if r]
+    n = len(known)
+    print("drop requests: %d (arming run found for %d)" % (len(rows), n), file=out)
+    if not n:
+        return
+    at = collections.Counter(r[2] for r in known)
+    print("  at the request: holder on the CPU the requester armed its timer on %d (%.0f%%)"
+          % (at["holder on the armed CPU"], 100.0 * at["holder on the armed CPU"] / n), file=out)
+    c = collections.Counter(known)
+    by_why = collections.Counter(r[0] for r in known)
+    for why, nw in by_why.most_common():
+        print("  %-24s %5d (%3.0f%%); its arming run began on:" % (why, nw, 100.0 * nw / n),
+              file=out)
+        for where in ("holder's CPU", "other CPU", "holder off a CPU", "nobody held"):
+            a = c[(why, where, "holder on the armed CPU")]
+            b = c[(why, where, "holder elsewhere")]
+            if a + b:
+                print("      the then holder's %-16s %5d, at the request the holder on "
+                      "the armed CPU %5d (%3.0f%%)" % (
+                          where.replace("holder's ", "") if where == "holder's CPU" else where,
+                          a + b, a, 100.0 * a / (a + b)), file=out)
+
+
+def self_test(gilsim=None):
+    """A hand-made run: r1 drops the GIL at 100 on CPU 0, the new holder h
+    runs on CPU 0 from 100, r1 runs 105-110 on CPU 0 (woken by h) and asks at
+    1200 (holder h still on CPU 0); r2 is woken futilely at 300 and runs
+    300-305 on CPU 1, asks at 1300 (h on CPU 0)."""
+    runs = {"r1": [(0, 100, 0), (105, 110, 0), (1195, 1205, 0)],
+            "h": [(100, 2000, 0)],
+            "r2": [(300, 305, 1), (1295, 1305, 1)]}
+    holds = [(0, 100, "r1"), (100, 2000, "h")]
+    marks = {"r2": [(302, "futile_wakeup")]}
+    reqs = [(1200, "r1", "h", 1210, "h"), (1300, "r2", "h", 1310, "h")]
+    got = chain(reqs, runs, holds, marks, model=False)
+    # r2's run at 300 began while h held the GIL on CPU 0: 'other CPU'
+    want = [("after its release", "holder's CPU", "holder on the armed CPU"),
+            ("after a futile wake-up", "other CPU", "holder elsewhere")]
+    ok = got == want
+    print("%s chain (recording): %s" % ("ok" if ok else "FAIL", got))
+    # the model's requester runs for no time at its request: its last run arms
+    mruns = {"r1": [(0, 100, 0), (105, 110, 1)], "h": [(100, 2000, 0)]}
+    got2 = chain([(1200, "r1", "h", 1200, "r1")], mruns, holds, {}, model=True)
+    want2 = [("after its release", "other CPU", "holder elsewhere")]
+    ok2 = got2 == want2
+    print("%s chain (model): %s" % ("ok" if ok2 else "FAIL", got2))
+    ok3 = model_self_test(gilsim) if gilsim else True
+    return 0 if ok and ok2 and ok3 else 1
+
+
+# The convoy with four CPU threads at 1 ms on two cores (tests/reality's
+# convoy-many row, shortened), its machine written out as the direction
+# checked depends on it: per-core queues, timers waking on their own core.
+MODEL = {
+    "name": "wait_core self-test: an I/O thread beside 4 CPU threads at 1 ms",
+    "seed": 1,
+    "machine": {"cores": 2, "policy": "eevdf", "tick": "4ms", "run_queues": "per_core",
+                "timer_wake": "local", "wakeup_latency": "20us", "requester_first": 0.35,
+                "eevdf_slice": "1400us"},
+    "python": {"gil": "cpython3", "switch_interval": "1ms"},
+    "threads": [
+        {"name": "io", "program": [{"repeat": 60, "do": [{"sleep": "200us"}, {"cpu": "400ns"}]}]},
+        {"name": "cpu", "count": 4, "program": [{"cpu": "400ms"}]}],
+}
+BUSY = [{"name": "other load", "python": {"gil": "none"},
+         "threads": [{"name": "load", "daemon": True, "program": [{"cpu": "100s"}]}]}]
+
+
+def model_share(gilsim, sc, d, tag):
+    import subprocess
+    path = os.path.join(d, tag + ".json")
+    with open(path, "w") as f:
+        json.dump(sc, f)
+    c, tr = os.path.join(d, tag + ".csv"), os.path.join(d, tag + ".trace.json")
+    subprocess.run([gilsim, "run", path, "--csv", c, "--trace", tr, "--quiet"], check=True)
+    runs, holds = RC.runs_of_csv(c)
+    rows = [r for r in chain(RC.requests_of_trace(tr, holds), runs, holds,
+                             marks_of_trace(tr), model=True) if r]
+    return sum(1 for r in rows if r[2] == "holder on the armed CPU"), len(rows)
+
+
+def model_self_test(gilsim):
+    """The direction the convoy's kernel traces give (docs/model.md 'No idle
+    core', where a timed wait runs out): with both cores free to our threads
+    the requester's timer runs out on the other core than the holder's
+    (real, quiet: 10% on the holder's CPU), and with another program's thread
+    always busy on one core it runs out on the holder's (real, loaded:
+    56-87%), because the four threads then share the one core left."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        a, n = model_share(gilsim, MODEL, d, "quiet")
+        sc = dict(MODEL, processes=BUSY)
+        b, m = model_share(gilsim, sc, d, "busy")
+    ok = n > 100 and m > 100 and a < 0.2 * n and b > 0.5 * m
+    print("%s model: the requester's timer on the holder's core at %d of %d requests with "
+          "both cores ours (< 20%%), at %d of %d beside another program's busy thread (> 50%%)"
+          % ("ok" if ok else "FAIL", a, n, b, m))
+    return ok
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("file", nargs="?", help="a recording (.rec.json) or a model run's --csv")
+    ap.add_argument("--sched", help="with a recording: the kernel's events of the same run")
+    ap.add_argument("--trace", help="with a model CSV: the same run's --trace JSON")
+    ap.add_argument("--self-test", action="store_true")
+    ap.add_argument("--gilsim", help="with --self-test: also check a model run's direction")
+    a = ap.parse_args(argv)
+    if a.self_test:
+        return self_test(a.gilsim)
+    if not a.file:
+        ap.error("give a recording with --sched, or a model CSV with --trace")
+    try:
+        if a.file.endswith(".csv"):
+            if not a.trace:
+                ap.error("a model CSV needs --trace (the same run's --trace JSON)")
+            runs, holds = RC.runs_of_csv(a.file)
+            reqs = RC.requests_of_trace(a.trace, holds)
+            rows = chain(reqs, runs, holds, marks_of_trace(a.trace), model=True)
+        else:
+            if not a.sched:
+                ap.error("a recording needs --sched (the kernel's events of the same run)")
+            reqs, rec = RC.requests_of_recording(a.file)
+            tids = {th["tid"]: th["name"] for th in rec["threads"]}
+            runs = RC.cpu_runs(a.sched, rec["t0_monotonic_ns"], tids)
+            rows = chain(reqs, runs, holds_of_recording(rec), marks_of_recording(rec),
+                         model=False)
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as e:
+        print("wait_core: %s" % e, file=sys.stderr)
+        return 2
+    report(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
