@@ -21,7 +21,12 @@ at its request, its last run) and says:
   (for a forced dropper: the new holder that woke it), or elsewhere;
   and at the request: whether the holder then runs on the armed CPU.
 
-    python3 tests/reality/wait_core.py PREFIX.rec.json --sched PREFIX.sched.txt
+And, whatever the CPUs, how long since the requester's own last GIL release
+(the last forced dropper asks at once and times out one switch interval
+later; an older waiter re-armed after an earlier timeout or a futile
+wake-up).
+
+    python3 tests/reality/wait_core.py PREFIX.rec.json [--sched PREFIX.sched.txt]
     python3 tests/reality/wait_core.py RUN.csv --trace RUN.trace.json
     python3 tests/reality/wait_core.py --self-test [--gilsim GILSIM]   (ctest)
 """
@@ -137,10 +142,29 @@ def chain(requests, runs, holds, marks, model):
     return out
 
 
-def report(rows, out=sys.stdout):
+def ages(requests, holds):
+    """Per request: the time since the requester's own last GIL release
+    (ns), None if it never held. A forced dropper asks again at once and
+    times out one switch interval later; an older waiter has re-armed after
+    an earlier timeout or a futile wake-up."""
+    rel = collections.defaultdict(list)
+    for s, e, name in holds:
+        rel[name].append(e)
+    out = []
+    for t, req, holder, sig, taker in requests:
+        i = bisect.bisect_right(rel[req], t) - 1
+        out.append(t - rel[req][i] if i >= 0 else None)
+    return out
+
+
+def report(rows, age=None, out=sys.stdout):
     known = [r for r in rows if r]
     n = len(known)
     print("drop requests: %d (arming run found for %d)" % (len(rows), n), file=out)
+    a = sorted(x / 1e6 for x in (age or []) if x is not None)
+    if a:
+        print("  the requester's time since its own last release: p10 %.2f p50 %.2f p90 %.2f ms"
+              % (RC.pct(a, 0.1), RC.pct(a, 0.5), RC.pct(a, 0.9)), file=out)
     if not n:
         return
     at = collections.Counter(r[2] for r in known)
@@ -256,19 +280,24 @@ def main(argv=None):
                 ap.error("a model CSV needs --trace (the same run's --trace JSON)")
             runs, holds = RC.runs_of_csv(a.file)
             reqs = RC.requests_of_trace(a.trace, holds)
+            age = ages(reqs, holds)
             rows = chain(reqs, runs, holds, marks_of_trace(a.trace), model=True)
         else:
-            if not a.sched:
-                ap.error("a recording needs --sched (the kernel's events of the same run)")
             reqs, rec = RC.requests_of_recording(a.file)
+            if not a.sched:
+                # no kernel trace: the requesters' ages only, their CPUs unknown
+                print("no --sched (the kernel's events of the same run): the CPUs are unknown")
+                report([None] * len(reqs), ages(reqs, holds_of_recording(rec)))
+                return 0
             tids = {th["tid"]: th["name"] for th in rec["threads"]}
             runs = RC.cpu_runs(a.sched, rec["t0_monotonic_ns"], tids)
-            rows = chain(reqs, runs, holds_of_recording(rec), marks_of_recording(rec),
-                         model=False)
+            holds = holds_of_recording(rec)
+            rows = chain(reqs, runs, holds, marks_of_recording(rec), model=False)
+            age = ages(reqs, holds)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as e:
         print("wait_core: %s" % e, file=sys.stderr)
         return 2
-    report(rows)
+    report(rows, age)
     return 0
 
 
