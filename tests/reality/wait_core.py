@@ -157,6 +157,55 @@ def ages(requests, holds):
     return out
 
 
+def takers(requests, runs, holds):
+    """Per forced drop that another thread took: (n_prev, n_took, other)
+    with n_prev 'prev on the dropper's CPU' or 'prev elsewhere' (the CPU of
+    the taker's last run before the run in which it took the GIL: where it
+    slept, so where Linux's select_task_rq_fair sees its previous CPU), n_took
+    'took on the dropper's CPU' or 'took elsewhere', and other 'other CPU
+    free' or 'other CPU ours' (a thread of ours besides the two on the other
+    CPU as the taker took; two CPUs). The dropper's signal wakes the taker:
+    a taker whose previous CPU is the dropper's (the waker's) is the wake
+    that Linux does not hand to wake_affine and that select_idle_sibling
+    keeps unless its scan finds an idle CPU."""
+    starts = [h[0] for h in holds]
+    out = []
+    for t, drop, holder, sig, taker in requests:
+        if not taker or taker == holder:
+            continue
+        j = bisect.bisect_right(starts, t) - 1
+        while 0 <= j < len(holds) and holds[j][2] == holder:
+            j += 1
+        if j <= 0 or j >= len(holds) or holds[j][2] != taker:
+            continue
+        td, tn = holds[j - 1][1], holds[j][0]
+        dc = RC.cpu_at(runs, holder, td - 1)
+        if dc is None:
+            v = [r for r in runs.get(holder, []) if r[0] <= td]
+            dc = v[-1][2] if v else None
+        v = runs.get(taker, [])
+        i = bisect.bisect_right(v, (tn, float("inf"), 1 << 30)) - 1
+        if i < 0 or dc is None:
+            continue
+        on = v[i][0] <= tn <= v[i][1]
+        took = v[i][2]  # the run holding the take (a model's taker that ran for no time: its last)
+        prev = (v[i - 1][2] if i >= 1 else None) if on else took
+        busy = any(RC.cpu_at(runs, u, tn) not in (None, dc) for u in runs
+                   if u not in (taker, holder))
+        out.append(("prev on the dropper's CPU" if prev == dc else "prev elsewhere",
+                    "took on the dropper's CPU" if took == dc else "took elsewhere",
+                    "other CPU ours" if busy else "other CPU free"))
+    return out
+
+
+def report_takers(rows, out=sys.stdout):
+    n = len(rows)
+    print("forced drops another thread took: %d; the taker's previous CPU, where it took "
+          "the GIL, and the other CPU then:" % n, file=out)
+    for k, v in sorted(collections.Counter(rows).items()):
+        print("  %-26s %-26s %-15s %5d (%3.0f%%)" % (k + (v, 100.0 * v / n)), file=out)
+
+
 def report(rows, age=None, out=sys.stdout):
     known = [r for r in rows if r]
     n = len(known)
@@ -208,8 +257,18 @@ def self_test(gilsim=None):
     want2 = [("after its release", "other CPU", "holder elsewhere")]
     ok2 = got2 == want2
     print("%s chain (model): %s" % ("ok" if ok2 else "FAIL", got2))
+    # takers: d drops on CPU 0 at 100; n slept on CPU 0 (10-20) and takes at
+    # 105 there, o running on CPU 1; m slept on CPU 1 and takes at 405 there
+    truns = {"d": [(0, 100, 0), (400, 410, 0)], "n": [(10, 20, 0), (105, 400, 0)],
+             "o": [(50, 200, 1)], "m": [(30, 40, 1), (405, 600, 1)]}
+    tholds = [(0, 100, "d"), (105, 400, "n"), (405, 600, "m")]
+    got4 = takers([(90, "n", "d", 100, "n"), (390, "m", "n", 400, "m")], truns, tholds)
+    want4 = [("prev on the dropper's CPU", "took on the dropper's CPU", "other CPU ours"),
+             ("prev elsewhere", "took elsewhere", "other CPU free")]
+    ok4 = got4 == want4
+    print("%s takers: %s" % ("ok" if ok4 else "FAIL", got4))
     ok3 = model_self_test(gilsim) if gilsim else True
-    return 0 if ok and ok2 and ok3 else 1
+    return 0 if ok and ok2 and ok3 and ok4 else 1
 
 
 # The convoy with four CPU threads at 1 ms on two cores (tests/reality's
@@ -282,6 +341,7 @@ def main(argv=None):
             reqs = RC.requests_of_trace(a.trace, holds)
             age = ages(reqs, holds)
             rows = chain(reqs, runs, holds, marks_of_trace(a.trace), model=True)
+            tk = takers(reqs, runs, holds)
         else:
             reqs, rec = RC.requests_of_recording(a.file)
             if not a.sched:
@@ -294,10 +354,12 @@ def main(argv=None):
             holds = holds_of_recording(rec)
             rows = chain(reqs, runs, holds, marks_of_recording(rec), model=False)
             age = ages(reqs, holds)
+            tk = takers(reqs, runs, holds)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as e:
         print("wait_core: %s" % e, file=sys.stderr)
         return 2
     report(rows, age)
+    report_takers(tk)
     return 0
 
 
