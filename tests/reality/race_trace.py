@@ -16,11 +16,16 @@ group's word). So for each forced drop:
   requester first  the holder's drop_gil found the mutex taken: it made a
                    FUTEX_WAIT on the mutex word before its signal, woken by
                    a FUTEX_WAKE of the word from the requester's unlock
-  holder first     no such wait, and at the signal the requester had not
-                   gone to sleep: its next timed wait was not yet entered,
-                   or came back at once (-EAGAIN), or it had not yet been
-                   switched out in it (the signal is there before it blocks)
-  later            no such wait, and the requester was asleep at the signal
+  holder first     no such wait, and at the signal the requester was still
+                   on its way into its futex: its next timed wait was not
+                   yet entered, or came back at once (-EAGAIN: the signal
+                   changed the word before the kernel checked it)
+  later            no such wait, and the requester was in its futex wait at
+                   the signal (queued in the kernel, switched out or not:
+                   the signal's futex wake goes to the longest-queued waiter)
+
+The requester counts as asleep at the signal (the model's requester_first)
+when it was in its futex wait then, whichever class.
 
 The futex words are told apart by how the worker threads use them: the
 condition variable's words (its two groups' __g_signals) are the ones waited
@@ -214,9 +219,19 @@ def analyse(events, tids):
                          "forced-switch run")
     outs = collections.defaultdict(list)  # tid -> [t] switched out asleep
     ons = collections.defaultdict(list)  # tid -> [(t, cpu or None)] switched in / out
+    idle_from = collections.defaultdict(list)  # cpu -> [t] it went idle
+    ins = collections.defaultdict(list)  # tid -> [(t, idle depth of its cpu or None)]
     for t, cpu, _, kind, f in events:
         if kind == "sched_switch":
             p, q = int(f.get("prev_pid", -1)), int(f.get("next_pid", -1))
+            if q == 0:
+                idle_from[cpu].append(t)
+            if q in by_id:
+                # how long its CPU had idled (0: it took over from a task)
+                depth = 0
+                if p == 0:
+                    depth = t - idle_from[cpu][-1] if idle_from[cpu] else None
+                ins[q].append((t, depth))
             if p in by_id:
                 ons[p].append((t, None))
                 if f.get("prev_state", "R")[:1] in ("S", "D"):
@@ -267,8 +282,11 @@ def analyse(events, tids):
             for n, c in enumerate(ws):
                 if (c["addr"] in cond and c["ret"] == ETIMEDOUT and c["te"] > t_acq
                         and c["tx"] is not None and c["tx"] < first["te"]):
-                    d["setters"].append(setter(by_id[tid], ws, n, t_sig, mutex, cond,
-                                               outs[tid], c["cpu_x"]))
+                    st_ = setter(by_id[tid], ws, n, t_sig, mutex, cond, outs[tid], c["cpu_x"])
+                    i = bisect.bisect_right(ins[tid], (c["tx"], float("inf"))) - 1
+                    # its CPU's idle depth as it was switched in for this return
+                    st_["idle"] = ins[tid][i][1] if i >= 0 and ins[tid][i][0] > c["te"] else None
+                    d["setters"].append(st_)
         if not d["setters"]:
             continue
         d["setters"].sort(key=lambda s: s["timeout"])
@@ -294,6 +312,9 @@ def analyse(events, tids):
     for n, d in enumerate(drops):
         nxt = drops[n + 1]["holder"] if n + 1 < len(drops) else None
         d["next"] = nxt
+        # the holder before this one (A of A B A): is it the requester?
+        d["requester_was_last"] = (None if n == 0 or not d["setters"] else
+                                   d["setters"][0]["id"] == drops[n - 1]["holder"])
         # the requester: the first thread that set the request (the others
         # only set it again)
         d["requester_took"] = (None if nxt is None or not d["setters"] else
@@ -308,7 +329,7 @@ def setter(ident, ws, n, t_sig, mutex, cond, outs, cpu):
     at the signal t_sig."""
     c = ws[n]
     s = {"id": ident, "timeout": c["tx"], "cpu": cpu, "unlock": None, "hold": None, "tail": None,
-         "sleep": None, "asleep": False}
+         "sleep": None, "asleep": False, "switched_out": False}
     nx = ws[n + 1] if n + 1 < len(ws) else None
     if nx is not None and nx["addr"] == mutex and nx["cmd"] == WAKE:
         s["unlock"], s["hold"] = nx["te"], nx["te"] - c["tx"]
@@ -319,10 +340,13 @@ def setter(ident, ws, n, t_sig, mutex, cond, outs, cpu):
             out = outs[i] if i < len(outs) else None
             if out is not None and (w["tx"] is None or out <= w["tx"]):
                 s["sleep"] = out - w["te"]
-            # asleep at the signal: in the wait, switched out before it, and
-            # the wait did not come back at once with the signal there
-            s["asleep"] = (w["te"] < t_sig and out is not None and out < t_sig
-                           and w["ret"] != EAGAIN)
+            # asleep at the signal, as glibc sees it: inside its futex wait
+            # (the kernel checked the word before the signal changed it: the
+            # wait did not come back at once with -EAGAIN), queued in the
+            # kernel whether or not already switched out; the signal's futex
+            # wake then goes to the longest-queued waiter, not to it
+            s["asleep"] = w["te"] < t_sig and w["ret"] != EAGAIN
+            s["switched_out"] = s["asleep"] and out is not None and out < t_sig
     return s
 
 
@@ -343,6 +367,11 @@ def shares(ds):
     took ((share, n))."""
     n = len(ds)
     sh = {c: (sum(d["class"] == c for d in ds) / n if n else float("nan")) for c in CLASSES}
+    # the model's requester_first: the requester asleep when the holder
+    # signals (whichever reached the mutex first)
+    sh["asleep"] = sum(d["setters"][0]["asleep"] for d in ds) / n if n else float("nan")
+    w = [d["requester_was_last"] for d in ds if d["requester_was_last"] is not None]
+    sh["was_last"] = sum(w) / len(w) if w else float("nan")
     took = {}
     for c in CLASSES + (None,):
         t = [d["requester_took"] for d in ds if (c is None or d["class"] == c) and
@@ -400,15 +429,49 @@ def med_spread(xs):
 
 # --- running the real program under the trace --------------------------------
 
+def can_trace():
+    """Root, tracefs and its x86-tsc clock: what trace_run needs."""
+    from tracefs import TRACEFS
+    try:
+        with open(os.path.join(TRACEFS, "trace_clock")) as f:
+            clocks = f.read()
+    except OSError:
+        return False
+    return os.geteuid() == 0 and "x86-tsc" in clocks and \
+        os.path.isdir(os.path.join(TRACEFS, "events/syscalls/sys_enter_futex"))
+
+
+class Others:
+    """noise.Meter's measure (other processes' share of the machine) without
+    its class, which model_variants.py counts: a run inside
+    programs.race_drops is one cached call."""
+
+    def __enter__(self):
+        import noise
+        self.n, self.t0 = noise, time.perf_counter()
+        self.busy0, self.own0 = noise._busy_s(), noise._own_s()
+        return self
+
+    def __exit__(self, *exc):
+        n, wall = self.n, time.perf_counter() - self.t0
+        busy1, self.others = n._busy_s(), None
+        if self.busy0 is not None and busy1 is not None and wall > 0.05:
+            other = (busy1 - self.busy0) - (n._own_s() - self.own0)
+            self.others = max(0.0, min(1.0, other / (wall * n.ncpu())))
+        return False
+
+
 def trace_run(python, k, interval_s, seconds, prefix, nice=0):
     """One run of the calibration's program (k threads, interval_s) on
     `python` under a futex + sched trace filtered to its process; keeps
     PREFIX.sched.txt (the trace) and PREFIX.json (the program's log and its
     threads' ids). Root only. nice: the program's nice value (a negative
-    one keeps other programs' load, at nice 0 or above, off its CPUs)."""
-    from tracefs import TRACEFS, sched_trace
+    one keeps other programs' load, at nice 0 or above, off its CPUs). The
+    program's info gets other processes' share of the machine meanwhile."""
+    from tracefs import sched_trace
     name = "gilsim-race-%d" % os.getpid()
-    with sched_trace(name, EVENTS, 16384, CHILD, prefix, clock="x86-tsc") as (put, prog):
+    with sched_trace(name, EVENTS, 16384, CHILD, prefix, clock="x86-tsc") as (put, prog), \
+            Others() as mt:
         put("options/event-fork", "1")
         p = subprocess.Popen([python, prog, HERE, str(k), repr(interval_s), repr(seconds)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -427,10 +490,25 @@ def trace_run(python, k, interval_s, seconds, prefix, nice=0):
         raise RuntimeError("%s exited %d" % (python, p.returncode))
     info = json.loads(out.strip().splitlines()[-1])
     info["tids"] = {int(a): b for a, b in info["tids"].items()}
-    info.update(k=k, interval_s=interval_s, seconds=seconds, python_path=python, nice=nice)
+    info.update(k=k, interval_s=interval_s, seconds=seconds, python_path=python, nice=nice,
+                others=mt.others, load=load_now())
     with open(prefix + ".json", "w") as f:
         json.dump(info, f)
     return info
+
+
+def plain_run(python, k, interval_s, seconds):
+    """The same program untraced: its log's A B A share (what the trace's
+    own cost does to the hand-offs shows in the difference)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(CHILD)
+    try:
+        out = subprocess.run([python, f.name, HERE, str(k), repr(interval_s), repr(seconds)],
+                             input="go\n", capture_output=True, text=True, check=True,
+                             timeout=120 + 20 * seconds).stdout
+    finally:
+        os.unlink(f.name)
+    return back_share(json.loads(out.strip().splitlines()[-1])["log"])
 
 
 def analyse_prefix(prefix):
@@ -438,7 +516,9 @@ def analyse_prefix(prefix):
         info = json.load(f)
     tids = {int(a): b for a, b in info["tids"].items()}
     res = analyse(read_trace(prefix + ".sched.txt"), tids)
-    return info, res, summary(res, info.get("log"))
+    s = summary(res, info.get("log"))
+    s["others"] = info.get("others")
+    return info, res, s
 
 
 def pythons_default():
@@ -476,10 +556,18 @@ def report(rows):
                     what, c, med_spread([r[key][c] for r in runs]), med_spread(took)))
             print("  %-5s %-16s %-20s" % (what, "requester took",
                                           med_spread([r[tk]["all"][0] for r in runs])))
-        print("  A B A: log %s, trace %s" % (med_spread([r["aba_log"] for r in runs]),
-                                             med_spread([r["aba_trace"] for r in runs])))
+            print("  %-5s %-16s %-20s (the model's requester_first)" % (
+                what, "requester asleep", med_spread([r[key]["asleep"] for r in runs])))
+            print("  %-5s %-16s %-20s (the holder before the last: A of A B A)" % (
+                what, "requester was A", med_spread([r[key]["was_last"] for r in runs])))
+        print("  A B A: log %s, trace %s, the same program untraced %s" % (
+            med_spread([r["aba_log"] for r in runs]), med_spread([r["aba_trace"] for r in runs]),
+            med_spread([r.get("aba_untraced", float("nan")) for r in runs])))
         for p in runs[0]["paths"]:
             print("  %-30s %s" % (p, quart([x for r in runs for x in r["paths"][p]])))
+        oth = [r["others"] for r in runs if r.get("others") is not None]
+        if oth:
+            print("  other processes' share of the machine during the runs: %s" % med_spread(oth))
         if not all(r["layout_ok"] for r in runs):
             print("  (the mutex word is not the condition variable's + 8 in some runs)")
 
@@ -511,8 +599,9 @@ def main(argv=None):
             return 2
         report([((info.get("python", "?"), info["k"], info["interval_s"]), [s])])
         return 0
-    if os.geteuid() != 0:
-        print("race_trace: tracing needs root (tracefs)", file=sys.stderr)
+    if not can_trace():
+        print("race_trace: tracing needs root, tracefs with the syscall events and its "
+              "x86-tsc clock", file=sys.stderr)
         return 2
     pys = a.python or pythons_default()
     if not pys:
@@ -539,6 +628,7 @@ def main(argv=None):
                     secs = a.seconds * (5 if iv >= 5 else 1)
                     info = trace_run(py, k, iv / 1e3, secs, prefix, a.nice)
                     _, res, s = analyse_prefix(prefix)
+                    s["aba_untraced"] = plain_run(py, k, iv / 1e3, secs)
                     rows.setdefault((info["python"] + " " + py, k, iv / 1e3), []).append(s)
     print("machine: load average %s over the runs (1 min, at each start); the program at "
           "nice %d; traces in %s" % (med_spread(loads), a.nice, keep))
@@ -666,7 +756,8 @@ def self_test():
         if (d2["holder_dist"], d2["margin"]) != (2000, 1000):
             fails.append("paths of drop 2: %r %r" % (d2["holder_dist"], d2["margin"]))
         s = summary(res, [1, 3, 1, 3])
-        if s["share"] != {c: 1 / 3 for c in CLASSES} or s["share_apart"] != s["share"] \
+        if s["share"] != dict({c: 1 / 3 for c in CLASSES}, asleep=2 / 3, was_last=1.0) \
+                or s["share_apart"] != s["share"] \
                 or s["aba_log"] != 1.0 or s["aba_trace"] != 1.0 or s["took"]["all"] != (1.0, 3):
             fails.append("summary %r" % {k: s[k] for k in ("share", "share_apart", "aba_log",
                                                             "aba_trace", "took")})
