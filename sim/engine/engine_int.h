@@ -278,6 +278,8 @@ struct gs_ctx {
     /* cpython3: its place in the GIL's glibc condition variable (gil.c) */
     uint64_t cv_group;    /* the group (G2 when it began to wait) */
     uint64_t cv_sleep_seq; /* its place in the futex queue (FIFO) */
+    int64_t rf_depth_ns;   /* as its timed wait ran out: how long the core it
+                              waits on had idled (0: busy); gil.c race_pct */
     int64_t cv_asleep_ns; /* when it is asleep in the futex: before that a
                              signal for its group is taken without sleeping */
     int64_t cv_deadline_ns; /* its timed wait ends here */

@@ -124,6 +124,13 @@ typedef struct gs_machine {
                                          asking for a GIL drop still holds the
                                          GIL's mutex when the holder comes to
                                          drop (a race of user code); 50 */
+    int n_rf_curve;                   /* points of requester_first against the
+                                         idle depth of the requester's core as
+                                         its timed wait ran out; 0: the chance
+                                         is requester_first at every depth */
+    int64_t rf_idle_ns[GS_WAKE_CURVE_MAX]; /* idle depth of each point, ascending */
+    int64_t rf_pct[GS_WAKE_CURVE_MAX];     /* its chance in %; linear between
+                                              points, flat beyond */
 } gs_machine_t;
 
 typedef struct gs_python {
