@@ -156,6 +156,15 @@ def test_measured_requester_first():
           "no traced run measured requester_first")
     check(R.measured_requester_first([dict(q, others=None)]) == 0.2,
           "a run without its others' share was not kept")
+    # the curve: the 1 ms and 5 ms shares at their kept runs' median depths
+    q1, q5 = dict(q, depth=0.9e-3), dict(q, asleep=25, depth=4.8e-3)
+    got = R.measured_curve([q1, busy, dict(q1, depth=1.1e-3)], [q5, dict(q5, depth=5e-3)])
+    check(got is not None and [round(d * 1e6) for d, _ in got] == [1100, 5000]
+          and [round(p, 2) for _, p in got] == [0.2, 0.5],
+          "measured_curve %r" % (got,))
+    check(R.measured_curve([q1], []) is None, "a curve without the 5 ms runs")
+    check(R.measured_curve([q1], [dict(q5, depth=0.5e-3)]) is None,
+          "a curve whose depths do not grow (a busy machine)")
 
 
 def test_share_mean_se():
@@ -200,12 +209,17 @@ class Script:
 
     # the traced race (race_drops): every other run on a busy machine, its
     # drops mostly on one CPU and its requester always asleep
-    RACE = [{"apart": 30, "asleep": 9, "mutex": 12, "drops": 500, "aba": 0.6, "others": 0.05},
-            {"apart": 2, "asleep": 2, "mutex": 2, "drops": 90, "aba": 0.3, "others": 0.7}]
+    RACE = [{"apart": 30, "asleep": 9, "mutex": 12, "drops": 500, "aba": 0.6, "others": 0.05,
+             "depth": 1e-3},
+            {"apart": 2, "asleep": 2, "mutex": 2, "drops": 90, "aba": 0.3, "others": 0.7,
+             "depth": 0.0}]
 
     def race_drops(self, k, interval_s, seconds):
         self.races = getattr(self, "races", 0) + 1
-        return dict(self.RACE[(self.races - 1) % 2])
+        r = dict(self.RACE[(self.races - 1) % 2])
+        if interval_s > 2e-3:  # at 5 ms: deeper idle, more asleep
+            r.update(asleep=r["asleep"] * 2, depth=r["depth"] * 5)
+        return r
 
     def cpu_pair(self):
         return (0, 1)
@@ -317,6 +331,7 @@ def check_scripted(m, full):
     # quiet runs (full: 3 of 5, 90 drops on two CPUs, 27 asleep: 0.30; short:
     # 2 of 3, 60 drops, 18 asleep: 0.30)
     check(len(m.race_runs) == (5 if full else 3), "%s: %d traced race runs" % (tag, len(m.race_runs)))
+    check(len(m.race_runs5) == (3 if full else 2), "%s: %d at 5 ms" % (tag, len(m.race_runs5)))
     rf = R.measured_requester_first(m.race_runs)
     check(rf is not None and abs(rf - 0.3) < 1e-12,
           "%s: requester_first measured %r from %r" % (tag, rf, m.race_runs))

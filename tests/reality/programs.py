@@ -1170,8 +1170,10 @@ def race_drops(k, interval_s, seconds):
     CPU than the requester ("apart": the race of two CPUs), of those at which
     the requester was asleep when the holder signalled ("asleep") and at which
     the holder found the GIL's mutex taken ("mutex"), all drops ("drops") and
-    the run's A B A share ("aba"), and other processes' share of the machine
-    meanwhile ("others"); None where it cannot trace."""
+    the run's A B A share ("aba"), the median idle depth in seconds of the
+    requesters' CPUs as their timed waits ran out ("depth"), and other
+    processes' share of the machine meanwhile ("others"); None where it cannot
+    trace."""
     import tempfile
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import race_trace
@@ -1185,6 +1187,8 @@ def race_drops(k, interval_s, seconds):
         except (OSError, RuntimeError, ValueError):
             return None
     ap = [x for x in res["drops"] if x["class"] and x.get("apart")]
+    depths = sorted(x["setters"][0]["idle"] for x in ap if x["setters"][0]["idle"] is not None)
     return {"apart": len(ap), "asleep": sum(x["setters"][0]["asleep"] for x in ap),
+            "depth": depths[len(depths) // 2] * 1e-9 if depths else None,
             "mutex": sum(x["class"] == "requester first" for x in ap),
             "drops": s["classified"], "aba": s["aba_log"], "others": info["others"]}
