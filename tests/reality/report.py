@@ -45,8 +45,11 @@ RF_FROM = {
                 "the GIL's mutex still held by it, or came later), measured in the kernel: "
                 "three CPU-bound threads at 1 ms traced (tests/reality/race_trace.py: their "
                 "futex calls and switches), the drops whose holder and requester ran on two "
-                "CPUs, pooled over the runs other processes disturbed least; the model fit "
-                "to the A B A share below is kept as a cross-check",
+                "CPUs, pooled over the runs other processes disturbed least; the same at 5 ms "
+                "gives `requester_first_idle`, the two shares against the idle depth of the "
+                "requesters' CPUs (the requester's path is slower after a deeper idle; the "
+                "raw figures below); the model fit to the A B A share is kept as a "
+                "cross-check",
     "fitted": "the chance that a thread asking for a GIL drop is asleep before the holder "
               "signals, fitted through the model (this run could not trace the kernel, or "
               "its traces had too few drops on two CPUs): with three CPU-bound threads, "
