@@ -31,8 +31,9 @@
  *     timed-out waiter leaves its group when it runs (cancel); if its signal
  *     was already posted it sends a replacement.
  *   the race: the requester holds the GIL mutex until it is back in its wait,
- *     the holder locks it to drop; a seeded draw (requester_first) says who
- *     is first. Holder first: it drops at once (the requester is still in its
+ *     the holder locks it to drop; a seeded draw (requester_first, or
+ *     requester_first_idle at the idle depth of the requester's core as its
+ *     wait ran out: race_pct) says who is first. Holder first: it drops at once (the requester is still in its
  *     futex window). Requester first: the holder drops one futex call and one
  *     wake-up later, when the requester sleeps.
  *   switch_number grows only when the new holder differs from the last one.
