@@ -293,6 +293,7 @@ static gs_trace_t *race_by_depth(bool per_core, int64_t interval_ns, int pct, bo
 {
     gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
     m->machine.per_core_queues = per_core;
+    m->machine.timer_wake_local = true;
     m->machine.timer_slack_ns = US(50);
     m->machine.requester_first_pct = pct;
     if (curve) {
