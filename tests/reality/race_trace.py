@@ -52,6 +52,14 @@ trace), and the path lengths in microseconds (median and quartiles):
              call against the requester's unlock (negative: the holder came
              first to a held mutex)
 
+Shares are given over all classified drops and over those whose holder ran
+on another CPU than the requester ("apart": on one CPU the scheduler, not
+the race, orders them; a loaded machine puts the threads on one CPU). Each
+requester also carries how long its CPU had idled before the timer woke it
+(the requester's path is slower after a deeper idle: docs/model.md, "The
+race, traced"), and each run the A B A share of the same program run
+untraced, which shows what the tracepoints' own cost does to the hand-offs.
+
     python3 tests/reality/race_trace.py                 (root: tracefs)
         [--threads 2 3 4] [--intervals 1 5] [--repeats 5] [--seconds 0.6]
         [--python PATH ...] [--keep DIR] [--json OUT]
@@ -513,7 +521,13 @@ def plain_run(python, k, interval_s, seconds):
 
 def analyse_prefix(prefix):
     with open(prefix + ".json") as f:
-        info = json.load(f)
+        try:
+            info = json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError("%s.json: not the program's JSON (%s)" % (prefix, err))
+    if not isinstance(info.get("tids"), dict) or not {"k", "interval_s"} <= set(info):
+        raise ValueError("%s.json: wants tids (a {log id: native tid} object), k and "
+                         "interval_s, as race_trace.py writes" % prefix)
     tids = {int(a): b for a, b in info["tids"].items()}
     res = analyse(read_trace(prefix + ".sched.txt"), tids)
     s = summary(res, info.get("log"))
