@@ -506,17 +506,19 @@ def trace_run(python, k, interval_s, seconds, prefix, nice=0):
 
 
 def plain_run(python, k, interval_s, seconds):
-    """The same program untraced: its log's A B A share (what the trace's
-    own cost does to the hand-offs shows in the difference)."""
+    """The same program untraced: (its log's A B A share, other processes'
+    share of the machine meanwhile); what the trace's own cost does to the
+    hand-offs shows in the difference, when both runs were quiet."""
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(CHILD)
     try:
-        out = subprocess.run([python, f.name, HERE, str(k), repr(interval_s), repr(seconds)],
-                             input="go\n", capture_output=True, text=True, check=True,
-                             timeout=120 + 20 * seconds).stdout
+        with Others() as mt:
+            out = subprocess.run([python, f.name, HERE, str(k), repr(interval_s), repr(seconds)],
+                                 input="go\n", capture_output=True, text=True, check=True,
+                                 timeout=120 + 20 * seconds).stdout
     finally:
         os.unlink(f.name)
-    return back_share(json.loads(out.strip().splitlines()[-1])["log"])
+    return back_share(json.loads(out.strip().splitlines()[-1])["log"]), mt.others
 
 
 def analyse_prefix(prefix):
@@ -577,6 +579,9 @@ def report(rows):
         print("  A B A: log %s, trace %s, the same program untraced %s" % (
             med_spread([r["aba_log"] for r in runs]), med_spread([r["aba_trace"] for r in runs]),
             med_spread([r.get("aba_untraced", float("nan")) for r in runs])))
+        ou = [r["others_untraced"] for r in runs if r.get("others_untraced") is not None]
+        if ou:
+            print("  other processes' share during the untraced runs: %s" % med_spread(ou))
         for p in runs[0]["paths"]:
             print("  %-30s %s" % (p, quart([x for r in runs for x in r["paths"][p]])))
         oth = [r["others"] for r in runs if r.get("others") is not None]
@@ -642,7 +647,7 @@ def main(argv=None):
                     secs = a.seconds * (5 if iv >= 5 else 1)
                     info = trace_run(py, k, iv / 1e3, secs, prefix, a.nice)
                     _, res, s = analyse_prefix(prefix)
-                    s["aba_untraced"] = plain_run(py, k, iv / 1e3, secs)
+                    s["aba_untraced"], s["others_untraced"] = plain_run(py, k, iv / 1e3, secs)
                     rows.setdefault((info["python"] + " " + py, k, iv / 1e3), []).append(s)
     print("machine: load average %s over the runs (1 min, at each start); the program at "
           "nice %d; traces in %s" % (med_spread(loads), a.nice, keep))
