@@ -206,14 +206,16 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
  * how its ops were fitted, and where the machine costs come from. */
 static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario_t *f)
 {
-    char b1[32], costs[400], c1[32], c2[32], c3[32], c4[32];
+    char b1[32], costs[500], c1[32], c2[32], c3[32], c4[32], c5[32];
     if (f->calibrated)
         snprintf(costs, sizeof costs,
                  "Machine costs measured on the host at record time: wake-up latency %s, "
-                 "context switch %s, timer slack %s and jitter %s (a 1 ms sleep ended %s late).",
+                 "context switch %s, timer jitter %s; a 1 ms sleep ended %s late: Linux's "
+                 "timer slack (%s), half the jitter and %s more (timer_late: a timer wakes "
+                 "its sleeper on the CPU it slept on, and that CPU's idle exit is in it).",
                  human(f->wakeup_ns, c1, sizeof c1), human(f->context_switch_ns, c2, sizeof c2),
-                 human(f->timer_slack_ns, c3, sizeof c3), human(f->timer_jitter_ns, c4, sizeof c4),
-                 human(r->cal_wake_cold_ns, b1, sizeof b1));
+                 human(f->timer_jitter_ns, c4, sizeof c4), human(r->cal_wake_cold_ns, b1, sizeof b1),
+                 human(f->timer_slack_ns, c3, sizeof c3), human(f->timer_late_ns, c5, sizeof c5));
     else
         snprintf(costs, sizeof costs,
                  "Machine costs (wake-up latency, context switch, timer slack) are gilsim's "
@@ -419,10 +421,21 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
         cJSON_AddItemToObject(mach, "wakeup_latency", dur(f->wakeup_ns));
         cJSON_AddItemToObject(mach, "timer_slack", dur(f->timer_slack_ns));
         cJSON_AddItemToObject(mach, "timer_jitter", dur(f->timer_jitter_ns));
+        if (f->timer_late_ns > 0) { /* one point: flat for every timer length */
+            cJSON *late = cJSON_AddArrayToObject(mach, "timer_late"), *pt = cJSON_CreateArray();
+            cJSON_AddItemToArray(pt, dur(1000000));
+            cJSON_AddItemToArray(pt, dur(f->timer_late_ns));
+            cJSON_AddItemToArray(late, pt);
+        }
         if (f->timer_arm_ns >= 0)
             cJSON_AddItemToObject(mach, "timer_arm", dur(f->timer_arm_ns));
+        if (f->eevdf_slice_ns > 0)
+            cJSON_AddItemToObject(mach, "eevdf_slice", dur(f->eevdf_slice_ns));
         add_wake_curve(mach, f);
     }
+    /* Said, not left to the default: a timer wakes its sleeper on the CPU
+     * it slept on, its idle exit in the lateness above (docs/cli.md). */
+    cJSON_AddStringToObject(mach, "timer_wake", "local");
     /* Said, not left to the default: which queue a fit uses is the fit's
      * choice (docs/cli.md, gilsim fit), whatever the lessons' machine has. */
     cJSON_AddStringToObject(mach, "run_queues", "shared");
