@@ -413,7 +413,7 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
             if (ev.gen != e->cores[ev.id].gen)
                 continue;
             e->now = ev.t_ns;
-            gs__os_core_event(e, &e->cores[ev.id]);
+            gs__balance_core_event(e, &e->cores[ev.id]); /* os.c's, then balance.c's */
             break;
         case EV_START:
             e->now = ev.t_ns;

@@ -389,23 +389,10 @@ static void add_wake_curve(cJSON *mach, const fscenario_t *f)
     }
 }
 
-static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
+/* The machine block (and the top-level cpus of a recording confined to
+ * fewer CPUs than the host had): the host's cores and costs. */
+static void add_machine(cJSON *root, const gsr_recording_t *r, const fscenario_t *f)
 {
-    cJSON *root = cJSON_CreateObject();
-    char name[200];
-    snprintf(name, sizeof name, "fitted to %.170s", *r->script ? r->script : r->path);
-    cJSON_AddStringToObject(root, "name", name);
-    char *desc = description(r, f);
-    if (!desc) {
-        cJSON_Delete(root);
-        return NULL;
-    }
-    cJSON_AddStringToObject(root, "description", desc);
-    free(desc);
-    int64_t d = r->duration_ns, until = 10 * d + INT64_C(1000000000);
-    until = until < INT64_C(60000000000) ? INT64_C(60000000000) : until;
-    until = until > GS_MAX_DURATION_NS ? GS_MAX_DURATION_NS : until;
-    cJSON_AddItemToObject(root, "until", dur(until));
     int confined;
     cJSON *mach = cJSON_AddObjectToObject(root, "machine");
     cJSON_AddNumberToObject(mach, "cores", fit_machine_cores(r, f, &confined));
@@ -439,6 +426,26 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
     /* Said, not left to the default: which queue a fit uses is the fit's
      * choice (docs/cli.md, gilsim fit), whatever the lessons' machine has. */
     cJSON_AddStringToObject(mach, "run_queues", "shared");
+}
+
+static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
+{
+    cJSON *root = cJSON_CreateObject();
+    char name[200];
+    snprintf(name, sizeof name, "fitted to %.170s", *r->script ? r->script : r->path);
+    cJSON_AddStringToObject(root, "name", name);
+    char *desc = description(r, f);
+    if (!desc) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    cJSON_AddStringToObject(root, "description", desc);
+    free(desc);
+    int64_t d = r->duration_ns, until = 10 * d + INT64_C(1000000000);
+    until = until < INT64_C(60000000000) ? INT64_C(60000000000) : until;
+    until = until > GS_MAX_DURATION_NS ? GS_MAX_DURATION_NS : until;
+    cJSON_AddItemToObject(root, "until", dur(until));
+    add_machine(root, r, f);
     cJSON *py = cJSON_AddObjectToObject(root, "python");
     if (r->py_major == 3 && r->py_minor >= 2 && r->py_minor <= 15) {
         char v[16];
