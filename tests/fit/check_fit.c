@@ -1010,6 +1010,27 @@ static void convoy_with_cold(int64_t cold, const char *tail, char *path)
     free(text);
 }
 
+START_TEST(test_fit_bad_eevdf_slice_says_where_and_what_would_do)
+{
+    static const char *const bad[] = {", \"eevdf_slice_ns\": -1", ", \"eevdf_slice_ns\": 0",
+                                      ", \"eevdf_slice_ns\": 2500000.5", ", \"eevdf_slice_ns\": 2000000000",
+                                      ", \"eevdf_slice_ns\": \"3ms\""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char path[] = "/tmp/check_fit_slice_XXXXXX";
+        convoy_with_calibration(bad[i], path);
+        char *json = NULL;
+        size_t len = 0;
+        gs_error_t err;
+        ck_assert_int_eq(gs_fit_recording(path, NULL, &json, &len, &err), GS_ESCENARIO);
+        ck_assert_ptr_null(json);
+        ck_assert_str_eq(err.path, "calibration.eevdf_slice_ns");
+        ck_assert_msg(strstr(err.msg, "1 us") && strstr(err.msg, "1 s"), "says what would do: %s",
+                      err.msg);
+        unlink(path);
+    }
+}
+END_TEST
+
 START_TEST(test_fit_timers_wake_locally_and_end_as_late_as_recorded)
 {
     /* The fit's machine says timer_wake "local" (a timer wakes its sleeper
@@ -1148,6 +1169,7 @@ static Suite *fit_suite(void)
     tcase_add_test(core, test_fit_timer_arm_reaches_the_machine_and_old_recordings_fit_as_before);
     tcase_add_test(core, test_fit_bad_timer_arm_says_where_and_what_would_do);
     tcase_add_test(core, test_fit_timers_wake_locally_and_end_as_late_as_recorded);
+    tcase_add_test(core, test_fit_bad_eevdf_slice_says_where_and_what_would_do);
     suite_add_tcase(s, props);
     return s;
 }
