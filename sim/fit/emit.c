@@ -225,8 +225,8 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
                  "Python %d.%d (%s) on %d cores, %s long. Each thread's Python work between "
                  "two voluntary releases is one cpu op; I/O, sleeps and C calls keep their "
                  "measured durations without the GIL wait after them (the model's part), "
-                 "less what the model adds after each (the wake-up latency; for a sleep, "
-                 "the timer's slack and jitter too). %s",
+                 "less what the model adds after each (after I/O the wake-up latency; "
+                 "after a sleep the timer's slack, jitter and lateness). %s",
               r->path, r->command, *r->recorded_at ? r->recorded_at : "(no date)", r->py_major,
               r->py_minor, *r->executable ? r->executable : "?", r->cores ? r->cores : 1,
               human(r->duration_ns, b1, sizeof b1), costs);
