@@ -116,6 +116,7 @@ static run_res_t run_one(sweep_t *w, model_cache_t *c, int64_t run, char **line,
     if (w->budget)
         o.memory_budget = w->budget;
     o.cancel = cli_stop_flag();
+    o.metrics_only = !w->full_trace; /* a row needs the metrics only */
     gs_trace_t *t = NULL;
     gs_error_t err;
     int rc = gs_sim_run(m, &o, &t, &err);
@@ -719,6 +720,8 @@ int cmd_sweep(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     w.n_cpus = ncpu > 0 ? (int)ncpu : 1;
     w.jobs = w.n_cpus;
+    const char *full = getenv("GILSIM_SWEEP_FULL_TRACE");
+    w.full_trace = full && strcmp(full, "1") == 0;
     sweep_cli_t c = {NULL, NULL, "makespan_ns", false};
     int64_t n_kept = 0;
     int status = parse_args(&w, &c, argc, argv);
