@@ -108,8 +108,10 @@ static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, 
         /* An interval shorter than a column can lose every column it touches
          * to its neighbours (the convoy's 0.1 ms I/O split over two columns):
          * in a sparse column won by a long interval, the longest short one
-         * whose middle falls here takes it, so short events stay visible at
-         * any zoom (two short ones in one column: the longer shows). */
+         * whose middle falls here, or which began in the previous column and
+         * did not get it (its middle there, lost to a longer neighbour that is
+         * not long enough to give a column up), takes it, so short events stay
+         * visible at any zoom (two short ones in one column: the longer shows). */
         int64_t short_best = 0;
         /* the winner spans two columns or more, so it keeps a whole one */
         bool dom_long = false;
@@ -119,8 +121,9 @@ static void lane_columns(const gs_lane_t *lane, int64_t t0, double nspp, int w, 
         for (size_t i = i0; dom_long && i <= i1; i++) {
             const gs_interval_t *iv = &lane->iv[i];
             int64_t len = iv->end_ns - iv->start_ns, mid = iv->start_ns + len / 2;
+            bool lost_left = x > 0 && iv->start_ns < ta && out[x - 1].state != iv->state;
             if (iv->state >= GS_ST_COUNT || iv->state == GS_ST_DONE || iv->state == c->state ||
-                (double)len >= nspp || mid < ta || mid >= tb || len <= short_best)
+                (double)len >= nspp || ((mid < ta || mid >= tb) && !lost_left) || len <= short_best)
                 continue;
             short_best = len;
             c->state = iv->state;

@@ -26,6 +26,7 @@ void gs_machine_defaults(gs_machine_t *m)
     m->requester_first_pct = 50;
     m->migration_cost_ns = 500000;           /* sysctl_sched_migration_cost */
     m->per_core_queues = true;               /* a run queue per CPU, as Linux keeps */
+    m->timer_wake_local = true;              /* an hrtimer fires on the CPU that armed it */
 }
 
 void gs_python_defaults(gs_python_t *p)

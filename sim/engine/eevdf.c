@@ -236,6 +236,34 @@ void gs__eevdf_settle(gs_engine_t *e, gs_core_t *c, const gs_thr_t *next)
     }
 }
 
+/* Core c's thread t has used its slice (the tick's update_curr and
+ * update_deadline): true if a ready thread takes the core (os.c preempts,
+ * and the pick settles c's delayed threads). A delayed thread is still on
+ * the run queue (cfs_rq->nr_running counts it), so the kernel reschedules
+ * even with nothing else ready, and the pick meets it: one that is eligible
+ * with an earlier deadline than t's new one leaves (gs__eevdf_settle, next
+ * t) and t goes on. Before this, with nothing ready the slice end returned
+ * first, and such a thread stayed delayed, counted in c's V, until it woke
+ * (tests/check_delayed.c). */
+bool gs__eevdf_slice_over(gs_engine_t *e, gs_core_t *c)
+{
+    gs_thr_t *t = c->cur;
+    gs__eevdf_seen(e, t); /* the tick's update_curr */
+    gs__eevdf_renew(e, t);
+    bool over = false;
+    if (e->n_ready) {
+        int64_t V = gs__eevdf_v(e, c);
+        gs_thr_t *best = gs__eevdf_best(e, V, c);
+        if (best && t->vruntime > V) /* no longer eligible */
+            over = best->vruntime <= V || best->vruntime < t->vruntime;
+        else if (best)
+            over = best->vruntime <= V && best->deadline < t->deadline;
+    }
+    if (!over && e->n_delayed)
+        gs__eevdf_settle(e, c, t);
+    return over;
+}
+
 /* place_entity: t comes back to the run queue (it is still OFF). */
 void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on)
 {

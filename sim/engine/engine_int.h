@@ -629,6 +629,8 @@ void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on); /* wakin
 void gs__eevdf_leave(gs_engine_t *e, gs_thr_t *t, bool sleep); /* leaving the queue */
 void gs__eevdf_settle(gs_engine_t *e, gs_core_t *c, const gs_thr_t *next); /* c picks:
                              its delayed threads that the pick meets leave */
+bool gs__eevdf_slice_over(gs_engine_t *e, gs_core_t *c); /* c's thread used its
+                             slice: true if a ready thread takes the core */
 void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON -> OFF */
 void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
 void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */

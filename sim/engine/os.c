@@ -435,19 +435,8 @@ static void preempt(gs_engine_t *e, gs_core_t *c)
 static bool slice_over_preempts(gs_engine_t *e, gs_core_t *c)
 {
     gs_thr_t *t = c->cur;
-    if (mach(e)->policy == GS_POLICY_EEVDF) {
-        gs__eevdf_seen(e, t); /* the tick's update_curr */
-        gs__eevdf_renew(e, t);
-        if (!e->n_ready)
-            return false;
-        int64_t V = gs__eevdf_v(e, c);
-        gs_thr_t *best = gs__eevdf_best(e, V, c);
-        if (!best)
-            return false;
-        if (t->vruntime > V) /* no longer eligible */
-            return best->vruntime <= V || best->vruntime < t->vruntime;
-        return best->vruntime <= V && best->deadline < t->deadline;
-    }
+    if (mach(e)->policy == GS_POLICY_EEVDF)
+        return gs__eevdf_slice_over(e, c); /* its delayed threads too */
     gs_thr_t *best = ready_best(e, c);
     if (!best)
         return false;

@@ -33,6 +33,7 @@
  * thread's O(cores x ready), once per start. */
 #include "engine_int.h"
 
+#include <math.h>
 #include <stdint.h>
 
 static const gs_machine_t *mach(const gs_engine_t *e)
@@ -209,46 +210,11 @@ void gs__place_balance(gs_engine_t *e, gs_core_t *c)
  * kernel/sched/pelt.c. Costs: O(threads) per wake that finds no idle core;
  * none with shared queues. */
 
-/* 2^(-i/32): PELT's decay y^i with y^32 = 1/2 */
-static const double half_pow[33] = {
-    1.0,
-    0.97857206208770009,
-    0.9576032806985737,
-    0.93708381705514998,
-    0.91700404320467122,
-    0.89735453750155358,
-    0.87812608018664973,
-    0.85930964906123897,
-    0.8408964152537145,
-    0.82287773907698247,
-    0.80524516597462714,
-    0.78799042255394325,
-    0.77110541270397037,
-    0.75458221379671142,
-    0.73841307296974967,
-    0.72259040348852333,
-    0.70710678118654757,
-    0.69195494098191601,
-    0.67712777346844633,
-    0.66261832157987066,
-    0.64841977732550482,
-    0.63452547859586661,
-    0.620928906036742,
-    0.60762367999023448,
-    0.59460355750136051,
-    0.58186242938878874,
-    0.56939431737834578,
-    0.55719337129794622,
-    0.54525386633262884,
-    0.53357020033841185,
-    0.52213689121370688,
-    0.51094857432705831,
-    0.5,
-};
-
 #define PELT_PERIOD_NS 1024000 /* 1024 us */
 
-/* y^(dt / period): how much of a load average is left after dt. */
+/* y^(dt / period) with y^32 = 1/2: how much of a load average is left
+ * after dt, 2^(-periods / 32) (libm's exp2; the kernel's decay_load uses a
+ * table of y^n in fixed point, which this real-valued model needs not copy). */
 static double pelt_decay(int64_t dt_ns)
 {
     if (dt_ns <= 0)
@@ -256,13 +222,7 @@ static double pelt_decay(int64_t dt_ns)
     double steps = (double)dt_ns / PELT_PERIOD_NS; /* periods; 32 halve it */
     if (steps >= 32.0 * 64)
         return 0.0;
-    int64_t halvings = (int64_t)(steps / 32.0);
-    double f = steps - (double)halvings * 32.0; /* 0 <= f < 32 */
-    int i = (int)f;
-    double r = half_pow[i] + (half_pow[i + 1] - half_pow[i]) * (f - i);
-    while (halvings-- > 0)
-        r *= 0.5;
-    return r;
+    return exp2(-steps / 32.0);
 }
 
 /* t's load average now, runnable or not since pelt_ns. */

@@ -13,7 +13,20 @@ after the drop, another of ours, idle, another program), and how long until it r
 (sched_switch to it); or no wake seen (it never slept: `R`, preempted and
 queued, or `-`, it did not leave its CPU).
 
-    python3 tests/reality/dropper_sched.py PREFIX.rec.json PREFIX.sched.txt
+With --beside, for the droppers woken onto the new holder's CPU it also
+says what the other CPUs ran at that wake: an idle one there means the
+kernel queued the dropper behind its waker although a CPU was idle (Linux
+finds an idle CPU other than the target only by select_idle_cpu's scan,
+which SIS_UTIL cuts when the CPUs' utilisation is high: the model's
+machine.idle_scan "sis_util"); none idle means no CPU was free to take it.
+With --prev it sorts every dropper's wake by where the new holder ran
+(on the dropper's previous CPU, the one it last left, or elsewhere) and
+whether another CPU idled, and counts where the wake put the dropper: a
+wake made on the woken thread's own previous CPU leaves Linux no choice
+between two CPUs (wake_affine is skipped) and only select_idle_cpu's scan
+can move it to the idle one.
+
+    python3 tests/reality/dropper_sched.py PREFIX.rec.json PREFIX.sched.txt [--beside] [--prev]
     python3 tests/reality/dropper_sched.py --self-test   (ctest)
 """
 import argparse
@@ -61,7 +74,32 @@ def running(switches, names, cpu, t):
     return "idle" if pid == 0 else names.get(pid, "other")
 
 
-def analyse(rec, names, ev, switches, prefix):
+def others(switches, names, cpu, t):
+    """What the CPUs other than cpu ran at t: "idle" if one of them idled,
+    else "our threads", "other programs" or "both"."""
+    seen = {running(switches, names, c, t) for c in switches if c != cpu}
+    if "idle" in seen:
+        return "idle"
+    ours = {w for w in seen if w not in ("other", "?")}
+    return ("both" if ours and "other" in seen else "our threads" if ours
+            else "other programs")
+
+
+def prev_case(switches, names, k, wk, holder):
+    """(where the new holder ran, another CPU idle?, where the dropper was
+    woken) for a dropper's wake wk; None if the holder was on no CPU or the
+    dropper's previous CPU is unknown."""
+    outs = [x for x in k if x[1] == "out" and x[0] <= wk[0]]
+    hc = [c for c in sorted(switches) if running(switches, names, c, wk[0]) == holder]
+    if not outs or not hc:
+        return None
+    idle = any(running(switches, names, c, wk[0]) == "idle" for c in switches if c != hc[0])
+    return ("holder on its previous CPU" if outs[-1][2] == hc[0] else "holder elsewhere",
+            "another CPU idle" if idle else "no CPU idle",
+            "woken onto the holder's CPU" if wk[2] == hc[0] else "woken elsewhere")
+
+
+def analyse(rec, names, ev, switches, prefix, beside=None, prev=None):
     rows, waits = collections.Counter(), collections.defaultdict(list)
     holds = sorted((e[0], th["name"]) for th in rec["threads"] for e in th["events"]
                    if e[1] == "hold")
@@ -87,6 +125,12 @@ def analyse(rec, names, ev, switches, prefix):
             what = running(switches, names, wk[2], wk[0])
             j = bisect.bisect_right(holds, (e[0], "\uffff"))
             holder = next((h[1] for h in holds[j:] if h[1] != th["name"]), None)
+            if prev is not None:
+                pc = prev_case(switches, names, k, wk, holder)
+                if pc:
+                    prev[pc] += 1
+            if beside is not None and what == holder:
+                beside[(cls, others(switches, names, wk[2], wk[0]))] += 1
             what = ("the new GIL holder" if what == holder else what
                     if what in ("idle", "other", "?") else
                     "another " + re.sub(r"[-_]?\d+$", "", what) + " thread")
@@ -138,7 +182,16 @@ def self_test():
         with open(sp, "w") as f:
             f.writelines(lines)
         open(ep, "w").close()
-        rows, waits = analyse(*load(rp, sp), "cpu")
+        beside, prev = collections.Counter(), collections.Counter()
+        rows, waits = analyse(*load(rp, sp), "cpu", beside, prev)
+        if dict(beside) != {(">=700us", "idle"): 1}:  # CPU 0 idles from 1.5 us
+            fails.append("beside %r" % dict(beside))
+        # cpu-0 left CPU 0 at 1.5 us, cpu-1 holds on CPU 1: the wake at 3 us
+        # onto CPU 1 is the holder's, CPU 0 idle; at the wake of 6.01 ms the
+        # holder (cpu-2) is on no CPU, so that wake is not sorted
+        want = {("holder elsewhere", "another CPU idle", "woken onto the holder's CPU"): 1}
+        if dict(prev) != want:
+            fails.append("prev %r, want %r" % (dict(prev), want))
         want = {(">=700us", "woken onto a CPU running the new GIL holder, ran there"): 1,
                 (">=700us", "no wake seen, left its CPU R"): 1,
                 ("<100us", "woken onto a CPU running idle, ran there"): 1}
@@ -165,9 +218,15 @@ def main(argv=None):
     ap.add_argument("recording")
     ap.add_argument("sched", help="the kernel's events of the same run (io_cycle.py --record)")
     ap.add_argument("--prefix", default="cpu", help="name prefix of the CPU-bound threads")
+    ap.add_argument("--beside", action="store_true",
+                    help="for droppers woken onto the new holder's CPU: what the other CPUs ran")
+    ap.add_argument("--prev", action="store_true",
+                    help="each wake by where the new holder ran and whether a CPU idled")
     a = ap.parse_args(argv)
+    beside = collections.Counter() if a.beside else None
+    prev = collections.Counter() if a.prev else None
     try:
-        rows, waits = analyse(*load(a.recording, a.sched), a.prefix)
+        rows, waits = analyse(*load(a.recording, a.sched), a.prefix, beside, prev)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
         print("dropper_sched: %s" % err, file=sys.stderr)
         return 2
@@ -189,6 +248,15 @@ def main(argv=None):
         for (c, what), v in sorted(rows.items(), key=lambda x: -x[1]):
             if c == cls:
                 print("    %4d  %s" % (v, what))
+    if beside is not None:
+        print("woken onto the new GIL holder's CPU: what the other CPUs ran at the wake")
+        for (c, what), v in sorted(beside.items()):
+            print("    %-9s %4d  %s" % (c, v, what))
+    if prev is not None:
+        print("every wake of a dropper: where the new holder ran, whether a CPU idled, "
+              "where the dropper went")
+        for key, v in sorted(prev.items()):
+            print("    %4d  %s" % (v, ", ".join(key)))
     return 0
 
 

@@ -109,7 +109,8 @@ typedef struct gs_machine {
                                          exit is in the timer's lateness
                                          (os.c gs__os_wake_timer). false
                                          ("remote"): it pays the wake-up curve
-                                         like a wake-up from another core */
+                                         like a wake-up from another core;
+                                         true (since 2026-12-07) */
     bool keep_core;                   /* placement "previous": a woken thread
                                          goes back to its previous core, idle
                                          or busy, and a new one to the idlest
