@@ -100,14 +100,14 @@ static gs_model_t *model_for(sweep_t *w, model_cache_t *c, int64_t run, bool *oo
 }
 
 /* How many requests an op program may make ahead (gs_run_opts.ahead) in a
- * sweep's runs: up to 1000 where the rings stay small (4 MiB at most, at about
- * 64 bytes a request), the default beyond. A deeper ring only saves hand-offs
+ * sweep's runs: up to 1000 where the rings stay small (4 MiB at most, at the
+ * engine's 72 bytes a request), the default beyond. A deeper ring only saves hand-offs
  * (the trace is the same at every depth: check_ahead): 145 -> ~30 context
  * switches a run of the fitted producer_consumer.py, 0.89x its CPU time
  * (docs/performance.md). */
 static int sweep_ahead(int n_threads)
 {
-    int64_t fit = ((int64_t)4 << 20) / 64 / (n_threads > 0 ? n_threads : 1);
+    int64_t fit = ((int64_t)4 << 20) / 72 / (n_threads > 0 ? n_threads : 1);
     return fit >= 1000 ? 1000 : fit > GS_AHEAD_DEFAULT ? (int)fit : 0;
 }
 
