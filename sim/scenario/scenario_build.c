@@ -29,11 +29,12 @@ static const char *const machine_keys[] = {
     "cfs_wakeup_granularity", "context_switch", "wakeup_latency", "wakeup_idle", "wakeup_jitter",
     "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_arm", "timer_late",
     "requester_first", "requester_first_idle", "wake_affine", "run_queues", "placement",
-    "migration_cost", "timer_wake", NULL};
+    "migration_cost", "timer_wake", "balance", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const run_queue_names[] = {"shared", "per_core", NULL};
 static const char *const placement_names[] = {"idle", "previous", NULL};
 static const char *const timer_wake_names[] = {"remote", "local", NULL};
+static const char *const balance_names[] = {"idle", "periodic", NULL};
 static const char *const python_keys[] = {
     "version", "gil", "switch_interval", "waker", "signal_steal", "check_interval", "tick", "futex",
     "slowdown", "thread_create", "PYTHON_GIL", "refcount", "pymutex_hold", "pymutex_park",
@@ -166,6 +167,8 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
         mc->keep_core = e == 1;
     if (gs__scen_get_enum(ld, v, "timer_wake", timer_wake_names, &e) > 0)
         mc->timer_wake_local = e == 1;
+    if (gs__scen_get_enum(ld, v, "balance", balance_names, &e) > 0)
+        mc->busy_balance = e == 1;
     gs__scen_get_fixed(ld, v, "migration_cost", 0, &mc->migration_cost_ns);
     gs__scen_get_fixed(ld, v, "cfs_latency", 1, &mc->cfs_latency_ns);
     gs__scen_get_fixed(ld, v, "cfs_min_granularity", 1, &mc->cfs_min_granularity_ns);

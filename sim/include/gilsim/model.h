@@ -117,6 +117,12 @@ typedef struct gs_machine {
                                          core, its starter counting as load
                                          (place.c); implies per_core_queues.
                                          false ("idle"): an idle core first */
+    bool busy_balance;                /* balance "periodic": with per-core
+                                         queues, a busy core also pulls queued
+                                         threads from a more loaded core every
+                                         balance interval (Linux's periodic
+                                         load_balance, balance.c). false
+                                         ("idle"): only an idle core pulls */
     int64_t migration_cost_ns;        /* with wake_affine: a queued thread that
                                          ran this recently is cache-hot and no
                                          idle core pulls it (Linux
