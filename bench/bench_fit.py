@@ -14,9 +14,11 @@ ratio   each example program run for real (unrecorded) and its fitted
         simulated (target: at least 50x, so 50 what-ifs cost less than one
         real run); `gilsim replay REC --quiet` (load, fit, simulate) too.
         The real run is the whole process, as the simulations are; the sweep
-        ratio of each interleaved pair is given too, and the program alone:
-        each real run less a run of the interpreter that only imports what
-        the examples import (its start-up and exit, 12-20 ms here).
+        ratio of each interleaved pair is given too, and the program alone,
+        timed inside the interpreter (one more run of it, interleaved:
+        runpy runs the file as __main__ between two perf_counter reads, so
+        the interpreter's start-up and exit are not counted), with its
+        ratio to the sweep's run, median and pair by pair.
 With --write-docs the tables replace the "fit" block of docs/performance.md.
 Exits 0, 77 when the interpreter cannot be recorded."""
 import argparse
@@ -38,8 +40,23 @@ EXAMPLES = [("convoy.py", []), ("io_two_cpu.py", []), ("two_cpu.py", []), ("hash
 
 # 50 what-ifs: five switch intervals, ten seeds each
 SWEEP = "python.switch_interval=1ms,2ms,3ms,4ms,5ms"
-# what every example imports: the interpreter's start-up without the program
-STARTUP = "import threading, queue, hashlib, time, json, sys"
+# the program alone: the file run as __main__ between two clock reads inside
+# the interpreter (after its start-up, before its exit); prints the seconds
+ALONE = ("import os, runpy, sys, time\n"
+         "sys.argv = sys.argv[1:]\n"
+         "sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))  # as python3 FILE\n"
+         "t0 = time.perf_counter()\n"
+         "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+         "sys.stderr.write('gilsim-bench-alone %.9f\\n' % (time.perf_counter() - t0))\n")
+
+
+def timed_inside(a, path, args):
+    r = subprocess.run([a.python, "-c", ALONE, path] + args, check=True, capture_output=True,
+                       text=True)
+    m = re.search(r"gilsim-bench-alone ([0-9.]+)", r.stderr)
+    if not m:
+        raise SystemExit(f"bench_fit: {path} printed no time: {r.stderr[-300:]}")
+    return float(m.group(1))
 
 
 def timed(cmd, **kw):
@@ -114,25 +131,25 @@ def ratio(a, tmp):
         rec = record(a, path, args, os.path.join(tmp, script + ".rec.json"))
         fit = os.path.join(tmp, script + ".fit.json")
         subprocess.run([a.gilsim, "fit", rec, "-o", fit], check=True)
-        real, sim, swp, rep, alone, pair = [], [], [], [], [], []
+        real, sim, swp, rep, alone, pair, apair = [], [], [], [], [], [], []
         csv = os.path.join(tmp, "sweep.csv")
         for _ in range(a.reps):  # interleaved: the same load for all
             real.append(timed([a.python, path] + args))
-            # the interpreter's own start-up and exit, with the modules the
-            # examples import: the real column counts them, the program
-            # alone does not
-            alone.append(max(real[-1] - timed([a.python, "-c", STARTUP]), 1e-6))
+            alone.append(timed_inside(a, path, args))
             sim.append(timed([a.gilsim, "run", fit, "--quiet"]))
             swp.append(timed([a.gilsim, "sweep", fit, "--set", SWEEP, "--repeat", "10",
                               "--jobs", "1", "--out", csv]) / 50)
             rep.append(timed([a.gilsim, "replay", rec, "--quiet"]))
             pair.append(real[-1] / swp[-1])
+            apair.append(alone[-1] / swp[-1])
         med = statistics.median
         row = (f"| `{script}` | {fmt_s(med(real))} ({spread(real)}) | "
                f"{fmt_s(med(sim))} ({spread(sim)}) | **{med(real) / med(sim):.0f}x** | "
                f"{fmt_s(med(swp))} ({spread(swp)}) | **{med(real) / med(swp):.0f}x** | "
                f"{fmt_s(med(rep))} ({spread(rep)}) | {med(pair):.0f}x ({min(pair):.0f}x-"
-               f"{max(pair):.0f}x) | {fmt_s(med(alone))}: {med(alone) / med(swp):.0f}x |")
+               f"{max(pair):.0f}x) | {fmt_s(med(alone))} ({spread(alone)}): "
+               f"**{med(alone) / med(swp):.0f}x**, pair by pair {med(apair):.0f}x "
+               f"({min(apair):.0f}x-{max(apair):.0f}x) |")
         print("ratio:", row, flush=True)
         rows.append(row)
     return ["| program | real run (median, range) | its fitted scenario simulated, one "
@@ -140,7 +157,7 @@ def ratio(a, tmp):
             "sweep FIT --set python.switch_interval=1ms,2ms,3ms,4ms,5ms --repeat 10 --jobs 1`, "
             "divided by 50) | ratio | `gilsim replay REC "
             "--quiet` (load, fit, simulate) | sweep ratio of each interleaved pair: median "
-            "(range) | the program alone (real less the interpreter's start-up): median, its "
+            "(range) | the program alone (timed inside the interpreter): median (range), its "
             "ratio to the sweep's run |", "|---|---|---|---|---|---|---|---|---|"] + rows
 
 

@@ -280,6 +280,65 @@ START_TEST(test_cv_four_threads_the_race_decides_requester_or_longest_sleeper)
 }
 END_TEST
 
+/* requester_first_idle: the race's chance follows the idle depth of the
+ * requester's core as its timed wait ran out (tests/reality/race_trace.py
+ * measured it rising from ~0.13 after 1 ms to ~0.43 after 5 ms). Two CPU
+ * threads on two cores, the requester's core idle through its wait (with a
+ * third thread, that one's timeouts wake on the same cores and the depths
+ * spread): with a curve that is 0 up to 2 ms and 1 from 3 ms, a 1 ms
+ * interval runs exactly as requester_first 0 and a 5 ms one exactly as
+ * requester_first 1, and the two constants give different runs at each
+ * interval. per_core: both queues. */
+static gs_trace_t *race_by_depth(bool per_core, int64_t interval_ns, int pct, bool curve)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->machine.per_core_queues = per_core;
+    m->machine.timer_wake_local = true;
+    m->machine.timer_slack_ns = US(50);
+    m->machine.requester_first_pct = pct;
+    if (curve) {
+        m->machine.requester_first_pct = 50; /* not used with a curve */
+        m->machine.n_rf_curve = 3;
+        int64_t xs[3] = {0, MS(2), MS(3)}, ys[3] = {0, 0, 100};
+        memcpy(m->machine.rf_idle_ns, xs, sizeof xs);
+        memcpy(m->machine.rf_pct, ys, sizeof ys);
+    }
+    m->processes[0].python.switch_interval_ns = interval_ns;
+    for (int i = 0; i < 2; i++)
+        tu_thread(m, "cpu", 1, tu_cpu(MS(150)));
+    gs_trace_t *t = tu_run(m, NULL);
+    gs_model_free(m);
+    return t;
+}
+
+static bool same_run(const gs_trace_t *a, const gs_trace_t *b)
+{
+    size_t la, lb;
+    char *da = tu_dump(a, &la), *db = tu_dump(b, &lb);
+    bool same = la == lb && memcmp(da, db, la) == 0;
+    free(da);
+    free(db);
+    return same;
+}
+
+START_TEST(test_cv_the_race_follows_the_requesters_idle_depth)
+{
+    for (int pc = 0; pc < 2; pc++) {
+        for (int k = 0; k < 2; k++) {
+            int64_t iv = k ? MS(5) : MS(1);
+            gs_trace_t *c = race_by_depth(pc, iv, 0, true), *never = race_by_depth(pc, iv, 0, false),
+                       *always = race_by_depth(pc, iv, 100, false);
+            ck_assert_int_gt(tu_count(c, GS_IN_DROP_REQUEST, -1), 20);
+            ck_assert(same_run(c, k ? always : never));
+            ck_assert(!same_run(never, always));
+            gs_trace_free(c);
+            gs_trace_free(never);
+            gs_trace_free(always);
+        }
+    }
+}
+END_TEST
+
 /* A holder inside a C call that keeps the GIL drops only when the call
  * returns; by then the requester sleeps in the futex like the others, so the
  * race cannot matter: the same trace whoever reaches the mutex first. */
@@ -1794,6 +1853,7 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(tc, test_cv_requester_first_means_the_longest_sleeper_wins);
     tcase_add_test(tc, test_timers_of_one_core_within_the_slack_end_together);
     tcase_add_test(tc, test_cv_four_threads_the_race_decides_requester_or_longest_sleeper);
+    tcase_add_test(tc, test_cv_the_race_follows_the_requesters_idle_depth);
     tcase_add_test(tc, test_cv_wait_grows_as_the_holder_wins_the_race_more_often);
     tcase_add_test(tc, test_cv_three_threads_go_back_when_the_requester_wins);
     tcase_add_test(tc, test_cv_a_drop_after_a_c_call_is_not_raced);

@@ -464,6 +464,25 @@ static int check_cpus(const gs_model_t *m, gs_error_t *err)
     return 0;
 }
 
+/* machine.requester_first, a chance, and requester_first_idle: depths
+ * ascending, chances from 0 to 1. */
+static int check_race(const gs_machine_t *mc, gs_error_t *err)
+{
+    if (mc->requester_first_pct < 0 || mc->requester_first_pct > 100)
+        return fail(err, "machine.requester_first", "must be from 0 to 1");
+    if (mc->n_rf_curve < 0 || mc->n_rf_curve > GS_WAKE_CURVE_MAX)
+        return fail(err, "machine.requester_first_idle", "has at most 8 points");
+    for (int i = 0; i < mc->n_rf_curve; i++) {
+        if (mc->rf_idle_ns[i] < 0 || mc->rf_pct[i] < 0 || mc->rf_pct[i] > 100)
+            return fail(err, "machine.requester_first_idle",
+                        "idle depths must be >= 0 and chances from 0 to 1");
+        if (i > 0 && mc->rf_idle_ns[i] <= mc->rf_idle_ns[i - 1])
+            return fail(err, "machine.requester_first_idle",
+                        "idle depths must grow from one point to the next");
+    }
+    return 0;
+}
+
 int gs_model_check(const gs_model_t *m, gs_error_t *err)
 {
     if (!m)
@@ -499,8 +518,8 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
             return fail(err, "machine.timer_late",
                         "timer lengths must grow from one point to the next");
     }
-    if (m->machine.requester_first_pct < 0 || m->machine.requester_first_pct > 100)
-        return fail(err, "machine.requester_first", "must be from 0 to 1");
+    if (check_race(&m->machine, err))
+        return GS_ESCENARIO;
     if (m->machine.wake_affine_pct < 0 || m->machine.wake_affine_pct > 100)
         return fail(err, "machine.wake_affine", "must be from 0 to 1");
     if (m->n_processes < 1)

@@ -185,6 +185,11 @@ static bool add_facts(gs_trace_t *t, const gs_model_t *m)
 
 gs_trace_t *gs__trace_new(const gs_model_t *m)
 {
+    return gs__trace_new_for(m, false);
+}
+
+gs_trace_t *gs__trace_new_for(const gs_model_t *m, bool metrics_only)
+{
     gs_trace_t *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
@@ -209,7 +214,8 @@ gs_trace_t *gs__trace_new(const gs_model_t *m)
     bool texts_ok = copy_texts(t, m); /* also after a failure: gs_trace_free frees both */
     bool facts_ok = add_facts(t, m);
     t->msg = dup_str("");
-    if (!lanes_ok || !texts_ok || !facts_ok || !t->msg)
+    if (!lanes_ok || !texts_ok || !facts_ok || !t->msg ||
+        (metrics_only && !gs__tally_attach(t, m)))
         goto fail;
     return t;
 fail:
@@ -221,6 +227,8 @@ void gs_trace_free(gs_trace_t *t)
 {
     if (!t)
         return;
+    if (t->tally)
+        gs__tally_detach(t);
     for (int i = 0; i < t->n_lanes; i++) {
         free((char *)t->lanes[i].pub.name);
         gs__trace_stash_put(t->lanes[i].iv, t->lanes[i].cap);
@@ -259,11 +267,6 @@ void gs_trace_free(gs_trace_t *t)
 
 /* ---- recording ----------------------------------------------------------- */
 
-static bool same(const gs_interval_t *a, const gs_interval_t *b)
-{
-    return a->state == b->state && a->who == b->who && a->op == b->op && a->flags == b->flags;
-}
-
 /* Room for one more interval: the array as the budget counts it doubles
  * (from 64), the real one grows only when full (it may come from the stash
  * bigger). false when out of memory. */
@@ -293,10 +296,14 @@ static bool grow(gs_trace_t *t, lane_buf_t *l)
  * spilled half the registers of its caller); `append` for the rest. */
 static inline void append_inline(gs_trace_t *t, lane_buf_t *l, int64_t end)
 {
+    if (t->tally) { /* metrics-only: summed, not kept */
+        gs__tally_append(t, l, end);
+        return;
+    }
     const gs_interval_t *iv = &l->cur;
     if (l->n > 0) {
         gs_interval_t *last = &l->iv[l->n - 1];
-        if (last->end_ns == iv->start_ns && same(last, iv)) {
+        if (last->end_ns == iv->start_ns && gs__iv_same(last, iv)) {
             last->end_ns = end;
             return;
         }
@@ -327,6 +334,8 @@ static inline void buf_set(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_state_t
         if (now > l->cur.start_ns)
             append(t, l, now);
     }
+    if ((!l->open || st == GS_ST_COUNT) && t->tally) /* a lane opens or closes */
+        gs__tally_lane_open(t, l, st != GS_ST_COUNT);
     l->open = st != GS_ST_COUNT;
     l->cur = (gs_interval_t){.start_ns = now, .end_ns = now, .who = who, .op = op,
                              .state = (uint8_t)st, .flags = flags, .seq = t->seq++};
@@ -345,6 +354,8 @@ static inline void buf_change(gs_trace_t *t, lane_buf_t *l, int64_t now, gs_stat
 {
     if (l->open && now > l->cur.start_ns)
         append_inline(t, l, now);
+    if ((!l->open || st == GS_ST_COUNT) && t->tally) /* a lane opens or closes */
+        gs__tally_lane_open(t, l, st != GS_ST_COUNT);
     l->open = st != GS_ST_COUNT;
     l->cur = (gs_interval_t){.start_ns = now, .end_ns = now, .who = who, .op = op,
                              .state = (uint8_t)st, .flags = flags, .seq = t->seq++};
@@ -409,6 +420,10 @@ void gs__trace_gil(gs_trace_t *t, int p, int64_t now, int32_t holder)
 static void push_instant(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thread,
                          int process, int obj, int64_t arg)
 {
+    if (t->tally) {
+        gs__tally_push_instant(t, now, k, thread, arg);
+        return;
+    }
     /* The arrays may come from the stash (trace_stash.c), of any size; the
      * budget counts them as grown from 64 by doubling, as a fresh run's. */
     if (t->n_inst == t->cap_inst && !(t->cap_inst == 0 && gs__trace_stash_take_inst(t))) {
@@ -547,8 +562,12 @@ static void sort_instants(gs_trace_t *t)
 void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *msg,
                       int64_t events)
 {
-    sort_instants(t);
-    merge_annotations(t);
+    if (t->tally)
+        t->tally_late = true; /* the lanes close at the end, maybe past the makespan */
+    else {
+        sort_instants(t);
+        merge_annotations(t);
+    }
     for (int i = 0; i < t->n_lanes; i++) {
         lane_set(t, i, now, GS_ST_COUNT, -1, GS_NO_OP, 0);
         t->lanes[i].pub.iv = t->lanes[i].iv;
@@ -559,6 +578,8 @@ void gs__trace_finish(gs_trace_t *t, int64_t now, gs_outcome_t o, const char *ms
         t->facts[i].pub.iv = t->facts[i].iv;
         t->facts[i].pub.n = t->facts[i].n;
     }
+    if (t->tally) /* every lane's last interval; no lane or instant to read */
+        gs__tally_finish(t);
     t->outcome = o;
     t->end_ns = now;
     t->events = events;

@@ -13,6 +13,12 @@
 /* A trace with one lane per thread, per core and per GIL of m (copies every
  * name it needs; m may be freed afterwards). NULL on OOM. */
 gs_trace_t *gs__trace_new(const gs_model_t *m);
+/* The same, or with metrics_only a trace that keeps no interval nor instant
+ * but sums the metrics as they become final (trace_tally.h): what the budget
+ * counts (gs__trace_bytes) is the same either way, so a run stops at the
+ * same event; the finished trace has empty lanes and no instants, and
+ * gs_stats_compute gives its figures byte for byte as from the full one. */
+gs_trace_t *gs__trace_new_for(const gs_model_t *m, bool metrics_only);
 
 /* Thread lane: from now on in state st (GS_ST_COUNT = no interval, e.g. not
  * started or finished). */

@@ -7,6 +7,7 @@
 #define GILSIM_TRACE_PRIV_H
 
 #include "trace_int.h"
+#include "trace_tally.h"
 
 typedef struct lane_buf {
     gs_lane_t pub;
@@ -14,7 +15,9 @@ typedef struct lane_buf {
     size_t n, cap;
     size_t counted; /* what the memory budget counts of cap: as grown from 64 */
     bool open;
+    bool opened; /* metrics-only: a thread lane that has been open */
     gs_interval_t cur;
+    gs_interval_t last; /* metrics-only: the last closed interval (iv is NULL) */
 } lane_buf_t;
 
 struct gs_trace {
@@ -55,7 +58,31 @@ struct gs_trace {
                       wake_affine > 0 or placement "previous") */
     int *queue_max;
     int *queue_init;
+    /* metrics-only (gs__trace_new_for): no interval or instant is kept; they
+       are summed into *tally as they become final (trace_tally.c) */
+    gs_tally_t *tally;
+    int tally_alive; /* thread lanes open or never opened */
+    bool tally_late; /* GIL and core intervals are deferred from now on */
 };
+
+/* Do two intervals continue each other's state (merged when adjacent)? */
+static inline bool gs__iv_same(const gs_interval_t *a, const gs_interval_t *b)
+{
+    return a->state == b->state && a->who == b->who && a->op == b->op && a->flags == b->flags;
+}
+
+/* trace_tally.c: recording a metrics-only trace */
+bool gs__tally_attach(gs_trace_t *t, const gs_model_t *m); /* false on OOM */
+void gs__tally_detach(gs_trace_t *t);
+/* closes l's open interval at end (trace.c's append) */
+void gs__tally_append(gs_trace_t *t, lane_buf_t *l, int64_t end);
+/* a thread lane opens or closes */
+void gs__tally_lane_open(gs_trace_t *t, lane_buf_t *l, bool open);
+/* an instant: its count in the budget and its sums */
+void gs__tally_push_instant(gs_trace_t *t, int64_t now, gs_instant_kind_t k, int thread,
+                            int64_t arg);
+/* gs__trace_finish's part: every lane's last interval summed or deferred */
+void gs__tally_finish(gs_trace_t *t);
 
 /* trace_stash.c: interval arrays kept between traces */
 void gs__trace_stash_put(gs_interval_t *iv, size_t cap); /* takes iv (kept or freed) */

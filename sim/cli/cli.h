@@ -67,6 +67,9 @@ int cli_load(const char *file, const gs_override_t *ov, int n_ov, gs_model_t **o
 /* gs_export_file(path, fn, ctx); on failure prints "gilsim CMD: FLAG <why>"
  * and returns EXIT_IO, else EXIT_OK. */
 int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn fn, void *ctx);
+/* The same without the fsync (gs_export_file_nosync): for a file a crash may lose. */
+int cli_write_nosync(const char *cmd, const char *flag, const char *path, gs_export_fn fn,
+                     void *ctx);
 const char *cli_source_name(const char *file);
 /* How cli_simulate runs: seed >= 0 replaces the scenario's; budget > 0 is
  * --memory-budget (0: the default). A run also stops at SIGINT/SIGTERM when

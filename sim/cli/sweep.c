@@ -99,6 +99,18 @@ static gs_model_t *model_for(sweep_t *w, model_cache_t *c, int64_t run, bool *oo
     return c->m;
 }
 
+/* How many requests an op program may make ahead (gs_run_opts.ahead) in a
+ * sweep's runs: up to 1000 where the rings stay small (4 MiB at most, at the
+ * engine's 72 bytes a request), the default beyond. A deeper ring only saves hand-offs
+ * (the trace is the same at every depth: check_ahead): 145 -> ~30 context
+ * switches a run of the fitted producer_consumer.py, 0.89x its CPU time
+ * (docs/performance.md). */
+static int sweep_ahead(int n_threads)
+{
+    int64_t fit = ((int64_t)4 << 20) / 72 / (n_threads > 0 ? n_threads : 1);
+    return fit >= 1000 ? 1000 : fit > GS_AHEAD_DEFAULT ? (int)fit : 0;
+}
+
 typedef enum run_res { RUN_ROW, RUN_NONE, RUN_OOM } run_res_t;
 
 /* One simulation: RUN_ROW with *line the complete row; RUN_NONE when there is
@@ -116,6 +128,8 @@ static run_res_t run_one(sweep_t *w, model_cache_t *c, int64_t run, char **line,
     if (w->budget)
         o.memory_budget = w->budget;
     o.cancel = cli_stop_flag();
+    o.metrics_only = !w->full_trace; /* a row needs the metrics only */
+    o.ahead = sweep_ahead(m->n_threads);
     gs_trace_t *t = NULL;
     gs_error_t err;
     int rc = gs_sim_run(m, &o, &t, &err);
@@ -719,6 +733,8 @@ int cmd_sweep(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     w.n_cpus = ncpu > 0 ? (int)ncpu : 1;
     w.jobs = w.n_cpus;
+    const char *full = getenv("GILSIM_SWEEP_FULL_TRACE");
+    w.full_trace = full && strcmp(full, "1") == 0;
     sweep_cli_t c = {NULL, NULL, "makespan_ns", false};
     int64_t n_kept = 0;
     int status = parse_args(&w, &c, argc, argv);

@@ -45,6 +45,10 @@ typedef struct sweep {
     long long repeat, shard_k, shard_n, jobs, seed;
     bool have_seed;
     size_t budget; /* --memory-budget, 0 = the default */
+    bool full_trace; /* GILSIM_SWEEP_FULL_TRACE=1: each run keeps its whole trace
+                        and the metrics are computed from it afterwards, as
+                        before the metrics-only runs (to measure or check them
+                        against it; the rows are the same) */
     int64_t n_combos, total;
     row_t *rows;         /* per run */
     int64_t *todo, n_todo;

@@ -124,7 +124,13 @@ int sweep_out_checkpoint(sweep_t *w, bool force)
     double t0 = sweep_now_s();
     if (!o->files || (!force && t0 < o->next_at))
         return EXIT_OK;
-    int rc = cli_write("sweep", "--out", o->path, sweep_write_rows, w);
+    /* With no row finished yet (the check before the first run) the file holds
+     * nothing a crash could lose, and --resume of an empty or missing file
+     * starts from the beginning: no fsync, which costs a short sweep ~5%. */
+    bool any = false;
+    for (int64_t r = 0; r < w->total && !any; r++)
+        any = atomic_load_explicit(&w->rows[r].ready, memory_order_acquire);
+    int rc = (any ? cli_write : cli_write_nosync)("sweep", "--out", o->path, sweep_write_rows, w);
     double t1 = sweep_now_s(), gap = 20 * (t1 - t0);
     o->next_at = t1 + (gap > 1.0 ? gap : 1.0);
     return rc;

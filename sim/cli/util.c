@@ -114,15 +114,27 @@ const char *cli_source_name(const char *file)
     return file ? file : "<built-in convoy scenario>";
 }
 
-int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn fn, void *ctx)
+static int write_out(const char *cmd, const char *flag, const char *path, gs_export_fn fn,
+                     void *ctx, bool sync)
 {
     gs_error_t err;
-    if (gs_export_file(path, fn, ctx, &err) == 0)
+    if ((sync ? gs_export_file : gs_export_file_nosync)(path, fn, ctx, &err) == 0)
         return EXIT_OK;
     char buf[1024];
     gs_error_format(&err, buf, sizeof buf);
     fprintf(stderr, "gilsim %s: %s %s\n", cmd, flag, buf);
     return EXIT_IO;
+}
+
+int cli_write(const char *cmd, const char *flag, const char *path, gs_export_fn fn, void *ctx)
+{
+    return write_out(cmd, flag, path, fn, ctx, true);
+}
+
+int cli_write_nosync(const char *cmd, const char *flag, const char *path, gs_export_fn fn,
+                     void *ctx)
+{
+    return write_out(cmd, flag, path, fn, ctx, false);
 }
 
 int cli_simulate_model(const char *cmd, const char *src, gs_model_t *m,

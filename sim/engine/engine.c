@@ -413,7 +413,7 @@ gs_thr_t *gs__engine_next(gs_engine_t *e)
             if (ev.gen != e->cores[ev.id].gen)
                 continue;
             e->now = ev.t_ns;
-            gs__os_core_event(e, &e->cores[ev.id]);
+            gs__balance_core_event(e, &e->cores[ev.id]); /* os.c's, then balance.c's */
             break;
         case EV_START:
             e->now = ev.t_ns;
@@ -645,7 +645,7 @@ int gs_sim_run(const gs_model_t *m, const gs_run_opts_t *opts, gs_trace_t **out,
     if (rc)
         return rc;
     gs_engine_t *e = engine_new(m, &o);
-    if (!e || !(e->trace = gs__trace_new(m))) {
+    if (!e || !(e->trace = gs__trace_new_for(m, o.metrics_only))) {
         rc = GS_ENOMEM;
         goto done;
     }

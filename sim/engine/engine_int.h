@@ -278,6 +278,8 @@ struct gs_ctx {
     /* cpython3: its place in the GIL's glibc condition variable (gil.c) */
     uint64_t cv_group;    /* the group (G2 when it began to wait) */
     uint64_t cv_sleep_seq; /* its place in the futex queue (FIFO) */
+    int64_t rf_depth_ns;   /* as its timed wait ran out: how long the core it
+                              waits on had idled (0: busy); gil.c race_pct */
     int64_t cv_asleep_ns; /* when it is asleep in the futex: before that a
                              signal for its group is taken without sleeping */
     int64_t cv_deadline_ns; /* its timed wait ends here */
@@ -363,6 +365,13 @@ typedef struct gs_core {
                           (the kernel's need_resched on the new curr) */
     /* kernel.c: what its trace lane last got (gs__core_trace, lane_key) */
     uint64_t tr_key;
+    /* balance.c, machine.balance "periodic": when it next balances while
+       busy (0: not yet set), whether its interval is doubled (the last
+       balance found the loads even), and its balances since one moved a
+       thread (nr_balance_failed) */
+    int64_t next_balance_ns;
+    bool balance_doubled;
+    int balance_failed;
 } gs_core_t;
 
 /* A list of waiting threads in FIFO order (by the seq they were added with). */
@@ -635,6 +644,9 @@ void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON ->
 void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
 void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */
 void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
+/* balance.c: c's EV_CORE (gs__os_core_event), then, with machine.balance
+ * "periodic", c's periodic balance when it is due */
+void gs__balance_core_event(gs_engine_t *e, gs_core_t *c);
 /* How late a timed wait ends: the timer slack, plus a draw in
  * [0, timer_jitter] when there is jitter (nothing is drawn otherwise). */
 int64_t gs__timer_late(gs_engine_t *e, int64_t len); /* a timer of length len */

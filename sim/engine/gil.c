@@ -31,8 +31,9 @@
  *     timed-out waiter leaves its group when it runs (cancel); if its signal
  *     was already posted it sends a replacement.
  *   the race: the requester holds the GIL mutex until it is back in its wait,
- *     the holder locks it to drop; a seeded draw (requester_first) says who
- *     is first. Holder first: it drops at once (the requester is still in its
+ *     the holder locks it to drop; a seeded draw (requester_first, or
+ *     requester_first_idle at the idle depth of the requester's core as its
+ *     wait ran out: race_pct) says who is first. Holder first: it drops at once (the requester is still in its
  *     futex window). Requester first: the holder drops one futex call and one
  *     wake-up later, when the requester sleeps.
  *   switch_number grows only when the new holder differs from the last one.
@@ -181,6 +182,9 @@ void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t)
     if (!cv(g))
         gs__waitq_remove(&g->waiters, t);
     t->gw = GW_TIMEDOUT;
+    t->rf_depth_ns = 0;
+    if (t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE)
+        t->rf_depth_ns = e->now - e->cores[t->last_core].idle_since_ns;
     gs__trace_instant(e->trace, e->now, GS_IN_TIMEOUT, t->id, t->process, 0);
     gs__os_wake_timer(e, t); /* its futex's timeout: a slack timer on its core */
 }
@@ -383,6 +387,21 @@ static bool cv_on_core(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, bool *timed_out
  * entering its futex wait. The requester first: the holder blocks on the
  * mutex, is woken by the requester's unlock (a futex call and a wake-up), and
  * drops when the requester is asleep. */
+/* The chance in % that requester t wins that race: requester_first, or with
+ * requester_first_idle the curve at the idle depth of t's core as its timed
+ * wait ran out. Measured on this machine (tests/reality/race_trace.py), the
+ * requester's path from its timeout to its unlock is slower after a deeper
+ * idle (~1 us after 1 ms, ~2 us after 5 ms), so the holder reaches the mutex
+ * first more often and the requester is in its futex at the signal: 0.12-0.15
+ * of the drops after 1 ms, 0.33-0.47 after 5 ms, whatever the thread count. */
+static int race_pct(const gs_engine_t *e, const gs_thr_t *t)
+{
+    const gs_machine_t *m = &e->m->machine;
+    if (m->n_rf_curve <= 0)
+        return m->requester_first_pct;
+    return (int)gs__curve_at(m->n_rf_curve, m->rf_idle_ns, m->rf_pct, t->rf_depth_ns);
+}
+
 static void request_drop(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
 {
     g->drop_request = true;
@@ -392,7 +411,7 @@ static void request_drop(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     g->request_interp = t->spec->interpreter;
     gs__trace_instant(e->trace, e->now, GS_IN_DROP_REQUEST, t->id, t->process, g->holder->id);
     int64_t d = 0;
-    if ((int)(gs__rng_next(&g->rng) % 100) < e->m->machine.requester_first_pct)
+    if ((int)(gs__rng_next(&g->rng) % 100) < race_pct(e, t))
         d = e->m->machine.futex_ns + e->m->machine.wakeup_latency_ns;
     if (sees_request(g, g->holder))
         gs__ev_push(e, e->now + d, EV_BREAK, g->holder->id, 0);

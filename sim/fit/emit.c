@@ -206,14 +206,16 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
  * how its ops were fitted, and where the machine costs come from. */
 static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario_t *f)
 {
-    char b1[32], costs[400], c1[32], c2[32], c3[32], c4[32];
+    char b1[32], costs[500], c1[32], c2[32], c3[32], c4[32], c5[32];
     if (f->calibrated)
         snprintf(costs, sizeof costs,
                  "Machine costs measured on the host at record time: wake-up latency %s, "
-                 "context switch %s, timer slack %s and jitter %s (a 1 ms sleep ended %s late).",
+                 "context switch %s, timer jitter %s; a 1 ms sleep ended %s late: Linux's "
+                 "timer slack (%s), half the jitter and %s more (timer_late: a timer wakes "
+                 "its sleeper on the CPU it slept on, and that CPU's idle exit is in it).",
                  human(f->wakeup_ns, c1, sizeof c1), human(f->context_switch_ns, c2, sizeof c2),
-                 human(f->timer_slack_ns, c3, sizeof c3), human(f->timer_jitter_ns, c4, sizeof c4),
-                 human(r->cal_wake_cold_ns, b1, sizeof b1));
+                 human(f->timer_jitter_ns, c4, sizeof c4), human(r->cal_wake_cold_ns, b1, sizeof b1),
+                 human(f->timer_slack_ns, c3, sizeof c3), human(f->timer_late_ns, c5, sizeof c5));
     else
         snprintf(costs, sizeof costs,
                  "Machine costs (wake-up latency, context switch, timer slack) are gilsim's "
@@ -223,8 +225,8 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
                  "Python %d.%d (%s) on %d cores, %s long. Each thread's Python work between "
                  "two voluntary releases is one cpu op; I/O, sleeps and C calls keep their "
                  "measured durations without the GIL wait after them (the model's part), "
-                 "less what the model adds after each (the wake-up latency; for a sleep, "
-                 "the timer's slack and jitter too). %s",
+                 "less what the model adds after each (after I/O the wake-up latency; "
+                 "after a sleep the timer's slack, jitter and lateness). %s",
               r->path, r->command, *r->recorded_at ? r->recorded_at : "(no date)", r->py_major,
               r->py_minor, *r->executable ? r->executable : "?", r->cores ? r->cores : 1,
               human(r->duration_ns, b1, sizeof b1), costs);
@@ -387,6 +389,45 @@ static void add_wake_curve(cJSON *mach, const fscenario_t *f)
     }
 }
 
+/* The machine block (and the top-level cpus of a recording confined to
+ * fewer CPUs than the host had): the host's cores and costs. */
+static void add_machine(cJSON *root, const gsr_recording_t *r, const fscenario_t *f)
+{
+    int confined;
+    cJSON *mach = cJSON_AddObjectToObject(root, "machine");
+    cJSON_AddNumberToObject(mach, "cores", fit_machine_cores(r, f, &confined));
+    if (confined == 1) {
+        cJSON_AddNumberToObject(root, "cpus", 0);
+    } else if (confined > 1) {
+        char cpus[32];
+        snprintf(cpus, sizeof cpus, "0-%d", confined - 1);
+        cJSON_AddStringToObject(root, "cpus", cpus);
+    }
+    if (f->calibrated) {
+        cJSON_AddItemToObject(mach, "context_switch", dur(f->context_switch_ns));
+        cJSON_AddItemToObject(mach, "wakeup_latency", dur(f->wakeup_ns));
+        cJSON_AddItemToObject(mach, "timer_slack", dur(f->timer_slack_ns));
+        cJSON_AddItemToObject(mach, "timer_jitter", dur(f->timer_jitter_ns));
+        if (f->timer_late_ns > 0) { /* one point: flat for every timer length */
+            cJSON *late = cJSON_AddArrayToObject(mach, "timer_late"), *pt = cJSON_CreateArray();
+            cJSON_AddItemToArray(pt, dur(1000000));
+            cJSON_AddItemToArray(pt, dur(f->timer_late_ns));
+            cJSON_AddItemToArray(late, pt);
+        }
+        if (f->timer_arm_ns >= 0)
+            cJSON_AddItemToObject(mach, "timer_arm", dur(f->timer_arm_ns));
+        if (f->eevdf_slice_ns > 0)
+            cJSON_AddItemToObject(mach, "eevdf_slice", dur(f->eevdf_slice_ns));
+        add_wake_curve(mach, f);
+    }
+    /* Said, not left to the default: a timer wakes its sleeper on the CPU
+     * it slept on, its idle exit in the lateness above (docs/cli.md). */
+    cJSON_AddStringToObject(mach, "timer_wake", "local");
+    /* Said, not left to the default: which queue a fit uses is the fit's
+     * choice (docs/cli.md, gilsim fit), whatever the lessons' machine has. */
+    cJSON_AddStringToObject(mach, "run_queues", "shared");
+}
+
 static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
 {
     cJSON *root = cJSON_CreateObject();
@@ -404,28 +445,7 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
     until = until < INT64_C(60000000000) ? INT64_C(60000000000) : until;
     until = until > GS_MAX_DURATION_NS ? GS_MAX_DURATION_NS : until;
     cJSON_AddItemToObject(root, "until", dur(until));
-    int confined;
-    cJSON *mach = cJSON_AddObjectToObject(root, "machine");
-    cJSON_AddNumberToObject(mach, "cores", fit_machine_cores(r, f, &confined));
-    if (confined == 1) {
-        cJSON_AddNumberToObject(root, "cpus", 0);
-    } else if (confined > 1) {
-        char cpus[32];
-        snprintf(cpus, sizeof cpus, "0-%d", confined - 1);
-        cJSON_AddStringToObject(root, "cpus", cpus);
-    }
-    if (f->calibrated) {
-        cJSON_AddItemToObject(mach, "context_switch", dur(f->context_switch_ns));
-        cJSON_AddItemToObject(mach, "wakeup_latency", dur(f->wakeup_ns));
-        cJSON_AddItemToObject(mach, "timer_slack", dur(f->timer_slack_ns));
-        cJSON_AddItemToObject(mach, "timer_jitter", dur(f->timer_jitter_ns));
-        if (f->timer_arm_ns >= 0)
-            cJSON_AddItemToObject(mach, "timer_arm", dur(f->timer_arm_ns));
-        add_wake_curve(mach, f);
-    }
-    /* Said, not left to the default: which queue a fit uses is the fit's
-     * choice (docs/cli.md, gilsim fit), whatever the lessons' machine has. */
-    cJSON_AddStringToObject(mach, "run_queues", "shared");
+    add_machine(root, r, f);
     cJSON *py = cJSON_AddObjectToObject(root, "python");
     if (r->py_major == 3 && r->py_minor >= 2 && r->py_minor <= 15) {
         char v[16];

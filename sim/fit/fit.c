@@ -392,16 +392,17 @@ static int push(fit_t *F, int i, fop_t op)
 }
 
 /* What the model adds to a sleep or an I/O call of the scenario before the
- * thread asks for the GIL again: a timer ends late by the slack and half the
- * jitter on average, and the woken thread waits the wake-up latency for an
- * idle core (at the depth the call's d idled it, with a wakeup_idle curve).
- * The recording's release-to-ask time d holds the real ones, so the op is
- * that time less the model's (so the replay's release-to-ask is the
- * recorded one). */
+ * thread asks for the GIL again: a timer ends late by the slack, half the
+ * jitter on average and timer_late, and wakes its sleeper on its own idle
+ * core without a wake-up (timer_wake "local", which the fit writes); an
+ * I/O's woken thread waits the wake-up latency for an idle core (at the
+ * depth the call's d idled it, with a wakeup_idle curve). The recording's
+ * release-to-ask time d holds the real ones, so the op is that time less
+ * the model's (so the replay's release-to-ask is the recorded one). */
 static int64_t model_adds(const fscenario_t *f, int kind, int64_t d)
 {
     if (kind == FOP_SLEEP)
-        return f->timer_slack_ns + f->timer_jitter_ns / 2 + fit_wake_at(f, d);
+        return f->timer_slack_ns + f->timer_jitter_ns / 2 + f->timer_late_ns;
     return kind == FOP_IO ? fit_wake_at(f, d) : 0;
 }
 

@@ -152,6 +152,9 @@ typedef struct fscenario {
     /* the machine's costs: calibrated at record time, or gilsim's defaults */
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
+    int64_t timer_late_ns;  /* machine.timer_late (one point, flat): a timer's end beyond
+                               its slack and half its jitter, with timer_wake "local" */
+    int64_t eevdf_slice_ns; /* machine.eevdf_slice as read at record time; 0: left out */
     int64_t timer_arm_ns; /* machine.timer_arm; -1: not measured, the key left out */
     int n_wake_idle; /* machine.wakeup_idle points; 0: none */
     int64_t wake_idle_depth_ns[GS_WAKE_CURVE_MAX], wake_idle_ns[GS_WAKE_CURVE_MAX];
@@ -219,6 +222,7 @@ struct gsr_event;
 
 /* The machine's costs: from the recording's calibration, else the defaults. */
 void fit_machine_costs(const struct gsr_recording *r, fscenario_t *f, bool wake_curve);
+#define FIT_TIMER_SLACK_NS 50000 /* Linux's timerslack_ns of a normal thread */
 /* The wake-up latency the fitted machine gives a core idle for depth_ns. */
 int64_t fit_wake_at(const fscenario_t *f, int64_t depth_ns);
 /* The machine's cores: the host's CPUs; *confined_to: the program's CPUs

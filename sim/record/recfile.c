@@ -206,6 +206,25 @@ static int read_timer_arm(gsr_recording_t *r, const cJSON *cal, gs_error_t *err)
     return 0;
 }
 
+/* calibration.eevdf_slice_ns: the kernel's EEVDF base slice, read by the
+ * recorder (calibrate.c), 1 us to 1 s (absent: not readable there,
+ * cal_eevdf_slice_ns stays 0). 0, or GS_ESCENARIO naming the key and what
+ * would be valid. */
+static int read_eevdf_slice(gsr_recording_t *r, const cJSON *cal, gs_error_t *err)
+{
+    const cJSON *v = cJSON_GetObjectItem(cal, "eevdf_slice_ns");
+    r->cal_eevdf_slice_ns = 0;
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1e3 || v->valuedouble > 1e9 ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
+        return gsr_bad(err, GS_ESCENARIO, "calibration.eevdf_slice_ns",
+                       "expected a whole number of ns from 1 us (1000) to 1 s: the kernel's "
+                       "EEVDF base slice, about 3 ms (3000000)");
+    r->cal_eevdf_slice_ns = (int64_t)v->valuedouble;
+    return 0;
+}
+
 static int read_header(gsr_recording_t *r, const cJSON *root)
 {
     r->partial = cJSON_IsTrue(cJSON_GetObjectItem(root, "partial"));
@@ -305,7 +324,8 @@ int gsr_recording_read(const char *path, gsr_recording_t **out, gs_error_t *err)
     r->cal_timer_arm_ns = -1;
     if (r->has_calibration &&
         ((rc = read_wake_idle(r, cJSON_GetObjectItem(root, "calibration"), err)) != 0 ||
-         (rc = read_timer_arm(r, cJSON_GetObjectItem(root, "calibration"), err)) != 0))
+         (rc = read_timer_arm(r, cJSON_GetObjectItem(root, "calibration"), err)) != 0 ||
+         (rc = read_eevdf_slice(r, cJSON_GetObjectItem(root, "calibration"), err)) != 0))
         goto out;
     r->n_threads = nt;
     const cJSON *th;

@@ -98,6 +98,9 @@ typedef struct gsr_recording {
         cal_timer_jitter_ns;
     int64_t cal_timer_arm_ns; /* calibration.timer_arm_ns; -1 when not written (recorded
                                  before it was measured, or not measurable) */
+    int64_t cal_eevdf_slice_ns; /* calibration.eevdf_slice_ns, the kernel's EEVDF base slice
+                                   as read at record time; 0 when not written (an older
+                                   kernel or recorder) */
     int n_cal_wake_idle; /* points of calibration.wake_idle_ns; 0 when not written */
     int64_t cal_wake_idle_depth_ns[GS_WAKE_CURVE_MAX]; /* how long the CPU had idled */
     int64_t cal_wake_idle_ns[GS_WAKE_CURVE_MAX];       /* the wake-up latency then */

@@ -41,6 +41,7 @@ struct gs_output {
     int slot;      /* in g_temps, or -1 */
     bool borrowed; /* f is stdout: flush, never close */
     bool failed;
+    bool nosync;   /* no fsync before the rename (gs_export_file_nosync) */
 };
 
 /* Pending temporary files, for gs_output_remove_temps. A slot is claimed,
@@ -292,7 +293,7 @@ static int finish_one(gs_output_t *o, gs_error_t *err)
         e = errno ? errno : EIO;
     else if (fflush(o->f) != 0 || ferror(o->f))
         e = errno ? errno : EIO;
-    else if (o->tmp && fsync(fileno(o->f)) != 0 && errno != EINVAL)
+    else if (o->tmp && !o->nosync && fsync(fileno(o->f)) != 0 && errno != EINVAL)
         e = errno;
     if (!o->borrowed) {
         if (fclose(o->f) != 0 && !e)
@@ -330,11 +331,13 @@ void gs_output_fail(gs_output_t *o)
     o->failed = true;
 }
 
-int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err)
+static int export_file(const char *path, gs_export_fn fn, void *ctx, bool nosync,
+                       gs_error_t *err)
 {
     gs_output_t *o;
     if (gs_output_open(path, &o, err) != 0)
         return GS_EIO;
+    o->nosync = nosync;
     errno = 0;
     int rc = fn(gs_output_stream(o), ctx);
     if (rc != 0) {
@@ -343,4 +346,14 @@ int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err
         return fail(err, path, "write", e);
     }
     return gs_output_commit(&o, 1, err);
+}
+
+int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err)
+{
+    return export_file(path, fn, ctx, false, err);
+}
+
+int gs_export_file_nosync(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err)
+{
+    return export_file(path, fn, ctx, true, err);
 }

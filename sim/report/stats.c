@@ -6,6 +6,11 @@
  * of the I/O-to-GIL samples for the percentiles. The definitions, with their
  * edge cases, are in docs/metrics.md; keep both in step.
  *
+ * The per-interval sums are base's trace_tally.c: a metrics-only run (`gilsim
+ * sweep`, gs_run_opts.metrics_only) feeds them while it runs and keeps no
+ * interval, and this file feeds them a kept trace's lanes; both then end
+ * here, so a sweep's figures are the same bytes as a run's (check_tally).
+ *
  *   thread lane  PY, C_GIL, C_NOGIL        -> cpu_ns
  *                PY, C_GIL, READY/SWITCH with GS_IV_HOLDS_GIL -> gil_held_ns
  *                WAIT_GIL -> gil_wait_ns; READY, SWITCH -> core_wait_ns
@@ -15,24 +20,13 @@
  *   instants     drop requests, forced switches, futile wake-ups, preemptions */
 #include "gilsim/stats.h"
 
+#include "trace_tally.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int64_t dur(const gs_interval_t *iv)
-{
-    return iv->end_ns - iv->start_ns;
-}
-
-/* Length of [a, b) that lies before limit. */
-static int64_t clipped(int64_t a, int64_t b, int64_t limit)
-{
-    if (b > limit)
-        b = limit;
-    return b > a ? b - a : 0;
-}
 
 static int cmp_i64(const void *pa, const void *pb)
 {
@@ -63,89 +57,61 @@ static void latency_from(int64_t *x, int64_t n, gs_latency_t *out)
     out->max = x[n - 1];
 }
 
-/* Does this thread-lane interval mean "holds the GIL" (or, in a process
- * without a GIL, "runs on a core")? */
-static bool holds(const gs_interval_t *iv, bool has_gil)
+/* The tally of a trace that kept its intervals: every thread lane's
+ * intervals and every instant, in order, through the sums a metrics-only run
+ * feeds as it goes. GIL and core lanes wait for the makespan (gil_pass,
+ * cores_pass). 0 or GS_ENOMEM. */
+static int tally_of(const gs_trace_t *t, gs_tally_t *ty)
 {
-    switch (iv->state) {
-    case GS_ST_PY:
-    case GS_ST_C_GIL:
-        return true;
-    case GS_ST_C_NOGIL:
-        return !has_gil;
-    case GS_ST_READY:
-    case GS_ST_SWITCH:
-        return has_gil && (iv->flags & GS_IV_HOLDS_GIL);
-    default:
-        return false;
+    memset(ty, 0, sizeof *ty);
+    int nt = gs_trace_n_threads(t);
+    bool *has_gil = calloc((size_t)nt + 1, sizeof *has_gil);
+    bool ok = has_gil != NULL;
+    for (int i = 0; ok && i < nt; i++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
+        has_gil[i] = l->process >= 0 && gs_trace_gil_lane(t, l->process) >= 0;
     }
+    ok = ok && gs__tally_init(ty, nt, gs_trace_n_processes(t), has_gil);
+    free(has_gil);
+    for (int i = 0; ok && i < nt; i++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
+        for (size_t k = 0; ok && k < l->n; k++)
+            ok = gs__tally_thread(ty, i, &l->iv[k]);
+    }
+    size_t ni = gs_trace_n_instants(t);
+    const gs_instant_t *in = gs_trace_instants(t);
+    for (size_t k = 0; ok && k < ni; k++)
+        gs__tally_instant(ty, in[k].t_ns, (gs_instant_kind_t)in[k].kind, in[k].thread,
+                          in[k].arg);
+    return ok ? 0 : GS_ENOMEM;
 }
 
-static bool is_io(const gs_interval_t *iv)
+/* A thread's figures from its lane's sums. */
+static void thread_from(const gs_tally_thread_t *tt, int64_t end_ns, bool all_done,
+                        gs_thread_stats_t *ts)
 {
-    return iv->state == GS_ST_IO || iv->state == GS_ST_SLEEP;
-}
-
-/* Per-thread pass over its own lane. Appends io_to_gil samples to buf. */
-static void thread_pass(const gs_lane_t *lane, bool has_gil, int64_t end_ns, bool all_done,
-                        gs_thread_stats_t *ts,
-                        int64_t *buf, int64_t *n_buf, int64_t *ops)
-{
-    uint32_t last_op = GS_NO_OP;
-    for (size_t k = 0; k < lane->n; k++) {
-        const gs_interval_t *iv = &lane->iv[k];
-        int64_t d = dur(iv);
-        if (k == 0)
-            ts->started_ns = iv->start_ns;
-        if (ts->response_ns < 0 &&
-            (iv->state == GS_ST_PY || iv->state == GS_ST_C_GIL || iv->state == GS_ST_C_NOGIL))
-            ts->response_ns = iv->start_ns - ts->started_ns;
-        switch (iv->state) {
-        case GS_ST_PY: ts->py_ns += d; break;
-        case GS_ST_C_GIL: ts->c_gil_ns += d; break;
-        case GS_ST_C_NOGIL: ts->c_nogil_ns += d; break;
-        case GS_ST_WAIT_GIL: ts->gil_wait_ns += d; break;
-        case GS_ST_READY:
-        case GS_ST_SWITCH: ts->core_wait_ns += d; break;
-        case GS_ST_IO: ts->io_ns += d; break;
-        case GS_ST_SLEEP: ts->sleep_ns += d; break;
-        case GS_ST_WAIT_LOCK:
-        case GS_ST_WAIT_EVENT:
-        case GS_ST_WAIT_QUEUE:
-        case GS_ST_WAIT_JOIN: ts->sync_wait_ns += d; break;
-        case GS_ST_DONE:
-            if (ts->finished_ns < 0)
-                ts->finished_ns = iv->start_ns;
-            break;
-        default: break;
-        }
-        if (has_gil && holds(iv, true))
-            ts->gil_held_ns += d;
-        if (iv->op != GS_NO_OP && iv->op != last_op && iv->state != GS_ST_DONE)
-            (*ops)++;
-        last_op = iv->op;
-        if (is_io(iv)) {
-            /* The first later moment the thread holds the GIL, unless it
-             * blocks again (I/O or sleep) first. */
-            for (size_t j = k + 1; j < lane->n; j++) {
-                const gs_interval_t *nx = &lane->iv[j];
-                if (is_io(nx) || nx->state == GS_ST_DONE)
-                    break;
-                if (holds(nx, has_gil)) {
-                    buf[(*n_buf)++] = nx->start_ns - iv->end_ns;
-                    break;
-                }
-            }
-        }
-    }
+    ts->started_ns = tt->started_ns;
+    ts->response_ns = tt->response_ns;
+    ts->finished_ns = tt->finished_ns;
+    const int64_t *d = tt->st_ns;
+    ts->py_ns = d[GS_ST_PY];
+    ts->c_gil_ns = d[GS_ST_C_GIL];
+    ts->c_nogil_ns = d[GS_ST_C_NOGIL];
+    ts->gil_wait_ns = d[GS_ST_WAIT_GIL];
+    ts->core_wait_ns = d[GS_ST_READY] + d[GS_ST_SWITCH];
+    ts->io_ns = d[GS_ST_IO];
+    ts->sleep_ns = d[GS_ST_SLEEP];
+    ts->sync_wait_ns =
+        d[GS_ST_WAIT_LOCK] + d[GS_ST_WAIT_EVENT] + d[GS_ST_WAIT_QUEUE] + d[GS_ST_WAIT_JOIN];
+    ts->gil_held_ns = tt->gil_held_ns;
+    ts->forced_switches = tt->forced_switches;
     ts->cpu_ns = ts->py_ns + ts->c_gil_ns + ts->c_nogil_ns;
-    if (ts->finished_ns < 0 && lane->n > 0) {
+    if (ts->finished_ns < 0 && tt->n > 0) {
         /* No DONE interval: a lane that stops before the end of the trace
          * belongs to a thread that finished, and so does every lane of a run
          * whose outcome is "done". */
-        int64_t last = lane->iv[lane->n - 1].end_ns;
-        if (last < end_ns || all_done)
-            ts->finished_ns = last;
+        if (tt->last_end < end_ns || all_done)
+            ts->finished_ns = tt->last_end;
     }
     ts->turnaround_ns = ts->finished_ns >= 0 && ts->started_ns >= 0
                             ? ts->finished_ns - ts->started_ns : -1;
@@ -172,27 +138,29 @@ static void os_means(gs_stats_t *s)
 
 /* Every thread's own figures and I/O-to-GIL samples, then the pooled
  * latency. 0 or GS_ENOMEM. */
-static int threads_pass(const gs_trace_t *t, gs_stats_t *s)
+static int threads_pass(const gs_trace_t *t, const gs_tally_t *ty, gs_stats_t *s)
 {
     int nt = s->n_threads;
-    size_t total_iv = 0;
+    int64_t total = 0;
     for (int i = 0; i < nt; i++)
-        total_iv += gs_trace_lane(t, gs_trace_thread_lane(t, i))->n;
-    int64_t *samples = malloc((total_iv > 0 ? total_iv : 1) * sizeof *samples);
+        total += ty->thr[i].n_samples;
+    int64_t *samples = malloc((total > 0 ? (size_t)total : 1) * sizeof *samples);
     if (!samples)
         return GS_ENOMEM;
     /* Samples of thread i sit at samples[first[i] .. first[i+1]). */
     int64_t n_samples = 0;
     for (int i = 0; i < nt; i++) {
         gs_thread_stats_t *ts = &s->threads[i];
+        const gs_tally_thread_t *tt = &ty->thr[i];
         const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
         ts->name = l->name;
         ts->process = l->process;
-        ts->started_ns = ts->finished_ns = ts->response_ns = -1;
-        bool has_gil = l->process >= 0 && gs_trace_gil_lane(t, l->process) >= 0;
+        thread_from(tt, s->end_ns, s->outcome == GS_OUT_DONE, ts);
+        s->ops_completed += tt->ops;
         int64_t first = n_samples;
-        thread_pass(l, has_gil, s->end_ns, s->outcome == GS_OUT_DONE, ts, samples, &n_samples,
-                    &s->ops_completed);
+        if (tt->n_samples > 0)
+            memcpy(samples + first, tt->samples, (size_t)tt->n_samples * sizeof *samples);
+        n_samples += tt->n_samples;
         /* latency_from sorts in place; the pooled figure is computed after
          * all threads, from the same (then per-thread sorted) buffer. */
         latency_from(samples + first, n_samples - first, &ts->io_to_gil);
@@ -206,7 +174,7 @@ static int threads_pass(const gs_trace_t *t, gs_stats_t *s)
  * otherwise the end of the trace (the run stopped) or, for a deadlock, the
  * instant it was found (the trace goes on a little past it to show the
  * waits). Returns that end of the run. */
-static int64_t makespan_pass(const gs_trace_t *t, gs_stats_t *s)
+static int64_t makespan_pass(const gs_tally_t *ty, gs_stats_t *s)
 {
     int64_t last_finish = -1, end_ns = s->end_ns;
     bool all_finished = s->n_threads > 0;
@@ -216,85 +184,66 @@ static int64_t makespan_pass(const gs_trace_t *t, gs_stats_t *s)
         else if (s->threads[i].finished_ns > last_finish)
             last_finish = s->threads[i].finished_ns;
     }
-    size_t ni = gs_trace_n_instants(t);
-    const gs_instant_t *in = gs_trace_instants(t);
-    for (size_t i = 0; i < ni; i++)
-        if (in[i].kind == GS_IN_DEADLOCK && in[i].t_ns < end_ns)
-            end_ns = in[i].t_ns;
+    if (ty->deadlock_ns < end_ns)
+        end_ns = ty->deadlock_ns;
     s->makespan_ns = all_finished ? last_finish : end_ns;
     return end_ns;
 }
 
-static void instants_pass(const gs_trace_t *t, gs_stats_t *s)
+static void instants_pass(const gs_tally_t *ty, gs_stats_t *s)
 {
-    size_t ni = gs_trace_n_instants(t);
-    const gs_instant_t *in = gs_trace_instants(t);
-    for (size_t k = 0; k < ni; k++) {
-        switch (in[k].kind) {
-        case GS_IN_DROP_REQUEST: s->gil_drop_requests++; break;
-        case GS_IN_FORCED_SWITCH:
-            s->gil_forced_switches++;
-            if (in[k].thread >= 0 && in[k].thread < s->n_threads)
-                s->threads[in[k].thread].forced_switches++;
-            break;
-        case GS_IN_FUTILE_WAKEUP: s->futile_wakeups++; break;
-        case GS_IN_PREEMPT:
-            s->preemptions++;
-            if (in[k].arg)
-                s->preemptions_of_gil_holder++;
-            break;
-        default: break;
-        }
-    }
+    s->gil_drop_requests = ty->drop_requests;
+    s->gil_forced_switches = ty->forced_switches;
+    s->futile_wakeups = ty->futile_wakeups;
+    s->preemptions = ty->preemptions;
+    s->preemptions_of_gil_holder = ty->preemptions_of_gil_holder;
 }
 
-/* GIL lanes: holds, releases, changes of holder, up to run_end. 0 or
- * GS_ENOMEM. */
-static int gil_pass(const gs_trace_t *t, gs_stats_t *s, int64_t run_end)
+/* GIL lanes: holds, releases, changes of holder, up to run_end: the kept
+ * lanes' holds, or the holds a metrics-only run left (trace_tally.h) added to
+ * its sums. w is a copy of the tally whose GIL arrays this pass may change.
+ * 0 or GS_ENOMEM. */
+static int gil_pass(const gs_trace_t *t, gs_tally_t *w, gs_stats_t *s, int64_t run_end)
 {
     int nt = s->n_threads;
-    int64_t *releases = calloc(nt > 0 ? (size_t)nt : 1, sizeof *releases);
-    if (!releases)
+    int64_t *finished = calloc(nt > 0 ? (size_t)nt : 1, sizeof *finished);
+    if (!finished)
         return GS_ENOMEM;
+    for (int i = 0; i < nt; i++)
+        finished[i] = s->threads[i].finished_ns;
     for (int p = 0; p < gs_trace_n_processes(t); p++) {
         int li = gs_trace_gil_lane(t, p);
         if (li < 0)
             continue;
         s->n_gil_processes++;
         const gs_lane_t *l = gs_trace_lane(t, li);
-        int32_t prev = -1;
-        for (size_t k = 0; k < l->n; k++) {
-            const gs_interval_t *iv = &l->iv[k];
-            int32_t who = iv->who;
-            if (who < 0 || who >= nt)
-                continue;
-            s->gil_held_ns += clipped(iv->start_ns, iv->end_ns, s->makespan_ns);
-            if (prev >= 0 && who != prev)
-                s->gil_switches++;
-            prev = who;
-            /* A hold cut by the end of a stopped run is not a release. */
-            if (iv->end_ns < run_end || s->threads[who].finished_ns >= 0)
-                releases[who]++;
-        }
+        for (size_t k = 0; k < l->n; k++)
+            gs__tally_gil(w, p, &l->iv[k], s->makespan_ns, run_end, finished);
     }
+    for (size_t k = 0; k < w->n_late; k++)
+        if (!w->late[k].core)
+            gs__tally_gil(w, w->late[k].lane, &w->late[k].iv, s->makespan_ns, run_end, finished);
+    s->gil_held_ns = w->gil_held_ns;
+    s->gil_switches = w->gil_switches;
     for (int i = 0; i < nt; i++) {
-        int64_t v = releases[i] - s->threads[i].forced_switches;
+        int64_t v = w->releases[i] - s->threads[i].forced_switches;
         s->threads[i].voluntary_switches = v > 0 ? v : 0;
     }
-    free(releases);
+    free(finished);
     return 0;
 }
 
-static void cores_pass(const gs_trace_t *t, gs_stats_t *s)
+static void cores_pass(const gs_trace_t *t, gs_tally_t *w, gs_stats_t *s)
 {
     for (int c = 0; c < s->n_cores; c++) {
         const gs_lane_t *l = gs_trace_lane(t, gs_trace_core_lane(t, c));
-        for (size_t k = 0; k < l->n; k++) {
-            const gs_interval_t *iv = &l->iv[k];
-            if (iv->who >= 0 && iv->state != GS_ST_SWITCH)
-                s->core_busy_ns += clipped(iv->start_ns, iv->end_ns, s->makespan_ns);
-        }
+        for (size_t k = 0; k < l->n; k++)
+            gs__tally_core(w, &l->iv[k], s->makespan_ns);
     }
+    for (size_t k = 0; k < w->n_late; k++)
+        if (w->late[k].core)
+            gs__tally_core(w, &w->late[k].iv, s->makespan_ns);
+    s->core_busy_ns = w->core_busy_ns;
 }
 
 static void ratios(gs_stats_t *s)
@@ -321,6 +270,36 @@ static void ratios(gs_stats_t *s)
     s->fairness_jain = (nt > 0 && sum2 > 0) ? sum * sum / (nt * sum2) : 1.0;
 }
 
+/* The figures from the tally ty (const: a metrics-only trace's own): the
+ * GIL and core passes work on a copy of its GIL arrays. */
+static int stats_from(const gs_trace_t *t, const gs_tally_t *ty, gs_stats_t *s)
+{
+    s->threads = calloc(s->n_threads > 0 ? (size_t)s->n_threads : 1, sizeof *s->threads);
+    if (!s->threads || threads_pass(t, ty, s) != 0)
+        return GS_ENOMEM;
+    int64_t run_end = makespan_pass(ty, s);
+    instants_pass(ty, s);
+    gs_tally_t w = *ty;
+    size_t nr = ty->n_threads > 0 ? (size_t)ty->n_threads : 1;
+    size_t np = ty->n_processes > 0 ? (size_t)ty->n_processes : 1;
+    w.releases = malloc(nr * sizeof *w.releases);
+    w.gil_prev = malloc(np * sizeof *w.gil_prev);
+    int rc = w.releases && w.gil_prev ? 0 : GS_ENOMEM;
+    if (rc == 0) {
+        memcpy(w.releases, ty->releases, nr * sizeof *w.releases);
+        memcpy(w.gil_prev, ty->gil_prev, np * sizeof *w.gil_prev);
+        rc = gil_pass(t, &w, s, run_end);
+    }
+    if (rc == 0) {
+        cores_pass(t, &w, s);
+        ratios(s);
+        os_means(s);
+    }
+    free(w.releases);
+    free(w.gil_prev);
+    return rc;
+}
+
 int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
 {
     memset(s, 0, sizeof *s);
@@ -331,20 +310,20 @@ int gs_stats_compute(const gs_trace_t *t, gs_stats_t *s)
     s->events = gs_trace_events(t);
     s->n_threads = gs_trace_n_threads(t);
     s->n_cores = gs_trace_n_cores(t);
-    s->threads = calloc(s->n_threads > 0 ? (size_t)s->n_threads : 1, sizeof *s->threads);
-    if (!s->threads || threads_pass(t, s) != 0)
-        goto oom;
-    int64_t run_end = makespan_pass(t, s);
-    instants_pass(t, s);
-    if (gil_pass(t, s, run_end) != 0)
-        goto oom;
-    cores_pass(t, s);
-    ratios(s);
-    os_means(s);
-    return 0;
-oom:
-    gs_stats_destroy(s);
-    return GS_ENOMEM;
+    const gs_tally_t *ty = gs__trace_tally(t); /* a metrics-only run's sums */
+    gs_tally_t kept;
+    int rc = 0;
+    if (!ty) {
+        rc = tally_of(t, &kept);
+        ty = &kept;
+    }
+    if (rc == 0)
+        rc = stats_from(t, ty, s);
+    if (ty == &kept)
+        gs__tally_free(&kept);
+    if (rc != 0)
+        gs_stats_destroy(s);
+    return rc;
 }
 
 void gs_stats_destroy(gs_stats_t *s)

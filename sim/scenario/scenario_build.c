@@ -28,12 +28,13 @@ static const char *const machine_keys[] = {
     "cores", "policy", "timeslice", "tick", "eevdf_slice", "cfs_latency", "cfs_min_granularity",
     "cfs_wakeup_granularity", "context_switch", "wakeup_latency", "wakeup_idle", "wakeup_jitter",
     "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_arm", "timer_late",
-    "requester_first", "wake_affine", "run_queues", "placement", "migration_cost", "timer_wake",
-    NULL};
+    "requester_first", "requester_first_idle", "wake_affine", "run_queues", "placement",
+    "migration_cost", "timer_wake", "balance", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const run_queue_names[] = {"shared", "per_core", NULL};
 static const char *const placement_names[] = {"idle", "previous", NULL};
 static const char *const timer_wake_names[] = {"remote", "local", NULL};
+static const char *const balance_names[] = {"idle", "periodic", NULL};
 static const char *const python_keys[] = {
     "version", "gil", "switch_interval", "waker", "signal_steal", "check_interval", "tick", "futex",
     "slowdown", "thread_create", "PYTHON_GIL", "refcount", "pymutex_hold", "pymutex_park",
@@ -60,18 +61,19 @@ static char *dup_str(gs__scen_t *ld, const char *s)
 
 /* A curve of durations against durations: machine.wakeup_idle ([[idle
  * depth, latency], ...]) or machine.timer_late ([[timer length, lateness],
- * ...]), x ascending. */
+ * ...]), x ascending; with `chance`, of chances from 0 to 1 against
+ * durations (machine.requester_first_idle), ys in hundredths. */
 static void read_curve(gs__scen_t *ld, const cJSON *v, const char *key, const char *xname,
-                       const char *yname, int *n_out, int64_t *xs, int64_t *ys)
+                       const char *yname, int *n_out, int64_t *xs, int64_t *ys, bool chance)
 {
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, key);
     if (!c)
         return;
     char want[200];
     snprintf(want, sizeof want,
-             "a list of up to 8 [%s, %s] pairs with the first ascending, like "
-             "[[\"0us\", \"5us\"], [\"1ms\", \"60us\"]]",
-             xname, yname);
+             "a list of up to 8 [%s, %s] pairs with the first ascending, like %s", xname,
+             yname, chance ? "[[\"1ms\", 0.13], [\"5ms\", 0.43]]"
+                           : "[[\"0us\", \"5us\"], [\"1ms\", \"60us\"]]");
     size_t mark = gs__scen_push_key(ld, key);
     int n = cJSON_IsArray(c) ? cJSON_GetArraySize(c) : -1;
     if (n < 0 || n > GS_WAKE_CURVE_MAX) {
@@ -95,7 +97,17 @@ static void read_curve(gs__scen_t *ld, const cJSON *v, const char *key, const ch
         for (int k = 0; ok && k < 2; k++) {
             size_t m3 = gs__scen_push_index(ld, k);
             const cJSON *x = cJSON_GetArrayItem(p, k);
-            if (cJSON_IsObject(x)) {
+            if (chance && k == 1) {
+                double ch = cJSON_IsNumber(x) ? x->valuedouble : -1.0;
+                ok = ch >= 0.0 && ch <= 1.0;
+                if (ok) {
+                    d[1].a_ns = (int64_t)(ch * 100.0 + 0.5);
+                } else {
+                    char got[64];
+                    gs__scen_describe(x, got, sizeof got);
+                    gs__scen_err(ld, "expected a chance from 0 to 1 like 0.13, got %s", got);
+                }
+            } else if (cJSON_IsObject(x)) {
                 gs__scen_err(ld, "must be a fixed duration like \"60us\"");
                 ok = false;
             } else {
@@ -155,6 +167,8 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
         mc->keep_core = e == 1;
     if (gs__scen_get_enum(ld, v, "timer_wake", timer_wake_names, &e) > 0)
         mc->timer_wake_local = e == 1;
+    if (gs__scen_get_enum(ld, v, "balance", balance_names, &e) > 0)
+        mc->busy_balance = e == 1;
     gs__scen_get_fixed(ld, v, "migration_cost", 0, &mc->migration_cost_ns);
     gs__scen_get_fixed(ld, v, "cfs_latency", 1, &mc->cfs_latency_ns);
     gs__scen_get_fixed(ld, v, "cfs_min_granularity", 1, &mc->cfs_min_granularity_ns);
@@ -162,9 +176,11 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     gs__scen_get_fixed(ld, v, "tick", 0, &mc->tick_ns);
     gs__scen_get_fixed(ld, v, "eevdf_slice", 1, &mc->eevdf_slice_ns);
     read_curve(ld, v, "wakeup_idle", "idle depth", "wake-up latency", &mc->n_wake_curve,
-               mc->wake_idle_ns, mc->wake_latency_ns);
+               mc->wake_idle_ns, mc->wake_latency_ns, false);
     read_curve(ld, v, "timer_late", "timer length", "lateness", &mc->n_timer_curve,
-               mc->timer_len_ns, mc->timer_late_ns);
+               mc->timer_len_ns, mc->timer_late_ns, false);
+    read_curve(ld, v, "requester_first_idle", "idle depth", "chance", &mc->n_rf_curve,
+               mc->rf_idle_ns, mc->rf_pct, true);
 }
 
 /* A number from lo to hi at key, in hundredths (1.3 -> 130) in *out; `what`: what is valid. */

@@ -198,6 +198,8 @@ check "the header names parameters and metrics" \
 check "repeats get consecutive seeds" sh -c 'awk -F, "NR==2{a=\$5} NR==3{b=\$5} END{exit !(b==a+1)}" j1.csv'
 expect 0 "sweep with 2 jobs" "$GILSIM" "${SW[@]}" --jobs 2 --out j2.csv
 check "rows do not depend on --jobs" cmp -s j1.csv j2.csv
+GILSIM_SWEEP_FULL_TRACE=1 "$GILSIM" "${SW[@]}" --jobs 1 --out full.csv >/dev/null 2>&1
+check "metrics-only rows equal rows from each run's whole trace" cmp -s j1.csv full.csv
 if [ -n "$XMLLINT" ]; then
     check "the chart is well-formed SVG" "$XMLLINT" --noout chart.svg
     check "the chart has a line per value of the second parameter" test "$(grep -c 'class="series"' chart.svg)" -eq 2

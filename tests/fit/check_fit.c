@@ -167,8 +167,12 @@ START_TEST(test_fit_starts_and_joins_matched_across_threads)
     /* the host's costs, from the recording's calibration */
     ck_assert_str_eq(cJSON_GetObjectItem(mach, "wakeup_latency")->valuestring, "1us");
     ck_assert_str_eq(cJSON_GetObjectItem(mach, "context_switch")->valuestring, "500ns");
-    ck_assert_str_eq(cJSON_GetObjectItem(mach, "timer_slack")->valuestring, "1.5us");
+    /* the 1 ms sleep's 3 us: slack (Linux's 50 us, less where the sleep ended
+     * sooner) and half the 1 us jitter, nothing left for timer_late */
+    ck_assert_str_eq(cJSON_GetObjectItem(mach, "timer_slack")->valuestring, "2.5us");
     ck_assert_str_eq(cJSON_GetObjectItem(mach, "timer_jitter")->valuestring, "1us");
+    ck_assert_ptr_null(cJSON_GetObjectItem(mach, "timer_late"));
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(mach, "timer_wake")), "local");
     ck_assert_ptr_nonnull(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(root, "description")),
                                  "convoy.rec.json"));
     cJSON_Delete(root);
@@ -179,9 +183,10 @@ START_TEST(test_fit_sleep_is_release_to_ask_without_the_gil_wait)
 {
     /* each sleep: released 100 ns into the call, asked 10 us later, held
      * 900 ns after that: the 900 ns are the model's. Of the 10 us, the model
-     * adds itself the calibrated wake-up (1 us) and the timer's lateness
-     * (slack 1.5 us = 3 us cold - 1 us wake-up - half the 1 us jitter, plus
-     * half the jitter): the op is 10 - 1 - 1.5 - 0.5 = 7 us */
+     * adds itself the timer's lateness, the whole 3 us a 1 ms sleep ended
+     * late (slack 2.5 us and half the 1 us jitter; timer_wake "local": the
+     * sleeper wakes on its own idle core without a wake-up): the op is
+     * 10 - 2.5 - 0.5 = 7 us */
     cJSON *root = fit(data("convoy.rec.json"), true, false);
     const cJSON *op;
     int n = 0;
@@ -868,9 +873,9 @@ START_TEST(test_fit_wake_idle_curve_reaches_the_machine)
      * idle depth becomes the scenario's
      * machine.wakeup_idle, point for point, and what the fit takes off a
      * sleep for the model's wake-up is the curve at the sleep's depth (its
-     * 10 us release-to-ask: 400 + 400 * 8/18 = 577 ns), the slack the 1 ms
-     * sleep's lateness less the curve at 1 ms and half the jitter (3000 -
-     * 2600 - 500 = -100: none) */
+     * 10 us release-to-ask: 400 + 400 * 8/18 = 577 ns) is nothing for a
+     * sleep: its timer wakes it on its own core (timer_wake "local"), and
+     * the 1 ms sleep's 3 us are slack and jitter as without the curve */
     char path[] = "/tmp/check_fit_wake_XXXXXX";
     convoy_with_calibration(", \"wake_idle_ns\": [[2000, 400], [20000, 800], [200000, 2000], "
                             "[1000000, 2600]]",
@@ -892,8 +897,8 @@ START_TEST(test_fit_wake_idle_curve_reaches_the_machine)
         ck_assert_int_eq(ns_of(cJSON_GetArrayItem(pt, 1)->valuestring), want[k][1]);
     }
     ck_assert_str_eq(cJSON_GetObjectItem(mach, "wakeup_latency")->valuestring, "1us");
-    ck_assert_int_eq(ns_of(cJSON_GetObjectItem(mach, "timer_slack")->valuestring), 0);
-    ck_assert_int_eq(convoy_sleep_ns(root), 10000 - 500 - 577);
+    ck_assert_int_eq(ns_of(cJSON_GetObjectItem(mach, "timer_slack")->valuestring), 2500);
+    ck_assert_int_eq(convoy_sleep_ns(root), 10000 - 2500 - 500);
     const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
     ck_assert_msg(strstr(desc, "800 ns after 20 us") && strstr(desc, "2.6 us after 1 ms"),
                   "the description gives the curve: %s", desc);
@@ -986,6 +991,101 @@ START_TEST(test_fit_timer_arm_reaches_the_machine_and_old_recordings_fit_as_befo
 }
 END_TEST
 
+/* convoy.rec.json with its calibration's wake_cold_ns (a 1 ms sleep's
+ * lateness, 3000) replaced by cold and tail added to the calibration,
+ * written to path (a mkstemp template). */
+static void convoy_with_cold(int64_t cold, const char *tail, char *path)
+{
+    size_t n;
+    char *text = slurp(data("convoy.rec.json"), &n);
+    const char *old = "\"wake_cold_ns\": 3000, \"timer_jitter_ns\": 1000}";
+    char *at = strstr(text, old);
+    ck_assert_ptr_nonnull(at);
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "%.*s\"wake_cold_ns\": %lld, \"timer_jitter_ns\": 1000%s}%s", (int)(at - text),
+            text, (long long)cold, tail, at + strlen(old));
+    fclose(f);
+    free(text);
+}
+
+START_TEST(test_fit_bad_eevdf_slice_says_where_and_what_would_do)
+{
+    static const char *const bad[] = {", \"eevdf_slice_ns\": -1", ", \"eevdf_slice_ns\": 0",
+                                      ", \"eevdf_slice_ns\": 2500000.5", ", \"eevdf_slice_ns\": 2000000000",
+                                      ", \"eevdf_slice_ns\": \"3ms\""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char path[] = "/tmp/check_fit_slice_XXXXXX";
+        convoy_with_calibration(bad[i], path);
+        char *json = NULL;
+        size_t len = 0;
+        gs_error_t err;
+        ck_assert_int_eq(gs_fit_recording(path, NULL, &json, &len, &err), GS_ESCENARIO);
+        ck_assert_ptr_null(json);
+        ck_assert_str_eq(err.path, "calibration.eevdf_slice_ns");
+        ck_assert_msg(strstr(err.msg, "1 us") && strstr(err.msg, "1 s"), "says what would do: %s",
+                      err.msg);
+        unlink(path);
+    }
+}
+END_TEST
+
+START_TEST(test_fit_timers_wake_locally_and_end_as_late_as_recorded)
+{
+    /* The fit's machine says timer_wake "local" (a timer wakes its sleeper
+     * on the CPU it slept on, whatever the engine's default), and its
+     * timers end as late as the recording's 1 ms sleep did: a thread of
+     * the fitted machine that sleeps 1 ms 200 times finishes 200 x (1 ms +
+     * the recorded lateness) later, within the jitter's spread of a mean.
+     * The slack is Linux's 50 us, or the whole lateness less half the
+     * jitter where that is smaller; the rest is timer_late. The kernel's
+     * EEVDF slice, when the recording read it, is the machine's. */
+    static const int64_t colds[] = {3000, 70860, 200000};
+    for (size_t i = 0; i < sizeof colds / sizeof *colds; i++) {
+        char path[] = "/tmp/check_fit_cold_XXXXXX";
+        convoy_with_cold(colds[i], i == 1 ? ", \"eevdf_slice_ns\": 2800000" : "", path);
+        cJSON *root = fit(path, true, false);
+        unlink(path);
+        cJSON *mach = cJSON_GetObjectItem(root, "machine");
+        ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(mach, "timer_wake")), "local");
+        int64_t slack = ns_of(cJSON_GetObjectItem(mach, "timer_slack")->valuestring);
+        const cJSON *late = cJSON_GetObjectItem(mach, "timer_late");
+        int64_t late_ns = late ? ns_of(cJSON_GetArrayItem(cJSON_GetArrayItem(late, 0), 1)
+                                           ->valuestring)
+                               : 0;
+        ck_assert_int_eq(slack, colds[i] - 500 < 50000 ? colds[i] - 500 : 50000);
+        ck_assert_int_eq(slack + 500 + late_ns, colds[i]);
+        const cJSON *sl = cJSON_GetObjectItem(mach, "eevdf_slice");
+        if (i == 1)
+            ck_assert_int_eq(ns_of(cJSON_GetStringValue(sl)), 2800000);
+        else
+            ck_assert_ptr_null(sl);
+        /* the fitted machine under one sleeping thread */
+        cJSON *sc = cJSON_CreateObject();
+        cJSON_AddItemToObject(sc, "machine", cJSON_Duplicate(mach, true));
+        cJSON_AddItemToObject(sc, "threads", cJSON_Parse(
+            "[{\"name\": \"s\", \"program\": [{\"repeat\": 200, \"do\": [{\"sleep\": \"1ms\"}]}]}]"));
+        char *text = cJSON_PrintUnformatted(sc);
+        gs_model_t *m = NULL;
+        gs_diag_t d;
+        ck_assert_int_eq(gs_scenario_load_string("sleeps", text, strlen(text), NULL, 0, &m, &d), 0);
+        int rc = 0;
+        gs_trace_t *t = tu_run(m, &rc);
+        ck_assert_int_eq(gs_trace_outcome(t), GS_OUT_DONE);
+        int64_t per = (tu_finish(t, 0) - tu_time_in(t, 0, GS_ST_PY)) / 200 - 1000000;
+        ck_assert_msg(per >= colds[i] - 250 && per <= colds[i] + 250,
+                      "recorded 1 ms sleeps ended %lld ns late, the fitted machine's %lld ns",
+                      (long long)colds[i], (long long)per);
+        gs_trace_free(t);
+        gs_model_free(m);
+        free(text);
+        cJSON_Delete(sc);
+        cJSON_Delete(root);
+    }
+}
+END_TEST
+
 START_TEST(test_fit_bad_timer_arm_says_where_and_what_would_do)
 {
     static const char *const bad[] = {", \"timer_arm_ns\": -1", ", \"timer_arm_ns\": 1000000",
@@ -1068,6 +1168,8 @@ static Suite *fit_suite(void)
     tcase_add_test(core, test_fit_wake_idle_curve_reaches_the_machine);
     tcase_add_test(core, test_fit_timer_arm_reaches_the_machine_and_old_recordings_fit_as_before);
     tcase_add_test(core, test_fit_bad_timer_arm_says_where_and_what_would_do);
+    tcase_add_test(core, test_fit_timers_wake_locally_and_end_as_late_as_recorded);
+    tcase_add_test(core, test_fit_bad_eevdf_slice_says_where_and_what_would_do);
     suite_add_tcase(s, props);
     return s;
 }

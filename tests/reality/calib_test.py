@@ -141,6 +141,32 @@ def test_fit_on_grid():
         pass
 
 
+def test_measured_requester_first():
+    # requester_first from the traced race: the share of drops on two CPUs at
+    # which the requester was asleep, pooled over the least disturbed half
+    # of the runs; too few such drops (a loaded machine puts the threads on
+    # one CPU) leave it to the model fit
+    q = {"apart": 50, "asleep": 10, "mutex": 20, "drops": 500, "aba": 0.6, "others": 0.1}
+    busy = {"apart": 40, "asleep": 40, "mutex": 40, "drops": 100, "aba": 0.3, "others": 0.8}
+    check(R.measured_requester_first([q, busy, dict(q, asleep=20)]) == 0.3,
+          "the busy run was pooled in: %r" % R.measured_requester_first([q, busy, q]))
+    check(R.measured_requester_first([dict(q, apart=30, asleep=6)]) is None,
+          "30 drops on two CPUs measured requester_first")
+    check(R.measured_requester_first([]) is None and R.measured_requester_first([None]) is None,
+          "no traced run measured requester_first")
+    check(R.measured_requester_first([dict(q, others=None)]) == 0.2,
+          "a run without its others' share was not kept")
+    # the curve: the 1 ms and 5 ms shares at their kept runs' median depths
+    q1, q5 = dict(q, depth=0.9e-3), dict(q, asleep=25, depth=4.8e-3)
+    got = R.measured_curve([q1, busy, dict(q1, depth=1.1e-3)], [q5, dict(q5, depth=5e-3)])
+    check(got is not None and [round(d * 1e6) for d, _ in got] == [1100, 5000]
+          and [round(p, 2) for _, p in got] == [0.2, 0.5],
+          "measured_curve %r" % (got,))
+    check(R.measured_curve([q1], []) is None, "a curve without the 5 ms runs")
+    check(R.measured_curve([q1], [dict(q5, depth=0.5e-3)]) is None,
+          "a curve whose depths do not grow (a busy machine)")
+
+
 def test_share_mean_se():
     # the error of a grid point's share: the seeds' spread, but never below
     # the binomial error of the switches counted (one run, or seeds that
@@ -180,6 +206,20 @@ class Script:
 
     def pipe_self_cost(self, *a):
         return self.SELF
+
+    # the traced race (race_drops): every other run on a busy machine, its
+    # drops mostly on one CPU and its requester always asleep
+    RACE = [{"apart": 30, "asleep": 9, "mutex": 12, "drops": 500, "aba": 0.6, "others": 0.05,
+             "depth": 1e-3},
+            {"apart": 2, "asleep": 2, "mutex": 2, "drops": 90, "aba": 0.3, "others": 0.7,
+             "depth": 0.0}]
+
+    def race_drops(self, k, interval_s, seconds):
+        self.races = getattr(self, "races", 0) + 1
+        r = dict(self.RACE[(self.races - 1) % 2])
+        if interval_s > 2e-3:  # at 5 ms: deeper idle, more asleep
+            r.update(asleep=r["asleep"] * 2, depth=r["depth"] * 5)
+        return r
 
     def cpu_pair(self):
         return (0, 1)
@@ -276,7 +316,7 @@ def test_scripted_calibration():
             setattr(P, n, getattr(script, n))
         noise.Meter = Meter
         for full in (False, True):
-            script.pp = 0
+            script.pp = script.races = 0
             m = R.Machine.calibrate(R.Plan(full))
             check_scripted(m, full)
     finally:
@@ -287,6 +327,14 @@ def test_scripted_calibration():
 
 def check_scripted(m, full):
     tag = "full" if full else "short"
+    # the traced race: one run per block, measured_requester_first keeps the
+    # quiet runs (full: 3 of 5, 90 drops on two CPUs, 27 asleep: 0.30; short:
+    # 2 of 3, 60 drops, 18 asleep: 0.30)
+    check(len(m.race_runs) == (5 if full else 3), "%s: %d traced race runs" % (tag, len(m.race_runs)))
+    check(len(m.race_runs5) == (3 if full else 2), "%s: %d at 5 ms" % (tag, len(m.race_runs5)))
+    rf = R.measured_requester_first(m.race_runs)
+    check(rf is not None and abs(rf - 0.3) < 1e-12,
+          "%s: requester_first measured %r from %r" % (tag, rf, m.race_runs))
     hot = Script.HOT_RT / 2 - Script.SELF
     check(abs(m.wake_hot_s - hot) < 1e-12,
           "%s: the disturbed ping-pong blocks moved wake_hot to %r (quiet %r)"
@@ -373,6 +421,7 @@ def main(argv):
         test_idled()
         test_fit_on_grid()
         test_share_mean_se()
+        test_measured_requester_first()
         test_timer_late_curve()
         test_scripted_calibration()
     elif argv == ["--live"]:

@@ -83,6 +83,11 @@ def cached(mode, store):
                 key = (name, calls.get(name, 0))
                 calls[name] = key[1] + 1
             if mode == "replay":
+                if key not in store and not any(isinstance(x, tuple) and x[0] == name
+                                                for x in store):
+                    # a measurement added after the record was made (race_drops):
+                    # answered as on a machine where it cannot run
+                    return None
                 if key not in store:
                     raise SystemExit("model_variants: %s call %s is not in the cache: "
                                      "record and replay the same experiments"

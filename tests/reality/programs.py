@@ -1160,3 +1160,35 @@ def idle_wakeups(idle_s, n=30, cpus=(None, None), budget_s=3.0):
     return {"lat": lat[len(lat) // 2] if lat else None,
             "depth": depth[len(depth) // 2] if depth else idle_s,
             "kept": len(lat), "tried": tried, "filtered": ic.ok}
+
+
+def race_drops(k, interval_s, seconds):
+    """The race between a drop request and the drop, seen in the kernel
+    (race_trace.py): holder_sequence(k, interval_s, ...) run once on this
+    interpreter under a futex + sched trace (root, tracefs, the x86-tsc trace
+    clock). Returns the counts of its forced drops whose holder ran on another
+    CPU than the requester ("apart": the race of two CPUs), of those at which
+    the requester was asleep when the holder signalled ("asleep") and at which
+    the holder found the GIL's mutex taken ("mutex"), all drops ("drops") and
+    the run's A B A share ("aba"), the median idle depth in seconds of the
+    requesters' CPUs as their timed waits ran out ("depth"), and other
+    processes' share of the machine meanwhile ("others"); None where it cannot
+    trace."""
+    import tempfile
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import race_trace
+    if not race_trace.can_trace():
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        prefix = os.path.join(d, "race")
+        try:
+            info = race_trace.trace_run(sys.executable, k, interval_s, seconds, prefix)
+            _, res, s = race_trace.analyse_prefix(prefix)
+        except (OSError, RuntimeError, ValueError):
+            return None
+    ap = [x for x in res["drops"] if x["class"] and x.get("apart")]
+    depths = sorted(x["setters"][0]["idle"] for x in ap if x["setters"][0]["idle"] is not None)
+    return {"apart": len(ap), "asleep": sum(x["setters"][0]["asleep"] for x in ap),
+            "depth": depths[len(depths) // 2] * 1e-9 if depths else None,
+            "mutex": sum(x["class"] == "requester first" for x in ap),
+            "drops": s["classified"], "aba": s["aba_log"], "others": info["others"]}

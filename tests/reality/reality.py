@@ -291,7 +291,8 @@ class Machine:
     # the attributes calibrate() adds, which hot() copies
     EXTRA = ("policy", "tick_s", "slack_s", "wake_curve", "timer_curve", "futex_s", "bare_syscall_s",
              "wake_ipi_s", "wake_jitter_s", "thread_create_s", "eevdf_slice_s",
-             "wake_affine", "timer_arm_s", "eevdf_slice_from", "timer_wake")
+             "wake_affine", "timer_arm_s", "eevdf_slice_from", "timer_wake",
+             "requester_first_idle")
 
     def __init__(self, cores, wake_hot_s, wake_cold_s, context_switch_s, notes=None,
                  timer_jitter_s=0.0, requester_first=0.5):
@@ -312,6 +313,9 @@ class Machine:
         self.timer_arm_s = 0.0
         self.timer_jitter_s = timer_jitter_s
         self.requester_first = requester_first
+        self.requester_first_from = "default"  # "measured" in the kernel, or "fitted"
+        self.race_runs, self.race_runs5 = [], []
+        self.requester_first_idle = None  # [(idle depth s, chance)], measured
 
     @staticmethod
     def default():
@@ -403,6 +407,24 @@ class Machine:
             lambda: P.back_to_second_last(P.holder_sequence(3, 1 * MS, n3)), plan.pick(5, 3))
         m.notes["3 CPU threads at 1 ms: switches back to the thread before the last (share)"] \
             = m.back_share
+        # the race itself, seen in the kernel (race_trace.py; root, tracefs
+        # and its x86-tsc clock): the same program traced; at each forced
+        # drop whose holder and requester ran on two CPUs, was the requester
+        # asleep in its futex when the holder signalled (docs/model.md, "The
+        # race between a drop request and the drop")? None where it cannot
+        # trace: requester_first is then fitted with the model as before
+        # The same at 5 ms, in longer runs: the requester's path is slower
+        # after a deeper idle and the share rises with it, so the model gets
+        # the share against the requesters' CPUs' idle depth
+        # (requester_first_idle; the 1 ms share alone where 5 ms is not known)
+        m.race_runs, m.race_runs5 = [], []
+        for runs, iv, secs in ((m.race_runs, 1 * MS, plan.pick(0.6, 0.3)),
+                               (m.race_runs5, 5 * MS, plan.pick(3.0, 1.5))):
+            for _ in range(plan.pick(5, 3) if iv < 5 * MS else plan.pick(3, 2)):
+                r = P.race_drops(3, iv, secs)
+                if r is None:
+                    break
+                runs.append(r)
         return m
 
     def calibrate_machinery(self, plan, pair, rt):
@@ -614,8 +636,35 @@ class Machine:
         curve = [share_at(x) for x in grid]
         means = [c[0] for c in curve]
         fitted, got, tied = fit_on_grid(grid, means, [c[1] for c in curve], self.back_share)
-        self.requester_first = fitted
-        self.notes["requester_first (the model's chance that fits it)"] = fitted
+        self.requester_first, self.requester_first_from = fitted, "fitted"
+        meas = measured_requester_first(getattr(self, "race_runs", []))
+        runs = getattr(self, "race_runs", [])
+        if runs:
+            self.notes["3 CPU threads at 1 ms, traced (race_trace.py): forced drops on two CPUs, "
+                       "the requester asleep at the signal / the holder found the mutex taken "
+                       "/ on two CPUs / all (each run; other processes' share)"] = "; ".join(
+                "%d/%d/%d/%d (%.0f%%)" % (r["asleep"], r["mutex"], r["apart"], r["drops"],
+                                          100 * (r["others"] or 0)) for r in runs)
+        runs5 = getattr(self, "race_runs5", [])
+        if runs5:
+            self.notes["the same at 5 ms"] = "; ".join(
+                "%d/%d/%d/%d (%.0f%%)" % (r["asleep"], r["mutex"], r["apart"], r["drops"],
+                                          100 * (r["others"] or 0)) for r in runs5)
+        curve = measured_curve(runs, runs5)
+        if curve is not None:
+            self.requester_first_idle = [(d, round(p, 2)) for d, p in curve]
+            self.notes["requester_first_idle (measured: [idle depth of the requester's CPU, "
+                       "the share] at 1 ms and 5 ms)"] = ", ".join(
+                "%s: %.2f" % (fmt(d, "s"), p) for d, p in self.requester_first_idle)
+        if meas is not None:
+            self.requester_first, self.requester_first_from = round(meas, 2), "measured"
+            self.notes["requester_first (measured: the requester asleep at the signal)"] = \
+                self.requester_first
+            self.notes["requester_first the model would fit to the A B A share "
+                       "(a cross-check, not used)"] = fitted
+        else:
+            self.notes["requester_first (the model's chance that fits it%s)" % (
+                "; the traces had too few drops on two CPUs" if runs else "")] = fitted
         self.notes["the model's share of switches back at requester_first 0 / 0.25 / 0.5 / "
                    "0.75 / 1 (each the mean of distinct 400 ms runs, how many); at the fitted "
                    "value; the points the model cannot tell from the nearest (the one nearest "
@@ -623,6 +672,56 @@ class Machine:
             "%s (%s); %.2f; %s" % (" / ".join("%.2f" % means[i] for i in (0, 5, 10, 15, 20)),
                                    "/".join(str(used[i]) for i in (0, 5, 10, 15, 20)), got,
                                    ", ".join("%.2f" % x for x in tied))
+
+
+# fewer forced drops on two CPUs than this (all the kept runs together) and
+# requester_first is fitted, not measured: on a loaded machine the program's
+# threads share one CPU and the scheduler, not the race, decides
+RACE_MIN_APART = 40
+
+
+def measured_curve(runs1, runs5, min_apart=RACE_MIN_APART):
+    """requester_first_idle: the 1 ms and 5 ms shares (measured_requester_first)
+    at the median idle depth of their kept runs' requesters' CPUs, as [(depth
+    s, chance)] ascending, or None when either is not measured or the depths
+    do not grow (a busy machine leaves the CPUs no idle)."""
+    pts = []
+    for runs in (runs1, runs5):
+        share = measured_requester_first(runs, min_apart)
+        depths = sorted(r["depth"] for r in kept_runs(runs) if r.get("depth") is not None)
+        if share is None or not depths:
+            return None
+        pts.append((depths[len(depths) // 2], share))
+    if pts[1][0] <= pts[0][0]:
+        return None
+    return pts
+
+
+def kept_runs(runs):
+    """The runs other processes disturbed least (least_disturbed's better
+    half, by their share)."""
+    runs = [r for r in runs if r]
+    if not runs:
+        return []
+    keep = (len(runs) + 1) // 2
+    bar = sorted(r["others"] or 0.0 for r in runs)[keep - 1]
+    return [r for r in runs if (r["others"] or 0.0) <= bar]
+
+
+def measured_requester_first(runs, min_apart=RACE_MIN_APART):
+    """requester_first measured in the kernel: of the forced drops whose
+    holder and requester ran on two CPUs, the share at which the requester
+    was asleep in its futex when the holder signalled (the model's "requester
+    first": the signal then goes to the longest sleeper), pooled over the runs
+    other processes disturbed least (least_disturbed's better half, by their
+    share). None when those runs have fewer than min_apart such drops."""
+    kept = kept_runs(runs)
+    if not kept:
+        return None
+    apart = sum(r["apart"] for r in kept)
+    if apart < min_apart:
+        return None
+    return sum(r["asleep"] for r in kept) / apart
 
 
 def share_mean_se(runs):

@@ -38,6 +38,28 @@ def _hz():
     return None
 
 
+# how requester_first was set (reality.py Machine.fit_requester_first)
+RF_FROM = {
+    "measured": "the share of forced drops at which the thread that asked for the drop was "
+                "already asleep in its futex when the holder signalled (the holder had found "
+                "the GIL's mutex still held by it, or came later), measured in the kernel: "
+                "three CPU-bound threads at 1 ms traced (tests/reality/race_trace.py: their "
+                "futex calls and switches), the drops whose holder and requester ran on two "
+                "CPUs, pooled over the runs other processes disturbed least (a lower bound: the "
+                "trace's own cost delays the requester on its way into its wait); the same at 5 ms "
+                "gives `requester_first_idle`, the two shares against the idle depth of the "
+                "requesters' CPUs (the requester's path is slower after a deeper idle; the "
+                "raw figures below); the model fit to the A B A share is kept as a "
+                "cross-check",
+    "fitted": "the chance that a thread asking for a GIL drop is asleep before the holder "
+              "signals, fitted through the model (this run could not trace the kernel, or "
+              "its traces had too few drops on two CPUs): with three CPU-bound threads, "
+              "the share of GIL switches that go back to the thread before the last one "
+              "(A B A), and the model's `requester_first` set so that the model shows the "
+              "same share",
+}
+
+
 def _header(meta):
     m = meta["machine"]
     hz = _hz()
@@ -139,11 +161,8 @@ def _header(meta):
         "that finds nothing to do, `syscall` %s (a `futex_wake` with nobody to wake, "
         "through ctypes, minus a libc call that makes none; Python 2's GIL release pays it "
         "while its waiter is awake), and "
-        "`requester_first` %.2f, the chance that a thread asking for a GIL drop reaches the "
-        "GIL's mutex before the holder, measured with real threads: with three CPU-bound "
-        "threads, the share of GIL switches that go back to the thread before the last one "
-        "(A B A) is the share of races the holder won, and the model's `requester_first` "
-        "is set so that the model shows the same share (docs/model.md). Not measured: "
+        "`requester_first` %.2f, %s (docs/model.md, \"The race between a drop request "
+        "and the drop\"). Not measured: "
         "`migration_cost`, the model's 0.5 ms, the kernel's default (debugfs, where the "
         "kernel keeps it, refuses reads under kernel lockdown); `timeslice` and the `cfs_*` "
         "keys serve only policies this kernel does not run. Raw calibration "
@@ -168,6 +187,7 @@ def _header(meta):
            fmt(m.futex_s, "s"),
            fmt(getattr(m, "bare_syscall_s", None), "s") if getattr(m, "bare_syscall_s", None)
            else "not measured here, the model's default 100 ns", m.requester_first,
+           RF_FROM.get(getattr(m, "requester_first_from", "fitted"), RF_FROM["fitted"]),
            "; ".join("%s %s" % (k, v if isinstance(v, str) else
                                 fmt(v, "" if "share" in k or "requester_first" in k
                                     or "calls per" in k else "s"))

@@ -106,6 +106,11 @@ def base(name, description, machine, interval_s, threads, **extra):
         # its slack against its length (both calibrated, reality.py)
         sc["machine"]["wakeup_idle"] = [[dur(d), dur(wake_base_s(machine, lat))]
                                         for d, lat in curve]
+    rcurve = getattr(machine, "requester_first_idle", None)
+    if rcurve:
+        # the race's chance against the requester's core's idle depth
+        # (measured in the kernel, reality.py fit_requester_first)
+        sc["machine"]["requester_first_idle"] = [[dur(d), round(p, 2)] for d, p in rcurve]
     tcurve = getattr(machine, "timer_curve", None)
     if tcurve:
         sc["machine"]["timer_late"] = [[dur(d), dur(lat)] for d, lat in tcurve]

@@ -44,12 +44,14 @@ def read_sched_events(path):
 
 
 @contextlib.contextmanager
-def sched_trace(name, events, buffer_kb, program, prefix):
+def sched_trace(name, events, buffer_kb, program, prefix, clock="mono"):
     """Yields (put, prog): put(file, value) writes one of the instance's
     control files, prog is `program` written to a temporary .py file. The
     events are on and the buffer empty, not yet tracing: the caller turns
     tracing_on to 1 and back to 0 around its run; the trace is then kept as
-    PREFIX.sched.txt."""
+    PREFIX.sched.txt. An event is a sched event's name, or "group/event"
+    (syscalls/sys_enter_futex); clock is the trace clock (race_trace.py
+    takes x86-tsc: the text trace prints the ns clocks in microseconds)."""
     inst = os.path.join(TRACEFS, "instances", name)
     os.makedirs(inst, exist_ok=True)
     prog = None
@@ -57,10 +59,10 @@ def sched_trace(name, events, buffer_kb, program, prefix):
         def put(f, value):
             with open(os.path.join(inst, f), "w") as out:
                 out.write(value)
-        put("trace_clock", "mono")
+        put("trace_clock", clock)
         put("buffer_size_kb", str(buffer_kb))
         for ev in events:
-            put("events/sched/%s/enable" % ev, "1")
+            put("events/%s/enable" % (ev if "/" in ev else "sched/" + ev), "1")
         put("trace", "")
         with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
             f.write(program)

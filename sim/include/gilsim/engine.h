@@ -53,6 +53,14 @@ typedef struct gs_run_opts {
                             decides each in virtual time, the trace is the
                             same): fewer hand-offs. 0 = GS_AHEAD_DEFAULT,
                             < 0 = none (each call waits for its request) */
+    bool metrics_only;   /* the trace keeps no interval nor instant: each is
+                            summed into the metrics as it becomes final, and
+                            the returned trace has empty lanes, no instants,
+                            and gs_stats_compute's figures byte for byte as a
+                            full trace gives them (what `gilsim sweep` needs:
+                            no storing, no second pass). The memory budget
+                            counts what a full trace would hold, so the run
+                            stops at the same event. */
 } gs_run_opts_t;
 
 #define GS_AHEAD_DEFAULT 32

@@ -67,6 +67,10 @@ GS_API int gs_export_svg(const gs_trace_t *t, const gs_svg_opts_t *o, FILE *out)
  * system's reason; a failing fn leaves no file behind. */
 typedef int (*gs_export_fn)(FILE *out, void *ctx);
 GS_API int gs_export_file(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err);
+/* The same, without the fsync before the rename: still complete or untouched
+ * for any reader, but a power cut may lose it. For a file that holds nothing
+ * a crash could lose (a sweep's --out before its first row). */
+GS_API int gs_export_file_nosync(const char *path, gs_export_fn fn, void *ctx, gs_error_t *err);
 
 /* Several outputs committed together (what gs_export_file does for one).
  * gs_output_open classifies path: a regular file or a new name gets a

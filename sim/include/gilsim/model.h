@@ -117,6 +117,12 @@ typedef struct gs_machine {
                                          core, its starter counting as load
                                          (place.c); implies per_core_queues.
                                          false ("idle"): an idle core first */
+    bool busy_balance;                /* balance "periodic": with per-core
+                                         queues, a busy core also pulls queued
+                                         threads from a more loaded core every
+                                         balance interval (Linux's periodic
+                                         load_balance, balance.c). false
+                                         ("idle"): only an idle core pulls */
     int64_t migration_cost_ns;        /* with wake_affine: a queued thread that
                                          ran this recently is cache-hot and no
                                          idle core pulls it (Linux
@@ -125,6 +131,13 @@ typedef struct gs_machine {
                                          asking for a GIL drop still holds the
                                          GIL's mutex when the holder comes to
                                          drop (a race of user code); 50 */
+    int n_rf_curve;                   /* points of requester_first against the
+                                         idle depth of the requester's core as
+                                         its timed wait ran out; 0: the chance
+                                         is requester_first at every depth */
+    int64_t rf_idle_ns[GS_WAKE_CURVE_MAX]; /* idle depth of each point, ascending */
+    int64_t rf_pct[GS_WAKE_CURVE_MAX];     /* its chance in %; linear between
+                                              points, flat beyond */
 } gs_machine_t;
 
 typedef struct gs_python {

@@ -1,0 +1,140 @@
+/* trace_tally.h - the metrics' running sums, fed one closed interval and one
+ * instant at a time (base-private; the report layer's stats.c uses it too).
+ *
+ * stats.c computes every metric (docs/metrics.md) by feeding a finished
+ * trace's intervals and instants, in lane order, through these functions. A
+ * metrics-only run (gs_run_opts.metrics_only: `gilsim sweep`) feeds the same
+ * functions the same intervals while the run goes, as each becomes final
+ * (trace.c: when the next one on its lane does not merge into it), and keeps
+ * no interval: the same code on the same sequence, so the same figures.
+ *
+ * Two things are not known until the run ends: the makespan, which clips the
+ * GIL's held time and the cores' busy time, and whether a GIL hold ended
+ * before the run did (a hold cut by the end of a stopped run is not a
+ * release). A GIL or core interval that ended at time b is final as soon as
+ * the run is later than b while a thread lane is still open or not yet
+ * opened: the makespan is then at least that late (the open thread ends
+ * later or the run ends later), so clipping leaves the interval whole and it
+ * counts as a release. Those are summed at once (clip = run_end =
+ * INT64_MAX); the others (the last ones, after every thread has finished,
+ * and those closed by the trace's end) are kept, in order, for stats.c to
+ * sum with the real makespan. */
+#ifndef GILSIM_TRACE_TALLY_H
+#define GILSIM_TRACE_TALLY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gilsim/trace.h"
+
+/* One thread lane's sums (stats.c's gs_thread_stats_t, as far as its lane
+ * alone decides them). */
+typedef struct gs_tally_thread {
+    int64_t st_ns[GS_ST_COUNT]; /* time in each state */
+    int64_t started_ns, response_ns, finished_ns; /* -1: not (yet) known */
+    int64_t gil_held_ns;
+    int64_t ops;            /* ops started (a new op label) */
+    int64_t forced_switches; /* GS_IN_FORCED_SWITCH instants naming it */
+    int64_t last_end;       /* end of the last interval fed; valid when n > 0 */
+    int64_t io_end;         /* an I/O or sleep ended here and the thread has not
+                               held the GIL since (io_pending) */
+    int64_t *samples;       /* I/O-to-GIL latencies, in order */
+    int64_t n_samples, cap_samples;
+    size_t n;               /* intervals fed */
+    uint32_t last_op;
+    /* the states (bit 1 << state) in which the thread counts as holding the
+     * GIL (gil_held_ns: none in a process without one), always or with
+     * GS_IV_HOLDS_GIL; and in which it holds it, or runs where there is no
+     * GIL, for the I/O-to-GIL latency */
+    uint32_t held_always, held_flag, run_always, run_flag;
+    bool io_pending;
+} gs_tally_thread_t;
+
+/* A GIL or core interval kept until the makespan is known. */
+typedef struct gs_tally_late {
+    gs_interval_t iv;
+    int32_t lane; /* the process (GIL lane) or core (core lane) */
+    bool core;
+} gs_tally_late_t;
+
+typedef struct gs_tally {
+    int n_threads, n_processes;
+    gs_tally_thread_t *thr; /* per thread */
+    /* GIL lanes */
+    int32_t *gil_prev; /* per process: the holder of its last hold fed, -1 */
+    int64_t *releases; /* per thread */
+    int64_t gil_held_ns, gil_switches;
+    /* core lanes */
+    int64_t core_busy_ns;
+    /* instants */
+    int64_t drop_requests, forced_switches, futile_wakeups, preemptions,
+        preemptions_of_gil_holder;
+    int64_t deadlock_ns; /* the earliest GS_IN_DEADLOCK, INT64_MAX none */
+    /* GIL and core intervals not summed yet, in the order they closed */
+    gs_tally_late_t *late;
+    size_t n_late, cap_late;
+    bool oom;
+} gs_tally_t;
+
+/* Sums of zero for n_threads threads and n_processes GIL lanes; has_gil[i]
+ * says whether thread i's process has a GIL lane. false when out of memory
+ * (then gs__tally_free is still safe). */
+bool gs__tally_init(gs_tally_t *ty, int n_threads, int n_processes, const bool *has_gil);
+void gs__tally_free(gs_tally_t *ty);
+
+bool gs__tally_io(gs_tally_thread_t *tt, const gs_interval_t *iv, uint32_t bit);
+
+#define GS_TALLY_BIT(st) (1u << (st))
+#define GS_TALLY_ON_CORE (GS_TALLY_BIT(GS_ST_PY) | GS_TALLY_BIT(GS_ST_C_GIL) | GS_TALLY_BIT(GS_ST_C_NOGIL))
+#define GS_TALLY_IO (GS_TALLY_BIT(GS_ST_IO) | GS_TALLY_BIT(GS_ST_SLEEP))
+
+/* Thread i's next interval (lane order, merged as the trace merges). false
+ * when out of memory (an I/O sample could not be kept). Inline: a run feeds
+ * it every closed interval of its thread lanes (about 12 000 in a run of the
+ * fitted producer_consumer.py), as a kept trace's stats do afterwards. */
+static inline bool gs__tally_thread(gs_tally_t *ty, int i, const gs_interval_t *iv)
+{
+    gs_tally_thread_t *tt = &ty->thr[i];
+    int64_t d = iv->end_ns - iv->start_ns;
+    unsigned st = iv->state;
+    uint32_t bit = 0;
+    if (st < GS_ST_COUNT) {
+        bit = GS_TALLY_BIT(st);
+        tt->st_ns[st] += d;
+    }
+    if (tt->n++ == 0)
+        tt->started_ns = iv->start_ns;
+    tt->last_end = iv->end_ns;
+    uint32_t flag = iv->flags & GS_IV_HOLDS_GIL ? ~0u : 0;
+    if (bit & (tt->held_always | (tt->held_flag & flag)))
+        tt->gil_held_ns += d;
+    if (tt->response_ns < 0 && (bit & GS_TALLY_ON_CORE))
+        tt->response_ns = iv->start_ns - tt->started_ns;
+    if (st == GS_ST_DONE && tt->finished_ns < 0)
+        tt->finished_ns = iv->start_ns;
+    if (iv->op != tt->last_op && iv->op != GS_NO_OP && st != GS_ST_DONE)
+        tt->ops++;
+    tt->last_op = iv->op;
+    if (tt->io_pending || (bit & GS_TALLY_IO))
+        return gs__tally_io(tt, iv, bit);
+    return true;
+}
+/* Process p's next GIL hold, clipped at clip; a release unless it ends at or
+ * after run_end and its holder never finished (finished_ns: per thread, or
+ * NULL when run_end is INT64_MAX). */
+void gs__tally_gil(gs_tally_t *ty, int p, const gs_interval_t *iv, int64_t clip, int64_t run_end,
+                   const int64_t *finished_ns);
+/* A core lane's next interval, clipped at clip. */
+void gs__tally_core(gs_tally_t *ty, const gs_interval_t *iv, int64_t clip);
+/* Keeps a GIL (core false) or core interval for later. false when out of
+ * memory. */
+bool gs__tally_defer(gs_tally_t *ty, int32_t lane, bool core, const gs_interval_t *iv);
+/* The next instant (time order). */
+void gs__tally_instant(gs_tally_t *ty, int64_t t_ns, gs_instant_kind_t kind, int32_t thread,
+                       int64_t arg);
+
+/* The tally of a trace recorded metrics-only (gs__trace_new_for), NULL for a
+ * trace that keeps its intervals. */
+const gs_tally_t *gs__trace_tally(const gs_trace_t *t);
+
+#endif
