@@ -10,7 +10,6 @@
 #include "testutil.h"
 #include "testutil_scenario.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,28 +92,18 @@ END_TEST
 
 /* The golden corpus' own scenarios (deadlocks, an until loop stopped at its
  * horizon, thread starts) and the loader's examples. */
+static void ahead_scenario(const char *path, const char *name, void *ctx)
+{
+    (void)ctx;
+    gs_model_t *m = tu_load(path, NULL, NULL, 0, NULL);
+    same_at_every_depth(m, name);
+    gs_model_free(m);
+}
+
 START_TEST(test_ahead_scenarios_same_trace)
 {
     const char *dirs[] = {"tests/golden/scenarios", "tests/scenario/good"};
-    int files = 0;
-    for (int d = 0; d < 2; d++) {
-        char dir[1024];
-        DIR *dp = opendir(tu_source_path(dirs[d], dir, sizeof dir));
-        ck_assert_msg(dp != NULL, "cannot open %s", dir);
-        struct dirent *de;
-        while ((de = readdir(dp)) != NULL) {
-            size_t l = strlen(de->d_name);
-            if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
-                continue;
-            char path[2048];
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            gs_model_t *m = tu_load(path, NULL, NULL, 0, NULL);
-            same_at_every_depth(m, de->d_name);
-            gs_model_free(m);
-            files++;
-        }
-        closedir(dp);
-    }
+    int files = tu_each_file(dirs, 2, ".json", ahead_scenario, NULL);
     ck_assert_int_ge(files, 5);
 }
 END_TEST

@@ -13,7 +13,6 @@
 #include "testutil.h"
 #include "testutil_scenario.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,29 +174,18 @@ END_TEST
 
 /* The golden corpus' own scenarios (deadlocks, an until loop stopped at its
  * horizon, thread starts, processes) and the loader's examples. */
+static void tally_scenario(const char *path, const char *name, void *ctx)
+{
+    gs_model_t *m = tu_load(path, NULL, NULL, 0, NULL);
+    same_metrics_seeds(m, name, ctx);
+    gs_model_free(m);
+}
+
 START_TEST(test_tally_scenarios)
 {
     const char *dirs[] = {"tests/golden/scenarios", "tests/scenario/good"};
-    int files = 0;
     tally_counts_t c = {0};
-    for (int d = 0; d < 2; d++) {
-        char dir[1024];
-        DIR *dp = opendir(tu_source_path(dirs[d], dir, sizeof dir));
-        ck_assert_msg(dp != NULL, "cannot open %s", dir);
-        struct dirent *de;
-        while ((de = readdir(dp)) != NULL) {
-            size_t l = strlen(de->d_name);
-            if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
-                continue;
-            char path[2048];
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            gs_model_t *m = tu_load(path, NULL, NULL, 0, NULL);
-            same_metrics_seeds(m, de->d_name, &c);
-            gs_model_free(m);
-            files++;
-        }
-        closedir(dp);
-    }
+    int files = tu_each_file(dirs, 2, ".json", tally_scenario, &c);
     ck_assert_int_ge(files, 7);
     ck_assert_int_eq(c.runs, files * 2 * N_VARIANTS);
 }
@@ -206,41 +194,37 @@ END_TEST
 /* Every recording of tests/data that fits (the broken ones are the fitter's
  * bad input), at its recorded settings and at a 1 ms interval: queues, C
  * calls, sockets, the other load's daemon threads, repeat blocks. */
+typedef struct {
+    tally_counts_t c;
+    int fitted;
+} tally_fits_t;
+
+static void tally_recording(const char *path, const char *name, void *ctx)
+{
+    tally_fits_t *f = ctx;
+    char *json = NULL;
+    size_t len = 0;
+    gs_error_t err;
+    if (gs_fit_recording(path, NULL, &json, &len, &err) != 0)
+        return;
+    const char *sets[] = {"python.switch_interval=1ms"};
+    for (int s = 0; s < 2; s++) {
+        gs_model_t *m = tu_load(path, json, sets, s, NULL);
+        same_metrics_seeds(m, name, &f->c);
+        gs_model_free(m);
+    }
+    free(json);
+    f->fitted++;
+}
+
 START_TEST(test_tally_fitted_recordings)
 {
     const char *dirs[] = {"tests/data/fit", "tests/data/reality"};
-    int fitted = 0;
-    tally_counts_t c = {0};
-    for (int d = 0; d < 2; d++) {
-        char dir[1024];
-        DIR *dp = opendir(tu_source_path(dirs[d], dir, sizeof dir));
-        ck_assert_msg(dp != NULL, "cannot open %s", dir);
-        struct dirent *de;
-        while ((de = readdir(dp)) != NULL) {
-            size_t l = strlen(de->d_name);
-            if (l < 10 || strcmp(de->d_name + l - 9, ".rec.json") != 0)
-                continue;
-            char path[2048];
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            char *json = NULL;
-            size_t len = 0;
-            gs_error_t err;
-            if (gs_fit_recording(path, NULL, &json, &len, &err) != 0)
-                continue;
-            const char *sets[] = {"python.switch_interval=1ms"};
-            for (int s = 0; s < 2; s++) {
-                gs_model_t *m = tu_load(path, json, sets, s, NULL);
-                same_metrics_seeds(m, de->d_name, &c);
-                gs_model_free(m);
-            }
-            free(json);
-            fitted++;
-        }
-        closedir(dp);
-    }
-    ck_assert_int_ge(fitted, 10);
-    ck_assert_int_eq(c.runs, fitted * 2 * 2 * N_VARIANTS);
-    ck_assert_int_gt(c.stopped_by_budget, 0);
+    tally_fits_t f = {{0}, 0};
+    tu_each_file(dirs, 2, ".rec.json", tally_recording, &f);
+    ck_assert_int_ge(f.fitted, 10);
+    ck_assert_int_eq(f.c.runs, f.fitted * 2 * 2 * N_VARIANTS);
+    ck_assert_int_gt(f.c.stopped_by_budget, 0);
 }
 END_TEST
 

@@ -96,6 +96,30 @@ int tu_list_lessons(char names[][TU_NAME_MAX], int max)
     return n;
 }
 
+int tu_each_file(const char *const *dirs, int n_dirs, const char *suffix, tu_file_fn fn,
+                 void *ctx)
+{
+    size_t ls = strlen(suffix);
+    int n = 0;
+    for (int d = 0; d < n_dirs; d++) {
+        char dir[1024];
+        DIR *dp = opendir(tu_source_path(dirs[d], dir, sizeof dir));
+        ck_assert_msg(dp != NULL, "cannot open %s", dir);
+        struct dirent *de;
+        while ((de = readdir(dp)) != NULL) {
+            size_t l = strlen(de->d_name);
+            if (l <= ls || strcmp(de->d_name + l - ls, suffix) != 0)
+                continue;
+            char path[2048];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            fn(path, de->d_name, ctx);
+            n++;
+        }
+        closedir(dp);
+    }
+    return n;
+}
+
 int tu_thread_by_name(const gs_trace_t *t, const char *name)
 {
     for (int i = 0; i < gs_trace_n_threads(t); i++)

@@ -50,6 +50,13 @@ void tu_result_free(tu_result_t *r);
 #define TU_NAME_MAX 128
 int tu_list_lessons(char names[][TU_NAME_MAX], int max);
 
+/* Calls fn(path, name, ctx) for every file of the folders dirs (relative to
+ * the source tree) whose name ends in suffix; returns how many. The test
+ * fails if a folder cannot be opened. */
+typedef void (*tu_file_fn)(const char *path, const char *name, void *ctx);
+int tu_each_file(const char *const *dirs, int n_dirs, const char *suffix, tu_file_fn fn,
+                 void *ctx);
+
 /* The index of the thread named name; the test fails if there is none. */
 int tu_thread_by_name(const gs_trace_t *t, const char *name);
 

@@ -37,14 +37,12 @@ import re
 import sys
 
 sys.dont_write_bytecode = True
+from recording import load_recording  # noqa: E402
 from tracefs import read_sched_events  # noqa: E402
 
 
 def load(rec_path, sched_path):
-    with open(rec_path) as f:
-        rec = json.load(f)
-    if rec.get("format") != "gilsim-recording":
-        raise ValueError("%s: not a gilsim recording" % rec_path)
+    rec = load_recording(rec_path)
     t0 = rec["t0_monotonic_ns"]
     names = {th["tid"]: th["name"] for th in rec["threads"]}
     ev = collections.defaultdict(list)  # tid -> [(t, kind, cpu, prev_state)]

@@ -45,14 +45,14 @@ import csv
 import json
 import sys
 
+sys.dont_write_bytecode = True
+from recording import load_recording  # noqa: E402
+
 
 def holds_of_recording(path):
     """(holds, names, run_delay): holds as (start_ns, end_ns, name) in time
     order, run_delay per name in ns (None where not recorded)."""
-    with open(path) as f:
-        rec = json.load(f)
-    if rec.get("format") != "gilsim-recording":
-        raise ValueError("%s: not a gilsim recording (format %r)" % (path, rec.get("format")))
+    rec = load_recording(path)
     holds, delay = [], {}
     for t in rec["threads"]:
         name = t["name"]
@@ -87,10 +87,7 @@ def holds_of_csv(path):
 def gil_events_of_recording(path):
     """[(t_ns, thread, kind)] with kind ask, hold, timeout, drop_request or
     forced (a release the recording marks forced)."""
-    with open(path) as f:
-        rec = json.load(f)
-    if rec.get("format") != "gilsim-recording":
-        raise ValueError("%s: not a gilsim recording (format %r)" % (path, rec.get("format")))
+    rec = load_recording(path)
     out = []
     for t in rec["threads"]:
         for e in t["events"]:

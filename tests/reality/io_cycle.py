@@ -32,6 +32,9 @@ import os
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True
+from recording import load_recording  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAM = os.path.join(HERE, "..", "data", "reality", "convoy_many.py")
 
@@ -45,9 +48,7 @@ def cycles_of_recording(path, io, sched=None):
     """Per I/O op: dict of the step boundaries in ns from the recording's
     start: hold, release, ask, taken (the next hold); with sched also
     waking and oncore."""
-    r = json.load(open(path))
-    if r.get("format") != "gilsim-recording":
-        raise ValueError("%s: not a gilsim recording (format %r)" % (path, r.get("format")))
+    r = load_recording(path)
     th = [t for t in r["threads"] if t["name"].startswith(io)]
     if len(th) != 1:
         raise ValueError("%s: %d threads named %s*; give --io" % (path, len(th), io))

@@ -35,6 +35,9 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True
+from recording import load_recording  # noqa: E402
+
+sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAM = os.path.join(HERE, "..", "data", "reality", "blocking_c.py")
 
@@ -44,13 +47,7 @@ def requests_of_recording(path):
     t on the recording's clock; the holder is the thread holding the GIL at
     the request, signal_t the holder's next signal (None if it made none
     before the GIL changed hands), taker the next thread to hold it."""
-    with open(path) as f:
-        try:
-            rec = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ValueError("%s: not a gilsim recording (not JSON: %s)" % (path, e))
-    if not isinstance(rec, dict) or rec.get("format") != "gilsim-recording":
-        raise ValueError("%s: not a gilsim recording (format %r)" % (path, rec.get("format")))
+    rec = load_recording(path)
     ev = []
     for th in rec["threads"]:
         for e in th["events"]:
