@@ -415,6 +415,25 @@ def live():
              m.eevdf_slice_from))
 
 
+def test_model_variants_replays_only_its_selection():
+    """A replay that selects other experiments than its record is refused
+    (the cache answers calls in order), and the same selection is not."""
+    import pickle
+    import tempfile
+    import model_variants as mv
+    check(mv.selection(["--full", "--gilsim", "g", "--only", "convoy", "--json", "o"])
+          == ["--full", "--only", "convoy"], "selection keeps --full and --only")
+    with tempfile.TemporaryDirectory() as d:
+        cache = os.path.join(d, "c.pickle")
+        with open(cache, "wb") as f:
+            pickle.dump({("__selection__",): ["--full"]}, f)
+        try:
+            mv.run("replay", [cache], ["--full", "--only", "convoy"])
+            check(False, "a replay with --only of a --full record is refused")
+        except SystemExit as e:
+            check("select the same experiments" in str(e), "the refusal says why: %s" % e)
+
+
 def main(argv):
     if argv == ["--self-test"]:
         test_least_disturbed()
@@ -424,6 +443,7 @@ def main(argv):
         test_measured_requester_first()
         test_timer_late_curve()
         test_scripted_calibration()
+        test_model_variants_replays_only_its_selection()
     elif argv == ["--live"]:
         if not sys.platform.startswith("linux"):
             print("calib_test: SKIP: Linux only")

@@ -17,7 +17,9 @@ model side is run again (seconds, not minutes).
   model_variants.py compare [--against RUN.json] A.json B.json ...
 
 record and replay take reality.py's own arguments after "--" (--full,
---gilsim, --json OUT, --only, --keep); give both the same experiments.
+--gilsim, --json OUT, --only, --keep); give both the same experiments: a
+replay whose --full, --only or --py-constants differ from its record's is
+refused, since the cache answers each name's calls in order.
 --machine takes the machine calibration (wake-ups, costs, requester_first)
 from another run's --json file, e.g. the quiet run of the page, instead of
 this run's; each experiment's own costs (a loop turn, a hash call) stay this
@@ -152,12 +154,43 @@ def wrapper(binary, extra):
     return path
 
 
+SELECTION = ("--full", "--only", "--py-constants")  # what decides reality.py's calls
+
+
+def selection(rargs):
+    """The reality.py arguments that decide which real measurements it makes,
+    in order: a replay must give the same, or the cache answers each call with
+    another call's recorded value (the n-th call of a name)."""
+    out, i = [], 0
+    while i < len(rargs):
+        a = rargs[i]
+        if a in ("--full", "--py-constants"):
+            out.append(a)
+        elif a == "--only" and i + 1 < len(rargs):
+            out += [a, rargs[i + 1]]
+            i += 1
+        elif a.startswith("--only="):
+            out += ["--only", a.split("=", 1)[1]]
+        i += 1
+    return out
+
+
 def run(mode, own, rargs):
     cache = own[0]
     store = {}
     if mode == "replay":
         with open(cache, "rb") as f:
             store = pickle.load(f)
+        rec = store.get(("__selection__",))
+        if rec is not None and rec != selection(rargs):
+            raise SystemExit(
+                "model_variants: %s was recorded with reality.py %s, the replay asks for %s: "
+                "the cache answers calls in order, so a replay must select the same experiments "
+                "(give the record's %s)" % (cache, " ".join(rec) or "(no selection)",
+                                           " ".join(selection(rargs)) or "(no selection)",
+                                           "/".join(SELECTION)))
+    else:
+        store[("__selection__",)] = selection(rargs)
     cached(mode, store)
     import reality
     machine, binary, extra = None, None, []
