@@ -322,9 +322,14 @@ WHY = [
      "ms) while two hashing threads pass the GIL between them, 12 calls in each of "
      "30-61% of the drops. requester_first 1 for every race gives this row 1.08-1.27x "
      "(model_variants.py, 3 seeds) but halves the convoy rows beside 2 and more CPU "
-     "threads: what would fix it is placement that brings a sleeping hashing thread and "
-     "the spinner onto one core as the kernel does (traces of this experiment on a "
-     "loaded machine: 47-97% of the requests on the spinner's CPU; docs/model.md)."),
+     "threads. Placement is not it on a quiet machine: traces of this experiment "
+     "(request_core.py --record, 2026-12-07 12:40, others 1-18%) put the requester on "
+     "the other CPU at 80-98% of the requests, as in the model (47-97% on the "
+     "spinner's CPU only under load), and the spinner still signals 3.5-5.0 us after "
+     "it (p50) while the requester takes the GIL after 19-23% of them (53% in the run "
+     "with others at 17%); what the model "
+     "lacks is who takes the GIL after a request at 5 ms with another waiter beside "
+     "the requester (docs/model.md)."),
     ("blocking-c", "", "lo",
      "Reality took longer than the model even without the spinners: the scenario's C "
      "call lasts what one call took alone (the best of five), while in the run other "
