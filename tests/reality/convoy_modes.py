@@ -124,7 +124,11 @@ def ops_of(events, interval_ns, io="io"):
     asked, first, requester, pending = None, None, None, None
     for t, who, kind in events:
         if kind == "ask" and who.startswith(io):
-            asked, first = t, None
+            # a model trace begins a new 'waiting for the GIL' slice at
+            # each wait after a timeout: the op runs from the first ask
+            # since the I/O thread's last hold, as a recording's does
+            if asked is None:
+                asked, first = t, None
         elif kind == "drop_request":
             if requester is None:
                 requester = who

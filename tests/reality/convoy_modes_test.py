@@ -20,7 +20,9 @@ for the real run's two modes:
   against 2 us), since the dropper, woken when the I/O thread took the
   GIL, is then back in its wait before that take.
 The kept real recording (tests/data/reality/convoy_many_4cpu_1ms.rec.json)
-is read through the same path; the race subcommand's reading of a
+is read through the same path; an op whose I/O thread waited again after
+a timeout (a model trace's new wait slice) runs from its first ask, and
+its first forced drop is the first after that ask; the race subcommand's reading of a
 hand-written kernel trace gives that op's hold, user time and the
 dropper's and next thread's returns; after each forced drop the I/O thread
 took, the dropper's next wait is counted once (it took the GIL, asked for
@@ -140,6 +142,21 @@ def main():
         if not voided["30us"] > voided["2us"] + 0.3:
             bad.append("a longer I/O hold did not void the dropper's first timeout more "
                        "often: %s" % voided)
+        # a model trace starts a new GIL wait slice (an ask) after each
+        # timeout: the op still runs from the I/O thread's first ask, and
+        # its first forced drop is the first after that ask (here the
+        # requester's, taken by it), not the one after the re-wait
+        ev = [(0, "io", "ask"), (4_000_000, "cpu-1", "drop_request"),
+              (4_000_010, "cpu-0", "forced"), (4_000_020, "cpu-1", "hold"),
+              (5_000_000, "io", "timeout"), (5_000_100, "io", "ask"),
+              (9_000_000, "io", "drop_request"), (9_000_010, "cpu-1", "forced"),
+              (9_000_020, "io", "hold")]
+        got = convoy_modes.ops_of(ev, IV)
+        print("an op with a re-wait after a timeout:", got)
+        if (len(got) != 1 or abs(got[0][0] - 9_000_020 / IV) > 1e-9
+                or got[0][1:] != ("cpu", "requester")):
+            bad.append("op with a re-wait: %s, want [(%.6f, 'cpu', 'requester')]"
+                       % (got, 9_000_020 / IV))
         rec = os.path.join(HERE, "..", "data", "reality", "convoy_many_4cpu_1ms.rec.json")
         # the program sets its interval (1 ms) after the recording began,
         # which still says the default: the reader is given it, as --interval
