@@ -52,6 +52,14 @@ trace), and the path lengths in microseconds (median and quartiles):
              call against the requester's unlock (negative: the holder came
              first to a held mutex)
 
+Who took the GIL after each forced drop: the thread that wakes the dropper
+waiting on switch_cond (drop_gil's FORCE_SWITCHING wait) after the drop's
+signal, else the next signaller; it is the requester, another thread that
+set the request, a waiter that did not (in its timed wait at the signal,
+woken by it: its wait began before the requester's that ran out, or before
+the requester's re-wait), a thread in no such wait (returning from a call
+that released the GIL, e.g. I/O or C, it found the GIL free), or the holder.
+
 Shares are given over all classified drops and over those whose holder ran
 on another CPU than the requester ("apart": on one CPU the scheduler, not
 the race, orders them; a loaded machine puts the threads on one CPU). Each
@@ -63,6 +71,10 @@ untraced, which shows what the tracepoints' own cost does to the hand-offs.
     python3 tests/reality/race_trace.py                 (root: tracefs)
         [--threads 2 3 4] [--intervals 1 5] [--repeats 5] [--seconds 0.6]
         [--python PATH ...] [--keep DIR] [--json OUT]
+    python3 tests/reality/race_trace.py [--repeats N] [--keep DIR] [--json OUT]
+        --cmd -- python3 prog.py args     (root: any program, every thread of
+                                           its process that calls futex a worker,
+                                           named by its tid, with its on-CPU time)
     python3 tests/reality/race_trace.py --analyse PREFIX   (a kept run)
     python3 tests/reality/race_trace.py --self-test        (ctest)
 """
@@ -229,6 +241,7 @@ def analyse(events, tids):
     ons = collections.defaultdict(list)  # tid -> [(t, cpu or None)] switched in / out
     idle_from = collections.defaultdict(list)  # cpu -> [t] it went idle
     ins = collections.defaultdict(list)  # tid -> [(t, idle depth of its cpu or None)]
+    oncpu = collections.Counter()  # log id -> ns on a CPU in the trace
     for t, cpu, _, kind, f in events:
         if kind == "sched_switch":
             p, q = int(f.get("prev_pid", -1)), int(f.get("next_pid", -1))
@@ -241,6 +254,8 @@ def analyse(events, tids):
                     depth = t - idle_from[cpu][-1] if idle_from[cpu] else None
                 ins[q].append((t, depth))
             if p in by_id:
+                if ons[p] and ons[p][-1][1] is not None:
+                    oncpu[by_id[p]] += t - ons[p][-1][0]
                 ons[p].append((t, None))
                 if f.get("prev_state", "R")[:1] in ("S", "D"):
                     outs[p].append(t)
@@ -317,6 +332,19 @@ def analyse(events, tids):
             d["class"] = "holder first"
         else:
             d["class"] = "later"
+    # the thread that took the GIL wakes the forced dropper waiting on
+    # switch_cond (drop_gil's FORCE_SWITCHING wait): the first such wake
+    # after a drop's signal and before the next one names the taker even
+    # where the next holder's own drop made no futex call (no waiter asleep)
+    sw_wakes = sorted((c["te"], by_id[tid]) for tid, cs in calls.items() for c in cs
+                      if c["cmd"] == WAKE and c["addr"] in switch)
+    for n, d in enumerate(drops):
+        t_next = drops[n + 1]["t"] if n + 1 < len(drops) else float("inf")
+        i = bisect.bisect_right(sw_wakes, (d["t"], float("inf")))
+        while i < len(sw_wakes) and sw_wakes[i][0] < t_next and sw_wakes[i][1] == d["holder"]:
+            i += 1
+        d["switch_taker"] = (sw_wakes[i][1] if i < len(sw_wakes) and sw_wakes[i][0] < t_next
+                             else None)
     for n, d in enumerate(drops):
         nxt = drops[n + 1]["holder"] if n + 1 < len(drops) else None
         d["next"] = nxt
@@ -327,8 +355,45 @@ def analyse(events, tids):
         # only set it again)
         d["requester_took"] = (None if nxt is None or not d["setters"] else
                                nxt == d["setters"][0]["id"])
+        who = d["switch_taker"] if d["switch_taker"] is not None else nxt
+        d["taker"] = (None if who is None or not d["setters"] else
+                      taker_of(d, who, calls.get(tids.get(who)), cond))
+        d["taker_id"] = who
     return {"drops": drops, "holders": holders, "cond": sorted(cond), "mutex": mutex,
-            "switch_cond": sorted(switch), "layout_ok": layout_ok}
+            "switch_cond": sorted(switch), "layout_ok": layout_ok, "oncpu": dict(oncpu)}
+
+
+TAKERS = ("requester", "other requester", "waiter", "returning", "holder")
+
+
+def taker_of(d, nxt, ws, cond):
+    """Who took the GIL after the forced drop d (nxt: the next holder's log
+    id, ws: its futex calls): the requester (the first thread that set the
+    request); another thread that set it too; a waiter that did not (in its
+    timed wait on the condition variable at the signal, e.g. one older than
+    the requester, woken by it); a thread that was in no such wait
+    (returning from a call that released the GIL, e.g. I/O or C, it found
+    the GIL free); or the holder itself."""
+    ids = [s["id"] for s in d["setters"]]
+    if nxt == ids[0]:
+        return "requester"
+    if nxt == d["holder"]:
+        return "holder"
+    if nxt in ids:
+        return "other requester"
+    for c in ws or ():
+        if c["te"] >= d["t"]:
+            break
+        if (c["addr"] in cond and c["cmd"] in (WAIT, WAIT_BITSET) and c["ret"] != EAGAIN
+                and (c["tx"] is None or c["tx"] > d["t"])):
+            s0 = d["setters"][0]
+            # its wait against the requester's: began before the wait that
+            # ran out, before its re-wait (after the request), or after that
+            d["waiter_age"] = ("before the requester's" if c["te"] < s0["wait_from"] else
+                               "before its re-wait" if s0["rewait"] is None or
+                               c["te"] < s0["rewait"] else "after its re-wait")
+            return "waiter"
+    return "returning"
 
 
 def setter(ident, ws, n, t_sig, mutex, cond, outs, cpu):
@@ -337,13 +402,15 @@ def setter(ident, ws, n, t_sig, mutex, cond, outs, cpu):
     at the signal t_sig."""
     c = ws[n]
     s = {"id": ident, "timeout": c["tx"], "cpu": cpu, "unlock": None, "hold": None, "tail": None,
-         "sleep": None, "asleep": False, "switched_out": False}
+         "sleep": None, "asleep": False, "switched_out": False, "wait_from": c["te"],
+         "rewait": None}
     nx = ws[n + 1] if n + 1 < len(ws) else None
     if nx is not None and nx["addr"] == mutex and nx["cmd"] == WAKE:
         s["unlock"], s["hold"] = nx["te"], nx["te"] - c["tx"]
         w = ws[n + 2] if n + 2 < len(ws) else None
         if nx["tx"] is not None and w is not None and w["addr"] in cond and w["timed"]:
             s["tail"] = w["te"] - nx["tx"]
+            s["rewait"] = w["te"]
             i = bisect.bisect_right(outs, w["te"])
             out = outs[i] if i < len(outs) else None
             if out is not None and (w["tx"] is None or out <= w["tx"]):
@@ -402,6 +469,25 @@ def summary(res, log=None):
            "layout_ok": res["layout_ok"]}
     out["share"], out["took"] = shares(ds)
     out["share_apart"], out["took_apart"] = shares(ap)
+    for key, xs in (("takers", ds), ("takers_apart", ap)):
+        t = [d["taker"] for d in xs if d.get("taker")]
+        out[key] = {w: (sum(x == w for x in t) / len(t) if t else float("nan")) for w in TAKERS}
+        out[key]["n"] = len(t)
+        out[key]["waiter_age"] = dict(collections.Counter(
+            d["waiter_age"] for d in xs if d.get("taker") == "waiter"))
+        out[key]["seen"] = (sum(d["switch_taker"] is not None for d in xs if d.get("taker"))
+                            / len(t) if t else float("nan"))
+    # per thread (log id): the forced drops it took, by how, and its time
+    # on a CPU (which tells an I/O thread from a spinner)
+    th = collections.defaultdict(collections.Counter)
+    for d in ds:
+        if d.get("taker"):
+            th[d["taker_id"]][d["taker"]] += 1
+        if d["setters"]:
+            th[d["setters"][0]["id"]]["requested"] += 1
+        th[d["holder"]]["held"] += 1
+    out["threads"] = {str(i): dict(th[i], oncpu_ms=res.get("oncpu", {}).get(i, 0) / 1e6)
+                      for i in sorted(set(th) | set(res.get("oncpu", {})))}
     s0 = [(d, d["setters"][0]) for d in ap]
     out["paths"] = {
         "requester hold": [s["hold"] for _, s in s0 if s["hold"] is not None],
@@ -505,6 +591,43 @@ def trace_run(python, k, interval_s, seconds, prefix, nice=0):
     return info
 
 
+# --cmd: any program; the wrapper waits for the trace to be on, then execs the
+# command in the same process (the traced pid)
+EXEC = "import os, sys\nsys.stdin.readline()\nos.execvp(sys.argv[1], sys.argv[1:])\n"
+
+
+def trace_cmd(cmd, prefix, timeout=600):
+    """One run of an arbitrary command under the same trace as trace_run;
+    every thread of its process that made a futex call is a worker (its log
+    id is its native tid). Keeps PREFIX.sched.txt and PREFIX.json (cmd,
+    tids, other processes' share of the machine)."""
+    from tracefs import sched_trace
+    name = "gilsim-race-%d" % os.getpid()
+    with sched_trace(name, EVENTS, 65536, EXEC, prefix, clock="x86-tsc") as (put, prog), \
+            Others() as mt:
+        put("options/event-fork", "1")
+        p = subprocess.Popen([sys.executable, prog] + cmd, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            put("set_event_pid", str(p.pid))
+            put("tracing_on", "1")
+            put("trace_marker", "race_mono %d" % time.monotonic_ns())
+            out, err = p.communicate("go\n", timeout=timeout)
+        finally:
+            put("trace_marker", "race_mono %d" % time.monotonic_ns())
+            put("tracing_on", "0")
+            if p.poll() is None:
+                p.kill()
+    if p.returncode != 0:
+        raise RuntimeError("%s exited %d: %s" % (" ".join(cmd), p.returncode, err[-500:]))
+    tids = sorted({e[2] for e in read_trace(prefix + ".sched.txt") if e[3] == "enter"})
+    info = {"cmd": cmd, "tids": {str(t): t for t in tids}, "main": p.pid, "k": "cmd",
+            "interval_s": 0, "others": mt.others, "load": load_now(), "stdout": out[-2000:]}
+    with open(prefix + ".json", "w") as f:
+        json.dump(info, f)
+    return info
+
+
 def plain_run(python, k, interval_s, seconds):
     """The same program untraced: (its log's A B A share, other processes'
     share of the machine meanwhile); what the trace's own cost does to the
@@ -533,7 +656,7 @@ def analyse_prefix(prefix):
     tids = {int(a): b for a, b in info["tids"].items()}
     res = analyse(read_trace(prefix + ".sched.txt"), tids)
     s = summary(res, info.get("log"))
-    s["others"] = info.get("others")
+    s["others"], s["main"] = info.get("others"), info.get("main")
     return info, res, s
 
 
@@ -559,9 +682,10 @@ def report(rows):
     print("shares per run: median [min-max] over the runs; paths: median (quartiles) in us "
           "over the runs' drops whose holder ran on another CPU (apart)")
     for (py, k, iv), runs in rows:
-        print("\n%s, %d CPU threads at %g ms: %d runs, forced drops classified %s (of %s), "
+        print("\n%s: %d runs, forced drops classified %s (of %s), "
               "apart %s; %.1f setters per drop" % (
-                  py, k, iv * 1e3, len(runs), "/".join(str(r["classified"]) for r in runs),
+                  py if k == "cmd" else "%s, %d CPU threads at %g ms" % (py, k, iv * 1e3),
+                  len(runs), "/".join(str(r["classified"]) for r in runs),
                   "/".join(str(r["drops"]) for r in runs),
                   "/".join(str(r["apart"]) for r in runs),
                   statistics.mean(r["setters_per_drop"] for r in runs)))
@@ -576,6 +700,24 @@ def report(rows):
                 what, "requester asleep", med_spread([r[key]["asleep"] for r in runs])))
             print("  %-5s %-16s %-20s (the holder before the last: A of A B A)" % (
                 what, "requester was A", med_spread([r[key]["was_last"] for r in runs])))
+        for key, what in (("takers", "all"), ("takers_apart", "apart")):
+            print("  %-5s who took the GIL (of %s drops): %s" % (
+                what, "/".join(str(r[key]["n"]) for r in runs), ", ".join(
+                    "%s %s" % (w, med_spread([r[key][w] for r in runs])) for w in TAKERS)))
+            print("  %-5s   named by its switch_cond wake (else the next signaller): %s" % (
+                what, med_spread([r[key]["seen"] for r in runs])))
+            print("  %-5s   the waiters' waits began: %s" % (what, "; ".join(
+                "run %d %s" % (n + 1, r[key]["waiter_age"]) for n, r in enumerate(runs))))
+        if k == "cmd":
+            for n, r in enumerate(runs):
+                print("  run %d, per thread (tid: on-CPU ms, forced drops held / requested, "
+                      "taken as requester / other requester / waiter / returning / holder):"
+                      % (n + 1))
+                for i, c in r["threads"].items():
+                    print("    %s%s: %.0f ms, %d / %d, %s" % (
+                        i, " (main)" if str(r.get("main")) == i else "", c["oncpu_ms"],
+                        c.get("held", 0), c.get("requested", 0),
+                        " / ".join(str(c.get(w, 0)) for w in TAKERS)))
         print("  A B A: log %s, trace %s, the same program untraced %s" % (
             med_spread([r["aba_log"] for r in runs]), med_spread([r["aba_trace"] for r in runs]),
             med_spread([r.get("aba_untraced", float("nan")) for r in runs])))
@@ -609,6 +751,16 @@ def main(argv=None):
     ap.add_argument("--nice", type=int, default=0, help="run the program at this nice value "
                     "(negative: the machine's other load, at nice >= 0, mostly off its CPUs)")
     ap.add_argument("--json", help="write the runs' summaries here")
+    cmd = None
+    if "--cmd" in argv:
+        i = argv.index("--cmd")
+        cmd, argv = argv[i + 1:], argv[:i]
+        if cmd[:1] == ["--"]:
+            cmd = cmd[1:]
+        if not cmd:
+            print("race_trace: --cmd wants a command after it (--cmd -- python3 prog.py ...)",
+                  file=sys.stderr)
+            return 2
     a = ap.parse_args(argv)
     if a.analyse:
         try:
@@ -616,12 +768,36 @@ def main(argv=None):
         except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
             print("race_trace: %s" % err, file=sys.stderr)
             return 2
-        report([((info.get("python", "?"), info["k"], info["interval_s"]), [s])])
+        report([((" ".join(info["cmd"]) if "cmd" in info else info.get("python", "?"),
+                  info["k"], info["interval_s"]), [s])])
         return 0
     if not can_trace():
         print("race_trace: tracing needs root, tracefs with the syscall events and its "
               "x86-tsc clock", file=sys.stderr)
         return 2
+    if cmd:
+        keep = a.keep or tempfile.mkdtemp(prefix="race_trace.")
+        os.makedirs(keep, exist_ok=True)
+        runs, loads = [], []
+        for rep in range(a.repeats):
+            prefix = os.path.join(keep, "cmd-%d" % rep)
+            loads.append(load_now())
+            try:
+                info = trace_cmd(cmd, prefix)
+                _, res, s = analyse_prefix(prefix)
+            except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as err:
+                print("race_trace: %s (trace kept in %s.sched.txt)" % (err, prefix),
+                      file=sys.stderr)
+                return 2
+            s["main"] = info["main"]
+            runs.append(s)
+        print("machine: load average %s over the runs (1 min, at each start); traces in %s"
+              % (med_spread(loads), keep))
+        report([(((" ".join(cmd)), "cmd", 0), runs)])
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump([{"cmd": cmd, "runs": runs}], f)
+        return 0
     pys = a.python or pythons_default()
     if not pys:
         print("race_trace: no python3.11 found (give --python)", file=sys.stderr)
@@ -797,10 +973,63 @@ def self_test():
         except ValueError as err:
             if "timed wait" not in str(err):
                 fails.append("error %r" % err)
+    fails += self_test_takers(ent, ext, sw, mark, lines, CPU, C0, M, SC)
     for f in fails:
         print("FAIL: " + f)
     print("race_trace self-test: %s" % ("FAIL" if fails else "ok"))
     return 1 if fails else 0
+
+
+def self_test_takers(ent, ext, sw, mark, lines, CPU, C0, M, SC):
+    """Who took the GIL: 11 holds; 12 has waited since before 11 took it;
+    13 times out and asks (drop A), the signal wakes 12, which takes the
+    GIL and wakes the dropper on switch_cond (a waiter took it, its wait
+    older than the requester's); 13 asks again (drop B) and 14, in no wait
+    (back from a call that released the GIL), takes it: only its own next
+    signal names it (returning)."""
+    fails = []
+    del lines[:]
+    CPU[14] = 1
+    mark(0)
+    sw(0, 11, True)
+    ent(0.5, 12, C0, 0x89, timed=True); sw(0.8, 12, False)
+    ent(1, 11, M, 0x81, 1); ext(1.2, 11, 0)
+    ent(1.5, 13, C0, 0x89, timed=True); sw(2, 13, False)
+    sw(1000.9, 13, True); ext(1001, 13, ETIMEDOUT)
+    ent(1001.5, 13, M, 0x81, 1); ext(1001.8, 13, 0)
+    ent(1002, 13, C0, 0x89, timed=True); sw(1002.5, 13, False)
+    ent(1010, 11, C0, 0x81, 1); ext(1010.5, 11, 1)
+    ent(1010.8, 11, SC, 0x80, 0); sw(1010.9, 11, False)
+    sw(1011, 12, True); ext(1011.2, 12, 0)
+    ent(1011.5, 12, SC, 0x81, 1); ext(1011.7, 12, 1)
+    ent(1012, 12, M, 0x81, 1); ext(1012.2, 12, 0)
+    # 13's wait from 1002 began before 12 took the GIL: no request; it
+    # waits again and asks at 2002 (drop B)
+    sw(1501.9, 13, True); ext(1502, 13, ETIMEDOUT)
+    ent(1502.5, 13, M, 0x81, 1); ext(1502.8, 13, 0)
+    ent(1503, 13, C0, 0x89, timed=True); sw(1503.5, 13, False)
+    sw(2001.9, 13, True); ext(2002, 13, ETIMEDOUT)
+    ent(2002.5, 13, M, 0x81, 1); ext(2002.8, 13, 0)
+    ent(2003, 13, C0, 0x89, timed=True); sw(2003.5, 13, False)
+    ent(2010, 12, C0, 0x81, 1); ext(2010.5, 12, 1)
+    ent(3000, 14, C0, 0x81, 1); ext(3000.5, 14, 0)
+    mark(5000)
+    lines[1:-1] = sorted(lines[1:-1], key=lambda x: int(x.split(":")[0].split()[-1]))
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "t2.txt")
+        with open(p, "w") as f:
+            f.writelines(lines)
+        res = analyse(read_trace(p), {1: 11, 2: 12, 3: 13, 4: 14})
+    got = [(d["holder"], [s["id"] for s in d["setters"]], d.get("taker"), d.get("taker_id"),
+            d.get("switch_taker"), d.get("waiter_age")) for d in res["drops"]]
+    want = [(1, [3], "waiter", 2, 2, "before the requester's"),
+            (2, [3], "returning", 4, None, None), (4, [], None, None, None, None)]
+    if got != want:
+        fails.append("takers %r, want %r" % (got, want))
+    s = summary(res)
+    if (s["takers"]["waiter"], s["takers"]["returning"], s["takers"]["seen"]) != (0.5, 0.5, 0.5):
+        fails.append("taker shares %r" % s["takers"])
+    return fails
 
 
 if __name__ == "__main__":
