@@ -831,22 +831,30 @@ static void fit_bytes(const char *bytes, size_t n, int *ok, int *failed)
     unlink(path);
 }
 
-/* convoy.rec.json with its calibration line's end replaced by tail, written
- * to path (a mkstemp template). */
-static void convoy_with_calibration(const char *tail, char *path)
+/* convoy.rec.json with the first occurrence of old replaced by repl,
+ * written to path (a mkstemp template). */
+static void convoy_replacing(const char *old, const char *repl, char *path)
 {
     size_t n;
     char *text = slurp(data("convoy.rec.json"), &n);
-    const char *old = "\"timer_jitter_ns\": 1000}";
     char *at = strstr(text, old);
     ck_assert_ptr_nonnull(at);
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     FILE *f = fdopen(fd, "w");
-    fprintf(f, "%.*s\"timer_jitter_ns\": 1000%s}%s", (int)(at - text), text, tail,
-            at + strlen(old));
+    fprintf(f, "%.*s%s%s", (int)(at - text), text, repl, at + strlen(old));
     fclose(f);
     free(text);
+}
+
+/* convoy.rec.json with tail added at the end of its calibration, written to
+ * path (a mkstemp template). */
+static void convoy_with_calibration(const char *tail, char *path)
+{
+    char repl[1024];
+    int w = snprintf(repl, sizeof repl, "\"timer_jitter_ns\": 1000%s}", tail);
+    ck_assert_int_lt(w, (int)sizeof repl);
+    convoy_replacing("\"timer_jitter_ns\": 1000}", repl, path);
 }
 
 /* Each sleep op of the io thread, in ns; asserts there are five. */
@@ -996,18 +1004,11 @@ END_TEST
  * written to path (a mkstemp template). */
 static void convoy_with_cold(int64_t cold, const char *tail, char *path)
 {
-    size_t n;
-    char *text = slurp(data("convoy.rec.json"), &n);
-    const char *old = "\"wake_cold_ns\": 3000, \"timer_jitter_ns\": 1000}";
-    char *at = strstr(text, old);
-    ck_assert_ptr_nonnull(at);
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    fprintf(f, "%.*s\"wake_cold_ns\": %lld, \"timer_jitter_ns\": 1000%s}%s", (int)(at - text),
-            text, (long long)cold, tail, at + strlen(old));
-    fclose(f);
-    free(text);
+    char repl[1024];
+    int w = snprintf(repl, sizeof repl, "\"wake_cold_ns\": %lld, \"timer_jitter_ns\": 1000%s}",
+                     (long long)cold, tail);
+    ck_assert_int_lt(w, (int)sizeof repl);
+    convoy_replacing("\"wake_cold_ns\": 3000, \"timer_jitter_ns\": 1000}", repl, path);
 }
 
 /* Each calibration tail in bad gets a fit error at key whose message holds
