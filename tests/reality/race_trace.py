@@ -837,6 +837,15 @@ def main(argv=None):
 
 # --- the self-test ----------------------------------------------------------
 
+def write_test_trace(path, lines):
+    """Writes a hand-made trace as the kernel would: each CPU's events in
+    order, the file grouping them by CPU between the first and last marks
+    (sorted in place, so the caller's list matches the file)."""
+    lines[1:-1] = sorted(lines[1:-1], key=lambda x: int(x.split(":")[0].split()[-1]))
+    with open(path, "w") as f:
+        f.writelines(lines)
+
+
 def self_test():
     """A hand-made trace of three threads (log ids 1-3, tids 11-13, 11 on CPU
     1, the others on CPU 0) on the x86-tsc clock at 2 ticks per ns, the futex
@@ -920,13 +929,9 @@ def self_test():
     # drop 4: 13 ends (nobody asked)
     ent(4000, 13, C0, 0x81, 1); ext(4000.5, 13, 0)
     mark(5000)
-    # the kernel writes each CPU's events in order; the file interleaves them
-    lines = [lines[0]] + sorted(lines[1:-1], key=lambda x: int(x.split(":")[0].split()[-1])) \
-        + [lines[-1]]
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "t.txt")
-        with open(p, "w") as f:
-            f.writelines(lines)
+        write_test_trace(p, lines)
         ev = read_trace(p)
         if ev[0][0] != 10**9 or abs(ev[-1][0] - (10**9 + 5000000)) > 1:
             fails.append("tick conversion: %r .. %r" % (ev[0][0], ev[-1][0]))
@@ -1014,11 +1019,9 @@ def self_test_takers(ent, ext, sw, mark, lines, CPU, C0, M, SC):
     ent(2010, 12, C0, 0x81, 1); ext(2010.5, 12, 1)
     ent(3000, 14, C0, 0x81, 1); ext(3000.5, 14, 0)
     mark(5000)
-    lines[1:-1] = sorted(lines[1:-1], key=lambda x: int(x.split(":")[0].split()[-1]))
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "t2.txt")
-        with open(p, "w") as f:
-            f.writelines(lines)
+        write_test_trace(p, lines)
         res = analyse(read_trace(p), {1: 11, 2: 12, 3: 13, 4: 14})
     got = [(d["holder"], [s["id"] for s in d["setters"]], d.get("taker"), d.get("taker_id"),
             d.get("switch_taker"), d.get("waiter_age")) for d in res["drops"]]
