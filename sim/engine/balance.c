@@ -65,38 +65,6 @@ static const gs_machine_t *mach(const gs_engine_t *e)
     return &e->m->machine;
 }
 
-/* t's PELT load now, read without moving its average's bookkeeping. */
-static double load_of(gs_engine_t *e, gs_thr_t *t)
-{
-    if (t->pelt_ns < 0)
-        return 0.0;
-    double load = t->pelt_load;
-    int64_t at = t->pelt_ns;
-    gs__place_load_update(e, t, t->os != OS_OFF);
-    double now = t->pelt_load;
-    t->pelt_load = load;
-    t->pelt_ns = at;
-    return now;
-}
-
-/* The core whose load t counts in: the one it is on or queued on, else the
- * one it last ran on (-1: none yet). */
-static int load_core(const gs_thr_t *t)
-{
-    if (t->core)
-        return t->core->id;
-    return t->rq_core >= 0 ? t->rq_core : t->last_core;
-}
-
-static double core_load(gs_engine_t *e, int c)
-{
-    double sum = 0.0;
-    for (int i = 0; i < e->n_thr; i++)
-        if (load_core(&e->thr[i]) == c)
-            sum += load_of(e, &e->thr[i]);
-    return sum;
-}
-
 /* Does core b have a thread queued on it that c may run? */
 static bool has_queued_for(const gs_engine_t *e, int b, const gs_core_t *c)
 {
@@ -130,12 +98,12 @@ static void move(gs_engine_t *e, gs_thr_t *t, gs_core_t *b, gs_core_t *c)
  * uneven (whether or not anything moved). */
 static bool pull(gs_engine_t *e, gs_core_t *c)
 {
-    double local = core_load(e, c->id), total = local, most = -1.0;
+    double local = gs__place_core_load(e, c->id), total = local, most = -1.0;
     int b = -1;
     for (int k = 0; k < e->n_cores; k++) {
         if (k == c->id)
             continue;
-        double l = core_load(e, k);
+        double l = gs__place_core_load(e, k);
         total += l;
         if (l > most && has_queued_for(e, k, c)) {
             most = l;
@@ -159,14 +127,14 @@ static bool pull(gs_engine_t *e, gs_core_t *c)
             bool hot = t->off_core_ns + mach(e)->migration_cost_ns > e->now;
             if (hot && c->balance_failed <= CACHE_NICE_TRIES)
                 continue;
-            if (load_of(e, t) / (double)(1 << shift) > imb)
+            if (gs__place_thread_load(e, t) / (double)(1 << shift) > imb)
                 continue;
             if (!best || t->ready_seq < best->ready_seq)
                 best = t;
         }
         if (!best)
             break;
-        imb -= load_of(e, best);
+        imb -= gs__place_thread_load(e, best);
         move(e, best, &e->cores[b], c);
         moved++;
     }

@@ -601,6 +601,11 @@ gs_core_t *gs__place_busy_weight(gs_engine_t *e, const gs_thr_t *t, const gs_thr
  * loads (wake_affine_weight), or NULL */
 void gs__place_load_update(gs_engine_t *e, gs_thr_t *t, bool was_runnable); /* per-core
                              queues: t's runnable state changes now */
+/* PELT loads now, read without moving their bookkeeping: t's (runnable while
+ * not OFF), and core c's (cpu_load: the threads on it, queued on it or last
+ * run there, sleeping ones included). O(threads) for a core. */
+double gs__place_thread_load(const gs_engine_t *e, const gs_thr_t *t);
+double gs__place_core_load(const gs_engine_t *e, int c);
 /* May core c run t? A thread queued on one core's queue (rq_core) waits for
  * that core or for an idle core to pull it; any other on any core. c NULL:
  * the whole machine. */

@@ -254,15 +254,17 @@ static int load_core(const gs_thr_t *t)
     return t->rq_core >= 0 ? t->rq_core : t->last_core;
 }
 
-/* cpu_load: core c's load average, its sleeping threads' included. O(threads). */
-static double core_load_avg(const gs_engine_t *e, int c)
+double gs__place_thread_load(const gs_engine_t *e, const gs_thr_t *t)
+{
+    return load_now(e, t, t->os != OS_OFF);
+}
+
+double gs__place_core_load(const gs_engine_t *e, int c)
 {
     double sum = 0.0;
-    for (int i = 0; i < e->n_thr; i++) {
-        const gs_thr_t *u = &e->thr[i];
-        if (load_core(u) == c)
-            sum += load_now(e, u, u->os != OS_OFF);
-    }
+    for (int i = 0; i < e->n_thr; i++)
+        if (load_core(&e->thr[i]) == c)
+            sum += gs__place_thread_load(e, &e->thr[i]);
     return sum;
 }
 
@@ -275,7 +277,7 @@ gs_core_t *gs__place_busy_weight(gs_engine_t *e, const gs_thr_t *t, const gs_thr
     if (!gs__allowed(t, prev))
         return w;
     double task = load_now(e, t, false); /* t is asleep: OFF */
-    double this_eff = (core_load_avg(e, w->id) + task) * 100.0;
-    double prev_eff = (core_load_avg(e, prev->id) - task) * (100.0 + (117 - 100) / 2);
+    double this_eff = (gs__place_core_load(e, w->id) + task) * 100.0;
+    double prev_eff = (gs__place_core_load(e, prev->id) - task) * (100.0 + (117 - 100) / 2);
     return this_eff < prev_eff ? w : prev;
 }
