@@ -220,7 +220,8 @@ static int read_eevdf_slice(gsr_recording_t *r, const cJSON *cal, gs_error_t *er
         v->valuedouble != (double)(int64_t)v->valuedouble)
         return gsr_bad(err, GS_ESCENARIO, "calibration.eevdf_slice_ns",
                        "expected a whole number of ns from 1 us (1000) to 1 s: the kernel's "
-                       "EEVDF base slice, about 3 ms (3000000)");
+                       "EEVDF base slice (Linux's default: 0.75 ms times 1 + log2 of the "
+                       "CPUs up to 8, 750000 to 3000000)");
     r->cal_eevdf_slice_ns = (int64_t)v->valuedouble;
     return 0;
 }
