@@ -379,21 +379,14 @@ static bool cv_on_core(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, bool *timed_out
     return false;
 }
 
-/* The holder sees the drop request and drops. Who reaches the GIL mutex first
- * is a race of a few hundred nanoseconds of user code on either side (the
- * requester still holds the mutex until it is inside pthread_cond_timedwait;
- * the holder reaches its next eval-breaker check): the model tosses a seeded
- * coin. The holder first: it drops at once, while the requester is still
- * entering its futex wait. The requester first: the holder blocks on the
- * mutex, is woken by the requester's unlock (a futex call and a wake-up), and
- * drops when the requester is asleep. */
-/* The chance in % that requester t wins that race: requester_first, or with
- * requester_first_idle the curve at the idle depth of t's core as its timed
- * wait ran out. Measured on this machine (tests/reality/race_trace.py), the
- * requester's path from its timeout to its unlock is slower after a deeper
- * idle (~1 us after 1 ms, ~2 us after 5 ms), so the holder reaches the mutex
- * first more often and the requester is in its futex at the signal: 0.12-0.15
- * of the drops after 1 ms, 0.33-0.47 after 5 ms, whatever the thread count. */
+/* The chance in % that requester t wins the race of a drop request
+ * (request_drop, below): requester_first, or with requester_first_idle the
+ * curve at the idle depth of t's core as its timed wait ran out. Traced on
+ * this machine (tests/reality/race_trace.py), the requester's path from its
+ * timeout to its unlock is slower after a deeper idle, so the holder reaches
+ * the mutex first more often and the requester is in its futex at the
+ * signal more often after 5 ms than after 1 ms; how often moves with the
+ * machine itself (docs/model.md, "The race, traced"). */
 static int race_pct(const gs_engine_t *e, const gs_thr_t *t)
 {
     const gs_machine_t *m = &e->m->machine;
@@ -402,6 +395,14 @@ static int race_pct(const gs_engine_t *e, const gs_thr_t *t)
     return (int)gs__curve_at(m->n_rf_curve, m->rf_idle_ns, m->rf_pct, t->rf_depth_ns);
 }
 
+/* The holder sees the drop request and drops. Who reaches the GIL mutex first
+ * is a race of a few hundred nanoseconds of user code on either side (the
+ * requester still holds the mutex until it is inside pthread_cond_timedwait;
+ * the holder reaches its next eval-breaker check): the model tosses a seeded
+ * coin. The holder first: it drops at once, while the requester is still
+ * entering its futex wait. The requester first: the holder blocks on the
+ * mutex, is woken by the requester's unlock (a futex call and a wake-up), and
+ * drops when the requester is asleep. */
 static void request_drop(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
 {
     g->drop_request = true;
