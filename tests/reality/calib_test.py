@@ -256,8 +256,13 @@ class Script:
     def spinner_runs(self, cpu):
         return 4 * MS
 
+    # the Lock ping-pong's placement: the first run under a burst of load,
+    # every woken thread on its waker's CPU; the quiet runs 0.05
     def lock_placement(self, n):
-        return (0.0,)
+        self.lp = getattr(self, "lp", 0) + 1
+        disturbed = self.lp == 1
+        self.share = 0.9 if disturbed else 0.0
+        return (0.99 if disturbed else 0.05,)
 
     def kernel_version(self):
         return (6, 18)
@@ -316,7 +321,7 @@ def test_scripted_calibration():
             setattr(P, n, getattr(script, n))
         noise.Meter = Meter
         for full in (False, True):
-            script.pp = script.races = 0
+            script.pp = script.races = script.lp = 0
             m = R.Machine.calibrate(R.Plan(full))
             check_scripted(m, full)
     finally:
@@ -377,6 +382,9 @@ def check_scripted(m, full):
           "%s: the slice read is not the one written" % tag)
     check(m.wake_ipi_s > 0 and abs(m.wake_ipi_s - 10 * US) < 1e-12, "%s: wake_ipi" % tag)
     check(m.tick_s == 1 / 250, "%s: tick" % tag)
+    # where a woken thread runs: the run under load left out
+    check(m.wake_affine == 0.05, "%s: wake_affine %r, the disturbed run's 0.99 kept"
+          % (tag, m.wake_affine))
 
 
 # --- one calibration of this machine ----------------------------------------------
