@@ -33,9 +33,10 @@ the table, the share of wakes with an idle previous CPU that went back there,
 the share of the others (previous CPU not idle, another CPU idle) that went
 to the waker's CPU (what the model's draw should be), other processes' share
 of the machine (noise.Meter) and the program's own figure: for "lock" the
-calibration's share (programs.lock_placement: hand-offs on the waker's CPU,
-read by the threads themselves), for "switches" the switches per second of
-two CPU threads (programs.switch_rate).
+calibration's shares (programs.lock_placement_stay, read by the threads
+themselves: hand-offs on the waker's CPU, and of those whose woken thread
+had last run on its waker's CPU the ones that stayed there), for "switches"
+the switches per second of two CPU threads (programs.switch_rate).
 
     python3 tests/reality/place_trace.py [--programs lock switches]
         [--repeats 3] [--turns 5000] [--interval-ms 0.1] [--seconds 0.5]
@@ -84,8 +85,9 @@ if what == "switches":
     n = int(seconds / 2 / (P.cal_switch_counter_ns() * 1e-9))
 with noise.Meter() as m:
     if what == "lock":
-        p = P.lock_placement(turns)
-        out["same"] = p[0] if p else None
+        p = P.lock_placement_stay(turns)
+        out["same"] = p[2] if p else None
+        out["stayed_shared"] = list(p[:2]) if p else None
     else:
         sw, el = P.switch_rate(interval, n)
         out["switches_per_s"] = sw / el
@@ -261,6 +263,9 @@ def main_run(args):
             extra = {"others": "?" if out["others"] is None else "%d%%" % round(100 * out["others"])}
             if what == "lock":
                 extra["calibration's share"] = "%.2f" % out["same"]
+                if out.get("stayed_shared"):
+                    extra["its log: stayed on the waker's CPU / last ran there"] = "%d/%d" % tuple(
+                        out["stayed_shared"])
             else:
                 extra["switches/s"] = "%.0f" % out["switches_per_s"]
             s = show("%s, round %d" % (what, i + 1), res, extra)
