@@ -49,9 +49,9 @@
 #include <string.h>
 
 #define RACE_SEEDS 2   /* seeds per value tried, their drops pooled */
-#define RACE_STEPS 4   /* values tried between 0 and 1 at most */
+#define RACE_STEPS 3   /* values tried between 0 and 1 at most */
 #define RACE_TOL 0.02  /* a replay's share this close to the recording's: found */
-#define RACE_WANT 400  /* recorded drops whose stretch of the run the replays cover */
+#define RACE_WANT 200  /* recorded drops whose stretch of the run the replays cover */
 
 /* One event the count reads, from a recording or a replay. */
 enum { RE_REQUEST, RE_FORCED, RE_ASK, RE_HOLD };
@@ -298,7 +298,7 @@ static void choose(gs_model_t *m, fscenario_t *f, double target, int64_t until_n
 
 /* How far each replay runs: to the end, or, for a recording with more
  * than RACE_WANT such drops, over the share of it that held RACE_WANT of
- * them (a 10 s recording of 1468: its first 2.7 s), so that the fit of a
+ * them (a 10 s recording of 1468: its first 1.4 s), so that the fit of a
  * long recording stays within its time budget (bench_fit.py). 0: the end. */
 static int64_t horizon(const gsr_recording_t *r, const fscenario_t *f)
 {
