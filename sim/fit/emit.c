@@ -334,6 +334,11 @@ static void describe_recording_approx(sbuf_t *b, const gsr_recording_t *r,
     if (r->partial)
         sb_printf(b, " the recording is partial (%.200s): the program did not run to its end;",
                   r->partial_reason);
+    if (f->race_why == FIT_RACE_FITTED)
+        sb_printf(b, " the race between a drop request and the drop is one chance for the whole "
+                     "run (requester_first), the recorded interval's: a what-if at another "
+                     "interval keeps it, where a real requester whose CPU idled less is asleep "
+                     "at the signal less often;");
 }
 
 /* description() step 3: the "Approximated:" list, totals summed over the
