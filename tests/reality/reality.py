@@ -1637,17 +1637,11 @@ def main(argv=None):
     return verdict
 
 
-def run_all(args, chosen, workdir):
-    plan = Plan(args.full)
-    started = time.perf_counter()
-    load0 = noise.loadavg()
-    sim = Gilsim(args.gilsim, workdir, args.seed, args.set)
-    if not sim.ok:
-        print("reality: model side skipped: %s" % sim.error)
-        if args.require_model:
-            return 1
-    # The calibration feeds every scenario: redo it while other processes
-    # disturb it (up to three times), keeping the least disturbed one.
+def calibrated(plan, sim):
+    """The machine every scenario of a run uses. The calibration feeds every
+    scenario: redo it while other processes disturb it (up to three times),
+    keeping the least disturbed one; then requester_first is fitted with the
+    model (directions.py replays this on a saved run)."""
     machine, others = None, None
     for _ in range(3):
         with noise.Meter() as m:
@@ -1659,6 +1653,19 @@ def run_all(args, chosen, workdir):
         print("reality: calibration disturbed (others used %.0f%%); again" % (100 * others))
     machine.others = others
     machine.fit_requester_first(sim)
+    return machine
+
+
+def run_all(args, chosen, workdir):
+    plan = Plan(args.full)
+    started = time.perf_counter()
+    load0 = noise.loadavg()
+    sim = Gilsim(args.gilsim, workdir, args.seed, args.set)
+    if not sim.ok:
+        print("reality: model side skipped: %s" % sim.error)
+        if args.require_model:
+            return 1
+    machine = calibrated(plan, sim)
     print("reality: %s mode, python %s, load %.2f %.2f %.2f, %d CPUs"
           % ("full" if args.full else "short", platform.python_version(), *load0, noise.ncpu()))
     print("reality: wake-up latency %s hot, %s cold; context switch %s; wake_affine %.2f "
