@@ -1321,8 +1321,21 @@ def exp_queue(plan, machine, sim):
               pred and pred["rate%d" % k], "/s")
         r.row("%d consumers: the busiest one's share" % k, meas["share%d" % k],
               pred and pred["share%d" % k], "")
-    r.check("a third consumer does not make the queue faster (3 < 1.5 x 2 consumers' rate)",
-            lambda d: d["rate3"] < 1.5 * d["rate2"], meas, pred)
+    # The GIL runs the producer's puts and the consumers' gets and work one
+    # at a time, so no number of consumers passes the rate of that Python in
+    # one thread, 1 / (put + get + work), by much (real runs: up to 1.14x, the
+    # op costs being timed alone); without a GIL the model's 3 consumers on
+    # 2 CPUs give 1.52x. (2 against 3 consumers' rates is no direction:
+    # either run can be a round robin of forced switches or a convoy on the
+    # queue's mutex, twice as slow, and the model's 2 consumers fell into the
+    # convoy and its 3 into the round robin at requester_first 0-0.25 on one
+    # real run's calibration, tests/reality/directions.py.)
+    meas["serial"] = 1 / (put_s + get_s + work_s)
+    if pred is not None:
+        pred["serial"] = meas["serial"]
+    r.check("3 consumers are no faster than their Python in one thread (items/s < 1.3 x "
+            "1 / (put + get + work); the model without a GIL 1.5x)",
+            lambda d: d["rate3"] < 1.3 * d["serial"], meas, pred)
     return r
 
 
