@@ -173,11 +173,16 @@ def load_tape(path):
                 doc = json.load(f)
             if not isinstance(doc, dict) or not isinstance(doc.get("calls"), dict):
                 raise ValueError("expected {\"calls\": {name: [results]}}")
-            return decode(doc["calls"])
-        with open(path, "rb") as f:
-            return pickle.load(f)
+            calls = decode(doc["calls"])
+        else:
+            with open(path, "rb") as f:
+                calls = pickle.load(f)
+        if not isinstance(calls, dict) or not all(isinstance(v, list) for v in calls.values()):
+            raise ValueError("not a reality.py --save-real file ({name: [results]})")
+        return calls
     except (OSError, ValueError, pickle.UnpicklingError, EOFError) as e:
-        raise SystemExit("directions: %s: %s" % (path, e))
+        print("directions: %s: %s" % (path, e), file=sys.stderr)
+        sys.exit(2)
 
 
 class Replay:
@@ -189,7 +194,14 @@ class Replay:
     make the tape again; a recorded one that runs out stops the replay, as
     reality.py's does."""
 
+    # more functions missing than this and the tape is another run's: the
+    # replay stops rather than measure the machine in their place
+    MAX_UNRECORDED = 2
+
     def __init__(self, calls):
+        if not {"noise.Meter", "pipe_pingpong"} <= set(calls):
+            raise SystemExit("directions: not a tape of reality.py's calibration (no "
+                             "noise.Meter or pipe_pingpong calls)")
         self.saved = {k: getattr(P, k) for k in dir(P)}
         self.meter, self.loadavg = noise.Meter, noise.loadavg
         self.unrecorded = set()
@@ -204,6 +216,10 @@ class Replay:
         def take_or_run(name, real):
             if name in recorded or name == "noise.loadavg":
                 return take(name, real)
+            if name not in self.unrecorded and len(self.unrecorded) >= self.MAX_UNRECORDED:
+                raise SystemExit("directions: the tape lacks %s and %s: made for another "
+                                 "reality.py; make it again" % (
+                                     name, ", ".join(sorted(self.unrecorded))))
             self.unrecorded.add(name)
             return real()
         self.tape.take = take_or_run
@@ -270,8 +286,12 @@ def sweep(tape_path, gilsim, variants, out=sys.stdout, keep=None):
     says). keep: a folder where each
     variant's generated scenarios are kept, one sub-folder a variant."""
     calls = load_tape(tape_path)
-    replay = Replay(calls)
     found, machines, verdict = {}, {}, 0
+    try:
+        replay = Replay(calls)
+    except SystemExit as e:
+        print("%s: %s" % (tape_path, e.code), file=out)
+        return found, machines, 2
     try:
         with tempfile.TemporaryDirectory(prefix="gilsim-directions-") as work:
             base, after = calibrate(replay, gilsim, work)
@@ -319,7 +339,7 @@ def sweep(tape_path, gilsim, variants, out=sys.stdout, keep=None):
                           "model's verdict and the variants read it out of step (make "
                           "tapes without --gilsim)", file=out)
     except SystemExit as e:
-        if isinstance(e.code, str) and "no recorded result left" in e.code:
+        if isinstance(e.code, str):  # the tape ran out, or lacks calls
             print(e.code, file=out)
             return found, machines, 2
         raise
