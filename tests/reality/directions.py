@@ -77,7 +77,9 @@ class Variant:
 # requester_first 0.56); calib_spread.py under load, others 68-92% (/tmp/calib
 # fin6, fin8: wake_affine 0.92-1.00, hot wake-up 41-140 us, wake_jitter
 # 2.7-24 us, timer_jitter 25-80 us, context switch 0.5-2.3 us, futex
-# 0.3-1.0 us, wake_ipi 7.8-10.7 us); requester_first measured or fitted
+# 0.3-1.0 us, wake_ipi 7.8-10.7 us) and at 13:56-14:00, others 80-86% (hot
+# 87-169 us, futex 0.4-2.1 us, timer_jitter 12 us-2.4 ms, timer_late at 5 ms
+# up to 2.9 ms, wake_affine 0.97-1.00); requester_first measured or fitted
 # 0.00-0.75 (docs/model.md); a CI machine may run an older kernel (cfs) or
 # HZ=1000, and migration_cost is the kernel's 0.5 ms unless measured.
 VARIANTS = [
@@ -88,7 +90,8 @@ VARIANTS = [
     Variant("wake-ups x0.5", "a faster host than this one", {"wake_x": 0.5}),
     Variant("wake-ups x2", "loaded: hot 41-77 us against 34 quiet", {"wake_x": 2.0}),
     Variant("wake-ups x3", "loaded: hot up to 140 us", {"wake_x": 3.0}),
-    Variant("wake-ups x4", "beyond the worst kept block", {"wake_x": 4.0}),
+    Variant("wake-ups x4", "", {"wake_x": 4.0}),
+    Variant("wake-ups x5", "loaded (14:00, others 86%): hot 169 us", {"wake_x": 5.0}),
     Variant("requester_first 0", "fitted 0.00 (07:47 quiet)", {"requester_first": 0.0}),
     Variant("requester_first 0.25", "measured 0.20 (12:32)", {"requester_first": 0.25}),
     Variant("requester_first 0.5", "", {"requester_first": 0.5}),
@@ -97,7 +100,8 @@ VARIANTS = [
     Variant("context_switch 0.5 us", "loaded low", {"context_switch_s": 0.5 * US}),
     Variant("context_switch 5 us", "twice the highest seen (2.3 us)",
             {"context_switch_s": 5 * US}),
-    Variant("futex 2 us", "twice the highest seen (1.0 us)", {"futex_s": 2 * US}),
+    Variant("futex 2 us", "loaded (14:00, others 80-86%): 2.0-2.1 us", {"futex_s": 2 * US}),
+    Variant("futex 5 us", "beyond it", {"futex_s": 5 * US}),
     Variant("wake_ipi 0", "a host whose IPIs cost nothing", {"wake_ipi_s": 0.0}),
     Variant("wake_ipi 25 us", "twice the quiet 12.6 us", {"wake_ipi_s": 25 * US}),
     Variant("wake_jitter 0", "", {"wake_jitter_s": 0.0}),
@@ -105,8 +109,13 @@ VARIANTS = [
     Variant("timer_jitter 0", "", {"timer_jitter_s": 0.0}),
     Variant("timer_jitter 160 us", "twice the highest seen (80 us)",
             {"timer_jitter_s": 160 * US}),
+    Variant("timer_jitter 2.4 ms", "one loaded calibration (14:00, others 86%)",
+            {"timer_jitter_s": 2.4 * MS}),
     Variant("timer_late x0", "loaded: every point 0", {"timer_late_x": 0.0}),
     Variant("timer_late x3", "", {"timer_late_x": 3.0}),
+    Variant("timer_late 2.9 ms at 5 ms", "one loaded calibration (14:00, others 86%)",
+            {"timer_curve": [(0.0, 33 * US), (50 * US, 17 * US), (200 * US, 17 * US),
+                             (1 * MS, 47 * US), (5 * MS, 2.9 * MS)]}),
     Variant("policy cfs", "a kernel before 6.6", {"policy": "cfs"}),
     Variant("tick 1 ms", "HZ=1000", {"tick_s": 1 * MS}),
     Variant("eevdf_slice 3 ms", "8+ CPUs' base slice", {"eevdf_slice_s": 3 * MS}),
