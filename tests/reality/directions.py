@@ -198,14 +198,15 @@ class Replay:
     """reality.py's Tape on the given calls, with programs.py's and noise's
     functions put back afterwards (close). A function the tape never
     recorded (one reality.py calls since the tape was made, e.g. a new
-    calibration constant's) is run for real, once a variant, and named in
-    `unrecorded`: the other figures stay the tape's, and the note says to
-    make the tape again; a recorded one that runs out stops the replay, as
+    calibration constant's) answers None, as on a machine where it cannot
+    run (model_variants.py's rule; reality.py then keeps the model's
+    default), and is named in `unrecorded`, so the note says to make the
+    tape again; a recorded one that runs out stops the replay, as
     reality.py's does."""
 
     # more functions missing than this and the tape is another run's: the
-    # replay stops rather than measure the machine in their place
-    MAX_UNRECORDED = 2
+    # replay stops
+    MAX_UNRECORDED = 3
 
     def __init__(self, calls):
         if not {"noise.Meter", "pipe_pingpong"} <= set(calls):
@@ -230,7 +231,7 @@ class Replay:
                                  "reality.py; make it again" % (
                                      name, ", ".join(sorted(self.unrecorded))))
             self.unrecorded.add(name)
-            return real()
+            return None
         self.tape.take = take_or_run
 
     def close(self):
@@ -326,7 +327,8 @@ def sweep(tape_path, gilsim, variants, out=sys.stdout, keep=None):
                           "made" % (v.name, left), file=out)
                     verdict = 2
                 if replay.unrecorded and v is variants[0]:
-                    print("directions: not on the tape, measured here: %s (make the tape "
+                    print("directions: not on the tape, answered as not measurable: %s "
+                          "(make the tape "
                           "again: reality.py --save-real, directions.py can)"
                           % ", ".join(sorted(replay.unrecorded)), file=out)
                 print("%-38s %-7s (wake_affine %.2f, requester_first %.2f%s)" % (
