@@ -25,10 +25,11 @@
  *     signalled) and may be taken by any G1 waiter. A waiter still within
  *     `futex` of entering its wait takes it without sleeping (no wake-up
  *     latency; not when the signaller runs on the core that waiter left,
- *     which it got after the waiter was asleep: cv_entering); the futex wake goes to the longest sleeper of G1 all the same
- *     and, if the signal is gone, is futile (back to sleep, end of queue). A
- *     timed-out waiter leaves its group when it runs (cancel); if its signal
- *     was already posted it sends a replacement.
+ *     which it got after the waiter was asleep: cv_entering); the futex
+ *     wake goes to the longest sleeper of G1 all the same and, if the
+ *     signal is gone, is futile (back to sleep, end of queue). A timed-out
+ *     waiter leaves its group when it runs (cancel); if its signal was
+ *     already posted it sends a replacement.
  *   the race: the requester holds the GIL mutex until it is back in its wait,
  *     the holder locks it to drop; a seeded draw (requester_first, or
  *     requester_first_idle at the idle depth of the requester's core as its
