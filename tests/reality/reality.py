@@ -1347,8 +1347,21 @@ def exp_queue(plan, machine, sim):
               pred and pred["rate%d" % k], "/s")
         r.row("%d consumers: the busiest one's share" % k, meas["share%d" % k],
               pred and pred["share%d" % k], "")
-    r.check("a third consumer does not make the queue faster (3 < 1.5 x 2 consumers' rate)",
-            lambda d: d["rate3"] < 1.5 * d["rate2"], meas, pred)
+    # The GIL runs the producer's puts and the consumers' gets and work one
+    # at a time, so no number of consumers passes the rate of that Python in
+    # one thread, 1 / (put + get + work), by much (real runs: up to 1.14x, the
+    # op costs being timed alone); without a GIL the model's 3 consumers on
+    # 2 CPUs give 1.52x. (2 against 3 consumers' rates is no direction:
+    # either run can be a round robin of forced switches or a convoy on the
+    # queue's mutex, twice as slow, and the model's 2 consumers fell into the
+    # convoy and its 3 into the round robin at requester_first 0-0.25 on one
+    # real run's calibration, tests/reality/directions.py.)
+    meas["serial"] = 1 / (put_s + get_s + work_s)
+    if pred is not None:
+        pred["serial"] = meas["serial"]
+    r.check("3 consumers are no faster than their Python in one thread (items/s < 1.3 x "
+            "1 / (put + get + work); the model without a GIL 1.5x)",
+            lambda d: d["rate3"] < 1.3 * d["serial"], meas, pred)
     return r
 
 
@@ -1663,17 +1676,11 @@ def main(argv=None):
     return verdict
 
 
-def run_all(args, chosen, workdir):
-    plan = Plan(args.full)
-    started = time.perf_counter()
-    load0 = noise.loadavg()
-    sim = Gilsim(args.gilsim, workdir, args.seed, args.set)
-    if not sim.ok:
-        print("reality: model side skipped: %s" % sim.error)
-        if args.require_model:
-            return 1
-    # The calibration feeds every scenario: redo it while other processes
-    # disturb it (up to three times), keeping the least disturbed one.
+def calibrated(plan, sim):
+    """The machine every scenario of a run uses. The calibration feeds every
+    scenario: redo it while other processes disturb it (up to three times),
+    keeping the least disturbed one; then requester_first is fitted with the
+    model (directions.py replays this on a saved run)."""
     machine, others = None, None
     for _ in range(3):
         with noise.Meter() as m:
@@ -1685,6 +1692,19 @@ def run_all(args, chosen, workdir):
         print("reality: calibration disturbed (others used %.0f%%); again" % (100 * others))
     machine.others = others
     machine.fit_requester_first(sim)
+    return machine
+
+
+def run_all(args, chosen, workdir):
+    plan = Plan(args.full)
+    started = time.perf_counter()
+    load0 = noise.loadavg()
+    sim = Gilsim(args.gilsim, workdir, args.seed, args.set)
+    if not sim.ok:
+        print("reality: model side skipped: %s" % sim.error)
+        if args.require_model:
+            return 1
+    machine = calibrated(plan, sim)
     print("reality: %s mode, python %s, load %.2f %.2f %.2f, %d CPUs"
           % ("full" if args.full else "short", platform.python_version(), *load0, noise.ncpu()))
     print("reality: wake-up latency %s hot, %s cold; context switch %s; wake_affine %.2f "

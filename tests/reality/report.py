@@ -82,7 +82,10 @@ def _header(meta):
         "experiment that other processes disturbed is run again, up to three times, and "
         "the least disturbed attempt is kept). "
         "The short version that ctest runs (`ctest -L reality`) checks only the direction "
-        "of each effect, on the real interpreter and on the model, never these numbers.",
+        "of each effect, on the real interpreter and on the model, never these numbers; "
+        "`reality_directions_model` replays two kept real runs through the model at the "
+        "calibrations a real machine produced, loaded and quiet, and checks the model's "
+        "directions there (tests/reality/directions.py).",
         "",
         "Every other CPython on the machine (2.7, 3.6 to 3.13), each against its "
         "`python.version` preset, and the free-threaded builds against published figures: "
