@@ -49,4 +49,14 @@ int tu_main(Suite *s);
 /* Whole trace as text, malloc'd. */
 char *tu_dump(const gs_trace_t *t, size_t *len);
 
+/* Text built a piece at a time (a hand-written recording's events): each
+ * tu_text_add after the first puts sep before its piece; it ck_asserts that
+ * the text fits. */
+typedef struct tu_text {
+    char s[65536];
+    size_t n;
+} tu_text_t;
+__attribute__((format(printf, 3, 4))) void tu_text_add(tu_text_t *b, const char *sep,
+                                                       const char *fmt, ...);
+
 #endif
