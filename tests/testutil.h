@@ -41,10 +41,10 @@ int64_t tu_count(const gs_trace_t *t, gs_instant_kind_t k, int thread); /* threa
  * out (up to max) */
 int tu_io_to_gil(const gs_trace_t *t, int thread, int64_t *out, int max);
 int64_t tu_median(int64_t *v, int n);
-/* Longest stretch a thread spent in WAIT_GIL/READY without running. */
 /* Per drop request in process 0 (those the GIL changed hands after): *n
  * is increased, and *won too when the requester took the GIL next. */
 void tu_requester_takes(const gs_trace_t *t, int *n, int *won);
+/* Longest stretch a thread spent in WAIT_GIL/READY without running. */
 int64_t tu_longest_gil_wait(const gs_trace_t *t, int thread);
 /* Runs every test of s and frees it: main()'s body for a suite. Returns
  * EXIT_SUCCESS or EXIT_FAILURE. */
