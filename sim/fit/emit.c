@@ -7,6 +7,7 @@
 #include "fit_int.h"
 #include "recfile_int.h"
 
+#include "gilsim/scenario.h"
 #include "gilsim/units.h"
 
 #include <inttypes.h>
@@ -251,11 +252,11 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
 }
 
 /* description() step 2: one line per thread while they fit in the scenario's
- * 4000-byte description (with room left for the approximations), then a count
- * of the threads left out. */
+ * description (GS_SCEN_MAX_DESCRIPTION, with room left for the
+ * approximations), then a count of the threads left out. */
 static void describe_threads(sbuf_t *b, const fscenario_t *f)
 {
-    size_t keep = 3800; /* the scenario's description holds 4000 bytes */
+    size_t keep = GS_SCEN_MAX_DESCRIPTION - 2000; /* room for the approximations */
     int shown = 0;
     for (int i = 0; i < f->n_threads; i++) {
         size_t before = b->n;
@@ -364,8 +365,9 @@ static void describe_approximations(sbuf_t *b, const gsr_recording_t *r, const f
         b->s[b->n - 1] = '.';
 }
 
-/* The scenario's description: origin, threads, approximations, cut at 3990
- * bytes on a UTF-8 character boundary so it never exceeds the loader's limit.
+/* The scenario's description: origin, threads, approximations, cut short of
+ * GS_SCEN_MAX_DESCRIPTION on a UTF-8 character boundary so it never exceeds
+ * the loader's limit.
  * Returns a malloc'd string, or NULL when out of memory. */
 static char *description(const gsr_recording_t *r, const fscenario_t *f)
 {
@@ -376,8 +378,8 @@ static char *description(const gsr_recording_t *r, const fscenario_t *f)
     sb_add(&b, load, strlen(load));
     describe_threads(&b, f);
     describe_approximations(&b, r, f);
-    if (b.n > 3990 && !b.oom) { /* never over the limit */
-        b.n = 3990;
+    if (b.n > GS_SCEN_MAX_DESCRIPTION - 10 && !b.oom) { /* never over the limit */
+        b.n = GS_SCEN_MAX_DESCRIPTION - 10;
         while (b.n && ((unsigned char)b.s[b.n] & 0xC0) == 0x80)
             b.n--;
         b.s[b.n] = 0;

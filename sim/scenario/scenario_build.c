@@ -471,7 +471,7 @@ static void read_top(gs__scen_t *ld, const cJSON *root, gs_python_t *py)
     int64_t i;
     if (gs__scen_get_string(ld, root, "name", GS_SCEN_MAX_TITLE, &s) > 0)
         m->name = dup_str(ld, s);
-    if (gs__scen_get_string(ld, root, "description", GS_SCEN_MAX_TEXT, &s) > 0)
+    if (gs__scen_get_string(ld, root, "description", GS_SCEN_MAX_DESCRIPTION, &s) > 0)
         m->description = dup_str(ld, s);
     if (gs__scen_get_int(ld, root, "seed", 0, INT64_C(9007199254740992), &i) > 0)
         m->seed = (uint64_t)i;

@@ -29,7 +29,7 @@
 #define GS_SCEN_MAX_PICKLE INT64_C(1000000000000) /* bytes in a pickle op */
 #define GS_SCEN_MAX_NAME 64                 /* bytes in a thread/lock/... name */
 #define GS_SCEN_MAX_TITLE 200               /* name of the scenario */
-#define GS_SCEN_MAX_TEXT 4000               /* description, annotation text */
+#define GS_SCEN_MAX_TEXT 4000               /* annotation text (description: scenario.h) */
 #define GS_SCEN_MAX_REPEAT INT64_C(1000000000000)
 #define GS_SCEN_PROCESS_CREATE_NS INT64_C(10000000) /* default process start-up: 10 ms */
 

@@ -506,6 +506,38 @@ START_TEST(test_limit_errors_are_capped_but_counted)
 }
 END_TEST
 
+/* A description may hold GS_SCEN_MAX_DESCRIPTION bytes (a fitted
+ * scenario's tells its recording, machine, every thread and what was
+ * approximated); one more is an error at "description" that says the limit. */
+static char *with_description(size_t n)
+{
+    static const char head[] = "{\"description\": \"", tail[] =
+        "\", \"threads\": [{\"name\": \"t\", \"program\": [{\"cpu\": \"1ms\"}]}]}";
+    char *text = malloc(sizeof head + n + sizeof tail);
+    ck_assert_ptr_nonnull(text);
+    memcpy(text, head, sizeof head - 1);
+    memset(text + sizeof head - 1, 'd', n);
+    memcpy(text + sizeof head - 1 + n, tail, sizeof tail);
+    return text;
+}
+
+START_TEST(test_limit_description_holds_a_fitted_scenarios_story)
+{
+    char *ok = with_description(GS_SCEN_MAX_DESCRIPTION), *over = with_description(
+                                                               GS_SCEN_MAX_DESCRIPTION + 1);
+    gs_model_t *m = load_ok(ok, NULL, 0);
+    ck_assert_uint_eq(strlen(m->description), GS_SCEN_MAX_DESCRIPTION);
+    gs_model_free(m);
+    gs_diag_t d;
+    ck_assert_ptr_null(load_text(over, NULL, 0, &d));
+    ck_assert_int_eq(d.n, 1);
+    ck_assert_str_eq(d.e[0].path, "description");
+    ck_assert_msg(strstr(d.e[0].msg, "16000") != NULL, "%s", d.e[0].msg);
+    free(ok);
+    free(over);
+}
+END_TEST
+
 START_TEST(test_limit_20000_threads_load)
 {
     gs_model_t *m = load_ok("{\"threads\": [{\"name\": \"t\", \"count\": 20000, \"program\": "
@@ -703,6 +735,7 @@ static Suite *scenario_suite(void)
     tcase_set_timeout(limits, 60);
     tcase_add_test(limits, test_limit_errors_are_capped_but_counted);
     tcase_add_test(limits, test_limit_20000_threads_load);
+    tcase_add_test(limits, test_limit_description_holds_a_fitted_scenarios_story);
     tcase_add_test(limits, test_limit_file_size);
     tcase_add_test(limits, test_limit_missing_file_is_an_io_error);
     tcase_add_test(limits, test_limit_model_arrays_grow_and_survive_a_clone);

@@ -14,6 +14,10 @@
 #include "model.h"
 
 #define GS_DIAG_MAX 20
+/* The longest "description" a scenario file may have, in bytes: a fitted
+ * scenario's (gilsim fit) tells its recording, machine, race, other load,
+ * every thread and what was approximated. */
+#define GS_SCEN_MAX_DESCRIPTION 16000
 
 typedef struct gs_diag {
     int n;            /* errors stored in e */
