@@ -783,6 +783,9 @@ class Plan:
 # before it was measured (model_variants.py compares the two on one record;
 # the measurement still runs, so the record's calls stay the same)
 PY_CONSTANTS = False
+# the --save-real / --model-only tape of this run, if any (race_for reads
+# whether the fresh race was on it)
+TAPE = None
 
 
 def python_per_op(r, what, block, runs, constant):
@@ -1438,6 +1441,127 @@ IDS = ["cpu", "switches", "convoy", "crelease", "starve", "sleeps", "locks", "co
        "pingpong-cpu", "queue", "sleep0", "blocking-c", "locked"]
 
 
+# --- the race, measured when an experiment runs --------------------------------
+
+# The experiments whose model the race between a drop request and the drop
+# decides (docs/model.md, "The race, measured when each experiment runs"):
+# those with forced drops where the race says whether the requester or an
+# older waiter takes the GIL (convoy with 2 CPU threads, convoy-many, queue,
+# blocking-c), or where it delays each drop by the holder's futex call and
+# wake-up (switches, pingpong-cpu: one waiter, short intervals). Measured on
+# one tape (2026-12-07 13:49, --model-only with requester_first 0.1 against
+# 0.9): a key figure of each of these moved by 12% to 6x; those of cpu,
+# crelease, starve, sleeps, locks, sleep0 and locked (no forced drop, or
+# threads whose order does not change the time) by under 2%.
+RACE_EXPERIMENTS = ("switches", "convoy", "convoy-many", "pingpong-cpu", "queue", "blocking-c")
+# the race measured again: the calibration's program (3 CPU threads, traced),
+# 3 runs of 0.6 s at 1 ms and 2 of 2 s at 5 ms (the calibration: 5 and 3 of
+# 3 s), about 11 s on a quiet machine
+RACE_NOW_RUNS, RACE_NOW_RUNS5 = (0.6, 0.6, 0.6), (2.0, 2.0)
+RACE_NONE = "this experiment's model does not depend on it"
+
+
+def race_text(race):
+    """race_for's race in words: which was used, when it was measured, and
+    the other where both are known (report.py's per-experiment line)."""
+    def clock(t):
+        return time.strftime("%H:%M:%S", time.localtime(t)) if t else None
+
+    def figs(x):
+        return "`requester_first` %.2f%s" % (x["requester_first"], "" if not x["curve"] else
+                                             ", `requester_first_idle` " + ", ".join(
+                                                 "%s: %.2f" % (fmt(d, "s"), p)
+                                                 for d, p in x["curve"]))
+
+    def runs(x):
+        def one(rs):
+            return ", ".join("%d/%d" % (r["asleep"], r["apart"]) for r in rs) or "none"
+        others = [r["others"] for r in x["runs1"] + x["runs5"] if r.get("others") is not None]
+        return ("3 CPU threads traced; the requester asleep at the signal / forced drops on "
+                "two CPUs, each run: at 1 ms %s, at 5 ms %s; other processes %s" % (
+                    one(x["runs1"]), one(x["runs5"]),
+                    "%.0f-%.0f%%" % (100 * min(others), 100 * max(others)) if others else "?"))
+    sh, fr = race["shared"], race["fresh"]
+    how = {"measured": "traced", "fitted": "fitted to the A B A share"}.get(sh["from"],
+                                                                          sh["from"])
+    shared = "the calibration's (%s, %s): %s" % (
+        "at %s" % clock(sh["at"]) if sh["at"] else "at the start of the run", how, figs(sh))
+    if race["used"] == "fresh":
+        return "measured right before this experiment, %s-%s (%s): %s; %s" % (
+            clock(fr["start"]), clock(fr["end"]), runs(fr), figs(fr), shared)
+    if race["why"] == RACE_NONE:
+        return ("%s (this experiment's model does not depend on it: its key figures moved "
+                "by under 2%% between `requester_first` 0.1 and 0.9)" % shared)
+    text = "%s; not measured again: %s" % (shared, race["why"])
+    if fr and fr["requester_first"] is not None:
+        text += "; measured right before it, %s-%s, not used (%s): %s" % (
+            clock(fr["start"]), clock(fr["end"]), runs(fr), figs(fr))
+    elif fr:
+        text += " (%s)" % runs(fr)
+    return text
+
+
+def race_figures(runs1, runs5):
+    """(requester_first, requester_first_idle) from traced runs as the
+    calibration takes them (fit_requester_first): the 1 ms share, and the
+    curve where both points are measured and their depths grow, else None;
+    (None, None) when the 1 ms share is not measured."""
+    rf = measured_requester_first(runs1)
+    if rf is None:
+        return None, None
+    curve = measured_curve(runs1, runs5)
+    return round(rf, 2), curve and [(d, round(p, 2)) for d, p in curve]
+
+
+def race_for(plan, machine, eid, mode="fresh"):
+    """(machine, race) for one attempt of experiment eid. In --full mode an
+    experiment of RACE_EXPERIMENTS gets the race measured again right before
+    it (P.race_now: the share of forced drops at which the requester was
+    already asleep when the holder signalled moves with the machine within
+    half an hour, docs/model.md) in a copy of the shared machine whose
+    requester_first and requester_first_idle are the fresh ones; the shared
+    Machine is not touched. The shared race stays where the run is short,
+    the calibration could not trace, the fresh traces had too few drops on
+    two CPUs, or mode is "shared" (measured all the same, for the page and
+    for a replay of the tape with the fresh race). race says which was used,
+    when it was measured, and both figures (report.py prints it)."""
+    shared = {"requester_first": machine.requester_first,
+              "curve": getattr(machine, "requester_first_idle", None),
+              "from": getattr(machine, "requester_first_from", "default"),
+              "at": getattr(machine, "calibrated_at", None)}
+    race = {"used": "shared", "shared": shared, "fresh": None, "why": None}
+    if eid not in RACE_EXPERIMENTS:
+        race["why"] = RACE_NONE
+        return machine, race
+    if not plan.full:
+        race["why"] = "short mode measures it only in the calibration"
+        return machine, race
+    if not getattr(machine, "race_runs", None) and not getattr(machine, "race_runs5", None):
+        race["why"] = "this run cannot trace the kernel"
+        return machine, race
+    now = P.race_now(3, RACE_NOW_RUNS, RACE_NOW_RUNS5)
+    if now is None:
+        race["why"] = ("the replayed tape was recorded without it" if TAPE and TAPE.replay
+                       and "race_now" in TAPE.missing else "the kernel could not be traced now")
+        return machine, race
+    rf, curve = race_figures(now["runs1"], now["runs5"])
+    race["fresh"] = dict(now, requester_first=rf, curve=curve)
+    if rf is None:
+        race["why"] = ("the fresh traces had %d forced drops on two CPUs (fewer than %d: "
+                       "the machine was busy)" % (sum(r["apart"] for r in kept_runs(
+                           now["runs1"])), RACE_MIN_APART))
+        return machine, race
+    if mode == "shared":
+        race["why"] = "--race shared"
+        return machine, race
+    import copy
+    m = copy.copy(machine)
+    m.requester_first, m.requester_first_idle = rf, curve
+    m.requester_first_from = "measured now"
+    race["used"] = "fresh"
+    return m, race
+
+
 # --- running -----------------------------------------------------------------
 
 class NoSim:
@@ -1460,10 +1584,14 @@ class Tape:
 
     # pure functions that reality.py also applies to the model's output
     PURE = ("back_to_second_last",)
+    # measurements added after tapes were kept: a tape without any answers
+    # None (as where they cannot run) and notes it in missing
+    LATER = ("race_now", "wall_clock")
 
     def __init__(self, path, replay):
         import pickle
         self.path, self.replay, self.depth = path, replay, 0
+        self.missing = set()
         if replay:
             try:
                 with open(path, "rb") as f:
@@ -1493,6 +1621,9 @@ class Tape:
     def take(self, name, real):
         if self.replay:
             q = self.calls.get(name)
+            if name in self.LATER and name not in self.calls:
+                self.missing.add(name)
+                return None
             if not q:
                 raise SystemExit("reality: --model-only %s: no recorded result left for %s "
                                  "(the tape was made with other options or experiments)"
@@ -1568,6 +1699,9 @@ def describe(res):
             row.ratio, "" if row.within else "  MISS" if row.key else "")
         lines.append("  %-42s meas %-12s pred %-12s%s" % (
             row.label, fmt(row.measured, row.unit), fmt(row.predicted, row.unit), ratio))
+    race = getattr(res, "race", None)
+    if race and race["why"] != RACE_NONE:
+        lines.append("  race: " + race_text(race))
     for c in res.checks:
         lines.append("  [%s|%s] %s" % ("ok" if c.measured else "NO",
                                        "--" if c.predicted is None else
@@ -1600,18 +1734,24 @@ def main(argv=None):
                     help="the experiments' Python per op as the constants of before it was "
                          "measured (2 us, sleep(0) 1 us), for model_variants.py to compare; "
                          "the measurements still run")
+    ap.add_argument("--race", choices=("fresh", "shared"), default="fresh",
+                    help="in --full mode, the experiments the race decides (%s) get it "
+                         "measured again right before each attempt (fresh, the default) or "
+                         "use the calibration's (shared: measured all the same, so one tape "
+                         "replays both ways with --model-only)" % ", ".join(RACE_EXPERIMENTS))
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="passed to every `gilsim run` of the model side (e.g. "
                          "machine.timer_arm=0ns: the model without that mechanism, on the "
                          "same calibration with --model-only); repeatable")
     args = ap.parse_args(argv)
-    global PY_CONSTANTS
+    global PY_CONSTANTS, TAPE
     PY_CONSTANTS = args.py_constants
     if args.save_real and args.model_only:
         ap.error("--save-real and --model-only exclude each other")
     tape = None
     if args.save_real or args.model_only:
         tape = Tape(args.save_real or args.model_only, bool(args.model_only))
+    TAPE = tape
     if args.nice:
         try:
             os.nice(args.nice)
@@ -1658,6 +1798,7 @@ def run_all(args, chosen, workdir):
             break
         print("reality: calibration disturbed (others used %.0f%%); again" % (100 * others))
     machine.others = others
+    machine.calibrated_at = P.wall_clock()
     machine.fit_requester_first(sim)
     print("reality: %s mode, python %s, load %.2f %.2f %.2f, %d CPUs"
           % ("full" if args.full else "short", platform.python_version(), *load0, noise.ncpu()))
@@ -1674,7 +1815,11 @@ def run_all(args, chosen, workdir):
         # keeping the attempt that other processes disturbed least.
         attempts, best = 3, None
         for attempt in range(attempts):
-            res = run_one(fn, plan, machine, sim)
+            # the race measured right before each attempt: the attempt kept
+            # keeps the race it ran with
+            m_exp, race = race_for(plan, machine, eid, args.race)
+            res = run_one(fn, plan, m_exp, sim)
+            res.race = race
             print(describe(res), flush=True)
             if best is None or (res.others or 0) < (best.others or 0):
                 best = res
@@ -1728,6 +1873,7 @@ def run_all(args, chosen, workdir):
         "seconds": time.perf_counter() - started,
         "nice": os.nice(0),
         "machine": machine, "gilsim": sim,
+        "full": args.full, "race": args.race,
     }
     if args.json:
         dump_json(args.json, results, meta)
@@ -1745,6 +1891,7 @@ def dump_json(path, results, meta):
     for r in results:
         out["experiments"].append({
             "id": r.id, "others": r.others, "calibration": r.calibration,
+            "race": getattr(r, "race", None),
             "rows": [{"label": x.label, "measured": x.measured, "predicted": x.predicted,
                       "unit": x.unit, "key": x.key} for x in r.rows],
             "checks": [vars(c) for c in r.checks]})
