@@ -1547,9 +1547,9 @@ def race_for(plan, machine, eid, mode="fresh"):
     rf, curve = race_figures(now["runs1"], now["runs5"])
     race["fresh"] = dict(now, requester_first=rf, curve=curve)
     if rf is None:
-        race["why"] = ("the fresh traces had %d forced drops on two CPUs (fewer than %d: "
-                       "the machine was busy)" % (sum(r["apart"] for r in kept_runs(
-                           now["runs1"])), RACE_MIN_APART))
+        race["why"] = ("the least disturbed fresh traces at 1 ms had %d forced drops on two "
+                       "CPUs (fewer than %d: the machine was busy)" % (sum(
+                           r["apart"] for r in kept_runs(now["runs1"])), RACE_MIN_APART))
         return machine, race
     if mode == "shared":
         race["why"] = "--race shared"
