@@ -1513,7 +1513,7 @@ def race_figures(runs1, runs5):
     return round(rf, 2), curve and [(d, round(p, 2)) for d, p in curve]
 
 
-def race_for(plan, machine, eid, mode="fresh"):
+def race_for(plan, machine, eid, mode="fresh", spent=None):
     """(machine, race) for one attempt of experiment eid. In --full mode an
     experiment of RACE_EXPERIMENTS gets the race measured again right before
     it (P.race_now: the share of forced drops at which the requester was
@@ -1524,7 +1524,8 @@ def race_for(plan, machine, eid, mode="fresh"):
     the calibration could not trace, the fresh traces had too few drops on
     two CPUs, or mode is "shared" (measured all the same, for the page and
     for a replay of the tape with the fresh race). race says which was used,
-    when it was measured, and both figures (report.py prints it)."""
+    when it was measured, and both figures (report.py prints it); spent, a
+    list, gets the seconds each fresh measurement took."""
     shared = {"requester_first": machine.requester_first,
               "curve": getattr(machine, "requester_first_idle", None),
               "from": getattr(machine, "requester_first_from", "default"),
@@ -1544,6 +1545,8 @@ def race_for(plan, machine, eid, mode="fresh"):
         race["why"] = ("the replayed tape was recorded without it" if TAPE and TAPE.replay
                        and "race_now" in TAPE.missing else "the kernel could not be traced now")
         return machine, race
+    if spent is not None:
+        spent.append(now["end"] - now["start"])
     rf, curve = race_figures(now["runs1"], now["runs5"])
     race["fresh"] = dict(now, requester_first=rf, curve=curve)
     if rf is None:
@@ -1806,7 +1809,7 @@ def run_all(args, chosen, workdir):
           "(calibrated)" % (fmt(machine.wake_hot_s, "s"), fmt(machine.wake_cold_s, "s"),
                             fmt(machine.context_switch_s, "s"), machine.wake_affine))
 
-    results, verdict = [], 0
+    results, verdict, race_s = [], 0, []
     for eid in chosen:
         fn = EXPERIMENTS[IDS.index(eid)]
         # Short mode: again while an effect is missing (the host's noise is
@@ -1817,7 +1820,7 @@ def run_all(args, chosen, workdir):
         for attempt in range(attempts):
             # the race measured right before each attempt: the attempt kept
             # keeps the race it ran with
-            m_exp, race = race_for(plan, machine, eid, args.race)
+            m_exp, race = race_for(plan, machine, eid, args.race, race_s)
             res = run_one(fn, plan, m_exp, sim)
             res.race = race
             print(describe(res), flush=True)
@@ -1873,7 +1876,7 @@ def run_all(args, chosen, workdir):
         "seconds": time.perf_counter() - started,
         "nice": os.nice(0),
         "machine": machine, "gilsim": sim,
-        "full": args.full, "race": args.race,
+        "full": args.full, "race": args.race, "race_s": race_s,
     }
     if args.json:
         dump_json(args.json, results, meta)
@@ -1881,7 +1884,9 @@ def run_all(args, chosen, workdir):
         import report
         report.write(args.write, results, meta)
         print("reality: wrote %s" % args.write)
-    print("reality: %.0f s; %s" % (meta["seconds"], {0: "PASS", 1: "FAIL", SKIP: "SKIP"}[verdict]))
+    print("reality: %.0f s%s; %s" % (
+        meta["seconds"], "" if not race_s else " (the race traced again %d times: %.0f s)"
+        % (len(race_s), sum(race_s)), {0: "PASS", 1: "FAIL", SKIP: "SKIP"}[verdict]))
     return verdict
 
 
