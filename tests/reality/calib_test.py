@@ -515,6 +515,25 @@ def test_race_before_each_experiment():
         check(log[1][1] == 0.2 and res[0].race["used"] == "shared"
               and "fewer than" in res[0].race["why"],
               "fresh traces with 15 drops on two CPUs were used: %r %r" % (log, res[0].race))
+        # fresh traces whose 5 ms runs had too few drops on two CPUs: the 1 ms
+        # share alone does not replace the calibration's curve
+        state["apart"], fresh = 100, iter([0.5])
+        saved_rn = P.race_now
+        P.race_now = lambda k, runs, runs5: dict(saved_rn(k, runs, runs5), runs5=[
+            {"apart": 10, "asleep": 5, "mutex": 0, "drops": 50, "aba": 0.5, "others": 0.0,
+             "depth": 5e-3}])
+        res = run("--full", "--only", "queue")
+        check(log[1][1] == 0.2 and res[0].race["used"] == "shared"
+              and res[0].race["fresh"]["requester_first"] == 0.5
+              and "curve" in res[0].race["why"],
+              "a fresh 1 ms share without its curve replaced the calibration's curve: %r %r"
+              % (log, res[0].race))
+        # the same where the calibration had no curve either: the fresh share
+        shared.requester_first_idle, fresh = None, iter([0.5])
+        res = run("--full", "--only", "queue")
+        check(log[1][1:] == (0.5, None) and res[0].race["used"] == "fresh",
+              "a fresh 1 ms share did not replace the calibration's flat one: %r" % log)
+        P.race_now = saved_rn
         # short mode: no fresh race
         res = run("--only", "queue")
         check([x[0] for x in log] == ["queue"] and "short mode" in res[0].race["why"],

@@ -1522,7 +1522,8 @@ def race_for(plan, machine, eid, mode="fresh", spent=None):
     requester_first and requester_first_idle are the fresh ones; the shared
     Machine is not touched. The shared race stays where the run is short,
     the calibration could not trace, the fresh traces had too few drops on
-    two CPUs, or mode is "shared" (measured all the same, for the page and
+    two CPUs or gave no curve where the calibration has one (a busy
+    machine), or mode is "shared" (measured all the same, for the page and
     for a replay of the tape with the fresh race). race says which was used,
     when it was measured, and both figures (report.py prints it); spent, a
     list, gets the seconds each fresh measurement took."""
@@ -1553,6 +1554,13 @@ def race_for(plan, machine, eid, mode="fresh", spent=None):
         race["why"] = ("the least disturbed fresh traces at 1 ms had %d forced drops on two "
                        "CPUs (fewer than %d: the machine was busy)" % (sum(
                            r["apart"] for r in kept_runs(now["runs1"])), RACE_MIN_APART))
+        return machine, race
+    if curve is None and shared["curve"]:
+        # a busy machine: its CPUs did not idle, or too few drops on two CPUs
+        # at 5 ms; a flat 1 ms share does not replace a curve against depth
+        race["why"] = ("the fresh traces gave the 1 ms share but not the curve against idle "
+                       "depth the calibration's has (at 5 ms too few forced drops on two CPUs, "
+                       "or CPUs that did not idle: the machine was busy)")
         return machine, race
     if mode == "shared":
         race["why"] = "--race shared"
