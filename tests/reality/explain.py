@@ -19,7 +19,15 @@ WHY = [
      "waking it and the forced dropper waking on switch_cond (wake-ups at the idle depth "
      "of their cores, measured with a pipe). A miss that remains is in those "
      "microsecond figures, which vary several-fold from one second to the next on this "
-     "VM."),
+     "VM. A miss of 5-15x is the placement: with `wake_affine` above 0.5 (a "
+     "calibration under load measures 0.9-1.0, no CPU being idle then) and "
+     "`requester_first` above 0.5, the model queues the requester, woken by the holder, "
+     "on the holder's core, and the forced dropper, woken by the new holder, behind it "
+     "on that same core, where it waits for the next tick while the other core idles "
+     "(63 of 100 switches, 3.7 ms each, at 1.00 on the 13:40 run's calibration); "
+     "Linux's select_idle_sibling takes the idle CPU instead (real 3951/s at 0.1 ms "
+     "under the load that gave 0.91). tests/reality/directions.py replays a run at "
+     "such calibrations."),
     ("switches", "", "hi",
      "Reality switched less than the model: other processes kept the waiter from a "
      "core, and a waiter without a core cannot set the drop request; with the CPUs busy "
