@@ -560,6 +560,39 @@ def test_race_before_each_experiment():
         report.write = saved_write
 
 
+def test_tape_unrecorded_and_selection():
+    """reality.py's tape: a measurement the tape never recorded (race_now on
+    a tape made before it) answers None and is noted; one recorded and used
+    up still stops the replay; a replay with other experiments than the
+    tape's is refused."""
+    import tempfile
+    saved = ({k: getattr(P, k) for k in dir(P)}, noise.Meter, noise.loadavg)
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "tape")
+            rec = R.Tape(path, False)
+            rec.check_selection(["--full", "--only", "queue"])
+            check(rec.take("x", lambda: 1) == 1, "a recorded call did not give its value")
+            rec.save()
+            play = R.Tape(path, True)
+            play.check_selection(["--full", "--only", "queue"])
+            check(play.take("x", lambda: 2) == 1, "the replay did not give the recorded value")
+            check(play.take("race_now", lambda: 3) is None and play.missing == {"race_now"},
+                  "an unrecorded measurement was not answered None and noted")
+            for again, what in ((lambda: play.take("x", lambda: 2)), "a used-up call"), \
+                    ((lambda: R.Tape(path, True).check_selection(["--full"])),
+                     "another selection"):
+                try:
+                    again()
+                    check(False, "%s did not stop the replay" % what)
+                except SystemExit:
+                    pass
+    finally:
+        for k, v in saved[0].items():
+            setattr(P, k, v)
+        noise.Meter, noise.loadavg = saved[1], saved[2]
+
+
 # --- one calibration of this machine ----------------------------------------------
 
 def live():
@@ -625,6 +658,7 @@ def main(argv):
         test_timer_late_curve()
         test_scripted_calibration()
         test_race_before_each_experiment()
+        test_tape_unrecorded_and_selection()
         test_model_variants_replays_only_its_selection()
     elif argv == ["--live"]:
         if not sys.platform.startswith("linux"):

@@ -19,7 +19,11 @@ Options: --gilsim BIN (the gilsim CLI; without it only the real side runs),
 --require-model (fail when gilsim cannot be run instead of skipping the model),
 --save-real FILE / --model-only FILE (keep every real measurement of a run,
 calibration included, then play it back and run only the model: two gilsim
-builds or seeds compared on the same calibration and figures), --seed N (the
+builds or seeds compared on the same calibration and figures; a measurement
+the tape lacks answers None, as where it cannot run, and a tape is replayed
+only with its own --full, --only and --py-constants), --race fresh|shared
+(--full: the race traced again right before each experiment that depends on
+it, the default, or the calibration's used throughout), --seed N (the
 seed of every generated scenario), --set KEY=VALUE (passed to every `gilsim
 run`, e.g. machine.timer_arm=0ns: one mechanism off, on the same tape),
 --py-constants (the experiments' Python per op as the fixed figures used
@@ -1634,9 +1638,12 @@ class Tape:
 
     # pure functions that reality.py also applies to the model's output
     PURE = ("back_to_second_last",)
-    # measurements added after tapes were kept: a tape without any answers
-    # None (as where they cannot run) and notes it in missing
-    LATER = ("race_now", "wall_clock")
+    # a measurement the tape never recorded (one added to reality.py since,
+    # e.g. race_now) answers None, as on a machine where it cannot run, and
+    # is noted in missing (directions.py's and model_variants.py's rule); so
+    # that this cannot hide a replay of other experiments, the tape keeps the
+    # options that decide its calls and a replay with others is refused
+    SELECTION = "__selection__"
 
     def __init__(self, path, replay):
         import pickle
@@ -1650,6 +1657,7 @@ class Tape:
                 raise SystemExit("reality: --model-only %s: %s" % (path, e))
         else:
             self.calls = {}
+        self.selection = self.calls.pop(self.SELECTION, None)
         for name in dir(P):
             fn = getattr(P, name)
             if (name.startswith("_") or name in self.PURE or not callable(fn)
@@ -1668,10 +1676,23 @@ class Tape:
         loadavg = noise.loadavg
         noise.loadavg = lambda: tuple(self.take("noise.loadavg", loadavg))
 
+    def check_selection(self, selection):
+        """Keeps selection (the options that decide which calls a run makes)
+        on a tape being recorded; refuses a replay whose selection differs
+        from its tape's (tapes made before it was kept are not checked)."""
+        if not self.replay:
+            self.selection = selection
+            return
+        kept = self.selection
+        if kept is not None and kept != selection:
+            raise SystemExit("reality: --model-only %s was recorded with %s; replay it with "
+                             "the same (%s given)" % (self.path, " ".join(kept) or "no options",
+                                                      " ".join(selection) or "none"))
+
     def take(self, name, real):
         if self.replay:
             q = self.calls.get(name)
-            if name in self.LATER and name not in self.calls:
+            if name not in self.calls:
                 self.missing.add(name)
                 return None
             if not q:
@@ -1697,8 +1718,11 @@ class Tape:
     def save(self):
         import pickle
         if not self.replay:
+            calls = dict(self.calls)
+            if self.selection is not None:
+                calls[self.SELECTION] = self.selection
             with open(self.path, "wb") as f:
-                pickle.dump(self.calls, f)
+                pickle.dump(calls, f)
 
 
 def run_one(fn, plan, machine, sim):
@@ -1802,6 +1826,10 @@ def main(argv=None):
     if args.save_real or args.model_only:
         tape = Tape(args.save_real or args.model_only, bool(args.model_only))
     TAPE = tape
+    if tape:
+        tape.check_selection(
+            (["--full"] if args.full else []) + (["--only", args.only] if args.only else [])
+            + (["--py-constants"] if args.py_constants else []))
     if args.nice:
         try:
             os.nice(args.nice)
@@ -1824,6 +1852,9 @@ def main(argv=None):
             verdict = run_all(args, chosen, workdir)
     if tape:
         tape.save()
+        if tape.missing:
+            print("reality: the tape had no answer for %s (answered None, as where it cannot "
+                  "run: recorded before reality.py asked for it)" % ", ".join(sorted(tape.missing)))
     return verdict
 
 
