@@ -34,16 +34,12 @@ TAPES = sorted(glob.glob(os.path.join(os.path.dirname(HERE), "data", "reality",
 # (check text, the calibrations it is missed at, why): reported, not
 # asserted, until the model has the mechanism named.
 KNOWN_MISSES = [
-    ("switches/s at 0.1 ms > 3x those at 5 ms",
-     lambda m: m.wake_affine > 0.5 and m.requester_first > 0.5,
-     "the model queues a woken thread on its waker's busy core with the chance "
-     "wake_affine even while the other core idles, where Linux's select_idle_sibling "
-     "takes the idle CPU; a calibration under load measures wake_affine 0.9-1.0 (no "
-     "CPU idles then) and, the race traces then too few, fits requester_first 1.0; the "
-     "requester, asleep at the drop, is woken by the holder onto the holder's core and "
-     "the forced dropper, woken by the new holder, waits on that core for the next tick "
-     "beside the idle one: 250-400 switches/s at 0.1 ms where real CPython made "
-     "3951/s under the same load (docs/model.md, \"Where a woken thread runs\")"),
+    # none: "switches/s at 0.1 ms > 3x those at 5 ms" was missed at
+    # wake_affine > 0.5 with requester_first > 0.5 (the woken requester and
+    # then the forced dropper queued on the holder's core beside an idle
+    # one, 250-400 switches/s against 3951 real) until a woken thread whose
+    # previous core is idle went back there (place.c gs__place_affine, as
+    # Linux's wake_affine_idle; traced, 1062 of 1063 such wakes)
 ]
 
 
