@@ -403,6 +403,196 @@ def check_scripted(m, full, wake_affine):
           "0.99 left out)" % (tag, m.wake_affine, wake_affine))
 
 
+# --- the race measured when each experiment runs ----------------------------------
+
+def test_race_before_each_experiment():
+    """reality.py --full: an experiment the race decides gets it traced again
+    right before each of its attempts (P.race_now called just before the
+    experiment, the experiment's machine carrying that race and the kept
+    attempt the race it ran with), the shared Machine untouched; an
+    experiment the race does not decide, the short run, a machine that
+    cannot trace and fresh traces with too few drops on two CPUs keep the
+    shared race, and the page says which."""
+    import contextlib
+    import io
+    import report
+    log = []
+    fresh = iter([0.6, 0.7, 0.8, 0.9])
+    state = {"share": 0.0, "busy_first": False, "trace": True, "apart": 100}
+
+    def race_now(k, runs, runs5):
+        if not state["trace"]:
+            log.append(("race", None))
+            return None
+        x = next(fresh)
+        log.append(("race", x))
+        one = {"apart": state["apart"], "asleep": round(x * state["apart"]), "mutex": 0,
+               "drops": 200, "aba": 0.5, "others": 0.0, "depth": 1e-3}
+        five = dict(one, asleep=round(min(1.0, x + 0.1) * state["apart"]), depth=5e-3)
+        return {"runs1": [dict(one) for _ in runs], "runs5": [dict(five) for _ in runs5],
+                "start": 1000.0 + len(log), "end": 1010.0 + len(log)}
+
+    def experiment(eid):
+        def fn(plan, machine, sim):
+            log.append((eid, machine.requester_first, machine.requester_first_idle))
+            state["share"] = 0.9 if state["busy_first"] and eid == "queue" and \
+                sum(1 for x in log if x[0] == "queue") == 1 else 0.0
+            return R.Result(eid, eid, "a scripted experiment")
+        return fn
+
+    shared = R.Machine.default()
+    shared.race_runs = [{"apart": 100, "asleep": 20, "mutex": 0, "drops": 200, "aba": 0.5,
+                         "others": 0.0, "depth": 1e-3}]
+    shared.requester_first, shared.requester_first_from = 0.2, "measured"
+    shared.requester_first_idle = [(1e-3, 0.2), (5e-3, 0.33)]
+
+    class Meter:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.others = state["share"]
+            return False
+
+    saved = (P.race_now, R.Machine.__dict__["calibrate"], list(R.EXPERIMENTS), noise.Meter,
+             noise.loadavg)
+    results = {}
+
+    def write(path, res, meta):
+        results["res"], results["meta"] = res, meta
+    saved_write = report.write
+    try:
+        P.race_now = race_now
+        R.Machine.calibrate = staticmethod(lambda plan: shared)
+        R.EXPERIMENTS[:] = [experiment(e) for e in R.IDS]
+        noise.Meter = Meter
+        noise.loadavg = lambda: (0.0, 0.0, 0.0)
+        report.write = write
+
+        def run(*argv):
+            del log[:]
+            with contextlib.redirect_stdout(io.StringIO()):
+                R.main(list(argv) + ["--write", "unused.md"])
+            return results["res"]
+
+        # full: queue (busy at its first attempt) and blocking-c get their own
+        # race before each attempt, cpu the shared one, without a trace
+        state["busy_first"] = True
+        res = run("--full", "--only", "locked,queue,blocking-c")
+        check([x[:2] for x in log] == [("locked", 0.2), ("race", 0.6), ("queue", 0.6),
+                                         ("race", 0.7), ("queue", 0.7), ("race", 0.8),
+                                         ("blocking-c", 0.8)],
+              "full: the race is not traced right before each attempt: %r" % log)
+        check(log[2][2] == [(1e-3, 0.6), (5e-3, 0.7)],
+              "full: queue's machine has not the fresh curve: %r" % (log[2][2],))
+        check(shared.requester_first == 0.2 and shared.requester_first_idle[1] == (5e-3, 0.33),
+              "the shared Machine was changed by a fresh race")
+        kept = {r.id: r for r in res}
+        check(kept["queue"].race["used"] == "fresh"
+              and kept["queue"].race["fresh"]["requester_first"] == 0.7,
+              "the kept queue attempt (the quiet second) does not keep its own race: %r"
+              % kept["queue"].race)
+        check(kept["locked"].race["used"] == "shared" and kept["locked"].race["fresh"] is None,
+              "locked, which the race does not decide, was given a fresh race")
+        page = "\n".join(report._experiment(kept["queue"]))
+        check("measured right before this experiment" in page and "0.70" in page
+              and "the calibration's" in page and "0.20" in page,
+              "the page does not say queue's fresh race and the shared one: %s" % page)
+        check("does not depend on it" in "\n".join(report._experiment(kept["locked"])),
+              "the page does not say why locked used the shared race")
+        check("measured again right before each attempt" in
+              "\n".join(report._race_scheme(results["meta"])), "the scheme is not on the page")
+
+        # --race shared: measured, not used
+        state["busy_first"] = False
+        res = run("--full", "--only", "convoy", "--race", "shared")
+        check([x[:2] for x in log] == [("race", 0.9), ("convoy", 0.2)] and
+              res[0].race["fresh"]["requester_first"] == 0.9 and
+              "--race shared" in R.race_text(res[0].race),
+              "--race shared: %r %r" % (log, res[0].race))
+
+        # without tracing: the shared race, and the page says why
+        state["trace"] = False
+        res = run("--full", "--only", "switches")
+        check([x[:2] for x in log] == [("race", None), ("switches", 0.2)]
+              and log[1][2] == shared.requester_first_idle,
+              "without a trace switches did not run with the shared race: %r" % log)
+        check("could not be traced" in R.race_text(res[0].race),
+              "the fallback does not say why: %s" % R.race_text(res[0].race))
+        # a calibration that could not trace: not even tried
+        state["trace"], shared.race_runs = True, []
+        res = run("--full", "--only", "pingpong-cpu")
+        check([x[0] for x in log] == ["pingpong-cpu"] and "cannot trace" in res[0].race["why"],
+              "a run that cannot trace traced the race: %r" % log)
+        # fresh traces on one CPU (too few drops on two): the shared race
+        shared.race_runs, state["apart"] = [{"apart": 100}], 5
+        fresh = iter([0.5])
+        res = run("--full", "--only", "convoy-many")
+        check(log[1][1] == 0.2 and res[0].race["used"] == "shared"
+              and "fewer than" in res[0].race["why"],
+              "fresh traces with 15 drops on two CPUs were used: %r %r" % (log, res[0].race))
+        # fresh traces whose 5 ms runs had too few drops on two CPUs: the 1 ms
+        # share alone does not replace the calibration's curve
+        state["apart"], fresh = 100, iter([0.5])
+        saved_rn = P.race_now
+        P.race_now = lambda k, runs, runs5: dict(saved_rn(k, runs, runs5), runs5=[
+            {"apart": 10, "asleep": 5, "mutex": 0, "drops": 50, "aba": 0.5, "others": 0.0,
+             "depth": 5e-3}])
+        res = run("--full", "--only", "queue")
+        check(log[1][1] == 0.2 and res[0].race["used"] == "shared"
+              and res[0].race["fresh"]["requester_first"] == 0.5
+              and "curve" in res[0].race["why"],
+              "a fresh 1 ms share without its curve replaced the calibration's curve: %r %r"
+              % (log, res[0].race))
+        # the same where the calibration had no curve either: the fresh share
+        shared.requester_first_idle, fresh = None, iter([0.5])
+        res = run("--full", "--only", "queue")
+        check(log[1][1:] == (0.5, None) and res[0].race["used"] == "fresh",
+              "a fresh 1 ms share did not replace the calibration's flat one: %r" % log)
+        P.race_now = saved_rn
+        # short mode: no fresh race
+        res = run("--only", "queue")
+        check([x[0] for x in log] == ["queue"] and "short mode" in res[0].race["why"],
+              "short mode traced the race: %r" % log)
+    finally:
+        (P.race_now, R.Machine.calibrate, R.EXPERIMENTS[:], noise.Meter,
+         noise.loadavg) = saved
+        report.write = saved_write
+
+
+def test_tape_unrecorded_and_selection():
+    """reality.py's tape: a measurement the tape never recorded (race_now on
+    a tape made before it) answers None and is noted; one recorded and used
+    up still stops the replay; a replay with other experiments than the
+    tape's is refused."""
+    import tempfile
+    saved = ({k: getattr(P, k) for k in dir(P)}, noise.Meter, noise.loadavg)
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "tape")
+            rec = R.Tape(path, False)
+            rec.check_selection(["--full", "--only", "queue"])
+            check(rec.take("x", lambda: 1) == 1, "a recorded call did not give its value")
+            rec.save()
+            play = R.Tape(path, True)
+            play.check_selection(["--full", "--only", "queue"])
+            check(play.take("x", lambda: 2) == 1, "the replay did not give the recorded value")
+            check(play.take("race_now", lambda: 3) is None and play.missing == {"race_now"},
+                  "an unrecorded measurement was not answered None and noted")
+            for again, what in ((lambda: play.take("x", lambda: 2)), "a used-up call"), \
+                    ((lambda: R.Tape(path, True).check_selection(["--full"])),
+                     "another selection"):
+                try:
+                    again()
+                    check(False, "%s did not stop the replay" % what)
+                except SystemExit:
+                    pass
+    finally:
+        for k, v in saved[0].items():
+            setattr(P, k, v)
+        noise.Meter, noise.loadavg = saved[1], saved[2]
+
+
 # --- one calibration of this machine ----------------------------------------------
 
 def live():
@@ -467,6 +657,8 @@ def main(argv):
         test_measured_requester_first()
         test_timer_late_curve()
         test_scripted_calibration()
+        test_race_before_each_experiment()
+        test_tape_unrecorded_and_selection()
         test_model_variants_replays_only_its_selection()
     elif argv == ["--live"]:
         if not sys.platform.startswith("linux"):

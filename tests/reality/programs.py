@@ -1192,6 +1192,33 @@ def idle_wakeups(idle_s, n=30, cpus=(None, None), budget_s=3.0):
             "kept": len(lat), "tried": tried, "filtered": ic.ok}
 
 
+def race_now(k, runs, runs5):
+    """The race measured again now (reality.py race_for): race_drops(k, ...)
+    at 1 ms, each (seconds) of runs, then at 5 ms, each of runs5. Returns
+    {"runs1": [...], "runs5": [...], "start": ..., "end": ...} (wall-clock
+    seconds, so a replayed tape says when the real run measured it); a run
+    that could not be traced is left out, and None where none could."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from race_trace import can_trace
+    if not can_trace():
+        return None
+    start = time.time()
+    out = {"runs1": [], "runs5": []}
+    for key, iv, secs in [("runs1", 1e-3, s) for s in runs] + [("runs5", 5e-3, s)
+                                                               for s in runs5]:
+        r = race_drops(k, iv, secs)
+        if r is not None:
+            out[key].append(r)
+    out["start"], out["end"] = start, time.time()
+    return out if out["runs1"] or out["runs5"] else None
+
+
+def wall_clock():
+    """time.time(), as a measurement: a replayed tape gives the recorded run's
+    (reality.py: when the shared calibration was taken)."""
+    return time.time()
+
+
 def race_drops(k, interval_s, seconds):
     """The race between a drop request and the drop, seen in the kernel
     (race_trace.py): holder_sequence(k, interval_s, ...) run once on this

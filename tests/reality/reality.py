@@ -19,7 +19,11 @@ Options: --gilsim BIN (the gilsim CLI; without it only the real side runs),
 --require-model (fail when gilsim cannot be run instead of skipping the model),
 --save-real FILE / --model-only FILE (keep every real measurement of a run,
 calibration included, then play it back and run only the model: two gilsim
-builds or seeds compared on the same calibration and figures), --seed N (the
+builds or seeds compared on the same calibration and figures; a measurement
+the tape lacks answers None, as where it cannot run, and a tape is replayed
+only with its own --full, --only and --py-constants), --race fresh|shared
+(--full: the race traced again right before each experiment that depends on
+it, the default, or the calibration's used throughout), --seed N (the
 seed of every generated scenario), --set KEY=VALUE (passed to every `gilsim
 run`, e.g. machine.timer_arm=0ns: one mechanism off, on the same tape),
 --py-constants (the experiments' Python per op as the fixed figures used
@@ -809,6 +813,9 @@ class Plan:
 # before it was measured (model_variants.py compares the two on one record;
 # the measurement still runs, so the record's calls stay the same)
 PY_CONSTANTS = False
+# the --save-real / --model-only tape of this run, if any (race_for reads
+# whether the fresh race was on it)
+TAPE = None
 
 
 def python_per_op(r, what, block, runs, constant):
@@ -1477,6 +1484,138 @@ IDS = ["cpu", "switches", "convoy", "crelease", "starve", "sleeps", "locks", "co
        "pingpong-cpu", "queue", "sleep0", "blocking-c", "locked"]
 
 
+# --- the race, measured when an experiment runs --------------------------------
+
+# The experiments whose model the race between a drop request and the drop
+# decides (docs/model.md, "The race, measured when each experiment runs"):
+# those with forced drops where the race says whether the requester or an
+# older waiter takes the GIL (convoy with 2 CPU threads, convoy-many, queue,
+# blocking-c), or where it delays each drop by the holder's futex call and
+# wake-up (switches, pingpong-cpu: one waiter, short intervals). Measured on
+# one tape (2026-12-07 13:49, --model-only with requester_first 0.1 against
+# 0.9): a key figure of each of these moved by 12% to 6x; those of cpu,
+# crelease, starve, sleeps, locks, sleep0 and locked (no forced drop, or
+# threads whose order does not change the time) by under 2%.
+RACE_EXPERIMENTS = ("switches", "convoy", "convoy-many", "pingpong-cpu", "queue", "blocking-c")
+# the race measured again: the calibration's program (3 CPU threads, traced),
+# 3 runs of 0.6 s at 1 ms and 2 of 2 s at 5 ms (the calibration: 5 and 3 of
+# 3 s), about 11 s on a quiet machine
+RACE_NOW_RUNS, RACE_NOW_RUNS5 = (0.6, 0.6, 0.6), (2.0, 2.0)
+RACE_NONE = "this experiment's model does not depend on it"
+
+
+def race_text(race):
+    """race_for's race in words: which was used, when it was measured, and
+    the other where both are known (report.py's per-experiment line)."""
+    def clock(t):
+        return time.strftime("%H:%M:%S", time.localtime(t)) if t else None
+
+    def figs(x):
+        return "`requester_first` %.2f%s" % (x["requester_first"], "" if not x["curve"] else
+                                             ", `requester_first_idle` " + ", ".join(
+                                                 "%s: %.2f" % (fmt(d, "s"), p)
+                                                 for d, p in x["curve"]))
+
+    def runs(x):
+        def one(rs):
+            return ", ".join("%d/%d" % (r["asleep"], r["apart"]) for r in rs) or "none"
+        others = [r["others"] for r in x["runs1"] + x["runs5"] if r.get("others") is not None]
+        return ("3 CPU threads traced; the requester asleep at the signal / forced drops on "
+                "two CPUs, each run: at 1 ms %s, at 5 ms %s; other processes %s" % (
+                    one(x["runs1"]), one(x["runs5"]),
+                    "%.0f-%.0f%%" % (100 * min(others), 100 * max(others)) if others else "?"))
+    sh, fr = race["shared"], race["fresh"]
+    how = {"measured": "traced", "fitted": "fitted to the A B A share"}.get(sh["from"],
+                                                                          sh["from"])
+    shared = "the calibration's (%s, %s): %s" % (
+        "at %s" % clock(sh["at"]) if sh["at"] else "at the start of the run", how, figs(sh))
+    if race["used"] == "fresh":
+        return "measured right before this experiment, %s-%s (%s): %s; %s" % (
+            clock(fr["start"]), clock(fr["end"]), runs(fr), figs(fr), shared)
+    if race["why"] == RACE_NONE:
+        return ("%s (this experiment's model does not depend on it: its key figures moved "
+                "by under 2%% between `requester_first` 0.1 and 0.9)" % shared)
+    text = "%s; not measured again: %s" % (shared, race["why"])
+    if fr and fr["requester_first"] is not None:
+        text += "; measured right before it, %s-%s, not used (%s): %s" % (
+            clock(fr["start"]), clock(fr["end"]), runs(fr), figs(fr))
+    elif fr:
+        text += " (%s)" % runs(fr)
+    return text
+
+
+def race_figures(runs1, runs5):
+    """(requester_first, requester_first_idle) from traced runs as the
+    calibration takes them (fit_requester_first): the 1 ms share, and the
+    curve where both points are measured and their depths grow, else None;
+    (None, None) when the 1 ms share is not measured."""
+    rf = measured_requester_first(runs1)
+    if rf is None:
+        return None, None
+    curve = measured_curve(runs1, runs5)
+    return round(rf, 2), curve and [(d, round(p, 2)) for d, p in curve]
+
+
+def race_for(plan, machine, eid, mode="fresh", spent=None):
+    """(machine, race) for one attempt of experiment eid. In --full mode an
+    experiment of RACE_EXPERIMENTS gets the race measured again right before
+    it (P.race_now: the share of forced drops at which the requester was
+    already asleep when the holder signalled moves with the machine within
+    half an hour, docs/model.md) in a copy of the shared machine whose
+    requester_first and requester_first_idle are the fresh ones; the shared
+    Machine is not touched. The shared race stays where the run is short,
+    the calibration could not trace, the fresh traces had too few drops on
+    two CPUs or gave no curve where the calibration has one (a busy
+    machine), or mode is "shared" (measured all the same, for the page and
+    for a replay of the tape with the fresh race). race says which was used,
+    when it was measured, and both figures (report.py prints it); spent, a
+    list, gets the seconds each fresh measurement took."""
+    shared = {"requester_first": machine.requester_first,
+              "curve": getattr(machine, "requester_first_idle", None),
+              "from": getattr(machine, "requester_first_from", "default"),
+              "at": getattr(machine, "calibrated_at", None)}
+    race = {"used": "shared", "shared": shared, "fresh": None, "why": None}
+    if eid not in RACE_EXPERIMENTS:
+        race["why"] = RACE_NONE
+        return machine, race
+    if not plan.full:
+        race["why"] = "short mode measures it only in the calibration"
+        return machine, race
+    if not getattr(machine, "race_runs", None) and not getattr(machine, "race_runs5", None):
+        race["why"] = "this run cannot trace the kernel"
+        return machine, race
+    now = P.race_now(3, RACE_NOW_RUNS, RACE_NOW_RUNS5)
+    if now is None:
+        race["why"] = ("the replayed tape was recorded without it" if TAPE and TAPE.replay
+                       and "race_now" in TAPE.missing else "the kernel could not be traced now")
+        return machine, race
+    if spent is not None:
+        spent.append(now["end"] - now["start"])
+    rf, curve = race_figures(now["runs1"], now["runs5"])
+    race["fresh"] = dict(now, requester_first=rf, curve=curve)
+    if rf is None:
+        race["why"] = ("the least disturbed fresh traces at 1 ms had %d forced drops on two "
+                       "CPUs (fewer than %d: the machine was busy)" % (sum(
+                           r["apart"] for r in kept_runs(now["runs1"])), RACE_MIN_APART))
+        return machine, race
+    if curve is None and shared["curve"]:
+        # a busy machine: its CPUs did not idle, or too few drops on two CPUs
+        # at 5 ms; a flat 1 ms share does not replace a curve against depth
+        race["why"] = ("the fresh traces gave the 1 ms share but not the curve against idle "
+                       "depth the calibration's has (at 5 ms too few forced drops on two CPUs, "
+                       "or CPUs that did not idle: the machine was busy)")
+        return machine, race
+    if mode == "shared":
+        race["why"] = "--race shared"
+        return machine, race
+    import copy
+    m = copy.copy(machine)
+    m.requester_first, m.requester_first_idle = rf, curve
+    m.requester_first_from = "measured now"
+    race["used"] = "fresh"
+    return m, race
+
+
 # --- running -----------------------------------------------------------------
 
 class NoSim:
@@ -1499,10 +1638,17 @@ class Tape:
 
     # pure functions that reality.py also applies to the model's output
     PURE = ("back_to_second_last",)
+    # a measurement the tape never recorded (one added to reality.py since,
+    # e.g. race_now) answers None, as on a machine where it cannot run, and
+    # is noted in missing (directions.py's and model_variants.py's rule); so
+    # that this cannot hide a replay of other experiments, the tape keeps the
+    # options that decide its calls and a replay with others is refused
+    SELECTION = "__selection__"
 
     def __init__(self, path, replay):
         import pickle
         self.path, self.replay, self.depth = path, replay, 0
+        self.missing = set()
         if replay:
             try:
                 with open(path, "rb") as f:
@@ -1511,6 +1657,7 @@ class Tape:
                 raise SystemExit("reality: --model-only %s: %s" % (path, e))
         else:
             self.calls = {}
+        self.selection = self.calls.pop(self.SELECTION, None)
         for name in dir(P):
             fn = getattr(P, name)
             if (name.startswith("_") or name in self.PURE or not callable(fn)
@@ -1529,9 +1676,25 @@ class Tape:
         loadavg = noise.loadavg
         noise.loadavg = lambda: tuple(self.take("noise.loadavg", loadavg))
 
+    def check_selection(self, selection):
+        """Keeps selection (the options that decide which calls a run makes)
+        on a tape being recorded; refuses a replay whose selection differs
+        from its tape's (tapes made before it was kept are not checked)."""
+        if not self.replay:
+            self.selection = selection
+            return
+        kept = self.selection
+        if kept is not None and kept != selection:
+            raise SystemExit("reality: --model-only %s was recorded with %s; replay it with "
+                             "the same (%s given)" % (self.path, " ".join(kept) or "no options",
+                                                      " ".join(selection) or "none"))
+
     def take(self, name, real):
         if self.replay:
             q = self.calls.get(name)
+            if name not in self.calls:
+                self.missing.add(name)
+                return None
             if not q:
                 raise SystemExit("reality: --model-only %s: no recorded result left for %s "
                                  "(the tape was made with other options or experiments)"
@@ -1555,8 +1718,11 @@ class Tape:
     def save(self):
         import pickle
         if not self.replay:
+            calls = dict(self.calls)
+            if self.selection is not None:
+                calls[self.SELECTION] = self.selection
             with open(self.path, "wb") as f:
-                pickle.dump(self.calls, f)
+                pickle.dump(calls, f)
 
 
 def run_one(fn, plan, machine, sim):
@@ -1607,6 +1773,9 @@ def describe(res):
             row.ratio, "" if row.within else "  MISS" if row.key else "")
         lines.append("  %-42s meas %-12s pred %-12s%s" % (
             row.label, fmt(row.measured, row.unit), fmt(row.predicted, row.unit), ratio))
+    race = getattr(res, "race", None)
+    if race and race["why"] != RACE_NONE:
+        lines.append("  race: " + race_text(race))
     for c in res.checks:
         lines.append("  [%s|%s] %s" % ("ok" if c.measured else "NO",
                                        "--" if c.predicted is None else
@@ -1639,18 +1808,28 @@ def main(argv=None):
                     help="the experiments' Python per op as the constants of before it was "
                          "measured (2 us, sleep(0) 1 us), for model_variants.py to compare; "
                          "the measurements still run")
+    ap.add_argument("--race", choices=("fresh", "shared"), default="fresh",
+                    help="in --full mode, the experiments the race decides (%s) get it "
+                         "measured again right before each attempt (fresh, the default) or "
+                         "use the calibration's (shared: measured all the same, so one tape "
+                         "replays both ways with --model-only)" % ", ".join(RACE_EXPERIMENTS))
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="passed to every `gilsim run` of the model side (e.g. "
                          "machine.timer_arm=0ns: the model without that mechanism, on the "
                          "same calibration with --model-only); repeatable")
     args = ap.parse_args(argv)
-    global PY_CONSTANTS
+    global PY_CONSTANTS, TAPE
     PY_CONSTANTS = args.py_constants
     if args.save_real and args.model_only:
         ap.error("--save-real and --model-only exclude each other")
     tape = None
     if args.save_real or args.model_only:
         tape = Tape(args.save_real or args.model_only, bool(args.model_only))
+    TAPE = tape
+    if tape:
+        tape.check_selection(
+            (["--full"] if args.full else []) + (["--only", args.only] if args.only else [])
+            + (["--py-constants"] if args.py_constants else []))
     if args.nice:
         try:
             os.nice(args.nice)
@@ -1673,6 +1852,9 @@ def main(argv=None):
             verdict = run_all(args, chosen, workdir)
     if tape:
         tape.save()
+        if tape.missing:
+            print("reality: the tape had no answer for %s (answered None, as where it cannot "
+                  "run: recorded before reality.py asked for it)" % ", ".join(sorted(tape.missing)))
     return verdict
 
 
@@ -1691,6 +1873,7 @@ def calibrated(plan, sim):
             break
         print("reality: calibration disturbed (others used %.0f%%); again" % (100 * others))
     machine.others = others
+    machine.calibrated_at = P.wall_clock()
     machine.fit_requester_first(sim)
     return machine
 
@@ -1711,7 +1894,7 @@ def run_all(args, chosen, workdir):
           "(calibrated)" % (fmt(machine.wake_hot_s, "s"), fmt(machine.wake_cold_s, "s"),
                             fmt(machine.context_switch_s, "s"), machine.wake_affine))
 
-    results, verdict = [], 0
+    results, verdict, race_s = [], 0, []
     for eid in chosen:
         fn = EXPERIMENTS[IDS.index(eid)]
         # Short mode: again while an effect is missing (the host's noise is
@@ -1720,7 +1903,11 @@ def run_all(args, chosen, workdir):
         # keeping the attempt that other processes disturbed least.
         attempts, best = 3, None
         for attempt in range(attempts):
-            res = run_one(fn, plan, machine, sim)
+            # the race measured right before each attempt: the attempt kept
+            # keeps the race it ran with
+            m_exp, race = race_for(plan, machine, eid, args.race, race_s)
+            res = run_one(fn, plan, m_exp, sim)
+            res.race = race
             print(describe(res), flush=True)
             if best is None or (res.others or 0) < (best.others or 0):
                 best = res
@@ -1774,6 +1961,7 @@ def run_all(args, chosen, workdir):
         "seconds": time.perf_counter() - started,
         "nice": os.nice(0),
         "machine": machine, "gilsim": sim,
+        "full": args.full, "race": args.race, "race_s": race_s,
     }
     if args.json:
         dump_json(args.json, results, meta)
@@ -1781,7 +1969,9 @@ def run_all(args, chosen, workdir):
         import report
         report.write(args.write, results, meta)
         print("reality: wrote %s" % args.write)
-    print("reality: %.0f s; %s" % (meta["seconds"], {0: "PASS", 1: "FAIL", SKIP: "SKIP"}[verdict]))
+    print("reality: %.0f s%s; %s" % (
+        meta["seconds"], "" if not race_s else " (the race traced again %d times: %.0f s)"
+        % (len(race_s), sum(race_s)), {0: "PASS", 1: "FAIL", SKIP: "SKIP"}[verdict]))
     return verdict
 
 
@@ -1791,6 +1981,7 @@ def dump_json(path, results, meta):
     for r in results:
         out["experiments"].append({
             "id": r.id, "others": r.others, "calibration": r.calibration,
+            "race": getattr(r, "race", None),
             "rows": [{"label": x.label, "measured": x.measured, "predicted": x.predicted,
                       "unit": x.unit, "key": x.key} for x in r.rows],
             "checks": [vars(c) for c in r.checks]})

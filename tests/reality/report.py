@@ -7,7 +7,8 @@ import os
 import platform
 
 import explain
-from reality import TARGET, fmt
+from reality import RACE_EXPERIMENTS, RACE_MIN_APART, RACE_NOW_RUNS, RACE_NOW_RUNS5, \
+    TARGET, fmt, race_text
 
 
 def _cpu_model():
@@ -203,6 +204,31 @@ def _header(meta):
     return out
 
 
+def _race_scheme(meta):
+    """How the experiments got the race (reality.py race_for)."""
+    text = (
+        "The race (`requester_first`, `requester_first_idle`) moves with the machine within "
+        "half an hour on a quiet host (docs/model.md, \"The race, measured when each "
+        "experiment runs\"), so in the full run the experiments whose model depends on it "
+        "(a key figure moved by 12%% to 6x between `requester_first` 0.1 and 0.9 on one "
+        "tape: %s) get it measured again right "
+        "before each attempt, the calibration's program traced the same way (%d runs of "
+        "%g s at 1 ms, %d of %g s at 5 ms), in a copy of the calibration that differs in "
+        "those two keys only; the other experiments, the short run, a run that cannot "
+        "trace the kernel and fresh traces with fewer than %d forced drops on two CPUs "
+        "use the calibration's. Each experiment's section says which race it used and "
+        "when it was measured."
+        % (", ".join(RACE_EXPERIMENTS), len(RACE_NOW_RUNS), RACE_NOW_RUNS[0],
+           len(RACE_NOW_RUNS5), RACE_NOW_RUNS5[0], RACE_MIN_APART))
+    if meta.get("race_s"):
+        text += (" This run traced it again %d times (every attempt, kept or not), for %.0f s "
+                 "in all." % (len(meta["race_s"]), sum(meta["race_s"])))
+    if meta.get("race") == "shared":
+        text += (" This run was made with `--race shared`: every experiment used the "
+                 "calibration's race, and the fresh one is given beside it.")
+    return [text, ""]
+
+
 def _summary(results):
     out = ["## Summary", "", "| experiment | key figures within %d%% | direction of the effect "
            "(real / model) |" % round(TARGET * 100), "|---|---|---|"]
@@ -230,6 +256,8 @@ def _experiment(r):
     out.append("Other processes used %s of the machine during this experiment (%.1f s)."
                % ("an unknown share" if r.others is None else "%.0f%%" % (100 * r.others),
                   r.seconds))
+    if getattr(r, "race", None):
+        out += ["", "The race between a drop request and the drop: %s." % race_text(r.race)]
     out += ["", "| figure | measured | predicted | predicted / measured | within %d%% |"
             % round(TARGET * 100), "|---|---|---|---|---|"]
     for x in r.rows:
@@ -279,7 +307,7 @@ def _kept(path):
 
 
 def write(path, results, meta):
-    lines = _header(meta) + _summary(results)
+    lines = _header(meta) + _race_scheme(meta) + _summary(results)
     for r in results:
         lines += _experiment(r)
     kept = _kept(path)
