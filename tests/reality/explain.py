@@ -175,8 +175,10 @@ WHY = [
      "in reality is the open question."),
     ("convoy-many", "", "any",
      "Beside 3 or 4 CPU-bound threads the I/O thread's wait is set by glibc's condvar "
-     "groups, the race of each drop request (requester_first, calibrated on the 3-thread "
-     "hand-off pattern, not on this figure), the order of the timeouts (timer jitter) "
+     "groups, the race of each drop request (requester_first: the share of forced drops at "
+     "which the requester was already asleep at the signal, traced in the kernel on "
+     "three plain CPU threads just before this experiment, not fitted to this figure), "
+     "the order of the timeouts (timer jitter) "
      "and, with more runnable threads than cores, the kernel: EEVDF gives a waking "
      "thread with lag the core at once and preempts CPU-bound threads on the 4 ms tick. "
      "At 5 ms the row has the two modes of the 2-thread convoy (one interval or about "
