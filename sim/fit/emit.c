@@ -242,6 +242,9 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
                   " Arming a timer that is its core's first (a short timed wait's) cost "
                   "%s at record time.",
                   human(f->timer_arm_ns, c1, sizeof c1));
+    char race[700];
+    fit_race_note(f, race, sizeof race);
+    sb_add(b, race, strlen(race));
 }
 
 /* description() step 2: one line per thread while they fit in the scenario's
@@ -331,6 +334,11 @@ static void describe_recording_approx(sbuf_t *b, const gsr_recording_t *r,
     if (r->partial)
         sb_printf(b, " the recording is partial (%.200s): the program did not run to its end;",
                   r->partial_reason);
+    if (f->race_why == FIT_RACE_FITTED)
+        sb_printf(b, " the race between a drop request and the drop is one chance for the whole "
+                     "run (requester_first), the recorded interval's: a what-if at another "
+                     "interval keeps it, where a real requester whose CPU idled less is asleep "
+                     "at the signal less often;");
 }
 
 /* description() step 3: the "Approximated:" list, totals summed over the
@@ -420,6 +428,8 @@ static void add_machine(cJSON *root, const gsr_recording_t *r, const fscenario_t
             cJSON_AddItemToObject(mach, "eevdf_slice", dur(f->eevdf_slice_ns));
         add_wake_curve(mach, f);
     }
+    if (f->race_why == FIT_RACE_FITTED) /* read off the recording (race.c) */
+        cJSON_AddNumberToObject(mach, "requester_first", f->rf_pct / 100.0);
     /* Said, not left to the default: a timer wakes its sleeper on the CPU
      * it slept on, its idle exit in the lateness above (docs/cli.md). */
     cJSON_AddStringToObject(mach, "timer_wake", "local");

@@ -767,6 +767,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
     }
     if (!o->raw_cpu && !o->no_load)
         fit_load(r, &f);
+    fit_race(r, &f);
     if (fit_emit(r, &f, json, len) != 0)
         goto oom;
     free(joined);

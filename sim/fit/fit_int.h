@@ -158,6 +158,15 @@ typedef struct fscenario {
     int64_t timer_arm_ns; /* machine.timer_arm; -1: not measured, the key left out */
     int n_wake_idle; /* machine.wakeup_idle points; 0: none */
     int64_t wake_idle_depth_ns[GS_WAKE_CURVE_MAX], wake_idle_ns[GS_WAKE_CURVE_MAX];
+    /* the race between a drop request and the drop (race.c) */
+    int race_why;                  /* fit_race_why_t */
+    int rf_pct;                    /* FIT_RACE_FITTED: machine.requester_first, % */
+    int64_t race_drops, race_won;  /* the recording's forced drops with two or more
+                                      waiters, the requester among them; its wins */
+    int64_t race_model_drops, race_model_won; /* the replay's at rf_pct (seeds pooled);
+                                                 FIT_RACE_NO_REPLAY: the fewer end's */
+    double race_lo, race_hi;       /* the replay's requester share at 0 and at 1 */
+    int race_tried;                /* values run */
 } fscenario_t;
 
 /* scale.c: a thread's CPU ops brought down to the kernel's CPU time of it,
@@ -278,6 +287,23 @@ void fit_load(const struct gsr_recording *r, fscenario_t *f);
  * sentence for the description ("" none). */
 void *fit_load_json(const fscenario_t *f, int64_t until_ns);
 const char *fit_load_note(const fscenario_t *f, char *buf, size_t n);
+
+/* ---- the race between a drop request and the drop (race.c) ------------- */
+
+typedef enum fit_race_why {
+    FIT_RACE_NONE,      /* no CPython 3 GIL recorded: nothing said */
+    FIT_RACE_FEW,       /* fewer than FIT_RACE_MIN drops in the recording: default */
+    FIT_RACE_NO_REPLAY, /* ... in the replay at 0 or at 1: default */
+    FIT_RACE_FAILED,    /* a replay run failed: default */
+    FIT_RACE_FITTED     /* rf_pct written */
+} fit_race_why_t;
+#define FIT_RACE_MIN 20 /* forced drops with two or more waiters to read the race off */
+
+/* machine.requester_first read off the recording's forced drops, by running
+ * the fitted scenario f (after fit_load: the replay the user sees). */
+void fit_race(const struct gsr_recording *r, fscenario_t *f);
+/* Its sentence for the description ("" none). */
+const char *fit_race_note(const fscenario_t *f, char *buf, size_t n);
 
 /* The scenario text of f, for the recording r (a gsr_recording_t). 0 with
  * *json, *len, or -1 (out of memory). */

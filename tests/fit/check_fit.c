@@ -967,13 +967,13 @@ START_TEST(test_fit_timer_arm_reaches_the_machine_and_old_recordings_fit_as_befo
     ck_assert_ptr_nonnull(arm);
     ck_assert_int_eq(ns_of(arm->valuestring), 6500);
     const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(a, "description"));
-    ck_assert_msg(strstr(desc, "first") && strstr(desc, "6.5 us"),
+    ck_assert_msg(strstr(desc, "its core's first") && strstr(desc, "6.5 us"),
                   "the description gives the arming cost: %s", desc);
     /* a recording made before the field: no key, and the scenario is the
      * one with it less the key and the description's sentence */
     ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "machine"), "timer_arm"));
     ck_assert_ptr_null(
-        strstr(cJSON_GetStringValue(cJSON_GetObjectItem(b, "description")), "first"));
+        strstr(cJSON_GetStringValue(cJSON_GetObjectItem(b, "description")), "its core's first"));
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(a, "machine"), "timer_arm");
     cJSON_DeleteItemFromObject(a, "description");
     cJSON_DeleteItemFromObject(b, "description");

@@ -36,6 +36,10 @@ ratios predicted / measured, with their range.
                                      label record): exit 0, 1, or 77 skipped
                                      when no CPython can be recorded here
 
+Under the table each program's fits say the race they wrote
+(machine.requester_first, read off the recording's forced drops with two
+or more waiters; "default" where it had fewer than 20).
+
 --short never checks a figure, only that the real runs and the model's
 predictions move the same way when a setting changes (docs/validation.md,
 "Replays"). Without `gilsim fit` in BIN (before issue 14's fitter lands)
@@ -47,6 +51,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -296,6 +301,7 @@ def refit(tools, name, reps, settings, drop=None, fit_opts=(), model_sets=()):
                 json.dump(r, f)
         try:
             scen = tools.fit(base, list(fit_opts), suffix=".refit.json")
+            res["files"].append((base, scen))
             for s in settings:
                 sm = tools.summary(scen, [*SETTINGS[s][2], *model_sets])
                 res["model"][s].append(figures(sm) if sm["outcome"] == "done" else None)
@@ -304,6 +310,36 @@ def refit(tools, name, reps, settings, drop=None, fit_opts=(), model_sets=()):
         except (RuntimeError, subprocess.SubprocessError, ValueError) as e:
             res["errors"].append(str(e))
     return res
+
+
+def race_of(scen):
+    """What a fitted scenario says of the race (sim/fit/race.c): its
+    machine.requester_first (None: the engine's default) and the forced
+    drops with two or more waiters it was read off (None: not said)."""
+    try:
+        with open(scen) as f:
+            sc = json.load(f)
+    except (OSError, ValueError):
+        return None, None
+    desc = sc.get("description", "")
+    m = re.search(r"read off the (\d+) forced drops|the recording has (\d+) forced drops", desc)
+    drops = int(m.group(1) or m.group(2)) if m else None
+    return sc.get("machine", {}).get("requester_first"), drops
+
+
+def race_lines(results):
+    """One line per program: the requester_first each of its fits wrote,
+    and the drops it was read off (the default where too few)."""
+    out = []
+    for name, res in results:
+        parts = []
+        for _, scen in res["files"]:
+            rf, drops = race_of(scen)
+            parts.append("%s (%s drops)" % ("default" if rf is None else "%.2f" % rf,
+                                            "?" if drops is None else drops))
+        if parts:
+            out.append("requester_first written by the fits of %s: %s" % (name, ", ".join(parts)))
+    return out
 
 
 def summarise(res, setting):
@@ -621,6 +657,7 @@ def main(argv=None):
         lines, hits, total = table(results, tools)
         print("\n".join(lines))
         print("%d of %d figures within their bound" % (hits, total))
+        print("\n".join(race_lines(results)))
         return 0
     a.reps = a.reps or (2 if a.short else 3)
     if not sys.platform.startswith("linux"):
@@ -665,6 +702,7 @@ def run(a, chosen, wd):
             "seconds": time.perf_counter() - started}
     lines, hits, total = table(results, tools)
     print("\n".join(lines))
+    print("\n".join(race_lines(results)))
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"meta": meta, "results": {n: {k: v for k, v in r.items()}

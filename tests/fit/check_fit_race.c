@@ -1,0 +1,256 @@
+/* check_fit_race.c - the race between a drop request and the drop, read off
+ * the recording (sim/fit/race.c: machine.requester_first).
+ *
+ * The recordings are hand-made: three CPU-bound threads at a 5 ms switch
+ * interval on two cores, the holder dropping on request every 5 ms with the
+ * two others waiting; the requester (the waiter that asked first) takes the
+ * GIL after k of the n forced drops, the other waiter after the rest. The
+ * fit must write a requester_first that falls as k grows (a requester that
+ * is asleep more often loses more), whose replay, at seeds the fit did not
+ * use, gives the requester k/n of its drops within RACE_BAND; a recording
+ * with fewer than 20 such drops keeps the engine's default and says so. */
+#include "testutil.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define INTERVAL 5000000LL /* the switch interval */
+#define N_W 3              /* CPU-bound threads */
+#define RACE_BAND 0.12     /* the replay's requester share this close to k/n */
+
+typedef struct evbuf {
+    char s[65536];
+    size_t n;
+} evbuf_t;
+
+__attribute__((format(printf, 2, 3))) static void ev(evbuf_t *b, const char *fmt, ...)
+{
+    if (b->n) {
+        ck_assert(b->n + 2 < sizeof b->s);
+        memcpy(b->s + b->n, ", ", 2);
+        b->n += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(b->s + b->n, sizeof b->s - b->n, fmt, ap);
+    va_end(ap);
+    ck_assert(k > 0 && (size_t)k < sizeof b->s - b->n);
+    b->n += (size_t)k;
+}
+
+/* Cycle c of n is one the requester wins, k of them spread evenly. */
+static bool requester_wins(int c, int n, int k)
+{
+    return (long long)(c + 1) * k / n != (long long)c * k / n;
+}
+
+/* Writes the recording of n forced drops, k won by the requester, to path
+ * (a mkstemp template). */
+static void write_recording(char *path, int n, int k)
+{
+    static evbuf_t w[N_W];
+    int waiting[N_W], n_wait = 0, h = 0;
+    long long t = 10000;
+    for (int i = 0; i < N_W; i++) {
+        w[i].n = 0;
+        ev(&w[i], "[%lld, \"start\"], [%lld, \"ask\"]", t + 1000 * i, t + 1000 * i);
+        if (i)
+            waiting[n_wait++] = i;
+    }
+    long long hs = t + 100; /* the holder's hold */
+    ev(&w[h], "[%lld, \"hold\"]", hs);
+    for (int c = 0; c < n; c++) {
+        long long req = hs + INTERVAL;
+        int r = waiting[0], o = waiting[1], next = requester_wins(c, n, k) ? r : o;
+        ev(&w[r], "[%lld, \"drop_request\"]", req);
+        ev(&w[h], "[%lld, \"release\", \"forced\"]", req + 5000);
+        ev(&w[next], "[%lld, \"hold\"]", req + 20000);
+        ev(&w[h], "[%lld, \"ask\"]", req + 25000);
+        /* the waiter that did not take it stays first in line */
+        waiting[0] = next == r ? o : r;
+        waiting[1] = h;
+        h = next;
+        hs = req + 20000;
+    }
+    long long end = hs + INTERVAL;
+    ev(&w[h], "[%lld, \"release\", \"exit\"], [%lld, \"end\"]", end, end);
+    for (int j = 0; j < 2; j++) { /* the two waiters in turn, to their exits */
+        ev(&w[waiting[j]], "[%lld, \"hold\"], [%lld, \"release\", \"exit\"], [%lld, \"end\"]",
+           end + 10000, end + 1000000, end + 1000000);
+        end += 1000000;
+    }
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
+            " \"command\": [\"python3\", \"race.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
+            " \"switch_interval_ns\": %lld, \"host\": {\"cores\": 2}, \"duration_ns\": %lld,\n"
+            " \"threads\": [\n"
+            "  {\"name\": \"MainThread\", \"events\": [[0, \"start\"], [0, \"ask\"], [0, \"hold\"], "
+            "[1000, \"release\", \"exit\"], [1000, \"end\"]]}",
+            INTERVAL, end);
+    for (int i = 0; i < N_W; i++)
+        fprintf(f, ",\n  {\"name\": \"w%d\", \"events\": [%s]}", i, w[i].s);
+    fprintf(f, "\n]}\n");
+    fclose(f);
+}
+
+static char *fit_text(const char *path)
+{
+    char *json = NULL;
+    size_t len = 0;
+    gs_error_t err;
+    int rc = gs_fit_recording(path, NULL, &json, &len, &err);
+    ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
+    return json;
+}
+
+/* machine.requester_first as written, or -1 when the key is not. */
+static double written_rf(const char *json)
+{
+    cJSON *root = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(root);
+    const cJSON *rf = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "machine"), "requester_first");
+    double v = cJSON_IsNumber(rf) ? rf->valuedouble : -1;
+    cJSON_Delete(root);
+    return v;
+}
+
+/* In a replay: is thread i waiting for the GIL at t (in its wait, or woken
+ * and waiting for a core)? The workers do nothing else. */
+static bool waits_at(const gs_trace_t *tr, int i, int64_t t)
+{
+    const gs_lane_t *l = gs_trace_lane(tr, gs_trace_thread_lane(tr, i));
+    size_t k = gs_lane_find(l, t);
+    if (k >= l->n || l->iv[k].start_ns > t)
+        return false;
+    return l->iv[k].state == GS_ST_WAIT_GIL ||
+           (l->iv[k].state == GS_ST_READY && !(l->iv[k].flags & GS_IV_HOLDS_GIL));
+}
+
+/* The GIL's holder after t other than `not`, from the GIL lane; -1 none. */
+static int next_holder(const gs_trace_t *tr, int64_t t, int not)
+{
+    const gs_lane_t *g = gs_trace_lane(tr, gs_trace_gil_lane(tr, 0));
+    for (size_t k = gs_lane_find(g, t); k < g->n; k++)
+        if (g->iv[k].who != not)
+            return g->iv[k].who;
+    return -1;
+}
+
+/* Counted the way the recording's are, from the replay's instants and lanes:
+ * forced drops with two or more waiters, the requester among them; those
+ * the requester took. */
+static void replay_share(const gs_trace_t *tr, long long *drops, long long *won)
+{
+    const gs_instant_t *in = gs_trace_instants(tr);
+    int requester = -1;
+    for (size_t k = 0; k < gs_trace_n_instants(tr); k++) {
+        if (in[k].kind == GS_IN_DROP_REQUEST && requester < 0)
+            requester = in[k].thread;
+        if (in[k].kind != GS_IN_FORCED_SWITCH)
+            continue;
+        /* who waited just before: a holder-first race hands the GIL over
+           at the drop's own instant */
+        int h = in[k].thread, n = 0;
+        int64_t before = in[k].t_ns - 1;
+        for (int i = 0; i < gs_trace_n_threads(tr); i++)
+            n += i != h && waits_at(tr, i, before);
+        if (n >= 2 && requester >= 0 && requester != h && waits_at(tr, requester, before)) {
+            (*drops)++;
+            *won += next_holder(tr, in[k].t_ns, h) == requester;
+        }
+        requester = -1;
+    }
+}
+
+/* The replay's requester share at seeds the fit does not run (it runs 1
+ * and 2), pooled over four. */
+static double replayed(const char *json, long long *n_drops)
+{
+    gs_model_t *m = NULL;
+    gs_diag_t d;
+    memset(&d, 0, sizeof d);
+    ck_assert_int_eq(gs_scenario_load_string("fitted", json, strlen(json), NULL, 0, &m, &d), 0);
+    long long drops = 0, won = 0;
+    for (uint64_t s = 11; s <= 14; s++) {
+        m->seed = s;
+        int rc = -1;
+        gs_trace_t *t = tu_run(m, &rc);
+        ck_assert_int_eq(rc, 0);
+        replay_share(t, &drops, &won);
+        gs_trace_free(t);
+    }
+    gs_model_free(m);
+    ck_assert_int_gt(drops, 0);
+    *n_drops = drops;
+    return (double)won / (double)drops;
+}
+
+/* The requester took 6, 30 and 48 of 60 drops: the fitted requester_first
+ * falls as k grows, and each replay gives the requester k/n within
+ * RACE_BAND; the description says what it was read off. */
+START_TEST(test_fit_race_follows_the_requesters_wins)
+{
+    static const int ks[] = {6, 30, 48};
+    const int n = 60;
+    double prev = 2;
+    for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++) {
+        char path[] = "/tmp/check_fit_race_XXXXXX";
+        write_recording(path, n, ks[c]);
+        char *json = fit_text(path);
+        double rf = written_rf(json);
+        ck_assert_msg(rf >= 0 && rf <= 1, "k=%d: requester_first %.2f written", ks[c], rf);
+        ck_assert_msg(rf < prev - 0.15, "k=%d: requester_first %.2f, not below %.2f", ks[c], rf,
+                      prev);
+        prev = rf;
+        long long drops;
+        double got = replayed(json, &drops), want = (double)ks[c] / n;
+        ck_assert_msg(fabs(got - want) <= RACE_BAND,
+                      "k=%d: the replay at %.2f gives the requester %.2f of %lld drops, not "
+                      "%.2f +- %.2f", ks[c], rf, got, drops, want, RACE_BAND);
+        char said[96];
+        snprintf(said, sizeof said, "read off the %d forced drops", n);
+        ck_assert_msg(strstr(json, said) != NULL, "the description says %s", said);
+        char *again = fit_text(path); /* deterministic */
+        ck_assert_str_eq(json, again);
+        free(again);
+        free(json);
+        unlink(path);
+    }
+}
+END_TEST
+
+/* 12 forced drops are too few: no requester_first (the engine's 0.5), and
+ * the description says why. */
+START_TEST(test_fit_race_keeps_the_default_with_few_drops)
+{
+    char path[] = "/tmp/check_fit_race_XXXXXX";
+    write_recording(path, 12, 2);
+    char *json = fit_text(path);
+    ck_assert_msg(written_rf(json) < 0, "no requester_first with 12 drops");
+    ck_assert_msg(strstr(json, "the recording has 12 forced drops") != NULL &&
+                      strstr(json, "fewer than 20") != NULL,
+                  "the description says why: %.400s", json);
+    free(json);
+    unlink(path);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fit_race");
+    TCase *c = tcase_create("race");
+    tcase_set_timeout(c, 120);
+    tcase_add_test(c, test_fit_race_follows_the_requesters_wins);
+    tcase_add_test(c, test_fit_race_keeps_the_default_with_few_drops);
+    suite_add_tcase(s, c);
+    return tu_main(s);
+}
