@@ -29,10 +29,18 @@
  * cache-hot. T, when it next runs, notes where (sched_getcpu) and when,
  * and pins itself back to A. S notes its first interruption after the
  * yield: the tick as it really came.
- * Output per trial: [u_ns, resumed_ns, where, s_gap_ns], u and resumed
- * from the yield, where 1: on B, 2: on A, s_gap_ns the start of S's first
- * interruption of 1.5 us or more (-1: none before T resumed). Trials where
- * the yield did not switch (S not eligible) are counted, not kept.
+ * Whether B really idled until the tick and woke at it (another program
+ * may have run there) S tells: it reads B's cpuidle counters (sysfs: an
+ * idle period is counted when it ends) 20 us before the tick and 300 us
+ * after it, T read them before the yield.
+ * Output per trial: [u_ns, resumed_ns, where, pre, post, over], u and
+ * resumed from the yield, where 1: on B, 2: on A; pre and post B's idle
+ * entries from T's read to S's two reads, over how long the idle periods
+ * that ended by S's second read lasted beyond T's read to the tick (ns):
+ * B idled through and woke at the tick when pre is 0, post 1 or more and
+ * over about 0 or more; -1 where not read (T ran on A at the tick and S
+ * could not). Trials where the yield did not switch (S not eligible) are
+ * counted, not kept.
  *
  * "newidle" mode (for comparison). S and T spin on A, C on B; when the
  * tick preempts T (its stamps stop while S's go on), C waits until d has
@@ -96,8 +104,10 @@ static atomic_int stop;
 static atomic_long s_stamp, t_stamp;
 static atomic_int t_tid;
 static atomic_int armed;          /* a trial is on: note the first gap */
-static atomic_long s_since;       /* tick mode: S notes its first interruption after this */
-static atomic_long s_gap_at;
+/* tick mode: the tick T waits for, and B's idle counters S reads 20 us
+ * before it and 300 us after it (entries, us) */
+static atomic_long tick_at;
+static atomic_long pre_entries, post_entries, post_idle;
 static atomic_long first_at;      /* newidle mode: T's first run after a gap while armed */
 static atomic_int first_cpu;
 
@@ -109,64 +119,6 @@ static double uniform(void)
     rng ^= rng >> 7;
     rng ^= rng << 17;
     return (double)(rng >> 11) / 9007199254740992.0;
-}
-
-static void *spin_s(void *arg)
-{
-    (void)arg;
-    pin_or_die(cpu_a);
-    long last = now_ns();
-    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-        long t = now_ns();
-        long since = atomic_load_explicit(&s_since, memory_order_relaxed);
-        if (t - last > IRQ_NS && since && last > since &&
-            atomic_load_explicit(&s_gap_at, memory_order_relaxed) == 0)
-            atomic_store(&s_gap_at, last);
-        last = t;
-        atomic_store_explicit(&s_stamp, t, memory_order_relaxed);
-    }
-    return NULL;
-}
-
-/* The phase of the tick on this CPU, ns in [0, tick): where a thread
- * spinning alone is interrupted most often, folded on the tick period;
- * *seen: the share of ticks seen. */
-static long tick_phase(long tick, double *seen)
-{
-    enum { NB = 200 };
-    int bins[NB] = {0};
-    long *at = malloc(20000 * sizeof *at);
-    int n = 0;
-    long start = now_ns(), last = start;
-    while (last - start < 15 * tick && n < 20000) {
-        long t = now_ns();
-        if (t - last > IRQ_NS) {
-            at[n++] = last % tick;
-            bins[(last % tick) * NB / tick]++;
-        }
-        last = t;
-    }
-    int best = 0;
-    for (int i = 0; i < NB; i++) {
-        int s = bins[i] + bins[(i + 1) % NB], b = bins[best] + bins[(best + 1) % NB];
-        if (s > b)
-            best = i;
-    }
-    /* the circular mean of the interruptions within the two best bins */
-    double centre = (best + 1.0) * tick / NB, sx = 0, sy = 0;
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        double off = remainder((double)at[i] - centre, (double)tick);
-        if (fabs(off) <= (double)tick / NB) {
-            sx += cos(2 * M_PI * at[i] / tick);
-            sy += sin(2 * M_PI * at[i] / tick);
-            k++;
-        }
-    }
-    free(at);
-    *seen = k / 15.0;
-    double ph = atan2(sy, sx) / (2 * M_PI) * tick;
-    return ph < 0 ? (long)(ph + tick) : (long)ph;
 }
 
 /* CPU b's idle time (us) and idle entries so far, summed over its cpuidle
@@ -208,8 +160,70 @@ static long idle_read(int which)
     return sum;
 }
 
+static void *spin_s(void *arg)
+{
+    (void)arg;
+    pin_or_die(cpu_a);
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        long t = now_ns();
+        atomic_store_explicit(&s_stamp, t, memory_order_relaxed);
+        long at = atomic_load_explicit(&tick_at, memory_order_relaxed);
+        if (!at)
+            continue;
+        if (t >= at - 20000 && atomic_load(&pre_entries) < 0)
+            atomic_store(&pre_entries, idle_read(1));
+        if (t >= at + 300000 && atomic_load(&post_entries) < 0) {
+            atomic_store(&post_idle, idle_read(0));
+            atomic_store(&post_entries, idle_read(1));
+        }
+    }
+    return NULL;
+}
+
+/* The phase of the tick on this CPU, ns in [0, tick): where a thread
+ * spinning alone is interrupted most often, folded on the tick period;
+ * *seen: the share of ticks seen. */
+static long tick_phase(long tick, double *seen)
+{
+    enum { NB = 200 };
+    int bins[NB] = {0};
+    long *at = malloc(20000 * sizeof *at);
+    int n = 0;
+    long start = now_ns(), last = start;
+    while (last - start < 10 * tick && n < 20000) {
+        long t = now_ns();
+        if (t - last > IRQ_NS) {
+            at[n++] = last % tick;
+            bins[(last % tick) * NB / tick]++;
+        }
+        last = t;
+    }
+    int best = 0;
+    for (int i = 0; i < NB; i++) {
+        int s = bins[i] + bins[(i + 1) % NB], b = bins[best] + bins[(best + 1) % NB];
+        if (s > b)
+            best = i;
+    }
+    /* the circular mean of the interruptions within the two best bins */
+    double centre = (best + 1.0) * tick / NB, sx = 0, sy = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        double off = remainder((double)at[i] - centre, (double)tick);
+        if (fabs(off) <= (double)tick / NB) {
+            sx += cos(2 * M_PI * at[i] / tick);
+            sy += sin(2 * M_PI * at[i] / tick);
+            k++;
+        }
+    }
+    free(at);
+    *seen = k / 10.0;
+    double ph = atan2(sy, sx) / (2 * M_PI) * tick;
+    return ph < 0 ? (long)(ph + tick) : (long)ph;
+}
+
 static int run_tick(int n, double umin, double umax, long tick)
 {
+    long deadline = now_ns() + budget_ns; /* the phase's 10 ticks included */
     idle_open(cpu_b);
     pin_or_die(cpu_a);
     double seen;
@@ -218,7 +232,7 @@ static int run_tick(int n, double umin, double umax, long tick)
     pthread_create(&s, NULL, spin_s, NULL);
     long (*out)[6] = calloc((size_t)n, sizeof *out);
     int kept = 0, no_switch = 0, lost = 0;
-    long deadline = now_ns() + budget_ns, last = now_ns(), run_since = last;
+    long last = now_ns(), run_since = last;
     while (kept < n && last < deadline) {
         long t = now_ns();
         if (t - last > GAP_NS)
@@ -232,6 +246,8 @@ static int run_tick(int n, double umin, double umax, long tick)
             next += tick;
         long ty = next - (long)u;
         long idle0 = idle_read(0), entries0 = idle_read(1), at0 = now_ns();
+        atomic_store(&pre_entries, -1);
+        atomic_store(&post_entries, -1);
         /* wait for the moment, still running on A */
         int off = 0;
         while ((t = now_ns()) < ty - 3000) {
@@ -248,15 +264,18 @@ static int run_tick(int n, double umin, double umax, long tick)
             fprintf(stderr, "migcost: cannot widen the thread's CPUs: %s\n", strerror(errno));
             return 2;
         }
-        atomic_store(&s_gap_at, 0);
+        atomic_store(&tick_at, next);
         long y = now_ns();
-        atomic_store(&s_since, y);
         sched_yield();
         long back = now_ns();
         int cpu = sched_getcpu();
-        long idle1 = idle_read(0), entries1 = idle_read(1);
-        atomic_store(&s_since, 0);
-        long gap = atomic_load(&s_gap_at);
+        /* S reads B's counters 300 us after the tick (if T ran first, it
+         * still spins on A) */
+        while (atomic_load(&post_entries) < 0 && now_ns() < next + 2000000)
+            ;
+        atomic_store(&tick_at, 0);
+        long pre = atomic_load(&pre_entries), post = atomic_load(&post_entries);
+        long idle1 = atomic_load(&post_idle);
         pin_or_die(cpu_a);
         if (back - y < GAP_NS) {
             no_switch++;
@@ -266,11 +285,15 @@ static int run_tick(int n, double umin, double umax, long tick)
             out[kept][0] = next - y;
             out[kept][1] = back - y;
             out[kept][2] = cpu == cpu_b ? 1 : 2;
-            out[kept][3] = gap ? gap - y : -1;
-            /* how long B idled in periods that ended in [at0, back] (us:
-             * -1 unknown), from at0 */
-            out[kept][4] = idle0 < 0 || idle1 < 0 ? -1 : (idle1 - idle0) * 1000 - (y - at0);
-            out[kept][5] = entries0 < 0 || entries1 < 0 ? -1 : entries1 - entries0;
+            /* B's idle entries from at0 to 20 us before the tick (0: it
+             * idled through, or never idled), and to 300 us after it, and
+             * how long the periods that ended by then idled beyond
+             * [at0, tick]: B idled from at0 to the tick and woke at it when
+             * 0, >= 1 and >= about 0 (-1: unknown) */
+            int known = entries0 >= 0 && pre >= 0 && post >= 0 && idle0 >= 0 && idle1 >= 0;
+            out[kept][3] = known ? pre - entries0 : -1;
+            out[kept][4] = known ? post - entries0 : -1;
+            out[kept][5] = known ? (idle1 - idle0) * 1000 - (next - at0) : -1;
             kept++;
         }
         last = run_since = now_ns();
@@ -278,7 +301,8 @@ static int run_tick(int n, double umin, double umax, long tick)
     atomic_store(&stop, 1);
     pthread_join(s, NULL);
     printf("{\"mode\": \"tick\", \"tick_ns\": %ld, \"phase_ns\": %ld, \"ticks_seen\": %.2f, "
-           "\"no_switch\": %d, \"lost\": %d, \"trials\": [", tick, phase, seen, no_switch, lost);
+           "\"cpuidle\": %s, \"no_switch\": %d, \"lost\": %d, \"trials\": [", tick, phase, seen,
+           n_states > 0 ? "true" : "false", no_switch, lost);
     for (int i = 0; i < kept; i++)
         printf("%s[%ld, %ld, %ld, %ld, %ld, %ld]", i ? ", " : "", out[i][0], out[i][1],
                out[i][2], out[i][3], out[i][4], out[i][5]);
@@ -308,6 +332,7 @@ static void *spin_t(void *arg)
 static int run_newidle(int n, double dmin, double dmax)
 {
     const long w = 400000;
+    idle_open(cpu_b);
     pin_or_die(cpu_b);
     pthread_t s, t;
     pthread_create(&s, NULL, spin_s, NULL);
@@ -315,7 +340,7 @@ static int run_newidle(int n, double dmin, double dmax)
     while (atomic_load(&t_tid) == 0)
         ;
     pid_t tid = atomic_load(&t_tid);
-    long (*out)[3] = calloc((size_t)n, sizeof *out);
+    long (*out)[4] = calloc((size_t)n, sizeof *out);
     int kept = 0, ran_before = 0, late = 0;
     long used = 0; /* the stamp the last trial started from: each needs a new preemption */
     long deadline = now_ns() + budget_ns;
@@ -350,9 +375,11 @@ static int run_newidle(int n, double dmin, double dmax)
             set_cpus(tid, cpu_a, -1);
             continue;
         }
+        long e0 = idle_read(1);
         struct timespec ts = {0, w};
         while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
             ;
+        long e1 = idle_read(1);
         atomic_store(&armed, 0);
         long at = atomic_load(&first_at);
         int cpu = atomic_load(&first_cpu);
@@ -360,6 +387,7 @@ static int run_newidle(int n, double dmin, double dmax)
         out[kept][0] = t0 - t_pre;
         out[kept][1] = at == 0 ? 0 : cpu == cpu_b ? 1 : 2;
         out[kept][2] = at == 0 ? -1 : at - t0;
+        out[kept][3] = e0 < 0 || e1 < 0 ? -1 : e1 - e0;
         kept++;
     }
     atomic_store(&stop, 1);
@@ -368,7 +396,8 @@ static int run_newidle(int n, double dmin, double dmax)
     printf("{\"mode\": \"newidle\", \"w_ns\": %ld, \"ran_before\": %d, \"late\": %d, "
            "\"trials\": [", w, ran_before, late);
     for (int i = 0; i < kept; i++)
-        printf("%s[%ld, %ld, %ld]", i ? ", " : "", out[i][0], out[i][1], out[i][2]);
+        printf("%s[%ld, %ld, %ld, %ld]", i ? ", " : "", out[i][0], out[i][1], out[i][2],
+               out[i][3]);
     printf("]}\n");
     free(out);
     return 0;

@@ -1042,8 +1042,8 @@ def migration_pulls(pair, tick_s, trials=60, u_s=(150e-6, 1.25e-3), budget_s=1.0
     pulls it unless it is still cache-hot. A dict: "trials", each {"u" s,
     "resumed" s from the yield, "where" "idle" or "own" (the CPU it ran on
     next), "outcome" (classify_migration), "idle_ok" (the idle CPU idled
-    from before the yield until the tick, by its cpuidle counters; None
-    where they cannot be read)}, and the probe's counts ("no_switch": yields
+    from before the yield until the tick and woke at it, by its cpuidle
+    counters read around the tick; None where they cannot be read)}, and the probe's counts ("no_switch": yields
     the spinner did not take; "lost": draws the thread was preempted on the
     way to; "tick_phase" s). None without a C compiler or two CPUs, or when
     the probe fails."""
@@ -1064,10 +1064,12 @@ def migration_pulls(pair, tick_s, trials=60, u_s=(150e-6, 1.25e-3), budget_s=1.0
     except (OSError, subprocess.SubprocessError, ValueError):
         return None
     out = []
-    for u, resumed, where, _gap, idle_ns, entries in j["trials"]:
+    for u, resumed, where, pre, post, over in j["trials"]:
+        # the idle CPU idled from before the yield to the tick and woke at
+        # it (the kick): no idle period ended before the tick, one ended
+        # by 0.3 ms after it, and it began before the yield
         t = {"u": u * 1e-9, "resumed": resumed * 1e-9, "where": "idle" if where == 1 else "own",
-             "idle_ok": None if idle_ns == -1 and entries == -1 else
-             entries >= 1 and idle_ns >= u - 50_000, "idle": idle_ns * 1e-9, "entries": entries}
+             "idle_ok": (pre == 0 and post >= 1 and over >= -50_000) if j["cpuidle"] else None}
         t["outcome"] = classify_migration(t)
         out.append(t)
     return {"trials": out, "no_switch": j["no_switch"], "lost": j["lost"],
