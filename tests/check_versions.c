@@ -194,32 +194,29 @@ START_TEST(test_py27_one_core_alternates_at_almost_no_cost)
 }
 END_TEST
 
-START_TEST(test_py27_battle_costs_about_nothing_when_wakeups_stay_on_the_wakers_core)
+START_TEST(test_py27_battle_is_the_two_core_one_whatever_the_share)
 {
     /* Where the kernel runs the woken waiter decides which battle a run
-     * shows (docs/model.md, "Where a woken thread runs"): queued on its
-     * waker's core every time (wake_affine 1), the pair shares one core and
-     * takes turns as on one core; on the idle other core every time (0),
-     * the two-core battle; in between, in between. That holds as stated
-     * with one V for the machine (run_queues "shared"). With one V per core
-     * (the default) the pair does not stay on one core: at a tick the idle
-     * core pulls the waiter, queued and cold, the holder's next release
-     * wakes it back onto the holder's core, and there RUN_TO_PARITY keeps
-     * the holder running until its slice ends at a tick, the waiter awake
-     * in the queue, so every release pays a bare call (1.44x); the order of
-     * the three stays. */
-    double spread = battle_on(true, 2, 1000, 1000, US(20), 0, 0, NULL);
-    double half = battle_on(true, 2, 1000, 1000, US(20), 50, 0, NULL);
-    double packed = battle_on(true, 2, 1000, 1000, US(20), 100, 0, NULL);
-    ck_assert_msg(packed < 1.1, "share 1: %.2fx serial", packed);
-    ck_assert_msg(spread > 1.5, "share 0: %.2fx serial", spread);
-    ck_assert_msg(half > packed && half < spread, "share 0.5: %.2fx serial", half);
-    spread = battle_placed(2, 1000, 1000, US(20), 0);
-    half = battle_placed(2, 1000, 1000, US(20), 50);
-    packed = battle_placed(2, 1000, 1000, US(20), 100);
-    ck_assert_msg(spread > 1.5, "per-core, share 0: %.2fx serial", spread);
-    ck_assert_msg(half > packed && half < spread,
-                  "per-core: %.2fx, %.2fx, %.2fx serial at 0, 0.5, 1", spread, half, packed);
+     * shows (docs/model.md, "Where a woken thread runs"). The 2.7 waiter is
+     * woken by a holder that runs on, while the waiter's own core, where it
+     * went to sleep, idles: Linux's wake_affine_idle keeps that idle
+     * previous CPU (traced: 0.5% of the real waiter's wake-ups went to the
+     * holder's CPU, battle27_trace.py), and so does the model, whatever
+     * wake_affine says: the two-core battle at 0, 0.5 and 1, with one V for
+     * the machine and with one per core. The one-core battle is the pair
+     * sharing a core (test_py27_one_core_alternates_at_almost_no_cost),
+     * which the kernel reaches by where it starts the threads (placement
+     * "previous", below). */
+    for (int shared = 0; shared <= 1; shared++) {
+        double spread = battle_on(shared, 2, 1000, 1000, US(20), 0, 0, NULL);
+        double half = battle_on(shared, 2, 1000, 1000, US(20), 50, 0, NULL);
+        double packed = battle_on(shared, 2, 1000, 1000, US(20), 100, 0, NULL);
+        ck_assert_msg(spread > 1.5, "%s, share 0: %.2fx serial", shared ? "shared" : "per-core",
+                      spread);
+        ck_assert_msg(fabs(half - spread) < 0.05 * spread && fabs(packed - spread) < 0.05 * spread,
+                      "%s: %.2fx, %.2fx, %.2fx serial at 0, 0.5, 1", shared ? "shared" : "per-core",
+                      spread, half, packed);
+    }
 }
 END_TEST
 
@@ -636,7 +633,7 @@ static Suite *versions_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_py27_two_threads_on_two_cores_are_slower_than_serial);
     tcase_add_test(tc, test_py27_battle_costs_a_bare_call_per_release_while_the_waiter_is_awake);
-    tcase_add_test(tc, test_py27_battle_costs_about_nothing_when_wakeups_stay_on_the_wakers_core);
+    tcase_add_test(tc, test_py27_battle_is_the_two_core_one_whatever_the_share);
     tcase_add_test(tc, test_py27_one_core_alternates_at_almost_no_cost);
     tcase_add_test(tc, test_py27_each_wakeup_of_the_waiter_costs_the_holder_an_interrupt);
     tcase_add_test(tc, test_placement_a_new_thread_goes_to_the_idle_core_not_its_starters);

@@ -619,8 +619,9 @@ static inline bool gs__pickable(const gs_thr_t *t, const gs_core_t *c)
 {
     return !c || ((t->rq_core < 0 || t->rq_core == c->id) && gs__allowed(t, c));
 }
-bool gs__place_affine(gs_engine_t *e, const gs_thr_t *waker); /* queue the woken
-                             thread on waker's core? (a seeded draw) */
+bool gs__place_affine(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *waker);
+                            /* queue woken t on waker's core? (a seeded draw,
+                               made only if t's previous core is busy) */
 gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *cools);
 void gs__place_arm(gs_engine_t *e, gs_core_t *c); /* idle c looks again at a tick */
 gs_core_t *gs__place_new(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,

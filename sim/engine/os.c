@@ -47,8 +47,9 @@
  * of latency against the core's idle depth (time since it went idle), plus a
  * seeded draw from 0 to wakeup_jitter.
  * Placement (wake_affine > 0, or run_queues "per_core"): a thread woken by a
- * thread on a core, while another core is idle, is queued on the waker's
- * core with the wake_affine chance (seeded, place_rng) instead, and always
+ * thread on a core, while its previous core is busy and another is idle, is
+ * queued on the waker's core with the wake_affine chance (seeded, place_rng;
+ * an idle previous core takes it back, place.c) instead, and always
  * when no core is idle (Linux select_task_rq_fair / wake_affine; with
  * per-core queues the woken thread's previous core instead when it carries
  * less load, wake_affine_weight with PELT loads: place.c);
@@ -723,7 +724,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, boo
     t->blk_obj = -1;
     gs_core_t *c = idle_core(e, t);
     back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
-    gs_core_t *aff = c ? (!back && gs__place_affine(e, waker) ? waker->core : NULL)
+    gs_core_t *aff = c ? (!back && gs__place_affine(e, t, waker) ? waker->core : NULL)
                        : mach(e)->per_core_queues ? gs__place_busy_weight(e, t, waker)
                                                   : gs__place_busy(e, waker);
     aff = mach(e)->keep_core ? gs__place_keep(e, t, waker, &c) : aff; /* "previous" */

@@ -2,9 +2,10 @@
  *
  * Only with machine.wake_affine > 0, per_core_queues or keep_core (os.c's header says
  * what the OS model does without them). A thread woken by a thread running
- * on a core, while another core is idle, is queued on its waker's core with
- * chance wake_affine instead (gs__place_affine, a seeded draw from place_rng
- * made only then); while no core is idle, always (gs__place_busy), or, with
+ * on a core goes back to its previous core if that core is idle; if not,
+ * while another core is idle, it is queued on its waker's core with chance
+ * wake_affine instead (gs__place_affine, a seeded draw from place_rng made
+ * only then); while no core is idle, always (gs__place_busy), or, with
  * per-core queues, unless its previous core carries less load
  * (gs__place_busy_weight, below: it is queued there instead); os.c
  * queues it there (rq_core) and judges wake-up preemption against that
@@ -41,9 +42,20 @@ static const gs_machine_t *mach(const gs_engine_t *e)
     return &e->m->machine;
 }
 
-bool gs__place_affine(gs_engine_t *e, const gs_thr_t *waker)
+/* A core is idle: is woken t queued on its waker's core instead? Only when
+ * t's previous core is not idle, then with chance wake_affine (a seeded
+ * draw). Linux select_task_rq_fair: wake_affine_idle returns an idle previous
+ * CPU (a futex wake is not WF_SYNC), and select_idle_sibling returns an idle
+ * target before it scans; only where the previous CPU is busy (here: the
+ * waker's own, the pair sharing it, or another thread's) do wake_affine_weight
+ * and SIS_UTIL's cut scan decide, which the draw stands for. Traced on this
+ * VM (tests/reality/place_trace.py): every wake-up of a program thread whose
+ * previous CPU was idle went back there. */
+bool gs__place_affine(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *waker)
 {
     if (!waker || !gs__placing(e) || waker->os != OS_ON || !waker->core)
+        return false;
+    if (t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE)
         return false;
     return (int)(gs__rng_next(&e->place_rng) % 100) < mach(e)->wake_affine_pct;
 }

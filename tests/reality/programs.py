@@ -512,6 +512,39 @@ def lock_placement(n, spinner=False, interval_s=0.005):
     CPU its waker had just used, the share of the spinner's samples on the
     CPU the ping-pong used most), or None without sched_getcpu.  Run apart
     from the timed ping-pong: reading the CPU costs a C call per turn."""
+    got = _placement_log(n, spinner, interval_s)
+    if got is None:
+        return None
+    log, spun = got
+    same = sum(1 for x, y in zip(log, log[1:]) if x == y) / max(1, len(log) - 1)
+    main = max(set(log), key=log.count) if log else None
+    beside = (sum(1 for c in spun if c == main) / len(spun)) if spun else None
+    return same, beside
+
+
+def lock_placement_stay(n):
+    """The Lock ping-pong of lock_placement, read by where each woken
+    thread's previous turn ran: of the hand-offs whose woken thread had last
+    run on its waker's CPU (the pair sharing a CPU: its previous CPU busy
+    with the waker at the wake), how many stayed on that CPU; the others'
+    previous CPU was the other one, idle on a quiet machine, where Linux
+    keeps it (wake_affine_idle).  Returns (stayed, shared, same): same as
+    lock_placement's share, or None without sched_getcpu."""
+    got = _placement_log(n, False, 0.005)
+    if got is None:
+        return None
+    log = got[0]
+    shared = [(p, w, x) for p, w, x in zip(log, log[1:], log[2:]) if p == w]
+    stayed = sum(1 for p, w, x in shared if x == w)
+    same = sum(1 for x, y in zip(log, log[1:]) if x == y) / max(1, len(log) - 1)
+    return stayed, len(shared), same
+
+
+def _placement_log(n, spinner, interval_s):
+    """The ping-pong of lock_placement: (the CPU of each turn, in turn order,
+    ping's and pong's alternating; the spinner's samples), or None without
+    sched_getcpu.  Turn i's thread was woken by turn i-1's, and last ran at
+    turn i-2."""
     getcpu = _getcpu()
     if getcpu is None:
         return None
@@ -542,10 +575,7 @@ def lock_placement(n, spinner=False, interval_s=0.005):
 
     with with_interval(interval_s):
         gated([ping, pong] + ([spin_cpu] if spinner else []))
-    same = sum(1 for x, y in zip(log, log[1:]) if x == y) / max(1, len(log) - 1)
-    main = max(set(log), key=log.count) if log else None
-    beside = (sum(1 for c in spun if c == main) / len(spun)) if spun else None
-    return same, beside
+    return log, spun
 
 
 # --- (1) CPU-bound threads ----------------------------------------------------

@@ -82,7 +82,10 @@ def _header(meta):
         "experiment that other processes disturbed is run again, up to three times, and "
         "the least disturbed attempt is kept). "
         "The short version that ctest runs (`ctest -L reality`) checks only the direction "
-        "of each effect, on the real interpreter and on the model, never these numbers.",
+        "of each effect, on the real interpreter and on the model, never these numbers; "
+        "`reality_directions_model` replays two kept real runs through the model at the "
+        "calibrations a real machine produced, loaded and quiet, and checks the model's "
+        "directions there (tests/reality/directions.py).",
         "",
         "Every other CPython on the machine (2.7, 3.6 to 3.13), each against its "
         "`python.version` preset, and the free-threaded builds against published figures: "
@@ -136,9 +139,10 @@ def _header(meta):
         "round trips), and what a wake-up onto the other, "
         "idle CPU costs the waker beyond the system call, `wake_ipi` %s (a Lock release "
         "that wakes a thread pinned to the other CPU, against one pinned to its own); "
-        "where the kernel runs a woken thread, `wake_affine` %.2f (the share of Lock "
-        "hand-offs, the threads unpinned, whose woken thread ran on its waker's CPU; "
-        "under load it rises, since a busy second CPU is not idle). "
+        "where the kernel runs a woken thread whose previous CPU is busy, `wake_affine` "
+        "%.2f (of the Lock hand-offs, the threads unpinned, whose woken thread had last "
+        "run on its waker's CPU, the share that stayed there; one whose previous CPU is "
+        "idle goes back there, as traced). "
         "Thread.start's creation, `python.thread_create` %s (`_thread.start_new_thread` "
         "of an empty function, timed by its caller); the EEVDF base slice: %s. "
         "Timers: the thread's own "
