@@ -238,6 +238,10 @@ def test_migration_step():
                        ("pulled every other trial", lambda u: round(u / (0.02 * MS)) % 2 == 0)):
         st = P.migration_step([migration_trial(u, cold(u)) for u in us])
         check(st["cost"] is None and st["why"], "%s: migration_step gave %r" % (what, st["cost"]))
+    # every trial's idle CPU busy: nothing measured, and the reason says so
+    st = P.migration_step([migration_trial(u, u >= 0.6 * MS, idle_ok=False) for u in us])
+    check(st["cost"] is None and "idled" in (st["why"] or ""),
+          "all busy: migration_step gave %r, %r" % (st["cost"], st["why"]))
     # a step with a fifth of the trials pulled below it: not clean
     st = P.migration_step([migration_trial(u, u >= 0.6 * MS or round(u / (0.02 * MS)) % 3 == 0)
                            for u in us])

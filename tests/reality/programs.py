@@ -1140,6 +1140,11 @@ def migration_step(trials):
     pulled = [t for t in use if t["outcome"] == "pulled"]
     res = {"cost": None, "why": None, "below": (0, 0), "above": (0, 0), "delay": None,
            "counts": counts}
+    if not use:
+        res["why"] = ("no trial's other CPU idled until the tick and woke at it (%d of %d: "
+                      "another program ran there, or the spinner's slice ended at the tick)"
+                      % (counts.get("busy", 0), len(trials)))
+        return res
     if not pulled:
         res["why"] = "no trial was pulled at the tick (%d left there)" % len(use)
         return res
