@@ -1134,7 +1134,9 @@ def migration_step(trials):
     import math
     counts = {}
     for t in trials:
-        key = t["outcome"] if t["idle_ok"] is not False else "busy"
+        # a thread that ran on its own CPU at the tick kept the spinner from
+        # reading the idle CPU's counters: "own" whatever they say
+        key = t["outcome"] if t["idle_ok"] is not False or t["outcome"] == "own" else "busy"
         counts[key] = counts.get(key, 0) + 1
     use = [t for t in trials if t["idle_ok"] is not False and t["outcome"] in ("pulled", "stayed")]
     pulled = [t for t in use if t["outcome"] == "pulled"]
