@@ -656,8 +656,8 @@ class Machine:
             self.migration_cost_s = step["cost"]
         c = step["counts"]
         self.notes["a thread queued behind a spinner, the other CPU idle: pulled at the "
-                   "tick after its last run ended u before it (migcost.c; blocks kept of "
-                   "run, other processes' share each)"] = \
+                   "tick after its last run ended u before it (migcost.c; the blocks kept "
+                   "of those run, other processes' share in each)"] = \
             "%d of %d (%s); pulled %d, left %d, on its own CPU at the tick %d, pulled " \
             "before it %d, the idle CPU busy %d; below the step %d of %d pulled, above " \
             "%d of %d, the pull %s after the tick (median); %s" % (
