@@ -24,12 +24,12 @@
  *     joins G2; a signal goes to G1 (turning G2 into G1 first when G1 is all
  *     signalled) and may be taken by any G1 waiter. A waiter still within
  *     `futex` of entering its wait takes it without sleeping (no wake-up
- *     latency; with per-core queues not when the signaller runs on the core
- *     that waiter left, which it got after the waiter was asleep:
- *     cv_entering); the futex wake goes to the longest sleeper of G1 all the same
- *     and, if the signal is gone, is futile (back to sleep, end of queue). A
- *     timed-out waiter leaves its group when it runs (cancel); if its signal
- *     was already posted it sends a replacement.
+ *     latency; not when the signaller runs on the core that waiter left,
+ *     which it got after the waiter was asleep: cv_entering); the futex
+ *     wake goes to the longest sleeper of G1 all the same and, if the
+ *     signal is gone, is futile (back to sleep, end of queue). A timed-out
+ *     waiter leaves its group when it runs (cancel); if its signal was
+ *     already posted it sends a replacement.
  *   the race: the requester holds the GIL mutex until it is back in its wait,
  *     the holder locks it to drop; a seeded draw (requester_first, or
  *     requester_first_idle at the idle depth of the requester's core as its
@@ -233,19 +233,22 @@ static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept, gs_thr_t *by)
 
 /* Is waiter w still on its way into its futex wait (within `futex` of
  * entering it), as `by` signals? The model takes a blocking waiter off its
- * core at once and keeps that futex call as a window of time. With per-core
- * queues, a signaller running on the core w left got that core after w was
- * done with it: one core runs one thread, so w's call was over and w is
- * asleep (two waiters whose timed waits ran out together on one core: the
- * second back in its wait used to take the holder's signal in that window,
- * which its core could not have given it). Shared queue: the window alone
- * (the golden corpus is made with it). */
+ * core at once and keeps that futex call as a window of time. A signaller
+ * running on the core w left got that core after w was done with it: one
+ * core runs one thread, so w's call was over and w is asleep (two waiters
+ * whose timed waits ran out together on one core: the second back in its
+ * wait used to take the holder's signal in that window, which its core
+ * could not have given it). Whatever the run queues: on one CPU (a program
+ * under `taskset -c 0`) every signaller runs on the core its waiters left,
+ * and a replay with the shared queue gave the requester, back in its wait
+ * a context switch before the holder resumed, the drop it asked for at
+ * 78% of the drops where the real one-CPU recordings give it 23-74%
+ * (tests/reality/replay_notes.md point 17). */
 static bool cv_entering(const gs_engine_t *e, const gs_thr_t *w, const gs_thr_t *by)
 {
     if (w->cv_asleep_ns <= e->now)
         return false;
-    return !(e->m->machine.per_core_queues && by && by->os == OS_ON && by->core &&
-             by->core->id == w->last_core);
+    return !(by && by->os == OS_ON && by->core && by->core->id == w->last_core);
 }
 
 /* pthread_cond_signal. */
@@ -606,11 +609,31 @@ static bool mutex_blocks(gs_engine_t *e, gs_thr_t *w)
  * core 2-9 ms after a quarter of them. The signal's futex call is made on the
  * dropper's core; it is not charged (the dropper blocks at once, os.c drops
  * a debt it blocks with), as it was not when the dropper signalled asleep.
- * Shared run queue: one queue, any core, the old order (the golden corpus
- * is made with it). */
-static bool forced_signal_first(const gs_engine_t *e)
+ * Shared run queue: the old order (blocking first: the golden corpus and
+ * the condvar tests of check_mechanisms.c are stated with it), except where
+ * the dropper may run on one core only (one core, or a program confined to
+ * one CPU, `cpus`): there the waiter can only be queued on the dropper's
+ * core, and the order decides the dropper's lag. Signalling first, the
+ * waiter is queued, or preempts the dropper, while the dropper is still
+ * runnable, so the dropper, which has run the whole interval, is behind the
+ * waiter's lag in EEVDF's V and gets the core again only once the new
+ * holder has caught up with it, about an interval later (real one-CPU
+ * recordings of io_two_cpu.py, taskset -c 0: the dropper asks again p50
+ * 4.2-4.8 ms after its drop). Blocking first, it left alone on its queue
+ * with no lag and was back at the next tick or slice end (p50 1.1 ms), and
+ * the one-CPU replay's I/O thread waited 25 intervals a call where the real
+ * one waits 3 (tests/reality/replay_notes.md point 17). With several cores
+ * all busy the order matters the same way; signalling first there too
+ * moves two golden scenarios (lesson 10, tests/scenario/good/
+ * issue_example.json) and four of the condvar tests: not done yet. */
+static bool forced_signal_first(const gs_engine_t *e, const gs_thr_t *t)
 {
-    return gs__percpu_v(e);
+    if (gs__percpu_v(e))
+        return true;
+    int n = 0;
+    for (int i = 0; i < e->n_cores && n < 2; i++)
+        n += gs__allowed(t, &e->cores[i]);
+    return n < 2;
 }
 
 bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
@@ -624,15 +647,14 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
     gs__trace_gil(e->trace, g->process, e->now, -1);
     gs__thr_trace(e, t);
     if (forced && g->last_holder == t) {
-        /* FORCE_SWITCHING: wait on switch_cond until someone else took it. The
-         * wait starts before the signal so the dropper's core is free for the
-         * signalled waiter (CPython signals first; with one shared run queue
-         * the order changes nothing but which core the waiter lands on; with
-         * per-core queues it does: forced_signal_first). */
+        /* FORCE_SWITCHING: wait on switch_cond until someone else took it,
+         * after the signal (CPython's order) or, with the shared queue and
+         * more than one core for it, before it (forced_signal_first) */
         g->drop_request = false;
         gs__trace_drop_request(e->trace, g->process, e->now, -1);
         gs__trace_instant(e->trace, e->now, GS_IN_FORCED_SWITCH, t->id, t->process, 0);
-        if (forced_signal_first(e)) {
+        bool first = forced_signal_first(e, t);
+        if (first) {
             signal(e, g, t);
             if (t->os != OS_ON)
                 return false; /* the woken waiter preempted it on its core (no
@@ -642,7 +664,7 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
         t->gw = GW_SWITCH;
         gs__waitq_push(e, &g->switch_wait, t);
         gs__os_block(e, t, BLK_SWITCH, -1);
-        if (!forced_signal_first(e))
+        if (!first)
             signal(e, g, t);
         return false;
     }
