@@ -197,13 +197,13 @@ def migration_trial(u, cold, delay=40 * US, idle_ok=True):
 def test_migration_step():
     """migration_step finds the step task_hot makes in the pulls at the tick:
     between the trials it parts when the step is clean, whatever the
-    threshold and the pull's delay; the trials whose idle CPU was busy, and
-    those the spinner's slice ended on, do not move it; no clean step, no
-    cost."""
+    threshold and the pull's delay; the trials whose idle CPU was busy,
+    those the spinner's slice ended on and those a later balance pulled do
+    not move it; no clean step, no cost."""
     rnd = random.Random(15)
     for _ in range(300):
         c = rnd.uniform(0.3, 1.0) * MS
-        delay = rnd.uniform(10, 120) * US
+        delay = rnd.uniform(10, 190) * US
         us = [150 * US * math.exp(rnd.random() * math.log(1.25 / 0.15)) for _ in range(60)]
         trials = [migration_trial(u, u + delay >= c, delay) for u in us]
         st = P.migration_step(trials)
@@ -226,10 +226,14 @@ def test_migration_step():
                         for _ in range(30)]
         own = {"u": 1.2 * MS, "resumed": 1.23 * MS, "where": "own", "idle_ok": True}
         own["outcome"] = P.classify_migration(own)
-        st2 = P.migration_step(trials + noise_trials + [own] * 10)
+        # a pull by a later balance, whatever the thread's age at the tick
+        late = {"u": 0.2 * MS, "resumed": 0.6 * MS, "where": "idle", "idle_ok": True}
+        late["outcome"] = P.classify_migration(late)
+        st2 = P.migration_step(trials + noise_trials + [own] * 10 + [late] * 5)
         check(st2["cost"] == st["cost"], "busy or own-CPU trials moved the step %r -> %r"
               % (st["cost"], st2["cost"]))
-        check(st2["counts"].get("busy") == 30 and st2["counts"].get("own") == 10,
+        check(st2["counts"].get("busy") == 30 and st2["counts"].get("own") == 10
+              and st2["counts"].get("late") == 5,
               "migration_step's counts %r" % st2["counts"])
     us = [(0.2 + 0.02 * i) * MS for i in range(50)]
     # never pulled, always pulled (the threshold below the range), pulled
@@ -252,7 +256,8 @@ def test_migration_step():
                     ({"u": 5e-4, "resumed": 4.5e-4, "where": "idle"}, "early"),
                     ({"u": 5e-4, "resumed": 5.4e-4, "where": "own"}, "own"),
                     ({"u": 5e-4, "resumed": 4.5e-3, "where": "idle"}, "stayed"),
-                    ({"u": 5e-4, "resumed": 4.5e-3, "where": "own"}, "stayed")):
+                    ({"u": 5e-4, "resumed": 4.5e-3, "where": "own"}, "stayed"),
+                    ({"u": 5e-4, "resumed": 8.5e-4, "where": "idle"}, "late")):
         check(P.classify_migration(t) == want, "classify_migration %r: %s, not %s"
               % (t, P.classify_migration(t), want))
 

@@ -48,7 +48,7 @@
  * where, delay_ns, entries] (where 1: on B, 2: on A, 0: T did not run
  * within the sleep, delay -1; entries: B's idle entries during the sleep,
  * 0 when another program ran there instead, -1 unknown). On this VM (Linux
- * 6.18) B pulled T within 0.1 ms in 1 of 210 cold trials whose B went
+ * 6.18) B pulled T within 0.1 ms in 2 of 293 cold trials whose B went
  * idle: the newidle path does not show the threshold, the tick's does.
  *
  * Output: one JSON object on stdout.

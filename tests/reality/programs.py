@@ -1049,10 +1049,14 @@ def _built_probe(name, libs):
     return _BUILT[name]
 
 
-# how far a pull may follow the tick and still be the tick's (the kick's IPI,
-# the idle CPU's exit and its balance), and how early it may come
-MIGRATION_AT_TICK_S = 1e-3
+# how far a pull may follow the tick and still be the tick's balance (the
+# kick's IPI, the idle CPU's exit and its balance: 38-153 us on this VM,
+# 2026-12-07), how early it may come, and how long after the tick a thread
+# not run yet was left by it (a pull between the two came from a later
+# balance, at an age not known: 280-440 us after the tick in 4 of 43 pulls)
+MIGRATION_AT_TICK_S = 0.2e-3
 MIGRATION_EARLY_S = 30e-6
+MIGRATION_LEFT_S = 1e-3
 
 
 def migration_probe():
@@ -1108,16 +1112,19 @@ def migration_pulls(pair, tick_s, trials=60, u_s=(150e-6, 1.25e-3), budget_s=1.0
 
 def classify_migration(t):
     """What the tick did with a migcost.c trial: "pulled" (the idle CPU took
-    the thread, within MIGRATION_AT_TICK_S of the tick), "stayed" (not
-    pulled at the tick: the thread ran later, wherever), "own" (it ran on
-    its own CPU at the tick: the spinner's slice ended there, which says
+    the thread, within MIGRATION_AT_TICK_S of the tick), "stayed" (it did
+    not run for MIGRATION_LEFT_S after the tick: left there), "own" (it ran
+    on its own CPU at the tick: the spinner's slice ended there, which says
     nothing of the pull), "early" (pulled before the tick: another balance,
-    the idle CPU not idle)."""
-    if t["resumed"] >= t["u"] + MIGRATION_AT_TICK_S:
+    the idle CPU not idle), "late" (run between the two: a later balance
+    pulled it, at an age not known)."""
+    if t["resumed"] >= t["u"] + MIGRATION_LEFT_S:
         return "stayed"
     if t["where"] == "own":
         return "own"
-    return "early" if t["resumed"] < t["u"] - MIGRATION_EARLY_S else "pulled"
+    if t["resumed"] < t["u"] - MIGRATION_EARLY_S:
+        return "early"
+    return "pulled" if t["resumed"] <= t["u"] + MIGRATION_AT_TICK_S else "late"
 
 
 def migration_step(trials):
