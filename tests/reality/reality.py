@@ -659,13 +659,14 @@ class Machine:
                    "tick after its last run ended u before it (migcost.c; the blocks kept "
                    "of those run, other processes' share in each)"] = \
             "%d of %d (%s); pulled %d, left %d, on its own CPU at the tick %d, pulled " \
-            "before it %d, the idle CPU busy %d; below the step %d of %d pulled, above " \
+            "before it %d, by a later balance %d, the idle CPU busy %d; below the step " \
+            "%d of %d pulled, above " \
             "%d of %d, the pull %s after the tick (median); %s" % (
                 len(kept), len(runs), ", ".join(
                     "?" if r["others"] is None else "%d%%" % round(100 * r["others"])
                     for r in runs),
                 c.get("pulled", 0), c.get("stayed", 0), c.get("own", 0), c.get("early", 0),
-                c.get("busy", 0), step["below"][0], step["below"][1], step["above"][0],
+                c.get("late", 0), c.get("busy", 0), step["below"][0], step["below"][1], step["above"][0],
                 step["above"][1], fmt(step["delay"], "s"),
                 "migration_cost %s" % fmt(step["cost"], "s") if step["cost"] is not None
                 else "not measured: " + step["why"])
