@@ -1852,20 +1852,8 @@ START_TEST(test_cv_per_core_on_one_core_the_requester_takes_the_forced_drop)
     for (int i = 0; i < 3; i++)
         tu_thread(m, "cpu", 1, tu_cpu(MS(30)));
     gs_trace_t *t = tu_run(m, NULL);
-    const gs_instant_t *in = gs_trace_instants(t);
-    const gs_lane_t *gl = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
     int n = 0, won = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < gs_trace_n_instants(t); i++) {
-        if (in[i].kind != GS_IN_DROP_REQUEST)
-            continue;
-        while (k < gl->n && (gl->iv[k].start_ns <= in[i].t_ns || gl->iv[k].who < 0))
-            k++;
-        if (k == gl->n)
-            break;
-        n++;
-        won += gl->iv[k].who == in[i].thread;
-    }
+    tu_requester_takes(t, &n, &won);
     ck_assert_int_ge(n, 15);
     ck_assert_msg(won * 10 >= n * 9, "the requester took %d of %d forced drops", won, n);
     gs_trace_free(t);

@@ -55,19 +55,7 @@ static void requester_takes(bool pinned, uint64_t seed, int *n, int *won)
     for (int i = 0; i < 3; i++)
         tu_thread(m, "cpu", 1, tu_cpu(MS(30)));
     gs_trace_t *t = tu_run(m, NULL);
-    const gs_instant_t *in = gs_trace_instants(t);
-    const gs_lane_t *gl = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
-    size_t k = 0;
-    for (size_t i = 0; i < gs_trace_n_instants(t); i++) {
-        if (in[i].kind != GS_IN_DROP_REQUEST)
-            continue;
-        while (k < gl->n && (gl->iv[k].start_ns <= in[i].t_ns || gl->iv[k].who < 0))
-            k++;
-        if (k == gl->n)
-            break;
-        (*n)++;
-        *won += gl->iv[k].who == in[i].thread;
-    }
+    tu_requester_takes(t, n, won);
     gs_trace_free(t);
     gs_model_free(m);
 }

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,4 +235,37 @@ int tu_main(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+void tu_text_add(tu_text_t *b, const char *sep, const char *fmt, ...)
+{
+    size_t k0 = strlen(sep);
+    if (b->n) {
+        ck_assert(b->n + k0 < sizeof b->s);
+        memcpy(b->s + b->n, sep, k0);
+        b->n += k0;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(b->s + b->n, sizeof b->s - b->n, fmt, ap);
+    va_end(ap);
+    ck_assert(k >= 0 && (size_t)k < sizeof b->s - b->n);
+    b->n += (size_t)k;
+}
+
+void tu_requester_takes(const gs_trace_t *t, int *n, int *won)
+{
+    const gs_instant_t *in = gs_trace_instants(t);
+    const gs_lane_t *gl = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
+    size_t k = 0;
+    for (size_t i = 0; i < gs_trace_n_instants(t); i++) {
+        if (in[i].kind != GS_IN_DROP_REQUEST)
+            continue;
+        while (k < gl->n && (gl->iv[k].start_ns <= in[i].t_ns || gl->iv[k].who < 0))
+            k++;
+        if (k == gl->n)
+            break;
+        (*n)++;
+        *won += gl->iv[k].who == in[i].thread;
+    }
 }

@@ -41,6 +41,9 @@ int64_t tu_count(const gs_trace_t *t, gs_instant_kind_t k, int thread); /* threa
  * out (up to max) */
 int tu_io_to_gil(const gs_trace_t *t, int thread, int64_t *out, int max);
 int64_t tu_median(int64_t *v, int n);
+/* Per drop request in process 0 (those the GIL changed hands after): *n
+ * is increased, and *won too when the requester took the GIL next. */
+void tu_requester_takes(const gs_trace_t *t, int *n, int *won);
 /* Longest stretch a thread spent in WAIT_GIL/READY without running. */
 int64_t tu_longest_gil_wait(const gs_trace_t *t, int thread);
 /* Runs every test of s and frees it: main()'s body for a suite. Returns
@@ -48,5 +51,15 @@ int64_t tu_longest_gil_wait(const gs_trace_t *t, int thread);
 int tu_main(Suite *s);
 /* Whole trace as text, malloc'd. */
 char *tu_dump(const gs_trace_t *t, size_t *len);
+
+/* Text built a piece at a time (a hand-written recording's events): each
+ * tu_text_add after the first puts sep before its piece; it ck_asserts that
+ * the text fits. */
+typedef struct tu_text {
+    char s[65536];
+    size_t n;
+} tu_text_t;
+__attribute__((format(printf, 3, 4))) void tu_text_add(tu_text_t *b, const char *sep,
+                                                       const char *fmt, ...);
 
 #endif

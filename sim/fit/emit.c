@@ -242,6 +242,9 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
                   " Arming a timer that is its core's first (a short timed wait's) cost "
                   "%s at record time.",
                   human(f->timer_arm_ns, c1, sizeof c1));
+    char ipi[400];
+    fit_wake_ipi_note(f, ipi, sizeof ipi);
+    sb_add(b, ipi, strlen(ipi));
     char race[700];
     fit_race_note(f, race, sizeof race);
     sb_add(b, race, strlen(race));
@@ -426,6 +429,8 @@ static void add_machine(cJSON *root, const gsr_recording_t *r, const fscenario_t
             cJSON_AddItemToObject(mach, "timer_arm", dur(f->timer_arm_ns));
         if (f->eevdf_slice_ns > 0)
             cJSON_AddItemToObject(mach, "eevdf_slice", dur(f->eevdf_slice_ns));
+        if (f->wake_ipi_ns >= 0) /* read off the recording (ipi.c) */
+            cJSON_AddItemToObject(mach, "wake_ipi", dur(f->wake_ipi_ns));
         add_wake_curve(mach, f);
     }
     if (f->race_why == FIT_RACE_FITTED) /* read off the recording (race.c) */

@@ -156,6 +156,8 @@ typedef struct fscenario {
                                its slack and half its jitter, with timer_wake "local" */
     int64_t eevdf_slice_ns; /* machine.eevdf_slice as read at record time; 0: left out */
     int64_t timer_arm_ns; /* machine.timer_arm; -1: not measured, the key left out */
+    int64_t wake_ipi_ns;   /* machine.wake_ipi read off the recording (ipi.c); -1: left out */
+    int64_t ipi_n, ipi_median_ns; /* the releases it was read from; their median cost */
     int n_wake_idle; /* machine.wakeup_idle points; 0: none */
     int64_t wake_idle_depth_ns[GS_WAKE_CURVE_MAX], wake_idle_ns[GS_WAKE_CURVE_MAX];
     /* the race between a drop request and the drop (race.c) */
@@ -287,6 +289,13 @@ void fit_load(const struct gsr_recording *r, fscenario_t *f);
  * sentence for the description ("" none). */
 void *fit_load_json(const fscenario_t *f, int64_t until_ns);
 const char *fit_load_note(const fscenario_t *f, char *buf, size_t n);
+
+/* ---- what waking a sleeper on another CPU costs its waker (ipi.c) ------- */
+
+#define FIT_IPI_MIN 20 /* GIL releases that woke a sleeper to read wake_ipi off */
+void fit_wake_ipi(const struct gsr_recording *r, fscenario_t *f);
+/* The description's sentence about it ("" without a calibration). */
+const char *fit_wake_ipi_note(const fscenario_t *f, char *buf, size_t n);
 
 /* ---- the race between a drop request and the drop (race.c) ------------- */
 

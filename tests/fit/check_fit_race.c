@@ -13,7 +13,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,25 +22,8 @@
 #define N_W 3              /* CPU-bound threads */
 #define RACE_BAND 0.12     /* the replay's requester share this close to k/n */
 
-typedef struct evbuf {
-    char s[65536];
-    size_t n;
-} evbuf_t;
-
-__attribute__((format(printf, 2, 3))) static void ev(evbuf_t *b, const char *fmt, ...)
-{
-    if (b->n) {
-        ck_assert(b->n + 2 < sizeof b->s);
-        memcpy(b->s + b->n, ", ", 2);
-        b->n += 2;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(b->s + b->n, sizeof b->s - b->n, fmt, ap);
-    va_end(ap);
-    ck_assert(k > 0 && (size_t)k < sizeof b->s - b->n);
-    b->n += (size_t)k;
-}
+typedef tu_text_t evbuf_t;
+#define ev(b, ...) tu_text_add((b), ", ", __VA_ARGS__)
 
 /* Cycle c of n is one the requester wins, k of them spread evenly. */
 static bool requester_wins(int c, int n, int k)

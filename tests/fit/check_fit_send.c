@@ -20,7 +20,6 @@
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,26 +31,8 @@
 #define WAKE 40000LL     /* from a send to the woken reader's ask for the GIL */
 #define RENDER 2000000LL /* the handler's Python per request */
 
-typedef struct evbuf {
-    char s[65536];
-    size_t n;
-} evbuf_t;
-
-/* Appends one or more events (fmt without the separator before them). */
-__attribute__((format(printf, 2, 3))) static void ev(evbuf_t *b, const char *fmt, ...)
-{
-    if (b->n) {
-        ck_assert(b->n + 5 < sizeof b->s);
-        memcpy(b->s + b->n, ",\n   ", 5);
-        b->n += 5;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(b->s + b->n, sizeof b->s - b->n, fmt, ap);
-    va_end(ap);
-    ck_assert(k > 0 && (size_t)k < sizeof b->s - b->n);
-    b->n += (size_t)k;
-}
+typedef tu_text_t evbuf_t;
+#define ev(b, ...) tu_text_add((b), ",\n   ", __VA_ARGS__)
 
 /* A call from t0 to t1 (on the socket obj, or 0: none): release at t0, ask
  * at t1, hold 100 ns later, then its span. */
