@@ -48,7 +48,8 @@ def constants(m):
     out = {}
     for k in ("wake_hot_s", "wake_cold_s", "context_switch_s", "futex_s", "bare_syscall_s",
               "wake_ipi_s", "wake_jitter_s", "thread_create_s", "wake_affine", "timer_arm_s",
-              "timer_jitter_s", "slack_s", "tick_s", "eevdf_slice_s", "back_share"):
+              "timer_jitter_s", "slack_s", "tick_s", "eevdf_slice_s", "back_share",
+              "migration_cost_s"):
         v = m.get(k)
         if isinstance(v, (int, float)):
             out[k] = float(v)
@@ -130,7 +131,8 @@ GROUPS = {"wake_hot": ("wake_hot_s",), "wake_curve": ("wake_curve",),
           "wake_jitter": ("wake_jitter_s",), "timer_jitter": ("timer_jitter_s",),
           "timer_curve": ("timer_curve",), "thread_create": ("thread_create_s",),
           "wake_affine": ("wake_affine",), "requester_first": ("back_share", "requester_first"),
-          "futex": ("futex_s",), "wake_ipi": ("wake_ipi_s",)}
+          "futex": ("futex_s",), "wake_ipi": ("wake_ipi_s",),
+          "migration_cost": ("migration_cost_s",)}
 
 
 def group_value(m, keys):

@@ -185,6 +185,83 @@ def test_share_mean_se():
     check(m != m and se == float("inf"), "no runs: not (nan, inf)")
 
 
+def migration_trial(u, cold, delay=40 * US, idle_ok=True):
+    """A migcost.c trial as migration_pulls returns it: pulled at the tick
+    (delay after it) when cold, else run on its own CPU a tick later."""
+    t = {"u": u, "resumed": u + delay if cold else u + 4 * MS,
+         "where": "idle" if cold else "own", "idle_ok": idle_ok}
+    t["outcome"] = P.classify_migration(t)
+    return t
+
+
+def test_migration_step():
+    """migration_step finds the step task_hot makes in the pulls at the tick:
+    between the trials it parts when the step is clean, whatever the
+    threshold and the pull's delay; the trials whose idle CPU was busy,
+    those the spinner's slice ended on and those a later balance pulled do
+    not move it; no clean step, no cost."""
+    rnd = random.Random(15)
+    for _ in range(300):
+        c = rnd.uniform(0.3, 1.0) * MS
+        delay = rnd.uniform(10, 190) * US
+        us = [150 * US * math.exp(rnd.random() * math.log(1.25 / 0.15)) for _ in range(60)]
+        trials = [migration_trial(u, u + delay >= c, delay) for u in us]
+        st = P.migration_step(trials)
+        xs = sorted(u + delay for u in us)
+        lo = max([x for x in xs if x < c], default=None)
+        hi = min([x for x in xs if x >= c], default=None)
+        if lo is None or hi is None or min(sum(x < c for x in xs), sum(x >= c for x in xs)) < 4:
+            check(st["cost"] is None, "migration_step gave %r with %d/%d trials on a side"
+                  % (st["cost"], sum(x < c for x in xs), sum(x >= c for x in xs)))
+            continue
+        check(st["cost"] is not None and lo <= st["cost"] <= hi,
+              "migration_step: threshold %.3f ms, step found at %r (between %.3f and %.3f)"
+              % (c / MS, st["cost"], lo / MS, hi / MS))
+        check(abs(st["delay"] - delay) < 1e-12, "migration_step: the pull's delay %r, not %r"
+              % (st["delay"], delay))
+        # trials whose idle CPU was busy (left, whatever their u) and trials
+        # the spinner's slice ended on (run on their own CPU at the tick)
+        # leave the step where it was
+        noise_trials = [migration_trial(rnd.choice(us), False, delay, idle_ok=False)
+                        for _ in range(30)]
+        own = {"u": 1.2 * MS, "resumed": 1.23 * MS, "where": "own", "idle_ok": True}
+        own["outcome"] = P.classify_migration(own)
+        # a pull by a later balance, whatever the thread's age at the tick
+        late = {"u": 0.2 * MS, "resumed": 0.6 * MS, "where": "idle", "idle_ok": True}
+        late["outcome"] = P.classify_migration(late)
+        st2 = P.migration_step(trials + noise_trials + [own] * 10 + [late] * 5)
+        check(st2["cost"] == st["cost"], "busy or own-CPU trials moved the step %r -> %r"
+              % (st["cost"], st2["cost"]))
+        check(st2["counts"].get("busy") == 30 and st2["counts"].get("own") == 10
+              and st2["counts"].get("late") == 5,
+              "migration_step's counts %r" % st2["counts"])
+    us = [(0.2 + 0.02 * i) * MS for i in range(50)]
+    # never pulled, always pulled (the threshold below the range), pulled
+    # as often below as above: no step
+    for what, cold in (("never pulled", lambda u: False), ("always pulled", lambda u: True),
+                       ("pulled every other trial", lambda u: round(u / (0.02 * MS)) % 2 == 0)):
+        st = P.migration_step([migration_trial(u, cold(u)) for u in us])
+        check(st["cost"] is None and st["why"], "%s: migration_step gave %r" % (what, st["cost"]))
+    # every trial's idle CPU busy: nothing measured, and the reason says so
+    st = P.migration_step([migration_trial(u, u >= 0.6 * MS, idle_ok=False) for u in us])
+    check(st["cost"] is None and "idled" in (st["why"] or ""),
+          "all busy: migration_step gave %r, %r" % (st["cost"], st["why"]))
+    # a step with a fifth of the trials pulled below it: not clean
+    st = P.migration_step([migration_trial(u, u >= 0.6 * MS or round(u / (0.02 * MS)) % 3 == 0)
+                           for u in us])
+    check(st["cost"] is None and "no clean step" in (st["why"] or ""),
+          "a step with a third pulled below: %r %r" % (st["cost"], st["why"]))
+    # how a trial is read
+    for t, want in (({"u": 5e-4, "resumed": 5.4e-4, "where": "idle"}, "pulled"),
+                    ({"u": 5e-4, "resumed": 4.5e-4, "where": "idle"}, "early"),
+                    ({"u": 5e-4, "resumed": 5.4e-4, "where": "own"}, "own"),
+                    ({"u": 5e-4, "resumed": 4.5e-3, "where": "idle"}, "stayed"),
+                    ({"u": 5e-4, "resumed": 4.5e-3, "where": "own"}, "stayed"),
+                    ({"u": 5e-4, "resumed": 8.5e-4, "where": "idle"}, "late")):
+        check(P.classify_migration(t) == want, "classify_migration %r: %s, not %s"
+              % (t, P.classify_migration(t), want))
+
+
 # --- the calibration on scripted measurements -------------------------------------
 
 class Script:
@@ -303,6 +380,24 @@ class Script:
     def holder_sequence(self, k, iv, n):
         return [0, 1, 0, 2, 1, 2, 0, 1]
 
+    # migcost.c's pulls at the tick: a step at MIGRATION (the pull 40 us after
+    # the tick), except the first block, under a burst of load, whose balance
+    # pulls every thread (hot ones too: a kernel whose balancing failed
+    # repeatedly), and its idle CPU seen idle all the same
+    MIGRATION = 0.6 * MS
+
+    def migration_probe(self):
+        return True
+
+    def migration_pulls(self, pair, tick_s, trials, u_s=(150 * US, 1.25 * MS), budget_s=1.0,
+                        seed=1):
+        self.mp = getattr(self, "mp", 0) + 1
+        disturbed = self.mp == 1
+        self.share = 0.9 if disturbed else 0.0
+        us = [(0.15 + 1.1 * ((i * 0.618 + seed * 0.1) % 1)) * MS for i in range(trials)]
+        return {"trials": [migration_trial(u, disturbed or u + 40 * US >= self.MIGRATION)
+                           for u in us], "no_switch": 0, "lost": 0, "tick_phase": 0.0}
+
 
 def test_timer_late_curve():
     """timer_late is the overshoot less the slack and half the jitter, no
@@ -334,7 +429,7 @@ def test_scripted_calibration():
             setattr(P, n, getattr(script, n))
         noise.Meter = Meter
         for full, no_stay in ((False, False), (True, False), (False, True)):
-            script.pp = script.races = script.lp = 0
+            script.pp = script.races = script.lp = script.mp = 0
             script.no_stay = no_stay
             m = R.Machine.calibrate(R.Plan(full))
             check_scripted(m, full, 0.05 if no_stay else 0.30)
@@ -401,6 +496,14 @@ def check_scripted(m, full, wake_affine):
     # (0.30), or with a record made before, the share of all (0.05)
     check(m.wake_affine == wake_affine, "%s: wake_affine %r, want %r (the disturbed run's "
           "0.99 left out)" % (tag, m.wake_affine, wake_affine))
+    # the migration cost: the step of the quiet blocks, the disturbed one
+    # (every thread pulled) left out, and written into the scenarios
+    mc = getattr(m, "migration_cost_s", None)
+    check(mc is not None and abs(mc - Script.MIGRATION) < 0.05 * MS,
+          "%s: migration_cost %r, not the quiet blocks' step at %r" % (tag, mc, Script.MIGRATION))
+    check(sc["machine"].get("migration_cost") == S.dur(mc or 0),
+          "%s: a generated scenario's migration_cost %r"
+          % (tag, sc["machine"].get("migration_cost")))
 
 
 # --- the race measured when each experiment runs ----------------------------------
@@ -623,6 +726,10 @@ def live():
               "EEVDF slice %r read from %s" % (m.eevdf_slice_s, m.eevdf_slice_from))
     check(m.tick_s in (1 / 100, 1 / 250, 1 / 300, 1 / 1000), "tick %r" % m.tick_s)
     check(0 <= m.back_share <= 1, "back_share %r" % m.back_share)
+    # the migration cost, where its step was clean: after the pull's own
+    # delay and below the tick (the probe's u stops short of the slice)
+    mc = getattr(m, "migration_cost_s", None)
+    check(mc is None or 0 < mc < m.tick_s, "migration_cost %r (tick %r)" % (mc, m.tick_s))
     print("calib_test: live calibration: hot %.1f us, cold %.1f us, slice %s (%s)"
           % (m.wake_hot_s / US, m.wake_cold_s / US,
              "%.2f ms" % (m.eevdf_slice_s / MS) if m.eevdf_slice_s else "-",
@@ -656,6 +763,7 @@ def main(argv):
         test_share_mean_se()
         test_measured_requester_first()
         test_timer_late_curve()
+        test_migration_step()
         test_scripted_calibration()
         test_race_before_each_experiment()
         test_tape_unrecorded_and_selection()

@@ -1025,6 +1025,176 @@ def timer_arm_cost_s(pair, runs=3, reps=400):
     return runs_s[len(runs_s) // 2], runs_s
 
 
+_BUILT = {}
+
+
+def _built_probe(name, libs):
+    """tests/reality/NAME.c built with cc once per process into a temporary
+    directory removed at exit: its path, or None without a compiler."""
+    import atexit
+    import shutil
+    import subprocess
+    import tempfile
+    if name not in _BUILT:
+        d = tempfile.mkdtemp(prefix="gilsim-probe-")
+        atexit.register(shutil.rmtree, d, True)
+        exe = os.path.join(d, name)
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".c")
+        try:
+            subprocess.run(["cc", "-O2", "-std=gnu11", "-o", exe, src] + libs, check=True,
+                           capture_output=True, timeout=120)
+            _BUILT[name] = exe
+        except (OSError, subprocess.SubprocessError):
+            _BUILT[name] = None
+    return _BUILT[name]
+
+
+# how far a pull may follow the tick and still be the tick's balance (the
+# kick's IPI, the idle CPU's exit and its balance: 38-153 us on this VM,
+# 2026-12-07), how early it may come, and how long after the tick a thread
+# not run yet was left by it (a pull between the two came from a later
+# balance, at an age not known: 280-440 us after the tick in 4 of 43 pulls)
+MIGRATION_AT_TICK_S = 0.2e-3
+MIGRATION_EARLY_S = 30e-6
+MIGRATION_LEFT_S = 1e-3
+
+
+def migration_probe():
+    """True when migcost.c builds here (a C compiler); None otherwise, so
+    that the calibration then meters no block (a replayed record made
+    before the probe existed answers None too)."""
+    return True if _built_probe("migcost", ["-lpthread", "-lm"]) else None
+
+
+def migration_pulls(pair, tick_s, trials=60, u_s=(150e-6, 1.25e-3), budget_s=1.0, seed=1):
+    """Whether an idle CPU pulls a thread queued behind a spinner on a busy
+    CPU, by how long before the busy CPU's tick the thread last ran: Linux's
+    task_hot, sysctl_sched_migration_cost (migcost.c, tick mode; built here
+    with cc). The thread yields u before the tick on pair[0] (u drawn
+    log-uniformly from u_s, below the spinner's slice so that its slice does
+    not end at that tick), pair[1] idle; at the tick the idle CPU's balance
+    pulls it unless it is still cache-hot. A dict: "trials", each {"u" s,
+    "resumed" s from the yield, "where" "idle" or "own" (the CPU it ran on
+    next), "outcome" (classify_migration), "idle_ok" (the idle CPU idled
+    from before the yield until the tick and woke at it, by its cpuidle
+    counters read around the tick; None where they cannot be read)}, and the probe's counts ("no_switch": yields
+    the spinner did not take; "lost": draws the thread was preempted on the
+    way to; "tick_phase" s). None without a C compiler or two CPUs, or when
+    the probe fails."""
+    import json
+    import subprocess
+    if not pair or not tick_s:
+        return None
+    exe = _built_probe("migcost", ["-lpthread", "-lm"])
+    if exe is None:
+        return None
+    try:
+        p = subprocess.run([exe, "tick", str(trials), str(pair[0]), str(pair[1]),
+                            str(round(u_s[0] * 1e6)), str(round(u_s[1] * 1e6)),
+                            str(round(tick_s * 1e6)), str(max(1, round(budget_s * 1e3))),
+                            str(seed)], capture_output=True, text=True,
+                           timeout=budget_s + 30, check=True)
+        j = json.loads(p.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    out = []
+    for u, resumed, where, pre, post, over in j["trials"]:
+        # the idle CPU idled from before the yield to the tick and woke at
+        # it (the kick): no idle period ended before the tick, one ended
+        # by 0.3 ms after it, and it began before the yield
+        t = {"u": u * 1e-9, "resumed": resumed * 1e-9, "where": "idle" if where == 1 else "own",
+             "idle_ok": (pre == 0 and post >= 1 and over >= -50_000) if j["cpuidle"] else None}
+        t["outcome"] = classify_migration(t)
+        out.append(t)
+    return {"trials": out, "no_switch": j["no_switch"], "lost": j["lost"],
+            "tick_phase": j["phase_ns"] * 1e-9}
+
+
+def classify_migration(t):
+    """What the tick did with a migcost.c trial: "pulled" (the idle CPU took
+    the thread, within MIGRATION_AT_TICK_S of the tick), "stayed" (it did
+    not run for MIGRATION_LEFT_S after the tick: left there), "own" (it ran
+    on its own CPU at the tick: the spinner's slice ended there, which says
+    nothing of the pull), "early" (pulled before the tick: another balance,
+    the idle CPU not idle), "late" (run between the two: a later balance
+    pulled it, at an age not known)."""
+    if t["resumed"] >= t["u"] + MIGRATION_LEFT_S:
+        return "stayed"
+    if t["where"] == "own":
+        return "own"
+    if t["resumed"] < t["u"] - MIGRATION_EARLY_S:
+        return "early"
+    return "pulled" if t["resumed"] <= t["u"] + MIGRATION_AT_TICK_S else "late"
+
+
+def migration_step(trials):
+    """The step in the pull share that task_hot makes, from migration_pulls'
+    trials whose idle CPU idled through them (idle_ok not False): of those
+    the tick pulled or left ("pulled", "stayed"), each at x = u plus the
+    median delay from the tick to a pull (the balance reads the thread's age
+    then), the split of x that best parts a low pull share below from a high
+    one above (the two-level Bernoulli model's likelihood; the midpoint
+    between the trials it parts). A dict: "cost" s (None when the step is
+    not clean: fewer than 4 trials on a side, more than 20% pulled below or
+    fewer than 60% above, or no split at all), "why" (when None), "below" and
+    "above" (pulled, trials), "delay" s, and "counts" of every outcome."""
+    import math
+    counts = {}
+    for t in trials:
+        # a thread that ran on its own CPU at the tick kept the spinner from
+        # reading the idle CPU's counters: "own" whatever they say
+        key = t["outcome"] if t["idle_ok"] is not False or t["outcome"] == "own" else "busy"
+        counts[key] = counts.get(key, 0) + 1
+    use = [t for t in trials if t["idle_ok"] is not False and t["outcome"] in ("pulled", "stayed")]
+    pulled = [t for t in use if t["outcome"] == "pulled"]
+    res = {"cost": None, "why": None, "below": (0, 0), "above": (0, 0), "delay": None,
+           "counts": counts}
+    if not use:
+        res["why"] = ("no trial's other CPU idled until the tick and woke at it (%d of %d: "
+                      "another program ran there, or the spinner's slice ended at the tick)"
+                      % (counts.get("busy", 0), len(trials)))
+        return res
+    if not pulled:
+        res["why"] = "no trial was pulled at the tick (%d left there)" % len(use)
+        return res
+    delays = sorted(t["resumed"] - t["u"] for t in pulled)
+    res["delay"] = delay = delays[len(delays) // 2]
+    pts = sorted((t["u"] + delay, t["outcome"] == "pulled") for t in use)
+
+    def ll(k, n):
+        return 0.0 if k in (0, n) else k * math.log(k / n) + (n - k) * math.log(1 - k / n)
+    best, split = None, None
+    total = sum(y for _, y in pts)
+    k_lo = 0
+    for i in range(1, len(pts)):
+        k_lo += pts[i - 1][1]
+        if pts[i][0] == pts[i - 1][0]:
+            continue
+        n_lo, n_hi = i, len(pts) - i
+        k_hi = total - k_lo
+        if k_lo / n_lo >= k_hi / n_hi:
+            continue
+        v = ll(k_lo, n_lo) + ll(k_hi, n_hi)
+        if best is None or v > best:
+            best, split = v, i
+    if split is None:
+        res["why"] = "no split has fewer pulled below than above (%d of %d pulled)" % (
+            total, len(pts))
+        return res
+    k_lo = sum(y for _, y in pts[:split])
+    res["below"] = (k_lo, split)
+    res["above"] = (total - k_lo, len(pts) - split)
+    lo_share, hi_share = k_lo / split, (total - k_lo) / (len(pts) - split)
+    if min(split, len(pts) - split) < 4:
+        res["why"] = "the step leaves fewer than 4 trials on a side"
+    elif lo_share > 0.2 or hi_share < 0.6:
+        res["why"] = "no clean step: %.0f%% pulled below, %.0f%% above" % (
+            100 * lo_share, 100 * hi_share)
+    else:
+        res["cost"] = (pts[split - 1][0] + pts[split][0]) / 2
+    return res
+
+
 def timer_slack_s():
     """This thread's timer slack (Linux: /proc/self/timerslack_ns, 50 us for a
     normal thread), or None where it cannot be read."""

@@ -288,7 +288,10 @@ class Machine:
     - wake_affine: the share of Lock hand-offs, the threads unpinned, whose
       woken thread ran on its waker's CPU (the kernel's wake-up placement);
     - timer_arm_s: arming a timer that is its CPU's first, beyond one that is
-      not (timerarm.c: the clock event device reprogrammed).
+      not (timerarm.c: the clock event device reprogrammed);
+    - migration_cost_s: how long after its last run a queued thread stops
+      being cache-hot, so that an idle CPU's balance pulls it (migcost.c:
+      the step in the pulls at the tick), None where the step is not clean.
     Every one of them is measured in the run (calibrate); default() is only
     the probe's machine."""
 
@@ -296,7 +299,7 @@ class Machine:
     EXTRA = ("policy", "tick_s", "slack_s", "wake_curve", "timer_curve", "futex_s", "bare_syscall_s",
              "wake_ipi_s", "wake_jitter_s", "thread_create_s", "eevdf_slice_s",
              "wake_affine", "timer_arm_s", "eevdf_slice_from", "timer_wake",
-             "requester_first_idle")
+             "requester_first_idle", "migration_cost_s")
 
     def __init__(self, cores, wake_hot_s, wake_cold_s, context_switch_s, notes=None,
                  timer_jitter_s=0.0, requester_first=0.5):
@@ -315,6 +318,7 @@ class Machine:
         self.eevdf_slice_from = "not calibrated"
         self.wake_affine = 0.0
         self.timer_arm_s = 0.0
+        self.migration_cost_s = None  # None: the model's default (the kernel's)
         self.timer_jitter_s = timer_jitter_s
         self.requester_first = requester_first
         self.requester_first_from = "default"  # "measured" in the kernel, or "fitted"
@@ -400,6 +404,7 @@ class Machine:
         m = Machine(2 if noise.ncpu() >= 2 else 1, hot, cold, cs, notes, jitter)
         m.calibrate_machinery(plan, pair, rt)
         m.calibrate_kernel(plan)
+        m.calibrate_migration(plan)
         # The GIL hand-off with real threads: 3 CPU-bound threads at 1 ms; the
         # share of switches that go back to the thread before the last one
         # (A B A) measures how often the holder beats the requester to the
@@ -621,6 +626,54 @@ class Machine:
             self.notes["timer arming that reprograms the clock event device, beyond one "
                        "that does not (timerarm.c, each run)"] = \
                 ", ".join("%.2f us" % (x / US) for x in runs)
+
+    def calibrate_migration(self, plan):
+        """Linux's migration cost as the kernel applies it (docs/model.md,
+        "Where a woken thread runs"; task_hot): migcost.c queues a thread
+        behind a spinner, its last run ended u before its CPU's tick, the
+        other CPU idle, and the tick's balance pulls it only once it is no
+        longer cache-hot. In metered blocks (5, 3 short, of about 1.5 s /
+        0.2 s); the trials of the blocks other processes disturbed least
+        are pooled, and of those the trials whose idle CPU idled through
+        them (its cpuidle counters) make the step (P.migration_step). Where
+        the probe cannot run or the step is not clean, the model keeps the
+        kernel's default and the note says why."""
+        # the probe first: a record replayed from before it existed answers
+        # None, and no other measurement's call is then added to its order
+        if not P.migration_probe():
+            return
+        pair = P.cpu_pair()
+        if not pair:
+            return
+        runs = []
+        for seed in range(1, plan.pick(5, 3) + 1):
+            with noise.Meter() as meter:
+                r = P.migration_pulls(pair, self.tick_s, plan.pick(200, 40),
+                                      budget_s=plan.pick(1.5, 0.2), seed=seed)
+            if r is None:
+                break
+            r["others"] = meter.others
+            runs.append(r)
+        kept = kept_runs(runs)
+        step = P.migration_step([t for r in kept for t in r["trials"]])
+        if step["cost"] is not None:
+            self.migration_cost_s = step["cost"]
+        c = step["counts"]
+        self.notes["a thread queued behind a spinner, the other CPU idle: pulled at the "
+                   "tick after its last run ended u before it (migcost.c; the blocks kept "
+                   "of those run, other processes' share in each)"] = \
+            "%d of %d (%s); pulled %d, left %d, on its own CPU at the tick %d, pulled " \
+            "before it %d, by a later balance %d, the idle CPU busy %d; below the step " \
+            "%d of %d pulled, above " \
+            "%d of %d, the pull %s after the tick (median); %s" % (
+                len(kept), len(runs), ", ".join(
+                    "?" if r["others"] is None else "%d%%" % round(100 * r["others"])
+                    for r in runs),
+                c.get("pulled", 0), c.get("stayed", 0), c.get("own", 0), c.get("early", 0),
+                c.get("late", 0), c.get("busy", 0), step["below"][0], step["below"][1], step["above"][0],
+                step["above"][1], fmt(step["delay"], "s"),
+                "migration_cost %s" % fmt(step["cost"], "s") if step["cost"] is not None
+                else "not measured: " + step["why"])
 
     # requester_first's fit: the grid, and the seeds each point's share is the
     # mean of. On the record of 2026-12-07 10:00 one 400 ms run's share spread

@@ -167,9 +167,7 @@ def _header(meta):
         "through ctypes, minus a libc call that makes none; Python 2's GIL release pays it "
         "while its waiter is awake), and "
         "`requester_first` %.2f, %s (docs/model.md, \"The race between a drop request "
-        "and the drop\"). Not measured: "
-        "`migration_cost`, the model's 0.5 ms, the kernel's default (debugfs, where the "
-        "kernel keeps it, refuses reads under kernel lockdown); `timeslice` and the `cfs_*` "
+        "and the drop\"). %s `timeslice` and the `cfs_*` "
         "keys serve only policies this kernel does not run. Raw calibration "
         "figures: %s."
         % (m.cores, getattr(m, "policy", "cfs"), m.notes.get("kernel", "unknown"),
@@ -193,6 +191,7 @@ def _header(meta):
            fmt(getattr(m, "bare_syscall_s", None), "s") if getattr(m, "bare_syscall_s", None)
            else "not measured here, the model's default 100 ns", m.requester_first,
            RF_FROM.get(getattr(m, "requester_first_from", "fitted"), RF_FROM["fitted"]),
+           migration_text(m),
            "; ".join("%s %s" % (k, v if isinstance(v, str) else
                                 fmt(v, "" if "share" in k or "requester_first" in k
                                     or "calls per" in k else "s"))
@@ -227,6 +226,28 @@ def _race_scheme(meta):
         text += (" This run was made with `--race shared`: every experiment used the "
                  "calibration's race, and the fresh one is given beside it.")
     return [text, ""]
+
+
+def migration_text(m):
+    """The page's sentence on machine.migration_cost: measured by migcost.c's
+    step, or why not."""
+    mc = getattr(m, "migration_cost_s", None)
+    if mc is not None:
+        return ("`migration_cost` %s, how long after its last run a thread queued on a busy "
+                "CPU stays cache-hot, so that an idle CPU's balance leaves it there "
+                "(tests/reality/migcost.c: the thread, queued behind a spinner, last ran u "
+                "before its CPU's tick, the other CPU idle, and the tick's balance pulls it "
+                "once it is cold: the step in the pulls against u plus the pull's delay "
+                "after the tick, over the trials whose other CPU idled through them; the "
+                "kernel's `sysctl_sched_migration_cost`, whose debugfs file kernel lockdown "
+                "refuses to read, is 0.5 ms by default). Not measured:" % fmt(mc, "s"))
+    ran = any("migcost.c" in k for k in getattr(m, "notes", {}))
+    return ("Not measured: `migration_cost`, the model's 0.5 ms, the kernel's default "
+            "(debugfs, where the kernel keeps it, refuses reads under kernel lockdown, and "
+            "%s);" % ("tests/reality/migcost.c's pulls at the tick showed no clean step: the "
+                      "raw figures below say why" if ran else
+                      "tests/reality/migcost.c, which would find it by the kernel's pulls, "
+                      "could not run here"))
 
 
 def _summary(results):

@@ -98,6 +98,10 @@ def base(name, description, machine, interval_s, threads, **extra):
         sc["machine"]["wake_affine"] = round(machine.wake_affine, 2)
     if getattr(machine, "eevdf_slice_s", None):
         sc["machine"]["eevdf_slice"] = dur(machine.eevdf_slice_s)
+    if getattr(machine, "migration_cost_s", None):
+        # how long a queued thread stays cache-hot for an idle core's pull
+        # (reality.py, calibrate_migration: migcost.c's step at the tick)
+        sc["machine"]["migration_cost"] = dur(machine.migration_cost_s)
     if getattr(machine, "thread_create_s", None):
         sc["python"]["thread_create"] = dur(machine.thread_create_s)
     curve = getattr(machine, "wake_curve", None)
