@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Where a replay of a queue program parts from its recording (issue 14,
+replay point 18: `producer_consumer`), one GIL hand-off at a time.
+
+Reads a recording (`gilsim record`) and, optionally, model runs of its fit
+(`gilsim run FIT --csv RUN.csv`) and prints for each, over the phase in
+which the threads other than MainThread ran (their first GIL hold to their
+last release; MainThread's start-up and exit are left out, since they are
+not the queue's):
+
+  the phase's length, the GIL held in it and the GIL free in it, with the
+  free gaps between two holds by size (a hand-off to a thread already on a
+  core takes about a microsecond; one to a thread asleep in its GIL wait
+  takes a wake-up; a gap of milliseconds is a thread without a core);
+  per thread: its blocking waits (a recording's `lock_wait`s, the
+  Condition's waiter lock inside Queue.get/put; a model's `wait_queue`s)
+  and the GIL waits that follow them (the `ask` within 2 us after a
+  `lock_wait`'s end to the `hold`; a model's `wait_gil` after its queue wait
+  with only `ready`/`switch` between), p10/p50/p90 and sums;
+  the time before the phase (MainThread's start-up) and after it.
+
+    python3 tests/reality/queue_handoff.py REC.json [RUN.csv ...]
+    python3 tests/reality/queue_handoff.py --self-test
+
+A model run's zero-length holds (a woken getter that finds the queue empty
+and waits again at once) have no interval in the CSV's GIL lane; their
+hand-offs show as one gap of two wake-ups."""
+import argparse
+import csv
+import json
+import sys
+
+
+def quant(v):
+    v = sorted(v)
+    n = len(v)
+    if not n:
+        return "n=0"
+    return "n=%d p10=%.1f p50=%.1f p90=%.1f us, sum %.1f ms" % (
+        n, v[n // 10] / 1e3, v[n // 2] / 1e3, v[9 * n // 10] / 1e3, sum(v) / 1e6)
+
+
+def recording(path):
+    """GIL holds [(start, end, thread)], per thread its lock waits and the
+    GIL waits after them, from a recording."""
+    with open(path) as f:
+        d = json.load(f)
+    holds, waits, after = [], {}, {}
+    for th in d["threads"]:
+        name = th["name"]
+        held = ask = lw_end = None
+        waits[name], after[name] = [], []
+        for e in th["events"]:
+            kind = e[1]
+            if kind == "hold":
+                if ask is not None and lw_end is not None and ask - lw_end < 2000:
+                    after[name].append(e[0] - ask)
+                held, ask, lw_end = e[0], None, None
+            elif kind == "release" and held is not None:
+                holds.append((held, e[0], name))
+                held = None
+            elif kind == "ask":
+                ask = e[0]
+            elif kind == "lock_wait":
+                waits[name].append(e[2] - e[0])
+                lw_end = e[2]
+        if held is not None:
+            holds.append((held, th["events"][-1][0], name))
+    holds.sort()
+    return holds, waits, after, d.get("duration_ns", holds[-1][1] if holds else 0)
+
+
+def model(path):
+    """The same from `gilsim run --csv` of the fitted scenario."""
+    holds, lanes = [], {}
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            s, e = int(r["start_ns"]), int(r["end_ns"])
+            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
+                holds.append((s, e, r["thread"]))
+            elif r["lane_kind"] == "thread":
+                lanes.setdefault(r["thread"], []).append((s, e, r["state"]))
+    holds.sort()
+    waits, after, end = {}, {}, 0
+    for name, iv in lanes.items():
+        iv.sort()
+        waits[name] = [e - s for s, e, st in iv if st == "wait_queue"]
+        after[name] = []
+        for i, (s, e, st) in enumerate(iv):
+            if not name.startswith("other load"):
+                end = max(end, e)  # the fitted load's daemons run on past the program
+            if st != "wait_gil":
+                continue
+            j = i - 1
+            while j >= 0 and iv[j][2] in ("ready", "switch"):
+                j -= 1
+            if j >= 0 and iv[j][2] == "wait_queue":
+                after[name].append(e - s)
+    end = max([end] + [h[1] for h in holds])
+    return holds, waits, after, end
+
+
+def figures(holds, waits, after, end, main="MainThread"):
+    """The queue phase's figures (ns), or None if only `main` held the GIL."""
+    work = [h for h in holds if h[2] != main]
+    if not work:
+        return None
+    s, e = min(h[0] for h in work), max(h[1] for h in work)
+    inside = [h for h in holds if h[0] >= s and h[1] <= e]
+    gaps = [b[0] - a[1] for a, b in zip(inside, inside[1:]) if b[0] > a[1]]
+    bins = []
+    for lo, hi in BINS:
+        x = [g for g in gaps if g >= lo and (hi is None or g < hi)]
+        bins.append((len(x), sum(x)))
+    return {
+        "phase": e - s, "before": s, "after": max(0, end - e),
+        "held": sum(min(h[1], e) - max(h[0], s) for h in holds if h[1] > s and h[0] < e),
+        "free": sum(gaps), "bins": bins,
+        "threads": {n: (sorted(waits[n]), sorted(after[n])) for n in sorted(waits)
+                    if n != main and not n.startswith("other load")},
+    }
+
+
+BINS = ((0, 5e3), (5e3, 15e3), (15e3, 40e3), (40e3, None))
+
+
+def report(label, holds, waits, after, end, main="MainThread"):
+    f = figures(holds, waits, after, end, main)
+    if f is None:
+        print("%s: no thread but %s held the GIL" % (label, main))
+        return
+    print("%s: phase %.1f ms (before it %.1f ms, after it %.1f ms), GIL held %.1f ms, free %.1f ms"
+          % (label, f["phase"] / 1e6, f["before"] / 1e6, f["after"] / 1e6, f["held"] / 1e6,
+             f["free"] / 1e6))
+    parts = []
+    for (lo, hi), (n, total) in zip(BINS, f["bins"]):
+        parts.append("%s us: %d (%.1f ms)" % ("%g-%g" % (lo / 1e3, hi / 1e3) if hi else
+                                              ">%g" % (lo / 1e3), n, total / 1e6))
+    print("  free gaps between holds: " + ", ".join(parts))
+    for name, (w, a) in f["threads"].items():
+        print("  %-10s blocking waits %s" % (name, quant(w)))
+        print("  %-10s GIL wait after one %s" % ("", quant(a)))
+
+
+def self_test():
+    """A hand-written recording and model CSV of one producer and one
+    consumer: the figures the docstring promises, checked by hand."""
+    import tempfile
+    import os
+    rec = {"duration_ns": 100000, "threads": [
+        {"name": "MainThread", "events": [[0, "hold"], [10000, "release", "call"],
+                                          [95000, "ask"], [95000, "hold"],
+                                          [100000, "release", "exit"]]},
+        # producer: holds 10-20 us, blocks (lock_wait 20-50 us), asks 0.5 us
+        # after its wait ends and holds 2 us later; a GIL wait not after a
+        # lock wait (ask 70 us, hold 71 us) is not counted as one.
+        {"name": "producer", "events": [[10000, "hold"], [20000, "release", "call"],
+                                        [20100, "lock_wait", 50000, 1], [50500, "ask"],
+                                        [52500, "hold"], [60000, "release", "call"],
+                                        [70000, "ask"], [71000, "hold"],
+                                        [80000, "release", "call"]]},
+        # consumer: its lock wait ends at 21 us, holds at 21.1 us (1 us gap
+        # after the producer's release), runs to 52 us: the producer's hold at
+        # 52.5 us leaves a 0.5 us gap; then 60 -> 71 is an 11 us gap.
+        {"name": "consumer", "events": [[5000, "lock_wait", 21000, 2], [21000, "ask"],
+                                        [21100, "hold"], [52000, "release", "call"]]}]}
+    csv_text = ("lane_kind,lane,process,thread,state,start_ns,end_ns,op\n"
+                "gil,GIL,main,MainThread,gil_held,0,10000,\n"
+                "gil,GIL,main,producer,gil_held,10000,20000,\n"
+                "gil,GIL,main,consumer,gil_held,42000,60000,\n"
+                "gil,GIL,main,producer,gil_held,60000,61000,\n"
+                "gil,GIL,main,MainThread,gil_held,70000,75000,\n"
+                "thread,consumer,main,consumer,wait_queue,5000,20000,\n"
+                "thread,consumer,main,consumer,ready,20000,22000,\n"
+                "thread,consumer,main,consumer,wait_gil,22000,42000,\n"
+                "thread,producer,main,producer,wait_gil,55000,60000,\n"
+                "thread,other load,other load,other load,c_nogil,0,90000,\n")
+    with tempfile.TemporaryDirectory() as d:
+        rp, cp = os.path.join(d, "r.rec.json"), os.path.join(d, "m.csv")
+        with open(rp, "w") as f:
+            json.dump(rec, f)
+        with open(cp, "w") as f:
+            f.write(csv_text)
+        r = figures(*recording(rp))
+        m = figures(*model(cp))
+    fails = []
+
+    def check(what, got, want):
+        if got != want:
+            fails.append("%s: got %r, want %r" % (what, got, want))
+    check("real phase", (r["before"], r["phase"], r["after"]), (10000, 70000, 20000))
+    check("real held", r["held"], 10000 + 30900 + 7500 + 9000)
+    check("real free", r["free"], 1100 + 500 + 11000)
+    check("real bins", r["bins"], [(2, 1600), (1, 11000), (0, 0), (0, 0)])
+    check("real producer", r["threads"]["producer"], ([29900], [2000]))
+    check("real consumer", r["threads"]["consumer"], ([16000], [100]))
+    check("model phase", (m["before"], m["phase"], m["after"]), (10000, 51000, 14000))
+    check("model held", m["held"], 10000 + 18000 + 1000)
+    check("model free", m["free"], 22000)
+    check("model bins", m["bins"], [(0, 0), (0, 0), (1, 22000), (0, 0)])
+    check("model consumer", m["threads"]["consumer"], ([15000], [20000]))
+    check("model producer", m["threads"]["producer"], ([], []))
+    check("model threads", sorted(m["threads"]), ["consumer", "producer"])
+    for f in fails:
+        print("queue_handoff self-test: " + f)
+    print("queue_handoff self-test: %s" % ("FAILED" if fails else "ok"))
+    return 1 if fails else 0
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("recording", nargs="?")
+    ap.add_argument("runs", nargs="*", help="gilsim run FIT --csv RUN.csv of its fit")
+    ap.add_argument("--self-test", action="store_true",
+                    help="check the figures on a hand-written recording and model run")
+    a = ap.parse_args(argv)
+    if a.self_test:
+        return self_test()
+    if not a.recording:
+        ap.error("a recording is needed (or --self-test)")
+    report("real " + a.recording, *recording(a.recording))
+    for r in a.runs:
+        report("model " + r, *model(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
