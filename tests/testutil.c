@@ -259,7 +259,7 @@ void tu_requester_takes(const gs_trace_t *t, int *n, int *won)
     const gs_lane_t *gl = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
     size_t k = 0;
     for (size_t i = 0; i < gs_trace_n_instants(t); i++) {
-        if (in[i].kind != GS_IN_DROP_REQUEST)
+        if (in[i].kind != GS_IN_DROP_REQUEST || in[i].process != 0)
             continue;
         while (k < gl->n && (gl->iv[k].start_ns <= in[i].t_ns || gl->iv[k].who < 0))
             k++;

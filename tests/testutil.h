@@ -7,8 +7,8 @@
 
 #include "gilsim/gilsim.h"
 
-#define MS(x) ((int64_t)((x) * 1000000.0))
-#define US(x) ((int64_t)((x) * 1000.0))
+#define MS(x) ((int64_t)((x)*1000000.0))
+#define US(x) ((int64_t)((x)*1000.0))
 
 gs_op_t tu_cpu(int64_t ns);
 gs_op_t tu_io(int64_t ns);

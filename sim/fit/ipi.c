@@ -34,8 +34,8 @@
 #include "gilsim/model.h"
 #include "gilsim/units.h"
 
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int by_value(const void *a, const void *b)
 {

@@ -34,8 +34,9 @@
  * share lies beyond what 0 or 1 gives, the value is that end.
  *
  * Kept at the engine's default (the key not written), and said: fewer than
- * RACE_MIN such drops in the recording; a replay with fewer than RACE_MIN
- * at both ends; a run that failed; a recording without CPython 3's GIL. */
+ * FIT_RACE_MIN such drops in the recording; a replay with fewer than
+ * FIT_RACE_MIN at either end; a run that failed; a recording without
+ * CPython 3's GIL. */
 #include "fit_int.h"
 #include "recfile_int.h"
 
@@ -48,10 +49,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RACE_SEEDS 2   /* seeds per value tried, their drops pooled */
-#define RACE_STEPS 3   /* values tried between 0 and 1 at most */
-#define RACE_TOL 0.02  /* a replay's share this close to the recording's: found */
-#define RACE_WANT 200  /* recorded drops whose stretch of the run the replays cover */
+#define RACE_SEEDS 2  /* seeds per value tried, their drops pooled */
+#define RACE_STEPS 3  /* values tried between 0 and 1 at most */
+#define RACE_TOL 0.02 /* a replay's share this close to the recording's: found */
+#define RACE_WANT 200 /* recorded drops whose stretch of the run the replays cover */
 
 /* One event the count reads, from a recording or a replay. */
 enum { RE_REQUEST, RE_FORCED, RE_ASK, RE_HOLD };
@@ -86,15 +87,21 @@ static int cmp_ev(const void *a, const void *b)
     const race_ev_t *x = a, *y = b;
     if (x->t != y->t)
         return (x->t > y->t) - (x->t < y->t);
-    return (x->seq > y->seq) - (x->seq < y->seq);
+    if (x->seq != y->seq)
+        return (x->seq > y->seq) - (x->seq < y->seq);
+    return (x->thread > y->thread) - (x->thread < y->thread); /* qsort's ties: fixed */
 }
 
-/* The count over events sorted by (t, seq), of n_threads threads: forced
- * drops with two or more waiters the requester among them, into *drops,
- * and those the requester took, into *won. 0, or -1 out of memory. */
-static int tally(race_evs_t *e, int n_threads, int64_t *drops, int64_t *won)
+/* The count over events sorted by (t, seq, thread), of n_threads threads:
+ * forced drops with two or more waiters the requester among them, into
+ * *drops, and those the requester took, into *won; *want_t (when not NULL)
+ * the time of the RACE_WANT-th such drop's hold, 0 if fewer. 0, or -1 out
+ * of memory. */
+static int tally(race_evs_t *e, int n_threads, int64_t *drops, int64_t *won, int64_t *want_t)
 {
     *drops = *won = 0;
+    if (want_t)
+        *want_t = 0;
     qsort(e->v, e->n, sizeof *e->v, cmp_ev);
     bool *waiting = calloc((size_t)n_threads + 1, sizeof *waiting);
     bool *at_drop = calloc((size_t)n_threads + 1, sizeof *at_drop);
@@ -126,6 +133,8 @@ static int tally(race_evs_t *e, int n_threads, int64_t *drops, int64_t *won)
             if (pending >= 0 && at_drop[x->thread]) {
                 (*drops)++;
                 *won += x->thread == pending;
+                if (want_t && *drops == RACE_WANT)
+                    *want_t = x->t;
             }
             pending = -1;
         }
@@ -137,22 +146,22 @@ static int tally(race_evs_t *e, int n_threads, int64_t *drops, int64_t *won)
 
 /* The recording's count. Same-time events in forced_drops.py's order:
  * request, forced release, ask, hold. */
-static int count_recording(const gsr_recording_t *r, int64_t *drops, int64_t *won)
+static int count_recording(const gsr_recording_t *r, int64_t *drops, int64_t *won, int64_t *want_t)
 {
     race_evs_t e = {0};
     int rc = 0;
     for (int i = 0; i < r->n_threads && !rc; i++)
         for (size_t k = 0; k < r->threads[i].n_ev && !rc; k++) {
             const gsr_event_t *x = &r->threads[i].ev[k];
-            int kind = x->kind == GSR_DROP_REQUEST ? RE_REQUEST
+            int kind = x->kind == GSR_DROP_REQUEST                          ? RE_REQUEST
                        : x->kind == GSR_RELEASE && x->why == GSR_WHY_FORCED ? RE_FORCED
-                       : x->kind == GSR_ASK ? RE_ASK
-                       : x->kind == GSR_HOLD ? RE_HOLD
-                                            : -1;
+                       : x->kind == GSR_ASK                                 ? RE_ASK
+                       : x->kind == GSR_HOLD                                ? RE_HOLD
+                                                                            : -1;
             if (kind >= 0)
                 rc = ev_push(&e, x->t, (uint32_t)kind, i, kind);
         }
-    rc = rc ? rc : tally(&e, r->n_threads, drops, won);
+    rc = rc ? rc : tally(&e, r->n_threads, drops, won, want_t);
     free(e.v);
     return rc;
 }
@@ -168,7 +177,8 @@ static int count_trace(const gs_trace_t *t, int64_t *drops, int64_t *won)
     for (int i = 0; i < n && !rc; i++) {
         const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
         for (size_t k = 0; l && k < l->n && !rc; k++)
-            if (l->iv[k].state == GS_ST_WAIT_GIL && (k == 0 || l->iv[k - 1].state != GS_ST_WAIT_GIL))
+            if (l->iv[k].state == GS_ST_WAIT_GIL &&
+                (k == 0 || l->iv[k - 1].state != GS_ST_WAIT_GIL))
                 rc = ev_push(&e, l->iv[k].start_ns, l->iv[k].seq, i, RE_ASK);
     }
     int gl = gs_trace_gil_lane(t, 0);
@@ -186,7 +196,7 @@ static int count_trace(const gs_trace_t *t, int64_t *drops, int64_t *won)
             rc = ev_push(&e, in[k].t_ns, gs_trace_instant_seq(t, k), in[k].thread,
                          in[k].kind == GS_IN_DROP_REQUEST ? RE_REQUEST : RE_FORCED);
     }
-    rc = rc ? rc : tally(&e, n, drops, won);
+    rc = rc ? rc : tally(&e, n, drops, won, NULL);
     free(e.v);
     return rc;
 }
@@ -297,14 +307,19 @@ static void choose(gs_model_t *m, fscenario_t *f, double target, int64_t until_n
 }
 
 /* How far each replay runs: to the end, or, for a recording with more
- * than RACE_WANT such drops, over the share of it that held RACE_WANT of
- * them (a 10 s recording of 1468: its first 1.4 s), so that the fit of a
- * long recording stays within its time budget (bench_fit.py). 0: the end. */
-static int64_t horizon(const gsr_recording_t *r, const fscenario_t *f)
+ * than RACE_WANT such drops, to the hold that ended its RACE_WANT-th, one
+ * switch interval (or 5 ms) on (a 10 s recording of 1468: its first 1.4 s
+ * or so), so that the fit of a long recording stays within its time budget
+ * (bench_fit.py). The recorded instant, not a share of the duration: a
+ * program that contends only after a long start-up has its drops late.
+ * 0: the end. */
+static int64_t horizon(const gsr_recording_t *r, const fscenario_t *f, int64_t want_t)
 {
-    if (f->race_drops <= RACE_WANT || r->duration_ns <= 0)
+    if (f->race_drops <= RACE_WANT || want_t <= 0)
         return 0;
-    return (int64_t)((double)r->duration_ns * RACE_WANT / (double)f->race_drops);
+    int64_t slack = r->switch_interval_ns > 0 ? r->switch_interval_ns : 5000000;
+    int64_t h = want_t + slack;
+    return r->duration_ns > 0 && h >= r->duration_ns ? 0 : h;
 }
 
 void fit_race(const gsr_recording_t *r, fscenario_t *f)
@@ -312,7 +327,8 @@ void fit_race(const gsr_recording_t *r, fscenario_t *f)
     f->race_why = FIT_RACE_NONE;
     if (r->py_major != 3 || r->py_minor < 2 || r->gil_disabled)
         return; /* no CPython 3 GIL: no drop requests to read */
-    if (count_recording(r, &f->race_drops, &f->race_won) != 0)
+    int64_t want_t = 0;
+    if (count_recording(r, &f->race_drops, &f->race_won, &want_t) != 0)
         return;
     f->race_why = FIT_RACE_FEW;
     if (f->race_drops < FIT_RACE_MIN)
@@ -325,7 +341,7 @@ void fit_race(const gsr_recording_t *r, fscenario_t *f)
     f->race_why = FIT_RACE_FAILED;
     if (fit_emit(r, f, &json, &len) == 0 &&
         gs_scenario_load_string("fitted race", json, len, NULL, 0, &m, &d) == 0)
-        choose(m, f, (double)f->race_won / (double)f->race_drops, horizon(r, f));
+        choose(m, f, (double)f->race_won / (double)f->race_drops, horizon(r, f, want_t));
     gs_model_free(m);
     free(json);
 }
@@ -345,7 +361,8 @@ const char *fit_race_note(const fscenario_t *f, char *buf, size_t n)
                  "%d values run). The race moves with the machine from run to run: it is "
                  "this recording's.",
                  f->rf_pct / 100.0, (long long)f->race_drops, rec, f->rf_pct / 100.0,
-                 100.0 * (double)f->race_model_won / (double)(f->race_model_drops ? f->race_model_drops : 1),
+                 100.0 * (double)f->race_model_won /
+                     (double)(f->race_model_drops ? f->race_model_drops : 1),
                  (long long)f->race_model_drops, RACE_SEEDS, 100 * f->race_lo, 100 * f->race_hi,
                  f->race_tried);
         break;
@@ -369,7 +386,9 @@ const char *fit_race_note(const fscenario_t *f, char *buf, size_t n)
                  " The race between a drop request and the drop (requester_first) is the "
                  "engine's default 0.5: a replay run to read it failed.");
         break;
-    default: *buf = 0; break;
+    default:
+        *buf = 0;
+        break;
     }
     return buf;
 }

@@ -28,14 +28,14 @@
 
 /* Writes a recording of n hand-offs: the i-th release's signal-to-release
  * time is costs[i % n_costs], its waiter back `back` after the signal. */
-static void write_recording(char *path, int n, const long long *costs, int n_costs,
-                            long long back, bool calibrated)
+static void write_recording(char *path, int n, const long long *costs, int n_costs, long long back,
+                            bool calibrated)
 {
     static char ev[2][200000];
     size_t len[2] = {0, 0};
     long long t = 10000;
-    len[0] += (size_t)snprintf(ev[0], sizeof ev[0], "[%lld, \"start\"], [%lld, \"ask\"], [%lld, \"hold\"]",
-                               t, t, t);
+    len[0] += (size_t)snprintf(ev[0], sizeof ev[0],
+                               "[%lld, \"start\"], [%lld, \"ask\"], [%lld, \"hold\"]", t, t, t);
     len[1] += (size_t)snprintf(ev[1], sizeof ev[1], "[%lld, \"start\"], [%lld, \"ask\"]", t + 100,
                                t + 100);
     int h = 0;
@@ -69,17 +69,19 @@ static void write_recording(char *path, int n, const long long *costs, int n_cos
             " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2}, \"duration_ns\": %lld,\n",
             end + 3000);
     if (calibrated)
-        fprintf(f,
-                " \"calibration\": {\"syscall_ns\": %lld, \"wake_hot_ns\": %lld, "
-                "\"context_switch_ns\": 2000, \"wake_cold_ns\": 80000, \"timer_jitter_ns\": 10000},\n",
-                SYSCALL, WAKE_HOT);
-    fprintf(f,
-            " \"threads\": [\n"
-            "  {\"name\": \"MainThread\", \"events\": [[0, \"start\"], [0, \"ask\"], [0, \"hold\"], "
-            "[1000, \"release\", \"exit\"], [1000, \"end\"]]},\n"
-            "  {\"name\": \"a\", \"events\": [%s]},\n"
-            "  {\"name\": \"b\", \"events\": [%s]}\n]}\n",
-            ev[0], ev[1]);
+        fprintf(
+            f,
+            " \"calibration\": {\"syscall_ns\": %lld, \"wake_hot_ns\": %lld, "
+            "\"context_switch_ns\": 2000, \"wake_cold_ns\": 80000, \"timer_jitter_ns\": 10000},\n",
+            SYSCALL, WAKE_HOT);
+    fprintf(
+        f,
+        " \"threads\": [\n"
+        "  {\"name\": \"MainThread\", \"events\": [[0, \"start\"], [0, \"ask\"], [0, \"hold\"], "
+        "[1000, \"release\", \"exit\"], [1000, \"end\"]]},\n"
+        "  {\"name\": \"a\", \"events\": [%s]},\n"
+        "  {\"name\": \"b\", \"events\": [%s]}\n]}\n",
+        ev[0], ev[1]);
     fclose(f);
 }
 
@@ -142,7 +144,8 @@ START_TEST(test_fit_ipi_counts_only_wakes_of_sleepers)
     long long costs[1] = {12000};
     char *json = fit_of(60, costs, 1, 10000, true);
     ck_assert_int_eq(written_ipi(json), -1);
-    ck_assert_msg(strstr(json, "fewer than 20") != NULL, "the description says why: %.300s", json);
+    ck_assert_msg(strstr(json, "GIL releases that woke a sleeper, fewer than 20") != NULL,
+                  "the description says why: %.300s", json);
     free(json);
     /* signals no longer than a bare system call: nobody was waiting */
     long long bare[1] = {SYSCALL};
@@ -162,7 +165,7 @@ START_TEST(test_fit_ipi_needs_twenty_and_a_calibration)
     long long costs[1] = {12000};
     char *json = fit_of(19, costs, 1, 35000, true);
     ck_assert_int_eq(written_ipi(json), -1);
-    ck_assert(strstr(json, "fewer than 20") != NULL);
+    ck_assert(strstr(json, "GIL releases that woke a sleeper, fewer than 20") != NULL);
     free(json);
     json = fit_of(20, costs, 1, 35000, true);
     ck_assert_int_eq(written_ipi(json), 11000);

@@ -32,12 +32,12 @@ static bool requester_wins(int c, int n, int k)
 }
 
 /* Writes the recording of n forced drops, k won by the requester, to path
- * (a mkstemp template). */
-static void write_recording(char *path, int n, int k)
+ * (a mkstemp template); the workers start at t0. */
+static void write_recording_at(char *path, int n, int k, long long t0)
 {
     static evbuf_t w[N_W];
     int waiting[N_W], n_wait = 0, h = 0;
-    long long t = 10000;
+    long long t = t0;
     for (int i = 0; i < N_W; i++) {
         w[i].n = 0;
         ev(&w[i], "[%lld, \"start\"], [%lld, \"ask\"]", t + 1000 * i, t + 1000 * i);
@@ -70,18 +70,24 @@ static void write_recording(char *path, int n, int k)
     ck_assert_int_ge(fd, 0);
     FILE *f = fdopen(fd, "w");
     ck_assert_ptr_nonnull(f);
-    fprintf(f,
-            "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
-            " \"command\": [\"python3\", \"race.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
-            " \"switch_interval_ns\": %lld, \"host\": {\"cores\": 2}, \"duration_ns\": %lld,\n"
-            " \"threads\": [\n"
-            "  {\"name\": \"MainThread\", \"events\": [[0, \"start\"], [0, \"ask\"], [0, \"hold\"], "
-            "[1000, \"release\", \"exit\"], [1000, \"end\"]]}",
-            INTERVAL, end);
+    fprintf(
+        f,
+        "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
+        " \"command\": [\"python3\", \"race.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
+        " \"switch_interval_ns\": %lld, \"host\": {\"cores\": 2}, \"duration_ns\": %lld,\n"
+        " \"threads\": [\n"
+        "  {\"name\": \"MainThread\", \"events\": [[0, \"start\"], [0, \"ask\"], [0, \"hold\"], "
+        "[1000, \"release\", \"exit\"], [1000, \"end\"]]}",
+        INTERVAL, end);
     for (int i = 0; i < N_W; i++)
         fprintf(f, ",\n  {\"name\": \"w%d\", \"events\": [%s]}", i, w[i].s);
     fprintf(f, "\n]}\n");
     fclose(f);
+}
+
+static void write_recording(char *path, int n, int k)
+{
+    write_recording_at(path, n, k, 10000);
 }
 
 static char *fit_text(const char *path)
@@ -118,11 +124,11 @@ static bool waits_at(const gs_trace_t *tr, int i, int64_t t)
 }
 
 /* The GIL's holder after t other than `not`, from the GIL lane; -1 none. */
-static int next_holder(const gs_trace_t *tr, int64_t t, int not)
+static int next_holder(const gs_trace_t *tr, int64_t t, int not )
 {
     const gs_lane_t *g = gs_trace_lane(tr, gs_trace_gil_lane(tr, 0));
     for (size_t k = gs_lane_find(g, t); k < g->n; k++)
-        if (g->iv[k].who != not)
+        if (g->iv[k].who != not )
             return g->iv[k].who;
     return -1;
 }
@@ -197,7 +203,8 @@ START_TEST(test_fit_race_follows_the_requesters_wins)
         double got = replayed(json, &drops), want = (double)ks[c] / n;
         ck_assert_msg(fabs(got - want) <= RACE_BAND,
                       "k=%d: the replay at %.2f gives the requester %.2f of %lld drops, not "
-                      "%.2f +- %.2f", ks[c], rf, got, drops, want, RACE_BAND);
+                      "%.2f +- %.2f",
+                      ks[c], rf, got, drops, want, RACE_BAND);
         char said[96];
         snprintf(said, sizeof said, "read off the %d forced drops", n);
         ck_assert_msg(strstr(json, said) != NULL, "the description says %s", said);
@@ -226,6 +233,25 @@ START_TEST(test_fit_race_keeps_the_default_with_few_drops)
 }
 END_TEST
 
+/* A recording of more than RACE_WANT (200) such drops is replayed only as
+ * far as its 200th: to the instant it held, not to the same share of its
+ * duration. The workers start 3 s in (a long start-up), 300 drops follow:
+ * 200 of 300 of the duration would end the replays at 3.0 s, before the
+ * first drop, and the fit would keep the default for want of drops. */
+START_TEST(test_fit_race_reads_a_late_contention)
+{
+    char path[] = "/tmp/check_fit_race_XXXXXX";
+    write_recording_at(path, 300, 90, 3000000000LL);
+    char *json = fit_text(path);
+    double rf = written_rf(json);
+    ck_assert_msg(rf >= 0, "no requester_first for 300 drops after a 3 s start: %.600s",
+                  strstr(json, "The race") ? strstr(json, "The race") : json);
+    ck_assert_msg(rf > 0.5, "the requester took 30%%: requester_first %.2f", rf);
+    free(json);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fit_race");
@@ -233,6 +259,7 @@ int main(void)
     tcase_set_timeout(c, 120);
     tcase_add_test(c, test_fit_race_follows_the_requesters_wins);
     tcase_add_test(c, test_fit_race_keeps_the_default_with_few_drops);
+    tcase_add_test(c, test_fit_race_reads_a_late_contention);
     suite_add_tcase(s, c);
     return tu_main(s);
 }

@@ -1085,6 +1085,8 @@ def migration_pulls(pair, tick_s, trials=60, u_s=(150e-6, 1.25e-3), budget_s=1.0
     import subprocess
     if not pair or not tick_s:
         return None
+    # migcost.c wants u below the tick (HZ=1000: a 1 ms tick)
+    u_s = (u_s[0], min(u_s[1], 0.9 * tick_s))
     exe = _built_probe("migcost", ["-lpthread", "-lm"])
     if exe is None:
         return None

@@ -498,8 +498,11 @@ class Machine:
         ran with others at 0-1%, CI 2026-12-07); fewer than 20 such
         hand-offs in those blocks (the pair kept two CPUs) say nothing of
         the draw, which then stays 0.  A record made before this reading
-        (model_variants.py) answers only lock_placement: its share of all
-        hand-offs on the waker's CPU is taken, least disturbed, as before."""
+        (model_variants.py) answers only lock_placement, and its share of all
+        hand-offs on the waker's CPU is then taken; but this loop asks more
+        often and meters more blocks than the old one, so such a record
+        falls out of step here and does not replay (the 10:00 record of
+        2026-12-07 stops at noise's 88th reading)."""
         runs, others, old = [], [], []
         # long enough for noise.Meter (50 ms): 1500 turns of a pair on one
         # CPU took under 50 ms, its load then unknown and counted undisturbed
@@ -654,6 +657,9 @@ class Machine:
                 break
             r["others"] = meter.others
             runs.append(r)
+        if not runs:
+            self.notes["migration_cost (migcost.c)"] = "not measured: the probe failed to run"
+            return
         kept = kept_runs(runs)
         step = P.migration_step([t for r in kept for t in r["trials"]])
         if step["cost"] is not None:
