@@ -149,6 +149,9 @@ typedef struct fscenario {
     double others_cap; /* other programs' CPU time while it ran, in busy threads
                           (the recording's others_cpu_ns); -1 when not recorded */
     int n_load_threads;                 /* threads whose totals it was fitted to */
+    enum { FIT_LOAD_STRETCH, FIT_LOAD_OTHERS } load_rule; /* what sized the load (load.c):
+                                           the runs' stretch, or (runs not stretched)
+                                           the other programs' measured CPU use */
     /* the machine's costs: calibrated at record time, or gilsim's defaults */
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;

@@ -5,7 +5,9 @@
  * alone on two cores, had other programs beside it: the fit carries them as
  * a process "other load" of busy threads, and the replay's makespan comes
  * closer to the recorded one than the fit without it. A recording whose
- * runs were no longer than the kernel's CPU time gets no such process. The
+ * runs were no longer than the kernel's CPU time gets no such process,
+ * unless the recorder measured other programs using the machine meanwhile:
+ * then their measured CPU use sizes it. The
  * what-if that removes it (--set processes=[]) runs exactly as the fit
  * without a load (gilsim fit --no-load). */
 #include "testutil.h"
@@ -234,6 +236,46 @@ START_TEST(test_fit_load_at_most_what_other_programs_used)
 }
 END_TEST
 
+/* A program that blocks often shows the machine's other programs in its
+ * waits, not in its runs (producer_consumer, replay_notes.md point 18):
+ * runs no longer than the kernel's CPU time of them, while the recorder
+ * measured other programs using three quarters of a CPU, fit a load of
+ * what they used, and the description says that rule sized it; the same
+ * runs with other programs measured idle (or below the least load) fit
+ * none. */
+START_TEST(test_fit_unstretched_runs_load_from_other_programs_use)
+{
+    char path[64];
+    long long hold = REC_NS - 10000;
+    g_others = REC_NS * 3 / 4;
+    write_rec(path, hold - 10000, 10000);
+    char *json = fit_text(path, false);
+    cJSON *root = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(root);
+    const cJSON *procs = cJSON_GetObjectItem(root, "processes");
+    ck_assert_msg(cJSON_GetArraySize(procs) == 1, "one process for the load: %s", json);
+    ck_assert_str_eq(
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(procs, 0), "name")),
+        "other load");
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_msg(strstr(desc, "sized from the other programs' measured CPU use"), "%s", desc);
+    ck_assert_msg(strstr(desc, "is 0.75 busy threads"), "%s", desc);
+    ck_assert_ptr_null(strstr(desc, "none fitted"));
+    cJSON_Delete(root);
+    free(json);
+    unlink(path);
+    g_others = 0;
+    write_rec(path, hold - 10000, 10000);
+    assert_no_load(path);
+    unlink(path);
+    g_others = REC_NS / 50; /* 0.02 CPUs: less than the least load */
+    write_rec(path, hold - 10000, 10000);
+    assert_no_load(path);
+    unlink(path);
+    g_others = -1;
+}
+END_TEST
+
 /* A run cannot have lasted longer for want of a core than the kernel kept
  * it waiting for one: a long stretch with no run delay is no load. */
 START_TEST(test_fit_stretch_counts_at_most_the_run_delay)
@@ -413,6 +455,7 @@ int main(void)
     tcase_add_test(c, test_fit_small_stretch_is_measurement_not_load);
     tcase_add_test(c, test_fit_stretch_counts_at_most_the_run_delay);
     tcase_add_test(c, test_fit_load_at_most_what_other_programs_used);
+    tcase_add_test(c, test_fit_unstretched_runs_load_from_other_programs_use);
     tcase_add_test(c, test_fit_load_removed_runs_as_the_fit_without_it);
     tcase_add_test(c, test_fit_load_replay_stretches_as_recorded);
     tcase_add_test(c, test_fit_load_matches_the_threads_that_ran_most);
