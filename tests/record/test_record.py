@@ -224,9 +224,16 @@ def do_interpreters(a, pys):
             print(f"skip {label}: the CPU thread took {hand:.2f} ms (median) to get the GIL "
                   f"back after an I/O began: the machine is too busy to show the convoy")
             continue
-        check(0.5 * iv <= io["p50"] <= 4 * iv,
+        # the lower bound on the mean, as io_two_cpu's below: on a loaded
+        # machine the GIL often sits free while the signalled CPU thread
+        # waits for a core, and the I/O thread then takes it at once (a
+        # p50 of 0.49 ms at a 1 ms interval, load 6.7); the mean still
+        # shows the convoy
+        mean = rec.thread_stats("io")["gil_wait_ns"] / max(1, io["n"])
+        check(mean >= 0.5 * iv and io["p50"] <= 4 * iv,
               f"{label}: the I/O thread waits about one switch interval after each I/O "
-              f"(p50 {io['p50'] / 1e6:.2f} ms, interval {iv / 1e6:g} ms)")
+              f"(mean {mean / 1e6:.2f} ms, p50 {io['p50'] / 1e6:.2f} ms, interval "
+              f"{iv / 1e6:g} ms)")
         g = rec.summary["gil"]
         check(g["drop_requests"] >= 15 and g["forced_switches"] >= 15,
               f"{label}: drop requests ({g['drop_requests']}) and forced switches "
