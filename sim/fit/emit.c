@@ -575,3 +575,18 @@ int fit_emit(const struct gsr_recording *r, const fscenario_t *f, char **json, s
     *len = b.n;
     return 0;
 }
+
+int fit_model(const struct gsr_recording *r, const fscenario_t *f, const char *name,
+              struct gs_model **m)
+{
+    char *json = NULL;
+    size_t len = 0;
+    gs_diag_t d;
+    memset(&d, 0, sizeof d);
+    *m = NULL;
+    int rc = fit_emit(r, f, &json, &len);
+    if (rc == 0 && gs_scenario_load_string(name, json, len, NULL, 0, m, &d) != 0)
+        rc = -1;
+    free(json);
+    return rc;
+}

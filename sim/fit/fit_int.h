@@ -320,3 +320,8 @@ const char *fit_race_note(const fscenario_t *f, char *buf, size_t n);
 /* The scenario text of f, for the recording r (a gsr_recording_t). 0 with
  * *json, *len, or -1 (out of memory). */
 int fit_emit(const struct gsr_recording *r, const fscenario_t *f, char **json, size_t *len);
+/* f as the engine's model, loaded from its scenario text (the fit replays
+ * it to size the other load and to read the race): 0 with *m, or -1 (out
+ * of memory, or a text the loader refuses; name is its source name). */
+int fit_model(const struct gsr_recording *r, const fscenario_t *f, const char *name,
+              struct gs_model **m);

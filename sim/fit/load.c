@@ -74,7 +74,6 @@
 
 #include "gilsim/engine.h"
 #include "gilsim/fit.h"
-#include "gilsim/scenario.h"
 #include "gilsim/trace.h"
 #include "gilsim/units.h"
 
@@ -199,18 +198,12 @@ typedef struct trial {
 static trial_t vote(const gsr_recording_t *r, fscenario_t *f, const double *rec, const double *w,
                     double load)
 {
-    char *json = NULL;
-    size_t len = 0;
     gs_model_t *m = NULL;
     gs_trace_t *t = NULL;
-    gs_diag_t d;
     gs_error_t err;
     trial_t x = {.load = load, .vote = NAN};
     f->load = load;
-    memset(&d, 0, sizeof d);
-    if (fit_emit(r, f, &json, &len) != 0 ||
-        gs_scenario_load_string("fitted load", json, len, NULL, 0, &m, &d) != 0 ||
-        gs_sim_run(m, NULL, &t, &err) != 0 || gs_trace_outcome(t) != GS_OUT_DONE ||
+    if (fit_model(r, f, "fitted load", &m) != 0 || gs_sim_run(m, NULL, &t, &err) != 0 || gs_trace_outcome(t) != GS_OUT_DONE ||
         gs_trace_n_threads(t) < f->n_threads)
         goto done;
     x.vote = 0;
@@ -225,7 +218,6 @@ static trial_t vote(const gsr_recording_t *r, fscenario_t *f, const double *rec,
 done:
     gs_trace_free(t);
     gs_model_free(m);
-    free(json);
     return x;
 }
 

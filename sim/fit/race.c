@@ -41,7 +41,6 @@
 #include "recfile_int.h"
 
 #include "gilsim/engine.h"
-#include "gilsim/scenario.h"
 #include "gilsim/trace.h"
 
 #include <math.h>
@@ -333,17 +332,11 @@ void fit_race(const gsr_recording_t *r, fscenario_t *f)
     f->race_why = FIT_RACE_FEW;
     if (f->race_drops < FIT_RACE_MIN)
         return;
-    char *json = NULL;
-    size_t len = 0;
     gs_model_t *m = NULL;
-    gs_diag_t d;
-    memset(&d, 0, sizeof d);
     f->race_why = FIT_RACE_FAILED;
-    if (fit_emit(r, f, &json, &len) == 0 &&
-        gs_scenario_load_string("fitted race", json, len, NULL, 0, &m, &d) == 0)
+    if (fit_model(r, f, "fitted race", &m) == 0)
         choose(m, f, (double)f->race_won / (double)f->race_drops, horizon(r, f, want_t));
     gs_model_free(m);
-    free(json);
 }
 
 const char *fit_race_note(const fscenario_t *f, char *buf, size_t n)
