@@ -85,10 +85,7 @@ def least_disturbed(values, shares, keep=None):
     burst of another program's load out of a constant every scenario uses."""
     if not values:
         return float("nan")
-    keep = min(len(values), keep or (len(values) + 1) // 2)
-    share = [x or 0.0 for x in shares]
-    bar = sorted(share)[keep - 1]
-    return median([v for v, x in zip(values, share) if x <= bar])
+    return median(least_disturbed_of(values, shares, keep))
 
 
 def blocks(measure, k):
@@ -524,9 +521,7 @@ class Machine:
                 "%.2f (%s)" % (x, "?" if o is None else "%d%%" % round(100 * o))
                 for x, o in zip(old, others))
             return
-        share = [x or 0.0 for x in others]
-        bar = sorted(share)[(len(share) + 1) // 2 - 1]
-        kept = [r for r, x in zip(runs, share) if x <= bar]
+        kept = least_disturbed_of(runs, others)
         stayed, shared = sum(r[0] for r in kept), sum(r[1] for r in kept)
         self.wake_affine = round(stayed / shared, 2) if shared >= 20 else 0.0
         self.notes["Lock hand-offs whose woken thread had last run on its waker's CPU, "
@@ -796,15 +791,25 @@ def measured_curve(runs1, runs5, min_apart=RACE_MIN_APART):
     return pts
 
 
+def least_disturbed_of(items, shares, keep=None):
+    """The items whose blocks other processes disturbed least: items[i] was
+    measured while others used shares[i] of the machine (None: unknown,
+    counted as undisturbed); the `keep` least disturbed (default: the
+    better half, rounded up), and every item disturbed no more than the
+    last of them."""
+    if not items:
+        return []
+    keep = min(len(items), keep or (len(items) + 1) // 2)
+    share = [x or 0.0 for x in shares]
+    bar = sorted(share)[keep - 1]
+    return [r for r, x in zip(items, share) if x <= bar]
+
+
 def kept_runs(runs):
     """The runs other processes disturbed least (least_disturbed's better
     half, by their share)."""
     runs = [r for r in runs if r]
-    if not runs:
-        return []
-    keep = (len(runs) + 1) // 2
-    bar = sorted(r["others"] or 0.0 for r in runs)[keep - 1]
-    return [r for r in runs if (r["others"] or 0.0) <= bar]
+    return least_disturbed_of(runs, [r["others"] for r in runs])
 
 
 def measured_requester_first(runs, min_apart=RACE_MIN_APART):
