@@ -570,8 +570,6 @@ void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t);
  * a condvar signal): w starts waking now, and waker spends `futex` of core
  * time in the call before its next step */
 void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w);
-/* the same, w back on its previous core when that core is idle (os.c) */
-void gs__os_wake_back(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w);
 void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w); /* placed as a
                              wake by waker (wake_affine), at no cost to it */
 /* os.c, for place.c */

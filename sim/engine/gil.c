@@ -127,7 +127,7 @@ static void acquire(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
         gs_thr_t *w;
         while ((w = gs__waitq_pop(&g->switch_wait)) != NULL) {
             w->gw = GW_SWITCHED;
-            gs__os_wake_back(e, t, w); /* to its own, idle core (os.c) */
+            gs__os_wake_by(e, t, w); /* back to its own core if idle (place.c) */
         }
     }
     gs__trace_gil(e->trace, g->process, e->now, t->id);

@@ -568,7 +568,7 @@ static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
     return v;
 }
 
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back, int tc);
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, int tc);
 
 /* A machine curve at x: linear between its points, flat beyond them. */
 int64_t gs__curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x)
@@ -594,24 +594,24 @@ int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c)
 
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, false, NULL, false, -1);
+    wake(e, t, false, NULL, -1);
 }
 
 /* t woken by its own slack timer: with timer_wake "local", onto the core it
  * was armed on without wake-up latency (hrtimer.c says why; wake_lat). */
 void gs__os_wake_timer(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, false, NULL, false, mach(e)->timer_wake_local ? t->hrt_cpu : -1);
+    wake(e, t, false, NULL, mach(e)->timer_wake_local ? t->hrt_cpu : -1);
 }
 
 void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
 {
-    wake(e, t, true, NULL, false, -1);
+    wake(e, t, true, NULL, -1);
 }
 
 void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
 {
-    wake(e, w, false, waker && waker->os == OS_ON ? waker : NULL, false, -1);
+    wake(e, w, false, waker && waker->os == OS_ON ? waker : NULL, -1);
 }
 
 /* What waking w costs its waker: the futex system call, and, when w goes to
@@ -633,32 +633,17 @@ int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_t
     return wake_cost(e, waker, w);
 }
 
-/* w woken by waker's futex call, which waker pays; back: w goes back to its
- * previous core when that core is idle, whatever wake_affine says. */
-static void wake_paid(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w, bool back)
+/* w woken by waker's futex call, which waker pays. A w whose previous core
+ * is idle goes back there, whatever wake_affine says (place.c
+ * gs__place_affine, Linux's wake_affine_idle). */
+void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
 {
     bool on = waker && waker->os == OS_ON;
-    wake(e, w, false, on ? waker : NULL, back, -1);
+    wake(e, w, false, on ? waker : NULL, -1);
     /* a waker that the woken thread preempted on its own core (placement)
      * still finishes its call when it gets the core back */
     if (on && (waker->os == OS_ON || (gs__placing(e) && waker->os == OS_READY)))
         waker->debt_ns += wake_cost(e, waker, w);
-}
-
-void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
-{
-    wake_paid(e, waker, w, false);
-}
-
-/* Linux's wake_affine_idle: a woken thread whose previous CPU is idle goes
- * back there (a futex wake is not WF_SYNC; the waker's CPU wins only where
- * the previous one is busy). The model's wake_affine is the share measured
- * on Lock hand-offs, whose woken thread's CPU is busy under load; the
- * forced dropper that take_gil's new holder wakes went to sleep on its own
- * core a moment before, which is idle. */
-void gs__os_wake_back(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
-{
-    wake_paid(e, waker, w, true);
 }
 
 /* t joins the ready queue and preempts whom it may: on core `only`, or
@@ -717,14 +702,13 @@ static int64_t wake_lat(gs_engine_t *e, const gs_core_t *c, bool own, int timer_
 }
 
 /* tc: the core whose timer woke t (gs__os_wake_timer), else -1 */
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, bool back, int tc)
+static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, int tc)
 {
     GS_ASSERT(t->os == OS_OFF);
     t->blk = BLK_NONE;
     t->blk_obj = -1;
     gs_core_t *c = idle_core(e, t);
-    back = back && t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE;
-    gs_core_t *aff = c ? (!back && gs__place_affine(e, t, waker) ? waker->core : NULL)
+    gs_core_t *aff = c ? (gs__place_affine(e, t, waker) ? waker->core : NULL)
                        : mach(e)->per_core_queues ? gs__place_busy_weight(e, t, waker)
                                                   : gs__place_busy(e, waker);
     aff = mach(e)->keep_core ? gs__place_keep(e, t, waker, &c) : aff; /* "previous" */
