@@ -34,11 +34,7 @@ import sys
 
 sys.dont_write_bytecode = True
 import forced_drops as fd  # noqa: E402
-
-
-def pct(xs, q):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+from recording import pct  # noqa: E402
 
 
 def analyse(events, is_recording, short_ns):

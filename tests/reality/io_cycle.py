@@ -33,15 +33,10 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-from recording import load_recording  # noqa: E402
+from recording import load_recording, pct  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAM = os.path.join(HERE, "..", "data", "reality", "convoy_many.py")
-
-
-def pct(xs, q):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
 def cycles_of_recording(path, io, sched=None):

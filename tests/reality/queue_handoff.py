@@ -28,7 +28,12 @@ hand-offs show as one gap of two wake-ups."""
 import argparse
 import csv
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+from recording import load_recording  # noqa: E402
 
 
 def quant(v):
@@ -43,8 +48,7 @@ def quant(v):
 def recording(path):
     """GIL holds [(start, end, thread)], per thread its lock waits and the
     GIL waits after them, from a recording."""
-    with open(path) as f:
-        d = json.load(f)
+    d = load_recording(path)
     holds, waits, after = [], {}, {}
     for th in d["threads"]:
         name = th["name"]
@@ -147,7 +151,7 @@ def self_test():
     consumer: the figures the docstring promises, checked by hand."""
     import tempfile
     import os
-    rec = {"duration_ns": 100000, "threads": [
+    rec = {"format": "gilsim-recording", "duration_ns": 100000, "threads": [
         {"name": "MainThread", "events": [[0, "hold"], [10000, "release", "call"],
                                           [95000, "ask"], [95000, "hold"],
                                           [100000, "release", "exit"]]},
@@ -218,9 +222,15 @@ def main(argv):
         return self_test()
     if not a.recording:
         ap.error("a recording is needed (or --self-test)")
-    report("real " + a.recording, *recording(a.recording))
-    for r in a.runs:
-        report("model " + r, *model(r))
+    try:
+        real = recording(a.recording)
+        runs = [(r, model(r)) for r in a.runs]
+    except (OSError, ValueError, KeyError) as e:
+        print("queue_handoff: %s" % e, file=sys.stderr)
+        return 2
+    report("real " + a.recording, *real)
+    for r, m in runs:
+        report("model " + r, *m)
     return 0
 
 

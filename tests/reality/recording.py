@@ -1,9 +1,11 @@
 """Reading a `gilsim record` file for the analysis tools of tests/reality
-(forced_drops, io_cycle, dropper_sched, request_core).
+(forced_drops, io_cycle, dropper_sched, request_core, dropper_order,
+queue_handoff).
 
 load_recording(path) returns the recording's JSON object, or raises
 ValueError naming the file and what is wrong: not JSON, or JSON that is not
-a gilsim recording. Each tool catches ValueError and prints it."""
+a gilsim recording. Each tool catches ValueError and prints it.
+pct(xs, q) is the q-quantile the tools print (nan without values)."""
 
 import json
 
@@ -18,3 +20,8 @@ def load_recording(path):
         fmt = rec.get("format") if isinstance(rec, dict) else type(rec).__name__
         raise ValueError("%s: not a gilsim recording (format %r)" % (path, fmt))
     return rec
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")

@@ -35,7 +35,7 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-from recording import load_recording  # noqa: E402
+from recording import load_recording, pct  # noqa: E402
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -201,11 +201,6 @@ def classify(requests, runs, slept_cpu=False):
             where = "holder off its CPU"
         out.append((where, None if sig is None else sig - t, taker == req))
     return out
-
-
-def pct(xs, q):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
 def report(rows, out=sys.stdout):
