@@ -225,6 +225,22 @@ def roles(calls):
 
 # --- the analysis -----------------------------------------------------------
 
+def last_at(lst, t):
+    """The index of the last (time, value) entry of time-sorted lst at or
+    before t, -1 if none. By time alone: a value may be None (a thread
+    switched out, an unknown idle depth), and bisecting with (t, inf)
+    compared inf with None at an equal time (TypeError: a short reality
+    check's calibration crashed on it, 2026-12-07)."""
+    lo, hi = 0, len(lst)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if lst[mid][0] <= t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1
+
+
 def analyse(events, tids):
     """tids: {thread id in the program's log: native tid}. Returns a dict:
     drops (a list of per-drop dicts), holders (the futex trace's holder
@@ -266,7 +282,7 @@ def analyse(events, tids):
         """The CPU tid runs on at t, None if it is not running, "?" if the
         trace has not shown it switched in or out before t."""
         lst = ons[tid]
-        i = bisect.bisect_right(lst, (t, float("inf"))) - 1
+        i = last_at(lst, t)
         return lst[i][1] if i >= 0 else "?"
     # every drop of the GIL by a holder with a waiter is a signal of the
     # condition variable: the holder sequence is the order of the signallers
@@ -306,7 +322,7 @@ def analyse(events, tids):
                 if (c["addr"] in cond and c["ret"] == ETIMEDOUT and c["te"] > t_acq
                         and c["tx"] is not None and c["tx"] < first["te"]):
                     st_ = setter(by_id[tid], ws, n, t_sig, mutex, cond, outs[tid], c["cpu_x"])
-                    i = bisect.bisect_right(ins[tid], (c["tx"], float("inf"))) - 1
+                    i = last_at(ins[tid], c["tx"])
                     # its CPU's idle depth as it was switched in for this return
                     st_["idle"] = ins[tid][i][1] if i >= 0 and ins[tid][i][0] > c["te"] else None
                     d["setters"].append(st_)
@@ -854,6 +870,10 @@ def self_test():
     took the GIL), and the last drop with no request. Then the errors on a
     trace without marks and on one without a timed wait."""
     fails = []
+    # switched in and out at one instant: a None beside a CPU at equal times
+    seq = [(1, None), (2, 0), (2, None), (5, 1)]
+    if [last_at(seq, t) for t in (0, 2, 4, 5)] != [-1, 2, 2, 3]:
+        fails.append("last_at %r" % [last_at(seq, t) for t in (0, 2, 4, 5)])
     C0, M, SC = 0x1000, 0x1008, 0x1050  # cond __g_signals[0], mutex, switch_cond
     CPU = {11: 1, 12: 0, 13: 0}
     lines = []
