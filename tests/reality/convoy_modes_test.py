@@ -30,7 +30,9 @@ fast at requester_first 1.0 every time, less often as the requester wins
 more (1.0 > 0.64 > 0.3); the share of fast ops and how an op follows the
 one before (persistence) on hand-written runs; `seeds` runs the model
 over seeds and counts the seeds whose median op is fast (all at 1.0), and
-refuses an --io thread that has no ops; the race subcommand's reading of a
+refuses an --io thread that has no ops; reality.py's reading of the same
+ops from a run's CSV (io_op_times, its context row's share) agrees with
+op_chain's; the race subcommand's reading of a
 hand-written kernel trace gives that op's hold, user time and the
 dropper's and next thread's returns; after each forced drop the I/O thread
 took, the dropper's next wait is counted once (it took the GIL, asked for
@@ -264,6 +266,29 @@ def main():
                            capture_output=True, text=True)
         if p.returncode != 2 or "neither a gilsim recording" not in p.stderr:
             bad.append("junk file: exit %d, stderr %r" % (p.returncode, p.stderr))
+        # reality.py's context row reads the same ops from a run's CSV (hold
+        # end to the next hold: the sleep and the GIL wait, as the real
+        # program times an op): as many ops (the first hold opens none), the same
+        # ops fast as op_chain's request-to-hold reading (the sleep, 0.05
+        # of an interval, on one side of 1.5 and not the other at most
+        # twice); the run has both kinds of op (requester_first 0.64)
+        import reality
+        sc = os.path.join(tmp, "csv.json")
+        with open(sc, "w") as f:
+            json.dump(scenario(1, 0.64), f)
+        cpath, tpath = os.path.join(tmp, "r.csv"), os.path.join(tmp, "r.trace.json")
+        subprocess.run([a.gilsim, "run", sc, "--csv", cpath, "--trace", tpath, "--quiet"],
+                       check=True)
+        ops = reality.io_op_times(cpath, "io")
+        chain = convoy_modes.op_chain(forced_drops.gil_events_of_trace(tpath), IV)
+        fast_csv = sum(1 for x in ops if x < reality.FAST_OP * IV * 1e-9)
+        fast_chain = sum(1 for d in chain if d["op"] < convoy_modes.FAST)
+        print("CSV reading: %d ops, %d fast; trace reading: %d ops, %d fast"
+              % (len(ops), fast_csv, len(chain), fast_chain))
+        if (abs(len(ops) - len(chain)) > 1 or abs(fast_csv - fast_chain) > 2
+                or not 10 < fast_csv < len(ops) - 10):
+            bad.append("CSV reading: %d ops, %d fast against the trace's %d ops, %d fast"
+                       % (len(ops), fast_csv, len(chain), fast_chain))
         # the model over seeds: each seed's ops as `ops` reads them, and the
         # seeds whose median op is fast counted (requester_first 1.0: all)
         sc = os.path.join(tmp, "seeds.json")
