@@ -946,6 +946,12 @@ static Suite *lessons_suite(void)
     tcase_add_test(core, test_python2_gil_battle_wakes_waiters_for_nothing);
     tcase_add_test(core, test_fifo_runs_each_job_to_the_end_in_arrival_order);
     tcase_add_test(core, test_round_robin_answers_short_jobs_sooner_than_fifo);
+    /* the lessons of other Python versions */
+    tcase_add_test(core, test_free_threaded_independent_work_scales);
+    tcase_add_test(core, test_free_threaded_one_shared_dict_stops_the_scaling);
+    tcase_add_test(core, test_free_threaded_import_turns_the_gil_back_on);
+    tcase_add_test(core, test_subinterpreters_run_in_parallel_with_their_own_gil);
+    tcase_add_test(core, test_daemon_thread_is_stopped_when_main_returns);
     suite_add_tcase(s, core);
 
     /* limits: what changes when a knob is pushed to an end */
@@ -966,14 +972,6 @@ static Suite *lessons_suite(void)
     tcase_add_test(limits, test_shorter_slices_switch_more_and_answer_sooner);
     tcase_add_test(limits, test_cfs_answers_short_jobs_sooner_than_fifo);
     suite_add_tcase(s, limits);
-
-    TCase *versions = tcase_create("versions");
-    tcase_add_test(versions, test_free_threaded_independent_work_scales);
-    tcase_add_test(versions, test_free_threaded_one_shared_dict_stops_the_scaling);
-    tcase_add_test(versions, test_free_threaded_import_turns_the_gil_back_on);
-    tcase_add_test(versions, test_subinterpreters_run_in_parallel_with_their_own_gil);
-    tcase_add_test(versions, test_daemon_thread_is_stopped_when_main_returns);
-    suite_add_tcase(s, versions);
 
     TCase *props = tcase_create("props");
     tcase_add_test(props, test_cpu_threads_take_turns_by_forced_switches);
