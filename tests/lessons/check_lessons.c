@@ -15,6 +15,7 @@
 
 #include "gilsim/gilsim.h"
 #include "testutil_scenario.h"
+#include "tu_main.h"
 
 #define MS 1000000LL
 #define US 1000LL
@@ -983,9 +984,5 @@ static Suite *lessons_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(lessons_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_main(lessons_suite());
 }
