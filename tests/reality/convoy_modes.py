@@ -34,7 +34,10 @@ that from the outside and says, op by op, which way the GIL went.
          longest waiter then (glibc's condition variable wakes its oldest
          waiter) and slow otherwise, whoever asked; the share of fast ops
          and whether a fast op follows a fast one more often than a slow
-         one (a mode a run keeps, or ops that alternate);
+         one (a mode a run keeps, or ops that alternate); with --sched
+         (one recording and the kernel's events of the same run), the CPU
+         the I/O thread asked on against the holder's, and the share of
+         fast ops of each;
          and, after each forced drop the I/O thread took, how the
          dropper's next wait ended (it took the GIL, its timeout asked for
          a drop, or a switch since it began voided its timeout): what sets
@@ -230,6 +233,27 @@ def longest_rule(chain, fast=FAST):
     no = [d for d in ds if d["rank"] != 1]
     return (len(lo), sum(1 for d in lo if d["op"] < fast), len(no),
             sum(1 for d in no if d["op"] < fast))
+
+
+def request_cpus(events, runs, interval_ns, io="io", fast=FAST):
+    """Per I/O op, where the I/O thread ran as it asked for the GIL against
+    the GIL's holder then: a Counter of (place, fast) with place 'holder's
+    CPU', 'other CPU' or 'no CPU seen'; runs as request_core.cpu_runs (the
+    kernel's events of the same run)."""
+    import request_core
+    c, holder, asked = Counter(), None, None
+    for t, who, kind in sorted(events, key=lambda x: (x[0], forced_drops.ORDER[x[2]])):
+        if kind == "hold":
+            if who.startswith(io) and asked is not None:
+                c[(asked[1], (t - asked[0]) / interval_ns < fast)] += 1
+                asked = None
+            holder = who
+        elif kind == "ask" and who.startswith(io) and asked is None:
+            ci = request_core.cpu_at(runs, who, t)
+            ch = request_core.cpu_at(runs, holder, t) if holder else None
+            asked = (t, "no CPU seen" if ci is None else
+                     "holder's CPU" if ci == ch else "other CPU")
+    return c
 
 
 def print_longest(chain, out=sys.stdout):
@@ -518,6 +542,8 @@ def main(argv=None):
     o = sub.add_parser("ops", help="classify each I/O op of recordings or model traces")
     o.add_argument("files", nargs="+")
     o.add_argument("--io", default="io")
+    o.add_argument("--sched", help="with one recording: the kernel's events of the same run "
+                   "(io_cycle.py --record writes them): where the I/O thread asked")
     o.add_argument("--interval", type=float,
                    help="switch interval in seconds: a model trace does not say it, and a "
                         "recording says the one at its start (convoy_many.py sets its own "
@@ -553,6 +579,8 @@ def main(argv=None):
                 with open(a.json, "w") as f:
                     json.dump({"args": vars(a), "runs": runs}, f)
             return 0
+        if a.sched and (len(a.files) != 1 or not a.files[0].endswith(".rec.json")):
+            raise ValueError("--sched goes with one recording (.rec.json) of the same run")
         for p in a.files:
             ev, iv = events_and_interval(p)
             if a.interval:
@@ -564,6 +592,18 @@ def main(argv=None):
             print_ops([(d["op"], d["asked"], d["took"]) for d in chain])
             print_longest(chain)
             print("  " + persistence([[d["op"] for d in chain]], FAST))
+            if a.sched:
+                import request_core
+                from recording import load_recording
+                rec = load_recording(p)
+                tids = {th["tid"]: th["name"] for th in rec["threads"]}
+                runs = request_core.cpu_runs(a.sched, rec["t0_monotonic_ns"], tids)
+                c = request_cpus(ev, runs, iv, a.io)
+                for place in ("holder's CPU", "other CPU", "no CPU seen"):
+                    n = c[(place, True)] + c[(place, False)]
+                    if n:
+                        print("  the I/O thread asked on the %-12s %4d ops, %3.0f%% fast"
+                              % (place, n, 100.0 * c[(place, True)] / n))
             print_dropper(dropper_after(ev, a.io))
     except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as e:
         print("convoy_modes: %s" % e, file=sys.stderr)

@@ -30,10 +30,11 @@ fast at requester_first 1.0 every time, less often as the requester wins
 more (1.0 > 0.64 > 0.3); the share of fast ops and how an op follows the
 one before (persistence) on hand-written runs; `seeds` runs the model
 over seeds and counts the seeds whose median op is fast (all at 1.0), and
-refuses an --io thread that has no ops; reality.py's reading of the same
-ops from a run's CSV (io_op_times, its context row's share) agrees with
-op_chain's; the race subcommand's reading of a
-hand-written kernel trace gives that op's hold, user time and the
+refuses an --io thread that has no ops; the CPU the I/O thread asked on
+against the holder's (request_cpus) on hand-written kernel runs;
+reality.py's reading of the same ops from a run's CSV (io_op_times, its
+context row's share) agrees with op_chain's; the race subcommand's
+reading of a hand-written kernel trace gives that op's hold, user time and the
 dropper's and next thread's returns; after each forced drop the I/O thread
 took, the dropper's next wait is counted once (it took the GIL, asked for
 a drop, or had its timeout voided); and a file that is neither a recording nor
@@ -207,6 +208,22 @@ def main():
         if convoy_modes.longest_rule(convoy_modes.op_chain(ev, IV)) != (1, 1, 1, 0):
             bad.append("longest rule: %s, want (1, 1, 1, 0)"
                        % (convoy_modes.longest_rule(convoy_modes.op_chain(ev, IV)),))
+        # where the I/O thread asked, from the kernel's runs (request_core's
+        # form): first on CPU 1 beside a holder on CPU 0, a fast op; then on
+        # the holder's own CPU 1, a slow one; the third op's ask finds it on
+        # no CPU
+        ev = [(0, "cpu-0", "hold"), (100, "io", "ask"), (5_000_000, "io", "hold"),
+              (5_100_000, "cpu-1", "hold"), (5_200_000, "io", "ask"),
+              (15_300_000, "io", "hold"), (15_400_000, "cpu-0", "hold"),
+              (16_000_000, "io", "ask"), (21_000_000, "io", "hold")]
+        runs = {"cpu-0": [(0, 5_000_000, 0), (15_400_000, 30_000_000, 0)],
+                "cpu-1": [(5_100_000, 15_300_000, 1)],
+                "io": [(0, 200, 1), (5_000_000, 5_250_000, 1), (15_300_000, 15_350_000, 1)]}
+        got = dict(convoy_modes.request_cpus(ev, runs, IV))
+        want = {("other CPU", True): 1, ("holder's CPU", False): 1, ("no CPU seen", True): 1}
+        print("request CPUs on hand-written runs:", got)
+        if got != want:
+            bad.append("request CPUs: %s, want %s" % (got, want))
         line = convoy_modes.persistence([[1.0, 1.0, 2.0, 1.0], [5.0, 1.0]], 1.5)
         print("persistence:", line)
         if "0.67 of 6 (each run 0.50-0.75)" not in line or "fast one in 0.50, a slow one in 1.00" \
