@@ -123,6 +123,24 @@ START_TEST(test_fit_recheck_is_the_hold_of_a_vain_wake_up)
             ck_assert_int_ne(gil->iv[i + 1].who, c2);
         }
     ck_assert_int_eq(vain, 1);
+    /* and gil.switches counts the same hand-offs on both sides: the
+     * recording's 8 (main, c1, c2, producer, c1, c2 in vain, producer, c2,
+     * main), the replay's the same, where without the recheck it had 7 */
+    gs_model_t *rm = NULL;
+    gs_trace_t *rt = NULL;
+    gs_error_t err;
+    write_rec(path, 900, "call");
+    ck_assert_int_eq(gs_recording_load(path, &rm, &rt, &err), 0);
+    unlink(path);
+    gs_stats_t real, rep;
+    ck_assert_int_eq(gs_stats_compute(rt, &real), 0);
+    ck_assert_int_eq(gs_stats_compute(t, &rep), 0);
+    ck_assert_int_eq(real.gil_switches, 8);
+    ck_assert_int_eq(rep.gil_switches, real.gil_switches);
+    gs_stats_destroy(&real);
+    gs_stats_destroy(&rep);
+    gs_trace_free(rt);
+    gs_model_free(rm);
     gs_trace_free(t);
     gs_model_free(m);
     free(text);
