@@ -29,10 +29,11 @@ static void write_rec(char *path, long long vain, const char *why)
     ck_assert_ptr_nonnull(f);
     char c2[512];
     if (vain > 0)
-        snprintf(c2, sizeof c2,
-                 "[600, \"release\", \"call\"], [650, \"lock_wait\", 2050], [2050, \"ask\"],\n"
-                 "   [4100, \"hold\"], [%lld, \"release\", \"%s\"], [%lld, \"lock_wait\", 18000],\n",
-                 4100 + vain, why, 4150 + vain);
+        snprintf(
+            c2, sizeof c2,
+            "[600, \"release\", \"call\"], [650, \"lock_wait\", 2050], [2050, \"ask\"],\n"
+            "   [4100, \"hold\"], [%lld, \"release\", \"%s\"], [%lld, \"lock_wait\", 18000],\n",
+            4100 + vain, why, 4150 + vain);
     else
         snprintf(c2, sizeof c2, "[600, \"release\", \"call\"], [650, \"lock_wait\", 18000],\n");
     fprintf(f,
