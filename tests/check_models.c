@@ -871,7 +871,6 @@ static Suite *models_suite(void)
     tcase_add_test(tc, test_sync_queue_never_exceeds_maxsize);
     tcase_add_test(tc, test_sync_queue_loses_no_wakeup_on_any_core_count_or_policy);
     tcase_add_test(tc, test_sync_queue_with_mutex_loses_no_wakeup);
-    tcase_add_test(tc, test_sync_queue_recheck_holds_the_gil_before_waiting_again);
     tcase_add_test(tc, test_sync_queue_mutex_held_across_a_forced_switch_costs_consumers);
     tcase_add_test(tc, test_sync_event_wakes_every_waiter_and_join_waits);
     tcase_add_test(tc, test_sync_start_of_a_gil_keeper_costs_the_starter_a_switch_interval);
@@ -882,6 +881,7 @@ static Suite *models_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_gil_at_most_one_holder_over_many_seeds);
     tcase_add_test(tc, test_sync_start_waits_until_the_new_thread_held_the_gil);
+    tcase_add_test(tc, test_sync_queue_recheck_holds_the_gil_before_waiting_again);
     suite_add_tcase(s, tc);
     return s;
 }

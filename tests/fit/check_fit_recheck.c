@@ -166,11 +166,13 @@ START_TEST(test_fit_no_recheck_without_a_vain_wake_up)
 }
 END_TEST
 
-static Suite *suite(void)
+static Suite *fit_recheck_suite(void)
 {
     Suite *s = suite_create("fit_recheck");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_fit_recheck_is_the_hold_of_a_vain_wake_up);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("limits"); /* a recording without one, a hold cut short */
     tcase_add_test(tc, test_fit_no_recheck_without_a_vain_wake_up);
     suite_add_tcase(s, tc);
     return s;
@@ -178,5 +180,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    return tu_main(suite());
+    return tu_main(fit_recheck_suite());
 }
