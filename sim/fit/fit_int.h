@@ -296,7 +296,8 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n);
 /* ---- what waking a sleeper on another CPU costs its waker (ipi.c) ------- */
 
 #define FIT_IPI_MIN 20 /* GIL releases that woke a sleeper to read wake_ipi off */
-void fit_wake_ipi(const struct gsr_recording *r, fscenario_t *f);
+/* 0, or -1 out of memory (the fit fails with GS_ENOMEM). */
+int fit_wake_ipi(const struct gsr_recording *r, fscenario_t *f);
 /* The description's sentence about it ("" without a calibration). */
 const char *fit_wake_ipi_note(const fscenario_t *f, char *buf, size_t n);
 
@@ -312,8 +313,9 @@ typedef enum fit_race_why {
 #define FIT_RACE_MIN 20 /* forced drops with two or more waiters to read the race off */
 
 /* machine.requester_first read off the recording's forced drops, by running
- * the fitted scenario f (after fit_load: the replay the user sees). */
-void fit_race(const struct gsr_recording *r, fscenario_t *f);
+ * the fitted scenario f (after fit_load: the replay the user sees). 0, or
+ * -1 out of memory (the fit fails with GS_ENOMEM). */
+int fit_race(const struct gsr_recording *r, fscenario_t *f);
 /* Its sentence for the description ("" none). */
 const char *fit_race_note(const fscenario_t *f, char *buf, size_t n);
 

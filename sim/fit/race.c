@@ -36,7 +36,8 @@
  * Kept at the engine's default (the key not written), and said: fewer than
  * FIT_RACE_MIN such drops in the recording; a replay with fewer than
  * FIT_RACE_MIN at either end; a run that failed; a recording without
- * CPython 3's GIL. */
+ * CPython 3's GIL. Out of memory while counting or replaying is the fit's
+ * error (GS_ENOMEM), not "fewer than FIT_RACE_MIN" nor "a run failed". */
 #include "fit_int.h"
 #include "recfile_int.h"
 
@@ -212,9 +213,11 @@ static double share(const race_try_t *x)
     return x->drops ? (double)x->won / (double)x->drops : NAN;
 }
 
+#define RACE_RUN_FAILED (-1) /* a replay ended other than done: the fit keeps the default */
+#define RACE_OOM (-2)        /* out of memory: the fit's error, GS_ENOMEM */
+
 /* Runs m at requester_first pct/100 and seeds 1..RACE_SEEDS, up to
- * until_ns (0: to the end). -1 if a run failed (the fit keeps the
- * default). */
+ * until_ns (0: to the end). 0, RACE_RUN_FAILED or RACE_OOM. */
 static int try_value(gs_model_t *m, int64_t until_ns, int pct, race_try_t *out)
 {
     *out = (race_try_t){.pct = pct};
@@ -228,16 +231,17 @@ static int try_value(gs_model_t *m, int64_t until_ns, int pct, race_try_t *out)
         gs_error_t err;
         int64_t d = 0, w = 0;
         m->seed = s;
+        memset(&err, 0, sizeof err);
         int rc = gs_sim_run(m, &o, &t, &err);
         gs_outcome_t end = t ? gs_trace_outcome(t) : GS_OUT_ERROR;
         /* a run stopped at the horizon given (GS_ELIMIT) is one cut short */
         if (end == GS_OUT_DONE || (until_ns > 0 && end == GS_OUT_HORIZON))
-            rc = count_trace(t, &d, &w);
+            rc = count_trace(t, &d, &w) ? RACE_OOM : 0;
         else
-            rc = -1;
+            rc = rc == GS_ENOMEM || err.code == GS_ENOMEM ? RACE_OOM : RACE_RUN_FAILED;
         gs_trace_free(t);
         if (rc)
-            return -1;
+            return rc;
         out->drops += d;
         out->won += w;
     }
@@ -245,7 +249,7 @@ static int try_value(gs_model_t *m, int64_t until_ns, int pct, race_try_t *out)
 }
 
 /* The search between lo (share above the recording's) and hi (below): the
- * tried value whose share is nearest into *best. 0 or -1. */
+ * tried value whose share is nearest into *best. 0, or try_value's error. */
 static int search(gs_model_t *m, int64_t until_ns, double target, race_try_t lo, race_try_t hi,
                   race_try_t *best, int *tried)
 {
@@ -257,8 +261,9 @@ static int search(gs_model_t *m, int64_t until_ns, double target, race_try_t lo,
         if (pct <= lo.pct || pct >= hi.pct)
             break;
         race_try_t x;
-        if (try_value(m, until_ns, pct, &x) != 0)
-            return -1;
+        int rc = try_value(m, until_ns, pct, &x);
+        if (rc)
+            return rc;
         (*tried)++;
         if (!x.drops)
             break;
@@ -275,27 +280,30 @@ static int search(gs_model_t *m, int64_t until_ns, double target, race_try_t lo,
     return 0;
 }
 
-/* The fit's choice, given the recording's share and the replay's model m. */
-static void choose(gs_model_t *m, fscenario_t *f, double target, int64_t until_ns)
+/* The fit's choice, given the recording's share and the replay's model m.
+ * 0 (f->race_why says what came of it), or -1 out of memory. */
+static int choose(gs_model_t *m, fscenario_t *f, double target, int64_t until_ns)
 {
     race_try_t lo, hi, best;
-    if (try_value(m, until_ns, 0, &lo) != 0 || try_value(m, until_ns, 100, &hi) != 0) {
+    int rc = try_value(m, until_ns, 0, &lo);
+    rc = rc ? rc : try_value(m, until_ns, 100, &hi);
+    if (rc) {
         f->race_why = FIT_RACE_FAILED;
-        return;
+        return rc == RACE_OOM ? -1 : 0;
     }
     f->race_tried = 2;
     if (lo.drops < FIT_RACE_MIN || hi.drops < FIT_RACE_MIN) {
         f->race_why = FIT_RACE_NO_REPLAY;
         f->race_model_drops = lo.drops < hi.drops ? lo.drops : hi.drops;
-        return;
+        return 0;
     }
     if (share(&lo) <= target) /* even at 0 the requester takes no more */
         best = lo;
     else if (share(&hi) >= target) /* even at 1 it takes as much */
         best = hi;
-    else if (search(m, until_ns, target, lo, hi, &best, &f->race_tried) != 0) {
+    else if ((rc = search(m, until_ns, target, lo, hi, &best, &f->race_tried)) != 0) {
         f->race_why = FIT_RACE_FAILED;
-        return;
+        return rc == RACE_OOM ? -1 : 0;
     }
     f->race_why = FIT_RACE_FITTED;
     f->rf_pct = best.pct;
@@ -303,6 +311,7 @@ static void choose(gs_model_t *m, fscenario_t *f, double target, int64_t until_n
     f->race_model_won = best.won;
     f->race_lo = share(&lo);
     f->race_hi = share(&hi);
+    return 0;
 }
 
 /* How far each replay runs: to the end, or, for a recording with more
@@ -321,22 +330,24 @@ static int64_t horizon(const gsr_recording_t *r, const fscenario_t *f, int64_t w
     return r->duration_ns > 0 && h >= r->duration_ns ? 0 : h;
 }
 
-void fit_race(const gsr_recording_t *r, fscenario_t *f)
+int fit_race(const gsr_recording_t *r, fscenario_t *f)
 {
     f->race_why = FIT_RACE_NONE;
     if (r->py_major != 3 || r->py_minor < 2 || r->gil_disabled)
-        return; /* no CPython 3 GIL: no drop requests to read */
+        return 0; /* no CPython 3 GIL: no drop requests to read */
     int64_t want_t = 0;
     if (count_recording(r, &f->race_drops, &f->race_won, &want_t) != 0)
-        return;
+        return -1;
     f->race_why = FIT_RACE_FEW;
     if (f->race_drops < FIT_RACE_MIN)
-        return;
+        return 0;
     gs_model_t *m = NULL;
-    f->race_why = FIT_RACE_FAILED;
+    int rc = 0;
+    f->race_why = FIT_RACE_FAILED; /* fit_model: out of memory, or refused, alike */
     if (fit_model(r, f, "fitted race", &m) == 0)
-        choose(m, f, (double)f->race_won / (double)f->race_drops, horizon(r, f, want_t));
+        rc = choose(m, f, (double)f->race_won / (double)f->race_drops, horizon(r, f, want_t));
     gs_model_free(m);
+    return rc;
 }
 
 const char *fit_race_note(const fscenario_t *f, char *buf, size_t n)

@@ -8,7 +8,10 @@
  * fit must write a requester_first that falls as k grows (a requester that
  * is asleep more often loses more), whose replay, at seeds the fit did not
  * use, gives the requester k/n of its drops within RACE_BAND; a recording
- * with fewer than 20 such drops keeps the engine's default and says so. */
+ * with fewer than 20 such drops keeps the engine's default and says so; out
+ * of memory is the fit's error, never a default said to be for want of
+ * drops. */
+#include "alloc_fail.h"
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
@@ -252,14 +255,88 @@ START_TEST(test_fit_race_reads_a_late_contention)
 }
 END_TEST
 
-int main(void)
+/* The description's sentence on the race, from "The race" to its end
+ * ("" none), into buf. */
+static const char *race_sentence(const char *json, char *buf, size_t n)
+{
+    const char *a = strstr(json, "The race between");
+    const char *e = a ? strstr(a, ".\"") : NULL; /* the description's end */
+    const char *d = a ? strstr(a, ". ") : NULL;
+    e = d && (!e || d < e) ? d : e;
+    snprintf(buf, n, "%.*s", a ? (int)((e ? e : a + strlen(a)) - a) : 0, a ? a : "");
+    return buf;
+}
+
+/* One fit of path with allocation k failing: an error that says why, or
+ * the race as written without the failure (want's requester_first and
+ * sentence). Other parts of the text are not this test's: a description
+ * or a key the emitter (emit.c) fails to write on its way out is not the
+ * race's reading. Whether allocation k came (else the fit ran through). */
+static bool fit_failing(const char *path, long k, const char *want, long *n_enomem)
+{
+    char *json = NULL;
+    size_t len = 0;
+    gs_error_t err;
+    memset(&err, 0, sizeof err);
+    af_arm(k);
+    int rc = gs_fit_recording(path, NULL, &json, &len, &err);
+    bool failed = af_failed();
+    af_arm(-1);
+    char a[2048], b[2048];
+    if (rc == 0 && strstr(json, "\"description\"")) { /* none: the emitter's failure */
+        double rf = written_rf(json);                 /* -1: a key the emitter failed to add */
+        ck_assert_msg(
+            (rf < 0 || rf == written_rf(want)) &&
+                strcmp(race_sentence(json, a, sizeof a), race_sentence(want, b, sizeof b)) == 0,
+            "allocation %ld failed, the fit went on and wrote another race: %s, not %s", k,
+            race_sentence(json, a, sizeof a), race_sentence(want, b, sizeof b));
+    } else if (rc != 0) {
+        ck_assert_msg(failed && err.msg[0], "allocation %ld: rc %d, %s", k, rc, err.msg);
+    }
+    *n_enomem += rc == GS_ENOMEM && strstr(err.msg, "out of memory") != NULL;
+    free(json);
+    return failed;
+}
+
+/* Out of memory while the race is counted: every allocation of a fit of 12
+ * drops (no replay: too few) made to fail in turn; the fit fails saying
+ * why, or writes the text it writes with memory, which says "fewer than
+ * 20" because the recording has 12, never because the count failed. */
+START_TEST(test_fit_race_out_of_memory_counting_is_an_error)
+{
+    char path[] = "/tmp/check_fit_race_XXXXXX";
+    write_recording(path, 12, 2);
+    char *want = fit_text(path);
+    long k, n_enomem = 0;
+    for (k = 0; k < 20000; k++)
+        if (!fit_failing(path, k, want, &n_enomem)) /* it ran through before allocation k */
+            break;
+    ck_assert_int_lt(k, 20000);
+    ck_assert_int_gt(n_enomem, 0);
+    free(want);
+    unlink(path);
+}
+END_TEST
+
+static Suite *fit_race_suite(void)
 {
     Suite *s = suite_create("fit_race");
-    TCase *c = tcase_create("race");
-    tcase_set_timeout(c, 120);
-    tcase_add_test(c, test_fit_race_follows_the_requesters_wins);
-    tcase_add_test(c, test_fit_race_keeps_the_default_with_few_drops);
-    tcase_add_test(c, test_fit_race_reads_a_late_contention);
-    suite_add_tcase(s, c);
-    return tu_main(s);
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 120);
+    tcase_add_test(core, test_fit_race_follows_the_requesters_wins);
+    tcase_add_test(core, test_fit_race_reads_a_late_contention);
+    suite_add_tcase(s, core);
+
+    /* limits: too few drops, no memory */
+    TCase *limits = tcase_create("limits");
+    tcase_set_timeout(limits, 300);
+    tcase_add_test(limits, test_fit_race_keeps_the_default_with_few_drops);
+    tcase_add_test(limits, test_fit_race_out_of_memory_counting_is_an_error);
+    suite_add_tcase(s, limits);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(fit_race_suite());
 }
