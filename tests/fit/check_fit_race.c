@@ -526,7 +526,6 @@ static Suite *fit_race_suite(void)
     Suite *s = suite_create("fit_race");
     TCase *core = tcase_create("core");
     tcase_set_timeout(core, 120);
-    tcase_add_test(core, test_fit_race_follows_the_requesters_wins);
     tcase_add_test(core, test_fit_race_reads_a_late_contention);
     tcase_add_test(core, test_fit_race_reads_the_requesters_idle_depth);
     suite_add_tcase(s, core);
@@ -543,6 +542,7 @@ static Suite *fit_race_suite(void)
        against the shape */
     TCase *props = tcase_create("props");
     tcase_set_timeout(props, 300);
+    tcase_add_test(props, test_fit_race_follows_the_requesters_wins);
     tcase_add_test(props, test_fit_race_shape_is_scaled_through_the_recorded_point);
     suite_add_tcase(s, props);
     return s;
