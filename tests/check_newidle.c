@@ -1,0 +1,148 @@
+/* check_newidle.c - machine.newidle_ratio (sim/engine/newidle.c): Linux
+ * 6.18.5+'s proportional newidle balance. A core going idle beside a cold
+ * thread queued on another core pulls it at once only when its die allows
+ * ((ratio + 2) / 1024); otherwise the thread waits for the tick's balance.
+ * Each property is also run without the key (a pull at once, the model
+ * before newidle.c) to show that the rule is what makes it hold. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "testutil_scenario.h"
+
+#define SEEDS 60
+
+/* Two cores, per-core queues, Linux's "previous" placement, the timer wake
+ * and run queues said explicitly, no GIL. t runs first on core 0 and waits
+ * for "go"; s takes core 0 (idle again), c core 1. At 1.2 ms c sets "go":
+ * t goes back to its previous core 0, busy with s, and waits on its queue
+ * (or preempts s, which then waits there): a thread that last ran more than
+ * migration_cost (0.5 ms) ago is queued on core 0 when c blocks at about
+ * 2.2 ms and core 1 goes idle, well before the 4 ms tick. `ratio` < 0:
+ * without the key. */
+static gs_model_t *beside(int ratio, uint64_t seed)
+{
+    char mach[256], text[2048];
+    int n = snprintf(mach, sizeof mach,
+                     "\"cores\": 2, \"run_queues\": \"per_core\", \"placement\": "
+                     "\"previous\", \"timer_wake\": \"local\", \"tick\": \"4ms\"");
+    if (ratio >= 0)
+        snprintf(mach + n, sizeof mach - (size_t)n, ", \"newidle_ratio\": %d", ratio);
+    snprintf(text, sizeof text,
+             "{\"seed\": %llu, \"machine\": {%s}, \"python\": {\"gil\": \"none\"}, "
+             "\"events\": [\"go\"], \"threads\": ["
+             "{\"name\": \"t\", \"program\": [{\"wait\": \"go\"}, {\"cpu\": \"20ms\"}]},"
+             "{\"name\": \"s\", \"start_at\": \"100us\", \"program\": [{\"cpu\": \"20ms\"}]},"
+             "{\"name\": \"c\", \"start_at\": \"200us\", \"program\": [{\"cpu\": \"1ms\"}, "
+             "{\"set\": \"go\"}, {\"cpu\": \"1ms\"}, {\"io\": \"50ms\"}]}]}",
+             (unsigned long long)seed, mach);
+    return tu_load("beside.json", text, NULL, 0, NULL);
+}
+
+/* On core 1: when c's last run before 10 ms ended (*blocked), and how long
+ * after it another thread began to run there. */
+static int64_t pull_delay(const gs_trace_t *tr, int64_t *blocked)
+{
+    int c = tu_thread_by_name(tr, "c");
+    const gs_lane_t *lane = gs_trace_lane(tr, gs_trace_core_lane(tr, 1));
+    *blocked = -1;
+    for (size_t i = 0; i < lane->n; i++) {
+        const gs_interval_t *v = &lane->iv[i];
+        if (v->who == c && v->end_ns < MS(10))
+            *blocked = v->end_ns;
+    }
+    ck_assert_msg(*blocked > MS(2) && *blocked < MS(3), "c blocked at %lld ns",
+                  (long long)*blocked);
+    for (size_t i = 0; i < lane->n; i++) {
+        const gs_interval_t *v = &lane->iv[i];
+        if (v->start_ns >= *blocked && v->who >= 0 && v->who != c)
+            return v->start_ns - *blocked;
+    }
+    return INT64_MAX;
+}
+
+/* How many of SEEDS runs pulled at once (within 0.1 ms of c's block); every
+ * other one must have waited for a tick's balance (at 4 ms, or at 8 ms when
+ * core 0's slice ended at the 4 ms tick first and left only a hot thread
+ * queued). */
+static int pulled_at_once(int ratio)
+{
+    int n = 0;
+    for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+        tu_result_t r;
+        tu_run_stats(&r, beside(ratio, seed), "beside");
+        ck_assert_int_eq(r.s.outcome, GS_OUT_DONE);
+        int64_t blocked, d = pull_delay(r.t, &blocked);
+        if (d <= US(100))
+            n++;
+        else
+            ck_assert_msg(blocked + d >= MS(4) && (blocked + d) % MS(4) < US(200),
+                          "ratio %d seed %llu: not pulled at once, so at a tick's balance "
+                          "(every 4 ms), but at %lld ns",
+                          ratio, (unsigned long long)seed, (long long)(blocked + d));
+        tu_result_free(&r);
+    }
+    return n;
+}
+
+START_TEST(test_a_core_going_idle_pulls_at_once_without_the_rule)
+{
+    ck_assert_int_eq(pulled_at_once(-1), SEEDS);
+}
+END_TEST
+
+START_TEST(test_a_low_ratio_leaves_the_cold_thread_to_the_tick)
+{
+    /* ratio 0: the die lets 2 in 1024 balances run; 60 runs all waiting for
+     * the tick but for a few (expected 0.12) */
+    int n = pulled_at_once(0);
+    ck_assert_msg(n <= 2, "%d of %d pulled at once at ratio 0", n, SEEDS);
+}
+END_TEST
+
+START_TEST(test_the_pull_share_follows_the_ratio)
+{
+    /* the first newidle call of a core runs with chance (ratio + 2) / 1024:
+     * at ratio 1024 always, at 512 about half of the time (binomial
+     * 60 x 0.5: 30 +- 3.9, so 15 to 45 is a 3.9 sd band) */
+    ck_assert_int_eq(pulled_at_once(1024), SEEDS);
+    int half = pulled_at_once(512);
+    ck_assert_msg(half >= 15 && half <= 45, "%d of %d pulled at once at ratio 512", half, SEEDS);
+}
+END_TEST
+
+START_TEST(test_newidle_ratio_needs_a_ratio)
+{
+    const char *bad[] = {"machine.newidle_ratio=2000", "machine.newidle_ratio=0.5"};
+    for (int i = 0; i < 2; i++) {
+        gs_diag_t d;
+        gs_model_t *m = tu_load(
+            "n.json", "{\"threads\": [{\"name\": \"a\", \"program\": [{\"cpu\": \"1ms\"}]}]}",
+            &bad[i], 1, &d);
+        ck_assert_ptr_null(m);
+        ck_assert_int_ge(d.n, 1);
+        ck_assert_msg(strstr(d.e[0].msg, "0 to 1024"), "the error says what is valid: %s",
+                      d.e[0].msg);
+    }
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("newidle");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_a_core_going_idle_pulls_at_once_without_the_rule);
+    tcase_add_test(tc, test_a_low_ratio_leaves_the_cold_thread_to_the_tick);
+    tcase_add_test(tc, test_the_pull_share_follows_the_ratio);
+    tcase_add_test(tc, test_newidle_ratio_needs_a_ratio);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(suite());
+}
