@@ -1210,13 +1210,14 @@ def newidle_probe():
     return True if _built_probe("migcost", ["-lpthread", "-lm"]) else None
 
 
-def migration_newidle(pair, trials=200, d_s=(150e-6, 1.25e-3), budget_s=1.0, seed=1):
+def migration_newidle(pair, trials=200, d_s=(150e-6, 1.25e-3), budget_s=1.0, seed=1,
+                      sleep_s=0.4e-3):
     """Whether a CPU going idle pulls at once a thread queued behind a
     spinner on the other CPU (Linux sched_balance_newidle; migcost.c,
     newidle mode, built here with cc): S and T spin on pair[0], C on
     pair[1]; when the tick has preempted T, C waits until d (log-uniform in
     d_s) has passed since T last ran, lets T run on both CPUs and sleeps
-    0.4 ms. A dict: "trials", each {"d" s, "where" "idle", "own" or None (T
+    sleep_s (pair[1]'s idle periods: its avg_idle). A dict: "trials", each {"d" s, "where" "idle", "own" or None (T
     did not run within the sleep), "delay" s from the sleep's start to T's
     next run (None), "entries" pair[1]'s idle entries during the sleep (0:
     another program ran there instead, None unknown)}, "ran_before" (T got
@@ -1232,7 +1233,8 @@ def migration_newidle(pair, trials=200, d_s=(150e-6, 1.25e-3), budget_s=1.0, see
     try:
         p = subprocess.run([exe, "newidle", str(trials), str(pair[0]), str(pair[1]),
                             str(round(d_s[0] * 1e6)), str(round(d_s[1] * 1e6)),
-                            str(max(1, round(budget_s * 1e3))), str(seed)],
+                            str(max(1, round(budget_s * 1e3))), str(seed),
+                            str(round(sleep_s * 1e6))],
                            capture_output=True, text=True, timeout=budget_s + 30, check=True)
         j = json.loads(p.stdout)
     except (OSError, subprocess.SubprocessError, ValueError):
