@@ -480,6 +480,15 @@ def test_scripted_calibration():
             script.no_stay = no_stay
             m = R.Machine.calibrate(R.Plan(full))
             check_scripted(m, full, 0.05 if no_stay else 0.30)
+        # the measured newidle ratio written into the scenarios when asked
+        write = R.Machine.NEWIDLE_WRITE
+        try:
+            R.Machine.NEWIDLE_WRITE = not write
+            script.pp = script.races = script.lp = script.mp = script.mn = 0
+            script.no_stay = False
+            check_scripted(R.Machine.calibrate(R.Plan(False)), False, 0.30)
+        finally:
+            R.Machine.NEWIDLE_WRITE = write
     finally:
         for n, fn in saved.items():
             setattr(P, n, fn)
@@ -558,10 +567,14 @@ def check_scripted(m, full, wake_affine):
     script2.mn = 1  # its next block is a quiet one
     want = P.newidle_share(script2.migration_newidle(None, 300 if full else 60)["trials"],
                            mc)["ratio"]
-    check(want is not None and 0 < want < 1022 and m.newidle_ratio == want,
-          "%s: newidle_ratio %r, not the quiet blocks' %r" % (tag, m.newidle_ratio, want))
-    check(sc["machine"].get("newidle_ratio") == want,
-          "%s: a generated scenario's newidle_ratio %r" % (tag, sc["machine"].get("newidle_ratio")))
+    check(want is not None and 0 < want < 1022 and m.newidle_measured == want,
+          "%s: newidle_ratio measured %r, not the quiet blocks' %r"
+          % (tag, m.newidle_measured, want))
+    written = want if R.Machine.NEWIDLE_WRITE else None
+    check(m.newidle_ratio == written and sc["machine"].get("newidle_ratio") == written,
+          "%s: newidle_ratio %r and a generated scenario's %r, want %r (NEWIDLE_WRITE %r)"
+          % (tag, m.newidle_ratio, sc["machine"].get("newidle_ratio"), written,
+             R.Machine.NEWIDLE_WRITE))
 
 
 # --- the race measured when each experiment runs ----------------------------------
