@@ -129,20 +129,26 @@ START_TEST(test_newidle_ratio_needs_a_ratio)
 }
 END_TEST
 
-static Suite *suite(void)
+static Suite *newidle_suite(void)
 {
     Suite *s = suite_create("newidle");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_a_core_going_idle_pulls_at_once_without_the_rule);
-    tcase_add_test(tc, test_a_low_ratio_leaves_the_cold_thread_to_the_tick);
-    tcase_add_test(tc, test_the_pull_share_follows_the_ratio);
-    tcase_add_test(tc, test_newidle_ratio_needs_a_ratio);
-    suite_add_tcase(s, tc);
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_a_core_going_idle_pulls_at_once_without_the_rule);
+    suite_add_tcase(s, core);
+    TCase *props = tcase_create("props");
+    tcase_set_timeout(props, 60);
+    tcase_add_test(props, test_a_low_ratio_leaves_the_cold_thread_to_the_tick);
+    tcase_add_test(props, test_the_pull_share_follows_the_ratio);
+    suite_add_tcase(s, props);
+    TCase *limits = tcase_create("limits");
+    tcase_set_timeout(limits, 60);
+    tcase_add_test(limits, test_newidle_ratio_needs_a_ratio);
+    suite_add_tcase(s, limits);
     return s;
 }
 
 int main(void)
 {
-    return tu_main(suite());
+    return tu_main(newidle_suite());
 }
