@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_int.h"
 #include "testutil.h"
 #include "testutil_scenario.h"
 
@@ -129,6 +130,82 @@ START_TEST(test_newidle_ratio_needs_a_ratio)
 }
 END_TEST
 
+/* What core 1's sched_domain counts say after each of a body's idle
+ * entries (engine internals, read from the body on that core). */
+typedef struct window {
+    int n;                /* idle entries made */
+    unsigned ratio[2100]; /* ni_ratio after each */
+    unsigned call[2100];  /* ni_call after each */
+} window_t;
+
+static void naps(gs_ctx_t *c, void *user)
+{
+    window_t *w = user;
+    for (w->n = 0; w->n < 2100; w->n++) {
+        gs_cpu(c, US(20));
+        gs_sleep(c, US(50)); /* core 1 goes idle: one newidle call */
+        w->ratio[w->n] = c->e->cores[1].ni_ratio;
+        w->call[w->n] = c->e->cores[1].ni_call;
+    }
+}
+
+/* Two cores, per-core queues, no GIL, newidle_ratio 1024; `spinners`
+ * CPU-bound threads pinned to core 0 (two: one always queued there, the
+ * root domain overloaded, but no balance may move it) and the body pinned
+ * to core 1. */
+static void run_naps(int spinners, window_t *w)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.per_core_queues = true;
+    m->machine.timer_wake_local = true;
+    m->machine.newidle_ratio = 1024;
+    for (int i = 0; i < spinners; i++) {
+        int s = tu_thread(m, "spinner", 1, tu_cpu(MS(400)));
+        m->threads[s].cpus.w[0] = 1; /* core 0 */
+    }
+    int b = gs_model_add_thread(m, "naps", 0);
+    m->threads[b].cpus.w[0] = 2; /* core 1 */
+    gs_model_set_body(m, b, naps, w, NULL);
+    int rc;
+    gs_trace_t *t = tu_run(m, &rc);
+    ck_assert_int_eq(rc, 0);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+
+START_TEST(test_failed_calls_halve_the_ratio_every_512)
+{
+    /* update_newidle_stats: the window starts half full (512 calls, 512
+     * successes at ratio 1024); every idle entry while a thread is queued
+     * on core 0 is a call, and no balance can pull the pinned thread, so
+     * none succeeds: when the calls reach 1024 the ratio becomes the
+     * successes, and both halve. After 512 k calls the ratio is 1024 >> k,
+     * whether the die let the balance run or not. */
+    static window_t w;
+    run_naps(2, &w);
+    ck_assert_int_eq(w.n, 2100);
+    for (int i = 0; i < w.n; i++) {
+        unsigned want = 1024u >> ((i + 1) / 512);
+        ck_assert_msg(w.ratio[i] == want, "after %d calls: ratio %u, want %u", i + 1, w.ratio[i],
+                      want);
+        ck_assert_uint_eq(w.call[i], 512 + (i + 1) % 512);
+    }
+}
+END_TEST
+
+START_TEST(test_no_call_is_counted_while_nothing_is_queued)
+{
+    /* one spinner on core 0: no core runs two threads, the root domain is
+     * never overloaded, and a core going idle makes no call at all */
+    static window_t w;
+    run_naps(1, &w);
+    for (int i = 0; i < w.n; i++) {
+        ck_assert_uint_eq(w.ratio[i], 1024);
+        ck_assert_uint_eq(w.call[i], 512);
+    }
+}
+END_TEST
+
 static Suite *newidle_suite(void)
 {
     Suite *s = suite_create("newidle");
@@ -140,6 +217,8 @@ static Suite *newidle_suite(void)
     tcase_set_timeout(props, 60);
     tcase_add_test(props, test_a_low_ratio_leaves_the_cold_thread_to_the_tick);
     tcase_add_test(props, test_the_pull_share_follows_the_ratio);
+    tcase_add_test(props, test_failed_calls_halve_the_ratio_every_512);
+    tcase_add_test(props, test_no_call_is_counted_while_nothing_is_queued);
     suite_add_tcase(s, props);
     TCase *limits = tcase_create("limits");
     tcase_set_timeout(limits, 60);
