@@ -210,8 +210,8 @@ static int dropper_ticks(int64_t delay, bool others, int by_tick[4])
  * g in (phi, tick) at the second forever (12 ms, 83/s). The start decides
  * which. The real pinned runs switch between the two (traced: 2.92 ms and
  * 6.92 ms after the switch), the quiet ones of 15:42 at the first (128/s);
- * a fitted replay keeps the one its start gives it (two of three quiet fits
- * at the second tick: -29%). */
+ * a fitted replay keeps the one its start gives it (the three quiet fits of
+ * 15:42: -31% to -2% against 128/s). */
 START_TEST(test_onecore_two_cpu_threads_keep_to_the_first_or_the_second_tick)
 {
     int first = 0, second = 0;
