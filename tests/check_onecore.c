@@ -23,7 +23,7 @@
  *   their start gives them (the dropper back at the first tick after the
  *   switch, or at the second: 125 or 83 switches a second at 5 ms); other
  *   tasks' short runs on the core are picks too and move a run between the
- *   two, as in the real pinned runs (replay_notes.md point 19).
+ *   two, as in the real pinned runs (replay_notes.md point 20).
  *
  * The first two are checked on a one-core machine and on two cores with the
  * process pinned to core 0 (the replay's one-core what-if, `cpus=0`). */
@@ -199,7 +199,7 @@ static int dropper_ticks(int64_t delay, bool others, int by_tick[4])
 }
 
 /* The EEVDF map behind the one-CPU switch rate (tests/reality/replay_notes.md
- * point 19). Call g the dropper's vruntime lead over the new holder at the
+ * point 20). Call g the dropper's vruntime lead over the new holder at the
  * switch. The waiter comes back from its timed wait with the lag it left
  * with, inflated by (W + w) / W, so the lead is kept through the sleep. The
  * first tick comes phi = 2 * tick - interval - slack (2.95 ms) after the
@@ -259,13 +259,15 @@ END_TEST
 static Suite *onecore_suite(void)
 {
     Suite *s = suite_create("onecore");
-    TCase *tc = tcase_create("onecore");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_onecore_the_requester_asleep_takes_the_forced_drop);
-    tcase_add_test(tc, test_onecore_a_forced_dropper_is_back_after_the_new_holders_turn);
-    tcase_add_test(tc, test_onecore_two_cpu_threads_keep_to_the_first_or_the_second_tick);
-    tcase_add_test(tc, test_onecore_other_tasks_picks_move_a_run_between_the_two_ticks);
-    suite_add_tcase(s, tc);
+    /* all over seeds or starts: what one core does to the forced drop,
+     * whatever the draws */
+    TCase *props = tcase_create("props");
+    tcase_set_timeout(props, 60);
+    tcase_add_test(props, test_onecore_the_requester_asleep_takes_the_forced_drop);
+    tcase_add_test(props, test_onecore_a_forced_dropper_is_back_after_the_new_holders_turn);
+    tcase_add_test(props, test_onecore_two_cpu_threads_keep_to_the_first_or_the_second_tick);
+    tcase_add_test(props, test_onecore_other_tasks_picks_move_a_run_between_the_two_ticks);
+    suite_add_tcase(s, props);
     return s;
 }
 

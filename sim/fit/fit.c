@@ -445,7 +445,9 @@ static int match_queues(fit_t *F)
                                        .rel = it->rel, .wake = it->wake};
         }
     }
-    return F->n_q ? fit_queues(F->q, F->n_q, F->r->n_threads, F->f) : 0;
+    if (!F->n_q || fit_queues(F->q, F->n_q, F->r->n_threads, F->f) != 0)
+        return F->n_q ? -1 : 0;
+    return fit_recheck(F->r, F->q, F->n_q, F->f);
 }
 
 /* A wait the other mechanisms leave a sleep (a lock wait, an Event,

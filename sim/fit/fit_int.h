@@ -135,6 +135,8 @@ typedef struct fscenario {
     int event_setter[FIT_MAX_EVENTS];   /* the first thread seen setting it */
     int64_t event_set_ns[FIT_MAX_EVENTS]; /* when (before the first True poll) */
     int64_t queue_maxsize[64]; /* per queue; 0 = unbounded */
+    int64_t queue_recheck_ns[64]; /* per queue: a vain re-check's hold (recheck.c) */
+    int64_t n_rechecks[64];    /* and how many the recording had */
     int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
     char queue_names[64][64]; /* their names, from index n_queues */
     int64_t n_unmatched_starts, n_unmatched_joins;
@@ -225,9 +227,14 @@ typedef struct fq_op {
     int queue;      /* out: the queue's index */
 } fq_op_t;
 
-/* Sets ops[k].queue for every op, f->n_queues and f->queue_maxsize.
+/* Sets ops[k].queue for every op, f->n_queues and f->queue_maxsize (the
+ * rest of ops as given).
  * 0, or -1 (out of memory). */
 int fit_queues(fq_op_t *ops, size_t n, int n_threads, fscenario_t *f);
+
+/* Sets f->queue_recheck_ns and f->n_rechecks for each of the n_queues from
+ * the holds inside blocked queue ops (after fit_queues). 0, -1 OOM. */
+int fit_recheck(const struct gsr_recording *r, const fq_op_t *ops, size_t n, fscenario_t *f);
 
 /* ---- set-up (setup.c) ---------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 
 #include "gilsim/scenario.h"
 #include "scenario_int.h"
+#include "tu_main.h"
 
 static char src_dir[1024];
 
@@ -113,6 +114,19 @@ START_TEST(test_scenario_issue_example_loads_as_written)
     ck_assert_int_eq(m->threads[w2].program[0].target, 0);
     ck_assert_int_eq(m->n_annotations, 1);
     ck_assert_int_eq(m->annotations[0].at_ns, 20000000);
+    gs_model_free(m);
+}
+END_TEST
+
+/* A queue's recheck is a duration; 0 (the default) where it is not given. */
+START_TEST(test_scenario_queue_recheck_loads_as_a_duration)
+{
+    gs_model_t *m = load_ok("{\"queues\": {\"q\": {\"maxsize\": 8, \"recheck\": \"1.5us\"}, "
+                            "\"r\": {}}, \"threads\": [{\"name\": \"t\", \"program\": "
+                            "[{\"put\": \"q\"}, {\"put\": \"r\"}]}]}",
+                            NULL, 0);
+    ck_assert_int_eq(m->queues[0].recheck_ns, 1500);
+    ck_assert_int_eq(m->queues[1].recheck_ns, 0);
     gs_model_free(m);
 }
 END_TEST
@@ -715,6 +729,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(core, test_scenario_issue_example_loads_as_written);
     tcase_add_test(core, test_scenario_defaults_fill_every_unset_setting);
     tcase_add_test(core, test_scenario_until_loads_as_one_loop_on_its_event);
+    tcase_add_test(core, test_scenario_queue_recheck_loads_as_a_duration);
     tcase_add_test(core, test_scenario_every_good_file_and_lesson_loads);
     tcase_add_test(core, test_scenario_every_bad_file_gives_its_expected_error);
     tcase_add_test(core, test_duration_parse_is_exact);
@@ -752,9 +767,5 @@ static Suite *scenario_suite(void)
 int main(void)
 {
     find_src();
-    SRunner *sr = srunner_create(scenario_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_main(scenario_suite());
 }
