@@ -23,7 +23,7 @@
  *   their start gives them (the dropper back at the first tick after the
  *   switch, or at the second: 125 or 83 switches a second at 5 ms); other
  *   tasks' short runs on the core are picks too and move a run between the
- *   two, as in the real pinned runs (replay_notes.md point 20).
+ *   two, as in the real pinned runs (replay_notes.md point 21).
  *
  * The first two are checked on a one-core machine and on two cores with the
  * process pinned to core 0 (the replay's one-core what-if, `cpus=0`). */
@@ -199,7 +199,7 @@ static int dropper_ticks(int64_t delay, bool others, int by_tick[4])
 }
 
 /* The EEVDF map behind the one-CPU switch rate (tests/reality/replay_notes.md
- * point 20). Call g the dropper's vruntime lead over the new holder at the
+ * point 21). Call g the dropper's vruntime lead over the new holder at the
  * switch. The waiter comes back from its timed wait with the lag it left
  * with, inflated by (W + w) / W, so the lead is kept through the sleep. The
  * first tick comes phi = 2 * tick - interval - slack (2.95 ms) after the

@@ -246,7 +246,7 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
     char ipi[400];
     fit_wake_ipi_note(f, ipi, sizeof ipi);
     sb_add(b, ipi, strlen(ipi));
-    char race[700];
+    char race[1400];
     fit_race_note(f, race, sizeof race);
     sb_add(b, race, strlen(race));
 }
@@ -444,8 +444,7 @@ static void add_machine(cJSON *root, const gsr_recording_t *r, const fscenario_t
             cJSON_AddItemToObject(mach, "wake_ipi", dur(f->wake_ipi_ns));
         add_wake_curve(mach, f);
     }
-    if (f->race_why == FIT_RACE_FITTED) /* read off the recording (race.c) */
-        cJSON_AddNumberToObject(mach, "requester_first", f->rf_pct / 100.0);
+    fit_race_json(mach, f); /* read off the recording (race.c, racecurve.c) */
     /* Said, not left to the default: a timer wakes its sleeper on the CPU
      * it slept on, its idle exit in the lateness above (docs/cli.md). */
     cJSON_AddStringToObject(mach, "timer_wake", "local");

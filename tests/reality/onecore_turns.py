@@ -17,7 +17,7 @@ from a model run's Chrome trace, measured the same way:
 and, per switch, whether the dropper was back before the first tick after
 the switch (A), by the second (B) or later (x): on one CPU EEVDF has two
 regimes for two CPU-bound threads (tests/check_onecore.c, replay_notes.md
-point 20). With the kernel's events it also says how long other tasks ran
+point 21). With the kernel's events it also says how long other tasks ran
 on the CPU during each switch's turn: their picks move a run between the
 regimes.
 
