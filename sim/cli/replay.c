@@ -137,7 +137,14 @@ static void print_table(const replay_t *r)
     }
 #undef ROW
     printf("\nreal: the recording; replay: `gilsim fit %s` simulated; diff: replay against "
-           "real.\nHow the recording was fitted (the scenario's description):\n", r->rec);
+           "real.", r->rec);
+    if (r->have[R_WHATIF]) {
+        printf("\nwhat-if: the replay with ");
+        for (int i = 0; i < r->n_ov; i++)
+            printf("%s--set %s", i ? " " : "", r->set_text[i]);
+        printf("; vs replay: what-if against replay (not against real).");
+    }
+    printf("\nHow the recording was fitted (the scenario's description):\n");
     gs_fput_escaped(stdout, r->how ? r->how : "", true);
     putchar('\n');
 }

@@ -54,10 +54,15 @@ void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool
                 ts->io_to_gil.n ? fmt(ts->io_to_gil.p50, b[5], 32) : "-",
                 ts->io_to_gil.n ? fmt(ts->io_to_gil.p99, b[6], 32) : "-", sw);
     }
-    fprintf(out, "\n%smakespan%s %s   GIL utilisation %.1f%%   cores %.1f%%   "
+    /* A recording has no core lanes (the kernel's scheduler is not read):
+     * its cores' utilisation is unknown, not 0%. */
+    char cores[32] = "not recorded";
+    if (gs_trace_facts(t) & GS_FACT_CORES)
+        snprintf(cores, sizeof cores, "%.1f%%", 100 * s->cores_utilisation);
+    fprintf(out, "\n%smakespan%s %s   GIL utilisation %.1f%%   cores %s   "
                  "speed-up vs serial %.2fx   fairness (Jain) %.2f\n",
             BOLD(color), RESET(color), fmt(s->makespan_ns, b[0], 32), 100 * s->gil_utilisation,
-            100 * s->cores_utilisation, s->speedup_vs_serial, s->fairness_jain);
+            cores, s->speedup_vs_serial, s->fairness_jain);
     fprintf(out, "GIL switches %lld (forced %lld, drop requests %lld)   preemptions %lld   "
                  "events %lld\n",
             (long long)s->gil_switches, (long long)s->gil_forced_switches,

@@ -317,7 +317,14 @@ int gsr_parse_file(const char *path, cJSON **out, gs_error_t *err)
         }
         bool at_end = in_str || depth > 0;
         static const char head[] = "{\n  \"format\": \"" GS_RECORDING_FORMAT "\"";
-        bool starts = len >= sizeof head - 1 && memcmp(text, head, sizeof head - 1) == 0;
+        /* a file cut inside its first line is a start of that line too */
+        size_t nh = len < sizeof head - 1 ? len : sizeof head - 1;
+        bool starts = len > 0 && memcmp(text, head, nh) == 0;
+        if (at_end && starts) { /* "ends here": the place is the text's end */
+            err->line = 1, err->col = 1;
+            for (size_t k = 0; k < len; k++)
+                text[k] == '\n' ? (err->line++, err->col = 1) : err->col++;
+        }
         free(text);
         if (len == 0)
             return gsr_bad(err, GS_ESYNTAX, NULL, "empty file, not a recording");

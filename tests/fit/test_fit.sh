@@ -73,6 +73,8 @@ expect 0 "replay with a what-if" "$GILSIM" replay "$D/convoy.rec.json" --set mac
     --summary both.json
 finds "a what-if column" "what-if *vs replay" out.txt
 finds "the what-if is named" "machine.cores=1" out.txt
+finds "the key under the table says what the what-if columns are" \
+    "^what-if: the replay with --set machine.cores=1; vs replay: what-if against replay" out.txt
 check "the summary holds the recording" key both.json recording.makespan_ns
 check "the summary holds the replay" key both.json replay.makespan_ns
 check "the summary holds the what-if" key both.json what_if.makespan_ns
@@ -120,6 +122,14 @@ finds "it says so" "not a gilsim recording" err.txt
 printf '\x7fELF\x02\x01' > binary.rec
 expect 1 "a binary file" "$GILSIM" replay binary.rec
 finds "it is not JSON" "not valid JSON here: not a gilsim recording" err.txt
+head -c 10 "$D/convoy.rec.json" > cut10.rec
+expect 1 "a recording cut inside its first line" "$GILSIM" replay cut10.rec
+finds "is truncated too, at its end (2:9), not 'not JSON'" \
+    "cut10.rec:2:9: the recording ends here.*truncated" err.txt
+expect 0 "a recording's summary" "$GILSIM" run "$D/convoy.rec.json"
+finds "says its cores were not recorded (not 0%)" "cores not recorded   speed-up" out.txt
+expect 0 "a scenario's summary" "$GILSIM" run "$SRC/scenarios/03-convoy.json"
+finds "has its cores' utilisation" "cores [0-9.]*%   speed-up" out.txt
 : > empty.rec
 expect 1 "an empty file" "$GILSIM" fit empty.rec
 finds "it says empty" "empty file" err.txt
