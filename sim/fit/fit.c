@@ -762,7 +762,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
         if (!o->raw_cpu)
             fit_scale_to_os_cpu(&f, i, r->threads[i].os_cpu_ns);
-        if ((!o->exact && fit_compress(&f.th[i].ops) != 0) || fit_until_loops(&f.th[i]) != 0)
+        if ((!o->exact && fit_compress_thread(&f.th[i]) != 0) || fit_until_loops(&f.th[i]) != 0)
             goto oom;
     }
     fit_wake_ipi(r, &f); /* before the load and the race: their replays pay it too */

@@ -124,6 +124,11 @@ typedef struct fthread {
     fthread_stats_t st;
 } fthread_t;
 
+/* compress.c: fit_compress of t's ops, but for a started thread whose ops
+ * begin with Python (its bootstrap) the first turn of a fold that would
+ * begin there stays as recorded. 0 or -1 (out of memory). */
+int fit_compress_thread(fthread_t *t);
+
 typedef struct fscenario {
     const char *rec_path;
     int cores;
