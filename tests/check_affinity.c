@@ -273,16 +273,23 @@ END_TEST
 static Suite *affinity_suite(void)
 {
     Suite *s = suite_create("affinity");
-    TCase *tc = tcase_create("affinity");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_affinity_a_thread_never_runs_outside_its_cpus);
-    tcase_add_test(tc, test_affinity_the_free_process_gets_cpu1_and_a_share_of_cpu0);
-    tcase_add_test(tc, test_affinity_a_confined_process_uses_one_core_at_a_time);
-    tcase_add_test(tc, test_affinity_to_every_core_changes_nothing);
-    tcase_add_test(tc, test_affinity_a_cpu_past_the_machine_is_refused);
-    tcase_add_test(tc, test_affinity_the_machine_edge_at_every_word_boundary);
-    tcase_add_test(tc, test_affinity_a_threads_own_set_replaces_its_processs);
-    suite_add_tcase(s, tc);
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 300);
+    tcase_add_test(core, test_affinity_the_free_process_gets_cpu1_and_a_share_of_cpu0);
+    tcase_add_test(core, test_affinity_a_confined_process_uses_one_core_at_a_time);
+    tcase_add_test(core, test_affinity_a_threads_own_set_replaces_its_processs);
+    suite_add_tcase(s, core);
+    /* every core, a CPU past the machine, the edges of the CPU words */
+    TCase *limits = tcase_create("limits");
+    tcase_set_timeout(limits, 300);
+    tcase_add_test(limits, test_affinity_to_every_core_changes_nothing);
+    tcase_add_test(limits, test_affinity_a_cpu_past_the_machine_is_refused);
+    tcase_add_test(limits, test_affinity_the_machine_edge_at_every_word_boundary);
+    suite_add_tcase(s, limits);
+    TCase *props = tcase_create("props");
+    tcase_set_timeout(props, 300);
+    tcase_add_test(props, test_affinity_a_thread_never_runs_outside_its_cpus);
+    suite_add_tcase(s, props);
     return s;
 }
 

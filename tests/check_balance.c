@@ -136,19 +136,22 @@ START_TEST(test_balance_needs_a_known_value)
 }
 END_TEST
 
-static Suite *suite(void)
+static Suite *balance_suite(void)
 {
     Suite *s = suite_create("balance");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_threads_piled_on_one_core_are_spread_by_the_busy_core);
-    tcase_add_test(tc, test_even_loads_move_nothing);
-    tcase_add_test(tc, test_balance_needs_a_known_value);
-    suite_add_tcase(s, tc);
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_threads_piled_on_one_core_are_spread_by_the_busy_core);
+    tcase_add_test(core, test_even_loads_move_nothing);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_set_timeout(limits, 60);
+    tcase_add_test(limits, test_balance_needs_a_known_value);
+    suite_add_tcase(s, limits);
     return s;
 }
 
 int main(void)
 {
-    return tu_main(suite());
+    return tu_main(balance_suite());
 }

@@ -93,16 +93,17 @@ START_TEST(test_delayed_a_sleeper_behind_a_lone_runner_leaves_at_a_slice_end)
 }
 END_TEST
 
-int main(void)
+static Suite *delayed_suite(void)
 {
     Suite *s = suite_create("delayed");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_delayed_a_sleeper_behind_a_lone_runner_leaves_at_a_slice_end);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_delayed_a_sleeper_behind_a_lone_runner_leaves_at_a_slice_end);
+    suite_add_tcase(s, core);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(delayed_suite());
 }

@@ -124,12 +124,17 @@ START_TEST(test_dropper_takes_the_gil_back_when_the_new_holder_pays_the_ipi)
 }
 END_TEST
 
-int main(void)
+static Suite *dropper_suite(void)
 {
     Suite *s = suite_create("dropper");
-    TCase *c = tcase_create("dropper");
-    tcase_set_timeout(c, 120);
-    tcase_add_test(c, test_dropper_takes_the_gil_back_when_the_new_holder_pays_the_ipi);
-    suite_add_tcase(s, c);
-    return tu_main(s);
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 120);
+    tcase_add_test(core, test_dropper_takes_the_gil_back_when_the_new_holder_pays_the_ipi);
+    suite_add_tcase(s, core);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(dropper_suite());
 }

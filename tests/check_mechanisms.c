@@ -1911,54 +1911,71 @@ END_TEST
 static Suite *mechanisms_suite(void)
 {
     Suite *s = suite_create("mechanisms");
-    TCase *tc = tcase_create("condvar");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_cv_a_waiter_not_yet_asleep_takes_the_signal);
-    tcase_add_test(tc, test_cv_requester_first_means_the_longest_sleeper_wins);
-    tcase_add_test(tc, test_timers_of_one_core_within_the_slack_end_together);
-    tcase_add_test(tc, test_cv_four_threads_the_race_decides_requester_or_longest_sleeper);
-    tcase_add_test(tc, test_cv_the_race_follows_the_requesters_idle_depth);
-    tcase_add_test(tc, test_cv_wait_grows_as_the_holder_wins_the_race_more_often);
-    tcase_add_test(tc, test_cv_three_threads_go_back_when_the_requester_wins);
-    tcase_add_test(tc, test_cv_a_drop_after_a_c_call_is_not_raced);
-    tcase_add_test(tc, test_cv_a_stolen_signal_leaves_a_futile_wakeup);
-    tcase_add_test(tc, test_timer_jitter_spreads_sleeps_never_shortens_them);
-    tcase_add_test(tc, test_timer_wake_a_sleeper_woken_on_its_own_idle_core_pays_no_wakeup);
-    tcase_add_test(tc, test_timer_wake_a_sleeper_woken_on_another_core_pays_the_wakeup);
-    tcase_add_test(tc, test_timer_wake_a_gil_timeout_wakes_its_waiter_on_its_own_core);
-    tcase_add_test(tc, test_machinery_a_waking_release_costs_one_futex_call);
-    tcase_add_test(tc, test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi);
-    tcase_add_test(tc, test_machinery_a_forced_switch_wakes_the_dropper_at_the_takers_cost);
-    tcase_add_test(tc, test_placement_a_forced_dropper_goes_back_to_its_idle_core);
-    tcase_add_test(tc, test_machinery_a_waiter_that_preempts_its_signaller_waits_for_the_gil_mutex);
-    tcase_add_test(tc, test_placement_per_core_queues_keep_a_woken_thread_on_its_wakers_busy_core);
-    tcase_add_test(tc, test_eevdf_per_core_a_cores_queue_is_judged_by_its_own_v);
-    tcase_add_test(tc, test_eevdf_per_core_a_woken_io_thread_beside_busy_cores_gets_one_within_a_slice);
-    tcase_add_test(tc, test_placement_a_delayed_partner_is_requeued_against_its_wakers_last_accounted_vruntime);
-    tcase_add_test(tc, test_placement_an_idle_previous_core_takes_its_thread_back_whatever_the_share);
-    tcase_add_test(tc, test_placement_share_one_keeps_a_pingpong_pair_on_one_core);
-    tcase_add_test(tc, test_placement_more_share_more_packing);
-    tcase_add_test(tc, test_placement_an_idle_core_pulls_a_cold_queued_thread_at_a_tick);
-    tcase_add_test(tc, test_placement_a_woken_lock_waiter_preempts_its_waker_about_half_the_time);
-    tcase_add_test(tc, test_placement_per_core_a_woken_lock_waiter_still_wins_about_half_the_races);
-    tcase_add_test(tc, test_cv_per_core_a_forced_dropper_keeps_its_core_for_the_switch);
-    tcase_add_test(tc, test_placement_per_core_a_gil_waiter_beside_queue_hand_offs_is_not_starved);
-    tcase_add_test(tc, test_placement_per_core_a_forced_dropper_is_not_queued_behind_the_new_holder);
-    tcase_add_test(tc, test_placement_per_core_a_dropper_woken_on_the_busy_holders_core_waits_for_it);
-    tcase_add_test(tc, test_cv_per_core_on_one_core_the_requester_takes_the_forced_drop);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("scheduler");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_sched_slices_end_on_the_tick);
-    tcase_add_test(tc, test_eevdf_a_waking_sleeper_with_lag_preempts);
-    tcase_add_test(tc, test_eevdf_a_short_block_does_not_reset_negative_lag);
-    tcase_add_test(tc, test_eevdf_a_gil_waiter_woken_beside_busy_threads_gets_a_core_at_once);
-    tcase_add_test(tc, test_wakeup_latency_follows_idle_depth);
-    tcase_add_test(tc, test_timer_lateness_follows_the_timer_length);
-    tcase_add_test(tc, test_timer_arm_a_1ms_gil_wait_pays_it_a_5ms_one_behind_the_tick_does_not);
-    tcase_add_test(tc, test_timer_arm_is_cpu_time_before_a_sleep_not_lateness);
-    tcase_add_test(tc, test_wakeup_jitter_spreads_wakeups_never_shortens_them);
-    suite_add_tcase(s, tc);
+    /* one mechanism, one setting: the outcome it predicts */
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 120);
+    tcase_add_test(core, test_cv_a_waiter_not_yet_asleep_takes_the_signal);
+    tcase_add_test(core, test_timers_of_one_core_within_the_slack_end_together);
+    tcase_add_test(core, test_cv_four_threads_the_race_decides_requester_or_longest_sleeper);
+    tcase_add_test(core, test_cv_three_threads_go_back_when_the_requester_wins);
+    tcase_add_test(core, test_cv_a_drop_after_a_c_call_is_not_raced);
+    tcase_add_test(core, test_cv_a_stolen_signal_leaves_a_futile_wakeup);
+    tcase_add_test(core, test_timer_wake_a_sleeper_woken_on_its_own_idle_core_pays_no_wakeup);
+    tcase_add_test(core, test_timer_wake_a_sleeper_woken_on_another_core_pays_the_wakeup);
+    tcase_add_test(core, test_timer_wake_a_gil_timeout_wakes_its_waiter_on_its_own_core);
+    tcase_add_test(core, test_machinery_a_waking_release_costs_one_futex_call);
+    tcase_add_test(core, test_machinery_only_a_wake_onto_another_idle_core_pays_the_ipi);
+    tcase_add_test(core, test_machinery_a_forced_switch_wakes_the_dropper_at_the_takers_cost);
+    tcase_add_test(core, test_placement_a_forced_dropper_goes_back_to_its_idle_core);
+    tcase_add_test(core,
+                   test_machinery_a_waiter_that_preempts_its_signaller_waits_for_the_gil_mutex);
+    tcase_add_test(core,
+                   test_placement_per_core_queues_keep_a_woken_thread_on_its_wakers_busy_core);
+    tcase_add_test(core, test_eevdf_per_core_a_cores_queue_is_judged_by_its_own_v);
+    tcase_add_test(core,
+                   test_eevdf_per_core_a_woken_io_thread_beside_busy_cores_gets_one_within_a_slice);
+    tcase_add_test(
+        core,
+        test_placement_a_delayed_partner_is_requeued_against_its_wakers_last_accounted_vruntime);
+    tcase_add_test(core, test_placement_an_idle_core_pulls_a_cold_queued_thread_at_a_tick);
+    tcase_add_test(core,
+                   test_placement_per_core_a_forced_dropper_is_not_queued_behind_the_new_holder);
+    tcase_add_test(core, test_sched_slices_end_on_the_tick);
+    tcase_add_test(core, test_eevdf_a_waking_sleeper_with_lag_preempts);
+    tcase_add_test(core, test_eevdf_a_short_block_does_not_reset_negative_lag);
+    tcase_add_test(core, test_eevdf_a_gil_waiter_woken_beside_busy_threads_gets_a_core_at_once);
+    tcase_add_test(core, test_timer_arm_a_1ms_gil_wait_pays_it_a_5ms_one_behind_the_tick_does_not);
+    tcase_add_test(core, test_timer_arm_is_cpu_time_before_a_sleep_not_lateness);
+    suite_add_tcase(s, core);
+    /* a setting at an end (the race always one way, share 1, one core) */
+    TCase *limits = tcase_create("limits");
+    tcase_set_timeout(limits, 120);
+    tcase_add_test(limits, test_cv_requester_first_means_the_longest_sleeper_wins);
+    tcase_add_test(limits,
+                   test_placement_an_idle_previous_core_takes_its_thread_back_whatever_the_share);
+    tcase_add_test(limits, test_placement_share_one_keeps_a_pingpong_pair_on_one_core);
+    tcase_add_test(limits, test_cv_per_core_on_one_core_the_requester_takes_the_forced_drop);
+    suite_add_tcase(s, limits);
+    /* over seeds or a setting's range: a direction, a spread, an invariant */
+    TCase *props = tcase_create("props");
+    tcase_set_timeout(props, 120);
+    tcase_add_test(props, test_cv_the_race_follows_the_requesters_idle_depth);
+    tcase_add_test(props, test_cv_wait_grows_as_the_holder_wins_the_race_more_often);
+    tcase_add_test(props, test_timer_jitter_spreads_sleeps_never_shortens_them);
+    tcase_add_test(props, test_placement_more_share_more_packing);
+    tcase_add_test(props,
+                   test_placement_a_woken_lock_waiter_preempts_its_waker_about_half_the_time);
+    tcase_add_test(props,
+                   test_placement_per_core_a_woken_lock_waiter_still_wins_about_half_the_races);
+    tcase_add_test(props, test_cv_per_core_a_forced_dropper_keeps_its_core_for_the_switch);
+    tcase_add_test(props,
+                   test_placement_per_core_a_gil_waiter_beside_queue_hand_offs_is_not_starved);
+    tcase_add_test(props,
+                   test_placement_per_core_a_dropper_woken_on_the_busy_holders_core_waits_for_it);
+    tcase_add_test(props, test_wakeup_latency_follows_idle_depth);
+    tcase_add_test(props, test_timer_lateness_follows_the_timer_length);
+    tcase_add_test(props, test_wakeup_jitter_spreads_wakeups_never_shortens_them);
+    suite_add_tcase(s, props);
     return s;
 }
 

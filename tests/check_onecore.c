@@ -144,11 +144,12 @@ END_TEST
 static Suite *onecore_suite(void)
 {
     Suite *s = suite_create("onecore");
-    TCase *tc = tcase_create("onecore");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_onecore_the_requester_asleep_takes_the_forced_drop);
-    tcase_add_test(tc, test_onecore_a_forced_dropper_is_back_after_the_new_holders_turn);
-    suite_add_tcase(s, tc);
+    /* both over seeds: what one core does to the forced drop, whatever the draws */
+    TCase *props = tcase_create("props");
+    tcase_set_timeout(props, 60);
+    tcase_add_test(props, test_onecore_the_requester_asleep_takes_the_forced_drop);
+    tcase_add_test(props, test_onecore_a_forced_dropper_is_back_after_the_new_holders_turn);
+    suite_add_tcase(s, props);
     return s;
 }
 

@@ -228,14 +228,20 @@ START_TEST(test_tally_fitted_recordings)
 }
 END_TEST
 
-int main(void)
+static Suite *tally_suite(void)
 {
     Suite *s = suite_create("tally");
-    TCase *tc = tcase_create("metrics_only");
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, test_tally_lessons);
-    tcase_add_test(tc, test_tally_scenarios);
-    tcase_add_test(tc, test_tally_fitted_recordings);
-    suite_add_tcase(s, tc);
-    return tu_main(s);
+    /* over every lesson, scenario and recording: metrics-only = full, byte for byte */
+    TCase *props = tcase_create("props");
+    tcase_set_timeout(props, 600);
+    tcase_add_test(props, test_tally_lessons);
+    tcase_add_test(props, test_tally_scenarios);
+    tcase_add_test(props, test_tally_fitted_recordings);
+    suite_add_tcase(s, props);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(tally_suite());
 }

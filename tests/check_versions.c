@@ -624,37 +624,41 @@ END_TEST
 static Suite *versions_suite(void)
 {
     Suite *s = suite_create("versions");
-    TCase *tc = tcase_create("presets");
-    tcase_add_test(tc, test_preset_sets_the_gil_and_explicit_keys_win);
-    tcase_add_test(tc, test_unknown_versions_say_what_is_valid);
-    tcase_add_test(tc, test_312_legacy_subinterpreter_waits_for_a_holder_that_never_sees_its_request);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("py27");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_py27_two_threads_on_two_cores_are_slower_than_serial);
-    tcase_add_test(tc, test_py27_battle_costs_a_bare_call_per_release_while_the_waiter_is_awake);
-    tcase_add_test(tc, test_py27_battle_is_the_two_core_one_whatever_the_share);
-    tcase_add_test(tc, test_py27_one_core_alternates_at_almost_no_cost);
-    tcase_add_test(tc, test_py27_each_wakeup_of_the_waiter_costs_the_holder_an_interrupt);
-    tcase_add_test(tc, test_placement_a_new_thread_goes_to_the_idle_core_not_its_starters);
-    tcase_add_test(tc, test_placement_a_new_thread_shares_its_starters_core_when_no_core_is_idle);
-    tcase_add_test(tc, test_placement_a_woken_27_waiter_returns_to_its_own_idle_core);
-    tcase_add_test(tc, test_placement_a_pair_started_on_one_core_shares_until_a_balance_parts_it);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("free_threaded");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_ft_independent_work_scales_with_threads);
-    tcase_add_test(tc, test_ft_contention_grows_with_sharers_and_spares_immortals);
-    tcase_add_test(tc, test_ft_a_saturated_line_serves_one_access_per_transfer);
-    tcase_add_test(tc, test_ft_writers_serialise_on_the_object_lock);
-    tcase_add_test(tc, test_ft_import_switches_the_gil_on_unless_python_gil_0);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("interpreters");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_own_interpreters_scale_on_cpu_work_and_pay_their_creation);
-    tcase_add_test(tc, test_data_passed_between_interpreters_costs_by_its_size);
-    tcase_add_test(tc, test_own_interpreter_needs_312_and_says_so);
-    suite_add_tcase(s, tc);
+    /* the presets; Python 2.7's GIL battle (test_py27_*) and where it places
+     * new and woken threads; the free-threaded build (test_ft_*); one GIL per
+     * interpreter */
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 120);
+    tcase_add_test(core, test_preset_sets_the_gil_and_explicit_keys_win);
+    tcase_add_test(core,
+                   test_312_legacy_subinterpreter_waits_for_a_holder_that_never_sees_its_request);
+    tcase_add_test(core, test_py27_two_threads_on_two_cores_are_slower_than_serial);
+    tcase_add_test(core, test_py27_battle_costs_a_bare_call_per_release_while_the_waiter_is_awake);
+    tcase_add_test(core, test_py27_battle_is_the_two_core_one_whatever_the_share);
+    tcase_add_test(core, test_py27_one_core_alternates_at_almost_no_cost);
+    tcase_add_test(core, test_py27_each_wakeup_of_the_waiter_costs_the_holder_an_interrupt);
+    tcase_add_test(core, test_placement_a_new_thread_goes_to_the_idle_core_not_its_starters);
+    tcase_add_test(core, test_placement_a_new_thread_shares_its_starters_core_when_no_core_is_idle);
+    tcase_add_test(core, test_placement_a_woken_27_waiter_returns_to_its_own_idle_core);
+    tcase_add_test(core, test_ft_independent_work_scales_with_threads);
+    tcase_add_test(core, test_ft_contention_grows_with_sharers_and_spares_immortals);
+    tcase_add_test(core, test_ft_a_saturated_line_serves_one_access_per_transfer);
+    tcase_add_test(core, test_ft_writers_serialise_on_the_object_lock);
+    tcase_add_test(core, test_ft_import_switches_the_gil_on_unless_python_gil_0);
+    tcase_add_test(core, test_own_interpreters_scale_on_cpu_work_and_pay_their_creation);
+    tcase_add_test(core, test_data_passed_between_interpreters_costs_by_its_size);
+    suite_add_tcase(s, core);
+    /* a version that does not exist or cannot do what is asked says so */
+    TCase *limits = tcase_create("limits");
+    tcase_set_timeout(limits, 120);
+    tcase_add_test(limits, test_unknown_versions_say_what_is_valid);
+    tcase_add_test(limits, test_own_interpreter_needs_312_and_says_so);
+    suite_add_tcase(s, limits);
+    TCase *props = tcase_create("props");
+    tcase_set_timeout(props, 120);
+    tcase_add_test(props,
+                   test_placement_a_pair_started_on_one_core_shares_until_a_balance_parts_it);
+    suite_add_tcase(s, props);
     return s;
 }
 

@@ -228,15 +228,6 @@ char *tu_dump(const gs_trace_t *t, size_t *len)
     return buf;
 }
 
-int tu_main(Suite *s)
-{
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
-
 void tu_text_add(tu_text_t *b, const char *sep, const char *fmt, ...)
 {
     size_t k0 = strlen(sep);

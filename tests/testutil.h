@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "gilsim/gilsim.h"
+#include "tu_main.h" /* tu_main: main()'s body for a suite */
 
 #define MS(x) ((int64_t)((x)*1000000.0))
 #define US(x) ((int64_t)((x)*1000.0))
@@ -46,9 +47,6 @@ int64_t tu_median(int64_t *v, int n);
 void tu_requester_takes(const gs_trace_t *t, int *n, int *won);
 /* Longest stretch a thread spent in WAIT_GIL/READY without running. */
 int64_t tu_longest_gil_wait(const gs_trace_t *t, int thread);
-/* Runs every test of s and frees it: main()'s body for a suite. Returns
- * EXIT_SUCCESS or EXIT_FAILURE. */
-int tu_main(Suite *s);
 /* Whole trace as text, malloc'd. */
 char *tu_dump(const gs_trace_t *t, size_t *len);
 

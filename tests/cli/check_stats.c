@@ -710,7 +710,7 @@ START_TEST(every_metric_key_is_described_in_docs_metrics_md)
 }
 END_TEST
 
-static Suite *suite(void)
+static Suite *stats_suite(void)
 {
     Suite *s = suite_create("stats_export");
     TCase *core = tcase_create("core");
@@ -743,5 +743,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    return tu_main(suite());
+    return tu_main(stats_suite());
 }

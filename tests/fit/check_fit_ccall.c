@@ -188,14 +188,19 @@ START_TEST(test_fit_mixed_pool_replays_its_two_cores)
 }
 END_TEST
 
-int main(void)
+static Suite *fit_ccall_suite(void)
 {
     Suite *s = suite_create("fit_ccall");
-    TCase *c = tcase_create("late_c_calls");
-    tcase_set_timeout(c, 60);
-    tcase_add_test(c, test_fit_lost_core_comes_from_the_late_c_calls);
-    tcase_add_test(c, test_fit_lost_core_beyond_the_late_calls_is_spread);
-    tcase_add_test(c, test_fit_mixed_pool_replays_its_two_cores);
-    suite_add_tcase(s, c);
-    return tu_main(s);
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_fit_lost_core_comes_from_the_late_c_calls);
+    tcase_add_test(core, test_fit_lost_core_beyond_the_late_calls_is_spread);
+    tcase_add_test(core, test_fit_mixed_pool_replays_its_two_cores);
+    suite_add_tcase(s, core);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(fit_ccall_suite());
 }

@@ -266,14 +266,20 @@ START_TEST(test_fit_slow_sends_come_down_to_the_median_when_the_run_delay_covers
 }
 END_TEST
 
-int main(void)
+static Suite *fit_send_suite(void)
 {
     Suite *s = suite_create("fit_send");
-    TCase *c = tcase_create("send");
-    tcase_set_timeout(c, 60);
-    tcase_add_test(c, test_fit_send_is_a_c_call_releasing_the_gil);
-    tcase_add_test(c, test_fit_send_replay_keeps_the_sender_off_the_readers_run);
-    tcase_add_test(c, test_fit_slow_sends_come_down_to_the_median_when_the_run_delay_covers_them);
-    suite_add_tcase(s, c);
-    return tu_main(s);
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_fit_send_is_a_c_call_releasing_the_gil);
+    tcase_add_test(core, test_fit_send_replay_keeps_the_sender_off_the_readers_run);
+    tcase_add_test(core,
+                   test_fit_slow_sends_come_down_to_the_median_when_the_run_delay_covers_them);
+    suite_add_tcase(s, core);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(fit_send_suite());
 }

@@ -15,6 +15,7 @@
 
 #include "gilsim/gilsim.h"
 #include "testutil_scenario.h"
+#include "tu_main.h"
 
 #define MS 1000000LL
 #define US 1000LL
@@ -946,6 +947,12 @@ static Suite *lessons_suite(void)
     tcase_add_test(core, test_python2_gil_battle_wakes_waiters_for_nothing);
     tcase_add_test(core, test_fifo_runs_each_job_to_the_end_in_arrival_order);
     tcase_add_test(core, test_round_robin_answers_short_jobs_sooner_than_fifo);
+    /* the lessons of other Python versions */
+    tcase_add_test(core, test_free_threaded_independent_work_scales);
+    tcase_add_test(core, test_free_threaded_one_shared_dict_stops_the_scaling);
+    tcase_add_test(core, test_free_threaded_import_turns_the_gil_back_on);
+    tcase_add_test(core, test_subinterpreters_run_in_parallel_with_their_own_gil);
+    tcase_add_test(core, test_daemon_thread_is_stopped_when_main_returns);
     suite_add_tcase(s, core);
 
     /* limits: what changes when a knob is pushed to an end */
@@ -967,14 +974,6 @@ static Suite *lessons_suite(void)
     tcase_add_test(limits, test_cfs_answers_short_jobs_sooner_than_fifo);
     suite_add_tcase(s, limits);
 
-    TCase *versions = tcase_create("versions");
-    tcase_add_test(versions, test_free_threaded_independent_work_scales);
-    tcase_add_test(versions, test_free_threaded_one_shared_dict_stops_the_scaling);
-    tcase_add_test(versions, test_free_threaded_import_turns_the_gil_back_on);
-    tcase_add_test(versions, test_subinterpreters_run_in_parallel_with_their_own_gil);
-    tcase_add_test(versions, test_daemon_thread_is_stopped_when_main_returns);
-    suite_add_tcase(s, versions);
-
     TCase *props = tcase_create("props");
     tcase_add_test(props, test_cpu_threads_take_turns_by_forced_switches);
     tcase_add_test(props, test_every_lesson_is_short_described_and_keeps_the_invariants);
@@ -985,9 +984,5 @@ static Suite *lessons_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(lessons_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_main(lessons_suite());
 }

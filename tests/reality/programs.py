@@ -1218,15 +1218,21 @@ def kernel_version():
 
 
 def kernel_hz():
-    """The kernel's CONFIG_HZ from /proc/config.gz, or None."""
+    """The kernel's CONFIG_HZ from /proc/config.gz, else from the
+    /boot/config-<release> a distribution installs beside the kernel, or
+    None where neither is readable (the calibration and the page both ask
+    here, so they cannot disagree)."""
     import gzip
-    try:
-        with gzip.open("/proc/config.gz", "rt") as f:
-            for line in f:
-                if line.startswith("CONFIG_HZ="):
-                    return int(line.split("=")[1])
-    except (OSError, ValueError):
-        pass
+    import platform
+    for path, opener in (("/proc/config.gz", gzip.open),
+                         ("/boot/config-" + platform.release(), open)):
+        try:
+            with opener(path, "rt") as f:
+                for line in f:
+                    if line.startswith("CONFIG_HZ="):
+                        return int(line.split("=")[1])
+        except (OSError, ValueError):
+            continue
     return None
 
 

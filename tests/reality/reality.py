@@ -21,7 +21,9 @@ Options: --gilsim BIN (the gilsim CLI; without it only the real side runs),
 calibration included, then play it back and run only the model: two gilsim
 builds or seeds compared on the same calibration and figures; a measurement
 the tape lacks answers None, as where it cannot run, and a tape is replayed
-only with its own --full, --only and --py-constants), --race fresh|shared
+only with its own --full, --only and --py-constants; with --write the page's
+kernel tick is the tape's too, and a tape without it is refused at once, exit
+2), --race fresh|shared
 (--full: the race traced again right before each experiment that depends on
 it, the default, or the calibration's used throughout), --seed N (the
 seed of every generated scenario), --set KEY=VALUE (passed to every `gilsim
@@ -296,7 +298,7 @@ class Machine:
     EXTRA = ("policy", "tick_s", "slack_s", "wake_curve", "timer_curve", "futex_s", "bare_syscall_s",
              "wake_ipi_s", "wake_jitter_s", "thread_create_s", "eevdf_slice_s",
              "wake_affine", "timer_arm_s", "eevdf_slice_from", "timer_wake",
-             "requester_first_idle", "migration_cost_s")
+             "requester_first_idle", "migration_cost_s", "config_hz")
 
     def __init__(self, cores, wake_hot_s, wake_cold_s, context_switch_s, notes=None,
                  timer_jitter_s=0.0, requester_first=0.5):
@@ -316,6 +318,7 @@ class Machine:
         self.wake_affine = 0.0
         self.timer_arm_s = 0.0
         self.migration_cost_s = None  # None: the model's default (the kernel's)
+        self.config_hz = None  # CONFIG_HZ as calibrate_kernel read it; None: not readable
         self.timer_jitter_s = timer_jitter_s
         self.requester_first = requester_first
         self.requester_first_from = "default"  # "measured" in the kernel, or "fitted"
@@ -544,9 +547,9 @@ class Machine:
         # the local timer interrupts per second on a busy CPU, rounded to the
         # nearest HZ Linux offers
         self.tick_s = 4 * MS
-        hz = P.kernel_hz()
+        hz = self.config_hz = P.kernel_hz()
         if hz:
-            self.notes["CONFIG_HZ (/proc/config.gz)"] = str(hz)
+            self.notes["CONFIG_HZ (the kernel's config)"] = str(hz)
         elif hasattr(os, "sched_setaffinity"):
             cpus = sorted(os.sched_getaffinity(0))
             try:
@@ -1894,6 +1897,12 @@ def main(argv=None):
         tape.check_selection(
             (["--full"] if args.full else []) + (["--only", args.only] if args.only else [])
             + (["--py-constants"] if args.py_constants else []))
+    if tape and tape.replay and args.write:
+        import report
+        lacks = report.tape_lacks(tape)
+        if lacks:
+            print(lacks, file=sys.stderr)
+            return 2
     if args.nice:
         try:
             os.nice(args.nice)

@@ -1,10 +1,17 @@
 """Writes docs/validation.md from the results of reality.py.
 
 The file is written to a temporary name in the same folder and renamed, so an
-interrupted run never leaves half a report.
+interrupted run never leaves half a report. What the page says of the
+machine's kernel comes from the run's calibration (the Machine), so a replay
+of a tape (reality.py --model-only TAPE --write) describes the machine the
+tape was recorded on, and a tape that lacks it is refused before the replay.
+
+  report.py --self-test   the kernel tick read from a replayed tape, and a
+                          tape without it refused in one line (exit 2)
 """
 import os
 import platform
+import sys
 
 import explain
 from reality import RACE_EXPERIMENTS, RACE_MIN_APART, RACE_NOW_RUNS, RACE_NOW_RUNS5, \
@@ -22,21 +29,38 @@ def _cpu_model():
     return platform.processor() or "unknown"
 
 
-def _hz():
-    """CONFIG_HZ from the kernel config when it is readable, else None."""
-    import programs
-    hz = programs.kernel_hz()  # /proc/config.gz
+def _tick(m):
+    """The page's kernel tick: the CONFIG_HZ the calibration read
+    (programs.kernel_hz, answered by the tape in a replay), else the tick it
+    took from a busy CPU's timer interrupts, else the model's default. Never
+    asked of this machine again: a replayed tape's machine may not be it."""
+    hz = getattr(m, "config_hz", None)
     if hz:
-        return hz
-    for path in ("/boot/config-" + platform.release(), "/proc/config"):
-        try:
-            with open(path) as f:
-                for line in f:
-                    if line.startswith("CONFIG_HZ="):
-                        return int(line.split("=")[1])
-        except OSError:
-            continue
-    return None
+        return "%d Hz (%.0f ms), CONFIG_HZ" % (hz, 1000 / hz)
+    tick = getattr(m, "tick_s", None)
+    if tick and "timer interrupts per second on a busy CPU" in m.notes:
+        return ("%.0f Hz (%.0f ms), from a busy CPU's timer interrupts (no kernel config "
+                "readable)" % (1 / tick, 1000 * tick))
+    return "4 ms, the model's default (neither the kernel config nor the timer interrupts " \
+        "were readable)"
+
+
+# programs.py's measurements that the page states and only the calibration
+# makes: a replayed tape must hold an answer to each (None counts: the
+# recording machine could not read it, and the page says so)
+TAPE_NEEDS = {"kernel_hz": "the kernel's CONFIG_HZ, the page's kernel tick"}
+
+
+def tape_lacks(tape):
+    """None if the replayed tape (reality.Tape) holds what the page needs,
+    else the one-line error naming what it lacks."""
+    lacks = [n for n in TAPE_NEEDS if n not in tape.calls]
+    if not lacks:
+        return None
+    return ("reality: --model-only %s --write: the tape has no answer for %s (recorded "
+            "before reality.py asked for it); replay it without --write, or record it again "
+            "with --save-real" % (tape.path, ", ".join("%s (%s)" % (n, TAPE_NEEDS[n])
+                                                      for n in lacks)))
 
 
 # how requester_first was set (reality.py Machine.fit_requester_first)
@@ -63,7 +87,6 @@ RF_FROM = {
 
 def _header(meta):
     m = meta["machine"]
-    hz = _hz()
     out = [
         "# Validation: gilsim against real CPython",
         "",
@@ -101,9 +124,7 @@ def _header(meta):
         "| python | %s (`%s`) |" % (meta["python"], meta["executable"]),
         "| machine | %s, %d CPUs, Linux %s |" % (_cpu_model(), os.cpu_count() or 0,
                                                 platform.release()),
-        "| kernel tick | %s |" % ("%d Hz (%.0f ms)" % (hz, 1000 / hz) if hz else
-                                  "4 ms (HZ=250, measured for DESIGN.md; no kernel config "
-                                  "readable here)"),
+        "| kernel tick | %s |" % _tick(m),
         "| measured under load | %s |" % (
             "yes: the load average was above the number of CPUs, other engineers' builds "
             "and tests shared the machine; read the figures with the share of the machine "
@@ -338,3 +359,95 @@ def write(path, results, meta):
         if kept:
             f.write("\n" + kept)
     os.replace(tmp, path)
+
+
+# --- self-test ---------------------------------------------------------------------
+
+def _self_test():
+    """The page's kernel tick comes from the calibration's machine (what a
+    replayed tape answered), never from this machine; a replay with --write
+    of a tape that lacks it stops before the replay, in one line, exit 2,
+    writing nothing."""
+    import pickle
+    import subprocess
+    import tempfile
+    import types
+    import programs
+    import reality as R
+    fails = []
+
+    def check(cond, what):
+        print(("ok   " if cond else "FAIL ") + what)
+        if not cond:
+            fails.append(what)
+
+    def header_tick(m):
+        meta = {"machine": m, "date": "today", "command": "reality.py", "python": "3",
+                "executable": "python3", "load_before": (0.0,) * 3, "load_after": (0.0,) * 3,
+                "seconds": 1.0, "nice": 0,
+                "gilsim": types.SimpleNamespace(ok=False, error="not run here")}
+        rows = [x for x in _header(meta) if x.startswith("| kernel tick |")]
+        return rows[0] if len(rows) == 1 else repr(rows)
+
+    live = programs.kernel_hz
+
+    def asked(*a):
+        raise AssertionError("the page asked this machine's kernel_hz")
+    programs.kernel_hz = asked
+    try:
+        m = R.Machine.default()
+        m.config_hz = 300  # what the tape answered: not this machine's
+        row = header_tick(m)
+        check(row == "| kernel tick | 300 Hz (3 ms), CONFIG_HZ |", "the tape's CONFIG_HZ: " + row)
+        m = R.Machine.default()
+        m.tick_s, m.notes["timer interrupts per second on a busy CPU"] = 1e-3, "998"
+        row = header_tick(m)
+        check("1000 Hz (1 ms), from a busy CPU's timer interrupts" in row,
+              "no config, the interrupts' tick: " + row)
+        row = header_tick(R.Machine.default())
+        check("the model's default" in row, "neither: " + row)
+    finally:
+        programs.kernel_hz = live
+
+    with tempfile.TemporaryDirectory(prefix="gilsim-report-") as d:
+        def tape(name, calls):
+            path = os.path.join(d, name)
+            with open(path, "wb") as f:
+                pickle.dump(calls, f)
+            return path
+        with_hz = tape("with.tape", {"kernel_hz": [250], "kernel_version": [(6, 18)]})
+        none_hz = tape("none.tape", {"kernel_hz": [None]})
+        without = tape("without.tape", {"kernel_version": [(6, 18)]})
+        t = R.Tape(with_hz, True)
+        check(tape_lacks(t) is None, "a tape with kernel_hz is enough for the page")
+        check(programs.kernel_hz() == 250, "the replay answers kernel_hz from the tape")
+        check(tape_lacks(R.Tape(none_hz, True)) is None,
+              "a tape whose machine could not read the config (None) is enough")
+        msg = tape_lacks(R.Tape(without, True)) or ""
+        check("kernel_hz" in msg and without in msg and "\n" not in msg,
+              "a tape without kernel_hz: one line naming it and the tape: " + msg)
+        programs.kernel_hz = live
+
+        out = os.path.join(d, "page.md")
+        p = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "reality.py"),
+                            "--model-only", without, "--write", out],
+                           capture_output=True, text=True, timeout=60)
+        err = p.stderr.strip()
+        check(p.returncode == 2, "reality.py --model-only (no kernel_hz) --write exits 2 "
+              "(got %d)" % p.returncode)
+        check(err.count("\n") == 0 and "kernel_hz" in err and "Traceback" not in err,
+              "its error is one line naming kernel_hz: %r" % err)
+        check(not os.path.exists(out), "and it writes no page")
+        check(sorted(os.listdir(d)) == ["none.tape", "with.tape", "without.tape"],
+              "and leaves no file beside the tapes: %r" % sorted(os.listdir(d)))
+    print("%d check(s) failed" % len(fails) if fails else "report self-test: PASS")
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--self-test"]:
+        print("usage: report.py --self-test (reality.py --write uses this module)",
+              file=sys.stderr)
+        sys.exit(2)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    sys.exit(_self_test())

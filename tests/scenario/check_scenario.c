@@ -10,6 +10,7 @@
 
 #include "gilsim/scenario.h"
 #include "scenario_int.h"
+#include "tu_main.h"
 
 static char src_dir[1024];
 
@@ -752,9 +753,5 @@ static Suite *scenario_suite(void)
 int main(void)
 {
     find_src();
-    SRunner *sr = srunner_create(scenario_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_main(scenario_suite());
 }

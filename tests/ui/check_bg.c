@@ -13,6 +13,7 @@
 
 #include "uitest.h"
 #include "view.h"
+#include "tu_main.h"
 
 #define W 1280
 #define H 720
@@ -240,9 +241,5 @@ static Suite *bg_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(bg_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_main(bg_suite());
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "job.h"
+#include "tu_main.h"
 
 /* Two threads doing 1 us of Python and 1 us of I/O for ever: every op is a
  * hand-off to a worker, so a run takes seconds to reach even a small budget
@@ -220,9 +221,5 @@ static Suite *job_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(job_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_main(job_suite());
 }

@@ -16,6 +16,7 @@
 #include "run.h"
 #include "uitest.h"
 #include "view.h"
+#include "tu_main.h"
 
 #define W 1600
 #define H 900
@@ -527,9 +528,5 @@ static Suite *real_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(real_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_main(real_suite());
 }

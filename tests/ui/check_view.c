@@ -12,6 +12,7 @@
 
 #include "uitest.h"
 #include "view.h"
+#include "tu_main.h"
 
 #define W 1600
 #define H 900
@@ -1173,9 +1174,5 @@ static Suite *view_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(view_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_main(view_suite());
 }
