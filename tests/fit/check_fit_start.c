@@ -235,16 +235,20 @@ START_TEST(test_fit_start_replay_keeps_the_starters_second_wait)
 }
 END_TEST
 
-int main(void)
+static Suite *fit_start_suite(void)
 {
     Suite *s = suite_create("fit_start");
-    TCase *c = tcase_create("core");
-    tcase_set_timeout(c, 60);
-    tcase_add_test(c, test_fit_started_threads_bootstrap_is_not_a_turn);
-    suite_add_tcase(s, c);
-    TCase *p = tcase_create("props");
-    tcase_set_timeout(p, 60);
-    tcase_add_test(p, test_fit_start_replay_keeps_the_starters_second_wait);
-    suite_add_tcase(s, p);
-    return tu_main(s);
+    TCase *core = tcase_create("core");
+    tcase_add_test(core, test_fit_started_threads_bootstrap_is_not_a_turn);
+    suite_add_tcase(s, core);
+    TCase *props = tcase_create("props");
+    tcase_set_timeout(props, 60);
+    tcase_add_test(props, test_fit_start_replay_keeps_the_starters_second_wait);
+    suite_add_tcase(s, props);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(fit_start_suite());
 }
