@@ -534,7 +534,7 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
         } else {
             op.send = fit_socket_send(e);
             op.kind = e->cat == GSR_CAT_SLEEP            ? FOP_SLEEP
-                      : e->cat == GSR_CAT_IO && !op.send ? FOP_IO
+                      : e->cat == GSR_CAT_IO && !op.send ? fit_io_kind(F->f, &ft->st, op.dur)
                                                          : FOP_CCALL;
             ft->st.n_send += op.send;
             op.dur = less_model(F->f, op.kind, op.dur);
