@@ -452,6 +452,68 @@ START_TEST(test_sync_queue_loses_no_wakeup_on_any_core_count_or_policy)
 }
 END_TEST
 
+/* A getter woken to an empty queue (the other getter took the item first)
+ * holds the GIL for the queue's recheck_ns of Python before it waits again,
+ * as CPython runs Condition.wait's return and `while not self._qsize()`
+ * holding it: a hold on the GIL lane of that length, after another thread's,
+ * so a change of holder (CPython's switch_number counts it), followed by
+ * the queue wait. With recheck 0 that hold has no length and no interval:
+ * the getters' holds are all their 10 us of Python or longer. No wake-up is
+ * lost either way, on one core or two, over seeds. */
+static int recheck_holds(int cores, uint64_t seed, int64_t recheck, int64_t *shortest)
+{
+    gs_model_t *m = tu_model(cores, GS_POLICY_CFS, GS_GIL_CPYTHON3);
+    m->seed = seed;
+    int q = gs_model_add_queue(m, "q", 8);
+    m->queues[q].recheck_ns = recheck;
+    tu_thread(m, "producer", 1, tu_repeat(1000, 2, tu_cpu(US(3)), tu_sync(GS_OP_PUT, q)));
+    int c1 = tu_thread(m, "consumer1", 1, tu_repeat(500, 2, tu_cpu(US(10)), tu_sync(GS_OP_GET, q)));
+    tu_thread(m, "consumer2", 1, tu_repeat(500, 2, tu_cpu(US(10)), tu_sync(GS_OP_GET, q)));
+    gs_trace_t *t = tu_run(m, NULL);
+    ck_assert_msg(gs_trace_outcome(t) == GS_OUT_DONE, "%d core(s), seed %d: %s", cores,
+                  (int)seed, gs_trace_message(t));
+    const gs_lane_t *gil = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
+    int n = 0;
+    *shortest = INT64_MAX;
+    for (size_t i = 1; i < gil->n; i++) {
+        const gs_interval_t *h = &gil->iv[i];
+        if (h->who < c1)
+            continue;
+        int64_t len = h->end_ns - h->start_ns;
+        if (len < *shortest)
+            *shortest = len;
+        if (len != recheck)
+            continue;
+        n++;
+        ck_assert_int_ne(gil->iv[i - 1].who, h->who); /* a change of holder */
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, h->who));
+        size_t k = gs_lane_find(l, h->end_ns);
+        while (k < l->n && (l->iv[k].state == GS_ST_READY || l->iv[k].state == GS_ST_SWITCH ||
+                            l->iv[k].state == GS_ST_C_NOGIL))
+            k++; /* the drop's futex wake is C without the GIL */
+        ck_assert_msg(k < l->n && l->iv[k].state == GS_ST_WAIT_QUEUE,
+                      "seed %d: the %lld ns hold at %lld ns is not followed by a queue wait",
+                      (int)seed, (long long)len, (long long)h->start_ns);
+    }
+    gs_trace_free(t);
+    gs_model_free(m);
+    return n;
+}
+
+START_TEST(test_sync_queue_recheck_holds_the_gil_before_waiting_again)
+{
+    for (int cores = 1; cores <= 2; cores++)
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            int64_t shortest;
+            int n = recheck_holds(cores, seed, US(2), &shortest);
+            if (cores == 2) /* one core runs one getter at a time: none in vain */
+                ck_assert_int_gt(n, 50);
+            recheck_holds(cores, seed, 0, &shortest);
+            ck_assert_int_ge(shortest, US(10));
+        }
+}
+END_TEST
+
 /* queue.Queue with its mutex (docs/model.md, "queue.Queue"): the same
  * wake-up property as above when put and get run their Python holding the
  * queue's mutex, which a forced GIL switch can leave held. */
@@ -819,6 +881,7 @@ static Suite *models_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_gil_at_most_one_holder_over_many_seeds);
     tcase_add_test(tc, test_sync_start_waits_until_the_new_thread_held_the_gil);
+    tcase_add_test(tc, test_sync_queue_recheck_holds_the_gil_before_waiting_again);
     suite_add_tcase(s, tc);
     return s;
 }

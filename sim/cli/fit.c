@@ -41,20 +41,68 @@ int cli_fit(const char *cmd, const char *rec, const gs_fit_opts_t *o, char **jso
         return EXIT_OK;
     fprintf(stderr, "gilsim %s: %s: the fitted scenario does not load:\n", cmd, rec);
     gs_diag_print(&d, stderr);
-    fprintf(stderr, "gilsim %s: where that names a limit (the file's 4 MiB, the ops in "
-                    "memory), fit without --exact or record a shorter run; anything else is a "
-                    "bug in gilsim fit: please report it with the recording\n", cmd);
+    fprintf(stderr,
+            "gilsim %s: where that names a limit (the file's 4 MiB, the ops in "
+            "memory), fit without --exact or record a shorter run; anything else is a "
+            "bug in gilsim fit: please report it with the recording\n",
+            cmd);
     free(*json);
     *json = NULL;
     return EXIT_USAGE;
 }
 
+/* --race-shape DEPTH=CHANCE,...: up to GS_FIT_SHAPE_MAX points, depths
+ * ascending, chances from 0 to 1 (the shape of machine.requester_first_idle
+ * measured on the recording's host). EXIT_OK or a usage error. */
+static int parse_shape(const char *v, gs_fit_opts_t *fo)
+{
+    static const char *want = "DEPTH=CHANCE pairs, depths ascending, chances 0 to 1, like "
+                              "1ms=0.13,5ms=0.44";
+    char buf[512];
+    if (strlen(v) >= sizeof buf)
+        return cli_usage_error("fit", "--race-shape: too long; expected %s", want);
+    strcpy(buf, v);
+    fo->n_race_shape = 0;
+    for (char *save = NULL, *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        int k = fo->n_race_shape;
+        char *eq = strchr(p, '='), *end = NULL, why[128];
+        if (k == GS_FIT_SHAPE_MAX)
+            return cli_usage_error("fit", "--race-shape: more than %d points; expected %s",
+                                   GS_FIT_SHAPE_MAX, want);
+        if (!eq)
+            return cli_usage_error("fit", "--race-shape: '%s' has no '='; expected %s", p, want);
+        *eq = 0;
+        if (gs_parse_ns(p, &fo->race_shape_depth_ns[k], why, sizeof why) != 0)
+            return cli_usage_error("fit", "--race-shape: point %d: %s; expected %s", k + 1, why,
+                                   want);
+        double c = strtod(eq + 1, &end);
+        if (end == eq + 1 || *end || !(c >= 0 && c <= 1))
+            return cli_usage_error("fit", "--race-shape: point %d: chance '%s'; expected %s", k + 1,
+                                   eq + 1, want);
+        if (k > 0 && fo->race_shape_depth_ns[k] <= fo->race_shape_depth_ns[k - 1])
+            return cli_usage_error("fit",
+                                   "--race-shape: point %d: the depths must grow; "
+                                   "expected %s",
+                                   k + 1, want);
+        fo->race_shape[k] = c;
+        fo->n_race_shape++;
+    }
+    if (!fo->n_race_shape)
+        return cli_usage_error("fit", "--race-shape: no point; expected %s", want);
+    return EXIT_OK;
+}
+
 int cmd_fit(int argc, char **argv)
 {
-    static const cli_opt_t opts[] = {
-        {"-o", true}, {"--output", true}, {"--exact", false}, {"--partial", false},
-        {"--raw-cpu", false}, {"--no-load", false}, {"--wake-curve", false}};
-    cli_args_t a = {"fit", opts, 7, argc, argv, 1, false};
+    static const cli_opt_t opts[] = {{"-o", true},
+                                     {"--output", true},
+                                     {"--exact", false},
+                                     {"--partial", false},
+                                     {"--raw-cpu", false},
+                                     {"--no-load", false},
+                                     {"--wake-curve", false},
+                                     {"--race-shape", true}};
+    cli_args_t a = {"fit", opts, 8, argc, argv, 1, false};
     const cli_opt_t *o;
     const char *v, *rec = NULL, *out = NULL;
     gs_fit_opts_t fo = {0};
@@ -76,6 +124,9 @@ int cmd_fit(int argc, char **argv)
             fo.no_load = true;
         } else if (strcmp(o->name, "--wake-curve") == 0) {
             fo.wake_curve = true;
+        } else if (strcmp(o->name, "--race-shape") == 0) {
+            if (parse_shape(v, &fo) != EXIT_OK)
+                return EXIT_USAGE;
         } else {
             if (!*v)
                 return cli_usage_error("fit", "%s wants a file name (or - for stdout)", o->name);

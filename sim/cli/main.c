@@ -182,7 +182,7 @@ static const command_t commands[] = {
      "  gilsim exercise --topic convoy --seed 3 --guess 5ms"},
     {"fit", cmd_fit,
      "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu] [--no-load]\n"
-     "               [--wake-curve]",
+     "               [--wake-curve] [--race-shape DEPTH=CHANCE,...]",
      "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
      "thread, names kept, whose program is what the recording saw: the Python\n"
      "work between two voluntary GIL releases as one cpu op (whatever forced\n"
@@ -208,6 +208,12 @@ static const command_t commands[] = {
      "  --wake-curve      give the machine the recording's wake-up against idle\n"
      "                    depth (calibration.wake_idle_ns) as machine.wakeup_idle\n"
      "                    (by default every wake-up costs the measured wake_hot)\n"
+     "  --race-shape S    the race against the idle depth of the requester's CPU\n"
+     "                    on the recording's host, as DEPTH=CHANCE pairs (like\n"
+     "                    1ms=0.13,5ms=0.44): the fitted race is written as\n"
+     "                    machine.requester_first_idle, S scaled through the value\n"
+     "                    read off the recording at its requesters' depth (by\n"
+     "                    default requester_first alone, which what-ifs keep)\n"
      "\n"
      "Exit status: 0 ok; 1 not a recording, a damaged, truncated, partial or\n"
      "newer-format one, a fitted scenario over a scenario's limits (4 MiB: --exact\n"

@@ -41,8 +41,10 @@ static const micro_t P_EVW[] = {M_GIL, M_EV_CHECK, M_DROP, M_EV_WAIT, M_GIL, M_E
 static const micro_t P_EVS[] = {M_GIL, M_EV_SET, M_END};
 static const micro_t P_EVC[] = {M_GIL, M_EV_CLEAR, M_END};
 /* queue.Queue waits on a Condition: after a wake-up it re-checks with the
- * GIL held, and waits again if it lost the race (M_Q_WAIT jumps back). */
-static const micro_t P_Q[] = {M_GIL, M_Q_TRY, M_DROP, M_Q_WAIT, M_GIL, M_Q_TRY, M_END};
+ * GIL held, and waits again if it lost the race, after its recheck_ns of
+ * Python (M_Q_RECHECK; M_Q_BACK jumps back to the M_DROP). */
+static const micro_t P_Q[] = {M_GIL,   M_Q_TRY,     M_DROP,   M_Q_WAIT, M_GIL,
+                              M_Q_TRY, M_Q_RECHECK, M_Q_BACK, M_END};
 /* A queue whose put/get has its Python (put_ns/get_ns) is queue.Queue as
  * Lib/queue.py writes it: `with self.not_empty:` takes the queue's mutex, a
  * Lock (blocking on it drops the GIL, P_ACQ); the op's Python runs holding
@@ -234,13 +236,11 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
         case M_EXEC:
             r = step_exec(e, t);
             break;
-        case M_QM_OP: {
-            /* the Python of put/get, once: after a wait only the re-check */
-            const gs_sync_spec_t *q = &e->m->queues[t->req.target];
-            t->req.ns = t->req.q_waited ? 0 : t->req.kind == RQ_PUT ? q->put_ns : q->get_ns;
+        case M_QM_OP:
+        case M_Q_RECHECK:
+            t->req.ns = gs__sync_exec_ns(e, t, m); /* the queue op's Python (sync.c) */
             r = step_exec(e, t);
             break;
-        }
         case M_BLOCK:
             r = step_block(e, t);
             break;

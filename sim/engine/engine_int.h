@@ -184,6 +184,8 @@ typedef enum micro {
     M_EV_CLEAR,
     M_Q_TRY,      /* put or get if possible */
     M_Q_WAIT,
+    M_Q_RECHECK,  /* re-checked in vain after a wake-up: the queue's recheck_ns */
+    M_Q_BACK,     /* then wait again (back to the M_DROP) */
     M_QM_LOCK,    /* queue with a mutex: take it, or the next steps block for it */
     M_QM_WAIT,    /* blocked (GIL dropped) until the mutex is taken */
     M_QM_OP,      /* the op's Python, holding the mutex (first pass only) */
@@ -719,6 +721,8 @@ static inline int64_t gs__ft_progress(const gs_thr_t *t, int64_t wall_ns)
  * (queue: wait again, from the drop of the GIL). */
 typedef enum step_res { STEP_NEXT, STEP_WAIT, STEP_END, STEP_BACK } step_res_t;
 step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m);
+/* The Python a queue step m (M_QM_OP, M_Q_RECHECK) of t's request runs. */
+int64_t gs__sync_exec_ns(const gs_engine_t *e, const gs_thr_t *t, micro_t m);
 void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t);
 bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t); /* a sure RLock/join cycle: stops */
 bool gs__sync_stall_cycle(gs_engine_t *e, char *buf, size_t n); /* any cycle, at a stall */

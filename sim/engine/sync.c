@@ -10,7 +10,8 @@
  *   RLock: an owner and a depth. Event: set wakes every waiter; waiters
  *     that were notified return even if the event is cleared before they run.
  *   Queue (queue.Queue over a Condition): put waits while full, get while
- *     empty; a woken waiter re-checks with the GIL held. A queue with the
+ *     empty; a woken waiter re-checks with the GIL held (for the queue's
+ *     recheck_ns of Python when it must wait again). A queue with the
  *     Python of its ops (put_ns/get_ns) also has its mutex, a Lock held
  *     while that Python runs, across forced GIL switches (P_QM). It is a
  *     Lock like the others (the same lock_take, lock_wait, lock_release),
@@ -361,7 +362,11 @@ static step_res_t step_wait(gs_engine_t *e, gs_thr_t *t, gs_waitq_t *q, blk_t wh
 }
 
 /* The first try of P_Q is followed by the drop and the wait; the re-check
- * after a wake-up is not, and goes back to wait again (STEP_BACK). */
+ * after a wake-up is not: it runs the queue's recheck_ns of Python first
+ * (M_Q_RECHECK, then M_Q_BACK), or goes back to wait again at once
+ * (STEP_BACK). In CPython the woken getter holds the GIL for that Python
+ * (Condition.wait's return, `while not self._qsize()`, the next wait's
+ * waiter lock): a hold, and a change of GIL holder, like any other. */
 static bool waits_next(const gs_thr_t *t)
 {
     return t->req.prog[t->req.pc + 1] == M_DROP;
@@ -369,10 +374,22 @@ static bool waits_next(const gs_thr_t *t)
 
 static step_res_t step_queue_try(gs_engine_t *e, gs_thr_t *t, int i)
 {
-    if (queue_blocks(e, t, i))
-        return waits_next(t) ? STEP_NEXT : STEP_BACK;
+    if (queue_blocks(e, t, i)) {
+        if (waits_next(t))
+            return STEP_NEXT;
+        return e->m->queues[i].recheck_ns > 0 ? STEP_NEXT : STEP_BACK;
+    }
     queue_op(e, t, i);
     return STEP_END;
+}
+
+int64_t gs__sync_exec_ns(const gs_engine_t *e, const gs_thr_t *t, micro_t m)
+{
+    const gs_sync_spec_t *q = &e->m->queues[t->req.target];
+    if (m == M_Q_RECHECK)
+        return q->recheck_ns;
+    /* M_QM_OP: the Python of put/get, once: after a wait only the re-check */
+    return t->req.q_waited ? 0 : t->req.kind == RQ_PUT ? q->put_ns : q->get_ns;
 }
 
 /* ---- queue.Queue with its mutex (P_QM; Lib/queue.py, Lib/threading.py) ------- */
@@ -467,6 +484,8 @@ step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
         return step_wait(e, t,
                          t->req.kind == RQ_PUT ? &e->queues[i].putters : &e->queues[i].getters,
                          BLK_QUEUE, i);
+    case M_Q_BACK:
+        return STEP_BACK;
     case M_QM_LOCK:
         return step_qm_lock(e, t, i);
     case M_QM_WAIT:

@@ -250,7 +250,7 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
     char ipi[400];
     fit_wake_ipi_note(f, ipi, sizeof ipi);
     sb_add(b, ipi, strlen(ipi));
-    char race[700];
+    char race[1400];
     fit_race_note(f, race, sizeof race);
     sb_add(b, race, strlen(race));
 }
@@ -290,6 +290,15 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
                      "are told apart by who woke whom (a get that blocked returned after another "
                      "thread's put, a full put after another thread's get), a maxsize is the most "
                      "items seen in a queue whose put blocked;", f->n_queues);
+    for (int k = 0; k < f->n_queues && k < FIT_MAX_QUEUES; k++) { /* recheck.c */
+        char qn[72], d[32];
+        if (f->queue_recheck_ns[k] > 0)
+            sb_printf(b, " a thread woken in a put/get on %s that found it still full or empty "
+                         "held the GIL %s before it waited again (its recheck: the median of the "
+                         "recording's %lld such holds);",
+                      queue_name(f, k, qn, sizeof qn), human(f->queue_recheck_ns[k], d, sizeof d),
+                      (long long)f->n_rechecks[k]);
+    }
     if (f->n_wake_queues)
         sb_printf(b, " a wait on a lock, event or condition that the recording matches to the "
                      "release that ended it (the last release of the same semaphore by another "
@@ -439,8 +448,7 @@ static void add_machine(cJSON *root, const gsr_recording_t *r, const fscenario_t
             cJSON_AddItemToObject(mach, "wake_ipi", dur(f->wake_ipi_ns));
         add_wake_curve(mach, f);
     }
-    if (f->race_why == FIT_RACE_FITTED) /* read off the recording (race.c) */
-        cJSON_AddNumberToObject(mach, "requester_first", f->rf_pct / 100.0);
+    fit_race_json(mach, f); /* read off the recording (race.c, racecurve.c) */
     /* Said, not left to the default: a timer wakes its sleeper on the CPU
      * it slept on, its idle exit in the lateness above (docs/cli.md). */
     cJSON_AddStringToObject(mach, "timer_wake", "local");
@@ -488,6 +496,8 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
         for (int k = 0; k < f->n_queues + f->n_wake_queues; k++) {
             cJSON *one = cJSON_AddObjectToObject(q, queue_name(f, k, qn, sizeof qn));
             cJSON_AddNumberToObject(one, "maxsize", (double)f->queue_maxsize[k]);
+            if (k < f->n_queues && f->queue_recheck_ns[k] > 0) /* recheck.c */
+                cJSON_AddItemToObject(one, "recheck", dur(f->queue_recheck_ns[k]));
         }
     }
     cJSON *ths = cJSON_AddArrayToObject(root, "threads");

@@ -445,7 +445,9 @@ static int match_queues(fit_t *F)
                                        .rel = it->rel, .wake = it->wake};
         }
     }
-    return F->n_q ? fit_queues(F->q, F->n_q, F->r->n_threads, F->f) : 0;
+    if (!F->n_q || fit_queues(F->q, F->n_q, F->r->n_threads, F->f) != 0)
+        return F->n_q ? -1 : 0;
+    return fit_recheck(F->r, F->q, F->n_q, F->f);
 }
 
 /* A wait the other mechanisms leave a sleep (a lock wait, an Event,
@@ -765,11 +767,11 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         if ((!o->exact && fit_compress_thread(&f.th[i]) != 0) || fit_until_loops(&f.th[i]) != 0)
             goto oom;
     }
-    fit_wake_ipi(r, &f); /* before the load and the race: their replays pay it too */
+    if (fit_wake_ipi(r, &f) != 0) /* before the load and the race: their replays pay it */
+        goto oom;
     if (!o->raw_cpu && !o->no_load)
         fit_load(r, &f);
-    fit_race(r, &f);
-    if (fit_emit(r, &f, json, len) != 0)
+    if (fit_race(r, &f, o) != 0 || fit_emit(r, &f, json, len) != 0)
         goto oom;
     free(joined);
     free_fit(&F, &f);

@@ -142,6 +142,8 @@ typedef struct fscenario {
     int event_setter[FIT_MAX_EVENTS];   /* the first thread seen setting it */
     int64_t event_set_ns[FIT_MAX_EVENTS]; /* when (before the first True poll) */
     int64_t queue_maxsize[64]; /* per queue; 0 = unbounded */
+    int64_t queue_recheck_ns[64]; /* per queue: a vain re-check's hold (recheck.c) */
+    int64_t n_rechecks[64];    /* and how many the recording had */
     int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
     char queue_names[64][64]; /* their names, from index n_queues */
     int64_t n_unmatched_starts, n_unmatched_joins;
@@ -179,6 +181,15 @@ typedef struct fscenario {
                                                  FIT_RACE_NO_REPLAY: the fewer end's */
     double race_lo, race_hi;       /* the replay's requester share at 0 and at 1 */
     int race_tried;                /* values run */
+    int64_t race_depth_ns;         /* the median idle depth of the requesters' CPUs
+                                      over those drops (racecurve.c); -1 unknown */
+    int race_cores;                /* the CPUs it was read for (the program's) */
+    int n_rf_curve;                /* machine.requester_first_idle points (a shape
+                                      given, scaled through rf_pct at race_depth_ns);
+                                      0: requester_first alone */
+    int64_t rf_curve_depth_ns[GS_WAKE_CURVE_MAX];
+    int rf_curve_pct[GS_WAKE_CURVE_MAX];
+    int rf_shape_why;              /* fit_rf_shape_why_t: what came of a shape */
 } fscenario_t;
 
 /* scale.c: a thread's CPU ops brought down to the kernel's CPU time of it,
@@ -232,9 +243,14 @@ typedef struct fq_op {
     int queue;      /* out: the queue's index */
 } fq_op_t;
 
-/* Sets ops[k].queue for every op, f->n_queues and f->queue_maxsize.
+/* Sets ops[k].queue for every op, f->n_queues and f->queue_maxsize (the
+ * rest of ops as given).
  * 0, or -1 (out of memory). */
 int fit_queues(fq_op_t *ops, size_t n, int n_threads, fscenario_t *f);
+
+/* Sets f->queue_recheck_ns and f->n_rechecks for each of the n_queues from
+ * the holds inside blocked queue ops (after fit_queues). 0, -1 OOM. */
+int fit_recheck(const struct gsr_recording *r, const fq_op_t *ops, size_t n, fscenario_t *f);
 
 /* ---- set-up (setup.c) ---------------------------------------------------- */
 
@@ -308,7 +324,8 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n);
 /* ---- what waking a sleeper on another CPU costs its waker (ipi.c) ------- */
 
 #define FIT_IPI_MIN 20 /* GIL releases that woke a sleeper to read wake_ipi off */
-void fit_wake_ipi(const struct gsr_recording *r, fscenario_t *f);
+/* 0, or -1 out of memory (the fit fails with GS_ENOMEM). */
+int fit_wake_ipi(const struct gsr_recording *r, fscenario_t *f);
 /* The description's sentence about it ("" without a calibration). */
 const char *fit_wake_ipi_note(const fscenario_t *f, char *buf, size_t n);
 
@@ -324,8 +341,39 @@ typedef enum fit_race_why {
 #define FIT_RACE_MIN 20 /* forced drops with two or more waiters to read the race off */
 
 /* machine.requester_first read off the recording's forced drops, by running
- * the fitted scenario f (after fit_load: the replay the user sees). */
-void fit_race(const struct gsr_recording *r, fscenario_t *f);
+ * the fitted scenario f (after fit_load: the replay the user sees), and the
+ * idle depth of the requesters' CPUs at those drops; with a shape in o
+ * (--race-shape), the curve through it. 0, or -1 out of memory (the fit
+ * fails with GS_ENOMEM). */
+struct gs_fit_opts;
+int fit_race(const struct gsr_recording *r, fscenario_t *f, const struct gs_fit_opts *o);
+
+/* racecurve.c: how long each drop request's CPU had idled, from the
+ * recording alone, into *out (malloc'd), indexed by fit_ev_index: the
+ * time since a thread of the program other than the GIL's holder last ran
+ * (the requester's own last run included; a thread in a C call releasing
+ * the GIL runs all along), 0 with one CPU (the holder's). 0, or -1 out of
+ * memory. */
+int fit_request_depths(const struct gsr_recording *r, int64_t **out);
+size_t fit_ev_index(const struct gsr_recording *r, int thread, size_t k);
+typedef enum fit_rf_shape_why {
+    FIT_SHAPE_NONE,   /* no shape given: requester_first alone */
+    FIT_SHAPE_CURVE,  /* the curve written */
+    FIT_SHAPE_FLAT,   /* the shape is 0 at the recording's depth: nothing to scale */
+    FIT_SHAPE_UNFIT   /* given, but no race was fitted */
+} fit_rf_shape_why_t;
+/* The curve of o's shape through pct/100 at f->race_depth_ns into xs,
+ * ys (hundredths), its points returned; 0 without a shape, a depth, or a
+ * chance at the depth. The replays run it at each level tried. */
+int fit_race_points(const fscenario_t *f, const struct gs_fit_opts *o, int pct, int64_t *xs,
+                    int64_t *ys);
+/* The curve written: through the level fitted (rf_pct), and why not. */
+void fit_race_curve(fscenario_t *f, const struct gs_fit_opts *o);
+/* requester_first, and requester_first_idle when a curve was made, into
+ * the machine block (a cJSON *). */
+void fit_race_json(void *mach, const fscenario_t *f);
+/* The description's words on the depth and the curve ("" none). */
+const char *fit_race_curve_note(const fscenario_t *f, char *buf, size_t n);
 /* Its sentence for the description ("" none). */
 const char *fit_race_note(const fscenario_t *f, char *buf, size_t n);
 

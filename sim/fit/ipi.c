@@ -27,7 +27,8 @@
  * its way into its wait. The median of those signal-to-release times, less
  * machine.futex (the engine's default, which the fit keeps), is wake_ipi;
  * fewer than FIT_IPI_MIN such releases, or no calibration: not written
- * (the engine's 0), and the description says so. */
+ * (the engine's 0), and the description says so. Out of memory is the
+ * fit's error (GS_ENOMEM), not "fewer than FIT_IPI_MIN". */
 #include "fit_int.h"
 #include "recfile_int.h"
 
@@ -70,18 +71,23 @@ static int64_t returned_at(const gsr_thread_t *w, int64_t t)
     return -1;
 }
 
-/* The signal-to-release times of the releases that woke a sleeper, into a
- * malloc'd array (*n of them); NULL with *n 0 when none or out of memory. */
-static int64_t *wake_costs(const gsr_recording_t *r, size_t *n)
+/* The signal-to-release times of the releases that woke a sleeper, into
+ * *out, malloc'd (*n of them; NULL when the recording has no signal). 0, or
+ * -1 out of memory (a fit without the figure would say "fewer than 20",
+ * which would not be true). */
+static int wake_costs(const gsr_recording_t *r, int64_t **out, size_t *n)
 {
     size_t cap = 0;
     *n = 0;
+    *out = NULL;
     for (int i = 0; i < r->n_threads; i++)
         for (size_t k = 0; k < r->threads[i].n_ev; k++)
             cap += r->threads[i].ev[k].kind == GSR_SIGNAL;
-    int64_t *v = cap ? malloc(cap * sizeof *v) : NULL;
+    if (!cap)
+        return 0;
+    int64_t *v = malloc(cap * sizeof *v);
     if (!v)
-        return NULL;
+        return -1;
     for (int i = 0; i < r->n_threads; i++) {
         const gsr_thread_t *th = &r->threads[i];
         for (size_t k = 0; k < th->n_ev; k++) {
@@ -102,18 +108,21 @@ static int64_t *wake_costs(const gsr_recording_t *r, size_t *n)
             v[(*n)++] = cost;
         }
     }
-    return v;
+    *out = v;
+    return 0;
 }
 
-void fit_wake_ipi(const gsr_recording_t *r, fscenario_t *f)
+int fit_wake_ipi(const gsr_recording_t *r, fscenario_t *f)
 {
     f->wake_ipi_ns = -1;
     f->ipi_n = 0;
     f->ipi_median_ns = 0;
     if (!r->has_calibration || r->cal_wake_hot_ns <= 0)
-        return;
+        return 0;
     size_t n;
-    int64_t *v = wake_costs(r, &n);
+    int64_t *v;
+    if (wake_costs(r, &v, &n) != 0)
+        return -1;
     f->ipi_n = (int64_t)n;
     if (n >= FIT_IPI_MIN) {
         qsort(v, n, sizeof *v, by_value);
@@ -124,6 +133,7 @@ void fit_wake_ipi(const gsr_recording_t *r, fscenario_t *f)
         f->wake_ipi_ns = ipi > 0 ? ipi : 0;
     }
     free(v);
+    return 0;
 }
 
 const char *fit_wake_ipi_note(const fscenario_t *f, char *buf, size_t n)

@@ -285,8 +285,15 @@ int fit_queues(fq_op_t *ops, size_t n, int n_threads_all, fscenario_t *f)
 {
     qfit_t q = {.ops = ops, .n = n};
     int rc = -1;
-    if (compact_threads(&q, n_threads_all) != 0)
+    /* the recording's thread numbers, given back at the end (recheck.c
+     * reads each op's thread's holds) */
+    int *given = malloc((n + 1) * sizeof *given);
+    if (!given)
         return -1;
+    for (size_t k = 0; k < n; k++)
+        given[k] = ops[k].thread;
+    if (compact_threads(&q, n_threads_all) != 0)
+        goto out;
     size_t ns = (size_t)q.n_sides, nt = (size_t)q.n_threads;
     q.parent = malloc(ns * sizeof *q.parent);
     q.votes = calloc(nt * nt, sizeof *q.votes); /* [put][get] */
@@ -304,6 +311,9 @@ int fit_queues(fq_op_t *ops, size_t n, int n_threads_all, fscenario_t *f)
     join_unvoted(&q);
     rc = assign_queues(&q, f);
 out:
+    for (size_t k = 0; k < n; k++)
+        ops[k].thread = given[k];
+    free(given);
     free(q.parent);
     free(q.votes);
     free(q.bal);

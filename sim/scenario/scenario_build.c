@@ -41,7 +41,7 @@ static const char *const python_keys[] = {
     "stop_the_world", "interpreter_create", "pickle_per_kb", "unpickle_per_kb", NULL};
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
-static const char *const queue_keys[] = {"maxsize", "initial", "put", "get", NULL};
+static const char *const queue_keys[] = {"maxsize", "initial", "put", "get", "recheck", NULL};
 static const char *const process_keys[] = {"name",   "start_at", "create", "python",
                                             "threads", "cpus",     NULL};
 static const char *const annotation_keys[] = {"at", "text", NULL};
@@ -370,6 +370,14 @@ static void read_queues(gs__scen_t *ld, const cJSON *root)
         ld->m->queues[idx].initial = (int)initial;
         gs__scen_get_fixed(ld, c, "put", 0, &ld->m->queues[idx].put_ns);
         gs__scen_get_fixed(ld, c, "get", 0, &ld->m->queues[idx].get_ns);
+        gs__scen_get_fixed(ld, c, "recheck", 0, &ld->m->queues[idx].recheck_ns);
+        if (ld->m->queues[idx].recheck_ns > 0 &&
+            (ld->m->queues[idx].put_ns > 0 || ld->m->queues[idx].get_ns > 0)) {
+            size_t m3 = gs__scen_push_key(ld, "recheck");
+            gs__scen_err(ld, "a queue with \"put\" or \"get\" re-checks inside that Python; "
+                             "\"recheck\" is for a queue without them");
+            gs__scen_pop(ld, m3);
+        }
     next:
         gs__scen_pop(ld, m2);
     }

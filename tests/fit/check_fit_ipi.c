@@ -13,7 +13,9 @@
  * was) or whose signal took no longer than a bare system call (nobody
  * waited) are not counted, and with fewer than 20 counted the key is left
  * out and the description says so; a recording without a calibration gets
- * neither. */
+ * neither; out of memory anywhere in the fit is the fit's error
+ * (GS_ENOMEM), never a fit that says "fewer than 20". */
+#include "alloc_fail.h"
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
@@ -85,15 +87,21 @@ static void write_recording(char *path, int n, const long long *costs, int n_cos
     fclose(f);
 }
 
-static char *fit_of(int n, const long long *costs, int n_costs, long long back, bool calibrated)
+static char *fit_path(const char *path)
 {
-    char path[] = "/tmp/gilsim-fit-ipi-XXXXXX";
-    write_recording(path, n, costs, n_costs, back, calibrated);
     char *json = NULL;
     size_t len = 0;
     gs_error_t err;
     int rc = gs_fit_recording(path, NULL, &json, &len, &err);
     ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
+    return json;
+}
+
+static char *fit_of(int n, const long long *costs, int n_costs, long long back, bool calibrated)
+{
+    char path[] = "/tmp/gilsim-fit-ipi-XXXXXX";
+    write_recording(path, n, costs, n_costs, back, calibrated);
+    char *json = fit_path(path);
     unlink(path);
     return json;
 }
@@ -177,14 +185,71 @@ START_TEST(test_fit_ipi_needs_twenty_and_a_calibration)
 }
 END_TEST
 
-int main(void)
+/* Every allocation of a fit in turn made to fail (the k-th, k = 0, 1, ...
+ * until a fit runs through without reaching it): the fit either fails with
+ * an error that says why (GS_ENOMEM "out of memory" once the recording is
+ * read; reading it, the reader's own error), or, where the failure was
+ * handled, writes the same bytes as without it; never a fit that says
+ * "fewer than 20" releases or leaves wake_ipi out for want of memory. */
+START_TEST(test_fit_ipi_out_of_memory_is_an_error_not_too_few_releases)
+{
+    long long costs[1] = {12000};
+    char path[] = "/tmp/gilsim-fit-ipi-XXXXXX";
+    write_recording(path, 60, costs, 1, 35000, true);
+    char *want = fit_path(path);
+    ck_assert_int_eq(written_ipi(want), 11000);
+    long k, n_enomem = 0;
+    for (k = 0; k < 20000; k++) {
+        char *json = NULL;
+        size_t len = 0;
+        gs_error_t err;
+        memset(&err, 0, sizeof err);
+        af_arm(k);
+        int rc = gs_fit_recording(path, NULL, &json, &len, &err);
+        bool failed = af_failed();
+        af_arm(-1);
+        if (rc == 0) {
+            ck_assert_msg(strcmp(json, want) == 0,
+                          "allocation %ld failed, the fit went on and wrote another text", k);
+        } else {
+            ck_assert_msg(failed && err.msg[0], "allocation %ld: rc %d, %s", k, rc, err.msg);
+            n_enomem += rc == GS_ENOMEM && strstr(err.msg, "out of memory") != NULL;
+        }
+        free(json);
+        if (!failed)
+            break;
+    }
+    ck_assert_msg(k < 20000, "a fit of 60 hand-offs makes fewer than 20000 allocations");
+    ck_assert_int_gt(n_enomem, 0);
+    free(want);
+    unlink(path);
+}
+END_TEST
+
+static Suite *fit_ipi_suite(void)
 {
     Suite *s = suite_create("fit_ipi");
-    TCase *c = tcase_create("ipi");
-    tcase_set_timeout(c, 60);
-    tcase_add_test(c, test_fit_ipi_is_the_median_wake_cost_less_the_futex_call);
-    tcase_add_test(c, test_fit_ipi_counts_only_wakes_of_sleepers);
-    tcase_add_test(c, test_fit_ipi_needs_twenty_and_a_calibration);
-    suite_add_tcase(s, c);
-    return tu_main(s);
+    TCase *core = tcase_create("core");
+    tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_fit_ipi_counts_only_wakes_of_sleepers);
+    suite_add_tcase(s, core);
+
+    /* limits: too few releases, no calibration, no memory */
+    TCase *limits = tcase_create("limits");
+    tcase_set_timeout(limits, 120);
+    tcase_add_test(limits, test_fit_ipi_needs_twenty_and_a_calibration);
+    tcase_add_test(limits, test_fit_ipi_out_of_memory_is_an_error_not_too_few_releases);
+    suite_add_tcase(s, limits);
+
+    /* props: wake_ipi follows the recorded cost over a range of costs */
+    TCase *props = tcase_create("props");
+    tcase_set_timeout(props, 60);
+    tcase_add_test(props, test_fit_ipi_is_the_median_wake_cost_less_the_futex_call);
+    suite_add_tcase(s, props);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(fit_ipi_suite());
 }

@@ -53,6 +53,15 @@ lacks '"processes"' out.txt && pass "--raw-cpu fits no load" || fail "--raw-cpu 
 expect 0 "fit --no-load" "$GILSIM" fit "$D/hash_pool.rec.json" --no-load
 lacks '"processes"' out.txt && pass "--no-load fits no load" || fail "--no-load fits no load"
 expect 1 "fit with an unknown option" "$GILSIM" fit "$D/hash_pool.rec.json" --no-loads
+# --race-shape: bad shapes are refused naming what would be valid.
+expect 0 "fit --race-shape" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 1ms=0.13,5ms=0.44
+expect 1 "a shape's depths must grow" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 5ms=0.1,1ms=0.2
+finds "and it says so" "point 2: the depths must grow; expected DEPTH=CHANCE pairs" err.txt
+expect 1 "a shape's chance is 0 to 1" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 1ms=1.5
+finds "and it says which" "point 1: chance '1.5'" err.txt
+expect 1 "a shape's depth has a unit" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 1=0.5
+expect 1 "a shape has pairs" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 1ms
+finds "and it says what is missing" "'1ms' has no '='" err.txt
 
 # replay: the table, the summary, a what-if.
 expect 0 "replay prints real beside replay" "$GILSIM" replay "$D/convoy.rec.json"

@@ -19,12 +19,24 @@ not the queue's):
   with only `ready`/`switch` between), p10/p50/p90 and sums;
   the time before the phase (MainThread's start-up) and after it.
 
+and, over the whole run (replay point 19):
+
+  vain re-checks per thread: holds of a thread woken inside a Queue.get or
+  put that found nothing to do and waited again in the same call (a
+  recording's holds inside the call's span that end before its last
+  release; a model's `python` runs of a get/put op, its queue's recheck),
+  each a change of GIL holder CPython counts;
+  who asks at a release: at each voluntary release of the GIL by a thread
+  other than MainThread, how many other threads had asked for it and did
+  not hold it yet (0: the next holder asks after the release, when it gets
+  a core; 2: the GIL's order picks between two waiters).
+
     python3 tests/reality/queue_handoff.py REC.json [RUN.csv ...]
     python3 tests/reality/queue_handoff.py --self-test
 
-A model run's zero-length holds (a woken getter that finds the queue empty
-and waits again at once) have no interval in the CSV's GIL lane; their
-hand-offs show as one gap of two wake-ups."""
+A model run of a fit without a queue `recheck` (before replay point 19)
+has zero-length holds for those re-checks, with no interval in the CSV's
+GIL lane: their hand-offs show as one gap of two wake-ups."""
 import argparse
 import csv
 import json
@@ -102,6 +114,85 @@ def model(path):
                 after[name].append(e - s)
     end = max([end] + [h[1] for h in holds])
     return holds, waits, after, end
+
+
+def recording_turns(path, main="MainThread"):
+    """({thread: vain re-checks}, {others asking: releases}) of a recording."""
+    d = load_recording(path)
+    vain, marks = {}, []
+    for th in d["threads"]:
+        name = th["name"]
+        holds, rels, held = [], [], None
+        for e in th["events"]:
+            if e[1] in ("ask", "hold", "release"):
+                marks.append((e[0], {"ask": 0, "release": 1, "hold": 2}[e[1]], name, e[1],
+                              e[2] if len(e) > 2 else ""))
+            if e[1] == "hold":
+                held = e[0]
+            elif e[1] == "release":
+                rels.append(e[0])
+                if held is not None and (len(e) < 3 or e[2] != "forced"):
+                    holds.append((held, e[0]))
+                held = None
+        n = 0
+        for e in th["events"]:
+            if e[1] == "wait" and len(e) > 3 and e[3] in ("Queue.get", "Queue.put"):
+                inside = [r for r in rels if e[0] < r < e[2]]
+                if inside:
+                    n += sum(1 for a, b in holds if a > e[0] and b <= inside[-1])
+        vain[name] = n
+    return vain, asking(sorted(marks), main)
+
+
+def model_turns(path, main="MainThread"):
+    """The same from `gilsim run --csv` of the fitted scenario."""
+    lanes, marks = {}, []
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            s, e = int(r["start_ns"]), int(r["end_ns"])
+            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
+                marks.append((s, 2, r["thread"], "hold", ""))
+                marks.append((e, 1, r["thread"], "release", ""))
+            elif r["lane_kind"] == "thread":
+                lanes.setdefault(r["thread"], []).append((s, e, r["state"], r["op"]))
+    vain = {}
+    for name, iv in lanes.items():
+        if name.startswith("other load"):
+            continue
+        iv.sort()
+        # a get/put op runs Python only for its recheck; one preempted in the
+        # middle is one re-check (the same op on either side of ready/switch)
+        seq = [x for x in iv if x[2] not in ("ready", "switch")]
+        vain[name] = sum(1 for k, x in enumerate(seq)
+                         if x[2] == "python" and (" get " in x[3] or " put " in x[3])
+                         and not (k and seq[k - 1][2] == "python" and seq[k - 1][3] == x[3]))
+        last = None
+        for s, e, st, _ in iv:
+            if st == "wait_gil" and last != s:  # a new GIL wait, not its continuation
+                marks.append((s, 0, name, "ask", ""))
+            if st == "wait_gil":
+                last = e
+    return vain, asking(sorted(marks), main)
+
+
+def asking(marks, main):
+    """{others asking at a voluntary release by a thread not main: count}."""
+    waiting, hist = set(), {}
+    for _, _, name, kind, why in marks:
+        if kind == "ask":
+            waiting.add(name)
+        elif kind == "hold":
+            waiting.discard(name)
+        elif name != main and why != "forced":
+            k = len(waiting - {name})
+            hist[k] = hist.get(k, 0) + 1
+    return dict(sorted(hist.items()))
+
+
+def report_turns(label, vain, hist):
+    print("%s: vain re-checks %s; others asking at a release %s" % (
+        label, ", ".join("%s %d" % (n, v) for n, v in sorted(vain.items()) if v) or "none",
+        ", ".join("%d: %d" % kv for kv in hist.items())))
 
 
 def figures(holds, waits, after, end, main="MainThread"):
@@ -205,6 +296,44 @@ def self_test():
     check("model consumer", m["threads"]["consumer"], ([15000], [20000]))
     check("model producer", m["threads"]["producer"], ([], []))
     check("model threads", sorted(m["threads"]), ["consumer", "producer"])
+    # the turns: the consumer's hold 21.1-52 us is inside no Queue call; a
+    # second recording where a get's span holds a vain re-check (hold 30-31 us,
+    # waits again, holds 40 us) while the producer asks from 30.5 us
+    turns = {"format": "gilsim-recording", "duration_ns": 60000, "threads": [
+        {"name": "MainThread", "events": [[0, "hold"], [1000, "release", "call"]]},
+        {"name": "consumer", "events": [[2000, "ask"], [2000, "hold"], [3000, "release", "call"],
+                                        [30000, "ask"], [30000, "hold"],
+                                        [31000, "release", "call"], [39000, "ask"],
+                                        [40000, "hold"], [2500, "wait", 41000, "Queue.get"],
+                                        [45000, "release", "call"]]},
+        {"name": "producer", "events": [[1000, "ask"], [1000, "hold"],
+                                        [29000, "release", "call"], [30500, "ask"],
+                                        [31500, "hold"], [38000, "release", "call"]]}]}
+    turns_csv = ("lane_kind,lane,process,thread,state,start_ns,end_ns,op\n"
+                 "gil,GIL,main,consumer,gil_held,30000,31000,\n"
+                 "gil,GIL,main,producer,gil_held,31500,38000,\n"
+                 "thread,consumer,main,consumer,wait_queue,3000,29000,c: program[0] get q\n"
+                 "thread,consumer,main,consumer,wait_gil,29000,30000,c: program[0] get q\n"
+                 "thread,consumer,main,consumer,python,30000,31000,c: program[0] get q\n"
+                 "thread,consumer,main,consumer,c_nogil,31000,31500,c: program[0] get q\n"
+                 "thread,consumer,main,consumer,wait_queue,31500,38000,c: program[0] get q\n"
+                 "thread,producer,main,producer,wait_gil,30500,31000,p: program[0] put q\n"
+                 "thread,producer,main,producer,switch,31000,31200,p: program[0] put q\n"
+                 "thread,producer,main,producer,wait_gil,31200,31500,p: program[0] put q\n")
+    with tempfile.TemporaryDirectory() as d:
+        rp, cp = os.path.join(d, "t.rec.json"), os.path.join(d, "t.csv")
+        with open(rp, "w") as f:
+            json.dump(turns, f)
+        with open(cp, "w") as f:
+            f.write(turns_csv)
+        rt, mt = recording_turns(rp), model_turns(cp)
+    check("real vain", rt[0], {"MainThread": 0, "consumer": 1, "producer": 0})
+    # releases: consumer 3 us (the producer holds), 31 us (the producer asks),
+    # 45 us; producer 29 us (the consumer asked at 2 us but held then: none)
+    # and 38 us (the consumer asks at 39 us: none)
+    check("real asking", rt[1], {0: 4, 1: 1})
+    check("model vain", mt[0], {"consumer": 1, "producer": 0})
+    check("model asking", mt[1], {0: 1, 1: 1})
     for f in fails:
         print("queue_handoff self-test: " + f)
     print("queue_handoff self-test: %s" % ("FAILED" if fails else "ok"))
@@ -229,8 +358,10 @@ def main(argv):
         print("queue_handoff: %s" % e, file=sys.stderr)
         return 2
     report("real " + a.recording, *real)
+    report_turns("real", *recording_turns(a.recording))
     for r, m in runs:
         report("model " + r, *m)
+        report_turns("model", *model_turns(r))
     return 0
 
 

@@ -118,6 +118,19 @@ START_TEST(test_scenario_issue_example_loads_as_written)
 }
 END_TEST
 
+/* A queue's recheck is a duration; 0 (the default) where it is not given. */
+START_TEST(test_scenario_queue_recheck_loads_as_a_duration)
+{
+    gs_model_t *m = load_ok("{\"queues\": {\"q\": {\"maxsize\": 8, \"recheck\": \"1.5us\"}, "
+                            "\"r\": {}}, \"threads\": [{\"name\": \"t\", \"program\": "
+                            "[{\"put\": \"q\"}, {\"put\": \"r\"}]}]}",
+                            NULL, 0);
+    ck_assert_int_eq(m->queues[0].recheck_ns, 1500);
+    ck_assert_int_eq(m->queues[1].recheck_ns, 0);
+    gs_model_free(m);
+}
+END_TEST
+
 /* `until` is a loop over an event: one node, its event resolved, its body
  * kept, nested with repeat, labelled with the event. */
 START_TEST(test_scenario_until_loads_as_one_loop_on_its_event)
@@ -716,6 +729,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(core, test_scenario_issue_example_loads_as_written);
     tcase_add_test(core, test_scenario_defaults_fill_every_unset_setting);
     tcase_add_test(core, test_scenario_until_loads_as_one_loop_on_its_event);
+    tcase_add_test(core, test_scenario_queue_recheck_loads_as_a_duration);
     tcase_add_test(core, test_scenario_every_good_file_and_lesson_loads);
     tcase_add_test(core, test_scenario_every_bad_file_gives_its_expected_error);
     tcase_add_test(core, test_duration_parse_is_exact);

@@ -18,6 +18,8 @@
 
 #include "common.h"
 
+#define GS_FIT_SHAPE_MAX 8 /* points of --race-shape (machine.requester_first_idle's 8) */
+
 typedef struct gs_fit_opts {
     bool exact;         /* keep every op, no repeat blocks */
     bool allow_partial; /* fit a partial recording (interrupted, out of
@@ -36,6 +38,15 @@ typedef struct gs_fit_opts {
                            off by default: on the same recordings it made the
                            replays no closer (docs/validation.md, "Replays",
                            point 11), and every wake-up then costs wake_hot */
+    int n_race_shape;   /* points of a shape for the race against the idle
+                           depth of the requester's CPU (gilsim fit
+                           --race-shape), 0 none: with one, a fitted race is
+                           written as machine.requester_first_idle, the shape
+                           scaled through the value read off the recording at
+                           the depth its requesters had (sim/fit/racecurve.c);
+                           off by default: docs/cli.md says what it did */
+    int64_t race_shape_depth_ns[GS_FIT_SHAPE_MAX]; /* ascending */
+    double race_shape[GS_FIT_SHAPE_MAX];           /* chances, 0 to 1 */
 } gs_fit_opts_t;
 
 /* The process a fit gives the machine's other load (its busy threads). */

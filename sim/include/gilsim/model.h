@@ -291,6 +291,11 @@ typedef struct gs_sync_spec {
     /* queues: the Python of Queue.put / Queue.get, run holding the queue's
      * mutex (a Lock, Lib/queue.py); 0 = the op is one instant, no mutex */
     int64_t put_ns, get_ns;
+    /* queues without put_ns/get_ns: the Python a waiter woken in put/get
+     * runs, GIL held, when it finds the queue still full/empty, before it
+     * waits again (Condition.wait's return and the next wait's start,
+     * Lib/threading.py); 0 = it waits again at once */
+    int64_t recheck_ns;
 } gs_sync_spec_t;
 
 /* A shared Python object threads read or write without a GIL

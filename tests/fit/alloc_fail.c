@@ -1,0 +1,64 @@
+/* alloc_fail.c - see alloc_fail.h. The engine's workers allocate too, but
+ * one thread runs at a time (the baton), so one counter serves; atomic all
+ * the same. */
+#include "alloc_fail.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t k, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+
+static _Atomic long left = -1; /* allocations before the one that fails; < 0 none */
+static _Atomic bool failed;
+static _Atomic long used; /* allocations since af_arm */
+
+void af_arm(long n)
+{
+    atomic_store(&failed, false);
+    atomic_store(&used, 0);
+    atomic_store(&left, n);
+}
+
+long af_used(void)
+{
+    return atomic_load(&used);
+}
+
+bool af_failed(void)
+{
+    return atomic_load(&failed);
+}
+
+static bool due(void)
+{
+    atomic_fetch_add(&used, 1);
+    long l = atomic_load(&left);
+    while (l >= 0 && !atomic_compare_exchange_weak(&left, &l, l - 1))
+        ;
+    if (l != 0)
+        return false;
+    atomic_store(&failed, true);
+    errno = ENOMEM; /* as glibc's */
+    return true;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return due() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t k, size_t n)
+{
+    return due() ? NULL : __real_calloc(k, n);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    return due() ? NULL : __real_realloc(p, n);
+}
