@@ -174,7 +174,7 @@ int fit_compress(fop_list_t *l)
  * at the release: in the real convoy the CPU thread, so the starter waits a
  * switch interval more. Folded into a repeat, that run is drawn like any
  * turn, the new thread lets the GIL go before either asks, and the starter
- * takes it unopposed (tests/reality/replay_notes.md, point 21). So the
+ * takes it unopposed (tests/reality/replay_notes.md, point 22). So the
  * first turn of a fold that would begin with it stays as recorded, and the
  * fold begins one turn later, in the same phase: the thread's last run
  * (its end, which a joiner waits for) stays out of the repeat as before.

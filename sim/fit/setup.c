@@ -79,7 +79,7 @@ int64_t fit_wake_at(const fscenario_t *f, int64_t depth_ns)
  * wake-up), so the replay's call lasted a wake-up, not its recorded time,
  * and another thread woken meanwhile took the GIL the caller would have
  * taken back: pipeline.py's writer, after each os.write of 0.6 to 4.8 us
- * (tests/reality/replay_notes.md, point 21). As a C call releasing the GIL
+ * (tests/reality/replay_notes.md, point 22). As a C call releasing the GIL
  * it keeps its recorded time and its core, as a socket send does. */
 int fit_io_kind(const fscenario_t *f, struct fthread_stats *st, int64_t off_ns)
 {

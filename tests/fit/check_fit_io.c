@@ -5,7 +5,7 @@
  * pipeline.py's writer calls os.write on /dev/null: 0.6 to 4.8 us off the
  * GIL. As an io op the model added its wake-up (20 us) after each, so the
  * replay's call lasted 20 us and a thread woken meanwhile took the GIL the
- * writer would have taken back (tests/reality/replay_notes.md, point 21).
+ * writer would have taken back (tests/reality/replay_notes.md, point 22).
  *
  * The recording here is hand-made: a thread writes N times (2 us of Python,
  * os.write off the GIL for WRITE, a sleep of 100 us), on a machine whose

@@ -12,7 +12,7 @@
  * the repeat of the loop, the run was drawn like any turn, the I/O thread
  * let the GIL go before either asked, and the replay's starter waited one
  * interval (-51% in the quiet run of 2026-12-07 15:42;
- * tests/reality/replay_notes.md, point 21).
+ * tests/reality/replay_notes.md, point 22).
  *
  * The recording here is hand-made after a recording of convoy.py (the I/O
  * thread's sleeps 1 ms, its bootstrap 40 us, the CPU thread forced off

@@ -29,11 +29,26 @@ that from the outside and says, op by op, which way the GIL went.
            requester holds until it is back in its wait, the signal wakes
            the longest sleeper, the I/O thread: one interval.
 
+         and the I/O thread's place among the waiters at that drop: on a
+         quiet machine the real op is fast when the I/O thread is the
+         longest waiter then (glibc's condition variable wakes its oldest
+         waiter) and slow otherwise, whoever asked; the share of fast ops
+         and whether a fast op follows a fast one more often than a slow
+         one (a mode a run keeps, or ops that alternate); with --sched
+         (one recording and the kernel's events of the same run), the CPU
+         the I/O thread asked on against the holder's, and the share of
+         fast ops of each;
          and, after each forced drop the I/O thread took, how the
          dropper's next wait ended (it took the GIL, its timeout asked for
          a drop, or a switch since it began voided its timeout): what sets
          whether a CPU waiter's request comes before the I/O thread's.
 
+  seeds  SC.json: the model over seeds (gilsim run --trace per seed), each
+         seed's ops read as `ops` reads them: its median op, the share of
+         fast ops, who asked first, how often the requester took the first
+         drop and the longest-waiter rule; then how many seeds' medians
+         are fast. A row whose fast share is near a half has a median
+         that falls on either side by chance, on both sides of the page.
   race   the first of those races without the recorder, whose own cost at
          each call lengthens the I/O thread's hold: the kernel's futex and
          clock_nanosleep system calls of a real run (--record PREFIX, root;
@@ -48,6 +63,7 @@ that from the outside and says, op by op, which way the GIL went.
 
     python3 tests/reality/convoy_modes.py runs --n 20 --cpu 2 --interval 0.005 --ops 60
     python3 tests/reality/convoy_modes.py ops --interval 0.005 REC.json [RUN.trace.json ...]
+    python3 tests/reality/convoy_modes.py seeds SC.json --seeds 1-20 [--set K=V ...]
 """
 import argparse
 import json
@@ -64,6 +80,12 @@ import forced_drops  # noqa: E402
 
 PROGRAM = os.path.join(HERE, "..", "data", "reality", "convoy_many.py")
 POLICIES = {"none": [], "nice": ["nice", "-n", "-20"], "fifo": ["chrt", "-f", "1"]}
+
+
+# an op (the I/O thread's request to its hold, in intervals) under this is
+# "fast": its first forced drop went to it (about one interval, 0.97-1.03);
+# otherwise it waited through two or more
+FAST = 1.45
 
 
 def mode_of(x):
@@ -109,9 +131,87 @@ def summarise_runs(runs, window, out=sys.stdout):
           "slow (1.5-2.5) %d, slower %d; runs whose windows of %d ops change mode: %d"
           % (len(runs), statistics.median(meds), min(meds), max(meds), modes["fast"],
              modes["slow"], modes["slower"], window, switched), file=out)
+    print(persistence([r["lat"] for r in runs], 1.5), file=out)
     if oth:
         print("other processes used %.2f of the machine (median of the runs; %.2f-%.2f)"
               % (statistics.median(oth), min(oth), max(oth)), file=out)
+
+
+def op_chain(events, interval_ns, io="io"):
+    """Per I/O op (its request to its next hold) a dict: op (in intervals),
+    asked (who asked for the first forced drop after the request: 'io',
+    'cpu', or None when there was none), took ('io', 'requester' or
+    'other'; None with asked), rank (the I/O thread's place among the
+    threads waiting at that drop, by the start of their current wait: 1 is
+    the longest waiter, the one glibc's condition variable wakes first; a
+    waiter that times out or sets the drop request starts a new wait) and
+    waiters (how many waited then, the dropper not counted). events as
+    forced_drops.gil_events_of_*."""
+    events = sorted(events, key=lambda x: (x[0], forced_drops.ORDER[x[2]]))
+    out = []
+    waiting = {}
+    asked, first, requester, pending = None, None, None, None
+    for t, who, kind in events:
+        if kind == "ask":
+            waiting[who] = t
+            # a model trace begins a new 'waiting for the GIL' slice at
+            # each wait after a timeout: the op runs from the first ask
+            # since the I/O thread's last hold, as a recording's does
+            if who.startswith(io) and asked is None:
+                asked, first = t, None
+        elif kind == "timeout" and who in waiting:
+            waiting[who] = t
+        elif kind == "drop_request":
+            if who in waiting:
+                waiting[who] = t
+            if requester is None:
+                requester = who
+        elif kind == "forced":
+            if asked is not None and first is None:
+                w = {k: v for k, v in waiting.items() if k != who}
+                iot = next((k for k in w if k.startswith(io)), None)
+                rank = None if iot is None else 1 + sum(1 for k in w if w[k] < w[iot])
+                pending = (requester, rank, len(w))
+            requester = None
+        elif kind == "hold":
+            waiting.pop(who, None)
+            if asked is not None and first is None and pending is not None:
+                req, rank, nw = pending
+                if req is not None:
+                    took = "io" if who.startswith(io) else "requester" if who == req else "other"
+                    first = ("io" if req.startswith(io) else "cpu", took, rank, nw)
+            pending = None
+            if who.startswith(io) and asked is not None:
+                f = first or (None, None, None, None)
+                out.append({"op": (t - asked) / interval_ns, "asked": f[0], "took": f[1],
+                            "rank": f[2], "waiters": f[3]})
+                asked, first = None, None
+    return out
+
+
+def persistence(runs, fast):
+    """One line: the share of fast ops (under `fast` intervals) over all the
+    runs' ops, its range over the runs, and how an op follows the one
+    before it in the same run (a mode that a run keeps would give a fast op
+    after a fast one far more often than after a slow one)."""
+    ops = [x for lat in runs for x in lat]
+    if not ops:
+        return "no ops"
+    shares = [sum(1 for x in lat if x < fast) / len(lat) for lat in runs if lat]
+    ff = fa = sf = sa = 0
+    for lat in runs:
+        f = [x < fast for x in lat]
+        for a, b in zip(f, f[1:]):
+            if a:
+                fa += 1
+                ff += b
+            else:
+                sa += 1
+                sf += b
+    return ("ops under %.2f intervals: %.2f of %d (each run %.2f-%.2f); a fast op follows a "
+            "fast one in %.2f, a slow one in %.2f" % (
+                fast, sum(1 for x in ops if x < fast) / len(ops), len(ops), min(shares),
+                max(shares), ff / max(1, fa), sf / max(1, sa)))
 
 
 def ops_of(events, interval_ns, io="io"):
@@ -119,34 +219,53 @@ def ops_of(events, interval_ns, io="io"):
     asked for the first forced drop after the request: 'io', 'cpu' or
     None when there was none, who took that drop: 'io', 'requester' or
     'other'). events as forced_drops.gil_events_of_*."""
-    events = sorted(events, key=lambda x: (x[0], forced_drops.ORDER[x[2]]))
-    out = []
-    asked, first, requester, pending = None, None, None, None
-    for t, who, kind in events:
-        if kind == "ask" and who.startswith(io):
-            # a model trace begins a new 'waiting for the GIL' slice at
-            # each wait after a timeout: the op runs from the first ask
-            # since the I/O thread's last hold, as a recording's does
-            if asked is None:
-                asked, first = t, None
-        elif kind == "drop_request":
-            if requester is None:
-                requester = who
-        elif kind == "forced":
-            if asked is not None and first is None:
-                pending = requester
-            requester = None
-        elif kind == "hold":
-            if asked is not None and first is None and pending is not None:
-                req = pending
-                took = "io" if who.startswith(io) else "requester" if who == req else "other"
-                first = ("io" if req.startswith(io) else "cpu", took)
-            pending = None
+    return [(d["op"], d["asked"], d["took"]) for d in op_chain(events, interval_ns, io)]
+
+
+def longest_rule(chain, fast=FAST):
+    """Does the op's speed follow from whether the I/O thread was the
+    longest waiter at the first forced drop after its request? (ops with
+    such a drop, fast of them when it was the longest, ops where it was
+    not, fast of those), fast meaning under `fast` intervals (the op's
+    request to its hold: one interval and the hold's own path)."""
+    ds = [d for d in chain if d["asked"] is not None and d["rank"] is not None]
+    lo = [d for d in ds if d["rank"] == 1]
+    no = [d for d in ds if d["rank"] != 1]
+    return (len(lo), sum(1 for d in lo if d["op"] < fast), len(no),
+            sum(1 for d in no if d["op"] < fast))
+
+
+def request_cpus(events, runs, interval_ns, io="io", fast=FAST):
+    """Per I/O op, where the I/O thread ran as it asked for the GIL against
+    the GIL's holder then: a Counter of (place, fast) with place 'holder's
+    CPU', 'other CPU' or 'no CPU seen'; runs as request_core.cpu_runs (the
+    kernel's events of the same run)."""
+    import request_core
+    c, holder, asked = Counter(), None, None
+    for t, who, kind in sorted(events, key=lambda x: (x[0], forced_drops.ORDER[x[2]])):
+        if kind == "hold":
             if who.startswith(io) and asked is not None:
-                f = first or (None, None)
-                out.append(((t - asked) / interval_ns, f[0], f[1]))
-                asked, first = None, None
-    return out
+                c[(asked[1], (t - asked[0]) / interval_ns < fast)] += 1
+                asked = None
+            holder = who
+        elif kind == "ask" and who.startswith(io) and asked is None:
+            ci = request_core.cpu_at(runs, who, t)
+            ch = request_core.cpu_at(runs, holder, t) if holder else None
+            asked = (t, "no CPU seen" if ci is None else
+                     "holder's CPU" if ci == ch else "other CPU")
+    return c
+
+
+def print_longest(chain, out=sys.stdout):
+    n_lo, f_lo, n_no, f_no = longest_rule(chain)
+    n = n_lo + n_no
+    if not n:
+        return
+    print("  the I/O thread the longest waiter at its op's first forced drop: %d of %d ops "
+          "(%.0f%%), %.0f%% of them fast; not the longest: %.0f%% fast (fast: under %.2f "
+          "intervals from its request)" % (
+              n_lo, n, 100.0 * n_lo / n, 100.0 * f_lo / max(1, n_lo),
+              100.0 * f_no / max(1, n_no), FAST), file=out)
 
 
 def dropper_after(events, io="io"):
@@ -339,6 +458,61 @@ def race_main(a):
     print_race(race_of(syscalls_of(a.prefix + ".txt", tids)))
 
 
+def seed_rows(a):
+    """The model over seeds: per seed, its ops read as a recording's."""
+    import shutil
+    import tempfile
+    import seed_modes
+    with open(a.scenario) as f:
+        sc = json.load(f)
+    iv = a.interval and int(round(a.interval * 1e9))
+    if not iv:
+        iv = seed_modes.dur_ns(sc.get("python", {}).get("switch_interval", "5ms"))
+    rows = []
+    tmp = tempfile.mkdtemp(prefix="convoy-modes-")
+    try:
+        for seed in seed_modes.seeds(a.seeds):
+            tr = os.path.join(tmp, "t.json")
+            cmd = [a.gilsim, "run", a.scenario, "--seed", str(seed), "--trace", tr, "--quiet"]
+            for kv in a.set:
+                cmd += ["--set", kv]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode != 0:
+                raise RuntimeError("%s exited %d: %s" % (" ".join(cmd), p.returncode,
+                                                         (p.stderr or p.stdout).strip()[-300:]))
+            chain = op_chain(forced_drops.gil_events_of_trace(tr), iv, a.io)
+            os.unlink(tr)
+            if not chain:
+                raise ValueError("%s: no ops of a thread named %s* (give --io)"
+                                 % (a.scenario, a.io))
+            rows.append((seed, chain))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def print_seeds(rows, out=sys.stdout):
+    meds = []
+    for seed, chain in rows:
+        lat = [d["op"] for d in chain]
+        n_lo, f_lo, n_no, f_no = longest_rule(chain)
+        io_asked = sum(1 for d in chain if d["asked"] == "io")
+        took_req = sum(1 for d in chain if d["took"] == "requester")
+        med = statistics.median(lat)
+        meds.append(med)
+        print("seed %3d: %d ops, median %.2f intervals (%s), fast %.2f; the I/O thread asked "
+              "first %.2f, the requester took the first drop %.2f; the I/O thread longest %d "
+              "(fast %d), not %d (fast %d)" % (
+                  seed, len(lat), med, "fast" if med < FAST else "slow",
+                  sum(1 for x in lat if x < FAST) / len(lat), io_asked / len(chain),
+                  took_req / len(chain), n_lo, f_lo, n_no, f_no), file=out)
+    fast = sum(1 for m in meds if m < FAST)
+    print("%d seeds: median op under %.2f intervals (fast) in %d, the others %s" % (
+        len(meds), FAST, fast, " ".join("%.2f" % m for m in sorted(meds) if m >= FAST) or "none"),
+        file=out)
+    print(persistence([[d["op"] for d in c] for _, c in rows], FAST), file=out)
+
+
 def events_and_interval(path):
     with open(path) as f:
         doc = json.load(f)
@@ -368,6 +542,8 @@ def main(argv=None):
     o = sub.add_parser("ops", help="classify each I/O op of recordings or model traces")
     o.add_argument("files", nargs="+")
     o.add_argument("--io", default="io")
+    o.add_argument("--sched", help="with one recording: the kernel's events of the same run "
+                   "(io_cycle.py --record writes them): where the I/O thread asked")
     o.add_argument("--interval", type=float,
                    help="switch interval in seconds: a model trace does not say it, and a "
                         "recording says the one at its start (convoy_many.py sets its own "
@@ -380,8 +556,19 @@ def main(argv=None):
     c.add_argument("--ops", type=int, default=60)
     c.add_argument("--policy", choices=sorted(POLICIES), default="none")
     c.add_argument("--python", default="python3")
+    m = sub.add_parser("seeds", help="the model over seeds, each seed's ops read as by ops")
+    m.add_argument("scenario", help="a scenario of the convoy (reality.py --keep writes them)")
+    m.add_argument("--seeds", default="1-20", help="N, N-M or N,M,... (default 1-20)")
+    m.add_argument("--gilsim", default="build/sim/cli/gilsim")
+    m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    m.add_argument("--io", default="io")
+    m.add_argument("--interval", type=float,
+                   help="switch interval in seconds (default: the scenario's)")
     a = ap.parse_args(argv)
     try:
+        if a.cmd == "seeds":
+            print_seeds(seed_rows(a))
+            return 0
         if a.cmd == "race":
             race_main(a)
             return 0
@@ -392,6 +579,8 @@ def main(argv=None):
                 with open(a.json, "w") as f:
                     json.dump({"args": vars(a), "runs": runs}, f)
             return 0
+        if a.sched and (len(a.files) != 1 or not a.files[0].endswith(".rec.json")):
+            raise ValueError("--sched goes with one recording (.rec.json) of the same run")
         for p in a.files:
             ev, iv = events_and_interval(p)
             if a.interval:
@@ -399,7 +588,22 @@ def main(argv=None):
             if not iv:
                 raise ValueError("%s: give --interval (the trace does not say it)" % p)
             print(p)
-            print_ops(ops_of(ev, iv, a.io))
+            chain = op_chain(ev, iv, a.io)
+            print_ops([(d["op"], d["asked"], d["took"]) for d in chain])
+            print_longest(chain)
+            print("  " + persistence([[d["op"] for d in chain]], FAST))
+            if a.sched:
+                import request_core
+                from recording import load_recording
+                rec = load_recording(p)
+                tids = {th["tid"]: th["name"] for th in rec["threads"]}
+                runs = request_core.cpu_runs(a.sched, rec["t0_monotonic_ns"], tids)
+                c = request_cpus(ev, runs, iv, a.io)
+                for place in ("holder's CPU", "other CPU", "no CPU seen"):
+                    n = c[(place, True)] + c[(place, False)]
+                    if n:
+                        print("  the I/O thread asked on the %-12s %4d ops, %3.0f%% fast"
+                              % (place, n, 100.0 * c[(place, True)] / n))
             print_dropper(dropper_after(ev, a.io))
     except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as e:
         print("convoy_modes: %s" % e, file=sys.stderr)
