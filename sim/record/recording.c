@@ -278,6 +278,57 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* line:col of text[0..upto) ends at, 1-based, into err. */
+static void place(const char *text, const char *upto, gs_error_t *err)
+{
+    err->line = 1, err->col = 1;
+    for (const char *c = text; upto && c < upto; c++)
+        c[0] == '\n' ? (err->line++, err->col = 1) : err->col++;
+}
+
+/* Why text (len bytes, which cJSON gave up on at end) is not a recording:
+ * empty; cut short (brackets or a string still open where it ends, and it
+ * starts as gilsim record writes one, or as a cut of that first line), at
+ * its end; damaged; or not a recording at all. */
+static int syntax_error(const char *text, size_t len, const char *end, gs_error_t *err)
+{
+    place(text, end, err);
+    int depth = 0;
+    bool in_str = false;
+    for (size_t k = 0; k < len; k++) {
+        char ch = text[k];
+        if (in_str) {
+            if (ch == '\\')
+                k++;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+        }
+    }
+    bool at_end = in_str || depth > 0;
+    static const char head[] = "{\n  \"format\": \"" GS_RECORDING_FORMAT "\"";
+    size_t nh = len < sizeof head - 1 ? len : sizeof head - 1;
+    bool starts = len > 0 && memcmp(text, head, nh) == 0;
+    if (len == 0)
+        return gsr_bad(err, GS_ESYNTAX, NULL, "empty file, not a recording");
+    if (at_end && starts) {
+        place(text, text + len, err); /* "ends here": the text's end */
+        return gsr_bad(err, GS_ESYNTAX, NULL,
+                       "the recording ends here, in the middle of its JSON: it is truncated "
+                       "(cut short while copied, or a full disk; gilsim record itself writes "
+                       "whole files or none); record the program again");
+    }
+    return gsr_bad(err, GS_ESYNTAX, NULL,
+                   starts ? "not valid JSON here: the recording is damaged"
+                          : "not valid JSON here: not a gilsim recording (gilsim record -o "
+                            "REC -- python3 SCRIPT writes one)");
+}
+
 /* Reads and parses a recording and checks what every reader relies on:
  * the format tag, the version and a non-empty "threads" array. */
 int gsr_parse_file(const char *path, cJSON **out, gs_error_t *err)
@@ -292,51 +343,9 @@ int gsr_parse_file(const char *path, cJSON **out, gs_error_t *err)
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {
-        int line = 1, col = 1;
-        for (const char *c = text; end && c < end; c++)
-            c[0] == '\n' ? (line++, col = 1) : col++;
-        err->line = line;
-        err->col = col;
-        /* cut short: brackets still open (or a string) where the text ends */
-        int depth = 0;
-        bool in_str = false;
-        for (size_t k = 0; k < len; k++) {
-            char ch = text[k];
-            if (in_str) {
-                if (ch == '\\')
-                    k++;
-                else if (ch == '"')
-                    in_str = false;
-            } else if (ch == '"') {
-                in_str = true;
-            } else if (ch == '{' || ch == '[') {
-                depth++;
-            } else if (ch == '}' || ch == ']') {
-                depth--;
-            }
-        }
-        bool at_end = in_str || depth > 0;
-        static const char head[] = "{\n  \"format\": \"" GS_RECORDING_FORMAT "\"";
-        /* a file cut inside its first line is a start of that line too */
-        size_t nh = len < sizeof head - 1 ? len : sizeof head - 1;
-        bool starts = len > 0 && memcmp(text, head, nh) == 0;
-        if (at_end && starts) { /* "ends here": the place is the text's end */
-            err->line = 1, err->col = 1;
-            for (size_t k = 0; k < len; k++)
-                text[k] == '\n' ? (err->line++, err->col = 1) : err->col++;
-        }
+        int rc = syntax_error(text, len, end, err);
         free(text);
-        if (len == 0)
-            return gsr_bad(err, GS_ESYNTAX, NULL, "empty file, not a recording");
-        if (at_end && starts)
-            return gsr_bad(err, GS_ESYNTAX, NULL,
-                       "the recording ends here, in the middle of its JSON: it is truncated "
-                       "(cut short while copied, or a full disk; gilsim record itself writes "
-                       "whole files or none); record the program again");
-        return gsr_bad(err, GS_ESYNTAX, NULL,
-                   starts ? "not valid JSON here: the recording is damaged"
-                          : "not valid JSON here: not a gilsim recording (gilsim record -o "
-                            "REC -- python3 SCRIPT writes one)");
+        return rc;
     }
     free(text);
     const char *fmt = cJSON_GetStringValue(cJSON_GetObjectItem(root, "format"));
