@@ -208,7 +208,7 @@ WHY = [
      "5 ms, op by op\". What would fix it: for the figure, a key figure that does not "
      "jump at a half, the share of fast ops the context row gives (real 51%, the model "
      "42-62% a seed), since no model can match a median that is a draw on the real "
-     "side; for the mechanism, the 3-thread rows' fix below: the model's requester "
+     "side; for the mechanism, the 3-thread rows' fix (their text): the model's requester "
      "takes 63-66% of the forced drops with two or more waiters where the real one "
      "takes 4-6%, and its I/O thread asks first in 45-68% of its ops where the real "
      "one does in 22%, two differences that cancel here and would not cancel on "
