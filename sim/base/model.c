@@ -25,6 +25,7 @@ void gs_machine_defaults(gs_machine_t *m)
     m->syscall_ns = 100;                     /* a bare futex_wake: 92 ns in C here */
     m->requester_first_pct = 50;
     m->migration_cost_ns = 500000;           /* sysctl_sched_migration_cost */
+    m->newidle_ratio = -1;                   /* newidle balance at once (no NI_RANDOM) */
     m->per_core_queues = true;               /* a run queue per CPU, as Linux keeps */
     m->timer_wake_local = true;              /* an hrtimer fires on the CPU that armed it */
 }
@@ -483,6 +484,17 @@ static int check_race(const gs_machine_t *mc, gs_error_t *err)
     return 0;
 }
 
+static int check_placement(const gs_machine_t *mc, gs_error_t *err)
+{
+    if (mc->wake_affine_pct < 0 || mc->wake_affine_pct > 100)
+        return fail(err, "machine.wake_affine", "must be from 0 to 1");
+    if (mc->newidle_ratio < -1 || mc->newidle_ratio > 1024)
+        return fail(err, "machine.newidle_ratio",
+                    "must be -1 (a core going idle pulls at once) or from 0 to 1024 (the "
+                    "kernel's sd->newidle_ratio)");
+    return 0;
+}
+
 int gs_model_check(const gs_model_t *m, gs_error_t *err)
 {
     if (!m)
@@ -520,8 +532,8 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
     }
     if (check_race(&m->machine, err))
         return GS_ESCENARIO;
-    if (m->machine.wake_affine_pct < 0 || m->machine.wake_affine_pct > 100)
-        return fail(err, "machine.wake_affine", "must be from 0 to 1");
+    if (check_placement(&m->machine, err))
+        return GS_ESCENARIO;
     if (m->n_processes < 1)
         return fail(err, "processes", "a model needs at least one process");
     for (int i = 0; i < m->n_processes; i++) {

@@ -374,6 +374,9 @@ typedef struct gs_core {
     int64_t next_balance_ns;
     bool balance_doubled;
     int balance_failed;
+    /* newidle.c, machine.newidle_ratio >= 0: its sched_domain's
+       newidle_call, newidle_success and newidle_ratio */
+    unsigned ni_call, ni_success, ni_ratio;
 } gs_core_t;
 
 /* A list of waiting threads in FIFO order (by the seq they were added with). */
@@ -491,6 +494,9 @@ struct gs_engine {
     gs_rng_t timer_rng; /* timer jitter (os.c), drawn only when there is some */
     gs_rng_t wake_rng;  /* wake-up jitter (os.c), likewise */
     gs_rng_t place_rng; /* wake-up placement (os.c), drawn only with wake_affine */
+    gs_rng_t newidle_rng; /* newidle.c's dice, drawn only with newidle_ratio >= 0 */
+    bool ni_overloaded;   /* newidle.c: the root domain's overloaded flag */
+    int64_t ni_seen_ns;   /* newidle.c: when a queued thread last set it */
 };
 
 /* limits.c */
@@ -650,6 +656,13 @@ void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON ->
 void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
 void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */
 void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
+/* newidle.c: a core going idle (core_pick) balances; the thread it pulls,
+ * or NULL. Without machine.newidle_ratio gs__place_pullable's, at once. */
+void gs__newidle_init(gs_engine_t *e);
+gs_thr_t *gs__newidle_pull(gs_engine_t *e, gs_core_t *c);
+void gs__newidle_queued(gs_engine_t *e); /* a thread was queued on a core */
+void gs__newidle_looked(gs_engine_t *e); /* an idle core's tick balance looked */
+
 /* balance.c: c's EV_CORE (gs__os_core_event), then, with machine.balance
  * "periodic", c's periodic balance when it is due */
 void gs__balance_core_event(gs_engine_t *e, gs_core_t *c);

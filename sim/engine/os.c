@@ -57,7 +57,8 @@
  * preemption is judged against its thread alone. A preempted thread stays on
  * its core's queue likewise. An idle core pulls such a thread once it has
  * been off a core for migration_cost (task_hot): at once when the core goes
- * idle (newidle balance), else at the next tick (nohz kick), paying the idle
+ * idle (newidle balance; newidle_ratio: by chance, newidle.c), else at the
+ * next tick (nohz kick), paying the idle
  * core's wake-up. wake_affine = 0 with shared queues: no thread ever has an
  * rq_core, no draw is made, and the model is the one above, event for event. A thread queued on
  * its waker's core is placed, and judged for preempting it, by that core's
@@ -111,6 +112,7 @@ void gs__os_init(gs_engine_t *e)
         e->pinned |= e->thr[i].cpus != NULL;
     }
     gs__rng_seed(&e->place_rng, e->m->seed, UINT64_C(4) << 32);
+    gs__newidle_init(e);
 }
 
 static const gs_machine_t *mach(const gs_engine_t *e)
@@ -346,9 +348,8 @@ static void core_pick(gs_engine_t *e, gs_core_t *c)
         gs__eevdf_settle(e, c, t);
     if (!t && gs__placing(e)) {
         /* newly idle: pull a thread that waits on another core's queue, if
-         * it is cold (Linux sched_balance_newidle) */
-        int64_t cools;
-        t = gs__place_pullable(e, c, &cools);
+         * it is cold (Linux sched_balance_newidle; newidle.c) */
+        t = gs__newidle_pull(e, c);
     }
     if (!t) {
         core_idle(e, c);

@@ -12,7 +12,8 @@
  * core's thread alone. A thread waiting on another core's queue
  * may be pulled by an idle core once it is no longer cache-hot, i.e. once it
  * has been off a core for machine.migration_cost: at once by a core that
- * becomes idle (core_pick in os.c: newidle balancing), otherwise at the next
+ * becomes idle (core_pick in os.c: newidle balancing; with
+ * machine.newidle_ratio only as its die allows, newidle.c), otherwise at the next
  * scheduler tick (an idle core's EV_CORE armed here: a busy CPU's tick kicks
  * an idle one into balancing), the idle core paying its wake-up first.
  * With placement "previous" (machine.keep_core) a woken thread goes back to
@@ -178,6 +179,7 @@ void gs__place_arm(gs_engine_t *e, gs_core_t *c)
 
 void gs__place_kick(gs_engine_t *e)
 {
+    gs__newidle_queued(e);
     for (int i = 0; i < e->n_cores; i++)
         if (e->cores[i].mode == CORE_IDLE)
             gs__place_arm(e, &e->cores[i]);
@@ -187,6 +189,7 @@ void gs__place_balance(gs_engine_t *e, gs_core_t *c)
 {
     int64_t cools;
     gs_thr_t *t = gs__place_pullable(e, c, &cools);
+    gs__newidle_looked(e);
     if (!t) {
         gs__place_arm(e, c);
         return;

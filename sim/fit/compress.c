@@ -10,6 +10,8 @@
  * fixed when they vary by less than 5 %, else uniform around the mean, as
  * wide as keeps their standard deviation but never below their minimum.
  * So a replay keeps every op's count and, in expectation, every sum.
+ * fit_compress_thread leaves a started thread's first turn out as recorded
+ * when it begins with the thread's bootstrap (below).
  * Cost: O(n * MAX_PERIOD^2) shape compares in the worst case (no run). */
 #include "fit_int.h"
 
@@ -90,7 +92,18 @@ static void fit_dist(const fop_t *v, int first, int p, int64_t k, fop_t *out)
     out->hi = out->dur + a;
 }
 
-int fit_compress(fop_list_t *l)
+/* May the thread let the GIL go in op? (Not in Python, nor in C that keeps
+ * it: a run of those is one hold.) */
+static bool lets_go(const fop_t *op)
+{
+    return op->kind != FOP_CPU && !(op->kind == FOP_CCALL && op->keeps_gil);
+}
+
+/* Folds l; with peel, a fold that would start at the first op, and whose
+ * first turn ends that Python run where the thread may let the GIL go,
+ * starts one turn later (when it keeps MIN_REPS turns), that turn's ops
+ * staying as they are. */
+static int fold(fop_list_t *l, bool peel)
 {
     fop_list_t out = {0};
     const fop_t *v = l->v;
@@ -111,6 +124,13 @@ int fit_compress(fop_list_t *l)
             if (fop_push(&out, &v[i]) != 0)
                 goto oom;
             i++;
+            continue;
+        }
+        if (peel && i == 0 && best_k > MIN_REPS && lets_go(&v[1])) {
+            /* the first turn, as recorded; the rest fold from the next */
+            for (; i < best_p; i++)
+                if (fop_push(&out, &v[i]) != 0)
+                    goto oom;
             continue;
         }
         fop_t rep = {.kind = FOP_REPEAT, .count = best_k, .n_body = best_p, .target = -1};
@@ -137,4 +157,31 @@ oom:
             free(out.v[j].body);
     free(out.v);
     return -1;
+}
+
+int fit_compress(fop_list_t *l)
+{
+    return fold(l, false);
+}
+
+/* A started thread's first Python run is its bootstrap, not a turn of its
+ * loop: threading's _bootstrap_inner sets the Event its starter waits on in
+ * Thread.start and runs on, holding the GIL, into its target up to the
+ * first op (15 to 110 us in convoy.py's I/O thread before its first sleep,
+ * where a turn of its loop holds 1 to 4 us). While it holds, the starter
+ * it woke and a thread that lost the GIL to it (a forced dropper woken from
+ * switch_cond) both ask for the GIL, and the one that asked first takes it
+ * at the release: in the real convoy the CPU thread, so the starter waits a
+ * switch interval more. Folded into a repeat, that run is drawn like any
+ * turn, the new thread lets the GIL go before either asks, and the starter
+ * takes it unopposed (tests/reality/replay_notes.md, point 22). So the
+ * first turn of a fold that would begin with it stays as recorded, and the
+ * fold begins one turn later, in the same phase: the thread's last run
+ * (its end, which a joiner waits for) stays out of the repeat as before.
+ * A run that goes on into Python or C keeping the GIL (a pure Python loop
+ * that a loaded machine cut with inferred C calls: until.c takes such a
+ * repeat for the loop's Python) is one hold whatever its parts: folded. */
+int fit_compress_thread(fthread_t *t)
+{
+    return fold(&t->ops, t->starter >= 0 && t->ops.n > 0 && t->ops.v[0].kind == FOP_CPU);
 }

@@ -184,6 +184,10 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
         sb_printf(b, "; %" PRId64 " socket sends fitted as C calls releasing the GIL (a send "
                      "returns without sleeping: no wake-up after it)",
                   s->n_send);
+    if (s->n_io_c)
+        sb_printf(b, "; %" PRId64 " I/O calls off the GIL for less than a wake-up fitted as C "
+                     "calls releasing it (they did not sleep: no wake-up after them)",
+                  s->n_io_c);
     if (s->send_late_ns > 0)
         sb_printf(b, "; its sends' time beyond their median (%s) was time without a core, "
                      "%s in all, which its kernel run delay covers: each is at most the median",

@@ -536,7 +536,7 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
         } else {
             op.send = fit_socket_send(e);
             op.kind = e->cat == GSR_CAT_SLEEP            ? FOP_SLEEP
-                      : e->cat == GSR_CAT_IO && !op.send ? FOP_IO
+                      : e->cat == GSR_CAT_IO && !op.send ? fit_io_kind(F->f, &ft->st, op.dur)
                                                          : FOP_CCALL;
             ft->st.n_send += op.send;
             op.dur = less_model(F->f, op.kind, op.dur);
@@ -764,7 +764,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
         if (!o->raw_cpu)
             fit_scale_to_os_cpu(&f, i, r->threads[i].os_cpu_ns);
-        if ((!o->exact && fit_compress(&f.th[i].ops) != 0) || fit_until_loops(&f.th[i]) != 0)
+        if ((!o->exact && fit_compress_thread(&f.th[i]) != 0) || fit_until_loops(&f.th[i]) != 0)
             goto oom;
     }
     if (fit_wake_ipi(r, &f) != 0) /* before the load and the race: their replays pay it */

@@ -84,6 +84,8 @@ typedef struct fthread_stats {
     int64_t send_late_ns;         /* their time beyond the thread's median send, taken
                                      as time without a core (scale.c; 0 none) */
     int64_t send_median_ns;       /* that median */
+    int64_t n_io_c;               /* I/O calls off the GIL for less than a wake-up,
+                                     fitted as C calls releasing it (fit_io_kind) */
     int64_t n_unnamed;            /* GIL releases by C code no span named */
     int64_t n_inferred_c;         /* C calls keeping the GIL inferred from drop
                                      requests left unanswered */
@@ -123,6 +125,11 @@ typedef struct fthread {
     fop_list_t ops;
     fthread_stats_t st;
 } fthread_t;
+
+/* compress.c: fit_compress of t's ops, but for a started thread whose ops
+ * begin with Python (its bootstrap) the first turn of a fold that would
+ * begin there stays as recorded. 0 or -1 (out of memory). */
+int fit_compress_thread(fthread_t *t);
 
 typedef struct fscenario {
     const char *rec_path;
@@ -255,6 +262,11 @@ void fit_machine_costs(const struct gsr_recording *r, fscenario_t *f, bool wake_
 #define FIT_TIMER_SLACK_NS 50000 /* Linux's timerslack_ns of a normal thread */
 /* The wake-up latency the fitted machine gives a core idle for depth_ns. */
 int64_t fit_wake_at(const fscenario_t *f, int64_t depth_ns);
+/* The op of an I/O call (not a socket send) off the GIL for off_ns:
+ * FOP_IO, or FOP_CCALL (releasing the GIL) when off_ns is shorter than the
+ * wake-up the model adds after an io op, counted in st->n_io_c. */
+struct fthread_stats;
+int fit_io_kind(const fscenario_t *f, struct fthread_stats *st, int64_t off_ns);
 /* The machine's cores: the host's CPUs; *confined_to: the program's CPUs
  * (f->cores) when it was recorded under CPU affinity (taskset: fewer than
  * the host's online CPUs), which the scenario's top-level "cpus" gives it,

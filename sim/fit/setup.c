@@ -72,6 +72,23 @@ int64_t fit_wake_at(const fscenario_t *f, int64_t depth_ns)
     return y[n - 1];
 }
 
+/* An I/O call that left the GIL for less than the wake-up latency did not
+ * sleep in it: a sleeper's wake-up alone takes that long (os.write to a file
+ * or /dev/null, a read from the page cache). As an io op the model would add
+ * that wake-up after it (the op's own time less it, 0 here, plus the
+ * wake-up), so the replay's call lasted a wake-up, not its recorded time,
+ * and another thread woken meanwhile took the GIL the caller would have
+ * taken back: pipeline.py's writer, after each os.write of 0.6 to 4.8 us
+ * (tests/reality/replay_notes.md, point 22). As a C call releasing the GIL
+ * it keeps its recorded time and its core, as a socket send does. */
+int fit_io_kind(const fscenario_t *f, struct fthread_stats *st, int64_t off_ns)
+{
+    if (off_ns >= fit_wake_at(f, off_ns))
+        return FOP_IO;
+    st->n_io_c++;
+    return FOP_CCALL;
+}
+
 /* A recording made under `taskset -c 0` ran on a machine of cores_online
  * CPUs whose other programs were not confined: the replay has them all,
  * the program on the first `cores` (which ones does not matter to the

@@ -29,7 +29,7 @@ static const char *const machine_keys[] = {
     "cfs_wakeup_granularity", "context_switch", "wakeup_latency", "wakeup_idle", "wakeup_jitter",
     "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_arm", "timer_late",
     "requester_first", "requester_first_idle", "wake_affine", "run_queues", "placement",
-    "migration_cost", "timer_wake", "balance", NULL};
+    "migration_cost", "timer_wake", "balance", "newidle_ratio", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const run_queue_names[] = {"shared", "per_core", NULL};
 static const char *const placement_names[] = {"idle", "previous", NULL};
@@ -170,6 +170,8 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     if (gs__scen_get_enum(ld, v, "balance", balance_names, &e) > 0)
         mc->busy_balance = e == 1;
     gs__scen_get_fixed(ld, v, "migration_cost", 0, &mc->migration_cost_ns);
+    if (gs__scen_get_int(ld, v, "newidle_ratio", 0, 1024, &i) > 0)
+        mc->newidle_ratio = (int)i;
     gs__scen_get_fixed(ld, v, "cfs_latency", 1, &mc->cfs_latency_ns);
     gs__scen_get_fixed(ld, v, "cfs_min_granularity", 1, &mc->cfs_min_granularity_ns);
     gs__scen_get_fixed(ld, v, "cfs_wakeup_granularity", 0, &mc->cfs_wakeup_granularity_ns);

@@ -402,8 +402,9 @@ static int64_t gen_thread(gen_t *g, int64_t t, bool loop)
             ev(g, "[%lld, \"release\", \"call\"]", (long long)(c0 + in0));
             ev(g, "[%lld, \"ask\"]", (long long)(c0 + in0 + off));
             ev(g, "[%lld, \"hold\"]", (long long)(c0 + in0 + off + wait));
-            if (pattern == 2)
-                g->cpu_ops += off;
+            if (pattern == 2 || (pattern == 1 && off < 20000))
+                g->cpu_ops += off; /* C; an I/O call off for less than the default
+                                      wake-up (20 us) did not sleep: C (fit_io_kind) */
             t = c1; /* in0 and in1 are the call's, not Python's */
         } else if (a == 2) { /* C keeping the GIL */
             int64_t d = rnd(g, 1, 30000);

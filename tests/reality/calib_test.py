@@ -399,6 +399,53 @@ class Script:
                            for u in us], "no_switch": 0, "lost": 0, "tick_phase": 0.0}
 
 
+    # migcost.c's newidle mode: a CPU going idle pulled a cold thread at once
+    # in 1 of 8 quiet trials (NI_RANDOM's die), never a hot one; the first
+    # block, under a burst of load, pulled every thread, hot ones too
+    def newidle_probe(self):
+        return True
+
+    def migration_newidle(self, pair, trials, d_s=(150 * US, 1.25 * MS), budget_s=1.0, seed=1):
+        self.mn = getattr(self, "mn", 0) + 1
+        disturbed = self.mn == 1
+        self.share = 0.9 if disturbed else 0.0
+        return {"trials": [newidle_trial((0.15 + 1.1 * ((i * 0.618) % 1)) * MS,
+                                         disturbed or i % 8 == 0) for i in range(trials)],
+                "ran_before": 0, "late": 0}
+
+
+def newidle_trial(d, pulled, entries=1):
+    """A migcost.c newidle trial as migration_newidle returns it: pulled onto
+    the idle CPU 30 us after it went idle if `pulled` and the thread was
+    cold (d >= Script.MIGRATION), else run on its own CPU 2 ms later."""
+    cold = d >= Script.MIGRATION
+    return {"d": d, "where": "idle" if pulled and cold else "own",
+            "delay": 30 * US if pulled and cold else 2 * MS, "entries": entries}
+
+
+def test_newidle_share():
+    """newidle_share: of the cold trials whose CPU went idle, the share
+    pulled at once gives the kernel's ratio, 1024 x share - 2 within 0 to
+    1024; hot trials, trials whose CPU did not idle and pulls after 0.1 ms
+    are not counted as pulls of the cold; too few cold trials give None."""
+    cost = 0.5 * MS
+    cold = [newidle_trial(0.9 * MS, i % 4 == 0) for i in range(40)]  # 10 of 40
+    hot = [newidle_trial(0.2 * MS, True) for _ in range(30)]
+    busy = [newidle_trial(1.0 * MS, True, entries=0) for _ in range(30)]
+    late = [dict(newidle_trial(1.0 * MS, True), delay=0.3 * MS) for _ in range(10)]
+    sh = P.newidle_share(cold + hot + busy + late, cost)
+    check(sh["cold"] == 50 and sh["pulled"] == 10 and sh["ratio"] == round(1024 * 10 / 50) - 2,
+          "newidle_share %r: want 10 of 50 cold pulled, ratio %d" % (sh, round(1024 / 5) - 2))
+    check(sh["hot"] == 30 and sh["hot_pulled"] == 0, "newidle_share's hot trials %r" % sh)
+    none = P.newidle_share([newidle_trial(0.9 * MS, False) for _ in range(40)], cost)
+    check(none["ratio"] == 0, "no cold trial pulled: ratio %r, not 0" % none["ratio"])
+    every = P.newidle_share([newidle_trial(0.9 * MS, True) for _ in range(40)], cost)
+    check(every["ratio"] == 1022, "every cold trial pulled: ratio %r, not 1022" % every["ratio"])
+    few = P.newidle_share(cold[:9], cost)
+    check(few["ratio"] is None and "fewer than 10" in few["why"],
+          "9 cold trials: %r" % few)
+
+
 def test_timer_late_curve():
     """timer_late is the overshoot less the slack and half the jitter, no
     wake-up subtracted; clamped at 0 and the clamped lengths reported with
@@ -429,10 +476,19 @@ def test_scripted_calibration():
             setattr(P, n, getattr(script, n))
         noise.Meter = Meter
         for full, no_stay in ((False, False), (True, False), (False, True)):
-            script.pp = script.races = script.lp = script.mp = 0
+            script.pp = script.races = script.lp = script.mp = script.mn = 0
             script.no_stay = no_stay
             m = R.Machine.calibrate(R.Plan(full))
             check_scripted(m, full, 0.05 if no_stay else 0.30)
+        # the measured newidle ratio written into the scenarios when asked
+        write = R.Machine.NEWIDLE_WRITE
+        try:
+            R.Machine.NEWIDLE_WRITE = not write
+            script.pp = script.races = script.lp = script.mp = script.mn = 0
+            script.no_stay = False
+            check_scripted(R.Machine.calibrate(R.Plan(False)), False, 0.30)
+        finally:
+            R.Machine.NEWIDLE_WRITE = write
     finally:
         for n, fn in saved.items():
             setattr(P, n, fn)
@@ -504,6 +560,21 @@ def check_scripted(m, full, wake_affine):
     check(sc["machine"].get("migration_cost") == S.dur(mc or 0),
           "%s: a generated scenario's migration_cost %r"
           % (tag, sc["machine"].get("migration_cost")))
+    # the newidle ratio: the quiet blocks' share of cold threads pulled at
+    # once (the disturbed block, every thread pulled, left out), written
+    # into the scenarios
+    script2 = Script()
+    script2.mn = 1  # its next block is a quiet one
+    want = P.newidle_share(script2.migration_newidle(None, 300 if full else 60)["trials"],
+                           mc)["ratio"]
+    check(want is not None and 0 < want < 1022 and m.newidle_measured == want,
+          "%s: newidle_ratio measured %r, not the quiet blocks' %r"
+          % (tag, m.newidle_measured, want))
+    written = want if R.Machine.NEWIDLE_WRITE else None
+    check(m.newidle_ratio == written and sc["machine"].get("newidle_ratio") == written,
+          "%s: newidle_ratio %r and a generated scenario's %r, want %r (NEWIDLE_WRITE %r)"
+          % (tag, m.newidle_ratio, sc["machine"].get("newidle_ratio"), written,
+             R.Machine.NEWIDLE_WRITE))
 
 
 # --- the race measured when each experiment runs ----------------------------------
@@ -764,6 +835,7 @@ def main(argv):
         test_measured_requester_first()
         test_timer_late_curve()
         test_migration_step()
+        test_newidle_share()
         test_scripted_calibration()
         test_race_before_each_experiment()
         test_tape_unrecorded_and_selection()

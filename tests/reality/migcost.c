@@ -41,7 +41,8 @@
  * could not). Trials where the yield did not switch (S not eligible) are
  * counted, not kept.
  *
- * "newidle" mode (for comparison). S and T spin on A, C on B; when the
+ * "newidle" mode (machine.newidle_ratio: reality.py calibrate_newidle). S
+ * and T spin on A, C on B; when the
  * tick preempts T (its stamps stop while S's go on), C waits until d has
  * passed since T's last stamp, widens T's affinity and sleeps 0.4 ms, so B
  * goes newly idle with T cache-hot or cold. Output per trial: [d_ns,
@@ -49,14 +50,23 @@
  * within the sleep, delay -1; entries: B's idle entries during the sleep,
  * 0 when another program ran there instead, -1 unknown). On this VM (Linux
  * 6.18) B pulled T within 0.1 ms in 2 of 293 cold trials whose B went
- * idle: the newidle path does not show the threshold, the tick's does.
+ * idle: the newidle path does not show the threshold, the tick's does;
+ * the share pulled of the cold trials is NI_RANDOM's chance, (ratio + 2) /
+ * 1024, which the calibration turns into newidle_ratio.
  *
  * Output: one JSON object on stdout.
  * Usage: migcost tick trials cpuA cpuB u_min_us u_max_us tick_us budget_ms [seed]
- *        migcost newidle trials cpuA cpuB d_min_us d_max_us budget_ms [seed]
+ *        migcost newidle trials cpuA cpuB d_min_us d_max_us budget_ms [seed [sleep_us]]
+ * (sleep_us: how long C sleeps, 400 by default. Linux also skips the newidle
+ * balance while B's average idle period, avg_idle, is below the domain's
+ * worst recent balance cost, max_newidle_lb_cost, which a vCPU preempted by
+ * its host mid-balance can raise to milliseconds and which decays ~1% a
+ * second: that gate opens with longer sleeps, NI_RANDOM's die does not care,
+ * so the pull share against sleep_us tells the two apart.)
  * (budget_ms: stop after this long with the trials made so far)
- * calibrate (reality.py) uses the tick mode through programs.py; docs/model.md
- * gives the figures of both. */
+ * calibrate (reality.py) uses both modes through programs.py
+ * (migration_pulls, migration_newidle); docs/model.md gives the figures of
+ * both. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -331,9 +341,11 @@ static void *spin_t(void *arg)
     return NULL;
 }
 
+static long sleep_ns = 400000; /* newidle mode: how long C sleeps (B idles) */
+
 static int run_newidle(int n, double dmin, double dmax)
 {
-    const long w = 400000;
+    const long w = sleep_ns;
     idle_open(cpu_b);
     pin_or_die(cpu_b);
     pthread_t s, t;
@@ -413,7 +425,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: migcost tick trials cpuA cpuB u_min_us u_max_us tick_us budget_ms "
                         "[seed]\n"
                         "       migcost newidle trials cpuA cpuB d_min_us d_max_us budget_ms "
-                        "[seed]\n");
+                        "[seed [sleep_us]]\n");
         return 2;
     }
     int n = atoi(argv[2]);
@@ -424,12 +436,15 @@ int main(int argc, char **argv)
     budget_ns = atol(argv[need - 1]) * 1000000L;
     if (argc > need)
         rng ^= strtoull(argv[need], NULL, 10) * 0x9E3779B97F4A7C15ULL;
+    if (!tick_mode && argc > need + 1)
+        sleep_ns = atol(argv[need + 1]) * 1000L;
     if (n < 1 || n > 100000 || cpu_a == cpu_b || cpu_a < 0 || cpu_b < 0 || lo <= 0 || hi < lo ||
-        hi > 3e6 || budget_ns < 1000000L || budget_ns > 600000000000L ||
+        hi > 3e6 || budget_ns < 1000000L || budget_ns > 600000000000L || sleep_ns < 50000 ||
+        sleep_ns > 100000000L ||
         (tick_mode && (tick < 1000000 || tick > 10000000 || hi >= tick))) {
         fprintf(stderr, "migcost: want 1-100000 trials, two distinct CPUs, 0 < min_us <= max_us "
-                        "<= 3000, 1 <= budget_ms <= 600000 and (tick) 1000 <= tick_us <= 10000 "
-                        "above max_us\n");
+                        "<= 3000, 1 <= budget_ms <= 600000, (tick) 1000 <= tick_us <= 10000 "
+                        "above max_us and (newidle) 50 <= sleep_us <= 100000\n");
         return 2;
     }
     return tick_mode ? run_tick(n, lo, hi, tick) : run_newidle(n, lo, hi);

@@ -1197,6 +1197,78 @@ def migration_step(trials):
     return res
 
 
+# newidle_share: a pull "at once" comes within this of the CPU going idle,
+# and a trial counts as cold this far beyond the migration cost
+NEWIDLE_AT_ONCE_S = 0.1e-3
+NEWIDLE_COLD_MARGIN_S = 0.15e-3
+
+
+def newidle_probe():
+    """True when migcost.c builds here, as migration_probe, under a name of
+    its own: a record made before the newidle calibration existed answers
+    None, and the calibration then meters no block."""
+    return True if _built_probe("migcost", ["-lpthread", "-lm"]) else None
+
+
+def migration_newidle(pair, trials=200, d_s=(150e-6, 1.25e-3), budget_s=1.0, seed=1,
+                      sleep_s=0.4e-3):
+    """Whether a CPU going idle pulls at once a thread queued behind a
+    spinner on the other CPU (Linux sched_balance_newidle; migcost.c,
+    newidle mode, built here with cc): S and T spin on pair[0], C on
+    pair[1]; when the tick has preempted T, C waits until d (log-uniform in
+    d_s) has passed since T last ran, lets T run on both CPUs and sleeps
+    sleep_s (pair[1]'s idle periods: its avg_idle). A dict: "trials", each {"d" s, "where" "idle", "own" or None (T
+    did not run within the sleep), "delay" s from the sleep's start to T's
+    next run (None), "entries" pair[1]'s idle entries during the sleep (0:
+    another program ran there instead, None unknown)}, "ran_before" (T got
+    its CPU back before C slept) and "late" (draws seen too late). None
+    without a C compiler or two CPUs, or when the probe fails."""
+    import json
+    import subprocess
+    if not pair:
+        return None
+    exe = _built_probe("migcost", ["-lpthread", "-lm"])
+    if exe is None:
+        return None
+    try:
+        p = subprocess.run([exe, "newidle", str(trials), str(pair[0]), str(pair[1]),
+                            str(round(d_s[0] * 1e6)), str(round(d_s[1] * 1e6)),
+                            str(max(1, round(budget_s * 1e3))), str(seed),
+                            str(round(sleep_s * 1e6))],
+                           capture_output=True, text=True, timeout=budget_s + 30, check=True)
+        j = json.loads(p.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    out = [{"d": d * 1e-9, "where": {1: "idle", 2: "own"}.get(where),
+            "delay": None if delay < 0 else delay * 1e-9, "entries": None if ent < 0 else ent}
+           for d, where, delay, ent in j["trials"]]
+    return {"trials": out, "ran_before": j["ran_before"], "late": j["late"]}
+
+
+def newidle_share(trials, cost_s):
+    """The chance that a CPU going idle balances at once, from
+    migration_newidle's trials: of those whose thread was cold (d at least
+    cost_s + NEWIDLE_COLD_MARGIN_S: task_hot would not refuse it) and whose
+    CPU went idle (entries >= 1, or unknown), the share pulled within
+    NEWIDLE_AT_ONCE_S onto the idle CPU. Linux 6.18.5+ (NI_RANDOM) runs the
+    balance with chance (newidle_ratio + 2) / 1024 and a balance that runs
+    pulls a cold thread, so the ratio is 1024 x share - 2 (0 to 1024). A
+    dict: "pulled", "cold" (trials), "hot_pulled", "hot", "ratio" (None
+    when fewer than 10 cold trials) and "why" (when None)."""
+    cold = [t for t in trials if t["d"] >= cost_s + NEWIDLE_COLD_MARGIN_S and t["entries"] != 0]
+    hot = [t for t in trials if t["d"] < cost_s and t["entries"] != 0]
+
+    def at_once(t):
+        return t["where"] == "idle" and t["delay"] is not None and t["delay"] <= NEWIDLE_AT_ONCE_S
+    res = {"pulled": sum(map(at_once, cold)), "cold": len(cold),
+           "hot_pulled": sum(map(at_once, hot)), "hot": len(hot), "ratio": None, "why": None}
+    if len(cold) < 10:
+        res["why"] = "%d cold trials whose CPU went idle, fewer than 10" % len(cold)
+        return res
+    res["ratio"] = max(0, min(1024, round(1024 * res["pulled"] / len(cold)) - 2))
+    return res
+
+
 def timer_slack_s():
     """This thread's timer slack (Linux: /proc/self/timerslack_ns, 50 us for a
     normal thread), or None where it cannot be read."""

@@ -102,6 +102,11 @@ def base(name, description, machine, interval_s, threads, **extra):
         # how long a queued thread stays cache-hot for an idle core's pull
         # (reality.py, calibrate_migration: migcost.c's step at the tick)
         sc["machine"]["migration_cost"] = dur(machine.migration_cost_s)
+    if getattr(machine, "newidle_ratio", None) is not None:
+        # a CPU going idle balances at once with chance (ratio + 2) / 1024
+        # (reality.py, calibrate_newidle: migcost.c's newidle mode; set only
+        # with Machine.NEWIDLE_WRITE)
+        sc["machine"]["newidle_ratio"] = machine.newidle_ratio
     if getattr(machine, "thread_create_s", None):
         sc["python"]["thread_create"] = dur(machine.thread_create_s)
     curve = getattr(machine, "wake_curve", None)

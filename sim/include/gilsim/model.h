@@ -123,6 +123,14 @@ typedef struct gs_machine {
                                          balance interval (Linux's periodic
                                          load_balance, balance.c). false
                                          ("idle"): only an idle core pulls */
+    int newidle_ratio;                /* -1: a core going idle pulls a cold
+                                         queued thread at once (the model
+                                         before newidle.c). 0-1024: Linux
+                                         6.18.5+'s proportional newidle
+                                         balance (NI_RANDOM): each core's
+                                         sd->newidle_ratio starts here and
+                                         the balance runs with chance
+                                         (ratio + 2) / 1024 (newidle.c); -1 */
     int64_t migration_cost_ns;        /* with wake_affine: a queued thread that
                                          ran this recently is cache-hot and no
                                          idle core pulls it (Linux
