@@ -29,12 +29,14 @@ request still on their way into it) this says:
               on that word (the kernel's futex queue is first in, first out
               at one priority)
   taker       who took the GIL (race_trace.py's taker: the switch_cond wake)
-  core        the requester's CPU at its timeout against the holder's, and
-              how long that CPU had idled before the timer woke it
+  core        the requester's CPU at its timeout against the holder's, how
+              long that CPU had idled before the timer woke it, and what it
+              ran just before (another program's task, a thread of this
+              program, idle under 100 us after one, a longer idle)
 
     python3 tests/reality/race_many.py run [--threads 3 4] [--intervals 5 1]
         [--repeats 3] [--ops 150] [--nice -20] [--keep DIR] [--json OUT]   (root)
-    python3 tests/reality/race_many.py analyse PREFIX ...   (kept runs)
+    python3 tests/reality/race_many.py analyse [--pool] PREFIX ...   (kept runs)
     python3 tests/reality/race_many.py --self-test          (ctest)
 """
 import argparse
@@ -69,7 +71,35 @@ def in_wait(cs, cond, t):
     return None
 
 
-def drop_groups(res, calls, by_id, io=None):
+BEFORE = ("another program", "one of ours", "idle, <100 us after one of ours", "idle")
+
+
+def before_of(events, by_id):
+    """{tid: [(t, what)]}: what each program thread's CPU ran just before the
+    thread was switched in at t (BEFORE). The trace holds the switches into
+    and out of the program's threads only, so an idle CPU counts as idle
+    "after one of ours" only when the last switch seen on it was one of ours
+    going to idle under 100 us before."""
+    last, out = {}, collections.defaultdict(list)
+    for t, cpu, _, kind, f in events:
+        if kind != "sched_switch":
+            continue
+        p, q = int(f.get("prev_pid", -1)), int(f.get("next_pid", -1))
+        if q in by_id:
+            if p in by_id:
+                what = BEFORE[1]
+            elif p != 0:
+                what = BEFORE[0]
+            else:
+                lt = last.get(cpu)
+                what = BEFORE[2] if lt is not None and lt[0] == "ours idle" and \
+                    t - lt[1] < 100000 else BEFORE[3]
+            out[q].append((t, what))
+        last[cpu] = ("ours idle" if (p in by_id and q == 0) else "other", t)
+    return out
+
+
+def drop_groups(res, calls, by_id, io=None, before=None):
     """Per forced drop of res (race_trace.analyse) that has a requester: the
     waiters at the signal, the requester's state, the woken waiter and
     whether it was the oldest on the signal's word. Returns a list of dicts."""
@@ -115,13 +145,17 @@ def drop_groups(res, calls, by_id, io=None):
         io_in = io is not None and (io in waits or io in setter_ids)
         io_oldest = io_in and io in same and same[io]["te"] == min(c["te"] for c in
                                                                    same.values())
-        out.append({"rank": rank, "io_in": io_in, "io_oldest": io_oldest, **{"t": t, "holder": d["holder"], "requester": r, "state": state,
+        # what the requester's CPU ran just before its timer woke it
+        bl = (before or {}).get(tid_of.get(r), [])
+        k = RT.last_at(bl, s0["timeout"]) if s0["timeout"] is not None else -1
+        out.append({"t": t, "holder": d["holder"], "requester": r, "state": state,
                     "waiters": len(waits) + len(on_way), "in_g1": len(same),
                     "in_g2": len(waits) - len(same), "woken": woken,
                     "woken_oldest": None if woken is None else woken == oldest,
                     "taker": d.get("taker_id"), "requester_took": d.get("requester_took"),
                     "apart": d.get("apart"), "idle": s0.get("idle"), "cpu": s0["cpu"],
-                    "class": d["class"], "tid": tid_of.get(r)}})
+                    "class": d["class"], "tid": tid_of.get(r), "rank": rank, "io_in": io_in,
+                    "io_oldest": io_oldest, "before": bl[k][1] if k >= 0 else None})
     return out
 
 
@@ -165,6 +199,14 @@ def summarise(gs, io=None):
                                  g["requester_took"] is not None], lambda g: g["requester_took"])
     s["g1_took_behind"] = share([g for g in g1 if g["rank"] and
                                  g["requester_took"] is not None], lambda g: g["requester_took"])
+    # the requester on another CPU than the holder's, by what its CPU ran
+    # just before its timer woke it
+    s["by_before"] = {b: (len([g for g in ap if g["before"] == b]),
+                          share([g for g in ap if g["before"] == b and
+                                 g["requester_took"] is not None],
+                                lambda g: g["requester_took"]),
+                          share([g for g in ap if g["before"] == b],
+                                lambda g: g["state"] == "on its way")) for b in BEFORE}
     s["g1_size"] = dict(collections.Counter(g["in_g1"] for g in many))
     if io is not None:
         s["io_requester"] = sum(g["requester"] == io for g in many)
@@ -197,7 +239,8 @@ def analyse_prefix(prefix):
     calls = RT.calls_of(RT.read_trace(prefix + ".sched.txt"), set(tids.values()))
     by_id = {v: k for k, v in tids.items()}
     io = by_id.get(names.get("io"))
-    gs = drop_groups(res, calls, by_id, io)
+    gs = drop_groups(res, calls, by_id, io, before_of(RT.read_trace(prefix + ".sched.txt"),
+                                                      by_id))
     s = summarise(gs, io)
     s["layout_ok"], s["others"], s["load"] = res["layout_ok"], info.get("others"), \
         info.get("load")
@@ -231,6 +274,11 @@ def report(label, runs):
               "/".join(str(r["io_n"]) for r in runs),
               ", ".join("%s %s" % (st, ms("io_state", st)) for st in STATES),
               ms("io_requester_took"), ms("io_took"), ms("io_oldest"), ms("io_took_oldest")))
+    print("  apart, by what the requester's CPU ran before its timer woke it (n, on its way, "
+          "took), per run: %s" % " | ".join(", ".join(
+              "%s %d %.2f %.2f" % (b, r["by_before"][b][0], r["by_before"][b][2],
+                                   r["by_before"][b][1]) for b in BEFORE
+              if r["by_before"][b][0]) for r in runs))
     print("  requester's CPU not the holder's %s; its CPU had idled 0 (took over from a "
           "task) %s of %s; idle depth otherwise %s us" % (
               ms("apart"), ms("idle_zero"), "/".join(str(r["idle_known"]) for r in runs),
@@ -290,6 +338,7 @@ def main(argv=None):
     r.add_argument("--json")
     an = sub.add_parser("analyse")
     an.add_argument("prefix", nargs="+")
+    an.add_argument("--pool", action="store_true", help="one summary of all the runs' drops")
     a = ap.parse_args(argv)
     if a.what == "run":
         if any(k < 1 for k in a.threads) or any(x <= 0 for x in a.intervals) or \
@@ -298,13 +347,27 @@ def main(argv=None):
                   file=sys.stderr)
             return 2
         return run(a)
+    pooled, io_ok, others = [], True, []
     for p in a.prefix:
         try:
-            s, _ = analyse_prefix(p)
+            s, gs = analyse_prefix(p)
         except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
             print("race_many: %s" % err, file=sys.stderr)
             return 2
-        report(p, [s])
+        if a.pool:
+            pooled += gs
+            io_ok = io_ok and "io_n" in s
+            if s["others"] is not None:
+                others.append(s["others"])
+        else:
+            report(p, [s])
+    if a.pool:
+        # the I/O thread's log id is the same in every run (the tids sorted:
+        # it starts first), so its drops pool
+        s = summarise(pooled, 1 if io_ok else None)
+        s["layout_ok"], s["load"] = True, None
+        s["others"] = statistics.median(others) if others else None
+        report("%d runs pooled" % len(a.prefix), [s])
     return 0
 
 
@@ -379,6 +442,17 @@ def self_test():
         if s["many"] != 3 or abs(s["state"]["asleep, G2"] - 1 / 3) > 1e-9 or \
                 s["woken_oldest"] != 1.0 or s["requester_took"] != 0.0:
             fails.append("summary %r" % s)
+    # what a CPU ran before a thread of ours was switched in
+    def swe(t, cpu, p, q):
+        return (t, cpu, p, "sched_switch", {"prev_pid": str(p), "next_pid": str(q)})
+    ev = [swe(1000, 0, 12, 0), swe(1050, 0, 0, 13), swe(2000, 1, 999, 11),
+          swe(3000, 0, 13, 12), swe(4000, 0, 12, 0), swe(4500, 0, 0, 14),
+          swe(5000, 1, 11, 0), swe(105001, 1, 0, 13)]
+    got = {t: v for t, v in ((k, [w for _, w in v]) for k, v in
+                             before_of(ev, {11: 1, 12: 2, 13: 3, 14: 4}).items())}
+    want = {13: [BEFORE[2], BEFORE[3]], 11: [BEFORE[0]], 12: [BEFORE[1]], 14: [BEFORE[2]]}
+    if got != want:
+        fails.append("before_of %r, want %r" % (got, want))
     for f in fails:
         print("FAIL: " + f)
     print("race_many self-test: %s" % ("FAIL" if fails else "ok"))
