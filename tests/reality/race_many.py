@@ -37,6 +37,9 @@ request still on their way into it) this says:
     python3 tests/reality/race_many.py run [--threads 3 4] [--intervals 5 1]
         [--repeats 3] [--ops 150] [--nice -20] [--keep DIR] [--json OUT]   (root)
     python3 tests/reality/race_many.py analyse [--pool] PREFIX ...   (kept runs)
+    python3 tests/reality/race_many.py recorded REC.json SCHED.txt
+        (a recording with the sched events of the same run: the requester's
+        CPU, what it ran before, whether the requester took the GIL)
     python3 tests/reality/race_many.py --self-test          (ctest)
 """
 import argparse
@@ -71,7 +74,8 @@ def in_wait(cs, cond, t):
     return None
 
 
-BEFORE = ("another program", "one of ours", "idle, <100 us after one of ours", "idle")
+BEFORE = ("another program", "one of ours", "idle, <100 us after one of ours",
+          "idle, under 1 ms", "idle, 1 ms or more", "idle")
 
 
 def before_of(events, by_id):
@@ -79,7 +83,8 @@ def before_of(events, by_id):
     thread was switched in at t (BEFORE). The trace holds the switches into
     and out of the program's threads only, so an idle CPU counts as idle
     "after one of ours" only when the last switch seen on it was one of ours
-    going to idle under 100 us before."""
+    going to idle under 100 us before; a longer idle has its depth when the
+    switch to idle was seen ("idle" when it was not)."""
     last, out = {}, collections.defaultdict(list)
     for t, cpu, _, kind, f in events:
         if kind != "sched_switch":
@@ -92,10 +97,15 @@ def before_of(events, by_id):
                 what = BEFORE[0]
             else:
                 lt = last.get(cpu)
-                what = BEFORE[2] if lt is not None and lt[0] == "ours idle" and \
-                    t - lt[1] < 100000 else BEFORE[3]
+                if lt is not None and lt[0] == "ours idle" and t - lt[1] < 100000:
+                    what = BEFORE[2]
+                elif lt is not None and lt[0] != "other":
+                    what = BEFORE[3] if t - lt[1] < 1000000 else BEFORE[4]
+                else:
+                    what = BEFORE[5]
             out[q].append((t, what))
-        last[cpu] = ("ours idle" if (p in by_id and q == 0) else "other", t)
+        last[cpu] = ("ours idle" if (p in by_id and q == 0) else "idle" if q == 0
+                     else "other", t)
     return out
 
 
@@ -292,6 +302,30 @@ def report(label, runs):
                        RT.med_spread([r["load"] for r in runs if r["load"] is not None])))
 
 
+def recorded(rec_path, sched_path):
+    """A recording (gilsim record) and the kernel's sched events of the same
+    run (no futex calls: e.g. convoy_modes.py's quiet runs): per drop request
+    made while another thread held the GIL, whether the requester's CPU was
+    the holder's (request_core.classify) and, on the other CPU, what its CPU
+    ran just before it was switched in (BEFORE); whether it took the GIL.
+    Returns {(where, before): [took, ...]}."""
+    import request_core as RC
+    from tracefs import read_sched_events
+    reqs, rec = RC.requests_of_recording(rec_path)
+    names = {th["tid"]: th["name"] for th in rec["threads"]}
+    t0 = rec["t0_monotonic_ns"]
+    runs = RC.cpu_runs(sched_path, t0, names)
+    ev = [(t - t0, cpu, None, kind, f) for t, cpu, kind, f in read_sched_events(sched_path)]
+    bl = before_of(ev, names)
+    out = collections.defaultdict(list)
+    for (t, req, _, _, _), (where, _, took) in zip(reqs, RC.classify(reqs, runs)):
+        tid = next((k for k, v in names.items() if v == req), None)
+        lst = bl.get(tid, [])
+        k = RT.last_at(lst, t)
+        out[(where, lst[k][1] if k >= 0 and where == "other CPU" else "-")].append(took)
+    return out
+
+
 def run(a):
     if not RT.can_trace():
         print("race_many: tracing needs root, tracefs with the syscall events and its "
@@ -336,6 +370,9 @@ def main(argv=None):
         "~/.pyenv/versions/3.11.7/bin/python3.11"))
     r.add_argument("--keep")
     r.add_argument("--json")
+    rc = sub.add_parser("recorded", help="a recording and the sched events of the same run")
+    rc.add_argument("rec")
+    rc.add_argument("sched")
     an = sub.add_parser("analyse")
     an.add_argument("prefix", nargs="+")
     an.add_argument("--pool", action="store_true", help="one summary of all the runs' drops")
@@ -347,6 +384,19 @@ def main(argv=None):
                   file=sys.stderr)
             return 2
         return run(a)
+    if a.what == "recorded":
+        try:
+            rows = recorded(a.rec, a.sched)
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
+            print("race_many: %s" % err, file=sys.stderr)
+            return 2
+        print("%s: drop requests while another thread held the GIL, by where the requester "
+              "ran (and on the other CPU what its CPU ran before): n, the requester took"
+              % a.rec)
+        for (where, b), took in sorted(rows.items()):
+            print("  %-20s %-32s %4d  %4d (%.0f%%)" % (where, b, len(took), sum(took),
+                                                       100.0 * sum(took) / len(took)))
+        return 0
     pooled, io_ok, others = [], True, []
     for p in a.prefix:
         try:
@@ -447,10 +497,13 @@ def self_test():
         return (t, cpu, p, "sched_switch", {"prev_pid": str(p), "next_pid": str(q)})
     ev = [swe(1000, 0, 12, 0), swe(1050, 0, 0, 13), swe(2000, 1, 999, 11),
           swe(3000, 0, 13, 12), swe(4000, 0, 12, 0), swe(4500, 0, 0, 14),
-          swe(5000, 1, 11, 0), swe(105001, 1, 0, 13)]
+          swe(5000, 1, 11, 0), swe(105001, 1, 0, 13), swe(200000, 1, 13, 999),
+          swe(300000, 1, 999, 0), swe(1300000, 1, 0, 11), swe(1400000, 1, 11, 0),
+          swe(1500000, 1, 0, 999), swe(1600000, 1, 999, 12)]
     got = {t: v for t, v in ((k, [w for _, w in v]) for k, v in
                              before_of(ev, {11: 1, 12: 2, 13: 3, 14: 4}).items())}
-    want = {13: [BEFORE[2], BEFORE[3]], 11: [BEFORE[0]], 12: [BEFORE[1]], 14: [BEFORE[2]]}
+    want = {13: [BEFORE[2], BEFORE[3]], 11: [BEFORE[0], BEFORE[4]], 12: [BEFORE[1], BEFORE[0]],
+            14: [BEFORE[2]]}
     if got != want:
         fails.append("before_of %r, want %r" % (got, want))
     for f in fails:
