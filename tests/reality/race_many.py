@@ -235,22 +235,27 @@ def summarise(gs, io=None):
 
 
 def analyse_prefix(prefix):
-    """A kept run: PREFIX.json (trace_cmd's, the program's --lat line in its
-    stdout) and PREFIX.sched.txt. Returns (summary, per-drop list, names)."""
+    """A kept run: PREFIX.json and PREFIX.sched.txt, either race_many.py's
+    (trace_cmd's JSON, convoy_many.py's --lat line in its stdout naming the
+    threads) or a run of race_trace.py's own program (its JSON's tids, no
+    I/O thread). Returns (summary, per-drop list)."""
     with open(prefix + ".json") as f:
         info = json.load(f)
     m = TIDS.search(info.get("stdout", ""))
-    if not m:
-        raise ValueError("%s.json: no \"tids\" object of convoy_many.py --lat in its stdout"
-                         % prefix)
-    names = json.loads(m.group(1))
-    tids = {n + 1: t for n, t in enumerate(sorted(names.values()))}
-    res = RT.analyse(RT.read_trace(prefix + ".sched.txt"), tids)
-    calls = RT.calls_of(RT.read_trace(prefix + ".sched.txt"), set(tids.values()))
+    if m:
+        names = json.loads(m.group(1))
+        tids = {n + 1: t for n, t in enumerate(sorted(names.values()))}
+    elif isinstance(info.get("tids"), dict) and info.get("k") != "cmd" and info["tids"]:
+        names = {}
+        tids = {int(a): b for a, b in info["tids"].items()}
+    else:
+        raise ValueError("%s.json: neither convoy_many.py's --lat line (\"tids\") in its "
+                         "stdout nor race_trace.py's program's tids" % prefix)
+    ev = RT.read_trace(prefix + ".sched.txt")
+    res = RT.analyse(ev, tids)
     by_id = {v: k for k, v in tids.items()}
     io = by_id.get(names.get("io"))
-    gs = drop_groups(res, calls, by_id, io, before_of(RT.read_trace(prefix + ".sched.txt"),
-                                                      by_id))
+    gs = drop_groups(res, RT.calls_of(ev, set(tids.values())), by_id, io, before_of(ev, by_id))
     s = summarise(gs, io)
     s["layout_ok"], s["others"], s["load"] = res["layout_ok"], info.get("others"), \
         info.get("load")
@@ -278,12 +283,14 @@ def report(label, runs):
                                      ms("g1_took_behind")))
     print("  waiters on the signal's word at the signal (count: drops): %s" % "; ".join(
         str(dict(sorted(r["g1_size"].items()))) for r in runs))
-    print("  the I/O thread waiting, a CPU thread the requester (n %s): %s; the requester "
-          "took it %s, the I/O thread %s; the I/O thread the oldest on the signal's word %s, "
-          "then it took it %s" % (
-              "/".join(str(r["io_n"]) for r in runs),
-              ", ".join("%s %s" % (st, ms("io_state", st)) for st in STATES),
-              ms("io_requester_took"), ms("io_took"), ms("io_oldest"), ms("io_took_oldest")))
+    if "io_n" in runs[0]:
+        print("  the I/O thread waiting, a CPU thread the requester (n %s): %s; the "
+              "requester took it %s, the I/O thread %s; the I/O thread the oldest on the "
+              "signal's word %s, then it took it %s" % (
+                  "/".join(str(r["io_n"]) for r in runs),
+                  ", ".join("%s %s" % (st, ms("io_state", st)) for st in STATES),
+                  ms("io_requester_took"), ms("io_took"), ms("io_oldest"),
+                  ms("io_took_oldest")))
     print("  apart, by what the requester's CPU ran before its timer woke it (n, on its way, "
           "took), per run: %s" % " | ".join(", ".join(
               "%s %d %.2f %.2f" % (b, r["by_before"][b][0], r["by_before"][b][2],
@@ -297,7 +304,7 @@ def report(label, runs):
     print("  idle depth by the requester's state (run 1): %s" % ", ".join(
         "%s %s" % (st, runs[0]["idle_by_state"][st]) for st in STATES))
     print("  the I/O thread was the requester at %s drops; other processes' share %s; "
-          "load %s" % ("/".join(str(r.get("io_requester")) for r in runs),
+          "load %s" % ("/".join(str(r.get("io_requester", "-")) for r in runs),
                        RT.med_spread([r["others"] for r in runs if r["others"] is not None]),
                        RT.med_spread([r["load"] for r in runs if r["load"] is not None])))
 
