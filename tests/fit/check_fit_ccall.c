@@ -9,7 +9,7 @@
  * what the recording shows. Scaling everything evenly shortened the Python
  * of examples/mixed_pool.py's workers by a fifth to a quarter, and its
  * replay on the recorded two cores finished 17-22% early. */
-#include "testutil.h"
+#include "fitutil.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -32,12 +32,7 @@ static const char *data(const char *name)
 static char *fit_text(const char *path, bool no_load)
 {
     gs_fit_opts_t o = {.exact = true, .no_load = no_load};
-    char *json = NULL;
-    size_t len = 0;
-    gs_error_t err;
-    int rc = gs_fit_recording(path, &o, &json, &len, &err);
-    ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
-    return json;
+    return fu_fit(path, o);
 }
 
 /* The summed durations of a thread's ops of one kind ("cpu", "c_call"). */
@@ -147,21 +142,10 @@ END_TEST
  * an autogroup at nice -20 on the shared machine, others used idle time). */
 static int64_t replay_makespan(const char *json)
 {
-    gs_model_t *m = NULL;
-    gs_diag_t d;
-    memset(&d, 0, sizeof d);
-    int rc = gs_scenario_load_string("fitted", json, strlen(json), NULL, 0, &m, &d);
-    ck_assert_msg(rc == 0, "the fitted scenario loads: %s", d.n ? d.e[0].msg : "");
-    int rrc = -1;
-    gs_trace_t *t = tu_run(m, &rrc);
-    ck_assert_int_eq(rrc, 0);
-    gs_stats_t s;
-    ck_assert_int_eq(gs_stats_compute(t, &s), 0);
-    ck_assert_int_eq(s.outcome, GS_OUT_DONE);
-    int64_t mk = s.makespan_ns;
-    gs_stats_destroy(&s);
-    gs_trace_free(t);
-    gs_model_free(m);
+    fu_replay_t r;
+    fu_replay(json, &r);
+    int64_t mk = r.stats.makespan_ns;
+    fu_replay_free(&r);
     return mk;
 }
 

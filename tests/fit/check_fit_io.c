@@ -10,7 +10,7 @@
  * The recording here is hand-made: a thread writes N times (2 us of Python,
  * os.write off the GIL for WRITE, a sleep of 100 us), on a machine whose
  * wake-up latency is 20 us. */
-#include "testutil.h"
+#include "fitutil.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -63,12 +63,7 @@ static long long write_recording(char *path, long long write_ns)
 static char *fit_text(const char *path)
 {
     gs_fit_opts_t o = {.no_load = true, .raw_cpu = true};
-    char *json = NULL;
-    size_t len = 0;
-    gs_error_t err;
-    int rc = gs_fit_recording(path, &o, &json, &len, &err);
-    ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
-    return json;
+    return fu_fit(path, o);
 }
 
 /* The verbs of the writer's repeat body, as "c_call,sleep," and so on. */
@@ -124,22 +119,12 @@ START_TEST(test_fit_io_replay_keeps_the_short_writes_short)
     char path[] = "/tmp/check_fit_io_XXXXXX";
     long long real = write_recording(path, 1000);
     char *json = fit_text(path);
-    gs_model_t *m = NULL;
-    gs_diag_t d;
-    memset(&d, 0, sizeof d);
-    int rc = gs_scenario_load_string("fitted", json, strlen(json), NULL, 0, &m, &d);
-    ck_assert_msg(rc == 0, "the fitted scenario loads: %s", d.n ? d.e[0].msg : "");
-    int rrc = -1;
-    gs_trace_t *t = tu_run(m, &rrc);
-    ck_assert_int_eq(rrc, 0);
-    gs_stats_t s;
-    ck_assert_int_eq(gs_stats_compute(t, &s), 0);
-    ck_assert_int_eq(s.outcome, GS_OUT_DONE);
-    ck_assert_msg(s.makespan_ns > real * 95 / 100 && s.makespan_ns < real * 105 / 100,
-                  "replay %lld ns against the recording's %lld", (long long)s.makespan_ns, real);
-    gs_stats_destroy(&s);
-    gs_trace_free(t);
-    gs_model_free(m);
+    fu_replay_t r;
+    fu_replay(json, &r);
+    ck_assert_msg(r.stats.makespan_ns > real * 95 / 100 && r.stats.makespan_ns < real * 105 / 100,
+                  "replay %lld ns against the recording's %lld", (long long)r.stats.makespan_ns,
+                  real);
+    fu_replay_free(&r);
     free(json);
     unlink(path);
 }

@@ -17,7 +17,7 @@
  * GIL), waits in recv; its handler, woken 40 us after the send, renders 2 ms
  * of Python and replies; the client thinks 1 ms in time.sleep. The machine's
  * wake-up latency is 20 us, as measured on the project's VM. */
-#include "testutil.h"
+#include "fitutil.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -111,12 +111,7 @@ static long long write_recording(char *path)
 static char *fit_text_opts(const char *path, bool raw_cpu)
 {
     gs_fit_opts_t o = {.exact = true, .raw_cpu = raw_cpu, .no_load = true};
-    char *json = NULL;
-    size_t len = 0;
-    gs_error_t err;
-    int rc = gs_fit_recording(path, &o, &json, &len, &err);
-    ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
-    return json;
+    return fu_fit(path, o);
 }
 
 static char *fit_text(const char *path)
@@ -184,33 +179,17 @@ START_TEST(test_fit_send_replay_keeps_the_sender_off_the_readers_run)
     char path[] = "/tmp/check_fit_send_XXXXXX";
     long long real = write_recording(path);
     char *json = fit_text(path);
-    gs_model_t *m = NULL;
-    gs_diag_t d;
-    memset(&d, 0, sizeof d);
-    int rc = gs_scenario_load_string("fitted", json, strlen(json), NULL, 0, &m, &d);
-    ck_assert_msg(rc == 0, "the fitted scenario loads: %s", d.n ? d.e[0].msg : "");
-    int rrc = -1;
-    gs_trace_t *t = tu_run(m, &rrc);
-    ck_assert_int_eq(rrc, 0);
-    gs_stats_t s;
-    ck_assert_int_eq(gs_stats_compute(t, &s), 0);
-    ck_assert_int_eq(s.outcome, GS_OUT_DONE);
-    int64_t client_wait = -1, handler_held = -1;
-    for (int i = 0; i < s.n_threads; i++) {
-        if (strcmp(s.threads[i].name, "client") == 0)
-            client_wait = s.threads[i].gil_wait_ns;
-        if (strcmp(s.threads[i].name, "handler") == 0)
-            handler_held = s.threads[i].gil_held_ns;
-    }
+    fu_replay_t r;
+    fu_replay(json, &r);
+    int64_t client_wait = fu_thread(&r, "client")->gil_wait_ns;
+    int64_t handler_held = fu_thread(&r, "handler")->gil_held_ns;
     ck_assert_int_ge(handler_held, N_REQ * RENDER);
     ck_assert_msg(client_wait >= 0 && client_wait < N_REQ * 2 * 20000,
                   "the client waited %lld ns for the GIL (renders: %lld ns)",
                   (long long)client_wait, (long long)(N_REQ * RENDER));
-    ck_assert_msg(s.makespan_ns > real * 95 / 100 && s.makespan_ns < real * 105 / 100,
-                  "replay %lld ns against the recording's %lld", (long long)s.makespan_ns, real);
-    gs_stats_destroy(&s);
-    gs_trace_free(t);
-    gs_model_free(m);
+    ck_assert_msg(r.stats.makespan_ns > real * 95 / 100 && r.stats.makespan_ns < real * 105 / 100,
+                  "replay %lld ns against the recording's %lld", (long long)r.stats.makespan_ns, real);
+    fu_replay_free(&r);
     free(json);
     unlink(path);
 }

@@ -17,7 +17,7 @@
  * The recording here is hand-made after a recording of convoy.py (the I/O
  * thread's sleeps 1 ms, its bootstrap 40 us, the CPU thread forced off
  * 5 ms after each request); the machine's wake-up latency is 20 us. */
-#include "testutil.h"
+#include "fitutil.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -143,12 +143,7 @@ static void write_recording(char *path, long long *main_wait)
 static char *fit_text(const char *path)
 {
     gs_fit_opts_t o = {.no_load = true};
-    char *json = NULL;
-    size_t len = 0;
-    gs_error_t err;
-    int rc = gs_fit_recording(path, &o, &json, &len, &err);
-    ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
-    return json;
+    return fu_fit(path, o);
 }
 
 static const cJSON *program(const cJSON *root, const char *name)
@@ -210,26 +205,12 @@ START_TEST(test_fit_start_replay_keeps_the_starters_second_wait)
     long long real;
     write_recording(path, &real);
     char *json = fit_text(path);
-    gs_model_t *m = NULL;
-    gs_diag_t d;
-    memset(&d, 0, sizeof d);
-    int rc = gs_scenario_load_string("fitted", json, strlen(json), NULL, 0, &m, &d);
-    ck_assert_msg(rc == 0, "the fitted scenario loads: %s", d.n ? d.e[0].msg : "");
-    int rrc = -1;
-    gs_trace_t *t = tu_run(m, &rrc);
-    ck_assert_int_eq(rrc, 0);
-    gs_stats_t s;
-    ck_assert_int_eq(gs_stats_compute(t, &s), 0);
-    ck_assert_int_eq(s.outcome, GS_OUT_DONE);
-    int64_t wait = -1;
-    for (int i = 0; i < s.n_threads; i++)
-        if (strcmp(s.threads[i].name, "MainThread") == 0)
-            wait = s.threads[i].gil_wait_ns;
+    fu_replay_t r;
+    fu_replay(json, &r);
+    int64_t wait = fu_thread(&r, "MainThread")->gil_wait_ns;
     ck_assert_msg(wait > real * 75 / 100 && wait < real * 125 / 100,
                   "the starter waited %lld ns for the GIL, recorded %lld", (long long)wait, real);
-    gs_stats_destroy(&s);
-    gs_trace_free(t);
-    gs_model_free(m);
+    fu_replay_free(&r);
     free(json);
     unlink(path);
 }

@@ -1,6 +1,6 @@
 """Reading a `gilsim record` file for the analysis tools of tests/reality
 (forced_drops, io_cycle, dropper_sched, request_core, dropper_order,
-queue_handoff).
+queue_handoff, lock_handoff).
 
 load_recording(path) returns the recording's JSON object, or raises
 ValueError naming the file and what is wrong: not JSON, or JSON that is not

@@ -1,0 +1,29 @@
+/* fitutil.h - what the fit suites share: fitting a recording, or failing
+ * the test with the fit's error, and replaying the fitted scenario to its
+ * summary. */
+#ifndef GILSIM_FITUTIL_H
+#define GILSIM_FITUTIL_H
+
+#include "testutil.h" /* gilsim.h: the fit, the scenario loader, the summary */
+
+/* The scenario gs_fit_recording writes for path under o (owned by the
+ * caller); a fit that fails fails the test, naming its error. */
+char *fu_fit(const char *path, gs_fit_opts_t o);
+
+/* A fitted scenario run to its end: its summary borrows the trace's
+ * thread names, so the three live and go together (fu_replay_free). */
+typedef struct {
+    gs_model_t *model;
+    gs_trace_t *trace;
+    gs_stats_t stats;
+} fu_replay_t;
+
+/* Loads json, runs it (tu_run: the invariants hold, the run ends as done)
+ * and computes its summary into r. */
+void fu_replay(const char *json, fu_replay_t *r);
+void fu_replay_free(fu_replay_t *r);
+
+/* The summary of the thread named name (the test fails if there is none). */
+const gs_thread_stats_t *fu_thread(const fu_replay_t *r, const char *name);
+
+#endif
