@@ -24,6 +24,7 @@ void gs_machine_defaults(gs_machine_t *m)
     m->futex_ns = 1000;
     m->syscall_ns = 100;                     /* a bare futex_wake: 92 ns in C here */
     m->requester_first_pct = 50;
+    m->requester_first_own_pct = -1;         /* as requester_first */
     m->migration_cost_ns = 500000;           /* sysctl_sched_migration_cost */
     m->newidle_ratio = -1;                   /* newidle balance at once (no NI_RANDOM) */
     m->per_core_queues = true;               /* a run queue per CPU, as Linux keeps */
@@ -471,6 +472,8 @@ static int check_race(const gs_machine_t *mc, gs_error_t *err)
 {
     if (mc->requester_first_pct < 0 || mc->requester_first_pct > 100)
         return fail(err, "machine.requester_first", "must be from 0 to 1");
+    if (mc->requester_first_own_pct < -1 || mc->requester_first_own_pct > 100)
+        return fail(err, "machine.requester_first_own", "must be from 0 to 1");
     if (mc->n_rf_curve < 0 || mc->n_rf_curve > GS_WAKE_CURVE_MAX)
         return fail(err, "machine.requester_first_idle", "has at most 8 points");
     for (int i = 0; i < mc->n_rf_curve; i++) {

@@ -282,6 +282,8 @@ struct gs_ctx {
     uint64_t cv_sleep_seq; /* its place in the futex queue (FIFO) */
     int64_t rf_depth_ns;   /* as its timed wait ran out: how long the core it
                               waits on had idled (0: busy); gil.c race_pct */
+    bool rf_after_own;     /* and whether that core ran a thread of its own
+                              process then, or until 100 us before */
     int64_t cv_asleep_ns; /* when it is asleep in the futex: before that a
                              signal for its group is taken without sleeping */
     int64_t cv_deadline_ns; /* its timed wait ends here */

@@ -183,8 +183,17 @@ void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t)
         gs__waitq_remove(&g->waiters, t);
     t->gw = GW_TIMEDOUT;
     t->rf_depth_ns = 0;
-    if (t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE)
-        t->rf_depth_ns = e->now - e->cores[t->last_core].idle_since_ns;
+    t->rf_after_own = false;
+    if (t->last_core >= 0) {
+        const gs_core_t *c = &e->cores[t->last_core];
+        const gs_thr_t *last = c->mode != CORE_IDLE ? c->cur
+                               : c->last_thread >= 0 ? &e->thr[c->last_thread]
+                                                     : NULL;
+        if (c->mode == CORE_IDLE)
+            t->rf_depth_ns = e->now - c->idle_since_ns;
+        t->rf_after_own = last && last != t && last->process == t->process &&
+                          t->rf_depth_ns < 100000;
+    }
     gs__trace_instant(e->trace, e->now, GS_IN_TIMEOUT, t->id, t->process, 0);
     gs__os_wake_timer(e, t); /* its futex's timeout: a slack timer on its core */
 }
@@ -393,6 +402,8 @@ static bool cv_on_core(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, bool *timed_out
 static int race_pct(const gs_engine_t *e, const gs_thr_t *t)
 {
     const gs_machine_t *m = &e->m->machine;
+    if (t->rf_after_own && m->requester_first_own_pct >= 0)
+        return m->requester_first_own_pct;
     if (m->n_rf_curve <= 0)
         return m->requester_first_pct;
     return (int)gs__curve_at(m->n_rf_curve, m->rf_idle_ns, m->rf_pct, t->rf_depth_ns);

@@ -28,7 +28,7 @@ static const char *const machine_keys[] = {
     "cores", "policy", "timeslice", "tick", "eevdf_slice", "cfs_latency", "cfs_min_granularity",
     "cfs_wakeup_granularity", "context_switch", "wakeup_latency", "wakeup_idle", "wakeup_jitter",
     "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_arm", "timer_late",
-    "requester_first", "requester_first_idle", "wake_affine", "run_queues", "placement",
+    "requester_first", "requester_first_idle", "requester_first_own", "wake_affine", "run_queues", "placement",
     "migration_cost", "timer_wake", "balance", "newidle_ratio", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const run_queue_names[] = {"shared", "per_core", NULL};
@@ -157,6 +157,10 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
                    "a chance from 0 to 1 (0.5 = the thread that asked for the GIL drop still "
                    "holds the GIL's mutex when the holder comes to drop, half of the time)",
                    &mc->requester_first_pct);
+    get_hundredths(ld, v, "requester_first_own", 0.0, 1.0,
+                   "a chance from 0 to 1 (requester_first when the requester's core runs a "
+                   "thread of its own process, or ran one until less than 100 us before)",
+                   &mc->requester_first_own_pct);
     get_hundredths(ld, v, "wake_affine", 0.0, 1.0,
                    "a chance from 0 to 1 (1 = a thread woken by another always queues on its "
                    "waker's core, 0 = it goes to an idle core when there is one)",

@@ -162,6 +162,16 @@ def test_measured_requester_first():
     check(got is not None and [round(d * 1e6) for d, _ in got] == [1100, 5000]
           and [round(p, 2) for _, p in got] == [0.2, 0.5],
           "measured_curve %r" % (got,))
+    # requester_first_own: the drops after a thread of the program, pooled
+    # over both intervals' least disturbed runs; too few, or runs traced
+    # before the split was read (an old record), write nothing
+    o1, o5 = dict(q, own_apart=12, own_asleep=11), dict(q, own_apart=10, own_asleep=10)
+    got = R.measured_requester_first_own([o1, dict(busy, own_apart=30, own_asleep=0), o5])
+    check(got is not None and round(got, 3) == round(21 / 22, 3),
+          "requester_first_own %r, want 21/22 (the busy run left out)" % got)
+    check(R.measured_requester_first_own([o1]) is None, "12 such drops measured it")
+    check(R.measured_requester_first_own([q, dict(q)]) is None,
+          "runs without the split measured requester_first_own")
     check(R.measured_curve([q1], []) is None, "a curve without the 5 ms runs")
     check(R.measured_curve([q1], [dict(q5, depth=0.5e-3)]) is None,
           "a curve whose depths do not grow (a busy machine)")

@@ -1479,11 +1479,15 @@ def race_drops(k, interval_s, seconds):
     the holder found the GIL's mutex taken ("mutex"), all drops ("drops") and
     the run's A B A share ("aba"), the median idle depth in seconds of the
     requesters' CPUs as their timed waits ran out ("depth"), and other
-    processes' share of the machine meanwhile ("others"); None where it cannot
-    trace."""
+    processes' share of the machine meanwhile ("others"); of the apart drops,
+    those whose requester's CPU ran a thread of the program just before its
+    timer woke it, or idled under 100 us after one ("own_apart",
+    race_many.py's before_of), and of those the requester asleep at the
+    signal ("own_asleep"); None where it cannot trace."""
     import tempfile
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import race_trace
+    import race_many
     if not race_trace.can_trace():
         return None
     with tempfile.TemporaryDirectory() as d:
@@ -1491,6 +1495,7 @@ def race_drops(k, interval_s, seconds):
         try:
             info = race_trace.trace_run(sys.executable, k, interval_s, seconds, prefix)
             _, res, s = race_trace.analyse_prefix(prefix)
+            own = race_many.own_before(prefix, res)
         except (OSError, RuntimeError, ValueError):
             return None
     ap = [x for x in res["drops"] if x["class"] and x.get("apart")]
@@ -1498,4 +1503,5 @@ def race_drops(k, interval_s, seconds):
     return {"apart": len(ap), "asleep": sum(x["setters"][0]["asleep"] for x in ap),
             "depth": depths[len(depths) // 2] * 1e-9 if depths else None,
             "mutex": sum(x["class"] == "requester first" for x in ap),
-            "drops": s["classified"], "aba": s["aba_log"], "others": info["others"]}
+            "drops": s["classified"], "aba": s["aba_log"], "others": info["others"],
+            "own_apart": len(own), "own_asleep": sum(g["state"] != "on its way" for g in own)}

@@ -169,6 +169,23 @@ def drop_groups(res, calls, by_id, io=None, before=None):
     return out
 
 
+def own_before(prefix, res):
+    """The drops of race_trace.py's kept run PREFIX (res: its analyse) whose
+    holder and requester ran on two CPUs and whose requester's CPU ran a
+    thread of the program just before its timer woke it, or idled under
+    100 us after one (BEFORE[1], BEFORE[2]): drop_groups' dicts, whose
+    "state" says whether the requester was in its futex at the signal. What
+    the calibration measures machine.requester_first_own by (reality.py)."""
+    with open(prefix + ".json") as f:
+        info = json.load(f)
+    tids = {int(a): b for a, b in info["tids"].items()}
+    ev = RT.read_trace(prefix + ".sched.txt")
+    by_id = {v: k for k, v in tids.items()}
+    gs = drop_groups(res, RT.calls_of(ev, set(tids.values())), by_id, None,
+                     before_of(ev, by_id))
+    return [g for g in gs if g["apart"] and g["class"] and g["before"] in BEFORE[1:3]]
+
+
 def share(xs, pred):
     xs = list(xs)
     return (sum(1 for x in xs if pred(x)) / len(xs)) if xs else float("nan")

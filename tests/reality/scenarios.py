@@ -120,6 +120,11 @@ def base(name, description, machine, interval_s, threads, **extra):
         # the race's chance against the requester's core's idle depth
         # (measured in the kernel, reality.py fit_requester_first)
         sc["machine"]["requester_first_idle"] = [[dur(d), round(p, 2)] for d, p in rcurve]
+    if getattr(machine, "requester_first_own", None) is not None:
+        # the race's chance when the requester's core ran a thread of its own
+        # program just before (measured in the kernel, reality.py
+        # fit_requester_first: race_many.py's split of the traced drops)
+        sc["machine"]["requester_first_own"] = machine.requester_first_own
     tcurve = getattr(machine, "timer_curve", None)
     if tcurve:
         sc["machine"]["timer_late"] = [[dur(d), dur(lat)] for d, lat in tcurve]

@@ -146,6 +146,12 @@ typedef struct gs_machine {
     int64_t rf_idle_ns[GS_WAKE_CURVE_MAX]; /* idle depth of each point, ascending */
     int64_t rf_pct[GS_WAKE_CURVE_MAX];     /* its chance in %; linear between
                                               points, flat beyond */
+    int requester_first_own_pct;      /* cpython3: the chance in % when the
+                                         requester's core runs a thread of its
+                                         own process as its timed wait runs
+                                         out, or ran one until less than
+                                         100 us before; -1: requester_first
+                                         (or its curve) there too */
 } gs_machine_t;
 
 typedef struct gs_python {
