@@ -693,16 +693,19 @@ class Machine:
                 else "not measured: " + step["why"])
         self.calibrate_newidle(plan, pair)
 
-    # Whether the scenarios get the measured newidle_ratio. Alone it was
-    # left off: model against model on the quiet record of 14:48 (seeds
-    # 1-3, docs/model.md "The newidle balance, proportional to its success")
-    # the measured ratio 5 brought 31, 31, 32 of 35 key figures to 32, 33,
-    # 31, and blocking C beside 2 CPU threads fell out (1.06/0.96/1.15 ->
-    # 0.73/0.81/0.70). With the race after a thread of the program
-    # (requester_first_own, measured in the same traces, 0.98 there) the
-    # two together gave 33 and 33 of 35 at seeds 1 and 2 (that row 0.82,
-    # 0.87; the race alone 31 and 31: that row 1.30, 1.10), so it is on.
-    NEWIDLE_WRITE = True
+    # Whether the scenarios get the measured newidle_ratio. Off: model
+    # against model on the quiet record of 14:48 (seeds 1-3, docs/model.md
+    # "The newidle balance, proportional to its success") the measured
+    # ratio 5 brought 31, 31, 32 of 35 key figures to 32, 33, 31, but
+    # blocking C beside 2 CPU threads fell out (1.06/0.96/1.15 ->
+    # 0.73/0.81/0.70). With requester_first_own at 0.98 the two together
+    # gave 33 and 33 there (seeds 1, 2); but the quiet run of 17:43 measured
+    # newidle_ratio 0 and requester_first_own 0.27, and on its record the
+    # ratio written or not gives 29 of 35 either way, trading blocking C
+    # beside 1 CPU thread (0.67 -> 1.86) for convoy-many beside 4 CPU
+    # threads at 1 ms (0.64 -> 0.92): a row made worse, so not by default.
+    # model_variants.py replay --set machine.newidle_ratio=N tries a value.
+    NEWIDLE_WRITE = False
 
     def calibrate_newidle(self, plan, pair):
         """Linux 6.18.5+'s proportional newidle balance (docs/model.md,
