@@ -172,7 +172,14 @@ WHY = [
      "start again behind it (the model 2.81 per-core, 3.00 shared), with waits of the "
      "same length (1.08 ms median to a timeout, model 1.06-1.10): the phase of the "
      "waiters' timed waits against the I/O thread's request differs, and what sets it "
-     "in reality is the open question."),
+     "in reality is the open question. What would fix it: that phase from its "
+     "mechanism (which waiters' timers expire together, the timer slack's grouping of "
+     "a CPU's timers, read off the kept traces of both sides with forced_drops.py "
+     "--who), so that the I/O thread is the longest waiter as often as the real one "
+     "(37% of its ops against the model's 84%, convoy4), and with it the requester's "
+     "race of this program (racemany's trace: the requester asleep in the signalled "
+     "group behind an older sleeper). Each alone moves the row the wrong way: with "
+     "`requester_first_own` 0.98 it fell to 0.35 (docs/model.md \"No idle core\")."),
     ("convoy-many", "4 CPU threads, interval 5 ms", "any",
      "Each I/O op takes about one interval (the I/O thread took the first forced drop "
      "after its request) or two or more (it did not), on both sides, and no run or seed "
@@ -327,7 +334,12 @@ WHY = [
      "on two loaded calibrations (3 seeds each) it takes the 1 ms row from 3.6k to "
      "2.6k/s and from 4.3k to 2.5k/s with per-core queues and leaves 5 ms where it "
      "was; the per-core model's 1 ms : 5 ms ratio becomes 2.2-2.5 against the real "
-     "2.6."),
+     "2.6. What would fix it: the pair's hand-offs inside the ~20 us window counted "
+     "on both sides of one quiet run (the real ~3 against the model's), then the "
+     "step of the cycle whose cost the model lacks: the preempted hand-off's ~5 us "
+     "and the 7-9 us of entering a 1 ms timed wait are the traced candidates; a "
+     "recording of this experiment with the kernel's sched events, as for the 1 ms "
+     "row's trace above, beside its model trace, would say which."),
     ("pingpong-cpu", "", "lo",
      "Reality made more hand-offs than the model. On a quiet machine (2026-12-07 "
      "07:47, others 0%) the pair shared one CPU and the spinner had the other (the "
