@@ -340,6 +340,60 @@ START_TEST(test_cv_the_race_follows_the_requesters_idle_depth)
 }
 END_TEST
 
+/* Who gets the GIL at a voluntary drop (issue 15): the GIL's condition
+ * variable decides, not a fixed oldest-first rule, and where reality breaks
+ * a tie by timing the model's seeded timings break it. A producer and two
+ * identical consumers on two cores, the producer handing the GIL over each
+ * time it blocks on the full queue: over seeds 1-12, neither consumer takes
+ * every producer -> consumer hand-off in any run, and the first consumer to
+ * take one is consumer1 in some seeds and consumer2 in others. */
+static void tie_takers(uint64_t seed, int *n1, int *n2, int *first)
+{
+    gs_model_t *m = tu_model(2, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->machine.per_core_queues = true;
+    m->machine.timer_wake_local = true;
+    m->machine.wakeup_latency_ns = US(19);
+    m->machine.wakeup_jitter_ns = US(4);
+    m->seed = seed;
+    int q = gs_model_add_queue(m, "q", 8);
+    int p = tu_thread(m, "producer", 1, tu_repeat(400, 2, tu_cpu(US(3)), tu_sync(GS_OP_PUT, q)));
+    int c1 = tu_thread(m, "consumer1", 1, tu_repeat(200, 2, tu_sync(GS_OP_GET, q), tu_cpu(US(15))));
+    int c2 = tu_thread(m, "consumer2", 1, tu_repeat(200, 2, tu_sync(GS_OP_GET, q), tu_cpu(US(15))));
+    gs_trace_t *t = tu_run(m, NULL);
+    const gs_lane_t *gil = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
+    *n1 = *n2 = 0;
+    *first = -1;
+    int prev = -1;
+    for (size_t i = 0; i < gil->n; i++) {
+        int who = gil->iv[i].who;
+        if (who < 0)
+            continue;
+        if (prev == p && (who == c1 || who == c2)) {
+            *n1 += who == c1;
+            *n2 += who == c2;
+            if (*first < 0)
+                *first = who;
+        }
+        prev = who;
+    }
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+
+START_TEST(test_cv_a_voluntary_drops_tie_breaks_by_seed)
+{
+    int firsts[2] = {0, 0};
+    for (uint64_t seed = 1; seed <= 12; seed++) {
+        int n1, n2, first;
+        tie_takers(seed, &n1, &n2, &first);
+        ck_assert_msg(n1 > 0 && n2 > 0, "seed %d: consumer1 took %d hand-offs, consumer2 %d",
+                      (int)seed, n1, n2);
+        firsts[first == 2]++;
+    }
+    ck_assert_msg(firsts[0] > 0 && firsts[1] > 0, "consumer1 first in %d seeds of 12", firsts[0]);
+}
+END_TEST
+
 /* requester_first_own: the race's chance when the requester's core runs a
  * thread of its own process as its timed wait runs out, or ran one until
  * less than 100 us before. Traced in the kernel on convoy-many
@@ -1961,6 +2015,7 @@ static Suite *mechanisms_suite(void)
     tcase_add_test(core, test_timers_of_one_core_within_the_slack_end_together);
     tcase_add_test(core, test_cv_four_threads_the_race_decides_requester_or_longest_sleeper);
     tcase_add_test(core, test_cv_the_race_after_a_thread_of_its_own_process);
+    tcase_add_test(core, test_cv_a_voluntary_drops_tie_breaks_by_seed);
     tcase_add_test(core, test_cv_three_threads_go_back_when_the_requester_wins);
     tcase_add_test(core, test_cv_a_drop_after_a_c_call_is_not_raced);
     tcase_add_test(core, test_cv_a_stolen_signal_leaves_a_futile_wakeup);
