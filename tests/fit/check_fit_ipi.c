@@ -16,7 +16,7 @@
  * neither; out of memory anywhere in the fit is the fit's error
  * (GS_ENOMEM), never a fit that says "fewer than 20". */
 #include "alloc_fail.h"
-#include "testutil.h"
+#include "fitutil.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -89,12 +89,7 @@ static void write_recording(char *path, int n, const long long *costs, int n_cos
 
 static char *fit_path(const char *path)
 {
-    char *json = NULL;
-    size_t len = 0;
-    gs_error_t err;
-    int rc = gs_fit_recording(path, NULL, &json, &len, &err);
-    ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
-    return json;
+    return fu_fit(path, (gs_fit_opts_t){0});
 }
 
 static char *fit_of(int n, const long long *costs, int n_costs, long long back, bool calibrated)

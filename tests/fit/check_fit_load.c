@@ -10,7 +10,7 @@
  * then their measured CPU use sizes it. The
  * what-if that removes it (--set processes=[]) runs exactly as the fit
  * without a load (gilsim fit --no-load). */
-#include "testutil.h"
+#include "fitutil.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -93,12 +93,7 @@ static void write_rec(char *path, long long os_cpu, long long delay)
 static char *fit_text(const char *path, bool no_load)
 {
     gs_fit_opts_t o = {.no_load = no_load};
-    char *json = NULL;
-    size_t len = 0;
-    gs_error_t err;
-    int rc = gs_fit_recording(path, &o, &json, &len, &err);
-    ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
-    return json;
+    return fu_fit(path, o);
 }
 
 /* Loads the text with at most one override ("" none) and runs it. */

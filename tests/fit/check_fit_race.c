@@ -12,7 +12,7 @@
  * of memory is the fit's error, never a default said to be for want of
  * drops. */
 #include "alloc_fail.h"
-#include "testutil.h"
+#include "fitutil.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -124,12 +124,7 @@ static void write_recording(char *path, int n, int k)
 
 static char *fit_text_o(const char *path, const gs_fit_opts_t *o)
 {
-    char *json = NULL;
-    size_t len = 0;
-    gs_error_t err;
-    int rc = gs_fit_recording(path, o, &json, &len, &err);
-    ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
-    return json;
+    return fu_fit(path, o ? *o : (gs_fit_opts_t){0});
 }
 
 static char *fit_text(const char *path)

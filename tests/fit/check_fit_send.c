@@ -119,17 +119,6 @@ static char *fit_text(const char *path)
     return fit_text_opts(path, true);
 }
 
-static const cJSON *program(const cJSON *root, const char *name)
-{
-    const cJSON *t;
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "threads")) {
-        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(t, "name")), name) == 0)
-            return cJSON_GetObjectItem(t, "program");
-    }
-    ck_abort_msg("no thread %s", name);
-    return NULL;
-}
-
 /* Every send is a put on the peer's queue followed by a C call releasing
  * the GIL of the send's recorded time; no op of either program is io. */
 START_TEST(test_fit_send_is_a_c_call_releasing_the_gil)
@@ -143,7 +132,7 @@ START_TEST(test_fit_send_is_a_c_call_releasing_the_gil)
     for (int w = 0; w < 2; w++) {
         int puts = 0, sends = 0, ios = 0;
         const cJSON *prev = NULL, *op;
-        cJSON_ArrayForEach(op, program(root, who[w])) {
+        cJSON_ArrayForEach(op, fu_program(root, who[w])) {
             ios += cJSON_GetObjectItem(op, "io") != NULL;
             if (prev && cJSON_GetObjectItem(prev, "put")) {
                 puts++;
@@ -200,7 +189,7 @@ static int client_sends(const cJSON *root, int64_t *d, int n)
 {
     int k = 0;
     const cJSON *prev = NULL, *op;
-    cJSON_ArrayForEach(op, program(root, "client")) {
+    cJSON_ArrayForEach(op, fu_program(root, "client")) {
         const cJSON *c = cJSON_GetObjectItem(op, "c_call");
         if (prev && cJSON_GetObjectItem(prev, "put") && c && k < n)
             ck_assert_int_eq(gs_parse_ns(cJSON_GetStringValue(c), &d[k++], NULL, 0), 0);

@@ -146,18 +146,6 @@ static char *fit_text(const char *path)
     return fu_fit(path, o);
 }
 
-static const cJSON *program(const cJSON *root, const char *name)
-{
-    const cJSON *t;
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "threads"))
-    {
-        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(t, "name")), name) == 0)
-            return cJSON_GetObjectItem(t, "program");
-    }
-    ck_abort_msg("no thread %s", name);
-    return NULL;
-}
-
 static int64_t duration(const cJSON *d)
 {
     int64_t ns = -1;
@@ -177,7 +165,7 @@ START_TEST(test_fit_started_threads_bootstrap_is_not_a_turn)
     char *json = fit_text(path);
     cJSON *root = cJSON_Parse(json);
     ck_assert_ptr_nonnull(root);
-    const cJSON *prog = program(root, "io");
+    const cJSON *prog = fu_program(root, "io");
     ck_assert_int_eq(duration(cJSON_GetObjectItem(cJSON_GetArrayItem(prog, 0), "cpu")), BOOT);
     ck_assert_ptr_nonnull(cJSON_GetObjectItem(cJSON_GetArrayItem(prog, 1), "sleep"));
     const cJSON *rep = cJSON_GetArrayItem(prog, 2);
@@ -189,7 +177,7 @@ START_TEST(test_fit_started_threads_bootstrap_is_not_a_turn)
     ck_assert_int_eq(cJSON_GetArraySize(prog), 4);
     /* a thread nobody started (MainThread) folds from its first op */
     ck_assert_ptr_nonnull(
-        cJSON_GetObjectItem(cJSON_GetArrayItem(program(root, "MainThread"), 0), "cpu"));
+        cJSON_GetObjectItem(cJSON_GetArrayItem(fu_program(root, "MainThread"), 0), "cpu"));
     cJSON_Delete(root);
     free(json);
     unlink(path);

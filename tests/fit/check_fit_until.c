@@ -10,7 +10,7 @@
  * is the same with the count of the polls that returned False;
  * until_loaded.rec.json a pure Python loop whose holds a loaded machine cut
  * (hand-made, below). */
-#include "testutil.h"
+#include "fitutil.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -32,18 +32,6 @@ static char *fit_text(const char *path, size_t *len)
     int rc = gs_fit_recording(path, NULL, &json, len, &err);
     ck_assert_msg(rc == 0, "fit %s: %s: %s", path, err.path, err.msg);
     return json;
-}
-
-static const cJSON *program(const cJSON *root, const char *name)
-{
-    const cJSON *t;
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "threads"))
-    {
-        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(t, "name")), name) == 0)
-            return cJSON_GetObjectItem(t, "program");
-    }
-    ck_abort_msg("no thread %s", name);
-    return NULL;
 }
 
 /* The first op of prog (or inside its loops) with the verb, or NULL. */
@@ -71,17 +59,17 @@ START_TEST(test_fit_until_a_poll_after_anothers_set_is_a_loop)
     const cJSON *evs = cJSON_GetObjectItem(root, "events");
     ck_assert_int_eq(cJSON_GetArraySize(evs), 1);
     ck_assert_str_eq(cJSON_GetArrayItem(evs, 0)->valuestring, "event");
-    const cJSON *loop = find_verb(program(root, "cpu"), "until");
+    const cJSON *loop = find_verb(fu_program(root, "cpu"), "until");
     ck_assert_ptr_nonnull(loop);
     ck_assert_str_eq(cJSON_GetObjectItem(loop, "until")->valuestring, "event");
     /* a pure Python loop: its polls are not counted, a fixed chunk */
     const cJSON *body = cJSON_GetObjectItem(loop, "do");
     ck_assert_int_eq(cJSON_GetArraySize(body), 1);
     ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(body, 0), "cpu")->valuestring, "100us");
-    const cJSON *set = find_verb(program(root, "io"), "set");
+    const cJSON *set = find_verb(fu_program(root, "io"), "set");
     ck_assert_ptr_nonnull(set);
     ck_assert_str_eq(cJSON_GetObjectItem(set, "set")->valuestring, "event");
-    ck_assert_ptr_null(find_verb(program(root, "MainThread"), "set"));
+    ck_assert_ptr_null(find_verb(fu_program(root, "MainThread"), "set"));
     const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
     ck_assert_msg(strstr(desc, "until event is set (by io)") != NULL, "%s", desc);
     ck_assert_msg(strstr(desc, "loop until an Event is set run as long as the setter") != NULL,
@@ -99,7 +87,7 @@ START_TEST(test_fit_until_counted_polls_give_the_turn)
     size_t len;
     char *json = fit_text(data("until_counted.rec.json"), &len);
     cJSON *root = cJSON_Parse(json);
-    const cJSON *loop = find_verb(program(root, "cpu"), "until");
+    const cJSON *loop = find_verb(fu_program(root, "cpu"), "until");
     ck_assert_ptr_nonnull(loop);
     const cJSON *body = cJSON_GetObjectItem(loop, "do");
     ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(body, 0), "cpu")->valuestring,
@@ -122,7 +110,7 @@ START_TEST(test_fit_until_body_from_the_polls_not_a_short_repeat)
     size_t len;
     char *json = fit_text(data("until_loaded.rec.json"), &len);
     cJSON *root = cJSON_Parse(json);
-    const cJSON *prog = program(root, "cpu");
+    const cJSON *prog = fu_program(root, "cpu");
     const cJSON *loop = find_verb(prog, "until");
     ck_assert_ptr_nonnull(loop);
     const cJSON *body = cJSON_GetObjectItem(loop, "do");
@@ -185,8 +173,8 @@ START_TEST(test_fit_until_no_event_calls_no_loop)
     char *json = fit_text(data("convoy.rec.json"), &len);
     cJSON *root = cJSON_Parse(json);
     ck_assert_ptr_null(cJSON_GetObjectItem(root, "events"));
-    ck_assert_ptr_null(find_verb(program(root, "cpu"), "until"));
-    ck_assert_ptr_null(find_verb(program(root, "io"), "set"));
+    ck_assert_ptr_null(find_verb(fu_program(root, "cpu"), "until"));
+    ck_assert_ptr_null(find_verb(fu_program(root, "io"), "set"));
     cJSON_Delete(root);
     free(json);
 }

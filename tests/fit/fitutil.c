@@ -43,3 +43,15 @@ const gs_thread_stats_t *fu_thread(const fu_replay_t *r, const char *name)
     ck_abort_msg("the replay has no thread %s", name);
     return NULL;
 }
+
+const cJSON *fu_program(const cJSON *root, const char *name)
+{
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(root, "threads"))
+    {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(t, "name")), name) == 0)
+            return cJSON_GetObjectItem(t, "program");
+    }
+    ck_abort_msg("no thread %s", name);
+    return NULL;
+}

@@ -4,6 +4,8 @@
 #ifndef GILSIM_FITUTIL_H
 #define GILSIM_FITUTIL_H
 
+#include <cjson/cJSON.h>
+
 #include "testutil.h" /* gilsim.h: the fit, the scenario loader, the summary */
 
 /* The scenario gs_fit_recording writes for path under o (owned by the
@@ -25,5 +27,9 @@ void fu_replay_free(fu_replay_t *r);
 
 /* The summary of the thread named name (the test fails if there is none). */
 const gs_thread_stats_t *fu_thread(const fu_replay_t *r, const char *name);
+
+/* The program of the fitted scenario's thread named name (root: the parsed
+ * scenario; the test fails if there is none). */
+const cJSON *fu_program(const cJSON *root, const char *name);
 
 #endif
