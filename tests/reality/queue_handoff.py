@@ -352,16 +352,16 @@ def main(argv):
     if not a.recording:
         ap.error("a recording is needed (or --self-test)")
     try:
-        real = recording(a.recording)
-        runs = [(r, model(r)) for r in a.runs]
+        real, real_turns = recording(a.recording), recording_turns(a.recording)
+        runs = [(r, model(r), model_turns(r)) for r in a.runs]
     except (OSError, ValueError, KeyError) as e:
         print("queue_handoff: %s" % e, file=sys.stderr)
         return 2
     report("real " + a.recording, *real)
-    report_turns("real", *recording_turns(a.recording))
-    for r, m in runs:
+    report_turns("real", *real_turns)
+    for r, m, turns in runs:
         report("model " + r, *m)
-        report_turns("model", *model_turns(r))
+        report_turns("model", *turns)
     return 0
 
 
