@@ -454,50 +454,31 @@ def self_test():
     fails = []
     C0, C1, M, SC = 0x1000, 0x1004, 0x1008, 0x1050
     CPU = {11: 1, 12: 0, 13: 0, 14: 0}
-    lines = []
-
-    def tick(us):
-        return int(round(us * 2000))
-
-    def ent(us, tid, addr, op, timed=False):
-        lines.append("  python3-%d [%03d] ..... %d: sys_futex(uaddr: %#x, op: %#x, val: 0, "
-                     "utime: %s, uaddr2: 0, val3: 0)\n" % (
-                         tid, CPU[tid], tick(us), addr, op, "0x7f00" if timed else 0))
-
-    def ext(us, tid, ret):
-        lines.append("  python3-%d [%03d] ..... %d: sys_futex -> %#x\n" % (
-            tid, CPU[tid], tick(us), ret & (2 ** 64 - 1)))
-
-    def sw(us, tid, into):
-        prev, nxt, state = (0, tid, "R") if into else (tid, 0, "S")
-        lines.append("  python3-%d [%03d] d..2. %d: sched_switch: prev_comm=python3 prev_pid=%d "
-                     "prev_prio=120 prev_state=%s ==> next_comm=python3 next_pid=%d "
-                     "next_prio=120\n" % (tid, CPU[tid], tick(us), prev, state, nxt))
-
-    lines.append("  <...>-1 [000] ..... 0: tracing_mark_write: race_mono 1000000000\n")
+    tt = RT.TestTrace(CPU)
+    lines, ent, ext, sw = tt.lines, tt.ent, tt.ext, tt.sw
+    tt.mark(0)
     sw(0, 11, True)
     ent(1, 11, M, 0x81); ext(1.2, 11, 0)                   # 11 took the GIL
     for base, rword in ((0, C1), (2000, C0), (4000, None)):
-        ent(base + 2, 12, C0, 0x89, True)                   # the oldest on G1
-        ent(base + 3, 14, C0, 0x89, True)
-        ent(base + 4, 13, C0 if rword != C0 else C1, 0x89, True)
+        ent(base + 2, 12, C0, 0x89, timed=True)                   # the oldest on G1
+        ent(base + 3, 14, C0, 0x89, timed=True)
+        ent(base + 4, 13, C0 if rword != C0 else C1, 0x89, timed=True)
         ext(base + 1000, 13, RT.ETIMEDOUT)                  # 13 asks
         ent(base + 1001, 13, M, 0x81); ext(base + 1001.3, 13, 0)
         if rword is not None:
-            ent(base + 1002, 13, rword, 0x89, True)         # asleep again
+            ent(base + 1002, 13, rword, 0x89, timed=True)         # asleep again
         ent(base + 1010, 11, C0, 0x81); ext(base + 1010.5, 11, 1)  # the signal on G1
         ext(base + 1012, 12, 0)                              # wakes 12
         ent(base + 1013, 12, SC, 0x81); ext(base + 1013.5, 12, 1)
         ent(base + 1014, 12, M, 0x81); ext(base + 1014.2, 12, 0)
         if rword is None:
-            ent(base + 1015, 13, C1, 0x89, True)
+            ent(base + 1015, 13, C1, 0x89, timed=True)
         # 12 drops back to 11 (nobody asked): the next drop's holder is 11 again
         ent(base + 1900, 12, C0, 0x81); ext(base + 1900.5, 12, 1)
         ext(base + 1901, 11, 0)
         ext(base + 1950, 14, RT.ETIMEDOUT); ext(base + 1951, 13, RT.ETIMEDOUT)
         ent(base + 1952, 11, M, 0x81); ext(base + 1952.2, 11, 0)
-    lines.append("  <...>-1 [000] ..... %d: tracing_mark_write: race_mono %d\n"
-                 % (tick(9000), 10**9 + 9000000))
+    tt.mark(9000)
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "t.txt")
         RT.write_test_trace(p, lines)

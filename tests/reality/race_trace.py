@@ -853,6 +853,42 @@ def main(argv=None):
 
 # --- the self-test ----------------------------------------------------------
 
+class TestTrace:
+    """A hand-made kernel trace for the self-tests (this one's and
+    race_many.py's), in ftrace's text on the x86-tsc clock at 2 ticks per
+    ns: a futex call's entry (ent; timed: with a timeout) and return (ext),
+    a thread switched in or out (sw), the clock's mark (mark); cpu maps a
+    tid to its CPU; lines as write_test_trace takes them."""
+
+    def __init__(self, cpu):
+        self.cpu, self.lines = cpu, []
+
+    @staticmethod
+    def tick(us):
+        return int(round(us * 2000))
+
+    def ent(self, us, tid, addr, op, val=0, timed=False):
+        self.lines.append("  python3-%d [%03d] ..... %d: sys_futex(uaddr: %#x, op: %#x, val: %s, "
+                          "utime: %s, uaddr2: 0, val3: 0)\n" % (
+                              tid, self.cpu[tid], self.tick(us), addr, op, val,
+                              "0x7f00" if timed else 0))
+
+    def ext(self, us, tid, ret):
+        self.lines.append("  python3-%d [%03d] ..... %d: sys_futex -> %#x\n" % (
+            tid, self.cpu[tid], self.tick(us), ret & (2 ** 64 - 1)))
+
+    def sw(self, us, tid, into):
+        prev, nxt, state = (0, tid, "R") if into else (tid, 0, "S")
+        self.lines.append("  python3-%d [%03d] d..2. %d: sched_switch: prev_comm=python3 "
+                          "prev_pid=%d prev_prio=120 prev_state=%s ==> next_comm=python3 "
+                          "next_pid=%d next_prio=120\n" % (tid, self.cpu[tid], self.tick(us),
+                                                           prev, state, nxt))
+
+    def mark(self, us):
+        self.lines.append("  <...>-1 [000] ..... %d: tracing_mark_write: race_mono %d\n"
+                          % (self.tick(us), 10**9 + int(us * 1000)))
+
+
 def write_test_trace(path, lines):
     """Writes a hand-made trace as the kernel would: each CPU's events in
     order, the file grouping them by CPU between the first and last marks
@@ -876,29 +912,8 @@ def self_test():
         fails.append("last_at %r" % [last_at(seq, t) for t in (0, 2, 4, 5)])
     C0, M, SC = 0x1000, 0x1008, 0x1050  # cond __g_signals[0], mutex, switch_cond
     CPU = {11: 1, 12: 0, 13: 0}
-    lines = []
-
-    def tick(us):
-        return int(round(us * 2000))
-
-    def ent(us, tid, addr, op, val=0, timed=False):
-        lines.append("  python3-%d [%03d] ..... %d: sys_futex(uaddr: %#x, op: %#x, val: %s, "
-                     "utime: %s, uaddr2: 0, val3: 0)\n" % (
-                         tid, CPU[tid], tick(us), addr, op, val, "0x7f00" if timed else 0))
-
-    def ext(us, tid, ret):
-        lines.append("  python3-%d [%03d] ..... %d: sys_futex -> %#x\n" % (
-            tid, CPU[tid], tick(us), ret & (2 ** 64 - 1)))
-
-    def sw(us, tid, into):
-        prev, nxt, state = (0, tid, "R") if into else (tid, 0, "S")
-        lines.append("  python3-%d [%03d] d..2. %d: sched_switch: prev_comm=python3 prev_pid=%d "
-                     "prev_prio=120 prev_state=%s ==> next_comm=python3 next_pid=%d "
-                     "next_prio=120\n" % (tid, CPU[tid], tick(us), prev, state, nxt))
-
-    def mark(us):
-        lines.append("  <...>-1 [000] ..... %d: tracing_mark_write: race_mono %d\n"
-                     % (tick(us), 10**9 + int(us * 1000)))
+    tt = TestTrace(CPU)
+    lines, ent, ext, sw, mark = tt.lines, tt.ent, tt.ext, tt.sw, tt.mark
     mark(0)
     sw(0, 11, True)                                  # 11 holds the GIL from 0
     ent(0.5, 12, C0, 0x89, timed=True); sw(0.8, 12, False)
