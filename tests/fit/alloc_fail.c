@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t k, size_t n);
@@ -61,4 +62,16 @@ void *__wrap_calloc(size_t k, size_t n)
 void *__wrap_realloc(void *p, size_t n)
 {
     return due() ? NULL : __real_realloc(p, n);
+}
+
+int af_fit(const char *path, long k, char **json, gs_error_t *err, bool *failed_out)
+{
+    size_t len = 0;
+    *json = NULL;
+    memset(err, 0, sizeof *err);
+    af_arm(k);
+    int rc = gs_fit_recording(path, NULL, json, &len, err);
+    *failed_out = af_failed();
+    af_arm(-1);
+    return rc;
 }

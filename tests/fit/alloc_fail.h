@@ -11,8 +11,15 @@
 
 #include <stdbool.h>
 
+#include "gilsim/gilsim.h"
+
 void af_arm(long n); /* n < 0: none fails */
 bool af_failed(void);
 long af_used(void); /* allocations since af_arm */
+
+/* gs_fit_recording(path, defaults) with allocation k failing: its return
+ * code, its text in *json (NULL or the caller's to free) and its error;
+ * *failed says whether allocation k came (else the fit ran through). */
+int af_fit(const char *path, long k, char **json, gs_error_t *err, bool *failed);
 
 #endif

@@ -195,14 +195,10 @@ START_TEST(test_fit_ipi_out_of_memory_is_an_error_not_too_few_releases)
     ck_assert_int_eq(written_ipi(want), 11000);
     long k, n_enomem = 0;
     for (k = 0; k < 20000; k++) {
-        char *json = NULL;
-        size_t len = 0;
+        char *json;
         gs_error_t err;
-        memset(&err, 0, sizeof err);
-        af_arm(k);
-        int rc = gs_fit_recording(path, NULL, &json, &len, &err);
-        bool failed = af_failed();
-        af_arm(-1);
+        bool failed;
+        int rc = af_fit(path, k, &json, &err, &failed);
         if (rc == 0) {
             ck_assert_msg(strcmp(json, want) == 0,
                           "allocation %ld failed, the fit went on and wrote another text", k);

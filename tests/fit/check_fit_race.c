@@ -472,14 +472,10 @@ static const char *race_sentence(const char *json, char *buf, size_t n)
  * race's reading. Whether allocation k came (else the fit ran through). */
 static bool fit_failing(const char *path, long k, const char *want, long *n_enomem)
 {
-    char *json = NULL;
-    size_t len = 0;
+    char *json;
     gs_error_t err;
-    memset(&err, 0, sizeof err);
-    af_arm(k);
-    int rc = gs_fit_recording(path, NULL, &json, &len, &err);
-    bool failed = af_failed();
-    af_arm(-1);
+    bool failed;
+    int rc = af_fit(path, k, &json, &err, &failed);
     char a[2048], b[2048];
     if (rc == 0 && strstr(json, "\"description\"")) { /* none: the emitter's failure */
         double rf = written_rf(json);                 /* -1: a key the emitter failed to add */
