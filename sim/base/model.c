@@ -25,6 +25,7 @@ void gs_machine_defaults(gs_machine_t *m)
     m->syscall_ns = 100;                     /* a bare futex_wake: 92 ns in C here */
     m->requester_first_pct = 50;
     m->requester_first_own_pct = -1;         /* as requester_first */
+    m->race_holder_sleeps = true;            /* the model's reading before cvrace.c */
     m->migration_cost_ns = 500000;           /* sysctl_sched_migration_cost */
     m->newidle_ratio = -1;                   /* newidle balance at once (no NI_RANDOM) */
     m->per_core_queues = true;               /* a run queue per CPU, as Linux keeps */

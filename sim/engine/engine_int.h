@@ -713,6 +713,9 @@ void gs__ft_destroy(gs_engine_t *e);
 void gs__ft_retime(gs_engine_t *e, int object);      /* EV_FT */
 void gs__ft_step(gs_engine_t *e, gs_thr_t *t);        /* M_FT */
 void gs__gil_switch_on(gs_engine_t *e, gs_thr_t *t); /* gil.c: an import enables it */
+/* cvrace.c: the condition variable's timings at a forced drop (gil.c asks) */
+int64_t gs__cvrace_holder_wait_ns(const gs_engine_t *e); /* requester first: the drop's delay */
+bool gs__cvrace_queued(const gs_engine_t *e, const gs_thr_t *w); /* in the futex queue */
 
 /* Wall time for python_ns of t's Python at its current speed, and Python
  * progress in wall_ns (ft.c: a thread on a shared object runs slower). */

@@ -35,7 +35,9 @@
  *     requester_first_idle at the idle depth of the requester's core as its
  *     wait ran out: race_pct) says who is first. Holder first: it drops at once (the requester is still in its
  *     futex window). Requester first: the holder drops one futex call and one
- *     wake-up later, when the requester sleeps.
+ *     wake-up later, when the requester sleeps (cvrace.c: one futex call with
+ *     race_holder_sleeps false; a timed-out waiter not yet run stays in the
+ *     futex queue with timed_out_queued).
  *   switch_number grows only when the new holder differs from the last one.
  *   3.12 and legacy subinterpreters sharing the GIL: the drop request goes
  *     on the waiter's interpreter, so a holder of another interpreter does
@@ -230,10 +232,15 @@ static void cv_take_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *w)
  * signaller `by`, which pays the futex call (NULL: nobody pays). */
 static void cv_wake(gs_engine_t *e, gs_thr_t *w, bool unslept, gs_thr_t *by)
 {
-    w->tarm_owed_ns += gs__hrtimer_cancel_cost(e, w); /* futex_wait cancels it */
-    gs__thr_cancel_timer(w);
+    bool timer_woke = w->gw == GW_TIMEDOUT; /* still queued (cvrace.c): futex_wait returns 0 */
+    if (!timer_woke) {
+        w->tarm_owed_ns += gs__hrtimer_cancel_cost(e, w); /* futex_wait cancels it */
+        gs__thr_cancel_timer(w);
+    }
     w->gw = GW_SIGNALED;
     gs__trace_instant(e->trace, e->now, GS_IN_SIGNAL, w->id, w->process, 0);
+    if (timer_woke)
+        return;
     if (unslept)
         gs__os_wake_unslept(e, w);
     else
@@ -275,7 +282,7 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
          * signalled */
         for (int i = 0; i < g->waiters.n;) {
             gs_thr_t *w = g->waiters.v[i];
-            if (w->cv_group == g->g1 && w->gw == GW_COND) {
+            if (w->cv_group == g->g1 && gs__cvrace_queued(e, w)) {
                 cv_take_signal(e, g, w);
                 cv_wake(e, w, cv_entering(e, w, by), NULL);
             } else {
@@ -296,7 +303,7 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
     int n_asleep = 0;
     for (int i = 0; i < g->waiters.n; i++) {
         gs_thr_t *w = g->waiters.v[i];
-        if (w->gw != GW_COND || w->cv_group != g->g1)
+        if (!gs__cvrace_queued(e, w) || w->cv_group != g->g1)
             continue;
         if (cv_entering(e, w, by)) {
             if (!taker || w->cv_asleep_ns < taker->cv_asleep_ns)
@@ -311,7 +318,7 @@ static void cv_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
         int k = (int)(gs__rng_next(&g->rng) % (uint64_t)n_asleep);
         for (int i = 0; i < g->waiters.n; i++) {
             gs_thr_t *w = g->waiters.v[i];
-            if (w->gw == GW_COND && w->cv_group == g->g1 && !cv_entering(e, w, by) &&
+            if (gs__cvrace_queued(e, w) && w->cv_group == g->g1 && !cv_entering(e, w, by) &&
                 k-- == 0) {
                 sleeper = w;
                 break;
@@ -427,7 +434,7 @@ static void request_drop(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     gs__trace_instant(e->trace, e->now, GS_IN_DROP_REQUEST, t->id, t->process, g->holder->id);
     int64_t d = 0;
     if ((int)(gs__rng_next(&g->rng) % 100) < race_pct(e, t))
-        d = e->m->machine.futex_ns + e->m->machine.wakeup_latency_ns;
+        d = gs__cvrace_holder_wait_ns(e);
     if (sees_request(g, g->holder))
         gs__ev_push(e, e->now + d, EV_BREAK, g->holder->id, 0);
 }

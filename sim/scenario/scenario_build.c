@@ -28,7 +28,8 @@ static const char *const machine_keys[] = {
     "cores", "policy", "timeslice", "tick", "eevdf_slice", "cfs_latency", "cfs_min_granularity",
     "cfs_wakeup_granularity", "context_switch", "wakeup_latency", "wakeup_idle", "wakeup_jitter",
     "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_arm", "timer_late",
-    "requester_first", "requester_first_idle", "requester_first_own", "wake_affine", "run_queues", "placement",
+    "requester_first", "requester_first_idle", "requester_first_own", "race_holder_sleeps",
+    "timed_out_queued", "wake_affine", "run_queues", "placement",
     "migration_cost", "timer_wake", "balance", "newidle_ratio", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const run_queue_names[] = {"shared", "per_core", NULL};
@@ -161,6 +162,8 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
                    "a chance from 0 to 1 (requester_first when the requester's core runs a "
                    "thread of its own process, or ran one until less than 100 us before)",
                    &mc->requester_first_own_pct);
+    gs__scen_get_bool(ld, v, "race_holder_sleeps", &mc->race_holder_sleeps);
+    gs__scen_get_bool(ld, v, "timed_out_queued", &mc->timed_out_queued);
     get_hundredths(ld, v, "wake_affine", 0.0, 1.0,
                    "a chance from 0 to 1 (1 = a thread woken by another always queues on its "
                    "waker's core, 0 = it goes to an idle core when there is one)",

@@ -152,6 +152,15 @@ typedef struct gs_machine {
                                          out, or ran one until less than
                                          100 us before; -1: requester_first
                                          (or its curve) there too */
+    bool race_holder_sleeps;          /* cpython3: a holder that finds the GIL
+                                         mutex held by the requester sleeps on
+                                         it and is woken (a wake-up latency);
+                                         false: its futex call returns at the
+                                         unlock (cvrace.c); true */
+    bool timed_out_queued;            /* cpython3: a waiter whose timed wait
+                                         ran out stays in the futex queue until
+                                         it runs, so a signal's wake may take
+                                         it (cvrace.c); false */
 } gs_machine_t;
 
 typedef struct gs_python {
