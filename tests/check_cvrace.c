@@ -13,6 +13,8 @@
  * (a core's timers end together), the race's chance rf_pct (100: the
  * requester always first to the GIL's mutex, asleep in its futex when the
  * holder signals). */
+static int64_t g_op_ns; /* > 0: each CPU thread's Python in ops of this length */
+
 static gs_model_t *cpu_threads(int n, bool holder_sleeps, bool queued, int rf_pct, bool io,
                                uint64_t seed)
 {
@@ -30,7 +32,10 @@ static gs_model_t *cpu_threads(int n, bool holder_sleeps, bool queued, int rf_pc
     if (io) /* the convoy's I/O thread: a 200 us sleep and a little Python */
         tu_thread(m, "io", 1, tu_repeat(300, 2, tu_sleep(US(200)), tu_cpu(US(2))));
     for (int i = 0; i < n; i++)
-        tu_thread(m, "cpu", 1, tu_cpu(MS(120)));
+        if (g_op_ns > 0)
+            tu_thread(m, "cpu", 1, tu_repeat(MS(120) / g_op_ns, 1, tu_cpu(g_op_ns)));
+        else
+            tu_thread(m, "cpu", 1, tu_cpu(MS(120)));
     return m;
 }
 
@@ -63,7 +68,7 @@ static void requester_takes(int n, int rf_pct, bool holder_sleeps, bool queued, 
  * waiter, whose timed wait was armed within the timer slack of the
  * requester's, times out in that window, finds the request set and waits
  * again, behind the requester, which is then the longest sleeper and takes
- * the drop it lost the race for (16% of the drops here). */
+ * the drop it lost the race for (16% of the drops here, under 2% without). */
 START_TEST(test_cvrace_a_holder_not_sleeping_on_the_mutex_leaves_the_drop_to_the_longest_sleeper)
 {
     int n0, w0, n1, w1;
@@ -108,6 +113,31 @@ START_TEST(test_cvrace_a_timed_out_waiter_not_yet_run_can_take_the_wake)
 }
 END_TEST
 
+/* The holder waits for the mutex wherever it looks at the drop request:
+ * between two ops of its program (a loop of 10 us Python calls) as inside
+ * one. Three CPU threads, the requester always first to the mutex: it is
+ * asleep when the holder signals, and the other waiter, the longest
+ * sleeper, takes the drop. The old reading honoured the race only at the
+ * eval-breaker event it scheduled, so an op ending inside the wake-up
+ * window dropped at once, the requester still on its way into its futex:
+ * it took those drops (a fitted io_two_cpu at 1 ms, whose CPU threads poll
+ * an Event in 50 us ops, gave its requester 19% of the drops so at
+ * requester_first 1). */
+START_TEST(test_cvrace_the_race_holds_between_two_ops_of_the_holder)
+{
+    int n0, w0, n1, w1;
+    g_op_ns = US(10);
+    requester_takes(3, 100, false, false, false, 4, &n1, &w1);
+    requester_takes(3, 100, true, false, false, 4, &n0, &w0);
+    g_op_ns = 0;
+    ck_assert_int_gt(n1, 1000);
+    ck_assert_int_gt(n0, 1000);
+    ck_assert_msg(w1 * 100 < n1, "the requester took %d of %d forced drops (%d of %d sleeping)", w1,
+                  n1, w0, n0);
+    ck_assert_msg(w0 * 10 > n0, "the holder sleeping: the requester took %d of %d", w0, n0);
+}
+END_TEST
+
 static Suite *cvrace_suite(void)
 {
     Suite *s = suite_create("cvrace");
@@ -117,6 +147,7 @@ static Suite *cvrace_suite(void)
         props,
         test_cvrace_a_holder_not_sleeping_on_the_mutex_leaves_the_drop_to_the_longest_sleeper);
     tcase_add_test(props, test_cvrace_a_timed_out_waiter_not_yet_run_can_take_the_wake);
+    tcase_add_test(props, test_cvrace_the_race_holds_between_two_ops_of_the_holder);
     suite_add_tcase(s, props);
     return s;
 }

@@ -17,6 +17,8 @@
  *    drops a futex call and a wake-up latency (tens of microseconds) after
  *    the request. false: it drops one futex call after it, as the requester
  *    is asleep in its wait.
+ *    With false the holder waits for the mutex wherever it looks at the
+ *    request (gs__cvrace_drop_due), not only at an eval-breaker check.
  *    Why it matters: during a wake-up latency other waiters whose timed
  *    waits end with the requester's (a core's timers expire together,
  *    hrtimer.c) time out, find the request already set and wait again behind
@@ -50,4 +52,15 @@ bool gs__cvrace_queued(const gs_engine_t *e, const gs_thr_t *w)
     /* not yet run: once on a core (paying its timer's reprogramming first,
      * gil.c on_core) it is past futex_unqueue */
     return e->m->machine.timed_out_queued && w->gw == GW_TIMEDOUT && w->os != OS_ON;
+}
+
+/* With race_holder_sleeps false the holder's wait for the mutex holds
+ * wherever it looks at the request: between two ops of its program as at
+ * an eval-breaker check inside one. The old reading drops at once at an op
+ * boundary inside the wake-up window, so a requester that won the race was
+ * still on its way into its futex and took the signal (a fitted io_two_cpu
+ * at 1 ms, whose CPU threads poll an Event in 50 us ops). */
+bool gs__cvrace_drop_due(const gs_engine_t *e, const gs_gil_t *g)
+{
+    return e->m->machine.race_holder_sleeps || e->now >= g->drop_at_ns;
 }

@@ -399,6 +399,7 @@ typedef struct gs_gil {
     gs_thr_t *requester;    /* cpython3: who set drop_request, and when */
     int request_interp;     /* the interpreter whose eval breaker has it */
     int64_t request_ns;
+    int64_t drop_at_ns;     /* cpython3: no drop before (the race: request_drop) */
     gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
     uint64_t g1, g2;        /* cpython3: glibc's two waiter groups (ids) */
     int g1_size;            /* G1 waiters not signalled yet */
@@ -716,6 +717,7 @@ void gs__gil_switch_on(gs_engine_t *e, gs_thr_t *t); /* gil.c: an import enables
 /* cvrace.c: the condition variable's timings at a forced drop (gil.c asks) */
 int64_t gs__cvrace_holder_wait_ns(const gs_engine_t *e); /* requester first: the drop's delay */
 bool gs__cvrace_queued(const gs_engine_t *e, const gs_thr_t *w); /* in the futex queue */
+bool gs__cvrace_drop_due(const gs_engine_t *e, const gs_gil_t *g); /* may the holder drop now */
 
 /* Wall time for python_ns of t's Python at its current speed, and Python
  * progress in wall_ns (ft.c: a thread on a shared object runs slower). */

@@ -35,9 +35,7 @@
  *     requester_first_idle at the idle depth of the requester's core as its
  *     wait ran out: race_pct) says who is first. Holder first: it drops at once (the requester is still in its
  *     futex window). Requester first: the holder drops one futex call and one
- *     wake-up later, when the requester sleeps (cvrace.c: one futex call with
- *     race_holder_sleeps false; a timed-out waiter not yet run stays in the
- *     futex queue with timed_out_queued).
+ *     wake-up later, when the requester sleeps (cvrace.c: the keys that differ).
  *   switch_number grows only when the new holder differs from the last one.
  *   3.12 and legacy subinterpreters sharing the GIL: the drop request goes
  *     on the waiter's interpreter, so a holder of another interpreter does
@@ -435,6 +433,7 @@ static void request_drop(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     int64_t d = 0;
     if ((int)(gs__rng_next(&g->rng) % 100) < race_pct(e, t))
         d = gs__cvrace_holder_wait_ns(e);
+    g->drop_at_ns = e->now + d;
     if (sees_request(g, g->holder))
         gs__ev_push(e, e->now + d, EV_BREAK, g->holder->id, 0);
 }
@@ -713,7 +712,8 @@ void gs__gil_mutex_unlock(gs_engine_t *e, gs_thr_t *t)
 bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
-    if (g->kind == GS_GIL_CPYTHON3 && g->drop_request && g->holder == t && sees_request(g, t))
+    if (g->kind == GS_GIL_CPYTHON3 && g->drop_request && g->holder == t && sees_request(g, t) &&
+        gs__cvrace_drop_due(e, g))
         return gs__gil_drop(e, t, false);
     return true;
 }
