@@ -109,6 +109,8 @@ typedef struct gs_worker {
  *   gil      NONE -> COND (waits on the condition) [wait_cond via gs__gil_take]
  *            COND -> TIMEDOUT (interval passed)    [gs__gil_timeout]
  *            COND -> SIGNALED (a drop woke it)     [signal_one, cv_signal]
+ *            TIMEDOUT -> SIGNALED (a futex wake before it ran; machine
+ *                                 timed_out_queued, cvrace.c)  [cv_signal]
  *            TIMEDOUT|SIGNALED -> NONE (took it) | COND (waits again)
  *                                                  [on_core via gs__gil_resume]
  *            TIMEDOUT|SIGNALED -> LEFT (left the condvar, then preempted by
