@@ -1279,14 +1279,21 @@ def timer_slack_s():
         return None
 
 
+def kernel_release_version(release):
+    """(major, minor) of a kernel release string as uname gives it
+    ("6.18.0-1-cloud-amd64", "6.1.0-13-amd64", "5.15.0", "6.5-rc7"), from
+    the two numbers it begins with; None when it does not begin with
+    "<digits>.<digits>" (empty, garbage, "6", "v6.6"). Only the leading
+    digits of the minor count: "6.5-rc7" is 6.5, not 6.57."""
+    import re
+    m = re.match(r"(\d+)\.(\d+)", release) if isinstance(release, str) else None
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def kernel_version():
     """(major, minor) of the running kernel, or None."""
     import platform
-    try:
-        major, minor = platform.release().split(".")[:2]
-        return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
-    except ValueError:
-        return None
+    return kernel_release_version(platform.release())
 
 
 def kernel_hz():

@@ -269,6 +269,26 @@ def timer_late_curve(overs, slack_s, jitter_s):
     return curve, below
 
 
+def kernel_policy(kv):
+    """The scheduler of a kernel whose (major, minor) is kv (P.kernel_version,
+    or a tape's answer), and the calibration's note on it: (policy, note).
+    Linux 6.6 replaced CFS by EEVDF (kernel/sched/fair.c), so 6.6 and later
+    are "eevdf", anything before "cfs". A version that could not be read
+    (None: a release string that does not begin with two numbers) gets the
+    model's default, "eevdf", the scheduler of every kernel released since
+    2023, and the note says it was not read. Anything else than a pair of
+    whole numbers is refused (ValueError), as a tape from another program
+    would be."""
+    if kv is None:
+        return "eevdf", "unknown (the release does not begin with two numbers): eevdf"
+    if (not isinstance(kv, (tuple, list)) or len(kv) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in kv)):
+        raise ValueError("kernel version %r: expected (major, minor), two whole numbers"
+                         % (kv,))
+    policy = "eevdf" if tuple(kv) >= (6, 6) else "cfs"
+    return policy, "%d.%d: %s" % (kv[0], kv[1], policy)
+
+
 class Machine:
     """The machine parameters of every generated scenario: 2 cores (or what we
     have), cfs, and costs measured here:
@@ -553,9 +573,7 @@ class Machine:
         """The kernel's scheduler (EEVDF from Linux 6.6), its tick, the timer
         slack and the wake-up latency against idle depth, all from this
         machine."""
-        kv = P.kernel_version()
-        self.policy = "eevdf" if kv is None or kv >= (6, 6) else "cfs"
-        self.notes["kernel"] = "%d.%d: %s" % (kv + (self.policy,)) if kv else "unknown: eevdf"
+        self.policy, self.notes["kernel"] = kernel_policy(P.kernel_version())
         # the tick: CONFIG_HZ if the kernel's configuration is readable, else
         # the local timer interrupts per second on a busy CPU, rounded to the
         # nearest HZ Linux offers
