@@ -269,6 +269,38 @@ WHY = [
      "race (0.60, `--race shared`) the 3-thread 5 ms median is fast in all 20 seeds "
      "(within 25%) while its share of fast ops, 0.52-0.63, is still short of the "
      "real 0.72-0.76 (docs/model.md, \"The convoy-many row at 5 ms, op by op\")."),
+    # The Event rows first: the Lock rows' texts below match their labels too
+    ("pingpong-cpu", "Event", "hi",
+     "The Event pair's cycle is the Lock pair's (the window after each of the spinner's "
+     "forced drops, in which the pair passes the turn: the Lock rows' texts), so the "
+     "Lock rows' causes apply here too. Two causes are the Event's own. Where its Python "
+     "sits: the model's thread runs half of its measured Python per turn (set, wait and "
+     "clear and the blocking wait's Condition path, 1.5-1.7 us on this VM) before the "
+     "`set` that wakes its partner and half after it, as CPython 3.11's "
+     "Lib/threading.py reads (about 0.8 us from a wait's return to the set's "
+     "`waiter.release()`, about 0.7 us from there to the next wait's blocking "
+     "acquire); holding the GIL after the wake lets the partner reach `take_gil` "
+     "before the holder drops, so the pair keeps the GIL from the spinner. The model "
+     "is sensitive to it: on the quiet calibration of 2026-12-07 17:43 (3 seeds) the "
+     "whole 1.6 us before the set gives 2.8-2.9k/s at 1 ms and 0.92-0.94k/s at 5 ms, "
+     "half and half 5.6-6.2k/s and 1.9-2.0k/s, all after 6.5-6.9k/s and 2.2-2.4k/s "
+     "(the Lock rows' scenario puts its Python before the release). And the "
+     "Condition's own lock: a setter forced off inside `set` holds it, and the woken "
+     "waiter, once it has the GIL, blocks on it in `_acquire_restore`; the model's "
+     "Event has no such lock. What would fix it: a recording of this program "
+     "(`gilsim record`, the kernel's sched events as pingpong_trace.py takes them) "
+     "read for the time from each wake-up call to the waker's drop, to place the "
+     "Python where the real thread runs it, and for waiters blocked on the Condition's "
+     "lock; if there are such, the Event modelled as a Condition on a Lock, as a "
+     "queue's mutex is (a queue's `put`/`get` Python, docs/model.md)."),
+    ("pingpong-cpu", "Event", "lo",
+     "Reality made more Event hand-offs than the model. Under load the kernel runs the "
+     "pair and the spinner on one CPU, the spinner is starved by other processes and "
+     "the pair passes the turn by context switches, as in the Lock rows: on 2026-12-07 "
+     "18:49-18:54 (others 57-83%, 15 runs of 2000 rounds) the real pair made 17k-60k "
+     "hand-offs a second at 1 ms and 19k-67k at 5 ms beside the spinner, against "
+     "75k-240k alone. A model without the other processes cannot show that; the other "
+     "processes as threads that keep the second CPU busy would."),
     ("pingpong-cpu", "5 ms", "any",
      "At 5 ms a cycle is one spinner hold of an interval and the window until the "
      "spinner holds again, in which the pair passes the turn (on a quiet machine the "

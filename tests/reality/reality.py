@@ -1503,12 +1503,21 @@ def exp_pingpong_cpu(plan, machine, sim):
     rounds = plan.pick(2000, 600)
     reps = plan.pick(3, 1)
     intervals = plan.pick([1 * MS, 5 * MS], [5 * MS])
-    r = Result("pingpong-cpu", "Lock hand-offs beside a CPU-bound thread",
+    r = Result("pingpong-cpu", "Lock and Event hand-offs beside a CPU-bound thread",
                "The lock ping-pong of the last experiment (two threads passing the turn "
                "through two `threading.Lock`s, %d rounds) with a third thread spinning in "
                "pure Python. A woken thread needs the GIL back, from whichever thread has "
                "it: the spinner gives it up only when asked, so the hand-off rate depends on "
-               "who gets the GIL when the passing thread blocks. Median of %d."
+               "who gets the GIL when the passing thread blocks. Then the same with two "
+               "`threading.Event`s (ping waits for `a`, clears it and sets `b`; pong sets "
+               "`a`, waits for `b` and clears it), at 1 and 5 ms, and the Event pair alone "
+               "for context, those three runs back to back. An `Event` is a `Condition` on a "
+               "`Lock`: a blocking `wait` queues a fresh waiter lock and blocks on it, "
+               "releasing the GIL, and `set` releases that lock (one futex wake) under the "
+               "Condition's lock; so an Event hand-off is the Lock's plus a few microseconds "
+               "of the Condition's Python, which the run measures in one thread. Nothing "
+               "here calibrates anything: the model runs on the machine calibration. "
+               "Median of %d."
                % (rounds, reps))
     self_s = min(P.pipe_self_cost() for _ in range(3))
     py_s = self_s / 2
@@ -1533,11 +1542,66 @@ def exp_pingpong_cpu(plan, machine, sim):
         r.row("interval %g ms: hand-offs per second" % (iv / MS), meas[k],
               pred and pred[k], "/s")
     r.calibration["acquire or release, contended (one syscall)"] = py_s
+    event_pingpong_cpu(r, plan, hot, sim, meas, pred)
     # No direction is checked here: on a quiet machine (2026-12-04) real
     # CPython 3.11 itself fell below the "rate > 4 per interval" this check
     # claimed, so the claim was wrong, not the model. The rows stay for the
     # full table; which direction reality does show is issue 15's to settle.
     return r
+
+
+# The Event ping-pong's switch intervals, in both modes (its two runs beside
+# the spinner and the pair alone take about 2 s on a quiet machine).
+EVENT_INTERVALS = (1 * MS, 5 * MS)
+# The Python per turn of an Event ping-pong's thread (P.event_python_cost:
+# set + wait + clear, plus the blocking wait's Condition path) where a tape
+# lacks the measurement: five loaded runs of 2026-12-07 18:50 (1.05-1.12 us
+# and 0.50-0.52 us).
+EVENT_TURN_S = 1.6 * US
+
+
+def event_pingpong_cpu(r, plan, hot, sim, meas, pred):
+    """pingpong-cpu's Event part: the Event ping-pong beside the spinner at
+    EVENT_INTERVALS and alone (P.pingpong_set, back to back), its rows in r,
+    its figures in meas and pred under "event 1", "event 5", "event alone"."""
+    rounds = plan.pick(2000, 600)
+    reps = plan.pick(3, 1)
+    # The Python per turn, with nothing blocking (the fastest of short loops:
+    # 1.05-1.12 us and 0.50-0.52 us in five loaded runs of 2026-12-07 18:50,
+    # load 4.8). A tape made before the Event runs
+    # answers None (the replay's rule for a measurement it lacks): the model
+    # then runs on the figure of the loaded runs of 2026-12-07, and says so.
+    cost = P.event_python_cost()
+    if cost:
+        ops, cond = cost
+        turn_s = ops + cond
+        r.calibration["Event: set + wait + clear, nobody waiting (one thread)"] = ops
+        r.calibration["Event: a blocking wait's Condition path (wait(0) less an empty "
+                      "`with`)"] = cond
+    else:
+        turn_s = EVENT_TURN_S
+        r.calibration["Event: Python per turn not measured (a tape without it): the "
+                      "loaded runs' figure"] = turn_s
+    r.calibration["Event: Python per turn of one thread in the model's `cpu` ops, half "
+                  "before its set, half after"] = turn_s
+    runs = [None] + list(EVENT_INTERVALS)
+    keys = ["event alone" if iv is None else "event %g" % (iv / MS) for iv in runs]
+    got = [g for g in (P.pingpong_set("event", rounds, runs) for _ in range(reps)) if g]
+    for i, k in enumerate(keys):
+        meas[k] = median([g[i] for g in got]) if got else None
+    if sim.ok:
+        for iv, k in zip(runs, keys):
+            cpu_s = None if iv is None else 2 * rounds * 2 * iv + 1
+            s = sim.run(S.event_pingpong(hot, rounds, turn_s, iv or 0.005, cpu_s),
+                        "pingpong-cpu-" + k.replace(" ", "-"))
+            pred[k] = 2 * rounds / ns(thread(s, "ping"), "finished_ns")
+    for iv, k in zip(runs, keys):
+        if iv is None:
+            continue
+        r.row("Event, interval %g ms: hand-offs per second" % (iv / MS), meas[k],
+              pred and pred[k], "/s")
+    r.row("Event, the pair alone: hand-offs per second", meas["event alone"],
+          pred and pred["event alone"], "/s", key=False)
 
 
 def exp_queue(plan, machine, sim):

@@ -247,6 +247,28 @@ def lock_pingpong_cpu(machine, n, py_s, setup_s, interval_s, cpu_s):
     return sc
 
 
+# (8b) Event ping-pong, alone or beside a CPU-bound thread: ping waits for
+# a, clears it and sets b; pong sets a, waits for b and clears it (no set-up
+# thread: an Event starts clear). turn_s is one thread's Python per turn
+# (P.event_python_cost: set, wait and clear, and the blocking wait's
+# Condition path), half of it between being woken and the set that wakes the
+# other (the wait's return, the clear, the set up to its notify), half after
+# it (the rest of the set, the next wait up to its blocking acquire). What
+# the kernel does in a waking set and a blocking wait is the machine's
+# futex and wake-up, as for every hand-off.
+def event_pingpong(machine, n, turn_s, interval_s=0.005, cpu_s=None):
+    h = {"cpu": dur(turn_s / 2)}
+    threads = [{"name": "ping", "program": [{"repeat": n, "do": [
+                    {"wait": "a"}, h, {"clear": "a"}, {"set": "b"}, h]}]},
+               {"name": "pong", "program": [{"repeat": n, "do": [
+                    {"set": "a"}, h, {"wait": "b"}, h, {"clear": "b"}]}]}]
+    if cpu_s is not None:
+        threads.append({"name": "spinner", "program": [{"cpu": dur(cpu_s)}]})
+    return base("reality: Event ping-pong%s" % (" beside a CPU-bound thread" if cpu_s else ""),
+                "Two threads pass the turn through two Events, %d rounds." % n,
+                machine, interval_s, threads, events=["a", "b"])
+
+
 # (9) Several consumers on one queue.Queue.
 def queue_consumers(machine, k, n_items, py_put_s, py_get_s, work_s, interval_s=0.005):
     return base("reality: %d consumers on one queue" % k,
