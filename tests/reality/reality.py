@@ -1572,10 +1572,10 @@ def exp_pingpong_cpu(plan, machine, sim):
 # the spinner and the pair alone take about 2 s on a quiet machine).
 EVENT_INTERVALS = (1 * MS, 5 * MS)
 # The Python per turn of an Event ping-pong's thread (P.event_python_cost:
-# set + wait + clear, plus the blocking wait's Condition path) where a tape
-# lacks the measurement: five loaded runs of 2026-12-07 18:50 (1.05-1.12 us
-# and 0.50-0.52 us).
-EVENT_TURN_S = 1.6 * US
+# set + wait + clear on their fast path, and the blocking wait's Condition
+# path) where a tape lacks the measurement: five loaded runs of 2026-12-07
+# 18:50 (1.05-1.12 us and 0.50-0.52 us).
+EVENT_OPS_S, EVENT_COND_S = 1.05 * US, 0.5 * US
 
 
 def event_pingpong_cpu(r, plan, hot, sim, meas, pred):
@@ -1586,22 +1586,23 @@ def event_pingpong_cpu(r, plan, hot, sim, meas, pred):
     reps = plan.pick(3, 1)
     # The Python per turn, with nothing blocking (the fastest of short loops:
     # 1.05-1.12 us and 0.50-0.52 us in five loaded runs of 2026-12-07 18:50,
-    # load 4.8). A tape made before the Event runs
-    # answers None (the replay's rule for a measurement it lacks): the model
-    # then runs on the figure of the loaded runs of 2026-12-07, and says so.
+    # load 4.8). A tape made before the Event runs answers None (the replay's
+    # rule for a measurement it lacks): the model then runs on the figures
+    # of those runs, and says so.
     cost = P.event_python_cost()
     if cost:
         ops, cond = cost
-        turn_s = ops + cond
-        r.calibration["Event: set + wait + clear, nobody waiting (one thread)"] = ops
-        r.calibration["Event: a blocking wait's Condition path (wait(0) less an empty "
-                      "`with`)"] = cond
     else:
-        turn_s = EVENT_TURN_S
+        ops, cond = EVENT_OPS_S, EVENT_COND_S
         r.calibration["Event: Python per turn not measured (a tape without it): the "
-                      "loaded runs' figure"] = turn_s
-    r.calibration["Event: Python per turn of one thread in the model's `cpu` ops, half "
-                  "before its set, half after"] = turn_s
+                      "loaded runs' figures"] = "%s + %s" % (fmt(ops, "s"), fmt(cond, "s"))
+    # where the thread runs them (scenarios.event_pingpong): the methods'
+    # fast path between its wake-up and the set that wakes the other, the
+    # blocking wait's Condition path after it
+    r.calibration["Event: set + wait + clear, nobody waiting (one thread): the model's "
+                  "Python from a wake-up to the set"] = ops
+    r.calibration["Event: a blocking wait's Condition path (wait(0) less an empty `with`): "
+                  "the model's Python from the set to the next wait"] = cond
     runs = [None] + list(EVENT_INTERVALS)
     keys = ["event alone" if iv is None else "event %g" % (iv / MS) for iv in runs]
     got = [g for g in (P.pingpong_set("event", rounds, runs) for _ in range(reps)) if g]
@@ -1610,7 +1611,7 @@ def event_pingpong_cpu(r, plan, hot, sim, meas, pred):
     if sim.ok:
         for iv, k in zip(runs, keys):
             cpu_s = None if iv is None else 2 * rounds * 2 * iv + 1
-            s = sim.run(S.event_pingpong(hot, rounds, turn_s, iv or 0.005, cpu_s),
+            s = sim.run(S.event_pingpong(hot, rounds, ops, cond, iv or 0.005, cpu_s),
                         "pingpong-cpu-" + k.replace(" ", "-"))
             pred[k] = 2 * rounds / ns(thread(s, "ping"), "finished_ns")
     for iv, k in zip(runs, keys):
