@@ -96,6 +96,8 @@ def recording(path):
     return holds, asks
 
 
+# a model op of these verbs that releases the GIL is a blocking wait's start
+BLOCKING_VERBS = ("get", "put", "acquire", "wait", "join")
 MODEL_KIND = {"c_nogil": "C call", "sleep": "sleep/io", "io": "sleep/io",
               "wait_gil": "forced"}
 
@@ -109,13 +111,13 @@ def model(path):
             if r["lane_kind"] == "gil" and r["state"] == "gil_held":
                 gil.append((s, e, r["thread"]))
             elif r["lane_kind"] == "thread" and not r["thread"].startswith("other load"):
-                lanes.setdefault(r["thread"], []).append((s, e, r["state"]))
+                lanes.setdefault(r["thread"], []).append((s, e, r["state"], r["op"]))
     for iv in lanes.values():
         iv.sort()
     holds, asks = [], {}
     for name, iv in lanes.items():
         last, a = None, []
-        for s, e, st in iv:
+        for s, e, st, _ in iv:
             if st == "wait_gil" and last != s:  # a new GIL wait, not its continuation
                 a.append(s)
             if st in ("wait_gil", "ready", "switch"):
@@ -128,8 +130,10 @@ def model(path):
         if not after:
             kind = "exit"
         else:
-            st = after[0][2]
+            st, op = after[0][2], after[0][3]
             kind = MODEL_KIND.get(st, "wait" if st.startswith("wait_") else "other")
+            if st == "c_nogil" and any(" %s " % v in op for v in BLOCKING_VERBS):
+                kind = "wait"  # a get's or acquire's own step before it blocks
         holds.append((s, e, name, kind))
     return holds, asks
 
@@ -271,7 +275,8 @@ def self_test():
                 "gil,GIL,main,B,gil_held,30000,31000,\n"
                 "gil,GIL,main,MainThread,gil_held,40000,45000,\n"
                 "gil,GIL,other load,other load,gil_held,46000,47000,\n"
-                "thread,MainThread,main,MainThread,wait_queue,10000,38000,m\n"
+                "thread,MainThread,main,MainThread,c_nogil,10000,11000,m: program[1] get q\n"
+                "thread,MainThread,main,MainThread,wait_queue,11000,38000,m: program[1] get q\n"
                 "thread,MainThread,main,MainThread,wait_gil,38000,40000,m\n"
                 "thread,A,main,A,wait_gil,5000,10000,a\n"
                 "thread,A,main,A,c_nogil,20000,20500,a\n"
@@ -281,7 +286,7 @@ def self_test():
                 "thread,B,main,B,wait_gil,28000,29000,b\n"
                 "thread,B,main,B,ready,29000,29500,b\n"
                 "thread,B,main,B,wait_gil,29500,30000,b\n"
-                "thread,B,main,B,c_nogil,31000,33000,b\n"
+                "thread,B,main,B,c_nogil,31000,33000,b: program[0] c_call 2ms\n"
                 "thread,other load,other load,other load,c_nogil,0,90000,\n")
     fails = []
 
