@@ -11,6 +11,7 @@
  * shares the cores evenly ran the lone worker's share at half a core
  * (examples/hash_pool.py: tests/reality/replay_notes.md, point 25). A pool
  * whose shares are within 2x of each other keeps them. */
+#include "alloc_fail.h"
 #include "fitutil.h"
 
 #include <cjson/cJSON.h>
@@ -188,6 +189,35 @@ START_TEST(test_fit_pool_keeps_shares_within_twice)
 }
 END_TEST
 
+/* Out of memory anywhere in a fit that deals a pool (pool.c copies every
+ * worker's list): the fit fails with its error or writes the same text,
+ * never a half-dealt one (and, under ASan, leaks nothing). */
+START_TEST(test_fit_pool_out_of_memory_is_an_error)
+{
+    const char *path = data("pool_uneven.rec.json");
+    char *want = fu_fit(path, (gs_fit_opts_t){0});
+    long k, n_enomem = 0;
+    for (k = 0; k < 20000; k++) {
+        char *json;
+        gs_error_t err;
+        bool failed;
+        int rc = af_fit(path, k, &json, &err, &failed);
+        if (rc == 0)
+            ck_assert_msg(strcmp(json, want) == 0,
+                          "allocation %ld failed, the fit went on and wrote another text", k);
+        else
+            n_enomem += rc == GS_ENOMEM && strstr(err.msg, "out of memory") != NULL;
+        ck_assert_msg(rc == 0 || (failed && err.msg[0]), "allocation %ld: rc %d", k, rc);
+        free(json);
+        if (!failed)
+            break;
+    }
+    ck_assert_msg(k < 20000, "a fit of 13 items makes fewer than 20000 allocations");
+    ck_assert_int_gt(n_enomem, 0);
+    free(want);
+}
+END_TEST
+
 static Suite *fit_pool_suite(void)
 {
     Suite *s = suite_create("fit_pool");
@@ -198,6 +228,7 @@ static Suite *fit_pool_suite(void)
     tcase_add_test(core, test_fit_pool_says_so);
     tcase_add_test(core, test_fit_pool_replay_runs_every_item);
     tcase_add_test(core, test_fit_pool_keeps_shares_within_twice);
+    tcase_add_test(core, test_fit_pool_out_of_memory_is_an_error);
     suite_add_tcase(s, core);
     return s;
 }
