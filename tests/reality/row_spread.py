@@ -290,15 +290,16 @@ def tape_rows(calls):
     q = calls.get("queue_consumers") or []
     more = calls.get("queue_consumers_more") or []
     bc = calls.get("c_calls_beside_cpu") or []
-    if len(pp) < 3 or len(q) < 3 or len(bc) < 10:
-        raise ValueError("not a --full tape of pingpong-cpu, queue and blocking-c (%d, %d and "
-                         "%d runs)" % (len(pp), len(q), len(bc)))
-    rate_q = [Q_ITEMS / x[0] for x in q[:3]]
-    if more and more[0]:
+    if len(pp) < 3 and len(q) < 3 and len(bc) < 10:
+        raise ValueError("no --full run of pingpong-cpu, queue or blocking-c in it (%d, %d "
+                         "and %d runs)" % (len(pp), len(q), len(bc)))
+    rate_q = [Q_ITEMS / x[0] for x in q[:3]] if len(q) >= 3 else []
+    if rate_q and more and more[0]:
         rate_q += [Q_ITEMS / x[0] for x in more[0]]
-    alone = statistics.median(bc[:5])
-    return ([2 * PP_ROUNDS / x for x in pp[:3]], rate_q, [x / alone for x in bc[5:10]],
-            {"attempts": len(pp) // 6 or 1})
+    alone = statistics.median(bc[:5]) if len(bc) >= 10 else None
+    return ([2 * PP_ROUNDS / x for x in pp[:3]] if len(pp) >= 3 else [], rate_q,
+            [x / alone for x in bc[5:10]] if alone else [],
+            {"attempts": max(len(pp) // 6, len(q) // 6, len(bc) // 15, 1)})
 
 
 def run_tapes(files):
@@ -317,14 +318,16 @@ def run_tapes(files):
         for acc, xs in zip(pooled, rows[:3]):
             acc.extend(xs)
         print("%s: pingpong-cpu 1 ms %s; queue 2 consumers %s; blocking C beside 1 spinner "
-              "/ alone %s%s" % (path, " ".join("%.0f" % x for x in rows[0]),
-                                " ".join("%.0fk" % (x / 1e3) for x in rows[1]),
-                                " ".join("%.2f" % x for x in rows[2]),
+              "/ alone %s%s" % (path, " ".join("%.0f" % x for x in rows[0]) or "-",
+                                " ".join("%.0fk" % (x / 1e3) for x in rows[1]) or "-",
+                                " ".join("%.2f" % x for x in rows[2]) or "-",
                                 "" if rows[3]["attempts"] == 1 else
                                 " (%d attempts: the first)" % rows[3]["attempts"]))
     if len(files) > 1:
         labels = [ROWS[0][0], ROWS[1][0], "blocking C beside 1 spinner, against alone"]
         for label, xs in zip(labels, pooled):
+            if not xs:
+                continue
             lines = summary(label + " (pooled)", [{"value": x, "others": None, "load": 0,
                                                    "vcsw": 0, "ivcsw": 0} for x in xs])
             print("\n".join(x for x in lines if "switches" not in x))
