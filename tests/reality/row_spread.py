@@ -17,7 +17,8 @@ third on the real machine; seed_modes.py measures the second.
           consumers (programs.queue_consumers, 20000 items) and blocking C
           beside one spinner (programs.c_calls_beside_cpu, 3 hashing threads
           at 5 ms). Per run: the figure as reality.py computes it, the share
-          of the machine other processes used meanwhile (noise.Meter), the
+          of the machine other processes used meanwhile (noise.Meter; the
+          whole round's for a run too short to meter, under 50 ms), the
           load average, and the process's voluntary and involuntary context
           switches during the run (getrusage: a GIL or lock hand-off that
           sleeps is a voluntary switch, so a queue run that hands the GIL
@@ -143,8 +144,13 @@ def run_real(args):
     keys = [k for _, k in ROWS]
     for i in range(args.rounds):
         order = keys[i % len(keys):] + keys[:i % len(keys)]
-        for k in order:
-            out["rows"][k].append(measured(getattr(rows, k)))
+        with noise.Meter() as whole:
+            for k in order:
+                out["rows"][k].append(measured(getattr(rows, k)))
+        for k in order:  # a run under 50 ms has no share of its own: the round's
+            if out["rows"][k][-1]["others"] is None:
+                out["rows"][k][-1]["others"] = whole.others
+                out["rows"][k][-1]["others_of"] = "round"
         if args.cs:
             out["cs"].append(cs_now())
         print("round %d/%d: %s" % (i + 1, args.rounds, ", ".join(
