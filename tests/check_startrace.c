@@ -12,7 +12,7 @@
  * 5 ms, 1 ms and on one core, those of examples/io_two_cpu.py (two CPU
  * threads, the waiter's previous core either one) had it win 1 of 9 at
  * io's start and 6 of 9 at the second CPU thread's (replay_notes.md,
- * point 25). The tests use run_queues "shared", what `gilsim fit` writes. */
+ * point 26). The tests use run_queues "shared", what `gilsim fit` writes. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
