@@ -269,6 +269,39 @@ WHY = [
      "race (0.60, `--race shared`) the 3-thread 5 ms median is fast in all 20 seeds "
      "(within 25%) while its share of fast ops, 0.52-0.63, is still short of the "
      "real 0.72-0.76 (docs/model.md, \"The convoy-many row at 5 ms, op by op\")."),
+    # The Event rows first: the Lock rows' texts below match their labels too
+    ("pingpong-cpu", "Event", "hi",
+     "The Event pair's cycle is the Lock pair's (the window after each of the spinner's "
+     "forced drops, in which the pair passes the turn: the Lock rows' texts), so the "
+     "Lock rows' causes apply here too. Two causes are the Event's own. Where its Python "
+     "sits: the model's thread runs the Event methods' fast path (set, wait and clear, "
+     "about 1.05 us on this VM) between its wake-up and the `set` that wakes its partner, "
+     "and the blocking wait's Condition path (about 0.5 us) after it, holding the GIL "
+     "while the partner wakes; a recording of the real pair (tests/reality/"
+     "handoff_split.py, 2026-12-07 19:05, loaded) splits a hold 1.2 us before the wake "
+     "and 1.3-1.6 us after it, the sem_post's system call and the drop included. The "
+     "model is sensitive to it, with an edge: on the quiet calibration of 2026-12-07 "
+     "17:43 (3 seeds) 0.96 us before and 0.64 after give 3.3k/s at 1 ms, 0.8 and 0.8 "
+     "give 5.6-6.2k/s, all 1.6 us after 6.5-6.9k/s: a partner that is back in "
+     "`take_gil` before its waker drops keeps the GIL in the pair. Real holds vary "
+     "(after the wake 1.4-4.7 us interquartile), the model's do not. And the "
+     "Condition's own lock: a setter forced off inside `set` holds it, and the woken "
+     "waiter, once it has the GIL, blocks on it in `_acquire_restore`; the model's "
+     "Event has no such lock. What would fix it: the recording of this experiment "
+     "beside the spinner read by handoff_split.py and pingpong_trace.py's cycle "
+     "figures, against the model's run of the same calibration, to see whether the "
+     "pair's window or the hold's split differs; then the hold's spread as a drawn "
+     "duration, or the Event modelled as a Condition on a Lock, as a queue's mutex is "
+     "(a queue's `put`/`get` Python, docs/model.md), if the recording shows waiters "
+     "blocked on the Condition's lock."),
+    ("pingpong-cpu", "Event", "lo",
+     "Reality made more Event hand-offs than the model. Under load the kernel runs the "
+     "pair and the spinner on one CPU, the spinner is starved by other processes and "
+     "the pair passes the turn by context switches, as in the Lock rows: on 2026-12-07 "
+     "18:49-18:54 (others 57-83%, 15 runs of 2000 rounds) the real pair made 17k-60k "
+     "hand-offs a second at 1 ms and 19k-67k at 5 ms beside the spinner, against "
+     "75k-240k alone. A model without the other processes cannot show that; the other "
+     "processes as threads that keep the second CPU busy would."),
     ("pingpong-cpu", "5 ms", "any",
      "At 5 ms a cycle is one spinner hold of an interval and the window until the "
      "spinner holds again, in which the pair passes the turn (on a quiet machine the "

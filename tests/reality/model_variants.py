@@ -277,7 +277,9 @@ def compare(own):
             ratio = statistics.median(xs) / meas
             within[gi] += abs(ratio - 1) <= 0.25
             cells.append("%8.2f (%3.2f-%3.2f)" % (ratio, min(xs) / meas, max(xs) / meas))
-        print("%-70s %10.4g  %s" % (("%s: %s" % k)[:70], meas, "  ".join(cells)))
+        # a row the record did not measure (a measurement added since) is n/a
+        print("%-70s %10s  %s" % (("%s: %s" % k)[:70], "n/a" if meas is None else
+                                  "%.4g" % meas, "  ".join(cells)))
     print("within 25%%: %s of %d" % (", ".join(map(str, within)), len(ref)))
     return 0
 
