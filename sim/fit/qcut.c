@@ -34,7 +34,7 @@
  * 8 to 16 ms of such time in 500 hand-offs of the producer (4 to 10 ms of
  * it the producer's own: its whole Python between the puts is 9.4 to
  * 10.3 ms), and the same program on one CPU under 1 ms
- * (tests/reality/replay_notes.md, point 25).
+ * (tests/reality/replay_notes.md, point 26).
  * Only Queue calls: the same double count at a release before I/O, a
  * sleep or a Lock wait is the rest of the fit's (not measured here).
  * Cost: O(events inside the calls + holds) per thread. */

@@ -19,7 +19,7 @@
  * hold is taken less its drop's wake of the next GIL waiter (from the
  * signal to the release), which the engine charges at its own drop: on two
  * CPUs that wake's interrupt made the quiet recordings' median 12.3 us of
- * which about a microsecond was the re-check (point 25).
+ * which about a microsecond was the re-check (point 26).
  * Holds cut by a forced switch are left out (not a re-check's end).
  * Cost: O(holds + queue ops x log holds). */
 #include "fit_int.h"

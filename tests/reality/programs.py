@@ -997,6 +997,15 @@ def queue_consumers(k, n_items, work_turns):
     return elapsed, max(done) / n_items
 
 
+def queue_consumers_more(k, n_items, work_turns, n):
+    """n more runs of queue_consumers, as a list of their results: the queue
+    rows take the median of more runs than the first three (a quiet run of 2
+    consumers can take 89k or 239k items/s, tests/reality/row_spread.py). A
+    name of its own, so that a tape recorded before it still replays (its
+    first three runs, queue_consumers' calls, are where they were)."""
+    return [queue_consumers(k, n_items, work_turns) for _ in range(n)]
+
+
 def locked_work(n_threads, n, hold_turns, free_turns, interval_s):
     """n_threads threads each n times: take one shared Lock, spin hold_turns
     (pure Python, so the GIL may be forced away while the lock is held),

@@ -30,7 +30,7 @@ and, over the whole run (replay point 19):
   other than MainThread, how many other threads had asked for it and did
   not hold it yet (0: the next holder asks after the release, when it gets
   a core; 2: the GIL's order picks between two waiters);
-  woken threads (replay point 25): of the threads a put or get woke (a
+  woken threads (replay point 26): of the threads a put or get woke (a
   recording's `lock_post` and the end of the woken thread's `lock_wait` on
   that lock; a model's `wait_queue` that ends), how many ran while their
   waker still held the GIL (on another CPU: they ask and wait for it) and
