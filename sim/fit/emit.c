@@ -299,6 +299,14 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
                       queue_name(f, k, qn, sizeof qn), human(f->queue_recheck_ns[k], d, sizeof d),
                       (long long)f->n_rechecks[k]);
     }
+    if (f->n_queue_wakes) { /* qcut.c */
+        char d[32];
+        sb_printf(b,
+                  " the GIL time of %lld wakes inside Queue calls (%s in all: a notify's "
+                  "futex wake, a drop's signal, each at most machine.futex + wake_ipi) and of "
+                  "their vain re-checks is not Python: the model charges its own;",
+                  (long long)f->n_queue_wakes, human(f->queue_wake_ns, d, sizeof d));
+    }
     if (f->n_wake_queues)
         sb_printf(b, " a wait on a lock, event or condition that the recording matches to the "
                      "release that ended it (the last release of the same semaphore by another "

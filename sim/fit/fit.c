@@ -40,9 +40,7 @@ typedef struct span_ref {
                           and end (an ask for it again) */
 } span_ref_t;
 
-typedef struct hold {
-    int64_t h, r;
-} hold_t;
+typedef fit_iv_t hold_t; /* h .. r */
 
 typedef struct tinfo {
     int64_t start, end;  /* first event; exit release, end event or last event */
@@ -447,7 +445,15 @@ static int match_queues(fit_t *F)
     }
     if (!F->n_q || fit_queues(F->q, F->n_q, F->r->n_threads, F->f) != 0)
         return F->n_q ? -1 : 0;
-    return fit_recheck(F->r, F->q, F->n_q, F->f);
+    /* wake_ipi first: the most qcut.c cuts for a wake; F->q is grouped by thread */
+    if (fit_wake_ipi(F->r, F->f) != 0 || fit_recheck(F->r, F->q, F->n_q, F->f) != 0)
+        return -1;
+    for (size_t k = 0, j; k < F->n_q; k = j) {
+        tinfo_t *t = &F->ti[F->q[k].thread];
+        if ((j = fit_queue_cut(F->r, F->q, F->n_q, k, &t->holds, &t->n_holds, F->f)) == 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* A wait the other mechanisms leave a sleep (a lock wait, an Event,

@@ -144,6 +144,7 @@ typedef struct fscenario {
     int64_t queue_maxsize[64]; /* per queue; 0 = unbounded */
     int64_t queue_recheck_ns[64]; /* per queue: a vain re-check's hold (recheck.c) */
     int64_t n_rechecks[64];    /* and how many the recording had */
+    int64_t queue_wake_ns, n_queue_wakes; /* Queue calls' wakes cut from the Python (qcut.c) */
     int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
     char queue_names[64][64]; /* their names, from index n_queues */
     int64_t n_unmatched_starts, n_unmatched_joins;
@@ -255,6 +256,19 @@ int fit_queues(fq_op_t *ops, size_t n, int n_threads, fscenario_t *f);
 /* Sets f->queue_recheck_ns and f->n_rechecks for each of the n_queues from
  * the holds inside blocked queue ops (after fit_queues). 0, -1 OOM. */
 int fit_recheck(const struct gsr_recording *r, const fq_op_t *ops, size_t n, fscenario_t *f);
+
+/* A time interval [h, r): a hold of the GIL (fit.c), a part cut out of it. */
+typedef struct fit_iv {
+    int64_t h, r;
+} fit_iv_t;
+
+/* Cuts out of the holds of thread ops[k].thread (sorted, disjoint; *holds
+ * malloc'd, replaced) what the model charges itself inside its Queue calls:
+ * the wakes they made and their vain re-checks (qcut.c). ops are grouped by
+ * thread; the thread's are ops[k] to the next other thread's. Returns the
+ * index after them, or 0 (out of memory; *holds unchanged). */
+size_t fit_queue_cut(const struct gsr_recording *r, const fq_op_t *ops, size_t n, size_t k,
+                     fit_iv_t **holds, size_t *n_holds, fscenario_t *f);
 
 /* pool.c: a thread pool's work items (a cpu op and a C call releasing the
  * GIL, and what follows up to the next) dealt evenly among its workers
