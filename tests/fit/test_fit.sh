@@ -55,6 +55,17 @@ lacks '"processes"' out.txt && pass "--no-load fits no load" || fail "--no-load 
 expect 1 "fit with an unknown option" "$GILSIM" fit "$D/hash_pool.rec.json" --no-loads
 # --race-shape: bad shapes are refused naming what would be valid.
 expect 0 "fit --race-shape" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 1ms=0.13,5ms=0.44
+# convoy's recording has no race to read (one CPU-bound thread): the shape is
+# unused, said on stderr in one line and in the description, not silently.
+finds "an unused --race-shape is said on stderr" "convoy.rec.json: --race-shape was not used" err.txt
+check "in one line" test "$(wc -l <err.txt)" -eq 1
+finds "and in the description" "The shape given (--race-shape) is unused: it scales a race read off the recording, and none was read" out.txt
+lacks '"requester_first_idle":' out.txt && pass "no curve written" || fail "no curve written"
+# convoy-many's recording has one (its forced drops with two or more
+# waiters): the curve is written and stderr stays empty.
+expect 0 "fit --race-shape with a race read" "$GILSIM" fit "$SRC/tests/data/reality/convoy_many_4cpu_1ms.rec.json" --race-shape 1ms=0.13,5ms=0.44
+finds "the curve is written" '"requester_first_idle":' out.txt
+check "and nothing on stderr" test ! -s err.txt
 expect 1 "a shape's depths must grow" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 5ms=0.1,1ms=0.2
 finds "and it says so" "point 2: the depths must grow; expected DEPTH=CHANCE pairs" err.txt
 expect 1 "a shape's chance is 0 to 1" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 1ms=1.5
