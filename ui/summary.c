@@ -328,7 +328,7 @@ static int panel_summary(gv_view_t *v, SDL_Renderer *r, int y, bool thread)
         char msg[512], which[4] = "";
         if (v->n_runs > 1)
             snprintf(which, sizeof which, "%c: ", 'A' + run);
-        snprintf(msg, sizeof msg, "%sstopped: %s. %s", which, gs_outcome_key(o),
+        snprintf(msg, sizeof msg, "%sstopped: %s. %s", which, gs_trace_outcome_words(v->run[run].trace),
                  gs_trace_message(v->run[run].trace));
         int n = gv_text_wrap(v->text, GV_REGULAR, GV_ERROR, p.x, p.y, p.w, msg, 16, 1);
         p.y += n * l->line;

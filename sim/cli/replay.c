@@ -279,7 +279,7 @@ static int simulate(replay_t *r, int q, const char *json, size_t len, const gs_o
     r->have[q] = true;
     if (r->s[q].outcome != GS_OUT_DONE) {
         fprintf(stderr, "gilsim replay: the %s stopped early (%s): ",
-                q == R_REP ? "replay" : "what-if", gs_outcome_key(r->s[q].outcome));
+                q == R_REP ? "replay" : "what-if", gs_trace_outcome_words(r->t[q]));
         gs_fput_escaped(stderr, gs_trace_message(r->t[q]), true);
         fputc('\n', stderr);
         return r->s[q].outcome == GS_OUT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_STOPPED;

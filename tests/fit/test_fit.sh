@@ -126,6 +126,13 @@ finds "it says partial and why" "partial recording (interrupted by SIGINT" err.t
 finds "and what to do" "record it again to the end, or .*--partial" err.txt
 expect 0 "--partial fits it anyway" "$GILSIM" fit "$D/partial.rec.json" --partial
 finds "and the scenario says so" "the recording is partial" out.txt
+# Shown as a run, its lines say it in words, not the outcome key "horizon"
+# (the summary JSON keeps the key).
+expect 2 "a partial recording shown" "$GILSIM" run "$D/partial.rec.json" --summary part.json
+finds "stderr says it was cut short, and why" "partial.rec.json: the recording was cut short before the program ended: partial recording: interrupted by SIGINT" err.txt
+finds "so does the table's outcome" "outcome: cut short before the program ended - partial recording" out.txt
+lacks horizon err.txt && lacks horizon out.txt && pass "no 'horizon' in its lines" || fail "no 'horizon' in its lines"
+check "the summary keeps the key" test "$("$JC" get part.json outcome)" = horizon
 expect 1 "a newer format" "$GILSIM" fit "$D/newer.rec.json"
 finds "it names both versions" "version 2; this gilsim reads version 1" err.txt
 expect 1 "a scenario is not a recording" "$GILSIM" fit "$SRC/scenarios/03-convoy.json"
