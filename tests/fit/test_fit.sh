@@ -97,6 +97,26 @@ check "stdout is the summary" key out.txt replay.events
 expect 1 "a what-if key that does not exist" "$GILSIM" replay "$D/convoy.rec.json" \
     --set python.switch_intervall=1ms
 finds "the error names the key" "switch_intervall" err.txt
+# fifo runs each thread until it blocks: the fitted other load's busy
+# threads never block, so with them the what-if ran to the 60 s time limit
+# (the error blaming nothing of the kind). The what-if runs without the load,
+# as SCHED_FIFO outranks other programs, and says so; the replay keeps it.
+expect 0 "a fifo what-if on a recording with other load ends" "$GILSIM" replay \
+    "$D/hash_pool.rec.json" --set machine.policy=fifo --summary fifo.json
+finds "it says the load was left out, and why" \
+    'what-if without the other load (process "other load", as --set processes=\[\]): fifo runs each thread until it blocks' out.txt
+check "the summary says so" test "$("$JC" get fifo.json what_if_without_load)" = true
+check "the settings listed are the ones given" test "$("$JC" get fifo.json what_if_settings.0)" = machine.policy=fifo
+check "the what-if ends before the time limit" test "$("$JC" get fifo.json what_if.outcome)" = done
+check "the replay keeps the load" test "$("$JC" get fifo.json replay.threads.5.name)" = "other load-1"
+check "the what-if has the program's threads only" test "$("$JC" get fifo.json what_if.threads.4.name)" = hasher_3 -a -z "$("$JC" get fifo.json what_if.threads.5.name 2>/dev/null)"
+expect 0 "another policy keeps the load" "$GILSIM" replay "$D/hash_pool.rec.json" --set machine.policy=rr
+lacks "what-if without the other load" out.txt && pass "and says nothing of it" || fail "and says nothing of it"
+# Where the program's own threads hold every core under fifo, the what-if
+# still stops, and the line after the engine's says why in fifo's terms.
+expect 2 "fifo on one core with a loop until an event" "$GILSIM" replay "$D/until.rec.json" \
+    --set machine.policy=fifo --set machine.cores=1
+finds "says fifo keeps a core until its thread blocks" "under machine.policy=fifo a thread keeps its core until it blocks.*machine.policy=rr" err.txt
 
 # A long run fitted with --exact can be over a scenario's 4 MiB: it says so.
 awk 'BEGIN { printf "{\"format\": \"gilsim-recording\", \"version\": 1, \"threads\": [{\"name\": \"t\", \"events\": [[0, \"start\"], [0, \"hold\"]"
