@@ -75,6 +75,26 @@ static double rate(const gs_stats_t *s, int64_t n)
     return s->makespan_ns > 0 ? (double)n * 1e9 / (double)s->makespan_ns : 0;
 }
 
+/* The lines under the table: what each column is. */
+static void print_key(const replay_t *r)
+{
+    printf("\nreal: the recording; replay: `gilsim fit %s` simulated; diff: replay against "
+           "real.", r->rec);
+    if (r->have[R_WHATIF]) {
+        printf("\nwhat-if: the replay with ");
+        for (int i = 0; i < r->n_given; i++)
+            printf("%s--set %s", i ? " " : "", r->set_text[i]);
+        printf("; vs replay: what-if against replay (not against real).");
+        if (r->whatif_no_load)
+            printf("\nwhat-if without the other load (process \"%s\", as --set processes=[]): "
+                   "fifo runs each thread until it blocks, and its busy threads never block, so "
+                   "they would keep their cores to the end of the run; a program run as "
+                   "SCHED_FIFO outranks other programs' normal threads, which get only the "
+                   "cores it leaves idle.",
+                   GS_FIT_LOAD_PROCESS);
+    }
+}
+
 static void print_table(const replay_t *r)
 {
     const gs_stats_t *s = r->s;
@@ -138,21 +158,7 @@ static void print_table(const replay_t *r)
 #undef TROW
     }
 #undef ROW
-    printf("\nreal: the recording; replay: `gilsim fit %s` simulated; diff: replay against "
-           "real.", r->rec);
-    if (r->have[R_WHATIF]) {
-        printf("\nwhat-if: the replay with ");
-        for (int i = 0; i < r->n_given; i++)
-            printf("%s--set %s", i ? " " : "", r->set_text[i]);
-        printf("; vs replay: what-if against replay (not against real).");
-        if (r->whatif_no_load)
-            printf("\nwhat-if without the other load (process \"%s\", as --set processes=[]): "
-                   "fifo runs each thread until it blocks, and its busy threads never block, so "
-                   "they would keep their cores to the end of the run; a program run as "
-                   "SCHED_FIFO outranks other programs' normal threads, which get only the "
-                   "cores it leaves idle.",
-                   GS_FIT_LOAD_PROCESS);
-    }
+    print_key(r);
     printf("\nHow the recording was fitted (the scenario's description):\n");
     gs_fput_escaped(stdout, r->how ? r->how : "", true);
     putchar('\n');
