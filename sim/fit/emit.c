@@ -330,8 +330,9 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
     if (f->n_unmatched_joins)
         sb_printf(b, " %" PRId64 " Thread.join calls matched no ended thread and are sleeps;",
                   f->n_unmatched_joins);
-    char until[300];
+    char until[300], pool[400];
     sb_printf(b, "%s", fit_until_approx(f, until, sizeof until));
+    sb_printf(b, "%s", fit_pool_note(f, pool, sizeof pool));
 }
 
 /* description() step 3b: what was approximated about durations (core

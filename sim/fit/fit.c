@@ -764,9 +764,9 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
         if (!o->raw_cpu)
             fit_scale_to_os_cpu(&f, i, r->threads[i].os_cpu_ns);
-        if ((!o->exact && fit_compress_thread(&f.th[i]) != 0) || fit_until_loops(&f.th[i]) != 0)
-            goto oom;
     }
+    if (fit_deal_and_fold(&f, o->exact) != 0) /* pools dealt, then repeats and loops (pool.c) */
+        goto oom;
     if (fit_wake_ipi(r, &f) != 0) /* before the load and the race: their replays pay it */
         goto oom;
     if (!o->raw_cpu && !o->no_load)

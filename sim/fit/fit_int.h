@@ -192,6 +192,10 @@ typedef struct fscenario {
     int64_t rf_curve_depth_ns[GS_WAKE_CURVE_MAX];
     int rf_curve_pct[GS_WAKE_CURVE_MAX];
     int rf_shape_why;              /* fit_rf_shape_why_t: what came of a shape */
+    /* thread pools whose work items were dealt evenly (pool.c) */
+    int n_pools, pool_workers;
+    int64_t pool_items, pool_moved; /* their items; those dealt to another worker */
+    char pool_name[72];             /* the first pool's name prefix */
 } fscenario_t;
 
 /* scale.c: a thread's CPU ops brought down to the kernel's CPU time of it,
@@ -253,6 +257,16 @@ int fit_queues(fq_op_t *ops, size_t n, int n_threads, fscenario_t *f);
 /* Sets f->queue_recheck_ns and f->n_rechecks for each of the n_queues from
  * the holds inside blocked queue ops (after fit_queues). 0, -1 OOM. */
 int fit_recheck(const struct gsr_recording *r, const fq_op_t *ops, size_t n, fscenario_t *f);
+
+/* pool.c: a thread pool's work items (a cpu op and a C call releasing the
+ * GIL, and what follows up to the next) dealt evenly among its workers
+ * (threads started by one thread, named PREFIX_N) when their shares are 2x
+ * apart or more, after every thread's ops are scaled; then every thread's
+ * ops folded (fit_compress_thread unless exact) and its until loops made.
+ * 0 or -1 (out of memory). The description's sentence about the pools
+ * ("" none). */
+int fit_deal_and_fold(fscenario_t *f, bool exact);
+const char *fit_pool_note(const fscenario_t *f, char *buf, size_t n);
 
 /* ---- set-up (setup.c) ---------------------------------------------------- */
 
