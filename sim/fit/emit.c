@@ -211,16 +211,23 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
  * how its ops were fitted, and where the machine costs come from. */
 static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario_t *f)
 {
-    char b1[32], costs[500], c1[32], c2[32], c3[32], c4[32], c5[32];
+    char b1[32], costs[900], c1[32], c2[32], c3[32], c4[32], c5[32], c6[32], capped[300] = "";
+    if (f->calibrated && f->timer_jitter_read_ns > f->timer_jitter_ns)
+        snprintf(capped, sizeof capped,
+                 " (measured %s, whose half is more than that median lateness: a long late "
+                 "tail, which the model's even draw cannot have with the same median, so the "
+                 "fit keeps the median and writes twice it)",
+                 human(f->timer_jitter_read_ns, c6, sizeof c6));
     if (f->calibrated)
         snprintf(costs, sizeof costs,
                  "Machine costs measured on the host at record time: wake-up latency %s, "
-                 "context switch %s, timer jitter %s; a 1 ms sleep ended %s late: Linux's "
-                 "timer slack (%s), half the jitter and %s more (timer_late: a timer wakes "
-                 "its sleeper on the CPU it slept on, and that CPU's idle exit is in it).",
+                 "context switch %s; a 1 ms sleep ended %s late at the median: Linux's timer "
+                 "slack (%s), half of a timer jitter of %s%s, and %s more (timer_late: a timer "
+                 "wakes its sleeper on the CPU it slept on, and that CPU's idle exit is in it).",
                  human(f->wakeup_ns, c1, sizeof c1), human(f->context_switch_ns, c2, sizeof c2),
-                 human(f->timer_jitter_ns, c4, sizeof c4), human(r->cal_wake_cold_ns, b1, sizeof b1),
-                 human(f->timer_slack_ns, c3, sizeof c3), human(f->timer_late_ns, c5, sizeof c5));
+                 human(r->cal_wake_cold_ns, b1, sizeof b1), human(f->timer_slack_ns, c3, sizeof c3),
+                 human(f->timer_jitter_ns, c4, sizeof c4), capped,
+                 human(f->timer_late_ns, c5, sizeof c5));
     else
         snprintf(costs, sizeof costs,
                  "Machine costs (wake-up latency, context switch, timer slack) are gilsim's "
@@ -231,10 +238,11 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
                  "two voluntary releases is one cpu op; I/O, sleeps and C calls keep their "
                  "measured durations without the GIL wait after them (the model's part), "
                  "less what the model adds after each (after I/O the wake-up latency; "
-                 "after a sleep the timer's slack, jitter and lateness). %s",
+                 "after a sleep the timer's slack, jitter and lateness).",
               r->path, r->command, *r->recorded_at ? r->recorded_at : "(no date)", r->py_major,
               r->py_minor, *r->executable ? r->executable : "?", r->cores ? r->cores : 1,
-              human(r->duration_ns, b1, sizeof b1), costs);
+              human(r->duration_ns, b1, sizeof b1));
+    sb_printf(b, " %s", costs); /* apart: both would pass sb_printf's 1024 bytes */
     if (f->n_wake_idle > 0) { /* machine.wakeup_idle, the recording's curve */
         sb_printf(b, " A woken thread's wake-up by how long its core had idled (measured too):");
         for (int k = 0; k < f->n_wake_idle; k++)

@@ -165,6 +165,8 @@ typedef struct fscenario {
     /* the machine's costs: calibrated at record time, or gilsim's defaults */
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
+    int64_t timer_jitter_read_ns; /* the recording's jitter, before the fit capped it at
+                                     twice the sleep's median overshoot (setup.c) */
     int64_t timer_late_ns;  /* machine.timer_late (one point, flat): a timer's end beyond
                                its slack and half its jitter, with timer_wake "local" */
     int64_t eevdf_slice_ns; /* machine.eevdf_slice as read at record time; 0: left out */
