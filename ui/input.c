@@ -301,7 +301,9 @@ static int key_modes(gv_view_t *v, SDL_Keycode sym)
         if (v->real) { /* issue 14: a recording has nothing to re-run */
             gv_view_notice(v, false,
                            "the knobs act on C, the what-if: A is the recording, what "
-                           "happened, and B the model at its settings, the check");
+                           "happened, and B %s, the check",
+                           v->replay ? "its replay at the recorded settings"
+                                     : "the file simulated as written");
             return 1;
         }
         v->target = !v->target;

@@ -231,7 +231,8 @@ static int real_args(const args_t *a, gv_view_t *v)
     }
     if (a->compare) {
         fprintf(stderr, "gilsim-view: %s and --compare: one or the other (%s already stacks two "
-                        "runs: the recording and the model)\n", flag, flag);
+                        "runs: the recording and %s)\n", flag, flag,
+                a->replay ? "its replay" : "FILE simulated as written");
         return -1;
     }
     const char *rec = a->replay ? a->file : a->compare_with;

@@ -127,8 +127,9 @@ static bool cmp_figure(const gv_view_t *v, int row, int r, const char **name, ch
     case 1:
         pct(o, CMP_W, s->gil_utilisation);
         break;
-    case 2:
-        snprintf(o, CMP_W, "%lld", (long long)s->gil_switches);
+    case 2: /* per second, as gilsim replay's table: counts of runs of unlike lengths mislead */
+        snprintf(o, CMP_W, "%.0f/s",
+                 s->makespan_ns > 0 ? (double)s->gil_switches * 1e9 / (double)s->makespan_ns : 0.0);
         break;
     case 3:
         snprintf(o, CMP_W, "%lld", (long long)s->gil_forced_switches);
@@ -222,7 +223,7 @@ static void compare_table(pen_t *p, gv_view_t *v)
         snprintf(head[c], CMP_W, "%s",
                  !v->real ? (c ? "B" : "A")
                  : c == 0 ? "real"
-                 : c == 1 ? "model"
+                 : c == 1 ? (v->replay ? "replay" : "simulated") /* gilsim replay's words */
                           : "what-if");
     widen(&tb, GV_BOLD, head);
     for (int pass = 0; pass < 2; pass++) { /* widths, then the rows */
@@ -292,10 +293,13 @@ static int panel_top(gv_view_t *v, SDL_Renderer *r, int y, int64_t at)
         if (!v->run[run].trace)
             continue;
         if (v->n_runs > 1) {
-            static const char *const real[] = {": recorded", ": the model, as recorded",
+            static const char *const real[] = {": recorded", ": the replay, as recorded",
                                                ": the what-if"};
             char h[48];
-            snprintf(h, sizeof h, "Run %c%s", 'A' + run, v->real ? real[run] : "");
+            snprintf(h, sizeof h, "Run %c%s", 'A' + run,
+                     !v->real                  ? ""
+                     : run == 1 && !v->replay ? ": simulated, as written"
+                                              : real[run]);
             gv_pen_heading(&p, h);
         }
         gv_pen_queues(&p, &v->run[run], at);
@@ -328,7 +332,7 @@ static int panel_summary(gv_view_t *v, SDL_Renderer *r, int y, bool thread)
         char msg[512], which[4] = "";
         if (v->n_runs > 1)
             snprintf(which, sizeof which, "%c: ", 'A' + run);
-        snprintf(msg, sizeof msg, "%sstopped: %s. %s", which, gs_outcome_key(o),
+        snprintf(msg, sizeof msg, "%sstopped: %s. %s", which, gs_trace_outcome_words(v->run[run].trace),
                  gs_trace_message(v->run[run].trace));
         int n = gv_text_wrap(v->text, GV_REGULAR, GV_ERROR, p.x, p.y, p.w, msg, 16, 1);
         p.y += n * l->line;

@@ -385,8 +385,9 @@ void gv_view_set_compare(gv_view_t *v, bool on)
 {
     if (v->real && !on) { /* issue 14: the point is the two side by side */
         gv_view_notice(v, false,
-                       "the recording (A), the model (B) and the what-if (C) stay "
-                       "stacked: open the file alone (O) for one run");
+                       "the recording (A), %s (B) and the what-if (C) stay "
+                       "stacked: open the file alone (O) for one run",
+                       v->replay ? "its replay" : "the file as written");
         return;
     }
     if (v->compare == on)

@@ -68,6 +68,14 @@ const char *gs_outcome_key(gs_outcome_t o)
     return (unsigned)o < sizeof n / sizeof n[0] ? n[o] : "?";
 }
 
+const char *gs_trace_outcome_words(const gs_trace_t *t)
+{
+    if (t->outcome != GS_OUT_HORIZON)
+        return gs_outcome_key(t->outcome);
+    return gs_trace_facts(t) & GS_FACT_CORES ? "time limit reached"
+                                             : "cut short before the program ended";
+}
+
 /* ---- dump and invariants -------------------------------------------------- */
 
 int gs_trace_dump(const gs_trace_t *t, FILE *out)

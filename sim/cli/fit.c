@@ -36,6 +36,14 @@ int cli_fit(const char *cmd, const char *rec, const gs_fit_opts_t *o, char **jso
     gs_diag_t d;
     memset(&d, 0, sizeof d);
     rc = gs_scenario_load_string("fitted scenario", *json, *len, NULL, 0, &m, &d);
+    /* --race-shape given and no curve written (no race read off the
+       recording, or the shape 0 where it was read): one line, not silence */
+    if (rc == 0 && o && o->n_race_shape > 0 && m->machine.n_rf_curve == 0)
+        fprintf(stderr,
+                "gilsim %s: %s: --race-shape was not used, the scenario has no "
+                "machine.requester_first_idle (its description's sentence on the race says "
+                "why)\n",
+                cmd, rec);
     gs_model_free(m);
     if (rc == 0)
         return EXIT_OK;

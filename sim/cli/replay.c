@@ -21,6 +21,7 @@ typedef struct replay {
     gs_override_t ov[CLI_MAX_SET];
     char *set_text[CLI_MAX_SET]; /* as given, for the title */
     int n_ov;
+    int n_given;                 /* of ov, the --set given (set_text); the rest the what-if's own */
     gs_fit_opts_t fo;
     bool quiet;
     cli_sim_opts_t so;
@@ -28,6 +29,7 @@ typedef struct replay {
     gs_stats_t s[R_N];
     bool have[R_N];
     char *how;                   /* the fitted scenario's description */
+    bool whatif_no_load;         /* the what-if ran without the fitted other load (fifo) */
 } replay_t;
 
 typedef enum vkind { V_TIME, V_PCT, V_COUNT, V_RATE } vkind_t;
@@ -73,6 +75,26 @@ static double rate(const gs_stats_t *s, int64_t n)
     return s->makespan_ns > 0 ? (double)n * 1e9 / (double)s->makespan_ns : 0;
 }
 
+/* The lines under the table: what each column is. */
+static void print_key(const replay_t *r)
+{
+    printf("\nreal: the recording; replay: `gilsim fit %s` simulated; diff: replay against "
+           "real.", r->rec);
+    if (r->have[R_WHATIF]) {
+        printf("\nwhat-if: the replay with ");
+        for (int i = 0; i < r->n_given; i++)
+            printf("%s--set %s", i ? " " : "", r->set_text[i]);
+        printf("; vs replay: what-if against replay (not against real).");
+        if (r->whatif_no_load)
+            printf("\nwhat-if without the other load (process \"%s\", as --set processes=[]): "
+                   "fifo runs each thread until it blocks, and its busy threads never block, so "
+                   "they would keep their cores to the end of the run; a program run as "
+                   "SCHED_FIFO outranks other programs' normal threads, which get only the "
+                   "cores it leaves idle.",
+                   GS_FIT_LOAD_PROCESS);
+    }
+}
+
 static void print_table(const replay_t *r)
 {
     const gs_stats_t *s = r->s;
@@ -81,7 +103,7 @@ static void print_table(const replay_t *r)
            color ? "\033[1m" : "", r->rec, color ? "\033[0m" : "");
     if (r->have[R_WHATIF]) {
         printf(" and the what-if (");
-        for (int i = 0; i < r->n_ov; i++)
+        for (int i = 0; i < r->n_given; i++)
             printf("%s%s", i ? ", " : "", r->set_text[i]);
         printf(")");
     }
@@ -136,14 +158,7 @@ static void print_table(const replay_t *r)
 #undef TROW
     }
 #undef ROW
-    printf("\nreal: the recording; replay: `gilsim fit %s` simulated; diff: replay against "
-           "real.", r->rec);
-    if (r->have[R_WHATIF]) {
-        printf("\nwhat-if: the replay with ");
-        for (int i = 0; i < r->n_ov; i++)
-            printf("%s--set %s", i ? " " : "", r->set_text[i]);
-        printf("; vs replay: what-if against replay (not against real).");
-    }
+    print_key(r);
     printf("\nHow the recording was fitted (the scenario's description):\n");
     gs_fput_escaped(stdout, r->how ? r->how : "", true);
     putchar('\n');
@@ -162,9 +177,11 @@ static int w_summaries(FILE *f, void *c)
         if (rc)
             return rc;
     }
+    if (r->have[R_WHATIF] && r->whatif_no_load)
+        fputs(",\n\"what_if_without_load\": true", f);
     if (r->have[R_WHATIF]) {
         fputs(",\n\"what_if_settings\": [", f);
-        for (int i = 0; i < r->n_ov; i++) {
+        for (int i = 0; i < r->n_given; i++) {
             fprintf(f, "%s\"", i ? ", " : "");
             for (const char *p = r->set_text[i]; *p; p++) {
                 if (*p == '"' || *p == '\\')
@@ -205,6 +222,7 @@ static int parse(int argc, char **argv, replay_t *r)
                 return EXIT_IO;
             if (cli_add_set("replay", v, r->ov, &r->n_ov))
                 return EXIT_USAGE;
+            r->n_given = r->n_ov;
         } else if (strcmp(o->name, "--summary") == 0) {
             if (!*v)
                 return cli_usage_error("replay", "--summary wants a file name (or - for stdout)");
@@ -272,6 +290,7 @@ static int simulate(replay_t *r, int q, const char *json, size_t len, const gs_o
     }
     if (q == R_REP && m->description)
         r->how = strdup(m->description);
+    bool fifo = m->machine.policy == GS_POLICY_FIFO;
     rc = cli_simulate_model("replay", name, m, &r->so, &r->t[q], &r->s[q]);
     gs_model_free(m);
     if (rc)
@@ -279,11 +298,49 @@ static int simulate(replay_t *r, int q, const char *json, size_t len, const gs_o
     r->have[q] = true;
     if (r->s[q].outcome != GS_OUT_DONE) {
         fprintf(stderr, "gilsim replay: the %s stopped early (%s): ",
-                q == R_REP ? "replay" : "what-if", gs_outcome_key(r->s[q].outcome));
+                q == R_REP ? "replay" : "what-if", gs_trace_outcome_words(r->t[q]));
         gs_fput_escaped(stderr, gs_trace_message(r->t[q]), true);
         fputc('\n', stderr);
+        if (fifo && r->s[q].outcome == GS_OUT_HORIZON) /* the usual why, not the event's */
+            fprintf(stderr, "gilsim replay: under machine.policy=fifo a thread keeps its core "
+                            "until it blocks: where threads that never block (a CPU loop) hold "
+                            "every core, the threads queued behind them never run, the one that "
+                            "would end the loop among them; machine.policy=rr slices the time, "
+                            "or give more machine.cores\n");
         return r->s[q].outcome == GS_OUT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_STOPPED;
     }
+    return 0;
+}
+
+/* machine.policy=fifo runs each thread until it blocks (docs/scenarios.md).
+ * The fitted other load's busy threads stand for other programs and never
+ * block: under fifo they would keep their cores to the end of the run, the
+ * program's threads queued behind them, and the what-if would run to the
+ * scenario's time limit. What a user asking "what if my program ran under
+ * FIFO" means is Linux's SCHED_FIFO for the program alone, which outranks
+ * the other programs' normal threads: they get only the cores it leaves
+ * idle, and a FIFO thread that wakes takes its core back at once. So the
+ * what-if runs without the load (one more override, processes=[], as the
+ * fit's description says removes it), and the table says so. */
+static int fifo_without_load(replay_t *r, const char *json, size_t len)
+{
+    gs_model_t *m = NULL;
+    gs_diag_t d;
+    memset(&d, 0, sizeof d);
+    if (gs_scenario_load_string("what-if", json, len, r->ov, r->n_ov, &m, &d) != 0)
+        return 0; /* simulate() says what does not apply */
+    bool fifo = m->machine.policy == GS_POLICY_FIFO, load = false;
+    for (int i = 0; i < m->n_processes; i++)
+        load = load ||
+               (m->processes[i].name && strcmp(m->processes[i].name, GS_FIT_LOAD_PROCESS) == 0);
+    gs_model_free(m);
+    if (!fifo || !load)
+        return 0;
+    if (r->n_ov == CLI_MAX_SET)
+        return cli_usage_error("replay", "at most %d --set options (machine.policy=fifo adds "
+                                         "one: processes=[])", CLI_MAX_SET - 1);
+    r->ov[r->n_ov++] = (gs_override_t){"processes", "[]"};
+    r->whatif_no_load = true;
     return 0;
 }
 
@@ -301,6 +358,8 @@ int cmd_replay(int argc, char **argv)
         rc = cli_fit("replay", r.rec, &r.fo, &json, &len);
     if (rc == 0)
         stopped = simulate(&r, R_REP, json, len, NULL, 0);
+    if (rc == 0 && stopped != EXIT_INTERRUPTED && r.have[R_REP] && r.n_ov)
+        rc = fifo_without_load(&r, json, len);
     if (rc == 0 && stopped != EXIT_INTERRUPTED && r.have[R_REP] && r.n_ov) {
         int w = simulate(&r, R_WHATIF, json, len, r.ov, r.n_ov);
         if (!r.have[R_WHATIF])

@@ -86,7 +86,7 @@ void cli_print_summary(FILE *out, const gs_trace_t *t, const gs_stats_t *s, bool
     const char *msg = gs_trace_message(t);
     bool ok = s->outcome == GS_OUT_DONE;
     fprintf(out, "outcome: %s%s%s%s", color ? (ok ? "\033[32m" : "\033[1;31m") : "",
-            gs_outcome_key(s->outcome), RESET(color), *msg ? " - " : "");
+            gs_trace_outcome_words(t), RESET(color), *msg ? " - " : "");
     gs_fput_escaped(out, msg, true); /* it quotes names from the scenario */
     putc('\n', out);
 }

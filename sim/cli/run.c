@@ -183,8 +183,12 @@ static int report(const char *cmd, const char *src, const char *stopped, gs_trac
     }
     if (s.outcome != GS_OUT_DONE) {
         const char *msg = gs_trace_message(t);
-        fprintf(stderr, "gilsim %s: %s: %s (%s)%s", cmd, src, stopped, gs_outcome_key(s.outcome),
-                *msg ? ": " : "");
+        if (gs_trace_facts(t) & GS_FACT_CORES)
+            fprintf(stderr, "gilsim %s: %s: %s (%s)%s", cmd, src, stopped,
+                    gs_trace_outcome_words(t), *msg ? ": " : "");
+        else /* a recording: partial, said in words (the key "horizon" is jargon) */
+            fprintf(stderr, "gilsim %s: %s: the recording was %s%s", cmd, src,
+                    gs_trace_outcome_words(t), *msg ? ": " : "");
         gs_fput_escaped(stderr, msg, true);
         fputc('\n', stderr);
     }

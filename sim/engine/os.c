@@ -713,6 +713,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, int
                        : mach(e)->per_core_queues ? gs__place_busy_weight(e, t, waker)
                                                   : gs__place_busy(e, waker);
     aff = mach(e)->keep_core ? gs__place_keep(e, t, waker, &c) : aff; /* "previous" */
+    aff = aff ? aff : gs__start_queue(e, t, c);    /* behind a new thread (startrace.c) */
     aff = aff && gs__allowed(t, aff) ? aff : NULL; /* the waker's core, if t may run there */
     if (gs__percpu_v(e))
         aff = percpu_queue(e, t, c, aff);

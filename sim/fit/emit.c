@@ -211,16 +211,23 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
  * how its ops were fitted, and where the machine costs come from. */
 static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario_t *f)
 {
-    char b1[32], costs[500], c1[32], c2[32], c3[32], c4[32], c5[32];
+    char b1[32], costs[900], c1[32], c2[32], c3[32], c4[32], c5[32], c6[32], capped[300] = "";
+    if (f->calibrated && f->timer_jitter_read_ns > f->timer_jitter_ns)
+        snprintf(capped, sizeof capped,
+                 " (measured %s, whose half is more than that median lateness: a long late "
+                 "tail, which the model's even draw cannot have with the same median, so the "
+                 "fit keeps the median and writes twice it)",
+                 human(f->timer_jitter_read_ns, c6, sizeof c6));
     if (f->calibrated)
         snprintf(costs, sizeof costs,
                  "Machine costs measured on the host at record time: wake-up latency %s, "
-                 "context switch %s, timer jitter %s; a 1 ms sleep ended %s late: Linux's "
-                 "timer slack (%s), half the jitter and %s more (timer_late: a timer wakes "
-                 "its sleeper on the CPU it slept on, and that CPU's idle exit is in it).",
+                 "context switch %s; a 1 ms sleep ended %s late at the median: Linux's timer "
+                 "slack (%s), half of a timer jitter of %s%s, and %s more (timer_late: a timer "
+                 "wakes its sleeper on the CPU it slept on, and that CPU's idle exit is in it).",
                  human(f->wakeup_ns, c1, sizeof c1), human(f->context_switch_ns, c2, sizeof c2),
-                 human(f->timer_jitter_ns, c4, sizeof c4), human(r->cal_wake_cold_ns, b1, sizeof b1),
-                 human(f->timer_slack_ns, c3, sizeof c3), human(f->timer_late_ns, c5, sizeof c5));
+                 human(r->cal_wake_cold_ns, b1, sizeof b1), human(f->timer_slack_ns, c3, sizeof c3),
+                 human(f->timer_jitter_ns, c4, sizeof c4), capped,
+                 human(f->timer_late_ns, c5, sizeof c5));
     else
         snprintf(costs, sizeof costs,
                  "Machine costs (wake-up latency, context switch, timer slack) are gilsim's "
@@ -231,10 +238,11 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
                  "two voluntary releases is one cpu op; I/O, sleeps and C calls keep their "
                  "measured durations without the GIL wait after them (the model's part), "
                  "less what the model adds after each (after I/O the wake-up latency; "
-                 "after a sleep the timer's slack, jitter and lateness). %s",
+                 "after a sleep the timer's slack, jitter and lateness).",
               r->path, r->command, *r->recorded_at ? r->recorded_at : "(no date)", r->py_major,
               r->py_minor, *r->executable ? r->executable : "?", r->cores ? r->cores : 1,
-              human(r->duration_ns, b1, sizeof b1), costs);
+              human(r->duration_ns, b1, sizeof b1));
+    sb_printf(b, " %s", costs); /* apart: both would pass sb_printf's 1024 bytes */
     if (f->n_wake_idle > 0) { /* machine.wakeup_idle, the recording's curve */
         sb_printf(b, " A woken thread's wake-up by how long its core had idled (measured too):");
         for (int k = 0; k < f->n_wake_idle; k++)
@@ -299,6 +307,14 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
                       queue_name(f, k, qn, sizeof qn), human(f->queue_recheck_ns[k], d, sizeof d),
                       (long long)f->n_rechecks[k]);
     }
+    if (f->n_queue_wakes) { /* qcut.c */
+        char d[32];
+        sb_printf(b,
+                  " the GIL time of %lld wakes inside Queue calls (%s in all: a notify's "
+                  "futex wake, a drop's signal, each at most machine.futex + wake_ipi) and of "
+                  "their vain re-checks is not Python: the model charges its own;",
+                  (long long)f->n_queue_wakes, human(f->queue_wake_ns, d, sizeof d));
+    }
     if (f->n_wake_queues)
         sb_printf(b, " a wait on a lock, event or condition that the recording matches to the "
                      "release that ended it (the last release of the same semaphore by another "
@@ -322,8 +338,9 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
     if (f->n_unmatched_joins)
         sb_printf(b, " %" PRId64 " Thread.join calls matched no ended thread and are sleeps;",
                   f->n_unmatched_joins);
-    char until[300];
+    char until[300], pool[400];
     sb_printf(b, "%s", fit_until_approx(f, until, sizeof until));
+    sb_printf(b, "%s", fit_pool_note(f, pool, sizeof pool));
 }
 
 /* description() step 3b: what was approximated about durations (core

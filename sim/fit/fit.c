@@ -40,9 +40,7 @@ typedef struct span_ref {
                           and end (an ask for it again) */
 } span_ref_t;
 
-typedef struct hold {
-    int64_t h, r;
-} hold_t;
+typedef fit_iv_t hold_t; /* h .. r */
 
 typedef struct tinfo {
     int64_t start, end;  /* first event; exit release, end event or last event */
@@ -447,7 +445,15 @@ static int match_queues(fit_t *F)
     }
     if (!F->n_q || fit_queues(F->q, F->n_q, F->r->n_threads, F->f) != 0)
         return F->n_q ? -1 : 0;
-    return fit_recheck(F->r, F->q, F->n_q, F->f);
+    /* wake_ipi first: the most qcut.c cuts for a wake; F->q is grouped by thread */
+    if (fit_wake_ipi(F->r, F->f) != 0 || fit_recheck(F->r, F->q, F->n_q, F->f) != 0)
+        return -1;
+    for (size_t k = 0, j; k < F->n_q; k = j) {
+        tinfo_t *t = &F->ti[F->q[k].thread];
+        if ((j = fit_queue_cut(F->r, F->q, F->n_q, k, &t->holds, &t->n_holds, F->f)) == 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* A wait the other mechanisms leave a sleep (a lock wait, an Event,
@@ -764,9 +770,9 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
             goto oom;
         if (!o->raw_cpu)
             fit_scale_to_os_cpu(&f, i, r->threads[i].os_cpu_ns);
-        if ((!o->exact && fit_compress_thread(&f.th[i]) != 0) || fit_until_loops(&f.th[i]) != 0)
-            goto oom;
     }
+    if (fit_deal_and_fold(&f, o->exact) != 0) /* pools dealt, then repeats and loops (pool.c) */
+        goto oom;
     if (fit_wake_ipi(r, &f) != 0) /* before the load and the race: their replays pay it */
         goto oom;
     if (!o->raw_cpu && !o->no_load)

@@ -144,6 +144,7 @@ typedef struct fscenario {
     int64_t queue_maxsize[64]; /* per queue; 0 = unbounded */
     int64_t queue_recheck_ns[64]; /* per queue: a vain re-check's hold (recheck.c) */
     int64_t n_rechecks[64];    /* and how many the recording had */
+    int64_t queue_wake_ns, n_queue_wakes; /* Queue calls' wakes cut from the Python (qcut.c) */
     int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
     char queue_names[64][64]; /* their names, from index n_queues */
     int64_t n_unmatched_starts, n_unmatched_joins;
@@ -164,6 +165,8 @@ typedef struct fscenario {
     /* the machine's costs: calibrated at record time, or gilsim's defaults */
     bool calibrated;
     int64_t wakeup_ns, context_switch_ns, timer_slack_ns, timer_jitter_ns;
+    int64_t timer_jitter_read_ns; /* the recording's jitter, before the fit capped it at
+                                     twice the sleep's median overshoot (setup.c) */
     int64_t timer_late_ns;  /* machine.timer_late (one point, flat): a timer's end beyond
                                its slack and half its jitter, with timer_wake "local" */
     int64_t eevdf_slice_ns; /* machine.eevdf_slice as read at record time; 0: left out */
@@ -190,6 +193,10 @@ typedef struct fscenario {
     int64_t rf_curve_depth_ns[GS_WAKE_CURVE_MAX];
     int rf_curve_pct[GS_WAKE_CURVE_MAX];
     int rf_shape_why;              /* fit_rf_shape_why_t: what came of a shape */
+    /* thread pools whose work items were dealt evenly (pool.c) */
+    int n_pools, pool_workers;
+    int64_t pool_items, pool_moved; /* their items; those dealt to another worker */
+    char pool_name[72];             /* the first pool's name prefix */
 } fscenario_t;
 
 /* scale.c: a thread's CPU ops brought down to the kernel's CPU time of it,
@@ -251,6 +258,29 @@ int fit_queues(fq_op_t *ops, size_t n, int n_threads, fscenario_t *f);
 /* Sets f->queue_recheck_ns and f->n_rechecks for each of the n_queues from
  * the holds inside blocked queue ops (after fit_queues). 0, -1 OOM. */
 int fit_recheck(const struct gsr_recording *r, const fq_op_t *ops, size_t n, fscenario_t *f);
+
+/* A time interval [h, r): a hold of the GIL (fit.c), a part cut out of it. */
+typedef struct fit_iv {
+    int64_t h, r;
+} fit_iv_t;
+
+/* Cuts out of the holds of thread ops[k].thread (sorted, disjoint; *holds
+ * malloc'd, replaced) what the model charges itself inside its Queue calls:
+ * the wakes they made and their vain re-checks (qcut.c). ops are grouped by
+ * thread; the thread's are ops[k] to the next other thread's. Returns the
+ * index after them, or 0 (out of memory; *holds unchanged). */
+size_t fit_queue_cut(const struct gsr_recording *r, const fq_op_t *ops, size_t n, size_t k,
+                     fit_iv_t **holds, size_t *n_holds, fscenario_t *f);
+
+/* pool.c: a thread pool's work items (a cpu op and a C call releasing the
+ * GIL, and what follows up to the next) dealt evenly among its workers
+ * (threads started by one thread, named PREFIX_N) when their shares are 2x
+ * apart or more, after every thread's ops are scaled; then every thread's
+ * ops folded (fit_compress_thread unless exact) and its until loops made.
+ * 0 or -1 (out of memory). The description's sentence about the pools
+ * ("" none). */
+int fit_deal_and_fold(fscenario_t *f, bool exact);
+const char *fit_pool_note(const fscenario_t *f, char *buf, size_t n);
 
 /* ---- set-up (setup.c) ---------------------------------------------------- */
 

@@ -378,7 +378,7 @@ static int64_t horizon(const gsr_recording_t *r, const fscenario_t *f, int64_t w
     return r->duration_ns > 0 && h >= r->duration_ns ? 0 : h;
 }
 
-int fit_race(const gsr_recording_t *r, fscenario_t *f, const gs_fit_opts_t *o)
+static int read_race(const gsr_recording_t *r, fscenario_t *f, const gs_fit_opts_t *o)
 {
     f->race_why = FIT_RACE_NONE;
     f->race_depth_ns = -1;
@@ -398,7 +398,13 @@ int fit_race(const gsr_recording_t *r, fscenario_t *f, const gs_fit_opts_t *o)
         rc = choose(&R, f, (double)f->race_won / (double)f->race_drops);
     }
     gs_model_free(m);
-    fit_race_curve(f, o);
+    return rc;
+}
+
+int fit_race(const gsr_recording_t *r, fscenario_t *f, const gs_fit_opts_t *o)
+{
+    int rc = read_race(r, f, o);
+    fit_race_curve(f, o); /* after every outcome: a shape given and unused is said */
     return rc;
 }
 
@@ -422,14 +428,13 @@ const char *fit_race_note(const fscenario_t *f, char *buf, size_t n)
                      (double)(f->race_model_drops ? f->race_model_drops : 1),
                  (long long)f->race_model_drops, RACE_SEEDS, 100 * f->race_lo, 100 * f->race_hi,
                  f->race_tried);
-        fit_race_curve_note(f, more, sizeof more);
         break;
     case FIT_RACE_FEW:
         snprintf(buf, n,
                  " The race between a drop request and the drop (requester_first) is the "
-                 "engine's default 0.5: the recording has %lld forced drops that left two or "
+                 "engine's default 0.5: the recording has %lld forced drop%s that left two or "
                  "more threads waiting, fewer than %d to read it off.",
-                 (long long)f->race_drops, FIT_RACE_MIN);
+                 (long long)f->race_drops, f->race_drops == 1 ? "" : "s", FIT_RACE_MIN);
         break;
     case FIT_RACE_NO_REPLAY:
         snprintf(buf, n,
@@ -448,6 +453,7 @@ const char *fit_race_note(const fscenario_t *f, char *buf, size_t n)
         *buf = 0;
         break;
     }
+    fit_race_curve_note(f, more, sizeof more); /* the depth, the shape's use */
     size_t k = strlen(buf);
     snprintf(buf + k, n - k, "%s", more);
     return buf;

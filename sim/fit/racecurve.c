@@ -240,6 +240,15 @@ const char *fit_race_curve_note(const fscenario_t *f, char *buf, size_t n)
 {
     char d[32];
     *buf = 0;
+    if (f->rf_shape_why == FIT_SHAPE_UNFIT) { /* given, and nothing to scale it through */
+        snprintf(buf, n,
+                 " The shape given (--race-shape) is unused: %s, so no "
+                 "machine.requester_first_idle is written.",
+                 f->race_why != FIT_RACE_FITTED
+                     ? "it scales a race read off the recording, and none was read"
+                     : "the requesters' CPUs' idle depth at those drops is unknown");
+        return buf;
+    }
     if (f->race_why != FIT_RACE_FITTED || f->race_depth_ns < 0)
         return buf;
     gs_format_ns(f->race_depth_ns, d, sizeof d);

@@ -180,6 +180,7 @@ check "the deadlock message is reported on stderr" has "deadlock" err.txt
 check "the table shows the outcome" has "outcome: deadlock" out.txt
 expect 2 "a time limit exits 2" "$GILSIM" run ok.json --set until=1ms --summary lim.json --quiet
 check "the summary says horizon" test "$("$JC" get lim.json outcome)" = horizon
+check "stderr says it in words" has "simulation stopped (time limit reached): stopped at the horizon (until = 1 ms)" err.txt
 
 # ---- atomic outputs and I/O errors ----------------------------------------
 echo "precious" >keep.json

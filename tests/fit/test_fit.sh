@@ -55,6 +55,17 @@ lacks '"processes"' out.txt && pass "--no-load fits no load" || fail "--no-load 
 expect 1 "fit with an unknown option" "$GILSIM" fit "$D/hash_pool.rec.json" --no-loads
 # --race-shape: bad shapes are refused naming what would be valid.
 expect 0 "fit --race-shape" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 1ms=0.13,5ms=0.44
+# convoy's recording has no race to read (one CPU-bound thread): the shape is
+# unused, said on stderr in one line and in the description, not silently.
+finds "an unused --race-shape is said on stderr" "convoy.rec.json: --race-shape was not used" err.txt
+check "in one line" test "$(wc -l <err.txt)" -eq 1
+finds "and in the description" "The shape given (--race-shape) is unused: it scales a race read off the recording, and none was read" out.txt
+lacks '"requester_first_idle":' out.txt && pass "no curve written" || fail "no curve written"
+# convoy-many's recording has one (its forced drops with two or more
+# waiters): the curve is written and stderr stays empty.
+expect 0 "fit --race-shape with a race read" "$GILSIM" fit "$SRC/tests/data/reality/convoy_many_4cpu_1ms.rec.json" --race-shape 1ms=0.13,5ms=0.44
+finds "the curve is written" '"requester_first_idle":' out.txt
+check "and nothing on stderr" test ! -s err.txt
 expect 1 "a shape's depths must grow" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 5ms=0.1,1ms=0.2
 finds "and it says so" "point 2: the depths must grow; expected DEPTH=CHANCE pairs" err.txt
 expect 1 "a shape's chance is 0 to 1" "$GILSIM" fit "$D/convoy.rec.json" --race-shape 1ms=1.5
@@ -86,6 +97,26 @@ check "stdout is the summary" key out.txt replay.events
 expect 1 "a what-if key that does not exist" "$GILSIM" replay "$D/convoy.rec.json" \
     --set python.switch_intervall=1ms
 finds "the error names the key" "switch_intervall" err.txt
+# fifo runs each thread until it blocks: the fitted other load's busy
+# threads never block, so with them the what-if ran to the 60 s time limit
+# (the error blaming nothing of the kind). The what-if runs without the load,
+# as SCHED_FIFO outranks other programs, and says so; the replay keeps it.
+expect 0 "a fifo what-if on a recording with other load ends" "$GILSIM" replay \
+    "$D/hash_pool.rec.json" --set machine.policy=fifo --summary fifo.json
+finds "it says the load was left out, and why" \
+    'what-if without the other load (process "other load", as --set processes=\[\]): fifo runs each thread until it blocks' out.txt
+check "the summary says so" test "$("$JC" get fifo.json what_if_without_load)" = true
+check "the settings listed are the ones given" test "$("$JC" get fifo.json what_if_settings.0)" = machine.policy=fifo
+check "the what-if ends before the time limit" test "$("$JC" get fifo.json what_if.outcome)" = done
+check "the replay keeps the load" test "$("$JC" get fifo.json replay.threads.5.name)" = "other load-1"
+check "the what-if has the program's threads only" test "$("$JC" get fifo.json what_if.threads.4.name)" = hasher_3 -a -z "$("$JC" get fifo.json what_if.threads.5.name 2>/dev/null)"
+expect 0 "another policy keeps the load" "$GILSIM" replay "$D/hash_pool.rec.json" --set machine.policy=rr
+lacks "what-if without the other load" out.txt && pass "and says nothing of it" || fail "and says nothing of it"
+# Where the program's own threads hold every core under fifo, the what-if
+# still stops, and the line after the engine's says why in fifo's terms.
+expect 2 "fifo on one core with a loop until an event" "$GILSIM" replay "$D/until.rec.json" \
+    --set machine.policy=fifo --set machine.cores=1
+finds "says fifo keeps a core until its thread blocks" "under machine.policy=fifo a thread keeps its core until it blocks.*machine.policy=rr" err.txt
 
 # A long run fitted with --exact can be over a scenario's 4 MiB: it says so.
 awk 'BEGIN { printf "{\"format\": \"gilsim-recording\", \"version\": 1, \"threads\": [{\"name\": \"t\", \"events\": [[0, \"start\"], [0, \"hold\"]"
@@ -115,6 +146,13 @@ finds "it says partial and why" "partial recording (interrupted by SIGINT" err.t
 finds "and what to do" "record it again to the end, or .*--partial" err.txt
 expect 0 "--partial fits it anyway" "$GILSIM" fit "$D/partial.rec.json" --partial
 finds "and the scenario says so" "the recording is partial" out.txt
+# Shown as a run, its lines say it in words, not the outcome key "horizon"
+# (the summary JSON keeps the key).
+expect 2 "a partial recording shown" "$GILSIM" run "$D/partial.rec.json" --summary part.json
+finds "stderr says it was cut short, and why" "partial.rec.json: the recording was cut short before the program ended: partial recording: interrupted by SIGINT" err.txt
+finds "so does the table's outcome" "outcome: cut short before the program ended - partial recording" out.txt
+lacks horizon err.txt && lacks horizon out.txt && pass "no 'horizon' in its lines" || fail "no 'horizon' in its lines"
+check "the summary keeps the key" test "$("$JC" get part.json outcome)" = horizon
 expect 1 "a newer format" "$GILSIM" fit "$D/newer.rec.json"
 finds "it names both versions" "version 2; this gilsim reads version 1" err.txt
 expect 1 "a scenario is not a recording" "$GILSIM" fit "$SRC/scenarios/03-convoy.json"

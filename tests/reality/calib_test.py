@@ -8,6 +8,10 @@
                               curve and the timer curve are built as
                               documented; no timing, no real threads (label
                               unit)
+  calib_test.py --kernel-policy
+                              the kernel's scheduler as the calibration
+                              detects it (release strings of 6.18, 6.1, 5.15,
+                              garbage), no timing (label reality)
   calib_test.py --live        one short calibration on this machine, and the
                               properties every calibration must have whatever
                               the load: finite, ordered, consistent with each
@@ -836,8 +840,86 @@ def test_model_variants_replays_only_its_selection():
             check("select the same experiments" in str(e), "the refusal says why: %s" % e)
 
 
+def test_kernel_policy():
+    """The kernel's scheduler as the calibration detects it: the release
+    string read (programs.kernel_release_version), then the policy
+    (reality.kernel_policy), and the calibration's own use of both."""
+    cases = [  # (uname release, version read, policy)
+        ("6.18.0-1-cloud-amd64", (6, 18), "eevdf"),
+        ("6.18.0-...", (6, 18), "eevdf"),
+        ("6.6.0", (6, 6), "eevdf"),        # the first EEVDF release
+        ("6.5.13-generic", (6, 5), "cfs"),  # the last CFS one
+        ("6.5-rc7", (6, 5), "cfs"),         # the minor's leading digits only
+        ("6.1.0-13-amd64", (6, 1), "cfs"),
+        ("5.15.0", (5, 15), "cfs"),
+        ("5.15.90.1-microsoft-standard-WSL2", (5, 15), "cfs"),
+        ("4.19.0", (4, 19), "cfs"),
+        ("10.0.0", (10, 0), "eevdf"),       # compared as numbers, not text
+        ("garbage", None, "eevdf"),
+        ("", None, "eevdf"),
+        ("6", None, "eevdf"),
+        ("v6.6", None, "eevdf"),
+        (".6.6", None, "eevdf"),
+        (None, None, "eevdf"),
+    ]
+    for release, kv, policy in cases:
+        got = P.kernel_release_version(release)
+        check(got == kv, "kernel release %r read as %r, not %r" % (release, got, kv))
+        pol, note = R.kernel_policy(got)
+        check(pol == policy, "kernel release %r: policy %s, not %s" % (release, pol, policy))
+        if kv is None:
+            check("unknown" in note and pol in note,
+                  "an unread kernel version's note %r does not say so" % note)
+        else:
+            check(note.startswith("%d.%d:" % kv) and note.endswith(pol),
+                  "kernel %r: note %r" % (kv, note))
+    # a tape's answer that is not a version is refused, not read as one
+    for bad in [(6,), (6, 6, 0), "6.6", (6, "6"), (6, -1), (True, 6), 6.6]:
+        try:
+            R.kernel_policy(bad)
+            check(False, "kernel_policy(%r) accepted a version that is not two numbers" % (bad,))
+        except ValueError as e:
+            check("expected (major, minor)" in str(e), "kernel_policy(%r): %s" % (bad, e))
+    # the calibration uses it: the running kernel's release read the same way
+    import platform
+    check(P.kernel_version() == P.kernel_release_version(platform.release()),
+          "kernel_version is not this kernel's release read by kernel_release_version")
+    m = R.Machine.default()
+    saved = P.kernel_version, P.kernel_hz
+    # the tick read from the config, so that nothing is timed (without it the
+    # calibration counts a busy CPU's timer interrupts)
+    P.kernel_hz = lambda: 250
+    try:
+        for kv, pol in [((6, 18), "eevdf"), ((6, 1), "cfs"), (None, "eevdf")]:
+            P.kernel_version = lambda kv=kv: kv
+            m.policy, m.notes = None, {}
+            try:
+                m.calibrate_kernel(StopAfterPolicy())
+            except StopAfterPolicy.Stop:
+                pass
+            check(m.policy == pol and m.notes.get("kernel") == R.kernel_policy(kv)[1],
+                  "calibrate_kernel on kernel %r: policy %r, note %r" % (
+                      kv, m.policy, m.notes.get("kernel")))
+    finally:
+        P.kernel_version, P.kernel_hz = saved
+
+
+class StopAfterPolicy:
+    """A plan that stops calibrate_kernel at its first size asked for, after
+    the policy and before anything timed."""
+    class Stop(Exception):
+        pass
+
+    full = False
+
+    def pick(self, full, short):
+        raise self.Stop()
+
+
 def main(argv):
-    if argv == ["--self-test"]:
+    if argv == ["--kernel-policy"]:
+        test_kernel_policy()
+    elif argv == ["--self-test"]:
         test_least_disturbed()
         test_idled()
         test_fit_on_grid()

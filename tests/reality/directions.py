@@ -206,8 +206,10 @@ class Replay:
     the machine: it is answered again)."""
 
     # more functions missing than this and the tape is another run's: the
-    # replay stops
-    MAX_UNRECORDED = 3
+    # replay stops. The kept tapes of 2026-12-07 lack three measurements
+    # added since (lock_placement_stay, migration_probe, wall_clock) and
+    # pingpong-cpu's Event runs two more (pingpong_set, event_python_cost)
+    MAX_UNRECORDED = 5
 
     def __init__(self, calls):
         if not {"noise.Meter", "pipe_pingpong"} <= set(calls):

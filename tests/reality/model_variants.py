@@ -25,7 +25,9 @@ from another run's --json file, e.g. the quiet run of the page, instead of
 this run's; each experiment's own costs (a loop turn, a hash call) stay this
 run's. Without --machine the calibration is this run's, and requester_first,
 which reality.py fits with the model itself, is fitted again by the variant's
-model. --bin, --seed and --set go to every `gilsim run` of the model side.
+model. --bin and --set go to every `gilsim run` of the model side; --seed
+is reality.py's (every scenario's seed, from which the rows that take the
+median of several seeds count).
 Other processes' share of the machine and the load average are replayed
 too, so a replay retries exactly the experiments the record retried. compare prints each key figure's predicted value per
 file (the median of files given as DIR/*.json) against the measured one of
@@ -202,6 +204,13 @@ def run(mode, own, rargs):
                 machine = v
             elif k == "--bin":
                 binary = v
+            elif k == "--seed":
+                # reality.py's own --seed: the seed of every scenario, from
+                # which a row that takes the median of several seeds counts
+                # on (appended to `gilsim run`, it would make them one seed)
+                rargs = [a for j, a in enumerate(rargs)
+                         if a != "--seed" and (j == 0 or rargs[j - 1] != "--seed")]
+                rargs += ["--seed", v]
             else:
                 extra += [k, v]
             i += 2
@@ -230,7 +239,7 @@ def run(mode, own, rargs):
         gs = rargs[rargs.index("--gilsim") + 1] if "--gilsim" in rargs else None
         binary = binary or gs
         if not binary:
-            raise SystemExit("model_variants: --seed/--set need --bin or reality's --gilsim")
+            raise SystemExit("model_variants: --set needs --bin or reality's --gilsim")
         wrap_path = wrapper(os.path.abspath(binary), extra)
         rargs = [a for j, a in enumerate(rargs)
                  if a != "--gilsim" and (j == 0 or rargs[j - 1] != "--gilsim")]
@@ -277,7 +286,9 @@ def compare(own):
             ratio = statistics.median(xs) / meas
             within[gi] += abs(ratio - 1) <= 0.25
             cells.append("%8.2f (%3.2f-%3.2f)" % (ratio, min(xs) / meas, max(xs) / meas))
-        print("%-70s %10.4g  %s" % (("%s: %s" % k)[:70], meas, "  ".join(cells)))
+        # a row the record did not measure (a measurement added since) is n/a
+        print("%-70s %10s  %s" % (("%s: %s" % k)[:70], "n/a" if meas is None else
+                                  "%.4g" % meas, "  ".join(cells)))
     print("within 25%%: %s of %d" % (", ".join(map(str, within)), len(ref)))
     return 0
 

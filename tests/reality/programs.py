@@ -865,6 +865,112 @@ def lock_pingpong_beside_cpu(n, interval_s):
     return res[0]
 
 
+def _pingpong_beside(kind, n, interval_s):
+    """One ping-pong of kind "lock" (lock_pingpong's two Locks) or "event"
+    (two Events: ping waits for a, clears it, sets b; pong sets a, waits for
+    b, clears it: 2n hand-offs), beside a thread spinning in pure Python when
+    interval_s is a switch interval, alone when it is None. Returns the
+    ping-pong's hand-offs per second."""
+    if kind == "lock":
+        a, b = threading.Lock(), threading.Lock()
+        a.acquire()
+        b.acquire()
+
+        def ping_turn():
+            a.acquire()
+            b.release()
+
+        def pong_turn():
+            a.release()
+            b.acquire()
+    elif kind == "event":
+        a, b = threading.Event(), threading.Event()
+
+        def ping_turn():
+            a.wait()
+            a.clear()
+            b.set()
+
+        def pong_turn():
+            a.set()
+            b.wait()
+            b.clear()
+    else:
+        raise ValueError("pingpong kind %r: expected 'lock' or 'event'" % (kind,))
+    stop = [False]
+
+    def ping():
+        t0 = perf()
+        for _ in range(n):
+            ping_turn()
+        t = perf() - t0
+        stop[0] = True
+        return t
+
+    def pong():
+        for _ in range(n):
+            pong_turn()
+
+    def spinner():
+        while not stop[0]:
+            pass
+
+    if interval_s is None:
+        _, res = gated([ping, pong])
+    else:
+        with with_interval(interval_s):
+            _, res = gated([ping, pong, spinner])
+    return 2 * n / res[0]
+
+
+def pingpong_set(kind, n, runs):
+    """The ping-pong of kind ("lock" or "event") once per entry of runs, back
+    to back in that order: a switch interval (beside a spinning thread) or
+    None (the pair alone). Back to back, a direction between two of them
+    (beside a spinner against alone, 1 ms against 5 ms) sees the same load
+    on both sides. Returns the hand-offs per second of each run, in order."""
+    return [_pingpong_beside(kind, n, iv) for iv in runs]
+
+
+def event_python_cost(n=2000, reps=9):
+    """The Python an Event ping-pong runs per turn of one thread, holding the
+    GIL, measured in one thread so that nothing blocks (seconds): (set, wait
+    and clear on an Event nobody waits on, each `with` its Condition; the
+    blocking wait's own path in Condition.wait: a waiter lock allocated,
+    acquired and queued, the Condition's lock released and taken back, the
+    waiter taken off the queue, timed as wait(0) less an empty `with`).
+    The setter's notify of one waiter (its release, taking it off the
+    queue) is about the removal wait(0) does here; the kernel's part of a
+    blocking wait and a waking set is the model's futex and wake-up. Each
+    figure is the fastest of reps short loops of n, the three kinds of loop
+    taking turns (other processes only ever add to a loop, and short loops
+    let some run untouched)."""
+    e, c = threading.Event(), threading.Condition()
+
+    def ops():
+        for _ in range(n):
+            e.set()
+            e.wait()
+            e.clear()
+
+    def waited():
+        for _ in range(n):
+            with c:
+                c.wait(0)
+
+    def empty():
+        for _ in range(n):
+            with c:
+                pass
+    best = [float("inf")] * 3
+    for _ in range(reps):
+        for i, fn in enumerate((ops, waited, empty)):
+            t = perf()
+            fn()
+            best[i] = min(best[i], (perf() - t) / n)
+    return best[0], max(0.0, best[1] - best[2])
+
+
 def queue_consumers(k, n_items, work_turns):
     """One producer puts n_items on a queue.Queue(); k consumers get them, each
     item followed by work_turns spin turns.  Returns (elapsed, the share of
@@ -889,6 +995,15 @@ def queue_consumers(k, n_items, work_turns):
 
     elapsed, _ = gated([producer] + [(lambda i=i: consumer(i)) for i in range(k)])
     return elapsed, max(done) / n_items
+
+
+def queue_consumers_more(k, n_items, work_turns, n):
+    """n more runs of queue_consumers, as a list of their results: the queue
+    rows take the median of more runs than the first three (a quiet run of 2
+    consumers can take 89k or 239k items/s, tests/reality/row_spread.py). A
+    name of its own, so that a tape recorded before it still replays (its
+    first three runs, queue_consumers' calls, are where they were)."""
+    return [queue_consumers(k, n_items, work_turns) for _ in range(n)]
 
 
 def locked_work(n_threads, n, hold_turns, free_turns, interval_s):
@@ -1279,14 +1394,21 @@ def timer_slack_s():
         return None
 
 
+def kernel_release_version(release):
+    """(major, minor) of a kernel release string as uname gives it
+    ("6.18.0-1-cloud-amd64", "6.1.0-13-amd64", "5.15.0", "6.5-rc7"), from
+    the two numbers it begins with; None when it does not begin with
+    "<digits>.<digits>" (empty, garbage, "6", "v6.6"). Only the leading
+    digits of the minor count: "6.5-rc7" is 6.5, not 6.57."""
+    import re
+    m = re.match(r"(\d+)\.(\d+)", release) if isinstance(release, str) else None
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def kernel_version():
     """(major, minor) of the running kernel, or None."""
     import platform
-    try:
-        major, minor = platform.release().split(".")[:2]
-        return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
-    except ValueError:
-        return None
+    return kernel_release_version(platform.release())
 
 
 def kernel_hz():

@@ -5,7 +5,9 @@ Directions and bounds only, no timing figures: the measurement is taken, is
 positive, lies below the op it is part of, leaves the blocking call out (a
 sleep five times longer does not lengthen it by anything like the
 difference), sees Python added between the calls, and --py-constants still
-measures but uses the old constant."""
+measures but uses the old constant. The Event's Python per turn
+(event_python_cost) is more than a Lock's acquire and release and sees
+Python added to the Condition's wait; pingpong_set runs both ping-pongs."""
 import os
 import sys
 import time
@@ -32,6 +34,50 @@ def op_time(seconds, n):
     for _ in range(n):
         time.sleep(seconds)
     return (time.perf_counter() - t) / n
+
+
+def event_python():
+    """pingpong-cpu's Event part: the Event's Python per turn (set, wait,
+    clear; the blocking wait's Condition path), measured in one thread, and
+    the ping-pongs pingpong_set runs."""
+    ops, cond = P.event_python_cost()
+    lock = min(P.lock_self_cost() for _ in range(3))
+    # set, wait and clear each take the Condition's Lock (a `with`): more
+    # than one bare acquire and release, and under a millisecond
+    check(lock < ops < 1 * MS, "an Event's set + wait + clear (%.2f us) costs more than a "
+          "Lock's acquire + release (%.2f us)" % (ops / US, lock / US))
+    check(0 < cond < 1 * MS, "a blocking wait's Condition path is measured, positive "
+          "(%.2f us)" % (cond / US))
+    # the measurement sees Python added to the Condition's path: a subclass
+    # whose wait does a loop more
+    import threading
+    turns = 2000
+    spin_s = P.best_time(lambda: P.spin(turns), 5)
+    real = threading.Condition
+
+    class Slower(real):
+        def wait(self, timeout=None):
+            P.spin(turns)
+            return real.wait(self, timeout)
+    threading.Condition = Slower
+    try:
+        slower = P.event_python_cost()
+    finally:
+        threading.Condition = real
+    check(slower[1] - cond > spin_s / 2, "Python added to the Condition's wait shows in its "
+          "path (+%.1f us for a %.1f us loop)" % ((slower[1] - cond) / US, spin_s / US))
+    rates = P.pingpong_set("event", 300, [None, 5 * MS])
+    check(len(rates) == 2 and all(x > 0 for x in rates),
+          "pingpong_set gives the Event ping-pong's rate of each run (%s)"
+          % ", ".join("%.0f/s" % x for x in rates))
+    rates = P.pingpong_set("lock", 300, [1 * MS])
+    check(len(rates) == 1 and rates[0] > 0, "and the Lock ping-pong's (%.0f/s)" % rates[0])
+    try:
+        P.pingpong_set("rlock", 10, [None])
+        check(False, "pingpong_set refuses a kind it does not know")
+    except ValueError as e:
+        check("expected 'lock' or 'event'" in str(e), "pingpong_set refuses a kind it does "
+              "not know: %s" % e)
 
 
 def main():
@@ -74,6 +120,7 @@ def main():
     whole = P.best_time(lambda: fn(buf), 3)
     check(0 < held < whole / 10, "sha256's held part (an empty input, %.2f us) is positive "
           "and a small part of a 1 MiB call (%.0f us)" % (held / US, whole / US))
+    event_python()
     if failures:
         print("%d check(s) failed" % len(failures))
         return 1

@@ -29,7 +29,13 @@ and, over the whole run (replay point 19):
   who asks at a release: at each voluntary release of the GIL by a thread
   other than MainThread, how many other threads had asked for it and did
   not hold it yet (0: the next holder asks after the release, when it gets
-  a core; 2: the GIL's order picks between two waiters).
+  a core; 2: the GIL's order picks between two waiters);
+  woken threads (replay point 27): of the threads a put or get woke (a
+  recording's `lock_post` and the end of the woken thread's `lock_wait` on
+  that lock; a model's `wait_queue` that ends), how many ran while their
+  waker still held the GIL (on another CPU: they ask and wait for it) and
+  how many only after its release (queued behind it on its CPU: they find
+  the GIL free).
 
     python3 tests/reality/queue_handoff.py REC.json [RUN.csv ...]
     python3 tests/reality/queue_handoff.py --self-test
@@ -173,6 +179,64 @@ def model_turns(path, main="MainThread"):
             if st == "wait_gil":
                 last = e
     return vain, asking(sorted(marks), main)
+
+
+def recording_woken(path):
+    """[(post, run, release)] of a recording: each `lock_post` (a notify
+    that woke a thread blocked on its waiter lock), when the woken thread
+    ran again (the end of its `lock_wait` on that lock) and when the waker
+    next released the GIL."""
+    d = load_recording(path)
+    waits, out = [], []
+    for th in d["threads"]:
+        waits += [(e[0], e[2], e[3]) for e in th["events"]
+                  if e[1] == "lock_wait" and len(e) > 3]
+    for th in d["threads"]:
+        rels = sorted(e[0] for e in th["events"] if e[1] == "release")
+        for e in th["events"]:
+            if e[1] != "lock_post" or len(e) < 3:
+                continue
+            ends = [b for a, b, o in waits if o == e[2] and a <= e[0] < b]
+            rel = [r for r in rels if r >= e[0]]
+            if ends and rel:
+                out.append((e[0], min(ends), rel[0]))
+    return out
+
+
+def model_woken(path):
+    """The same from `gilsim run --csv`: a thread's `wait_queue` that ends
+    (its wake-up), the start of its first state after it that is not
+    `ready` or `switch` (it runs), and the end of the GIL hold at the
+    wake-up (its waker's)."""
+    lanes, gil, out = {}, [], []
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            s, e = int(r["start_ns"]), int(r["end_ns"])
+            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
+                gil.append((s, e))
+            elif r["lane_kind"] == "thread" and not r["thread"].startswith("other load"):
+                lanes.setdefault(r["thread"], []).append((s, e, r["state"]))
+    gil.sort()
+    for iv in lanes.values():
+        iv.sort()
+        for k, (s, e, st) in enumerate(iv):
+            if st != "wait_queue":
+                continue
+            nxt = [x for x in iv[k + 1:] if x[2] not in ("ready", "switch")]
+            held = [h for h in gil if h[0] <= e < h[1]]
+            if nxt and held and nxt[0][2] != "wait_queue":
+                out.append((e, nxt[0][0], held[0][1]))
+    return out
+
+
+def report_woken(label, woken):
+    """How a woken thread met its waker's GIL: ran before the waker let it go
+    (it asks, and waits for the GIL) or only after (it finds the GIL free)."""
+    early = [run - post for post, run, rel in woken if run < rel]
+    late = [run - rel for post, run, rel in woken if run >= rel]
+    print("%s: of %d threads woken by a put/get, %d ran before their waker released the GIL "
+          "(post to run %s), %d after it (release to run %s)" % (
+              label, len(woken), len(early), quant(early), len(late), quant(late)))
 
 
 def asking(marks, main):
@@ -334,6 +398,32 @@ def self_test():
     check("real asking", rt[1], {0: 4, 1: 1})
     check("model vain", mt[0], {"consumer": 1, "producer": 0})
     check("model asking", mt[1], {0: 1, 1: 1})
+    # woken threads: the producer posts consumer 1's lock at 10 us (it runs
+    # at 12 us, before the producer's release at 20 us) and consumer 2's at
+    # 15 us (it runs at 21 us, after it); a post nobody waited on is left out
+    woke = {"format": "gilsim-recording", "duration_ns": 30000, "threads": [
+        {"name": "producer", "events": [[0, "hold"], [10000, "lock_post", 7],
+                                        [15000, "lock_post", 8], [16000, "lock_post", 9],
+                                        [20000, "release", "call"]]},
+        {"name": "c1", "events": [[1000, "lock_wait", 12000, 7]]},
+        {"name": "c2", "events": [[1000, "lock_wait", 21000, 8]]}]}
+    woke_csv = ("lane_kind,lane,process,thread,state,start_ns,end_ns,op\n"
+                "gil,GIL,main,producer,gil_held,0,20000,\n"
+                "thread,c1,main,c1,wait_queue,1000,10000,c1: get q\n"
+                "thread,c1,main,c1,ready,10000,11000,c1: get q\n"
+                "thread,c1,main,c1,wait_gil,11000,20000,c1: get q\n"
+                "thread,c2,main,c2,wait_queue,1000,15000,c2: get q\n"
+                "thread,c2,main,c2,ready,15000,20500,c2: get q\n"
+                "thread,c2,main,c2,python,20500,22000,c2: get q\n")
+    with tempfile.TemporaryDirectory() as d:
+        rp, cp = os.path.join(d, "w.rec.json"), os.path.join(d, "w.csv")
+        with open(rp, "w") as f:
+            json.dump(woke, f)
+        with open(cp, "w") as f:
+            f.write(woke_csv)
+        check("real woken", recording_woken(rp), [(10000, 12000, 20000), (15000, 21000, 20000)])
+        check("model woken", sorted(model_woken(cp)),
+              [(10000, 11000, 20000), (15000, 20500, 20000)])
     for f in fails:
         print("queue_handoff self-test: " + f)
     print("queue_handoff self-test: %s" % ("FAILED" if fails else "ok"))
@@ -359,9 +449,11 @@ def main(argv):
         return 2
     report("real " + a.recording, *real)
     report_turns("real", *real_turns)
+    report_woken("real", recording_woken(a.recording))
     for r, m, turns in runs:
         report("model " + r, *m)
         report_turns("model", *turns)
+        report_woken("model", model_woken(r))
     return 0
 
 

@@ -322,7 +322,7 @@ def race_of(scen):
     except (OSError, ValueError):
         return None, None
     desc = sc.get("description", "")
-    m = re.search(r"read off the (\d+) forced drops|the recording has (\d+) forced drops", desc)
+    m = re.search(r"read off the (\d+) forced drops|the recording has (\d+) forced drops?\b", desc)
     drops = int(m.group(1) or m.group(2)) if m else None
     return sc.get("machine", {}).get("requester_first"), drops
 

@@ -247,6 +247,32 @@ def lock_pingpong_cpu(machine, n, py_s, setup_s, interval_s, cpu_s):
     return sc
 
 
+# (8b) Event ping-pong, alone or beside a CPU-bound thread: ping waits for
+# a, clears it and sets b; pong sets a, waits for b and clears it (no set-up
+# thread: an Event starts clear). Each thread's Python per turn, measured in
+# one thread (P.event_python_cost), sits where CPython runs it: before_s
+# between being woken and the set's notify that wakes the other (the wait's
+# return, the clear, the set's `with` and notify: the Event's methods on
+# their fast path), after_s from there to the next wait's blocking acquire
+# (the blocking wait's Condition path: its waiter lock allocated, acquired
+# and queued, the Condition's lock released). A recording of the real pair
+# (handoff_split.py, 2026-12-07 19:05) splits a hold 1.2 us before the wake
+# and 1.3-1.6 us after it, the sem_post's system call and the drop
+# included. What the kernel does in a waking set and a blocking wait is the
+# machine's futex and wake-up, as for every hand-off.
+def event_pingpong(machine, n, before_s, after_s, interval_s=0.005, cpu_s=None):
+    b, a = {"cpu": dur(before_s)}, {"cpu": dur(after_s)}
+    threads = [{"name": "ping", "program": [{"repeat": n, "do": [
+                    {"wait": "a"}, b, {"clear": "a"}, {"set": "b"}, a]}]},
+               {"name": "pong", "program": [{"repeat": n, "do": [
+                    {"set": "a"}, a, {"wait": "b"}, b, {"clear": "b"}]}]}]
+    if cpu_s is not None:
+        threads.append({"name": "spinner", "program": [{"cpu": dur(cpu_s)}]})
+    return base("reality: Event ping-pong%s" % (" beside a CPU-bound thread" if cpu_s else ""),
+                "Two threads pass the turn through two Events, %d rounds." % n,
+                machine, interval_s, threads, events=["a", "b"])
+
+
 # (9) Several consumers on one queue.Queue.
 def queue_consumers(machine, k, n_items, py_put_s, py_get_s, work_s, interval_s=0.005):
     return base("reality: %d consumers on one queue" % k,

@@ -125,6 +125,53 @@ static void same_fixed(fixed_t a, fixed_t b, const char *after)
                   (long long)b.switches);
 }
 
+static gv_text_mark_t drawn[2048];
+static int n_drawn;
+
+/* Draws, recording every label into drawn (n_drawn of them). */
+static void draw_labels(void)
+{
+    n_drawn = 0;
+    ui_draw(W, H);
+    gv_text_record(V.text, drawn, 2048, &n_drawn);
+    ui_draw(W, H);
+    gv_text_record(V.text, NULL, 0, NULL);
+    ck_assert_int_gt(V.lay.panel_pinned.h, 0);
+}
+
+/* Is a label s drawn in the panel's pinned part (the summary)? */
+static bool pinned_label(int i, const char *s)
+{
+    return strcmp(drawn[i].s, s) == 0 && drawn[i].box.y >= V.lay.panel_pinned.y &&
+           drawn[i].box.x >= V.lay.panel.x;
+}
+
+/* Which words head the columns of the panel's summary table (drawn in its
+ * pinned part): bit 0 "real", 1 "replay", 2 "simulated", 3 "what-if",
+ * 4 "model" (the viewer's old word for B, which gilsim replay calls the
+ * replay). */
+static int summary_heads(void)
+{
+    static const char *const words[] = {"real", "replay", "simulated", "what-if", "model"};
+    int got = 0;
+    draw_labels();
+    for (int i = 0; i < n_drawn; i++)
+        for (int w = 0; w < 5; w++)
+            if (pinned_label(i, words[w]))
+                got |= 1 << w;
+    return got;
+}
+
+/* Is s a label of the summary table? */
+static bool summary_has(const char *s)
+{
+    draw_labels();
+    for (int i = 0; i < n_drawn; i++)
+        if (pinned_label(i, s))
+            return true;
+    return false;
+}
+
 START_TEST(test_replay_stacks_the_recording_and_its_fit)
 {
     replay(NULL);
@@ -157,6 +204,15 @@ START_TEST(test_replay_stacks_the_recording_and_its_fit)
     /* one time axis: the view covers the longer of the two */
     int64_t ea = gs_trace_end_ns(V.run[0].trace), eb = gs_trace_end_ns(V.run[1].trace);
     ck_assert_int_eq(V.end_ns, ea > eb ? ea : eb);
+    /* the summary's columns use gilsim replay's words: real, replay */
+    ck_assert_int_eq(summary_heads(), 1 << 0 | 1 << 1);
+    /* and its switches are per second, as gilsim replay gives them */
+    char rate[32];
+    snprintf(rate, sizeof rate, "%.0f/s",
+             (double)V.run[1].stats.gil_switches * 1e9 / (double)V.run[1].stats.makespan_ns);
+    ck_assert_msg(summary_has(rate), "no '%s' in the summary", rate);
+    ui_key(SDLK_TAB, 0); /* and Tab's notice names B the same way */
+    ck_assert_msg(strstr(V.banner, "B its replay at the recorded settings"), "%s", V.banner);
 }
 END_TEST
 
@@ -312,6 +368,8 @@ START_TEST(test_summary_compares_each_thread_by_name)
                  "{\"name\": \"producer\", \"program\": [{\"io\": \"2ms\"}, {\"cpu\": \"4ms\"}]}");
     ui_key(SDLK_k, KMOD_LSHIFT); /* one core: the what-if differs */
     ck_assert_int_eq(V.n_runs, 3);
+    /* B is the file as written, not a replay: its column says so */
+    ck_assert_int_eq(summary_heads(), 1 << 0 | 1 << 2 | 1 << 3);
     static gv_text_mark_t marks[2048];
     int n = 0;
     ui_draw(W, H);

@@ -117,6 +117,12 @@ typedef struct gs_machine {
                                          core, its starter counting as load
                                          (place.c); implies per_core_queues.
                                          false ("idle"): an idle core first */
+    bool behind_new_thread;           /* with "shared" queues: a thread woken
+                                         while no core is idle, whose previous
+                                         core runs or wakes a thread that has
+                                         never run, waits on that core's queue
+                                         (Linux's per-CPU queue at a
+                                         Thread.start; startrace.c); false */
     bool busy_balance;                /* balance "periodic": with per-core
                                          queues, a busy core also pulls queued
                                          threads from a more loaded core every

@@ -125,6 +125,11 @@ typedef enum gs_outcome {
 } gs_outcome_t;
 
 GS_API const char *gs_outcome_key(gs_outcome_t o); /* "done", "deadlock"... */
+/* The outcome of t in the words a line for people uses: its key, except the
+ * horizon, which is "time limit reached" for a simulation and, for a
+ * recording (no core lanes), "cut short before the program ended" (a partial
+ * recording). The summary JSON and CSV keep the key. */
+GS_API const char *gs_trace_outcome_words(const gs_trace_t *t);
 
 GS_API void gs_trace_free(gs_trace_t *t);
 
