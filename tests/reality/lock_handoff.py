@@ -35,7 +35,6 @@ next try failed: it blocks on the Lock), p10/p50/p90.
     python3 tests/reality/lock_handoff.py --self-test
 """
 import argparse
-import csv
 import json
 import os
 import sys
@@ -43,7 +42,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from recording import load_recording, pct  # noqa: E402
+from recording import load_recording, model_lanes, pct  # noqa: E402
 
 # how close (ns) a release and the blocking that follows it, or an ask and
 # the wait that ended before it, must be to belong together
@@ -108,16 +107,7 @@ def recording(path):
 
 def model(path):
     """The same from `gilsim run --csv` of the fitted scenario."""
-    gil, lanes = [], {}
-    with open(path) as f:
-        for r in csv.DictReader(f):
-            s, e = int(r["start_ns"]), int(r["end_ns"])
-            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
-                gil.append((s, e, r["thread"]))
-            elif r["lane_kind"] == "thread" and not r["thread"].startswith("other load"):
-                lanes.setdefault(r["thread"], []).append((s, e, r["state"], r["op"]))
-    for iv in lanes.values():
-        iv.sort()
+    gil, lanes = model_lanes(path)
     lockwaits = {n: sum(1 for x in iv if x[2] == "wait_queue") for n, iv in lanes.items()}
 
     def after(name, t):

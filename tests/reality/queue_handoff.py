@@ -51,7 +51,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from recording import load_recording  # noqa: E402
+from recording import load_recording, model_lanes  # noqa: E402
 
 
 def quant(v):
@@ -208,18 +208,10 @@ def model_woken(path):
     (its wake-up), the start of its first state after it that is not
     `ready` or `switch` (it runs), and the end of the GIL hold at the
     wake-up (its waker's)."""
-    lanes, gil, out = {}, [], []
-    with open(path) as f:
-        for r in csv.DictReader(f):
-            s, e = int(r["start_ns"]), int(r["end_ns"])
-            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
-                gil.append((s, e))
-            elif r["lane_kind"] == "thread" and not r["thread"].startswith("other load"):
-                lanes.setdefault(r["thread"], []).append((s, e, r["state"]))
-    gil.sort()
+    gil, lanes = model_lanes(path)
+    out = []
     for iv in lanes.values():
-        iv.sort()
-        for k, (s, e, st) in enumerate(iv):
+        for k, (s, e, st, _) in enumerate(iv):
             if st != "wait_queue":
                 continue
             nxt = [x for x in iv[k + 1:] if x[2] not in ("ready", "switch")]

@@ -5,8 +5,11 @@ queue_handoff, lock_handoff).
 load_recording(path) returns the recording's JSON object, or raises
 ValueError naming the file and what is wrong: not JSON, or JSON that is not
 a gilsim recording. Each tool catches ValueError and prints it.
-pct(xs, q) is the q-quantile the tools print (nan without values)."""
+pct(xs, q) is the q-quantile the tools print (nan without values).
+model_lanes(path) reads the other side, a `gilsim run --csv` file of a
+fitted scenario, into its GIL holds and each thread's lane."""
 
+import csv
 import json
 
 
@@ -25,3 +28,23 @@ def load_recording(path):
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def model_lanes(path, load=False):
+    """A `gilsim run --csv` file as (holds, lanes): holds the GIL lane's
+    `gil_held` intervals (start_ns, end_ns, thread), sorted; lanes each
+    thread's own intervals (start_ns, end_ns, state, op), sorted by start.
+    The fitted other load's threads ("other load ...") are left out of
+    lanes unless load is true; their holds, if any, stay in holds."""
+    holds, lanes = [], {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            s, e = int(r["start_ns"]), int(r["end_ns"])
+            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
+                holds.append((s, e, r["thread"]))
+            elif r["lane_kind"] == "thread" and (load or not r["thread"].startswith("other load")):
+                lanes.setdefault(r["thread"], []).append((s, e, r["state"], r["op"]))
+    holds.sort()
+    for iv in lanes.values():
+        iv.sort()
+    return holds, lanes

@@ -42,7 +42,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from recording import load_recording  # noqa: E402
+from recording import load_recording, model_lanes  # noqa: E402
 
 KINDS = ("forced", "C call", "unnamed", "wait", "sleep/io", "exit", "other")
 WAIT_CATS = ("lock", "event", "queue", "join", "condition")
@@ -104,16 +104,7 @@ MODEL_KIND = {"c_nogil": "C call", "sleep": "sleep/io", "io": "sleep/io",
 
 def model(path):
     """The same from `gilsim run --csv` of the fitted scenario."""
-    gil, lanes = [], {}
-    with open(path) as f:
-        for r in csv.DictReader(f):
-            s, e = int(r["start_ns"]), int(r["end_ns"])
-            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
-                gil.append((s, e, r["thread"]))
-            elif r["lane_kind"] == "thread" and not r["thread"].startswith("other load"):
-                lanes.setdefault(r["thread"], []).append((s, e, r["state"], r["op"]))
-    for iv in lanes.values():
-        iv.sort()
+    gil, lanes = model_lanes(path)
     holds, asks = [], {}
     for name, iv in lanes.items():
         last, a = None, []
