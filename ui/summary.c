@@ -337,6 +337,17 @@ static int panel_summary(gv_view_t *v, SDL_Renderer *r, int y, bool thread)
         int n = gv_text_wrap(v->text, GV_REGULAR, GV_ERROR, p.x, p.y, p.w, msg, 16, 1);
         p.y += n * l->line;
     }
+    for (int run = 0; run < v->n_runs; run++) /* why a what-if has fewer threads (run.c) */
+        if (v->run[run].without_load) {
+            char msg[400];
+            snprintf(msg, sizeof msg,
+                     "%c runs without the other load, as gilsim replay does: under fifo its "
+                     "threads, which never block, would keep the cores to the end; a program "
+                     "run as SCHED_FIFO outranks other programs.",
+                     'A' + run);
+            int n = gv_text_wrap(v->text, GV_REGULAR, GV_MUTED, p.x, p.y, p.w, msg, 16, 1);
+            p.y += n * l->line;
+        }
     if (v->n_runs > 1)
         compare_table(&p, v);
     else
