@@ -221,8 +221,9 @@ def sleepers(machine, n_threads, sleep_s, py_s, interval_s=0.005):
 # model's 1 ms row beside the spinner from 1.33x to 19x the real rate, since
 # the model's woken partner then hardly ever preempts its waker (2-4% of the
 # drops find it waiting for the GIL, 51% with the Python before; real 14-30%
-# loaded): docs/model.md, "The Lock ping-pong's window". Not the default
-# until the model's wake-up preemption gives the real share.
+# loaded): docs/model.md, "The Lock ping-pong's window". With
+# machine.switch_charged the share is back to 50%, but the row is then
+# 1.41-1.50x (5 ms 1.21-1.25x): not the default.
 def lock_pingpong(machine, n, py_s, setup_s, interval_s=0.005, python_after=False):
     py = {"cpu": dur(2 * py_s)}
     if python_after:
