@@ -553,6 +553,8 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
             return fail(err, "python.slowdown", "must be >= 1.0");
         if (p->thread_create_ns < 0)
             return fail(err, "python.thread_create", "must be >= 0");
+        if (p->thread_boot_ns < 0)
+            return fail(err, "python.thread_bootstrap", "must be >= 0");
         if (p->interp_create_ns < 0)
             return fail(err, "python.interpreter_create", "must be >= 0");
         if (p->pickle_ns_per_kb < 0 || p->pickle_ns_per_kb > GS_PICKLE_MAX_NS_PER_KB ||
