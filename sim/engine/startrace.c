@@ -60,8 +60,8 @@ gs_core_t *gs__start_queue(gs_engine_t *e, const gs_thr_t *t, const gs_core_t *i
  * eligible before RUN_TO_PARITY may protect it). Real (convoy.py under
  * taskset -c 0, the quiet records of 17:50) the new CPU thread held the
  * GIL 24 us before its set, after about 26 us of C start-up, while the
- * starter had run about 14 us since the clone: the starter, eligible, ran
- * 4 us after the set and asked for the GIL (3 of 3). With the set at the
+ * starter had run 8 us or more since the clone: the starter, eligible, ran
+ * 4.5 us after the set woke it and asked for the GIL (3 of 3). With the set at the
  * new thread's first instant the two have run about as long, the starter
  * is not eligible, and it waits for the tick (3 ms in the fits) and comes
  * back with 1.5 ms of lag, enough to win the I/O thread's start after it
