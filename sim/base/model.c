@@ -547,14 +547,12 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
         if (p->check_interval < 1 || p->tick_ns <= 0)
             return fail(err, "python", "check_interval and tick must be > 0");
         if (p->futex_ns < 0 || p->refcount_ns < 0 || p->pymutex_hold_ns < 0 ||
-            p->pymutex_park_ns < 0 || p->stw_ns < 0)
+            p->pymutex_park_ns < 0 || p->stw_ns < 0 || p->thread_boot_ns < 0)
             return fail(err, "python", "costs must be >= 0");
         if (p->slowdown_pct < 1)
             return fail(err, "python.slowdown", "must be >= 1.0");
         if (p->thread_create_ns < 0)
             return fail(err, "python.thread_create", "must be >= 0");
-        if (p->thread_boot_ns < 0)
-            return fail(err, "python.thread_bootstrap", "must be >= 0");
         if (p->interp_create_ns < 0)
             return fail(err, "python.interpreter_create", "must be >= 0");
         if (p->pickle_ns_per_kb < 0 || p->pickle_ns_per_kb > GS_PICKLE_MAX_NS_PER_KB ||
