@@ -172,6 +172,55 @@ START_TEST(test_startrace_no_start_no_change)
 }
 END_TEST
 
+/* One core, run queues per core (the delayed dequeue is modelled there):
+ * main runs 5 ms of Python alone (the recordings' MainThread ran 17 ms
+ * before its first start; without it main's first slice still protects
+ * it and the bootstrap changes nothing here), then starts a CPU thread,
+ * then an I/O thread whose first turn is 60 us of Python ending in a sleep. Returns who took the GIL at the I/O thread's
+ * first release: 1 if main (its starter, woken by the set), 0 if another.
+ * Real under taskset -c 0 (convoy.py, 3 of 3): the CPU thread. With the
+ * set at the new thread's first instant (thread_bootstrap 0) main cannot
+ * preempt the new CPU thread at its start, waits for the tick and keeps a
+ * lag that wins it the I/O thread's release; with a bootstrap it preempts
+ * at once, asks, and the CPU thread, waiting longer, wins (startrace.c). */
+static int one_core_first_release(uint64_t seed, int64_t boot)
+{
+    gs_model_t *m = tu_model(1, GS_POLICY_EEVDF, GS_GIL_CPYTHON3);
+    m->seed = seed;
+    m->machine.per_core_queues = true;
+    m->machine.wakeup_jitter_ns = US(10);
+    m->processes[0].python.thread_create_ns = US(15);
+    m->processes[0].python.thread_boot_ns = boot;
+    int cpu = tu_thread(m, "cpu", 1, tu_cpu(MS(40)));
+    m->threads[cpu].autostart = false;
+    int io = tu_thread(m, "io", 2, tu_cpu(US(60)), tu_repeat(10, 2, tu_sleep(MS(1)), tu_cpu(US(5))));
+    m->threads[io].autostart = false;
+    int main_ = tu_thread(m, "main", 5, tu_cpu(MS(5)), tu_sync(GS_OP_START, cpu), tu_cpu(US(70)),
+                          tu_sync(GS_OP_START, io), tu_cpu(US(10)));
+    gs_trace_t *t = tu_run(m, NULL);
+    const gs_lane_t *l = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
+    int r = -1;
+    for (size_t i = 0; i + 1 < l->n && r < 0; i++)
+        if (l->iv[i].who == io)
+            r = l->iv[i + 1].who == main_;
+    ck_assert_int_ge(r, 0);
+    gs_trace_free(t);
+    gs_model_free(m);
+    return r;
+}
+
+START_TEST(test_startrace_one_core_bootstrap_lets_the_starter_ask_first)
+{
+    int starter0 = 0, starter1 = 0;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        starter0 += one_core_first_release(seed, 0);
+        starter1 += one_core_first_release(seed, US(20));
+    }
+    ck_assert_int_eq(starter0, 6); /* the model before: main 6 of 6 */
+    ck_assert_int_eq(starter1, 0); /* as really: the CPU thread */
+}
+END_TEST
+
 static Suite *startrace_suite(void)
 {
     Suite *s = suite_create("startrace");
@@ -181,6 +230,7 @@ static Suite *startrace_suite(void)
     tcase_add_test(tc, test_startrace_two_waiters_the_seeds_draw_both_modes);
     tcase_add_test(tc, test_startrace_a_waiter_behind_a_busy_new_thread_waits_for_the_tick);
     tcase_add_test(tc, test_startrace_no_start_no_change);
+    tcase_add_test(tc, test_startrace_one_core_bootstrap_lets_the_starter_ask_first);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -547,7 +547,7 @@ int gs_model_check(const gs_model_t *m, gs_error_t *err)
         if (p->check_interval < 1 || p->tick_ns <= 0)
             return fail(err, "python", "check_interval and tick must be > 0");
         if (p->futex_ns < 0 || p->refcount_ns < 0 || p->pymutex_hold_ns < 0 ||
-            p->pymutex_park_ns < 0 || p->stw_ns < 0)
+            p->pymutex_park_ns < 0 || p->stw_ns < 0 || p->thread_boot_ns < 0)
             return fail(err, "python", "costs must be >= 0");
         if (p->slowdown_pct < 1)
             return fail(err, "python.slowdown", "must be >= 1.0");

@@ -31,7 +31,7 @@
 
 /* A new thread's C entry takes the GIL, then its bootstrap sets the Thread's
  * `_started` Event, waking the starter (threading.py _bootstrap_inner). */
-static const micro_t P_BOOT[] = {M_GIL, M_BOOTED, M_END};
+static const micro_t P_BOOT[] = {M_GIL, M_EXEC, M_BOOTED, M_END}; /* M_EXEC: startrace.c */
 static const micro_t P_EXEC[] = {M_GIL, M_EXEC, M_END};
 static const micro_t P_C_REL[] = {M_GIL, M_DROP, M_EXEC, M_GIL, M_END};
 static const micro_t P_BLOCK[] = {M_GIL, M_DROP, M_BLOCK, M_GIL, M_END};
@@ -339,7 +339,7 @@ static void on_start(gs_engine_t *e, gs_thr_t *t, gs_thr_t *starter)
     e->n_started++;
     memset(&t->req, 0, sizeof t->req);
     t->req.kind = RQ_BOOT;
-    t->req.prog = P_BOOT;
+    t->req.prog = gs__start_boot(e, t, P_BOOT); /* its bootstrap's Python (startrace.c) */
     t->os = OS_OFF;
     t->blk = BLK_NONE;
     if (e->m->machine.keep_core && starter && starter->os == OS_ON)

@@ -643,6 +643,7 @@ gs_core_t *gs__place_keep(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *sta
  * thread woken with no idle core (idle NULL) waits on: its previous core,
  * when that runs or wakes a thread that has never run; else NULL */
 gs_core_t *gs__start_queue(gs_engine_t *e, const gs_thr_t *t, const gs_core_t *idle);
+const micro_t *gs__start_boot(gs_engine_t *e, gs_thr_t *t, const micro_t *prog);
 void gs__place_kick(gs_engine_t *e);              /* every idle core looks again */
 void gs__place_balance(gs_engine_t *e, gs_core_t *c); /* idle c's EV_CORE */
 /* eevdf.c, for os.c: Linux's EEVDF (V, eligibility, lag, placement) */

@@ -47,3 +47,32 @@ gs_core_t *gs__start_queue(gs_engine_t *e, const gs_thr_t *t, const gs_core_t *i
         return NULL;
     return c;
 }
+
+/* The new thread's bootstrap (python.thread_bootstrap), Python holding the
+ * GIL between its first take and `self._started.set()` (threading.py
+ * _bootstrap_inner: its ident, its native id, its tstate lock, the trace
+ * and profile hooks, then the set). With 0 (the default) the set comes the
+ * instant the new thread holds the GIL, as before.
+ *
+ * Why it matters on one core: EEVDF lets the starter, woken by the set,
+ * preempt the new thread only if the new thread is no longer eligible, its
+ * vruntime past the queue's average (pick_eevdf drops a curr that is not
+ * eligible before RUN_TO_PARITY may protect it). Real (convoy.py under
+ * taskset -c 0, the quiet records of 17:50) the new CPU thread held the
+ * GIL 24 us before its set, after about 26 us of C start-up, while the
+ * starter had run 8 us or more since the clone: the starter, eligible, ran
+ * 4.5 us after the set woke it and asked for the GIL (3 of 3). With the set at the
+ * new thread's first instant the two have run about as long, the starter
+ * is not eligible, and it waits for the tick (3 ms in the fits) and comes
+ * back with 1.5 ms of lag, enough to win the I/O thread's start after it
+ * (tests/reality/replay_notes.md point 29). It works only where the model
+ * keeps a blocked, not yet eligible thread in its core's V (the delayed
+ * dequeue, modelled with run_queues "per_core"): on the shared queue the
+ * woken starter is placed at the running thread's vruntime, which stays
+ * eligible and protected, bootstrap or not. */
+const micro_t *gs__start_boot(gs_engine_t *e, gs_thr_t *t, const micro_t *prog)
+{
+    t->req.ns = e->m->processes[t->process].python.thread_boot_ns;
+    t->req.exec = GS_ST_PY;
+    return prog;
+}

@@ -38,7 +38,7 @@ static const char *const timer_wake_names[] = {"remote", "local", NULL};
 static const char *const balance_names[] = {"idle", "periodic", NULL};
 static const char *const python_keys[] = {
     "version", "gil", "switch_interval", "waker", "signal_steal", "check_interval", "tick", "futex",
-    "slowdown", "thread_create", "PYTHON_GIL", "refcount", "pymutex_hold", "pymutex_park",
+    "slowdown", "thread_create", "thread_bootstrap", "PYTHON_GIL", "refcount", "pymutex_hold", "pymutex_park",
     "stop_the_world", "interpreter_create", "pickle_per_kb", "unpickle_per_kb", NULL};
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
@@ -284,6 +284,7 @@ static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
             py->gil = GS_GIL_CPYTHON3; /* the same binary with its GIL on */
     }
     gs__scen_get_fixed(ld, v, "thread_create", 0, &py->thread_create_ns);
+    gs__scen_get_fixed(ld, v, "thread_bootstrap", 0, &py->thread_boot_ns);
     gs__scen_get_fixed(ld, v, "interpreter_create", 0, &py->interp_create_ns);
     gs__scen_get_fixed(ld, v, "pickle_per_kb", 0, &py->pickle_ns_per_kb);
     gs__scen_get_fixed(ld, v, "unpickle_per_kb", 0, &py->unpickle_ns_per_kb);

@@ -198,6 +198,8 @@ typedef struct gs_python {
     int64_t stw_ns;             /* free-threaded: a stop-the-world pause (GIL
                                    enable on import; gc adds its own time) */
     int64_t thread_create_ns;   /* cost to the starter of a start op; 50 us */
+    int64_t thread_boot_ns;     /* the new thread's bootstrap, Python holding the
+                                   GIL before its `_started.set()`; 0 */
     int64_t interp_create_ns;   /* creating an interpreter with its own GIL, in
                                    the thread that will run it (a thread with
                                    "interpreter": "own"); 1.1 ms */
