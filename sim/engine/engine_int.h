@@ -724,6 +724,7 @@ void gs__gil_switch_on(gs_engine_t *e, gs_thr_t *t); /* gil.c: an import enables
 int64_t gs__cvrace_holder_wait_ns(const gs_engine_t *e); /* requester first: the drop's delay */
 bool gs__cvrace_queued(const gs_engine_t *e, const gs_thr_t *w); /* in the futex queue */
 bool gs__cvrace_drop_due(const gs_engine_t *e, const gs_gil_t *g); /* may the holder drop now */
+void gs__switch_charge(gs_engine_t *e, gs_thr_t *t, int prev_thread); /* switchcharge.c */
 
 /* Wall time for python_ns of t's Python at its current speed, and Python
  * progress in wall_ns (ft.c: a thread on a shared object runs slower). */

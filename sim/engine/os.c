@@ -388,6 +388,7 @@ static void start_on(gs_engine_t *e, gs_core_t *c)
     gs_thr_t *t = c->cur;
     set_os(e, t, OS_ON);
     c->mode = CORE_ON;
+    int prev_thread = c->last_thread;
     c->last_thread = t->id;
     t->last_core = c->id;
     t->seg_start_ns = e->now;
@@ -396,6 +397,7 @@ static void start_on(gs_engine_t *e, gs_core_t *c)
         t->vprot = t->deadline;
         t->vseen = t->vruntime;
     }
+    gs__switch_charge(e, t, prev_thread);
     if (c->resched) {
         c->resched = false;
         if (eevdf_arrival_beaten(e, c)) {

@@ -30,7 +30,7 @@ static const char *const machine_keys[] = {
     "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_arm", "timer_late",
     "requester_first", "requester_first_idle", "requester_first_own", "race_holder_sleeps",
     "timed_out_queued", "wake_affine", "run_queues", "placement",
-    "migration_cost", "timer_wake", "balance", "newidle_ratio", "behind_new_thread", NULL};
+    "migration_cost", "timer_wake", "balance", "newidle_ratio", "behind_new_thread", "switch_charged", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const run_queue_names[] = {"shared", "per_core", NULL};
 static const char *const placement_names[] = {"idle", "previous", NULL};
@@ -164,6 +164,7 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
                    &mc->requester_first_own_pct);
     gs__scen_get_bool(ld, v, "race_holder_sleeps", &mc->race_holder_sleeps);
     gs__scen_get_bool(ld, v, "timed_out_queued", &mc->timed_out_queued);
+    gs__scen_get_bool(ld, v, "switch_charged", &mc->switch_charged);
     get_hundredths(ld, v, "wake_affine", 0.0, 1.0,
                    "a chance from 0 to 1 (1 = a thread woken by another always queues on its "
                    "waker's core, 0 = it goes to an idle core when there is one)",

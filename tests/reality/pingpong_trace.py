@@ -137,7 +137,12 @@ def analyse(prefix):
     print("requester's wake-up to the spinner's return:",
           q([(c["back"] - c["woken"]) / 1e3 for c in short], " us"))
     print("pair holds per cycle:", q([len(c["holds"]) for c in short]),
-          "mean %.2f" % st.mean([len(c["holds"]) for c in short]))
+          ("mean %.2f" % st.mean([len(c["holds"]) for c in short])) if short else "")
+    if len(short) < len(cyc):
+        # under load the three threads share one CPU and the pair passes the
+        # turn by context switches while the spinner waits: another regime
+        print("cycles of 30 pair holds or more (another regime, not counted above):",
+              q([len(c["holds"]) for c in cyc if c not in short]))
     print("spinner away (its forced drop to its next hold):",
           q([(c["end"] - c["start"]) / 1e3 for c in cyc], " us"))
     # same-CPU wakes of one pair thread by the other: did the woken one preempt?
@@ -186,6 +191,57 @@ def analyse(prefix):
             newer += x != waiting[0]
     print("pair drops with the spinner and another waiting: signal to the older waiter %d, "
           "to a newer one %d" % (older, newer))
+    n, w = partner_waiting_rec(r)
+    print(PARTNER % (n, w, 100 * w / max(n, 1)))
+
+
+# What ends the pair's window: a pair thread's voluntary drop while its
+# partner already waits for the GIL (the woken partner preempted its waker on
+# their CPU and asked first) is signalled to the older waiter, the spinner,
+# which then takes the GIL; a drop before the partner asks leaves the GIL
+# free for the partner, queued behind its waker, a context switch later.
+PARTNER = ("pair holds ending in a voluntary drop %d, the partner already waiting for "
+           "the GIL at the drop %d (%.0f%%)")
+
+
+def partner_waiting_rec(r):
+    """(pair drops by a call, those at which the partner had asked for the
+    GIL and not yet got it) of a recording's parsed JSON."""
+    ev = sorted((e[0], t["name"][:2], e[1], e[2] if len(e) > 2 else None)
+                for t in r["threads"] for e in t["events"]
+                if isinstance(e, list) and len(e) > 1 and e[1] in ("ask", "hold", "release"))
+    asking, n, w = {}, 0, 0
+    for _, who, what, x in ev:
+        if what == "ask":
+            asking[who] = True
+        elif what == "hold":
+            asking[who] = False
+        elif what == "release" and who in ("pi", "po") and x == "call":
+            n += 1
+            w += asking.get("po" if who == "pi" else "pi", False)
+    return n, w
+
+
+def partner_waiting_model(rows):
+    """The same count on a model run's CSV rows (csv.DictReader): pair GIL
+    holds whose end falls inside the partner's wait_gil."""
+    import bisect
+    waits = {"ping": [], "pong": []}
+    for r in rows:
+        if r["lane_kind"] == "thread" and r["state"] == "wait_gil" and r["thread"] in waits:
+            waits[r["thread"]].append((int(r["start_ns"]), int(r["end_ns"])))
+    for v in waits.values():
+        v.sort()
+    n = w = 0
+    for r in rows:
+        if r["lane_kind"] != "gil" or r["thread"] not in waits:
+            continue
+        end = int(r["end_ns"])
+        ws = waits["pong" if r["thread"] == "ping" else "ping"]
+        i = bisect.bisect_right(ws, (end, 1 << 62)) - 1
+        n += 1
+        w += i >= 0 and ws[i][0] < end <= ws[i][1]
+    return n, w
 
 
 def analyse_model(path):
@@ -194,8 +250,9 @@ def analyse_model(path):
     away, so that a trace of the real program and the model's run of
     reality.py's scenario compare like with like."""
     import csv
+    rows = list(csv.DictReader(open(path)))
     holds = sorted((int(r["start_ns"]), int(r["end_ns"]), r["thread"])
-                   for r in csv.DictReader(open(path)) if r["lane_kind"] == "gil")
+                   for r in rows if r["lane_kind"] == "gil")
     if not any(t == "spinner" for _, _, t in holds):
         raise SystemExit("pingpong_trace.py: %s has no GIL hold of a thread named spinner "
                          "(a model run of reality.py's ping-pong beside a CPU thread?)" % path)
@@ -211,6 +268,8 @@ def analyse_model(path):
     print("pair holds per cycle:", q([c[0] for c in cyc]),
           "mean %.2f" % st.mean([c[0] for c in cyc]) if cyc else "")
     print("spinner away (its forced drop to its next hold):", q([c[1] for c in cyc], " us"))
+    n, w = partner_waiting_model(rows)
+    print(PARTNER % (n, w, 100 * w / max(n, 1)))
 
 
 def main():

@@ -216,10 +216,27 @@ def sleepers(machine, n_threads, sleep_s, py_s, interval_s=0.005):
 
 
 # (7) Lock ping-pong: two locks held by a set-up thread, then passed back and
-# forth (a Python Lock may be released by any thread).  py_s is one syscall:
-# the return from a blocking acquire and the entry of a waking release are
-# both on the hand-off's critical path, before the release wakes the other.
-def lock_pingpong(machine, n, py_s, setup_s, interval_s=0.005):
+# forth (a Python Lock may be released by any thread).  py_s is one syscall;
+# each thread's Python per turn (a contended acquire and release) is 2 py_s.
+# It runs before the release that wakes the partner. A recording of the real
+# pair (handoff_split.py, 2026-12-07 19:41, loaded; alone and beside a
+# spinner at 1 ms) puts it after: 0.07-0.11 us from the GIL's take to the
+# wake (the sem_post) and 0.62-0.84 us from there to the drop, medians.
+# python_after=True places it so; on the quiet 17:43 record it takes the
+# model's 1 ms row beside the spinner from 1.33x to 19x the real rate, since
+# the model's woken partner then hardly ever preempts its waker (2-4% of the
+# drops find it waiting for the GIL, 51% with the Python before; real 14-30%
+# loaded): docs/model.md, "The Lock ping-pong's window". With
+# machine.switch_charged the share is back to 50%, but the row is then
+# 1.41-1.50x (5 ms 1.21-1.25x): not the default.
+def lock_pingpong(machine, n, py_s, setup_s, interval_s=0.005, python_after=False):
+    py = {"cpu": dur(2 * py_s)}
+    if python_after:
+        ping_do = [{"acquire": "a"}, {"release": "b"}, py]
+        pong_do = [{"release": "a"}, py, {"acquire": "b"}]
+    else:
+        ping_do = [{"acquire": "a"}, py, {"release": "b"}]
+        pong_do = [py, {"release": "a"}, {"acquire": "b"}]
     return base("reality: lock ping-pong",
                 "Two threads pass the turn through two Locks, %d rounds." % n,
                 machine, interval_s,
@@ -230,20 +247,16 @@ def lock_pingpong(machine, n, py_s, setup_s, interval_s=0.005):
                 [{"name": "setup", "program": [{"acquire": "a"}, {"acquire": "b"},
                                                {"set": "gate"}]},
                  {"name": "ping", "start_at": dur(setup_s),
-                  "program": [{"wait": "gate"},
-                              {"repeat": n, "do": [{"acquire": "a"}, {"cpu": dur(2 * py_s)},
-                                                   {"release": "b"}]}]},
+                  "program": [{"wait": "gate"}, {"repeat": n, "do": ping_do}]},
                  {"name": "pong", "start_at": dur(setup_s),
-                  "program": [{"wait": "gate"},
-                              {"repeat": n, "do": [{"cpu": dur(2 * py_s)}, {"release": "a"},
-                                                   {"acquire": "b"}]}]}],
+                  "program": [{"wait": "gate"}, {"repeat": n, "do": pong_do}]}],
                 locks=["a", "b"], events=["gate"])
 
 
 
 # (8) Lock ping-pong beside a CPU-bound thread.
-def lock_pingpong_cpu(machine, n, py_s, setup_s, interval_s, cpu_s):
-    sc = lock_pingpong(machine, n, py_s, setup_s, interval_s)
+def lock_pingpong_cpu(machine, n, py_s, setup_s, interval_s, cpu_s, python_after=False):
+    sc = lock_pingpong(machine, n, py_s, setup_s, interval_s, python_after)
     sc["name"] = "reality: lock ping-pong beside a CPU-bound thread"
     # the spinner starts with the ping-pong, after the set-up thread has both
     # locks (the real threads all start at the gate, after the locks are set)

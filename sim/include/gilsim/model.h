@@ -167,6 +167,10 @@ typedef struct gs_machine {
                                          ran out stays in the futex queue until
                                          it runs, so a signal's wake may take
                                          it (cvrace.c); false */
+    bool switch_charged;              /* eevdf: the context switch counts in
+                                         the incoming thread's vruntime, as the
+                                         kernel's pick starts its clock before
+                                         switch_to (switchcharge.c); false */
 } gs_machine_t;
 
 typedef struct gs_python {
