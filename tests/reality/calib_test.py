@@ -24,6 +24,7 @@ import math
 import os
 import random
 import statistics
+import types
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -904,6 +905,129 @@ def test_kernel_policy():
         P.kernel_version, P.kernel_hz = saved
 
 
+def test_invert_aba():
+    """reality.py invert_aba: the untraced A B A read through the model's
+    curve run with race_holder_sleeps false, which falls as requester_first
+    rises: the nearest point, a bracket that holds it and every point the
+    model cannot tell from it, the ends for a share beyond the curve, and a
+    curve that rises refused with the points named."""
+    rnd = random.Random(15)
+    xs = [i / 10 for i in range(11)]
+    for _ in range(300):
+        top, slope = rnd.uniform(0.5, 0.7), rnd.uniform(0.3, 0.7)
+        curve = [(max(0.0, top - slope * x + rnd.uniform(-0.005, 0.005)),
+                  rnd.uniform(0.0, 0.01)) for x in xs]
+        curve.sort(key=lambda c: -c[0])  # falling, as the reading needs
+        target = rnd.uniform(-0.1, 0.8)
+        r = R.invert_aba(xs, curve, target)
+        d = [abs(m - target) for m, _ in curve]
+        check(d[xs.index(r["value"])] == min(d) and r["share"] == curve[xs.index(r["value"])][0],
+              "invert_aba kept %r, not the point nearest %.3f" % (r["value"], target))
+        check(r["lo"] <= r["value"] <= r["hi"], "invert_aba: %r outside its bracket %r-%r"
+              % (r["value"], r["lo"], r["hi"]))
+        b = xs.index(r["value"])
+        for k, x in enumerate(xs):
+            close = d[k] - d[b] <= 2 * (curve[k][1] ** 2 + curve[b][1] ** 2) ** 0.5
+            if close:
+                check(r["lo"] <= x <= r["hi"], "invert_aba: %r, as near as %r within the "
+                      "errors, outside the bracket %r-%r" % (x, r["value"], r["lo"], r["hi"]))
+        if target > curve[0][0]:
+            check(r["value"] == 0, "a share above the curve: %r, not its top end" % r["value"])
+        if target < curve[-1][0]:
+            check(r["share"] == curve[-1][0], "a share below the curve: %r (%.3f), not its low "
+                  "end" % (r["value"], r["share"]))
+    # the 17:43 record, replayed (docs/model.md): 0.54 reads 0.1, bracket 0-0.2
+    rec = [0.57, 0.54, 0.50, 0.45, 0.41, 0.37, 0.32, 0.25, 0.19, 0.10, 0.00]
+    r = R.invert_aba(xs, [(m, 0.015) for m in rec], 0.544)
+    check((r["value"], r["lo"], r["hi"]) == (0.1, 0.0, 0.2),
+          "the 17:43 record's A B A 0.544 read as %r" % r)
+    # the old reading's curve rises from 0 to 0.25: not readable, said so
+    try:
+        R.invert_aba([0, 0.25, 0.5], [(0.50, 0.005), (0.58, 0.005), (0.51, 0.005)], 0.55)
+        check(False, "a rising curve was read")
+    except ValueError as e:
+        check("0 and 0.25" in str(e), "the error does not say where it rose: %s" % e)
+
+
+class AbaSim:
+    """A model that answers the calibration's 3-thread program with a GIL
+    sequence whose A B A share is 0.57 x (1 - requester_first) with
+    race_holder_sleeps false, and a flat 0.56 without it (the old reading's
+    flat stretch), each run 1,000 switches drawn with its seed."""
+    ok = True
+
+    def __init__(self):
+        self.calls = []
+
+    def run(self, sc, name, csv=False, **kw):
+        mc = sc["machine"]
+        sleeps = mc.get("race_holder_sleeps", True)
+        self.calls.append((mc["requester_first"], sleeps))
+        p = 0.56 if sleeps else 0.57 * (1 - mc["requester_first"])
+        rnd = random.Random(sc["seed"] * 1000 + round(100 * mc["requester_first"]))
+        seq = [0, 1]
+        for _ in range(1000):
+            seq.append(seq[-2] if rnd.random() < p else 3 - seq[-1] - seq[-2])
+        rows = [{"lane_kind": "gil", "start_ns": str(1000 * i), "thread": str(t)}
+                for i, t in enumerate(seq)]
+        return {"_csv": rows}
+
+
+def test_race_from_aba():
+    """fit_requester_first with the untraced reading: --race-from aba takes
+    the inverted value, one chance for every drop (the traced curve and own
+    chance dropped) and race_holder_sleeps false, which the scenarios then
+    carry; the default keeps the traced race and reports the reading as a
+    cross-check; only the inversion's runs carry the key; a machine whose
+    reading fails stays traced (reality.calibrated)."""
+    def machine():
+        m = R.Machine.default()
+        m.back_share = 0.57 * (1 - 0.3)
+        m.race_runs = [{"apart": 100, "asleep": 45, "mutex": 0, "drops": 200, "others": 0.0,
+                        "depth": 1e-3}]
+        m.race_runs5 = [{"apart": 100, "asleep": 60, "mutex": 0, "drops": 200, "others": 0.0,
+                         "depth": 5e-3}]
+        return m
+    for mode in ("trace", "aba"):
+        m, sim = machine(), AbaSim()
+        m.race_from = mode
+        m.fit_requester_first(sim)
+        keyed = [c for c in sim.calls if not c[1]]
+        check(len(keyed) >= len(R.Machine.RF_ABA_GRID) and len(sim.calls) > len(keyed),
+              "%s: %d of %d runs with race_holder_sleeps false" % (mode, len(keyed),
+                                                                   len(sim.calls)))
+        ab = m.aba_fit
+        check(ab is not None and ab["lo"] <= 0.3 <= ab["hi"] and abs(ab["value"] - 0.3) <= 0.1,
+              "%s: the A B A of requester_first 0.3 read as %r" % (mode, ab))
+        check(any("untraced A B A" in k for k in m.notes), "%s: no note of the reading" % mode)
+        sc = S.base("x", "", m, 1 * MS, [{"name": "cpu", "count": 1,
+                                          "program": [{"cpu": "1ms"}]}])
+        if mode == "aba":
+            check(m.requester_first == ab["value"] and m.requester_first_from == "A B A",
+                  "aba: requester_first %r from %r" % (m.requester_first, m.requester_first_from))
+            check(m.race_holder_sleeps is False and m.requester_first_idle is None
+                  and m.requester_first_own is None,
+                  "aba: the traced curve or own chance kept, or the holder still sleeps")
+            check(sc["machine"].get("race_holder_sleeps") is False,
+                  "aba: the scenarios do not carry race_holder_sleeps false")
+        else:
+            check(m.requester_first == 0.45 and m.requester_first_from == "measured",
+                  "trace: requester_first %r from %r" % (m.requester_first,
+                                                         m.requester_first_from))
+            check(m.race_holder_sleeps is True and "race_holder_sleeps" not in sc["machine"],
+                  "trace: the scenarios carry race_holder_sleeps")
+    # the model not there: no reading, the race stays traced
+    saved = R.Machine.calibrate
+    try:
+        R.Machine.calibrate = staticmethod(lambda plan: machine())
+        m = R.calibrated(R.Plan(False), types.SimpleNamespace(ok=False), "aba")
+    finally:
+        R.Machine.calibrate = saved
+    check(m.race_from == "trace" and m.race_holder_sleeps is True,
+          "aba without a model: race_from %r, race_holder_sleeps %r" % (m.race_from,
+                                                                        m.race_holder_sleeps))
+
+
 class StopAfterPolicy:
     """A plan that stops calibrate_kernel at its first size asked for, after
     the policy and before anything timed."""
@@ -923,6 +1047,8 @@ def main(argv):
         test_least_disturbed()
         test_idled()
         test_fit_on_grid()
+        test_invert_aba()
+        test_race_from_aba()
         test_share_mean_se()
         test_measured_requester_first()
         test_timer_late_curve()

@@ -25,7 +25,11 @@ only with its own --full, --only and --py-constants; with --write the page's
 kernel tick is the tape's too, and a tape without it is refused at once, exit
 2), --race fresh|shared
 (--full: the race traced again right before each experiment that depends on
-it, the default, or the calibration's used throughout), --seed N (the
+it, the default, or the calibration's used throughout), --race-from
+trace|aba (the race read from the kernel's trace, the default, or from the
+calibration's untraced A B A inverted through the model with
+race_holder_sleeps false: one chance for every drop; the reading is always
+in the calibration's notes as a cross-check), --seed N (the
 seed of every generated scenario), --set KEY=VALUE (passed to every `gilsim
 run`, e.g. machine.timer_arm=0ns: one mechanism off, on the same tape),
 --py-constants (the experiments' Python per op as the fixed figures used
@@ -331,7 +335,8 @@ class Machine:
              "wake_ipi_s", "wake_jitter_s", "thread_create_s", "eevdf_slice_s",
              "wake_affine", "timer_arm_s", "eevdf_slice_from", "timer_wake",
              "requester_first_idle", "migration_cost_s", "config_hz", "newidle_ratio",
-             "newidle_measured", "requester_first_own")
+             "newidle_measured", "requester_first_own", "race_holder_sleeps",
+             "race_from", "aba_fit")
 
     def __init__(self, cores, wake_hot_s, wake_cold_s, context_switch_s, notes=None,
                  timer_jitter_s=0.0, requester_first=0.5):
@@ -360,6 +365,13 @@ class Machine:
         self.race_runs, self.race_runs5 = [], []
         self.requester_first_idle = None  # [(idle depth s, chance)], measured
         self.requester_first_own = None  # the chance after a thread of ours, measured
+        # how the race is read (--race-from): "trace", the kernel's trace
+        # (requester_first, its idle curve and own chance, each experiment's
+        # fresh trace), or "aba", the untraced A B A inverted with the holder
+        # waking at the requester's unlock (race_holder_sleeps false)
+        self.race_from = "trace"
+        self.race_holder_sleeps = True  # the model's default reading
+        self.aba_fit = None  # invert_aba's result, see fit_requester_first
 
     @staticmethod
     def default():
@@ -781,6 +793,12 @@ class Machine:
     RF_GRID = [i / 20 for i in range(21)]
     RF_SEEDS = 8
     RF_MODES_SE = 0.01
+    # the untraced inversion's grid (invert_aba): with race_holder_sleeps
+    # false the model's A B A falls with requester_first at every step
+    # (0.57 / 0.47 / 0.37 / 0.22 / 0.00 at 0 / 0.25 / 0.5 / 0.75 / 1 on the
+    # 17:43 record's machine), so a step of 0.1 reads it to about the
+    # binomial spread of one 400 ms run (0.015)
+    RF_ABA_GRID = [i / 10 for i in range(11)]
 
     def fit_requester_first(self, sim):
         """The requester_first at which the model's 3-thread hand-off pattern
@@ -799,7 +817,7 @@ class Machine:
         if not sim.ok or self.back_share != self.back_share:
             return
 
-        def share_at(rf):
+        def share_at(rf, holder_sleeps=True):
             self.requester_first = rf
             runs = {}
             seeds = list(range(1, self.RF_SEEDS + 1))
@@ -808,6 +826,8 @@ class Machine:
                 sc = S.base("calibration: 3-thread hand-offs", "", self, 1 * MS,
                             [{"name": "cpu", "count": 3, "program": [{"cpu": "400ms"}]}])
                 sc["seed"] = seed
+                if not holder_sleeps:
+                    sc["machine"]["race_holder_sleeps"] = False
                 s = sim.run(sc, "cal-handoff", csv=True)
                 seq = tuple(r["thread"] for r in sorted((r for r in s["_csv"]
                                                          if r["lane_kind"] == "gil"),
@@ -825,6 +845,20 @@ class Machine:
         means = [c[0] for c in curve]
         fitted, got, tied = fit_on_grid(grid, means, [c[1] for c in curve], self.back_share)
         self.requester_first, self.requester_first_from = fitted, "fitted"
+        # the same A B A read with the holder woken at the requester's
+        # unlock (race_holder_sleeps false, sim/engine/cvrace.c), where the
+        # model's A B A falls with requester_first: the untraced reading of
+        # the race (--race-from aba uses it, else a cross-check)
+        used_before = len(used)
+        aba_curve = [share_at(x, holder_sleeps=False) for x in self.RF_ABA_GRID]
+        aba_used = used[used_before:]
+        self.requester_first = fitted
+        try:
+            self.aba_fit = invert_aba(self.RF_ABA_GRID, aba_curve, self.back_share)
+        except ValueError as e:
+            self.aba_fit = None
+            self.notes["requester_first read from the untraced A B A: not read"] = \
+                "%s; the model's shares %s" % (e, " / ".join("%.2f" % m for m, _ in aba_curve))
         meas = measured_requester_first(getattr(self, "race_runs", []))
         runs = getattr(self, "race_runs", [])
         if runs:
@@ -856,7 +890,30 @@ class Machine:
             self.notes["requester_first_idle (measured: [idle depth of the requester's CPU, "
                        "the share] at 1 ms and 5 ms)"] = ", ".join(
                 "%s: %.2f" % (fmt(d, "s"), p) for d, p in self.requester_first_idle)
-        if meas is not None:
+        ab = self.aba_fit
+        if ab is not None:
+            key = ("requester_first read from the untraced A B A with race_holder_sleeps "
+                   "false (the model's share at requester_first %s, each the mean of distinct "
+                   "400 ms runs, how many; the nearest point; the bracket the model cannot "
+                   "tell from it)%s" % (" / ".join("%g" % x for x in self.RF_ABA_GRID),
+                                        "" if self.race_from == "aba" else
+                                        ": a cross-check, not used (--race-from aba uses it)"))
+            self.notes[key] = "%s (%s); %.2f at %.2f; %.2f-%.2f" % (
+                " / ".join("%.2f" % y for y in ab["shares"]), "/".join(str(n) for n in aba_used),
+                ab["share"], ab["value"], ab["lo"], ab["hi"])
+        if self.race_from == "aba" and ab is None:
+            self.notes["--race-from aba"] = "the A B A could not be read: the race is traced's"
+        if self.race_from == "aba" and ab is not None:
+            # the race read untraced: one chance for every drop, as the
+            # inversion ran it (no idle curve, no own chance: both traced),
+            # with the holder woken at the requester's unlock
+            self.race_holder_sleeps = False
+            self.requester_first, self.requester_first_from = ab["value"], "A B A"
+            self.requester_first_idle, self.requester_first_own = None, None
+            if meas is not None:
+                self.notes["requester_first traced (a cross-check, not used: --race-from "
+                           "aba)"] = round(meas, 2)
+        elif meas is not None:
             self.requester_first, self.requester_first_from = round(meas, 2), "measured"
             self.notes["requester_first (measured: the requester asleep at the signal)"] = \
                 self.requester_first
@@ -969,6 +1026,29 @@ def share_mean_se(runs):
     total = sum(n for _, n in runs)
     binom = (max(mean * (1 - mean), 0.0) / total) ** 0.5
     return mean, max(spread, binom)
+
+
+def invert_aba(xs, curve, target):
+    """requester_first from the untraced A B A share target, on the model's
+    curve [(mean, standard error)] at xs run with race_holder_sleeps false,
+    where the share falls as requester_first rises: value, the grid point
+    whose share is nearest target (the lower of two as near); lo and hi, the
+    bracket of the points the model cannot tell from it (fit_on_grid's ties:
+    within two standard errors of the difference); share, its share; shares,
+    the curve's means. A target beyond the curve's ends gets the end nearest
+    it. Not a monotone curve is an error: the reading assumes the share falls
+    (ValueError, saying at which points it rose)."""
+    means = [m for m, _ in curve]
+    ok = [k for k in range(len(xs)) if means[k] == means[k]]
+    rises = [(xs[a], xs[b]) for a, b in zip(ok, ok[1:])
+             if means[b] - means[a] > 2 * (curve[a][1] ** 2 + curve[b][1] ** 2) ** 0.5]
+    if rises:
+        raise ValueError("invert_aba: the model's A B A rose with requester_first between %s "
+                         "(it must fall to be read)" % ", ".join("%g and %g" % r for r in rises))
+    value, share, _ = fit_on_grid(xs, means, [0.0] * len(xs), target, prefer=-1.0)
+    _, _, tied = fit_on_grid(xs, means, [se for _, se in curve], target)
+    return {"value": value, "share": share, "lo": min(tied), "hi": max(tied),
+            "shares": means}
 
 
 def fit_on_grid(xs, ys, ses, target, prefer=0.5):
@@ -1883,7 +1963,9 @@ def race_text(race):
                     one(x["runs1"]), one(x["runs5"]),
                     "%.0f-%.0f%%" % (100 * min(others), 100 * max(others)) if others else "?"))
     sh, fr = race["shared"], race["fresh"]
-    how = {"measured": "traced", "fitted": "fitted to the A B A share"}.get(sh["from"],
+    how = {"measured": "traced", "fitted": "fitted to the A B A share",
+           "A B A": "read from the untraced A B A, the holder woken at the requester's unlock "
+                    "(`race_holder_sleeps` false)"}.get(sh["from"],
                                                                           sh["from"])
     shared = "the calibration's (%s, %s): %s" % (
         "at %s" % clock(sh["at"]) if sh["at"] else "at the start of the run", how, figs(sh))
@@ -1964,7 +2046,8 @@ def race_for(plan, machine, eid, mode="fresh", spent=None):
                        "or CPUs that did not idle: the machine was busy)")
         return machine, race
     if mode == "shared":
-        race["why"] = "--race shared"
+        race["why"] = ("--race-from aba: the race read from the untraced A B A"
+                       if getattr(machine, "race_from", "trace") == "aba" else "--race shared")
         return machine, race
     import copy
     m = copy.copy(machine)
@@ -2171,6 +2254,14 @@ def main(argv=None):
                          "measured again right before each attempt (fresh, the default) or "
                          "use the calibration's (shared: measured all the same, so one tape "
                          "replays both ways with --model-only)" % ", ".join(RACE_EXPERIMENTS))
+    ap.add_argument("--race-from", choices=("trace", "aba"), default="trace",
+                    help="how the race (requester_first) is read: from the kernel's trace "
+                         "(trace, the default: the calibration's, its idle curve and own "
+                         "chance, and in --full mode each experiment's fresh trace) or from "
+                         "the calibration's untraced A B A share, inverted with the model's "
+                         "holder woken at the requester's unlock (aba: one chance for every "
+                         "drop, machine.race_holder_sleeps false in every scenario; the traces "
+                         "still run, for the page and so a tape replays both ways)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="passed to every `gilsim run` of the model side (e.g. "
                          "machine.timer_arm=0ns: the model without that mechanism, on the "
@@ -2222,7 +2313,7 @@ def main(argv=None):
     return verdict
 
 
-def calibrated(plan, sim):
+def calibrated(plan, sim, race_from="trace"):
     """The machine every scenario of a run uses. The calibration feeds every
     scenario: redo it while other processes disturb it (up to three times),
     keeping the least disturbed one; then requester_first is fitted with the
@@ -2238,7 +2329,12 @@ def calibrated(plan, sim):
         print("reality: calibration disturbed (others used %.0f%%); again" % (100 * others))
     machine.others = others
     machine.calibrated_at = P.wall_clock()
+    machine.race_from = race_from
     machine.fit_requester_first(sim)
+    if machine.race_from == "aba" and getattr(machine, "requester_first_from", None) != "A B A":
+        # not read (no model, a curve that rose, or a machine given whole by
+        # model_variants.py --machine): the race stays as the machine has it
+        machine.race_from = "trace"
     return machine
 
 
@@ -2251,7 +2347,7 @@ def run_all(args, chosen, workdir):
         print("reality: model side skipped: %s" % sim.error)
         if args.require_model:
             return 1
-    machine = calibrated(plan, sim)
+    machine = calibrated(plan, sim, args.race_from)
     print("reality: %s mode, python %s, load %.2f %.2f %.2f, %d CPUs"
           % ("full" if args.full else "short", platform.python_version(), *load0, noise.ncpu()))
     print("reality: wake-up latency %s hot, %s cold; context switch %s; wake_affine %.2f "
@@ -2269,7 +2365,11 @@ def run_all(args, chosen, workdir):
         for attempt in range(attempts):
             # the race measured right before each attempt: the attempt kept
             # keeps the race it ran with
-            m_exp, race = race_for(plan, machine, eid, args.race, race_s)
+            # --race-from aba: the race read untraced; the fresh traces are
+            # still taken (a tape replays either way) but not used
+            m_exp, race = race_for(plan, machine, eid,
+                                   "shared" if machine.race_from == "aba" else args.race,
+                                   race_s)
             res = run_one(fn, plan, m_exp, sim)
             res.race = race
             print(describe(res), flush=True)

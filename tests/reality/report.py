@@ -82,6 +82,13 @@ RF_FROM = {
               "the share of GIL switches that go back to the thread before the last one "
               "(A B A), and the model's `requester_first` set so that the model shows the "
               "same share",
+    "A B A": "read without a trace (reality.py --race-from aba): with three CPU-bound "
+             "threads at 1 ms, untraced, the share of GIL switches that go back to the thread "
+             "before the last one (A B A), inverted through the model with the holder woken at "
+             "the requester's unlock (`race_holder_sleeps` false in every scenario), where "
+             "that share falls as `requester_first` rises; one chance for every drop (the "
+             "traced idle curve and own chance, and each experiment's fresh trace, are kept "
+             "as cross-checks, not used)",
 }
 
 

@@ -120,6 +120,11 @@ def base(name, description, machine, interval_s, threads, **extra):
         # the race's chance against the requester's core's idle depth
         # (measured in the kernel, reality.py fit_requester_first)
         sc["machine"]["requester_first_idle"] = [[dur(d), round(p, 2)] for d, p in rcurve]
+    if getattr(machine, "race_holder_sleeps", True) is False:
+        # the holder's wait for the GIL mutex ends at the requester's unlock
+        # (reality.py --race-from aba: the race read from the untraced A B A
+        # with this reading, sim/engine/cvrace.c)
+        sc["machine"]["race_holder_sleeps"] = False
     if getattr(machine, "requester_first_own", None) is not None:
         # the race's chance when the requester's core ran a thread of its own
         # program just before (measured in the kernel, reality.py
