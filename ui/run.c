@@ -1,6 +1,7 @@
 /* run.c - one simulation of the loaded scenario (public API only). */
 #include "run.h"
 
+#include "gilsim/fit.h"
 #include "gilsim/record.h"
 
 #include <stdbool.h>
@@ -413,6 +414,30 @@ static int model_run(gv_spec_t *s, gv_run_t *r, const char *json, size_t len, co
     return gv_run_make(r, s->path, ov, n, s->memory_budget, job, phase0, err, n_err);
 }
 
+/* gilsim replay's rule (gs_fit_what_if_without_load, sim/fit/whatif.c): a
+ * fifo what-if runs without the fitted other load, whose never-blocking
+ * threads would otherwise keep the cores to the time limit. Loads the
+ * what-if's model (the fitted text json, or the file) with ov (*n) to ask;
+ * when it must, adds the override that removes the load. A model that does
+ * not load is left to the run, which says why. */
+static bool what_if_without_load(const gv_spec_t *s, const char *json, size_t len,
+                                 gs_override_t *ov, int *n)
+{
+    gs_diag_t *d = calloc(1, sizeof *d);
+    gs_model_t *m = NULL;
+    if (!d)
+        return false;
+    int rc = json ? gs_scenario_load_string("what-if", json, len, ov, *n, &m, d)
+                  : gs_scenario_load_file(s->path, ov, *n, &m, d);
+    bool without = rc == 0 && gs_fit_what_if_without_load(m);
+    if (m)
+        gs_model_free(m);
+    free(d);
+    if (without)
+        ov[(*n)++] = (gs_override_t){GS_FIT_NO_LOAD_KEY, GS_FIT_NO_LOAD_VALUE};
+    return without;
+}
+
 /* Beside a recording: run B, the model at its own settings (the scenario
  * fitted to the recording, replay, or the file), which no knob moves: it is
  * the check of how far to trust the model; and run C, the what-if: the same
@@ -452,11 +477,14 @@ static int make_model(gv_spec_t *s, gv_run_t fresh[GV_MAX_RUNS], gs_override_t *
     if (rc == 0 && gv_spec_what_if(s)) {
         char store[128], diff[160];
         int nc = n + knob_overrides(&s->kb, ov + n, store, sizeof store, false);
+        bool without = what_if_without_load(s, json, len, ov, &nc);
         rc = model_run(s, &fresh[2], json, len, name, ov, nc, job, GV_PHASE_C, err, n_err);
         if (rc == 0) { /* "what-if (interval 1 ms): cpython3 · interval 1 ms · ..." */
             what_if_text(s, diff, sizeof diff);
-            snprintf(what, sizeof what, "what-if (%s)", diff);
+            snprintf(what, sizeof what, "what-if (%s%s)", diff,
+                     without ? ", without the other load" : "");
             prefix_label(&fresh[2], what);
+            fresh[2].without_load = without;
         } else { /* "what-if (C): ...": the --set or knob that broke it */
             char *why = strdup(err);
             if (why)

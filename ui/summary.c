@@ -108,10 +108,14 @@ static const gs_thread_stats_t *thread_named(const gv_run_t *r, const char *name
 static bool cmp_figure(const gv_view_t *v, int row, int r, const char **name, char *o)
 {
     const gs_stats_t *s = &v->run[r].stats;
+    /* gilsim replay's rows, words and formats (sim/cli/replay.c), so that a
+     * figure read off the window is the one the table prints; the I/O row,
+     * as there, where the recording has I/O (beside a recording: a row with
+     * nothing real to compare it with is left out), else where any run has */
     bool any_io = false;
     for (int k = 0; k < v->n_runs; k++)
-        any_io |= v->run[k].has_stats && v->run[k].stats.io_to_gil.n > 0;
-    static const char *const names[CMP_FIGURES] = {"run time", "GIL busy", "GIL switches",
+        any_io |= (!v->real || k == 0) && v->run[k].has_stats && v->run[k].stats.io_to_gil.n > 0;
+    static const char *const names[CMP_FIGURES] = {"makespan", "GIL utilisation", "GIL switches",
                                                    "forced switches", "I/O \xE2\x86\x92 GIL p50"};
     *name = names[row];
     if (row == 4 && !any_io)
@@ -125,7 +129,7 @@ static bool cmp_figure(const gv_view_t *v, int row, int r, const char **name, ch
         gv_fmt_dur(o, CMP_W, s->makespan_ns);
         break;
     case 1:
-        pct(o, CMP_W, s->gil_utilisation);
+        snprintf(o, CMP_W, "%.1f%%", 100 * s->gil_utilisation);
         break;
     case 2: /* per second, as gilsim replay's table: counts of runs of unlike lengths mislead */
         snprintf(o, CMP_W, "%.0f/s",
@@ -337,6 +341,17 @@ static int panel_summary(gv_view_t *v, SDL_Renderer *r, int y, bool thread)
         int n = gv_text_wrap(v->text, GV_REGULAR, GV_ERROR, p.x, p.y, p.w, msg, 16, 1);
         p.y += n * l->line;
     }
+    for (int run = 0; run < v->n_runs; run++) /* why a what-if has fewer threads (run.c) */
+        if (v->run[run].without_load) {
+            char msg[400];
+            snprintf(msg, sizeof msg,
+                     "%c runs without the other load, as gilsim replay does: under fifo its "
+                     "threads, which never block, would keep the cores to the end; a program "
+                     "run as SCHED_FIFO outranks other programs.",
+                     'A' + run);
+            int n = gv_text_wrap(v->text, GV_REGULAR, GV_MUTED, p.x, p.y, p.w, msg, 16, 1);
+            p.y += n * l->line;
+        }
     if (v->n_runs > 1)
         compare_table(&p, v);
     else

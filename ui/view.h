@@ -39,6 +39,8 @@ typedef struct gv_run {
     size_t n_instants;
     gv_queues_t *queues; /* owned: its queues at the instant the panel last
                             showed (queues.c); NULL until drawn */
+    bool without_load; /* a what-if run without the fitted other load, as
+                          gilsim replay runs a fifo one (sim/fit/whatif.c) */
 } gv_run_t;
 
 /* The what-if knobs. A knob the user changed becomes an override. */

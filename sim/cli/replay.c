@@ -315,16 +315,9 @@ static int simulate(replay_t *r, int q, const char *json, size_t len, const gs_o
     return 0;
 }
 
-/* machine.policy=fifo runs each thread until it blocks (docs/scenarios.md).
- * The fitted other load's busy threads stand for other programs and never
- * block: under fifo they would keep their cores to the end of the run, the
- * program's threads queued behind them, and the what-if would run to the
- * scenario's time limit. What a user asking "what if my program ran under
- * FIFO" means is Linux's SCHED_FIFO for the program alone, which outranks
- * the other programs' normal threads: they get only the cores it leaves
- * idle, and a FIFO thread that wakes takes its core back at once. So the
- * what-if runs without the load (one more override, processes=[], as the
- * fit's description says removes it), and the table says so. */
+/* A fifo what-if runs without the fitted other load, as SCHED_FIFO
+ * outranks other programs (the rule, shared with the viewer, and its why:
+ * sim/fit/whatif.c); the table says so. */
 static int fifo_without_load(replay_t *r, const char *json, size_t len)
 {
     gs_model_t *m = NULL;
@@ -332,17 +325,14 @@ static int fifo_without_load(replay_t *r, const char *json, size_t len)
     memset(&d, 0, sizeof d);
     if (gs_scenario_load_string("what-if", json, len, r->ov, r->n_ov, &m, &d) != 0)
         return 0; /* simulate() says what does not apply */
-    bool fifo = m->machine.policy == GS_POLICY_FIFO, load = false;
-    for (int i = 0; i < m->n_processes; i++)
-        load = load ||
-               (m->processes[i].name && strcmp(m->processes[i].name, GS_FIT_LOAD_PROCESS) == 0);
+    bool without = gs_fit_what_if_without_load(m);
     gs_model_free(m);
-    if (!fifo || !load)
+    if (!without)
         return 0;
     if (r->n_ov == CLI_MAX_SET)
         return cli_usage_error("replay", "at most %d --set options (machine.policy=fifo adds "
                                          "one: processes=[])", CLI_MAX_SET - 1);
-    r->ov[r->n_ov++] = (gs_override_t){"processes", "[]"};
+    r->ov[r->n_ov++] = (gs_override_t){GS_FIT_NO_LOAD_KEY, GS_FIT_NO_LOAD_VALUE};
     r->whatif_no_load = true;
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "common.h"
+#include "model.h"
 
 #define GS_FIT_SHAPE_MAX 8 /* points of --race-shape (machine.requester_first_idle's 8) */
 
@@ -51,6 +52,19 @@ typedef struct gs_fit_opts {
 
 /* The process a fit gives the machine's other load (its busy threads). */
 #define GS_FIT_LOAD_PROCESS "other load"
+
+/* The override that takes the fitted other load out of a scenario. */
+#define GS_FIT_NO_LOAD_KEY "processes"
+#define GS_FIT_NO_LOAD_VALUE "[]"
+
+/* A what-if on a fitted scenario (gilsim replay --set, gilsim-view REC
+ * --replay): m is the scenario loaded with the what-if's overrides. True
+ * when it must run without the fitted other load: its policy is fifo, which
+ * would give the load's never-blocking threads their cores to the end of the
+ * run, where Linux's SCHED_FIFO outranks other programs. The caller then
+ * loads it again with GS_FIT_NO_LOAD_KEY=GS_FIT_NO_LOAD_VALUE added and says
+ * so (sim/fit/whatif.c). */
+GS_API bool gs_fit_what_if_without_load(const gs_model_t *m);
 
 /* Fits a scenario to the recording at rec_path (o may be NULL: defaults).
  * On success *json is a malloc'd, NUL-terminated scenario file text
