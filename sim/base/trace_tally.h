@@ -33,6 +33,8 @@ typedef struct gs_tally_thread {
     int64_t st_ns[GS_ST_COUNT]; /* time in each state */
     int64_t started_ns, response_ns, finished_ns; /* -1: not (yet) known */
     int64_t gil_held_ns;
+    int64_t gil_ask_ns;     /* asking for the GIL until holding it (in_ask) */
+    int64_t cur_ask;        /* of it, the current wait's so far */
     int64_t ops;            /* ops started (a new op label) */
     int64_t forced_switches; /* GS_IN_FORCED_SWITCH instants naming it */
     int64_t last_end;       /* end of the last interval fed; valid when n > 0 */
@@ -48,6 +50,8 @@ typedef struct gs_tally_thread {
      * GIL, for the I/O-to-GIL latency */
     uint32_t held_always, held_flag, run_always, run_flag;
     bool io_pending;
+    bool in_ask; /* in a GIL wait: a WAIT_GIL and since then only READY or
+                    SWITCH without the GIL (a wait that has no core) */
 } gs_tally_thread_t;
 
 /* A GIL or core interval kept until the makespan is known. */
@@ -108,6 +112,25 @@ static inline bool gs__tally_thread(gs_tally_t *ty, int i, const gs_interval_t *
     uint32_t flag = iv->flags & GS_IV_HOLDS_GIL ? ~0u : 0;
     if (bit & (tt->held_always | (tt->held_flag & flag)))
         tt->gil_held_ns += d;
+    /* ask to hold: a recording sees the whole wait as WAIT_GIL; a simulation
+     * shows the part without a core as READY and SWITCH. A forced dropper's
+     * switch_cond wait is WAIT_GIL too, but it comes before the ask (the
+     * recording's READY): the READY/SWITCH after it say so, and take it back */
+    if (st == GS_ST_WAIT_GIL) {
+        tt->in_ask = true;
+    } else if (iv->flags & GS_IV_BEFORE_ASK) {
+        if (tt->in_ask)
+            tt->gil_ask_ns -= tt->cur_ask;
+        tt->in_ask = false;
+    } else if (flag || !(bit & (GS_TALLY_BIT(GS_ST_READY) | GS_TALLY_BIT(GS_ST_SWITCH)))) {
+        tt->in_ask = false;
+    }
+    if (tt->in_ask) {
+        tt->gil_ask_ns += d;
+        tt->cur_ask += d;
+    } else {
+        tt->cur_ask = 0;
+    }
     if (tt->response_ns < 0 && (bit & GS_TALLY_ON_CORE))
         tt->response_ns = iv->start_ns - tt->started_ns;
     if (st == GS_ST_DONE && tt->finished_ns < 0)

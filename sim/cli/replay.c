@@ -80,6 +80,8 @@ static void print_key(const replay_t *r)
 {
     printf("\nreal: the recording; replay: `gilsim fit %s` simulated; diff: replay against "
            "real.", r->rec);
+    printf("\nGIL wait: from asking for the GIL to holding it, time without a core "
+           "inside it included (gil_ask_to_hold_ns).");
     if (r->have[R_WHATIF]) {
         printf("\nwhat-if: the replay with ");
         for (int i = 0; i < r->n_given; i++)
@@ -148,7 +150,8 @@ static void print_table(const replay_t *r)
         row(r, label, kind, v);                                                            \
     } while (0)
         TROW("GIL held", V_TIME, x->gil_held_ns);
-        TROW("GIL wait", V_TIME, x->gil_wait_ns);
+        /* ask to hold on both sides: a recording sees no core in it */
+        TROW("GIL wait", V_TIME, x->gil_ask_to_hold_ns);
         if (s[R_REC].threads[i].io_ns + s[R_REC].threads[i].sleep_ns > 0)
             TROW("I/O + sleep", V_TIME, x->io_ns + x->sleep_ns);
         if (s[R_REC].threads[i].io_to_gil.n)

@@ -297,6 +297,8 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
         case OS_SWITCHING:
             st = GS_ST_SWITCH;
             who = t->core->id;
+            if (t->gw == GW_SWITCHED)
+                flags |= GS_IV_BEFORE_ASK;
             break;
         case OS_WAKING:
             /* an idle core is waking up for it: a GIL waiter still waits for
@@ -310,6 +312,8 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
             break;
         case OS_READY:
             st = GS_ST_READY;
+            if (t->gw == GW_SWITCHED)
+                flags |= GS_IV_BEFORE_ASK;
             break;
         default:
             st = blk_state(t->blk);
@@ -322,7 +326,7 @@ void gs__thr_trace(gs_engine_t *e, gs_thr_t *t)
         gs__thr_check(e, t, "a state change (gs__thr_trace)");
     trace_thread_lane(e, t, st, who, flags);
     if (t->core && (t->os == OS_ON || t->os == OS_SWITCHING))
-        core_trace(e, t->core, t->id, st, flags);
+        core_trace(e, t->core, t->id, st, flags & GS_IV_HOLDS_GIL);
 }
 
 /* Schedules t's start at `at` (a start op, or autostart). */

@@ -14,6 +14,8 @@
  *   thread lane  PY, C_GIL, C_NOGIL        -> cpu_ns
  *                PY, C_GIL, READY/SWITCH with GS_IV_HOLDS_GIL -> gil_held_ns
  *                WAIT_GIL -> gil_wait_ns; READY, SWITCH -> core_wait_ns
+ *                WAIT_GIL and the READY/SWITCH without the GIL after it, up
+ *                to the next other interval -> gil_ask_to_hold_ns
  *                IO, SLEEP, WAIT_* -> io_ns, sleep_ns, sync_wait_ns
  *   GIL lane     holds -> releases (voluntary = releases - forced), switches
  *   core lane    busy time -> cores.utilisation
@@ -98,6 +100,7 @@ static void thread_from(const gs_tally_thread_t *tt, int64_t end_ns, bool all_do
     ts->c_gil_ns = d[GS_ST_C_GIL];
     ts->c_nogil_ns = d[GS_ST_C_NOGIL];
     ts->gil_wait_ns = d[GS_ST_WAIT_GIL];
+    ts->gil_ask_to_hold_ns = tt->gil_ask_ns;
     ts->core_wait_ns = d[GS_ST_READY] + d[GS_ST_SWITCH];
     ts->io_ns = d[GS_ST_IO];
     ts->sleep_ns = d[GS_ST_SLEEP];

@@ -24,6 +24,7 @@ typedef struct gs_thread_stats {
     int64_t py_ns, c_gil_ns, c_nogil_ns;
     int64_t gil_held_ns; /* holding the GIL, on a core or not */
     int64_t gil_wait_ns; /* WAIT_GIL */
+    int64_t gil_ask_to_hold_ns; /* WAIT_GIL + READY/SWITCH inside a GIL wait */
     int64_t core_wait_ns; /* READY + SWITCH (waiting for a core, being switched in) */
     int64_t io_ns, sleep_ns, sync_wait_ns;
     int64_t started_ns, finished_ns; /* -1 if it never started / finished */
@@ -109,6 +110,7 @@ typedef struct gs_stats {
     X("c_nogil_ns", c_nogil_ns, I64)                                                     \
     X("gil_held_ns", gil_held_ns, I64)                                                   \
     X("gil_wait_ns", gil_wait_ns, I64)                                                   \
+    X("gil_ask_to_hold_ns", gil_ask_to_hold_ns, I64)                                     \
     X("core_wait_ns", core_wait_ns, I64)                                                 \
     X("io_ns", io_ns, I64)                                                               \
     X("sleep_ns", sleep_ns, I64)                                                         \

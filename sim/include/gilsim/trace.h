@@ -47,6 +47,10 @@ GS_API uint32_t gs_state_color(gs_state_t s);   /* 0xRRGGBB */
 
 /* Interval flags. */
 #define GS_IV_HOLDS_GIL 0x01u /* READY or SWITCH while holding the GIL */
+#define GS_IV_BEFORE_ASK 0x02u /* READY or SWITCH of a forced dropper woken from
+                                 switch_cond, before it asks for the GIL again
+                                 (a recording shows that as ready, outside the
+                                 GIL wait): thread lanes of a simulation only */
 
 typedef enum gs_lane_kind {
     GS_LANE_GIL,    /* intervals: state PY, who = holder thread */
