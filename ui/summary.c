@@ -251,8 +251,8 @@ static void compare_table(pen_t *p, gv_view_t *v)
         for (int i = 0; i < nt; i++) {
             for (int c = 0; c < tb.n; c++) {
                 const gs_thread_stats_t *ts = thread_named(&v->run[c], threads[i], idx[i]);
-                if (ts)
-                    gv_fmt_dur(val[c], CMP_W, ts->gil_wait_ns);
+                if (ts) /* beside a recording, ask to hold on every side, as gilsim replay */
+                    gv_fmt_dur(val[c], CMP_W, v->real ? ts->gil_ask_to_hold_ns : ts->gil_wait_ns);
                 else
                     snprintf(val[c], CMP_W, "\xE2\x80\x94");
             }
