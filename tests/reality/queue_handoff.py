@@ -44,7 +44,6 @@ A model run of a fit without a queue `recheck` (before replay point 19)
 has zero-length holds for those re-checks, with no interval in the CSV's
 GIL lane: their hand-offs show as one gap of two wake-ups."""
 import argparse
-import csv
 import json
 import os
 import sys
@@ -94,21 +93,12 @@ def recording(path):
 
 def model(path):
     """The same from `gilsim run --csv` of the fitted scenario."""
-    holds, lanes = [], {}
-    with open(path) as f:
-        for r in csv.DictReader(f):
-            s, e = int(r["start_ns"]), int(r["end_ns"])
-            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
-                holds.append((s, e, r["thread"]))
-            elif r["lane_kind"] == "thread":
-                lanes.setdefault(r["thread"], []).append((s, e, r["state"]))
-    holds.sort()
+    holds, lanes = model_lanes(path, load=True)
     waits, after, end = {}, {}, 0
     for name, iv in lanes.items():
-        iv.sort()
-        waits[name] = [e - s for s, e, st in iv if st == "wait_queue"]
+        waits[name] = [e - s for s, e, st, _ in iv if st == "wait_queue"]
         after[name] = []
-        for i, (s, e, st) in enumerate(iv):
+        for i, (s, e, st, _) in enumerate(iv):
             if not name.startswith("other load"):
                 end = max(end, e)  # the fitted load's daemons run on past the program
             if st != "wait_gil":
@@ -152,20 +142,10 @@ def recording_turns(path, main="MainThread"):
 
 def model_turns(path, main="MainThread"):
     """The same from `gilsim run --csv` of the fitted scenario."""
-    lanes, marks = {}, []
-    with open(path) as f:
-        for r in csv.DictReader(f):
-            s, e = int(r["start_ns"]), int(r["end_ns"])
-            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
-                marks.append((s, 2, r["thread"], "hold", ""))
-                marks.append((e, 1, r["thread"], "release", ""))
-            elif r["lane_kind"] == "thread":
-                lanes.setdefault(r["thread"], []).append((s, e, r["state"], r["op"]))
+    holds, lanes = model_lanes(path)
+    marks = [m for s, e, t in holds for m in ((s, 2, t, "hold", ""), (e, 1, t, "release", ""))]
     vain = {}
     for name, iv in lanes.items():
-        if name.startswith("other load"):
-            continue
-        iv.sort()
         # a get/put op runs Python only for its recheck; one preempted in the
         # middle is one re-check (the same op on either side of ready/switch)
         seq = [x for x in iv if x[2] not in ("ready", "switch")]
@@ -434,18 +414,19 @@ def main(argv):
     if not a.recording:
         ap.error("a recording is needed (or --self-test)")
     try:
-        real, real_turns = recording(a.recording), recording_turns(a.recording)
-        runs = [(r, model(r), model_turns(r)) for r in a.runs]
+        real = (recording(a.recording), recording_turns(a.recording),
+                recording_woken(a.recording))
+        runs = [(r, model(r), model_turns(r), model_woken(r)) for r in a.runs]
     except (OSError, ValueError, KeyError) as e:
         print("queue_handoff: %s" % e, file=sys.stderr)
         return 2
-    report("real " + a.recording, *real)
-    report_turns("real", *real_turns)
-    report_woken("real", recording_woken(a.recording))
-    for r, m, turns in runs:
+    report("real " + a.recording, *real[0])
+    report_turns("real", *real[1])
+    report_woken("real", real[2])
+    for r, m, turns, woken in runs:
         report("model " + r, *m)
         report_turns("model", *turns)
-        report_woken("model", model_woken(r))
+        report_woken("model", woken)
     return 0
 
 

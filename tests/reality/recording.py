@@ -35,10 +35,14 @@ def model_lanes(path, load=False):
     `gil_held` intervals (start_ns, end_ns, thread), sorted; lanes each
     thread's own intervals (start_ns, end_ns, state, op), sorted by start.
     The fitted other load's threads ("other load ...") are left out of
-    lanes unless load is true; their holds, if any, stay in holds."""
+    lanes unless load is true; their holds, if any, stay in holds. A file
+    that is not such a CSV raises ValueError naming it."""
     holds, lanes = [], {}
     with open(path, newline="") as f:
-        for r in csv.DictReader(f):
+        rows = csv.DictReader(f)
+        if rows.fieldnames is None or "lane_kind" not in rows.fieldnames:
+            raise ValueError("%s: not a gilsim run --csv file (no lane_kind column)" % path)
+        for r in rows:
             s, e = int(r["start_ns"]), int(r["end_ns"])
             if r["lane_kind"] == "gil" and r["state"] == "gil_held":
                 holds.append((s, e, r["thread"]))
