@@ -27,10 +27,6 @@ typedef tu_text_t evbuf_t;
  * GIL for write_ns; returns its length. */
 static long long write_recording(char *path, long long write_ns)
 {
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    ck_assert_ptr_nonnull(f);
     static evbuf_t w;
     w.n = 0;
     ev(&w, "[0, \"start\"], [0, \"ask\"], [100, \"hold\"]");
@@ -47,16 +43,10 @@ static long long write_recording(char *path, long long write_ns)
         t += US(100) + 200;
     }
     ev(&w, "[%lld, \"release\", \"exit\"], [%lld, \"end\"]", t + 1000, t + 1000);
-    fprintf(f,
-            "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
-            " \"command\": [\"python3\", \"write.py\"], \"interpreter\": {\"version\": [3, 11, "
-            "0]},\n \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2},\n"
-            " \"calibration\": {\"syscall_ns\": 100, \"wake_hot_ns\": 20000, "
-            "\"context_switch_ns\": 600, \"wake_cold_ns\": 80000, \"timer_jitter_ns\": 1000},\n"
-            " \"duration_ns\": %lld,\n \"threads\": [\n"
-            "  {\"name\": \"writer\", \"events\": [\n   %s]}\n]}\n",
-            t + 2000, w.s);
-    fclose(f);
+    fu_write_one_thread(path, "write.py",
+                        "\"syscall_ns\": 100, \"wake_hot_ns\": 20000, \"context_switch_ns\": 600, "
+                        "\"wake_cold_ns\": 80000, \"timer_jitter_ns\": 1000",
+                        t + 2000, "writer", w.s);
     return t + 1000;
 }
 

@@ -31,10 +31,6 @@ typedef tu_text_t evbuf_t;
  * jitter jitter_ns; returns its length. */
 static long long write_recording(char *path, long long jitter_ns)
 {
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    ck_assert_ptr_nonnull(f);
     static evbuf_t w;
     w.n = 0;
     ev(&w, "[0, \"start\"], [0, \"ask\"], [100, \"hold\"]");
@@ -48,16 +44,12 @@ static long long write_recording(char *path, long long jitter_ns)
         t += 300 + ASKED + OVER;
     }
     ev(&w, "[%lld, \"release\", \"exit\"], [%lld, \"end\"]", t + 1000, t + 1000);
-    fprintf(f,
-            "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
-            " \"command\": [\"python3\", \"naps.py\"], \"interpreter\": {\"version\": [3, 11, "
-            "0]},\n \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2},\n"
-            " \"calibration\": {\"syscall_ns\": 100, \"wake_hot_ns\": 20000, "
-            "\"context_switch_ns\": 600, \"wake_cold_ns\": %lld, \"timer_jitter_ns\": %lld},\n"
-            " \"duration_ns\": %lld,\n \"threads\": [\n"
-            "  {\"name\": \"napper\", \"events\": [\n   %s]}\n]}\n",
-            (long long)OVER, jitter_ns, t + 2000, w.s);
-    fclose(f);
+    char cal[200];
+    snprintf(cal, sizeof cal,
+             "\"syscall_ns\": 100, \"wake_hot_ns\": 20000, \"context_switch_ns\": 600, "
+             "\"wake_cold_ns\": %lld, \"timer_jitter_ns\": %lld",
+             (long long)OVER, jitter_ns);
+    fu_write_one_thread(path, "naps.py", cal, t + 2000, "napper", w.s);
     return t + 1000;
 }
 

@@ -1,6 +1,8 @@
 /* fitutil.c - fitting and replaying for the fit suites (fitutil.h). */
 #include "fitutil.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 char *fu_fit(const char *path, gs_fit_opts_t o)
@@ -54,4 +56,22 @@ const cJSON *fu_program(const cJSON *root, const char *name)
     }
     ck_abort_msg("no thread %s", name);
     return NULL;
+}
+
+void fu_write_one_thread(char *path, const char *script, const char *calibration,
+                         long long duration_ns, const char *thread, const char *events)
+{
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
+            " \"command\": [\"python3\", \"%s\"], \"interpreter\": {\"version\": [3, 11, "
+            "0]},\n \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2},\n"
+            " \"calibration\": {%s},\n"
+            " \"duration_ns\": %lld,\n \"threads\": [\n"
+            "  {\"name\": \"%s\", \"events\": [\n   %s]}\n]}\n",
+            script, calibration, duration_ns, thread, events);
+    ck_assert_int_eq(fclose(f), 0);
 }

@@ -32,4 +32,11 @@ const gs_thread_stats_t *fu_thread(const fu_replay_t *r, const char *name);
  * scenario; the test fails if there is none). */
 const cJSON *fu_program(const cJSON *root, const char *name);
 
+/* Writes a one-thread recording of `python3 script` to path (a mkstemp
+ * template, filled in): calibration is the calibration object's members
+ * (JSON, without braces), events the thread's events (JSON, without the
+ * brackets). Interval 5 ms, 2 cores, Python 3.11, not partial. */
+void fu_write_one_thread(char *path, const char *script, const char *calibration,
+                         long long duration_ns, const char *thread, const char *events);
+
 #endif
