@@ -41,12 +41,11 @@ Optionally --io NAME also counts how often that thread took it.
 """
 
 import argparse
-import csv
 import json
 import sys
 
 sys.dont_write_bytecode = True
-from recording import load_recording  # noqa: E402
+from recording import load_recording, model_lanes  # noqa: E402
 
 
 def holds_of_recording(path):
@@ -69,19 +68,11 @@ def holds_of_recording(path):
 
 
 def holds_of_csv(path):
-    holds, ready = [], {}
-    with open(path, newline="") as f:
-        rows = csv.DictReader(f)
-        if rows.fieldnames is None or "lane_kind" not in rows.fieldnames:
-            raise ValueError("%s: not a gilsim run --csv file (no lane_kind column)" % path)
-        for r in rows:
-            s, e = int(r["start_ns"]), int(r["end_ns"])
-            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
-                holds.append((s, e, r["thread"]))
-            elif r["lane_kind"] == "thread" and r["state"] == "ready":
-                ready.setdefault(r["thread"], []).append((s, e))
-    holds.sort()
-    return holds, ready
+    """The GIL's holds of a model run's --csv (every thread, the fitted
+    load's too) and each thread's `ready` intervals, for threads with any."""
+    holds, lanes = model_lanes(path, load=True)
+    ready = {n: [(s, e) for s, e, st, _ in iv if st == "ready"] for n, iv in lanes.items()}
+    return holds, {n: v for n, v in ready.items() if v}
 
 
 def gil_events_of_recording(path):
