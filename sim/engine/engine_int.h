@@ -108,9 +108,9 @@ typedef struct gs_worker {
  *            ON -> OFF (blocks, or exits)          [gs__os_block, gs__os_exit]
  *   gil      NONE -> COND (waits on the condition) [wait_cond via gs__gil_take]
  *            COND -> TIMEDOUT (interval passed)    [gs__gil_timeout]
- *            COND -> SIGNALED (a drop woke it)     [signal_one, cv_signal]
+ *            COND -> SIGNALED (a drop woke it)     [signal_one, gs__condvar_signal]
  *            TIMEDOUT -> SIGNALED (a futex wake before it ran; machine
- *                                 timed_out_queued, cvrace.c)  [cv_signal]
+ *                                 timed_out_queued, cvrace.c)  [gs__condvar_signal]
  *            TIMEDOUT|SIGNALED -> NONE (took it) | COND (waits again)
  *                                                  [on_core via gs__gil_resume]
  *            TIMEDOUT|SIGNALED -> LEFT (left the condvar, then preempted by
@@ -732,6 +732,10 @@ void gs__gil_switch_on(gs_engine_t *e, gs_thr_t *t); /* gil.c: an import enables
 int64_t gs__cvrace_holder_wait_ns(const gs_engine_t *e); /* requester first: the drop's delay */
 bool gs__cvrace_queued(const gs_engine_t *e, const gs_thr_t *w); /* in the futex queue */
 bool gs__cvrace_drop_due(const gs_engine_t *e, const gs_gil_t *g); /* may the holder drop now */
+/* condvar.c: glibc's condition variable, as cpython3's GIL waits on it (gil.c calls) */
+void gs__condvar_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by); /* pthread_cond_signal */
+/* a woken waiter on a core: true if it leaves the condvar (*timed_out: how) */
+bool gs__condvar_on_core(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, bool *timed_out);
 void gs__switch_charge(gs_engine_t *e, gs_thr_t *t, int prev_thread); /* switchcharge.c */
 
 /* Wall time for python_ns of t's Python at its current speed, and Python
