@@ -12,7 +12,7 @@
  * instant the starter blocks, so it won every such race: the new thread
  * then waited a switch interval for the GIL, and its starter, woken only by
  * the new thread's `_started.set()`, waited another (tests/reality/
- * replay_notes.md, point 32). In the quiet recordings of 2026-12-07 21:10
+ * replay_notes.md, point 34). In the quiet recordings of 2026-12-07 21:10
  * (/work/quiet/rp1) the new thread won 31 of 52 such starts at 5 and 1 ms
  * (17 of 23 beside a CPU-bound waiter: convoy, io_two_cpu, two_cpu), but
  * 6 of 26 at 20 ms: the interval moves the race, by a mechanism not

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One thread's GIL waits by what it was doing, real against replayed
 (issue 14: the MainThread rows of the replay table, replay notes 4, 26, 29,
-30 and 32).
+30 and 34).
 
 A thread's GIL wait, counted ask to hold on both sides as the replay table
 counts it (`gil_ask_to_hold_ns`), is cut into its waits, and each wait is
