@@ -272,10 +272,10 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
                   "GIL the new thread took the GIL its starter dropped%s.",
                   n_new, n_new + n_old,
                   fit_behind_new_thread(n_new, n_old)
-                      ? "; the fit's shared queue gives it to the waiter, `--set "
+                      ? "; the fit's one run queue gives it to the waiter, `--set "
                         "machine.behind_new_thread=true` to the new thread as recorded (not "
-                        "written: at 20 ms real starts went the waiter's way)"
-                      : ", the waiter the others, as the fit's shared queue does");
+                        "written: at 20 ms the real waiters won most such starts)"
+                      : "; the waiter took it at the others, as the fit's one run queue gives it");
 }
 
 /* description() step 2: one line per thread while they fit in the scenario's
