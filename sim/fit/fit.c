@@ -107,9 +107,10 @@ static int64_t held_between(const tinfo_t *t, int64_t a, int64_t b)
  * keeps the GIL (list.sort, a regular expression), or it has no core.
  * Without --calls all that call has no span; as gs_recording_load does, one
  * is inferred from the first unanswered request to the release
- * (fit_late_request), and fitted as a c_call keeping the GIL (it began
- * earlier, at an unknown moment: the rest stays Python work), unless the
- * kernel's account says it may have been a lost core (drop_preempted). */
+ * (fit_late_request), unless the kernel's account says it may have been a
+ * lost core (drop_preempted), and fitted as a c_call keeping the GIL from
+ * where the requester's timed wait began (cstart.c: the request comes one
+ * interval after it; the hold before that stays Python work). */
 #define EV_INFERRED_C (-2)
 
 /* scan_thread()'s working state: the thread's spans (Python, C calls, waits,
@@ -124,13 +125,14 @@ typedef struct scan {
 /* A release of thread t at event e: closes the open hold (and infers a C
  * call keeping the GIL from a late drop request before it), notes an exit,
  * and opens an off interval unless the switch was forced. */
-static void scan_release(const fit_t *F, tinfo_t *t, scan_t *sc, const gsr_event_t *e)
+static void scan_release(const fit_t *F, int i, tinfo_t *t, scan_t *sc, const gsr_event_t *e)
 {
     if (sc->hs >= 0 && e->t >= sc->hs) {
         t->holds[t->n_holds++] = (hold_t){sc->hs, e->t};
         int64_t q = F->r->calls_all ? -1 : fit_late_request(F->req, F->n_req, sc->hs, e->t);
-        if (q >= 0)
-            sc->spans[sc->n_sp++] = (span_ref_t){q, e->t, EV_INFERRED_C, 0, false, 0, 0};
+        if (q >= 0) /* rel: where the call began (cstart.c), taken in drop_preempted */
+            sc->spans[sc->n_sp++] = (span_ref_t){q, e->t, EV_INFERRED_C, 0, false,
+                                                 fit_inferred_c_start(F->r, i, sc->hs, q), 0};
     }
     sc->hs = -1;
     if (e->why == GSR_WHY_EXIT)
@@ -161,7 +163,7 @@ static void scan_events(const fit_t *F, int i, tinfo_t *t, scan_t *sc)
             if (sc->n_off && sc->offs[sc->n_off - 1].t1 < 0)
                 sc->offs[sc->n_off - 1].t1 = e->t;
             break;
-        case GSR_RELEASE: scan_release(F, t, sc, e); break;
+        case GSR_RELEASE: scan_release(F, i, t, sc, e); break;
         case GSR_PY:
         case GSR_CALL:
         case GSR_WAIT:
@@ -276,6 +278,8 @@ static void drop_preempted(fit_t *F, int i, scan_t *sc)
     for (size_t k = 0; k < sc->n_sp; k++) {
         bool short_c = sc->spans[k].ev == EV_INFERRED_C && sc->spans[k].t1 - sc->spans[k].t0 < floor;
         F->f->th[i].st.n_preempted += short_c;
+        if (!short_c && sc->spans[k].ev == EV_INFERRED_C) /* C before the request too */
+            sc->spans[k].t0 = sc->spans[k].rel;
         if (!short_c)
             sc->spans[n++] = sc->spans[k];
     }
