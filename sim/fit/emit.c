@@ -264,6 +264,18 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
     char race[1400];
     fit_race_note(f, race, sizeof race);
     sb_add(b, race, strlen(race));
+    int n_new, n_old; /* read off the recording's starts (startdrop.c) */
+    fit_start_drops(r, &n_new, &n_old);
+    if (n_new + n_old > 0)
+        sb_printf(b,
+                  " At %d of the recording's %d Thread.starts beside a thread waiting for the "
+                  "GIL the new thread took the GIL its starter dropped%s.",
+                  n_new, n_new + n_old,
+                  fit_behind_new_thread(n_new, n_old)
+                      ? "; the fit's one run queue gives it to the waiter, `--set "
+                        "machine.behind_new_thread=true` to the new thread as recorded (not "
+                        "written: at 20 ms the real waiters won most such starts)"
+                      : "; the waiter took it at the others, as the fit's one run queue gives it");
 }
 
 /* description() step 2: one line per thread while they fit in the scenario's

@@ -387,6 +387,15 @@ int fit_wake_place(const struct gsr_recording *r, fscenario_t *f);
 /* Its sentence for the description ("" none). */
 const char *fit_wake_place_note(const fscenario_t *f, char *buf, size_t n);
 
+/* ---- who takes the GIL a Thread.start drops (startdrop.c) --------------- */
+
+/* The recording's starts beside a thread waiting for the GIL: *n_new won by
+ * the new thread, *n_old by that waiter. */
+void fit_start_drops(const struct gsr_recording *r, int *n_new, int *n_old);
+/* Whether those counts follow machine.behind_new_thread (the description
+ * says so; the fit does not write it). */
+bool fit_behind_new_thread(int n_new, int n_old);
+
 /* ---- the race between a drop request and the drop (race.c) ------------- */
 
 typedef enum fit_race_why {
