@@ -376,10 +376,12 @@ static void describe_recording_approx(sbuf_t *b, const gsr_recording_t *r,
                   r->threads_not_from_threading == 1 ? " was" : "s were",
                   r->threads_not_from_threading == 1 ? "its" : "their");
     if (!r->calls_all)
-        sb_printf(b, " C code that keeps the GIL is named only with --calls all: %" PRId64
-                     " such calls were inferred where a drop request went unanswered for 1 ms "
-                     "or more, from that request on (the rest of the call, and shorter ones, "
-                     "are Python work);", inferred);
+        sb_printf(b,
+                  " C code that keeps the GIL is named only with --calls all: %" PRId64
+                  " such calls were inferred where a drop request went unanswered for 1 ms "
+                  "or more, from the start of the timed wait that set it (the hold before "
+                  "that wait, and shorter ones, are Python work);",
+                  inferred);
     if (r->partial)
         sb_printf(b, " the recording is partial (%.200s): the program did not run to its end;",
                   r->partial_reason);

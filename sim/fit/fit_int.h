@@ -320,6 +320,12 @@ int fit_cmp_i64(const void *a, const void *b);
 /* The first drop request in a hold [h, r) if it went unanswered for
  * FIT_LATE_NS or more until the release r, else -1. */
 int64_t fit_late_request(const int64_t *req, size_t n, int64_t h, int64_t r);
+/* Where a C call keeping the GIL inferred from the first unanswered drop
+ * request q in thread holder's hold from hs began (cstart.c): the start of
+ * the requester's timed wait that ran out at q, not before hs nor before
+ * a span the holder recorded in the hold; q without a requester. */
+struct gsr_recording;
+int64_t fit_inferred_c_start(const struct gsr_recording *r, int holder, int64_t hs, int64_t q);
 /* Thread i's scenario name from its recorded one: at most 64 bytes (cut at a
  * UTF-8 boundary), no control characters, unique (else " #i"). */
 void fit_name_thread(fscenario_t *f, int i, const char *raw);
