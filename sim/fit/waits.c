@@ -26,10 +26,12 @@
  * API ("MainThread Condition.wait").
  *
  * A put goes into the poster's program where it posted, or, when that is
- * inside one of its ops (a release inside Condition.wait, a send), just
- * before that op: earlier than recorded keeps the argument above, later
- * could make the poster wait, inside that op, for the very thread waiting
- * for its put.
+ * inside one of its ops (a release inside Condition.wait), just before that
+ * op: earlier than recorded keeps the argument above, later could make the
+ * poster wait, inside that op, for the very thread waiting for its put.
+ * A socket send's put goes just after the send (its time is the send's
+ * end): a send is a C call that waits for no one, so the chains above are
+ * the same, and the order is the machine's (send_wake below).
  *
  * Sockets the same way: a recv on a socket that returned after another
  * thread's send on its peer is a get, that send a put. The recording
@@ -56,7 +58,8 @@
 
 typedef struct fpost {
     uint64_t obj;
-    int64_t t;
+    int64_t t;     /* a post; a send's start, where it is matched */
+    int64_t t_put; /* where the scenario's put goes: t; a send's end */
     int thread;
     int queue; /* -1 until matched to a wait */
 } fpost_t;
@@ -173,6 +176,29 @@ static int collect_asks(fwaits_t *w)
     return 0;
 }
 
+/* Where a send's put goes: at the send's end, once its thread holds the
+ * GIL again. The machine wakes the reader inside the send, off the GIL,
+ * but the two do not race for the GIL there (traced on this machine,
+ * tests/reality/replay_notes.md, points 14 and 31): a socket's reader is
+ * woken synchronously (sock_def_readable: a WF_SYNC wake-up, which
+ * wake_affine_idle sends to the writer's CPU when the writer is all it
+ * runs), and the other CPU is busy then (the other pair's handler, or the
+ * GIL's next holder woken there at the send's release). So a client's
+ * request waits on the client's CPU until the client blocks in its recv,
+ * and a handler's reply preempts the handler inside its send, which
+ * returns once the client sleeps. A put before the send, holding the GIL,
+ * woke the reader before the GIL's next holder, onto the idle core; the
+ * GIL waiter then took the sender's core, and the sender, back from its
+ * send, waited out the other handler's render (http_server's handlers 3
+ * to 4 times their real GIL wait). After the send the reader comes as
+ * its sender goes on. If the sender waited for the GIL after its send, the
+ * wake-up would wait with it; in the replays of http_server that cost
+ * 0.2 to 9 ms in all of a thread's 60 sends. */
+static int64_t send_wake(const gsr_event_t *e)
+{
+    return e->t1 > e->t ? e->t1 : e->t;
+}
+
 /* One vote: a's recv ended after a send on b. */
 static void vote(fwaits_t *w, uint64_t a, uint64_t b)
 {
@@ -213,7 +239,7 @@ static int pair_sockets(fwaits_t *w)
         for (size_t k = 0; k < r->threads[i].n_ev; k++) {
             const gsr_event_t *e = &r->threads[i].ev[k];
             if (socket_call(e, "send"))
-                w->sends[w->n_sends++] = (fpost_t){e->obj, e->t, i, -1};
+                w->sends[w->n_sends++] = (fpost_t){e->obj, e->t, send_wake(e), i, -1};
         }
     if (!w->n_sends)
         return 0;
@@ -292,7 +318,7 @@ int fit_waits_new(const gsr_recording_t *r, fwaits_t **out)
         for (size_t k = 0; k < r->threads[i].n_ev; k++) {
             const gsr_event_t *e = &r->threads[i].ev[k];
             if (e->kind == GSR_LOCK_POST && e->obj)
-                w->posts[w->n_posts++] = (fpost_t){e->obj, e->t, i, -1};
+                w->posts[w->n_posts++] = (fpost_t){e->obj, e->t, e->t, i, -1};
         }
     if (w->n_posts)
         qsort(w->posts, w->n_posts, sizeof *w->posts, cmp_post);
@@ -524,7 +550,7 @@ int fit_waits_posts(const fwaits_t *w, int i, fwake_t **out, size_t *n_out)
     for (int a = 0; a < 2; a++)
         for (size_t k = 0; k < nv[a]; k++)
             if (v[a][k].thread == i && v[a][k].queue >= 0)
-                (*out)[(*n_out)++] = (fwake_t){v[a][k].t, v[a][k].queue};
+                (*out)[(*n_out)++] = (fwake_t){v[a][k].t_put, v[a][k].queue};
     if (n)
         qsort(*out, n, sizeof **out, cmp_wake);
     return 0;
