@@ -30,8 +30,9 @@
  * op: earlier than recorded keeps the argument above, later could make the
  * poster wait, inside that op, for the very thread waiting for its put.
  * A socket send's put goes just after the send (its time is the send's
- * end): a send is a C call that waits for no one, so the chains above are
- * the same, and the order is the machine's (send_wake below).
+ * end), unless its reader won the GIL inside the send (reader_won): a send
+ * is a C call that waits for no one, so the chains above are the same
+ * either way, and the order is the machine's (send_wake below).
  *
  * Sockets the same way: a recv on a socket that returned after another
  * thread's send on its peer is a get, that send a put. The recording
@@ -191,9 +192,11 @@ static int collect_asks(fwaits_t *w)
  * GIL waiter then took the sender's core, and the sender, back from its
  * send, waited out the other handler's render (http_server's handlers 3
  * to 4 times their real GIL wait). After the send the reader comes as
- * its sender goes on. If the sender waited for the GIL after its send, the
- * wake-up would wait with it; in the replays of http_server that cost
- * 0.2 to 9 ms in all of a thread's 60 sends. */
+ * its sender goes on; but where the recording shows the reader holding
+ * the GIL while its sender, back from the send, waited for it (reader_won),
+ * the put stays before the send. If the sender waits for the GIL after its
+ * send, the wake-up waits with it: in the replays of http_server 0.2 to
+ * 9 ms in all of a thread's 60 sends. */
 static int64_t send_wake(const gsr_event_t *e)
 {
     return e->t1 > e->t ? e->t1 : e->t;
@@ -486,6 +489,27 @@ static int64_t previous_recv_end(const fwaits_t *w, int i, const gsr_event_t *e)
     return INT64_MIN;
 }
 
+/* Whether thread i's recv e, woken by the send p, held the GIL before its
+ * sender asked for it back after the send, and kept it until after that
+ * ask: the reader took the sender's core and the GIL inside the send (a
+ * handler woken by its client's request, on the client's CPU, preempting
+ * it: 2 to 27% of the clients' sends in the quiet http_server recordings
+ * lasted over 500 us so). That send's put stays before it, so that the
+ * replay's reader may win the race again. A client that reads its reply
+ * inside its handler's send has let the GIL go again before the handler
+ * asks: not such a race. */
+static bool reader_won(const fwaits_t *w, int i, const gsr_event_t *e, const fpost_t *p)
+{
+    int64_t sask = wake_of(w, p->thread, p->t, p->t_put);
+    if (e->t1 > sask)
+        return false;
+    const gsr_thread_t *th = &w->r->threads[i];
+    for (size_t k = (size_t)(e - th->ev) + 1; k < th->n_ev; k++)
+        if (th->ev[k].kind == GSR_RELEASE && th->ev[k].t >= e->t1)
+            return th->ev[k].t > sask;
+    return false;
+}
+
 /* A recv on a socket woken by the end of a send on its peer; else one that
  * found the bytes there: a send on the peer after this thread's previous
  * recv on the socket and before this one began (the request's send of a
@@ -507,6 +531,8 @@ static int match_recv(fwaits_t *w, fscenario_t *f, int i, const gsr_event_t *e)
     int q = queue_of(w, f, (fkey_t){e->obj, i, "socket", p->thread});
     if (q >= 0)
         p->queue = q;
+    if (reader_won(w, i, e, p))
+        p->t_put = p->t; /* the recording's race: the reader came first */
     return q;
 }
 

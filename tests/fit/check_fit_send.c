@@ -185,18 +185,30 @@ START_TEST(test_fit_send_replay_keeps_the_sender_off_the_readers_run)
 }
 END_TEST
 
-/* The client's sends off the GIL, in program order, into d (at most n). */
-static int client_sends(const cJSON *root, int64_t *d, int n)
+/* The client's sends off the GIL, in program order, into d (at most n):
+ * its C calls next to a put. before[k] (if not NULL): the put comes
+ * before send k. */
+static int client_sends_put(const cJSON *root, int64_t *d, bool *before, int n)
 {
     int k = 0;
     const cJSON *prev = NULL, *op;
     cJSON_ArrayForEach(op, fu_program(root, "client")) {
-        const cJSON *c = prev ? cJSON_GetObjectItem(prev, "c_call") : NULL;
-        if (c && cJSON_GetObjectItem(op, "put") && k < n)
+        const cJSON *c = cJSON_GetObjectItem(op, "c_call");
+        bool put_before = prev && cJSON_GetObjectItem(prev, "put");
+        bool put_after = op->next && cJSON_GetObjectItem(op->next, "put");
+        if (c && (put_before || put_after) && k < n) {
+            if (before)
+                before[k] = put_before;
             ck_assert_int_eq(gs_parse_ns(cJSON_GetStringValue(c), &d[k++], NULL, 0), 0);
+        }
         prev = op;
     }
     return k;
+}
+
+static int client_sends(const cJSON *root, int64_t *d, int n)
+{
+    return client_sends_put(root, d, NULL, n);
 }
 
 /* Three of the client's 20 sends lasted 1 ms: preempted. Where its kernel
@@ -235,6 +247,31 @@ START_TEST(test_fit_slow_sends_come_down_to_the_median_when_the_run_delay_covers
 }
 END_TEST
 
+/* The three slow sends of the client (requests 2, 9 and 16) lasted 1 ms
+ * because its handler, woken 40 us into the send, took the client's core
+ * and the GIL, and rendered while the client, back from its send, waited
+ * for the GIL: those three keep their put before the send, so that the
+ * replay's handler may win that race again; the other 17 sends, from which
+ * the client was back before its handler asked, have it after. */
+START_TEST(test_fit_send_put_before_only_where_the_reader_won_the_gil_inside_it)
+{
+    char path[] = "/tmp/check_fit_send_XXXXXX";
+    write_recording_with(path, 3, -1);
+    char *json = fit_text(path);
+    cJSON *root = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(root);
+    int64_t d[N_REQ];
+    bool before[N_REQ];
+    ck_assert_int_eq(client_sends_put(root, d, before, N_REQ), N_REQ);
+    for (int k = 0; k < N_REQ; k++)
+        ck_assert_msg(before[k] == (d[k] == SLOW), "send %d (%lld ns): put %s it", k,
+                      (long long)d[k], before[k] ? "before" : "after");
+    cJSON_Delete(root);
+    free(json);
+    unlink(path);
+}
+END_TEST
+
 static const char *data(const char *name)
 {
     static char path[1200];
@@ -267,9 +304,10 @@ static void waits_of(const gs_stats_t *s, const char *const *names, int n, int64
  * reader race its sender: the woken client took the idle core, the GIL
  * waiter the sender's, and the sender, back from its send, waited out the
  * other handler's render (handlers 163.7 ms against 59.2 ms real, clients
- * 388.9 against 236.4 ms). With the put after the send the replay's
- * handlers wait 52.3 ms and the clients 235.9 ms; the run lasts 444.6 ms
- * (420.1 ms before) against 431.6 ms real. */
+ * 388.8 against 236.4 ms). With the put after the send, but where the
+ * recording's reader won the GIL inside the send (9 of the 240 sends: 8
+ * requests, 1 reply), the replay's handlers wait 51.0 ms and the clients 252.3 ms;
+ * the run lasts 441.6 ms (420.1 ms before) against 431.6 ms real. */
 START_TEST(test_fit_http_server_readers_do_not_race_their_senders)
 {
     const char *rec = data("http_server.rec.json");
@@ -319,6 +357,7 @@ static Suite *fit_send_suite(void)
     tcase_add_test(core, test_fit_send_replay_keeps_the_sender_off_the_readers_run);
     tcase_add_test(core,
                    test_fit_slow_sends_come_down_to_the_median_when_the_run_delay_covers_them);
+    tcase_add_test(core, test_fit_send_put_before_only_where_the_reader_won_the_gil_inside_it);
     tcase_add_test(core, test_fit_http_server_readers_do_not_race_their_senders);
     suite_add_tcase(s, core);
     return s;
