@@ -29,10 +29,11 @@
  * inside one of its ops (a release inside Condition.wait), just before that
  * op: earlier than recorded keeps the argument above, later could make the
  * poster wait, inside that op, for the very thread waiting for its put.
- * A socket send's put goes just after the send (its time is the send's
- * end), unless its reader won the GIL inside the send (reader_won): a send
- * is a C call that waits for no one, so the chains above are the same
- * either way, and the order is the machine's (send_wake below).
+ * A socket send's put goes just before the send too; with
+ * --send-put-after just after it (its time is the send's end), unless its
+ * reader won the GIL inside the send (reader_won): a send is a C call that
+ * waits for no one, so the chains above are the same either way
+ * (send_wake below says why, and why it is not the default).
  *
  * Sockets the same way: a recv on a socket that returned after another
  * thread's send on its peer is a get, that send a put. The recording
@@ -60,7 +61,8 @@
 typedef struct fpost {
     uint64_t obj;
     int64_t t;     /* a post; a send's start, where it is matched */
-    int64_t t_put; /* where the scenario's put goes: t; a send's end */
+    int64_t t_end; /* a send's end (send_wake); a post: t */
+    int64_t t_put; /* where the scenario's put goes: t, or t_end */
     int thread;
     int queue; /* -1 until matched to a wait */
 } fpost_t;
@@ -177,8 +179,8 @@ static int collect_asks(fwaits_t *w)
     return 0;
 }
 
-/* Where a send's put goes: at the send's end, once its thread holds the
- * GIL again. The machine wakes the reader inside the send, off the GIL,
+/* Where a send's put goes with --send-put-after: at the send's end, once
+ * its thread holds the GIL again. The machine wakes the reader inside the send, off the GIL,
  * but the two do not race for the GIL there (traced on this machine,
  * tests/reality/replay_notes.md, points 14 and 33): a socket's reader is
  * woken synchronously (sock_def_readable: a WF_SYNC wake-up, which
@@ -194,9 +196,12 @@ static int collect_asks(fwaits_t *w)
  * to 4 times their real GIL wait). After the send the reader comes as
  * its sender goes on; but where the recording shows the reader holding
  * the GIL while its sender, back from the send, waited for it (reader_won),
- * the put stays before the send. If the sender waits for the GIL after its
- * send, the wake-up waits with it: in the replays of http_server 0.2 to
- * 9 ms in all of a thread's 60 sends. */
+ * the put stays before the send. But if the sender waits for the GIL after
+ * its send, the wake-up waits with it: in the replays of http_server 0.2 to
+ * 9 ms in all of a thread's 60 sends; in those of convoy.py --socket,
+ * whose CPU thread took the GIL during the I/O thread's 1.6 us sends, an
+ * interval each time (the replays ran 34 to 45% long). So it is off by
+ * default. */
 static int64_t send_wake(const gsr_event_t *e)
 {
     return e->t1 > e->t ? e->t1 : e->t;
@@ -242,7 +247,7 @@ static int pair_sockets(fwaits_t *w)
         for (size_t k = 0; k < r->threads[i].n_ev; k++) {
             const gsr_event_t *e = &r->threads[i].ev[k];
             if (socket_call(e, "send"))
-                w->sends[w->n_sends++] = (fpost_t){e->obj, e->t, send_wake(e), i, -1};
+                w->sends[w->n_sends++] = (fpost_t){e->obj, e->t, send_wake(e), e->t, i, -1};
         }
     if (!w->n_sends)
         return 0;
@@ -321,7 +326,7 @@ int fit_waits_new(const gsr_recording_t *r, fwaits_t **out)
         for (size_t k = 0; k < r->threads[i].n_ev; k++) {
             const gsr_event_t *e = &r->threads[i].ev[k];
             if (e->kind == GSR_LOCK_POST && e->obj)
-                w->posts[w->n_posts++] = (fpost_t){e->obj, e->t, e->t, i, -1};
+                w->posts[w->n_posts++] = (fpost_t){e->obj, e->t, e->t, e->t, i, -1};
         }
     if (w->n_posts)
         qsort(w->posts, w->n_posts, sizeof *w->posts, cmp_post);
@@ -500,7 +505,7 @@ static int64_t previous_recv_end(const fwaits_t *w, int i, const gsr_event_t *e)
  * asks: not such a race. */
 static bool reader_won(const fwaits_t *w, int i, const gsr_event_t *e, const fpost_t *p)
 {
-    int64_t sask = wake_of(w, p->thread, p->t, p->t_put);
+    int64_t sask = wake_of(w, p->thread, p->t, p->t_end);
     if (e->t1 > sask)
         return false;
     const gsr_thread_t *th = &w->r->threads[i];
@@ -531,8 +536,8 @@ static int match_recv(fwaits_t *w, fscenario_t *f, int i, const gsr_event_t *e)
     int q = queue_of(w, f, (fkey_t){e->obj, i, "socket", p->thread});
     if (q >= 0)
         p->queue = q;
-    if (reader_won(w, i, e, p))
-        p->t_put = p->t; /* the recording's race: the reader came first */
+    if (f->send_put_after && !reader_won(w, i, e, p))
+        p->t_put = p->t_end; /* --send-put-after */
     return q;
 }
 
