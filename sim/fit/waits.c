@@ -182,7 +182,7 @@ static int collect_asks(fwaits_t *w)
 /* Where a send's put goes with --send-put-after: at the send's end, once
  * its thread holds the GIL again. The machine wakes the reader inside the send, off the GIL,
  * but the two do not race for the GIL there (traced on this machine,
- * tests/reality/replay_notes.md, points 14 and 33): a socket's reader is
+ * tests/reality/replay_notes.md, points 14 and 36): a socket's reader is
  * woken synchronously (sock_def_readable: a WF_SYNC wake-up, which
  * wake_affine_idle sends to the writer's CPU when the writer is all it
  * runs), and the other CPU is busy then (the other pair's handler, or the

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Each thread's GIL waits by the op they follow, and who held the GIL
 meanwhile: a recording and model runs of its fit, side by side (issue 14,
-replay point 33: `http_server`'s handlers).
+replay point 36: `http_server`'s handlers).
 
 A GIL wait is an ask to the hold after it. It is put under the op whose
 release it comes back from:

@@ -45,7 +45,7 @@ typedef struct gs_fit_opts {
                            inside the send; off by default (the put just
                            before the send): it brought http_server's replays
                            closer and took convoy.py --socket's further
-                           (tests/reality/replay_notes.md, point 33) */
+                           (tests/reality/replay_notes.md, point 36) */
     int n_race_shape;   /* points of a shape for the race against the idle
                            depth of the requester's CPU (gilsim fit
                            --race-shape), 0 none: with one, a fitted race is
