@@ -144,6 +144,7 @@ typedef struct fscenario {
     int64_t n_rechecks[64];    /* and how many the recording had */
     int64_t queue_wake_ns, n_queue_wakes; /* Queue calls' wakes cut from the Python (qcut.c) */
     int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
+    bool send_put_after;   /* --send-put-after: a send's put after it (waits.c) */
     char queue_names[64][64]; /* their names, from index n_queues */
     int64_t n_unmatched_starts, n_unmatched_joins;
     int n_scaled; /* threads whose CPU ops were scaled down to the kernel's CPU time */
