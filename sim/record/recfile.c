@@ -77,6 +77,37 @@ static uint64_t obj_at(const cJSON *e, int i)
                : 0;
 }
 
+/* Where an event of kind k writes its CPU (its last item, docs/recording.md),
+ * or -1 for the kinds that have none. */
+static int cpu_item(int k)
+{
+    switch (k) {
+    case GSR_RELEASE: case GSR_SIGNAL: case GSR_LOCK_POST: return 3;
+    case GSR_LOCK_WAIT: return 4;
+    case GSR_WAIT: return 6;
+    case GSR_CALL: case GSR_PY: case GSR_OTHER: return -1;
+    default: return 2; /* start, end, ask, hold, drop_request, timeout, woken... */
+    }
+}
+
+#define GSR_CPU_LIMIT 65536 /* above Linux's NR_CPUS (8192 at most) */
+
+/* The CPU of event e (kind v->kind) into v->cpu: -1 when not written. 0, or
+ * -1 when it is written but is not a whole number from 0 to 65535. */
+static int read_cpu(const cJSON *e, gsr_event_t *v)
+{
+    int i = cpu_item(v->kind);
+    const cJSON *c = i < 0 ? NULL : cJSON_GetArrayItem(e, i);
+    v->cpu = -1;
+    if (!c)
+        return 0;
+    if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble >= GSR_CPU_LIMIT ||
+        c->valuedouble != (double)(int32_t)c->valuedouble)
+        return -1;
+    v->cpu = (int32_t)c->valuedouble;
+    return 0;
+}
+
 static int index_of(const char *const *tab, const char *s)
 {
     for (int i = 0; s && tab[i]; i++)
@@ -144,6 +175,12 @@ static int read_events(gsr_recording_t *r, gsr_thread_t *th, const cJSON *evs, c
                 v->arg = polls->valuedouble < INT32_MAX ? (int32_t)polls->valuedouble
                                                         : INT32_MAX; /* its False polls */
         }
+        if (read_cpu(e, v) != 0)
+            return gsr_bad(err, GS_ESCENARIO, path,
+                           "item %d of a \"%s\" event is the CPU it ran on: expected a "
+                           "whole number from 0 to %d",
+                           cpu_item(v->kind), kind, GSR_CPU_LIMIT - 1);
+        r->has_cpu = r->has_cpu || v->cpu >= 0;
         th->n_ev++;
     }
     return 0;

@@ -60,6 +60,8 @@ typedef struct gsr_event {
                          semaphore; its address, 0 if unknown (or not written:
                          recordings made before the field existed) */
     const char *name; /* call, wait: the callable's name (owned by the recording); else NULL */
+    int32_t cpu;      /* the CPU it ran on (a span: its end), -1 if not written: a kind
+                         that has none (call, py), or recorded before CPUs were */
 } gsr_event_t;
 
 typedef struct gsr_thread {
@@ -108,6 +110,9 @@ typedef struct gsr_recording {
     int n_notes;
     gsr_thread_t *threads;
     int n_threads;
+    bool has_cpu;            /* some event says its CPU; false for recordings made before
+                                gilsim record wrote them (every cpu -1): a reader that
+                                needs them says so rather than guess */
     char **names;            /* interned span names */
     int n_names, cap_names;
 } gsr_recording_t;

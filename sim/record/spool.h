@@ -46,7 +46,7 @@ enum gsr_ev {
     GSR_EV_SEM_WAIT,     /* blocked on a semaphore (a Python lock) without the GIL;
                             the semaphore's address packed (GSR_OBJ_X/ARG) */
     GSR_EV_SEM_DONE,
-    GSR_EV_START,        /* the thread registered (arg = name id) */
+    GSR_EV_START,        /* the thread registered (arg: its CPU, GSR_CPU_CAT below) */
     GSR_EV_END,          /* the OS thread exited */
     GSR_EV_NAME,         /* the thread's Python name is now arg */
     GSR_EV_PY,           /* Python code ran inside an open C call from t (exec,
@@ -78,6 +78,13 @@ enum gsr_ev {
 
 #define GSR_SCHED_AT_EXIT 2 /* GSR_EV_SCHED's x: read by the exit hook */
 
+/* The CPU an event ran on (sched_getcpu() as it was written), plus 1, 0
+ * when unknown: in arg for START, END, ASK, HOLD, RELEASE, REQUEST, TIMEOUT,
+ * WOKEN, SIGNAL, SWITCH_WAIT, SWITCH_DONE, SEM_DONE and CTX_END; in cat
+ * for SEM_POST (its x and arg hold the address), where CPUs from 254 up
+ * are 0, unknown. The other kinds carry none. */
+#define GSR_CPU_CAT(c) ((uint8_t)((c) >= 0 && (c) < 254 ? (c) + 1 : 0))
+
 /* What a named call or context does. */
 enum gsr_cat {
     GSR_CAT_C = 0,   /* other C code */
@@ -97,6 +104,21 @@ typedef struct gsr_event {
     uint16_t x;
     uint32_t arg;
 } gsr_event_t;
+
+/* The CPU event e carries (GSR_CPU_CAT above), or -1: unknown, or a kind
+ * that carries none. */
+static inline int gsr_event_cpu(const gsr_event_t *e)
+{
+    switch (e->kind) {
+    case GSR_EV_START: case GSR_EV_END: case GSR_EV_ASK: case GSR_EV_HOLD:
+    case GSR_EV_RELEASE: case GSR_EV_REQUEST: case GSR_EV_TIMEOUT: case GSR_EV_WOKEN:
+    case GSR_EV_SIGNAL: case GSR_EV_SWITCH_WAIT: case GSR_EV_SWITCH_DONE:
+    case GSR_EV_SEM_DONE: case GSR_EV_CTX_END:
+        return e->arg > 0 && e->arg <= (uint32_t)INT32_MAX ? (int)(e->arg - 1) : -1;
+    case GSR_EV_SEM_POST: return e->cat > 0 ? e->cat - 1 : -1;
+    default: return -1;
+    }
+}
 
 typedef struct gsr_chunk {
     uint32_t magic; /* GSR_CHUNK_MAGIC once claimed */

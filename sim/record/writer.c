@@ -8,7 +8,9 @@
  *   - a release's reason (call, forced, exit, unnamed: release_reason),
  *   - which thread a signal of the GIL condition woke (signalled),
  *   - spans, from begin/end pairs that nest (open_span, close_span).
- * Times are nanoseconds since the probe registered (t0). */
+ * Times are nanoseconds since the probe registered (t0). The CPU an event
+ * ran on, when the shim read it (spool.h, gsr_event_cpu), is the last item
+ * of its array; a span has its end's (lock_wait, wait; not call or py). */
 #include "recorder_int.h"
 #include "record_int.h"
 
@@ -136,7 +138,15 @@ static void begin_event(thread_out_t *o, long long t)
     o->first = false;
 }
 
-static void write_span(thread_out_t *o, const open_span_t *sp, int64_t t1, int released)
+/* ", CPU" when cpu is known (the last item of an event's array). */
+static void put_cpu(FILE *f, int cpu)
+{
+    if (cpu >= 0)
+        fprintf(f, ", %d", cpu);
+}
+
+/* A span that closed at t1; cpu: the CPU its end ran on, -1 if unknown. */
+static void write_span(thread_out_t *o, const open_span_t *sp, int64_t t1, int released, int cpu)
 {
     FILE *f = o->f;
     const gsr_writer_t *w = o->w;
@@ -148,8 +158,10 @@ static void write_span(thread_out_t *o, const open_span_t *sp, int64_t t1, int r
         return;
     }
     if (sp->kind == GSR_EV_SEM_WAIT) {
-        fprintf(f, "\"lock_wait\", %lld, %llu]", (long long)(t1 - w->t0),
+        fprintf(f, "\"lock_wait\", %lld, %llu", (long long)(t1 - w->t0),
                 (unsigned long long)sp->obj);
+        put_cpu(f, cpu);
+        fputc(']', f);
         return;
     }
     fprintf(f, "\"%s\", %lld, ", sp->kind == GSR_EV_CALL ? "call" : "wait",
@@ -161,6 +173,8 @@ static void write_span(thread_out_t *o, const open_span_t *sp, int64_t t1, int r
     fprintf(f, ", %llu", (unsigned long long)sp->obj);
     if (sp->kind == GSR_EV_CALL && sp->polls >= 0)
         fprintf(f, ", %lld", (long long)sp->polls);
+    if (sp->kind == GSR_EV_CTX)
+        put_cpu(f, cpu);
     fputc(']', f);
 }
 
@@ -243,7 +257,7 @@ static void close_span(thread_out_t *o, const gsr_event_t *e)
     for (int j = d - 1; j >= 0; j--) {
         if (o->stack[j].kind != want)
             continue;
-        write_span(o, &o->stack[j], e->t, e->x);
+        write_span(o, &o->stack[j], e->t, e->x, gsr_event_cpu(e));
         memmove(&o->stack[j], &o->stack[j + 1], (size_t)(d - 1 - j) * sizeof *o->stack);
         o->depth--;
         return;
@@ -259,19 +273,18 @@ static void write_event(thread_out_t *o, size_t k)
     switch (e->kind) {
     case GSR_EV_SIGNAL:
         begin_event(o, t);
-        fprintf(o->f, "\"signal\", %d]", signalled(o->w, e->t, o->i));
-        return;
+        fprintf(o->f, "\"signal\", %d", signalled(o->w, e->t, o->i));
+        break;
     case GSR_EV_RELEASE:
         begin_event(o, t);
-        fprintf(o->f, "\"release\", \"%s\"]", release_reason(o, k, e->t));
-        return;
+        fprintf(o->f, "\"release\", \"%s\"", release_reason(o, k, e->t));
+        break;
     case GSR_EV_OBJ: attach_obj(o, e); return;
     case GSR_EV_POLLS: attach_polls(o, e); return;
     case GSR_EV_SEM_POST:
         begin_event(o, t);
-        fprintf(o->f, "\"lock_post\", %llu]",
-                (unsigned long long)GSR_OBJ_UNPACK(e->x, e->arg));
-        return;
+        fprintf(o->f, "\"lock_post\", %llu", (unsigned long long)GSR_OBJ_UNPACK(e->x, e->arg));
+        break;
     case GSR_EV_CALL:
     case GSR_EV_CTX:
     case GSR_EV_SEM_WAIT:
@@ -280,15 +293,19 @@ static void write_event(thread_out_t *o, size_t k)
     case GSR_EV_CTX_END:
     case GSR_EV_SEM_DONE:
     case GSR_EV_PY_END: close_span(o, e); return;
-    default: break;
-    }
-    if (e->kind == GSR_EV_HOLD)
-        o->hold_t = e->t;
-    const char *name = point_name(e);
-    if (name) {
+    default: {
+        const char *name = point_name(e);
+        if (e->kind == GSR_EV_HOLD)
+            o->hold_t = e->t;
+        if (!name)
+            return;
         begin_event(o, t);
-        fprintf(o->f, "\"%s\"]", name);
+        fprintf(o->f, "\"%s\"", name);
+        break;
     }
+    }
+    put_cpu(o->f, gsr_event_cpu(e)); /* the events that break out of the switch */
+    fputc(']', o->f);
 }
 
 /* Thread i's events. Spans are written when they close, so the file is
@@ -304,7 +321,7 @@ static void write_thread(FILE *f, const gsr_writer_t *w, uint32_t i)
         write_event(&o, k);
     /* Spans still open when the program stopped end with it. */
     for (int j = (o.depth < MAX_OPEN ? o.depth : MAX_OPEN) - 1; j >= 0; j--)
-        write_span(&o, &o.stack[j], w->t_end, 0);
+        write_span(&o, &o.stack[j], w->t_end, 0, -1);
 }
 
 /* ---- the file ------------------------------------------------------------- */

@@ -36,6 +36,10 @@ and, over the whole run (replay point 19):
   waker still held the GIL (on another CPU: they ask and wait for it) and
   how many only after its release (queued behind it on its CPU: they find
   the GIL free).
+  With CPUs in the recording (docs/recording.md), per woken thread: how
+  often it ran on the CPU its waker posted from, and how often that agrees
+  with the timing-based reading of sim/fit/wakeplace.c (--wake-ns, its
+  idle wake-up); without them it says they were not recorded.
 
     python3 tests/reality/queue_handoff.py REC.json [RUN.csv ...]
     python3 tests/reality/queue_handoff.py --self-test
@@ -50,7 +54,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from recording import load_recording, model_lanes  # noqa: E402
+from recording import event_cpu, has_cpus, load_recording, model_lanes  # noqa: E402
 
 
 def quant(v):
@@ -181,6 +185,60 @@ def recording_woken(path):
             if ends and rel:
                 out.append((e[0], min(ends), rel[0]))
     return out
+
+
+def recording_woken_cpus(path, wake_ns=20000):
+    """None for a recording without CPUs (made before `gilsim record` wrote
+    them); else [(woken thread, same, timing)] per woken thread as in
+    recording_woken: same is True when it ran (its `lock_wait`'s end) on
+    the CPU its waker posted from, False on another, None when either is
+    not known; timing is what sim/fit/wakeplace.c reads off the times with
+    an idle wake-up of wake_ns: "beside" (it ran only after the waker's
+    release, or sooner than half a wake-up after the post), "away" (the
+    idle CPU), None (the waker released within 1.25 wake-ups of the post:
+    not counted there)."""
+    d = load_recording(path)
+    if not has_cpus(d):
+        return None
+    waits, out = [], []
+    for th in d["threads"]:
+        waits += [(e[0], e[2], e[3], event_cpu(e), th["name"]) for e in th["events"]
+                  if e[1] == "lock_wait" and len(e) > 3]
+    for th in d["threads"]:
+        rels = sorted(e[0] for e in th["events"] if e[1] == "release")
+        for e in th["events"]:
+            if e[1] != "lock_post" or len(e) < 3:
+                continue
+            ends = sorted((b, c, n) for a, b, o, c, n in waits if o == e[2] and a <= e[0] < b)
+            rel = [r for r in rels if r >= e[0]]
+            if not (ends and rel):
+                continue
+            run, cpu, name = ends[0]
+            waker = event_cpu(e)
+            same = None if cpu is None or waker is None else cpu == waker
+            timing = (None if rel[0] - e[0] < 1.25 * wake_ns else
+                      "beside" if run >= rel[0] or run - e[0] < wake_ns / 2 else "away")
+            out.append((name, same, timing))
+    return out
+
+
+def report_woken_cpus(label, rows):
+    """Per woken thread, how often it ran on its waker's CPU, and how often
+    that agrees with the timing-based reading (wakeplace.c)."""
+    if rows is None:
+        print("%s: CPUs not recorded (a recording made before gilsim record wrote them): "
+              "where woken threads ran is not known" % label)
+        return
+    for name in sorted({r[0] for r in rows}):
+        mine = [r for r in rows if r[0] == name]
+        same = sum(1 for r in mine if r[1] is True)
+        other = sum(1 for r in mine if r[1] is False)
+        agree = sum(1 for r in mine if r[1] is not None and r[2] is not None
+                    and r[1] == (r[2] == "beside"))
+        counted = sum(1 for r in mine if r[1] is not None and r[2] is not None)
+        print("%s: %s woken %d times: on its waker's CPU %d, on another %d, unknown %d; "
+              "timing (wakeplace) agrees %d of %d counted" % (
+                  label, name, len(mine), same, other, len(mine) - same - other, agree, counted))
 
 
 def model_woken(path):
@@ -394,6 +452,20 @@ def self_test():
         with open(cp, "w") as f:
             f.write(woke_csv)
         check("real woken", recording_woken(rp), [(10000, 12000, 20000), (15000, 21000, 20000)])
+        check("real woken, no CPUs", recording_woken_cpus(rp), None)
+        # the same with CPUs: the producer posts from CPU 0; c1 ran at 12 us
+        # on CPU 1 (2 us after the post, before the release: the idle CPU
+        # at a 2 us wake-up), c2 at 21 us on CPU 0 (after the release)
+        woke["threads"][0]["events"][1:3] = [[10000, "lock_post", 7, 0],
+                                             [15000, "lock_post", 8, 0]]
+        woke["threads"][1]["events"] = [[1000, "lock_wait", 12000, 7, 1]]
+        woke["threads"][2]["events"] = [[1000, "lock_wait", 21000, 8, 0]]
+        with open(rp, "w") as f:
+            json.dump(woke, f)
+        check("real woken CPUs", recording_woken_cpus(rp, wake_ns=2000),
+              [("c1", False, "away"), ("c2", True, "beside")])
+        check("real woken CPUs, ambiguous", recording_woken_cpus(rp, wake_ns=20000),
+              [("c1", False, None), ("c2", True, None)])
         check("model woken", sorted(model_woken(cp)),
               [(10000, 11000, 20000), (15000, 20500, 20000)])
     for f in fails:
@@ -406,6 +478,9 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("recording", nargs="?")
     ap.add_argument("runs", nargs="*", help="gilsim run FIT --csv RUN.csv of its fit")
+    ap.add_argument("--wake-ns", type=int, default=20000,
+                    help="the idle wake-up for the timing reading (the fit's machine.wakeup; "
+                         "wakeplace.c's default 20000)")
     ap.add_argument("--self-test", action="store_true",
                     help="check the figures on a hand-written recording and model run")
     a = ap.parse_args(argv)
@@ -415,7 +490,7 @@ def main(argv):
         ap.error("a recording is needed (or --self-test)")
     try:
         real = (recording(a.recording), recording_turns(a.recording),
-                recording_woken(a.recording))
+                recording_woken(a.recording), recording_woken_cpus(a.recording, a.wake_ns))
         runs = [(r, model(r), model_turns(r), model_woken(r)) for r in a.runs]
     except (OSError, ValueError, KeyError) as e:
         print("queue_handoff: %s" % e, file=sys.stderr)
@@ -423,6 +498,7 @@ def main(argv):
     report("real " + a.recording, *real[0])
     report_turns("real", *real[1])
     report_woken("real", real[2])
+    report_woken_cpus("real", real[3])
     for r, m, turns, woken in runs:
         report("model " + r, *m)
         report_turns("model", *turns)

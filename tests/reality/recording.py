@@ -7,7 +7,10 @@ ValueError naming the file and what is wrong: not JSON, or JSON that is not
 a gilsim recording. Each tool catches ValueError and prints it.
 pct(xs, q) is the q-quantile the tools print (nan without values).
 model_lanes(path) reads the other side, a `gilsim run --csv` file of a
-fitted scenario, into its GIL holds and each thread's lane."""
+fitted scenario, into its GIL holds and each thread's lane.
+event_cpu(e) is the CPU an event ran on (a span's: its end's), or None;
+has_cpus(rec) says whether the recording has them at all (recordings made
+before `gilsim record` wrote them have none: a tool says so, not guess)."""
 
 import csv
 import json
@@ -23,6 +26,32 @@ def load_recording(path):
         fmt = rec.get("format") if isinstance(rec, dict) else type(rec).__name__
         raise ValueError("%s: not a gilsim recording (format %r)" % (path, fmt))
     return rec
+
+
+# Where each kind writes the CPU it ran on (docs/recording.md): the last
+# item, after the fields the kind always has; call, py and kinds this
+# reader does not know have none.
+CPU_ITEM = {"start": 2, "end": 2, "ask": 2, "hold": 2, "drop_request": 2, "timeout": 2,
+            "woken": 2, "futile_wakeup": 2, "switch_wait": 2, "switch_done": 2,
+            "release": 3, "signal": 3, "lock_post": 3, "lock_wait": 4, "wait": 6}
+
+
+def event_cpu(e):
+    """The CPU event e (a list from a thread's "events") ran on, or None:
+    not written (an older recording, a kind without one, or not known)."""
+    if not isinstance(e, list) or len(e) < 2:
+        return None
+    i = CPU_ITEM.get(e[1])
+    if i is None or len(e) <= i:
+        return None
+    c = e[i]
+    return c if isinstance(c, int) and not isinstance(c, bool) and c >= 0 else None
+
+
+def has_cpus(rec):
+    """True if some event of the recording says its CPU."""
+    return any(event_cpu(e) is not None for t in rec.get("threads", [])
+               for e in t.get("events", []))
 
 
 def pct(xs, q):
