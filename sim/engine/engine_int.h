@@ -440,6 +440,7 @@ typedef struct gs_queue {
 struct gs_engine {
     const gs_model_t *m;
     struct gs_hrt_q *hrt; /* hrtimer.c: each core's slack timers (lazily) */
+    struct gs_sis *sis;   /* sis.c: utilisation, scan budget (machine.sis_util) */
     gs_trace_t *trace;
     int64_t now;
     int64_t until_ns, max_events, n_events;
@@ -601,10 +602,10 @@ int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c); /* of idl
 int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_thr_t *w);
 
 /* place.c: where a woken thread runs (machine.wake_affine), idle balancing */
-static inline bool gs__placing(const gs_engine_t *e) /* per-core queues */
+static inline bool gs__placing(const gs_engine_t *e) /* per-core queues (implied) */
 {
     return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues ||
-           e->m->machine.keep_core;
+           e->m->machine.keep_core || e->m->machine.sis_util;
 }
 /* eevdf with run_queues "per_core": every runnable thread belongs to one
  * core's queue, and each core keeps its own V (eevdf.c gs__eevdf_v) */

@@ -16,6 +16,7 @@
  * and its take from the middle are O(waiters) (a memmove), fine for the
  * hundreds of threads a scenario has. */
 #include "engine_int.h"
+#include "sis.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -267,6 +268,8 @@ static inline void core_trace(gs_engine_t *e, gs_core_t *c, int32_t thread, gs_s
         return;
     c->tr_key = lane_st != GS_ST_COUNT ? key : lane_key(lane_st, thread, flags, false);
     gs__trace_core_change(e->trace, c->id, e->now, thread, st, flags);
+    if (e->sis) /* machine.sis_util: the core's utilisation follows its lane */
+        gs__sis_core(e, c, thread >= 0);
 }
 
 void gs__core_trace(gs_engine_t *e, gs_core_t *c, int32_t thread, gs_state_t st, uint8_t flags)

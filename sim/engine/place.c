@@ -127,7 +127,8 @@ gs_core_t *gs__place_new(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *star
  * waiter's wake-ups, docs/validation-versions.md); select_idle_cpu's scan
  * for an idle CPU elsewhere in the LLC is cut to nothing by SIS_UTIL while
  * the LLC's recent utilisation is high, as it is beside CPU-bound threads
- * (the model keeps no utilisation: it never scans). A thread that never
+ * (placement "previous" keeps no utilisation: it never scans; sis.c does,
+ * for the default placement, with machine.sis_util). A thread that never
  * ran: gs__place_new, `starter` its starter on a core or NULL. */
 gs_core_t *gs__place_keep(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
                           gs_core_t **idle)

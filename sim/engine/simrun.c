@@ -9,6 +9,7 @@
  * deadlock shown a little past the moment it was found) and the outcome
  * becomes the error code. Requests and the loop itself are engine.c's. */
 #include "engine_int.h"
+#include "sis.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ static void engine_free(gs_engine_t *e)
     free(e->joiners);
     free(e->starters);
     gs__hrtimer_free(e);
+    gs__sis_free(e);
     free(e->heap);
     free(e->ev_pos);
     free(e->thr);
@@ -113,7 +115,8 @@ static gs_engine_t *engine_new(const gs_model_t *m, const gs_run_opts_t *o)
     e->ev_pos = calloc((size_t)m->n_threads + (size_t)m->machine.cores + 1, sizeof *e->ev_pos);
     e->cap_ready = m->n_threads + 1;
     if (!e->thr || !e->joiners || !e->starters || !e->cores || !e->gils || !e->locks ||
-        !e->events || !e->queues || !e->ready || !e->ev_pos || gs__ft_init(e) < 0) {
+        !e->events || !e->queues || !e->ready || !e->ev_pos || gs__ft_init(e) < 0 ||
+        gs__sis_init(e) < 0) {
         e->n_thr = 0;
         engine_free(e);
         return NULL;

@@ -4,9 +4,10 @@
  * it after the wake-up latency (wakeup_latency, or the machine's curve at
  * the core's idle depth, plus a seeded jitter; none for a thread that never
  * left the core or that the core's own timer woke), unless placement queues
- * it on its waker's core or another (place.c, startrace.c; per-CPU V:
- * percpu_queue). With no idle core it joins the ready queue and preempts
- * whom the policy lets it (victim: priority, cfs wakeup_granularity, eevdf
+ * it on its waker's core or another (place.c, startrace.c; sis.c, Linux's
+ * SIS_UTIL scan, with machine.sis_util; per-CPU V: percpu_queue). With no
+ * idle core it joins the ready queue and preempts whom the policy lets it
+ * (victim: priority, cfs wakeup_granularity, eevdf
  * wakeup_preempt_fair with RUN_TO_PARITY). A wake by a futex call costs its
  * waker machine.futex, plus machine.wake_ipi when the wakee goes to another
  * idle core (wake_cost). os.c's header describes the policies and states.
@@ -14,6 +15,7 @@
  * kernel/sched/fair.c (select_task_rq_fair, check_preempt_wakeup,
  * wakeup_preempt_fair, place_entity). */
 #include "engine_int.h"
+#include "sis.h"
 
 static const gs_machine_t *mach(const gs_engine_t *e)
 {
@@ -225,6 +227,24 @@ static int64_t wake_lat(gs_engine_t *e, const gs_core_t *c, bool own, int timer_
     return lat;
 }
 
+/* A core is idle (*c, idle_core's): is t queued on its waker's core? With
+ * machine.sis_util, where t's previous core is busy, Linux's cut scan
+ * decides (sis.c): the idle core it reaches becomes *c, or none, and t
+ * queues behind its waker; otherwise wake_affine's draw (place.c). */
+static gs_core_t *affine_or_scan(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *waker,
+                                 gs_core_t **c)
+{
+    bool asked = waker && gs__placing(e) && waker->os == OS_ON && waker->core &&
+                 !(t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE);
+    if (mach(e)->sis_util && asked) {
+        gs_core_t *found = gs__sis_scan(e, t, waker);
+        if (found)
+            *c = found;
+        return found ? NULL : waker->core;
+    }
+    return gs__place_affine(e, t, waker) ? waker->core : NULL;
+}
+
 /* tc: the core whose timer woke t (gs__os_wake_timer), else -1 */
 static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, int tc)
 {
@@ -232,7 +252,7 @@ static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, int
     t->blk = BLK_NONE;
     t->blk_obj = -1;
     gs_core_t *c = idle_core(e, t);
-    gs_core_t *aff = c ? (gs__place_affine(e, t, waker) ? waker->core : NULL)
+    gs_core_t *aff = c ? affine_or_scan(e, t, waker, &c)
                        : mach(e)->per_core_queues ? gs__place_busy_weight(e, t, waker)
                                                   : gs__place_busy(e, waker);
     aff = mach(e)->keep_core ? gs__place_keep(e, t, waker, &c) : aff; /* "previous" */

@@ -30,7 +30,8 @@ static const char *const machine_keys[] = {
     "wake_ipi", "futex", "syscall", "timer_slack", "timer_jitter", "timer_arm", "timer_late",
     "requester_first", "requester_first_idle", "requester_first_own", "race_holder_sleeps",
     "timed_out_queued", "wake_affine", "run_queues", "placement",
-    "migration_cost", "timer_wake", "balance", "newidle_ratio", "behind_new_thread", "switch_charged", NULL};
+    "migration_cost", "timer_wake", "balance", "newidle_ratio", "behind_new_thread", "switch_charged",
+    "sis_util", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const run_queue_names[] = {"shared", "per_core", NULL};
 static const char *const placement_names[] = {"idle", "previous", NULL};
@@ -174,6 +175,7 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
     if (gs__scen_get_enum(ld, v, "placement", placement_names, &e) > 0)
         mc->keep_core = e == 1;
     gs__scen_get_bool(ld, v, "behind_new_thread", &mc->behind_new_thread);
+    gs__scen_get_bool(ld, v, "sis_util", &mc->sis_util);
     if (gs__scen_get_enum(ld, v, "timer_wake", timer_wake_names, &e) > 0)
         mc->timer_wake_local = e == 1;
     if (gs__scen_get_enum(ld, v, "balance", balance_names, &e) > 0)

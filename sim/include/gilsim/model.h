@@ -123,6 +123,14 @@ typedef struct gs_machine {
                                          never run, waits on that core's queue
                                          (Linux's per-CPU queue at a
                                          Thread.start; startrace.c); false */
+    bool sis_util;                    /* a thread woken by a thread on a core,
+                                         its previous core busy, goes to an
+                                         idle core only if Linux's SIS_UTIL
+                                         scan budget, recomputed at balance
+                                         ticks from the cores' PELT
+                                         utilisation, reaches one; else it
+                                         queues on its waker's core (sis.c).
+                                         Replaces wake_affine's draw; false */
     bool busy_balance;                /* balance "periodic": with per-core
                                          queues, a busy core also pulls queued
                                          threads from a more loaded core every
