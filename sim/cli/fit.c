@@ -110,6 +110,7 @@ int cmd_fit(int argc, char **argv)
                                      {"--no-load", false},
                                      {"--wake-curve", false},
                                      {"--send-put-after", false},
+                                     {"--lock-race", false},
                                      {"--race-shape", true}};
     cli_args_t a = {"fit", opts, 9, argc, argv, 1, false};
     const cli_opt_t *o;
@@ -135,6 +136,8 @@ int cmd_fit(int argc, char **argv)
             fo.wake_curve = true;
         } else if (strcmp(o->name, "--send-put-after") == 0) {
             fo.send_put_after = true;
+        } else if (strcmp(o->name, "--lock-race") == 0) {
+            fo.lock_race = true;
         } else if (strcmp(o->name, "--race-shape") == 0) {
             if (parse_shape(v, &fo) != EXIT_OK)
                 return EXIT_USAGE;

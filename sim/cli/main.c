@@ -183,7 +183,7 @@ static const command_t commands[] = {
     {"fit", cmd_fit,
      "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu]\n"
      "               [--no-load] [--wake-curve] [--send-put-after]\n"
-     "               [--race-shape DEPTH=CHANCE,...]",
+     "               [--race-shape DEPTH=CHANCE,...] [--lock-race]",
      "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
      "thread, names kept, whose program is what the recording saw: the Python\n"
      "work between two voluntary GIL releases as one cpu op (whatever forced\n"
@@ -226,6 +226,10 @@ static const command_t commands[] = {
      "                    which what-ifs keep. Unused, and said on stderr, when\n"
      "                    the fit reads no race off the recording (fewer than 20\n"
      "                    forced drops that left two or more threads waiting)\n"
+     "  --lock-race       write a Lock used as a mutex as acquire/release ops on a\n"
+     "                    declared lock, so the engine decides who takes it after\n"
+     "                    each release (by default the recorded order; off: the\n"
+     "                    replays lose by it, docs/cli.md)\n"
      "\n"
      "Exit status: 0 ok; 1 not a recording, a damaged, truncated, partial or\n"
      "newer-format one, a fitted scenario over a scenario's limits (4 MiB: --exact\n"

@@ -105,6 +105,11 @@ static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
             break;
         case FOP_PUT: cJSON_AddStringToObject(o, "put", queue_name(f, op->target, qn, sizeof qn)); break;
         case FOP_GET: cJSON_AddStringToObject(o, "get", queue_name(f, op->target, qn, sizeof qn)); break;
+        case FOP_ACQUIRE:
+        case FOP_RELEASE:
+            snprintf(qn, sizeof qn, "lock-%d", op->target + 1);
+            cJSON_AddStringToObject(o, op->kind == FOP_ACQUIRE ? "acquire" : "release", qn);
+            break;
         case FOP_START: cJSON_AddStringToObject(o, "start", f->th[op->target].name); break;
         case FOP_JOIN: cJSON_AddStringToObject(o, "join", f->th[op->target].name); break;
         case FOP_REPEAT:
@@ -155,6 +160,9 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
                       human(s->sum[kinds[k].k], b2, sizeof b2));
     if (s->n[FOP_PUT] || s->n[FOP_GET])
         sb_printf(b, ", %" PRId64 " puts and %" PRId64 " gets", s->n[FOP_PUT], s->n[FOP_GET]);
+    if (s->n[FOP_ACQUIRE] || s->n[FOP_RELEASE])
+        sb_printf(b, ", %" PRId64 " Lock acquires and %" PRId64 " releases", s->n[FOP_ACQUIRE],
+                  s->n[FOP_RELEASE]);
     if (s->n[FOP_START])
         sb_printf(b, ", starts %" PRId64 " threads", s->n[FOP_START]);
     if (s->n[FOP_JOIN])
@@ -340,6 +348,21 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
                      "was for is not kept), \"socket A to B\" for B's recvs on a socket that "
                      "A's sends on its peer ended (a socket and its peer are the pair whose "
                      "sends most often end each other's recvs);");
+    char lg[32];
+    if (f->n_locks)
+        sb_printf(b, " with --lock-race, a wait on a Lock is an acquire of it (\"lock-N\") and "
+                     "every recorded release of it that found a thread waiting a release, so "
+                     "who takes it after a release is the model's race; the recording does not "
+                     "see acquires and releases nobody waited for: %" PRId64 " were inserted to "
+                     "pair them, an unseen acquire %s of Python after the thread's previous "
+                     "release (the median from a release to the same thread's next blocked "
+                     "acquire), an unseen release as long before its next blocked acquire;",
+                  f->n_lock_fixes, human(f->lock_gap_ns, lg, sizeof lg));
+    if (f->lock_refused)
+        sb_printf(b, " --lock-race was not applied: paired, a thread would have held a lock "
+                     "while it waited for another thread (a get, a join, another lock), which "
+                     "the recorded order cannot promise to end, so the Lock keeps its recorded "
+                     "order;");
     if (approx)
         sb_printf(b, " %" PRId64 " waits on locks, events or conditions whose other side the "
                      "recording does not show are sleeps of the time they blocked (they do "
@@ -526,10 +549,22 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
         for (int k = 0; k < f->n_events; k++)
             cJSON_AddItemToArray(ev, cJSON_CreateString(fit_event_name(f, k, en, sizeof en)));
     }
-    if (f->n_queues + f->n_wake_queues) {
+    if (f->n_locks) {
+        cJSON *lk = cJSON_AddArrayToObject(root, "locks");
+        char ln[24];
+        for (int k = 0; k < f->n_locks; k++) {
+            snprintf(ln, sizeof ln, "lock-%d", k + 1);
+            cJSON_AddItemToArray(lk, cJSON_CreateString(ln));
+        }
+    }
+    if (f->n_queues + f->n_wake_queues > 0 &&
+        (f->n_queues + f->n_wake_queues >= 64 ||
+         f->unused_queues != ((uint64_t)1 << (f->n_queues + f->n_wake_queues)) - 1)) {
         cJSON *q = cJSON_AddObjectToObject(root, "queues");
         char qn[72];
         for (int k = 0; k < f->n_queues + f->n_wake_queues; k++) {
+            if (k < 64 && (f->unused_queues >> k & 1))
+                continue; /* its waits became acquires (--lock-race) */
             cJSON *one = cJSON_AddObjectToObject(q, queue_name(f, k, qn, sizeof qn));
             cJSON_AddNumberToObject(one, "maxsize", (double)f->queue_maxsize[k]);
             if (k < f->n_queues && f->queue_recheck_ns[k] > 0) /* recheck.c */

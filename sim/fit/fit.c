@@ -222,8 +222,9 @@ static int match_waits(fit_t *F, const gs_fit_opts_t *o)
         }
     }
     for (int i = 0; i < F->r->n_threads; i++)
-        if (fit_waits_posts(F->w, i, &F->ti[i].wk, &F->ti[i].n_wk) != 0)
+        if (fit_waits_posts(F->w, i, F->f->lock_race, &F->ti[i].wk, &F->ti[i].n_wk) != 0)
             return -1;
+    F->f->n_locks = F->f->lock_race ? fit_waits_n_locks(F->w) : 0;
     return 0;
 }
 
@@ -274,6 +275,12 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
     }
     const gsr_event_t *e = &F->r->threads[i].ev[it->ev];
     int wq = F->ti[i].wq[it - F->ti[i].items];
+    int lock = wq >= 0 && F->f->lock_race ? fit_waits_lock_of(F->w, wq) : -1;
+    if (lock >= 0) { /* --lock-race: the Lock's own acquire (lockrace.c) */
+        ft->st.n_matched_wait++;
+        F->f->unused_queues |= (uint64_t)1 << wq;
+        return push(F, i, (fop_t){.kind = FOP_ACQUIRE, .target = lock});
+    }
     if (wq >= 0) { /* woken by another thread's put */
         ft->st.n_matched_wait += e->cat != GSR_CAT_IO;
         ft->st.n_matched_recv += e->cat == GSR_CAT_IO;
@@ -410,7 +417,9 @@ static int fit_thread(fit_t *F, int i, bool *joined)
             int64_t at = t->wk[w].t > cursor ? t->wk[w].t : cursor;
             at = it && at > it->t0 ? (it->t0 > cursor ? it->t0 : cursor) : at;
             if (push(F, i, (fop_t){.kind = FOP_CPU, .target = -1, .dur = held_between(t, cursor, at)}) ||
-                push(F, i, (fop_t){.kind = FOP_PUT, .target = t->wk[w].queue}))
+                push(F, i, t->wk[w].lock >= 0
+                               ? (fop_t){.kind = FOP_RELEASE, .target = t->wk[w].lock}
+                               : (fop_t){.kind = FOP_PUT, .target = t->wk[w].queue}))
                 return -1;
             cursor = at;
         }
@@ -459,30 +468,16 @@ static void free_fit(fit_t *F, fscenario_t *f)
     free(f->th);
 }
 
-int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, size_t *len,
-                     gs_error_t *err)
+/* One fit of r into *json: 0, -1 (out of memory), or 1 when --lock-race
+ * paired a hold across a wait for another thread (lockrace.c): the caller
+ * fits again with race 2 (the recorded order, the description says why). */
+static int fit_built(const gsr_recording_t *r, const char *rec_path, const gs_fit_opts_t *o,
+                     int race, char **json, size_t *len)
 {
-    static const gs_fit_opts_t defaults = {0};
-    o = o ? o : &defaults;
-    *json = NULL;
-    *len = 0;
-    gsr_recording_t *r = NULL;
-    int rc = gsr_recording_read(rec_path, &r, err);
-    if (rc)
-        return rc;
-    if (r->partial && !o->allow_partial) {
-        err->code = GS_ESCENARIO;
-        snprintf(err->path, sizeof err->path, "partial");
-        snprintf(err->msg, sizeof err->msg,
-                 "a partial recording (%.200s): the program did not run to its end, so its "
-                 "replay would not compare with a whole run; record it again to the end, or "
-                 "fit what was recorded with --partial",
-                 *r->partial_reason ? r->partial_reason : "stopped early");
-        gsr_recording_free(r);
-        return GS_ESCENARIO;
-    }
+    int rc = -1;
     fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads,
-                     .cores = r->cores >= 1 && r->cores <= 1024 ? r->cores : 1};
+                     .cores = r->cores >= 1 && r->cores <= 1024 ? r->cores : 1,
+                     .lock_race = race == 1, .lock_refused = race == 2};
     fit_machine_costs(r, &f, o->wake_curve);
     fit_t F = {.r = r, .f = &f};
     bool *joined = NULL;
@@ -511,6 +506,14 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         if (fit_thread(&F, i, joined) != 0)
             goto oom;
         demand_of(&F, i);
+    }
+    if (fit_lock_pairs(&f) != 0) /* --lock-race: every thread's Lock ops paired */
+        goto oom;
+    if (f.lock_unsafe) {
+        rc = 1;
+        goto oom;
+    }
+    for (int i = 0; i < r->n_threads; i++) {
         if (!o->raw_cpu && fit_sends_to_median(&f, i, r->threads[i].os_run_delay_ns) != 0)
             goto oom;
         if (!o->raw_cpu)
@@ -525,14 +528,41 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
     if (fit_wake_place(r, &f) != 0 || fit_race(r, &f, o) != 0 ||
         fit_emit(r, &f, json, len) != 0)
         goto oom;
-    free(joined);
-    free_fit(&F, &f);
-    gsr_recording_free(r);
-    return 0;
+    rc = 0;
 oom:
     free(joined);
     free_fit(&F, &f);
+    return rc;
+}
+
+int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, size_t *len,
+                     gs_error_t *err)
+{
+    static const gs_fit_opts_t defaults = {0};
+    o = o ? o : &defaults;
+    *json = NULL;
+    *len = 0;
+    gsr_recording_t *r = NULL;
+    int rc = gsr_recording_read(rec_path, &r, err);
+    if (rc)
+        return rc;
+    if (r->partial && !o->allow_partial) {
+        err->code = GS_ESCENARIO;
+        snprintf(err->path, sizeof err->path, "partial");
+        snprintf(err->msg, sizeof err->msg,
+                 "a partial recording (%.200s): the program did not run to its end, so its "
+                 "replay would not compare with a whole run; record it again to the end, or "
+                 "fit what was recorded with --partial",
+                 *r->partial_reason ? r->partial_reason : "stopped early");
+        gsr_recording_free(r);
+        return GS_ESCENARIO;
+    }
+    int race = o->lock_race ? 1 : 0;
+    while ((rc = fit_built(r, rec_path, o, race, json, len)) == 1)
+        race = 2;
     gsr_recording_free(r);
+    if (rc == 0)
+        return 0;
     memset(err, 0, sizeof *err);
     snprintf(err->file, sizeof err->file, "%s", rec_path);
     err->code = GS_ENOMEM;

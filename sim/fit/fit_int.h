@@ -28,6 +28,8 @@ typedef enum fop_kind {
     FOP_POLL,   /* a marker (until.c only): the thread's first Event.is_set
                    that returned True (target: event) */
     FOP_UNTIL,  /* body until target (an event) is set */
+    FOP_ACQUIRE, /* Lock.acquire of target (a lock: --lock-race, lockrace.c) */
+    FOP_RELEASE, /* Lock.release of target */
     FOP_N
 } fop_kind_t;
 
@@ -145,6 +147,13 @@ typedef struct fscenario {
     int64_t queue_wake_ns, n_queue_wakes; /* Queue calls' wakes cut from the Python (qcut.c) */
     int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
     bool send_put_after;   /* --send-put-after: a send's put after it (waits.c) */
+    bool lock_race;        /* --lock-race: bare lock waits are Lock ops (lockrace.c) */
+    int n_locks;           /* the locks those ops name, "lock-1"... (0 without it) */
+    uint64_t unused_queues; /* bit q: queue q carries no op (its waits became acquires) */
+    int64_t lock_gap_ns;   /* the release-to-next-acquire gap of inserted acquires */
+    int64_t n_lock_fixes;  /* acquires and releases inserted (lockrace.c) */
+    bool lock_unsafe;      /* a paired hold spans a wait for another thread */
+    bool lock_refused;     /* so --lock-race was not applied: the recorded order */
     char queue_names[64][64]; /* their names, from index n_queues */
     int64_t n_unmatched_starts, n_unmatched_joins;
     int n_scaled; /* threads whose CPU ops were scaled down to the kernel's CPU time */
@@ -336,7 +345,8 @@ void fit_name_thread(fscenario_t *f, int i, const char *raw);
 typedef struct fwaits fwaits_t;
 typedef struct fwake {
     int64_t t; /* a release that woke a waiter: a put on queue */
-    int queue;
+    int queue; /* -1: a release of lock (--lock-race) */
+    int lock;  /* --lock-race: the lock (0-based) released, else -1 */
 } fwake_t;
 
 /* Every recorded release that woke a lock waiter, for matching. 0 or -1. */
@@ -346,8 +356,21 @@ void fit_waits_free(fwaits_t *w);
  * matched to the release that ended it: the queue (made and named in f if
  * new) it becomes a get on, with a put at that release; -1 if unmatched. */
 int fit_waits_match(fwaits_t *w, fscenario_t *f, int i, const struct gsr_event *e);
-/* The puts thread i makes for matched waits, in time order (malloc'ed). */
-int fit_waits_posts(const fwaits_t *w, int i, fwake_t **out, size_t *n_out);
+/* The puts thread i makes for matched waits, in time order (malloc'ed);
+ * with lock_race, also every release of a lock some thread blocked on
+ * (matched or not: a release the releaser won back too), as a lock. */
+int fit_waits_posts(const fwaits_t *w, int i, bool lock_race, fwake_t **out, size_t *n_out);
+/* The lock (0-based) whose waits queue q carries, or -1 (not a bare lock's). */
+int fit_waits_lock_of(const fwaits_t *w, int q);
+/* How many locks the matched waits numbered ("lock-1"...). */
+int fit_waits_n_locks(const fwaits_t *w);
+/* ---- the Lock's race instead of its recorded order (lockrace.c) --------- */
+
+/* With --lock-race: makes each thread's acquires and releases of every lock
+ * pair up (the recording shows only the contended ones), inserting the
+ * uncontended ones it could not see, and sets f->lock_gap_ns. 0 or -1. */
+int fit_lock_pairs(fscenario_t *f);
+
 /* A socket send (send, sendall, sendto, sendmsg): fitted as a C call
  * releasing the GIL, with no wake-up after it (waits.c). */
 bool fit_socket_send(const struct gsr_event *e);

@@ -25,6 +25,11 @@
  * lock made for that one wait: its wake-ups go to one queue per thread and
  * API ("MainThread Condition.wait").
  *
+ * With --lock-race a lock used as a mutex (every thread that posted it also
+ * blocked on it: mutex_like) is written as its own acquires and releases
+ * instead (lockrace.c): its waits are acquires, every post on it by a
+ * thread a release, and its queues are left out of the scenario.
+ *
  * A put goes into the poster's program where it posted, or, when that is
  * inside one of its ops (a release inside Condition.wait), just before that
  * op: earlier than recorded keeps the argument above, later could make the
@@ -566,22 +571,81 @@ static int cmp_wake(const void *a, const void *b)
     return (x->t > y->t) - (x->t < y->t);
 }
 
-int fit_waits_posts(const fwaits_t *w, int i, fwake_t **out, size_t *n_out)
+/* Whether the semaphore obj is used as a mutex: every thread that released
+ * it while someone waited also blocked acquiring it (a `with lock:`), not a
+ * signal that one side posts and the other waits on (SimpleQueue.put,
+ * a Future's condition): only a mutex's ops can be paired (lockrace.c).
+ * O(posts on obj x queues). */
+static bool mutex_like(const fwaits_t *w, uint64_t obj)
+{
+    for (size_t k = 0; k < w->n_posts; k++) {
+        if (w->posts[k].obj != obj)
+            continue;
+        bool waits = false;
+        for (int q = 0; q < w->n_keys && !waits; q++)
+            waits = w->keys[q].obj == obj && !w->keys[q].name &&
+                    w->keys[q].thread == w->posts[k].thread;
+        if (!waits)
+            return false;
+    }
+    return true;
+}
+
+/* The lock (0-based) whose semaphore is obj if a wait numbered it and it
+ * is a mutex, else -1. */
+static int lock_index(const fwaits_t *w, uint64_t obj)
+{
+    for (int k = 0; k < w->n_locks; k++)
+        if (w->locks[k] == obj)
+            return mutex_like(w, obj) ? k : -1;
+    return -1;
+}
+
+int fit_waits_lock_of(const fwaits_t *w, int q)
+{
+    int k = q - w->first;
+    if (k < 0 || k >= w->n_keys || w->keys[k].name || !w->keys[k].obj)
+        return -1;
+    return lock_index(w, w->keys[k].obj);
+}
+
+int fit_waits_n_locks(const fwaits_t *w)
+{
+    return w->n_locks;
+}
+
+/* The wake-up post p of thread i gives: a put on its queue, or with
+ * lock_race a release of its lock (any post on a numbered lock). */
+static bool post_wake(const fwaits_t *w, const fpost_t *p, int i, bool lock_race, fwake_t *out)
+{
+    if (p->thread != i)
+        return false;
+    int l = lock_race ? lock_index(w, p->obj) : -1;
+    if (l >= 0 && (p->queue < 0 || fit_waits_lock_of(w, p->queue) >= 0)) {
+        *out = (fwake_t){p->t_put, -1, l};
+        return true;
+    }
+    *out = (fwake_t){p->t_put, p->queue, -1};
+    return p->queue >= 0;
+}
+
+int fit_waits_posts(const fwaits_t *w, int i, bool lock_race, fwake_t **out, size_t *n_out)
 {
     size_t n = 0;
+    fwake_t one;
     const fpost_t *v[2] = {w->posts, w->sends};
     size_t nv[2] = {w->n_posts, w->n_sends};
     for (int a = 0; a < 2; a++)
         for (size_t k = 0; k < nv[a]; k++)
-            n += v[a][k].thread == i && v[a][k].queue >= 0;
+            n += post_wake(w, &v[a][k], i, lock_race && a == 0, &one);
     *out = malloc((n + 1) * sizeof **out);
     *n_out = 0;
     if (!*out)
         return -1;
     for (int a = 0; a < 2; a++)
         for (size_t k = 0; k < nv[a]; k++)
-            if (v[a][k].thread == i && v[a][k].queue >= 0)
-                (*out)[(*n_out)++] = (fwake_t){v[a][k].t_put, v[a][k].queue};
+            if (post_wake(w, &v[a][k], i, lock_race && a == 0, &one))
+                (*out)[(*n_out)++] = one;
     if (n)
         qsort(*out, n, sizeof **out, cmp_wake);
     return 0;

@@ -46,6 +46,12 @@ typedef struct gs_fit_opts {
                            before the send): it brought http_server's replays
                            closer and took convoy.py --socket's further
                            (tests/reality/replay_notes.md, point 36) */
+    bool lock_race;     /* write a wait on a Lock (`with lock:`) as an acquire
+                           of a declared Lock and every recorded release of
+                           it as a release, so that who takes the Lock after
+                           a release is the engine's race (who waits, who
+                           has a core) instead of the recorded order
+                           (sim/fit/lockrace.c); off by default */
     int n_race_shape;   /* points of a shape for the race against the idle
                            depth of the requester's CPU (gilsim fit
                            --race-shape), 0 none: with one, a fitted race is
