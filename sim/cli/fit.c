@@ -112,7 +112,7 @@ int cmd_fit(int argc, char **argv)
                                      {"--send-put-after", false},
                                      {"--lock-race", false},
                                      {"--race-shape", true}};
-    cli_args_t a = {"fit", opts, 9, argc, argv, 1, false};
+    cli_args_t a = {"fit", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
     const char *v, *rec = NULL, *out = NULL;
     gs_fit_opts_t fo = {0};
