@@ -47,6 +47,44 @@ static int64_t run_end(const gs_trace_t *t, int th, gs_state_t st, int64_t at)
     return end;
 }
 
+/* One core, no GIL, a 4 ms tick, a 1 ms base slice. c runs 0-4 ms; at the
+ * tick x (nice 5, weight 335: its first deadline half a slice, 1.53 ms of
+ * virtual time, 0.5 ms of its own) takes the core, protected until 4.5 ms.
+ * r wakes at 4.3 ms (+ the wake-up), lag 0, deadline V + 1 ms: x is
+ * eligible and protected, so r waits ("not before"). w wakes at 6 ms: it is
+ * not the pick (r's deadline is earlier), but x has run past vprot, so the
+ * enqueue's update_curr reschedules and the pick is r (x is no longer
+ * eligible, r the eligible thread with the earliest deadline). The model
+ * before gave the core to r at the tick, 8 ms. */
+START_TEST(test_parity_a_wake_reschedules_a_thread_past_its_protected_slice)
+{
+    gs_model_t *m = tu_model(1, GS_POLICY_EEVDF, GS_GIL_NONE);
+    m->machine.tick_ns = MS(4);
+    m->machine.eevdf_slice_ns = MS(1);
+    int r = tu_thread(m, "r", 2, tu_sleep(US(4300)), tu_cpu(MS(2)));
+    int w = tu_thread(m, "w", 2, tu_sleep(MS(6)), tu_cpu(US(100)));
+    tu_thread(m, "c", 1, tu_cpu(MS(20)));
+    int x = tu_thread(m, "x", 1, tu_cpu(MS(20)));
+    m->threads[x].priority = -5;
+    gs_trace_t *t = tu_run(m, NULL);
+    int64_t r_woke = first_in(t, r, GS_ST_READY, MS(4));
+    int64_t w_woke = first_in(t, w, GS_ST_READY, MS(6));
+    int64_t r_runs = first_in(t, r, GS_ST_PY, MS(4));
+    int64_t x_ran = first_in(t, x, GS_ST_PY, MS(4));
+    ck_assert_int_ge(r_woke, MS(4) + US(300));
+    ck_assert_int_lt(r_woke, x_ran + US(500)); /* x still protected */
+    ck_assert_int_ge(w_woke, MS(6));
+    ck_assert_msg(r_runs >= x_ran + US(500), "r preempted x inside its protected slice: "
+                  "x from %lld ns, r from %lld ns", (long long)x_ran, (long long)r_runs);
+    ck_assert_msg(r_runs <= w_woke + US(20),
+                  "w woke at %lld ns beside x past its protected slice; r, the pick, ran "
+                  "only at %lld ns", (long long)w_woke, (long long)r_runs);
+    ck_assert_int_eq(run_end(t, x, GS_ST_PY, x_ran), w_woke);
+    gs_trace_free(t);
+    gs_model_free(m);
+}
+END_TEST
+
 /* One core, no GIL, a 1 ms tick, a 3 ms base slice; hi (nice -5, weight
  * 3121) and a, both CPU-bound. By hand, as Linux 6.18 runs it: hi first
  * (deadline half a slice), to the tick at 2 ms; a (vruntime 0) to 4 ms; hi,
@@ -82,6 +120,7 @@ static Suite *parity_suite(void)
     Suite *s = suite_create("parity");
     TCase *core = tcase_create("core");
     tcase_set_timeout(core, 60);
+    tcase_add_test(core, test_parity_a_wake_reschedules_a_thread_past_its_protected_slice);
     tcase_add_test(core, test_parity_past_its_protected_slice_a_thread_is_looked_at_every_tick);
     suite_add_tcase(s, core);
     return s;
