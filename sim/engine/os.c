@@ -42,7 +42,9 @@
  *             which is preempted as it arrives (need_resched, start_on).
  *   tick      cfs and eevdf look at a slice only on the scheduler tick (every
  *             tick_ns, the same instants on every core): a slice ends at the
- *             first tick after it is used up. tick_ns = 0: exactly.
+ *             first tick after it is used up. tick_ns = 0: exactly. eevdf
+ *             then looks at every tick while its thread is past the slice it
+ *             was protected for at its pick (vprot; Linux 6.17+).
  * Wake-up latency onto an idle core: wakeup_latency, or the machine's curve
  * of latency against the core's idle depth (time since it went idle), plus a
  * seeded draw from 0 to wakeup_jitter.
@@ -249,7 +251,11 @@ static int64_t slice_of(const gs_engine_t *e, const gs_thr_t *t)
     case GS_POLICY_PRIORITY:
         return m->timeslice_ns;
     case GS_POLICY_EEVDF:
-        /* real time until its vruntime reaches its deadline */
+        /* real time until its vruntime reaches its deadline; once past the
+         * slice it was protected for at its pick (vprot), every tick looks
+         * (Linux 6.17+ update_curr: resched || !protect_slice(curr)) */
+        if (m->tick_ns > 0 && t->vruntime >= t->vprot)
+            return 1;
         if (t->deadline <= t->vruntime)
             return 1;
         return (t->deadline - t->vruntime) * t->weight / 1024 + 1;

@@ -8,7 +8,9 @@
  * SIS_UTIL scan, with machine.sis_util; per-CPU V: percpu_queue). With no
  * idle core it joins the ready queue and preempts whom the policy lets it
  * (victim: priority, cfs wakeup_granularity, eevdf
- * wakeup_preempt_fair with RUN_TO_PARITY). A wake by a futex call costs its
+ * wakeup_preempt_fair with RUN_TO_PARITY; eevdf also the enqueue's
+ * update_curr, which reschedules a thread past its protected slice for
+ * whichever thread is the pick: eevdf_unprotected). A wake by a futex call costs its
  * waker machine.futex, plus machine.wake_ipi when the wakee goes to another
  * idle core (wake_cost). os.c's header describes the policies and states.
  * Source: Linux kernel/sched/core.c (try_to_wake_up, ttwu_queue) and
@@ -61,6 +63,31 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *onl
             v = c;
     }
     return v;
+}
+
+/* The enqueue's update_curr (Linux 6.17+): t is queued on a CPU whose
+ * thread r has run past the slice it was protected for at its pick (vprot),
+ * so the kernel reschedules that CPU whether or not t is the pick
+ * (update_curr: resched || !protect_slice(curr)), and the pick that follows
+ * is the tick's: a ready thread, t or another, that beats r takes the core
+ * (gs__eevdf_slice_over). The CPU: t's own queue (`only`), the one core,
+ * else t's previous core (select_idle_sibling falls back to it). NULL if r
+ * keeps the core. Before, only a wakee that was itself the pick preempted,
+ * and an unprotected r ran on to its next slice end at the tick. */
+static gs_core_t *eevdf_unprotected(gs_engine_t *e, gs_thr_t *t, gs_core_t *only)
+{
+    gs_core_t *c = only;
+    if (!c && e->n_cores == 1)
+        c = &e->cores[0];
+    else if (!c && t->last_core >= 0)
+        c = &e->cores[t->last_core];
+    if (!c || c->mode != CORE_ON || c->resched || !gs__pickable(t, c))
+        return NULL;
+    gs_thr_t *r = c->cur;
+    gs__eevdf_seen(e, r);
+    if (r->vruntime < r->vprot)
+        return NULL; /* still protected: the wake-up rule above decided */
+    return gs__eevdf_slice_over(e, c) ? c : NULL;
 }
 
 /* The core a waking thread t should preempt, or NULL; `only`: t waits on
@@ -180,6 +207,8 @@ static void make_ready(gs_engine_t *e, gs_thr_t *t, gs_core_t *only)
     gs__os_ready_push(e, t);
     gs__thr_trace(e, t);
     gs_core_t *v = victim(e, t, only);
+    if (!v && mach(e)->policy == GS_POLICY_EEVDF)
+        v = eevdf_unprotected(e, t, only);
     if (v && v->mode != CORE_ON)
         v->resched = true; /* mid-switch: preempted as it arrives (start_on) */
     else if (v)
