@@ -258,6 +258,9 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
     char ipi[400];
     fit_wake_ipi_note(f, ipi, sizeof ipi);
     sb_add(b, ipi, strlen(ipi));
+    char place[600];
+    fit_wake_place_note(f, place, sizeof place);
+    sb_add(b, place, strlen(place));
     char race[1400];
     fit_race_note(f, race, sizeof race);
     sb_add(b, race, strlen(race));
@@ -466,6 +469,8 @@ static void add_machine(cJSON *root, const gsr_recording_t *r, const fscenario_t
         add_wake_curve(mach, f);
     }
     fit_race_json(mach, f); /* read off the recording (race.c, racecurve.c) */
+    if (f->place_why == FIT_PLACE_FITTED && f->place_pct > 0) /* wakeplace.c */
+        cJSON_AddNumberToObject(mach, "wake_affine", f->place_pct / 100.0);
     /* Said, not left to the default: a timer wakes its sleeper on the CPU
      * it slept on, its idle exit in the lateness above (docs/cli.md). */
     cJSON_AddStringToObject(mach, "timer_wake", "local");

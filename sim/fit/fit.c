@@ -777,7 +777,8 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
         goto oom;
     if (!o->raw_cpu && !o->no_load)
         fit_load(r, &f);
-    if (fit_race(r, &f, o) != 0 || fit_emit(r, &f, json, len) != 0)
+    if (fit_wake_place(r, &f) != 0 || fit_race(r, &f, o) != 0 ||
+        fit_emit(r, &f, json, len) != 0)
         goto oom;
     free(joined);
     free_fit(&F, &f);

@@ -193,6 +193,13 @@ typedef struct fscenario {
     int64_t rf_curve_depth_ns[GS_WAKE_CURVE_MAX];
     int rf_curve_pct[GS_WAKE_CURVE_MAX];
     int rf_shape_why;              /* fit_rf_shape_why_t: what came of a shape */
+    /* where a thread a lock release woke ran (wakeplace.c) */
+    int place_why;                  /* fit_place_why_t */
+    int place_pct;                  /* FIT_PLACE_FITTED: machine.wake_affine, % */
+    int64_t place_beside, place_away; /* the recording's counted wakes: beside the
+                                         waker, on the idle CPU */
+    double place_model_share;       /* the replay's share beside at place_pct */
+    double place_share0;            /* ... at 0; -1 not run */
     /* thread pools whose work items were dealt evenly (pool.c) */
     int n_pools, pool_workers;
     int64_t pool_items, pool_moved; /* their items; those dealt to another worker */
@@ -358,6 +365,23 @@ const char *fit_load_note(const fscenario_t *f, char *buf, size_t n);
 int fit_wake_ipi(const struct gsr_recording *r, fscenario_t *f);
 /* The description's sentence about it ("" without a calibration). */
 const char *fit_wake_ipi_note(const fscenario_t *f, char *buf, size_t n);
+
+/* ---- where a woken thread ran (wakeplace.c) ---------------------------- */
+
+typedef enum fit_place_why {
+    FIT_PLACE_NONE,      /* one core, or no CPython 3 GIL: nothing said */
+    FIT_PLACE_FEW,       /* fewer than FIT_PLACE_MIN wakes to read: default, not said */
+    FIT_PLACE_NO_REPLAY, /* the replays had fewer: default */
+    FIT_PLACE_FAILED,    /* a replay run failed: default */
+    FIT_PLACE_FITTED     /* place_pct chosen (written when above 0) */
+} fit_place_why_t;
+#define FIT_PLACE_MIN 100 /* lock wakes by a GIL holder to read the placement off */
+
+/* machine.wake_affine read off the recording's lock wakes, by running the
+ * fitted scenario f (after fit_load). 0, or -1 out of memory. */
+int fit_wake_place(const struct gsr_recording *r, fscenario_t *f);
+/* Its sentence for the description ("" none). */
+const char *fit_wake_place_note(const fscenario_t *f, char *buf, size_t n);
 
 /* ---- the race between a drop request and the drop (race.c) ------------- */
 

@@ -1,0 +1,346 @@
+/* wakeplace.c - where the kernel ran the threads a lock release woke, read
+ * off the recording (machine.wake_affine).
+ *
+ * A thread blocked on a Python lock (a Condition's waiter lock inside
+ * Queue.get/put, a Lock) is woken by a sem_post made by its waker while the
+ * waker holds the GIL and runs on; the recording has the post (lock_post),
+ * the end of the woken thread's semaphore wait on the same object
+ * (lock_wait) and the waker's next release of the GIL. The woken thread's
+ * previous CPU is mostly its waker's (the two passed the GIL there), and
+ * then Linux 6.18 (kernel/sched/fair.c select_task_rq_fair: this CPU is
+ * the previous one, so wake_affine is not asked; select_idle_sibling: the
+ * target busy, recent_used_cpu, then select_idle_cpu) either finds the idle
+ * CPU and runs it there after the idle CPU's exit, or, when SIS_UTIL has cut
+ * the scan to nothing (sd_llc_shared->nr_idle_scan 0: the LLC's summed
+ * utilisation above about 85% of its capacity at the last periodic
+ * balance, update_idle_cpu_scan), queues it behind its waker, where
+ * EEVDF's wake-up preemption may run it at once. nr_idle_scan is written
+ * only at periodic balancing (every few to 32 ms), and the placement feeds
+ * the utilisation back (a program packed on one CPU runs that CPU full and
+ * wakes its other threads there), so one run keeps mostly one way and
+ * another run of the same program the other: on this 2-vCPU VM quiet
+ * recordings of examples/producer_consumer.py at 5 ms put 94%, 73% and 10%
+ * of these wakes beside their waker (tests/reality/replay_notes.md, 31).
+ * The recording does not say which CPU (the recorder reads no CPU number),
+ * but each wake says where it ran:
+ *   - it ran only after its waker's release: queued behind its waker;
+ *   - it ran while its waker still held the GIL, sooner than half the idle
+ *     wake-up after the post: it preempted its waker on the waker's CPU;
+ *   - it ran while its waker held the GIL, later than that: the idle CPU;
+ *   - its waker released the GIL within PLACE_AMBIG idle wake-ups of the
+ *     post: either way would look alike, not counted.
+ * The first two are "beside the waker". The engine's machine.wake_affine is
+ * the chance that a woken thread whose previous core is busy is queued on
+ * its waker's core (place.c); the share of wakes beside the waker that a
+ * value gives is the replay's, not the value (a thread whose previous core
+ * is idle goes back there; one packed with its waker stays packed), so, as
+ * race.c does for its race, the fit runs the fitted scenario at each value
+ * of a grid (PLACE_SEEDS seeds pooled; its queue waits that end, the same
+ * rule on the trace) and keeps the value whose share is nearest the
+ * recording's, the lowest on a tie. The replays run to the time of the
+ * PLACE_WANT-th counted wake (plus 5 ms) of a longer recording.
+ *
+ * Not written (the engine's default 0, and said): fewer than PLACE_MIN
+ * counted wakes, one core, no CPython 3 GIL, a replay that failed or had
+ * fewer than PLACE_MIN such wakes, or a value of 0 chosen. Out of memory is
+ * the fit's error. */
+#include "fit_int.h"
+#include "recfile_int.h"
+
+#include "gilsim/engine.h"
+#include "gilsim/model.h"
+#include "gilsim/trace.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PLACE_SEEDS 2
+#define PLACE_WANT 400   /* recorded wakes whose stretch of the run the replays cover */
+#define PLACE_AMBIG 1.25 /* idle wake-ups from the post within which a release hides the way */
+static const int grid_pct[] = {0, 10, 25, 50, 75, 90, 100};
+#define N_GRID ((int)(sizeof grid_pct / sizeof grid_pct[0]))
+
+/* The thresholds of one count: half the idle wake-up, and the window. */
+typedef struct place_cut {
+    int64_t lo, ambig;
+} place_cut_t;
+
+/* Counts one wake: post, when the woken thread ran, its waker's release. */
+static void classify(const place_cut_t *c, int64_t post, int64_t run, int64_t rel, int64_t *beside,
+                     int64_t *away)
+{
+    if (rel - post < c->ambig)
+        return;
+    if (run >= rel || run - post < c->lo)
+        (*beside)++;
+    else
+        (*away)++;
+}
+
+/* ---- the recording ------------------------------------------------------ */
+
+typedef struct lw {
+    uint64_t obj;
+    int64_t a, b;
+    int thread;
+} lw_t;
+
+static int cmp_lw(const void *x, const void *y)
+{
+    const lw_t *p = x, *q = y;
+    if (p->obj != q->obj)
+        return (p->obj > q->obj) - (p->obj < q->obj);
+    if (p->a != q->a)
+        return (p->a > q->a) - (p->a < q->a);
+    return (p->thread > q->thread) - (p->thread < q->thread);
+}
+
+/* The wait on obj that began last at or before t, or NULL. O(log n). */
+static const lw_t *wait_at(const lw_t *v, size_t n, uint64_t obj, int64_t t)
+{
+    size_t lo = 0, hi = n; /* first entry > (obj, t) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].obj < obj || (v[mid].obj == obj && v[mid].a <= t))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && v[lo - 1].obj == obj ? &v[lo - 1] : NULL;
+}
+
+/* The waker's release at or after event k of thread th, or -1. */
+static int64_t next_release(const gsr_thread_t *th, size_t k)
+{
+    for (size_t j = k; j < th->n_ev; j++)
+        if (th->ev[j].kind == GSR_RELEASE)
+            return th->ev[j].t;
+    return -1;
+}
+
+/* The recording's count into f; *want_t the PLACE_WANT-th counted post's
+ * time (0 if fewer). Posts in time order per thread; the share is order-free.
+ * 0, or -1 out of memory. */
+static int count_recording(const gsr_recording_t *r, fscenario_t *f, const place_cut_t *c,
+                           int64_t *want_t)
+{
+    size_t n = 0, cap = 0;
+    lw_t *v = NULL;
+    for (int i = 0; i < r->n_threads; i++)
+        for (size_t k = 0; k < r->threads[i].n_ev; k++) {
+            const gsr_event_t *e = &r->threads[i].ev[k];
+            if (e->kind != GSR_LOCK_WAIT || e->obj == 0)
+                continue;
+            if (n == cap) {
+                size_t nc = cap ? 2 * cap : 256;
+                lw_t *nv = realloc(v, nc * sizeof *nv);
+                if (!nv) {
+                    free(v);
+                    return -1;
+                }
+                v = nv;
+                cap = nc;
+            }
+            v[n++] = (lw_t){.obj = e->obj, .a = e->t, .b = e->t1, .thread = i};
+        }
+    if (n)
+        qsort(v, n, sizeof *v, cmp_lw);
+    int64_t *times = malloc((n ? n : 1) * sizeof *times);
+    size_t n_times = 0;
+    if (!times) {
+        free(v);
+        return -1;
+    }
+    for (int i = 0; i < r->n_threads; i++) {
+        const gsr_thread_t *th = &r->threads[i];
+        bool held = false;
+        for (size_t k = 0; k < th->n_ev; k++) {
+            const gsr_event_t *e = &th->ev[k];
+            held = e->kind == GSR_HOLD ? true : e->kind == GSR_RELEASE ? false : held;
+            if (e->kind != GSR_LOCK_POST || !held || e->obj == 0)
+                continue;
+            const lw_t *w = wait_at(v, n, e->obj, e->t);
+            int64_t rel = next_release(th, k);
+            if (!w || w->thread == i || w->b <= e->t || rel < 0)
+                continue;
+            int64_t before = f->place_beside + f->place_away;
+            classify(c, e->t, w->b, rel, &f->place_beside, &f->place_away);
+            if (f->place_beside + f->place_away > before && n_times < n)
+                times[n_times++] = e->t;
+        }
+    }
+    *want_t = 0;
+    if (n_times >= PLACE_WANT) {
+        qsort(times, n_times, sizeof *times, fit_cmp_i64);
+        *want_t = times[PLACE_WANT - 1];
+    }
+    free(times);
+    free(v);
+    return 0;
+}
+
+/* ---- a replay ----------------------------------------------------------- */
+
+/* The end of the GIL hold of the main process running at t (consecutive
+ * intervals of one holder merged), its holder in *who; -1 if free. */
+static int64_t hold_end(const gs_lane_t *g, int64_t t, int *who)
+{
+    size_t lo = 0, hi = g->n; /* first interval starting after t */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->iv[mid].start_ns <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || g->iv[lo - 1].end_ns <= t)
+        return -1;
+    size_t k = lo - 1;
+    *who = g->iv[k].who;
+    while (k + 1 < g->n && g->iv[k + 1].who == *who && g->iv[k + 1].start_ns == g->iv[k].end_ns)
+        k++;
+    return g->iv[k].end_ns;
+}
+
+/* A replay's count: each queue wait of a thread that ends while another
+ * thread holds the GIL, the start of its first state after it that is not
+ * ready or a switch (it ran), and that hold's end. */
+static void count_trace(const gs_trace_t *t, const place_cut_t *c, int64_t *beside, int64_t *away)
+{
+    int gl = gs_trace_gil_lane(t, 0);
+    const gs_lane_t *g = gl >= 0 ? gs_trace_lane(t, gl) : NULL;
+    for (int i = 0; g && i < gs_trace_n_threads(t); i++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
+        for (size_t k = 0; l && k < l->n; k++) {
+            if (l->iv[k].state != GS_ST_WAIT_QUEUE)
+                continue;
+            size_t j = k + 1;
+            while (j < l->n && (l->iv[j].state == GS_ST_READY || l->iv[j].state == GS_ST_SWITCH))
+                j++;
+            int who = -1;
+            int64_t e = l->iv[k].end_ns, rel = hold_end(g, e, &who);
+            if (j < l->n && rel >= 0 && who != i && l->iv[j].state != GS_ST_WAIT_QUEUE)
+                classify(c, e, l->iv[j].start_ns, rel, beside, away);
+        }
+    }
+}
+
+#define PLACE_RUN_FAILED (-1)
+#define PLACE_OOM (-2)
+
+/* The replay's count at wake_affine pct (seeds pooled). */
+static int try_value(gs_model_t *m, int64_t until_ns, const place_cut_t *c, int pct,
+                     int64_t *beside, int64_t *away)
+{
+    *beside = *away = 0;
+    m->machine.wake_affine_pct = pct;
+    gs_run_opts_t o;
+    gs_run_opts_init(&o);
+    o.until_ns = until_ns;
+    for (uint64_t s = 1; s <= PLACE_SEEDS; s++) {
+        gs_trace_t *t = NULL;
+        gs_error_t err;
+        memset(&err, 0, sizeof err);
+        m->seed = s;
+        int rc = gs_sim_run(m, &o, &t, &err);
+        gs_outcome_t end = t ? gs_trace_outcome(t) : GS_OUT_ERROR;
+        if (end == GS_OUT_DONE || (until_ns > 0 && end == GS_OUT_HORIZON)) {
+            count_trace(t, c, beside, away);
+            rc = 0;
+        } else {
+            rc = rc == GS_ENOMEM || err.code == GS_ENOMEM ? PLACE_OOM : PLACE_RUN_FAILED;
+        }
+        gs_trace_free(t);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Every value of the grid run; the nearest share kept. 0, or try_value's. */
+static int choose(gs_model_t *m, int64_t until_ns, const place_cut_t *c, fscenario_t *f)
+{
+    double target = (double)f->place_beside / (double)(f->place_beside + f->place_away);
+    double best = INFINITY;
+    for (int k = 0; k < N_GRID; k++) {
+        int64_t b, a;
+        int rc = try_value(m, until_ns, c, grid_pct[k], &b, &a);
+        if (rc)
+            return rc;
+        if (b + a < FIT_PLACE_MIN)
+            continue;
+        double s = (double)b / (double)(b + a);
+        if (grid_pct[k] == 0)
+            f->place_share0 = s;
+        if (fabs(s - target) < best) {
+            best = fabs(s - target);
+            f->place_pct = grid_pct[k];
+            f->place_model_share = s;
+        }
+    }
+    f->place_why = isinf(best) ? FIT_PLACE_NO_REPLAY : FIT_PLACE_FITTED;
+    return 0;
+}
+
+int fit_wake_place(const gsr_recording_t *r, fscenario_t *f)
+{
+    f->place_why = FIT_PLACE_NONE;
+    f->place_share0 = -1;
+    if (r->py_major != 3 || r->gil_disabled || f->cores < 2)
+        return 0; /* no GIL hand-offs to read, or one core: nowhere else to run */
+    int64_t wake = f->wakeup_ns > 0 ? f->wakeup_ns : 20000;
+    place_cut_t c = {.lo = wake / 2, .ambig = (int64_t)llround(PLACE_AMBIG * (double)wake)};
+    int64_t want_t = 0;
+    if (count_recording(r, f, &c, &want_t) != 0)
+        return -1;
+    f->place_why = FIT_PLACE_FEW;
+    if (f->place_beside + f->place_away < FIT_PLACE_MIN)
+        return 0;
+    int64_t until_ns = want_t > 0 && want_t + 5000000 < r->duration_ns ? want_t + 5000000 : 0;
+    gs_model_t *m = NULL;
+    int rc = 0;
+    f->place_why = FIT_PLACE_FAILED;
+    if (fit_model(r, f, "fitted placement", &m) == 0) {
+        rc = choose(m, until_ns, &c, f);
+        if (rc == PLACE_RUN_FAILED) {
+            f->place_why = FIT_PLACE_FAILED;
+            rc = 0;
+        }
+    }
+    gs_model_free(m);
+    return rc == PLACE_OOM ? -1 : rc;
+}
+
+const char *fit_wake_place_note(const fscenario_t *f, char *buf, size_t n)
+{
+    int64_t all = f->place_beside + f->place_away;
+    double rec = all ? 100.0 * (double)f->place_beside / (double)all : 0;
+    switch (f->place_why) {
+    case FIT_PLACE_FITTED:
+        snprintf(buf, n,
+                 " Where a woken thread ran: of the %lld threads a lock release woke while "
+                 "its waker held the GIL on, %.0f%% ran beside their waker (queued behind it, "
+                 "or preempting it) and the rest on the idle CPU, as the kernel's wake-up "
+                 "placement decided (SIS_UTIL: it moves from run to run); wake_affine %.2f "
+                 "gives the replay %.0f%% (0 gives %.0f%%; %d seeds).",
+                 (long long)all, rec, f->place_pct / 100.0, 100 * f->place_model_share,
+                 100 * f->place_share0, PLACE_SEEDS);
+        break;
+    case FIT_PLACE_NO_REPLAY:
+    case FIT_PLACE_FAILED:
+        snprintf(buf, n,
+                 " Where a woken thread runs (wake_affine) is the engine's default 0: %.0f%% "
+                 "of the recording's %lld lock wakes ran beside their waker, but the replay "
+                 "%s.",
+                 rec, (long long)all,
+                 f->place_why == FIT_PLACE_FAILED ? "run to match it failed"
+                                                  : "has too few such wakes to match it");
+        break;
+    default:
+        *buf = 0;
+        break;
+    }
+    return buf;
+}
