@@ -4,7 +4,7 @@
  * CPython's take_gil ends with the new holder signalling switch_cond, which
  * wakes the forced dropper asleep on its own, now idle, core; the new holder
  * pays that futex wake holding the GIL (machine.futex, plus machine.wake_ipi
- * onto another idle core: gil.c acquire, os.c wake_cost). When the new holder
+ * onto another idle core: gil.c acquire, wake.c wake_cost). When the new holder
  * is an I/O thread that takes the GIL for a moment before its next sleep,
  * that cost decides whether the dropper, woken at the signal, is back in
  * take_gil before the I/O thread lets go: back first, it finds the GIL free

@@ -1934,7 +1934,7 @@ END_TEST
  * second, finding the request set, goes back into its wait too, and only
  * then can the holder run and drop. Both waiters left the core before the
  * holder got it back, so both are asleep in the futex: the signal's futex
- * wake goes to the longest sleeper, the requester (gil.c cv_entering). The
+ * wake goes to the longest sleeper, the requester (condvar.c cv_entering). The
  * model used to count the second one as still entering its wait (within
  * `futex` of it) although its core had since run the holder, and that one
  * took the signal: the requester got the GIL at 4 of 20 forced switches.

@@ -9,7 +9,7 @@
  *
  * - The drop request's requester went back into its futex wait on the core
  *   before the holder got it back, so it is asleep at the holder's signal:
- *   it cannot take the signal on its way into the wait (gil.c cv_entering).
+ *   it cannot take the signal on its way into the wait (condvar.c cv_entering).
  * - CPython signals the waiter before the forced dropper waits on
  *   switch_cond; on one CPU the waiter is queued, or preempts the dropper,
  *   while the dropper is still runnable, so in EEVDF the dropper, which ran

@@ -157,7 +157,7 @@ END_TEST
 /* With python.futex unset, a release that wakes the sleeping waiter costs
  * the holder what any wake of a blocked thread costs its waker: the futex
  * call, and the interrupt to the waiter's core when that core is idle and
- * not the holder's (os.c wake_cost). Measured inside real Python 2.7 on this
+ * not the holder's (wake.c wake_cost). Measured inside real Python 2.7 on this
  * VM (sem_post timed by a preloaded wrapper): ~10-12 us for such a release,
  * ~0.11 us for a bare one. So on two cores each wake-up of the waiter makes
  * the run longer by about one interrupt; on one core there is no other idle

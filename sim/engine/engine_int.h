@@ -108,9 +108,9 @@ typedef struct gs_worker {
  *            ON -> OFF (blocks, or exits)          [gs__os_block, gs__os_exit]
  *   gil      NONE -> COND (waits on the condition) [wait_cond via gs__gil_take]
  *            COND -> TIMEDOUT (interval passed)    [gs__gil_timeout]
- *            COND -> SIGNALED (a drop woke it)     [signal_one, cv_signal]
+ *            COND -> SIGNALED (a drop woke it)     [signal_one, gs__condvar_signal]
  *            TIMEDOUT -> SIGNALED (a futex wake before it ran; machine
- *                                 timed_out_queued, cvrace.c)  [cv_signal]
+ *                                 timed_out_queued, cvrace.c)  [gs__condvar_signal]
  *            TIMEDOUT|SIGNALED -> NONE (took it) | COND (waits again)
  *                                                  [on_core via gs__gil_resume]
  *            TIMEDOUT|SIGNALED -> LEFT (left the condvar, then preempted by
@@ -497,7 +497,7 @@ struct gs_engine {
     int spin; /* sem_trywait attempts before sem_wait */
     int ahead; /* requests an op program's body may make ahead, 0 none */
     gs_rng_t timer_rng; /* timer jitter (os.c), drawn only when there is some */
-    gs_rng_t wake_rng;  /* wake-up jitter (os.c), likewise */
+    gs_rng_t wake_rng;  /* wake-up jitter (wake.c), likewise */
     gs_rng_t place_rng; /* wake-up placement (os.c), drawn only with wake_affine */
     gs_rng_t newidle_rng; /* newidle.c's dice, drawn only with newidle_ratio >= 0 */
     bool ni_overloaded;   /* newidle.c: the root domain's overloaded flag */
@@ -573,6 +573,12 @@ static inline bool gs__events_go_on(const gs_engine_t *e)
 
 /* os.c */
 void gs__os_init(gs_engine_t *e);
+void gs__os_set_state(gs_engine_t *e, gs_thr_t *t, os_state_t s); /* + cfs_nr, loads */
+void gs__os_ready_push(gs_engine_t *e, gs_thr_t *t);
+void gs__os_preempt(gs_engine_t *e, gs_core_t *c); /* c's thread ON -> READY */
+int64_t gs__os_min_vruntime(gs_engine_t *e);      /* cfs: advanced, then returned */
+bool gs__os_beats(const gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r, int64_t V);
+/* wake.c: waking a thread: its core, latency, wake-up preemption, the cost */
 void gs__os_wake(gs_engine_t *e, gs_thr_t *t);   /* OFF -> runnable */
 /* OFF -> runnable, woken by its own slack timer (a sleep, a GIL timed wait) */
 void gs__os_wake_timer(gs_engine_t *e, gs_thr_t *t);
@@ -590,6 +596,7 @@ void gs__os_ready_remove(gs_engine_t *e, gs_thr_t *t);
 void gs__os_dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t lat); /* c
                              switches to t, lat later (an idle core woken first) */
 int64_t gs__os_tick_after(const gs_engine_t *e, int64_t at); /* the first tick >= at */
+/* wake.c, for place.c and gil.c */
 int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c); /* of idle c */
 int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_thr_t *w);
 
@@ -679,7 +686,7 @@ void gs__balance_core_event(gs_engine_t *e, gs_core_t *c);
 /* How late a timed wait ends: the timer slack, plus a draw in
  * [0, timer_jitter] when there is jitter (nothing is drawn otherwise). */
 int64_t gs__timer_late(gs_engine_t *e, int64_t len); /* a timer of length len */
-/* a machine curve at x: linear between its points, flat beyond (os.c) */
+/* a machine curve at x: linear between its points, flat beyond (wake.c) */
 int64_t gs__curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x);
 
 /* hrtimer.c: timers with slack (a sleep, the GIL's timed wait); one that
@@ -725,6 +732,10 @@ void gs__gil_switch_on(gs_engine_t *e, gs_thr_t *t); /* gil.c: an import enables
 int64_t gs__cvrace_holder_wait_ns(const gs_engine_t *e); /* requester first: the drop's delay */
 bool gs__cvrace_queued(const gs_engine_t *e, const gs_thr_t *w); /* in the futex queue */
 bool gs__cvrace_drop_due(const gs_engine_t *e, const gs_gil_t *g); /* may the holder drop now */
+/* condvar.c: glibc's condition variable, as cpython3's GIL waits on it (gil.c calls) */
+void gs__condvar_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by); /* pthread_cond_signal */
+/* a woken waiter on a core: true if it leaves the condvar (*timed_out: how) */
+bool gs__condvar_on_core(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, bool *timed_out);
 void gs__switch_charge(gs_engine_t *e, gs_thr_t *t, int prev_thread); /* switchcharge.c */
 
 /* Wall time for python_ns of t's Python at its current speed, and Python

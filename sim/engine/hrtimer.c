@@ -43,7 +43,7 @@
  * when the thread's previous CPU is that CPU and idle, select_task_rq_fair
  * keeps it there and ttwu_queue enqueues it locally: no inter-processor
  * interrupt, and the idle exit is the timer interrupt's own, inside the
- * sleep's measured overshoot (timer_late). os.c gs__os_wake_timer wakes such
+ * sleep's measured overshoot (timer_late). wake.c gs__os_wake_timer wakes such
  * a thread (a sleep's end, a GIL wait's futex timeout) onto that core
  * without wake-up latency, onto another idle core with the usual one. */
 #include <stdlib.h>

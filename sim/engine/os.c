@@ -36,7 +36,7 @@
  *             eligible or has used its slice, if it is the pick (and has
  *             the earlier deadline; with per-CPU V as pick_eevdf decides:
  *             past V the running thread is out of the pick, and a tie goes
- *             to the woken thread, beats()); a core
+ *             to the woken thread, gs__os_beats()); a core
  *             switching to a thread it picked counts that thread as running
  *             (the kernel's curr from its pick, protected while eligible),
  *             which is preempted as it arrives (need_resched, start_on).
@@ -80,7 +80,8 @@
  * place_entity applies none on an empty cfs_rq).
  * Invariants: a core has at most one thread; a thread is in the ready queue
  * iff READY; cfs_nr counts the threads that are not OFF.
- * EEVDF's V, lag and placement are in eevdf.c.
+ * EEVDF's V, lag and placement are in eevdf.c; the wake-up path (idle core,
+ * placement, latency, wake-up preemption, the waker's cost) in wake.c.
  * Source: Linux kernel/sched/fair.c (place_entity, check_preempt_wakeup,
  * sched_slice; for eevdf gs__eevdf_avg, entity_eligible, pick_eevdf,
  * update_deadline, update_entity_lag, wakeup_preempt_fair; placement
@@ -120,7 +121,7 @@ static const gs_machine_t *mach(const gs_engine_t *e)
     return &e->m->machine;
 }
 
-static void set_os(gs_engine_t *e, gs_thr_t *t, os_state_t s)
+void gs__os_set_state(gs_engine_t *e, gs_thr_t *t, os_state_t s)
 {
     bool was = t->os != OS_OFF, now = s != OS_OFF;
     if (was != now && mach(e)->per_core_queues)
@@ -136,7 +137,7 @@ static void set_os(gs_engine_t *e, gs_thr_t *t, os_state_t s)
 
 static void arm_ticks(gs_engine_t *e, const gs_thr_t *t);
 
-static void ready_push(gs_engine_t *e, gs_thr_t *t)
+void gs__os_ready_push(gs_engine_t *e, gs_thr_t *t)
 {
     GS_ASSERT(t->ready_idx < 0 && e->n_ready < e->cap_ready);
     t->ready_seq = e->ready_seq++;
@@ -219,7 +220,7 @@ void gs__os_account(gs_engine_t *e, gs_thr_t *t)
     t->seg_start_ns = e->now;
 }
 
-static int64_t min_vruntime(gs_engine_t *e)
+int64_t gs__os_min_vruntime(gs_engine_t *e)
 {
     int64_t m = INT64_MAX;
     for (int i = 0; i < e->n_cores; i++) {
@@ -330,7 +331,7 @@ void gs__os_dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t la
     c->resched = false;
     t->core = c;
     t->rq_core = -1;
-    set_os(e, t, OS_SWITCHING);
+    gs__os_set_state(e, t, OS_SWITCHING);
     int64_t cost = c->last_thread == t->id ? 0 : mach(e)->context_switch_ns;
     gs__ev_push(e, e->now + lat + cost, EV_CORE, c->id, c->gen);
     gs__thr_trace(e, t);
@@ -361,8 +362,6 @@ static void core_pick(gs_engine_t *e, gs_core_t *c)
     dispatch(e, c, t);
 }
 
-static void preempt(gs_engine_t *e, gs_core_t *c);
-static bool beats(const gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r, int64_t V);
 
 /* A thread woken while core c was switching (or waking) to c->cur, which
  * beat c->cur then (eevdf_victim), preempts it as it arrives: the kernel
@@ -380,13 +379,13 @@ static bool eevdf_arrival_beaten(gs_engine_t *e, gs_core_t *c)
         return false;
     int64_t V = gs__eevdf_v(e, c);
     gs_thr_t *best = gs__eevdf_best(e, V, c);
-    return best && best->vruntime <= V && beats(e, best, t, V);
+    return best && best->vruntime <= V && gs__os_beats(e, best, t, V);
 }
 
 static void start_on(gs_engine_t *e, gs_core_t *c)
 {
     gs_thr_t *t = c->cur;
-    set_os(e, t, OS_ON);
+    gs__os_set_state(e, t, OS_ON);
     c->mode = CORE_ON;
     int prev_thread = c->last_thread;
     c->last_thread = t->id;
@@ -402,7 +401,7 @@ static void start_on(gs_engine_t *e, gs_core_t *c)
         c->resched = false;
         if (eevdf_arrival_beaten(e, c)) {
             gs__thr_trace(e, t);
-            preempt(e, c);
+            gs__os_preempt(e, c);
             return;
         }
     }
@@ -415,7 +414,7 @@ static void start_on(gs_engine_t *e, gs_core_t *c)
     gs__go_on(e, t);
 }
 
-static void preempt(gs_engine_t *e, gs_core_t *c)
+void gs__os_preempt(gs_engine_t *e, gs_core_t *c)
 {
     gs_thr_t *t = c->cur;
     gs__os_account(e, t);
@@ -425,8 +424,8 @@ static void preempt(gs_engine_t *e, gs_core_t *c)
     t->off_core_ns = e->now;
     if (gs__placing(e))
         t->rq_core = c->id; /* it stays on its core's queue */
-    set_os(e, t, OS_READY);
-    ready_push(e, t);
+    gs__os_set_state(e, t, OS_READY);
+    gs__os_ready_push(e, t);
     gs__trace_instant(e->trace, e->now, GS_IN_PREEMPT, t->id, t->process, t->holds_gil);
     gs__thr_trace(e, t);
     c->cur = NULL;
@@ -469,7 +468,7 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c)
         break;
     case CORE_ON:
         if (slice_over_preempts(e, c)) {
-            preempt(e, c);
+            gs__os_preempt(e, c);
         } else {
             c->gen++;
             c->slice_end_ns = tickless(e) ? INT64_MAX : slice_end(e, c->cur);
@@ -484,17 +483,7 @@ void gs__os_core_event(gs_engine_t *e, gs_core_t *c)
     }
 }
 
-/* ---- waking, blocking ----------------------------------------------------------- */
-
-static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
-{
-    if (t->last_core >= 0 && e->cores[t->last_core].mode == CORE_IDLE)
-        return &e->cores[t->last_core];
-    for (int i = 0; i < e->n_cores; i++)
-        if (e->cores[i].mode == CORE_IDLE && gs__allowed(t, &e->cores[i]))
-            return &e->cores[i];
-    return NULL;
-}
+/* ---- blocking (waking: wake.c) -------------------------------------------- */
 
 /* Does t, the pick of the ready threads, beat the running thread r in
  * pick_eevdf? With per-CPU V as the kernel's: an r that is no longer eligible
@@ -502,249 +491,11 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
  * (pick_eevdf keeps curr only if it is strictly before the tree's best,
  * entity_before). Otherwise (one V for the machine) t needs the earlier
  * deadline. */
-static bool beats(const gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r, int64_t V)
+bool gs__os_beats(const gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r, int64_t V)
 {
     if (gs__percpu_v(e))
         return r->vruntime > V || t->deadline <= r->deadline;
     return t->deadline < r->deadline;
-}
-
-/* wakeup_preempt_fair: t (just queued) preempts the running thread r if r is
- * no longer eligible or has used the slice it got the core with
- * (RUN_TO_PARITY protects it until then) and t is the pick, with an earlier
- * deadline than r's (renewed first if r used it up). */
-static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
-{
-    int64_t load;
-    int64_t V = only ? gs__eevdf_core_v(e, only, NULL, &load) : gs__eevdf_avg(e, NULL);
-    if (t->vruntime > V || (!e->pinned && gs__eevdf_best(e, V, only) != t))
-        return NULL;
-    gs_core_t *v = NULL;
-    for (int i = 0; i < e->n_cores; i++) {
-        gs_core_t *c = &e->cores[i];
-        bool arriving = c->mode == CORE_SWITCHING || c->mode == CORE_WAKING;
-        if ((c->mode != CORE_ON && !arriving) || (only && c != only) || c->resched)
-            continue;
-        /* with CPU affinity, t must be the pick of a core it may run on */
-        if (e->pinned && (!gs__allowed(t, c) || gs__eevdf_best(e, V, only ? only : c) != t))
-            continue;
-        gs_thr_t *r = c->cur;
-        gs__eevdf_seen(e, r); /* update_curr first */
-        gs__eevdf_renew(e, r);
-        /* RUN_TO_PARITY: the kernel protects a thread's slice from its pick
-         * on (set_next_entity), so one arriving is protected while eligible */
-        bool protected_ = r->vruntime <= V && (arriving || r->vruntime < r->vprot);
-        if (!protected_ && beats(e, t, r, V) && (!v || r->deadline > v->cur->deadline))
-            v = c;
-    }
-    return v;
-}
-
-/* The core a waking thread t should preempt, or NULL; `only`: t waits on
- * that core's queue, and only its thread may be preempted. */
-static gs_core_t *victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
-{
-    if (mach(e)->policy == GS_POLICY_EEVDF)
-        return eevdf_victim(e, t, only);
-    gs_core_t *v = NULL;
-    for (int i = 0; i < e->n_cores; i++) {
-        gs_core_t *c = &e->cores[i];
-        if (c->mode != CORE_ON || (only && c != only) || !gs__allowed(t, c))
-            continue;
-        gs_thr_t *r = c->cur;
-        switch (mach(e)->policy) {
-        case GS_POLICY_PRIORITY:
-            if (r->spec->priority < t->spec->priority &&
-                (!v || r->spec->priority < v->cur->spec->priority))
-                v = c;
-            break;
-        case GS_POLICY_CFS:
-            gs__os_account(e, r);
-            if (t->vruntime + mach(e)->cfs_wakeup_granularity_ns < r->vruntime &&
-                (!v || r->vruntime > v->cur->vruntime))
-                v = c;
-            break;
-        default:
-            break;
-        }
-    }
-    return v;
-}
-
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, int tc);
-
-/* A machine curve at x: linear between its points, flat beyond them. */
-int64_t gs__curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x)
-{
-    if (x <= xs[0])
-        return ys[0];
-    for (int i = 1; i < n; i++)
-        if (x <= xs[i])
-            return ys[i - 1] + (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / (xs[i] - xs[i - 1]);
-    return ys[n - 1];
-}
-
-/* How long an idle core takes to run a thread woken onto it: the curve at
- * its idle depth; without a curve, wakeup_latency. */
-int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c)
-{
-    const gs_machine_t *m = mach(e);
-    if (m->n_wake_curve <= 0)
-        return m->wakeup_latency_ns;
-    return gs__curve_at(m->n_wake_curve, m->wake_idle_ns, m->wake_latency_ns,
-                        e->now - c->idle_since_ns);
-}
-
-void gs__os_wake(gs_engine_t *e, gs_thr_t *t)
-{
-    wake(e, t, false, NULL, -1);
-}
-
-/* t woken by its own slack timer: with timer_wake "local", onto the core it
- * was armed on without wake-up latency (hrtimer.c says why; wake_lat). */
-void gs__os_wake_timer(gs_engine_t *e, gs_thr_t *t)
-{
-    wake(e, t, false, NULL, mach(e)->timer_wake_local ? t->hrt_cpu : -1);
-}
-
-void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t)
-{
-    wake(e, t, true, NULL, -1);
-}
-
-void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
-{
-    wake(e, w, false, waker && waker->os == OS_ON ? waker : NULL, -1);
-}
-
-/* What waking w costs its waker: the futex system call, and, when w goes to
- * another core that is idle, the inter-processor interrupt that wakes that
- * core (Linux ttwu_queue -> smp_send_reschedule; on a VM the IPI is a VM exit,
- * ~11 us on this Firecracker VM against 0.4 us for a wake-up on the waker's
- * own core, measured by tests/reality). A wakee queued behind a running
- * thread is left for the scheduler: no IPI is charged. */
-static int64_t wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_thr_t *w)
-{
-    int64_t ns = mach(e)->futex_ns;
-    if (w->os == OS_WAKING && w->core != waker->core)
-        ns += mach(e)->wake_ipi_ns;
-    return ns;
-}
-
-int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_thr_t *w)
-{
-    return wake_cost(e, waker, w);
-}
-
-/* w woken by waker's futex call, which waker pays. A w whose previous core
- * is idle goes back there, whatever wake_affine says (place.c
- * gs__place_affine, Linux's wake_affine_idle). */
-void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w)
-{
-    bool on = waker && waker->os == OS_ON;
-    wake(e, w, false, on ? waker : NULL, -1);
-    /* a waker that the woken thread preempted on its own core (placement)
-     * still finishes its call when it gets the core back */
-    if (on && (waker->os == OS_ON || (gs__placing(e) && waker->os == OS_READY)))
-        waker->debt_ns += wake_cost(e, waker, w);
-}
-
-/* t joins the ready queue and preempts whom it may: on core `only`, or
- * anywhere when NULL. */
-static void make_ready(gs_engine_t *e, gs_thr_t *t, gs_core_t *only)
-{
-    set_os(e, t, OS_READY);
-    ready_push(e, t);
-    gs__thr_trace(e, t);
-    gs_core_t *v = victim(e, t, only);
-    if (v && v->mode != CORE_ON)
-        v->resched = true; /* mid-switch: preempted as it arrives (start_on) */
-    else if (v)
-        preempt(e, v);
-}
-
-static void queue_on(gs_engine_t *e, gs_thr_t *t, gs_core_t *c)
-{
-    t->rq_core = c->id;
-    make_ready(e, t, c);
-    gs__place_kick(e);
-}
-
-/* Per-CPU V: every runnable thread is on one core's queue. A thread still
- * queued, delayed (DELAY_DEQUEUE), is requeued where it is (Linux
- * ttwu_runnable: a wake of a task still on its rq makes no CPU choice); one
- * that found no idle core and no waker on a core (a timer, an I/O) joins its
- * previous core's queue (select_idle_sibling falls back to the target, the
- * previous CPU), a thread that never ran the least loaded core's
- * (gs__place_new, as placement "previous" starts one). Otherwise
- * aff (the waker's core, or none: the idle core c). */
-static gs_core_t *percpu_queue(gs_engine_t *e, const gs_thr_t *t, gs_core_t *c,
-                               gs_core_t *aff)
-{
-    if (t->delayed_core >= 0)
-        return &e->cores[t->delayed_core];
-    if (aff || c)
-        return aff;
-    if (t->last_core >= 0)
-        return &e->cores[t->last_core];
-    gs_core_t *idle; /* none: c, idle_core's answer, is NULL */
-    return gs__place_new(e, t, NULL, &idle);
-}
-
-/* A wake-up's latency onto idle core c: none for a thread that never left it
- * (own) or that c's own timer woke (timer_cpu). */
-static int64_t wake_lat(gs_engine_t *e, const gs_core_t *c, bool own, int timer_cpu)
-{
-    if (own || (timer_cpu >= 0 && c->id == timer_cpu))
-        return 0;
-    int64_t lat = gs__os_wake_latency(e, c);
-    int64_t j = mach(e)->wakeup_jitter_ns;
-    if (j > 0)
-        lat += (int64_t)(gs__rng_next(&e->wake_rng) % ((uint64_t)j + 1));
-    return lat;
-}
-
-/* tc: the core whose timer woke t (gs__os_wake_timer), else -1 */
-static void wake(gs_engine_t *e, gs_thr_t *t, bool unslept, gs_thr_t *waker, int tc)
-{
-    GS_ASSERT(t->os == OS_OFF);
-    t->blk = BLK_NONE;
-    t->blk_obj = -1;
-    gs_core_t *c = idle_core(e, t);
-    gs_core_t *aff = c ? (gs__place_affine(e, t, waker) ? waker->core : NULL)
-                       : mach(e)->per_core_queues ? gs__place_busy_weight(e, t, waker)
-                                                  : gs__place_busy(e, waker);
-    aff = mach(e)->keep_core ? gs__place_keep(e, t, waker, &c) : aff; /* "previous" */
-    aff = aff ? aff : gs__start_queue(e, t, c);    /* behind a new thread (startrace.c) */
-    aff = aff && gs__allowed(t, aff) ? aff : NULL; /* the waker's core, if t may run there */
-    if (gs__percpu_v(e))
-        aff = percpu_queue(e, t, c, aff);
-    if (mach(e)->policy == GS_POLICY_EEVDF) /* on the waker's core: by that core's V */
-        gs__eevdf_place(e, t, gs__percpu_v(e) && !aff ? c : aff);
-    if (mach(e)->policy == GS_POLICY_CFS) {
-        int64_t floor = min_vruntime(e) - mach(e)->cfs_latency_ns / 2;
-        if (t->last_core < 0)
-            floor = e->min_vruntime; /* a new thread starts at the queue's minimum */
-        if (t->vruntime < floor)
-            t->vruntime = floor;
-    }
-    if (aff) {
-        queue_on(e, t, aff);
-        return;
-    }
-    if (c) {
-        bool own = unslept && c->id == t->last_core && c->last_thread == t->id;
-        c->cur = t;
-        c->mode = CORE_WAKING;
-        c->gen++;
-        t->core = c;
-        set_os(e, t, OS_WAKING);
-        int64_t lat = wake_lat(e, c, own, tc);
-        gs__ev_push(e, e->now + lat, EV_CORE, c->id, c->gen);
-        gs__thr_trace(e, t);
-        return;
-    }
-    make_ready(e, t, NULL);
 }
 
 static void leave_core(gs_engine_t *e, gs_thr_t *t, bool sleep)
@@ -757,7 +508,7 @@ static void leave_core(gs_engine_t *e, gs_thr_t *t, bool sleep)
     gs_core_t *c = t->core;
     t->core = NULL;
     t->off_core_ns = e->now;
-    set_os(e, t, OS_OFF);
+    gs__os_set_state(e, t, OS_OFF);
     gs__thr_trace(e, t);
     c->cur = NULL;
     c->mode = CORE_IDLE;

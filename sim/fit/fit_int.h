@@ -67,8 +67,6 @@ bool fop_has_duration(const fop_t *op);
  * Replaces l. 0 or -1 (out of memory). */
 int fit_compress(fop_list_t *l);
 
-#endif
-
 /* ---- one fitted scenario (fit.c builds it, emit.c writes it) ------------- */
 
 #define FIT_MAX_EVENTS 64
@@ -439,3 +437,5 @@ int fit_emit(const struct gsr_recording *r, const fscenario_t *f, char **json, s
  * of memory, or a text the loader refuses; name is its source name). */
 int fit_model(const struct gsr_recording *r, const fscenario_t *f, const char *name,
               struct gs_model **m);
+
+#endif

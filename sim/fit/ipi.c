@@ -11,7 +11,7 @@
  * io_two_cpu recordings on two CPUs) against 0.5 to 2 us where the waiter
  * was on the signaller's CPU (the same program under `taskset -c 0`). The
  * model charges that to every waker of a thread going onto another idle
- * core (os.c wake_cost: machine.futex + machine.wake_ipi), the new holder
+ * core (wake.c wake_cost: machine.futex + machine.wake_ipi), the new holder
  * waking the forced dropper among them (gil.c acquire), so it decides
  * whether the forced dropper is back in its wait before the next hand-off
  * (replay_notes.md, point 16). The recorder's calibration does not measure

@@ -11,7 +11,7 @@
  *    on another, idle CPU, the inter-processor interrupt inside the call (a
  *    VM exit on a virtual machine: 10 to 12 us on the project's VM, against
  *    under a microsecond when the woken thread is queued on the waker's
- *    CPU). The engine charges every wake to its waker (os.c wake_cost:
+ *    CPU). The engine charges every wake to its waker (wake.c wake_cost:
  *    machine.futex, plus machine.wake_ipi when the wakee goes to another
  *    idle core). Cut: from the post to the thread's next stamp (its next
  *    event or the call's end), at most what the engine charges for a wake

@@ -107,7 +107,7 @@ typedef struct gs_machine {
                                          wake-up latency: the timer fires on
                                          the CPU that armed it and its idle
                                          exit is in the timer's lateness
-                                         (os.c gs__os_wake_timer). false
+                                         (wake.c gs__os_wake_timer). false
                                          ("remote"): it pays the wake-up curve
                                          like a wake-up from another core;
                                          true (since 2026-12-07) */
