@@ -109,8 +109,9 @@ int cmd_fit(int argc, char **argv)
                                      {"--raw-cpu", false},
                                      {"--no-load", false},
                                      {"--wake-curve", false},
+                                     {"--send-put-after", false},
                                      {"--race-shape", true}};
-    cli_args_t a = {"fit", opts, 8, argc, argv, 1, false};
+    cli_args_t a = {"fit", opts, 9, argc, argv, 1, false};
     const cli_opt_t *o;
     const char *v, *rec = NULL, *out = NULL;
     gs_fit_opts_t fo = {0};
@@ -132,6 +133,8 @@ int cmd_fit(int argc, char **argv)
             fo.no_load = true;
         } else if (strcmp(o->name, "--wake-curve") == 0) {
             fo.wake_curve = true;
+        } else if (strcmp(o->name, "--send-put-after") == 0) {
+            fo.send_put_after = true;
         } else if (strcmp(o->name, "--race-shape") == 0) {
             if (parse_shape(v, &fo) != EXIT_OK)
                 return EXIT_USAGE;

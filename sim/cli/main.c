@@ -182,7 +182,8 @@ static const command_t commands[] = {
      "  gilsim exercise --topic convoy --seed 3 --guess 5ms"},
     {"fit", cmd_fit,
      "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu]\n"
-     "               [--no-load] [--wake-curve] [--race-shape DEPTH=CHANCE,...]",
+     "               [--no-load] [--wake-curve] [--send-put-after]\n"
+     "               [--race-shape DEPTH=CHANCE,...]",
      "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
      "thread, names kept, whose program is what the recording saw: the Python\n"
      "work between two voluntary GIL releases as one cpu op (whatever forced\n"
@@ -210,6 +211,9 @@ static const command_t commands[] = {
      "                    depth (calibration.wake_idle_ns) as machine.wakeup_idle\n"
      "                    (by default every wake-up costs the one measured\n"
      "                    wake-up latency)\n"
+     "  --send-put-after  wake a socket's reader after its peer's send returns,\n"
+     "                    not before it (unless the recorded reader won the GIL\n"
+     "                    inside the send); off by default\n"
      "  --race-shape S    DEPTH=CHANCE pairs (like 1ms=0.13,5ms=0.44) measured on\n"
      "                    the recording's host (tests/reality's calibration): the\n"
      "                    chance that the thread asking the holder to drop the GIL\n"

@@ -264,6 +264,18 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
     char race[1400];
     fit_race_note(f, race, sizeof race);
     sb_add(b, race, strlen(race));
+    int n_new, n_old; /* read off the recording's starts (startdrop.c) */
+    fit_start_drops(r, &n_new, &n_old);
+    if (n_new + n_old > 0)
+        sb_printf(b,
+                  " At %d of the recording's %d Thread.starts beside a thread waiting for the "
+                  "GIL the new thread took the GIL its starter dropped%s.",
+                  n_new, n_new + n_old,
+                  fit_behind_new_thread(n_new, n_old)
+                      ? "; the fit's one run queue gives it to the waiter, `--set "
+                        "machine.behind_new_thread=true` to the new thread as recorded (not "
+                        "written: at 20 ms the real waiters won most such starts)"
+                      : "; the waiter took it at the others, as the fit's one run queue gives it");
 }
 
 /* description() step 2: one line per thread while they fit in the scenario's
@@ -364,10 +376,12 @@ static void describe_recording_approx(sbuf_t *b, const gsr_recording_t *r,
                   r->threads_not_from_threading == 1 ? " was" : "s were",
                   r->threads_not_from_threading == 1 ? "its" : "their");
     if (!r->calls_all)
-        sb_printf(b, " C code that keeps the GIL is named only with --calls all: %" PRId64
-                     " such calls were inferred where a drop request went unanswered for 1 ms "
-                     "or more, from that request on (the rest of the call, and shorter ones, "
-                     "are Python work);", inferred);
+        sb_printf(b,
+                  " C code that keeps the GIL is named only with --calls all: %" PRId64
+                  " such calls were inferred where a drop request went unanswered for 1 ms "
+                  "or more, from the start of the timed wait that set it (the hold before "
+                  "that wait, and shorter ones, are Python work);",
+                  inferred);
     if (r->partial)
         sb_printf(b, " the recording is partial (%.200s): the program did not run to its end;",
                   r->partial_reason);

@@ -201,9 +201,11 @@ static int match_queues(fit_t *F)
 
 /* A wait the other mechanisms leave a sleep (a lock wait, an Event,
  * Condition or Semaphore wait that starts no thread, a named Lock.acquire)
- * matched to the release that ended it (waits.c); then each thread's puts. */
-static int match_waits(fit_t *F)
+ * matched to the release that ended it (waits.c); then each thread's puts,
+ * a socket send's after it with o->send_put_after. */
+static int match_waits(fit_t *F, const gs_fit_opts_t *o)
 {
+    F->f->send_put_after = o->send_put_after;
     if (fit_waits_new(F->r, &F->w) != 0)
         return -1;
     for (int i = 0; i < F->r->n_threads; i++) {
@@ -499,7 +501,7 @@ int gs_fit_recording(const char *rec_path, const gs_fit_opts_t *o, char **json, 
     }
     match_starts(&F);
     if (typical_c_calls(&F) != 0 || fit_until_events(r, &f) != 0 || match_queues(&F) != 0 ||
-        match_waits(&F) != 0 || demand_steps(&F) != 0)
+        match_waits(&F, o) != 0 || demand_steps(&F) != 0)
         goto oom;
     joined = calloc((size_t)r->n_threads, sizeof *joined);
     if (!joined)

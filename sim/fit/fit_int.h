@@ -144,6 +144,7 @@ typedef struct fscenario {
     int64_t n_rechecks[64];    /* and how many the recording had */
     int64_t queue_wake_ns, n_queue_wakes; /* Queue calls' wakes cut from the Python (qcut.c) */
     int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
+    bool send_put_after;   /* --send-put-after: a send's put after it (waits.c) */
     char queue_names[64][64]; /* their names, from index n_queues */
     int64_t n_unmatched_starts, n_unmatched_joins;
     int n_scaled; /* threads whose CPU ops were scaled down to the kernel's CPU time */
@@ -320,6 +321,12 @@ int fit_cmp_i64(const void *a, const void *b);
 /* The first drop request in a hold [h, r) if it went unanswered for
  * FIT_LATE_NS or more until the release r, else -1. */
 int64_t fit_late_request(const int64_t *req, size_t n, int64_t h, int64_t r);
+/* Where a C call keeping the GIL inferred from the first unanswered drop
+ * request q in thread holder's hold from hs began (cstart.c): the start of
+ * the requester's timed wait that ran out at q, not before hs nor before
+ * a span the holder recorded in the hold; q without a requester. */
+struct gsr_recording;
+int64_t fit_inferred_c_start(const struct gsr_recording *r, int holder, int64_t hs, int64_t q);
 /* Thread i's scenario name from its recorded one: at most 64 bytes (cut at a
  * UTF-8 boundary), no control characters, unique (else " #i"). */
 void fit_name_thread(fscenario_t *f, int i, const char *raw);
@@ -380,6 +387,15 @@ typedef enum fit_place_why {
 int fit_wake_place(const struct gsr_recording *r, fscenario_t *f);
 /* Its sentence for the description ("" none). */
 const char *fit_wake_place_note(const fscenario_t *f, char *buf, size_t n);
+
+/* ---- who takes the GIL a Thread.start drops (startdrop.c) --------------- */
+
+/* The recording's starts beside a thread waiting for the GIL: *n_new won by
+ * the new thread, *n_old by that waiter. */
+void fit_start_drops(const struct gsr_recording *r, int *n_new, int *n_old);
+/* Whether those counts follow machine.behind_new_thread (the description
+ * says so; the fit does not write it). */
+bool fit_behind_new_thread(int n_new, int n_old);
 
 /* ---- the race between a drop request and the drop (race.c) ------------- */
 

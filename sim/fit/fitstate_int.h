@@ -21,7 +21,8 @@ typedef struct span_ref {
     int64_t off;   /* time off the GIL inside (voluntary release .. ask) */
     bool released; /* an off interval starts inside */
     int64_t rel, wake; /* the last one inside: its start (a release of the GIL)
-                          and end (an ask for it again) */
+                          and end (an ask for it again); an inferred C call's
+                          rel: where it began (cstart.c), until scan.c takes it */
 } span_ref_t;
 
 typedef fit_iv_t hold_t; /* h .. r */
@@ -62,9 +63,10 @@ typedef struct fit {
  * keeps the GIL (list.sort, a regular expression), or it has no core.
  * Without --calls all that call has no span; as gs_recording_load does, one
  * is inferred from the first unanswered request to the release
- * (fit_late_request), and fitted as a c_call keeping the GIL (it began
- * earlier, at an unknown moment: the rest stays Python work), unless the
- * kernel's account says it may have been a lost core (drop_preempted). */
+ * (fit_late_request), unless the kernel's account says it may have been a
+ * lost core (drop_preempted), and fitted as a c_call keeping the GIL from
+ * where the requester's timed wait began (cstart.c: the request comes one
+ * interval after it; the hold before that stays Python work). */
 #define EV_INFERRED_C (-2)
 
 /* Holds, off intervals and outermost spans of thread i, into F->ti[i]

@@ -32,13 +32,14 @@ typedef struct scan {
 /* A release of thread t at event e: closes the open hold (and infers a C
  * call keeping the GIL from a late drop request before it), notes an exit,
  * and opens an off interval unless the switch was forced. */
-static void scan_release(const fit_t *F, tinfo_t *t, scan_t *sc, const gsr_event_t *e)
+static void scan_release(const fit_t *F, int i, tinfo_t *t, scan_t *sc, const gsr_event_t *e)
 {
     if (sc->hs >= 0 && e->t >= sc->hs) {
         t->holds[t->n_holds++] = (hold_t){sc->hs, e->t};
         int64_t q = F->r->calls_all ? -1 : fit_late_request(F->req, F->n_req, sc->hs, e->t);
-        if (q >= 0)
-            sc->spans[sc->n_sp++] = (span_ref_t){q, e->t, EV_INFERRED_C, 0, false, 0, 0};
+        if (q >= 0) /* rel: where the call began (cstart.c), taken in drop_preempted */
+            sc->spans[sc->n_sp++] = (span_ref_t){q, e->t, EV_INFERRED_C, 0, false,
+                                                 fit_inferred_c_start(F->r, i, sc->hs, q), 0};
     }
     sc->hs = -1;
     if (e->why == GSR_WHY_EXIT)
@@ -69,7 +70,7 @@ static void scan_events(const fit_t *F, int i, tinfo_t *t, scan_t *sc)
             if (sc->n_off && sc->offs[sc->n_off - 1].t1 < 0)
                 sc->offs[sc->n_off - 1].t1 = e->t;
             break;
-        case GSR_RELEASE: scan_release(F, t, sc, e); break;
+        case GSR_RELEASE: scan_release(F, i, t, sc, e); break;
         case GSR_PY:
         case GSR_CALL:
         case GSR_WAIT:
@@ -184,6 +185,8 @@ static void drop_preempted(fit_t *F, int i, scan_t *sc)
     for (size_t k = 0; k < sc->n_sp; k++) {
         bool short_c = sc->spans[k].ev == EV_INFERRED_C && sc->spans[k].t1 - sc->spans[k].t0 < floor;
         F->f->th[i].st.n_preempted += short_c;
+        if (!short_c && sc->spans[k].ev == EV_INFERRED_C) /* C before the request too */
+            sc->spans[k].t0 = sc->spans[k].rel;
         if (!short_c)
             sc->spans[n++] = sc->spans[k];
     }

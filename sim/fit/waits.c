@@ -26,10 +26,14 @@
  * API ("MainThread Condition.wait").
  *
  * A put goes into the poster's program where it posted, or, when that is
- * inside one of its ops (a release inside Condition.wait, a send), just
- * before that op: earlier than recorded keeps the argument above, later
- * could make the poster wait, inside that op, for the very thread waiting
- * for its put.
+ * inside one of its ops (a release inside Condition.wait), just before that
+ * op: earlier than recorded keeps the argument above, later could make the
+ * poster wait, inside that op, for the very thread waiting for its put.
+ * A socket send's put goes just before the send too; with
+ * --send-put-after just after it (its time is the send's end), unless its
+ * reader won the GIL inside the send (reader_won): a send is a C call that
+ * waits for no one, so the chains above are the same either way
+ * (send_wake below says why, and why it is not the default).
  *
  * Sockets the same way: a recv on a socket that returned after another
  * thread's send on its peer is a get, that send a put. The recording
@@ -56,7 +60,9 @@
 
 typedef struct fpost {
     uint64_t obj;
-    int64_t t;
+    int64_t t;     /* a post; a send's start, where it is matched */
+    int64_t t_end; /* a send's end (send_wake); a post: t */
+    int64_t t_put; /* where the scenario's put goes: t, or t_end */
     int thread;
     int queue; /* -1 until matched to a wait */
 } fpost_t;
@@ -173,6 +179,34 @@ static int collect_asks(fwaits_t *w)
     return 0;
 }
 
+/* Where a send's put goes with --send-put-after: at the send's end, once
+ * its thread holds the GIL again. The machine wakes the reader inside the send, off the GIL,
+ * but the two do not race for the GIL there (traced on this machine,
+ * tests/reality/replay_notes.md, points 14 and 36): a socket's reader is
+ * woken synchronously (sock_def_readable: a WF_SYNC wake-up, which
+ * wake_affine_idle sends to the writer's CPU when the writer is all it
+ * runs), and the other CPU is busy then (the other pair's handler, or the
+ * GIL's next holder woken there at the send's release). So a client's
+ * request waits on the client's CPU until the client blocks in its recv,
+ * and a handler's reply preempts the handler inside its send, which
+ * returns once the client sleeps. A put before the send, holding the GIL,
+ * woke the reader before the GIL's next holder, onto the idle core; the
+ * GIL waiter then took the sender's core, and the sender, back from its
+ * send, waited out the other handler's render (http_server's handlers 3
+ * to 4 times their real GIL wait). After the send the reader comes as
+ * its sender goes on; but where the recording shows the reader holding
+ * the GIL while its sender, back from the send, waited for it (reader_won),
+ * the put stays before the send. But if the sender waits for the GIL after
+ * its send, the wake-up waits with it: in the replays of http_server 0.2 to
+ * 9 ms in all of a thread's 60 sends; in those of convoy.py --socket,
+ * whose CPU thread took the GIL during the I/O thread's 1.6 us sends, an
+ * interval each time (the replays ran 34 to 45% long). So it is off by
+ * default. */
+static int64_t send_wake(const gsr_event_t *e)
+{
+    return e->t1 > e->t ? e->t1 : e->t;
+}
+
 /* One vote: a's recv ended after a send on b. */
 static void vote(fwaits_t *w, uint64_t a, uint64_t b)
 {
@@ -213,7 +247,7 @@ static int pair_sockets(fwaits_t *w)
         for (size_t k = 0; k < r->threads[i].n_ev; k++) {
             const gsr_event_t *e = &r->threads[i].ev[k];
             if (socket_call(e, "send"))
-                w->sends[w->n_sends++] = (fpost_t){e->obj, e->t, i, -1};
+                w->sends[w->n_sends++] = (fpost_t){e->obj, e->t, send_wake(e), e->t, i, -1};
         }
     if (!w->n_sends)
         return 0;
@@ -292,7 +326,7 @@ int fit_waits_new(const gsr_recording_t *r, fwaits_t **out)
         for (size_t k = 0; k < r->threads[i].n_ev; k++) {
             const gsr_event_t *e = &r->threads[i].ev[k];
             if (e->kind == GSR_LOCK_POST && e->obj)
-                w->posts[w->n_posts++] = (fpost_t){e->obj, e->t, i, -1};
+                w->posts[w->n_posts++] = (fpost_t){e->obj, e->t, e->t, e->t, i, -1};
         }
     if (w->n_posts)
         qsort(w->posts, w->n_posts, sizeof *w->posts, cmp_post);
@@ -460,6 +494,27 @@ static int64_t previous_recv_end(const fwaits_t *w, int i, const gsr_event_t *e)
     return INT64_MIN;
 }
 
+/* Whether thread i's recv e, woken by the send p, held the GIL before its
+ * sender asked for it back after the send, and kept it until after that
+ * ask: the reader took the sender's core and the GIL inside the send (a
+ * handler woken by its client's request, on the client's CPU, preempting
+ * it: 2 to 27% of the clients' sends in the quiet http_server recordings
+ * lasted over 500 us so). That send's put stays before it, so that the
+ * replay's reader may win the race again. A client that reads its reply
+ * inside its handler's send has let the GIL go again before the handler
+ * asks: not such a race. */
+static bool reader_won(const fwaits_t *w, int i, const gsr_event_t *e, const fpost_t *p)
+{
+    int64_t sask = wake_of(w, p->thread, p->t, p->t_end);
+    if (e->t1 > sask)
+        return false;
+    const gsr_thread_t *th = &w->r->threads[i];
+    for (size_t k = (size_t)(e - th->ev) + 1; k < th->n_ev; k++)
+        if (th->ev[k].kind == GSR_RELEASE && th->ev[k].t >= e->t1)
+            return th->ev[k].t > sask;
+    return false;
+}
+
 /* A recv on a socket woken by the end of a send on its peer; else one that
  * found the bytes there: a send on the peer after this thread's previous
  * recv on the socket and before this one began (the request's send of a
@@ -481,6 +536,8 @@ static int match_recv(fwaits_t *w, fscenario_t *f, int i, const gsr_event_t *e)
     int q = queue_of(w, f, (fkey_t){e->obj, i, "socket", p->thread});
     if (q >= 0)
         p->queue = q;
+    if (f->send_put_after && !reader_won(w, i, e, p))
+        p->t_put = p->t_end; /* --send-put-after */
     return q;
 }
 
@@ -524,7 +581,7 @@ int fit_waits_posts(const fwaits_t *w, int i, fwake_t **out, size_t *n_out)
     for (int a = 0; a < 2; a++)
         for (size_t k = 0; k < nv[a]; k++)
             if (v[a][k].thread == i && v[a][k].queue >= 0)
-                (*out)[(*n_out)++] = (fwake_t){v[a][k].t, v[a][k].queue};
+                (*out)[(*n_out)++] = (fwake_t){v[a][k].t_put, v[a][k].queue};
     if (n)
         qsort(*out, n, sizeof **out, cmp_wake);
     return 0;

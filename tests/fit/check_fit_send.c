@@ -114,18 +114,28 @@ static char *fit_text_opts(const char *path, bool raw_cpu)
     return fu_fit(path, o);
 }
 
+/* The same with --send-put-after. */
+static char *fit_text_after(const char *path)
+{
+    gs_fit_opts_t o = {.exact = true, .raw_cpu = true, .no_load = true, .send_put_after = true};
+    return fu_fit(path, o);
+}
+
 static char *fit_text(const char *path)
 {
     return fit_text_opts(path, true);
 }
 
-/* Every send is a put on the peer's queue followed by a C call releasing
- * the GIL of the send's recorded time; no op of either program is io. */
+/* Every send is a C call releasing the GIL of the send's recorded time,
+ * next to the put on the peer's queue: just after the put by default, just
+ * before it with --send-put-after (the reader's wake-up comes as its sender
+ * goes on: waits.c send_wake); no op of either program is io. */
 START_TEST(test_fit_send_is_a_c_call_releasing_the_gil)
 {
     char path[] = "/tmp/check_fit_send_XXXXXX";
     write_recording(path);
-    char *json = fit_text(path);
+    bool after = _i == 1;
+    char *json = after ? fit_text_after(path) : fit_text(path);
     cJSON *root = cJSON_Parse(json);
     ck_assert_ptr_nonnull(root);
     static const char *const who[] = {"client", "handler"};
@@ -134,11 +144,13 @@ START_TEST(test_fit_send_is_a_c_call_releasing_the_gil)
         const cJSON *prev = NULL, *op;
         cJSON_ArrayForEach(op, fu_program(root, who[w])) {
             ios += cJSON_GetObjectItem(op, "io") != NULL;
-            if (prev && cJSON_GetObjectItem(prev, "put")) {
+            const cJSON *put = after ? op : prev, *send = after ? prev : op;
+            if (put && send && cJSON_GetObjectItem(put, "put")) {
                 puts++;
-                const cJSON *c = cJSON_GetObjectItem(op, "c_call");
-                ck_assert_msg(c && cJSON_IsTrue(cJSON_GetObjectItem(op, "releases_gil")),
-                              "%s: a put's send is a C call releasing the GIL", who[w]);
+                const cJSON *c = cJSON_GetObjectItem(send, "c_call");
+                ck_assert_msg(c && cJSON_IsTrue(cJSON_GetObjectItem(send, "releases_gil")),
+                              "%s: a put %s its send, a C call releasing the GIL", who[w],
+                              after ? "after" : "before");
                 int64_t ns = -1;
                 ck_assert_int_eq(gs_parse_ns(cJSON_GetStringValue(c), &ns, NULL, 0), 0);
                 ck_assert_int_eq(ns, SEND);
@@ -184,18 +196,30 @@ START_TEST(test_fit_send_replay_keeps_the_sender_off_the_readers_run)
 }
 END_TEST
 
-/* The client's sends off the GIL, in program order, into d (at most n). */
-static int client_sends(const cJSON *root, int64_t *d, int n)
+/* The client's sends off the GIL, in program order, into d (at most n):
+ * its C calls next to a put. before[k] (if not NULL): the put comes
+ * before send k. */
+static int client_sends_put(const cJSON *root, int64_t *d, bool *before, int n)
 {
     int k = 0;
     const cJSON *prev = NULL, *op;
     cJSON_ArrayForEach(op, fu_program(root, "client")) {
         const cJSON *c = cJSON_GetObjectItem(op, "c_call");
-        if (prev && cJSON_GetObjectItem(prev, "put") && c && k < n)
+        bool put_before = prev && cJSON_GetObjectItem(prev, "put");
+        bool put_after = op->next && cJSON_GetObjectItem(op->next, "put");
+        if (c && (put_before || put_after) && k < n) {
+            if (before)
+                before[k] = put_before;
             ck_assert_int_eq(gs_parse_ns(cJSON_GetStringValue(c), &d[k++], NULL, 0), 0);
+        }
         prev = op;
     }
     return k;
+}
+
+static int client_sends(const cJSON *root, int64_t *d, int n)
+{
+    return client_sends_put(root, d, NULL, n);
 }
 
 /* Three of the client's 20 sends lasted 1 ms: preempted. Where its kernel
@@ -234,15 +258,120 @@ START_TEST(test_fit_slow_sends_come_down_to_the_median_when_the_run_delay_covers
 }
 END_TEST
 
+/* With --send-put-after: the three slow sends of the client (requests 2,
+ * 9 and 16) lasted 1 ms because its handler, woken 40 us into the send,
+ * took the client's core and the GIL, and rendered while the client, back
+ * from its send, waited for the GIL: those three keep their put before the
+ * send, so that the replay's handler may win that race again; the other 17
+ * sends, from which the client was back before its handler asked, have it
+ * after. */
+START_TEST(test_fit_send_put_before_only_where_the_reader_won_the_gil_inside_it)
+{
+    char path[] = "/tmp/check_fit_send_XXXXXX";
+    write_recording_with(path, 3, -1);
+    char *json = fit_text_after(path);
+    cJSON *root = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(root);
+    int64_t d[N_REQ];
+    bool before[N_REQ];
+    ck_assert_int_eq(client_sends_put(root, d, before, N_REQ), N_REQ);
+    for (int k = 0; k < N_REQ; k++)
+        ck_assert_msg(before[k] == (d[k] == SLOW), "send %d (%lld ns): put %s it", k,
+                      (long long)d[k], before[k] ? "before" : "after");
+    cJSON_Delete(root);
+    free(json);
+    unlink(path);
+}
+END_TEST
+
+static const char *data(const char *name)
+{
+    static char path[1200];
+    const char *src = getenv("GILSIM_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/tests/data/fit/%s", src ? src : ".", name);
+    return path;
+}
+
+/* Each thread's GIL wait, ask to hold, in a run's summary: into ns[k] for
+ * names[k] (the test fails if one is missing). */
+static void waits_of(const gs_stats_t *s, const char *const *names, int n, int64_t *ns)
+{
+    for (int k = 0; k < n; k++) {
+        ns[k] = -1;
+        for (int t = 0; t < s->n_threads; t++)
+            if (strcmp(s->threads[t].name, names[k]) == 0)
+                ns[k] = s->threads[t].gil_ask_to_hold_ns;
+        ck_assert_msg(ns[k] >= 0, "no thread %s", names[k]);
+    }
+}
+
+/* http_server.rec.json: examples/http_server.py recorded on the quiet
+ * machine (2 cores, 5 ms, others 0%; /work/quiet/rp1 104, 21:10): two
+ * client/handler pairs over socketpairs, each handler rendering about 3 ms
+ * of Python per request, 60 requests a client. Real, the pairs take turns:
+ * a handler's send lets the GIL go to the other pair's client, its own
+ * client reads the reply, and the handler is back in its recv before the
+ * other pair's handler, woken by that client's request, asks for the GIL.
+ * With the put before the send, holding the GIL (the default), the replay
+ * makes each reader race its sender: the woken client took the idle core, the GIL
+ * waiter the sender's, and the sender, back from its send, waited out the
+ * other handler's render (handlers 163.7 ms against 59.2 ms real, clients
+ * 388.8 against 236.4 ms). With --send-put-after, the put after the send
+ * but where the recording's reader won the GIL inside the send (9 of the
+ * 240 sends: 8 requests, 1 reply), the replay's handlers wait 51.0 ms and
+ * the clients 252.3 ms; the run lasts 441.6 ms (420.1 ms by default)
+ * against 431.6 ms real. */
+START_TEST(test_fit_http_server_readers_do_not_race_their_senders)
+{
+    const char *rec = data("http_server.rec.json");
+    static const char *const hs[] = {"handler0", "handler1"};
+    static const char *const cs[] = {"client0", "client1"};
+    gs_model_t *rm = NULL;
+    gs_trace_t *rt = NULL;
+    gs_error_t err;
+    ck_assert_msg(gs_recording_load(rec, &rm, &rt, &err) == 0, "%s", err.msg);
+    gs_stats_t s;
+    ck_assert_int_eq(gs_stats_compute(rt, &s), 0);
+    int64_t real_h[2], real_c[2];
+    waits_of(&s, hs, 2, real_h);
+    waits_of(&s, cs, 2, real_c);
+    int64_t real = s.makespan_ns;
+    gs_stats_destroy(&s);
+    gs_trace_free(rt);
+    gs_model_free(rm);
+    gs_fit_opts_t o = {.send_put_after = true};
+    char *json = fu_fit(rec, o);
+    fu_replay_t r;
+    fu_replay(json, &r);
+    int64_t h[2], c[2];
+    waits_of(&r.stats, hs, 2, h);
+    waits_of(&r.stats, cs, 2, c);
+    int64_t rh = real_h[0] + real_h[1], mh = h[0] + h[1];
+    int64_t rc = real_c[0] + real_c[1], mc = c[0] + c[1];
+    ck_assert_msg(mh < 2 * rh, "the handlers waited %lld ns for the GIL (real %lld)", (long long)mh,
+                  (long long)rh);
+    ck_assert_msg(mc < rc * 5 / 4 && mc > rc * 3 / 4,
+                  "the clients waited %lld ns for the GIL (real %lld)", (long long)mc,
+                  (long long)rc);
+    ck_assert_msg(r.stats.makespan_ns > real * 9 / 10 && r.stats.makespan_ns < real * 11 / 10,
+                  "replay %lld ns against the recording's %lld", (long long)r.stats.makespan_ns,
+                  (long long)real);
+    fu_replay_free(&r);
+    free(json);
+}
+END_TEST
+
 static Suite *fit_send_suite(void)
 {
     Suite *s = suite_create("fit_send");
     TCase *core = tcase_create("core");
     tcase_set_timeout(core, 60);
-    tcase_add_test(core, test_fit_send_is_a_c_call_releasing_the_gil);
+    tcase_add_loop_test(core, test_fit_send_is_a_c_call_releasing_the_gil, 0, 2);
     tcase_add_test(core, test_fit_send_replay_keeps_the_sender_off_the_readers_run);
     tcase_add_test(core,
                    test_fit_slow_sends_come_down_to_the_median_when_the_run_delay_covers_them);
+    tcase_add_test(core, test_fit_send_put_before_only_where_the_reader_won_the_gil_inside_it);
+    tcase_add_test(core, test_fit_http_server_readers_do_not_race_their_senders);
     suite_add_tcase(s, core);
     return s;
 }

@@ -48,8 +48,10 @@ static long long forced_to(evbuf_t *cpu, evbuf_t *req, long long ask)
 }
 
 /* Writes the recording to path (a mkstemp template). *main_wait: the
- * starter's recorded GIL wait. */
-static void write_recording(char *path, long long *main_wait)
+ * starter's recorded GIL wait. new_wins: at Thread.start(io) the new I/O
+ * thread takes the GIL the starter drops (it is queued on the idle CPU the
+ * waiting CPU thread left, which waits behind it), else the CPU thread. */
+static void write_recording_as(char *path, long long *main_wait, bool new_wins)
 {
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
@@ -66,6 +68,8 @@ static void write_recording(char *path, long long *main_wait)
     ev(&mt, "[%lld, \"release\", \"call\"]", t);
     ev(&cpu, "[%lld, \"start\"], [%lld, \"ask\"], [%lld, \"hold\"]", t + US(10), t + US(10),
        t + US(20));
+    ev(&cpu, "[%lld, \"call\", %lld, \"Event.set\", \"event\", false, %lld]", t + US(35),
+       t + US(40), ev_cpu);
     long long ask = t + US(45);
     ev(&mt, "[%lld, \"lock_wait\", %lld, %lld]", t, ask, lk);
     ev(&mt, "[%lld, \"ask\"]", ask);
@@ -73,19 +77,30 @@ static void write_recording(char *path, long long *main_wait)
     ev(&mt, "[%lld, \"wait\", %lld, \"Event.wait\", \"event\", %lld]", t, hold, ev_cpu);
     wt += hold - ask;
     /* Thread.start(io): the CPU thread, asking since its switch, takes the
-     * GIL the starter drops; the new I/O thread asks and waits an interval */
-    long long s = hold + US(50);
+     * GIL the starter drops; the new I/O thread asks and waits an interval
+     * (new_wins: the I/O thread takes it 40 us after the drop) */
+    long long s = hold + US(50), ioh;
     ev(&cpu, "[%lld, \"ask\"]", hold + US(30));
     ev(&mt, "[%lld, \"release\", \"call\"]", s);
-    ev(&cpu, "[%lld, \"hold\"]", s + US(2));
-    ev(&io, "[%lld, \"start\"], [%lld, \"ask\"]", s + US(140), s + US(140));
-    long long ioh = forced_to(&cpu, &io, s + US(140));
+    if (new_wins) {
+        ioh = s + US(40);
+        ev(&io, "[%lld, \"start\"], [%lld, \"ask\"], [%lld, \"hold\"]", s + US(30), s + US(30),
+           ioh);
+    } else {
+        ev(&cpu, "[%lld, \"hold\"]", s + US(2));
+        ev(&io, "[%lld, \"start\"], [%lld, \"ask\"]", s + US(140), s + US(140));
+        ioh = forced_to(&cpu, &io, s + US(140));
+    }
+    ev(&io, "[%lld, \"call\", %lld, \"Event.set\", \"event\", false, %lld]", ioh + US(15),
+       ioh + US(20), ev_io);
     /* its bootstrap sets the starter's Event 20 us in and runs on; the CPU
      * thread (woken from its switch wait) asks before the starter, and takes
      * the GIL at the I/O thread's first sleep */
     long long rel = ioh + BOOT;
     ev(&mt, "[%lld, \"lock_wait\", %lld, %lld]", s, ioh + US(45), lk);
-    ev(&cpu, "[%lld, \"ask\"], [%lld, \"hold\"]", ioh + US(30), rel + US(2));
+    if (!new_wins)
+        ev(&cpu, "[%lld, \"ask\"]", ioh + US(30));
+    ev(&cpu, "[%lld, \"hold\"]", rel + US(2));
     ev(&io, "[%lld, \"release\", \"call\"]", rel);
     ask = ioh + US(45);
     ev(&mt, "[%lld, \"ask\"]", ask);
@@ -138,6 +153,11 @@ static void write_recording(char *path, long long *main_wait)
         "  {\"name\": \"io\", \"events\": [\n   %s]}\n]}\n",
         (long long)INTERVAL, end + 1000, mt.s, cpu.s, io.s);
     fclose(f);
+}
+
+static void write_recording(char *path, long long *main_wait)
+{
+    write_recording_as(path, main_wait, false);
 }
 
 static char *fit_text(const char *path)
@@ -204,15 +224,104 @@ START_TEST(test_fit_start_replay_keeps_the_starters_second_wait)
 }
 END_TEST
 
+/* The thread whose GIL hold comes right before name's first one in r's
+ * trace, by thread index (-1 if name never held it). */
+static int thread_index(const fu_replay_t *r, const char *name);
+
+static int holder_before_first(const fu_replay_t *r, const char *name)
+{
+    const gs_trace_t *t = r->trace;
+    int me = thread_index(r, name);
+    ck_assert_int_ge(me, 0);
+    const gs_lane_t *gil = gs_trace_lane(t, gs_trace_gil_lane(t, 0));
+    for (size_t k = 0; k < gil->n; k++)
+        if (gil->iv[k].who == me)
+            return k ? gil->iv[k - 1].who : -1;
+    return -1;
+}
+
+static int thread_index(const fu_replay_t *r, const char *name)
+{
+    for (int i = 0; i < gs_trace_n_lanes(r->trace); i++) {
+        const gs_lane_t *l = gs_trace_lane(r->trace, i);
+        if (l->kind == GS_LANE_THREAD && strcmp(l->name, name) == 0)
+            return l->index;
+    }
+    return -1;
+}
+
+/* Who took the GIL the starter dropped in Thread.start(io) is read off the
+ * recording (startdrop.c) and said: the new thread there, and the
+ * description names the key that replays it so (machine.behind_new_thread,
+ * not written); the CPU thread there, and it names none. */
+START_TEST(test_fit_start_drop_read_off_the_recording)
+{
+    for (int new_wins = 0; new_wins <= 1; new_wins++) {
+        char path[] = "/tmp/check_fit_start_XXXXXX";
+        long long wait;
+        write_recording_as(path, &wait, new_wins);
+        char *json = fit_text(path);
+        cJSON *root = cJSON_Parse(json);
+        ck_assert_ptr_nonnull(root);
+        ck_assert_ptr_null(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(root, "machine"), "behind_new_thread"));
+        const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+        ck_assert_ptr_nonnull(strstr(d, new_wins ? "At 1 of the recording's 1 Thread.starts"
+                                                 : "At 0 of the recording's 1 Thread.starts"));
+        ck_assert_msg((strstr(d, "machine.behind_new_thread=true") != NULL) == new_wins,
+                      "new_wins %d: %s", new_wins, d);
+        cJSON_Delete(root);
+        free(json);
+        unlink(path);
+    }
+}
+END_TEST
+
+/* Replayed at seeds 1 to 5 with what the description says, the start goes
+ * as recorded: the new I/O thread takes the GIL straight from its starter
+ * where it did so really (the shared queue alone gave it to the CPU thread
+ * every time), the CPU thread where that did. */
+START_TEST(test_fit_start_replay_follows_the_recorded_drop)
+{
+    for (int new_wins = 0; new_wins <= 1; new_wins++) {
+        char path[] = "/tmp/check_fit_start_XXXXXX";
+        long long wait;
+        write_recording_as(path, &wait, new_wins);
+        char *json = fit_text(path);
+        for (int seed = 1; seed <= 5; seed++) {
+            cJSON *root = cJSON_Parse(json);
+            cJSON_AddNumberToObject(root, "seed", seed);
+            const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+            if (strstr(d, "--set machine.behind_new_thread=true")) /* as the user would */
+                cJSON_AddTrueToObject(cJSON_GetObjectItem(root, "machine"), "behind_new_thread");
+            char *txt = cJSON_PrintUnformatted(root);
+            fu_replay_t r;
+            fu_replay(txt, &r);
+            int before = holder_before_first(&r, "io");
+            int want = thread_index(&r, new_wins ? "MainThread" : "cpu");
+            ck_assert_msg(before == want, "new_wins %d, seed %d: io took the GIL from thread %d",
+                          new_wins, seed, before);
+            fu_replay_free(&r);
+            free(txt);
+            cJSON_Delete(root);
+        }
+        free(json);
+        unlink(path);
+    }
+}
+END_TEST
+
 static Suite *fit_start_suite(void)
 {
     Suite *s = suite_create("fit_start");
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_fit_started_threads_bootstrap_is_not_a_turn);
+    tcase_add_test(core, test_fit_start_drop_read_off_the_recording);
     suite_add_tcase(s, core);
     TCase *props = tcase_create("props");
     tcase_set_timeout(props, 60);
     tcase_add_test(props, test_fit_start_replay_keeps_the_starters_second_wait);
+    tcase_add_test(props, test_fit_start_replay_follows_the_recorded_drop);
     suite_add_tcase(s, props);
     return s;
 }

@@ -710,6 +710,7 @@ def main(argv=None):
         chosen = NAMES if not a.only else a.only.split(",")
         results = [(n, refit(tools, n, kept(a.refit, n), list(SETTINGS), a.drop_calibration,
                              a.fit_opt, a.model_set)) for n in chosen]
+        errs = [e for _, r in results for e in r["errors"]]
         results = [(n, r) for n, r in results if r["real"][BASE]]
         lines, hits, total = table(results, tools)
         print("\n".join(lines))
@@ -717,7 +718,9 @@ def main(argv=None):
         print("\n".join(race_lines(results)))
         if a.wait_rows:
             print("\n".join(wait_rows(results)))
-        return 0
+        for e in errs:  # a bad --model-set or --fit-opt fails every run: say why
+            print("replay: error: %s" % e, file=sys.stderr)
+        return 1 if errs and not total else 0
     a.reps = a.reps or (2 if a.short else 3)
     if not sys.platform.startswith("linux"):
         print("replay: SKIP: needs Linux")

@@ -39,6 +39,13 @@ typedef struct gs_fit_opts {
                            off by default: on the same recordings it made the
                            replays no closer (docs/validation.md, "Replays",
                            point 11), and every wake-up then costs wake_hot */
+    bool send_put_after; /* a socket send's put (the wake-up of its reader) right
+                           after the send, where its thread holds the GIL
+                           again, unless the recording's reader won the GIL
+                           inside the send; off by default (the put just
+                           before the send): it brought http_server's replays
+                           closer and took convoy.py --socket's further
+                           (tests/reality/replay_notes.md, point 36) */
     int n_race_shape;   /* points of a shape for the race against the idle
                            depth of the requester's CPU (gilsim fit
                            --race-shape), 0 none: with one, a fitted race is
