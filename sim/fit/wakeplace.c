@@ -56,8 +56,9 @@
  * is idle goes back there; one packed with its waker stays packed), so, as
  * race.c does for its race, the fit runs the fitted scenario at each value
  * of a grid (PLACE_SEEDS seeds pooled; its queue waits that end, the same
- * rule on the trace) and keeps the value whose share is nearest the
- * recording's, the lowest on a tie. The replays run to the time of the
+ * rule on the trace, the release read where the recorder's is: drop_end)
+ * and keeps the value whose share is nearest the recording's, the lowest
+ * on a tie. The replays run to the time of the
  * PLACE_WANT-th counted wake (plus 5 ms) of a longer recording.
  *
  * Not written (the engine's default 0, and said): fewer than PLACE_MIN
@@ -267,9 +268,42 @@ static int64_t hold_end(const gs_lane_t *g, int64_t t, int *who)
     return g->iv[k].end_ns;
 }
 
+/* Where the recording's release is in a replay: the end of drop_gil. The
+ * engine frees the GIL first and then signals its condition variable, as
+ * CPython does (`locked` 0, then COND_SIGNAL, then the mutex unlocked); a
+ * signal that wakes a waiter on an idle core is a futex call with the IPI
+ * inside it (wake.c wake_cost), which the trace shows as C without the GIL
+ * right after the hold, before the thread blocks. The recorder's `release`
+ * is the unlock after that signal (sim/fit/ipi.c): on producer_consumer 073
+ * 10.8 us after the `signal` (median, 378 wakes), the thread queued behind
+ * the waker running 3.1 us after the release and 14.0 us after the signal;
+ * the replay 12.5 us after its hold's end, 1.7 us after that call. So a
+ * hold followed by C without the GIL and then a wait (the blocking get,
+ * put, acquire or join that dropped it) ends, for this count, where that C
+ * ends. thr: the holder's lane; rel: its hold's end. O(log n). */
+static int64_t drop_end(const gs_lane_t *thr, int64_t rel)
+{
+    size_t lo = 0, hi = thr ? thr->n : 0; /* first interval starting after rel */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (thr->iv[mid].start_ns <= rel)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || lo >= thr->n)
+        return rel;
+    const gs_interval_t *c = &thr->iv[lo - 1], *w = &thr->iv[lo];
+    bool waits = w->state == GS_ST_WAIT_QUEUE || w->state == GS_ST_WAIT_LOCK ||
+                 w->state == GS_ST_WAIT_EVENT || w->state == GS_ST_WAIT_JOIN;
+    if (c->start_ns != rel || c->state != GS_ST_C_NOGIL || !waits)
+        return rel;
+    return c->end_ns;
+}
+
 /* A replay's count: each queue wait of a thread that ends while another
  * thread holds the GIL, the start of its first state after it that is not
- * ready or a switch (it ran), and that hold's end. */
+ * ready or a switch (it ran), and that hold's end (drop_end). */
 static void count_trace(const gs_trace_t *t, const place_cut_t *c, int64_t *beside, int64_t *away)
 {
     int gl = gs_trace_gil_lane(t, 0);
@@ -284,13 +318,22 @@ static void count_trace(const gs_trace_t *t, const place_cut_t *c, int64_t *besi
                 j++;
             int who = -1;
             int64_t e = l->iv[k].end_ns, rel = hold_end(g, e, &who);
-            if (j < l->n && rel >= 0 && who != i && l->iv[j].state != GS_ST_WAIT_QUEUE) {
-                int way = classify(c, e, l->iv[j].start_ns, rel);
-                if (way >= 0)
-                    *(way ? beside : away) += 1;
-            }
+            if (j >= l->n || rel < 0 || who == i || l->iv[j].state == GS_ST_WAIT_QUEUE)
+                continue;
+            if (who >= 0 && who < gs_trace_n_threads(t))
+                rel = drop_end(gs_trace_lane(t, gs_trace_thread_lane(t, who)), rel);
+            int way = classify(c, e, l->iv[j].start_ns, rel);
+            if (way >= 0)
+                *(way ? beside : away) += 1;
         }
     }
+}
+
+void fit_place_count_replay(const gs_trace_t *t, int64_t wake_ns, int64_t *beside, int64_t *away)
+{
+    place_cut_t c = {.lo = wake_ns / 2, .ambig = (int64_t)llround(PLACE_AMBIG * (double)wake_ns)};
+    *beside = *away = 0;
+    count_trace(t, &c, beside, away);
 }
 
 #define PLACE_RUN_FAILED (-1)
