@@ -206,6 +206,9 @@ typedef struct fscenario {
     int place_pct;                  /* FIT_PLACE_FITTED: machine.wake_affine, % */
     int64_t place_beside, place_away; /* the recording's counted wakes: beside the
                                          waker, on the idle CPU */
+    int64_t place_by_cpu;           /* ... of them read off the recorded CPUs (the
+                                       rest by timing) */
+    int64_t place_time_beside;      /* ... beside by the timing rule alone */
     double place_model_share;       /* the replay's share beside at place_pct */
     double place_share0;            /* ... at 0; -1 not run */
     /* thread pools whose work items were dealt evenly (pool.c) */

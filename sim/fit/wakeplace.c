@@ -21,15 +21,26 @@
  * another run of the same program the other: on this 2-vCPU VM quiet
  * recordings of examples/producer_consumer.py at 5 ms put 94%, 73% and 10%
  * of these wakes beside their waker (tests/reality/replay_notes.md, 31).
- * The recording does not say which CPU (the recorder reads no CPU number),
- * but each wake says where it ran:
+ * A recording made since gilsim record writes each event's CPU (its
+ * sched_getcpu; tests/reality/replay_notes.md, 37) says it outright: the
+ * woken thread's CPU at the end of its lock_wait against the waker's CPU
+ * at the post, the same CPU "beside the waker", another the idle CPU.
+ * Older recordings (every CPU -1), and a wake one of whose two events has
+ * none, are read by the timing alone:
  *   - it ran only after its waker's release: queued behind its waker;
  *   - it ran while its waker still held the GIL, sooner than half the idle
  *     wake-up after the post: it preempted its waker on the waker's CPU;
  *   - it ran while its waker held the GIL, later than that: the idle CPU;
  *   - its waker released the GIL within PLACE_AMBIG idle wake-ups of the
  *     post: either way would look alike, not counted.
- * The first two are "beside the waker". Only the post that ended a wait is
+ * The first two are "beside the waker". The timing can be wrong where the
+ * CPU is not, both ways: pipeline's woken writer, run about 9 us after the
+ * post on its waker's CPU while the waker still held the GIL, reads as the
+ * idle CPU's wake-up (reccpu, loaded: 88 of 167 counted wakes); on a loaded
+ * machine a thread that ran after its waker's release may have run on the
+ * other CPU, behind another program. The wakes counted are the same either way (the window
+ * above, which the replay's count applies too); only how each is read
+ * differs, and the description says which. Only the post that ended a wait is
  * read: a Lock released and taken again by its holder (lock_contention's
  * workers) posts its semaphore at each release, each post wakes the waiter,
  * which finds the Lock taken and sleeps on inside the same lock_wait, so
@@ -76,16 +87,13 @@ typedef struct place_cut {
     int64_t lo, ambig;
 } place_cut_t;
 
-/* Counts one wake: post, when the woken thread ran, its waker's release. */
-static void classify(const place_cut_t *c, int64_t post, int64_t run, int64_t rel, int64_t *beside,
-                     int64_t *away)
+/* One wake by its timing (post, when the woken thread ran, its waker's
+ * release): 1 beside the waker, 0 the idle CPU, -1 not counted. */
+static int classify(const place_cut_t *c, int64_t post, int64_t run, int64_t rel)
 {
     if (rel - post < c->ambig)
-        return;
-    if (run >= rel || run - post < c->lo)
-        (*beside)++;
-    else
-        (*away)++;
+        return -1;
+    return run >= rel || run - post < c->lo;
 }
 
 /* ---- the recording ------------------------------------------------------ */
@@ -95,6 +103,7 @@ typedef struct lw {
     uint64_t obj; /* the semaphore */
     int64_t a, b;
     int thread;
+    int32_t cpu; /* the CPU at its end (a lock_wait) or at it (a post); -1 none */
 } lw_t;
 
 static int cmp_lw(const void *x, const void *y)
@@ -161,7 +170,7 @@ static int collect(const gsr_recording_t *r, int kind, lw_t **v, size_t *n)
                 *v = nv;
                 cap = nc;
             }
-            (*v)[(*n)++] = (lw_t){.obj = e->obj, .a = e->t, .b = e->t1, .thread = i};
+            (*v)[(*n)++] = (lw_t){.obj = e->obj, .a = e->t, .b = e->t1, .thread = i, .cpu = e->cpu};
         }
     if (*n)
         qsort(*v, *n, sizeof **v, cmp_lw);
@@ -211,9 +220,16 @@ static int count_recording(const gsr_recording_t *r, fscenario_t *f, const place
             if (!w || w->thread == i || w->b <= e->t || rel < 0 ||
                 posted_again(posts, n_posts, e->obj, e->t, w->b))
                 continue;
-            int64_t before = f->place_beside + f->place_away;
-            classify(c, e->t, w->b, rel, &f->place_beside, &f->place_away);
-            if (f->place_beside + f->place_away > before && n_times < n)
+            int way = classify(c, e->t, w->b, rel);
+            if (way < 0)
+                continue;
+            f->place_time_beside += way;
+            if (e->cpu >= 0 && w->cpu >= 0) { /* the CPUs say it: they win */
+                way = e->cpu == w->cpu;
+                f->place_by_cpu++;
+            }
+            *(way ? &f->place_beside : &f->place_away) += 1;
+            if (n_times < n)
                 times[n_times++] = e->t;
         }
     }
@@ -268,8 +284,11 @@ static void count_trace(const gs_trace_t *t, const place_cut_t *c, int64_t *besi
                 j++;
             int who = -1;
             int64_t e = l->iv[k].end_ns, rel = hold_end(g, e, &who);
-            if (j < l->n && rel >= 0 && who != i && l->iv[j].state != GS_ST_WAIT_QUEUE)
-                classify(c, e, l->iv[j].start_ns, rel, beside, away);
+            if (j < l->n && rel >= 0 && who != i && l->iv[j].state != GS_ST_WAIT_QUEUE) {
+                int way = classify(c, e, l->iv[j].start_ns, rel);
+                if (way >= 0)
+                    *(way ? beside : away) += 1;
+            }
         }
     }
 }
@@ -360,28 +379,47 @@ int fit_wake_place(const gsr_recording_t *r, fscenario_t *f)
     return rc == PLACE_OOM ? -1 : rc;
 }
 
+/* How the recording's wakes were read, as a sentence ("" none counted). */
+static const char *reading(const fscenario_t *f, char *buf, size_t n)
+{
+    int64_t all = f->place_beside + f->place_away;
+    double tim = all ? 100.0 * (double)f->place_time_beside / (double)all : 0;
+    if (all == 0)
+        *buf = 0;
+    else if (f->place_by_cpu == 0)
+        snprintf(buf, n, " (by timing: no CPUs recorded)");
+    else if (f->place_by_cpu == all)
+        snprintf(buf, n, " (by the recorded CPUs; by timing alone %.0f%%)", tim);
+    else
+        snprintf(buf, n, " (%lld by the recorded CPUs, %lld by timing; by timing alone %.0f%%)",
+                 (long long)f->place_by_cpu, (long long)(all - f->place_by_cpu), tim);
+    return buf;
+}
+
 const char *fit_wake_place_note(const fscenario_t *f, char *buf, size_t n)
 {
     int64_t all = f->place_beside + f->place_away;
     double rec = all ? 100.0 * (double)f->place_beside / (double)all : 0;
+    char how[120];
+    reading(f, how, sizeof how);
     switch (f->place_why) {
     case FIT_PLACE_FITTED:
         snprintf(buf, n,
                  " Where a woken thread ran: of the %lld threads a lock release woke while "
                  "its waker held the GIL on, %.0f%% ran beside their waker (queued behind it, "
-                 "or preempting it) and the rest on the idle CPU, as the kernel's wake-up "
+                 "or preempting it) and the rest on the idle CPU%s, as the kernel's wake-up "
                  "placement decided (SIS_UTIL: it moves from run to run); wake_affine %.2f "
                  "gives the replay %.0f%% (0 gives %.0f%%; %d seeds).",
-                 (long long)all, rec, f->place_pct / 100.0, 100 * f->place_model_share,
+                 (long long)all, rec, how, f->place_pct / 100.0, 100 * f->place_model_share,
                  100 * f->place_share0, PLACE_SEEDS);
         break;
     case FIT_PLACE_NO_REPLAY:
     case FIT_PLACE_FAILED:
         snprintf(buf, n,
                  " Where a woken thread runs (wake_affine) is the engine's default 0: %.0f%% "
-                 "of the recording's %lld lock wakes ran beside their waker, but the replay "
+                 "of the recording's %lld lock wakes ran beside their waker%s, but the replay "
                  "%s.",
-                 rec, (long long)all,
+                 rec, (long long)all, how,
                  f->place_why == FIT_PLACE_FAILED ? "run to match it failed"
                                                   : "has too few such wakes to match it");
         break;

@@ -25,11 +25,18 @@
 #define T0 10000LL
 
 /* Writes the recording; beside: the consumer's wait ends after the
- * producer's release, else 25 us after the post. */
-static void write_rec(char *path, bool beside)
+ * producer's release, else 25 us after the post. wcpu: the consumer's CPU
+ * at the end of each wait, the producer posting on CPU 0; -1 no CPUs (a
+ * recording made before gilsim record wrote them). */
+static void write_rec(char *path, bool beside, int wcpu)
 {
     static char p[TURNS * 400 + 1000], c[TURNS * 400 + 1000];
     size_t np = 0, nc = 0;
+    char pc[8] = "", wc[8] = ""; /* the CPU items of a lock_post, a lock_wait */
+    if (wcpu >= 0) {
+        snprintf(pc, sizeof pc, ", 0");
+        snprintf(wc, sizeof wc, ", %d", wcpu);
+    }
     long long b = T0 + 20000; /* the first turn */
     np += (size_t)snprintf(p, sizeof p,
                            "[%lld, \"start\"], [%lld, \"ask\"], [%lld, \"hold\"], "
@@ -39,10 +46,10 @@ static void write_rec(char *path, bool beside)
     nc += (size_t)snprintf(c, sizeof c,
                            "[%lld, \"start\"], [%lld, \"ask\"], [%lld, \"hold\"], "
                            "[%lld, \"wait\", %lld, \"Queue.get\", \"queue\"], "
-                           "[%lld, \"release\", \"call\"], [%lld, \"lock_wait\", %lld, 77]",
+                           "[%lld, \"release\", \"call\"], [%lld, \"lock_wait\", %lld, 77%s]",
                            T0 + 100, T0 + 1100, T0 + 1200, T0 + 1300,
                            b + (beside ? 52000 : 30000) + 200, T0 + 1400, T0 + 1500,
-                           b + (beside ? 52000 : 30000));
+                           b + (beside ? 52000 : 30000), wc);
     for (int k = 0; k < TURNS; k++, b += T) {
         bool last = k == TURNS - 1;
         long long run = b + (beside ? 52000 : 30000); /* the consumer's wait ends */
@@ -51,18 +58,18 @@ static void write_rec(char *path, bool beside)
         np += (size_t)snprintf(p + np, sizeof p - np,
                                ", [%lld, \"ask\"], [%lld, \"hold\"], [%lld, \"wait\", %lld, "
                                "\"Queue.put\", \"queue\"], "
-                               "[%lld, \"lock_post\", 77], [%lld, \"release\", \"call\"], "
+                               "[%lld, \"lock_post\", 77%s], [%lld, \"release\", \"call\"], "
                                "[%lld, \"call\", %lld, \"time.sleep\", \"sleep\", true]",
-                               b, b + 100, b + 4000, b + 6000, b + 5000, b + 50000, b + 50000,
+                               b, b + 100, b + 4000, b + 6000, b + 5000, pc, b + 50000, b + 50000,
                                b + T - (last ? 40000 : 0));
         nc += (size_t)snprintf(c + nc, sizeof c - nc, ", [%lld, \"ask\"], [%lld, \"hold\"]", run,
                                hold);
         if (!last)
-            nc +=
-                (size_t)snprintf(c + nc, sizeof c - nc,
-                                 ", [%lld, \"wait\", %lld, \"Queue.get\", \"queue\"], "
-                                 "[%lld, \"release\", \"call\"], [%lld, \"lock_wait\", %lld, 77]",
-                                 hold + 10000, run + T + 200, hold + 10100, hold + 10200, run + T);
+            nc += (size_t)snprintf(
+                c + nc, sizeof c - nc,
+                ", [%lld, \"wait\", %lld, \"Queue.get\", \"queue\"], "
+                "[%lld, \"release\", \"call\"], [%lld, \"lock_wait\", %lld, 77%s]",
+                hold + 10000, run + T + 200, hold + 10100, hold + 10200, run + T, wc);
         else
             nc += (size_t)snprintf(c + nc, sizeof c - nc,
                                    ", [%lld, \"release\", \"exit\"], [%lld, \"end\"]", hold + 10000,
@@ -96,10 +103,10 @@ static void write_rec(char *path, bool beside)
 }
 
 /* The fitted machine's wake_affine (-1: not written) and the description. */
-static double fitted_wake_affine(bool beside, char *desc, size_t n)
+static double fitted_wake_affine(bool beside, int wcpu, char *desc, size_t n)
 {
     char path[] = "/tmp/gilsim-fit-place-XXXXXX";
-    write_rec(path, beside);
+    write_rec(path, beside, wcpu);
     char *json = fu_fit(path, (gs_fit_opts_t){.no_load = true, .exact = true});
     unlink(path);
     cJSON *root = cJSON_Parse(json);
@@ -116,18 +123,47 @@ static double fitted_wake_affine(bool beside, char *desc, size_t n)
 START_TEST(test_fit_place_wakes_beside_the_waker_give_wake_affine)
 {
     char desc[8192];
-    double v = fitted_wake_affine(true, desc, sizeof desc);
+    double v = fitted_wake_affine(true, -1, desc, sizeof desc);
     ck_assert_msg(v > 0, "every wake ran after its waker's release: wake_affine %.2f", v);
     ck_assert_msg(strstr(desc, "100% ran beside their waker"), "%s", desc);
+    ck_assert_msg(strstr(desc, "(by timing: no CPUs recorded)"), "%s", desc);
 }
 END_TEST
 
 START_TEST(test_fit_place_wakes_on_the_idle_cpu_keep_the_default)
 {
     char desc[8192];
-    double v = fitted_wake_affine(false, desc, sizeof desc);
+    double v = fitted_wake_affine(false, -1, desc, sizeof desc);
     ck_assert_msg(v < 0, "every wake ran on the idle CPU: no wake_affine, got %.2f", v);
-    ck_assert_msg(strstr(desc, "0% ran beside their waker"), "%s", desc);
+    ck_assert_msg(strstr(desc, ", 0% ran beside their waker"), "%s", desc);
+}
+END_TEST
+
+/* The recorded CPUs against the timing: each wake's woken consumer ran
+ * 25 us after the post while its producer held the GIL on (the timing:
+ * the idle CPU), but at the end of its wait it was on its producer's CPU
+ * (as pipeline's writer, run about 9 us after the post beside its waker
+ * holding the GIL on: reccpu, 88 of 167). The CPUs win: all beside, wake_affine written. */
+START_TEST(test_fit_place_recorded_cpus_win_over_the_timing)
+{
+    char desc[8192];
+    double v = fitted_wake_affine(false, 0, desc, sizeof desc);
+    ck_assert_msg(v > 0, "every wake ran on its waker's CPU: wake_affine, got %.2f", v);
+    ck_assert_msg(strstr(desc, "100% ran beside their waker"), "%s", desc);
+    ck_assert_msg(strstr(desc, "(by the recorded CPUs; by timing alone 0%)"), "%s", desc);
+}
+END_TEST
+
+/* And the other way: woken after the release (the timing: beside), but on
+ * the other CPU at the end of the wait (it waited for the idle CPU's
+ * wake-up longer than its waker held on). The CPUs say away: the default. */
+START_TEST(test_fit_place_recorded_other_cpu_reads_away)
+{
+    char desc[8192];
+    double v = fitted_wake_affine(true, 1, desc, sizeof desc);
+    ck_assert_msg(v < 0, "every wake ran on the other CPU: no wake_affine, got %.2f", v);
+    ck_assert_msg(strstr(desc, ", 0% ran beside their waker"), "%s", desc);
+    ck_assert_msg(strstr(desc, "(by the recorded CPUs; by timing alone 100%)"), "%s", desc);
 }
 END_TEST
 
@@ -196,6 +232,8 @@ static Suite *fit_place_suite(void)
     tcase_add_test(tc, test_fit_place_wakes_beside_the_waker_give_wake_affine);
     tcase_add_test(tc, test_fit_place_wakes_on_the_idle_cpu_keep_the_default);
     tcase_add_test(tc, test_fit_place_reads_only_the_post_that_ended_a_wait);
+    tcase_add_test(tc, test_fit_place_recorded_cpus_win_over_the_timing);
+    tcase_add_test(tc, test_fit_place_recorded_other_cpu_reads_away);
     suite_add_tcase(s, tc);
     return s;
 }
