@@ -8,7 +8,8 @@
  * SIS_UTIL scan, with machine.sis_util; per-CPU V: percpu_queue). With no
  * idle core it joins the ready queue and preempts whom the policy lets it
  * (victim: priority, cfs wakeup_granularity, eevdf
- * wakeup_preempt_fair with RUN_TO_PARITY; eevdf also the enqueue's
+ * wakeup_preempt_fair with RUN_TO_PARITY, by the kernel's pick on one CPU's
+ * queue with machine.one_cpu_pick: beats; eevdf also the enqueue's
  * update_curr, which reschedules a thread past its protected slice for
  * whichever thread is the pick: eevdf_unprotected). A wake by a futex call costs its
  * waker machine.futex, plus machine.wake_ipi when the wakee goes to another
@@ -34,10 +35,42 @@ static gs_core_t *idle_core(gs_engine_t *e, const gs_thr_t *t)
     return NULL;
 }
 
+/* Is t's wake judged on one CPU's queue, c's? With one V for the machine,
+ * when the machine has one core or t and r may both run on c alone (a
+ * program under `taskset -c 0`): all of them share that CPU's cfs_rq, as in
+ * the kernel. O(cores). */
+static bool one_cpu_queue(const gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r,
+                          const gs_core_t *c)
+{
+    if (e->n_cores == 1)
+        return true;
+    if (!t->cpus || !r->cpus)
+        return false;
+    for (int i = 0; i < e->n_cores; i++)
+        if (&e->cores[i] != c && (gs__allowed(t, &e->cores[i]) || gs__allowed(r, &e->cores[i])))
+            return false;
+    return true;
+}
+
+/* Does t, the pick of the ready threads, beat c's running thread r?
+ * gs__os_beats; with machine.one_cpu_pick, on one CPU's queue
+ * (one_cpu_queue), the kernel's pick whatever run_queues says: an r that is
+ * no longer eligible is left out of pick_eevdf and a tie goes to t
+ * (entity_before is strict). Without it a woken Lock waiter on the one-core
+ * fits never preempts a releaser past V whose deadline is earlier, where
+ * Linux lets it (replay notes 31, 39; tests/check_onecpupick.c). */
+static bool beats(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r, const gs_core_t *c,
+                  int64_t V)
+{
+    if (mach(e)->one_cpu_pick && one_cpu_queue(e, t, r, c))
+        return r->vruntime > V || t->deadline <= r->deadline;
+    return gs__os_beats(e, t, r, V);
+}
+
 /* wakeup_preempt_fair: t (just queued) preempts the running thread r if r is
  * no longer eligible or has used the slice it got the core with
  * (RUN_TO_PARITY protects it until then) and t is the pick, with an earlier
- * deadline than r's (renewed first if r used it up). */
+ * deadline than r's (renewed first if r used it up; beats). */
 static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *only)
 {
     int64_t load;
@@ -59,7 +92,7 @@ static gs_core_t *eevdf_victim(gs_engine_t *e, gs_thr_t *t, const gs_core_t *onl
         /* RUN_TO_PARITY: the kernel protects a thread's slice from its pick
          * on (set_next_entity), so one arriving is protected while eligible */
         bool protected_ = r->vruntime <= V && (arriving || r->vruntime < r->vprot);
-        if (!protected_ && gs__os_beats(e, t, r, V) && (!v || r->deadline > v->cur->deadline))
+        if (!protected_ && beats(e, t, r, c, V) && (!v || r->deadline > v->cur->deadline))
             v = c;
     }
     return v;

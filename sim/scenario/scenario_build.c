@@ -31,7 +31,7 @@ static const char *const machine_keys[] = {
     "requester_first", "requester_first_idle", "requester_first_own", "race_holder_sleeps",
     "timed_out_queued", "wake_affine", "run_queues", "placement",
     "migration_cost", "timer_wake", "balance", "newidle_ratio", "behind_new_thread", "switch_charged",
-    "sis_util", NULL};
+    "sis_util", "one_cpu_pick", NULL};
 static const char *const policy_names[] = {"fifo", "rr", "priority", "cfs", "eevdf", NULL};
 static const char *const run_queue_names[] = {"shared", "per_core", NULL};
 static const char *const placement_names[] = {"idle", "previous", NULL};
@@ -176,6 +176,7 @@ static void read_machine(gs__scen_t *ld, const cJSON *v, gs_machine_t *mc)
         mc->keep_core = e == 1;
     gs__scen_get_bool(ld, v, "behind_new_thread", &mc->behind_new_thread);
     gs__scen_get_bool(ld, v, "sis_util", &mc->sis_util);
+    gs__scen_get_bool(ld, v, "one_cpu_pick", &mc->one_cpu_pick);
     if (gs__scen_get_enum(ld, v, "timer_wake", timer_wake_names, &e) > 0)
         mc->timer_wake_local = e == 1;
     if (gs__scen_get_enum(ld, v, "balance", balance_names, &e) > 0)

@@ -131,6 +131,13 @@ typedef struct gs_machine {
                                          utilisation, reaches one; else it
                                          queues on its waker's core (sis.c).
                                          Replaces wake_affine's draw; false */
+    bool one_cpu_pick;                /* with "shared" queues: a wake judged on
+                                         one CPU's queue (one core, or waker and
+                                         wakee both confined to one CPU) uses
+                                         the kernel's pick, as per_core queues
+                                         always do: a running thread past V
+                                         loses, a tie goes to the wakee
+                                         (wake.c); false */
     bool busy_balance;                /* balance "periodic": with per-core
                                          queues, a busy core also pulls queued
                                          threads from a more loaded core every
