@@ -46,7 +46,7 @@
  * get_sd_balance_interval), kernel/sched/pelt.c (___update_load_sum, the
  * 32 ms half-life), kernel/sched/topology.c (sd_init: imbalance_pct 117,
  * busy_factor 16, min_interval sd_weight); docs/model.md "SIS_UTIL";
- * tests/reality/replay_notes.md point 31. Costs: O(cores) per core change
+ * tests/reality/replay_notes.md point 38. Costs: O(cores) per core change
  * and per balance tick passed; O(cores) per scan. */
 #include "sis.h"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A thread pool's per-worker GIL rows scored by rank, beside replay.py's
-rows by name (replay point 31).
+rows by name (replay point 32).
 
 A ThreadPoolExecutor's workers are interchangeable: which of them did how
 many items, and which drew the long GIL waits, is the machine's doing from

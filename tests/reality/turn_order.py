@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One thread's GIL waits, by what came before each and who held the GIL
 meanwhile, and the order in which the threads take turns at the GIL, on a
-recording and on model runs of its fit (issue 14, replay point 31:
+recording and on model runs of its fit (issue 14, replay point 33:
 `pipeline`'s writer).
 
 For the named thread it prints, on each side:

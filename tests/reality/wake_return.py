@@ -2,7 +2,7 @@
 """A woken thread that preempts another program thread and blocks again:
 does the CPU go back to the thread it preempted? From a kernel sched trace
 of a real run (root: tracefs) or from a model run's CSV, read the same way
-(replay point 31: `hash_pool`'s main thread, woken by a hasher's
+(replay point 32: `hash_pool`'s main thread, woken by a hasher's
 `set_result`, preempts the hasher that still holds the GIL, asks for the
 GIL and sleeps a few microseconds later; who runs next decides whether the
 hasher's hold stretches over a whole turn of the other hashers).
