@@ -8,35 +8,49 @@
 
 #include "trace_priv.h"
 
-bool gs__tally_init(gs_tally_t *ty, int n_threads, int n_processes, const bool *has_gil)
+bool gs__tally_init(gs_tally_t *ty, int n_threads, int n_processes, const int32_t *process,
+                    const int64_t *gil_from)
 {
     memset(ty, 0, sizeof *ty);
     ty->n_threads = n_threads;
     ty->n_processes = n_processes;
     ty->deadlock_ns = INT64_MAX;
+    size_t np = n_processes > 0 ? (size_t)n_processes : 1;
     ty->thr = calloc(n_threads > 0 ? (size_t)n_threads : 1, sizeof *ty->thr);
     ty->releases = calloc(n_threads > 0 ? (size_t)n_threads : 1, sizeof *ty->releases);
-    ty->gil_prev = malloc((n_processes > 0 ? (size_t)n_processes : 1) * sizeof *ty->gil_prev);
-    if (!ty->thr || !ty->releases || !ty->gil_prev)
+    ty->gil_prev = malloc(np * sizeof *ty->gil_prev);
+    ty->gil_from = malloc(np * sizeof *ty->gil_from);
+    if (!ty->thr || !ty->releases || !ty->gil_prev || !ty->gil_from)
         return false;
-    for (int p = 0; p < n_processes; p++)
+    for (int p = 0; p < n_processes; p++) {
         ty->gil_prev[p] = -1;
+        ty->gil_from[p] = gil_from[p];
+    }
     for (int i = 0; i < n_threads; i++) {
         gs_tally_thread_t *tt = &ty->thr[i];
         tt->started_ns = tt->finished_ns = tt->response_ns = -1;
         tt->last_op = GS_NO_OP;
-        /* PY and C_GIL hold the GIL; READY and SWITCH when flagged; C_NOGIL
-         * counts as running where there is no GIL */
-        uint32_t hold = GS_TALLY_BIT(GS_ST_PY) | GS_TALLY_BIT(GS_ST_C_GIL);
-        uint32_t flagged = GS_TALLY_BIT(GS_ST_READY) | GS_TALLY_BIT(GS_ST_SWITCH);
-        tt->held_always = has_gil[i] ? hold : 0;
-        tt->held_flag = has_gil[i] ? flagged : 0;
-        tt->run_always = has_gil[i] ? hold : hold | GS_TALLY_BIT(GS_ST_C_NOGIL);
-        tt->run_flag = has_gil[i] ? flagged : 0;
+        tt->process = process[i] >= 0 && process[i] < n_processes ? process[i] : -1;
+        tt->gil_from_ns = tt->process >= 0 ? gil_from[tt->process] : INT64_MAX;
     }
     return true;
 }
 
+/* A free-threaded process's GIL switched on at t_ns (GS_IN_GIL_ENABLED,
+ * named by the importing thread): from then on its threads' PY and C_GIL
+ * hold it. Only the first instant counts (the GIL stays on for good). */
+static void gil_enabled(gs_tally_t *ty, int64_t t_ns, int32_t thread)
+{
+    if (thread < 0 || thread >= ty->n_threads)
+        return;
+    int p = ty->thr[thread].process;
+    if (p < 0 || ty->gil_from[p] <= t_ns)
+        return;
+    ty->gil_from[p] = t_ns;
+    for (int i = 0; i < ty->n_threads; i++)
+        if (ty->thr[i].process == p)
+            ty->thr[i].gil_from_ns = t_ns;
+}
 void gs__tally_free(gs_tally_t *ty)
 {
     if (!ty)
@@ -46,6 +60,7 @@ void gs__tally_free(gs_tally_t *ty)
     free(ty->thr);
     free(ty->releases);
     free(ty->gil_prev);
+    free(ty->gil_from);
     free(ty->late);
     memset(ty, 0, sizeof *ty);
 }
@@ -80,9 +95,13 @@ bool gs__tally_io(gs_tally_thread_t *tt, const gs_interval_t *iv, uint32_t bit)
     bool ok = true;
     if (tt->io_pending) {
         uint32_t flag = iv->flags & GS_IV_HOLDS_GIL ? ~0u : 0;
+        /* holding the GIL, or running where there is none (yet) */
+        bool gil = iv->start_ns >= tt->gil_from_ns;
+        uint32_t run = gil ? GS_TALLY_HOLD | (GS_TALLY_HOLD_FLAGGED & flag)
+                           : GS_TALLY_HOLD | GS_TALLY_BIT(GS_ST_C_NOGIL);
         if (bit & (GS_TALLY_IO | GS_TALLY_BIT(GS_ST_DONE))) {
             tt->io_pending = false;
-        } else if (bit & (tt->run_always | (tt->run_flag & flag))) {
+        } else if (bit & run) {
             ok = add_sample(tt, iv->start_ns - tt->io_end);
             tt->io_pending = false;
         }
@@ -149,6 +168,7 @@ void gs__tally_instant(gs_tally_t *ty, int64_t t_ns, gs_instant_kind_t kind, int
         if (t_ns < ty->deadlock_ns)
             ty->deadlock_ns = t_ns;
         break;
+    case GS_IN_GIL_ENABLED: gil_enabled(ty, t_ns, thread); break;
     default: break;
     }
 }
@@ -157,15 +177,18 @@ void gs__tally_instant(gs_tally_t *ty, int64_t t_ns, gs_instant_kind_t kind, int
 
 bool gs__tally_attach(gs_trace_t *t, const gs_model_t *m)
 {
-    bool *has_gil = calloc((size_t)m->n_threads + 1, sizeof *has_gil);
+    int32_t *process = calloc((size_t)m->n_threads + 1, sizeof *process);
+    int64_t *gil_from = calloc((size_t)m->n_processes + 1, sizeof *gil_from);
     t->tally = calloc(1, sizeof *t->tally);
-    bool ok = has_gil && t->tally;
-    for (int i = 0; ok && i < m->n_threads; i++) {
-        int p = m->threads[i].process;
-        has_gil[i] = p >= 0 && p < t->n_processes && t->gil_lane[p] >= 0;
-    }
-    ok = ok && gs__tally_init(t->tally, m->n_threads, m->n_processes, has_gil);
-    free(has_gil);
+    bool ok = process && gil_from && t->tally;
+    for (int i = 0; ok && i < m->n_threads; i++)
+        process[i] = m->threads[i].process;
+    /* a free-threaded process's GIL comes with its GS_IN_GIL_ENABLED, if any */
+    for (int p = 0; ok && p < m->n_processes && p < t->n_processes; p++)
+        gil_from[p] = t->gil_lane[p] >= 0 && t->process_gil[p] != GS_GIL_NONE ? 0 : INT64_MAX;
+    ok = ok && gs__tally_init(t->tally, m->n_threads, m->n_processes, process, gil_from);
+    free(process);
+    free(gil_from);
     t->tally_alive = m->n_threads;
     return ok;
 }

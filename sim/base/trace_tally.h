@@ -44,11 +44,11 @@ typedef struct gs_tally_thread {
     int64_t n_samples, cap_samples;
     size_t n;               /* intervals fed */
     uint32_t last_op;
-    /* the states (bit 1 << state) in which the thread counts as holding the
-     * GIL (gil_held_ns: none in a process without one), always or with
-     * GS_IV_HOLDS_GIL; and in which it holds it, or runs where there is no
-     * GIL, for the I/O-to-GIL latency */
-    uint32_t held_always, held_flag, run_always, run_flag;
+    /* from when its process has a GIL (gil_held_ns counts only after it):
+     * 0 for a GIL build, INT64_MAX for none (yet); in a free-threaded
+     * process, the GS_IN_GIL_ENABLED instant (an import switched it on) */
+    int64_t gil_from_ns;
+    int32_t process; /* its process, -1 if none */
     bool io_pending;
     bool in_ask; /* in a GIL wait: a WAIT_GIL and since then only READY or
                     SWITCH without the GIL (a wait that has no core) */
@@ -66,6 +66,7 @@ typedef struct gs_tally {
     gs_tally_thread_t *thr; /* per thread */
     /* GIL lanes */
     int32_t *gil_prev; /* per process: the holder of its last hold fed, -1 */
+    int64_t *gil_from; /* per process: as gs_tally_thread_t.gil_from_ns */
     int64_t *releases; /* per thread */
     int64_t gil_held_ns, gil_switches;
     /* core lanes */
@@ -80,10 +81,13 @@ typedef struct gs_tally {
     bool oom;
 } gs_tally_t;
 
-/* Sums of zero for n_threads threads and n_processes GIL lanes; has_gil[i]
- * says whether thread i's process has a GIL lane. false when out of memory
- * (then gs__tally_free is still safe). */
-bool gs__tally_init(gs_tally_t *ty, int n_threads, int n_processes, const bool *has_gil);
+/* Sums of zero for n_threads threads and n_processes GIL lanes; process[i]
+ * is thread i's process (-1 none) and gil_from[p] from when process p has a
+ * GIL (0 a GIL build, INT64_MAX none; a free-threaded process's GIL may come
+ * later, with its GS_IN_GIL_ENABLED instant). false when out of memory (then
+ * gs__tally_free is still safe). */
+bool gs__tally_init(gs_tally_t *ty, int n_threads, int n_processes, const int32_t *process,
+                    const int64_t *gil_from);
 void gs__tally_free(gs_tally_t *ty);
 
 bool gs__tally_io(gs_tally_thread_t *tt, const gs_interval_t *iv, uint32_t bit);
@@ -91,6 +95,8 @@ bool gs__tally_io(gs_tally_thread_t *tt, const gs_interval_t *iv, uint32_t bit);
 #define GS_TALLY_BIT(st) (1u << (st))
 #define GS_TALLY_ON_CORE (GS_TALLY_BIT(GS_ST_PY) | GS_TALLY_BIT(GS_ST_C_GIL) | GS_TALLY_BIT(GS_ST_C_NOGIL))
 #define GS_TALLY_IO (GS_TALLY_BIT(GS_ST_IO) | GS_TALLY_BIT(GS_ST_SLEEP))
+#define GS_TALLY_HOLD (GS_TALLY_BIT(GS_ST_PY) | GS_TALLY_BIT(GS_ST_C_GIL))
+#define GS_TALLY_HOLD_FLAGGED (GS_TALLY_BIT(GS_ST_READY) | GS_TALLY_BIT(GS_ST_SWITCH))
 
 /* Thread i's next interval (lane order, merged as the trace merges). false
  * when out of memory (an I/O sample could not be kept). Inline: a run feeds
@@ -110,8 +116,11 @@ static inline bool gs__tally_thread(gs_tally_t *ty, int i, const gs_interval_t *
         tt->started_ns = iv->start_ns;
     tt->last_end = iv->end_ns;
     uint32_t flag = iv->flags & GS_IV_HOLDS_GIL ? ~0u : 0;
-    if (bit & (tt->held_always | (tt->held_flag & flag)))
-        tt->gil_held_ns += d;
+    /* PY and C_GIL hold the GIL, READY and SWITCH when flagged; only the part
+     * after its process has one (a free-threaded build: none before) */
+    if (iv->end_ns > tt->gil_from_ns && (bit & (GS_TALLY_HOLD | (GS_TALLY_HOLD_FLAGGED & flag))))
+        tt->gil_held_ns += iv->end_ns - (iv->start_ns > tt->gil_from_ns ? iv->start_ns
+                                                                          : tt->gil_from_ns);
     /* ask to hold: a recording sees the whole wait as WAIT_GIL; a simulation
      * shows the part without a core as READY and SWITCH. A forced dropper's
      * switch_cond wait is WAIT_GIL too, but it comes before the ask (the

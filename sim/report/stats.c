@@ -13,6 +13,7 @@
  *
  *   thread lane  PY, C_GIL, C_NOGIL        -> cpu_ns
  *                PY, C_GIL, READY/SWITCH with GS_IV_HOLDS_GIL -> gil_held_ns
+ *                (a free-threaded process: only after its gil_enabled)
  *                WAIT_GIL -> gil_wait_ns; READY, SWITCH -> core_wait_ns
  *                WAIT_GIL and the READY/SWITCH without the GIL after it, up
  *                to the next other interval -> gil_ask_to_hold_ns
@@ -22,6 +23,7 @@
  *   instants     drop requests, forced switches, futile wake-ups, preemptions */
 #include "gilsim/stats.h"
 
+#include "gilsim/model.h"
 #include "trace_tally.h"
 
 #include <stdbool.h>
@@ -66,25 +68,32 @@ static void latency_from(int64_t *x, int64_t n, gs_latency_t *out)
 static int tally_of(const gs_trace_t *t, gs_tally_t *ty)
 {
     memset(ty, 0, sizeof *ty);
-    int nt = gs_trace_n_threads(t);
-    bool *has_gil = calloc((size_t)nt + 1, sizeof *has_gil);
-    bool ok = has_gil != NULL;
-    for (int i = 0; ok && i < nt; i++) {
-        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
-        has_gil[i] = l->process >= 0 && gs_trace_gil_lane(t, l->process) >= 0;
-    }
-    ok = ok && gs__tally_init(ty, nt, gs_trace_n_processes(t), has_gil);
-    free(has_gil);
-    for (int i = 0; ok && i < nt; i++) {
-        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
-        for (size_t k = 0; ok && k < l->n; k++)
-            ok = gs__tally_thread(ty, i, &l->iv[k]);
-    }
+    int nt = gs_trace_n_threads(t), np = gs_trace_n_processes(t);
+    int32_t *process = calloc((size_t)nt + 1, sizeof *process);
+    int64_t *gil_from = calloc((size_t)np + 1, sizeof *gil_from);
+    bool ok = process && gil_from;
+    for (int i = 0; ok && i < nt; i++)
+        process[i] = gs_trace_lane(t, gs_trace_thread_lane(t, i))->process;
+    /* a GIL build's GIL is there from the start; a free-threaded process
+     * (a GIL lane, kind none) has one from its GS_IN_GIL_ENABLED, if any */
+    for (int p = 0; ok && p < np; p++)
+        gil_from[p] = gs_trace_gil_lane(t, p) >= 0 && gs_trace_process_gil(t, p) != GS_GIL_NONE
+                          ? 0 : INT64_MAX;
+    ok = ok && gs__tally_init(ty, nt, np, process, gil_from);
+    free(process);
+    free(gil_from);
+    /* the instants first: a GS_IN_GIL_ENABLED decides how the thread lanes
+     * count; every other instant's sum is the same in any order */
     size_t ni = gs_trace_n_instants(t);
     const gs_instant_t *in = gs_trace_instants(t);
     for (size_t k = 0; ok && k < ni; k++)
         gs__tally_instant(ty, in[k].t_ns, (gs_instant_kind_t)in[k].kind, in[k].thread,
                           in[k].arg);
+    for (int i = 0; ok && i < nt; i++) {
+        const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
+        for (size_t k = 0; ok && k < l->n; k++)
+            ok = gs__tally_thread(ty, i, &l->iv[k]);
+    }
     return ok ? 0 : GS_ENOMEM;
 }
 
@@ -205,8 +214,11 @@ static void instants_pass(const gs_tally_t *ty, gs_stats_t *s)
 /* GIL lanes: holds, releases, changes of holder, up to run_end: the kept
  * lanes' holds, or the holds a metrics-only run left (trace_tally.h) added to
  * its sums. w is a copy of the tally whose GIL arrays this pass may change.
- * 0 or GS_ENOMEM. */
-static int gil_pass(const gs_trace_t *t, gs_tally_t *w, gs_stats_t *s, int64_t run_end)
+ * *span_ns: the time the processes had a GIL, up to the makespan (a
+ * free-threaded process from its GIL_ENABLED on, or not at all). 0 or
+ * GS_ENOMEM. */
+static int gil_pass(const gs_trace_t *t, gs_tally_t *w, gs_stats_t *s, int64_t run_end,
+                    int64_t *span_ns)
 {
     int nt = s->n_threads;
     int64_t *finished = calloc(nt > 0 ? (size_t)nt : 1, sizeof *finished);
@@ -216,9 +228,11 @@ static int gil_pass(const gs_trace_t *t, gs_tally_t *w, gs_stats_t *s, int64_t r
         finished[i] = s->threads[i].finished_ns;
     for (int p = 0; p < gs_trace_n_processes(t); p++) {
         int li = gs_trace_gil_lane(t, p);
-        if (li < 0)
-            continue;
+        if (li < 0 || w->gil_from[p] == INT64_MAX)
+            continue; /* no GIL, or a free-threaded one never switched on */
         s->n_gil_processes++;
+        if (w->gil_from[p] < s->makespan_ns)
+            *span_ns += s->makespan_ns - w->gil_from[p];
         const gs_lane_t *l = gs_trace_lane(t, li);
         for (size_t k = 0; k < l->n; k++)
             gs__tally_gil(w, p, &l->iv[k], s->makespan_ns, run_end, finished);
@@ -249,13 +263,13 @@ static void cores_pass(const gs_trace_t *t, gs_tally_t *w, gs_stats_t *s)
     s->core_busy_ns = w->core_busy_ns;
 }
 
-static void ratios(gs_stats_t *s)
+static void ratios(gs_stats_t *s, int64_t gil_span_ns)
 {
     int nt = s->n_threads;
     double mk = (double)s->makespan_ns;
     if (mk > 0) {
-        if (s->n_gil_processes > 0)
-            s->gil_utilisation = (double)s->gil_held_ns / (mk * s->n_gil_processes);
+        if (gil_span_ns > 0)
+            s->gil_utilisation = (double)s->gil_held_ns / (double)gil_span_ns;
         if (s->n_cores > 0)
             s->cores_utilisation = (double)s->core_busy_ns / (mk * s->n_cores);
         double work = 0;
@@ -283,6 +297,7 @@ static int stats_from(const gs_trace_t *t, const gs_tally_t *ty, gs_stats_t *s)
     int64_t run_end = makespan_pass(ty, s);
     instants_pass(ty, s);
     gs_tally_t w = *ty;
+    int64_t gil_span_ns = 0;
     size_t nr = ty->n_threads > 0 ? (size_t)ty->n_threads : 1;
     size_t np = ty->n_processes > 0 ? (size_t)ty->n_processes : 1;
     w.releases = malloc(nr * sizeof *w.releases);
@@ -291,11 +306,11 @@ static int stats_from(const gs_trace_t *t, const gs_tally_t *ty, gs_stats_t *s)
     if (rc == 0) {
         memcpy(w.releases, ty->releases, nr * sizeof *w.releases);
         memcpy(w.gil_prev, ty->gil_prev, np * sizeof *w.gil_prev);
-        rc = gil_pass(t, &w, s, run_end);
+        rc = gil_pass(t, &w, s, run_end, &gil_span_ns);
     }
     if (rc == 0) {
         cores_pass(t, &w, s);
-        ratios(s);
+        ratios(s, gil_span_ns);
         os_means(s);
     }
     free(w.releases);
