@@ -34,24 +34,10 @@
 #include "fit_int.h"
 #include "recfile_int.h"
 
-/* The index of thread th's first event stamped at or after t. */
-static size_t first_at(const gsr_thread_t *th, int64_t t)
-{
-    size_t lo = 0, hi = th->n_ev;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (th->ev[mid].t < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* Whether thread th recorded a drop request at q. */
 static bool requested_at(const gsr_thread_t *th, int64_t q)
 {
-    for (size_t k = first_at(th, q); k < th->n_ev && th->ev[k].t == q; k++)
+    for (size_t k = gsr_first_event_at(th, q); k < th->n_ev && th->ev[k].t == q; k++)
         if (th->ev[k].kind == GSR_DROP_REQUEST)
             return true;
     return false;
@@ -61,7 +47,7 @@ static bool requested_at(const gsr_thread_t *th, int64_t q)
  * last ask, timeout, wake-up or drop request before q; -1 if none. */
 static int64_t wait_began(const gsr_thread_t *th, int64_t q)
 {
-    for (size_t k = first_at(th, q); k-- > 0;) {
+    for (size_t k = gsr_first_event_at(th, q); k-- > 0;) {
         uint8_t kind = th->ev[k].kind;
         if (kind == GSR_ASK || kind == GSR_TIMEOUT || kind == GSR_WOKEN || kind == GSR_FUTILE ||
             kind == GSR_DROP_REQUEST)
@@ -82,7 +68,7 @@ int64_t fit_inferred_c_start(const gsr_recording_t *r, int holder, int64_t hs, i
         return q; /* no requester seen: from the request, as before */
     start = start > hs ? start : hs;
     const gsr_thread_t *th = &r->threads[holder];
-    for (size_t k = first_at(th, hs); k < th->n_ev && th->ev[k].t < q; k++) {
+    for (size_t k = gsr_first_event_at(th, hs); k < th->n_ev && th->ev[k].t < q; k++) {
         const gsr_event_t *e = &th->ev[k];
         bool span = e->kind == GSR_CALL || e->kind == GSR_WAIT || e->kind == GSR_LOCK_WAIT ||
                     e->kind == GSR_PY;

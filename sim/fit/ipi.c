@@ -55,15 +55,7 @@ static bool gil_event(uint8_t kind)
  * wake-up or hold from t; -1 if none. */
 static int64_t returned_at(const gsr_thread_t *w, int64_t t)
 {
-    size_t lo = 0, hi = w->n_ev;
-    while (lo < hi) { /* events are in time order */
-        size_t mid = lo + (hi - lo) / 2;
-        if (w->ev[mid].t < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t k = lo; k < w->n_ev; k++) {
+    for (size_t k = gsr_first_event_at(w, t); k < w->n_ev; k++) {
         uint8_t kd = w->ev[k].kind;
         if (kd == GSR_WOKEN || kd == GSR_FUTILE || kd == GSR_HOLD)
             return w->ev[k].t;

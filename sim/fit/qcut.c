@@ -45,20 +45,6 @@
 #include "gilsim/model.h"
 #include "recfile_int.h"
 
-/* The first event of th at or after t (events are in time order). */
-static size_t first_at(const gsr_thread_t *th, int64_t t)
-{
-    size_t lo = 0, hi = th->n_ev;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (th->ev[mid].t < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* The time of th's first event after index k that is later than t, or end. */
 static int64_t next_stamp(const gsr_thread_t *th, size_t k, int64_t t, int64_t end)
 {
@@ -85,7 +71,7 @@ static size_t charged(const gsr_thread_t *th, const fq_op_t *o, int64_t cap, fit
 {
     size_t n = 0;
     int64_t hold = -1; /* a hold that began inside the call, after its start */
-    for (size_t k = first_at(th, o->t0); k < th->n_ev && th->ev[k].t < o->t1; k++) {
+    for (size_t k = gsr_first_event_at(th, o->t0); k < th->n_ev && th->ev[k].t < o->t1; k++) {
         const gsr_event_t *e = &th->ev[k];
         int64_t end = -1;
         if (e->kind == GSR_HOLD && e->t > o->t0)
@@ -142,7 +128,7 @@ size_t fit_queue_cut(const gsr_recording_t *r, const fq_op_t *ops, size_t n, siz
     size_t j = k, room = 0;
     const gsr_thread_t *th = &r->threads[i];
     for (; j < n && ops[j].thread == i; j++)
-        room += 2 * (first_at(th, ops[j].t1) - first_at(th, ops[j].t0));
+        room += 2 * (gsr_first_event_at(th, ops[j].t1) - gsr_first_event_at(th, ops[j].t0));
     fit_iv_t *cut = malloc((room + 1) * sizeof *cut);
     fit_iv_t *out = malloc((*n_holds + room + 1) * sizeof *out);
     if (!cut || !out) {

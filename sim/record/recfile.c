@@ -429,3 +429,16 @@ void gsr_recording_free(gsr_recording_t *r)
     free(r->full_version);
     free(r);
 }
+
+size_t gsr_first_event_at(const gsr_thread_t *th, int64_t t)
+{
+    size_t lo = 0, hi = th->n_ev;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (th->ev[mid].t < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}

@@ -122,5 +122,8 @@ typedef struct gsr_recording {
  * event, or GS_ENOMEM. */
 int gsr_recording_read(const char *path, gsr_recording_t **out, gs_error_t *err);
 void gsr_recording_free(gsr_recording_t *r);
+/* The index of th's first event stamped at or after t (th->n_ev if none);
+ * the events are in time order. O(log events). */
+size_t gsr_first_event_at(const gsr_thread_t *th, int64_t t);
 
 #endif
