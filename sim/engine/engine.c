@@ -63,7 +63,7 @@ static const micro_t P_JOIN[] = {M_GIL, M_JOIN_CHECK, M_DROP, M_JOIN_WAIT, M_GIL
 static const micro_t P_EXIT[] = {M_EXIT, M_END};
 /* Until 3.12 the end is posted (the thread state lock released, a futex
  * wake the exiting thread pays) before the final GIL drop (sync.c, join). */
-static const micro_t P_EXIT_POST[] = {M_EXIT_POST, M_EXIT, M_END};
+static const micro_t P_EXIT_POST[] = {M_EXIT_POST, M_EXEC, M_EXIT, M_END};
 static const micro_t P_FT[] = {M_GIL, M_FT, M_EXEC, M_END};
 
 /* Whether the exiting thread's process posts its end before the final GIL
@@ -260,7 +260,10 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
             r = step_block(e, t);
             break;
         case M_EXIT_POST:
-            if (t->holds_gil) /* else it posts after it left, as from 3.13 */
+            /* without the GIL it posts after it left, as from 3.13 */
+            t->req.ns = t->holds_gil ? e->m->processes[t->process].python.exit_tail_ns : 0;
+            t->req.exec = GS_ST_C_GIL; /* the tail, after the post's futex call */
+            if (t->holds_gil)
                 gs__sync_thread_done(e, t);
             r = STEP_NEXT;
             break;
