@@ -198,6 +198,7 @@ typedef enum micro {
     M_BOOTED,     /* a new thread holds the GIL: `_started.set()`, wake its starter */
     M_JOIN_CHECK,
     M_JOIN_WAIT,
+    M_EXIT_POST,  /* until 3.12: release the thread state lock (join returns), GIL held */
     M_EXIT,
     M_FT,         /* gc / import: stop the world, maybe switch the GIL on (ft.c) */
     M_END
@@ -245,6 +246,7 @@ struct gs_ctx {
 
     bool started, finished; /* engine.c: on_start, step_exit */
     bool booted;          /* sync.c: its bootstrap ran (held the GIL, set `_started`) */
+    bool join_posted;     /* sync.c: a join of it returns (its end was posted) */
     bool start_pending;   /* kernel.c: an EV_START is queued */
     os_state_t os;        /* os.c only */
     struct gs_core *core; /* os.c: when WAKING, SWITCHING or ON */

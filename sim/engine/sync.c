@@ -22,7 +22,13 @@
  *     every 3.x alike). So the starter drops the GIL, blocks until the new
  *     thread has taken it (M_BOOTED wakes it), and must then take the GIL
  *     back from a thread that may well keep it for a switch interval.
- *   join: waits until the thread has finished.
+ *   join: waits until the thread's end is posted. Until 3.12 the exiting
+ *     thread releases its thread state lock in PyThreadState_Clear, GIL
+ *     held, before _PyThreadState_DeleteCurrent drops the GIL: the joiner
+ *     wakes and asks for a GIL still held (M_EXIT_POST, with
+ *     python.exit_posts_early; off, it posts after the drop). From 3.13
+ *     thread_run sets the handle's thread_is_exiting after that drop
+ *     (Modules/_threadmodule.c, pystate.c).
  * Deadlock: when a thread blocks on an RLock or a join, the chain of owners
  * is followed; a cycle back to the thread stops the run at once and names who
  * holds and waits for what. A plain Lock has no owner (any thread may
@@ -147,7 +153,7 @@ static gs_thr_t *waits_for(gs_engine_t *e, const gs_thr_t *t, bool sure_only)
     }
     if (t->blk == BLK_JOIN) {
         gs_thr_t *j = &e->thr[t->blk_obj];
-        return j->finished ? NULL : j;
+        return j->join_posted ? NULL : j;
     }
     return NULL;
 }
@@ -339,7 +345,7 @@ static bool still_waits(const gs_engine_t *e, const gs_thr_t *t, blk_t why, int 
     case BLK_EVENT:
         return !e->events[obj].flag;
     case BLK_JOIN:
-        return !e->thr[obj].finished;
+        return !e->thr[obj].join_posted;
     case BLK_START:
         return !e->thr[obj].booted;
     default:
@@ -449,7 +455,7 @@ static step_res_t step_join_check(gs_engine_t *e, gs_thr_t *t, int i)
     if (!j->started && !j->start_pending)
         return runtime_error(e, t, "joined a thread that was never started (Python raises "
                                    "RuntimeError)");
-    return j->finished ? STEP_END : STEP_NEXT;
+    return j->join_posted ? STEP_END : STEP_NEXT;
 }
 
 step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
@@ -509,9 +515,14 @@ step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m)
     }
 }
 
+/* t's end is posted: its joiners wake. Until 3.12 this is the release of
+ * its thread state lock, a futex wake that t pays on its core with the GIL
+ * still held (engine.c M_EXIT_POST); from 3.13 the handle's event, set after
+ * t left (gs__os_wake_by wakes as gs__os_wake then). */
 void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t)
 {
     gs_thr_t *w;
+    t->join_posted = true;
     while ((w = gs__waitq_pop(&e->joiners[t->id])) != NULL)
-        gs__os_wake(e, w);
+        gs__os_wake_by(e, t, w);
 }

@@ -215,6 +215,13 @@ typedef struct gs_python {
     int64_t thread_create_ns;   /* cost to the starter of a start op; 50 us */
     int64_t thread_boot_ns;     /* the new thread's bootstrap, Python holding the
                                    GIL before its `_started.set()`; 0 */
+    bool exit_posts_early;      /* until 3.12: a thread's end wakes its joiner
+                                   before its final GIL drop, as CPython does
+                                   (engine.c M_EXIT_POST); false: after it */
+    int64_t exit_tail_ns;       /* with exit_posts_early: C the exiting thread
+                                   runs holding the GIL between the post and
+                                   the drop (the rest of PyThreadState_Clear,
+                                   tstate_delete_common); 0 */
     int64_t interp_create_ns;   /* creating an interpreter with its own GIL, in
                                    the thread that will run it (a thread with
                                    "interpreter": "own"); 1.1 ms */
