@@ -7,7 +7,7 @@
  * From 3.13 join waits on the handle's thread_is_exiting event, which
  * thread_run sets after _PyThreadState_DeleteCurrent, the GIL dropped
  * (Modules/_threadmodule.c). A recording on 3.11 (docs/examples/service,
- * replay_notes.md point 31) shows the lock post 90 us before the GIL drop. */
+ * replay_notes.md point 43) shows the lock post 90 us before the GIL drop. */
 #include <check.h>
 #include <stdlib.h>
 
@@ -86,7 +86,7 @@ static int64_t first_ask_after(const gs_trace_t *t, int thread, int64_t after)
 /* python.exit_tail: the exiting thread keeps the GIL that long after the
  * post, so the woken joiner asks for a GIL still held (real: a median
  * 56 us from the post to the drop over 262 thread exits of the quiet
- * recordings, replay_notes.md point 31); without a tail the drop comes
+ * recordings, replay_notes.md point 43); without a tail the drop comes
  * after only the futex call, before the joiner has woken (23 us here). */
 static bool joiner_asks_while_held(uint64_t seed, int64_t tail)
 {

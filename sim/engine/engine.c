@@ -69,7 +69,7 @@ static const micro_t P_FT[] = {M_GIL, M_FT, M_EXEC, M_END};
 /* Whether the exiting thread's process posts its end before the final GIL
  * drop (python.exit_posts_early): every version before 3.13, and an unnamed
  * one (the recorder's reference, 3.11). Off by default: the model's post is
- * followed by the drop after only the futex call (real: 90 us, note 31). */
+ * followed by the drop after only the futex call (real: 90 us, note 43). */
 static bool post_before_drop(const gs_model_t *m, int process)
 {
     const gs_python_t *py = &m->processes[process].python;
