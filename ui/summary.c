@@ -34,7 +34,10 @@ static void summary(pen_t *p, gv_view_t *v)
         snprintf(a[2], sizeof a[2], "%lld (%lld)", (long long)s->gil_switches,
                  (long long)s->gil_forced_switches);
         pct(a[3], sizeof a[3], s->gil_utilisation);
-        pct(a[4], sizeof a[4], s->cores_utilisation);
+        if (v->run[0].trace && !(gs_trace_facts(v->run[0].trace) & GS_FACT_CORES))
+            snprintf(a[4], sizeof a[4], "not recorded"); /* as gilsim run says */
+        else
+            pct(a[4], sizeof a[4], s->cores_utilisation);
         snprintf(a[5], sizeof a[5], "%.2f", s->fairness_jain);
     }
     for (int i = 0; i < 6; i++)

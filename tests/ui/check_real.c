@@ -172,6 +172,33 @@ static bool summary_has(const char *s)
     return false;
 }
 
+/* A recording opened alone: its summary's "cores busy" says the recording
+ * has no core lanes, as `gilsim run REC` prints "cores not recorded",
+ * rather than a 0 % read off lanes that are not there. */
+START_TEST(test_a_recording_alone_has_its_cores_not_recorded)
+{
+    ck_assert_int_eq(gv_view_load(&V, rec), 0);
+    ck_assert_int_eq(V.n_runs, 1);
+    n_drawn = 0;
+    ui_draw(W, H);
+    gv_text_record(V.text, drawn, 2048, &n_drawn);
+    ui_draw(W, H);
+    gv_text_record(V.text, NULL, 0, NULL);
+    int key = -1;
+    for (int i = 0; i < n_drawn && key < 0; i++)
+        if (strcmp(drawn[i].s, "cores busy") == 0)
+            key = i;
+    ck_assert_msg(key >= 0, "no 'cores busy' row in the summary");
+    bool said = false;
+    for (int i = 0; i < n_drawn; i++)
+        if (drawn[i].box.y == drawn[key].box.y && drawn[i].box.x > drawn[key].box.x) {
+            ck_assert_msg(strcmp(drawn[i].s, "not recorded") == 0, "cores busy: '%s'", drawn[i].s);
+            said = true;
+        }
+    ck_assert_msg(said, "no value beside 'cores busy'");
+}
+END_TEST
+
 START_TEST(test_replay_stacks_the_recording_and_its_fit)
 {
     replay(NULL);
@@ -647,6 +674,7 @@ static Suite *real_suite(void)
     tcase_add_checked_fixture(core, setup, teardown);
     tcase_set_timeout(core, 120);
     tcase_add_test(core, test_replay_stacks_the_recording_and_its_fit);
+    tcase_add_test(core, test_a_recording_alone_has_its_cores_not_recorded);
     tcase_add_test(core, test_what_if_follows_the_knobs_the_model_does_not);
     tcase_add_test(core, test_compare_with_aligns_threads_by_name);
     tcase_add_test(core, test_a_selection_is_the_same_thread_in_every_pane);
