@@ -19,11 +19,11 @@
 
 #define SEEDS 5
 
-static const char *const WORKER =
-    "{\"name\": \"%s\", \"program\": [{\"repeat\": 10, \"do\": [{\"acquire\": \"L\"}, "
-    "{\"cpu\": \"25us\"}, {\"sleep\": \"480us\"}, {\"repeat\": 10, \"do\": [{\"cpu\": "
-    "{\"uniform\": [\"6us\", \"46us\"]}}, {\"release\": \"L\"}, {\"cpu\": \"11us\"}, "
-    "{\"acquire\": \"L\"}]}, {\"cpu\": \"25us\"}, {\"release\": \"L\"}]}]}";
+#define WORKER \
+    "{\"name\": \"%s\", \"program\": [{\"repeat\": 10, \"do\": [{\"acquire\": \"L\"}, " \
+    "{\"cpu\": \"25us\"}, {\"sleep\": \"480us\"}, {\"repeat\": 10, \"do\": [{\"cpu\": " \
+    "{\"uniform\": [\"6us\", \"46us\"]}}, {\"release\": \"L\"}, {\"cpu\": \"11us\"}, " \
+    "{\"acquire\": \"L\"}]}, {\"cpu\": \"25us\"}, {\"release\": \"L\"}]}]}"
 
 /* The four workers on a two-core machine; cpus: the program's affinity
  * ("0": confined to CPU 0, as the replays' one-core setting). */

@@ -32,7 +32,7 @@ static void write_rec(char *path, bool beside, int wcpu)
 {
     static char p[TURNS * 400 + 1000], c[TURNS * 400 + 1000];
     size_t np = 0, nc = 0;
-    char pc[8] = "", wc[8] = ""; /* the CPU items of a lock_post, a lock_wait */
+    char pc[16] = "", wc[16] = ""; /* the CPU items of a lock_post, a lock_wait */
     if (wcpu >= 0) {
         snprintf(pc, sizeof pc, ", 0");
         snprintf(wc, sizeof wc, ", %d", wcpu);
