@@ -242,7 +242,8 @@ static const command_t commands[] = {
     {"replay", cmd_replay,
      "gilsim replay REC [--set KEY=VALUE]... [--summary F] [--exact]\n"
      "                  [--partial] [--raw-cpu] [--no-load] [--seed N] [--quiet]\n"
-     "                  [--memory-budget SIZE]",
+     "                  [--memory-budget SIZE] [--wake-curve] [--send-put-after]\n"
+     "                  [--lock-race]",
      "Fit a scenario to a recording (as gilsim fit does), simulate it at the\n"
      "recorded settings, and print the real run beside its replay: makespan (how\n"
      "long the run took), GIL utilisation, switches per second, drop requests\n"
@@ -265,6 +266,8 @@ static const command_t commands[] = {
      "  --partial         replay a partial recording as far as it goes\n"
      "  --raw-cpu         fit the measured durations unscaled (see gilsim help fit)\n"
      "  --no-load         fit no other load (see gilsim help fit)\n"
+     "  --wake-curve, --send-put-after, --lock-race  fit with these opt-in\n"
+     "                    mechanisms, as gilsim fit does (see gilsim help fit)\n"
      "  --seed N          random seed of the replay (repeat blocks draw durations)\n"
      "  --quiet           print nothing on success\n"
      "  --memory-budget SIZE  the most each simulated trace may take, as for run\n"

@@ -207,7 +207,8 @@ static int parse(int argc, char **argv, replay_t *r)
     static const cli_opt_t opts[] = {
         {"--set", true},   {"--summary", true}, {"--exact", false},        {"--partial", false},
         {"--seed", true},  {"--quiet", false},  {"--memory-budget", true}, {"--raw-cpu", false},
-        {"--no-load", false},
+        {"--no-load", false}, {"--wake-curve", false}, {"--send-put-after", false},
+        {"--lock-race", false},
     };
     cli_args_t a = {"replay", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
@@ -238,6 +239,12 @@ static int parse(int argc, char **argv, replay_t *r)
             r->fo.raw_cpu = true;
         } else if (strcmp(o->name, "--no-load") == 0) {
             r->fo.no_load = true;
+        } else if (strcmp(o->name, "--wake-curve") == 0) {
+            r->fo.wake_curve = true;
+        } else if (strcmp(o->name, "--send-put-after") == 0) {
+            r->fo.send_put_after = true;
+        } else if (strcmp(o->name, "--lock-race") == 0) {
+            r->fo.lock_race = true;
         } else if (strcmp(o->name, "--quiet") == 0) {
             r->quiet = true;
         } else if (strcmp(o->name, "--seed") == 0) {

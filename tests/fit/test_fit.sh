@@ -219,4 +219,18 @@ finds "saying what is valid" "at least 1M" err.txt
 expect 0 "replay takes --memory-budget" "$GILSIM" replay "$D/convoy.rec.json" --memory-budget 64M \
     --quiet
 
+# replay passes the fit's opt-in mechanisms to its fit: its replay is the run
+# of `gilsim fit --send-put-after`'s scenario, and not the default fit's.
+H=$D/http_server.rec.json
+expect 0 "replay takes --send-put-after" "$GILSIM" replay "$H" --send-put-after --summary rp.json --quiet
+expect 0 "the same fit by gilsim fit" "$GILSIM" fit "$H" --send-put-after -o put.fit.json
+expect 0 "and its run" "$GILSIM" run put.fit.json --summary put.json --quiet
+check "the replay is that fit's run" test "$("$JC" get rp.json replay.makespan_ns)" = \
+    "$("$JC" get put.json makespan_ns)"
+expect 0 "replay without it" "$GILSIM" replay "$H" --summary rd.json --quiet
+check "which differs from the default fit's" test "$("$JC" get rp.json replay.makespan_ns)" != \
+    "$("$JC" get rd.json replay.makespan_ns)"
+expect 0 "replay takes --lock-race and --wake-curve" "$GILSIM" replay "$D/convoy.rec.json" \
+    --lock-race --wake-curve --quiet
+
 tap_end
