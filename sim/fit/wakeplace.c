@@ -251,17 +251,9 @@ static int count_recording(const gsr_recording_t *r, fscenario_t *f, const place
  * intervals of one holder merged), its holder in *who; -1 if free. */
 static int64_t hold_end(const gs_lane_t *g, int64_t t, int *who)
 {
-    size_t lo = 0, hi = g->n; /* first interval starting after t */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (g->iv[mid].start_ns <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0 || g->iv[lo - 1].end_ns <= t)
+    size_t k = gs_lane_find(g, t); /* the hold covering t, if any */
+    if (k >= g->n || g->iv[k].start_ns > t)
         return -1;
-    size_t k = lo - 1;
     *who = g->iv[k].who;
     while (k + 1 < g->n && g->iv[k + 1].who == *who && g->iv[k + 1].start_ns == g->iv[k].end_ns)
         k++;
@@ -283,17 +275,10 @@ static int64_t hold_end(const gs_lane_t *g, int64_t t, int *who)
  * ends. thr: the holder's lane; rel: its hold's end. O(log n). */
 static int64_t drop_end(const gs_lane_t *thr, int64_t rel)
 {
-    size_t lo = 0, hi = thr ? thr->n : 0; /* first interval starting after rel */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (thr->iv[mid].start_ns <= rel)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0 || lo >= thr->n)
+    size_t k = thr ? gs_lane_find(thr, rel) : 0; /* the interval covering rel */
+    if (!thr || k + 1 >= thr->n)
         return rel;
-    const gs_interval_t *c = &thr->iv[lo - 1], *w = &thr->iv[lo];
+    const gs_interval_t *c = &thr->iv[k], *w = &thr->iv[k + 1];
     bool waits = w->state == GS_ST_WAIT_QUEUE || w->state == GS_ST_WAIT_LOCK ||
                  w->state == GS_ST_WAIT_EVENT || w->state == GS_ST_WAIT_JOIN;
     if (c->start_ns != rel || c->state != GS_ST_C_NOGIL || !waits)
