@@ -104,20 +104,6 @@ START_TEST(test_two_cpus_the_key_changes_nothing)
 }
 END_TEST
 
-START_TEST(test_one_cpu_pick_needs_a_boolean)
-{
-    const char *bad[] = {"machine.one_cpu_pick=1ms"};
-    gs_diag_t d;
-    gs_model_t *m =
-        tu_load("s.json", "{\"threads\": [{\"name\": \"a\", \"program\": [{\"cpu\": \"1ms\"}]}]}",
-                bad, 1, &d);
-    ck_assert_ptr_null(m);
-    ck_assert_int_ge(d.n, 1);
-    ck_assert_msg(strstr(d.e[0].path, "one_cpu_pick"), "the error names the key: %s",
-                  d.e[0].path);
-}
-END_TEST
-
 static Suite *onecpupick_suite(void)
 {
     Suite *s = suite_create("onecpupick");
@@ -128,7 +114,6 @@ static Suite *onecpupick_suite(void)
     tcase_add_test(props, test_two_cpus_the_key_changes_nothing);
     suite_add_tcase(s, props);
     TCase *limits = tcase_create("limits");
-    tcase_add_test(limits, test_one_cpu_pick_needs_a_boolean);
     suite_add_tcase(s, limits);
     return s;
 }

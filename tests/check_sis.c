@@ -198,19 +198,6 @@ START_TEST(test_the_budget_lags_the_load_until_a_tick)
 }
 END_TEST
 
-START_TEST(test_sis_util_needs_a_boolean)
-{
-    const char *bad[] = {"machine.sis_util=2"};
-    gs_diag_t d;
-    gs_model_t *m =
-        tu_load("s.json", "{\"threads\": [{\"name\": \"a\", \"program\": [{\"cpu\": \"1ms\"}]}]}",
-                bad, 1, &d);
-    ck_assert_ptr_null(m);
-    ck_assert_int_ge(d.n, 1);
-    ck_assert_msg(strstr(d.e[0].path, "sis_util"), "the error names the key: %s", d.e[0].path);
-}
-END_TEST
-
 static Suite *sis_suite(void)
 {
     Suite *s = suite_create("sis");
@@ -226,7 +213,6 @@ static Suite *sis_suite(void)
     tcase_add_test(props, test_the_budget_lags_the_load_until_a_tick);
     suite_add_tcase(s, props);
     TCase *limits = tcase_create("limits");
-    tcase_add_test(limits, test_sis_util_needs_a_boolean);
     suite_add_tcase(s, limits);
     return s;
 }
