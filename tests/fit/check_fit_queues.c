@@ -39,8 +39,8 @@ static gs_model_t *load(const char *json, const char *queues)
     return m;
 }
 
-static const char *const RECS[] = {"convoy.rec.json", "mixed_pool.rec.json",
-                                   "pipeline.rec.json", "http_server.rec.json"};
+static const char *const RECS[] = {"convoy.rec.json", "mixed_pool.rec.json", "pipeline.rec.json",
+                                   "http_server.rec.json"};
 
 START_TEST(test_fit_machine_block_says_one_shared_queue)
 {
