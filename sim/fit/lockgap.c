@@ -22,8 +22,8 @@
  * waiter's `ask` plus a context switch. From there to the releaser's drop
  * signal is its own Python and failed try: that time's median is the gap.
  * Without CPUs in the recording nothing is read. O(posts x log waits). */
-#include "fit_int.h"
 #include "lockgap.h"
+#include "fit_int.h"
 #include "recfile_int.h"
 
 #include <stdlib.h>
@@ -134,8 +134,7 @@ static int samples(const gsr_recording_t *r, int64_t cs_ns, int64_t **v, size_t 
     int rc = -1;
     *v = NULL;
     *n = 0;
-    if (collect(r, GSR_LOCK_POST, &posts, &np) != 0 ||
-        collect(r, GSR_LOCK_WAIT, &waits, &nw) != 0)
+    if (collect(r, GSR_LOCK_POST, &posts, &np) != 0 || collect(r, GSR_LOCK_WAIT, &waits, &nw) != 0)
         goto out;
     qsort(posts, np, sizeof *posts, by_obj_t);
     qsort(waits, nw, sizeof *waits, by_obj_t1);

@@ -3,8 +3,8 @@
  * hand-offs whose woken waiter ran on the releaser's CPU, not the Python
  * the recording saw between them, which holds the waiter's run. */
 #include "fitutil.h"
-#include "tu_main.h"
 #include "gilsim/units.h"
+#include "tu_main.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -50,11 +50,11 @@ static void write_turns(char *path, bool with_cpu)
                 fprintf(f,
                         ", [%ld, \"lock_post\", 4242%s], [%ld, \"signal\", %d%s],"
                         " [%ld, \"release\", \"call\"%s], [%ld, \"lock_wait\", %ld, 4242%s]",
-                        t, c, t + 5500 + CS + GAP, 1 - me, c, t + 11000, c, t + 11500,
-                        t + P + 5000, c);
+                        t, c, t + 5500 + CS + GAP, 1 - me, c, t + 11000, c, t + 11500, t + P + 5000,
+                        c);
             else if (posts)
-                fprintf(f, ", [%ld, \"lock_post\", 4242%s], [%ld, \"release\", \"exit\"%s]",
-                        t, c, t + 1000, c);
+                fprintf(f, ", [%ld, \"lock_post\", 4242%s], [%ld, \"release\", \"exit\"%s]", t, c,
+                        t + 1000, c);
             else if (r < ROUNDS)
                 fprintf(f, ", [%ld, \"ask\"%s], [%ld, \"hold\"%s]", t + 5500, c, t + 11200, c);
             else
@@ -110,8 +110,7 @@ START_TEST(test_fit_lock_gap_is_the_releasers_own_time_to_its_try)
     char *json = fit_turns(true, &retry);
     /* the signal 10.5 us after the post, less the waiter's 5.5 us and a
        context switch: 3 us, where the recorded Python was 10.5-11 us */
-    ck_assert_msg(retry >= GAP - 100 && retry <= GAP + 100, "retry %lld ns, want %d", retry,
-                  GAP);
+    ck_assert_msg(retry >= GAP - 100 && retry <= GAP + 100, "retry %lld ns, want %d", retry, GAP);
     ck_assert_msg(strstr(json, "read off the recorded hand-offs"), "%s", json);
     free(json);
 }
