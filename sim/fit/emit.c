@@ -355,9 +355,14 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
                      "who takes it after a release is the model's race; the recording does not "
                      "see acquires and releases nobody waited for: %" PRId64 " were inserted to "
                      "pair them, an unseen acquire %s of Python after the thread's previous "
-                     "release (the median from a release to the same thread's next blocked "
-                     "acquire), an unseen release as long before its next blocked acquire;",
-                  f->n_lock_fixes, human(f->lock_gap_ns, lg, sizeof lg));
+                     "release (%s), an unseen release as long before its next blocked "
+                     "acquire;",
+                  f->n_lock_fixes, human(f->lock_gap_ns, lg, sizeof lg),
+                  f->lock_gap_n ? "the releaser's own time to its next try, read off the "
+                                  "recorded hand-offs whose woken waiter ran on its CPU; each "
+                                  "recorded release-to-try run is as much shorter"
+                                : "the median from a release to the same thread's next blocked "
+                                  "acquire");
     if (f->lock_refused)
         sb_printf(b, " --lock-race was not applied: paired, a thread would have held a lock "
                      "while it waited for another thread (a get, a join, another lock), which "

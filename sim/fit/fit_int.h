@@ -151,6 +151,7 @@ typedef struct fscenario {
     int n_locks;           /* the locks those ops name, "lock-1"... (0 without it) */
     uint64_t unused_queues; /* bit q: queue q carries no op (its waits became acquires) */
     int64_t lock_gap_ns;   /* the release-to-next-acquire gap of inserted acquires */
+    int64_t lock_gap_n;    /* the recorded hand-offs it was read from (lockgap.c); 0: not */
     int64_t n_lock_fixes;  /* acquires and releases inserted (lockrace.c) */
     bool lock_unsafe;      /* a paired hold spans a wait for another thread */
     bool lock_refused;     /* so --lock-race was not applied: the recorded order */

@@ -41,6 +41,7 @@
  * uncontended rounds is one run with the lock held, so a what-if in which
  * others wait then sees fewer releases than the program makes. */
 #include "fit_int.h"
+#include "lockgap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -198,12 +199,58 @@ static void check_holds(fscenario_t *f, const fop_list_t *l)
     }
 }
 
+/* Every top-level run of Python from a release to the same thread's next
+ * acquire of that lock made `excess` shorter, to no less than `floor`
+ * (cut from its end: the try's side). */
+static void shorten_retries(fscenario_t *f, int64_t excess, int64_t floor)
+{
+    for (int i = 0; i < f->n_threads; i++) {
+        fop_list_t *l = &f->th[i].ops;
+        for (int k = 0; k < l->n; k++) {
+            if (l->v[k].kind != FOP_RELEASE)
+                continue;
+            int64_t run = 0;
+            int j = k + 1;
+            for (; j < l->n && l->v[j].kind == FOP_CPU; j++)
+                run += l->v[j].dur;
+            if (j >= l->n || l->v[j].kind != FOP_ACQUIRE || l->v[j].target != l->v[k].target)
+                continue;
+            int64_t cut = run - floor < excess ? run - floor : excess;
+            for (int m = j - 1; m > k && cut > 0; m--) {
+                int64_t c = l->v[m].dur < cut ? l->v[m].dur : cut;
+                l->v[m].dur -= c;
+                l->v[m].lo = l->v[m].lo > c ? l->v[m].lo - c : 0;
+                l->v[m].hi = l->v[m].hi > c ? l->v[m].hi - c : 0;
+                cut -= c;
+            }
+        }
+    }
+}
+
+/* f->lock_gap_ns: read off the recording where it can be, else the fit's
+ * median (release_gap). 0 or -1 (out of memory). */
+static int lock_gap(fscenario_t *f)
+{
+    int64_t median = release_gap(f), n = 0;
+    if (median < 0)
+        return -1;
+    int64_t read = fit_lock_gap_read(f->rec_path, f->context_switch_ns, &n);
+    if (read == -2)
+        return -1;
+    f->lock_gap_ns = median;
+    f->lock_gap_n = read >= 0 ? n : 0;
+    if (read >= 0 && read < median) {
+        shorten_retries(f, median - read, read);
+        f->lock_gap_ns = read;
+    }
+    return 0;
+}
+
 int fit_lock_pairs(fscenario_t *f)
 {
     if (!f->lock_race || f->n_locks <= 0)
         return 0;
-    f->lock_gap_ns = release_gap(f);
-    if (f->lock_gap_ns < 0)
+    if (lock_gap(f) != 0)
         return -1;
     bool *held = malloc((size_t)f->n_locks * sizeof *held);
     int *last_rel = malloc((size_t)f->n_locks * sizeof *last_rel);
