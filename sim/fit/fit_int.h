@@ -413,10 +413,11 @@ typedef enum fit_place_why {
  * fitted scenario f (after fit_load). 0, or -1 out of memory. */
 int fit_wake_place(const struct gsr_recording *r, fscenario_t *f);
 /* The replay's side of it: trace t's counted wakes, beside their waker or
- * not, with the cuts of an idle wake-up of wake_ns (tests). */
+ * not, with the cuts of an idle wake-up of wake_ns, read by timing or
+ * (by_core) by the woken thread's core against its waker's (tests). */
 struct gs_trace;
-void fit_place_count_replay(const struct gs_trace *t, int64_t wake_ns, int64_t *beside,
-                            int64_t *away);
+void fit_place_count_replay(const struct gs_trace *t, int64_t wake_ns, bool by_core,
+                            int64_t *beside, int64_t *away);
 /* Its sentence for the description ("" none). */
 const char *fit_wake_place_note(const fscenario_t *f, char *buf, size_t n);
 

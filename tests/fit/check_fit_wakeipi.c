@@ -76,7 +76,7 @@ START_TEST(test_fit_wakeipi_wake_during_the_wakers_signal_is_not_beside)
         ck_assert_msg(cc >= 0 && cc != pc, "seed %llu: c on core %d, p on %d",
                       (unsigned long long)seed, cc, pc);
         int64_t beside, away;
-        fit_place_count_replay(r.t, WAKE_NS, &beside, &away);
+        fit_place_count_replay(r.t, WAKE_NS, false, &beside, &away);
         ck_assert_msg(beside == 0 && away == 1, "seed %llu: %lld beside, %lld away",
                       (unsigned long long)seed, (long long)beside, (long long)away);
         tu_result_free(&r);
@@ -94,7 +94,7 @@ START_TEST(test_fit_wakeipi_no_ipi_release_near_the_post_is_not_counted)
         tu_run_stats(&r, scene(seed, 0), "wakeipi");
         ck_assert_int_eq(r.s.outcome, GS_OUT_DONE);
         int64_t beside, away;
-        fit_place_count_replay(r.t, WAKE_NS, &beside, &away);
+        fit_place_count_replay(r.t, WAKE_NS, false, &beside, &away);
         ck_assert_msg(beside == 0 && away == 0, "seed %llu: %lld beside, %lld away",
                       (unsigned long long)seed, (long long)beside, (long long)away);
         tu_result_free(&r);
