@@ -15,7 +15,7 @@
  * became free: replay_notes.md point 41).
  *
  * Counted: a thread's last release (why exit) whose final hold (from its
- * last `hold` before it) has a `lock_post` on a semaphore that another
+ * last `hold` before it) has a `lock_post` on a known semaphore that another
  * thread was blocked on inside a Thread.join (a `lock_wait` spanning the
  * post, inside a `wait` of category join): the joiner was woken before the
  * drop. Its tail is the time from the post to the drop's start (the first
@@ -93,12 +93,16 @@ static bool end_tail(const gsr_recording_t *r, int i, int64_t cost_ns, int64_t c
     for (size_t k = 0; k < th->n_ev; k++)
         if (th->ev[k].kind == GSR_HOLD && th->ev[k].t <= drop && th->ev[k].t > hold)
             hold = th->ev[k].t;
+    if (hold < 0)
+        return false; /* no final hold to read */
     const gsr_event_t *post = NULL;
     int joiner_cpu = -1;
     for (size_t k = 0; k < th->n_ev; k++) {
         const gsr_event_t *p = &th->ev[k];
         if (p->kind != GSR_LOCK_POST || p->t < hold || p->t > drop || (post && p->t < post->t))
             continue;
+        if (p->obj == 0)
+            continue; /* semaphore unknown (an older recording): whose, cannot be told */
         for (int j = 0; j < r->n_threads; j++) {
             int cpu;
             if (j != i && joiner_at(&r->threads[j], p->obj, p->t, &cpu)) {
