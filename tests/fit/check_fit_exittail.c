@@ -258,6 +258,50 @@ START_TEST(test_fit_exittail_none_from_python_3_13)
 }
 END_TEST
 
+/* End of the first interval of `thread` in state st in r's trace, -1 if none. */
+static int64_t first_end(const fu_replay_t *r, int thread, gs_state_t st)
+{
+    const gs_lane_t *l = gs_trace_lane(r->trace, gs_trace_thread_lane(r->trace, thread));
+    for (size_t i = 0; i < l->n; i++)
+        if (l->iv[i].state == st)
+            return l->iv[i].end_ns;
+    return -1;
+}
+
+/* End of `thread`'s last GIL hold in r's trace. */
+static int64_t last_hold_end(const fu_replay_t *r, int thread)
+{
+    const gs_lane_t *l = gs_trace_lane(r->trace, gs_trace_gil_lane(r->trace, 0));
+    int64_t end = -1;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->iv[i].who == thread)
+            end = l->iv[i].end_ns;
+    return end;
+}
+
+/* The replay of the fitted scenario wakes the joiner the recorded gap
+ * before the ending thread's drop: the post's futex call (machine.futex)
+ * and then exit_tail of C holding the GIL. */
+START_TEST(test_fit_exittail_replay_wakes_the_joiner_the_recorded_gap_before_the_drop)
+{
+    for (long long gap = 30 * USEC; gap <= 90 * USEC; gap += 30 * USEC) {
+        rec_t c = one(gap, 0);
+        char *json = fit_of(&c);
+        fu_replay_t r;
+        fu_replay(json, &r);
+        int main_ = 0, worker = 1; /* the recording's order */
+        ck_assert_str_eq(r.model->threads[worker].name, "worker0");
+        int64_t woke = first_end(&r, main_, GS_ST_WAIT_JOIN), drop = last_hold_end(&r, worker);
+        ck_assert_int_ge(woke, 0);
+        ck_assert_msg(drop - woke == gap,
+                      "gap %lld: the replay's joiner woke %lld ns before the drop", gap,
+                      (long long)(drop - woke));
+        fu_replay_free(&r);
+        free(json);
+    }
+}
+END_TEST
+
 /* Every allocation of a fit in turn made to fail: the fit fails with
  * GS_ENOMEM or writes the same text; never one without the keys. */
 START_TEST(test_fit_exittail_out_of_memory_is_an_error)
@@ -313,6 +357,8 @@ static Suite *fit_exittail_suite(void)
     TCase *props = tcase_create("props");
     tcase_set_timeout(props, 60);
     tcase_add_test(props, test_fit_exittail_is_the_recorded_gap_less_the_futex_call);
+    tcase_add_test(props,
+                   test_fit_exittail_replay_wakes_the_joiner_the_recorded_gap_before_the_drop);
     suite_add_tcase(s, props);
     return s;
 }
