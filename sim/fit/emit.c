@@ -4,6 +4,7 @@
  * line (an op, a repeat of a few ops): a 10-second loop is tens of lines.
  * The description names the recording and says, thread by thread, what its
  * program was fitted from, and lists every approximation. */
+#include "exittail.h"
 #include "fit_int.h"
 #include "recfile_int.h"
 
@@ -272,6 +273,9 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
     char race[1400];
     fit_race_note(f, race, sizeof race);
     sb_add(b, race, strlen(race));
+    char ends[500];
+    fit_exit_note(r, f, ends, sizeof ends);
+    sb_add(b, ends, strlen(ends));
     int n_new, n_old; /* read off the recording's starts (startdrop.c) */
     fit_start_drops(r, &n_new, &n_old);
     if (n_new + n_old > 0)
@@ -548,6 +552,7 @@ static cJSON *build(const gsr_recording_t *r, const fscenario_t *f)
     }
     if (r->switch_interval_ns > 0)
         cJSON_AddItemToObject(py, "switch_interval", dur(r->switch_interval_ns));
+    fit_exit_json(py, f); /* read off the recording's thread ends (exittail.c) */
     if (f->n_events) {
         cJSON *ev = cJSON_AddArrayToObject(root, "events");
         char en[24];

@@ -27,6 +27,7 @@
 #include "gilsim/fit.h"
 #include "fit_int.h"
 #include "recfile_int.h"
+#include "exittail.h"
 #include "fitstate_int.h"
 
 #include <stdlib.h>
@@ -522,6 +523,8 @@ static int fit_built(const gsr_recording_t *r, const char *rec_path, const gs_fi
     if (fit_deal_and_fold(&f, o->exact) != 0) /* pools dealt, then repeats and loops (pool.c) */
         goto oom;
     if (fit_wake_ipi(r, &f) != 0) /* before the load and the race: their replays pay it */
+        goto oom;
+    if (fit_exit_tail(r, &f) != 0) /* after wake_ipi: the post's cost; before the replays */
         goto oom;
     if (!o->raw_cpu && !o->no_load)
         fit_load(r, &f);

@@ -216,6 +216,9 @@ typedef struct fscenario {
     int n_pools, pool_workers;
     int64_t pool_items, pool_moved; /* their items; those dealt to another worker */
     char pool_name[72];             /* the first pool's name prefix */
+    /* a thread's end waking its joiner before its final GIL drop (exittail.c) */
+    int exit_n;                     /* ends read; 0: exit_posts_early not written */
+    int64_t exit_tail_ns, exit_lo_ns, exit_hi_ns; /* python.exit_tail; the range */
 } fscenario_t;
 
 /* scale.c: a thread's CPU ops brought down to the kernel's CPU time of it,
