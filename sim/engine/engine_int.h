@@ -415,6 +415,7 @@ typedef struct gs_gil {
     gs_thr_t *sem_woken;    /* cpython2: the sleeper the last release woke, or
                                NULL (release_cost looks at where it went) */
     gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
+    gs_thr_t *mtx_holder; gs_waitq_t mtx_wait; /* a preempted dropper with the mutex; its waiters */
     gs_rng_t rng;           /* waker = random */
 } gs_gil_t;
 

@@ -13,7 +13,10 @@
  *   drop: release and signal the condition variable (below), holding the
  *     GIL's mutex: a woken sleeper that preempts its signaller on its core
  *     sleeps on that mutex (GW_MUTEX) until the signaller is back and
- *     unlocks it, which wakes it again (gs__gil_mutex_unlock). If the drop
+ *     unlocks it, which wakes it again (gs__gil_mutex_unlock); with
+ *     python.gil_mutex_all (off) so does any thread that asks for the GIL or
+ *     leaves its wait meanwhile, however the signaller lost its core
+ *     (mutex_taken: nobody takes the GIL). If the drop
  *     was requested (drop_request set) the dropper then waits until another
  *     thread has taken the GIL (FORCE_SWITCHING), so it cannot win it back at
  *     once; the drop request is reset there and by the next taker, whose
@@ -62,7 +65,8 @@
  *   timeouts, no drop requests.
  * none: no GIL at all (see gs__gil_has).
  * Transitions: FREE -> HELD [take], HELD -> FREE [drop].
- * Invariants: at most one holder; holder->holds_gil; a waiter asleep or
+ * Invariants: at most one holder; holder->holds_gil; with gil_mutex_all no
+ * take while mtx_holder (a preempted dropper) has the mutex; a waiter asleep or
  * entering is OFF with gw == GW_COND and is in `waiters`; a timed-out cpython3
  * waiter stays in `waiters` until it cancels on a core; g1_size + g1_signals
  * never exceeds the G1 waiters; a forced dropper is in `switch_wait`.
@@ -163,9 +167,13 @@ static void wait_cond(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t)
     }
 }
 
+static bool mutex_taken(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, uint8_t gw);
+
 bool gs__gil_take(gs_engine_t *e, gs_thr_t *t)
 {
     gs_gil_t *g = gs__gil_of(e, t);
+    if (mutex_taken(e, g, t, GW_NONE))
+        return false;
     if (!g->locked) {
         acquire(e, g, t);
         return true;
@@ -361,6 +369,9 @@ static void on_core(gs_engine_t *e, gs_thr_t *t)
             t->cv_timed_out = timed_out;
             return;
         }
+        t->cv_timed_out = timed_out; /* out of the condvar: its return path */
+        if (mutex_taken(e, g, t, GW_LEFT))
+            return;
     }
     if (!g->locked) {
         t->gw = GW_NONE;
@@ -405,14 +416,20 @@ static void signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by)
  * signaller on the signaller's core (EEVDF wake-up preemption) runs into
  * that mutex in take_gil before the signaller could unlock it: it blocks on
  * it (mutex_blocks) until the signaller, back on its core and done with its
- * futex call, unlocks it (gs__gil_mutex_unlock). c: t's core before the
- * signal. */
+ * futex call, unlocks it (gs__gil_mutex_unlock). The signal's wake-up
+ * may also preempt the signaller for another ready thread (a shared queue's
+ * pick): it holds the mutex all the same, and whoever reaches it waits
+ * (mutex_taken, python.gil_mutex_all). c: t's core before the signal. */
 static void mutex_held_across(gs_gil_t *g, gs_thr_t *t, const gs_core_t *c)
 {
     gs_thr_t *w = g->cv_woken;
-    if (!c || !w || t->os != OS_READY || w->core != c)
+    bool woken_here = w && w->core == c;
+    if (!c || t->os != OS_READY || (!woken_here && !g->py->gil_mutex_all))
         return;
     t->mtx_held = true;
+    g->mtx_holder = t; /* with gil_mutex_all everyone waits (mutex_taken) */
+    if (!woken_here)
+        return;
     t->mtx_waiter = w;
     w->mtx_owner = t;
 }
@@ -513,6 +530,30 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
     return true;
 }
 
+/* take_gil begins with MUTEX_LOCK(gil->mutex), and a condition wait returns
+ * through the same lock: while a preempted dropper holds it, every thread
+ * that gets there (not only the waiter that preempted it) sleeps on it
+ * (glibc lll_lock_wait) until the dropper, back on a core, unlocks it
+ * (gs__gil_mutex_unlock); nobody takes the GIL meanwhile, though it is free.
+ * In the quiet recordings a drop_gil whose signal and release lie 0.3 ms or
+ * more apart (45 of them) never has another thread's hold inside, only asks
+ * (tests/reality/mutex_gaps.py). Only with python.gil_mutex_all (off): the
+ * rule moves the convoy's timers away from the holder's core beside a busy
+ * program (wait_core.py's self-test, 537 -> 164 of ~800 requests), which the
+ * real loaded runs do not show (replay note 48). gw: what t goes on with once
+ * woken. */
+static bool mutex_taken(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, uint8_t gw)
+{
+    gs_thr_t *o = cv(g) && g->py->gil_mutex_all ? g->mtx_holder : NULL;
+    if (!o || o == t)
+        return false;
+    t->mtx_gw = gw;
+    t->gw = GW_MUTEX;
+    gs__waitq_push(e, &g->mtx_wait, t);
+    gs__os_block(e, t, BLK_GIL, -1);
+    return true;
+}
+
 /* A preempted dropper is back on a core, its futex call over: it unlocks
  * the GIL's mutex, which wakes the waiter blocked on it (a futex wake it
  * pays); a waiter that has not reached the mutex yet finds it free. */
@@ -521,11 +562,21 @@ void gs__gil_mutex_unlock(gs_engine_t *e, gs_thr_t *t)
     gs_thr_t *w = t->mtx_waiter;
     t->mtx_held = false;
     t->mtx_waiter = NULL;
+    gs__gil_of(e, t)->mtx_holder = NULL;
     if (w)
         w->mtx_owner = NULL;
     if (w && w->gw == GW_MUTEX) {
         w->gw = w->mtx_gw;
         gs__os_wake_by(e, t, w);
+    }
+    /* the others that ran into the mutex: glibc wakes one per unlock, each
+     * the next as it unlocks in turn; woken together here, the first on a
+     * core takes the GIL */
+    gs_gil_t *g = gs__gil_of(e, t);
+    gs_thr_t *x;
+    while ((x = gs__waitq_pop(&g->mtx_wait)) != NULL) {
+        x->gw = x->mtx_gw;
+        gs__os_wake_by(e, t, x);
     }
 }
 

@@ -53,6 +53,7 @@ static void engine_free(gs_engine_t *e)
         for (int p = 0; p < e->m->n_processes; p++) {
             gs__waitq_free(&e->gils[p].waiters);
             gs__waitq_free(&e->gils[p].switch_wait);
+            gs__waitq_free(&e->gils[p].mtx_wait);
         }
     if (e->locks)
         for (int i = 0; i < e->m->n_locks; i++)

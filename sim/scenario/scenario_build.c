@@ -41,7 +41,7 @@ static const char *const python_keys[] = {
     "version", "gil", "switch_interval", "waker", "signal_steal", "check_interval", "tick", "futex",
     "slowdown", "thread_create", "thread_bootstrap", "PYTHON_GIL", "refcount", "pymutex_hold", "pymutex_park",
     "stop_the_world", "interpreter_create", "pickle_per_kb", "unpickle_per_kb", "exit_posts_early",
-    "exit_tail", NULL};
+    "exit_tail", "gil_mutex_all", NULL};
 static const char *const gil_names[] = {"cpython3", "cpython2", "none", NULL};
 static const char *const waker_names[] = {"fifo", "random", NULL};
 static const char *const queue_keys[] = {"maxsize", "initial", "put", "get", "recheck", NULL};
@@ -273,6 +273,7 @@ static void read_python(gs__scen_t *ld, const cJSON *v, gs_python_t *py)
     gs__scen_get_fixed(ld, v, "pymutex_hold", 0, &py->pymutex_hold_ns);
     gs__scen_get_fixed(ld, v, "pymutex_park", 0, &py->pymutex_park_ns);
     gs__scen_get_bool(ld, v, "exit_posts_early", &py->exit_posts_early);
+    gs__scen_get_bool(ld, v, "gil_mutex_all", &py->gil_mutex_all);
     gs__scen_get_fixed(ld, v, "exit_tail", 0, &py->exit_tail_ns);
     gs__scen_get_fixed(ld, v, "stop_the_world", 0, &py->stw_ns);
     if (gs__scen_get_int(ld, v, "PYTHON_GIL", 0, 1, &i) > 0) {

@@ -218,6 +218,10 @@ typedef struct gs_python {
     bool exit_posts_early;      /* until 3.12: a thread's end wakes its joiner
                                    before its final GIL drop, as CPython does
                                    (engine.c M_EXIT_POST); false: after it */
+    bool gil_mutex_all;         /* a dropper preempted inside drop_gil keeps the
+                                   GIL's mutex from everyone who asks, not only
+                                   from the waiter it woke (gil.c mutex_taken);
+                                   false */
     int64_t exit_tail_ns;       /* with exit_posts_early: C the exiting thread
                                    runs holding the GIL between the post and
                                    the drop (the rest of PyThreadState_Clear,
