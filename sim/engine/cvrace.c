@@ -37,6 +37,7 @@
  * Source: glibc nptl/pthread_mutex_unlock.c, lowlevellock.c (lll_lock_wait),
  * nptl/pthread_cond_wait.c; Linux kernel/futex/waitwake.c (futex_wait,
  * futex_wake). */
+#include "cvrace.h"
 #include "engine_int.h"
 
 int64_t gs__cvrace_holder_wait_ns(const gs_engine_t *e)

@@ -21,6 +21,7 @@
  * the kernel says it exactly (this process's mappings and size, the system's
  * thread count); where it cannot know (other processes of the same user) it
  * counts only this process. */
+#include "limits_int.h"
 #include "engine_int.h"
 
 #include <ctype.h>
