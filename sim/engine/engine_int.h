@@ -4,8 +4,8 @@
  * one upcall (gs__go_on), engine.c's loop for worker.c, and what the machine
  * asks of every model. Each other file's functions are declared in a header
  * of its own (kernel.c: kernel.h, os.c: os.h, ...; limits.c: limits_int.h),
- * which includes this one; a file includes its own header first, then this
- * one, then the headers of the files it calls (docs/internals.md).
+ * which includes this one; a file includes its own header first, then the
+ * engine headers it uses, and only those (docs/internals.md; layer_rules).
  *
  * Ownership: gs_engine_t owns every array here; one engine is one run and is
  * thrown away after it. Concurrency: every field is touched only by the

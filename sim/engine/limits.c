@@ -22,7 +22,7 @@
  * thread count); where it cannot know (other processes of the same user) it
  * counts only this process. */
 #include "limits_int.h"
-#include "engine_int.h"
+#include "gilsim/engine.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -4,7 +4,9 @@
 #ifndef GILSIM_LIMITS_INT_H
 #define GILSIM_LIMITS_INT_H
 
-#include "engine_int.h"
+#include <stddef.h>
+
+#include "gilsim/common.h"
 
 /* limits.c */
 size_t gs__budget_default(void); /* GILSIM_MEMORY_BUDGET, else the default */

@@ -2,7 +2,7 @@
 #ifndef GILSIM_PROGRAM_H
 #define GILSIM_PROGRAM_H
 
-#include "engine_int.h"
+#include "gilsim/engine.h"
 
 /* program.c */
 void gs__program_body(gs_ctx_t *c, void *user);

@@ -18,6 +18,11 @@ target, public headers, may use) and checks, printing one line per breach:
   5. inside the engine, each file (kernel.c, os.c, ...) calls functions of
      only the files the "<!-- engine-units:" table lets it call, and the one
      upcall, gs__go_on, only from the files marked "upcall".
+  6. inside the engine, each file includes its own header first (kernel.c:
+     kernel.h, engine.c: engine_int.h, limits.c: limits_int.h), and includes
+     another file's header exactly when it uses something that header
+     declares (a function, an inline, a type, an enum value or a macro): no
+     header it does not use, none it uses only through another header.
 --selftest feeds the checks a forbidden edge, include, symbol and cycle and
 fails unless each is caught. Exit 0 when clean, 1 on a breach, 2 on bad usage.
 """
@@ -196,6 +201,60 @@ def check_includes(layers, files, out):
                     out.append(f"include: {where}: \"{inc}\" is no header of any layer")
 
 
+def strip_c(text):
+    """C text without its comments and string/char literals."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    return re.sub(r'"(\\.|[^"\\\n])*"|\'(\\.|[^\'\\\n])*\'', '""', text)
+
+
+def header_names(text):
+    """The names a header declares: functions, types, enum values, macros."""
+    s = strip_c(text)
+    names = set(re.findall(r"\b(gs__\w+)\s*\(", s))
+    names |= set(re.findall(r"\}\s*(\w+)\s*;", s))  # typedef struct/enum {...} name;
+    names |= set(re.findall(r"typedef\s+(?:struct|enum|union)\s+\w+\s+(\w+)\s*;", s))
+    for body in re.findall(r"\benum\b[^{;]*\{([^}]*)\}", s):
+        names |= set(re.findall(r"(?:^|,)\s*([A-Z_][A-Z0-9_]*)", body))
+    names |= {m for m in re.findall(r"#\s*define\s+(\w+)", s) if not m.startswith("GILSIM_")}
+    return names
+
+
+def own_header(c, headers):
+    base = c[:-2]
+    for h in (base + ".h", base + "_int.h"):
+        if h in headers:
+            return h
+    return None
+
+
+def check_engine_includes(items, out):
+    """items: the engine folder's [(path, text)]."""
+    headers = {os.path.basename(p): t for p, t in items if p.endswith(".h")}
+    declared = {h: header_names(t) for h, t in headers.items()}
+    for path, text in items:
+        if not path.endswith(".c"):
+            continue
+        c = os.path.basename(path)
+        incs = [m.group(2) for m in map(INCLUDE.match, text.splitlines())
+                if m and m.group(1) == '"' and m.group(2) in headers]
+        own = own_header(c, headers)
+        if own and (not incs or incs[0] != own):
+            out.append(f"engine includes: {path}: its own header {own} must come first "
+                       f"(it proves the header self-contained); first is "
+                       f"{incs[0] if incs else 'none'}")
+        words = set(re.findall(r"\b\w+\b", strip_c(text)))
+        for h in sorted(headers):
+            if h == own:
+                continue
+            used = sorted(words & declared[h])
+            if h in incs and not used:
+                out.append(f"engine includes: {path}: includes {h} but uses nothing it declares")
+            elif used and h not in incs:
+                out.append(f"engine includes: {path}: uses {used[0]} of {h} without "
+                           f"including it")
+
+
 def check_symbols(layers, name, undefined, out):
     allowed = set(next(l for l in layers if l.name == name).uses)
     for lib, (_, prefixes) in EXTERNAL.items():
@@ -303,6 +362,7 @@ def run(layers, graph_lines, source, files, symbols, units=None, unit_syms=None)
     check_table(layers, out)
     check_graph(layers, graph_lines, source, out)
     check_includes(layers, files, out)
+    check_engine_includes(files.get("engine", []), out)
     for name, syms in symbols.items():
         check_symbols(layers, name, syms, out)
     return out
@@ -337,6 +397,22 @@ def selftest(layers, graph_lines, source, files, symbols, units, unit_syms):
     f = dict(files)
     f["viewer"] = files.get("viewer", []) + [("ui/probe.c", '#include "trace_int.h"\n')]
     cases.append(("viewer includes trace_int.h", layers, graph_lines, f, symbols))
+    # Inside the engine: a header not used, a header used but not included,
+    # the own header not first.
+    eng = dict(files["engine"])
+    for path, edit, what in (
+            ("sim/engine/invariants.c", lambda t: t + '#include "gil.h"\n',
+             "invariants.c includes gil.h unused"),
+            ("sim/engine/gil.c", lambda t: t.replace('#include "kernel.h"\n', ""),
+             "gil.c uses kernel.h without including it"),
+            ("sim/engine/os.c", lambda t: t.replace('#include "os.h"\n', "", 1)
+             + '#include "os.h"\n', "os.c includes os.h last")):
+        if path not in eng:
+            failures.append(f"selftest: no {path} to probe")
+            continue
+        f = dict(files)
+        f["engine"] = [(p, edit(t) if p == path else t) for p, t in files["engine"]]
+        cases.append((what, layers, graph_lines, f, symbols))
     # An undefined cJSON symbol in the engine's objects.
     s = dict(symbols)
     s["engine"] = set(symbols.get("engine", set())) | {"cJSON_Parse"}
