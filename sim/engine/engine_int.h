@@ -27,7 +27,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
-#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -50,6 +49,7 @@
 
 typedef struct gs_engine gs_engine_t;
 typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
+typedef struct gs_worker gs_worker_t; /* worker.h */
 
 /* ---- events ---------------------------------------------------------- */
 
@@ -76,25 +76,6 @@ static inline ev_kind_t gs__ev_kind(const gs_event_t *ev)
 {
     return (ev_kind_t)(ev->order >> 56);
 }
-
-/* ---- workers ----------------------------------------------------------- */
-
-/* A pthread that runs thread bodies, one run's thread at a time, and between
- * runs waits in a process-wide pool (worker.c). */
-typedef struct gs_worker {
-    pthread_t tid;    /* written once by pthread_create (worker_new); read by
-                         whoever later takes w from the pool, ordered by the
-                         pool list's mutex */
-    sem_t go;         /* posted by whoever passes the baton to this worker */
-    jmp_buf exit_jb;  /* the trampoline's frame: a killed body unwinds here */
-    _Atomic int kill; /* set by the main thread at teardown */
-    gs_thr_t *t;      /* the simulated thread it runs now (baton) */
-    int cpu;          /* the CPU it is pinned to, -1 if none */
-    bool quit;        /* leave instead of running: written by
-                         gs_worker_pool_drain after taking w out of the pool,
-                         read by w after its wait on `go` (the post orders it) */
-    struct gs_worker *next; /* the idle list: its pool list's mutex */
-} gs_worker_t;
 
 /* ---- threads ----------------------------------------------------------- */
 

@@ -3,7 +3,26 @@
 #ifndef GILSIM_WORKER_H
 #define GILSIM_WORKER_H
 
+#include <setjmp.h>
+
 #include "engine_int.h"
+
+/* A pthread that runs thread bodies, one run's thread at a time, and between
+ * runs waits in a process-wide pool (worker.c). */
+typedef struct gs_worker {
+    pthread_t tid;    /* written once by pthread_create (worker_new); read by
+                         whoever later takes w from the pool, ordered by the
+                         pool list's mutex */
+    sem_t go;         /* posted by whoever passes the baton to this worker */
+    jmp_buf exit_jb;  /* the trampoline's frame: a killed body unwinds here */
+    _Atomic int kill; /* set by the main thread at teardown */
+    gs_thr_t *t;      /* the simulated thread it runs now (baton) */
+    int cpu;          /* the CPU it is pinned to, -1 if none */
+    bool quit;        /* leave instead of running: written by
+                         gs_worker_pool_drain after taking w out of the pool,
+                         read by w after its wait on `go` (the post orders it) */
+    struct gs_worker *next; /* the idle list: its pool list's mutex */
+} gs_worker_t;
 
 /* worker.c */
 int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* give it a pthread */
