@@ -17,6 +17,7 @@
 #include "condvar.h"
 #include "engine_int.h"
 #include "cvrace.h"
+#include "gil.h"
 #include "hrtimer.h"
 #include "kernel.h"
 #include "os.h"

@@ -39,6 +39,7 @@
  * futex_wake). */
 #include "cvrace.h"
 #include "engine_int.h"
+#include "gil.h"
 
 int64_t gs__cvrace_holder_wait_ns(const gs_engine_t *e)
 {

@@ -49,6 +49,7 @@
 
 typedef struct gs_engine gs_engine_t;
 typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
+typedef struct gs_gil gs_gil_t; /* gil.h */
 typedef struct gs_worker gs_worker_t; /* worker.h */
 
 /* ---- events ---------------------------------------------------------- */
@@ -377,33 +378,6 @@ typedef struct gs_waitq {
     gs_thr_t **v;
     int n, cap;
 } gs_waitq_t;
-
-typedef struct gs_gil {
-    int process;
-    const gs_python_t *py;
-    gs_gil_kind_t kind;     /* py->gil, until an import switches it on (ft.c) */
-    bool locked;
-    gs_thr_t *holder;
-    gs_thr_t *last_holder;
-    uint64_t switch_number;
-    bool drop_request;
-    gs_thr_t *requester;    /* cpython3: who set drop_request, and when */
-    int request_interp;     /* the interpreter whose eval breaker has it */
-    int64_t request_ns;
-    int64_t drop_at_ns;     /* cpython3: no drop before (the race: request_drop) */
-    gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
-    uint64_t g1, g2;        /* cpython3: glibc's two waiter groups (ids) */
-    int g1_size;            /* G1 waiters not signalled yet */
-    int g1_signals;         /* signals posted to G1, not taken yet */
-    uint64_t sleep_seq;     /* futex queue order */
-    int sem_waiters;        /* cpython2: threads registered on the semaphore,
-                               asleep in `waiters` or woken and not yet back */
-    gs_thr_t *cv_woken;     /* cpython3: the sleeper the last signal woke */
-    gs_thr_t *sem_woken;    /* cpython2: the sleeper the last release woke, or
-                               NULL (release_cost looks at where it went) */
-    gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
-    gs_rng_t rng;           /* waker = random */
-} gs_gil_t;
 
 /* A threading.Lock or RLock, and a queue.Queue's mutex (a Lock too): one
  * implementation in sync.c (lock_take, lock_block, lock_release). */

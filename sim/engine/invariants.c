@@ -10,6 +10,7 @@
  * Cost: O(1) plus a scan of the one wait list the thread should be in. */
 #include "invariants.h"
 #include "engine_int.h"
+#include "gil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
