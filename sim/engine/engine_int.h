@@ -49,6 +49,9 @@
 
 typedef struct gs_engine gs_engine_t;
 typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
+typedef struct gs_lock gs_lock_t; /* sync.h: Lock, RLock, a Queue's mutex */
+typedef struct gs_event_obj gs_event_obj_t; /* sync.h */
+typedef struct gs_queue gs_queue_t; /* sync.h */
 typedef struct gs_gil gs_gil_t; /* gil.h */
 typedef struct gs_worker gs_worker_t; /* worker.h */
 
@@ -378,25 +381,6 @@ typedef struct gs_waitq {
     gs_thr_t **v;
     int n, cap;
 } gs_waitq_t;
-
-/* A threading.Lock or RLock, and a queue.Queue's mutex (a Lock too): one
- * implementation in sync.c (lock_take, lock_block, lock_release). */
-typedef struct gs_lock {
-    gs_thr_t *owner;    /* a Lock's last acquirer, an RLock's owner; NULL if free */
-    int count;          /* RLock depth (1 for a Lock that is held) */
-    gs_waitq_t waiters;
-} gs_lock_t;
-
-typedef struct gs_event_obj {
-    bool flag;
-    gs_waitq_t waiters;
-} gs_event_obj_t;
-
-typedef struct gs_queue {
-    int64_t len;
-    gs_waitq_t putters, getters;
-    gs_lock_t mutex;    /* the queue's mutex, a Lock, with put_ns/get_ns (P_QM) */
-} gs_queue_t;
 
 /* ---- the engine ---------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include "invariants.h"
 #include "engine_int.h"
 #include "gil.h"
+#include "sync.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,6 +17,7 @@
 #include "limits_int.h"
 #include "os.h"
 #include "sis.h"
+#include "sync.h"
 #include "worker.h"
 
 #include <stdio.h>

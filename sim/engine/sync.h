@@ -5,6 +5,25 @@
 
 #include "engine_int.h"
 
+/* A threading.Lock or RLock, and a queue.Queue's mutex (a Lock too): one
+ * implementation in sync.c (lock_take, lock_block, lock_release). */
+typedef struct gs_lock {
+    gs_thr_t *owner;    /* a Lock's last acquirer, an RLock's owner; NULL if free */
+    int count;          /* RLock depth (1 for a Lock that is held) */
+    gs_waitq_t waiters;
+} gs_lock_t;
+
+typedef struct gs_event_obj {
+    bool flag;
+    gs_waitq_t waiters;
+} gs_event_obj_t;
+
+typedef struct gs_queue {
+    int64_t len;
+    gs_waitq_t putters, getters;
+    gs_lock_t mutex;    /* the queue's mutex, a Lock, with put_ns/get_ns (P_QM) */
+} gs_queue_t;
+
 /* sync.c: micro-steps on locks, events, queues and joins. Each returns
  * STEP_NEXT (done, t still ON: the next step), STEP_WAIT (t now waits; it
  * goes on from this step), STEP_END (the request is complete) or STEP_BACK

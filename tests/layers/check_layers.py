@@ -232,6 +232,16 @@ def check_engine_includes(items, out):
     """items: the engine folder's [(path, text)]."""
     headers = {os.path.basename(p): t for p, t in items if p.endswith(".h")}
     declared = {h: header_names(t) for h, t in headers.items()}
+    # A struct a header defines is used, without naming it, through a member
+    # of that type elsewhere (e->locks[i].owner): such an access also
+    # justifies the include (the compiler asks for the ones missing).
+    bodies = {h: set(re.findall(r"\}\s*(\w+)\s*;", strip_c(t))) for h, t in headers.items()}
+    members = {h: set() for h in headers}
+    for t in headers.values():
+        for typ, name in re.findall(r"\b(\w+_t)\s*\*?\s*(\w+)\s*;", strip_c(t)):
+            for h, types in bodies.items():
+                if typ in types and h != "engine_int.h":
+                    members[h].add(name)
     for path, text in items:
         if not path.endswith(".c"):
             continue
@@ -244,11 +254,12 @@ def check_engine_includes(items, out):
                        f"(it proves the header self-contained); first is "
                        f"{incs[0] if incs else 'none'}")
         words = set(re.findall(r"\b\w+\b", strip_c(text)))
+        fields = set(re.findall(r"(?:->|\.)\s*(\w+)", strip_c(text)))
         for h in sorted(headers):
             if h == own:
                 continue
             used = sorted(words & declared[h])
-            if h in incs and not used:
+            if h in incs and not used and not fields & members[h]:
                 out.append(f"engine includes: {path}: includes {h} but uses nothing it declares")
             elif used and h not in incs:
                 out.append(f"engine includes: {path}: uses {used[0]} of {h} without "
@@ -401,8 +412,8 @@ def selftest(layers, graph_lines, source, files, symbols, units, unit_syms):
     # the own header not first.
     eng = dict(files["engine"])
     for path, edit, what in (
-            ("sim/engine/invariants.c", lambda t: t + '#include "gil.h"\n',
-             "invariants.c includes gil.h unused"),
+            ("sim/engine/invariants.c", lambda t: t + '#include "balance.h"\n',
+             "invariants.c includes balance.h unused"),
             ("sim/engine/gil.c", lambda t: t.replace('#include "kernel.h"\n', ""),
              "gil.c uses kernel.h without including it"),
             ("sim/engine/os.c", lambda t: t.replace('#include "os.h"\n', "", 1)
