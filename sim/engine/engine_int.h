@@ -54,32 +54,7 @@ typedef struct gs_event_obj gs_event_obj_t; /* sync.h */
 typedef struct gs_queue gs_queue_t; /* sync.h */
 typedef struct gs_gil gs_gil_t; /* gil.h */
 typedef struct gs_worker gs_worker_t; /* worker.h */
-
-/* ---- events ---------------------------------------------------------- */
-
-typedef enum ev_kind {
-    EV_TIMER, /* thread: exec segment end, I/O or sleep end, GIL wait timeout */
-    EV_BREAK, /* thread: eval breaker (a drop request to look at) */
-    EV_CORE,  /* core: wake-up or context switch finished, time slice over */
-    EV_START, /* thread: starts */
-    EV_FT     /* shared object id: its sharers changed, re-time them (ft.c) */
-} ev_kind_t;
-
-typedef struct gs_event {
-    int64_t t_ns;
-    uint64_t order; /* kind << 56 | seq: the rank among equal times, then the
-                       insertion order (seq), in one comparison (kernel.c) */
-    uint64_t gen;  /* must equal the target's gen, else the event is stale */
-    int32_t id;    /* thread or core index */
-    int32_t slot;  /* kernel.c: its ev_pos slot (a timer's or core event's), -1
-                      none; kept here, not worked out at every move in the heap */
-} gs_event_t;
-
-/* An event's kind (ev_kind_t): the top byte of its order. */
-static inline ev_kind_t gs__ev_kind(const gs_event_t *ev)
-{
-    return (ev_kind_t)(ev->order >> 56);
-}
+typedef struct gs_event gs_event_t; /* kernel.h */
 
 /* ---- threads ----------------------------------------------------------- */
 
