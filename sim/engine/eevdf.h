@@ -12,8 +12,8 @@ gs_thr_t *gs__eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c); /
 /* the V that core c judges eligibility by: its own queue's (per-CPU V), else
  * the machine's */
 int64_t gs__eevdf_v(gs_engine_t *e, gs_core_t *c);
-void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);
-void gs__eevdf_seen(gs_engine_t *e, gs_thr_t *t);    /* update_curr point */   /* a new deadline once used */
+void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);   /* its slice used: a new deadline */
+void gs__eevdf_seen(gs_engine_t *e, gs_thr_t *t);    /* update_curr point */
 void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on); /* waking */
 void gs__eevdf_leave(gs_engine_t *e, gs_thr_t *t, bool sleep); /* leaving the queue */
 void gs__eevdf_settle(gs_engine_t *e, gs_core_t *c, const gs_thr_t *next); /* c picks:

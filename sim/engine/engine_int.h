@@ -1,11 +1,14 @@
 /* engine_int.h - the engine's state, shared by every file of sim/engine/
- * (library-private): its types (events, workers, threads and their state
- * machine, cores, GILs, sync objects, the engine), the checked OS calls, the
- * one upcall (gs__go_on), engine.c's loop for worker.c, and what the machine
- * asks of every model. Each other file's functions are declared in a header
- * of its own (kernel.c: kernel.h, os.c: os.h, ...; limits.c: limits_int.h),
- * which includes this one; a file includes its own header first, then the
- * engine headers it uses, and only those (docs/internals.md; layer_rules).
+ * (library-private): a thread and its state machine, its requests and their
+ * micro-steps, cores, wait queues and the engine itself; the checked OS
+ * calls, the one upcall (gs__go_on), engine.c's loop for worker.c, and what
+ * the machine asks of every model. The engine's other objects are only named
+ * here and defined beside the file that owns them: the event in kernel.h,
+ * the worker in worker.h, the GIL in gil.h, Python's sync objects in sync.h.
+ * Each other file's functions are declared in a header of its own (kernel.c:
+ * kernel.h, os.c: os.h, ...; limits.c: limits_int.h), which includes this
+ * one; a file includes its own header first, then the engine headers it
+ * uses, and only those (docs/internals.md; layer_rules).
  *
  * Ownership: gs_engine_t owns every array here; one engine is one run and is
  * thrown away after it. Concurrency: every field is touched only by the
@@ -320,7 +323,7 @@ struct gs_ctx {
 
 };
 
-/* ---- cores, GILs, sync objects --------------------------------------- */
+/* ---- cores, wait queues ----------------------------------------------- */
 
 typedef enum core_mode { CORE_IDLE, CORE_WAKING, CORE_SWITCHING, CORE_ON } core_mode_t;
 
@@ -448,15 +451,15 @@ static inline bool gs__percpu_v(const gs_engine_t *e)
 {
     return e->m->machine.per_core_queues && e->m->machine.policy == GS_POLICY_EEVDF;
 }
-/* May core c run t? A thread queued on one core's queue (rq_core) waits for
- * that core or for an idle core to pull it; any other on any core. c NULL:
- * the whole machine. */
 /* May t run on core c at all? Its CPU affinity (processes' "cpus", Linux's
  * cpus_ptr that select_task_rq, pick and load balancing all honour). */
 static inline bool gs__allowed(const gs_thr_t *t, const gs_core_t *c)
 {
     return !t->cpus || ((t->cpus->w[c->id / 64] >> (c->id % 64)) & 1u);
 }
+/* May core c run t? A thread queued on one core's queue (rq_core) waits for
+ * that core or for an idle core to pull it; any other on any core. c NULL:
+ * the whole machine. */
 static inline bool gs__pickable(const gs_thr_t *t, const gs_core_t *c)
 {
     return !c || ((t->rq_core < 0 || t->rq_core == c->id) && gs__allowed(t, c));

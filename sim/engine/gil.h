@@ -46,8 +46,10 @@ bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t); /* before Python runs: fal
 int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segment */
 void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
 bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t); /* true: in a futex call, timer set */
+/* t's timer fired: true if it was the GIL's (a futex call ended, or a paid
+ * clock event reprogram) */
 bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t);
-void gs__gil_mutex_unlock(gs_engine_t *e, gs_thr_t *t); /* a preempted dropper is back */   /* true: a futex call ended */
+void gs__gil_mutex_unlock(gs_engine_t *e, gs_thr_t *t); /* a preempted dropper is back */
 void gs__gil_switch_on(gs_engine_t *e, gs_thr_t *t); /* gil.c: an import enables it */
 
 #endif
