@@ -3,7 +3,7 @@
 #define GILSIM_STOPS_H
 
 #include "engine_int.h"
-#include "kernel.h" /* the event heap gs__events_go_on reads */
+#include "kernel.h"
 
 /* stops.c: why the run loop stops (engine.c asks before each event). */
 bool gs__stop_limits(gs_engine_t *e);       /* a limit reached: stopped, true */

@@ -19,9 +19,9 @@ target, public headers, may use) and checks, printing one line per breach:
   5. inside the engine, each file (kernel.c, os.c, ...) calls functions of
      only the files the "<!-- engine-units:" table lets it call, and the one
      upcall, gs__go_on, only from the files marked "upcall";
-  6. inside the engine, each file includes its own header first (kernel.c:
-     kernel.h, engine.c: engine_int.h, limits.c: limits_int.h), and includes
-     another file's header exactly when it uses something that header
+  6. inside the engine, each .c includes its own header first (kernel.c:
+     kernel.h, engine.c: engine_int.h, limits.c: limits_int.h), and each
+     file (.c or .h) includes another's header exactly when it uses something that header
      declares (a function, an inline, a type, an enum value or a macro): no
      header it does not use (a member of a struct it defines counts as a
      use), none it uses only through another header.
@@ -235,34 +235,44 @@ def own_header(c, headers):
     return None
 
 
+def struct_fields(text):
+    """The field names of the struct bodies in a header."""
+    fields = set()
+    for body in re.findall(r"\bstruct\s+\w+\s*\{(.*?)\}\s*\w*\s*;", strip_c(text), flags=re.S):
+        fields |= set(re.findall(r"(\w+)\s*(?:\[[^]]*\])?\s*[;,]", body))
+    return fields
+
+
 def engine_include_plan(items):
-    """For each engine .c of items ([(path, text)]): (path, its own header or
-    None, its engine includes in order, {header: a name of it the file uses},
-    the headers it includes whose struct members it reaches)."""
+    """For each engine file of items ([(path, text)]): (path, its own header
+    (a header's is itself) or None, its engine includes in order, {header: a
+    name only it declares that the file uses}, the headers it includes that
+    it uses otherwise: a name engine_int.h also declares (a type named there
+    and defined in the header), or a field of a struct the header defines,
+    or a member of such a type elsewhere (e->locks[i].owner; a missing one
+    is the compiler's to name: incomplete type)."""
     headers = {os.path.basename(p): t for p, t in items if p.endswith(".h")}
     declared = {h: header_names(t) for h, t in headers.items()}
-    # A struct a header defines is used, without naming it, through a member
-    # of that type elsewhere (e->locks[i].owner): such an access also
-    # justifies the include (the compiler asks for the ones missing).
+    core = declared.get("engine_int.h", set())
+    only = {h: names if h == "engine_int.h" else names - core for h, names in declared.items()}
     bodies = {h: set(re.findall(r"\}\s*(\w+)\s*;", strip_c(t))) for h, t in headers.items()}
-    members = {h: set() for h in headers}
+    reach = {h: struct_fields(t) if h != "engine_int.h" else set() for h, t in headers.items()}
     for t in headers.values():
         for typ, name in re.findall(r"\b(\w+_t)\s*\*?\s*(\w+)\s*;", strip_c(t)):
             for h, types in bodies.items():
                 if typ in types and h != "engine_int.h":
-                    members[h].add(name)
+                    reach[h].add(name)
     plan = []
     for path, text in items:
-        if not path.endswith(".c"):
-            continue
         incs = [m.group(2) for m in map(INCLUDE.match, text.splitlines())
                 if m and m.group(1) == '"' and m.group(2) in headers]
-        own = own_header(os.path.basename(path), headers)
+        own = (own_header(os.path.basename(path), headers) if path.endswith(".c")
+               else os.path.basename(path))
         words = set(re.findall(r"\b\w+\b", strip_c(text)))
         fields = set(re.findall(r"(?:->|\.)\s*(\w+)", strip_c(text)))
-        named = {h: sorted(words & declared[h])[0] for h in headers
-                 if h != own and words & declared[h]}
-        reached = {h for h in incs if h != own and fields & members[h]}
+        named = {h: sorted(words & only[h])[0] for h in headers
+                 if h != own and words & only[h]}
+        reached = {h for h in incs if h != own and (words & declared[h] or fields & reach[h])}
         plan.append((path, own, incs, named, reached))
     return plan
 
@@ -270,7 +280,7 @@ def engine_include_plan(items):
 def check_engine_includes(items, out):
     """items: the engine folder's [(path, text)]."""
     for path, own, incs, named, reached in engine_include_plan(items):
-        if own and (not incs or incs[0] != own):
+        if path.endswith(".c") and own and (not incs or incs[0] != own):
             out.append(f"engine includes: {path}: its own header {own} must come first "
                        f"(it proves the header self-contained); first is "
                        f"{incs[0] if incs else 'none'}")
@@ -298,14 +308,24 @@ def fix_engine_includes(items):
             fixed.append((path, text))
             continue
         own, want = plan[path]
-        block = ([own] if own else []) + sorted(want - {own}, key=lambda h: (h != "engine_int.h", h))
+        block = sorted(want - {own}, key=lambda h: (h != "engine_int.h", h))
+        if own and path.endswith(".c"):
+            block = [own] + block
         lines = text.split("\n")
-        keep, at = [], None
+        keep, at, gap, prev = [], None, False, None
         for line in lines:
             m = INCLUDE.match(line)
             if m and m.group(1) == '"' and m.group(2) in headers:
+                # an include moved out from between two blank lines leaves one
+                gap = at is not None and prev == ""
                 at = len(keep) if at is None else at
+                prev = line
                 continue
+            prev = line
+            if gap and line == "":
+                gap = False
+                continue
+            gap = False
             keep.append(line)
         if at is not None:
             keep[at:at] = [f'#include "{h}"' for h in block]
@@ -479,10 +499,11 @@ def selftest(layers, graph_lines, source, files, symbols, units, unit_syms):
     # its engine includes cut to engine_int.h alone (main before the split),
     # comes back exactly as it is; and a file it fixes passes rule 6.
     items = files["engine"]
-    plan = {p: set(reached) - set(named) for p, _, _, named, reached in engine_include_plan(items)}
+    byname = {p for p, own, incs, named, _ in engine_include_plan(items)
+              if p.endswith(".c") and set(incs) - {own} == set(named)}
     cut = []
     for path, text in items:
-        if plan.get(path) == set():
+        if path in byname:
             lines, at, keep = text.split("\n"), None, []
             for line in lines:
                 m = INCLUDE.match(line)
@@ -496,7 +517,7 @@ def selftest(layers, graph_lines, source, files, symbols, units, unit_syms):
         cut.append((path, text))
     back = fix_engine_includes(cut)
     wrong = [p for (p, t), (_, u) in zip(items, back) if t != u]
-    n = sum(1 for v in plan.values() if v == set())
+    n = len(byname)
     if wrong or n < 15:
         failures.append(f"fixer: {n} files cut, these did not come back: {wrong}")
     else:
