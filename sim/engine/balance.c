@@ -52,7 +52,11 @@
  * = 2 * sd_weight, busy_factor = 16, imbalance_pct, cache_nice_tries);
  * docs/model.md "Balancing between busy cores". Costs: O(cores x threads)
  * per balance, one balance per busy core per interval. */
+#include "balance.h"
 #include "engine_int.h"
+#include "eevdf.h"
+#include "os.h"
+#include "place.h"
 
 #include <stdint.h>
 

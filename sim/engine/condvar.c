@@ -14,7 +14,14 @@
  * (pthread_cond_signal) and gs__condvar_on_core (a woken waiter looks for
  * its signal). Invariant (gil.c): g1_size + g1_signals never exceeds the G1
  * waiters. Source: glibc nptl/pthread_cond_wait.c, pthread_cond_signal.c. */
+#include "condvar.h"
 #include "engine_int.h"
+#include "cvrace.h"
+#include "gil.h"
+#include "hrtimer.h"
+#include "kernel.h"
+#include "os.h"
+#include "wake.h"
 
 static void cv_take_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *w)
 {

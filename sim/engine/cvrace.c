@@ -37,7 +37,9 @@
  * Source: glibc nptl/pthread_mutex_unlock.c, lowlevellock.c (lll_lock_wait),
  * nptl/pthread_cond_wait.c; Linux kernel/futex/waitwake.c (futex_wait,
  * futex_wake). */
+#include "cvrace.h"
 #include "engine_int.h"
+#include "gil.h"
 
 int64_t gs__cvrace_holder_wait_ns(const gs_engine_t *e)
 {

@@ -11,7 +11,9 @@
  * core's own (core_v), as the kernel keeps avg_vruntime per cfs_rq, and an
  * empty queue's V is the one it last had (vfloor). Costs: O(cores + ready)
  * for a V; with delayed threads (placement only) O(threads). */
+#include "eevdf.h"
 #include "engine_int.h"
+#include "os.h"
 
 static const gs_machine_t *mach(const gs_engine_t *e)
 {

@@ -25,6 +25,18 @@
  * Setup and teardown (gs_sim_run: the engine for a model, the loop run to
  * its end, the trace closed, the engine freed) are simrun.c's. */
 #include "engine_int.h"
+#include "balance.h"
+#include "ft.h"
+#include "gil.h"
+#include "hrtimer.h"
+#include "invariants.h"
+#include "kernel.h"
+#include "os.h"
+#include "startrace.h"
+#include "stops.h"
+#include "sync.h"
+#include "wake.h"
+#include "worker.h"
 
 #include <string.h>
 

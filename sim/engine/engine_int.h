@@ -1,5 +1,14 @@
-/* engine_int.h - the engine's state, shared by kernel.c, engine.c, worker.c,
- * os.c, gil.c, sync.c and program.c (library-private).
+/* engine_int.h - the engine's state, shared by every file of sim/engine/
+ * (library-private): a thread and its state machine, its requests and their
+ * micro-steps, cores, wait queues and the engine itself; the checked OS
+ * calls, the one upcall (gs__go_on), engine.c's loop for worker.c, and what
+ * the machine asks of every model. The engine's other objects are only named
+ * here and defined beside the file that owns them: the event in kernel.h,
+ * the worker in worker.h, the GIL in gil.h, Python's sync objects in sync.h.
+ * Each other file's functions are declared in a header of its own (kernel.c:
+ * kernel.h, os.c: os.h, ...; limits.c: limits_int.h), which includes this
+ * one; a file includes its own header first, then the engine headers it
+ * uses, and only those (docs/internals.md; layer_rules).
  *
  * Ownership: gs_engine_t owns every array here; one engine is one run and is
  * thrown away after it. Concurrency: every field is touched only by the
@@ -21,7 +30,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
-#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,51 +52,12 @@
 
 typedef struct gs_engine gs_engine_t;
 typedef struct gs_ctx gs_thr_t; /* a simulated thread; gs_ctx_t to bodies */
-
-/* ---- events ---------------------------------------------------------- */
-
-typedef enum ev_kind {
-    EV_TIMER, /* thread: exec segment end, I/O or sleep end, GIL wait timeout */
-    EV_BREAK, /* thread: eval breaker (a drop request to look at) */
-    EV_CORE,  /* core: wake-up or context switch finished, time slice over */
-    EV_START, /* thread: starts */
-    EV_FT     /* shared object id: its sharers changed, re-time them (ft.c) */
-} ev_kind_t;
-
-typedef struct gs_event {
-    int64_t t_ns;
-    uint64_t order; /* kind << 56 | seq: the rank among equal times, then the
-                       insertion order (seq), in one comparison (kernel.c) */
-    uint64_t gen;  /* must equal the target's gen, else the event is stale */
-    int32_t id;    /* thread or core index */
-    int32_t slot;  /* kernel.c: its ev_pos slot (a timer's or core event's), -1
-                      none; kept here, not worked out at every move in the heap */
-} gs_event_t;
-
-/* An event's kind (ev_kind_t): the top byte of its order. */
-static inline ev_kind_t gs__ev_kind(const gs_event_t *ev)
-{
-    return (ev_kind_t)(ev->order >> 56);
-}
-
-/* ---- workers ----------------------------------------------------------- */
-
-/* A pthread that runs thread bodies, one run's thread at a time, and between
- * runs waits in a process-wide pool (worker.c). */
-typedef struct gs_worker {
-    pthread_t tid;    /* written once by pthread_create (worker_new); read by
-                         whoever later takes w from the pool, ordered by the
-                         pool list's mutex */
-    sem_t go;         /* posted by whoever passes the baton to this worker */
-    jmp_buf exit_jb;  /* the trampoline's frame: a killed body unwinds here */
-    _Atomic int kill; /* set by the main thread at teardown */
-    gs_thr_t *t;      /* the simulated thread it runs now (baton) */
-    int cpu;          /* the CPU it is pinned to, -1 if none */
-    bool quit;        /* leave instead of running: written by
-                         gs_worker_pool_drain after taking w out of the pool,
-                         read by w after its wait on `go` (the post orders it) */
-    struct gs_worker *next; /* the idle list: its pool list's mutex */
-} gs_worker_t;
+typedef struct gs_lock gs_lock_t; /* sync.h: Lock, RLock, a Queue's mutex */
+typedef struct gs_event_obj gs_event_obj_t; /* sync.h */
+typedef struct gs_queue gs_queue_t; /* sync.h */
+typedef struct gs_gil gs_gil_t; /* gil.h */
+typedef struct gs_worker gs_worker_t; /* worker.h */
+typedef struct gs_event gs_event_t; /* kernel.h */
 
 /* ---- threads ----------------------------------------------------------- */
 
@@ -354,7 +323,7 @@ struct gs_ctx {
 
 };
 
-/* ---- cores, GILs, sync objects --------------------------------------- */
+/* ---- cores, wait queues ----------------------------------------------- */
 
 typedef enum core_mode { CORE_IDLE, CORE_WAKING, CORE_SWITCHING, CORE_ON } core_mode_t;
 
@@ -390,53 +359,6 @@ typedef struct gs_waitq {
     gs_thr_t **v;
     int n, cap;
 } gs_waitq_t;
-
-typedef struct gs_gil {
-    int process;
-    const gs_python_t *py;
-    gs_gil_kind_t kind;     /* py->gil, until an import switches it on (ft.c) */
-    bool locked;
-    gs_thr_t *holder;
-    gs_thr_t *last_holder;
-    uint64_t switch_number;
-    bool drop_request;
-    gs_thr_t *requester;    /* cpython3: who set drop_request, and when */
-    int request_interp;     /* the interpreter whose eval breaker has it */
-    int64_t request_ns;
-    int64_t drop_at_ns;     /* cpython3: no drop before (the race: request_drop) */
-    gs_waitq_t waiters;     /* on the GIL condition (or, cpython2, the lock) */
-    uint64_t g1, g2;        /* cpython3: glibc's two waiter groups (ids) */
-    int g1_size;            /* G1 waiters not signalled yet */
-    int g1_signals;         /* signals posted to G1, not taken yet */
-    uint64_t sleep_seq;     /* futex queue order */
-    int sem_waiters;        /* cpython2: threads registered on the semaphore,
-                               asleep in `waiters` or woken and not yet back */
-    gs_thr_t *cv_woken;     /* cpython3: the sleeper the last signal woke */
-    gs_thr_t *sem_woken;    /* cpython2: the sleeper the last release woke, or
-                               NULL (release_cost looks at where it went) */
-    gs_waitq_t switch_wait; /* forced droppers waiting for a switch */
-    gs_thr_t *mtx_holder; gs_waitq_t mtx_wait; /* a preempted dropper with the mutex; its waiters */
-    gs_rng_t rng;           /* waker = random */
-} gs_gil_t;
-
-/* A threading.Lock or RLock, and a queue.Queue's mutex (a Lock too): one
- * implementation in sync.c (lock_take, lock_block, lock_release). */
-typedef struct gs_lock {
-    gs_thr_t *owner;    /* a Lock's last acquirer, an RLock's owner; NULL if free */
-    int count;          /* RLock depth (1 for a Lock that is held) */
-    gs_waitq_t waiters;
-} gs_lock_t;
-
-typedef struct gs_event_obj {
-    bool flag;
-    gs_waitq_t waiters;
-} gs_event_obj_t;
-
-typedef struct gs_queue {
-    int64_t len;
-    gs_waitq_t putters, getters;
-    gs_lock_t mutex;    /* the queue's mutex, a Lock, with put_ns/get_ns (P_QM) */
-} gs_queue_t;
 
 /* ---- the engine ---------------------------------------------------------- */
 
@@ -508,43 +430,8 @@ struct gs_engine {
     int64_t ni_seen_ns;   /* newidle.c: when a queued thread last set it */
 };
 
-/* limits.c */
-size_t gs__budget_default(void); /* GILSIM_MEMORY_BUDGET, else the default */
-void gs__format_bytes(size_t n, char *buf, size_t len); /* "1 GiB", "12 MiB" */
-/* 0, or GS_ETHREAD with err->msg naming the kernel limit that cannot hold n
- * threads with stacks of stack_bytes. */
-int gs__preflight_threads(int n, size_t stack_bytes, gs_error_t *err);
-
-/* kernel.c: services below every model; calls nothing above it. */
-void gs__ev_push(gs_engine_t *e, int64_t t, ev_kind_t k, int32_t id, uint64_t gen);
-gs_event_t gs__ev_pop(gs_engine_t *e); /* the earliest; the heap must not be empty */
-void gs__thr_timer(gs_engine_t *e, gs_thr_t *t, int64_t at); /* replaces its timer */
-void gs__thr_cancel_timer(gs_thr_t *t);
-/* t, on its core, spends ns in a system call (t->paying: C time, not its
- * work) before it is stepped again, at its timer (engine.c's futex debt,
- * gil.c's and hrtimer.c's clock event reprograms) */
-void gs__thr_pay(gs_engine_t *e, gs_thr_t *t, int64_t ns);
-void gs__thr_trace(gs_engine_t *e, gs_thr_t *t); /* record t's current state */
-/* record what core c runs: thread (-1 none) in state st */
-void gs__core_trace(gs_engine_t *e, struct gs_core *c, int32_t thread, gs_state_t st,
-                    uint8_t flags);
-void gs__stop(gs_engine_t *e, gs_outcome_t o, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-const char *gs__thr_name(const gs_thr_t *t);
-void gs__schedule_start(gs_engine_t *e, gs_thr_t *t, int64_t at); /* an EV_START */
-void gs__waitq_push(gs_engine_t *e, gs_waitq_t *q, gs_thr_t *t);
-gs_thr_t *gs__waitq_pop(gs_waitq_t *q);       /* oldest, or NULL */
-gs_thr_t *gs__waitq_take(gs_waitq_t *q, int i);
-bool gs__waitq_remove(gs_waitq_t *q, gs_thr_t *t);
-void gs__waitq_free(gs_waitq_t *q);
-
 void gs__os_ok(int err, const char *call, const char *file, int line); /* aborts on err */
 _Noreturn void gs__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* invariants.c: the state machine's invariants (above), for t. */
-const char *gs__thr_invariant(const gs_engine_t *e, const gs_thr_t *t); /* NULL: all hold */
-void gs__thr_check(const gs_engine_t *e, const gs_thr_t *t, const char *where); /* aborts */
-bool gs__check_state_wanted(void); /* debug build, or GILSIM_CHECK_STATE set (not "0") */
 
 /* engine.c: THE upcall. os.c and gil.c call it when t is ON a core again
  * (a wake-up or switch finished; the GIL was taken for a waiter): t's request
@@ -552,59 +439,7 @@ bool gs__check_state_wanted(void); /* debug build, or GILSIM_CHECK_STATE set (no
  * back up into the request interpreter. */
 void gs__go_on(gs_engine_t *e, gs_thr_t *t);
 
-/* stops.c: why the run loop stops (engine.c asks before each event). */
-bool gs__stop_limits(gs_engine_t *e);       /* a limit reached: stopped, true */
-bool gs__stop_before_event(gs_engine_t *e); /* the run ends here: stopped, true */
-/* Their usual answer, "go on", decided inline: the loop asks before every
- * event, and the two calls were a few per cent of a run. True only where
- * the function would return false and change nothing; keep each in step
- * with its function in stops.c. */
-static inline bool gs__limits_quiet(const gs_engine_t *e)
-{
-    return !e->progress && !(e->cancel && atomic_load_explicit(e->cancel, memory_order_relaxed)) &&
-           !e->growth->oom && e->growth->bytes + e->cap_heap * sizeof *e->heap <= e->mem_budget &&
-           e->n_events < e->max_events;
-}
-static inline bool gs__events_go_on(const gs_engine_t *e)
-{
-    /* n_finished != n_started: some started thread runs on, so the daemon
-     * test is only whether every lasting thread finished (a fit's other
-     * load is daemon threads: a fitted scenario asks this at every event) */
-    return !e->stopped && e->n_finished != e->n_started &&
-           (e->n_daemon == 0 || e->n_lasting_finished != e->n_thr - e->n_daemon) &&
-           e->n_heap > 0 && e->heap[0].t_ns <= e->until_ns;
-}
-
-/* os.c */
-void gs__os_init(gs_engine_t *e);
-void gs__os_set_state(gs_engine_t *e, gs_thr_t *t, os_state_t s); /* + cfs_nr, loads */
-void gs__os_ready_push(gs_engine_t *e, gs_thr_t *t);
-void gs__os_preempt(gs_engine_t *e, gs_core_t *c); /* c's thread ON -> READY */
-int64_t gs__os_min_vruntime(gs_engine_t *e);      /* cfs: advanced, then returned */
-bool gs__os_beats(const gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *r, int64_t V);
-/* wake.c: waking a thread: its core, latency, wake-up preemption, the cost */
-void gs__os_wake(gs_engine_t *e, gs_thr_t *t);   /* OFF -> runnable */
-/* OFF -> runnable, woken by its own slack timer (a sleep, a GIL timed wait) */
-void gs__os_wake_timer(gs_engine_t *e, gs_thr_t *t);
-/* OFF -> runnable, a thread that never really left its core (it was still
- * entering a futex wait): no wake-up latency if that core is still idle */
-void gs__os_wake_unslept(gs_engine_t *e, gs_thr_t *t);
-/* waker, on a core, wakes w with a futex call (a lock release, an event set,
- * a condvar signal): w starts waking now, and waker spends `futex` of core
- * time in the call before its next step */
-void gs__os_wake_by(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w);
-void gs__os_wake_from(gs_engine_t *e, gs_thr_t *waker, gs_thr_t *w); /* placed as a
-                             wake by waker (wake_affine), at no cost to it */
-/* os.c, for place.c */
-void gs__os_ready_remove(gs_engine_t *e, gs_thr_t *t);
-void gs__os_dispatch_after(gs_engine_t *e, gs_core_t *c, gs_thr_t *t, int64_t lat); /* c
-                             switches to t, lat later (an idle core woken first) */
-int64_t gs__os_tick_after(const gs_engine_t *e, int64_t at); /* the first tick >= at */
-/* wake.c, for place.c and gil.c */
-int64_t gs__os_wake_latency(const gs_engine_t *e, const gs_core_t *c); /* of idle c */
-int64_t gs__os_wake_cost(const gs_engine_t *e, const gs_thr_t *waker, const gs_thr_t *w);
-
-/* place.c: where a woken thread runs (machine.wake_affine), idle balancing */
+/* What the machine asks of every model (its queues, its affinities). */
 static inline bool gs__placing(const gs_engine_t *e) /* per-core queues (implied) */
 {
     return e->m->machine.wake_affine_pct > 0 || e->m->machine.per_core_queues ||
@@ -616,190 +451,22 @@ static inline bool gs__percpu_v(const gs_engine_t *e)
 {
     return e->m->machine.per_core_queues && e->m->machine.policy == GS_POLICY_EEVDF;
 }
-gs_core_t *gs__place_busy(gs_engine_t *e, const gs_thr_t *waker); /* no idle core: the
-                             waker's core, or NULL (the machine's queue) */
-gs_core_t *gs__place_busy_weight(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *waker);
-/* per-core queues, no idle core: the waker's core or t's previous one, by their
- * loads (wake_affine_weight), or NULL */
-void gs__place_load_update(gs_engine_t *e, gs_thr_t *t, bool was_runnable); /* per-core
-                             queues: t's runnable state changes now */
-/* PELT loads now, read without moving their bookkeeping: t's (runnable while
- * not OFF), and core c's (cpu_load: the threads on it, queued on it or last
- * run there, sleeping ones included). O(threads) for a core. */
-double gs__place_thread_load(const gs_engine_t *e, const gs_thr_t *t);
-double gs__place_core_load(const gs_engine_t *e, int c);
-/* May core c run t? A thread queued on one core's queue (rq_core) waits for
- * that core or for an idle core to pull it; any other on any core. c NULL:
- * the whole machine. */
 /* May t run on core c at all? Its CPU affinity (processes' "cpus", Linux's
  * cpus_ptr that select_task_rq, pick and load balancing all honour). */
 static inline bool gs__allowed(const gs_thr_t *t, const gs_core_t *c)
 {
     return !t->cpus || ((t->cpus->w[c->id / 64] >> (c->id % 64)) & 1u);
 }
+/* May core c run t? A thread queued on one core's queue (rq_core) waits for
+ * that core or for an idle core to pull it; any other on any core. c NULL:
+ * the whole machine. */
 static inline bool gs__pickable(const gs_thr_t *t, const gs_core_t *c)
 {
     return !c || ((t->rq_core < 0 || t->rq_core == c->id) && gs__allowed(t, c));
 }
-bool gs__place_affine(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *waker);
-                            /* queue woken t on waker's core? (a seeded draw,
-                               made only if t's previous core is busy) */
-gs_thr_t *gs__place_pullable(const gs_engine_t *e, const gs_core_t *c, int64_t *cools);
-void gs__place_arm(gs_engine_t *e, gs_core_t *c); /* idle c looks again at a tick */
-gs_core_t *gs__place_new(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
-                         gs_core_t **idle); /* new t: an idle core (*idle) or one to queue on */
-gs_core_t *gs__place_keep(gs_engine_t *e, const gs_thr_t *t, const gs_thr_t *starter,
-                          gs_core_t **idle); /* placement "previous": the same for t */
-/* startrace.c: with machine.behind_new_thread on a shared queue, the core a
- * thread woken with no idle core (idle NULL) waits on: its previous core,
- * when that runs or wakes a thread that has never run; else NULL */
-gs_core_t *gs__start_queue(gs_engine_t *e, const gs_thr_t *t, const gs_core_t *idle);
-const micro_t *gs__start_boot(gs_engine_t *e, gs_thr_t *t, const micro_t *prog);
-void gs__place_kick(gs_engine_t *e);              /* every idle core looks again */
-void gs__place_balance(gs_engine_t *e, gs_core_t *c); /* idle c's EV_CORE */
-/* eevdf.c, for os.c: Linux's EEVDF (V, eligibility, lag, placement) */
-int64_t gs__eevdf_avg(gs_engine_t *e, const gs_thr_t *skip); /* the machine's V */
-int64_t gs__eevdf_core_v(gs_engine_t *e, const gs_core_t *c, const gs_thr_t *skip,
-                         int64_t *load); /* core c's own V (placement) */
-gs_thr_t *gs__eevdf_best(const gs_engine_t *e, int64_t V, const gs_core_t *c); /* pick */
-/* the V that core c judges eligibility by: its own queue's (per-CPU V), else
- * the machine's */
-int64_t gs__eevdf_v(gs_engine_t *e, gs_core_t *c);
-void gs__eevdf_renew(gs_engine_t *e, gs_thr_t *t);
-void gs__eevdf_seen(gs_engine_t *e, gs_thr_t *t);    /* update_curr point */   /* a new deadline once used */
-void gs__eevdf_place(gs_engine_t *e, gs_thr_t *t, const gs_core_t *on); /* waking */
-void gs__eevdf_leave(gs_engine_t *e, gs_thr_t *t, bool sleep); /* leaving the queue */
-void gs__eevdf_settle(gs_engine_t *e, gs_core_t *c, const gs_thr_t *next); /* c picks:
-                             its delayed threads that the pick meets leave */
-bool gs__eevdf_slice_over(gs_engine_t *e, gs_core_t *c); /* c's thread used its
-                             slice: true if a ready thread takes the core */
-void gs__os_block(gs_engine_t *e, gs_thr_t *t, blk_t why, int32_t obj); /* ON -> OFF */
-void gs__os_exit(gs_engine_t *e, gs_thr_t *t);   /* ON -> gone */
-void gs__os_account(gs_engine_t *e, gs_thr_t *t); /* charge ON time up to now */
-void gs__os_core_event(gs_engine_t *e, gs_core_t *c);
-/* newidle.c: a core going idle (core_pick) balances; the thread it pulls,
- * or NULL. Without machine.newidle_ratio gs__place_pullable's, at once. */
-void gs__newidle_init(gs_engine_t *e);
-gs_thr_t *gs__newidle_pull(gs_engine_t *e, gs_core_t *c);
-void gs__newidle_queued(gs_engine_t *e); /* a thread was queued on a core */
-void gs__newidle_looked(gs_engine_t *e); /* an idle core's tick balance looked */
-
-/* balance.c: c's EV_CORE (gs__os_core_event), then, with machine.balance
- * "periodic", c's periodic balance when it is due */
-void gs__balance_core_event(gs_engine_t *e, gs_core_t *c);
-/* How late a timed wait ends: the timer slack, plus a draw in
- * [0, timer_jitter] when there is jitter (nothing is drawn otherwise). */
-int64_t gs__timer_late(gs_engine_t *e, int64_t len); /* a timer of length len */
-/* a machine curve at x: linear between its points, flat beyond (wake.c) */
-int64_t gs__curve_at(int n, const int64_t *xs, const int64_t *ys, int64_t x);
-
-/* hrtimer.c: timers with slack (a sleep, the GIL's timed wait); one that
- * fires expires its core's others whose soft expiry passed */
-int64_t gs__hrtimer_arm(gs_engine_t *e, gs_thr_t *t, int64_t len); /* -> its end */
-void gs__hrtimer_rearm(gs_engine_t *e, gs_thr_t *t, int64_t soft_ns, int64_t at_ns);
-bool gs__hrtimer_fired(gs_thr_t *t);   /* t's timer fired: was it a slack timer? */
-gs_thr_t *gs__hrtimer_due(gs_engine_t *e, const gs_thr_t *fired); /* next to fire with it */
-void gs__hrtimer_free(gs_engine_t *e);
-/* machine.timer_arm if a timer of len armed by t now would be its core's
- * first (the tick included), else 0 */
-int64_t gs__hrtimer_arm_cost(gs_engine_t *e, const gs_thr_t *t, int64_t len);
-/* machine.timer_arm if t's live slack timer is its core's first, else 0: what
- * cancelling it costs (call before the cancel) */
-int64_t gs__hrtimer_cancel_cost(gs_engine_t *e, const gs_thr_t *t);
-bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t *since);
-int64_t gs__hrtimer_arm_since(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t since);
-
-/* gil.c */
-void gs__gil_init(gs_engine_t *e, gs_gil_t *g, int process);
-bool gs__gil_has(const gs_engine_t *e, const gs_thr_t *t); /* process has a GIL */
-gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t);
-bool gs__gil_take(gs_engine_t *e, gs_thr_t *t);      /* true: held now */
-bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final); /* false: waits for switch */
-bool gs__gil_resume(gs_engine_t *e, gs_thr_t *t);   /* t got a core: true if its
-                                                       GIL wait takes it from here */
-void gs__gil_timeout(gs_engine_t *e, gs_thr_t *t);
-void gs__gil_break(gs_engine_t *e, gs_thr_t *t);     /* EV_BREAK */
-bool gs__gil_exec_check(gs_engine_t *e, gs_thr_t *t); /* before Python runs: false = dropped */
-int64_t gs__gil_exec_limit(gs_engine_t *e, gs_thr_t *t); /* cap on the next segment */
-void gs__gil_exec_tick(gs_engine_t *e, gs_thr_t *t);  /* a segment hit its cap */
-bool gs__gil_sys_resume(gs_engine_t *e, gs_thr_t *t); /* true: in a futex call, timer set */
-bool gs__gil_on_timer(gs_engine_t *e, gs_thr_t *t);
-void gs__gil_mutex_unlock(gs_engine_t *e, gs_thr_t *t); /* a preempted dropper is back */   /* true: a futex call ended */
-
-/* ft.c */
-int gs__ft_init(gs_engine_t *e);
-void gs__ft_destroy(gs_engine_t *e);
-void gs__ft_retime(gs_engine_t *e, int object);      /* EV_FT */
-void gs__ft_step(gs_engine_t *e, gs_thr_t *t);        /* M_FT */
-void gs__gil_switch_on(gs_engine_t *e, gs_thr_t *t); /* gil.c: an import enables it */
-/* cvrace.c: the condition variable's timings at a forced drop (gil.c asks) */
-int64_t gs__cvrace_holder_wait_ns(const gs_engine_t *e); /* requester first: the drop's delay */
-bool gs__cvrace_queued(const gs_engine_t *e, const gs_thr_t *w); /* in the futex queue */
-bool gs__cvrace_drop_due(const gs_engine_t *e, const gs_gil_t *g); /* may the holder drop now */
-/* condvar.c: glibc's condition variable, as cpython3's GIL waits on it (gil.c calls) */
-void gs__condvar_signal(gs_engine_t *e, gs_gil_t *g, gs_thr_t *by); /* pthread_cond_signal */
-/* a woken waiter on a core: true if it leaves the condvar (*timed_out: how) */
-bool gs__condvar_on_core(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, bool *timed_out);
-void gs__switch_charge(gs_engine_t *e, gs_thr_t *t, int prev_thread); /* switchcharge.c */
-
-/* Wall time for python_ns of t's Python at its current speed, and Python
- * progress in wall_ns (ft.c: a thread on a shared object runs slower). */
-static inline int64_t gs__ft_wall(const gs_thr_t *t, int64_t python_ns)
-{
-    if (t->stretch_ppm <= 1000000 || python_ns <= 0)
-        return python_ns;
-    return (python_ns * t->stretch_ppm + 999999) / 1000000;
-}
-
-static inline int64_t gs__ft_progress(const gs_thr_t *t, int64_t wall_ns)
-{
-    if (t->stretch_ppm <= 1000000 || !t->accessing)
-        return wall_ns;
-    return (wall_ns * 1000000 + t->stretch_ppm - 1) / t->stretch_ppm;
-}
-
-/* sync.c: micro-steps on locks, events, queues and joins. Each returns
- * STEP_NEXT (done, t still ON: the next step), STEP_WAIT (t now waits; it
- * goes on from this step), STEP_END (the request is complete) or STEP_BACK
- * (queue: wait again, from the drop of the GIL). */
-typedef enum step_res { STEP_NEXT, STEP_WAIT, STEP_END, STEP_BACK } step_res_t;
-step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m);
-/* The Python a queue step m (M_QM_OP, M_Q_RECHECK) of t's request runs. */
-int64_t gs__sync_exec_ns(const gs_engine_t *e, const gs_thr_t *t, micro_t m);
-void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t);
-bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t); /* a sure RLock/join cycle: stops */
-bool gs__sync_stall_cycle(gs_engine_t *e, char *buf, size_t n); /* any cycle, at a stall */
-void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what */
-
-/* worker.c */
-int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* give it a pthread */
-void gs__worker_pass(gs_engine_t *e, gs_thr_t *self); /* after a request */
-void gs__worker_teardown(gs_engine_t *e);
-void gs__run_setup(gs_engine_t *e, int spin, int ahead); /* stacks, spin, ahead, futex hash */
-void gs__pin_begin(gs_engine_t *e, int cpu);  /* pin as asked; keeps the old affinity */
-void gs__pin_end(gs_engine_t *e);             /* restores it */
-
-void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
-/* Requests made ahead (op programs): the body keeps one for the engine, false
- * when it must wait instead; the body waits until the engine has caught up
- * with all it made (before it reads engine state or ends); the engine takes
- * the oldest as the thread's request, as its body would have. */
-bool gs__ahead_push(gs_thr_t *c, const gs_ahead_t *a);
-void gs__ahead_sync(gs_thr_t *c);
-void gs__ahead_apply(gs_thr_t *t, const gs_ahead_t *a);
-/* The engine: t's request completed and its ring holds the next one: start
- * it, at the point where its woken body would have. */
-void gs__ahead_next(gs_engine_t *e, gs_thr_t *t);
-void gs__ahead_free(gs_engine_t *e); /* every thread's ring, as the engine goes */
-/* A body's call (engine.c's primitives): submits a, or, while its body runs
- * ahead, keeps it in the ring; returns when the body may go on. */
-int gs__request(gs_thr_t *c, const gs_ahead_t *a);
 
 /* engine.c: requests and the loop (called by worker.c, the baton) */
 gs_thr_t *gs__engine_next(gs_engine_t *e);
 void gs__submit(gs_engine_t *e, gs_thr_t *t);
-
-/* program.c */
-void gs__program_body(gs_ctx_t *c, void *user);
 
 #endif

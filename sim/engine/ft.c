@@ -41,7 +41,11 @@
  * Invariants: obj_k[o] counts the threads with `accessing` on o, obj_kw[o]
  * the writers among them; stretch_ppm >= 1000000, and 1000000 unless
  * accessing. */
+#include "ft.h"
 #include "engine_int.h"
+#include "gil.h"
+#include "kernel.h"
+#include "os.h"
 
 #include <stdlib.h>
 

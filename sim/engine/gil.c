@@ -72,7 +72,14 @@
  * never exceeds the G1 waiters; a forced dropper is in `switch_wait`.
  * sem_waiters counts the threads with sem_waiting (cpython2); a thread with
  * in_sys is ON and does not hold the GIL. */
+#include "gil.h"
 #include "engine_int.h"
+#include "condvar.h"
+#include "cvrace.h"
+#include "hrtimer.h"
+#include "kernel.h"
+#include "os.h"
+#include "wake.h"
 
 gs_gil_t *gs__gil_of(gs_engine_t *e, const gs_thr_t *t)
 {

@@ -46,9 +46,13 @@
  * sleep's measured overshoot (timer_late). wake.c gs__os_wake_timer wakes such
  * a thread (a sleep's end, a GIL wait's futex timeout) onto that core
  * without wake-up latency, onto another idle core with the usual one. */
-#include <stdlib.h>
-
+#include "hrtimer.h"
 #include "engine_int.h"
+#include "kernel.h"
+#include "os.h"
+#include "wake.h"
+
+#include <stdlib.h>
 
 struct gs_hrt_ent {
     int64_t at_ns, soft_ns;

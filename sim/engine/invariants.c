@@ -8,7 +8,10 @@
  * test suites set. A broken invariant is a bug in the engine, not in the
  * scenario: it is reported with the thread's whole state and aborts.
  * Cost: O(1) plus a scan of the one wait list the thread should be in. */
+#include "invariants.h"
 #include "engine_int.h"
+#include "gil.h"
+#include "sync.h"
 
 #include <stdio.h>
 #include <stdlib.h>

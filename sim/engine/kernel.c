@@ -15,7 +15,9 @@
  * and a core's one each plus starts and pokes; a wait queue's removal
  * and its take from the middle are O(waiters) (a memmove), fine for the
  * hundreds of threads a scenario has. */
+#include "kernel.h"
 #include "engine_int.h"
+#include "invariants.h"
 #include "sis.h"
 
 #include <stdarg.h>

@@ -21,7 +21,8 @@
  * the kernel says it exactly (this process's mappings and size, the system's
  * thread count); where it cannot know (other processes of the same user) it
  * counts only this process. */
-#include "engine_int.h"
+#include "limits_int.h"
+#include "gilsim/engine.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -52,7 +52,9 @@
  * (NI_RANDOM), topology.c (sd_init), sched.h (sched_rng, get_rd_overloaded);
  * tip commit 33cf66d88306 (2025-11-17). docs/model.md "Where a woken thread
  * runs". Costs: O(ready) per idle entry, as gs__place_pullable. */
+#include "newidle.h"
 #include "engine_int.h"
+#include "place.h"
 
 #include <stdint.h>
 

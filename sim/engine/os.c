@@ -93,7 +93,14 @@
  * DELAY_ZERO), documented in docs/model.md. Costs: pick is an O(ready) scan
  * (eevdf adds an O(cores + ready) average), fine for the hundreds of
  * runnable threads a lesson has. */
+#include "os.h"
 #include "engine_int.h"
+#include "eevdf.h"
+#include "ft.h"
+#include "kernel.h"
+#include "newidle.h"
+#include "place.h"
+#include "switchcharge.h"
 
 #include <stdlib.h>
 

@@ -33,7 +33,12 @@
  * with SIS_UTIL), docs/model.md "Where a woken thread runs" and "Where a new
  * thread starts". Costs: O(ready) per look, made only when placing; a new
  * thread's O(cores x ready), once per start. */
+#include "place.h"
 #include "engine_int.h"
+#include "kernel.h"
+#include "newidle.h"
+#include "os.h"
+#include "wake.h"
 
 #include <math.h>
 #include <stdint.h>

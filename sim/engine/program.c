@@ -7,7 +7,8 @@
  * else it reads comes from the engine, except an until loop's flag: so it may
  * run ahead of the engine (worker.c), and waits for it (gs__ahead_sync)
  * before it enters an until loop; the poll itself waits too (engine.c). */
-#include "engine_int.h"
+#include "program.h"
+#include "worker.h"
 
 static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n);
 

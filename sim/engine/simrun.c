@@ -9,7 +9,16 @@
  * deadlock shown a little past the moment it was found) and the outcome
  * becomes the error code. Requests and the loop itself are engine.c's. */
 #include "engine_int.h"
+#include "ft.h"
+#include "gil.h"
+#include "hrtimer.h"
+#include "invariants.h"
+#include "kernel.h"
+#include "limits_int.h"
+#include "os.h"
 #include "sis.h"
+#include "sync.h"
+#include "worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -49,8 +49,8 @@
  * tests/reality/replay_notes.md point 38. Costs: O(cores) per core change
  * and per balance tick passed; O(cores) per scan. */
 #include "sis.h"
-
 #include "engine_int.h"
+#include "os.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -35,6 +35,7 @@
  * waits for the new thread to leave the core, or for the tick at which
  * EEVDF's slice check hands it over, about when Linux's tick-time balance
  * would pull it. */
+#include "startrace.h"
 #include "engine_int.h"
 
 gs_core_t *gs__start_queue(gs_engine_t *e, const gs_thr_t *t, const gs_core_t *idle)

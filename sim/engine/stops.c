@@ -9,7 +9,11 @@
  * gs__stop (kernel.c) with a message naming what happened and, for a limit,
  * how to raise it. Calls the kernel, sync.c (who waits for what) and
  * limits.c (byte formatting) only. */
+#include "stops.h"
 #include "engine_int.h"
+#include "kernel.h"
+#include "limits_int.h"
+#include "sync.h"
 #include "gilsim/units.h"
 
 #include <stdatomic.h>

@@ -25,6 +25,7 @@
  * charged: the kernel's pick on that core comes after it woke.
  * Default false: the golden corpus is unchanged.
  */
+#include "switchcharge.h"
 #include "engine_int.h"
 
 void gs__switch_charge(gs_engine_t *e, gs_thr_t *t, int prev_thread)

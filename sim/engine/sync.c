@@ -35,7 +35,11 @@
  * release it), so a cycle through one is only certain when nothing is left
  * to happen: the stall report then names the cycle, taking each Lock's last
  * acquirer as its holder, or else every waiter (gs__sync_report). */
+#include "sync.h"
 #include "engine_int.h"
+#include "kernel.h"
+#include "os.h"
+#include "wake.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,8 +17,14 @@
  * Source: Linux kernel/sched/core.c (try_to_wake_up, ttwu_queue) and
  * kernel/sched/fair.c (select_task_rq_fair, check_preempt_wakeup,
  * wakeup_preempt_fair, place_entity). */
+#include "wake.h"
 #include "engine_int.h"
+#include "eevdf.h"
+#include "kernel.h"
+#include "os.h"
+#include "place.h"
 #include "sis.h"
+#include "startrace.h"
 
 static const gs_machine_t *mach(const gs_engine_t *e)
 {

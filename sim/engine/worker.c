@@ -20,7 +20,10 @@
  * thread sets its kill flag and posts it; the worker longjmps out of the
  * body to its trampoline and returns; the main thread joins it. Bodies are
  * abandoned inside a primitive (documented in engine.h). */
+#include "worker.h"
 #include "engine_int.h"
+#include "kernel.h"
+#include "program.h"
 
 #include <errno.h>
 #include <sched.h>

@@ -3,6 +3,7 @@
 
     check_layers.py --source DIR --graph LAYERS.txt [--objects LAYER=A.o:B.o]...
     check_layers.py --selftest --source DIR --graph LAYERS.txt [--objects ...]
+    check_layers.py --fix-engine-includes --source DIR
 
 Reads the table under "<!-- layers:" in docs/internals.md (layer, folder, CMake
 target, public headers, may use) and checks, printing one line per breach:
@@ -17,9 +18,20 @@ target, public headers, may use) and checks, printing one line per breach:
      symbol undefined unless the layer may use that library;
   5. inside the engine, each file (kernel.c, os.c, ...) calls functions of
      only the files the "<!-- engine-units:" table lets it call, and the one
-     upcall, gs__go_on, only from the files marked "upcall".
+     upcall, gs__go_on, only from the files marked "upcall";
+  6. inside the engine, each .c includes its own header first (kernel.c:
+     kernel.h, engine.c: engine_int.h, limits.c: limits_int.h), and each
+     file (.c or .h) includes another's header exactly when it uses something that header
+     declares (a function, an inline, a type, an enum value or a macro): no
+     header it does not use (a member of a struct it defines counts as a
+     use), none it uses only through another header.
+--fix-engine-includes rewrites the engine files' includes as rule 6 wants
+them (after a merge of code written against one engine_int.h); headers
+needed only for a struct's members are the compiler's to name.
 --selftest feeds the checks a forbidden edge, include, symbol and cycle and
-fails unless each is caught. Exit 0 when clean, 1 on a breach, 2 on bad usage.
+fails unless each is caught, and cuts the engine files' includes back to
+engine_int.h alone and fails unless the fixer restores them byte for byte.
+Exit 0 when clean, 1 on a breach, 2 on bad usage.
 """
 import argparse
 import os
@@ -196,6 +208,131 @@ def check_includes(layers, files, out):
                     out.append(f"include: {where}: \"{inc}\" is no header of any layer")
 
 
+def strip_c(text):
+    """C text without its comments and string/char literals."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    return re.sub(r'"(\\.|[^"\\\n])*"|\'(\\.|[^\'\\\n])*\'', '""', text)
+
+
+def header_names(text):
+    """The names a header declares: functions, types, enum values, macros."""
+    s = strip_c(text)
+    names = set(re.findall(r"\b(gs__\w+)\s*\(", s))
+    names |= set(re.findall(r"\}\s*(\w+)\s*;", s))  # typedef struct/enum {...} name;
+    names |= set(re.findall(r"typedef\s+(?:struct|enum|union)\s+\w+\s+(\w+)\s*;", s))
+    for body in re.findall(r"\benum\b[^{;]*\{([^}]*)\}", s):
+        names |= set(re.findall(r"(?:^|,)\s*([A-Z_][A-Z0-9_]*)", body))
+    names |= {m for m in re.findall(r"#\s*define\s+(\w+)", s) if not m.startswith("GILSIM_")}
+    return names
+
+
+def own_header(c, headers):
+    base = c[:-2]
+    for h in (base + ".h", base + "_int.h"):
+        if h in headers:
+            return h
+    return None
+
+
+def struct_fields(text):
+    """The field names of the struct bodies in a header."""
+    fields = set()
+    for body in re.findall(r"\bstruct\s+\w+\s*\{(.*?)\}\s*\w*\s*;", strip_c(text), flags=re.S):
+        fields |= set(re.findall(r"(\w+)\s*(?:\[[^]]*\])?\s*[;,]", body))
+    return fields
+
+
+def engine_include_plan(items):
+    """For each engine file of items ([(path, text)]): (path, its own header
+    (a header's is itself) or None, its engine includes in order, {header: a
+    name only it declares that the file uses}, the headers it includes that
+    it uses otherwise: a name engine_int.h also declares (a type named there
+    and defined in the header), or a field of a struct the header defines,
+    or a member of such a type elsewhere (e->locks[i].owner; a missing one
+    is the compiler's to name: incomplete type)."""
+    headers = {os.path.basename(p): t for p, t in items if p.endswith(".h")}
+    declared = {h: header_names(t) for h, t in headers.items()}
+    core = declared.get("engine_int.h", set())
+    only = {h: names if h == "engine_int.h" else names - core for h, names in declared.items()}
+    bodies = {h: set(re.findall(r"\}\s*(\w+)\s*;", strip_c(t))) for h, t in headers.items()}
+    reach = {h: struct_fields(t) if h != "engine_int.h" else set() for h, t in headers.items()}
+    for t in headers.values():
+        for typ, name in re.findall(r"\b(\w+_t)\s*\*?\s*(\w+)\s*;", strip_c(t)):
+            for h, types in bodies.items():
+                if typ in types and h != "engine_int.h":
+                    reach[h].add(name)
+    plan = []
+    for path, text in items:
+        incs = [m.group(2) for m in map(INCLUDE.match, text.splitlines())
+                if m and m.group(1) == '"' and m.group(2) in headers]
+        own = (own_header(os.path.basename(path), headers) if path.endswith(".c")
+               else os.path.basename(path))
+        words = set(re.findall(r"\b\w+\b", strip_c(text)))
+        fields = set(re.findall(r"(?:->|\.)\s*(\w+)", strip_c(text)))
+        named = {h: sorted(words & only[h])[0] for h in headers
+                 if h != own and words & only[h]}
+        reached = {h for h in incs if h != own and (words & declared[h] or fields & reach[h])}
+        plan.append((path, own, incs, named, reached))
+    return plan
+
+
+def check_engine_includes(items, out):
+    """items: the engine folder's [(path, text)]."""
+    for path, own, incs, named, reached in engine_include_plan(items):
+        if path.endswith(".c") and own and (not incs or incs[0] != own):
+            out.append(f"engine includes: {path}: its own header {own} must come first "
+                       f"(it proves the header self-contained); first is "
+                       f"{incs[0] if incs else 'none'}")
+        for h in sorted(set(incs) | set(named)):
+            if h == own:
+                continue
+            if h not in named and h not in reached:
+                out.append(f"engine includes: {path}: includes {h} but uses nothing it declares")
+            elif h in named and h not in incs:
+                out.append(f"engine includes: {path}: uses {named[h]} of {h} without "
+                           f"including it")
+
+
+def fix_engine_includes(items):
+    """items with each engine .c's engine includes rewritten as rule 6 wants
+    them: its own header, engine_int.h, then the others sorted; a header
+    kept only for its struct members stays, one used by name is added, one
+    unused goes. Other includes are left where they are."""
+    plan = {p: (own, set(named) | reached)
+            for p, own, _, named, reached in engine_include_plan(items)}
+    headers = {os.path.basename(p) for p, _ in items if p.endswith(".h")}
+    fixed = []
+    for path, text in items:
+        if path not in plan:
+            fixed.append((path, text))
+            continue
+        own, want = plan[path]
+        block = sorted(want - {own}, key=lambda h: (h != "engine_int.h", h))
+        if own and path.endswith(".c"):
+            block = [own] + block
+        lines = text.split("\n")
+        keep, at, gap, prev = [], None, False, None
+        for line in lines:
+            m = INCLUDE.match(line)
+            if m and m.group(1) == '"' and m.group(2) in headers:
+                # an include moved out from between two blank lines leaves one
+                gap = at is not None and prev == ""
+                at = len(keep) if at is None else at
+                prev = line
+                continue
+            prev = line
+            if gap and line == "":
+                gap = False
+                continue
+            gap = False
+            keep.append(line)
+        if at is not None:
+            keep[at:at] = [f'#include "{h}"' for h in block]
+        fixed.append((path, "\n".join(keep)))
+    return fixed
+
+
 def check_symbols(layers, name, undefined, out):
     allowed = set(next(l for l in layers if l.name == name).uses)
     for lib, (_, prefixes) in EXTERNAL.items():
@@ -303,6 +440,7 @@ def run(layers, graph_lines, source, files, symbols, units=None, unit_syms=None)
     check_table(layers, out)
     check_graph(layers, graph_lines, source, out)
     check_includes(layers, files, out)
+    check_engine_includes(files.get("engine", []), out)
     for name, syms in symbols.items():
         check_symbols(layers, name, syms, out)
     return out
@@ -337,10 +475,53 @@ def selftest(layers, graph_lines, source, files, symbols, units, unit_syms):
     f = dict(files)
     f["viewer"] = files.get("viewer", []) + [("ui/probe.c", '#include "trace_int.h"\n')]
     cases.append(("viewer includes trace_int.h", layers, graph_lines, f, symbols))
+    # Inside the engine: a header not used, a header used but not included,
+    # the own header not first.
+    eng = dict(files["engine"])
+    for path, edit, what in (
+            ("sim/engine/invariants.c", lambda t: t + '#include "balance.h"\n',
+             "invariants.c includes balance.h unused"),
+            ("sim/engine/gil.c", lambda t: t.replace('#include "kernel.h"\n', ""),
+             "gil.c uses kernel.h without including it"),
+            ("sim/engine/os.c", lambda t: t.replace('#include "os.h"\n', "", 1)
+             + '#include "os.h"\n', "os.c includes os.h last")):
+        if path not in eng:
+            failures.append(f"selftest: no {path} to probe")
+            continue
+        f = dict(files)
+        f["engine"] = [(p, edit(t) if p == path else t) for p, t in files["engine"]]
+        cases.append((what, layers, graph_lines, f, symbols))
     # An undefined cJSON symbol in the engine's objects.
     s = dict(symbols)
     s["engine"] = set(symbols.get("engine", set())) | {"cJSON_Parse"}
     cases.append(("engine object calls cJSON_Parse", layers, graph_lines, files, s))
+    # The fixer: every engine file whose includes are all needed by name,
+    # its engine includes cut to engine_int.h alone (main before the split),
+    # comes back exactly as it is; and a file it fixes passes rule 6.
+    items = files["engine"]
+    byname = {p for p, own, incs, named, _ in engine_include_plan(items)
+              if p.endswith(".c") and set(incs) - {own} == set(named)}
+    cut = []
+    for path, text in items:
+        if path in byname:
+            lines, at, keep = text.split("\n"), None, []
+            for line in lines:
+                m = INCLUDE.match(line)
+                if m and m.group(1) == '"' and os.path.exists(
+                        os.path.join(source, "sim", "engine", m.group(2))):
+                    at = len(keep) if at is None else at
+                    continue
+                keep.append(line)
+            keep[at:at] = ['#include "engine_int.h"']
+            text = "\n".join(keep)
+        cut.append((path, text))
+    back = fix_engine_includes(cut)
+    wrong = [p for (p, t), (_, u) in zip(items, back) if t != u]
+    n = len(byname)
+    if wrong or n < 15:
+        failures.append(f"fixer: {n} files cut, these did not come back: {wrong}")
+    else:
+        print(f"fixed: {n} engine files cut to engine_int.h come back byte for byte")
     for what, *args in cases:
         got = [x for x in run(args[0], args[1], source, args[2], args[3]) if x not in base]
         if not got:
@@ -374,13 +555,26 @@ def selftest(layers, graph_lines, source, files, symbols, units, unit_syms):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--source", required=True)
-    ap.add_argument("--graph", required=True)
+    ap.add_argument("--graph")
+    ap.add_argument("--fix-engine-includes", action="store_true",
+                    help="rewrite each sim/engine .c's engine includes as rule 6 wants "
+                         "them (after a merge: the headers it uses by name added, unused "
+                         "ones dropped, its own first), then exit")
     ap.add_argument("--objects", action="append", default=[], metavar="LAYER=A.o:B.o")
     ap.add_argument("--selftest", action="store_true")
     a = ap.parse_args()
     layers = read_table(os.path.join(a.source, "docs", "internals.md"))
-    graph_lines = open(a.graph, encoding="utf-8").read().splitlines()
     files = source_files(layers, a.source)
+    if a.fix_engine_includes:
+        for (path, text), (_, new) in zip(files["engine"], fix_engine_includes(files["engine"])):
+            if new != text:
+                with open(os.path.join(a.source, path), "w", encoding="utf-8") as f:
+                    f.write(new)
+                print(f"rewrote the engine includes of {path}")
+        return 0
+    if not a.graph:
+        ap.error("--graph LAYERS.txt is required")
+    graph_lines = open(a.graph, encoding="utf-8").read().splitlines()
     units = read_units(os.path.join(a.source, "docs", "internals.md"))
     symbols, unit_syms = {}, None
     for spec in a.objects:

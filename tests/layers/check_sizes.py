@@ -4,11 +4,12 @@
     check_sizes.py --source DIR [--max-file 800] [--max-function 80]
     check_sizes.py --selftest
 
-Every .c file under sim/ and ui/ stays under --max-file lines, and every
-function in it under --max-function lines (from the line of its name to its
-closing brace; a function is a body opened by "{" in column 0 and closed by
-"}" in column 0, the project's layout). Prints one line per breach, naming the
-file, the line and the function, and exits 1 if there is any; 0 when clean.
+Every .c and .h file under sim/ and ui/ stays under --max-file lines, and
+every function in it (a header's inline ones too) under --max-function lines
+(from the line of its name to its closing brace; a function is a body opened
+by "{" in column 0 and closed by "}" in column 0, the project's layout).
+Prints one line per breach, naming the file, the line and the function, and
+exits 1 if there is any; 0 when clean.
 --selftest feeds the checker a file that breaks each limit and one that
 keeps them, and fails unless exactly the breaches are found.
 """
@@ -61,7 +62,7 @@ def check_tree(src, max_file, max_fn):
     for top in ("sim", "ui"):
         for root, _, files in os.walk(os.path.join(src, top)):
             for name in sorted(files):
-                if name.endswith(".c"):
+                if name.endswith((".c", ".h")):
                     p = os.path.join(root, name)
                     bad += check_file(p, os.path.relpath(p, src), max_file, max_fn)
     return bad
@@ -77,11 +78,15 @@ def selftest():
             f.write(short_fn * 210)  # 840 lines, every function short
         with open(os.path.join(d, "sim", "long.c"), "w") as f:
             f.write(long_fn + short_fn + table)
+        with open(os.path.join(d, "sim", "big_int.h"), "w") as f:
+            f.write("int f%d(void);\n" * 801)  # a header is held to the same size
         with open(os.path.join(d, "sim", "ok.c"), "w") as f:
             f.write(short_fn * 3)
+        with open(os.path.join(d, "sim", "ok.h"), "w") as f:
+            f.write("int f(void);\n" * 800)
         bad = check_tree(d, 800, 80)
-    want = ["sim/big.c: 840 lines", "sim/long.c:1: 93 lines"]
-    ok = len(bad) == 2 and all(any(b.startswith(w) for b in bad) for w in want)
+    want = ["sim/big.c: 840 lines", "sim/long.c:1: 93 lines", "sim/big_int.h: 801 lines"]
+    ok = len(bad) == 3 and all(any(b.startswith(w) for b in bad) for w in want)
     print("\n".join(bad))
     print("selftest:", "ok" if ok else "FAILED: the checker missed or invented a breach")
     return 0 if ok else 1
