@@ -109,12 +109,14 @@ START_TEST(test_ahead_scenarios_same_trace)
 END_TEST
 
 /* Fitted recordings: queues with their Python, C calls, the other load's
- * daemon threads, repeat blocks with drawn durations. */
+ * daemon threads, repeat blocks with drawn durations; socket sends that post
+ * their reader's queue (c_call posts, cpost.c). */
 START_TEST(test_ahead_fitted_recordings_same_trace)
 {
     const char *recs[] = {"tests/data/fit/queue.rec.json", "tests/data/fit/pipeline.rec.json",
-                          "tests/data/fit/convoy.rec.json", "tests/data/fit/hash_pool.rec.json"};
-    for (int i = 0; i < 4; i++) {
+                          "tests/data/fit/convoy.rec.json", "tests/data/fit/hash_pool.rec.json",
+                          "tests/data/fit/http_server.rec.json"};
+    for (int i = 0; i < 5; i++) {
         char path[1024];
         tu_source_path(recs[i], path, sizeof path);
         char *json = NULL;

@@ -441,6 +441,9 @@ static int check_ops(const gs_model_t *m, const gs_op_t *ops, int n, int self, i
             if (o->kind == GS_OP_CPU && o->shared &&
                 (o->shared > m->n_objects || o->shared < 0 || o->every_ns <= 0))
                 return fail(err, path, "a shared access needs an object and every > 0");
+            if (o->kind == GS_OP_C_CALL && o->posts &&
+                (o->posts < 0 || o->posts > m->n_queues || m->queues[o->posts - 1].maxsize))
+                return fail(err, path, "a c_call posts to an unbounded queue that exists");
         }
         if (lim >= 0 && (o->target < 0 || o->target >= lim))
             return fail(err, path, "op names an object that does not exist");

@@ -110,6 +110,7 @@ int cmd_fit(int argc, char **argv)
                                      {"--no-load", false},
                                      {"--wake-curve", false},
                                      {"--send-put-after", false},
+                                     {"--send-put-before", false},
                                      {"--lock-race", false},
                                      {"--race-shape", true}};
     cli_args_t a = {"fit", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
@@ -136,6 +137,8 @@ int cmd_fit(int argc, char **argv)
             fo.wake_curve = true;
         } else if (strcmp(o->name, "--send-put-after") == 0) {
             fo.send_put_after = true;
+        } else if (strcmp(o->name, "--send-put-before") == 0) {
+            fo.send_put_before = true;
         } else if (strcmp(o->name, "--lock-race") == 0) {
             fo.lock_race = true;
         } else if (strcmp(o->name, "--race-shape") == 0) {

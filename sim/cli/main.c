@@ -183,7 +183,7 @@ static const command_t commands[] = {
     {"fit", cmd_fit,
      "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu]\n"
      "               [--no-load] [--wake-curve] [--send-put-after]\n"
-     "               [--race-shape DEPTH=CHANCE,...] [--lock-race]",
+     "               [--send-put-before] [--race-shape DEPTH=CHANCE,...] [--lock-race]",
      "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
      "thread, names kept, whose program is what the recording saw: the Python\n"
      "work between two voluntary GIL releases as one cpu op (whatever forced\n"
@@ -211,9 +211,12 @@ static const command_t commands[] = {
      "                    depth (calibration.wake_idle_ns) as machine.wakeup_idle\n"
      "                    (by default every wake-up costs the one measured\n"
      "                    wake-up latency)\n"
-     "  --send-put-after  wake a socket's reader after its peer's send returns,\n"
-     "                    not before it (unless the recorded reader won the GIL\n"
-     "                    inside the send); off by default\n"
+     "  --send-put-after  wake a socket's reader with a put op after its peer's\n"
+     "                    send returns (unless the recorded reader won the GIL\n"
+     "                    inside the send); by default the send wakes it itself\n"
+     "                    at its end, off the GIL (c_call \"posts\")\n"
+     "  --send-put-before wake a socket's reader with a put op just before its\n"
+     "                    peer's send, holding the GIL (the former default)\n"
      "  --race-shape S    DEPTH=CHANCE pairs (like 1ms=0.13,5ms=0.44) measured on\n"
      "                    the recording's host (tests/reality's calibration): the\n"
      "                    chance that the thread asking the holder to drop the GIL\n"
@@ -243,7 +246,7 @@ static const command_t commands[] = {
      "gilsim replay REC [--set KEY=VALUE]... [--summary F] [--exact]\n"
      "                  [--partial] [--raw-cpu] [--no-load] [--seed N] [--quiet]\n"
      "                  [--memory-budget SIZE] [--wake-curve] [--send-put-after]\n"
-     "                  [--lock-race]",
+     "                  [--send-put-before] [--lock-race]",
      "Fit a scenario to a recording (as gilsim fit does), simulate it at the\n"
      "recorded settings, and print the real run beside its replay: makespan (how\n"
      "long the run took), GIL utilisation, switches per second, drop requests\n"
@@ -266,8 +269,9 @@ static const command_t commands[] = {
      "  --partial         replay a partial recording as far as it goes\n"
      "  --raw-cpu         fit the measured durations unscaled (see gilsim help fit)\n"
      "  --no-load         fit no other load (see gilsim help fit)\n"
-     "  --wake-curve, --send-put-after, --lock-race  fit with these opt-in\n"
-     "                    mechanisms, as gilsim fit does (see gilsim help fit)\n"
+     "  --wake-curve, --send-put-after, --send-put-before, --lock-race  fit with\n"
+     "                    these opt-in mechanisms, as gilsim fit does (see gilsim\n"
+     "                    help fit)\n"
      "  --seed N          random seed of the replay (repeat blocks draw durations)\n"
      "  --quiet           print nothing on success\n"
      "  --memory-budget SIZE  the most each simulated trace may take, as for run\n"

@@ -208,7 +208,7 @@ static int parse(int argc, char **argv, replay_t *r)
         {"--set", true},   {"--summary", true}, {"--exact", false},        {"--partial", false},
         {"--seed", true},  {"--quiet", false},  {"--memory-budget", true}, {"--raw-cpu", false},
         {"--no-load", false}, {"--wake-curve", false}, {"--send-put-after", false},
-        {"--lock-race", false},
+        {"--send-put-before", false}, {"--lock-race", false},
     };
     cli_args_t a = {"replay", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
@@ -243,6 +243,8 @@ static int parse(int argc, char **argv, replay_t *r)
             r->fo.wake_curve = true;
         } else if (strcmp(o->name, "--send-put-after") == 0) {
             r->fo.send_put_after = true;
+        } else if (strcmp(o->name, "--send-put-before") == 0) {
+            r->fo.send_put_before = true;
         } else if (strcmp(o->name, "--lock-race") == 0) {
             r->fo.lock_race = true;
         } else if (strcmp(o->name, "--quiet") == 0) {

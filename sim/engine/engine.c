@@ -26,6 +26,7 @@
  * its end, the trace closed, the engine freed) are simrun.c's. */
 #include "engine_int.h"
 #include "balance.h"
+#include "cpost.h"
 #include "ft.h"
 #include "gil.h"
 #include "hrtimer.h"
@@ -95,7 +96,9 @@ static const micro_t *req_prog(const gs_model_t *m, const gs_req_t *r, int proce
         return P_BOOT;
     case RQ_CPU:
         return P_EXEC;
-    case RQ_C_CALL:
+    case RQ_C_CALL: /* a target: the queue it posts at its end (cpost.c) */
+        if (r->target >= 0)
+            return gs__cpost_prog(r->exec == GS_ST_C_NOGIL);
         return r->exec == GS_ST_C_NOGIL ? P_C_REL : P_EXEC;
     case RQ_IO:
     case RQ_SLEEP:
@@ -288,6 +291,9 @@ static void advance(gs_engine_t *e, gs_thr_t *t)
             break;
         case M_START:
             r = step_start(e, t);
+            break;
+        case M_C_POST:
+            r = gs__cpost_step(e, t);
             break;
         default:
             r = gs__sync_step(e, t, m);
@@ -508,6 +514,12 @@ int gs_sleep(gs_ctx_t *c, int64_t ns)
 int gs_c_call(gs_ctx_t *c, int64_t ns, bool releases_gil)
 {
     return request(c, RQ_C_CALL, ns, releases_gil ? GS_ST_C_NOGIL : GS_ST_C_GIL, -1);
+}
+int gs_c_call_post(gs_ctx_t *c, int64_t ns, bool releases_gil, int queue)
+{
+    if (queue < 0 || queue >= c->e->m->n_queues || c->e->m->queues[queue].maxsize != 0)
+        return GS_EINVAL; /* gs_model_check refuses such an op of a program */
+    return request(c, RQ_C_CALL, ns, releases_gil ? GS_ST_C_NOGIL : GS_ST_C_GIL, queue);
 }
 int gs_acquire(gs_ctx_t *c, int lock)
 {

@@ -170,6 +170,7 @@ typedef enum micro {
     M_EXIT_POST,  /* until 3.12: release the thread state lock (join returns), GIL held */
     M_EXIT,
     M_FT,         /* gc / import: stop the world, maybe switch the GIL on (ft.c) */
+    M_C_POST,     /* a c_call's put from C at its end (cpost.c: a send waking its reader) */
     M_END
 } micro_t;
 

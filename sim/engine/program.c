@@ -50,7 +50,10 @@ static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n)
             gs_sleep(c, gs_draw(c, &o->dur));
             break;
         case GS_OP_C_CALL:
-            gs_c_call(c, gs_draw(c, &o->dur), o->releases_gil);
+            if (o->posts)
+                gs_c_call_post(c, gs_draw(c, &o->dur), o->releases_gil, o->posts - 1);
+            else
+                gs_c_call(c, gs_draw(c, &o->dur), o->releases_gil);
             break;
         case GS_OP_ACQUIRE:
             gs_acquire(c, o->target);

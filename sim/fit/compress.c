@@ -53,6 +53,7 @@ void fop_list_free(fop_t *v, int n)
 static bool same_shape(const fop_t *a, const fop_t *b)
 {
     return a->kind == b->kind && a->target == b->target && a->keeps_gil == b->keeps_gil &&
+           a->post == b->post &&
            a->kind != FOP_REPEAT && a->kind != FOP_UNTIL;
 }
 

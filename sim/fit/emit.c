@@ -103,6 +103,8 @@ static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
         case FOP_CCALL:
             cJSON_AddItemToObject(o, "c_call", dur_of(op));
             cJSON_AddBoolToObject(o, "releases_gil", !op->keeps_gil);
+            if (op->post)
+                cJSON_AddStringToObject(o, "posts", queue_name(f, op->post - 1, qn, sizeof qn));
             break;
         case FOP_PUT: cJSON_AddStringToObject(o, "put", queue_name(f, op->target, qn, sizeof qn)); break;
         case FOP_GET: cJSON_AddStringToObject(o, "get", queue_name(f, op->target, qn, sizeof qn)); break;
@@ -137,6 +139,19 @@ static const char *human(int64_t ns, char *buf, size_t n)
 }
 
 /* One thread's line of the description. */
+/* A thread's sends, and those of them that wake their reader themselves. */
+static void send_note(sbuf_t *b, const fthread_stats_t *s)
+{
+    if (s->n_send)
+        sb_printf(b, "; %" PRId64 " socket sends fitted as C calls releasing the GIL (a send "
+                     "returns without sleeping: no wake-up after it)",
+                  s->n_send);
+    if (s->n_send_post)
+        sb_printf(b, "; %" PRId64 " of them wake their reader at their end, off the GIL "
+                     "(posts), as the kernel does inside the send",
+                  s->n_send_post);
+}
+
 static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
 {
     const fthread_t *t = &f->th[i];
@@ -189,10 +204,7 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
     if (s->n_matched_recv)
         sb_printf(b, "; %" PRId64 " socket recvs woken by the peer's send (gets)",
                   s->n_matched_recv);
-    if (s->n_send)
-        sb_printf(b, "; %" PRId64 " socket sends fitted as C calls releasing the GIL (a send "
-                     "returns without sleeping: no wake-up after it)",
-                  s->n_send);
+    send_note(b, s);
     if (s->n_io_c)
         sb_printf(b, "; %" PRId64 " I/O calls off the GIL for less than a wake-up fitted as C "
                      "calls releasing it (they did not sleep: no wake-up after them)",

@@ -207,6 +207,7 @@ static int match_queues(fit_t *F)
 static int match_waits(fit_t *F, const gs_fit_opts_t *o)
 {
     F->f->send_put_after = o->send_put_after;
+    F->f->send_put_before = o->send_put_before;
     if (fit_waits_new(F->r, &F->w) != 0)
         return -1;
     for (int i = 0; i < F->r->n_threads; i++) {
@@ -298,6 +299,8 @@ static int item_op(fit_t *F, int i, const span_ref_t *it, bool *joined)
                       : e->cat == GSR_CAT_IO && !op.send ? fit_io_kind(F->f, &ft->st, op.dur)
                                                          : FOP_CCALL;
             ft->st.n_send += op.send;
+            op.post = op.send ? fit_waits_send_post(F->w, i, e) + 1 : 0;
+            ft->st.n_send_post += op.post > 0;
             op.dur = less_model(F->f, op.kind, op.dur);
             if (releasing_c_call(F, i, it)) {
                 op.late = fit_typical_late(F->typ, F->n_typ, e->name, it->off);

@@ -50,6 +50,8 @@ typedef struct fop {
                            median call of its name it was (time without a core,
                            fit.c typical_c_calls); 0 otherwise */
     bool send;          /* FOP_CCALL: a socket send (fit.c socket_send) */
+    int post;           /* FOP_CCALL: 1 + the queue it posts at its end (a send
+                           waking its reader: waits.c), 0 none */
     struct fop *body;   /* FOP_REPEAT, FOP_UNTIL: owned */
     int n_body;
 } fop_t;
@@ -81,6 +83,7 @@ typedef struct fthread_stats {
     int64_t n_matched_wait;       /* waits matched to the release that ended them (gets) */
     int64_t n_matched_recv;       /* socket recvs matched to the peer's send (gets) */
     int64_t n_send;               /* socket sends fitted as C calls releasing the GIL */
+    int64_t n_send_post;          /* of them, those posting their reader's queue */
     int64_t send_late_ns;         /* their time beyond the thread's median send, taken
                                      as time without a core (scale.c; 0 none) */
     int64_t send_median_ns;       /* that median */
@@ -147,6 +150,8 @@ typedef struct fscenario {
     int64_t queue_wake_ns, n_queue_wakes; /* Queue calls' wakes cut from the Python (qcut.c) */
     int n_wake_queues;     /* then, queues carrying matched wake-ups (waits.c) */
     bool send_put_after;   /* --send-put-after: a send's put after it (waits.c) */
+    bool send_put_before;  /* --send-put-before: every send's put before it (waits.c);
+                              neither: a send posts its reader's queue itself */
     bool lock_race;        /* --lock-race: bare lock waits are Lock ops (lockrace.c) */
     int n_locks;           /* the locks those ops name, "lock-1"... (0 without it) */
     uint64_t unused_queues; /* bit q: queue q carries no op (its waits became acquires) */
@@ -367,6 +372,9 @@ int fit_waits_match(fwaits_t *w, fscenario_t *f, int i, const struct gsr_event *
  * with lock_race, also every release of a lock some thread blocked on
  * (matched or not: a release the releaser won back too), as a lock. */
 int fit_waits_posts(const fwaits_t *w, int i, bool lock_race, fwake_t **out, size_t *n_out);
+/* The queue thread i's socket send e posts at its end
+ * (the wake-up of the reader it woke), or -1 (none, or a put op instead). */
+int fit_waits_send_post(const fwaits_t *w, int i, const struct gsr_event *e);
 /* The lock (0-based) whose waits queue q carries, or -1 (not a bare lock's). */
 int fit_waits_lock_of(const fwaits_t *w, int q);
 /* How many locks the matched waits numbered ("lock-1"...). */

@@ -34,11 +34,14 @@
  * inside one of its ops (a release inside Condition.wait), just before that
  * op: earlier than recorded keeps the argument above, later could make the
  * poster wait, inside that op, for the very thread waiting for its put.
- * A socket send's put goes just before the send too; with
- * --send-put-after just after it (its time is the send's end), unless its
- * reader won the GIL inside the send (reader_won): a send is a C call that
- * waits for no one, so the chains above are the same either way
- * (send_wake below says why, and why it is not the default).
+ * A socket send needs no put op: by default it posts its reader's queue
+ * itself at its end, off the GIL (c_call "posts", sim/engine/cpost.c), as
+ * the kernel wakes the reader inside the send; unless its reader won the
+ * GIL inside the send (reader_won): then a put just before the send. With
+ * --send-put-before every send's put goes just before it, with
+ * --send-put-after just after it (but where the reader won): a send is a
+ * C call that waits for no one, so the chains above are the same either
+ * way (send_wake below says why).
  *
  * Sockets the same way: a recv on a socket that returned after another
  * thread's send on its peer is a get, that send a put. The recording
@@ -69,7 +72,8 @@ typedef struct fpost {
     int64_t t_end; /* a send's end (send_wake); a post: t */
     int64_t t_put; /* where the scenario's put goes: t, or t_end */
     int thread;
-    int queue; /* -1 until matched to a wait */
+    int queue;    /* -1 until matched to a wait */
+    bool in_call; /* the send posts the queue itself (send_wake): no put op */
 } fpost_t;
 
 typedef struct fkey {
@@ -206,7 +210,9 @@ static int collect_asks(fwaits_t *w)
  * 9 ms in all of a thread's 60 sends; in those of convoy.py --socket,
  * whose CPU thread took the GIL during the I/O thread's 1.6 us sends, an
  * interval each time (the replays ran 34 to 45% long). So it is off by
- * default. */
+ * default: the send posts the reader's queue itself, at the same time but
+ * off the GIL (fit_waits_send_post), and the reader's wake-up waits for no
+ * one (replay_notes.md, point 49). */
 static int64_t send_wake(const gsr_event_t *e)
 {
     return e->t1 > e->t ? e->t1 : e->t;
@@ -252,7 +258,7 @@ static int pair_sockets(fwaits_t *w)
         for (size_t k = 0; k < r->threads[i].n_ev; k++) {
             const gsr_event_t *e = &r->threads[i].ev[k];
             if (socket_call(e, "send"))
-                w->sends[w->n_sends++] = (fpost_t){e->obj, e->t, send_wake(e), e->t, i, -1};
+                w->sends[w->n_sends++] = (fpost_t){e->obj, e->t, send_wake(e), e->t, i, -1, false};
         }
     if (!w->n_sends)
         return 0;
@@ -331,7 +337,7 @@ int fit_waits_new(const gsr_recording_t *r, fwaits_t **out)
         for (size_t k = 0; k < r->threads[i].n_ev; k++) {
             const gsr_event_t *e = &r->threads[i].ev[k];
             if (e->kind == GSR_LOCK_POST && e->obj)
-                w->posts[w->n_posts++] = (fpost_t){e->obj, e->t, e->t, e->t, i, -1};
+                w->posts[w->n_posts++] = (fpost_t){e->obj, e->t, e->t, e->t, i, -1, false};
         }
     if (w->n_posts)
         qsort(w->posts, w->n_posts, sizeof *w->posts, cmp_post);
@@ -541,8 +547,10 @@ static int match_recv(fwaits_t *w, fscenario_t *f, int i, const gsr_event_t *e)
     int q = queue_of(w, f, (fkey_t){e->obj, i, "socket", p->thread});
     if (q >= 0)
         p->queue = q;
-    if (f->send_put_after && !reader_won(w, i, e, p))
-        p->t_put = p->t_end; /* --send-put-after */
+    if (!f->send_put_before && !reader_won(w, i, e, p)) {
+        p->t_put = p->t_end;                        /* --send-put-after */
+        p->in_call = !f->send_put_after && q >= 0; /* the default: no put op */
+    }
     return q;
 }
 
@@ -618,7 +626,7 @@ int fit_waits_n_locks(const fwaits_t *w)
  * lock_race a release of its lock (any post on a numbered lock). */
 static bool post_wake(const fwaits_t *w, const fpost_t *p, int i, bool lock_race, fwake_t *out)
 {
-    if (p->thread != i)
+    if (p->thread != i || p->in_call)
         return false;
     int l = lock_race ? lock_index(w, p->obj) : -1;
     if (l >= 0 && (p->queue < 0 || fit_waits_lock_of(w, p->queue) >= 0)) {
@@ -649,4 +657,23 @@ int fit_waits_posts(const fwaits_t *w, int i, bool lock_race, fwake_t **out, siz
     if (n)
         qsort(*out, n, sizeof **out, cmp_wake);
     return 0;
+}
+
+/* The send's own post (the default): the send e of thread i, found among
+ * the sends (sorted by socket, then start) by its socket and start. */
+int fit_waits_send_post(const fwaits_t *w, int i, const gsr_event_t *e)
+{
+    size_t lo = 0, hi = w->n_sends;
+    while (lo < hi) { /* the first send at or after (obj, t) */
+        size_t mid = (lo + hi) / 2;
+        const fpost_t *p = &w->sends[mid];
+        if (p->obj < e->obj || (p->obj == e->obj && p->t < e->t))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < w->n_sends && w->sends[lo].obj == e->obj && w->sends[lo].t == e->t; lo++)
+        if (w->sends[lo].thread == i)
+            return w->sends[lo].in_call ? w->sends[lo].queue : -1;
+    return -1;
 }

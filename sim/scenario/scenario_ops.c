@@ -1,7 +1,7 @@
 /* scenario_ops.c - a thread's program: ops, their names and labels.
  *
- * An op is an object with exactly one verb (plus releases_gil for c_call and
- * do for repeat). Names of locks, events, queues and threads resolve through
+ * An op is an object with exactly one verb (plus releases_gil and posts for
+ * c_call and do for repeat). Names of locks, events, queues and threads resolve through
  * the loader's name tables; an unknown one lists the declared ones. A repeat
  * stays one node with its body (executed lazily by the interpreter), so the
  * op count is what the file says, times count for copied programs. */
@@ -37,7 +37,8 @@ static const char *const op_keys[] = {"cpu",   "io",  "sleep", "c_call", "acquir
                                       "release", "wait", "set",  "clear",  "put",
                                       "get",   "start", "join", "repeat", "releases_gil",
                                       "do",    "gc",    "import", "reads", "writes",
-                                      "every", "free_threading", "pickle", "unpickle", "until", NULL};
+                                      "every", "free_threading", "pickle", "unpickle", "until",
+                                      "posts", NULL};
 #define VERB_LIST "cpu, io, sleep, c_call, acquire, release, wait, set, clear, put, get, start, join, repeat, until, gc, import, pickle, unpickle"
 
 static int add_op_label(gs__scen_t *ld, const char *label)
@@ -214,6 +215,9 @@ static void op_label(gs__scen_t *ld, const struct verb *vb, const cJSON *arg, gs
         gs__scen_fmt_dur(&op->dur, what, sizeof what);
         if (op->kind == GS_OP_C_CALL && op->releases_gil)
             strcat(what, " releasing the GIL");
+        if (op->kind == GS_OP_C_CALL && op->posts) /* a name of at most 64 bytes */
+            snprintf(what + strlen(what), sizeof what - strlen(what), ", posting %.40s",
+                     ld->m->queues[op->posts - 1].name);
         break;
     case ARG_COUNT:
         snprintf(what, sizeof what, "%lld", (long long)op->count);
@@ -378,6 +382,23 @@ static bool read_releases_gil(gs__scen_t *ld, const cJSON *rg, gs_op_t *op)
     return ok;
 }
 
+/* A c_call's "posts": the queue it puts one item on at its end, from C
+ * (cpost.c); unbounded, since a C call's post never waits for room. */
+static bool read_posts(gs__scen_t *ld, const cJSON *po, gs_op_t *op)
+{
+    size_t mark = gs__scen_push_key(ld, "posts");
+    int q = resolve_sync(ld, po, ARG_QUEUE);
+    if (q >= 0 && ld->m->queues[q].maxsize != 0) {
+        gs__scen_err(ld, "queue \"%.64s\" has maxsize %d, and a C call's post cannot wait "
+                         "for room: give it maxsize 0",
+                     po->valuestring, ld->m->queues[q].maxsize);
+        q = -1;
+    }
+    op->posts = q + 1;
+    gs__scen_pop(ld, mark);
+    return q >= 0;
+}
+
 /* A repeat's or an until loop's "do": the ops to repeat, nested at most so
  * deep (the two kinds of loop count together). */
 static bool read_repeat_body(gs__scen_t *ld, const char *verb, const cJSON *body, gs_op_t *op)
@@ -420,8 +441,13 @@ static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
     op->kind = vb->kind;
     const cJSON *rg = cJSON_GetObjectItemCaseSensitive(v, "releases_gil");
     const cJSON *body = cJSON_GetObjectItemCaseSensitive(v, "do");
+    const cJSON *po = cJSON_GetObjectItemCaseSensitive(v, "posts");
     if (rg && strcmp(vb->name, "c_call") != 0) {
         gs__scen_err(ld, "\"releases_gil\" belongs to a c_call op, not to %s", vb->name);
+        return false;
+    }
+    if (po && strcmp(vb->name, "c_call") != 0) {
+        gs__scen_err(ld, "\"posts\" belongs to a c_call op, not to %s", vb->name);
         return false;
     }
     if (body && !loops(vb)) {
@@ -431,6 +457,8 @@ static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
     bool ok = read_verb_arg(ld, vb, arg, op);
     if (rg)
         ok &= read_releases_gil(ld, rg, op);
+    if (po)
+        ok &= read_posts(ld, po, op);
     ok = ok && gs__scen_read_access(ld, v, op);
     if (loops(vb)) {
         if (!read_repeat_body(ld, vb->name, body, op))

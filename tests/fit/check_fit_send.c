@@ -108,9 +108,12 @@ static long long write_recording(char *path)
     return write_recording_with(path, 0, -1);
 }
 
+/* With --send-put-before (every send's put before it, holding the GIL: the
+ * default before the sends' own posts), whose put placement the tests below
+ * read. */
 static char *fit_text_opts(const char *path, bool raw_cpu)
 {
-    gs_fit_opts_t o = {.exact = true, .raw_cpu = raw_cpu, .no_load = true};
+    gs_fit_opts_t o = {.exact = true, .raw_cpu = raw_cpu, .no_load = true, .send_put_before = true};
     return fu_fit(path, o);
 }
 
@@ -127,7 +130,8 @@ static char *fit_text(const char *path)
 }
 
 /* Every send is a C call releasing the GIL of the send's recorded time,
- * next to the put on the peer's queue: just after the put by default, just
+ * next to the put on the peer's queue: just after the put with
+ * --send-put-before, just
  * before it with --send-put-after (the reader's wake-up comes as its sender
  * goes on: waits.c send_wake); no op of either program is io. */
 START_TEST(test_fit_send_is_a_c_call_releasing_the_gil)
@@ -284,6 +288,62 @@ START_TEST(test_fit_send_put_before_only_where_the_reader_won_the_gil_inside_it)
 }
 END_TEST
 
+/* By default: the client's 17 sends its handler did not win the GIL
+ * inside post the handler's socket queue themselves (c_call "posts": the
+ * kernel wakes the reader inside the send, off the GIL) and have no put op
+ * beside them; the three slow ones, in which the handler took the client's
+ * core and the GIL, keep their put before the send, as with
+ * --send-put-after. */
+START_TEST(test_fit_send_post_in_the_call_but_where_the_reader_won_the_gil)
+{
+    char path[] = "/tmp/check_fit_send_XXXXXX";
+    write_recording_with(path, 3, -1);
+    gs_fit_opts_t o = {.exact = true, .raw_cpu = true, .no_load = true}; /* the default */
+    char *json = fu_fit(path, o);
+    cJSON *root = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(root);
+    const char *q = NULL; /* the queue the handler's recvs get from */
+    const cJSON *op;
+    cJSON_ArrayForEach(op, fu_program(root, "handler")) {
+        const cJSON *g = cJSON_GetObjectItem(op, "get");
+        if (g && !q)
+            q = cJSON_GetStringValue(g);
+    }
+    ck_assert_ptr_nonnull(q);
+    int posting = 0, slow_before = 0;
+    const cJSON *prev = NULL;
+    cJSON_ArrayForEach(op, fu_program(root, "client")) {
+        const cJSON *c = cJSON_GetObjectItem(op, "c_call");
+        int64_t d = 0;
+        if (!c) {
+            prev = op;
+            continue;
+        }
+        ck_assert_int_eq(gs_parse_ns(cJSON_GetStringValue(c), &d, NULL, 0), 0);
+        const cJSON *po = cJSON_GetObjectItem(op, "posts");
+        bool put_before = prev && cJSON_GetObjectItem(prev, "put");
+        bool put_after = op->next && cJSON_GetObjectItem(op->next, "put");
+        ck_assert(!put_after);
+        if (d == SLOW) {
+            ck_assert_msg(put_before && !po, "a slow send posts, or has no put before it");
+            slow_before++;
+        } else if (po) {
+            ck_assert_str_eq(cJSON_GetStringValue(po), q);
+            ck_assert_msg(!put_before, "a posting send with a put before it");
+            posting++;
+        }
+        prev = op;
+    }
+    ck_assert_int_eq(slow_before, 3);
+    ck_assert_int_eq(posting, N_REQ - 3);
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(root, "description"));
+    ck_assert_msg(strstr(desc, "17 of them wake their reader at their end") != NULL, "%s", desc);
+    cJSON_Delete(root);
+    free(json);
+    unlink(path);
+}
+END_TEST
+
 static const char *data(const char *name)
 {
     static char path[1200];
@@ -371,6 +431,7 @@ static Suite *fit_send_suite(void)
     tcase_add_test(core,
                    test_fit_slow_sends_come_down_to_the_median_when_the_run_delay_covers_them);
     tcase_add_test(core, test_fit_send_put_before_only_where_the_reader_won_the_gil_inside_it);
+    tcase_add_test(core, test_fit_send_post_in_the_call_but_where_the_reader_won_the_gil);
     tcase_add_test(core, test_fit_http_server_readers_do_not_race_their_senders);
     suite_add_tcase(s, core);
     return s;

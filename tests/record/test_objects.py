@@ -25,7 +25,8 @@ fit   a small lock-contention program (a holder sleeping, then running
       socketpair; the fit pairs each socket with its peer from who woke whom
       and names the queues "socket clientK to handlerK" and back: each
       thread gets only from its own socket's queue, and only its peer
-      puts into it.
+      wakes it (a put op, or a send that posts
+      the queue itself: c_call "posts").
 --keep DIR (or $GILSIM_KEEP): a failing or skipped run's recordings, fits
 and summaries are copied into DIR/objects-N, to read why.
 Exits 0, 1 on a failure, 77 when no CPython 3.8+ with headers is found."""
@@ -216,10 +217,13 @@ def do_sockets(a, py):
     for k in range(2):
         for me, peer in ((f"handler{k}", f"client{k}"), (f"client{k}", f"handler{k}")):
             gets = set(ops(program(scen, me), "get"))
-            puts = set(ops(program(scen, peer), "put"))
+            puts = set(ops(program(scen, peer), "put")) | set(ops(program(scen, peer), "posts"))
             mine = f"socket {peer} to {me}"
             check(gets == {mine}, f"sockets: {me} gets only from {mine!r} {sorted(gets)}")
-            check(mine in puts, f"sockets: {peer} puts into {mine!r}")
+            check(mine in puts, f"sockets: {peer} puts into {mine!r} (or its sends post it)")
+            others = {q for t in scen["threads"] if t["name"] != peer
+                      for q in ops(t["program"], "put") + ops(t["program"], "posts")}
+            check(mine not in others, f"sockets: only {peer} wakes {mine!r}")
             n = len(ops(program(scen, me), "get"))
             check(n >= 5 or any("repeat" in op for op in program(scen, me)),
                   f"sockets: {me}'s recvs that blocked are gets ({n} ops, repeats folded)")

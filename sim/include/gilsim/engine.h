@@ -110,6 +110,11 @@ GS_API int gs_import(gs_ctx_t *c, int64_t ns, bool free_threading);
 GS_API int gs_io(gs_ctx_t *c, int64_t ns);    /* blocking I/O */
 GS_API int gs_sleep(gs_ctx_t *c, int64_t ns); /* time.sleep */
 GS_API int gs_c_call(gs_ctx_t *c, int64_t ns, bool releases_gil);
+/* A C call that ends by putting one item on queue (unbounded) from C, on
+ * its core, before it takes the GIL back (if it released it): a socket
+ * send waking the reader blocked in recv (sock_def_readable), not a put
+ * under the GIL. The item wakes the queue's oldest getter. */
+GS_API int gs_c_call_post(gs_ctx_t *c, int64_t ns, bool releases_gil, int queue);
 GS_API int gs_acquire(gs_ctx_t *c, int lock);
 GS_API int gs_release(gs_ctx_t *c, int lock);
 GS_API int gs_event_wait(gs_ctx_t *c, int event);

@@ -39,13 +39,18 @@ typedef struct gs_fit_opts {
                            off by default: on the same recordings it made the
                            replays no closer (docs/validation.md, "Replays",
                            point 11), and every wake-up then costs wake_hot */
-    bool send_put_after; /* a socket send's put (the wake-up of its reader) right
-                           after the send, where its thread holds the GIL
-                           again, unless the recording's reader won the GIL
-                           inside the send; off by default (the put just
-                           before the send): it brought http_server's replays
-                           closer and took convoy.py --socket's further
-                           (tests/reality/replay_notes.md, point 36) */
+    /* By default a socket send that woke its reader posts the reader's
+     * queue itself, at the end of its C code off the GIL (c_call "posts",
+     * sim/engine/cpost.c), as the kernel wakes the reader inside the send;
+     * where the recording's reader won the GIL inside the send, a put op
+     * just before the send instead (tests/reality/replay_notes.md, 36, 49). */
+    bool send_put_after; /* instead a put op right after the send, where its
+                           thread holds the GIL again (but where the reader
+                           won): the wake-up then waits for the sender's GIL
+                           (convoy.py --socket's replays 34 to 45% long) */
+    bool send_put_before; /* instead a put op just before every send, holding
+                           the GIL (the default until the posts): the reader
+                           and the GIL's next waiter race for it */
     bool lock_race;     /* write a wait on a Lock (`with lock:`) as an acquire
                            of a declared Lock and every recorded release of
                            it as a release, so that who takes the Lock after

@@ -279,6 +279,9 @@ typedef struct gs_op {
                           gs_model_add_op_label (the loader sets it) */
     gs_dur_t dur;      /* cpu, io, sleep, c_call */
     bool releases_gil; /* c_call */
+    int posts;         /* c_call: 1 + the queue it puts one item on at its end,
+                          from C (a socket send waking its reader, which the
+                          GIL does not guard); 0 none */
     int target;        /* lock, event, queue or thread index; until: the event */
     int64_t count;     /* repeat: >= 1 */
     int shared;        /* cpu: 1 + index of the shared object it reads or
