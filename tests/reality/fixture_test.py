@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""fixture.py's own test: what it writes is what the readers of tests/reality
+read (recording.py: the format, each kind's CPU where event_cpu looks for
+it; model_lanes: the GIL lane and the thread lanes), so the tools'
+self-tests built on it test the tools, not the fixture."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+from fixture import ModelRun, Recording, check, exit_status, same, workdir  # noqa: E402
+from recording import event_cpu, has_cpus, load_recording, model_lanes  # noqa: E402
+
+
+def main():
+    rec = Recording(duration_ns=9000)
+    t = rec.thread("t", cpu=1)
+    t.start(0).ask(1).hold(2).signal(3, 0).release(4, "call").lock_wait(5, 6, 7) \
+        .lock_post(7, 7).wait(8, 9, "Queue.get", "queue", 3).drop_request(10).timeout(11) \
+        .woken(12).end(13)
+    t.call(14, 15, "time.sleep", "sleep").py(16, 17).hold(18, cpu=0).raw(19, "new_kind", 5)
+    rec.thread("old").hold(0).release(1, "exit")
+    with workdir() as d:
+        r = load_recording(d.put("r.rec.json", rec))
+        same("the recording reads back as written", r, rec.dict())
+        evs = r["threads"][0]["events"]
+        same("each kind's CPU where event_cpu reads it (the thread's, one given, none)",
+             [event_cpu(e) for e in evs], [1] * 12 + [None, None, 0, None])
+        check(not has_cpus({"threads": [r["threads"][1]]}), "a thread without cpu has none")
+        same("a call's items", evs[12], [14, "call", 15, "time.sleep", "sleep", True, 0])
+        same("a format left out", Recording(format=None).dict(), {"threads": []})
+        run = ModelRun().gil("a", 0, 10).lane("a", "wait_gil", 0, 5, "a: program[0] cpu 1us") \
+            .core(1, "a", "python", 5, 10).lane("other load", "python", 0, 9, process="load")
+        holds, lanes = model_lanes(d.put("m.csv", run))
+        same("the model run's holds", holds, [(0, 10, "a")])
+        same("its lanes (the other load left out)", lanes,
+             {"a": [(0, 5, "wait_gil", "a: program[0] cpu 1us")]})
+        same("its rows as csv.DictReader gives them", run.dicts()[2],
+             {"lane_kind": "core", "lane": "core 1", "process": "", "thread": "a",
+              "state": "python", "start_ns": "5", "end_ns": "10", "op": ""})
+        with open(d.path("m.csv")) as f:
+            same("the header", f.readline().strip(),
+                 "lane_kind,lane,process,thread,state,start_ns,end_ns,op")
+    return exit_status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
