@@ -1,11 +1,11 @@
 """fixture.py - hand-made inputs for the self-tests of tests/reality's tools.
 
 A self-test feeds a tool a recording (docs/recording.md, "The file") and
-often a model run's `gilsim run --csv` file, both small enough to check by
+often a model run's `gilsim run --csv` file or a kernel trace, all small enough to check by
 hand. This module writes them, so that a test states the story (who held
 the GIL when, which lock a post woke, on which CPU) and not the format.
 
-    from fixture import Recording, ModelRun, workdir, same
+    from fixture import Recording, ModelRun, KernelTrace, workdir, same
 
     rec = Recording(duration_ns=100000)
     rec.thread("MainThread").hold(0).release(10000, "call")
@@ -15,6 +15,8 @@ the GIL when, which lock a post woke, on which CPU) and not the format.
     run.gil("w", 2000, 3000)              # gil,GIL,main,w,gil_held,2000,3000,
     run.lane("w", "wait_gil", 1000, 2000, "w: program[0] cpu 1us")
     run.core(0, "w", "python", 2000, 3000)
+    kt = KernelTrace()                    # a kernel trace of sched events
+    kt.wake(900, 1, 11, 12, 0).switch(950, 0, 0, "R", 12, prev_comm="swapper/0")
     with workdir() as d:
         tool.read(d.put("r.rec.json", rec), d.put("m.csv", run))
     same("what the tool must say", got, want)
@@ -176,6 +178,44 @@ class ModelRun:
         return "\n".join([CSV_HEADER] + [",".join(str(v) for v in r) for r in self.rows]) + "\n"
 
 
+class KernelTrace:
+    """A kernel trace as tracefs prints it (the `trace` file: one event a
+    line, `COMM-PID [CPU] FLAGS SECONDS.MICROS: KIND: FIELDS`), the sched
+    events the tools read, in the order added. Times in ns from t0_ns (the
+    recording's t0_monotonic_ns where a tool matches the two clocks),
+    printed to the microsecond as tracefs does."""
+
+    def __init__(self, t0_ns=0, header=""):
+        self.t0_ns = t0_ns
+        self.lines = [header] if header else []
+
+    def event(self, t_ns, cpu, comm, pid, kind, fields, flags="d..2."):
+        t = self.t0_ns + t_ns
+        self.lines.append("%s-%d [%03d] %s %d.%06d: %s: %s\n" % (
+            comm, pid, cpu, flags, t // 1000000000, t % 1000000000 // 1000, kind, fields))
+        return self
+
+    def switch(self, t_ns, cpu, prev_pid, prev_state, next_pid, prev_comm="python3",
+               next_comm="python3", flags="d..2."):
+        """cpu went from prev_pid (left in prev_state: R preempted, S asleep)
+        to next_pid; logged by prev_pid."""
+        return self.event(t_ns, cpu, prev_comm, prev_pid, "sched_switch",
+                          "prev_comm=%s prev_pid=%d prev_prio=120 prev_state=%s ==> "
+                          "next_comm=%s next_pid=%d next_prio=120"
+                          % (prev_comm, prev_pid, prev_state, next_comm, next_pid), flags)
+
+    def wake(self, t_ns, cpu, by_pid, pid, target_cpu, kind="sched_waking", comm="python3",
+             by_comm="python3", flags="d..2."):
+        """by_pid, on cpu, wakes pid (kind sched_waking: target_cpu its
+        previous CPU; sched_wakeup: where it is queued)."""
+        return self.event(t_ns, cpu, by_comm, by_pid, kind,
+                          "comm=%s pid=%d prio=120 target_cpu=%03d" % (comm, pid, target_cpu),
+                          flags)
+
+    def text(self):
+        return "".join(self.lines)
+
+
 class Workdir:
     """A temporary directory the fixtures are written into."""
 
@@ -186,10 +226,10 @@ class Workdir:
         return os.path.join(self.dir, name)
 
     def put(self, name, what):
-        """Write what (a Recording, a ModelRun, text, or anything json.dump
-        takes) as file name; its path."""
+        """Write what (a Recording, a ModelRun, a KernelTrace, text, or
+        anything json.dump takes) as file name; its path."""
         p = self.path(name)
-        if isinstance(what, (Recording, ModelRun)):
+        if isinstance(what, (Recording, ModelRun, KernelTrace)):
             what = what.text()
         with open(p, "w") as f:
             if isinstance(what, str):

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """fixture.py's own test: what it writes is what the readers of tests/reality
 read (recording.py: the format, each kind's CPU where event_cpu looks for
-it; model_lanes: the GIL lane and the thread lanes), so the tools'
-self-tests built on it test the tools, not the fixture."""
+it; model_lanes: the GIL lane and the thread lanes; tracefs.py: a kernel
+trace's times, CPUs, events and fields), so the tools' self-tests built on
+it test the tools, not the fixture."""
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from fixture import ModelRun, Recording, check, exit_status, same, workdir  # noqa: E402
+from fixture import KernelTrace, ModelRun, Recording, check, exit_status, same, workdir  # noqa: E402
 from recording import event_cpu, has_cpus, load_recording, model_lanes  # noqa: E402
+from tracefs import read_sched_events  # noqa: E402
 
 
 def main():
@@ -41,6 +43,23 @@ def main():
         with open(d.path("m.csv")) as f:
             same("the header", f.readline().strip(),
                  "lane_kind,lane,process,thread,state,start_ns,end_ns,op")
+        kt = KernelTrace(t0_ns=1_000_000_000, header="# tracer: nop\n")
+        kt.wake(101000, 0, 101, 102, 1).wake(101000, 0, 101, 102, 0, kind="sched_wakeup",
+                                              flags="dN.3.")
+        kt.switch(102500, 0, 101, "R", 102).switch(2_000_000_999, 1, 0, "S", 7,
+                                                   prev_comm="swapper/1", next_comm="cc1")
+        evs = read_sched_events(d.put("t.sched.txt", kt))
+        same("the kernel trace's times (to the us), CPUs and kinds", [e[:3] for e in evs],
+             [(1_000_101_000, 0, "sched_waking"), (1_000_101_000, 0, "sched_wakeup"),
+              (1_000_102_000, 0, "sched_switch"), (3_000_000_000, 1, "sched_switch")])
+        same("a wake's fields", {k: evs[1][3][k] for k in ("pid", "target_cpu", "comm_", "by_",
+                                                            "flags_")},
+             {"pid": "102", "target_cpu": "000", "comm_": "python3", "by_": "python3",
+              "flags_": "dN.3."})
+        same("a switch's fields", {k: evs[3][3][k] for k in ("prev_pid", "prev_state",
+                                                              "next_pid", "next_comm", "by_")},
+             {"prev_pid": "0", "prev_state": "S", "next_pid": "7", "next_comm": "cc1",
+              "by_": "swapper/1"})
     return exit_status()
 
 
