@@ -54,7 +54,7 @@ class Thread:
 
     def __init__(self, name, cpu=None, **fields):
         self.cpu = cpu  # the CPU of every event that names none; None: not written
-        self.obj = dict(name=name, **fields)
+        self.obj = dict(name=name, **fields) if name is not None else dict(fields)
         self.events = self.obj.setdefault("events", [])
 
     def _add(self, items, cpu):
@@ -133,7 +133,8 @@ class Recording:
         self.obj["threads"] = []
 
     def thread(self, name, cpu=None, **fields):
-        """A new thread (fields such as index or os_cpu_ns written as given)."""
+        """A new thread (fields such as index or os_cpu_ns written as given;
+        name None: none written, as before the recorder wrote names)."""
         th = Thread(name, cpu, **fields)
         self.obj["threads"].append(th.obj)
         return th
@@ -196,10 +197,11 @@ class KernelTrace:
         return self
 
     def switch(self, t_ns, cpu, prev_pid, prev_state, next_pid, prev_comm="python3",
-               next_comm="python3", flags="d..2."):
+               next_comm="python3", flags="d..2.", by=None):
         """cpu went from prev_pid (left in prev_state: R preempted, S asleep)
-        to next_pid; logged by prev_pid."""
-        return self.event(t_ns, cpu, prev_comm, prev_pid, "sched_switch",
+        to next_pid; logged by prev_pid, or by by, a (comm, pid)."""
+        by_comm, by_pid = by or (prev_comm, prev_pid)
+        return self.event(t_ns, cpu, by_comm, by_pid, "sched_switch",
                           "prev_comm=%s prev_pid=%d prev_prio=120 prev_state=%s ==> "
                           "next_comm=%s next_pid=%d next_prio=120"
                           % (prev_comm, prev_pid, prev_state, next_comm, next_pid), flags)
