@@ -184,16 +184,19 @@ class KernelTrace:
     line, `COMM-PID [CPU] FLAGS SECONDS.MICROS: KIND: FIELDS`), the sched
     events the tools read, in the order added. Times in ns from t0_ns (the
     recording's t0_monotonic_ns where a tool matches the two clocks),
-    printed to the microsecond as tracefs does."""
+    printed to the microsecond as tracefs does (ns=True: to the ns, for
+    a reader that must tell sub-microsecond events apart)."""
 
-    def __init__(self, t0_ns=0, header=""):
+    def __init__(self, t0_ns=0, header="", ns=False):
         self.t0_ns = t0_ns
+        self.ns = ns
         self.lines = [header] if header else []
 
     def event(self, t_ns, cpu, comm, pid, kind, fields, flags="d..2."):
         t = self.t0_ns + t_ns
-        self.lines.append("%s-%d [%03d] %s %d.%06d: %s: %s\n" % (
-            comm, pid, cpu, flags, t // 1000000000, t % 1000000000 // 1000, kind, fields))
+        frac = "%09d" % (t % 1000000000) if self.ns else "%06d" % (t % 1000000000 // 1000)
+        self.lines.append("%s-%d [%03d] %s %d.%s: %s: %s\n" % (
+            comm, pid, cpu, flags, t // 1000000000, frac, kind, fields))
         return self
 
     def switch(self, t_ns, cpu, prev_pid, prev_state, next_pid, prev_comm="python3",

@@ -52,6 +52,8 @@ def main():
         same("the kernel trace's times (to the us), CPUs and kinds", [e[:3] for e in evs],
              [(1_000_101_000, 0, "sched_waking"), (1_000_101_000, 0, "sched_wakeup"),
               (1_000_102_000, 0, "sched_switch"), (3_000_000_000, 1, "sched_switch")])
+        kt = KernelTrace(ns=True).switch(3_000_500, 1, 10, "S", 0)
+        same("a trace to the ns", read_sched_events(d.put("n.sched.txt", kt))[0][0], 3_000_500)
         same("a wake's fields", {k: evs[1][3][k] for k in ("pid", "target_cpu", "comm_", "by_",
                                                             "flags_")},
              {"pid": "102", "target_cpu": "000", "comm_": "python3", "by_": "python3",
