@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from fixture import KernelTrace, Recording, exit_status, same, workdir, check  # noqa: E402
+from fixture import KernelTrace, Recording, exit_status, refused, same, workdir  # noqa: E402
 import dropper_sched as ds  # noqa: E402
 
 
@@ -65,12 +65,8 @@ def main():
               (">=700us", "no wake seen, left its CPU R"): 1,
               ("<100us", "woken onto a CPU running idle, ran there"): 1})
         same("waits", (waits.get(">=700us"), waits.get("<100us")), ([1200000], [10000]))
-        try:
-            ds.load(rp, ep)
-            check(False, "a file without sched events is refused")
-        except ValueError as err:
-            check("no sched_switch" in str(err), "a file without sched events is refused (%s)"
-                  % err)
+        refused("a file without sched events is refused", lambda: ds.load(rp, ep),
+                "no sched_switch")
     return exit_status()
 
 

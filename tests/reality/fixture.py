@@ -5,7 +5,7 @@ often a model run's `gilsim run --csv` file or a kernel trace, all small enough 
 hand. This module writes them, so that a test states the story (who held
 the GIL when, which lock a post woke, on which CPU) and not the format.
 
-    from fixture import Recording, ModelRun, KernelTrace, workdir, same
+    from fixture import Recording, ModelRun, KernelTrace, workdir, same, refused
 
     rec = Recording(duration_ns=100000)
     rec.thread("MainThread").hold(0).release(10000, "call")
@@ -20,13 +20,14 @@ the GIL when, which lock a post woke, on which CPU) and not the format.
     with workdir() as d:
         tool.read(d.put("r.rec.json", rec), d.put("m.csv", run))
     same("what the tool must say", got, want)
+    refused("a file that is not a run", lambda: tool.read(path), "not a gilsim run")
 
 Events are written in the order the test adds them, as given: a test that
 puts a `call` span after the `hold` inside it (where the recorder writes
 spans: at their end) says so by adding it there. A CPU is written only when
 the event or its thread names one (recordings made before CPUs were
-recorded have none). `same` and `check` count through tests/checks.py, so
-`exit_status()` there is each test's exit status.
+recorded have none). `same`, `refused` and `check` count through
+tests/checks.py, so `exit_status()` there is each test's exit status.
 
 Costs nothing worth counting: a fixture is tens of events."""
 import json
@@ -45,6 +46,16 @@ CSV_HEADER = "lane_kind,lane,process,thread,state,start_ns,end_ns,op"
 def same(what, got, want):
     """check() that got equals want; a failure shows both."""
     return check(got == want, what if got == want else "%s: got %r, want %r" % (what, got, want))
+
+
+def refused(what, call, says, exc=ValueError):
+    """check() that call() raises exc with says in its message (bad input
+    gets a clear error, never a crash)."""
+    try:
+        call()
+    except exc as e:
+        return check(says in str(e), "%s (%s)" % (what, e))
+    return check(False, what + ": accepted")
 
 
 class Thread:

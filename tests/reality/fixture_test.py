@@ -9,7 +9,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from fixture import KernelTrace, ModelRun, Recording, check, exit_status, same, workdir  # noqa: E402
+from fixture import (KernelTrace, ModelRun, Recording, check,  # noqa: E402
+                     exit_status, refused, same, workdir)
 from recording import event_cpu, has_cpus, load_recording, model_lanes  # noqa: E402
 from tracefs import read_sched_events  # noqa: E402
 
@@ -52,6 +53,9 @@ def main():
         same("the kernel trace's times (to the us), CPUs and kinds", [e[:3] for e in evs],
              [(1_000_101_000, 0, "sched_waking"), (1_000_101_000, 0, "sched_wakeup"),
               (1_000_102_000, 0, "sched_switch"), (3_000_000_000, 1, "sched_switch")])
+        check(refused("refused() passes a call that raises with the words",
+                      lambda: load_recording(d.put("x.json", "[]")), "not a gilsim recording"),
+              "refused() says so")
         kt = KernelTrace(ns=True).switch(3_000_500, 1, 10, "S", 0)
         same("a trace to the ns", read_sched_events(d.put("n.sched.txt", kt))[0][0], 3_000_500)
         same("a wake's fields", {k: evs[1][3][k] for k in ("pid", "target_cpu", "comm_", "by_",

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from fixture import Recording, check, exit_status, same, workdir  # noqa: E402
+from fixture import Recording, exit_status, refused, same, workdir  # noqa: E402
 import handoff_split as hs  # noqa: E402
 
 
@@ -39,11 +39,8 @@ def main():
     with workdir() as d:
         for text, want in (("{", "Expecting"), ("[]", "not a gilsim recording"),
                            ('{"threads": [{"name": "x", "events": []}]}', "no thread named")):
-            try:
-                hs.load(d.put("r.json", text))
-                check(False, "%r is refused" % text)
-            except SystemExit as e:
-                check(want in str(e), "%r is refused: %s" % (text, e))
+            p = d.put("r.json", text)
+            refused("%r is refused" % text, lambda: hs.load(p), want, SystemExit)
     return exit_status()
 
 

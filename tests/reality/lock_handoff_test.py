@@ -23,7 +23,8 @@ def recording(w1_woken=45000, again=False):
     rec.thread("MainThread").start(0).hold(0).release(5000, "forced") \
         .turn(5000, 90000, 100000, "exit")
     w0 = rec.thread("w0").start(1000).ask(1000).hold(5000) \
-        .call(10000, 30000, "time.sleep", "sleep").release(10000, "call").ask(30000).hold(30000).lock_post(40000, 1) \
+        .call(10000, 30000, "time.sleep", "sleep").release(10000, "call") \
+        .ask(30000).hold(30000).lock_post(40000, 1) \
         .release(50000, "call").lock_wait(50500, 95000, 1).release(60000, "exit")
     if again:
         w0.ask(52000).hold(53000).lock_post(54000, 1)

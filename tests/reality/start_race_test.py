@@ -10,7 +10,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from fixture import Recording, check, exit_status, same, workdir  # noqa: E402
+from fixture import Recording, exit_status, refused, same, workdir  # noqa: E402
 import start_race as sr  # noqa: E402
 
 
@@ -79,11 +79,8 @@ def main():
              ("old", "cpu", "forced", "starter"))
         same("model: io's wait, the starter's ask", (r["new_wait"], r["starter_ask"]),
              (5100100, -99100))
-        try:
-            sr.read(d.put("bad.json", {"traceEvents": []}))
-            check(False, "an empty trace is refused")
-        except ValueError as e:
-            check("no GIL holds" in str(e), "an empty trace is refused (%s)" % e)
+        bad = d.put("bad.json", {"traceEvents": []})
+        refused("an empty trace is refused", lambda: sr.read(bad), "no GIL holds")
     return exit_status()
 
 

@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from fixture import ModelRun, Recording, check, exit_status, same, workdir  # noqa: E402
+from fixture import ModelRun, Recording, check, exit_status, refused, same, workdir  # noqa: E402
 import turn_order as to  # noqa: E402
 
 ms = 1000000
@@ -60,11 +60,8 @@ def main():
                      "turns from T (2): TWRT 1 (50%), TRWT 1 (50%)",
                      "turns from T (1): TRTW 1 (100%)"):
             check(want in txt, "the report says %r" % want + ("" if want in txt else ":\n" + txt))
-        try:
-            to.rec_waits(rec, "nobody")
-            check(False, "an unknown thread is refused")
-        except ValueError as e:
-            check("no thread 'nobody'" in str(e), "an unknown thread is refused (%s)" % e)
+        refused("an unknown thread is refused", lambda: to.rec_waits(rec, "nobody"),
+                "no thread 'nobody'")
     return exit_status()
 
 

@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from fixture import KernelTrace, ModelRun, check, exit_status, workdir  # noqa: E402
+from fixture import KernelTrace, ModelRun, check, exit_status, refused, workdir  # noqa: E402
 import wake_return as wr  # noqa: E402
 
 us = 1000
@@ -87,17 +87,12 @@ def main():
               "model: its waker (preempted at its put), which ran 40 us, gets its core back; "
               "another thread, which ran 1 ms, does not; the other load and a thread that "
               "blocked are not counted (%s)" % {k: m[k] for k in wr.KINDS})
-        try:
-            wr.model(pre + ".sched.txt", "MainThread", wr.new_counts())
-            check(False, "model: a file that is not a run CSV is refused")
-        except ValueError as e:
-            check("not a gilsim run --csv" in str(e),
-                  "model: a file that is not a run CSV is refused")
-        try:
-            wr.kernel(d.path("missing"), "MainThread", wr.new_counts())
-            check(False, "kernel: a missing trace is refused")
-        except ValueError as e:
-            check("not a kept trace" in str(e), "kernel: a missing trace is refused")
+        refused("model: a file that is not a run CSV is refused",
+                lambda: wr.model(pre + ".sched.txt", "MainThread", wr.new_counts()),
+                "not a gilsim run --csv")
+        refused("kernel: a missing trace is refused",
+                lambda: wr.kernel(d.path("missing"), "MainThread", wr.new_counts()),
+                "not a kept trace")
     return exit_status()
 
 
