@@ -150,6 +150,14 @@ class Recording:
         self.obj["threads"].append(th.obj)
         return th
 
+    def by_time(self):
+        """Each thread's events sorted by their time, ties kept in the order
+        added (a test that writes a story thread by thread, as the recorder
+        writes each thread's events: by time)."""
+        for t in self.obj["threads"]:
+            t["events"].sort(key=lambda e: e[0])
+        return self
+
     def dict(self):
         """The recording as JSON's object (the live one: a test may alter it)."""
         return self.obj
