@@ -32,6 +32,11 @@ def main():
         check(not has_cpus({"threads": [r["threads"][1]]}), "a thread without cpu has none")
         same("a call's items", evs[12], [14, "call", 15, "time.sleep", "sleep", True, 0])
         same("a format left out", Recording(format=None).dict(), {"threads": []})
+        late = Recording()
+        late.thread("x").hold(5).release(9, "call").call(1, 5, "f", "c").ask(5)
+        same("by_time(): by time, ties in the order added",
+             [e[:2] for e in late.by_time().dict()["threads"][0]["events"]],
+             [[1, "call"], [5, "hold"], [5, "ask"], [9, "release"]])
         run = ModelRun().gil("a", 0, 10).lane("a", "wait_gil", 0, 5, "a: program[0] cpu 1us") \
             .core(1, "a", "python", 5, 10).lane("other load", "python", 0, 9, process="load")
         holds, lanes = model_lanes(d.put("m.csv", run))
