@@ -384,82 +384,12 @@ def show(res):
                       if len(xs) > 1 else "-"))
 
 
-# A hand-written run for --self-test: workers 101 and 102, another process
-# 200. 102 sleeps on CPU 1 and is woken there twice (cross, its CPU idle),
-# sleeps again with 200 on CPU 1 and is woken onto 101's CPU 0 (cross, pulled), runs
-# there preempting 101, is woken there once more (same); a balance then moves
-# 101 to CPU 1, ending the 40 us the two shared CPU 0 of the 300 us run. That
-# balance is logged in the softirq of CPU 1 while 200 runs there (FLAGS_AT):
-# the periodic balance of a busy CPU. The wake-up that began the stretch found
-# 102's previous CPU 1 running 200 (comm "y", as every next_comm here).
-SELF_TEST = [
-    (0, 0, "sched_switch", "python2.7", 100, "S", 101),
-    (10, 1, "sched_switch", "<idle>", 0, "R", 102),
-    (20, 1, "sched_switch", "python2.7", 102, "S", 0),
-    (30, 0, "sched_waking", 102, None), (30, 0, "sched_wakeup", 102, 1),
-    (40, 1, "sched_switch", "<idle>", 0, "R", 102),
-    (45, 1, "sched_switch", "python2.7", 102, "S", 0),
-    (47, 0, "sched_waking", 102, None), (47, 0, "sched_wakeup", 102, 1),
-    (48, 1, "sched_switch", "<idle>", 0, "R", 102),
-    (50, 1, "sched_switch", "python2.7", 102, "S", 200),
-    (60, 0, "sched_waking", 102, None), (60, 0, "sched_migrate_task", 102, (1, 0)),
-    (60, 0, "sched_wakeup", 102, 0),
-    (70, 0, "sched_switch", "python2.7", 101, "R", 102),
-    (80, 0, "sched_switch", "python2.7", 102, "S", 101),
-    (90, 0, "sched_waking", 102, None), (90, 0, "sched_wakeup", 102, 0),
-    (95, 0, "sched_switch", "python2.7", 101, "R", 102),
-    (100, 1, "sched_migrate_task", 101, (0, 1)),
-    (110, 1, "sched_switch", "cc1", 200, "R", 101),
-    (200, 0, "sched_switch", "python2.7", 102, "X", 0),
-    (300, 1, "sched_switch", "python2.7", 101, "X", 0),
-]
-
-
-FLAGS_AT = {100: "d.s2."}
-
-
 def self_test():
-    """Analyses SELF_TEST, written as tracefs writes it, and checks each
-    figure against what the run above did."""
-    d = tempfile.mkdtemp(prefix="battle27-selftest-")
-    prefix = os.path.join(d, "run")
-    with open(prefix + ".pairs.json", "w") as f:
-        json.dump([{"tids": [101, 102], "ratio": 1.5, "serial_s": 1, "two_s": 1.5}], f)
-    with open(prefix + ".sched.txt", "w") as f:
-        f.write("# tracer: nop\n")
-        for e in SELF_TEST:
-            us, cpu, kind = e[:3]
-            head = "      x-1   [%03d] %s 5000.%06d: %s: " % (cpu, FLAGS_AT.get(us, "d..2."),
-                                                             us, kind)
-            if kind == "sched_switch":
-                f.write(head + "prev_comm=%s prev_pid=%d prev_prio=120 prev_state=%s ==> "
-                        "next_comm=y next_pid=%d next_prio=120\n" % e[3:])
-            elif kind == "sched_migrate_task":
-                f.write(head + "comm=python2.7 pid=%d prio=120 orig_cpu=%d dest_cpu=%d\n"
-                        % ((e[3],) + e[4]))
-            else:
-                f.write(head + "comm=python2.7 pid=%d prio=120 target_cpu=%03d\n"
-                        % (e[3], e[4] if e[4] is not None else cpu))
-    a = analyse(prefix)[0]
-    want = {"span_ms": 0.3, "shared_share": 40 / 300, "episodes": 1,
-            "episode_median_ms": 0.04, "ends": {"wakeup": 0, "balance": 1},
-            "starts": {"wakeup": 1, "balance": 0, "start": 0},
-            "balance_moves": 1, "vol": [0, 4], "preempted": [0, 2],
-            "others_share": 60 / 600, "ratio": 1.5,
-            "balance_kinds": {"busy": 1}, "join_balance": {},
-            "join_wake": {"pulled": 1, "prev_idle": 0, "prev_worker": 0, "prev_other": 1},
-            "join_wake_others": {"y": 1},
-            "busy_for_ms": {"pulled": [0.01], "stayed": []},
-            "wakes": {"total": 4, "by_worker": 4, "same": 1, "cross": 3, "pulled": 1,
-                      "prev_idle": 2}}
-    bad = ["%s: got %r, want %r" % (k, a.get(k), v) for k, v in want.items()
-           if (abs(a.get(k) - v) > 1e-9 if isinstance(v, float) else a.get(k) != v)]
-    for f in os.listdir(d):
-        os.unlink(os.path.join(d, f))
-    os.rmdir(d)
-    if bad:
-        sys.exit("battle27_trace.py --self-test:\n  " + "\n  ".join(bad))
-    print("battle27_trace.py --self-test: the hand-written run's figures are right")
+    """battle27_trace_test.py, on a kernel trace made by hand; exits 1 on a
+    wrong figure."""
+    import battle27_trace_test
+    if battle27_trace_test.main():
+        sys.exit(1)
 
 
 def main():

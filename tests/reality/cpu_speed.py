@@ -28,7 +28,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -79,44 +78,9 @@ def report(path, rec, threads=".", min_ns=500000):
 
 
 def self_test():
-    from checks import check, exit_status
-
-    def hold(t, cpu):
-        return [t, "hold", cpu]
-
-    def release(t, why, cpu):
-        return [t, "release", why, cpu]
-    ms = 1000000
-    w0 = [hold(0, 0), release(1 * ms, "call", 0),          # 1.0 ms on CPU 0
-          hold(2 * ms, 0), release(3.2 * ms, "call", 0),    # 1.2 ms on CPU 0
-          hold(4 * ms, 1), release(5.5 * ms, "call", 1),    # 1.5 ms on CPU 1
-          hold(6 * ms, 0), release(8 * ms, "call", 1),      # migrated: left out
-          hold(9 * ms, 1), release(11 * ms, "forced", 1),   # forced: left out
-          hold(12 * ms, 1), release(12.1 * ms, "call", 1)]  # short: left out
-    w1 = [hold(0, 1), release(1.7 * ms, "call", 1)]         # 1.7 ms on CPU 1
-    main = [hold(0, 0), release(9 * ms, "call", 0)]         # not a worker
-    rec = {"format": "gilsim-recording", "duration_ns": 20 * ms, "threads": [
-        {"name": "worker_0", "events": w0, "os_cpu_ns": 8 * ms},
-        {"name": "worker_1", "events": w1, "os_cpu_ns": 2 * ms},
-        {"name": "MainThread", "events": main, "os_cpu_ns": 9 * ms}]}
-    by = holds_by_cpu(rec, "worker")
-    check(sorted(by) == [0, 1] and sorted(by[0]) == [1 * ms, 1.2 * ms] and
-          sorted(by[1]) == [1.5 * ms, 1.7 * ms],
-          "holds: only those ended by a C call on the CPU they began on, 0.5 ms or more, "
-          "of the matching threads (%s)" % by)
-    line = report("r.rec.json", rec, "worker")
-    check(line == "r.rec.json: CPU 0 2 holds median 1.100 ms, CPU 1 2 holds median "
-          "1.600 ms; slowest/fastest 1.45; kernel CPU 19.0 ms in 20.0 ms", "the line (%s)" % line)
-    check(holds_by_cpu(rec, ".")[0] == [1 * ms, 1.2 * ms, 9 * ms], "every thread by default")
-    old = {"format": "gilsim-recording", "threads": [
-        {"name": "worker_0", "events": [[0, "hold"], [ms, "release", "call"]]}]}
-    check("no CPUs" in report("old.rec.json", old), "a recording without CPUs is said so")
-    with tempfile.TemporaryDirectory() as d:
-        p = os.path.join(d, "x.json")
-        with open(p, "w") as f:
-            f.write("[1, 2]")
-        check(main_run([p]) == 2, "not a recording: exit 2")
-    return exit_status()
+    """cpu_speed_test.py, on recordings made by hand."""
+    import cpu_speed_test
+    return cpu_speed_test.main()
 
 
 def main_run(paths, threads=".", min_ms=0.5):

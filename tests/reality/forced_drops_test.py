@@ -25,6 +25,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from fixture import Recording, Workdir  # noqa: E402
 
 
 def scenario():
@@ -47,35 +49,33 @@ def who_recording():
     """Three forced drops by h, each with a, b and c waiting: a asked first
     (the longest waiter); the GIL goes to the requester, then to the
     longest, then to another."""
-    ev = {n: [[0, "start"]] for n in "habc"}
-    ev["h"].append([1, "hold"])
-    for n, t in (("a", 10), ("b", 20), ("c", 30)):
-        ev[n].append([t, "ask"])
+    rec = Recording()
+    h, a, b, c = (rec.thread(n).start(0) for n in "habc")
+    h.hold(1)
+    a.ask(10)
+    b.ask(20)
+    c.ask(30)
     # 1: c requests (then b sets it again, restarting its wait); c takes it
-    ev["c"].append([100, "drop_request"])
-    ev["b"].append([101, "drop_request"])
-    ev["h"] += [[110, "release", "forced"], [111, "ask"]]
-    ev["c"].append([120, "hold"])
+    c.drop_request(100)
+    b.drop_request(101)
+    h.release(110, "forced").ask(111)
+    c.hold(120)
     # 2: b requests; a (waiting since 10) takes it
-    ev["b"].append([200, "drop_request"])
-    ev["c"] += [[210, "release", "forced"], [211, "ask"]]
-    ev["a"].append([220, "hold"])
+    b.drop_request(200)
+    c.release(210, "forced").ask(211)
+    a.hold(220)
     # 3: h times out (restarts), then requests; c takes it: neither the
     # requester nor the longest waiter (b, waiting again since its 200)
-    ev["h"] += [[250, "timeout"], [300, "drop_request"]]
-    ev["a"] += [[310, "release", "forced"], [311, "ask"]]
-    ev["c"].append([320, "hold"])
-    return {"format": "gilsim-recording",
-            "threads": [{"name": n, "events": sorted(v, key=lambda e: e[0])}
-                        for n, v in ev.items()]}
+    h.timeout(250).drop_request(300)
+    a.release(310, "forced").ask(311)
+    c.hold(320)
+    return rec.by_time()
 
 
 def who_checks(gilsim):
     fails = []
     with tempfile.TemporaryDirectory() as d:
-        rec = os.path.join(d, "who.rec.json")
-        with open(rec, "w") as f:
-            json.dump(who_recording(), f)
+        rec = Workdir(d).put("who.rec.json", who_recording())
         r = tool(rec, "--who", "--io", "c")
         want = ("forced drops with two or more waiters: 3",
                 "the requester 33%, the longest waiter 33%, another 33%",

@@ -35,7 +35,6 @@ next try failed: it blocks on the Lock), p10/p50/p90.
     python3 tests/reality/lock_handoff.py --self-test
 """
 import argparse
-import json
 import os
 import sys
 from collections import Counter
@@ -222,89 +221,9 @@ def report(label, holds, lockwaits, duration):
 
 
 def self_test():
-    """A hand-written recording and model CSV: w0 holds the Lock, sleeps
-    inside it (takes the GIL back, no switch), releases it; w1, woken by the
-    release, asks and takes the GIL when w0 blocks on the Lock; MainThread
-    is forced off once by w0 at the start."""
-    import tempfile
-    rec = {"format": "gilsim-recording", "duration_ns": 100000, "threads": [
-        {"name": "MainThread", "events": [[0, "start"], [0, "hold"], [5000, "release", "forced"],
-                                          [5000, "ask"], [90000, "hold"],
-                                          [100000, "release", "exit"]]},
-        {"name": "w0", "events": [[1000, "start"], [1000, "ask"], [5000, "hold"],
-                                  [10000, "call", 30000, "time.sleep", "sleep", True, 0],
-                                  [10000, "release", "call"], [30000, "ask"], [30000, "hold"],
-                                  [40000, "lock_post", 1], [50000, "release", "call"],
-                                  [50500, "lock_wait", 95000, 1], [60000, "release", "exit"]]},
-        {"name": "w1", "events": [[2000, "start"], [2000, "lock_wait", 45000, 1],
-                                  [45000, "ask"], [50100, "hold"], [80000, "release", "exit"]]}]}
-    # the model: the same story in lanes (the last hold of w0 is left out)
-    csv_text = ("lane_kind,lane,process,thread,state,start_ns,end_ns,op\n"
-                "gil,GIL,main,MainThread,gil_held,0,5000,\n"
-                "gil,GIL,main,w0,gil_held,5000,10000,\n"
-                "gil,GIL,main,w0,gil_held,30000,50000,\n"
-                "gil,GIL,main,w1,gil_held,50100,80000,\n"
-                "gil,GIL,main,MainThread,gil_held,90000,100000,\n"
-                "thread,MainThread,main,MainThread,python,0,5000,m: program[0] cpu 9us\n"
-                "thread,MainThread,main,MainThread,wait_gil,5000,90000,m: program[0] cpu 9us\n"
-                "thread,MainThread,main,MainThread,python,90000,100000,m: program[0] cpu 9us\n"
-                "thread,w0,main,w0,wait_gil,1000,5000,w0: program[0] cpu 5us\n"
-                "thread,w0,main,w0,python,5000,10000,w0: program[0] cpu 5us\n"
-                "thread,w0,main,w0,sleep,10000,30000,w0: program[1] sleep 20us\n"
-                "thread,w0,main,w0,python,30000,40000,w0: program[2] cpu 10us\n"
-                "thread,w0,main,w0,c_gil,40000,41000,w0: program[3] put lock-1 for w1\n"
-                "thread,w0,main,w0,python,41000,50000,w0: program[4] cpu 9us\n"
-                "thread,w0,main,w0,wait_queue,50000,95000,w0: program[5] get lock-1 for w0\n"
-                "thread,w1,main,w1,wait_queue,2000,45000,w1: program[0] get lock-1 for w1\n"
-                "thread,w1,main,w1,wait_gil,45000,50100,w1: program[0] get lock-1 for w1\n"
-                "thread,w1,main,w1,python,50100,80000,w1: program[1] cpu 29.9us\n")
-    with tempfile.TemporaryDirectory() as d:
-        rp, cp = os.path.join(d, "r.rec.json"), os.path.join(d, "m.csv")
-        with open(rp, "w") as f:
-            json.dump(rec, f)
-        with open(cp, "w") as f:
-            f.write(csv_text)
-        r, m = recording(rp), model(cp)
-    fails = []
-    for label, (holds, lw, dur) in (("recording", r), ("model", m)):
-        c = count(holds, dur)
-        want = Counter({"forced>start": 1, "lock>lock": 1, "exit>forced": 1})
-        if c["pairs"] != want:
-            fails.append("%s pairs: got %r, want %r" % (label, dict(c["pairs"]), dict(want)))
-        if c["same"] != Counter({"sleep": 1}):
-            fails.append("%s same: got %r" % (label, dict(c["same"])))
-        if abs(c["per_s"] - 3 / 100e-6) > 1e-6:
-            fails.append("%s per_s: got %r" % (label, c["per_s"]))
-        if lw.get("w1") != 1 or lw.get("w0") != 1:
-            fails.append("%s lock waits: got %r" % (label, lw))
-    # the race: w0's post at 40 us is its first after its sleep (held again
-    # at 30 us), w1's wait on the same Lock ends 5 us later, before any
-    # other post: won, and w0 lets the GIL go 10 us after its post; a second
-    # recording with a post of w0 not after a sleep that nobody wins
-    want = {"after sleep": (1, [5000], [10000]), "other": (0, [], [])}
-    with tempfile.TemporaryDirectory() as d:
-        rp = os.path.join(d, "r.rec.json")
-        with open(rp, "w") as f:
-            json.dump(rec, f)
-        got = race(rp)
-        rec["threads"][1]["events"] += [[52000, "ask"], [53000, "hold"],
-                                        [54000, "lock_post", 1]]
-        rec["threads"][2]["events"][1] = [2000, "lock_wait", 60000, 1]
-        with open(rp, "w") as f:
-            json.dump(rec, f)
-        got2 = race(rp)
-    if got != want:
-        fails.append("race: got %r, want %r" % (got, want))
-    # w1's wait now ends at 60 us: after w0's second post (54 us), so the
-    # first post is lost and the second (not after a sleep) won at 6 us; w0
-    # lets the GIL go at its exit, 6 us after that post
-    want2 = {"after sleep": (1, [], []), "other": (1, [6000], [6000])}
-    if got2 != want2:
-        fails.append("race, second recording: got %r, want %r" % (got2, want2))
-    for f in fails:
-        print("lock_handoff self-test: " + f)
-    print("lock_handoff self-test: %s" % ("FAILED" if fails else "ok"))
-    return 1 if fails else 0
+    """lock_handoff_test.py, on recordings and a model run made by hand."""
+    import lock_handoff_test
+    return lock_handoff_test.main()
 
 
 def main(argv):

@@ -143,49 +143,9 @@ def behind(r, names, min_us, window_ns=3000):
 
 
 def self_test():
-    """Two CPUs; the producer (pid 11) on CPU 0 posts consumer1 (pid 12)
-    twice: once while CPU 1 runs another program (the kernel queues the
-    consumer on CPU 0; it runs when the producer sleeps), once while CPU 1
-    is idle (it runs there 20 us later)."""
-    import tempfile
-    t0 = 1_000_000_000
-    rec = {"t0_monotonic_ns": t0, "duration_ns": 1_000_000, "host": {"cores_online": 2},
-           "threads": [
-               {"name": "producer", "tid": 11, "events": [[150_000, "lock_wait", 400_000]]},
-               {"name": "consumer1", "tid": 12, "events": [
-                   [0, "lock_wait", 150_800], [200_000, "lock_wait", 320_900]]}]}
-
-    def line(comm, pid, cpu, t_ns, kind, rest):
-        return "%s-%d [%03d] d..2. %.6f: %s: %s\n" % (comm, pid, cpu, (t0 + t_ns) / 1e9, kind, rest)
-
-    def switch(cpu, t, prev, pp, state, nxt, npid):
-        return line(prev, pp, cpu, t, "sched_switch",
-                    "prev_comm=%s prev_pid=%d prev_prio=120 prev_state=%s ==> "
-                    "next_comm=%s next_pid=%d next_prio=120" % (prev, pp, state, nxt, npid))
-    trace = "".join([
-        switch(0, 1_000, "swapper/0", 0, "R", "python3", 11),
-        switch(1, 1_000, "swapper/1", 0, "R", "cc1", 99),
-        line("python3", 11, 0, 30_000, "sched_waking", "comm=python3 pid=12 prio=120 target_cpu=000"),
-        switch(0, 150_000, "python3", 11, "S", "python3", 12),
-        switch(1, 160_000, "cc1", 99, "S", "swapper/1", 0),
-        switch(0, 190_000, "python3", 12, "S", "python3", 11),
-        line("python3", 11, 0, 300_000, "sched_waking", "comm=python3 pid=12 prio=120 target_cpu=001"),
-        switch(1, 320_000, "swapper/1", 0, "R", "python3", 12),
-    ])
-    d = tempfile.mkdtemp(prefix="lockwait-")
-    prefix = os.path.join(d, "t")
-    json.dump(rec, open(prefix + ".rec.json", "w"))
-    open(prefix + ".sched.txt", "w").write(trace)
-    _, rows = analyse(prefix, {"consumer1"}, 10)
-    got = [(x["where"], x["other"], x["replaced"], round(x["post_on"]), round(x["on_end"], 1))
-           for x in rows]
-    want = [("waker's CPU", "others", "own sleeping", 120, 0.8),
-            ("other CPU", "idle", "idle", 20, 0.9)]
-    n, k = behind(rec, {"consumer1"}, 10)
-    ok = got == want and (n, k) == (2, 1)
-    print("lockwait_trace self-test:", "ok" if ok else "FAILED: got %s and %s, wanted %s and (2, 1)"
-          % (got, (n, k), want))
-    return 0 if ok else 1
+    """lockwait_trace_test.py, on a recording and kernel trace made by hand."""
+    import lockwait_trace_test
+    return lockwait_trace_test.main()
 
 
 def main():

@@ -223,53 +223,9 @@ def kept_report(wd, gilsim, thread, only, seeds, out=sys.stdout):
 
 
 def self_test():
-    """A hand-written recording and model run: each wait in its category."""
-    rec = {"format": "gilsim-recording", "threads": [
-        {"name": "MainThread", "events": [
-            [0, "hold"], [100, "release", "unnamed"], [150, "ask"], [160, "hold"],
-            [1000, "release", "call"], [1010, "lock_wait", 2000, 7],
-            [2000, "ask"], [7000, "hold"],
-            [900, "wait", 7100, "Event.wait", "event", 55],
-            [8000, "release", "call"], [9000, "ask"], [9500, "hold"],
-            [7900, "wait", 9600, "Thread.join", "join", 66],
-            [10000, "release", "call"], [11000, "ask"], [12000, "hold"],
-            [9900, "wait", 12100, "Condition.wait", "event", 77]]},
-        {"name": "io", "events": [
-            [1500, "call", 1500, "Event.set", "event", None, 55, 1]]}]}
-    csv_text = ("lane_kind,lane,process,thread,state,start_ns,end_ns,op\n"
-                "thread,MainThread,main,MainThread,c_nogil,100,150,m: program[0].do[1] c_call 1us\n"
-                "thread,MainThread,main,MainThread,wait_gil,150,170,m: program[0].do[1] c_call 1us\n"
-                "thread,MainThread,main,MainThread,wait_event,1000,2000,m: program[2] start io\n"
-                "thread,MainThread,main,MainThread,ready,2000,2100,m: program[2] start io\n"
-                "thread,MainThread,main,MainThread,wait_gil,2100,8000,m: program[2] start io\n"
-                "thread,MainThread,main,MainThread,switch,8000,8100,m: program[2] start io\n"
-                "thread,MainThread,main,MainThread,wait_join,8200,9000,m: program[4] join io\n"
-                "thread,MainThread,main,MainThread,wait_gil,9000,9100,m: program[4] join io\n"
-                "thread,MainThread,main,MainThread,wait_queue,9200,9900,"
-                "m: program[5].do[0] get MainThread Condition.wait\n"
-                "thread,MainThread,main,MainThread,wait_gil,9900,10900,"
-                "m: program[5].do[0] get MainThread Condition.wait\n")
-    fails = []
-
-    def check(what, got, want):
-        if got != want:
-            fails.append("%s: got %r, want %r" % (what, got, want))
-    check("real", totals(recording_waits(rec)),
-          {"run": 10, "start io": 5000, "join": 500, "Condition.wait": 1000})
-    with tempfile.TemporaryDirectory() as d:
-        p = os.path.join(d, "m.csv")
-        with open(p, "w") as f:
-            f.write(csv_text)
-        # the ready before the wait_gil is the wake-up, not the wait; the
-        # switch after it is inside (ask to hold)
-        check("model", totals(model_waits(p)),
-              {"run": 20, "start io": 6000, "join": 100, "Condition.wait": 1000})
-    check("category of a lock queue", _model_category("m: program[3] get lock-1 for w"),
-          "get lock-1 for w")
-    for f in fails:
-        print("main_waits self-test: " + f)
-    print("main_waits self-test: %s" % ("FAILED" if fails else "ok"))
-    return 1 if fails else 0
+    """main_waits_test.py, on a recording and model run made by hand."""
+    import main_waits_test
+    return main_waits_test.main()
 
 
 def main(argv=None):

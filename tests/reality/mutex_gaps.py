@@ -118,36 +118,9 @@ def summary(kind, n_files, gaps, min_ns):
 
 
 def self_test():
-    from checks import check, exit_status
-    rec = {"threads": [
-        {"index": 0, "name": "a", "events": [
-            [100, "hold", 0], [200, "signal", 1, 0], [900_000, "release", "call", 0]]},
-        {"index": 1, "name": "b", "events": [
-            [50, "ask", 1], [300_000, "ask", 1], [950_000, "hold", 1],
-            [960_000, "signal", -1, 1], [970_000, "release", "call", 1]]}]}
-    g = rec_gaps(rec)
-    check(g == [(899_800, 0, 1, "call")], "a recording: one signalled drop, its ask inside, b's "
-          "hold after it, b's signal that woke nobody not a gap (%s)" % g)
-    rows = [
-        {"lane_kind": "gil", "thread": "a", "state": "gil_held", "start_ns": "0", "end_ns": "10"},
-        {"lane_kind": "thread", "thread": "a", "state": "ready", "start_ns": "10",
-         "end_ns": "500"},
-        {"lane_kind": "thread", "thread": "a", "state": "switch", "start_ns": "500",
-         "end_ns": "502"},
-        {"lane_kind": "thread", "thread": "b", "state": "wait_gil", "start_ns": "20",
-         "end_ns": "510"},
-        {"lane_kind": "gil", "thread": "c", "state": "gil_held", "start_ns": "100",
-         "end_ns": "120"},
-        {"lane_kind": "gil", "thread": "b", "state": "gil_held", "start_ns": "510",
-         "end_ns": "520"}]
-    g = run_gaps(rows)
-    check(g == [(492, 1, 1, "?")], "a model run: a preempted at its drop until its switch ends "
-          "at 502, c's hold and b's ask inside, b's hold after (%s)" % g)
-    check(summary("real", 1, [(2e6, 0, 1, "call"), (1e5, 1, 0, "forced")], 3e5) ==
-          "real, 1 file(s): 1 gaps of 0.3 ms or more (1.00 a file over 1 ms), 0 with "
-          "another thread's hold inside, 1 with an ask inside; by release: call 1 (0 with "
-          "a hold)", "the summary line")
-    return exit_status()
+    """mutex_gaps_test.py, on a recording and model rows made by hand."""
+    import mutex_gaps_test
+    return mutex_gaps_test.main()
 
 
 def main(argv=None):

@@ -247,89 +247,10 @@ def _ms(s):
 
 
 def self_test():
-    """Two forced switches made by hand on CPU 0, ticks every 4 ms: cpu1
-    holds; cpu2's timed wait (asleep at 0.1 ms) is woken at 5.15 ms, runs
-    8 us later, sets the request, cpu1 drops, cpu2 holds at 5.18 ms; cpu1
-    is back at the tick of 8 ms (A) while another program ran 20 us. Then
-    cpu1's wait runs out, it takes the GIL at 13.2 ms and cpu2 is back at
-    the second tick, 20 ms (B). A model trace of the same pair. Then a
-    file that is not a trace."""
-    import tempfile
-
-    rec = {"format": "gilsim-recording", "t0_monotonic_ns": 0, "duration_ns": 24000000,
-           "threads": [
-               {"name": "cpu1", "tid": 11, "events": [
-                   [0, "hold"], [5170000, "release", "forced"], [8010000, "ask"],
-                   [13180000, "drop_request"], [13200000, "hold"]]},
-               {"name": "cpu2", "tid": 12, "events": [
-                   [90000, "ask"], [5160000, "drop_request"], [5180000, "hold"],
-                   [13190000, "release", "forced"], [20010000, "ask"]]}]}
-
-    def sw(t, prev, nxt, state="S", comm="python3"):
-        return ("  python3-%d [000] d..2. %.9f: sched_switch: prev_comm=python3 prev_pid=%d "
-                "prev_prio=120 prev_state=%s ==> next_comm=%s next_pid=%d next_prio=120\n"
-                % (prev, t / 1e9, prev, state, comm, nxt))
-
-    def wk(t, pid):
-        return ("  <idle>-0 [000] d.h2. %.9f: sched_waking: comm=python3 pid=%d prio=120 "
-                "target_cpu=000\n" % (t / 1e9, pid))
-
-    def tick(t):
-        return ("  python3-11 [000] d.h1. %.9f: hrtimer_expire_entry: hrtimer=0000 "
-                "now=%d function=tick_nohz_handler\n" % (t / 1e9, t))
-    lines = [sw(100000, 12, 11), tick(4000000), wk(5150000, 12), sw(5158000, 11, 12, "R"),
-             sw(5161000, 12, 11), wk(5175000, 12), sw(5176000, 11, 12, "R"),
-             sw(6000000, 12, 99, "R", "other"), sw(6020000, 99, 12), tick(8000000),
-             sw(8000000, 12, 11, "R"), sw(8012000, 11, 12), tick(12000000),
-             wk(13170000, 11), sw(13175000, 12, 11, "R"), sw(13181000, 11, 12),
-             wk(13195000, 11), sw(13196000, 12, 11, "R"), tick(16000000), tick(20000000),
-             sw(20000000, 11, 12, "R")]
-    fails = []
-    with tempfile.TemporaryDirectory() as d:
-        p = os.path.join(d, "r")
-        json.dump(rec, open(p + ".rec.json", "w"))
-        open(p + ".sched.txt", "w").writelines(lines)
-        _, rows = turns_real(p)
-        got = [(r["sleep"], r["core"], r["req"], r["back"], r["ask"], r["others_ns"],
-                regime(r["back"])) for r in rows]
-        want = [(5050000, 8000, 2000, 2820000, 2830000, 20000, "A"),
-                (5158000, 5000, 5000, 6800000, 6810000, 0, "B")]
-        if got != want:
-            fails.append("real rows %r, want %r" % (got, want))
-        X = [{"ph": "M", "name": "thread_name", "tid": k, "args": {"name": n}}
-             for k, n in ((1, "cpu1"), (2, "cpu2"), (9, "GIL"))]
-
-        def x(tid, a, b, name, thr=None):
-            e = {"ph": "X", "tid": tid, "ts": a / 1000, "dur": (b - a) / 1000, "name": name}
-            if thr:
-                e["args"] = {"thread": thr}
-            return e
-
-        def i(tid, a, name):
-            return {"ph": "i", "tid": tid, "ts": a / 1000, "name": name}
-        X += [x(9, 0, 5170000, "cpu1", "cpu1"), x(9, 5180000, 13190000, "cpu2", "cpu2"),
-              x(2, 100000, 5150000, "waiting for the GIL"), i(2, 5150000, "GIL wait timed out"),
-              x(2, 5150000, 5158000, "ready, waiting for a core"),
-              i(2, 5160000, "drop request"),
-              x(1, 5170000, 8000000, "ready, waiting for a core"),
-              x(1, 8000000, 8010000, "running Python (holds the GIL)"),
-              x(1, 8010000, 13150000, "waiting for the GIL")]
-        json.dump({"traceEvents": X}, open(p + ".trace.json", "w"))
-        _, rows = turns_model(p + ".trace.json")
-        got = [(r["sleep"], r["core"], r["back"], r["ask"], regime(r["back"])) for r in rows]
-        if got != [(5050000, 8000, 2820000, 2830000, "A")]:
-            fails.append("model rows %r" % got)
-        json.dump({"traceEvents": []}, open(p + ".bad.json", "w"))
-        try:
-            turns_model(p + ".bad.json")
-            fails.append("a trace without a GIL lane was accepted")
-        except ValueError as err:
-            if "no GIL lane" not in str(err):
-                fails.append("error %r" % err)
-    for f in fails:
-        print("FAIL: " + f)
-    print("onecore_turns self-test: %s" % ("FAIL" if fails else "ok"))
-    return 1 if fails else 0
+    """onecore_turns_test.py, on a recording, kernel trace and model trace
+    made by hand."""
+    import onecore_turns_test
+    return onecore_turns_test.main()
 
 
 def main(argv=None):

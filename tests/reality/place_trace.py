@@ -288,84 +288,9 @@ def main_run(args):
 
 
 def self_test():
-    """A hand-made trace: threads 11 and 12 of the program, 99 another
-    process's, 5 the main thread. Each wake is one case of the classes."""
-    L = []
-
-    def ev(us, comm, pid, cpu, kind, fields, flags="d..2."):
-        L.append("  %s-%d [%03d] %s %d.%06d: %s: %s\n" % (
-            comm, pid, cpu, flags, 100, us, kind, fields))
-
-    def sw(us, cpu, p, state, n, by=None):
-        ev(us, "x", p if by is None else by, cpu, "sched_switch",
-           "prev_comm=x prev_pid=%d prev_prio=120 prev_state=%s ==> next_comm=y next_pid=%d "
-           "next_prio=120" % (p, state, n))
-
-    def wake(us, by, cpu, pid, prev, tgt, flags="d..2."):
-        ev(us, "python3", by, cpu, "sched_waking",
-           "comm=python3 pid=%d prio=120 target_cpu=%03d" % (pid, prev), flags)
-        ev(us + 1, "python3", by, cpu, "sched_wakeup",
-           "comm=python3 pid=%d prio=120 target_cpu=%03d" % (pid, tgt), flags)
-
-    sw(10, 0, 0, "R", 11)
-    sw(11, 1, 0, "R", 12)
-    sw(20, 1, 12, "S", 0)            # 12 sleeps on CPU 1, which idles
-    wake(30, 11, 0, 12, 1, 1)        # 1: prev idle, back to it
-    sw(40, 1, 0, "R", 12)
-    sw(50, 1, 12, "S", 0)
-    wake(60, 11, 0, 12, 1, 0)        # 2: prev idle, pulled to the waker's
-    sw(70, 0, 11, "S", 12)           # 11 sleeps; 12 runs on CPU 0
-    wake(80, 12, 0, 11, 0, 0)        # 3: prev is the waker's CPU (1 idle), stayed
-    sw(90, 0, 12, "S", 11)
-    wake(100, 11, 0, 12, 0, 1)       # 4: prev is the waker's CPU, to the idle other
-    sw(110, 1, 0, "R", 12)
-    sw(120, 1, 12, "S", 99)          # 12 sleeps, another process runs on CPU 1
-    wake(130, 11, 0, 12, 1, 0)       # 5: prev busy (other), to the waker's
-    sw(140, 0, 11, "R", 12)          # 12 preempts 11: 11 not asleep
-    wake(150, 12, 0, 11, 0, 0)       # 6: not asleep
-    sw(160, 1, 99, "S", 0)
-    sw(170, 0, 12, "S", 11)
-    sw(180, 0, 11, "S", 0)           # both asleep, both CPUs idle
-    wake(190, 11, 0, 12, 0, 0, flags="d.h2.")   # 7: a timer in an interrupt: no waker
-    sw(195, 0, 0, "R", 12)
-    sw(196, 0, 12, "S", 0)
-    wake(200, 5, 1, 11, 0, 1)        # 8: the main thread's wake: no waker of the program
-    res = analyse(parse(L), [11, 12])
-    bp, nw, ai = res["by_program"], res["no_waker"], res["by_program_another_idle"]
-    fails = []
-
-    def check(what, got, want):
-        if got != want:
-            fails.append("%s: got %r, want %r" % (what, got, want))
-
-    check("idle prev", bp["idle"], {"prev": 1, "waker's": 1, "other": 0})
-    check("waker's prev", bp["waker's"], {"prev": 1, "waker's": 0, "other": 1})
-    check("busy prev", bp["other"], {"prev": 0, "waker's": 1, "other": 0})
-    check("not asleep", bp["not asleep"], {"prev": 1, "waker's": 0, "other": 0})
-    check("no waker", (nw["idle"], nw["waker's"]),
-          ({"prev": 1, "waker's": 0, "other": 1}, dict.fromkeys(LANDED, 0)))
-    # wake 5: CPU 1 runs another process and CPU 0 the waker: no CPU idle
-    check("another idle (busy prev)", ai["other"], dict.fromkeys(LANDED, 0))
-    check("another idle (waker's prev)", ai["waker's"], {"prev": 1, "waker's": 0, "other": 1})
-    s = shares(res)
-    check("kept_idle_prev", s["kept_idle_prev"], 0.5)
-    check("affine_busy_prev", s["affine_busy_prev"], 0.5)
-    check("same", s["same"], 0.6)
-    # a pending wake makes an idle CPU not idle (Linux idle_cpu: nr_running)
-    L.clear()
-    sw(10, 0, 0, "R", 11)
-    sw(11, 1, 0, "R", 12)
-    sw(20, 1, 12, "S", 0)
-    sw(21, 0, 11, "R", 13)
-    ev(30, "x", 13, 0, "sched_wakeup", "comm=z pid=77 prio=120 target_cpu=001")
-    wake(40, 13, 0, 12, 1, 0)
-    res = analyse(parse(L), [11, 12, 13])
-    check("idle, wake pending", res["by_program"]["idle, wake pending"],
-          {"prev": 0, "waker's": 1, "other": 0})
-    for f in fails:
-        print("FAIL", f)
-    print("place_trace self-test: %s" % ("FAILED" if fails else "ok"))
-    return 1 if fails else 0
+    """place_trace_test.py, on kernel traces made by hand."""
+    import place_trace_test
+    return place_trace_test.main()
 
 
 def main():

@@ -48,7 +48,6 @@ A model run of a fit without a queue `recheck` (before replay point 19)
 has zero-length holds for those re-checks, with no interval in the CSV's
 GIL lane: their hand-offs show as one gap of two wake-ups."""
 import argparse
-import json
 import os
 import sys
 
@@ -332,146 +331,9 @@ def report(label, holds, waits, after, end, main="MainThread"):
 
 
 def self_test():
-    """A hand-written recording and model CSV of one producer and one
-    consumer: the figures the docstring promises, checked by hand."""
-    import tempfile
-    import os
-    rec = {"format": "gilsim-recording", "duration_ns": 100000, "threads": [
-        {"name": "MainThread", "events": [[0, "hold"], [10000, "release", "call"],
-                                          [95000, "ask"], [95000, "hold"],
-                                          [100000, "release", "exit"]]},
-        # producer: holds 10-20 us, blocks (lock_wait 20-50 us), asks 0.5 us
-        # after its wait ends and holds 2 us later; a GIL wait not after a
-        # lock wait (ask 70 us, hold 71 us) is not counted as one.
-        {"name": "producer", "events": [[10000, "hold"], [20000, "release", "call"],
-                                        [20100, "lock_wait", 50000, 1], [50500, "ask"],
-                                        [52500, "hold"], [60000, "release", "call"],
-                                        [70000, "ask"], [71000, "hold"],
-                                        [80000, "release", "call"]]},
-        # consumer: its lock wait ends at 21 us, holds at 21.1 us (1 us gap
-        # after the producer's release), runs to 52 us: the producer's hold at
-        # 52.5 us leaves a 0.5 us gap; then 60 -> 71 is an 11 us gap.
-        {"name": "consumer", "events": [[5000, "lock_wait", 21000, 2], [21000, "ask"],
-                                        [21100, "hold"], [52000, "release", "call"]]}]}
-    csv_text = ("lane_kind,lane,process,thread,state,start_ns,end_ns,op\n"
-                "gil,GIL,main,MainThread,gil_held,0,10000,\n"
-                "gil,GIL,main,producer,gil_held,10000,20000,\n"
-                "gil,GIL,main,consumer,gil_held,42000,60000,\n"
-                "gil,GIL,main,producer,gil_held,60000,61000,\n"
-                "gil,GIL,main,MainThread,gil_held,70000,75000,\n"
-                "thread,consumer,main,consumer,wait_queue,5000,20000,\n"
-                "thread,consumer,main,consumer,ready,20000,22000,\n"
-                "thread,consumer,main,consumer,wait_gil,22000,42000,\n"
-                "thread,producer,main,producer,wait_gil,55000,60000,\n"
-                "thread,other load,other load,other load,c_nogil,0,90000,\n")
-    with tempfile.TemporaryDirectory() as d:
-        rp, cp = os.path.join(d, "r.rec.json"), os.path.join(d, "m.csv")
-        with open(rp, "w") as f:
-            json.dump(rec, f)
-        with open(cp, "w") as f:
-            f.write(csv_text)
-        r = figures(*recording(rp))
-        m = figures(*model(cp))
-    fails = []
-
-    def check(what, got, want):
-        if got != want:
-            fails.append("%s: got %r, want %r" % (what, got, want))
-    check("real phase", (r["before"], r["phase"], r["after"]), (10000, 70000, 20000))
-    check("real held", r["held"], 10000 + 30900 + 7500 + 9000)
-    check("real free", r["free"], 1100 + 500 + 11000)
-    check("real bins", r["bins"], [(2, 1600), (1, 11000), (0, 0), (0, 0)])
-    check("real producer", r["threads"]["producer"], ([29900], [2000]))
-    check("real consumer", r["threads"]["consumer"], ([16000], [100]))
-    check("model phase", (m["before"], m["phase"], m["after"]), (10000, 51000, 14000))
-    check("model held", m["held"], 10000 + 18000 + 1000)
-    check("model free", m["free"], 22000)
-    check("model bins", m["bins"], [(0, 0), (0, 0), (1, 22000), (0, 0)])
-    check("model consumer", m["threads"]["consumer"], ([15000], [20000]))
-    check("model producer", m["threads"]["producer"], ([], []))
-    check("model threads", sorted(m["threads"]), ["consumer", "producer"])
-    # the turns: the consumer's hold 21.1-52 us is inside no Queue call; a
-    # second recording where a get's span holds a vain re-check (hold 30-31 us,
-    # waits again, holds 40 us) while the producer asks from 30.5 us
-    turns = {"format": "gilsim-recording", "duration_ns": 60000, "threads": [
-        {"name": "MainThread", "events": [[0, "hold"], [1000, "release", "call"]]},
-        {"name": "consumer", "events": [[2000, "ask"], [2000, "hold"], [3000, "release", "call"],
-                                        [30000, "ask"], [30000, "hold"],
-                                        [31000, "release", "call"], [39000, "ask"],
-                                        [40000, "hold"], [2500, "wait", 41000, "Queue.get"],
-                                        [45000, "release", "call"]]},
-        {"name": "producer", "events": [[1000, "ask"], [1000, "hold"],
-                                        [29000, "release", "call"], [30500, "ask"],
-                                        [31500, "hold"], [38000, "release", "call"]]}]}
-    turns_csv = ("lane_kind,lane,process,thread,state,start_ns,end_ns,op\n"
-                 "gil,GIL,main,consumer,gil_held,30000,31000,\n"
-                 "gil,GIL,main,producer,gil_held,31500,38000,\n"
-                 "thread,consumer,main,consumer,wait_queue,3000,29000,c: program[0] get q\n"
-                 "thread,consumer,main,consumer,wait_gil,29000,30000,c: program[0] get q\n"
-                 "thread,consumer,main,consumer,python,30000,31000,c: program[0] get q\n"
-                 "thread,consumer,main,consumer,c_nogil,31000,31500,c: program[0] get q\n"
-                 "thread,consumer,main,consumer,wait_queue,31500,38000,c: program[0] get q\n"
-                 "thread,producer,main,producer,wait_gil,30500,31000,p: program[0] put q\n"
-                 "thread,producer,main,producer,switch,31000,31200,p: program[0] put q\n"
-                 "thread,producer,main,producer,wait_gil,31200,31500,p: program[0] put q\n")
-    with tempfile.TemporaryDirectory() as d:
-        rp, cp = os.path.join(d, "t.rec.json"), os.path.join(d, "t.csv")
-        with open(rp, "w") as f:
-            json.dump(turns, f)
-        with open(cp, "w") as f:
-            f.write(turns_csv)
-        rt, mt = recording_turns(rp), model_turns(cp)
-    check("real vain", rt[0], {"MainThread": 0, "consumer": 1, "producer": 0})
-    # releases: consumer 3 us (the producer holds), 31 us (the producer asks),
-    # 45 us; producer 29 us (the consumer asked at 2 us but held then: none)
-    # and 38 us (the consumer asks at 39 us: none)
-    check("real asking", rt[1], {0: 4, 1: 1})
-    check("model vain", mt[0], {"consumer": 1, "producer": 0})
-    check("model asking", mt[1], {0: 1, 1: 1})
-    # woken threads: the producer posts consumer 1's lock at 10 us (it runs
-    # at 12 us, before the producer's release at 20 us) and consumer 2's at
-    # 15 us (it runs at 21 us, after it); a post nobody waited on is left out
-    woke = {"format": "gilsim-recording", "duration_ns": 30000, "threads": [
-        {"name": "producer", "events": [[0, "hold"], [10000, "lock_post", 7],
-                                        [15000, "lock_post", 8], [16000, "lock_post", 9],
-                                        [20000, "release", "call"]]},
-        {"name": "c1", "events": [[1000, "lock_wait", 12000, 7]]},
-        {"name": "c2", "events": [[1000, "lock_wait", 21000, 8]]}]}
-    woke_csv = ("lane_kind,lane,process,thread,state,start_ns,end_ns,op\n"
-                "gil,GIL,main,producer,gil_held,0,20000,\n"
-                "thread,c1,main,c1,wait_queue,1000,10000,c1: get q\n"
-                "thread,c1,main,c1,ready,10000,11000,c1: get q\n"
-                "thread,c1,main,c1,wait_gil,11000,20000,c1: get q\n"
-                "thread,c2,main,c2,wait_queue,1000,15000,c2: get q\n"
-                "thread,c2,main,c2,ready,15000,20500,c2: get q\n"
-                "thread,c2,main,c2,python,20500,22000,c2: get q\n")
-    with tempfile.TemporaryDirectory() as d:
-        rp, cp = os.path.join(d, "w.rec.json"), os.path.join(d, "w.csv")
-        with open(rp, "w") as f:
-            json.dump(woke, f)
-        with open(cp, "w") as f:
-            f.write(woke_csv)
-        check("real woken", recording_woken(rp), [(10000, 12000, 20000), (15000, 21000, 20000)])
-        check("real woken, no CPUs", recording_woken_cpus(rp), None)
-        # the same with CPUs: the producer posts from CPU 0; c1 ran at 12 us
-        # on CPU 1 (2 us after the post, before the release: the idle CPU
-        # at a 2 us wake-up), c2 at 21 us on CPU 0 (after the release)
-        woke["threads"][0]["events"][1:3] = [[10000, "lock_post", 7, 0],
-                                             [15000, "lock_post", 8, 0]]
-        woke["threads"][1]["events"] = [[1000, "lock_wait", 12000, 7, 1]]
-        woke["threads"][2]["events"] = [[1000, "lock_wait", 21000, 8, 0]]
-        with open(rp, "w") as f:
-            json.dump(woke, f)
-        check("real woken CPUs", recording_woken_cpus(rp, wake_ns=2000),
-              [("c1", False, "away"), ("c2", True, "beside")])
-        check("real woken CPUs, ambiguous", recording_woken_cpus(rp, wake_ns=20000),
-              [("c1", False, None), ("c2", True, None)])
-        check("model woken", sorted(model_woken(cp)),
-              [(10000, 11000, 20000), (15000, 20500, 20000)])
-    for f in fails:
-        print("queue_handoff self-test: " + f)
-    print("queue_handoff self-test: %s" % ("FAILED" if fails else "ok"))
-    return 1 if fails else 0
+    """queue_handoff_test.py, on recordings and model runs made by hand."""
+    import queue_handoff_test
+    return queue_handoff_test.main()
 
 
 def main(argv):

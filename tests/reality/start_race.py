@@ -314,89 +314,9 @@ def trace_run(args):
 
 
 def self_test():
-    """Hand-made recordings and a model trace whose modes are known."""
-    import io
-    import tempfile
-
-    def rec(io_first_hold_end, cpu_takes):
-        # MainThread starts io beside cpu (already waiting); io wins the
-        # drop race; at io's release either cpu or MainThread takes it
-        mt = [[0, "start"], [0, "hold"], [900, "wait", 9000, "Event.wait", "event", 77],
-              [1000, "release", "call"], [1100 + io_first_hold_end, "ask"]]
-        io_ = [[1010, "start"], [1010, "ask"], [1020, "hold"],
-               [1030, "call", 1040, "Event.set", "event", False, 77],
-               [1020 + io_first_hold_end, "release", "call"]]
-        cpu = [[500, "ask"]]
-        end = 1020 + io_first_hold_end
-        (cpu if cpu_takes else mt).extend([[end + 5, "hold"], [end + 900, "release", "call"]])
-        if cpu_takes:
-            mt.extend([[end + 950, "hold"], [end + 990, "release", "call"]])
-        return {"format": "gilsim-recording", "threads": [
-            {"name": "MainThread", "events": mt}, {"name": "io", "events": io_},
-            {"name": "cpu", "events": cpu}]}
-
-    def trace():
-        # model: MainThread drops at 1 us, cpu (waiting) takes it, io's
-        # first hold is forced off, then MainThread takes it
-        def M(tid, n):
-            return {"ph": "M", "name": "thread_name", "pid": 1, "tid": tid, "args": {"name": n}}
-
-        def X(tid, n, ts, dur):
-            return {"ph": "X", "name": n, "pid": 1, "tid": tid, "ts": ts, "dur": dur}
-        return {"traceEvents": [
-            M(0, "GIL"), M(1, "MainThread"), M(2, "cpu"), M(3, "io"),
-            X(0, "MainThread", 0.0, 1.0), X(1, "running Python (holds the GIL)", 0.0, 1.0),
-            X(2, "waiting for the GIL", 0.0, 1.1), X(0, "cpu", 1.1, 5000.0),
-            X(3, "ready, waiting for a core", 1.0, 20.0), X(3, "waiting for the GIL", 21.0, 5080.1),
-            X(0, "io", 5101.1, 100.0), X(1, "waiting for the GIL", 5102.0, 99.0),
-            {"ph": "i", "name": "forced switch", "pid": 1, "tid": 3, "ts": 5201.1,
-             "args": {"kind": "forced_switch"}},
-            X(0, "MainThread", 5201.1, 10.0)]}
-
-    d = tempfile.mkdtemp(prefix="start-race-")
-    paths = []
-    for i, (h, cpu_takes) in enumerate([(50, True), (60, False), (70, True)]):
-        p = os.path.join(d, "r%d.rec.json" % i)
-        with open(p, "w") as f:
-            json.dump(rec(h, cpu_takes), f)
-        paths.append(p)
-    buf = io.StringIO()
-    m = report(paths, quiet=True, out=buf)
-    want = {("MainThread>io", "new", "voluntary", "other"): 2,
-            ("MainThread>io", "new", "voluntary", "starter"): 1}
-    assert m == Counter(want), (m, buf.getvalue())
-    r = races(from_recording(paths[0]))[0]
-    assert (r["first_hold"], r["starter_ask"], r["new_wait"]) == (50, 80, 20), r
-    assert r["in_start"] == 1020, r  # io's hold, cpu's turn, then back
-    # the starter is the thread waiting on the Event the new thread sets
-    # first, not whoever held the GIL last before the start
-    r2 = rec(50, True)
-    r2["threads"][2]["events"][1:1] = [[1005, "hold"], [1008, "release", "forced"]]
-    p = os.path.join(d, "r3.rec.json")
-    with open(p, "w") as f:
-        json.dump(r2, f)
-    r = races(from_recording(p))[0]
-    assert (r["starter"], r["drop_winner"], r["drop_taker"]) == ("MainThread", "old", "cpu"), r
-    p = os.path.join(d, "m.trace.json")
-    with open(p, "w") as f:
-        json.dump(trace(), f)
-    rows = races(from_trace(p))
-    assert len(rows) == 1, rows
-    r = rows[0]
-    assert (r["drop_winner"], r["drop_taker"], r["first_end"], r["first_winner"]) == \
-        ("old", "cpu", "forced", "starter"), r
-    assert r["new_wait"] == 5100100 and r["starter_ask"] == -99100, r
-    bad = os.path.join(d, "bad.json")
-    with open(bad, "w") as f:
-        json.dump({"traceEvents": []}, f)
-    try:
-        read(bad)
-    except ValueError as e:
-        assert "no GIL holds" in str(e), e
-    else:
-        raise AssertionError("an empty trace was read")
-    print("start_race self-test: ok")
-    return 0
+    """start_race_test.py, on recordings and a model trace made by hand."""
+    import start_race_test
+    return start_race_test.main()
 
 
 def main(argv=None):

@@ -235,94 +235,9 @@ def recording_wakes_of(rec):
 
 
 def self_test():
-    """A hand-written recording and model run of one main thread and two
-    workers: each kind counted as the docstring says, checked by hand."""
-    import tempfile
-    rec = {"format": "gilsim-recording", "duration_ns": 100000, "threads": [
-        # main: holds, waits on a lock (worker A takes the GIL, it had asked
-        # at 5 us: a waiter), holds again at 40 us after asking at 39 us
-        {"name": "MainThread", "events": [
-            [0, "hold"], [10000, "release", "call"], [10010, "lock_wait", 38000, 7],
-            [39000, "ask"], [40000, "hold"], [45000, "release", "exit"]]},
-        # A: asked at 5 us; a hashlib call releases at 20 us (B, asking at
-        # 25 us, after it, holds); A asks at 29 us and holds at 30 us after
-        # B's C call; an unnamed release at 32 us and A holds again at 33 us
-        # (a re-take); forced at 36 us (B asked at 35.5 us: a waiter)
-        {"name": "A", "events": [
-            [5000, "ask"], [10500, "hold"], [20000, "release", "call"],
-            [29000, "ask"], [30000, "hold"], [32000, "release", "unnamed"],
-            [32500, "ask"], [33000, "hold"], [36000, "release", "forced"],
-            [19000, "call", 29000, "hashlib.sha256", "c_nogil", True, 0],
-            [50000, "ask"], [51000, "hold"], [52000, "release", "exit"]]},
-        {"name": "B", "events": [
-            [25000, "ask"], [25000, "hold"], [27000, "release", "call"],
-            [26500, "call", 35000, "hashlib.sha256", "c_nogil", True, 0],
-            [35500, "ask"], [36000, "hold"], [37000, "release", "call"],
-            [36500, "wait", 60000, "Queue.get", "queue", 1]]}]}
-    csv_text = ("lane_kind,lane,process,thread,state,start_ns,end_ns,op\n"
-                "gil,GIL,main,MainThread,gil_held,0,10000,\n"
-                "gil,GIL,main,A,gil_held,10000,20000,\n"
-                "gil,GIL,main,A,gil_held,21000,22000,\n"
-                "gil,GIL,main,B,gil_held,30000,31000,\n"
-                "gil,GIL,main,MainThread,gil_held,40000,45000,\n"
-                "gil,GIL,other load,other load,gil_held,46000,47000,\n"
-                "thread,MainThread,main,MainThread,c_nogil,10000,11000,m: program[1] get q\n"
-                "thread,MainThread,main,MainThread,wait_queue,11000,38000,m: program[1] get q\n"
-                "thread,MainThread,main,MainThread,wait_gil,38000,40000,m\n"
-                "thread,A,main,A,wait_gil,5000,10000,a\n"
-                "thread,A,main,A,c_nogil,20000,20500,a\n"
-                "thread,A,main,A,wait_gil,20500,21000,a\n"
-                "thread,A,main,A,ready,22000,23000,a\n"
-                "thread,A,main,A,wait_event,23000,50000,a\n"
-                "thread,B,main,B,wait_gil,28000,29000,b\n"
-                "thread,B,main,B,ready,29000,29500,b\n"
-                "thread,B,main,B,wait_gil,29500,30000,b\n"
-                "thread,B,main,B,c_nogil,31000,33000,b: program[0] c_call 2ms\n"
-                "thread,other load,other load,other load,c_nogil,0,90000,\n")
-    fails = []
-
-    def check(what, got, want):
-        if got != want:
-            fails.append("%s: got %r, want %r" % (what, got, want))
-    with tempfile.TemporaryDirectory() as d:
-        rp, cp = os.path.join(d, "r.rec.json"), os.path.join(d, "m.csv")
-        with open(rp, "w") as f:
-            json.dump(rec, f)
-        with open(cp, "w") as f:
-            f.write(csv_text)
-        r, m = tally(*recording(rp)), tally(*model(cp))
-        mh = model(cp)[0]
-    z = {"main": 0, "worker": 0, "waiting": 0, "retake": 0}
-    # real: main (a lock wait) -> A (a waiter); A (C call) -> B (asked
-    # after); B (C call) -> A (asked after); A (unnamed) -> A (a re-take);
-    # A (forced) -> B (a waiter); B (Queue.get) -> main (asked after);
-    # main (exit) -> A (asked after)
-    check("real C call", r["C call"], dict(z, worker=2))
-    check("real wait", r["wait"], dict(z, main=1, worker=1, waiting=1))
-    check("real unnamed", r["unnamed"], dict(z, retake=1))
-    check("real forced", r["forced"], dict(z, worker=1, waiting=1))
-    check("real exit", r["exit"], dict(z, worker=1))
-    # model: main (wait) -> A (asked at 5 us: a waiter); A (C call) -> A (a
-    # re-take); A (a wait, after ready) -> B (asked at 28 us, after A's
-    # release at 22 us); B (C call) -> main; main's last hold: no hand-over
-    check("model wait", m["wait"], dict(z, worker=2, waiting=1))
-    check("model C call", m["C call"], dict(z, main=1, retake=1))
-    check("model exit", m["exit"], z)
-    check("model holds", len(mh), 5)
-    # main's lock wait 10.01-38 us has no lock_post: not counted; one with a
-    # post at 37 us (by A) to main's hold at 40 us is 3 us
-    check("real wakes none", recording_wakes_of(rec), [])
-    rec["threads"][1]["events"].append([37000, "lock_post", 7])
-    check("real wakes", recording_wakes_of(rec), [3000])
-    with tempfile.TemporaryDirectory() as d:
-        cp = os.path.join(d, "m.csv")
-        with open(cp, "w") as f:
-            f.write(csv_text)
-        check("model wakes", model_wakes(cp), [2000])
-    for f in fails:
-        print("switch_kinds self-test: " + f)
-    print("switch_kinds self-test: %s" % ("FAILED" if fails else "ok"))
-    return 1 if fails else 0
+    """switch_kinds_test.py, on a recording and model run made by hand."""
+    import switch_kinds_test
+    return switch_kinds_test.main()
 
 
 def main(argv):

@@ -148,82 +148,10 @@ def analyse(rec, runs, first=None):
     return out
 
 
-def ev(t, kind, *rest):
-    return [t, kind, *rest]
-
-
-# T holds on CPU 0; W then R take the GIL on CPU 1, twice; then R first on CPU 0.
-SELF_REC = {"format": "gilsim-recording", "version": 1, "threads": [
-    {"name": "T", "events": [ev(0, "hold", 0), ev(1000, "release", "call", 0),
-                             ev(5000, "hold", 0), ev(6000, "release", "call", 0),
-                             ev(10000, "hold", 0), ev(11000, "release", "call", 0),
-                             ev(15000, "hold", 0), ev(16000, "release", "call", 0)]},
-    {"name": "W", "events": [ev(1100, "hold", 1), ev(1500, "release", "call", 1),
-                             ev(6100, "hold", 1), ev(6500, "release", "call", 1),
-                             ev(12000, "hold", 1), ev(12500, "release", "call", 1)]},
-    {"name": "R", "events": [ev(1600, "hold", 1), ev(2000, "release", "call", 1),
-                             ev(6600, "hold", 1), ev(7000, "release", "call", 1),
-                             ev(11100, "hold", 0), ev(11500, "release", "call", 0)]}]}
-# The model: R on T's core, W on the other.
-SELF_CSV = """lane_kind,lane,process,thread,state,start_ns,end_ns,op
-gil,GIL,main,T,gil_held,0,1000,
-gil,GIL,main,R,gil_held,1100,1500,
-gil,GIL,main,W,gil_held,1600,2000,
-gil,GIL,main,T,gil_held,5000,6000,
-gil,GIL,main,T,gil_held,6000,6200,
-gil,GIL,main,W,gil_held,6300,6500,
-gil,GIL,main,R,gil_held,6600,7000,
-gil,GIL,main,T,gil_held,8000,9000,
-core,core 0,main,T,python,0,1000,
-core,core 0,main,R,python,1100,1500,
-core,core 1,main,W,python,1600,2000,
-core,core 0,main,T,python,5000,6200,
-core,core 1,main,W,switch,6250,6300,
-core,core 1,main,W,python,6300,6500,
-core,core 0,main,R,python,6600,7000,
-core,core 0,main,T,python,8000,9000,
-"""
-
-
 def self_test():
-    import json
-    import tempfile
-    fails = []
-    with tempfile.TemporaryDirectory() as td:
-        rp, cp = os.path.join(td, "r.json"), os.path.join(td, "m.csv")
-        with open(rp, "w") as f:
-            json.dump(SELF_REC, f)
-        with open(cp, "w") as f:
-            f.write(SELF_CSV)
-        rt = rec_turns(load_recording(rp))
-        if patterns(rt, "T") != Counter({"w/ r/": 2, "r= w/": 1}):
-            fails.append("recording patterns %r" % patterns(rt, "T"))
-        mt = model_turns(cp)
-        if [w for _, _, w, _ in mt] != ["T", "R", "W", "T", "W", "R", "T"]:
-            fails.append("model turns %r (T's two holds merged)" % mt)
-        if patterns(mt, "T") != Counter({"r= w/": 1, "w/ r=": 1}):
-            fails.append("model patterns %r" % patterns(mt, "T"))
-        txt = "\n".join(analyse(rp, [cp]))
-        for want in ("turns from T (3): w/ r/ 2 (67%), r= w/ 1 (33%)",
-                     "R on T's CPU 1, on another 2", "W on T's CPU 0, on another 3",
-                     "turns from T (2): r= w/ 1 (50%), w/ r= 1 (50%)",
-                     "R on T's CPU 2, on another 0"):
-            if want not in txt:
-                fails.append("report lacks %r:\n%s" % (want, txt))
-        nocpu = {"format": "gilsim-recording", "version": 1, "threads": [
-            {"name": "T", "events": [[0, "hold"], [10, "release", "call"]]}]}
-        with open(rp, "w") as f:
-            json.dump(nocpu, f)
-        try:
-            analyse(rp, [])
-            fails.append("a recording without CPUs was not refused")
-        except ValueError as e:
-            if "has no CPUs" not in str(e):
-                fails.append("no CPUs: %s" % e)
-    for f in fails:
-        print("turn_cpus self-test: " + f)
-    print("turn_cpus self-test: %s" % ("FAILED" if fails else "ok"))
-    return 1 if fails else 0
+    """turn_cpus_test.py, on a recording and model run made by hand."""
+    import turn_cpus_test
+    return turn_cpus_test.main()
 
 
 def main(argv):

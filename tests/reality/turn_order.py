@@ -167,81 +167,10 @@ def analyse(who, rec, runs, long_ns=300000, first=None):
     return out
 
 
-# ---- self-test: a hand-written recording and model run ----
-
-SELF_REC = {
-    "format": "gilsim-recording", "version": 1, "threads": [
-        {"name": "T", "events": [
-            [0, "ask"], [0, "hold"], [1000000, "release", "call"],
-            [1030000, "ask"], [1030000, "hold"], [2000000, "release", "call"],
-            [2200000, "ask"], [2200000, "hold"], [2300000, "release", "call"]]},
-        {"name": "W", "events": [
-            [900000, "lock_wait", 1001000, 7],
-            [1002000, "ask"], [1002000, "hold"], [1010000, "release", "call"],
-            [1980000, "call", 2400000, "zlib.compress", "c_nogil", True, 0],
-            [1990000, "ask"], [2100000, "hold"], [2110000, "release", "call"]]},
-        {"name": "R", "events": [
-            [1011000, "ask"], [1011000, "hold"], [1020000, "release", "call"],
-            [2000000, "ask"], [2000000, "hold"], [2050000, "release", "call"]]}]}
-
-SELF_CSV = """lane_kind,lane,process,thread,state,start_ns,end_ns,op
-gil,GIL,main,T,gil_held,0,1000000,
-gil,GIL,main,R,gil_held,1000000,1010000,
-gil,GIL,main,T,gil_held,1030000,1600000,
-gil,GIL,main,W,gil_held,1600000,1610000,
-thread,W,main,W,wait_queue,0,990000,W: program[0] get queue-2
-thread,W,main,W,ready,990000,1001000,W: program[0] get queue-2
-thread,W,main,W,wait_gil,1001000,1005000,W: program[0] get queue-2
-thread,W,main,W,ready,1005000,1006000,W: program[0] get queue-2
-thread,W,main,W,switch,1006000,1007000,W: program[0] get queue-2
-thread,W,main,W,wait_gil,1007000,1600000,W: program[0] get queue-2
-thread,W,main,W,python,1600000,1610000,W: program[1] cpu 10us
-"""
-
-
 def self_test():
-    import tempfile
-    import json
-    fails = []
-    with tempfile.TemporaryDirectory() as td:
-        rp, cp = os.path.join(td, "r.json"), os.path.join(td, "m.csv")
-        with open(rp, "w") as f:
-            json.dump(SELF_REC, f)
-        with open(cp, "w") as f:
-            f.write(SELF_CSV)
-        d = load_recording(rp)
-        w = rec_waits(d, "W")
-        if [(a, x, c) for a, x, c in w] != [(1002000, 0, "queue"),
-                                            (1990000, 110000, "c_nogil:zlib.compress")]:
-            fails.append("recording waits %r" % (w,))
-        holds = rec_holds(d)
-        if holders_during(holds, "W", 1990000, 110000) != ("T", "R"):
-            fails.append("holders during the compress wait %r"
-                         % (holders_during(holds, "W", 1990000, 110000),))
-        if "".join(initial(n) for n in turns(holds)) != "TWRTRWT":
-            fails.append("turns %r" % turns(holds))
-        mh, lanes = model_lanes(cp)
-        mw = model_waits(lanes, "W")
-        if mw != [(1001000, 599000, "queue")]:
-            fails.append("model waits %r" % (mw,))
-        out = analyse("W", rp, [cp], long_ns=300000, first="T")
-        txt = "\n".join(out)
-        for want in ("W's GIL waits n=2, 0.11 ms in all, over 300 us: 0 (0.00 ms)",
-                     "W's GIL waits n=1, 0.60 ms in all, over 300 us: 1 (0.60 ms)",
-                     "turns from T (2): TWRT 1 (50%), TRWT 1 (50%)",
-                     "turns from T (1): TRTW 1 (100%)"):
-            if want not in txt:
-                fails.append("report lacks %r:\n%s" % (want, txt))
-        try:
-            rec_waits(d, "nobody")
-            fails.append("an unknown thread was not refused")
-        except ValueError as e:
-            if "no thread 'nobody'" not in str(e):
-                fails.append("unknown thread: %s" % e)
-    for f in fails:
-        print("turn_order self-test: " + f)
-    print("turn_order self-test: %s" % ("FAILED" if fails else "ok"))
-    return 1 if fails else 0
+    """turn_order_test.py, on a recording and model run made by hand."""
+    import turn_order_test
+    return turn_order_test.main()
 
 
 def main(argv):

@@ -267,92 +267,9 @@ def record(a):
 # ---------------------------------------------------------------- self-test
 
 def self_test():
-    import tempfile
-    from checks import check, exit_status
-    d = tempfile.mkdtemp(prefix="wake-return-")
-    pre = os.path.join(d, "t")
-    with open(pre + ".tids.json", "w") as f:
-        json.dump({"100": "MainThread", "101": "w0", "102": "w1"}, f)
-
-    def sw(t, cpu, prev, state, nxt):  # t in us
-        return ("python3-%d [%03d] d..2. %d.%06d: sched_switch: prev_comm=python3 prev_pid=%d "
-                "prev_prio=120 prev_state=%s ==> next_comm=python3 next_pid=%d next_prio=120\n"
-                % (prev, cpu, t // 1000000, t % 1000000, prev, state, nxt))
-
-    def wk(t, cpu, by, kind, pid, tgt):
-        return ("python3-%d [%03d] dN.3. %d.%06d: %s: comm=python3 pid=%d prio=120 "
-                "target_cpu=%03d\n" % (by, cpu, t // 1000000, t % 1000000, kind, pid, tgt))
-    # Times in us. CPU 0: w0 runs from 1000; at 1100 it wakes main onto its
-    # own CPU, main preempts it at 1103 and sleeps at 1108: back to w0 (ran
-    # 103 us). At 5000 w1 (on CPU 1 since 2000) wakes main onto CPU 0 (w0
-    # busy there): main runs at 5022 on CPU 0 replacing w0 (ran 3914 us
-    # since 1108), sleeps at 5030 and CPU 0 goes to another process (555),
-    # which also ran on CPU 1 until 2000.
-    lines = [sw(999, 1, 0, "R", 555), sw(1000, 0, 0, "R", 101), sw(2000, 1, 555, "R", 102),
-             wk(1100, 0, 101, "sched_waking", 100, 0), wk(1101, 0, 101, "sched_wakeup", 100, 0),
-             sw(1103, 0, 101, "R", 100), sw(1108, 0, 100, "S", 101),
-             wk(5000, 1, 102, "sched_waking", 100, 0), wk(5001, 1, 102, "sched_wakeup", 100, 0),
-             sw(5022, 0, 101, "R", 100), sw(5030, 0, 100, "S", 555),
-             sw(6000, 0, 555, "S", 101), sw(7000, 0, 101, "S", 0), sw(7000, 1, 102, "S", 0)]
-    with open(pre + ".sched.txt", "w") as f:
-        f.write("# tracer: nop\n" + "".join(lines))
-    c = kernel(pre, "MainThread", new_counts())
-    w, a = c["its waker"], c["not known to be its waker"]
-    check(w["back"] == [0, 1, 0, 0, 0] and sum(w["other"]) == 0 and sum(a["back"]) == 0
-          and a["other"] == [0, 0, 0, 0, 1],
-          "kernel: its waker, which ran 103 us, gets its CPU back; another thread, which ran "
-          "3.9 ms, does not (%s)" % {k: c[k] for k in KINDS})
-    check(sorted((k, v) for k, v in c["lands"].items()) ==
-          [("busy (program)", [22000]), ("waker's CPU", [3000])],
-          "kernel: the wake onto the waker's CPU ran 3 us after the waking, the one onto the "
-          "other busy CPU 22 us after it (%s)" % dict(c["lands"]))
-    shares = [(k, round(m, 4), round(o, 4)) for k, m, o in c["cpu_shares"]]
-    check(shares == [(0, round(5030 / 6000, 4), round(970 / 6000, 4)),
-                     (1, round(5000 / 6000, 4), round(1000 / 6000, 4))],
-          "kernel: the program's and other processes' shares of each CPU in the run (%s)"
-          % shares)
-    # model: core 0: w0 runs 0-1000 us, goes ready at 1000 as main switches in
-    # (2 us) and waits for the GIL; w1 then runs (not back). Core 1: w1 ...
-    # later: w0 runs 2000-2040, main preempts it at 2040, and w0 runs again
-    # from 2045 (back, ran 40 us). An "other load" thread preempted by main
-    # is not counted; nor is a thread that blocked rather than went ready.
-    rows = ["lane_kind,lane,process,thread,state,start_ns,end_ns,op",
-            "core,core 0,,w0,c_nogil,0,1000000,", "thread,w0,main,w0,ready,1000000,2000000,",
-            "core,core 0,,MainThread,switch,1000000,1002000,",
-            "core,core 0,,w1,python,1002000,2000000,",
-            "core,core 0,,w0,python,2000000,2040000,",
-            "thread,w0,main,w0,ready,2040000,2045000,w0: program[3] put MainThread q",
-            "core,core 0,,MainThread,switch,2040000,2042000,",
-            "core,core 0,,MainThread,python,2042000,2045000,",
-            "core,core 0,,w0,python,2045000,2100000,",
-            "core,core 1,,other load 0,python,0,500000,",
-            "thread,other load 0,load,other load 0,ready,500000,600000,",
-            "core,core 1,,MainThread,switch,500000,502000,",
-            "core,core 1,,other load 0,python,502000,600000,",
-            "core,core 1,,w1,python,600000,700000,",
-            "core,core 1,,MainThread,switch,700000,702000,",
-            "core,core 1,,w1,python,702000,800000,"]
-    path = os.path.join(d, "run.csv")
-    with open(path, "w") as f:
-        f.write("\n".join(rows) + "\n")
-    m = model(path, "MainThread", new_counts())
-    w, a = m["its waker"], m["not known to be its waker"]
-    check(w["back"] == [1, 0, 0, 0, 0] and sum(w["other"]) == 0 and sum(a["back"]) == 0
-          and a["other"] == [0, 0, 1, 0, 0],
-          "model: its waker (preempted at its put), which ran 40 us, gets its core back; "
-          "another thread, which ran 1 ms, does not; the other load and a thread that blocked "
-          "are not counted (%s)" % {k: m[k] for k in KINDS})
-    try:
-        model(pre + ".sched.txt", "MainThread", new_counts())
-        check(False, "model: a file that is not a run CSV is refused")
-    except ValueError as e:
-        check("not a gilsim run --csv" in str(e), "model: a file that is not a run CSV is refused")
-    try:
-        kernel(os.path.join(d, "missing"), "MainThread", new_counts())
-        check(False, "kernel: a missing trace is refused")
-    except ValueError as e:
-        check("not a kept trace" in str(e), "kernel: a missing trace is refused")
-    return exit_status()
+    """wake_return_test.py, on a kernel trace and model run made by hand."""
+    import wake_return_test
+    return wake_return_test.main()
 
 
 def main(argv=None):

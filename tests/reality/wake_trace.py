@@ -246,47 +246,9 @@ def by_wait(paths):
 
 
 def self_test():
-    """The classification on a hand-written recording and kernel trace: four
-    hand-offs, one of each class, with known latencies. 0 or 1."""
-    t0 = 1_000_000_000
-    r = {"t0_monotonic_ns": t0, "threads": [
-        {"tid": 101, "events": [[1000, "signal", 1], [100000, "signal", 1],
-                                [200000, "signal", 1], [300000, "signal", 1]]},
-        {"tid": 102, "events": [[2500, "woken"], [106000, "woken"], [232000, "woken"],
-                                [325000, "woken"]]}]}
-
-    def line(cpu, t_ns, kind, rest, who="python3-101"):
-        return "%s [%03d] d..2. %.6f: %s: %s" % (who, cpu, (t0 + t_ns) / 1e9, kind, rest)
-    sw = "prev_comm=a prev_pid=%d prev_prio=120 prev_state=S ==> next_comm=b next_pid=%d " \
-         "next_prio=120"
-    wk = "comm=python3 pid=102 prio=120 target_cpu=%03d"
-    lines = [line(1, 0, "sched_switch", sw % (102, 0)),        # CPU 1 idle from 0
-             line(0, 101000, "sched_waking", wk % 0),          # 2: the waker's own CPU
-             line(0, 101000, "sched_wakeup", wk % 0),
-             line(0, 104000, "sched_switch", sw % (101, 102)),
-             line(0, 110000, "sched_switch", sw % (102, 101)),
-             line(1, 150000, "sched_switch", sw % (0, 0)),     # CPU 1 idle again, 150 us
-             line(0, 201000, "sched_waking", wk % 1),          # 3: idle CPU 1, 51 us idle
-             line(0, 201000, "sched_wakeup", wk % 1),
-             line(1, 231000, "sched_switch", sw % (0, 102)),
-             line(1, 240000, "sched_switch", sw % (102, 555)),  # another program on CPU 1
-             line(0, 301000, "sched_waking", wk % 1),          # 4: busy with another
-             line(0, 301000, "sched_wakeup", wk % 1),
-             line(1, 323000, "sched_switch", sw % (555, 102))]
-    d = tempfile.mkdtemp(prefix="wake-selftest-")
-    with open(os.path.join(d, "t.sched.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    rows = handoffs(r, kernel(os.path.join(d, "t")))
-    want = [("asleep? no", None, 1.5, None), ("same CPU", None, 6.0, 3.0),
-            ("idle CPU", 51.0, 32.0, 30.0), ("busy (other)", None, 25.0, 22.0)]
-    ok = len(rows) == 4 and all(
-        a[0] == b[0] and all((x is None and y is None) or (x is not None and y is not None
-                                                             and abs(x - y) < 0.01)
-                             for x, y in zip(a[1:], b[1:])) for a, b in zip(rows, want))
-    os.unlink(os.path.join(d, "t.sched.txt"))
-    os.rmdir(d)
-    print("%s wake_trace.py classifies hand-offs: %s" % ("ok  " if ok else "FAIL", rows))
-    return 0 if ok else 1
+    """wake_trace_test.py, on a recording and kernel trace made by hand."""
+    import wake_trace_test
+    return wake_trace_test.main()
 
 
 def comm_wakes(kev, cpus, by_pid, comm, t_end):
