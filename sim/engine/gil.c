@@ -537,11 +537,14 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
  * (gs__gil_mutex_unlock); nobody takes the GIL meanwhile, though it is free.
  * In the quiet recordings a drop_gil whose signal and release lie 0.3 ms or
  * more apart (45 of them) never has another thread's hold inside, only asks
- * (tests/reality/mutex_gaps.py). Only with python.gil_mutex_all (off): the
- * rule moves the convoy's timers away from the holder's core beside a busy
- * program (wait_core.py's self-test, 537 -> 164 of ~800 requests), which the
- * real loaded runs do not show (replay note 48). gw: what t goes on with once
- * woken. */
+ * (tests/reality/mutex_gaps.py). Only with python.gil_mutex_all (off): its
+ * replay table is a wash, knife-edge rows both ways at seeds 1-3 (replay
+ * notes 48, 49). The convoy beside a busy program, which once seemed to
+ * argue against it, is a run that settles late or early by seed, with or
+ * without the key (wait_core.py's self-test). A sleeper here is woken on
+ * the unlock's wake as any futex waiter: glibc's default mutex does not spin
+ * (lll_lock_wait: futex_wait while the word is 2). gw: what t goes on with
+ * once woken. */
 static bool mutex_taken(gs_engine_t *e, gs_gil_t *g, gs_thr_t *t, uint8_t gw)
 {
     gs_thr_t *o = cv(g) && g->py->gil_mutex_all ? g->mtx_holder : NULL;
