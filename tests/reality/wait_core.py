@@ -267,9 +267,9 @@ def self_test(gilsim=None):
              ("prev elsewhere", "took elsewhere", "other CPU free")]
     ok4 = got4 == want4
     print("%s takers: %s" % ("ok" if ok4 else "FAIL", got4))
-    # and with the GIL's mutex held by a preempted dropper against every
-    # asker (python.gil_mutex_all, opt-in): the same directions
-    ok3 = (model_self_test(gilsim) and model_self_test(gilsim, {"gil_mutex_all": True})
+    # with the GIL's mutex held by a preempted dropper against every asker
+    # (python.gil_mutex_all, the default) and without: the same directions
+    ok3 = (model_self_test(gilsim) and model_self_test(gilsim, {"gil_mutex_all": False})
            if gilsim else True)
     return 0 if ok and ok2 and ok3 and ok4 else 1
 
