@@ -26,20 +26,21 @@
     "[\"10us\", \"40us\"]}}, {\"put\": \"done\"}, {\"cpu\": \"20us\"}, {\"c_call\": "              \
     "\"2.4ms\", \"releases_gil\": true}]}]}"
 
-static gs_model_t *pool(uint64_t seed, const char *cpus, const char *queues, bool all)
+/* all: python.gil_mutex_all true (1), false (0) or left to its default (-1) */
+static gs_model_t *pool(uint64_t seed, const char *cpus, const char *queues, int all)
 {
     char thr[4][320], text[3072];
+    const char *key = all < 0 ? "" : all ? "\"gil_mutex_all\": true" : "\"gil_mutex_all\": false";
     for (int i = 0; i < 4; i++)
         snprintf(thr[i], sizeof thr[i], HASHER, i);
     snprintf(text, sizeof text,
              "{\"seed\": %llu, \"cpus\": \"%s\", \"machine\": {\"cores\": 2, \"policy\": "
              "\"eevdf\", \"run_queues\": \"%s\", \"eevdf_slice\": \"1.4ms\", \"tick\": "
-             "\"4ms\"}, \"python\": {\"gil_mutex_all\": %s}, \"queues\": {\"done\": {}}, "
+             "\"4ms\"}, \"python\": {%s}, \"queues\": {\"done\": {}}, "
              "\"threads\": [{\"name\": \"MainThread\", "
              "\"program\": [{\"repeat\": 48, \"do\": [{\"get\": \"done\"}, {\"cpu\": "
              "\"30us\"}]}]}, %s, %s, %s, %s]}",
-             (unsigned long long)seed, cpus, queues, all ? "true" : "false", thr[0], thr[1], thr[2],
-             thr[3]);
+             (unsigned long long)seed, cpus, queues, key, thr[0], thr[1], thr[2], thr[3]);
     return tu_load("pool.json", text, NULL, 0, NULL);
 }
 
@@ -99,7 +100,7 @@ START_TEST(test_nobody_holds_the_gil_while_a_preempted_dropper_has_its_mutex)
     for (int c = 0; c < 2; c++)
         for (uint64_t seed = 1; seed <= SEEDS; seed++) {
             tu_result_t r;
-            tu_run_stats(&r, pool(seed, cpus[c], "shared", true), "pool");
+            tu_run_stats(&r, pool(seed, cpus[c], "shared", 1), "pool");
             ck_assert_int_eq(r.s.outcome, GS_OUT_DONE);
             int n = 0, broken = 0;
             windows(r.t, &n, &broken);
@@ -118,7 +119,7 @@ START_TEST(test_per_core_queues_keep_the_rule)
 {
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
         tu_result_t r;
-        tu_run_stats(&r, pool(seed, "all", "per_core", true), "pool");
+        tu_run_stats(&r, pool(seed, "all", "per_core", 1), "pool");
         ck_assert_int_eq(r.s.outcome, GS_OUT_DONE);
         int n = 0, broken = 0;
         windows(r.t, &n, &broken);
@@ -128,20 +129,38 @@ START_TEST(test_per_core_queues_keep_the_rule)
 }
 END_TEST
 
-/* Without the key (the default) the other threads still take the GIL in
- * such a window, as before: the key is what keeps them out. */
+/* With the key set false the other threads still take the GIL in such a
+ * window, as before: the key is what keeps them out. */
 START_TEST(test_without_the_key_others_take_the_gil_meanwhile)
 {
     int broken = 0;
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
         tu_result_t r;
-        tu_run_stats(&r, pool(seed, "all", "shared", false), "pool");
+        tu_run_stats(&r, pool(seed, "all", "shared", 0), "pool");
         ck_assert_int_eq(r.s.outcome, GS_OUT_DONE);
         int n = 0;
         windows(r.t, &n, &broken);
         tu_result_free(&r);
     }
     ck_assert_msg(broken > 0, "no window had another hold without the key");
+}
+END_TEST
+
+/* The key is on by default (replay note 50): a scenario that does not name
+ * it keeps everyone off the GIL in such a window. Fails with the key off by
+ * default (the windows of test_without_the_key_others_take_the_gil_meanwhile). */
+START_TEST(test_the_mutex_keeps_everyone_out_by_default)
+{
+    int total = 0, broken = 0;
+    for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+        tu_result_t r;
+        tu_run_stats(&r, pool(seed, "all", "shared", -1), "pool");
+        ck_assert_int_eq(r.s.outcome, GS_OUT_DONE);
+        windows(r.t, &total, &broken);
+        tu_result_free(&r);
+    }
+    ck_assert_msg(total > 0 && broken == 0, "default: %d of %d windows had another hold", broken,
+                  total);
 }
 END_TEST
 
@@ -153,6 +172,7 @@ static Suite *gilmutex_suite(void)
     tcase_add_test(props, test_nobody_holds_the_gil_while_a_preempted_dropper_has_its_mutex);
     tcase_add_test(props, test_per_core_queues_keep_the_rule);
     tcase_add_test(props, test_without_the_key_others_take_the_gil_meanwhile);
+    tcase_add_test(props, test_the_mutex_keeps_everyone_out_by_default);
     suite_add_tcase(s, props);
     return s;
 }

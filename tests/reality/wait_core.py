@@ -267,7 +267,10 @@ def self_test(gilsim=None):
              ("prev elsewhere", "took elsewhere", "other CPU free")]
     ok4 = got4 == want4
     print("%s takers: %s" % ("ok" if ok4 else "FAIL", got4))
-    ok3 = model_self_test(gilsim) if gilsim else True
+    # with the GIL's mutex held by a preempted dropper against every asker
+    # (python.gil_mutex_all, the default) and without: the same directions
+    ok3 = (model_self_test(gilsim) and model_self_test(gilsim, {"gil_mutex_all": False})
+           if gilsim else True)
     return 0 if ok and ok2 and ok3 and ok4 else 1
 
 
@@ -302,22 +305,43 @@ def model_share(gilsim, sc, d, tag):
     return sum(1 for r in rows if r[2] == "holder on the armed CPU"), len(rows)
 
 
-def model_self_test(gilsim):
+# Beside the busy program the model's run has two regimes: our threads and
+# the load share both cores, the load thread moving between them (timers
+# mostly off the holder's core), until it settles on one core with our
+# threads on the other (timers on the holder's core). When it settles moves
+# with any small change of the run's history: at seeds 1-12 the share is
+# 6-98% by seed (4 of 12 seeds under 50%) and a 10-event change (the GIL's
+# mutex, python.gil_mutex_all) moved seed 1 from 75% to 19% while the
+# other seeds went the other way (1 of 12 under 50%, replay note 50). So
+# the direction is judged on the median of several seeds, not on one.
+BUSY_SEEDS = (1, 2, 3, 4, 5)
+
+
+def model_self_test(gilsim, sets=None):
     """The direction the convoy's kernel traces give (docs/model.md 'No idle
     core', where a timed wait runs out): with both cores free to our threads
     the requester's timer runs out on the other core than the holder's
     (real, quiet: 10% on the holder's CPU), and with another program's thread
     always busy on one core it runs out on the holder's (real, loaded:
-    56-87%), because the four threads then share the one core left."""
+    56-87%), because the four threads then share the one core left (the
+    median of BUSY_SEEDS). sets: python keys to add to both runs."""
     import tempfile
+    base = json.loads(json.dumps(MODEL))
+    base["python"].update(sets or {})
+    shares = []
     with tempfile.TemporaryDirectory() as d:
-        a, n = model_share(gilsim, MODEL, d, "quiet")
-        sc = dict(MODEL, processes=BUSY)
-        b, m = model_share(gilsim, sc, d, "busy")
-    ok = n > 100 and m > 100 and a < 0.2 * n and b > 0.5 * m
-    print("%s model: the requester's timer on the holder's core at %d of %d requests with "
-          "both cores ours (< 20%%), at %d of %d beside another program's busy thread (> 50%%)"
-          % ("ok" if ok else "FAIL", a, n, b, m))
+        a, n = model_share(gilsim, base, d, "quiet")
+        for seed in BUSY_SEEDS:
+            b, m = model_share(gilsim, dict(base, seed=seed, processes=BUSY), d, "busy")
+            shares.append((b / m if m else 0.0, b, m))
+    shares.sort()
+    med, b, m = shares[len(shares) // 2]
+    ok = n > 100 and m > 100 and a < 0.2 * n and med > 0.5
+    print("%s model%s: the requester's timer on the holder's core at %d of %d requests with "
+          "both cores ours (< 20%%); beside another program's busy thread at %s (seeds sorted) "
+          "(median > 50%%)"
+          % ("ok" if ok else "FAIL", " with %s" % sets if sets else "", a, n,
+             " ".join("%.0f%%" % (100 * x[0]) for x in shares)))
     return ok
 
 
