@@ -207,21 +207,24 @@ static int64_t next_release(const gsr_thread_t *th, size_t k)
  * blocked on it (a `with lock:`), as waits.c's mutex_like decides which
  * locks --lock-race writes as Locks; a Condition's waiter lock or a
  * SimpleQueue's is posted by a thread that never waits on it. v: the
- * lock_waits, posts: the lock_posts, both sorted by (obj, time).
- * O(posts on obj x waits on obj). */
-static bool mutex_obj(const lw_t *v, size_t n, const lw_t *posts, size_t n_posts, uint64_t obj)
+ * lock_waits, posts: the lock_posts, both sorted by (obj, time). 1, 0, or
+ * -1 out of memory. O(waits and posts on obj + threads). */
+static int mutex_obj(const lw_t *v, size_t n, const lw_t *posts, size_t n_posts, uint64_t obj)
 {
     size_t w0 = after(v, n, obj, INT64_MIN), p0 = after(posts, n_posts, obj, INT64_MIN);
-    bool any = false;
-    for (size_t k = p0; k < n_posts && posts[k].obj == obj; k++) {
-        bool waits = false;
-        for (size_t j = w0; j < n && v[j].obj == obj && !waits; j++)
-            waits = v[j].thread == posts[k].thread;
-        if (!waits)
-            return false;
-        any = true;
-    }
-    return any;
+    int top = 0;
+    for (size_t j = w0; j < n && v[j].obj == obj; j++)
+        top = v[j].thread > top ? v[j].thread : top;
+    bool *waits = calloc((size_t)top + 1, sizeof *waits); /* by thread: blocked on obj */
+    if (!waits)
+        return -1;
+    for (size_t j = w0; j < n && v[j].obj == obj; j++)
+        waits[v[j].thread] = true;
+    int mutex = p0 < n_posts && posts[p0].obj == obj;
+    for (size_t k = p0; mutex && k < n_posts && posts[k].obj == obj; k++)
+        mutex = posts[k].thread <= top && waits[posts[k].thread];
+    free(waits);
+    return mutex;
 }
 
 /* The mutexes among the posts' objects into *out (sorted, as posts are),
@@ -233,10 +236,18 @@ static int mutexes(const lw_t *v, size_t n, const lw_t *posts, size_t n_posts, u
     *out = malloc((n_posts ? n_posts : 1) * sizeof **out);
     if (!*out)
         return -1;
-    for (size_t k = 0; k < n_posts; k++)
-        if ((k == 0 || posts[k].obj != posts[k - 1].obj) &&
-            mutex_obj(v, n, posts, n_posts, posts[k].obj))
+    for (size_t k = 0; k < n_posts; k++) {
+        if (k > 0 && posts[k].obj == posts[k - 1].obj)
+            continue;
+        int m = mutex_obj(v, n, posts, n_posts, posts[k].obj);
+        if (m < 0) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+        if (m)
             (*out)[(*n_out)++] = posts[k].obj;
+    }
     return 0;
 }
 
@@ -255,19 +266,33 @@ static bool in_sorted(const uint64_t *v, size_t n, uint64_t x)
     return false;
 }
 
-/* The wait on obj that post p ended: another thread's, begun before p,
- * ended after it and before the next post on obj (a post followed by
- * another before the wait ends woke a waiter that lost the Lock again);
- * the earliest such end. NULL if none. O(waits on obj). */
-static const lw_t *ended_by(const lw_t *v, size_t n, const lw_t *p, int64_t next)
+static int cmp_end(const void *x, const void *y)
 {
-    const lw_t *won = NULL;
-    for (size_t j = after(v, n, p->obj, INT64_MIN); j < n && v[j].obj == p->obj && v[j].a < p->a;
-         j++)
-        if (v[j].thread != p->thread && v[j].b > p->a && v[j].b <= next &&
-            (!won || v[j].b < won->b))
-            won = &v[j];
-    return won;
+    const lw_t *p = x, *q = y;
+    if (p->obj != q->obj)
+        return (p->obj > q->obj) - (p->obj < q->obj);
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+/* The wait that post p ended: another thread's wait on p's semaphore,
+ * begun before p, ended after it and before the next post on it, `next`
+ * (a post followed by another before the wait ends woke a waiter that lost
+ * the Lock again); the earliest such end. ends: the lock_waits sorted by
+ * (obj, end). NULL if none. O(log n + the waits ending in that window). */
+static const lw_t *ended_by(const lw_t *ends, size_t n, const lw_t *p, int64_t next)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first wait on obj ending after p */
+        size_t mid = lo + (hi - lo) / 2;
+        if (ends[mid].obj < p->obj || (ends[mid].obj == p->obj && ends[mid].b <= p->a))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t j = lo; j < n && ends[j].obj == p->obj && ends[j].b <= next; j++)
+        if (ends[j].thread != p->thread && ends[j].a < p->a)
+            return &ends[j];
+    return NULL;
 }
 
 /* A Lock's hand-offs into f, read by the recorded CPUs only: the releases
@@ -278,15 +303,16 @@ static const lw_t *ended_by(const lw_t *v, size_t n, const lw_t *p, int64_t next
  * its post whoever wins (its retry), which the timing rule cannot read;
  * the CPUs can. On the quiet records of lock_contention (rp3, 5 ms) 70,
  * 76, 55 of 95, 94, 73 wins ran on the releaser's CPU (replay notes 45).
- * The posts' times go to times[] (up to cap). */
-static void count_locks(const lw_t *v, size_t n, const lw_t *posts, size_t n_posts,
+ * ends: the lock_waits sorted by (obj, end). The posts' times go to
+ * times[] (up to cap). */
+static void count_locks(const lw_t *ends, size_t n, const lw_t *posts, size_t n_posts,
                         const uint64_t *mx, size_t n_mx, fscenario_t *f, int64_t *times, size_t cap,
                         size_t *n_times)
 {
     for (size_t k = 0; k < n_posts; k++) {
         const lw_t *p = &posts[k];
         int64_t next = k + 1 < n_posts && posts[k + 1].obj == p->obj ? posts[k + 1].a : INT64_MAX;
-        const lw_t *w = in_sorted(mx, n_mx, p->obj) ? ended_by(v, n, p, next) : NULL;
+        const lw_t *w = in_sorted(mx, n_mx, p->obj) ? ended_by(ends, n, p, next) : NULL;
         if (!w || p->cpu < 0 || w->cpu < 0)
             continue;
         *(p->cpu == w->cpu ? &f->place_beside : &f->place_away) += 1;
@@ -306,7 +332,7 @@ static int count_recording(const gsr_recording_t *r, fscenario_t *f, const place
                            int64_t *want_t)
 {
     size_t n = 0, n_posts = 0, n_mx = 0, n_times = 0;
-    lw_t *v = NULL, *posts = NULL;
+    lw_t *v = NULL, *posts = NULL, *ends = NULL;
     uint64_t *mx = NULL; /* the mutexes, whose hand-offs count_locks reads */
     int64_t *times = NULL;
     int rc = -1;
@@ -314,6 +340,13 @@ static int count_recording(const gsr_recording_t *r, fscenario_t *f, const place
         goto fail;
     if (c->locks && mutexes(v, n, posts, n_posts, &mx, &n_mx) != 0)
         goto fail;
+    if (c->locks && n_mx > 0) { /* the waits by their end, for count_locks */
+        ends = malloc(n * sizeof *ends);
+        if (!ends)
+            goto fail;
+        memcpy(ends, v, n * sizeof *ends);
+        qsort(ends, n, sizeof *ends, cmp_end);
+    }
     size_t cap = n + (c->locks ? n_posts : 0);
     times = malloc((cap ? cap : 1) * sizeof *times);
     if (!times)
@@ -344,8 +377,8 @@ static int count_recording(const gsr_recording_t *r, fscenario_t *f, const place
                 times[n_times++] = e->t;
         }
     }
-    if (c->locks)
-        count_locks(v, n, posts, n_posts, mx, n_mx, f, times, cap, &n_times);
+    if (ends)
+        count_locks(ends, n, posts, n_posts, mx, n_mx, f, times, cap, &n_times);
     *want_t = 0;
     if (n_times >= PLACE_WANT) {
         qsort(times, n_times, sizeof *times, fit_cmp_i64);
@@ -354,6 +387,7 @@ static int count_recording(const gsr_recording_t *r, fscenario_t *f, const place
     rc = 0;
 fail:
     free(times);
+    free(ends);
     free(mx);
     free(posts);
     free(v);
