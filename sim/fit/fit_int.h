@@ -215,6 +215,7 @@ typedef struct fscenario {
     int64_t place_by_cpu;           /* ... of them read off the recorded CPUs (the
                                        rest by timing) */
     int64_t place_time_beside;      /* ... beside by the timing rule alone */
+    int64_t place_lock;             /* ... of them a Lock's hand-offs (--lock-race) */
     double place_model_share;       /* the replay's share beside at place_pct */
     double place_share0;            /* ... at 0; -1 not run */
     /* thread pools whose work items were dealt evenly (pool.c) */
@@ -419,6 +420,7 @@ typedef enum fit_place_why {
     FIT_PLACE_FITTED     /* place_pct chosen (written when above 0) */
 } fit_place_why_t;
 #define FIT_PLACE_MIN 100 /* lock wakes by a GIL holder to read the placement off */
+#define FIT_PLACE_MIN_LOCK 50 /* ... once that many are a Lock's hand-offs (--lock-race) */
 
 /* machine.wake_affine read off the recording's lock wakes, by running the
  * fitted scenario f (after fit_load). 0, or -1 out of memory. */
@@ -429,6 +431,9 @@ int fit_wake_place(const struct gsr_recording *r, fscenario_t *f);
 struct gs_trace;
 void fit_place_count_replay(const struct gs_trace *t, int64_t wake_ns, bool by_core,
                             int64_t *beside, int64_t *away);
+/* ... with locks, a Lock's hand-offs too (--lock-race), always by the cores. */
+void fit_place_count_replay_locks(const struct gs_trace *t, int64_t wake_ns, bool by_core,
+                                  bool locks, int64_t *beside, int64_t *away);
 /* Its sentence for the description ("" none). */
 const char *fit_wake_place_note(const fscenario_t *f, char *buf, size_t n);
 

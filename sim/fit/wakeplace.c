@@ -49,7 +49,13 @@
  * 626-828 posts counted before, 86-96% "beside" since the wait ended after
  * the release; 5-9 ended a wait). A Lock's waits are queue waits in the
  * fit (the frozen order, "lock-1 for worker1"), so the replay counts them
- * as it counts a Queue's. The engine's machine.wake_affine is
+ * as it counts a Queue's. With --lock-race the engine runs the Lock's race
+ * instead, and a release its waiter won is a wake the engine places: then
+ * (CPUs recorded) those are counted too, by the CPUs alone (count_locks:
+ * no timing window, since the releaser drops the GIL microseconds after
+ * its post to retry, whoever wins), and the replay's by its cores
+ * (lock_handoff); FIT_PLACE_MIN_LOCK of them suffice (lock_contention has
+ * 69-92 on the quiet records of 23:47, 76-84% beside). The engine's machine.wake_affine is
  * the chance that a woken thread whose previous core is busy is queued on
  * its waker's core (place.c); the share of wakes beside the waker that a
  * value gives is the replay's, not the value (a thread whose previous core
@@ -93,6 +99,7 @@ static const int grid_pct[] = {0, 10, 25, 50, 75, 90, 100};
 typedef struct place_cut {
     int64_t lo, ambig;
     bool by_core;
+    bool locks; /* a Lock's hand-offs counted too (--lock-race; lockplace below) */
 } place_cut_t;
 
 /* One wake by its timing (post, when the woken thread ran, its waker's
@@ -194,35 +201,164 @@ static int64_t next_release(const gsr_thread_t *th, size_t k)
     return -1;
 }
 
+/* ---- a Lock's hand-offs (--lock-race) ------------------------------------ */
+
+/* Whether semaphore obj is a mutex: every thread that posted it also
+ * blocked on it (a `with lock:`), as waits.c's mutex_like decides which
+ * locks --lock-race writes as Locks; a Condition's waiter lock or a
+ * SimpleQueue's is posted by a thread that never waits on it. v: the
+ * lock_waits, posts: the lock_posts, both sorted by (obj, time). 1, 0, or
+ * -1 out of memory. O(waits and posts on obj + threads). */
+static int mutex_obj(const lw_t *v, size_t n, const lw_t *posts, size_t n_posts, uint64_t obj)
+{
+    size_t w0 = after(v, n, obj, INT64_MIN), p0 = after(posts, n_posts, obj, INT64_MIN);
+    int top = 0;
+    for (size_t j = w0; j < n && v[j].obj == obj; j++)
+        top = v[j].thread > top ? v[j].thread : top;
+    bool *waits = calloc((size_t)top + 1, sizeof *waits); /* by thread: blocked on obj */
+    if (!waits)
+        return -1;
+    for (size_t j = w0; j < n && v[j].obj == obj; j++)
+        waits[v[j].thread] = true;
+    int mutex = p0 < n_posts && posts[p0].obj == obj;
+    for (size_t k = p0; mutex && k < n_posts && posts[k].obj == obj; k++)
+        mutex = posts[k].thread <= top && waits[posts[k].thread];
+    free(waits);
+    return mutex;
+}
+
+/* The mutexes among the posts' objects into *out (sorted, as posts are),
+ * their number in *n_out. 0, or -1 out of memory. */
+static int mutexes(const lw_t *v, size_t n, const lw_t *posts, size_t n_posts, uint64_t **out,
+                   size_t *n_out)
+{
+    *n_out = 0;
+    *out = malloc((n_posts ? n_posts : 1) * sizeof **out);
+    if (!*out)
+        return -1;
+    for (size_t k = 0; k < n_posts; k++) {
+        if (k > 0 && posts[k].obj == posts[k - 1].obj)
+            continue;
+        int m = mutex_obj(v, n, posts, n_posts, posts[k].obj);
+        if (m < 0) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+        if (m)
+            (*out)[(*n_out)++] = posts[k].obj;
+    }
+    return 0;
+}
+
+static bool in_sorted(const uint64_t *v, size_t n, uint64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] == x)
+            return true;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static int cmp_end(const void *x, const void *y)
+{
+    const lw_t *p = x, *q = y;
+    if (p->obj != q->obj)
+        return (p->obj > q->obj) - (p->obj < q->obj);
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+/* The wait that post p ended: another thread's wait on p's semaphore,
+ * begun before p, ended after it and before the next post on it, `next`
+ * (a post followed by another before the wait ends woke a waiter that lost
+ * the Lock again); the earliest such end. ends: the lock_waits sorted by
+ * (obj, end). NULL if none. O(log n + the waits ending in that window). */
+static const lw_t *ended_by(const lw_t *ends, size_t n, const lw_t *p, int64_t next)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first wait on obj ending after p */
+        size_t mid = lo + (hi - lo) / 2;
+        if (ends[mid].obj < p->obj || (ends[mid].obj == p->obj && ends[mid].b <= p->a))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t j = lo; j < n && ends[j].obj == p->obj && ends[j].b <= next; j++)
+        if (ends[j].thread != p->thread && ends[j].a < p->a)
+            return &ends[j];
+    return NULL;
+}
+
+/* A Lock's hand-offs into f, read by the recorded CPUs only: the releases
+ * of a mutex that a waiter won (its wait ended before the next release),
+ * beside when its wait ended on the releaser's CPU at the post. A release
+ * a waiter lost says nothing: the waiter slept on inside its lock_wait.
+ * No timing window: the releaser's GIL release comes microseconds after
+ * its post whoever wins (its retry), which the timing rule cannot read;
+ * the CPUs can. On the quiet records of lock_contention (rp3, 5 ms) 70,
+ * 76, 55 of 95, 94, 73 wins ran on the releaser's CPU (replay notes 45).
+ * ends: the lock_waits sorted by (obj, end). The posts' times go to
+ * times[] (up to cap). */
+static void count_locks(const lw_t *ends, size_t n, const lw_t *posts, size_t n_posts,
+                        const uint64_t *mx, size_t n_mx, fscenario_t *f, int64_t *times, size_t cap,
+                        size_t *n_times)
+{
+    for (size_t k = 0; k < n_posts; k++) {
+        const lw_t *p = &posts[k];
+        int64_t next = k + 1 < n_posts && posts[k + 1].obj == p->obj ? posts[k + 1].a : INT64_MAX;
+        const lw_t *w = in_sorted(mx, n_mx, p->obj) ? ended_by(ends, n, p, next) : NULL;
+        if (!w || p->cpu < 0 || w->cpu < 0)
+            continue;
+        *(p->cpu == w->cpu ? &f->place_beside : &f->place_away) += 1;
+        f->place_by_cpu++;
+        f->place_lock++;
+        if (*n_times < cap)
+            times[(*n_times)++] = p->a;
+    }
+}
+
+/* ---- the recording, all together ------------------------------------------ */
+
 /* The recording's count into f; *want_t the PLACE_WANT-th counted post's
  * time (0 if fewer). Posts in time order per thread; the share is order-free.
  * 0, or -1 out of memory. */
 static int count_recording(const gsr_recording_t *r, fscenario_t *f, const place_cut_t *c,
                            int64_t *want_t)
 {
-    size_t n = 0, n_posts = 0;
-    lw_t *v = NULL, *posts = NULL;
-    if (collect(r, GSR_LOCK_WAIT, &v, &n) != 0)
-        return -1;
-    if (collect(r, GSR_LOCK_POST, &posts, &n_posts) != 0) {
-        free(v);
-        return -1;
+    size_t n = 0, n_posts = 0, n_mx = 0, n_times = 0;
+    lw_t *v = NULL, *posts = NULL, *ends = NULL;
+    uint64_t *mx = NULL; /* the mutexes, whose hand-offs count_locks reads */
+    int64_t *times = NULL;
+    int rc = -1;
+    if (collect(r, GSR_LOCK_WAIT, &v, &n) != 0 || collect(r, GSR_LOCK_POST, &posts, &n_posts) != 0)
+        goto fail;
+    if (c->locks && mutexes(v, n, posts, n_posts, &mx, &n_mx) != 0)
+        goto fail;
+    if (c->locks && n_mx > 0) { /* the waits by their end, for count_locks */
+        ends = malloc(n * sizeof *ends);
+        if (!ends)
+            goto fail;
+        memcpy(ends, v, n * sizeof *ends);
+        qsort(ends, n, sizeof *ends, cmp_end);
     }
-    int64_t *times = malloc((n ? n : 1) * sizeof *times);
-    size_t n_times = 0;
-    if (!times) {
-        free(posts);
-        free(v);
-        return -1;
-    }
+    size_t cap = n + (c->locks ? n_posts : 0);
+    times = malloc((cap ? cap : 1) * sizeof *times);
+    if (!times)
+        goto fail;
     for (int i = 0; i < r->n_threads; i++) {
         const gsr_thread_t *th = &r->threads[i];
         bool held = false;
         for (size_t k = 0; k < th->n_ev; k++) {
             const gsr_event_t *e = &th->ev[k];
             held = e->kind == GSR_HOLD ? true : e->kind == GSR_RELEASE ? false : held;
-            if (e->kind != GSR_LOCK_POST || !held || e->obj == 0)
-                continue;
+            if (e->kind != GSR_LOCK_POST || !held || e->obj == 0 || in_sorted(mx, n_mx, e->obj))
+                continue; /* a Lock's hand-off: count_locks reads it */
             const lw_t *w = wait_at(v, n, e->obj, e->t);
             int64_t rel = next_release(th, k);
             if (!w || w->thread == i || w->b <= e->t || rel < 0 ||
@@ -237,19 +373,25 @@ static int count_recording(const gsr_recording_t *r, fscenario_t *f, const place
                 f->place_by_cpu++;
             }
             *(way ? &f->place_beside : &f->place_away) += 1;
-            if (n_times < n)
+            if (n_times < cap)
                 times[n_times++] = e->t;
         }
     }
+    if (ends)
+        count_locks(ends, n, posts, n_posts, mx, n_mx, f, times, cap, &n_times);
     *want_t = 0;
     if (n_times >= PLACE_WANT) {
         qsort(times, n_times, sizeof *times, fit_cmp_i64);
         *want_t = times[PLACE_WANT - 1];
     }
+    rc = 0;
+fail:
     free(times);
+    free(ends);
+    free(mx);
     free(posts);
     free(v);
-    return 0;
+    return rc;
 }
 
 /* ---- a replay ----------------------------------------------------------- */
@@ -329,11 +471,33 @@ static int woken_core(const gs_lane_t *l, size_t k1, size_t j)
     return core;
 }
 
+/* A replay's Lock hand-off, as count_locks reads the recording's: thread
+ * i's Lock wait, lane interval k, woken by a release and won (its next
+ * state that is not ready or a switch, j, is no Lock wait again: a woken
+ * waiter that lost blocks again at once), its core (woken_core) against
+ * its waker's at the wake, the waker the GIL's holder then (a release is
+ * Python, with the GIL). 1 beside, 0 not, -1 not counted. */
+static int lock_handoff(const gs_trace_t *t, const gs_lane_t *g, int i, const gs_lane_t *l,
+                        size_t k)
+{
+    size_t j = k + 1;
+    while (j < l->n && (l->iv[j].state == GS_ST_READY || l->iv[j].state == GS_ST_SWITCH))
+        j++;
+    int who = -1;
+    int64_t e = l->iv[k].end_ns;
+    if (j >= l->n || l->iv[j].state == GS_ST_WAIT_LOCK || hold_end(g, e, &who) < 0 || who == i ||
+        who < 0 || who >= gs_trace_n_threads(t))
+        return -1;
+    int wc = core_at(gs_trace_lane(t, gs_trace_thread_lane(t, who)), e);
+    return wc >= 0 && woken_core(l, k + 1, j) == wc;
+}
+
 /* A replay's count: each queue wait of a thread that ends while another
  * thread holds the GIL, the start of its first state after it that is not
  * ready or a switch (it ran), and that hold's end (drop_end); read by
  * timing, or, by_core, the woken thread's core (woken_core) against its
- * waker's at the post, counted in the same window. */
+ * waker's at the post, counted in the same window; with c->locks each
+ * Lock hand-off too (lock_handoff). */
 static void count_trace(const gs_trace_t *t, const place_cut_t *c, int64_t *beside, int64_t *away)
 {
     int gl = gs_trace_gil_lane(t, 0);
@@ -341,6 +505,12 @@ static void count_trace(const gs_trace_t *t, const place_cut_t *c, int64_t *besi
     for (int i = 0; g && i < gs_trace_n_threads(t); i++) {
         const gs_lane_t *l = gs_trace_lane(t, gs_trace_thread_lane(t, i));
         for (size_t k = 0; l && k < l->n; k++) {
+            if (c->locks && l->iv[k].state == GS_ST_WAIT_LOCK) {
+                int way = lock_handoff(t, g, i, l, k);
+                if (way >= 0)
+                    *(way ? beside : away) += 1;
+                continue;
+            }
             if (l->iv[k].state != GS_ST_WAIT_QUEUE)
                 continue;
             size_t j = k + 1;
@@ -366,11 +536,28 @@ static void count_trace(const gs_trace_t *t, const place_cut_t *c, int64_t *besi
 void fit_place_count_replay(const gs_trace_t *t, int64_t wake_ns, bool by_core, int64_t *beside,
                             int64_t *away)
 {
+    fit_place_count_replay_locks(t, wake_ns, by_core, false, beside, away);
+}
+
+void fit_place_count_replay_locks(const gs_trace_t *t, int64_t wake_ns, bool by_core, bool locks,
+                                  int64_t *beside, int64_t *away)
+{
     place_cut_t c = {.lo = wake_ns / 2,
                      .ambig = (int64_t)llround(PLACE_AMBIG * (double)wake_ns),
-                     .by_core = by_core};
+                     .by_core = by_core,
+                     .locks = locks};
     *beside = *away = 0;
     count_trace(t, &c, beside, away);
+}
+
+/* The wakes a share needs: FIT_PLACE_MIN, or FIT_PLACE_MIN_LOCK once that
+ * many of them are a Lock's hand-offs (read by the recorded CPUs alone:
+ * lock_contention's 69-92 on the quiet records). The queue wakes keep 100:
+ * at 50, pipeline's fits of rp3 got wake_affine 0.5 from 76 wakes, and
+ * its writer's GIL wait went from +369% to +517% of the real (seed 1). */
+static int64_t place_min(const fscenario_t *f)
+{
+    return f->place_lock >= FIT_PLACE_MIN_LOCK ? FIT_PLACE_MIN_LOCK : FIT_PLACE_MIN;
 }
 
 #define PLACE_RUN_FAILED (-1)
@@ -415,7 +602,7 @@ static int choose(gs_model_t *m, int64_t until_ns, const place_cut_t *c, fscenar
         int rc = try_value(m, until_ns, c, grid_pct[k], &b, &a);
         if (rc)
             return rc;
-        if (b + a < FIT_PLACE_MIN)
+        if (b + a < place_min(f))
             continue;
         double s = (double)b / (double)(b + a);
         if (grid_pct[k] == 0)
@@ -437,12 +624,14 @@ int fit_wake_place(const gsr_recording_t *r, fscenario_t *f)
     if (r->py_major != 3 || r->gil_disabled || f->cores < 2)
         return 0; /* no GIL hand-offs to read, or one core: nowhere else to run */
     int64_t wake = f->wakeup_ns > 0 ? f->wakeup_ns : 20000;
-    place_cut_t c = {.lo = wake / 2, .ambig = (int64_t)llround(PLACE_AMBIG * (double)wake)};
+    place_cut_t c = {.lo = wake / 2,
+                     .ambig = (int64_t)llround(PLACE_AMBIG * (double)wake),
+                     .locks = f->lock_race && f->n_locks > 0 && r->has_cpu};
     int64_t want_t = 0;
     if (count_recording(r, f, &c, &want_t) != 0)
         return -1;
     f->place_why = FIT_PLACE_FEW;
-    if (f->place_beside + f->place_away < FIT_PLACE_MIN)
+    if (f->place_beside + f->place_away < place_min(f))
         return 0;
     c.by_core = 2 * f->place_by_cpu > f->place_beside + f->place_away; /* read alike */
     int64_t until_ns = want_t > 0 && want_t + 5000000 < r->duration_ns ? want_t + 5000000 : 0;
@@ -463,21 +652,28 @@ int fit_wake_place(const gsr_recording_t *r, fscenario_t *f)
 /* How the recording's wakes were read, as a sentence ("" none counted). */
 static const char *reading(const fscenario_t *f, char *buf, size_t n)
 {
-    int64_t all = f->place_beside + f->place_away;
-    double tim = all ? 100.0 * (double)f->place_time_beside / (double)all : 0;
+    int64_t all = f->place_beside + f->place_away, timed = all - f->place_lock;
+    double tim = timed ? 100.0 * (double)f->place_time_beside / (double)timed : 0;
+    char lock[96] = "";
+    if (f->place_lock > 0)
+        snprintf(lock, sizeof lock, "; %lld of them a Lock's releases a waiter won (--lock-race)",
+                 (long long)f->place_lock);
     if (all == 0)
         *buf = 0;
     else if (f->place_by_cpu == 0)
         snprintf(buf, n, " (by timing: no CPUs recorded)");
+    else if (f->place_by_cpu == all && timed == 0)
+        snprintf(buf, n, " (by the recorded CPUs, the replay's by its cores%s)", lock);
     else if (f->place_by_cpu == all)
         snprintf(buf, n,
-                 " (by the recorded CPUs, the replay's by its cores; by timing alone %.0f%%)", tim);
+                 " (by the recorded CPUs, the replay's by its cores; by timing alone %.0f%%%s)",
+                 tim, lock);
     else
         snprintf(buf, n,
                  " (%lld by the recorded CPUs, %lld by timing, the replay's by its %s; "
-                 "by timing alone %.0f%%)",
+                 "by timing alone %.0f%%%s)",
                  (long long)f->place_by_cpu, (long long)(all - f->place_by_cpu),
-                 2 * f->place_by_cpu > all ? "cores" : "timing", tim);
+                 2 * f->place_by_cpu > all ? "cores" : "timing", tim, lock);
     return buf;
 }
 
@@ -485,8 +681,10 @@ const char *fit_wake_place_note(const fscenario_t *f, char *buf, size_t n)
 {
     int64_t all = f->place_beside + f->place_away;
     double rec = all ? 100.0 * (double)f->place_beside / (double)all : 0;
-    char how[120];
+    char how[300], zero[64] = "0: too few such wakes";
     reading(f, how, sizeof how);
+    if (f->place_share0 >= 0)
+        snprintf(zero, sizeof zero, "0 gives %.0f%%", 100 * f->place_share0);
     switch (f->place_why) {
     case FIT_PLACE_FITTED:
         snprintf(buf, n,
@@ -494,9 +692,9 @@ const char *fit_wake_place_note(const fscenario_t *f, char *buf, size_t n)
                  "its waker held the GIL on, %.0f%% ran beside their waker (queued behind it, "
                  "or preempting it) and the rest on the idle CPU%s, as the kernel's wake-up "
                  "placement decided (SIS_UTIL: it moves from run to run); wake_affine %.2f "
-                 "gives the replay %.0f%% (0 gives %.0f%%; %d seeds).",
-                 (long long)all, rec, how, f->place_pct / 100.0, 100 * f->place_model_share,
-                 100 * f->place_share0, PLACE_SEEDS);
+                 "gives the replay %.0f%% (%s; %d seeds).",
+                 (long long)all, rec, how, f->place_pct / 100.0, 100 * f->place_model_share, zero,
+                 PLACE_SEEDS);
         break;
     case FIT_PLACE_NO_REPLAY:
     case FIT_PLACE_FAILED:
