@@ -112,6 +112,7 @@ int cmd_fit(int argc, char **argv)
                                      {"--send-put-after", false},
                                      {"--send-put-before", false},
                                      {"--lock-race", false},
+                                     {"--ipi-by-cpu", false},
                                      {"--race-shape", true}};
     cli_args_t a = {"fit", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
@@ -141,6 +142,8 @@ int cmd_fit(int argc, char **argv)
             fo.send_put_before = true;
         } else if (strcmp(o->name, "--lock-race") == 0) {
             fo.lock_race = true;
+        } else if (strcmp(o->name, "--ipi-by-cpu") == 0) {
+            fo.ipi_by_cpu = true;
         } else if (strcmp(o->name, "--race-shape") == 0) {
             if (parse_shape(v, &fo) != EXIT_OK)
                 return EXIT_USAGE;

@@ -183,7 +183,8 @@ static const command_t commands[] = {
     {"fit", cmd_fit,
      "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu]\n"
      "               [--no-load] [--wake-curve] [--send-put-after]\n"
-     "               [--send-put-before] [--race-shape DEPTH=CHANCE,...] [--lock-race]",
+     "               [--send-put-before] [--race-shape DEPTH=CHANCE,...]\n"
+     "               [--lock-race] [--ipi-by-cpu]",
      "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
      "thread, names kept, whose program is what the recording saw: the Python\n"
      "work between two voluntary GIL releases as one cpu op (whatever forced\n"
@@ -233,6 +234,9 @@ static const command_t commands[] = {
      "                    declared lock, so the engine decides who takes it after\n"
      "                    each release (by default the recorded order; off: the\n"
      "                    replays lose by it, docs/cli.md)\n"
+     "  --ipi-by-cpu      read machine.wake_ipi only off the wakes the recorded\n"
+     "                    CPUs show going to another, idle CPU, GIL drops and\n"
+     "                    Queue notifies (by default off GIL drops, by timing)\n"
      "\n"
      "Exit status: 0 ok; 1 not a recording, a damaged, truncated, partial or\n"
      "newer-format one, a fitted scenario over a scenario's limits (4 MiB: --exact\n"
@@ -246,7 +250,7 @@ static const command_t commands[] = {
      "gilsim replay REC [--set KEY=VALUE]... [--summary F] [--exact]\n"
      "                  [--partial] [--raw-cpu] [--no-load] [--seed N] [--quiet]\n"
      "                  [--memory-budget SIZE] [--wake-curve] [--send-put-after]\n"
-     "                  [--send-put-before] [--lock-race]",
+     "                  [--send-put-before] [--lock-race] [--ipi-by-cpu]",
      "Fit a scenario to a recording (as gilsim fit does), simulate it at the\n"
      "recorded settings, and print the real run beside its replay: makespan (how\n"
      "long the run took), GIL utilisation, switches per second, drop requests\n"
@@ -269,9 +273,9 @@ static const command_t commands[] = {
      "  --partial         replay a partial recording as far as it goes\n"
      "  --raw-cpu         fit the measured durations unscaled (see gilsim help fit)\n"
      "  --no-load         fit no other load (see gilsim help fit)\n"
-     "  --wake-curve, --send-put-after, --send-put-before, --lock-race  fit with\n"
-     "                    these opt-in mechanisms, as gilsim fit does (see gilsim\n"
-     "                    help fit)\n"
+     "  --wake-curve, --send-put-after, --send-put-before, --lock-race,\n"
+     "  --ipi-by-cpu      fit with these opt-in mechanisms, as gilsim fit does\n"
+     "                    (see gilsim help fit)\n"
      "  --seed N          random seed of the replay (repeat blocks draw durations)\n"
      "  --quiet           print nothing on success\n"
      "  --memory-budget SIZE  the most each simulated trace may take, as for run\n"

@@ -209,6 +209,7 @@ static int parse(int argc, char **argv, replay_t *r)
         {"--seed", true},  {"--quiet", false},  {"--memory-budget", true}, {"--raw-cpu", false},
         {"--no-load", false}, {"--wake-curve", false}, {"--send-put-after", false},
         {"--send-put-before", false}, {"--lock-race", false},
+        {"--ipi-by-cpu", false},
     };
     cli_args_t a = {"replay", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
@@ -247,6 +248,8 @@ static int parse(int argc, char **argv, replay_t *r)
             r->fo.send_put_before = true;
         } else if (strcmp(o->name, "--lock-race") == 0) {
             r->fo.lock_race = true;
+        } else if (strcmp(o->name, "--ipi-by-cpu") == 0) {
+            r->fo.ipi_by_cpu = true;
         } else if (strcmp(o->name, "--quiet") == 0) {
             r->quiet = true;
         } else if (strcmp(o->name, "--seed") == 0) {

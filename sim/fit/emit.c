@@ -276,7 +276,7 @@ static void describe_origin(sbuf_t *b, const gsr_recording_t *r, const fscenario
                   " Arming a timer that is its core's first (a short timed wait's) cost "
                   "%s at record time.",
                   human(f->timer_arm_ns, c1, sizeof c1));
-    char ipi[400];
+    char ipi[512];
     fit_wake_ipi_note(f, ipi, sizeof ipi);
     sb_add(b, ipi, strlen(ipi));
     char place[600];

@@ -481,7 +481,8 @@ static int fit_built(const gsr_recording_t *r, const char *rec_path, const gs_fi
     int rc = -1;
     fscenario_t f = {.rec_path = rec_path, .n_threads = r->n_threads,
                      .cores = r->cores >= 1 && r->cores <= 1024 ? r->cores : 1,
-                     .lock_race = race == 1, .lock_refused = race == 2};
+                     .lock_race = race == 1, .lock_refused = race == 2,
+                     .ipi_cpu_wanted = o->ipi_by_cpu};
     fit_machine_costs(r, &f, o->wake_curve);
     fit_t F = {.r = r, .f = &f};
     bool *joined = NULL;

@@ -186,7 +186,10 @@ typedef struct fscenario {
     int64_t eevdf_slice_ns; /* machine.eevdf_slice as read at record time; 0: left out */
     int64_t timer_arm_ns; /* machine.timer_arm; -1: not measured, the key left out */
     int64_t wake_ipi_ns;   /* machine.wake_ipi read off the recording (ipi.c); -1: left out */
-    int64_t ipi_n, ipi_median_ns; /* the releases it was read from; their median cost */
+    int64_t ipi_n, ipi_median_ns; /* the wakes it was read from; their median cost */
+    int64_t ipi_n_posts;          /* of ipi_n, Queue notifies (the rest: GIL drops) */
+    bool ipi_by_cpu; /* read off wakes onto another, idle CPU (recorded CPUs); else timing */
+    bool ipi_cpu_wanted; /* --ipi-by-cpu (gs_fit_opts_t ipi_by_cpu) */
     int n_wake_idle; /* machine.wakeup_idle points; 0: none */
     int64_t wake_idle_depth_ns[GS_WAKE_CURVE_MAX], wake_idle_ns[GS_WAKE_CURVE_MAX];
     /* the race between a drop request and the drop (race.c) */

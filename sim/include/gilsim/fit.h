@@ -57,6 +57,11 @@ typedef struct gs_fit_opts {
                            a release is the engine's race (who waits, who
                            has a core) instead of the recorded order
                            (sim/fit/lockrace.c); off by default */
+    bool ipi_by_cpu;    /* read machine.wake_ipi only off wakes onto another, idle
+                           CPU, by the recorded CPUs: GIL drops and Queue
+                           notifies (sim/fit/ipi.c, idlecpu.c); off by default:
+                           on the quiet records it lost 7 and 10 figures
+                           (tests/reality/replay_notes.md, point 52) */
     int n_race_shape;   /* points of a shape for the race against the idle
                            depth of the requester's CPU (gilsim fit
                            --race-shape), 0 none: with one, a fitted race is
