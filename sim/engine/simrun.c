@@ -9,6 +9,7 @@
  * deadlock shown a little past the moment it was found) and the outcome
  * becomes the error code. Requests and the loop itself are engine.c's. */
 #include "engine_int.h"
+#include "qend.h"
 #include "sis.h"
 
 #include <stdio.h>
@@ -67,6 +68,7 @@ static void engine_free(gs_engine_t *e)
             gs__waitq_free(&e->queues[i].getters);
             gs__waitq_free(&e->queues[i].mutex.waiters);
         }
+    gs__qend_free(e);
     gs__ft_destroy(e);
     gs__ahead_free(e);
     free(e->joiners);
