@@ -111,6 +111,7 @@ int cmd_fit(int argc, char **argv)
                                      {"--wake-curve", false},
                                      {"--send-put-after", false},
                                      {"--lock-race", false},
+                                     {"--sentinels", false},
                                      {"--race-shape", true}};
     cli_args_t a = {"fit", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
@@ -138,6 +139,8 @@ int cmd_fit(int argc, char **argv)
             fo.send_put_after = true;
         } else if (strcmp(o->name, "--lock-race") == 0) {
             fo.lock_race = true;
+        } else if (strcmp(o->name, "--sentinels") == 0) {
+            fo.sentinels = true;
         } else if (strcmp(o->name, "--race-shape") == 0) {
             if (parse_shape(v, &fo) != EXIT_OK)
                 return EXIT_USAGE;

@@ -183,7 +183,7 @@ static const command_t commands[] = {
     {"fit", cmd_fit,
      "gilsim fit REC [-o SCENARIO.json] [--exact] [--partial] [--raw-cpu]\n"
      "               [--no-load] [--wake-curve] [--send-put-after]\n"
-     "               [--race-shape DEPTH=CHANCE,...] [--lock-race]",
+     "               [--race-shape DEPTH=CHANCE,...] [--lock-race] [--sentinels]",
      "Fit a scenario to a recording (gilsim record): one scenario thread per real\n"
      "thread, names kept, whose program is what the recording saw: the Python\n"
      "work between two voluntary GIL releases as one cpu op (whatever forced\n"
@@ -230,6 +230,11 @@ static const command_t commands[] = {
      "                    declared lock, so the engine decides who takes it after\n"
      "                    each release (by default the recorded order; off: the\n"
      "                    replays lose by it, docs/cli.md)\n"
+     "  --sentinels       consumers of one queue that ended on their producer's\n"
+     "                    last puts loop until they get an end marker (a consume\n"
+     "                    op), so the run decides how many items each takes (by\n"
+     "                    default each gets its recorded count; off: the replays\n"
+     "                    lose by it, docs/cli.md)\n"
      "\n"
      "Exit status: 0 ok; 1 not a recording, a damaged, truncated, partial or\n"
      "newer-format one, a fitted scenario over a scenario's limits (4 MiB: --exact\n"
@@ -243,7 +248,7 @@ static const command_t commands[] = {
      "gilsim replay REC [--set KEY=VALUE]... [--summary F] [--exact]\n"
      "                  [--partial] [--raw-cpu] [--no-load] [--seed N] [--quiet]\n"
      "                  [--memory-budget SIZE] [--wake-curve] [--send-put-after]\n"
-     "                  [--lock-race]",
+     "                  [--lock-race] [--sentinels]",
      "Fit a scenario to a recording (as gilsim fit does), simulate it at the\n"
      "recorded settings, and print the real run beside its replay: makespan (how\n"
      "long the run took), GIL utilisation, switches per second, drop requests\n"
@@ -266,8 +271,8 @@ static const command_t commands[] = {
      "  --partial         replay a partial recording as far as it goes\n"
      "  --raw-cpu         fit the measured durations unscaled (see gilsim help fit)\n"
      "  --no-load         fit no other load (see gilsim help fit)\n"
-     "  --wake-curve, --send-put-after, --lock-race  fit with these opt-in\n"
-     "                    mechanisms, as gilsim fit does (see gilsim help fit)\n"
+     "  --wake-curve, --send-put-after, --lock-race, --sentinels  fit with these\n"
+     "                    opt-in mechanisms, as gilsim fit does (gilsim help fit)\n"
      "  --seed N          random seed of the replay (repeat blocks draw durations)\n"
      "  --quiet           print nothing on success\n"
      "  --memory-budget SIZE  the most each simulated trace may take, as for run\n"

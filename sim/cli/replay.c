@@ -208,7 +208,7 @@ static int parse(int argc, char **argv, replay_t *r)
         {"--set", true},   {"--summary", true}, {"--exact", false},        {"--partial", false},
         {"--seed", true},  {"--quiet", false},  {"--memory-budget", true}, {"--raw-cpu", false},
         {"--no-load", false}, {"--wake-curve", false}, {"--send-put-after", false},
-        {"--lock-race", false},
+        {"--lock-race", false}, {"--sentinels", false},
     };
     cli_args_t a = {"replay", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
@@ -245,6 +245,8 @@ static int parse(int argc, char **argv, replay_t *r)
             r->fo.send_put_after = true;
         } else if (strcmp(o->name, "--lock-race") == 0) {
             r->fo.lock_race = true;
+        } else if (strcmp(o->name, "--sentinels") == 0) {
+            r->fo.sentinels = true;
         } else if (strcmp(o->name, "--quiet") == 0) {
             r->quiet = true;
         } else if (strcmp(o->name, "--seed") == 0) {

@@ -52,6 +52,12 @@ typedef struct gs_fit_opts {
                            a release is the engine's race (who waits, who
                            has a core) instead of the recorded order
                            (sim/fit/lockrace.c); off by default */
+    bool sentinels;     /* consumers of a shared queue that ended on the
+                           producer's last puts (its None sentinels) loop
+                           until they get an end marker ("consume"), not a
+                           recorded number of gets (sim/fit/sentinel.c); off
+                           by default: the model's split of the items is
+                           then lopsided on some fits (replay_notes.md) */
     int n_race_shape;   /* points of a shape for the race against the idle
                            depth of the requester's CPU (gilsim fit
                            --race-shape), 0 none: with one, a fitted race is
