@@ -432,6 +432,11 @@ static int check_ops(const gs_model_t *m, const gs_op_t *ops, int n, int self, i
             if (check_ops(m, o->body, o->n_body, self, depth + 1, err))
                 return GS_ESCENARIO;
             break;
+        case GS_OP_CONSUME: /* each turn gets: an empty body is fine */
+            if (o->n_body > 0 && check_ops(m, o->body, o->n_body, self, depth + 1, err))
+                return GS_ESCENARIO;
+            lim = m->n_queues;
+            break;
         case GS_OP_UNTIL: /* an empty body would poll for ever in no time */
             if (o->n_body < 1 || !o->body)
                 return fail(err, path, "an until loop needs at least one op in its body");

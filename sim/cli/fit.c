@@ -113,6 +113,7 @@ int cmd_fit(int argc, char **argv)
                                      {"--send-put-before", false},
                                      {"--lock-race", false},
                                      {"--ipi-by-cpu", false},
+                                     {"--sentinels", false},
                                      {"--race-shape", true}};
     cli_args_t a = {"fit", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
@@ -144,6 +145,8 @@ int cmd_fit(int argc, char **argv)
             fo.lock_race = true;
         } else if (strcmp(o->name, "--ipi-by-cpu") == 0) {
             fo.ipi_by_cpu = true;
+        } else if (strcmp(o->name, "--sentinels") == 0) {
+            fo.sentinels = true;
         } else if (strcmp(o->name, "--race-shape") == 0) {
             if (parse_shape(v, &fo) != EXIT_OK)
                 return EXIT_USAGE;

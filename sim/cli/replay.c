@@ -210,6 +210,7 @@ static int parse(int argc, char **argv, replay_t *r)
         {"--no-load", false}, {"--wake-curve", false}, {"--send-put-after", false},
         {"--send-put-before", false}, {"--lock-race", false},
         {"--ipi-by-cpu", false},
+        {"--sentinels", false},
     };
     cli_args_t a = {"replay", opts, (int)(sizeof opts / sizeof opts[0]), argc, argv, 1, false};
     const cli_opt_t *o;
@@ -250,6 +251,8 @@ static int parse(int argc, char **argv, replay_t *r)
             r->fo.lock_race = true;
         } else if (strcmp(o->name, "--ipi-by-cpu") == 0) {
             r->fo.ipi_by_cpu = true;
+        } else if (strcmp(o->name, "--sentinels") == 0) {
+            r->fo.sentinels = true;
         } else if (strcmp(o->name, "--quiet") == 0) {
             r->quiet = true;
         } else if (strcmp(o->name, "--seed") == 0) {

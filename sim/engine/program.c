@@ -2,11 +2,13 @@
  *
  * It walks the thread's ops and calls the same primitives a C body would. A
  * repeat runs its body `count` times without expanding it in memory; an
- * until loop runs it until its event is set (gs_event_is_set). Each
+ * until loop runs it until its event is set (gs_event_is_set), a consume
+ * loop until its get takes an end marker (gs_queue_got_end). Each
  * duration is drawn from the thread's own stream when the op runs. Nothing
- * else it reads comes from the engine, except an until loop's flag: so it may
- * run ahead of the engine (worker.c), and waits for it (gs__ahead_sync)
- * before it enters an until loop; the poll itself waits too (engine.c). */
+ * else it reads comes from the engine, except an until loop's flag and a
+ * consume loop's item: so it may run ahead of the engine (worker.c), and
+ * waits for it (gs__ahead_sync) before it enters an until loop; the poll
+ * itself waits too (engine.c), as does the look at a got item (qend.c). */
 #include "program.h"
 #include "worker.h"
 
@@ -23,6 +25,19 @@ static void run_until(gs_ctx_t *c, const gs_op_t *o)
     while (!gs_event_is_set(c, o->target))
         run_ops(c, o->body, o->n_body);
     c->until_ev = outer;
+}
+
+/* `for item in iter(q.get, None): body`: the item is looked at once the
+ * get has run; an end marker leaves the loop, with no body run for it. */
+static void run_consume(gs_ctx_t *c, const gs_op_t *o)
+{
+    for (;;) {
+        gs_set_op(c, o->id); /* the get is the loop's own op */
+        gs_queue_get(c, o->target);
+        if (gs_queue_got_end(c, o->target))
+            break;
+        run_ops(c, o->body, o->n_body);
+    }
 }
 
 static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n)
@@ -71,7 +86,10 @@ static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n)
             gs_event_clear(c, o->target);
             break;
         case GS_OP_PUT:
-            gs_queue_put(c, o->target);
+            if (o->end)
+                gs_queue_put_end(c, o->target);
+            else
+                gs_queue_put(c, o->target);
             break;
         case GS_OP_GET:
             gs_queue_get(c, o->target);
@@ -88,6 +106,9 @@ static void run_ops(gs_ctx_t *c, const gs_op_t *ops, int n)
             break;
         case GS_OP_UNTIL:
             run_until(c, o);
+            break;
+        case GS_OP_CONSUME:
+            run_consume(c, o);
             break;
         }
     }

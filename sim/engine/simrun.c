@@ -16,6 +16,7 @@
 #include "kernel.h"
 #include "limits_int.h"
 #include "os.h"
+#include "qend.h"
 #include "sis.h"
 #include "sync.h"
 #include "worker.h"
@@ -76,6 +77,7 @@ static void engine_free(gs_engine_t *e)
             gs__waitq_free(&e->queues[i].getters);
             gs__waitq_free(&e->queues[i].mutex.waiters);
         }
+    gs__qend_free(e);
     gs__ft_destroy(e);
     gs__ahead_free(e);
     free(e->joiners);

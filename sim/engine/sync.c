@@ -39,6 +39,7 @@
 #include "engine_int.h"
 #include "kernel.h"
 #include "os.h"
+#include "qend.h"
 #include "wake.h"
 
 #include <stdio.h>
@@ -328,6 +329,7 @@ static void queue_op(gs_engine_t *e, gs_thr_t *t, int i)
         q->len--;
         w = gs__waitq_pop(&q->putters);
     }
+    gs__qend_op(e, t, i, t->req.kind == RQ_PUT); /* end markers (qend.c) */
     gs__trace_instant_obj(e->trace, e->now, GS_IN_QUEUE_LEN, t->id, i, q->len);
     if (w)
         gs__os_wake_by(e, t, w);

@@ -22,6 +22,7 @@ typedef struct gs_queue {
     int64_t len;
     gs_waitq_t putters, getters;
     gs_lock_t mutex;    /* the queue's mutex, a Lock, with put_ns/get_ns (P_QM) */
+    struct gs_qend *qend; /* qend.c: its end markers, NULL until one is put */
 } gs_queue_t;
 
 /* sync.c: micro-steps on locks, events, queues and joins. Each returns

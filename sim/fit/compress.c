@@ -45,7 +45,7 @@ int fop_push(fop_list_t *l, const fop_t *op)
 void fop_list_free(fop_t *v, int n)
 {
     for (int i = 0; i < n; i++)
-        if (v[i].kind == FOP_REPEAT || v[i].kind == FOP_UNTIL)
+        if (v[i].kind == FOP_REPEAT || v[i].kind == FOP_UNTIL || v[i].kind == FOP_CONSUME)
             fop_list_free(v[i].body, v[i].n_body);
     free(v);
 }
@@ -53,8 +53,8 @@ void fop_list_free(fop_t *v, int n)
 static bool same_shape(const fop_t *a, const fop_t *b)
 {
     return a->kind == b->kind && a->target == b->target && a->keeps_gil == b->keeps_gil &&
-           a->post == b->post &&
-           a->kind != FOP_REPEAT && a->kind != FOP_UNTIL;
+           a->post == b->post && a->end == b->end && a->kind != FOP_REPEAT &&
+           a->kind != FOP_UNTIL && a->kind != FOP_CONSUME;
 }
 
 static bool same_run(const fop_t *v, int a, int b, int p)

@@ -106,7 +106,11 @@ static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
             if (op->post)
                 cJSON_AddStringToObject(o, "posts", queue_name(f, op->post - 1, qn, sizeof qn));
             break;
-        case FOP_PUT: cJSON_AddStringToObject(o, "put", queue_name(f, op->target, qn, sizeof qn)); break;
+        case FOP_PUT:
+            cJSON_AddStringToObject(o, "put", queue_name(f, op->target, qn, sizeof qn));
+            if (op->end)
+                cJSON_AddTrueToObject(o, "end");
+            break;
         case FOP_GET: cJSON_AddStringToObject(o, "get", queue_name(f, op->target, qn, sizeof qn)); break;
         case FOP_ACQUIRE:
         case FOP_RELEASE:
@@ -124,6 +128,10 @@ static cJSON *ops_json(const fscenario_t *f, const fop_t *v, int n)
             break;
         case FOP_UNTIL:
             cJSON_AddStringToObject(o, "until", fit_event_name(f, op->target, qn, sizeof qn));
+            cJSON_AddItemToObject(o, "do", ops_json(f, op->body, op->n_body));
+            break;
+        case FOP_CONSUME:
+            cJSON_AddStringToObject(o, "consume", queue_name(f, op->target, qn, sizeof qn));
             cJSON_AddItemToObject(o, "do", ops_json(f, op->body, op->n_body));
             break;
         default: break;
@@ -223,8 +231,8 @@ static void describe_thread(sbuf_t *b, const fscenario_t *f, int i)
     if (s->n_preempted)
         sb_printf(b, "; %" PRId64 " drop requests unanswered for 1 to 12 ms left Python work "
                      "(its kernel run delay could be a lost core)", s->n_preempted);
-    char note[400];
-    sb_printf(b, "%s", fit_until_note(f, i, note, sizeof note));
+    char note[400], cn[160];
+    sb_printf(b, "%s%s", fit_consume_note(s, cn, sizeof cn), fit_until_note(f, i, note, sizeof note));
     sb_add(b, ".", 1);
 }
 
@@ -400,6 +408,10 @@ static void describe_matching_approx(sbuf_t *b, const fscenario_t *f, int64_t ap
     char until[300], pool[400];
     sb_printf(b, "%s", fit_until_approx(f, until, sizeof until));
     sb_printf(b, "%s", fit_pool_note(f, pool, sizeof pool));
+    if (f->n_sentinel_queues)
+        sb_printf(b, " the consumers of %d queue%s end on their producer's last puts, written "
+                     "as end markers (--sentinels): how many items each takes is the run's;",
+                  f->n_sentinel_queues, f->n_sentinel_queues == 1 ? "" : "s");
 }
 
 /* description() step 3b: what was approximated about durations (core

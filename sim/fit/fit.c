@@ -524,6 +524,8 @@ static int fit_built(const gsr_recording_t *r, const char *rec_path, const gs_fi
         if (!o->raw_cpu)
             fit_scale_to_os_cpu(&f, i, r->threads[i].os_cpu_ns);
     }
+    if (o->sentinels && fit_sentinels(&f, F.q, F.n_q) != 0) /* before the folding */
+        goto oom;
     if (fit_deal_and_fold(&f, o->exact) != 0) /* pools dealt, then repeats and loops (pool.c) */
         goto oom;
     if (fit_wake_ipi(r, &f) != 0) /* before the load and the race: their replays pay it */

@@ -30,6 +30,8 @@ typedef enum fop_kind {
     FOP_UNTIL,  /* body until target (an event) is set */
     FOP_ACQUIRE, /* Lock.acquire of target (a lock: --lock-race, lockrace.c) */
     FOP_RELEASE, /* Lock.release of target */
+    FOP_CONSUME, /* body for each get from queue target, until an end marker
+                    (sentinel.c) */
     FOP_N
 } fop_kind_t;
 
@@ -52,7 +54,8 @@ typedef struct fop {
     bool send;          /* FOP_CCALL: a socket send (fit.c socket_send) */
     int post;           /* FOP_CCALL: 1 + the queue it posts at its end (a send
                            waking its reader: waits.c), 0 none */
-    struct fop *body;   /* FOP_REPEAT, FOP_UNTIL: owned */
+    bool end;           /* FOP_PUT: an end marker; FOP_GET: took one (sentinel.c) */
+    struct fop *body;   /* FOP_REPEAT, FOP_UNTIL, FOP_CONSUME: owned */
     int n_body;
 } fop_t;
 
@@ -115,6 +118,8 @@ typedef struct fthread_stats {
     int64_t until_count;          /* 2: the turns of the recorded loop; 1: its
                                      False polls, -1 not recorded */
     int64_t until_chunk_ns;       /* 1: the Python of one turn in the fit */
+    int64_t n_consume;            /* consume loops fitted (sentinel.c) */
+    int64_t consume_gets;         /* the gets they stand for, end markers included */
     int64_t until_absorbed;       /* 1: the turns of a repeat of Python and C
                                      keeping the GIL taken into its Python (far
                                      fewer than its polls), 0 none */
@@ -141,6 +146,7 @@ typedef struct fscenario {
     fthread_t *th;
     int n_queues;          /* queues told apart (queues.c); 0 = no queue op */
     int n_events;          /* events an until loop polls (until.c) */
+    int n_sentinel_queues; /* queues whose consumers end on end markers (sentinel.c) */
     uint64_t event_obj[FIT_MAX_EVENTS]; /* each one's identity in the recording */
     int event_setter[FIT_MAX_EVENTS];   /* the first thread seen setting it */
     int64_t event_set_ns[FIT_MAX_EVENTS]; /* when (before the first True poll) */
@@ -285,6 +291,17 @@ typedef struct fq_op {
  * rest of ops as given).
  * 0, or -1 (out of memory). */
 int fit_queues(fq_op_t *ops, size_t n, int n_threads, fscenario_t *f);
+
+/* sentinel.c: on a queue two or more threads get from, each ending on a get
+ * that is among the queue's last gets, and one thread puts the last items,
+ * marks those puts as end markers and those gets as taking one (before the
+ * folding; fit.c). 0 or -1 (out of memory). */
+int fit_sentinels(fscenario_t *f, const fq_op_t *ops, size_t n);
+/* After the folding (until.c's fit_until_loops): each get that took an end
+ * marker and the gets of the queue before it become a consume loop. */
+int fit_consume_loops(fthread_t *t);
+/* The description's note on s's consume loops ("" none). */
+const char *fit_consume_note(const fthread_stats_t *s, char *buf, size_t n);
 
 /* Sets f->queue_recheck_ns and f->n_rechecks for each of the n_queues from
  * the holds inside blocked queue ops (after fit_queues). 0, -1 OOM. */

@@ -253,7 +253,7 @@ int fit_until_op(const fscenario_t *f, const gsr_event_t *e, int64_t since, fop_
 static void replace_ops(fop_list_t *l, int a, int b, const fop_t *op)
 {
     for (int k = a; k < b; k++)
-        if (l->v[k].kind == FOP_REPEAT || l->v[k].kind == FOP_UNTIL)
+        if (l->v[k].kind == FOP_REPEAT || l->v[k].kind == FOP_UNTIL || l->v[k].kind == FOP_CONSUME)
             fop_list_free(l->v[k].body, l->v[k].n_body);
     l->v[a] = *op;
     memmove(&l->v[a + 1], &l->v[b], (size_t)(l->n - b) * sizeof *l->v);
@@ -369,6 +369,8 @@ static void drop_inner_markers(fop_list_t *l)
 int fit_until_loops(fthread_t *t)
 {
     t->st.until_event = -1;
+    if (fit_consume_loops(t) != 0)
+        return -1;
     drop_inner_markers(&t->ops);
     for (int p = 0; p < t->ops.n; p++) {
         if (t->ops.v[p].kind != FOP_POLL)

@@ -1,10 +1,11 @@
 /* scenario_ops.c - a thread's program: ops, their names and labels.
  *
  * An op is an object with exactly one verb (plus releases_gil and posts for
- * c_call and do for repeat). Names of locks, events, queues and threads resolve through
- * the loader's name tables; an unknown one lists the declared ones. A repeat
- * stays one node with its body (executed lazily by the interpreter), so the
- * op count is what the file says, times count for copied programs. */
+ * c_call, end for put, and do for repeat, until and consume). Names of locks,
+ * events, queues and threads resolve through the loader's name tables; an
+ * unknown one lists the declared ones. A repeat stays one node with its body
+ * (executed lazily by the interpreter), so the op count is what the file
+ * says, times count for copied programs. */
 #include "scenario_int.h"
 
 #include <math.h>
@@ -31,6 +32,8 @@ static const struct verb {
     {"pickle", GS_OP_C_CALL, ARG_BYTES},   {"unpickle", GS_OP_C_CALL, ARG_BYTES},
     /* `while not ev.is_set(): ...`: repeat until the event is set */
     {"until", GS_OP_UNTIL, ARG_EVENT},
+    /* `for item in iter(q.get, None): ...`: get until an end marker */
+    {"consume", GS_OP_CONSUME, ARG_QUEUE},
 };
 #define N_VERBS ((int)(sizeof verbs / sizeof verbs[0]))
 static const char *const op_keys[] = {"cpu",   "io",  "sleep", "c_call", "acquire",
@@ -38,8 +41,8 @@ static const char *const op_keys[] = {"cpu",   "io",  "sleep", "c_call", "acquir
                                       "get",   "start", "join", "repeat", "releases_gil",
                                       "do",    "gc",    "import", "reads", "writes",
                                       "every", "free_threading", "pickle", "unpickle", "until",
-                                      "posts", NULL};
-#define VERB_LIST "cpu, io, sleep, c_call, acquire, release, wait, set, clear, put, get, start, join, repeat, until, gc, import, pickle, unpickle"
+                                      "posts", "consume", "end", NULL};
+#define VERB_LIST "cpu, io, sleep, c_call, acquire, release, wait, set, clear, put, get, start, join, repeat, until, consume, gc, import, pickle, unpickle"
 
 static int add_op_label(gs__scen_t *ld, const char *label)
 {
@@ -238,7 +241,7 @@ static void op_label(gs__scen_t *ld, const struct verb *vb, const cJSON *arg, gs
 
 static bool loops(const struct verb *vb)
 {
-    return vb->kind == GS_OP_REPEAT || vb->kind == GS_OP_UNTIL;
+    return vb->kind == GS_OP_REPEAT || vb->kind == GS_OP_UNTIL || vb->kind == GS_OP_CONSUME;
 }
 
 /* The op's one verb and its value; NULL (reported) when it has none or two. */
@@ -399,12 +402,30 @@ static bool read_posts(gs__scen_t *ld, const cJSON *po, gs_op_t *op)
     return q >= 0;
 }
 
+/* A put's "end": the item is an end marker (`q.put(None)` to a consume loop). */
+static bool read_end(gs__scen_t *ld, const cJSON *end, gs_op_t *op)
+{
+    size_t mark = gs__scen_push_key(ld, "end");
+    bool ok = cJSON_IsBool(end);
+    if (!ok) {
+        char got[64];
+        gs__scen_describe(end, got, sizeof got);
+        gs__scen_err(ld, "expected true or false, got %s", got);
+    }
+    op->end = cJSON_IsTrue(end);
+    gs__scen_pop(ld, mark);
+    return ok;
+}
+
 /* A repeat's or an until loop's "do": the ops to repeat, nested at most so
  * deep (the two kinds of loop count together). */
 static bool read_repeat_body(gs__scen_t *ld, const char *verb, const cJSON *body, gs_op_t *op)
 {
     if (!body) {
-        if (verb[0] == 'u')
+        if (verb[0] == 'c')
+            gs__scen_err(ld, "a consume loop needs \"do\": the list of ops to run for each "
+                             "item it gets (\"do\": [] for none)");
+        else if (verb[0] == 'u')
             gs__scen_err(ld, "an until loop needs \"do\": the list of ops to run until the "
                              "event is set (the poll's Python among them)");
         else
@@ -420,7 +441,7 @@ static bool read_repeat_body(gs__scen_t *ld, const char *verb, const cJSON *body
     ld->repeat_depth++;
     bool ok = gs__scen_read_ops(ld, body, &op->body, &op->n_body);
     ld->repeat_depth--;
-    if (ok && op->n_body == 0) {
+    if (ok && op->n_body == 0 && verb[0] != 'c') { /* consume: each turn gets */
         gs__scen_err(ld, "must list at least one op");
         ok = false;
     }
@@ -454,11 +475,18 @@ static bool read_op(gs__scen_t *ld, const cJSON *v, gs_op_t *op)
         gs__scen_err(ld, "\"do\" belongs to a repeat or until op, not to %s", vb->name);
         return false;
     }
+    const cJSON *end = cJSON_GetObjectItemCaseSensitive(v, "end");
+    if (end && vb->kind != GS_OP_PUT) {
+        gs__scen_err(ld, "\"end\" belongs to a put op (an end marker), not to %s", vb->name);
+        return false;
+    }
     bool ok = read_verb_arg(ld, vb, arg, op);
     if (rg)
         ok &= read_releases_gil(ld, rg, op);
     if (po)
         ok &= read_posts(ld, po, op);
+    if (end)
+        ok &= read_end(ld, end, op);
     ok = ok && gs__scen_read_access(ld, v, op);
     if (loops(vb)) {
         if (!read_repeat_body(ld, vb->name, body, op))

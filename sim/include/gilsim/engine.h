@@ -126,6 +126,12 @@ GS_API int gs_event_clear(gs_ctx_t *c, int event);
 GS_API bool gs_event_is_set(gs_ctx_t *c, int event);
 GS_API int gs_queue_put(gs_ctx_t *c, int queue);
 GS_API int gs_queue_get(gs_ctx_t *c, int queue);
+/* Queue.put of an end marker (a consumer's None sentinel): an item like any,
+ * which a get takes in its turn; gs_queue_got_end then says so. */
+GS_API int gs_queue_put_end(gs_ctx_t *c, int queue);
+/* Did this thread's last get on the queue take an end marker? Waits for the
+ * engine to have run that get (a fitted program may run ahead). */
+GS_API bool gs_queue_got_end(gs_ctx_t *c, int queue);
 /* Thread.start: creates the thread (thread_create, C holding the GIL), then,
  * as CPython's waits on the thread's `_started` Event, drops the GIL and
  * waits until the new thread has held it, and takes it back. */

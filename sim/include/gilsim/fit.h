@@ -62,6 +62,12 @@ typedef struct gs_fit_opts {
                            notifies (sim/fit/ipi.c, idlecpu.c); off by default:
                            on the quiet records it lost 7 and 10 figures
                            (tests/reality/replay_notes.md, point 52) */
+    bool sentinels;     /* consumers of a shared queue that ended on the
+                           producer's last puts (its None sentinels) loop
+                           until they get an end marker ("consume"), not a
+                           recorded number of gets (sim/fit/sentinel.c); off
+                           by default: the model's split of the items is
+                           then lopsided on some fits (replay_notes.md, point 53) */
     int n_race_shape;   /* points of a shape for the race against the idle
                            depth of the requester's CPU (gilsim fit
                            --race-shape), 0 none: with one, a fitted race is

@@ -268,9 +268,11 @@ typedef enum gs_op_kind {
     GS_OP_GC,     /* gc.collect(): C holding the GIL; free-threaded: stops the world */
     GS_OP_IMPORT, /* import an extension: C holding the GIL; free-threaded and the
                      extension not marked free_threading: stop the world, GIL on */
-    GS_OP_UNTIL   /* `while not event.is_set(): body`: the event (target) is
+    GS_OP_UNTIL,  /* `while not event.is_set(): body`: the event (target) is
                      looked at before each run of body, in no time; the poll's
                      Python is the body's own */
+    GS_OP_CONSUME /* `for item in iter(queue.get, None): body`: get from the
+                     queue (target), leave at an end marker (a put with end) */
 } gs_op_kind_t;
 
 typedef struct gs_op {
@@ -282,6 +284,7 @@ typedef struct gs_op {
     int posts;         /* c_call: 1 + the queue it puts one item on at its end,
                           from C (a socket send waking its reader, which the
                           GIL does not guard); 0 none */
+    bool end;          /* put: an end marker (the consumers' None sentinel) */
     int target;        /* lock, event, queue or thread index; until: the event */
     int64_t count;     /* repeat: >= 1 */
     int shared;        /* cpu: 1 + index of the shared object it reads or
