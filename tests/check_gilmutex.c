@@ -146,10 +146,11 @@ START_TEST(test_without_the_key_others_take_the_gil_meanwhile)
 }
 END_TEST
 
-/* The key is on by default (replay note 50): a scenario that does not name
- * it keeps everyone off the GIL in such a window. Fails with the key off by
- * default (the windows of test_without_the_key_others_take_the_gil_meanwhile). */
-START_TEST(test_the_mutex_keeps_everyone_out_by_default)
+/* The key is off by default (replay note 50: on, it doubled the Event
+ * ping-pong beside a CPU thread on the quiet key figures): a scenario that
+ * does not name it runs the old rule, others taking the GIL in such a
+ * window. Fails with the key on by default. */
+START_TEST(test_the_default_is_the_old_rule)
 {
     int total = 0, broken = 0;
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
@@ -159,7 +160,7 @@ START_TEST(test_the_mutex_keeps_everyone_out_by_default)
         windows(r.t, &total, &broken);
         tu_result_free(&r);
     }
-    ck_assert_msg(total > 0 && broken == 0, "default: %d of %d windows had another hold", broken,
+    ck_assert_msg(total > 0 && broken > 0, "default: %d of %d windows had another hold", broken,
                   total);
 }
 END_TEST
@@ -172,7 +173,7 @@ static Suite *gilmutex_suite(void)
     tcase_add_test(props, test_nobody_holds_the_gil_while_a_preempted_dropper_has_its_mutex);
     tcase_add_test(props, test_per_core_queues_keep_the_rule);
     tcase_add_test(props, test_without_the_key_others_take_the_gil_meanwhile);
-    tcase_add_test(props, test_the_mutex_keeps_everyone_out_by_default);
+    tcase_add_test(props, test_the_default_is_the_old_rule);
     suite_add_tcase(s, props);
     return s;
 }

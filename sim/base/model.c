@@ -58,9 +58,10 @@ void gs_python_defaults(gs_python_t *p)
     p->pymutex_park_ns = 2000;
     p->stw_ns = 100000;
     /* drop_gil holds gil->mutex across its signal and take_gil locks it
-     * first: a preempted dropper keeps every asker off the GIL (gil.c
-     * mutex_taken; replay notes 48, 50) */
-    p->gil_mutex_all = true;
+     * first, but the model's version of it (every sleeper woken at the
+     * unlock at once) doubles the Event ping-pong beside a CPU thread:
+     * off (gil.c mutex_taken; replay notes 48, 50) */
+    p->gil_mutex_all = false;
 }
 
 static char *dup_str(const char *s)

@@ -14,7 +14,7 @@
  *     GIL's mutex: a woken sleeper that preempts its signaller on its core
  *     sleeps on that mutex (GW_MUTEX) until the signaller is back and
  *     unlocks it, which wakes it again (gs__gil_mutex_unlock); with
- *     python.gil_mutex_all (on) so does any thread that asks for the GIL or
+ *     python.gil_mutex_all (off) so does any thread that asks for the GIL or
  *     leaves its wait meanwhile, however the signaller lost its core
  *     (mutex_taken: nobody takes the GIL). If the drop
  *     was requested (drop_request set) the dropper then waits until another
@@ -544,8 +544,9 @@ bool gs__gil_drop(gs_engine_t *e, gs_thr_t *t, bool final)
  * (gs__gil_mutex_unlock); nobody takes the GIL meanwhile, though it is free.
  * In the quiet recordings a drop_gil whose signal and release lie 0.3 ms or
  * more apart (45 of them) never has another thread's hold inside, only asks
- * (tests/reality/mutex_gaps.py). With python.gil_mutex_all (on by
- * default): its replay table is a wash, knife-edge rows both ways at seeds
+ * (tests/reality/mutex_gaps.py). Only with python.gil_mutex_all (off:
+ * it doubles the Event ping-pong beside a CPU thread, whose sleepers this
+ * version wakes all at once at the unlock): its replay table is a wash, knife-edge rows both ways at seeds
  * 1-3, and without it the model lets others hold the GIL inside such a
  * window, which CPython cannot (replay notes 48, 50). The convoy beside a
  * busy program, which once seemed to argue against it, is a run that

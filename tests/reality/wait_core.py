@@ -268,8 +268,8 @@ def self_test(gilsim=None):
     ok4 = got4 == want4
     print("%s takers: %s" % ("ok" if ok4 else "FAIL", got4))
     # with the GIL's mutex held by a preempted dropper against every asker
-    # (python.gil_mutex_all, the default) and without: the same directions
-    ok3 = (model_self_test(gilsim) and model_self_test(gilsim, {"gil_mutex_all": False})
+    # (python.gil_mutex_all, off by default) and without: the same directions
+    ok3 = (model_self_test(gilsim) and model_self_test(gilsim, {"gil_mutex_all": True})
            if gilsim else True)
     return 0 if ok and ok2 and ok3 and ok4 else 1
 

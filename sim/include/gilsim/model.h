@@ -221,7 +221,7 @@ typedef struct gs_python {
     bool gil_mutex_all;         /* a dropper preempted inside drop_gil keeps the
                                    GIL's mutex from everyone who asks, not only
                                    from the waiter it woke (gil.c mutex_taken);
-                                   true */
+                                   false */
     int64_t exit_tail_ns;       /* with exit_posts_early: C the exiting thread
                                    runs holding the GIL between the post and
                                    the drop (the rest of PyThreadState_Clear,
