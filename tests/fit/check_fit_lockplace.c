@@ -8,6 +8,7 @@
  * releaser's at the post. On the quiet records of lock_contention 70, 76,
  * 55 of 95, 94, 73 wins ran on the releaser's CPU (replay notes 45). */
 #include "fitutil.h"
+#include "lockturns.h"
 #include "testutil_scenario.h"
 #include "tu_main.h"
 
@@ -19,61 +20,15 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { P = 100000, CS = 2000, GAP = 3000, ROUNDS = 60, T0 = 50000 };
+enum { ROUNDS = 60 };
 
-/* Two threads take turns on one Lock (semaphore 4242), as lock_contention's
- * workers do: at each round the holder posts, the waiter's wait ends 5 us
- * later (it won), asks for the GIL and sleeps; the holder tries again,
- * fails, drops the GIL and blocks. t0 runs on CPU 0; t1 on CPU cpu1 (0:
- * every win on its releaser's CPU; 1: every win on the other), or no CPU
- * written at all (cpu1 < 0). */
+/* Two threads take turns on one Lock, as lock_contention's workers do
+ * (lockturns.h): each waiter wins its round. t0 runs on CPU 0; t1 on CPU
+ * cpu1 (0: every win on its releaser's CPU; 1: every win on the other), or
+ * no CPU written at all (cpu1 < 0). */
 static void write_turns(char *path, int cpu1)
 {
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f,
-            "{\"format\": \"gilsim-recording\", \"version\": 1, \"partial\": false,\n"
-            " \"command\": [\"python3\", \"p.py\"], \"interpreter\": {\"version\": [3, 11, 0]},\n"
-            " \"switch_interval_ns\": 5000000, \"host\": {\"cores\": 2}, \"duration_ns\": %d,\n"
-            " \"calibration\": {\"syscall_ns\": 300, \"wake_hot_ns\": 20000, "
-            "\"context_switch_ns\": %d, \"wake_cold_ns\": 80000, \"timer_jitter_ns\": 10000},\n"
-            " \"threads\": [\n",
-            T0 + (ROUNDS + 1) * P, CS);
-    for (int me = 0; me < 2; me++) {
-        char c[8] = "";
-        if (cpu1 >= 0)
-            snprintf(c, sizeof c, ", %d", me == 0 ? 0 : cpu1);
-        fprintf(f, "  {\"name\": \"t%d\", \"events\": [[0, \"start\"%s]", me, c);
-        if (me == 0)
-            fprintf(f, ", [0, \"ask\"%s], [1000, \"hold\"%s]", c, c);
-        else
-            fprintf(f, ", [5000, \"release\", \"call\"%s], [5100, \"lock_wait\", %d, 4242%s]", c,
-                    T0 + 5000, c);
-        for (int r = 0; r <= ROUNDS; r++) {
-            long t = T0 + (long)r * P;
-            bool posts = r % 2 == me; /* the holder of round r posts at t */
-            if (posts && r < ROUNDS)
-                fprintf(f,
-                        ", [%ld, \"lock_post\", 4242%s], [%ld, \"signal\", %d%s],"
-                        " [%ld, \"release\", \"call\"%s], [%ld, \"lock_wait\", %ld, 4242%s]",
-                        t, c, t + 5500 + CS + GAP, 1 - me, c, t + 11000, c, t + 11500, t + P + 5000,
-                        c);
-            else if (posts)
-                fprintf(f, ", [%ld, \"lock_post\", 4242%s], [%ld, \"release\", \"exit\"%s]", t, c,
-                        t + 1000, c);
-            else if (r < ROUNDS)
-                fprintf(f, ", [%ld, \"ask\"%s], [%ld, \"hold\"%s]", t + 5500, c, t + 11200, c);
-            else
-                fprintf(f, ", [%ld, \"ask\"%s], [%ld, \"hold\"%s], [%ld, \"release\", \"exit\"%s]",
-                        t + 5500, c, t + 6000, c, t + 50000, c);
-        }
-        long end = T0 + (long)ROUNDS * P + (ROUNDS % 2 == me ? 1000 : 50000);
-        fprintf(f, ", [%ld, \"end\"%s]]}%s\n", end, c, me == 0 ? "," : "");
-    }
-    fprintf(f, "]}\n");
-    fclose(f);
+    lockturns_write(path, ROUNDS, cpu1 >= 0 ? 0 : -1, cpu1);
 }
 
 static char *fit_turns(int cpu1, bool lock_race)
