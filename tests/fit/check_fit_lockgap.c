@@ -3,8 +3,8 @@
  * hand-offs whose woken waiter ran on the releaser's CPU, not the Python
  * the recording saw between them, which holds the waiter's run. */
 #include "fitutil.h"
-#include "lockturns.h"
 #include "gilsim/units.h"
+#include "lockturns.h"
 #include "tu_main.h"
 
 #include <check.h>
