@@ -13,7 +13,7 @@
  * it went to sleep (get_nohz_timer_target keeps a busy CPU's timers there).
  *
  * The model: a slack timer is armed with gs__hrtimer_arm (its own end as
- * before: the soft expiry plus gs__timer_late, standing for the hard expiry
+ * before: the soft expiry plus timer_late, standing for the hard expiry
  * and the delivery) and goes into its core's queue, a binary heap by that
  * end. When one fires by its own event, gs__hrtimer_due returns, one at a
  * time, the timers at the front of that core's queue whose soft expiry has
@@ -53,6 +53,8 @@
 #include "wake.h"
 
 #include <stdlib.h>
+
+static int64_t timer_late(gs_engine_t *e, int64_t len);
 
 struct gs_hrt_ent {
     int64_t at_ns, soft_ns;
@@ -148,7 +150,7 @@ int64_t gs__hrtimer_arm(gs_engine_t *e, gs_thr_t *t, int64_t len)
 int64_t gs__hrtimer_arm_since(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t since)
 {
     int64_t soft = e->now - since + len;
-    int64_t at = soft + gs__timer_late(e, len);
+    int64_t at = soft + timer_late(e, len);
     if (at < e->now)
         at = e->now;
     gs__hrtimer_rearm(e, t, soft, at);
@@ -266,7 +268,7 @@ bool gs__hrtimer_sleep_pays(gs_engine_t *e, gs_thr_t *t, int64_t len, int64_t *s
 
 /* A timer of length len ends this late after its soft expiry: the slack,
  * the machine's curve at its length, a seeded jitter draw. */
-int64_t gs__timer_late(gs_engine_t *e, int64_t len)
+static int64_t timer_late(gs_engine_t *e, int64_t len)
 {
     const gs_machine_t *m = &e->m->machine;
     int64_t late = m->timer_slack_ns, j = m->timer_jitter_ns;

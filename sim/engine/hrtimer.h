@@ -4,9 +4,6 @@
 
 #include "engine_int.h"
 
-/* How late a timed wait ends: the timer slack, plus a draw in
- * [0, timer_jitter] when there is jitter (nothing is drawn otherwise). */
-int64_t gs__timer_late(gs_engine_t *e, int64_t len); /* a timer of length len */
 /* hrtimer.c: timers with slack (a sleep, the GIL's timed wait); one that
  * fires expires its core's others whose soft expiry passed */
 int64_t gs__hrtimer_arm(gs_engine_t *e, gs_thr_t *t, int64_t len); /* -> its end */

@@ -1,7 +1,7 @@
 /* invariants.c - the thread state machine's invariants, checked.
  *
  * engine_int.h writes the machine down (states, transitions, invariants
- * (1)-(10)); gs__thr_invariant tests them for one thread and names the first
+ * (1)-(10)); thr_invariant tests them for one thread and names the first
  * that fails. gs__thr_check runs it where a transition has been made whole
  * (gs__thr_trace, gs__go_on) when e->check_state is set: in builds without
  * NDEBUG (debug, asan, tsan) and wherever GILSIM_CHECK_STATE=1, which the
@@ -101,7 +101,7 @@ static const char *gil_invariants(const gs_engine_t *e, const gs_thr_t *t)
     return NULL;
 }
 
-const char *gs__thr_invariant(const gs_engine_t *e, const gs_thr_t *t)
+static const char *thr_invariant(const gs_engine_t *e, const gs_thr_t *t)
 {
     const char *bad = os_invariants(e, t);
     if (!bad)
@@ -128,7 +128,7 @@ void gs__thr_check(const gs_engine_t *e, const gs_thr_t *t, const char *where)
 {
     if (!e->check_state)
         return;
-    const char *bad = gs__thr_invariant(e, t);
+    const char *bad = thr_invariant(e, t);
     if (!bad)
         return;
     static const char *os_names[] = {"OFF", "WAKING", "READY", "SWITCHING", "ON"};

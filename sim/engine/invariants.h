@@ -6,7 +6,6 @@
 #include "engine_int.h"
 
 /* invariants.c: the state machine's invariants (above), for t. */
-const char *gs__thr_invariant(const gs_engine_t *e, const gs_thr_t *t); /* NULL: all hold */
 void gs__thr_check(const gs_engine_t *e, const gs_thr_t *t, const char *where); /* aborts */
 bool gs__check_state_wanted(void); /* debug build, or GILSIM_CHECK_STATE set (not "0") */
 

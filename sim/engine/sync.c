@@ -185,7 +185,7 @@ static bool find_cycle(gs_engine_t *e, gs_thr_t *t, bool sure_only, char *buf, s
     return true;
 }
 
-bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t)
+static bool sync_cycle(gs_engine_t *e, gs_thr_t *t)
 {
     char buf[1800];
     if (!find_cycle(e, t, true, buf, sizeof buf))
@@ -284,7 +284,7 @@ static step_res_t step_lock_wait(gs_engine_t *e, gs_thr_t *t, int i)
 {
     if (lock_wait(e, t, py_lock(e, i)))
         return STEP_NEXT;
-    gs__sync_cycle(e, t);
+    sync_cycle(e, t);
     return STEP_WAIT;
 }
 
@@ -369,7 +369,7 @@ static step_res_t step_wait(gs_engine_t *e, gs_thr_t *t, gs_waitq_t *q, blk_t wh
         return STEP_NEXT; /* take the GIL back and re-check with it held */
     block_on(e, t, q, why, obj);
     if (why == BLK_JOIN)
-        gs__sync_cycle(e, t);
+        sync_cycle(e, t);
     return STEP_WAIT;
 }
 

@@ -34,7 +34,6 @@ step_res_t gs__sync_step(gs_engine_t *e, gs_thr_t *t, micro_t m);
 /* The Python a queue step m (M_QM_OP, M_Q_RECHECK) of t's request runs. */
 int64_t gs__sync_exec_ns(const gs_engine_t *e, const gs_thr_t *t, micro_t m);
 void gs__sync_thread_done(gs_engine_t *e, gs_thr_t *t);
-bool gs__sync_cycle(gs_engine_t *e, gs_thr_t *t); /* a sure RLock/join cycle: stops */
 bool gs__sync_stall_cycle(gs_engine_t *e, char *buf, size_t n); /* any cycle, at a stall */
 void gs__sync_report(gs_engine_t *e, char *buf, size_t n); /* who waits for what */
 

@@ -168,7 +168,7 @@ static void run_body(gs_worker_t *w, gs_thr_t *t)
     if (atomic_load(&w->kill))
         return;
     if (setjmp(w->exit_jb) != 0)
-        return; /* abandoned: gs__worker_pass longjmp'd here */
+        return; /* abandoned: worker_pass longjmp'd here */
     const gs_thread_spec_t *s = t->spec;
     if (s->body)
         s->body(t, s->user);
@@ -268,7 +268,7 @@ static void repin(gs_engine_t *e, gs_worker_t *w)
     w->cpu = e->cpu;
 }
 
-int gs__worker_start(gs_engine_t *e, gs_thr_t *t)
+static int worker_start(gs_engine_t *e, gs_thr_t *t)
 {
     pthread_once(&pool_once, pool_init);
     gs_worker_t *w = e->stack_bytes == DEFAULT_STACK ? pool_get(e->cpu) : NULL;
@@ -292,7 +292,7 @@ int gs__worker_start(gs_engine_t *e, gs_thr_t *t)
 void gs__resume_other(gs_engine_t *e, gs_thr_t *next)
 {
     if (next && !next->w) {
-        if (gs__worker_start(e, next) == 0)
+        if (worker_start(e, next) == 0)
             return;
         next = NULL; /* could not: end the run */
     }
@@ -309,7 +309,7 @@ static void pass_and_wait(gs_engine_t *e, gs_thr_t *self, gs_thr_t *next)
         longjmp(w->exit_jb, 1);
 }
 
-void gs__worker_pass(gs_engine_t *e, gs_thr_t *self)
+static void worker_pass(gs_engine_t *e, gs_thr_t *self)
 {
     gs_thr_t *next = gs__engine_next(e);
     if (next == self)
@@ -343,7 +343,7 @@ void gs__worker_pass(gs_engine_t *e, gs_thr_t *self)
  * from the ring entry as the engine starts it, never by the body meanwhile
  * (gs_set_op keeps ah_op). */
 
-bool gs__ahead_push(gs_thr_t *c, const gs_ahead_t *a)
+static bool ahead_push(gs_thr_t *c, const gs_ahead_t *a)
 {
     int cap = c->e->ahead;
     if (c->ah_n >= cap)
@@ -368,7 +368,7 @@ void gs__ahead_sync(gs_thr_t *c)
     c->acc_obj = 0; /* as gs_touch_cpu leaves it after its request */
 }
 
-void gs__ahead_apply(gs_thr_t *t, const gs_ahead_t *a)
+static void ahead_apply(gs_thr_t *t, const gs_ahead_t *a)
 {
     t->req = a->req;
     t->acc_obj = a->acc_obj;
@@ -384,7 +384,7 @@ void gs__ahead_next(gs_engine_t *e, gs_thr_t *t)
     t->ah_head = t->ah_head + 1 < e->ahead ? t->ah_head + 1 : 0;
     t->ah_n--;
     t->op = a->op;
-    gs__ahead_apply(t, a);
+    ahead_apply(t, a);
     gs__submit(e, t);
 }
 
@@ -397,12 +397,12 @@ void gs__ahead_free(gs_engine_t *e)
 
 int gs__request(gs_thr_t *c, const gs_ahead_t *a)
 {
-    if (c->ah_mode && gs__ahead_push(c, a))
+    if (c->ah_mode && ahead_push(c, a))
         return 0;
     gs__ahead_sync(c);
-    gs__ahead_apply(c, a);
+    ahead_apply(c, a);
     gs__submit(c->e, c);
-    gs__worker_pass(c->e, c);
+    worker_pass(c->e, c);
     return 0;
 }
 

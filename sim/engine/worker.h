@@ -25,8 +25,6 @@ typedef struct gs_worker {
 } gs_worker_t;
 
 /* worker.c */
-int gs__worker_start(gs_engine_t *e, gs_thr_t *t); /* give it a pthread */
-void gs__worker_pass(gs_engine_t *e, gs_thr_t *self); /* after a request */
 void gs__worker_teardown(gs_engine_t *e);
 void gs__run_setup(gs_engine_t *e, int spin, int ahead); /* stacks, spin, ahead, futex hash */
 void gs__pin_begin(gs_engine_t *e, int cpu);  /* pin as asked; keeps the old affinity */
@@ -37,9 +35,7 @@ void gs__resume_other(gs_engine_t *e, gs_thr_t *next); /* post next's baton */
  * when it must wait instead; the body waits until the engine has caught up
  * with all it made (before it reads engine state or ends); the engine takes
  * the oldest as the thread's request, as its body would have. */
-bool gs__ahead_push(gs_thr_t *c, const gs_ahead_t *a);
 void gs__ahead_sync(gs_thr_t *c);
-void gs__ahead_apply(gs_thr_t *t, const gs_ahead_t *a);
 /* The engine: t's request completed and its ring holds the next one: start
  * it, at the point where its woken body would have. */
 void gs__ahead_next(gs_engine_t *e, gs_thr_t *t);
