@@ -36,6 +36,7 @@ def model_run():
                             ("wait_gil", 2100, 8000, start), ("switch", 8000, 8100, start),
                             ("wait_join", 8200, 9000, "m: program[4] join io"),
                             ("wait_gil", 9000, 9100, "m: program[4] join io"),
+                            ("ready", 9100, 9150, "m: program[4] join io"),
                             ("wait_queue", 9200, 9900, cond), ("wait_gil", 9900, 10900, cond)):
         run.lane("MainThread", state, s, e, op)
     return run
@@ -46,9 +47,10 @@ def main():
          {"run": 10, "start io": 5000, "join": 500, "Condition.wait": 1000})
     with workdir() as d:
         # the ready before the wait_gil is the wake-up, not the wait; the
-        # switch after it is inside (ask to hold)
+        # switch after it, and a ready after it (the join's), are inside
+        # (ask to hold)
         same("model", mw.totals(mw.model_waits(d.put("m.csv", model_run()))),
-             {"run": 20, "start io": 6000, "join": 100, "Condition.wait": 1000})
+             {"run": 20, "start io": 6000, "join": 150, "Condition.wait": 1000})
     same("category of a lock queue", mw._model_category("m: program[3] get lock-1 for w"),
          "get lock-1 for w")
     return exit_status()
