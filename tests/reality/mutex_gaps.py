@@ -27,7 +27,6 @@ counted apart by the release's reason (call, forced, ...).
     python3 tests/reality/mutex_gaps.py --self-test   (ctest)
 Exit: 0 done, 1 self-test failed, 2 bad input."""
 import argparse
-import csv
 import os
 import sys
 
@@ -35,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))  # tests/checks.py
 sys.dont_write_bytecode = True
-from recording import load_recording  # noqa: E402
+from recording import load_recording, model_rows  # noqa: E402
 
 
 def rec_gaps(rec):
@@ -92,11 +91,7 @@ def run_gaps(rows):
 
 def read(path):
     if path.endswith(".csv"):
-        with open(path, newline="") as f:
-            rows = csv.DictReader(f)
-            if rows.fieldnames is None or "lane_kind" not in rows.fieldnames:
-                raise ValueError("%s: not a gilsim run --csv file (no lane_kind column)" % path)
-            return "model", run_gaps(list(rows))
+        return "model", run_gaps(list(model_rows(path)))
     return "real", rec_gaps(load_recording(path))
 
 

@@ -59,6 +59,17 @@ def pct(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
+def model_rows(path):
+    """The rows of a `gilsim run --csv` file (csv.DictReader's dicts), read
+    as they are iterated. A file that is not such a CSV (no lane_kind
+    column) raises ValueError naming it."""
+    with open(path, newline="") as f:
+        rows = csv.DictReader(f)
+        if rows.fieldnames is None or "lane_kind" not in rows.fieldnames:
+            raise ValueError("%s: not a gilsim run --csv file (no lane_kind column)" % path)
+        yield from rows
+
+
 def model_lanes(path, load=False):
     """A `gilsim run --csv` file as (holds, lanes): holds the GIL lane's
     `gil_held` intervals (start_ns, end_ns, thread), sorted; lanes each
@@ -67,16 +78,12 @@ def model_lanes(path, load=False):
     lanes unless load is true; their holds, if any, stay in holds. A file
     that is not such a CSV raises ValueError naming it."""
     holds, lanes = [], {}
-    with open(path, newline="") as f:
-        rows = csv.DictReader(f)
-        if rows.fieldnames is None or "lane_kind" not in rows.fieldnames:
-            raise ValueError("%s: not a gilsim run --csv file (no lane_kind column)" % path)
-        for r in rows:
-            s, e = int(r["start_ns"]), int(r["end_ns"])
-            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
-                holds.append((s, e, r["thread"]))
-            elif r["lane_kind"] == "thread" and (load or not r["thread"].startswith("other load")):
-                lanes.setdefault(r["thread"], []).append((s, e, r["state"], r["op"]))
+    for r in model_rows(path):
+        s, e = int(r["start_ns"]), int(r["end_ns"])
+        if r["lane_kind"] == "gil" and r["state"] == "gil_held":
+            holds.append((s, e, r["thread"]))
+        elif r["lane_kind"] == "thread" and (load or not r["thread"].startswith("other load")):
+            lanes.setdefault(r["thread"], []).append((s, e, r["state"], r["op"]))
     holds.sort()
     for iv in lanes.values():
         iv.sort()

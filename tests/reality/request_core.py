@@ -28,14 +28,13 @@ without --sched gets the lags and who took the GIL, its CPUs unknown.
 import argparse
 import bisect
 import collections
-import csv
 import json
 import os
 import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-from recording import load_recording, pct  # noqa: E402
+from recording import load_recording, model_rows, pct  # noqa: E402
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -128,16 +127,12 @@ def cpu_at(runs, name, t):
 def runs_of_csv(path):
     """The model's core intervals as cpu_runs gives them, and the GIL's holds."""
     runs, holds = collections.defaultdict(list), []
-    with open(path, newline="") as f:
-        rows = csv.DictReader(f)
-        if rows.fieldnames is None or "lane_kind" not in rows.fieldnames:
-            raise ValueError("%s: not a gilsim run --csv file (no lane_kind column)" % path)
-        for r in rows:
-            s, e = int(r["start_ns"]), int(r["end_ns"])
-            if r["lane_kind"] == "core":
-                runs[r["thread"]].append((s, e, int(r["lane"].split()[-1])))
-            elif r["lane_kind"] == "gil" and r["state"] == "gil_held":
-                holds.append((s, e, r["thread"]))
+    for r in model_rows(path):
+        s, e = int(r["start_ns"]), int(r["end_ns"])
+        if r["lane_kind"] == "core":
+            runs[r["thread"]].append((s, e, int(r["lane"].split()[-1])))
+        elif r["lane_kind"] == "gil" and r["state"] == "gil_held":
+            holds.append((s, e, r["thread"]))
     for v in runs.values():
         v.sort()
     holds.sort()

@@ -25,14 +25,13 @@ A recording without CPUs is refused with a message (recordings made
 before `gilsim record` wrote them)."""
 import argparse
 import bisect
-import csv
 import os
 import sys
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
-from recording import event_cpu, has_cpus, load_recording  # noqa: E402
+from recording import event_cpu, has_cpus, load_recording, model_rows  # noqa: E402
 
 
 def initial(name):
@@ -67,16 +66,12 @@ def merge(holds):
 def model_turns(path):
     """A `gilsim run --csv` file's GIL turns [(start, end, thread, core)]."""
     holds, cores = [], {}
-    with open(path, newline="") as f:
-        rows = csv.DictReader(f)
-        if rows.fieldnames is None or "lane_kind" not in rows.fieldnames:
-            raise ValueError("%s: not a gilsim run --csv file (no lane_kind column)" % path)
-        for r in rows:
-            s, e = int(r["start_ns"]), int(r["end_ns"])
-            if r["lane_kind"] == "gil" and r["state"] == "gil_held":
-                holds.append((s, e, r["thread"]))
-            elif r["lane_kind"] == "core":
-                cores.setdefault(r["thread"], []).append((s, e, r["lane"]))
+    for r in model_rows(path):
+        s, e = int(r["start_ns"]), int(r["end_ns"])
+        if r["lane_kind"] == "gil" and r["state"] == "gil_held":
+            holds.append((s, e, r["thread"]))
+        elif r["lane_kind"] == "core":
+            cores.setdefault(r["thread"], []).append((s, e, r["lane"]))
     for v in cores.values():
         v.sort()
 

@@ -45,7 +45,6 @@ program's runs short. Exit: 0 done, 1 self-test failed, 2 bad input.
 """
 import argparse
 import collections
-import csv
 import json
 import os
 import re
@@ -57,6 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))  # tests/checks.py
 sys.dont_write_bytecode = True
+from recording import model_rows  # noqa: E402
 
 # "comm-pid [cpu] flags ts: event: fields"
 LINE = re.compile(r"^\s*(.+?)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+(\S+)\s+"
@@ -185,16 +185,12 @@ def model(path, wakee, counts):
     ready (preempted), and who ran there after it."""
     core, ready_at = collections.defaultdict(list), {}
     try:
-        with open(path, newline="") as f:
-            rows = csv.DictReader(f)
-            if rows.fieldnames is None or "lane_kind" not in rows.fieldnames:
-                raise ValueError("%s: not a gilsim run --csv file (no lane_kind column)" % path)
-            for r in rows:
-                s, e = int(r["start_ns"]), int(r["end_ns"])
-                if r["lane_kind"] == "core":
-                    core[r["lane"]].append((s, e, r["thread"]))
-                elif r["lane_kind"] == "thread" and r["state"] == "ready":
-                    ready_at[(r["thread"], s)] = r["op"]
+        for r in model_rows(path):
+            s, e = int(r["start_ns"]), int(r["end_ns"])
+            if r["lane_kind"] == "core":
+                core[r["lane"]].append((s, e, r["thread"]))
+            elif r["lane_kind"] == "thread" and r["state"] == "ready":
+                ready_at[(r["thread"], s)] = r["op"]
     except OSError as e:
         raise ValueError("%s: %s" % (path, e))
     for iv in core.values():
